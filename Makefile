@@ -1,0 +1,75 @@
+# Carnet — everything a fresh machine needs, from two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+WORKERS ?= 2
+export FLASK_APP := app
+
+.PHONY: run serve install install-test migrate seed translations test test-db test-browser bench chromium system-deps clean vendor
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: system-deps $(VENV)/.installed translations
+
+# WeasyPrint needs Pango; present on most machines, installed from Debian when missing.
+system-deps:
+	@if ! ldconfig -p | grep -q libpango-1.0; then \
+	  echo "Installing Pango for PDF rendering (Debian packages)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; \
+	fi
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d translations
+
+migrate: install
+	$(BIN)/alembic upgrade head
+
+seed: migrate
+	CARNET_DEMO=1 $(BIN)/flask demo seed
+
+run: seed
+	@echo ""
+	@echo "  Carnet is starting on http://localhost:$(PORT)"
+	@echo "  Log in as camille.martin@example.fr / carnet-demo-2026"
+	@echo "  (one-time code: http://localhost:$(PORT)/demo/courriels)"
+	@echo ""
+	CARNET_DEMO=1 CARNET_WEBAUTHN_ORIGIN=http://localhost:$(PORT) \
+	  $(BIN)/gunicorn --workers $(WORKERS) --bind localhost:$(PORT) --access-logfile - 'app:create_app()'
+
+# Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "Installing Chromium from Debian"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+install-test: install $(VENV)/.installed-test chromium
+
+# The whole suite; exit code 5 (nothing collected) is a failure, not a pass.
+test: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+# The database-facing suite (no browser), e.g. against PostgreSQL with TEST_DATABASE_URL.
+test-db: install-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+bench: install-test
+	$(BIN)/python -m benchmarks.run
+
+vendor:
+	bash static/vendor/fetch.sh
+
+clean:
+	rm -rf $(VENV) .pytest_cache

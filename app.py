@@ -1,0 +1,74 @@
+"""Carnet: a patient-owned health space. create_app() wires config → extensions →
+blueprints → CLI → error handlers."""
+from __future__ import annotations
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from htmx_flask import Htmx
+
+from core import config, db as dbmod, web
+from core.sessions import DatabaseSessionInterface
+
+babel = Babel()
+csrf = CSRFProtect()
+htmx = Htmx()
+login_manager = LoginManager()
+
+BLUEPRINTS = ("auth", "dashboard", "account", "demo")
+
+
+def _select_locale() -> str:
+    from flask import has_request_context, session
+    from flask_login import current_user
+
+    if not has_request_context():
+        return "fr"
+    lang = session.get("lang")
+    if lang in web.LANGUAGES:
+        return lang
+    if current_user and current_user.is_authenticated and current_user.locale in web.LANGUAGES:
+        return current_user.locale
+    return "fr"
+
+
+def _load_account(account_id: str):
+    from core.people import Account
+
+    return dbmod.db.session.get(Account, account_id)
+
+
+def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    config.load(app, overrides)
+    app.session_interface = DatabaseSessionInterface()
+
+    dbmod.db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, default_timezone="Europe/Paris")
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side records
+    login_manager.user_loader(_load_account)
+    login_manager.login_view = "auth.login"
+
+    app.jinja_env.autoescape = True
+    app.jinja_env.add_extension("jinja2.ext.do")
+    web.init_app(app)
+    from core import formatting
+
+    formatting.init_app(app)
+
+    import importlib
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"blueprints.{name}")
+        importlib.import_module(f"blueprints.{name}.routes")
+        app.register_blueprint(module.bp)
+
+    from core import cli
+
+    cli.init_app(app)
+    dbmod.import_models()
+    return app

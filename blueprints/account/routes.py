@@ -1,0 +1,167 @@
+"""Security screen: passkeys (add, rename, remove), sessions (end one, end others), password."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, current_app, flash, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from blueprints.account import bp, services
+from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
+from blueprints.auth import passkeys as ceremonies
+from core import access, sessions, web
+
+
+def _viewer(action: str = "read"):
+    viewer = web.current_viewer()
+    access.require(viewer, "account", action)
+    return viewer
+
+
+def fresh_required(view):
+    """Changing credentials needs an authentication of the last 5 minutes."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        _viewer("write")
+        if not sessions.is_fresh(current_app):
+            back = request.full_path.rstrip("?") if request.method == "GET" else url_for("account.index")
+            target = url_for("account.confirm", next=back)
+            if request.is_json or request.accept_mimetypes.best == "application/json":
+                return jsonify(error="fresh", redirect=target), 401
+            return web.hx_redirect(target)
+        return view(*args, **kwargs)
+    return wrapper
+
+
+def _page(**extra):
+    viewer = web.current_viewer()
+    return dict(passkeys=services.passkey_rows(viewer), sessions=services.session_rows(viewer),
+                kiosk=viewer.kiosk, **extra)
+
+
+@bp.get("")
+def index():
+    _viewer()
+    return web.render("account/index.html", **_page())
+
+
+@bp.get("/cles-d-acces")
+def passkeys():
+    _viewer()
+    return web.render("account/passkeys.html", "account/_passkeys.html", **_page())
+
+
+@bp.post("/cles-d-acces/options")
+@fresh_required
+def passkey_options():
+    viewer = web.current_viewer()
+    if viewer.kiosk:
+        abort(403)
+    return current_app.response_class(ceremonies.registration_options(viewer.account), mimetype="application/json")
+
+
+@bp.post("/cles-d-acces")
+@fresh_required
+def passkey_add():
+    viewer = web.current_viewer()
+    if viewer.kiosk:
+        abort(403)
+    payload = request.get_json(silent=True) or {}
+    import json
+
+    name = (payload.get("name") or "").strip() or web.device_label(request.user_agent.string or "")
+    try:
+        services.add_passkey(viewer, json.dumps(payload.get("credential") or {}), name)
+    except ceremonies.PasskeyError:
+        return jsonify(error=_("This passkey could not be added. Try again.")), 400
+    flash(_("Passkey added. You can now log in with it."), "success")
+    return jsonify(ok=True, redirect=url_for("account.passkeys"))
+
+
+@bp.route("/cles-d-acces/<cid>/nom", methods=["GET", "POST"])
+def passkey_rename(cid: str):
+    viewer = _viewer("write")
+    cred = services.own_credential(viewer, cid)
+    form = RenameForm(obj=cred)
+    if request.method == "POST":
+        if form.validate_on_submit():
+            services.rename_passkey(viewer, cred, form.name.data)
+            row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
+            return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page())
+        return web.render("account/passkeys.html", "account/_passkey_rename.html", status=422,
+                          form=form, cred=cred, **_page())
+    if request.args.get("annuler"):
+        row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
+        return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page())
+    return web.render("account/passkey_rename.html", "account/_passkey_rename.html", form=form, cred=cred)
+
+
+@bp.post("/cles-d-acces/<cid>/supprimer")
+@fresh_required
+def passkey_remove(cid: str):
+    viewer = web.current_viewer()
+    cred = services.own_credential(viewer, cid)
+    services.remove_passkey(viewer, cred)
+    flash(_("The passkey “%(name)s” was removed: it can no longer open your space.", name=cred.name), "success")
+    return web.hx_redirect(url_for("account.passkeys"))
+
+
+@bp.post("/sessions/<sid>/terminer")
+def session_end(sid: str):
+    viewer = _viewer("write")
+    if services.end_session(viewer, sid):
+        flash(_("The session was ended: that device must log in again."), "success")
+    return web.render("account/index.html", "account/_sessions.html", **_page())
+
+
+@bp.post("/sessions/terminer-les-autres")
+def sessions_end_others():
+    viewer = _viewer("write")
+    count = services.end_other_sessions(viewer)
+    flash(_("%(n)s other session(s) ended.", n=count) if count else _("No other session was open."), "success")
+    return web.render("account/index.html", "account/_sessions.html", **_page())
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@fresh_required
+def password():
+    viewer = web.current_viewer()
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        problem = services.change_password(viewer, form.password.data)
+        if not problem:
+            flash(_("Password changed. Your other sessions were ended."), "success")
+            return web.hx_redirect(url_for("account.index"))
+        form.password.errors = [problem]
+    status = 422 if form.is_submitted() else 200
+    return web.render("account/password.html", "account/_password_form.html", status=status, form=form)
+
+
+@bp.route("/confirmer", methods=["GET", "POST"])
+def confirm():
+    viewer = _viewer()
+    nxt = web.safe_next(request.args.get("next"), url_for("account.index"))
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        if services.confirm_with_password(viewer, form.password.data):
+            return web.hx_redirect(nxt)
+        form.password.errors = [_("Password incorrect.")]
+    status = 422 if form.is_submitted() else 200
+    return web.render("account/confirm.html", "account/_confirm_form.html", status=status, form=form, next=nxt,
+                      has_passkey=bool(services.passkey_rows(viewer)))
+
+
+@bp.post("/confirmer/options")
+def confirm_options():
+    viewer = _viewer()
+    return current_app.response_class(ceremonies.authentication_options("fresh", viewer.account),
+                                      mimetype="application/json")
+
+
+@bp.post("/confirmer/cle")
+def confirm_passkey():
+    viewer = _viewer()
+    nxt = web.safe_next(request.args.get("next"), url_for("account.index"))
+    if services.confirm_with_passkey(viewer, request.get_data(as_text=True)):
+        return jsonify(redirect=nxt)
+    return jsonify(error=_("This passkey was not recognised.")), 400

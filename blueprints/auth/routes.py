@@ -1,0 +1,160 @@
+"""Log in (passkey, or password + one-time code), activate a space, log out, pick a language."""
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, jsonify, make_response, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+
+from blueprints.auth import bp, passkeys, services
+from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, PasswordForm
+from core import audit, sessions, web
+from core.db import db
+from core.people import Account
+
+
+def _home_for(account: Account) -> str:
+    return url_for("dashboard.index")
+
+
+def complete_login(account: Account, method: str) -> None:
+    """New session id, flask-login state, last login, trace."""
+    session.pop("pending_login", None)
+    session.pop("activation", None)
+    sessions.login(account.id)
+    login_user(account)
+    services.record_login(account)
+    g.pop("viewer", None)
+    audit.record(web.current_viewer(), "login", detail={"method": method})
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    viewer = web.current_viewer()
+    if viewer.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = LoginForm()
+    if request.method == "GET" and getattr(session, "expired", None):
+        flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
+    if form.validate_on_submit():
+        outcome = services.check_password_login(form.email.data, form.password.data, request.remote_addr or "")
+        if outcome.ok:
+            otp = services.send_login_code(outcome.account)
+            session["pending_login"] = {"account_id": outcome.account.id, "otp_id": otp.id,
+                                        "next": web.safe_next(request.args.get("next"), "")}
+            return web.hx_redirect(url_for("auth.login_code"))
+        audit.record(None, "login_failed", patient_id=outcome.account.patient_id if outcome.account else None,
+                     account_id=outcome.account.id if outcome.account else None,
+                     detail={"method": "password", "limited": outcome.limited})
+        form.password.errors = [outcome.message]
+        status = 429 if outcome.limited else 422
+        return web.render("auth/login.html", "auth/_login_form.html", status=status, form=form)
+    status = 422 if form.is_submitted() else 200
+    return web.render("auth/login.html", "auth/_login_form.html", status=status, form=form)
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+def login_code():
+    pending = session.get("pending_login")
+    if not pending:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        outcome = services.check_login_code(pending.get("otp_id"), form.code.data)
+        if outcome.ok:
+            account = outcome.account
+            nxt = pending.get("next") or _home_for(account)
+            complete_login(account, "password+otp")
+            return web.hx_redirect(nxt)
+        account = db.session.get(Account, pending["account_id"])
+        audit.record(None, "login_failed", patient_id=account.patient_id if account else None,
+                     account_id=pending["account_id"], detail={"method": "otp"})
+        if outcome.limited:
+            session.pop("pending_login", None)
+            flash(outcome.message, "error")
+            return web.hx_redirect(url_for("auth.login"))
+        form.code.errors = [outcome.message]
+        return web.render("auth/code.html", "auth/_code_form.html", status=422, form=form)
+    status = 422 if form.is_submitted() else 200
+    return web.render("auth/code.html", "auth/_code_form.html", status=status, form=form)
+
+
+@bp.post("/connexion/passkey/options")
+def passkey_options():
+    return current_app.response_class(passkeys.authentication_options("login"), mimetype="application/json")
+
+
+@bp.post("/connexion/passkey")
+def passkey_login():
+    try:
+        account = passkeys.authenticate(request.get_data(as_text=True), "login")
+    except passkeys.PasskeyError as exc:
+        audit.record(None, "login_failed", detail={"method": "passkey", "reason": str(exc)[:80]})
+        return jsonify(error=_("This passkey was not recognised. Try again or log in with your password.")), 400
+    complete_login(account, "passkey")
+    nxt = web.safe_next(request.args.get("next"), _home_for(account))
+    return jsonify(redirect=nxt)
+
+
+@bp.post("/deconnexion")
+def logout():
+    viewer = web.current_viewer()
+    if viewer.is_authenticated:
+        audit.record(viewer, "logout")
+    logout_user()
+    sessions.logout()
+    resp = redirect(url_for("auth.login"), 303)
+    if request.htmx:
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = url_for("auth.login")
+    resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    return resp
+
+
+@bp.route("/activation", methods=["GET", "POST"])
+def activate():
+    form = ActivationForm()
+    if form.validate_on_submit():
+        outcome = services.activate(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
+        if outcome.ok:
+            session["activation"] = {"account_id": outcome.account.id}
+            audit.record(None, "activation_code_used", patient_id=outcome.account.patient_id,
+                         account_id=outcome.account.id)
+            return web.hx_redirect(url_for("auth.activate_password"))
+        audit.record(None, "activation_failed", detail={"limited": outcome.limited})
+        form.code.errors = [outcome.message]
+        return web.render("auth/activate.html", "auth/_activate_form.html",
+                          status=429 if outcome.limited else 422, form=form)
+    status = 422 if form.is_submitted() else 200
+    return web.render("auth/activate.html", "auth/_activate_form.html", status=status, form=form)
+
+
+@bp.route("/activation/mot-de-passe", methods=["GET", "POST"])
+def activate_password():
+    pending = session.get("activation")
+    account = db.session.get(Account, pending["account_id"]) if pending else None
+    if account is None:
+        return redirect(url_for("auth.activate"))
+    form = PasswordForm()
+    if form.validate_on_submit():
+        problem = services.password_problem(form.password.data, account.email)
+        if not problem:
+            services.finish_activation(account, form.password.data)
+            complete_login(account, "activation")
+            audit.record(web.current_viewer(), "space_activated")
+            flash(_("Your space is open. Add a passkey now: next time you will log in with a single touch."),
+                  "success")
+            return web.hx_redirect(url_for("account.passkeys"))
+        form.password.errors = [problem]
+    status = 422 if form.is_submitted() else 200
+    return web.render("auth/activate_password.html", "auth/_password_form.html", status=status, form=form)
+
+
+@bp.post("/langue/<lang>")
+def set_language(lang: str):
+    if lang not in web.LANGUAGES:
+        abort(404)
+    session["lang"] = lang
+    viewer = web.current_viewer()
+    if viewer.account is not None:
+        viewer.account.locale = lang
+    return redirect(web.safe_next(request.form.get("next"), "/"), 303)

@@ -1,0 +1,43 @@
+"""What the home screen shows, loaded in one place as plain data."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core import audit, sessions
+from core.access import Viewer
+from core.db import db
+from core.identifiers import mask_nir
+from core.people import PROFESSIONS, Credential
+
+
+def holder_home(viewer: Viewer) -> dict:
+    account = viewer.account
+    patient = account.patient
+    passkeys = db.session.scalar(select(func.count()).select_from(Credential)
+                                 .where(Credential.account_id == account.id)) or 0
+    logins = list(db.session.scalars(
+        select(audit.AuditEvent.at).where(audit.AuditEvent.account_id == account.id,
+                                          audit.AuditEvent.action == "login")
+        .order_by(audit.AuditEvent.id.desc()).limit(2)))
+    active = sessions.active_for(account.id)
+    return {
+        "first_name": patient.first_name,
+        "identity": {
+            "name": f"{patient.given_names} {patient.family_name}",
+            "birth_date": patient.birth_date,
+            "nir": mask_nir(patient.nir),
+            "email": account.email,
+        },
+        "security": {
+            "passkeys": passkeys,
+            "previous_login": logins[1] if len(logins) > 1 else None,
+            "sessions": len(active),
+            "has_password": account.password_hash is not None,
+        },
+    }
+
+
+def professional_home(viewer: Viewer) -> dict:
+    pro = viewer.professional
+    return {"name": pro.display_name, "profession_label": str(PROFESSIONS.get(pro.profession, pro.profession)),
+            "specialty": pro.specialty, "rpps": pro.rpps}

@@ -1,0 +1,37 @@
+"""The demo space: Camille Martin, a fictitious holder with a realistic identity, and a
+fictitious general practitioner."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from blueprints.auth import services as auth
+from core import clock
+from core.db import db
+from core.people import Account, Patient
+
+HOLDER_EMAIL = "camille.martin@example.fr"
+PRO_EMAIL = "dr.bernard@example.fr"
+PASSWORD = "carnet-demo-2026"
+# NIR of a woman born in March 1987 in Paris (75), key computed: fictitious.
+HOLDER_NIR = "2870375112345"
+
+
+def seed() -> bool:
+    """Create the demo space if the database has no patient yet. Returns True if it did."""
+    if db.session.scalar(select(Patient.id).limit(1)):
+        return False
+    from core.identifiers import nir_key
+
+    nir = HOLDER_NIR + f"{nir_key(HOLDER_NIR):02d}"
+    patient, _code = auth.create_pending_space(
+        nir=nir, email=HOLDER_EMAIL, birth_date=date(1987, 3, 14), given_names="Camille Louise",
+        family_name="Martin", sex="F", birth_place_code="75112")
+    account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
+    auth.finish_activation(account, PASSWORD)
+    patient.activated_at = clock.utcnow()
+    auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
+                             profession="medecin", specialty="Médecine générale", password=PASSWORD)
+    db.session.commit()
+    return True

@@ -1,0 +1,1 @@
+"""Rules every feature shares: no routes here, and nothing imports a blueprint."""

@@ -1,0 +1,119 @@
+"""Configuration: defaults, then instance/config.py, then CARNET_* environment, then overrides.
+
+Secrets are generated into instance/ on first run; production refuses to start without
+real ones.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+MB = 1024 * 1024
+
+DEFAULTS = {
+    "ENV_NAME": "development",  # development | production | test
+    "DEMO": False,
+    "DATABASE_URL": None,  # None: SQLite file in instance/
+    "SQLITE_BUSY_TIMEOUT_MS": 15000,
+    "SESSION_IDLE_MINUTES": 15,
+    "KIOSK_IDLE_MINUTES": 2,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "SESSION_TOUCH_SECONDS": 20,
+    "FRESH_AUTH_MINUTES": 5,
+    "WEBAUTHN_RP_ID": "localhost",
+    "WEBAUTHN_RP_NAME": "Carnet",
+    "WEBAUTHN_ORIGIN": "http://localhost:8000",
+    "ACTIVATION_CODE_DAYS": 42,
+    "OTP_MINUTES": 10,
+    "OTP_MAX_TRIES": 5,
+    "ACTIVATION_MAX_TRIES": 5,
+    "FAILED_LOGINS_PER_ACCOUNT_HOUR": 100,
+    "FAILED_LOGINS_PER_IP_HOUR": 300,
+    "ACTIVATION_ATTEMPTS_PER_IP_HOUR": 30,
+    "UPLOAD_MAX_MB": 20,
+    "MAIL_FROM": "Carnet <ne-pas-repondre@carnet.localhost>",
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "BABEL_TRANSLATION_DIRECTORIES": "translations",
+    "WTF_CSRF_TIME_LIMIT": None,  # bound to the server-side session instead
+    "WTF_CSRF_SSL_STRICT": False,  # Sec-Fetch-Site is checked by core.web
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": False,
+    "SESSION_COOKIE_NAME": "carnet_session",
+    "SEND_FILE_MAX_AGE_DEFAULT": 3600,
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
+
+
+def _from_env(config: dict) -> None:
+    """CARNET_FOO=bar sets FOO, typed like its default; DATABASE_URL is read as is."""
+    if os.environ.get("DATABASE_URL"):
+        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    for key, raw in os.environ.items():
+        if not key.startswith("CARNET_"):
+            continue
+        name = key[len("CARNET_"):]
+        default = DEFAULTS.get(name, config.get(name))
+        if isinstance(default, bool):
+            config[name] = _BOOL.get(raw.strip().lower(), False)
+        elif isinstance(default, int):
+            config[name] = int(raw)
+        else:
+            config[name] = raw
+
+
+def _instance_secret(instance: Path, name: str) -> str:
+    """Read instance/<name>, creating it with a fresh random value the first time."""
+    path = instance / name
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class ConfigError(RuntimeError):
+    """Raised when a production configuration would be unsafe."""
+
+
+def load(app: Flask, overrides: dict | None = None) -> None:
+    """Fill app.config in order: defaults, instance/config.py, environment, overrides."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    _from_env(app.config)
+    if overrides:
+        app.config.update(overrides)
+    instance = Path(app.instance_path)
+    production = app.config["ENV_NAME"] == "production"
+    if production:
+        _refuse_weak(app.config)
+    else:
+        if not app.config.get("SECRET_KEY"):
+            app.config["SECRET_KEY"] = _instance_secret(instance, "secret_key")
+        if not app.config.get("CODE_PEPPER"):
+            app.config["CODE_PEPPER"] = _instance_secret(instance, "code_pepper")
+    if not app.config.get("DATABASE_URL"):
+        instance.mkdir(parents=True, exist_ok=True)
+        app.config["DATABASE_URL"] = f"sqlite:///{instance / 'carnet.db'}"
+    app.config["MAX_CONTENT_LENGTH"] = app.config["UPLOAD_MAX_MB"] * MB + MB
+    if production:
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_NAME"] = "__Host-carnet"
+
+
+def _refuse_weak(config) -> None:
+    for key in ("SECRET_KEY", "CODE_PEPPER"):
+        value = str(config.get(key) or "")
+        if value.lower() in WEAK_SECRETS or len(value) < 32:
+            raise ConfigError(f"{key} must be set to a random value of at least 32 characters in production")
+    if config.get("DEMO"):
+        raise ConfigError("demo mode shows credentials and the mail outbox: never in production")
+    if not str(config.get("WEBAUTHN_ORIGIN", "")).startswith("https://"):
+        raise ConfigError("WEBAUTHN_ORIGIN must be an https:// origin in production")

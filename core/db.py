@@ -1,0 +1,135 @@
+"""SQLAlchemy 2: typed Base, engine with SQLite pragmas, one session per app context.
+
+SQLite writes start with BEGIN IMMEDIATE: a transaction never has to upgrade a read lock
+to a write lock, which is what produces "database is locked" under concurrent writers.
+PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deployments.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from flask import Flask, current_app
+from flask.globals import app_ctx
+from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+
+from core import clock
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC, always hands back an aware datetime (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime refused: use core.clock.utcnow()")
+        return value
+
+    def process_result_value(self, value, dialect):
+        return clock.aware(value)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+def new_id() -> str:
+    """Random UUID used to address records in URLs."""
+    return str(uuid.uuid4())
+
+
+def uuid_pk():
+    from sqlalchemy.orm import mapped_column
+
+    return mapped_column(String(36), primary_key=True, default=new_id)
+
+
+def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False,
+                          "isolation_level": None},
+            pool_pre_ping=False,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _scope() -> int:
+    try:
+        return id(app_ctx._get_current_object())
+    except RuntimeError:
+        return 0
+
+
+class Database:
+    """Holds the engine and the app-context-scoped session; bound in create_app()."""
+
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self._factory = sessionmaker(expire_on_commit=False)
+        self.session: Session = scoped_session(self._factory, scopefunc=_scope)  # type: ignore[assignment]
+
+    def init_app(self, app: Flask) -> None:
+        self.engine = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        app.extensions["carnet.db"] = self
+        self._factory.configure(bind=self.engine)
+
+        @app.teardown_appcontext
+        def _remove(exc):
+            if exc is not None:
+                self.session.rollback()
+            self.session.remove()
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine is not None and self.engine.dialect.name == "sqlite"
+
+    def create_all(self) -> None:
+        import_models()
+        Base.metadata.create_all(self.engine)
+
+    def drop_all(self) -> None:
+        import_models()
+        Base.metadata.drop_all(self.engine)
+
+
+def import_models() -> None:
+    """Import every module that declares tables, so metadata is complete (Alembic, tests)."""
+    import core.audit  # noqa: F401
+    import core.notify  # noqa: F401
+    import core.people  # noqa: F401
+    import core.sessions  # noqa: F401
+    import core.throttle  # noqa: F401
+    from importlib import import_module
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "blueprints"
+    for models in sorted(root.glob("*/models.py")):
+        import_module(f"blueprints.{models.parent.name}.models")
+
+
+db = Database()
+
+
+def engine_of_current_app() -> Engine:
+    return current_app.extensions["carnet.db"].engine

@@ -1,0 +1,53 @@
+"""Dates, numbers and money the way a French reader expects them ("12 mars 2026",
+"aujourd'hui à 9 h 30", "72,4 kg", "23,50 €"), through Babel, in Europe/Paris."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask
+from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale, gettext as _, to_user_timezone
+
+from core import clock
+
+
+def _time(dt: datetime) -> str:
+    if str(get_locale()) == "fr":
+        return format_time(dt, "H' h 'mm")
+    return format_time(dt, "h:mm a")
+
+
+def day(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, "long") if not isinstance(value, datetime) else format_datetime(value, "d MMMM y")
+
+
+def moment(value: datetime | None) -> str:
+    """Today / yesterday / a date, with the local time."""
+    if value is None:
+        return ""
+    local = to_user_timezone(value)
+    today = to_user_timezone(clock.utcnow()).date()
+    if local.date() == today:
+        return _("today at %(time)s", time=_time(value))
+    if (today - local.date()).days == 1:
+        return _("yesterday at %(time)s", time=_time(value))
+    return _("%(date)s at %(time)s", date=format_datetime(value, "d MMMM y"), time=_time(value))
+
+
+def number(value, digits: int = 1) -> str:
+    if value is None:
+        return ""
+    return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0")
+
+
+def money(cents: int | None) -> str:
+    from flask_babel import format_currency
+
+    if cents is None:
+        return ""
+    return format_currency(cents / 100, "EUR")
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters.update(day=day, moment=moment, number=number, money=money)

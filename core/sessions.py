@@ -1,0 +1,221 @@
+"""Server-side sessions: the cookie carries only a random token; the record lives here.
+
+Logout, "end this session" and "end all my other sessions" therefore really end a session,
+even for a copied cookie. The interface also closes each request's unit of work: one commit,
+after the view has run and before the response leaves.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlalchemy import JSON, Boolean, ForeignKey, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.datastructures import CallbackDict
+
+from core import clock
+from core.db import Base, db, uuid_pk
+
+TOKEN_BYTES = 32  # 256 bits
+
+
+class UserSession(Base):
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = uuid_pk()
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[str | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    last_active_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    authenticated_at: Mapped[datetime | None]
+    fresh_at: Mapped[datetime | None]
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    kiosk: Mapped[bool] = mapped_column(Boolean, default=False)
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """Session data plus the record it was loaded from and what to do with it on save."""
+
+    def __init__(self, data=None, record: UserSession | None = None, expired: str | None = None):
+        def on_update(_self):
+            _self.modified = True
+
+        super().__init__(data or {}, on_update)
+        self.record = record
+        self.modified = False
+        self.expired = expired  # "idle" | "absolute" when the previous one just timed out
+        self.rotate_to: str | None = None  # account id: new token at login
+        self.end_reason: str | None = None  # set by logout
+
+
+def _limits(app: Flask, record: UserSession) -> tuple[timedelta, timedelta]:
+    idle = app.config["KIOSK_IDLE_MINUTES"] if record.kiosk else app.config["SESSION_IDLE_MINUTES"]
+    return timedelta(minutes=idle), timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+
+
+def expiry_reason(app: Flask, record: UserSession, now: datetime) -> str | None:
+    if record.account_id is None:
+        return "idle" if now - record.last_active_at > timedelta(hours=12) else None
+    idle, absolute = _limits(app, record)
+    if now - (record.authenticated_at or record.created_at) > absolute:
+        return "absolute"
+    if now - record.last_active_at > idle:
+        return "idle"
+    return None
+
+
+def end(record: UserSession, reason: str) -> None:
+    record.ended_at = clock.utcnow()
+    record.end_reason = reason
+    record.data = {}
+
+
+def is_passive(app: Flask, request: Request) -> bool:
+    """Background polling must not keep a session alive: views say so with @passive."""
+    view = app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, "carnet_passive", False))
+
+
+def passive(view):
+    view.carnet_passive = True
+    return view
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token or len(token) > 100:
+            return ServerSession()
+        record = db.session.scalar(
+            select(UserSession).where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
+        )
+        if record is None:
+            return ServerSession()
+        reason = expiry_reason(app, record, clock.utcnow())
+        if reason:
+            was_logged_in = record.account_id is not None
+            end(record, reason)
+            return ServerSession(expired=reason if was_logged_in else None)
+        return ServerSession(dict(record.data or {}), record=record)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:
+        name = self.get_cookie_name(app)
+        now = clock.utcnow()
+        record = session.record
+        if session.end_reason:
+            if record is not None:
+                end(record, session.end_reason)
+            db.session.commit()
+            response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
+            return
+        token = None
+        if session.rotate_to is not None:
+            old_data = dict(session)
+            kiosk = bool(record and record.kiosk)
+            if record is not None:
+                end(record, "rotated")
+            token = secrets.token_urlsafe(TOKEN_BYTES)
+            record = UserSession(
+                token_hash=_hash(token), account_id=session.rotate_to, data=old_data,
+                created_at=now, last_active_at=now, authenticated_at=now, fresh_at=now,
+                ip=_ip(), user_agent=_ua(), kiosk=kiosk,
+            )
+            db.session.add(record)
+        elif record is None:
+            if session.modified and len(session):
+                token = secrets.token_urlsafe(TOKEN_BYTES)
+                record = UserSession(token_hash=_hash(token), data=dict(session), ip=_ip(),
+                                     user_agent=_ua(), created_at=now, last_active_at=now)
+                db.session.add(record)
+        else:
+            if session.modified:
+                record.data = dict(session)
+            touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
+            if not is_passive(app, _request()) and now - record.last_active_at >= touch:
+                record.last_active_at = now
+        db.session.commit()
+        if token is not None:
+            response.set_cookie(
+                name, token, httponly=True, secure=self.get_cookie_secure(app),
+                samesite=self.get_cookie_samesite(app), path="/",
+            )
+        if record is not None:
+            response.vary.add("Cookie")
+
+
+def _request():
+    from flask import request
+
+    return request
+
+
+def _ip() -> str | None:
+    return _request().remote_addr
+
+
+def _ua() -> str | None:
+    return (_request().user_agent.string or "")[:300] or None
+
+
+def current() -> ServerSession:
+    from flask import session
+
+    return session  # type: ignore[return-value]
+
+
+def login(account_id: str) -> None:
+    """Mark the session for a new token bound to this account (applied when saving)."""
+    current().rotate_to = account_id
+
+
+def logout(reason: str = "logout") -> None:
+    s = current()
+    s.clear()
+    s.end_reason = reason
+
+
+def mark_fresh() -> None:
+    rec = current().record
+    if rec is not None:
+        rec.fresh_at = clock.utcnow()
+
+
+def is_fresh(app: Flask) -> bool:
+    s = current()
+    if s.rotate_to is not None:
+        return True
+    rec = s.record
+    if rec is None or rec.fresh_at is None:
+        return False
+    return clock.utcnow() - rec.fresh_at <= timedelta(minutes=app.config["FRESH_AUTH_MINUTES"])
+
+
+def active_for(account_id: str) -> list[UserSession]:
+    return list(db.session.scalars(
+        select(UserSession)
+        .where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
+        .order_by(UserSession.last_active_at.desc())
+    ))
+
+
+def end_for_account(account_id: str, session_id: str | None = None, keep: str | None = None,
+                    reason: str = "ended") -> int:
+    """End one session of the account, or all of them but `keep`. Returns how many."""
+    q = update(UserSession).where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
+    if session_id is not None:
+        q = q.where(UserSession.id == session_id)
+    if keep is not None:
+        q = q.where(UserSession.id != keep)
+    q = q.values(ended_at=clock.utcnow(), end_reason=reason, data={})
+    return db.session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0

@@ -1,0 +1,207 @@
+"""Request plumbing shared by every screen: who the viewer is, page-or-fragment rendering,
+security headers, error pages, and the navigation each feature adds itself to."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from core import access
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-src 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'")
+LANGUAGES = {"fr": "Français", "en": "English"}
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    endpoint: str
+    label: object  # lazy string
+    icon: str
+    roles: tuple[str, ...]
+    order: int
+    section: str  # active when the request's blueprint is this
+
+
+_NAV: list[NavEntry] = []
+
+
+def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 50, section: str | None = None):
+    """A feature adds itself to the navigation here; nothing else lists features."""
+    if not any(e.endpoint == endpoint for e in _NAV):
+        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, section or endpoint.split(".")[0]))
+        _NAV.sort(key=lambda e: e.order)
+
+
+def navigation(viewer: access.Viewer) -> list[dict]:
+    if not viewer.is_authenticated:
+        return []
+    current = request.blueprint
+    return [
+        {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": e.section == current}
+        for e in _NAV if viewer.kind in e.roles
+    ][:5]
+
+
+def current_viewer() -> access.Viewer:
+    viewer = g.get("viewer")
+    if viewer is None:
+        viewer = g.viewer = _identify()
+    return viewer
+
+
+def _identify() -> access.Viewer:
+    from flask import session
+    from flask_login import current_user
+
+    record = getattr(session, "record", None)
+    account = current_user._get_current_object() if current_user.is_authenticated else None
+    return access.viewer_for(account, session_id=getattr(record, "id", None),
+                             kiosk=bool(record is not None and record.kiosk))
+
+
+def wants_fragment() -> bool:
+    """Only a plain htmx request gets a fragment; boosted links and history restores get pages."""
+    h = request.htmx
+    return bool(h) and not h.boosted and not h.history_restore_request
+
+
+def render(page: str, fragment: str | None = None, status: int = 200, **context):
+    name = fragment if fragment and wants_fragment() else page
+    return make_response(render_template(name, **context), status)
+
+
+def hx_redirect(url: str):
+    """Redirect that works for htmx (full navigation) and for plain forms."""
+    if request.htmx and not request.htmx.boosted:
+        resp = make_response("", 204)
+        resp.headers["HX-Redirect"] = url
+        return resp
+    return redirect(url, 303)
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site paths: never an open redirect."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+@lru_cache(maxsize=512)
+def device_label(ua_string: str) -> str:
+    from user_agents import parse
+
+    ua = parse(ua_string or "")
+    browser = ua.browser.family if ua.browser.family != "Other" else ""
+    system = ua.os.family if ua.os.family != "Other" else ""
+    if browser and system:
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown device")
+
+
+def request_origin() -> dict:
+    """Where a trace comes from: IP, device, kiosk."""
+    from flask import has_request_context, session
+
+    if not has_request_context():
+        return {"ip": None, "device": "cli", "kiosk": None}
+    record = getattr(session, "record", None)
+    return {"ip": request.remote_addr, "device": device_label(request.user_agent.string or "")[:120],
+            "kiosk": bool(record is not None and record.kiosk)}
+
+
+def _check_fetch_site():
+    if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        abort(403)
+
+
+def _headers(response):
+    h = response.headers
+    h.setdefault("Content-Security-Policy", CSP)
+    h["X-Content-Type-Options"] = "nosniff"
+    h["X-Frame-Options"] = "DENY"
+    h["Referrer-Policy"] = "no-referrer"
+    h["Cross-Origin-Opener-Policy"] = "same-origin"
+    h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self), publickey-credentials-get=(self)"
+    if request.endpoint != "static":
+        h["Cache-Control"] = "no-store"
+        h.pop("Expires", None)
+        response.vary.add("HX-Request")
+    return response
+
+
+def _context():
+    viewer = current_viewer()
+    idle = None
+    if viewer.is_authenticated:
+        idle = 60 * (current_app.config["KIOSK_IDLE_MINUTES"] if viewer.kiosk
+                     else current_app.config["SESSION_IDLE_MINUTES"])
+    here = request.full_path.rstrip("?") if request else "/"
+    return {
+        "viewer": viewer,
+        "nav": navigation(viewer),
+        "current_locale": str(get_locale() or "fr"),
+        "demo_mode": current_app.config["DEMO"],
+        "idle_seconds": idle,
+        "languages": [{"code": c, "label": label, "url": url_for("auth.set_language", lang=c), "next": here}
+                      for c, label in LANGUAGES.items()],
+        "logout_url": url_for("auth.logout"),
+    }
+
+
+ERRORS = {
+    400: (lazy_gettext("Request not understood"), lazy_gettext("Something in this request was not understood. Go back and try again.")),
+    403: (lazy_gettext("Access refused"), lazy_gettext("You do not have access to this page.")),
+    404: (lazy_gettext("Page not found"), lazy_gettext("This page does not exist, or you do not have access to it.")),
+    405: (lazy_gettext("Action not allowed"), lazy_gettext("This action is not possible here.")),
+    413: (lazy_gettext("File too large"), lazy_gettext("This file is too large. Send a file of %(mb)s MB at most.")),
+    429: (lazy_gettext("Too many attempts"), lazy_gettext("Too many attempts. Wait a moment, then try again.")),
+    500: (lazy_gettext("Something went wrong"), lazy_gettext("Nothing was lost. Try again in a moment.")),
+}
+
+
+def error_page(code: int, message: str | None = None):
+    title, default = ERRORS.get(code, ERRORS[500])
+    text = message or str(default) % {"mb": current_app.config["UPLOAD_MAX_MB"]} if code == 413 else message or str(default)
+    return render("errors/error.html", "errors/_error.html", status=code, code=code, title=str(title), message=text)
+
+
+def _handle_http(exc: HTTPException):
+    if exc.code == 401:
+        from core.db import db
+
+        db.session.rollback()
+        login = url_for("auth.login", next=safe_next(request.full_path.rstrip("?")))
+        return hx_redirect(login) if request.htmx else redirect(login)
+    return error_page(exc.code or 500)
+
+
+def _handle_csrf(exc: CSRFError):
+    return error_page(400, _("This page had expired. Reload it, then try again."))
+
+
+def _handle_error(exc: Exception):
+    from core.db import db
+
+    db.session.rollback()
+    current_app.logger.exception("unhandled error")
+    return error_page(500)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_check_fetch_site)
+    app.after_request(_headers)
+    app.context_processor(_context)
+    app.register_error_handler(CSRFError, _handle_csrf)
+    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(Exception, _handle_error)

@@ -1,0 +1,91 @@
+/* Carnet service worker — served at /sw.js (scope "/").
+ *
+ * It caches ONLY static assets and the offline page, never health data:
+ *   - install: pre-cache the fixed list below;
+ *   - navigations: network only; if the network fails, the cached offline page;
+ *   - GET /static/...: cache first (the files are versioned by CACHE_VERSION);
+ *   - everything else (pages' fragments, API, downloads, POSTs): not touched,
+ *     not cached.
+ * Bump CACHE_VERSION whenever a pre-cached file changes.
+ */
+"use strict";
+
+const CACHE_VERSION = "carnet-static-v1";
+const OFFLINE_URL = "/static/offline.html";
+const PRECACHE = [
+  OFFLINE_URL,
+  "/static/css/app.css",
+  "/static/css/print.css",
+  "/static/js/app.js",
+  "/static/js/passkeys.js",
+  "/static/vendor/htmx-2.0.11.min.js",
+  "/static/icons/favicon.svg",
+  "/static/icons/icon-192.png",
+  "/static/icons/icon-512.png",
+  "/static/icons/icon-maskable-512.png",
+  "/static/icons/apple-touch-icon.png",
+  "/manifest.webmanifest"
+];
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE_VERSION);
+    // One by one, so a single missing optional file does not break the install;
+    // the offline page itself is required.
+    await Promise.all(PRECACHE.map(async (url) => {
+      try {
+        const response = await fetch(url, { cache: "no-cache", credentials: "omit" });
+        if (response.ok) await cache.put(url, response);
+        else if (url === OFFLINE_URL) throw new Error("offline page missing");
+      } catch (error) {
+        if (url === OFFLINE_URL) throw error;
+      }
+    }));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n !== CACHE_VERSION).map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") return;
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) return;
+
+  // Pages: always from the network (they carry health data and are no-store).
+  // Only when the network is unreachable, show the static offline page.
+  if (request.mode === "navigate") {
+    event.respondWith((async () => {
+      try {
+        return await fetch(request);
+      } catch (error) {
+        const cache = await caches.open(CACHE_VERSION);
+        return (await cache.match(OFFLINE_URL)) || Response.error();
+      }
+    })());
+    return;
+  }
+
+  // Static assets: cache first, and only successful, basic (same-origin) answers.
+  if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
+    event.respondWith((async () => {
+      const cache = await caches.open(CACHE_VERSION);
+      const cached = await cache.match(request);
+      if (cached) return cached;
+      const response = await fetch(request);
+      if (response.ok && response.type === "basic" && url.pathname.startsWith("/static/")
+          && !(response.headers.get("Cache-Control") || "").includes("no-store")) {
+        await cache.put(request, response.clone());
+      }
+      return response;
+    })());
+  }
+  // Anything else: not intercepted, never cached.
+});
