@@ -81,18 +81,26 @@ def _scope() -> int:
         return 0
 
 
+class _AppSession(Session):
+    """Binds to the engine of the app in context, so several apps (tests, tools) can coexist."""
+
+    def get_bind(self, mapper=None, clause=None, **kwargs):
+        return current_app.extensions["carnet.engine"]
+
+
 class Database:
-    """Holds the engine and the app-context-scoped session; bound in create_app()."""
+    """The app-context-scoped session; each app keeps its own engine (bound in create_app())."""
 
     def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory = sessionmaker(expire_on_commit=False)
+        self._factory = sessionmaker(class_=_AppSession, expire_on_commit=False)
         self.session: Session = scoped_session(self._factory, scopefunc=_scope)  # type: ignore[assignment]
 
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["carnet.engine"]
+
     def init_app(self, app: Flask) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
-        app.extensions["carnet.db"] = self
-        self._factory.configure(bind=self.engine)
+        app.extensions["carnet.engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
 
         @app.teardown_appcontext
         def _remove(exc):
@@ -102,7 +110,7 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
-        return self.engine is not None and self.engine.dialect.name == "sqlite"
+        return self.engine.dialect.name == "sqlite"
 
     def create_all(self) -> None:
         import_models()
@@ -129,7 +137,3 @@ def import_models() -> None:
 
 
 db = Database()
-
-
-def engine_of_current_app() -> Engine:
-    return current_app.extensions["carnet.db"].engine

@@ -219,3 +219,13 @@ def end_for_account(account_id: str, session_id: str | None = None, keep: str | 
         q = q.where(UserSession.id != keep)
     q = q.values(ended_at=clock.utcnow(), end_reason=reason, data={})
     return db.session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
+
+
+def idle_remaining(app: Flask) -> int | None:
+    """Seconds before the idle timeout ends this session (None when not logged in)."""
+    rec = current().record
+    if rec is None or rec.account_id is None:
+        return None
+    idle, _absolute = _limits(app, rec)
+    left = idle - (clock.utcnow() - rec.last_active_at)
+    return max(0, int(left.total_seconds()))

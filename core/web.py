@@ -178,10 +178,12 @@ def error_page(code: int, message: str | None = None):
 
 def _handle_http(exc: HTTPException):
     if exc.code == 401:
-        from core.db import db
+        from flask import flash, session
 
-        db.session.rollback()
-        login = url_for("auth.login", next=safe_next(request.full_path.rstrip("?")))
+        if getattr(session, "expired", None):
+            flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
+        here = request.full_path.rstrip("?")
+        login = url_for("auth.login", next=safe_next(here) if here != "/" else None)
         return hx_redirect(login) if request.htmx else redirect(login)
     return error_page(exc.code or 500)
 

@@ -33,8 +33,6 @@ def login():
     if viewer.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
-    if request.method == "GET" and getattr(session, "expired", None):
-        flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
     if form.validate_on_submit():
         outcome = services.check_password_login(form.email.data, form.password.data, request.remote_addr or "")
         if outcome.ok:
@@ -158,3 +156,11 @@ def set_language(lang: str):
     if viewer.account is not None:
         viewer.account.locale = lang
     return redirect(web.safe_next(request.form.get("next"), "/"), 303)
+
+
+@bp.get("/session/etat")
+@sessions.passive
+def session_status():
+    """Polled by the idle timer: says how long the session has left, without extending it."""
+    remaining = sessions.idle_remaining(current_app)
+    return jsonify(authenticated=web.current_viewer().is_authenticated, idle_remaining=remaining)

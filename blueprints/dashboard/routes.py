@@ -1,4 +1,4 @@
-from flask import current_app, redirect, send_from_directory, url_for
+from flask import current_app, send_from_directory
 
 from blueprints.dashboard import bp, services
 from core import access, web
@@ -7,8 +7,6 @@ from core import access, web
 @bp.get("/")
 def index():
     viewer = web.current_viewer()
-    if not viewer.is_authenticated:
-        return redirect(url_for("auth.login"))
     if viewer.kind == "professional":
         access.require(viewer, "pro", "read")
         return web.render("dashboard/pro.html", pro=services.professional_home(viewer))

@@ -389,9 +389,9 @@ def _image_thumbnail(fh: BinaryIO, kind: str) -> bytes:
 def _pdf_thumbnail(fh: BinaryIO) -> bytes:
     import pypdfium2 as pdfium
 
-    data = fh.read()
     with _PDFIUM_LOCK:
-        pdf = pdfium.PdfDocument(data)
+        # A seekable file is read by PDFium on demand: a large PDF never sits whole in memory.
+        pdf = pdfium.PdfDocument(fh if hasattr(fh, "seek") else fh.read())
         try:
             page = pdf[0]
             try:

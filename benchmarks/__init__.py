@@ -1,0 +1,1 @@
+"""Measured runs of Carnet (`make bench`). Figures only: nothing here is a test."""

@@ -1,0 +1,111 @@
+"""Foundation: how fast the logged-in dashboard is against the ceiling of a bare Flask route,
+both under gunicorn with 2 sync workers on this machine, and what a phone downloads for a
+first visit of the dashboard."""
+from __future__ import annotations
+
+import shutil
+import statistics
+from pathlib import Path
+
+from benchmarks import assets as assets_mod, instance
+from benchmarks.report import Row, SectionResult
+from benchmarks.server import Gunicorn
+
+TITLE = "Foundation: dashboard throughput and first-visit weight"
+RATIO_TARGET = 0.25
+FIRST_VISIT_TARGET_KB = 60.0
+WORKERS = 2
+
+
+def _measure(gen, url: str, headers: dict, seconds: float) -> dict:
+    r = gen.run(url, seconds, headers)
+    return {"rps": round(r.rps, 1), "requests": r.requests, "not_200": r.bad,
+            "p50_ms": None if r.p50_ms is None else round(r.p50_ms, 2)}
+
+
+def run(opts) -> SectionResult:
+    from blueprints.demo.seed import HOLDER_EMAIL, PASSWORD
+
+    path, holder_name = instance.prepare()
+    gen = opts.generator
+    notes: list[str] = []
+    try:
+        env = instance.server_env(path)
+        log = path / "gunicorn.log"
+        with Gunicorn("benchmarks.wsgi:app", WORKERS, env, log, ready_path="/connexion") as carnet, \
+                Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare:
+            browser = instance.login(carnet.base, path, HOLDER_EMAIL, PASSWORD)
+            cookie = {"Cookie": f"{instance.COOKIE}={browser.cookies[instance.COOKIE]}"}
+
+            def check_dashboard() -> bytes:
+                status, _, body = browser.request("GET", "/")
+                if status != 200 or holder_name.encode() not in body or b'id="login-form"' in body:
+                    raise RuntimeError(f"dashboard check failed: {status}, holder name present: "
+                                       f"{holder_name.encode() in body}")
+                return body
+
+            page = check_dashboard()
+            dash_url, bare_url = carnet.base + "/", bare.base + "/"
+            gen.run(dash_url, opts.warmup, cookie)
+            gen.run(bare_url, opts.warmup, {})
+            dash_runs, bare_runs = [], []
+            for _ in range(opts.runs):  # interleaved, so drift on the machine hits both alike
+                dash_runs.append(_measure(gen, dash_url, cookie, opts.seconds))
+                bare_runs.append(_measure(gen, bare_url, {}, opts.seconds))
+            check_dashboard()  # still logged in after the load: the figures are the real page
+
+            def fetch(url: str) -> bytes:
+                status, _, body = browser.request("GET", url)
+                if status != 200:
+                    raise RuntimeError(f"GET {url} answered {status}")
+                return body
+
+            files = assets_mod.first_visit(page, fetch)
+    finally:
+        if not opts.keep:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            notes.append(f"instance kept in {path}")
+
+    dash = statistics.median(r["rps"] for r in dash_runs)
+    ceiling = statistics.median(r["rps"] for r in bare_runs)
+    ratio = dash / ceiling if ceiling else 0.0
+    counted = [f for f in files if f.counted]
+    total_raw = sum(f.raw for f in counted)
+    total_gz = sum(f.gzip for f in counted)
+    failures = sum(r["not_200"] for r in dash_runs + bare_runs)
+
+    rows = [
+        Row("dashboard (GET /, logged in)", dash, "req/s", "{:.0f}",
+            detail="runs " + ", ".join(f"{r['rps']:.0f}" for r in dash_runs)),
+        Row("bare Flask constant route", ceiling, "req/s", "{:.0f}",
+            detail="runs " + ", ".join(f"{r['rps']:.0f}" for r in bare_runs)),
+        Row("ratio", ratio, "", "{:.2f}", target=f">= {RATIO_TARGET}", ok=ratio >= RATIO_TARGET),
+        Row("first visit (gzip)", total_gz / 1024, "KB", "{:.1f}", target=f"<= {FIRST_VISIT_TARGET_KB:.0f} KB",
+            ok=total_gz / 1024 <= FIRST_VISIT_TARGET_KB, detail=f"raw {total_raw / 1024:.1f} KB"),
+    ]
+    if failures:
+        rows.append(Row("answers other than 200 under load", failures, "", "{:.0f}", ok=False))
+    lines = [f"load: {gen.describe}, {opts.runs} runs x {opts.seconds:.0f} s each after {opts.warmup:.0f} s "
+             f"warm-up, medians; gunicorn --workers {WORKERS} (sync), SQLite in a temporary instance",
+             "", "first visit of the dashboard (HTML + every CSS and JS it references, print CSS included):"]
+    for f in files:
+        mark = "" if f.counted else "  (not counted)"
+        note = f"  [{f.note}]" if f.note else ""
+        lines.append(f"  {f.kind:5} {f.url:42} {f.raw / 1024:7.1f} KB raw {f.gzip / 1024:6.1f} KB gzip{note}{mark}")
+    lines += notes
+    data = {
+        "generator": gen.describe, "seconds": opts.seconds, "runs": opts.runs, "warmup_seconds": opts.warmup,
+        "workers": WORKERS,
+        "dashboard": {"median_rps": dash, "runs": dash_runs},
+        "bare_flask": {"median_rps": ceiling, "runs": bare_runs},
+        "ratio": round(ratio, 3), "ratio_target": RATIO_TARGET, "ratio_ok": ratio >= RATIO_TARGET,
+        "first_visit": {
+            "gzip_level": 6, "total_raw_bytes": total_raw, "total_gzip_bytes": total_gz,
+            "target_kb": FIRST_VISIT_TARGET_KB, "ok": total_gz / 1024 <= FIRST_VISIT_TARGET_KB,
+            "files": [{"url": f.url, "kind": f.kind, "raw_bytes": f.raw, "gzip_bytes": f.gzip,
+                       "note": f.note, "counted": f.counted} for f in files],
+        },
+        "non_200_under_load": failures,
+    }
+    return SectionResult("foundation", TITLE, rows, lines, data)

@@ -1,0 +1,93 @@
+"""Carnet benchmarks: measured figures, never pass/fail.
+
+How to reproduce
+----------------
+    make bench                                  # every section
+    .venv/bin/python -m benchmarks.run foundation
+    .venv/bin/python -m benchmarks.run --seconds 5 --runs 1 foundation   # quick look
+    .venv/bin/python -m benchmarks.run --list
+
+Each section prints a table and writes its figures as JSON to benchmarks/out/<section>.json.
+
+Load generator: `wrk` when installed (Debian: `apt-get install wrk`), otherwise a small Python
+generator (http.client connections in 2 processes x 2 threads); `--load python|wrk` forces one.
+The client runs on the same machine as the server and shares its cores, so every figure a
+section compares is measured with the same generator in the same run, runs interleaved, and
+medians are reported. Compare ratios across machines, not raw requests per second.
+
+foundation
+    Builds a throwaway instance in a temporary folder (Alembic `upgrade head`, then the demo
+    seed), serves it with `gunicorn --workers 2` (sync workers, CARNET_DEMO=1) through
+    benchmarks/wsgi.py, logs in as the demo holder through the real password + one-time-code
+    flow (code read from <instance>/outbox), and checks the dashboard answers 200 with the
+    holder's name, before and after the load. It measures:
+      1. requests/s of GET / for that logged-in holder;
+      2. requests/s of a bare Flask route returning a constant (benchmarks/bare.py), same
+         gunicorn settings: the ceiling for any Flask page on this machine;
+      3. their ratio (target >= 0.25);
+      4. the bytes, gzip level 6, of a first visit: dashboard HTML + every stylesheet and
+         script it references (the print stylesheet too: browsers fetch it on screen);
+         manifest and icons are listed, not counted (target <= 60 KB).
+    `--keep` leaves the instance folder (database, outbox, gunicorn.log) for inspection.
+
+Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
+(benchmarks.report), then add its name to SECTIONS below.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from benchmarks import load
+from benchmarks.report import show
+
+SECTIONS = ["foundation"]
+OUT = Path(__file__).resolve().parent / "out"
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks.run", description="Carnet benchmarks (figures only).")
+    p.add_argument("sections", nargs="*", help=f"sections to run (default: all of {', '.join(SECTIONS)})")
+    p.add_argument("--seconds", type=float, default=10.0, help="length of one measured run (default 10)")
+    p.add_argument("--runs", type=int, default=3, help="measured runs per figure; the median is kept (default 3)")
+    p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per target (default 3)")
+    p.add_argument("--load", choices=["wrk", "python"], help="load generator (default: wrk if installed)")
+    p.add_argument("--keep", action="store_true", help="keep temporary instances for inspection")
+    p.add_argument("--list", action="store_true", help="list sections and exit")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    opts = parse(sys.argv[1:] if argv is None else argv)
+    if opts.list:
+        for name in SECTIONS:
+            print(f"{name:14} {importlib.import_module(f'benchmarks.{name}').TITLE}")
+        return 0
+    unknown = [s for s in opts.sections if s not in SECTIONS]
+    if unknown:
+        print(f"unknown section(s): {', '.join(unknown)}; known: {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
+    opts.generator = load.generator(opts.load)
+    OUT.mkdir(exist_ok=True)
+    status = 0
+    for name in opts.sections or SECTIONS:
+        started = time.monotonic()
+        try:
+            result = importlib.import_module(f"benchmarks.{name}").run(opts)
+        except Exception as exc:  # a broken section is reported, the others still run
+            print(f"{name}: could not be measured: {exc}\n", file=sys.stderr)
+            status = 1
+            continue
+        print(show(result))
+        print(f"({time.monotonic() - started:.0f} s; figures in {OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd()) else OUT}/{name}.json)\n")
+        data = {"section": name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **result.data}
+        (OUT / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

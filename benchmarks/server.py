@@ -1,0 +1,78 @@
+"""Start and stop gunicorn for a measured run, on a free local port."""
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn --workers N serving `target`; a context manager that waits until it answers."""
+
+    def __init__(self, target: str, workers: int = 2, env: dict | None = None, log: Path | None = None,
+                 ready_path: str = "/"):
+        self.target = target
+        self.workers = workers
+        self.env = env or {}
+        self.log = log
+        self.ready_path = ready_path
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def __enter__(self) -> "Gunicorn":
+        env = {**os.environ, **self.env}
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}",
+             "--log-level", "warning", self.target],
+            cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
+        if out is not subprocess.DEVNULL:
+            out.close()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn {self.target} exited with {self.proc.returncode} (log: {self.log})")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
+                conn.request("GET", self.ready_path)
+                conn.getresponse().read()
+                conn.close()
+                # every worker must have booted: a few more requests land on both
+                time.sleep(0.5)
+                return
+            except OSError:
+                time.sleep(0.1)
+        self.__exit__(None, None, None)
+        raise RuntimeError(f"gunicorn {self.target} did not answer within {timeout:.0f} s")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)  # the arbiter stops its own workers
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()

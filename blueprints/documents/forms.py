@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from blueprints.documents import categories
+
+
+def _not_future(form, field):
+    from core import clock
+
+    if field.data and field.data > clock.utcnow().date():
+        raise ValidationError(_l("This date is in the future."))
+    if field.data and field.data < date(1900, 1, 1):
+        raise ValidationError(_l("Check this date."))
+
+
+class _Metadata(FlaskForm):
+    category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
+    act_date = DateField(_l("Date of the consultation or exam"), validators=[
+        DataRequired(_l("Enter the date, for example 12/03/2026.")), _not_future])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000, message=_l("2,000 characters at most."))])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.category.choices = categories.choices()
+
+
+class UploadForm(_Metadata):
+    files = MultipleFileField(_l("Files on this device"))
+    photo = FileField(_l("Take a photo"))
+    title = StringField(_l("Title"), validators=[Optional(), Length(max=200, message=_l("200 characters at most."))])
+
+
+class EditForm(_Metadata):
+    title = StringField(_l("Title"), validators=[
+        DataRequired(_l("Give this document a title.")), Length(max=200, message=_l("200 characters at most."))])

@@ -1,0 +1,56 @@
+"""Documents and the wrapped keys of their blobs.
+
+A blob's data key lives only in `blob_keys`: deleting that row makes the encrypted
+file unreadable (crypto-shredding), whatever copies of the file remain.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import clock
+from core.db import Base, uuid_pk
+
+
+class BlobKey(Base):
+    __tablename__ = "blob_keys"
+
+    blob_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(64))
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+
+class Document(Base):
+    __tablename__ = "documents"
+    __table_args__ = (
+        Index("ix_documents_patient_act", "patient_id", "act_date", "id"),
+        Index("ix_documents_patient_category", "patient_id", "category"),
+    )
+
+    id: Mapped[str] = uuid_pk()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(20))
+    act_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    author_type: Mapped[str] = mapped_column(String(20), default="holder")
+    author_name: Mapped[str | None] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(40), default="upload")
+    mime: Mapped[str] = mapped_column(String(60))
+    kind: Mapped[str] = mapped_column(String(10))  # pdf | jpeg | png | tiff | text
+    original_name: Mapped[str] = mapped_column(String(200))  # display only, escaped
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    blob_id: Mapped[str] = mapped_column(ForeignKey("blob_keys.blob_id"))
+    thumb_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blob_keys.blob_id"))
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+
+    @property
+    def audit_label(self) -> str:
+        return self.title

@@ -1,0 +1,435 @@
+"""Documents: add (streamed, encrypted, metadata stripped), browse, open, edit, hide, delete.
+
+Plain Python over the request-scoped session: services add and flush, the request
+commits once. Every query goes through the gate (`access.scope` / `access.get_or_404`).
+
+Blob life cycle, so that a document either fully exists or is fully absent:
+- adding: the blob is written durably by `BlobStore.put` before the row is flushed;
+  if the transaction rolls back, the blobs written for it are removed at once; after a
+  crash they are orphans that `flask storage check --remove-orphans` removes.
+- deleting: the rows holding the wrapped keys are deleted in the transaction; the files
+  are removed only after the commit (a crash in between leaves an unreadable orphan).
+"""
+from __future__ import annotations
+
+import io
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from typing import BinaryIO
+
+from flask import current_app
+from flask_babel import format_date, gettext as _
+from sqlalchemy import delete, event, func, or_, select, tuple_
+from sqlalchemy.orm import Session
+
+from blueprints.documents import categories, filetypes
+from blueprints.documents.models import BlobKey, Document
+from core import access, audit, clock
+from core.access import Viewer
+from core.db import db
+from core.storage import BlobStore, BlobTooLarge
+
+PAGE_SIZE = 30
+TEXT_PREVIEW_BYTES = 200_000
+_NEW = "carnet.documents.new_blobs"
+_GONE = "carnet.documents.deleted_blobs"
+
+
+# --------------------------------------------------------------------------- storage
+
+
+def store() -> BlobStore:
+    app = current_app._get_current_object()
+    blobs = app.extensions.get("carnet.blobs")
+    if blobs is None:
+        blobs = app.extensions["carnet.blobs"] = BlobStore.from_instance(app.instance_path)
+    return blobs
+
+
+def max_bytes() -> int:
+    return int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    session.info.pop(_NEW, None)
+    for blobs, blob_id in session.info.pop(_GONE, []):
+        blobs.delete(blob_id)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_GONE, None)
+    for blobs, blob_id in session.info.pop(_NEW, []):
+        blobs.delete(blob_id)
+
+
+def _remember(key: str, blobs: BlobStore, blob_id: str) -> None:
+    db.session.info.setdefault(key, []).append((blobs, blob_id))
+
+
+# --------------------------------------------------------------------------- adding
+
+
+class UploadRefused(ValueError):
+    """A file was refused; nothing from the request was stored."""
+
+    def __init__(self, filename: str, reason: str) -> None:
+        super().__init__(reason)
+        self.filename = filename
+        self.reason = reason  # empty | type | mismatch | damaged | size
+
+    def message(self, max_mb: int) -> str:
+        accepted = _("This file is not accepted: send a PDF, a JPEG or PNG photo (%(mb)s MB maximum).", mb=max_mb)
+        detail = {
+            "empty": _("It is empty."),
+            "mismatch": _("Its name does not match its content."),
+            "damaged": _("It could not be read."),
+            "size": _("It is too large."),
+        }.get(self.reason)
+        name = filetypes.safe_filename(self.filename)
+        return " ".join(p for p in (f"« {name} » :", detail, accepted) if p)
+
+
+@dataclass
+class Upload:
+    """One incoming file: a readable stream (FileStorage.stream) and the name the browser gave."""
+
+    stream: BinaryIO
+    filename: str
+
+
+@dataclass
+class _Prepared:
+    ftype: filetypes.FileType
+    content: BinaryIO
+    thumb: bytes | None
+    name: str
+    owned: bool  # a temp file of ours (stripped image), closed once stored
+
+
+def _size_of(stream: BinaryIO) -> int | None:
+    try:
+        pos = stream.tell()
+        end = stream.seek(0, 2)
+        stream.seek(pos)
+        return end
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _prepare(upload: Upload, limit: int) -> _Prepared:
+    """Decide the type from the bytes, strip image metadata, make the thumbnail."""
+    name = upload.filename or ""
+    stream = upload.stream
+    size = _size_of(stream)
+    if size is not None and size > limit:
+        raise UploadRefused(name, "size")
+    head = stream.read(filetypes.SNIFF_BYTES)
+    try:
+        ftype = filetypes.detect(head, name)
+    except filetypes.UnsupportedFile as exc:
+        raise UploadRefused(name, exc.reason) from exc
+    stream.seek(0)
+    if ftype.kind in filetypes.IMAGE_KINDS:
+        clean = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
+        try:
+            filetypes.strip_image_metadata(stream, ftype.kind, clean)
+        except filetypes.UnsupportedFile as exc:
+            clean.close()
+            raise UploadRefused(name, exc.reason) from exc
+        clean.seek(0)
+        content: BinaryIO = clean
+    else:
+        content = stream
+    owned = content is not stream
+    thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+    content.seek(0)
+    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned)
+
+
+def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
+    stored = blobs.put(stream, max_size=limit)
+    _remember(_NEW, blobs, stored.blob_id)
+    db.session.add(BlobKey(blob_id=stored.blob_id, patient_id=patient_id,
+                           wrapped_key=stored.wrapped_key, sha256=stored.sha256))
+    return stored
+
+
+def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
+                  title: str | None = None, note: str | None = None, source: str = "upload") -> list[Document]:
+    """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file."""
+    access.require(viewer, "documents", "write")
+    if category not in categories.CATEGORIES:
+        raise ValueError("unknown category")
+    uploads = [u for u in uploads if u is not None]
+    if not uploads:
+        raise UploadRefused("", "empty")
+    limit = max_bytes()
+    prepared: list[_Prepared] = []
+    try:
+        for u in uploads:  # refuse before storing anything
+            prepared.append(_prepare(u, limit))
+    except UploadRefused:
+        _close(prepared)
+        raise
+
+    blobs = store()
+    written: list[str] = []
+    docs: list[Document] = []
+    title = (title or "").strip()
+    try:
+        for n, item in enumerate(prepared, start=1):
+            try:
+                main = _put(blobs, item.content, limit, viewer.patient_id)
+            except BlobTooLarge as exc:
+                raise UploadRefused(item.name, "size") from exc
+            written.append(main.blob_id)
+            thumb = None
+            if item.thumb:
+                thumb = _put(blobs, io.BytesIO(item.thumb), limit, viewer.patient_id)
+                written.append(thumb.blob_id)
+            if title:
+                doc_title = title if len(prepared) == 1 else f"{title} ({n})"
+            else:
+                doc_title = filetypes.title_from_filename(item.name)
+            doc = Document(
+                patient_id=viewer.patient_id, title=doc_title[:200], category=category, act_date=act_date,
+                note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,
+                author_name=_author_name(viewer), source=source, mime=item.ftype.mime if item.ftype.kind != "text"
+                else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
+                kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
+                blob_id=main.blob_id, thumb_blob_id=thumb.blob_id if thumb else None, hidden=False,
+            )
+            db.session.add(doc)
+            docs.append(doc)
+        db.session.flush()
+    except BaseException:
+        for doc in docs:
+            if doc in db.session:
+                db.session.expunge(doc)
+        for obj in list(db.session.new):
+            if isinstance(obj, BlobKey) and obj.blob_id in written:
+                db.session.expunge(obj)
+        for blob_id in written:
+            blobs.delete(blob_id)
+        raise
+    finally:
+        _close(prepared)
+    for doc in docs:
+        audit.record(viewer, "document_added", doc, detail={"category": doc.category, "kind": doc.kind})
+    return docs
+
+
+def _close(prepared: list[_Prepared]) -> None:
+    for item in prepared:
+        if item.owned:
+            item.content.close()
+
+
+def _author_name(viewer: Viewer) -> str | None:
+    patient = getattr(viewer.account, "patient", None)
+    if patient is not None:
+        return patient.display_name
+    return viewer.display_name or None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def get(viewer: Viewer, document_id: str) -> Document:
+    """The document if this viewer may see it; 404 otherwise (another space, hidden...)."""
+    return access.get_or_404(viewer, Document, document_id)
+
+
+def _visible(viewer: Viewer, stmt):
+    return access.scope(viewer, stmt, Document)
+
+
+def _search(stmt, q: str | None):
+    q = (q or "").strip()[:100]
+    if not q:
+        return stmt
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return stmt.where(or_(Document.title.ilike(pattern, escape="\\"),
+                          Document.author_name.ilike(pattern, escape="\\"),
+                          Document.note.ilike(pattern, escape="\\")))
+
+
+def parse_cursor(raw: str | None) -> tuple[date, str] | None:
+    """"2026-03-12~<uuid>" → (date, id); anything else → None (first page)."""
+    if not raw or "~" not in raw:
+        return None
+    day, _sep, doc_id = raw.partition("~")
+    try:
+        return date.fromisoformat(day), doc_id[:36]
+    except ValueError:
+        return None
+
+
+def _month(d: date) -> tuple[str, str]:
+    text = format_date(d, "LLLL y")
+    return d.strftime("%Y-%m"), text[:1].upper() + text[1:]
+
+
+def row(doc: Document) -> dict:
+    key, month = _month(doc.act_date)
+    return {
+        "id": doc.id, "title": doc.title, "category": doc.category,
+        "category_label": categories.label(doc.category), "act_date": doc.act_date,
+        "author_name": doc.author_name, "author_type": doc.author_type, "kind": doc.kind,
+        "size": doc.size, "hidden": doc.hidden, "has_thumb": doc.thumb_blob_id is not None,
+        "month_key": key, "month": month,
+    }
+
+
+def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None,
+            after: str | None = None, limit: int = PAGE_SIZE) -> dict:
+    """One page of the list, newest act first, keyset-paginated on (act_date, id)."""
+    if category not in categories.CATEGORIES:
+        category = None
+    base = _search(_visible(viewer, select(Document)), q)
+    stmt = base
+    if category:
+        stmt = stmt.where(Document.category == category)
+    cursor = parse_cursor(after)
+    if cursor:
+        stmt = stmt.where(tuple_(Document.act_date, Document.id) < tuple_(*cursor))
+    docs = list(db.session.scalars(stmt.order_by(Document.act_date.desc(), Document.id.desc()).limit(limit + 1)))
+    more = len(docs) > limit
+    docs = docs[:limit]
+    next_cursor = f"{docs[-1].act_date.isoformat()}~{docs[-1].id}" if more and docs else None
+
+    counted = _search(_visible(viewer, select(Document.category, func.count())), q).group_by(Document.category)
+    counts = {code: n for code, n in db.session.execute(counted)}
+    chips = [{"code": code, "label": str(text), "count": counts[code]}
+             for code, text in categories.CATEGORIES.items() if counts.get(code)]
+    return {
+        "rows": [row(d) for d in docs], "next_cursor": next_cursor, "chips": chips,
+        "total": sum(counts.values()), "category": category, "q": (q or "").strip()[:100],
+        "after": after if cursor else None,
+    }
+
+
+def has_any(viewer: Viewer) -> bool:
+    return db.session.scalar(_visible(viewer, select(Document.id)).limit(1)) is not None
+
+
+def detail(viewer: Viewer, doc: Document) -> dict:
+    data = row(doc)
+    data.update({
+        "note": doc.note, "source": categories.source_label(doc.source), "original_name": doc.original_name,
+        "created_at": doc.created_at, "updated_at": doc.updated_at, "mime": doc.mime,
+        "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
+        "can_write": access.can(viewer, "documents", "write"),
+        "can_delete": access.can(viewer, "documents", "delete"),
+    })
+    return data
+
+
+def _key(blob_id: str) -> BlobKey:
+    key = db.session.get(BlobKey, blob_id)
+    if key is None:  # the key row is gone: the blob is shredded
+        from flask import abort
+
+        abort(404)
+    return key
+
+
+def open_content(viewer: Viewer, doc: Document, purpose: str):
+    """Decrypted chunks of the document; traced as document_opened (preview or download)."""
+    key = _key(doc.blob_id)
+    chunks = store().open(doc.blob_id, key.wrapped_key, key.sha256)
+    audit.record(viewer, "document_opened", doc, detail={"how": purpose})
+    return chunks
+
+
+def open_thumbnail(viewer: Viewer, doc: Document):
+    if not doc.thumb_blob_id:
+        return None
+    key = _key(doc.thumb_blob_id)
+    return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
+
+
+def text_preview(viewer: Viewer, doc: Document) -> str:
+    """The beginning of a plain-text document, decoded for display (escaped by the template)."""
+    buf = bytearray()
+    for chunk in open_content(viewer, doc, "preview"):
+        buf += chunk
+        if len(buf) >= TEXT_PREVIEW_BYTES:
+            break
+    charset = "utf-8"
+    if "charset=" in doc.mime:
+        charset = doc.mime.split("charset=", 1)[1].strip() or "utf-8"
+    text = bytes(buf[:TEXT_PREVIEW_BYTES]).decode(charset, errors="replace")
+    return text.removeprefix("\ufeff")
+
+
+# --------------------------------------------------------------------------- changing
+
+
+def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date: date, note: str | None) -> None:
+    access.require(viewer, "documents", "write")
+    if category not in categories.CATEGORIES:
+        raise ValueError("unknown category")
+    changed = {}
+    for name, value in (("title", title.strip()[:200]), ("category", category), ("act_date", act_date),
+                        ("note", (note or "").strip() or None)):
+        if getattr(doc, name) != value:
+            changed[name] = True
+            setattr(doc, name, value)
+    if changed:
+        doc.updated_at = clock.utcnow()
+        audit.record(viewer, "document_updated", doc, detail={"fields": sorted(changed)})
+    db.session.flush()
+
+
+def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
+    """Hide from professionals (or show again) the given documents of this space; returns how many changed."""
+    access.require(viewer, "documents", "write")
+    ids = [i for i in dict.fromkeys(document_ids) if isinstance(i, str)][:500]
+    if not ids:
+        return 0
+    docs = list(db.session.scalars(_visible(viewer, select(Document).where(Document.id.in_(ids)))))
+    n = 0
+    for doc in docs:
+        if doc.hidden != hidden:
+            doc.hidden = hidden
+            doc.updated_at = clock.utcnow()
+            audit.record(viewer, "document_hidden" if hidden else "document_shown", doc)
+            n += 1
+    db.session.flush()
+    return n
+
+
+def delete_document(viewer: Viewer, doc: Document) -> None:
+    """Crypto-shred: the rows holding the wrapped keys go in this transaction, the files after commit."""
+    access.require(viewer, "documents", "delete")
+    audit.record(viewer, "document_deleted", doc, detail={"category": doc.category, "size": doc.size})
+    blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id) if b]
+    db.session.delete(doc)
+    db.session.flush()
+    db.session.execute(delete(BlobKey).where(BlobKey.blob_id.in_(blob_ids),
+                                             BlobKey.patient_id == viewer.patient_id))
+    blobs = store()
+    for blob_id in blob_ids:
+        _remember(_GONE, blobs, blob_id)
+
+
+# --------------------------------------------------------------------------- elsewhere
+
+
+def summary(viewer: Viewer) -> dict:
+    """For the home screen: how many documents, and the latest one."""
+    count = db.session.scalar(_visible(viewer, select(func.count()).select_from(Document))) or 0
+    latest = db.session.scalar(_visible(viewer, select(Document))
+                               .order_by(Document.act_date.desc(), Document.id.desc()).limit(1))
+    return {"count": count, "latest": row(latest) if latest else None}
+
+
+def check_storage(remove_orphans: bool = False, grace_seconds: float | None = None):
+    """Verify every blob a row knows; report (and optionally remove) files no row knows."""
+    known = {k.blob_id: (k.wrapped_key, k.sha256) for k in db.session.scalars(select(BlobKey))}
+    kwargs = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
+    return store().check(known, remove_orphans=remove_orphans, **kwargs)

@@ -1,0 +1,257 @@
+"""The access history: which traces the holder sees, page by page, as plain rows and as CSV.
+
+Every query starts from access.scope(viewer, select(AuditEvent)), so a space only ever
+shows its own traces. Pages are keyset pages (id descending, `id < cursor`), served by the
+(patient_id, id) index: the cost of a page does not grow with the length of the history.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Iterator
+
+from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
+from sqlalchemy import Select, or_, select
+
+from blueprints.history import actions
+from core import access, audit, clock
+from core.access import Viewer
+from core.audit import AuditEvent
+from core.db import db
+from core.people import PROFESSIONS
+
+PAGE_SIZE = 50
+EXPORT_BATCH = 1000
+
+PERIODS = {
+    "tout": _l("All time"),
+    "7j": _l("Last 7 days"),
+    "30j": _l("Last 30 days"),
+    "12m": _l("Last 12 months"),
+    "dates": _l("Between two dates"),
+}
+PERIOD_DAYS = {"7j": 7, "30j": 30, "12m": 365}
+
+ACTORS = {
+    "tous": _l("Everyone"),
+    "moi": _l("Me"),
+    "pros": _l("Health professionals"),
+    "apps": _l("Applications"),
+    "urgence": _l("Emergency access"),
+    "inconnus": _l("Failed attempts and unknown people"),
+}
+ACTOR_TYPES = {"moi": "holder", "pros": "professional", "apps": "app", "urgence": "emergency"}
+
+
+@dataclass
+class Filters:
+    """What the holder asked for, already checked: unknown values fall back to defaults."""
+
+    period: str = "tout"
+    actor: str = "tous"
+    start: date | None = None  # local dates, both included
+    end: date | None = None
+
+    @classmethod
+    def from_args(cls, args) -> "Filters":
+        period = args.get("periode") or ""
+        actor = args.get("qui") or "tous"
+        start, end = _parse_date(args.get("du")), _parse_date(args.get("au"))
+        if period not in PERIODS:
+            period = "dates" if start or end else "tout"
+        if actor not in ACTORS:
+            actor = "tous"
+        if period != "dates":
+            start = end = None
+        elif start and end and start > end:
+            start, end = end, start
+        return cls(period, actor, start, end)
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """[since, until) in UTC for the query."""
+        now = clock.utcnow()
+        if self.period in PERIOD_DAYS:
+            return now - timedelta(days=PERIOD_DAYS[self.period]), None
+        if self.period == "dates":
+            return (_local_midnight(self.start) if self.start else None,
+                    _local_midnight(self.end + timedelta(days=1)) if self.end else None)
+        return None, None
+
+    def args(self) -> dict:
+        """Query-string form, to rebuild URLs (next page, CSV) with the same filters."""
+        out = {"periode": self.period, "qui": self.actor}
+        if self.start:
+            out["du"] = self.start.isoformat()
+        if self.end:
+            out["au"] = self.end.isoformat()
+        return out
+
+    @property
+    def is_default(self) -> bool:
+        return self.period == "tout" and self.actor == "tous"
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        parsed = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return parsed if 1900 <= parsed.year <= 2200 else None
+
+
+def _local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=get_timezone()).astimezone(timezone.utc)
+
+
+def _query(viewer: Viewer, filters: Filters) -> Select:
+    stmt = access.scope(viewer, select(AuditEvent), AuditEvent)
+    since, until = filters.bounds()
+    if since is not None:
+        stmt = stmt.where(AuditEvent.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEvent.at < until)
+    if filters.actor in ACTOR_TYPES:
+        stmt = stmt.where(AuditEvent.actor_type == ACTOR_TYPES[filters.actor])
+    elif filters.actor == "inconnus":
+        stmt = stmt.where(or_(AuditEvent.actor_type == "anonymous",
+                              AuditEvent.action.in_(sorted(actions.FAILED))))
+    return stmt
+
+
+@dataclass
+class Row:
+    id: int
+    at: datetime
+    actor: str
+    actor_kind: str  # holder | professional | app | emergency | anonymous | system
+    actor_kind_label: str
+    profession: str
+    action: str
+    sentence: str
+    target: str
+    grant_id: str
+    ip: str
+    device: str
+    kiosk: bool
+    failed: bool
+    icon: str
+
+
+KIND_LABELS = {
+    "holder": _l("You"),
+    "professional": _l("Health professional"),
+    "app": _l("Application"),
+    "emergency": _l("Emergency access"),
+    "anonymous": _l("Unknown person"),
+    "system": _l("Carnet"),
+}
+
+
+def _row(event: AuditEvent) -> Row:
+    kind = event.actor_type if event.actor_type in KIND_LABELS else "system"
+    kind_label = str(KIND_LABELS[kind])
+    if kind == "holder":
+        actor = kind_label
+    else:
+        actor = event.actor_name or kind_label
+    profession = ""
+    if event.actor_profession:
+        profession = str(PROFESSIONS.get(event.actor_profession, event.actor_profession))
+    detail = event.detail if isinstance(event.detail, dict) else {}
+    return Row(
+        id=event.id, at=clock.aware(event.at), actor=actor, actor_kind=kind, actor_kind_label=kind_label,
+        profession=profession, action=event.action,
+        sentence=actions.sentence(event.action, event.target_type, event.target_label, detail),
+        target=event.target_label or "", grant_id=event.grant_id or "", ip=event.ip or "",
+        device=event.device or "", kiosk=bool(event.kiosk), failed=actions.is_failure(event.action),
+        icon=actions.icon(event.action, event.target_type),
+    )
+
+
+@dataclass
+class Page:
+    rows: list[Row] = field(default_factory=list)
+    next_cursor: int | None = None  # id to continue below; None at the end
+
+
+def page(viewer: Viewer, filters: Filters, after: int | None = None, size: int = PAGE_SIZE) -> Page:
+    """One page of traces, newest first, strictly older than `after` (an event id)."""
+    stmt = _query(viewer, filters)
+    if after is not None:
+        stmt = stmt.where(AuditEvent.id < after)
+    events = list(db.session.scalars(stmt.order_by(AuditEvent.id.desc()).limit(size + 1)))
+    more = len(events) > size
+    rows = [_row(e) for e in events[:size]]
+    return Page(rows, rows[-1].id if more and rows else None)
+
+
+def latest(viewer: Viewer, count: int = 3) -> list[dict]:
+    """The few most recent traces, for the home screen card."""
+    return [asdict(r) for r in page(viewer, Filters(), size=count).rows]
+
+
+def parse_cursor(value: str | None) -> int | None:
+    try:
+        cursor = int(value or "")
+    except ValueError:
+        return None
+    return cursor if cursor > 0 else None
+
+
+# CSV export --------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    """Text as a spreadsheet shows it, never as a formula it would run (CSV injection)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_header() -> list[str]:
+    return [_("Date"), _("Who"), _("Profession"), _("Action"), _("Target"), _("Access grant"),
+            _("IP address"), _("Device")]
+
+
+def csv_fields(row: Row) -> list[str]:
+    local = row.at.astimezone(get_timezone())
+    device = row.device + (" · " + _("public kiosk") if row.kiosk else "") if row.device or row.kiosk else ""
+    return [local.isoformat(timespec="seconds"), row.actor, row.profession, row.sentence, row.target,
+            row.grant_id, row.ip, device.strip(" ·")]
+
+
+def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:
+    """UTF-8 with BOM, ';' separated (what French Excel opens as columns), newest first.
+
+    Read in keyset batches, each in its own short transaction, so a long download never
+    holds a database lock (SQLite transactions here begin IMMEDIATE).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+
+    def flush() -> str:
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    writer.writerow(csv_header())
+    yield "\ufeff" + flush()
+    after = None
+    while True:
+        batch = page(viewer, filters, after, size=EXPORT_BATCH)
+        db.session.rollback()  # end the read transaction before handing data out
+        for row in batch.rows:
+            writer.writerow([_cell(v) for v in csv_fields(row)])
+        if batch.rows:
+            yield flush()
+        if batch.next_cursor is None:
+            return
+        after = batch.next_cursor
+
+
+def record_export(viewer: Viewer, filters: Filters) -> None:
+    audit.record(viewer, "history_exported", detail=filters.args())
