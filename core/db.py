@@ -71,6 +71,8 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3 is the driver installed
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 

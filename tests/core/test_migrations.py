@@ -13,7 +13,9 @@ def test_upgrade_head_matches_models(tmp_path):
     if os.environ.get("TEST_DATABASE_URL"):
         import sqlalchemy
 
-        engine = sqlalchemy.create_engine(url)
+        from core.db import make_engine
+
+        engine = make_engine(url)
         with engine.begin() as conn:  # migrations start from an empty schema
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS migrations_check CASCADE")
             conn.exec_driver_sql("CREATE SCHEMA migrations_check")
