@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import JSON, Integer, String, select, text
+from sqlalchemy import JSON, Index, Integer, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -23,6 +23,8 @@ _LOCK_KEY = 0x6361726E6574  # "carnet"
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
+    # A space's history, newest first, page by page (WHERE patient_id = ? AND id < ? ORDER BY id DESC).
+    __table_args__ = (Index("ix_audit_events_patient_id_id", "patient_id", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)

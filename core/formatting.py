@@ -12,7 +12,7 @@ from core import clock
 
 def _time(dt: datetime) -> str:
     if str(get_locale()) == "fr":
-        return format_time(dt, "H' h 'mm")
+        return format_time(dt, "H'\u00a0h\u00a0'mm")  # no line break inside "9 h 30"
     return format_time(dt, "h:mm a")
 
 
@@ -49,5 +49,14 @@ def money(cents: int | None) -> str:
     return format_currency(cents / 100, "EUR")
 
 
+def filesize(size: int | None) -> str:
+    """"850 Ko", "2,4 Mo": a size as a French reader expects it (1 Ko = 1024 bytes)."""
+    if size is None:
+        return ""
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=format_decimal(max(1, round(size / 1024)), format="#,##0"))
+    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), format="#,##0.#"))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, number=number, money=money)
+    app.jinja_env.filters.update(day=day, moment=moment, number=number, money=money, filesize=filesize)

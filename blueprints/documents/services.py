@@ -285,8 +285,9 @@ def row(doc: Document) -> dict:
 
 
 def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None,
-            after: str | None = None, limit: int = PAGE_SIZE) -> dict:
+            after: str | None = None, limit: int | None = None) -> dict:
     """One page of the list, newest act first, keyset-paginated on (act_date, id)."""
+    limit = limit or PAGE_SIZE
     if category not in categories.CATEGORIES:
         category = None
     base = _search(_visible(viewer, select(Document)), q)

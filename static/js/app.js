@@ -10,6 +10,7 @@
  *   4. in-page confirmation panels ([data-confirm-target])
  *   5. htmx niceties: fade-in of fragments, focus after boosted navigation,
  *      a visible message when a request fails
+ *   6. upload progress bar and size check
  */
 (function () {
   "use strict";
@@ -287,6 +288,43 @@
   document.addEventListener("htmx:beforeRequest", function () {
     if (requestError) requestError.hidden = true;
   });
+  /* 6. Upload progress ([data-upload-progress] inside an htmx upload form) ---
+   * The bar follows htmx's xhr progress events; a file larger than the form's
+   * data-max-bytes is refused before it is sent; a 413 answer shows the server's
+   * message in the form ([data-upload-error]) instead of a generic error. */
+  function uploadBar(elt) {
+    return elt && elt.querySelector ? elt.querySelector("progress[data-upload-progress]") : null;
+  }
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var bar = uploadBar(e.target);
+    if (!bar || !e.detail || !e.detail.lengthComputable || !e.detail.total) return;
+    bar.hidden = false;
+    bar.value = Math.round((e.detail.loaded / e.detail.total) * 100);
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var bar = uploadBar(e.detail && e.detail.elt);
+    if (bar) { bar.hidden = true; bar.value = 0; }
+  });
+  document.addEventListener("change", function (e) {
+    var input = e.target;
+    if (!input || input.type !== "file" || !input.form) return;
+    var max = parseInt(input.form.getAttribute("data-max-bytes") || "", 10);
+    if (!max) return;
+    var tooLarge = Array.prototype.some.call(input.files || [], function (f) { return f.size > max; });
+    input.setCustomValidity(tooLarge ? (input.form.getAttribute("data-too-large-text") || "") : "");
+    if (tooLarge) input.reportValidity();
+  });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var d = e.detail;
+    if (!d || !d.xhr || d.xhr.status !== 413 || !uploadBar(d.elt)) return;
+    var box = d.elt.querySelector("[data-upload-error]");
+    if (!box) return;
+    d.shouldSwap = true;
+    d.isError = false;
+    d.target = box;
+    d.swapOverride = "innerHTML";
+  });
+
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-dismiss]")) {
       var box = e.target.closest("[data-dismiss]").closest(".toast");

@@ -1,0 +1,212 @@
+"""The documents service without a request: round trip, the gate, crash safety, the check command."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.documents import services
+from blueprints.documents.models import BlobKey, Document
+from core.access import Viewer, viewer_for
+from core.db import db
+from tests.documents.conftest import TEXT, blob_files, pdf_bytes, png_bytes
+
+
+@pytest.fixture
+def space(app, make_holder):
+    """A request context with the holder's viewer."""
+    account, _ = make_holder()
+    with app.test_request_context():
+        yield viewer_for(db.session.merge(account))
+
+
+def _add(viewer, content=TEXT, name="ordonnance.txt", **kw):
+    kw.setdefault("category", "ORD_SOIN")
+    kw.setdefault("act_date", date(2026, 3, 12))
+    return services.add_documents(viewer, [services.Upload(io.BytesIO(content), name)], **kw)[0]
+
+
+def test_round_trip_is_encrypted_at_rest(app, space):
+    original = pdf_bytes()
+    doc = _add(space, original, "bilan.pdf")
+    db.session.commit()
+    data = b"".join(services.open_content(space, doc, "download"))
+    assert data == original and doc.size == len(data)
+    on_disk = b"".join(open(p, "rb").read() for p in blob_files(app))
+    assert b"%PDF" not in on_disk
+    assert db.session.get(BlobKey, doc.blob_id) is not None and doc.thumb_blob_id
+
+
+def test_hidden_documents_never_reach_a_professional(app, space):
+    shown = _add(space, name="visible.txt")
+    hidden = _add(space, name="cache.txt")
+    services.set_hidden(space, [hidden.id], True)
+    db.session.commit()
+    pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})
+    page = services.listing(pro)
+    assert [r["id"] for r in page["rows"]] == [shown.id] and page["total"] == 1
+    assert services.summary(pro)["count"] == 1
+    assert services.get(pro, shown.id).id == shown.id
+    from werkzeug.exceptions import NotFound
+
+    with pytest.raises(NotFound):
+        services.get(pro, hidden.id)
+    # the holder still sees both, the hidden one marked
+    rows = {r["id"]: r["hidden"] for r in services.listing(space)["rows"]}
+    assert rows == {shown.id: False, hidden.id: True}
+
+
+def test_professional_cannot_write(app, space):
+    from werkzeug.exceptions import Forbidden
+
+    doc = _add(space)
+    db.session.commit()
+    pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})
+    with pytest.raises(Forbidden):
+        services.set_hidden(pro, [doc.id], True)
+    with pytest.raises(Forbidden):
+        services.delete_document(pro, doc)
+
+
+def test_another_space_is_out_of_scope(app, space, make_holder):
+    doc = _add(space)
+    db.session.commit()
+    other, _ = make_holder()
+    other_viewer = viewer_for(db.session.merge(other))
+    assert services.listing(other_viewer)["rows"] == []
+    assert services.set_hidden(other_viewer, [doc.id], True) == 0
+    assert db.session.get(Document, doc.id).hidden is False
+
+
+def test_search_escapes_wildcards(app, space):
+    _add(space, name="ordonnance.txt", note="100% remboursé")
+    _add(space, name="radio.txt")
+    db.session.commit()
+    assert [r["title"] for r in services.listing(space, q="100%")["rows"]] == ["Ordonnance"]
+    assert services.listing(space, q="_")["rows"] == []
+
+
+def test_keyset_pages_are_disjoint_and_ordered(app, space):
+    for i in range(7):
+        _add(space, name=f"n{i}.txt", act_date=date(2026, 1, 1 + i % 3))
+    db.session.commit()
+    seen, after = [], None
+    while True:
+        page = services.listing(space, after=after, limit=3)
+        seen += [(r["act_date"], r["id"]) for r in page["rows"]]
+        after = page["next_cursor"]
+        if not after:
+            break
+    assert len(seen) == 7 and len(set(seen)) == 7
+    assert seen == sorted(seen, reverse=True)
+
+
+def test_a_refused_file_in_a_batch_stores_nothing(app, space):
+    with pytest.raises(services.UploadRefused) as err:
+        services.add_documents(space, [services.Upload(io.BytesIO(png_bytes()), "ok.png"),
+                                       services.Upload(io.BytesIO(b"<html><script>x</script>"), "evil.txt")],
+                               category="ORD_SOIN", act_date=date(2026, 1, 1))
+    assert err.value.reason == "type" and err.value.filename == "evil.txt"
+    db.session.commit()
+    assert db.session.scalars(select(Document)).all() == [] and blob_files(app) == []
+
+
+def test_oversized_file_is_refused_by_put(app, space, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_MAX_MB", 1)
+
+    class Unseekable(io.RawIOBase):  # a stream whose size is only known by reading it
+        def __init__(self, data):
+            self._data = io.BytesIO(data)
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            return self._data.read(n)
+
+        def seek(self, *a):
+            if a == (0,):
+                return self._data.seek(0)
+            raise OSError("not seekable")
+
+        def tell(self):
+            raise OSError("not seekable")
+
+    with pytest.raises(services.UploadRefused) as err:
+        services.add_documents(space, [services.Upload(Unseekable(b"a" * (1024 * 1024 + 10)), "long.txt")],
+                               category="AUTR_DOC", act_date=date(2026, 1, 1))
+    assert err.value.reason == "size"
+    db.session.commit()
+    assert db.session.scalars(select(Document)).all() == []
+    assert [p for p in blob_files(app) if "/.tmp" not in p] == []
+
+
+def test_rollback_before_commit_leaves_no_document_and_no_blob(app, space):
+    _add(space, pdf_bytes(), "a.pdf")
+    assert len(blob_files(app)) == 2  # file + thumbnail, durable before the commit
+    db.session.rollback()  # the request failed before its commit
+    assert db.session.scalars(select(Document)).all() == []
+    assert blob_files(app) == []
+
+
+def test_crash_between_blob_and_commit_leaves_an_orphan_that_check_removes(app, space):
+    """A process dying after put() and before the commit: no row, an orphan file on disk."""
+    _add(space, pdf_bytes(), "a.pdf")
+    db.session.info.pop(services._NEW)  # the process died: no rollback hook ran
+    db.session.rollback()
+    assert db.session.scalars(select(Document)).all() == []
+    assert len(blob_files(app)) == 2
+    report = services.check_storage(remove_orphans=False)
+    assert len(report.recent_unknown) == 2 and report.orphans == []  # grace period protects uploads in flight
+    report = services.check_storage(remove_orphans=True, grace_seconds=0)
+    assert len(report.removed_orphans) == 2 and blob_files(app) == []
+
+
+def test_storage_check_command(app, space):
+    doc = _add(space, pdf_bytes(), "a.pdf")
+    db.session.commit()
+    orphan = services.store().put(io.BytesIO(b"orphan"))
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["storage", "check"])
+    assert result.exit_code == 0 and "2 blobs intact" in result.output
+    result = runner.invoke(args=["storage", "check", "--remove-orphans", "--grace", "0"])
+    assert result.exit_code == 0 and "1 orphan blobs removed" in result.output
+    assert not services.store().exists(orphan.blob_id) and services.store().exists(doc.blob_id)
+    # a damaged blob makes the check fail
+    path = services.store()._path(doc.blob_id)
+    raw = bytearray(path.read_bytes())
+    raw[-1] ^= 1
+    path.write_bytes(bytes(raw))
+    result = runner.invoke(args=["storage", "check"])
+    assert result.exit_code == 1 and f"corrupt: {doc.blob_id}" in result.output
+
+
+def test_delete_shreds_the_key_then_the_file(app, space):
+    doc = _add(space, pdf_bytes(), "a.pdf")
+    db.session.commit()
+    blob_ids = [doc.blob_id, doc.thumb_blob_id]
+    services.delete_document(space, doc)
+    assert all(services.store().exists(b) for b in blob_ids)  # files stay until the commit
+    db.session.commit()
+    assert db.session.scalars(select(BlobKey)).all() == []
+    assert not any(services.store().exists(b) for b in blob_ids)
+
+
+def test_delete_rolled_back_keeps_the_document(app, space):
+    original = pdf_bytes()
+    doc = _add(space, original, "a.pdf")
+    db.session.commit()
+    services.delete_document(space, doc)
+    db.session.rollback()
+    kept = db.session.get(Document, doc.id)
+    assert kept is not None and b"".join(services.open_content(space, kept, "download")) == original
+
+
+def test_dashboard_summary(app, space):
+    assert services.summary(space) == {"count": 0, "latest": None}
+    _add(space, name="ancien.txt", act_date=date(2025, 1, 1))
+    _add(space, name="recent.txt", act_date=date(2026, 1, 1))
+    summary = services.summary(space)
+    assert summary["count"] == 2 and summary["latest"]["title"] == "Recent"
