@@ -80,7 +80,8 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
     # Documents
     "document_added": _doc(lambda: _("Document added"), lambda x: _("Document added: “%(label)s”", label=x)),
     "document_uploaded": _doc(lambda: _("Document added"), lambda x: _("Document added: “%(label)s”", label=x)),
-    "document_opened": _doc(lambda: _("Document opened"), lambda x: _("Document opened: “%(label)s”", label=x)),
+    "document_opened": lambda d, t: (SENTENCES["document_downloaded"] if d.get("how") == "download"
+                                     else SENTENCES["document_viewed"])(d, t),
     "document_viewed": _doc(lambda: _("Document opened"), lambda x: _("Document opened: “%(label)s”", label=x)),
     "document_read": _doc(lambda: _("Document opened"), lambda x: _("Document opened: “%(label)s”", label=x)),
     "document_downloaded": _doc(lambda: _("Document downloaded"),

@@ -21,7 +21,7 @@ def index():
     after = services.parse_cursor(request.args.get("apres"))
     result = services.page(viewer, filters, after)
     fragment = "history/_page.html" if after else "history/_results.html"
-    return web.render("history/index.html", fragment, filters=filters, page=result, after=after,
+    return web.render("history/index.html", fragment, filters=filters, result=result, after=after,
                       periods=services.PERIODS, actors=services.ACTORS, kiosk=viewer.kiosk)
 
 
