@@ -38,6 +38,9 @@ def placeholders(text: str) -> tuple[frozenset[str], Counter]:
             named.add(f"%({m.group('name')}){m.group('spec')}")
         else:
             unnamed[f"%{m.group('spec')}"] += 1
+    stray = PLACEHOLDER.sub("", text).count("%")
+    if stray:
+        unnamed["lone %"] += stray
     return frozenset(named), unnamed
 
 
