@@ -20,7 +20,12 @@ def holder_home(viewer: Viewer) -> dict:
                                           audit.AuditEvent.action == "login")
         .order_by(audit.AuditEvent.id.desc()).limit(2)))
     active = sessions.active_for(account.id)
+    from blueprints.documents import services as documents
+    from blueprints.history import services as history
+
     return {
+        "documents": documents.summary(viewer),
+        "history": history.latest(viewer, 3),
         "first_name": patient.first_name,
         "identity": {
             "name": f"{patient.given_names} {patient.family_name}",
