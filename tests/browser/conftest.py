@@ -71,13 +71,18 @@ def base_url(live_app) -> str:
 # --- the browser ------------------------------------------------------------------------------
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    yield chromium
+    chromium.close()
 
 
 class PageProblems:
@@ -108,9 +113,11 @@ class PageProblems:
         return list(self.messages)
 
 
+CONTEXT_OPTIONS = {"locale": "fr-FR", "timezone_id": "Europe/Paris"}
+
+
 def new_context(browser, base_url: str, viewport=PHONE, problems: PageProblems | None = None):
-    context = browser.new_context(base_url=base_url, locale="fr-FR", timezone_id="Europe/Paris",
-                                  **viewport)
+    context = browser.new_context(base_url=base_url, **CONTEXT_OPTIONS, **viewport)
     context.set_default_timeout(10_000)
     if problems is not None:
         problems.attach(context)
@@ -133,6 +140,19 @@ def context(browser, base_url, problems):
 @pytest.fixture
 def page(context):
     return context.new_page()
+
+
+@pytest.fixture
+def profile_context(playwright, base_url, problems, tmp_path):
+    """A context with a profile on disk, as a person's own browser has. Contexts made by
+    new_context() are off the record, where Chromium never offers to install an app."""
+    ctx = playwright.chromium.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+        base_url=base_url, **CONTEXT_OPTIONS, **PHONE)
+    ctx.set_default_timeout(10_000)
+    problems.attach(ctx)
+    yield ctx
+    ctx.close()
 
 
 def add_virtual_authenticator(context, page) -> tuple[object, str]:

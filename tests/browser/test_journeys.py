@@ -25,13 +25,29 @@ def log_out(page):
 
 
 def assert_clears_site_data(response) -> None:
-    header = response.headers.get("clear-site-data", "")
+    header = response.all_headers().get("clear-site-data", "")
     for directive in CLEAR_SITE_DATA:
         assert directive in header, f"logout must answer Clear-Site-Data with {directive}: {header!r}"
 
 
+# The login page also offers passkeys in the email field's autofill (a conditional request),
+# which the virtual authenticator answers at once, as if the person had picked the passkey
+# there. To press the button instead, the browser says it has no such autofill, except on a
+# page whose address asks for it (?autofill=1, a parameter the app ignores).
+NO_PASSKEY_AUTOFILL = """
+if (window.PublicKeyCredential && new URLSearchParams(location.search).get("autofill") !== "1") {
+  PublicKeyCredential.isConditionalMediationAvailable = () => Promise.resolve(false);
+}
+"""
+
+
+def session_cookie(context) -> str | None:
+    return next((c["value"] for c in context.cookies() if c["name"] == "carnet_session"), None)
+
+
 def test_activate_add_passkey_then_log_in_with_it(page, context, new_holder, problems):
     holder = new_holder(pending=True)
+    context.add_init_script(NO_PASSKEY_AUTOFILL)
 
     # The activation letter: NIR, date of birth, code.
     page.goto("/activation")
@@ -59,14 +75,17 @@ def test_activate_add_passkey_then_log_in_with_it(page, context, new_holder, pro
     stored = cdp.send("WebAuthn.getCredentials", {"authenticatorId": authenticator})["credentials"]
     assert len(stored) == 1 and stored[0]["isResidentCredential"], "a discoverable passkey is expected"
 
-    # Log out: the answer tells the browser to forget everything about the site.
+    # Log out: the answer tells the browser to forget everything about the site, and the
+    # login page it lands on starts a new anonymous session (its CSRF token).
+    before = session_cookie(context)
     assert_clears_site_data(log_out(page))
-    assert not [c for c in context.cookies() if c["name"] == "carnet_session"]
+    assert session_cookie(context) != before
 
-    # Log in again with a single touch.
-    page.locator("[data-passkey-login] [data-passkey-button]").click()
+    # Log in again with a single touch on "Log in with a passkey".
+    with page.expect_response(lambda r: r.url.endswith("/connexion/passkey") and r.request.method == "POST") as answer:
+        page.locator("[data-passkey-login] [data-passkey-button]").click()
+    assert answer.value.status == 200
     expect_dashboard(page, holder)
-    assert page.evaluate("document.title")
 
     # Log out from the dashboard, then press Back: the dashboard must not come back.
     assert_clears_site_data(log_out(page))
@@ -75,6 +94,12 @@ def test_activate_add_passkey_then_log_in_with_it(page, context, new_holder, pro
     expect(page.locator("main")).not_to_contain_text(holder.first_name)
     content = page.content()
     assert holder.nir not in content and holder.email not in content
+
+    # The passkey offered in the email field's autofill logs in as well.
+    with page.expect_response(lambda r: r.url.endswith("/connexion/passkey") and r.request.method == "POST") as answer:
+        page.goto("/connexion?autofill=1")
+    assert answer.value.status == 200
+    expect_dashboard(page, holder)
 
     assert problems.problems() == []
 
