@@ -45,7 +45,8 @@ def prepare(parent: Path | None = None) -> tuple[Path, str]:
         seed()
         patient = db.session.scalar(select(Account).where(Account.email == HOLDER_EMAIL)).patient
         name = f"{patient.given_names} {patient.family_name}"
-    db.engine.dispose()
+        db.session.remove()
+        db.engine.dispose()
     return path, name
 
 

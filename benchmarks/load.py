@@ -47,20 +47,20 @@ class Wrk:
     def __init__(self, threads: int = 1, connections: int = 4):
         self.threads = threads
         self.connections = connections
-        self._script = tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-", delete=False)
-        self._script.write(WRK_SCRIPT)
-        self._script.close()
 
     @property
     def describe(self) -> str:
         return f"wrk -t{self.threads} -c{self.connections}"
 
     def run(self, url: str, seconds: float, headers: dict | None = None) -> LoadResult:
-        cmd = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
-               "--timeout", "10s", "-s", self._script.name]
-        for k, v in (headers or {}).items():
-            cmd += ["-H", f"{k}: {v}"]
-        out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
+            script.write(WRK_SCRIPT)
+            script.flush()
+            cmd = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
+                   "--timeout", "10s", "-s", script.name]
+            for k, v in (headers or {}).items():
+                cmd += ["-H", f"{k}: {v}"]
+            out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
         rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
         total = int(re.search(r"(\d+) requests in", out).group(1))
         bad = int(re.search(r"BENCH_BAD (\d+)", out).group(1))

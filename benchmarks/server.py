@@ -67,6 +67,28 @@ class Gunicorn:
         self.__exit__(None, None, None)
         raise RuntimeError(f"gunicorn {self.target} did not answer within {timeout:.0f} s")
 
+    def worker_pids(self) -> list[int]:
+        try:
+            text = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+        except OSError:
+            return []
+        return [int(p) for p in text.split()]
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time used so far by the workers (Linux /proc; None elsewhere)."""
+        pids = self.worker_pids()
+        if not pids:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+
     def __exit__(self, *exc) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
