@@ -56,9 +56,10 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.jinja_env.autoescape = True
     app.jinja_env.add_extension("jinja2.ext.do")
     web.init_app(app)
-    from core import formatting
+    from core import formatting, templating
 
     formatting.init_app(app)
+    templating.init_app(app)
 
     import importlib
 

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, Index, Integer, String, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, db
+from core.db import Base, db, write_intent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6361726E6574  # "carnet"
@@ -60,6 +60,7 @@ def _digest(event: AuditEvent) -> str:
 
 
 def _lock() -> None:
+    write_intent()
     bind = db.session.get_bind()
     if bind.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})

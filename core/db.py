@@ -1,12 +1,16 @@
 """SQLAlchemy 2: typed Base, engine with SQLite pragmas, one session per app context.
 
-SQLite writes start with BEGIN IMMEDIATE: a transaction never has to upgrade a read lock
-to a write lock, which is what produces "database is locked" under concurrent writers.
+SQLite: a transaction that may write starts with BEGIN IMMEDIATE, so it never has to upgrade
+a read lock to a write lock (what produces "database is locked" under concurrent writers).
+Requests with a safe method (GET, HEAD) read in a deferred transaction, so readers never
+queue behind each other; code that writes during such a request calls write_intent() first,
+which ends the read transaction and makes the next one IMMEDIATE.
 PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deployments.
 """
 from __future__ import annotations
 
 import uuid
+from contextvars import ContextVar
 from datetime import datetime
 
 from flask import Flask, current_app
@@ -67,13 +71,37 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin_immediate(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(conn):
+            conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3 is the driver installed
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+_read_only: ContextVar[bool] = ContextVar("carnet_read_only", default=False)
+
+
+def start_request(method: str) -> None:
+    """Called first thing in every request: GET/HEAD read in deferred transactions."""
+    _read_only.set(method in ("GET", "HEAD"))
+
+
+def end_request() -> None:
+    _read_only.set(False)
+
+
+def write_intent() -> None:
+    """About to write during a read-only request: finish the read transaction (loaded objects
+    stay usable) and let the next transaction take the write lock up front."""
+    if not _read_only.get():
+        return
+    _read_only.set(False)
+    session = db.session()
+    pending = session.new or session.dirty or session.deleted or session.info.get("carnet_wrote")
+    if session.in_transaction() and not pending:  # never split a unit of work in two
+        session.commit()
 
 
 def _scope() -> int:
@@ -88,6 +116,17 @@ class _AppSession(Session):
 
     def get_bind(self, mapper=None, clause=None, **kwargs):
         return current_app.extensions["carnet.engine"]
+
+
+@event.listens_for(_AppSession, "after_flush")
+def _wrote(session, _context):
+    session.info["carnet_wrote"] = True
+
+
+@event.listens_for(_AppSession, "after_transaction_end")
+def _transaction_end(session, transaction):
+    if transaction.parent is None:
+        session.info.pop("carnet_wrote", None)
 
 
 class Database:
@@ -109,6 +148,7 @@ class Database:
             if exc is not None:
                 self.session.rollback()
             self.session.remove()
+            end_request()
 
     @property
     def is_sqlite(self) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import Base, db, uuid_pk
+from core.db import Base, db, start_request, uuid_pk, write_intent
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -47,7 +47,8 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the record it was loaded from and what to do with it on save."""
 
-    def __init__(self, data=None, record: UserSession | None = None, expired: str | None = None):
+    def __init__(self, data=None, record: UserSession | None = None, expired: str | None = None,
+                 stale: bool = False):
         def on_update(_self):
             _self.modified = True
 
@@ -55,6 +56,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.record = record
         self.modified = False
         self.expired = expired  # "idle" | "absolute" when the previous one just timed out
+        self.stale = stale  # the cookie names a session replaced at login
         self.rotate_to: str | None = None  # account id: new token at login
         self.end_reason: str | None = None  # set by logout
 
@@ -94,17 +96,21 @@ def passive(view):
 
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
+        start_request(request.method)
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        record = db.session.scalar(
-            select(UserSession).where(UserSession.token_hash == _hash(token), UserSession.ended_at.is_(None))
-        )
+        record = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
         if record is None:
             return ServerSession()
+        if record.ended_at is not None:
+            # A request that left before its session was replaced at login must not answer
+            # with a fresh anonymous cookie that would overwrite the new one.
+            return ServerSession(stale=record.end_reason == "rotated")
         reason = expiry_reason(app, record, clock.utcnow())
         if reason:
             was_logged_in = record.account_id is not None
+            write_intent()
             end(record, reason)
             return ServerSession(expired=reason if was_logged_in else None)
         return ServerSession(dict(record.data or {}), record=record)
@@ -113,6 +119,11 @@ class DatabaseSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         now = clock.utcnow()
         record = session.record
+        touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
+        writes = (session.end_reason or session.rotate_to is not None or session.modified
+                  or (record is not None and now - record.last_active_at >= touch))
+        if writes:
+            write_intent()
         if session.end_reason:
             if record is not None:
                 end(record, session.end_reason)
@@ -133,7 +144,7 @@ class DatabaseSessionInterface(SessionInterface):
             )
             db.session.add(record)
         elif record is None:
-            if session.modified and len(session):
+            if session.modified and len(session) and not session.stale:
                 token = secrets.token_urlsafe(TOKEN_BYTES)
                 record = UserSession(token_hash=_hash(token), data=dict(session), ip=_ip(),
                                      user_agent=_ua(), created_at=now, last_active_at=now)
@@ -141,7 +152,6 @@ class DatabaseSessionInterface(SessionInterface):
         else:
             if session.modified:
                 record.data = dict(session)
-            touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
             if not is_passive(app, _request()) and now - record.last_active_at >= touch:
                 record.last_active_at = now
         db.session.commit()

@@ -8,7 +8,7 @@ from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, db
+from core.db import Base, db, write_intent
 
 
 class Attempt(Base):
@@ -37,6 +37,7 @@ def exceeded(scope: str, key: str, limit: int, window: timedelta = timedelta(hou
 
 
 def fail(scope: str, key: str) -> None:
+    write_intent()
     db.session.add(Attempt(scope=scope, key=_key(key), at=clock.utcnow()))
     db.session.flush()
 

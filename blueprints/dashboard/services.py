@@ -3,26 +3,30 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core import audit, sessions
+from core import audit
 from core.access import Viewer
 from core.db import db
 from core.identifiers import mask_nir
 from core.people import PROFESSIONS, Credential
+from core.sessions import UserSession
 
 
 def holder_home(viewer: Viewer) -> dict:
+    from blueprints.documents import services as documents
+    from blueprints.history import services as history
+
     account = viewer.account
     patient = account.patient
-    passkeys = db.session.scalar(select(func.count()).select_from(Credential)
-                                 .where(Credential.account_id == account.id)) or 0
+    passkeys, active_sessions = db.session.execute(select(
+        select(func.count()).select_from(Credential).where(Credential.account_id == account.id)
+        .scalar_subquery(),
+        select(func.count()).select_from(UserSession)
+        .where(UserSession.account_id == account.id, UserSession.ended_at.is_(None)).scalar_subquery(),
+    )).one()
     logins = list(db.session.scalars(
         select(audit.AuditEvent.at).where(audit.AuditEvent.account_id == account.id,
                                           audit.AuditEvent.action == "login")
         .order_by(audit.AuditEvent.id.desc()).limit(2)))
-    active = sessions.active_for(account.id)
-    from blueprints.documents import services as documents
-    from blueprints.history import services as history
-
     return {
         "documents": documents.summary(viewer),
         "history": history.latest(viewer, 3),
@@ -36,7 +40,7 @@ def holder_home(viewer: Viewer) -> dict:
         "security": {
             "passkeys": passkeys,
             "previous_login": logins[1] if len(logins) > 1 else None,
-            "sessions": len(active),
+            "sessions": active_sessions,
             "has_password": account.password_hash is not None,
         },
     }

@@ -423,10 +423,11 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
 
 def summary(viewer: Viewer) -> dict:
     """For the home screen: how many documents, and the latest one."""
-    count = db.session.scalar(_visible(viewer, select(func.count()).select_from(Document))) or 0
-    latest = db.session.scalar(_visible(viewer, select(Document))
-                               .order_by(Document.act_date.desc(), Document.id.desc()).limit(1))
-    return {"count": count, "latest": row(latest) if latest else None}
+    found = db.session.execute(_visible(viewer, select(Document, func.count().over()))
+                               .order_by(Document.act_date.desc(), Document.id.desc()).limit(1)).first()
+    if found is None:
+        return {"count": 0, "latest": None}
+    return {"count": found[1], "latest": row(found[0])}
 
 
 def check_storage(remove_orphans: bool = False, grace_seconds: float | None = None):
