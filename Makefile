@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := app
 
-.PHONY: run serve install install-test migrate seed translations test test-db test-browser bench chromium system-deps clean vendor
+.PHONY: run install install-test migrate seed translations messages test test-db bench bench-deps chromium system-deps clean vendor
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -65,8 +65,18 @@ test: install-test
 test-db: install-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
-bench: install-test
+# wrk from Debian drives the HTTP load (a Python load generator is used where it is missing).
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || true
+
+bench: install bench-deps
 	$(BIN)/python -m benchmarks.run
+
+# After changing visible strings: refresh the catalogue, then translate the new entries.
+messages: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o translations/messages.pot --ignore-dirs='.* _* node_modules .venv tests translations' .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l fr
+	$(BIN)/python translations/check.py
 
 vendor:
 	bash static/vendor/fetch.sh

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
@@ -118,7 +118,8 @@ def session_end(sid: str):
 def sessions_end_others():
     viewer = _viewer("write")
     count = services.end_other_sessions(viewer)
-    flash(_("%(n)s other session(s) ended.", n=count) if count else _("No other session was open."), "success")
+    flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", count) if count
+          else _("No other session was open."), "success")
     return web.render("account/index.html", "account/_sessions.html", **_page())
 
 

@@ -25,22 +25,37 @@ class PasskeyError(ValueError):
     pass
 
 
+MAX_PENDING = 4
+
+
 def _stash(kind: str, challenge: bytes) -> None:
-    current_session()[f"webauthn_{kind}"] = {"challenge": bytes_to_base64url(challenge),
-                                              "at": clock.utcnow().isoformat()}
+    """Keep a few recent challenges per ceremony kind: an autofill request and a button press
+    may overlap on a slow network, and each must find its own challenge."""
+    session = current_session()
+    pending = dict(session.get(f"webauthn_{kind}") or {})
+    pending[bytes_to_base64url(challenge)] = clock.utcnow().isoformat()
+    session[f"webauthn_{kind}"] = dict(sorted(pending.items(), key=lambda kv: kv[1])[-MAX_PENDING:])
 
 
-def _take(kind: str) -> bytes:
-    """Pop the challenge: whatever happens next, it cannot be used twice."""
+def _take(kind: str, credential_json: str) -> bytes:
+    """Pop the challenge this response answers: whatever happens next, it cannot be used twice."""
     from datetime import datetime
 
-    stashed = current_session().pop(f"webauthn_{kind}", None)
-    if not stashed:
+    try:
+        client_data = json.loads(base64url_to_bytes(json.loads(credential_json)["response"]["clientDataJSON"]))
+        answered = client_data["challenge"]
+    except Exception as exc:  # untrusted input: end every pending ceremony of this kind
+        current_session().pop(f"webauthn_{kind}", None)
+        raise PasskeyError("malformed credential") from exc
+    session = current_session()
+    pending = dict(session.get(f"webauthn_{kind}") or {})
+    started = pending.pop(answered, None)
+    session[f"webauthn_{kind}"] = pending
+    if started is None:
         raise PasskeyError("no ceremony in progress")
-    started = datetime.fromisoformat(stashed["at"])
-    if clock.utcnow() - started > timedelta(seconds=CEREMONY_SECONDS):
+    if clock.utcnow() - datetime.fromisoformat(started) > timedelta(seconds=CEREMONY_SECONDS):
         raise PasskeyError("ceremony expired")
-    return base64url_to_bytes(stashed["challenge"])
+    return base64url_to_bytes(answered)
 
 
 def registration_options(account: Account) -> str:
@@ -63,7 +78,7 @@ def registration_options(account: Account) -> str:
 
 
 def register(account: Account, credential_json: str, name: str) -> Credential:
-    challenge = _take("register")
+    challenge = _take("register", credential_json)
     try:
         verified = verify_registration_response(
             credential=credential_json, expected_challenge=challenge,
@@ -106,7 +121,7 @@ def authentication_options(kind: str = "login", account: Account | None = None) 
 
 
 def authenticate(credential_json: str, kind: str = "login", account: Account | None = None) -> Account:
-    challenge = _take(kind)
+    challenge = _take(kind, credential_json)
     try:
         data = json.loads(credential_json)
         raw_id = base64url_to_bytes(data["rawId"])

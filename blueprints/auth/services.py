@@ -11,11 +11,11 @@ from datetime import date, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select, update
 
 from blueprints.auth.models import ActivationCode, OneTimeCode
-from core import clock, codes, notify, throttle
+from core import clock, codes, formatting, notify, throttle
 from core.db import db
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS, Account, Patient, Professional, account_by_email, normalise_email
@@ -66,7 +66,7 @@ def issue_activation_code(patient: Patient) -> str:
         "This code can be used once and is valid until %(until)s.\n"
         "If you do not want this space, you may object before that date: simply do not activate it "
         "and write to us.\n",
-        name=patient.display_name, code=code, until=expires.date().isoformat()))
+        name=patient.display_name, code=code, until=formatting.day(expires)))
     return code
 
 
@@ -213,7 +213,7 @@ def check_login_code(otp_id: str | None, code: str) -> Outcome:
         if left <= 0:
             otp.used_at = now
             return Outcome(False, _("Too many wrong codes. Log in again to receive a new one."), limited=True)
-        return Outcome(False, _("Wrong code. %(n)s tries left.", n=left))
+        return Outcome(False, ngettext("Wrong code. %(num)d try left.", "Wrong code. %(num)d tries left.", left))
     otp.used_at = now
     return Outcome(True, account=db.session.get(Account, otp.account_id))
 

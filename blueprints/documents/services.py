@@ -81,15 +81,20 @@ class UploadRefused(ValueError):
         self.reason = reason  # empty | type | mismatch | damaged | size
 
     def message(self, max_mb: int) -> str:
-        accepted = _("This file is not accepted: send a PDF, a JPEG or PNG photo (%(mb)s MB maximum).", mb=max_mb)
-        detail = {
-            "empty": _("It is empty."),
-            "mismatch": _("Its name does not match its content."),
-            "damaged": _("It could not be read."),
-            "size": _("It is too large."),
-        }.get(self.reason)
-        name = filetypes.safe_filename(self.filename)
-        return " ".join(p for p in (f"« {name} » :", detail, accepted) if p)
+        name = filetypes.safe_filename(self.filename) if self.filename else _("This file")
+        accepted = {"name": name, "mb": max_mb}
+        if self.reason == "empty":
+            return _("“%(name)s” is empty: choose another file.", **accepted)
+        if self.reason == "mismatch":
+            return _("“%(name)s” is not accepted: its name does not match its content. Send a PDF, a photo "
+                     "(JPEG, PNG, TIFF) or a text file, %(mb)s MB at most.", **accepted)
+        if self.reason == "damaged":
+            return _("“%(name)s” could not be read: it may be damaged. Send a PDF, a photo (JPEG, PNG, TIFF) "
+                     "or a text file, %(mb)s MB at most.", **accepted)
+        if self.reason == "size":
+            return _("“%(name)s” is too large. Send a file of %(mb)s MB at most.", **accepted)
+        return _("“%(name)s” is not accepted: send a PDF, a photo (JPEG, PNG, TIFF) or a text file, "
+                 "%(mb)s MB at most.", **accepted)
 
 
 @dataclass

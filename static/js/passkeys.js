@@ -66,13 +66,16 @@
   function supported() { return !!(window.PublicKeyCredential && navigator.credentials); }
 
   var conditional = null; // AbortController of the autofill request, if any
+  var modalStarted = false; // a button press wins over an autofill request still loading
 
   function login(box, mediation) {
     var btn = box.querySelector("[data-passkey-button]");
     if (!supported()) { showError(box, box.dataset.unsupportedText); return; }
     if (conditional && mediation !== "conditional") { conditional.abort(); conditional = null; }
     busy(btn, mediation !== "conditional");
+    if (mediation !== "conditional") modalStarted = true;
     return post(box.dataset.optionsUrl).then(function (opts) {
+      if (mediation === "conditional" && modalStarted) throw { name: "AbortError" };
       var req = { publicKey: requestOptions(opts) };
       if (mediation === "conditional") {
         conditional = new AbortController();

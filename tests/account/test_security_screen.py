@@ -96,7 +96,7 @@ def test_passkey_challenge_is_single_use(app, client, make_holder, login):
     first = client.post("/compte/cles-d-acces", json=junk, headers={"X-CSRFToken": token})
     assert first.status_code == 400
     with client.session_transaction() as s:
-        assert "webauthn_register" not in s
+        assert not s.get("webauthn_register")
 
 
 def test_end_one_session_and_all_others(app, client, make_holder, login):
@@ -147,3 +147,42 @@ def test_dashboard_shows_identity_and_security(app, client, make_holder, login):
     assert account.patient.nir not in html  # masked
     assert account.patient.nir[-2:] in html and account.email in html
     assert 'href="/compte"' in html
+
+
+def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_holder):
+    """An autofill request and a button press may both ask for options: each challenge is
+    kept (a few at most), and each is single use."""
+    import base64
+    import json
+
+    from blueprints.auth import passkeys
+
+    token = csrf_token(client)
+    first = client.post("/connexion/passkey/options", headers={"X-CSRFToken": token}).json["challenge"]
+    second = client.post("/connexion/passkey/options", headers={"X-CSRFToken": token}).json["challenge"]
+    assert first != second
+
+    def answer(challenge):
+        data = base64.urlsafe_b64encode(json.dumps({"type": "webauthn.get", "challenge": challenge})
+                                        .encode()).decode().rstrip("=")
+        return json.dumps({"response": {"clientDataJSON": data}})
+
+    with app.test_request_context():
+        from flask import session
+
+        session["webauthn_login"] = {first: "2099-01-01T00:00:00+00:00"}
+        try:
+            passkeys._take("login", answer(second))
+            raise AssertionError("a challenge never issued to this session was accepted")
+        except passkeys.PasskeyError:
+            pass
+        from core import clock
+
+        session["webauthn_login"] = {first: clock.utcnow().isoformat(), second: clock.utcnow().isoformat()}
+        assert passkeys._take("login", answer(second))
+        assert list(session["webauthn_login"]) == [first]
+        try:
+            passkeys._take("login", answer(second))
+            raise AssertionError("a challenge was used twice")
+        except passkeys.PasskeyError:
+            pass
