@@ -109,6 +109,14 @@ def device_label(ua_string: str) -> str:
     return browser or system or _("Unknown device")
 
 
+@lru_cache(maxsize=512)
+def device_is_handheld(ua_string: str) -> bool:
+    from user_agents import parse
+
+    ua = parse(ua_string or "")
+    return bool(ua.is_mobile or ua.is_tablet)
+
+
 def request_origin() -> dict:
     """Where a trace comes from: IP, device, kiosk."""
     from flask import has_request_context, session

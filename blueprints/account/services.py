@@ -21,6 +21,7 @@ def session_rows(viewer: Viewer) -> list[dict]:
     rows = []
     for s in sessions.active_for(viewer.account.id):
         rows.append({"id": s.id, "device": web.device_label(s.user_agent or ""), "ip": s.ip,
+                     "handheld": web.device_is_handheld(s.user_agent or ""),
                      "last_active_at": s.last_active_at, "started_at": s.authenticated_at or s.created_at,
                      "kiosk": s.kiosk, "current": s.id == viewer.session_id})
     rows.sort(key=lambda r: (not r["current"], -r["last_active_at"].timestamp()))

@@ -99,3 +99,17 @@ def test_invalid_nir_is_explained(client):
     r = client.post("/activation", data={"nir": "1 84 12 75 123 456 00", "birth_date": "1987-03-14",
                                          "code": "AAAA-BBBB-CCCC", "csrf_token": token})
     assert r.status_code == 422 and "15 chiffres" in r.get_data(as_text=True)
+
+
+def test_cli_creates_professional_with_valid_rpps(app):
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["pros", "create", "--rpps", "10101234599", "--email", "Dr.Leroy@example.fr",
+                             "--given-name", "Paul", "--family-name", "Leroy", "--profession", "pharmacien",
+                             "--password", "un mot de passe solide"])
+    assert ok.exit_code == 0, ok.output
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == "dr.leroy@example.fr"))
+        assert account.role == "professional" and account.professional.rpps == "10101234599"
+    bad = runner.invoke(args=["pros", "create", "--rpps", "1234", "--email", "x@example.fr", "--given-name", "A",
+                              "--family-name", "B", "--profession", "medecin", "--password", "un mot de passe solide"])
+    assert bad.exit_code != 0 and "11 digits" in bad.output
