@@ -2,8 +2,6 @@
 pages, holder kept out of nothing it owns. New routes must be listed here, or the test fails."""
 import re
 
-import pytest
-
 from tests.conftest import csrf_token
 
 PUBLIC = {"auth.login", "auth.login_code", "auth.activate", "auth.activate_password", "auth.set_language",
@@ -45,8 +43,7 @@ def test_professional_cannot_reach_holder_pages(app, client, make_pro, login):
         r = client.open(_url(rule), method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
         assert r.status_code in (403, 404), f"{method} {rule.rule} answered {r.status_code} to a professional"
         checked += 1
-    if checked == 0:
-        pytest.skip("no holder-only feature registered yet")
+    assert checked >= 10
 
 
 def test_holder_cannot_touch_another_holders_records(app, client, make_holder, login):
