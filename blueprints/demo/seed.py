@@ -31,6 +31,9 @@ def seed() -> bool:
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
     auth.finish_activation(account, PASSWORD)
     patient.activated_at = clock.utcnow()
+    from blueprints.demo.documents import add_demo_documents
+
+    add_demo_documents(account)
     auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
                              profession="medecin", specialty="Médecine générale", password=PASSWORD)
     db.session.commit()

@@ -1,0 +1,68 @@
+"""Three documents for the demo space, made on the spot (no binary files in the repository):
+a prescription (text), a blood test report (PDF rendered by WeasyPrint) and a vaccination
+record photo (PNG)."""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from blueprints.documents import services as documents
+from core.access import viewer_for
+
+PRESCRIPTION = """Dr Hélène Bernard — Médecine générale
+12 rue des Lilas, 75011 Paris — RPPS 10101234567
+
+Paris, le 4 novembre 2026
+
+Mme Camille Martin, née le 14/03/1987
+
+1. Amoxicilline 1 g : 1 comprimé matin et soir pendant 6 jours.
+2. Paracétamol 1 g : 1 comprimé jusqu'à 3 fois par jour si douleur ou fièvre.
+
+Ordonnance non renouvelable.
+"""
+
+LAB_REPORT = """<html lang="fr"><head><meta charset="utf-8"><style>
+@page { size: A4; margin: 2cm; } body { font-family: sans-serif; font-size: 11pt; }
+h1 { font-size: 16pt; margin: 0 0 4pt; } table { border-collapse: collapse; width: 100%; margin-top: 12pt; }
+td, th { border-bottom: 1px solid #ccc; padding: 4pt; text-align: left; } .n { text-align: right; }
+</style></head><body>
+<h1>Laboratoire de biologie médicale des Lilas</h1>
+<p>Patiente : Camille Martin, née le 14/03/1987 — prélèvement du 28 octobre 2026 à 8 h 10, à jeun</p>
+<table><tr><th>Examen</th><th class="n">Résultat</th><th>Valeurs de référence</th></tr>
+<tr><td>Glycémie à jeun</td><td class="n">0,92 g/L</td><td>0,70 – 1,10</td></tr>
+<tr><td>Hémoglobine glyquée (HbA1c)</td><td class="n">5,4 %</td><td>4,0 – 6,0</td></tr>
+<tr><td>Cholestérol LDL</td><td class="n">1,18 g/L</td><td>&lt; 1,60</td></tr>
+<tr><td>Créatinine</td><td class="n">7,1 mg/L</td><td>5,0 – 9,0</td></tr></table>
+<p>Document de démonstration : personne et résultats fictifs.</p></body></html>"""
+
+
+def _vaccination_png() -> bytes:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (900, 600), (250, 248, 240))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((20, 20, 880, 580), outline=(11, 110, 117), width=6)
+    lines = ["CARNET DE VACCINATION — Camille Martin", "", "DTP (rappel 25 ans)   12/05/2012   lot K4821",
+             "Grippe saisonnière     18/10/2025   lot FL2291", "Covid-19 (rappel)      18/10/2025   lot CV7730",
+             "", "Document de démonstration : données fictives"]
+    for i, line in enumerate(lines):
+        draw.text((60, 70 + i * 60), line, fill=(30, 40, 45))
+    out = io.BytesIO()
+    img.save(out, "PNG")
+    return out.getvalue()
+
+
+def add_demo_documents(account) -> None:
+    from weasyprint import HTML
+
+    viewer = viewer_for(account)
+    items = [
+        ("ordonnance-dr-bernard.txt", PRESCRIPTION.encode(), "ORD_SOIN", date(2026, 11, 4), "Ordonnance du Dr Bernard", None),
+        ("bilan-sanguin.pdf", HTML(string=LAB_REPORT).write_pdf(), "BIOLOGIE", date(2026, 10, 28), "Bilan sanguin",
+         "À montrer au Dr Bernard au prochain rendez-vous."),
+        ("carnet-vaccination.png", _vaccination_png(), "DOC_ADM", date(2025, 10, 18), "Carnet de vaccination", None),
+    ]
+    for name, data, category, act_date, title, note in items:
+        documents.add_documents(viewer, [documents.Upload(io.BytesIO(data), name)], category=category,
+                                act_date=act_date, title=title, note=note, source="demo")
