@@ -34,8 +34,14 @@ def _select_locale() -> str:
 
 
 def _load_account(account_id: str):
+    """The session record already brought its account along (one query for both)."""
+    from flask import session
+
     from core.people import Account
 
+    record = getattr(session, "record", None)
+    if record is not None and record.account_id == account_id and record.account is not None:
+        return record.account
     return dbmod.db.session.get(Account, account_id)
 
 

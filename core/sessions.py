@@ -13,11 +13,12 @@ from datetime import datetime, timedelta
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, select, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
 from core.db import Base, db, start_request, uuid_pk, write_intent
+from core.people import Account  # noqa: F401  (relationship target)
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -38,6 +39,9 @@ class UserSession(Base):
     kiosk: Mapped[bool] = mapped_column(Boolean, default=False)
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    # Loaded with the session in one query: every authenticated request needs both.
+    account: Mapped["Account | None"] = relationship(lazy="joined", innerjoin=False, viewonly=True)
 
 
 def _hash(token: str) -> str:
