@@ -151,6 +151,8 @@ ICONS = {
     "passkey_added": "key-round", "passkey_removed": "key-round", "passkey_renamed": "key-round",
     "session_ended": "log-out", "sessions_ended": "log-out", "history_exported": "download",
     "space_activated": "circle-check", "activation_code_used": "mail", "reauthenticated": "shield-check",
+    "document_added": "upload", "document_opened": "eye", "document_updated": "pencil",
+    "document_hidden": "eye-off", "document_shown": "eye", "document_deleted": "trash-2",
 }
 
 
