@@ -212,12 +212,29 @@ def _check_pixels(im: Image.Image) -> None:
         raise UnsupportedFile("damaged")
 
 
+_ORIENTATION = 0x0112  # EXIF / TIFF tag
+
+
+def _orientation(im: Image.Image) -> int | None:
+    """The EXIF orientation when it asks for a rotation or a flip (2-8), else None."""
+    try:
+        value = im.getexif().get(_ORIENTATION)
+    except Exception:  # noqa: BLE001 - a corrupt EXIF block has no usable orientation
+        return None
+    return value if isinstance(value, int) and 2 <= value <= 8 else None
+
+
 def _clean_frame(frame: Image.Image) -> Image.Image:
     """Pixels only: orientation applied, every metadata block dropped."""
     _check_pixels(frame)
     frame.load()
-    upright = ImageOps.exif_transpose(frame)  # a plain Image (copy or transposed)
     info = {k: frame.info[k] for k in _KEEP_INFO if k in frame.info}
+    if _orientation(frame) is not None:
+        upright = ImageOps.exif_transpose(frame)  # a new, transposed plain Image
+    else:
+        # A plain Image over the same pixels: no copy, and none of the file's own tags
+        # (a TIFF file object would carry its XMP/IPTC tags into the saved copy).
+        upright = frame._new(frame.im)
     upright.info = info
     return upright
 
@@ -229,12 +246,6 @@ def _save_kwargs(im: Image.Image) -> dict:
     if "dpi" in im.info:
         kwargs["dpi"] = tuple(round(float(v)) or 72 for v in im.info["dpi"])
     return kwargs
-
-
-def _save_jpeg(im: Image.Image, dst: BinaryIO) -> None:
-    if im.mode not in ("RGB", "L", "CMYK"):
-        im = im.convert("RGB")
-    im.save(dst, "JPEG", quality=92, optimize=True, **_save_kwargs(im))
 
 
 def _save_png(im: Image.Image, dst: BinaryIO) -> None:
@@ -257,34 +268,164 @@ def _save_tiff_pages(src_im: Image.Image, dst: BinaryIO) -> None:
                 page = _clean_frame(src_im)
                 compression = "group4" if page.mode == "1" else "tiff_adobe_deflate"
                 page.save(tf, "TIFF", compression=compression, **_save_kwargs(page))
+                del page
                 tf.newFrame()
         spool.seek(0)
         while block := spool.read(1024 * 1024):
             dst.write(block)
 
 
-def strip_image_metadata(src: BinaryIO, kind: str, dst: BinaryIO) -> None:
-    """Re-encode a JPEG, PNG or TIFF without its metadata.
+# JPEG segments are copied as they are, without decoding the pixels.
+_JPEG_CHUNK = 1024 * 1024
+# A marker inside entropy-coded data: 0xFF followed by neither a stuffed 0x00, a
+# restart marker (RST0-7, part of the scan) nor a fill byte.
+_ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+# Segments that describe the image: SOFn, DHT, DAC (0xC0-0xCF), SOS, DQT, DNL, DRI, DHP, EXP.
+_JPEG_STRUCTURE = frozenset(range(0xC0, 0xD0)) | frozenset(range(0xDA, 0xE0))
 
-    EXIF (GPS, camera, dates), XMP, IPTC, comments and PNG text chunks are dropped;
-    the EXIF orientation is applied to the pixels first. The ICC profile and the
-    resolution are kept. JPEG is re-encoded at quality 92; PNG and TIFF losslessly;
-    every TIFF page is kept. Raises ``UnsupportedFile("damaged")`` for an image
-    that cannot be decoded or is larger than :data:`MAX_PIXELS`.
+
+class _JpegReader:
+    """Buffered reading of a JPEG stream in chunks of at most about 1 MiB."""
+
+    def __init__(self, src: BinaryIO) -> None:
+        self.src = src
+        self.buf = b""
+        self.pos = 0
+
+    def _more(self, wanted: int = _JPEG_CHUNK) -> None:
+        block = self.src.read(max(wanted, _JPEG_CHUNK))
+        if not block:
+            raise UnsupportedFile("damaged")  # ends in the middle of the image
+        self.buf = self.buf[self.pos :] + block
+        self.pos = 0
+
+    def read(self, n: int) -> bytes:
+        while len(self.buf) - self.pos < n:
+            self._more(n)
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def copy_entropy(self, dst: BinaryIO) -> None:
+        """Copy the entropy-coded data of a scan, up to the next marker (not included)."""
+        while True:
+            found = _ENTROPY_END.search(self.buf, self.pos)
+            if found:
+                dst.write(memoryview(self.buf)[self.pos : found.start()])
+                self.pos = found.start()
+                return
+            end = len(self.buf)
+            if end > self.pos and self.buf[end - 1] == 0xFF:
+                end -= 1  # may be the first byte of a marker: keep it for the next search
+            dst.write(memoryview(self.buf)[self.pos : end])
+            self.pos = end
+            self._more()
+
+
+def _keep_jpeg_segment(marker: int, payload: bytes) -> bytes | None:
+    """The payload to write back for a segment, or None to drop it."""
+    if marker in _JPEG_STRUCTURE:
+        return payload
+    if marker == 0xE0 and payload.startswith(b"JFIF\x00") and len(payload) >= 14:
+        return payload[:12] + b"\x00\x00"  # JFIF density kept, embedded thumbnail dropped
+    if marker == 0xE2 and payload.startswith(b"ICC_PROFILE\x00"):
+        return payload
+    if marker == 0xEE and payload.startswith(b"Adobe"):
+        return payload  # colour transform of CMYK / YCCK images
+    # APP1 (EXIF, XMP), other APPn (MPF, IPTC, maker data), COM and reserved markers.
+    return None
+
+
+def _orientation_segment(orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[_ORIENTATION] = orientation
+    payload = exif.tobytes()  # b"Exif\0\0" + a TIFF structure holding that one tag
+    if not payload.startswith(b"Exif\x00\x00"):
+        payload = b"Exif\x00\x00" + payload
+    return b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def _copy_jpeg_without_metadata(src: BinaryIO, dst: BinaryIO, orientation: int | None) -> None:
+    """Copy a JPEG marker by marker, keeping only what rendering needs.
+
+    The entropy-coded data is copied unchanged; anything after the end-of-image marker
+    (second MPO pictures, vendor trailers) is dropped.
+    """
+    reader = _JpegReader(src)
+    if reader.read(2) != b"\xff\xd8":
+        raise UnsupportedFile("damaged")
+    dst.write(b"\xff\xd8")
+    pending_exif = _orientation_segment(orientation) if orientation else None
+    while True:
+        if reader.read(1) != b"\xff":
+            raise UnsupportedFile("damaged")
+        marker = reader.read(1)[0]
+        while marker == 0xFF:  # fill bytes
+            marker = reader.read(1)[0]
+        if marker == 0xD9:  # EOI
+            dst.write(b"\xff\xd9")
+            return
+        if marker == 0x01:  # TEM: no length, no meaning for decoding
+            continue
+        if marker in (0x00, 0xD8) or 0xD0 <= marker <= 0xD7:
+            raise UnsupportedFile("damaged")  # RSTn only occur inside a scan
+        length = int.from_bytes(reader.read(2), "big")
+        if length < 2:
+            raise UnsupportedFile("damaged")
+        payload = reader.read(length - 2)
+        if pending_exif is not None and marker != 0xE0:
+            dst.write(pending_exif)  # right after SOI and JFIF, as cameras place it
+            pending_exif = None
+        kept = _keep_jpeg_segment(marker, payload)
+        if kept is not None:
+            dst.write(b"\xff" + bytes((marker,)) + (len(kept) + 2).to_bytes(2, "big") + kept)
+        if marker == 0xDA:  # SOS: its entropy-coded data follows
+            reader.copy_entropy(dst)
+
+
+def _strip_jpeg(src: BinaryIO, dst: BinaryIO) -> None:
+    start = src.tell()
+    with Image.open(src, formats=_PIL_FORMATS["jpeg"]) as im:
+        _check_pixels(im)
+        orientation = _orientation(im)
+        # Prove the data decodes, at 1/8 scale so no full-size buffer is allocated.
+        im.draft(None, (1, 1))
+        im.load()
+    src.seek(start)
+    _copy_jpeg_without_metadata(src, dst, orientation)
+
+
+def strip_image_metadata(src: BinaryIO, kind: str, dst: BinaryIO) -> None:
+    """Write a copy of a JPEG, PNG or TIFF without its metadata.
+
+    EXIF (GPS, camera, dates), XMP, IPTC, comments and PNG text chunks are dropped.
+    The ICC profile and the resolution are kept.
+
+    JPEG is not re-encoded: its segments are copied with the compressed pixels
+    unchanged, all APPn blocks except JFIF, ICC_PROFILE and Adobe (colour) and all
+    comments are dropped, and so is anything after the end of the image. An EXIF
+    orientation (2-8) is written back as the only EXIF tag, so viewers still turn the
+    photo upright. The image is decoded at 1/8 scale only to check that it decodes,
+    so memory stays small whatever the photo's size.
+
+    PNG and TIFF are decoded and re-encoded losslessly with the EXIF orientation
+    applied to the pixels; every TIFF page is kept.
+
+    Raises ``UnsupportedFile("damaged")`` for an image that cannot be decoded or is
+    larger than :data:`MAX_PIXELS`.
     """
     if kind not in IMAGE_KINDS:
         raise ValueError(f"not an image kind: {kind!r}")
     try:
+        if kind == "jpeg":
+            _strip_jpeg(src, dst)
+            return
         with Image.open(src, formats=_PIL_FORMATS[kind]) as im:
             _check_pixels(im)
             if kind == "tiff":
                 _save_tiff_pages(im, dst)
                 return
-            clean = _clean_frame(im)
-            if kind == "jpeg":
-                _save_jpeg(clean, dst)
-            else:
-                _save_png(clean, dst)
+            _save_png(_clean_frame(im), dst)
     except UnsupportedFile:
         raise
     except Image.DecompressionBombError as exc:
@@ -379,14 +520,157 @@ def _image_thumbnail(fh: BinaryIO, kind: str) -> bytes:
     with Image.open(fh, formats=_PIL_FORMATS[kind]) as im:
         _check_pixels(im)
         if kind == "jpeg":
-            im.draft("RGB", (THUMBNAIL_SIZE * 2, THUMBNAIL_SIZE * 2))  # cheap DCT scaling
+            # DCT scaling: decode at 1/2 to 1/8 of the size, never below the thumbnail's.
+            im.draft("RGB", (THUMBNAIL_SIZE, THUMBNAIL_SIZE))
         im.load()
-        upright = ImageOps.exif_transpose(im)
-    upright.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
-    return _encode_thumbnail(upright)
+        if _orientation(im) is not None:
+            im = ImageOps.exif_transpose(im)
+        else:
+            im = im._new(im.im)  # no pixel copy
+    im.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE))
+    return _encode_thumbnail(im)
 
 
-def _pdf_thumbnail(fh: BinaryIO) -> bytes:
+#: Most decoded image data (bytes) PDFium may need to draw a page for a thumbnail;
+#: above it a page that is not a plain JPEG scan gets no thumbnail.
+PDF_RENDER_IMAGE_BYTES = 20 * 1024 * 1024
+#: Share of the page a single JPEG must cover to stand for the whole page.
+_SCAN_COVERAGE = 0.85
+# Image-space -> thumbnail orientation of an axis-aligned PDF image matrix, keyed by
+# the signs of (a, b, c, d); see _scan_transpose.
+_PDF_IMAGE_TRANSPOSE = {
+    (1, 0, 0, 1): None,
+    (-1, 0, 0, 1): Image.Transpose.FLIP_LEFT_RIGHT,
+    (1, 0, 0, -1): Image.Transpose.FLIP_TOP_BOTTOM,
+    (-1, 0, 0, -1): Image.Transpose.ROTATE_180,
+    (0, -1, -1, 0): Image.Transpose.TRANSPOSE,
+    (0, 1, 1, 0): Image.Transpose.TRANSVERSE,
+    (0, 1, -1, 0): Image.Transpose.ROTATE_90,
+    (0, -1, 1, 0): Image.Transpose.ROTATE_270,
+}
+_SWAPS_AXES = (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE,
+               Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
+# /Rotate of the page (clockwise) -> Pillow transpose (counter-clockwise names).
+_PAGE_ROTATION = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
+                  270: Image.Transpose.ROTATE_90}
+
+
+class _BufferFile(io.RawIOBase):
+    """A read-only, seekable file over a buffer, without copying it."""
+
+    def __init__(self, buffer) -> None:
+        super().__init__()
+        self._view = memoryview(buffer).cast("B")
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        chunk = self._view[self._pos : self._pos + len(target)]
+        n = len(chunk)
+        memoryview(target).cast("B")[:n] = chunk
+        self._pos += n
+        return n
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: len(self._view)}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def tell(self) -> int:
+        return self._pos
+
+    def close(self) -> None:
+        self._view.release()
+        super().close()
+
+
+def _sign(value: float, scale: float) -> int:
+    if abs(value) <= scale * 1e-6:
+        return 0
+    return 1 if value > 0 else -1
+
+
+def _scan_transpose(matrix: tuple[float, ...]) -> tuple[bool, Image.Transpose | None]:
+    """(usable, transpose) for an image drawn with ``matrix`` (a, b, c, d, e, f).
+
+    Image samples (u right, v down) land on the page at X = a*u - c*v, Y = -b*u + d*v
+    (Y downwards); only the eight axis-aligned placements are usable.
+    """
+    a, b, c, d = matrix[:4]
+    scale = max(abs(a), abs(b), abs(c), abs(d))
+    if not scale:
+        return False, None
+    key = (_sign(a, scale), _sign(b, scale), _sign(c, scale), _sign(d, scale))
+    if key not in _PDF_IMAGE_TRANSPOSE:
+        return False, None
+    return True, _PDF_IMAGE_TRANSPOSE[key]
+
+
+def _fit(width: float, height: float) -> tuple[int, int]:
+    """Size of a thumbnail of a ``width`` x ``height`` page: 320 px wide, at most 640 high."""
+    scale = min(THUMBNAIL_SIZE / width, 2 * THUMBNAIL_SIZE / height)
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _page_images(page) -> tuple[object | None, int]:
+    """The largest image drawn directly on the page, and what all its images decode to."""
+    import pypdfium2.raw as pdfium_c
+
+    largest, largest_px, decoded = None, 0, 0
+    for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
+        width, height = obj.get_px_size()
+        filters = obj.get_filters()
+        bilevel = any(f in ("CCITTFaxDecode", "JBIG2Decode") for f in filters)
+        decoded += width * height // 8 if bilevel else width * height * 4
+        if obj.level == 0 and width * height > largest_px:
+            largest, largest_px = obj, width * height
+    return largest, decoded
+
+
+def _scan_thumbnail(page, image) -> Image.Image | None:
+    """Thumbnail of a page that is one JPEG (a scan), decoded at reduced size by Pillow."""
+    if image is None or image.get_filters() != ["DCTDecode"]:
+        return None
+    usable, transpose = _scan_transpose(image.get_matrix().get())
+    if not usable:
+        return None
+    left, bottom, right, top = image.get_bounds()
+    c_left, c_bottom, c_right, c_top = page.get_cropbox()
+    covered = (min(right, c_right) - max(left, c_left)) * (min(top, c_top) - max(bottom, c_bottom))
+    page_area = (c_right - c_left) * (c_top - c_bottom)
+    if page_area <= 0 or covered < _SCAN_COVERAGE * page_area:
+        return None
+    rotation = page.get_rotation() % 360
+    if rotation in (90, 270):
+        size = _fit(top - bottom, right - left)
+    else:
+        size = _fit(right - left, top - bottom)
+    # Image axes swapped on screen by the placement and the page rotation together?
+    swap = (transpose in _SWAPS_AXES) != (rotation in (90, 270))
+    # the JPEG file as stored, still compressed, read in place (BytesIO would copy it)
+    stream = _BufferFile(image.get_data(decode_simple=False))
+    with Image.open(stream, formats=["JPEG"]) as im:
+        _check_pixels(im)
+        # DCT scaling: decode at 1/2 to 1/8 of the size, never below the thumbnail's.
+        im.draft("RGB", size[::-1] if swap else size)
+        im.load()
+        small = im._new(im.im)
+    stream.close()
+    if transpose is not None:
+        small = small.transpose(transpose)
+    if rotation in _PAGE_ROTATION:
+        small = small.transpose(_PAGE_ROTATION[rotation])
+    if small.mode not in ("RGB", "L"):
+        small = small.convert("RGB")
+    return small.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _pdf_thumbnail(fh: BinaryIO) -> bytes | None:
     import pypdfium2 as pdfium
 
     with _PDFIUM_LOCK:
@@ -398,13 +682,21 @@ def _pdf_thumbnail(fh: BinaryIO) -> bytes:
                 width, height = page.get_size()
                 if width <= 0 or height <= 0:
                     raise ValueError("empty page")
-                # ~320 px wide; very tall pages are capped at twice that height
-                scale = min(THUMBNAIL_SIZE / width, 2 * THUMBNAIL_SIZE / height)
-                bitmap = page.render(scale=scale)
+                largest, decoded = _page_images(page)
                 try:
-                    im = bitmap.to_pil().copy()
-                finally:
-                    bitmap.close()
+                    im = _scan_thumbnail(page, largest)
+                except Exception:  # noqa: BLE001 - e.g. a JPEG only PDFium decodes: draw the page
+                    im = None
+                if im is None:
+                    if decoded > PDF_RENDER_IMAGE_BYTES:
+                        return None  # PDFium decodes images at full size to draw them
+                    # ~320 px wide; very tall pages are capped at twice that height
+                    scale = min(THUMBNAIL_SIZE / width, 2 * THUMBNAIL_SIZE / height)
+                    bitmap = page.render(scale=scale)
+                    try:
+                        im = bitmap.to_pil().copy()
+                    finally:
+                        bitmap.close()
             finally:
                 page.close()
         finally:
@@ -418,6 +710,13 @@ def thumbnail(src: Source, kind: str) -> bytes | None:
 
     ``src`` may be bytes, a path, a binary file or an iterable of byte chunks (such
     as ``BlobStore.open(...)``). Returns None for text, or on any failure.
+
+    Memory stays small: a JPEG is decoded at reduced size (DCT scaling); a PDF page
+    that is one JPEG covering the page (a scan) is thumbnailed the same way from the
+    JPEG stored in the PDF, in its placement and the page's rotation; any other page
+    is drawn by PDFium at thumbnail size, unless its images would decode to more than
+    :data:`PDF_RENDER_IMAGE_BYTES` (PDFium decodes them at full size), in which case
+    there is no thumbnail.
     """
     if kind not in IMAGE_KINDS and kind != "pdf":
         return None

@@ -3,7 +3,7 @@ import struct
 import zlib
 
 import pytest
-from PIL import ExifTags, Image, PngImagePlugin
+from PIL import ExifTags, Image, ImageOps, PngImagePlugin
 
 from blueprints.documents.filetypes import (
     MAX_FILENAME_CHARS,
@@ -251,7 +251,7 @@ def test_unsupported_file_reason():
 # ------------------------------------------------------------------ metadata stripping
 
 
-def test_jpeg_gps_exif_removed_and_orientation_applied():
+def test_jpeg_gps_exif_removed_and_orientation_kept():
     original = make_jpeg(
         size=(64, 32),
         exif=gps_exif(orientation=6),
@@ -264,19 +264,27 @@ def test_jpeg_gps_exif_removed_and_orientation_applied():
         assert im.getexif()[ORIENTATION] == 6
 
     cleaned = strip(original, "jpeg")
-    assert b"Exif\x00\x00" not in cleaned
-    assert b"GPS" not in cleaned and b"PhoneMaker" not in cleaned
+    assert b"GPS" not in cleaned and b"PhoneMaker" not in cleaned and b"2024:03:01" not in cleaned
     assert b"Dupont" not in cleaned and b"xmpmeta" not in cleaned
     with Image.open(io.BytesIO(cleaned)) as im:
         assert im.format == "JPEG"
         exif = im.getexif()
-        assert dict(exif) == {}
-        assert not exif.get_ifd(GPS_IFD)
-        assert "exif" not in im.info and "comment" not in im.info and "xmp" not in im.info
-        assert im.size == (32, 64)  # rotated upright, so no orientation is needed
-        # colours survive: left half of the original (blue) is now on top
-        r, g, b = im.convert("RGB").getpixel((16, 8))
+        assert dict(exif) == {ORIENTATION: 6}  # viewers still turn it upright
+        assert not exif.get_ifd(GPS_IFD) and not exif.get_ifd(ExifTags.IFD.Exif)
+        assert "comment" not in im.info and "xmp" not in im.info
+        assert im.size == (64, 32)  # pixels untouched
+        upright = ImageOps.exif_transpose(im)
+        assert upright.size == (32, 64)
+        # colours survive: left half of the original (blue) is on top once turned
+        r, g, b = upright.convert("RGB").getpixel((16, 8))
         assert b > 150 and r < 100
+
+
+def test_jpeg_without_orientation_gets_no_exif():
+    cleaned = strip(make_jpeg(exif=gps_exif()), "jpeg")
+    assert b"Exif\x00\x00" not in cleaned
+    with Image.open(io.BytesIO(cleaned)) as im:
+        assert dict(im.getexif()) == {}
 
 
 def test_jpeg_icc_profile_kept():
@@ -503,3 +511,400 @@ def test_thumbnail_pdf_first_page():
 )
 def test_thumbnail_never_raises(src, kind):
     assert thumbnail(src, kind) is None
+
+
+# ------------------------------------------------------------------ JPEG copied without decoding
+
+
+def jpeg_segments(data):
+    """[(marker, payload), ...] of the segments before the first scan, and the bytes from
+    the first SOS marker on (the scan headers and the compressed pixels)."""
+    assert data[:2] == b"\xff\xd8"
+    pos, segments = 2, []
+    while True:
+        assert data[pos] == 0xFF
+        marker = data[pos + 1]
+        if marker == 0xDA:
+            return segments, data[pos:]
+        (length,) = struct.unpack(">H", data[pos + 2 : pos + 4])
+        segments.append((marker, data[pos + 4 : pos + 2 + length]))
+        pos += 2 + length
+
+
+def noisy_image(size=(96, 64), mode="RGB", seed=1):
+    """A photo-like image whose compressed data has many 0xFF bytes (stuffed as FF 00)."""
+    im = Image.effect_noise(size, 80).convert(mode)
+    band = Image.new(mode, (size[0], size[1] // 3), "blue" if mode != "L" else 40)
+    im.paste(band, (0, 0))
+    return im
+
+
+def segment(marker, payload):
+    return bytes((0xFF, marker)) + struct.pack(">H", len(payload) + 2) + payload
+
+
+def icc_srgb():
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def test_jpeg_metadata_removed_without_touching_the_pixels():
+    icc = icc_srgb()
+    buf = io.BytesIO()
+    noisy_image((300, 200)).save(buf, "JPEG", quality=90, exif=gps_exif(orientation=6), icc_profile=icc)
+    original = buf.getvalue()
+    cleaned = strip(original, "jpeg")
+
+    with Image.open(io.BytesIO(cleaned)) as im:
+        assert im.format == "JPEG" and im.size == (300, 200)
+        exif = im.getexif()
+        assert dict(exif) == {ORIENTATION: 6}
+        assert not exif.get_ifd(GPS_IFD) and not exif.get_ifd(ExifTags.IFD.Exif)
+        assert im.info.get("icc_profile") == icc
+        im.load()
+    assert b"GPS" not in cleaned and b"PhoneMaker" not in cleaned and b"Phone 15" not in cleaned
+
+    before, scan_before = jpeg_segments(original)
+    after, scan_after = jpeg_segments(cleaned)
+    assert scan_after == scan_before  # compressed pixels byte for byte, up to EOI
+    assert [p for m, p in after if m == 0xE2] == [p for m, p in before if m == 0xE2]
+    for marker in (0xDB, 0xC4, 0xC0):  # quantisation and Huffman tables, frame header
+        assert [p for m, p in after if m == marker] == [p for m, p in before if m == marker]
+    exif_segments = [p for m, p in after if m == 0xE1]
+    assert len(exif_segments) == 1 and exif_segments[0].startswith(b"Exif\x00\x00")
+    assert len(exif_segments[0]) < 64  # the orientation alone
+
+
+def test_jpeg_icc_profile_in_several_chunks_kept():
+    icc = icc_srgb() + bytes(range(256)) * 600  # > 64 KiB: split over three APP2 segments
+    cleaned = strip(make_jpeg(icc_profile=icc, exif=gps_exif()), "jpeg")
+    assert sum(1 for m, _ in jpeg_segments(cleaned)[0] if m == 0xE2) == 3
+    with Image.open(io.BytesIO(cleaned)) as im:
+        assert im.info["icc_profile"] == icc
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data", "ignore:Image appears to be a malformed MPO")
+def test_jpeg_comments_xmp_iptc_and_trailing_data_removed():
+    base = make_jpeg(size=(80, 40))
+    xmp = b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta>Dupont GPS 48.85</x:xmpmeta>"
+    extra = (
+        segment(0xFE, b"Chez M. Dupont")
+        + segment(0xE1, xmp)
+        + segment(0xED, b"Photoshop 3.0\x008BIM\x04\x04\x00\x00Dupont")
+        + segment(0xE2, b"MPF\x00II*\x00Dupont")
+        + segment(0xEF, b"vendor Dupont")
+        + segment(0xE0, b"JFXX\x00\x10Dupont")
+    )
+    second_picture = make_jpeg(size=(16, 16), exif=gps_exif())  # as MPO / vendor trailers append
+    original = base[:2] + extra + base[2:] + second_picture + b"SEFT Dupont"
+    with Image.open(io.BytesIO(original)) as im:
+        assert "comment" in im.info and "xmp" in im.info
+
+    cleaned = strip(original, "jpeg")
+    assert b"Dupont" not in cleaned and b"GPS" not in cleaned and b"xmpmeta" not in cleaned
+    assert cleaned.endswith(b"\xff\xd9") and cleaned.count(b"\xff\xd8") == 1
+    markers = [m for m, _ in jpeg_segments(cleaned)[0]]
+    assert 0xFE not in markers and 0xE1 not in markers and 0xED not in markers and 0xEF not in markers
+    assert markers.count(0xE0) == 1  # JFIF only
+    with Image.open(io.BytesIO(cleaned)) as im:
+        assert im.format == "JPEG" and im.size == (80, 40)
+        assert "comment" not in im.info and "xmp" not in im.info
+        im.load()
+
+
+def test_jpeg_jfif_embedded_thumbnail_dropped():
+    base = make_jpeg(size=(40, 40))
+    segments, _ = jpeg_segments(base)
+    assert segments[0][0] == 0xE0 and segments[0][1].startswith(b"JFIF\x00")
+    jfif = segments[0][1][:12] + b"\x02\x01" + b"\x99\x98\x97" * 2  # a 2x1 RGB thumbnail
+    original = base[:2] + segment(0xE0, jfif) + base[6 + len(segments[0][1]) :]
+    cleaned = strip(original, "jpeg")
+    app0 = [p for m, p in jpeg_segments(cleaned)[0] if m == 0xE0]
+    assert app0 == [jfif[:12] + b"\x00\x00"]
+    Image.open(io.BytesIO(cleaned)).load()
+
+
+@pytest.mark.parametrize(
+    "mode, options",
+    [
+        ("RGB", {}),
+        ("RGB", {"progressive": True}),
+        ("RGB", {"restart_marker_blocks": 2}),
+        ("RGB", {"subsampling": 0, "optimize": True}),
+        ("L", {}),
+        ("CMYK", {}),
+    ],
+)
+def test_jpeg_copy_decodes_to_the_same_pixels(mode, options):
+    buf = io.BytesIO()
+    noisy_image((123, 77), mode).save(buf, "JPEG", quality=85, exif=gps_exif(orientation=3), **options)
+    original = buf.getvalue()
+    cleaned = strip(original, "jpeg")
+    assert b"GPS" not in cleaned and b"PhoneMaker" not in cleaned
+    with Image.open(io.BytesIO(original)) as a, Image.open(io.BytesIO(cleaned)) as b:
+        assert (b.mode, b.size) == (a.mode, a.size)
+        assert b.tobytes() == a.tobytes()
+        assert dict(b.getexif()) == {ORIENTATION: 3}
+
+
+def test_jpeg_stripping_is_streamed(tmp_path):
+    src = io.BytesIO(make_jpeg(size=(200, 100)))
+    reads = []
+    read = src.read
+
+    def tracked_read(n=-1):
+        reads.append(n)
+        return read(n)
+
+    src.read = tracked_read
+    strip_image_metadata(src, "jpeg", io.BytesIO())
+    assert reads and all(0 < n <= 1024 * 1024 for n in reads if n is not None)
+
+
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d[: len(d) * 2 // 3],  # cut inside the compressed pixels
+        lambda d: d[:-2],  # no end-of-image marker
+        lambda d: d[:-2] + b"\x00\x00",
+        lambda d: d[:2] + b"\xff\xe1\x00\x01" + d[2:],  # impossible segment length
+        lambda d: d[:2] + b"\xff\xfe\xff\xff" + d[2:],  # segment longer than the file
+        lambda d: d[:2] + b"junk" + d[2:],
+    ],
+)
+def test_truncated_or_malformed_jpeg_is_damaged(damage):
+    data = damage(make_jpeg(size=(300, 200)))
+    with pytest.raises(UnsupportedFile) as exc:
+        strip(data, "jpeg")
+    assert reason(exc) == "damaged"
+
+
+@pytest.mark.filterwarnings("ignore::PIL.Image.DecompressionBombWarning")
+def test_jpeg_above_pixel_limit_is_damaged_before_decoding():
+    data = bytearray(make_jpeg(size=(64, 32)))
+    sof = data.index(b"\xff\xc0")
+    data[sof + 5 : sof + 9] = struct.pack(">HH", 10_000, 9_000)  # 90 Mpx claimed
+    with pytest.raises(UnsupportedFile) as exc:
+        strip(bytes(data), "jpeg")
+    assert reason(exc) == "damaged"
+
+
+# ------------------------------------------------------------------ memory
+
+
+@pytest.fixture(scope="session")
+def big_photo(tmp_path_factory):
+    """A 24 Mpx JPEG (6000 x 4000), quick to make: smooth content at low quality."""
+    path = tmp_path_factory.mktemp("photos") / "24mp.jpg"
+    im = Image.linear_gradient("L").resize((6000, 4000)).convert("RGB")
+    im.save(path, "JPEG", quality=30, exif=gps_exif(orientation=6))
+    return path
+
+
+PEAK_SCRIPT = """
+import io, resource, sys
+from PIL import Image
+from blueprints.documents import filetypes
+
+def status_kb(field):
+    with open("/proc/self/status") as f:
+        return int(next(line for line in f if line.startswith(field + ":")).split()[1])
+
+small = io.BytesIO()
+Image.new("RGB", (64, 64), "white").save(small, "PDF")
+filetypes.thumbnail(small.getvalue(), "pdf")  # libraries loaded before measuring
+filetypes.thumbnail(small.getvalue(), "png")
+kind, path = sys.argv[1], sys.argv[2]
+try:  # Linux: peak = VmHWM, reset to the current size first, against VmRSS before
+    before = status_kb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    peak = lambda: status_kb("VmHWM")
+except OSError:  # elsewhere: growth of the peak since the start (weaker)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+if kind == "strip":
+    with open(path, "rb") as src, open(path + ".out", "wb") as dst:
+        filetypes.strip_image_metadata(src, "jpeg", dst)
+    result = 1
+else:
+    thumb = filetypes.thumbnail(path, kind)
+    result = len(thumb) if thumb else 0
+print(peak() - before, result)
+"""
+
+
+def peak_growth_mb(kind, path):
+    """Peak RSS growth (MB) of a fresh interpreter while it strips or thumbnails ``path``
+    (Pillow and PDFium allocate pixels outside tracemalloc's view)."""
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_SCRIPT, kind, str(path)],
+        cwd=root, capture_output=True, text=True, timeout=120, check=True,
+    ).stdout.split()
+    growth_kb, result = int(out[0]), int(out[1])
+    assert result, "the operation produced nothing"
+    return growth_kb / 1024
+
+
+def test_stripping_a_24mp_photo_stays_small(big_photo, tmp_path):
+    import tracemalloc
+
+    out = tmp_path / "clean.jpg"
+    tracemalloc.start()
+    try:
+        with open(big_photo, "rb") as src, open(out, "wb") as dst:
+            strip_image_metadata(src, "jpeg", dst)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 1024 * 1024
+    with Image.open(out) as im:
+        assert im.size == (6000, 4000) and dict(im.getexif()) == {ORIENTATION: 6}
+    assert peak_growth_mb("strip", big_photo) < 32
+
+
+def test_thumbnail_of_a_24mp_photo_stays_small(big_photo):
+    w, h = assert_thumbnail(thumbnail(big_photo, "jpeg"))
+    assert h == 320 and 212 <= w <= 214  # orientation 6 applied to the thumbnail
+    assert peak_growth_mb("jpeg", big_photo) < 32
+
+
+# ------------------------------------------------------------------ PDF scans
+
+
+def build_pdf(image_dict, image_data, matrix, page_size=(595, 842), rotate=0, extra_content=b""):
+    """A one-page PDF drawing one image XObject with ``matrix`` (a b c d e f)."""
+    width, height = page_size
+    content = b"q %s cm /Im1 Do Q" % b" ".join(b"%g" % v for v in matrix) + extra_content
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents 4 0 R "
+        b"/Resources << /XObject << /Im1 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
+        b"/BaseFont /Helvetica >> >> >> >>" % (width, height, rotate),
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image " + image_dict + b" /Length %d >>\nstream\n" % len(image_data)
+        + image_data + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    space = {"RGB": b"/DeviceRGB", "L": b"/DeviceGray"}[im.mode]
+    image_dict = b"/Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode" % (
+        im.width, im.height, space)
+    return build_pdf(image_dict, buf.getvalue(), matrix or (595, 0, 0, 842, 0, 0), rotate=rotate, **kw)
+
+
+def rendered_thumbnail(data, monkeypatch):
+    """The thumbnail PDFium draws, the scan shortcut turned off."""
+    from blueprints.documents import filetypes
+
+    with monkeypatch.context() as m:
+        m.setattr(filetypes, "_scan_thumbnail", lambda page, image: None)
+        return thumbnail(data, "pdf")
+
+
+def quadrant_image():
+    """Four colours, so any rotation or flip shows."""
+    im = Image.new("RGB", (240, 160), (220, 30, 30))
+    im.paste((30, 200, 30), (120, 0, 240, 80))
+    im.paste((30, 30, 220), (0, 80, 120, 160))
+    im.paste((240, 240, 240), (120, 80, 240, 160))
+    return im
+
+
+def coarse(data):
+    with Image.open(io.BytesIO(data)) as im:
+        cells = im.convert("RGB").resize((4, 4), Image.Resampling.BOX).tobytes()
+        return im.size, [tuple(cells[i : i + 3]) for i in range(0, len(cells), 3)]
+
+
+@pytest.mark.parametrize("rotate", [0, 90, 180, 270])
+@pytest.mark.parametrize(
+    "matrix",
+    [
+        (595, 0, 0, 842, 0, 0),
+        (-595, 0, 0, 842, 595, 0),
+        (595, 0, 0, -842, 0, 842),
+        (-595, 0, 0, -842, 595, 842),
+        (0, 842, 595, 0, 0, 0),
+        (0, -842, -595, 0, 595, 842),
+        (0, 842, -595, 0, 595, 0),
+        (0, -842, 595, 0, 0, 842),
+    ],
+)
+def test_pdf_scan_thumbnail_matches_the_rendered_page(matrix, rotate, monkeypatch):
+    data = jpeg_pdf(quadrant_image(), matrix, rotate=rotate, quality=95)
+    fast = thumbnail(data, "pdf")
+    drawn = rendered_thumbnail(data, monkeypatch)
+    (size_fast, cells_fast), (size_drawn, cells_drawn) = coarse(fast), coarse(drawn)
+    assert abs(size_fast[0] - size_drawn[0]) <= 1 and abs(size_fast[1] - size_drawn[1]) <= 1
+    for a, b in zip(cells_fast, cells_drawn):
+        assert max(abs(x - y) for x, y in zip(a, b)) < 40, (cells_fast, cells_drawn)
+
+
+def test_pdf_page_with_a_small_jpeg_is_drawn(monkeypatch):
+    # the image covers a corner only: the page itself (white) must show
+    data = jpeg_pdf(quadrant_image(), (100, 0, 0, 80, 20, 20))
+    w, h = assert_thumbnail(thumbnail(data, "pdf"))
+    assert (w, h) == (320, 453)
+    with Image.open(io.BytesIO(thumbnail(data, "pdf"))) as im:
+        assert im.convert("L").getpixel((w // 2, h // 2)) > 240
+
+
+def test_pdf_grey_scan_thumbnail():
+    im = Image.linear_gradient("L").resize((620, 877))
+    w, h = assert_thumbnail(thumbnail(jpeg_pdf(im), "pdf"))
+    assert (w, h) == (320, 453)
+
+
+def test_pdf_page_with_huge_non_jpeg_images_gets_no_thumbnail():
+    width, height = 3000, 2000  # 24 MB once decoded by PDFium
+    raw = zlib.compress(b"\x80" * (width * height * 3))
+    image_dict = b"/Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode" % (
+        width, height)
+    assert thumbnail(build_pdf(image_dict, raw, (595, 0, 0, 842, 0, 0)), "pdf") is None
+    small = zlib.compress(b"\x80" * (300 * 200 * 3))
+    image_dict = b"/Width 300 /Height 200 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode"
+    assert_thumbnail(thumbnail(build_pdf(image_dict, small, (595, 0, 0, 842, 0, 0)), "pdf"))
+
+
+@pytest.fixture(scope="session")
+def scanned_pdf(tmp_path_factory):
+    """A PDF whose page 1 is an A4 page scanned at 300 dpi (2480 x 3508 JPEG)."""
+    im = Image.linear_gradient("L").resize((2480, 3508)).convert("RGB")
+    im.paste((20, 20, 160), (200, 300, 2280, 600))
+    path = tmp_path_factory.mktemp("pdfs") / "scan.pdf"
+    path.write_bytes(jpeg_pdf(im, quality=50))
+    return path
+
+
+def test_pdf_scan_thumbnail_stays_small(scanned_pdf):
+    data = thumbnail(scanned_pdf, "pdf")
+    w, h = assert_thumbnail(data)
+    assert (w, h) == (320, 453)
+    assert len(data) < 40_000
+    with Image.open(io.BytesIO(data)) as im:
+        r, g, b = im.convert("RGB").getpixel((160, 40))  # the blue band near the top
+        assert b > 120 and r < 60
+    # decoding the scan at full size, as drawing the page does, would alone take 26 MB
+    assert peak_growth_mb("pdf", scanned_pdf) < 16
