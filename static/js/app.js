@@ -313,7 +313,23 @@
     var tooLarge = Array.prototype.some.call(input.files || [], function (f) { return f.size > max; });
     input.setCustomValidity(tooLarge ? (input.form.getAttribute("data-too-large-text") || "") : "");
     if (tooLarge) input.reportValidity();
+    prefillTitle(input);
   });
+  /* The title starts as the file's name, readable ("compte_rendu-IRM.pdf" → "Compte rendu IRM"),
+   * unless the person typed one; with several files the server numbers them. */
+  function prefillTitle(input) {
+    var title = input.form.querySelector("input[name=title]");
+    var files = input.files || [];
+    if (!title || (title.value && title.dataset.prefilled !== title.value)) return;
+    var value = "";
+    if (files.length === 1) {
+      value = files[0].name.replace(/\.[A-Za-z0-9]{1,5}$/, "").replace(/_/g, " ")
+        .replace(/(^|[^0-9])-|-(?![0-9])/g, "$1 ").replace(/\s+/g, " ").trim();
+      value = value ? value.charAt(0).toUpperCase() + value.slice(1) : "";
+    }
+    title.value = value;
+    title.dataset.prefilled = value;
+  }
   document.addEventListener("htmx:beforeSwap", function (e) {
     var d = e.detail;
     if (!d || !d.xhr || d.xhr.status !== 413 || !uploadBar(d.elt)) return;
