@@ -57,12 +57,15 @@ def run(opts) -> SectionResult:
 
             page = check_dashboard()
             dash_url, bare_url = carnet.base + "/", bare.base + "/"
+            # The floor of any logged-in request here: session record, account, headers, JSON.
+            floor_url = carnet.base + "/session/etat"
             gen.run(dash_url, opts.warmup, cookie)
             gen.run(bare_url, opts.warmup, {})
-            dash_runs, bare_runs = [], []
+            dash_runs, bare_runs, floor_runs = [], [], []
             for _ in range(opts.runs):  # interleaved, so drift on the machine hits both alike
                 dash_runs.append(_measure(gen, carnet, dash_url, cookie, opts.seconds))
                 bare_runs.append(_measure(gen, bare, bare_url, {}, opts.seconds))
+                floor_runs.append(_measure(gen, carnet, floor_url, cookie, opts.seconds / 2))
             check_dashboard()  # still logged in after the load: the figures are the real page
 
             def fetch(url: str) -> bytes:
@@ -89,7 +92,9 @@ def run(opts) -> SectionResult:
     counted = [f for f in files if f.counted]
     total_raw = sum(f.raw for f in counted)
     total_gz = sum(f.gzip for f in counted)
-    failures = sum(r["not_200"] for r in dash_runs + bare_runs)
+    failures = sum(r["not_200"] for r in dash_runs + bare_runs + floor_runs)
+    floor = _median(floor_runs, "rps")
+    floor_ratio = statistics.median(f["rps"] / b["rps"] for f, b in zip(floor_runs, bare_runs) if b["rps"])
 
     rows = [
         Row("dashboard (GET /, logged in)", dash, "req/s", "{:.0f}",
@@ -99,6 +104,8 @@ def run(opts) -> SectionResult:
         Row("ratio", ratio, "", "{:.2f}", target=f">= {RATIO_TARGET}", ok=ratio >= RATIO_TARGET,
             detail="median of paired runs " + ", ".join(f"{d['rps'] / b['rps']:.2f}"
                                                         for d, b in zip(dash_runs, bare_runs) if b["rps"])),
+        Row("logged-in floor (GET /session/etat)", floor, "req/s", "{:.0f}",
+            detail=f"ratio to bare {floor_ratio:.2f}: session record + account + headers, no page"),
         Row("first visit (gzip)", total_gz / 1024, "KB", "{:.1f}", target=f"<= {FIRST_VISIT_TARGET_KB:.0f} KB",
             ok=total_gz / 1024 <= FIRST_VISIT_TARGET_KB, detail=f"raw {total_raw / 1024:.1f} KB"),
     ]
@@ -123,6 +130,7 @@ def run(opts) -> SectionResult:
         "workers": WORKERS, "cpu_count": os.cpu_count(),
         "load_average": {"before": round(load_before, 2), "after": round(load_after, 2)},
         "dashboard": {"median_rps": dash, "median_server_cpu_ms_per_request": dash_cpu, "runs": dash_runs},
+        "logged_in_floor": {"median_rps": floor, "ratio_to_bare": floor_ratio, "runs": floor_runs},
         "bare_flask": {"median_rps": ceiling, "median_server_cpu_ms_per_request": bare_cpu, "runs": bare_runs},
         "ratio": round(ratio, 3), "ratio_target": RATIO_TARGET, "ratio_ok": ratio >= RATIO_TARGET,
         "first_visit": {
