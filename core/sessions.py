@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.datastructures import CallbackDict
 
@@ -215,10 +215,25 @@ def is_fresh(app: Flask) -> bool:
     return clock.utcnow() - rec.fresh_at <= timedelta(minutes=app.config["FRESH_AUTH_MINUTES"])
 
 
+def live():
+    """SQL condition for sessions still usable now: not ended, and within their idle and
+    absolute limits (a device that simply went away is not "active" any more)."""
+    from flask import current_app
+
+    cfg, now = current_app.config, clock.utcnow()
+    return and_(
+        UserSession.ended_at.is_(None),
+        UserSession.authenticated_at > now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+        or_(and_(UserSession.kiosk.is_(True),
+                 UserSession.last_active_at > now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"])),
+            and_(UserSession.kiosk.is_(False),
+                 UserSession.last_active_at > now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]))),
+    )
+
+
 def active_for(account_id: str) -> list[UserSession]:
     return list(db.session.scalars(
-        select(UserSession)
-        .where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
+        select(UserSession).where(UserSession.account_id == account_id, live())
         .order_by(UserSession.last_active_at.desc())
     ))
 

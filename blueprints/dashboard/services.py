@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, sessions
 from core.access import Viewer
 from core.db import db
 from core.identifiers import mask_nir
@@ -21,7 +21,7 @@ def holder_home(viewer: Viewer) -> dict:
         select(func.count()).select_from(Credential).where(Credential.account_id == account.id)
         .scalar_subquery(),
         select(func.count()).select_from(UserSession)
-        .where(UserSession.account_id == account.id, UserSession.ended_at.is_(None)).scalar_subquery(),
+        .where(UserSession.account_id == account.id, sessions.live()).scalar_subquery(),
     )).one()
     logins = list(db.session.scalars(
         select(audit.AuditEvent.at).where(audit.AuditEvent.account_id == account.id,

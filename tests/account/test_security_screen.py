@@ -186,3 +186,15 @@ def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_hold
             raise AssertionError("a challenge was used twice")
         except passkeys.PasskeyError:
             pass
+
+
+def test_sessions_past_their_limits_are_not_listed(app, client, make_holder, login):
+    account, _ = make_holder()
+    gone = app.test_client()
+    login(gone, account)  # a device that then goes away without logging out
+    clock.advance(timedelta(minutes=10))
+    login(client, account)
+    clock.advance(timedelta(minutes=6))  # 16 minutes of silence for the other device
+    html = client.get("/compte").get_data(as_text=True)
+    assert "/terminer" not in html  # only this device is listed
+    assert "1 session active" in client.get("/").get_data(as_text=True)
