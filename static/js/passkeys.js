@@ -65,6 +65,19 @@
   function busy(btn, on) { if (btn) { btn.disabled = on; btn.setAttribute("aria-busy", on ? "true" : "false"); } }
   function supported() { return !!(window.PublicKeyCredential && navigator.credentials); }
 
+  /* The server answers a ceremony with where to go next, or refuses it. */
+  function follow(res) {
+    if (res.redirect) { window.location.assign(res.redirect); return; }
+    throw new Error(res.error || "refused");
+  }
+  function failed(box, btn) {
+    return function (err) {
+      if (err && err.name === "AbortError") return;
+      busy(btn, false);
+      showError(box, box.dataset.errorText);
+    };
+  }
+
   var conditional = null; // AbortController of the autofill request, if any
   var modalStarted = false; // a button press wins over an autofill request still loading
 
@@ -86,14 +99,7 @@
     }).then(function (cred) {
       if (!cred) throw new Error("cancelled");
       return post(box.dataset.verifyUrl, JSON.stringify(credentialJSON(cred)));
-    }).then(function (res) {
-      if (res.redirect) { window.location.assign(res.redirect); return; }
-      throw new Error(res.error || "refused");
-    }).catch(function (err) {
-      if (err && err.name === "AbortError") return;
-      busy(btn, false);
-      showError(box, box.dataset.errorText);
-    });
+    }).then(follow).catch(failed(box, btn));
   }
 
   function register(box) {
@@ -107,14 +113,7 @@
       return navigator.credentials.create({ publicKey: creationOptions(opts) });
     }).then(function (cred) {
       return post(box.dataset.verifyUrl, JSON.stringify({ credential: credentialJSON(cred), name: nameInput ? nameInput.value : "" }));
-    }).then(function (res) {
-      if (res.redirect) { window.location.assign(res.redirect); return; }
-      throw new Error(res.error || "refused");
-    }).catch(function (err) {
-      if (err && err.name === "AbortError") return;
-      busy(btn, false);
-      showError(box, box.dataset.errorText);
-    });
+    }).then(follow).catch(failed(box, btn));
   }
 
   function init() {
