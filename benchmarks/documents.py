@@ -79,6 +79,7 @@ _NOTES = ["À montrer au médecin traitant.", "Valeurs normales sauf la ferritin
 
 def _rows(patient_id: str, n: int, seed: int, holder_name: str) -> tuple[list[dict], list[dict]]:
     """n documents (and their blob key rows) spread over 20 years, as an active holder would have."""
+    from blueprints.documents.models import fold
     from core import clock
 
     rnd = random.Random(seed)
@@ -108,6 +109,8 @@ def _rows(patient_id: str, n: int, seed: int, holder_name: str) -> tuple[list[di
             "size": rnd.randrange(40_000, 4_000_000), "sha256": secrets.token_hex(32), "blob_id": blob_id,
             "thumb_blob_id": None, "hidden": rnd.random() < 0.05, "created_at": now, "updated_at": now,
         })
+        d = docs[-1]  # Core inserts skip the model's hook: fold the search text the same way
+        d["search_text"] = " ".join(fold(part) for part in (d["title"], d["author_name"], d["note"]) if part)
     return keys, docs
 
 

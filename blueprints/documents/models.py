@@ -5,9 +5,10 @@ file unreadable (crypto-shredding), whatever copies of the file remain.
 """
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -50,7 +51,21 @@ class Document(Base):
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
+    # Title, author and note folded (lower case, no accents): "echo" finds "Échographie".
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     @property
     def audit_label(self) -> str:
         return self.title
+
+
+def fold(text: str | None) -> str:
+    """Lower case without accents, so a search typed on a phone keyboard finds French titles."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+@event.listens_for(Document, "before_insert")
+@event.listens_for(Document, "before_update")
+def _fold_for_search(_mapper, _connection, doc: Document) -> None:
+    doc.search_text = " ".join(fold(part) for part in (doc.title, doc.author_name, doc.note) if part)

@@ -20,11 +20,11 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import format_date, gettext as _
-from sqlalchemy import delete, event, func, or_, select, tuple_
+from sqlalchemy import delete, event, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from blueprints.documents import categories, filetypes
-from blueprints.documents.models import BlobKey, Document
+from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
@@ -253,13 +253,11 @@ def _visible(viewer: Viewer, stmt):
 
 
 def _search(stmt, q: str | None):
-    q = (q or "").strip()[:100]
-    if not q:
-        return stmt
-    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return stmt.where(or_(Document.title.ilike(pattern, escape="\\"),
-                          Document.author_name.ilike(pattern, escape="\\"),
-                          Document.note.ilike(pattern, escape="\\")))
+    """Every word must appear in the title, author or note, accents and case aside."""
+    for word in fold((q or "").strip()[:100]).split()[:8]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Document.search_text.like(pattern, escape="\\"))
+    return stmt
 
 
 def parse_cursor(raw: str | None) -> tuple[date, str] | None:

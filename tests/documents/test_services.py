@@ -88,6 +88,21 @@ def test_search_escapes_wildcards(app, space):
     assert services.listing(space, q="_")["rows"] == []
 
 
+def test_search_ignores_accents_and_case_and_needs_every_word(app, space):
+    _add(space, name="Échographie_abdominale.txt", note="Contrôle du foie")
+    _add(space, name="echo-cardiaque.txt")
+    db.session.commit()
+    titles = lambda q: sorted(r["title"] for r in services.listing(space, q=q)["rows"])  # noqa: E731
+    assert titles("echo") == ["Echo cardiaque", "Échographie abdominale"]
+    assert titles("ÉCHO cardiaque") == ["Echo cardiaque"]
+    assert titles("controle foie") == ["Échographie abdominale"]
+    doc = services.listing(space, q="cardiaque")["rows"][0]
+    services.update(space, db.session.get(Document, doc["id"]), title="Doppler", category="RADIO_SC",
+                    act_date=doc["act_date"], note=None)
+    db.session.commit()
+    assert titles("cardiaque") == [] and titles("doppler") == ["Doppler"]
+
+
 def test_keyset_pages_are_disjoint_and_ordered(app, space):
     for i in range(7):
         _add(space, name=f"n{i}.txt", act_date=date(2026, 1, 1 + i % 3))
