@@ -36,10 +36,12 @@ def _list_args() -> dict:
 def index():
     viewer = _viewer()
     args = _list_args()
-    listing = services.listing(viewer, **args)
     # Infinite scroll asks for the next rows only; the search box for the results block.
+    next_rows = bool(args["after"]) and web.wants_fragment()
+    listing = services.listing(viewer, **args, with_counts=not next_rows)
     fragment = "documents/_rows.html" if args["after"] else "documents/_results.html"
-    return web.render("documents/index.html", fragment, docs=listing, empty=not listing["total"] and not listing["q"],
+    return web.render("documents/index.html", fragment, docs=listing,
+                      empty=listing["total"] == 0 and not listing["q"],
                       prev_month=request.args.get("mois"), categories=categories.choices())
 
 

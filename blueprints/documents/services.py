@@ -288,8 +288,9 @@ def row(doc: Document) -> dict:
 
 
 def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None,
-            after: str | None = None, limit: int | None = None) -> dict:
-    """One page of the list, newest act first, keyset-paginated on (act_date, id)."""
+            after: str | None = None, limit: int | None = None, with_counts: bool = True) -> dict:
+    """One page of the list, newest act first, keyset-paginated on (act_date, id). The next
+    rows of an infinite scroll need no chip counts (with_counts=False saves that query)."""
     limit = limit or PAGE_SIZE
     if category not in categories.CATEGORIES:
         category = None
@@ -305,13 +306,15 @@ def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None
     docs = docs[:limit]
     next_cursor = f"{docs[-1].act_date.isoformat()}~{docs[-1].id}" if more and docs else None
 
-    counted = _search(_visible(viewer, select(Document.category, func.count())), q).group_by(Document.category)
-    counts = {code: n for code, n in db.session.execute(counted)}
+    counts: dict[str, int] = {}
+    if with_counts:
+        counted = _search(_visible(viewer, select(Document.category, func.count())), q).group_by(Document.category)
+        counts = {code: n for code, n in db.session.execute(counted)}
     chips = [{"code": code, "label": str(text), "count": counts[code]}
              for code, text in categories.CATEGORIES.items() if counts.get(code)]
     return {
         "rows": [row(d) for d in docs], "next_cursor": next_cursor, "chips": chips,
-        "total": sum(counts.values()), "category": category, "q": (q or "").strip()[:100],
+        "total": sum(counts.values()) if with_counts else None, "category": category, "q": (q or "").strip()[:100],
         "after": after if cursor else None,
     }
 
