@@ -109,6 +109,31 @@
     window.setTimeout(finish, 3000);
   }
 
+  /* Before warning or ending, ask the server (a passive request: it does not extend the
+   * session): activity in another tab of the same session counts, and a session the
+   * server already ended sends this tab to the login page. */
+  var asking = false;
+  var askedAt = 0;
+  function askServer() {
+    var url = body.getAttribute("data-status-url");
+    if (!url || !window.fetch) return false;
+    asking = true;
+    askedAt = Date.now();
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (s) {
+        asking = false;
+        if (!s.authenticated) { expired = true; window.location.reload(); return; }
+        var serverLastInput = Date.now() - (idleSeconds() - s.idle_remaining) * 1000;
+        if (serverLastInput > lastInput) {
+          lastInput = serverLastInput;
+          var warning = document.getElementById("idle-warning");
+          if (warning) warning.hidden = true;
+        }
+      }, function () { asking = false; });
+    return true;
+  }
+
   function tick() {
     var idle = idleSeconds();
     if (expired) return;
@@ -120,12 +145,14 @@
     var left = Math.max(0, Math.ceil(idle - (Date.now() - lastInput) / 1000));
     var countdown = document.getElementById("idle-countdown");
     if (countdown) countdown.textContent = formatSeconds(left);
+    var warnBefore = Math.min(60, Math.max(10, Math.floor(idle / 4)));
+    var warning = document.getElementById("idle-warning");
+    if (asking) return;
+    if (left <= warnBefore && Date.now() - askedAt >= 15000 && askServer()) return;
     if (left <= 0) {
       expire();
       return;
     }
-    var warnBefore = Math.min(60, Math.max(10, Math.floor(idle / 4)));
-    var warning = document.getElementById("idle-warning");
     if (warning && left <= warnBefore) {
       var seconds = document.getElementById("idle-warning-seconds");
       if (seconds) seconds.textContent = String(left);
