@@ -7,6 +7,7 @@ from core import audit, sessions, throttle
 from core.db import db
 
 audit_cli = AppGroup("audit", help="The access trail.")
+backup_cli = AppGroup("backup", help="Online backups of the database and the encrypted files.")
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")
 
 
@@ -38,11 +39,45 @@ def purge():
     click.echo(f"{n} ended sessions and {m} attempt counters removed.")
 
 
+@backup_cli.command("create")
+@click.argument("target", type=click.Path(file_okay=False))
+def backup_create(target):
+    """Copy the database and every encrypted file into TARGET (the master key is not copied)."""
+    from flask import current_app
+
+    from core import backup
+
+    try:
+        manifest = backup.create(current_app.config["DATABASE_URL"], current_app.instance_path, target)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Backup written to {target}: database and {manifest['blobs']} encrypted files. "
+               "Keep the master key apart from it.")
+
+
+@backup_cli.command("restore")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.confirmation_option(prompt="This replaces the database and the files. Continue?")
+def backup_restore(source):
+    """Replace the database and the encrypted files with a backup (stop the app first)."""
+    from flask import current_app
+
+    from core import backup
+
+    try:
+        manifest = backup.restore(current_app.config["DATABASE_URL"], current_app.instance_path, source)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc))
+    click.echo(f"Restored the backup of {manifest['created_at']}. Check it: flask --app app audit verify; "
+               "flask --app app storage check")
+
+
 def init_app(app: Flask) -> None:
     import importlib
 
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
+    app.cli.add_command(backup_cli)
     for name in app.blueprints:
         try:
             module = importlib.import_module(f"blueprints.{name}.cli")
