@@ -37,9 +37,12 @@ def app(tmp_path_factory):
     with application.app_context():
         engine = db.engine
         if engine.dialect.name == "postgresql":
-            with engine.connect() as conn:  # fail loudly if the server is not there
-                conn.execute(text("select 1"))
-        db.drop_all()
+            # A fresh schema: whatever an earlier run (of another version) left there goes.
+            with engine.begin() as conn:  # and it fails loudly if the server is not there
+                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        else:
+            db.drop_all()
         db.create_all()
     yield application
     with application.app_context():
