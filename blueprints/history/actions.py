@@ -50,6 +50,14 @@ def _sessions_ended(detail: dict, label: str) -> str:
     return _("Other sessions ended")
 
 
+def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
+    """Profile traces name the section, never the health data itself."""
+    from blueprints.profile.services import section_title
+
+    title = section_title(detail.get("section"))
+    return with_section(title) if title else plain()
+
+
 def _labelled(plain: Callable[[], str], with_label: Callable[[str], str]):
     """A sentence that names its target when the trace kept one."""
     return lambda detail, label: with_label(label) if label else plain()
@@ -109,7 +117,13 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
                                 lambda x: _("Application connected: “%(label)s”", label=x)),
     "app_revoked": _labelled(lambda: _("Application disconnected"),
                              lambda x: _("Application disconnected: “%(label)s”", label=x)),
-    "profile_updated": lambda d, t: _("Profile updated"),
+    "profile_updated": lambda d, t: _profile(d, lambda: _("Profile updated"),
+                                             lambda x: _("Health profile updated: %(section)s", section=x)),
+    "profile_item_added": lambda d, t: _profile(d, lambda: _("Added to the health profile"),
+                                                lambda x: _("Added to the health profile: %(section)s", section=x)),
+    "profile_item_removed": lambda d, t: _profile(d, lambda: _("Removed from the health profile"),
+                                                  lambda x: _("Removed from the health profile: %(section)s",
+                                                              section=x)),
     "export": lambda d, t: _("Data downloaded"),
 }
 
@@ -152,6 +166,7 @@ ICONS = {
     "session_ended": "log-out", "sessions_ended": "log-out", "history_exported": "download",
     "space_activated": "circle-check", "activation_code_used": "mail", "reauthenticated": "shield-check",
     "document_added": "upload", "document_opened": "eye", "document_updated": "pencil",
+    "profile_updated": "heart-pulse", "profile_item_added": "heart-pulse", "profile_item_removed": "heart-pulse",
     "document_hidden": "eye-off", "document_shown": "eye", "document_deleted": "trash-2",
 }
 

@@ -368,6 +368,16 @@
     d.swapOverride = "innerHTML";
   });
 
+  /* 7. Print buttons: shown only where this script runs, since printing needs it. */
+  function showPrintButtons() {
+    document.querySelectorAll("[data-print-button]").forEach(function (b) { b.hidden = false; });
+  }
+  showPrintButtons();
+  document.addEventListener("htmx:load", showPrintButtons);
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-print-button]")) window.print();
+  });
+
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-dismiss]")) {
       var box = e.target.closest("[data-dismiss]").closest(".toast");

@@ -7,7 +7,7 @@ from tests.conftest import csrf_token
 PUBLIC = {"auth.login", "auth.login_code", "auth.activate", "auth.activate_password", "auth.set_language",
           "auth.passkey_options", "auth.passkey_login", "auth.logout", "auth.session_status",
           "dashboard.service_worker", "dashboard.manifest", "demo.outbox", "static"}
-HOLDER_ONLY_PREFIXES = ("/documents", "/historique")
+HOLDER_ONLY_PREFIXES = ("/documents", "/historique", "/profil")
 
 
 def _routes(app):

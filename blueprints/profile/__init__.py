@@ -1,0 +1,7 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core import web
+
+bp = Blueprint("profile", __name__, url_prefix="/profil")
+web.nav_entry("profile.index", _l("My health"), "heart-pulse", order=15)
