@@ -2,7 +2,7 @@
 blueprints → CLI → error handlers."""
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect

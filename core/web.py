@@ -87,6 +87,23 @@ def hx_redirect(url: str):
     return redirect(url, 303)
 
 
+def ask_fresh_authentication(back: str | None = None):
+    """Sensitive actions (credentials, exports, identity) need an authentication of the last
+    few minutes. Returns the answer that sends the person to confirm it, or None when fresh."""
+    from flask import jsonify
+
+    from core import sessions
+
+    if sessions.is_fresh(current_app):
+        return None
+    if back is None:
+        back = request.full_path.rstrip("?") if request.method == "GET" else "/"
+    target = url_for("account.confirm", next=back)
+    if request.is_json or request.accept_mimetypes.best == "application/json":
+        return jsonify(error="fresh", redirect=target), 401
+    return hx_redirect(target)
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: never an open redirect."""
     if not target:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _, ngettext
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
 from blueprints.auth import passkeys as ceremonies
-from core import access, sessions, web
+from core import access, web
 
 
 def _viewer(action: str = "read"):
@@ -23,13 +23,8 @@ def fresh_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         _viewer("write")
-        if not sessions.is_fresh(current_app):
-            back = request.full_path.rstrip("?") if request.method == "GET" else url_for("account.index")
-            target = url_for("account.confirm", next=back)
-            if request.is_json or request.accept_mimetypes.best == "application/json":
-                return jsonify(error="fresh", redirect=target), 401
-            return web.hx_redirect(target)
-        return view(*args, **kwargs)
+        back = None if request.method == "GET" else url_for("account.index")
+        return web.ask_fresh_authentication(back) or view(*args, **kwargs)
     return wrapper
 
 

@@ -1,10 +1,10 @@
 """Access history: read-only. GET routes only — no route changes or deletes a trace."""
 from __future__ import annotations
 
-from flask import Response, abort, current_app, request, stream_with_context, url_for
+from flask import Response, abort, request, stream_with_context
 
 from blueprints.history import bp, services
-from core import access, clock, sessions, web
+from core import access, clock, web
 
 
 def _viewer():
@@ -32,8 +32,9 @@ def export():
     filters = services.Filters.from_args(request.args)
     if viewer.kiosk:
         abort(403)  # a file left on a public kiosk would outlive the session
-    if not sessions.is_fresh(current_app):
-        return web.hx_redirect(url_for("account.confirm", next=request.full_path.rstrip("?")))
+    answer = web.ask_fresh_authentication()
+    if answer is not None:
+        return answer
     services.record_export(viewer, filters)
     name = f"carnet-historique-{clock.utcnow().date().isoformat()}.csv"
     resp = Response(stream_with_context(services.csv_chunks(viewer, filters)),

@@ -49,6 +49,10 @@ def block_edit(slug: str):
     viewer = _viewer("write")
     block = services.block_or_404(slug)
     back = _back(block.endpoint, f"block-{block.key}")
+    if block.key == "identity":  # the NIR and identity traits: confirm it is really the holder
+        answer = web.ask_fresh_authentication(url_for(block.endpoint))
+        if answer is not None:
+            return answer
     target = services.patient(viewer) if block.on_patient else services.facts(viewer)
     if request.method == "GET" and request.args.get("annuler"):
         if not web.wants_fragment():

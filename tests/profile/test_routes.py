@@ -493,3 +493,18 @@ def test_item_edit_and_remove_without_js(holder, app):
     assert r.status_code == 303 and _rows(app, Disability) == []
     assert [a for a, *_ in _traces(app) if a.startswith("profile")] == [
         "profile_item_added", "profile_updated", "profile_item_removed"]
+
+
+def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, login):
+    from datetime import timedelta
+
+    from core import clock
+    from tests.conftest import csrf_token
+
+    account, _ = make_holder()
+    login(client, account)
+    csrf_token(client, "/profil/administratif")
+    clock.advance(timedelta(minutes=6))
+    r = client.get("/profil/identite/modifier")
+    assert r.status_code == 303 and "/compte/confirmer" in r.headers["Location"]
+    assert client.get("/profil/coordonnees/modifier").status_code == 200  # other blocks: no
