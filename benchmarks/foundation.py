@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import statistics
-from pathlib import Path
 
 from benchmarks import assets as assets_mod, instance
 from benchmarks.report import Row, SectionResult

@@ -197,7 +197,7 @@ ERRORS = {
 
 def error_page(code: int, message: str | None = None):
     title, default = ERRORS.get(code, ERRORS[500])
-    text = message or str(default) % {"mb": current_app.config["UPLOAD_MAX_MB"]} if code == 413 else message or str(default)
+    text = message or str(default) % {"mb": current_app.config["UPLOAD_MAX_MB"]}
     return render("errors/error.html", "errors/_error.html", status=code, code=code, title=str(title), message=text)
 
 

@@ -49,7 +49,7 @@ def block_edit(slug: str):
     viewer = _viewer("write")
     block = services.block_or_404(slug)
     back = _back(block.endpoint, f"block-{block.key}")
-    if block.key == "identity":  # the NIR and identity traits: confirm it is really the holder
+    if block.sensitive:
         answer = web.ask_fresh_authentication(url_for(block.endpoint))
         if answer is not None:
             return answer

@@ -43,6 +43,7 @@ class Block:
     page: str  # profile | administrative
     form: type
     on_patient: bool = False
+    sensitive: bool = False  # identity traits: a recent authentication is asked first
 
     @property
     def endpoint(self) -> str:
@@ -65,7 +66,8 @@ class Section:
 
 
 BLOCK_LIST = (
-    Block("identity", "identite", _l("Identity"), "user", "administrative", forms.IdentityForm, on_patient=True),
+    Block("identity", "identite", _l("Identity"), "user", "administrative", forms.IdentityForm, on_patient=True,
+          sensitive=True),
     Block("contact", "coordonnees", _l("Contact details"), "mail", "administrative", forms.ContactForm),
     Block("doctor", "medecin-traitant", _l("Regular doctor (médecin traitant)"), "stethoscope", "administrative",
           forms.DoctorForm),

@@ -11,8 +11,6 @@ def test_upgrade_head_matches_models(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/migrated.db"
     env = {**os.environ, "DATABASE_URL": url}
     if os.environ.get("TEST_DATABASE_URL"):
-        import sqlalchemy
-
         from core.db import make_engine
 
         engine = make_engine(url)

@@ -91,3 +91,26 @@ def documents_of(app, patient_id=None) -> list:
         if patient_id:
             stmt = stmt.where(Document.patient_id == patient_id)
         return list(db.session.scalars(stmt))
+
+
+@pytest.fixture
+def space(app, make_holder):
+    """A request context with the holder's viewer, for service-level tests."""
+    from core.access import viewer_for
+    from core.db import db
+
+    account, _ = make_holder()
+    with app.test_request_context():
+        yield viewer_for(db.session.merge(account))
+
+
+def add_text(viewer, content=TEXT, name="ordonnance.txt", **kw):
+    """Store one document through the service (a prescription in plain text by default)."""
+    import io
+    from datetime import date
+
+    from blueprints.documents import services
+
+    kw.setdefault("category", "ORD_SOIN")
+    kw.setdefault("act_date", date(2026, 3, 12))
+    return services.add_documents(viewer, [services.Upload(io.BytesIO(content), name)], **kw)[0]

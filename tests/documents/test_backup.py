@@ -8,11 +8,10 @@ from blueprints.documents import services
 from blueprints.documents.models import Document
 from core import audit
 from core.db import db
-from tests.documents.conftest import pdf_bytes, png_bytes
-from tests.documents.test_services import _add, space  # noqa: F401  (fixture)
+from tests.documents.conftest import add_text as _add, pdf_bytes, png_bytes
 
 
-def test_backup_then_restore_round_trip(app, space, tmp_path):  # noqa: F811
+def test_backup_then_restore_round_trip(app, space, tmp_path):
     kept = _add(space, pdf_bytes(), "bilan.pdf", category="BIOLOGIE")
     photo = _add(space, png_bytes(), "radio.png", category="RADIO_SC", act_date=date(2025, 1, 2))
     db.session.commit()

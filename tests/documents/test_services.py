@@ -11,21 +11,7 @@ from blueprints.documents import services
 from blueprints.documents.models import BlobKey, Document
 from core.access import Viewer, viewer_for
 from core.db import db
-from tests.documents.conftest import TEXT, blob_files, pdf_bytes, png_bytes
-
-
-@pytest.fixture
-def space(app, make_holder):
-    """A request context with the holder's viewer."""
-    account, _ = make_holder()
-    with app.test_request_context():
-        yield viewer_for(db.session.merge(account))
-
-
-def _add(viewer, content=TEXT, name="ordonnance.txt", **kw):
-    kw.setdefault("category", "ORD_SOIN")
-    kw.setdefault("act_date", date(2026, 3, 12))
-    return services.add_documents(viewer, [services.Upload(io.BytesIO(content), name)], **kw)[0]
+from tests.documents.conftest import add_text as _add, blob_files, pdf_bytes, png_bytes
 
 
 def test_round_trip_is_encrypted_at_rest(app, space):

@@ -50,8 +50,6 @@ def test_holder_cannot_touch_another_holders_records(app, client, make_holder, l
     owner, _ = make_holder()
     intruder, _ = make_holder()
     with app.app_context():
-        from sqlalchemy import select
-
         from core.db import db
         from core.people import Credential
         from core.sessions import UserSession
