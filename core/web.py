@@ -27,16 +27,18 @@ class NavEntry:
     icon: str
     roles: tuple[str, ...]
     order: int
-    section: str  # active when the request's blueprint is this
+    sections: tuple[str, ...]  # active when the request's blueprint is one of these
 
 
 _NAV: list[NavEntry] = []
 
 
-def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 50, section: str | None = None):
-    """A feature adds itself to the navigation here; nothing else lists features."""
+def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = ()):
+    """A feature adds itself to the navigation here; nothing else lists features.
+    `sections` names other blueprints that live under this entry (measures under "My health")."""
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, section or endpoint.split(".")[0]))
+        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order,
+                             (endpoint.split(".")[0], *sections)))
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -45,7 +47,7 @@ def navigation(viewer: access.Viewer) -> list[dict]:
         return []
     current = request.blueprint
     return [
-        {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": e.section == current}
+        {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
         for e in _NAV if viewer.kind in e.roles
     ][:5]
 

@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("constants", __name__, url_prefix="/constantes")
