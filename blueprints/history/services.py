@@ -6,8 +6,6 @@ shows its own traces. Pages are keyset pages (id descending, `id < cursor`), ser
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator
@@ -17,7 +15,7 @@ from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from blueprints.history import actions
-from core import access, audit, clock
+from core import access, audit, clock, csvout
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.db import db
@@ -222,15 +220,6 @@ def parse_cursor(value: str | None) -> int | None:
 
 # CSV export --------------------------------------------------------------------------------
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Text as a spreadsheet shows it, never as a formula it would run (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def csv_header() -> list[str]:
     return [_("Date"), _("Who"), _("Profession"), _("Action"), _("Target"), _("Access grant"),
             _("IP address"), _("Device")]
@@ -243,36 +232,25 @@ def csv_fields(row: Row, zone: ZoneInfo, kiosk_label: str) -> list[str]:
 
 
 def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:
-    """UTF-8 with BOM, ';' separated (what French Excel opens as columns), newest first.
+    """The filtered history as CSV (core.csvout), newest first.
 
     Read in keyset batches, each in its own short transaction, so a long download never
     holds a database lock (SQLite transactions here begin IMMEDIATE).
     """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    def batches():
+        zone, kiosk_label, memo = _local_zone(), _("public kiosk"), {}
+        after = None
+        while True:
+            batch = page(viewer, filters, after, size=EXPORT_BATCH, memo=memo)
+            db.session.rollback()  # end the read transaction before handing data out
+            if len(memo) > 10_000:
+                memo.clear()
+            yield [csv_fields(row, zone, kiosk_label) for row in batch.rows]
+            if batch.next_cursor is None:
+                return
+            after = batch.next_cursor
 
-    def flush() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
-    writer.writerow(csv_header())
-    yield "\ufeff" + flush()
-    zone, kiosk_label, memo = _local_zone(), _("public kiosk"), {}
-    after = None
-    while True:
-        batch = page(viewer, filters, after, size=EXPORT_BATCH, memo=memo)
-        db.session.rollback()  # end the read transaction before handing data out
-        if len(memo) > 10_000:
-            memo.clear()
-        for row in batch.rows:
-            writer.writerow([_cell(v) for v in csv_fields(row, zone, kiosk_label)])
-        if batch.rows:
-            yield flush()
-        if batch.next_cursor is None:
-            return
-        after = batch.next_cursor
+    return csvout.stream(csv_header(), batches())
 
 
 def record_export(viewer: Viewer, filters: Filters) -> None:

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 
 from blueprints.history import actions, services
-from core import clock
+from core import clock, csvout
 
 
 @pytest.fixture
@@ -52,8 +52,8 @@ def test_filters_from_query_string(ctx):
 
 def test_csv_cells_never_run_as_formulas():
     for text in ("=1+1", "+33 6", "-2", "@SUM(A1)", "\tx"):
-        assert services._cell(text).startswith("'")
-    assert services._cell("Dr Durand") == "Dr Durand" and services._cell(None) == ""
+        assert csvout.cell(text).startswith("'")
+    assert csvout.cell("Dr Durand") == "Dr Durand" and csvout.cell(None) == ""
 
 
 def test_cursor():
