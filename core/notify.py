@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -33,7 +34,8 @@ def send_mail(to: str, subject: str, body: str) -> Path:
     msg["Date"] = format_datetime(now)
     msg.set_content(body)
     folder = outbox_dir()
-    name = f"{now:%Y%m%dT%H%M%S%f}-{secrets.token_hex(4)}.eml"
+    # Named by the real clock, so "newest first" holds even when the app's clock is held still.
+    name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.eml"
     tmp = folder / f".{name}.tmp"
     tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
     os.replace(tmp, folder / name)
