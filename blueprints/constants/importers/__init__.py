@@ -1,0 +1,165 @@
+"""What the three importers share: the collector every value goes through (plausibility,
+dedup key, rejection reasons, batches), the error that refuses a whole file, and a
+file-like view over the decrypted chunks of a blob.
+
+Importers never touch the database: they hand rows to a `Collector`, whose `flush`
+callback (the job's batch writer) writes them. A row is a plain tuple, so a million of
+them cost no ORM objects:
+    (kind key, taken_at UTC seconds, utc offset minutes, value, value2, context, source_name, dedup)
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime, timezone
+from typing import Callable, Iterable, Iterator
+from zoneinfo import ZoneInfo
+
+from blueprints.constants import kinds
+from blueprints.constants.kinds import Implausible, Kind, UnknownUnit
+
+PARIS = ZoneInfo("Europe/Paris")
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+BATCH_ROWS = 5000
+EXAMPLES = 5  # examples kept per rejection reason
+
+# Why a whole file is refused (the job's `error`, shown translated by the templates).
+REFUSALS = ("entities", "xml", "json", "not_fhir", "csv_columns", "encoding", "no_export", "zip",
+            "too_large", "empty", "internal")
+# Why one value is rejected (keys of MeasureImport.reasons).
+REASONS = ("implausible", "unknown_unit", "bad_value", "bad_date", "unknown_kind", "incomplete", "bad_context")
+
+
+class Refused(Exception):
+    """The whole file is refused; `reason` is one of REFUSALS."""
+
+    def __init__(self, reason: str, detail: str | None = None):
+        super().__init__(reason)
+        self.reason, self.detail = reason, detail
+
+
+class Collector:
+    """Checks each value, keeps counts and a few examples per rejection reason, and hands
+    full batches to `flush(rows, collector)`."""
+
+    def __init__(self, flush: Callable[[list, "Collector"], None] | None = None, batch: int = BATCH_ROWS):
+        self._flush = flush
+        self.batch = batch
+        self.rows: list[tuple] = []
+        self.valid = self.rejected = self.ignored = 0
+        self.reasons: dict[str, dict] = {}
+        self.ignored_types: dict[str, int] = {}
+        self.done_bytes = 0
+
+    def add(self, kind: Kind, taken_at: int, offset: int, value: float, value2: float | None = None,
+            context: str | None = None, source_name: str | None = None, where=None) -> bool:
+        try:
+            kinds.check(kind, value, value2)
+        except Implausible:
+            self.reject("implausible", where, kind.key)
+            return False
+        value = round(value, 3)
+        if value2 is not None:
+            value2 = round(value2, 3)
+        self.rows.append((kind.key, taken_at, offset, value, value2, context, source_name,
+                          kinds.dedup_key(kind, value, value2, context)))
+        self.valid += 1
+        if len(self.rows) >= self.batch:
+            self.flush()
+        return True
+
+    def reject(self, reason: str, where=None, kind: str | None = None) -> None:
+        self.rejected += 1
+        entry = self.reasons.get(reason)
+        if entry is None:
+            entry = self.reasons[reason] = {"count": 0, "examples": []}
+        entry["count"] += 1
+        if len(entry["examples"]) < EXAMPLES:
+            entry["examples"].append({"where": where, "kind": kind})
+
+    def ignore(self, what: str, n: int = 1) -> None:
+        self.ignored += n
+        self.ignored_types[what] = self.ignored_types.get(what, 0) + n
+
+    def flush(self) -> None:
+        rows, self.rows = self.rows, []
+        if self._flush is not None:
+            self._flush(rows, self)
+
+    def summary(self) -> dict:
+        """What the import row keeps: counts per reason with examples, and ignored types."""
+        out = dict(self.reasons)
+        if self.ignored_types:
+            top = sorted(self.ignored_types.items(), key=lambda kv: -kv[1])[:8]
+            out["_ignored"] = dict(top)
+        return out
+
+
+def canonical(kind: Kind, value: float, unit: str | None) -> float:
+    """Value in the kind's storage unit; accepts the UCUM code, the label a person reads, or
+    any unit the kind knows. Raises UnknownUnit."""
+    if not unit or unit == kind.unit or unit == kind.unit_label:
+        return value
+    try:
+        return kind.convert(value, unit)
+    except UnknownUnit:
+        for known in (kind.unit, kind.unit_label, *kind.units):
+            if known.lower() == unit.lower():
+                return kind.convert(value, known) if known in kind.units else value
+        raise
+
+
+def number(text: str) -> float:
+    """'72,4', '72.4', ' 1 234,5 ' → float; ValueError otherwise (NaN and inf refused)."""
+    text = text.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+    if "," in text:
+        text = text.replace(".", "") if text.count(",") == 1 and "." in text else text
+        text = text.replace(",", ".")
+    value = float(text)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(text)
+    return value
+
+
+def instant(moment: datetime) -> tuple[int, int]:
+    """Aware or naive (Europe/Paris) datetime → (UTC epoch seconds, offset minutes)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    offset = moment.utcoffset()
+    return int(moment.timestamp()), int(offset.total_seconds() // 60) if offset is not None else 0
+
+
+def day_start(day: str, offset: int) -> int:
+    """Local midnight of 'YYYY-MM-DD' at `offset` minutes east of UTC, as UTC seconds."""
+    d = date(int(day[:4]), int(day[5:7]), int(day[8:10]))
+    return (d.toordinal() - EPOCH_ORDINAL) * 86400 - offset * 60
+
+
+def local_iso(taken_at: int, offset: int) -> str:
+    from datetime import timedelta
+
+    return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset))).isoformat(timespec="minutes")
+
+
+class ChunkReader(io.RawIOBase):
+    """A readable binary file over an iterator of byte chunks (a decrypted blob), counting
+    the bytes handed out so the job can show its progress."""
+
+    def __init__(self, chunks: Iterable[bytes]):
+        self._it: Iterator[bytes] = iter(chunks)
+        self._buf = b""
+        self.consumed = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        while not self._buf:
+            try:
+                self._buf = next(self._it)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._buf))
+        b[:n] = self._buf[:n]
+        self._buf = self._buf[n:]
+        self.consumed += n
+        return n
