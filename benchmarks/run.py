@@ -45,7 +45,7 @@ from pathlib import Path
 from benchmarks import load
 from benchmarks.report import show
 
-SECTIONS = ["foundation", "documents", "measures_chart"]
+SECTIONS = ["foundation", "documents", "measures_import", "measures_chart"]
 OUT = Path(__file__).resolve().parent / "out"
 
 

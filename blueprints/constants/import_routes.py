@@ -15,6 +15,7 @@ from core.db import db
 from core.storage import StorageError
 
 MAX_MB = imports.MAX_UPLOAD // imports.MB
+MAX_GB = imports.MAX_UPLOAD // (1024 * imports.MB)
 ACCEPT = {"apple": ".zip,.xml,application/zip,text/xml", "fhir": ".json,application/json,application/fhir+json",
           "csv": ".csv,.txt,text/csv"}
 
@@ -45,7 +46,7 @@ def refusal(reason: str | None) -> str:
         "not_fhir": _("This JSON file is not a FHIR Bundle of Observations."),
         "csv_columns": _("The columns of this CSV file were not recognised. Its first line must name at least the "
                          "kind of measure, the date and the value, for example: type;date;valeur;unité."),
-        "too_large": _("This file is too large: %(mb)s MB at most (50 MB for FHIR, 200 MB for CSV).", mb=MAX_MB),
+        "too_large": _("This file is too large: %(gb)s GB at most (50 MB for FHIR, 200 MB for CSV).", gb=MAX_GB),
         "empty": _("This file is empty."),
     }
     return messages.get(reason or "", _("The import stopped on an unexpected problem. What was already imported "
@@ -92,7 +93,7 @@ def _form_context(viewer, form, error=None) -> dict:
     recent = db.session.scalars(access.scope(viewer, select(MeasureImport), MeasureImport)
                                 .where(MeasureImport.status != "preview")
                                 .order_by(MeasureImport.created_at.desc()).limit(10))
-    return {"form": form, "error": error, "max_mb": MAX_MB, "max_bytes": imports.MAX_UPLOAD, "accept": ACCEPT,
+    return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": imports.MAX_UPLOAD, "accept": ACCEPT,
             "recent": list(recent), "measures_url": _measures_url()}
 
 

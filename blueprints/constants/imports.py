@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import zipfile
 from datetime import timedelta
 
@@ -137,34 +138,59 @@ def _insert_stmt():
 
 
 def _ids(n: int) -> list[str]:
-    """n random version-4 UUIDs from one urandom call (uuid4() per row shows in profiles)."""
-    h = os.urandom(16 * n).hex()
-    return [f"{h[i:i + 8]}-{h[i + 8:i + 12]}-4{h[i + 13:i + 16]}-{'89ab'[int(h[i + 16], 16) & 3]}"
-            f"{h[i + 17:i + 20]}-{h[i + 20:i + 32]}" for i in range(0, 32 * n, 32)]
+    """n random UUIDs of version 7: a millisecond timestamp, then 74 random bits from one
+    urandom call. Still unguessable in a URL, and a batch lands at one end of the primary-key
+    index instead of all over it (uuid4() per row showed in profiles, random keys in the index)."""
+    ms = f"{time.time_ns() // 1_000_000:012x}"
+    h = os.urandom(10 * n).hex()
+    head = f"{ms[:8]}-{ms[8:12]}-7"
+    return [f"{head}{h[i:i + 3]}-{'89ab'[int(h[i + 3], 16) & 3]}{h[i + 4:i + 7]}-{h[i + 7:i + 19]}"
+            for i in range(0, 20 * n, 20)]
+
+
+_COLUMNS = ("id", "patient_id", "kind", "taken_at", "utc_offset", "value", "value2", "context", "source",
+            "source_name", "import_id", "dedup", "created_at")
 
 
 class _Writer:
-    """Writes one batch and the counters that describe it in one short transaction."""
+    """Writes one batch and the counters that describe it in one short transaction.
+
+    The dialect's INSERT ... ON CONFLICT DO NOTHING is compiled once and run with plain tuples
+    (executemany): per-row parameter processing by SQLAlchemy cost more than SQLite's insert."""
 
     def __init__(self, imp: MeasureImport):
         self.imp_id, self.patient_id, self.source = imp.id, imp.patient_id, imp.format
-        self.stmt = _insert_stmt()
+        dialect = db.engine.dialect
+        compiled = _insert_stmt().compile(dialect=dialect)
+        self.sql = str(compiled)
+        self.order = list(compiled.positiontup) if compiled.positional else None
+        self.created = Measure.__table__.c.created_at.type.bind_processor(dialect) or (lambda v: v)
+        self.sqlite = dialect.name == "sqlite"
         self.added = self.present = 0
 
+    def _params(self, rows: list) -> list:
+        now = self.created(clock.utcnow())
+        if self.sqlite and not isinstance(now, str):
+            now = str(now)  # what sqlite3's adapter would write, once per batch instead of per row
+        pid, src, iid = self.patient_id, self.source, self.imp_id
+        tuples = [(i, pid, r[0], r[1], r[2], r[3], r[4], r[5], src, r[6], iid, r[7], now)
+                  for i, r in zip(_ids(len(rows)), rows)]
+        if self.order is None:  # named parameters (psycopg): one dict per row
+            return [dict(zip(_COLUMNS, t)) for t in tuples]
+        if self.order != list(_COLUMNS):
+            at = [_COLUMNS.index(name) for name in self.order]
+            return [tuple(t[i] for i in at) for t in tuples]
+        return tuples
+
     def __call__(self, rows: list, col: Collector) -> None:
-        now = clock.utcnow()
         if rows:
-            pid, src, iid = self.patient_id, self.source, self.imp_id
-            params = [{"id": i, "patient_id": pid, "kind": r[0], "taken_at": r[1], "utc_offset": r[2],
-                       "value": r[3], "value2": r[4], "context": r[5], "source": src, "source_name": r[6],
-                       "import_id": iid, "dedup": r[7], "created_at": now}
-                      for i, r in zip(_ids(len(rows)), rows)]
-            added = db.session.execute(self.stmt, params).rowcount
+            conn = db.session.connection()
+            added = conn.exec_driver_sql(self.sql, self._params(rows)).rowcount
             self.added += added
             self.present += len(rows) - added
         db.session.execute(update(MeasureImport).where(MeasureImport.id == self.imp_id).values(
             done_bytes=col.done_bytes, added=self.added, present=self.present, rejected=col.rejected,
-            ignored=col.ignored, heartbeat_at=now))
+            ignored=col.ignored, heartbeat_at=clock.utcnow()))
         db.session.commit()
 
 

@@ -19,7 +19,7 @@ from blueprints.constants.kinds import Implausible, Kind, UnknownUnit
 
 PARIS = ZoneInfo("Europe/Paris")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-BATCH_ROWS = 5000
+BATCH_ROWS = 20000  # about 0.1 s of SQLite write lock; fewer fsyncs than small batches
 EXAMPLES = 5  # examples kept per rejection reason
 
 # Why a whole file is refused (the job's `error`, shown translated by the templates).
