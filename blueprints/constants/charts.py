@@ -385,6 +385,7 @@ text{font-family:%(font)s;fill:%(muted)s}
 .key text{font-size:%(fs)spx;fill:%(text)s}
 .key-line{stroke-width:2.5;fill:none}
 .nofill,.line{fill:none}
+text.no_data{text-anchor:middle;font-size:%(fs)spx;fill:%(text)s}
 .axis.x text{text-anchor:middle}
 .axis.y text{text-anchor:end}
 .series .line{stroke-width:2.2;stroke-linejoin:round;stroke-linecap:round}
@@ -437,7 +438,8 @@ def render(s: data.Series, size: str = "wide") -> str:
         value_formatter=lambda v: number(v, ydec), x_value_formatter=lambda v: "",
     )
     if not points:  # pygal writes its "no data" text; axes without data would mean nothing
-        config.update(x_labels=None, xrange=None, y_labels=None, range=None)
+        config.update(x_labels=None, xrange=None, y_labels=None, range=None, show_x_labels=False,
+                      show_y_labels=False, show_y_guides=False)
     plot = _Plot(**config)
     plot.extras = {"labels": size != "compact", "bands": k.bands, "thresholds": thresholds, "font": fs, "unit": k.unit_label,
                    "legend": [dict(it, y=it["y"] + height - legend_h) for it in legend] if legend_h else []}
@@ -456,7 +458,8 @@ def _clean(root, title: str, desc: str):
         for child in list(parent):
             tag = child.tag if isinstance(child.tag, str) else ""
             if child.tag is ET.Comment or tag.endswith("script") or tag.endswith("desc") \
-                    or (tag.endswith("title") and not child.text) or "tooltip" in (child.get("class") or ""):
+                    or (tag.endswith("title") and not child.text) \
+                    or (child.get("class") or "").split()[-1:] in (["tooltip"], ["tooltip-overlay"]):
                 parent.remove(child)
     root.attrib.pop("id", None)
     root.set("width", "100%")

@@ -10,7 +10,7 @@ target.
 Long inputs are first reduced to the minimum and maximum of small index buckets (the
 MinMaxLTTB pre-selection of Van Der Donckt et al., 2023), done with C-level built-ins on
 list slices: LTTB's Python loop then only sees a few thousand candidates, so 200,000 points
-come down to 500 in a few milliseconds. Pairs (blood pressure) are chosen on the same
+come down to 500 in about ten milliseconds. Pairs (blood pressure) are chosen on the same
 instants: the triangle areas of both values add up, and both series' extremes are kept.
 
 Pure Python on purpose: no NumPy in the request path for a few thousand floats.
