@@ -10,8 +10,8 @@ drawn behind the lines from a subclass hook that has pygal's own value-to-pixel 
 line up with the axis exactly; the legend (line and dash styles for the series, swatches for
 the bands) is ours, because pygal's cannot show bands; an xml filter removes what an `<img>`
 needs no part of (the config <script> pygal always writes, comments with URLs, tooltip nodes)
-and adds <title> and <desc>. matplotlib's SVG backend would also do, at five to ten times
-the render time and several times the size (text as paths).
+and adds <title> and <desc>. matplotlib's SVG backend would also do, but it is a much heavier
+dependency and writes text as paths by default (larger files, text neither selectable nor read).
 
 Two sizes, both responsive (viewBox, width 100%): "wide" (760 x 340) and "compact" (360 x
 300) for phones, so that text stays readable without scaling down; a template picks one with
