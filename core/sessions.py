@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, or_, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.datastructures import CallbackDict
 
@@ -98,13 +98,17 @@ def passive(view):
     return view
 
 
+# Built once: every request runs it, and building a statement costs more than running it.
+_BY_TOKEN = select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+
+
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         start_request(request.method)
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        record = db.session.scalar(select(UserSession).where(UserSession.token_hash == _hash(token)))
+        record = db.session.scalar(_BY_TOKEN, {"token_hash": _hash(token)})
         if record is None:
             return ServerSession()
         if record.ended_at is not None:
@@ -218,16 +222,31 @@ def is_fresh(app: Flask) -> bool:
 def live():
     """SQL condition for sessions still usable now: not ended, and within their idle and
     absolute limits (a device that simply went away is not "active" any more)."""
+    params = live_params()
+    return _live(params["live_authenticated"], params["live_kiosk_active"], params["live_active"])
+
+
+def live_bound():
+    """live() with its cut-off times as named parameters, for a statement built once and
+    executed with live_params()."""
+    return _live(bindparam("live_authenticated"), bindparam("live_kiosk_active"), bindparam("live_active"))
+
+
+def live_params() -> dict:
     from flask import current_app
 
     cfg, now = current_app.config, clock.utcnow()
+    return {"live_authenticated": now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+            "live_kiosk_active": now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]),
+            "live_active": now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])}
+
+
+def _live(authenticated_after, kiosk_active_after, active_after):
     return and_(
         UserSession.ended_at.is_(None),
-        UserSession.authenticated_at > now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
-        or_(and_(UserSession.kiosk.is_(True),
-                 UserSession.last_active_at > now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"])),
-            and_(UserSession.kiosk.is_(False),
-                 UserSession.last_active_at > now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]))),
+        UserSession.authenticated_at > authenticated_after,
+        or_(and_(UserSession.kiosk.is_(True), UserSession.last_active_at > kiosk_active_after),
+            and_(UserSession.kiosk.is_(False), UserSession.last_active_at > active_after)),
     )
 
 

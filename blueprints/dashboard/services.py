@@ -1,7 +1,14 @@
-"""What the home screen shows, loaded in one place as plain data."""
+"""What the home screen shows, loaded in one place as plain data.
+
+Each card reads only the columns it shows (plain rows, not ORM objects), and the figures of
+several cards come from one statement: the home screen is the most visited page. A new card
+adds its own loader below and one key to holder_home()."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from functools import lru_cache
+
+from flask_babel import get_locale
+from sqlalchemy import bindparam, func, select
 
 from blueprints.profile import choices
 from core import access, audit, sessions
@@ -12,28 +19,81 @@ from core.people import PROFESSIONS, Credential
 from core.sessions import UserSession
 
 
-def holder_home(viewer: Viewer) -> dict:
-    from blueprints.documents import services as documents
-    from blueprints.history import services as history
+def _figures(viewer: Viewer) -> dict:
+    """Counts for the health and security cards, the document count and the previous login,
+    in one round trip."""
+    params = {"account_id": viewer.account.id, "patient_id": viewer.patient_id, **sessions.live_params()}
+    return db.session.execute(_figures_statement(viewer.kind), params).one()._asdict()
+
+
+@lru_cache(maxsize=8)
+def _figures_statement(kind: str):
+    """Built once per kind of viewer (building it costs more than running it). The patient
+    filters still come from the gate: access.scope() is applied for a viewer of this kind
+    whose patient is the :patient_id parameter."""
+    from blueprints.documents.models import Document
     from blueprints.profile.models import Allergy, ProfileFacts
+
+    AuditEvent = audit.AuditEvent
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    account_id = bindparam("account_id")
+    return select(
+        select(func.count()).select_from(Credential).where(Credential.account_id == account_id)
+        .scalar_subquery().label("passkeys"),
+        select(func.count()).select_from(UserSession)
+        .where(UserSession.account_id == account_id, sessions.live_bound()).scalar_subquery().label("sessions"),
+        access.scope(gate, select(func.count()).select_from(Allergy), Allergy).scalar_subquery().label("allergies"),
+        access.scope(gate, select(ProfileFacts.blood_group), ProfileFacts).scalar_subquery().label("blood_group"),
+        access.scope(gate, select(func.count()).select_from(Document), Document)
+        .scalar_subquery().label("documents"),
+        # the login before this one: the newest is the one that opened this session
+        select(AuditEvent.at).where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
+        .order_by(AuditEvent.id.desc()).limit(1).offset(1).scalar_subquery().label("previous_login"),
+    )
+
+
+def _latest_document(viewer: Viewer) -> dict | None:
+    found = db.session.execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    if found is None:
+        return None
+    return {"title": found.title, "category_label": _category_label(found.category, str(get_locale())),
+            "act_date": found.act_date, "hidden": found.hidden}
+
+
+@lru_cache(maxsize=64)
+def _category_label(code: str, _locale: str) -> str:
+    from blueprints.documents import categories
+
+    return categories.label(code)
+
+
+@lru_cache(maxsize=8)
+def _latest_document_statement(kind: str):
+    """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
+    from blueprints.documents.models import Document
+
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    return (access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden),
+                         Document)
+            .order_by(Document.act_date.desc(), Document.id.desc()).limit(1))
+
+
+def _history(viewer: Viewer, count: int = 3) -> list:
+    """The few most recent traces (history rows, read-only in the template)."""
+    from blueprints.history import services as history
+
+    return history.page(viewer, history.Filters(), size=count).rows
+
+
+def holder_home(viewer: Viewer) -> dict:
+    from core.clock import aware
 
     account = viewer.account
     patient = account.patient
-    passkeys, active_sessions, allergies, blood_group = db.session.execute(select(
-        select(func.count()).select_from(Credential).where(Credential.account_id == account.id)
-        .scalar_subquery(),
-        select(func.count()).select_from(UserSession)
-        .where(UserSession.account_id == account.id, sessions.live()).scalar_subquery(),
-        access.scope(viewer, select(func.count()).select_from(Allergy), Allergy).scalar_subquery(),
-        access.scope(viewer, select(ProfileFacts.blood_group), ProfileFacts).scalar_subquery(),
-    )).one()
-    logins = list(db.session.scalars(
-        select(audit.AuditEvent.at).where(audit.AuditEvent.account_id == account.id,
-                                          audit.AuditEvent.action == "login")
-        .order_by(audit.AuditEvent.id.desc()).limit(2)))
+    figures = _figures(viewer)
     return {
-        "documents": documents.summary(viewer),
-        "history": history.latest(viewer, 3),
+        "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
+        "history": _history(viewer),
         "first_name": patient.first_name,
         "identity": {
             "name": f"{patient.given_names} {patient.family_name}",
@@ -41,11 +101,12 @@ def holder_home(viewer: Viewer) -> dict:
             "nir": mask_nir(patient.nir),
             "email": account.email,
         },
-        "health": {"allergies": allergies, "blood_group": choices.label(choices.BLOOD_GROUPS, blood_group)},
+        "health": {"allergies": figures["allergies"],
+                   "blood_group": choices.label(choices.BLOOD_GROUPS, figures["blood_group"])},
         "security": {
-            "passkeys": passkeys,
-            "previous_login": logins[1] if len(logins) > 1 else None,
-            "sessions": active_sessions,
+            "passkeys": figures["passkeys"],
+            "previous_login": aware(figures["previous_login"]),
+            "sessions": figures["sessions"],
             "has_password": account.password_hash is not None,
         },
     }

@@ -99,3 +99,46 @@ def test_kiosk_idle_is_two_minutes(app, client, make_holder, login):
         db.session.commit()
     clock.advance(timedelta(minutes=2, seconds=30))
     assert client.get("/").status_code == 302
+
+
+def _last_active(app, account):
+    with app.app_context():
+        return db.session.scalar(select(UserSession.last_active_at).where(
+            UserSession.account_id == account.id, UserSession.ended_at.is_(None)))
+
+
+def test_activity_is_written_at_most_once_per_touch_window(app, client, make_holder, login):
+    """A page view inside the touch window writes nothing (no write transaction, no fsync per
+    request); the next one after the window records the activity."""
+    account, _ = make_holder()
+    login(client, account)
+    clock.freeze(clock.utcnow())
+    start = _last_active(app, account)
+    window = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
+    clock.advance(window / 2)
+    assert client.get("/").status_code == 200
+    assert _last_active(app, account) == start
+    clock.advance(window)
+    assert client.get("/").status_code == 200
+    assert _last_active(app, account) == clock.utcnow()
+
+
+def test_polling_never_records_activity(app, client, make_holder, login):
+    account, _ = make_holder()
+    login(client, account)
+    start = _last_active(app, account)
+    for _ in range(3):
+        clock.advance(timedelta(minutes=1))
+        assert client.get("/session/etat").status_code == 200
+    assert _last_active(app, account) == start
+
+
+def test_idle_timeout_counts_from_the_last_recorded_activity(app, client, make_holder, login):
+    """Activity inside the touch window is not recorded, so the timeout can come at most one
+    window early, never late."""
+    account, _ = make_holder()
+    login(client, account)
+    clock.advance(timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"] // 2))
+    assert client.get("/").status_code == 200  # not recorded: inside the window
+    clock.advance(timedelta(minutes=15, seconds=1) - timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"] // 2))
+    assert client.get("/").status_code == 302
