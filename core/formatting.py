@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, format_time, get_locale, gettext as _, to_user_timezone
+from flask_babel import (format_date, format_datetime, format_decimal, format_time, get_locale, get_timezone,
+                         gettext as _, to_user_timezone)
 
 from core import clock
 
@@ -16,9 +18,18 @@ def _time(dt: datetime) -> str:
     return format_time(dt, "h:mm a")
 
 
+# Babel formatting is slow and pages show the same few dates again and again: the filters
+# below remember their answers, keyed on everything the answer depends on (the value, the
+# language, the time zone and, for "today"/"yesterday", the local date of today).
+
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
+    return _day(value, str(get_locale()), str(get_timezone()))
+
+
+@lru_cache(maxsize=2048)
+def _day(value: date | datetime, _locale: str, _zone: str) -> str:
     return format_date(value, "long") if not isinstance(value, datetime) else format_datetime(value, "d MMMM y")
 
 
@@ -26,8 +37,13 @@ def moment(value: datetime | None) -> str:
     """Today / yesterday / a date, with the local time."""
     if value is None:
         return ""
-    local = to_user_timezone(value)
     today = to_user_timezone(clock.utcnow()).date()
+    return _moment(value, today, str(get_locale()), str(get_timezone()))
+
+
+@lru_cache(maxsize=2048)
+def _moment(value: datetime, today: date, _locale: str, _zone: str) -> str:
+    local = to_user_timezone(value)
     if local.date() == today:
         return _("today at %(time)s", time=_time(value))
     if (today - local.date()).days == 1:

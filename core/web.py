@@ -42,14 +42,27 @@ def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 5
         _NAV.sort(key=lambda e: e.order)
 
 
-def navigation(viewer: access.Viewer) -> list[dict]:
+def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
     if not viewer.is_authenticated:
-        return []
-    current = request.blueprint
-    return [
+        return ()
+    return _navigation(viewer.kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
+
+
+@lru_cache(maxsize=256)
+def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entries: int) -> tuple[dict, ...]:
+    """Built once per role, section and language (and mount point): the same on every page."""
+    return tuple(
         {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
-        for e in _NAV if viewer.kind in e.roles
-    ][:5]
+        for e in _NAV if kind in e.roles
+    )[:5]
+
+
+@lru_cache(maxsize=16)
+def _shell_urls(_root: str) -> tuple[tuple[dict, ...], str]:
+    """Language switch targets and the logout URL: constant for a mount point."""
+    return (tuple({"code": c, "label": label, "url": url_for("auth.set_language", lang=c)}
+                  for c, label in LANGUAGES.items()),
+            url_for("auth.logout"))
 
 
 def current_viewer() -> access.Viewer:
@@ -174,15 +187,15 @@ def _context():
         idle = 60 * (current_app.config["KIOSK_IDLE_MINUTES"] if viewer.kiosk
                      else current_app.config["SESSION_IDLE_MINUTES"])
     here = request.full_path.rstrip("?") if request else "/"
+    languages, logout_url = _shell_urls(request.script_root)
     return {
         "viewer": viewer,
         "nav": navigation(viewer),
         "current_locale": str(get_locale() or "fr"),
         "demo_mode": current_app.config["DEMO"],
         "idle_seconds": idle,
-        "languages": [{"code": c, "label": label, "url": url_for("auth.set_language", lang=c), "next": here}
-                      for c, label in LANGUAGES.items()],
-        "logout_url": url_for("auth.logout"),
+        "languages": [{**lang, "next": here} for lang in languages],
+        "logout_url": logout_url,
     }
 
 

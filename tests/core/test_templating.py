@@ -1,0 +1,59 @@
+"""Template helpers kept cheap must still answer exactly what the slow path would."""
+from datetime import datetime, timedelta, timezone
+
+from flask import render_template_string
+from flask_babel import force_locale
+
+from core import clock, formatting
+
+
+def test_gettext_memo_follows_the_locale(app):
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            fr = render_template_string('{{ _("Home") }}|{{ _("Hello %(name)s", name="<b>") }}')
+        with force_locale("en"):
+            en = render_template_string('{{ _("Home") }}|{{ _("Hello %(name)s", name="<b>") }}')
+        with force_locale("fr"):
+            again = render_template_string('{{ _("Home") }}')
+    assert en == "Home|Hello &lt;b&gt;"
+    assert fr.startswith("Accueil|") and "&lt;b&gt;" in fr
+    assert again == "Accueil"
+
+
+def test_ngettext_formats_the_number(app):
+    with app.test_request_context("/"), force_locale("en"):
+        out = render_template_string('{{ ngettext("%(num)d document", "%(num)d documents", 3) }}')
+    assert out == "3 documents"
+
+
+def test_icon_and_badge_escape_their_text(app):
+    with app.test_request_context("/"):
+        out = render_template_string('{% import "components/ui.html" as ui %}'
+                                     '{{ ui.icon("x", "<Close>") }}{{ ui.badge("a<b", "danger", icon="x") }}')
+    assert '<span class="visually-hidden">&lt;Close&gt;</span>' in out
+    assert '<span class="badge badge-danger"><svg' in out and "a&lt;b</span>" in out
+
+
+def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login):
+    account, _ = make_holder()
+    login(client, account)
+
+    def token():
+        return client.get("/compte").get_data(as_text=True).split('"X-CSRFToken": "')[1].split('"')[0]
+
+    first = token()
+    clock.advance(timedelta(seconds=5))
+    assert token() == first
+    assert client.post("/deconnexion", data={"csrf_token": first}).status_code == 303
+
+
+def test_moment_memo_knows_what_today_is(app):
+    at = datetime(2026, 3, 12, 8, 30, tzinfo=timezone.utc)
+    with app.test_request_context("/"), force_locale("en"):
+        clock.freeze(at + timedelta(hours=1))
+        assert formatting.moment(at).startswith("today")
+        clock.freeze(at + timedelta(days=1))
+        assert formatting.moment(at).startswith("yesterday")
+        clock.freeze(at + timedelta(days=5))
+        assert formatting.moment(at).startswith("12 March 2026")
+    clock.reset()
