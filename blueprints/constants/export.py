@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from flask_babel import format_decimal
+from babel.numbers import format_decimal
 from sqlalchemy import select
 
 from blueprints.constants import kinds, services
@@ -29,7 +29,7 @@ def traced(viewer: Viewer) -> None:
 
 
 def _decimal(value: float | None) -> str:
-    return "" if value is None else format_decimal(value, format="0.######", locale="fr")
+    return "" if value is None else format_decimal(value, format="0.######", locale="fr_FR")
 
 
 def _line(m) -> list:

@@ -2,7 +2,7 @@
 context for glucose). Numbers are typed the French way ("72,4") or the English way."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -48,20 +48,37 @@ class MeasureForm(FlaskForm):
             self.value.label.text = _l("Systolic (high number)")
             self.value2.validators = [DataRequired(_l("Enter the low number (diastolic).")), _number]
             self.value2.flags.required = True
+            self.value2.description = _l("Between %(low)s and %(high)s %(unit)s.", low=kinds.DIASTOLIC_RANGE[0],
+                                         high=kinds.DIASTOLIC_RANGE[1], unit=kind.unit_label)
+        self.value.description = self.expected(kind)
         if not kind.pair:
             del self.value2
         if kind.key != "glucose":
             del self.unit
             del self.context
+        if kind.daily:
+            del self.at  # a total for the day: kept at local midnight, as imports do
+
+    @staticmethod
+    def expected(kind: kinds.Kind) -> str:
+        if kind.key == "glucose":
+            low, high, unit = services._num(kind.low / 100, 2), services._num(kind.high / 100, 2), "g/L"
+        else:
+            low, high, unit = services._num(kind.low, kind.decimals), services._num(kind.high, kind.decimals), kind.unit_label
+        return _l("Between %(low)s and %(high)s %(unit)s.", low=low, high=high, unit=unit)
 
     def prefill(self, m=None) -> None:
         """Now, in local time, for a new measure; the stored values to correct one."""
         if m is None:
             now = services.now_local()
-            self.day.data, self.at.data = now.date(), now.time().replace(second=0, microsecond=0)
+            self.day.data = now.date()
+            if self.at is not None:
+                self.at.data = now.time().replace(second=0, microsecond=0)
             return
         when = services.local_time(m.taken_at, m.utc_offset)
-        self.day.data, self.at.data = when.date(), when.time()
+        self.day.data = when.date()
+        if self.at is not None:
+            self.at.data = when.time()
         if self.kind.key == "glucose":
             self.unit.data = "g/L"
             self.value.data = services._num(m.value / 100, 2)
@@ -74,6 +91,8 @@ class MeasureForm(FlaskForm):
     def validate_day(self, field):
         if field.data and field.data.year < 1900:
             raise ValidationError(_l("Check this date."))
+        if field.data and self.at is None and field.data > services.now_local().date():
+            raise ValidationError(_l("This date is in the future."))
 
     def validate_at(self, field):
         if self.day.data and field.data:
@@ -87,7 +106,7 @@ class MeasureForm(FlaskForm):
             value = self.kind.convert(value, self.unit.data)
         value2 = _decimal(self.value2.data) if self.kind.pair else None
         context = (self.context.data or None) if self.kind.key == "glucose" else None
-        return services.Entry(value, value2, context, self.day.data, self.at.data)
+        return services.Entry(value, value2, context, self.day.data, self.at.data if self.at is not None else time(0, 0))
 
     def implausible(self, error: kinds.Implausible) -> None:
         """Tie the message to the field that holds the typo, naming the expected range."""

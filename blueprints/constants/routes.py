@@ -1,10 +1,10 @@
 """Health measures: overview, one kind with its chart, entry, correction, removal, export."""
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, stream_with_context, url_for
+from flask import Response, abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from blueprints.constants import bp, export, kinds, services
+from blueprints.constants import bp, charts, export, kinds, services
 from blueprints.constants import import_routes  # noqa: F401  (imports live in their own module)
 from blueprints.constants.forms import MeasureForm
 from core import access, web
@@ -20,8 +20,6 @@ def _viewer(action: str = "read"):
 
 
 def _range() -> str:
-    from blueprints.constants import charts
-
     wanted = request.args.get("periode")
     return wanted if wanted in charts.RANGES else charts.DEFAULT_RANGE
 
@@ -29,7 +27,7 @@ def _range() -> str:
 @bp.get("")
 def index():
     viewer = _viewer()
-    return web.render("constants/index.html", o=services.overview(viewer))
+    return web.render("constants/index.html", o=services.overview(viewer), kiosk=viewer.kiosk)
 
 
 @bp.get("/ajouter")
@@ -40,8 +38,6 @@ def choose():
 
 @bp.get("/<slug>")
 def kind(slug: str):
-    from blueprints.constants import charts
-
     viewer = _viewer()
     kind = services.kind_or_404(slug)
     period = _range()
@@ -49,22 +45,21 @@ def kind(slug: str):
     if cursor and web.wants_fragment():
         return web.render("constants/kind.html", "constants/_rows.html", kind=kind,
                           values=services.recent(viewer, kind, cursor))
-    chart = charts.chart(viewer, kind, period, bmi=services.bmi_from if kind.key == "bmi" else None)
+    chart = charts.chart(viewer, kind, period, svg=False)  # the <img> asks for the drawing
     page = {"kind": kind, "chart": chart, "period": period,
-            "values": services.recent(viewer, kind) if kind.entered else None,
+            "values": services.recent(viewer, kind, cursor) if kind.entered else None,
             "bmi": services.bmi_from(services._latest_rows(viewer)) if kind.key == "bmi" else None}
-    if request.headers.get("HX-Target") == "chart-block":
+    if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
         return web.render("constants/kind.html", "constants/_chart.html", **page)
     return web.render("constants/kind.html", **page)
 
 
 @bp.get("/<slug>/graphique.svg")
 def chart_svg(slug: str):
-    from blueprints.constants import charts
-
     viewer = _viewer()
     kind = services.kind_or_404(slug)
-    svg = charts.chart(viewer, kind, _range(), bmi=services.bmi_from if kind.key == "bmi" else None)["svg"]
+    size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
+    svg = charts.chart(viewer, kind, _range(), size=size)["svg"]
     resp = Response(svg, mimetype="image/svg+xml")
     resp.headers["Content-Security-Policy"] = CSP_CHART
     return resp
@@ -83,7 +78,8 @@ def _save(viewer, kind, form, m=None):
     except kinds.Implausible as error:
         form.implausible(error)
     except services.Duplicate:
-        form.value.errors = [_("This measure is already recorded at this date and time.")]
+        form.value.errors = [_("A total is already recorded for this day: correct it instead.") if kind.daily
+                             else _("This measure is already recorded at this date and time.")]
     return None
 
 
@@ -126,10 +122,13 @@ def delete(slug: str, measure_id: str):
 @bp.get("/export.csv")
 def export_csv():
     viewer = _viewer()
+    if viewer.kiosk:
+        abort(403)  # a file left on a public kiosk would outlive the session
     answer = web.ask_fresh_authentication(url_for("constants.index"))
     if answer is not None:
         return answer
     export.traced(viewer)
-    resp = Response(stream_with_context(export.rows(viewer)), mimetype="text/csv")
+    resp = Response(stream_with_context(export.rows(viewer)), mimetype="text/csv", content_type="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -96,6 +96,8 @@ def _gated(viewer, stmt, kind: Kind):
 
 def load(viewer, kind: Kind, range_key: str) -> Series:
     """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see."""
+    if kind.key == "bmi":
+        return _bmi(viewer, kind, range_key)
     rng = RANGES[range_key]
     now = int(clock.utcnow().timestamp())
     start = int(months_ago(clock.utcnow(), rng.months).timestamp()) if rng.months else None
@@ -125,6 +127,34 @@ def load(viewer, kind: Kind, range_key: str) -> Series:
         series.points = _envelope(buckets, kind.pair)
         series.latest = _latest(viewer, kind, edges[0], edges[-1])
     return series
+
+
+def _bmi(viewer, kind: Kind, range_key: str) -> Series:
+    """BMI has no rows of its own: it is the weight curve divided by the latest height squared
+    (an adult's height does not change; a child's chart is read by weight and height)."""
+    from blueprints.constants.kinds import get
+
+    height = db.session.scalar(access.scope(viewer, select(Measure.value).where(Measure.kind == "height")
+                                            .order_by(Measure.taken_at.desc()).limit(1), Measure))
+    weight = load(viewer, get("weight"), range_key)
+    if not height:
+        return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
+    f = 1 / (height / 100) ** 2
+
+    def scale(v):
+        return None if v is None else v * f
+
+    weight.kind = kind
+    weight.points = [(t, v * f, None) for t, v, _v2 in weight.points]
+    if weight.raw is not None:
+        weight.raw = [(t, off, v * f, None, ctx) for t, off, v, _v2, ctx in weight.raw]
+    if weight.latest:
+        t, off, v, _v2, ctx = weight.latest
+        weight.latest = (t, off, v * f, None, ctx)
+    weight.low, weight.high, weight.mean = scale(weight.low), scale(weight.high), scale(weight.mean)
+    for p in weight.periods:
+        p.low, p.high, p.total = scale(p.low), scale(p.high), p.total * f
+    return weight
 
 
 def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None]:

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from flask_babel import format_decimal, gettext as _
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
 from blueprints.constants import kinds
@@ -22,7 +22,7 @@ from core.db import db
 
 PARIS = ZoneInfo("Europe/Paris")
 PAGE = 20
-SOURCES = {"manual": "Entered by you", "apple": "Apple Health", "fhir": "FHIR file", "csv": "CSV file"}
+SOURCES = {"manual": _l("Entered by you"), "apple": _l("Apple Health"), "fhir": _l("FHIR file"), "csv": _l("CSV file")}
 
 
 class Duplicate(ValueError):
@@ -61,7 +61,7 @@ def context_label(context: str | None) -> str:
 
 
 def source_label(source: str, name: str | None) -> str:
-    label = _(SOURCES.get(source, source))
+    label = str(SOURCES.get(source, source))
     return f"{label} · {name}" if name and source != "manual" else label
 
 

@@ -34,6 +34,9 @@ def seed() -> bool:
     from blueprints.demo.documents import add_demo_documents
 
     add_demo_documents(account)
+    from blueprints.demo.measures import add_demo_measures
+
+    add_demo_measures(patient.id)
     auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
                              profession="medecin", specialty="Médecine générale", password=PASSWORD)
     db.session.commit()

@@ -50,6 +50,26 @@ def _sessions_ended(detail: dict, label: str) -> str:
     return _("Other sessions ended")
 
 
+def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
+    """Measure traces name the kind (weight, blood pressure), never the value."""
+    from blueprints.constants.kinds import KINDS
+
+    kind = KINDS.get(detail.get("kind") or "")
+    return with_kind(str(kind.label).lower()) if kind else plain
+
+
+def _import_format(detail: dict) -> str:
+    from blueprints.constants.services import SOURCES
+
+    return str(SOURCES.get(detail.get("format"), "?"))
+
+
+def _measures_imported(detail: dict) -> str:
+    added = int(detail.get("added") or 0)
+    return ngettext("Measures imported (%(format)s): %(num)d added", "Measures imported (%(format)s): %(num)d added",
+                    added, format=_import_format(detail))
+
+
 def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
     """Profile traces name the section, never the health data itself."""
     from blueprints.profile.services import section_title
@@ -125,6 +145,13 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
                                                   lambda x: _("Removed from the health profile: %(section)s",
                                                               section=x)),
     "export": lambda d, t: _("Data downloaded"),
+    "measure_added": lambda d, t: _measure(d, _("Measure added"), lambda k: _("Measure added: %(kind)s", kind=k)),
+    "measure_corrected": lambda d, t: _measure(d, _("Measure corrected"),
+                                               lambda k: _("Measure corrected: %(kind)s", kind=k)),
+    "measure_deleted": lambda d, t: _measure(d, _("Measure deleted"), lambda k: _("Measure deleted: %(kind)s", kind=k)),
+    "measures_exported": lambda d, t: _("All measures downloaded (CSV)"),
+    "measures_import_started": lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
+    "measures_imported": lambda d, t: _measures_imported(d),
 }
 
 # Generic verbs some features record with a target (see ARCHITECTURE: "read", document).
@@ -168,6 +195,8 @@ ICONS = {
     "document_added": "upload", "document_opened": "eye", "document_updated": "pencil",
     "profile_updated": "heart-pulse", "profile_item_added": "heart-pulse", "profile_item_removed": "heart-pulse",
     "document_hidden": "eye-off", "document_shown": "eye", "document_deleted": "trash-2",
+    "measure_added": "activity", "measure_corrected": "pencil", "measure_deleted": "trash-2",
+    "measures_exported": "download", "measures_import_started": "file-up", "measures_imported": "file-up",
 }
 
 

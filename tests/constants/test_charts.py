@@ -117,7 +117,11 @@ def test_each_kind_with_bands_draws_them_with_a_legend(holders, add, fr, kind):
     mid = [b for b in k.bands if b.low is not None and b.high is not None][0]
     value = (mid.low + mid.high) / 2
     items = [(days_ago(d), round(value + (d % 3), k.decimals), (70 if k.pair else None)) for d in range(1, 25)]
-    add(holders[0], kind, items)
+    if kind == "bmi":  # worked out from the weights and the latest height
+        add(holders[0], "height", [(days_ago(40), 170, None)])
+        add(holders[0], "weight", [(t, round(v * 1.7 ** 2, 1), None) for t, v, _v2 in items])
+    else:
+        add(holders[0], kind, items)
     data = charts.chart(holders[0], k, "1m")
     root = parse(data["svg"])
     bands = root.findall(f".//{SVG}g[@class='bands']/{SVG}rect")
@@ -130,6 +134,14 @@ def test_each_kind_with_bands_draws_them_with_a_legend(holders, add, fr, kind):
     assert list(plot).index(plot.find(f"{SVG}g[@class='bands']")) == 1  # behind guides and lines
 
 
+def test_bmi_is_the_weight_curve_over_the_latest_height_squared(holders, add, fr):
+    add(holders[0], "height", [(days_ago(300), 150, None), (days_ago(200), 180, None)])
+    add(holders[0], "weight", [(days_ago(d), 81.0, None) for d in range(1, 5)])
+    data = charts.chart(holders[0], kinds.KINDS["bmi"], "1m")
+    assert data["count"] == 4 and data["summary"]["latest"]["value"] == pytest.approx(25.0)
+    assert charts.chart(holders[1], kinds.KINDS["bmi"], "1m")["empty"]
+
+
 def test_blood_pressure_two_series(holders, add, fr):
     add(holders[0], "blood_pressure", [(days_ago(d), 120 + d % 15, 75 + d % 9) for d in range(1, 60)])
     data = charts.chart(holders[0], kinds.KINDS["blood_pressure"], "3m")
@@ -138,10 +150,10 @@ def test_blood_pressure_two_series(holders, add, fr):
         root.findall(f".//{SVG}g[@class='series serie-1 color-1']/{SVG}path")
     assert len(lines) == 2
     legend = [t.text for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text")]
-    assert "Systolic" in legend and "Diastolic" in legend
+    assert "Systolique" in legend and "Diastolique" in legend
     assert len(root.findall(f".//{SVG}path[@class='threshold']")) >= 2  # diastolic 80 and 90
     assert data["summary"]["max"]["text"] == "134/83\u00a0mmHg"
-    assert data["table"]["columns"][2].startswith("Systolic")
+    assert data["table"]["columns"][2].startswith("Systolique")
 
 
 def test_french_numbers_and_dates(holders, add, fr):
@@ -174,7 +186,7 @@ def test_table_lists_measures_then_periods(holders, add, fr):
     add(v, "glucose", [(days_ago(d), 95 + d % 20, None, "fasting" if d % 2 else None) for d in range(1, 30)])
     table = charts.chart(v, kinds.KINDS["glucose"], "1m", svg=False)["table"]
     assert table["per"] == "measure" and len(table["rows"]) == 29
-    assert table["columns"][-1] == "Context" and table["rows"][0][-1] in ("Fasting", "")
+    assert table["columns"][-1] == "Contexte" and table["rows"][0][-1] in ("À jeun", "")
     add(v, "heart_rate", [(days_ago(d / 4), 60 + d % 30) for d in range(1, 360)])
     for key, per in (("1m", "day"), ("3m", "week"), ("1y", "month")):
         table = charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["table"]
@@ -193,7 +205,7 @@ def test_svg_safe_for_an_img(holders, add, fr):
         assert "<!--" not in svg and "href" not in svg
         root = parse(svg)
         assert root.get("viewBox") and root.get("width") == "100%"
-        assert root.find(f"{SVG}title").text == "Oxygen saturation"
+        assert root.find(f"{SVG}title").text == "Saturation en oxygène"
         assert "19" in root.find(f"{SVG}desc").text
 
 

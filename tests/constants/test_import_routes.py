@@ -35,7 +35,7 @@ def test_the_import_page_explains_each_kind_of_file(importer):
     assert 'enctype="multipart/form-data"' in html and "data-upload-progress" in html
     assert 'value="apple"' in html and 'value="fhir"' in html and 'value="csv"' in html
     assert "Export All Health Data" in html or "Exporter toutes les données" in html
-    assert f'data-max-bytes="{imports.MAX_UPLOAD}"' in html and "2 GB" in html
+    assert f'data-max-bytes="{imports.MAX_UPLOAD}"' in html and "2 Go" in html
 
 
 def test_upload_then_progress_then_summary(app, importer):
