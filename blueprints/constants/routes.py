@@ -48,7 +48,7 @@ def kind(slug: str):
     chart = charts.chart(viewer, kind, period, svg=False)  # the <img> asks for the drawing
     page = {"kind": kind, "chart": chart, "period": period,
             "values": services.recent(viewer, kind, cursor) if kind.entered else None,
-            "bmi": services.bmi_from(services._latest_rows(viewer)) if kind.key == "bmi" else None}
+            "bmi": services.bmi_from(services.latest_per_kind(viewer)) if kind.key == "bmi" else None}
     if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
         return web.render("constants/kind.html", "constants/_chart.html", **page)
     return web.render("constants/kind.html", **page)

@@ -85,6 +85,13 @@ def _history(viewer: Viewer, count: int = 3) -> list:
     return history.page(viewer, history.Filters(), size=count).rows
 
 
+def _measures(viewer: Viewer) -> list[dict]:
+    """The latest values of the kinds measured most recently."""
+    from blueprints.constants import services as measures
+
+    return measures.dashboard_card(viewer)
+
+
 def holder_home(viewer: Viewer) -> dict:
     from core.clock import aware
 
@@ -94,6 +101,7 @@ def holder_home(viewer: Viewer) -> dict:
     return {
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
+        "measures": _measures(viewer),
         "first_name": patient.first_name,
         "identity": {
             "name": f"{patient.given_names} {patient.family_name}",
