@@ -166,6 +166,7 @@ class Database:
 def import_models() -> None:
     """Import every module that declares tables, so metadata is complete (Alembic, tests)."""
     import core.audit  # noqa: F401
+    import core.grants  # noqa: F401
     import core.notify  # noqa: F401
     import core.people  # noqa: F401
     import core.sessions  # noqa: F401
@@ -179,3 +180,10 @@ def import_models() -> None:
 
 
 db = Database()
+
+
+def insert_for(model):
+    """INSERT in the engine's own dialect, for ON CONFLICT clauses (SQLite and PostgreSQL)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (sqlite if db.is_sqlite else postgresql).insert(model.__table__ if hasattr(model, "__table__") else model)

@@ -18,14 +18,13 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blueprints.constants.importers import Collector, Refused, apple, csvfile, fhir
 from blueprints.constants.models import Measure, MeasureImport
 from blueprints.documents.models import BlobKey
 from blueprints.documents.services import store
 from core import access, audit, clock
-from core.db import db
+from core.db import db, insert_for
 from core.storage import BlobCorrupt, BlobTooLarge, StorageError
 
 log = logging.getLogger(__name__)
@@ -131,9 +130,8 @@ def shred(imp: MeasureImport) -> None:
 
 
 def _insert_stmt():
-    dialect = sqlite if db.engine.dialect.name == "sqlite" else postgresql
     table = Measure.__table__
-    return dialect.insert(table).on_conflict_do_nothing(
+    return insert_for(table).on_conflict_do_nothing(
         index_elements=[table.c.patient_id, table.c.kind, table.c.taken_at, table.c.dedup])
 
 
