@@ -1,8 +1,12 @@
 """The access gate. Every route names what it needs; every query on patient data goes
 through scope(). Deny by default: a section or action not listed for a viewer is refused.
 
-Today only the holder reaches patient data; professionals, apps, emergency and kiosk viewers
-plug in here as their features arrive, and inherit scope()'s filters (hidden documents...).
+Viewers: the holder; a professional with an account (their own pages only); and a
+professional acting on one record, through a share code, a permanent grant or an emergency
+access ("bris de glace"). A record viewer's rights are the `record.*` sections, never the
+holder's own sections, so no holder page (account, history, reimbursements, messages...)
+opens for a professional. Shares, grants, blocks and emergency settings are read on every
+request: revoking, expiring or blocking takes effect on the professional's next click.
 """
 from __future__ import annotations
 
@@ -22,8 +26,11 @@ HOLDER_RIGHTS = {
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
-    "pro": {"read"},
+    "pro": {"read", "emergency"},
 }
+# What a professional may do in one holder's record; which of these a share gives is its scope.
+RECORD_DOCUMENTS, RECORD_SUMMARY, RECORD_MEASURES = "record.documents", "record.summary", "record.measures"
+EMERGENCY_HOURS = 12
 
 
 @dataclass
@@ -38,6 +45,10 @@ class Viewer:
     grant_id: str | None = None
     kiosk: bool = False
     rights: dict = field(default_factory=dict)
+    grant_kind: str | None = None           # share | grant | emergency: how a professional got here
+    categories: tuple | None = None         # document categories visible; None: all of them
+    include_hidden: bool = False            # emergency access to hidden documents, if the holder allows it
+    expires_at: object | None = None        # when this access ends (share, emergency)
 
     @property
     def is_authenticated(self) -> bool:
@@ -53,7 +64,14 @@ class Viewer:
 
     @property
     def display_name(self) -> str:
-        return getattr(self.account, "display_name", "") if self.account else ""
+        if self.account is not None:
+            return getattr(self.account, "display_name", "")
+        return getattr(self.professional, "display_name", "") if self.professional is not None else ""
+
+    @property
+    def on_record(self) -> bool:
+        """A professional acting on one holder's record (share, grant or emergency)."""
+        return self.kind == "professional" and self.patient_id is not None
 
     def audit_identity(self) -> dict:
         ident = {"actor_type": self.kind, "account_id": getattr(self.account, "id", None),
@@ -64,6 +82,9 @@ class Viewer:
         elif self.professional is not None:
             ident["actor_id"] = self.professional.id
             ident["actor_profession"] = self.professional.profession
+            ident["actor_name"] = self.display_name or None
+            if self.patient_id:
+                ident["patient_id"] = self.patient_id
         return ident
 
 
@@ -104,8 +125,10 @@ def scope(viewer: Viewer, stmt: Select, model) -> Select:
     if viewer.patient_id is None:
         return stmt.where(False)
     stmt = stmt.where(model.patient_id == viewer.patient_id)
-    if viewer.kind != "holder" and hasattr(model, "hidden"):
+    if viewer.kind != "holder" and hasattr(model, "hidden") and not viewer.include_hidden:
         stmt = stmt.where(model.hidden.is_(False))
+    if viewer.kind != "holder" and viewer.categories is not None and hasattr(model, "category"):
+        stmt = stmt.where(model.category.in_(viewer.categories))
     return stmt
 
 
@@ -119,3 +142,103 @@ def get_or_404(viewer: Viewer, model, record_id: str):
     if obj is None:
         abort(404)
     return obj
+
+
+# --------------------------------------------------------------------------- professionals on a record
+
+
+def record_rights(scope: dict, can_deposit: bool) -> dict:
+    """The `record.*` sections a share's scope opens (read-only unless deposits are allowed)."""
+    rights = {"pro": {"read"}}
+    documents = {"read"} if scope.get("documents") else set()
+    if can_deposit:
+        documents.add("deposit")
+    if documents:
+        rights[RECORD_DOCUMENTS] = documents
+    if scope.get("summary"):
+        rights[RECORD_SUMMARY] = {"read"}
+    if scope.get("measures"):
+        rights[RECORD_MEASURES] = {"read"}
+    return rights
+
+
+FULL_RECORD = {"documents": "all", "summary": True, "measures": True}
+
+
+def blocked(patient_id: str, rpps: str | None) -> bool:
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.grants import Block
+
+    if not rpps:
+        return False
+    return db.session.scalar(select(Block.id).where(Block.patient_id == patient_id, Block.rpps == rpps)) is not None
+
+
+def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False) -> Viewer:
+    """A professional who typed a code (no account): the share's scope, until it expires, is
+    revoked or locked, or the holder blocks them. Otherwise an anonymous viewer."""
+    from core import clock
+    from core.db import db
+    from core.grants import Share, ShareUse
+
+    use = db.session.get(ShareUse, use_id)
+    share = db.session.get(Share, use.share_id) if use is not None else None
+    if share is None or not share.live(clock.utcnow()) or blocked(share.patient_id, use.rpps):
+        return Viewer(kiosk=kiosk)
+    scope = share.scope or {}
+    categories = tuple(scope.get("categories") or ()) if scope.get("documents") == "categories" else None
+    return Viewer("professional", None, share.patient_id, professional=use, session_id=session_id,
+                  grant_id=share.id, kiosk=kiosk, rights=record_rights(scope, share.can_deposit),
+                  grant_kind="share", categories=categories, expires_at=share.expires_at)
+
+
+def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
+    """The viewer acting on the record that `access_id` opens (a share, a grant, an emergency
+    access), or 404: the same answer for what does not exist and what is not theirs."""
+    from sqlalchemy import select
+
+    from core import clock
+    from core.db import db
+    from core.grants import EmergencyAccess, Grant
+
+    if viewer.grant_kind == "share":
+        if viewer.grant_id != access_id:
+            abort(404)
+        return viewer
+    pro = viewer.professional if viewer.kind == "professional" and viewer.account is not None else None
+    if pro is None:
+        abort(404 if viewer.is_authenticated else 401)
+    now = clock.utcnow()
+    grant = db.session.scalar(select(Grant).where(Grant.id == access_id, Grant.professional_id == pro.id,
+                                                  Grant.ended_at.is_(None)))
+    if grant is not None and not blocked(grant.patient_id, pro.rpps):
+        return Viewer("professional", viewer.account, grant.patient_id, professional=pro,
+                      session_id=viewer.session_id, grant_id=grant.id, kiosk=viewer.kiosk,
+                      rights=record_rights(FULL_RECORD, True), grant_kind="grant")
+    emergency = db.session.scalar(select(EmergencyAccess).where(
+        EmergencyAccess.id == access_id, EmergencyAccess.professional_id == pro.id, EmergencyAccess.expires_at > now))
+    if emergency is not None and not blocked(emergency.patient_id, pro.rpps) \
+            and emergency_allowed(emergency.patient_id, emergency.samu):
+        return Viewer("professional", viewer.account, emergency.patient_id, professional=pro,
+                      session_id=viewer.session_id, grant_id=emergency.id, kiosk=viewer.kiosk,
+                      rights=record_rights(FULL_RECORD, False), grant_kind="emergency",
+                      include_hidden=emergency.include_hidden and emergency_settings(emergency.patient_id).allow_hidden,
+                      expires_at=emergency.expires_at)
+    abort(404)
+
+
+def emergency_settings(patient_id: str):
+    """The holder's three emergency settings (MES defaults when never set)."""
+    from core.db import db
+    from core.grants import EmergencySettings
+
+    found = db.session.get(EmergencySettings, patient_id)
+    return found if found is not None else EmergencySettings(patient_id=patient_id, allow_samu=True,
+                                                             allow_others=True, allow_hidden=False)
+
+
+def emergency_allowed(patient_id: str, samu: bool) -> bool:
+    settings = emergency_settings(patient_id)
+    return bool(settings.allow_samu if samu else settings.allow_others)

@@ -1,5 +1,6 @@
-"""Mail to people. The outbox is a folder of .eml files in instance/outbox/: the demo shows
-it as a page, and a real deployment hands the same files to its mail relay."""
+"""Telling people: mail, and the notifications a holder reads in the app. The outbox is a
+folder of .eml files in instance/outbox/: the demo shows it as a page, and a real deployment
+hands the same files to its mail relay."""
 from __future__ import annotations
 
 import os
@@ -14,8 +15,11 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
+from core.db import Base, uuid_pk
 
 
 def outbox_dir() -> Path:
@@ -66,3 +70,24 @@ def latest_to(address: str) -> Mail | None:
         if mail.to == address:
             return mail
     return None
+
+
+class Notification(Base):
+    """Something the holder should know: a new professional access, an emergency access, a
+    deposit. "This wasn't expected" flags it and the trace it points to."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_patient", "patient_id", "created_at"),)
+
+    id: Mapped[str] = uuid_pk()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    kind: Mapped[str] = mapped_column(String(20))          # access | emergency | deposit
+    audit_event_id: Mapped[int | None] = mapped_column(Integer)
+    grant_id: Mapped[str | None] = mapped_column(String(36))  # share, grant or emergency access id
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    actor_rpps: Mapped[str | None] = mapped_column(String(11))
+    actor_profession: Mapped[str | None] = mapped_column(String(40))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    read_at: Mapped[datetime | None] = mapped_column()
+    flagged_at: Mapped[datetime | None] = mapped_column()

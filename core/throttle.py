@@ -1,4 +1,8 @@
-"""Failed-attempt counters kept in the database, so every worker and host sees the same count."""
+"""Attempt counters kept in the database, so every worker and host sees the same count.
+
+`Attempt` rows count failures in a sliding window (logins). `hit()` counts in fixed windows
+with one atomic upsert, exact under parallel requests on SQLite and PostgreSQL alike: the
+count a request gets back includes itself and every request before it (share codes)."""
 from __future__ import annotations
 
 import hashlib
@@ -49,3 +53,30 @@ def clear(scope: str, key: str) -> None:
 def purge(older_than: timedelta = timedelta(days=2)) -> int:
     cut = clock.utcnow() - older_than
     return db.session.execute(delete(Attempt).where(Attempt.at < cut)).rowcount or 0
+
+
+class Counter(Base):
+    __tablename__ = "attempt_counters"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window: Mapped[int] = mapped_column(Integer, primary_key=True)  # start of the window, epoch seconds
+    n: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def hit(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
+    """Count one attempt and return the count of this window, this one included."""
+    from core.db import insert_for
+
+    write_intent()
+    seconds = int(window.total_seconds())
+    start = int(clock.utcnow().timestamp()) // seconds * seconds
+    stmt = insert_for(Counter).values(scope=scope, key=_key(key), window=start, n=1)
+    stmt = stmt.on_conflict_do_update(index_elements=["scope", "key", "window"],
+                                      set_={"n": Counter.n + 1}).returning(Counter.n)
+    return db.session.execute(stmt).scalar_one()
+
+
+def purge_counters(older_than: timedelta = timedelta(days=2)) -> int:
+    cut = int((clock.utcnow() - older_than).timestamp())
+    return db.session.execute(delete(Counter).where(Counter.window < cut)).rowcount or 0

@@ -78,8 +78,10 @@ def _identify() -> access.Viewer:
 
     record = getattr(session, "record", None)
     account = current_user._get_current_object() if current_user.is_authenticated else None
-    return access.viewer_for(account, session_id=getattr(record, "id", None),
-                             kiosk=bool(record is not None and record.kiosk))
+    kiosk = bool(record is not None and record.kiosk)
+    if account is None and session.get("share_use"):
+        return access.share_viewer(session["share_use"], session_id=getattr(record, "id", None), kiosk=kiosk)
+    return access.viewer_for(account, session_id=getattr(record, "id", None), kiosk=kiosk)
 
 
 def wants_fragment() -> bool:
