@@ -91,3 +91,38 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
     flagged_at: Mapped[datetime | None] = mapped_column()
+
+
+NOTIFY_KINDS = ("access", "emergency", "deposit")
+
+
+def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> Notification:
+    """Tell the holder that a professional reached their space: a notification in the app and
+    a mail. `viewer` is the professional on the record; `event` the audit event it left."""
+    from flask_babel import force_locale, gettext as _
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.people import Account
+
+    assert kind in NOTIFY_KINDS
+    pro = viewer.professional
+    note = Notification(patient_id=viewer.patient_id, kind=kind, audit_event_id=getattr(event, "id", None),
+                        grant_id=viewer.grant_id, actor_name=viewer.display_name or None,
+                        actor_rpps=getattr(pro, "rpps", None), actor_profession=getattr(pro, "profession", None),
+                        detail=detail or {})
+    db.session.add(note)
+    db.session.flush()
+    account = db.session.scalar(select(Account).where(Account.patient_id == viewer.patient_id))
+    if account is not None:
+        with force_locale(account.locale or "fr"):
+            subject = {
+                "access": _("Carnet: a professional opened your space"),
+                "emergency": _("Carnet: emergency access to your space"),
+                "deposit": _("Carnet: a professional added a document to your space"),
+            }[kind]
+            body = _("%(name)s opened your Carnet space. If you did not expect it, log in, open Sharing and "
+                     "press “This wasn't expected”: you can end the access and block this professional.",
+                     name=note.actor_name or _("A professional"))
+        send_mail(account.email, subject, body)
+    return note
