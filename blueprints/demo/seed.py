@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from blueprints.auth import services as auth
 from core import clock
+from core.grants import Grant
 from core.db import db
 from core.people import Account, Patient
 
@@ -37,7 +38,9 @@ def seed() -> bool:
     from blueprints.demo.measures import add_demo_measures
 
     add_demo_measures(patient.id)
-    auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
-                             profession="medecin", specialty="Médecine générale", password=PASSWORD)
+    doctor = auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
+                                      profession="medecin", specialty="Médecine générale", password=PASSWORD)
+    # Camille's médecin traitant has permanent access: the professional side has a patient to open.
+    db.session.add(Grant(patient_id=patient.id, professional_id=doctor.professional.id))
     db.session.commit()
     return True
