@@ -23,6 +23,7 @@ HOLDER_RIGHTS = {
     "history": {"read"},
     "profile": {"read", "write"},
     "measures": {"read", "write", "delete"},
+    "sharing": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},

@@ -14,6 +14,7 @@ from blueprints.profile import choices
 from core import access, audit, sessions
 from core.access import Viewer
 from core.db import db
+from core.clock import aware
 from core.identifiers import mask_nir
 from core.people import PROFESSIONS, Credential
 from core.sessions import UserSession
@@ -92,9 +93,29 @@ def _measures(viewer: Viewer) -> list[dict]:
     return measures.dashboard_card(viewer)
 
 
-def holder_home(viewer: Viewer) -> dict:
-    from core.clock import aware
+def _notifications(viewer: Viewer) -> dict:
+    """Unread count and the newest notification, in one statement on (patient_id, created_at)."""
+    found = db.session.execute(_notifications_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    if found is None:
+        return {"unread": 0, "latest": None}
+    return {"unread": found.unread, "latest": {"kind": found.kind, "actor": found.actor_name,
+                                               "at": aware(found.created_at), "unread": found.read_at is None}}
 
+
+@lru_cache(maxsize=8)
+def _notifications_statement(kind: str):
+    """Built once per kind of viewer, gated like _figures_statement()."""
+    from core.notify import Notification
+
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    unread = access.scope(gate, select(func.count()).select_from(Notification), Notification) \
+        .where(Notification.read_at.is_(None)).scalar_subquery().label("unread")
+    return (access.scope(gate, select(Notification.kind, Notification.actor_name, Notification.created_at,
+                                      Notification.read_at, unread), Notification)
+            .order_by(Notification.created_at.desc()).limit(1))
+
+
+def holder_home(viewer: Viewer) -> dict:
     account = viewer.account
     patient = account.patient
     figures = _figures(viewer)
@@ -102,6 +123,7 @@ def holder_home(viewer: Viewer) -> dict:
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
         "measures": _measures(viewer),
+        "notifications": _notifications(viewer),
         "first_name": patient.first_name,
         "identity": {
             "name": f"{patient.given_names} {patient.family_name}",

@@ -50,6 +50,11 @@ def _sessions_ended(detail: dict, label: str) -> str:
     return _("Other sessions ended")
 
 
+def _shares_revoked_all(detail: dict) -> str:
+    count = int(detail.get("count") or 0)
+    return ngettext("%(num)d shared access ended at once", "%(num)d shared accesses ended at once", count)
+
+
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
     """Measure traces name the kind (weight, blood pressure), never the value."""
     from blueprints.constants.kinds import KINDS
@@ -129,6 +134,18 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
                                lambda x: _("Access shared: “%(label)s”", label=x)),
     "share_revoked": _labelled(lambda: _("Shared access revoked"),
                                lambda x: _("Shared access revoked: “%(label)s”", label=x)),
+    "shares_revoked_all": lambda d, t: _shares_revoked_all(d),
+    "grant_created": _labelled(lambda: _("Permanent access given to a professional"),
+                               lambda x: _("Permanent access given: %(label)s", label=x)),
+    "grant_ended": _labelled(lambda: _("Permanent access ended"),
+                             lambda x: _("Permanent access ended: %(label)s", label=x)),
+    "professional_blocked": _labelled(lambda: _("Professional blocked"),
+                                      lambda x: _("Professional blocked: %(label)s", label=x)),
+    "professional_unblocked": _labelled(lambda: _("Professional unblocked"),
+                                        lambda x: _("Professional unblocked: %(label)s", label=x)),
+    "emergency_settings_updated": lambda d, t: _("Emergency access settings changed"),
+    "access_flagged": _labelled(lambda: _("Access reported as unexpected"),
+                                lambda x: _("Access reported as unexpected: %(label)s", label=x)),
     "share_used": lambda d, t: _("Shared access used by a professional"),
     "share_code_failed": lambda d, t: _("Wrong share code entered"),
     "emergency_access": lambda d, t: _("Emergency access to your space"),
@@ -197,6 +214,9 @@ ICONS = {
     "document_hidden": "eye-off", "document_shown": "eye", "document_deleted": "trash-2",
     "measure_added": "activity", "measure_corrected": "pencil", "measure_deleted": "trash-2",
     "measures_exported": "download", "measures_import_started": "file-up", "measures_imported": "file-up",
+    "share_created": "qr-code", "share_revoked": "x", "shares_revoked_all": "x", "grant_created": "stethoscope",
+    "grant_ended": "x", "professional_blocked": "lock", "professional_unblocked": "lock",
+    "emergency_settings_updated": "settings", "access_flagged": "triangle-alert",
 }
 
 

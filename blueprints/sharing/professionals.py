@@ -1,0 +1,165 @@
+"""Permanent grants to registered professionals, blocks by RPPS, and the emergency settings.
+
+Grants, blocks and settings are read by the gate on every request of a professional: what
+changes here applies at their next click.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+
+from core import access, audit, clock
+from core.access import Viewer
+from core.db import db
+from core.grants import Block, EmergencySettings, Grant
+from core.people import PROFESSIONS, Professional
+
+SEARCH_MIN = 2
+SEARCH_LIMIT = 10
+
+
+def profession_label(code: str | None) -> str:
+    return str(PROFESSIONS.get(code, code or ""))
+
+
+def _pro_dict(pro: Professional) -> dict:
+    return {"id": pro.id, "name": pro.display_name, "profession": profession_label(pro.profession),
+            "specialty": pro.specialty or "", "rpps": pro.rpps}
+
+
+def search(viewer: Viewer, q: str) -> list[dict]:
+    """Registered professionals by RPPS (digits) or by name; the directory is not patient data."""
+    q = " ".join((q or "").split())[:80]
+    if len(q) < SEARCH_MIN:
+        return []
+    stmt = select(Professional)
+    if q.isdigit():
+        stmt = stmt.where(Professional.rpps.startswith(q, autoescape=True))
+    else:
+        for word in q.lower().split()[:3]:
+            stmt = stmt.where(or_(func.lower(Professional.family_name).contains(word, autoescape=True),
+                                  func.lower(Professional.given_name).contains(word, autoescape=True)))
+    pros = db.session.scalars(stmt.order_by(Professional.family_name, Professional.given_name)
+                              .limit(SEARCH_LIMIT)).all()
+    granted = _granted_ids(viewer)
+    return [{**_pro_dict(p), "granted": p.id in granted} for p in pros]
+
+
+def _granted_ids(viewer: Viewer) -> set[str]:
+    return set(db.session.scalars(access.scope(viewer, select(Grant.professional_id), Grant)
+                                  .where(Grant.ended_at.is_(None))))
+
+
+@dataclass
+class GrantRow:
+    id: str
+    name: str
+    profession: str
+    rpps: str
+    since: datetime
+    blocked: bool
+
+
+def grants(viewer: Viewer) -> list[GrantRow]:
+    rows = db.session.execute(
+        access.scope(viewer, select(Grant.id, Grant.created_at, Professional), Grant)
+        .join(Professional, Professional.id == Grant.professional_id)
+        .where(Grant.ended_at.is_(None)).order_by(Grant.created_at.desc())).all()
+    blocked = {b.rpps for b in blocks(viewer)}
+    return [GrantRow(r.id, r.Professional.display_name, profession_label(r.Professional.profession),
+                     r.Professional.rpps, clock.aware(r.created_at), r.Professional.rpps in blocked) for r in rows]
+
+
+class Refused(Exception):
+    pass
+
+
+def grant(viewer: Viewer, professional_id: str) -> Grant:
+    """A permanent access for one registered professional (once: a second grant changes nothing)."""
+    pro = db.session.get(Professional, professional_id or "")
+    if pro is None:
+        raise LookupError(professional_id)
+    if access.blocked(viewer.patient_id, pro.rpps):
+        raise Refused(pro.display_name)
+    existing = db.session.scalar(access.scope(viewer, select(Grant), Grant).where(
+        Grant.professional_id == pro.id, Grant.ended_at.is_(None)))
+    if existing is not None:
+        return existing
+    new = Grant(patient_id=viewer.patient_id, professional_id=pro.id)
+    db.session.add(new)
+    db.session.flush()
+    audit.record(viewer, "grant_created", new, target_label=pro.display_name,
+                 detail={"professional_id": pro.id, "rpps": pro.rpps, "profession": pro.profession})
+    return new
+
+
+def get_grant(viewer: Viewer, grant_id: str) -> Grant:
+    return access.get_or_404(viewer, Grant, grant_id)
+
+
+def end_grant(viewer: Viewer, found: Grant) -> bool:
+    if found.ended_at is not None:
+        return False
+    found.ended_at = clock.utcnow()
+    pro = db.session.get(Professional, found.professional_id)
+    audit.record(viewer, "grant_ended", found, target_label=pro.display_name if pro else None,
+                 detail={"professional_id": found.professional_id})
+    return True
+
+
+# --------------------------------------------------------------------------- blocks
+
+
+def blocks(viewer: Viewer) -> list[Block]:
+    return list(db.session.scalars(access.scope(viewer, select(Block), Block).order_by(Block.created_at.desc())))
+
+
+def block(viewer: Viewer, rpps: str, name: str | None) -> Block:
+    """Stop every code, grant and emergency access of this RPPS for this space, at once."""
+    existing = db.session.scalar(access.scope(viewer, select(Block), Block).where(Block.rpps == rpps))
+    if existing is not None:
+        return existing
+    name = (name or "").strip() or _known_name(rpps)
+    new = Block(patient_id=viewer.patient_id, rpps=rpps, name=name)
+    db.session.add(new)
+    db.session.flush()
+    audit.record(viewer, "professional_blocked", new, target_label=name or rpps, detail={"rpps": rpps})
+    return new
+
+
+def _known_name(rpps: str) -> str | None:
+    pro = db.session.scalar(select(Professional).where(Professional.rpps == rpps))
+    return pro.display_name if pro is not None else None
+
+
+def get_block(viewer: Viewer, block_id: str) -> Block:
+    return access.get_or_404(viewer, Block, block_id)
+
+
+def unblock(viewer: Viewer, found: Block) -> None:
+    audit.record(viewer, "professional_unblocked", found, target_label=found.name or found.rpps,
+                 detail={"rpps": found.rpps})
+    db.session.delete(found)
+
+
+# --------------------------------------------------------------------------- emergency
+
+
+def emergency(viewer: Viewer):
+    return access.emergency_settings(viewer.patient_id)
+
+
+def save_emergency(viewer: Viewer, samu: bool, others: bool, hidden: bool) -> EmergencySettings:
+    settings = db.session.get(EmergencySettings, viewer.patient_id)
+    if settings is None:
+        settings = EmergencySettings(patient_id=viewer.patient_id)
+        db.session.add(settings)
+    settings.allow_samu, settings.allow_others, settings.allow_hidden = bool(samu), bool(others), bool(hidden)
+    settings.updated_at = clock.utcnow()
+    db.session.flush()
+    audit.record(viewer, "emergency_settings_updated", patient_id=viewer.patient_id,
+                 detail={"allow_samu": settings.allow_samu, "allow_others": settings.allow_others,
+                         "allow_hidden": settings.allow_hidden})
+    return settings

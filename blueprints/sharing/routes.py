@@ -1,0 +1,102 @@
+"""Sharing screens: the overview, making a share (code, QR, printed slip), ending shares.
+
+Grants, blocks, emergency settings and notifications live in routes_people.py (same
+blueprint). Every route asks the gate for the holder's "sharing" section first.
+"""
+from __future__ import annotations
+
+from flask import Response, abort, flash, request, url_for
+from flask_babel import gettext as _, ngettext
+
+from blueprints.sharing import bp, notices, professionals, services
+from blueprints.sharing.forms import BlockForm, EmergencyForm, ShareForm
+from core import access, pdf, web
+
+
+def viewer_for(action: str = "read"):
+    viewer = web.current_viewer()
+    access.require(viewer, "sharing", action)
+    return viewer
+
+
+def back(anchor: str = "") -> str:
+    return url_for("sharing.index") + (f"#{anchor}" if anchor else "")
+
+
+def page_context(viewer, block_form: BlockForm | None = None) -> dict:
+    """Everything the sharing page shows, loaded here (templates never query)."""
+    settings = professionals.emergency(viewer)
+    return {
+        "notices": notices.listing(viewer),
+        "shares": services.listing(viewer),
+        "grants": professionals.grants(viewer),
+        "blocks": professionals.blocks(viewer),
+        "block_form": block_form or BlockForm(),
+        "emergency_form": EmergencyForm(formdata=None, obj=settings),
+    }
+
+
+@bp.get("")
+def index():
+    viewer = viewer_for()
+    return web.render("sharing/index.html", **page_context(viewer))
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+def new():
+    """The form; on success, the one page that ever shows the code and the QR code."""
+    viewer = viewer_for("write")
+    answer = web.ask_fresh_authentication(None if request.method == "GET" else url_for("sharing.new"))
+    if answer is not None:
+        return answer
+    form = ShareForm()
+    if form.validate_on_submit():
+        made = services.create(viewer, form.scope(), form.duration.data, form.until.data, form.can_deposit.data,
+                               form.label.data)
+        return web.render("sharing/created.html", **_created_context(made.share, made.code, made.token))
+    status = 422 if form.is_submitted() else 200
+    return web.render("sharing/new.html", "sharing/_new_form.html", status=status, form=form)
+
+
+def _created_context(share, code: str, token: str) -> dict:
+    link = services.link(token)
+    return {"share": share, "code": code, "groups": services.grouped(code), "token": token, "link": link,
+            "entry": services.link(None),
+            "qr": services.qr_svg(link), "covers": services.scope_labels(share.scope, share.can_deposit)}
+
+
+@bp.post("/<share_id>/fiche")
+def print_slip(share_id: str):
+    """The printed slip: the code and the token come back from the page that showed them and
+    must hash to this share; nothing else can print a code."""
+    viewer = viewer_for()
+    share = services.get(viewer, share_id)
+    code, token = request.form.get("code", ""), request.form.get("token", "")
+    if not services.secrets_match(share, code, token):
+        abort(400)
+    data = pdf.render("sharing/print_slip.html", **_created_context(share, code, token))
+    resp = Response(data, content_type="application/pdf")
+    resp.headers["Content-Disposition"] = 'inline; filename="carnet-partage.pdf"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.post("/<share_id>/revoquer")
+def revoke(share_id: str):
+    viewer = viewer_for("write")
+    share = services.get(viewer, share_id)
+    if services.revoke(viewer, share):
+        flash(_("Access ended: this code and its QR code no longer open your space."), "success")
+    return web.hx_redirect(back("partages"))
+
+
+@bp.post("/revoquer-tout")
+def revoke_all():
+    viewer = viewer_for("write")
+    count = services.revoke_all(viewer)
+    flash(ngettext("%(num)d share ended.", "%(num)d shares ended.", count) if count
+          else _("No share was running."), "success")
+    return web.hx_redirect(back("partages"))
+
+
+from blueprints.sharing import routes_people  # noqa: E402,F401  (the other routes of this blueprint)

@@ -1,0 +1,89 @@
+"""Sharing screens, continued: permanent grants (search as you type), blocks, emergency
+settings, and the notifications' "this wasn't expected" button."""
+from __future__ import annotations
+
+from flask import abort, flash, request
+from flask_babel import gettext as _
+
+from blueprints.sharing import bp, notices, professionals
+from blueprints.sharing.forms import BlockForm, EmergencyForm
+from blueprints.sharing.routes import back, page_context, viewer_for
+from core import web
+
+
+@bp.get("/professionnels")
+def search():
+    """Results only for htmx (search as you type); the whole page otherwise."""
+    viewer = viewer_for()
+    q = request.args.get("q", "")
+    results = professionals.search(viewer, q)
+    return web.render("sharing/search.html", "sharing/_search_results.html", q=q, results=results,
+                      too_short=len(q.strip()) < professionals.SEARCH_MIN)
+
+
+@bp.post("/acces")
+def grant_add():
+    viewer = viewer_for("write")
+    try:
+        professionals.grant(viewer, request.form.get("professional_id", ""))
+    except LookupError:
+        abort(404)
+    except professionals.Refused as exc:
+        flash(_("%(name)s is blocked: unblock this professional first.", name=str(exc)), "warning")
+        return web.hx_redirect(back("acces-permanents"))
+    flash(_("Permanent access given. You can end it at any time."), "success")
+    return web.hx_redirect(back("acces-permanents"))
+
+
+@bp.post("/acces/<grant_id>/terminer")
+def grant_end(grant_id: str):
+    viewer = viewer_for("write")
+    found = professionals.get_grant(viewer, grant_id)
+    if professionals.end_grant(viewer, found):
+        flash(_("Permanent access ended."), "success")
+    return web.hx_redirect(back("acces-permanents"))
+
+
+@bp.post("/blocages")
+def block_add():
+    viewer = viewer_for("write")
+    form = BlockForm()
+    if form.validate_on_submit():
+        professionals.block(viewer, form.rpps.data, form.name.data)
+        flash(_("This professional is blocked: no code, permanent or emergency access opens your space "
+                "for them any more."), "success")
+        return web.hx_redirect(back("blocages"))
+    return web.render("sharing/index.html", "sharing/_block_form.html", status=422,
+                      **page_context(viewer, block_form=form))
+
+
+@bp.post("/blocages/<block_id>/retirer")
+def unblock(block_id: str):
+    viewer = viewer_for("write")
+    found = professionals.get_block(viewer, block_id)
+    professionals.unblock(viewer, found)
+    flash(_("Block removed."), "success")
+    return web.hx_redirect(back("blocages"))
+
+
+@bp.post("/urgence")
+def emergency():
+    viewer = viewer_for("write")
+    form = EmergencyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    professionals.save_emergency(viewer, form.allow_samu.data, form.allow_others.data, form.allow_hidden.data)
+    flash(_("Emergency settings saved."), "success")
+    return web.hx_redirect(back("urgence"))
+
+
+@bp.post("/notifications/<note_id>/imprevu")
+def flag(note_id: str):
+    """"This wasn't expected": traced, then the ways out are shown right there."""
+    viewer = viewer_for("write")
+    note = notices.get(viewer, note_id)
+    row = notices.flag(viewer, note)
+    if web.wants_fragment():
+        return web.render("sharing/index.html", "sharing/_notice.html", n=row)
+    flash(_("Noted. You can end this access and block this professional below."), "warning")
+    return web.hx_redirect(back(f"notification-{note.id}"))

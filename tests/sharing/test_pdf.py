@@ -1,0 +1,49 @@
+"""core.pdf: WeasyPrint may load the app's own static files and nothing else; rendering is
+bounded."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core import pdf
+
+STATIC = str(Path(__file__).resolve().parents[2] / "static")
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd",
+    "http://example.org/x.css",
+    "https://example.org/static/css/app.css",
+    "http://static.carnet.invalid/static/css/app.css",
+    "https://static.carnet.invalid/static/../app.py",
+    "https://static.carnet.invalid/static/%2e%2e/app.py",
+    "https://static.carnet.invalid/app.py",
+    "https://static.carnet.invalid/static/css/app.css?x=1",
+    "data:text/css,body{}",
+    "ftp://example.org/x",
+])
+def test_fetcher_refuses_anything_but_static_files(url):
+    with pytest.raises(pdf.FetchRefused):
+        pdf.fetcher(STATIC).fetch(url)
+
+
+def test_fetcher_serves_a_static_file():
+    response = pdf.fetcher(STATIC).fetch(pdf.BASE_URL + "static/icons/favicon.svg")
+    assert response.content_type == "image/svg+xml" and b"<svg" in response.read()
+
+
+def test_rendering_ignores_what_it_may_not_fetch(tmp_path):
+    secret = tmp_path / "secret.css"
+    secret.write_text("body { background: red }")
+    html = (f'<link rel="stylesheet" href="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
+            f'<p>Bonjour</p>')
+    data = pdf.html_to_pdf(html, STATIC)
+    assert data.startswith(b"%PDF")
+
+
+def test_bounds():
+    with pytest.raises(pdf.PdfError):
+        pdf.html_to_pdf("<p>x</p>" * (pdf.MAX_HTML_BYTES // 8 + 1), STATIC)
+    with pytest.raises(pdf.PdfError):
+        pdf.html_to_pdf("<p>x</p>", STATIC, memory_mb=40)  # the child cannot even start WeasyPrint
