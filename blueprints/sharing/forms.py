@@ -6,7 +6,7 @@ from datetime import timedelta
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.documents import categories
@@ -33,11 +33,11 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class ShareForm(FlaskForm):
-    documents = RadioField(_l("Documents"), default="all")
+    documents = RadioField(_l("Documents"), default="all", validators=[InputRequired()])
     categories = MultiCheckboxField(_l("Kinds of documents"), choices=[])
     summary = BooleanField(_l("My health in summary (allergies, treatments, history)"), default=True)
     measures = BooleanField(_l("My measures (weight, blood pressure…)"))
-    duration = RadioField(_l("For how long"), default="24h")
+    duration = RadioField(_l("For how long"), default="24h", validators=[InputRequired()])
     until = DateField(_l("Last day of access"), validators=[Optional()])
     can_deposit = BooleanField(_l("The professional may add documents to my space"))
     label = StringField(_l("A note for you"), validators=[Optional(), Length(max=120)],
@@ -47,6 +47,7 @@ class ShareForm(FlaskForm):
         super().__init__(*args, **kwargs)
         self.documents.choices = [(k, str(v)) for k, v in DOCUMENTS.items()]
         self.categories.choices = categories.choices()
+        self.categories.flags.required = True  # when it applies: no "(optional)" mark (no attribute either)
         self.duration.choices = [(k, str(label)) for k, (label, _d) in DURATIONS.items()]
 
     def validate_categories(self, field):
