@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
+import sqlite3
 import threading
 import time
 import zipfile
 from datetime import timedelta
+from itertools import chain
 
 from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
+from blueprints.constants import importers
 from blueprints.constants.importers import Collector, Refused, apple, csvfile, fhir
 from blueprints.constants.models import Measure, MeasureImport
 from blueprints.documents.models import BlobKey
 from blueprints.documents.services import store
 from core import access, audit, clock
-from core.db import db, insert_for
+from core.db import db
 from core.storage import BlobCorrupt, BlobTooLarge, StorageError
 
 log = logging.getLogger(__name__)
@@ -129,67 +133,212 @@ def shred(imp: MeasureImport) -> None:
 # --------------------------------------------------------------------------- job
 
 
-def _insert_stmt():
-    table = Measure.__table__
-    return insert_for(table).on_conflict_do_nothing(
-        index_elements=[table.c.patient_id, table.c.kind, table.c.taken_at, table.c.dedup])
-
-
-def _ids(n: int) -> list[str]:
+def _ids(n: int, head: str | None = None) -> list[str]:
     """n random UUIDs of version 7: a millisecond timestamp, then 74 random bits from one
     urandom call. Still unguessable in a URL, and a batch lands at one end of the primary-key
     index instead of all over it (uuid4() per row showed in profiles, random keys in the index)."""
-    ms = f"{time.time_ns() // 1_000_000:012x}"
     h = os.urandom(10 * n).hex()
-    head = f"{ms[:8]}-{ms[8:12]}-7"
+    head = head or _id_head()
     return [f"{head}{h[i:i + 3]}-{'89ab'[int(h[i + 3], 16) & 3]}{h[i + 4:i + 7]}-{h[i + 7:i + 19]}"
             for i in range(0, 20 * n, 20)]
 
 
+def _id_head() -> str:
+    """What the UUIDs of one batch share: the millisecond timestamp and the version digit."""
+    ms = f"{time.time_ns() // 1_000_000:012x}"
+    return f"{ms[:8]}-{ms[8:12]}-7"
+
+
 _COLUMNS = ("id", "patient_id", "kind", "taken_at", "utc_offset", "value", "value2", "context", "source",
             "source_name", "import_id", "dedup", "created_at")
+_CONFLICT = "ON CONFLICT (patient_id, kind, taken_at, dedup) DO NOTHING"
+# SQLite: the random part of a version-7 UUID, made by SQLite per row (the timestamp part is bound).
+_SQLITE_ID = ("substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "
+              "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))")
 
 
 class _Writer:
     """Writes one batch and the counters that describe it in one short transaction.
 
-    The dialect's INSERT ... ON CONFLICT DO NOTHING is compiled once and run with plain tuples
-    (executemany): per-row parameter processing by SQLAlchemy cost more than SQLite's insert."""
+    A batch goes in as a few multi-row INSERT ... ON CONFLICT DO NOTHING statements (thousands
+    of rows each) with plain positional parameters, never executemany: the driver lets go of
+    the GIL once per statement instead of once per row, which matters when the parser runs
+    in another thread (with executemany, each row waited for the parser thread to hand the
+    GIL back, 5 ms at a time). On SQLite, the rows of a statement are a VALUES list read by
+    an INSERT ... SELECT that binds the columns every row shares once and makes the ids;
+    elsewhere (PostgreSQL) every row carries its 13 values."""
 
     def __init__(self, imp: MeasureImport):
         self.imp_id, self.patient_id, self.source = imp.id, imp.patient_id, imp.format
         dialect = db.engine.dialect
-        compiled = _insert_stmt().compile(dialect=dialect)
-        self.sql = str(compiled)
-        self.order = list(compiled.positiontup) if compiled.positional else None
         self.created = Measure.__table__.c.created_at.type.bind_processor(dialect) or (lambda v: v)
         self.sqlite = dialect.name == "sqlite"
+        self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        self.per = 0  # rows per statement, from the driver's limit on bound parameters
+        self.statements: dict[int, str] = {}
         self.added = self.present = 0
 
-    def _params(self, rows: list) -> list:
+    def _rows_per_statement(self, conn) -> int:
+        if not self.sqlite:
+            return 65535 // len(_COLUMNS)  # PostgreSQL's protocol: 65535 parameters at most
+        try:
+            limit = conn.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+        except (AttributeError, sqlite3.Error):
+            limit = 999  # SQLite before 3.32
+        return max(1, (min(limit, 32766) - 5) // 8)
+
+    def _sql(self, n: int) -> str:
+        """The statement for n rows (built once per size: SQLite's statement cache keeps it)."""
+        sql = self.statements.get(n)
+        if sql is None:
+            if self.sqlite:
+                sql = (f"INSERT INTO measures ({', '.join(_COLUMNS)}) "  # ?1-?5 first: the rows' ? count on from 6
+                       f"SELECT ?1 || {_SQLITE_ID}, ?2, column1, column2, column3, column4, column5, column6, ?3, "
+                       f"column7, ?4, column8, ?5 FROM (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * n)}) "
+                       f"WHERE true {_CONFLICT}")
+            else:
+                row = "(" + ", ".join([self.mark] * len(_COLUMNS)) + ")"
+                sql = f"INSERT INTO measures ({', '.join(_COLUMNS)}) VALUES {', '.join([row] * n)} {_CONFLICT}"
+            if len(self.statements) > 8:
+                self.statements.clear()
+            self.statements[n] = sql
+        return sql
+
+    def _insert(self, rows: list) -> int:
+        """Insert the rows (8-tuples, see importers); how many were new."""
         now = self.created(clock.utcnow())
         if self.sqlite and not isinstance(now, str):
             now = str(now)  # what sqlite3's adapter would write, once per batch instead of per row
+        conn = db.session.connection()
+        if not self.per:
+            self.per = self._rows_per_statement(conn)
         pid, src, iid = self.patient_id, self.source, self.imp_id
-        tuples = [(i, pid, r[0], r[1], r[2], r[3], r[4], r[5], src, r[6], iid, r[7], now)
-                  for i, r in zip(_ids(len(rows)), rows)]
-        if self.order is None:  # named parameters (psycopg): one dict per row
-            return [dict(zip(_COLUMNS, t)) for t in tuples]
-        if self.order != list(_COLUMNS):
-            at = [_COLUMNS.index(name) for name in self.order]
-            return [tuple(t[i] for i in at) for t in tuples]
-        return tuples
+        shared = (_id_head(), pid, src, iid, now)  # ?1-?5 of SQLite's statement
+        added = 0
+        for at in range(0, len(rows), self.per):
+            part = rows[at:at + self.per]
+            if self.sqlite:
+                params = tuple(chain(shared, chain.from_iterable(part)))
+            else:
+                params = tuple(chain.from_iterable(
+                    (i, pid, r[0], r[1], r[2], r[3], r[4], r[5], src, r[6], iid, r[7], now)
+                    for i, r in zip(_ids(len(part), shared[0]), part)))
+            added += conn.exec_driver_sql(self._sql(len(part)), params).rowcount
+        return added
 
-    def __call__(self, rows: list, col: Collector) -> None:
+    def write(self, rows: list, done_bytes: int, rejected: int, ignored: int) -> None:
         if rows:
-            conn = db.session.connection()
-            added = conn.exec_driver_sql(self.sql, self._params(rows)).rowcount
+            added = self._insert(rows)
             self.added += added
             self.present += len(rows) - added
         db.session.execute(update(MeasureImport).where(MeasureImport.id == self.imp_id).values(
-            done_bytes=col.done_bytes, added=self.added, present=self.present, rejected=col.rejected,
-            ignored=col.ignored, heartbeat_at=clock.utcnow()))
+            done_bytes=done_bytes, added=self.added, present=self.present, rejected=rejected,
+            ignored=ignored, heartbeat_at=clock.utcnow()))
         db.session.commit()
+
+    def __call__(self, rows: list, col: Collector) -> None:
+        """As a collector's flush: the batch with the collector's counters."""
+        self.write(rows, col.done_bytes, col.rejected, col.ignored)
+
+
+# --------------------------------------------------------------------------- parse ∥ write
+
+QUEUE_BATCHES = 3      # batches between the parser and the writer: bounds the memory in flight
+TICK_SECONDS = 10.0    # the parser sends progress at least this often (the job's heartbeat)
+_END = object()
+
+
+class _Stopped(Exception):
+    """The writer gave up: the parser thread stops at its next chunk or batch."""
+
+
+class _Failed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+
+def _parser(imp: MeasureImport):
+    if imp.format == "apple":
+        return apple.parse
+    if imp.format == "fhir":
+        return fhir.parse
+    options = imp.options
+    return lambda chunks, col: csvfile.parse(chunks, col, options)
+
+
+class _Pipe:
+    """Parse in a thread of its own while the job's thread writes, so the parser's Python and
+    SQLite's work (which runs without the GIL) share the machine's cores.
+
+    The parser thread never touches the database: it hands each full batch (plain tuples)
+    with a snapshot of its collector's counters to a bounded queue, and progress every
+    TICK_SECONDS when it has no batch to give. The job's thread does every statement and
+    commit in its own session, in order. A parser error ends the parser thread and is raised
+    in the job's thread after the batches handed over before it; a writer error stops the
+    parser at its next chunk or batch."""
+
+    def __init__(self):
+        self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
+        self.stop = threading.Event()
+        self.last = time.monotonic()
+
+    def put(self, item) -> None:
+        while True:
+            if self.stop.is_set():
+                raise _Stopped
+            try:
+                self.queue.put(item, timeout=0.5)
+            except queue.Full:
+                continue
+            self.last = time.monotonic()
+            return
+
+    def flush(self, rows: list, col: Collector) -> None:
+        """The collector's flush, in the parser thread."""
+        self.put((rows, col.done_bytes, col.rejected, col.ignored))
+
+    def ticking(self, chunks, col: Collector):
+        for chunk in chunks:
+            if self.stop.is_set():
+                raise _Stopped
+            if time.monotonic() - self.last >= TICK_SECONDS:
+                self.put(([], col.done_bytes, col.rejected, col.ignored))
+            yield chunk
+
+    def run(self, parse, chunks, col: Collector, writer: _Writer) -> None:
+        """parse(chunks, col) in a thread, `writer` here; returns once both are done."""
+
+        def produce() -> None:
+            try:
+                parse(self.ticking(chunks, col), col)
+                col.flush()
+                self.put(_END)
+            except _Stopped:
+                pass
+            except BaseException as exc:  # handed to the writer, which ends the job with it
+                try:
+                    self.put(_Failed(exc))
+                except _Stopped:
+                    pass
+
+        thread = threading.Thread(target=produce, name="measures-import-parse", daemon=True)
+        thread.start()
+        try:
+            while True:
+                try:
+                    item = self.queue.get(timeout=1.0)
+                except queue.Empty:
+                    if not thread.is_alive() and self.queue.empty():
+                        raise RuntimeError("the parser thread ended without a word") from None
+                    continue
+                if item is _END:
+                    return
+                if isinstance(item, _Failed):
+                    raise item.exc
+                writer.write(*item)
+        finally:
+            self.stop.set()
+            thread.join()
 
 
 def claim(import_id: str) -> MeasureImport | None:
@@ -211,16 +360,10 @@ def run(import_id: str) -> MeasureImport | None:
         return None
     resumed = imp.added or imp.done_bytes
     writer = _Writer(imp)
-    col = Collector(flush=writer)
+    pipe = _Pipe()
+    col = Collector(flush=pipe.flush, batch=importers.BATCH_ROWS)
     try:
-        chunks = blob_chunks(imp)
-        if imp.format == "apple":
-            apple.parse(chunks, col)
-        elif imp.format == "fhir":
-            fhir.parse(chunks, col)
-        else:
-            csvfile.parse(chunks, col, imp.options)
-        col.flush()
+        pipe.run(_parser(imp), blob_chunks(imp), col, writer)
     except (Refused, BlobCorrupt, StorageError, Exception) as exc:
         db.session.rollback()
         reason = exc.reason if isinstance(exc, Refused) else "internal"

@@ -67,6 +67,15 @@ class Collector:
             self.flush()
         return True
 
+    def extend(self, rows: list[tuple]) -> None:
+        """Rows an importer has already checked, rounded and keyed as `add` would: counted
+        and batched (the Apple importer's path for the bulk of an export)."""
+        if rows:
+            self.valid += len(rows)
+            self.rows.extend(rows)
+            if len(self.rows) >= self.batch:
+                self.flush()
+
     def reject(self, reason: str, where=None, kind: str | None = None) -> None:
         self.rejected += 1
         entry = self.reasons.get(reason)

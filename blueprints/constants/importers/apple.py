@@ -5,7 +5,8 @@ Safety: the file opens with an internal DTD of ELEMENT/ATTLIST declarations, whi
 accepted; any ENTITY declaration (how "billion laughs" expands) or external entity refuses
 the whole file, and nothing is ever fetched (parameter entities are never parsed).
 Speed: dates like "2024-03-01 07:58:00 +0100" are sliced, with the day and the time of day
-cached, and units are looked up once per (type, unit) pair.
+cached; each (type, unit) pair is planned once and each value string of it converted, checked
+and given its dedup key once (an export repeats the same few values a million times).
 """
 from __future__ import annotations
 
@@ -61,14 +62,31 @@ def _refuse(*_args):
     raise Refused("entities")
 
 
+_PLAIN, _STEPS_MODE, _GLUCOSE_MODE, _IGNORE, _SKIP = range(5)  # how a record type is read
+_VALUES = 8192  # value strings remembered per record type (a cache: cleared when full)
+_BUFFER = 2048  # checked rows handed to the collector at once
+
+
 def parse(chunks: Iterable[bytes], col: Collector) -> None:
-    """Feed every supported value of the export to `col`; raise Refused for a bad file."""
+    """Feed every supported value of the export to `col`; raise Refused for a bad file.
+
+    Most of a real export is a few record types repeating a few values with one unit, so the
+    common Record is handled inline: one look-up by type, one by the value string (its
+    conversion, plausibility and dedup key worked out once), two for the date. Rows of plain
+    kinds are buffered and handed to the collector already checked (Collector.extend). The
+    end-element handler is only installed while a correlation or a glucose record is open.
+    """
     when = _Dates()
+    days, times = when.days, when.times
     factors: dict[tuple, tuple[float, float] | None] = {}  # (type, unit) → (factor, offset)
+    plans: dict[str | None, tuple] = {}                    # type → (mode, unit, values, kind, key)
     steps: dict[tuple[str, str], float] = {}               # (local day, source) → total
     step_offsets: dict[str, int] = {}
-    state = {"corr": None, "sys": None, "dia": None, "glucose": None, "other_corr": 0}
-    types, add, reject = _TYPES, col.add, col.reject
+    corr = sys_a = dia_a = glucose = None
+    other_corr = 0
+    ending = False                                          # is the end handler installed?
+    buf: list[tuple] = []
+    reject, extend = col.reject, col.extend
 
     def factor(type_name: str, kind, unit):
         key = (type_name, unit)
@@ -83,87 +101,205 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
         factors[key] = found
         return found
 
-    def value_of(a: dict, type_name: str, kind) -> float | None:
+    def convert(text, type_name: str, kind, unit):
+        """The value string in the kind's unit, or why it is rejected."""
         try:
-            v = float(a["value"])
-        except (KeyError, ValueError):
-            reject("bad_value", a.get("startDate"), kind.key)
-            return None
-        f = factor(type_name, kind, a.get("unit"))
+            v = float(text)
+        except (TypeError, ValueError):
+            return "bad_value"
+        f = factor(type_name, kind, unit)
         if f is None:
-            reject("unknown_unit", a.get("startDate"), kind.key)
-            return None
+            return "unknown_unit"
         v = v * f[0] + f[1]
         if kind is _SPO2 and v <= 1.0:  # Apple writes a fraction with unit "%": 0.97 is 97 %
             v *= 100
         return v
 
+    def value_of(a: dict, type_name: str, kind) -> float | None:
+        v = convert(a.get("value"), type_name, kind, a.get("unit"))
+        if v.__class__ is str:
+            reject(v, a.get("startDate"), kind.key)
+            return None
+        return v
+
+    def checked(v: float, kind) -> tuple | str:
+        """What Collector.add would keep of a value: (rounded value, dedup key), or 'implausible'."""
+        try:
+            kinds.check(kind, v)
+        except kinds.Implausible:
+            return "implausible"
+        v = round(v, 3)
+        return v, kinds.dedup_key(kind, v)
+
+    def plan(t, unit):
+        """How records of type `t` with this unit are read; values met are remembered."""
+        kind = _TYPES.get(t)
+        if kind is None:
+            mode = _SKIP if t == kinds.APPLE_SYSTOLIC or t == kinds.APPLE_DIASTOLIC else _IGNORE
+            found = (mode, unit, _short(t or ""), kind, None)
+        else:
+            found = (_STEPS_MODE if kind is _STEPS else _GLUCOSE_MODE if kind is _GLUCOSE else _PLAIN, unit, {}, kind,
+                     kind.key)
+        if t not in plans or len(plans) < 256:  # a file with endless types or units stays bounded
+            plans[t] = found
+        return found
+
+    def slow_value(e, t, text):
+        """Fill the value cache of plan `e` for this value string."""
+        values = e[2]
+        if len(values) >= _VALUES:
+            values.clear()
+        kind = e[3]
+        v = convert(text, t, kind, e[1])
+        if v.__class__ is not str and e[0] == _PLAIN:
+            v = checked(v, kind)
+        values[text] = v
+        return v
+
+    def date_of(s: str):
+        try:
+            return when(s)
+        except (ValueError, IndexError, TypeError):
+            return None
+
     def emit_glucose():
-        a, v, taken, off, context = state["glucose"]
-        state["glucose"] = None
-        add(_GLUCOSE, taken, off, v, None, context, a.get("sourceName"), a["startDate"])
+        nonlocal glucose
+        a, v, taken, off, context = glucose
+        glucose = None
+        col.add(_GLUCOSE, taken, off, v, None, context, a.get("sourceName"), a["startDate"])
+
+    def install():
+        nonlocal ending
+        want = corr is not None or other_corr > 0 or glucose is not None
+        if want is not ending:
+            p.EndElementHandler = end if want else None
+            ending = want
 
     def start(name: str, a: dict):
         if name == "Record":
-            t = a.get("type")
-            if state["corr"] is not None:
+            if not ending:  # the bulk of a file: a known type and unit, a value and a date met before
+                try:
+                    e = plans[a["type"]]
+                    mode = e[0]
+                    if mode >= _IGNORE:
+                        if mode == _IGNORE:
+                            col.ignore(e[2])
+                        return
+                    if e[1] == a.get("unit"):
+                        v = e[2][a["value"]]
+                        s = a["startDate"]
+                        day = days[s[:10] + s[19:]]
+                        second = times[s[11:19]]
+                        if mode == _PLAIN and v.__class__ is tuple:
+                            buf.append((e[4], day[0] + second, day[1], v[0], None, None, a.get("sourceName"), v[1]))
+                            if len(buf) >= _BUFFER:
+                                extend(buf)
+                                buf.clear()
+                            return
+                        if mode == _STEPS_MODE and v.__class__ is float:
+                            d = s[:10]
+                            key = (d, a.get("sourceName") or "")
+                            steps[key] = steps.get(key, 0.0) + v
+                            if d not in step_offsets:
+                                step_offsets[d] = day[1]
+                            return
+                except KeyError:
+                    pass
+            record(a)
+        elif name == "MetadataEntry" or name == "Correlation":
+            other(name, a)
+
+    def record(a: dict):
+        """Any Record, the general way (the cases the fast path above leaves, and the first
+        of each type, unit, value and date)."""
+        nonlocal sys_a, dia_a, glucose
+        t = a.get("type")
+        if corr is not None or other_corr or glucose is not None:
+            if corr is not None:
                 if t == kinds.APPLE_SYSTOLIC:
-                    state["sys"] = a
+                    sys_a = a
                 elif t == kinds.APPLE_DIASTOLIC:
-                    state["dia"] = a
+                    dia_a = a
                 return
-            if state["other_corr"]:
+            if other_corr:
                 return
-            if state["glucose"] is not None:
-                emit_glucose()
-            kind = types.get(t)
-            if kind is None:
-                if t != kinds.APPLE_SYSTOLIC and t != kinds.APPLE_DIASTOLIC:  # duplicates of correlations
-                    col.ignore(_short(t or ""))
-                return
-            v = value_of(a, t, kind)
-            if v is None:
-                return
-            start_date = a.get("startDate", "")
-            try:
-                taken, off = when(start_date)
-            except (ValueError, IndexError):
+            emit_glucose()
+            install()
+        unit = a.get("unit")
+        e = plans.get(t)
+        if e is None or e[1] != unit:
+            e = plan(t, unit)
+        mode = e[0]
+        if mode >= _IGNORE:
+            if mode == _IGNORE:
+                col.ignore(e[2])
+            return
+        text = a.get("value")
+        v = e[2].get(text)
+        if v is None:
+            v = slow_value(e, t, text)
+        kind = e[3]
+        if v.__class__ is str and v != "implausible":
+            reject(v, a.get("startDate"), kind.key)
+            return
+        s = a.get("startDate", "")
+        day = days.get(s[:10] + s[19:])
+        second = times.get(s[11:19])
+        if day is None or second is None:
+            found = date_of(s)
+            if found is None:
                 reject("bad_date", None, kind.key)
                 return
-            if kind is _STEPS:
-                day = start_date[:10]
-                key = (day, a.get("sourceName") or "")
-                steps[key] = steps.get(key, 0.0) + v
-                if day not in step_offsets:
-                    step_offsets[day] = off
-            elif kind is _GLUCOSE:
-                state["glucose"] = (a, v, taken, off, None)
-            else:
-                add(kind, taken, off, v, None, None, a.get("sourceName"), start_date)
-        elif name == "MetadataEntry":
-            g = state["glucose"]
+            taken, off = found
+        else:
+            taken, off = day[0] + second, day[1]
+        if mode == _PLAIN:
+            if v.__class__ is str:
+                reject(v, s, kind.key)
+                return
+            buf.append((kind.key, taken, off, v[0], None, None, a.get("sourceName"), v[1]))
+            if len(buf) >= _BUFFER:
+                extend(buf)
+                buf.clear()
+        elif mode == _STEPS_MODE:
+            d = s[:10]
+            key = (d, a.get("sourceName") or "")
+            steps[key] = steps.get(key, 0.0) + v
+            if d not in step_offsets:
+                step_offsets[d] = off
+        else:
+            glucose = (a, v, taken, off, None)
+            install()
+
+    def other(name: str, a: dict):
+        nonlocal corr, sys_a, dia_a, glucose, other_corr
+        if name == "MetadataEntry":
+            g = glucose
             if g is not None and a.get("key") == kinds.APPLE_MEAL_TIME:
-                state["glucose"] = g[:4] + (kinds.APPLE_MEAL_CONTEXTS.get(a.get("value", "")),)
+                glucose = g[:4] + (kinds.APPLE_MEAL_CONTEXTS.get(a.get("value", "")),)
         elif name == "Correlation":
-            if state["glucose"] is not None:
+            if glucose is not None:
                 emit_glucose()
             if a.get("type") == kinds.APPLE_BLOOD_PRESSURE:
-                state["corr"], state["sys"], state["dia"] = a, None, None
+                corr, sys_a, dia_a = a, None, None
             else:
-                state["other_corr"] += 1
+                other_corr += 1
                 col.ignore(_short(a.get("type") or ""))
+            install()
 
     def end(name: str):
+        nonlocal corr, other_corr
         if name == "Record":
-            if state["glucose"] is not None and state["corr"] is None:
+            if glucose is not None and corr is None:
                 emit_glucose()
+                install()
         elif name == "Correlation":
-            if state["other_corr"]:
-                state["other_corr"] -= 1
-            elif state["corr"] is not None:
-                corr, sys_a, dia_a = state["corr"], state["sys"], state["dia"]
-                state["corr"] = None
-                _pressure(corr, sys_a, dia_a)
+            if other_corr:
+                other_corr -= 1
+            elif corr is not None:
+                c, corr = corr, None
+                _pressure(c, sys_a, dia_a)
+            install()
 
     def _pressure(corr, sys_a, dia_a):
         stamp = corr.get("startDate") or (sys_a or {}).get("startDate", "")
@@ -174,12 +310,11 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
         low = value_of(dia_a, kinds.APPLE_DIASTOLIC, _BP)
         if high is None or low is None:
             return
-        try:
-            taken, off = when(stamp)
-        except (ValueError, IndexError):
+        found = date_of(stamp)
+        if found is None:
             reject("bad_date", None, _BP.key)
             return
-        add(_BP, taken, off, high, low, None, corr.get("sourceName") or sys_a.get("sourceName"), stamp)
+        col.add(_BP, found[0], found[1], high, low, None, corr.get("sourceName") or sys_a.get("sourceName"), stamp)
 
     p = expat.ParserCreate()
     p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
@@ -187,7 +322,6 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
     p.UnparsedEntityDeclHandler = _refuse
     p.ExternalEntityRefHandler = _refuse
     p.StartElementHandler = start
-    p.EndElementHandler = end
     done = 0
     try:
         for chunk in chunks:
@@ -199,7 +333,8 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
         raise Refused("xml", f"line {exc.lineno}") from None
     if done == 0:
         raise Refused("empty")
-    if state["glucose"] is not None:
+    extend(buf)
+    if glucose is not None:
         emit_glucose()
     _daily_steps(steps, step_offsets, col)
 

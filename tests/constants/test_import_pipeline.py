@@ -1,0 +1,138 @@
+"""The job parses in a thread of its own while its thread writes: errors on either side end
+the job with its reason, counters stay exact across batches and statements, ids are UUIDs."""
+from __future__ import annotations
+
+import io
+import re
+import threading
+
+import pytest
+
+from blueprints.constants import importers, imports
+from blueprints.constants.importers import apple
+from blueprints.constants.models import MeasureImport
+from core.db import db
+from tests.constants.conftest import apple_xml, measures, pressure, record
+
+D = "2024-03-{:02d} 07:{:02d}:00 +0100"
+
+
+def _records(n: int, start: int = 0) -> list[str]:
+    return [record("HeartRate", 60 + i % 30, "count/min", D.format(1 + i // 60, i % 60)) for i in range(start, start + n)]
+
+
+def _small_batches(monkeypatch, batch=3, buffer=2, per_statement=None):
+    monkeypatch.setattr(importers, "BATCH_ROWS", batch)
+    monkeypatch.setattr(apple, "_BUFFER", buffer)
+    if per_statement:
+        monkeypatch.setattr(imports._Writer, "_rows_per_statement", lambda self, conn: per_statement)
+
+
+def _parser_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "measures-import-parse"]
+
+
+def _pending(viewer, content: bytes) -> str:
+    imp = imports.store_upload(viewer, "apple", "export.xml", io.BytesIO(content))
+    db.session.commit()
+    return imp.id
+
+
+def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch):
+    viewer, _ = space
+    _small_batches(monkeypatch, batch=7, buffer=3, per_statement=4)
+    monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)     # the parser waits for the writer
+    body = (_records(40) + _records(10)                   # ten repeated: present, not added
+            + [record("HeartRate", 500, "count/min", D.format(3, 1)),   # implausible
+               record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)),
+               pressure(121, 79, D.format(3, 3)), record("StepCount", 900, "count", D.format(3, 4))])
+    imp = imports.run(_pending(viewer, apple_xml(*body)))
+    assert (imp.status, imp.error) == ("done", None)
+    assert (imp.added, imp.present, imp.rejected, imp.ignored) == (42, 10, 1, 1)
+    assert len(measures(app, viewer.patient_id)) == 42
+    assert imp.blob_id is None and not _parser_threads()
+
+    again = imports.run(_pending(viewer, apple_xml(*body)))   # the same file twice adds nothing
+    assert (again.added, again.present, again.rejected, again.ignored) == (0, 52, 1, 1)
+    assert len(measures(app, viewer.patient_id)) == 42
+
+
+def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, monkeypatch):
+    viewer, _ = space
+    _small_batches(monkeypatch, batch=2, buffer=1)
+    broken = apple_xml(*_records(5)).replace(b"</HealthData>", b"<Record></HealthData>")
+    imp = imports.run(_pending(viewer, broken))
+    assert (imp.status, imp.error) == ("failed", "xml")
+    assert imp.added == 4 and len(measures(app, viewer.patient_id)) == 4   # the two batches handed over first
+    assert imp.blob_id is None and not _parser_threads()
+
+
+def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space):
+    viewer, _ = space
+    bomb = apple_xml(*_records(3), doctype='<!DOCTYPE HealthData [<!ENTITY a "aaaa">]>\n')
+    imp = imports.run(_pending(viewer, bomb))
+    assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
+
+
+def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch):
+    viewer, _ = space
+    _small_batches(monkeypatch, batch=2, buffer=1)
+    monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)
+    calls = []
+    write = imports._Writer.write
+
+    def failing(self, rows, *counters):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        write(self, rows, *counters)
+
+    monkeypatch.setattr(imports._Writer, "write", failing)
+    imp = imports.run(_pending(viewer, apple_xml(*_records(30))))
+    assert (imp.status, imp.error, imp.added) == ("failed", "internal", 2)
+    assert len(calls) == 2 and not _parser_threads()
+    assert imp.blob_id is None
+
+
+def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeypatch):
+    viewer, _ = space
+    monkeypatch.setattr(imports, "TICK_SECONDS", 0.0)
+    seen = []
+    write = imports._Writer.write
+
+    def spy(self, rows, done_bytes, rejected, ignored):
+        seen.append((len(rows), done_bytes, ignored))
+        write(self, rows, done_bytes, rejected, ignored)
+
+    monkeypatch.setattr(imports._Writer, "write", spy)
+    body = [record("ActiveEnergyBurned", i, "kcal", D.format(1, i)) for i in range(50)]
+    import_id = _pending(viewer, apple_xml(*body))
+    monkeypatch.setattr(imports, "blob_chunks", lambda imp, _real=imports.blob_chunks: (
+        c[i:i + 512] for c in _real(imp) for i in range(0, len(c), 512)))   # many small chunks
+    imp = imports.run(import_id)
+    assert (imp.status, imp.added, imp.ignored) == ("done", 0, 50)
+    assert len([s for s in seen if s[0] == 0]) > 2              # heartbeats with no rows
+    assert [s[1] for s in seen] == sorted(s[1] for s in seen)  # progress only goes forward
+
+
+def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
+    viewer, _ = space
+    _small_batches(monkeypatch, batch=5, buffer=2, per_statement=3)
+    imports.run(_pending(viewer, apple_xml(*_records(20))))
+    ids = [m.id for m in measures(app, viewer.patient_id)]
+    assert len(ids) == len(set(ids)) == 20
+    shape = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+    assert all(shape.fullmatch(i) for i in ids), ids[:3]
+    assert len({i[:13] for i in ids}) <= 4                    # one timestamp per batch, not per row
+
+
+@pytest.mark.parametrize("n", [1, 4095, 4096])
+def test_statement_sizes_at_the_edges(app, space, n):
+    viewer, _ = space
+    imp = db.session.get(MeasureImport, _pending(viewer, apple_xml(*_records(1))))
+    writer = imports._Writer(imp)
+    rows = [("heart_rate", 1709272800 + i, 60, 70.0, None, None, "Watch", "70") for i in range(n)]
+    writer.write(rows, 0, 0, 0)
+    assert (writer.added, writer.present) == (n, 0)
+    writer.write(rows[: max(1, n // 2)], 0, 0, 0)
+    assert (writer.added, writer.present) == (n, max(1, n // 2))
