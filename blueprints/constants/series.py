@@ -6,19 +6,24 @@ draws each bucket's min and max (MinMax pre-aggregation, then LTTB in `downsampl
 buckets are cut inside calendar periods in Europe/Paris (day, week, month, year), so the same
 answer also gives the summary and the per-period table that screen readers get.
 
+How many buckets is the caller's choice: a chart asks for about half the points it can draw
+(each bucket gives its min and max), a page that shows only the table and summary asks for
+one per period; the per-row cost in the database is the same, the Python after it is not.
+
 SQLite: one correlated sub-select per bucket walks the unique index (patient, kind, instant,
 dedup) range by range, with no sort. For kinds with one value per dedup key, the value is
 read back from `dedup` itself (the value as shown, see kinds.dedup_key), so the scan never
 leaves the index: three times faster than visiting the table, and exact to the displayed
-precision; the mean is of displayed values. PostgreSQL: width_bucket() over the same edges
-and a plain GROUP BY on the stored values.
+precision; the mean is of displayed values. The value is worked out once per row (a derived
+table SQLite does not flatten) for count, min, max and total; a bucket's first and last
+instants are two index seeks rather than two more aggregates over every row. PostgreSQL:
+width_bucket() over the same edges and a plain GROUP BY on the stored values.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from math import ceil
 
 from flask_babel import get_timezone, lazy_gettext as _l
 from sqlalchemy import ARRAY, BigInteger, Float, cast, func, literal, select
@@ -29,7 +34,7 @@ from core import access, clock
 from core.db import db
 
 RAW_LIMIT = 3000    # up to this many measures in range, they are read one by one
-BUCKETS = 720       # time buckets for heavier ranges (about one per pixel column)
+BUCKETS = 720       # time buckets for heavier ranges, by default (about one per pixel column)
 
 
 @dataclass(frozen=True)
@@ -94,10 +99,14 @@ def _gated(viewer, stmt, kind: Kind):
     return access.scope(viewer, stmt.where(Measure.kind == kind.key), Measure)
 
 
-def load(viewer, kind: Kind, range_key: str) -> Series:
-    """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see."""
+def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
+    """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see.
+
+    Above RAW_LIMIT measures, `points` holds the min and max of about `buckets` time buckets
+    (never fewer than one per table period); counts, extremes, means and the table are exact
+    whatever `buckets` is."""
     if kind.key == "bmi":
-        return _bmi(viewer, kind, range_key)
+        return _bmi(viewer, kind, range_key, buckets)
     rng = RANGES[range_key]
     now = int(clock.utcnow().timestamp())
     start = int(months_ago(clock.utcnow(), rng.months).timestamp()) if rng.months else None
@@ -113,7 +122,7 @@ def load(viewer, kind: Kind, range_key: str) -> Series:
     period = rng.period
     if rng.months is None and (hi - lo) > 6 * 366 * 86400:
         period = "year"
-    edges, owners, starts = _grid(lo, hi, period, tz)
+    edges, owners, starts = _grid(lo, hi, period, tz, buckets)
     series = Series(kind, rng, lo, hi, period=period)
     series.periods = [Period(s) for s in starts]
     buckets = _buckets(viewer, kind, edges)
@@ -129,14 +138,14 @@ def load(viewer, kind: Kind, range_key: str) -> Series:
     return series
 
 
-def _bmi(viewer, kind: Kind, range_key: str) -> Series:
+def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
     from blueprints.constants.kinds import get
 
     height = db.session.scalar(access.scope(viewer, select(Measure.value).where(Measure.kind == "height")
                                             .order_by(Measure.taken_at.desc()).limit(1), Measure))
-    weight = load(viewer, get("weight"), range_key)
+    weight = load(viewer, get("weight"), range_key, buckets)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
     f = 1 / (height / 100) ** 2
@@ -192,9 +201,10 @@ def _floor(day: date, period: str) -> date:
     return day
 
 
-def _grid(lo: int, hi: int, period: str, tz) -> tuple[list[int], list[int], list[date]]:
+def _grid(lo: int, hi: int, period: str, tz, buckets: int = BUCKETS) -> tuple[list[int], list[int], list[date]]:
     """Bucket edges covering [lo, hi): calendar periods in local time, each cut into equal
-    sub-buckets; with the period index of each bucket and each period's first day."""
+    sub-buckets (at most `buckets` in all, at least one per period); with the period index
+    of each bucket and each period's first day."""
     day = _floor(datetime.fromtimestamp(lo, tz).date(), period)
     bounds, starts = [], []
     while True:
@@ -205,7 +215,7 @@ def _grid(lo: int, hi: int, period: str, tz) -> tuple[list[int], list[int], list
         bounds.append(edge)
         starts.append(day)
         day = _next(day, period)
-    per = max(1, ceil(BUCKETS / len(starts)))
+    per = max(1, buckets // len(starts))
     edges, owners = [], []
     for p, (a, b) in enumerate(zip(bounds, bounds[1:])):
         a, b = max(a, lo), min(b, hi)
@@ -246,14 +256,26 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         cells = func.json_each(json.dumps(edges)).table_valued("key", "value")
         b = select(cells.c.key.label("i"), cells.c.value.label("lo"),
                    func.lead(cells.c.value).over(order_by=cells.c.key).label("hi")).cte("b")
-        inner = select(func.json_array(*_aggregates(kind))).where(
-            Measure.taken_at >= b.c.lo, Measure.taken_at < b.c.hi)
-        stmt = select(b.c.i, _gated(viewer, inner, kind).scalar_subquery()).where(b.c.hi.is_not(None))
+
+        def in_bucket(stmt):
+            return _gated(viewer, stmt.where(Measure.taken_at >= b.c.lo, Measure.taken_at < b.c.hi), kind)
+
+        value, second = _value_columns(kind)
+        cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
+        # LIMIT -1: SQLite keeps the derived table as is, so each row's value is cast once
+        rows = in_bucket(select(*cols)).limit(-1).correlate(b).subquery("m")
+        aggs = [func.count(), func.min(rows.c.v), func.max(rows.c.v), func.total(rows.c.v)]
+        if second is not None:
+            aggs += [func.min(rows.c.v2), func.max(rows.c.v2), func.total(rows.c.v2), func.count(rows.c.v2)]
+        first = in_bucket(select(Measure.taken_at)).order_by(Measure.taken_at).limit(1)
+        last = in_bucket(select(Measure.taken_at)).order_by(Measure.taken_at.desc()).limit(1)
+        stmt = select(b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(),
+                      last.scalar_subquery()).where(b.c.hi.is_not(None))
         out = []
-        for i, packed in db.session.execute(stmt):
-            agg = json.loads(packed)
-            if agg[0]:
-                out.append((i, *agg))
+        for i, packed, t0, t1 in db.session.execute(stmt):
+            if t0 is not None:  # the bucket holds measures
+                agg = json.loads(packed)
+                out.append((i, agg[0], agg[1], agg[2], agg[3], t0, t1, *agg[4:]))
         return out
     bucket = func.width_bucket(Measure.taken_at, literal(edges, ARRAY(BigInteger)))
     stmt = select(bucket - 1, *_aggregates(kind)).where(

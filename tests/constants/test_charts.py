@@ -244,3 +244,52 @@ def test_measure_rows_present(holders, add, app):
     add(holders[0], "weight", [(days_ago(1), 70.0)])
     with app.app_context():
         assert db.session.scalar(select(Measure.value)) == 70.0
+
+
+def _expected_buckets(items, edges, pair):
+    """What series._buckets must answer, worked out in Python from the rows themselves."""
+    out = []
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        inside = sorted((int(w.timestamp()), v, v2) for w, v, v2 in items if lo <= int(w.timestamp()) < hi)
+        if not inside:
+            continue
+        values = [v for _t, v, _v2 in inside]
+        row = (i, len(inside), min(values), max(values), pytest.approx(sum(values)), inside[0][0], inside[-1][0])
+        if pair:
+            seconds = [v2 for _t, _v, v2 in inside]
+            row += (min(seconds), max(seconds), pytest.approx(sum(seconds)), len(seconds))
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["heart_rate", "blood_pressure"])
+def test_bucket_aggregates_match_the_rows(holders, add, fr, kind):
+    k = kinds.KINDS[kind]
+    items = [(days_ago(40 - i * 0.013), 60 + (i * 7) % 41, (70 + i % 13) if k.pair else None) for i in range(3000)]
+    add(holders[0], kind, items)
+    add(holders[1], kind, [(days_ago(20 + i / 100), 150, 99 if k.pair else None) for i in range(50)])  # not mine
+    lo, hi = int(days_ago(41).timestamp()), int(NOW.timestamp())
+    for n in (1, 37, 250):
+        edges = [lo + (hi - lo) * j // n for j in range(n)] + [hi]
+        got = series._buckets(holders[0], k, edges)
+        assert [tuple(b) for b in got] == _expected_buckets(items, edges, k.pair)
+
+
+def test_fewer_buckets_change_the_drawing_only(holders, add, fr, monkeypatch):
+    monkeypatch.setattr(series, "RAW_LIMIT", 100)
+    items = [(days_ago(300 - i * 0.05), 70 + (i % 13)) for i in range(5000)]
+    items[2222] = (items[2222][0], 199)
+    items[3333] = (items[3333][0], 33)
+    add(holders[0], "heart_rate", items)
+    k = kinds.KINDS["heart_rate"]
+    fine, coarse, one = (series.load(holders[0], k, "1y", n) for n in (720, charts.buckets_for("wide"), 1))
+    for s in (coarse, one):
+        assert (s.count, s.low, s.high) == (fine.count, fine.low, fine.high) == (5000, 33, 199)
+        assert s.mean == pytest.approx(fine.mean)
+        assert [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in s.periods] == \
+            [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in fine.periods]
+    assert len(coarse.points) <= charts.SIZES["wide"][3] < len(fine.points)
+    assert {199, 33} <= {v for _t, v, _v2 in coarse.points}
+    assert len(one.points) <= 2 * len(one.periods)
+    page, drawing = (charts.chart(holders[0], k, "1y", svg=False), charts.chart(holders[0], k, "1y"))
+    assert page["table"] == drawing["table"] and page["summary"] == drawing["summary"] and page["svg"] is None
