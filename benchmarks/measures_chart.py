@@ -8,7 +8,8 @@ spread over two years (one every ~5 minutes, a daily rhythm plus noise, a few sp
 with SQLAlchemy Core. Then, in process, in a French request context, `charts.chart()` for
 ranges "all" and "1y" at both sizes: fetch through the gate + downsampling + pygal rendering,
 timed together (median and p95 of 20 runs after 2 warm-ups), with the database part (`series.load`,
-with the bucket count chart() asks for at that size) timed apart, and the SVG size. Targets: median <= 100 ms, SVG <= 150 KB.
+with the bucket count chart() asks for at that size) timed apart, and the SVG size.
+Targets: median <= 100 ms, SVG <= 150 KB.
 """
 from __future__ import annotations
 

@@ -12,13 +12,14 @@ from blueprints.constants import importers, imports
 from blueprints.constants.importers import apple
 from blueprints.constants.models import MeasureImport
 from core.db import db
-from tests.constants.conftest import apple_xml, measures, pressure, record
+from tests.constants.conftest import apple_xml, apple_zip, measures, pressure, record
 
 D = "2024-03-{:02d} 07:{:02d}:00 +0100"
 
 
 def _records(n: int, start: int = 0) -> list[str]:
-    return [record("HeartRate", 60 + i % 30, "count/min", D.format(1 + i // 60, i % 60)) for i in range(start, start + n)]
+    return [record("HeartRate", 60 + i % 30, "count/min", D.format(1 + i // 60, i % 60))
+            for i in range(start, start + n)]
 
 
 def _small_batches(monkeypatch, batch=3, buffer=2, per_statement=None):
@@ -29,7 +30,8 @@ def _small_batches(monkeypatch, batch=3, buffer=2, per_statement=None):
 
 
 def _parser_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "measures-import-parse"]
+    """The job's helper threads still alive (the parser and the reader ahead of it)."""
+    return [t for t in threading.enumerate() if t.name in ("measures-import-parse", "measures-import-read")]
 
 
 def _pending(viewer, content: bytes) -> str:
@@ -72,6 +74,24 @@ def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space):
     bomb = apple_xml(*_records(3), doctype='<!DOCTYPE HealthData [<!ENTITY a "aaaa">]>\n')
     imp = imports.run(_pending(viewer, bomb))
     assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
+
+
+def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, monkeypatch):
+    from core.storage import BlobCorrupt
+
+    viewer, _ = space
+    _small_batches(monkeypatch, batch=2, buffer=1)
+    xml = apple_xml(*_records(40))
+    import_id = _pending(viewer, xml)
+
+    def tampered(imp):
+        yield xml[:len(xml) // 2]
+        raise BlobCorrupt("chunk 1 fails authentication")
+
+    monkeypatch.setattr(imports, "blob_chunks", tampered)
+    imp = imports.run(import_id)
+    assert (imp.status, imp.error) == ("failed", "internal")
+    assert 0 < imp.added < 40 and imp.blob_id is None and not _parser_threads()
 
 
 def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch):
@@ -136,3 +156,46 @@ def test_statement_sizes_at_the_edges(app, space, n):
     assert (writer.added, writer.present) == (n, 0)
     writer.write(rows[: max(1, n // 2)], 0, 0, 0)
     assert (writer.added, writer.present) == (n, max(1, n // 2))
+
+
+def _inflating_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "measures-upload-inflate"]
+
+
+def _stored_blobs(app) -> list:
+    from blueprints.documents.services import store
+
+    with app.app_context():
+        return list(store().iter_blob_ids())
+
+
+def test_the_zip_is_inflated_ahead_and_stored_whole(app, space):
+    from blueprints.constants.importers import ChunkReader
+
+    viewer, _ = space
+    xml = apple_xml(*_records(3000))   # several inflated chunks
+    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(xml)))
+    db.session.commit()
+    assert imp.size == len(xml) and ChunkReader(imports.blob_chunks(imp)).read() == xml
+    assert not _inflating_threads()
+
+
+def test_a_broken_zip_member_is_refused_and_leaves_nothing(app, space):
+    viewer, _ = space
+    xml = apple_xml(*_records(3000))
+    packed = bytearray(apple_zip(xml))
+    at = packed.index(b"apple_health_export/export.xml") + 400   # its local header, then into its deflate data
+    packed[at:at + 64] = bytes(64)
+    before = _stored_blobs(app)
+    with pytest.raises(importers.Refused) as refused:
+        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
+    assert refused.value.reason == "zip"
+    assert _stored_blobs(app) == before and not _inflating_threads()
+
+
+def test_a_member_above_the_bound_is_refused_without_reading_it_all(app, space, monkeypatch):
+    viewer, _ = space
+    monkeypatch.setattr(imports, "MAX_XML", 200_000)
+    with pytest.raises(importers.Refused) as refused:
+        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*_records(6000)))))
+    assert refused.value.reason == "too_large" and not _inflating_threads()
