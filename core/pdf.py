@@ -3,7 +3,9 @@
 Templates are rendered by the app's Jinja environment (autoescape on: user text is inert).
 WeasyPrint then runs in a child process of a fork server (single-threaded, WeasyPrint already
 imported) with limits on CPU time and memory, and a deadline after which it is killed: a
-hostile or broken page costs a bounded amount and never blocks the worker.
+hostile or broken page costs a bounded amount and never blocks the worker. As with any use of
+multiprocessing, a script that renders PDFs must keep its work under `if __name__ == "__main__"`
+(gunicorn, `flask` and pytest do).
 
 The only thing WeasyPrint may load is one of the app's own static files, through
 StaticFetcher: pages are rendered with a base URL under a reserved name (`.invalid` never
