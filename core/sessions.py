@@ -70,8 +70,13 @@ def _limits(app: Flask, record: UserSession) -> tuple[timedelta, timedelta]:
     return timedelta(minutes=idle), timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
 
 
+def _timed(record: UserSession) -> bool:
+    """Sessions with the idle and absolute limits of a login: accounts, and code sessions."""
+    return record.account_id is not None or bool((record.data or {}).get("share_use"))
+
+
 def expiry_reason(app: Flask, record: UserSession, now: datetime) -> str | None:
-    if record.account_id is None:
+    if not _timed(record):
         return "idle" if now - record.last_active_at > timedelta(hours=12) else None
     idle, absolute = _limits(app, record)
     if now - (record.authenticated_at or record.created_at) > absolute:
@@ -117,7 +122,7 @@ class DatabaseSessionInterface(SessionInterface):
             return ServerSession(stale=record.end_reason == "rotated")
         reason = expiry_reason(app, record, clock.utcnow())
         if reason:
-            was_logged_in = record.account_id is not None
+            was_logged_in = _timed(record)
             write_intent()
             end(record, reason)
             return ServerSession(expired=reason if was_logged_in else None)
@@ -146,7 +151,7 @@ class DatabaseSessionInterface(SessionInterface):
                 end(record, "rotated")
             token = secrets.token_urlsafe(TOKEN_BYTES)
             record = UserSession(
-                token_hash=_hash(token), account_id=session.rotate_to, data=old_data,
+                token_hash=_hash(token), account_id=session.rotate_to or None, data=old_data,
                 created_at=now, last_active_at=now, authenticated_at=now, fresh_at=now,
                 ip=_ip(), user_agent=_ua(), kiosk=kiosk,
             )
@@ -195,6 +200,15 @@ def current() -> ServerSession:
 def login(account_id: str) -> None:
     """Mark the session for a new token bound to this account (applied when saving)."""
     current().rotate_to = account_id
+
+
+def start_share_session(use_id: str) -> None:
+    """A professional opened a share with its code: a new session id (as at login), holding
+    only the share use, so nothing from before the code carries over."""
+    s = current()
+    s.clear()
+    s["share_use"] = use_id
+    s.rotate_to = ""  # a new token, bound to no account
 
 
 def logout(reason: str = "logout") -> None:
@@ -272,7 +286,7 @@ def end_for_account(account_id: str, session_id: str | None = None, keep: str | 
 def idle_remaining(app: Flask) -> int | None:
     """Seconds before the idle timeout ends this session (None when not logged in)."""
     rec = current().record
-    if rec is None or rec.account_id is None:
+    if rec is None or not _timed(rec):
         return None
     idle, _absolute = _limits(app, rec)
     left = idle - (clock.utcnow() - rec.last_active_at)

@@ -163,9 +163,15 @@ def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
 
 
 def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
-                  title: str | None = None, note: str | None = None, source: str = "upload") -> list[Document]:
-    """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file."""
-    access.require(viewer, "documents", "write")
+                  title: str | None = None, note: str | None = None, source: str = "upload",
+                  action: str | None = "document_added") -> list[Document]:
+    """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file.
+    A professional on the record deposits through the same checks, when the share or grant allows it
+    (action=None: the caller traces the documents itself)."""
+    if viewer.on_record:
+        access.require(viewer, access.RECORD_DOCUMENTS, "deposit")
+    else:
+        access.require(viewer, "documents", "write")
     if category not in categories.CATEGORIES:
         raise ValueError("unknown category")
     uploads = [u for u in uploads if u is not None]
@@ -202,7 +208,9 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
             doc = Document(
                 patient_id=viewer.patient_id, title=doc_title[:200], category=category, act_date=act_date,
                 note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,
-                author_name=_author_name(viewer), source=source, mime=item.ftype.mime if item.ftype.kind != "text"
+                author_name=_author_name(viewer), source=source,
+                author_profession=getattr(viewer.professional, "profession", None) if viewer.on_record else None,
+                grant_id=viewer.grant_id if viewer.on_record else None, mime=item.ftype.mime if item.ftype.kind != "text"
                 else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
                 kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
                 blob_id=main.blob_id, thumb_blob_id=thumb.blob_id if thumb else None, hidden=False,
@@ -222,8 +230,8 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
         raise
     finally:
         _close(prepared)
-    for doc in docs:
-        audit.record(viewer, "document_added", doc, detail={"category": doc.category, "kind": doc.kind})
+    for doc in docs if action else ():
+        audit.record(viewer, action, doc, detail={"category": doc.category, "kind": doc.kind})
     return docs
 
 
@@ -344,11 +352,12 @@ def _key(blob_id: str) -> BlobKey:
     return key
 
 
-def open_content(viewer: Viewer, doc: Document, purpose: str):
-    """Decrypted chunks of the document; traced as document_opened (preview or download)."""
+def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened"):
+    """Decrypted chunks of the document; traced as document_opened (preview or download), or
+    under the action the caller names (a professional's download: document_downloaded)."""
     key = _key(doc.blob_id)
     chunks = store().open(doc.blob_id, key.wrapped_key, key.sha256)
-    audit.record(viewer, "document_opened", doc, detail={"how": purpose})
+    audit.record(viewer, action, doc, detail={"how": purpose})
     return chunks
 
 
