@@ -1,4 +1,4 @@
-from flask import current_app, send_from_directory
+from flask import current_app, redirect, send_from_directory, url_for
 
 from blueprints.dashboard import bp, services
 from core import access, web
@@ -7,9 +7,13 @@ from core import access, web
 @bp.get("/")
 def index():
     viewer = web.current_viewer()
+    if viewer.grant_kind == "share":  # a code session has one record and nothing else
+        return redirect(url_for("pro.record", access_id=viewer.grant_id))
     if viewer.kind == "professional":
+        from blueprints.pro import services as pro
+
         access.require(viewer, "pro", "read")
-        return web.render("dashboard/pro.html", pro=services.professional_home(viewer))
+        return web.render("dashboard/pro.html", pro=pro.home(viewer))
     access.require(viewer, "dashboard", "read")
     return web.render("dashboard/index.html", home=services.holder_home(viewer))
 

@@ -55,6 +55,18 @@ def _shares_revoked_all(detail: dict) -> str:
     return ngettext("%(num)d shared access ended at once", "%(num)d shared accesses ended at once", count)
 
 
+def _record_viewed(detail: dict, label: str) -> str:
+    """A professional's page view names the page (and the document or the kind), never data."""
+    page = detail.get("page")
+    if page == "document":
+        return _("Document consulted: “%(label)s”", label=label) if label else _("Document consulted")
+    if page == "measure":
+        return _measure(detail, _("Measures consulted"), lambda k: _("Measures consulted: %(kind)s", kind=k))
+    return {"documents": lambda: _("List of your documents consulted"),
+            "summary": lambda: _("Health summary consulted"),
+            "measures": lambda: _("Measures consulted")}.get(page, lambda: _("Your space consulted"))()
+
+
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
     """Measure traces name the kind (weight, blood pressure), never the value."""
     from blueprints.constants.kinds import KINDS
@@ -150,6 +162,12 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
     "share_code_failed": lambda d, t: _("Wrong share code entered"),
     "emergency_access": lambda d, t: _("Emergency access to your space"),
     "emergency_access_refused": lambda d, t: _("Emergency access refused"),
+    "share_opened": lambda d, t: (_("Shared access opened by a professional with the link")
+                                  if d.get("via") == "link" else _("Shared access opened by a professional with the code")),
+    "share_session_ended": lambda d, t: _("A professional ended their access"),
+    "record_viewed": lambda d, t: _record_viewed(d, t),
+    "document_deposited": _doc(lambda: _("Document added by a professional"),
+                               lambda x: _("Document added by a professional: “%(label)s”", label=x)),
     "app_authorized": _labelled(lambda: _("Application connected"),
                                 lambda x: _("Application connected: “%(label)s”", label=x)),
     "app_revoked": _labelled(lambda: _("Application disconnected"),
@@ -214,6 +232,7 @@ ICONS = {
     "document_hidden": "eye-off", "document_shown": "eye", "document_deleted": "trash-2",
     "measure_added": "activity", "measure_corrected": "pencil", "measure_deleted": "trash-2",
     "measures_exported": "download", "measures_import_started": "file-up", "measures_imported": "file-up",
+    "record_viewed": "eye", "document_deposited": "upload", "share_opened": "stethoscope",
     "share_created": "qr-code", "share_revoked": "x", "shares_revoked_all": "x", "grant_created": "stethoscope",
     "grant_ended": "x", "professional_blocked": "lock", "professional_unblocked": "lock",
     "emergency_settings_updated": "settings", "access_flagged": "triangle-alert",

@@ -1,0 +1,45 @@
+"""Serving a record's files to a professional with the holder's safe headers: sandboxed, never
+sniffed, never cached, named safely (RFC 6266 / 5987)."""
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+from flask import Response
+
+from blueprints.documents import filetypes
+
+# What a served file may do: nothing. The preview may be framed by our own page only.
+CSP_DOWNLOAD = "sandbox; default-src 'none'; frame-ancestors 'none'"
+CSP_PREVIEW = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
+CANONICAL = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tiff", "text": "txt"}
+
+
+def download_name(doc) -> str:
+    name = filetypes.safe_filename(doc.original_name or doc.title)
+    ext = filetypes._extension(name)
+    if ext is None or ext not in filetypes.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
+        name = f"{name}.{CANONICAL[doc.kind]}"
+    return name
+
+
+def disposition(kind: str, name: str) -> str:
+    """An ASCII fallback and the UTF-8 name, both inert."""
+    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    fallback = "".join(ch for ch in fallback if 32 <= ord(ch) < 127 and ch not in '"\\;') or "document"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def serve(chunks, doc, *, inline: bool, mime: str | None = None, name: str | None = None) -> Response:
+    if mime is None:
+        mime = "text/plain; charset=utf-8" if doc.kind == "text" and "charset" not in doc.mime else doc.mime
+    resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)
+    if name is None:
+        resp.content_length = doc.size
+    resp.headers["Content-Disposition"] = disposition("inline" if inline else "attachment",
+                                                      name or download_name(doc))
+    resp.headers["Content-Security-Policy"] = CSP_PREVIEW if inline and name is None else CSP_DOWNLOAD
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    resp.headers["Cache-Control"] = "no-store"
+    resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    return resp

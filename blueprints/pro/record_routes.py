@@ -1,0 +1,180 @@
+"""One holder's record as a professional sees it, through a share, a grant or an emergency access.
+
+Every route starts the same way: the viewer acting on this record (or 404), then the gate for
+the section. Every page, document opening and download is traced with the grant it came through.
+"""
+from __future__ import annotations
+
+from flask import Response, current_app, flash, request, session, url_for
+from flask_babel import gettext as _, ngettext
+
+from blueprints.constants import charts, services as measures
+from blueprints.documents import filetypes, services as documents
+from blueprints.documents.forms import UploadForm
+from blueprints.pro import bp, files, services
+from core import access, clock, web
+
+CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
+
+
+def _viewer(access_id: str, section: str, action: str = "read"):
+    viewer = access.record_viewer(web.current_viewer(), access_id)
+    access.require(viewer, section, action)
+    return viewer
+
+
+def _first_time(viewer) -> bool:
+    """Whether this session opens this grant for the first time (the holder is told once)."""
+    told = session.get("pro_told") or []
+    if viewer.grant_id in told:
+        return False
+    session["pro_told"] = [*told, viewer.grant_id][-50:]
+    return True
+
+
+def _page(template: str, viewer, fragment: str | None = None, **context):
+    return web.render(template, fragment, rec=services.header(viewer), **context)
+
+
+def _viewed(viewer, page: str, target=None, **detail):
+    services.viewed(viewer, page, target, first_in_session=viewer.grant_kind == "grant" and _first_time(viewer),
+                    **detail)
+
+
+# --------------------------------------------------------------------------- overview
+
+
+@bp.get("/dossier/<access_id>")
+def record(access_id: str):
+    viewer = _viewer(access_id, "pro")
+    _viewed(viewer, "overview")
+    return _page("pro/record.html", viewer, o=services.overview(viewer))
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@bp.get("/dossier/<access_id>/documents")
+def record_documents(access_id: str):
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    category = request.args.get("categorie") or None
+    after = request.args.get("apres") or None
+    listing = documents.listing(viewer, category=category, q=request.args.get("q") or None, after=after,
+                                with_counts=not (after and web.wants_fragment()))
+    _viewed(viewer, "documents", category=listing["category"])
+    return _page("pro/documents.html", viewer, "pro/_document_rows.html" if after else None, docs=listing,
+                 prev_month=request.args.get("mois"))
+
+
+@bp.get("/dossier/<access_id>/documents/<doc_id>")
+def record_document(access_id: str, doc_id: str):
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    doc = documents.get(viewer, doc_id)
+    _viewed(viewer, "document", doc)
+    text = documents.text_preview(viewer, doc) if doc.kind == "text" else None
+    data = documents.detail(viewer, doc)
+    data["author_profession"] = services.profession_label(doc.author_profession) if doc.author_profession else None
+    return _page("pro/document.html", viewer, doc=data, text_preview=text)
+
+
+@bp.get("/dossier/<access_id>/documents/<doc_id>/apercu")
+def record_preview(access_id: str, doc_id: str):
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    doc = documents.get(viewer, doc_id)
+    if doc.kind == "tiff":  # browsers do not show TIFF: its thumbnail, traced as an opening too
+        chunks = documents.open_thumbnail(viewer, doc)
+        if chunks is None:
+            return web.error_page(404)
+        from core import audit
+
+        audit.record(viewer, "document_opened", doc, detail={"how": "thumbnail"})
+        return files.serve(chunks, doc, inline=True, mime=filetypes.THUMBNAIL_MIME, name="apercu.jpg")
+    return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)
+
+
+@bp.get("/dossier/<access_id>/documents/<doc_id>/telecharger")
+def record_download(access_id: str, doc_id: str):
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    doc = documents.get(viewer, doc_id)
+    chunks = documents.open_content(viewer, doc, "download", action="document_downloaded")
+    return files.serve(chunks, doc, inline=False)
+
+
+@bp.route("/dossier/<access_id>/deposer", methods=["GET", "POST"])
+def record_deposit(access_id: str):
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS, "deposit")
+    form = UploadForm()
+    if request.method == "GET":
+        form.act_date.data = clock.utcnow().date()
+        form.category.data = "CPT_REND"
+    error = None
+    if form.validate_on_submit():
+        uploads = [documents.Upload(f.stream, f.filename)
+                   for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
+                   if f and f.filename]
+        if not uploads:
+            error = _("Choose a file or take a photo.")
+        else:
+            try:
+                docs = services.deposit(viewer, uploads, category=form.category.data, act_date=form.act_date.data,
+                                        title=form.title.data, note=form.note.data)
+            except documents.UploadRefused as exc:
+                error = exc.message(current_app.config["UPLOAD_MAX_MB"])
+            else:
+                flash(ngettext("Document added to the patient's record. The patient is told.",
+                               "%(num)d documents added to the patient's record. The patient is told.",
+                               len(docs)), "success")
+                return web.hx_redirect(url_for("pro.record_documents", access_id=access_id))
+    status = 422 if form.is_submitted() else 200
+    return _page("pro/deposit.html", viewer, "pro/_deposit_form.html", status=status, form=form, error=error,
+                 accept=ACCEPT, max_mb=current_app.config["UPLOAD_MAX_MB"], max_bytes=documents.max_bytes())
+
+
+# --------------------------------------------------------------------------- summary and measures
+
+
+@bp.get("/dossier/<access_id>/resume")
+def record_summary(access_id: str):
+    from blueprints.profile import services as profile
+
+    viewer = _viewer(access_id, access.RECORD_SUMMARY)
+    _viewed(viewer, "summary")
+    return _page("pro/summary.html", viewer, s=profile.summary(viewer))
+
+
+@bp.get("/dossier/<access_id>/mesures")
+def record_measures(access_id: str):
+    viewer = _viewer(access_id, access.RECORD_MEASURES)
+    _viewed(viewer, "measures")
+    return _page("pro/measures.html", viewer, o=measures.overview(viewer))
+
+
+def _range() -> str:
+    wanted = request.args.get("periode")
+    return wanted if wanted in charts.RANGES else charts.DEFAULT_RANGE
+
+
+@bp.get("/dossier/<access_id>/mesures/<slug>")
+def record_measure(access_id: str, slug: str):
+    viewer = _viewer(access_id, access.RECORD_MEASURES)
+    kind = measures.kind_or_404(slug)
+    period = _range()
+    _viewed(viewer, "measure", kind=kind.key)
+    page = {"kind": kind, "period": period, "chart": charts.chart(viewer, kind, period, svg=False),
+            "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
+            "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None}
+    if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
+        return _page("pro/measure.html", viewer, "pro/_chart.html", **page)
+    return _page("pro/measure.html", viewer, **page)
+
+
+@bp.get("/dossier/<access_id>/mesures/<slug>/graphique.svg")
+def record_chart(access_id: str, slug: str):
+    """The drawing of a page already traced: the page view is the trace."""
+    viewer = _viewer(access_id, access.RECORD_MEASURES)
+    kind = measures.kind_or_404(slug)
+    size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
+    resp = Response(charts.chart(viewer, kind, _range(), size=size)["svg"], mimetype="image/svg+xml")
+    resp.headers["Content-Security-Policy"] = CSP_CHART
+    return resp
