@@ -1,70 +1,603 @@
-"""Every URL × method × kind of viewer: anonymous → login, professional kept out of holder
-pages, holder kept out of nothing it owns. New routes must be listed here, or the test fails."""
+"""The access matrix: every rule of app.url_map × every state-changing method × every kind of
+viewer gets exactly what the rules allow (SECURITY.md, "Access control").
+
+Each rule falls in one class, decided by its endpoint or blueprint (ENDPOINT_CLASSES,
+BLUEPRINT_CLASSES, RECORD_SECTIONS); each class says, per viewer, what the answer must be
+(EXPECTED_TABLE). A new route is covered the day it is
+added: a rule in no class, or a URL parameter with no value in PARAMS, fails its case with a
+message saying what to add. URLs carry REAL ids of the first holder's objects, so a 404 is the
+gate's, never a typo's; requests that change state carry a valid CSRF token, so a refusal is
+the gate's, never CSRF's. A request the rules refuse must also change nothing (the holder's
+objects are compared before and after every case), and no answer may show a document its
+viewer may not see.
+
+The objects and the logged-in clients are built once for the module and rebuilt only when a
+case (the holder deleting a document, a logout...) changed them.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
 import re
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from urllib.parse import urlsplit
 
-from tests.conftest import csrf_token
+import pytest
+from sqlalchemy import select, text, update
 
-PUBLIC = {"auth.login", "auth.login_code", "auth.activate", "auth.activate_password", "auth.set_language",
-          "auth.passkey_options", "auth.passkey_login", "auth.logout", "auth.session_status",
-          "dashboard.service_worker", "dashboard.manifest", "demo.outbox", "static"}
-HOLDER_ONLY_PREFIXES = ("/documents", "/historique", "/profil")
+from core import clock
+from core.db import Base, db
+
+# --------------------------------------------------------------------------- who asks
+
+VIEWERS = ("anonymous", "holder", "other_holder", "code_in_scope", "code_out_of_scope", "code_expired",
+           "code_revoked", "code_blocked", "pro_grant", "pro_emergency", "pro_no_grant")
+CODE_VIEWERS = ("code_in_scope", "code_out_of_scope", "code_expired", "code_revoked", "code_blocked")
+PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
+
+# --------------------------------------------------------------------------- what they get
+# OK         allowed: 2xx/3xx (on a public page any 3xx, elsewhere never one to a login page), or
+#            400/422 for a write with no input
+# OWN        their own space: OK on URLs without the holder's objects, 404 on URLs that name one
+# FORBIDDEN  403
+# DENIED     403 or 404
+# NOT_FOUND  404
+# ANON       the anonymous answer: a redirect to a login page (/connexion, /pro/acces) or 401
+# GONE       an ended code session on a record: the anonymous answer, or 404
+# Classes: public (anyone); home (each person's own home; a code session's is its record);
+# account (a person's own passkeys, sessions, password); holder (the holder's sections);
+# pro (a professional account's own pages: emergency access); record.* (one holder's record
+# under /pro/dossier/<access_id>/, by section).
+EXPECTED_TABLE = """
+class              anonymous holder    other_holder code_in_scope code_out_of_scope code_expired code_revoked code_blocked pro_grant pro_emergency pro_no_grant
+public             OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
+home               ANON      OK        OK           OK            OK                ANON         ANON         ANON         OK        OK            OK
+account            ANON      OK        OWN          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         OWN       OWN           OWN
+holder             ANON      OK        OWN          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         FORBIDDEN FORBIDDEN     FORBIDDEN
+pro                ANON      FORBIDDEN FORBIDDEN    ANON          ANON              ANON         ANON         ANON         OK        OK            OK
+record             ANON      DENIED    DENIED       OK            OK                GONE         GONE         GONE         OK        OK            NOT_FOUND
+record.documents   ANON      DENIED    DENIED       OK            OWN               GONE         GONE         GONE         OK        OK            NOT_FOUND
+record.deposit     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
+record.summary     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
+record.measures    ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
+"""
+# What each viewer may read of the holder's documents: no answer to anyone else may carry
+# these titles (lists, pages, fragments, file names).
+TITLES = {"visible": "Ordonnance-visible-QX", "hidden": "Ordonnance-cachee-QX", "radio": "Radio-thorax-QX"}
+SEES = {"holder": {"visible", "hidden", "radio"}, "code_in_scope": {"visible", "radio"},
+        "code_out_of_scope": {"radio"}, "pro_grant": {"visible", "radio"}, "pro_emergency": {"visible", "radio"}}
+# Record pages are also asked with an access id that is someone else's (every professional:
+# NOT_FOUND) and, where a document is named, with a document the holder hid (what was OK or
+# OWN becomes NOT_FOUND).
+
+# --------------------------------------------------------------------------- which rule is what
+# By endpoint first, then by blueprint. Record pages are the `pro` blueprint's rules that take
+# an <access_id>: each names the record section it opens in RECORD_SECTIONS.
+ENDPOINT_CLASSES = {
+    "static": "public",
+    "auth.login": "public", "auth.login_code": "public", "auth.activate": "public",
+    "auth.activate_password": "public", "auth.set_language": "public", "auth.passkey_options": "public",
+    "auth.passkey_login": "public", "auth.logout": "public", "auth.session_status": "public",
+    "dashboard.service_worker": "public", "dashboard.manifest": "public",
+    "demo.outbox": "public",  # demo mode (the tests run in it); 404 outside it
+    "dashboard.index": "home",  # the holder's home, the professional's, or a code session's record
+    "pro.access": "public",  # typing a code
+    "pro.end": "public",     # ending a code session
+    "pro.emergency": "pro",  # "bris de glace": professionals with an account
+}
+BLUEPRINT_CLASSES = {
+    "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
+    "dashboard": "holder", "documents": "holder", "history": "holder", "profile": "holder",
+    "constants": "holder", "sharing": "holder",
+    "pro": "pro",
+}
+RECORD_SECTIONS = {
+    "pro.record": "record",
+    "pro.record_documents": "record.documents", "pro.record_document": "record.documents",
+    "pro.record_preview": "record.documents", "pro.record_download": "record.documents",
+    "pro.record_deposit": "record.deposit",
+    "pro.record_summary": "record.summary",
+    "pro.record_measures": "record.measures", "pro.record_measure": "record.measures",
+    "pro.record_chart": "record.measures",
+}
+
+# --------------------------------------------------------------------------- URL parameters
+# "endpoint:name", then "blueprint.*:name", then "name". Obj(...) is an object of the first
+# holder (the URL then "names the holder's object"); a plain string is used as it is.
 
 
-def _routes(app):
-    for rule in app.url_map.iter_rules():
+@dataclass(frozen=True)
+class Obj:
+    attr: str
+
+
+ACCESS = object()  # the viewer's own access id (share, grant, emergency access)
+PARAMS = {
+    "cid": Obj("credential_id"),
+    "sid": Obj("other_session_id"),
+    "doc_id": Obj("document_id"),
+    "measure_id": Obj("measure_id"),
+    "item_id": Obj("allergy_id"),
+    "import_id": Obj("import_id"),
+    "share_id": Obj("share_id"),
+    "grant_id": Obj("grant_id"),
+    "block_id": Obj("block_id"),
+    "note_id": Obj("notification_id"),
+    "constants.*:slug": "poids",
+    "profile.block_edit:slug": "groupe-sanguin",
+    "profile.*:slug": "allergies",
+    "pro.*:slug": "poids",
+    "lang": "fr",
+    "filename": "css/app.css",
+    "access_id": ACCESS,
+}
+# Form fields a write needs to reach its access check at all (other writes go with the CSRF
+# token alone and meet their form's validation: 400/422).
+FORMS = {
+    "sharing.grant_add": {"professional_id": Obj("free_professional_id")},
+}
+# Endpoints that answer a URL naming someone else's object with their usual page, having done
+# nothing (the no-change check still holds them).
+SILENT_ON_FOREIGN = {"account.session_end"}
+LOGIN_PATHS = ("/connexion", "/pro/acces")
+OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE"}
+
+
+def _expected_table() -> dict:
+    lines = [line.split() for line in EXPECTED_TABLE.strip().splitlines()]
+    header, rows = lines[0], lines[1:]
+    assert tuple(header[1:]) == VIEWERS, "EXPECTED_TABLE columns must be VIEWERS, in order"
+    table = {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in rows}
+    assert all(o in OUTCOMES for r in table.values() for o in r.values())
+    return table
+
+
+EXPECTED = _expected_table()
+
+# --------------------------------------------------------------------------- the cases
+
+
+@dataclass(frozen=True)
+class Case:
+    rule: str
+    endpoint: str
+    method: str
+    params: tuple
+    viewer: str
+    variant: str = "own"  # own | foreign (record: someone else's access id) | hidden (a hidden document)
+
+    @property
+    def blueprint(self) -> str:
+        return self.endpoint.split(".")[0] if "." in self.endpoint else ""
+
+    def __str__(self):
+        extra = "" if self.variant == "own" else f" ({self.variant})"
+        return f"{self.method} {self.rule} [{self.endpoint}] as {self.viewer}{extra}"
+
+
+def classify(endpoint: str, params) -> str:
+    """The rule's class, or AssertionError saying what to add."""
+    blueprint = endpoint.split(".")[0] if "." in endpoint else ""
+    if blueprint == "pro" and "access_id" in params:
+        section = RECORD_SECTIONS.get(endpoint)
+        assert section in EXPECTED, (
+            f"record page {endpoint} is in no record section: add it to RECORD_SECTIONS "
+            f"(one of {sorted(k for k in EXPECTED if k.startswith('record'))})")
+        return section
+    if endpoint in ENDPOINT_CLASSES:
+        return ENDPOINT_CLASSES[endpoint]
+    assert blueprint in BLUEPRINT_CLASSES, (
+        f"{endpoint} is in no class: add its blueprint to BLUEPRINT_CLASSES or the endpoint to "
+        f"ENDPOINT_CLASSES (one of {sorted(EXPECTED)})")
+    return BLUEPRINT_CLASSES[blueprint]
+
+
+def _rules():
+    """The rules of a throwaway app (no database touched): what the cases are made of."""
+    from app import create_app
+
+    app = create_app({"ENV_NAME": "test", "TESTING": True, "DATABASE_URL": "sqlite://", "DEMO": True,
+                      "SECRET_KEY": "collect-" + "x" * 40, "CODE_PEPPER": "collect-" + "y" * 40,
+                      "SERVER_NAME": None})
+    for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            yield rule, method
+            yield rule.rule, rule.endpoint, method, tuple(sorted(rule.arguments))
 
 
-def _url(rule):
-    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", "00000000-0000-4000-8000-000000000000", rule.rule)
+def _cases():
+    cases = []
+    for rule, endpoint, method, params in _rules():
+        for viewer in VIEWERS:
+            cases.append(Case(rule, endpoint, method, params, viewer))
+            if "access_id" in params and endpoint.startswith("pro."):
+                cases.append(Case(rule, endpoint, method, params, viewer, "foreign"))
+                if "doc_id" in params:
+                    cases.append(Case(rule, endpoint, method, params, viewer, "hidden"))
+    return cases
 
 
-def test_every_protected_route_refuses_anonymous(app, client):
-    token = csrf_token(client)
-    checked = 0
-    for rule, method in _routes(app):
-        if rule.endpoint in PUBLIC:
-            continue
-        r = client.open(_url(rule), method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
-        assert r.status_code in (302, 303, 401) and "/connexion" in r.headers.get("Location", ""), \
-            f"{method} {rule.rule} answered {r.status_code} to an anonymous visitor"
-        checked += 1
-    assert checked >= 8
+CASES = _cases()
 
 
-def test_professional_cannot_reach_holder_pages(app, client, make_pro, login):
-    login(client, make_pro())
-    token = csrf_token(client, "/compte")
-    checked = 0
-    for rule, method in _routes(app):
-        if not rule.rule.startswith(HOLDER_ONLY_PREFIXES):
-            continue
-        r = client.open(_url(rule), method=method, data={"csrf_token": token}, headers={"X-CSRFToken": token})
-        assert r.status_code in (403, 404), f"{method} {rule.rule} answered {r.status_code} to a professional"
-        checked += 1
-    assert checked >= 10
+def expected(case: Case) -> str:
+    cls = classify(case.endpoint, case.params)
+    outcome = EXPECTED[cls][case.viewer]
+    pro = case.viewer in CODE_VIEWERS or case.viewer in PRO_ACCOUNTS
+    if case.variant == "foreign" and pro and outcome not in ("ANON", "GONE"):
+        return "NOT_FOUND"
+    if case.variant == "hidden" and outcome in ("OK", "OWN"):
+        return "NOT_FOUND"
+    return outcome
 
 
-def test_holder_cannot_touch_another_holders_records(app, client, make_holder, login):
-    owner, _ = make_holder()
-    intruder, _ = make_holder()
+# --------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    # people: made and logged in once (an account costs a password hash and a login)
+    accounts: dict = field(default_factory=dict)    # viewer -> Account (holders, professionals)
+    holder_patient_id: str = ""
+    holder_account_id: str = ""
+    professional_ids: dict = field(default_factory=dict)  # viewer -> Professional id
+    clients: dict = field(default_factory=dict)     # viewer -> test client
+    sessions: dict = field(default_factory=dict)    # viewer -> UserSession id
+    tokens: dict = field(default_factory=dict)      # viewer -> CSRF token
+    # the first holder's objects: made again whenever a case changed one of them
+    credential_id: str = ""
+    other_session_id: str = ""
+    document_id: str = ""
+    hidden_document_id: str = ""
+    measure_id: str = ""
+    allergy_id: str = ""
+    import_id: str = ""
+    notification_id: str = ""
+    share_id: str = ""              # a live share of the holder that no viewer uses
+    grant_id: str = ""
+    block_id: str = ""
+    free_professional_id: str = ""  # the professional with an account and no access
+    access: dict = field(default_factory=dict)      # viewer -> their access id (share, grant, emergency)
+    uses: dict = field(default_factory=dict)        # code viewer -> ShareUse id
+    baseline: tuple = ()
+    dirty: bool = False     # a case changed the holder's objects: make them again
+    verified: bool = False  # the last case checked the world after its request
+    lost: list = field(default_factory=list)  # viewers to connect again
+
+
+_WORLD: dict = {}
+_SERIAL = iter(range(1, 10**6))
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _empty_database(app) -> None:
+    with app.app_context(), db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+
+
+def _people(app, make_holder, make_pro) -> World:
+    clock.reset()
+    _empty_database(app)
+    w = World()
+    holder, _ = make_holder()
+    other, _ = make_holder()
+    w.accounts = {"holder": holder, "other_holder": other, **{v: make_pro() for v in PRO_ACCOUNTS}}
     with app.app_context():
-        from core.db import db
-        from core.people import Credential
-        from core.sessions import UserSession
+        w.professional_ids = {v: db.session.merge(w.accounts[v]).professional_id for v in PRO_ACCOUNTS}
+    w.holder_patient_id, w.holder_account_id = holder.patient_id, holder.id
+    return w
 
-        cred = Credential(account_id=owner.id, credential_id=b"owner-key", public_key=b"k", name="Owner key")
-        db.session.add(cred)
-        other_session = UserSession(token_hash="x" * 64, account_id=owner.id)
-        db.session.add(other_session)
+
+def _objects(app, w: World) -> None:
+    """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
+    value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
+    from blueprints.constants import kinds
+    from blueprints.constants.models import Measure, MeasureImport
+    from blueprints.documents import services as documents
+    from blueprints.profile.models import Allergy
+    from core import access, notify
+    from core.grants import (Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse, code_hash,
+                             link_hash, new_share_secrets)
+    from core.people import Account, Credential
+    from core.sessions import UserSession
+
+    n = next(_SERIAL)
+    now = clock.utcnow()
+    p = w.holder_patient_id
+    with app.test_request_context():
+        # Back to a holder with default emergency settings, and no access for the professional without one.
+        db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
+        db.session.execute(update(Grant).where(Grant.patient_id == p, Grant.ended_at.is_(None),
+                                               Grant.professional_id == w.professional_ids["pro_no_grant"])
+                           .values(ended_at=now))
+        viewer = access.viewer_for(db.session.get(Account, w.holder_account_id))
+
+        def add_doc(title, category, hidden=False):
+            doc = documents.add_documents(viewer, [documents.Upload(io.BytesIO(_png()), f"{title}.png")],
+                                          category=category, act_date=date(2026, 3, 12), title=title)[0]
+            if hidden:
+                documents.set_hidden(viewer, [doc.id], True)
+            return doc.id
+
+        w.document_id = add_doc(TITLES["visible"], "ORD_SOIN")
+        w.hidden_document_id = add_doc(TITLES["hidden"], "ORD_SOIN", hidden=True)
+        add_doc(TITLES["radio"], "RADIO_SC")  # what the out-of-scope code does see
+        weight = kinds.KINDS["weight"]
+        m = Measure(patient_id=p, kind=weight.key, taken_at=1_760_000_000 + 60 * n, utc_offset=60, value=72.4,
+                    source="manual", dedup=kinds.dedup_key(weight, 72.4))
+        allergy = Allergy(patient_id=p, substance="Pénicilline", severity="severe")
+        imp = MeasureImport(patient_id=p, format="csv", filename="mesures.csv", status="done")
+        cred = Credential(account_id=w.holder_account_id, credential_id=os.urandom(16), public_key=b"k",
+                          name="Téléphone")
+        other_session = UserSession(token_hash=os.urandom(32).hex(), account_id=w.holder_account_id,
+                                    authenticated_at=now)
+        db.session.add_all([m, allergy, imp, cred, other_session])
+
+        def share(scope, *, deposit=False, expires=timedelta(days=1), revoked=False):
+            code, prefix, token = new_share_secrets()
+            s = Share(patient_id=p, prefix=prefix, code_hash=code_hash(code), link_hash=link_hash(token),
+                      scope=scope, can_deposit=deposit, label="Dr Durand", expires_at=now + expires,
+                      revoked_at=now if revoked else None)
+            db.session.add(s)
+            db.session.flush()
+            use = ShareUse(share_id=s.id, patient_id=p, given_name="Paul", family_name="Durand",
+                           profession="medecin", rpps=f"9{n:05d}{next(_SERIAL):05d}")
+            db.session.add(use)
+            db.session.flush()
+            return s.id, use
+
+        full = {"documents": "all", "summary": True, "measures": True}
+        uses = {
+            "code_in_scope": share(full, deposit=True),
+            "code_out_of_scope": share({"documents": "categories", "categories": ["RADIO_SC"],
+                                        "summary": False, "measures": False}),
+            "code_expired": share(full, expires=-timedelta(hours=1)),
+            "code_revoked": share(full, revoked=True),
+            "code_blocked": share(full),
+        }
+        spare_share, _use = share({"documents": "all", "summary": False, "measures": False})
+        block = Block(patient_id=p, rpps=uses["code_blocked"][1].rpps, name="Paul Durand")
+        grant = Grant(patient_id=p, professional_id=w.professional_ids["pro_grant"])
+        emergency = EmergencyAccess(patient_id=p, professional_id=w.professional_ids["pro_emergency"], samu=False,
+                                    reason="Patient inconscient aux urgences", expires_at=now + timedelta(hours=12))
+        note = notify.Notification(patient_id=p, kind="access", grant_id=uses["code_in_scope"][0],
+                                   actor_name="Paul Durand", actor_rpps=uses["code_in_scope"][1].rpps,
+                                   actor_profession="medecin")
+        db.session.add_all([block, grant, emergency, note])
         db.session.commit()
-        cred_id, session_id = cred.id, other_session.id
-    login(client, intruder)
-    token = csrf_token(client, "/compte")
-    assert client.get(f"/compte/cles-d-acces/{cred_id}/nom").status_code == 404
-    assert client.post(f"/compte/cles-d-acces/{cred_id}/nom", data={"name": "x", "csrf_token": token}).status_code == 404
-    client.post(f"/compte/sessions/{session_id}/terminer", data={"csrf_token": token})
+        w.credential_id, w.other_session_id = cred.id, other_session.id
+        w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
+        w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
+        w.free_professional_id = w.professional_ids["pro_no_grant"]
+        w.access = {v: share_id for v, (share_id, _use) in uses.items()}
+        w.access.update(pro_grant=grant.id, pro_emergency=emergency.id)
+        w.uses = {v: use.id for v, (_share, use) in uses.items()}
+
+
+def _session_id(app, client):
+    from core.sessions import UserSession
+
+    cookie = client.get_cookie(app.session_interface.get_cookie_name(app))
+    assert cookie is not None, "no session cookie"
     with app.app_context():
-        assert db.session.get(UserSession, session_id).ended_at is None
-        assert db.session.get(Credential, cred_id) is not None
+        return db.session.scalar(select(UserSession.id).where(
+            UserSession.token_hash == hashlib.sha256(cookie.value.encode()).hexdigest()))
+
+
+def _csrf(client, viewer: str) -> str:
+    """A valid CSRF token for this client's session, from a page that shows one."""
+    for path in ("/connexion", "/compte", "/documents"):
+        match = re.search(r'"X-CSRFToken": "([^"]+)"', client.get(path).get_data(as_text=True))
+        if match:
+            return match.group(1)
+    raise AssertionError(f"no page shows a CSRF token to {viewer}")
+
+
+def _connect(app, w: World, viewer: str, login) -> None:
+    """A fresh client for this viewer: logged in, holding a code session, or nobody."""
+    client = app.test_client()
+    if viewer in w.accounts:
+        login(client, w.accounts[viewer])
+    elif viewer in CODE_VIEWERS:
+        with client.session_transaction() as s:
+            s["share_use"] = w.uses[viewer]
+    w.tokens[viewer] = _csrf(client, viewer)
+    w.clients[viewer] = client
+    w.sessions[viewer] = _session_id(app, client)
+
+
+def _lost_sessions(w: World) -> list:
+    """Viewers whose session a case ended (a logout...) or emptied (an ended code session)."""
+    from core.sessions import UserSession
+
+    live = dict(db.session.execute(select(UserSession.id, UserSession.data).where(
+        UserSession.id.in_([s for s in w.sessions.values() if s]), UserSession.ended_at.is_(None))).all())
+    return [v for v in VIEWERS if w.sessions.get(v) not in live
+            or (v in CODE_VIEWERS and (live[w.sessions[v]] or {}).get("share_use") != w.uses[v])]
+
+
+def _fingerprint(w: World) -> tuple:
+    """The state of the first holder's objects, as the rules protect them (traces and
+    notifications of new accesses are not in it: professionals' visits add them)."""
+    from blueprints.constants.models import Measure, MeasureImport
+    from blueprints.documents.models import Document
+    from blueprints.profile.models import Allergy
+    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share
+    from core.notify import Notification
+    from core.people import Account, Credential
+    from core.sessions import UserSession
+
+    p = w.holder_patient_id
+    queries = {
+        "account": select(Account.id, Account.email, Account.password_hash, Account.active)
+        .where(Account.id == w.holder_account_id),
+        "documents": select(Document.id, Document.title, Document.category, Document.hidden, Document.note)
+        .where(Document.patient_id == p),
+        "measures": select(Measure.id, Measure.value, Measure.taken_at).where(Measure.patient_id == p),
+        "allergies": select(Allergy.id, Allergy.substance).where(Allergy.patient_id == p),
+        "measure imports": select(MeasureImport.id, MeasureImport.status).where(MeasureImport.patient_id == p),
+        "passkeys": select(Credential.id, Credential.name).where(Credential.account_id == w.holder_account_id),
+        "other session": select(UserSession.id, UserSession.ended_at).where(UserSession.id == w.other_session_id),
+        "shares": select(Share.id, Share.revoked_at, Share.locked_at, Share.expires_at, Share.can_deposit)
+        .where(Share.patient_id == p),
+        "grants": select(Grant.id, Grant.ended_at).where(Grant.patient_id == p),
+        "blocks": select(Block.id, Block.rpps).where(Block.patient_id == p),
+        "emergency accesses": select(EmergencyAccess.id, EmergencyAccess.expires_at)
+        .where(EmergencyAccess.patient_id == p),
+        "emergency settings": select(EmergencySettings.allow_samu, EmergencySettings.allow_others,
+                                     EmergencySettings.allow_hidden).where(EmergencySettings.patient_id == p),
+        "notification": select(Notification.id, Notification.read_at, Notification.flagged_at)
+        .where(Notification.id == w.notification_id),
+    }
+    return tuple((name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
+                 for name, q in queries.items())
+
+
+def _state(app, w: World) -> tuple[tuple, list]:
+    """(fingerprint, viewers whose session was lost), read in one read-only transaction."""
+    from core.db import end_request, start_request
+
+    with app.app_context():
+        start_request("GET")
+        try:
+            return _fingerprint(w), _lost_sessions(w)
+        finally:
+            end_request()
+
+
+@pytest.fixture(autouse=True)
+def _clean():
+    """This module empties the database once and keeps its objects from case to case (the
+    suite's per-test cleaning would make them again for each of 1,500 cases)."""
+    yield
+
+
+@pytest.fixture
+def world(app, make_holder, make_pro, login) -> World:
+    """The world as the last case left it when that case checked it (the usual path), else
+    checked here: objects made again if a case changed them, everything if the holder is gone."""
+    w = _WORLD.get("w")
+    if w is not None and not w.verified:
+        fingerprint, _lost = _state(app, w)
+        if not fingerprint[0][1]:  # the holder is gone: another test emptied the database
+            w = None
+        elif w.dirty or fingerprint != w.baseline:
+            _objects(app, w)
+    if w is None:
+        w = _WORLD["w"] = _people(app, make_holder, make_pro)
+        _objects(app, w)
+    if not w.verified:
+        w.baseline, w.lost = _state(app, w)
+    for viewer in w.lost:  # a logout, new code sessions, an ended code session...
+        _connect(app, w, viewer, login)
+    w.verified, w.dirty, w.lost = False, False, []
+    yield w
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def _url(case: Case, w: World) -> tuple[str, bool]:
+    """(URL with real values, whether it names one of the first holder's objects)."""
+    names_object = False
+    values = {}
+    for name in case.params:
+        for key in (f"{case.endpoint}:{name}", f"{case.blueprint}.*:{name}", name):
+            if key in PARAMS:
+                value = PARAMS[key]
+                break
+        else:
+            pytest.fail(f"{case}: no value for the URL parameter <{name}>: add one to PARAMS "
+                        f"(an Obj(...) of the holder's objects, made in _objects, or a fixed string)")
+        if value is ACCESS:
+            other = "pro_emergency" if case.viewer == "pro_grant" else "pro_grant"
+            value = w.access.get(other if case.variant == "foreign" else case.viewer, w.access["code_in_scope"])
+        elif isinstance(value, Obj):
+            attr = value.attr
+            if case.variant == "hidden" and attr == "document_id":
+                attr = "hidden_document_id"
+            value = getattr(w, attr)
+            names_object = True
+        values[name] = value
+    url = re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: str(values[m.group(1)]), case.rule)
+    return url, names_object
+
+
+def _login_redirect(r) -> bool:
+    return r.status_code in (301, 302, 303, 307, 308) and urlsplit(r.headers.get("Location", "")).path in LOGIN_PATHS
+
+
+def _allowed(r, method: str, public: bool = False) -> bool:
+    if _login_redirect(r) and not public:
+        return False
+    return r.status_code < 400 or (method != "GET" and r.status_code in (400, 422))
+
+
+def _check(outcome: str, r, case: Case, names_object: bool) -> bool:
+    code = r.status_code
+    public = classify(case.endpoint, case.params) == "public"
+    if outcome == "OWN":
+        if not names_object:
+            outcome = "OK"
+        elif case.endpoint in SILENT_ON_FOREIGN and _allowed(r, case.method):
+            return True
+        else:
+            outcome = "NOT_FOUND"
+    return {
+        "OK": lambda: _allowed(r, case.method, public),
+        "FORBIDDEN": lambda: code == 403,
+        "DENIED": lambda: code in (403, 404),
+        "NOT_FOUND": lambda: code == 404,
+        "ANON": lambda: code == 401 or _login_redirect(r),
+        "GONE": lambda: code in (401, 404) or _login_redirect(r),
+    }[outcome]()
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_access_matrix(app, world, case):
+    outcome = expected(case)  # fails here when the rule is in no class
+    url, names_object = _url(case, world)
+    client = world.clients[case.viewer]
+    kwargs = {}
+    if case.method != "GET":
+        token = world.tokens[case.viewer]
+        form = {k: getattr(world, v.attr) if isinstance(v, Obj) else v
+                for k, v in FORMS.get(case.endpoint, {}).items()}
+        kwargs = {"data": {**form, "csrf_token": token}, "headers": {"X-CSRFToken": token}}
+    r = client.open(url, method=case.method, **kwargs)
+    where = f"{case.method} {url}"
+    got = f"{r.status_code} {r.headers.get('Location', '')}".strip()
+    assert r.status_code < 500, f"{case}: {where} failed with {got}"
+    assert _check(outcome, r, case, names_object), f"{case}: expected {outcome}, got {got} ({where})"
+    answer = r.get_data().decode("utf-8", "replace") + str(r.headers)
+    leaked = [k for k, title in TITLES.items() if k not in SEES.get(case.viewer, ()) and title in answer]
+    assert not leaked, f"{case}: the answer shows documents this viewer may not see: {leaked} ({where})"
+    after, world.lost = _state(app, world)
+    world.verified = True
+    if after != world.baseline:
+        world.dirty, world.verified = True, False
+        cls = classify(case.endpoint, case.params)
+        allowed_to_change = outcome == "OK" and (case.viewer == "holder" or cls.startswith("record"))
+        changed = [name for (name, rows), (_n, before) in zip(after, world.baseline) if rows != before]
+        assert allowed_to_change, f"{case}: refused, yet the holder's data changed: {changed} ({where})"
+
+
+def test_every_rule_is_walked(app):
+    """The cases were made from the same rules the app serves, each method with every viewer."""
+    served = {(r.rule, r.endpoint, m) for r in app.url_map.iter_rules() for m in r.methods - {"HEAD", "OPTIONS"}}
+    walked = {(c.rule, c.endpoint, c.method) for c in CASES}
+    assert served == walked
+    assert {c.viewer for c in CASES} == set(VIEWERS)
