@@ -133,10 +133,13 @@ PARAMS = {
     "filename": "css/app.css",
     "access_id": ACCESS,
 }
-# Form fields a write needs to reach its access check at all (other writes go with the CSRF
-# token alone and meet their form's validation: 400/422).
+# Form fields sent with a write: what it needs to reach its access check at all, or to really
+# change something when allowed (a callable makes the value from the world: a fresh file).
+# Other writes go with the CSRF token alone and meet their form's validation: 400/422.
 FORMS = {
     "sharing.grant_add": {"professional_id": Obj("free_professional_id")},
+    "pro.record_deposit": {"category": "CPT_REND", "act_date": "2026-03-12", "title": "Compte rendu",
+                           "files": lambda w: (io.BytesIO(_png()), "compte-rendu.png")},
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
@@ -574,7 +577,7 @@ def test_access_matrix(app, world, case):
     kwargs = {}
     if case.method != "GET":
         token = world.tokens[case.viewer]
-        form = {k: getattr(world, v.attr) if isinstance(v, Obj) else v
+        form = {k: getattr(world, v.attr) if isinstance(v, Obj) else v(world) if callable(v) else v
                 for k, v in FORMS.get(case.endpoint, {}).items()}
         kwargs = {"data": {**form, "csrf_token": token}, "headers": {"X-CSRFToken": token}}
     r = client.open(url, method=case.method, **kwargs)
