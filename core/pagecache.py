@@ -4,8 +4,8 @@ The home screen is the page people come back to most, and everything it shows ei
 leaves a trace in the audit trail when it changes (documents, profile, measures, logins,
 passkeys, shares, professional accesses, notifications) or moves with the clock. So a page
 is reused only while, for the same session, language and kind of request: the space's
-newest audit event is the same, no flash message is waiting, and the minute has not
-changed. What may lag, by less than a minute: another session of the holder that times out
+newest audit event and its notifications (how many, how many read, the newest) are the same,
+no flash message is waiting, and the minute has not changed. What may lag, by less than a minute: another session of the holder that times out
 on its own (the active-session count), and values a background import writes between its
 start and end traces.
 
@@ -31,14 +31,22 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _newest_statement():
-    """Built once: the newest trace of a space, one seek on the (patient_id, id) index."""
-    return select(func.max(audit.AuditEvent.id)).where(audit.AuditEvent.patient_id == bindparam("patient_id"))
+    """Built once: the newest trace of a space (one seek on the (patient_id, id) index), and its
+    notifications' state (a few rows on (patient_id, created_at)): reading one marks it read
+    without leaving a trace."""
+    from core.notify import Notification
+
+    patient = bindparam("patient_id")
+    return select(
+        select(func.max(audit.AuditEvent.id)).where(audit.AuditEvent.patient_id == patient).scalar_subquery(),
+        select(func.count(), func.count(Notification.read_at), func.max(Notification.created_at)).where(
+            Notification.patient_id == patient).subquery().c)
 
 
 def _key(viewer) -> tuple | None:
     if session.get("_flashes") or viewer.session_id is None or viewer.patient_id is None:
         return None
-    newest = db.session.connection().execute(_newest_statement(), {"patient_id": viewer.patient_id}).scalar()
+    newest = tuple(db.session.connection().execute(_newest_statement(), {"patient_id": viewer.patient_id}).one())
     h = request.htmx
     return (request.full_path, viewer.session_id, str(get_locale()), newest,
             int(clock.utcnow().timestamp()) // 60, bool(h), bool(h and h.boosted), bool(h and h.history_restore_request))
