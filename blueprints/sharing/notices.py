@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import db
+from core.db import db, write_intent
 from core.grants import Grant, Share
 from core.notify import Notification
 
@@ -50,6 +50,7 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
     rows = [_row(viewer, n) for n in notes]
     unread = [n.id for n in notes if n.read_at is None]
     if unread:
+        write_intent()  # a GET: take the write lock up front rather than upgrade a read (SQLite)
         db.session.execute(access.scope(viewer, update(Notification), Notification)
                            .where(Notification.id.in_(unread)).values(read_at=clock.utcnow())
                            .execution_options(synchronize_session=False))
