@@ -1,20 +1,13 @@
 """Documents screens: list (search, chips, infinite scroll), add, open, download, edit, hide, delete."""
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.documents import bp, categories, filetypes, services
+from blueprints.documents import bp, categories, files, filetypes, services
 from blueprints.documents.forms import EditForm, UploadForm
 from core import access, clock, web
 
-# What an upload may do once served: nothing (no script, no form, no plugin, no fetch).
-CSP_DOWNLOAD = "sandbox; default-src 'none'; frame-ancestors 'none'"
-# The preview may be framed by our own document page, and by nothing else.
-CSP_PREVIEW = "sandbox; default-src 'none'; img-src 'self' data:; style-src 'unsafe-inline'; frame-ancestors 'self'"
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
 
@@ -113,42 +106,12 @@ def show(doc_id: str):
     return web.render("documents/show.html", **_show_context(viewer, doc))
 
 
-def _download_name(doc) -> str:
-    name = filetypes.safe_filename(doc.original_name or doc.title)
-    ext = filetypes._extension(name)
-    if ext is None or ext not in filetypes.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
-        canonical = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tiff", "text": "txt"}[doc.kind]
-        name = f"{name}.{canonical}"
-    return name
-
-
-def _disposition(kind: str, name: str) -> str:
-    """RFC 6266 / 5987: an ASCII fallback and the UTF-8 name, both inert."""
-    fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    fallback = "".join(ch for ch in fallback if 32 <= ord(ch) < 127 and ch not in '"\\;') or "document"
-    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
-
-
-def _serve(chunks, *, mime: str, disposition: str, name: str, csp: str, size: int | None = None) -> Response:
-    resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)
-    if size is not None:
-        resp.content_length = size
-    resp.headers["Content-Disposition"] = _disposition(disposition, name)
-    resp.headers["Content-Security-Policy"] = csp
-    resp.headers["X-Content-Type-Options"] = "nosniff"
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"
-    return resp
-
-
 @bp.get("/<doc_id>/telecharger")
 def download(doc_id: str):
     viewer = _viewer()
     doc = services.get(viewer, doc_id)
     chunks = services.open_content(viewer, doc, "download")
-    mime = "text/plain; charset=utf-8" if doc.kind == "text" and "charset" not in doc.mime else doc.mime
-    return _serve(chunks, mime=mime, disposition="attachment", name=_download_name(doc), csp=CSP_DOWNLOAD,
-                  size=doc.size)
+    return files.serve(chunks, doc, inline=False)
 
 
 @bp.get("/<doc_id>/apercu")
@@ -158,8 +121,7 @@ def preview(doc_id: str):
     if doc.kind == "tiff":  # browsers do not show TIFF: the page shows the thumbnail
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))
     chunks = services.open_content(viewer, doc, "preview")
-    return _serve(chunks, mime=doc.mime, disposition="inline", name=_download_name(doc), csp=CSP_PREVIEW,
-                  size=doc.size)
+    return files.serve(chunks, doc, inline=True, mime=doc.mime)
 
 
 @bp.get("/<doc_id>/vignette")
@@ -169,8 +131,7 @@ def thumbnail(doc_id: str):
     chunks = services.open_thumbnail(viewer, doc)
     if chunks is None:
         return web.error_page(404)
-    return _serve(chunks, mime=filetypes.THUMBNAIL_MIME, disposition="inline", name="vignette.jpg",
-                  csp=CSP_DOWNLOAD)
+    return files.serve(chunks, doc, inline=True, mime=filetypes.THUMBNAIL_MIME, name="vignette.jpg")
 
 
 @bp.route("/<doc_id>/modifier", methods=["GET", "POST"])

@@ -11,7 +11,8 @@ from flask_babel import gettext as _, ngettext
 from blueprints.constants import charts, services as measures
 from blueprints.documents import filetypes, services as documents
 from blueprints.documents.forms import UploadForm
-from blueprints.pro import bp, files, services
+from blueprints.documents import files
+from blueprints.pro import bp, services
 from core import access, clock, web
 
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"

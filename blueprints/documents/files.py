@@ -1,5 +1,5 @@
-"""Serving a record's files to a professional with the holder's safe headers: sandboxed, never
-sniffed, never cached, named safely (RFC 6266 / 5987)."""
+"""Serving a document's bytes, to its holder or to a professional on the record: sandboxed,
+never sniffed, never cached, named safely (RFC 6266 / 5987)."""
 from __future__ import annotations
 
 import unicodedata
