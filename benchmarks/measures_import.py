@@ -9,10 +9,11 @@ imported for real into a fresh SQLite database, in one run.
    steps, SpO2), a scale (weight), blood pressure correlations, glucose with meal metadata, and
    record types Carnet does not keep.
 2. (a) the floor: the same pyexpat parser over the zip member, with a handler that only counts
-   Record elements; (b) the import, in a subprocess so its peak RSS is its own (ru_maxrss): a
-   fresh instance (metadata create_all, one holder), the upload step (export.xml streamed out
-   of the zip into the encrypted blob store) then the job (decrypt, parse, check, batch
-   INSERT ... ON CONFLICT DO NOTHING). Records/s counts every Record element of the file.
+   Record elements; (b) the import, in a subprocess so its peak RSS is its own (ru_maxrss, plus
+   the VmHWM of the parse process it starts, summed as if both peaked at once): a
+   fresh instance (metadata create_all, one holder), the upload step (the zip checked and
+   stored encrypted as it came) then the job (decrypt, inflate, parse in its own process,
+   check, batch INSERT ... ON CONFLICT DO NOTHING). Records/s counts every Record element of the file.
 Targets: >= 100,000 records/s, peak RSS <= 300 MB, import time / bare parse time <= 3.
 """
 from __future__ import annotations
@@ -143,6 +144,40 @@ def bare_parse(path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, count[0]
 
 
+class _ChildPeak:
+    """The highest VmHWM (peak resident memory, reset at exec) of this process's children,
+    read every 50 ms while they run. ru_maxrss of children would count the parent's pages a
+    child shared between fork and exec."""
+
+    def __init__(self):
+        import threading
+
+        self.kb = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        me = os.getpid()
+        while not self._stop.wait(0.05):
+            try:
+                kids = Path(f"/proc/{me}/task/{me}/children").read_text().split()
+            except OSError:
+                return
+            for pid in kids:
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmHWM:"):
+                            self.kb = max(self.kb, int(line.split()[1]))
+                except OSError:
+                    continue
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.kb / 1024
+
+
 def child(zip_path: str, folder: str) -> None:
     """In a fresh process: a fresh instance and holder, then upload step + job; JSON on stdout."""
     import resource
@@ -176,13 +211,16 @@ def child(zip_path: str, folder: str) -> None:
         t1 = time.perf_counter()
         import_id = imp.id
     with app.app_context():
+        peak = _ChildPeak()
         t2 = time.perf_counter()
         done = imports.run(import_id)
         t3 = time.perf_counter()
+        child_peak_mb = peak.stop()
         result = {"status": done.status, "error": done.error, "added": done.added, "present": done.present,
                   "rejected": done.rejected, "ignored": done.ignored, "xml_bytes": done.size,
                   "upload_s": t1 - t0, "job_s": t3 - t2,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "parse_process_peak_rss_mb": child_peak_mb}
     print(json.dumps(result))
 
 
@@ -207,14 +245,17 @@ def run(opts) -> SectionResult:
         if res["status"] != "done":
             raise RuntimeError(f"import ended {res['status']}: {res['error']}")
         total = res["upload_s"] + res["job_s"]
+        peak = res["peak_rss_mb"] + res["parse_process_peak_rss_mb"]
         rate, ratio = records / total, total / bare_s
         rows = [
             Row("records in the file", records, "", "{:,.0f}"),
             Row("bare streaming parse (floor)", bare_s, "s", "{:.2f}", detail=f"{records / bare_s:,.0f} records/s"),
-            Row("import: upload step (unzip + encrypt)", res["upload_s"], "s", "{:.2f}"),
-            Row("import: job (decrypt, parse, write)", res["job_s"], "s", "{:.2f}"),
+            Row("import: upload step (check the zip, encrypt it)", res["upload_s"], "s", "{:.2f}"),
+            Row("import: job (decrypt, inflate, parse, write)", res["job_s"], "s", "{:.2f}"),
             Row("import records/s", rate, "/s", "{:,.0f}", ">= 100,000", rate >= 100_000),
-            Row("import peak RSS", res["peak_rss_mb"], "MB", "{:.0f}", "<= 300", res["peak_rss_mb"] <= 300),
+            Row("import peak RSS (job + parse process)", peak, "MB", "{:.0f}", "<= 300", peak <= 300,
+                detail=f"job {res['peak_rss_mb']:.0f} MB + parse process {res['parse_process_peak_rss_mb']:.0f} MB, "
+                       "each at its own peak"),
             Row("import time / bare parse", ratio, "x", "{:.2f}", "<= 3", ratio <= 3),
         ]
         lines = [f"export.zip {zip_path.stat().st_size / 2**20:.0f} MB, export.xml {res['xml_bytes'] / 2**20:.0f} MB, "

@@ -37,6 +37,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import io
 import os
 import re
 import secrets
@@ -66,6 +67,7 @@ __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "MASTER_KEY_ENV",
     "StorageError",
+    "SeekableBlob",
     "StoredBlob",
     "load_master_key",
 ]
@@ -140,6 +142,72 @@ class CheckReport:
     def clean(self) -> bool:
         """True when healthy and nothing is left over on disk."""
         return self.healthy and not self.orphans and not self.temp_files
+
+
+class SeekableBlob(io.RawIOBase):
+    """See :meth:`BlobStore.open_seekable`: decrypts one chunk at a time, the one read."""
+
+    def __init__(self, fh: BinaryIO, aead: AESGCM, blob_id: str, header: bytes, chunk_size: int,
+                 prefix: bytes, aad) -> None:
+        super().__init__()
+        records = os.fstat(fh.fileno()).st_size - _HEADER.size
+        record_size = chunk_size + _TAG_SIZE
+        self._count = max(1, -(-records // record_size))
+        last_plain = records - (self._count - 1) * record_size - _TAG_SIZE
+        if last_plain < 0:
+            raise BlobCorrupt("blob truncated")
+        self.size = (self._count - 1) * chunk_size + last_plain
+        self._fh, self._aead, self._blob_id, self._aad = fh, aead, blob_id, aad
+        self._header, self._prefix, self._chunk_size = header, prefix, chunk_size
+        self._pos = 0
+        self._index, self._plain = -1, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self.size}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._pos = base + offset
+        return self._pos
+
+    def _chunk(self, index: int) -> bytes:
+        if index != self._index:
+            record_size = self._chunk_size + _TAG_SIZE
+            self._fh.seek(_HEADER.size + index * record_size)
+            record = _read_exact(self._fh, record_size)
+            last = index == self._count - 1
+            nonce = self._prefix + struct.pack(">I", index)
+            try:
+                self._plain = self._aead.decrypt(nonce, record, self._aad(self._header, self._blob_id, index, last))
+            except InvalidTag as exc:
+                raise BlobCorrupt(f"chunk {index} failed authentication") from exc
+            self._index = index
+        return self._plain
+
+    def readinto(self, b) -> int:
+        """Fills `b` as far as the end of the blob (zipfile expects whole reads)."""
+        view, done = memoryview(b).cast("B"), 0
+        while done < len(view) and self._pos < self.size:
+            index, offset = divmod(self._pos, self._chunk_size)
+            plain = self._chunk(index)
+            n = min(len(view) - done, len(plain) - offset)
+            view[done:done + n] = plain[offset:offset + n]
+            done += n
+            self._pos += n
+        return done
+
+    def close(self) -> None:
+        if not self.closed:
+            self._fh.close()
+        super().close()
 
 
 # --------------------------------------------------------------------------- keys
@@ -393,13 +461,19 @@ class BlobStore:
         complete-looking copy of damaged data. Raises :class:`BlobCorrupt`
         (:class:`BlobMissing` when the file is absent).
         """
-        path = self._path(blob_id)
+        self._check_id(blob_id)
         expected = sha256.lower() if isinstance(sha256, str) else ""
         if not _SHA256_RE.fullmatch(expected):
             raise BlobCorrupt("recorded SHA-256 is not a hex digest")
+        fh, aead, header, chunk_size, prefix = self._open_file(blob_id, wrapped_key)
+        return self._decrypt(fh, aead, header, blob_id, chunk_size, prefix, expected)
+
+    def _open_file(self, blob_id: str, wrapped_key: bytes) -> tuple:
+        """The blob's file, open at its first record, with its cipher and checked header."""
+        path = self._path(blob_id)
         aead = AESGCM(self._unwrap(wrapped_key))
         try:
-            fh = open(path, "rb")  # noqa: SIM115 - closed by the generator
+            fh = open(path, "rb")  # noqa: SIM115 - closed by the caller's reader
         except FileNotFoundError as exc:
             raise BlobMissing(f"blob {blob_id} is missing") from exc
         try:
@@ -414,7 +488,7 @@ class BlobStore:
         except BaseException:
             fh.close()
             raise
-        return self._decrypt(fh, aead, header, blob_id, chunk_size, prefix, expected)
+        return fh, aead, header, chunk_size, prefix
 
     def _decrypt(
         self,
@@ -455,6 +529,20 @@ class BlobStore:
                 yield plain
                 current = nxt
                 index += 1
+
+    def open_seekable(self, blob_id: str, wrapped_key: bytes) -> "SeekableBlob":
+        """A read-only, seekable file over the plaintext (a zip's directory is at its end).
+
+        Every chunk is authenticated when read, with its index and whether it is the last
+        one, so reordered, swapped, truncated or extended records are refused as in
+        :meth:`open`; the whole-file SHA-256 is not checked, since a seekable reader may
+        never read every chunk. Raises :class:`BlobCorrupt` (:class:`BlobMissing`)."""
+        fh, aead, header, chunk_size, prefix = self._open_file(blob_id, wrapped_key)
+        try:
+            return SeekableBlob(fh, aead, blob_id, header, chunk_size, prefix, self._aad)
+        except BaseException:
+            fh.close()
+            raise
 
     def read_all(self, blob_id: str, wrapped_key: bytes, sha256: str) -> bytes:
         return b"".join(self.open(blob_id, wrapped_key, sha256))

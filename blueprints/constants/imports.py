@@ -7,13 +7,14 @@ heartbeat), each batch commits its rows together with the counters that describe
 rows go in with INSERT ... ON CONFLICT DO NOTHING on the measures' unique index, so a re-run
 after a crash adds only what is missing. The file is crypto-shredded when the job ends.
 
-Why it is fast: the job's thread only writes (SQLite works without the GIL) while a second
-thread parses and a third decrypts ahead of it (see _Pipe); all database work stays in the
-job's thread and session. The upload inflates the zip in a thread ahead of the encryption.
+Why it is fast: the job's thread only writes (SQLite works without the GIL) while the file
+is parsed elsewhere: in a process of its own for a large file (parse_process), else in a
+second thread (_Pipe), with a reader decrypting (and inflating) ahead of it. All database
+work stays in the job's thread and session. A zip is stored as it came (an Apple export
+inflates twentyfold) and inflated by the job as it reads.
 """
 from __future__ import annotations
 
-import io
 import logging
 import os
 import queue
@@ -21,6 +22,7 @@ import sqlite3
 import threading
 import time
 import zipfile
+import zlib
 from datetime import timedelta
 from itertools import chain
 
@@ -28,7 +30,8 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from blueprints.constants import importers
-from blueprints.constants.importers import Collector, Refused, apple, csvfile, fhir
+from blueprints.constants.importers import Collector, Refused, csvfile, fhir
+from blueprints.constants.parse_process import ParseProcess
 from blueprints.constants.models import Measure, MeasureImport
 from blueprints.documents.models import BlobKey
 from blueprints.documents.services import store
@@ -43,14 +46,16 @@ MAX_UPLOAD = 2048 * MB          # what the upload route accepts (a zipped Apple 
 MAX_XML = 16 * 1024 * MB        # export.xml once out of its zip
 MAX_CSV = 200 * MB
 STALE = timedelta(minutes=2)    # a job whose heartbeat is older has died: it may be taken over
+INFLATE_CHUNK = 256 * 1024
 _XML_NAMES = ("export.xml", "exportation.xml")  # the French iPhone names it "exportation.xml"
 
 
 # --------------------------------------------------------------------------- upload
 
 
-def _apple_source(stream):
-    """The export.xml itself: the member of the zip, or the bare file."""
+def _apple_member(stream) -> zipfile.ZipInfo | None:
+    """The export.xml inside a zip, or None when the file is the bare export.xml; Refused
+    when it is neither. The zip is stored as it came: it is inflated by the job, as read."""
     head = stream.read(4)
     stream.seek(0)
     if head != b"PK\x03\x04":
@@ -58,17 +63,26 @@ def _apple_source(stream):
         stream.seek(0)
         if not start.startswith(b"<"):
             raise Refused("no_export")
-        return stream, None
+        return None
     try:
-        archive = zipfile.ZipFile(stream)
-        names = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError):
+        with zipfile.ZipFile(stream) as archive:  # a file it was given stays open
+            names = [i for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError):
         raise Refused("zip") from None
+    finally:
+        stream.seek(0)
     found = [i for i in names if i.filename.rsplit("/", 1)[-1] in _XML_NAMES]
     if not found:
         raise Refused("no_export")
     found.sort(key=lambda i: (i.filename.count("/"), i.filename))
-    return archive.open(found[0]), archive
+    member = found[0]
+    if member.flag_bits & 0x1 or member.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise Refused("zip")  # encrypted, or packed in a way no phone exports
+    if member.file_size > MAX_XML:
+        raise Refused("too_large")
+    if member.file_size == 0:
+        raise Refused("empty")
+    return member
 
 
 _END = object()
@@ -85,93 +99,15 @@ class _Failed:
         self.exc = exc
 
 
-class _Inflating(io.RawIOBase):
-    """The zip member, inflated a few chunks ahead by a thread of its own while the blob
-    store encrypts, hashes and writes what was inflated before (zlib lets go of the GIL).
-    Errors of the zip reach the reader at the read where they happened; memory held is
-    bounded by the queue (AHEAD x CHUNK)."""
-
-    CHUNK = 64 * 1024
-    AHEAD = 16
-
-    def __init__(self, member):
-        self._member = member
-        self._queue: queue.Queue = queue.Queue(maxsize=self.AHEAD)
-        self._stop = threading.Event()
-        self._buf = b""
-        self._done = False
-        self._thread = threading.Thread(target=self._inflate, name="measures-upload-inflate", daemon=True)
-        self._thread.start()
-
-    def _inflate(self) -> None:
-        try:
-            while not self._stop.is_set():
-                chunk = self._member.read(self.CHUNK)
-                self._put(chunk)
-                if not chunk:
-                    return
-        except BaseException as exc:  # handed to the reader
-            self._put(_Failed(exc))
-
-    def _put(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.5)
-                return
-            except queue.Full:
-                continue
-
-    def readable(self) -> bool:
-        return True
-
-    def _fill(self) -> bool:
-        while not self._buf:
-            if self._done:
-                return False
-            item = self._queue.get()
-            if isinstance(item, _Failed):
-                self._done = True
-                raise item.exc
-            if not item:
-                self._done = True
-                return False
-            self._buf = item
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            return self.readall()
-        if not size or not self._fill():
-            return b""
-        out, self._buf = self._buf[:size], self._buf[size:]  # a whole chunk when size allows: no copy
-        return out
-
-    def readinto(self, b) -> int:
-        data = self.read(len(b))
-        b[:len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._stop.set()
-            while True:  # unblock the thread if it waits for room
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    break
-            self._thread.join()
-        super().close()
-
-
 def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
     """Store the file encrypted and record the import (CSV waits for the person to confirm
     the preview). Raises Refused; nothing is stored then."""
-    archive, options = None, None
+    options, member = None, None
     limit = {"apple": MAX_XML, "fhir": fhir.MAX_BYTES, "csv": MAX_CSV}[fmt]
     if fmt == "apple":
-        stream, archive = _apple_source(stream)
-        if archive is not None:
-            stream = _Inflating(stream)
+        member = _apple_member(stream)
+        if member is not None:
+            options, limit = {"member": member.filename}, MAX_UPLOAD
     elif fmt == "csv":
         options = csvfile.sniff(stream.read(csvfile.SNIFF_BYTES))
         stream.seek(0)
@@ -185,12 +121,6 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
         stored = blobs.put(stream, max_size=limit)
     except BlobTooLarge:
         raise Refused("too_large") from None
-    except (zipfile.BadZipFile, OSError, EOFError):
-        raise Refused("zip") from None
-    finally:
-        if archive is not None:
-            stream.close()
-            archive.close()
     if stored.size == 0:
         blobs.delete(stored.blob_id)
         raise Refused("empty")
@@ -199,7 +129,7 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
                                wrapped_key=stored.wrapped_key, sha256=stored.sha256))
         imp = MeasureImport(patient_id=viewer.patient_id, format=fmt, filename=(filename or fmt)[:255],
                             status="preview" if fmt == "csv" else "pending", blob_id=stored.blob_id,
-                            size=stored.size, options=options)
+                            size=member.file_size if member is not None else stored.size, options=options)
         db.session.add(imp)
         db.session.flush()
         audit.record(viewer, "measures_import_started", imp, detail={"format": fmt})
@@ -211,10 +141,24 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
 
 
 def blob_chunks(imp: MeasureImport):
+    """The file's bytes as the parsers read them: decrypted, and inflated for a zip."""
     key = db.session.get(BlobKey, imp.blob_id) if imp.blob_id else None
     if key is None:
         raise Refused("internal", "file gone")
-    return store().open(key.blob_id, key.wrapped_key, key.sha256)
+    member = (imp.options or {}).get("member") if imp.format == "apple" else None
+    if member is None:
+        return store().open(key.blob_id, key.wrapped_key, key.sha256)
+    return _inflated(store().open_seekable(key.blob_id, key.wrapped_key), member)
+
+
+def _inflated(raw, member: str):
+    """The export.xml of a stored zip, inflated as it is read (its declared size bounds it)."""
+    try:
+        with raw, zipfile.ZipFile(raw) as archive, archive.open(member) as xml:
+            while chunk := xml.read(INFLATE_CHUNK):
+                yield chunk
+    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError):
+        raise Refused("zip") from None
 
 
 def preview(imp: MeasureImport) -> dict:
@@ -348,15 +292,7 @@ class _Writer:
 QUEUE_BATCHES = 3      # batches between the parser and the writer: bounds the memory in flight
 TICK_SECONDS = 10.0    # the parser sends progress at least this often (the job's heartbeat)
 READ_AHEAD = 16        # decrypted chunks read ahead of the parser (64 KiB each)
-
-
-def _parser(imp: MeasureImport):
-    if imp.format == "apple":
-        return apple.parse
-    if imp.format == "fhir":
-        return fhir.parse
-    options = imp.options
-    return lambda chunks, col: csvfile.parse(chunks, col, options)
+PROCESS_BYTES = 16 * MB  # from this size a file is parsed in a process of its own (parse_process)
 
 
 class _Pipe:
@@ -371,7 +307,8 @@ class _Pipe:
     in the job's thread after the batches handed over before it; a writer error stops the
     parser at its next chunk or batch."""
 
-    def __init__(self):
+    def __init__(self, parse):
+        self.parse = parse
         self.queue: queue.Queue = queue.Queue(maxsize=QUEUE_BATCHES)
         self.stop = threading.Event()
         self.last = time.monotonic()
@@ -380,6 +317,9 @@ class _Pipe:
     def put(self, item) -> None:
         self._put_to(self.queue, item)
         self.last = time.monotonic()
+
+    def collector(self) -> Collector:
+        return Collector(flush=self.flush, batch=importers.BATCH_ROWS)
 
     def flush(self, rows: list, col: Collector) -> None:
         """The collector's flush, in the parser thread."""
@@ -441,12 +381,12 @@ class _Pipe:
             except queue.Full:
                 continue
 
-    def run(self, parse, chunks, col: Collector, writer: _Writer) -> None:
+    def run(self, chunks, col: Collector, writer: _Writer) -> None:
         """parse(chunks, col) in a thread, `writer` here; returns once both are done."""
 
         def produce() -> None:
             try:
-                parse(self.ticking(self.ahead(chunks), col), col)
+                self.parse(self.ticking(self.ahead(chunks), col), col)
                 col.flush()
                 self.put(_END)
             except _Stopped:
@@ -498,10 +438,13 @@ def run(import_id: str) -> MeasureImport | None:
         return None
     resumed = imp.added or imp.done_bytes
     writer = _Writer(imp)
-    pipe = _Pipe()
-    col = Collector(flush=pipe.flush, batch=importers.BATCH_ROWS)
+    if imp.size >= current_app.config.get("MEASURES_IMPORT_PROCESS_BYTES", PROCESS_BYTES):
+        pipe = ParseProcess(imp.format, imp.options, TICK_SECONDS)
+    else:
+        pipe = _Pipe(importers.parser_for(imp.format, imp.options))
+    col = pipe.collector()
     try:
-        pipe.run(_parser(imp), blob_chunks(imp), col, writer)
+        pipe.run(blob_chunks(imp), col, writer)
     except (Refused, BlobCorrupt, StorageError, Exception) as exc:
         db.session.rollback()
         reason = exc.reason if isinstance(exc, Refused) else "internal"

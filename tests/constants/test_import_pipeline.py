@@ -1,8 +1,11 @@
-"""The job parses in a thread of its own while its thread writes: errors on either side end
-the job with its reason, counters stay exact across batches and statements, ids are UUIDs."""
+"""The job parses in a thread of its own, or for a large file in a process of its own, while
+its thread writes: both give the same rows, counters and reasons; errors on any side end the
+job with its reason; counters stay exact across batches and statements; ids are UUIDs; no
+helper thread or process outlives the job."""
 from __future__ import annotations
 
 import io
+import multiprocessing
 import re
 import threading
 
@@ -12,7 +15,8 @@ from blueprints.constants import importers, imports
 from blueprints.constants.importers import apple
 from blueprints.constants.models import MeasureImport
 from core.db import db
-from tests.constants.conftest import apple_xml, apple_zip, measures, pressure, record
+from tests.constants.conftest import apple_xml, apple_zip, bundle, measures, observation, pressure, record
+from tests.constants.test_import_csv import FRENCH
 
 D = "2024-03-{:02d} 07:{:02d}:00 +0100"
 
@@ -34,13 +38,30 @@ def _parser_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name in ("measures-import-parse", "measures-import-read")]
 
 
-def _pending(viewer, content: bytes) -> str:
-    imp = imports.store_upload(viewer, "apple", "export.xml", io.BytesIO(content))
+def _pending(viewer, content: bytes, fmt: str = "apple") -> str:
+    from sqlalchemy import update
+
+    imp = imports.store_upload(viewer, fmt, "export", io.BytesIO(content))
+    if imp.status == "preview":   # a CSV file: confirmed
+        db.session.execute(update(MeasureImport).where(MeasureImport.id == imp.id).values(status="pending"))
     db.session.commit()
     return imp.id
 
 
-def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch):
+def _parse_in(app, where: str) -> None:
+    app.config["MEASURES_IMPORT_PROCESS_BYTES"] = 0 if where == "process" else 1 << 40
+
+
+@pytest.fixture(params=["thread", "process"])
+def parse_path(request, app):
+    """Each test runs twice: parsing in a thread, then in a process, whatever the file size."""
+    _parse_in(app, request.param)
+    yield request.param
+    app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)
+    assert not multiprocessing.active_children() and not _parser_threads()
+
+
+def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=7, buffer=3, per_statement=4)
     monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)     # the parser waits for the writer
@@ -59,7 +80,7 @@ def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypa
     assert len(measures(app, viewer.patient_id)) == 42
 
 
-def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, monkeypatch):
+def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=2, buffer=1)
     broken = apple_xml(*_records(5)).replace(b"</HealthData>", b"<Record></HealthData>")
@@ -69,14 +90,14 @@ def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, 
     assert imp.blob_id is None and not _parser_threads()
 
 
-def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space):
+def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space, parse_path):
     viewer, _ = space
     bomb = apple_xml(*_records(3), doctype='<!DOCTYPE HealthData [<!ENTITY a "aaaa">]>\n')
     imp = imports.run(_pending(viewer, bomb))
     assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
 
 
-def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, monkeypatch):
+def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, monkeypatch, parse_path):
     from core.storage import BlobCorrupt
 
     viewer, _ = space
@@ -94,7 +115,7 @@ def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, mon
     assert 0 < imp.added < 40 and imp.blob_id is None and not _parser_threads()
 
 
-def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch):
+def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=2, buffer=1)
     monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)
@@ -114,7 +135,7 @@ def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypat
     assert imp.blob_id is None
 
 
-def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeypatch):
+def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeypatch, parse_path):
     viewer, _ = space
     monkeypatch.setattr(imports, "TICK_SECONDS", 0.0)
     seen = []
@@ -158,10 +179,6 @@ def test_statement_sizes_at_the_edges(app, space, n):
     assert (writer.added, writer.present) == (n, max(1, n // 2))
 
 
-def _inflating_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "measures-upload-inflate"]
-
-
 def _stored_blobs(app) -> list:
     from blueprints.documents.services import store
 
@@ -169,33 +186,101 @@ def _stored_blobs(app) -> list:
         return list(store().iter_blob_ids())
 
 
-def test_the_zip_is_inflated_ahead_and_stored_whole(app, space):
+def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
     from blueprints.constants.importers import ChunkReader
+    from blueprints.documents.models import BlobKey
+    from blueprints.documents.services import store
 
     viewer, _ = space
-    xml = apple_xml(*_records(3000))   # several inflated chunks
-    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(xml)))
+    xml = apple_xml(*_records(1800))   # several inflated chunks
+    packed = apple_zip(xml)
+    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(packed))
     db.session.commit()
-    assert imp.size == len(xml) and ChunkReader(imports.blob_chunks(imp)).read() == xml
-    assert not _inflating_threads()
+    key = db.session.get(BlobKey, imp.blob_id)
+    assert store().open_seekable(key.blob_id, key.wrapped_key).size == len(packed) < len(xml)
+    assert imp.size == len(xml) and imp.options == {"member": "apple_health_export/export.xml"}
+    assert ChunkReader(imports.blob_chunks(imp)).read() == xml
+    done = imports.run(imp.id)
+    assert (done.status, done.added, done.done_bytes) == ("done", 1800, len(xml))
 
 
-def test_a_broken_zip_member_is_refused_and_leaves_nothing(app, space):
+def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
     viewer, _ = space
+    before = _stored_blobs(app)
     xml = apple_xml(*_records(3000))
     packed = bytearray(apple_zip(xml))
-    at = packed.index(b"apple_health_export/export.xml") + 400   # its local header, then into its deflate data
-    packed[at:at + 64] = bytes(64)
-    before = _stored_blobs(app)
-    with pytest.raises(importers.Refused) as refused:
-        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
-    assert refused.value.reason == "zip"
-    assert _stored_blobs(app) == before and not _inflating_threads()
+    name = b"apple_health_export/export.xml"
+    data = packed.index(name) + len(name) + int.from_bytes(packed[packed.index(name) - 2:packed.index(name)], "little")
+    packed[data] = 0xFF   # the first deflate block now has a type that does not exist
+    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
+    db.session.commit()
+    done = imports.run(imp.id)
+    assert (done.status, done.error, done.blob_id) == ("failed", "zip", None)
+    assert _stored_blobs(app) == before and not _parser_threads()
 
 
-def test_a_member_above_the_bound_is_refused_without_reading_it_all(app, space, monkeypatch):
+@pytest.mark.parametrize("damage, reason", [("too_large", "too_large"), ("encrypted", "zip"), ("empty", "empty")])
+def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypatch, damage, reason):
     viewer, _ = space
     monkeypatch.setattr(imports, "MAX_XML", 200_000)
+    before = _stored_blobs(app)
+    packed = bytearray(apple_zip(b"" if damage == "empty" else apple_xml(*_records(6000 if damage == "too_large" else 3))))
+    if damage == "encrypted":   # the "encrypted" flag, in the local header and the central directory
+        name = b"apple_health_export/export.xml"
+        local = packed.index(name)
+        central = packed.index(name, local + 1)
+        packed[local - 30 + 6] |= 1
+        packed[central - 46 + 8] |= 1
     with pytest.raises(importers.Refused) as refused:
-        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*_records(6000)))))
-    assert refused.value.reason == "too_large" and not _inflating_threads()
+        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
+    assert refused.value.reason == reason and _stored_blobs(app) == before
+
+
+APPLE = apple_xml(*_records(40), record("HeartRate", 500, "count/min", D.format(3, 1)),
+                  record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)), pressure(121, 79, D.format(3, 3)),
+                  record("StepCount", 900, "count", D.format(3, 4)),
+                  record("BloodGlucose", 5.4, "mmol<180.1558800000541>/L", D.format(3, 5),
+                         inner='<MetadataEntry key="HKMetadataKeyBloodGlucoseMealTime" value="1"/>'))
+FHIR = bundle(observation("29463-7", 160, "[lb_av]"), observation("8867-4", 64, "/min"),
+              observation("29463-7", 7000, "kg"))
+
+
+@pytest.mark.parametrize("fmt, content", [("apple", APPLE), ("apple", apple_zip(APPLE)), ("fhir", FHIR),
+                                          ("csv", FRENCH)], ids=["xml", "zip", "fhir", "csv"])
+def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, fmt, content):
+    from core.access import viewer_for
+
+    _small_batches(monkeypatch, batch=7, buffer=3)
+    outcomes = []
+    for where in ("thread", "process"):
+        _parse_in(app, where)
+        account, _ = make_holder()
+        with app.test_request_context():
+            viewer = viewer_for(db.session.merge(account))
+            first = imports.run(_pending(viewer, content, fmt))
+            again = imports.run(_pending(viewer, content, fmt))   # the same file twice adds nothing
+        rows = sorted((m.kind, m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.source_name)
+                      for m in measures(app, viewer.patient_id))
+        outcomes.append(((first.status, first.error, first.added, first.present, first.rejected, first.ignored,
+                          first.reasons, rows), (again.added, again.present, again.rejected)))
+    app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)
+    assert outcomes[0] == outcomes[1]
+    (status, _, added, *_), (added_again, present_again, _) = outcomes[1]
+    assert status == "done" and added > 0 and added_again == 0 and present_again == added
+    assert not multiprocessing.active_children()
+
+
+def test_a_large_file_is_parsed_in_a_process(app, space, monkeypatch):
+    from blueprints.constants import parse_process
+
+    viewer, _ = space
+    app.config["MEASURES_IMPORT_PROCESS_BYTES"] = 4096
+    started = []
+    monkeypatch.setattr(parse_process.ParseProcess, "run", lambda self, *a, _run=parse_process.ParseProcess.run: (
+        started.append(self.fmt), _run(self, *a))[1])
+    small, large = apple_xml(*_records(3)), apple_xml(*_records(60))
+    assert len(small) < 4096 <= len(large)
+    assert imports.run(_pending(viewer, small)).added == 3 and started == []
+    done = imports.run(_pending(viewer, large))
+    assert (done.added, done.present) == (57, 3) and started == ["apple"]   # the first three were there
+    app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)

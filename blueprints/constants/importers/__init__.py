@@ -94,6 +94,15 @@ class Collector:
         if self._flush is not None:
             self._flush(rows, self)
 
+    def state(self) -> dict:
+        """The counters and reasons, as plain data (from a parse process to the job)."""
+        return {"valid": self.valid, "rejected": self.rejected, "ignored": self.ignored, "reasons": self.reasons,
+                "ignored_types": self.ignored_types, "done_bytes": self.done_bytes}
+
+    def restore(self, state: dict) -> None:
+        self.valid, self.rejected, self.ignored = state["valid"], state["rejected"], state["ignored"]
+        self.reasons, self.ignored_types, self.done_bytes = state["reasons"], state["ignored_types"], state["done_bytes"]
+
     def summary(self) -> dict:
         """What the import row keeps: counts per reason with examples, and ignored types."""
         out = dict(self.reasons)
@@ -101,6 +110,17 @@ class Collector:
             top = sorted(self.ignored_types.items(), key=lambda kv: -kv[1])[:8]
             out["_ignored"] = dict(top)
         return out
+
+
+def parser_for(fmt: str, options: dict | None = None) -> Callable[[Iterable[bytes], Collector], None]:
+    """parse(chunks, collector) for a file format ("apple", "fhir", "csv" with its options)."""
+    from blueprints.constants.importers import apple, csvfile, fhir
+
+    if fmt == "apple":
+        return apple.parse
+    if fmt == "fhir":
+        return fhir.parse
+    return lambda chunks, col: csvfile.parse(chunks, col, options)
 
 
 def canonical(kind: Kind, value: float, unit: str | None) -> float:

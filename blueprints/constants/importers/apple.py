@@ -32,12 +32,16 @@ def _short(type_name: str) -> str:
     return type_name[:60]
 
 
+_TIMES = {f"{h:02d}:{m:02d}:{sec:02d}": h * 3600 + m * 60 + sec
+          for h in range(24) for m in range(60) for sec in range(60)}
+
+
 class _Dates:
     """'2024-03-01 07:58:00 +0100' → (UTC seconds, offset minutes), without strptime."""
 
     def __init__(self):
         self.days: dict[str, tuple[int, int]] = {}
-        self.times: dict[str, int] = {}
+        self.times: dict[str, int] = dict(_TIMES)  # a watch's records meet nearly every second of the day
 
     def __call__(self, s: str) -> tuple[int, int]:
         key = s[:10] + s[19:]
@@ -206,7 +210,10 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
                 except KeyError:
                     pass
             record(a)
-        elif name == "MetadataEntry" or name == "Correlation":
+        elif name == "MetadataEntry":
+            if glucose is not None:  # the meal of the glucose record open; other metadata is not kept
+                other(name, a)
+        elif name == "Correlation":
             other(name, a)
 
     def record(a: dict):
