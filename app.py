@@ -25,23 +25,23 @@ def _select_locale() -> str:
 
     if not has_request_context():
         return "fr"
+    from core import sessions
+
     lang = session.get("lang")
     if lang in web.LANGUAGES:
         return lang
+    row = sessions.logged_in_account()
+    if row is not None:
+        return row.locale if row.locale in web.LANGUAGES else "fr"
     if current_user and current_user.is_authenticated and current_user.locale in web.LANGUAGES:
         return current_user.locale
     return "fr"
 
 
 def _load_account(account_id: str):
-    """The session record already brought its account along (one query for both)."""
-    from flask import session
-
+    """flask-login's loader, for the pages that ask for the account object itself."""
     from core.people import Account
 
-    record = getattr(session, "record", None)
-    if record is not None and record.account_id == account_id and record.account is not None:
-        return record.account
     return dbmod.db.session.get(Account, account_id)
 
 

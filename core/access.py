@@ -39,7 +39,7 @@ class Viewer:
     """Who is asking, decided once per request by core.web."""
 
     kind: str = "anonymous"  # anonymous | holder | professional
-    account: object | None = None
+    _account: object | None = None  # the Account; see `account`
     patient_id: str | None = None
     professional: object | None = None
     session_id: str | None = None
@@ -50,6 +50,22 @@ class Viewer:
     categories: tuple | None = None         # document categories visible; None: all of them
     include_hidden: bool = False            # emergency access to hidden documents, if the holder allows it
     expires_at: object | None = None        # when this access ends (share, emergency)
+    account_id: str | None = None
+    name: str | None = None                 # known without loading the account (a holder's)
+
+    def __post_init__(self):
+        if self.account_id is None and self._account is not None:
+            self.account_id = self._account.id
+
+    @property
+    def account(self):
+        """The Account object, loaded on first use: most pages need only who is asking."""
+        if self._account is None and self.account_id is not None:
+            from core.db import db
+            from core.people import Account
+
+            self._account = db.session.get(Account, self.account_id)
+        return self._account
 
     @property
     def is_authenticated(self) -> bool:
@@ -65,6 +81,8 @@ class Viewer:
 
     @property
     def display_name(self) -> str:
+        if self.name is not None:
+            return self.name
         if self.account is not None:
             return getattr(self.account, "display_name", "")
         return getattr(self.professional, "display_name", "") if self.professional is not None else ""
@@ -75,7 +93,7 @@ class Viewer:
         return self.kind == "professional" and self.patient_id is not None
 
     def audit_identity(self) -> dict:
-        ident = {"actor_type": self.kind, "account_id": getattr(self.account, "id", None),
+        ident = {"actor_type": self.kind, "account_id": self.account_id,
                  "actor_name": self.display_name or None, "grant_id": self.grant_id}
         if self.kind == "holder":
             ident["actor_id"] = self.patient_id
@@ -99,6 +117,14 @@ def viewer_for(account, session_id: str | None = None, kiosk: bool = False) -> V
         return Viewer("professional", account, professional=account.professional, session_id=session_id,
                       kiosk=kiosk, rights=PROFESSIONAL_RIGHTS)
     return Viewer(kiosk=kiosk)
+
+
+def holder_viewer(account_id: str, patient_id: str, name: str, session_id: str | None = None,
+                  kiosk: bool = False) -> Viewer:
+    """The holder, from the session's plain columns (the account object is loaded if a page
+    asks for it)."""
+    return Viewer("holder", None, patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS,
+                  account_id=account_id, name=name)
 
 
 def can(viewer: Viewer, section: str, action: str = "read") -> bool:

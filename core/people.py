@@ -26,6 +26,12 @@ PROFESSIONS = {
 }
 
 
+def patient_display_name(given_names: str | None, used_name: str | None, family_name: str | None) -> str:
+    """First given name and the name used ("Camille Martin"): how the app addresses a holder."""
+    first = given_names.split()[0] if given_names else ""
+    return f"{first} {used_name or family_name or ''}".strip()
+
+
 class Patient(Base):
     """A space holder's identity: INS traits as given, and the life cycle of the space."""
 
@@ -46,8 +52,7 @@ class Patient(Base):
 
     @property
     def display_name(self) -> str:
-        first = self.given_names.split()[0] if self.given_names else ""
-        return f"{first} {self.used_name or self.family_name}".strip()
+        return patient_display_name(self.given_names, self.used_name, self.family_name)
 
     @property
     def first_name(self) -> str:

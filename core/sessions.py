@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
 from core.db import Base, db, start_request, uuid_pk, write_intent
-from core.people import Account  # noqa: F401  (relationship target)
+from core.people import Account, Patient, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -40,9 +41,6 @@ class UserSession(Base):
     ended_at: Mapped[datetime | None] = mapped_column(index=True)
     end_reason: Mapped[str | None] = mapped_column(String(20))
 
-    # Loaded with the session in one query: every authenticated request needs both.
-    account: Mapped["Account | None"] = relationship(lazy="joined", innerjoin=False, viewonly=True)
-
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
@@ -51,7 +49,7 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the record it was loaded from and what to do with it on save."""
 
-    def __init__(self, data=None, record: UserSession | None = None, expired: str | None = None,
+    def __init__(self, data=None, record: SessionRecord | None = None, expired: str | None = None,
                  stale: bool = False):
         def on_update(_self):
             _self.modified = True
@@ -65,17 +63,17 @@ class ServerSession(CallbackDict, SessionMixin):
         self.end_reason: str | None = None  # set by logout
 
 
-def _limits(app: Flask, record: UserSession) -> tuple[timedelta, timedelta]:
+def _limits(app: Flask, record: SessionRecord) -> tuple[timedelta, timedelta]:
     idle = app.config["KIOSK_IDLE_MINUTES"] if record.kiosk else app.config["SESSION_IDLE_MINUTES"]
     return timedelta(minutes=idle), timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
 
 
-def _timed(record: UserSession) -> bool:
+def _timed(record: SessionRecord) -> bool:
     """Sessions with the idle and absolute limits of a login: accounts, and code sessions."""
     return record.account_id is not None or bool((record.data or {}).get("share_use"))
 
 
-def expiry_reason(app: Flask, record: UserSession, now: datetime) -> str | None:
+def expiry_reason(app: Flask, record: SessionRecord, now: datetime) -> str | None:
     if not _timed(record):
         return "idle" if now - record.last_active_at > timedelta(hours=12) else None
     idle, absolute = _limits(app, record)
@@ -86,10 +84,17 @@ def expiry_reason(app: Flask, record: UserSession, now: datetime) -> str | None:
     return None
 
 
-def end(record: UserSession, reason: str) -> None:
-    record.ended_at = clock.utcnow()
-    record.end_reason = reason
-    record.data = {}
+def end(record: SessionRecord, reason: str) -> None:
+    record.set(ended_at=clock.utcnow(), end_reason=reason, data={})
+    _write(record)
+
+
+def _write(record: SessionRecord) -> None:
+    """The record's changes, in one UPDATE (committed with the request's unit of work)."""
+    if record.changes:
+        db.session.execute(update(UserSession).where(UserSession.id == record.id).values(**record.changes),
+                           execution_options={"synchronize_session": False})
+        record.changes = {}
 
 
 def is_passive(app: Flask, request: Request) -> bool:
@@ -103,8 +108,52 @@ def passive(view):
     return view
 
 
+_COLUMNS = ("id", "account_id", "data", "created_at", "last_active_at", "authenticated_at", "fresh_at", "kiosk",
+            "ended_at", "end_reason")
+
+
+class SessionRecord:
+    """The session row as every request reads it: plain columns, and the logged-in account's
+    few columns that every page needs (who, which space, language, name). Loading ORM
+    objects here cost more than the query itself, on every request; a page that needs the
+    account object loads it (Viewer.account). A request's changes are written back by
+    save_session in one UPDATE."""
+
+    __slots__ = (*_COLUMNS, "account", "changes")
+
+    def __init__(self, row):
+        for name in _COLUMNS:
+            setattr(self, name, getattr(row, name))
+        self.account = AccountRow(row.account_id, row.role, row.patient_id, row.locale, bool(row.active),
+                                  patient_display_name(row.given_names, row.used_name, row.family_name)
+                                  if row.given_names is not None else None) if row.role is not None else None
+        self.changes: dict = {}
+
+    def set(self, **values) -> None:
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.changes.update(values)
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: str
+    role: str
+    patient_id: str | None
+    locale: str | None
+    active: bool
+    name: str | None  # a holder's display name
+
+
 # Built once: every request runs it, and building a statement costs more than running it.
-_BY_TOKEN = select(UserSession).where(UserSession.token_hash == bindparam("token_hash"))
+_BY_TOKEN = (
+    select(*(UserSession.__table__.c[c] for c in _COLUMNS), Account.role, Account.patient_id, Account.locale,
+           Account.active, Patient.given_names, Patient.used_name, Patient.family_name)
+    .select_from(UserSession.__table__)
+    .outerjoin(Account.__table__, Account.id == UserSession.account_id)
+    .outerjoin(Patient.__table__, Patient.id == Account.patient_id)
+    .where(UserSession.token_hash == bindparam("token_hash"))
+)
 
 
 class DatabaseSessionInterface(SessionInterface):
@@ -113,9 +162,10 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        record = db.session.scalar(_BY_TOKEN, {"token_hash": _hash(token)})
-        if record is None:
+        row = db.session.connection().execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+        if row is None:
             return ServerSession()
+        record = SessionRecord(row)
         if record.ended_at is not None:
             # A request that left before its session was replaced at login must not answer
             # with a fresh anonymous cookie that would overwrite the new one.
@@ -134,7 +184,7 @@ class DatabaseSessionInterface(SessionInterface):
         record = session.record
         touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
         writes = (session.end_reason or session.rotate_to is not None or session.modified
-                  or (record is not None and now - record.last_active_at >= touch))
+                  or (record is not None and (record.changes or now - record.last_active_at >= touch)))
         if writes:
             write_intent()
         if session.end_reason:
@@ -164,9 +214,10 @@ class DatabaseSessionInterface(SessionInterface):
                 db.session.add(record)
         else:
             if session.modified:
-                record.data = dict(session)
+                record.set(data=dict(session))
             if not is_passive(app, _request()) and now - record.last_active_at >= touch:
-                record.last_active_at = now
+                record.set(last_active_at=now)
+            _write(record)
         db.session.commit()
         if token is not None:
             response.set_cookie(
@@ -211,6 +262,16 @@ def start_share_session(use_id: str) -> None:
     s.rotate_to = ""  # a new token, bound to no account
 
 
+def logged_in_account() -> AccountRow | None:
+    """The account this session is logged in as, read with the session: None when nobody is
+    (or when the login is being written in this very request)."""
+    s = current()
+    rec = s.record
+    if rec is None or rec.account is None or s.rotate_to is not None or s.get("_user_id") != rec.account_id:
+        return None
+    return rec.account
+
+
 def logout(reason: str = "logout") -> None:
     s = current()
     s.clear()
@@ -220,7 +281,7 @@ def logout(reason: str = "logout") -> None:
 def mark_fresh() -> None:
     rec = current().record
     if rec is not None:
-        rec.fresh_at = clock.utcnow()
+        rec.set(fresh_at=clock.utcnow())  # written when the session is saved
 
 
 def is_fresh(app: Flask) -> bool:
