@@ -9,7 +9,7 @@ imported for real into a fresh SQLite database, in one run.
    steps, SpO2), a scale (weight), blood pressure correlations, glucose with meal metadata, and
    record types Carnet does not keep.
 2. (a) the floor: the same pyexpat parser over the zip member, with a handler that only counts
-   Record elements; (b) the import, in a subprocess so its peak RSS is its own (ru_maxrss, plus
+   Record elements; (b) the import, in a subprocess so its peak RSS is its own (its VmHWM, plus
    the VmHWM of the parse process it starts, summed as if both peaked at once): a
    fresh instance (metadata create_all, one holder), the upload step (the zip checked and
    stored encrypted as it came) then the job (decrypt, inflate, parse in its own process,
@@ -144,10 +144,17 @@ def bare_parse(path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, count[0]
 
 
+def _hwm_kb(pid: int | str = "self") -> int:
+    """Peak resident memory of a process since its exec (VmHWM). ru_maxrss would also count
+    the pages of the process that forked it, as they were before the exec."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 class _ChildPeak:
-    """The highest VmHWM (peak resident memory, reset at exec) of this process's children,
-    read every 50 ms while they run. ru_maxrss of children would count the parent's pages a
-    child shared between fork and exec."""
+    """The highest VmHWM of this process's children, read every 50 ms while they run."""
 
     def __init__(self):
         import threading
@@ -166,9 +173,7 @@ class _ChildPeak:
                 return
             for pid in kids:
                 try:
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmHWM:"):
-                            self.kb = max(self.kb, int(line.split()[1]))
+                    self.kb = max(self.kb, _hwm_kb(pid))
                 except OSError:
                     continue
 
@@ -180,7 +185,6 @@ class _ChildPeak:
 
 def child(zip_path: str, folder: str) -> None:
     """In a fresh process: a fresh instance and holder, then upload step + job; JSON on stdout."""
-    import resource
     from datetime import date
 
     sys.path.insert(0, str(ROOT))
@@ -219,7 +223,7 @@ def child(zip_path: str, folder: str) -> None:
         result = {"status": done.status, "error": done.error, "added": done.added, "present": done.present,
                   "rejected": done.rejected, "ignored": done.ignored, "xml_bytes": done.size,
                   "upload_s": t1 - t0, "job_s": t3 - t2,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_mb": _hwm_kb() / 1024,
                   "parse_process_peak_rss_mb": child_peak_mb}
     print(json.dumps(result))
 
