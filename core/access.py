@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import Select
+from sqlalchemy import Select, or_
 
 # What each kind of viewer may do, per section. Absent means refused.
 HOLDER_RIGHTS = {
@@ -147,13 +147,20 @@ def scope(viewer: Viewer, stmt: Select, model) -> Select:
     """Limit a query on a patient-data table to what this viewer may see.
 
     Holders see their own space, hidden documents included. Any other viewer sees only
-    records not hidden from professionals (models that have a `hidden` column).
+    records not hidden from professionals (models that have a `hidden` column), except the
+    documents they deposited themselves: a hidden document stays visible to its author. The
+    author is recognised by RPPS only when it comes with a professional account (an RPPS
+    typed with a share code is not proof of who is typing).
     """
     if viewer.patient_id is None:
         return stmt.where(False)
     stmt = stmt.where(model.patient_id == viewer.patient_id)
     if viewer.kind != "holder" and hasattr(model, "hidden") and not viewer.include_hidden:
-        stmt = stmt.where(model.hidden.is_(False))
+        visible = model.hidden.is_(False)
+        rpps = getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
+        if rpps and hasattr(model, "author_rpps"):
+            visible = or_(visible, model.author_rpps == rpps)
+        stmt = stmt.where(visible)
     if viewer.kind != "holder" and viewer.categories is not None and hasattr(model, "category"):
         stmt = stmt.where(model.category.in_(viewer.categories))
     return stmt

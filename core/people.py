@@ -32,6 +32,11 @@ def patient_display_name(given_names: str | None, used_name: str | None, family_
     return f"{first} {used_name or family_name or ''}".strip()
 
 
+def profession_label(code: str | None) -> str:
+    """The profession in words ("Médecin"), or the code itself when it is not one we know."""
+    return str(PROFESSIONS.get(code or "", code or ""))
+
+
 class Patient(Base):
     """A space holder's identity: INS traits as given, and the life cycle of the space."""
 

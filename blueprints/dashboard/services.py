@@ -16,7 +16,7 @@ from core.access import Viewer
 from core.db import db
 from core.clock import aware
 from core.identifiers import mask_nir
-from core.people import PROFESSIONS, Credential
+from core.people import Credential, profession_label
 from core.sessions import UserSession
 
 
@@ -144,5 +144,5 @@ def holder_home(viewer: Viewer) -> dict:
 
 def professional_home(viewer: Viewer) -> dict:
     pro = viewer.professional
-    return {"name": pro.display_name, "profession_label": str(PROFESSIONS.get(pro.profession, pro.profession)),
+    return {"name": pro.display_name, "profession_label": profession_label(pro.profession),
             "specialty": pro.specialty, "rpps": pro.rpps}

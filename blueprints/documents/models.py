@@ -41,8 +41,9 @@ class Document(Base):
     author_type: Mapped[str] = mapped_column(String(20), default="holder")
     author_name: Mapped[str | None] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(40), default="upload")
-    # A professional's deposit: their profession, and the share or grant it came through.
+    # A professional's deposit: their profession and RPPS, and the share or grant it came through.
     author_profession: Mapped[str | None] = mapped_column(String(40))
+    author_rpps: Mapped[str | None] = mapped_column(String(11))
     grant_id: Mapped[str | None] = mapped_column(String(36))
     mime: Mapped[str] = mapped_column(String(60))
     kind: Mapped[str] = mapped_column(String(10))  # pdf | jpeg | png | tiff | text

@@ -28,6 +28,7 @@ from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
+from core.people import profession_label
 from core.storage import BlobStore, BlobTooLarge
 
 PAGE_SIZE = 30
@@ -210,6 +211,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
                 note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,
                 author_name=_author_name(viewer), source=source,
                 author_profession=getattr(viewer.professional, "profession", None) if viewer.on_record else None,
+                author_rpps=getattr(viewer.professional, "rpps", None) if viewer.on_record else None,
                 grant_id=viewer.grant_id if viewer.on_record else None, mime=item.ftype.mime if item.ftype.kind != "text"
                 else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
                 kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
@@ -290,6 +292,7 @@ def row(doc: Document) -> dict:
         "id": doc.id, "title": doc.title, "category": doc.category,
         "category_label": categories.label(doc.category), "act_date": doc.act_date,
         "author_name": doc.author_name, "author_type": doc.author_type, "kind": doc.kind,
+        "author_profession": profession_label(doc.author_profession) if doc.author_profession else None,
         "size": doc.size, "hidden": doc.hidden, "has_thumb": doc.thumb_blob_id is not None,
         "month_key": key, "month": month,
     }

@@ -74,9 +74,7 @@ def record_document(access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
     _viewed(viewer, "document", doc)
     text = documents.text_preview(viewer, doc) if doc.kind == "text" else None
-    data = documents.detail(viewer, doc)
-    data["author_profession"] = services.profession_label(doc.author_profession) if doc.author_profession else None
-    return _page("pro/document.html", viewer, doc=data, text_preview=text)
+    return _page("pro/document.html", viewer, doc=documents.detail(viewer, doc), text_preview=text)
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/apercu")

@@ -13,7 +13,7 @@ from core import access, audit, clock, grants, notify, throttle
 from core.access import Viewer
 from core.db import db
 from core.identifiers import clean_nir
-from core.people import PROFESSIONS, Patient
+from core.people import Patient, profession_label
 
 # Professions addressed as "Dr" in France.
 DOCTORS = ("medecin", "chirurgien-dentiste", "pharmacien", "biologiste")
@@ -23,10 +23,6 @@ EMERGENCY_LIMIT = 10  # emergency attempts per professional account per hour
 def pro_name(profession: str | None, name: str) -> str:
     """"Dr Hélène Bernard" for doctors, the plain name for the others."""
     return _("Dr %(name)s", name=name) if profession in DOCTORS else name
-
-
-def profession_label(code: str | None) -> str:
-    return str(PROFESSIONS.get(code or "", code or ""))
 
 
 # --------------------------------------------------------------------------- codes and links

@@ -14,14 +14,10 @@ from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
 from core.grants import Block, EmergencySettings, Grant
-from core.people import PROFESSIONS, Professional
+from core.people import Professional, profession_label
 
 SEARCH_MIN = 2
 SEARCH_LIMIT = 10
-
-
-def profession_label(code: str | None) -> str:
-    return str(PROFESSIONS.get(code, code or ""))
 
 
 def _pro_dict(pro: Professional) -> dict:

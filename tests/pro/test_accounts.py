@@ -1,6 +1,7 @@
 """Professionals with an account: patients who granted access, and emergency access."""
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
@@ -146,3 +147,45 @@ def test_emergency_attempts_are_limited_per_account(app, client, pro, space):
     for _ in range(EMERGENCY_LIMIT):
         assert _emergency(client, space, birth=date(1990, 1, 1)).status_code == 422
     assert _emergency(client, space).status_code == 429
+
+
+def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, make_share):
+    """DOMAIN: a hidden document stays visible to the holder and its author. The author is
+    known by RPPS through a professional account; an RPPS typed with a code proves nothing."""
+    from sqlalchemy import select
+
+    from blueprints.documents import services as documents
+    from blueprints.documents.models import Document
+    from core import access
+    from core.grants import ShareUse
+
+    author, other = make_pro(rpps="40404040404"), make_pro(rpps="50505050505")
+    access_ids = {account.id: _grant(app, space["patient_id"], account) for account in (author, other)}
+    with app.test_request_context():
+        def titles(viewer):
+            return set(db.session.scalars(access.scope(viewer, select(Document.title), Document)))
+
+        def on_record(account):
+            return access.record_viewer(access.viewer_for(db.session.merge(account)), access_ids[account.id])
+
+        doc = documents.add_documents(on_record(author), [documents.Upload(io.BytesIO(b"CR de consultation"),
+                                                                           "cr.txt")],
+                                      category="CPT_REND", act_date=date(2026, 11, 30), title="CR cardiologie")[0]
+        assert doc.author_rpps == "40404040404"
+        holder = access.viewer_for(db.session.merge(space["account"]))
+        documents.set_hidden(holder, [doc.id], True)
+        db.session.commit()
+
+        share_id, _code, _token = make_share(space["patient_id"])
+        use = ShareUse(share_id=share_id, patient_id=space["patient_id"], given_name="X", family_name="Y",
+                       profession="medecin", rpps="40404040404")   # the author's RPPS, typed by anyone
+        db.session.add(use)
+        db.session.commit()
+        by_code = access.share_viewer(use.id)
+
+        assert "CR cardiologie" in titles(on_record(author))
+        assert "Compte rendu confidentiel" not in titles(on_record(author))   # hidden, and not theirs
+        assert "CR cardiologie" not in titles(on_record(other))
+        assert "CR cardiologie" not in titles(by_code)
+        assert "CR cardiologie" in titles(holder)
+        assert documents.detail(holder, doc)["author_profession"] == "Médecin"   # the holder sees who wrote it
