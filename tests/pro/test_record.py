@@ -109,7 +109,7 @@ def test_every_view_is_traced_with_the_share(app, client, space, make_share):
             assert action in SENTENCES
 
 
-def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, space, make_share):
+def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, space, make_share, login):
     from blueprints.documents.models import Document
 
     read_only = _open(client, make_share, space)
@@ -132,6 +132,8 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
     bad = dict(data, csrf_token=_csrf(page), files=[(io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")])
     refused = other.post(f"/pro/dossier/{sid}/deposer", data=bad, content_type="multipart/form-data")
     assert refused.status_code == 422 and len(events(app, "document_deposited")) == 1
+    holder = login(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
+    assert "Hélène Durand · Médecin" in holder.get(f"/documents/{doc.id}").get_data(as_text=True)
 
 
 def test_revocation_ends_an_open_code_session_on_the_next_click(app, client, space, make_share):
