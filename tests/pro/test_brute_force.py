@@ -57,7 +57,9 @@ def test_a_thousand_parallel_wrong_codes(app, space, make_share):
     with app.app_context():
         share = db.session.get(grants.Share, share_id)
         assert share.failed_attempts == grants.SHARE_MAX_FAILURES and share.locked_at is not None
-        counts = {(c.scope, c.key): c.n for c in db.session.scalars(select(throttle.Counter))}
+        counts: dict = {}
+        for c in db.session.scalars(select(throttle.Counter)):   # a run across the hour spans two windows
+            counts[(c.scope, c.key)] = counts.get((c.scope, c.key), 0) + c.n
     assert counts[("share_all", throttle._key("*"))] == 1000
     for n in range(ADDRESSES):
         assert counts[("share_ip", throttle._key(f"10.7.{n}.1"))] == THREADS * EACH // ADDRESSES
