@@ -1,6 +1,6 @@
-"""Three documents for the demo space, made on the spot (no binary files in the repository):
-a prescription (text), a blood test report (PDF rendered by WeasyPrint) and a vaccination
-record photo (PNG)."""
+"""The demo space's documents, made on the spot (no binary files in the repository): a
+prescription (text), a blood test report (PDF rendered by WeasyPrint), a vaccination record
+photo (PNG), and a consultation report the médecin traitant deposited herself."""
 from __future__ import annotations
 
 import io
@@ -37,6 +37,19 @@ td, th { border-bottom: 1px solid #ccc; padding: 4pt; text-align: left; } .n { t
 <p>Document de démonstration : personne et résultats fictifs.</p></body></html>"""
 
 
+CONSULTATION = """Dr Hélène Bernard — Médecine générale
+
+Consultation du 4 novembre 2026 — Mme Camille Martin
+
+Motif : angine, fièvre depuis deux jours.
+Examen : amygdales inflammatoires, test rapide streptocoque positif.
+Conduite à tenir : amoxicilline 6 jours (ordonnance remise), paracétamol si besoin.
+Revoir si la fièvre persiste au-delà de 48 heures de traitement.
+
+Document de démonstration : données fictives.
+"""
+
+
 def _vaccination_png() -> bytes:
     from PIL import Image, ImageDraw
 
@@ -66,3 +79,14 @@ def add_demo_documents(account) -> None:
     for name, data, category, act_date, title, note in items:
         documents.add_documents(viewer, [documents.Upload(io.BytesIO(data), name)], category=category,
                                 act_date=act_date, title=title, note=note, source="demo")
+
+
+def add_demo_deposit(doctor_account, grant_id: str) -> None:
+    """The médecin traitant's consultation report, deposited through her permanent access, as
+    the professional side does it: the holder sees who wrote it, and is told."""
+    from blueprints.pro import services as pro
+    from core import access
+
+    on_record = access.record_viewer(viewer_for(doctor_account), grant_id)
+    pro.deposit(on_record, [documents.Upload(io.BytesIO(CONSULTATION.encode()), "compte-rendu-consultation.txt")],
+                category="CPT_REND", act_date=date(2026, 11, 4), title="Compte rendu de consultation", note=None)

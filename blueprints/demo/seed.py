@@ -41,6 +41,11 @@ def seed() -> bool:
     doctor = auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
                                       profession="medecin", specialty="Médecine générale", password=PASSWORD)
     # Camille's médecin traitant has permanent access: the professional side has a patient to open.
-    db.session.add(Grant(patient_id=patient.id, professional_id=doctor.professional.id))
+    grant = Grant(patient_id=patient.id, professional_id=doctor.professional.id)
+    db.session.add(grant)
+    db.session.flush()
+    from blueprints.demo.documents import add_demo_deposit
+
+    add_demo_deposit(doctor, grant.id)
     db.session.commit()
     return True

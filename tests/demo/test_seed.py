@@ -15,7 +15,11 @@ def test_seed_once_then_nothing(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Account)) == 2
         titles = set(db.session.scalars(select(Document.title)))
-        assert titles == {"Ordonnance du Dr Bernard", "Bilan sanguin", "Carnet de vaccination"}
+        assert titles == {"Ordonnance du Dr Bernard", "Bilan sanguin", "Carnet de vaccination",
+                          "Compte rendu de consultation"}
+        deposit = db.session.scalar(select(Document).where(Document.title == "Compte rendu de consultation"))
+        assert (deposit.author_name, deposit.author_profession, deposit.author_rpps) == (
+            "Hélène Bernard", "medecin", "10101234567")
 
 
 def test_outbox_page_only_in_demo_mode(app, client, monkeypatch):
