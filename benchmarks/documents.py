@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from benchmarks import instance
+from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 from benchmarks.server import Gunicorn
 
@@ -257,13 +258,6 @@ def make_pdf(path: Path, size: int, seed: int = 7, scan: tuple[int, int] = (2480
     return hashlib.sha256(data).hexdigest()
 
 
-def _proc_kb(pid: int, field: str) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/{pid}/status")
-
-
 def _reset_peak(pid: int) -> bool:
     """Reset VmHWM to the current RSS (Linux >= 4.0, same user)."""
     try:
@@ -360,10 +354,10 @@ class _UploadWorker:
             self.server.__exit__(*exc)
 
     def upload(self, data: bytes, n: int, photo: bool = False) -> tuple[dict, str]:
-        before = _proc_kb(self.pid, "VmRSS")
+        before = proc_kb(self.pid, "VmRSS")
         self.reset_ok = _reset_peak(self.pid) and self.reset_ok
         seconds, url = _upload(self.server, self.browser, data, n, photo)
-        rss, hwm = _proc_kb(self.pid, "VmRSS"), _proc_kb(self.pid, "VmHWM")
+        rss, hwm = proc_kb(self.pid, "VmRSS"), proc_kb(self.pid, "VmHWM")
         return {"bytes": len(data), "seconds": seconds, "mb_per_s": len(data) / MB / seconds,
                 "rss_before_kb": before, "hwm_after_kb": hwm, "rss_after_kb": rss,
                 "peak_growth_mb": (hwm - before) / 1024, "retained_mb": (rss - before) / 1024}, url

@@ -30,6 +30,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 
 TITLE = "Measures import: 1,000,000-record Apple Health export into SQLite"
@@ -144,15 +145,6 @@ def bare_parse(path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, count[0]
 
 
-def _hwm_kb(pid: int | str = "self") -> int:
-    """Peak resident memory of a process since its exec (VmHWM). ru_maxrss would also count
-    the pages of the process that forked it, as they were before the exec."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    return 0
-
-
 class _ChildPeak:
     """The highest VmHWM of this process's children, read every 50 ms while they run."""
 
@@ -173,8 +165,8 @@ class _ChildPeak:
                 return
             for pid in kids:
                 try:
-                    self.kb = max(self.kb, _hwm_kb(pid))
-                except OSError:
+                    self.kb = max(self.kb, proc_kb(pid, "VmHWM"))
+                except (OSError, RuntimeError):  # the child ended meanwhile
                     continue
 
     def stop(self) -> float:
@@ -223,7 +215,7 @@ def child(zip_path: str, folder: str) -> None:
         result = {"status": done.status, "error": done.error, "added": done.added, "present": done.present,
                   "rejected": done.rejected, "ignored": done.ignored, "xml_bytes": done.size,
                   "upload_s": t1 - t0, "job_s": t3 - t2,
-                  "peak_rss_mb": _hwm_kb() / 1024,
+                  "peak_rss_mb": proc_kb("self", "VmHWM") / 1024,
                   "parse_process_peak_rss_mb": child_peak_mb}
     print(json.dumps(result))
 

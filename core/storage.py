@@ -144,11 +144,21 @@ class CheckReport:
         return self.healthy and not self.orphans and not self.temp_files
 
 
+def _unseal(aead: AESGCM, header: bytes, blob_id: str, prefix: bytes, index: int, last: bool,
+            record: bytes) -> bytes:
+    """Chunk `index` of a blob, authenticated with its place (index, last or not) and blob id."""
+    try:
+        return aead.decrypt(prefix + struct.pack(">I", index), record,
+                            BlobStore._aad(header, blob_id, index, last))
+    except InvalidTag as exc:
+        raise BlobCorrupt(f"chunk {index} failed authentication") from exc
+
+
 class SeekableBlob(io.RawIOBase):
     """See :meth:`BlobStore.open_seekable`: decrypts one chunk at a time, the one read."""
 
     def __init__(self, fh: BinaryIO, aead: AESGCM, blob_id: str, header: bytes, chunk_size: int,
-                 prefix: bytes, aad) -> None:
+                 prefix: bytes) -> None:
         super().__init__()
         records = os.fstat(fh.fileno()).st_size - _HEADER.size
         record_size = chunk_size + _TAG_SIZE
@@ -157,7 +167,7 @@ class SeekableBlob(io.RawIOBase):
         if last_plain < 0:
             raise BlobCorrupt("blob truncated")
         self.size = (self._count - 1) * chunk_size + last_plain
-        self._fh, self._aead, self._blob_id, self._aad = fh, aead, blob_id, aad
+        self._fh, self._aead, self._blob_id = fh, aead, blob_id
         self._header, self._prefix, self._chunk_size = header, prefix, chunk_size
         self._pos = 0
         self._index, self._plain = -1, b""
@@ -183,12 +193,8 @@ class SeekableBlob(io.RawIOBase):
             record_size = self._chunk_size + _TAG_SIZE
             self._fh.seek(_HEADER.size + index * record_size)
             record = _read_exact(self._fh, record_size)
-            last = index == self._count - 1
-            nonce = self._prefix + struct.pack(">I", index)
-            try:
-                self._plain = self._aead.decrypt(nonce, record, self._aad(self._header, self._blob_id, index, last))
-            except InvalidTag as exc:
-                raise BlobCorrupt(f"chunk {index} failed authentication") from exc
+            self._plain = _unseal(self._aead, self._header, self._blob_id, self._prefix, index,
+                                  index == self._count - 1, record)
             self._index = index
         return self._plain
 
@@ -512,13 +518,7 @@ class BlobStore:
                 last = not nxt
                 if index >= _MAX_CHUNKS:
                     raise BlobCorrupt("too many chunks")
-                nonce = prefix + struct.pack(">I", index)
-                try:
-                    plain = aead.decrypt(
-                        nonce, current, self._aad(header, blob_id, index, last)
-                    )
-                except InvalidTag as exc:
-                    raise BlobCorrupt(f"chunk {index} failed authentication") from exc
+                plain = _unseal(aead, header, blob_id, prefix, index, last, current)
                 digest.update(plain)
                 if last:
                     if not hmac.compare_digest(digest.hexdigest(), expected_sha):
@@ -539,7 +539,7 @@ class BlobStore:
         never read every chunk. Raises :class:`BlobCorrupt` (:class:`BlobMissing`)."""
         fh, aead, header, chunk_size, prefix = self._open_file(blob_id, wrapped_key)
         try:
-            return SeekableBlob(fh, aead, blob_id, header, chunk_size, prefix, self._aad)
+            return SeekableBlob(fh, aead, blob_id, header, chunk_size, prefix)
         except BaseException:
             fh.close()
             raise

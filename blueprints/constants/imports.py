@@ -152,12 +152,16 @@ def blob_chunks(imp: MeasureImport):
 
 
 def _inflated(raw, member: str):
-    """The export.xml of a stored zip, inflated as it is read (its declared size bounds it)."""
+    """The export.xml of a stored zip, inflated as it is read (its declared size bounds it).
+
+    The blob is authenticated, so the directory is the one checked at upload; what can still
+    go wrong is in the compressed data: a bad deflate stream (zlib.error), a wrong checksum
+    (BadZipFile), or data that ends early (EOFError)."""
     try:
         with raw, zipfile.ZipFile(raw) as archive, archive.open(member) as xml:
             while chunk := xml.read(INFLATE_CHUNK):
                 yield chunk
-    except (zipfile.BadZipFile, zlib.error, EOFError, KeyError, NotImplementedError):
+    except (zipfile.BadZipFile, zlib.error, EOFError):
         raise Refused("zip") from None
 
 

@@ -26,25 +26,15 @@ JOIN_SECONDS = 5.0
 PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
 
 
-def _tuning() -> dict:
-    """What the child must know of the parent's settings (tests make batches small)."""
-    from blueprints.constants.importers import apple
-
-    return {"batch": importers.BATCH_ROWS, "apple_buffer": apple._BUFFER}
-
-
-def _child(chunks_in, out, fmt: str, options: dict | None, tick: float, tuning: dict) -> None:
+def _child(chunks_in, out, fmt: str, options: dict | None, tick: float, batch: int) -> None:
     """The parse process: chunks in, batches out; one last message says how it ended."""
-    from blueprints.constants.importers import apple
-
-    apple._BUFFER = tuning["apple_buffer"]
     last = [time.monotonic()]
 
     def flush(rows: list, col: Collector) -> None:
         out.send(("rows", rows, col.done_bytes, col.rejected, col.ignored))
         last[0] = time.monotonic()
 
-    col = Collector(flush=flush, batch=tuning["batch"])
+    col = Collector(flush=flush, batch=batch)
 
     def chunks():
         while True:
@@ -91,10 +81,9 @@ class ParseProcess:
                 if chunk:
                     conn.send_bytes(chunk)
             conn.send_bytes(b"")
-        except (BrokenPipeError, OSError) as exc:  # the child is gone: it said why, or was stopped
-            if not isinstance(exc, BrokenPipeError):
-                self.read_error = exc
-        except BaseException as exc:
+        except BrokenPipeError:  # the child is gone: it said why, or was stopped
+            pass
+        except BaseException as exc:  # the file could not be read: the job ends with this error
             self.read_error = exc
         finally:
             conn.close()
@@ -107,7 +96,7 @@ class ParseProcess:
         chunks_r, chunks_w = ctx.Pipe(duplex=False)
         out_r, out_w = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_child, name="measures-import-parse", daemon=True,
-                           args=(chunks_r, out_w, self.fmt, self.options, self.tick, _tuning()))
+                           args=(chunks_r, out_w, self.fmt, self.options, self.tick, importers.BATCH_ROWS))
         proc.start()
         chunks_r.close()
         out_w.close()

@@ -90,6 +90,7 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
     other_corr = 0
     ending = False                                          # is the end handler installed?
     buf: list[tuple] = []
+    buffer = min(_BUFFER, col.batch)  # never hold more than a batch: batches stay the collector's size
     reject, extend = col.reject, col.extend
 
     def factor(type_name: str, kind, unit):
@@ -196,7 +197,7 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
                         second = times[s[11:19]]
                         if mode == _PLAIN and v.__class__ is tuple:
                             buf.append((e[4], day[0] + second, day[1], v[0], None, None, a.get("sourceName"), v[1]))
-                            if len(buf) >= _BUFFER:
+                            if len(buf) >= buffer:
                                 extend(buf)
                                 buf.clear()
                             return
@@ -265,7 +266,7 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
                 reject(v, s, kind.key)
                 return
             buf.append((kind.key, taken, off, v[0], None, None, a.get("sourceName"), v[1]))
-            if len(buf) >= _BUFFER:
+            if len(buf) >= buffer:
                 extend(buf)
                 buf.clear()
         elif mode == _STEPS_MODE:
