@@ -103,7 +103,7 @@ def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
                     elif kind == "BodyMass":
                         buf.append(rec(kind, "kg", round(rnd.gauss(72, 2), 1), when, source="Withings", device=""))
                     elif kind == "BloodGlucose":
-                        meta = f'  <MetadataEntry key="HKMetadataKeyBloodGlucoseMealTime" value="{rnd.choice("12")}"/>\n'
+                        meta = f'  <MetadataEntry key="HKBloodGlucoseMealTime" value="{rnd.choice("12")}"/>\n'
                         buf.append(rec(kind, "mmol&lt;180.1558800000541&gt;/L", round(rnd.uniform(4, 9), 1), when,
                                        source="OneTouch", device="", inner=meta))
                     elif kind == "BP":

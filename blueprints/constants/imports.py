@@ -30,7 +30,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, func, or_, select, update
 
 from blueprints.constants import importers
-from blueprints.constants.importers import Collector, Refused, csvfile, fhir
+from blueprints.constants.importers import Collector, Refused, apple, csvfile, fhir
 from blueprints.constants.parse_process import ParseProcess
 from blueprints.constants.models import Measure, MeasureImport
 from blueprints.documents.models import BlobKey
@@ -44,6 +44,8 @@ MB = 1024 * 1024
 FORMATS = ("apple", "fhir", "csv")
 MAX_UPLOAD = 2048 * MB          # what the upload route accepts (a zipped Apple export)
 MAX_XML = 16 * 1024 * MB        # export.xml once out of its zip
+MAX_RATIO = 100                 # how many times its zipped size export.xml may inflate to
+ROOT_BYTES = 1 * MB             # read at upload to find the XML's root element
 MAX_CSV = 200 * MB
 STALE = timedelta(minutes=2)    # a job whose heartbeat is older has died: it may be taken over
 INFLATE_CHUNK = 256 * 1024
@@ -63,6 +65,8 @@ def _apple_member(stream) -> zipfile.ZipInfo | None:
         stream.seek(0)
         if not start.startswith(b"<"):
             raise Refused("no_export")
+        _check_root(stream.read(ROOT_BYTES))
+        stream.seek(0)
         return None
     try:
         with zipfile.ZipFile(stream) as archive:  # a file it was given stays open
@@ -82,7 +86,24 @@ def _apple_member(stream) -> zipfile.ZipInfo | None:
         raise Refused("too_large")
     if member.file_size == 0:
         raise Refused("empty")
+    if member.file_size > MAX_RATIO * max(member.compress_size, 1):
+        raise Refused("inflates")  # real exports inflate about twentyfold; a zip bomb, far more
+    try:
+        with zipfile.ZipFile(stream) as archive, archive.open(member) as xml:
+            head = xml.read(ROOT_BYTES)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError):
+        head = b""  # damaged data: the job reads it and says so
+    finally:
+        stream.seek(0)
+    _check_root(head)
     return member
+
+
+def _check_root(head: bytes) -> None:
+    """Refuse an XML file whose root element is not an Apple export's (a GPX route...)."""
+    root = apple.root_element(head)
+    if root is not None and root != apple.ROOT:
+        raise Refused("no_export")
 
 
 _END = object()

@@ -149,8 +149,14 @@ APPLE_TYPES = {
 APPLE_BLOOD_PRESSURE = "HKCorrelationTypeIdentifierBloodPressure"
 APPLE_SYSTOLIC = "HKQuantityTypeIdentifierBloodPressureSystolic"
 APPLE_DIASTOLIC = "HKQuantityTypeIdentifierBloodPressureDiastolic"
-APPLE_MEAL_TIME = "HKMetadataKeyBloodGlucoseMealTime"  # "1" before a meal, "2" after
-APPLE_MEAL_CONTEXTS = {"1": "before_meal", "2": "after_meal"}
+# The meal context of a glucose record. HealthKit's constant HKMetadataKeyBloodGlucoseMealTime
+# holds the string "HKBloodGlucoseMealTime": that is the key an export.xml writes, with the
+# enum's raw value ("1" preprandial, "2" postprandial); some tools write the case's name.
+APPLE_MEAL_KEYS = frozenset({"HKBloodGlucoseMealTime", "HKMetadataKeyBloodGlucoseMealTime"})
+APPLE_MEAL_CONTEXTS = {"1": "before_meal", "2": "after_meal",
+                       "HKBloodGlucoseMealTimePreprandial": "before_meal",
+                       "HKBloodGlucoseMealTimePostprandial": "after_meal",
+                       "preprandial": "before_meal", "postprandial": "after_meal"}
 
 
 def get(key: str) -> Kind:

@@ -9,7 +9,7 @@ from blueprints.constants.importers import Refused
 from tests.constants.conftest import DTD, apple_xml, apple_zip, measures, pressure, record
 
 D = "2024-03-01 {} +0100"
-MEAL = '<MetadataEntry key="HKMetadataKeyBloodGlucoseMealTime" value="{}"/>'
+MEAL = '<MetadataEntry key="HKBloodGlucoseMealTime" value="{}"/>'
 
 
 def _by_kind(app, patient_id):
@@ -147,3 +147,82 @@ def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
         with pytest.raises(Refused) as exc:
             imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
         assert exc.value.reason == reason
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, run_import):
+    """export.xml writes HealthKit's key "HKBloodGlucoseMealTime" with 1 (before a meal) or 2
+    (after), some tools the case's name: each reading keeps its meal context."""
+    viewer, _ = space
+    xml = (FIXTURES / "apple_glucose_export.xml").read_bytes()
+    imp = run_import(viewer, "apple", apple_zip(xml), "export.zip")
+    assert (imp.status, imp.added, imp.rejected) == ("done", 4, 0)
+    got = _by_kind(app, viewer.patient_id)["glucose"]
+    assert [(round(g.value), g.context, g.source_name) for g in got] == [
+        (115, "before_meal", "Santé"), (168, "after_meal", "Santé"), (94, "before_meal", "OneTouch Reveal"),
+        (121, None, "Santé")]
+
+
+def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
+    """A GPX route (or any XML whose root is not <HealthData>) is not "0 measures added"."""
+    from blueprints.constants import imports
+    from blueprints.constants.importers import Collector, apple
+    from blueprints.documents.models import BlobKey
+    from core.db import db
+
+    viewer, _ = space
+    gpx = (FIXTURES / "route.gpx").read_bytes()
+    for content in (gpx, apple_zip(gpx), b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>'):
+        with pytest.raises(Refused) as exc:
+            imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
+        assert exc.value.reason == "no_export"
+    assert db.session.query(BlobKey).count() == 0
+    with pytest.raises(Refused) as exc:  # the job checks it too (a root beyond the bytes read at upload)
+        apple.parse([gpx], Collector())
+    assert exc.value.reason == "no_export"
+
+
+def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space, monkeypatch):
+    import zipfile
+
+    from blueprints.constants import imports
+
+    viewer, _ = space
+    padding = "<!-- " + " " * 300_000 + " -->\n"  # deflates about a thousandfold
+    xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")) + padding)
+    content = apple_zip(xml)
+    info = [i for i in zipfile.ZipFile(io.BytesIO(content)).infolist() if i.filename.endswith("export.xml")][0]
+    assert info.file_size > imports.MAX_RATIO * info.compress_size
+    with pytest.raises(Refused) as exc:
+        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
+    assert exc.value.reason == "inflates"
+    monkeypatch.setattr(imports, "MAX_RATIO", 2000)  # under the bound, the same file is taken
+    assert imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content)).status == "pending"
+
+
+def test_a_real_export_inflates_well_under_the_bound(app, space):
+    from blueprints.constants import imports
+
+    viewer, _ = space
+    rows = [record("HeartRate", 60 + i % 40, "count/min", f"2024-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100")
+            for i in range(5000)]
+    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*rows))))
+    assert imp.status == "pending"
+
+
+def test_the_not_kept_summary_names_every_type_or_counts_the_rest():
+    from blueprints.constants.importers import IGNORED_NAMED, Collector
+
+    col = Collector()
+    for i in range(12):
+        col.ignore(f"Type{i:02d}", 12 - i)
+    summary = col.summary()
+    assert summary["_ignored"] == {f"Type{i:02d}": 12 - i for i in range(12)} and "_ignored_more" not in summary
+    for i in range(IGNORED_NAMED + 5):
+        col.ignore(f"Other{i:02d}")
+    summary = col.summary()
+    assert len(summary["_ignored"]) == IGNORED_NAMED
+    named = sum(summary["_ignored"].values())
+    assert summary["_ignored_more"] == {"types": 17, "count": col.ignored - named}

@@ -21,10 +21,11 @@ PARIS = ZoneInfo("Europe/Paris")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 BATCH_ROWS = 20000  # about 0.1 s of SQLite write lock; fewer fsyncs than small batches
 EXAMPLES = 5  # examples kept per rejection reason
+IGNORED_NAMED = 40  # record types not kept, named one by one in the summary (the rest are counted)
 
 # Why a whole file is refused (the job's `error`, shown translated by the templates).
 REFUSALS = ("entities", "xml", "json", "not_fhir", "csv_columns", "encoding", "no_export", "zip",
-            "too_large", "empty", "internal")
+            "too_large", "inflates", "empty", "internal")
 # Why one value is rejected (keys of MeasureImport.reasons).
 REASONS = ("implausible", "unknown_unit", "bad_value", "bad_date", "unknown_kind", "incomplete", "bad_context")
 
@@ -107,8 +108,11 @@ class Collector:
         """What the import row keeps: counts per reason with examples, and ignored types."""
         out = dict(self.reasons)
         if self.ignored_types:
-            top = sorted(self.ignored_types.items(), key=lambda kv: -kv[1])[:8]
-            out["_ignored"] = dict(top)
+            ranked = sorted(self.ignored_types.items(), key=lambda kv: (-kv[1], kv[0]))
+            out["_ignored"] = dict(ranked[:IGNORED_NAMED])
+            rest = ranked[IGNORED_NAMED:]
+            if rest:  # named as a count, never dropped in silence
+                out["_ignored_more"] = {"types": len(rest), "count": sum(n for _, n in rest)}
         return out
 
 

@@ -66,6 +66,44 @@ def _refuse(*_args):
     raise Refused("entities")
 
 
+ROOT = "HealthData"
+
+
+def _parser():
+    """An expat parser that reads an internal DTD but refuses every entity and fetches nothing."""
+    p = expat.ParserCreate()
+    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    p.EntityDeclHandler = _refuse
+    p.UnparsedEntityDeclHandler = _refuse
+    p.ExternalEntityRefHandler = _refuse
+    return p
+
+
+class _Root(Exception):
+    pass
+
+
+def root_element(head: bytes) -> str | None:
+    """The name of the root element found in the first bytes of an XML file, or None when
+    those bytes end before it (a long DTD) or cannot be read (entities, broken XML): the
+    parser checks all of it again and says why it refuses."""
+    p = _parser()
+    found: list[str] = []
+
+    def start(name, _attrs):
+        found.append(name)
+        raise _Root
+
+    p.StartElementHandler = start
+    try:
+        p.Parse(head, False)
+    except _Root:
+        return found[0]
+    except (expat.ExpatError, Refused):
+        return None
+    return None
+
+
 _PLAIN, _STEPS_MODE, _GLUCOSE_MODE, _IGNORE, _SKIP = range(5)  # how a record type is read
 _VALUES = 8192  # value strings remembered per record type (a cache: cleared when full)
 _BUFFER = 2048  # checked rows handed to the collector at once
@@ -283,7 +321,7 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
         nonlocal corr, sys_a, dia_a, glucose, other_corr
         if name == "MetadataEntry":
             g = glucose
-            if g is not None and a.get("key") == kinds.APPLE_MEAL_TIME:
+            if g is not None and a.get("key") in kinds.APPLE_MEAL_KEYS:
                 glucose = g[:4] + (kinds.APPLE_MEAL_CONTEXTS.get(a.get("value", "")),)
         elif name == "Correlation":
             if glucose is not None:
@@ -324,12 +362,15 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
             return
         col.add(_BP, found[0], found[1], high, low, None, corr.get("sourceName") or sys_a.get("sourceName"), stamp)
 
-    p = expat.ParserCreate()
-    p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    p.EntityDeclHandler = _refuse
-    p.UnparsedEntityDeclHandler = _refuse
-    p.ExternalEntityRefHandler = _refuse
-    p.StartElementHandler = start
+    def first(name: str, a: dict):
+        """The root element: an Apple export's is <HealthData>; any other XML (a GPX route,
+        a CDA document...) is refused rather than read as an export with nothing in it."""
+        if name != ROOT:
+            raise Refused("no_export")
+        p.StartElementHandler = start
+
+    p = _parser()
+    p.StartElementHandler = first
     done = 0
     try:
         for chunk in chunks:
