@@ -129,7 +129,28 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
 )}
 
 BY_SLUG = {k.slug: k for k in KINDS.values()}
+# Other LOINC codes that other systems send for the same measure: the alternatives the FHIR
+# vital signs profile and US Core allow (Synthea and many EHRs code a blood pressure with the
+# panel 55284-4, an oral temperature with 8331-1, a pulse oximeter's SpO2 with 2708-6), and
+# laboratory codes of the same analyte in the same kind of sample. The value's own unit
+# (valueQuantity) says how to read it.
+LOINC_ALIASES = {
+    "weight": ("3141-9", "3142-7", "8350-1", "8351-9"),           # measured, stated, with/without clothes
+    "height": ("8306-3", "8308-9", "3137-7", "3138-5"),           # lying, standing, measured, stated
+    "heart_rate": ("8889-8", "8893-0", "40443-4"),                # pulse oximetry, palpation, resting
+    "blood_pressure": ("55284-4", "35094-2"),                     # systolic and diastolic, BP panel
+    "temperature": ("8331-1", "8332-9", "8328-7", "8333-7", "75539-7", "8329-5"),  # oral, rectal, axillary, tympanic, temporal, core
+    "spo2": ("2708-6", "20564-1", "2710-2"),                      # arterial, blood, capillary by oximetry
+    "glucose": ("2339-0", "41653-7", "15074-8", "14749-6", "14743-9"),  # blood, glucometer, in mmol/L
+    "hba1c": ("17856-6", "4549-2", "59261-8"),                    # HPLC, electrophoresis, IFCC (mmol/mol)
+    "waist": ("56086-2",),
+    "head": ("9843-4",),                                          # the vital signs profile's code
+    "pain": ("38208-5",),
+}
 BY_LOINC = {k.loinc: k for k in KINDS.values()}
+BY_LOINC.update({code: KINDS[key] for key, codes in LOINC_ALIASES.items() for code in codes})
+# Glucose codes that carry their meal context in the code itself.
+LOINC_MEAL_ALIASES = {"1558-6": "fasting", "14771-0": "fasting"}  # fasting glucose, mass and moles
 # Blood pressure's two values, each with its own LOINC code inside the panel.
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"
 DIASTOLIC_RANGE = (20, 200)

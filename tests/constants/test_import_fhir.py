@@ -73,3 +73,38 @@ def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
     with pytest.raises(Refused) as exc:
         imports.store_upload(viewer, "fhir", "big.json", io.BytesIO(bundle(*[observation("8867-4", 64, "/min")] * 5)))
     assert exc.value.reason == "too_large"
+
+
+def test_a_synthea_bundle_keeps_its_blood_pressures_and_every_vital_sign(app, space, run_import):
+    """Synthea 2.x (and many EHRs) code a blood pressure with the panel 55284-4, an oral
+    temperature 8331-1, SpO2 2708-6: the vital signs profile's alternatives are all kept."""
+    from pathlib import Path
+
+    viewer, _ = space
+    content = (Path(__file__).parent / "fixtures" / "synthea_vitals.json").read_bytes()
+    imp = run_import(viewer, "fhir", content, "Camille_Martin.json")
+    assert (imp.status, imp.rejected) == ("done", 0)
+    assert imp.added == 14 and imp.ignored == 3  # Patient, Encounter, smoking status
+    assert imp.reasons["_ignored"] == {"72166-2": 1, "Encounter": 1, "Patient": 1}
+    got = {}
+    for m in measures(app, viewer.patient_id):
+        got.setdefault(m.kind, []).append(m)
+    bp = got["blood_pressure"]
+    assert [(m.value, m.value2, m.when.isoformat()) for m in bp] == [(131, 84, "2019-03-27T10:37:24+01:00")]
+    assert [m.value for m in got["weight"]] == [71.9, 72.3]
+    assert [m.value for m in got["height"]] == [166.2, 52.0]
+    assert [round(m.value, 1) for m in got["temperature"]] == [37.1]
+    assert [m.value for m in got["spo2"]] == [97]
+    assert [m.value for m in got["heart_rate"]] == [77] and [m.value for m in got["respiratory_rate"]] == [14]
+    assert [round(m.value, 1) for m in got["glucose"]] == [92.6] and [m.value for m in got["hba1c"]] == [5.9]
+    assert [m.value for m in got["head"]] == [35.1] and [m.value for m in got["pain"]] == [2]
+    assert [round(m.value, 2) for m in got["bmi"]] == [26.03]
+
+
+def test_every_alternative_code_maps_onto_a_kind():
+    from blueprints.constants import kinds
+
+    for key, codes in kinds.LOINC_ALIASES.items():
+        for code in codes:
+            assert kinds.BY_LOINC[code].key == key
+    assert kinds.BY_LOINC["55284-4"].key == kinds.BY_LOINC["85354-9"].key == "blood_pressure"

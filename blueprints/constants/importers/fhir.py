@@ -12,7 +12,7 @@ from blueprints.constants.importers import Collector, Refused, canonical, instan
 
 MAX_BYTES = 50 * 1024 * 1024
 LOINC = "http://loinc.org"
-_CONTEXT_BY_LOINC = {code: key for key, (_label, code) in kinds.MEAL_CONTEXTS.items()}
+_CONTEXT_BY_LOINC = {code: key for key, (_label, code) in kinds.MEAL_CONTEXTS.items()} | kinds.LOINC_MEAL_ALIASES
 _BP = kinds.KINDS["blood_pressure"]
 _GLUCOSE = kinds.KINDS["glucose"]
 
