@@ -8,7 +8,7 @@ from sqlalchemy import select, update
 
 from blueprints.constants import bp, imports, kinds
 from blueprints.constants.forms_import import ConfirmForm, ImportForm
-from blueprints.constants.importers import Refused, local_iso
+from blueprints.constants.importers import Refused, csvfile, local_iso
 from blueprints.constants.models import MeasureImport
 from core import access, sessions, web
 from core.db import db
@@ -44,9 +44,12 @@ def refusal(reason: str | None) -> str:
         "zip": _("This zip file could not be read: it may be damaged or incomplete. Export it again."),
         "json": _("This file is not a FHIR file (JSON): check that you chose the right kind of file."),
         "not_fhir": _("This JSON file is not a FHIR Bundle of Observations."),
-        "csv_columns": _("The columns of this CSV file were not recognised. Its first line must name at least the "
-                         "kind of measure, the date and the value, for example: type;date;valeur;unité."),
+        "csv_columns": _("This file could not be read as a table: its first line must name its columns, separated "
+                         "by ; or , (for example: Date;Poids (kg)). Save it again as CSV from your spreadsheet or app."),
         "too_large": _("This file is too large: %(gb)s GB at most (50 MB for FHIR, 200 MB for CSV).", gb=MAX_GB),
+        "inflates": _("Once unzipped, this file would be more than %(ratio)s times larger than the zip, far more "
+                      "than a Health export: Carnet refuses it for safety. Export the file again from the Health app.",
+                      ratio=imports.MAX_RATIO),
         "empty": _("This file is empty."),
     }
     return messages.get(reason or "", _("The import stopped on an unexpected problem. What was already imported "
@@ -80,8 +83,9 @@ def _context(imp: MeasureImport) -> dict:
     reasons = [{"label": reason_label(k), "count": v["count"],
                 "examples": [example_label(imp.format, e) for e in v.get("examples", [])]}
                for k, v in (imp.reasons or {}).items() if not k.startswith("_")]
-    ignored = sorted((imp.reasons or {}).get("_ignored", {}).items(), key=lambda kv: -kv[1])
+    ignored = sorted((imp.reasons or {}).get("_ignored", {}).items(), key=lambda kv: (-kv[1], kv[0]))
     return {"imp": imp, "percent": min(100, percent), "reasons": reasons, "ignored_types": ignored,
+            "ignored_more": (imp.reasons or {}).get("_ignored_more"),
             "refusal": refusal(imp.error) if imp.status == "failed" else None, "measures_url": _measures_url()}
 
 
@@ -133,21 +137,67 @@ def _too_large(exc):
     return web.error_page(413)
 
 
+def choice_error(reason: str) -> str:
+    return {
+        "no_date": _("Choose the column that holds the date of each measure."),
+        "no_kind": _("Choose at least one column of measures to import."),
+        "half_pressure": _("A blood pressure needs two columns: choose the systolic one (the high number) and the "
+                           "diastolic one (the low number)."),
+        "date_twice": _("The date column cannot also be a column of measures: choose “Do not import” for it."),
+    }.get(reason, reason)
+
+
+def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: str | None = None) -> dict:
+    """What the preview shows: the mapping, the first rows, and the column chooser (filled with
+    what Carnet understood, or with what the person just sent)."""
+    page = _context(imp)
+    try:
+        page["preview"] = imports.preview(imp)
+    except (Refused, StorageError):
+        page["preview"] = None
+    options = imp.options or {}
+    layout = csvfile.layout(options)
+    if form_values is None:
+        picks = {c["index"]: csvfile.choice_of(c) for c in options.get("columns") or []}
+        for role in ("time", "tz", "source"):
+            if options.get(role) is not None:
+                picks[options[role]] = role
+        form_values = {"date": options.get("date"), "picks": picks}
+    wide = {c["index"]: c for c in options.get("columns") or []}
+    roles = {options.get(r): r for r in ("date", "time", "tz", "source") if options.get(r) is not None}
+    page.update(confirm=ConfirmForm(), local_iso=local_iso, kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS,
+                reason_label=reason_label, refusal=refusal, layout=layout, choices=csvfile.choices(),
+                chosen=form_values, choice_error=error, wide=wide, roles=roles, unit_labels=csvfile.UNIT_LABELS)
+    return page
+
+
 @bp.get("/importer/<import_id>")
 def import_show(import_id: str):
     viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
-    page = _context(imp)
-    if imp.status == "preview":
-        try:
-            page["preview"] = imports.preview(imp)
-        except (Refused, StorageError):
-            page["preview"] = None
-        page["confirm"] = ConfirmForm()
-        page["local_iso"] = local_iso
-        page.update(kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS, reason_label=reason_label,
-                    refusal=refusal)
+    page = _preview_page(imp) if imp.status == "preview" else _context(imp)
     return web.render("constants/import_job.html", **page)
+
+
+@bp.post("/importer/<import_id>/colonnes")
+def import_columns(import_id: str):
+    """The person says what each column of a CSV file holds (a file Carnet did not recognise,
+    or a correction): the preview is shown again with their choice, nothing is saved yet."""
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    if imp.status != "preview" or imp.format != "csv" or not ConfirmForm().validate_on_submit():
+        return web.hx_redirect(url_for("constants.import_show", import_id=imp.id))
+    n = len((imp.options or {}).get("headers") or [])
+    picks = {i: request.form.get(f"col-{i}", "") for i in range(n)}
+    date = request.form.get("date")
+    try:
+        imp.options = csvfile.apply_choice(imp.options or {}, date, picks)
+    except csvfile.ChoiceError as exc:
+        page = _preview_page(imp, {"date": int(date) if (date or "").isdigit() else None, "picks": picks},
+                             choice_error(exc.args[0]))
+        return web.render("constants/import_job.html", status=422, **page)
+    db.session.commit()
+    return web.hx_redirect(url_for("constants.import_show", import_id=imp.id) + "#preview-title")
 
 
 @bp.get("/importer/<import_id>/progression")
@@ -162,7 +212,7 @@ def import_progress(import_id: str):
 def import_confirm(import_id: str):
     viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
-    if ConfirmForm().validate_on_submit():
+    if ConfirmForm().validate_on_submit() and csvfile.layout(imp.options or {}) != "unknown":
         started = db.session.execute(update(MeasureImport).where(
             MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
         db.session.commit()

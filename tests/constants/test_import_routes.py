@@ -67,7 +67,7 @@ def test_a_wrong_file_answers_422_with_a_reason(importer):
     r = _send(client, b"%PDF-1.7 not an export", "export.zip", htmx=True)
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and "<html" not in html and "notice-error" in html
-    r = _send(client, b"nom;prenom\nMartin;Camille\n", "liste.csv", fmt="csv")
+    r = _send(client, "Poids\u00a0: 72 kg\n".encode(), "liste.csv", fmt="csv")
     assert r.status_code == 422 and "notice-error" in r.get_data(as_text=True)
     r = client.post(URL, data={"format": "apple", "csrf_token": csrf_token(client, URL)},
                     content_type="multipart/form-data")
@@ -143,3 +143,84 @@ def test_opening_the_page_resumes_an_abandoned_job(app, importer):
         from core.db import db
 
         assert db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == import_id)) == "pending"
+
+
+FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
+
+
+def test_a_device_export_shows_which_column_became_which_kind_and_unit(app, importer):
+    client, _ = importer
+    r = _send(client, (FIXTURES / "omron_connect.csv").read_bytes(), "OMRON connect.csv", fmt="csv")
+    job_url = r.headers["Location"]
+    page = client.get(job_url).get_data(as_text=True)
+    assert re.search(r"Colonne «\s*SYS\(mmHg\)\s*».*?→\s*<strong>Tension, systolique, en mmHg</strong>", page, re.S)
+    assert re.search(r"Colonne «\s*Pulse\(bpm\)\s*».*?→\s*<strong>Fréquence cardiaque, en /min</strong>", page, re.S)
+    assert re.search(r"Colonne «\s*Timezone\s*».*?→\s*<strong>Fuseau horaire</strong>", page, re.S)
+    assert re.search(r"Colonne «\s*Irregular heartbeat\s*».*?non importée", page, re.S)
+    assert "126/81" in page and 'name="col-2"' in page and "/colonnes" in page
+    assert re.search(r'<option value="blood_pressure.sys\|mmHg" selected>', page)
+    assert 'disabled' not in page.split("/confirmer")[1].split("</form>")[0]
+
+
+def test_unknown_columns_get_a_chooser_then_import(app, importer):
+    client, _ = importer
+    r = _send(client, (FIXTURES / "unknown_columns.csv").read_bytes(), "carnet-glycemie.csv", fmt="csv")
+    assert r.status_code == 303, r.get_data(as_text=True)[:300]
+    job_url = r.headers["Location"]
+    page = client.get(job_url).get_data(as_text=True)
+    assert "n’a pas reconnu les colonnes" in page and '<details class="import-chooser" id="import-chooser" open>' in page
+    assert 'name="date"' in page and 'name="col-1"' in page and "Ne pas importer" in page and "5,4" in page
+    confirm = page.split("/confirmer")[1].split("</form>")[0]
+    assert "disabled" in confirm
+    token = csrf_token(client, URL)
+    r = client.post(f"{job_url}/confirmer", data={"csrf_token": token})  # nothing to import yet
+    with app.app_context():
+        from core.db import db
+
+        assert db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == job_url.rsplit("/", 1)[-1])) == "preview"
+    # an answer that cannot be used: said again, with the person's choices kept
+    r = client.post(f"{job_url}/colonnes", data={"csrf_token": token, "date": "", "col-1": "glucose|mmol/L"},
+                    headers={"HX-Request": "true", "HX-Boosted": "true"})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and 'role="alert"' in html and "la colonne qui contient la date" in html
+    assert '<option value="glucose|mmol/L" selected>' in html
+    r = client.post(f"{job_url}/colonnes", data={"csrf_token": token, "date": "0", "col-1": "glucose|mmol/L",
+                                                 "col-2": "glucose|mmol/L", "col-3": ""})
+    assert r.status_code == 303
+    page = client.get(job_url).get_data(as_text=True)
+    assert "n’a pas reconnu" not in page and re.search(r"Colonne «\s*Matin\s*».*?Glycémie, en mmol/L", page, re.S)
+    r = client.post(f"{job_url}/confirmer", data={"csrf_token": token})
+    imp = _run(app, job_url.rsplit("/", 1)[-1])
+    assert (imp.status, imp.added, imp.rejected) == ("done", 4, 0)
+
+
+def test_the_column_chooser_checks_csrf_and_only_changes_a_preview(app, importer):
+    client, _ = importer
+    job_url = _send(client, (FIXTURES / "unknown_columns.csv").read_bytes(), "x.csv", fmt="csv").headers["Location"]
+    r = client.post(f"{job_url}/colonnes", data={"date": "0", "col-1": "glucose|mmol/L"})
+    with app.app_context():
+        from core.db import db
+
+        imp = db.session.get(MeasureImport, job_url.rsplit("/", 1)[-1])
+        assert imp.options["layout"] == "unknown"
+
+
+def test_a_gpx_route_sent_as_an_apple_export_is_refused_in_words(importer):
+    client, _ = importer
+    r = _send(client, (FIXTURES / "route.gpx").read_bytes(), "course.gpx", htmx=True)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 422 and "pas un export Apple Santé" in html and 'role="alert"' in html
+
+
+def test_the_summary_names_every_kind_not_kept_or_counts_the_rest(app, importer):
+    from blueprints.constants.importers import IGNORED_NAMED
+    from tests.constants.conftest import apple_xml
+
+    client, _ = importer
+    rows = [record(f"Dietary{i:02d}", 1, "g", "2024-03-01 07:00:00 +0100") for i in range(IGNORED_NAMED + 3)]
+    job_url = _send(client, apple_xml(record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"), *rows),
+                    "export.xml").headers["Location"]
+    _run(app, job_url.rsplit("/", 1)[-1])
+    html = client.get(job_url).get_data(as_text=True)
+    assert "Dietary00 (1)" in html and f"Dietary{IGNORED_NAMED - 1:02d} (1)" in html
+    assert "Dietary00 (1), " in html and "(1) et 3 autres types." in html
