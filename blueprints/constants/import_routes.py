@@ -2,13 +2,15 @@
 preview, follow the progress (polled), read the summary."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from blueprints.constants import bp, imports, kinds
 from blueprints.constants.forms_import import ConfirmForm, ImportForm
-from blueprints.constants.importers import Refused, csvfile, local_iso
+from blueprints.constants.importers import PARIS, Refused, csvfile, local_iso
 from blueprints.constants.models import MeasureImport
 from core import access, sessions, web
 from core.db import db
@@ -137,6 +139,14 @@ def _too_large(exc):
     return web.error_page(413)
 
 
+def preview_when(taken_at: int, offset: int) -> str:
+    """'02/03/2026 08:30' as the device wrote it, with its UTC offset when not France's."""
+    text = local_iso(taken_at, offset)
+    shown = f"{text[8:10]}/{text[5:7]}/{text[:4]} {text[11:16]}"
+    paris = int(datetime.fromtimestamp(taken_at, PARIS).utcoffset().total_seconds() // 60)
+    return shown if offset == paris else f"{shown} (UTC{text[16:]})"
+
+
 def choice_error(reason: str) -> str:
     return {
         "no_date": _("Choose the column that holds the date of each measure."),
@@ -165,9 +175,9 @@ def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: st
         form_values = {"date": options.get("date"), "picks": picks}
     wide = {c["index"]: c for c in options.get("columns") or []}
     roles = {options.get(r): r for r in ("date", "time", "tz", "source") if options.get(r) is not None}
-    page.update(confirm=ConfirmForm(), local_iso=local_iso, kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS,
+    page.update(confirm=ConfirmForm(), preview_when=preview_when, kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS,
                 reason_label=reason_label, refusal=refusal, layout=layout, choices=csvfile.choices(),
-                chosen=form_values, choice_error=error, wide=wide, roles=roles, unit_labels=csvfile.UNIT_LABELS)
+                chosen=form_values, choice_error=error, wide=wide, roles=roles, unit_label=csvfile.unit_label)
     return page
 
 

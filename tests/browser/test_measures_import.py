@@ -37,3 +37,67 @@ def test_import_an_apple_export_and_read_the_summary(page, live_app, new_holder,
     expect(page.locator(".import-rejected dd")).to_have_text("1")
     page.screenshot(path=str(SCREENSHOTS / "measures-import-summary-phone.png"), full_page=True, animations="disabled")
     assert problems.problems() == []
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent.parent / "constants" / "fixtures"
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_a_device_csv_shows_its_columns_and_unknown_columns_get_a_chooser(browser, base_url, live_app, new_holder,
+                                                                          problems, viewport):
+    """An OMRON connect export: the preview says which column became which kind and unit.
+    A file Carnet does not recognise: the chooser, used with the keyboard, then the import."""
+    from tests.browser.conftest import DESKTOP, PHONE, new_context
+
+    context = new_context(browser, base_url, PHONE if viewport == "phone" else DESKTOP, problems)
+    page = context.new_page()
+    try:
+        holder = new_holder()
+        password_login(page, live_app, holder)
+        SCREENSHOTS.mkdir(exist_ok=True)
+
+        page.goto("/constantes/importer")
+        page.locator("input[name=format][value=csv]").check()
+        page.locator("input[name=file]").set_input_files(
+            {"name": "OMRON connect.csv", "mimeType": "text/csv", "buffer": (FIXTURES / "omron_connect.csv").read_bytes()})
+        page.locator("#import-form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/constantes/importer/[0-9a-f-]{36}$"))
+        mapping = page.locator(".import-mapping")
+        expect(mapping).to_contain_text("Tension, systolique, en mmHg")
+        expect(mapping).to_contain_text("Fuseau horaire")
+        expect(page.locator(".import-preview table")).to_contain_text("126/81")
+        page.screenshot(path=str(SCREENSHOTS / f"measures-import-csv-mapping-{viewport}.png"), full_page=True,
+                        animations="disabled")
+
+        page.goto("/constantes/importer")
+        page.locator("input[name=format][value=csv]").check()
+        page.locator("input[name=file]").set_input_files(
+            {"name": "glycemies.csv", "mimeType": "text/csv", "buffer": (FIXTURES / "unknown_columns.csv").read_bytes()})
+        page.locator("#import-form button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/constantes/importer/[0-9a-f-]{36}$"))
+        chooser = page.locator("#import-chooser")
+        expect(chooser).to_have_attribute("open", "")
+        expect(page.locator(".import-preview [role=alert]").first).to_contain_text("pas reconnu")
+        expect(page.get_by_role("button", name="Confirmer et importer")).to_be_disabled()
+        # an incomplete answer first: the error is announced, the choices kept
+        page.locator("#import-date-column").select_option("0")
+        page.locator("#import-col-1").select_option("blood_pressure.sys|mmHg")
+        page.get_by_role("button", name="Relire le fichier avec ces colonnes").click()
+        expect(page.locator(".import-chooser-form [role=alert]")).to_contain_text("deux colonnes")
+        expect(page.locator("#import-col-1")).to_have_value("blood_pressure.sys|mmHg")
+        expect(page.locator("#import-date-column")).to_have_value("0")
+        page.screenshot(path=str(SCREENSHOTS / f"measures-import-csv-chooser-{viewport}.png"), full_page=True,
+                        animations="disabled")
+        page.locator("#import-col-1").select_option("glucose|mmol/L")
+        page.locator("#import-col-2").select_option("glucose|mmol/L")
+        page.locator("#import-col-2").focus()
+        page.keyboard.press("Tab")
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        expect(page.locator(".import-preview table")).to_contain_text("Glycémie")
+        expect(page.locator(".import-mapping")).to_contain_text("Glycémie, en mmol/L")
+        page.get_by_role("button", name="Confirmer et importer").click()
+        expect(page.locator(".import-added dd")).to_have_text("4", timeout=15_000)
+        assert [m for m in problems.problems() if "status of 422" not in m] == []
+    finally:
+        context.close()

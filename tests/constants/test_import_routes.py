@@ -154,9 +154,10 @@ def test_a_device_export_shows_which_column_became_which_kind_and_unit(app, impo
     job_url = r.headers["Location"]
     page = client.get(job_url).get_data(as_text=True)
     assert re.search(r"Colonne «\s*SYS\(mmHg\)\s*».*?→\s*<strong>Tension, systolique, en mmHg</strong>", page, re.S)
-    assert re.search(r"Colonne «\s*Pulse\(bpm\)\s*».*?→\s*<strong>Fréquence cardiaque, en /min</strong>", page, re.S)
+    assert re.search(r"Colonne «\s*Pulse\(bpm\)\s*».*?→\s*<strong>Fréquence cardiaque, en bpm</strong>", page, re.S)
     assert re.search(r"Colonne «\s*Timezone\s*».*?→\s*<strong>Fuseau horaire</strong>", page, re.S)
-    assert re.search(r"Colonne «\s*Irregular heartbeat\s*».*?non importée", page, re.S)
+    assert re.search(r"Colonnes non importées\s*:</span> Irregular heartbeat, IHB detection count, Body Movement", page)
+    assert "Fréquence cardiaque (bpm)" in page  # the chooser says units as people read them
     assert "126/81" in page and 'name="col-2"' in page and "/colonnes" in page
     assert re.search(r'<option value="blood_pressure.sys\|mmHg" selected>', page)
     assert 'disabled' not in page.split("/confirmer")[1].split("</form>")[0]

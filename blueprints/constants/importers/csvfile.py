@@ -308,6 +308,12 @@ def layout(options: dict) -> str:
     return options.get("layout", "long")  # imports sniffed before wide files were read
 
 
+def unit_label(kind_key: str, unit: str) -> str:
+    """A column's unit as a person reads it ('bpm' rather than '/min', '°F' rather than 'degF')."""
+    kind = kinds.KINDS[kind_key]
+    return kind.unit_label if unit == kind.unit else UNIT_LABELS.get(unit, unit)
+
+
 def choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """What the column chooser offers: (group label, [(value, label)]) for each kind."""
     from flask_babel import gettext as _
@@ -316,10 +322,10 @@ def choices() -> list[tuple[str, list[tuple[str, str]]]]:
     for key, units in CHOICE_UNITS.items():
         kind = kinds.KINDS[key]
         if key == "blood_pressure":
-            options = [(f"{key}.{part}|{u}", f"{label} ({u})") for part, label in (
-                ("sys", _("Systolic (the high number)")), ("dia", _("Diastolic (the low number)"))) for u in units]
+            options = [(f"{key}.{part}|{u}", f"{label} ({unit_label(key, u)})") for part, label in (
+                ("sys", _("Blood pressure, systolic")), ("dia", _("Blood pressure, diastolic"))) for u in units]
         else:
-            options = [(f"{key}|{u}", f"{kind.label} ({UNIT_LABELS.get(u, u)})") for u in units]
+            options = [(f"{key}|{u}", f"{kind.label} ({unit_label(key, u)})") for u in units]
         groups.append((str(kind.label), options))
     return groups
 
