@@ -51,7 +51,8 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean(request):
-    """Empty every table, the outbox and the test clock before each test that uses the app."""
+    """Empty every table, the outbox, the audit anchor file and the test clock before each test
+    that uses the app."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -65,12 +66,21 @@ def _clean(request):
             else:
                 for table in reversed(Base.metadata.sorted_tables):
                     conn.execute(table.delete())
+    forget_anchors(app)
     outbox = os.path.join(app.instance_path, "outbox")
     if os.path.isdir(outbox):
         for name in os.listdir(outbox):
             os.remove(os.path.join(outbox, name))
     yield
     clock.reset()
+
+
+def forget_anchors(app) -> None:
+    """The anchored heads of the audit chain go with the traces a test empties."""
+    try:
+        os.remove(app.config["AUDIT_ANCHOR_FILE"])
+    except FileNotFoundError:
+        pass
 
 
 @pytest.fixture

@@ -282,6 +282,9 @@ def _png() -> bytes:
 
 
 def _empty_database(app) -> None:
+    from tests.conftest import forget_anchors
+
+    forget_anchors(app)
     with app.app_context(), db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
