@@ -8,8 +8,9 @@ added: a rule in no class, or a URL parameter with no value in PARAMS, fails its
 message saying what to add. URLs carry REAL ids of the first holder's objects, so a 404 is the
 gate's, never a typo's; requests that change state carry a valid CSRF token, so a refusal is
 the gate's, never CSRF's. A request the rules refuse must also change nothing (the holder's
-objects are compared before and after every case), and no answer may show a document its
-viewer may not see.
+objects are compared before and after every case), no answer may show a document its
+viewer may not see, and every 2xx answer of a record page to a non-holder leaves a trace of
+that viewer (COVERED_BY_RECENT_TRACE says which reads a recent trace of the same read covers).
 
 The objects and the logged-in clients are built once for the module and rebuilt only when a
 case (the holder deleting a document, a logout...) changed them.
@@ -598,7 +599,7 @@ def _untraced(app, case: Case, w: World, since: int) -> str | None:
         return None
     pages = COVERED_BY_RECENT_TRACE.get(case.endpoint)
     window = clock.utcnow() - timedelta(minutes=CHART_TRACE_MINUTES)
-    if pages and any(t.detail.get("page") in pages and t.detail.get("kind") == "weight" and t.at >= window
+    if pages and any(t.detail.get("page") in pages and t.detail.get("kind") == "weight" and t.at >= window  # poids
                      for t in traces):
         return None
     return f"no trace of {case.viewer} through {access_id}"
