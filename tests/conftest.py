@@ -2,6 +2,7 @@
 factories for holders and professionals, and a login helper."""
 from __future__ import annotations
 
+import glob
 import os
 import re
 from datetime import date
@@ -76,11 +77,14 @@ def _clean(request):
 
 
 def forget_anchors(app) -> None:
-    """The anchored heads of the audit chain go with the traces a test empties."""
-    try:
-        os.remove(app.config["AUDIT_ANCHOR_FILE"])
-    except FileNotFoundError:
-        pass
+    """The anchored heads of the audit chain go with the traces a test empties (and the anchor
+    files a restore set aside)."""
+    path = app.config["AUDIT_ANCHOR_FILE"]
+    for name in [path, *glob.glob(glob.escape(path) + ".replaced-*")]:
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
 
 
 @pytest.fixture
