@@ -224,8 +224,9 @@ class VerifyResult:
     match its hash: changed, or re-chained without the key), position (its position is not its
     place: traces were removed before it), unkeyed (a plain SHA-256 event after keyed ones),
     anchor (an anchored head is in the chain with another hash or position), missing (an
-    anchored head is no longer in the chain), truncated (the chain ends before an anchored head), no_anchor (keyed traces but no anchor file), anchor_line (a line of the
-    anchor file is altered), key (the anchors were sealed with another key)."""
+    anchored head is no longer in the chain), truncated (the chain ends before an anchored
+    head), no_anchor (keyed traces but no anchor file), anchor_line (a line of the anchor file
+    is altered), key (the anchors were sealed with another key)."""
     ok: bool
     count: int
     broken_id: int | None = None

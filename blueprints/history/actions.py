@@ -65,7 +65,8 @@ def _record_viewed(detail: dict, label: str) -> str:
     return {"documents": lambda: _("List of your documents consulted"),
             "summary": lambda: _("Health summary consulted"),
             "measures": lambda: _("Measures consulted"),
-            "deposit": lambda: _("Form to add a document to your space opened")}.get(page, lambda: _("Your space consulted"))()
+            "deposit": lambda: _("Form to add a document to your space opened"),
+            }.get(page, lambda: _("Your space consulted"))()
 
 
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:

@@ -592,9 +592,9 @@ def _untraced(app, case: Case, w: World, since: int) -> str | None:
 
     access_id = w.access[case.viewer]
     with app.app_context():
-        traces = db.session.execute(select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.detail)
-                                    .where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)
-                                    ).all()
+        traces = db.session.execute(
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.detail)
+            .where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)).all()
     if any(t.id > since and t.actor_type != "holder" for t in traces):
         return None
     pages = COVERED_BY_RECENT_TRACE.get(case.endpoint)
