@@ -1,24 +1,42 @@
-"""The access trail: append-only and hash-chained, so any change to a past trace shows.
+"""The access trail: append-only and chained by a keyed hash, so any change to a past trace shows.
 
-Each event's hash covers its own fields and the previous event's hash. `verify()` walks the
-chain and names the first broken link. Appends are serialised (SQLite: the write lock every
-transaction takes; PostgreSQL: a transaction-scoped advisory lock) so the chain never forks.
+Each event's hash is an HMAC-SHA256, under the audit key (kept outside the database:
+CARNET_AUDIT_KEY or instance/keys/audit.key), of its own fields, its position in the chain
+(`seq`) and the previous event's hash. Without the key nobody can re-chain the trail after
+deleting or changing a trace. Deleting the newest traces leaves a valid shorter chain, so the
+head (count, last id, hash) is also anchored outside the database: after every commit that
+appended traces, one line is appended and fsynced to the anchor file
+(instance/audit/anchor.log), itself sealed by the key. `verify()` walks the chain, names the
+first broken link, and checks that the chain still reaches every anchored head.
+
+Appends are serialised (SQLite: the write lock every transaction takes; PostgreSQL: a
+transaction-scoped advisory lock) so the chain never forks.
+
+Traces written before the chain was keyed (`seq` NULL) were chained with plain SHA-256; the
+first keyed event records their head (its prev_hash) and their count (its seq - 1) under the
+key, so they can no longer be rewritten either. After a keyed event, an unkeyed one is refused.
 """
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
-from sqlalchemy import JSON, Index, Integer, String, select, text
+from flask import current_app
+from sqlalchemy import JSON, Index, Integer, String, event as sa_event, func, inspect, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, db, write_intent
+from core.db import Base, _AppSession, db, write_intent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6361726E6574  # "carnet"
+_APPENDED = "carnet_audit_appended"  # session.info: events appended in the open transaction
+ANCHOR_VERSION = "a1"
 
 
 class AuditEvent(Base):
@@ -45,6 +63,8 @@ class AuditEvent(Base):
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Position in the chain (1, 2, ...), under the HMAC; NULL for traces from before the key.
+    seq: Mapped[int | None] = mapped_column(Integer)
 
 
 _FIELDS = ("at", "patient_id", "account_id", "actor_type", "actor_id", "actor_name", "actor_profession",
@@ -52,11 +72,34 @@ _FIELDS = ("at", "patient_id", "account_id", "actor_type", "actor_id", "actor_na
            "detail")
 
 
-def _digest(event: AuditEvent) -> str:
+def _payload(event: AuditEvent) -> bytes:
     body = {f: getattr(event, f) for f in _FIELDS}
     body["at"] = clock.aware(event.at).isoformat(timespec="microseconds")
+    if event.seq is not None:
+        body["seq"] = event.seq
     payload = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-    return hashlib.sha256((event.prev_hash + payload).encode()).hexdigest()
+    return (event.prev_hash + payload).encode()
+
+
+def _digest(event: AuditEvent, key: bytes) -> str:
+    """HMAC-SHA256 under the audit key; plain SHA-256 for a trace from before the key."""
+    if event.seq is None:
+        return hashlib.sha256(_payload(event)).hexdigest()
+    return hmac.new(key, _payload(event), hashlib.sha256).hexdigest()
+
+
+def audit_key() -> bytes:
+    return current_app.config["AUDIT_KEY"]
+
+
+def key_id(key: bytes) -> str:
+    """A short public fingerprint of the key, written in every anchor line: a verification
+    with another key says so instead of calling every line forged."""
+    return hmac.new(key, b"carnet audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+def anchor_path() -> Path:
+    return Path(current_app.config["AUDIT_ANCHOR_FILE"])
 
 
 def _lock() -> None:
@@ -73,18 +116,76 @@ def append(*, action: str, actor_type: str, patient_id: str | None = None, accou
            kiosk: bool | None = None, detail: dict | None = None) -> AuditEvent:
     """Low-level append; features call record(viewer, ...) instead."""
     _lock()
-    last = db.session.scalar(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1))
+    last = db.session.execute(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1)).first()
+    if last is None:
+        seq = 1
+    elif last.seq is None:  # the first keyed trace: it seals the unkeyed ones before it (count once)
+        seq = db.session.scalar(select(func.count()).select_from(AuditEvent)) + 1
+    else:
+        seq = last.seq + 1
     event = AuditEvent(
         at=clock.utcnow(), patient_id=patient_id, account_id=account_id, actor_type=actor_type,
         actor_id=actor_id, actor_name=actor_name, actor_profession=actor_profession, action=action,
         target_type=target_type, target_id=target_id, target_label=(target_label or None) and target_label[:200],
         grant_id=grant_id, ip=ip, device=device, kiosk=kiosk, detail=detail or {},
-        prev_hash=last or GENESIS,
+        prev_hash=last.hash if last is not None else GENESIS, seq=seq,
     )
-    event.hash = _digest(event)
+    event.hash = _digest(event, audit_key())
     db.session.add(event)
     db.session.flush()
+    db.session.info.setdefault(_APPENDED, []).append(event)
     return event
+
+
+# --------------------------------------------------------------------------- the anchor
+
+
+@sa_event.listens_for(_AppSession, "after_commit")
+def _anchor_after_commit(session) -> None:
+    """The transaction that appended traces is committed: anchor the head it left. One small
+    append + fsync per such commit, after the database lock is released."""
+    appended = session.info.pop(_APPENDED, None)
+    kept = [e for e in appended or () if inspect(e).persistent]  # a rolled-back savepoint drops its own
+    if not kept:
+        return
+    head = kept[-1]
+    try:
+        write_anchor(anchor_path(), audit_key(), count=head.seq, last_id=head.id, head=head.hash)
+    except OSError:  # the traces are committed; a missing anchor only widens the unanchored tail
+        current_app.logger.exception("audit: could not write the anchor file")
+
+
+@sa_event.listens_for(_AppSession, "after_transaction_end")
+def _forget_appended(session, transaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_APPENDED, None)
+
+
+def _anchor_mac(key: bytes, body: str) -> str:
+    return hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+
+
+def write_anchor(path: Path, key: bytes, *, count: int, last_id: int, head: str) -> None:
+    """Append one sealed line "a1 <time> <count> <last id> <head hash> <key id> <hmac>" and fsync.
+    O_APPEND keeps the lines of concurrent workers whole."""
+    body = " ".join((ANCHOR_VERSION, clock.utcnow().isoformat(timespec="microseconds"), str(count),
+                     str(last_id), head, key_id(key)))
+    line = f"{body} {_anchor_mac(key, body)}\n".encode()
+    new = not path.exists()
+    if new:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if new and os.name != "nt":  # the file's own directory entry must survive a crash too
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
 
 
 def record(viewer, action: str, target=None, *, patient_id: str | None = None,
@@ -108,27 +209,112 @@ def record(viewer, action: str, target=None, *, patient_id: str | None = None,
     )
 
 
+@dataclass(frozen=True)
+class Anchor:
+    line: int
+    at: str
+    count: int
+    last_id: int
+    head: str
+
+
 @dataclass
 class VerifyResult:
+    """reason: link (an event's link to the one before is wrong), content (an event does not
+    match its hash: changed, or re-chained without the key), position (its position is not its
+    place: traces were removed before it), unkeyed (a plain SHA-256 event after keyed ones),
+    anchor (an anchored head is in the chain with another hash or position), missing (an
+    anchored head is no longer in the chain), truncated (the chain ends before an anchored
+    head), no_anchor (keyed traces but no anchor file), anchor_line (a line of the anchor file
+    is altered), key (the anchors were sealed with another key)."""
     ok: bool
     count: int
     broken_id: int | None = None
     reason: str | None = None
+    unkeyed: int = 0          # traces from before the key, sealed by the first keyed one
+    anchors: int = 0          # anchored heads checked
+    anchor: Anchor | None = None
+    last_id: int | None = None
+    detail: dict = field(default_factory=dict)
 
 
-def verify(batch: int = 2000) -> VerifyResult:
-    """Walk the chain in id order; stop at the first event whose link or hash is wrong."""
-    prev, seen, last_id = GENESIS, 0, 0
+def read_anchors(path: Path, key: bytes) -> tuple[dict[int, Anchor], VerifyResult | None]:
+    """The anchored heads by last id, or the reason the file cannot be trusted. A last line cut
+    short (a crash in the middle of its write) is ignored: it was never fsynced."""
+    anchors: dict[int, Anchor] = {}
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return anchors, None
+    lines = raw.split(b"\n")
+    if lines and lines[-1] == b"":
+        lines.pop()
+    elif lines:
+        lines.pop()  # torn last line
+    mine = key_id(key)
+    for number, line in enumerate(lines, 1):
+        parts = line.decode("ascii", "replace").split(" ")
+        if len(parts) != 7 or parts[0] != ANCHOR_VERSION:
+            return anchors, VerifyResult(False, 0, reason="anchor_line", detail={"line": number})
+        _v, at, count, last_id, head, kid, mac = parts
+        if kid != mine:
+            return anchors, VerifyResult(False, 0, reason="key", detail={"line": number, "key_id": kid,
+                                                                          "expected": mine})
+        if not hmac.compare_digest(mac, _anchor_mac(key, " ".join(parts[:6]))):
+            return anchors, VerifyResult(False, 0, reason="anchor_line", detail={"line": number})
+        anchor = Anchor(number, at, int(count), int(last_id), head)
+        seen = anchors.get(anchor.last_id)
+        if seen is not None and (seen.count, seen.head) != (anchor.count, anchor.head):
+            # Two heads at one id: the trail was cut back below it and written again (SQLite reuses the ids).
+            return anchors, VerifyResult(False, 0, anchor.last_id, "anchor", anchor=anchor,
+                                         detail={"conflict": seen.line})
+        anchors[anchor.last_id] = anchor
+    return anchors, None
+
+
+def verify(batch: int = 2000, *, key: bytes | None = None, anchor_file: Path | None = None) -> VerifyResult:
+    """Walk the chain in id order; stop at the first event whose link, position or hash is
+    wrong; then check that every anchored head is in the chain, with its count and hash."""
+    key = key if key is not None else audit_key()
+    anchors, problem = read_anchors(anchor_file if anchor_file is not None else anchor_path(), key)
+    if problem is not None:
+        return problem
+    prev, seen, last_id, unkeyed, keyed = GENESIS, 0, 0, 0, False
+    checked = 0
+
+    def broken(event, reason, **kw):
+        return VerifyResult(False, seen, event.id, reason, unkeyed=unkeyed, anchors=checked, **kw)
+
     while True:
         rows = list(db.session.scalars(
             select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
         ))
         if not rows:
-            return VerifyResult(True, seen)
+            break
         for event in rows:
             if event.prev_hash != prev:
-                return VerifyResult(False, seen, event.id, "link")
-            if _digest(event) != event.hash:
-                return VerifyResult(False, seen, event.id, "content")
+                return broken(event, "link")
+            if event.seq is None:
+                if keyed:
+                    return broken(event, "unkeyed")
+                unkeyed += 1
+            else:
+                keyed = True
+                if event.seq != seen + 1:
+                    return broken(event, "position", detail={"seq": event.seq})
+            if not hmac.compare_digest(_digest(event, key), event.hash):
+                return broken(event, "content")
             prev, last_id, seen = event.hash, event.id, seen + 1
+            anchor = anchors.pop(event.id, None)
+            if anchor is not None:
+                if (anchor.count, anchor.head) != (seen, event.hash):
+                    return broken(event, "anchor", anchor=anchor)
+                checked += 1
         db.session.expunge_all()
+    if anchors:  # anchored heads the chain no longer reaches: the newest traces were deleted
+        anchor = max(anchors.values(), key=lambda a: a.count)
+        return VerifyResult(False, seen, anchor.last_id, "truncated" if anchor.last_id > last_id else "missing",
+                            unkeyed=unkeyed, anchors=checked, anchor=anchor, last_id=last_id)
+    if keyed and not checked:
+        return VerifyResult(False, seen, None, "no_anchor", unkeyed=unkeyed, last_id=last_id)
+    return VerifyResult(True, seen, unkeyed=unkeyed, anchors=checked, last_id=last_id)

@@ -11,12 +11,16 @@ from pathlib import Path
 
 from flask import Flask
 
+from core import storage
+
 MB = 1024 * 1024
 
 DEFAULTS = {
     "ENV_NAME": "development",  # development | production | test
     "DEMO": False,
     "DATABASE_URL": None,  # None: SQLite file in instance/
+    "AUDIT_KEY": None,  # base64url 32 bytes; None: instance/keys/audit.key (generated outside production)
+    "AUDIT_ANCHOR_FILE": None,  # None: instance/audit/anchor.log
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SESSION_IDLE_MINUTES": 15,
     "KIOSK_IDLE_MINUTES": 2,
@@ -99,6 +103,9 @@ def load(app: Flask, overrides: dict | None = None) -> None:
             app.config["SECRET_KEY"] = _instance_secret(instance, "secret_key")
         if not app.config.get("CODE_PEPPER"):
             app.config["CODE_PEPPER"] = _instance_secret(instance, "code_pepper")
+    app.config["AUDIT_KEY"] = _audit_key(instance, app.config.get("AUDIT_KEY"), production)
+    if not app.config.get("AUDIT_ANCHOR_FILE"):
+        app.config["AUDIT_ANCHOR_FILE"] = str(instance / "audit" / "anchor.log")
     if not app.config.get("DATABASE_URL"):
         instance.mkdir(parents=True, exist_ok=True)
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'carnet.db'}"
@@ -106,6 +113,30 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-carnet"
+
+
+AUDIT_KEY_HINT = ("set CARNET_AUDIT_KEY, or write instance/keys/audit.key (mode 600), to a random 32-byte "
+                  "base64url key, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; "
+                  "keep a copy apart, like the master key")
+
+
+def _audit_key(instance: Path, value, production: bool) -> bytes:
+    """The key of the audit chain's HMAC, kept outside the database: CARNET_AUDIT_KEY (or
+    AUDIT_KEY in instance/config.py), else instance/keys/audit.key, generated on first run
+    except in production, which refuses to start without one."""
+    try:
+        if isinstance(value, (bytes, bytearray)) and value:
+            if len(value) != storage.MASTER_KEY_SIZE:
+                raise ConfigError(f"AUDIT_KEY must be {storage.MASTER_KEY_SIZE} bytes")
+            return bytes(value)
+        if isinstance(value, str) and value.strip():
+            return storage.decode_key(value, "AUDIT_KEY", "audit key")
+        key_file = instance / "keys" / "audit.key"
+        if production and not key_file.exists():
+            raise ConfigError(f"the audit key is missing in production: {AUDIT_KEY_HINT}")
+        return storage.load_key_file(key_file, label="audit key")
+    except storage.StorageError as exc:
+        raise ConfigError(f"{exc} ({AUDIT_KEY_HINT})") from exc
 
 
 def _refuse_weak(config) -> None:

@@ -69,6 +69,8 @@ __all__ = [
     "StorageError",
     "SeekableBlob",
     "StoredBlob",
+    "decode_key",
+    "load_key_file",
     "load_master_key",
 ]
 
@@ -219,15 +221,15 @@ class SeekableBlob(io.RawIOBase):
 # --------------------------------------------------------------------------- keys
 
 
-def _decode_key(text: str, origin: str) -> bytes:
+def _decode_key(text: str, origin: str, label: str = "master key") -> bytes:
     cleaned = "".join(text.split())
     try:
         key = base64.urlsafe_b64decode(cleaned + "=" * (-len(cleaned) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise StorageError(f"master key from {origin} is not valid base64url") from exc
+        raise StorageError(f"{label} from {origin} is not valid base64url") from exc
     if len(key) != MASTER_KEY_SIZE:
         raise StorageError(
-            f"master key from {origin} must decode to {MASTER_KEY_SIZE} bytes, got {len(key)}"
+            f"{label} from {origin} must decode to {MASTER_KEY_SIZE} bytes, got {len(key)}"
         )
     return key
 
@@ -274,9 +276,15 @@ def load_master_key(instance_path: str | Path) -> bytes:
     env = os.environ.get(MASTER_KEY_ENV)
     if env is not None and env.strip():
         return _decode_key(env, f"${MASTER_KEY_ENV}")
+    return load_key_file(Path(instance_path) / "keys" / "master.key")
 
-    key_dir = Path(instance_path) / "keys"
-    key_file = key_dir / "master.key"
+
+def load_key_file(key_file: Path, *, create: bool = True, label: str = "master key") -> bytes:
+    """A 32-byte key kept as base64url text in ``key_file``, generated on first use (when
+    ``create``) with mode 0600 in a 0700 directory; refused when group or others can read it."""
+    key_dir = key_file.parent
+    if not key_file.exists() and not create:
+        raise StorageError(f"{label}: {key_file} does not exist")
     _make_private_dir(key_dir)
 
     if not key_file.exists():
@@ -309,7 +317,12 @@ def load_master_key(instance_path: str | Path) -> bytes:
                 f"{key_file} is accessible by group or others (mode {mode:o}); "
                 "run: chmod 600 on it"
             )
-    return _decode_key(key_file.read_text(encoding="ascii"), str(key_file))
+    return _decode_key(key_file.read_text(encoding="ascii"), str(key_file), label)
+
+
+def decode_key(text: str, origin: str, label: str) -> bytes:
+    """A 32-byte key given as base64url text (an environment variable, a setting)."""
+    return _decode_key(text, origin, label)
 
 
 # --------------------------------------------------------------------------- store

@@ -2,6 +2,7 @@
 factories for holders and professionals, and a login helper."""
 from __future__ import annotations
 
+import glob
 import os
 import re
 from datetime import date
@@ -51,7 +52,8 @@ def app(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _clean(request):
-    """Empty every table, the outbox and the test clock before each test that uses the app."""
+    """Empty every table, the outbox, the audit anchor file and the test clock before each test
+    that uses the app."""
     if "app" not in request.fixturenames:
         yield
         return
@@ -65,12 +67,24 @@ def _clean(request):
             else:
                 for table in reversed(Base.metadata.sorted_tables):
                     conn.execute(table.delete())
+    forget_anchors(app)
     outbox = os.path.join(app.instance_path, "outbox")
     if os.path.isdir(outbox):
         for name in os.listdir(outbox):
             os.remove(os.path.join(outbox, name))
     yield
     clock.reset()
+
+
+def forget_anchors(app) -> None:
+    """The anchored heads of the audit chain go with the traces a test empties (and the anchor
+    files a restore set aside)."""
+    path = app.config["AUDIT_ANCHOR_FILE"]
+    for name in [path, *glob.glob(glob.escape(path) + ".replaced-*")]:
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
 
 
 @pytest.fixture

@@ -60,11 +60,13 @@ def _record_viewed(detail: dict, label: str) -> str:
     page = detail.get("page")
     if page == "document":
         return _("Document consulted: “%(label)s”", label=label) if label else _("Document consulted")
-    if page == "measure":
+    if page in ("measure", "measure_chart"):  # the page of a kind, or its chart image read alone
         return _measure(detail, _("Measures consulted"), lambda k: _("Measures consulted: %(kind)s", kind=k))
     return {"documents": lambda: _("List of your documents consulted"),
             "summary": lambda: _("Health summary consulted"),
-            "measures": lambda: _("Measures consulted")}.get(page, lambda: _("Your space consulted"))()
+            "measures": lambda: _("Measures consulted"),
+            "deposit": lambda: _("Form to add a document to your space opened"),
+            }.get(page, lambda: _("Your space consulted"))()
 
 
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:

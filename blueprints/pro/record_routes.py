@@ -1,7 +1,11 @@
 """One holder's record as a professional sees it, through a share, a grant or an emergency access.
 
 Every route starts the same way: the viewer acting on this record (or 404), then the gate for
-the section. Every page, document opening and download is traced with the grant it came through.
+the section. Every response that carries the record is traced with the grant it came through:
+pages and fragments, document openings and downloads, chart images. One trace per view, not
+per image: a chart image is traced as its own read ("measure_chart", with kind and period)
+unless this session's trace of the same read (a measure page for that kind and period, or the
+same chart) is less than CHART_TRACE_MINUTES old.
 """
 from __future__ import annotations
 
@@ -16,6 +20,7 @@ from blueprints.pro import bp, services
 from core import access, clock, web
 
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+CHART_TRACE_MINUTES = 10  # a chart image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
 
@@ -41,6 +46,20 @@ def _page(template: str, viewer, fragment: str | None = None, **context):
 def _viewed(viewer, page: str, target=None, **detail):
     services.viewed(viewer, page, target, first_in_session=viewer.grant_kind == "grant" and _first_time(viewer),
                     **detail)
+
+
+def _measure_read(viewer, kind: str, period: str, *, traced: bool) -> bool:
+    """Whether this session already traced this measure read (access, kind, period) less than
+    CHART_TRACE_MINUTES ago; with traced=True, remember that it just did."""
+    now = clock.utcnow().timestamp()
+    window = CHART_TRACE_MINUTES * 60
+    key = f"{viewer.grant_id}|{kind}|{period}"
+    reads = {k: t for k, t in (session.get("pro_reads") or {}).items() if now - t < window}
+    if traced:
+        reads[key] = now
+        session["pro_reads"] = dict(sorted(reads.items(), key=lambda kv: kv[1])[-50:])
+        return True
+    return key in reads
 
 
 # --------------------------------------------------------------------------- overview
@@ -126,6 +145,7 @@ def record_deposit(access_id: str):
                                len(docs)), "success")
                 return web.hx_redirect(url_for("pro.record_documents", access_id=access_id))
     status = 422 if form.is_submitted() else 200
+    _viewed(viewer, "deposit")  # the form shows who the record is
     return _page("pro/deposit.html", viewer, "pro/_deposit_form.html", status=status, form=form, error=error,
                  accept=ACCEPT, max_mb=current_app.config["UPLOAD_MAX_MB"], max_bytes=documents.max_bytes())
 
@@ -159,7 +179,8 @@ def record_measure(access_id: str, slug: str):
     viewer = _viewer(access_id, access.RECORD_MEASURES)
     kind = measures.kind_or_404(slug)
     period = _range()
-    _viewed(viewer, "measure", kind=kind.key)
+    _viewed(viewer, "measure", kind=kind.key, period=period)
+    _measure_read(viewer, kind.key, period, traced=True)  # the chart images of this page are in this trace
     page = {"kind": kind, "period": period, "chart": charts.chart(viewer, kind, period, svg=False),
             "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
             "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None}
@@ -170,10 +191,15 @@ def record_measure(access_id: str, slug: str):
 
 @bp.get("/dossier/<access_id>/mesures/<slug>/graphique.svg")
 def record_chart(access_id: str, slug: str):
-    """The drawing of a page already traced: the page view is the trace."""
+    """Every value of a kind over a period: traced, unless this session traced the same read
+    (the measure page that shows this chart, or this chart) less than CHART_TRACE_MINUTES ago."""
     viewer = _viewer(access_id, access.RECORD_MEASURES)
     kind = measures.kind_or_404(slug)
+    period = _range()
     size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
-    resp = Response(charts.chart(viewer, kind, _range(), size=size)["svg"], mimetype="image/svg+xml")
+    if not _measure_read(viewer, kind.key, period, traced=False):
+        _viewed(viewer, "measure_chart", kind=kind.key, period=period)
+        _measure_read(viewer, kind.key, period, traced=True)
+    resp = Response(charts.chart(viewer, kind, period, size=size)["svg"], mimetype="image/svg+xml")
     resp.headers["Content-Security-Policy"] = CSP_CHART
     return resp

@@ -1,6 +1,7 @@
 """Backups: database (SQLite backup API, or pg_dump) plus encrypted files, restored whole;
 the restored space passes the audit chain check and every file's hash check."""
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -21,6 +22,8 @@ def test_backup_then_restore_round_trip(app, space, tmp_path):
     made = runner.invoke(args=["backup", "create", str(target)])
     assert made.exit_code == 0, made.output
     assert "master" not in {p.name for p in target.rglob("*")} and not (target / "keys").exists()
+    assert "audit.key" not in {p.name for p in target.rglob("*")}
+    assert (target / "audit-anchor.log").read_text() == Path(app.config["AUDIT_ANCHOR_FILE"]).read_text()
 
     services.delete_document(space, db.session.get(Document, photo.id))  # life goes on after the backup
     _add(space, name="after-the-backup.txt")
@@ -35,7 +38,11 @@ def test_backup_then_restore_round_trip(app, space, tmp_path):
     assert titles == ["Bilan", "Radio"]
     for doc in db.session.scalars(select(Document)):
         assert services.store().read_all(doc.blob_id, *_key(doc)) == original[doc.id]
-    assert audit.verify().ok
+    assert audit.verify().ok  # the anchors of the backup came back with its database
+    anchors = Path(app.config["AUDIT_ANCHOR_FILE"])
+    assert anchors.read_text() == (target / "audit-anchor.log").read_text()
+    replaced = list(anchors.parent.glob("anchor.log.replaced-*"))  # the later heads, kept aside
+    assert len(replaced) == 1 and len(replaced[0].read_text().splitlines()) > len(anchors.read_text().splitlines())
     report = services.check_storage(remove_orphans=False, grace_seconds=0)
     assert report.corrupt == [] and report.missing == [] and report.orphans == []
 

@@ -8,8 +8,9 @@ added: a rule in no class, or a URL parameter with no value in PARAMS, fails its
 message saying what to add. URLs carry REAL ids of the first holder's objects, so a 404 is the
 gate's, never a typo's; requests that change state carry a valid CSRF token, so a refusal is
 the gate's, never CSRF's. A request the rules refuse must also change nothing (the holder's
-objects are compared before and after every case), and no answer may show a document its
-viewer may not see.
+objects are compared before and after every case), no answer may show a document its
+viewer may not see, and every 2xx answer of a record page to a non-holder leaves a trace of
+that viewer (COVERED_BY_RECENT_TRACE says which reads a recent trace of the same read covers).
 
 The objects and the logged-in clients are built once for the module and rebuilt only when a
 case (the holder deleting a document, a logout...) changed them.
@@ -25,7 +26,7 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 
 from core import clock
 from core.db import Base, db
@@ -144,6 +145,11 @@ FORMS = {
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
 SILENT_ON_FOREIGN = {"account.session_end"}
+# Record reads that a trace of the same read by the same session, shortly before, covers (one
+# trace per view, not per image: blueprints/pro/record_routes.py); every other 2xx answer of a
+# record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
+# walks them from fresh sessions).
+COVERED_BY_RECENT_TRACE = {"pro.record_chart": ("measure", "measure_chart")}
 LOGIN_PATHS = ("/connexion", "/pro/acces")
 OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE"}
 
@@ -282,6 +288,9 @@ def _png() -> bytes:
 
 
 def _empty_database(app) -> None:
+    from tests.conftest import forget_anchors
+
+    forget_anchors(app)
     with app.app_context(), db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
@@ -569,10 +578,40 @@ def _check(outcome: str, r, case: Case, names_object: bool) -> bool:
     }[outcome]()
 
 
+def _last_trace_id(app) -> int:
+    from core.audit import AuditEvent
+
+    with app.app_context():
+        return db.session.scalar(select(func.max(AuditEvent.id))) or 0
+
+
+def _untraced(app, case: Case, w: World, since: int) -> str | None:
+    """Why this 2xx record answer to a non-holder is not traced for its viewer, or None."""
+    from blueprints.pro.record_routes import CHART_TRACE_MINUTES
+    from core.audit import AuditEvent
+
+    access_id = w.access[case.viewer]
+    with app.app_context():
+        traces = db.session.execute(
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.detail)
+            .where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)).all()
+    if any(t.id > since and t.actor_type != "holder" for t in traces):
+        return None
+    pages = COVERED_BY_RECENT_TRACE.get(case.endpoint)
+    window = clock.utcnow() - timedelta(minutes=CHART_TRACE_MINUTES)
+    if pages and any(t.detail.get("page") in pages and t.detail.get("kind") == "weight" and t.at >= window  # poids
+                     for t in traces):
+        return None
+    return f"no trace of {case.viewer} through {access_id}"
+
+
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_access_matrix(app, world, case):
     outcome = expected(case)  # fails here when the rule is in no class
     url, names_object = _url(case, world)
+    reads_record = (case.method == "GET" and case.viewer != "holder" and case.viewer in world.access
+                    and classify(case.endpoint, case.params).startswith("record"))
+    since = _last_trace_id(app) if reads_record else 0
     client = world.clients[case.viewer]
     kwargs = {}
     if case.method != "GET":
@@ -588,6 +627,9 @@ def test_access_matrix(app, world, case):
     answer = r.get_data().decode("utf-8", "replace") + str(r.headers)
     leaked = [k for k, title in TITLES.items() if k not in SEES.get(case.viewer, ()) and title in answer]
     assert not leaked, f"{case}: the answer shows documents this viewer may not see: {leaked} ({where})"
+    if reads_record and 200 <= r.status_code < 300:
+        missing = _untraced(app, case, world, since)
+        assert missing is None, f"{case}: the record answered {r.status_code} and {missing} ({where})"
     after, world.lost = _state(app, world)
     world.verified = True
     if after != world.baseline:

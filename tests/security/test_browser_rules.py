@@ -93,7 +93,8 @@ def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
         create_app({"ENV_NAME": "production", "SECRET_KEY": "change-me", "CODE_PEPPER": "x" * 40,
                     "WEBAUTHN_ORIGIN": "https://carnet.example"}, instance_path=str(tmp_path))
     ok = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-                     "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"},
+                     "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+                     "AUDIT_KEY": "a" * 43},
                     instance_path=str(tmp_path))
     assert ok.config["SESSION_COOKIE_SECURE"] and ok.config["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert not (tmp_path / "secret_key").exists()
