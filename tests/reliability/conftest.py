@@ -48,3 +48,14 @@ def fresh_store(app):
     shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
     app.extensions.pop("carnet.blobs", None)
     yield
+
+
+@pytest.fixture
+def space(app, make_holder, fresh_store):
+    """(viewer, account) of a fresh holder, in a request context."""
+    from core.access import viewer_for
+    from core.db import db
+
+    account, _ = make_holder()
+    with app.test_request_context():
+        yield viewer_for(db.session.merge(account)), account

@@ -8,25 +8,16 @@ import os
 import sqlite3
 from datetime import date
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from blueprints.documents import services
 from blueprints.documents.models import BlobKey, Document
 from core import backup
-from core.access import viewer_for
 from core.db import db
 from core.storage import BlobStore, load_master_key
 
 PAGE = ("Compte rendu de consultation, page scannée.\n" * 3500).encode()  # ~150 kB each: copying 40 takes a while
-
-
-@pytest.fixture
-def space(app, make_holder, fresh_store):
-    account, _ = make_holder()
-    with app.test_request_context():
-        yield viewer_for(db.session.merge(account)), account
 
 
 def _documents(viewer, n: int) -> list[str]:
