@@ -192,6 +192,7 @@ def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, 
     missing = "Le fichier de ce document est introuvable sur le serveur"
     page = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}")
     assert page.status_code == 200 and missing in page.get_data(as_text=True)
+    assert "/telecharger" not in page.get_data(as_text=True)
     for tail in ("/apercu", "/telecharger"):
         r = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}{tail}")
         assert r.status_code == 404 and missing in r.get_data(as_text=True)
