@@ -617,7 +617,10 @@ class BlobStore:
     def _lock_fd(self) -> int | None:
         if fcntl is None:
             return None
-        return os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            return os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # the whole store is gone: nothing for a backup to copy either
+            return None
 
     @staticmethod
     def _try_lock(fd: int, mode: int) -> bool:

@@ -611,3 +611,12 @@ def test_a_deletion_during_a_backup_waits_for_its_end(store):
     assert store.exists(kept.blob_id)
     store.delete(kept.blob_id)  # no backup: at once
     assert not store.exists(kept.blob_id)
+
+
+def test_delete_stays_idempotent_when_the_store_folder_is_gone(store):
+    import shutil
+
+    blob = put_bytes(store, b"x")
+    shutil.rmtree(store.root)
+    store.delete(blob.blob_id)  # nothing to remove, nothing to raise
+    assert not store.exists(blob.blob_id)
