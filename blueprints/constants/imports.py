@@ -38,7 +38,7 @@ from datetime import timedelta
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from blueprints.constants import importers
 from blueprints.constants.importers import Collector, Refused, csvfile, fhir

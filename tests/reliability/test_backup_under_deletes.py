@@ -4,7 +4,7 @@ between must not take away a file the copied database still lists."""
 from __future__ import annotations
 
 import io
-import os
+import json
 import sqlite3
 from datetime import date
 
@@ -16,6 +16,7 @@ from blueprints.documents.models import BlobKey, Document
 from core import backup
 from core.db import db
 from core.storage import BlobStore, load_master_key
+from tests.reliability.conftest import ROOT
 
 PAGE = ("Compte rendu de consultation, page scannée.\n" * 3500).encode()  # ~150 kB each: copying 40 takes a while
 
@@ -33,7 +34,7 @@ def _documents(viewer, n: int) -> list[str]:
 def _every_listed_document_opens(app, target, tmp_path) -> int:
     """Restore into a fresh instance (SQLite) and open every document; on PostgreSQL, the
     backup's manifest names no file its database lists but the backup lacks."""
-    manifest = backup.json.loads((target / backup.MANIFEST).read_text())
+    manifest = json.loads((target / backup.MANIFEST).read_text())
     assert manifest["missing"] == []
     if make_url(app.config["DATABASE_URL"]).get_backend_name() != "sqlite":
         return manifest["blobs"]
@@ -121,7 +122,7 @@ def test_a_killed_backup_blocks_no_deletion(app, space, tmp_path):
         with store.backup_hold():
             print("holding", flush=True)
             import time; time.sleep(60)
-        """)], stdout=subprocess.PIPE, text=True, cwd=os.getcwd())
+        """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         assert holder.stdout.readline().strip() == "holding"
         services.delete_document(viewer, db.session.get(Document, doc_id))

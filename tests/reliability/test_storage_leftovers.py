@@ -13,6 +13,7 @@ import time
 
 from blueprints.documents import services
 from core.storage import BlobStore
+from tests.reliability.conftest import ROOT
 
 # Writes blobs with the app's store: a slow upload (killed mid-write) or a finished put()
 # whose row is never committed (killed before the commit).
@@ -43,7 +44,7 @@ CHILD = textwrap.dedent("""
 
 def _killed_after(instance: str, mode: str, word: str) -> str:
     proc = subprocess.Popen([sys.executable, "-c", CHILD, instance, mode], stdout=subprocess.PIPE, text=True,
-                            cwd=os.getcwd())
+                            cwd=ROOT)
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith(word), line
