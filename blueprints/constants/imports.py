@@ -455,6 +455,16 @@ class _Pipe:
 # --------------------------------------------------------------------------- who runs a job
 
 
+def _host() -> str:
+    """This machine as pids make sense on it: the host name and the pid namespace (two
+    containers may share a name, never a namespace)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"[:120]
+
+
 def _boot_id() -> str:
     try:
         with open("/proc/sys/kernel/random/boot_id") as fh:
@@ -484,11 +494,11 @@ _RUNNING_LOCK = threading.Lock()
 
 
 def this_runner() -> str:
-    """This process, as a job's row names its runner: "host|boot id|pid|start time"."""
+    """This process, as a job's row names its runner: "host/pid namespace|boot id|pid|start time"."""
     pid = os.getpid()
     if pid not in _ME:  # a forked worker is another process
         _ME.clear()
-        _ME[pid] = f"{socket.gethostname()[:120]}|{_boot_id()}|{pid}|{_start_time(pid) or ''}"
+        _ME[pid] = f"{_host()}|{_boot_id()}|{pid}|{_start_time(pid) or ''}"
     return _ME[pid]
 
 
@@ -501,7 +511,7 @@ def runner_dead(runner: str | None, import_id: str | None = None) -> bool:
         pid = int(pid_text)
     except ValueError:
         return False
-    if host != socket.gethostname()[:120]:
+    if host != _host():
         return False
     if boot and _boot_id() and boot != _boot_id():
         return True

@@ -42,7 +42,7 @@ def churn(app, account_id: str, doc_ids: list[str]) -> None:
             services.delete_document(viewer, doc)
             db.session.commit()  # the file goes after the commit, as in a request
             print("deleted", doc_id, flush=True)
-            time.sleep(0.002)
+            time.sleep(0.01)
 
 
 def _slowed(pause: float, batch: int) -> None:
