@@ -253,6 +253,7 @@ class _Writer:
 
     @present.setter
     def present(self, value: int) -> None:
+        """The exact figure, counted at the end of a resumed job."""
         self.base["present"], self.base["added"], self.conflicts = value, 0, value
 
     def _rows_per_statement(self, conn) -> int:
