@@ -98,6 +98,12 @@ def backup_create(target):
         raise click.ClickException(str(exc))
     click.echo(f"Backup written to {target}: audit anchors, database and {manifest['blobs']} encrypted files. "
                "Keep the master key and the audit key apart from it.")
+    if manifest["missing"]:
+        for blob_id in manifest["missing"]:
+            click.echo(f"missing: {blob_id}", err=True)
+        click.echo(f"{len(manifest['missing'])} files the database knows were already missing from the disk: "
+                   "run flask --app app storage check.", err=True)
+        raise SystemExit(1)
 
 
 @backup_cli.command("restore")

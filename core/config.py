@@ -38,6 +38,10 @@ DEFAULTS = {
     "FAILED_LOGINS_PER_IP_HOUR": 300,
     "ACTIVATION_ATTEMPTS_PER_IP_HOUR": 30,
     "UPLOAD_MAX_MB": 20,
+    # The longest a request may run: gunicorn's timeout (gunicorn.conf.py reads the same
+    # CARNET_REQUEST_TIMEOUT_SECONDS). An upload writes its file and commits its row within
+    # one request, so `storage check` leaves alone unknown files younger than twice this.
+    "REQUEST_TIMEOUT_SECONDS": 60,
     "MAIL_FROM": "Carnet <ne-pas-repondre@carnet.localhost>",
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",

@@ -26,7 +26,17 @@ Durability: ``put`` writes to a temp file in the final directory, flushes and fs
 it, renames it into place and fsyncs the directory before returning. The caller then
 commits the database row. A crash between the two leaves an orphan blob that
 ``check(..., remove_orphans=True)`` removes; a crash before the rename leaves a temp
-file that ``check`` removes too.
+file that ``check`` removes too. Both are reported at once, with their age; the grace
+period (``DEFAULT_GRACE_SECONDS``, tied to the longest a request may run) only keeps
+``check`` from removing what an upload still in flight may commit.
+
+Backups: a backup holds ``backup_hold()`` (an exclusive ``flock`` on ``.backup.lock``)
+from before it copies the database until it has copied the last file that copy knows.
+``delete`` takes the same lock shared and without waiting; when a backup holds it, the
+file is left in place and its id written under ``.deleted/``, and the file goes when the
+backup ends (or at the next deletion, or ``check``). So a deletion committed while a
+backup runs never removes a file the backup's database still refers to. The lock is the
+kernel's: it vanishes with a process that dies, so a killed backup blocks nothing.
 
 This module is plain Python (no Flask) so that it can be used by commands and tests.
 """
@@ -45,10 +55,16 @@ import stat
 import struct
 import tempfile
 import time
+from contextlib import contextmanager
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; backups then rely on the app being quiet
+    fcntl = None  # type: ignore[assignment]
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -92,9 +108,14 @@ _BLOB_ID_RE = re.compile(r"[0-9a-f]{32}")
 _SHARD_RE = re.compile(r"[0-9a-f]{2}")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
-#: Files younger than this are never treated as orphans or stale temp files: an
-#: upload may be between ``put()`` and its database commit, or still being written.
-DEFAULT_GRACE_SECONDS = 3600.0
+#: Files younger than this are reported but never removed: an upload may be between
+#: ``put()`` and its database commit, or still being written (a temp file's age counts
+#: from its last write). Both happen within one request, so this is the longest a request
+#: may run (gunicorn's timeout, ``gunicorn.conf.py``) with a margin; the app passes its
+#: own ``STORAGE_GRACE_SECONDS``.
+DEFAULT_GRACE_SECONDS = 120.0
+_LOCK_NAME = ".backup.lock"
+_DELETED_DIR = ".deleted"
 
 
 class StorageError(Exception):
@@ -126,14 +147,21 @@ class CheckReport:
     ok: int = 0
     corrupt: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
-    #: blob files on disk that no database row knows (older than the grace period)
+    #: blob files on disk that no database row knows (older than the grace period, or
+    #: deleted while a backup ran)
     orphans: list[str] = field(default_factory=list)
-    #: unknown blob files younger than the grace period (probably uploads in flight)
+    #: unknown blob files younger than the grace period (maybe uploads in flight)
     recent_unknown: list[str] = field(default_factory=list)
     #: temp files left by interrupted writes (older than the grace period)
     temp_files: list[Path] = field(default_factory=list)
+    #: temp files younger than the grace period (maybe writes in flight)
+    recent_temp_files: list[Path] = field(default_factory=list)
     removed_orphans: list[str] = field(default_factory=list)
     removed_temp_files: list[Path] = field(default_factory=list)
+    #: age in seconds and size in bytes of every unknown blob (by id) and temp file (by path)
+    ages: dict = field(default_factory=dict)
+    sizes: dict = field(default_factory=dict)
+    grace_seconds: float = DEFAULT_GRACE_SECONDS
 
     @property
     def healthy(self) -> bool:
@@ -566,13 +594,93 @@ class BlobStore:
         return self._path(blob_id).is_file()
 
     def delete(self, blob_id: str) -> None:
-        """Remove the blob file (idempotent). The caller deletes the wrapped key."""
+        """Remove the blob file (idempotent). The caller deletes the wrapped key first.
+
+        While a backup runs (see ``backup_hold``) the file stays until the backup ends: the
+        database the backup copied may still refer to it."""
+        self._check_id(blob_id)
+        fd = self._lock_fd()
+        if fd is None:
+            self._unlink(blob_id)
+            return
+        try:
+            if not self._try_lock(fd, fcntl.LOCK_SH):
+                self._defer(blob_id)
+                # The backup may have ended between our try and the marker: look again.
+                if not self._try_lock(fd, fcntl.LOCK_SH):
+                    return
+            self._unlink(blob_id)
+            self._purge_deferred()
+        finally:
+            os.close(fd)
+
+    def _unlink(self, blob_id: str) -> None:
         path = self._path(blob_id)
         try:
             path.unlink()
         except FileNotFoundError:
+            pass
+        else:
+            _fsync_dir(path.parent)
+        try:
+            (self.root / _DELETED_DIR / blob_id).unlink()
+        except FileNotFoundError:
+            pass
+
+    def _lock_fd(self) -> int | None:
+        if fcntl is None:
+            return None
+        try:
+            return os.open(self.root / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # the whole store is gone: nothing for a backup to copy either
+            return None
+
+    @staticmethod
+    def _try_lock(fd: int, mode: int) -> bool:
+        try:
+            fcntl.flock(fd, mode | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+    def _defer(self, blob_id: str) -> None:
+        """Write down that the file is to go once the running backup ends."""
+        deferred = self.root / _DELETED_DIR
+        _make_private_dir(deferred)
+        fd = os.open(deferred / blob_id, os.O_WRONLY | os.O_CREAT, 0o600)
+        os.close(fd)
+
+    def deferred_deletions(self) -> list[str]:
+        """Ids of files deleted while a backup ran, not removed yet."""
+        try:
+            names = sorted(os.listdir(self.root / _DELETED_DIR))
+        except FileNotFoundError:
+            return []
+        return [n for n in names if _BLOB_ID_RE.fullmatch(n)]
+
+    def _purge_deferred(self) -> None:
+        for blob_id in self.deferred_deletions():
+            self._unlink(blob_id)
+
+    @contextmanager
+    def backup_hold(self):
+        """Held by a backup from before it copies the database until it has copied the last
+        file: deletions meanwhile are deferred, and carried out when it ends. Waits for the
+        deletions in progress (milliseconds each)."""
+        fd = self._lock_fd()
+        if fd is None:
+            yield
             return
-        _fsync_dir(path.parent)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+            self._purge_deferred()
+        finally:
+            os.close(fd)  # releases the lock (a killed process releases it too)
+
+    def path_of(self, blob_id: str) -> Path:
+        """Where the blob's file lives (for backups)."""
+        return self._path(blob_id)
 
     def _shard_dirs(self) -> Iterator[Path]:
         try:
@@ -620,13 +728,14 @@ class BlobStore:
     ) -> CheckReport:
         """Compare the disk with ``known`` (blob_id -> (wrapped_key, sha256)).
 
-        Every known blob is decrypted and hashed. Unknown blob files and temp files
-        older than ``grace_seconds`` are reported as orphans / stale temp files and,
-        with ``remove_orphans=True``, removed. Younger unknown files are left alone:
-        they may belong to an upload whose row is not committed yet, and ``known``
-        may have been read before that commit.
+        Every known blob is decrypted and hashed. Every unknown blob file and temp file is
+        reported with its age and size. Those older than ``grace_seconds`` (counted from
+        when ``check`` started: ``known`` was read just before), and files deleted while a
+        backup ran, are orphans / stale temp files and, with ``remove_orphans=True``, are
+        removed. Younger ones are left alone: they may belong to an upload whose row is not
+        committed yet.
         """
-        report = CheckReport()
+        report = CheckReport(grace_seconds=grace_seconds)
         now = time.time()
 
         for blob_id in sorted(known):
@@ -640,17 +749,23 @@ class BlobStore:
             else:
                 report.ok += 1
 
-        def old_enough(path: Path) -> bool:
+        def describe(key, path: Path) -> float | None:
             try:
-                return now - path.stat().st_mtime >= grace_seconds
+                st = path.stat()
             except FileNotFoundError:
-                return False
+                return None
+            report.ages[key] = max(0.0, now - st.st_mtime)
+            report.sizes[key] = st.st_size
+            return report.ages[key]
 
+        deferred = set(self.deferred_deletions())
         for blob_id in self.iter_blob_ids():
             if blob_id in known:
                 continue
-            path = self._path(blob_id)
-            if not old_enough(path):
+            age = describe(blob_id, self._path(blob_id))
+            if age is None:
+                continue
+            if age < grace_seconds and blob_id not in deferred:
                 report.recent_unknown.append(blob_id)
                 continue
             report.orphans.append(blob_id)
@@ -659,7 +774,11 @@ class BlobStore:
                 report.removed_orphans.append(blob_id)
 
         for tmp in self.iter_temp_files():
-            if not old_enough(tmp):
+            age = describe(tmp, tmp)
+            if age is None:
+                continue
+            if age < grace_seconds:
+                report.recent_temp_files.append(tmp)
                 continue
             report.temp_files.append(tmp)
             if remove_orphans:
@@ -670,4 +789,8 @@ class BlobStore:
                 else:
                     _fsync_dir(tmp.parent)
                 report.removed_temp_files.append(tmp)
+        if remove_orphans:
+            for blob_id in deferred - set(known):  # markers whose file is already gone
+                if not self.exists(blob_id):
+                    self.delete(blob_id)
         return report

@@ -12,6 +12,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from core import access
+from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -239,6 +240,24 @@ def _handle_csrf(exc: CSRFError):
     return error_page(400, _("This page had expired. Reload it, then try again."))
 
 
+def _handle_blob(exc: BlobCorrupt):
+    """A document whose file is missing or damaged: say so, not a bare error (`storage check`
+    names it to the operator)."""
+    from core.db import db
+
+    db.session.rollback()
+    current_app.logger.error("blob unreadable: %s", exc)
+    if isinstance(exc, BlobMissing):
+        message = _("The file of this document cannot be found on the server: it can be neither shown nor "
+                    "downloaded. Its details are kept. Tell the Carnet administrator.")
+    else:
+        message = _("The file of this document is damaged: it can be neither shown nor downloaded. Its details "
+                    "are kept. Tell the Carnet administrator.")
+    status = 404 if isinstance(exc, BlobMissing) else 500
+    return render("errors/error.html", "errors/_error.html", status=status, code=status,
+                  title=_("File unavailable"), message=message)
+
+
 def _handle_error(exc: Exception):
     from core.db import db
 
@@ -253,4 +272,5 @@ def init_app(app: Flask) -> None:
     app.context_processor(_context)
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(BlobCorrupt, _handle_blob)
     app.register_error_handler(Exception, _handle_error)

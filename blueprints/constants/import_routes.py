@@ -28,6 +28,12 @@ def _viewer():
     return viewer
 
 
+@bp.before_app_request
+def _watch_imports():
+    """A worker's first request starts its watch over dead imports (a dict lookup after that)."""
+    imports.watch(current_app._get_current_object())
+
+
 @bp.record_once
 def _exempt_upload(state):
     """The upload checks CSRF through its form, after raising the size limit: the global check
@@ -215,6 +221,7 @@ def import_columns(import_id: str):
 def import_progress(import_id: str):
     viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imports.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
     return web.render("constants/import_job.html", "constants/_import_progress.html", **_context(imp))
 
 

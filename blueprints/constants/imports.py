@@ -2,10 +2,20 @@
 records it, and a job (a background thread of the same process, or `flask constants
 imports-resume`) reads it back, writes batches and keeps the row's progress up to date.
 
-Why it survives anything: the job claims its row atomically (pending, or running with a stale
-heartbeat), each batch commits its rows together with the counters that describe them, and
-rows go in with INSERT ... ON CONFLICT DO NOTHING on the measures' unique index, so a re-run
-after a crash adds only what is missing. The file is crypto-shredded when the job ends.
+Why it survives anything: the job claims its row atomically (pending, or running with a dead
+runner or a stale heartbeat), each batch commits its rows together with the counters that
+describe them, and rows go in with INSERT ... ON CONFLICT DO NOTHING on the measures' unique
+index, so a re-run after a crash adds only what is missing. The file is crypto-shredded when
+the job ends.
+
+Why a crash is noticed at once: the row names its runner (host, boot id, pid and the
+process's start time). On the same host, a runner whose pid is gone, or now belongs to
+another process (another start time), or another boot, is dead at once; a job run by this
+very process is dead when its thread is; elsewhere, the 2-minute heartbeat decides. Every
+worker process takes over dead jobs when it starts (gunicorn.conf.py: gunicorn restarts a
+killed worker) and then every WATCH_SECONDS from a light thread (`watch`); the import pages
+do too. Counters are the job's, across attempts: a resumed attempt adds to what earlier ones
+stored (each batch commits its rows with them), so the page never undercounts.
 
 Why it is fast: the job's thread only writes (SQLite works without the GIL) while the file
 is parsed elsewhere: in a process of its own for a large file (parse_process), else in a
@@ -18,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import socket
 import sqlite3
 import threading
 import time
@@ -27,7 +38,7 @@ from datetime import timedelta
 from itertools import chain
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 
 from blueprints.constants import importers
 from blueprints.constants.importers import Collector, Refused, apple, csvfile, fhir
@@ -48,6 +59,7 @@ MAX_RATIO = 100                 # how many times its zipped size export.xml may 
 ROOT_BYTES = 1 * MB             # read at upload to find the XML's root element
 MAX_CSV = 200 * MB
 STALE = timedelta(minutes=2)    # a job whose heartbeat is older has died: it may be taken over
+WATCH_SECONDS = 15.0            # how often each worker looks for jobs whose runner died
 INFLATE_CHUNK = 256 * 1024
 _XML_NAMES = ("export.xml", "exportation.xml")  # the French iPhone names it "exportation.xml"
 
@@ -247,7 +259,23 @@ class _Writer:
         self.mark = "?" if dialect.paramstyle == "qmark" else "%s"
         self.per = 0  # rows per statement, from the driver's limit on bound parameters
         self.statements: dict[int, str] = {}
-        self.added = self.present = 0
+        # The job's counters so far (earlier attempts included): a resumed attempt parses the
+        # file again from its start, finding the rows earlier attempts stored already there.
+        self.base = {"added": imp.added or 0, "present": imp.present or 0, "done_bytes": imp.done_bytes or 0,
+                     "rejected": imp.rejected or 0, "ignored": imp.ignored or 0}
+        self.added = self.base["added"]
+        self.conflicts = 0  # rows of this attempt already there (earlier attempts' rows among them)
+
+    @property
+    def present(self) -> int:
+        """Rows already there before the job (a lower bound while re-reading what an earlier
+        attempt stored; exact at the end, see run)."""
+        return max(self.base["present"], self.conflicts - self.base["added"])
+
+    @present.setter
+    def present(self, value: int) -> None:
+        """The exact figure, counted at the end of a resumed job."""
+        self.base["present"], self.base["added"], self.conflicts = value, 0, value
 
     def _rows_per_statement(self, conn) -> int:
         if not self.sqlite:
@@ -301,10 +329,12 @@ class _Writer:
         if rows:
             added = self._insert(rows)
             self.added += added
-            self.present += len(rows) - added
+            self.conflicts += len(rows) - added
+        base = self.base  # a resumed attempt re-reads the start of the file: never go backwards
         db.session.execute(update(MeasureImport).where(MeasureImport.id == self.imp_id).values(
-            done_bytes=done_bytes, added=self.added, present=self.present, rejected=rejected,
-            ignored=ignored, heartbeat_at=clock.utcnow()))
+            done_bytes=max(done_bytes, base["done_bytes"]), added=self.added, present=self.present,
+            rejected=max(rejected, base["rejected"]), ignored=max(ignored, base["ignored"]),
+            heartbeat_at=clock.utcnow()))
         db.session.commit()
 
     def __call__(self, rows: list, col: Collector) -> None:
@@ -444,15 +474,113 @@ class _Pipe:
                 t.join()
 
 
+# --------------------------------------------------------------------------- who runs a job
+
+
+def _host() -> str:
+    """This machine as pids make sense on it: the host name and the pid namespace (two
+    containers may share a name, never a namespace)."""
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}/{namespace}"[:120]
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""
+
+
+def _start_time(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, /proc/PID/stat field 22); None when
+    there is no such living process (gone, or a zombie); "" where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+    except FileNotFoundError:
+        return None if os.path.isdir("/proc/self") else ""
+    except OSError:
+        return ""
+    if fields[0] in (b"Z", b"X"):  # killed, not yet reaped by its parent
+        return None
+    return fields[19].decode()
+
+
+_ME: dict[int, str] = {}
+_RUNNING: set[str] = set()  # jobs whose thread runs in this process
+_RUNNING_LOCK = threading.Lock()
+
+
+def this_runner() -> str:
+    """This process, as a job's row names its runner: "host/pid namespace|boot id|pid|start time"."""
+    pid = os.getpid()
+    if pid not in _ME:  # a forked worker is another process
+        _ME.clear()
+        _ME[pid] = f"{_host()}|{_boot_id()}|{pid}|{_start_time(pid) or ''}"
+    return _ME[pid]
+
+
+def runner_dead(runner: str | None, import_id: str | None = None) -> bool:
+    """True when the runner is certainly dead: a process of this host (this boot) that is gone
+    or was replaced by another with its pid, or this very process with no thread on the job.
+    False when it lives or cannot be told (another host: the heartbeat decides)."""
+    try:
+        host, boot, pid_text, started = (runner or "").split("|")
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != _host():
+        return False
+    if boot and _boot_id() and boot != _boot_id():
+        return True
+    if runner == this_runner():
+        with _RUNNING_LOCK:
+            return import_id is not None and import_id not in _RUNNING
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, someone else's
+    now = _start_time(pid)
+    if now is None:
+        return True
+    return bool(started and now and now != started)
+
+
+def _takeable(import_id: str, status: str, runner: str | None, heartbeat_at) -> bool:
+    if status == "pending":
+        return True
+    if status != "running":
+        return False
+    if heartbeat_at is None or heartbeat_at < clock.utcnow() - STALE:
+        return True
+    return runner_dead(runner, import_id)
+
+
 def claim(import_id: str) -> MeasureImport | None:
-    """Take the job if nobody runs it: one UPDATE, so two runners never both get it."""
+    """Take the job if nobody runs it (pending, or running with a dead runner or a stale
+    heartbeat): one UPDATE conditioned on the status and runner read, so two runners never
+    both get it."""
     now = clock.utcnow()
     M = MeasureImport
-    taken = db.session.execute(update(M).where(M.id == import_id, or_(
-        M.status == "pending",
-        and_(M.status == "running", or_(M.heartbeat_at.is_(None), M.heartbeat_at < now - STALE)),
-    )).values(status="running", heartbeat_at=now, started_at=func.coalesce(M.started_at, now))).rowcount
+    row = db.session.execute(select(M.status, M.runner, M.heartbeat_at).where(M.id == import_id)).first()
+    taken = 0
+    if row is not None and _takeable(import_id, *row):
+        stmt = update(M).where(M.id == import_id, M.status == row.status,
+                               M.runner.is_(None) if row.runner is None else M.runner == row.runner)
+        if row.heartbeat_at is not None:
+            stmt = stmt.where(M.heartbeat_at == row.heartbeat_at)  # nobody wrote a batch since
+        taken = db.session.execute(stmt.values(status="running", heartbeat_at=now, runner=this_runner(),
+                                               started_at=func.coalesce(M.started_at, now))).rowcount
     db.session.commit()
+    if taken:
+        with _RUNNING_LOCK:
+            _RUNNING.add(import_id)  # this process runs it until run() lets go
     return db.session.get(M, import_id, populate_existing=True) if taken else None
 
 
@@ -461,6 +589,15 @@ def run(import_id: str) -> MeasureImport | None:
     imp = claim(import_id)
     if imp is None:
         return None
+    try:
+        return _run(imp)
+    finally:
+        with _RUNNING_LOCK:
+            _RUNNING.discard(import_id)  # from now on, if not finished, it is dead
+
+
+def _run(imp: MeasureImport) -> MeasureImport:
+    import_id = imp.id
     resumed = imp.added or imp.done_bytes
     writer = _Writer(imp)
     if imp.size >= current_app.config.get("MEASURES_IMPORT_PROCESS_BYTES", PROCESS_BYTES):
@@ -476,7 +613,7 @@ def run(import_id: str) -> MeasureImport | None:
         if not isinstance(exc, Refused):
             log.exception("measure import %s failed", import_id)
         return _finish(import_id, col, "failed", reason)
-    if resumed:  # rows an earlier attempt wrote are "present" now: count them as added
+    if resumed:  # exact counts: the rows of every attempt are this job's
         writer.added = db.session.scalar(select(func.count()).select_from(Measure).where(
             Measure.import_id == import_id)) or 0
         writer.present = max(0, col.valid - writer.added)
@@ -529,13 +666,12 @@ def start(import_id: str) -> threading.Thread | None:
 
 
 def waiting(patient_id: str | None = None) -> list[str]:
-    """Jobs nobody runs: pending, or running with a stale heartbeat."""
+    """Jobs nobody runs: pending, or running with a dead runner or a stale heartbeat."""
     M = MeasureImport
-    stmt = select(M.id).where(or_(M.status == "pending", and_(
-        M.status == "running", or_(M.heartbeat_at.is_(None), M.heartbeat_at < clock.utcnow() - STALE))))
+    stmt = select(M.id, M.status, M.runner, M.heartbeat_at).where(M.status.in_(("pending", "running")))
     if patient_id is not None:
         stmt = stmt.where(M.patient_id == patient_id)
-    return list(db.session.scalars(stmt.order_by(M.created_at)))
+    return [row.id for row in db.session.execute(stmt.order_by(M.created_at)) if _takeable(*row)]
 
 
 def resume(patient_id: str) -> int:
@@ -544,3 +680,48 @@ def resume(patient_id: str) -> int:
     for import_id in ids:
         start(import_id)
     return len(ids)
+
+
+def take_over_if_dead(imp: MeasureImport) -> bool:
+    """From a page showing the job: start it again at once if its runner died."""
+    if imp.status == "running" and threads_enabled() and runner_dead(imp.runner, imp.id):
+        start(imp.id)
+        return True
+    return False
+
+
+def watch_once(app) -> list[threading.Thread]:
+    """Take over every job nobody runs, each in a thread of this process."""
+    with app.app_context():
+        try:
+            return [t for t in (start(i) for i in waiting()) if t is not None]
+        finally:
+            db.session.remove()
+
+
+_WATCHING: dict[int, threading.Thread] = {}
+
+
+def watch(app) -> threading.Thread | None:
+    """Once per process (a worker at its start, or its first request): a light thread that
+    takes over dead jobs now and every MEASURES_IMPORT_WATCH_SECONDS. Not under tests (they
+    run jobs themselves) nor where jobs do not run in threads."""
+    pid = os.getpid()
+    thread = _WATCHING.get(pid)
+    if thread is not None or app.testing or not app.config.get("MEASURES_IMPORT_THREADS", True):
+        return None
+    every = float(app.config.get("MEASURES_IMPORT_WATCH_SECONDS", WATCH_SECONDS))
+    if every <= 0:
+        return None
+
+    def loop() -> None:
+        while True:
+            try:
+                watch_once(app)
+            except Exception:  # noqa: BLE001 - the database may be away for a while: try again later
+                log.exception("looking for measure imports to take over failed")
+            time.sleep(every)
+
+    thread = _WATCHING[pid] = threading.Thread(target=loop, name="measures-import-watch", daemon=True)
+    thread.start()
+    return thread

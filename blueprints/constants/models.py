@@ -68,4 +68,7 @@ class MeasureImport(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     heartbeat_at: Mapped[datetime | None] = mapped_column()
+    # The process running the job: "host|boot id|pid|start time" (imports.this_runner), so that
+    # a job whose process died on this host is taken over at once, not after STALE.
+    runner: Mapped[str | None] = mapped_column(String(200))
     finished_at: Mapped[datetime | None] = mapped_column()

@@ -29,7 +29,7 @@ from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
 from core.people import profession_label
-from core.storage import BlobStore, BlobTooLarge
+from core.storage import BlobCorrupt, BlobStore, BlobTooLarge
 
 PAGE_SIZE = 30
 TEXT_PREVIEW_BYTES = 200_000
@@ -342,6 +342,8 @@ def detail(viewer: Viewer, doc: Document) -> dict:
         "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
         "can_write": access.can(viewer, "documents", "write"),
         "can_delete": access.can(viewer, "documents", "delete"),
+        # A file lost from the disk (the operator sees it in `storage check`): the page says so.
+        "file_missing": not store().exists(doc.blob_id),
     })
     return data
 
@@ -371,13 +373,17 @@ def open_thumbnail(viewer: Viewer, doc: Document):
     return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
 
 
-def text_preview(viewer: Viewer, doc: Document) -> str:
-    """The beginning of a plain-text document, decoded for display (escaped by the template)."""
+def text_preview(viewer: Viewer, doc: Document) -> str | None:
+    """The beginning of a plain-text document, decoded for display (escaped by the template);
+    None when its file is missing or damaged (the page says so)."""
     buf = bytearray()
-    for chunk in open_content(viewer, doc, "preview"):
-        buf += chunk
-        if len(buf) >= TEXT_PREVIEW_BYTES:
-            break
+    try:
+        for chunk in open_content(viewer, doc, "preview"):
+            buf += chunk
+            if len(buf) >= TEXT_PREVIEW_BYTES:
+                break
+    except BlobCorrupt:
+        return None
     charset = "utf-8"
     if "charset=" in doc.mime:
         charset = doc.mime.split("charset=", 1)[1].strip() or "utf-8"
@@ -451,5 +457,6 @@ def summary(viewer: Viewer) -> dict:
 def check_storage(remove_orphans: bool = False, grace_seconds: float | None = None):
     """Verify every blob a row knows; report (and optionally remove) files no row knows."""
     known = {k.blob_id: (k.wrapped_key, k.sha256) for k in db.session.scalars(select(BlobKey))}
-    kwargs = {} if grace_seconds is None else {"grace_seconds": grace_seconds}
-    return store().check(known, remove_orphans=remove_orphans, **kwargs)
+    if grace_seconds is None:  # an upload writes its file and commits within one request
+        grace_seconds = 2.0 * float(current_app.config["REQUEST_TIMEOUT_SECONDS"])
+    return store().check(known, remove_orphans=remove_orphans, grace_seconds=grace_seconds)

@@ -588,3 +588,35 @@ def test_seekable_checks_the_key_and_the_file_eagerly(store, tmp_path):
     store._path(blob.blob_id).write_bytes(b"CRNB")
     with pytest.raises(BlobCorrupt):
         store.open_seekable(blob.blob_id, blob.wrapped_key)
+
+
+def test_fresh_temp_files_are_reported_with_their_age_and_size(store):
+    blob = put_bytes(store, b"x")
+    fresh = blob_path(store, blob.blob_id).parent / ".tmp-writing789"
+    fresh.write_bytes(b"p" * 1000)
+    report = store.check({blob.blob_id: (blob.wrapped_key, blob.sha256)}, remove_orphans=True)
+    assert report.recent_temp_files == [fresh] and report.temp_files == [] and fresh.exists()
+    assert report.sizes[fresh] == 1000 and 0 <= report.ages[fresh] < 60
+
+
+def test_a_deletion_during_a_backup_waits_for_its_end(store):
+    kept, gone = put_bytes(store, b"kept"), put_bytes(store, b"gone")
+    with store.backup_hold():
+        store.delete(gone.blob_id)
+        assert store.exists(gone.blob_id) and store.deferred_deletions() == [gone.blob_id]
+        # a check meanwhile sees a deleted file: an orphan whatever its age
+        report = store.check({kept.blob_id: (kept.wrapped_key, kept.sha256)})
+        assert report.orphans == [gone.blob_id] and report.recent_unknown == []
+    assert not store.exists(gone.blob_id) and store.deferred_deletions() == []
+    assert store.exists(kept.blob_id)
+    store.delete(kept.blob_id)  # no backup: at once
+    assert not store.exists(kept.blob_id)
+
+
+def test_delete_stays_idempotent_when_the_store_folder_is_gone(store):
+    import shutil
+
+    blob = put_bytes(store, b"x")
+    shutil.rmtree(store.root)
+    store.delete(blob.blob_id)  # nothing to remove, nothing to raise
+    assert not store.exists(blob.blob_id)

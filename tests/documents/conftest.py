@@ -76,7 +76,7 @@ def blob_files(app) -> list:
     root = os.path.join(app.instance_path, "blobs")
     found = []
     for dirpath, _dirs, names in os.walk(root):
-        found += [os.path.join(dirpath, n) for n in names]
+        found += [os.path.join(dirpath, n) for n in names if n != ".backup.lock"]  # the store's lock file
     return found
 
 

@@ -58,3 +58,15 @@ def _key(doc):
 
     key = db.session.get(BlobKey, doc.blob_id)
     return key.wrapped_key, key.sha256
+
+
+def test_backup_names_a_file_already_lost_and_exits_1(app, space, tmp_path):
+    kept = _add(space, pdf_bytes(), "bilan.pdf", category="BIOLOGIE")
+    lost = _add(space, name="perdu.txt")
+    db.session.commit()
+    services.store().path_of(lost.blob_id).unlink()
+    result = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
+    assert result.exit_code == 1 and f"missing: {lost.blob_id}" in result.output
+    assert "1 files the database knows were already missing" in result.output
+    copied = {p.name for p in (tmp_path / "b" / "blobs").rglob("*") if p.is_file()}
+    assert kept.blob_id in copied and lost.blob_id not in copied

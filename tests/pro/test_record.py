@@ -180,3 +180,19 @@ def test_the_banner_says_who_whose_and_until_when(client, space, make_share):
     sid = _open(client, make_share, space)
     html = client.get(f"/pro/dossier/{sid}").get_data(as_text=True)
     assert "Dr Hélène Durand" in html and "Camille Martin" in html and 'action="/pro/terminer"' in html
+
+
+def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, make_share):
+    from blueprints.documents import services
+    from blueprints.documents.models import Document
+
+    sid = _open(client, make_share, space)
+    with app.app_context():
+        services.store().path_of(db.session.get(Document, space["bio"]).blob_id).unlink()
+    missing = "Le fichier de ce document est introuvable sur le serveur"
+    page = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}")
+    assert page.status_code == 200 and missing in page.get_data(as_text=True)
+    assert "/telecharger" not in page.get_data(as_text=True)
+    for tail in ("/apercu", "/telecharger"):
+        r = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}{tail}")
+        assert r.status_code == 404 and missing in r.get_data(as_text=True)
