@@ -28,6 +28,7 @@ from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
+from core.grants import Share
 from core.people import profession_label
 from core.storage import BlobStore, BlobTooLarge
 
@@ -342,8 +343,18 @@ def detail(viewer: Viewer, doc: Document) -> dict:
         "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
         "can_write": access.can(viewer, "documents", "write"),
         "can_delete": access.can(viewer, "documents", "delete"),
+        "author_identity": author_identity(doc),
     })
     return data
+
+
+def author_identity(doc: Document) -> str:
+    """A professional's deposit through a code carries a name and an RPPS the person typed
+    ("typed"); through a professional account, checked ones ("verified"); "" for the holder."""
+    if doc.author_type != "professional":
+        return ""
+    through_code = doc.grant_id is not None and db.session.get(Share, doc.grant_id) is not None
+    return "typed" if through_code else "verified"
 
 
 def _key(blob_id: str) -> BlobKey:

@@ -133,7 +133,9 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
     refused = other.post(f"/pro/dossier/{sid}/deposer", data=bad, content_type="multipart/form-data")
     assert refused.status_code == 422 and len(events(app, "document_deposited")) == 1
     holder = login(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
-    assert "Hélène Durand · Médecin" in holder.get(f"/documents/{doc.id}").get_data(as_text=True)
+    shown = holder.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "Hélène Durand · Médecin" in shown
+    assert "nom indiqué par la personne, non vérifié" in shown   # typed with a code: nobody checked it
 
 
 def test_revocation_ends_an_open_code_session_on_the_next_click(app, client, space, make_share):
