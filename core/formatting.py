@@ -12,6 +12,11 @@ from flask_babel import (format_date, format_datetime, format_decimal, format_ti
 from core import clock
 
 
+def clock_time(value: datetime | None) -> str:
+    """"9 h 30": the time of day alone, in Europe/Paris."""
+    return _time(value) if value is not None else ""
+
+
 def _time(dt: datetime) -> str:
     if str(get_locale()) == "fr":
         return format_time(dt, "H'\u00a0h\u00a0'mm")  # no line break inside "9 h 30"
@@ -75,4 +80,5 @@ def filesize(size: int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, number=number, money=money, filesize=filesize)
+    app.jinja_env.filters.update(day=day, moment=moment, clock_time=clock_time, number=number, money=money,
+                                 filesize=filesize)

@@ -126,7 +126,7 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
         assert (doc.author_type, doc.author_name, doc.author_profession) == ("professional", "Hélène Durand", "medecin")
         assert doc.source == "professional" and doc.grant_id == sid and doc.patient_id == space["patient_id"]
         note = db.session.scalar(select(notify.Notification).where(notify.Notification.kind == "deposit"))
-        assert note.detail["title"] == "Compte rendu de consultation"
+        assert note.detail["deposits"] == ["Compte rendu de consultation"]
     deposited = events(app, "document_deposited")
     assert len(deposited) == 1 and deposited[0].grant_id == sid and not events(app, "document_added")[3:]
     bad = dict(data, csrf_token=_csrf(page), files=[(io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")])
