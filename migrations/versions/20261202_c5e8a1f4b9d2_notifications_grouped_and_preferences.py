@@ -1,5 +1,6 @@
 """notifications: one card per professional and day (latest activity, alarm, muted), and the
-holder's choice of how to be told
+holder's choice of how to be told; respiratory rates keep their decimal (the dedup key, which
+the charts read values from, is written with one decimal now)
 
 Revision ID: c5e8a1f4b9d2
 Revises: 3b9f4e2c7a1d
@@ -37,9 +38,20 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
         sa.PrimaryKeyConstraint('patient_id'),
     )
+    _respiratory_dedup("{:.1f}")
+
+
+def _respiratory_dedup(fmt: str) -> None:
+    """Rewrite the respiratory rates' dedup key ("14" -> "14.5") as kinds.dedup_key writes it."""
+    bind = op.get_bind()
+    rows = bind.execute(sa.text("SELECT id, value, context FROM measures WHERE kind = 'respiratory_rate'")).all()
+    for ident, value, context in rows:
+        key = fmt.format(value) + (f"|{context}" if context else "")
+        bind.execute(sa.text("UPDATE measures SET dedup = :k WHERE id = :i"), {"k": key, "i": ident})
 
 
 def downgrade() -> None:
+    _respiratory_dedup("{:.0f}")
     op.drop_table('notification_preferences')
     with op.batch_alter_table('notifications') as batch_op:
         batch_op.drop_column('muted')
