@@ -75,11 +75,13 @@ def _what(kind: str, detail: dict, seen: dict) -> list[str]:
 
 
 def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | None = None) -> str:
-    parts = _what(kind, detail or {}, seen or {})
+    detail, seen = detail or {}, seen or {}
+    parts = _what(kind, detail, seen)
+    consulted = bool(seen.get("documents") or seen.get("pages", set()) - {"overview", "documents"})
     if kind == "emergency":
         opened = _("opened your space in an emergency")
-    elif not parts:
-        opened = _("opened your space")
+    elif not parts or (int(detail.get("visits") or 0) and not consulted):
+        opened = _("opened your space")  # visits with nothing more than the first page
     else:
         opened = None
     if opened:

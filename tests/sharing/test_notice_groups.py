@@ -253,3 +253,18 @@ def test_in_carnet_only_means_no_mail(app, morning, holder, on_record):
     assert len(mails(app, account.email)) == before
     today = [n for n in rows(app, Notification) if clock.aware(n.created_at) >= MORNING]
     assert len(today) == 1 and not today[0].muted and today[0].read_at is None
+
+
+def test_card_sentences_in_french(app):
+    from blueprints.sharing import notices
+
+    with app.test_request_context():
+        said = notices._sentence("deposit", "Dr Bernard", {"visits": 3, "deposits": ["CR"], "deposit_count": 1}, {})
+        assert said == "Dr Bernard a ouvert votre espace et a ajouté «\u00a0CR\u00a0»"
+        said = notices._sentence("access", "Dr Bernard", {"visits": 6},
+                                 {"documents": {"a", "b", "c"}, "pages": {"overview", "summary"}})
+        assert said == "Dr Bernard a consulté 3\u00a0documents et a consulté votre résumé santé" or \
+            said == "Dr Bernard a consulté 3 documents et a consulté votre résumé santé"
+        said = notices._sentence("deposit", "Dr B", {"deposits": ["A", "B", "C"], "deposit_count": 4}, {})
+        assert said == "Dr B a ajouté «\u00a0A\u00a0», a ajouté «\u00a0B\u00a0» et a ajouté 2 autres documents"
+        assert notices._sentence("emergency", "Dr B", {}, {}) == "Dr B a ouvert votre espace en urgence"
