@@ -1,7 +1,12 @@
-"""One source of "now", so tests can move time (session timeouts, code expiry)."""
+"""One source of "now", so tests can move time (session timeouts, code expiry), and the one
+local zone: times are stored in UTC and read in Europe/Paris, whatever zone a measure or a
+device came from."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
 
 _offset = timedelta(0)
 _frozen: datetime | None = None
@@ -39,3 +44,19 @@ def aware(dt: datetime | None) -> datetime | None:
     if dt is None or dt.tzinfo is not None:
         return dt
     return dt.replace(tzinfo=timezone.utc)
+
+
+def paris(dt: datetime) -> datetime:
+    """The same instant in Europe/Paris (naive datetimes are UTC, as stored)."""
+    return aware(dt).astimezone(PARIS)
+
+
+def paris_today() -> date:
+    return paris(utcnow()).date()
+
+
+def paris_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """[start, end) of a Paris calendar day, in UTC (23 or 25 hours on the days clocks change)."""
+    start = datetime.combine(day, time(0), tzinfo=PARIS)
+    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)

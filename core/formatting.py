@@ -12,6 +12,11 @@ from flask_babel import (format_date, format_datetime, format_decimal, format_ti
 from core import clock
 
 
+def clock_time(value: datetime | None) -> str:
+    """"9 h 30": the time of day alone, in Europe/Paris."""
+    return _time(value) if value is not None else ""
+
+
 def _time(dt: datetime) -> str:
     if str(get_locale()) == "fr":
         return format_time(dt, "H'\u00a0h\u00a0'mm")  # no line break inside "9 h 30"
@@ -51,6 +56,36 @@ def _moment(value: datetime, today: date, _locale: str, _zone: str) -> str:
     return _("%(date)s at %(time)s", date=format_datetime(value, "d MMMM y"), time=_time(value))
 
 
+def utc_offset(minutes: int) -> str:
+    """"UTC−5", "UTC+5:30", "UTC" (a true minus sign)."""
+    if not minutes:
+        return "UTC"
+    sign = "+" if minutes > 0 else "\u2212"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h}" + (f":{m:02d}" if m else "")
+
+
+def elsewhere(value: datetime | None) -> str:
+    """For a time recorded in another offset than Paris's at that instant (a measure taken
+    abroad): "8 h 05 local time, UTC−5"; "" when it was Paris time anyway. Every time is shown
+    in Paris time; this says once what the clock read where it was taken."""
+    if value is None or value.tzinfo is None:
+        return ""
+    here = value.utcoffset()
+    paris = clock.paris(value).utcoffset()
+    if here == paris:
+        return ""
+    local = format_time(value, "H'\u00a0h\u00a0'mm", rebase=False) if str(get_locale()) == "fr" \
+        else format_time(value, "h:mm a", rebase=False)
+    return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
+
+
+def measure_moment(value: datetime | None) -> str:
+    """When a measure was taken, in Paris time, and the local time too if it was elsewhere."""
+    note = elsewhere(value)
+    return moment(value) + (f" ({note})" if note else "")
+
+
 def number(value, digits: int = 1) -> str:
     if value is None:
         return ""
@@ -75,4 +110,5 @@ def filesize(size: int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, number=number, money=money, filesize=filesize)
+    app.jinja_env.filters.update(day=day, moment=moment, clock_time=clock_time, number=number, money=money,
+                                 filesize=filesize, measure_moment=measure_moment)

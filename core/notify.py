@@ -15,7 +15,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -73,8 +73,11 @@ def latest_to(address: str) -> Mail | None:
 
 
 class Notification(Base):
-    """Something the holder should know: a new professional access, an emergency access, a
-    deposit. "This wasn't expected" flags it and the trace it points to."""
+    """Something the holder should know about a professional in their space. One row per
+    professional and Paris day, updated as the day goes (visits, documents added), so a
+    médecin traitant's six visits of a morning make one card and one mail. An emergency access
+    and the first visit of someone new get a row of their own, marked `alarm`.
+    "This wasn't expected" flags it and the access it points to."""
 
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_patient", "patient_id", "created_at"),)
@@ -91,38 +94,170 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
     flagged_at: Mapped[datetime | None] = mapped_column()
+    last_at: Mapped[datetime | None] = mapped_column()     # the day's latest activity (None: created_at)
+    alarm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # kept, not shown
+
+
+class NotificationPreferences(Base):
+    """How the holder wants to hear of each kind: in Carnet and by mail, in Carnet only, or
+    not at all. Emergency accesses and someone new are always told both ways."""
+
+    __tablename__ = "notification_preferences"
+
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    access: Mapped[str] = mapped_column(String(10), default="mail")
+    deposit: Mapped[str] = mapped_column(String(10), default="mail")
+    updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
 NOTIFY_KINDS = ("access", "emergency", "deposit")
+CHOSEN_KINDS = ("access", "deposit")        # the kinds the holder chooses for
+CHANNELS = ("mail", "app", "none")          # in Carnet and by mail | in Carnet only | not told
+DEPOSIT_TITLES = 5                          # titles kept on a card (the count goes on)
+
+
+def preferences(patient_id: str) -> dict[str, str]:
+    from core.db import db
+
+    found = db.session.get(NotificationPreferences, patient_id)
+    return {k: (getattr(found, k) if found is not None and getattr(found, k) in CHANNELS else "mail")
+            for k in CHOSEN_KINDS}
+
+
+def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPreferences:
+    from core.db import db
+
+    found = db.session.get(NotificationPreferences, patient_id)
+    if found is None:
+        found = NotificationPreferences(patient_id=patient_id)
+        db.session.add(found)
+    for k in CHOSEN_KINDS:
+        if chosen.get(k) in CHANNELS:
+            setattr(found, k, chosen[k])
+    found.updated_at = clock.utcnow()
+    db.session.flush()
+    return found
+
+
+def identity_of(viewer) -> str:
+    """"verified" through a professional account; "typed" with a code (name and RPPS as given)."""
+    return "verified" if viewer.account is not None else "typed"
 
 
 def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> Notification:
-    """Tell the holder that a professional reached their space: a notification in the app and
-    a mail. `viewer` is the professional on the record; `event` the audit event it left."""
-    from flask_babel import force_locale, gettext as _
+    """Tell the holder that a professional reached their space. `viewer` is the professional
+    on the record; `event` the audit event it left; for a deposit, `detail` names the document
+    ("title") and how many were added ("count").
+
+    The day's card of this person (same RPPS, same name, same way in: account or code) is
+    updated rather than a new one made; a mail goes with the first visit of the day and with
+    each deposit, as the holder chose. An emergency access and the first visit of someone
+    who never reached this space before are always told, in Carnet and by mail."""
     from sqlalchemy import select
 
     from core.db import db
-    from core.people import Account
 
     assert kind in NOTIFY_KINDS
+    detail = dict(detail or {})
     pro = viewer.professional
-    note = Notification(patient_id=viewer.patient_id, kind=kind, audit_event_id=getattr(event, "id", None),
-                        grant_id=viewer.grant_id, actor_name=viewer.display_name or None,
-                        actor_rpps=getattr(pro, "rpps", None), actor_profession=getattr(pro, "profession", None),
-                        detail=detail or {})
-    db.session.add(note)
+    rpps, name = getattr(pro, "rpps", None), viewer.display_name or None
+    identity = identity_of(viewer)
+    now = clock.utcnow()
+    same_person = (Notification.patient_id == viewer.patient_id, Notification.actor_rpps == rpps,
+                   Notification.actor_name == name)
+    seen_before = db.session.scalars(select(Notification.detail).where(*same_person)).all()
+    new_person = not any((d or {}).get("identity", identity) == identity for d in seen_before)
+    chosen = preferences(viewer.patient_id)
+
+    note = None
+    if kind != "emergency" and not new_person:
+        start, end = clock.paris_day_bounds(clock.paris(now).date())
+        for found in db.session.scalars(select(Notification).where(
+                *same_person, Notification.kind != "emergency", Notification.created_at >= start,
+                Notification.created_at < end).order_by(Notification.created_at.desc())):
+            if (found.detail or {}).get("identity", identity) == identity:
+                note = found
+                break
+    fresh = note is None
+    if fresh:
+        note = Notification(patient_id=viewer.patient_id, kind=kind, audit_event_id=getattr(event, "id", None),
+                            grant_id=viewer.grant_id, actor_name=name, actor_rpps=rpps,
+                            actor_profession=getattr(pro, "profession", None), created_at=now,
+                            alarm=kind == "emergency" or new_person, muted=True,
+                            detail={"identity": identity, "first": new_person, "visits": 0, "deposits": [],
+                                    "deposit_count": 0, "grants": []})
+        db.session.add(note)
+    merged = dict(note.detail or {})
+    merged.setdefault("grants", [note.grant_id] if note.grant_id else [])
+    if viewer.grant_id and viewer.grant_id not in merged["grants"]:
+        merged["grants"] = [*merged["grants"], viewer.grant_id]
+    if kind == "deposit":
+        merged["deposits"] = ([*(merged.get("deposits") or []), detail.get("title")] if detail.get("title")
+                              else list(merged.get("deposits") or []))[:DEPOSIT_TITLES]
+        merged["deposit_count"] = int(merged.get("deposit_count") or 0) + int(detail.get("count") or 1)
+        if note.kind == "access":
+            note.kind = "deposit"  # a card that tells of a new document reads as such
+    elif kind == "access":
+        merged["visits"] = int(merged.get("visits") or 0) + 1
+    else:
+        merged.update({k: v for k, v in detail.items() if k in ("reason", "samu")})
+    note.detail = merged
+    note.last_at = now
+
+    always = note.alarm
+    channel = "mail" if always else chosen.get(kind, "mail")
+    if channel != "none":
+        note.muted = False
+        note.read_at = None  # something new on this card
     db.session.flush()
-    account = db.session.scalar(select(Account).where(Account.patient_id == viewer.patient_id))
-    if account is not None:
-        with force_locale(account.locale or "fr"):
-            subject = {
-                "access": _("Carnet: a professional opened your space"),
-                "emergency": _("Carnet: emergency access to your space"),
-                "deposit": _("Carnet: a professional added a document to your space"),
-            }[kind]
-            body = _("%(name)s opened your Carnet space. If you did not expect it, log in, open Sharing and "
-                     "press “This wasn't expected”: you can end the access and block this professional.",
-                     name=note.actor_name or _("A professional"))
-        send_mail(account.email, subject, body)
+    mail_now = channel == "mail" and (fresh or kind == "deposit")
+    if mail_now:
+        _mail_holder(viewer, note, kind, detail)
     return note
+
+
+def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
+    """The mail says who (and whether that name was checked), what happened, and what to do."""
+    from flask_babel import force_locale, format_datetime, gettext as _
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.people import Account, profession_label
+
+    account = db.session.scalar(select(Account).where(Account.patient_id == viewer.patient_id))
+    if account is None:
+        return
+    with force_locale(account.locale or "fr"):
+        who = note.actor_name or _("A professional")
+        if note.actor_profession:
+            who = _("%(name)s (%(profession)s)", name=who, profession=profession_label(note.actor_profession))
+        when = format_datetime(clock.paris(note.last_at or note.created_at), "d MMMM y, HH:mm")
+        if kind == "emergency":
+            subject = _("Carnet: emergency access to your space")
+            what = _("%(who)s opened your Carnet space in an emergency (%(when)s, Paris time). Reason given: "
+                     "“%(reason)s”.", who=who, when=when, reason=detail.get("reason") or "—")
+        elif kind == "deposit":
+            title = detail.get("title") or _("a document")
+            count = int(detail.get("count") or 1)
+            subject = _("Carnet: %(name)s added “%(title)s” to your space", name=note.actor_name or _("a professional"),
+                        title=title)
+            what = (_("%(who)s added “%(title)s” to your documents (%(when)s, Paris time).", who=who, title=title,
+                      when=when) if count == 1 else
+                    _("%(who)s added %(count)d documents to your space, among them “%(title)s” (%(when)s, Paris time).",
+                      who=who, count=count, title=title, when=when))
+        elif note.alarm:
+            subject = _("Carnet: someone new opened your space")
+            what = _("%(who)s opened your Carnet space for the first time (%(when)s, Paris time).", who=who, when=when)
+        else:
+            subject = _("Carnet: %(name)s opened your space", name=note.actor_name or _("a professional"))
+            what = _("%(who)s opened your Carnet space (%(when)s, Paris time). Their other visits today are "
+                     "gathered on the same card in Carnet, without another mail.", who=who, when=when)
+        checked = (_("This name belongs to a verified professional account.") if identity_of(viewer) == "verified"
+                   else _("This name and this RPPS number were typed by the person who used your code: nobody "
+                          "checked them."))
+        advice = _("If you did not expect it, log in, open Sharing and press “This wasn't expected”: you can end "
+                   "the access and block this professional. You choose how you are told under Sharing, "
+                   "“How to tell me”.")
+        body = "\n\n".join((what, checked, advice))
+    send_mail(account.email, subject, body)

@@ -31,7 +31,7 @@ from pygal.style import Style
 from blueprints.constants import series as data
 from blueprints.constants.downsample import downsample
 from blueprints.constants.kinds import MEAL_CONTEXTS, Kind
-from core.formatting import number
+from core.formatting import clock_time, elsewhere, number
 
 RANGES = data.RANGES
 DEFAULT_RANGE = data.DEFAULT_RANGE
@@ -96,14 +96,21 @@ def _with_unit(kind: Kind, text: str) -> str:
 
 
 def _local(taken_at: int, offset: int | None) -> datetime:
-    """The instant as the person saw it (the offset it was taken at)."""
+    """The instant with the offset it was taken at (what the clock read there)."""
     from datetime import timedelta
 
     return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset or 0)))
 
 
-def _when(taken_at: int, offset: int | None) -> str:
-    return format_datetime(_local(taken_at, offset), "d MMM y, HH:mm", rebase=False)
+def _when(kind: Kind, taken_at: int, offset: int | None) -> str:
+    """Paris time, as everywhere, with the local time once when taken in another offset; a
+    daily total by its day (series places it inside its own day)."""
+    if kind.daily:
+        return format_date(_day(taken_at), "d MMM y")
+    at = datetime.fromtimestamp(taken_at, timezone.utc)
+    text = _("%(date)s at %(time)s", date=format_datetime(at, "d MMM y"), time=clock_time(at))
+    note = elsewhere(_local(taken_at, offset))
+    return f"{text} ({note})" if note else text
 
 
 def summary(s: data.Series) -> dict:
@@ -118,7 +125,7 @@ def summary(s: data.Series) -> dict:
     latest = None
     if s.latest:
         t, off, v, v2, ctx = s.latest
-        latest = {**item(v, v2), "when": _when(t, off), "taken_at": t, "context": _context(ctx)}
+        latest = {**item(v, v2), "when": _when(k, t, off), "taken_at": t, "context": _context(ctx)}
     return {"latest": latest, "min": item(s.low, s.low2), "max": item(s.high, s.high2),
             "mean": item(s.mean, s.mean2, 1 if k.decimals == 0 else 0), "unit": k.unit_label}
 
@@ -153,7 +160,7 @@ def table(s: data.Series) -> dict:
             columns.append(_("Context"))  # Contexte
         rows = []
         for t, off, v, v2, ctx in reversed(s.raw):
-            row = [_when(t, off), _num(k, v)] + ([_num(k, v2)] if k.pair else [])
+            row = [_when(k, t, off), _num(k, v)] + ([_num(k, v2)] if k.pair else [])
             if has_context:
                 row.append(_context(ctx))
             rows.append(row)

@@ -100,7 +100,8 @@ KINDS: dict[str, Kind] = {k.key: k for k in (
          )),
     Kind("temperature", "temperature", _l("Body temperature"), "8310-5", "Cel", "°C", 30, 44, 1,  # Température
          "thermometer", units={"[degF]": (5 / 9, -160 / 9), "degF": (5 / 9, -160 / 9), "degC": (1, 0), "°C": (1, 0)}),
-    Kind("respiratory_rate", "frequence-respiratoire", _l("Respiratory rate"), "9279-1", "/min", "/min", 4, 80, 0,  # Fréquence respiratoire
+    # One decimal: watches send averages such as 14.5 breaths/min (shown "14,5"; a whole number stays "14").
+    Kind("respiratory_rate", "frequence-respiratoire", _l("Respiratory rate"), "9279-1", "/min", "/min", 4, 80, 1,  # Fréquence respiratoire
          "wind", units=_PER_MIN),
     Kind("spo2", "saturation", _l("Oxygen saturation"), "59408-5", "%", "%", 50, 100, 0, "droplet",  # Saturation en oxygène
          units={"1": (100, 0)}, bands=(

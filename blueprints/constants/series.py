@@ -95,6 +95,18 @@ def months_ago(now: datetime, months: int) -> datetime:
     return now.replace(year=year, month=month, day=min(now.day, (nxt - timedelta(days=1)).day))
 
 
+DAILY_AT = 11 * 3600  # a daily total sits at 11:00 UTC of its own date: 12:00 or 13:00 in Paris
+
+
+def _instant(kind: Kind):
+    """Where a measure sits on the time axis. A daily total (steps) belongs to the day its
+    device counted it, wherever that was: it is placed inside that same date in Paris (a total
+    of Tokyo's 2 December, stored at Tokyo's midnight, would otherwise fall on 1 December)."""
+    if kind.daily:
+        return ((Measure.taken_at + Measure.utc_offset * 60) // 86400) * 86400 + DAILY_AT
+    return Measure.taken_at
+
+
 def _gated(viewer, stmt, kind: Kind):
     return access.scope(viewer, stmt.where(Measure.kind == kind.key), Measure)
 
@@ -168,10 +180,12 @@ def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 
 def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None]:
     """First and last instants in range: two index seeks, not a scan."""
+    at = _instant(kind)
+
     def one(agg):
-        stmt = select(agg(Measure.taken_at))
+        stmt = select(agg(at))
         if start is not None:
-            stmt = stmt.where(Measure.taken_at >= start)
+            stmt = stmt.where(at >= start)
         return _gated(viewer, stmt, kind).scalar_subquery()
 
     return tuple(db.session.execute(select(one(func.min), one(func.max))).one())
@@ -241,8 +255,8 @@ def _value_columns(kind: Kind):
 
 def _aggregates(kind: Kind):
     value, second = _value_columns(kind)
-    cols = [func.count(), func.min(value), func.max(value), func.sum(value),
-            func.min(Measure.taken_at), func.max(Measure.taken_at)]
+    at = _instant(kind)
+    cols = [func.count(), func.min(value), func.max(value), func.sum(value), func.min(at), func.max(at)]
     if second is not None:
         cols += [func.min(second), func.max(second), func.sum(second), func.count(second)]
     return cols
@@ -257,8 +271,10 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         b = select(cells.c.key.label("i"), cells.c.value.label("lo"),
                    func.lead(cells.c.value).over(order_by=cells.c.key).label("hi")).cte("b")
 
+        at = _instant(kind)
+
         def in_bucket(stmt):
-            return _gated(viewer, stmt.where(Measure.taken_at >= b.c.lo, Measure.taken_at < b.c.hi), kind)
+            return _gated(viewer, stmt.where(at >= b.c.lo, at < b.c.hi), kind)
 
         value, second = _value_columns(kind)
         cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
@@ -267,8 +283,8 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         aggs = [func.count(), func.min(rows.c.v), func.max(rows.c.v), func.total(rows.c.v)]
         if second is not None:
             aggs += [func.min(rows.c.v2), func.max(rows.c.v2), func.total(rows.c.v2), func.count(rows.c.v2)]
-        first = in_bucket(select(Measure.taken_at)).order_by(Measure.taken_at).limit(1)
-        last = in_bucket(select(Measure.taken_at)).order_by(Measure.taken_at.desc()).limit(1)
+        first = in_bucket(select(at)).order_by(at).limit(1)
+        last = in_bucket(select(at)).order_by(at.desc()).limit(1)
         stmt = select(b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(),
                       last.scalar_subquery()).where(b.c.hi.is_not(None))
         out = []
@@ -277,21 +293,24 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
                 agg = json.loads(packed)
                 out.append((i, agg[0], agg[1], agg[2], agg[3], t0, t1, *agg[4:]))
         return out
-    bucket = func.width_bucket(Measure.taken_at, literal(edges, ARRAY(BigInteger)))
+    at = _instant(kind)
+    bucket = func.width_bucket(at, literal(edges, ARRAY(BigInteger)))
     stmt = select(bucket - 1, *_aggregates(kind)).where(
-        Measure.taken_at >= edges[0], Measure.taken_at < edges[-1]).group_by(bucket).order_by(bucket)
+        at >= edges[0], at < edges[-1]).group_by(bucket).order_by(bucket)
     return [tuple(r)[:width + 1] for r in db.session.execute(_gated(viewer, stmt, kind))]
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
-    stmt = select(Measure.taken_at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        Measure.taken_at >= lo, Measure.taken_at < hi).order_by(Measure.taken_at)
+    at = _instant(kind)
+    stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
+        at >= lo, at < hi).order_by(at)
     return [tuple(r) for r in db.session.execute(_gated(viewer, stmt, kind))]
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
-    stmt = select(Measure.taken_at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        Measure.taken_at >= lo, Measure.taken_at < hi).order_by(Measure.taken_at.desc()).limit(1)
+    at = _instant(kind)
+    stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
+        at >= lo, at < hi).order_by(at.desc()).limit(1)
     row = db.session.execute(_gated(viewer, stmt, kind)).first()
     return tuple(row) if row else None
 

@@ -16,7 +16,7 @@ from sqlalchemy import select, union_all
 from blueprints.constants import kinds
 from blueprints.constants.kinds import Kind
 from blueprints.constants.models import Measure
-from core import access, audit, clock
+from core import access, audit, clock, formatting
 from core.access import Viewer
 from core.db import db
 
@@ -69,10 +69,17 @@ def local_time(taken_at: int, offset: int) -> datetime:
     return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset)))
 
 
+def when_text(kind: Kind, taken_at: int, offset: int) -> str:
+    """One rule for every screen: a time in Paris time (with the local time once, when taken
+    in another offset); a daily total on its own day, as the device counted it."""
+    at = local_time(taken_at, offset)
+    return formatting.day(at.date()) if kind.daily else formatting.measure_moment(at)
+
+
 def row_view(kind: Kind, m) -> dict:
     return {"id": m.id, "value": show_value(kind, m.value, m.value2), "context": context_label(m.context),
-            "when": local_time(m.taken_at, m.utc_offset), "source": source_label(m.source, m.source_name),
-            "manual": m.source == "manual"}
+            "when": local_time(m.taken_at, m.utc_offset), "when_text": when_text(kind, m.taken_at, m.utc_offset),
+            "source": source_label(m.source, m.source_name), "manual": m.source == "manual"}
 
 
 # --------------------------------------------------------------------------- reading
@@ -116,6 +123,7 @@ def overview(viewer: Viewer) -> dict:
             m = latest[kind.key]
             cards.append({"kind": kind, "label": str(kind.label), "latest": show_value(kind, m.value, m.value2),
                           "when": local_time(m.taken_at, m.utc_offset),
+                          "when_text": when_text(kind, m.taken_at, m.utc_offset),
                           "badge": (context_label(m.context), "neutral") if m.context else None, "derived": False})
     missing = [{"kind": k, "label": str(k.label)} for k in kinds.KINDS.values() if k.entered and k.key not in latest]
     return {"cards": cards, "missing": missing}
@@ -126,7 +134,8 @@ def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
     latest = sorted(latest_per_kind(viewer).values(), key=lambda m: m.taken_at, reverse=True)[:limit]
     return [{"label": str(kinds.get(m.kind).label), "slug": kinds.get(m.kind).slug,
              "value": show_value(kinds.get(m.kind), m.value, m.value2),
-             "when": local_time(m.taken_at, m.utc_offset)} for m in latest]
+             "when": local_time(m.taken_at, m.utc_offset),
+             "when_text": when_text(kinds.get(m.kind), m.taken_at, m.utc_offset)} for m in latest]
 
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:

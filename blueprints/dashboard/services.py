@@ -94,25 +94,12 @@ def _measures(viewer: Viewer) -> list[dict]:
 
 
 def _notifications(viewer: Viewer) -> dict:
-    """Unread count and the newest notification, in one statement on (patient_id, created_at)."""
-    found = db.session.execute(_notifications_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
-    if found is None:
-        return {"unread": 0, "latest": None}
-    return {"unread": found.unread, "latest": {"kind": found.kind, "actor": found.actor_name,
-                                               "at": aware(found.created_at), "unread": found.read_at is None}}
+    """How many are new, and the card to show: an unread emergency access or first visit of
+    someone new before routine visits (blueprints.sharing.notices decides)."""
+    from blueprints.sharing import notices
 
-
-@lru_cache(maxsize=8)
-def _notifications_statement(kind: str):
-    """Built once per kind of viewer, gated like _figures_statement()."""
-    from core.notify import Notification
-
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    unread = access.scope(gate, select(func.count()).select_from(Notification), Notification) \
-        .where(Notification.read_at.is_(None)).scalar_subquery().label("unread")
-    return (access.scope(gate, select(Notification.kind, Notification.actor_name, Notification.created_at,
-                                      Notification.read_at, unread), Notification)
-            .order_by(Notification.created_at.desc()).limit(1))
+    unread, latest = notices.latest(viewer)
+    return {"unread": unread, "latest": latest}
 
 
 def holder_home(viewer: Viewer) -> dict:

@@ -28,6 +28,7 @@ from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
+from core.grants import Share
 from core.people import profession_label
 from core.storage import BlobCorrupt, BlobStore, BlobTooLarge
 
@@ -344,8 +345,18 @@ def detail(viewer: Viewer, doc: Document) -> dict:
         "can_delete": access.can(viewer, "documents", "delete"),
         # A file lost from the disk (the operator sees it in `storage check`): the page says so.
         "file_missing": not store().exists(doc.blob_id),
+        "author_identity": author_identity(doc),
     })
     return data
+
+
+def author_identity(doc: Document) -> str:
+    """A professional's deposit through a code carries a name and an RPPS the person typed
+    ("typed"); through a professional account, checked ones ("verified"); "" for the holder."""
+    if doc.author_type != "professional":
+        return ""
+    through_code = doc.grant_id is not None and db.session.get(Share, doc.grant_id) is not None
+    return "typed" if through_code else "verified"
 
 
 def _key(blob_id: str) -> BlobKey:

@@ -158,6 +158,7 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
     "professional_unblocked": _labelled(lambda: _("Professional unblocked"),
                                         lambda x: _("Professional unblocked: %(label)s", label=x)),
     "emergency_settings_updated": lambda d, t: _("Emergency access settings changed"),
+    "notification_preferences_updated": lambda d, t: _("Choices of how to be told changed"),
     "access_flagged": _labelled(lambda: _("Access reported as unexpected"),
                                 lambda x: _("Access reported as unexpected: %(label)s", label=x)),
     "share_used": lambda d, t: _("Shared access used by a professional"),
@@ -237,7 +238,8 @@ ICONS = {
     "record_viewed": "eye", "document_deposited": "upload", "share_opened": "stethoscope",
     "share_created": "qr-code", "share_revoked": "x", "shares_revoked_all": "x", "grant_created": "stethoscope",
     "grant_ended": "x", "professional_blocked": "lock", "professional_unblocked": "lock",
-    "emergency_settings_updated": "settings", "access_flagged": "triangle-alert",
+    "emergency_settings_updated": "settings", "notification_preferences_updated": "bell",
+    "access_flagged": "triangle-alert",
 }
 
 

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
-from flask_babel import get_timezone, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, get_timezone, gettext as _, lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 
 from blueprints.history import actions
@@ -110,7 +110,7 @@ def _local_midnight(day: date) -> datetime:
 
 
 # The columns a page shows: plain rows load several times faster than ORM objects.
-_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.actor_name,
+_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.account_id, AuditEvent.actor_name,
             AuditEvent.actor_profession, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_label,
             AuditEvent.grant_id, AuditEvent.ip, AuditEvent.device, AuditEvent.kiosk, AuditEvent.detail)
 
@@ -147,6 +147,9 @@ class Row:
     kiosk: bool
     failed: bool
     icon: str
+    access: str = ""        # the access used, in words: "code « Dr Durand »", "permanent access"...
+    identity: str = ""      # verified | typed (a professional's name), "" otherwise
+    identity_label: str = ""
 
 
 KIND_LABELS = {
@@ -157,6 +160,56 @@ KIND_LABELS = {
     "anonymous": _l("Unknown person"),
     "system": _l("Carnet"),
 }
+
+
+# What a trace's device column holds when no browser made it.
+DEVICES = {"cli": _l("administration command")}
+IDENTITY_LABELS = {
+    "verified": _l("verified professional account"),
+    "typed": _l("name given by the person, not verified"),
+}
+
+
+def _identity(event) -> str:
+    """A professional with an account was checked when the account was made; one who typed a
+    code gave a name and an RPPS that nobody checked."""
+    if event.actor_type not in ("professional", "emergency"):
+        return ""
+    return "verified" if event.account_id else "typed"
+
+
+def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[str, str]:
+    """Each share, permanent access or emergency access id in words the holder knows: the
+    share's own label or the day its code was made, "permanent access", "emergency access".
+    Ids of this space only (the gate); an id no longer found reads as a shared access."""
+    from core.grants import EmergencyAccess, Grant, Share
+
+    memo = {} if memo is None else memo
+    wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
+    if wanted:
+        for share in db.session.execute(access.scope(viewer, select(Share.id, Share.label, Share.created_at), Share)
+                                        .where(Share.id.in_(wanted))):
+            memo[("grant", share.id)] = share_words(share.label, share.created_at)
+        for found in db.session.scalars(access.scope(viewer, select(Grant.id), Grant).where(Grant.id.in_(wanted))):
+            memo[("grant", found)] = _("permanent access")
+        for found in db.session.scalars(access.scope(viewer, select(EmergencyAccess.id), EmergencyAccess)
+                                        .where(EmergencyAccess.id.in_(wanted))):
+            memo[("grant", found)] = _("emergency access")
+        for g in wanted:
+            memo.setdefault(("grant", g), _("shared access"))
+    return {g: memo[("grant", g)] for g in grant_ids if g}
+
+
+def share_words(label: str | None, created_at: datetime) -> str:
+    """“code « Dr Durand »”, or “code of 2 Dec.” when the holder gave it no label."""
+    if label:
+        return _("code “%(label)s”", label=label)
+    local = clock.aware(created_at).astimezone(_local_zone())
+    return _("code of %(date)s", date=format_date(local.date(), "d MMM"))
+
+
+# The detail keys a sentence may depend on (actions.py): all part of the memo key.
+SENTENCE_DETAIL = ("method", "from", "count", "how", "page", "kind", "via", "section", "format", "added")
 
 
 def _row(event, memo: dict) -> Row:
@@ -173,15 +226,21 @@ def _row(event, memo: dict) -> Row:
         profession = memo[key]
     detail = event.detail if isinstance(event.detail, dict) else {}
     key = (event.action, event.target_type, event.target_label,
-           *(str(detail.get(k)) for k in ("method", "from", "count", "how")))
+           *(str(detail.get(k)) for k in SENTENCE_DETAIL))
     if key not in memo:
         memo[key] = actions.sentence(event.action, event.target_type, event.target_label, detail)
+    identity = _identity(event)
+    device = event.device or ""
+    if device in DEVICES:
+        device = memo.get(("device", device)) or memo.setdefault(("device", device), str(DEVICES[device]))
     return Row(
         id=event.id, at=clock.aware(event.at), actor=actor, actor_kind=kind, actor_kind_label=kind_label,
         profession=profession, action=event.action, sentence=memo[key],
         target=event.target_label or "", grant_id=event.grant_id or "", ip=event.ip or "",
-        device=event.device or "", kiosk=bool(event.kiosk), failed=actions.is_failure(event.action),
+        device=device, kiosk=bool(event.kiosk), failed=actions.is_failure(event.action),
         icon=actions.icon(event.action, event.target_type),
+        access=memo.get(("grant", event.grant_id), "") if event.grant_id else "",
+        identity=identity, identity_label=str(IDENTITY_LABELS[identity]) if identity else "",
     )
 
 
@@ -201,6 +260,7 @@ def page(viewer: Viewer, filters: Filters, after: int | None = None, size: int |
     events = db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
     more = len(events) > size
     memo = {} if memo is None else memo
+    access_words(viewer, {e.grant_id for e in events[:size] if e.grant_id}, memo)
     rows = [_row(e, memo) for e in events[:size]]
     return Page(rows, rows[-1].id if more and rows else None)
 
@@ -221,14 +281,14 @@ def parse_cursor(value: str | None) -> int | None:
 # CSV export --------------------------------------------------------------------------------
 
 def csv_header() -> list[str]:
-    return [_("Date"), _("Who"), _("Profession"), _("Action"), _("Target"), _("Access grant"),
+    return [_("Date"), _("Who"), _("Identity"), _("Profession"), _("Action"), _("Target"), _("Access used"),
             _("IP address"), _("Device")]
 
 
 def csv_fields(row: Row, zone: ZoneInfo, kiosk_label: str) -> list[str]:
     device = " · ".join(x for x in (row.device, kiosk_label if row.kiosk else "") if x)
-    return [row.at.astimezone(zone).isoformat(timespec="seconds"), row.actor, row.profession, row.sentence,
-            row.target, row.grant_id, row.ip, device]
+    return [row.at.astimezone(zone).isoformat(timespec="seconds"), row.actor, row.identity_label, row.profession,
+            row.sentence, row.target, row.access, row.ip, device]
 
 
 def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:

@@ -98,3 +98,20 @@ class EmergencyForm(FlaskForm):
     allow_samu = BooleanField(_l("The SAMU (emergency medical service) may open my space in an emergency"))
     allow_others = BooleanField(_l("Other health professionals may open my space in an emergency"))
     allow_hidden = BooleanField(_l("In an emergency, they may also see my hidden documents"))
+
+
+CHANNEL_CHOICES = [
+    ("mail", _l("In Carnet and by email (one email per professional and per day)")),
+    ("app", _l("In Carnet only")),
+    ("none", _l("Do not tell me")),
+]
+
+
+class NoticePreferencesForm(FlaskForm):
+    """How to be told, per kind; emergency accesses and someone new are not a choice."""
+    access = RadioField(_l("When a professional consults your space"), default="mail", validators=[InputRequired()])
+    deposit = RadioField(_l("When a professional adds a document"), default="mail", validators=[InputRequired()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.access.choices = self.deposit.choices = [(k, str(label)) for k, label in CHANNEL_CHOICES]

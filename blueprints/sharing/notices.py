@@ -5,17 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
-from sqlalchemy import select, update
+from babel.lists import format_list
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from sqlalchemy import func, select, update
 
 from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
 from core.access import Viewer
+from core.audit import AuditEvent
 from core.db import db, write_intent
 from core.grants import Grant, Share
 from core.notify import Notification
 
 LIST_SIZE = 30
+SEEN_EVENTS = 2000  # trail rows read to tell what the listed cards' people consulted
 
 
 @dataclass
@@ -26,28 +29,119 @@ class NoticeRow:
     actor: str
     profession: str
     rpps: str
-    at: datetime
+    at: datetime             # the first activity of the card
     unread: bool
     flagged: bool
+    last_at: datetime | None = None   # the latest, when there were several visits
+    visits: int = 0
+    alarm: bool = False
+    first: bool = False      # the first visit of someone who never reached this space before
+    identity: str = ""       # verified | typed
+    identity_label: str = ""
+    reason: str = ""         # an emergency access's reason
     # what the holder can do about it, once flagged
     share_id: str | None = None      # a share still running
     grant_id: str | None = None      # a grant still running
     can_block: bool = False
 
 
-def _sentence(kind: str, actor: str) -> str:
+IDENTITY_LABELS = {
+    "verified": _l("verified professional account"),
+    "typed": _l("name given by the person, not verified"),
+}
+
+
+def _what(kind: str, detail: dict, seen: dict) -> list[str]:
+    """What this person did that day, in pieces of one sentence."""
+    parts = []
+    documents = len(seen.get("documents", ()))
+    if documents:
+        parts.append(ngettext("consulted %(num)d document", "consulted %(num)d documents", documents))
+    if "summary" in seen.get("pages", ()):
+        parts.append(_("consulted your health summary"))
+    if {"measures", "measure"} & seen.get("pages", set()):
+        parts.append(_("consulted your measures"))
+    titles = [t for t in detail.get("deposits") or () if t]
+    count = max(int(detail.get("deposit_count") or 0), len(titles))
+    for title in titles[:2]:
+        parts.append(_("added “%(title)s”", title=title))
+    if count > 2:
+        parts.append(ngettext("added %(num)d other document", "added %(num)d other documents", count - 2))
+    elif count and not titles:
+        parts.append(ngettext("added %(num)d document", "added %(num)d documents", count))
+    elif kind == "deposit" and not count:
+        parts.append(_("added a document"))
+    return parts
+
+
+def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | None = None) -> str:
+    detail, seen = detail or {}, seen or {}
+    parts = _what(kind, detail, seen)
+    consulted = bool(seen.get("documents") or seen.get("pages", set()) - {"overview", "documents"})
     if kind == "emergency":
-        return _("%(name)s opened your space in an emergency", name=actor)
-    if kind == "deposit":
-        return _("%(name)s added a document to your space", name=actor)
-    return _("%(name)s opened your space", name=actor)
+        opened = _("opened your space in an emergency")
+    elif not parts or (int(detail.get("visits") or 0) and not consulted):
+        opened = _("opened your space")  # visits with nothing more than the first page
+    else:
+        opened = None
+    if opened:
+        parts.insert(0, opened)
+    return _("%(name)s %(what)s", name=actor, what=format_list(parts, locale=str(get_locale() or "fr")))
+
+
+def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
+    """What each card's person consulted that day, read from the access trail (one query): the
+    documents they opened and the pages they saw, by share, grant or emergency access."""
+    grant_ids = {g for n in notes for g in _grants(n)}
+    if not grant_ids:
+        return {}
+    since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
+    events = db.session.execute(
+        access.scope(viewer, select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id,
+                                    AuditEvent.detail), AuditEvent)
+        .where(AuditEvent.grant_id.in_(sorted(grant_ids)), AuditEvent.action == "record_viewed",
+               AuditEvent.at >= since).order_by(AuditEvent.id.desc()).limit(SEEN_EVENTS)).all()
+    out: dict[str, dict] = {}
+    for n in notes:
+        day = clock.paris(n.created_at).date()
+        grants = set(_grants(n))
+        seen = {"documents": set(), "pages": set()}
+        for e in events:
+            if e.grant_id in grants and e.actor_name == n.actor_name and clock.paris(e.at).date() == day:
+                page = (e.detail or {}).get("page")
+                if page == "document" and e.target_id:
+                    seen["documents"].add(e.target_id)
+                elif page:
+                    seen["pages"].add(page)
+        out[n.id] = seen
+    return out
+
+
+def _grants(note: Notification) -> list[str]:
+    return list((note.detail or {}).get("grants") or ([note.grant_id] if note.grant_id else []))
+
+
+def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str]:
+    """Cards made before identities were kept: a share id means a code, so a typed name."""
+    missing = {n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id}
+    shares = set(db.session.scalars(access.scope(viewer, select(Share.id), Share).where(Share.id.in_(missing)))) \
+        if missing else set()
+    return {n.id: (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
+            for n in notes}
+
+
+def _ordered(viewer: Viewer):
+    """Shown cards (not those the holder chose not to hear of), by latest activity."""
+    latest = func.coalesce(Notification.last_at, Notification.created_at)
+    return (access.scope(viewer, select(Notification), Notification)
+            .where(Notification.muted.is_(False))
+            .order_by(latest.desc(), Notification.created_at.desc()))
 
 
 def listing(viewer: Viewer) -> list[NoticeRow]:
-    """Newest first; whatever was unread is shown as new once, and is read from now on."""
-    notes = db.session.scalars(access.scope(viewer, select(Notification), Notification)
-                               .order_by(Notification.created_at.desc()).limit(LIST_SIZE)).all()
-    rows = [_row(viewer, n) for n in notes]
+    """Newest activity first; whatever was unread is shown as new once, and is read from now on."""
+    notes = db.session.scalars(_ordered(viewer).limit(LIST_SIZE)).all()
+    rows = _rows(viewer, notes)
     unread = [n.id for n in notes if n.read_at is None]
     if unread:
         write_intent()  # a GET: take the write lock up front rather than upgrade a read (SQLite)
@@ -57,27 +151,57 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
     return rows
 
 
-def _row(viewer: Viewer, note: Notification) -> NoticeRow:
+def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
+    """For the home card: how many are new, and the one to show: an unread alarm (emergency,
+    someone new) before anything else, so six routine visits never hide it."""
+    shown = access.scope(viewer, select(func.count()).select_from(Notification), Notification) \
+        .where(Notification.muted.is_(False), Notification.read_at.is_(None))
+    unread = db.session.scalar(shown) or 0
+    note = None
+    if unread:
+        note = db.session.scalars(_ordered(viewer).where(Notification.read_at.is_(None), Notification.alarm.is_(True))
+                                  .limit(1)).first()
+    if note is None:
+        note = db.session.scalars(_ordered(viewer).limit(1)).first()
+    return unread, (_rows(viewer, [note])[0] if note is not None else None)
+
+
+def _rows(viewer: Viewer, notes: list[Notification]) -> list[NoticeRow]:
+    seen, identities = _seen(viewer, notes), _identities(viewer, notes)
+    return [_row(viewer, n, seen.get(n.id), identities.get(n.id)) for n in notes]
+
+
+def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity: str | None = None) -> NoticeRow:
     actor = note.actor_name or _("A professional")
-    row = NoticeRow(note.id, note.kind, _sentence(note.kind, actor), actor, profession_label(note.actor_profession),
-                    note.actor_rpps or "", clock.aware(note.created_at), note.read_at is None,
-                    note.flagged_at is not None)
+    detail = note.detail or {}
+    if identity is None:
+        identity = _identities(viewer, [note])[note.id]
+    if seen is None:
+        seen = _seen(viewer, [note]).get(note.id)
+    last = clock.aware(note.last_at) if note.last_at else None
+    row = NoticeRow(note.id, note.kind, _sentence(note.kind, actor, detail, seen), actor,
+                    profession_label(note.actor_profession), note.actor_rpps or "", clock.aware(note.created_at),
+                    note.read_at is None, note.flagged_at is not None,
+                    last_at=last if last and last != clock.aware(note.created_at) else None,
+                    visits=int(detail.get("visits") or 0), alarm=bool(note.alarm), first=bool(detail.get("first")),
+                    identity=identity, identity_label=str(IDENTITY_LABELS.get(identity, "")),
+                    reason=(detail.get("reason") or "") if note.kind == "emergency" else "")
     if row.flagged:
         row.share_id, row.grant_id, row.can_block = _remedies(viewer, note)
     return row
 
 
 def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | None, bool]:
-    """The share or grant behind this access if it still runs, and whether its author can be blocked."""
+    """The share or grant behind this card if it still runs, and whether its author can be blocked."""
     share_id = grant_id = None
-    if note.grant_id:
-        share = db.session.scalar(access.scope(viewer, select(Share), Share).where(Share.id == note.grant_id))
-        if share is not None and share.live(clock.utcnow()):
-            share_id = share.id
-        found = db.session.scalar(access.scope(viewer, select(Grant), Grant).where(
-            Grant.id == note.grant_id, Grant.ended_at.is_(None)))
-        if found is not None:
-            grant_id = found.id
+    ids = _grants(note)
+    if ids:
+        now = clock.utcnow()
+        for share in db.session.scalars(access.scope(viewer, select(Share), Share).where(Share.id.in_(ids))):
+            if share.live(now):
+                share_id = share.id
+        grant_id = db.session.scalar(access.scope(viewer, select(Grant.id), Grant).where(
+            Grant.id.in_(ids), Grant.ended_at.is_(None)).limit(1))
     can_block = bool(note.actor_rpps) and not access.blocked(viewer.patient_id, note.actor_rpps)
     return share_id, grant_id, can_block
 

@@ -2,13 +2,13 @@
 settings, and the notifications' "this wasn't expected" button."""
 from __future__ import annotations
 
-from flask import abort, flash, request
+from flask import abort, flash, redirect, request
 from flask_babel import gettext as _
 
 from blueprints.sharing import bp, notices, professionals
-from blueprints.sharing.forms import BlockForm, EmergencyForm
+from blueprints.sharing.forms import BlockForm, EmergencyForm, NoticePreferencesForm
 from blueprints.sharing.routes import back, page_context, viewer_for
-from core import web
+from core import audit, notify, web
 
 
 @bp.get("/professionnels")
@@ -87,3 +87,19 @@ def flag(note_id: str):
         return web.render("sharing/index.html", "sharing/_notice.html", n=row)
     flash(_("Noted. You can end this access and block this professional below."), "warning")
     return web.hx_redirect(back(f"notification-{note.id}"))
+
+
+@bp.route("/notifications/reglages", methods=["GET", "POST"])
+def preferences():
+    """How the holder wants to be told, per kind (a page of its own; a plain form post)."""
+    viewer = viewer_for("write" if request.method == "POST" else "read")
+    form = NoticePreferencesForm(data=notify.preferences(viewer.patient_id))
+    if form.validate_on_submit():
+        chosen = {"access": form.access.data, "deposit": form.deposit.data}
+        if chosen != notify.preferences(viewer.patient_id):
+            notify.save_preferences(viewer.patient_id, chosen)
+            audit.record(viewer, "notification_preferences_updated", patient_id=viewer.patient_id, detail=chosen)
+        flash(_("Your choices are saved."), "success")
+        return redirect(back("notifications"), 303)
+    status = 422 if form.is_submitted() else 200
+    return web.render("sharing/preferences.html", status=status, form=form)

@@ -96,3 +96,27 @@ def test_profile_journey(browser, base_url, live_app, new_holder, problems, size
         assert [p for p in problems.problems() if "status of 422" not in p] == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", {"phone": PHONE, "desktop": DESKTOP})
+def test_add_form_opened_as_its_own_page(browser, base_url, live_app, new_holder, problems, size):
+    """The add form opened directly (new tab, bookmark): an error, then a save that lands on
+    the profile page with the new allergy, no htmx re-target error and no dead button."""
+    viewport = PHONE if size == "phone" else DESKTOP
+    context = new_context(browser, base_url, viewport, problems)
+    try:
+        page = context.new_page()
+        password_login(page, live_app, new_holder())
+        page.goto("/profil/allergies/ajouter")
+        page.locator("main button[type=submit]").click()
+        expect(page.locator("#substance-error")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / f"profile-own-page-error-{size}.png"), animations="disabled")
+        page.locator("input[name=substance]").fill("Pollens de graminées")
+        page.locator("main button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/profil(#section-allergies)?$"))
+        expect(page.locator("#section-allergies .list-title")).to_contain_text("Pollens de graminées")
+        expect(page.locator("#substance-error")).to_have_count(0)
+        page.screenshot(path=str(SCREENSHOTS / f"profile-own-page-saved-{size}.png"), animations="disabled")
+        assert [p for p in problems.problems() if "status of 422" not in p] == []
+    finally:
+        context.close()

@@ -77,7 +77,8 @@ def test_actor_filters(app, client, holder):
     trace(app, holder.patient_id, action="login_failed", actor_type="anonymous", detail={"method": "password"},
           ip="203.0.113.9")
     pros = client.get("/historique?qui=pros").get_data(as_text=True)
-    assert "Dr Alice Durand" in pros and "Physician" in pros and "g-1234" in pros
+    assert "Dr Alice Durand" in pros and "Physician" in pros and "g-1234" not in pros
+    assert "access used: shared access" in pros and "name given by the person, not verified" in pros
     assert "Failed login attempt" not in pros and "Login with password" not in pros
     unknown = client.get("/historique?qui=inconnus").get_data(as_text=True)
     assert "Failed login attempt (password)" in unknown and "203.0.113.9" in unknown
@@ -149,12 +150,14 @@ def test_csv_download(app, client, holder):
     raw = r.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Date", "Who", "Profession", "Action", "Target", "Access grant", "IP address", "Device"]
+    assert rows[0] == ["Date", "Who", "Identity", "Profession", "Action", "Target", "Access used", "IP address",
+                       "Device"]
     assert len(rows) == 2  # filtered: the professional only
-    date, who, profession, action, target, grant, ip, device = rows[1]
+    date, who, identity, profession, action, target, grant, ip, device = rows[1]
     assert datetime.fromisoformat(date).utcoffset() in (timedelta(hours=1), timedelta(hours=2))
-    assert (who, profession, target, grant, ip, device) == (
-        "Dr Alice Durand", "Pharmacist", "Ordonnance", "grant-42", "198.51.100.7", "Firefox on Android")
+    assert (who, identity, profession, target, grant, ip, device) == (
+        "Dr Alice Durand", "name given by the person, not verified", "Pharmacist", "Ordonnance", "shared access",
+        "198.51.100.7", "Firefox on Android")
     assert action == "Document opened: “Ordonnance”"
     # every row, and no cell a spreadsheet would run as a formula
     everything = client.get("/historique/export.csv").get_data().decode("utf-8-sig")
@@ -171,7 +174,7 @@ def test_csv_export_streams_every_batch(app, client, holder, monkeypatch):
         trace(app, holder.patient_id, target_label=f"Doc {i}")
     text = client.get("/historique/export.csv").get_data().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text), delimiter=";"))[1:]
-    labels = [r[4] for r in rows if r[4]]
+    labels = [r[5] for r in rows if r[5]]
     assert labels[:7] == [f"Doc {i}" for i in range(6, -1, -1)]  # newest first, all of them
 
 
@@ -255,3 +258,77 @@ def test_home_card_shows_the_latest_three(app, client, holder):
     assert "&lt;b&gt;Dr Bold&lt;/b&gt;" in card and "Nurse" in card
     assert "Card doc 3" in card and "Card doc 2" in card and "Card doc 1" not in card
     assert 'href="/historique">See the full history' in html
+
+
+def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro):
+    """No raw id and no "cli" reach the holder: each access reads as the share's label or the day
+    its code was made, a permanent or an emergency access; a typed name says it was not checked,
+    a professional account says it was. The same words in the CSV."""
+    from core.grants import EmergencyAccess, Grant, Share
+    from core.people import Account
+
+    pro = make_pro()
+    with app.app_context():
+        pro_id = db.session.get(Account, pro.id).professional.id
+        made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+        labelled = Share(patient_id=holder.patient_id, prefix="AAAA", code_hash="a" * 64, link_hash="b" * 64,
+                         scope={}, label="Dr Durand", created_at=made, expires_at=made + timedelta(hours=2))
+        plain = Share(patient_id=holder.patient_id, prefix="BBBB", code_hash="c" * 64, link_hash="d" * 64,
+                      scope={}, created_at=made, expires_at=made + timedelta(hours=2))
+        grant = Grant(patient_id=holder.patient_id, professional_id=pro_id)
+        urgent = EmergencyAccess(patient_id=holder.patient_id, professional_id=pro_id, reason="Malaise",
+                                 expires_at=made + timedelta(hours=12))
+        db.session.add_all([labelled, plain, grant, urgent])
+        db.session.commit()
+        ids = labelled.id, plain.id, grant.id, urgent.id
+    code_user = dict(actor_type="professional", actor_name="Dr Typed Name", actor_profession="medecin")
+    trace(app, holder.patient_id, action="share_opened", grant_id=ids[0], **code_user)
+    trace(app, holder.patient_id, action="record_viewed", grant_id=ids[1], detail={"page": "summary"}, **code_user)
+    with_account = dict(actor_type="professional", actor_name="Dr Hélène Bernard", actor_profession="medecin",
+                        account_id=pro.id)
+    trace(app, holder.patient_id, action="record_viewed", grant_id=ids[2], detail={"page": "documents"},
+          **with_account)
+    trace(app, holder.patient_id, action="emergency_access", grant_id=ids[3], **with_account)
+    trace(app, holder.patient_id, action="document_deleted", target_label="Vieux scan", device="cli")
+
+    html = client.get("/historique").get_data(as_text=True)
+    for raw in (*ids, ">cli<", " cli<", "· cli"):
+        assert raw not in html, raw
+    assert "access used: code “Dr Durand”" in html
+    assert "access used: code of 2 Dec" in html
+    assert "access used: permanent access" in html and "access used: emergency access" in html
+    assert html.count("name given by the person, not verified") == 2
+    assert html.count("verified professional account") == 2
+    assert "administration command" in html
+
+    text = client.get("/historique/export.csv").get_data().decode("utf-8-sig")
+    rows = {r[4]: r for r in csv.reader(io.StringIO(text), delimiter=";")}
+    assert all(i not in text for i in ids) and ";cli" not in text
+    opened = rows["Shared access opened by a professional with the code"]
+    assert opened[2] == "name given by the person, not verified" and opened[6] == "code “Dr Durand”"
+    assert rows["Emergency access to your space"][2] == "verified professional account"
+    assert rows["Emergency access to your space"][6] == "emergency access"
+    assert rows["List of your documents consulted"][6] == "permanent access"
+    assert rows["Document deleted: “Vieux scan”"][8] == "administration command"
+    assert rows["Document deleted: “Vieux scan”"][2] == ""
+
+
+def test_history_in_french_names_the_access(app, client, make_holder, login, make_pro):
+    from core.grants import Share
+
+    account, _code = make_holder()
+    login(client, account)
+    with app.app_context():
+        made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+        share = Share(patient_id=account.patient_id, prefix="CCCC", code_hash="e" * 64, link_hash="f" * 64,
+                      scope={}, created_at=made, expires_at=made + timedelta(hours=2))
+        db.session.add(share)
+        db.session.commit()
+        share_id = share.id
+    trace(app, account.patient_id, action="share_opened", grant_id=share_id, actor_type="professional",
+          actor_name="Dr Typed Name", actor_profession="medecin")
+    html = client.get("/historique").get_data(as_text=True)
+    flat = html.replace("\u00a0", " ")
+    assert "accès utilisé : code du 2 déc." in flat
+    assert "nom indiqué par la personne, non vérifié" in html
+

@@ -189,3 +189,4 @@ def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, mak
         assert "CR cardiologie" not in titles(by_code)
         assert "CR cardiologie" in titles(holder)
         assert documents.detail(holder, doc)["author_profession"] == "Médecin"   # the holder sees who wrote it
+        assert documents.detail(holder, doc)["author_identity"] == "verified"   # through a professional account

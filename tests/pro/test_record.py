@@ -126,14 +126,16 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
         assert (doc.author_type, doc.author_name, doc.author_profession) == ("professional", "Hélène Durand", "medecin")
         assert doc.source == "professional" and doc.grant_id == sid and doc.patient_id == space["patient_id"]
         note = db.session.scalar(select(notify.Notification).where(notify.Notification.kind == "deposit"))
-        assert note.detail["title"] == "Compte rendu de consultation"
+        assert note.detail["deposits"] == ["Compte rendu de consultation"]
     deposited = events(app, "document_deposited")
     assert len(deposited) == 1 and deposited[0].grant_id == sid and not events(app, "document_added")[3:]
     bad = dict(data, csrf_token=_csrf(page), files=[(io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")])
     refused = other.post(f"/pro/dossier/{sid}/deposer", data=bad, content_type="multipart/form-data")
     assert refused.status_code == 422 and len(events(app, "document_deposited")) == 1
     holder = login(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
-    assert "Hélène Durand · Médecin" in holder.get(f"/documents/{doc.id}").get_data(as_text=True)
+    shown = holder.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "Hélène Durand · Médecin" in shown
+    assert "nom indiqué par la personne, non vérifié" in shown   # typed with a code: nobody checked it
 
 
 def test_revocation_ends_an_open_code_session_on_the_next_click(app, client, space, make_share):

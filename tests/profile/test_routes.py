@@ -508,3 +508,50 @@ def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, 
     r = client.get("/profil/identite/modifier")
     assert r.status_code == 303 and "/compte/confirmer" in r.headers["Location"]
     assert client.get("/profil/coordonnees/modifier").status_code == 200  # other blocks: no
+
+
+BOOSTED = {"HX-Request": "true", "HX-Boosted": "true"}
+
+
+def test_forms_opened_as_their_own_page_post_as_pages(holder, app):
+    """/profil/allergies/ajouter opened directly (new tab, crawler): its form must not aim a
+    fragment at a section that page does not have; it posts as a boosted form and lands on the
+    section page, errors first, then success."""
+    from blueprints.profile.models import Allergy
+    from blueprints.profile.services import BLOCKS, SECTIONS
+
+    client, _ = holder
+    for slug in SECTIONS:
+        page = client.get(f"/profil/{slug}/ajouter").get_data(as_text=True)
+        assert f'action="/profil/{slug}/ajouter"' in page and "hx-post" not in page, slug
+        assert "hx-target" not in page.split('<main', 1)[1], slug
+    for slug in BLOCKS:
+        page = client.get(f"/profil/{slug}/modifier").get_data(as_text=True)
+        assert "hx-post" not in page, slug
+
+    bad = client.post("/profil/allergies/ajouter", data={"substance": "", "csrf_token": _token(client)},
+                      headers=BOOSTED)
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422 and "<html" in html and 'id="substance-error"' in html
+    assert "hx-post" not in html
+    ok = client.post("/profil/allergies/ajouter", headers=BOOSTED, data={
+        "substance": "Pollen", "severity": "mild", "csrf_token": _token(client)})
+    assert ok.status_code == 303 and ok.headers["Location"].endswith("/profil#section-allergies")
+    assert "HX-Retarget" not in ok.headers
+    assert [a.substance for a in _rows(app, Allergy)] == ["Pollen"]
+    html = client.get("/profil").get_data(as_text=True)
+    assert "Pollen" in html
+
+    # the same form inside the profile page is still a fragment, swapped in place
+    frag = client.get("/profil/allergies/ajouter", headers=HX).get_data(as_text=True)
+    assert 'hx-post="/profil/allergies/ajouter"' in frag and 'hx-target="#add-allergies"' in frag
+    item = _rows(app, Allergy)[0]
+    edit_page = client.get(f"/profil/allergies/{item.id}/modifier").get_data(as_text=True)
+    assert "hx-post" not in edit_page
+    r = client.post(f"/profil/allergies/{item.id}/modifier", headers=BOOSTED, data={
+        "substance": "Pollens de graminées", "severity": "mild", "csrf_token": _token(client)})
+    assert r.status_code == 303 and r.headers["Location"].endswith("/profil#section-allergies")
+    edit_frag = client.get(f"/profil/allergies/{item.id}/modifier", headers=HX).get_data(as_text=True)
+    assert f'hx-post="/profil/allergies/{item.id}/modifier"' in edit_frag
+    block_frag = client.get("/profil/groupe-sanguin/modifier", headers=HX).get_data(as_text=True)
+    assert 'hx-post=' in block_frag

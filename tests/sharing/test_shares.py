@@ -135,6 +135,9 @@ def test_uses_show_who_and_what_was_opened(app, holder):
     assert "Alice &lt;b&gt;Durand&lt;/b&gt;" in page and "<b>Durand</b>" not in page
     assert "10101010101" in page and "Physician" in page
     assert "Document opened: “Bilan sanguin”" in page
+    # the name and RPPS were typed with the code: the holder is told nobody checked them
+    uses = page.split('class="share-uses"')[1].split("</div>")[0]
+    assert "name and RPPS given by the person, not verified" in uses
 
 
 def test_traces_never_hold_the_code_or_the_token(app, holder):
