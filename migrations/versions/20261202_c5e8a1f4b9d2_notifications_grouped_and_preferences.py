@@ -3,7 +3,7 @@ holder's choice of how to be told; respiratory rates keep their decimal (the ded
 the charts read values from, is written with one decimal now)
 
 Revision ID: c5e8a1f4b9d2
-Revises: 3b9f4e2c7a1d
+Revises: f15719243234
 Create Date: 2026-12-02 20:30:00.000000
 
 """
@@ -17,7 +17,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = 'c5e8a1f4b9d2'
-down_revision: Union[str, Sequence[str], None] = '3b9f4e2c7a1d'
+down_revision: Union[str, Sequence[str], None] = 'f15719243234'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

@@ -2,7 +2,7 @@
 job whose process died is taken over at once instead of after a stale heartbeat
 
 Revision ID: f15719243234
-Revises: 3b9f4e2c7a1d
+Revises: f704076e6777
 Create Date: 2026-12-02 20:10:00.000000
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = 'f15719243234'
-down_revision: Union[str, Sequence[str], None] = '3b9f4e2c7a1d'
+down_revision: Union[str, Sequence[str], None] = 'f704076e6777'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
