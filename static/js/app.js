@@ -11,6 +11,7 @@
  *   5. htmx niceties: fade-in of fragments, focus after boosted navigation,
  *      a visible message when a request fails
  *   6. upload progress bar and size check
+ *   7. print buttons   8. copy buttons (share code)
  */
 (function () {
   "use strict";
@@ -376,6 +377,35 @@
   document.addEventListener("htmx:load", showPrintButtons);
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print-button]")) window.print();
+  });
+
+  /* 8. Copy buttons ([data-copy-text]): shown where the clipboard can be written. A copy
+   * (the button, or the person's own Ctrl+C inside .share-code) sets the hidden input named
+   * by data-copy-target, which the "Done" request then carries: no need to ask again. */
+  function showCopyButtons() {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    document.querySelectorAll("[data-copy-text]").forEach(function (b) { b.hidden = false; });
+  }
+  function markCopied(selector) {
+    var flag = selector && document.querySelector(selector);
+    if (flag) flag.value = "1";
+  }
+  showCopyButtons();
+  document.addEventListener("htmx:load", showCopyButtons);
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy-text]");
+    if (!btn) return;
+    navigator.clipboard.writeText(btn.dataset.copyText).then(function () {
+      markCopied(btn.dataset.copyTarget);
+      var label = btn.querySelector("span");
+      if (label && btn.dataset.copiedLabel) label.textContent = btn.dataset.copiedLabel;
+    }).catch(function () {});
+  });
+  document.addEventListener("copy", function () {
+    var sel = window.getSelection && window.getSelection();
+    var node = sel && sel.anchorNode;
+    var code = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (code && code.closest && code.closest(".share-code")) markCopied("#share-copied");
   });
 
   document.addEventListener("click", function (e) {

@@ -88,7 +88,7 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
             {"name": "export.zip", "mimeType": "application/zip", "buffer": apple_zip(xml)})
         page.locator("#import-form button[type=submit]").click()
         expect(page.locator(".import-summary")).to_be_visible(timeout=15_000)
-        expect(page.locator(".import-added dd")).to_have_text("2")
+        expect(page.locator(".import-added .import-num")).to_have_text("2")
         page.get_by_role("link", name="Voir mes mesures").click()
         weight = page.locator(".measure-cards .card").filter(has_text="Poids")
         expect(weight).to_contain_text("72,6\u00a0kg")
