@@ -11,7 +11,7 @@
  *   5. htmx niceties: fade-in of fragments, focus after boosted navigation,
  *      a visible message when a request fails
  *   6. upload progress bar and size check
- *   7. print buttons   8. copy buttons (share code)
+ *   7. print buttons   8. copy buttons (share code)   9. documents: selected count
  */
 (function () {
   "use strict";
@@ -377,6 +377,23 @@
   document.addEventListener("htmx:load", showPrintButtons);
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print-button]")) window.print();
+  });
+
+  /* 9. Documents list: the bulk bar says how many documents are ticked. Texts come from the
+   * bar's data-count-* attributes (translated, plural included); "{n}" is the number. */
+  function showBulkCount() {
+    var label = document.querySelector("[data-bulk-count]");
+    var form = label && label.closest("form");
+    if (!form) return;
+    var n = form.querySelectorAll('input[name="ids"]:checked').length;
+    var text = n === 0 ? label.dataset.countNone : n === 1 ? label.dataset.countOne
+      : (label.dataset.countMany || "").replace("{n}", String(n));
+    if (text && label.textContent !== text) label.textContent = text;
+  }
+  showBulkCount();
+  document.addEventListener("htmx:load", showBulkCount);
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.name === "ids") showBulkCount();
   });
 
   /* 8. Copy buttons ([data-copy-text]): shown where the clipboard can be written. A copy
