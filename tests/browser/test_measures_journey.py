@@ -48,7 +48,9 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
         expect(page.locator(".empty-state")).to_be_visible()
         shot("measures-empty")
         page.locator("main").get_by_role("link", name="Ajouter une mesure").first.click()
+        expect(page).to_have_url(re.compile(r"/constantes/ajouter$"))  # the list of kinds, not the old page
         page.get_by_role("link", name=re.compile("Tension artérielle")).click()
+        expect(page).to_have_url(re.compile(r"/constantes/tension/ajouter$"))
         form = page.locator("#measure-form")
         form.locator("input[name=value]").fill("128")
         form.locator("input[name=value2]").fill("182")
