@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 2
 export FLASK_APP := app
+# Passkeys are bound to this origin: always localhost (never 127.0.0.1), on the chosen port.
+ORIGIN := http://localhost:$(PORT)
 
-.PHONY: run install install-test migrate seed translations messages test test-db bench bench-deps chromium system-deps clean vendor
+.PHONY: run install install-test migrate seed reset-demo translations messages test test-db bench bench-deps chromium system-deps clean vendor
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -37,15 +39,21 @@ migrate: install
 	$(BIN)/alembic upgrade head
 
 seed: migrate
-	CARNET_DEMO=1 $(BIN)/flask demo seed
+	CARNET_DEMO=1 CARNET_WEBAUTHN_ORIGIN=$(ORIGIN) $(BIN)/flask demo seed
+
+# Start the demo again from scratch: the database, its files, keys and mails in instance/ go.
+reset-demo: install
+	rm -rf instance/carnet.db instance/carnet.db-wal instance/carnet.db-shm instance/blobs instance/outbox
+	$(MAKE) seed PORT=$(PORT)
 
 run: seed
 	@echo ""
-	@echo "  Carnet is starting on http://localhost:$(PORT)"
+	@echo "  Carnet is starting on $(ORIGIN)"
 	@echo "  Log in as camille.martin@example.fr / carnet-demo-2026"
-	@echo "  (one-time code: http://localhost:$(PORT)/demo/courriels)"
+	@echo "  (one-time code: $(ORIGIN)/demo/courriels)"
+	@echo "  Stop with Ctrl+C; start the demo again from scratch with: make reset-demo"
 	@echo ""
-	CARNET_DEMO=1 CARNET_WEBAUTHN_ORIGIN=http://localhost:$(PORT) \
+	CARNET_DEMO=1 CARNET_WEBAUTHN_ORIGIN=$(ORIGIN) \
 	  $(BIN)/gunicorn --workers $(WORKERS) --bind localhost:$(PORT) --access-logfile - 'app:create_app()'
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool).

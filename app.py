@@ -8,7 +8,7 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from core import config, db as dbmod, web
+from core import compression, config, db as dbmod, web
 from core.sessions import DatabaseSessionInterface
 
 babel = Babel()
@@ -59,6 +59,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     login_manager.user_loader(_load_account)
     login_manager.login_view = "auth.login"
 
+    compression.init_app(app)  # first: its after_request hook then runs last, on the final answer
     app.jinja_env.autoescape = True
     app.jinja_env.add_extension("jinja2.ext.do")
     web.init_app(app)

@@ -119,9 +119,11 @@ def ask_fresh_authentication(back: str | None = None):
 
     if sessions.is_fresh(current_app):
         return None
-    if back is None:
-        back = request.full_path.rstrip("?") if request.method == "GET" else "/"
-    target = url_for("account.confirm", next=back)
+    if request.method == "GET":
+        back = back or request.full_path.rstrip("?")
+    else:  # a POST cannot be replayed: back to the page it was sent from, when known
+        back = _sending_page() or back or "/"
+    target = url_for("account.confirm", next=safe_next(back))
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(error="fresh", redirect=target), 401
     return hx_redirect(target)
@@ -129,12 +131,25 @@ def ask_fresh_authentication(back: str | None = None):
 
 def safe_next(target: str | None, default: str = "/") -> str:
     """Only same-site paths: never an open redirect."""
-    if not target:
-        return default
+    if not target or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target):
+        return default  # browsers drop tabs and newlines: "/\t/evil.example" would leave the site
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return default
     return target
+
+
+def _sending_page() -> str | None:
+    """The local page a request was sent from: htmx (and passkeys.js) say it in HX-Current-URL;
+    only a path of this site is kept. (The Referer is never sent: Referrer-Policy no-referrer.)"""
+    current = request.headers.get("HX-Current-URL")
+    if not current:
+        return None
+    parts = urlsplit(current)
+    if parts.scheme not in ("http", "https") or parts.netloc != request.host:
+        return None
+    path = parts.path + ("?" + parts.query if parts.query else "")
+    return safe_next(path, "") or None
 
 
 @lru_cache(maxsize=512)

@@ -25,7 +25,7 @@ from math import floor, log10
 from xml.etree import ElementTree as ET
 
 import pygal
-from flask_babel import format_date, format_datetime, get_timezone, gettext as _
+from flask_babel import format_date, format_datetime, get_timezone, gettext as _, ngettext
 from pygal.style import Style
 
 from blueprints.constants import series as data
@@ -198,8 +198,11 @@ def describe(s: data.Series) -> str:
         return _("%(kind)s, %(range)s: no measure.", kind=k.label, range=s.range.label)
     first = format_date(_day(s.start), "d MMM y")
     last = format_date(_day(s.end - 1), "d MMM y")
-    return _("%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measures; lowest %(low)s, highest %(high)s, "
-             "mean %(mean)s.", kind=k.label, range=s.range.label, first=first, last=last, count=number(s.count, 0),
+    return ngettext("%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measure; lowest %(low)s, highest %(high)s, "
+                    "mean %(mean)s.",
+                    "%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measures; lowest %(low)s, highest %(high)s, "
+                    "mean %(mean)s.", s.count, kind=k.label, range=s.range.label, first=first, last=last,
+                    count=number(s.count, 0),
              low=_with_unit(k, _pair(k, s.low, s.low2)), high=_with_unit(k, _pair(k, s.high, s.high2)),
              mean=_with_unit(k, _pair(k, s.mean, s.mean2, 1 if k.decimals == 0 else 0)))
 

@@ -146,6 +146,8 @@ SENTENCES: dict[str, Callable[[dict, str], str]] = {
     # Professionals, shares, apps, emergency
     "share_created": _labelled(lambda: _("Access shared with a professional"),
                                lambda x: _("Access shared: “%(label)s”", label=x)),
+    "share_printed": _labelled(lambda: _("Share code printed"),
+                               lambda x: _("Share code printed: “%(label)s”", label=x)),
     "share_revoked": _labelled(lambda: _("Shared access revoked"),
                                lambda x: _("Shared access revoked: “%(label)s”", label=x)),
     "shares_revoked_all": lambda d, t: _shares_revoked_all(d),
@@ -236,7 +238,7 @@ ICONS = {
     "measure_added": "activity", "measure_corrected": "pencil", "measure_deleted": "trash-2",
     "measures_exported": "download", "measures_import_started": "file-up", "measures_imported": "file-up",
     "record_viewed": "eye", "document_deposited": "upload", "share_opened": "stethoscope",
-    "share_created": "qr-code", "share_revoked": "x", "shares_revoked_all": "x", "grant_created": "stethoscope",
+    "share_created": "qr-code", "share_printed": "printer", "share_revoked": "x", "shares_revoked_all": "x", "grant_created": "stethoscope",
     "grant_ended": "x", "professional_blocked": "lock", "professional_unblocked": "lock",
     "emergency_settings_updated": "settings", "notification_preferences_updated": "bell",
     "access_flagged": "triangle-alert",

@@ -50,7 +50,8 @@ def block_edit(slug: str):
     block = services.block_or_404(slug)
     back = _back(block.endpoint, f"block-{block.key}")
     if block.sensitive:
-        answer = web.ask_fresh_authentication(url_for(block.endpoint))
+        # back to this very form once confirmed (a GET); a refused POST goes back to its page
+        answer = web.ask_fresh_authentication(None if request.method == "GET" else url_for(block.endpoint))
         if answer is not None:
             return answer
     target = services.patient(viewer) if block.on_patient else services.facts(viewer)

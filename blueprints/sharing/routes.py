@@ -74,11 +74,26 @@ def print_slip(share_id: str):
     code, token = request.form.get("code", ""), request.form.get("token", "")
     if not services.secrets_match(share, code, token):
         abort(400)
+    services.record_printed(viewer, share)
     data = pdf.render("sharing/print_slip.html", **_created_context(share, code, token))
     resp = Response(data, content_type="application/pdf")
     resp.headers["Content-Disposition"] = 'inline; filename="carnet-partage.pdf"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
+
+
+@bp.get("/<share_id>/termine")
+def done(share_id: str):
+    """"Done" on the new share's page: straight to the shares once the code was printed (the
+    print route traced it) or copied (app.js sends copie=1); otherwise ask once, in the page."""
+    viewer = viewer_for()
+    share = services.get(viewer, share_id)
+    if request.args.get("annuler") and web.wants_fragment():
+        return web.render("sharing/done.html", "sharing/_done.html", share=share)
+    kept = request.args.get("copie") == "1" or services.was_printed(viewer, share)
+    if kept or request.args.get("annuler"):
+        return web.hx_redirect(back("partages"))
+    return web.render("sharing/done.html", "sharing/_done_confirm.html", share=share)
 
 
 @bp.post("/<share_id>/revoquer")

@@ -188,6 +188,17 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
             "rpps": use.rpps, "at": clock.aware(use.started_at), "opened": opened})
 
 
+def record_printed(viewer: Viewer, share: Share) -> None:
+    """The slip of a new share was printed: the holder keeps its code (the trace has no secret)."""
+    audit.record(viewer, "share_printed", share)
+
+
+def was_printed(viewer: Viewer, share: Share) -> bool:
+    return db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.patient_id == viewer.patient_id, AuditEvent.action == "share_printed",
+        AuditEvent.target_id == share.id).limit(1)) is not None
+
+
 def revoke(viewer: Viewer, share: Share) -> bool:
     if share.revoked_at is not None:
         return False

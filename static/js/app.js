@@ -11,6 +11,7 @@
  *   5. htmx niceties: fade-in of fragments, focus after boosted navigation,
  *      a visible message when a request fails
  *   6. upload progress bar and size check
+ *   7. print buttons   8. copy buttons (share code)   9. documents: selected count
  */
 (function () {
   "use strict";
@@ -376,6 +377,52 @@
   document.addEventListener("htmx:load", showPrintButtons);
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print-button]")) window.print();
+  });
+
+  /* 9. Documents list: the bulk bar says how many documents are ticked. Texts come from the
+   * bar's data-count-* attributes (translated, plural included); "{n}" is the number. */
+  function showBulkCount() {
+    var label = document.querySelector("[data-bulk-count]");
+    var form = label && label.closest("form");
+    if (!form) return;
+    var n = form.querySelectorAll('input[name="ids"]:checked').length;
+    var text = n === 0 ? label.dataset.countNone : n === 1 ? label.dataset.countOne
+      : (label.dataset.countMany || "").replace("{n}", String(n));
+    if (text && label.textContent !== text) label.textContent = text;
+  }
+  showBulkCount();
+  document.addEventListener("htmx:load", showBulkCount);
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.name === "ids") showBulkCount();
+  });
+
+  /* 8. Copy buttons ([data-copy-text]): shown where the clipboard can be written. A copy
+   * (the button, or the person's own Ctrl+C inside .share-code) sets the hidden input named
+   * by data-copy-target, which the "Done" request then carries: no need to ask again. */
+  function showCopyButtons() {
+    if (!navigator.clipboard || !window.isSecureContext) return;
+    document.querySelectorAll("[data-copy-text]").forEach(function (b) { b.hidden = false; });
+  }
+  function markCopied(selector) {
+    var flag = selector && document.querySelector(selector);
+    if (flag) flag.value = "1";
+  }
+  showCopyButtons();
+  document.addEventListener("htmx:load", showCopyButtons);
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest && e.target.closest("[data-copy-text]");
+    if (!btn) return;
+    navigator.clipboard.writeText(btn.dataset.copyText).then(function () {
+      markCopied(btn.dataset.copyTarget);
+      var label = btn.querySelector("span");
+      if (label && btn.dataset.copiedLabel) label.textContent = btn.dataset.copiedLabel;
+    }).catch(function () {});
+  });
+  document.addEventListener("copy", function () {
+    var sel = window.getSelection && window.getSelection();
+    var node = sel && sel.anchorNode;
+    var code = node && (node.nodeType === 1 ? node : node.parentElement);
+    if (code && code.closest && code.closest(".share-code")) markCopied("#share-copied");
   });
 
   document.addEventListener("click", function (e) {

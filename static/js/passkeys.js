@@ -16,7 +16,8 @@
     return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
   }
   function csrfHeaders() {
-    var h = { "Content-Type": "application/json", "Accept": "application/json" };
+    // HX-Current-URL as htmx sends it: a step-up confirmation brings the person back here.
+    var h = { "Content-Type": "application/json", "Accept": "application/json", "HX-Current-URL": window.location.href };
     try { h["X-CSRFToken"] = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) {}
     return h;
   }

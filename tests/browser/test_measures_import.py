@@ -33,8 +33,8 @@ def test_import_an_apple_export_and_read_the_summary(page, live_app, new_holder,
     expect(page).to_have_url(re.compile(r"/constantes/importer/[0-9a-f-]{36}$"))
     summary = page.locator(".import-summary")
     expect(summary).to_be_visible(timeout=15_000)
-    expect(page.locator(".import-added dd")).to_have_text("3")
-    expect(page.locator(".import-rejected dd")).to_have_text("1")
+    expect(page.locator(".import-added .import-num")).to_have_text("3")
+    expect(page.locator(".import-rejected .import-num")).to_have_text("1")
     page.screenshot(path=str(SCREENSHOTS / "measures-import-summary-phone.png"), full_page=True, animations="disabled")
     assert problems.problems() == []
 

@@ -48,7 +48,9 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
         expect(page.locator(".empty-state")).to_be_visible()
         shot("measures-empty")
         page.locator("main").get_by_role("link", name="Ajouter une mesure").first.click()
+        expect(page).to_have_url(re.compile(r"/constantes/ajouter$"))  # the list of kinds, not the old page
         page.get_by_role("link", name=re.compile("Tension artérielle")).click()
+        expect(page).to_have_url(re.compile(r"/constantes/tension/ajouter$"))
         form = page.locator("#measure-form")
         form.locator("input[name=value]").fill("128")
         form.locator("input[name=value2]").fill("182")
@@ -88,7 +90,7 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
             {"name": "export.zip", "mimeType": "application/zip", "buffer": apple_zip(xml)})
         page.locator("#import-form button[type=submit]").click()
         expect(page.locator(".import-summary")).to_be_visible(timeout=15_000)
-        expect(page.locator(".import-added dd")).to_have_text("2")
+        expect(page.locator(".import-added .import-num")).to_have_text("2")
         page.get_by_role("link", name="Voir mes mesures").click()
         weight = page.locator(".measure-cards .card").filter(has_text="Poids")
         expect(weight).to_contain_text("72,6\u00a0kg")

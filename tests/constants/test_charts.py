@@ -293,3 +293,13 @@ def test_fewer_buckets_change_the_drawing_only(holders, add, fr, monkeypatch):
     assert len(one.points) <= 2 * len(one.periods)
     page, drawing = (charts.chart(holders[0], k, "1y", svg=False), charts.chart(holders[0], k, "1y"))
     assert page["table"] == drawing["table"] and page["summary"] == drawing["summary"] and page["svg"] is None
+
+
+def test_the_description_agrees_with_its_count(holders, add, fr):
+    """"1 mesure", never "1 mesures" (French plural through ngettext: 0 and 1 are singular)."""
+    add(holders[0], "weight", [(days_ago(2), 72.4)])
+    one = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
+    assert "1\u00a0mesure\u00a0;" in one.replace(" ", "\u00a0") and "mesures" not in one
+    add(holders[0], "weight", [(days_ago(3), 72.0)])
+    two = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
+    assert "2 mesures" in two

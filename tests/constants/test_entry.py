@@ -217,3 +217,12 @@ def test_steps_are_a_total_for_the_day_kept_at_local_midnight(app, holder):
     assert (m.value, m.when.isoformat()) == (8452, "2026-11-27T00:00:00+01:00")
     again = _post(client, "/constantes/pas/ajouter", value="9000", day="2026-11-27")
     assert again.status_code == 422 and len(_measures(app)) == 1
+
+
+def test_row_actions_read_well_for_a_measure_of_today(app, holder):
+    """"Corriger la mesure (aujourd’hui à 8 h 15)", never "la mesure du aujourd’hui"."""
+    client, _ = holder
+    _post(client, "/constantes/poids/ajouter", value="72,4", day="2026-11-28", at="08:15")
+    html = client.get("/constantes/poids").get_data(as_text=True)
+    assert "du aujourd" not in html and "de aujourd" not in html
+    assert "Corriger la mesure (aujourd’hui à" in html and "Supprimer la mesure (aujourd’hui à" in html

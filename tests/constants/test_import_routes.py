@@ -50,7 +50,11 @@ def test_upload_then_progress_then_summary(app, importer):
     frag = client.get(f"{job_url}/progression", headers={"HX-Request": "true"})
     html = frag.get_data(as_text=True)
     assert frag.status_code == 200 and "<html" not in html and "every 1s" not in html
-    assert re.search(r"<dd>2</dd>", html) and re.search(r"<dd>1</dd>", html)
+    # the number, then words that agree with it (French: 0 and 1 are singular)
+    assert '<span class="import-num">2</span> <span class="import-what">mesures ajoutées</span>' in html
+    assert '<span class="import-num">1</span> <span class="import-what">valeur refusée</span>' in html
+    assert '<span class="import-num">0</span> <span class="import-what">déjà présente</span>' in html
+    assert "Ajouté" not in html
     assert 'href="/constantes"' in html
     listing = client.get(URL).get_data(as_text=True)
     assert job_url in listing and "export.zip" in listing

@@ -27,3 +27,28 @@ def test_outbox_page_only_in_demo_mode(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "DEMO", False)
     assert client.get("/demo/courriels").status_code == 404
     assert "carnet-demo-2026" not in client.get("/connexion").get_data(as_text=True)
+
+
+def test_make_run_says_the_chosen_port_everywhere():
+    """`make run PORT=8123`: the seed step (which prints the login address) and the server
+    both use 8123; nothing says 8000. `make -n` only prints the commands."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    plan = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True,
+                          check=True).stdout
+    seed = next(line for line in plan.splitlines() if "demo seed" in line)
+    assert "CARNET_WEBAUTHN_ORIGIN=http://localhost:8123" in seed
+    assert "--bind localhost:8123" in plan and "8000" not in plan
+
+
+def test_seed_prints_the_origin_it_is_given(app, monkeypatch):
+    monkeypatch.setitem(app.config, "WEBAUTHN_ORIGIN", "http://localhost:8123")
+    out = app.test_cli_runner().invoke(args=["demo", "seed"]).output
+    assert "http://localhost:8123/connexion" in out and "8000" not in out

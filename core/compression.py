@@ -1,0 +1,96 @@
+"""Compressed answers (brotli, else gzip) for text: pages, fragments, CSS, JS, JSON, SVG.
+
+Flask-Compress does the encoding, the `Vary: Accept-Encoding` header and the ETag suffix; this
+module decides which answers it may touch:
+
+- only GET and HEAD: an answer to a POST (a form sent back with its errors, a password
+  confirmation) is never compressed;
+- only requests the browser says were started by this site or by the person (Fetch Metadata
+  `Sec-Fetch-Site: same-origin` or `none`, or no such header from a non-browser client). A page
+  that holds a secret (the CSRF token) next to text the request chose (a search word) is the
+  shape BREACH needs; its attacker has to make the victim's browser send many requests from
+  another site, and those arrive `cross-site` or `same-site`: they get the plain answer, so
+  its length reveals nothing;
+- never a partial (Range) answer, an answer of less than 500 bytes, or a stream (CSV exports
+  keep streaming).
+
+Static files are compressed once per file version and kept in memory (they are few and small);
+nothing else is ever cached.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask, current_app, request
+from flask_compress import Compress
+
+MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+             "image/svg+xml", "application/manifest+json", "text/plain"]
+ALLOWED_SITES = {"same-origin", "none", None}
+
+
+class _StaticOnly:
+    """Flask-Compress's cache, used for static files only: every other key misses and is
+    never stored (a page must never be served to anyone from a cache)."""
+
+    PREFIX = "static\0"
+
+    def __init__(self):
+        self._data: dict[str, bytes] = {}
+
+    def get(self, key: str):
+        return self._data.get(key) if self.PREFIX in key else None
+
+    def set(self, key: str, value: bytes) -> None:
+        if self.PREFIX in key and len(self._data) < 256:
+            self._data[key] = value
+
+
+def _cache_key(req) -> str:
+    """Static files: path and version (modification time and size); anything else: no key."""
+    if req.endpoint != "static":
+        return "no-cache"
+    name = (req.view_args or {}).get("filename", "")
+    path = os.path.join(current_app.static_folder or "", name)
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "no-cache"
+    return f"{_StaticOnly.PREFIX}{name}\0{st.st_mtime_ns}\0{st.st_size}"
+
+
+def may_compress(response) -> bool:
+    if request.method not in ("GET", "HEAD") or "Range" in request.headers:
+        return False
+    if request.headers.get("Sec-Fetch-Site") not in ALLOWED_SITES:
+        return False
+    if response.status_code != 200 or response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]:
+        return False
+    if request.endpoint == "static" and response.is_streamed:
+        # send_file streams the file; ours are small: read it so it can be compressed
+        response.direct_passthrough = False
+        response.make_sequence()
+    return not response.is_streamed
+
+
+def _after_request(response):
+    if may_compress(response):
+        return current_app.extensions["carnet.compress"].after_request(response)
+    response.vary.add("Accept-Encoding")  # the same URL may be compressed for another request
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register before every other after_request hook: Flask runs them in reverse order, so
+    compression sees the final body and headers."""
+    app.config.setdefault("COMPRESS_REGISTER", False)
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_MIMETYPES", MIMETYPES)
+    app.config.setdefault("COMPRESS_MIN_SIZE", 500)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    app.config.setdefault("COMPRESS_LEVEL", 6)
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault("COMPRESS_CACHE_KEY", _cache_key)
+    app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticOnly)
+    app.extensions["carnet.compress"] = Compress(app)
+    app.after_request(_after_request)
