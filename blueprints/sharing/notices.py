@@ -35,7 +35,13 @@ class NoticeRow:
     can_block: bool = False
 
 
-def _sentence(kind: str, actor: str) -> str:
+def _sentence(kind: str, actor: str, label: str = "") -> str:
+    if kind == "code_locked":
+        if label:
+            return _("Wrong codes were typed for your share “%(label)s”: its code can no longer be typed, "
+                     "its QR code link still works.", label=label)
+        return _("Wrong codes were typed for one of your shares: its code can no longer be typed, "
+                 "its QR code link still works.")
     if kind == "emergency":
         return _("%(name)s opened your space in an emergency", name=actor)
     if kind == "deposit":
@@ -59,10 +65,13 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
 
 def _row(viewer: Viewer, note: Notification) -> NoticeRow:
     actor = note.actor_name or _("A professional")
-    row = NoticeRow(note.id, note.kind, _sentence(note.kind, actor), actor, profession_label(note.actor_profession),
-                    note.actor_rpps or "", clock.aware(note.created_at), note.read_at is None,
-                    note.flagged_at is not None)
-    if row.flagged:
+    label = str((note.detail or {}).get("label") or "")
+    row = NoticeRow(note.id, note.kind, _sentence(note.kind, actor, label), actor,
+                    profession_label(note.actor_profession), note.actor_rpps or "", clock.aware(note.created_at),
+                    note.read_at is None, note.flagged_at is not None)
+    if note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
+        row.share_id = _running_share(viewer, note.grant_id)
+    elif row.flagged:
         row.share_id, row.grant_id, row.can_block = _remedies(viewer, note)
     return row
 
@@ -71,15 +80,20 @@ def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | Non
     """The share or grant behind this access if it still runs, and whether its author can be blocked."""
     share_id = grant_id = None
     if note.grant_id:
-        share = db.session.scalar(access.scope(viewer, select(Share), Share).where(Share.id == note.grant_id))
-        if share is not None and share.live(clock.utcnow()):
-            share_id = share.id
+        share_id = _running_share(viewer, note.grant_id)
         found = db.session.scalar(access.scope(viewer, select(Grant), Grant).where(
             Grant.id == note.grant_id, Grant.ended_at.is_(None)))
         if found is not None:
             grant_id = found.id
     can_block = bool(note.actor_rpps) and not access.blocked(viewer.patient_id, note.actor_rpps)
     return share_id, grant_id, can_block
+
+
+def _running_share(viewer: Viewer, share_id: str | None) -> str | None:
+    if not share_id:
+        return None
+    share = db.session.scalar(access.scope(viewer, select(Share), Share).where(Share.id == share_id))
+    return share.id if share is not None and share.live(clock.utcnow()) else None
 
 
 def get(viewer: Viewer, note_id: str) -> Notification:

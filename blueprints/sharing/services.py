@@ -133,7 +133,8 @@ class ShareRow:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
-    status: str           # active | revoked | expired | locked
+    status: str           # active | revoked | expired
+    code_locked: bool = False  # wrong codes were typed: the code no longer opens it, the link does
     left: str = ""
     uses: list[dict] = field(default_factory=list)
 
@@ -141,8 +142,6 @@ class ShareRow:
 def _status(share: Share, now: datetime) -> str:
     if share.revoked_at is not None:
         return "revoked"
-    if share.locked_at is not None:
-        return "locked"
     return "active" if clock.aware(share.expires_at) > now else "expired"
 
 
@@ -156,9 +155,9 @@ def listing(viewer: Viewer) -> dict:
     rows, ended = [], []
     for s in shares:
         status = _status(s, now)
-        end = s.revoked_at or s.locked_at or (s.expires_at if status == "expired" else None)
+        end = s.revoked_at or (s.expires_at if status == "expired" else None)
         row = ShareRow(s.id, s.label or "", scope_labels(s.scope, s.can_deposit), clock.aware(s.created_at),
-                       clock.aware(s.expires_at), clock.aware(end), status,
+                       clock.aware(s.expires_at), clock.aware(end), status, s.code_locked,
                        time_left(s.expires_at) if status == "active" else "")
         (rows if status == "active" else ended).append(row)
     ended = [r for r in ended if r.ended_at and r.ended_at > since][:RECENT_ENDED]
