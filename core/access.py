@@ -212,7 +212,8 @@ def blocked(patient_id: str, rpps: str | None) -> bool:
 
 def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False) -> Viewer:
     """A professional who typed a code (no account): the share's scope, until it expires, is
-    revoked or locked, or the holder blocks them. Otherwise an anonymous viewer."""
+    revoked, or the holder blocks them. Otherwise an anonymous viewer. A share whose code was
+    locked by someone else's wrong attempts stays open to whoever already opened it."""
     from core import clock
     from core.db import db
     from core.grants import Share, ShareUse

@@ -1,4 +1,5 @@
-"""Commands every deployment needs: audit verification, session clean-up."""
+"""Commands every deployment needs: audit verification, session clean-up, backups, the share
+code figures an operator watches."""
 import click
 from flask import Flask
 from flask.cli import AppGroup
@@ -9,6 +10,7 @@ from core.db import db
 audit_cli = AppGroup("audit", help="The access trail.")
 backup_cli = AppGroup("backup", help="Online backups of the database and the encrypted files.")
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")
+shares_cli = AppGroup("shares", help="Share codes and links.")
 
 
 @audit_cli.command("verify")
@@ -82,6 +84,22 @@ def purge():
     click.echo(f"{n} ended sessions and {m} attempt counters removed.")
 
 
+@shares_cli.command("attempts")
+def share_attempts():
+    """Refused share code and link attempts this hour, and shares whose code locked today."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from core import clock, grants
+
+    refused = grants.refused_this_hour()
+    locked = db.session.scalar(select(func.count()).select_from(grants.Share).where(
+        grants.Share.locked_at > clock.utcnow() - timedelta(hours=24))) or 0
+    click.echo(f"Refused share attempts this hour: {refused} (a warning is logged every {grants.GLOBAL_ALERT}).")
+    click.echo(f"Share codes locked after wrong attempts in the last 24 hours: {locked}.")
+
+
 @backup_cli.command("create")
 @click.argument("target", type=click.Path(file_okay=False))
 def backup_create(target):
@@ -132,6 +150,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(backup_cli)
+    app.cli.add_command(shares_cli)
     for name in app.blueprints:
         try:
             module = importlib.import_module(f"blueprints.{name}.cli")

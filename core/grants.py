@@ -4,10 +4,37 @@ registered professional, blocks, emergency settings and emergency accesses. The 
 
 Codes and link tokens are kept only as keyed hashes (core.codes). A share code is a public
 `prefix` (which share is meant) and a secret part: a wrong secret counts against that share
-and locks it at its limit, so guessing cannot move from one share to the next unnoticed.
+and locks *typing* its code at the limit, so guessing cannot move from one share to the next
+unnoticed. The QR link (192 random bits) is not guessable and keeps working.
+
+What bounds guessing across every live code, without any global refusal
+-----------------------------------------------------------------------
+Nobody's wrong attempts may refuse somebody else's right code or link (a global counter that
+refuses would let anyone switch sharing off for everybody with ~2,000 requests). What limits
+an attacker instead, however many addresses they use:
+
+- A guess can only succeed against an existing prefix, and every existing share accepts at
+  most SHARE_MAX_FAILURES (5) wrong secrets, ever: then its code can no longer be typed (the
+  UPDATE that counts is atomic, exact under parallel requests). Each guess has a 1 in 2^40
+  chance (two groups of 4 Crockford symbols). Prefixes are unique among every share ever
+  made (20 bits), so at most 2^20 shares can exist, and the chance that *any* guess on the
+  whole service ever opens *any* share is at most 5 × 2^20 / 2^40 = 5 / 2^20 (under 5 in a
+  million), whatever the number of addresses or the time spent. A holder keeps at most
+  MAX_LIVE_SHARES (blueprints.sharing) shares running, which bounds one space's exposure too.
+- Guesses at a prefix that does not exist cannot succeed at all; they cost the sender their
+  per-address budget (IP_LIMIT code attempts an hour, right or wrong). An address over its
+  cap is refused before its code is even looked at, and its refused attempts do not count
+  against any share (so one address cannot lock the codes of many holders).
+- The lever left to an attacker is locking the typed code of shares whose prefix they try,
+  5 attempts each: the holder is told once (core.notify), the link still opens the share,
+  and the holder can end it and make a new one.
+- The operator is alerted instead of the service refusing: every refused attempt counts in
+  one counter per hour (throttle scope "share_refused"), read with `flask --app app shares
+  attempts`; a WARNING is logged each time it passes another GLOBAL_ALERT refusals.
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
@@ -36,7 +63,13 @@ class Share(Base):
     locked_at: Mapped[datetime | None] = mapped_column()
 
     def live(self, now: datetime) -> bool:
-        return self.revoked_at is None and self.locked_at is None and clock.aware(self.expires_at) > now
+        """Running: not ended by the holder, not expired. A share whose code is locked still runs
+        (its link opens it, and so does a session already opened): the lock is on typing."""
+        return self.revoked_at is None and clock.aware(self.expires_at) > now
+
+    @property
+    def code_locked(self) -> bool:
+        return self.locked_at is not None
 
     @property
     def audit_label(self) -> str:
@@ -119,18 +152,25 @@ class EmergencyAccess(Base):
 # --------------------------------------------------------------------------- share codes and links
 
 # XXXX-XXXX-XXXX in Crockford's base32: the first group says which share (20 bits), the other
-# two are the secret (40 bits). A share locks after SHARE_MAX_FAILURES wrong secrets, so the
-# chance of guessing a live share stays below 5 in 2^40 per share, and the per-IP and global
-# caps bound how many shares an attacker can even try.
+# two are the secret (40 bits). See the module docstring for what bounds guessing.
 CODE_GROUP = 4
-SHARE_MAX_FAILURES = 5
-IP_LIMIT = 30            # attempts per IP per hour, right or wrong
-GLOBAL_LIMIT = 2000      # attempts across the whole service per hour
+SHARE_MAX_FAILURES = 5   # wrong secrets for one share, then its code can no longer be typed
+IP_LIMIT = 30            # code attempts per IP per hour, right or wrong
+GLOBAL_ALERT = 2000      # refused attempts across the service per hour: a WARNING each time
 LINK_BYTES = 24          # 192 bits in the QR link
+PREFIX_TRIES = 20        # random prefixes tried before giving up on making a share
+REFUSED_SCOPE = "share_refused"  # the operator's counter (core.throttle), one row per hour
+
+log = logging.getLogger(__name__)
+
+
+class NoFreePrefix(RuntimeError):
+    """No unused prefix was found in PREFIX_TRIES tries: the share cannot be made now."""
 
 
 def new_share_secrets() -> tuple[str, str, str]:
-    """(code as printed, prefix, link token). The prefix is unique among shares ever made."""
+    """(code as printed, prefix, link token). The prefix is unique among shares ever made; a
+    bounded number of random tries, then NoFreePrefix (the caller says so, cleanly)."""
     import secrets
 
     from sqlalchemy import select
@@ -138,11 +178,13 @@ def new_share_secrets() -> tuple[str, str, str]:
     from core import codes
     from core.db import db
 
-    while True:
+    for _ in range(PREFIX_TRIES):
         code = codes.activation_code(3, CODE_GROUP)
         prefix = code[:CODE_GROUP]
         if db.session.scalar(select(Share.id).where(Share.prefix == prefix)) is None:
             return code, prefix, secrets.token_urlsafe(LINK_BYTES)
+    log.error("No free share prefix in %d tries: the prefix space is filling up", PREFIX_TRIES)
+    raise NoFreePrefix()
 
 
 def code_hash(code: str) -> str:
@@ -160,10 +202,14 @@ def link_hash(token: str) -> str:
 def redeem(ip: str | None, code: str | None = None, token: str | None = None):
     """The live share a code or a link opens, or None.
 
-    Every attempt is counted (per IP, globally) before anything is checked, and a wrong secret
-    for an existing prefix counts against that share in one atomic UPDATE that also locks it at
-    the limit: exact under parallel requests. The same work runs whether the prefix exists or
-    not; the caller answers every None the same way (wrong, expired, revoked, locked, capped)."""
+    Every attempt is counted per IP before anything is checked. A link opens its live share
+    whatever its sender's count (192 bits: nothing to guess), locked code or not. A code from
+    an address over its cap is refused unchecked; otherwise a wrong secret for an existing
+    prefix counts against that share in one atomic UPDATE that also locks typing its code at
+    the limit (exact under parallel requests; the one request that locks it tells the holder).
+    The same work runs whether the prefix exists or not; the caller answers every None the
+    same way (wrong, expired, revoked, locked, capped). Refusals are counted for the operator,
+    never used to refuse anyone else."""
     import hmac
 
     from sqlalchemy import case, select, update
@@ -173,24 +219,54 @@ def redeem(ip: str | None, code: str | None = None, token: str | None = None):
 
     now = clock.utcnow()
     capped = throttle.hit("share_ip", ip or "?") > IP_LIMIT
-    capped = throttle.hit("share_all", "*") > GLOBAL_LIMIT or capped
     if token:
         share = db.session.scalar(select(Share).where(Share.link_hash == link_hash(token)))
-        ok = share is not None
+        ok = share is not None and share.live(now)
     else:
         normalised = codes.normalise(code or "")
         prefix = normalised[:CODE_GROUP]
         given = code_hash(normalised)
         share = db.session.scalar(select(Share).where(Share.prefix == prefix))
-        ok = share is not None and hmac.compare_digest(given, share.code_hash) and len(normalised) == 3 * CODE_GROUP
-        if not ok:
-            db.session.execute(
+        right = share is not None and hmac.compare_digest(given, share.code_hash) \
+            and len(normalised) == 3 * CODE_GROUP
+        if not right and not capped:
+            locked = db.session.execute(
                 update(Share).where(Share.prefix == prefix, Share.locked_at.is_(None)).values(
                     failed_attempts=Share.failed_attempts + 1,
                     locked_at=case((Share.failed_attempts + 1 >= SHARE_MAX_FAILURES, now), else_=None))
-                .execution_options(synchronize_session=False))
+                .returning(Share.locked_at)
+                .execution_options(synchronize_session=False)).scalar()
             if share is not None:
                 db.session.refresh(share)
-    if capped or not ok or not share.live(now):
+                if locked is not None:
+                    _code_locked(share)
+        ok = right and not capped and share.live(now) and not share.code_locked
+    if not ok:
+        _refused()
         return None
     return share
+
+
+def _code_locked(share: Share) -> None:
+    """Said once, by the request whose wrong secret locked the code: to the holder, in the log."""
+    from core import notify
+
+    log.info("Share code locked after %d wrong attempts (share %s)", share.failed_attempts, share.id)
+    notify.tell_holder_code_locked(share)
+
+
+def _refused() -> None:
+    """Count a refusal for the operator; warn each time another GLOBAL_ALERT are reached this hour."""
+    from core import throttle
+
+    n = throttle.hit(REFUSED_SCOPE, "*")
+    if n % GLOBAL_ALERT == 0:
+        log.warning("Share codes: %d refused attempts this hour across the service: someone may be "
+                    "guessing codes (nobody is refused for it; see flask --app app shares attempts)", n)
+
+
+def refused_this_hour() -> int:
+    """The operator's figure: refused code and link attempts in the current hour."""
+    from core import throttle
+
+    return throttle.current(REFUSED_SCOPE, "*")

@@ -84,7 +84,7 @@ class Notification(Base):
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
-    kind: Mapped[str] = mapped_column(String(20))          # access | emergency | deposit
+    kind: Mapped[str] = mapped_column(String(20))          # access | emergency | deposit | code_locked
     audit_event_id: Mapped[int | None] = mapped_column(Integer)
     grant_id: Mapped[str | None] = mapped_column(String(36))  # share, grant or emergency access id
     actor_name: Mapped[str | None] = mapped_column(String(200))
@@ -261,3 +261,28 @@ def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
                    "“How to tell me”.")
         body = "\n\n".join((what, checked, advice))
     send_mail(account.email, subject, body)
+
+
+def tell_holder_code_locked(share) -> Notification:
+    """Tell the holder, once per share, that someone typed wrong codes for it: the code can no
+    longer be typed, its QR code link still works. Never says the code or who tried."""
+    from flask_babel import force_locale, gettext as _
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.people import Account
+
+    note = Notification(patient_id=share.patient_id, kind="code_locked", grant_id=share.id,
+                        detail={"label": share.label or ""})
+    db.session.add(note)
+    db.session.flush()
+    account = db.session.scalar(select(Account).where(Account.patient_id == share.patient_id))
+    if account is not None:
+        with force_locale(account.locale or "fr"):
+            subject = _("Carnet: wrong codes were typed for one of your shares")
+            body = _("Someone typed several wrong codes for one of your shares (%(label)s). For your safety, its "
+                     "code can no longer be typed; its QR code link still works until the share ends. If you did "
+                     "not give this code to anyone, log in, open Sharing and end this share.",
+                     label=share.label or _("no note"))
+        send_mail(account.email, subject, body)
+    return note

@@ -77,6 +77,14 @@ def hit(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     return db.session.execute(stmt).scalar_one()
 
 
+def current(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
+    """The count of this window so far, without counting anything."""
+    seconds = int(window.total_seconds())
+    start = int(clock.utcnow().timestamp()) // seconds * seconds
+    return db.session.scalar(select(Counter.n).where(Counter.scope == scope, Counter.key == _key(key),
+                                                     Counter.window == start)) or 0
+
+
 def purge_counters(older_than: timedelta = timedelta(days=2)) -> int:
     cut = int((clock.utcnow() - older_than).timestamp())
     return db.session.execute(delete(Counter).where(Counter.window < cut)).rowcount or 0

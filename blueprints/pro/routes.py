@@ -91,7 +91,7 @@ def emergency():
 
 @bp.before_request
 def _ended_code_session():
-    """A code session whose share was revoked, expired, locked or blocked ends on the next click,
+    """A code session whose share was revoked, expired or blocked ends on the next click,
     with a word to say so (the gate already answers such a viewer as anonymous)."""
     if request.endpoint in ("pro.access", "pro.end"):
         if session.get("share_use") and not web.current_viewer().is_authenticated:

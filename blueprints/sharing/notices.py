@@ -76,6 +76,13 @@ def _what(kind: str, detail: dict, seen: dict) -> list[str]:
 
 def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | None = None) -> str:
     detail, seen = detail or {}, seen or {}
+    if kind == "code_locked":
+        label = str(detail.get("label") or "")
+        if label:
+            return _("Wrong codes were typed for your share “%(label)s”: its code can no longer be typed, "
+                     "its QR code link still works.", label=label)
+        return _("Wrong codes were typed for one of your shares: its code can no longer be typed, "
+                 "its QR code link still works.")
     parts = _what(kind, detail, seen)
     consulted = bool(seen.get("documents") or seen.get("pages", set()) - {"overview", "documents"})
     if kind == "emergency":
@@ -121,12 +128,13 @@ def _grants(note: Notification) -> list[str]:
     return list((note.detail or {}).get("grants") or ([note.grant_id] if note.grant_id else []))
 
 
-def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str]:
+def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | None]:
     """Cards made before identities were kept: a share id means a code, so a typed name."""
     missing = {n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id}
     shares = set(db.session.scalars(access.scope(viewer, select(Share.id), Share).where(Share.id.in_(missing)))) \
         if missing else set()
-    return {n.id: (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
+    return {n.id: None if n.kind == "code_locked" else  # nobody came in: no name to vouch for
+            (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
             for n in notes}
 
 
@@ -186,7 +194,9 @@ def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity:
                     visits=int(detail.get("visits") or 0), alarm=bool(note.alarm), first=bool(detail.get("first")),
                     identity=identity, identity_label=str(IDENTITY_LABELS.get(identity, "")),
                     reason=(detail.get("reason") or "") if note.kind == "emergency" else "")
-    if row.flagged:
+    if note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
+        row.share_id = _running_share(viewer, note.grant_id)
+    elif row.flagged:
         row.share_id, row.grant_id, row.can_block = _remedies(viewer, note)
     return row
 
@@ -204,6 +214,13 @@ def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | Non
             Grant.id.in_(ids), Grant.ended_at.is_(None)).limit(1))
     can_block = bool(note.actor_rpps) and not access.blocked(viewer.patient_id, note.actor_rpps)
     return share_id, grant_id, can_block
+
+
+def _running_share(viewer: Viewer, share_id: str | None) -> str | None:
+    if not share_id:
+        return None
+    share = db.session.scalar(access.scope(viewer, select(Share), Share).where(Share.id == share_id))
+    return share.id if share is not None and share.live(clock.utcnow()) else None
 
 
 def get(viewer: Viewer, note_id: str) -> Notification:

@@ -50,12 +50,27 @@ def new():
     if answer is not None:
         return answer
     form = ShareForm()
+    problem, status = None, 200
     if form.validate_on_submit():
-        made = services.create(viewer, form.scope(), form.duration.data, form.until.data, form.can_deposit.data,
-                               form.label.data)
-        return web.render("sharing/created.html", **_created_context(made.share, made.code, made.token))
-    status = 422 if form.is_submitted() else 200
-    return web.render("sharing/new.html", "sharing/_new_form.html", status=status, form=form)
+        try:
+            made = services.create(viewer, form.scope(), form.duration.data, form.until.data,
+                                   form.can_deposit.data, form.label.data)
+        except services.TooManyShares:
+            problem, status = too_many(), 422
+        except services.NoCodeNow:
+            problem, status = _("No code could be made just now. Please try again in a moment."), 503
+        else:
+            return web.render("sharing/created.html", **_created_context(made.share, made.code, made.token))
+    elif form.is_submitted():
+        status = 422
+    elif services.live_count(viewer) >= services.MAX_LIVE_SHARES:
+        problem = too_many()  # said before the form is filled in for nothing
+    return web.render("sharing/new.html", "sharing/_new_form.html", status=status, form=form, problem=problem)
+
+
+def too_many() -> str:
+    return _("You already have %(num)d shares in progress, the most at once. End some of them first, "
+             "then create this one.", num=services.MAX_LIVE_SHARES)
 
 
 def _created_context(share, code: str, token: str) -> dict:

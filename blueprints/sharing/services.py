@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, url_for
 from flask_babel import format_timedelta, gettext as _
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from blueprints.documents import categories
@@ -23,14 +23,23 @@ from blueprints.sharing.forms import DURATIONS
 from core import access, audit, clock, codes, grants
 from core.access import Viewer
 from core.audit import AuditEvent
-from core.db import db
+from core.db import db, write_intent
 from core.grants import Share, ShareUse
-from core.people import PROFESSIONS
+from core.people import PROFESSIONS, Patient
 
 PARIS = ZoneInfo("Europe/Paris")
 RECENT_DAYS = 30
 RECENT_ENDED = 10
 USE_EVENTS = 300  # traces read per page, newest first, across the shares shown
+MAX_LIVE_SHARES = 20  # shares running at once per holder (not ended, not expired)
+
+
+class TooManyShares(Exception):
+    """The holder already has MAX_LIVE_SHARES shares running."""
+
+
+class NoCodeNow(Exception):
+    """No code could be made this time (no free prefix found): try again."""
 
 
 @dataclass
@@ -52,8 +61,27 @@ def expiry(duration: str, until) -> datetime:
     return clock.utcnow() + DURATIONS[duration][1]
 
 
+def live_count(viewer: Viewer, lock: bool = False) -> int:
+    """Shares of this holder still running (a locked code still runs: its link works).
+    With lock=True, the holder's row is locked first, so parallel creations count one by one
+    (PostgreSQL; SQLite serialises every write anyway)."""
+    if lock:
+        write_intent()
+        db.session.execute(select(Patient.id).where(Patient.id == viewer.patient_id).with_for_update())
+    now = clock.utcnow()
+    return db.session.scalar(access.scope(viewer, select(func.count()).select_from(Share), Share).where(
+        Share.revoked_at.is_(None), Share.expires_at > now)) or 0
+
+
 def create(viewer: Viewer, scope: dict, duration: str, until, can_deposit: bool, label: str | None) -> Created:
-    code, prefix, token = grants.new_share_secrets()
+    """A new share, unless the holder already has MAX_LIVE_SHARES running (TooManyShares) or
+    no code can be made right now (NoCodeNow)."""
+    if live_count(viewer, lock=True) >= MAX_LIVE_SHARES:
+        raise TooManyShares()
+    try:
+        code, prefix, token = grants.new_share_secrets()
+    except grants.NoFreePrefix:
+        raise NoCodeNow() from None
     share = Share(patient_id=viewer.patient_id, prefix=prefix, code_hash=grants.code_hash(code),
                   link_hash=grants.link_hash(token), scope=scope, can_deposit=bool(can_deposit),
                   label=(label or "").strip() or None, expires_at=expiry(duration, until))
@@ -133,7 +161,8 @@ class ShareRow:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
-    status: str           # active | revoked | expired | locked
+    status: str           # active | revoked | expired
+    code_locked: bool = False  # wrong codes were typed: the code no longer opens it, the link does
     left: str = ""
     uses: list[dict] = field(default_factory=list)
 
@@ -141,8 +170,6 @@ class ShareRow:
 def _status(share: Share, now: datetime) -> str:
     if share.revoked_at is not None:
         return "revoked"
-    if share.locked_at is not None:
-        return "locked"
     return "active" if clock.aware(share.expires_at) > now else "expired"
 
 
@@ -156,9 +183,9 @@ def listing(viewer: Viewer) -> dict:
     rows, ended = [], []
     for s in shares:
         status = _status(s, now)
-        end = s.revoked_at or s.locked_at or (s.expires_at if status == "expired" else None)
+        end = s.revoked_at or (s.expires_at if status == "expired" else None)
         row = ShareRow(s.id, s.label or "", scope_labels(s.scope, s.can_deposit), clock.aware(s.created_at),
-                       clock.aware(s.expires_at), clock.aware(end), status,
+                       clock.aware(s.expires_at), clock.aware(end), status, s.code_locked,
                        time_left(s.expires_at) if status == "active" else "")
         (rows if status == "active" else ended).append(row)
     ended = [r for r in ended if r.ended_at and r.ended_at > since][:RECENT_ENDED]
