@@ -23,11 +23,11 @@ from flask_babel import format_date, gettext as _
 from sqlalchemy import delete, event, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from blueprints.documents import categories, filetypes
+from blueprints.documents import categories, filetypes, pages
 from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import db
+from core.db import before_slow_work, db
 from core.people import profession_label
 from core.storage import BlobStore, BlobTooLarge
 
@@ -113,6 +113,7 @@ class _Prepared:
     thumb: bytes | None
     name: str
     owned: bool  # a temp file of ours (stripped image), closed once stored
+    needs_password: bool = False  # a PDF that opens only with its password
 
 
 def _size_of(stream: BinaryIO) -> int | None:
@@ -150,9 +151,24 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     else:
         content = stream
     owned = content is not stream
-    thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+    needs_password = False
+    if ftype.kind == "pdf":
+        # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
+        data = content.read(limit + 1)
+        if len(data) > limit:
+            raise UploadRefused(name, "size")
+        try:
+            info = pages.inspect(data, thumbnail=True)
+        except pages.RenderError:  # kept as it came; its page says it cannot be shown
+            thumb = None
+        else:
+            thumb, needs_password = info.thumbnail, info.encrypted
+        del data
+    else:
+        thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned)
+    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned,
+                     needs_password)
 
 
 def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
@@ -180,6 +196,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
         raise UploadRefused("", "empty")
     limit = max_bytes()
     prepared: list[_Prepared] = []
+    before_slow_work()  # thumbnails and PDF checks hold no write lock
     try:
         for u in uploads:  # refuse before storing anything
             prepared.append(_prepare(u, limit))
@@ -217,6 +234,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
                 kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
                 blob_id=main.blob_id, thumb_blob_id=thumb.blob_id if thumb else None, hidden=False,
             )
+            doc.needs_password = item.needs_password  # not stored: told to the uploader once
             db.session.add(doc)
             docs.append(doc)
         db.session.flush()
@@ -369,6 +387,42 @@ def open_thumbnail(viewer: Viewer, doc: Document):
         return None
     key = _key(doc.thumb_blob_id)
     return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
+
+
+def _pdf_data(doc: Document) -> bytes:
+    """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
+    key = _key(doc.blob_id)
+    return b"".join(store().open(doc.blob_id, key.wrapped_key, key.sha256))
+
+
+def pdf_preview(viewer: Viewer, doc: Document) -> dict:
+    """What a PDF's page shows: its pages (numbered, with their image's size) or why it shows none.
+    Not traced: the page that shows it traces its view. Runs no rendering in a transaction."""
+    data = _pdf_data(doc)
+    before_slow_work()
+    try:
+        info = pages.inspect(data)
+    except pages.RenderError:
+        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+    listed = []
+    for number, (width, height) in enumerate(info.sizes, start=1):
+        w, h = pages.image_size(width, height)
+        listed.append({"number": number, "width": w, "height": h})
+    return {"error": False, "encrypted": info.encrypted, "pages": listed, "page_count": info.page_count,
+            "truncated": info.truncated}
+
+
+def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal") -> tuple[str, bytes] | None:
+    """(MIME type, bytes) of one page of a PDF drawn as an image; None when there is no such page
+    or it cannot be drawn. Not traced: the page that shows the images traced its view."""
+    if doc.kind != "pdf" or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
+        return None
+    data = _pdf_data(doc)
+    before_slow_work()
+    try:
+        return pages.render(data, number, size)
+    except pages.RenderError:
+        return None
 
 
 def text_preview(viewer: Viewer, doc: Document) -> str:
