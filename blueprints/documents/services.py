@@ -459,12 +459,19 @@ def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date
 
 
 def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
-    """Hide from professionals (or show again) the given documents of this space; returns how many changed."""
+    """Hide from professionals (or show again) the given documents of this space; returns how many
+    changed. Any id that is not one of this space's documents: 404, and nothing changes."""
+    from flask import abort
+
     access.require(viewer, "documents", "write")
-    ids = [i for i in dict.fromkeys(document_ids) if isinstance(i, str)][:500]
+    ids = list(dict.fromkeys(document_ids))
     if not ids:
         return 0
+    if len(ids) > 500 or not all(isinstance(i, str) and len(i) <= 36 for i in ids):
+        abort(404)
     docs = list(db.session.scalars(_visible(viewer, select(Document).where(Document.id.in_(ids)))))
+    if len(docs) != len(ids):
+        abort(404)
     n = 0
     for doc in docs:
         if doc.hidden != hidden:
