@@ -97,7 +97,7 @@ def _page_size(page) -> tuple[float, float]:
     return float(width), float(height)
 
 
-def _inspect(data: bytes, thumbnail: bool) -> Info:
+def _inspect(data: bytes, thumbnail: bool, max_pages: int) -> Info:
     import pypdfium2 as pdfium
 
     try:
@@ -111,7 +111,7 @@ def _inspect(data: bytes, thumbnail: bool) -> Info:
         if count < 1:
             raise RenderError("no page")
         sizes = []
-        for index in range(min(count, MAX_PAGES)):
+        for index in range(min(count, max_pages)):
             page = pdf[index]
             try:
                 sizes.append(_page_size(page))
@@ -133,10 +133,10 @@ def _has_images(page) -> bool:
     return any(True for _obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
-def _render(data: bytes, number: int, size: str) -> tuple[str, bytes]:
+def _render(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, bytes]:
     pdf = _open(data)
     try:
-        if not 1 <= number <= min(len(pdf), MAX_PAGES):
+        if not 1 <= number <= min(len(pdf), max_pages):
             raise NoSuchPage(str(number))
         page = pdf[number - 1]
         try:
@@ -219,11 +219,11 @@ def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, me
 def inspect(data: bytes, thumbnail: bool = False) -> Info:
     """Page count and sizes, or encrypted=True for a PDF that needs a password. At upload,
     thumbnail=True also draws the list's thumbnail in the same child. Raises RenderError."""
-    return _run("inspect", (thumbnail,), data)
+    return _run("inspect", (thumbnail, MAX_PAGES), data)
 
 
 def render(data: bytes, number: int, size: str = "normal") -> tuple[str, bytes]:
     """(MIME type, image bytes) of page ``number`` (from 1). Raises NoSuchPage, RenderError."""
     if size not in WIDTHS:
         raise ValueError(size)
-    return _run("render", (number, size), data)
+    return _run("render", (number, size, MAX_PAGES), data)

@@ -156,6 +156,10 @@ def record_deposit(access_id: str):
                 flash(ngettext("Document added to the patient's record. The patient is told.",
                                "%(num)d documents added to the patient's record. The patient is told.",
                                len(docs)), "success")
+                for doc in docs:
+                    if getattr(doc, "needs_password", False):
+                        flash(_("“%(title)s” is protected by a password: the patient and other professionals will "
+                                "need the password to open it.", title=doc.title), "warning")
                 return web.hx_redirect(url_for("pro.record_documents", access_id=access_id))
     status = 422 if form.is_submitted() else 200
     return _page("pro/deposit.html", viewer, "pro/_deposit_form.html", status=status, form=form, error=error,
