@@ -137,6 +137,13 @@ def _wrote(session, _context):
     session.info["carnet_wrote"] = True
 
 
+@event.listens_for(_AppSession, "do_orm_execute")
+def _executed(state):
+    """An UPDATE, DELETE or INSERT run through session.execute() writes too (no flush tells)."""
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["carnet_wrote"] = True
+
+
 @event.listens_for(_AppSession, "after_transaction_end")
 def _transaction_end(session, transaction):
     if transaction.parent is None:
