@@ -179,10 +179,13 @@ def test_csrf_token_is_required(app, holder, upload):
     assert len(doc) == 1 and doc[0].hidden is False and doc[0].title == "A"
 
 
-@pytest.mark.parametrize("route,disposition", [("telecharger", "attachment"), ("apercu", "inline"), ("vignette", "inline")])
-def test_served_files_are_sandboxed(app, holder, upload, route, disposition):
+@pytest.mark.parametrize("route,disposition,kind", [
+    ("telecharger", "attachment", "pdf"), ("vignette", "inline", "pdf"), ("pages/1", "inline", "pdf"),
+    ("telecharger", "attachment", "png"), ("apercu", "inline", "png"),  # a PDF's apercu: its pages (test_pdf_scripts)
+])
+def test_served_files_are_sandboxed(app, holder, upload, route, disposition, kind):
     client, _ = holder
-    r = upload(client, [(pdf_bytes(), "a.pdf")])
+    r = upload(client, [(pdf_bytes(), "a.pdf") if kind == "pdf" else (png_bytes(), "a.png")])
     doc_id = r.headers["Location"].rsplit("/", 1)[-1]
     r = client.get(f"/documents/{doc_id}/{route}")
     assert r.status_code == 200
