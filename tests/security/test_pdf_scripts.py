@@ -138,7 +138,7 @@ def test_no_route_hands_a_scripted_pdf_to_a_browser_viewer(app, both, sample, ad
     for where, html in pages_html.items():
         images = _page_images(html)
         assert len(images) == n_pages, where
-        assert all(re.search(r'src="[^"]*/pages/\d+"', img) and 'width="' in img and 'height="' in img
+        assert all(re.search(r'src="[^"]*/pages/\d+(\?taille=grande)?"', img) and 'width="' in img and 'height="' in img
                    for img in images), where
         assert all('loading="lazy"' in img for img in images[1:]), where
         assert "/plein-ecran" in html or "full screen" in where
