@@ -104,6 +104,20 @@ def write_intent() -> None:
         session.commit()
 
 
+def before_slow_work() -> bool:
+    """Slow work (rendering, parsing) comes next: end the request's transaction if it has written
+    nothing yet, so no write lock (SQLite's BEGIN IMMEDIATE) is held meanwhile; loaded objects stay
+    usable and the next query starts a new transaction. False when a write is pending: a unit of
+    work is never split in two (the caller should have done its slow work first)."""
+    session = db.session()
+    if not session.in_transaction():
+        return True
+    if session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"):
+        return False
+    session.commit()
+    return True
+
+
 def _scope() -> int:
     try:
         return id(app_ctx._get_current_object())
@@ -121,6 +135,13 @@ class _AppSession(Session):
 @event.listens_for(_AppSession, "after_flush")
 def _wrote(session, _context):
     session.info["carnet_wrote"] = True
+
+
+@event.listens_for(_AppSession, "do_orm_execute")
+def _executed(state):
+    """An UPDATE, DELETE or INSERT run through session.execute() writes too (no flush tells)."""
+    if state.is_update or state.is_delete or state.is_insert:
+        state.session.info["carnet_wrote"] = True
 
 
 @event.listens_for(_AppSession, "after_transaction_end")

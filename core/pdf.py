@@ -105,14 +105,21 @@ def _child(html: str, static_folder: str, memory_mb: int, cpu_seconds: int, conn
 
 
 _CONTEXT = None
+#: What the fork server imports once for all its children. Other bounded renderers (the pages of
+#: stored PDFs: blueprints.documents.pages) add their module when imported, before any child starts.
+FORKSERVER_PRELOAD = ["weasyprint", "core.pdf"]
 
 
-def _context():
+def forkserver():
+    """The multiprocessing context of the one fork server every bounded renderer shares."""
     global _CONTEXT
     if _CONTEXT is None:
         _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(["weasyprint", "core.pdf"])
+        _CONTEXT.set_forkserver_preload(list(dict.fromkeys(FORKSERVER_PRELOAD)))
     return _CONTEXT
+
+
+_context = forkserver
 
 
 def html_to_pdf(html: str, static_folder: str, timeout: float = TIMEOUT_SECONDS,

@@ -1,5 +1,5 @@
 """Serving a document's bytes, to its holder or to a professional on the record: sandboxed,
-never sniffed, never cached, named safely (RFC 6266 / 5987)."""
+never sniffed, never cached, named safely (RFC 6266 / 5987); a PDF only as a download."""
 from __future__ import annotations
 
 import unicodedata
@@ -31,6 +31,10 @@ def disposition(kind: str, name: str) -> str:
 
 
 def serve(chunks, doc, *, inline: bool, mime: str | None = None, name: str | None = None) -> Response:
+    """A document's bytes (or an image made from it). A PDF is never served inline: a browser's
+    PDF viewer would run its scripts (pages.py shows PDFs as images)."""
+    if inline and (mime or doc.mime).split(";")[0].strip().lower() == "application/pdf":
+        raise ValueError("a PDF is only ever served as an attachment")
     if mime is None:
         mime = "text/plain; charset=utf-8" if doc.kind == "text" and "charset" not in doc.mime else doc.mime
     resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)

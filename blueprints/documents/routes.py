@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.documents import bp, categories, files, filetypes, services
+from blueprints.documents import bp, categories, files, filetypes, pages, services
 from blueprints.documents.forms import EditForm, UploadForm
-from core import access, clock, web
+from core import access, audit, clock, web
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
@@ -81,6 +81,10 @@ def add():
                 error = exc.message(current_app.config["UPLOAD_MAX_MB"])
             else:
                 flash(ngettext("Document added.", "%(num)d documents added.", len(docs)), "success")
+                for doc in docs:
+                    if getattr(doc, "needs_password", False):
+                        flash(_("“%(title)s” is protected by a password: professionals will need the password "
+                                "to open it, and Carnet cannot show a preview of it.", title=doc.title), "warning")
                 target = (url_for("documents.show", doc_id=docs[0].id) if len(docs) == 1
                           else url_for("documents.index"))
                 return web.hx_redirect(target)
@@ -93,17 +97,31 @@ def add():
 # --------------------------------------------------------------------------- one document
 
 
-def _show_context(viewer, doc) -> dict:
+def _show_context(viewer, doc, page: bool = False) -> dict:
+    """What the document's page shows; with page=True, its preview too (a PDF: its pages as
+    images, looked at before anything is written, then traced as the opening it is)."""
     data = services.detail(viewer, doc)
-    text = services.text_preview(viewer, doc) if doc.kind == "text" else None
-    return {"doc": data, "text_preview": text}
+    pdf = None
+    if page and doc.kind == "pdf":
+        pdf = services.pdf_preview(viewer, doc)
+        if pdf["pages"]:
+            audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+    text = services.text_preview(viewer, doc) if page and doc.kind == "text" else None
+    return {"doc": data, "text_preview": text, "pdf": pdf}
+
+
+def _details(viewer, doc, template: str = "documents/show.html"):
+    """The details block for htmx, else the whole page (with its preview)."""
+    if web.wants_fragment():
+        return web.render(template, "documents/_details.html", **_show_context(viewer, doc))
+    return web.render(template, **_show_context(viewer, doc, page=True))
 
 
 @bp.get("/<doc_id>")
 def show(doc_id: str):
     viewer = _viewer()
     doc = services.get(viewer, doc_id)
-    return web.render("documents/show.html", **_show_context(viewer, doc))
+    return web.render("documents/show.html", **_show_context(viewer, doc, page=True))
 
 
 @bp.get("/<doc_id>/telecharger")
@@ -120,8 +138,38 @@ def preview(doc_id: str):
     doc = services.get(viewer, doc_id)
     if doc.kind == "tiff":  # browsers do not show TIFF: the page shows the thumbnail
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))
+    if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
+        return redirect(url_for("documents.fullscreen", doc_id=doc.id))
     chunks = services.open_content(viewer, doc, "preview")
     return files.serve(chunks, doc, inline=True, mime=doc.mime)
+
+
+@bp.get("/<doc_id>/plein-ecran")
+def fullscreen(doc_id: str):
+    """A PDF's pages as large images, one under the other (what "Open in full screen" opens)."""
+    viewer = _viewer()
+    doc = services.get(viewer, doc_id)
+    if doc.kind != "pdf":
+        return redirect(url_for("documents.show", doc_id=doc.id))
+    pdf = services.pdf_preview(viewer, doc)
+    if pdf["pages"]:
+        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+    return web.render("documents/fullscreen.html", doc=services.detail(viewer, doc), pdf=pdf)
+
+
+@bp.get("/<doc_id>/pages/<int:number>")
+def page_image(doc_id: str, number: int):
+    """One page of a PDF drawn as an image (?taille=grande: twice as large). The page showing
+    it traced the opening: no trace per image."""
+    viewer = _viewer()
+    doc = services.get(viewer, doc_id)
+    size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
+    image = services.page_image(viewer, doc, number, size)
+    if image is None:
+        return web.error_page(404)
+    mime, data = image
+    ext = "png" if mime == "image/png" else "jpg"
+    return files.serve([data], doc, inline=True, mime=mime, name=f"page-{number}.{ext}")
 
 
 @bp.get("/<doc_id>/vignette")
@@ -140,13 +188,13 @@ def edit(doc_id: str):
     doc = services.get(viewer, doc_id)
     form = EditForm(obj=doc)
     if request.method == "GET" and request.args.get("annuler"):
-        return web.render("documents/show.html", "documents/_details.html", **_show_context(viewer, doc))
+        return _details(viewer, doc)
     if form.validate_on_submit():
         services.update(viewer, doc, title=form.title.data, category=form.category.data,
                         act_date=form.act_date.data, note=form.note.data)
         flash(_("Changes saved."), "success")
         if web.wants_fragment():
-            return web.render("documents/show.html", "documents/_details.html", **_show_context(viewer, doc))
+            return _details(viewer, doc)
         return redirect(url_for("documents.show", doc_id=doc.id), 303)
     status = 422 if form.is_submitted() else 200
     return web.render("documents/edit.html", "documents/_edit_form.html", status=status, form=form,
@@ -162,7 +210,7 @@ def visibility(doc_id: str):
     flash(_("Hidden from professionals. You still see it.") if hidden
           else _("Visible to professionals who have access to your space."), "success")
     if web.wants_fragment():
-        return web.render("documents/show.html", "documents/_details.html", **_show_context(viewer, doc))
+        return _details(viewer, doc)
     return redirect(url_for("documents.show", doc_id=doc.id), 303)
 
 

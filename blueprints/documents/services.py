@@ -23,11 +23,11 @@ from flask_babel import format_date, gettext as _
 from sqlalchemy import delete, event, func, select, tuple_
 from sqlalchemy.orm import Session
 
-from blueprints.documents import categories, filetypes
+from blueprints.documents import categories, filetypes, pages
 from blueprints.documents.models import BlobKey, Document, fold
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import db
+from core.db import before_slow_work, db
 from core.grants import Share
 from core.people import profession_label
 from core.storage import BlobCorrupt, BlobStore, BlobTooLarge
@@ -114,6 +114,7 @@ class _Prepared:
     thumb: bytes | None
     name: str
     owned: bool  # a temp file of ours (stripped image), closed once stored
+    needs_password: bool = False  # a PDF that opens only with its password
 
 
 def _size_of(stream: BinaryIO) -> int | None:
@@ -151,9 +152,24 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     else:
         content = stream
     owned = content is not stream
-    thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+    needs_password = False
+    if ftype.kind == "pdf":
+        # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
+        data = content.read(limit + 1)
+        if len(data) > limit:
+            raise UploadRefused(name, "size")
+        try:
+            info = pages.inspect(data, thumbnail=True)
+        except pages.RenderError:  # kept as it came; its page says it cannot be shown
+            thumb = None
+        else:
+            thumb, needs_password = info.thumbnail, info.encrypted
+        del data
+    else:
+        thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned)
+    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned,
+                     needs_password)
 
 
 def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
@@ -181,6 +197,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
         raise UploadRefused("", "empty")
     limit = max_bytes()
     prepared: list[_Prepared] = []
+    before_slow_work()  # thumbnails and PDF checks hold no write lock
     try:
         for u in uploads:  # refuse before storing anything
             prepared.append(_prepare(u, limit))
@@ -218,6 +235,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
                 kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
                 blob_id=main.blob_id, thumb_blob_id=thumb.blob_id if thumb else None, hidden=False,
             )
+            doc.needs_password = item.needs_password  # not stored: told to the uploader once
             db.session.add(doc)
             docs.append(doc)
         db.session.flush()
@@ -384,6 +402,45 @@ def open_thumbnail(viewer: Viewer, doc: Document):
     return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
 
 
+def _pdf_data(doc: Document) -> bytes:
+    """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
+    key = _key(doc.blob_id)
+    return b"".join(store().open(doc.blob_id, key.wrapped_key, key.sha256))
+
+
+def pdf_preview(viewer: Viewer, doc: Document) -> dict:
+    """What a PDF's page shows: its pages (numbered, with their image's size) or why it shows none.
+    Not traced: the page that shows it traces its view. Runs no rendering in a transaction."""
+    try:
+        data = _pdf_data(doc)
+    except BlobCorrupt:  # missing or damaged: the page says so (`detail()["file_missing"]`)
+        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+    before_slow_work()
+    try:
+        info = pages.inspect(data)
+    except pages.RenderError:
+        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+    listed = []
+    for number, (width, height) in enumerate(info.sizes, start=1):
+        w, h = pages.image_size(width, height)
+        listed.append({"number": number, "width": w, "height": h})
+    return {"error": False, "encrypted": info.encrypted, "pages": listed, "page_count": info.page_count,
+            "truncated": info.truncated}
+
+
+def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal") -> tuple[str, bytes] | None:
+    """(MIME type, bytes) of one page of a PDF drawn as an image; None when there is no such page
+    or it cannot be drawn. Not traced: the page that shows the images traced its view."""
+    if doc.kind != "pdf" or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
+        return None
+    data = _pdf_data(doc)
+    before_slow_work()
+    try:
+        return pages.render(data, number, size)
+    except pages.RenderError:
+        return None
+
+
 def text_preview(viewer: Viewer, doc: Document) -> str | None:
     """The beginning of a plain-text document, decoded for display (escaped by the template);
     None when its file is missing or damaged (the page says so)."""
@@ -422,12 +479,19 @@ def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date
 
 
 def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
-    """Hide from professionals (or show again) the given documents of this space; returns how many changed."""
+    """Hide from professionals (or show again) the given documents of this space; returns how many
+    changed. Any id that is not one of this space's documents: 404, and nothing changes."""
+    from flask import abort
+
     access.require(viewer, "documents", "write")
-    ids = [i for i in dict.fromkeys(document_ids) if isinstance(i, str)][:500]
+    ids = list(dict.fromkeys(document_ids))
     if not ids:
         return 0
+    if len(ids) > 500 or not all(isinstance(i, str) and len(i) <= 36 for i in ids):
+        abort(404)
     docs = list(db.session.scalars(_visible(viewer, select(Document).where(Document.id.in_(ids)))))
+    if len(docs) != len(ids):
+        abort(404)
     n = 0
     for doc in docs:
         if doc.hidden != hidden:

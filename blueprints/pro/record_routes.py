@@ -9,15 +9,15 @@ same chart) is less than CHART_TRACE_MINUTES old.
 """
 from __future__ import annotations
 
-from flask import Response, current_app, flash, request, session, url_for
+from flask import Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _, ngettext
 
 from blueprints.constants import charts, services as measures
-from blueprints.documents import filetypes, services as documents
+from blueprints.documents import filetypes, pages, services as documents
 from blueprints.documents.forms import UploadForm
 from blueprints.documents import files
 from blueprints.pro import bp, services
-from core import access, clock, web
+from core import access, audit, clock, web
 
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 CHART_TRACE_MINUTES = 10  # a chart image read again within this window is covered by the first trace
@@ -91,9 +91,13 @@ def record_documents(access_id: str):
 def record_document(access_id: str, doc_id: str):
     viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
     doc = documents.get(viewer, doc_id)
+    # A PDF's pages are looked at before the traces are written (no rendering under a write lock).
+    pdf = documents.pdf_preview(viewer, doc) if doc.kind == "pdf" else None
     _viewed(viewer, "document", doc)
+    if pdf and pdf["pages"]:  # its pages are on this page: the opening is traced here, not per image
+        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
     text = documents.text_preview(viewer, doc) if doc.kind == "text" else None
-    return _page("pro/document.html", viewer, doc=documents.detail(viewer, doc), text_preview=text)
+    return _page("pro/document.html", viewer, doc=documents.detail(viewer, doc), text_preview=text, pdf=pdf)
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/apercu")
@@ -104,11 +108,39 @@ def record_preview(access_id: str, doc_id: str):
         chunks = documents.open_thumbnail(viewer, doc)
         if chunks is None:
             return web.error_page(404)
-        from core import audit
-
         audit.record(viewer, "document_opened", doc, detail={"how": "thumbnail"})
         return files.serve(chunks, doc, inline=True, mime=filetypes.THUMBNAIL_MIME, name="apercu.jpg")
+    if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
+        return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)
+
+
+@bp.get("/dossier/<access_id>/documents/<doc_id>/plein-ecran")
+def record_fullscreen(access_id: str, doc_id: str):
+    """A PDF's pages as large images (what "Open in full screen" opens), traced as an opening."""
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    doc = documents.get(viewer, doc_id)
+    if doc.kind != "pdf":
+        return redirect(url_for("pro.record_document", access_id=access_id, doc_id=doc.id))
+    pdf = documents.pdf_preview(viewer, doc)
+    if pdf["pages"]:
+        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+    return _page("pro/fullscreen.html", viewer, doc=documents.detail(viewer, doc), pdf=pdf)
+
+
+@bp.get("/dossier/<access_id>/documents/<doc_id>/pages/<int:number>")
+def record_page_image(access_id: str, doc_id: str, number: int):
+    """One page of a PDF as an image: the document's page (or full screen) that shows it traced
+    the view, so an image adds no trace of its own."""
+    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+    doc = documents.get(viewer, doc_id)
+    size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
+    image = documents.page_image(viewer, doc, number, size)
+    if image is None:
+        return web.error_page(404)
+    mime, data = image
+    ext = "png" if mime == "image/png" else "jpg"
+    return files.serve([data], doc, inline=True, mime=mime, name=f"page-{number}.{ext}")
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/telecharger")
@@ -143,6 +175,10 @@ def record_deposit(access_id: str):
                 flash(ngettext("Document added to the patient's record. The patient is told.",
                                "%(num)d documents added to the patient's record. The patient is told.",
                                len(docs)), "success")
+                for doc in docs:
+                    if getattr(doc, "needs_password", False):
+                        flash(_("“%(title)s” is protected by a password: the patient and other professionals will "
+                                "need the password to open it.", title=doc.title), "warning")
                 return web.hx_redirect(url_for("pro.record_documents", access_id=access_id))
     status = 422 if form.is_submitted() else 200
     _viewed(viewer, "deposit")  # the form shows who the record is

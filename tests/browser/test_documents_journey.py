@@ -167,7 +167,9 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
         page.wait_for_function("() => { const b = document.querySelector('[data-upload-progress]');"
                                " return !b || b.value > 0; }")
         slow_upload(cdp, False)
-        expect(page).to_have_url(re.compile(r"/documents$"))
+        # The server checks the PDF and draws its thumbnail in a child process (the first one
+        # starts the fork server): more than a moment on a busy machine.
+        expect(page).to_have_url(re.compile(r"/documents$"), timeout=30_000)
         expect(page.locator("#flashes")).to_contain_text("2 documents ajoutés.")
         expect(rows(page)).to_have_count(3)
         expect(page.locator("#doc-list .doc-month h2").first).to_have_text("Novembre 2025")
@@ -348,6 +350,46 @@ def test_documents_screenshots_on_a_large_screen(browser, base_url, live_app, ne
         snap(page, "document-page", "desktop")
         history_sentences(page)
         snap(page, "history", "desktop")
+        assert problems.problems() == [], "\n".join(problems.problems())
+    finally:
+        context.close()
+
+
+def test_a_pdf_that_carries_scripts_shows_its_pages_and_no_dialog(browser, base_url, live_app, new_holder, problems):
+    """A PDF whose /OpenAction, page /AA and link carry app.alert(): the document page and full
+    screen show its pages as images, zoom opens a larger one, and no dialog ever appears."""
+    from tests.documents import pdf_samples
+
+    context, page, _holder = logged_in(browser, base_url, live_app, new_holder, problems, DESKTOP)
+    dialogs = []
+    context.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        scripted = pdf_samples.text_pdf(pdf_samples.report(3), catalog_extra=b" /OpenAction 5 0 R",
+                                        page_extra={0: b" /AA << /O 5 0 R >>"},
+                                        extra_objects={5: b"<< /S /JavaScript /JS (app.alert\\('Carnet'\\);) >>"})
+        add_documents(page, [{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": scripted}],
+                      "Comptes rendus")
+        expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]{32,36}$"), timeout=30_000)
+        images = page.locator(".doc-preview img.pdf-page-image")
+        expect(images).to_have_count(3)
+        expect(page.locator("iframe, embed, object")).to_have_count(0)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.first.element_handle())
+        expect(images.nth(2)).to_have_attribute("loading", "lazy")
+        with context.expect_page() as opened:
+            page.get_by_role("link", name="Ouvrir en plein écran").click()
+        full = opened.value
+        full.wait_for_load_state()
+        expect(full.locator("img.pdf-page-image")).to_have_count(3)
+        expect(full.locator("iframe, embed, object")).to_have_count(0)
+        full.close()
+        # Zoom: a page opens full screen at that page, drawn twice as large.
+        page.locator("a.pdf-page-link").nth(1).click()
+        expect(page).to_have_url(re.compile(r"/plein-ecran#page-2$"))
+        second = page.locator("#page-2 img.pdf-page-image")
+        expect(second).to_be_in_viewport()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0 && img.currentSrc.endsWith('taille=grande')",
+                               arg=second.element_handle())
+        assert dialogs == [], dialogs
         assert problems.problems() == [], "\n".join(problems.problems())
     finally:
         context.close()

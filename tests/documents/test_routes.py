@@ -41,7 +41,9 @@ def test_upload_then_list_show_download(holder, upload, app):
     listing = client.get("/documents").get_data(as_text=True)
     assert "Compte rendu IRM 2024" in listing and f"/documents/{doc_id}/vignette" in listing
     show = client.get(f"/documents/{doc_id}").get_data(as_text=True)
-    assert "Genou droit" in show and f"/documents/{doc_id}/apercu" in show and "<iframe" in show
+    assert "Genou droit" in show and f'src="/documents/{doc_id}/pages/1"' in show and "<iframe" not in show
+    page = client.get(f"/documents/{doc_id}/pages/1")
+    assert page.status_code == 200 and page.mimetype in ("image/png", "image/jpeg")
     dl = client.get(f"/documents/{doc_id}/telecharger")
     assert dl.status_code == 200 and dl.data.startswith(b"%PDF") and len(dl.data) == doc.size
     assert dl.mimetype == "application/pdf"
@@ -226,7 +228,8 @@ def test_every_action_is_traced(holder, upload, app):
     client, _ = holder
     doc_id = _add(client, upload)
     token = csrf_token(client, "/documents")
-    client.get(f"/documents/{doc_id}/apercu")
+    client.get(f"/documents/{doc_id}")  # a PDF's page shows its pages: the opening
+    client.get(f"/documents/{doc_id}/pages/1")  # its images add no trace
     client.get(f"/documents/{doc_id}/telecharger")
     client.post(f"/documents/{doc_id}/modifier", data={"title": "X", "category": "BIOLOGIE",
                                                        "act_date": "2026-02-02", "csrf_token": token})

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from blueprints.documents import services
 from blueprints.documents.models import BlobKey, Document
@@ -62,7 +63,8 @@ def test_another_space_is_out_of_scope(app, space, make_holder):
     other, _ = make_holder()
     other_viewer = viewer_for(db.session.merge(other))
     assert services.listing(other_viewer)["rows"] == []
-    assert services.set_hidden(other_viewer, [doc.id], True) == 0
+    with pytest.raises(NotFound):  # someone else's id: nothing changes
+        services.set_hidden(other_viewer, [doc.id], True)
     assert db.session.get(Document, doc.id).hidden is False
 
 

@@ -98,6 +98,7 @@ RECORD_SECTIONS = {
     "pro.record": "record",
     "pro.record_documents": "record.documents", "pro.record_document": "record.documents",
     "pro.record_preview": "record.documents", "pro.record_download": "record.documents",
+    "pro.record_fullscreen": "record.documents", "pro.record_page_image": "record.documents",
     "pro.record_deposit": "record.deposit",
     "pro.record_summary": "record.summary",
     "pro.record_measures": "record.measures", "pro.record_measure": "record.measures",
@@ -133,6 +134,7 @@ PARAMS = {
     "lang": "fr",
     "filename": "css/app.css",
     "access_id": ACCESS,
+    "number": "1",  # a page of a PDF (documents.page_image, pro.record_page_image)
 }
 # Form fields sent with a write: what it needs to reach its access check at all, or to really
 # change something when allowed (a callable makes the value from the world: a fresh file).
@@ -325,6 +327,7 @@ def _objects(app, w: World) -> None:
                              link_hash, new_share_secrets)
     from core.people import Account, Credential
     from core.sessions import UserSession
+    from tests.documents.pdf_samples import multipage_pdf
 
     n = next(_SERIAL)
     now = clock.utcnow()
@@ -337,16 +340,19 @@ def _objects(app, w: World) -> None:
                            .values(ended_at=now))
         viewer = access.viewer_for(db.session.get(Account, w.holder_account_id))
 
-        def add_doc(title, category, hidden=False):
-            doc = documents.add_documents(viewer, [documents.Upload(io.BytesIO(_png()), f"{title}.png")],
-                                          category=category, act_date=date(2026, 3, 12), title=title)[0]
+        def add_doc(title, category, hidden=False, pdf=True):
+            # PDFs (their pages are images drawn on the server, a route of their own) and a photo.
+            upload = (documents.Upload(io.BytesIO(multipage_pdf(1)), f"{title}.pdf") if pdf
+                      else documents.Upload(io.BytesIO(_png()), f"{title}.png"))
+            doc = documents.add_documents(viewer, [upload], category=category, act_date=date(2026, 3, 12),
+                                          title=title)[0]
             if hidden:
                 documents.set_hidden(viewer, [doc.id], True)
             return doc.id
 
         w.document_id = add_doc(TITLES["visible"], "ORD_SOIN")
         w.hidden_document_id = add_doc(TITLES["hidden"], "ORD_SOIN", hidden=True)
-        add_doc(TITLES["radio"], "RADIO_SC")  # what the out-of-scope code does see
+        add_doc(TITLES["radio"], "RADIO_SC", pdf=False)  # what the out-of-scope code does see
         weight = kinds.KINDS["weight"]
         m = Measure(patient_id=p, kind=weight.key, taken_at=1_760_000_000 + 60 * n, utc_offset=60, value=72.4,
                     source="manual", dedup=kinds.dedup_key(weight, 72.4))

@@ -53,8 +53,29 @@ def test_another_holders_document_is_not_found(app, client, victim_doc, method, 
 
 def test_bulk_visibility_ignores_other_spaces(app, client, victim_doc):
     token = csrf_token(client, "/documents")
-    client.post("/documents/visibilite", data={"csrf_token": token, "action": "hide", "ids": [victim_doc]})
+    r = client.post("/documents/visibilite", data={"csrf_token": token, "action": "hide", "ids": [victim_doc]})
+    assert r.status_code == 404
     assert [d.hidden for d in documents_of(app) if d.id == victim_doc] == [False]
+
+
+@pytest.mark.parametrize("stranger", ["victim", "unknown"])
+def test_bulk_visibility_with_one_id_not_the_holders_answers_404_and_changes_nothing(
+        app, client, victim_doc, upload, stranger):
+    mine = [upload(client, [(pdf_bytes(), f"{n}.pdf")]).headers["Location"].rsplit("/", 1)[-1] for n in "ab"]
+    other = victim_doc if stranger == "victim" else "00000000-0000-4000-8000-000000000000"
+    token = csrf_token(client, "/documents")
+    for ids in ([mine[0], other, mine[1]], [other]):
+        for htmx in ({}, {"HX-Request": "true"}):
+            r = client.post("/documents/visibilite", headers=htmx,
+                            data={"csrf_token": token, "action": "hide", "ids": ids, "next": "/documents"})
+            assert r.status_code == 404, (ids, htmx)
+            assert {d.id: d.hidden for d in documents_of(app)} == {mine[0]: False, mine[1]: False, victim_doc: False}
+    page = client.get("/documents").get_data(as_text=True)
+    assert "masqué" not in page  # no success message was flashed for the refused requests
+    # The holder's own ids alone still work.
+    r = client.post("/documents/visibilite", data={"csrf_token": token, "action": "hide", "ids": mine, "next": "/documents"})
+    assert r.status_code == 303
+    assert {d.id: d.hidden for d in documents_of(app)} == {mine[0]: True, mine[1]: True, victim_doc: False}
 
 
 def test_another_space_does_not_leak_in_lists(app, client, victim_doc):
@@ -158,10 +179,13 @@ def test_csrf_token_is_required(app, holder, upload):
     assert len(doc) == 1 and doc[0].hidden is False and doc[0].title == "A"
 
 
-@pytest.mark.parametrize("route,disposition", [("telecharger", "attachment"), ("apercu", "inline"), ("vignette", "inline")])
-def test_served_files_are_sandboxed(app, holder, upload, route, disposition):
+@pytest.mark.parametrize("route,disposition,kind", [
+    ("telecharger", "attachment", "pdf"), ("vignette", "inline", "pdf"), ("pages/1", "inline", "pdf"),
+    ("telecharger", "attachment", "png"), ("apercu", "inline", "png"),  # a PDF's apercu: its pages (test_pdf_scripts)
+])
+def test_served_files_are_sandboxed(app, holder, upload, route, disposition, kind):
     client, _ = holder
-    r = upload(client, [(pdf_bytes(), "a.pdf")])
+    r = upload(client, [(pdf_bytes(), "a.pdf") if kind == "pdf" else (png_bytes(), "a.png")])
     doc_id = r.headers["Location"].rsplit("/", 1)[-1]
     r = client.get(f"/documents/{doc_id}/{route}")
     assert r.status_code == 200

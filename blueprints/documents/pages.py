@@ -1,0 +1,229 @@
+"""A stored PDF shown as pictures of its pages, drawn on the server.
+
+A browser's PDF viewer runs the document's JavaScript (/OpenAction, /AA, /JS) even under a
+`sandbox` CSP, so no Carnet page ever hands a stored PDF to one: the preview is a list of page
+images drawn by PDFium (built without a JavaScript engine: no script of the document runs
+here either), and the original is only ever downloaded (`Content-Disposition: attachment`).
+
+PDFium reads hostile input: every call runs in a child of the app's fork server (PDFium
+already imported) under limits on memory and CPU time and a deadline after which it is
+killed, so a PDF that loops, explodes or crashes PDFium costs a bounded amount and never
+takes the worker down. At most RENDERERS children per worker draw at once; the rest wait.
+The work needs no database: callers end their transaction first (core.db.before_slow_work).
+
+Plain Python (no Flask): inspect() at upload and on the document page, render() per image.
+"""
+from __future__ import annotations
+
+import io
+import threading
+from dataclasses import dataclass, field
+
+from core import pdf as core_pdf
+
+#: Pages listed in a preview; past them the page says to download the file.
+MAX_PAGES = 60
+#: Width in pixels of a page image in the preview, and of the larger one a page links to.
+WIDTHS = {"normal": 1000, "grande": 2000}
+#: Most pixels of one page image (a very tall page is drawn narrower).
+MAX_PIXELS = 2000 * 2900
+#: Largest side of a page PDFium is asked about, in points (ISO 32000 allows 14,400).
+MAX_POINTS = 14_400
+TIMEOUT_SECONDS = 20
+MEMORY_MB = 1536
+#: How many children of one worker may draw at the same time (the others wait their turn).
+RENDERERS = 2
+_SLOTS = threading.BoundedSemaphore(RENDERERS)
+
+MODULE = __name__
+if MODULE not in core_pdf.FORKSERVER_PRELOAD:
+    core_pdf.FORKSERVER_PRELOAD.append(MODULE)
+
+
+class RenderError(RuntimeError):
+    """The PDF (or this page of it) could not be read or drawn within the bounds."""
+
+
+class NoSuchPage(RenderError):
+    pass
+
+
+@dataclass
+class Info:
+    """What the document page needs: whether it opens, and each listed page's size in points."""
+
+    encrypted: bool = False  # needs a password to open (a user password; an owner password alone opens)
+    page_count: int = 0
+    sizes: list[tuple[float, float]] = field(default_factory=list)  # the first MAX_PAGES pages
+    thumbnail: bytes | None = None  # asked for at upload only
+
+    @property
+    def truncated(self) -> bool:
+        return self.page_count > len(self.sizes)
+
+
+def image_size(width: float, height: float, size: str = "normal") -> tuple[int, int]:
+    """Pixel size of the image of a ``width`` x ``height`` page (points) at this size."""
+    scale = _scale(width, height, WIDTHS[size])
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _scale(width: float, height: float, target: int) -> float:
+    scale = target / width
+    if width * height * scale * scale > MAX_PIXELS:
+        scale = (MAX_PIXELS / (width * height)) ** 0.5
+    return scale
+
+
+# --------------------------------------------------------------------------- in the child
+
+
+def _open(data: bytes):
+    import pypdfium2 as pdfium
+
+    return pdfium.PdfDocument(data)
+
+
+def _password_error(exc: BaseException) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    return getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD
+
+
+def _page_size(page) -> tuple[float, float]:
+    width, height = page.get_size()  # after the page's /Rotate, as drawn
+    if not (0 < width <= MAX_POINTS and 0 < height <= MAX_POINTS):
+        raise RenderError("page size out of bounds")
+    return float(width), float(height)
+
+
+def _inspect(data: bytes, thumbnail: bool, max_pages: int) -> Info:
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = _open(data)
+    except pdfium.PdfiumError as exc:
+        if _password_error(exc):
+            return Info(encrypted=True)
+        raise
+    try:
+        count = len(pdf)
+        if count < 1:
+            raise RenderError("no page")
+        sizes = []
+        for index in range(min(count, max_pages)):
+            page = pdf[index]
+            try:
+                sizes.append(_page_size(page))
+            finally:
+                page.close()
+    finally:
+        pdf.close()
+    thumb = None
+    if thumbnail:
+        from blueprints.documents import filetypes
+
+        thumb = filetypes.thumbnail(data, "pdf")
+    return Info(page_count=count, sizes=sizes, thumbnail=thumb)
+
+
+def _has_images(page) -> bool:
+    import pypdfium2.raw as pdfium_c
+
+    return any(True for _obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
+
+
+def _render(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, bytes]:
+    pdf = _open(data)
+    try:
+        if not 1 <= number <= min(len(pdf), max_pages):
+            raise NoSuchPage(str(number))
+        page = pdf[number - 1]
+        try:
+            width, height = _page_size(page)
+            # No form environment: forms are drawn from their appearance streams, nothing runs.
+            bitmap = page.render(scale=_scale(width, height, WIDTHS[size]), may_draw_forms=False)
+            try:
+                im = bitmap.to_pil().convert("RGB")
+            finally:
+                bitmap.close()
+            photo = _has_images(page)
+        finally:
+            page.close()
+    finally:
+        pdf.close()
+    out = io.BytesIO()
+    if photo:  # a scan or a photo: JPEG is a tenth of PNG's weight
+        im.save(out, "JPEG", quality=85)
+        return "image/jpeg", out.getvalue()
+    im.save(out, "PNG")
+    return "image/png", out.getvalue()
+
+
+def _child(conn, memory_mb: int, cpu_seconds: int) -> None:
+    import resource
+
+    try:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        op, args = conn.recv()
+        data = conn.recv_bytes()
+        result = _inspect(data, *args) if op == "inspect" else _render(data, *args)
+        conn.send(("ok", result))
+    except NoSuchPage as exc:
+        conn.send(("no-page", str(exc)))
+    except BaseException as exc:  # reported to the parent, which raises RenderError
+        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- in the worker
+
+
+def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, memory_mb: int = MEMORY_MB):
+    if not data.startswith(b"%PDF-"):
+        raise RenderError("not a PDF")
+    if not _SLOTS.acquire(timeout=timeout):
+        raise RenderError("too many pages being drawn")
+    try:
+        ctx = core_pdf.forkserver()
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_child, args=(child, memory_mb, int(timeout)), daemon=True,
+                           name="pdf-pages")
+        proc.start()
+        child.close()
+        try:
+            parent.send((op, args))
+            parent.send_bytes(data)
+            if not parent.poll(timeout):
+                raise RenderError("drawing took too long")
+            status, payload = parent.recv()
+        except (EOFError, BrokenPipeError, ConnectionResetError):
+            raise RenderError("the renderer stopped") from None
+        finally:
+            parent.close()
+            if proc.is_alive():
+                proc.kill()
+            proc.join(5)
+    finally:
+        _SLOTS.release()
+    if status == "no-page":
+        raise NoSuchPage(payload)
+    if status != "ok":
+        raise RenderError(payload)
+    return payload
+
+
+def inspect(data: bytes, thumbnail: bool = False) -> Info:
+    """Page count and sizes, or encrypted=True for a PDF that needs a password. At upload,
+    thumbnail=True also draws the list's thumbnail in the same child. Raises RenderError."""
+    return _run("inspect", (thumbnail, MAX_PAGES), data)
+
+
+def render(data: bytes, number: int, size: str = "normal") -> tuple[str, bytes]:
+    """(MIME type, image bytes) of page ``number`` (from 1). Raises NoSuchPage, RenderError."""
+    if size not in WIDTHS:
+        raise ValueError(size)
+    return _run("render", (number, size, MAX_PAGES), data)
