@@ -102,7 +102,7 @@ def _show_context(viewer, doc, page: bool = False) -> dict:
     images, looked at before anything is written, then traced as the opening it is)."""
     data = services.detail(viewer, doc)
     pdf = None
-    if page and doc.kind == "pdf":
+    if page and doc.kind == "pdf" and not data["file_missing"]:
         pdf = services.pdf_preview(viewer, doc)
         if pdf["pages"]:
             audit.record(viewer, "document_opened", doc, detail={"how": "preview"})

@@ -411,10 +411,7 @@ def _pdf_data(doc: Document) -> bytes:
 def pdf_preview(viewer: Viewer, doc: Document) -> dict:
     """What a PDF's page shows: its pages (numbered, with their image's size) or why it shows none.
     Not traced: the page that shows it traces its view. Runs no rendering in a transaction."""
-    try:
-        data = _pdf_data(doc)
-    except BlobCorrupt:  # missing or damaged: the page says so (`detail()["file_missing"]`)
-        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+    data = _pdf_data(doc)
     before_slow_work()
     try:
         info = pages.inspect(data)

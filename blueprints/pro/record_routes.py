@@ -2,10 +2,12 @@
 
 Every route starts the same way: the viewer acting on this record (or 404), then the gate for
 the section. Every response that carries the record is traced with the grant it came through:
-pages and fragments, document openings and downloads, chart images. One trace per view, not
-per image: a chart image is traced as its own read ("measure_chart", with kind and period)
-unless this session's trace of the same read (a measure page for that kind and period, or the
-same chart) is less than CHART_TRACE_MINUTES old.
+pages and fragments, document openings and downloads, chart images, a PDF's page images. One
+trace per view, not per image: a chart image is traced as its own read ("measure_chart", with
+kind and period) unless this session's trace of the same read (a measure page for that kind
+and period, or the same chart) is less than CHART_TRACE_MINUTES old; a PDF's page image is
+traced as an opening of its document unless this session traced that opening (the document's
+page, its full screen, or an earlier page image) less than CHART_TRACE_MINUTES ago.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ from blueprints.pro import bp, services
 from core import access, audit, clock, web
 
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-CHART_TRACE_MINUTES = 10  # a chart image read again within this window is covered by the first trace
+CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
 
@@ -51,9 +53,18 @@ def _viewed(viewer, page: str, target=None, **detail):
 def _measure_read(viewer, kind: str, period: str, *, traced: bool) -> bool:
     """Whether this session already traced this measure read (access, kind, period) less than
     CHART_TRACE_MINUTES ago; with traced=True, remember that it just did."""
+    return _recent_read(viewer, f"{kind}|{period}", traced=traced)
+
+
+def _document_read(viewer, doc, *, traced: bool) -> bool:
+    """The same for the opening of one document (what its page images show)."""
+    return _recent_read(viewer, f"document|{doc.id}", traced=traced)
+
+
+def _recent_read(viewer, what: str, *, traced: bool) -> bool:
     now = clock.utcnow().timestamp()
     window = CHART_TRACE_MINUTES * 60
-    key = f"{viewer.grant_id}|{kind}|{period}"
+    key = f"{viewer.grant_id}|{what}"
     reads = {k: t for k, t in (session.get("pro_reads") or {}).items() if now - t < window}
     if traced:
         reads[key] = now
@@ -91,13 +102,15 @@ def record_documents(access_id: str):
 def record_document(access_id: str, doc_id: str):
     viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
     doc = documents.get(viewer, doc_id)
+    data = documents.detail(viewer, doc)
     # A PDF's pages are looked at before the traces are written (no rendering under a write lock).
-    pdf = documents.pdf_preview(viewer, doc) if doc.kind == "pdf" else None
+    pdf = documents.pdf_preview(viewer, doc) if doc.kind == "pdf" and not data["file_missing"] else None
     _viewed(viewer, "document", doc)
     if pdf and pdf["pages"]:  # its pages are on this page: the opening is traced here, not per image
         audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+        _document_read(viewer, doc, traced=True)
     text = documents.text_preview(viewer, doc) if doc.kind == "text" else None
-    return _page("pro/document.html", viewer, doc=documents.detail(viewer, doc), text_preview=text, pdf=pdf)
+    return _page("pro/document.html", viewer, doc=data, text_preview=text, pdf=pdf)
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/apercu")
@@ -125,19 +138,24 @@ def record_fullscreen(access_id: str, doc_id: str):
     pdf = documents.pdf_preview(viewer, doc)
     if pdf["pages"]:
         audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+        _document_read(viewer, doc, traced=True)
     return _page("pro/fullscreen.html", viewer, doc=documents.detail(viewer, doc), pdf=pdf)
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/pages/<int:number>")
 def record_page_image(access_id: str, doc_id: str, number: int):
-    """One page of a PDF as an image: the document's page (or full screen) that shows it traced
-    the view, so an image adds no trace of its own."""
+    """One page of a PDF as an image: covered by the trace of the page that shows it (the
+    document's page or full screen), else traced as an opening of the document. Drawn first,
+    traced after: no rendering under a write lock."""
     viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
     doc = documents.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
     image = documents.page_image(viewer, doc, number, size)
     if image is None:
         return web.error_page(404)
+    if not _document_read(viewer, doc, traced=False):
+        audit.record(viewer, "document_opened", doc, detail={"how": "page_image"})
+        _document_read(viewer, doc, traced=True)
     mime, data = image
     ext = "png" if mime == "image/png" else "jpg"
     return files.serve([data], doc, inline=True, mime=mime, name=f"page-{number}.{ext}")

@@ -151,7 +151,11 @@ SILENT_ON_FOREIGN = {"account.session_end"}
 # trace per view, not per image: blueprints/pro/record_routes.py); every other 2xx answer of a
 # record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
 # walks them from fresh sessions).
-COVERED_BY_RECENT_TRACE = {"pro.record_chart": ("measure", "measure_chart")}
+COVERED_BY_RECENT_TRACE = {
+    "pro.record_chart": lambda t, url: t.detail.get("page") in ("measure", "measure_chart")
+    and t.detail.get("kind") == "weight",  # poids
+    "pro.record_page_image": lambda t, url: t.action == "document_opened" and f"/documents/{t.target_id}/" in url,
+}
 LOGIN_PATHS = ("/connexion", "/pro/acces")
 OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE"}
 
@@ -591,7 +595,7 @@ def _last_trace_id(app) -> int:
         return db.session.scalar(select(func.max(AuditEvent.id))) or 0
 
 
-def _untraced(app, case: Case, w: World, since: int) -> str | None:
+def _untraced(app, case: Case, w: World, since: int, url: str) -> str | None:
     """Why this 2xx record answer to a non-holder is not traced for its viewer, or None."""
     from blueprints.pro.record_routes import CHART_TRACE_MINUTES
     from core.audit import AuditEvent
@@ -599,14 +603,14 @@ def _untraced(app, case: Case, w: World, since: int) -> str | None:
     access_id = w.access[case.viewer]
     with app.app_context():
         traces = db.session.execute(
-            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.detail)
+            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.action, AuditEvent.target_id,
+                   AuditEvent.detail)
             .where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)).all()
     if any(t.id > since and t.actor_type != "holder" for t in traces):
         return None
-    pages = COVERED_BY_RECENT_TRACE.get(case.endpoint)
+    covers = COVERED_BY_RECENT_TRACE.get(case.endpoint)
     window = clock.utcnow() - timedelta(minutes=CHART_TRACE_MINUTES)
-    if pages and any(t.detail.get("page") in pages and t.detail.get("kind") == "weight" and t.at >= window  # poids
-                     for t in traces):
+    if covers and any(covers(t, url) and t.at >= window for t in traces):
         return None
     return f"no trace of {case.viewer} through {access_id}"
 
@@ -634,7 +638,7 @@ def test_access_matrix(app, world, case):
     leaked = [k for k, title in TITLES.items() if k not in SEES.get(case.viewer, ()) and title in answer]
     assert not leaked, f"{case}: the answer shows documents this viewer may not see: {leaked} ({where})"
     if reads_record and 200 <= r.status_code < 300:
-        missing = _untraced(app, case, world, since)
+        missing = _untraced(app, case, world, since, url)
         assert missing is None, f"{case}: the record answered {r.status_code} and {missing} ({where})"
     after, world.lost = _state(app, world)
     world.verified = True

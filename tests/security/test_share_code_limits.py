@@ -141,7 +141,7 @@ def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share
     other = page[page.index(f'id="partage-{untouched_id}"'):]
     assert "verrouillé" not in other[:other.index("</article>")]
     home = client.get("/").get_data(as_text=True)
-    assert "des codes erronés ont été tapés pour l’un de vos partages" in home
+    assert "Des codes erronés ont été tapés pour votre partage" in home
 
 
 def grants_redeem(app, ip: str, code: str):
