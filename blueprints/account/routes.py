@@ -1,6 +1,7 @@
 """Security screen: passkeys (add, rename, remove), sessions (end one, end others), password."""
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, request, url_for
@@ -61,10 +62,11 @@ def passkey_add():
     viewer = web.current_viewer()
     if viewer.kiosk:
         abort(403)
-    payload = request.get_json(silent=True) or {}
-    import json
-
-    name = (payload.get("name") or "").strip() or web.device_label(request.user_agent.string or "")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        payload = {}
+    name = payload.get("name") if isinstance(payload.get("name"), str) else ""
+    name = name.strip() or web.device_label(request.user_agent.string or "")
     try:
         services.add_passkey(viewer, json.dumps(payload.get("credential") or {}), name)
     except ceremonies.PasskeyError:
