@@ -54,6 +54,11 @@ def add_passkey(viewer: Viewer, credential_json: str, name: str) -> Credential:
 
 
 def end_session(viewer: Viewer, session_id: str) -> bool:
+    """End one of the holder's other sessions. An id that is not one of theirs is a 404 and
+    changes nothing; their own current or already ended session changes nothing either."""
+    owner = db.session.scalar(select(sessions.UserSession.account_id).where(sessions.UserSession.id == session_id))
+    if owner is None or owner != viewer.account.id:
+        abort(404)
     if session_id == viewer.session_id:
         return False
     ended = sessions.end_for_account(viewer.account.id, session_id=session_id)

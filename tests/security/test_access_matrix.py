@@ -143,7 +143,7 @@ FORMS = {
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
-SILENT_ON_FOREIGN = {"account.session_end"}
+SILENT_ON_FOREIGN: set[str] = set()
 LOGIN_PATHS = ("/connexion", "/pro/acces")
 OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE"}
 
