@@ -80,6 +80,7 @@ ENDPOINT_CLASSES = {
     "auth.login": "public", "auth.login_code": "public", "auth.activate": "public",
     "auth.activate_password": "public", "auth.set_language": "public", "auth.passkey_options": "public",
     "auth.passkey_login": "public", "auth.logout": "public", "auth.session_status": "public",
+    "auth.new_letter": "public", "auth.unlock": "public",
     "dashboard.service_worker": "public", "dashboard.manifest": "public",
     "demo.outbox": "public",  # demo mode (the tests run in it); 404 outside it
     "dashboard.index": "home",  # the holder's home, the professional's, or a code session's record
@@ -130,6 +131,7 @@ PARAMS = {
     "profile.*:slug": "allergies",
     "pro.*:slug": "poids",
     "lang": "fr",
+    "token": "0" * 64,  # an unlock link that was never sent
     "filename": "css/app.css",
     "access_id": ACCESS,
 }
