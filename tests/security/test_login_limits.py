@@ -192,3 +192,16 @@ def test_a_passkey_login_works_during_a_pause_and_lifts_it(app, client, make_hol
                                                               "Content-Type": "application/json"})
     assert r.status_code == 200 and r.json["redirect"] and _logged_in(client)
     assert _password(app.test_client(), account).status_code == 303
+
+
+def test_htmx_swaps_the_limited_answers_into_the_form(client):
+    """A 429 carries the form with its French message (how long to wait, what else to do):
+    htmx must swap it like a 422, not show the generic error toast."""
+    import html
+    import json
+
+    page = client.get("/connexion").get_data(as_text=True)
+    config = json.loads(html.unescape(re.search(r'name="htmx-config" content=\'([^\']+)\'', page).group(1)))
+    rules = config["responseHandling"]
+    first = next(r for r in rules if re.fullmatch(r["code"], "429"))
+    assert first["swap"] is True and not first.get("error")
