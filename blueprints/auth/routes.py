@@ -71,7 +71,7 @@ def login():
         if unlocked_for and not outcome.limited:
             unlock = dict(session["login_unlock"])
             unlock["failures"] = unlock.get("failures", 0) + 1
-            if unlock["failures"] >= current_app.config["CONFIRM_MAX_FAILURES"]:
+            if unlock["failures"] >= current_app.config["CONFIRM_MAX_FAILURES"]:  # as few as a step-up check
                 session.pop("login_unlock")  # this device's unlock is used up
             else:
                 session["login_unlock"] = unlock

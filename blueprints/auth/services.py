@@ -265,10 +265,9 @@ def check_password_login(email: str, password: str, ip: str, unlocked_for: str |
     if not ok:
         throttle.fail("login-account", key)
         throttle.fail("login-ip", ip)
-        if account is not None and account.active:
-            failures, _last = throttle.recent("login-account", key, timedelta(days=1))
-            if failures >= cfg["LOGIN_BACKOFF_AFTER"]:
-                tell_holder_paused(account, "password")
+        failures, _last = throttle.recent("login-account", key, timedelta(days=1))  # known or not: same work
+        if failures >= cfg["LOGIN_BACKOFF_AFTER"] and account is not None and account.active:
+            tell_holder_paused(account, "password")
         return Outcome(False, _("Email address or password incorrect."), account=account)
     paused = None if unlocked else codes_paused(account)
     if paused:
