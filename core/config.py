@@ -37,6 +37,15 @@ DEFAULTS = {
     "FAILED_LOGINS_PER_ACCOUNT_HOUR": 100,
     "FAILED_LOGINS_PER_IP_HOUR": 300,
     "ACTIVATION_ATTEMPTS_PER_IP_HOUR": 30,
+    "LOGIN_BACKOFF_AFTER": 10,  # failed passwords per account in 24 h before delays start
+    "LOGIN_BACKOFF_MAX_MINUTES": 60,  # the delay doubles from 1 minute up to this
+    "OTP_FAILURES_PER_ACCOUNT_DAY": 10,  # wrong emailed codes per account in 24 h, across codes
+    "OTP_SENDS_PER_ACCOUNT_HOUR": 5,  # emailed codes sent per account per hour
+    "CONFIRM_MAX_FAILURES": 5,  # wrong passwords at the step-up confirmation before the session ends
+    "UNLOCK_LINK_HOURS": 24,  # the link mailed to a holder whose password login is paused
+    "UNLOCK_MINUTES": 60,  # how long a device stays unlocked after the link was opened on it
+    "LETTERS_PER_SPACE_DAY": 3,  # new activation letters a space may be sent per 24 h
+    "LETTER_REQUESTS_PER_IP_HOUR": 10,
     "UPLOAD_MAX_MB": 20,
     # The longest a request may run: gunicorn's timeout (gunicorn.conf.py reads the same
     # CARNET_REQUEST_TIMEOUT_SECONDS). An upload writes its file and commits its row within

@@ -18,6 +18,7 @@ from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from werkzeug.exceptions import HTTPException
 
 from core import clock
 
@@ -83,9 +84,31 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
 _read_only: ContextVar[bool] = ContextVar("carnet_read_only", default=False)
 
 
-def start_request(method: str) -> None:
-    """Called first thing in every request: GET/HEAD read in deferred transactions."""
-    _read_only.set(method in ("GET", "HEAD"))
+def start_request(method: str, reads_first_view: bool = False) -> None:
+    """Called first thing in every request: GET/HEAD, and the views marked @reads_first, read
+    in deferred transactions."""
+    _read_only.set(method in ("GET", "HEAD") or reads_first_view)
+
+
+def reads_first(view):
+    """Mark a view that does slow work (a password hash) before it writes: even on POST its
+    request starts in a deferred, read-only transaction, and it calls write_intent() once
+    the slow work is done, so SQLite's write lock is held for milliseconds, never during the
+    hash. Every write of such a view must come after write_intent() (the ORM included)."""
+    view.carnet_reads_first = True
+    return view
+
+
+def is_reads_first(app: Flask, request) -> bool:
+    """Whether the request's view is marked @reads_first (decided before the session is read,
+    that is before Flask matches the URL: so it matches here, for unsafe methods only)."""
+    if request.method in ("GET", "HEAD"):
+        return False
+    try:
+        rule, _args = app.create_url_adapter(request).match(return_rule=True)
+    except HTTPException:  # not found, method not allowed, redirects: Flask answers them itself
+        return False
+    return bool(getattr(app.view_functions.get(rule.endpoint), "carnet_reads_first", False))
 
 
 def end_request() -> None:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import Base, db, start_request, uuid_pk, write_intent
+from core.db import Base, db, is_reads_first, start_request, uuid_pk, write_intent
 from core.people import Account, Patient, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
@@ -60,6 +60,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.expired = expired  # "idle" | "absolute" when the previous one just timed out
         self.stale = stale  # the cookie names a session replaced at login
         self.rotate_to: str | None = None  # account id: new token at login
+        self.rotate_reason = "rotated"  # why the replaced record ended
         self.end_reason: str | None = None  # set by logout
 
 
@@ -158,7 +159,7 @@ _BY_TOKEN = (
 
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
-        start_request(request.method)
+        start_request(request.method, is_reads_first(app, request))
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
@@ -198,7 +199,7 @@ class DatabaseSessionInterface(SessionInterface):
             old_data = dict(session)
             kiosk = bool(record and record.kiosk)
             if record is not None:
-                end(record, "rotated")
+                end(record, session.rotate_reason)
             token = secrets.token_urlsafe(TOKEN_BYTES)
             record = UserSession(
                 token_hash=_hash(token), account_id=session.rotate_to or None, data=old_data,
@@ -270,6 +271,15 @@ def logged_in_account() -> AccountRow | None:
     if rec is None or rec.account is None or s.rotate_to is not None or s.get("_user_id") != rec.account_id:
         return None
     return rec.account
+
+
+def logout_to_anonymous(reason: str) -> None:
+    """End this login but keep the browser a fresh anonymous session, so a message flashed
+    now still reaches the login page (a forced logout)."""
+    s = current()
+    s.clear()
+    s.rotate_to = ""
+    s.rotate_reason = reason
 
 
 def logout(reason: str = "logout") -> None:

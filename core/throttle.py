@@ -40,13 +40,36 @@ def exceeded(scope: str, key: str, limit: int, window: timedelta = timedelta(hou
     return count(scope, key, window) >= limit
 
 
+def retry_after(scope: str, key: str, limit: int, window: timedelta = timedelta(hours=1)) -> timedelta | None:
+    """None while fewer than `limit` attempts sit in the window; else how long until the
+    oldest of the newest `limit` leaves it (then one more attempt is allowed)."""
+    now = clock.utcnow()
+    ats = list(db.session.scalars(
+        select(Attempt.at).where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > now - window)
+        .order_by(Attempt.at.desc()).limit(limit)))
+    if len(ats) < limit:
+        return None
+    return max(ats[-1] + window - now, timedelta(seconds=1))
+
+
+def recent(scope: str, key: str, window: timedelta) -> tuple[int, datetime | None]:
+    """How many attempts in the window, and when the last one was."""
+    since = clock.utcnow() - window
+    row = db.session.execute(
+        select(func.count(), func.max(Attempt.at)).select_from(Attempt)
+        .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > since)).one()
+    return row[0] or 0, clock.aware(row[1]) if row[1] is not None else None
+
+
 def fail(scope: str, key: str) -> None:
+    """Count one attempt (a failure, or a code sent) in a sliding window."""
     write_intent()
     db.session.add(Attempt(scope=scope, key=_key(key), at=clock.utcnow()))
     db.session.flush()
 
 
 def clear(scope: str, key: str) -> None:
+    write_intent()
     db.session.execute(delete(Attempt).where(Attempt.scope == scope, Attempt.key == _key(key)))
 
 

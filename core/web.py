@@ -188,6 +188,15 @@ def _check_fetch_site():
         abort(403)
 
 
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def _hsts() -> bool:
+    """Browsers must never reach a production (https) Carnet over plain http again."""
+    cfg = current_app.config
+    return cfg["ENV_NAME"] == "production" or str(cfg.get("WEBAUTHN_ORIGIN", "")).startswith("https://")
+
+
 def _headers(response):
     h = response.headers
     h.setdefault("Content-Security-Policy", CSP)
@@ -196,6 +205,8 @@ def _headers(response):
     h["Referrer-Policy"] = "no-referrer"
     h["Cross-Origin-Opener-Policy"] = "same-origin"
     h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self), publickey-credentials-get=(self)"
+    if _hsts():
+        h["Strict-Transport-Security"] = HSTS
     if request.endpoint != "static":
         h["Cache-Control"] = "no-store"
         h.pop("Expires", None)

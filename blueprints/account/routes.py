@@ -1,15 +1,18 @@
 """Security screen: passkeys (add, rename, remove), sessions (end one, end others), password."""
 from __future__ import annotations
 
+import json
 from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, request, url_for
 from flask_babel import gettext as _, ngettext
+from flask_login import logout_user
 
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
 from blueprints.auth import passkeys as ceremonies
-from core import access, web
+from core import access, audit, sessions, web
+from core.db import reads_first
 
 
 def _viewer(action: str = "read"):
@@ -61,10 +64,11 @@ def passkey_add():
     viewer = web.current_viewer()
     if viewer.kiosk:
         abort(403)
-    payload = request.get_json(silent=True) or {}
-    import json
-
-    name = (payload.get("name") or "").strip() or web.device_label(request.user_agent.string or "")
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict):
+        payload = {}
+    name = payload.get("name") if isinstance(payload.get("name"), str) else ""
+    name = name.strip() or web.device_label(request.user_agent.string or "")
     try:
         services.add_passkey(viewer, json.dumps(payload.get("credential") or {}), name)
     except ceremonies.PasskeyError:
@@ -119,6 +123,7 @@ def sessions_end_others():
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
+@reads_first
 @fresh_required
 def password():
     viewer = web.current_viewer()
@@ -134,15 +139,26 @@ def password():
 
 
 @bp.route("/confirmer", methods=["GET", "POST"])
+@reads_first
 def confirm():
     viewer = _viewer()
     nxt = web.safe_next(request.args.get("next"), url_for("account.index"))
     form = ConfirmPasswordForm()
+    status = 200
     if form.validate_on_submit():
-        if services.confirm_with_password(viewer, form.password.data):
+        outcome = services.confirm_with_password(viewer, form.password.data, request.remote_addr or "")
+        if outcome.ok:
             return web.hx_redirect(nxt)
-        form.password.errors = [_("Password incorrect.")]
-    status = 422 if form.is_submitted() else 200
+        if outcome.end_session:
+            audit.record(viewer, "logout", detail={"reason": "confirmation_failures"})
+            logout_user()
+            sessions.logout_to_anonymous("confirm")
+            flash(outcome.message, "error")
+            return web.hx_redirect(url_for("auth.login"))
+        form.password.errors = [outcome.message]
+        status = 429 if outcome.limited else 422
+    elif form.is_submitted():
+        status = 422
     return web.render("account/confirm.html", "account/_confirm_form.html", status=status, form=form, next=nxt,
                       has_passkey=bool(services.passkey_rows(viewer)))
 

@@ -1,14 +1,17 @@
 """The security screen's rules: passkeys, sessions, password."""
 from __future__ import annotations
 
-from flask import abort
+from dataclasses import dataclass
+
+from flask import abort, current_app
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from blueprints.auth import passkeys as ceremonies
 from blueprints.auth import services as auth_services
-from core import audit, sessions, web
+from core import audit, sessions, throttle, web
 from core.access import Viewer
-from core.db import db
+from core.db import db, write_intent
 from core.people import Credential
 
 
@@ -54,6 +57,11 @@ def add_passkey(viewer: Viewer, credential_json: str, name: str) -> Credential:
 
 
 def end_session(viewer: Viewer, session_id: str) -> bool:
+    """End one of the holder's other sessions. An id that is not one of theirs is a 404 and
+    changes nothing; their own current or already ended session changes nothing either."""
+    owner = db.session.scalar(select(sessions.UserSession.account_id).where(sessions.UserSession.id == session_id))
+    if owner is None or owner != viewer.account.id:
+        abort(404)
     if session_id == viewer.session_id:
         return False
     ended = sessions.end_for_account(viewer.account.id, session_id=session_id)
@@ -73,18 +81,50 @@ def change_password(viewer: Viewer, password: str) -> str | None:
     problem = auth_services.password_problem(password, viewer.account.email)
     if problem:
         return problem
-    auth_services.set_password(viewer.account, password)
+    hashed = auth_services.hash_password(password)  # slow: before the write transaction
+    write_intent()
+    auth_services.set_password(viewer.account, hashed=hashed)
     sessions.end_for_account(viewer.account.id, keep=viewer.session_id, reason="password")
     audit.record(viewer, "password_changed")
     return None
 
 
-def confirm_with_password(viewer: Viewer, password: str) -> bool:
-    ok = auth_services.password_matches(viewer.account, password)
+@dataclass
+class Confirmation:
+    ok: bool
+    message: str | None = None
+    limited: bool = False
+    end_session: bool = False
+
+
+def confirm_with_password(viewer: Viewer, password: str, ip: str) -> Confirmation:
+    """The step-up check counts like a login: each wrong password counts for the account
+    (the login's counter, so its delays apply) and for the connection; this session ends
+    after CONFIRM_MAX_FAILURES wrong passwords. The hash runs before any write lock."""
+    account = viewer.account
+    key = account.email
+    wait = auth_services.login_wait(key)
+    if wait:
+        return Confirmation(False, _("Too many attempts on this account. Try again in %(wait)s, or confirm with "
+                                     "your passkey.", wait=auth_services._wait_text(wait)), limited=True)
+    ok = auth_services.password_matches(account, password)  # slow: in the read transaction
+    write_intent()
     audit.record(viewer, "reauthenticated" if ok else "reauthentication_failed", detail={"method": "password"})
     if ok:
         sessions.mark_fresh()
-    return ok
+        sessions.current().pop("confirm_failures", None)
+        return Confirmation(True)
+    throttle.fail("login-account", key)
+    throttle.fail("login-ip", ip)
+    session = sessions.current()
+    failures = int(session.get("confirm_failures") or 0) + 1
+    session["confirm_failures"] = failures
+    left = current_app.config["CONFIRM_MAX_FAILURES"] - failures
+    if left <= 0:
+        return Confirmation(False, _("Too many wrong passwords: for your security, you were logged out. Log in "
+                                     "again."), limited=True, end_session=True)
+    return Confirmation(False, ngettext("Password incorrect. %(num)d try left before you are logged out.",
+                                        "Password incorrect. %(num)d tries left before you are logged out.", left))
 
 
 def confirm_with_passkey(viewer: Viewer, credential_json: str) -> bool:

@@ -32,6 +32,15 @@ class ActivationForm(FlaskForm):
             raise ValidationError(_l("This number is not valid: check its 15 digits (13 + the 2-digit key)."))
 
 
+class NewLetterForm(FlaskForm):
+    nir = StringField(_l("Social security number"), validators=[DataRequired(_l("Enter your social security number."))])
+    birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter your date of birth."))])
+
+    def validate_nir(self, field):
+        if not valid_nir(clean_nir(field.data)):
+            raise ValidationError(_l("This number is not valid: check its 15 digits (13 + the 2-digit key)."))
+
+
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
     confirm = PasswordField(_l("Confirm the password"), validators=[

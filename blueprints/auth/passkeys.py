@@ -37,13 +37,27 @@ def _stash(kind: str, challenge: bytes) -> None:
     session[f"webauthn_{kind}"] = dict(sorted(pending.items(), key=lambda kv: kv[1])[-MAX_PENDING:])
 
 
+def parse_credential(credential_json: str) -> dict:
+    """The browser's answer as a JSON object with a `response` object, or PasskeyError: any
+    other shape is a refusal (400), never an error of ours."""
+    try:
+        data = json.loads(credential_json)
+    except (ValueError, TypeError) as exc:
+        raise PasskeyError("malformed credential") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("response"), dict):
+        raise PasskeyError("malformed credential")
+    return data
+
+
 def _take(kind: str, credential_json: str) -> bytes:
     """Pop the challenge this response answers: whatever happens next, it cannot be used twice."""
     from datetime import datetime
 
     try:
-        client_data = json.loads(base64url_to_bytes(json.loads(credential_json)["response"]["clientDataJSON"]))
+        client_data = json.loads(base64url_to_bytes(parse_credential(credential_json)["response"]["clientDataJSON"]))
         answered = client_data["challenge"]
+        if not isinstance(answered, str):
+            raise TypeError("challenge")
     except Exception as exc:  # untrusted input: end every pending ceremony of this kind
         current_session().pop(f"webauthn_{kind}", None)
         raise PasskeyError("malformed credential") from exc
@@ -93,7 +107,8 @@ def register(account: Account, credential_json: str, name: str) -> Credential:
     transports = []
     try:
         transports = json.loads(credential_json).get("response", {}).get("transports", []) or []
-    except (ValueError, AttributeError):
+        transports = list(transports) if isinstance(transports, list) else []
+    except (ValueError, AttributeError, TypeError):
         pass
     cred = Credential(account_id=account.id, credential_id=verified.credential_id,
                       public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -122,10 +137,12 @@ def authentication_options(kind: str = "login", account: Account | None = None) 
 
 def authenticate(credential_json: str, kind: str = "login", account: Account | None = None) -> Account:
     challenge = _take(kind, credential_json)
+    data = parse_credential(credential_json)
+    handle = data["response"].get("userHandle")
     try:
-        data = json.loads(credential_json)
         raw_id = base64url_to_bytes(data["rawId"])
-    except (ValueError, KeyError, TypeError) as exc:
+        handle = base64url_to_bytes(handle) if handle else None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PasskeyError("malformed credential") from exc
     cred = db.session.scalar(select(Credential).where(Credential.credential_id == raw_id))
     if cred is None:
@@ -133,8 +150,7 @@ def authenticate(credential_json: str, kind: str = "login", account: Account | N
     owner = db.session.get(Account, cred.account_id)
     if owner is None or not owner.active or (account is not None and owner.id != account.id):
         raise PasskeyError("credential not usable here")
-    handle = (data.get("response") or {}).get("userHandle")
-    if handle and base64url_to_bytes(handle) != owner.user_handle:
+    if handle and handle != owner.user_handle:
         raise PasskeyError("user handle mismatch")
     try:
         verified = verify_authentication_response(

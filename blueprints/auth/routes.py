@@ -1,14 +1,17 @@
 """Log in (passkey, or password + one-time code), activate a space, log out, pick a language."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import abort, current_app, flash, g, jsonify, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_user, logout_user
+from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
-from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, PasswordForm
-from core import audit, sessions, web
-from core.db import db
+from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, NewLetterForm, PasswordForm
+from core import audit, clock, sessions, web
+from core.db import db, reads_first, write_intent
 from core.people import Account
 
 
@@ -17,32 +20,61 @@ def _home_for(account: Account) -> str:
 
 
 def complete_login(account: Account, method: str) -> None:
-    """New session id, flask-login state, last login, trace."""
+    """New session id, flask-login state, last login, trace; the account's failure counters
+    start again (the holder proved who they are)."""
+    write_intent()
     session.pop("pending_login", None)
     session.pop("activation", None)
+    session.pop("login_unlock", None)
     sessions.login(account.id)
     login_user(account)
     services.record_login(account)
+    services.clear_failures(account)
     g.pop("viewer", None)
     audit.record(web.current_viewer(), "login", detail={"method": method})
 
 
+def _unlocked_for() -> str | None:
+    """The account whose holder opened an unlock link on this device, while it lasts."""
+    unlock = session.get("login_unlock") or {}
+    try:
+        until = datetime.fromisoformat(unlock["until"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return unlock.get("account_id") if until > clock.utcnow() else None
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
+@reads_first
 def login():
     viewer = web.current_viewer()
     if viewer.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        outcome = services.check_password_login(form.email.data, form.password.data, request.remote_addr or "")
+        unlocked_for = _unlocked_for()
+        outcome = services.check_password_login(form.email.data, form.password.data, request.remote_addr or "",
+                                                unlocked_for=unlocked_for)
+        write_intent()
         if outcome.ok:
             otp = services.send_login_code(outcome.account)
-            session["pending_login"] = {"account_id": outcome.account.id, "otp_id": otp.id,
-                                        "next": web.safe_next(request.args.get("next"), "")}
-            return web.hx_redirect(url_for("auth.login_code"))
+            if otp is not None:
+                session["pending_login"] = {"account_id": outcome.account.id, "otp_id": otp.id,
+                                            "unlocked": unlocked_for == outcome.account.id,
+                                            "next": web.safe_next(request.args.get("next"), "")}
+                return web.hx_redirect(url_for("auth.login_code"))
+            outcome = services.Outcome(False, services.codes_capped_message(outcome.account), limited=True,
+                                       account=outcome.account)
         audit.record(None, "login_failed", patient_id=outcome.account.patient_id if outcome.account else None,
                      account_id=outcome.account.id if outcome.account else None,
                      detail={"method": "password", "limited": outcome.limited})
+        if unlocked_for and not outcome.limited:
+            unlock = dict(session["login_unlock"])
+            unlock["failures"] = unlock.get("failures", 0) + 1
+            if unlock["failures"] >= current_app.config["CONFIRM_MAX_FAILURES"]:  # as few as a step-up check
+                session.pop("login_unlock")  # this device's unlock is used up
+            else:
+                session["login_unlock"] = unlock
         form.password.errors = [outcome.message]
         status = 429 if outcome.limited else 422
         return web.render("auth/login.html", "auth/_login_form.html", status=status, form=form)
@@ -57,7 +89,9 @@ def login_code():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        outcome = services.check_login_code(pending.get("otp_id"), form.code.data)
+        unlocked = bool(pending.get("unlocked")) and _unlocked_for() == pending.get("account_id")
+        outcome = services.check_login_code(pending.get("otp_id"), form.code.data, request.remote_addr or "",
+                                            unlocked=unlocked)
         if outcome.ok:
             account = outcome.account
             nxt = pending.get("next") or _home_for(account)
@@ -126,7 +160,42 @@ def activate():
     return web.render("auth/activate.html", "auth/_activate_form.html", status=status, form=form)
 
 
+@bp.route("/activation/nouveau-courrier", methods=["GET", "POST"])
+def new_letter():
+    """Ask for a new activation letter (a lost letter, or a code blocked after wrong tries)."""
+    form = NewLetterForm()
+    done = None
+    if form.validate_on_submit():
+        outcome = services.request_new_letter(form.nir.data, form.birth_date.data, request.remote_addr or "")
+        audit.record(None, "activation_letter_requested", detail={"limited": outcome.limited})
+        if outcome.limited:
+            form.nir.errors = [outcome.message]
+            return web.render("auth/new_letter.html", "auth/_new_letter_form.html", status=429, form=form)
+        done = outcome.message
+    status = 422 if form.is_submitted() and done is None else 200
+    return web.render("auth/new_letter.html", "auth/_new_letter_form.html", status=status, form=form, done=done)
+
+
+@bp.route("/connexion/deblocage/<token>", methods=["GET", "POST"])
+def unlock(token: str):
+    """The link mailed to a holder whose password login is paused: opened on a device, it lets
+    that device log in with the password again for a while (GET shows a button: no change on GET)."""
+    form = FlaskForm()
+    if request.method == "POST" and form.validate_on_submit():
+        account = services.use_unlock_link(token)
+        if account is not None:
+            until = clock.utcnow() + timedelta(minutes=current_app.config["UNLOCK_MINUTES"])
+            session["login_unlock"] = {"account_id": account.id, "until": until.isoformat(), "failures": 0}
+            audit.record(None, "login_unlocked", patient_id=account.patient_id, account_id=account.id)
+            flash(_("Logging in with your password is unlocked on this device for %(minutes)s minutes.",
+                    minutes=current_app.config["UNLOCK_MINUTES"]), "success")
+            return web.hx_redirect(url_for("auth.login"))
+        return web.render("auth/unlock.html", status=422, form=form, gone=True)
+    return web.render("auth/unlock.html", form=form, gone=False)
+
+
 @bp.route("/activation/mot-de-passe", methods=["GET", "POST"])
+@reads_first
 def activate_password():
     pending = session.get("activation")
     account = db.session.get(Account, pending["account_id"]) if pending else None
@@ -136,7 +205,9 @@ def activate_password():
     if form.validate_on_submit():
         problem = services.password_problem(form.password.data, account.email)
         if not problem:
-            services.finish_activation(account, form.password.data)
+            hashed = services.hash_password(form.password.data)  # slow: before the write transaction
+            write_intent()
+            services.finish_activation(account, hashed=hashed)
             complete_login(account, "activation")
             audit.record(web.current_viewer(), "space_activated")
             flash(_("Your space is open. Add a passkey now: next time you will log in with a single touch."),

@@ -9,7 +9,8 @@ from core.db import db
 from tests.conftest import csrf_token
 
 
-def test_parallel_reads_and_writes(app, make_holder, login):
+def test_parallel_reads_and_writes(app, make_holder, login, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_BACKOFF_AFTER", 100)  # 12 failures each: no delays here
     n_threads, rounds = 4, 12
     holders = [make_holder()[0] for _ in range(n_threads)]
     errors, statuses = [], []

@@ -81,6 +81,7 @@ ENDPOINT_CLASSES = {
     "auth.login": "public", "auth.login_code": "public", "auth.activate": "public",
     "auth.activate_password": "public", "auth.set_language": "public", "auth.passkey_options": "public",
     "auth.passkey_login": "public", "auth.logout": "public", "auth.session_status": "public",
+    "auth.new_letter": "public", "auth.unlock": "public",
     "dashboard.service_worker": "public", "dashboard.manifest": "public",
     "demo.outbox": "public",  # demo mode (the tests run in it); 404 outside it
     "dashboard.index": "home",  # the holder's home, the professional's, or a code session's record
@@ -132,6 +133,7 @@ PARAMS = {
     "profile.*:slug": "allergies",
     "pro.*:slug": "poids",
     "lang": "fr",
+    "token": "0" * 64,  # an unlock link that was never sent
     "filename": "css/app.css",
     "access_id": ACCESS,
     "number": "1",  # a page of a PDF (documents.page_image, pro.record_page_image)
@@ -146,7 +148,7 @@ FORMS = {
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
-SILENT_ON_FOREIGN = {"account.session_end"}
+SILENT_ON_FOREIGN: set[str] = set()
 # Record reads that a trace of the same read by the same session, shortly before, covers (one
 # trace per view, not per image: blueprints/pro/record_routes.py); every other 2xx answer of a
 # record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
