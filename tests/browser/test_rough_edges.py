@@ -71,6 +71,15 @@ def test_no_page_breaks_the_content_security_policy(browser, base_url, live_app,
         _visit(page, "/profil/administratif")
         page.locator("#block-contact").get_by_role("link", name="Modifier").click()
         expect(page.locator("#block-contact form")).to_be_visible()
+        # a refused share form reached from the sharing page: htmx swaps the 422 in place, and its
+        # settling must not write a style attribute (the policy forbids inline styles)
+        _visit(page, "/partage")
+        _visit(page, "/partage/nouveau")
+        refused = page.locator("#share-form")
+        refused.locator("input[name=documents][value=categories]").check()
+        refused.locator("button[type=submit]").click()
+        expect(page.locator("#share-form .field-error").first).to_be_visible()
+        page.wait_for_load_state("networkidle")
         code = _make_share(page, can_deposit=True)
 
         # the professional side, with that code, at a desk
@@ -103,7 +112,8 @@ def test_no_page_breaks_the_content_security_policy(browser, base_url, live_app,
         expect(pro.locator("main")).to_contain_text("Compte rendu du jour")
 
         assert seen == [], "\n".join(seen)
-        assert problems.problems() == [], "\n".join(problems.problems())
+        unexpected = [p for p in problems.problems() if "status of 422" not in p]  # the refused form's answer
+        assert unexpected == [], "\n".join(unexpected)
     finally:
         phone.close()
         desk.close()

@@ -1,7 +1,9 @@
 """Sentences, filters and CSV cells, without a request to the page."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timezone
+from pathlib import Path
 
 from werkzeug.datastructures import MultiDict
 
@@ -24,6 +26,16 @@ def test_every_known_action_has_its_own_sentence(ctx):
         plain = actions.sentence(code)
         labelled = actions.sentence(code, "documents", "Ordonnance", {"from": "Old", "count": 2})
         assert plain and labelled and "Other activity" not in plain + labelled, code
+
+
+def test_every_action_the_code_records_has_its_sentence():
+    """Each `audit.record(..., "code")` in the code has a sentence of its own in the history."""
+    root = Path(__file__).resolve().parents[2]
+    recorded = set()
+    for path in [*root.glob("blueprints/**/*.py"), *root.glob("core/**/*.py")]:
+        recorded |= set(re.findall(r'audit\.record\(\s*[\w.]+,\s*"([a-z_]+)"', path.read_text()))
+    assert {"document_opened", "login_unlocked"} <= recorded
+    assert sorted(recorded - set(actions.SENTENCES)) == []
 
 
 def test_generic_verbs_and_unknown_codes(ctx):
