@@ -199,5 +199,5 @@ def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, 
     assert page.status_code == 200 and missing in page.get_data(as_text=True)
     assert "/telecharger" not in page.get_data(as_text=True)
     for tail in ("/apercu", "/telecharger"):
-        r = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}{tail}")
+        r = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}{tail}", follow_redirects=True)  # a PDF: full screen
         assert r.status_code == 404 and missing in r.get_data(as_text=True)

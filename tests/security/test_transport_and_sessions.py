@@ -13,7 +13,8 @@ def test_production_sends_hsts(tmp_path, monkeypatch):
         if key.startswith("CARNET_"):
             monkeypatch.delenv(key)
     prod = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-                       "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"},
+                       "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+                       "AUDIT_KEY": "a" * 43},
                       instance_path=str(tmp_path))
     with prod.app_context():
         db.create_all()
