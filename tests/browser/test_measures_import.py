@@ -97,7 +97,7 @@ def test_a_device_csv_shows_its_columns_and_unknown_columns_get_a_chooser(browse
         expect(page.locator(".import-preview table")).to_contain_text("Glycémie")
         expect(page.locator(".import-mapping")).to_contain_text("Glycémie, en mmol/L")
         page.get_by_role("button", name="Confirmer et importer").click()
-        expect(page.locator(".import-added dd")).to_have_text("4", timeout=15_000)
+        expect(page.locator(".import-added .import-num")).to_have_text("4", timeout=15_000)
         assert [m for m in problems.problems() if "status of 422" not in m] == []
     finally:
         context.close()
