@@ -1,3 +1,7 @@
+import shutil
+import subprocess
+from pathlib import Path
+
 from sqlalchemy import func, select
 
 from blueprints.documents.models import Document
@@ -32,14 +36,7 @@ def test_outbox_page_only_in_demo_mode(app, client, monkeypatch):
 def test_make_run_says_the_chosen_port_everywhere():
     """`make run PORT=8123`: the seed step (which prints the login address) and the server
     both use 8123; nothing says 8000. `make -n` only prints the commands."""
-    import shutil
-    import subprocess
-    from pathlib import Path
-
-    import pytest
-
-    if shutil.which("make") is None:
-        pytest.skip("make is not installed")
+    assert shutil.which("make"), "make runs the suite (make test): it must be installed"
     root = Path(__file__).resolve().parents[2]
     plan = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True,
                           check=True).stdout
