@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import BinaryIO
 
-from flask import current_app
+from flask import abort, current_app
 from flask_babel import format_date, gettext as _
 from sqlalchemy import delete, event, func, select, tuple_
 from sqlalchemy.orm import Session
@@ -380,8 +380,6 @@ def author_identity(doc: Document) -> str:
 def _key(blob_id: str) -> BlobKey:
     key = db.session.get(BlobKey, blob_id)
     if key is None:  # the key row is gone: the blob is shredded
-        from flask import abort
-
         abort(404)
     return key
 
@@ -478,8 +476,6 @@ def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date
 def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
     """Hide from professionals (or show again) the given documents of this space; returns how many
     changed. Any id that is not one of this space's documents: 404, and nothing changes."""
-    from flask import abort
-
     access.require(viewer, "documents", "write")
     ids = list(dict.fromkeys(document_ids))
     if not ids:
