@@ -51,8 +51,13 @@ def paris(dt: datetime) -> datetime:
     return aware(dt).astimezone(PARIS)
 
 
+def paris_now() -> datetime:
+    """Now on a Paris wall clock: what "today" and "in the future" mean to a person here."""
+    return utcnow().astimezone(PARIS)
+
+
 def paris_today() -> date:
-    return paris(utcnow()).date()
+    return paris_now().date()
 
 
 def paris_day_bounds(day: date) -> tuple[datetime, datetime]:

@@ -42,7 +42,7 @@ def moment(value: datetime | None) -> str:
     """Today / yesterday / a date, with the local time."""
     if value is None:
         return ""
-    today = to_user_timezone(clock.utcnow()).date()
+    today = clock.paris_today()
     return _moment(value, today, str(get_locale()), str(get_timezone()))
 
 

@@ -21,7 +21,7 @@ HEADER = ["kind", "loinc", "label", "date", "value", "value2", "unit", "context"
 
 
 def filename() -> str:
-    return f"carnet-mesures-{clock.utcnow().date().isoformat()}.csv"
+    return f"carnet-mesures-{clock.paris_today().isoformat()}.csv"
 
 
 def traced(viewer: Viewer) -> None:

@@ -10,6 +10,7 @@ from wtforms import DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from blueprints.constants import kinds, services
+from core import clock
 
 GLUCOSE_UNITS = {"g/L": "g/L", "mg/dL": "mg/dL", "mmol/L": "mmol/L"}
 
@@ -70,7 +71,7 @@ class MeasureForm(FlaskForm):
     def prefill(self, m=None) -> None:
         """Now, in local time, for a new measure; the stored values to correct one."""
         if m is None:
-            now = services.now_local()
+            now = clock.paris_now()
             self.day.data = now.date()
             if self.at is not None:
                 self.at.data = now.time().replace(second=0, microsecond=0)
@@ -91,13 +92,13 @@ class MeasureForm(FlaskForm):
     def validate_day(self, field):
         if field.data and field.data.year < 1900:
             raise ValidationError(_l("Check this date."))
-        if field.data and self.at is None and field.data > services.now_local().date():
+        if field.data and self.at is None and field.data > clock.paris_now().date():
             raise ValidationError(_l("This date is in the future."))
 
     def validate_at(self, field):
         if self.day.data and field.data:
-            local = datetime.combine(self.day.data, field.data, services.PARIS)
-            if local > services.now_local() + timedelta(minutes=5):
+            local = datetime.combine(self.day.data, field.data, clock.PARIS)
+            if local > clock.paris_now() + timedelta(minutes=5):
                 raise ValidationError(_l("This moment is in the future."))
 
     def entry(self) -> services.Entry:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from core.clock import PARIS
 
 from flask import abort
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
@@ -20,7 +20,6 @@ from core import access, audit, clock, formatting
 from core.access import Viewer
 from core.db import db
 
-PARIS = ZoneInfo("Europe/Paris")
 PAGE = 20
 SOURCES = {"manual": _l("Entered by you"), "apple": _l("Apple Health"), "fhir": _l("FHIR file"), "csv": _l("CSV file")}
 
@@ -183,10 +182,6 @@ def instant(day: date, at: time) -> tuple[int, int]:
     local = datetime.combine(day, at.replace(second=0, microsecond=0), PARIS)
     offset = int(local.utcoffset().total_seconds() // 60)
     return int(local.timestamp()), offset
-
-
-def now_local() -> datetime:
-    return clock.utcnow().astimezone(PARIS)
 
 
 def _taken(viewer: Viewer, kind: Kind, taken_at: int, dedup: str, exclude: str | None = None) -> bool:

@@ -8,14 +8,13 @@ from datetime import timedelta
 
 from blueprints.constants import kinds
 from blueprints.constants.models import Measure
-from blueprints.constants.services import PARIS
 from core import clock
 from core.db import db
 
 
 def add_demo_measures(patient_id: str, days: int = 180) -> int:
     rng = random.Random(2026)
-    today = clock.utcnow().astimezone(PARIS).replace(hour=7, minute=45, second=0, microsecond=0)
+    today = clock.paris_now().replace(hour=7, minute=45, second=0, microsecond=0)
     rows = []
 
     def add(kind_key: str, when, value: float, value2: float | None = None, context: str | None = None):

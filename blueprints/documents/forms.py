@@ -1,29 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.documents import categories
-
-
-def _not_future(form, field):
-    from core import clock
-
-    if field.data and field.data > clock.utcnow().date():
-        raise ValidationError(_l("This date is in the future."))
-    if field.data and field.data < date(1900, 1, 1):
-        raise ValidationError(_l("Check this date."))
+from core.forms import not_future
 
 
 class _Metadata(FlaskForm):
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
     act_date = DateField(_l("Date of the consultation or exam"), validators=[
-        DataRequired(_l("Enter the date, for example 12/03/2026.")), _not_future])
+        DataRequired(_l("Enter the date, for example 12/03/2026.")), not_future])
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000, message=_l("2,000 characters at most."))])
 
     def __init__(self, *args, **kwargs):

@@ -63,7 +63,7 @@ def add():
     viewer = _viewer("write")
     form = UploadForm()
     if request.method == "GET":
-        form.act_date.data = clock.utcnow().date()
+        form.act_date.data = clock.paris_today()
         wanted = request.args.get("categorie")
         form.category.data = wanted if wanted in categories.CATEGORIES else categories.DEFAULT_CATEGORY
     error = None

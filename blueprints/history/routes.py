@@ -36,7 +36,7 @@ def export():
     if answer is not None:
         return answer
     services.record_export(viewer, filters)
-    name = f"carnet-historique-{clock.utcnow().date().isoformat()}.csv"
+    name = f"carnet-historique-{clock.paris_today().isoformat()}.csv"
     resp = Response(stream_with_context(services.csv_chunks(viewer, filters)),
                     mimetype="text/csv", content_type="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'

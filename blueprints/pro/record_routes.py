@@ -174,7 +174,7 @@ def record_deposit(access_id: str):
     viewer = _viewer(access_id, access.RECORD_DOCUMENTS, "deposit")
     form = UploadForm()
     if request.method == "GET":
-        form.act_date.data = clock.utcnow().date()
+        form.act_date.data = clock.paris_today()
         form.category.data = "CPT_REND"
     error = None
     if form.validate_on_submit():

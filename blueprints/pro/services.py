@@ -96,7 +96,7 @@ def header(viewer: Viewer) -> dict:
 
 
 def _age(born: date) -> int:
-    today = to_user_timezone(clock.utcnow()).date()
+    today = clock.paris_today()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
@@ -113,7 +113,7 @@ def until(expires_at: datetime | None) -> str | None:
     if expires_at is None:
         return None
     local = to_user_timezone(clock.aware(expires_at))
-    if local.date() == to_user_timezone(clock.utcnow()).date():
+    if local.date() == clock.paris_today():
         return _("until %(time)s today", time=_clock(expires_at))
     return _("until %(date)s at %(time)s", date=day(local), time=_clock(expires_at))
 

@@ -1,15 +1,14 @@
 """Profile forms: one per block of single values, one per list section."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
 
 from blueprints.profile import choices
-from core import identifiers
+from core import clock, identifiers
+from core.forms import not_future
 
 PHONE = Regexp(r"^\+?[0-9 .\-()]{6,25}$", message=_l("Enter a phone number, for example 06 12 34 56 78."))
 NOTE_MAX = Length(max=2000, message=_l("2,000 characters at most."))
@@ -17,15 +16,6 @@ NOTE_MAX = Length(max=2000, message=_l("2,000 characters at most."))
 
 def _max(n: int):
     return Length(max=n, message=_l("%(num)d characters at most.", num=n))
-
-
-def _not_future(form, field):
-    from core import clock
-
-    if field.data and field.data > clock.utcnow().date():
-        raise ValidationError(_l("This date is in the future."))
-    if field.data and field.data < date(1900, 1, 1):
-        raise ValidationError(_l("Check this date."))
 
 
 class _Form(FlaskForm):
@@ -42,7 +32,7 @@ class IdentityForm(_Form):
     used_name = StringField(_l("Used name"), validators=[Optional(), _max(120)])
     given_names = StringField(_l("First names"), validators=[DataRequired(_l("Enter your first names.")), _max(120)])
     birth_date = DateField(_l("Date of birth"), validators=[
-        DataRequired(_l("Enter your date of birth, for example 14/03/1987.")), _not_future])
+        DataRequired(_l("Enter your date of birth, for example 14/03/1987.")), not_future])
     sex = SelectField(_l("Sex"), validators=[Optional()])
     birth_place_code = StringField(_l("Birth place code (INSEE)"), validators=[
         Optional(), Regexp(r"^(\d{5}|2[AaBb]\d{3})$",
@@ -137,11 +127,9 @@ class ConditionForm(_Form):
         Optional(), NumberRange(1900, 2100, message=_l("Enter a year, for example 2015."))])
 
     def validate_year(self, field):
-        from core import clock
-
-        if field.data and field.data > clock.utcnow().year:
+        if field.data and field.data > clock.paris_today().year:
             raise ValidationError(_l("This year is in the future."))
-    on_date = DateField(_l("Or the exact date"), validators=[Optional(), _not_future])
+    on_date = DateField(_l("Or the exact date"), validators=[Optional(), not_future])
     note = TextAreaField(_l("Note"), validators=[Optional(), NOTE_MAX])
 
     def __init__(self, *args, **kwargs):
@@ -153,7 +141,7 @@ class TreatmentForm(_Form):
     name = StringField(_l("Medicine or treatment"), validators=[
         DataRequired(_l("Give the name of the medicine or treatment.")), _max(200)])
     dosage = StringField(_l("Dosage"), validators=[Optional(), _max(200)])
-    since = DateField(_l("Since"), validators=[Optional(), _not_future])
+    since = DateField(_l("Since"), validators=[Optional(), not_future])
     ongoing = BooleanField(_l("I am still taking it"), default=True)
     until = DateField(_l("Until"), validators=[Optional()])
 
@@ -177,7 +165,7 @@ class AllergyForm(_Form):
 
 class VaccinationForm(_Form):
     name = StringField(_l("Vaccine"), validators=[DataRequired(_l("Give the name of the vaccine.")), _max(200)])
-    on_date = DateField(_l("Date"), validators=[Optional(), _not_future])
+    on_date = DateField(_l("Date"), validators=[Optional(), not_future])
     lot_number = StringField(_l("Lot number"), validators=[Optional(), _max(60)])
 
 

@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.documents import categories
-from core import identifiers
+from core import clock, identifiers
 
 DURATIONS = {
     "1h": (_l("1 hour"), timedelta(hours=1)),
@@ -63,9 +63,7 @@ class ShareForm(FlaskForm):
         ok = super().validate(extra_validators)
         if self.duration.data != "date" or self.until.errors:
             return ok
-        from blueprints.sharing.services import local_today
-
-        today = local_today()
+        today = clock.paris_today()
         if self.until.data is None:
             problem = _l("Enter the last day of access, for example 14/03/2026.")
         elif self.until.data < today:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from core.clock import PARIS
 
 from flask import current_app, url_for
 from flask_babel import format_timedelta, gettext as _
@@ -27,7 +27,6 @@ from core.db import db, write_intent
 from core.grants import Share, ShareUse
 from core.people import PROFESSIONS, Patient
 
-PARIS = ZoneInfo("Europe/Paris")
 RECENT_DAYS = 30
 RECENT_ENDED = 10
 USE_EVENTS = 300  # traces read per page, newest first, across the shares shown
@@ -47,10 +46,6 @@ class Created:
     share: Share
     code: str
     token: str
-
-
-def local_today():
-    return clock.utcnow().astimezone(PARIS).date()
 
 
 def expiry(duration: str, until) -> datetime:

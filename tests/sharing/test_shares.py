@@ -71,17 +71,17 @@ def test_categories_dates_and_validation(app, holder):
     assert r.status_code == 422 and "Choose at least one thing to share" in r.get_data(as_text=True)
     r, _, _ = make_share(client, duration="date", until="")
     assert r.status_code == 422
-    past = (clock.utcnow() - timedelta(days=2)).date().isoformat()
+    past = (clock.paris_today() - timedelta(days=2)).isoformat()
     assert make_share(client, duration="date", until=past)[0].status_code == 422
-    far = (clock.utcnow() + timedelta(days=400)).date().isoformat()
+    far = (clock.paris_today() + timedelta(days=400)).isoformat()
     assert make_share(client, duration="date", until=far)[0].status_code == 422
-    day = (clock.utcnow() + timedelta(days=3)).date().isoformat()
+    day = (clock.paris_today() + timedelta(days=3)).isoformat()
     r, code, _ = make_share(client, documents="categories", categories=["BIOLOGIE", "RADIO_SC"], duration="date",
                            until=day)
     assert r.status_code == 200 and code
     (share,) = rows(app, Share)
     assert share.scope["categories"] == ["BIOLOGIE", "RADIO_SC"] and share.scope["documents"] == "categories"
-    assert clock.aware(share.expires_at) - clock.utcnow() > timedelta(days=3)
+    assert clock.paris(share.expires_at).date() == clock.paris_today() + timedelta(days=4)  # the end of that Paris day
 
 
 def test_print_slip_is_a_pdf_and_needs_the_right_code(app, holder):

@@ -12,12 +12,11 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, timezone
 from typing import Callable, Iterable, Iterator
-from zoneinfo import ZoneInfo
+from core.clock import PARIS
 
 from blueprints.constants import kinds
 from blueprints.constants.kinds import Implausible, Kind, UnknownUnit
 
-PARIS = ZoneInfo("Europe/Paris")
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 BATCH_ROWS = 20000  # about 0.1 s of SQLite write lock; fewer fsyncs than small batches
 EXAMPLES = 5  # examples kept per rejection reason

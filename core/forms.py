@@ -1,0 +1,18 @@
+"""Form rules shared by every blueprint."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+from core import clock
+
+
+def not_future(form, field):
+    """A date that has happened: "today" is the Paris day, so just after midnight in Paris
+    today's document is not refused as future (UTC is still on yesterday)."""
+    if field.data and field.data > clock.paris_today():
+        raise ValidationError(_l("This date is in the future."))
+    if field.data and field.data < date(1900, 1, 1):
+        raise ValidationError(_l("Check this date."))

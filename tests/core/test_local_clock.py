@@ -1,0 +1,46 @@
+""""Today" is the Paris day everywhere: at 00:30 in Paris, UTC still says yesterday."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import pytest
+
+from core import clock
+from tests.documents.conftest import pdf_bytes, upload  # noqa: F401 (fixture)
+from tests.sharing.conftest import make_share
+
+# 23:30 UTC on 2 December is 00:30 on 3 December in Paris (winter time, UTC+1).
+JUST_AFTER_MIDNIGHT = datetime(2026, 12, 2, 23, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def paris_night():
+    clock.freeze(JUST_AFTER_MIDNIGHT)
+    yield
+    clock.reset()
+
+
+def test_paris_today_is_not_the_utc_day(paris_night):
+    assert clock.utcnow().date() == date(2026, 12, 2)
+    assert clock.paris_today() == date(2026, 12, 3)
+
+
+def test_a_document_dated_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login,
+                                                                 upload):
+    account, _ = make_holder()
+    login(client, account)
+    form = client.get("/documents/ajouter").get_data(as_text=True)
+    assert 'value="2026-12-03"' in form  # the form proposes the Paris day
+    r = upload(client, [(pdf_bytes(), "compte_rendu.pdf")], act_date="2026-12-03")
+    assert r.status_code == 303, r.get_data(as_text=True)[:600]
+    r = upload(client, [(pdf_bytes(), "compte_rendu.pdf")], act_date="2026-12-04")
+    assert r.status_code == 422 and "Cette date est dans le futur" in r.get_data(as_text=True)
+
+
+def test_a_share_until_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login):
+    account, _ = make_holder()
+    login(client, account)
+    r, code, _ = make_share(client, duration="date", until="2026-12-03")
+    assert r.status_code == 200 and code
+    r, _, _ = make_share(client, duration="date", until="2026-12-02")
+    assert r.status_code == 422
