@@ -16,7 +16,7 @@ csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
 
-BLUEPRINTS = ("auth", "dashboard", "account", "documents", "history", "profile", "constants", "pro", "sharing", "demo")
+BLUEPRINTS = ("auth", "dashboard", "account", "documents", "history", "profile", "measures", "pro", "sharing", "demo")
 
 
 def _select_locale() -> str:

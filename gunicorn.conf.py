@@ -10,7 +10,7 @@ timeout = int(os.environ.get("CARNET_REQUEST_TIMEOUT_SECONDS", "60"))
 
 
 def post_worker_init(worker):
-    from blueprints.constants import imports
+    from blueprints.measures import imports
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "app_context"):

@@ -35,7 +35,7 @@ SVG_KB_TARGET = 150.0
 
 
 def _rows(patient_id: str, now: int, seed: int = 11) -> list[dict]:
-    from blueprints.constants import kinds
+    from blueprints.measures import kinds
 
     k = kinds.KINDS["heart_rate"]
     rnd = random.Random(seed)
@@ -62,8 +62,8 @@ def _percentile(values: list[float], q: float) -> float:
 def run(opts) -> SectionResult:
     from app import create_app
     from blueprints.auth import services
-    from blueprints.constants import charts, kinds, series
-    from blueprints.constants.models import Measure
+    from blueprints.measures import charts, kinds, series
+    from blueprints.measures.models import Measure
     from core import access, clock
     from core.db import db
     from core.identifiers import nir_key

@@ -182,7 +182,7 @@ def child(zip_path: str, folder: str) -> None:
     sys.path.insert(0, str(ROOT))
     from app import create_app
     from blueprints.auth import services as auth
-    from blueprints.constants import imports
+    from blueprints.measures import imports
     from core.access import viewer_for
     from core.db import db
     from core.people import Account

@@ -88,7 +88,7 @@ def _history(viewer: Viewer, count: int = 3) -> list:
 
 def _measures(viewer: Viewer) -> list[dict]:
     """The latest values of the kinds measured most recently."""
-    from blueprints.constants import services as measures
+    from blueprints.measures import services as measures
 
     return measures.dashboard_card(viewer)
 

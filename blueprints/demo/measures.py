@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from blueprints.constants import kinds
-from blueprints.constants.models import Measure
+from blueprints.measures import kinds
+from blueprints.measures.models import Measure
 from core import clock
 from core.db import db
 

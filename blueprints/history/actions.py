@@ -71,14 +71,14 @@ def _record_viewed(detail: dict, label: str) -> str:
 
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
     """Measure traces name the kind (weight, blood pressure), never the value."""
-    from blueprints.constants.kinds import KINDS
+    from blueprints.measures.kinds import KINDS
 
     kind = KINDS.get(detail.get("kind") or "")
     return with_kind(str(kind.label).lower()) if kind else plain
 
 
 def _import_format(detail: dict) -> str:
-    from blueprints.constants.services import SOURCES
+    from blueprints.measures.services import SOURCES
 
     return str(SOURCES.get(detail.get("format"), "?"))
 

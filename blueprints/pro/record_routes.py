@@ -14,7 +14,7 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.constants import charts, services as measures
+from blueprints.measures import charts, services as measures
 from blueprints.documents import filetypes, pages, services as documents
 from blueprints.documents.forms import UploadForm
 from blueprints.documents import files

@@ -4,4 +4,4 @@ from flask_babel import lazy_gettext as _l
 from core import web
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
-web.nav_entry("profile.index", _l("My health"), "heart-pulse", order=15, sections=("constants",))
+web.nav_entry("profile.index", _l("My health"), "heart-pulse", order=15, sections=("measures",))

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import SCREENSHOTS, password_login
-from tests.constants.conftest import apple_xml, apple_zip, pressure, record
+from tests.measures.conftest import apple_xml, apple_zip, pressure, record
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +39,7 @@ def test_import_an_apple_export_and_read_the_summary(page, live_app, new_holder,
     assert problems.problems() == []
 
 
-FIXTURES = __import__("pathlib").Path(__file__).resolve().parent.parent / "constants" / "fixtures"
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parent.parent / "measures" / "fixtures"
 
 
 @pytest.mark.parametrize("viewport", ["phone", "desktop"])

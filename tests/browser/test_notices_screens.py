@@ -23,8 +23,8 @@ def _seed(live_app, email: str, rpps: str) -> str:
     from sqlalchemy import select
 
     from blueprints.auth import services as auth
-    from blueprints.constants import kinds
-    from blueprints.constants.models import Measure
+    from blueprints.measures import kinds
+    from blueprints.measures.models import Measure
     from blueprints.documents import services as documents
     from blueprints.pro import services as pro_services
     from core import access, clock, grants, notify

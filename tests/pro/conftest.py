@@ -33,7 +33,7 @@ def _empty_blob_store(request):
 def space(app, make_holder):
     """A holder with a biology result, a prescription, a hidden report, an allergy and a weight.
     Returns a dict of ids and the holder's account."""
-    from blueprints.constants.models import Measure
+    from blueprints.measures.models import Measure
     from blueprints.documents import services as documents
     from blueprints.profile.models import Allergy, ProfileFacts
     from core.access import viewer_for

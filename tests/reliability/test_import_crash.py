@@ -10,10 +10,10 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from blueprints.constants import imports
-from blueprints.constants.models import Measure, MeasureImport
+from blueprints.measures import imports
+from blueprints.measures.models import Measure, MeasureImport
 from core.db import db
-from tests.constants.conftest import apple_xml, record
+from tests.measures.conftest import apple_xml, record
 
 N = 12_000
 BATCH = 1000
@@ -71,7 +71,7 @@ def test_a_killed_import_is_seen_dead_at_once_and_resumed_with_cumulative_counts
     assert imports.waiting() == [import_id]
     db.session.rollback()
 
-    result = app.test_cli_runner().invoke(args=["constants", "imports-resume"])
+    result = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
     assert f"{import_id}: done ({N:d} added, 0 already present, 0 rejected, 0 not kept)." in result.output, \
         result.output
     assert _stored(import_id) == N and imports.waiting() == []

@@ -47,7 +47,7 @@ def churn(app, account_id: str, doc_ids: list[str]) -> None:
 
 def _slowed(pause: float, batch: int) -> None:
     """Small batches, each followed by a line and a pause: the test kills between two."""
-    from blueprints.constants import importers, imports
+    from blueprints.measures import importers, imports
 
     importers.BATCH_ROWS = batch
     write = imports._Writer.write
@@ -61,7 +61,7 @@ def _slowed(pause: float, batch: int) -> None:
 
 
 def run_import(app, import_id: str) -> None:
-    from blueprints.constants import imports
+    from blueprints.measures import imports
     from core.db import db
 
     with app.app_context():
@@ -76,7 +76,7 @@ def worker_start(app, import_id: str) -> None:
     import importlib.util
     import os
 
-    from blueprints.constants.models import MeasureImport
+    from blueprints.measures.models import MeasureImport
     from core.db import db
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf", os.path.join(os.getcwd(), "gunicorn.conf.py"))

@@ -92,7 +92,7 @@ ENDPOINT_CLASSES = {
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
     "dashboard": "holder", "documents": "holder", "history": "holder", "profile": "holder",
-    "constants": "holder", "sharing": "holder",
+    "measures": "holder", "sharing": "holder",
     "pro": "pro",
 }
 RECORD_SECTIONS = {
@@ -128,7 +128,7 @@ PARAMS = {
     "grant_id": Obj("grant_id"),
     "block_id": Obj("block_id"),
     "note_id": Obj("notification_id"),
-    "constants.*:slug": "poids",
+    "measures.*:slug": "poids",
     "profile.block_edit:slug": "groupe-sanguin",
     "profile.*:slug": "allergies",
     "pro.*:slug": "poids",
@@ -324,8 +324,8 @@ def _people(app, make_holder, make_pro) -> World:
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
     value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
-    from blueprints.constants import kinds
-    from blueprints.constants.models import Measure, MeasureImport
+    from blueprints.measures import kinds
+    from blueprints.measures.models import Measure, MeasureImport
     from blueprints.documents import services as documents
     from blueprints.profile.models import Allergy
     from core import access, notify
@@ -456,7 +456,7 @@ def _lost_sessions(w: World) -> list:
 def _fingerprint(w: World) -> tuple:
     """The state of the first holder's objects, as the rules protect them (traces and
     notifications of new accesses are not in it: professionals' visits add them)."""
-    from blueprints.constants.models import Measure, MeasureImport
+    from blueprints.measures.models import Measure, MeasureImport
     from blueprints.documents.models import Document
     from blueprints.profile.models import Allergy
     from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share

@@ -1,3 +1,0 @@
-from flask import Blueprint
-
-bp = Blueprint("constants", __name__, url_prefix="/constantes")

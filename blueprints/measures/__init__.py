@@ -1,0 +1,3 @@
+from flask import Blueprint
+
+bp = Blueprint("measures", __name__, url_prefix="/constantes")

@@ -1,0 +1,250 @@
+"""Importing measures from a device or an app's file: choose and send the file, see the CSV
+preview, follow the progress (polled), read the summary."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, flash, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+
+from blueprints.measures import bp, imports, kinds
+from blueprints.measures.forms_import import ConfirmForm, ImportForm
+from blueprints.measures.importers import PARIS, Refused, csvfile, local_iso
+from blueprints.measures.models import MeasureImport
+from core import access, sessions, web
+from core.db import db
+from core.storage import StorageError
+
+MAX_MB = imports.MAX_UPLOAD // imports.MB
+MAX_GB = imports.MAX_UPLOAD // (1024 * imports.MB)
+ACCEPT = {"apple": ".zip,.xml,application/zip,text/xml", "fhir": ".json,application/json,application/fhir+json",
+          "csv": ".csv,.txt,text/csv"}
+
+
+def _viewer():
+    viewer = web.current_viewer()
+    access.require(viewer, "measures", "write")
+    return viewer
+
+
+@bp.before_app_request
+def _watch_imports():
+    """A worker's first request starts its watch over dead imports (a dict lookup after that)."""
+    imports.watch(current_app._get_current_object())
+
+
+@bp.record_once
+def _exempt_upload(state):
+    """The upload checks CSRF through its form, after raising the size limit: the global check
+    would read (and refuse) the whole body before the view can do so."""
+    state.app.extensions["csrf"].exempt(f"{__name__}.import_upload")
+
+
+def refusal(reason: str | None) -> str:
+    """Why a whole file was refused, in words a person can act on."""
+    messages = {
+        "entities": _("This file declares XML entities, which Carnet refuses for safety (they are a known way "
+                      "to attack a server). Export the file again from the Health app, without changing it."),
+        "xml": _("This file is not a readable Apple Health export: it is damaged or incomplete. "
+                 "Export it again from the Health app."),
+        "no_export": _("This is not an Apple Health export: send the export.zip file, or the export.xml file inside it."),
+        "zip": _("This zip file could not be read: it may be damaged or incomplete. Export it again."),
+        "json": _("This file is not a FHIR file (JSON): check that you chose the right kind of file."),
+        "not_fhir": _("This JSON file is not a FHIR Bundle of Observations."),
+        "csv_columns": _("This file could not be read as a table: its first line must name its columns, separated "
+                         "by ; or , (for example: Date;Poids (kg)). Save it again as CSV from your spreadsheet or app."),
+        "too_large": _("This file is too large: %(gb)s GB at most (50 MB for FHIR, 200 MB for CSV).", gb=MAX_GB),
+        "inflates": _("Once unzipped, this file would be more than %(ratio)s times larger than the zip, far more "
+                      "than a Health export: Carnet refuses it for safety. Export the file again from the Health app.",
+                      ratio=imports.MAX_RATIO),
+        "empty": _("This file is empty."),
+    }
+    return messages.get(reason or "", _("The import stopped on an unexpected problem. What was already imported "
+                                         "is kept: send the file again to finish, nothing will be counted twice."))
+
+
+def reason_label(reason: str) -> str:
+    return {
+        "implausible": _("Value outside the plausible range (a typo or a wrong unit?)"),
+        "unknown_unit": _("Unit not recognised"),
+        "bad_value": _("Value not readable"),
+        "bad_date": _("Date not readable"),
+        "unknown_kind": _("Kind of measure not recognised"),
+        "incomplete": _("Incomplete measure (a blood pressure needs both values)"),
+        "bad_context": _("Meal context not recognised"),
+    }.get(reason, reason)
+
+
+def example_label(fmt: str, example: dict) -> str:
+    kind = kinds.KINDS.get(example.get("kind") or "")
+    where = example.get("where")
+    place = ""
+    if where is not None:
+        place = (_("line %(n)s", n=where) if fmt == "csv" else _("entry %(n)s", n=where) if fmt == "fhir"
+                 else str(where)[:16])
+    return " · ".join(str(p) for p in (place, kind.label if kind else "") if p)
+
+
+def _context(imp: MeasureImport) -> dict:
+    percent = 100 if imp.status in ("done", "failed") else int(100 * imp.done_bytes / imp.size) if imp.size else 0
+    reasons = [{"label": reason_label(k), "count": v["count"],
+                "examples": [example_label(imp.format, e) for e in v.get("examples", [])]}
+               for k, v in (imp.reasons or {}).items() if not k.startswith("_")]
+    ignored = sorted((imp.reasons or {}).get("_ignored", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+    return {"imp": imp, "percent": min(100, percent), "reasons": reasons, "ignored_types": ignored,
+            "ignored_more": (imp.reasons or {}).get("_ignored_more"),
+            "refusal": refusal(imp.error) if imp.status == "failed" else None, "measures_url": _measures_url()}
+
+
+def _measures_url() -> str:
+    return url_for("measures.index") if "measures.index" in current_app.view_functions else "/constantes"
+
+
+def _form_context(viewer, form, error=None) -> dict:
+    recent = db.session.scalars(access.scope(viewer, select(MeasureImport), MeasureImport)
+                                .where(MeasureImport.status != "preview")
+                                .order_by(MeasureImport.created_at.desc()).limit(10))
+    return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": imports.MAX_UPLOAD, "accept": ACCEPT,
+            "recent": list(recent), "measures_url": _measures_url()}
+
+
+@bp.get("/importer")
+def import_index():
+    viewer = _viewer()
+    imports.resume(viewer.patient_id)
+    return web.render("measures/import.html", **_form_context(viewer, ImportForm()))
+
+
+@bp.post("/importer")
+def import_upload():
+    viewer = _viewer()
+    request.max_content_length = imports.MAX_UPLOAD + imports.MB  # only here: Apple exports are large
+    form = ImportForm()
+    error = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            imp = imports.store_upload(viewer, form.format.data, upload.filename or "", upload.stream)
+        except Refused as exc:
+            error = refusal(exc.reason)
+        else:
+            db.session.commit()  # the job's thread must see the row
+            if imp.status == "pending":
+                imports.start(imp.id)
+            return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
+    return web.render("measures/import.html", "measures/_import_form.html", status=422,
+                      **_form_context(viewer, form, error))
+
+
+@bp.errorhandler(413)
+def _too_large(exc):
+    if request.endpoint == "measures.import_upload":
+        return web.render("errors/error.html", "measures/_import_too_large.html", status=413, code=413,
+                          title=_("File too large"), message=refusal("too_large"))
+    return web.error_page(413)
+
+
+def preview_when(taken_at: int, offset: int) -> str:
+    """'02/03/2026 08:30' as the device wrote it, with its UTC offset when not France's."""
+    text = local_iso(taken_at, offset)
+    shown = f"{text[8:10]}/{text[5:7]}/{text[:4]} {text[11:16]}"
+    paris = int(datetime.fromtimestamp(taken_at, PARIS).utcoffset().total_seconds() // 60)
+    return shown if offset == paris else f"{shown} (UTC{text[16:]})"
+
+
+def choice_error(reason: str) -> str:
+    return {
+        "no_date": _("Choose the column that holds the date of each measure."),
+        "no_kind": _("Choose at least one column of measures to import."),
+        "half_pressure": _("A blood pressure needs two columns: choose the systolic one (the high number) and the "
+                           "diastolic one (the low number)."),
+        "date_twice": _("The date column cannot also be a column of measures: choose “Do not import” for it."),
+    }.get(reason, reason)
+
+
+def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: str | None = None) -> dict:
+    """What the preview shows: the mapping, the first rows, and the column chooser (filled with
+    what Carnet understood, or with what the person just sent)."""
+    page = _context(imp)
+    try:
+        page["preview"] = imports.preview(imp)
+    except (Refused, StorageError):
+        page["preview"] = None
+    options = imp.options or {}
+    layout = csvfile.layout(options)
+    if form_values is None:
+        picks = {c["index"]: csvfile.choice_of(c) for c in options.get("columns") or []}
+        for role in ("time", "tz", "source"):
+            if options.get(role) is not None:
+                picks[options[role]] = role
+        form_values = {"date": options.get("date"), "picks": picks}
+    wide = {c["index"]: c for c in options.get("columns") or []}
+    roles = {options.get(r): r for r in ("date", "time", "tz", "source") if options.get(r) is not None}
+    page.update(confirm=ConfirmForm(), preview_when=preview_when, kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS,
+                reason_label=reason_label, refusal=refusal, layout=layout, choices=csvfile.choices(),
+                chosen=form_values, choice_error=error, wide=wide, roles=roles, unit_label=csvfile.unit_label)
+    return page
+
+
+@bp.get("/importer/<import_id>")
+def import_show(import_id: str):
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    page = _preview_page(imp) if imp.status == "preview" else _context(imp)
+    return web.render("measures/import_job.html", **page)
+
+
+@bp.post("/importer/<import_id>/colonnes")
+def import_columns(import_id: str):
+    """The person says what each column of a CSV file holds (a file Carnet did not recognise,
+    or a correction): the preview is shown again with their choice, nothing is saved yet."""
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    if imp.status != "preview" or imp.format != "csv" or not ConfirmForm().validate_on_submit():
+        return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
+    n = len((imp.options or {}).get("headers") or [])
+    picks = {i: request.form.get(f"col-{i}", "") for i in range(n)}
+    date = request.form.get("date")
+    try:
+        imp.options = csvfile.apply_choice(imp.options or {}, date, picks)
+    except csvfile.ChoiceError as exc:
+        page = _preview_page(imp, {"date": int(date) if (date or "").isdigit() else None, "picks": picks},
+                             choice_error(exc.args[0]))
+        return web.render("measures/import_job.html", status=422, **page)
+    db.session.commit()
+    return web.hx_redirect(url_for("measures.import_show", import_id=imp.id) + "#preview-title")
+
+
+@bp.get("/importer/<import_id>/progression")
+@sessions.passive
+def import_progress(import_id: str):
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imports.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
+    return web.render("measures/import_job.html", "measures/_import_progress.html", **_context(imp))
+
+
+@bp.post("/importer/<import_id>/confirmer")
+def import_confirm(import_id: str):
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    if ConfirmForm().validate_on_submit() and csvfile.layout(imp.options or {}) != "unknown":
+        started = db.session.execute(update(MeasureImport).where(
+            MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
+        db.session.commit()
+        if started:
+            imports.start(imp.id)
+    return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
+
+
+@bp.post("/importer/<import_id>/annuler")
+def import_cancel(import_id: str):
+    viewer = _viewer()
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    if ConfirmForm().validate_on_submit() and imp.status == "preview":
+        imports.shred(imp)
+        db.session.delete(imp)
+        flash(_("Import cancelled: the file was deleted."), "success")
+        return web.hx_redirect(url_for("measures.import_index"))
+    return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))

@@ -1,0 +1,225 @@
+"""Health measures entered by the holder: record, correct, remove, read back, export.
+
+Imports write through blueprints.measures.imports; charts read through charts.py. Traces
+name the kind of measure, never its value: the trail cannot be erased.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from core.clock import PARIS
+
+from flask import abort
+from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from sqlalchemy import select, union_all
+
+from blueprints.measures import kinds
+from blueprints.measures.kinds import Kind
+from blueprints.measures.models import Measure
+from core import access, audit, clock, formatting
+from core.access import Viewer
+from core.db import db
+
+PAGE = 20
+SOURCES = {"manual": _l("Entered by you"), "apple": _l("Apple Health"), "fhir": _l("FHIR file"), "csv": _l("CSV file")}
+
+
+class Duplicate(ValueError):
+    """The same measure (kind, instant, value) is already in the space."""
+
+
+def kind_or_404(slug: str, entered: bool = False) -> Kind:
+    kind = kinds.BY_SLUG.get(slug)
+    if kind is None or (entered and not kind.entered):
+        abort(404)
+    return kind
+
+
+# --------------------------------------------------------------------------- showing values
+
+
+def _num(value: float, decimals: int) -> str:
+    return format_decimal(value, format="#,##0." + "#" * decimals if decimals else "#,##0")
+
+
+def show_value(kind: Kind, value: float, value2: float | None = None) -> str:
+    """"72,4 kg", "128/82 mmHg", "0,95 g/L (95 mg/dL)", "8 452 pas": as a French reader writes them."""
+    if kind.pair:
+        return f"{_num(value, 0)}/{_num(value2 or 0, 0)}\u00a0{kind.unit_label}"
+    if kind.key == "glucose":
+        return f"{_num(value / 100, 2)}\u00a0g/L ({_num(value, 0)}\u00a0mg/dL)"
+    if kind.key == "steps":
+        return _("%(num)s steps", num=_num(value, 0))
+    if kind.key == "pain":
+        return f"{_num(value, 0)}/10"
+    return f"{_num(value, kind.decimals)}\u00a0{kind.unit_label}"
+
+
+def context_label(context: str | None) -> str:
+    return str(kinds.MEAL_CONTEXTS[context][0]) if context in kinds.MEAL_CONTEXTS else ""
+
+
+def source_label(source: str, name: str | None) -> str:
+    label = str(SOURCES.get(source, source))
+    return f"{label} · {name}" if name and source != "manual" else label
+
+
+def local_time(taken_at: int, offset: int) -> datetime:
+    return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset)))
+
+
+def when_text(kind: Kind, taken_at: int, offset: int) -> str:
+    """One rule for every screen: a time in Paris time (with the local time once, when taken
+    in another offset); a daily total on its own day, as the device counted it."""
+    at = local_time(taken_at, offset)
+    return formatting.day(at.date()) if kind.daily else formatting.measure_moment(at)
+
+
+def row_view(kind: Kind, m) -> dict:
+    return {"id": m.id, "value": show_value(kind, m.value, m.value2), "context": context_label(m.context),
+            "when": local_time(m.taken_at, m.utc_offset), "when_text": when_text(kind, m.taken_at, m.utc_offset),
+            "source": source_label(m.source, m.source_name), "manual": m.source == "manual"}
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def latest_per_kind(viewer: Viewer) -> dict:
+    """The newest measure of every kind: one index seek per kind, in one statement, however
+    many measures a watch has sent (no scan, no count)."""
+    parts = [access.scope(viewer, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
+                                         Measure.value2, Measure.context)
+                          .where(Measure.kind == key), Measure)
+             .order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(1).subquery()
+             for key in kinds.KINDS if kinds.KINDS[key].entered]
+    stmt = union_all(*(select(*p.c) for p in parts))
+    return {row.kind: row for row in db.session.execute(stmt)}
+
+
+def bmi_from(latest: dict) -> dict | None:
+    """BMI = weight (kg) / height (m)²: from the latest weight and the latest height."""
+    if "weight" not in latest or "height" not in latest:
+        return None
+    weight, height = latest["weight"], latest["height"]
+    value = weight.value / (height.value / 100) ** 2
+    kind = kinds.get("bmi")
+    band = next((b for b in kind.bands if (b.low is None or value >= b.low) and (b.high is None or value < b.high)), None)
+    return {"value": show_value(kind, value), "raw": value, "band": str(band.label) if band else "",
+            "tone": band.tone if band else "neutral",
+            "when": max(local_time(weight.taken_at, weight.utc_offset), local_time(height.taken_at, height.utc_offset))}
+
+
+def overview(viewer: Viewer) -> dict:
+    latest = latest_per_kind(viewer)
+    cards = []
+    for kind in kinds.KINDS.values():
+        if kind.key == "bmi":
+            bmi = bmi_from(latest)
+            if bmi:
+                cards.append({"kind": kind, "label": str(kind.label), "latest": bmi["value"], "when": bmi["when"],
+                              "badge": (bmi["band"], bmi["tone"]), "derived": True})
+        elif kind.key in latest:
+            m = latest[kind.key]
+            cards.append({"kind": kind, "label": str(kind.label), "latest": show_value(kind, m.value, m.value2),
+                          "when": local_time(m.taken_at, m.utc_offset),
+                          "when_text": when_text(kind, m.taken_at, m.utc_offset),
+                          "badge": (context_label(m.context), "neutral") if m.context else None, "derived": False})
+    missing = [{"kind": k, "label": str(k.label)} for k in kinds.KINDS.values() if k.entered and k.key not in latest]
+    return {"cards": cards, "missing": missing}
+
+
+def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
+    """The latest value of the kinds measured most recently, for the home screen."""
+    latest = sorted(latest_per_kind(viewer).values(), key=lambda m: m.taken_at, reverse=True)[:limit]
+    return [{"label": str(kinds.get(m.kind).label), "slug": kinds.get(m.kind).slug,
+             "value": show_value(kinds.get(m.kind), m.value, m.value2),
+             "when": local_time(m.taken_at, m.utc_offset),
+             "when_text": when_text(kinds.get(m.kind), m.taken_at, m.utc_offset)} for m in latest]
+
+
+def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:
+    """Newest first, a page at a time (keyset on instant, id)."""
+    stmt = access.scope(viewer, select(Measure).where(Measure.kind == kind.key), Measure)
+    if before:
+        stmt = stmt.where((Measure.taken_at < before[0]) | ((Measure.taken_at == before[0]) & (Measure.id < before[1])))
+    found = list(db.session.scalars(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit + 1)))
+    more = found[limit:] and found[limit - 1]
+    return {"rows": [row_view(kind, m) for m in found[:limit]],
+            "next": f"{more.taken_at}.{more.id}" if more else None}
+
+
+def parse_cursor(text: str | None) -> tuple[int, str] | None:
+    try:
+        when, ident = (text or "").split(".", 1)
+        return int(when), ident
+    except ValueError:
+        return None
+
+
+def measure(viewer: Viewer, kind: Kind, measure_id: str) -> Measure:
+    m = access.get_or_404(viewer, Measure, measure_id)
+    if m.kind != kind.key:
+        abort(404)
+    return m
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class Entry:
+    """A measure as typed in the form, before it is checked."""
+
+    value: float
+    value2: float | None
+    context: str | None
+    day: date
+    at: time
+
+
+def instant(day: date, at: time) -> tuple[int, int]:
+    """Local (Europe/Paris) date and time → (UTC epoch seconds, offset in minutes)."""
+    local = datetime.combine(day, at.replace(second=0, microsecond=0), PARIS)
+    offset = int(local.utcoffset().total_seconds() // 60)
+    return int(local.timestamp()), offset
+
+
+def _taken(viewer: Viewer, kind: Kind, taken_at: int, dedup: str, exclude: str | None = None) -> bool:
+    stmt = access.scope(viewer, select(Measure.id).where(
+        Measure.kind == kind.key, Measure.taken_at == taken_at, Measure.dedup == dedup), Measure)
+    if exclude:
+        stmt = stmt.where(Measure.id != exclude)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def record(viewer: Viewer, kind: Kind, entry: Entry) -> Measure:
+    kinds.check(kind, entry.value, entry.value2)
+    taken_at, offset = instant(entry.day, entry.at)
+    dedup = kinds.dedup_key(kind, entry.value, entry.value2, entry.context)
+    if _taken(viewer, kind, taken_at, dedup):
+        raise Duplicate(kind.key)
+    m = Measure(patient_id=viewer.patient_id, kind=kind.key, taken_at=taken_at, utc_offset=offset,
+                value=entry.value, value2=entry.value2, context=entry.context, source="manual", dedup=dedup)
+    db.session.add(m)
+    db.session.flush()
+    audit.record(viewer, "measure_added", m, detail={"kind": kind.key})
+    return m
+
+
+def correct(viewer: Viewer, kind: Kind, m: Measure, entry: Entry) -> Measure:
+    kinds.check(kind, entry.value, entry.value2)
+    taken_at, offset = instant(entry.day, entry.at)
+    dedup = kinds.dedup_key(kind, entry.value, entry.value2, entry.context)
+    if _taken(viewer, kind, taken_at, dedup, exclude=m.id):
+        raise Duplicate(kind.key)
+    m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.dedup = (
+        taken_at, offset, entry.value, entry.value2, entry.context, dedup)
+    db.session.flush()
+    audit.record(viewer, "measure_corrected", m, detail={"kind": kind.key})
+    return m
+
+
+def remove(viewer: Viewer, kind: Kind, m: Measure) -> None:
+    audit.record(viewer, "measure_deleted", m, detail={"kind": kind.key})
+    db.session.delete(m)
+    db.session.flush()

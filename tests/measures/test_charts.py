@@ -1,0 +1,305 @@
+"""Charts of measures: through the gate, per range, with bands, French numbers and dates, and
+an SVG an <img> can show (no script, no external URL)."""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta, timezone
+from xml.etree import ElementTree as ET
+
+import pytest
+from sqlalchemy import select
+
+from blueprints.measures import charts, kinds, series
+from blueprints.measures.models import Measure
+from core import access, clock
+from core.db import db
+
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture
+def holders(app, make_holder):
+    """Two holders, each with a viewer as core.web would build it."""
+    out = []
+    for _ in range(2):
+        account, _code = make_holder()
+        out.append(access.Viewer("holder", account, account.patient_id, rights=access.HOLDER_RIGHTS))
+    clock.freeze(NOW)
+    return out
+
+
+@pytest.fixture
+def add(app):
+    """add(viewer, kind, [(when, value[, value2[, context]]), ...]) inserts Measure rows directly."""
+    def insert(viewer, kind: str, items):
+        k = kinds.KINDS[kind]
+        rows = []
+        for item in items:
+            when, value, value2, context = (tuple(item) + (None, None))[:4]
+            rows.append({"id": str(uuid.uuid4()), "patient_id": viewer.patient_id, "kind": kind,
+                         "taken_at": int(when.timestamp()), "utc_offset": 60, "value": value, "value2": value2,
+                         "context": context, "source": "manual", "created_at": NOW,
+                         "dedup": kinds.dedup_key(k, value, value2, context)})
+        from flask import has_app_context
+
+        if has_app_context():  # the session of the test's request: no second writer to lock out
+            db.session.execute(Measure.__table__.insert(), rows)
+            db.session.commit()
+            return
+        with app.app_context():
+            db.session.execute(Measure.__table__.insert(), rows)
+            db.session.commit()
+    return insert
+
+
+@pytest.fixture
+def fr(app):
+    with app.test_request_context():
+        yield
+
+
+def days_ago(n: float) -> datetime:
+    return NOW - timedelta(days=n)
+
+
+def parse(svg: str):
+    return ET.fromstring(svg)
+
+
+def test_empty_range(holders, fr):
+    data = charts.chart(holders[0], kinds.KINDS["weight"], "1m")
+    assert data["empty"] and data["count"] == 0
+    assert data["summary"]["latest"] is None and data["table"]["rows"] == []
+    root = parse(data["svg"])
+    assert root.find(f"{SVG}title").text and root.find(f"{SVG}desc").text
+
+
+def test_ranges_filter_by_time(holders, add, fr):
+    v = holders[0]
+    add(v, "weight", [(days_ago(d), 70 + d / 100) for d in (1, 20, 45, 80, 200, 400, 900)])
+    counts = {r: charts.chart(v, kinds.KINDS["weight"], r, svg=False)["count"] for r in charts.RANGES}
+    assert counts == {"1m": 2, "3m": 4, "1y": 5, "all": 7}
+    ranges = charts.chart(v, kinds.KINDS["weight"], "3m", svg=False)["ranges"]
+    assert [r["key"] for r in ranges] == ["1m", "3m", "1y", "all"]
+    assert [r["active"] for r in ranges] == [False, True, False, False]
+    clock.freeze(NOW + timedelta(days=30))  # time moves: the month holds only what is newer
+    assert charts.chart(v, kinds.KINDS["weight"], "1m", svg=False)["count"] == 0
+
+
+def test_gate_keeps_other_holders_out(holders, add, fr):
+    mine, theirs = holders
+    add(mine, "heart_rate", [(days_ago(d), 60) for d in range(1, 6)])
+    add(theirs, "heart_rate", [(days_ago(d + 0.5), 190) for d in range(1, 50)])
+    data = charts.chart(mine, kinds.KINDS["heart_rate"], "all")
+    assert data["count"] == 5
+    assert data["summary"]["max"]["value"] == 60
+    assert "190" not in data["svg"] and all("190" not in " ".join(r) for r in data["table"]["rows"])
+    nobody = access.Viewer()
+    assert charts.chart(nobody, kinds.KINDS["heart_rate"], "all")["empty"]
+
+
+def test_gate_holds_on_the_bucketed_path(holders, add, fr, monkeypatch):
+    monkeypatch.setattr(series, "RAW_LIMIT", 10)
+    mine, theirs = holders
+    add(mine, "heart_rate", [(days_ago(d / 10), 70 + d % 5) for d in range(1, 200)])
+    add(theirs, "heart_rate", [(days_ago(d / 10 + 0.01), 200) for d in range(1, 200)])
+    data = charts.chart(mine, kinds.KINDS["heart_rate"], "1m")
+    assert data["count"] == 199
+    assert data["summary"]["max"]["value"] == 74 and data["summary"]["min"]["value"] == 70
+    assert data["table"]["per"] == "day"
+
+
+@pytest.mark.parametrize("kind", [k.key for k in kinds.KINDS.values() if k.bands])
+def test_each_kind_with_bands_draws_them_with_a_legend(holders, add, fr, kind):
+    k = kinds.KINDS[kind]
+    mid = [b for b in k.bands if b.low is not None and b.high is not None][0]
+    value = (mid.low + mid.high) / 2
+    items = [(days_ago(d), round(value + (d % 3), k.decimals), (70 if k.pair else None)) for d in range(1, 25)]
+    if kind == "bmi":  # worked out from the weights and the latest height
+        add(holders[0], "height", [(days_ago(40), 170, None)])
+        add(holders[0], "weight", [(t, round(v * 1.7 ** 2, 1), None) for t, v, _v2 in items])
+    else:
+        add(holders[0], kind, items)
+    data = charts.chart(holders[0], k, "1m")
+    root = parse(data["svg"])
+    bands = root.findall(f".//{SVG}g[@class='bands']/{SVG}rect")
+    assert bands, "no band drawn"
+    fills = {r.get("fill") for r in bands}
+    assert fills <= {bg for _stroke, bg in charts.TONES.values()}
+    legend = " ".join(t.text or "" for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text"))
+    assert str(mid.label) in legend
+    plot = root.find(f".//{SVG}g[@class='plot']")
+    assert list(plot).index(plot.find(f"{SVG}g[@class='bands']")) == 1  # behind guides and lines
+
+
+def test_bmi_is_the_weight_curve_over_the_latest_height_squared(holders, add, fr):
+    add(holders[0], "height", [(days_ago(300), 150, None), (days_ago(200), 180, None)])
+    add(holders[0], "weight", [(days_ago(d), 81.0, None) for d in range(1, 5)])
+    data = charts.chart(holders[0], kinds.KINDS["bmi"], "1m")
+    assert data["count"] == 4 and data["summary"]["latest"]["value"] == pytest.approx(25.0)
+    assert charts.chart(holders[1], kinds.KINDS["bmi"], "1m")["empty"]
+
+
+def test_blood_pressure_two_series(holders, add, fr):
+    add(holders[0], "blood_pressure", [(days_ago(d), 120 + d % 15, 75 + d % 9) for d in range(1, 60)])
+    data = charts.chart(holders[0], kinds.KINDS["blood_pressure"], "3m")
+    root = parse(data["svg"])
+    lines = root.findall(f".//{SVG}g[@class='series serie-0 color-0']/{SVG}path") + \
+        root.findall(f".//{SVG}g[@class='series serie-1 color-1']/{SVG}path")
+    assert len(lines) == 2
+    legend = [t.text for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text")]
+    assert "Systolique" in legend and "Diastolique" in legend
+    assert len(root.findall(f".//{SVG}path[@class='threshold']")) >= 2  # diastolic 80 and 90
+    assert data["summary"]["max"]["text"] == "134/83\u00a0mmHg"
+    assert data["table"]["columns"][2].startswith("Systolique")
+
+
+def test_french_numbers_and_dates(holders, add, fr):
+    add(holders[0], "weight", [(days_ago(d), 72.4 + d / 10) for d in range(0, 30, 3)] +
+        [(datetime(2026, 1, 15, 9, tzinfo=timezone.utc), 80.5)])
+    data = charts.chart(holders[0], kinds.KINDS["weight"], "1y")
+    s = data["summary"]
+    assert s["latest"]["text"] == "72,4\u00a0kg" and s["max"]["text"] == "80,5\u00a0kg"
+    assert any(row[1] == "80,5" for row in data["table"]["rows"])
+    assert "janv." in data["svg"]  # x axis, French month
+    ticks = [t.text for t in parse(data["svg"]).findall(f".//{SVG}g[@class='axis y always_show']//{SVG}text")] or \
+        [t.text for t in parse(data["svg"]).findall(f".//{SVG}g[@class='axis y']//{SVG}text")]
+    assert ticks and all("." not in (t or "") for t in ticks)
+    assert any("," in (t or "") for t in ticks) or all((t or "").isdigit() for t in ticks)
+
+
+def test_english_locale_formats_the_english_way(app, holders, add):
+    add(holders[0], "weight", [(days_ago(2), 72.4), (datetime(2026, 1, 15, 9, tzinfo=timezone.utc), 80.5)])
+    with app.test_request_context():
+        from flask import session
+
+        session["lang"] = "en"
+        data = charts.chart(holders[0], kinds.KINDS["weight"], "1y")
+    assert data["summary"]["latest"]["text"] == "72.4\u00a0kg"
+    assert "Jan" in data["svg"]
+
+
+def test_table_lists_measures_then_periods(holders, add, fr):
+    v = holders[0]
+    add(v, "glucose", [(days_ago(d), 95 + d % 20, None, "fasting" if d % 2 else None) for d in range(1, 30)])
+    table = charts.chart(v, kinds.KINDS["glucose"], "1m", svg=False)["table"]
+    assert table["per"] == "measure" and len(table["rows"]) == 29
+    assert table["columns"][-1] == "Contexte" and table["rows"][0][-1] in ("À jeun", "")
+    add(v, "heart_rate", [(days_ago(d / 4), 60 + d % 30) for d in range(1, 360)])
+    for key, per in (("1m", "day"), ("3m", "week"), ("1y", "month")):
+        table = charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["table"]
+        assert table["per"] == per
+        assert sum(int(r[1].replace("\u202f", "").replace("\u00a0", "")) for r in table["rows"]) == \
+            charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["count"]
+
+
+def test_svg_safe_for_an_img(holders, add, fr):
+    add(holders[0], "spo2", [(days_ago(d), 94 + d % 5) for d in range(1, 20)])
+    for size in charts.SIZES:
+        svg = charts.chart(holders[0], kinds.KINDS["spo2"], "1m", size=size)["svg"]
+        assert "<script" not in svg.lower() and "javascript" not in svg.lower()
+        urls = re.findall(r"(?:https?:)?//[^\s\"'<>)]+", svg)
+        assert set(urls) <= {"http://www.w3.org/2000/svg"}, urls
+        assert "<!--" not in svg and "href" not in svg
+        root = parse(svg)
+        assert root.get("viewBox") and root.get("width") == "100%"
+        assert root.find(f"{SVG}title").text == "Saturation en oxygène"
+        assert "19" in root.find(f"{SVG}desc").text
+
+
+def test_heavy_series_is_thinned_and_keeps_extremes(holders, add, fr, monkeypatch):
+    monkeypatch.setattr(series, "RAW_LIMIT", 100)
+    items = [(days_ago(300 - i * 0.05), 70 + (i % 13)) for i in range(5000)]
+    items[1234] = (items[1234][0], 190)
+    items[4321] = (items[4321][0], 31)
+    add(holders[0], "heart_rate", items)
+    data = charts.chart(holders[0], kinds.KINDS["heart_rate"], "1y")
+    assert data["count"] == 5000
+    assert data["summary"]["max"]["value"] == 190 and data["summary"]["min"]["value"] == 31
+    path = parse(data["svg"]).find(f".//{SVG}g[@class='series serie-0 color-0']/{SVG}path")
+    assert len(path.get("d").split()) <= 2 * charts.SIZES["wide"][3] + 2
+
+
+def test_dedup_key_reads_back_as_the_value():
+    """SQLite reads values from the index's dedup key: its format is part of the chart's contract."""
+    for k in kinds.KINDS.values():
+        if k.daily:
+            continue
+        key = kinds.dedup_key(k, 123.456, 78.9 if k.pair else None, "fasting")
+        head = re.match(r"-?\d+(\.\d+)?", key).group(0)
+        assert float(head) == round(123.456, k.decimals)
+        if k.pair:
+            assert float(re.match(r"\d+(\.\d+)?", key.split("/", 1)[1]).group(0)) == round(78.9, k.decimals)
+
+
+def test_months_ago_clamps():
+    assert series.months_ago(datetime(2026, 3, 31, tzinfo=timezone.utc), 1).date().isoformat() == "2026-02-28"
+    assert series.months_ago(datetime(2026, 1, 15, tzinfo=timezone.utc), 3).date().isoformat() == "2025-10-15"
+
+
+def test_measure_rows_present(holders, add, app):
+    """The fixture writes real rows (guards the tests above against an empty table)."""
+    add(holders[0], "weight", [(days_ago(1), 70.0)])
+    with app.app_context():
+        assert db.session.scalar(select(Measure.value)) == 70.0
+
+
+def _expected_buckets(items, edges, pair):
+    """What series._buckets must answer, worked out in Python from the rows themselves."""
+    out = []
+    for i, (lo, hi) in enumerate(zip(edges, edges[1:])):
+        inside = sorted((int(w.timestamp()), v, v2) for w, v, v2 in items if lo <= int(w.timestamp()) < hi)
+        if not inside:
+            continue
+        values = [v for _t, v, _v2 in inside]
+        row = (i, len(inside), min(values), max(values), pytest.approx(sum(values)), inside[0][0], inside[-1][0])
+        if pair:
+            seconds = [v2 for _t, _v, v2 in inside]
+            row += (min(seconds), max(seconds), pytest.approx(sum(seconds)), len(seconds))
+        out.append(row)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["heart_rate", "blood_pressure"])
+def test_bucket_aggregates_match_the_rows(holders, add, fr, kind):
+    k = kinds.KINDS[kind]
+    items = [(days_ago(40 - i * 0.013), 60 + (i * 7) % 41, (70 + i % 13) if k.pair else None) for i in range(3000)]
+    add(holders[0], kind, items)
+    add(holders[1], kind, [(days_ago(20 + i / 100), 150, 99 if k.pair else None) for i in range(50)])  # not mine
+    lo, hi = int(days_ago(41).timestamp()), int(NOW.timestamp())
+    for n in (1, 37, 250):
+        edges = [lo + (hi - lo) * j // n for j in range(n)] + [hi]
+        got = series._buckets(holders[0], k, edges)
+        assert [tuple(b) for b in got] == _expected_buckets(items, edges, k.pair)
+
+
+def test_fewer_buckets_change_the_drawing_only(holders, add, fr, monkeypatch):
+    monkeypatch.setattr(series, "RAW_LIMIT", 100)
+    items = [(days_ago(300 - i * 0.05), 70 + (i % 13)) for i in range(5000)]
+    items[2222] = (items[2222][0], 199)
+    items[3333] = (items[3333][0], 33)
+    add(holders[0], "heart_rate", items)
+    k = kinds.KINDS["heart_rate"]
+    fine, coarse, one = (series.load(holders[0], k, "1y", n) for n in (720, charts.buckets_for("wide"), 1))
+    for s in (coarse, one):
+        assert (s.count, s.low, s.high) == (fine.count, fine.low, fine.high) == (5000, 33, 199)
+        assert s.mean == pytest.approx(fine.mean)
+        assert [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in s.periods] == \
+            [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in fine.periods]
+    assert len(coarse.points) <= charts.SIZES["wide"][3] < len(fine.points)
+    assert {199, 33} <= {v for _t, v, _v2 in coarse.points}
+    assert len(one.points) <= 2 * len(one.periods)
+    page, drawing = (charts.chart(holders[0], k, "1y", svg=False), charts.chart(holders[0], k, "1y"))
+    assert page["table"] == drawing["table"] and page["summary"] == drawing["summary"] and page["svg"] is None
+
+
+def test_the_description_agrees_with_its_count(holders, add, fr):
+    """"1 mesure", never "1 mesures" (French plural through ngettext: 0 and 1 are singular)."""
+    add(holders[0], "weight", [(days_ago(2), 72.4)])
+    one = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
+    assert "1\u00a0mesure\u00a0;" in one.replace(" ", "\u00a0") and "mesures" not in one
+    add(holders[0], "weight", [(days_ago(3), 72.0)])
+    two = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
+    assert "2 mesures" in two

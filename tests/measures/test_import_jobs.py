@@ -1,0 +1,118 @@
+"""The job runner: atomic claim, resumption after a crash, threads, the CLI, audit, shredding."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from blueprints.measures import imports
+from blueprints.measures.models import MeasureImport
+from core import clock
+from core.audit import AuditEvent
+from core.db import db
+from tests.measures.conftest import apple_xml, apple_zip, measures, pressure, record
+
+D = "2024-03-01 {} +0100"
+XML = apple_xml(record("BodyMass", 72.4, "kg", D.format("07:00:00")), record("HeartRate", 61, "count/min", D.format("07:01:00")),
+                pressure(121, 79, D.format("07:02:00")), record("BodyMass", 900, "kg", D.format("08:00:00")))
+
+
+def _pending(viewer, content=XML, fmt="apple"):
+    imp = imports.store_upload(viewer, fmt, "export.zip", io.BytesIO(content))
+    db.session.commit()
+    return imp.id
+
+
+def test_a_job_is_claimed_once(app, space):
+    viewer, _ = space
+    import_id = _pending(viewer)
+    assert imports.claim(import_id) is not None
+    assert imports.claim(import_id) is None            # running, heartbeat fresh
+    assert imports.run(import_id) is None
+    assert imports.waiting() == []
+
+
+def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app, space):
+    viewer, _ = space
+    import_id = _pending(viewer)
+    # A first attempt wrote two rows, then its process died.
+    col_rows = [("weight", 1709272800, 60, 72.4, None, None, "Apple Watch de Camille", "72.4")]
+    imp = db.session.get(MeasureImport, import_id)
+    from blueprints.measures.importers import Collector
+
+    imports.claim(import_id)
+    imports._Writer(imp)(col_rows, Collector())
+    old = clock.utcnow() - imports.STALE - timedelta(seconds=5)
+    db.session.execute(update(MeasureImport).where(MeasureImport.id == import_id).values(heartbeat_at=old))
+    db.session.commit()
+    assert imports.waiting(viewer.patient_id) == [import_id]
+    imp = imports.run(import_id)
+    assert (imp.status, imp.added, imp.present, imp.rejected) == ("done", 3, 0, 1)
+    assert len(measures(app, viewer.patient_id)) == 3
+
+
+def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
+    from blueprints.documents.models import BlobKey
+    from blueprints.documents.services import store
+
+    viewer, _ = space
+    import_id = _pending(viewer, apple_zip(XML))
+    blob_id = db.session.get(MeasureImport, import_id).blob_id
+    assert store().exists(blob_id) and db.session.get(BlobKey, blob_id) is not None
+    imp = imports.run(import_id)
+    assert imp.blob_id is None and not store().exists(blob_id)
+    assert db.session.get(BlobKey, blob_id) is None
+    assert imp.size == imp.done_bytes == len(XML) and imp.heartbeat_at is not None
+
+
+def test_audit_traces_say_what_happened_without_any_value(app, space):
+    viewer, _ = space
+    imp = imports.run(_pending(viewer))
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("measures_import%"))
+                                     .order_by(AuditEvent.id)))
+    assert [(e.action, e.target_id, e.actor_type, e.patient_id) for e in events] == [
+        ("measures_import_started", imp.id, "holder", viewer.patient_id),
+        ("measures_imported", imp.id, "holder", viewer.patient_id)]
+    assert events[0].detail == {"format": "apple"}
+    assert events[1].detail == {"format": "apple", "status": "done", "added": 3, "present": 0, "rejected": 1,
+                                "ignored": 0}
+    text = repr([e.detail for e in events]) + repr([e.target_label for e in events])
+    assert "72.4" not in text and "121" not in text and "900" not in text
+
+
+def test_a_job_started_in_a_thread_finishes(app, space):
+    viewer, _ = space
+    import_id = _pending(viewer)
+    thread = imports.start(import_id)
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    db.session.expire_all()
+    assert db.session.get(MeasureImport, import_id).status == "done"
+
+
+def test_the_resume_command_runs_waiting_jobs(app, space):
+    viewer, _ = space
+    import_id = _pending(viewer)
+    result = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
+    assert result.exit_code == 0, result.output
+    assert f"{import_id}: done (3 added, 0 already present, 1 rejected, 0 not kept)." in result.output
+    again = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
+    assert "No import waiting." in again.output
+
+
+def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypatch):
+    from blueprints.measures.importers import apple
+
+    viewer, _ = space
+    import_id = _pending(viewer)
+
+    def broken(chunks, col):
+        col.add(__import__("blueprints.measures.kinds", fromlist=["x"]).KINDS["weight"], 1709272800, 60, 70.0)
+        col.flush()
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(apple, "parse", broken)
+    imp = imports.run(import_id)
+    assert (imp.status, imp.error, imp.added) == ("failed", "internal", 1)
+    assert imp.blob_id is None and len(measures(app, viewer.patient_id)) == 1
