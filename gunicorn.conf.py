@@ -10,8 +10,8 @@ timeout = int(os.environ.get("CARNET_REQUEST_TIMEOUT_SECONDS", "60"))
 
 
 def post_worker_init(worker):
-    from blueprints.measures import imports
+    from blueprints.measures.imports import jobs  # the app's modules load in the worker, not in gunicorn's master
 
     app = getattr(worker, "wsgi", None)
     if app is not None and hasattr(app, "app_context"):
-        imports.watch(app)
+        jobs.watch(app)

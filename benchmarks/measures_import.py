@@ -182,7 +182,7 @@ def child(zip_path: str, folder: str) -> None:
     sys.path.insert(0, str(ROOT))
     from app import create_app
     from blueprints.auth import services as auth
-    from blueprints.measures import imports
+    from blueprints.measures.imports import jobs, upload
     from core.access import viewer_for
     from core.db import db
     from core.people import Account
@@ -202,14 +202,14 @@ def child(zip_path: str, folder: str) -> None:
         viewer = viewer_for(account)
         t0 = time.perf_counter()
         with open(zip_path, "rb") as fh:
-            imp = imports.store_upload(viewer, "apple", "export.zip", fh)
+            imp = upload.store_upload(viewer, "apple", "export.zip", fh)
         db.session.commit()
         t1 = time.perf_counter()
         import_id = imp.id
     with app.app_context():
         peak = _ChildPeak()
         t2 = time.perf_counter()
-        done = imports.run(import_id)
+        done = jobs.run(import_id)
         t3 = time.perf_counter()
         child_peak_mb = peak.stop()
         result = {"status": done.status, "error": done.error, "added": done.added, "present": done.present,

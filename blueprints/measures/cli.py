@@ -3,6 +3,7 @@ by a process that stopped), one after the other, in this process."""
 import click
 from flask.cli import AppGroup
 
+from blueprints.measures.imports import jobs
 from core.db import db
 
 measures = AppGroup("measures", help="Health measures.")
@@ -11,15 +12,13 @@ measures = AppGroup("measures", help="Health measures.")
 @measures.command("imports-resume")
 def imports_resume():
     """Run pending imports and take over those whose heartbeat is stale."""
-    from blueprints.measures import imports
-
-    ids = imports.waiting()
+    ids = jobs.waiting()
     db.session.rollback()
     if not ids:
         click.echo("No import waiting.")
         return
     for import_id in ids:
-        imp = imports.run(import_id)
+        imp = jobs.run(import_id)
         if imp is None:
             click.echo(f"{import_id}: taken by another runner.")
         else:

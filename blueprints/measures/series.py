@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from flask_babel import get_timezone, lazy_gettext as _l
 from sqlalchemy import ARRAY, BigInteger, Float, cast, func, literal, select
 
-from blueprints.measures.kinds import Kind
+from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
@@ -153,8 +153,6 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
-    from blueprints.measures.kinds import get
-
     height = db.session.scalar(access.scope(viewer, select(Measure.value).where(Measure.kind == "height")
                                             .order_by(Measure.taken_at.desc()).limit(1), Measure))
     weight = load(viewer, get("weight"), range_key, buckets)

@@ -103,16 +103,16 @@ def run_import(app):
     """run_import(viewer, fmt, content, name) → the finished MeasureImport (CSV: confirmed first)."""
     from sqlalchemy import update
 
-    from blueprints.measures import imports
+    from blueprints.measures.imports import jobs, upload
     from blueprints.measures.models import MeasureImport
     from core.db import db
 
     def do(viewer, fmt: str, content: bytes, name: str = "export"):
-        imp = imports.store_upload(viewer, fmt, name, io.BytesIO(content))
+        imp = upload.store_upload(viewer, fmt, name, io.BytesIO(content))
         if imp.status == "preview":
             db.session.execute(update(MeasureImport).where(MeasureImport.id == imp.id).values(status="pending"))
         db.session.commit()
-        done = imports.run(imp.id)
+        done = jobs.run(imp.id)
         assert done is not None
         return done
     return do

@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from blueprints.measures.importers import Refused
+from blueprints.measures.imports import upload
+from blueprints.measures.imports.importers.common import Refused
 from tests.measures.conftest import DTD, apple_xml, apple_zip, measures, pressure, record
 
 D = "2024-03-01 {} +0100"
@@ -136,7 +137,6 @@ def test_a_french_iphone_export_and_a_bare_file_are_found(app, space, run_import
 
 
 def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
-    from blueprints.measures import imports
 
     viewer, _ = space
     import zipfile
@@ -145,7 +145,7 @@ def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
         z.writestr("photos/IMG_0001.jpg", b"\xff\xd8\xff")
     for content, reason in ((out.getvalue(), "no_export"), (b"%PDF-1.7", "no_export"), (b"PK\x03\x04broken", "zip")):
         with pytest.raises(Refused) as exc:
-            imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
+            upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
         assert exc.value.reason == reason
 
 
@@ -167,8 +167,8 @@ def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, r
 
 def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
     """A GPX route (or any XML whose root is not <HealthData>) is not "0 measures added"."""
-    from blueprints.measures import imports
-    from blueprints.measures.importers import Collector, apple
+    from blueprints.measures.imports.importers import apple
+    from blueprints.measures.imports.importers.common import Collector
     from blueprints.documents.models import BlobKey
     from core.db import db
 
@@ -176,7 +176,7 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
     gpx = (FIXTURES / "route.gpx").read_bytes()
     for content in (gpx, apple_zip(gpx), b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>'):
         with pytest.raises(Refused) as exc:
-            imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
+            upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
         assert exc.value.reason == "no_export"
     assert db.session.query(BlobKey).count() == 0
     with pytest.raises(Refused) as exc:  # the job checks it too (a root beyond the bytes read at upload)
@@ -187,33 +187,31 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
 def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space, monkeypatch):
     import zipfile
 
-    from blueprints.measures import imports
 
     viewer, _ = space
     padding = "<!-- " + " " * 300_000 + " -->\n"  # deflates about a thousandfold
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")) + padding)
     content = apple_zip(xml)
     info = [i for i in zipfile.ZipFile(io.BytesIO(content)).infolist() if i.filename.endswith("export.xml")][0]
-    assert info.file_size > imports.MAX_RATIO * info.compress_size
+    assert info.file_size > upload.MAX_RATIO * info.compress_size
     with pytest.raises(Refused) as exc:
-        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
+        upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(content))
     assert exc.value.reason == "inflates"
-    monkeypatch.setattr(imports, "MAX_RATIO", 2000)  # under the bound, the same file is taken
-    assert imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(content)).status == "pending"
+    monkeypatch.setattr(upload, "MAX_RATIO", 2000)  # under the bound, the same file is taken
+    assert upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(content)).status == "pending"
 
 
 def test_a_real_export_inflates_well_under_the_bound(app, space):
-    from blueprints.measures import imports
 
     viewer, _ = space
     rows = [record("HeartRate", 60 + i % 40, "count/min", f"2024-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100")
             for i in range(5000)]
-    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*rows))))
+    imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*rows))))
     assert imp.status == "pending"
 
 
 def test_the_not_kept_summary_names_every_type_or_counts_the_rest():
-    from blueprints.measures.importers import IGNORED_NAMED, Collector
+    from blueprints.measures.imports.importers.common import IGNORED_NAMED, Collector
 
     col = Collector()
     for i in range(12):

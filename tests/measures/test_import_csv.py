@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from blueprints.measures.importers import Refused
+from blueprints.measures.imports import upload
+from blueprints.measures.imports.importers.common import Refused
 from tests.measures.conftest import measures
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,15 +71,14 @@ def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, space, run
 
 
 def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved(app, space):
-    from blueprints.measures import imports
     from core.db import db
 
     viewer, _ = space
-    imp = imports.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
+    imp = upload.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
     assert imp.status == "preview"
     assert imp.options["mapping"] == {"kind": 0, "date": 1, "value": 2, "value2": 3, "unit": 4, "context": 5,
                                       "source": 6}
-    p = imports.preview(imp)
+    p = upload.preview(imp)
     assert [r[0] for r in p["rows"]] == ["weight", "blood_pressure", "glucose", "temperature"]
     assert p["rejected"] == 3 and set(p["reasons"]) == {"implausible", "unknown_kind", "bad_date"}
     db.session.commit()
@@ -87,11 +87,10 @@ def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved
 
 @pytest.mark.parametrize("content", [b"", "Poids\u00a0: 72 kg".encode(), b"%PDF-1.7\n\x00\x01;,;"])
 def test_a_file_that_is_not_a_table_is_refused_at_once(app, space, content):
-    from blueprints.measures import imports
 
     viewer, _ = space
     with pytest.raises(Refused) as exc:
-        imports.store_upload(viewer, "csv", "x.csv", io.BytesIO(content))
+        upload.store_upload(viewer, "csv", "x.csv", io.BytesIO(content))
     assert exc.value.reason in ("csv_columns", "empty")
 
 
@@ -112,10 +111,9 @@ def fixture(name: str) -> bytes:
 
 
 def _sniffed(app, space, name):
-    from blueprints.measures import imports
 
     viewer, _ = space
-    return imports.store_upload(viewer, "csv", name, io.BytesIO(fixture(name)))
+    return upload.store_upload(viewer, "csv", name, io.BytesIO(fixture(name)))
 
 
 @pytest.mark.parametrize("name, columns", [
@@ -190,12 +188,11 @@ def test_the_same_device_export_twice_adds_nothing(app, space, run_import):
 
 
 def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, run_import):
-    from blueprints.measures import imports
-    from blueprints.measures.importers import csvfile
+    from blueprints.measures.imports.importers import csvfile
 
     imp = _sniffed(app, space, "unknown_columns.csv")
     assert imp.status == "preview" and imp.options["layout"] == "unknown" and imp.options["decimal"] == ","
-    p = imports.preview(imp)
+    p = upload.preview(imp)
     assert p["rows"] == [] and p["sample"] == ["02/03/2026", "5,4", "7,9", "RAS"]
     with pytest.raises(Refused):
         csvfile.parse([fixture("unknown_columns.csv")], csvfile.Collector(), imp.options)
@@ -226,7 +223,8 @@ def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, r
     ("2024-07-15 08:30", "Nowhere/Land", "2024-07-15T08:30:00+02:00"),   # unreadable: Paris
 ])
 def test_dates_and_time_zones_as_devices_write_them(text, tz, expected):
-    from blueprints.measures.importers import csvfile, local_iso
+    from blueprints.measures.imports.importers import csvfile
+    from blueprints.measures.imports.importers.common import local_iso
 
     taken, off = csvfile.parse_date(text, csvfile.zone(tz or ""))
     assert local_iso(taken, off) == expected[:16] + expected[19:]

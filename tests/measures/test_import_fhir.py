@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+from blueprints.measures.imports import upload
 from tests.measures.conftest import bundle, measures, observation
 
 
@@ -65,13 +66,14 @@ def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
 
     import pytest
 
-    from blueprints.measures import imports
-    from blueprints.measures.importers import Refused, fhir
+    from blueprints.measures.imports.importers import fhir
+
+    from blueprints.measures.imports.importers.common import Refused
 
     viewer, _ = space
     monkeypatch.setattr(fhir, "MAX_BYTES", 100)
     with pytest.raises(Refused) as exc:
-        imports.store_upload(viewer, "fhir", "big.json", io.BytesIO(bundle(*[observation("8867-4", 64, "/min")] * 5)))
+        upload.store_upload(viewer, "fhir", "big.json", io.BytesIO(bundle(*[observation("8867-4", 64, "/min")] * 5)))
     assert exc.value.reason == "too_large"
 
 

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from blueprints.measures import imports
+from blueprints.measures.imports import jobs, upload
+from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
 from core import clock
 from core.audit import AuditEvent
@@ -19,7 +20,7 @@ XML = apple_xml(record("BodyMass", 72.4, "kg", D.format("07:00:00")), record("He
 
 
 def _pending(viewer, content=XML, fmt="apple"):
-    imp = imports.store_upload(viewer, fmt, "export.zip", io.BytesIO(content))
+    imp = upload.store_upload(viewer, fmt, "export.zip", io.BytesIO(content))
     db.session.commit()
     return imp.id
 
@@ -27,10 +28,10 @@ def _pending(viewer, content=XML, fmt="apple"):
 def test_a_job_is_claimed_once(app, space):
     viewer, _ = space
     import_id = _pending(viewer)
-    assert imports.claim(import_id) is not None
-    assert imports.claim(import_id) is None            # running, heartbeat fresh
-    assert imports.run(import_id) is None
-    assert imports.waiting() == []
+    assert jobs.claim(import_id) is not None
+    assert jobs.claim(import_id) is None            # running, heartbeat fresh
+    assert jobs.run(import_id) is None
+    assert jobs.waiting() == []
 
 
 def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app, space):
@@ -39,15 +40,15 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app
     # A first attempt wrote two rows, then its process died.
     col_rows = [("weight", 1709272800, 60, 72.4, None, None, "Apple Watch de Camille", "72.4")]
     imp = db.session.get(MeasureImport, import_id)
-    from blueprints.measures.importers import Collector
+    from blueprints.measures.imports.importers.common import Collector
 
-    imports.claim(import_id)
-    imports._Writer(imp)(col_rows, Collector())
-    old = clock.utcnow() - imports.STALE - timedelta(seconds=5)
+    jobs.claim(import_id)
+    Writer(imp)(col_rows, Collector())
+    old = clock.utcnow() - jobs.STALE - timedelta(seconds=5)
     db.session.execute(update(MeasureImport).where(MeasureImport.id == import_id).values(heartbeat_at=old))
     db.session.commit()
-    assert imports.waiting(viewer.patient_id) == [import_id]
-    imp = imports.run(import_id)
+    assert jobs.waiting(viewer.patient_id) == [import_id]
+    imp = jobs.run(import_id)
     assert (imp.status, imp.added, imp.present, imp.rejected) == ("done", 3, 0, 1)
     assert len(measures(app, viewer.patient_id)) == 3
 
@@ -60,7 +61,7 @@ def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
     import_id = _pending(viewer, apple_zip(XML))
     blob_id = db.session.get(MeasureImport, import_id).blob_id
     assert store().exists(blob_id) and db.session.get(BlobKey, blob_id) is not None
-    imp = imports.run(import_id)
+    imp = jobs.run(import_id)
     assert imp.blob_id is None and not store().exists(blob_id)
     assert db.session.get(BlobKey, blob_id) is None
     assert imp.size == imp.done_bytes == len(XML) and imp.heartbeat_at is not None
@@ -68,7 +69,7 @@ def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
 
 def test_audit_traces_say_what_happened_without_any_value(app, space):
     viewer, _ = space
-    imp = imports.run(_pending(viewer))
+    imp = jobs.run(_pending(viewer))
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("measures_import%"))
                                      .order_by(AuditEvent.id)))
     assert [(e.action, e.target_id, e.actor_type, e.patient_id) for e in events] == [
@@ -84,7 +85,7 @@ def test_audit_traces_say_what_happened_without_any_value(app, space):
 def test_a_job_started_in_a_thread_finishes(app, space):
     viewer, _ = space
     import_id = _pending(viewer)
-    thread = imports.start(import_id)
+    thread = jobs.start(import_id)
     thread.join(timeout=30)
     assert not thread.is_alive()
     db.session.expire_all()
@@ -102,7 +103,7 @@ def test_the_resume_command_runs_waiting_jobs(app, space):
 
 
 def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypatch):
-    from blueprints.measures.importers import apple
+    from blueprints.measures.imports.importers import apple
 
     viewer, _ = space
     import_id = _pending(viewer)
@@ -113,6 +114,6 @@ def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypat
         raise RuntimeError("disk gone")
 
     monkeypatch.setattr(apple, "parse", broken)
-    imp = imports.run(import_id)
+    imp = jobs.run(import_id)
     assert (imp.status, imp.error, imp.added) == ("failed", "internal", 1)
     assert imp.blob_id is None and len(measures(app, viewer.patient_id)) == 1

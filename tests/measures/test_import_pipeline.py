@@ -11,8 +11,9 @@ import threading
 
 import pytest
 
-from blueprints.measures import importers, imports
-from blueprints.measures.importers import apple
+from blueprints.measures.imports import jobs, pipeline, upload
+from blueprints.measures.imports.importers import apple, common
+from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
 from core.db import db
 from tests.measures.conftest import apple_xml, apple_zip, bundle, measures, observation, pressure, record
@@ -27,10 +28,10 @@ def _records(n: int, start: int = 0) -> list[str]:
 
 
 def _small_batches(monkeypatch, batch=3, buffer=2, per_statement=None):
-    monkeypatch.setattr(importers, "BATCH_ROWS", batch)
+    monkeypatch.setattr(common, "BATCH_ROWS", batch)
     monkeypatch.setattr(apple, "_BUFFER", buffer)
     if per_statement:
-        monkeypatch.setattr(imports._Writer, "_rows_per_statement", lambda self, conn: per_statement)
+        monkeypatch.setattr(Writer, "_rows_per_statement", lambda self, conn: per_statement)
 
 
 def _parser_threads() -> list[threading.Thread]:
@@ -41,7 +42,7 @@ def _parser_threads() -> list[threading.Thread]:
 def _pending(viewer, content: bytes, fmt: str = "apple") -> str:
     from sqlalchemy import update
 
-    imp = imports.store_upload(viewer, fmt, "export", io.BytesIO(content))
+    imp = upload.store_upload(viewer, fmt, "export", io.BytesIO(content))
     if imp.status == "preview":   # a CSV file: confirmed
         db.session.execute(update(MeasureImport).where(MeasureImport.id == imp.id).values(status="pending"))
     db.session.commit()
@@ -64,18 +65,18 @@ def parse_path(request, app):
 def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=7, buffer=3, per_statement=4)
-    monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)     # the parser waits for the writer
+    monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)     # the parser waits for the writer
     body = (_records(40) + _records(10)                   # ten repeated: present, not added
             + [record("HeartRate", 500, "count/min", D.format(3, 1)),   # implausible
                record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)),
                pressure(121, 79, D.format(3, 3)), record("StepCount", 900, "count", D.format(3, 4))])
-    imp = imports.run(_pending(viewer, apple_xml(*body)))
+    imp = jobs.run(_pending(viewer, apple_xml(*body)))
     assert (imp.status, imp.error) == ("done", None)
     assert (imp.added, imp.present, imp.rejected, imp.ignored) == (42, 10, 1, 1)
     assert len(measures(app, viewer.patient_id)) == 42
     assert imp.blob_id is None and not _parser_threads()
 
-    again = imports.run(_pending(viewer, apple_xml(*body)))   # the same file twice adds nothing
+    again = jobs.run(_pending(viewer, apple_xml(*body)))   # the same file twice adds nothing
     assert (again.added, again.present, again.rejected, again.ignored) == (0, 52, 1, 1)
     assert len(measures(app, viewer.patient_id)) == 42
 
@@ -84,7 +85,7 @@ def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, 
     viewer, _ = space
     _small_batches(monkeypatch, batch=2, buffer=1)
     broken = apple_xml(*_records(5)).replace(b"</HealthData>", b"<Record></HealthData>")
-    imp = imports.run(_pending(viewer, broken))
+    imp = jobs.run(_pending(viewer, broken))
     assert (imp.status, imp.error) == ("failed", "xml")
     assert imp.added == 4 and len(measures(app, viewer.patient_id)) == 4   # the two batches handed over first
     assert imp.blob_id is None and not _parser_threads()
@@ -93,7 +94,7 @@ def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, 
 def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space, parse_path):
     viewer, _ = space
     bomb = apple_xml(*_records(3), doctype='<!DOCTYPE HealthData [<!ENTITY a "aaaa">]>\n')
-    imp = imports.run(_pending(viewer, bomb))
+    imp = jobs.run(_pending(viewer, bomb))
     assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
 
 
@@ -109,8 +110,8 @@ def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, mon
         yield xml[:len(xml) // 2]
         raise BlobCorrupt("chunk 1 fails authentication")
 
-    monkeypatch.setattr(imports, "blob_chunks", tampered)
-    imp = imports.run(import_id)
+    monkeypatch.setattr(jobs, "blob_chunks", tampered)
+    imp = jobs.run(import_id)
     assert (imp.status, imp.error) == ("failed", "internal")
     assert 0 < imp.added < 40 and imp.blob_id is None and not _parser_threads()
 
@@ -118,9 +119,9 @@ def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, mon
 def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=2, buffer=1)
-    monkeypatch.setattr(imports, "QUEUE_BATCHES", 1)
+    monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)
     calls = []
-    write = imports._Writer.write
+    write = Writer.write
 
     def failing(self, rows, *counters):
         calls.append(len(rows))
@@ -128,8 +129,8 @@ def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypat
             raise RuntimeError("disk full")
         write(self, rows, *counters)
 
-    monkeypatch.setattr(imports._Writer, "write", failing)
-    imp = imports.run(_pending(viewer, apple_xml(*_records(30))))
+    monkeypatch.setattr(Writer, "write", failing)
+    imp = jobs.run(_pending(viewer, apple_xml(*_records(30))))
     assert (imp.status, imp.error, imp.added) == ("failed", "internal", 2)
     assert len(calls) == 2 and not _parser_threads()
     assert imp.blob_id is None
@@ -137,20 +138,20 @@ def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypat
 
 def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeypatch, parse_path):
     viewer, _ = space
-    monkeypatch.setattr(imports, "TICK_SECONDS", 0.0)
+    monkeypatch.setattr(pipeline, "TICK_SECONDS", 0.0)
     seen = []
-    write = imports._Writer.write
+    write = Writer.write
 
     def spy(self, rows, done_bytes, rejected, ignored):
         seen.append((len(rows), done_bytes, ignored))
         write(self, rows, done_bytes, rejected, ignored)
 
-    monkeypatch.setattr(imports._Writer, "write", spy)
+    monkeypatch.setattr(Writer, "write", spy)
     body = [record("ActiveEnergyBurned", i, "kcal", D.format(1, i)) for i in range(50)]
     import_id = _pending(viewer, apple_xml(*body))
-    monkeypatch.setattr(imports, "blob_chunks", lambda imp, _real=imports.blob_chunks: (
+    monkeypatch.setattr(jobs, "blob_chunks", lambda imp, _real=jobs.blob_chunks: (
         c[i:i + 512] for c in _real(imp) for i in range(0, len(c), 512)))   # many small chunks
-    imp = imports.run(import_id)
+    imp = jobs.run(import_id)
     assert (imp.status, imp.added, imp.ignored) == ("done", 0, 50)
     assert len([s for s in seen if s[0] == 0]) > 2              # heartbeats with no rows
     assert [s[1] for s in seen] == sorted(s[1] for s in seen)  # progress only goes forward
@@ -159,7 +160,7 @@ def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeyp
 def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
     viewer, _ = space
     _small_batches(monkeypatch, batch=5, buffer=2, per_statement=3)
-    imports.run(_pending(viewer, apple_xml(*_records(20))))
+    jobs.run(_pending(viewer, apple_xml(*_records(20))))
     ids = [m.id for m in measures(app, viewer.patient_id)]
     assert len(ids) == len(set(ids)) == 20
     shape = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
@@ -171,7 +172,7 @@ def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
 def test_statement_sizes_at_the_edges(app, space, n):
     viewer, _ = space
     imp = db.session.get(MeasureImport, _pending(viewer, apple_xml(*_records(1))))
-    writer = imports._Writer(imp)
+    writer = Writer(imp)
     rows = [("heart_rate", 1709272800 + i, 60, 70.0, None, None, "Watch", "70") for i in range(n)]
     writer.write(rows, 0, 0, 0)
     assert (writer.added, writer.present) == (n, 0)
@@ -187,20 +188,20 @@ def _stored_blobs(app) -> list:
 
 
 def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
-    from blueprints.measures.importers import ChunkReader
+    from blueprints.measures.imports.importers.common import ChunkReader
     from blueprints.documents.models import BlobKey
     from blueprints.documents.services import store
 
     viewer, _ = space
     xml = apple_xml(*_records(1800))   # several inflated chunks
     packed = apple_zip(xml)
-    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(packed))
+    imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(packed))
     db.session.commit()
     key = db.session.get(BlobKey, imp.blob_id)
     assert store().open_seekable(key.blob_id, key.wrapped_key).size == len(packed) < len(xml)
     assert imp.size == len(xml) and imp.options == {"member": "apple_health_export/export.xml"}
-    assert ChunkReader(imports.blob_chunks(imp)).read() == xml
-    done = imports.run(imp.id)
+    assert ChunkReader(upload.blob_chunks(imp)).read() == xml
+    done = jobs.run(imp.id)
     assert (done.status, done.added, done.done_bytes) == ("done", 1800, len(xml))
 
 
@@ -212,9 +213,9 @@ def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
     name = b"apple_health_export/export.xml"
     data = packed.index(name) + len(name) + int.from_bytes(packed[packed.index(name) - 2:packed.index(name)], "little")
     packed[data] = 0xFF   # the first deflate block now has a type that does not exist
-    imp = imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
+    imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
     db.session.commit()
-    done = imports.run(imp.id)
+    done = jobs.run(imp.id)
     assert (done.status, done.error, done.blob_id) == ("failed", "zip", None)
     assert _stored_blobs(app) == before and not _parser_threads()
 
@@ -222,7 +223,7 @@ def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
 @pytest.mark.parametrize("damage, reason", [("too_large", "too_large"), ("encrypted", "zip"), ("empty", "empty")])
 def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypatch, damage, reason):
     viewer, _ = space
-    monkeypatch.setattr(imports, "MAX_XML", 200_000)
+    monkeypatch.setattr(upload, "MAX_XML", 200_000)
     before = _stored_blobs(app)
     packed = bytearray(apple_zip(b"" if damage == "empty" else apple_xml(*_records(6000 if damage == "too_large" else 3))))
     if damage == "encrypted":   # the "encrypted" flag, in the local header and the central directory
@@ -231,8 +232,8 @@ def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypat
         central = packed.index(name, local + 1)
         packed[local - 30 + 6] |= 1
         packed[central - 46 + 8] |= 1
-    with pytest.raises(importers.Refused) as refused:
-        imports.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
+    with pytest.raises(common.Refused) as refused:
+        upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
     assert refused.value.reason == reason and _stored_blobs(app) == before
 
 
@@ -257,8 +258,8 @@ def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, 
         account, _ = make_holder()
         with app.test_request_context():
             viewer = viewer_for(db.session.merge(account))
-            first = imports.run(_pending(viewer, content, fmt))
-            again = imports.run(_pending(viewer, content, fmt))   # the same file twice adds nothing
+            first = jobs.run(_pending(viewer, content, fmt))
+            again = jobs.run(_pending(viewer, content, fmt))   # the same file twice adds nothing
         rows = sorted((m.kind, m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.source_name)
                       for m in measures(app, viewer.patient_id))
         outcomes.append(((first.status, first.error, first.added, first.present, first.rejected, first.ignored,
@@ -271,16 +272,15 @@ def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, 
 
 
 def test_a_large_file_is_parsed_in_a_process(app, space, monkeypatch):
-    from blueprints.measures import parse_process
 
     viewer, _ = space
     app.config["MEASURES_IMPORT_PROCESS_BYTES"] = 4096
     started = []
-    monkeypatch.setattr(parse_process.ParseProcess, "run", lambda self, *a, _run=parse_process.ParseProcess.run: (
+    monkeypatch.setattr(pipeline.ParseProcess, "run", lambda self, *a, _run=pipeline.ParseProcess.run: (
         started.append(self.fmt), _run(self, *a))[1])
     small, large = apple_xml(*_records(3)), apple_xml(*_records(60))
     assert len(small) < 4096 <= len(large)
-    assert imports.run(_pending(viewer, small)).added == 3 and started == []
-    done = imports.run(_pending(viewer, large))
+    assert jobs.run(_pending(viewer, small)).added == 3 and started == []
+    done = jobs.run(_pending(viewer, large))
     assert (done.added, done.present) == (57, 3) and started == ["apple"]   # the first three were there
     app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)

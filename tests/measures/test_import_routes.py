@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from blueprints.measures import imports
+from blueprints.measures.imports import jobs, upload
 from blueprints.measures.models import MeasureImport
 from tests.conftest import csrf_token
 from tests.measures.conftest import apple_xml, apple_zip, pressure, record
@@ -24,7 +24,7 @@ def _send(client, content, name="export.zip", fmt="apple", htmx=False):
 
 def _run(app, import_id):
     with app.app_context():
-        return imports.run(import_id)
+        return jobs.run(import_id)
 
 
 def test_the_import_page_explains_each_kind_of_file(importer):
@@ -35,7 +35,7 @@ def test_the_import_page_explains_each_kind_of_file(importer):
     assert 'enctype="multipart/form-data"' in html and "data-upload-progress" in html
     assert 'value="apple"' in html and 'value="fhir"' in html and 'value="csv"' in html
     assert "Export All Health Data" in html or "Exporter toutes les données" in html
-    assert f'data-max-bytes="{imports.MAX_UPLOAD}"' in html and "2 Go" in html
+    assert f'data-max-bytes="{upload.MAX_UPLOAD}"' in html and "2 Go" in html
 
 
 def test_upload_then_progress_then_summary(app, importer):
@@ -136,12 +136,12 @@ def test_opening_the_page_resumes_an_abandoned_job(app, importer):
     import_id = _send(client, XML, "export.xml").headers["Location"].rsplit("/", 1)[-1]
     app.config["MEASURES_IMPORT_THREADS"] = True
     started = []
-    original = imports.start
-    imports.start = lambda i: started.append(i)
+    original = jobs.start
+    jobs.start = lambda i: started.append(i)
     try:
         client.get(URL)
     finally:
-        imports.start = original
+        jobs.start = original
     assert started == [import_id]
     with app.app_context():
         from core.db import db
@@ -218,7 +218,7 @@ def test_a_gpx_route_sent_as_an_apple_export_is_refused_in_words(importer):
 
 
 def test_the_summary_names_every_kind_not_kept_or_counts_the_rest(app, importer):
-    from blueprints.measures.importers import IGNORED_NAMED
+    from blueprints.measures.imports.importers.common import IGNORED_NAMED
     from tests.measures.conftest import apple_xml
 
     client, _ = importer

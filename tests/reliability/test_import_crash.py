@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from blueprints.measures import imports
+from blueprints.measures.imports import jobs, upload
 from blueprints.measures.models import Measure, MeasureImport
 from core.db import db
 from tests.measures.conftest import apple_xml, record
@@ -26,7 +26,7 @@ def _export() -> bytes:
 
 
 def _pending(viewer) -> str:
-    imp = imports.store_upload(viewer, "apple", "export.xml", io.BytesIO(_export()))
+    imp = upload.store_upload(viewer, "apple", "export.xml", io.BytesIO(_export()))
     db.session.commit()
     return imp.id
 
@@ -57,8 +57,8 @@ def test_a_killed_import_is_seen_dead_at_once_and_resumed_with_cumulative_counts
     imp = _row(import_id)
     first_added, first_bytes, first_runner = imp.added, imp.done_bytes, imp.runner
     assert imp.status == "running" and first_added == _stored(import_id) >= 4 * BATCH
-    assert imports.runner_dead(first_runner, import_id)
-    assert imports.waiting() == [import_id]  # at once: the heartbeat is seconds old
+    assert jobs.runner_dead(first_runner, import_id)
+    assert jobs.waiting() == [import_id]  # at once: the heartbeat is seconds old
     db.session.rollback()
 
     # gunicorn restarts the worker: at its start (gunicorn.conf.py) it takes the job over, no
@@ -68,25 +68,25 @@ def test_a_killed_import_is_seen_dead_at_once_and_resumed_with_cumulative_counts
     imp = _row(import_id)
     assert imp.runner != first_runner
     assert imp.added == _stored(import_id) >= first_added and imp.done_bytes >= first_bytes
-    assert imports.waiting() == [import_id]
+    assert jobs.waiting() == [import_id]
     db.session.rollback()
 
     result = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
     assert f"{import_id}: done ({N:d} added, 0 already present, 0 rejected, 0 not kept)." in result.output, \
         result.output
-    assert _stored(import_id) == N and imports.waiting() == []
+    assert _stored(import_id) == N and jobs.waiting() == []
 
 
 def test_a_job_run_by_a_live_process_is_left_alone(app, space):
     """Its runner lives (this process, with the job's thread running): nobody takes it over."""
     viewer, _ = space
     import_id = _pending(viewer)
-    imp = imports.claim(import_id)
-    assert imp.runner == imports.this_runner() and not imports.runner_dead(imp.runner, import_id)
-    assert imports.waiting() == [] and imports.claim(import_id) is None
-    imports._RUNNING.discard(import_id)  # its thread ended without finishing the job
-    assert imports.runner_dead(imp.runner, import_id) and imports.waiting() == [import_id]
+    imp = jobs.claim(import_id)
+    assert imp.runner == jobs.this_runner() and not jobs.runner_dead(imp.runner, import_id)
+    assert jobs.waiting() == [] and jobs.claim(import_id) is None
+    jobs._RUNNING.discard(import_id)  # its thread ended without finishing the job
+    assert jobs.runner_dead(imp.runner, import_id) and jobs.waiting() == [import_id]
     # a pid reused by another process is another runner
     host, boot, pid, started = imp.runner.split("|")
-    assert imports.runner_dead(f"{host}|{boot}|{pid}|{int(started) + 1}")
-    assert not imports.runner_dead(f"another-host|{boot}|{pid}|{started}")  # there, the heartbeat decides
+    assert jobs.runner_dead(f"{host}|{boot}|{pid}|{int(started) + 1}")
+    assert not jobs.runner_dead(f"another-host|{boot}|{pid}|{started}")  # there, the heartbeat decides

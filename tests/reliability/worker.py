@@ -47,25 +47,26 @@ def churn(app, account_id: str, doc_ids: list[str]) -> None:
 
 def _slowed(pause: float, batch: int) -> None:
     """Small batches, each followed by a line and a pause: the test kills between two."""
-    from blueprints.measures import importers, imports
+    from blueprints.measures.imports.importers import common
+    from blueprints.measures.imports.writer import Writer
 
-    importers.BATCH_ROWS = batch
-    write = imports._Writer.write
+    common.BATCH_ROWS = batch
+    write = Writer.write
 
     def slow_write(self, *args, **kwargs):
         write(self, *args, **kwargs)
         print("batch", self.added, flush=True)
         time.sleep(pause)
 
-    imports._Writer.write = slow_write
+    Writer.write = slow_write
 
 
 def run_import(app, import_id: str) -> None:
-    from blueprints.measures import imports
+    from blueprints.measures.imports import jobs
     from core.db import db
 
     with app.app_context():
-        imp = imports.run(import_id)
+        imp = jobs.run(import_id)
         print("finished", imp.status if imp else None, flush=True)
         db.session.remove()
 

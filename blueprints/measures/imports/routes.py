@@ -8,16 +8,20 @@ from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
-from blueprints.measures import bp, imports, kinds
-from blueprints.measures.forms_import import ConfirmForm, ImportForm
-from blueprints.measures.importers import PARIS, Refused, csvfile, local_iso
+from blueprints.measures import bp, kinds
+from blueprints.measures.imports import jobs
+from blueprints.measures.imports.forms import ConfirmForm, ImportForm
+from blueprints.measures.imports.importers import csvfile
+from blueprints.measures.imports.importers.common import Refused, local_iso
+from blueprints.measures.imports.upload import MAX_RATIO, MAX_UPLOAD, MB, preview, shred, store_upload
 from blueprints.measures.models import MeasureImport
 from core import access, sessions, web
+from core.clock import PARIS
 from core.db import db
 from core.storage import StorageError
 
-MAX_MB = imports.MAX_UPLOAD // imports.MB
-MAX_GB = imports.MAX_UPLOAD // (1024 * imports.MB)
+MAX_MB = MAX_UPLOAD // MB
+MAX_GB = MAX_UPLOAD // (1024 * MB)
 ACCEPT = {"apple": ".zip,.xml,application/zip,text/xml", "fhir": ".json,application/json,application/fhir+json",
           "csv": ".csv,.txt,text/csv"}
 
@@ -31,7 +35,7 @@ def _viewer():
 @bp.before_app_request
 def _watch_imports():
     """A worker's first request starts its watch over dead imports (a dict lookup after that)."""
-    imports.watch(current_app._get_current_object())
+    jobs.watch(current_app._get_current_object())
 
 
 @bp.record_once
@@ -57,7 +61,7 @@ def refusal(reason: str | None) -> str:
         "too_large": _("This file is too large: %(gb)s GB at most (50 MB for FHIR, 200 MB for CSV).", gb=MAX_GB),
         "inflates": _("Once unzipped, this file would be more than %(ratio)s times larger than the zip, far more "
                       "than a Health export: Carnet refuses it for safety. Export the file again from the Health app.",
-                      ratio=imports.MAX_RATIO),
+                      ratio=MAX_RATIO),
         "empty": _("This file is empty."),
     }
     return messages.get(reason or "", _("The import stopped on an unexpected problem. What was already imported "
@@ -105,33 +109,33 @@ def _form_context(viewer, form, error=None) -> dict:
     recent = db.session.scalars(access.scope(viewer, select(MeasureImport), MeasureImport)
                                 .where(MeasureImport.status != "preview")
                                 .order_by(MeasureImport.created_at.desc()).limit(10))
-    return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": imports.MAX_UPLOAD, "accept": ACCEPT,
+    return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": MAX_UPLOAD, "accept": ACCEPT,
             "recent": list(recent), "measures_url": _measures_url()}
 
 
 @bp.get("/importer")
 def import_index():
     viewer = _viewer()
-    imports.resume(viewer.patient_id)
+    jobs.resume(viewer.patient_id)
     return web.render("measures/import.html", **_form_context(viewer, ImportForm()))
 
 
 @bp.post("/importer")
 def import_upload():
     viewer = _viewer()
-    request.max_content_length = imports.MAX_UPLOAD + imports.MB  # only here: Apple exports are large
+    request.max_content_length = MAX_UPLOAD + MB  # only here: Apple exports are large
     form = ImportForm()
     error = None
     if form.validate_on_submit():
         upload = form.file.data
         try:
-            imp = imports.store_upload(viewer, form.format.data, upload.filename or "", upload.stream)
+            imp = store_upload(viewer, form.format.data, upload.filename or "", upload.stream)
         except Refused as exc:
             error = refusal(exc.reason)
         else:
             db.session.commit()  # the job's thread must see the row
             if imp.status == "pending":
-                imports.start(imp.id)
+                jobs.start(imp.id)
             return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
     return web.render("measures/import.html", "measures/_import_form.html", status=422,
                       **_form_context(viewer, form, error))
@@ -168,7 +172,7 @@ def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: st
     what Carnet understood, or with what the person just sent)."""
     page = _context(imp)
     try:
-        page["preview"] = imports.preview(imp)
+        page["preview"] = preview(imp)
     except (Refused, StorageError):
         page["preview"] = None
     options = imp.options or {}
@@ -221,7 +225,7 @@ def import_columns(import_id: str):
 def import_progress(import_id: str):
     viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
-    imports.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
+    jobs.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
     return web.render("measures/import_job.html", "measures/_import_progress.html", **_context(imp))
 
 
@@ -234,7 +238,7 @@ def import_confirm(import_id: str):
             MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
         db.session.commit()
         if started:
-            imports.start(imp.id)
+            jobs.start(imp.id)
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
 
 
@@ -243,7 +247,7 @@ def import_cancel(import_id: str):
     viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     if ConfirmForm().validate_on_submit() and imp.status == "preview":
-        imports.shred(imp)
+        shred(imp)
         db.session.delete(imp)
         flash(_("Import cancelled: the file was deleted."), "success")
         return web.hx_redirect(url_for("measures.import_index"))

@@ -10,11 +10,12 @@ and given its dedup key once (an export repeats the same few values a million ti
 """
 from __future__ import annotations
 
+from datetime import date
 from typing import Iterable
 from xml.parsers import expat
 
 from blueprints.measures import kinds
-from blueprints.measures.importers import EPOCH_ORDINAL, Collector, Refused, canonical, day_start
+from blueprints.measures.imports.importers.common import EPOCH_ORDINAL, Collector, Refused, canonical, day_start
 
 _TYPES = {t: kinds.KINDS[k] for t, k in kinds.APPLE_TYPES.items()}
 _SPO2 = kinds.KINDS["spo2"]
@@ -47,8 +48,6 @@ class _Dates:
         key = s[:10] + s[19:]
         day = self.days.get(key)
         if day is None:
-            from datetime import date
-
             off = s[20:25]
             minutes = (int(off[1:3]) * 60 + int(off[3:5])) * (-1 if off[0] == "-" else 1)
             if off[0] not in "+-" or len(s) != 25:

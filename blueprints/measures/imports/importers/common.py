@@ -10,12 +10,12 @@ them cost no ORM objects:
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
-from core.clock import PARIS
 
 from blueprints.measures import kinds
 from blueprints.measures.kinds import Implausible, Kind, UnknownUnit
+from core.clock import PARIS
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 BATCH_ROWS = 20000  # about 0.1 s of SQLite write lock; fewer fsyncs than small batches
@@ -115,17 +115,6 @@ class Collector:
         return out
 
 
-def parser_for(fmt: str, options: dict | None = None) -> Callable[[Iterable[bytes], Collector], None]:
-    """parse(chunks, collector) for a file format ("apple", "fhir", "csv" with its options)."""
-    from blueprints.measures.importers import apple, csvfile, fhir
-
-    if fmt == "apple":
-        return apple.parse
-    if fmt == "fhir":
-        return fhir.parse
-    return lambda chunks, col: csvfile.parse(chunks, col, options)
-
-
 def canonical(kind: Kind, value: float, unit: str | None) -> float:
     """Value in the kind's storage unit; accepts the UCUM code, the label a person reads, or
     any unit the kind knows. Raises UnknownUnit."""
@@ -167,8 +156,7 @@ def day_start(day: str, offset: int) -> int:
 
 
 def local_iso(taken_at: int, offset: int) -> str:
-    from datetime import timedelta
-
+    """UTC seconds and offset minutes → '2026-03-02T08:30+01:00', the time the device wrote."""
     return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset))).isoformat(timespec="minutes")
 
 

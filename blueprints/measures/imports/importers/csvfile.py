@@ -25,8 +25,11 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Iterable
 from zoneinfo import ZoneInfo
 
+from flask_babel import force_locale, gettext
+
 from blueprints.measures import kinds
-from blueprints.measures.importers import PARIS, ChunkReader, Collector, Refused, canonical, instant, number
+from blueprints.measures.imports.importers.common import ChunkReader, Collector, Refused, canonical, instant, number
+from core.clock import PARIS
 
 SNIFF_BYTES = 64 * 1024
 MAX_COLUMNS = 100  # columns a person is asked about (a wider file keeps the first ones)
@@ -120,8 +123,6 @@ def _header_field(name: str) -> str | None:
 
 def kind_table() -> dict:
     """Every way a file may name a kind: key, slug, LOINC, English and French labels."""
-    from flask_babel import force_locale
-
     table = {}
     for k in kinds.KINDS.values():
         table[fold(k.key)] = table[fold(k.slug)] = table[k.loinc] = k
@@ -135,8 +136,6 @@ def kind_table() -> dict:
 
 
 def context_table() -> dict:
-    from flask_babel import force_locale
-
     table = {}
     for key, (label, code) in kinds.MEAL_CONTEXTS.items():
         table[fold(key)] = table[code] = key
@@ -316,14 +315,12 @@ def unit_label(kind_key: str, unit: str) -> str:
 
 def choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """What the column chooser offers: (group label, [(value, label)]) for each kind."""
-    from flask_babel import gettext as _
-
     groups = []
     for key, units in CHOICE_UNITS.items():
         kind = kinds.KINDS[key]
         if key == "blood_pressure":
             options = [(f"{key}.{part}|{u}", f"{label} ({unit_label(key, u)})") for part, label in (
-                ("sys", _("Blood pressure, systolic")), ("dia", _("Blood pressure, diastolic"))) for u in units]
+                ("sys", gettext("Blood pressure, systolic")), ("dia", gettext("Blood pressure, diastolic"))) for u in units]
         else:
             options = [(f"{key}|{u}", f"{kind.label} ({unit_label(key, u)})") for u in units]
         groups.append((str(kind.label), options))

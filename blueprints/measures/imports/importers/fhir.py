@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Iterable
 
 from blueprints.measures import kinds
-from blueprints.measures.importers import Collector, Refused, canonical, instant
+from blueprints.measures.imports.importers.common import Collector, Refused, canonical, instant
 
 MAX_BYTES = 50 * 1024 * 1024
 LOINC = "http://loinc.org"
