@@ -319,8 +319,8 @@ def choices() -> list[tuple[str, list[tuple[str, str]]]]:
     for key, units in CHOICE_UNITS.items():
         kind = kinds.KINDS[key]
         if key == "blood_pressure":
-            options = [(f"{key}.{part}|{u}", f"{label} ({unit_label(key, u)})") for part, label in (
-                ("sys", gettext("Blood pressure, systolic")), ("dia", gettext("Blood pressure, diastolic"))) for u in units]
+            parts = (("sys", gettext("Blood pressure, systolic")), ("dia", gettext("Blood pressure, diastolic")))
+            options = [(f"{key}.{part}|{u}", f"{label} ({unit_label(key, u)})") for part, label in parts for u in units]
         else:
             options = [(f"{key}|{u}", f"{kind.label} ({unit_label(key, u)})") for u in units]
         groups.append((str(kind.label), options))
