@@ -6,7 +6,7 @@
 A temporary SQLite instance (schema from the models), one holder, 200,000 heart-rate readings
 spread over two years (one every ~5 minutes, a daily rhythm plus noise, a few spikes) inserted
 with SQLAlchemy Core. Then, in process, in a French request context, `charts.chart()` for
-ranges "all" and "1y" at both sizes: fetch through the gate + downsampling + pygal rendering,
+ranges "all" and "1y" at both sizes: fetch through the gate + downsampling + SVG rendering,
 timed together (median and p95 of 20 runs after 2 warm-ups), with the database part (`series.load`,
 with the bucket count chart() asks for at that size) timed apart, and the SVG size.
 Targets: median <= 100 ms, SVG <= 150 KB.
@@ -62,7 +62,7 @@ def _percentile(values: list[float], q: float) -> float:
 def run(opts) -> SectionResult:
     from app import create_app
     from blueprints.auth import services
-    from blueprints.measures import charts, kinds, series
+    from blueprints.measures import charts, drawing, kinds, series
     from blueprints.measures.models import Measure
     from core import access, clock
     from core.db import db
@@ -102,7 +102,7 @@ def run(opts) -> SectionResult:
                     t1 = time.perf_counter()
                     s = series.load(viewer, kind, range_key, charts.buckets_for(size))  # as chart() does
                     t2 = time.perf_counter()
-                    charts.render(s, size)
+                    drawing.render(s, charts.describe(s), size)
                     t3 = time.perf_counter()
                     db.session.rollback()  # each chart in its own read transaction, as a request would
                     if i >= WARMUP:
@@ -132,7 +132,7 @@ def run(opts) -> SectionResult:
                               ok=r["svg_bytes"] / 1024 <= SVG_KB_TARGET))
     lines = [f"{POINTS:,} readings over {YEARS} years inserted in {insert_s:.1f} s (SQLite, Core executemany).",
              f"{RUNS} timed charts per case after {WARMUP} warm-ups; the whole chart() call is timed, fetch "
-             "(series.load) and rendering (charts.render) are timed again apart."]
+             "(series.load) and rendering (drawing.render) are timed again apart."]
     data = {"points": POINTS, "runs": RUNS, "insert_s": insert_s,
             "cases": {f"{k[0]}/{k[1]}": v for k, v in results.items()},
             "targets": {"median_ms": MEDIAN_MS_TARGET, "svg_kb": SVG_KB_TARGET}}

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 import pytest
 from sqlalchemy import select
 
-from blueprints.measures import charts, kinds, series
+from blueprints.measures import charts, drawing, kinds, series
 from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
@@ -74,6 +74,8 @@ def test_empty_range(holders, fr):
     assert data["summary"]["latest"] is None and data["table"]["rows"] == []
     root = parse(data["svg"])
     assert root.find(f"{SVG}title").text and root.find(f"{SVG}desc").text
+    assert root.find(f"{SVG}text[@class='no-data']").text == "Aucune mesure sur cette période"
+    assert root.find(f".//{SVG}g[@class='plot']") is None  # no axes without data
 
 
 def test_ranges_filter_by_time(holders, add, fr):
@@ -127,11 +129,11 @@ def test_each_kind_with_bands_draws_them_with_a_legend(holders, add, fr, kind):
     bands = root.findall(f".//{SVG}g[@class='bands']/{SVG}rect")
     assert bands, "no band drawn"
     fills = {r.get("fill") for r in bands}
-    assert fills <= {bg for _stroke, bg in charts.TONES.values()}
+    assert fills <= {bg for _stroke, bg in drawing.TONES.values()}
     legend = " ".join(t.text or "" for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text"))
     assert str(mid.label) in legend
     plot = root.find(f".//{SVG}g[@class='plot']")
-    assert list(plot).index(plot.find(f"{SVG}g[@class='bands']")) == 1  # behind guides and lines
+    assert list(plot)[0].get("class") == "bands"  # drawn first: behind guides and lines
 
 
 def test_bmi_is_the_weight_curve_over_the_latest_height_squared(holders, add, fr):
@@ -146,8 +148,8 @@ def test_blood_pressure_two_series(holders, add, fr):
     add(holders[0], "blood_pressure", [(days_ago(d), 120 + d % 15, 75 + d % 9) for d in range(1, 60)])
     data = charts.chart(holders[0], kinds.KINDS["blood_pressure"], "3m")
     root = parse(data["svg"])
-    lines = root.findall(f".//{SVG}g[@class='series serie-0 color-0']/{SVG}path") + \
-        root.findall(f".//{SVG}g[@class='series serie-1 color-1']/{SVG}path")
+    lines = root.findall(f".//{SVG}g[@class='series serie-0']/{SVG}path") + \
+        root.findall(f".//{SVG}g[@class='series serie-1']/{SVG}path")
     assert len(lines) == 2
     legend = [t.text for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text")]
     assert "Systolique" in legend and "Diastolique" in legend
@@ -164,8 +166,7 @@ def test_french_numbers_and_dates(holders, add, fr):
     assert s["latest"]["text"] == "72,4\u00a0kg" and s["max"]["text"] == "80,5\u00a0kg"
     assert any(row[1] == "80,5" for row in data["table"]["rows"])
     assert "janv." in data["svg"]  # x axis, French month
-    ticks = [t.text for t in parse(data["svg"]).findall(f".//{SVG}g[@class='axis y always_show']//{SVG}text")] or \
-        [t.text for t in parse(data["svg"]).findall(f".//{SVG}g[@class='axis y']//{SVG}text")]
+    ticks = [t.text for t in parse(data["svg"]).findall(f".//{SVG}g[@class='axis y']//{SVG}text")]
     assert ticks and all("." not in (t or "") for t in ticks)
     assert any("," in (t or "") for t in ticks) or all((t or "").isdigit() for t in ticks)
 
@@ -200,6 +201,7 @@ def test_svg_safe_for_an_img(holders, add, fr):
     for size in charts.SIZES:
         svg = charts.chart(holders[0], kinds.KINDS["spo2"], "1m", size=size)["svg"]
         assert "<script" not in svg.lower() and "javascript" not in svg.lower()
+        assert not re.search(r"\son\w+=", svg)  # no event handler attribute either
         urls = re.findall(r"(?:https?:)?//[^\s\"'<>)]+", svg)
         assert set(urls) <= {"http://www.w3.org/2000/svg"}, urls
         assert "<!--" not in svg and "href" not in svg
@@ -207,6 +209,43 @@ def test_svg_safe_for_an_img(holders, add, fr):
         assert root.get("viewBox") and root.get("width") == "100%"
         assert root.find(f"{SVG}title").text == "Saturation en oxygène"
         assert "19" in root.find(f"{SVG}desc").text
+
+
+def test_points_sit_at_their_values_inside_their_bands(holders, add, fr):
+    """Every measure is a dot on the line, and a value in a band is drawn inside that band."""
+    values = [94 + d % 5 for d in range(1, 20)]
+    add(holders[0], "spo2", [(days_ago(d), v) for d, v in zip(range(1, 20), values)])
+    root = parse(charts.chart(holders[0], kinds.KINDS["spo2"], "1m")["svg"])
+    plot = root.find(f".//{SVG}g[@class='plot']")
+    width = float(plot.find(f"{SVG}g[@class='bands']/{SVG}rect").get("width"))
+    baseline = plot.find(f"{SVG}g[@class='axis y']/{SVG}path[@class='axis-line']").get("d")  # "M0 {height}h{width}"
+    height = float(baseline[1:].split("h")[0].split()[1])
+    series_g = plot.find(f"{SVG}g[@class='series serie-0']")
+    dots = [(float(c.get("cx")), float(c.get("cy"))) for c in series_g.findall(f"{SVG}circle")]
+    assert len(dots) == len(values)
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in dots)
+    ticks = {t.text: float(t.get("y")) for t in plot.findall(f"{SVG}g[@class='axis y']/{SVG}text")}
+    by_value = {}
+    for (_x, y), v in zip(sorted(dots), reversed(values)):  # oldest first, as drawn left to right
+        by_value.setdefault(v, set()).add(y)
+    assert all(len(ys) == 1 for ys in by_value.values())  # one value, one height
+    at = {v: ys.pop() for v, ys in by_value.items()}
+    assert at[94] > at[95] > at[96] > at[97] > at[98]  # higher values, higher on the page
+    assert abs(at[96] + 4.5 - ticks["96"]) < 1  # and level with their tick's label
+    normal = [b for b in kinds.KINDS["spo2"].bands if b.low == 95][0]
+    fill = drawing.TONES[normal.tone][1]
+    rect = [r for r in plot.findall(f"{SVG}g[@class='bands']/{SVG}rect") if r.get("fill") == fill][0]
+    top, bottom = float(rect.get("y")), float(rect.get("y")) + float(rect.get("height"))
+    assert all(top <= y <= bottom for v, y in at.items() if v >= 95)
+    assert all(y > bottom for v, y in at.items() if v < 95)
+
+
+def test_the_chart_is_served_as_an_image_that_may_style_itself_and_nothing_else(importer):
+    client, _account = importer
+    svg = client.get("/constantes/poids/graphique.svg?periode=1m&taille=compact")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert svg.headers["Content-Security-Policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")
+    assert b"<script" not in svg.data and b"<style>" in svg.data and b"<title" in svg.data
 
 
 def test_heavy_series_is_thinned_and_keeps_extremes(holders, add, fr, monkeypatch):
@@ -218,7 +257,7 @@ def test_heavy_series_is_thinned_and_keeps_extremes(holders, add, fr, monkeypatc
     data = charts.chart(holders[0], kinds.KINDS["heart_rate"], "1y")
     assert data["count"] == 5000
     assert data["summary"]["max"]["value"] == 190 and data["summary"]["min"]["value"] == 31
-    path = parse(data["svg"]).find(f".//{SVG}g[@class='series serie-0 color-0']/{SVG}path")
+    path = parse(data["svg"]).find(f".//{SVG}g[@class='series serie-0']/{SVG}path")
     assert len(path.get("d").split()) <= 2 * charts.SIZES["wide"][3] + 2
 
 
