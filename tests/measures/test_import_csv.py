@@ -223,8 +223,8 @@ def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, r
     ("2024-07-15 08:30", "Nowhere/Land", "2024-07-15T08:30:00+02:00"),   # unreadable: Paris
 ])
 def test_dates_and_time_zones_as_devices_write_them(text, tz, expected):
-    from blueprints.measures.imports.importers import csvfile
+    from blueprints.measures.imports.importers import csvwords
     from blueprints.measures.imports.importers.common import local_iso
 
-    taken, off = csvfile.parse_date(text, csvfile.zone(tz or ""))
+    taken, off = csvwords.parse_date(text, csvwords.zone(tz or ""))
     assert local_iso(taken, off) == expected[:16] + expected[19:]
