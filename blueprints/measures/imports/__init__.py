@@ -19,8 +19,8 @@ stored (each batch commits its rows with them), so the page never undercounts.
 
 Why it is fast: the job's thread only writes (SQLite works without the GIL) while the file
 is parsed elsewhere: in a process of its own for a large file (pipeline.ParseProcess), else
-in a second thread (pipeline.ThreadPipe), with a reader decrypting (and inflating) ahead of it. All database
-work stays in the job's thread and session. A zip is stored as it came (an Apple export
+in a second thread (pipeline.ThreadPipe), with a reader decrypting (and inflating) ahead of
+it. All database work stays in the job's thread and session. A zip is stored as it came (an Apple export
 inflates twentyfold) and inflated by the job as it reads.
 
 The modules: `upload` checks and stores the file; `jobs` claims, runs and takes over the jobs;
