@@ -210,6 +210,7 @@ class Database:
 def import_models() -> None:
     """Import every module that declares tables, so metadata is complete (Alembic, tests)."""
     import core.audit  # noqa: F401
+    import core.blobs  # noqa: F401
     import core.grants  # noqa: F401
     import core.notify  # noqa: F401
     import core.people  # noqa: F401

@@ -2,13 +2,8 @@
 
 Plain Python over the request-scoped session: services add and flush, the request
 commits once. Every query goes through the gate (`access.scope` / `access.get_or_404`).
-
-Blob life cycle, so that a document either fully exists or is fully absent:
-- adding: the blob is written durably by `BlobStore.put` before the row is flushed;
-  if the transaction rolls back, the blobs written for it are removed at once; after a
-  crash they are orphans that `flask storage check --remove-orphans` removes.
-- deleting: the rows holding the wrapped keys are deleted in the transaction; the files
-  are removed only after the commit (a crash in between leaves an unreadable orphan).
+A document's files either fully exist or are fully absent: `core.blobs` stores them and
+removes them on rollback, and shreds them after the commit that deletes the document.
 """
 from __future__ import annotations
 
@@ -20,55 +15,27 @@ from typing import BinaryIO
 
 from flask import abort, current_app
 from flask_babel import format_date, gettext as _
-from sqlalchemy import delete, event, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, tuple_
 
 from blueprints.documents import categories, filetypes, pages
-from blueprints.documents.models import BlobKey, Document, fold
-from core import access, audit, clock
+from blueprints.documents.models import Document, fold
+from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.db import before_slow_work, db
 from core.grants import Share
 from core.people import profession_label
-from core.storage import BlobCorrupt, BlobStore, BlobTooLarge
+from core.blobs import BlobKey
+from core.storage import BlobCorrupt, BlobTooLarge
 
 PAGE_SIZE = 30
 TEXT_PREVIEW_BYTES = 200_000
-_NEW = "carnet.documents.new_blobs"
-_GONE = "carnet.documents.deleted_blobs"
 
 
 # --------------------------------------------------------------------------- storage
 
 
-def store() -> BlobStore:
-    app = current_app._get_current_object()
-    blobs = app.extensions.get("carnet.blobs")
-    if blobs is None:
-        blobs = app.extensions["carnet.blobs"] = BlobStore.from_instance(app.instance_path)
-    return blobs
-
-
 def max_bytes() -> int:
     return int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    session.info.pop(_NEW, None)
-    for blobs, blob_id in session.info.pop(_GONE, []):
-        blobs.delete(blob_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_GONE, None)
-    for blobs, blob_id in session.info.pop(_NEW, []):
-        blobs.delete(blob_id)
-
-
-def _remember(key: str, blobs: BlobStore, blob_id: str) -> None:
-    db.session.info.setdefault(key, []).append((blobs, blob_id))
 
 
 # --------------------------------------------------------------------------- adding
@@ -172,14 +139,6 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
                      needs_password)
 
 
-def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
-    stored = blobs.put(stream, max_size=limit)
-    _remember(_NEW, blobs, stored.blob_id)
-    db.session.add(BlobKey(blob_id=stored.blob_id, patient_id=patient_id,
-                           wrapped_key=stored.wrapped_key, sha256=stored.sha256))
-    return stored
-
-
 def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
                   title: str | None = None, note: str | None = None, source: str = "upload",
                   action: str | None = "document_added") -> list[Document]:
@@ -205,20 +164,19 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
         _close(prepared)
         raise
 
-    blobs = store()
     written: list[str] = []
     docs: list[Document] = []
     title = (title or "").strip()
     try:
         for n, item in enumerate(prepared, start=1):
             try:
-                main = _put(blobs, item.content, limit, viewer.patient_id)
+                main = blobs.put(item.content, viewer.patient_id, max_size=limit)
             except BlobTooLarge as exc:
                 raise UploadRefused(item.name, "size") from exc
             written.append(main.blob_id)
             thumb = None
             if item.thumb:
-                thumb = _put(blobs, io.BytesIO(item.thumb), limit, viewer.patient_id)
+                thumb = blobs.put(io.BytesIO(item.thumb), viewer.patient_id, max_size=limit)
                 written.append(thumb.blob_id)
             if title:
                 doc_title = title if len(prepared) == 1 else f"{title} ({n})"
@@ -247,7 +205,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
             if isinstance(obj, BlobKey) and obj.blob_id in written:
                 db.session.expunge(obj)
         for blob_id in written:
-            blobs.delete(blob_id)
+            blobs.store().delete(blob_id)
         raise
     finally:
         _close(prepared)
@@ -362,7 +320,7 @@ def detail(viewer: Viewer, doc: Document) -> dict:
         "can_write": access.can(viewer, "documents", "write"),
         "can_delete": access.can(viewer, "documents", "delete"),
         # A file lost from the disk (the operator sees it in `storage check`): the page says so.
-        "file_missing": not store().exists(doc.blob_id),
+        "file_missing": not blobs.store().exists(doc.blob_id),
         "author_identity": author_identity(doc),
     })
     return data
@@ -388,7 +346,7 @@ def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "doc
     """Decrypted chunks of the document; traced as document_opened (preview or download), or
     under the action the caller names (a professional's download: document_downloaded)."""
     key = _key(doc.blob_id)
-    chunks = store().open(doc.blob_id, key.wrapped_key, key.sha256)
+    chunks = blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256)
     audit.record(viewer, action, doc, detail={"how": purpose})
     return chunks
 
@@ -397,13 +355,13 @@ def open_thumbnail(viewer: Viewer, doc: Document):
     if not doc.thumb_blob_id:
         return None
     key = _key(doc.thumb_blob_id)
-    return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
+    return blobs.store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
 
 
 def _pdf_data(doc: Document) -> bytes:
     """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
     key = _key(doc.blob_id)
-    return b"".join(store().open(doc.blob_id, key.wrapped_key, key.sha256))
+    return b"".join(blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256))
 
 
 def pdf_preview(viewer: Viewer, doc: Document) -> dict:
@@ -503,11 +461,7 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
     blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id) if b]
     db.session.delete(doc)
     db.session.flush()
-    db.session.execute(delete(BlobKey).where(BlobKey.blob_id.in_(blob_ids),
-                                             BlobKey.patient_id == viewer.patient_id))
-    blobs = store()
-    for blob_id in blob_ids:
-        _remember(_GONE, blobs, blob_id)
+    blobs.shred(blob_ids, viewer.patient_id)
 
 
 # --------------------------------------------------------------------------- elsewhere
@@ -520,11 +474,3 @@ def summary(viewer: Viewer) -> dict:
     if found is None:
         return {"count": 0, "latest": None}
     return {"count": found[1], "latest": row(found[0])}
-
-
-def check_storage(remove_orphans: bool = False, grace_seconds: float | None = None):
-    """Verify every blob a row knows; report (and optionally remove) files no row knows."""
-    known = {k.blob_id: (k.wrapped_key, k.sha256) for k in db.session.scalars(select(BlobKey))}
-    if grace_seconds is None:  # an upload writes its file and commits within one request
-        grace_seconds = 2.0 * float(current_app.config["REQUEST_TIMEOUT_SECONDS"])
-    return store().check(known, remove_orphans=remove_orphans, grace_seconds=grace_seconds)

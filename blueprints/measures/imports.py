@@ -44,8 +44,7 @@ from blueprints.measures import importers
 from blueprints.measures.importers import Collector, Refused, apple, csvfile, fhir
 from blueprints.measures.parse_process import ParseProcess
 from blueprints.measures.models import Measure, MeasureImport
-from blueprints.documents.models import BlobKey
-from blueprints.documents.services import store
+from core.blobs import BlobKey, store
 from core import access, audit, clock
 from core.db import db
 from core.storage import BlobCorrupt, BlobTooLarge, StorageError
