@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from flask import Response
 
-from blueprints.documents import filetypes
+from blueprints.documents import names, sniff
 
 # What a served file may do: nothing. The preview may be framed by our own page only.
 CSP_DOWNLOAD = "sandbox; default-src 'none'; frame-ancestors 'none'"
@@ -16,9 +16,9 @@ CANONICAL = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tiff", "text": 
 
 
 def download_name(doc) -> str:
-    name = filetypes.safe_filename(doc.original_name or doc.title)
-    ext = filetypes._extension(name)
-    if ext is None or ext not in filetypes.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
+    name = names.safe_filename(doc.original_name or doc.title)
+    ext = sniff.extension(name)
+    if ext is None or ext not in sniff.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
         name = f"{name}.{CANONICAL[doc.kind]}"
     return name
 

@@ -17,7 +17,7 @@ from flask import abort, current_app
 from flask_babel import format_date, gettext as _
 from sqlalchemy import func, select, tuple_
 
-from blueprints.documents import categories, filetypes, pages
+from blueprints.documents import categories, images, names, pages, sniff, thumbnails
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
@@ -50,7 +50,7 @@ class UploadRefused(ValueError):
         self.reason = reason  # empty | type | mismatch | damaged | size
 
     def message(self, max_mb: int) -> str:
-        name = filetypes.safe_filename(self.filename) if self.filename else _("This file")
+        name = names.safe_filename(self.filename) if self.filename else _("This file")
         accepted = {"name": name, "mb": max_mb}
         if self.reason == "empty":
             return _("“%(name)s” is empty: choose another file.", **accepted)
@@ -76,7 +76,7 @@ class Upload:
 
 @dataclass
 class _Prepared:
-    ftype: filetypes.FileType
+    ftype: sniff.FileType
     content: BinaryIO
     thumb: bytes | None
     name: str
@@ -101,17 +101,17 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     size = _size_of(stream)
     if size is not None and size > limit:
         raise UploadRefused(name, "size")
-    head = stream.read(filetypes.SNIFF_BYTES)
+    head = stream.read(sniff.SNIFF_BYTES)
     try:
-        ftype = filetypes.detect(head, name)
-    except filetypes.UnsupportedFile as exc:
+        ftype = sniff.detect(head, name)
+    except sniff.UnsupportedFile as exc:
         raise UploadRefused(name, exc.reason) from exc
     stream.seek(0)
-    if ftype.kind in filetypes.IMAGE_KINDS:
+    if ftype.kind in sniff.IMAGE_KINDS:
         clean = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
         try:
-            filetypes.strip_image_metadata(stream, ftype.kind, clean)
-        except filetypes.UnsupportedFile as exc:
+            images.strip_image_metadata(stream, ftype.kind, clean)
+        except sniff.UnsupportedFile as exc:
             clean.close()
             raise UploadRefused(name, exc.reason) from exc
         clean.seek(0)
@@ -133,9 +133,9 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
             thumb, needs_password = info.thumbnail, info.encrypted
         del data
     else:
-        thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+        thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned,
+    return _Prepared(ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned,
                      needs_password)
 
 
@@ -181,7 +181,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
             if title:
                 doc_title = title if len(prepared) == 1 else f"{title} ({n})"
             else:
-                doc_title = filetypes.title_from_filename(item.name)
+                doc_title = names.title_from_filename(item.name)
             doc = Document(
                 patient_id=viewer.patient_id, title=doc_title[:200], category=category, act_date=act_date,
                 note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,

@@ -5,16 +5,11 @@ import zlib
 import pytest
 from PIL import ExifTags, Image, ImageOps, PngImagePlugin
 
-from blueprints.documents.filetypes import (
-    MAX_FILENAME_CHARS,
-    FileType,
-    UnsupportedFile,
-    detect,
-    safe_filename,
-    strip_image_metadata,
-    thumbnail,
-    title_from_filename,
-)
+from blueprints.documents.images import strip_image_metadata
+from blueprints.documents.names import MAX_FILENAME_CHARS, safe_filename, title_from_filename
+from blueprints.documents.sniff import FileType, UnsupportedFile, detect
+from blueprints.documents import thumbnails
+from blueprints.documents.thumbnails import thumbnail
 
 GPS_IFD = ExifTags.IFD.GPSInfo  # 0x8825
 ORIENTATION = ExifTags.Base.Orientation
@@ -706,7 +701,7 @@ def big_photo(tmp_path_factory):
 PEAK_SCRIPT = """
 import io, resource, sys
 from PIL import Image
-from blueprints.documents import filetypes
+from blueprints.documents import images, thumbnails
 
 def status_kb(field):
     with open("/proc/self/status") as f:
@@ -714,8 +709,8 @@ def status_kb(field):
 
 small = io.BytesIO()
 Image.new("RGB", (64, 64), "white").save(small, "PDF")
-filetypes.thumbnail(small.getvalue(), "pdf")  # libraries loaded before measuring
-filetypes.thumbnail(small.getvalue(), "png")
+thumbnails.thumbnail(small.getvalue(), "pdf")  # libraries loaded before measuring
+thumbnails.thumbnail(small.getvalue(), "png")
 kind, path = sys.argv[1], sys.argv[2]
 try:  # Linux: peak = VmHWM, reset to the current size first, against VmRSS before
     before = status_kb("VmRSS")
@@ -727,10 +722,10 @@ except OSError:  # elsewhere: growth of the peak since the start (weaker)
     peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 if kind == "strip":
     with open(path, "rb") as src, open(path + ".out", "wb") as dst:
-        filetypes.strip_image_metadata(src, "jpeg", dst)
+        images.strip_image_metadata(src, "jpeg", dst)
     result = 1
 else:
-    thumb = filetypes.thumbnail(path, kind)
+    thumb = thumbnails.thumbnail(path, kind)
     result = len(thumb) if thumb else 0
 print(peak() - before, result)
 """
@@ -816,10 +811,8 @@ def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
 
 def rendered_thumbnail(data, monkeypatch):
     """The thumbnail PDFium draws, the scan shortcut turned off."""
-    from blueprints.documents import filetypes
-
     with monkeypatch.context() as m:
-        m.setattr(filetypes, "_scan_thumbnail", lambda page, image: None)
+        m.setattr(thumbnails, "_scan_thumbnail", lambda page, image: None)
         return thumbnail(data, "pdf")
 
 
