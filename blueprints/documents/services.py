@@ -25,7 +25,7 @@ from core.db import before_slow_work, db
 from core.grants import Share
 from core.people import profession_label
 from core.blobs import BlobKey
-from core.storage import BlobCorrupt, BlobTooLarge
+from core.storage import BlobCorrupt, BlobTooLarge, SeekableBlob
 
 PAGE_SIZE = 30
 TEXT_PREVIEW_BYTES = 200_000
@@ -342,13 +342,15 @@ def _key(blob_id: str) -> BlobKey:
     return key
 
 
-def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened"):
-    """Decrypted chunks of the document; traced as document_opened (preview or download), or
-    under the action the caller names (a professional's download: document_downloaded)."""
+def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened") -> SeekableBlob:
+    """The document's bytes as a seekable file (a download may ask for a range of them); traced as
+    document_opened (preview or download), or under the action the caller names (a professional's
+    download: document_downloaded). Every chunk read is authenticated: damaged or swapped data is
+    refused (BlobCorrupt), never served."""
     key = _key(doc.blob_id)
-    chunks = blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256)
+    content = blobs.store().open_seekable(doc.blob_id, key.wrapped_key)
     audit.record(viewer, action, doc, detail={"how": purpose})
-    return chunks
+    return content
 
 
 def open_thumbnail(viewer: Viewer, doc: Document):
@@ -397,12 +399,9 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
 def text_preview(viewer: Viewer, doc: Document) -> str | None:
     """The beginning of a plain-text document, decoded for display (escaped by the template);
     None when its file is missing or damaged (the page says so)."""
-    buf = bytearray()
     try:
-        for chunk in open_content(viewer, doc, "preview"):
-            buf += chunk
-            if len(buf) >= TEXT_PREVIEW_BYTES:
-                break
+        with open_content(viewer, doc, "preview") as content:
+            buf = content.read(TEXT_PREVIEW_BYTES)
     except BlobCorrupt:
         return None
     charset = "utf-8"
