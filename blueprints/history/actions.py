@@ -10,6 +10,8 @@ from typing import Callable
 
 from flask_babel import gettext as _, ngettext
 
+from blueprints.profile.sections import section_title
+
 # Actions that tell of a failure or a refusal: shown with a warning mark, and listed
 # under the "failed attempts and unknown people" filter.
 FAILED = frozenset({
@@ -91,8 +93,6 @@ def _measures_imported(detail: dict) -> str:
 
 def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
     """Profile traces name the section, never the health data itself."""
-    from blueprints.profile.services import section_title
-
     title = section_title(detail.get("section"))
     return with_section(title) if title else plain()
 
