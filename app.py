@@ -2,13 +2,16 @@
 blueprints → CLI → error handlers."""
 from __future__ import annotations
 
-from flask import Flask
+import importlib
+
+from flask import Flask, has_request_context, session
 from flask_babel import Babel
-from flask_login import LoginManager
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
-from core import compression, config, db as dbmod, web
+from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
+from core.people import Account
 from core.sessions import DatabaseSessionInterface
 
 babel = Babel()
@@ -20,13 +23,8 @@ BLUEPRINTS = ("auth", "dashboard", "account", "documents", "history", "profile",
 
 
 def _select_locale() -> str:
-    from flask import has_request_context, session
-    from flask_login import current_user
-
     if not has_request_context():
         return "fr"
-    from core import sessions
-
     lang = session.get("lang")
     if lang in web.LANGUAGES:
         return lang
@@ -40,8 +38,6 @@ def _select_locale() -> str:
 
 def _load_account(account_id: str):
     """flask-login's loader, for the pages that ask for the account object itself."""
-    from core.people import Account
-
     return dbmod.db.session.get(Account, account_id)
 
 
@@ -63,19 +59,13 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     app.jinja_env.autoescape = True
     app.jinja_env.add_extension("jinja2.ext.do")
     web.init_app(app)
-    from core import formatting, templating
-
     formatting.init_app(app)
     templating.init_app(app)
-
-    import importlib
 
     for name in BLUEPRINTS:
         module = importlib.import_module(f"blueprints.{name}")
         importlib.import_module(f"blueprints.{name}.routes")
         app.register_blueprint(module.bp)
-
-    from core import cli
 
     cli.init_app(app)
     dbmod.import_models()

@@ -116,7 +116,8 @@ def _rows(patient_id: str, n: int, seed: int, holder_name: str) -> tuple[list[di
 
 
 def _insert(app, patient_id: str, n: int, seed: int, holder_name: str) -> float:
-    from blueprints.documents.models import BlobKey, Document
+    from blueprints.documents.models import Document
+    from core.blobs import BlobKey
 
     keys, docs = _rows(patient_id, n, seed, holder_name)
     started = time.perf_counter()

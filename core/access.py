@@ -13,7 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import Select, or_
+from sqlalchemy import Select, or_, select
+
+from core import audit, clock
+from core.db import db
+from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse
+from core.people import Account
 
 # What each kind of viewer may do, per section. Absent means refused.
 HOLDER_RIGHTS = {
@@ -61,9 +66,6 @@ class Viewer:
     def account(self):
         """The Account object, loaded on first use: most pages need only who is asking."""
         if self._account is None and self.account_id is not None:
-            from core.db import db
-            from core.people import Account
-
             self._account = db.session.get(Account, self.account_id)
         return self._account
 
@@ -137,8 +139,6 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
         return
     if not viewer.is_authenticated:
         abort(401)
-    from core import audit
-
     audit.record(viewer, "access_denied", detail={"section": section, "action": action})
     abort(403)
 
@@ -168,10 +168,6 @@ def scope(viewer: Viewer, stmt: Select, model) -> Select:
 
 def get_or_404(viewer: Viewer, model, record_id: str):
     """Object-level check: another space's record is simply not found."""
-    from sqlalchemy import select
-
-    from core.db import db
-
     obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id), model))
     if obj is None:
         abort(404)
@@ -200,11 +196,6 @@ FULL_RECORD = {"documents": "all", "summary": True, "measures": True}
 
 
 def blocked(patient_id: str, rpps: str | None) -> bool:
-    from sqlalchemy import select
-
-    from core.db import db
-    from core.grants import Block
-
     if not rpps:
         return False
     return db.session.scalar(select(Block.id).where(Block.patient_id == patient_id, Block.rpps == rpps)) is not None
@@ -214,10 +205,6 @@ def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False
     """A professional who typed a code (no account): the share's scope, until it expires, is
     revoked, or the holder blocks them. Otherwise an anonymous viewer. A share whose code was
     locked by someone else's wrong attempts stays open to whoever already opened it."""
-    from core import clock
-    from core.db import db
-    from core.grants import Share, ShareUse
-
     use = db.session.get(ShareUse, use_id)
     share = db.session.get(Share, use.share_id) if use is not None else None
     if share is None or not share.live(clock.utcnow()) or blocked(share.patient_id, use.rpps):
@@ -232,12 +219,6 @@ def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False
 def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     """The viewer acting on the record that `access_id` opens (a share, a grant, an emergency
     access), or 404: the same answer for what does not exist and what is not theirs."""
-    from sqlalchemy import select
-
-    from core import clock
-    from core.db import db
-    from core.grants import EmergencyAccess, Grant
-
     if viewer.grant_kind == "share":
         if viewer.grant_id != access_id:
             abort(404)
@@ -266,9 +247,6 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
 
 def emergency_settings(patient_id: str):
     """The holder's three emergency settings (MES defaults when never set)."""
-    from core.db import db
-    from core.grants import EmergencySettings
-
     found = db.session.get(EmergencySettings, patient_id)
     return found if found is not None else EmergencySettings(patient_id=patient_id, allow_samu=True,
                                                              allow_others=True, allow_hidden=False)

@@ -192,7 +192,7 @@ def record(viewer, action: str, target=None, *, patient_id: str | None = None,
            account_id: str | None = None, target_label: str | None = None,
            detail: dict | None = None) -> AuditEvent:
     """The one audit call: who (the viewer), what (action, target), when, where, which grant."""
-    from core import web
+    from core import web  # a cycle: core.web -> core.access -> core.audit -> core.web (request_origin)
 
     who = viewer.audit_identity() if viewer is not None else {"actor_type": "anonymous"}
     space = patient_id or getattr(target, "patient_id", None) or who.pop("patient_id", None)

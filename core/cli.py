@@ -1,10 +1,15 @@
 """Commands every deployment needs: audit verification, session clean-up, backups, the share
 code figures an operator watches."""
+import importlib
+from datetime import timedelta
+
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
-from core import audit, sessions, throttle
+from sqlalchemy import delete, func, select
+
+from core import audit, backup, clock, grants, sessions, throttle
 from core.db import db
 
 audit_cli = AppGroup("audit", help="The access trail.")
@@ -16,8 +21,6 @@ shares_cli = AppGroup("shares", help="Share codes and links.")
 @audit_cli.command("verify")
 def verify():
     """Check the keyed chain and the anchored heads; name the first problem."""
-    from flask import current_app
-
     result = audit.verify()
     if result.ok:
         sealed = f", {result.unkeyed} of them from before the audit key" if result.unkeyed else ""
@@ -71,12 +74,6 @@ def _verify_failure(r: audit.VerifyResult, anchor_file: str) -> str:
 @sessions_cli.command("purge")
 def purge():
     """Delete ended sessions older than a day and old failed-attempt counters."""
-    from datetime import timedelta
-
-    from sqlalchemy import delete
-
-    from core import clock
-
     cut = clock.utcnow() - timedelta(days=1)
     n = db.session.execute(delete(sessions.UserSession).where(sessions.UserSession.ended_at < cut)).rowcount
     m = throttle.purge()
@@ -87,12 +84,6 @@ def purge():
 @shares_cli.command("attempts")
 def share_attempts():
     """Refused share code and link attempts this hour, and shares whose code locked today."""
-    from datetime import timedelta
-
-    from sqlalchemy import func, select
-
-    from core import clock, grants
-
     refused = grants.refused_this_hour()
     locked = db.session.scalar(select(func.count()).select_from(grants.Share).where(
         grants.Share.locked_at > clock.utcnow() - timedelta(hours=24))) or 0
@@ -105,10 +96,6 @@ def share_attempts():
 def backup_create(target):
     """Copy the audit anchors, the database and every encrypted file into TARGET (the master key
     and the audit key are not copied)."""
-    from flask import current_app
-
-    from core import backup
-
     try:
         manifest = backup.create(current_app.config["DATABASE_URL"], current_app.instance_path, target,
                                  anchor_file=current_app.config["AUDIT_ANCHOR_FILE"])
@@ -129,10 +116,6 @@ def backup_create(target):
 @click.confirmation_option(prompt="This replaces the database and the files. Continue?")
 def backup_restore(source):
     """Replace the database, the encrypted files and the audit anchors with a backup (stop the app first)."""
-    from flask import current_app
-
-    from core import backup
-
     try:
         manifest = backup.restore(current_app.config["DATABASE_URL"], current_app.instance_path, source,
                                   anchor_file=current_app.config["AUDIT_ANCHOR_FILE"])
@@ -145,8 +128,6 @@ def backup_restore(source):
 
 
 def init_app(app: Flask) -> None:
-    import importlib
-
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(backup_cli)

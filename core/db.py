@@ -12,12 +12,15 @@ from __future__ import annotations
 import uuid
 from contextvars import ContextVar
 from datetime import datetime
+from importlib import import_module
+from pathlib import Path
 
 from flask import Flask, current_app
 from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
 from core import clock
@@ -48,8 +51,6 @@ def new_id() -> str:
 
 
 def uuid_pk():
-    from sqlalchemy.orm import mapped_column
-
     return mapped_column(String(36), primary_key=True, default=new_id)
 
 
@@ -208,15 +209,15 @@ class Database:
 
 
 def import_models() -> None:
-    """Import every module that declares tables, so metadata is complete (Alembic, tests)."""
+    """Import every module that declares tables, so metadata is complete (Alembic, tests). Lazy:
+    those modules import this one (core.db -> core.audit/... and blueprints/*/models -> core.db)."""
     import core.audit  # noqa: F401
+    import core.blobs  # noqa: F401
     import core.grants  # noqa: F401
     import core.notify  # noqa: F401
     import core.people  # noqa: F401
     import core.sessions  # noqa: F401
     import core.throttle  # noqa: F401
-    from importlib import import_module
-    from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent / "blueprints"
     for models in sorted(root.glob("*/models.py")):
@@ -228,6 +229,4 @@ db = Database()
 
 def insert_for(model):
     """INSERT in the engine's own dialect, for ON CONFLICT clauses (SQLite and PostgreSQL)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     return (sqlite if db.is_sqlite else postgresql).insert(model.__table__ if hasattr(model, "__table__") else model)

@@ -6,8 +6,8 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from flask import Flask
-from flask_babel import (format_date, format_datetime, format_decimal, format_time, get_locale, get_timezone,
-                         gettext as _, to_user_timezone)
+from flask_babel import (format_currency, format_date, format_datetime, format_decimal, format_time, get_locale,
+                         get_timezone, gettext as _, to_user_timezone)
 
 from core import clock
 
@@ -93,8 +93,6 @@ def number(value, digits: int = 1) -> str:
 
 
 def money(cents: int | None) -> str:
-    from flask_babel import format_currency
-
     if cents is None:
         return ""
     return format_currency(cents / 100, "EUR")

@@ -34,14 +34,16 @@ an attacker instead, however many addresses they use:
 """
 from __future__ import annotations
 
+import hmac
 import logging
+import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, case, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import clock
-from core.db import Base, uuid_pk
+from core import clock, codes, notify, throttle
+from core.db import Base, db, uuid_pk
 
 
 class Share(Base):
@@ -171,13 +173,6 @@ class NoFreePrefix(RuntimeError):
 def new_share_secrets() -> tuple[str, str, str]:
     """(code as printed, prefix, link token). The prefix is unique among shares ever made; a
     bounded number of random tries, then NoFreePrefix (the caller says so, cleanly)."""
-    import secrets
-
-    from sqlalchemy import select
-
-    from core import codes
-    from core.db import db
-
     for _ in range(PREFIX_TRIES):
         code = codes.activation_code(3, CODE_GROUP)
         prefix = code[:CODE_GROUP]
@@ -188,14 +183,10 @@ def new_share_secrets() -> tuple[str, str, str]:
 
 
 def code_hash(code: str) -> str:
-    from core import codes
-
     return codes.keyed_hash(code, "share-code")
 
 
 def link_hash(token: str) -> str:
-    from core import codes
-
     return codes.keyed_hash(token, "share-link")
 
 
@@ -210,13 +201,6 @@ def redeem(ip: str | None, code: str | None = None, token: str | None = None):
     The same work runs whether the prefix exists or not; the caller answers every None the
     same way (wrong, expired, revoked, locked, capped). Refusals are counted for the operator,
     never used to refuse anyone else."""
-    import hmac
-
-    from sqlalchemy import case, select, update
-
-    from core import clock, codes, throttle
-    from core.db import db
-
     now = clock.utcnow()
     capped = throttle.hit("share_ip", ip or "?") > IP_LIMIT
     if token:
@@ -249,16 +233,12 @@ def redeem(ip: str | None, code: str | None = None, token: str | None = None):
 
 def _code_locked(share: Share) -> None:
     """Said once, by the request whose wrong secret locked the code: to the holder, in the log."""
-    from core import notify
-
     log.info("Share code locked after %d wrong attempts (share %s)", share.failed_attempts, share.id)
     notify.tell_holder_code_locked(share)
 
 
 def _refused() -> None:
     """Count a refusal for the operator; warn each time another GLOBAL_ALERT are reached this hour."""
-    from core import throttle
-
     n = throttle.hit(REFUSED_SCOPE, "*")
     if n % GLOBAL_ALERT == 0:
         log.warning("Share codes: %d refused attempts this hour across the service: someone may be "
@@ -267,6 +247,4 @@ def _refused() -> None:
 
 def refused_this_hour() -> int:
     """The operator's figure: refused code and link attempts in the current hour."""
-    from core import throttle
-
     return throttle.current(REFUSED_SCOPE, "*")

@@ -15,11 +15,13 @@ from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false
+from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, uuid_pk
+from core.db import Base, db, uuid_pk
+from core.people import Account, profession_label
 
 
 def outbox_dir() -> Path:
@@ -118,16 +120,12 @@ DEPOSIT_TITLES = 5                          # titles kept on a card (the count g
 
 
 def preferences(patient_id: str) -> dict[str, str]:
-    from core.db import db
-
     found = db.session.get(NotificationPreferences, patient_id)
     return {k: (getattr(found, k) if found is not None and getattr(found, k) in CHANNELS else "mail")
             for k in CHOSEN_KINDS}
 
 
 def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPreferences:
-    from core.db import db
-
     found = db.session.get(NotificationPreferences, patient_id)
     if found is None:
         found = NotificationPreferences(patient_id=patient_id)
@@ -154,10 +152,6 @@ def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> No
     updated rather than a new one made; a mail goes with the first visit of the day and with
     each deposit, as the holder chose. An emergency access and the first visit of someone
     who never reached this space before are always told, in Carnet and by mail."""
-    from sqlalchemy import select
-
-    from core.db import db
-
     assert kind in NOTIFY_KINDS
     detail = dict(detail or {})
     pro = viewer.professional
@@ -219,12 +213,6 @@ def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> No
 
 def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
     """The mail says who (and whether that name was checked), what happened, and what to do."""
-    from flask_babel import force_locale, format_datetime, gettext as _
-    from sqlalchemy import select
-
-    from core.db import db
-    from core.people import Account, profession_label
-
     account = db.session.scalar(select(Account).where(Account.patient_id == viewer.patient_id))
     if account is None:
         return
@@ -232,7 +220,7 @@ def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
         who = note.actor_name or _("A professional")
         if note.actor_profession:
             who = _("%(name)s (%(profession)s)", name=who, profession=profession_label(note.actor_profession))
-        when = format_datetime(clock.paris(note.last_at or note.created_at), "d MMMM y, HH:mm")
+        when = babel_datetime(clock.paris(note.last_at or note.created_at), "d MMMM y, HH:mm")
         if kind == "emergency":
             subject = _("Carnet: emergency access to your space")
             what = _("%(who)s opened your Carnet space in an emergency (%(when)s, Paris time). Reason given: "
@@ -266,12 +254,6 @@ def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
 def tell_holder_code_locked(share) -> Notification:
     """Tell the holder, once per share, that someone typed wrong codes for it: the code can no
     longer be typed, its QR code link still works. Never says the code or who tried."""
-    from flask_babel import force_locale, gettext as _
-    from sqlalchemy import select
-
-    from core.db import db
-    from core.people import Account
-
     note = Notification(patient_id=share.patient_id, kind="code_locked", grant_id=share.id,
                         detail={"label": share.label or ""})
     db.session.add(note)

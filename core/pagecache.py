@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, select
 
 from core import audit, clock
 from core.db import db
+from core.notify import Notification
 
 MAX_PAGES = 256
 _pages: OrderedDict = OrderedDict()
@@ -34,8 +35,6 @@ def _newest_statement():
     """Built once: the newest trace of a space (one seek on the (patient_id, id) index), and its
     notifications' state (a few rows on (patient_id, created_at)): reading one marks it read
     without leaving a trace."""
-    from core.notify import Notification
-
     patient = bindparam("patient_id")
     return select(
         select(func.max(audit.AuditEvent.id)).where(audit.AuditEvent.patient_id == patient).scalar_subquery(),

@@ -8,17 +8,16 @@ multiprocessing, a script that renders PDFs must keep its work under `if __name_
 (gunicorn, `flask` and pytest do).
 
 The only thing WeasyPrint may load is one of the app's own static files, through
-StaticFetcher: pages are rendered with a base URL under a reserved name (`.invalid` never
+core.weasy.StaticFetcher: pages are rendered with a base URL under a reserved name (`.invalid` never
 resolves), and anything else — file://, http(s)://, data:, another host, a path leaving the
 static folder — is refused. Nothing is fetched over a network, so no redirect is ever followed.
 """
 from __future__ import annotations
 
-import mimetypes
 import multiprocessing
 import os
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
+import resource
+from importlib import import_module
 
 from flask import current_app, render_template
 
@@ -37,77 +36,11 @@ class PdfError(RuntimeError):
     """The PDF could not be made within its bounds."""
 
 
-class FetchRefused(ValueError):
-    pass
-
-
-def _fetcher_class():
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticFetcher(URLFetcher):
-        """Serves files under the static folder for BASE_URL/static/...; refuses everything else."""
-
-        def __init__(self, static_folder: str):
-            super().__init__(allow_redirects=False)
-            self.root = Path(static_folder).resolve()
-            self.count = 0
-
-        def fetch(self, url, headers=None):
-            path = resolve(self.root, url)
-            self.count += 1
-            if self.count > MAX_FETCHES:
-                raise FetchRefused("too many resources")
-            if path.stat().st_size > MAX_FILE_BYTES:
-                raise FetchRefused(f"file too large: {url}")
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            if mime not in ALLOWED_TYPES:
-                raise FetchRefused(f"type not allowed: {url}")
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
-
-    return StaticFetcher
-
-
-def resolve(root: Path, url: str) -> Path:
-    """The static file a URL names, or FetchRefused: only BASE_URL/static/<existing file>."""
-    parts = urlsplit(url or "")
-    base = urlsplit(BASE_URL)
-    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query or parts.username:
-        raise FetchRefused(f"refused: {url[:80]}")
-    if not parts.path.startswith(STATIC_PREFIX):
-        raise FetchRefused(f"outside the static folder: {url[:80]}")
-    relative = unquote(parts.path[len(STATIC_PREFIX):])
-    path = (root / relative).resolve()
-    if root not in path.parents or not path.is_file():
-        raise FetchRefused(f"not a static file: {url[:80]}")
-    return path
-
-
-def fetcher(static_folder: str):
-    """The URL fetcher WeasyPrint gets (exposed for tests)."""
-    return _fetcher_class()(static_folder)
-
-
-def _child(html: str, static_folder: str, memory_mb: int, cpu_seconds: int, conn) -> None:
-    import resource
-
-    try:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        from weasyprint import HTML
-
-        data = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).write_pdf()
-        conn.send(("ok", data if len(data) <= MAX_PDF_BYTES else None))
-    except BaseException as exc:  # reported to the parent, which raises PdfError
-        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        conn.close()
-
-
 _CONTEXT = None
-#: What the fork server imports once for all its children. Other bounded renderers (the pages of
-#: stored PDFs: blueprints.documents.pages) add their module when imported, before any child starts.
-FORKSERVER_PRELOAD = ["weasyprint", "core.pdf"]
+#: What the fork server imports once for all its children (WeasyPrint through core.weasy: the
+#: workers never import it). Other bounded renderers (the pages of stored PDFs:
+#: blueprints.documents.pages) add their module when imported, before any child starts.
+FORKSERVER_PRELOAD = ["core.pdf", "core.weasy"]
 
 
 def forkserver():
@@ -122,30 +55,68 @@ def forkserver():
 _context = forkserver
 
 
+def _bounded_child(conn, work, args: tuple, with_data: bool, memory_mb: int, cpu_seconds: int, passed: tuple) -> None:
+    try:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        if isinstance(work, str):  # "module:function" of a module only the fork server imports
+            module, _sep, name = work.partition(":")
+            work = getattr(import_module(module), name)
+        if with_data:
+            args = (conn.recv_bytes(), *args)
+        conn.send(("ok", work(*args)))
+    except passed as exc:  # an answer the caller expects (e.g. "no such page"), raised again there
+        conn.send(("raise", exc))
+    except BaseException as exc:  # reported to the parent, which raises `error`
+        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
+    finally:
+        conn.close()
+
+
+def run_bounded(work, args: tuple = (), data: bytes | None = None, *, error: type[Exception], timeout: float,
+                memory_mb: int, name: str | None = None, passed: tuple[type[BaseException], ...] = ()):
+    """`work(data, *args)` (or `work(*args)`) in a child of the fork server, under limits on memory
+    and CPU time and killed past `timeout`: what it returns, or `error` raised here when it failed,
+    ran out of its bounds or died. `data` goes through the pipe as raw bytes (no pickling copy);
+    exceptions of the `passed` types raised by `work` are raised again as they are. `work` is a
+    module-level function of a module the fork server preloads (FORKSERVER_PRELOAD), or its name
+    as "module:function" when the workers should not import that module."""
+    ctx = _context()
+    parent, child = ctx.Pipe(duplex=True)
+    proc = ctx.Process(target=_bounded_child, daemon=True, name=name,
+                       args=(child, work, args, data is not None, memory_mb, int(timeout), passed))
+    proc.start()
+    child.close()
+    try:
+        if data is not None:
+            parent.send_bytes(data)
+        if not parent.poll(timeout):
+            raise error("took too long")
+        status, payload = parent.recv()
+    except (EOFError, BrokenPipeError, ConnectionResetError):
+        raise error("the child stopped") from None
+    finally:
+        parent.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join(5)
+    if status == "raise":
+        raise payload
+    if status != "ok":
+        raise error(payload)
+    return payload
+
+
 def html_to_pdf(html: str, static_folder: str, timeout: float = TIMEOUT_SECONDS,
                 memory_mb: int = MEMORY_MB) -> bytes:
     """Render `html` to PDF bytes in a bounded child process."""
     if len(html.encode()) > MAX_HTML_BYTES:
         raise PdfError("page too large")
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(html, static_folder, memory_mb, int(timeout), send), daemon=True)
-    proc.start()
-    send.close()
-    try:
-        if not receive.poll(timeout):
-            raise PdfError("rendering took too long")
-        status, payload = receive.recv()
-    except EOFError:
-        raise PdfError("renderer stopped") from None
-    finally:
-        receive.close()
-        if proc.is_alive():
-            proc.kill()
-        proc.join(5)
-    if status != "ok" or payload is None:
-        raise PdfError(payload or "PDF too large")
-    return payload
+    data = run_bounded("core.weasy:write_pdf", (html, static_folder), error=PdfError, timeout=timeout, memory_mb=memory_mb)
+    if data is None:
+        raise PdfError("PDF too large")
+    return data
 
 
 def render(template: str, **context) -> bytes:

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -230,8 +230,6 @@ class DatabaseSessionInterface(SessionInterface):
 
 
 def _request():
-    from flask import request
-
     return request
 
 
@@ -244,8 +242,6 @@ def _ua() -> str | None:
 
 
 def current() -> ServerSession:
-    from flask import session
-
     return session  # type: ignore[return-value]
 
 
@@ -318,8 +314,6 @@ def live_bound():
 
 
 def live_params() -> dict:
-    from flask import current_app
-
     cfg, now = current_app.config, clock.utcnow()
     return {"live_authenticated": now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
             "live_kiosk_active": now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]),

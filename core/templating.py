@@ -9,6 +9,7 @@ from pathlib import Path
 
 import flask_babel
 from flask import Flask, current_app, g, request, session, url_for
+from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
 
@@ -76,8 +77,6 @@ _CSRF_SIGNED_MAX = 4096
 
 def csrf_token() -> str:
     """Flask-WTF's generate_csrf(), signing once per session instead of once per request."""
-    from flask_wtf.csrf import generate_csrf
-
     cfg = current_app.config
     field = cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     raw = session.get(field)

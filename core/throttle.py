@@ -12,7 +12,7 @@ from sqlalchemy import Integer, String, delete, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
-from core.db import Base, db, write_intent
+from core.db import Base, db, insert_for, write_intent
 
 
 class Attempt(Base):
@@ -89,8 +89,6 @@ class Counter(Base):
 
 def hit(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     """Count one attempt and return the count of this window, this one included."""
-    from core.db import insert_for
-
     write_intent()
     seconds = int(window.total_seconds())
     start = int(clock.utcnow().timestamp()) // seconds * seconds

@@ -6,12 +6,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
+from flask import (Flask, abort, current_app, flash, g, has_request_context, jsonify, make_response, redirect,
+                   render_template, request, session, url_for)
 from flask_babel import get_locale, gettext as _, lazy_gettext
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from core import access
+from core import access, sessions
+from core.db import db
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -74,11 +77,6 @@ def current_viewer() -> access.Viewer:
 
 
 def _identify() -> access.Viewer:
-    from flask import session
-    from flask_login import current_user
-
-    from core import sessions
-
     record = getattr(session, "record", None)
     kiosk = bool(record is not None and record.kiosk)
     row = sessions.logged_in_account()
@@ -113,10 +111,6 @@ def hx_redirect(url: str):
 def ask_fresh_authentication(back: str | None = None):
     """Sensitive actions (credentials, exports, identity) need an authentication of the last
     few minutes. Returns the answer that sends the person to confirm it, or None when fresh."""
-    from flask import jsonify
-
-    from core import sessions
-
     if sessions.is_fresh(current_app):
         return None
     if request.method == "GET":
@@ -174,8 +168,6 @@ def device_is_handheld(ua_string: str) -> bool:
 
 def request_origin() -> dict:
     """Where a trace comes from: IP, device, kiosk."""
-    from flask import has_request_context, session
-
     if not has_request_context():
         return {"ip": None, "device": "cli", "kiosk": None}
     record = getattr(session, "record", None)
@@ -252,8 +244,6 @@ def error_page(code: int, message: str | None = None):
 
 def _handle_http(exc: HTTPException):
     if exc.code == 401:
-        from flask import flash, session
-
         if getattr(session, "expired", None):
             flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
         here = request.full_path.rstrip("?")
@@ -269,8 +259,6 @@ def _handle_csrf(exc: CSRFError):
 def _handle_blob(exc: BlobCorrupt):
     """A document whose file is missing or damaged: say so, not a bare error (`storage check`
     names it to the operator)."""
-    from core.db import db
-
     db.session.rollback()
     current_app.logger.error("blob unreadable: %s", exc)
     if isinstance(exc, BlobMissing):
@@ -285,8 +273,6 @@ def _handle_blob(exc: BlobCorrupt):
 
 
 def _handle_error(exc: Exception):
-    from core.db import db
-
     db.session.rollback()
     current_app.logger.exception("unhandled error")
     return error_page(500)

@@ -3,7 +3,7 @@ single use (removed before verifying) and expires with the ceremony."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -51,8 +51,6 @@ def parse_credential(credential_json: str) -> dict:
 
 def _take(kind: str, credential_json: str) -> bytes:
     """Pop the challenge this response answers: whatever happens next, it cannot be used twice."""
-    from datetime import datetime
-
     try:
         client_data = json.loads(base64url_to_bytes(parse_credential(credential_json)["response"]["clientDataJSON"]))
         answered = client_data["challenge"]

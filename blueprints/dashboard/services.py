@@ -10,7 +10,13 @@ from functools import lru_cache
 from flask_babel import get_locale
 from sqlalchemy import bindparam, func, select
 
+from blueprints.documents import categories
+from blueprints.documents.models import Document
+from blueprints.history import services as history
+from blueprints.measures import services as measures
 from blueprints.profile import choices
+from blueprints.profile.models import Allergy, ProfileFacts
+from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
 from core.db import db
@@ -32,9 +38,6 @@ def _figures_statement(kind: str):
     """Built once per kind of viewer (building it costs more than running it). The patient
     filters still come from the gate: access.scope() is applied for a viewer of this kind
     whose patient is the :patient_id parameter."""
-    from blueprints.documents.models import Document
-    from blueprints.profile.models import Allergy, ProfileFacts
-
     AuditEvent = audit.AuditEvent
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
     account_id = bindparam("account_id")
@@ -63,16 +66,12 @@ def _latest_document(viewer: Viewer) -> dict | None:
 
 @lru_cache(maxsize=64)
 def _category_label(code: str, _locale: str) -> str:
-    from blueprints.documents import categories
-
     return categories.label(code)
 
 
 @lru_cache(maxsize=8)
 def _latest_document_statement(kind: str):
     """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
-    from blueprints.documents.models import Document
-
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
     return (access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden),
                          Document)
@@ -81,23 +80,17 @@ def _latest_document_statement(kind: str):
 
 def _history(viewer: Viewer, count: int = 3) -> list:
     """The few most recent traces (history rows, read-only in the template)."""
-    from blueprints.history import services as history
-
     return history.page(viewer, history.Filters(), size=count).rows
 
 
 def _measures(viewer: Viewer) -> list[dict]:
     """The latest values of the kinds measured most recently."""
-    from blueprints.measures import services as measures
-
     return measures.dashboard_card(viewer)
 
 
 def _notifications(viewer: Viewer) -> dict:
     """How many are new, and the card to show: an unread emergency access or first visit of
     someone new before routine visits (blueprints.sharing.notices decides)."""
-    from blueprints.sharing import notices
-
     unread, latest = notices.latest(viewer)
     return {"unread": unread, "latest": latest}
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from flask import current_app
+from PIL import Image, ImageDraw
+
 from blueprints.documents import services as documents
+from blueprints.pro import services as pro
+from core import access, pdf
 from core.access import viewer_for
 
 PRESCRIPTION = """Dr Hélène Bernard — Médecine générale
@@ -51,8 +56,6 @@ Document de démonstration : données fictives.
 
 
 def _vaccination_png() -> bytes:
-    from PIL import Image, ImageDraw
-
     img = Image.new("RGB", (900, 600), (250, 248, 240))
     draw = ImageDraw.Draw(img)
     draw.rectangle((20, 20, 880, 580), outline=(11, 110, 117), width=6)
@@ -67,12 +70,10 @@ def _vaccination_png() -> bytes:
 
 
 def add_demo_documents(account) -> None:
-    from weasyprint import HTML
-
     viewer = viewer_for(account)
     items = [
         ("ordonnance-dr-bernard.txt", PRESCRIPTION.encode(), "ORD_SOIN", date(2026, 11, 4), "Ordonnance du Dr Bernard", None),
-        ("bilan-sanguin.pdf", HTML(string=LAB_REPORT).write_pdf(), "BIOLOGIE", date(2026, 10, 28), "Bilan sanguin",
+        ("bilan-sanguin.pdf", pdf.html_to_pdf(LAB_REPORT, current_app.static_folder), "BIOLOGIE", date(2026, 10, 28), "Bilan sanguin",
          "À montrer au Dr Bernard au prochain rendez-vous."),
         ("carnet-vaccination.png", _vaccination_png(), "DOC_ADM", date(2025, 10, 18), "Carnet de vaccination", None),
     ]
@@ -84,9 +85,6 @@ def add_demo_documents(account) -> None:
 def add_demo_deposit(doctor_account, grant_id: str) -> None:
     """The médecin traitant's consultation report, deposited through her permanent access, as
     the professional side does it: the holder sees who wrote it, and is told."""
-    from blueprints.pro import services as pro
-    from core import access
-
     on_record = access.record_viewer(viewer_for(doctor_account), grant_id)
     pro.deposit(on_record, [documents.Upload(io.BytesIO(CONSULTATION.encode()), "compte-rendu-consultation.txt")],
                 category="CPT_REND", act_date=date(2026, 11, 4), title="Compte rendu de consultation", note=None)

@@ -7,9 +7,12 @@ from datetime import date
 from sqlalchemy import select
 
 from blueprints.auth import services as auth
+from blueprints.demo.documents import add_demo_deposit, add_demo_documents
+from blueprints.demo.measures import add_demo_measures
 from core import clock
 from core.grants import Grant
 from core.db import db
+from core.identifiers import nir_key
 from core.people import Account, Patient
 
 HOLDER_EMAIL = "camille.martin@example.fr"
@@ -23,8 +26,6 @@ def seed() -> bool:
     """Create the demo space if the database has no patient yet. Returns True if it did."""
     if db.session.scalar(select(Patient.id).limit(1)):
         return False
-    from core.identifiers import nir_key
-
     nir = HOLDER_NIR + f"{nir_key(HOLDER_NIR):02d}"
     patient, _code = auth.create_pending_space(
         nir=nir, email=HOLDER_EMAIL, birth_date=date(1987, 3, 14), given_names="Camille Louise",
@@ -32,11 +33,7 @@ def seed() -> bool:
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
     auth.finish_activation(account, PASSWORD)
     patient.activated_at = clock.utcnow()
-    from blueprints.demo.documents import add_demo_documents
-
     add_demo_documents(account)
-    from blueprints.demo.measures import add_demo_measures
-
     add_demo_measures(patient.id)
     doctor = auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
                                       profession="medecin", specialty="Médecine générale", password=PASSWORD)
@@ -44,8 +41,6 @@ def seed() -> bool:
     grant = Grant(patient_id=patient.id, professional_id=doctor.professional.id)
     db.session.add(grant)
     db.session.flush()
-    from blueprints.demo.documents import add_demo_deposit
-
     add_demo_deposit(doctor, grant.id)
     db.session.commit()
     return True

@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from core import blobs
 from core.db import db
 
 storage = AppGroup("storage", help="The encrypted blob store.")
@@ -30,9 +31,7 @@ def _mb(size: int) -> str:
                    "(default: twice REQUEST_TIMEOUT_SECONDS, gunicorn's timeout).")
 def check(remove_orphans: bool, grace: float | None):
     """Decrypt and hash every known blob (documents, thumbnails, imports); report every leftover with its age."""
-    from blueprints.documents import services
-
-    report = services.check_storage(remove_orphans=remove_orphans, grace_seconds=grace)
+    report = blobs.check(remove_orphans=remove_orphans, grace_seconds=grace)
     db.session.rollback()
     click.echo(f"{report.ok} blobs intact.")
     for label, items in (("missing", report.missing), ("corrupt", report.corrupt)):

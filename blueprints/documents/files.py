@@ -5,9 +5,11 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, request
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
+from werkzeug.wsgi import FileWrapper
 
-from blueprints.documents import filetypes
+from blueprints.documents import names, sniff
 
 # What a served file may do: nothing. The preview may be framed by our own page only.
 CSP_DOWNLOAD = "sandbox; default-src 'none'; frame-ancestors 'none'"
@@ -16,9 +18,9 @@ CANONICAL = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tiff", "text": 
 
 
 def download_name(doc) -> str:
-    name = filetypes.safe_filename(doc.original_name or doc.title)
-    ext = filetypes._extension(name)
-    if ext is None or ext not in filetypes.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
+    name = names.safe_filename(doc.original_name or doc.title)
+    ext = sniff.extension(name)
+    if ext is None or ext not in sniff.ACCEPTED_EXTENSIONS.get(doc.kind, ()):
         name = f"{name}.{CANONICAL[doc.kind]}"
     return name
 
@@ -30,16 +32,32 @@ def disposition(kind: str, name: str) -> str:
     return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
-def serve(chunks, doc, *, inline: bool, mime: str | None = None, name: str | None = None) -> Response:
-    """A document's bytes (or an image made from it). A PDF is never served inline: a browser's
-    PDF viewer would run its scripts (pages.py shows PDFs as images)."""
+def serve(content, doc, *, inline: bool, mime: str | None = None, name: str | None = None) -> Response:
+    """A document's bytes (or an image made from it). The document's own bytes come as a seekable
+    file (`BlobStore.open_seekable`) and are served as `send_file(conditional=True)` would: a
+    `Range` request gets its part (206), a range past the end 416. An image made from the document
+    comes as chunks. A PDF is never served inline: a browser's PDF viewer would run its scripts
+    (pages.py shows PDFs as images)."""
     if inline and (mime or doc.mime).split(";")[0].strip().lower() == "application/pdf":
         raise ValueError("a PDF is only ever served as an attachment")
     if mime is None:
         mime = "text/plain; charset=utf-8" if doc.kind == "text" and "charset" not in doc.mime else doc.mime
-    resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)
-    if name is None:
+    seekable = hasattr(content, "seek")
+    # werkzeug's own FileWrapper, not the server's wsgi.file_wrapper: that one may sendfile()
+    # the descriptor underneath, which holds the encrypted file.
+    body = FileWrapper(content) if seekable else content
+    resp = Response(body, mimetype=None, content_type=mime, direct_passthrough=True)
+    if seekable:
+        resp.content_length = content.size
+    elif name is None:
         resp.content_length = doc.size
+    if seekable:
+        resp.set_etag(doc.sha256)  # a resumed download (If-Range) continues the same file only
+        try:
+            resp.make_conditional(request.environ, accept_ranges=True, complete_length=content.size)
+        except RequestedRangeNotSatisfiable as exc:  # for a download client: "bytes */size", no page
+            content.close()
+            resp = exc.get_response(request.environ)
     resp.headers["Content-Disposition"] = disposition("inline" if inline else "attachment",
                                                       name or download_name(doc))
     resp.headers["Content-Security-Policy"] = CSP_PREVIEW if inline and name is None else CSP_DOWNLOAD

@@ -1,28 +1,15 @@
-"""Documents and the wrapped keys of their blobs.
-
-A blob's data key lives only in `blob_keys`: deleting that row makes the encrypted
-file unreadable (crypto-shredding), whatever copies of the file remain.
-"""
+"""Documents. Their files' keys are rows of `core.blobs.BlobKey` (crypto-shredding lives there)."""
 from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
+from core.blobs import BlobKey
 from core.db import Base, uuid_pk
-
-
-class BlobKey(Base):
-    __tablename__ = "blob_keys"
-
-    blob_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(64))
-    sha256: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
 class Document(Base):
@@ -50,8 +37,10 @@ class Document(Base):
     original_name: Mapped[str] = mapped_column(String(200))  # display only, escaped
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    blob_id: Mapped[str] = mapped_column(ForeignKey("blob_keys.blob_id"))
-    thumb_blob_id: Mapped[str | None] = mapped_column(ForeignKey("blob_keys.blob_id"))
+    blob_id: Mapped[str] = mapped_column(ForeignKey(BlobKey.blob_id))
+    thumb_blob_id: Mapped[str | None] = mapped_column(ForeignKey(BlobKey.blob_id))
+    # Never loaded: it tells a flush to insert the file's key before the document that refers to it.
+    _blob_key: Mapped[BlobKey] = relationship(foreign_keys=[blob_id], lazy="raise")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)

@@ -19,6 +19,10 @@ import io
 import threading
 from dataclasses import dataclass, field
 
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from blueprints.documents import thumbnails
 from core import pdf as core_pdf
 
 #: Pages listed in a preview; past them the page says to download the file.
@@ -79,14 +83,10 @@ def _scale(width: float, height: float, target: int) -> float:
 
 
 def _open(data: bytes):
-    import pypdfium2 as pdfium
-
     return pdfium.PdfDocument(data)
 
 
 def _password_error(exc: BaseException) -> bool:
-    import pypdfium2.raw as pdfium_c
-
     return getattr(exc, "err_code", None) == pdfium_c.FPDF_ERR_PASSWORD
 
 
@@ -98,8 +98,6 @@ def _page_size(page) -> tuple[float, float]:
 
 
 def _inspect(data: bytes, thumbnail: bool, max_pages: int) -> Info:
-    import pypdfium2 as pdfium
-
     try:
         pdf = _open(data)
     except pdfium.PdfiumError as exc:
@@ -121,15 +119,11 @@ def _inspect(data: bytes, thumbnail: bool, max_pages: int) -> Info:
         pdf.close()
     thumb = None
     if thumbnail:
-        from blueprints.documents import filetypes
-
-        thumb = filetypes.thumbnail(data, "pdf")
+        thumb = thumbnails.thumbnail(data, "pdf")
     return Info(page_count=count, sizes=sizes, thumbnail=thumb)
 
 
 def _has_images(page) -> bool:
-    import pypdfium2.raw as pdfium_c
-
     return any(True for _obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE], max_depth=2))
 
 
@@ -160,23 +154,8 @@ def _render(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, b
     return "image/png", out.getvalue()
 
 
-def _child(conn, memory_mb: int, cpu_seconds: int) -> None:
-    import resource
-
-    try:
-        limit = memory_mb * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
-        op, args = conn.recv()
-        data = conn.recv_bytes()
-        result = _inspect(data, *args) if op == "inspect" else _render(data, *args)
-        conn.send(("ok", result))
-    except NoSuchPage as exc:
-        conn.send(("no-page", str(exc)))
-    except BaseException as exc:  # reported to the parent, which raises RenderError
-        conn.send(("error", f"{type(exc).__name__}: {exc}"[:500]))
-    finally:
-        conn.close()
+def _work(data: bytes, op: str, args: tuple):
+    return _inspect(data, *args) if op == "inspect" else _render(data, *args)
 
 
 # --------------------------------------------------------------------------- in the worker
@@ -188,32 +167,10 @@ def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, me
     if not _SLOTS.acquire(timeout=timeout):
         raise RenderError("too many pages being drawn")
     try:
-        ctx = core_pdf.forkserver()
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_child, args=(child, memory_mb, int(timeout)), daemon=True,
-                           name="pdf-pages")
-        proc.start()
-        child.close()
-        try:
-            parent.send((op, args))
-            parent.send_bytes(data)
-            if not parent.poll(timeout):
-                raise RenderError("drawing took too long")
-            status, payload = parent.recv()
-        except (EOFError, BrokenPipeError, ConnectionResetError):
-            raise RenderError("the renderer stopped") from None
-        finally:
-            parent.close()
-            if proc.is_alive():
-                proc.kill()
-            proc.join(5)
+        return core_pdf.run_bounded(_work, (op, args), data, error=RenderError, passed=(RenderError,),
+                                    timeout=timeout, memory_mb=memory_mb, name="pdf-pages")
     finally:
         _SLOTS.release()
-    if status == "no-page":
-        raise NoSuchPage(payload)
-    if status != "ok":
-        raise RenderError(payload)
-    return payload
 
 
 def inspect(data: bytes, thumbnail: bool = False) -> Info:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.documents import bp, categories, files, filetypes, pages, services
+from blueprints.documents import bp, categories, files, pages, services, thumbnails
 from blueprints.documents.forms import EditForm, UploadForm
 from core import access, audit, clock, web
 
@@ -179,7 +179,7 @@ def thumbnail(doc_id: str):
     chunks = services.open_thumbnail(viewer, doc)
     if chunks is None:
         return web.error_page(404)
-    return files.serve(chunks, doc, inline=True, mime=filetypes.THUMBNAIL_MIME, name="vignette.jpg")
+    return files.serve(chunks, doc, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="vignette.jpg")
 
 
 @bp.route("/<doc_id>/modifier", methods=["GET", "POST"])

@@ -2,13 +2,8 @@
 
 Plain Python over the request-scoped session: services add and flush, the request
 commits once. Every query goes through the gate (`access.scope` / `access.get_or_404`).
-
-Blob life cycle, so that a document either fully exists or is fully absent:
-- adding: the blob is written durably by `BlobStore.put` before the row is flushed;
-  if the transaction rolls back, the blobs written for it are removed at once; after a
-  crash they are orphans that `flask storage check --remove-orphans` removes.
-- deleting: the rows holding the wrapped keys are deleted in the transaction; the files
-  are removed only after the commit (a crash in between leaves an unreadable orphan).
+A document's files either fully exist or are fully absent: `core.blobs` stores them and
+removes them on rollback, and shreds them after the commit that deletes the document.
 """
 from __future__ import annotations
 
@@ -20,55 +15,27 @@ from typing import BinaryIO
 
 from flask import abort, current_app
 from flask_babel import format_date, gettext as _
-from sqlalchemy import delete, event, func, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, tuple_
 
-from blueprints.documents import categories, filetypes, pages
-from blueprints.documents.models import BlobKey, Document, fold
-from core import access, audit, clock
+from blueprints.documents import categories, images, names, pages, sniff, thumbnails
+from blueprints.documents.models import Document, fold
+from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.db import before_slow_work, db
 from core.grants import Share
 from core.people import profession_label
-from core.storage import BlobCorrupt, BlobStore, BlobTooLarge
+from core.blobs import BlobKey
+from core.storage import BlobCorrupt, BlobTooLarge, SeekableBlob
 
 PAGE_SIZE = 30
 TEXT_PREVIEW_BYTES = 200_000
-_NEW = "carnet.documents.new_blobs"
-_GONE = "carnet.documents.deleted_blobs"
 
 
 # --------------------------------------------------------------------------- storage
 
 
-def store() -> BlobStore:
-    app = current_app._get_current_object()
-    blobs = app.extensions.get("carnet.blobs")
-    if blobs is None:
-        blobs = app.extensions["carnet.blobs"] = BlobStore.from_instance(app.instance_path)
-    return blobs
-
-
 def max_bytes() -> int:
     return int(current_app.config["UPLOAD_MAX_MB"]) * 1024 * 1024
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    session.info.pop(_NEW, None)
-    for blobs, blob_id in session.info.pop(_GONE, []):
-        blobs.delete(blob_id)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_GONE, None)
-    for blobs, blob_id in session.info.pop(_NEW, []):
-        blobs.delete(blob_id)
-
-
-def _remember(key: str, blobs: BlobStore, blob_id: str) -> None:
-    db.session.info.setdefault(key, []).append((blobs, blob_id))
 
 
 # --------------------------------------------------------------------------- adding
@@ -83,7 +50,7 @@ class UploadRefused(ValueError):
         self.reason = reason  # empty | type | mismatch | damaged | size
 
     def message(self, max_mb: int) -> str:
-        name = filetypes.safe_filename(self.filename) if self.filename else _("This file")
+        name = names.safe_filename(self.filename) if self.filename else _("This file")
         accepted = {"name": name, "mb": max_mb}
         if self.reason == "empty":
             return _("“%(name)s” is empty: choose another file.", **accepted)
@@ -109,7 +76,7 @@ class Upload:
 
 @dataclass
 class _Prepared:
-    ftype: filetypes.FileType
+    ftype: sniff.FileType
     content: BinaryIO
     thumb: bytes | None
     name: str
@@ -134,17 +101,17 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     size = _size_of(stream)
     if size is not None and size > limit:
         raise UploadRefused(name, "size")
-    head = stream.read(filetypes.SNIFF_BYTES)
+    head = stream.read(sniff.SNIFF_BYTES)
     try:
-        ftype = filetypes.detect(head, name)
-    except filetypes.UnsupportedFile as exc:
+        ftype = sniff.detect(head, name)
+    except sniff.UnsupportedFile as exc:
         raise UploadRefused(name, exc.reason) from exc
     stream.seek(0)
-    if ftype.kind in filetypes.IMAGE_KINDS:
+    if ftype.kind in sniff.IMAGE_KINDS:
         clean = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024)
         try:
-            filetypes.strip_image_metadata(stream, ftype.kind, clean)
-        except filetypes.UnsupportedFile as exc:
+            images.strip_image_metadata(stream, ftype.kind, clean)
+        except sniff.UnsupportedFile as exc:
             clean.close()
             raise UploadRefused(name, exc.reason) from exc
         clean.seek(0)
@@ -166,18 +133,10 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
             thumb, needs_password = info.thumbnail, info.encrypted
         del data
     else:
-        thumb = filetypes.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+        thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(ftype, content, thumb, filetypes.safe_filename(name or f"document.{ftype.extension}"), owned,
+    return _Prepared(ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned,
                      needs_password)
-
-
-def _put(blobs: BlobStore, stream: BinaryIO, limit: int, patient_id: str):
-    stored = blobs.put(stream, max_size=limit)
-    _remember(_NEW, blobs, stored.blob_id)
-    db.session.add(BlobKey(blob_id=stored.blob_id, patient_id=patient_id,
-                           wrapped_key=stored.wrapped_key, sha256=stored.sha256))
-    return stored
 
 
 def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
@@ -205,25 +164,24 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
         _close(prepared)
         raise
 
-    blobs = store()
     written: list[str] = []
     docs: list[Document] = []
     title = (title or "").strip()
     try:
         for n, item in enumerate(prepared, start=1):
             try:
-                main = _put(blobs, item.content, limit, viewer.patient_id)
+                main = blobs.put(item.content, viewer.patient_id, max_size=limit)
             except BlobTooLarge as exc:
                 raise UploadRefused(item.name, "size") from exc
             written.append(main.blob_id)
             thumb = None
             if item.thumb:
-                thumb = _put(blobs, io.BytesIO(item.thumb), limit, viewer.patient_id)
+                thumb = blobs.put(io.BytesIO(item.thumb), viewer.patient_id, max_size=limit)
                 written.append(thumb.blob_id)
             if title:
                 doc_title = title if len(prepared) == 1 else f"{title} ({n})"
             else:
-                doc_title = filetypes.title_from_filename(item.name)
+                doc_title = names.title_from_filename(item.name)
             doc = Document(
                 patient_id=viewer.patient_id, title=doc_title[:200], category=category, act_date=act_date,
                 note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,
@@ -247,7 +205,7 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
             if isinstance(obj, BlobKey) and obj.blob_id in written:
                 db.session.expunge(obj)
         for blob_id in written:
-            blobs.delete(blob_id)
+            blobs.store().delete(blob_id)
         raise
     finally:
         _close(prepared)
@@ -362,7 +320,7 @@ def detail(viewer: Viewer, doc: Document) -> dict:
         "can_write": access.can(viewer, "documents", "write"),
         "can_delete": access.can(viewer, "documents", "delete"),
         # A file lost from the disk (the operator sees it in `storage check`): the page says so.
-        "file_missing": not store().exists(doc.blob_id),
+        "file_missing": not blobs.store().exists(doc.blob_id),
         "author_identity": author_identity(doc),
     })
     return data
@@ -384,26 +342,28 @@ def _key(blob_id: str) -> BlobKey:
     return key
 
 
-def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened"):
-    """Decrypted chunks of the document; traced as document_opened (preview or download), or
-    under the action the caller names (a professional's download: document_downloaded)."""
+def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened") -> SeekableBlob:
+    """The document's bytes as a seekable file (a download may ask for a range of them); traced as
+    document_opened (preview or download), or under the action the caller names (a professional's
+    download: document_downloaded). Every chunk read is authenticated: damaged or swapped data is
+    refused (BlobCorrupt), never served."""
     key = _key(doc.blob_id)
-    chunks = store().open(doc.blob_id, key.wrapped_key, key.sha256)
+    content = blobs.store().open_seekable(doc.blob_id, key.wrapped_key)
     audit.record(viewer, action, doc, detail={"how": purpose})
-    return chunks
+    return content
 
 
 def open_thumbnail(viewer: Viewer, doc: Document):
     if not doc.thumb_blob_id:
         return None
     key = _key(doc.thumb_blob_id)
-    return store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
+    return blobs.store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
 
 
 def _pdf_data(doc: Document) -> bytes:
     """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
     key = _key(doc.blob_id)
-    return b"".join(store().open(doc.blob_id, key.wrapped_key, key.sha256))
+    return b"".join(blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256))
 
 
 def pdf_preview(viewer: Viewer, doc: Document) -> dict:
@@ -439,12 +399,9 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
 def text_preview(viewer: Viewer, doc: Document) -> str | None:
     """The beginning of a plain-text document, decoded for display (escaped by the template);
     None when its file is missing or damaged (the page says so)."""
-    buf = bytearray()
     try:
-        for chunk in open_content(viewer, doc, "preview"):
-            buf += chunk
-            if len(buf) >= TEXT_PREVIEW_BYTES:
-                break
+        with open_content(viewer, doc, "preview") as content:
+            buf = content.read(TEXT_PREVIEW_BYTES)
     except BlobCorrupt:
         return None
     charset = "utf-8"
@@ -503,11 +460,7 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
     blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id) if b]
     db.session.delete(doc)
     db.session.flush()
-    db.session.execute(delete(BlobKey).where(BlobKey.blob_id.in_(blob_ids),
-                                             BlobKey.patient_id == viewer.patient_id))
-    blobs = store()
-    for blob_id in blob_ids:
-        _remember(_GONE, blobs, blob_id)
+    blobs.shred(blob_ids, viewer.patient_id)
 
 
 # --------------------------------------------------------------------------- elsewhere
@@ -520,11 +473,3 @@ def summary(viewer: Viewer) -> dict:
     if found is None:
         return {"count": 0, "latest": None}
     return {"count": found[1], "latest": row(found[0])}
-
-
-def check_storage(remove_orphans: bool = False, grace_seconds: float | None = None):
-    """Verify every blob a row knows; report (and optionally remove) files no row knows."""
-    known = {k.blob_id: (k.wrapped_key, k.sha256) for k in db.session.scalars(select(BlobKey))}
-    if grace_seconds is None:  # an upload writes its file and commits within one request
-        grace_seconds = 2.0 * float(current_app.config["REQUEST_TIMEOUT_SECONDS"])
-    return store().check(known, remove_orphans=remove_orphans, grace_seconds=grace_seconds)

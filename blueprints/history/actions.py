@@ -10,6 +10,10 @@ from typing import Callable
 
 from flask_babel import gettext as _, ngettext
 
+from blueprints.measures.kinds import KINDS
+from blueprints.measures.services import SOURCES
+from blueprints.profile.sections import section_title
+
 # Actions that tell of a failure or a refusal: shown with a warning mark, and listed
 # under the "failed attempts and unknown people" filter.
 FAILED = frozenset({
@@ -71,15 +75,11 @@ def _record_viewed(detail: dict, label: str) -> str:
 
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
     """Measure traces name the kind (weight, blood pressure), never the value."""
-    from blueprints.measures.kinds import KINDS
-
     kind = KINDS.get(detail.get("kind") or "")
     return with_kind(str(kind.label).lower()) if kind else plain
 
 
 def _import_format(detail: dict) -> str:
-    from blueprints.measures.services import SOURCES
-
     return str(SOURCES.get(detail.get("format"), "?"))
 
 
@@ -91,8 +91,6 @@ def _measures_imported(detail: dict) -> str:
 
 def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
     """Profile traces name the section, never the health data itself."""
-    from blueprints.profile.services import section_title
-
     title = section_title(detail.get("section"))
     return with_section(title) if title else plain()
 

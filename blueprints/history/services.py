@@ -19,6 +19,7 @@ from core import access, audit, clock, csvout
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.db import db
+from core.grants import EmergencyAccess, Grant, Share
 from core.people import PROFESSIONS
 
 PAGE_SIZE = 50
@@ -182,8 +183,6 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     """Each share, permanent access or emergency access id in words the holder knows: the
     share's own label or the day its code was made, "permanent access", "emergency access".
     Ids of this space only (the gate); an id no longer found reads as a shared access."""
-    from core.grants import EmergencyAccess, Grant, Share
-
     memo = {} if memo is None else memo
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
     if wanted:

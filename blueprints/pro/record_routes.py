@@ -15,7 +15,7 @@ from flask import Response, current_app, flash, redirect, request, session, url_
 from flask_babel import gettext as _, ngettext
 
 from blueprints.measures import charts, services as measures
-from blueprints.documents import filetypes, pages, services as documents
+from blueprints.documents import pages, services as documents, thumbnails
 from blueprints.documents.forms import UploadForm
 from blueprints.documents import files
 from blueprints.pro import bp, services
@@ -122,7 +122,7 @@ def record_preview(access_id: str, doc_id: str):
         if chunks is None:
             return web.error_page(404)
         audit.record(viewer, "document_opened", doc, detail={"how": "thumbnail"})
-        return files.serve(chunks, doc, inline=True, mime=filetypes.THUMBNAIL_MIME, name="apercu.jpg")
+        return files.serve(chunks, doc, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="apercu.jpg")
     if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)

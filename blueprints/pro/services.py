@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 from flask_babel import format_time, get_locale, gettext as _, to_user_timezone
 from sqlalchemy import exists, select
 
-from core import access, audit, clock, grants, notify, throttle
+from blueprints.documents import categories, services as documents
+from core import access, audit, clock, codes, grants, notify, throttle
 from core.access import Viewer
 from core.db import db
+from core.formatting import day
 from core.identifiers import clean_nir
 from core.people import Patient, profession_label
 
@@ -46,8 +48,6 @@ def open_share(ip: str | None, *, code: str | None, token: str | None, given_nam
 
 def _failed(code: str | None, token: str | None, *, rpps: str, name: str, blocked: bool) -> None:
     """Traced in the space the code was meant for (by its public prefix), never with the code."""
-    from core import codes
-
     if token:
         where = grants.Share.link_hash == grants.link_hash(token)
     else:
@@ -76,8 +76,6 @@ def share_opened(viewer: Viewer, via: str) -> None:
 
 def header(viewer: Viewer) -> dict:
     """What every record page shows in its banner and tabs."""
-    from blueprints.documents import categories
-
     patient = db.session.get(Patient, viewer.patient_id)
     pro = viewer.professional
     return {
@@ -108,8 +106,6 @@ def _clock(dt: datetime) -> str:
 
 def until(expires_at: datetime | None) -> str | None:
     """"until 6:00 pm today", "until 12 March 2026 at 6:00 pm"; None for a permanent access."""
-    from core.formatting import day
-
     if expires_at is None:
         return None
     local = to_user_timezone(clock.aware(expires_at))
@@ -131,8 +127,6 @@ def time_left(expires_at: datetime | None) -> str | None:
 
 def overview(viewer: Viewer) -> dict:
     """The first page: the latest documents and, for an emergency, the reason given."""
-    from blueprints.documents import services as documents
-
     data = {"documents": None, "reason": None, "samu": False}
     if access.can(viewer, access.RECORD_DOCUMENTS):
         data["documents"] = documents.listing(viewer, limit=5)
@@ -155,8 +149,6 @@ def deposit(viewer: Viewer, uploads: list, *, category: str, act_date: date, tit
             note: str | None) -> list:
     """A professional adds documents to the record: the holder's own checks (type from the bytes,
     size, encryption), authored by the professional, from this share or grant; the holder is told."""
-    from blueprints.documents import services as documents
-
     access.require(viewer, access.RECORD_DOCUMENTS, "deposit")
     docs = documents.add_documents(viewer, uploads, category=category, act_date=act_date, title=title, note=note,
                                    source="professional", action=None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from core.clock import PARIS
 
+import segno
 from flask import current_app, url_for
 from flask_babel import format_timedelta, gettext as _
 from markupsafe import Markup
@@ -114,8 +115,6 @@ def qr_svg(data: str | None) -> Markup | None:
     """The QR code as inline SVG (paths only: no style, no script; a white quiet zone)."""
     if not data:
         return None
-    import segno
-
     qr = segno.make(data, error="m")
     return Markup(qr.svg_inline(scale=1, border=4, svgclass="qr", lineclass=None, omitsize=True,
                          dark="#000", light="#fff"))

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from blueprints.documents import services
 from blueprints.documents.models import Document
-from core import audit
+from core import audit, blobs
 from core.db import db
 from tests.documents.conftest import add_text as _add, pdf_bytes, png_bytes
 
@@ -16,7 +16,7 @@ def test_backup_then_restore_round_trip(app, space, tmp_path):
     kept = _add(space, pdf_bytes(), "bilan.pdf", category="BIOLOGIE")
     photo = _add(space, png_bytes(), "radio.png", category="RADIO_SC", act_date=date(2025, 1, 2))
     db.session.commit()
-    original = {d.id: services.store().read_all(d.blob_id, *_key(d)) for d in (kept, photo)}
+    original = {d.id: blobs.store().read_all(d.blob_id, *_key(d)) for d in (kept, photo)}
     runner = app.test_cli_runner()
     target = tmp_path / "backup"
     made = runner.invoke(args=["backup", "create", str(target)])
@@ -37,13 +37,13 @@ def test_backup_then_restore_round_trip(app, space, tmp_path):
     titles = sorted(db.session.scalars(select(Document.title)))
     assert titles == ["Bilan", "Radio"]
     for doc in db.session.scalars(select(Document)):
-        assert services.store().read_all(doc.blob_id, *_key(doc)) == original[doc.id]
+        assert blobs.store().read_all(doc.blob_id, *_key(doc)) == original[doc.id]
     assert audit.verify().ok  # the anchors of the backup came back with its database
     anchors = Path(app.config["AUDIT_ANCHOR_FILE"])
     assert anchors.read_text() == (target / "audit-anchor.log").read_text()
     replaced = list(anchors.parent.glob("anchor.log.replaced-*"))  # the later heads, kept aside
     assert len(replaced) == 1 and len(replaced[0].read_text().splitlines()) > len(anchors.read_text().splitlines())
-    report = services.check_storage(remove_orphans=False, grace_seconds=0)
+    report = blobs.check(remove_orphans=False, grace_seconds=0)
     assert report.corrupt == [] and report.missing == [] and report.orphans == []
 
 
@@ -54,7 +54,7 @@ def test_backup_refuses_a_non_empty_target(app, tmp_path):
 
 
 def _key(doc):
-    from blueprints.documents.models import BlobKey
+    from core.blobs import BlobKey
 
     key = db.session.get(BlobKey, doc.blob_id)
     return key.wrapped_key, key.sha256
@@ -64,7 +64,7 @@ def test_backup_names_a_file_already_lost_and_exits_1(app, space, tmp_path):
     kept = _add(space, pdf_bytes(), "bilan.pdf", category="BIOLOGIE")
     lost = _add(space, name="perdu.txt")
     db.session.commit()
-    services.store().path_of(lost.blob_id).unlink()
+    blobs.store().path_of(lost.blob_id).unlink()
     result = app.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "b")])
     assert result.exit_code == 1 and f"missing: {lost.blob_id}" in result.output
     assert "1 files the database knows were already missing" in result.output

@@ -2,7 +2,7 @@
 downloading it answers a French page (not a bare error), and `storage check` names it."""
 from __future__ import annotations
 
-from blueprints.documents import services
+from core import blobs
 from core.db import db
 from tests.documents.conftest import TEXT, pdf_bytes
 
@@ -15,7 +15,7 @@ def _lost(client, upload, content, name):
     from blueprints.documents.models import Document
 
     doc = db.session.get(Document, doc_id)
-    services.store().path_of(doc.blob_id).unlink()
+    blobs.store().path_of(doc.blob_id).unlink()
     return doc_id, doc.blob_id
 
 

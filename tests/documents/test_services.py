@@ -9,8 +9,10 @@ from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from blueprints.documents import services
-from blueprints.documents.models import BlobKey, Document
+from blueprints.documents.models import Document
+from core import blobs
 from core.access import Viewer, viewer_for
+from core.blobs import BlobKey
 from core.db import db
 from tests.documents.conftest import add_text as _add, blob_files, pdf_bytes, png_bytes
 
@@ -157,28 +159,28 @@ def test_rollback_before_commit_leaves_no_document_and_no_blob(app, space):
 def test_crash_between_blob_and_commit_leaves_an_orphan_that_check_removes(app, space):
     """A process dying after put() and before the commit: no row, an orphan file on disk."""
     _add(space, pdf_bytes(), "a.pdf")
-    db.session.info.pop(services._NEW)  # the process died: no rollback hook ran
+    db.session.info.pop(blobs._NEW)  # the process died: no rollback hook ran
     db.session.rollback()
     assert db.session.scalars(select(Document)).all() == []
     assert len(blob_files(app)) == 2
-    report = services.check_storage(remove_orphans=False)
+    report = blobs.check(remove_orphans=False)
     assert len(report.recent_unknown) == 2 and report.orphans == []  # grace period protects uploads in flight
-    report = services.check_storage(remove_orphans=True, grace_seconds=0)
+    report = blobs.check(remove_orphans=True, grace_seconds=0)
     assert len(report.removed_orphans) == 2 and blob_files(app) == []
 
 
 def test_storage_check_command(app, space):
     doc = _add(space, pdf_bytes(), "a.pdf")
     db.session.commit()
-    orphan = services.store().put(io.BytesIO(b"orphan"))
+    orphan = blobs.store().put(io.BytesIO(b"orphan"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["storage", "check"])
     assert result.exit_code == 0 and "2 blobs intact" in result.output
     result = runner.invoke(args=["storage", "check", "--remove-orphans", "--grace", "0"])
     assert result.exit_code == 0 and "1 orphan blobs removed" in result.output
-    assert not services.store().exists(orphan.blob_id) and services.store().exists(doc.blob_id)
+    assert not blobs.store().exists(orphan.blob_id) and blobs.store().exists(doc.blob_id)
     # a damaged blob makes the check fail
-    path = services.store()._path(doc.blob_id)
+    path = blobs.store()._path(doc.blob_id)
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 1
     path.write_bytes(bytes(raw))
@@ -191,10 +193,10 @@ def test_delete_shreds_the_key_then_the_file(app, space):
     db.session.commit()
     blob_ids = [doc.blob_id, doc.thumb_blob_id]
     services.delete_document(space, doc)
-    assert all(services.store().exists(b) for b in blob_ids)  # files stay until the commit
+    assert all(blobs.store().exists(b) for b in blob_ids)  # files stay until the commit
     db.session.commit()
     assert db.session.scalars(select(BlobKey)).all() == []
-    assert not any(services.store().exists(b) for b in blob_ids)
+    assert not any(blobs.store().exists(b) for b in blob_ids)
 
 
 def test_delete_rolled_back_keeps_the_document(app, space):

@@ -119,7 +119,7 @@ def test_entity_declarations_refuse_the_whole_file(app, space, run_import, docty
 
 
 def test_a_damaged_export_fails_with_a_reason_and_keeps_nothing_of_the_file(app, space, run_import):
-    from blueprints.documents.models import BlobKey
+    from core.blobs import BlobKey
     from core.db import db
 
     viewer, _ = space
@@ -169,7 +169,7 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
     """A GPX route (or any XML whose root is not <HealthData>) is not "0 measures added"."""
     from blueprints.measures.imports.importers import apple
     from blueprints.measures.imports.importers.common import Collector
-    from blueprints.documents.models import BlobKey
+    from core.blobs import BlobKey
     from core.db import db
 
     viewer, _ = space

@@ -181,7 +181,7 @@ def test_statement_sizes_at_the_edges(app, space, n):
 
 
 def _stored_blobs(app) -> list:
-    from blueprints.documents.services import store
+    from core.blobs import store
 
     with app.app_context():
         return list(store().iter_blob_ids())
@@ -189,8 +189,8 @@ def _stored_blobs(app) -> list:
 
 def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
     from blueprints.measures.imports.importers.common import ChunkReader
-    from blueprints.documents.models import BlobKey
-    from blueprints.documents.services import store
+    from core.blobs import BlobKey
+    from core.blobs import store
 
     viewer, _ = space
     xml = apple_xml(*_records(1800))   # several inflated chunks

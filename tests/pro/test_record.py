@@ -188,12 +188,12 @@ def test_the_banner_says_who_whose_and_until_when(client, space, make_share):
 
 
 def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, make_share):
-    from blueprints.documents import services
     from blueprints.documents.models import Document
+    from core import blobs
 
     sid = _open(client, make_share, space)
     with app.app_context():
-        services.store().path_of(db.session.get(Document, space["bio"]).blob_id).unlink()
+        blobs.store().path_of(db.session.get(Document, space["bio"]).blob_id).unlink()
     missing = "Le fichier de ce document est introuvable sur le serveur"
     page = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}")
     assert page.status_code == 200 and missing in page.get_data(as_text=True)

@@ -460,7 +460,7 @@ def test_history_tells_profile_changes(holder, app):
 
 
 def test_every_form_as_page_and_as_fragment(holder):
-    from blueprints.profile.services import BLOCKS, SECTIONS
+    from blueprints.profile.sections import BLOCKS, SECTIONS
 
     client, _ = holder
     for slug in BLOCKS:
@@ -518,7 +518,7 @@ def test_forms_opened_as_their_own_page_post_as_pages(holder, app):
     fragment at a section that page does not have; it posts as a boosted form and lands on the
     section page, errors first, then success."""
     from blueprints.profile.models import Allergy
-    from blueprints.profile.services import BLOCKS, SECTIONS
+    from blueprints.profile.sections import BLOCKS, SECTIONS
 
     client, _ = holder
     for slug in SECTIONS:

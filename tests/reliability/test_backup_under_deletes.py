@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from blueprints.documents import services
-from blueprints.documents.models import BlobKey, Document
-from core import backup
+from blueprints.documents.models import Document
+from core import backup, blobs
+from core.blobs import BlobKey
 from core.db import db
 from core.storage import BlobStore, load_master_key
 from tests.reliability.conftest import ROOT
@@ -68,8 +69,8 @@ def test_documents_deleted_by_another_process_during_backups(app, space, worker,
     # once the backups ended, the deleted documents' files are gone from the live store
     db.session.rollback()
     assert db.session.scalars(select(Document)).all() == []
-    assert services.store().deferred_deletions() == []
-    assert list(services.store().iter_blob_ids()) == []
+    assert blobs.store().deferred_deletions() == []
+    assert list(blobs.store().iter_blob_ids()) == []
 
 
 def test_a_deletion_committed_between_the_database_and_the_files(app, space, tmp_path):
@@ -81,12 +82,12 @@ def test_a_deletion_committed_between_the_database_and_the_files(app, space, tmp
     def delete_meanwhile():
         services.delete_document(viewer, db.session.get(Document, gone))
         db.session.commit()
-        assert services.store().exists(gone_blob)  # deferred: the backup's database lists it
+        assert blobs.store().exists(gone_blob)  # deferred: the backup's database lists it
 
     target = tmp_path / "backup"
     manifest = backup.create(app.config["DATABASE_URL"], app.instance_path, target, after_database=delete_meanwhile)
     assert (manifest["blobs"], manifest["missing"]) == (2, [])
-    assert not services.store().exists(gone_blob)  # removed when the backup ended
+    assert not blobs.store().exists(gone_blob)  # removed when the backup ended
     assert _every_listed_document_opens(app, target, tmp_path) in (2, manifest["blobs"])
 
 
@@ -117,7 +118,7 @@ def test_a_killed_backup_blocks_no_deletion(app, space, tmp_path):
     blob_id = db.session.get(Document, doc_id).blob_id
     holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
         from core.storage import BlobStore
-        store = BlobStore({str(services.store().root)!r}, bytes(32))
+        store = BlobStore({str(blobs.store().root)!r}, bytes(32))
         with store.backup_hold():
             print("holding", flush=True)
             import time; time.sleep(60)
@@ -126,7 +127,7 @@ def test_a_killed_backup_blocks_no_deletion(app, space, tmp_path):
         assert holder.stdout.readline().strip() == "holding"
         services.delete_document(viewer, db.session.get(Document, doc_id))
         db.session.commit()
-        assert services.store().exists(blob_id) and services.store().deferred_deletions() == [blob_id]
+        assert blobs.store().exists(blob_id) and blobs.store().deferred_deletions() == [blob_id]
         holder.send_signal(signal.SIGKILL)
         holder.wait()
     finally:
@@ -137,5 +138,5 @@ def test_a_killed_backup_blocks_no_deletion(app, space, tmp_path):
     other = _documents(viewer, 1)
     services.delete_document(viewer, db.session.get(Document, other[0]))
     db.session.commit()  # the next deletion also carries out the deferred one
-    assert not services.store().exists(blob_id) and services.store().deferred_deletions() == []
+    assert not blobs.store().exists(blob_id) and blobs.store().deferred_deletions() == []
     assert db.session.scalar(select(BlobKey).where(BlobKey.blob_id == blob_id)) is None

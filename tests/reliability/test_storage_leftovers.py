@@ -11,7 +11,7 @@ import sys
 import textwrap
 import time
 
-from blueprints.documents import services
+from core import blobs
 from core.storage import BlobStore
 from tests.reliability.conftest import ROOT
 
@@ -65,7 +65,7 @@ def _age(path, seconds: float) -> None:
 
 def test_leftovers_of_killed_uploads_are_reported_then_removed(app, fresh_store):
     with app.app_context():
-        services.store()  # the store's folders and key, as the app makes them
+        blobs.store()  # the store's folders and key, as the app makes them
     for _ in range(3):
         _killed_after(app.instance_path, "partial", "writing")
     orphans = [_killed_after(app.instance_path, "orphan", "stored").split()[1] for _ in range(2)]
@@ -93,7 +93,7 @@ def test_leftovers_of_killed_uploads_are_reported_then_removed(app, fresh_store)
 
 def test_the_grace_follows_the_request_timeout(app, fresh_store):
     with app.app_context():
-        store = services.store()
+        store = blobs.store()
         blob_id = _killed_after(app.instance_path, "orphan", "stored").split()[1]
         _age(store.path_of(blob_id), 100)
         runner = app.test_cli_runner()

@@ -156,7 +156,7 @@ def test_file_names_are_neutralised(app, holder, upload, raw):
 
 @pytest.mark.parametrize("name", ['a"; filename=evil.html', "b\\c;d.pdf", "é\r\nX: y.pdf", "ordonnance 12 mars.pdf"])
 def test_content_disposition_cannot_be_broken_out_of(name):
-    from blueprints.documents.filetypes import safe_filename
+    from blueprints.documents.names import safe_filename
     from blueprints.documents.files import disposition as _disposition
 
     value = _disposition("attachment", safe_filename(name))

@@ -2,11 +2,13 @@
 bounded."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from core import pdf
+from core import pdf, weasy
 
 STATIC = str(Path(__file__).resolve().parents[2] / "static")
 
@@ -24,12 +26,12 @@ STATIC = str(Path(__file__).resolve().parents[2] / "static")
     "ftp://example.org/x",
 ])
 def test_fetcher_refuses_anything_but_static_files(url):
-    with pytest.raises(pdf.FetchRefused):
-        pdf.fetcher(STATIC).fetch(url)
+    with pytest.raises(weasy.FetchRefused):
+        weasy.fetcher(STATIC).fetch(url)
 
 
 def test_fetcher_serves_a_static_file():
-    response = pdf.fetcher(STATIC).fetch(pdf.BASE_URL + "static/icons/favicon.svg")
+    response = weasy.fetcher(STATIC).fetch(pdf.BASE_URL + "static/icons/favicon.svg")
     assert response.content_type == "image/svg+xml" and b"<svg" in response.read()
 
 
@@ -47,3 +49,14 @@ def test_bounds():
         pdf.html_to_pdf("<p>x</p>" * (pdf.MAX_HTML_BYTES // 8 + 1), STATIC)
     with pytest.raises(pdf.PdfError):
         pdf.html_to_pdf("<p>x</p>", STATIC, memory_mb=40)  # the child cannot even start WeasyPrint
+
+
+def test_the_workers_never_import_weasyprint(tmp_path):
+    """WeasyPrint (1.4 s and ~40 MB to import) lives in the fork server's children only."""
+    code = ("import sys; from app import create_app; "
+            f"create_app({{'TESTING': True, 'DATABASE_URL': 'sqlite:///{tmp_path}/db.sqlite'}}, '{tmp_path}'); "
+            "print('weasyprint' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "False"

@@ -7,8 +7,7 @@ import zlib
 
 from sqlalchemy import delete
 
-from blueprints.documents.models import BlobKey
-from blueprints.documents.services import store
+from core.blobs import BlobKey, store
 from blueprints.measures.imports.importers import apple, csvfile, fhir
 from blueprints.measures.imports.importers.common import Refused
 from blueprints.measures.models import MeasureImport

@@ -1,0 +1,70 @@
+"""WeasyPrint's side of core.pdf, run only in the fork server's children (the workers never
+import WeasyPrint): the page written to PDF, and the one URL fetcher it gets, which serves the
+app's own static files under core.pdf.BASE_URL and refuses everything else."""
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+from core.pdf import ALLOWED_TYPES, BASE_URL, MAX_FETCHES, MAX_FILE_BYTES, MAX_PDF_BYTES, STATIC_PREFIX
+
+
+class FetchRefused(ValueError):
+    pass
+
+
+class StaticFetcher(URLFetcher):
+    """Serves files under the static folder for BASE_URL/static/...; refuses everything else."""
+
+    def __init__(self, static_folder: str):
+        super().__init__(allow_redirects=False)
+        self.root = Path(static_folder).resolve()
+        self.count = 0
+
+    def fetch(self, url, headers=None):
+        path = resolve(self.root, url)
+        self.count += 1
+        if self.count > MAX_FETCHES:
+            raise FetchRefused("too many resources")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise FetchRefused(f"file too large: {url}")
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        if mime not in ALLOWED_TYPES:
+            raise FetchRefused(f"type not allowed: {url}")
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+
+
+def resolve(root: Path, url: str) -> Path:
+    """The static file a URL names, or FetchRefused: only BASE_URL/static/<existing file>."""
+    parts = urlsplit(url or "")
+    base = urlsplit(BASE_URL)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or parts.query or parts.username:
+        raise FetchRefused(f"refused: {url[:80]}")
+    if not parts.path.startswith(STATIC_PREFIX):
+        raise FetchRefused(f"outside the static folder: {url[:80]}")
+    relative = unquote(parts.path[len(STATIC_PREFIX):])
+    path = (root / relative).resolve()
+    if root not in path.parents or not path.is_file():
+        raise FetchRefused(f"not a static file: {url[:80]}")
+    return path
+
+
+def fetcher(static_folder: str) -> StaticFetcher:
+    """The URL fetcher WeasyPrint gets (exposed for tests)."""
+    return StaticFetcher(static_folder)
+
+
+def _write_pdf(html: str, static_folder: str) -> bytes | None:
+    """In the child: the PDF, or None when it is larger than MAX_PDF_BYTES."""
+    data = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).write_pdf()
+    return data if len(data) <= MAX_PDF_BYTES else None
+
+
+def write_pdf(html: str, static_folder: str) -> bytes | None:
+    """The PDF, or None when it is larger than MAX_PDF_BYTES."""
+    data = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).write_pdf()
+    return data if len(data) <= MAX_PDF_BYTES else None
