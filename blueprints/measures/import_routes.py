@@ -102,7 +102,7 @@ def _measures_url() -> str:
 
 
 def _form_context(viewer, form, error=None) -> dict:
-    recent = db.session.scalars(access.scope(viewer, select(MeasureImport), MeasureImport)
+    recent = db.session.scalars(access.scope(viewer, select(MeasureImport))
                                 .where(MeasureImport.status != "preview")
                                 .order_by(MeasureImport.created_at.desc()).limit(10))
     return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": imports.MAX_UPLOAD, "accept": ACCEPT,
