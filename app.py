@@ -71,8 +71,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     import importlib
 
     for name in BLUEPRINTS:
-        module = importlib.import_module(f"blueprints.{name}")
-        importlib.import_module(f"blueprints.{name}.routes")
+        module = importlib.import_module(f"blueprints.{name}")  # the package imports its route modules
         app.register_blueprint(module.bp)
 
     from core import cli

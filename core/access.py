@@ -1,5 +1,6 @@
-"""The access gate. Every route names what it needs; every query on patient data goes
-through scope(). Deny by default: a section or action not listed for a viewer is refused.
+"""The access gate. Every route names what it needs, on the route: `@web.gate(section, action)`
+(core/web.py), which calls require(); every query on patient data goes through scope(). Deny
+by default: a section or action not listed for a viewer is refused.
 
 Viewers: the holder; a professional with an account (their own pages only); and a
 professional acting on one record, through a share code, a permanent grant or an emergency

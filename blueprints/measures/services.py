@@ -11,11 +11,11 @@ from core.clock import PARIS
 
 from flask import abort
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
-from sqlalchemy import select, union_all
+from sqlalchemy import select, union_all, update
 
-from blueprints.measures import kinds
+from blueprints.measures import imports, kinds
 from blueprints.measures.kinds import Kind
-from blueprints.measures.models import Measure
+from blueprints.measures.models import Measure, MeasureImport
 from core import access, audit, clock, formatting
 from core.access import Viewer
 from core.db import db
@@ -223,3 +223,40 @@ def remove(viewer: Viewer, kind: Kind, m: Measure) -> None:
     audit.record(viewer, "measure_deleted", m, detail={"kind": kind.key})
     db.session.delete(m)
     db.session.flush()
+
+
+# --------------------------------------------------------------------------- imports, as their pages need them
+
+
+def recent_imports(viewer: Viewer, limit: int = 10) -> list[MeasureImport]:
+    """The last imports sent (not the previews still waiting for the person's choice)."""
+    return list(db.session.scalars(access.scope(viewer, select(MeasureImport))
+                                   .where(MeasureImport.status != "preview")
+                                   .order_by(MeasureImport.created_at.desc()).limit(limit)))
+
+
+def launch_import(imp: MeasureImport) -> None:
+    """Committed first: the import's job runs in a thread of its own, which must see the row."""
+    db.session.commit()
+    if imp.status == "pending":
+        imports.start(imp.id)
+
+
+def choose_columns(imp: MeasureImport, options: dict) -> None:
+    imp.options = options
+    db.session.commit()
+
+
+def confirm_import(imp: MeasureImport) -> None:
+    """A preview becomes a job once, however many times it is confirmed (two tabs, two clicks)."""
+    started = db.session.execute(update(MeasureImport).where(
+        MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
+    db.session.commit()
+    if started:
+        imports.start(imp.id)
+
+
+def cancel_import(imp: MeasureImport) -> None:
+    """A preview given up: its file is shredded and its row deleted."""
+    imports.shred(imp)
+    db.session.delete(imp)
