@@ -63,8 +63,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     templating.init_app(app)
 
     for name in BLUEPRINTS:
-        module = importlib.import_module(f"blueprints.{name}")
-        importlib.import_module(f"blueprints.{name}.routes")
+        module = importlib.import_module(f"blueprints.{name}")  # the package imports its route modules
         app.register_blueprint(module.bp)
 
     cli.init_app(app)

@@ -1,5 +1,6 @@
-"""The access gate. Every route names what it needs; every query on patient data goes
-through scope(). Deny by default: a section or action not listed for a viewer is refused.
+"""The access gate. Every route names what it needs, on the route: `@web.gate(section, action)`
+(core/web.py), which calls require(); every query on patient data goes through scope(). Deny
+by default: a section or action not listed for a viewer is refused.
 
 Viewers: the holder; a professional with an account (their own pages only); and a
 professional acting on one record, through a share code, a permanent grant or an emergency
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, Update, or_, select
 
 from core import audit, clock
 from core.db import db
@@ -143,32 +144,46 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
     abort(403)
 
 
-def scope(viewer: Viewer, stmt: Select, model) -> Select:
+def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     """Limit a query on a patient-data table to what this viewer may see.
 
     Holders see their own space, hidden documents included. Any other viewer sees only
-    records not hidden from professionals (models that have a `hidden` column), except the
+    records not hidden from professionals (tables that have a `hidden` column), except the
     documents they deposited themselves: a hidden document stays visible to its author. The
     author is recognised by RPPS only when it comes with a professional account (an RPPS
-    typed with a share code is not proof of who is typing).
+    typed with a share code is not proof of who is typing). The table is the statement's
+    own (see _patient_table): nothing to name twice, nothing to get wrong.
     """
+    c = _patient_table(stmt).c
     if viewer.patient_id is None:
         return stmt.where(False)
-    stmt = stmt.where(model.patient_id == viewer.patient_id)
-    if viewer.kind != "holder" and hasattr(model, "hidden") and not viewer.include_hidden:
-        visible = model.hidden.is_(False)
+    stmt = stmt.where(c.patient_id == viewer.patient_id)
+    if viewer.kind != "holder" and "hidden" in c and not viewer.include_hidden:
+        visible = c.hidden.is_(False)
         rpps = getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
-        if rpps and hasattr(model, "author_rpps"):
-            visible = or_(visible, model.author_rpps == rpps)
+        if rpps and "author_rpps" in c:
+            visible = or_(visible, c.author_rpps == rpps)
         stmt = stmt.where(visible)
-    if viewer.kind != "holder" and viewer.categories is not None and hasattr(model, "category"):
-        stmt = stmt.where(model.category.in_(viewer.categories))
+    if viewer.kind != "holder" and viewer.categories is not None and "category" in c:
+        stmt = stmt.where(c.category.in_(viewer.categories))
     return stmt
+
+
+def _patient_table(stmt: Select | Update):
+    """What a statement reads or changes: the table of its first column (select(Document.id, ...),
+    select(func.count(Allergy.id))), else its one FROM (select_from), or the table it updates."""
+    if isinstance(stmt, Select):
+        froms = stmt.columns_clause_froms or stmt.get_final_froms()
+    else:
+        froms = [stmt.table]
+    if not froms or "patient_id" not in froms[0].c:
+        raise TypeError(f"scope() needs a statement on a patient-data table: {stmt}")
+    return froms[0]
 
 
 def get_or_404(viewer: Viewer, model, record_id: str):
     """Object-level check: another space's record is simply not found."""
-    obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id), model))
+    obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id)))
     if obj is None:
         abort(404)
     return obj

@@ -1,9 +1,11 @@
-"""Request plumbing shared by every screen: who the viewer is, page-or-fragment rendering,
-security headers, error pages, and the navigation each feature adds itself to."""
+"""Request plumbing shared by every screen: who the viewer is, the gate each route names,
+page-or-fragment rendering, security headers, error pages, and the navigation each feature
+adds itself to."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, wraps
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from flask import (Flask, abort, current_app, flash, g, has_request_context, jsonify, make_response, redirect,
@@ -74,6 +76,45 @@ def current_viewer() -> access.Viewer:
     if viewer is None:
         viewer = g.viewer = _identify()
     return viewer
+
+
+class Gate(NamedTuple):
+    """What a view asks of the gate (read by the test that every route has one)."""
+
+    section: str | tuple[str, ...]
+    action: str
+    mode: str  # "own": the viewer's own space or pages | "record": a record opened by <access_id> | "account"
+
+
+def gate(section: str | tuple[str, ...], action: str = "read", *, record: bool = False, account: bool = False):
+    """The one access check of a route, visible on it: identify the viewer, refuse unless they
+    may do `action` on `section` (deny by default: anonymous → log in, others → 403), then call
+    the view with the viewer first. `section` may name several sections, one per kind of viewer
+    a page serves (the home page: the holder's "dashboard", the professional's "pro"); any of
+    them suffices.
+
+    record=True: the view acts on the record its `access_id` URL argument opens (a share, a
+    grant, an emergency access); the viewer is the one acting on it, or 404.
+    account=True: the page needs a person's own account; a code session is asked to log in,
+    as anyone anonymous."""
+    sections = (section,) if isinstance(section, str) else tuple(section)
+
+    def decorate(view):
+        @wraps(view)
+        def gated(*args, **kwargs):
+            viewer = current_viewer()
+            if record:
+                viewer = access.record_viewer(viewer, kwargs["access_id"])
+            if account and viewer.account is None:
+                viewer = access.Viewer()
+            if not any(access.can(viewer, s, action) for s in sections[1:]):
+                access.require(viewer, sections[0], action)
+            return view(viewer, *args, **kwargs)
+
+        gated.carnet_gate = Gate(section, action, "record" if record else "account" if account else "own")
+        return gated
+
+    return decorate
 
 
 def _identify() -> access.Viewer:

@@ -5,3 +5,5 @@ from core import web
 
 bp = Blueprint("account", __name__, url_prefix="/compte")
 web.nav_entry("account.index", _l("Account"), "shield-check", roles=("holder", "professional"), order=90)
+
+from blueprints.account import routes  # noqa: E402,F401  (the route modules register on bp, here only)

@@ -11,57 +11,49 @@ from flask_login import logout_user
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
 from blueprints.auth import passkeys as ceremonies
-from core import access, audit, sessions, web
+from core import audit, sessions, web
 from core.db import reads_first
 
 
-def _viewer(action: str = "read"):
-    viewer = web.current_viewer()
-    access.require(viewer, "account", action)
-    return viewer
-
-
 def fresh_required(view):
-    """Changing credentials needs an authentication of the last 5 minutes."""
+    """Changing credentials needs an authentication of the last 5 minutes (under the gate)."""
     @wraps(view)
     def wrapper(*args, **kwargs):
-        _viewer("write")
         back = None if request.method == "GET" else url_for("account.index")
         return web.ask_fresh_authentication(back) or view(*args, **kwargs)
     return wrapper
 
 
-def _page(**extra):
-    viewer = web.current_viewer()
+def _page(viewer, **extra):
     return dict(passkeys=services.passkey_rows(viewer), sessions=services.session_rows(viewer),
                 kiosk=viewer.kiosk, **extra)
 
 
 @bp.get("")
-def index():
-    _viewer()
-    return web.render("account/index.html", **_page())
+@web.gate("account")
+def index(viewer):
+    return web.render("account/index.html", **_page(viewer))
 
 
 @bp.get("/cles-d-acces")
-def passkeys():
-    _viewer()
-    return web.render("account/passkeys.html", "account/_passkeys.html", **_page())
+@web.gate("account")
+def passkeys(viewer):
+    return web.render("account/passkeys.html", "account/_passkeys.html", **_page(viewer))
 
 
 @bp.post("/cles-d-acces/options")
+@web.gate("account", "write")
 @fresh_required
-def passkey_options():
-    viewer = web.current_viewer()
+def passkey_options(viewer):
     if viewer.kiosk:
         abort(403)
     return current_app.response_class(ceremonies.registration_options(viewer.account), mimetype="application/json")
 
 
 @bp.post("/cles-d-acces")
+@web.gate("account", "write")
 @fresh_required
-def passkey_add():
-    viewer = web.current_viewer()
+def passkey_add(viewer):
     if viewer.kiosk:
         abort(403)
     payload = request.get_json(silent=True)
@@ -78,27 +70,27 @@ def passkey_add():
 
 
 @bp.route("/cles-d-acces/<cid>/nom", methods=["GET", "POST"])
-def passkey_rename(cid: str):
-    viewer = _viewer("write")
+@web.gate("account", "write")
+def passkey_rename(viewer, cid: str):
     cred = services.own_credential(viewer, cid)
     form = RenameForm(obj=cred)
     if request.method == "POST":
         if form.validate_on_submit():
             services.rename_passkey(viewer, cred, form.name.data)
             row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
-            return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page())
+            return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page(viewer))
         return web.render("account/passkeys.html", "account/_passkey_rename.html", status=422,
-                          form=form, cred=cred, **_page())
+                          form=form, cred=cred, **_page(viewer))
     if request.args.get("annuler"):
         row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
-        return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page())
+        return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page(viewer))
     return web.render("account/passkey_rename.html", "account/_passkey_rename.html", form=form, cred=cred)
 
 
 @bp.post("/cles-d-acces/<cid>/supprimer")
+@web.gate("account", "write")
 @fresh_required
-def passkey_remove(cid: str):
-    viewer = web.current_viewer()
+def passkey_remove(viewer, cid: str):
     cred = services.own_credential(viewer, cid)
     services.remove_passkey(viewer, cred)
     flash(_("The passkey “%(name)s” was removed: it can no longer open your space.", name=cred.name), "success")
@@ -106,27 +98,27 @@ def passkey_remove(cid: str):
 
 
 @bp.post("/sessions/<sid>/terminer")
-def session_end(sid: str):
-    viewer = _viewer("write")
+@web.gate("account", "write")
+def session_end(viewer, sid: str):
     if services.end_session(viewer, sid):
         flash(_("The session was ended: that device must log in again."), "success")
-    return web.render("account/index.html", "account/_sessions.html", **_page())
+    return web.render("account/index.html", "account/_sessions.html", **_page(viewer))
 
 
 @bp.post("/sessions/terminer-les-autres")
-def sessions_end_others():
-    viewer = _viewer("write")
+@web.gate("account", "write")
+def sessions_end_others(viewer):
     count = services.end_other_sessions(viewer)
     flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", count) if count
           else _("No other session was open."), "success")
-    return web.render("account/index.html", "account/_sessions.html", **_page())
+    return web.render("account/index.html", "account/_sessions.html", **_page(viewer))
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
+@web.gate("account", "write")
 @reads_first
 @fresh_required
-def password():
-    viewer = web.current_viewer()
+def password(viewer):
     form = NewPasswordForm()
     if form.validate_on_submit():
         problem = services.change_password(viewer, form.password.data)
@@ -139,9 +131,9 @@ def password():
 
 
 @bp.route("/confirmer", methods=["GET", "POST"])
+@web.gate("account")
 @reads_first
-def confirm():
-    viewer = _viewer()
+def confirm(viewer):
     nxt = web.safe_next(request.args.get("next"), url_for("account.index"))
     form = ConfirmPasswordForm()
     status = 200
@@ -164,15 +156,15 @@ def confirm():
 
 
 @bp.post("/confirmer/options")
-def confirm_options():
-    viewer = _viewer()
+@web.gate("account")
+def confirm_options(viewer):
     return current_app.response_class(ceremonies.authentication_options("fresh", viewer.account),
                                       mimetype="application/json")
 
 
 @bp.post("/confirmer/cle")
-def confirm_passkey():
-    viewer = _viewer()
+@web.gate("account")
+def confirm_passkey(viewer):
     nxt = web.safe_next(request.args.get("next"), url_for("account.index"))
     if services.confirm_with_passkey(viewer, request.get_data(as_text=True)):
         return jsonify(redirect=nxt)

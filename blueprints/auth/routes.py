@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from blueprints.auth import bp, passkeys, services
 from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, NewLetterForm, PasswordForm
 from core import audit, clock, sessions, web
-from core.db import db, reads_first, write_intent
+from core.db import reads_first, write_intent
 from core.people import Account
 
 
@@ -97,7 +97,7 @@ def login_code():
             nxt = pending.get("next") or _home_for(account)
             complete_login(account, "password+otp")
             return web.hx_redirect(nxt)
-        account = db.session.get(Account, pending["account_id"])
+        account = services.account(pending["account_id"])
         audit.record(None, "login_failed", patient_id=account.patient_id if account else None,
                      account_id=pending["account_id"], detail={"method": "otp"})
         if outcome.limited:
@@ -198,7 +198,7 @@ def unlock(token: str):
 @reads_first
 def activate_password():
     pending = session.get("activation")
-    account = db.session.get(Account, pending["account_id"]) if pending else None
+    account = services.account(pending["account_id"]) if pending else None
     if account is None:
         return redirect(url_for("auth.activate"))
     form = PasswordForm()

@@ -167,6 +167,11 @@ def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     return done
 
 
+def account(account_id: str | None) -> Account | None:
+    """The account a login or an activation in progress is for (its id kept in the session)."""
+    return db.session.get(Account, account_id) if account_id else None
+
+
 def password_problem(password: str, email: str | None = None) -> str | None:
     if len(password or "") < MIN_PASSWORD:
         return _("Choose a password of at least %(n)s characters.", n=MIN_PASSWORD)

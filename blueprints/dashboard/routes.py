@@ -1,20 +1,18 @@
 from flask import current_app, redirect, send_from_directory, url_for
 
 from blueprints.dashboard import bp, services
-from core import access, pagecache, web
+from blueprints.pro import services as pro
+from core import pagecache, web
 
 
 @bp.get("/")
-def index():
-    viewer = web.current_viewer()
+@web.gate(("dashboard", "pro"))
+def index(viewer):
+    """Each person's home: the holder's, the professional's; a code session's is its record."""
     if viewer.grant_kind == "share":  # a code session has one record and nothing else
         return redirect(url_for("pro.record", access_id=viewer.grant_id))
     if viewer.kind == "professional":
-        from blueprints.pro import services as pro
-
-        access.require(viewer, "pro", "read")
         return web.render("dashboard/pro.html", pro=pro.home(viewer))
-    access.require(viewer, "dashboard", "read")
     return pagecache.page(viewer, lambda: web.render("dashboard/index.html", home=services.holder_home(viewer)))
 
 

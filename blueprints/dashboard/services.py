@@ -46,9 +46,9 @@ def _figures_statement(kind: str):
         .scalar_subquery().label("passkeys"),
         select(func.count()).select_from(UserSession)
         .where(UserSession.account_id == account_id, sessions.live_bound()).scalar_subquery().label("sessions"),
-        access.scope(gate, select(func.count()).select_from(Allergy), Allergy).scalar_subquery().label("allergies"),
-        access.scope(gate, select(ProfileFacts.blood_group), ProfileFacts).scalar_subquery().label("blood_group"),
-        access.scope(gate, select(func.count()).select_from(Document), Document)
+        access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
+        access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
+        access.scope(gate, select(func.count()).select_from(Document))
         .scalar_subquery().label("documents"),
         # the login before this one: the newest is the one that opened this session
         select(AuditEvent.at).where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
@@ -73,8 +73,7 @@ def _category_label(code: str, _locale: str) -> str:
 def _latest_document_statement(kind: str):
     """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    return (access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden),
-                         Document)
+    return (access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
             .order_by(Document.act_date.desc(), Document.id.desc()).limit(1))
 
 

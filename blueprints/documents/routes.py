@@ -6,15 +6,9 @@ from flask_babel import gettext as _, ngettext
 
 from blueprints.documents import bp, categories, files, pages, services, thumbnails
 from blueprints.documents.forms import EditForm, UploadForm
-from core import access, audit, clock, web
+from core import audit, clock, web
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
-
-
-def _viewer(action: str = "read"):
-    viewer = web.current_viewer()
-    access.require(viewer, "documents", action)
-    return viewer
 
 
 def _list_args() -> dict:
@@ -26,8 +20,8 @@ def _list_args() -> dict:
 
 
 @bp.get("")
-def index():
-    viewer = _viewer()
+@web.gate("documents")
+def index(viewer):
     args = _list_args()
     # Infinite scroll asks for the next rows only; the search box for the results block.
     next_rows = bool(args["after"]) and web.wants_fragment()
@@ -39,8 +33,8 @@ def index():
 
 
 @bp.post("/visibilite")
-def bulk_visibility():
-    viewer = _viewer("write")
+@web.gate("documents", "write")
+def bulk_visibility(viewer):
     hidden = request.form.get("action") == "hide"
     ids = request.form.getlist("ids")
     back = web.safe_next(request.form.get("next"), url_for("documents.index"))
@@ -59,8 +53,8 @@ def bulk_visibility():
 
 
 @bp.route("/ajouter", methods=["GET", "POST"])
-def add():
-    viewer = _viewer("write")
+@web.gate("documents", "write")
+def add(viewer):
     form = UploadForm()
     if request.method == "GET":
         form.act_date.data = clock.paris_today()
@@ -118,23 +112,23 @@ def _details(viewer, doc, template: str = "documents/show.html"):
 
 
 @bp.get("/<doc_id>")
-def show(doc_id: str):
-    viewer = _viewer()
+@web.gate("documents")
+def show(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     return web.render("documents/show.html", **_show_context(viewer, doc, page=True))
 
 
 @bp.get("/<doc_id>/telecharger")
-def download(doc_id: str):
-    viewer = _viewer()
+@web.gate("documents")
+def download(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     chunks = services.open_content(viewer, doc, "download")
     return files.serve(chunks, doc, inline=False)
 
 
 @bp.get("/<doc_id>/apercu")
-def preview(doc_id: str):
-    viewer = _viewer()
+@web.gate("documents")
+def preview(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     if doc.kind == "tiff":  # browsers do not show TIFF: the page shows the thumbnail
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))
@@ -145,9 +139,9 @@ def preview(doc_id: str):
 
 
 @bp.get("/<doc_id>/plein-ecran")
-def fullscreen(doc_id: str):
+@web.gate("documents")
+def fullscreen(viewer, doc_id: str):
     """A PDF's pages as large images, one under the other (what "Open in full screen" opens)."""
-    viewer = _viewer()
     doc = services.get(viewer, doc_id)
     if doc.kind != "pdf":
         return redirect(url_for("documents.show", doc_id=doc.id))
@@ -158,10 +152,10 @@ def fullscreen(doc_id: str):
 
 
 @bp.get("/<doc_id>/pages/<int:number>")
-def page_image(doc_id: str, number: int):
+@web.gate("documents")
+def page_image(viewer, doc_id: str, number: int):
     """One page of a PDF drawn as an image (?taille=grande: twice as large). The page showing
     it traced the opening: no trace per image."""
-    viewer = _viewer()
     doc = services.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
     image = services.page_image(viewer, doc, number, size)
@@ -173,8 +167,8 @@ def page_image(doc_id: str, number: int):
 
 
 @bp.get("/<doc_id>/vignette")
-def thumbnail(doc_id: str):
-    viewer = _viewer()
+@web.gate("documents")
+def thumbnail(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     chunks = services.open_thumbnail(viewer, doc)
     if chunks is None:
@@ -183,8 +177,8 @@ def thumbnail(doc_id: str):
 
 
 @bp.route("/<doc_id>/modifier", methods=["GET", "POST"])
-def edit(doc_id: str):
-    viewer = _viewer("write")
+@web.gate("documents", "write")
+def edit(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     form = EditForm(obj=doc)
     if request.method == "GET" and request.args.get("annuler"):
@@ -202,8 +196,8 @@ def edit(doc_id: str):
 
 
 @bp.post("/<doc_id>/visibilite")
-def visibility(doc_id: str):
-    viewer = _viewer("write")
+@web.gate("documents", "write")
+def visibility(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     hidden = request.form.get("action") == "hide"
     services.set_hidden(viewer, [doc.id], hidden)
@@ -215,8 +209,8 @@ def visibility(doc_id: str):
 
 
 @bp.post("/<doc_id>/supprimer")
-def remove(doc_id: str):
-    viewer = _viewer("delete")
+@web.gate("documents", "delete")
+def remove(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     title = doc.title
     services.delete_document(viewer, doc)

@@ -235,10 +235,6 @@ def get(viewer: Viewer, document_id: str) -> Document:
     return access.get_or_404(viewer, Document, document_id)
 
 
-def _visible(viewer: Viewer, stmt):
-    return access.scope(viewer, stmt, Document)
-
-
 def _search(stmt, q: str | None):
     """Every word must appear in the title, author or note, accents and case aside."""
     for word in fold((q or "").strip()[:100]).split()[:8]:
@@ -282,7 +278,7 @@ def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None
     limit = limit or PAGE_SIZE
     if category not in categories.CATEGORIES:
         category = None
-    base = _search(_visible(viewer, select(Document)), q)
+    base = _search(access.scope(viewer, select(Document)), q)
     stmt = base
     if category:
         stmt = stmt.where(Document.category == category)
@@ -296,7 +292,7 @@ def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None
 
     counts: dict[str, int] = {}
     if with_counts:
-        counted = _search(_visible(viewer, select(Document.category, func.count())), q).group_by(Document.category)
+        counted = _search(access.scope(viewer, select(Document.category, func.count())), q).group_by(Document.category)
         counts = {code: n for code, n in db.session.execute(counted)}
     chips = [{"code": code, "label": str(text), "count": counts[code]}
              for code, text in categories.CATEGORIES.items() if counts.get(code)]
@@ -308,7 +304,7 @@ def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None
 
 
 def has_any(viewer: Viewer) -> bool:
-    return db.session.scalar(_visible(viewer, select(Document.id)).limit(1)) is not None
+    return db.session.scalar(access.scope(viewer, select(Document.id)).limit(1)) is not None
 
 
 def detail(viewer: Viewer, doc: Document) -> dict:
@@ -439,7 +435,7 @@ def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
         return 0
     if len(ids) > 500 or not all(isinstance(i, str) and len(i) <= 36 for i in ids):
         abort(404)
-    docs = list(db.session.scalars(_visible(viewer, select(Document).where(Document.id.in_(ids)))))
+    docs = list(db.session.scalars(access.scope(viewer, select(Document).where(Document.id.in_(ids)))))
     if len(docs) != len(ids):
         abort(404)
     n = 0
@@ -468,7 +464,7 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
 
 def summary(viewer: Viewer) -> dict:
     """For the home screen: how many documents, and the latest one."""
-    found = db.session.execute(_visible(viewer, select(Document, func.count().over()))
+    found = db.session.execute(access.scope(viewer, select(Document, func.count().over()))
                                .order_by(Document.act_date.desc(), Document.id.desc()).limit(1)).first()
     if found is None:
         return {"count": 0, "latest": None}

@@ -4,19 +4,13 @@ from __future__ import annotations
 from flask import Response, abort, request, stream_with_context
 
 from blueprints.history import bp, services
-from core import access, clock, web
-
-
-def _viewer():
-    viewer = web.current_viewer()
-    access.require(viewer, "history", "read")
-    return viewer
+from core import clock, web
 
 
 @bp.get("")
-def index():
+@web.gate("history")
+def index(viewer):
     """The list, filtered; htmx asks for the results (filters) or for the next page (cursor)."""
-    viewer = _viewer()
     filters = services.Filters.from_args(request.args)
     after = services.parse_cursor(request.args.get("apres"))
     result = services.page(viewer, filters, after)
@@ -26,9 +20,9 @@ def index():
 
 
 @bp.get("/export.csv")
-def export():
+@web.gate("history")
+def export(viewer):
     """The filtered history as CSV, streamed; the download itself is traced."""
-    viewer = _viewer()
     filters = services.Filters.from_args(request.args)
     if viewer.kiosk:
         abort(403)  # a file left on a public kiosk would outlive the session

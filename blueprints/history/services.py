@@ -117,7 +117,7 @@ _COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.acco
 
 
 def _query(viewer: Viewer, filters: Filters) -> Select:
-    stmt = access.scope(viewer, select(*_COLUMNS), AuditEvent)
+    stmt = access.scope(viewer, select(*_COLUMNS))
     since, until = filters.bounds()
     if since is not None:
         stmt = stmt.where(AuditEvent.at >= since)
@@ -186,12 +186,12 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     memo = {} if memo is None else memo
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
     if wanted:
-        for share in db.session.execute(access.scope(viewer, select(Share.id, Share.label, Share.created_at), Share)
+        for share in db.session.execute(access.scope(viewer, select(Share.id, Share.label, Share.created_at))
                                         .where(Share.id.in_(wanted))):
             memo[("grant", share.id)] = share_words(share.label, share.created_at)
-        for found in db.session.scalars(access.scope(viewer, select(Grant.id), Grant).where(Grant.id.in_(wanted))):
+        for found in db.session.scalars(access.scope(viewer, select(Grant.id)).where(Grant.id.in_(wanted))):
             memo[("grant", found)] = _("permanent access")
-        for found in db.session.scalars(access.scope(viewer, select(EmergencyAccess.id), EmergencyAccess)
+        for found in db.session.scalars(access.scope(viewer, select(EmergencyAccess.id))
                                         .where(EmergencyAccess.id.in_(wanted))):
             memo[("grant", found)] = _("emergency access")
         for g in wanted:

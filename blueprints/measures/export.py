@@ -46,7 +46,7 @@ def rows(viewer: Viewer) -> Iterator[str]:
         while True:
             stmt = access.scope(viewer, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
                                                Measure.value2, Measure.context, Measure.source,
-                                               Measure.source_name, Measure.id), Measure)
+                                               Measure.source_name, Measure.id))
             if after is not None:
                 k, t, i = after
                 stmt = stmt.where((Measure.kind > k) | ((Measure.kind == k) & (Measure.taken_at > t))

@@ -5,18 +5,11 @@ from flask import Response, abort, flash, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from blueprints.measures import bp, charts, export, kinds, services
-from blueprints.measures.imports import routes as import_routes  # noqa: F401  (the import pages register on bp)
 from blueprints.measures.forms import MeasureForm
-from core import access, web
+from core import web
 
 # The chart is an image of its own: its inline style is allowed, nothing else is.
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-
-
-def _viewer(action: str = "read"):
-    viewer = web.current_viewer()
-    access.require(viewer, "measures", action)
-    return viewer
 
 
 def _range() -> str:
@@ -25,20 +18,20 @@ def _range() -> str:
 
 
 @bp.get("")
-def index():
-    viewer = _viewer()
+@web.gate("measures")
+def index(viewer):
     return web.render("measures/index.html", o=services.overview(viewer), kiosk=viewer.kiosk)
 
 
 @bp.get("/ajouter")
-def choose():
-    _viewer("write")
+@web.gate("measures", "write")
+def choose(viewer):
     return web.render("measures/choose.html", choices=[k for k in kinds.KINDS.values() if k.entered])
 
 
 @bp.get("/<slug>")
-def kind(slug: str):
-    viewer = _viewer()
+@web.gate("measures")
+def kind(viewer, slug: str):
     kind = services.kind_or_404(slug)
     period = _range()
     cursor = services.parse_cursor(request.args.get("avant"))
@@ -55,8 +48,8 @@ def kind(slug: str):
 
 
 @bp.get("/<slug>/graphique.svg")
-def chart_svg(slug: str):
-    viewer = _viewer()
+@web.gate("measures")
+def chart_svg(viewer, slug: str):
     kind = services.kind_or_404(slug)
     size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
     svg = charts.chart(viewer, kind, _range(), size=size)["svg"]
@@ -84,8 +77,8 @@ def _save(viewer, kind, form, m=None):
 
 
 @bp.route("/<slug>/ajouter", methods=["GET", "POST"])
-def add(slug: str):
-    viewer = _viewer("write")
+@web.gate("measures", "write")
+def add(viewer, slug: str):
     kind = services.kind_or_404(slug, entered=True)
     form = MeasureForm(kind)
     if request.method == "GET":
@@ -97,8 +90,8 @@ def add(slug: str):
 
 
 @bp.route("/<slug>/<measure_id>/modifier", methods=["GET", "POST"])
-def edit(slug: str, measure_id: str):
-    viewer = _viewer("write")
+@web.gate("measures", "write")
+def edit(viewer, slug: str, measure_id: str):
     kind = services.kind_or_404(slug, entered=True)
     m = services.measure(viewer, kind, measure_id)
     form = MeasureForm(kind)
@@ -111,8 +104,8 @@ def edit(slug: str, measure_id: str):
 
 
 @bp.post("/<slug>/<measure_id>/supprimer")
-def delete(slug: str, measure_id: str):
-    viewer = _viewer("delete")
+@web.gate("measures", "delete")
+def delete(viewer, slug: str, measure_id: str):
     kind = services.kind_or_404(slug, entered=True)
     services.remove(viewer, kind, services.measure(viewer, kind, measure_id))
     flash(_("Measure deleted."), "success")
@@ -120,8 +113,8 @@ def delete(slug: str, measure_id: str):
 
 
 @bp.get("/export.csv")
-def export_csv():
-    viewer = _viewer()
+@web.gate("measures")
+def export_csv(viewer):
     if viewer.kiosk:
         abort(403)  # a file left on a public kiosk would outlive the session
     answer = web.ask_fresh_authentication(url_for("measures.index"))

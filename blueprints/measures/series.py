@@ -107,10 +107,6 @@ def _instant(kind: Kind):
     return Measure.taken_at
 
 
-def _gated(viewer, stmt, kind: Kind):
-    return access.scope(viewer, stmt.where(Measure.kind == kind.key), Measure)
-
-
 def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see.
 
@@ -154,7 +150,7 @@ def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
     height = db.session.scalar(access.scope(viewer, select(Measure.value).where(Measure.kind == "height")
-                                            .order_by(Measure.taken_at.desc()).limit(1), Measure))
+                                            .order_by(Measure.taken_at.desc()).limit(1)))
     weight = load(viewer, get("weight"), range_key, buckets)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
@@ -181,10 +177,10 @@ def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None
     at = _instant(kind)
 
     def one(agg):
-        stmt = select(agg(at))
+        stmt = select(agg(at)).where(Measure.kind == kind.key)
         if start is not None:
             stmt = stmt.where(at >= start)
-        return _gated(viewer, stmt, kind).scalar_subquery()
+        return access.scope(viewer, stmt).scalar_subquery()
 
     return tuple(db.session.execute(select(one(func.min), one(func.max))).one())
 
@@ -272,7 +268,7 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         at = _instant(kind)
 
         def in_bucket(stmt):
-            return _gated(viewer, stmt.where(at >= b.c.lo, at < b.c.hi), kind)
+            return access.scope(viewer, stmt.where(Measure.kind == kind.key, at >= b.c.lo, at < b.c.hi))
 
         value, second = _value_columns(kind)
         cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
@@ -294,22 +290,22 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     at = _instant(kind)
     bucket = func.width_bucket(at, literal(edges, ARRAY(BigInteger)))
     stmt = select(bucket - 1, *_aggregates(kind)).where(
-        at >= edges[0], at < edges[-1]).group_by(bucket).order_by(bucket)
-    return [tuple(r)[:width + 1] for r in db.session.execute(_gated(viewer, stmt, kind))]
+        Measure.kind == kind.key, at >= edges[0], at < edges[-1]).group_by(bucket).order_by(bucket)
+    return [tuple(r)[:width + 1] for r in db.session.execute(access.scope(viewer, stmt))]
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
     at = _instant(kind)
     stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        at >= lo, at < hi).order_by(at)
-    return [tuple(r) for r in db.session.execute(_gated(viewer, stmt, kind))]
+        Measure.kind == kind.key, at >= lo, at < hi).order_by(at)
+    return [tuple(r) for r in db.session.execute(access.scope(viewer, stmt))]
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
     at = _instant(kind)
     stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        at >= lo, at < hi).order_by(at.desc()).limit(1)
-    row = db.session.execute(_gated(viewer, stmt, kind)).first()
+        Measure.kind == kind.key, at >= lo, at < hi).order_by(at.desc()).limit(1)
+    row = db.session.execute(access.scope(viewer, stmt)).first()
     return tuple(row) if row else None
 
 

@@ -89,7 +89,7 @@ def latest_per_kind(viewer: Viewer) -> dict:
     many measures a watch has sent (no scan, no count)."""
     parts = [access.scope(viewer, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
                                          Measure.value2, Measure.context)
-                          .where(Measure.kind == key), Measure)
+                          .where(Measure.kind == key))
              .order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(1).subquery()
              for key in kinds.KINDS if kinds.KINDS[key].entered]
     stmt = union_all(*(select(*p.c) for p in parts))
@@ -139,7 +139,7 @@ def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:
     """Newest first, a page at a time (keyset on instant, id)."""
-    stmt = access.scope(viewer, select(Measure).where(Measure.kind == kind.key), Measure)
+    stmt = access.scope(viewer, select(Measure).where(Measure.kind == kind.key))
     if before:
         stmt = stmt.where((Measure.taken_at < before[0]) | ((Measure.taken_at == before[0]) & (Measure.id < before[1])))
     found = list(db.session.scalars(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit + 1)))
@@ -186,7 +186,7 @@ def instant(day: date, at: time) -> tuple[int, int]:
 
 def _taken(viewer: Viewer, kind: Kind, taken_at: int, dedup: str, exclude: str | None = None) -> bool:
     stmt = access.scope(viewer, select(Measure.id).where(
-        Measure.kind == kind.key, Measure.taken_at == taken_at, Measure.dedup == dedup), Measure)
+        Measure.kind == kind.key, Measure.taken_at == taken_at, Measure.dedup == dedup))
     if exclude:
         stmt = stmt.where(Measure.id != exclude)
     return db.session.scalar(stmt.limit(1)) is not None

@@ -1,35 +1,30 @@
 """One holder's record as a professional sees it, through a share, a grant or an emergency access.
 
-Every route starts the same way: the viewer acting on this record (or 404), then the gate for
-the section. Every response that carries the record is traced with the grant it came through:
-pages and fragments, document openings and downloads, chart images, a PDF's page images. One
-trace per view, not per image: a chart image is traced as its own read ("measure_chart", with
-kind and period) unless this session's trace of the same read (a measure page for that kind
-and period, or the same chart) is less than CHART_TRACE_MINUTES old; a PDF's page image is
-traced as an opening of its document unless this session traced that opening (the document's
-page, its full screen, or an earlier page image) less than CHART_TRACE_MINUTES ago.
+Every route has the same gate, `@web.gate(<record section>, action, record=True)`: the viewer
+acting on the record its <access_id> opens (or 404), then the check of that section. Every
+response that carries the record is traced with the grant it came through: pages and fragments,
+document openings and downloads, chart images, a PDF's page images. One trace per view, not per
+image: a chart image is traced as its own read ("measure_chart", with kind and period) unless
+this session's trace of the same read (a measure page for that kind and period, or the same
+chart) is less than CHART_TRACE_MINUTES old; a PDF's page image is traced as an opening of its
+document unless this session traced that opening (the document's page, its full screen, or an
+earlier page image) less than CHART_TRACE_MINUTES ago.
 """
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.measures import charts, services as measures
-from blueprints.documents import pages, services as documents, thumbnails
+from blueprints.documents import files, pages, services as documents, thumbnails
 from blueprints.documents.forms import UploadForm
-from blueprints.documents import files
+from blueprints.measures import charts, services as measures
 from blueprints.pro import bp, services
+from blueprints.profile import services as profile
 from core import access, audit, clock, web
 
 CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
-
-
-def _viewer(access_id: str, section: str, action: str = "read"):
-    viewer = access.record_viewer(web.current_viewer(), access_id)
-    access.require(viewer, section, action)
-    return viewer
 
 
 def _first_time(viewer) -> bool:
@@ -77,8 +72,8 @@ def _recent_read(viewer, what: str, *, traced: bool) -> bool:
 
 
 @bp.get("/dossier/<access_id>")
-def record(access_id: str):
-    viewer = _viewer(access_id, "pro")
+@web.gate("pro", "read", record=True)
+def record(viewer, access_id: str):
     _viewed(viewer, "overview")
     return _page("pro/record.html", viewer, o=services.overview(viewer))
 
@@ -87,8 +82,8 @@ def record(access_id: str):
 
 
 @bp.get("/dossier/<access_id>/documents")
-def record_documents(access_id: str):
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_documents(viewer, access_id: str):
     category = request.args.get("categorie") or None
     after = request.args.get("apres") or None
     listing = documents.listing(viewer, category=category, q=request.args.get("q") or None, after=after,
@@ -99,8 +94,8 @@ def record_documents(access_id: str):
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>")
-def record_document(access_id: str, doc_id: str):
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_document(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
     data = documents.detail(viewer, doc)
     # A PDF's pages are looked at before the traces are written (no rendering under a write lock).
@@ -114,8 +109,8 @@ def record_document(access_id: str, doc_id: str):
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/apercu")
-def record_preview(access_id: str, doc_id: str):
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_preview(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
     if doc.kind == "tiff":  # browsers do not show TIFF: its thumbnail, traced as an opening too
         chunks = documents.open_thumbnail(viewer, doc)
@@ -129,9 +124,9 @@ def record_preview(access_id: str, doc_id: str):
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/plein-ecran")
-def record_fullscreen(access_id: str, doc_id: str):
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_fullscreen(viewer, access_id: str, doc_id: str):
     """A PDF's pages as large images (what "Open in full screen" opens), traced as an opening."""
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
     doc = documents.get(viewer, doc_id)
     if doc.kind != "pdf":
         return redirect(url_for("pro.record_document", access_id=access_id, doc_id=doc.id))
@@ -143,11 +138,11 @@ def record_fullscreen(access_id: str, doc_id: str):
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/pages/<int:number>")
-def record_page_image(access_id: str, doc_id: str, number: int):
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_page_image(viewer, access_id: str, doc_id: str, number: int):
     """One page of a PDF as an image: covered by the trace of the page that shows it (the
     document's page or full screen), else traced as an opening of the document. Drawn first,
     traced after: no rendering under a write lock."""
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
     doc = documents.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
     image = documents.page_image(viewer, doc, number, size)
@@ -162,16 +157,16 @@ def record_page_image(access_id: str, doc_id: str, number: int):
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/telecharger")
-def record_download(access_id: str, doc_id: str):
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS)
+@web.gate(access.RECORD_DOCUMENTS, "read", record=True)
+def record_download(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
     chunks = documents.open_content(viewer, doc, "download", action="document_downloaded")
     return files.serve(chunks, doc, inline=False)
 
 
 @bp.route("/dossier/<access_id>/deposer", methods=["GET", "POST"])
-def record_deposit(access_id: str):
-    viewer = _viewer(access_id, access.RECORD_DOCUMENTS, "deposit")
+@web.gate(access.RECORD_DOCUMENTS, "deposit", record=True)
+def record_deposit(viewer, access_id: str):
     form = UploadForm()
     if request.method == "GET":
         form.act_date.data = clock.paris_today()
@@ -208,17 +203,15 @@ def record_deposit(access_id: str):
 
 
 @bp.get("/dossier/<access_id>/resume")
-def record_summary(access_id: str):
-    from blueprints.profile import services as profile
-
-    viewer = _viewer(access_id, access.RECORD_SUMMARY)
+@web.gate(access.RECORD_SUMMARY, "read", record=True)
+def record_summary(viewer, access_id: str):
     _viewed(viewer, "summary")
     return _page("pro/summary.html", viewer, s=profile.summary(viewer))
 
 
 @bp.get("/dossier/<access_id>/mesures")
-def record_measures(access_id: str):
-    viewer = _viewer(access_id, access.RECORD_MEASURES)
+@web.gate(access.RECORD_MEASURES, "read", record=True)
+def record_measures(viewer, access_id: str):
     _viewed(viewer, "measures")
     return _page("pro/measures.html", viewer, o=measures.overview(viewer))
 
@@ -229,8 +222,8 @@ def _range() -> str:
 
 
 @bp.get("/dossier/<access_id>/mesures/<slug>")
-def record_measure(access_id: str, slug: str):
-    viewer = _viewer(access_id, access.RECORD_MEASURES)
+@web.gate(access.RECORD_MEASURES, "read", record=True)
+def record_measure(viewer, access_id: str, slug: str):
     kind = measures.kind_or_404(slug)
     period = _range()
     _viewed(viewer, "measure", kind=kind.key, period=period)
@@ -244,10 +237,10 @@ def record_measure(access_id: str, slug: str):
 
 
 @bp.get("/dossier/<access_id>/mesures/<slug>/graphique.svg")
-def record_chart(access_id: str, slug: str):
+@web.gate(access.RECORD_MEASURES, "read", record=True)
+def record_chart(viewer, access_id: str, slug: str):
     """Every value of a kind over a period: traced, unless this session traced the same read
     (the measure page that shows this chart, or this chart) less than CHART_TRACE_MINUTES ago."""
-    viewer = _viewer(access_id, access.RECORD_MEASURES)
     kind = measures.kind_or_404(slug)
     period = _range()
     size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"

@@ -6,10 +6,8 @@ from flask import flash, g, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from blueprints.pro import bp, services
-from blueprints.pro import record_routes  # noqa: F401  (the record pages register themselves)
 from blueprints.pro.forms import CodeForm, EmergencyForm
-from core import access, sessions, web
-from core.db import db
+from core import access, audit, sessions, web
 
 
 @bp.route("/acces", methods=["GET", "POST"], endpoint="access")
@@ -36,9 +34,6 @@ def access_code():
             if via == "link":
                 flash(_("Link recognised."), "success")
             return web.hx_redirect(url_for("pro.record", access_id=use.share_id))
-        # The attempt counters are rows every code attempt updates: release them before the page
-        # is rendered, so parallel attempts wait for each other's writes only, not their pages.
-        db.session.commit()
         refused = True
         form.code.data, form.token.data = "", ""
     status = 422 if form.is_submitted() else 200
@@ -52,8 +47,6 @@ def end():
     if viewer.account is not None:
         return redirect(url_for("dashboard.index"), 303)
     if viewer.grant_kind == "share":
-        from core import audit
-
         audit.record(viewer, "share_session_ended")
     sessions.logout("ended")
     resp = redirect(url_for("pro.access", fin=1), 303)
@@ -65,11 +58,8 @@ def end():
 
 
 @bp.route("/urgence", methods=["GET", "POST"])
-def emergency():
-    viewer = web.current_viewer()
-    if viewer.account is None:
-        access.require(access.Viewer(), "pro", "emergency")  # 401: log in with a professional account
-    access.require(viewer, "pro", "emergency")
+@web.gate("pro", "emergency", account=True)  # a code session: log in with a professional account
+def emergency(viewer):
     form = EmergencyForm()
     problem, status = None, 200
     if form.validate_on_submit():

@@ -38,6 +38,9 @@ def open_share(ip: str | None, *, code: str | None, token: str | None, given_nam
     blocked = share is not None and access.blocked(share.patient_id, rpps)
     if share is None or blocked:
         _failed(code, token, rpps=rpps, name=f"{given_name} {family_name}".strip(), blocked=blocked)
+        # The attempt counters are rows every code attempt updates: released before the page is
+        # rendered, so parallel attempts wait for each other's writes only, not their pages.
+        db.session.commit()
         return None
     use = grants.ShareUse(share_id=share.id, patient_id=share.patient_id, given_name=given_name.strip(),
                           family_name=family_name.strip(), profession=profession, rpps=rpps)

@@ -10,13 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from blueprints.profile import bp, services
-from core import access, web
-
-
-def _viewer(action: str = "read"):
-    viewer = web.current_viewer()
-    access.require(viewer, "profile", action)
-    return viewer
+from core import web
 
 
 def _back(endpoint: str, anchor: str) -> str:
@@ -24,20 +18,20 @@ def _back(endpoint: str, anchor: str) -> str:
 
 
 @bp.get("")
-def index():
-    viewer = _viewer()
+@web.gate("profile")
+def index(viewer):
     return web.render("profile/index.html", profile=services.profile_page(viewer))
 
 
 @bp.get("/administratif")
-def administrative():
-    viewer = _viewer()
+@web.gate("profile")
+def administrative(viewer):
     return web.render("profile/administrative.html", profile=services.administrative_page(viewer))
 
 
 @bp.get("/resume")
-def summary():
-    viewer = _viewer()
+@web.gate("profile")
+def summary(viewer):
     return web.render("profile/summary.html", s=services.summary(viewer))
 
 
@@ -45,8 +39,8 @@ def summary():
 
 
 @bp.route("/<slug>/modifier", methods=["GET", "POST"])
-def block_edit(slug: str):
-    viewer = _viewer("write")
+@web.gate("profile", "write")
+def block_edit(viewer, slug: str):
     block = services.block_or_404(slug)
     back = _back(block.endpoint, f"block-{block.key}")
     if block.sensitive:
@@ -88,8 +82,8 @@ def _section_fragment(viewer, section):
 
 
 @bp.route("/<slug>/ajouter", methods=["GET", "POST"])
-def item_add(slug: str):
-    viewer = _viewer("write")
+@web.gate("profile", "write")
+def item_add(viewer, slug: str):
     section = services.section_or_404(slug)
     back = _back("profile.index", f"section-{section.key}")
     if request.method == "GET" and request.args.get("annuler"):
@@ -109,8 +103,8 @@ def item_add(slug: str):
 
 
 @bp.route("/<slug>/<item_id>/modifier", methods=["GET", "POST"])
-def item_edit(slug: str, item_id: str):
-    viewer = _viewer("write")
+@web.gate("profile", "write")
+def item_edit(viewer, slug: str, item_id: str):
     section = services.section_or_404(slug)
     obj = services.item(viewer, section, item_id)
     back = _back("profile.index", f"section-{section.key}")
@@ -135,8 +129,8 @@ def item_edit(slug: str, item_id: str):
 
 
 @bp.post("/<slug>/<item_id>/supprimer")
-def item_remove(slug: str, item_id: str):
-    viewer = _viewer("write")
+@web.gate("profile", "write")
+def item_remove(viewer, slug: str, item_id: str):
     section = services.section_or_404(slug)
     obj = services.item(viewer, section, item_id)
     services.remove_item(viewer, section, obj)

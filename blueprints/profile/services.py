@@ -46,7 +46,7 @@ def section_or_404(slug: str) -> Section:
 
 
 def facts(viewer: Viewer) -> ProfileFacts | None:
-    return db.session.scalar(access.scope(viewer, select(ProfileFacts), ProfileFacts))
+    return db.session.scalar(access.scope(viewer, select(ProfileFacts)))
 
 
 def _facts_for_write(viewer: Viewer) -> ProfileFacts:
@@ -65,7 +65,7 @@ def patient(viewer: Viewer) -> Patient:
 
 def items(viewer: Viewer, section: Section) -> list:
     model = section.model
-    return list(db.session.scalars(access.scope(viewer, select(model), model).order_by(*section.order)))
+    return list(db.session.scalars(access.scope(viewer, select(model)).order_by(*section.order)))
 
 
 def item(viewer: Viewer, section: Section, item_id: str):

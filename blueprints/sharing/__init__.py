@@ -5,3 +5,5 @@ from core import web
 
 bp = Blueprint("sharing", __name__, url_prefix="/partage")
 web.nav_entry("sharing.index", _l("Sharing"), "share-2", order=30, sections=("history",))
+
+from blueprints.sharing import routes, routes_people  # noqa: E402,F401  (the route modules register on bp, here only)

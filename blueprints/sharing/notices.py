@@ -105,7 +105,7 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
     since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
     events = db.session.execute(
         access.scope(viewer, select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id,
-                                    AuditEvent.detail), AuditEvent)
+                                    AuditEvent.detail))
         .where(AuditEvent.grant_id.in_(sorted(grant_ids)), AuditEvent.action == "record_viewed",
                AuditEvent.at >= since).order_by(AuditEvent.id.desc()).limit(SEEN_EVENTS)).all()
     out: dict[str, dict] = {}
@@ -131,7 +131,7 @@ def _grants(note: Notification) -> list[str]:
 def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | None]:
     """Cards made before identities were kept: a share id means a code, so a typed name."""
     missing = {n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id}
-    shares = set(db.session.scalars(access.scope(viewer, select(Share.id), Share).where(Share.id.in_(missing)))) \
+    shares = set(db.session.scalars(access.scope(viewer, select(Share.id)).where(Share.id.in_(missing)))) \
         if missing else set()
     return {n.id: None if n.kind == "code_locked" else  # nobody came in: no name to vouch for
             (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
@@ -141,7 +141,7 @@ def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | No
 def _ordered(viewer: Viewer):
     """Shown cards (not those the holder chose not to hear of), by latest activity."""
     latest = func.coalesce(Notification.last_at, Notification.created_at)
-    return (access.scope(viewer, select(Notification), Notification)
+    return (access.scope(viewer, select(Notification))
             .where(Notification.muted.is_(False))
             .order_by(latest.desc(), Notification.created_at.desc()))
 
@@ -153,7 +153,7 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
     unread = [n.id for n in notes if n.read_at is None]
     if unread:
         write_intent()  # a GET: take the write lock up front rather than upgrade a read (SQLite)
-        db.session.execute(access.scope(viewer, update(Notification), Notification)
+        db.session.execute(access.scope(viewer, update(Notification))
                            .where(Notification.id.in_(unread)).values(read_at=clock.utcnow())
                            .execution_options(synchronize_session=False))
     return rows
@@ -162,7 +162,7 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
 def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
     """For the home card: how many are new, and the one to show: an unread alarm (emergency,
     someone new) before anything else, so six routine visits never hide it."""
-    shown = access.scope(viewer, select(func.count()).select_from(Notification), Notification) \
+    shown = access.scope(viewer, select(func.count()).select_from(Notification)) \
         .where(Notification.muted.is_(False), Notification.read_at.is_(None))
     unread = db.session.scalar(shown) or 0
     note = None
@@ -207,10 +207,10 @@ def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | Non
     ids = _grants(note)
     if ids:
         now = clock.utcnow()
-        for share in db.session.scalars(access.scope(viewer, select(Share), Share).where(Share.id.in_(ids))):
+        for share in db.session.scalars(access.scope(viewer, select(Share)).where(Share.id.in_(ids))):
             if share.live(now):
                 share_id = share.id
-        grant_id = db.session.scalar(access.scope(viewer, select(Grant.id), Grant).where(
+        grant_id = db.session.scalar(access.scope(viewer, select(Grant.id)).where(
             Grant.id.in_(ids), Grant.ended_at.is_(None)).limit(1))
     can_block = bool(note.actor_rpps) and not access.blocked(viewer.patient_id, note.actor_rpps)
     return share_id, grant_id, can_block
@@ -219,7 +219,7 @@ def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | Non
 def _running_share(viewer: Viewer, share_id: str | None) -> str | None:
     if not share_id:
         return None
-    share = db.session.scalar(access.scope(viewer, select(Share), Share).where(Share.id == share_id))
+    share = db.session.scalar(access.scope(viewer, select(Share)).where(Share.id == share_id))
     return share.id if share is not None and share.live(clock.utcnow()) else None
 
 

@@ -44,7 +44,7 @@ def search(viewer: Viewer, q: str) -> list[dict]:
 
 
 def _granted_ids(viewer: Viewer) -> set[str]:
-    return set(db.session.scalars(access.scope(viewer, select(Grant.professional_id), Grant)
+    return set(db.session.scalars(access.scope(viewer, select(Grant.professional_id))
                                   .where(Grant.ended_at.is_(None))))
 
 
@@ -60,7 +60,7 @@ class GrantRow:
 
 def grants(viewer: Viewer) -> list[GrantRow]:
     rows = db.session.execute(
-        access.scope(viewer, select(Grant.id, Grant.created_at, Professional), Grant)
+        access.scope(viewer, select(Grant.id, Grant.created_at, Professional))
         .join(Professional, Professional.id == Grant.professional_id)
         .where(Grant.ended_at.is_(None)).order_by(Grant.created_at.desc())).all()
     blocked = {b.rpps for b in blocks(viewer)}
@@ -79,7 +79,7 @@ def grant(viewer: Viewer, professional_id: str) -> Grant:
         raise LookupError(professional_id)
     if access.blocked(viewer.patient_id, pro.rpps):
         raise Refused(pro.display_name)
-    existing = db.session.scalar(access.scope(viewer, select(Grant), Grant).where(
+    existing = db.session.scalar(access.scope(viewer, select(Grant)).where(
         Grant.professional_id == pro.id, Grant.ended_at.is_(None)))
     if existing is not None:
         return existing
@@ -109,12 +109,12 @@ def end_grant(viewer: Viewer, found: Grant) -> bool:
 
 
 def blocks(viewer: Viewer) -> list[Block]:
-    return list(db.session.scalars(access.scope(viewer, select(Block), Block).order_by(Block.created_at.desc())))
+    return list(db.session.scalars(access.scope(viewer, select(Block)).order_by(Block.created_at.desc())))
 
 
 def block(viewer: Viewer, rpps: str, name: str | None) -> Block:
     """Stop every code, grant and emergency access of this RPPS for this space, at once."""
-    existing = db.session.scalar(access.scope(viewer, select(Block), Block).where(Block.rpps == rpps))
+    existing = db.session.scalar(access.scope(viewer, select(Block)).where(Block.rpps == rpps))
     if existing is not None:
         return existing
     name = (name or "").strip() or _known_name(rpps)

@@ -1,51 +1,29 @@
 """Sharing screens: the overview, making a share (code, QR, printed slip), ending shares.
 
 Grants, blocks, emergency settings and notifications live in routes_people.py (same
-blueprint). Every route asks the gate for the holder's "sharing" section first.
+blueprint). Every route has the gate of the holder's "sharing" section: @web.gate("sharing", ...).
 """
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
 from flask_babel import gettext as _, ngettext
 
-from blueprints.sharing import bp, notices, professionals, services
-from blueprints.sharing.forms import BlockForm, EmergencyForm, ShareForm
-from core import access, pdf, web
-
-
-def viewer_for(action: str = "read"):
-    viewer = web.current_viewer()
-    access.require(viewer, "sharing", action)
-    return viewer
-
-
-def back(anchor: str = "") -> str:
-    return url_for("sharing.index") + (f"#{anchor}" if anchor else "")
-
-
-def page_context(viewer, block_form: BlockForm | None = None) -> dict:
-    """Everything the sharing page shows, loaded here (templates never query)."""
-    settings = professionals.emergency(viewer)
-    return {
-        "notices": notices.listing(viewer),
-        "shares": services.listing(viewer),
-        "grants": professionals.grants(viewer),
-        "blocks": professionals.blocks(viewer),
-        "block_form": block_form or BlockForm(),
-        "emergency_form": EmergencyForm(formdata=None, obj=settings),
-    }
+from blueprints.sharing import bp, services
+from blueprints.sharing.forms import ShareForm
+from blueprints.sharing.page import back, page_context
+from core import pdf, web
 
 
 @bp.get("")
-def index():
-    viewer = viewer_for()
+@web.gate("sharing")
+def index(viewer):
     return web.render("sharing/index.html", **page_context(viewer))
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
-def new():
+@web.gate("sharing", "write")
+def new(viewer):
     """The form; on success, the one page that ever shows the code and the QR code."""
-    viewer = viewer_for("write")
     answer = web.ask_fresh_authentication(None if request.method == "GET" else url_for("sharing.new"))
     if answer is not None:
         return answer
@@ -81,10 +59,10 @@ def _created_context(share, code: str, token: str) -> dict:
 
 
 @bp.post("/<share_id>/fiche")
-def print_slip(share_id: str):
+@web.gate("sharing")
+def print_slip(viewer, share_id: str):
     """The printed slip: the code and the token come back from the page that showed them and
     must hash to this share; nothing else can print a code."""
-    viewer = viewer_for()
     share = services.get(viewer, share_id)
     code, token = request.form.get("code", ""), request.form.get("token", "")
     if not services.secrets_match(share, code, token):
@@ -98,10 +76,10 @@ def print_slip(share_id: str):
 
 
 @bp.get("/<share_id>/termine")
-def done(share_id: str):
+@web.gate("sharing")
+def done(viewer, share_id: str):
     """"Done" on the new share's page: straight to the shares once the code was printed (the
     print route traced it) or copied (app.js sends copie=1); otherwise ask once, in the page."""
-    viewer = viewer_for()
     share = services.get(viewer, share_id)
     if request.args.get("annuler") and web.wants_fragment():
         return web.render("sharing/done.html", "sharing/_done.html", share=share)
@@ -112,8 +90,8 @@ def done(share_id: str):
 
 
 @bp.post("/<share_id>/revoquer")
-def revoke(share_id: str):
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def revoke(viewer, share_id: str):
     share = services.get(viewer, share_id)
     if services.revoke(viewer, share):
         flash(_("Access ended: this code and its QR code no longer open your space."), "success")
@@ -121,12 +99,10 @@ def revoke(share_id: str):
 
 
 @bp.post("/revoquer-tout")
-def revoke_all():
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def revoke_all(viewer):
     count = services.revoke_all(viewer)
     flash(ngettext("%(num)d share ended.", "%(num)d shares ended.", count) if count
           else _("No share was running."), "success")
     return web.hx_redirect(back("partages"))
 
-
-from blueprints.sharing import routes_people  # noqa: E402,F401  (the other routes of this blueprint)

@@ -7,14 +7,14 @@ from flask_babel import gettext as _
 
 from blueprints.sharing import bp, notices, professionals
 from blueprints.sharing.forms import BlockForm, EmergencyForm, NoticePreferencesForm
-from blueprints.sharing.routes import back, page_context, viewer_for
+from blueprints.sharing.page import back, page_context
 from core import audit, notify, web
 
 
 @bp.get("/professionnels")
-def search():
+@web.gate("sharing")
+def search(viewer):
     """Results only for htmx (search as you type); the whole page otherwise."""
-    viewer = viewer_for()
     q = request.args.get("q", "")
     results = professionals.search(viewer, q)
     return web.render("sharing/search.html", "sharing/_search_results.html", q=q, results=results,
@@ -22,8 +22,8 @@ def search():
 
 
 @bp.post("/acces")
-def grant_add():
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def grant_add(viewer):
     try:
         professionals.grant(viewer, request.form.get("professional_id", ""))
     except LookupError:
@@ -36,8 +36,8 @@ def grant_add():
 
 
 @bp.post("/acces/<grant_id>/terminer")
-def grant_end(grant_id: str):
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def grant_end(viewer, grant_id: str):
     found = professionals.get_grant(viewer, grant_id)
     if professionals.end_grant(viewer, found):
         flash(_("Permanent access ended."), "success")
@@ -45,8 +45,8 @@ def grant_end(grant_id: str):
 
 
 @bp.post("/blocages")
-def block_add():
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def block_add(viewer):
     form = BlockForm()
     if form.validate_on_submit():
         professionals.block(viewer, form.rpps.data, form.name.data)
@@ -58,8 +58,8 @@ def block_add():
 
 
 @bp.post("/blocages/<block_id>/retirer")
-def unblock(block_id: str):
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def unblock(viewer, block_id: str):
     found = professionals.get_block(viewer, block_id)
     professionals.unblock(viewer, found)
     flash(_("Block removed."), "success")
@@ -67,8 +67,8 @@ def unblock(block_id: str):
 
 
 @bp.post("/urgence")
-def emergency():
-    viewer = viewer_for("write")
+@web.gate("sharing", "write")
+def emergency(viewer):
     form = EmergencyForm()
     if not form.validate_on_submit():
         abort(400)
@@ -78,9 +78,9 @@ def emergency():
 
 
 @bp.post("/notifications/<note_id>/imprevu")
-def flag(note_id: str):
+@web.gate("sharing", "write")
+def flag(viewer, note_id: str):
     """"This wasn't expected": traced, then the ways out are shown right there."""
-    viewer = viewer_for("write")
     note = notices.get(viewer, note_id)
     row = notices.flag(viewer, note)
     if web.wants_fragment():
@@ -90,9 +90,9 @@ def flag(note_id: str):
 
 
 @bp.route("/notifications/reglages", methods=["GET", "POST"])
-def preferences():
+@web.gate("sharing", "write")
+def preferences(viewer):
     """How the holder wants to be told, per kind (a page of its own; a plain form post)."""
-    viewer = viewer_for("write" if request.method == "POST" else "read")
     form = NoticePreferencesForm(data=notify.preferences(viewer.patient_id))
     if form.validate_on_submit():
         chosen = {"access": form.access.data, "deposit": form.deposit.data}

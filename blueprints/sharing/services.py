@@ -65,7 +65,7 @@ def live_count(viewer: Viewer, lock: bool = False) -> int:
         write_intent()
         db.session.execute(select(Patient.id).where(Patient.id == viewer.patient_id).with_for_update())
     now = clock.utcnow()
-    return db.session.scalar(access.scope(viewer, select(func.count()).select_from(Share), Share).where(
+    return db.session.scalar(access.scope(viewer, select(func.count()).select_from(Share)).where(
         Share.revoked_at.is_(None), Share.expires_at > now)) or 0
 
 
@@ -171,7 +171,7 @@ def listing(viewer: Viewer) -> dict:
     """Active shares and those ended in the last days, each with its uses and what was opened."""
     now = clock.utcnow()
     since = now - timedelta(days=RECENT_DAYS)
-    shares = db.session.scalars(access.scope(viewer, select(Share), Share)
+    shares = db.session.scalars(access.scope(viewer, select(Share))
                                 .where(Share.expires_at > since)
                                 .order_by(Share.created_at.desc())).all()
     rows, ended = [], []
@@ -191,12 +191,12 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
     ids = [r.id for r in rows]
     if not ids:
         return
-    uses = db.session.scalars(access.scope(viewer, select(ShareUse), ShareUse)
+    uses = db.session.scalars(access.scope(viewer, select(ShareUse))
                               .where(ShareUse.share_id.in_(ids)).order_by(ShareUse.started_at.desc())).all()
     events = db.session.execute(
         access.scope(viewer, select(AuditEvent.at, AuditEvent.action, AuditEvent.target_type,
                                     AuditEvent.target_label, AuditEvent.detail, AuditEvent.grant_id,
-                                    AuditEvent.actor_id), AuditEvent)
+                                    AuditEvent.actor_id))
         .where(AuditEvent.grant_id.in_(ids), AuditEvent.actor_type != "holder")
         .order_by(AuditEvent.id.desc()).limit(USE_EVENTS)).all()
     by_share = {r.id: r for r in rows}
@@ -231,7 +231,7 @@ def revoke(viewer: Viewer, share: Share) -> bool:
 def revoke_all(viewer: Viewer) -> int:
     """End every share still running, with one trace for all of them."""
     now = clock.utcnow()
-    live = db.session.scalars(access.scope(viewer, select(Share), Share).where(
+    live = db.session.scalars(access.scope(viewer, select(Share)).where(
         Share.revoked_at.is_(None), Share.expires_at > now)).all()
     for share in live:
         share.revoked_at = now

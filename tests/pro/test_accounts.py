@@ -163,7 +163,7 @@ def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, mak
     access_ids = {account.id: _grant(app, space["patient_id"], account) for account in (author, other)}
     with app.test_request_context():
         def titles(viewer):
-            return set(db.session.scalars(access.scope(viewer, select(Document.title), Document)))
+            return set(db.session.scalars(access.scope(viewer, select(Document.title))))
 
         def on_record(account):
             return access.record_viewer(access.viewer_for(db.session.merge(account)), access_ids[account.id])

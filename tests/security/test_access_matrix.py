@@ -211,13 +211,18 @@ def classify(endpoint: str, params) -> str:
     return BLUEPRINT_CLASSES[blueprint]
 
 
-def _rules():
-    """The rules of a throwaway app (no database touched): what the cases are made of."""
+def _throwaway_app():
+    """An app whose database is never touched: its rules and views are what the cases are made of."""
     from app import create_app
 
-    app = create_app({"ENV_NAME": "test", "TESTING": True, "DATABASE_URL": "sqlite://", "DEMO": True,
-                      "SECRET_KEY": "collect-" + "x" * 40, "CODE_PEPPER": "collect-" + "y" * 40,
-                      "SERVER_NAME": None})
+    return create_app({"ENV_NAME": "test", "TESTING": True, "DATABASE_URL": "sqlite://", "DEMO": True,
+                       "SECRET_KEY": "collect-" + "x" * 40, "CODE_PEPPER": "collect-" + "y" * 40,
+                       "SERVER_NAME": None})
+
+
+def _rules():
+    """The rules of a throwaway app (no database touched): what the cases are made of."""
+    app = _throwaway_app()
     for rule in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)):
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             yield rule.rule, rule.endpoint, method, tuple(sorted(rule.arguments))
@@ -658,3 +663,75 @@ def test_every_rule_is_walked(app):
     walked = {(c.rule, c.endpoint, c.method) for c in CASES}
     assert served == walked
     assert {c.viewer for c in CASES} == set(VIEWERS)
+
+
+# --------------------------------------------------------------------------- one visible gate per route
+# Every view carries @web.gate(section, action) (core/web.py), except these, each with its reason
+# ("blueprint.*": every view of that blueprint). They are the public class, nothing else.
+UNGATED = {
+    "static": "CSS, scripts, icons: no data",
+    "auth.*": "the ways in (log in, activate, unlock, language, session state): before anyone is known",
+    "dashboard.service_worker": "the service worker script, served from the root for its scope",
+    "dashboard.manifest": "the web app manifest",
+    "demo.outbox": "demo mode only (404 otherwise): the fictitious mails the demo sent",
+    "pro.access": "typing a code: before anyone is known",
+    "pro.end": "ending a code session: whoever holds one, even one that already ended",
+}
+# What the gate of each class names: (section, action, mode); "holder" pages name their own
+# blueprint's section, with the action they need.
+CLASS_GATES = {
+    "home": (("dashboard", "pro"), "read", "own"),
+    "pro": ("pro", "emergency", "account"),
+    "record": ("pro", "read", "record"),
+    "record.documents": ("record.documents", "read", "record"),
+    "record.deposit": ("record.documents", "deposit", "record"),
+    "record.summary": ("record.summary", "read", "record"),
+    "record.measures": ("record.measures", "read", "record"),
+}
+
+
+def _ungated(endpoint: str) -> bool:
+    return endpoint in UNGATED or f"{endpoint.split('.')[0]}.*" in UNGATED
+
+
+def _gates() -> dict:
+    """endpoint -> (its view's gate or None, its class)."""
+    app = _throwaway_app()
+    return {rule.endpoint: (getattr(app.view_functions[rule.endpoint], "carnet_gate", None),
+                            classify(rule.endpoint, tuple(rule.arguments)))
+            for rule in app.url_map.iter_rules()}
+
+
+def test_every_view_has_the_gate():
+    """A new route without @web.gate fails here (or, if it truly is public, goes in UNGATED with why)."""
+    gates = _gates()
+    missing = sorted(e for e, (gate, _cls) in gates.items() if gate is None and not _ungated(e))
+    assert not missing, f"views without @web.gate(section, action): {missing}"
+    assert all(reason.strip() for reason in UNGATED.values())
+    stale = [e for e in UNGATED if not any(e == g or (e.endswith(".*") and g.startswith(e[:-1])) for g in gates)]
+    assert not stale, f"UNGATED names views that do not exist: {stale}"
+    assert {e for e, (_g, cls) in gates.items() if cls == "public"} == {e for e in gates if _ungated(e)}, \
+        "the views without a gate are exactly the public ones"
+    gated_public = sorted(e for e, (gate, _cls) in gates.items() if gate is not None and _ungated(e))
+    assert not gated_public, f"in UNGATED, yet gated: {gated_public}"
+
+
+def test_each_gate_names_the_section_of_its_page():
+    """The gate on a view asks for what its page is: a holder page for its own section, a record
+    page for the record section it shows (and through the access id of its URL)."""
+    from core import access
+
+    wrong = []
+    for endpoint, (gate, cls) in _gates().items():
+        if gate is None:
+            continue
+        blueprint = endpoint.split(".")[0]
+        if cls == "holder":
+            ok = gate.section == blueprint and gate.mode == "own" and gate.action in access.HOLDER_RIGHTS[blueprint]
+        elif cls == "account":
+            ok = gate.section == "account" and gate.mode == "own"
+        else:
+            ok = tuple(gate) == CLASS_GATES[cls]
+        if not ok:
+            wrong.append(f"{endpoint} ({cls}): {tuple(gate)}")
+    assert not wrong, f"gates that do not match their page's class: {wrong}"

@@ -6,30 +6,21 @@ from datetime import datetime
 
 from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select, update
-
 from blueprints.measures import bp, kinds
-from blueprints.measures.imports import jobs
+from blueprints.measures.imports import jobs, services
 from blueprints.measures.imports.forms import ConfirmForm, ImportForm
 from blueprints.measures.imports.importers import csvfile
 from blueprints.measures.imports.importers.common import Refused, local_iso
-from blueprints.measures.imports.upload import MAX_RATIO, MAX_UPLOAD, MB, preview, shred, store_upload
+from blueprints.measures.imports.upload import MAX_RATIO, MAX_UPLOAD, MB, preview, store_upload
 from blueprints.measures.models import MeasureImport
 from core import access, sessions, web
 from core.clock import PARIS
-from core.db import db
 from core.storage import StorageError
 
 MAX_MB = MAX_UPLOAD // MB
 MAX_GB = MAX_UPLOAD // (1024 * MB)
 ACCEPT = {"apple": ".zip,.xml,application/zip,text/xml", "fhir": ".json,application/json,application/fhir+json",
           "csv": ".csv,.txt,text/csv"}
-
-
-def _viewer():
-    viewer = web.current_viewer()
-    access.require(viewer, "measures", "write")
-    return viewer
 
 
 @bp.before_app_request
@@ -106,23 +97,20 @@ def _measures_url() -> str:
 
 
 def _form_context(viewer, form, error=None) -> dict:
-    recent = db.session.scalars(access.scope(viewer, select(MeasureImport), MeasureImport)
-                                .where(MeasureImport.status != "preview")
-                                .order_by(MeasureImport.created_at.desc()).limit(10))
     return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": MAX_UPLOAD, "accept": ACCEPT,
-            "recent": list(recent), "measures_url": _measures_url()}
+            "recent": services.recent_imports(viewer), "measures_url": _measures_url()}
 
 
 @bp.get("/importer")
-def import_index():
-    viewer = _viewer()
+@web.gate("measures", "write")
+def import_index(viewer):
     jobs.resume(viewer.patient_id)
     return web.render("measures/import.html", **_form_context(viewer, ImportForm()))
 
 
 @bp.post("/importer")
-def import_upload():
-    viewer = _viewer()
+@web.gate("measures", "write")
+def import_upload(viewer):
     request.max_content_length = MAX_UPLOAD + MB  # only here: Apple exports are large
     form = ImportForm()
     error = None
@@ -133,9 +121,7 @@ def import_upload():
         except Refused as exc:
             error = refusal(exc.reason)
         else:
-            db.session.commit()  # the job's thread must see the row
-            if imp.status == "pending":
-                jobs.start(imp.id)
+            services.launch_import(imp)
             return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
     return web.render("measures/import.html", "measures/_import_form.html", status=422,
                       **_form_context(viewer, form, error))
@@ -192,18 +178,18 @@ def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: st
 
 
 @bp.get("/importer/<import_id>")
-def import_show(import_id: str):
-    viewer = _viewer()
+@web.gate("measures", "write")
+def import_show(viewer, import_id: str):
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     page = _preview_page(imp) if imp.status == "preview" else _context(imp)
     return web.render("measures/import_job.html", **page)
 
 
 @bp.post("/importer/<import_id>/colonnes")
-def import_columns(import_id: str):
+@web.gate("measures", "write")
+def import_columns(viewer, import_id: str):
     """The person says what each column of a CSV file holds (a file Carnet did not recognise,
     or a correction): the preview is shown again with their choice, nothing is saved yet."""
-    viewer = _viewer()
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     if imp.status != "preview" or imp.format != "csv" or not ConfirmForm().validate_on_submit():
         return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
@@ -211,44 +197,39 @@ def import_columns(import_id: str):
     picks = {i: request.form.get(f"col-{i}", "") for i in range(n)}
     date = request.form.get("date")
     try:
-        imp.options = csvfile.apply_choice(imp.options or {}, date, picks)
+        options = csvfile.apply_choice(imp.options or {}, date, picks)
     except csvfile.ChoiceError as exc:
         page = _preview_page(imp, {"date": int(date) if (date or "").isdigit() else None, "picks": picks},
                              choice_error(exc.args[0]))
         return web.render("measures/import_job.html", status=422, **page)
-    db.session.commit()
+    services.choose_columns(imp, options)
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id) + "#preview-title")
 
 
 @bp.get("/importer/<import_id>/progression")
+@web.gate("measures", "write")
 @sessions.passive
-def import_progress(import_id: str):
-    viewer = _viewer()
+def import_progress(viewer, import_id: str):
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     jobs.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
     return web.render("measures/import_job.html", "measures/_import_progress.html", **_context(imp))
 
 
 @bp.post("/importer/<import_id>/confirmer")
-def import_confirm(import_id: str):
-    viewer = _viewer()
+@web.gate("measures", "write")
+def import_confirm(viewer, import_id: str):
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     if ConfirmForm().validate_on_submit() and csvfile.layout(imp.options or {}) != "unknown":
-        started = db.session.execute(update(MeasureImport).where(
-            MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
-        db.session.commit()
-        if started:
-            jobs.start(imp.id)
+        services.confirm_import(imp)
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
 
 
 @bp.post("/importer/<import_id>/annuler")
-def import_cancel(import_id: str):
-    viewer = _viewer()
+@web.gate("measures", "write")
+def import_cancel(viewer, import_id: str):
     imp = access.get_or_404(viewer, MeasureImport, import_id)
     if ConfirmForm().validate_on_submit() and imp.status == "preview":
-        shred(imp)
-        db.session.delete(imp)
+        services.cancel_import(imp)
         flash(_("Import cancelled: the file was deleted."), "success")
         return web.hx_redirect(url_for("measures.import_index"))
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
