@@ -18,7 +18,7 @@
   function csrfHeaders() {
     // HX-Current-URL as htmx sends it: a step-up confirmation brings the person back here.
     var h = { "Content-Type": "application/json", "Accept": "application/json", "HX-Current-URL": window.location.href };
-    try { h["X-CSRFToken"] = JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) {}
+    try { h["X-CSRFToken"] = JSON.parse(document.getElementById("page").getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) {}
     return h;
   }
   function post(url, body) {

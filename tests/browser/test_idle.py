@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 
 
 def _short_idle(page, seconds: int) -> None:
-    page.evaluate(f"document.body.setAttribute('data-idle-seconds', '{seconds}')")
+    page.evaluate(f"document.getElementById('page').setAttribute('data-idle-seconds', '{seconds}')")
 
 
 def test_tab_follows_a_session_ended_elsewhere(context, live_app, new_holder, problems):
@@ -26,7 +26,7 @@ def test_tab_follows_a_session_ended_elsewhere(context, live_app, new_holder, pr
     other.locator("form.logout-form button").first.click()
     expect(other).to_have_url(re.compile(r"/connexion"))
     _short_idle(tab, 30)  # 30 s locally; the server's answer must send it away long before
-    tab.evaluate("document.body.setAttribute('data-idle-seconds', '9')")  # warning window: it asks now
+    tab.evaluate("document.getElementById('page').setAttribute('data-idle-seconds', '9')")  # warning window: it asks now
     expect(tab).to_have_url(re.compile(r"/connexion"), timeout=5_000)
     assert problems.problems() == []
 

@@ -102,7 +102,7 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
         page.locator("#measure-form input[name=value]").fill("72,4")
         page.locator("#measure-form button[type=submit]").click()
         expect(page.locator(".measure-values .list-title").first).to_have_text("72,4\u00a0kg")
-        page.locator(".measure-values button[data-confirm-target]").first.click()
+        page.locator(".measure-values button[popovertarget]").first.click()
         page.locator(".measure-values .confirm-panel button[type=submit]").first.click()
         expect(page.locator(".flashes")).to_contain_text("Mesure supprimée")
         expect(page.locator(".measure-values")).to_have_count(0)

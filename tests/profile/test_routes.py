@@ -296,7 +296,7 @@ def test_remove_uses_the_in_page_confirmation(holder, app):
     client, _ = holder
     _add(client, "vaccinations", name="DTP", on_date="2020-05-02", lot_number="X123")
     html = client.get("/profil").get_data(as_text=True)
-    assert "confirm-panel" in html and "data-confirm-target" in html and "window.confirm" not in html
+    assert "confirm-panel" in html and "popovertarget" in html and "window.confirm" not in html
     assert "lot X123" in html and "2 mai 2020" in html
 
 
