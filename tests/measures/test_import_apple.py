@@ -6,7 +6,8 @@ import io
 import pytest
 
 from blueprints.measures.importers import Refused
-from tests.measures.conftest import DTD, apple_xml, apple_zip, measures, pressure, record
+from tests.helpers import measures
+from tests.samples import DTD, apple_xml, apple_zip, pressure, record
 
 D = "2024-03-01 {} +0100"
 MEAL = '<MetadataEntry key="HKBloodGlucoseMealTime" value="{}"/>'

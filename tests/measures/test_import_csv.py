@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from blueprints.measures.importers import Refused
-from tests.measures.conftest import measures
+from tests.helpers import measures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
