@@ -149,7 +149,8 @@ def make_measure(app):
 
 @pytest.fixture
 def make_share(app):
-    """make_share(holder account or patient id, scope=..., can_deposit=False, hours=2) → (share id, code, link token)."""
+    """make_share(holder account or patient id, scope=..., can_deposit=False, hours=2)
+    → (share id, code, link token)."""
     return lambda holder, *args, **kw: factories.make_share(app, holder, *args, **kw)
 
 
