@@ -65,13 +65,19 @@ chromium:
 
 install-test: install $(VENV)/.installed-test chromium
 
+# Test processes (pytest-xdist): each has its own app, SQLite file and instance folder, and its
+# own PostgreSQL database (<name>_gw0, ...) under TEST_DATABASE_URL; one module stays on one
+# process. TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter-out 0,$(TEST_WORKERS)),-n $(TEST_WORKERS) --dist loadfile)
+
 # The whole suite; exit code 5 (nothing collected) is a failure, not a pass.
 test: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+	$(PYTEST); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 # The database-facing suite (no browser), e.g. against PostgreSQL with TEST_DATABASE_URL.
 test-db: install-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m "not browser"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+	$(PYTEST) -m "not browser"; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
 
 # wrk from Debian drives the HTTP load (a Python load generator is used where it is missing).
 bench-deps:

@@ -27,6 +27,10 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_TOUCH_SECONDS": 20,
     "FRESH_AUTH_MINUTES": 5,
+    # argon2id password hashing: RFC 9106's low-memory profile (production refuses less).
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+    "ARGON2_PARALLELISM": 4,
     "WEBAUTHN_RP_ID": "localhost",
     "WEBAUTHN_RP_NAME": "Carnet",
     "WEBAUTHN_ORIGIN": "http://localhost:8000",
@@ -157,6 +161,8 @@ def _refuse_weak(config) -> None:
         value = str(config.get(key) or "")
         if value.lower() in WEAK_SECRETS or len(value) < 32:
             raise ConfigError(f"{key} must be set to a random value of at least 32 characters in production")
+    if any(config[key] < DEFAULTS[key] for key in ("ARGON2_TIME_COST", "ARGON2_MEMORY_KIB")):
+        raise ConfigError("ARGON2_* parameters weaker than RFC 9106's low-memory profile: never in production")
     if config.get("DEMO"):
         raise ConfigError("demo mode shows credentials and the mail outbox: never in production")
     if not str(config.get("WEBAUTHN_ORIGIN", "")).startswith("https://"):

@@ -1,19 +1,24 @@
-"""Fixtures: one app per test session, a clean database and outbox for every test,
-factories for holders and professionals, and a login helper."""
+"""Fixtures: one app per test session, a clean database and outbox for every test, the
+factories of tests/factories.py bound to the app, logging in for real and without the screens.
+Plain helpers live in tests/helpers.py."""
 from __future__ import annotations
 
-import glob
+import io
 import os
-import re
-from datetime import date
+import shutil
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from flask import session
+from sqlalchemy import create_engine, make_url, text, update
 
-from core import clock
+from blueprints.auth.routes import complete_login
+from core import clock, sessions
 from core.db import Base, db
-
-PASSWORD = "correct horse battery staple"
+from core.people import Account
+from core.sessions import UserSession
+from tests import factories
+from tests.helpers import CHEAP_ARGON2, HX, PASSWORD, csrf_token, forget_anchors, last_code
 
 
 def _database_url(tmp_root) -> str:
@@ -25,6 +30,29 @@ def _database_url(tmp_root) -> str:
     return f"sqlite:///{tmp_root / 'test.db'}"
 
 
+def _own_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database, <name>_<worker>, made
+    on first use (tables are emptied between tests: workers cannot share one)."""
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}")
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": mine.database}):
+                conn.execute(text(f'CREATE DATABASE "{mine.database}"'))
+    finally:
+        engine.dispose()
+    return mine.render_as_string(hide_password=False)
+
+
+def pytest_configure(config):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("TEST_DATABASE_URL")
+    if worker and url and url.startswith("postgresql"):
+        # also seen by the subprocesses some tests start (migrations, fault injection)
+        os.environ["TEST_DATABASE_URL"] = _own_database(url, worker)
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     from app import create_app
@@ -33,7 +61,7 @@ def app(tmp_path_factory):
     application = create_app({
         "ENV_NAME": "test", "TESTING": True, "DATABASE_URL": _database_url(root),
         "DEMO": True, "SECRET_KEY": "test-secret-key-" + "x" * 32, "CODE_PEPPER": "test-pepper-" + "y" * 32,
-        "SERVER_NAME": None,
+        "SERVER_NAME": None, **CHEAP_ARGON2,
     }, instance_path=str(root / "instance"))
     with application.app_context():
         engine = db.engine
@@ -76,17 +104,6 @@ def _clean(request):
     clock.reset()
 
 
-def forget_anchors(app) -> None:
-    """The anchored heads of the audit chain go with the traces a test empties (and the anchor
-    files a restore set aside)."""
-    path = app.config["AUDIT_ANCHOR_FILE"]
-    for name in [path, *glob.glob(glob.escape(path) + ".replaced-*")]:
-        try:
-            os.remove(name)
-        except FileNotFoundError:
-            pass
-
-
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -98,76 +115,51 @@ def ctx(app):
         yield
 
 
-def valid_nir(prefix13: str) -> str:
-    from core.identifiers import nir_key
+@pytest.fixture
+def fresh_store(app):
+    """The blob store emptied for this test (the app lives for the whole session)."""
+    shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
+    app.extensions.pop("carnet.blobs", None)
 
-    return prefix13 + f"{nir_key(prefix13):02d}"
 
-
-_counter = {"n": 0}
-
+# --- data, through the real services (tests/factories.py) -----------------------------------
 
 @pytest.fixture
 def make_holder(app):
     """make_holder(**kw) → (account, activation code); active with PASSWORD unless pending=True."""
-    from sqlalchemy import select
-
-    from blueprints.auth import services
-    from core.people import Account
-
-    def factory(pending: bool = False, email: str | None = None, **kw):
-        _counter["n"] += 1
-        n = _counter["n"]
-        with app.test_request_context():
-            patient, code = services.create_pending_space(
-                nir=kw.get("nir") or valid_nir(f"2870375{100000 + n:06d}"),
-                email=email or f"holder{n}@example.fr",
-                birth_date=kw.get("birth_date", date(1987, 3, 14)),
-                given_names=kw.get("given_names", "Camille"), family_name=kw.get("family_name", f"Martin{n}"))
-            account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
-            if not pending:
-                services.finish_activation(account, PASSWORD)
-            db.session.commit()
-            return account, code
-    return factory
+    return lambda **kw: factories.make_holder(app, **kw)
 
 
 @pytest.fixture
 def make_pro(app):
-    from blueprints.auth import services
-
-    def factory(**kw):
-        _counter["n"] += 1
-        n = _counter["n"]
-        with app.test_request_context():
-            account = services.create_professional(
-                rpps=kw.get("rpps", f"{10000000000 + n}"), email=kw.get("email", f"pro{n}@example.fr"),
-                given_name="Hélène", family_name=f"Bernard{n}", profession=kw.get("profession", "medecin"),
-                specialty=None, password=PASSWORD)
-            db.session.commit()
-            return account
-    return factory
-
-
-def csrf_token(client, path: str = "/connexion") -> str:
-    html = client.get(path).get_data(as_text=True)
-    match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
-    assert match, f"no CSRF token on {path}"
-    return match.group(1)
-
-
-def last_code(app, email: str) -> str:
-    from core import notify
-
-    with app.app_context():
-        mail = notify.latest_to(email)
-    assert mail is not None, f"no mail to {email}"
-    return re.search(r"\b(\d{6})\b", mail.subject).group(1)
+    return lambda **kw: factories.make_pro(app, **kw)
 
 
 @pytest.fixture
+def make_document(app):
+    """make_document(holder account or patient id, content=TEXT, name=..., hidden=False, **kw) → Document."""
+    return lambda holder, *args, **kw: factories.make_document(app, holder, *args, **kw)
+
+
+@pytest.fixture
+def make_measure(app):
+    """make_measure(holder account or patient id, kind="weight", value=72.4, ...) → Measure."""
+    return lambda holder, *args, **kw: factories.make_measure(app, holder, *args, **kw)
+
+
+@pytest.fixture
+def make_share(app):
+    """make_share(holder account or patient id, scope=..., can_deposit=False, hours=2)
+    → (share id, code, link token)."""
+    return lambda holder, *args, **kw: factories.make_share(app, holder, *args, **kw)
+
+
+# --- logging in -------------------------------------------------------------------------------
+
+@pytest.fixture
 def login(app):
-    """login(client, account) logs in with password + one-time code; returns the client."""
+    """login(client, account) logs in with password + one-time code, through the screens; returns
+    the client. For tests whose subject is logging in: the others use login_as."""
     def do(client, account, password: str = PASSWORD):
         token = csrf_token(client)
         r = client.post("/connexion", data={"email": account.email, "password": password, "csrf_token": token})
@@ -175,4 +167,56 @@ def login(app):
         r = client.post("/connexion/code", data={"code": last_code(app, account.email), "csrf_token": token})
         assert r.status_code in (302, 303), r.get_data(as_text=True)[:500]
         return client
+    return do
+
+
+def _login_as(client, account, fresh: bool = True):
+    """The session a login leaves, written directly: the login route's own complete_login()
+    (new session record, flask-login state, last login, trace), saved by the app's session
+    interface; the client then carries its cookie. fresh=False: the login is older than
+    FRESH_AUTH_MINUTES, so a step-up confirmation is asked before sensitive changes."""
+    app = client.application
+    name = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context("/connexion/code", method="POST"):
+        complete_login(db.session.get(Account, account.id), "password+otp")
+        response = app.response_class()
+        app.session_interface.save_session(app, session, response)
+        cookie = next(c for c in response.headers.getlist("Set-Cookie") if c.startswith(name + "="))
+        token = cookie.split(";", 1)[0].split("=", 1)[1]
+        if not fresh:
+            stale = clock.utcnow() - timedelta(minutes=app.config["FRESH_AUTH_MINUTES"] + 1)
+            db.session.execute(update(UserSession).where(UserSession.token_hash == sessions._hash(token))
+                               .values(fresh_at=stale))
+            db.session.commit()
+    client.set_cookie(name, token)
+    return client
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as(client, account, fresh=True) → the client, logged in as the account without the
+    login screens (see _login_as)."""
+    return _login_as
+
+
+# --- a logged-in holder, and uploads ----------------------------------------------------------
+
+@pytest.fixture
+def holder(client, make_holder, login_as):
+    """(client logged in as a fresh holder, account)."""
+    account, _ = make_holder()
+    login_as(client, account)
+    return client, account
+
+
+@pytest.fixture
+def upload():
+    """upload(client, [(bytes, name)], category=..., htmx=False, ...) → the response of /documents/ajouter."""
+    def do(client, files, *, category="ORD_SOIN", title="", act_date="2026-03-12", note="", htmx=False,
+           field="files", token=None):
+        token = token if token is not None else csrf_token(client, "/documents")
+        data = {"category": category, "title": title, "act_date": act_date, "note": note, "csrf_token": token,
+                field: [(io.BytesIO(content), name) for content, name in files]}
+        return client.post("/documents/ajouter", data=data, content_type="multipart/form-data",
+                           headers=HX if htmx else {})
     return do

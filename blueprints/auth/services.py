@@ -22,9 +22,8 @@ from core.db import db, write_intent
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS, Account, Patient, Professional, account_by_email, normalise_email
 
-hasher = PasswordHasher()
-_DUMMY_HASH = hasher.hash("dummy password never used")
 MIN_PASSWORD = 12
+_hashers: dict[tuple[int, int, int], tuple[PasswordHasher, str]] = {}
 
 
 class SpaceError(ValueError):
@@ -182,9 +181,24 @@ def password_problem(password: str, email: str | None = None) -> str | None:
     return None
 
 
+def _built() -> tuple[PasswordHasher, str]:
+    """The argon2id hasher with the app's ARGON2_* parameters, and a dummy hash made with it
+    (the test app lowers them: its passwords guard nothing)."""
+    cfg = current_app.config
+    params = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
+    if params not in _hashers:
+        built = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
+        _hashers[params] = built, built.hash("dummy password never used")
+    return _hashers[params]
+
+
+def hasher() -> PasswordHasher:
+    return _built()[0]
+
+
 def hash_password(password: str) -> str:
     """argon2id: slow on purpose, so never called inside a write transaction."""
-    return hasher.hash(password)
+    return hasher().hash(password)
 
 
 def set_password(account: Account, password: str | None = None, *, hashed: str | None = None) -> None:
@@ -204,9 +218,9 @@ def finish_activation(account: Account, password: str | None = None, *, hashed: 
 
 def password_matches(account: Account | None, password: str) -> bool:
     """Always runs one argon2 verification, so timing does not tell if the account exists."""
-    stored = account.password_hash if account is not None and account.password_hash else _DUMMY_HASH
+    stored = account.password_hash if account is not None and account.password_hash else _built()[1]
     try:
-        ok = hasher.verify(stored, password or "")
+        ok = hasher().verify(stored, password or "")
     except (VerificationError, InvalidHashError):
         ok = False
     return ok and account is not None and account.password_hash is not None and account.active

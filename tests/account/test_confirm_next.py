@@ -8,7 +8,7 @@ import pytest
 from core import clock, web
 from core.db import db
 from core.people import Credential
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 
 def _next_of(location: str) -> str:
@@ -17,8 +17,8 @@ def _next_of(location: str) -> str:
     return parse_qs(parts.query)["next"][0]
 
 
-def _stale(client, account, login):
-    login(client, account)
+def _stale(client, account, login_as):
+    login_as(client, account)
     token = csrf_token(client, "/compte")
     clock.advance(timedelta(minutes=6))
     return token
@@ -37,9 +37,9 @@ def test_safe_next_keeps_local_paths(target):
     assert web.safe_next(target, "/compte") == target
 
 
-def test_editing_a_sensitive_block_comes_back_to_its_form(app, client, make_holder, login):
+def test_editing_a_sensitive_block_comes_back_to_its_form(app, client, make_holder, login_as):
     account, _ = make_holder()
-    token = _stale(client, account, login)
+    token = _stale(client, account, login_as)
     # The "Edit" button asks for the form as an htmx fragment.
     r = client.get("/profil/identite/modifier", headers={"HX-Request": "true",
                                                          "HX-Current-URL": "http://localhost/profil/administratif"})
@@ -57,14 +57,14 @@ def test_editing_a_sensitive_block_comes_back_to_its_form(app, client, make_hold
     assert form.status_code == 200 and "<form" in form.get_data(as_text=True)
 
 
-def test_a_refused_post_comes_back_to_the_page_it_was_sent_from(app, client, make_holder, login):
+def test_a_refused_post_comes_back_to_the_page_it_was_sent_from(app, client, make_holder, login_as):
     account, _ = make_holder()
     with app.app_context():
         cred = Credential(account_id=account.id, credential_id=b"k1", public_key=b"k", name="Tél")
         db.session.add(cred)
         db.session.commit()
         cid = cred.id
-    token = _stale(client, account, login)
+    token = _stale(client, account, login_as)
     here = {"HX-Request": "true", "X-CSRFToken": token}
     r = client.post(f"/compte/cles-d-acces/{cid}/supprimer",
                     headers={**here, "HX-Current-URL": "http://localhost/compte/cles-d-acces"})
@@ -81,9 +81,9 @@ def test_a_refused_post_comes_back_to_the_page_it_was_sent_from(app, client, mak
 
 
 @pytest.mark.parametrize("boosted", [False, True])
-def test_confirmation_never_leaves_the_site(app, client, make_holder, login, boosted):
+def test_confirmation_never_leaves_the_site(app, client, make_holder, login_as, boosted):
     account, _ = make_holder()
-    token = _stale(client, account, login)
+    token = _stale(client, account, login_as)
     headers = {"HX-Request": "true", "HX-Boosted": "true"} if boosted else {}
     r = client.post("/compte/confirmer?next=//evil.example/x", data={"password": PASSWORD, "csrf_token": token},
                     headers=headers)
@@ -92,12 +92,12 @@ def test_confirmation_never_leaves_the_site(app, client, make_holder, login, boo
     assert 'action="/compte/confirmer?next=/compte"' in page
 
 
-def test_the_passkey_confirmation_carries_next_too(app, client, make_holder, login):
+def test_the_passkey_confirmation_carries_next_too(app, client, make_holder, login_as):
     account, _ = make_holder()
     with app.app_context():
         db.session.add(Credential(account_id=account.id, credential_id=b"k2", public_key=b"k", name="Tél"))
         db.session.commit()
-    _stale(client, account, login)
+    _stale(client, account, login_as)
     page = client.get("/compte/confirmer?next=/partage/nouveau").get_data(as_text=True)
     assert 'data-verify-url="/compte/confirmer/cle?next=/partage/nouveau"' in page
     assert 'action="/compte/confirmer?next=/partage/nouveau"' in page

@@ -6,7 +6,7 @@ from core import audit, clock
 from core.db import db
 from core.people import Credential
 from core.sessions import UserSession
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 
 def _add_key(app, account, name="Mon téléphone"):

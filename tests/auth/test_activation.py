@@ -6,7 +6,7 @@ from sqlalchemy import select
 from core import clock, notify
 from core.db import db
 from core.people import Account
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token, valid_nir
 
 
 def _letter_code(app, email):
@@ -22,8 +22,6 @@ def _activate(client, account, code, birth="1987-03-14"):
 
 
 def test_cli_creates_pending_space_and_letter(app):
-    from tests.conftest import valid_nir
-
     nir = valid_nir("1920699123456")
     result = app.test_cli_runner().invoke(args=[
         "patients", "create", "--nir", nir, "--email", "Jean.Dupont@Example.fr", "--birth-date", "1992-06-01",

@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from core import clock
-from tests.conftest import PASSWORD, csrf_token, last_code
+from tests.helpers import PASSWORD, csrf_token, last_code
 
 
 def test_password_then_code(app, client, make_holder, login):

@@ -1,33 +1,28 @@
 """Browser fixtures: the real app served on http://localhost:PORT from a background thread,
-Debian's Chromium driven by Playwright, a fresh browser context per test, and helpers for
-the steps every journey shares (creating a holder, reading the outbox, logging in).
+Debian's Chromium driven by Playwright, a fresh browser context per test, new holders (the
+steps every journey shares, reading the outbox and logging in, are in helpers.py).
 
 Pages are always opened on "localhost", never on an IP address: WebAuthn refuses IP hosts.
 """
 from __future__ import annotations
 
-import re
 import threading
-from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import PASSWORD, valid_nir
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
-DESKTOP = {"viewport": {"width": 1280, "height": 800}}
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
-
-# Virtual authenticator of the Chrome DevTools protocol: a platform passkey provider that
-# verifies the user (as a fingerprint would) and answers without anyone touching it.
-AUTHENTICATOR = {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                             "hasUserVerification": True, "isUserVerified": True,
-                             "automaticPresenceSimulation": True}}
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CONTEXT_OPTIONS,
+    Holder,
+    PHONE,
+    PageProblems,
+    _counter,
+    _lock,
+    new_context,
+)
+from tests.helpers import CHEAP_ARGON2, PASSWORD, valid_nir
 
 
 # --- the live server --------------------------------------------------------------------------
@@ -45,7 +40,7 @@ def live_app(tmp_path_factory):
         "ENV_NAME": "test", "DEMO": True,
         "DATABASE_URL": f"sqlite:///{root / 'browser.db'}",
         "SECRET_KEY": "browser-secret-key-" + "x" * 32, "CODE_PEPPER": "browser-pepper-" + "y" * 32,
-        "WEBAUTHN_RP_ID": "localhost", "SERVER_NAME": None,
+        "WEBAUTHN_RP_ID": "localhost", "SERVER_NAME": None, **CHEAP_ARGON2,
     }, instance_path=str(root / "instance"))
     with application.app_context():
         db.create_all()
@@ -85,45 +80,6 @@ def browser(playwright):
     chromium.close()
 
 
-class PageProblems:
-    """JavaScript errors and Content Security Policy violations seen by the pages of a context.
-
-    Chromium reports a violation in the console ("Refused to … because it violates the
-    following Content Security Policy directive"); an init script also turns each
-    `securitypolicyviolation` event into a console error, so nothing slips through."""
-
-    CSP_MARK = "Content Security Policy"
-
-    def __init__(self):
-        self.messages: list[str] = []
-
-    def attach(self, context) -> None:
-        context.add_init_script(
-            "document.addEventListener('securitypolicyviolation', function (e) {"
-            " console.error('Content Security Policy violation: ' + e.violatedDirective + ' '"
-            " + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber); }, true);")
-        context.on("console", self._console)
-        context.on("weberror", lambda err: self.messages.append(f"JS error: {err.error}"))
-
-    def _console(self, msg) -> None:
-        if msg.type == "error" or self.CSP_MARK in msg.text:
-            self.messages.append(f"console {msg.type}: {msg.text} ({msg.location.get('url')})")
-
-    def problems(self) -> list[str]:
-        return list(self.messages)
-
-
-CONTEXT_OPTIONS = {"locale": "fr-FR", "timezone_id": "Europe/Paris"}
-
-
-def new_context(browser, base_url: str, viewport=PHONE, problems: PageProblems | None = None):
-    context = browser.new_context(base_url=base_url, **CONTEXT_OPTIONS, **viewport)
-    context.set_default_timeout(10_000)
-    if problems is not None:
-        problems.attach(context)
-    return context
-
-
 @pytest.fixture
 def problems() -> PageProblems:
     return PageProblems()
@@ -155,30 +111,6 @@ def profile_context(playwright, base_url, problems, tmp_path):
     ctx.close()
 
 
-def add_virtual_authenticator(context, page) -> tuple[object, str]:
-    cdp = context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send("WebAuthn.addVirtualAuthenticator", AUTHENTICATOR)
-    return cdp, added["authenticatorId"]
-
-
-# --- people and mail --------------------------------------------------------------------------
-
-@dataclass
-class Holder:
-    email: str
-    nir: str
-    birth_date: date
-    first_name: str
-    family_name: str
-    activation_code: str
-    password: str = PASSWORD
-
-
-_counter = {"n": 0}
-_lock = threading.Lock()
-
-
 @pytest.fixture
 def new_holder(live_app):
     """new_holder(pending=False) → Holder. Each one has its own name, email and NIR, so tests
@@ -207,48 +139,3 @@ def new_holder(live_app):
         holder.activation_code = code
         return holder
     return factory
-
-
-def login_code_for(live_app, email: str, previous: str | None = None) -> str:
-    """The 6-digit code of the newest login mail to `email` (never the `previous` one)."""
-    from core import notify
-
-    with live_app.app_context():
-        mail = notify.latest_to(email)
-    assert mail is not None, f"no mail to {email}"
-    match = re.search(r"\b(\d{6})\b", mail.subject)
-    assert match, f"no code in {mail.subject!r}"
-    assert match.group(1) != previous, "no new login mail"
-    return match.group(1)
-
-
-def password_login(page, live_app, holder: Holder, on_code_page=None) -> None:
-    """/connexion → email + password → /connexion/code → code from the outbox → dashboard."""
-    from playwright.sync_api import expect
-
-    page.goto("/connexion")
-    form = page.locator("#login-form")
-    form.locator("input[name=email]").fill(holder.email)
-    form.locator("input[name=password]").fill(holder.password)
-    form.locator("button[type=submit]").click()
-    expect(page).to_have_url(re.compile(r"/connexion/code$"))
-    code_input = page.locator("#code-form input[name=code]")
-    expect(code_input).to_be_visible()
-    if on_code_page is not None:
-        on_code_page(page)
-    code_input.fill(login_code_for(live_app, holder.email))
-    page.locator("#code-form button[type=submit]").click()
-    expect_dashboard(page, holder)
-
-
-def expect_dashboard(page, holder: Holder) -> None:
-    from playwright.sync_api import expect
-
-    expect(page).to_have_url(re.compile(r"^http://localhost:\d+/$"))
-    expect(page.locator("main h1")).to_have_text(greeting(holder))
-
-
-def greeting(holder: Holder) -> re.Pattern:
-    """The dashboard title. French is the product language; the English source string is
-    accepted too while the French catalog is being completed."""
-    return re.compile(rf"^\s*(Bonjour|Hello) {re.escape(holder.first_name)}\s*$")

@@ -16,7 +16,7 @@ import pytest
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
 
 pytestmark = pytest.mark.browser
 

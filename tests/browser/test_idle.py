@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import expect_dashboard, password_login
+from tests.browser.helpers import expect_dashboard, password_login
 
 pytestmark = pytest.mark.browser
 

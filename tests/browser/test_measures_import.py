@@ -8,8 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import SCREENSHOTS, password_login
-from tests.measures.conftest import apple_xml, apple_zip, pressure, record
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.samples import apple_xml, apple_zip, pressure, record
 
 pytestmark = pytest.mark.browser
 
@@ -47,8 +47,6 @@ def test_a_device_csv_shows_its_columns_and_unknown_columns_get_a_chooser(browse
                                                                           problems, viewport):
     """An OMRON connect export: the preview says which column became which kind and unit.
     A file Carnet does not recognise: the chooser, used with the keyboard, then the import."""
-    from tests.browser.conftest import DESKTOP, PHONE, new_context
-
     context = new_context(browser, base_url, PHONE if viewport == "phone" else DESKTOP, problems)
     page = context.new_page()
     try:

@@ -8,9 +8,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
 from tests.browser.test_screens import no_horizontal_overflow
-from tests.measures.conftest import apple_xml, apple_zip, pressure, record
+from tests.samples import apple_xml, apple_zip, pressure, record
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import password_login
+from tests.browser.helpers import password_login
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
 from tests.browser.test_documents_journey import add_documents, logged_in, row, rows, text_file
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (DESKTOP, PHONE, SCREENSHOTS, add_virtual_authenticator, new_context,
+from tests.browser.helpers import (DESKTOP, PHONE, SCREENSHOTS, add_virtual_authenticator, new_context,
                                     password_login)
 
 pytestmark = pytest.mark.browser

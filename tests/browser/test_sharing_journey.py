@@ -8,7 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
 from tests.browser.test_documents_journey import add_documents, pdf_file
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import gzip
 import brotli
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def _vary(r) -> set[str]:
@@ -66,9 +66,9 @@ def test_requests_started_by_another_site_get_the_plain_answer(client, site):
     assert typed.headers["Content-Encoding"] == "br"
 
 
-def test_a_logged_in_page_is_compressed_and_stays_private(app, client, make_holder, login):
+def test_a_logged_in_page_is_compressed_and_stays_private(app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     r = client.get("/documents", headers={"Accept-Encoding": "br"})
     assert r.headers["Content-Encoding"] == "br" and r.headers["Cache-Control"] == "no-store"
     assert b"<html" in brotli.decompress(r.get_data())

@@ -6,10 +6,10 @@ from sqlalchemy import func, select
 
 from core import audit
 from core.db import db
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
-def test_parallel_reads_and_writes(app, make_holder, login, monkeypatch):
+def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
     monkeypatch.setitem(app.config, "LOGIN_BACKOFF_AFTER", 100)  # 12 failures each: no delays here
     n_threads, rounds = 4, 12
     holders = [make_holder()[0] for _ in range(n_threads)]
@@ -19,7 +19,7 @@ def test_parallel_reads_and_writes(app, make_holder, login, monkeypatch):
         client = app.test_client()
         try:
             if i % 2 == 0:
-                login(client, holders[i])
+                login_as(client, holders[i])
             token = csrf_token(client, "/" if i % 2 == 0 else "/connexion")
             for _ in range(rounds):
                 if i % 2 == 0:

@@ -6,8 +6,8 @@ from datetime import date, datetime, timezone
 import pytest
 
 from core import clock
-from tests.documents.conftest import pdf_bytes, upload  # noqa: F401 (fixture)
-from tests.sharing.conftest import make_share
+from tests.helpers import share_on_screen
+from tests.samples import pdf_bytes
 
 # 23:30 UTC on 2 December is 00:30 on 3 December in Paris (winter time, UTC+1).
 JUST_AFTER_MIDNIGHT = datetime(2026, 12, 2, 23, 30, tzinfo=timezone.utc)
@@ -25,10 +25,10 @@ def test_paris_today_is_not_the_utc_day(paris_night):
     assert clock.paris_today() == date(2026, 12, 3)
 
 
-def test_a_document_dated_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login,
+def test_a_document_dated_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login_as,
                                                                  upload):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     form = client.get("/documents/ajouter").get_data(as_text=True)
     assert 'value="2026-12-03"' in form  # the form proposes the Paris day
     r = upload(client, [(pdf_bytes(), "compte_rendu.pdf")], act_date="2026-12-03")
@@ -37,10 +37,10 @@ def test_a_document_dated_today_is_accepted_just_after_midnight(paris_night, app
     assert r.status_code == 422 and "Cette date est dans le futur" in r.get_data(as_text=True)
 
 
-def test_a_share_until_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login):
+def test_a_share_until_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
-    r, code, _ = make_share(client, duration="date", until="2026-12-03")
+    login_as(client, account)
+    r, code, _ = share_on_screen(client, duration="date", until="2026-12-03")
     assert r.status_code == 200 and code
-    r, _, _ = make_share(client, duration="date", until="2026-12-02")
+    r, _, _ = share_on_screen(client, duration="date", until="2026-12-02")
     assert r.status_code == 422

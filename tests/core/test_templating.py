@@ -34,9 +34,9 @@ def test_icon_and_badge_escape_their_text(app):
     assert '<span class="badge badge-danger"><svg' in out and "a&lt;b</span>" in out
 
 
-def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login):
+def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
 
     def token():
         return client.get("/compte").get_data(as_text=True).split('"X-CSRFToken": "')[1].split('"')[0]

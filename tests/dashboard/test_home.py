@@ -4,23 +4,23 @@ from datetime import timedelta
 from core import clock
 
 
-def test_home_shows_this_holders_figures_only(app, client, make_holder, login):
+def test_home_shows_this_holders_figures_only(app, client, make_holder, login_as):
     """Statements are built once and shared: each holder still sees only their own space."""
     first, _ = make_holder(given_names="Aurore")
     second, _ = make_holder(given_names="Bastien")
-    login(client, first)
-    other = login(app.test_client(), second)
+    login_as(client, first)
+    other = login_as(app.test_client(), second)
     other.get("/")  # builds and caches the statements with the other holder
     page = client.get("/").get_data(as_text=True)
     assert "Aurore" in page and "Bastien" not in page
     assert "1 session active" in page or "1 active session" in page
 
 
-def test_active_sessions_leave_the_count_when_idle(app, client, make_holder, login):
+def test_active_sessions_leave_the_count_when_idle(app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     clock.advance(timedelta(minutes=10))
-    second = login(app.test_client(), account)
+    second = login_as(app.test_client(), account)
     page = second.get("/").get_data(as_text=True)
     assert "2 sessions actives" in page or "2 active sessions" in page
     clock.advance(timedelta(minutes=6))  # the first one is 16 minutes idle now
@@ -28,12 +28,12 @@ def test_active_sessions_leave_the_count_when_idle(app, client, make_holder, log
     assert "1 session active" in page or "1 active session" in page
 
 
-def test_previous_login_is_the_one_before_this_session(app, client, make_holder, login):
+def test_previous_login_is_the_one_before_this_session(app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     assert "first login" in client.get("/").get_data(as_text=True) or \
         "première connexion" in client.get("/").get_data(as_text=True)
     clock.advance(timedelta(days=3))
-    again = login(app.test_client(), account)
+    again = login_as(app.test_client(), account)
     page = again.get("/").get_data(as_text=True)
     assert "first login" not in page and "première connexion" not in page

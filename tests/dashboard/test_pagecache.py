@@ -7,7 +7,7 @@ import pytest
 
 from blueprints.dashboard import services
 from core import clock, pagecache
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 @pytest.fixture
@@ -27,9 +27,9 @@ def renders(monkeypatch):
 
 
 @pytest.fixture
-def holder(app, client, make_holder, login):
+def holder(app, client, make_holder, login_as):
     account, _ = make_holder(given_names="Aurore")
-    login(client, account)
+    login_as(client, account)
     return client
 
 
@@ -56,9 +56,9 @@ def test_a_new_minute_builds_the_page_again(holder, renders):
     assert renders["n"] == 2
 
 
-def test_pages_are_never_shared_between_sessions(app, holder, make_holder, login, renders):
+def test_pages_are_never_shared_between_sessions(app, holder, make_holder, login_as, renders):
     other_account, _ = make_holder(given_names="Bastien")
-    other = login(app.test_client(), other_account)
+    other = login_as(app.test_client(), other_account)
     assert "Aurore" in holder.get("/").get_data(as_text=True)
     page = other.get("/").get_data(as_text=True)
     assert "Bastien" in page and "Aurore" not in page

@@ -9,7 +9,8 @@ from blueprints.documents import services
 from blueprints.documents.models import Document
 from core import audit, blobs
 from core.db import db
-from tests.documents.conftest import add_text as _add, pdf_bytes, png_bytes
+from tests.helpers import add_text as _add
+from tests.samples import pdf_bytes, png_bytes
 
 
 def test_backup_then_restore_round_trip(app, space, tmp_path):

@@ -2,7 +2,7 @@
 headers as a whole download: attachment, no-store, nosniff, sandbox."""
 from __future__ import annotations
 
-from tests.documents.conftest import pdf_bytes
+from tests.samples import pdf_bytes
 
 # A text file over several of the store's 64 KiB chunks, every byte telling its place.
 CONTENT = b"".join(b"%07d\n" % i for i in range(40_000))  # 320,000 bytes

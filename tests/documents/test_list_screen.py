@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import csrf_token
-from tests.documents.conftest import documents_of, png_bytes
+from tests.helpers import csrf_token, documents_of
+from tests.samples import png_bytes
 
 
 def test_the_bulk_bar_carries_its_count_texts(holder, upload):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import blobs
 from core.db import db
-from tests.documents.conftest import TEXT, pdf_bytes
+from tests.samples import TEXT, pdf_bytes
 
 MISSING = "Le fichier de ce document est introuvable sur le serveur\u00a0: il ne peut être ni affiché ni téléchargé."
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import re
 
-from tests.conftest import csrf_token
-from tests.documents.conftest import TEXT, documents_of, jpeg_with_gps, pdf_bytes, png_bytes
+from tests.helpers import blob_files, csrf_token, documents_of
+from tests.samples import TEXT, jpeg_with_gps, pdf_bytes, png_bytes
 
 
 def _add(client, upload, content=None, name="ordonnance_mars.pdf", **kw):
@@ -130,21 +130,16 @@ def test_search_fragment(holder, upload):
     assert "Ordonnance" not in none and "empty-state" in none
 
 
-def test_infinite_scroll_uses_a_keyset_cursor(holder, app, monkeypatch):
+def test_infinite_scroll_uses_a_keyset_cursor(holder, app, monkeypatch, make_document):
     from datetime import date, timedelta
 
     from blueprints.documents import services
-    from core.access import viewer_for
-    from core.db import db
 
     client, account = holder
     monkeypatch.setattr(services, "PAGE_SIZE", 5)
-    with app.test_request_context():
-        viewer = viewer_for(db.session.merge(account))
-        for i in range(12):
-            services.add_documents(viewer, [services.Upload(__import__("io").BytesIO(b"note %d" % i), f"n{i}.txt")],
-                                   category="AUTR_DOC", act_date=date(2026, 1, 1) + timedelta(days=i // 2))
-        db.session.commit()
+    for i in range(12):
+        make_document(account, b"note %d" % i, f"n{i}.txt", category="AUTR_DOC",
+                      act_date=date(2026, 1, 1) + timedelta(days=i // 2))
     first = client.get("/documents").get_data(as_text=True)
     assert first.count('class="doc-row') == 5
     more = re.search(r'hx-get="(/documents\?[^"]*apres=[^"]+)"', first).group(1).replace("&amp;", "&")
@@ -204,8 +199,6 @@ def test_hide_and_show_one_and_many(holder, upload, app):
 
 
 def test_delete_after_confirmation(holder, upload, app):
-    from tests.documents.conftest import blob_files
-
     client, _ = holder
     doc_id = _add(client, upload)
     show = client.get(f"/documents/{doc_id}").get_data(as_text=True)
@@ -250,7 +243,7 @@ def test_anonymous_is_sent_to_login(client):
     assert r.status_code in (302, 303) and "/connexion" in r.headers["Location"]
 
 
-def test_professional_account_is_refused(client, make_pro, login):
+def test_professional_account_is_refused(client, make_pro, login_as):
     pro = make_pro()
-    login(client, pro)
+    login_as(client, pro)
     assert client.get("/documents").status_code == 403

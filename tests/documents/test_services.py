@@ -14,7 +14,8 @@ from core import blobs
 from core.access import Viewer, viewer_for
 from core.blobs import BlobKey
 from core.db import db
-from tests.documents.conftest import add_text as _add, blob_files, pdf_bytes, png_bytes
+from tests.helpers import add_text as _add, blob_files
+from tests.samples import pdf_bytes, png_bytes
 
 
 def test_round_trip_is_encrypted_at_rest(app, space):

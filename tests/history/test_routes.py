@@ -35,9 +35,9 @@ def in_english(client):
 
 
 @pytest.fixture
-def holder(make_holder, login, client):
+def holder(make_holder, login_as, client):
     account, _code = make_holder()
-    login(client, account)
+    login_as(client, account)
     in_english(client)
     return account
 
@@ -225,9 +225,9 @@ def test_anonymous_goes_to_login(client):
     assert client.get("/historique/export.csv").status_code in (302, 303)
 
 
-def test_professional_is_refused(app, client, make_pro, login):
+def test_professional_is_refused(app, client, make_pro, login_as):
     pro = make_pro()
-    login(client, pro)
+    login_as(client, pro)
     assert client.get("/historique").status_code == 403
     assert client.get("/historique/export.csv").status_code == 403
     with app.app_context():
@@ -240,9 +240,9 @@ def test_nav_entry(client, holder):
     assert 'href="/historique"' in html
 
 
-def test_page_in_french_by_default(client, make_holder, login):
+def test_page_in_french_by_default(client, make_holder, login_as):
     account, _code = make_holder()
-    login(client, account)
+    login_as(client, account)
     r = client.get("/historique")
     assert r.status_code == 200 and '<html lang="fr">' in r.get_data(as_text=True)
 
@@ -313,11 +313,11 @@ def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro)
     assert rows["Document deleted: “Vieux scan”"][2] == ""
 
 
-def test_history_in_french_names_the_access(app, client, make_holder, login, make_pro):
+def test_history_in_french_names_the_access(app, client, make_holder, login_as, make_pro):
     from core.grants import Share
 
     account, _code = make_holder()
-    login(client, account)
+    login_as(client, account)
     with app.app_context():
         made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
         share = Share(patient_id=account.patient_id, prefix="CCCC", code_hash="e" * 64, link_hash="f" * 64,

@@ -1,12 +1,10 @@
-"""Measure import fixtures: small files in the real formats, a logged-in holder whose jobs
-run when the test says so, and a runner that imports a file through the service."""
+"""Measure import fixtures: a logged-in holder whose jobs run when the test says so, and a
+runner that imports a file through the service (sample files: tests/samples.py)."""
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
-import zipfile
 
 import pytest
 
@@ -119,25 +117,13 @@ def run_import(app):
 
 
 @pytest.fixture
-def importer(app, client, make_holder, login):
+def importer(app, client, make_holder, login_as):
     """(client logged in as a fresh holder, account); background threads off: tests run jobs."""
     shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
     app.extensions.pop("carnet.blobs", None)
     app.config["MEASURES_IMPORT_THREADS"] = False
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     yield client, account
     app.config.pop("MEASURES_IMPORT_THREADS", None)
 
-
-def measures(app, patient_id=None) -> list:
-    from sqlalchemy import select
-
-    from blueprints.measures.models import Measure
-    from core.db import db
-
-    with app.app_context():
-        stmt = select(Measure).order_by(Measure.kind, Measure.taken_at)
-        if patient_id:
-            stmt = stmt.where(Measure.patient_id == patient_id)
-        return list(db.session.scalars(stmt))

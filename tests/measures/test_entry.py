@@ -11,17 +11,17 @@ from sqlalchemy import select
 from blueprints.measures.models import Measure
 from core import clock
 from core.db import db
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 HX = {"HX-Request": "true"}
 NOW = datetime.fromisoformat("2026-11-28T09:30:00+00:00")  # 10:30 in Paris
 
 
 @pytest.fixture
-def holder(app, client, make_holder, login):
+def holder(app, client, make_holder, login_as):
     clock.freeze(NOW)
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     yield client, account
     clock.reset()
 
@@ -151,16 +151,9 @@ def test_history_tells_what_happened_without_the_value(app, holder):
     assert "Mesure ajoutée\u00a0: poids" in html and "72,4" not in html
 
 
-def test_another_holders_measure_is_not_found(app, client, holder, make_holder):
-    from blueprints.measures import kinds
-
+def test_another_holders_measure_is_not_found(app, client, holder, make_holder, make_measure):
     other, _ = make_holder(email="other@example.fr")
-    with app.app_context():
-        m = Measure(patient_id=other.patient_id, kind="weight", taken_at=1_700_000_000, utc_offset=60, value=80,
-                    source="manual", dedup=kinds.dedup_key(kinds.get("weight"), 80))
-        db.session.add(m)
-        db.session.commit()
-        mid = m.id
+    mid = make_measure(other, "weight", 80).id
     assert client.get(f"/constantes/poids/{mid}/modifier").status_code == 404
     assert _post(client, f"/constantes/poids/{mid}/supprimer").status_code == 404
     assert _post(client, f"/constantes/tension/{mid}/modifier", value="1").status_code == 404

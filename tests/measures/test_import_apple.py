@@ -7,7 +7,8 @@ import pytest
 
 from blueprints.measures.imports import upload
 from blueprints.measures.imports.importers.common import Refused
-from tests.measures.conftest import DTD, apple_xml, apple_zip, measures, pressure, record
+from tests.helpers import measures
+from tests.samples import DTD, apple_xml, apple_zip, pressure, record
 
 D = "2024-03-01 {} +0100"
 MEAL = '<MetadataEntry key="HKBloodGlucoseMealTime" value="{}"/>'

@@ -8,7 +8,7 @@ import pytest
 
 from blueprints.measures.imports import upload
 from blueprints.measures.imports.importers.common import Refused
-from tests.measures.conftest import measures
+from tests.helpers import measures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 from blueprints.measures.imports import upload
-from tests.measures.conftest import bundle, measures, observation
+from tests.helpers import measures
+from tests.samples import bundle, observation
 
 
 def test_a_bundle_of_observations_is_converted_to_canonical_units(app, space, run_import):

@@ -12,7 +12,8 @@ from blueprints.measures.models import MeasureImport
 from core import clock
 from core.audit import AuditEvent
 from core.db import db
-from tests.measures.conftest import apple_xml, apple_zip, measures, pressure, record
+from tests.helpers import measures
+from tests.samples import apple_xml, apple_zip, pressure, record
 
 D = "2024-03-01 {} +0100"
 XML = apple_xml(record("BodyMass", 72.4, "kg", D.format("07:00:00")), record("HeartRate", 61, "count/min", D.format("07:01:00")),

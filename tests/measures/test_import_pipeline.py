@@ -16,7 +16,8 @@ from blueprints.measures.imports.importers import apple, common
 from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
 from core.db import db
-from tests.measures.conftest import apple_xml, apple_zip, bundle, measures, observation, pressure, record
+from tests.helpers import measures
+from tests.samples import apple_xml, apple_zip, bundle, observation, pressure, record
 from tests.measures.test_import_csv import FRENCH
 
 D = "2024-03-{:02d} 07:{:02d}:00 +0100"

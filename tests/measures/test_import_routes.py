@@ -8,8 +8,8 @@ from sqlalchemy import select
 
 from blueprints.measures.imports import jobs, upload
 from blueprints.measures.models import MeasureImport
-from tests.conftest import csrf_token
-from tests.measures.conftest import apple_xml, apple_zip, pressure, record
+from tests.helpers import csrf_token
+from tests.samples import apple_xml, apple_zip, pressure, record
 from tests.measures.test_import_csv import FRENCH
 
 URL = "/constantes/importer"
@@ -107,12 +107,12 @@ def test_cancelling_a_preview_deletes_the_file(app, importer):
     assert client.get(job_url).status_code == 404
 
 
-def test_another_holders_import_is_not_found(app, importer, make_holder, login):
+def test_another_holders_import_is_not_found(app, importer, make_holder, login_as):
     client, _ = importer
     import_id = _send(client, XML, "export.xml").headers["Location"].rsplit("/", 1)[-1]
     other, _ = make_holder()
     intruder = app.test_client()
-    login(intruder, other)
+    login_as(intruder, other)
     token = csrf_token(intruder, URL)
     for path in (f"{URL}/{import_id}", f"{URL}/{import_id}/progression"):
         assert intruder.get(path).status_code == 404
@@ -219,7 +219,6 @@ def test_a_gpx_route_sent_as_an_apple_export_is_refused_in_words(importer):
 
 def test_the_summary_names_every_kind_not_kept_or_counts_the_rest(app, importer):
     from blueprints.measures.imports.importers.common import IGNORED_NAMED
-    from tests.measures.conftest import apple_xml
 
     client, _ = importer
     rows = [record(f"Dietary{i:02d}", 1, "g", "2024-03-01 07:00:00 +0100") for i in range(IGNORED_NAMED + 3)]

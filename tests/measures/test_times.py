@@ -25,9 +25,9 @@ def frozen(app):
 
 
 @pytest.fixture
-def holder(frozen, app, client, make_holder, login):
+def holder(frozen, app, client, make_holder, login_as):
     account, _code = make_holder()
-    login(client, account)
+    login_as(client, account)
     return client, account
 
 

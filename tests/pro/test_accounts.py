@@ -10,15 +10,15 @@ from sqlalchemy import select
 
 from core import access, clock, grants, notify
 from core.db import db
-from tests.pro.conftest import events
+from tests.helpers import events
 
 REASON = "Patient inconscient aux urgences, allergies inconnues"
 
 
 @pytest.fixture
-def pro(app, client, make_pro, login):
+def pro(app, client, make_pro, login_as):
     account = make_pro(rpps="30303030303")
-    login(client, account)
+    login_as(client, account)
     return account
 
 
@@ -86,7 +86,7 @@ def _emergency(client, space, samu=False, reason=REASON, birth=date(1987, 3, 14)
     return client.post("/pro/urgence", data=data)
 
 
-def test_emergency_access_opens_the_record_for_hours_and_is_traced(app, client, pro, space, login):
+def test_emergency_access_opens_the_record_for_hours_and_is_traced(app, client, pro, space, login_as):
     r = _emergency(client, space)
     assert r.status_code == 303
     access_id = r.headers["Location"].rsplit("/", 1)[-1]
@@ -102,7 +102,7 @@ def test_emergency_access_opens_the_record_for_hours_and_is_traced(app, client, 
         assert notify.latest_to(space["account"].email) is not None
     assert f"/pro/dossier/{access_id}" in client.get("/").get_data(as_text=True)
     clock.advance(timedelta(hours=access.EMERGENCY_HOURS, minutes=1))
-    login(client, pro)  # the login itself ended meanwhile
+    login_as(client, pro)  # the login itself ended meanwhile
     assert client.get(f"/pro/dossier/{access_id}").status_code == 404
     assert f"/pro/dossier/{access_id}" not in client.get("/").get_data(as_text=True)
 

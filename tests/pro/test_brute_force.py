@@ -16,7 +16,7 @@ from sqlalchemy import select
 from core import grants, throttle
 from core.db import db
 from core.notify import Notification
-from tests.pro.conftest import form_token, strip_variable, use_code
+from tests.helpers import form_token, strip_variable, use_code
 
 THREADS, EACH, ADDRESSES = 20, 50, 10
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford's base32

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core import clock, grants, notify
 from core.db import db
-from tests.pro.conftest import RPPS, events, form_token, strip_variable, use_code
+from tests.helpers import RPPS, events, form_token, strip_variable, use_code
 
 
 def test_login_page_points_professionals_to_the_code_page(client):
@@ -132,8 +132,8 @@ def test_without_csrf_nothing_is_tried(app, client, space, make_share):
     assert r.status_code == 400 and not events(app, "share_opened")
 
 
-def test_an_account_is_told_to_use_its_patients_list(app, client, make_pro, login):
-    login(client, make_pro())
+def test_an_account_is_told_to_use_its_patients_list(app, client, make_pro, login_as):
+    login_as(client, make_pro())
     html = client.get("/pro/acces").get_data(as_text=True)
     assert 'name="code"' not in html and 'href="/"' in html
 

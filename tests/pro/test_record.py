@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from core import clock, grants, notify
 from core.db import db
-from tests.documents.conftest import pdf_bytes
-from tests.pro.conftest import events, use_code
+from tests.helpers import RPPS, events, use_code
+from tests.samples import pdf_bytes
 
 
 def _open(client, make_share, space, **kw):
@@ -112,7 +112,7 @@ def test_every_view_is_traced_with_the_share(app, client, space, make_share):
             assert action in SENTENCES
 
 
-def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, space, make_share, login):
+def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, space, make_share, login_as):
     from blueprints.documents.models import Document
 
     read_only = _open(client, make_share, space)
@@ -135,7 +135,7 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
     bad = dict(data, csrf_token=_csrf(page), files=[(io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")])
     refused = other.post(f"/pro/dossier/{sid}/deposer", data=bad, content_type="multipart/form-data")
     assert refused.status_code == 422 and len(events(app, "document_deposited")) == 1
-    holder = login(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
+    holder = login_as(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
     shown = holder.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert "Hélène Durand · Médecin" in shown
     assert "nom indiqué par la personne, non vérifié" in shown   # typed with a code: nobody checked it
@@ -172,8 +172,6 @@ def test_an_idle_code_session_ends_like_a_login(client, space, make_share):
 
 
 def test_blocking_ends_it_too(app, client, space, make_share):
-    from tests.pro.conftest import RPPS
-
     sid = _open(client, make_share, space)
     with app.app_context():
         db.session.add(grants.Block(patient_id=space["patient_id"], rpps=RPPS))

@@ -6,15 +6,16 @@ import re
 import pytest
 from sqlalchemy import select
 
-from tests.conftest import csrf_token, valid_nir
+from tests.helpers import csrf_token, valid_nir
+from tests.samples import pdf_bytes
 
 HX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def holder(app, client, make_holder, login):
+def holder(app, client, make_holder, login_as):
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     return client, account
 
 
@@ -76,8 +77,8 @@ def test_anonymous_goes_to_login(client):
         assert r.status_code in (302, 303) and "/connexion" in r.headers["Location"], url
 
 
-def test_professional_is_refused(app, client, make_pro, login):
-    login(client, make_pro())
+def test_professional_is_refused(app, client, make_pro, login_as):
+    login_as(client, make_pro())
     token = csrf_token(client, "/")
     for url in ("/profil", "/profil/resume", "/profil/administratif", "/profil/identite/modifier"):
         assert client.get(url).status_code == 403, url
@@ -339,17 +340,17 @@ def test_treatment_ongoing_clears_the_end(holder, app):
     assert stopped.ongoing is False and str(stopped.until) == "2025-02-01"
 
 
-def test_another_holders_items_are_not_found(app, client, make_holder, login):
+def test_another_holders_items_are_not_found(app, client, make_holder, login_as):
     from blueprints.profile.models import Contact
 
     owner, _ = make_holder()
     intruder, _ = make_holder()
-    login(client, owner)
+    login_as(client, owner)
     _add(client, "contacts", role="trusted", name="Jeanne Martin", relation="Sœur", phone="0611223344")
     contact = _rows(app, Contact)[0]
     client.post("/deconnexion", data={"csrf_token": _token(client)})
     other = app.test_client()
-    login(other, intruder)
+    login_as(other, intruder)
     token = csrf_token(other, "/profil")
     assert other.get(f"/profil/contacts/{contact.id}/modifier").status_code == 404
     assert other.post(f"/profil/contacts/{contact.id}/modifier",
@@ -374,8 +375,7 @@ def test_directives_invite_to_add_a_document_when_there_is_none(holder):
     assert "/documents/ajouter?categorie=DIR_ANT" in form and 'name="directive_document_id"' not in form
 
 
-def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, make_holder, login):
-    from tests.documents.conftest import pdf_bytes
+def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, make_holder, login_as):
     import io
 
     def upload(c, title, category):
@@ -387,11 +387,11 @@ def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, ma
         return r.headers["Location"].rsplit("/", 1)[-1]
 
     other, _ = make_holder()
-    login(client, other)
+    login_as(client, other)
     foreign = upload(client, "Directives de quelqu'un d'autre", "DIR_ANT")
     me, _ = make_holder()
     mine_client = app.test_client()
-    login(mine_client, me)
+    login_as(mine_client, me)
     mine = upload(mine_client, "Mes directives anticipées", "DIR_ANT")
     upload(mine_client, "Une ordonnance", "ORD_SOIN")
 
@@ -495,14 +495,13 @@ def test_item_edit_and_remove_without_js(holder, app):
         "profile_item_added", "profile_updated", "profile_item_removed"]
 
 
-def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, login):
+def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, login_as):
     from datetime import timedelta
 
     from core import clock
-    from tests.conftest import csrf_token
 
     account, _ = make_holder()
-    login(client, account)
+    login_as(client, account)
     csrf_token(client, "/profil/administratif")
     clock.advance(timedelta(minutes=6))
     r = client.get("/profil/identite/modifier")

@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
+from core.access import viewer_for
+from core.db import db
+from tests.helpers import CHEAP_ARGON2, ROOT
 
 @pytest.fixture
 def worker(app, tmp_path):
     """worker(*args) → a Popen running `python -m tests.reliability.worker CONFIG *args`, its
     stdout a pipe of lines; every process still running at the end is killed."""
     config = {key: app.config[key] for key in ("ENV_NAME", "TESTING", "DATABASE_URL", "DEMO", "SECRET_KEY",
-                                               "CODE_PEPPER")}
+                                               "CODE_PEPPER", *CHEAP_ARGON2)}
     config["INSTANCE_PATH"] = app.instance_path
     config_file = tmp_path / "worker.json"
     config_file.write_text(json.dumps(config))
@@ -43,19 +42,8 @@ def worker(app, tmp_path):
 
 
 @pytest.fixture
-def fresh_store(app):
-    """The blob store emptied for this test (the app lives for the whole session)."""
-    shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
-    app.extensions.pop("carnet.blobs", None)
-    yield
-
-
-@pytest.fixture
 def space(app, make_holder, fresh_store):
     """(viewer, account) of a fresh holder, in a request context."""
-    from core.access import viewer_for
-    from core.db import db
-
     account, _ = make_holder()
     with app.test_request_context():
         yield viewer_for(db.session.merge(account)), account

@@ -17,7 +17,7 @@ from core import backup, blobs
 from core.blobs import BlobKey
 from core.db import db
 from core.storage import BlobStore, load_master_key
-from tests.reliability.conftest import ROOT
+from tests.helpers import ROOT
 
 PAGE = ("Compte rendu de consultation, page scannée.\n" * 3500).encode()  # ~150 kB each: copying 40 takes a while
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from blueprints.measures.imports import jobs, upload
 from blueprints.measures.models import Measure, MeasureImport
 from core.db import db
-from tests.measures.conftest import apple_xml, record
+from tests.samples import apple_xml, record
 
 N = 12_000
 BATCH = 1000

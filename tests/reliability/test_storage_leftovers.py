@@ -13,7 +13,7 @@ import time
 
 from core import blobs
 from core.storage import BlobStore
-from tests.reliability.conftest import ROOT
+from tests.helpers import ROOT
 
 # Writes blobs with the app's store: a slow upload (killed mid-write) or a finished put()
 # whose row is never committed (killed before the commit).

@@ -30,6 +30,7 @@ from sqlalchemy import func, select, text, update
 
 from core import clock
 from core.db import Base, db
+from tests.helpers import forget_anchors
 
 # --------------------------------------------------------------------------- who asks
 
@@ -301,8 +302,6 @@ def _png() -> bytes:
 
 
 def _empty_database(app) -> None:
-    from tests.conftest import forget_anchors
-
     forget_anchors(app)
     with app.app_context(), db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -435,11 +434,11 @@ def _csrf(client, viewer: str) -> str:
     raise AssertionError(f"no page shows a CSRF token to {viewer}")
 
 
-def _connect(app, w: World, viewer: str, login) -> None:
+def _connect(app, w: World, viewer: str, login_as) -> None:
     """A fresh client for this viewer: logged in, holding a code session, or nobody."""
     client = app.test_client()
     if viewer in w.accounts:
-        login(client, w.accounts[viewer])
+        login_as(client, w.accounts[viewer])
     elif viewer in CODE_VIEWERS:
         with client.session_transaction() as s:
             s["share_use"] = w.uses[viewer]
@@ -515,7 +514,7 @@ def _clean():
 
 
 @pytest.fixture
-def world(app, make_holder, make_pro, login) -> World:
+def world(app, make_holder, make_pro, login_as) -> World:
     """The world as the last case left it when that case checked it (the usual path), else
     checked here: objects made again if a case changed them, everything if the holder is gone."""
     w = _WORLD.get("w")
@@ -531,7 +530,7 @@ def world(app, make_holder, make_pro, login) -> World:
     if not w.verified:
         w.baseline, w.lost = _state(app, w)
     for viewer in w.lost:  # a logout, new code sessions, an ended code session...
-        _connect(app, w, viewer, login)
+        _connect(app, w, viewer, login_as)
     w.verified, w.dirty, w.lost = False, False, []
     yield w
 

@@ -4,7 +4,7 @@ letter, with one answer whether or not the space exists, limited per space and p
 import re
 
 from core import notify
-from tests.conftest import csrf_token, valid_nir
+from tests.helpers import csrf_token, valid_nir
 
 BIRTH = "1987-03-14"
 

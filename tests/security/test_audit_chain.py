@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 
 from core import audit
 from core.db import db
+from tests.helpers import csrf_token
 
 OTHER_KEY = secrets.token_bytes(32)
 
@@ -252,8 +253,6 @@ def test_anchor_file_is_private(app, ctx):
 def test_one_anchor_per_committing_request(app, client):
     """A request that appended traces anchors once, after its commit; one that appended none
     anchors nothing; a rolled-back transaction anchors nothing."""
-    from tests.conftest import csrf_token
-
     token = csrf_token(client)
     assert _anchor_lines(app) == []
     r = client.post("/connexion", data={"email": "nobody@example.fr", "password": "wrong password",

@@ -2,7 +2,7 @@
 import json
 import re
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 
 def test_post_without_csrf_token_is_refused(client, make_holder):

@@ -6,29 +6,26 @@ import re
 
 import pytest
 
-from tests.conftest import csrf_token
-from tests.documents.conftest import (  # noqa: F401 - fixtures
-    _empty_blob_store,
-    blob_files,
-    documents_of,
-    holder,
-    pdf_bytes,
-    png_bytes,
-    upload,
-)
+from tests.helpers import blob_files, csrf_token, documents_of
+from tests.samples import pdf_bytes, png_bytes
+
+
+@pytest.fixture(autouse=True)
+def _empty_blob_store(fresh_store):
+    """The blob store starts empty for each test."""
 
 
 @pytest.fixture
-def victim_doc(app, client, make_holder, login, upload):
+def victim_doc(app, client, make_holder, login_as, upload):
     """A document in someone else's space; returns its id. The client is then logged in as the attacker."""
     victim, _ = make_holder()
-    login(client, victim)
+    login_as(client, victim)
     r = upload(client, [(pdf_bytes(), "secret.pdf")])
     doc_id = r.headers["Location"].rsplit("/", 1)[-1]
     client.post("/deconnexion", data={"csrf_token": csrf_token(client, "/documents")})
     client.delete_cookie("carnet_session")
     attacker, _ = make_holder()
-    login(client, attacker)
+    login_as(client, attacker)
     return doc_id
 
 

@@ -5,7 +5,7 @@ import re
 from datetime import timedelta
 
 from core import clock, notify
-from tests.conftest import PASSWORD, csrf_token, last_code
+from tests.helpers import PASSWORD, csrf_token, last_code
 
 WRONG = "not the password at all"
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def _b64(data: bytes) -> str:

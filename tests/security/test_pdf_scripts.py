@@ -19,14 +19,17 @@ import re
 import pytest
 from PIL import Image
 
-from tests.conftest import csrf_token
-from tests.documents.conftest import _empty_blob_store, documents_of, holder, upload  # noqa: F401 - fixtures
 from tests.documents import pdf_samples
-from tests.pro.conftest import events, make_share, use_code  # noqa: F401 - fixtures
+from tests.helpers import csrf_token, documents_of, events, use_code
 
 SCRIPTED = pdf_samples.scripted_pdfs()
 EMBEDS = re.compile(r"<\s*(iframe|embed|object|frame|portal)\b", re.I)
 NBSP = "\u00a0"
+
+
+@pytest.fixture(autouse=True)
+def _empty_blob_store(fresh_store):
+    """The blob store starts empty for each test."""
 
 
 def _doc_id(response) -> str:

@@ -17,7 +17,7 @@ from core import grants
 from core.db import db
 from core.grants import Share
 from core.notify import Notification, read_outbox
-from tests.pro.conftest import RPPS, form_token, make_share, strip_variable, use_code  # noqa: F401  (fixture)
+from tests.helpers import form_token, strip_variable, use_code
 
 ALERT_LOG = "refused attempts this hour"
 
@@ -112,7 +112,7 @@ def test_five_wrong_secrets_lock_typing_the_code_not_its_link(app, holder_id, ma
     assert use_code(_client(app, "10.2.0.5"), token="x" * 32).status_code == 422
 
 
-def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share, login):
+def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share, login_as):
     share_id, code, _ = make_share(holder_id, label="Dr Durand")
     untouched_id, _, _ = make_share(holder_id, label="Kiné")
     with app.app_context():
@@ -130,7 +130,7 @@ def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share
     assert len(mails) == 1
     assert "Dr Durand" in mails[0].body and code not in mails[0].body and "QR code" in mails[0].body
 
-    client = login(app.test_client(), account)
+    client = login_as(app.test_client(), account)
     page = client.get("/partage").get_data(as_text=True)
     assert "Des codes erronés ont été tapés pour votre partage" in page and "Dr Durand" in page
     card = page[page.index(f'id="partage-{share_id}"'):]

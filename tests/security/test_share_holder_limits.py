@@ -18,8 +18,7 @@ from blueprints.sharing import services
 from core import clock, codes, grants
 from core.db import db
 from core.grants import Share
-from tests.conftest import csrf_token
-from tests.pro.conftest import make_share, use_code  # noqa: F401  (fixture)
+from tests.helpers import csrf_token, use_code
 
 LIMIT = getattr(services, "MAX_LIVE_SHARES", 20)
 
@@ -30,9 +29,9 @@ def _too_many(html: str) -> bool:
 
 
 @pytest.fixture
-def signed_in(app, make_holder, login):
+def signed_in(app, make_holder, login_as):
     account, _ = make_holder()
-    return login(app.test_client(), account), account
+    return login_as(app.test_client(), account), account
 
 
 def _post_share(client, csrf=None, **fields):

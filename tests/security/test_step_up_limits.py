@@ -5,7 +5,7 @@ from datetime import timedelta
 from core import clock
 from core.db import db
 from core.sessions import UserSession
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 WRONG = "not the password at all"
 

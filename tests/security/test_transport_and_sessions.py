@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from core.db import db
 from core.sessions import UserSession
-from tests.conftest import csrf_token
+from tests.helpers import csrf_token
 
 
 def test_production_sends_hsts(tmp_path, monkeypatch):

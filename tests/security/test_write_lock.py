@@ -10,7 +10,7 @@ import sqlite3
 import threading
 import time
 
-from tests.conftest import PASSWORD, csrf_token
+from tests.helpers import PASSWORD, csrf_token
 
 
 def test_failed_logins_do_not_hold_the_write_lock(app, make_holder, login, monkeypatch):
@@ -120,8 +120,9 @@ def test_no_password_hash_runs_inside_a_write_transaction(app, client, make_hold
 
     holder, _ = make_holder()
     pending, code = make_holder(pending=True)
-    probe = _Probe(app, services.hasher)
-    monkeypatch.setattr(services, "hasher", probe)
+    with app.app_context():
+        probe = _Probe(app, services.hasher())
+    monkeypatch.setattr(services, "hasher", lambda: probe)
     token = csrf_token(client)
     for email, password in ((holder.email, "not the password"), ("nobody@example.fr", "whatever it is"),
                             (holder.email, PASSWORD)):

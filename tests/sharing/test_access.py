@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from core.grants import Block, Grant, Share
 from core.notify import Notification
-from tests.conftest import csrf_token
-from tests.sharing.conftest import make_share, rows, token_of
+from tests.helpers import csrf_token, rows, share_on_screen, token_of
 
 GETS = ("/partage", "/partage/nouveau", "/partage/professionnels?q=dr")
 POSTS = ("/partage/nouveau", "/partage/revoquer-tout", "/partage/acces", "/partage/blocages", "/partage/urgence",
@@ -22,8 +21,8 @@ def test_anonymous_goes_to_login(client):
         assert r.status_code in (302, 303) and "/connexion" in r.headers["Location"], url
 
 
-def test_professional_is_refused_everywhere(app, client, make_pro, login):
-    login(client, make_pro())
+def test_professional_is_refused_everywhere(app, client, make_pro, login_as):
+    login_as(client, make_pro())
     token = csrf_token(client, "/")
     for url in GETS:
         assert client.get(url).status_code == 403, url
@@ -31,12 +30,12 @@ def test_professional_is_refused_everywhere(app, client, make_pro, login):
         assert client.post(url, data={"csrf_token": token}).status_code == 403, url
 
 
-def test_another_holders_ids_are_not_found(app, client, make_holder, login, professional):
+def test_another_holders_ids_are_not_found(app, client, make_holder, login_as, professional):
     from core.db import db
 
     owner, _ = make_holder()
-    owner_client = login(app.test_client(), owner)
-    _r, code, token = make_share(owner_client)
+    owner_client = login_as(app.test_client(), owner)
+    _r, code, token = share_on_screen(owner_client)
     pro = professional("81234567810")
     owner_client.post("/partage/acces", data={"professional_id": pro["id"], "csrf_token": token_of(owner_client)})
     owner_client.post("/partage/blocages", data={"rpps": "12345678901", "csrf_token": token_of(owner_client)})
@@ -47,7 +46,7 @@ def test_another_holders_ids_are_not_found(app, client, make_holder, login, prof
         note_id = note.id
     (share,), (grant,), (block,) = rows(app, Share), rows(app, Grant), rows(app, Block)
     intruder, _ = make_holder()
-    login(client, intruder)
+    login_as(client, intruder)
     t = token_of(client)
     for url, data in ((f"/partage/{share.id}/fiche", {"code": code, "token": token}),
                       (f"/partage/{share.id}/revoquer", {}), (f"/partage/acces/{grant.id}/terminer", {}),

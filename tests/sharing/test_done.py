@@ -3,7 +3,7 @@ the page, while the code was neither printed nor copied."""
 from __future__ import annotations
 
 from core.grants import Share
-from tests.sharing.conftest import HX, make_share, rows, token_of, traces
+from tests.helpers import HX, rows, share_on_screen, token_of, traces
 
 
 def _share_id(app):
@@ -13,7 +13,7 @@ def _share_id(app):
 
 def test_actions_come_before_the_qr_code(app, holder):
     client, _ = holder
-    r, code, _token = make_share(client)
+    r, code, _token = share_on_screen(client)
     html = r.get_data(as_text=True)
     done = html.index(f"/partage/{_share_id(app)}/termine")
     assert html.index("/fiche") < html.index('class="share-qr"') and done < html.index('class="share-qr"')
@@ -24,7 +24,7 @@ def test_actions_come_before_the_qr_code(app, holder):
 
 def test_done_asks_once_more_while_the_code_was_neither_printed_nor_copied(app, holder):
     client, _ = holder
-    make_share(client)
+    share_on_screen(client)
     sid = _share_id(app)
     r = client.get(f"/partage/{sid}/termine", headers=HX)
     html = r.get_data(as_text=True)
@@ -41,7 +41,7 @@ def test_done_asks_once_more_while_the_code_was_neither_printed_nor_copied(app, 
 
 def test_done_goes_straight_to_the_shares_once_copied(app, holder):
     client, _ = holder
-    make_share(client)
+    share_on_screen(client)
     sid = _share_id(app)
     r = client.get(f"/partage/{sid}/termine?copie=1", headers=HX)
     assert r.status_code == 204 and r.headers["HX-Redirect"] == "/partage#partages"
@@ -51,7 +51,7 @@ def test_done_goes_straight_to_the_shares_once_copied(app, holder):
 
 def test_done_goes_straight_to_the_shares_once_printed(app, holder):
     client, _ = holder
-    _r, code, token = make_share(client)
+    _r, code, token = share_on_screen(client)
     sid = _share_id(app)
     printed = client.post(f"/partage/{sid}/fiche", data={"code": code, "token": token, "csrf_token": token_of(client)})
     assert printed.status_code == 200 and printed.mimetype == "application/pdf"
@@ -60,18 +60,18 @@ def test_done_goes_straight_to_the_shares_once_printed(app, holder):
     r = client.get(f"/partage/{sid}/termine", headers=HX)
     assert r.status_code == 204 and r.headers["HX-Redirect"] == "/partage#partages"
     # a wrong code prints nothing and counts for nothing
-    make_share(client)
+    share_on_screen(client)
     other = next(s.id for s in rows(app, Share) if s.id != sid)
     assert client.post(f"/partage/{other}/fiche", data={"code": code, "token": token,
                                                         "csrf_token": token_of(client)}).status_code == 400
     assert "neither printed" in client.get(f"/partage/{other}/termine", headers=HX).get_data(as_text=True)
 
 
-def test_done_is_the_holders_own(app, client, holder, make_holder, login):
+def test_done_is_the_holders_own(app, client, holder, make_holder, login_as):
     owner, _ = holder
-    make_share(owner)
+    share_on_screen(owner)
     sid = _share_id(app)
     stranger, _code = make_holder()
     other = app.test_client()
-    login(other, stranger)
+    login_as(other, stranger)
     assert other.get(f"/partage/{sid}/termine", headers=HX).status_code == 404

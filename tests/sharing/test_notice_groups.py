@@ -8,7 +8,7 @@ import pytest
 
 from core import clock
 from core.notify import Notification, NotificationPreferences
-from tests.sharing.conftest import rows, token_of, traces
+from tests.helpers import rows, token_of, traces
 
 MORNING = datetime(2026, 12, 2, 7, 30, tzinfo=timezone.utc)  # 8:30 in Paris
 
@@ -92,7 +92,7 @@ def known_yesterday(app, patient_id, run):
         db.session.commit()
 
 
-def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder, on_record, login):
+def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder, on_record, login_as):
     client, account = holder
     run = on_record(account.patient_id)
     known_yesterday(app, account.patient_id, run)
@@ -124,7 +124,7 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
     assert len(mails(app, account.email)) == before + 2
     assert "“Compte rendu de consultation”" in newest.subject and "opened your space" not in newest.body
 
-    login(client, account)  # the morning went by: the session idled out
+    login_as(client, account)  # the morning went by: the session idled out
     page = client.get("/partage").get_data(as_text=True)
     notices = page.split('id="notifications"')[1].split("</section>")[0]
     assert notices.count('class="list-row share-notice') == 2  # today's card and yesterday's
@@ -132,7 +132,7 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
     assert "6 visits, the last at" in notices and "verified professional account" in notices
 
 
-def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_record, professional, login):
+def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_record, professional, login_as):
     from core import access, grants, notify
     from core.db import db
 
@@ -188,7 +188,7 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
     typed = mails(app, account.email)[0]
     assert "someone new" in typed.subject and "nobody checked them" in typed.body
 
-    login(client, account)  # the morning went by: the session idled out
+    login_as(client, account)  # the morning went by: the session idled out
     page = client.get("/partage").get_data(as_text=True)
     notices = page.split('id="notifications"')[1].split("</section>")[0]
     assert notices.count('class="list-row share-notice') == 3  # the muted routine card is not shown
@@ -197,7 +197,7 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
     assert "name given by the person, not verified" in notices
 
 
-def test_home_card_shows_the_alarm_before_routine_visits(app, morning, holder, on_record, login):
+def test_home_card_shows_the_alarm_before_routine_visits(app, morning, holder, on_record, login_as):
     client, account = holder
     stranger = on_record(account.patient_id, rpps="89999999999")
     stranger(visit)  # first visit of someone new: an alarm
@@ -212,7 +212,7 @@ def test_home_card_shows_the_alarm_before_routine_visits(app, morning, holder, o
     for _ in range(6):
         clock.advance(timedelta(minutes=10))
         usual(visit)
-    login(client, account)
+    login_as(client, account)
     card = client.get("/").get_data(as_text=True).split('id="card-notifications"')[1].split("</section>")[0]
     assert "First visit of this person" in card and stranger.pro["family_name"] in card
     assert "2 new" in card

@@ -7,7 +7,7 @@ from datetime import timedelta
 from core import clock
 from core.grants import Grant, Share
 from core.notify import Notification
-from tests.sharing.conftest import HX, make_share, rows, token_of, traces
+from tests.helpers import HX, rows, share_on_screen, token_of, traces
 
 
 def notify(app, patient_id, **kw) -> str:
@@ -35,7 +35,7 @@ def test_list_newest_first_then_read(app, holder):
 
 def test_flag_traces_and_offers_the_ways_out(app, holder):
     client, account = holder
-    make_share(client, label="Cabinet")
+    share_on_screen(client, label="Cabinet")
     (share,) = rows(app, Share)
     note_id = notify(app, account.patient_id, grant_id=share.id, rpps="10101010101")
     r = client.post(f"/partage/notifications/{note_id}/imprevu", data={"csrf_token": token_of(client)}, headers=HX)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.grants import Block, EmergencySettings, Grant
-from tests.sharing.conftest import HX, rows, token_of, traces
+from tests.helpers import HX, rows, token_of, traces
 
 
 def test_search_by_name_or_rpps_returns_a_fragment(app, holder, professional):

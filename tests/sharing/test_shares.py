@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from core import clock
 from core.grants import Share, ShareUse
-from tests.sharing.conftest import hashes, make_share, rows, token_of, traces
+from tests.helpers import hashes, rows, share_on_screen, token_of, traces
 
 
 def test_form_needs_a_fresh_login(holder):
@@ -23,7 +23,7 @@ def test_form_needs_a_fresh_login(holder):
 
 def test_creating_shows_the_code_once_and_keeps_only_hashes(app, holder):
     client, account = holder
-    r, code, token = make_share(client, label="Dr Durand", measures="y", can_deposit="y")
+    r, code, token = share_on_screen(client, label="Dr Durand", measures="y", can_deposit="y")
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", code)
     assert "will not be shown again" in html and "Dr Durand" in html
@@ -50,7 +50,7 @@ def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
             url_for("pro.access")
         except BuildError:  # the professional side must exist: the QR code points to it
             raise AssertionError("endpoint pro.access is not registered") from None
-    r, code, token = make_share(client)
+    r, code, token = share_on_screen(client)
     html = r.get_data(as_text=True)
     svg = re.search(r'<svg viewBox="[^"]+" class="qr">.*?</svg>', html, re.S)
     assert svg and "style" not in svg.group(0) and "<script" not in svg.group(0)
@@ -65,18 +65,18 @@ def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
 
 def test_categories_dates_and_validation(app, holder):
     client, _ = holder
-    r, _, _ = make_share(client, documents="categories")
+    r, _, _ = share_on_screen(client, documents="categories")
     assert r.status_code == 422 and "Choose at least one kind of document" in r.get_data(as_text=True)
-    r, _, _ = make_share(client, documents="none", summary="")
+    r, _, _ = share_on_screen(client, documents="none", summary="")
     assert r.status_code == 422 and "Choose at least one thing to share" in r.get_data(as_text=True)
-    r, _, _ = make_share(client, duration="date", until="")
+    r, _, _ = share_on_screen(client, duration="date", until="")
     assert r.status_code == 422
     past = (clock.paris_today() - timedelta(days=2)).isoformat()
-    assert make_share(client, duration="date", until=past)[0].status_code == 422
+    assert share_on_screen(client, duration="date", until=past)[0].status_code == 422
     far = (clock.paris_today() + timedelta(days=400)).isoformat()
-    assert make_share(client, duration="date", until=far)[0].status_code == 422
+    assert share_on_screen(client, duration="date", until=far)[0].status_code == 422
     day = (clock.paris_today() + timedelta(days=3)).isoformat()
-    r, code, _ = make_share(client, documents="categories", categories=["BIOLOGIE", "RADIO_SC"], duration="date",
+    r, code, _ = share_on_screen(client, documents="categories", categories=["BIOLOGIE", "RADIO_SC"], duration="date",
                            until=day)
     assert r.status_code == 200 and code
     (share,) = rows(app, Share)
@@ -86,7 +86,7 @@ def test_categories_dates_and_validation(app, holder):
 
 def test_print_slip_is_a_pdf_and_needs_the_right_code(app, holder):
     client, _ = holder
-    r, code, token = make_share(client)
+    r, code, token = share_on_screen(client)
     (share,) = rows(app, Share)
     url = f"/partage/{share.id}/fiche"
     ok = client.post(url, data={"code": code, "token": token, "csrf_token": token_of(client)})
@@ -99,9 +99,9 @@ def test_print_slip_is_a_pdf_and_needs_the_right_code(app, holder):
 
 def test_revoke_one_then_all(app, holder):
     client, _ = holder
-    make_share(client, label="first")
-    make_share(client, label="second")
-    make_share(client, label="third")
+    share_on_screen(client, label="first")
+    share_on_screen(client, label="second")
+    share_on_screen(client, label="third")
     first, second, third = sorted(rows(app, Share), key=lambda s: s.label)
     r = client.post(f"/partage/{first.id}/revoquer", data={"csrf_token": token_of(client)})
     assert r.status_code == 303
@@ -118,7 +118,7 @@ def test_revoke_one_then_all(app, holder):
 
 def test_uses_show_who_and_what_was_opened(app, holder):
     client, account = holder
-    make_share(client, label="Cabinet")
+    share_on_screen(client, label="Cabinet")
     (share,) = rows(app, Share)
     from core import access, audit
     from core.db import db
@@ -142,7 +142,7 @@ def test_uses_show_who_and_what_was_opened(app, holder):
 
 def test_traces_never_hold_the_code_or_the_token(app, holder):
     client, _ = holder
-    r, code, token = make_share(client, label="Dr X")
+    r, code, token = share_on_screen(client, label="Dr X")
     (share,) = rows(app, Share)
     client.post(f"/partage/{share.id}/fiche", data={"code": code, "token": token, "csrf_token": token_of(client)})
     client.post(f"/partage/{share.id}/revoquer", data={"csrf_token": token_of(client)})
@@ -159,6 +159,6 @@ def test_traces_never_hold_the_code_or_the_token(app, holder):
 
 def test_history_sentences(app, holder):
     client, _ = holder
-    make_share(client, label="Dr Y")
+    share_on_screen(client, label="Dr Y")
     page = client.get("/historique").get_data(as_text=True)
     assert "Access shared: “Dr Y”" in page

@@ -1,0 +1,154 @@
+"""Plain helpers shared by the tests (fixtures live in conftest.py files, helpers here)."""
+from __future__ import annotations
+
+import glob
+import io
+import os
+import re
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from blueprints.documents import services as documents
+from blueprints.documents.models import Document
+from blueprints.measures.models import Measure
+from core import grants, notify
+from core.audit import AuditEvent
+from core.db import db
+from core.identifiers import nir_key
+from tests.samples import TEXT
+
+ROOT = Path(__file__).resolve().parents[1]  # the checkout
+PASSWORD = "correct horse battery staple"
+RPPS = "10101010101"
+HX = {"HX-Request": "true"}
+
+# argon2id at its cheapest under test: the test app's passwords guard nothing, and a hash at
+# production strength costs tens of milliseconds on every account made and every login.
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 8, "ARGON2_PARALLELISM": 1}
+
+
+def valid_nir(prefix13: str) -> str:
+    return prefix13 + f"{nir_key(prefix13):02d}"
+
+
+def csrf_token(client, path: str = "/connexion") -> str:
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'"X-CSRFToken": "([^"]+)"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def last_code(app, email: str) -> str:
+    with app.app_context():
+        mail = notify.latest_to(email)
+    assert mail is not None, f"no mail to {email}"
+    return re.search(r"\b(\d{6})\b", mail.subject).group(1)
+
+
+def forget_anchors(app) -> None:
+    """The anchored heads of the audit chain go with the traces a test empties (and the anchor
+    files a restore set aside)."""
+    path = app.config["AUDIT_ANCHOR_FILE"]
+    for name in [path, *glob.glob(glob.escape(path) + ".replaced-*")]:
+        try:
+            os.remove(name)
+        except FileNotFoundError:
+            pass
+
+
+def rows(app, model, *where):
+    """Rows of `model`, detached (read in their own app context)."""
+    with app.app_context():
+        found = list(db.session.scalars(select(model).where(*where)))
+        db.session.expunge_all()
+        return found
+
+
+def traces(app, action=None):
+    return rows(app, AuditEvent, *((AuditEvent.action == action,) if action else ()))
+
+
+def events(app, action=None):
+    """Audit traces in the order they were written."""
+    with app.app_context():
+        stmt = select(AuditEvent).order_by(AuditEvent.id)
+        if action:
+            stmt = stmt.where(AuditEvent.action == action)
+        return list(db.session.scalars(stmt))
+
+
+def blob_files(app) -> list:
+    root = os.path.join(app.instance_path, "blobs")
+    found = []
+    for dirpath, _dirs, names in os.walk(root):
+        found += [os.path.join(dirpath, n) for n in names if n != ".backup.lock"]  # the store's lock file
+    return found
+
+
+def documents_of(app, patient_id=None) -> list:
+    with app.app_context():
+        stmt = select(Document)
+        if patient_id:
+            stmt = stmt.where(Document.patient_id == patient_id)
+        return list(db.session.scalars(stmt))
+
+
+def measures(app, patient_id=None) -> list:
+    with app.app_context():
+        stmt = select(Measure).order_by(Measure.kind, Measure.taken_at)
+        if patient_id:
+            stmt = stmt.where(Measure.patient_id == patient_id)
+        return list(db.session.scalars(stmt))
+
+
+def add_text(viewer, content=TEXT, name="ordonnance.txt", **kw):
+    """Store one document through the service in the caller's request context (a prescription
+    in plain text by default); nothing is committed."""
+    kw.setdefault("category", "ORD_SOIN")
+    kw.setdefault("act_date", date(2026, 3, 12))
+    return documents.add_documents(viewer, [documents.Upload(io.BytesIO(content), name)], **kw)[0]
+
+
+# --- sharing, on the holder's screens -------------------------------------------------------
+
+def token_of(client, path: str = "/partage") -> str:
+    return csrf_token(client, path)
+
+
+def share_on_screen(client, **fields):
+    """Post the share form; returns (response, code, link token)."""
+    data = {"documents": "all", "summary": "y", "duration": "24h", "csrf_token": token_of(client), **fields}
+    r = client.post("/partage/nouveau", data=data)
+    html = r.get_data(as_text=True)
+    groups = re.findall(r'<span class="share-code-group">([0-9A-Z]{4})</span>', html)
+    token = re.search(r'name="token" value="([^"]+)"', html)
+    return r, "-".join(groups), token.group(1) if token else None
+
+
+def hashes(app, code: str, token: str) -> tuple[str, str]:
+    with app.app_context():
+        return grants.code_hash(code), grants.link_hash(token)
+
+
+# --- a professional typing a code on /pro/acces -----------------------------------------------
+
+def form_token(client) -> str:
+    html = client.get("/pro/acces").get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def use_code(client, code=None, token=None, rpps=RPPS, csrf=None, htmx=False, **kw):
+    """Type a code (or send the link) on /pro/acces; htmx=True as the page's own form sends it."""
+    data = {"code": code or "", "token": token or "", "given_name": kw.get("given_name", "Hélène"),
+            "family_name": kw.get("family_name", "Durand"), "profession": kw.get("profession", "medecin"),
+            "rpps": rpps, "csrf_token": csrf or form_token(client)}
+    return client.post("/pro/acces", data=data, headers=HX if htmx else {})
+
+
+def strip_variable(html: str) -> str:
+    """A refusal page without what legitimately differs: the CSRF token and the values typed."""
+    html = re.sub(r'("X-CSRFToken": ")[^"]+', r"\1", html)
+    html = re.sub(r'(name="csrf_token" type="hidden" value=")[^"]*', r"\1", html)
+    return re.sub(r'(<input[^>]*?) value="[^"]*"', r"\1", html)
