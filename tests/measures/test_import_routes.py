@@ -203,6 +203,7 @@ def test_the_column_chooser_checks_csrf_and_only_changes_a_preview(app, importer
     client, _ = importer
     job_url = _send(client, (FIXTURES / "unknown_columns.csv").read_bytes(), "x.csv", fmt="csv").headers["Location"]
     r = client.post(f"{job_url}/colonnes", data={"date": "0", "col-1": "glucose|mmol/L"})
+    assert r.status_code == 400  # no CSRF token
     with app.app_context():
         from core.db import db
 
