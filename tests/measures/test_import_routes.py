@@ -13,6 +13,12 @@ from tests.samples import apple_xml, apple_zip, pressure, record
 from tests.measures.test_import_csv import FRENCH
 
 URL = "/constantes/importer"
+
+
+def _disabled_button(html: str) -> bool:
+    return re.search(r"<button\b[^>]*\sdisabled[\s>=]", html) is not None
+
+
 XML = apple_xml(record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"),
                 pressure(121, 79, "2024-03-01 07:02:00 +0100"), record("BodyMass", 900, "kg", "2024-03-01 08:00:00 +0100"))
 
@@ -164,7 +170,8 @@ def test_a_device_export_shows_which_column_became_which_kind_and_unit(app, impo
     assert "Fréquence cardiaque (bpm)" in page  # the chooser says units as people read them
     assert "126/81" in page and 'name="col-2"' in page and "/colonnes" in page
     assert re.search(r'<option value="blood_pressure.sys\|mmHg" selected>', page)
-    assert 'disabled' not in page.split("/confirmer")[1].split("</form>")[0]
+    confirm = page.split("/confirmer")[1].split("</form>")[0]
+    assert not _disabled_button(confirm) and 'hx-disabled-elt="find button"' in confirm  # no double submit
 
 
 def test_unknown_columns_get_a_chooser_then_import(app, importer):
@@ -176,7 +183,7 @@ def test_unknown_columns_get_a_chooser_then_import(app, importer):
     assert "n’a pas reconnu les colonnes" in page and '<details class="import-chooser" id="import-chooser" open>' in page
     assert 'name="date"' in page and 'name="col-1"' in page and "Ne pas importer" in page and "5,4" in page
     confirm = page.split("/confirmer")[1].split("</form>")[0]
-    assert "disabled" in confirm
+    assert _disabled_button(confirm)
     token = csrf_token(client, URL)
     r = client.post(f"{job_url}/confirmer", data={"csrf_token": token})  # nothing to import yet
     with app.app_context():
