@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from flask import abort
 from sqlalchemy import Select, or_
 
+from core.sessions import SessionUser
+
 # What each kind of viewer may do, per section. Absent means refused.
 HOLDER_RIGHTS = {
     "dashboard": {"read"},
@@ -107,13 +109,17 @@ class Viewer:
         return ident
 
 
-def viewer_for(account, session_id: str | None = None, kiosk: bool = False) -> Viewer:
-    if account is None:
+def viewer_for(user, session_id: str | None = None, kiosk: bool = False) -> Viewer:
+    """The viewer of a logged-in user: Flask-Login's SessionUser (a holder's viewer is built
+    from its columns, nothing loaded), or an Account."""
+    if user is None:
         return Viewer(kiosk=kiosk)
-    if account.role == "holder" and account.patient_id:
-        return Viewer("holder", account, account.patient_id, session_id=session_id, kiosk=kiosk,
-                      rights=HOLDER_RIGHTS)
-    if account.role == "professional" and account.professional is not None:
+    if user.role == "holder" and user.patient_id:
+        if isinstance(user, SessionUser):
+            return holder_viewer(user.id, user.patient_id, user.name or "", session_id=session_id, kiosk=kiosk)
+        return Viewer("holder", user, user.patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS)
+    account = user.account if isinstance(user, SessionUser) else user
+    if account is not None and account.role == "professional" and account.professional is not None:
         return Viewer("professional", account, professional=account.professional, session_id=session_id,
                       kiosk=kiosk, rights=PROFESSIONAL_RIGHTS)
     return Viewer(kiosk=kiosk)

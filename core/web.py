@@ -74,20 +74,19 @@ def current_viewer() -> access.Viewer:
 
 
 def _identify() -> access.Viewer:
+    """Flask-Login answers "who is this?" (its user is read with the session record); a
+    professional who opened a share with its code has no account, only the share use."""
     from flask import session
     from flask_login import current_user
 
-    from core import sessions
-
     record = getattr(session, "record", None)
+    session_id = getattr(record, "id", None)
     kiosk = bool(record is not None and record.kiosk)
-    row = sessions.logged_in_account()
-    if row is not None and row.role == "holder" and row.patient_id and row.active:
-        return access.holder_viewer(row.id, row.patient_id, row.name or "", session_id=record.id, kiosk=kiosk)
-    account = current_user._get_current_object() if current_user.is_authenticated else None
-    if account is None and session.get("share_use"):
-        return access.share_viewer(session["share_use"], session_id=getattr(record, "id", None), kiosk=kiosk)
-    return access.viewer_for(account, session_id=getattr(record, "id", None), kiosk=kiosk)
+    if current_user.is_authenticated:
+        return access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
+    if session.get("share_use"):
+        return access.share_viewer(session["share_use"], session_id=session_id, kiosk=kiosk)
+    return access.viewer_for(None, kiosk=kiosk)
 
 
 def wants_fragment() -> bool:

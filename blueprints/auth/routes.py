@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, g, jsonify, make_response, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
@@ -20,14 +19,13 @@ def _home_for(account: Account) -> str:
 
 
 def complete_login(account: Account, method: str) -> None:
-    """New session id, flask-login state, last login, trace; the account's failure counters
+    """New session id and Flask-Login user, last login, trace; the account's failure counters
     start again (the holder proved who they are)."""
     write_intent()
     session.pop("pending_login", None)
     session.pop("activation", None)
     session.pop("login_unlock", None)
-    sessions.login(account.id)
-    login_user(account)
+    sessions.login(account)
     services.record_login(account)
     services.clear_failures(account)
     g.pop("viewer", None)
@@ -132,7 +130,6 @@ def logout():
     viewer = web.current_viewer()
     if viewer.is_authenticated:
         audit.record(viewer, "logout")
-    logout_user()
     sessions.logout()
     resp = redirect(url_for("auth.login"), 303)
     if request.htmx:
