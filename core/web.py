@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import ua_parser
 from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from flask_wtf.csrf import CSRFError
@@ -151,24 +152,35 @@ def _sending_page() -> str | None:
     return safe_next(path, "") or None
 
 
-@lru_cache(maxsize=512)
-def device_label(ua_string: str) -> str:
-    from user_agents import parse
+# Phones and tablets, by what ua-parser names (the rules user-agents applied on the same data).
+HANDHELD_OS = frozenset({"iOS", "Android", "Firefox OS", "BlackBerry OS", "KaiOS", "Windows Phone", "Windows Phone OS",
+                         "Symbian OS", "Bada", "Windows CE", "Windows Mobile", "Maemo"})
+HANDHELD_DEVICES = frozenset({"iPhone", "iPod", "iPad", "iOS-Device", "Generic Smartphone", "Generic Feature Phone",
+                              "Generic Tablet", "PlayStation Vita", "BlackBerry Playbook", "Kindle", "Kindle Fire",
+                              "Kindle Fire HD", "Galaxy Tab", "Xoom", "Dell Streak"})
+HANDHELD_BROWSERS = frozenset({"IE Mobile", "Opera Mobile", "Opera Mini", "Chrome Mobile", "Chrome Mobile WebView",
+                               "Chrome Mobile iOS"})
 
-    ua = parse(ua_string or "")
-    browser = ua.browser.family if ua.browser.family != "Other" else ""
-    system = ua.os.family if ua.os.family != "Other" else ""
+
+@lru_cache(maxsize=512)
+def _device(ua_string: str) -> ua_parser.Result:
+    return ua_parser.parse(ua_string)
+
+
+def device_label(ua_string: str) -> str:
+    """"Firefox sur Windows": what a person recognises in their list of sessions."""
+    ua = _device(ua_string or "")
+    browser = ua.user_agent.family if ua.user_agent and ua.user_agent.family != "Other" else ""
+    system = ua.os.family if ua.os and ua.os.family != "Other" else ""
     if browser and system:
         return _("%(browser)s on %(system)s", browser=browser, system=system)
     return browser or system or _("Unknown device")
 
 
-@lru_cache(maxsize=512)
 def device_is_handheld(ua_string: str) -> bool:
-    from user_agents import parse
-
-    ua = parse(ua_string or "")
-    return bool(ua.is_mobile or ua.is_tablet)
+    ua = _device(ua_string or "")
+    return bool((ua.os and ua.os.family in HANDHELD_OS) or (ua.device and ua.device.family in HANDHELD_DEVICES)
+                or (ua.user_agent and ua.user_agent.family in HANDHELD_BROWSERS))
 
 
 def request_origin() -> dict:
