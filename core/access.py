@@ -145,7 +145,7 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
         abort(401)
     from core import audit
 
-    audit.record(viewer, "access_denied", detail={"section": section, "action": action})
+    audit.record(viewer, audit.Action.ACCESS_DENIED, detail={"section": section, "action": action})
     abort(403)
 
 

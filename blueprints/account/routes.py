@@ -149,7 +149,7 @@ def confirm():
         if outcome.ok:
             return web.hx_redirect(nxt)
         if outcome.end_session:
-            audit.record(viewer, "logout", detail={"reason": "confirmation_failures"})
+            audit.record(viewer, audit.Action.LOGOUT, detail={"reason": "confirmation_failures"})
             sessions.logout_to_anonymous("confirm")
             flash(outcome.message, "error")
             return web.hx_redirect(url_for("auth.login"))

@@ -165,7 +165,7 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
                             size=member.file_size if member is not None else stored.size, options=options)
         db.session.add(imp)
         db.session.flush()
-        audit.record(viewer, "measures_import_started", imp, detail={"format": fmt})
+        audit.record(viewer, audit.Action.MEASURES_IMPORT_STARTED, imp, detail={"format": fmt})
     except BaseException:
         db.session.rollback()
         blobs.delete(stored.blob_id)
@@ -632,7 +632,7 @@ def _finish(import_id: str, col: Collector, status: str, error: str | None, writ
         imp.rejected, imp.ignored = col.rejected, col.ignored
     account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id,
                                                       Account.role == "holder"))
-    audit.record(access.viewer_for(account), "measures_imported", imp, patient_id=imp.patient_id, detail={
+    audit.record(access.viewer_for(account), audit.Action.MEASURES_IMPORTED, imp, patient_id=imp.patient_id, detail={
         "format": imp.format, "status": status, "added": imp.added, "present": imp.present,
         "rejected": imp.rejected, "ignored": imp.ignored})
     db.session.commit()

@@ -54,7 +54,7 @@ def end():
     if viewer.grant_kind == "share":
         from core import audit
 
-        audit.record(viewer, "share_session_ended")
+        audit.record(viewer, audit.Action.SHARE_SESSION_ENDED)
     sessions.logout("ended")
     resp = redirect(url_for("pro.access", fin=1), 303)
     if request.htmx:
