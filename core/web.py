@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+import htmx_flask
 import ua_parser
 from flask import Flask, abort, current_app, g, make_response, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext
@@ -90,10 +91,19 @@ def _identify() -> access.Viewer:
     return access.viewer_for(None, kiosk=kiosk)
 
 
-def wants_fragment() -> bool:
-    """Only a plain htmx request gets a fragment; boosted links and history restores get pages."""
+# htmx-flask reads the HX-* request headers (request.htmx) and writes the response ones
+# (htmx_flask.make_response). What it leaves to us is worked around here, and nowhere else:
+# - request.htmx is true for boosted links and history restores too, which want whole pages;
+# - a redirect answering a plain htmx request would be followed by fetch and its page swapped
+#   into the target: it has to be an HX-Redirect;
+# - one URL answers a page or a fragment, so every answer varies on HX-Request.
+
+
+def wants_fragment(target: str | None = None) -> bool:
+    """Only a plain htmx request gets a fragment (one aimed at the element `target`, if given);
+    boosted links and history restores get pages."""
     h = request.htmx
-    return bool(h) and not h.boosted and not h.history_restore_request
+    return bool(h) and not h.boosted and not h.history_restore_request and (target is None or h.target == target)
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, **context):
@@ -101,13 +111,16 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     return make_response(render_template(name, **context), status)
 
 
-def hx_redirect(url: str):
-    """Redirect that works for htmx (full navigation) and for plain forms."""
-    if request.htmx and not request.htmx.boosted:
-        resp = make_response("", 204)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, 303)
+def hx_redirect(url: str, code: int = 303, reload: bool = False):
+    """A redirect that works for htmx (a full navigation) and for plain forms and links.
+    `reload`: boosted requests too load the page afresh (after a logout)."""
+    if request.htmx and (reload or not request.htmx.boosted):
+        return htmx_flask.make_response("", 204, redirect=url)
+    return redirect(url, code)
+
+
+def _vary_on_htmx(response) -> None:
+    response.vary.add("HX-Request")
 
 
 def ask_fresh_authentication(back: str | None = None):
@@ -221,7 +234,7 @@ def _headers(response):
     if request.endpoint != "static":
         h["Cache-Control"] = "no-store"
         h.pop("Expires", None)
-        response.vary.add("HX-Request")
+        _vary_on_htmx(response)
     return response
 
 
@@ -269,7 +282,7 @@ def _handle_http(exc: HTTPException):
             flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
         here = request.full_path.rstrip("?")
         login = url_for("auth.login", next=safe_next(here) if here != "/" else None)
-        return hx_redirect(login) if request.htmx else redirect(login)
+        return hx_redirect(login, 302)
     return error_page(exc.code or 500)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, g, jsonify, make_response, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -132,10 +132,7 @@ def logout():
     if viewer.is_authenticated:
         audit.record(viewer, audit.Action.LOGOUT)
     sessions.logout()
-    resp = redirect(url_for("auth.login"), 303)
-    if request.htmx:
-        resp = make_response("", 204)
-        resp.headers["HX-Redirect"] = url_for("auth.login")
+    resp = web.hx_redirect(url_for("auth.login"), reload=True)
     resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return resp
 

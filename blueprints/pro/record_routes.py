@@ -238,7 +238,7 @@ def record_measure(access_id: str, slug: str):
     page = {"kind": kind, "period": period, "chart": charts.chart(viewer, kind, period, svg=False),
             "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
             "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None}
-    if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
+    if web.wants_fragment("chart-block"):
         return _page("pro/measure.html", viewer, "pro/_chart.html", **page)
     return _page("pro/measure.html", viewer, **page)
 
