@@ -11,7 +11,6 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
-from core.people import Account
 from core.sessions import DatabaseSessionInterface
 
 babel = Babel()
@@ -28,17 +27,9 @@ def _select_locale() -> str:
     lang = session.get("lang")
     if lang in web.LANGUAGES:
         return lang
-    row = sessions.logged_in_account()
-    if row is not None:
-        return row.locale if row.locale in web.LANGUAGES else "fr"
-    if current_user and current_user.is_authenticated and current_user.locale in web.LANGUAGES:
+    if current_user.is_authenticated and current_user.locale in web.LANGUAGES:
         return current_user.locale
     return "fr"
-
-
-def _load_account(account_id: str):
-    """flask-login's loader, for the pages that ask for the account object itself."""
-    return dbmod.db.session.get(Account, account_id)
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -52,7 +43,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     babel.init_app(app, locale_selector=_select_locale, default_timezone="Europe/Paris")
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side records
-    login_manager.user_loader(_load_account)
+    login_manager.user_loader(sessions.load_user)
     login_manager.login_view = "auth.login"
 
     compression.init_app(app)  # first: its after_request hook then runs last, on the final answer

@@ -20,6 +20,7 @@ from core import audit, clock
 from core.db import db
 from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse
 from core.people import Account
+from core.sessions import SessionUser
 
 # What each kind of viewer may do, per section. Absent means refused.
 HOLDER_RIGHTS = {
@@ -110,13 +111,17 @@ class Viewer:
         return ident
 
 
-def viewer_for(account, session_id: str | None = None, kiosk: bool = False) -> Viewer:
-    if account is None:
+def viewer_for(user, session_id: str | None = None, kiosk: bool = False) -> Viewer:
+    """The viewer of a logged-in user: Flask-Login's SessionUser (a holder's viewer is built
+    from its columns, nothing loaded), or an Account."""
+    if user is None:
         return Viewer(kiosk=kiosk)
-    if account.role == "holder" and account.patient_id:
-        return Viewer("holder", account, account.patient_id, session_id=session_id, kiosk=kiosk,
-                      rights=HOLDER_RIGHTS)
-    if account.role == "professional" and account.professional is not None:
+    if user.role == "holder" and user.patient_id:
+        if isinstance(user, SessionUser):
+            return holder_viewer(user.id, user.patient_id, user.name or "", session_id=session_id, kiosk=kiosk)
+        return Viewer("holder", user, user.patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS)
+    account = user.account if isinstance(user, SessionUser) else user
+    if account is not None and account.role == "professional" and account.professional is not None:
         return Viewer("professional", account, professional=account.professional, session_id=session_id,
                       kiosk=kiosk, rights=PROFESSIONAL_RIGHTS)
     return Viewer(kiosk=kiosk)
@@ -140,7 +145,7 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
         return
     if not viewer.is_authenticated:
         abort(401)
-    audit.record(viewer, "access_denied", detail={"section": section, "action": action})
+    audit.record(viewer, audit.Action.ACCESS_DENIED, detail={"section": section, "action": action})
     abort(403)
 
 

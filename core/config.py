@@ -1,4 +1,5 @@
-"""Configuration: defaults, then instance/config.py, then CARNET_* environment, then overrides.
+"""Configuration: defaults, then instance/config.py, then CARNET_* environment (JSON values,
+parsed by Flask), then overrides.
 
 Secrets are generated into instance/ on first run; production refuses to start without
 real ones.
@@ -18,6 +19,8 @@ MB = 1024 * 1024
 DEFAULTS = {
     "ENV_NAME": "development",  # development | production | test
     "DEMO": False,
+    "SECRET_KEY": None,  # None: instance/secret_key (generated outside production)
+    "CODE_PEPPER": None,  # None: instance/code_pepper (generated outside production)
     "DATABASE_URL": None,  # None: SQLite file in instance/
     "AUDIT_KEY": None,  # base64url 32 bytes; None: instance/keys/audit.key (generated outside production)
     "AUDIT_ANCHOR_FILE": None,  # None: instance/audit/anchor.log
@@ -68,25 +71,43 @@ DEFAULTS = {
     "SEND_FILE_MAX_AGE_DEFAULT": 3600,
 }
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+class ConfigError(RuntimeError):
+    """Raised when a production configuration would be unsafe or a setting is mistyped."""
+
+
+# Settings read as text even when the value would parse as JSON (an all-digit secret stays a string).
+TEXT = {"SECRET_KEY", "CODE_PEPPER", "DATABASE_URL", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "MASTER_KEY"}
 WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
+PREFIX = "CARNET"
 
 
-def _from_env(config: dict) -> None:
-    """CARNET_FOO=bar sets FOO, typed like its default; DATABASE_URL is read as is."""
+def _from_env(app: Flask) -> None:
+    """CARNET_FOO sets FOO, parsed as JSON by Flask, then held to the type of its default:
+    a value that does not fit (CARNET_DEMO=ture, CARNET_UPLOAD_MAX_MB=20MB) stops the start-up
+    rather than silently becoming False or a string. DATABASE_URL is also read unprefixed."""
     if os.environ.get("DATABASE_URL"):
-        config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    app.config.from_prefixed_env(PREFIX)
     for key, raw in os.environ.items():
-        if not key.startswith("CARNET_"):
-            continue
-        name = key[len("CARNET_"):]
-        default = DEFAULTS.get(name, config.get(name))
-        if isinstance(default, bool):
-            config[name] = _BOOL.get(raw.strip().lower(), False)
-        elif isinstance(default, int):
-            config[name] = int(raw)
-        else:
-            config[name] = raw
+        if key.startswith(f"{PREFIX}_") and "__" not in key:
+            name = key[len(PREFIX) + 1:]
+            app.config[name] = _typed(key, name, raw, app.config[name])
+
+
+def _typed(key: str, name: str, raw: str, value):
+    default = DEFAULTS.get(name)
+    if name in TEXT or isinstance(default, str):
+        return raw
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+        if value in (0, 1) and isinstance(value, int):  # CARNET_DEMO=1
+            return bool(value)
+        raise ConfigError(f"{key}={raw!r} is not a boolean: write true, false, 1 or 0")
+    if isinstance(default, int) and not (isinstance(value, int) and not isinstance(value, bool)):
+        raise ConfigError(f"{key}={raw!r} is not a whole number")
+    return value
 
 
 def _instance_secret(instance: Path, name: str) -> str:
@@ -100,15 +121,11 @@ def _instance_secret(instance: Path, name: str) -> str:
     return path.read_text().strip()
 
 
-class ConfigError(RuntimeError):
-    """Raised when a production configuration would be unsafe."""
-
-
 def load(app: Flask, overrides: dict | None = None) -> None:
     """Fill app.config in order: defaults, instance/config.py, environment, overrides."""
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
-    _from_env(app.config)
+    _from_env(app)
     if overrides:
         app.config.update(overrides)
     instance = Path(app.instance_path)

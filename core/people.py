@@ -5,7 +5,6 @@ import secrets
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_login import UserMixin
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,7 +81,7 @@ class Professional(Base):
         return f"{self.given_name} {self.family_name}"
 
 
-class Account(UserMixin, Base):
+class Account(Base):
     """A way to log in: a holder's or a professional's."""
 
     __tablename__ = "accounts"
@@ -103,10 +102,6 @@ class Account(UserMixin, Base):
 
     patient: Mapped[Patient | None] = relationship(lazy="joined")
     professional: Mapped[Professional | None] = relationship(lazy="joined")
-
-    @property
-    def is_active(self) -> bool:  # flask-login
-        return self.active
 
     @property
     def display_name(self) -> str:

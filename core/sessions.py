@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, current_app, request, session
 from flask.sessions import SessionInterface, SessionMixin
+from flask_login import UserMixin, login_user, logout_user
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -115,19 +116,19 @@ _COLUMNS = ("id", "account_id", "data", "created_at", "last_active_at", "authent
 
 class SessionRecord:
     """The session row as every request reads it: plain columns, and the logged-in account's
-    few columns that every page needs (who, which space, language, name). Loading ORM
-    objects here cost more than the query itself, on every request; a page that needs the
-    account object loads it (Viewer.account). A request's changes are written back by
-    save_session in one UPDATE."""
+    few columns that every page needs (who, which space, language, name) as the SessionUser
+    Flask-Login hands out. Loading ORM objects here cost more than the query itself, on every
+    request; a page that needs the account object loads it (SessionUser.account, Viewer.account).
+    A request's changes are written back by save_session in one UPDATE."""
 
-    __slots__ = (*_COLUMNS, "account", "changes")
+    __slots__ = (*_COLUMNS, "user", "changes")
 
     def __init__(self, row):
         for name in _COLUMNS:
             setattr(self, name, getattr(row, name))
-        self.account = AccountRow(row.account_id, row.role, row.patient_id, row.locale, bool(row.active),
-                                  patient_display_name(row.given_names, row.used_name, row.family_name)
-                                  if row.given_names is not None else None) if row.role is not None else None
+        self.user = SessionUser(row.account_id, row.role, row.patient_id, row.locale, bool(row.active),
+                                patient_display_name(row.given_names, row.used_name, row.family_name)
+                                if row.given_names is not None else None) if row.role is not None else None
         self.changes: dict = {}
 
     def set(self, **values) -> None:
@@ -137,13 +138,30 @@ class SessionRecord:
 
 
 @dataclass(frozen=True)
-class AccountRow:
+class SessionUser(UserMixin):
+    """Flask-Login's user (current_user): the account's columns read with the session record,
+    so asking "who is this?" costs no query of its own."""
+
     id: str
     role: str
     patient_id: str | None
     locale: str | None
     active: bool
     name: str | None  # a holder's display name
+
+    @classmethod
+    def of(cls, account: Account) -> SessionUser:
+        name = account.patient.display_name if account.patient is not None else None
+        return cls(account.id, account.role, account.patient_id, account.locale, bool(account.active), name)
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def account(self) -> Account | None:
+        """The Account object, for the pages that need more than these columns."""
+        return db.session.get(Account, self.id)
 
 
 # Built once: every request runs it, and building a statement costs more than running it.
@@ -245,9 +263,11 @@ def current() -> ServerSession:
     return session  # type: ignore[return-value]
 
 
-def login(account_id: str) -> None:
-    """Mark the session for a new token bound to this account (applied when saving)."""
-    current().rotate_to = account_id
+def login(account: Account) -> None:
+    """Log the account in: Flask-Login's user for this request, and a new token bound to the
+    account (applied when saving)."""
+    current().rotate_to = account.id
+    login_user(SessionUser.of(account))
 
 
 def start_share_session(use_id: str) -> None:
@@ -259,19 +279,21 @@ def start_share_session(use_id: str) -> None:
     s.rotate_to = ""  # a new token, bound to no account
 
 
-def logged_in_account() -> AccountRow | None:
-    """The account this session is logged in as, read with the session: None when nobody is
-    (or when the login is being written in this very request)."""
+def load_user(user_id: str) -> SessionUser | None:
+    """Flask-Login's user loader: the account this session record is logged in as, read with
+    the record. None when the record is bound to another account or to none, or when the
+    account is disabled."""
     s = current()
     rec = s.record
-    if rec is None or rec.account is None or s.rotate_to is not None or s.get("_user_id") != rec.account_id:
+    if rec is None or rec.user is None or s.rotate_to is not None or user_id != rec.account_id:
         return None
-    return rec.account
+    return rec.user if rec.user.active else None
 
 
 def logout_to_anonymous(reason: str) -> None:
     """End this login but keep the browser a fresh anonymous session, so a message flashed
     now still reaches the login page (a forced logout)."""
+    logout_user()
     s = current()
     s.clear()
     s.rotate_to = ""
@@ -279,6 +301,7 @@ def logout_to_anonymous(reason: str) -> None:
 
 
 def logout(reason: str = "logout") -> None:
+    logout_user()
     s = current()
     s.clear()
     s.end_reason = reason

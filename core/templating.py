@@ -4,11 +4,12 @@ once per use (a page calls it dozens of times, through three layers of Jinja wra
 from __future__ import annotations
 
 import re
+import weakref
 from functools import lru_cache
 from pathlib import Path
 
 import flask_babel
-from flask import Flask, current_app, g, request, session, url_for
+from flask import Flask, current_app, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup
@@ -78,9 +79,8 @@ _CSRF_SIGNED_MAX = 4096
 def csrf_token() -> str:
     """Flask-WTF's generate_csrf(), signing once per session instead of once per request."""
     cfg = current_app.config
-    field = cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token")
-    raw = session.get(field)
-    if cfg.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or field in g or not isinstance(raw, str):
+    raw = session.get(cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    if cfg.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or not isinstance(raw, str):
         return generate_csrf()
     key = (cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
     token = _CSRF_SIGNED.get(key)
@@ -89,60 +89,64 @@ def csrf_token() -> str:
         if len(_CSRF_SIGNED) >= _CSRF_SIGNED_MAX:
             _CSRF_SIGNED.clear()
         _CSRF_SIGNED[key] = token
-    else:
-        setattr(g, field, token)  # what generate_csrf() would have cached for this request
     return token
 
 
 @pass_eval_context
 def gettext(eval_ctx, string: str, **variables) -> str:
+    translations, memo = _rendering(eval_ctx)
     if not eval_ctx.autoescape:
-        return _translations().ugettext(string) % variables
-    memo = _memo()
+        return translations.ugettext(string) % variables
     if variables:
         rv = memo.get(string)
         if rv is None:
-            rv = memo[string] = Markup(_translations().ugettext(string))
+            rv = memo[string] = Markup(translations.ugettext(string))
         return rv % variables
     key = (string, None)
     rv = memo.get(key)
     if rv is None:  # already %-formatted: "%%" becomes "%" exactly as the extension does
-        rv = memo[key] = Markup(_translations().ugettext(string)) % {}
+        rv = memo[key] = Markup(translations.ugettext(string)) % {}
     return rv
 
 
 @pass_eval_context
 def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
     variables.setdefault("num", num)
-    rv = _translations().ungettext(singular, plural, num)
+    rv = _rendering(eval_ctx)[0].ungettext(singular, plural, num)
     if eval_ctx.autoescape:
         rv = Markup(rv)
     return rv % variables
 
 
-def _memo() -> dict:
-    """Translated strings of the current catalogue, kept on the catalogue itself (one per
-    locale, loaded once per process), so the memo can never answer in another language."""
-    translations = _translations()
-    memo = getattr(translations, "_carnet_memo", None)
-    if memo is None:
-        memo = {}
-        try:
-            translations._carnet_memo = memo
-        except AttributeError:  # a catalogue that takes no attributes: no memo
-            return {}
-    return memo
+# Translated Markup by catalogue (one per locale, loaded once per process by Flask-Babel), so
+# a memo can never answer in another language.
+_MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# The catalogue of each template being rendered, by its evaluation context: looked up once per
+# render, not once per string (a render never changes language half-way; one inside
+# force_locale is another render). Bounded; each entry keeps its context so ids stay unique.
+_RENDERS: dict[int, tuple] = {}
+_RENDERS_MAX = 64
+
+
+def _rendering(eval_ctx) -> tuple:
+    found = _RENDERS.get(id(eval_ctx))
+    if found is not None and found[0] is eval_ctx:
+        return found[1]
+    catalogue = _catalogue()
+    if len(_RENDERS) >= _RENDERS_MAX:
+        _RENDERS.clear()
+    _RENDERS[id(eval_ctx)] = (eval_ctx, catalogue)
+    return catalogue
 
 
 def _translations():
-    """Flask-Babel's catalogue for the current locale, memoised on g while that locale holds
-    (force_locale swaps g._flask_babel.babel_locale, which invalidates the memo)."""
-    store = g._get_current_object().__dict__
-    babel_ns = store.get("_flask_babel")
-    locale = getattr(babel_ns, "babel_locale", None)
-    cached = store.get("_carnet_translations")
-    if cached is not None and locale is not None and cached[0] is locale:
-        return cached[1]
+    return _catalogue()[0]
+
+
+def _catalogue() -> tuple:
+    """Flask-Babel's catalogue for the current locale, and its memo."""
     translations = flask_babel.get_translations()
-    store["_carnet_translations"] = (flask_babel.get_locale(), translations)
-    return translations
+    memo = _MEMOS.get(translations)
+    if memo is None:
+        memo = _MEMOS[translations] = {}
+    return translations, memo

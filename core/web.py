@@ -8,6 +8,8 @@ from functools import lru_cache, wraps
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+import htmx_flask
+import ua_parser
 from flask import (Flask, abort, current_app, flash, g, has_request_context, jsonify, make_response, redirect,
                    render_template, request, session, url_for)
 from flask_babel import get_locale, gettext as _, lazy_gettext
@@ -118,21 +120,31 @@ def gate(section: str | tuple[str, ...], action: str = "read", *, record: bool =
 
 
 def _identify() -> access.Viewer:
+    """Flask-Login answers "who is this?" (its user is read with the session record); a
+    professional who opened a share with its code has no account, only the share use."""
     record = getattr(session, "record", None)
+    session_id = getattr(record, "id", None)
     kiosk = bool(record is not None and record.kiosk)
-    row = sessions.logged_in_account()
-    if row is not None and row.role == "holder" and row.patient_id and row.active:
-        return access.holder_viewer(row.id, row.patient_id, row.name or "", session_id=record.id, kiosk=kiosk)
-    account = current_user._get_current_object() if current_user.is_authenticated else None
-    if account is None and session.get("share_use"):
-        return access.share_viewer(session["share_use"], session_id=getattr(record, "id", None), kiosk=kiosk)
-    return access.viewer_for(account, session_id=getattr(record, "id", None), kiosk=kiosk)
+    if current_user.is_authenticated:
+        return access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
+    if session.get("share_use"):
+        return access.share_viewer(session["share_use"], session_id=session_id, kiosk=kiosk)
+    return access.viewer_for(None, kiosk=kiosk)
 
 
-def wants_fragment() -> bool:
-    """Only a plain htmx request gets a fragment; boosted links and history restores get pages."""
+# htmx-flask reads the HX-* request headers (request.htmx) and writes the response ones
+# (htmx_flask.make_response). What it leaves to us is worked around here, and nowhere else:
+# - request.htmx is true for boosted links and history restores too, which want whole pages;
+# - a redirect answering a plain htmx request would be followed by fetch and its page swapped
+#   into the target: it has to be an HX-Redirect;
+# - one URL answers a page or a fragment, so every answer varies on HX-Request.
+
+
+def wants_fragment(target: str | None = None) -> bool:
+    """Only a plain htmx request gets a fragment (one aimed at the element `target`, if given);
+    boosted links and history restores get pages."""
     h = request.htmx
-    return bool(h) and not h.boosted and not h.history_restore_request
+    return bool(h) and not h.boosted and not h.history_restore_request and (target is None or h.target == target)
 
 
 def render(page: str, fragment: str | None = None, status: int = 200, **context):
@@ -140,13 +152,16 @@ def render(page: str, fragment: str | None = None, status: int = 200, **context)
     return make_response(render_template(name, **context), status)
 
 
-def hx_redirect(url: str):
-    """Redirect that works for htmx (full navigation) and for plain forms."""
-    if request.htmx and not request.htmx.boosted:
-        resp = make_response("", 204)
-        resp.headers["HX-Redirect"] = url
-        return resp
-    return redirect(url, 303)
+def hx_redirect(url: str, code: int = 303, reload: bool = False):
+    """A redirect that works for htmx (a full navigation) and for plain forms and links.
+    `reload`: boosted requests too load the page afresh (after a logout)."""
+    if request.htmx and (reload or not request.htmx.boosted):
+        return htmx_flask.make_response("", 204, redirect=url)
+    return redirect(url, code)
+
+
+def _vary_on_htmx(response) -> None:
+    response.vary.add("HX-Request")
 
 
 def ask_fresh_authentication(back: str | None = None):
@@ -187,24 +202,35 @@ def _sending_page() -> str | None:
     return safe_next(path, "") or None
 
 
-@lru_cache(maxsize=512)
-def device_label(ua_string: str) -> str:
-    from user_agents import parse
+# Phones and tablets, by what ua-parser names (the rules user-agents applied on the same data).
+HANDHELD_OS = frozenset({"iOS", "Android", "Firefox OS", "BlackBerry OS", "KaiOS", "Windows Phone", "Windows Phone OS",
+                         "Symbian OS", "Bada", "Windows CE", "Windows Mobile", "Maemo"})
+HANDHELD_DEVICES = frozenset({"iPhone", "iPod", "iPad", "iOS-Device", "Generic Smartphone", "Generic Feature Phone",
+                              "Generic Tablet", "PlayStation Vita", "BlackBerry Playbook", "Kindle", "Kindle Fire",
+                              "Kindle Fire HD", "Galaxy Tab", "Xoom", "Dell Streak"})
+HANDHELD_BROWSERS = frozenset({"IE Mobile", "Opera Mobile", "Opera Mini", "Chrome Mobile", "Chrome Mobile WebView",
+                               "Chrome Mobile iOS"})
 
-    ua = parse(ua_string or "")
-    browser = ua.browser.family if ua.browser.family != "Other" else ""
-    system = ua.os.family if ua.os.family != "Other" else ""
+
+@lru_cache(maxsize=512)
+def _device(ua_string: str) -> ua_parser.Result:
+    return ua_parser.parse(ua_string)
+
+
+def device_label(ua_string: str) -> str:
+    """"Firefox sur Windows": what a person recognises in their list of sessions."""
+    ua = _device(ua_string or "")
+    browser = ua.user_agent.family if ua.user_agent and ua.user_agent.family != "Other" else ""
+    system = ua.os.family if ua.os and ua.os.family != "Other" else ""
     if browser and system:
         return _("%(browser)s on %(system)s", browser=browser, system=system)
     return browser or system or _("Unknown device")
 
 
-@lru_cache(maxsize=512)
 def device_is_handheld(ua_string: str) -> bool:
-    from user_agents import parse
-
-    ua = parse(ua_string or "")
-    return bool(ua.is_mobile or ua.is_tablet)
+    ua = _device(ua_string or "")
+    return bool((ua.os and ua.os.family in HANDHELD_OS) or (ua.device and ua.device.family in HANDHELD_DEVICES)
+                or (ua.user_agent and ua.user_agent.family in HANDHELD_BROWSERS))
 
 
 def request_origin() -> dict:
@@ -243,7 +269,7 @@ def _headers(response):
     if request.endpoint != "static":
         h["Cache-Control"] = "no-store"
         h.pop("Expires", None)
-        response.vary.add("HX-Request")
+        _vary_on_htmx(response)
     return response
 
 
@@ -289,7 +315,7 @@ def _handle_http(exc: HTTPException):
             flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
         here = request.full_path.rstrip("?")
         login = url_for("auth.login", next=safe_next(here) if here != "/" else None)
-        return hx_redirect(login) if request.htmx else redirect(login)
+        return hx_redirect(login, 302)
     return error_page(exc.code or 500)
 
 

@@ -6,7 +6,6 @@ from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, request, url_for
 from flask_babel import gettext as _, ngettext
-from flask_login import logout_user
 
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
@@ -142,8 +141,7 @@ def confirm(viewer):
         if outcome.ok:
             return web.hx_redirect(nxt)
         if outcome.end_session:
-            audit.record(viewer, "logout", detail={"reason": "confirmation_failures"})
-            logout_user()
+            audit.record(viewer, audit.Action.LOGOUT, detail={"reason": "confirmation_failures"})
             sessions.logout_to_anonymous("confirm")
             flash(outcome.message, "error")
             return web.hx_redirect(url_for("auth.login"))

@@ -42,17 +42,17 @@ def own_credential(viewer: Viewer, credential_id: str) -> Credential:
 def rename_passkey(viewer: Viewer, cred: Credential, name: str) -> None:
     old = cred.name
     cred.name = name.strip()[:60]
-    audit.record(viewer, "passkey_renamed", target_label=cred.name, detail={"from": old})
+    audit.record(viewer, audit.Action.PASSKEY_RENAMED, target_label=cred.name, detail={"from": old})
 
 
 def remove_passkey(viewer: Viewer, cred: Credential) -> None:
-    audit.record(viewer, "passkey_removed", target_label=cred.name)
+    audit.record(viewer, audit.Action.PASSKEY_REMOVED, target_label=cred.name)
     db.session.delete(cred)
 
 
 def add_passkey(viewer: Viewer, credential_json: str, name: str) -> Credential:
     cred = ceremonies.register(viewer.account, credential_json, name)
-    audit.record(viewer, "passkey_added", target_label=cred.name)
+    audit.record(viewer, audit.Action.PASSKEY_ADDED, target_label=cred.name)
     return cred
 
 
@@ -66,14 +66,14 @@ def end_session(viewer: Viewer, session_id: str) -> bool:
         return False
     ended = sessions.end_for_account(viewer.account.id, session_id=session_id)
     if ended:
-        audit.record(viewer, "session_ended", detail={"session": session_id})
+        audit.record(viewer, audit.Action.SESSION_ENDED, detail={"session": session_id})
     return bool(ended)
 
 
 def end_other_sessions(viewer: Viewer) -> int:
     ended = sessions.end_for_account(viewer.account.id, keep=viewer.session_id)
     if ended:
-        audit.record(viewer, "sessions_ended", detail={"count": ended})
+        audit.record(viewer, audit.Action.SESSIONS_ENDED, detail={"count": ended})
     return ended
 
 
@@ -85,7 +85,7 @@ def change_password(viewer: Viewer, password: str) -> str | None:
     write_intent()
     auth_services.set_password(viewer.account, hashed=hashed)
     sessions.end_for_account(viewer.account.id, keep=viewer.session_id, reason="password")
-    audit.record(viewer, "password_changed")
+    audit.record(viewer, audit.Action.PASSWORD_CHANGED)
     return None
 
 
@@ -109,7 +109,8 @@ def confirm_with_password(viewer: Viewer, password: str, ip: str) -> Confirmatio
                                      "your passkey.", wait=auth_services._wait_text(wait)), limited=True)
     ok = auth_services.password_matches(account, password)  # slow: in the read transaction
     write_intent()
-    audit.record(viewer, "reauthenticated" if ok else "reauthentication_failed", detail={"method": "password"})
+    audit.record(viewer, audit.Action.REAUTHENTICATED if ok else audit.Action.REAUTHENTICATION_FAILED,
+                 detail={"method": "password"})
     if ok:
         sessions.mark_fresh()
         sessions.current().pop("confirm_failures", None)
@@ -131,8 +132,8 @@ def confirm_with_passkey(viewer: Viewer, credential_json: str) -> bool:
     try:
         ceremonies.authenticate(credential_json, "fresh", account=viewer.account)
     except ceremonies.PasskeyError:
-        audit.record(viewer, "reauthentication_failed", detail={"method": "passkey"})
+        audit.record(viewer, audit.Action.REAUTHENTICATION_FAILED, detail={"method": "passkey"})
         return False
-    audit.record(viewer, "reauthenticated", detail={"method": "passkey"})
+    audit.record(viewer, audit.Action.REAUTHENTICATED, detail={"method": "passkey"})
     sessions.mark_fresh()
     return True

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, g, jsonify, make_response, redirect, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
 from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
@@ -20,18 +19,17 @@ def _home_for(account: Account) -> str:
 
 
 def complete_login(account: Account, method: str) -> None:
-    """New session id, flask-login state, last login, trace; the account's failure counters
+    """New session id and Flask-Login user, last login, trace; the account's failure counters
     start again (the holder proved who they are)."""
     write_intent()
     session.pop("pending_login", None)
     session.pop("activation", None)
     session.pop("login_unlock", None)
-    sessions.login(account.id)
-    login_user(account)
+    sessions.login(account)
     services.record_login(account)
     services.clear_failures(account)
     g.pop("viewer", None)
-    audit.record(web.current_viewer(), "login", detail={"method": method})
+    audit.record(web.current_viewer(), audit.Action.LOGIN, detail={"method": method})
 
 
 def _unlocked_for() -> str | None:
@@ -65,7 +63,8 @@ def login():
                 return web.hx_redirect(url_for("auth.login_code"))
             outcome = services.Outcome(False, services.codes_capped_message(outcome.account), limited=True,
                                        account=outcome.account)
-        audit.record(None, "login_failed", patient_id=outcome.account.patient_id if outcome.account else None,
+        audit.record(None, audit.Action.LOGIN_FAILED,
+                     patient_id=outcome.account.patient_id if outcome.account else None,
                      account_id=outcome.account.id if outcome.account else None,
                      detail={"method": "password", "limited": outcome.limited})
         if unlocked_for and not outcome.limited:
@@ -98,7 +97,7 @@ def login_code():
             complete_login(account, "password+otp")
             return web.hx_redirect(nxt)
         account = services.account(pending["account_id"])
-        audit.record(None, "login_failed", patient_id=account.patient_id if account else None,
+        audit.record(None, audit.Action.LOGIN_FAILED, patient_id=account.patient_id if account else None,
                      account_id=pending["account_id"], detail={"method": "otp"})
         if outcome.limited:
             session.pop("pending_login", None)
@@ -120,7 +119,7 @@ def passkey_login():
     try:
         account = passkeys.authenticate(request.get_data(as_text=True), "login")
     except passkeys.PasskeyError as exc:
-        audit.record(None, "login_failed", detail={"method": "passkey", "reason": str(exc)[:80]})
+        audit.record(None, audit.Action.LOGIN_FAILED, detail={"method": "passkey", "reason": str(exc)[:80]})
         return jsonify(error=_("This passkey was not recognised. Try again or log in with your password.")), 400
     complete_login(account, "passkey")
     nxt = web.safe_next(request.args.get("next"), _home_for(account))
@@ -131,13 +130,9 @@ def passkey_login():
 def logout():
     viewer = web.current_viewer()
     if viewer.is_authenticated:
-        audit.record(viewer, "logout")
-    logout_user()
+        audit.record(viewer, audit.Action.LOGOUT)
     sessions.logout()
-    resp = redirect(url_for("auth.login"), 303)
-    if request.htmx:
-        resp = make_response("", 204)
-        resp.headers["HX-Redirect"] = url_for("auth.login")
+    resp = web.hx_redirect(url_for("auth.login"), reload=True)
     resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return resp
 
@@ -149,10 +144,10 @@ def activate():
         outcome = services.activate(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
         if outcome.ok:
             session["activation"] = {"account_id": outcome.account.id}
-            audit.record(None, "activation_code_used", patient_id=outcome.account.patient_id,
+            audit.record(None, audit.Action.ACTIVATION_CODE_USED, patient_id=outcome.account.patient_id,
                          account_id=outcome.account.id)
             return web.hx_redirect(url_for("auth.activate_password"))
-        audit.record(None, "activation_failed", detail={"limited": outcome.limited})
+        audit.record(None, audit.Action.ACTIVATION_FAILED, detail={"limited": outcome.limited})
         form.code.errors = [outcome.message]
         return web.render("auth/activate.html", "auth/_activate_form.html",
                           status=429 if outcome.limited else 422, form=form)
@@ -167,7 +162,7 @@ def new_letter():
     done = None
     if form.validate_on_submit():
         outcome = services.request_new_letter(form.nir.data, form.birth_date.data, request.remote_addr or "")
-        audit.record(None, "activation_letter_requested", detail={"limited": outcome.limited})
+        audit.record(None, audit.Action.ACTIVATION_LETTER_REQUESTED, detail={"limited": outcome.limited})
         if outcome.limited:
             form.nir.errors = [outcome.message]
             return web.render("auth/new_letter.html", "auth/_new_letter_form.html", status=429, form=form)
@@ -186,7 +181,7 @@ def unlock(token: str):
         if account is not None:
             until = clock.utcnow() + timedelta(minutes=current_app.config["UNLOCK_MINUTES"])
             session["login_unlock"] = {"account_id": account.id, "until": until.isoformat(), "failures": 0}
-            audit.record(None, "login_unlocked", patient_id=account.patient_id, account_id=account.id)
+            audit.record(None, audit.Action.LOGIN_UNLOCKED, patient_id=account.patient_id, account_id=account.id)
             flash(_("Logging in with your password is unlocked on this device for %(minutes)s minutes.",
                     minutes=current_app.config["UNLOCK_MINUTES"]), "success")
             return web.hx_redirect(url_for("auth.login"))
@@ -209,7 +204,7 @@ def activate_password():
             write_intent()
             services.finish_activation(account, hashed=hashed)
             complete_login(account, "activation")
-            audit.record(web.current_viewer(), "space_activated")
+            audit.record(web.current_viewer(), audit.Action.SPACE_ACTIVATED)
             flash(_("Your space is open. Add a passkey now: next time you will log in with a single touch."),
                   "success")
             return web.hx_redirect(url_for("account.passkeys"))

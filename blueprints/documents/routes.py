@@ -99,7 +99,7 @@ def _show_context(viewer, doc, page: bool = False) -> dict:
     if page and doc.kind == "pdf" and not data["file_missing"]:
         pdf = services.pdf_preview(viewer, doc)
         if pdf["pages"]:
-            audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+            audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     text = services.text_preview(viewer, doc) if page and doc.kind == "text" else None
     return {"doc": data, "text_preview": text, "pdf": pdf}
 
@@ -147,7 +147,7 @@ def fullscreen(viewer, doc_id: str):
         return redirect(url_for("documents.show", doc_id=doc.id))
     pdf = services.pdf_preview(viewer, doc)
     if pdf["pages"]:
-        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     return web.render("documents/fullscreen.html", doc=services.detail(viewer, doc), pdf=pdf)
 
 

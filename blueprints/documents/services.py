@@ -141,7 +141,7 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
 
 def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
                   title: str | None = None, note: str | None = None, source: str = "upload",
-                  action: str | None = "document_added") -> list[Document]:
+                  action: audit.Action | None = audit.Action.DOCUMENT_ADDED) -> list[Document]:
     """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file.
     A professional on the record deposits through the same checks, when the share or grant allows it
     (action=None: the caller traces the documents itself)."""
@@ -338,7 +338,7 @@ def _key(blob_id: str) -> BlobKey:
     return key
 
 
-def open_content(viewer: Viewer, doc: Document, purpose: str, action: str = "document_opened") -> SeekableBlob:
+def open_content(viewer: Viewer, doc: Document, purpose: str, action: audit.Action = audit.Action.DOCUMENT_OPENED) -> SeekableBlob:
     """The document's bytes as a seekable file (a download may ask for a range of them); traced as
     document_opened (preview or download), or under the action the caller names (a professional's
     download: document_downloaded). Every chunk read is authenticated: damaged or swapped data is
@@ -422,7 +422,7 @@ def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date
             setattr(doc, name, value)
     if changed:
         doc.updated_at = clock.utcnow()
-        audit.record(viewer, "document_updated", doc, detail={"fields": sorted(changed)})
+        audit.record(viewer, audit.Action.DOCUMENT_UPDATED, doc, detail={"fields": sorted(changed)})
     db.session.flush()
 
 
@@ -443,7 +443,7 @@ def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
         if doc.hidden != hidden:
             doc.hidden = hidden
             doc.updated_at = clock.utcnow()
-            audit.record(viewer, "document_hidden" if hidden else "document_shown", doc)
+            audit.record(viewer, audit.Action.DOCUMENT_HIDDEN if hidden else audit.Action.DOCUMENT_SHOWN, doc)
             n += 1
     db.session.flush()
     return n
@@ -452,7 +452,7 @@ def set_hidden(viewer: Viewer, document_ids: list[str], hidden: bool) -> int:
 def delete_document(viewer: Viewer, doc: Document) -> None:
     """Crypto-shred: the rows holding the wrapped keys go in this transaction, the files after commit."""
     access.require(viewer, "documents", "delete")
-    audit.record(viewer, "document_deleted", doc, detail={"category": doc.category, "size": doc.size})
+    audit.record(viewer, audit.Action.DOCUMENT_DELETED, doc, detail={"category": doc.category, "size": doc.size})
     blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id) if b]
     db.session.delete(doc)
     db.session.flush()

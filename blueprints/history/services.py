@@ -313,4 +313,4 @@ def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:
 
 
 def record_export(viewer: Viewer, filters: Filters) -> None:
-    audit.record(viewer, "history_exported", detail=filters.args())
+    audit.record(viewer, audit.Action.HISTORY_EXPORTED, detail=filters.args())

@@ -25,7 +25,7 @@ def filename() -> str:
 
 
 def traced(viewer: Viewer) -> None:
-    audit.record(viewer, "measures_exported")
+    audit.record(viewer, audit.Action.MEASURES_EXPORTED)
 
 
 def _decimal(value: float | None) -> str:

@@ -42,7 +42,7 @@ def kind(viewer, slug: str):
     page = {"kind": kind, "chart": chart, "period": period,
             "values": services.recent(viewer, kind, cursor) if kind.entered else None,
             "bmi": services.bmi_from(services.latest_per_kind(viewer)) if kind.key == "bmi" else None}
-    if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
+    if web.wants_fragment("chart-block"):
         return web.render("measures/kind.html", "measures/_chart.html", **page)
     return web.render("measures/kind.html", **page)
 

@@ -202,7 +202,7 @@ def record(viewer: Viewer, kind: Kind, entry: Entry) -> Measure:
                 value=entry.value, value2=entry.value2, context=entry.context, source="manual", dedup=dedup)
     db.session.add(m)
     db.session.flush()
-    audit.record(viewer, "measure_added", m, detail={"kind": kind.key})
+    audit.record(viewer, audit.Action.MEASURE_ADDED, m, detail={"kind": kind.key})
     return m
 
 
@@ -215,11 +215,11 @@ def correct(viewer: Viewer, kind: Kind, m: Measure, entry: Entry) -> Measure:
     m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.dedup = (
         taken_at, offset, entry.value, entry.value2, entry.context, dedup)
     db.session.flush()
-    audit.record(viewer, "measure_corrected", m, detail={"kind": kind.key})
+    audit.record(viewer, audit.Action.MEASURE_CORRECTED, m, detail={"kind": kind.key})
     return m
 
 
 def remove(viewer: Viewer, kind: Kind, m: Measure) -> None:
-    audit.record(viewer, "measure_deleted", m, detail={"kind": kind.key})
+    audit.record(viewer, audit.Action.MEASURE_DELETED, m, detail={"kind": kind.key})
     db.session.delete(m)
     db.session.flush()

@@ -102,7 +102,7 @@ def record_document(viewer, access_id: str, doc_id: str):
     pdf = documents.pdf_preview(viewer, doc) if doc.kind == "pdf" and not data["file_missing"] else None
     _viewed(viewer, "document", doc)
     if pdf and pdf["pages"]:  # its pages are on this page: the opening is traced here, not per image
-        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
         _document_read(viewer, doc, traced=True)
     text = documents.text_preview(viewer, doc) if doc.kind == "text" else None
     return _page("pro/document.html", viewer, doc=data, text_preview=text, pdf=pdf)
@@ -116,7 +116,7 @@ def record_preview(viewer, access_id: str, doc_id: str):
         chunks = documents.open_thumbnail(viewer, doc)
         if chunks is None:
             return web.error_page(404)
-        audit.record(viewer, "document_opened", doc, detail={"how": "thumbnail"})
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "thumbnail"})
         return files.serve(chunks, doc, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="apercu.jpg")
     if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
@@ -132,7 +132,7 @@ def record_fullscreen(viewer, access_id: str, doc_id: str):
         return redirect(url_for("pro.record_document", access_id=access_id, doc_id=doc.id))
     pdf = documents.pdf_preview(viewer, doc)
     if pdf["pages"]:
-        audit.record(viewer, "document_opened", doc, detail={"how": "preview"})
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
         _document_read(viewer, doc, traced=True)
     return _page("pro/fullscreen.html", viewer, doc=documents.detail(viewer, doc), pdf=pdf)
 
@@ -149,7 +149,7 @@ def record_page_image(viewer, access_id: str, doc_id: str, number: int):
     if image is None:
         return web.error_page(404)
     if not _document_read(viewer, doc, traced=False):
-        audit.record(viewer, "document_opened", doc, detail={"how": "page_image"})
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "page_image"})
         _document_read(viewer, doc, traced=True)
     mime, data = image
     ext = "png" if mime == "image/png" else "jpg"
@@ -160,7 +160,7 @@ def record_page_image(viewer, access_id: str, doc_id: str, number: int):
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_download(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
-    chunks = documents.open_content(viewer, doc, "download", action="document_downloaded")
+    chunks = documents.open_content(viewer, doc, "download", action=audit.Action.DOCUMENT_DOWNLOADED)
     return files.serve(chunks, doc, inline=False)
 
 
@@ -231,7 +231,7 @@ def record_measure(viewer, access_id: str, slug: str):
     page = {"kind": kind, "period": period, "chart": charts.chart(viewer, kind, period, svg=False),
             "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
             "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None}
-    if web.wants_fragment() and request.headers.get("HX-Target") == "chart-block":
+    if web.wants_fragment("chart-block"):
         return _page("pro/measure.html", viewer, "pro/_chart.html", **page)
     return _page("pro/measure.html", viewer, **page)
 

@@ -2,7 +2,7 @@
 session, emergency access with an account. The record pages are in record_routes."""
 from __future__ import annotations
 
-from flask import flash, g, make_response, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 
 from blueprints.pro import bp, services
@@ -47,12 +47,9 @@ def end():
     if viewer.account is not None:
         return redirect(url_for("dashboard.index"), 303)
     if viewer.grant_kind == "share":
-        audit.record(viewer, "share_session_ended")
+        audit.record(viewer, audit.Action.SHARE_SESSION_ENDED)
     sessions.logout("ended")
-    resp = redirect(url_for("pro.access", fin=1), 303)
-    if request.htmx:
-        resp = make_response("", 204)
-        resp.headers["HX-Redirect"] = url_for("pro.access", fin=1)
+    resp = web.hx_redirect(url_for("pro.access", fin=1), reload=True)
     resp.headers["Clear-Site-Data"] = '"cache", "storage"'
     return resp
 

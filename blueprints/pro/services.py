@@ -59,7 +59,7 @@ def _failed(code: str | None, token: str | None, *, rpps: str, name: str, blocke
     detail = {"via": "link" if token else "code", "rpps": rpps, "name": name[:200]}
     if blocked:
         detail["blocked"] = True
-    audit.record(None, "share_code_failed", patient_id=patient_id, detail=detail)
+    audit.record(None, audit.Action.SHARE_CODE_FAILED, patient_id=patient_id, detail=detail)
 
 
 def share_opened(viewer: Viewer, via: str) -> None:
@@ -70,7 +70,7 @@ def share_opened(viewer: Viewer, via: str) -> None:
               "deposit": bool(share.can_deposit)}
     if viewer.categories is not None:
         detail["categories"] = list(viewer.categories)
-    event = audit.record(viewer, "share_opened", share, detail=detail)
+    event = audit.record(viewer, audit.Action.SHARE_OPENED, share, detail=detail)
     notify.tell_holder(viewer, "access", event)
 
 
@@ -142,7 +142,7 @@ def overview(viewer: Viewer) -> dict:
 def viewed(viewer: Viewer, page: str, target=None, first_in_session: bool = False, **detail):
     """Every page a professional sees is traced. Through a permanent grant, the holder is also
     told the first time the record opens in a session (not on every click)."""
-    event = audit.record(viewer, "record_viewed", target, detail={"page": page, **detail})
+    event = audit.record(viewer, audit.Action.RECORD_VIEWED, target, detail={"page": page, **detail})
     if first_in_session and viewer.grant_kind == "grant":
         notify.tell_holder(viewer, "access", event)
     return event
@@ -156,7 +156,8 @@ def deposit(viewer: Viewer, uploads: list, *, category: str, act_date: date, tit
     docs = documents.add_documents(viewer, uploads, category=category, act_date=act_date, title=title, note=note,
                                    source="professional", action=None)
     for doc in docs:
-        event = audit.record(viewer, "document_deposited", doc, detail={"category": doc.category, "kind": doc.kind})
+        event = audit.record(viewer, audit.Action.DOCUMENT_DEPOSITED, doc,
+                             detail={"category": doc.category, "kind": doc.kind})
     notify.tell_holder(viewer, "deposit", event, {"title": docs[0].title, "count": len(docs)})
     return docs
 
@@ -177,12 +178,12 @@ def emergency(viewer: Viewer, *, nir: str, birth_date: date, reason: str, samu: 
     access.require(viewer, "pro", "emergency")
     pro = viewer.professional
     if throttle.hit("emergency", viewer.account.id) > EMERGENCY_LIMIT:
-        audit.record(viewer, "emergency_access_refused", detail={"samu": samu, "limited": True})
+        audit.record(viewer, audit.Action.EMERGENCY_ACCESS_REFUSED, detail={"samu": samu, "limited": True})
         raise TooManyAttempts()
     patient = db.session.scalar(select(Patient).where(Patient.nir == clean_nir(nir), Patient.birth_date == birth_date,
                                                       Patient.status != "closed"))
     if patient is None or not access.emergency_allowed(patient.id, samu) or access.blocked(patient.id, pro.rpps):
-        audit.record(viewer, "emergency_access_refused", patient_id=patient.id if patient else None,
+        audit.record(viewer, audit.Action.EMERGENCY_ACCESS_REFUSED, patient_id=patient.id if patient else None,
                      detail={"samu": samu})
         raise EmergencyRefused()
     now = clock.utcnow()
@@ -192,7 +193,7 @@ def emergency(viewer: Viewer, *, nir: str, birth_date: date, reason: str, samu: 
     db.session.add(found)
     db.session.flush()
     on_record = access.record_viewer(viewer, found.id)
-    event = audit.record(on_record, "emergency_access", found,
+    event = audit.record(on_record, audit.Action.EMERGENCY_ACCESS, found,
                          detail={"reason": found.reason, "samu": samu, "include_hidden": found.include_hidden})
     notify.tell_holder(on_record, "emergency", event, {"reason": found.reason, "samu": samu})
     return found

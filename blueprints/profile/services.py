@@ -233,7 +233,7 @@ def save_block(viewer: Viewer, block: Block, form) -> str | None:
         changed = _apply(form, target)
     if changed:
         db.session.flush()
-        audit.record(viewer, "profile_updated", target, detail={"section": block.key, "fields": changed})
+        audit.record(viewer, audit.Action.PROFILE_UPDATED, target, detail={"section": block.key, "fields": changed})
     return None
 
 
@@ -258,7 +258,7 @@ def add_item(viewer: Viewer, section: Section, form):
     _apply_item(section, form, obj)
     db.session.add(obj)
     db.session.flush()
-    audit.record(viewer, "profile_item_added", obj, detail={"section": section.key})
+    audit.record(viewer, audit.Action.PROFILE_ITEM_ADDED, obj, detail={"section": section.key})
     return obj
 
 
@@ -267,11 +267,11 @@ def update_item(viewer: Viewer, section: Section, obj, form) -> None:
     changed = _apply_item(section, form, obj)
     if changed:
         db.session.flush()
-        audit.record(viewer, "profile_updated", obj, detail={"section": section.key, "fields": changed})
+        audit.record(viewer, audit.Action.PROFILE_UPDATED, obj, detail={"section": section.key, "fields": changed})
 
 
 def remove_item(viewer: Viewer, section: Section, obj) -> None:
     access.require(viewer, "profile", "write")
-    audit.record(viewer, "profile_item_removed", obj, detail={"section": section.key})
+    audit.record(viewer, audit.Action.PROFILE_ITEM_REMOVED, obj, detail={"section": section.key})
     db.session.delete(obj)
     db.session.flush()

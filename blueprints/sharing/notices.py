@@ -232,7 +232,7 @@ def flag(viewer: Viewer, note: Notification) -> NoticeRow:
     if note.flagged_at is None:
         note.flagged_at = clock.utcnow()
         note.read_at = note.read_at or note.flagged_at
-        audit.record(viewer, "access_flagged", note, target_label=note.actor_name,
+        audit.record(viewer, audit.Action.ACCESS_FLAGGED, note, target_label=note.actor_name,
                      detail={"grant_id": note.grant_id, "kind": note.kind})
     return _row(viewer, note)
 

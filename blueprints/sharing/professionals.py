@@ -86,7 +86,7 @@ def grant(viewer: Viewer, professional_id: str) -> Grant:
     new = Grant(patient_id=viewer.patient_id, professional_id=pro.id)
     db.session.add(new)
     db.session.flush()
-    audit.record(viewer, "grant_created", new, target_label=pro.display_name,
+    audit.record(viewer, audit.Action.GRANT_CREATED, new, target_label=pro.display_name,
                  detail={"professional_id": pro.id, "rpps": pro.rpps, "profession": pro.profession})
     return new
 
@@ -100,7 +100,7 @@ def end_grant(viewer: Viewer, found: Grant) -> bool:
         return False
     found.ended_at = clock.utcnow()
     pro = db.session.get(Professional, found.professional_id)
-    audit.record(viewer, "grant_ended", found, target_label=pro.display_name if pro else None,
+    audit.record(viewer, audit.Action.GRANT_ENDED, found, target_label=pro.display_name if pro else None,
                  detail={"professional_id": found.professional_id})
     return True
 
@@ -121,7 +121,7 @@ def block(viewer: Viewer, rpps: str, name: str | None) -> Block:
     new = Block(patient_id=viewer.patient_id, rpps=rpps, name=name)
     db.session.add(new)
     db.session.flush()
-    audit.record(viewer, "professional_blocked", new, target_label=name or rpps, detail={"rpps": rpps})
+    audit.record(viewer, audit.Action.PROFESSIONAL_BLOCKED, new, target_label=name or rpps, detail={"rpps": rpps})
     return new
 
 
@@ -135,7 +135,7 @@ def get_block(viewer: Viewer, block_id: str) -> Block:
 
 
 def unblock(viewer: Viewer, found: Block) -> None:
-    audit.record(viewer, "professional_unblocked", found, target_label=found.name or found.rpps,
+    audit.record(viewer, audit.Action.PROFESSIONAL_UNBLOCKED, found, target_label=found.name or found.rpps,
                  detail={"rpps": found.rpps})
     db.session.delete(found)
 
@@ -155,7 +155,7 @@ def save_emergency(viewer: Viewer, samu: bool, others: bool, hidden: bool) -> Em
     settings.allow_samu, settings.allow_others, settings.allow_hidden = bool(samu), bool(others), bool(hidden)
     settings.updated_at = clock.utcnow()
     db.session.flush()
-    audit.record(viewer, "emergency_settings_updated", patient_id=viewer.patient_id,
+    audit.record(viewer, audit.Action.EMERGENCY_SETTINGS_UPDATED, patient_id=viewer.patient_id,
                  detail={"allow_samu": settings.allow_samu, "allow_others": settings.allow_others,
                          "allow_hidden": settings.allow_hidden})
     return settings

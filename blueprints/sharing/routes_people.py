@@ -98,7 +98,8 @@ def preferences(viewer):
         chosen = {"access": form.access.data, "deposit": form.deposit.data}
         if chosen != notify.preferences(viewer.patient_id):
             notify.save_preferences(viewer.patient_id, chosen)
-            audit.record(viewer, "notification_preferences_updated", patient_id=viewer.patient_id, detail=chosen)
+            audit.record(viewer, audit.Action.NOTIFICATION_PREFERENCES_UPDATED, patient_id=viewer.patient_id,
+                         detail=chosen)
         flash(_("Your choices are saved."), "success")
         return redirect(back("notifications"), 303)
     status = 422 if form.is_submitted() else 200

@@ -83,7 +83,7 @@ def create(viewer: Viewer, scope: dict, duration: str, until, can_deposit: bool,
                   label=(label or "").strip() or None, expires_at=expiry(duration, until))
     db.session.add(share)
     db.session.flush()
-    audit.record(viewer, "share_created", share, detail={
+    audit.record(viewer, audit.Action.SHARE_CREATED, share, detail={
         "scope": scope, "duration": duration, "expires_at": clock.aware(share.expires_at).isoformat(),
         "can_deposit": share.can_deposit})
     return Created(share, code, token)
@@ -211,7 +211,7 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
 
 def record_printed(viewer: Viewer, share: Share) -> None:
     """The slip of a new share was printed: the holder keeps its code (the trace has no secret)."""
-    audit.record(viewer, "share_printed", share)
+    audit.record(viewer, audit.Action.SHARE_PRINTED, share)
 
 
 def was_printed(viewer: Viewer, share: Share) -> bool:
@@ -224,7 +224,7 @@ def revoke(viewer: Viewer, share: Share) -> bool:
     if share.revoked_at is not None:
         return False
     share.revoked_at = clock.utcnow()
-    audit.record(viewer, "share_revoked", share, detail={"scope": share.scope})
+    audit.record(viewer, audit.Action.SHARE_REVOKED, share, detail={"scope": share.scope})
     return True
 
 
@@ -235,5 +235,5 @@ def revoke_all(viewer: Viewer) -> int:
         Share.revoked_at.is_(None), Share.expires_at > now)).all()
     for share in live:
         share.revoked_at = now
-    audit.record(viewer, "shares_revoked_all", detail={"count": len(live), "ids": [s.id for s in live]})
+    audit.record(viewer, audit.Action.SHARES_REVOKED_ALL, detail={"count": len(live), "ids": [s.id for s in live]})
     return len(live)

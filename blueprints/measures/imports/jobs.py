@@ -180,7 +180,7 @@ def _finish(import_id: str, col: Collector, status: str, error: str | None, writ
         imp.rejected, imp.ignored = col.rejected, col.ignored
     account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id,
                                                       Account.role == "holder"))
-    audit.record(access.viewer_for(account), "measures_imported", imp, patient_id=imp.patient_id, detail={
+    audit.record(access.viewer_for(account), audit.Action.MEASURES_IMPORTED, imp, patient_id=imp.patient_id, detail={
         "format": imp.format, "status": status, "added": imp.added, "present": imp.present,
         "rejected": imp.rejected, "ignored": imp.ignored})
     db.session.commit()

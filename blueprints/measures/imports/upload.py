@@ -110,7 +110,7 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
                             size=member.file_size if member is not None else stored.size, options=options)
         db.session.add(imp)
         db.session.flush()
-        audit.record(viewer, "measures_import_started", imp, detail={"format": fmt})
+        audit.record(viewer, audit.Action.MEASURES_IMPORT_STARTED, imp, detail={"format": fmt})
     except BaseException:
         db.session.rollback()
         blobs.delete(stored.blob_id)
