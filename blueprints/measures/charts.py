@@ -18,6 +18,9 @@ from blueprints.measures.drawing import SIZES, render
 from blueprints.measures.kinds import MEAL_CONTEXTS, Kind
 from core.formatting import clock_time, elsewhere, number
 
+# The chart is an image of its own (an <img>): its inline style is allowed, nothing else is.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
 RANGES = data.RANGES
 DEFAULT_RANGE = data.DEFAULT_RANGE
 TABLE_MEASURES = 40   # up to this many measures, the table lists each one

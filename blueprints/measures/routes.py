@@ -8,8 +8,6 @@ from blueprints.measures import bp, charts, export, kinds, services
 from blueprints.measures.forms import MeasureForm
 from core import web
 
-# The chart is an image of its own: its inline style is allowed, nothing else is.
-CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 
 def _range() -> str:
@@ -54,7 +52,7 @@ def chart_svg(viewer, slug: str):
     size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
     svg = charts.chart(viewer, kind, _range(), size=size)["svg"]
     resp = Response(svg, mimetype="image/svg+xml")
-    resp.headers["Content-Security-Policy"] = CSP_CHART
+    resp.headers["Content-Security-Policy"] = charts.CSP
     return resp
 
 

@@ -22,7 +22,6 @@ from blueprints.pro import bp, services
 from blueprints.profile import services as profile
 from core import access, audit, clock, web
 
-CSP_CHART = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
@@ -248,5 +247,5 @@ def record_chart(viewer, access_id: str, slug: str):
         _viewed(viewer, "measure_chart", kind=kind.key, period=period)
         _measure_read(viewer, kind.key, period, traced=True)
     resp = Response(charts.chart(viewer, kind, period, size=size)["svg"], mimetype="image/svg+xml")
-    resp.headers["Content-Security-Policy"] = CSP_CHART
+    resp.headers["Content-Security-Policy"] = charts.CSP
     return resp
