@@ -1,7 +1,7 @@
 from flask import current_app, redirect, send_from_directory, url_for
 
 from blueprints.dashboard import bp, services
-from core import access, pagecache, web
+from core import access, web
 
 
 @bp.get("/")
@@ -15,7 +15,7 @@ def index():
         access.require(viewer, "pro", "read")
         return web.render("dashboard/pro.html", pro=pro.home(viewer))
     access.require(viewer, "dashboard", "read")
-    return pagecache.page(viewer, lambda: web.render("dashboard/index.html", home=services.holder_home(viewer)))
+    return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 
 @bp.get("/sw.js")
