@@ -49,7 +49,7 @@ from pathlib import Path
 from benchmarks import load
 from benchmarks.report import show
 
-SECTIONS = ["foundation", "documents", "measures_import", "measures_chart"]
+SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart"]
 OUT = Path(__file__).resolve().parent / "out"
 
 
@@ -61,6 +61,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=3.0, help="warm-up seconds per target (default 3)")
     p.add_argument("--load", choices=["wrk", "python"], help="load generator (default: wrk if installed)")
     p.add_argument("--keep", action="store_true", help="keep temporary instances for inspection")
+    p.add_argument("--spaces", type=int, default=1000, help="peak: holder spaces seeded (default 1000)")
+    p.add_argument("--users", type=int, default=200, help="peak: concurrent virtual users (default 200)")
+    p.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"],
+                   help="peak: databases measured (default both; PostgreSQL at $BENCH_PG_URL)")
     p.add_argument("--list", action="store_true", help="list sections and exit")
     return p.parse_args(argv)
 
