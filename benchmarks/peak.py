@@ -215,6 +215,7 @@ def _drive(base: str, pop: population.Population, users: int, seconds: float, ra
 
     def loop(i: int) -> None:
         rng = random.Random(seed * 1000 + i)
+        time.sleep(i * min(seconds / 3, 20.0) / users)  # people arrive over time, not all at 8:00:00
         while time.monotonic() < stop:
             u = User(base, pop.instance / "outbox", stats, pacer)
             roll = rng.random()
