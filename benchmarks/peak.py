@@ -198,9 +198,10 @@ def _code_journey(u: User, share: dict, n: int) -> None:
         u.stats.add("pro code: open", 0, False, f"no record after the code: {record!r}")
         raise Failed("code")
     path = "/" + record.split("/", 3)[3] if record.startswith("http") else record
-    u.hit("pro record (code)", "GET", path)
+    _, page = u.hit("pro record (code)", "GET", path)
     u.hit("pro documents", "GET", path + "/documents")
-    u.hit("pro code: end", "POST", "/pro/terminer", {"csrf_token": token}, expect=(302, 303))
+    # the code opened a new session: its pages carry the token that session expects
+    u.hit("pro code: end", "POST", "/pro/terminer", {"csrf_token": u.csrf(page)}, expect=(302, 303))
     u.cookies.clear()
 
 
