@@ -47,6 +47,8 @@ peak
     answers come (peak throughput), then paced at 80 % of it (p50/p95/p99 per page). Same run:
     a bare Flask route under the same gunicorn settings (4 sync workers). No response cache.
         .venv/bin/python -m benchmarks.run peak --spaces 100 --users 40 --databases sqlite
+    Below ~100 spaces a person logs in more than 5 times an hour (OTP_SENDS_PER_ACCOUNT_HOUR):
+    the 429s that follow are the limit working, not the page failing.
 
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
