@@ -18,7 +18,6 @@ route under the same gunicorn settings gives the ceiling in the same run.
 """
 from __future__ import annotations
 
-import html
 import http.client
 import os
 import random
@@ -27,6 +26,7 @@ import statistics
 import threading
 import time
 from collections import defaultdict
+from itertools import pairwise
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -310,7 +310,7 @@ def run(opts) -> SectionResult:
                            "p99_ms": round(_pct(times, 99), 1), "errors": steady_stats.errors.get(page, 0)}
         worst = max(pages.values(), key=lambda p: p["p95_ms"]) if pages else {"p95_ms": 0}
         gaps = [b - a for v in list(peak_stats.visits.values()) + list(steady_stats.visits.values())
-                for a, b in zip(v, v[1:])]
+                for a, b in pairwise(v)]
         rows += [
             Row(f"{label}: peak throughput", peak_rps, "req/s", "{:.1f}",
                 detail=f"{min(users, PEAK_USERS)} users, as fast as answers come, {peak_elapsed:.0f} s"),
@@ -325,7 +325,7 @@ def run(opts) -> SectionResult:
                   f"measures, {population.TRACES} traces, {population.SHARES} shares), "
                   f"{population.PROFESSIONALS} professionals; seed "
                   + (f"reused from {pop.instance.parent}" if pop.reused else f"made in {pop.seed_seconds:.0f} s"),
-                  f"  server CPU per request over both phases: "
+                  "  server CPU per request over both phases: "
                   + (f"{(peak_cpu1 - peak_cpu0) * 1000 / max(1, steady_n):.1f} ms (paced phase)"
                      if peak_cpu0 is not None and peak_cpu1 is not None else "n/a"),
                   f"  same person's visits: median {statistics.median(gaps):.0f} s apart" if gaps else
