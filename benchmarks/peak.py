@@ -26,10 +26,10 @@ import statistics
 import threading
 import time
 from collections import defaultdict
-from itertools import pairwise
 from datetime import date
 from email import policy
 from email.parser import BytesParser
+from itertools import pairwise
 from pathlib import Path
 
 from benchmarks import instance, population
