@@ -2,7 +2,7 @@ from flask import current_app, redirect, send_from_directory, url_for
 
 from blueprints.dashboard import bp, services
 from blueprints.pro import services as pro
-from core import pagecache, web
+from core import web
 
 
 @bp.get("/")
@@ -13,7 +13,7 @@ def index(viewer):
         return redirect(url_for("pro.record", access_id=viewer.grant_id))
     if viewer.kind == "professional":
         return web.render("dashboard/pro.html", pro=pro.home(viewer))
-    return pagecache.page(viewer, lambda: web.render("dashboard/index.html", home=services.holder_home(viewer)))
+    return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 
 @bp.get("/sw.js")

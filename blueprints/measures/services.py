@@ -6,12 +6,13 @@ name the kind of measure, never its value: the trail cannot be erased.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
 from core.clock import PARIS
 
 from flask import abort
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
-from sqlalchemy import select, union_all
+from sqlalchemy import bindparam, select, union_all
 
 from blueprints.measures import kinds
 from blueprints.measures.kinds import Kind
@@ -87,13 +88,23 @@ def row_view(kind: Kind, m) -> dict:
 def latest_per_kind(viewer: Viewer) -> dict:
     """The newest measure of every kind: one index seek per kind, in one statement, however
     many measures a watch has sent (no scan, no count)."""
-    parts = [access.scope(viewer, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
-                                         Measure.value2, Measure.context)
+    if viewer.patient_id is None:
+        return {}
+    return {row.kind: row for row in db.session.execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id})}
+
+
+@lru_cache(maxsize=8)
+def _latest_statement(viewer_kind: str):
+    """Built once per kind of viewer: building the 14 sub-selects and their cache key cost
+    more than running them (see docs/performance.md). The gate still writes the filter,
+    for a viewer of this kind whose patient is the :patient_id parameter."""
+    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    parts = [access.scope(gate, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
+                                       Measure.value2, Measure.context)
                           .where(Measure.kind == key))
              .order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(1).subquery()
              for key in kinds.KINDS if kinds.KINDS[key].entered]
-    stmt = union_all(*(select(*p.c) for p in parts))
-    return {row.kind: row for row in db.session.execute(stmt)}
+    return union_all(*(select(*p.c) for p in parts))
 
 
 def bmi_from(latest: dict) -> dict | None:

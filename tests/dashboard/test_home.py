@@ -37,3 +37,21 @@ def test_previous_login_is_the_one_before_this_session(app, client, make_holder,
     again = login_as(app.test_client(), account)
     page = again.get("/").get_data(as_text=True)
     assert "first login" not in page and "première connexion" not in page
+
+
+def test_every_visit_builds_the_page_afresh(app, client, make_holder, login):
+    """No response cache: a value written a second ago (here without any trace, as a
+    background import writes between its start and end traces) shows on the next visit."""
+    from blueprints.measures import kinds
+    from blueprints.measures.models import Measure
+    from core.db import db
+
+    account, _ = make_holder()
+    login(client, account)
+    assert "72,4" not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        weight = kinds.get("weight")
+        db.session.add(Measure(patient_id=account.patient_id, kind="weight", taken_at=int(clock.utcnow().timestamp()),
+                               utc_offset=60, value=72.4, source="apple", dedup=kinds.dedup_key(weight, 72.4, None, None)))
+        db.session.commit()
+    assert "72,4" in client.get("/").get_data(as_text=True)

@@ -1,0 +1,69 @@
+"""The latest measure of each kind (home card, measures overview, professional record): one
+statement built once per kind of viewer, one index seek per kind, each space its own values."""
+import pytest
+from sqlalchemy import event, text
+
+from blueprints.measures import kinds, services
+from blueprints.measures.models import Measure
+from core.access import Viewer, viewer_for
+from core.db import db
+
+
+def _add(patient_id: str, kind: str, taken_at: int, value: float, value2: float | None = None) -> None:
+    k = kinds.get(kind)
+    db.session.add(Measure(patient_id=patient_id, kind=kind, taken_at=taken_at, utc_offset=60, value=value,
+                           value2=value2, source="manual", dedup=kinds.dedup_key(k, value, value2, None)))
+    db.session.flush()
+
+
+def test_newest_of_each_kind_and_of_this_space_only(space, make_holder):
+    viewer, _ = space
+    other, _ = make_holder()
+    other_viewer = viewer_for(db.session.merge(other))
+    _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
+    _add(viewer.patient_id, "weight", 1_700_100_000, 71.5)  # newer
+    _add(viewer.patient_id, "blood_pressure", 1_700_050_000, 128, 82)
+    _add(other_viewer.patient_id, "weight", 1_800_000_000, 99.0)  # newest of all, but another space
+    services.latest_per_kind(other_viewer)  # the statement is now built and shared
+    latest = services.latest_per_kind(viewer)
+    assert set(latest) == {"weight", "blood_pressure"}
+    assert latest["weight"].value == 71.5 and latest["blood_pressure"].value2 == 82
+    assert services.latest_per_kind(other_viewer)["weight"].value == 99.0
+
+
+def test_no_space_no_measures(app):
+    with app.test_request_context():
+        assert services.latest_per_kind(Viewer("professional")) == {}
+
+
+def test_one_statement_per_call(space):
+    viewer, _ = space
+    _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        services.latest_per_kind(viewer)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert len(seen) == 1
+
+
+def test_every_kind_is_an_index_seek_never_a_scan(space):
+    """However many measures a watch sent, the card reads one row per kind (SQLite's plan;
+    PostgreSQL walks the same unique index backwards)."""
+    viewer, _ = space
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    stmt = services._latest_statement(viewer.kind).params(patient_id=viewer.patient_id)
+    sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
+    plan = db.session.execute(text("EXPLAIN QUERY PLAN " + sql)).all()
+    details = [row[-1] for row in plan]
+    searches = [d for d in details if "ux_measures_patient_kind_time" in d]
+    assert len(searches) == sum(1 for k in kinds.KINDS.values() if k.entered)
+    assert not any(d.startswith("SCAN measures") for d in details)
+    # ties on the same instant are ordered by id among themselves only ("RIGHT PART"): still one seek
+    assert not any("TEMP B-TREE FOR ORDER BY" in d for d in details), details
