@@ -340,7 +340,7 @@ class _UploadWorker:
         self.cookies = dict(browser.cookies)  # server-side session: valid on any server of the instance
         self.reset_ok = True
 
-    def __enter__(self) -> "_UploadWorker":
+    def __enter__(self) -> _UploadWorker:
         self.server.__enter__()
         self.browser = instance.Browser(self.server.base)
         self.browser.cookies = dict(self.cookies)

@@ -35,9 +35,7 @@ def prepare(parent: Path | None = None) -> tuple[Path, str]:
                CARNET_SECRET_KEY=app.config["SECRET_KEY"], CARNET_CODE_PEPPER=app.config["CODE_PEPPER"])
     subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
                    capture_output=True)
-    from blueprints.demo.seed import seed
-
-    from blueprints.demo.seed import HOLDER_EMAIL
+    from blueprints.demo.seed import HOLDER_EMAIL, seed
     from core.db import db
     from core.people import Account
 

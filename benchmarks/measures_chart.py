@@ -20,7 +20,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from benchmarks.report import Row, SectionResult

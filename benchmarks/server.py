@@ -37,7 +37,7 @@ class Gunicorn:
     def base(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def __enter__(self) -> "Gunicorn":
+    def __enter__(self) -> Gunicorn:
         env = {**os.environ, **self.env}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(

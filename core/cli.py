@@ -6,7 +6,6 @@ from datetime import timedelta
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
-
 from sqlalchemy import delete, func, select
 
 from core import audit, backup, clock, grants, sessions, throttle

@@ -3,7 +3,7 @@ local zone: times are stored in UTC and read in Europe/Paris, whatever zone a me
 device came from."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -16,7 +16,7 @@ def utcnow() -> datetime:
     """Aware UTC now, shifted by the test clock when one is set."""
     if _frozen is not None:
         return _frozen
-    return datetime.now(timezone.utc) + _offset
+    return datetime.now(UTC) + _offset
 
 
 def freeze(at: datetime | None) -> None:
@@ -43,7 +43,7 @@ def aware(dt: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive: they are stored in UTC."""
     if dt is None or dt.tzinfo is not None:
         return dt
-    return dt.replace(tzinfo=timezone.utc)
+    return dt.replace(tzinfo=UTC)
 
 
 def paris(dt: datetime) -> datetime:
@@ -64,4 +64,4 @@ def paris_day_bounds(day: date) -> tuple[datetime, datetime]:
     """[start, end) of a Paris calendar day, in UTC (23 or 25 hours on the days clocks change)."""
     start = datetime.combine(day, time(0), tzinfo=PARIS)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS)
-    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    return start.astimezone(UTC), end.astimezone(UTC)

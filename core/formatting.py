@@ -6,8 +6,17 @@ from datetime import date, datetime
 from functools import lru_cache
 
 from flask import Flask
-from flask_babel import (format_currency, format_date, format_datetime, format_decimal, format_time, get_locale,
-                         get_timezone, gettext as _, to_user_timezone)
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    get_timezone,
+    gettext as _,
+    to_user_timezone,
+)
 
 from core import clock
 

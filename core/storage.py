@@ -55,8 +55,8 @@ import stat
 import struct
 import tempfile
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -387,7 +387,7 @@ class BlobStore:
         _make_private_dir(self.root)
 
     @classmethod
-    def from_instance(cls, instance_path: str | Path, **kwargs) -> "BlobStore":
+    def from_instance(cls, instance_path: str | Path, **kwargs) -> BlobStore:
         instance = Path(instance_path)
         return cls(instance / "blobs", load_master_key(instance), **kwargs)
 
@@ -571,7 +571,7 @@ class BlobStore:
                 current = nxt
                 index += 1
 
-    def open_seekable(self, blob_id: str, wrapped_key: bytes) -> "SeekableBlob":
+    def open_seekable(self, blob_id: str, wrapped_key: bytes) -> SeekableBlob:
         """A read-only, seekable file over the plaintext (a zip's directory is at its end).
 
         Every chunk is authenticated when read, with its index and whether it is the last

@@ -10,8 +10,21 @@ from urllib.parse import urlsplit
 
 import htmx_flask
 import ua_parser
-from flask import (Flask, abort, current_app, flash, g, has_request_context, jsonify, make_response, redirect,
-                   render_template, request, session, url_for)
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale, gettext as _, lazy_gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError

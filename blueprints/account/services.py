@@ -7,8 +7,7 @@ from flask import abort, current_app
 from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
-from blueprints.auth import passkeys as ceremonies
-from blueprints.auth import services as auth_services
+from blueprints.auth import passkeys as ceremonies, services as auth_services
 from core import audit, sessions, throttle, web
 from core.access import Viewer
 from core.db import db, write_intent

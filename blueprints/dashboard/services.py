@@ -19,8 +19,8 @@ from blueprints.profile.models import Allergy, ProfileFacts
 from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
-from core.db import db
 from core.clock import aware
+from core.db import db
 from core.identifiers import mask_nir
 from core.people import Credential, profession_label
 from core.sessions import UserSession

@@ -10,8 +10,8 @@ from blueprints.auth import services as auth
 from blueprints.demo.documents import add_demo_deposit, add_demo_documents
 from blueprints.demo.measures import add_demo_measures
 from core import clock
-from core.grants import Grant
 from core.db import db
+from core.grants import Grant
 from core.identifiers import nir_key
 from core.people import Account, Patient
 

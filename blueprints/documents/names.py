@@ -7,7 +7,6 @@ import unicodedata
 
 from blueprints.documents.sniff import extension
 
-
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _WINDOWS_RESERVED = re.compile(r'[<>:"|?*]')
 MAX_FILENAME_CHARS = 120

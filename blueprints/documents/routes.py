@@ -1,7 +1,7 @@
 """Documents screens: list (search, chips, infinite scroll), add, open, download, edit, hide, delete."""
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 
 from blueprints.documents import bp, categories, files, pages, services, thumbnails

@@ -21,10 +21,10 @@ from blueprints.documents import categories, images, names, pages, sniff, thumbn
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
+from core.blobs import BlobKey
 from core.db import before_slow_work, db
 from core.grants import Share
 from core.people import profession_label
-from core.blobs import BlobKey
 from core.storage import BlobCorrupt, BlobTooLarge, SeekableBlob
 
 PAGE_SIZE = 30

@@ -6,7 +6,7 @@ Sentences are built at request time (gettext), so they follow the reader's langu
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from flask_babel import gettext as _, ngettext
 

@@ -6,9 +6,9 @@ shows its own traces. Pages are keyset pages (id descending, `id < cursor`), ser
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, get_timezone, gettext as _, lazy_gettext as _l
@@ -55,7 +55,7 @@ class Filters:
     end: date | None = None
 
     @classmethod
-    def from_args(cls, args) -> "Filters":
+    def from_args(cls, args) -> Filters:
         period = args.get("periode") or ""
         actor = args.get("qui") or "tous"
         start, end = _parse_date(args.get("du")), _parse_date(args.get("au"))
@@ -107,7 +107,7 @@ def _local_zone() -> ZoneInfo:
 
 
 def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=_local_zone()).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), tzinfo=_local_zone()).astimezone(UTC)
 
 
 # The columns a page shows: plain rows load several times faster than ORM objects.

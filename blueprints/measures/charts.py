@@ -9,7 +9,7 @@ screen reader gets beside the chart, each measure when there are few, else one r
 """
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 
 from flask_babel import format_date, format_datetime, get_timezone, gettext as _, ngettext
 
@@ -81,7 +81,7 @@ def _when(kind: Kind, taken_at: int, offset: int | None) -> str:
     daily total by its day (series places it inside its own day)."""
     if kind.daily:
         return format_date(_day(taken_at), "d MMM y")
-    at = datetime.fromtimestamp(taken_at, timezone.utc)
+    at = datetime.fromtimestamp(taken_at, UTC)
     text = _("%(date)s at %(time)s", date=format_datetime(at, "d MMM y"), time=clock_time(at))
     note = elsewhere(_local(taken_at, offset))
     return f"{text} ({note})" if note else text

@@ -17,8 +17,8 @@ Pure Python on purpose: no NumPy in the request path for a few thousand floats.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import itemgetter
-from typing import Sequence
 
 PRESELECT = 4  # candidates kept per output point before LTTB (MinMaxLTTB's ratio)
 

@@ -5,7 +5,7 @@ the offset the measure was taken at, decimal comma, canonical UCUM unit.
 """
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from babel.numbers import format_decimal
 from sqlalchemy import select

@@ -9,7 +9,6 @@ from blueprints.measures.forms import MeasureForm
 from core import web
 
 
-
 def _range() -> str:
     wanted = request.args.get("periode")
     return wanted if wanted in charts.RANGES else charts.DEFAULT_RANGE

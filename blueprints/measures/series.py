@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import get_timezone, lazy_gettext as _l
 from sqlalchemy import ARRAY, BigInteger, Float, cast, func, literal, select
@@ -186,7 +186,7 @@ def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None
 
 
 def _local_midnight(day: date, tz) -> int:
-    return int(datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(timezone.utc).timestamp())
+    return int(datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC).timestamp())
 
 
 def _next(day: date, period: str) -> date:

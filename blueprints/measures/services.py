@@ -6,9 +6,8 @@ name the kind of measure, never its value: the trail cannot be erased.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, time, timedelta, timezone
-from core.clock import PARIS
+from functools import lru_cache
 
 from flask import abort
 from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
@@ -17,8 +16,9 @@ from sqlalchemy import bindparam, select, union_all
 from blueprints.measures import kinds
 from blueprints.measures.kinds import Kind
 from blueprints.measures.models import Measure
-from core import access, audit, clock, formatting
+from core import access, audit, formatting
 from core.access import Viewer
+from core.clock import PARIS
 from core.db import db
 
 PAGE = 20

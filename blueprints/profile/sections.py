@@ -6,8 +6,8 @@
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from flask_babel import gettext as _, lazy_gettext as _l
 

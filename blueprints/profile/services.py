@@ -18,7 +18,14 @@ from blueprints.documents import services as documents
 from blueprints.profile import choices
 from blueprints.profile.models import ProfileFacts
 from blueprints.profile.sections import (
-    BLOCK_LIST, BLOCKS, DIRECTIVES, SECTION_BY_KEY, SECTION_LIST, SECTIONS, Block, Section,
+    BLOCK_LIST,
+    BLOCKS,
+    DIRECTIVES,
+    SECTION_BY_KEY,
+    SECTION_LIST,
+    SECTIONS,
+    Block,
+    Section,
 )
 from core import access, audit, clock
 from core.access import Viewer

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta, timezone
-from core.clock import PARIS
+from datetime import UTC, datetime, time, timedelta
 
 import segno
 from flask import current_app, url_for
@@ -24,6 +23,7 @@ from blueprints.sharing.forms import DURATIONS
 from core import access, audit, clock, codes, grants
 from core.access import Viewer
 from core.audit import AuditEvent
+from core.clock import PARIS
 from core.db import db, write_intent
 from core.grants import Share, ShareUse
 from core.people import PROFESSIONS, Patient
@@ -53,7 +53,7 @@ def expiry(duration: str, until) -> datetime:
     """When a share made now ends: after the chosen length, or at the end of the chosen day (Paris)."""
     if duration == "date":
         end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=PARIS)
-        return end.astimezone(timezone.utc)
+        return end.astimezone(UTC)
     return clock.utcnow() + DURATIONS[duration][1]
 
 

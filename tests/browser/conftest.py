@@ -15,15 +15,14 @@ from tests.browser.helpers import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CONTEXT_OPTIONS,
-    Holder,
     PHONE,
+    Holder,
     PageProblems,
     _counter,
     _lock,
     new_context,
 )
 from tests.helpers import CHEAP_ARGON2, PASSWORD, valid_nir
-
 
 # --- the live server --------------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from tests.helpers import PASSWORD
 
-
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

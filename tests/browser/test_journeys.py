@@ -8,8 +8,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (PHONE, PageProblems, add_virtual_authenticator, expect_dashboard,
-                                    new_context, password_login)
+from tests.browser.helpers import (
+    PHONE,
+    PageProblems,
+    add_virtual_authenticator,
+    expect_dashboard,
+    new_context,
+    password_login,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -23,9 +23,9 @@ def _seed(live_app, email: str, rpps: str) -> str:
     from sqlalchemy import select
 
     from blueprints.auth import services as auth
+    from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure
-    from blueprints.documents import services as documents
     from blueprints.pro import services as pro_services
     from core import access, clock, grants, notify
     from core.db import db
@@ -72,7 +72,7 @@ def _seed(live_app, email: str, rpps: str) -> str:
                 ("weight", now - timedelta(days=3, hours=2), 72.4, -300),
                 ("weight", now - timedelta(days=1), 72.1, 60),
                 ("respiratory_rate", now - timedelta(days=2), 14.5, 60),
-                ("steps", datetime(2026, 11, 24, 15, 0, tzinfo=timezone.utc), 8452, 540)):
+                ("steps", datetime(2026, 11, 24, 15, 0, tzinfo=UTC), 8452, 540)):
             rows.append({"id": str(uuid.uuid4()), "patient_id": patient_id, "kind": kind,
                          "taken_at": int(at.timestamp()), "utc_offset": offset, "value": value, "value2": None,
                          "context": None, "source": "manual", "created_at": now,

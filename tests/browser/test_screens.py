@@ -8,8 +8,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import (DESKTOP, PHONE, SCREENSHOTS, add_virtual_authenticator, new_context,
-                                    password_login)
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, add_virtual_authenticator, new_context, password_login
 
 pytestmark = pytest.mark.browser
 

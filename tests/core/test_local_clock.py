@@ -1,7 +1,7 @@
 """"Today" is the Paris day everywhere: at 00:30 in Paris, UTC still says yesterday."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -10,7 +10,7 @@ from tests.helpers import share_on_screen
 from tests.samples import pdf_bytes
 
 # 23:30 UTC on 2 December is 00:30 on 3 December in Paris (winter time, UTC+1).
-JUST_AFTER_MIDNIGHT = datetime(2026, 12, 2, 23, 30, tzinfo=timezone.utc)
+JUST_AFTER_MIDNIGHT = datetime(2026, 12, 2, 23, 30, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask import render_template_string
 from flask_babel import force_locale
@@ -48,7 +48,7 @@ def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_ho
 
 
 def test_moment_memo_knows_what_today_is(app):
-    at = datetime(2026, 3, 12, 8, 30, tzinfo=timezone.utc)
+    at = datetime(2026, 3, 12, 8, 30, tzinfo=UTC)
     with app.test_request_context("/"), force_locale("en"):
         clock.freeze(at + timedelta(hours=1))
         assert formatting.moment(at).startswith("today")

@@ -9,7 +9,6 @@ from PIL import ExifTags, Image
 
 from blueprints.documents.images import strip_image_metadata
 
-
 GPS_IFD = ExifTags.IFD.GPSInfo  # 0x8825
 ORIENTATION = ExifTags.Base.Orientation
 

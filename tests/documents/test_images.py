@@ -12,10 +12,18 @@ from blueprints.documents.images import strip_image_metadata
 from blueprints.documents.sniff import UnsupportedFile, detect
 from blueprints.documents.thumbnails import thumbnail
 from tests.documents.file_samples import (
-    GPS_IFD, ORIENTATION, gps_exif, make_jpeg, make_pdf, make_png, make_tiff, png_chunk_types, png_header_only, reason,
+    GPS_IFD,
+    ORIENTATION,
+    gps_exif,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    make_tiff,
+    png_chunk_types,
+    png_header_only,
+    reason,
     strip,
 )
-
 
 # ------------------------------------------------------------------ metadata stripping
 

@@ -5,7 +5,6 @@ import pytest
 
 from blueprints.documents.names import MAX_FILENAME_CHARS, safe_filename, title_from_filename
 
-
 # ------------------------------------------------------------------ names
 
 

@@ -66,8 +66,9 @@ def test_several_files_at_once(holder, upload, app):
 
 
 def test_camera_photo_loses_its_gps(holder, upload, app):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     client, _ = holder
     doc_id = _add(client, upload, jpeg_with_gps(), "IMG_0001.jpg", field="photo")

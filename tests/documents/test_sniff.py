@@ -6,7 +6,6 @@ import pytest
 from blueprints.documents.sniff import FileType, UnsupportedFile, detect
 from tests.documents.file_samples import HANDMADE_PDF, make_jpeg, make_pdf, make_png, make_tiff, reason
 
-
 # ------------------------------------------------------------------ detect
 
 

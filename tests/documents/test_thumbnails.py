@@ -10,9 +10,15 @@ from PIL import Image
 from blueprints.documents import thumbnails
 from blueprints.documents.thumbnails import thumbnail
 from tests.documents.file_samples import (
-    HANDMADE_PDF, assert_thumbnail, gps_exif, make_jpeg, make_pdf, make_png, make_tiff, peak_growth_mb,
+    HANDMADE_PDF,
+    assert_thumbnail,
+    gps_exif,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    make_tiff,
+    peak_growth_mb,
 )
-
 
 # ------------------------------------------------------------------ thumbnails
 

@@ -8,7 +8,6 @@ from blueprints.documents.images import strip_image_metadata
 from blueprints.documents.thumbnails import thumbnail
 from tests.documents.file_samples import ORIENTATION, assert_thumbnail, gps_exif, peak_growth_mb
 
-
 # ------------------------------------------------------------------ memory
 
 

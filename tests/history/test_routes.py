@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -53,7 +53,7 @@ def test_lists_only_the_holders_own_traces(app, client, make_holder, holder):
 
 
 def test_period_filters(app, client, holder):
-    start = datetime(2026, 1, 10, 9, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 10, 9, 0, tzinfo=UTC)
     clock.freeze(start)
     trace(app, holder.patient_id, target_label="Old scan")
     clock.advance(timedelta(days=60))
@@ -270,7 +270,7 @@ def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro)
     pro = make_pro()
     with app.app_context():
         pro_id = db.session.get(Account, pro.id).professional.id
-        made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+        made = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
         labelled = Share(patient_id=holder.patient_id, prefix="AAAA", code_hash="a" * 64, link_hash="b" * 64,
                          scope={}, label="Dr Durand", created_at=made, expires_at=made + timedelta(hours=2))
         plain = Share(patient_id=holder.patient_id, prefix="BBBB", code_hash="c" * 64, link_hash="d" * 64,
@@ -319,7 +319,7 @@ def test_history_in_french_names_the_access(app, client, make_holder, login_as, 
     account, _code = make_holder()
     login_as(client, account)
     with app.app_context():
-        made = datetime(2026, 12, 2, 9, 0, tzinfo=timezone.utc)
+        made = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
         share = Share(patient_id=account.patient_id, prefix="CCCC", code_hash="e" * 64, link_hash="f" * 64,
                       scope={}, created_at=made, expires_at=made + timedelta(hours=2))
         db.session.add(share)

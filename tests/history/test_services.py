@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import ast
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
-
-from werkzeug.datastructures import MultiDict
 
 import pytest
 from flask_babel import force_locale
+from werkzeug.datastructures import MultiDict
 
 from blueprints.history import actions, services
 from core import audit, clock, csvout
@@ -86,15 +85,15 @@ def test_filters_from_query_string(ctx):
     assert (f.start, f.end) == (date(2026, 3, 1), date(2026, 3, 10))
     since, until = f.bounds()
     # local midnight in Paris (UTC+1 in March before the change of hour)
-    assert since == datetime(2026, 2, 28, 23, 0, tzinfo=timezone.utc)
-    assert until == datetime(2026, 3, 10, 23, 0, tzinfo=timezone.utc)
+    assert since == datetime(2026, 2, 28, 23, 0, tzinfo=UTC)
+    assert until == datetime(2026, 3, 10, 23, 0, tzinfo=UTC)
     assert services.Filters.from_args(MultiDict({"du": "2026-03-10"})).period == "dates"
     junk = services.Filters.from_args(MultiDict({"periode": "x", "qui": "y", "du": "0001-01-01"}))
     assert (junk.period, junk.actor, junk.start) == ("tout", "tous", None)
     week = services.Filters.from_args(MultiDict({"periode": "7j", "du": "2026-03-10"}))
     assert week.start is None and week.args() == {"periode": "7j", "qui": "tous"}
-    clock.freeze(datetime(2026, 5, 1, tzinfo=timezone.utc))
-    assert week.bounds() == (datetime(2026, 4, 24, tzinfo=timezone.utc), None)
+    clock.freeze(datetime(2026, 5, 1, tzinfo=UTC))
+    assert week.bounds() == (datetime(2026, 4, 24, tzinfo=UTC), None)
 
 
 def test_csv_cells_never_run_as_formulas():

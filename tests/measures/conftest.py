@@ -8,6 +8,7 @@ import shutil
 
 import pytest
 
+
 @pytest.fixture
 def space(app, make_holder):
     """(viewer, account) in a request context, with an empty blob store, jobs run by hand."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -15,7 +15,7 @@ from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 SVG = "{http://www.w3.org/2000/svg}"
 
 
@@ -160,7 +160,7 @@ def test_blood_pressure_two_series(holders, add, fr):
 
 def test_french_numbers_and_dates(holders, add, fr):
     add(holders[0], "weight", [(days_ago(d), 72.4 + d / 10) for d in range(0, 30, 3)] +
-        [(datetime(2026, 1, 15, 9, tzinfo=timezone.utc), 80.5)])
+        [(datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)])
     data = charts.chart(holders[0], kinds.KINDS["weight"], "1y")
     s = data["summary"]
     assert s["latest"]["text"] == "72,4\u00a0kg" and s["max"]["text"] == "80,5\u00a0kg"
@@ -172,7 +172,7 @@ def test_french_numbers_and_dates(holders, add, fr):
 
 
 def test_english_locale_formats_the_english_way(app, holders, add):
-    add(holders[0], "weight", [(days_ago(2), 72.4), (datetime(2026, 1, 15, 9, tzinfo=timezone.utc), 80.5)])
+    add(holders[0], "weight", [(days_ago(2), 72.4), (datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)])
     with app.test_request_context():
         from flask import session
 
@@ -274,8 +274,8 @@ def test_dedup_key_reads_back_as_the_value():
 
 
 def test_months_ago_clamps():
-    assert series.months_ago(datetime(2026, 3, 31, tzinfo=timezone.utc), 1).date().isoformat() == "2026-02-28"
-    assert series.months_ago(datetime(2026, 1, 15, tzinfo=timezone.utc), 3).date().isoformat() == "2025-10-15"
+    assert series.months_ago(datetime(2026, 3, 31, tzinfo=UTC), 1).date().isoformat() == "2026-02-28"
+    assert series.months_ago(datetime(2026, 1, 15, tzinfo=UTC), 3).date().isoformat() == "2025-10-15"
 
 
 def test_measure_rows_present(holders, add, app):

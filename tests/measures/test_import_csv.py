@@ -19,7 +19,7 @@ FRENCH = ("Type;Date;Valeur;Diastolique;Unité;Contexte;Source\r\n"
           "Température;27/11/2026 20:00;101,3;;degF;;\r\n"
           "Poids;29/11/2026 08:30;720;;kg;;\r\n"
           "Humeur;29/11/2026 08:30;3;;;;\r\n"
-          "Poids;le 30;72;;kg;;\r\n").encode("utf-8")
+          "Poids;le 30;72;;kg;;\r\n").encode()
 
 
 def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run_import):
@@ -39,10 +39,10 @@ def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run
 
 def test_an_english_file_with_commas_iso_dates_and_loinc_codes(app, space, run_import):
     viewer, _ = space
-    content = ("kind,date,value,value2,unit\n"
-               "8867-4,2026-07-01T08:00:00+02:00,64,,/min\n"
-               "weight,2026-07-01 07:00,154.3,,lb\n"
-               "blood_pressure,2026-07-01T09:00:00Z,118,76,mm[Hg]\n").encode()
+    content = (b"kind,date,value,value2,unit\n"
+               b"8867-4,2026-07-01T08:00:00+02:00,64,,/min\n"
+               b"weight,2026-07-01 07:00,154.3,,lb\n"
+               b"blood_pressure,2026-07-01T09:00:00Z,118,76,mm[Hg]\n")
     imp = run_import(viewer, "csv", content, "export.csv")
     assert imp.options["delimiter"] == "," and imp.options["decimal"] == "."
     assert (imp.added, imp.rejected) == (3, 0)

@@ -68,7 +68,6 @@ def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
     import pytest
 
     from blueprints.measures.imports.importers import fhir
-
     from blueprints.measures.imports.importers.common import Refused
 
     viewer, _ = space

@@ -55,8 +55,7 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app
 
 
 def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
-    from core.blobs import BlobKey
-    from core.blobs import store
+    from core.blobs import BlobKey, store
 
     viewer, _ = space
     import_id = _pending(viewer, apple_zip(XML))

@@ -17,8 +17,8 @@ from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
 from core.db import db
 from tests.helpers import measures
-from tests.samples import apple_xml, apple_zip, bundle, observation, pressure, record
 from tests.measures.test_import_csv import FRENCH
+from tests.samples import apple_xml, apple_zip, bundle, observation, pressure, record
 
 D = "2024-03-{:02d} 07:{:02d}:00 +0100"
 
@@ -190,8 +190,7 @@ def _stored_blobs(app) -> list:
 
 def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
     from blueprints.measures.imports.importers.common import ChunkReader
-    from core.blobs import BlobKey
-    from core.blobs import store
+    from core.blobs import BlobKey, store
 
     viewer, _ = space
     xml = apple_xml(*_records(1800))   # several inflated chunks

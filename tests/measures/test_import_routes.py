@@ -9,8 +9,8 @@ from sqlalchemy import select
 from blueprints.measures.imports import jobs, upload
 from blueprints.measures.models import MeasureImport
 from tests.helpers import csrf_token
-from tests.samples import apple_xml, apple_zip, pressure, record
 from tests.measures.test_import_csv import FRENCH
+from tests.samples import apple_xml, apple_zip, pressure, record
 
 URL = "/constantes/importer"
 

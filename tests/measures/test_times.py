@@ -4,7 +4,7 @@ daily total on its own day; each kind's precision kept (a respiratory rate of 14
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -14,7 +14,7 @@ from core import access, clock
 from core.db import db
 from core.formatting import utc_offset
 
-NOW = datetime(2026, 11, 28, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 NB = "\u00a0"
 
 
@@ -48,7 +48,7 @@ def test_offsets_read_the_french_way():
 def test_a_measure_taken_abroad_shows_one_time_on_the_page(app, holder):
     client, account = holder
     # 08:05 in New York (UTC−5) is 13:05 UTC, 14:05 in Paris
-    put(app, account.patient_id, "weight", datetime(2026, 11, 20, 13, 5, tzinfo=timezone.utc), 72.4, -300)
+    put(app, account.patient_id, "weight", datetime(2026, 11, 20, 13, 5, tzinfo=UTC), 72.4, -300)
     html = client.get("/constantes/poids").get_data(as_text=True)
     paris, local = f"14{NB}h{NB}05", f"8{NB}h{NB}05 heure locale, UTC\u22125"
     assert html.count(paris) >= 2 and html.count(local) >= 2  # the summary and the list agree
@@ -60,7 +60,7 @@ def test_a_measure_taken_abroad_shows_one_time_on_the_page(app, holder):
     assert paris in home
 
     # taken in Paris: no note
-    put(app, account.patient_id, "heart_rate", datetime(2026, 11, 21, 7, 30, tzinfo=timezone.utc), 62, 60)
+    put(app, account.patient_id, "heart_rate", datetime(2026, 11, 21, 7, 30, tzinfo=UTC), 62, 60)
     html = client.get("/constantes/frequence-cardiaque").get_data(as_text=True)
     assert f"8{NB}h{NB}30" in html and "heure locale, UTC" not in html
 
@@ -68,9 +68,9 @@ def test_a_measure_taken_abroad_shows_one_time_on_the_page(app, holder):
 def test_a_daily_total_stays_on_its_own_day(app, holder):
     client, account = holder
     # 20 November in Tokyo (UTC+9) starts at 15:00 UTC on 19 November (16:00 in Paris)
-    put(app, account.patient_id, "steps", datetime(2026, 11, 19, 15, 0, tzinfo=timezone.utc), 8452, 540)
+    put(app, account.patient_id, "steps", datetime(2026, 11, 19, 15, 0, tzinfo=UTC), 8452, 540)
     # and a day in New York: its midnight is 06:00 in Paris, the same date anyway
-    put(app, account.patient_id, "steps", datetime(2026, 11, 22, 5, 0, tzinfo=timezone.utc), 3100, -300)
+    put(app, account.patient_id, "steps", datetime(2026, 11, 22, 5, 0, tzinfo=UTC), 3100, -300)
     with app.test_request_context():
         viewer = access.Viewer("holder", None, account.patient_id, rights=access.HOLDER_RIGHTS)
         s = series.load(viewer, kinds.KINDS["steps"], "1m", buckets=1)
@@ -84,8 +84,8 @@ def test_a_daily_total_stays_on_its_own_day(app, holder):
 
 def test_respiratory_rate_keeps_its_decimal(app, holder):
     client, account = holder
-    put(app, account.patient_id, "respiratory_rate", datetime(2026, 11, 25, 7, 0, tzinfo=timezone.utc), 14.5, 60)
-    put(app, account.patient_id, "respiratory_rate", datetime(2026, 11, 26, 7, 0, tzinfo=timezone.utc), 16, 60)
+    put(app, account.patient_id, "respiratory_rate", datetime(2026, 11, 25, 7, 0, tzinfo=UTC), 14.5, 60)
+    put(app, account.patient_id, "respiratory_rate", datetime(2026, 11, 26, 7, 0, tzinfo=UTC), 16, 60)
     assert kinds.dedup_key(kinds.KINDS["respiratory_rate"], 14.5) == "14.5"
     html = client.get("/constantes/frequence-respiratoire").get_data(as_text=True)
     assert f"14,5{NB}/min" in html and f"16{NB}/min" in html and f"16,0{NB}/min" not in html

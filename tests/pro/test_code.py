@@ -101,7 +101,7 @@ def test_every_refusal_is_the_same_answer(app, space, make_share, make_holder):
     attempt("revoked", revoked)
     attempt("locked", locked)
     attempt("blocked", blocked, rpps="20202020202")
-    for n in range(grants.IP_LIMIT):
+    for _ in range(grants.IP_LIMIT):
         attempt("filler", "ZZZZ-ZZZZ-ZZZZ", ip="10.9.9.9")
     live_id, live, _ = make_share(pid)
     attempt("capped", live, ip="10.9.9.9")

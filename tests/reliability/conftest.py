@@ -14,6 +14,7 @@ from core.access import viewer_for
 from core.db import db
 from tests.helpers import CHEAP_ARGON2, ROOT
 
+
 @pytest.fixture
 def worker(app, tmp_path):
     """worker(*args) → a Popen running `python -m tests.reliability.worker CONFIG *args`, its

@@ -328,13 +328,22 @@ def _people(app, make_holder, make_pro) -> World:
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
     value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
+    from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
-    from blueprints.documents import services as documents
     from blueprints.profile.models import Allergy
     from core import access, notify
-    from core.grants import (Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse, code_hash,
-                             link_hash, new_share_secrets)
+    from core.grants import (
+        Block,
+        EmergencyAccess,
+        EmergencySettings,
+        Grant,
+        Share,
+        ShareUse,
+        code_hash,
+        link_hash,
+        new_share_secrets,
+    )
     from core.people import Account, Credential
     from core.sessions import UserSession
     from tests.documents.pdf_samples import multipage_pdf
@@ -460,8 +469,8 @@ def _lost_sessions(w: World) -> list:
 def _fingerprint(w: World) -> tuple:
     """The state of the first holder's objects, as the rules protect them (traces and
     notifications of new accesses are not in it: professionals' visits add them)."""
-    from blueprints.measures.models import Measure, MeasureImport
     from blueprints.documents.models import Document
+    from blueprints.measures.models import Measure, MeasureImport
     from blueprints.profile.models import Allergy
     from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share
     from core.notify import Notification

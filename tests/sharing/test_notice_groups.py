@@ -2,7 +2,7 @@
 told; an emergency access and someone new are always told, in Carnet and by mail."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -10,7 +10,7 @@ from core import clock
 from core.notify import Notification, NotificationPreferences
 from tests.helpers import rows, token_of, traces
 
-MORNING = datetime(2026, 12, 2, 7, 30, tzinfo=timezone.utc)  # 8:30 in Paris
+MORNING = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)  # 8:30 in Paris
 
 
 @pytest.fixture
@@ -55,8 +55,8 @@ def on_record(app, professional):
 
 def visit(viewer, documents=()):
     """A visit as the record pages leave it: the first view tells the holder, each page is traced."""
-    from blueprints.pro import services
     from blueprints.documents.models import Document
+    from blueprints.pro import services
     from core.db import db
 
     services.viewed(viewer, "overview", first_in_session=True)
@@ -99,7 +99,7 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
     before = len(mails(app, account.email))
     docs = add_documents(app, account.patient_id, "Bilan A", "Bilan B", "Bilan C")
     for i in range(6):
-        run(lambda v: visit(v, documents=docs[: 1 + i % 3]))
+        run(lambda v, i=i: visit(v, documents=docs[: 1 + i % 3]))
         clock.advance(timedelta(minutes=25))
     today = [n for n in rows(app, Notification) if clock.aware(n.created_at) >= MORNING]
     assert len(today) == 1 and today[0].detail["visits"] == 6 and not today[0].alarm

@@ -55,6 +55,7 @@ def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
     svg = re.search(r'<svg viewBox="[^"]+" class="qr">.*?</svg>', html, re.S)
     assert svg and "style" not in svg.group(0) and "<script" not in svg.group(0)
     import segno
+
     from blueprints.sharing.services import qr_svg
 
     with app.test_request_context("/", base_url="http://localhost"):

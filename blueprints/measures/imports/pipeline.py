@@ -22,7 +22,7 @@ import multiprocessing
 import queue
 import threading
 import time
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from blueprints.measures.imports.importers import apple, common, csvfile, fhir
 from blueprints.measures.imports.importers.common import Collector, Refused

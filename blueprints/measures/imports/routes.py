@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import current_app, flash, request, url_for
 from flask_babel import gettext as _
+
 from blueprints.measures import bp, kinds
 from blueprints.measures.imports import jobs, services
 from blueprints.measures.imports.forms import ConfirmForm, ImportForm

@@ -7,11 +7,11 @@ import zlib
 
 from sqlalchemy import delete
 
-from core.blobs import BlobKey, store
 from blueprints.measures.imports.importers import apple, csvfile, fhir
 from blueprints.measures.imports.importers.common import Refused
 from blueprints.measures.models import MeasureImport
 from core import audit
+from core.blobs import BlobKey, store
 from core.db import db
 from core.storage import BlobTooLarge
 

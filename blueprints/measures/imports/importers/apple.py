@@ -10,8 +10,8 @@ and given its dedup key once (an export repeats the same few values a million ti
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
-from typing import Iterable
 from xml.parsers import expat
 
 from blueprints.measures import kinds

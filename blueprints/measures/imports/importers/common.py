@@ -10,8 +10,8 @@ them cost no ORM objects:
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
 
 from blueprints.measures import kinds
 from blueprints.measures.kinds import Implausible, Kind, UnknownUnit
@@ -41,7 +41,7 @@ class Collector:
     """Checks each value, keeps counts and a few examples per rejection reason, and hands
     full batches to `flush(rows, collector)`."""
 
-    def __init__(self, flush: Callable[[list, "Collector"], None] | None = None, batch: int = BATCH_ROWS):
+    def __init__(self, flush: Callable[[list, Collector], None] | None = None, batch: int = BATCH_ROWS):
         self._flush = flush
         self.batch = batch
         self.rows: list[tuple] = []

@@ -20,15 +20,23 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterable
 from datetime import tzinfo
-from typing import Iterable
 
 from flask_babel import gettext
 
 from blueprints.measures import kinds
 from blueprints.measures.imports.importers.common import ChunkReader, Collector, Refused, canonical, number
-from blueprints.measures.imports.importers.csvwords import (context_table, fold, header_field, kind_table, parse_date,
-                                                            role_of, wide_column, zone)
+from blueprints.measures.imports.importers.csvwords import (
+    context_table,
+    fold,
+    header_field,
+    kind_table,
+    parse_date,
+    role_of,
+    wide_column,
+    zone,
+)
 
 SNIFF_BYTES = 64 * 1024
 MAX_COLUMNS = 100  # columns a person is asked about (a wider file keeps the first ones)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
@@ -155,7 +155,7 @@ def zone(text: str) -> tzinfo | None:
     if not text:
         return None
     if text.upper() in ("Z", "UTC", "GMT"):
-        return timezone.utc
+        return UTC
     m = _OFFSET.match(text)
     if m:
         minutes = int(m[2]) * 60 + int(m[3] or 0)

@@ -4,8 +4,8 @@ JSON is read whole, so the file is bounded (MAX_BYTES) before it is parsed."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
 
 from blueprints.measures import kinds
 from blueprints.measures.imports.importers.common import Collector, Refused, canonical, instant
