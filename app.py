@@ -1,5 +1,6 @@
 """Carnet: a patient-owned health space. create_app() wires config → extensions →
 blueprints → CLI → error handlers."""
+
 from __future__ import annotations
 
 import importlib

@@ -4,6 +4,7 @@ The request timeout is the app's REQUEST_TIMEOUT_SECONDS (CARNET_REQUEST_TIMEOUT
 `storage check` leaves alone unknown files younger than twice it, since an upload writes
 its file and commits its row within one request. A worker that starts (gunicorn restarts
 one that died) takes over at once the measure imports whose runner died."""
+
 import os
 
 timeout = int(os.environ.get("CARNET_REQUEST_TIMEOUT_SECONDS", "60"))

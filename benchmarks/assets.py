@@ -1,6 +1,7 @@
 """What a browser downloads for a first visit of a page: the HTML, then every stylesheet
 and script it references, each measured raw and gzip-compressed (level 6, what a typical
 server or proxy sends)."""
+
 from __future__ import annotations
 
 import gzip

@@ -3,6 +3,7 @@
 Served by the same gunicorn with the same workers, it is the ceiling for any Flask page on
 the machine the benchmark runs on.
 """
+
 from flask import Flask
 
 app = Flask(__name__)

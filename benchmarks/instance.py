@@ -1,5 +1,6 @@
 """A throwaway Carnet instance: temporary folder, database migrated with Alembic, demo
 seeded; and a real login through the password + one-time-code flow."""
+
 from __future__ import annotations
 
 import html
@@ -31,10 +32,14 @@ def prepare(parent: Path | None = None) -> tuple[Path, str]:
 
     app = create_app({"DEMO": True}, instance_path=str(path))  # also writes the instance secrets
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
-    env.update(DATABASE_URL=app.config["DATABASE_URL"],
-               CARNET_SECRET_KEY=app.config["SECRET_KEY"], CARNET_CODE_PEPPER=app.config["CODE_PEPPER"])
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    env.update(
+        DATABASE_URL=app.config["DATABASE_URL"],
+        CARNET_SECRET_KEY=app.config["SECRET_KEY"],
+        CARNET_CODE_PEPPER=app.config["CODE_PEPPER"],
+    )
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     from blueprints.demo.seed import HOLDER_EMAIL, seed
     from core.db import db
     from core.people import Account
@@ -62,8 +67,9 @@ class Browser:
         self.host, self.port = parts.hostname, parts.port
         self.cookies: dict[str, str] = {}
 
-    def request(self, method: str, path: str, form: dict | None = None,
-                headers: dict | None = None) -> tuple[int, dict, bytes]:
+    def request(
+        self, method: str, path: str, form: dict | None = None, headers: dict | None = None
+    ) -> tuple[int, dict, bytes]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) carnet-bench", **(headers or {})}
         if self.cookies:

@@ -4,6 +4,7 @@ Both report requests per second and how many answers were not 200 (a redirect to
 page counts as a failure, not as a fast page). Whichever is used, a run uses the same one
 for every figure it compares, since the client shares the CPU with the server.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -56,8 +57,16 @@ class Wrk:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-") as script:
             script.write(WRK_SCRIPT)
             script.flush()
-            cmd = ["wrk", f"-t{self.threads}", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
-                   "--timeout", "10s", "-s", script.name]
+            cmd = [
+                "wrk",
+                f"-t{self.threads}",
+                f"-c{self.connections}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+            ]
             for k, v in (headers or {}).items():
                 cmd += ["-H", f"{k}: {v}"]
             out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -124,8 +133,10 @@ class PyLoad:
     def run(self, url: str, seconds: float, headers: dict | None = None) -> LoadResult:
         ctx = multiprocessing.get_context("fork")
         q = ctx.Queue()
-        procs = [ctx.Process(target=_py_worker, args=(url, headers or {}, seconds, self.threads, q))
-                 for _ in range(self.processes)]
+        procs = [
+            ctx.Process(target=_py_worker, args=(url, headers or {}, seconds, self.threads, q))
+            for _ in range(self.processes)
+        ]
         start = time.monotonic()
         for p in procs:
             p.start()

@@ -11,6 +11,7 @@ timed together (median and p95 of 20 runs after 2 warm-ups), with the database p
 with the bucket count chart() asks for at that size) timed apart, and the SVG size.
 Targets: median <= 100 ms, SVG <= 150 KB.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,9 +49,21 @@ def _rows(patient_id: str, now: int, seed: int = 11) -> list[dict]:
         if rnd.random() < 0.0005:
             value += rnd.choice((60, -25))
         value = float(round(min(max(value, 30), 220)))
-        rows.append({"id": str(uuid.uuid4()), "patient_id": patient_id, "kind": k.key, "taken_at": t,
-                     "utc_offset": 60, "value": value, "value2": None, "context": None, "source": "apple",
-                     "source_name": "Apple Watch", "dedup": kinds.dedup_key(k, value)})
+        rows.append(
+            {
+                "id": str(uuid.uuid4()),
+                "patient_id": patient_id,
+                "kind": k.key,
+                "taken_at": t,
+                "utc_offset": 60,
+                "value": value,
+                "value2": None,
+                "context": None,
+                "source": "apple",
+                "source_name": "Apple Watch",
+                "dedup": kinds.dedup_key(k, value),
+            }
+        )
     return rows
 
 
@@ -76,8 +89,12 @@ def run(opts) -> SectionResult:
             with app.test_request_context():
                 prefix = "2870375100001"
                 patient, _code = services.create_pending_space(
-                    nir=prefix + f"{nir_key(prefix):02d}", email="bench@example.fr", birth_date=date(1987, 3, 14),
-                    given_names="Camille", family_name="Martin")
+                    nir=prefix + f"{nir_key(prefix):02d}",
+                    email="bench@example.fr",
+                    birth_date=date(1987, 3, 14),
+                    given_names="Camille",
+                    family_name="Martin",
+                )
                 db.session.commit()
                 pid = patient.id
             now = int(clock.utcnow().timestamp())
@@ -110,9 +127,12 @@ def run(opts) -> SectionResult:
                         fetch.append((t2 - t1) * 1000)
                         render.append((t3 - t2) * 1000)
                 results[(range_key, size)] = {
-                    "count": out["count"], "svg_bytes": len(out["svg"].encode()),
-                    "median_ms": statistics.median(total), "p95_ms": _percentile(total, 0.95),
-                    "fetch_median_ms": statistics.median(fetch), "render_median_ms": statistics.median(render),
+                    "count": out["count"],
+                    "svg_bytes": len(out["svg"].encode()),
+                    "median_ms": statistics.median(total),
+                    "p95_ms": _percentile(total, 0.95),
+                    "fetch_median_ms": statistics.median(fetch),
+                    "render_median_ms": statistics.median(render),
                 }
         with app.app_context():
             db.session.remove()
@@ -124,16 +144,36 @@ def run(opts) -> SectionResult:
     table_rows = []
     for (range_key, size), r in results.items():
         label = f'"{range_key}" {size} ({r["count"]:,} points)'
-        table_rows.append(Row(f"{label}: median", r["median_ms"], "ms", target=f"<= {MEDIAN_MS_TARGET:.0f} ms",
-                              ok=r["median_ms"] <= MEDIAN_MS_TARGET,
-                              detail=f'fetch {r["fetch_median_ms"]:.1f} ms + svg {r["render_median_ms"]:.1f} ms'))
+        table_rows.append(
+            Row(
+                f"{label}: median",
+                r["median_ms"],
+                "ms",
+                target=f"<= {MEDIAN_MS_TARGET:.0f} ms",
+                ok=r["median_ms"] <= MEDIAN_MS_TARGET,
+                detail=f"fetch {r['fetch_median_ms']:.1f} ms + svg {r['render_median_ms']:.1f} ms",
+            )
+        )
         table_rows.append(Row(f"{label}: p95", r["p95_ms"], "ms"))
-        table_rows.append(Row(f"{label}: SVG", r["svg_bytes"] / 1024, "KB", target=f"<= {SVG_KB_TARGET:.0f} KB",
-                              ok=r["svg_bytes"] / 1024 <= SVG_KB_TARGET))
-    lines = [f"{POINTS:,} readings over {YEARS} years inserted in {insert_s:.1f} s (SQLite, Core executemany).",
-             f"{RUNS} timed charts per case after {WARMUP} warm-ups; the whole chart() call is timed, fetch "
-             "(series.load) and rendering (drawing.render) are timed again apart."]
-    data = {"points": POINTS, "runs": RUNS, "insert_s": insert_s,
-            "cases": {f"{k[0]}/{k[1]}": v for k, v in results.items()},
-            "targets": {"median_ms": MEDIAN_MS_TARGET, "svg_kb": SVG_KB_TARGET}}
+        table_rows.append(
+            Row(
+                f"{label}: SVG",
+                r["svg_bytes"] / 1024,
+                "KB",
+                target=f"<= {SVG_KB_TARGET:.0f} KB",
+                ok=r["svg_bytes"] / 1024 <= SVG_KB_TARGET,
+            )
+        )
+    lines = [
+        f"{POINTS:,} readings over {YEARS} years inserted in {insert_s:.1f} s (SQLite, Core executemany).",
+        f"{RUNS} timed charts per case after {WARMUP} warm-ups; the whole chart() call is timed, fetch "
+        "(series.load) and rendering (drawing.render) are timed again apart.",
+    ]
+    data = {
+        "points": POINTS,
+        "runs": RUNS,
+        "insert_s": insert_s,
+        "cases": {f"{k[0]}/{k[1]}": v for k, v in results.items()},
+        "targets": {"median_ms": MEDIAN_MS_TARGET, "svg_kb": SVG_KB_TARGET},
+    }
     return SectionResult("measures_chart", TITLE, table_rows, lines, data)

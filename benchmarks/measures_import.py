@@ -16,6 +16,7 @@ imported for real into a fresh SQLite database, in one run.
    check, batch INSERT ... ON CONFLICT DO NOTHING). Records/s counts every Record element of the file.
 Targets: >= 100,000 records/s, peak RSS <= 300 MB, import time / bare parse time <= 3.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,10 +37,18 @@ from benchmarks.report import Row, SectionResult
 TITLE = "Measures import: 1,000,000-record Apple Health export into SQLite"
 RECORDS = int(os.environ.get("BENCH_IMPORT_RECORDS", 1_000_000))  # smaller for a quick look
 ROOT = Path(__file__).resolve().parent.parent
-DEVICE = ("&lt;&lt;HKDevice: 0x283fa0e10&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
-          "hardware:Watch6,1, software:9.1&gt;")
-UNSUPPORTED = ["ActiveEnergyBurned", "BasalEnergyBurned", "DistanceWalkingRunning", "FlightsClimbed",
-               "AppleExerciseTime", "EnvironmentalAudioExposure"]
+DEVICE = (
+    "&lt;&lt;HKDevice: 0x283fa0e10&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
+    "hardware:Watch6,1, software:9.1&gt;"
+)
+UNSUPPORTED = [
+    "ActiveEnergyBurned",
+    "BasalEnergyBurned",
+    "DistanceWalkingRunning",
+    "FlightsClimbed",
+    "AppleExerciseTime",
+    "EnvironmentalAudioExposure",
+]
 
 
 def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
@@ -48,22 +57,31 @@ def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
     tz = timezone(timedelta(hours=1))
     start = datetime(2016, 1, 1, tzinfo=tz)
     span = 10 * 365 * 86400
-    plan = [("HeartRate", 0.58), ("StepCount", 0.28), ("OxygenSaturation", 0.04), ("BodyMass", 0.004),
-            ("BloodGlucose", 0.003), ("BP", 0.004), ("UNSUPPORTED", 0.079)]
-    dtd = ('<!DOCTYPE HealthData [\n<!-- HealthKit Export Version: 14 -->\n'
-           '<!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord)*)>\n'
-           '<!ATTLIST HealthData locale CDATA #REQUIRED>\n<!ELEMENT ExportDate EMPTY>\n'
-           '<!ATTLIST ExportDate value CDATA #REQUIRED>\n<!ELEMENT Me EMPTY>\n'
-           '<!ATTLIST Me HKCharacteristicTypeIdentifierDateOfBirth CDATA #REQUIRED>\n'
-           '<!ELEMENT Record ((MetadataEntry|HeartRateVariabilityMetadataList)*)>\n'
-           '<!ATTLIST Record\n  type CDATA #REQUIRED\n  unit CDATA #IMPLIED\n  value CDATA #IMPLIED\n'
-           '  sourceName CDATA #REQUIRED\n  sourceVersion CDATA #IMPLIED\n  device CDATA #IMPLIED\n'
-           '  creationDate CDATA #IMPLIED\n  startDate CDATA #REQUIRED\n  endDate CDATA #REQUIRED\n>\n'
-           '<!ELEMENT Correlation ((MetadataEntry|Record)*)>\n'
-           '<!ATTLIST Correlation type CDATA #REQUIRED sourceName CDATA #REQUIRED sourceVersion CDATA #IMPLIED\n'
-           '  device CDATA #IMPLIED creationDate CDATA #IMPLIED startDate CDATA #REQUIRED endDate CDATA #REQUIRED>\n'
-           '<!ELEMENT MetadataEntry EMPTY>\n<!ATTLIST MetadataEntry key CDATA #REQUIRED value CDATA #REQUIRED>\n'
-           ']>\n')
+    plan = [
+        ("HeartRate", 0.58),
+        ("StepCount", 0.28),
+        ("OxygenSaturation", 0.04),
+        ("BodyMass", 0.004),
+        ("BloodGlucose", 0.003),
+        ("BP", 0.004),
+        ("UNSUPPORTED", 0.079),
+    ]
+    dtd = (
+        "<!DOCTYPE HealthData [\n<!-- HealthKit Export Version: 14 -->\n"
+        "<!ELEMENT HealthData (ExportDate,Me,(Record|Correlation|Workout|ActivitySummary|ClinicalRecord)*)>\n"
+        "<!ATTLIST HealthData locale CDATA #REQUIRED>\n<!ELEMENT ExportDate EMPTY>\n"
+        "<!ATTLIST ExportDate value CDATA #REQUIRED>\n<!ELEMENT Me EMPTY>\n"
+        "<!ATTLIST Me HKCharacteristicTypeIdentifierDateOfBirth CDATA #REQUIRED>\n"
+        "<!ELEMENT Record ((MetadataEntry|HeartRateVariabilityMetadataList)*)>\n"
+        "<!ATTLIST Record\n  type CDATA #REQUIRED\n  unit CDATA #IMPLIED\n  value CDATA #IMPLIED\n"
+        "  sourceName CDATA #REQUIRED\n  sourceVersion CDATA #IMPLIED\n  device CDATA #IMPLIED\n"
+        "  creationDate CDATA #IMPLIED\n  startDate CDATA #REQUIRED\n  endDate CDATA #REQUIRED\n>\n"
+        "<!ELEMENT Correlation ((MetadataEntry|Record)*)>\n"
+        "<!ATTLIST Correlation type CDATA #REQUIRED sourceName CDATA #REQUIRED sourceVersion CDATA #IMPLIED\n"
+        "  device CDATA #IMPLIED creationDate CDATA #IMPLIED startDate CDATA #REQUIRED endDate CDATA #REQUIRED>\n"
+        "<!ELEMENT MetadataEntry EMPTY>\n<!ATTLIST MetadataEntry key CDATA #REQUIRED value CDATA #REQUIRED>\n"
+        "]>\n"
+    )
     written = 0
 
     def stamps(count):
@@ -72,17 +90,23 @@ def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
             yield d.strftime("%Y-%m-%d %H:%M:%S +0100")
 
     def rec(type_, unit, value, when, source="Apple Watch de Camille", device=DEVICE, inner=""):
-        head = (f'<Record type="HKQuantityTypeIdentifier{type_}" sourceName="{source}" sourceVersion="9.1" '
-                f'device="{device}" unit="{unit}" creationDate="{when}" startDate="{when}" endDate="{when}" '
-                f'value="{value}"')
+        head = (
+            f'<Record type="HKQuantityTypeIdentifier{type_}" sourceName="{source}" sourceVersion="9.1" '
+            f'device="{device}" unit="{unit}" creationDate="{when}" startDate="{when}" endDate="{when}" '
+            f'value="{value}"'
+        )
         return f"{head}>\n{inner}</Record>\n" if inner else head + "/>\n"
 
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         z.writestr("apple_health_export/export_cda.xml", "<ClinicalDocument/>")
         with z.open("apple_health_export/export.xml", "w", force_zip64=True) as out:
-            out.write(('<?xml version="1.0" encoding="UTF-8"?>\n' + dtd + '<HealthData locale="fr_FR">\n'
-                       ' <ExportDate value="2026-11-28 09:00:00 +0100"/>\n'
-                       ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1987-03-14"/>\n').encode())
+            out.write(
+                (
+                    '<?xml version="1.0" encoding="UTF-8"?>\n' + dtd + '<HealthData locale="fr_FR">\n'
+                    ' <ExportDate value="2026-11-28 09:00:00 +0100"/>\n'
+                    ' <Me HKCharacteristicTypeIdentifierDateOfBirth="1987-03-14"/>\n'
+                ).encode()
+            )
             for kind, share in plan:
                 count = int(n * share)
                 if kind == "BP":
@@ -92,8 +116,11 @@ def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
                 buf = []
                 for when in stamps(count):
                     if kind == "HeartRate":
-                        meta = ('  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="0"/>\n'
-                                if rnd.random() < 0.5 else "")
+                        meta = (
+                            '  <MetadataEntry key="HKMetadataKeyHeartRateMotionContext" value="0"/>\n'
+                            if rnd.random() < 0.5
+                            else ""
+                        )
                         buf.append(rec(kind, "count/min", rnd.randint(48, 130), when, inner=meta))
                     elif kind == "StepCount":
                         src = "iPhone de Camille" if rnd.random() < 0.5 else "Apple Watch de Camille"
@@ -104,14 +131,26 @@ def generate(path: Path, n: int = RECORDS, seed: int = 42) -> int:
                         buf.append(rec(kind, "kg", round(rnd.gauss(72, 2), 1), when, source="Withings", device=""))
                     elif kind == "BloodGlucose":
                         meta = f'  <MetadataEntry key="HKBloodGlucoseMealTime" value="{rnd.choice("12")}"/>\n'
-                        buf.append(rec(kind, "mmol&lt;180.1558800000541&gt;/L", round(rnd.uniform(4, 9), 1), when,
-                                       source="OneTouch", device="", inner=meta))
+                        buf.append(
+                            rec(
+                                kind,
+                                "mmol&lt;180.1558800000541&gt;/L",
+                                round(rnd.uniform(4, 9), 1),
+                                when,
+                                source="OneTouch",
+                                device="",
+                                inner=meta,
+                            )
+                        )
                     elif kind == "BP":
                         high, low = rnd.randint(105, 150), rnd.randint(62, 95)
-                        buf.append(f'<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="Omron" '
-                                   f'sourceVersion="1" creationDate="{when}" startDate="{when}" endDate="{when}">\n'
-                                   + rec("BloodPressureSystolic", "mmHg", high, when, "Omron", "")
-                                   + rec("BloodPressureDiastolic", "mmHg", low, when, "Omron", "") + "</Correlation>\n")
+                        buf.append(
+                            f'<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="Omron" '
+                            f'sourceVersion="1" creationDate="{when}" startDate="{when}" endDate="{when}">\n'
+                            + rec("BloodPressureSystolic", "mmHg", high, when, "Omron", "")
+                            + rec("BloodPressureDiastolic", "mmHg", low, when, "Omron", "")
+                            + "</Correlation>\n"
+                        )
                         written += 1
                     else:
                         buf.append(rec(rnd.choice(UNSUPPORTED), "kcal", round(rnd.uniform(0.1, 40), 2), when))
@@ -187,16 +226,27 @@ def child(zip_path: str, folder: str) -> None:
     from core.db import db
     from core.people import Account
 
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder}/bench.db", "SECRET_KEY": "b" * 40,
-                      "CODE_PEPPER": "p" * 40, "MEASURES_IMPORT_THREADS": False}, instance_path=folder)
+    app = create_app(
+        {
+            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+            "SECRET_KEY": "b" * 40,
+            "CODE_PEPPER": "p" * 40,
+            "MEASURES_IMPORT_THREADS": False,
+        },
+        instance_path=folder,
+    )
     with app.app_context():
         db.create_all()
     with app.test_request_context():
         from core.identifiers import nir_key
 
-        patient, _code = auth.create_pending_space(nir=f"2870375100001{nir_key('2870375100001'):02d}", email="bench@example.fr",
-                                                   birth_date=date(1987, 3, 14), given_names="Camille",
-                                                   family_name="Martin")
+        patient, _code = auth.create_pending_space(
+            nir=f"2870375100001{nir_key('2870375100001'):02d}",
+            email="bench@example.fr",
+            birth_date=date(1987, 3, 14),
+            given_names="Camille",
+            family_name="Martin",
+        )
         account = db.session.query(Account).filter_by(patient_id=patient.id).one()
         db.session.commit()
         viewer = viewer_for(account)
@@ -212,11 +262,19 @@ def child(zip_path: str, folder: str) -> None:
         done = jobs.run(import_id)
         t3 = time.perf_counter()
         child_peak_mb = peak.stop()
-        result = {"status": done.status, "error": done.error, "added": done.added, "present": done.present,
-                  "rejected": done.rejected, "ignored": done.ignored, "xml_bytes": done.size,
-                  "upload_s": t1 - t0, "job_s": t3 - t2,
-                  "peak_rss_mb": proc_kb("self", "VmHWM") / 1024,
-                  "parse_process_peak_rss_mb": child_peak_mb}
+        result = {
+            "status": done.status,
+            "error": done.error,
+            "added": done.added,
+            "present": done.present,
+            "rejected": done.rejected,
+            "ignored": done.ignored,
+            "xml_bytes": done.size,
+            "upload_s": t1 - t0,
+            "job_s": t3 - t2,
+            "peak_rss_mb": proc_kb("self", "VmHWM") / 1024,
+            "parse_process_peak_rss_mb": child_peak_mb,
+        }
     print(json.dumps(result))
 
 
@@ -233,8 +291,14 @@ def run(opts) -> SectionResult:
         instance = folder / "instance"
         instance.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
-        out = subprocess.run([sys.executable, "-m", "benchmarks.measures_import", str(zip_path), str(instance)],
-                             cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.measures_import", str(zip_path), str(instance)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if out.returncode != 0:
             raise RuntimeError(out.stderr[-2000:])
         res = json.loads(out.stdout.strip().splitlines()[-1])
@@ -249,16 +313,30 @@ def run(opts) -> SectionResult:
             Row("import: upload step (check the zip, encrypt it)", res["upload_s"], "s", "{:.2f}"),
             Row("import: job (decrypt, inflate, parse, write)", res["job_s"], "s", "{:.2f}"),
             Row("import records/s", rate, "/s", "{:,.0f}", ">= 100,000", rate >= 100_000),
-            Row("import peak RSS (job + parse process)", peak, "MB", "{:.0f}", "<= 300", peak <= 300,
+            Row(
+                "import peak RSS (job + parse process)",
+                peak,
+                "MB",
+                "{:.0f}",
+                "<= 300",
+                peak <= 300,
                 detail=f"job {res['peak_rss_mb']:.0f} MB + parse process {res['parse_process_peak_rss_mb']:.0f} MB, "
-                       "each at its own peak"),
+                "each at its own peak",
+            ),
             Row("import time / bare parse", ratio, "x", "{:.2f}", "<= 3", ratio <= 3),
         ]
-        lines = [f"export.zip {zip_path.stat().st_size / 2**20:.0f} MB, export.xml {res['xml_bytes'] / 2**20:.0f} MB, "
-                 f"generated in {gen_s:.0f} s; measures added {res['added']:,}, rejected {res['rejected']:,}, "
-                 f"not kept {res['ignored']:,}"]
-        return SectionResult("measures_import", TITLE, rows, lines, {**res, "records": records, "bare_s": bare_s,
-                                                                     "records_per_s": rate, "ratio": ratio})
+        lines = [
+            f"export.zip {zip_path.stat().st_size / 2**20:.0f} MB, export.xml {res['xml_bytes'] / 2**20:.0f} MB, "
+            f"generated in {gen_s:.0f} s; measures added {res['added']:,}, rejected {res['rejected']:,}, "
+            f"not kept {res['ignored']:,}"
+        ]
+        return SectionResult(
+            "measures_import",
+            TITLE,
+            rows,
+            lines,
+            {**res, "records": records, "bare_s": bare_s, "records_per_s": rate, "ratio": ratio},
+        )
     finally:
         if getattr(opts, "keep", False):
             print(f"kept {folder}")

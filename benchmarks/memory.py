@@ -1,4 +1,5 @@
 """Memory figures read from /proc (Linux), shared by the benchmark sections."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -16,6 +16,7 @@ would only queue); then every user runs the same journeys paced at 80 % of that 
 latencies per page are read. A bare Flask
 route under the same gunicorn settings gives the ceiling in the same run.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -91,8 +92,9 @@ class User(instance.Browser):
         super().__init__(base)
         self.outbox, self.stats, self.pacer = outbox, stats, pacer
 
-    def hit(self, page: str, method: str, path: str, form=None, expect=(200,), body=None,
-            headers: dict | None = None) -> tuple[dict, bytes]:
+    def hit(
+        self, page: str, method: str, path: str, form=None, expect=(200,), body=None, headers: dict | None = None
+    ) -> tuple[dict, bytes]:
         self.pacer.wait()
         t0 = time.perf_counter()
         try:
@@ -112,8 +114,12 @@ class User(instance.Browser):
 
     def _raw(self, method, path, body, headers):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        headers = {"User-Agent": UA, "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-                   "Content-Length": str(len(body)), **headers}
+        headers = {
+            "User-Agent": UA,
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+            "Content-Length": str(len(body)),
+            **headers,
+        }
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
@@ -127,17 +133,29 @@ class User(instance.Browser):
         _, page = self.hit("login page", "GET", "/connexion")
         token = self.csrf(page)
         since = time.time_ns()
-        self.hit("login: password", "POST", "/connexion",
-                 {"csrf_token": token, "email": email, "password": password}, expect=(302, 303))
+        self.hit(
+            "login: password",
+            "POST",
+            "/connexion",
+            {"csrf_token": token, "email": email, "password": password},
+            expect=(302, 303),
+        )
         code = self._code(email, since)
         self.hit("login: code", "POST", "/connexion/code", {"csrf_token": token, "code": code}, expect=(302, 303))
         return token
 
     def _code(self, email: str, since_ns: int) -> str:
         for _ in range(50):
-            names = sorted((e.name for e in os.scandir(self.outbox)
-                            if e.name.endswith(".eml") and not e.name.startswith(".")
-                            and int(e.name.split("-", 1)[0]) >= since_ns - 10**9), reverse=True)
+            names = sorted(
+                (
+                    e.name
+                    for e in os.scandir(self.outbox)
+                    if e.name.endswith(".eml")
+                    and not e.name.startswith(".")
+                    and int(e.name.split("-", 1)[0]) >= since_ns - 10**9
+                ),
+                reverse=True,
+            )
             for name in names:
                 msg = BytesParser(policy=policy.default).parsebytes((self.outbox / name).read_bytes())
                 if msg["To"] == email:
@@ -167,11 +185,22 @@ def _holder_journey(u: User, person: dict, upload: bytes | None, rng: random.Ran
     u.hit("history", "GET", "/historique")
     if upload is not None:
         _, page = u.hit("upload form", "GET", "/documents/ajouter")
-        fields = {"csrf_token": u.csrf(page), "category": "RADIO_SC", "act_date": date.today().isoformat(),
-                  "title": "Compte rendu", "note": ""}
+        fields = {
+            "csrf_token": u.csrf(page),
+            "category": "RADIO_SC",
+            "act_date": date.today().isoformat(),
+            "title": "Compte rendu",
+            "note": "",
+        }
         body, ctype = _multipart(fields, "files", "compte-rendu.pdf", "application/pdf", upload)
-        u.hit("upload", "POST", "/documents/ajouter", body=body, expect=(302, 303),
-              headers={"Content-Type": ctype, "Origin": f"http://{u.host}:{u.port}"})
+        u.hit(
+            "upload",
+            "POST",
+            "/documents/ajouter",
+            body=body,
+            expect=(302, 303),
+            headers={"Content-Type": ctype, "Origin": f"http://{u.host}:{u.port}"},
+        )
     u.hit("home", "GET", "/")
     u.logout(token)
 
@@ -189,10 +218,20 @@ def _pro_journey(u: User, pro: dict, rng: random.Random) -> None:
 def _code_journey(u: User, share: dict, n: int) -> None:
     _, page = u.hit("pro code form", "GET", "/pro/acces")
     token = u.csrf(page)
-    hdrs, _ = u.hit("pro code: open", "POST", "/pro/acces",
-                    {"csrf_token": token, "given_name": "Jeanne", "family_name": f"Banc{n}",
-                     "profession": "infirmier", "rpps": "10003436335", "code": share["code"]},
-                    expect=(200, 302, 303))
+    hdrs, _ = u.hit(
+        "pro code: open",
+        "POST",
+        "/pro/acces",
+        {
+            "csrf_token": token,
+            "given_name": "Jeanne",
+            "family_name": f"Banc{n}",
+            "profession": "infirmier",
+            "rpps": "10003436335",
+            "code": share["code"],
+        },
+        expect=(200, 302, 303),
+    )
     record = hdrs.get("location") or hdrs.get("hx-redirect") or ""
     if "/pro/dossier/" not in record:
         u.stats.add("pro code: open", 0, False, f"no record after the code: {record!r}")
@@ -205,8 +244,9 @@ def _code_journey(u: User, share: dict, n: int) -> None:
     u.cookies.clear()
 
 
-def _drive(base: str, pop: population.Population, users: int, seconds: float, rate: float | None,
-           upload: bytes, seed: int) -> tuple[Stats, float]:
+def _drive(
+    base: str, pop: population.Population, users: int, seconds: float, rate: float | None, upload: bytes, seed: int
+) -> tuple[Stats, float]:
     stats, pacer = Stats(), Pacer(rate)
     stop = time.monotonic() + seconds
     codes = list(pop.codes)
@@ -278,8 +318,18 @@ def run(opts) -> SectionResult:
     users = getattr(opts, "users", None) or 200
     databases = getattr(opts, "databases", None) or ["sqlite", "postgresql"]
     seconds = max(opts.seconds, 20.0)
-    rows, lines, data = [], [], {"spaces": spaces, "users": users, "workers": WORKERS, "seconds": seconds,
-                                 "load_generator": opts.generator.describe, "databases": {}}
+    rows, lines, data = (
+        [],
+        [],
+        {
+            "spaces": spaces,
+            "users": users,
+            "workers": WORKERS,
+            "seconds": seconds,
+            "load_generator": opts.generator.describe,
+            "databases": {},
+        },
+    )
     upload = _pdf()
     for database in databases:
         pop = population.prepare(database, spaces)
@@ -290,8 +340,10 @@ def run(opts) -> SectionResult:
         if database == "postgresql":
             env["DATABASE_URL"] = pop.database_url
         log = pop.instance / "gunicorn.log"
-        with Gunicorn("benchmarks.wsgi:app", WORKERS, env, log, ready_path="/connexion") as carnet, \
-                Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare:
+        with (
+            Gunicorn("benchmarks.wsgi:app", WORKERS, env, log, ready_path="/connexion") as carnet,
+            Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare,
+        ):
             _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0)  # warm-up
             # the peak: enough journeys in flight to keep every worker busy (more only queue up)
             peak_stats, peak_elapsed = _drive(carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1)
@@ -306,45 +358,79 @@ def run(opts) -> SectionResult:
         label = "SQLite" if database == "sqlite" else "PostgreSQL"
         pages = {}
         for page, times in sorted(steady_stats.times.items()):
-            pages[page] = {"n": len(times), "p50_ms": round(_pct(times, 50), 1), "p95_ms": round(_pct(times, 95), 1),
-                           "p99_ms": round(_pct(times, 99), 1), "errors": steady_stats.errors.get(page, 0)}
+            pages[page] = {
+                "n": len(times),
+                "p50_ms": round(_pct(times, 50), 1),
+                "p95_ms": round(_pct(times, 95), 1),
+                "p99_ms": round(_pct(times, 99), 1),
+                "errors": steady_stats.errors.get(page, 0),
+            }
         worst = max(pages.values(), key=lambda p: p["p95_ms"]) if pages else {"p95_ms": 0}
-        gaps = [b - a for v in list(peak_stats.visits.values()) + list(steady_stats.visits.values())
-                for a, b in pairwise(v)]
+        gaps = [
+            b - a for v in list(peak_stats.visits.values()) + list(steady_stats.visits.values()) for a, b in pairwise(v)
+        ]
         rows += [
-            Row(f"{label}: peak throughput", peak_rps, "req/s", "{:.1f}",
-                detail=f"{min(users, PEAK_USERS)} users, as fast as answers come, {peak_elapsed:.0f} s"),
+            Row(
+                f"{label}: peak throughput",
+                peak_rps,
+                "req/s",
+                "{:.1f}",
+                detail=f"{min(users, PEAK_USERS)} users, as fast as answers come, {peak_elapsed:.0f} s",
+            ),
             Row(f"{label}: bare Flask route", bare_r.rps, "req/s", "{:.0f}", detail=f"gunicorn --workers {WORKERS}"),
             Row(f"{label}: ratio to bare", ratio, "", "{:.3f}", target=f">= {RATIO_TARGET}", ok=ratio >= RATIO_TARGET),
-            Row(f"{label}: worst page p95 at 80 % of peak", worst["p95_ms"], "ms", "{:.0f}",
-                target=f"<= {P95_TARGET_MS:.0f} ms", ok=worst["p95_ms"] <= P95_TARGET_MS,
-                detail=f"{users} users, {steady_n / steady_elapsed:.1f} req/s paced at {0.8 * peak_rps:.1f}"),
+            Row(
+                f"{label}: worst page p95 at 80 % of peak",
+                worst["p95_ms"],
+                "ms",
+                "{:.0f}",
+                target=f"<= {P95_TARGET_MS:.0f} ms",
+                ok=worst["p95_ms"] <= P95_TARGET_MS,
+                detail=f"{users} users, {steady_n / steady_elapsed:.1f} req/s paced at {0.8 * peak_rps:.1f}",
+            ),
             Row(f"{label}: errors", errors, "", "{:.0f}", target="0", ok=errors == 0),
         ]
-        lines += [f"{label}: {spaces} holder spaces x ({population.DOCUMENTS} documents, {population.MEASURES} "
-                  f"measures, {population.TRACES} traces, {population.SHARES} shares), "
-                  f"{population.PROFESSIONALS} professionals; seed "
-                  + (f"reused from {pop.instance.parent}" if pop.reused else f"made in {pop.seed_seconds:.0f} s"),
-                  "  server CPU per request over both phases: "
-                  + (f"{(peak_cpu1 - peak_cpu0) * 1000 / max(1, steady_n):.1f} ms (paced phase)"
-                     if peak_cpu0 is not None and peak_cpu1 is not None else "n/a"),
-                  f"  same person's visits: median {statistics.median(gaps):.0f} s apart" if gaps else
-                  "  no person visited twice",
-                  f"  {'page':28} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}   (paced at 80 % of peak, ms)"]
+        lines += [
+            f"{label}: {spaces} holder spaces x ({population.DOCUMENTS} documents, {population.MEASURES} "
+            f"measures, {population.TRACES} traces, {population.SHARES} shares), "
+            f"{population.PROFESSIONALS} professionals; seed "
+            + (f"reused from {pop.instance.parent}" if pop.reused else f"made in {pop.seed_seconds:.0f} s"),
+            "  server CPU per request over both phases: "
+            + (
+                f"{(peak_cpu1 - peak_cpu0) * 1000 / max(1, steady_n):.1f} ms (paced phase)"
+                if peak_cpu0 is not None and peak_cpu1 is not None
+                else "n/a"
+            ),
+            f"  same person's visits: median {statistics.median(gaps):.0f} s apart"
+            if gaps
+            else "  no person visited twice",
+            f"  {'page':28} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}   (paced at 80 % of peak, ms)",
+        ]
         for page, p in pages.items():
-            lines.append(f"  {page:28} {p['n']:>6} {p['p50_ms']:>7.1f} {p['p95_ms']:>7.1f} {p['p99_ms']:>7.1f} "
-                         f"{p['errors']:>6}")
+            lines.append(
+                f"  {page:28} {p['n']:>6} {p['p50_ms']:>7.1f} {p['p95_ms']:>7.1f} {p['p99_ms']:>7.1f} {p['errors']:>6}"
+            )
         samples = peak_stats.samples + steady_stats.samples
         if samples:
             lines.append("  first errors: " + "; ".join(samples[:5]))
         data["databases"][database] = {
-            "peak_rps": round(peak_rps, 2), "bare_rps": round(bare_r.rps, 1), "ratio": round(ratio, 4),
-            "steady_rps": round(steady_n / steady_elapsed, 2), "pages_at_80_percent": pages, "errors": errors,
-            "error_samples": samples[:20], "seed_reused": pop.reused, "seed_seconds": pop.seed_seconds,
-            "peak_pages": {page: {"n": len(t), "p50_ms": round(_pct(t, 50), 1), "p95_ms": round(_pct(t, 95), 1)}
-                           for page, t in sorted(peak_stats.times.items())},
+            "peak_rps": round(peak_rps, 2),
+            "bare_rps": round(bare_r.rps, 1),
+            "ratio": round(ratio, 4),
+            "steady_rps": round(steady_n / steady_elapsed, 2),
+            "pages_at_80_percent": pages,
+            "errors": errors,
+            "error_samples": samples[:20],
+            "seed_reused": pop.reused,
+            "seed_seconds": pop.seed_seconds,
+            "peak_pages": {
+                page: {"n": len(t), "p50_ms": round(_pct(t, 50), 1), "p95_ms": round(_pct(t, 95), 1)}
+                for page, t in sorted(peak_stats.times.items())
+            },
         }
         lines.append("")
-    lines.append(f"gunicorn --workers {WORKERS} (sync), no response cache; client: {users} threads on the same "
-                 f"machine ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}): compare ratios, not req/s")
+    lines.append(
+        f"gunicorn --workers {WORKERS} (sync), no response cache; client: {users} threads on the same "
+        f"machine ({os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}): compare ratios, not req/s"
+    )
     return SectionResult("peak", TITLE, rows, lines, data)

@@ -12,6 +12,7 @@ SQLite: the seeded instance folder is kept in benchmarks/out/peak/<name>/seed an
 each run. PostgreSQL: the seeded database is kept as <db>_seed and each run starts from a
 copy (CREATE DATABASE ... TEMPLATE).
 """
+
 from __future__ import annotations
 
 import json
@@ -34,20 +35,26 @@ DOCUMENTS, MEASURES, TRACES, SHARES = 60, 5000, 200, 3
 PROFESSIONALS, GRANTS_PER_PRO = 50, 20
 HOLDER_PASSWORD = PRO_PASSWORD = "carnet-demo-2026"  # the demo's: its hash is reused for every account
 # (kind, every so many hours, value, spread, value2, spread2, context): a watch, a cuff, a scale, a meter
-SERIES = [("heart_rate", 2, 68, 8, None, 0, None), ("steps", 24, 7500, 2500, None, 0, None),
-          ("blood_pressure", 24, 128, 8, 81, 5, None), ("weight", 72, 72, 2, None, 0, None),
-          ("glucose", 48, 98, 8, None, 0, "fasting"), ("spo2", 24, 97, 1, None, 0, None),
-          ("temperature", 240, 36.8, 0.3, None, 0, None)]
+SERIES = [
+    ("heart_rate", 2, 68, 8, None, 0, None),
+    ("steps", 24, 7500, 2500, None, 0, None),
+    ("blood_pressure", 24, 128, 8, 81, 5, None),
+    ("weight", 72, 72, 2, None, 0, None),
+    ("glucose", 48, 98, 8, None, 0, "fasting"),
+    ("spo2", 24, 97, 1, None, 0, None),
+    ("temperature", 240, 36.8, 0.3, None, 0, None),
+]
 
 
 @dataclass
 class Population:
     """What the load needs to know about a seeded instance."""
+
     instance: Path
     database_url: str
-    holders: list[dict]        # email, patient_id, doc_ids (a few), chart slugs
+    holders: list[dict]  # email, patient_id, doc_ids (a few), chart slugs
     professionals: list[dict]  # email, grant_ids
-    codes: list[dict]          # code, patient_id
+    codes: list[dict]  # code, patient_id
     spaces: int
     seed_seconds: float
     reused: bool
@@ -108,15 +115,25 @@ def prepare(database: str, spaces: int, measures: int = MEASURES, pg_url: str | 
         url = pg_url.rsplit("/", 1)[0] + "/" + pg_run
     else:
         url = f"sqlite:///{run_dir / 'carnet.db'}"
-    return Population(run_dir, url, info["holders"], info["professionals"], info["codes"], spaces,
-                      info.get("seed_seconds", seconds), reused)
+    return Population(
+        run_dir,
+        url,
+        info["holders"],
+        info["professionals"],
+        info["codes"],
+        spaces,
+        info.get("seed_seconds", seconds),
+        reused,
+    )
 
 
 def _seed(folder: Path, url: str | None, spaces: int, measures: int) -> dict:
     """Migrate, seed the demo through the application, then write the rest in bulk."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
-    code = ("import sys; from benchmarks import population as p; "
-            f"p._seed_here({str(folder)!r}, {url!r}, {spaces}, {measures})")
+    code = (
+        "import sys; from benchmarks import population as p; "
+        f"p._seed_here({str(folder)!r}, {url!r}, {spaces}, {measures})"
+    )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
     return json.loads((folder / "population.json").read_text())
 
@@ -130,10 +147,14 @@ def _seed_here(folder: str, url: str | None, spaces: int, measures: int) -> None
         overrides["DATABASE_URL"] = url
     app = create_app(overrides, instance_path=folder)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
-    env.update(DATABASE_URL=app.config["DATABASE_URL"], CARNET_SECRET_KEY=app.config["SECRET_KEY"],
-               CARNET_CODE_PEPPER=app.config["CODE_PEPPER"])
-    subprocess.run([sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True,
-                   capture_output=True)
+    env.update(
+        DATABASE_URL=app.config["DATABASE_URL"],
+        CARNET_SECRET_KEY=app.config["SECRET_KEY"],
+        CARNET_CODE_PEPPER=app.config["CODE_PEPPER"],
+    )
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
     from blueprints.demo.seed import seed
 
     with app.app_context():
@@ -164,8 +185,9 @@ def _bulk(spaces: int, n_measures: int) -> dict:
     now = clock.utcnow()
     now_ts = int(now.timestamp())
     key = audit.audit_key()
-    last = db.session.execute(select(audit.AuditEvent.hash, audit.AuditEvent.seq)
-                              .order_by(audit.AuditEvent.id.desc()).limit(1)).one()
+    last = db.session.execute(
+        select(audit.AuditEvent.hash, audit.AuditEvent.seq).order_by(audit.AuditEvent.id.desc()).limit(1)
+    ).one()
     chain = {"prev": last.hash, "seq": last.seq or 1}
     conn = db.session.connection()
     holders, pros, codes = [], [], []
@@ -177,11 +199,25 @@ def _bulk(spaces: int, n_measures: int) -> dict:
         rows = []
         for i in range(count):
             at = now - timedelta(minutes=(count - i) * 97)
-            event = audit.AuditEvent(at=at, patient_id=patient_id, account_id=account_id,
-                                     actor_type="holder", actor_id=account_id, actor_name=None,
-                                     action=actions[i % len(actions)], target_type=None, target_id=None,
-                                     target_label=None, grant_id=None, ip="127.0.0.1", device="Android · Chrome",
-                                     kiosk=False, detail={}, prev_hash=chain["prev"], seq=chain["seq"] + 1)
+            event = audit.AuditEvent(
+                at=at,
+                patient_id=patient_id,
+                account_id=account_id,
+                actor_type="holder",
+                actor_id=account_id,
+                actor_name=None,
+                action=actions[i % len(actions)],
+                target_type=None,
+                target_id=None,
+                target_label=None,
+                grant_id=None,
+                ip="127.0.0.1",
+                device="Android · Chrome",
+                kiosk=False,
+                detail={},
+                prev_hash=chain["prev"],
+                seq=chain["seq"] + 1,
+            )
             event.hash = audit._digest(event, key)
             chain["prev"], chain["seq"] = event.hash, event.seq
             rows.append({c.name: getattr(event, c.key) for c in audit.AuditEvent.__table__.columns if c.name != "id"})
@@ -190,8 +226,13 @@ def _bulk(spaces: int, n_measures: int) -> dict:
     for i in range(spaces):
         pid, aid = new_id(), new_id()
         prow = {c: getattr(pat, c) for c in pat_cols}
-        prow.update(id=pid, nir=f"1{i:012d}{i % 97:02d}", given_names=f"Personne {i}", family_name=f"Banc{i}",
-                    email=f"holder{i}@bench.example")
+        prow.update(
+            id=pid,
+            nir=f"1{i:012d}{i % 97:02d}",
+            given_names=f"Personne {i}",
+            family_name=f"Banc{i}",
+            email=f"holder{i}@bench.example",
+        )
         conn.execute(insert(Patient), [prow])
         arow = {c: getattr(holder, c) for c in acc_cols}
         arow.update(id=aid, email=f"holder{i}@bench.example", patient_id=pid, user_handle=os.urandom(32))
@@ -200,8 +241,12 @@ def _bulk(spaces: int, n_measures: int) -> dict:
         for j in range(DOCUMENTS):
             t = template_docs[j % len(template_docs)]
             row = {c: getattr(t, c) for c in doc_cols}
-            row.update(id=new_id(), patient_id=pid, title=f"{t.title} ({j})",
-                       act_date=date.today() - timedelta(days=j * 23 + rng.randint(0, 20)))
+            row.update(
+                id=new_id(),
+                patient_id=pid,
+                title=f"{t.title} ({j})",
+                act_date=date.today() - timedelta(days=j * 23 + rng.randint(0, 20)),
+            )
             docs.append(row)
         conn.execute(insert(Document), docs)
         ms = []
@@ -212,16 +257,34 @@ def _bulk(spaces: int, n_measures: int) -> dict:
                 value = round(rng.gauss(mean, spread), kind.decimals)
                 value = min(max(value, kind.low), kind.high)
                 value2 = round(rng.gauss(mean2, spread2)) if mean2 else None
-                ms.append({"id": new_id(), "patient_id": pid, "kind": kind_key,
-                           "taken_at": now_ts - k * hours * 3600 - rng.randint(0, 1800), "utc_offset": 60,
-                           "value": value, "value2": value2, "context": context, "source": "apple",
-                           "source_name": "Apple Watch", "import_id": None,
-                           "dedup": kinds.dedup_key(kind, value, value2, context), "created_at": now})
+                ms.append(
+                    {
+                        "id": new_id(),
+                        "patient_id": pid,
+                        "kind": kind_key,
+                        "taken_at": now_ts - k * hours * 3600 - rng.randint(0, 1800),
+                        "utc_offset": 60,
+                        "value": value,
+                        "value2": value2,
+                        "context": context,
+                        "source": "apple",
+                        "source_name": "Apple Watch",
+                        "import_id": None,
+                        "dedup": kinds.dedup_key(kind, value, value2, context),
+                        "created_at": now,
+                    }
+                )
         conn.execute(insert(Measure), ms)
         conn.execute(insert(audit.AuditEvent), trace_rows(pid, aid, TRACES))
-        holders.append({"email": arow["email"], "patient_id": pid, "account_id": aid,
-                        "doc_ids": [d["id"] for d in docs[:5] if d["kind"] in ("pdf", "image")] or [docs[0]["id"]],
-                        "charts": [kinds.get(s[0]).slug for s in series[:4]]})
+        holders.append(
+            {
+                "email": arow["email"],
+                "patient_id": pid,
+                "account_id": aid,
+                "doc_ids": [d["id"] for d in docs[:5] if d["kind"] in ("pdf", "image")] or [docs[0]["id"]],
+                "charts": [kinds.get(s[0]).slug for s in series[:4]],
+            }
+        )
         if (i + 1) % 50 == 0:
             db.session.commit()
             conn = db.session.connection()
@@ -237,8 +300,16 @@ def _bulk(spaces: int, n_measures: int) -> dict:
         arow = {c: getattr(doctor, c) for c in acc_cols}
         arow.update(id=aid, email=f"pro{p}@bench.example", professional_id=prid, user_handle=os.urandom(32))
         conn.execute(insert(Account), [arow])
-        grants = [{"id": new_id(), "patient_id": holders[(p * GRANTS_PER_PRO + g) % spaces]["patient_id"],
-                   "professional_id": prid, "created_at": now, "ended_at": None} for g in range(GRANTS_PER_PRO)]
+        grants = [
+            {
+                "id": new_id(),
+                "patient_id": holders[(p * GRANTS_PER_PRO + g) % spaces]["patient_id"],
+                "professional_id": prid,
+                "created_at": now,
+                "ended_at": None,
+            }
+            for g in range(GRANTS_PER_PRO)
+        ]
         conn.execute(insert(Grant), grants)
         pros.append({"email": arow["email"], "grant_ids": [g["id"] for g in grants]})
     db.session.commit()

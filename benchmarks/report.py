@@ -1,4 +1,5 @@
 """What a benchmark section returns, and how it is printed."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

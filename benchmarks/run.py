@@ -53,6 +53,7 @@ peak
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep temporary instances for inspection")
     p.add_argument("--spaces", type=int, default=1000, help="peak: holder spaces seeded (default 1000)")
     p.add_argument("--users", type=int, default=200, help="peak: concurrent virtual users (default 200)")
-    p.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"],
-                   help="peak: databases measured (default both; PostgreSQL at $BENCH_PG_URL)")
+    p.add_argument(
+        "--databases",
+        nargs="+",
+        choices=["sqlite", "postgresql"],
+        default=["sqlite", "postgresql"],
+        help="peak: databases measured (default both; PostgreSQL at $BENCH_PG_URL)",
+    )
     p.add_argument("--list", action="store_true", help="list sections and exit")
     return p.parse_args(argv)
 
@@ -107,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             continue
         print(show(result))
-        print(f"({time.monotonic() - started:.0f} s; figures in {OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd()) else OUT}/{name}.json)\n")
+        print(
+            f"({time.monotonic() - started:.0f} s; figures in {OUT.relative_to(Path.cwd()) if OUT.is_relative_to(Path.cwd()) else OUT}/{name}.json)\n"
+        )
         data = {"section": name, "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **result.data}
         (OUT / f"{name}.json").write_text(json.dumps(data, indent=2, default=str) + "\n")
     return status

@@ -1,4 +1,5 @@
 """Start and stop gunicorn for a measured run, on a free local port."""
+
 from __future__ import annotations
 
 import http.client
@@ -23,8 +24,9 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn --workers N serving `target`; a context manager that waits until it answers."""
 
-    def __init__(self, target: str, workers: int = 2, env: dict | None = None, log: Path | None = None,
-                 ready_path: str = "/"):
+    def __init__(
+        self, target: str, workers: int = 2, env: dict | None = None, log: Path | None = None, ready_path: str = "/"
+    ):
         self.target = target
         self.workers = workers
         self.env = env or {}
@@ -41,9 +43,24 @@ class Gunicorn:
         env = {**os.environ, **self.env}
         out = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}",
-             "--log-level", "warning", self.target],
-            cwd=ROOT, env=env, stdout=out, stderr=out, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                str(self.workers),
+                "--bind",
+                f"{HOST}:{self.port}",
+                "--log-level",
+                "warning",
+                self.target,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
         if out is not subprocess.DEVNULL:
             out.close()
         self._wait_ready()

@@ -2,14 +2,21 @@
 bytes the network carried for every response (Chrome DevTools Protocol: the
 `encodedDataLength` of `Network.loadingFinished`, i.e. headers plus the body as sent,
 compressed or not)."""
+
 from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
@@ -50,7 +57,8 @@ def first_visit(base_url: str, path: str = "/connexion") -> list[Transfer]:
                 r = e["response"]
                 headers = {k.lower(): v for k, v in (r.get("headers") or {}).items()}
                 seen.setdefault(e["requestId"], {}).update(
-                    url=r["url"], kind=e.get("type", ""), encoding=headers.get("content-encoding", ""))
+                    url=r["url"], kind=e.get("type", ""), encoding=headers.get("content-encoding", "")
+                )
 
             def on_finished(e):
                 seen.setdefault(e["requestId"], {})["wire"] = int(e.get("encodedDataLength") or 0)
@@ -62,8 +70,11 @@ def first_visit(base_url: str, path: str = "/connexion") -> list[Transfer]:
         finally:
             browser.close()
     prefix = base_url.rstrip("/")
-    return [Transfer(v["url"].removeprefix(prefix) or "/", v.get("kind", ""), v.get("wire", 0), v.get("encoding", ""))
-            for v in seen.values() if "url" in v]
+    return [
+        Transfer(v["url"].removeprefix(prefix) or "/", v.get("kind", ""), v.get("wire", 0), v.get("encoding", ""))
+        for v in seen.values()
+        if "url" in v
+    ]
 
 
 def main() -> None:

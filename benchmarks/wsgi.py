@@ -3,6 +3,7 @@
 gunicorn imports `benchmarks.wsgi:app`; BENCH_INSTANCE names the folder (its database,
 secrets and outbox were prepared by benchmarks.instance).
 """
+
 import os
 
 from app import create_app

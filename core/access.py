@@ -9,6 +9,7 @@ holder's own sections, so no holder page (account, history, reimbursements, mess
 opens for a professional. Shares, grants, blocks and emergency settings are read on every
 request: revoking, expiring or blocking takes effect on the professional's next click.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,12 +54,12 @@ class Viewer:
     grant_id: str | None = None
     kiosk: bool = False
     rights: dict = field(default_factory=dict)
-    grant_kind: str | None = None           # share | grant | emergency: how a professional got here
-    categories: tuple | None = None         # document categories visible; None: all of them
-    include_hidden: bool = False            # emergency access to hidden documents, if the holder allows it
-    expires_at: object | None = None        # when this access ends (share, emergency)
+    grant_kind: str | None = None  # share | grant | emergency: how a professional got here
+    categories: tuple | None = None  # document categories visible; None: all of them
+    include_hidden: bool = False  # emergency access to hidden documents, if the holder allows it
+    expires_at: object | None = None  # when this access ends (share, emergency)
     account_id: str | None = None
-    name: str | None = None                 # known without loading the account (a holder's)
+    name: str | None = None  # known without loading the account (a holder's)
 
     def __post_init__(self):
         if self.account_id is None and self._account is not None:
@@ -97,8 +98,12 @@ class Viewer:
         return self.kind == "professional" and self.patient_id is not None
 
     def audit_identity(self) -> dict:
-        ident = {"actor_type": self.kind, "account_id": self.account_id,
-                 "actor_name": self.display_name or None, "grant_id": self.grant_id}
+        ident = {
+            "actor_type": self.kind,
+            "account_id": self.account_id,
+            "actor_name": self.display_name or None,
+            "grant_id": self.grant_id,
+        }
         if self.kind == "holder":
             ident["actor_id"] = self.patient_id
             ident["patient_id"] = self.patient_id
@@ -122,17 +127,32 @@ def viewer_for(user, session_id: str | None = None, kiosk: bool = False) -> View
         return Viewer("holder", user, user.patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS)
     account = user.account if isinstance(user, SessionUser) else user
     if account is not None and account.role == "professional" and account.professional is not None:
-        return Viewer("professional", account, professional=account.professional, session_id=session_id,
-                      kiosk=kiosk, rights=PROFESSIONAL_RIGHTS)
+        return Viewer(
+            "professional",
+            account,
+            professional=account.professional,
+            session_id=session_id,
+            kiosk=kiosk,
+            rights=PROFESSIONAL_RIGHTS,
+        )
     return Viewer(kiosk=kiosk)
 
 
-def holder_viewer(account_id: str, patient_id: str, name: str, session_id: str | None = None,
-                  kiosk: bool = False) -> Viewer:
+def holder_viewer(
+    account_id: str, patient_id: str, name: str, session_id: str | None = None, kiosk: bool = False
+) -> Viewer:
     """The holder, from the session's plain columns (the account object is loaded if a page
     asks for it)."""
-    return Viewer("holder", None, patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS,
-                  account_id=account_id, name=name)
+    return Viewer(
+        "holder",
+        None,
+        patient_id,
+        session_id=session_id,
+        kiosk=kiosk,
+        rights=HOLDER_RIGHTS,
+        account_id=account_id,
+        name=name,
+    )
 
 
 def can(viewer: Viewer, section: str, action: str = "read") -> bool:
@@ -231,9 +251,19 @@ def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False
         return Viewer(kiosk=kiosk)
     scope = share.scope or {}
     categories = tuple(scope.get("categories") or ()) if scope.get("documents") == "categories" else None
-    return Viewer("professional", None, share.patient_id, professional=use, session_id=session_id,
-                  grant_id=share.id, kiosk=kiosk, rights=record_rights(scope, share.can_deposit),
-                  grant_kind="share", categories=categories, expires_at=share.expires_at)
+    return Viewer(
+        "professional",
+        None,
+        share.patient_id,
+        professional=use,
+        session_id=session_id,
+        grant_id=share.id,
+        kiosk=kiosk,
+        rights=record_rights(scope, share.can_deposit),
+        grant_kind="share",
+        categories=categories,
+        expires_at=share.expires_at,
+    )
 
 
 def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
@@ -247,29 +277,55 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     if pro is None:
         abort(404 if viewer.is_authenticated else 401)
     now = clock.utcnow()
-    grant = db.session.scalar(select(Grant).where(Grant.id == access_id, Grant.professional_id == pro.id,
-                                                  Grant.ended_at.is_(None)))
+    grant = db.session.scalar(
+        select(Grant).where(Grant.id == access_id, Grant.professional_id == pro.id, Grant.ended_at.is_(None))
+    )
     if grant is not None and not blocked(grant.patient_id, pro.rpps):
-        return Viewer("professional", viewer.account, grant.patient_id, professional=pro,
-                      session_id=viewer.session_id, grant_id=grant.id, kiosk=viewer.kiosk,
-                      rights=record_rights(FULL_RECORD, True), grant_kind="grant")
-    emergency = db.session.scalar(select(EmergencyAccess).where(
-        EmergencyAccess.id == access_id, EmergencyAccess.professional_id == pro.id, EmergencyAccess.expires_at > now))
-    if emergency is not None and not blocked(emergency.patient_id, pro.rpps) \
-            and emergency_allowed(emergency.patient_id, emergency.samu):
-        return Viewer("professional", viewer.account, emergency.patient_id, professional=pro,
-                      session_id=viewer.session_id, grant_id=emergency.id, kiosk=viewer.kiosk,
-                      rights=record_rights(FULL_RECORD, False), grant_kind="emergency",
-                      include_hidden=emergency.include_hidden and emergency_settings(emergency.patient_id).allow_hidden,
-                      expires_at=emergency.expires_at)
+        return Viewer(
+            "professional",
+            viewer.account,
+            grant.patient_id,
+            professional=pro,
+            session_id=viewer.session_id,
+            grant_id=grant.id,
+            kiosk=viewer.kiosk,
+            rights=record_rights(FULL_RECORD, True),
+            grant_kind="grant",
+        )
+    emergency = db.session.scalar(
+        select(EmergencyAccess).where(
+            EmergencyAccess.id == access_id, EmergencyAccess.professional_id == pro.id, EmergencyAccess.expires_at > now
+        )
+    )
+    if (
+        emergency is not None
+        and not blocked(emergency.patient_id, pro.rpps)
+        and emergency_allowed(emergency.patient_id, emergency.samu)
+    ):
+        return Viewer(
+            "professional",
+            viewer.account,
+            emergency.patient_id,
+            professional=pro,
+            session_id=viewer.session_id,
+            grant_id=emergency.id,
+            kiosk=viewer.kiosk,
+            rights=record_rights(FULL_RECORD, False),
+            grant_kind="emergency",
+            include_hidden=emergency.include_hidden and emergency_settings(emergency.patient_id).allow_hidden,
+            expires_at=emergency.expires_at,
+        )
     abort(404)
 
 
 def emergency_settings(patient_id: str):
     """The holder's three emergency settings (MES defaults when never set)."""
     found = db.session.get(EmergencySettings, patient_id)
-    return found if found is not None else EmergencySettings(patient_id=patient_id, allow_samu=True,
-                                                             allow_others=True, allow_hidden=False)
+    return (
+        found
+        if found is not None
+        else EmergencySettings(patient_id=patient_id, allow_samu=True, allow_others=True, allow_hidden=False)
+    )
 
 
 def emergency_allowed(patient_id: str, samu: bool) -> bool:

@@ -16,6 +16,7 @@ Traces written before the chain was keyed (`seq` NULL) were chained with plain S
 first keyed event records their head (its prev_hash) and their count (its seq - 1) under the
 key, so they can no longer be rewritten either. After a keyed event, an unkeyed one is refused.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -130,9 +131,24 @@ class AuditEvent(Base):
     seq: Mapped[int | None] = mapped_column(Integer)
 
 
-_FIELDS = ("at", "patient_id", "account_id", "actor_type", "actor_id", "actor_name", "actor_profession",
-           "action", "target_type", "target_id", "target_label", "grant_id", "ip", "device", "kiosk",
-           "detail")
+_FIELDS = (
+    "at",
+    "patient_id",
+    "account_id",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_profession",
+    "action",
+    "target_type",
+    "target_id",
+    "target_label",
+    "grant_id",
+    "ip",
+    "device",
+    "kiosk",
+    "detail",
+)
 
 
 def _payload(event: AuditEvent) -> bytes:
@@ -172,11 +188,24 @@ def _lock() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
-def append(*, action: str, actor_type: str, patient_id: str | None = None, account_id: str | None = None,
-           actor_id: str | None = None, actor_name: str | None = None, actor_profession: str | None = None,
-           target_type: str | None = None, target_id: str | None = None, target_label: str | None = None,
-           grant_id: str | None = None, ip: str | None = None, device: str | None = None,
-           kiosk: bool | None = None, detail: dict | None = None) -> AuditEvent:
+def append(
+    *,
+    action: str,
+    actor_type: str,
+    patient_id: str | None = None,
+    account_id: str | None = None,
+    actor_id: str | None = None,
+    actor_name: str | None = None,
+    actor_profession: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    target_label: str | None = None,
+    grant_id: str | None = None,
+    ip: str | None = None,
+    device: str | None = None,
+    kiosk: bool | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
     """Low-level append; features call record(viewer, ...) instead."""
     _lock()
     last = db.session.execute(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1)).first()
@@ -187,11 +216,24 @@ def append(*, action: str, actor_type: str, patient_id: str | None = None, accou
     else:
         seq = last.seq + 1
     event = AuditEvent(
-        at=clock.utcnow(), patient_id=patient_id, account_id=account_id, actor_type=actor_type,
-        actor_id=actor_id, actor_name=actor_name, actor_profession=actor_profession, action=action,
-        target_type=target_type, target_id=target_id, target_label=(target_label or None) and target_label[:200],
-        grant_id=grant_id, ip=ip, device=device, kiosk=kiosk, detail=detail or {},
-        prev_hash=last.hash if last is not None else GENESIS, seq=seq,
+        at=clock.utcnow(),
+        patient_id=patient_id,
+        account_id=account_id,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_name=actor_name,
+        actor_profession=actor_profession,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        target_label=(target_label or None) and target_label[:200],
+        grant_id=grant_id,
+        ip=ip,
+        device=device,
+        kiosk=kiosk,
+        detail=detail or {},
+        prev_hash=last.hash if last is not None else GENESIS,
+        seq=seq,
     )
     event.hash = _digest(event, audit_key())
     db.session.add(event)
@@ -231,8 +273,9 @@ def _anchor_mac(key: bytes, body: str) -> str:
 def write_anchor(path: Path, key: bytes, *, count: int, last_id: int, head: str) -> None:
     """Append one sealed line "a1 <time> <count> <last id> <head hash> <key id> <hmac>" and fsync.
     O_APPEND keeps the lines of concurrent workers whole."""
-    body = " ".join((ANCHOR_VERSION, clock.utcnow().isoformat(timespec="microseconds"), str(count),
-                     str(last_id), head, key_id(key)))
+    body = " ".join(
+        (ANCHOR_VERSION, clock.utcnow().isoformat(timespec="microseconds"), str(count), str(last_id), head, key_id(key))
+    )
     line = f"{body} {_anchor_mac(key, body)}\n".encode()
     new = not path.exists()
     if new:
@@ -251,9 +294,16 @@ def write_anchor(path: Path, key: bytes, *, count: int, last_id: int, head: str)
             os.close(dir_fd)
 
 
-def record(viewer, action: Action, target=None, *, patient_id: str | None = None,
-           account_id: str | None = None, target_label: str | None = None,
-           detail: dict | None = None) -> AuditEvent:
+def record(
+    viewer,
+    action: Action,
+    target=None,
+    *,
+    patient_id: str | None = None,
+    account_id: str | None = None,
+    target_label: str | None = None,
+    detail: dict | None = None,
+) -> AuditEvent:
     """The one audit call: who (the viewer), what (action, target), when, where, which grant."""
     from core import web  # a cycle: core.web -> core.access -> core.audit -> core.web (request_origin)
 
@@ -265,10 +315,14 @@ def record(viewer, action: Action, target=None, *, patient_id: str | None = None
     if target is not None and target_label is None:
         target_label = getattr(target, "audit_label", None) or getattr(target, "title", None)
     return append(
-        action=Action(action).value, patient_id=space,
+        action=Action(action).value,
+        patient_id=space,
         target_type=getattr(target, "__tablename__", None) if target is not None else None,
         target_id=getattr(target, "id", None) if target is not None else None,
-        target_label=target_label, detail=detail, **who, **web.request_origin(),
+        target_label=target_label,
+        detail=detail,
+        **who,
+        **web.request_origin(),
     )
 
 
@@ -290,12 +344,13 @@ class VerifyResult:
     anchored head is no longer in the chain), truncated (the chain ends before an anchored
     head), no_anchor (keyed traces but no anchor file), anchor_line (a line of the anchor file
     is altered), key (the anchors were sealed with another key)."""
+
     ok: bool
     count: int
     broken_id: int | None = None
     reason: str | None = None
-    unkeyed: int = 0          # traces from before the key, sealed by the first keyed one
-    anchors: int = 0          # anchored heads checked
+    unkeyed: int = 0  # traces from before the key, sealed by the first keyed one
+    anchors: int = 0  # anchored heads checked
     anchor: Anchor | None = None
     last_id: int | None = None
     detail: dict = field(default_factory=dict)
@@ -321,16 +376,18 @@ def read_anchors(path: Path, key: bytes) -> tuple[dict[int, Anchor], VerifyResul
             return anchors, VerifyResult(False, 0, reason="anchor_line", detail={"line": number})
         _v, at, count, last_id, head, kid, mac = parts
         if kid != mine:
-            return anchors, VerifyResult(False, 0, reason="key", detail={"line": number, "key_id": kid,
-                                                                          "expected": mine})
+            return anchors, VerifyResult(
+                False, 0, reason="key", detail={"line": number, "key_id": kid, "expected": mine}
+            )
         if not hmac.compare_digest(mac, _anchor_mac(key, " ".join(parts[:6]))):
             return anchors, VerifyResult(False, 0, reason="anchor_line", detail={"line": number})
         anchor = Anchor(number, at, int(count), int(last_id), head)
         seen = anchors.get(anchor.last_id)
         if seen is not None and (seen.count, seen.head) != (anchor.count, anchor.head):
             # Two heads at one id: the trail was cut back below it and written again (SQLite reuses the ids).
-            return anchors, VerifyResult(False, 0, anchor.last_id, "anchor", anchor=anchor,
-                                         detail={"conflict": seen.line})
+            return anchors, VerifyResult(
+                False, 0, anchor.last_id, "anchor", anchor=anchor, detail={"conflict": seen.line}
+            )
         anchors[anchor.last_id] = anchor
     return anchors, None
 
@@ -349,9 +406,9 @@ def verify(batch: int = 2000, *, key: bytes | None = None, anchor_file: Path | N
         return VerifyResult(False, seen, event.id, reason, unkeyed=unkeyed, anchors=checked, **kw)
 
     while True:
-        rows = list(db.session.scalars(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
-        ))
+        rows = list(
+            db.session.scalars(select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch))
+        )
         if not rows:
             break
         for event in rows:
@@ -376,8 +433,16 @@ def verify(batch: int = 2000, *, key: bytes | None = None, anchor_file: Path | N
         db.session.expunge_all()
     if anchors:  # anchored heads the chain no longer reaches: the newest traces were deleted
         anchor = max(anchors.values(), key=lambda a: a.count)
-        return VerifyResult(False, seen, anchor.last_id, "truncated" if anchor.last_id > last_id else "missing",
-                            unkeyed=unkeyed, anchors=checked, anchor=anchor, last_id=last_id)
+        return VerifyResult(
+            False,
+            seen,
+            anchor.last_id,
+            "truncated" if anchor.last_id > last_id else "missing",
+            unkeyed=unkeyed,
+            anchors=checked,
+            anchor=anchor,
+            last_id=last_id,
+        )
     if keyed and not checked:
         return VerifyResult(False, seen, None, "no_anchor", unkeyed=unkeyed, last_id=last_id)
     return VerifyResult(True, seen, unkeyed=unkeyed, anchors=checked, last_id=last_id)

@@ -15,6 +15,7 @@ The audit anchor file travels with the database it anchors: it is copied first, 
 database, so every head it records is in the copy (anchors are written after their commit).
 A restore puts it back with the database and keeps the replaced one beside it.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,8 +60,15 @@ def _copy_durably(src: Path, dst: Path) -> None:
     os.chmod(dst, 0o600)
 
 
-def create(database_url: str, instance_path: str | Path, target: str | Path, *, store: BlobStore | None = None,
-           after_database=None, anchor_file: str | Path | None = None) -> dict:
+def create(
+    database_url: str,
+    instance_path: str | Path,
+    target: str | Path,
+    *,
+    store: BlobStore | None = None,
+    after_database=None,
+    anchor_file: str | Path | None = None,
+) -> dict:
     """Write a consistent copy of the audit anchors, the database and every blob it knows into
     `target` (a new folder). The manifest lists the files the database knows but the disk had
     lost (`missing`): the backup is written all the same. `after_database` is called between
@@ -87,8 +95,14 @@ def create(database_url: str, instance_path: str | Path, target: str | Path, *, 
         if after_database is not None:
             after_database()
         count, missing = _copy_blobs(store, known, target / "blobs")
-    manifest = {"created_at": clock.utcnow().isoformat(), "database": db_file, "blobs": count,
-                "engine": url.get_backend_name(), "audit_anchor": anchor, "missing": missing}
+    manifest = {
+        "created_at": clock.utcnow().isoformat(),
+        "database": db_file,
+        "blobs": count,
+        "engine": url.get_backend_name(),
+        "audit_anchor": anchor,
+        "missing": missing,
+    }
     (target / MANIFEST).write_text(json.dumps(manifest, indent=2))
     return manifest
 
@@ -118,8 +132,19 @@ def _pg_dump(database_url: str, dest: Path) -> list[str]:
                     known = list(conn.execute(text(KNOWN_BLOBS)).scalars())
             except Exception:  # noqa: BLE001 - no such table: a database without documents yet
                 known = []
-            run = subprocess.run(["pg_dump", "--format=custom", "--no-owner", f"--snapshot={snapshot}",
-                                  "--file", str(dest), *_pg_args(database_url)], capture_output=True, text=True)
+            run = subprocess.run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    f"--snapshot={snapshot}",
+                    "--file",
+                    str(dest),
+                    *_pg_args(database_url),
+                ],
+                capture_output=True,
+                text=True,
+            )
             conn.rollback()
     finally:
         engine.dispose()
@@ -145,8 +170,9 @@ def _copy_blobs(store: BlobStore, known: list[str], dest: Path) -> tuple[int, li
     return count, missing
 
 
-def restore(database_url: str, instance_path: str | Path, source: str | Path,
-            anchor_file: str | Path | None = None) -> dict:
+def restore(
+    database_url: str, instance_path: str | Path, source: str | Path, anchor_file: str | Path | None = None
+) -> dict:
     """Put a backup back in place: database replaced, blobs replaced, audit anchors replaced by
     the backup's (the replaced file is kept beside, renamed). Run with the app stopped."""
     source = Path(source)
@@ -171,9 +197,19 @@ def restore(database_url: str, instance_path: str | Path, source: str | Path,
     else:
         if manifest["engine"] != "postgresql":
             raise BackupError("this backup was taken from SQLite")
-        run = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                              *_pg_args(database_url), str(source / manifest["database"])],
-                             capture_output=True, text=True)
+        run = subprocess.run(
+            [
+                "pg_restore",
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                *_pg_args(database_url),
+                str(source / manifest["database"]),
+            ],
+            capture_output=True,
+            text=True,
+        )
         if run.returncode:
             raise BackupError(run.stderr.strip())
     blobs = _blobs(instance_path)

@@ -10,6 +10,7 @@ exists or is fully absent:
 - shredding: the key rows are deleted in the transaction; the files are removed only after the
   commit (a crash in between leaves an unreadable orphan).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -69,8 +70,9 @@ def put(stream: BinaryIO, patient_id: str, max_size: int | None = None) -> Store
     blobs = store()
     stored = blobs.put(stream, max_size=max_size)
     _remember(_NEW, blobs, stored.blob_id)
-    db.session.add(BlobKey(blob_id=stored.blob_id, patient_id=patient_id,
-                           wrapped_key=stored.wrapped_key, sha256=stored.sha256))
+    db.session.add(
+        BlobKey(blob_id=stored.blob_id, patient_id=patient_id, wrapped_key=stored.wrapped_key, sha256=stored.sha256)
+    )
     return stored
 
 

@@ -1,5 +1,6 @@
 """Commands every deployment needs: audit verification, session clean-up, backups, the share
 code figures an operator watches."""
+
 import importlib
 from datetime import timedelta
 
@@ -23,8 +24,9 @@ def verify():
     result = audit.verify()
     if result.ok:
         sealed = f", {result.unkeyed} of them from before the audit key" if result.unkeyed else ""
-        click.echo(f"Audit trail intact: {result.count} events verified{sealed}; "
-                   f"{result.anchors} anchored heads reached.")
+        click.echo(
+            f"Audit trail intact: {result.count} events verified{sealed}; {result.anchors} anchored heads reached."
+        )
         return
     click.echo(_verify_failure(result, current_app.config["AUDIT_ANCHOR_FILE"]), err=True)
     raise SystemExit(1)
@@ -36,37 +38,39 @@ def _verify_failure(r: audit.VerifyResult, anchor_file: str) -> str:
     a = r.anchor
     messages = {
         "link": f"Audit trail BROKEN at event #{r.broken_id} (link): its link to the previous event is wrong: "
-                f"an event was deleted or inserted before it. {before}",
+        f"an event was deleted or inserted before it. {before}",
         "content": f"Audit trail BROKEN at event #{r.broken_id} (content): it does not match its HMAC: it was "
-                   f"changed, or re-chained without the audit key (or the audit key is not the one that sealed "
-                   f"it). {before}",
+        f"changed, or re-chained without the audit key (or the audit key is not the one that sealed "
+        f"it). {before}",
         "position": f"Audit trail BROKEN at event #{r.broken_id} (position): it says it is event number "
-                    f"{r.detail.get('seq')} of the chain but comes number {r.count + 1}: traces were deleted "
-                    f"before it. {before}",
+        f"{r.detail.get('seq')} of the chain but comes number {r.count + 1}: traces were deleted "
+        f"before it. {before}",
         "unkeyed": f"Audit trail BROKEN at event #{r.broken_id} (unkeyed): it is chained with plain SHA-256 after "
-                   f"keyed events: the trail was re-chained without the audit key. {before}",
+        f"keyed events: the trail was re-chained without the audit key. {before}",
         "anchor": f"Audit trail BROKEN at event #{r.broken_id} (anchor): the anchor of {a and a.at} "
-                  f"(line {a and a.line} of {anchor_file}) recorded it as event number {a and a.count} with "
-                  f"another hash: the trail was rewritten. {before}",
+        f"(line {a and a.line} of {anchor_file}) recorded it as event number {a and a.count} with "
+        f"another hash: the trail was rewritten. {before}",
         "missing": f"Audit trail BROKEN at event #{r.broken_id} (missing): the anchor of {a and a.at} (line "
-                   f"{a and a.line} of {anchor_file}) records it as event number {a and a.count}, but the trail no "
-                   f"longer holds it: traces were deleted and the trail re-chained.",
+        f"{a and a.line} of {anchor_file}) records it as event number {a and a.count}, but the trail no "
+        f"longer holds it: traces were deleted and the trail re-chained.",
         "truncated": f"Audit trail TRUNCATED (truncated): the anchor of {a and a.at} (line {a and a.line} of "
-                     f"{anchor_file}) records {a and a.count} events up to event #{a and a.last_id}, but the "
-                     f"trail ends after {r.count} events at #{r.last_id}: the newest traces were deleted.",
+        f"{anchor_file}) records {a and a.count} events up to event #{a and a.last_id}, but the "
+        f"trail ends after {r.count} events at #{r.last_id}: the newest traces were deleted.",
         "no_anchor": f"Audit trail NOT ANCHORED (no_anchor): {r.count} keyed events but no anchored head in "
-                     f"{anchor_file}: the anchor file was deleted, or a database was restored without the anchor "
-                     f"file of its backup.",
+        f"{anchor_file}: the anchor file was deleted, or a database was restored without the anchor "
+        f"file of its backup.",
         "anchor_line": f"Audit anchor file ALTERED (anchor_line): line {r.detail.get('line')} of {anchor_file} "
-                       f"does not match its HMAC.",
+        f"does not match its HMAC.",
         "key": f"WRONG AUDIT KEY (key): {anchor_file} was sealed with the key {r.detail.get('key_id')}, the key "
-               f"configured is {r.detail.get('expected')}. Set CARNET_AUDIT_KEY (or instance/keys/audit.key) to "
-               f"the key that sealed this trail.",
+        f"configured is {r.detail.get('expected')}. Set CARNET_AUDIT_KEY (or instance/keys/audit.key) to "
+        f"the key that sealed this trail.",
     }
     if r.reason == "anchor" and r.detail.get("conflict"):
-        return (f"Audit trail BROKEN at event #{r.broken_id} (anchor): lines {r.detail['conflict']} and "
-                f"{a.line} of {anchor_file} anchor it with different hashes: the trail was cut back and "
-                f"written again.")
+        return (
+            f"Audit trail BROKEN at event #{r.broken_id} (anchor): lines {r.detail['conflict']} and "
+            f"{a.line} of {anchor_file} anchor it with different hashes: the trail was cut back and "
+            f"written again."
+        )
     return messages.get(r.reason, f"Audit trail BROKEN at event #{r.broken_id} ({r.reason}). {before}")
 
 
@@ -84,8 +88,14 @@ def purge():
 def share_attempts():
     """Refused share code and link attempts this hour, and shares whose code locked today."""
     refused = grants.refused_this_hour()
-    locked = db.session.scalar(select(func.count()).select_from(grants.Share).where(
-        grants.Share.locked_at > clock.utcnow() - timedelta(hours=24))) or 0
+    locked = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(grants.Share)
+            .where(grants.Share.locked_at > clock.utcnow() - timedelta(hours=24))
+        )
+        or 0
+    )
     click.echo(f"Refused share attempts this hour: {refused} (a warning is logged every {grants.GLOBAL_ALERT}).")
     click.echo(f"Share codes locked after wrong attempts in the last 24 hours: {locked}.")
 
@@ -96,17 +106,26 @@ def backup_create(target):
     """Copy the audit anchors, the database and every encrypted file into TARGET (the master key
     and the audit key are not copied)."""
     try:
-        manifest = backup.create(current_app.config["DATABASE_URL"], current_app.instance_path, target,
-                                 anchor_file=current_app.config["AUDIT_ANCHOR_FILE"])
+        manifest = backup.create(
+            current_app.config["DATABASE_URL"],
+            current_app.instance_path,
+            target,
+            anchor_file=current_app.config["AUDIT_ANCHOR_FILE"],
+        )
     except backup.BackupError as exc:
         raise click.ClickException(str(exc))
-    click.echo(f"Backup written to {target}: audit anchors, database and {manifest['blobs']} encrypted files. "
-               "Keep the master key and the audit key apart from it.")
+    click.echo(
+        f"Backup written to {target}: audit anchors, database and {manifest['blobs']} encrypted files. "
+        "Keep the master key and the audit key apart from it."
+    )
     if manifest["missing"]:
         for blob_id in manifest["missing"]:
             click.echo(f"missing: {blob_id}", err=True)
-        click.echo(f"{len(manifest['missing'])} files the database knows were already missing from the disk: "
-                   "run flask --app app storage check.", err=True)
+        click.echo(
+            f"{len(manifest['missing'])} files the database knows were already missing from the disk: "
+            "run flask --app app storage check.",
+            err=True,
+        )
         raise SystemExit(1)
 
 
@@ -116,14 +135,23 @@ def backup_create(target):
 def backup_restore(source):
     """Replace the database, the encrypted files and the audit anchors with a backup (stop the app first)."""
     try:
-        manifest = backup.restore(current_app.config["DATABASE_URL"], current_app.instance_path, source,
-                                  anchor_file=current_app.config["AUDIT_ANCHOR_FILE"])
+        manifest = backup.restore(
+            current_app.config["DATABASE_URL"],
+            current_app.instance_path,
+            source,
+            anchor_file=current_app.config["AUDIT_ANCHOR_FILE"],
+        )
     except backup.BackupError as exc:
         raise click.ClickException(str(exc))
-    anchors = ("its audit anchors too" if manifest.get("anchor_restored")
-               else "it holds no audit anchors (taken before they existed)")
-    click.echo(f"Restored the backup of {manifest['created_at']}, {anchors}; the replaced anchor file is kept "
-               "beside it. Check it: flask --app app audit verify; flask --app app storage check")
+    anchors = (
+        "its audit anchors too"
+        if manifest.get("anchor_restored")
+        else "it holds no audit anchors (taken before they existed)"
+    )
+    click.echo(
+        f"Restored the backup of {manifest['created_at']}, {anchors}; the replaced anchor file is kept "
+        "beside it. Check it: flask --app app audit verify; flask --app app storage check"
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,6 +1,7 @@
 """One source of "now", so tests can move time (session timeouts, code expiry), and the one
 local zone: times are stored in UTC and read in Europe/Paris, whatever zone a measure or a
 device came from."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta

@@ -2,6 +2,7 @@
 
 Only a keyed hash is stored; comparison is constant time.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +22,7 @@ def digits(n: int = 6) -> str:
 def activation_code(groups: int = 3, size: int = 4) -> str:
     """12 Crockford symbols = 60 bits, printed as XXXX-XXXX-XXXX."""
     raw = "".join(secrets.choice(ALPHABET) for _ in range(groups * size))
-    return "-".join(raw[i:i + size] for i in range(0, len(raw), size))
+    return "-".join(raw[i : i + size] for i in range(0, len(raw), size))
 
 
 def normalise(code: str) -> str:

@@ -17,6 +17,7 @@ module decides which answers it may touch:
 Static files are compressed once per file version and kept in memory (they are few and small);
 nothing else is ever cached.
 """
+
 from __future__ import annotations
 
 import os
@@ -24,8 +25,16 @@ import os
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
-MIMETYPES = ["text/html", "text/css", "text/javascript", "application/javascript", "application/json",
-             "image/svg+xml", "application/manifest+json", "text/plain"]
+MIMETYPES = [
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "application/javascript",
+    "application/json",
+    "image/svg+xml",
+    "application/manifest+json",
+    "text/plain",
+]
 ALLOWED_SITES = {"same-origin", "none", None}
 
 

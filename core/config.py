@@ -4,6 +4,7 @@ parsed by Flask), then overrides.
 Secrets are generated into instance/ on first run; production refuses to start without
 real ones.
 """
+
 from __future__ import annotations
 
 import os
@@ -91,7 +92,7 @@ def _from_env(app: Flask) -> None:
     app.config.from_prefixed_env(PREFIX)
     for key, raw in os.environ.items():
         if key.startswith(f"{PREFIX}_") and "__" not in key:
-            name = key[len(PREFIX) + 1:]
+            name = key[len(PREFIX) + 1 :]
             app.config[name] = _typed(key, name, raw, app.config[name])
 
 
@@ -149,9 +150,11 @@ def load(app: Flask, overrides: dict | None = None) -> None:
         app.config["SESSION_COOKIE_NAME"] = "__Host-carnet"
 
 
-AUDIT_KEY_HINT = ("set CARNET_AUDIT_KEY, or write instance/keys/audit.key (mode 600), to a random 32-byte "
-                  "base64url key, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; "
-                  "keep a copy apart, like the master key")
+AUDIT_KEY_HINT = (
+    "set CARNET_AUDIT_KEY, or write instance/keys/audit.key (mode 600), to a random 32-byte "
+    "base64url key, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'; "
+    "keep a copy apart, like the master key"
+)
 
 
 def _audit_key(instance: Path, value, production: bool) -> bytes:

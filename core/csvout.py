@@ -1,5 +1,6 @@
 """CSV the way French spreadsheets open it: UTF-8 with a BOM, ';' between columns, and no
 cell that a spreadsheet would run as a formula (CSV injection)."""
+
 from __future__ import annotations
 
 import csv

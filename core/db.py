@@ -7,6 +7,7 @@ queue behind each other; code that writes during such a request calls write_inte
 which ends the read transaction and makes the next one IMMEDIATE.
 PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deployments.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -58,8 +59,7 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
-            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False,
-                          "isolation_level": None},
+            connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False, "isolation_level": None},
             pool_pre_ping=False,
         )
 

@@ -1,5 +1,6 @@
 """Dates, numbers and money the way a French reader expects them ("12 mars 2026",
 "aujourd'hui à 9 h 30", "72,4 kg", "23,50 €"), through Babel, in Europe/Paris."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -22,7 +23,7 @@ from core import clock
 
 
 def clock_time(value: datetime | None) -> str:
-    """"9 h 30": the time of day alone, in Europe/Paris."""
+    """ "9 h 30": the time of day alone, in Europe/Paris."""
     return _time(value) if value is not None else ""
 
 
@@ -35,6 +36,7 @@ def _time(dt: datetime) -> str:
 # Babel formatting is slow and pages show the same few dates again and again: the filters
 # below remember their answers, keyed on everything the answer depends on (the value, the
 # language, the time zone and, for "today"/"yesterday", the local date of today).
+
 
 def day(value: date | datetime | None) -> str:
     if value is None:
@@ -66,7 +68,7 @@ def _moment(value: datetime, today: date, _locale: str, _zone: str) -> str:
 
 
 def utc_offset(minutes: int) -> str:
-    """"UTC−5", "UTC+5:30", "UTC" (a true minus sign)."""
+    """ "UTC−5", "UTC+5:30", "UTC" (a true minus sign)."""
     if not minutes:
         return "UTC"
     sign = "+" if minutes > 0 else "\u2212"
@@ -84,8 +86,11 @@ def elsewhere(value: datetime | None) -> str:
     paris = clock.paris(value).utcoffset()
     if here == paris:
         return ""
-    local = format_time(value, "H'\u00a0h\u00a0'mm", rebase=False) if str(get_locale()) == "fr" \
+    local = (
+        format_time(value, "H'\u00a0h\u00a0'mm", rebase=False)
+        if str(get_locale()) == "fr"
         else format_time(value, "h:mm a", rebase=False)
+    )
     return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
 
 
@@ -108,7 +113,7 @@ def money(cents: int | None) -> str:
 
 
 def filesize(size: int | None) -> str:
-    """"850 Ko", "2,4 Mo": a size as a French reader expects it (1 Ko = 1024 bytes)."""
+    """ "850 Ko", "2,4 Mo": a size as a French reader expects it (1 Ko = 1024 bytes)."""
     if size is None:
         return ""
     if size < 1024 * 1024:
@@ -117,5 +122,12 @@ def filesize(size: int | None) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters.update(day=day, moment=moment, clock_time=clock_time, number=number, money=money,
-                                 filesize=filesize, measure_moment=measure_moment)
+    app.jinja_env.filters.update(
+        day=day,
+        moment=moment,
+        clock_time=clock_time,
+        number=number,
+        money=money,
+        filesize=filesize,
+        measure_moment=measure_moment,
+    )

@@ -1,4 +1,5 @@
 """Form rules shared by every blueprint."""
+
 from __future__ import annotations
 
 from datetime import date

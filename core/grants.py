@@ -32,6 +32,7 @@ an attacker instead, however many addresses they use:
   one counter per hour (throttle scope "share_refused"), read with `flask --app app shares
   attempts`; a WARNING is logged each time it passes another GLOBAL_ALERT refusals.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -51,13 +52,13 @@ class Share(Base):
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    prefix: Mapped[str] = mapped_column(String(4), unique=True)      # first group of the code
-    code_hash: Mapped[str] = mapped_column(String(64))               # keyed hash of the whole code
+    prefix: Mapped[str] = mapped_column(String(4), unique=True)  # first group of the code
+    code_hash: Mapped[str] = mapped_column(String(64))  # keyed hash of the whole code
     link_hash: Mapped[str] = mapped_column(String(64), unique=True)  # keyed hash of the link token
     # {"documents": "all" | "categories" | None, "categories": [...], "summary": bool, "measures": bool}
     scope: Mapped[dict] = mapped_column(JSON)
     can_deposit: Mapped[bool] = mapped_column(Boolean, default=False)
-    label: Mapped[str | None] = mapped_column(String(120))           # the holder's own note: "Dr Durand"
+    label: Mapped[str | None] = mapped_column(String(120))  # the holder's own note: "Dr Durand"
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()
@@ -136,7 +137,7 @@ class EmergencySettings(Base):
 
 
 class EmergencyAccess(Base):
-    """"Bris de glace": a registered professional opened the space without consent, with a reason."""
+    """ "Bris de glace": a registered professional opened the space without consent, with a reason."""
 
     __tablename__ = "emergency_accesses"
     __table_args__ = (Index("ix_emergency_professional", "professional_id", "expires_at"),)
@@ -156,11 +157,11 @@ class EmergencyAccess(Base):
 # XXXX-XXXX-XXXX in Crockford's base32: the first group says which share (20 bits), the other
 # two are the secret (40 bits). See the module docstring for what bounds guessing.
 CODE_GROUP = 4
-SHARE_MAX_FAILURES = 5   # wrong secrets for one share, then its code can no longer be typed
-IP_LIMIT = 30            # code attempts per IP per hour, right or wrong
-GLOBAL_ALERT = 2000      # refused attempts across the service per hour: a WARNING each time
-LINK_BYTES = 24          # 192 bits in the QR link
-PREFIX_TRIES = 20        # random prefixes tried before giving up on making a share
+SHARE_MAX_FAILURES = 5  # wrong secrets for one share, then its code can no longer be typed
+IP_LIMIT = 30  # code attempts per IP per hour, right or wrong
+GLOBAL_ALERT = 2000  # refused attempts across the service per hour: a WARNING each time
+LINK_BYTES = 24  # 192 bits in the QR link
+PREFIX_TRIES = 20  # random prefixes tried before giving up on making a share
 REFUSED_SCOPE = "share_refused"  # the operator's counter (core.throttle), one row per hour
 
 log = logging.getLogger(__name__)
@@ -211,15 +212,18 @@ def redeem(ip: str | None, code: str | None = None, token: str | None = None):
         prefix = normalised[:CODE_GROUP]
         given = code_hash(normalised)
         share = db.session.scalar(select(Share).where(Share.prefix == prefix))
-        right = share is not None and hmac.compare_digest(given, share.code_hash) \
-            and len(normalised) == 3 * CODE_GROUP
+        right = share is not None and hmac.compare_digest(given, share.code_hash) and len(normalised) == 3 * CODE_GROUP
         if not right and not capped:
             locked = db.session.execute(
-                update(Share).where(Share.prefix == prefix, Share.locked_at.is_(None)).values(
+                update(Share)
+                .where(Share.prefix == prefix, Share.locked_at.is_(None))
+                .values(
                     failed_attempts=Share.failed_attempts + 1,
-                    locked_at=case((Share.failed_attempts + 1 >= SHARE_MAX_FAILURES, now), else_=None))
+                    locked_at=case((Share.failed_attempts + 1 >= SHARE_MAX_FAILURES, now), else_=None),
+                )
                 .returning(Share.locked_at)
-                .execution_options(synchronize_session=False)).scalar()
+                .execution_options(synchronize_session=False)
+            ).scalar()
             if share is not None:
                 db.session.refresh(share)
                 if locked is not None:
@@ -241,8 +245,11 @@ def _refused() -> None:
     """Count a refusal for the operator; warn each time another GLOBAL_ALERT are reached this hour."""
     n = throttle.hit(REFUSED_SCOPE, "*")
     if n % GLOBAL_ALERT == 0:
-        log.warning("Share codes: %d refused attempts this hour across the service: someone may be "
-                    "guessing codes (nobody is refused for it; see flask --app app shares attempts)", n)
+        log.warning(
+            "Share codes: %d refused attempts this hour across the service: someone may be "
+            "guessing codes (nobody is refused for it; see flask --app app shares attempts)",
+            n,
+        )
 
 
 def refused_this_hour() -> int:

@@ -1,4 +1,5 @@
 """French health identifiers: NIR (with its key, Corsica included) and RPPS."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """Telling people: mail, and the notifications a holder reads in the app. The outbox is a
 folder of .eml files in instance/outbox/: the demo shows it as a page, and a real deployment
 hands the same files to its mail relay."""
+
 from __future__ import annotations
 
 import os
@@ -62,8 +63,9 @@ def read_outbox(limit: int = 50) -> list[Mail]:
     mails = []
     for path in sorted(outbox_dir().glob("*.eml"), reverse=True)[:limit]:
         msg = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-        mails.append(Mail(path.name, str(msg["To"]), str(msg["Subject"]), parsedate_to_datetime(msg["Date"]),
-                          msg.get_content()))
+        mails.append(
+            Mail(path.name, str(msg["To"]), str(msg["Subject"]), parsedate_to_datetime(msg["Date"]), msg.get_content())
+        )
     return mails
 
 
@@ -86,7 +88,7 @@ class Notification(Base):
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
-    kind: Mapped[str] = mapped_column(String(20))          # access | emergency | deposit | code_locked
+    kind: Mapped[str] = mapped_column(String(20))  # access | emergency | deposit | code_locked
     audit_event_id: Mapped[int | None] = mapped_column(Integer)
     grant_id: Mapped[str | None] = mapped_column(String(36))  # share, grant or emergency access id
     actor_name: Mapped[str | None] = mapped_column(String(200))
@@ -96,7 +98,7 @@ class Notification(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     read_at: Mapped[datetime | None] = mapped_column()
     flagged_at: Mapped[datetime | None] = mapped_column()
-    last_at: Mapped[datetime | None] = mapped_column()     # the day's latest activity (None: created_at)
+    last_at: Mapped[datetime | None] = mapped_column()  # the day's latest activity (None: created_at)
     alarm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # kept, not shown
 
@@ -114,15 +116,16 @@ class NotificationPreferences(Base):
 
 
 NOTIFY_KINDS = ("access", "emergency", "deposit")
-CHOSEN_KINDS = ("access", "deposit")        # the kinds the holder chooses for
-CHANNELS = ("mail", "app", "none")          # in Carnet and by mail | in Carnet only | not told
-DEPOSIT_TITLES = 5                          # titles kept on a card (the count goes on)
+CHOSEN_KINDS = ("access", "deposit")  # the kinds the holder chooses for
+CHANNELS = ("mail", "app", "none")  # in Carnet and by mail | in Carnet only | not told
+DEPOSIT_TITLES = 5  # titles kept on a card (the count goes on)
 
 
 def preferences(patient_id: str) -> dict[str, str]:
     found = db.session.get(NotificationPreferences, patient_id)
-    return {k: (getattr(found, k) if found is not None and getattr(found, k) in CHANNELS else "mail")
-            for k in CHOSEN_KINDS}
+    return {
+        k: (getattr(found, k) if found is not None and getattr(found, k) in CHANNELS else "mail") for k in CHOSEN_KINDS
+    }
 
 
 def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPreferences:
@@ -139,7 +142,7 @@ def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPre
 
 
 def identity_of(viewer) -> str:
-    """"verified" through a professional account; "typed" with a code (name and RPPS as given)."""
+    """ "verified" through a professional account; "typed" with a code (name and RPPS as given)."""
     return "verified" if viewer.account is not None else "typed"
 
 
@@ -158,8 +161,11 @@ def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> No
     rpps, name = getattr(pro, "rpps", None), viewer.display_name or None
     identity = identity_of(viewer)
     now = clock.utcnow()
-    same_person = (Notification.patient_id == viewer.patient_id, Notification.actor_rpps == rpps,
-                   Notification.actor_name == name)
+    same_person = (
+        Notification.patient_id == viewer.patient_id,
+        Notification.actor_rpps == rpps,
+        Notification.actor_name == name,
+    )
     seen_before = db.session.scalars(select(Notification.detail).where(*same_person)).all()
     new_person = not any((d or {}).get("identity", identity) == identity for d in seen_before)
     chosen = preferences(viewer.patient_id)
@@ -167,28 +173,52 @@ def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> No
     note = None
     if kind != "emergency" and not new_person:
         start, end = clock.paris_day_bounds(clock.paris(now).date())
-        for found in db.session.scalars(select(Notification).where(
-                *same_person, Notification.kind != "emergency", Notification.created_at >= start,
-                Notification.created_at < end).order_by(Notification.created_at.desc())):
+        for found in db.session.scalars(
+            select(Notification)
+            .where(
+                *same_person,
+                Notification.kind != "emergency",
+                Notification.created_at >= start,
+                Notification.created_at < end,
+            )
+            .order_by(Notification.created_at.desc())
+        ):
             if (found.detail or {}).get("identity", identity) == identity:
                 note = found
                 break
     fresh = note is None
     if fresh:
-        note = Notification(patient_id=viewer.patient_id, kind=kind, audit_event_id=getattr(event, "id", None),
-                            grant_id=viewer.grant_id, actor_name=name, actor_rpps=rpps,
-                            actor_profession=getattr(pro, "profession", None), created_at=now,
-                            alarm=kind == "emergency" or new_person, muted=True,
-                            detail={"identity": identity, "first": new_person, "visits": 0, "deposits": [],
-                                    "deposit_count": 0, "grants": []})
+        note = Notification(
+            patient_id=viewer.patient_id,
+            kind=kind,
+            audit_event_id=getattr(event, "id", None),
+            grant_id=viewer.grant_id,
+            actor_name=name,
+            actor_rpps=rpps,
+            actor_profession=getattr(pro, "profession", None),
+            created_at=now,
+            alarm=kind == "emergency" or new_person,
+            muted=True,
+            detail={
+                "identity": identity,
+                "first": new_person,
+                "visits": 0,
+                "deposits": [],
+                "deposit_count": 0,
+                "grants": [],
+            },
+        )
         db.session.add(note)
     merged = dict(note.detail or {})
     merged.setdefault("grants", [note.grant_id] if note.grant_id else [])
     if viewer.grant_id and viewer.grant_id not in merged["grants"]:
         merged["grants"] = [*merged["grants"], viewer.grant_id]
     if kind == "deposit":
-        merged["deposits"] = ([*(merged.get("deposits") or []), detail.get("title")] if detail.get("title")
-                              else list(merged.get("deposits") or []))[:DEPOSIT_TITLES]
+        merged["deposits"] = (
+            [*(merged.get("deposits") or []), detail.get("title")]
+            if detail.get("title")
+            else list(merged.get("deposits") or [])
+        )[:DEPOSIT_TITLES]
         merged["deposit_count"] = int(merged.get("deposit_count") or 0) + int(detail.get("count") or 1)
         if note.kind == "access":
             note.kind = "deposit"  # a card that tells of a new document reads as such
@@ -223,30 +253,57 @@ def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
         when = babel_datetime(clock.paris(note.last_at or note.created_at), "d MMMM y, HH:mm")
         if kind == "emergency":
             subject = _("Carnet: emergency access to your space")
-            what = _("%(who)s opened your Carnet space in an emergency (%(when)s, Paris time). Reason given: "
-                     "“%(reason)s”.", who=who, when=when, reason=detail.get("reason") or "—")
+            what = _(
+                "%(who)s opened your Carnet space in an emergency (%(when)s, Paris time). Reason given: “%(reason)s”.",
+                who=who,
+                when=when,
+                reason=detail.get("reason") or "—",
+            )
         elif kind == "deposit":
             title = detail.get("title") or _("a document")
             count = int(detail.get("count") or 1)
-            subject = _("Carnet: %(name)s added “%(title)s” to your space", name=note.actor_name or _("a professional"),
-                        title=title)
-            what = (_("%(who)s added “%(title)s” to your documents (%(when)s, Paris time).", who=who, title=title,
-                      when=when) if count == 1 else
-                    _("%(who)s added %(count)d documents to your space, among them “%(title)s” (%(when)s, Paris time).",
-                      who=who, count=count, title=title, when=when))
+            subject = _(
+                "Carnet: %(name)s added “%(title)s” to your space",
+                name=note.actor_name or _("a professional"),
+                title=title,
+            )
+            what = (
+                _(
+                    "%(who)s added “%(title)s” to your documents (%(when)s, Paris time).",
+                    who=who,
+                    title=title,
+                    when=when,
+                )
+                if count == 1
+                else _(
+                    "%(who)s added %(count)d documents to your space, among them “%(title)s” (%(when)s, Paris time).",
+                    who=who,
+                    count=count,
+                    title=title,
+                    when=when,
+                )
+            )
         elif note.alarm:
             subject = _("Carnet: someone new opened your space")
             what = _("%(who)s opened your Carnet space for the first time (%(when)s, Paris time).", who=who, when=when)
         else:
             subject = _("Carnet: %(name)s opened your space", name=note.actor_name or _("a professional"))
-            what = _("%(who)s opened your Carnet space (%(when)s, Paris time). Their other visits today are "
-                     "gathered on the same card in Carnet, without another mail.", who=who, when=when)
-        checked = (_("This name belongs to a verified professional account.") if identity_of(viewer) == "verified"
-                   else _("This name and this RPPS number were typed by the person who used your code: nobody "
-                          "checked them."))
-        advice = _("If you did not expect it, log in, open Sharing and press “This wasn't expected”: you can end "
-                   "the access and block this professional. You choose how you are told under Sharing, "
-                   "“How to tell me”.")
+            what = _(
+                "%(who)s opened your Carnet space (%(when)s, Paris time). Their other visits today are "
+                "gathered on the same card in Carnet, without another mail.",
+                who=who,
+                when=when,
+            )
+        checked = (
+            _("This name belongs to a verified professional account.")
+            if identity_of(viewer) == "verified"
+            else _("This name and this RPPS number were typed by the person who used your code: nobody checked them.")
+        )
+        advice = _(
+            "If you did not expect it, log in, open Sharing and press “This wasn't expected”: you can end "
+            "the access and block this professional. You choose how you are told under Sharing, "
+            "“How to tell me”."
+        )
         body = "\n\n".join((what, checked, advice))
     send_mail(account.email, subject, body)
 
@@ -254,17 +311,20 @@ def _mail_holder(viewer, note: Notification, kind: str, detail: dict) -> None:
 def tell_holder_code_locked(share) -> Notification:
     """Tell the holder, once per share, that someone typed wrong codes for it: the code can no
     longer be typed, its QR code link still works. Never says the code or who tried."""
-    note = Notification(patient_id=share.patient_id, kind="code_locked", grant_id=share.id,
-                        detail={"label": share.label or ""})
+    note = Notification(
+        patient_id=share.patient_id, kind="code_locked", grant_id=share.id, detail={"label": share.label or ""}
+    )
     db.session.add(note)
     db.session.flush()
     account = db.session.scalar(select(Account).where(Account.patient_id == share.patient_id))
     if account is not None:
         with force_locale(account.locale or "fr"):
             subject = _("Carnet: wrong codes were typed for one of your shares")
-            body = _("Someone typed several wrong codes for one of your shares (%(label)s). For your safety, its "
-                     "code can no longer be typed; its QR code link still works until the share ends. If you did "
-                     "not give this code to anyone, log in, open Sharing and end this share.",
-                     label=share.label or _("no note"))
+            body = _(
+                "Someone typed several wrong codes for one of your shares (%(label)s). For your safety, its "
+                "code can no longer be typed; its QR code link still works until the share ends. If you did "
+                "not give this code to anyone, log in, open Sharing and end this share.",
+                label=share.label or _("no note"),
+            )
         send_mail(account.email, subject, body)
     return note

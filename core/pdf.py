@@ -12,6 +12,7 @@ core.weasy.StaticFetcher: pages are rendered with a base URL under a reserved na
 resolves), and anything else — file://, http(s)://, data:, another host, a path leaving the
 static folder — is refused. Nothing is fetched over a network, so no redirect is ever followed.
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -74,8 +75,17 @@ def _bounded_child(conn, work, args: tuple, with_data: bool, memory_mb: int, cpu
         conn.close()
 
 
-def run_bounded(work, args: tuple = (), data: bytes | None = None, *, error: type[Exception], timeout: float,
-                memory_mb: int, name: str | None = None, passed: tuple[type[BaseException], ...] = ()):
+def run_bounded(
+    work,
+    args: tuple = (),
+    data: bytes | None = None,
+    *,
+    error: type[Exception],
+    timeout: float,
+    memory_mb: int,
+    name: str | None = None,
+    passed: tuple[type[BaseException], ...] = (),
+):
     """`work(data, *args)` (or `work(*args)`) in a child of the fork server, under limits on memory
     and CPU time and killed past `timeout`: what it returns, or `error` raised here when it failed,
     ran out of its bounds or died. `data` goes through the pipe as raw bytes (no pickling copy);
@@ -84,8 +94,12 @@ def run_bounded(work, args: tuple = (), data: bytes | None = None, *, error: typ
     as "module:function" when the workers should not import that module."""
     ctx = _context()
     parent, child = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=_bounded_child, daemon=True, name=name,
-                       args=(child, work, args, data is not None, memory_mb, int(timeout), passed))
+    proc = ctx.Process(
+        target=_bounded_child,
+        daemon=True,
+        name=name,
+        args=(child, work, args, data is not None, memory_mb, int(timeout), passed),
+    )
     proc.start()
     child.close()
     try:
@@ -108,12 +122,13 @@ def run_bounded(work, args: tuple = (), data: bytes | None = None, *, error: typ
     return payload
 
 
-def html_to_pdf(html: str, static_folder: str, timeout: float = TIMEOUT_SECONDS,
-                memory_mb: int = MEMORY_MB) -> bytes:
+def html_to_pdf(html: str, static_folder: str, timeout: float = TIMEOUT_SECONDS, memory_mb: int = MEMORY_MB) -> bytes:
     """Render `html` to PDF bytes in a bounded child process."""
     if len(html.encode()) > MAX_HTML_BYTES:
         raise PdfError("page too large")
-    data = run_bounded("core.weasy:write_pdf", (html, static_folder), error=PdfError, timeout=timeout, memory_mb=memory_mb)
+    data = run_bounded(
+        "core.weasy:write_pdf", (html, static_folder), error=PdfError, timeout=timeout, memory_mb=memory_mb
+    )
     if data is None:
         raise PdfError("PDF too large")
     return data

@@ -1,4 +1,5 @@
 """People and their ways in: patients (space holders), professionals, accounts, passkeys."""
+
 from __future__ import annotations
 
 import secrets
@@ -92,8 +93,7 @@ class Account(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"), index=True)
     professional_id: Mapped[str | None] = mapped_column(ForeignKey("professionals.id"), index=True)
-    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True,
-                                               default=lambda: secrets.token_bytes(32))
+    user_handle: Mapped[bytes] = mapped_column(LargeBinary(64), unique=True, default=lambda: secrets.token_bytes(32))
     locale: Mapped[str | None] = mapped_column(String(5))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)

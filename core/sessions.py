@@ -4,6 +4,7 @@ Logout, "end this session" and "end all my other sessions" therefore really end 
 even for a copied cookie. The interface also closes each request's unit of work: one commit,
 after the view has run and before the response leaves.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,7 @@ def _hash(token: str) -> str:
 class ServerSession(CallbackDict, SessionMixin):
     """Session data plus the record it was loaded from and what to do with it on save."""
 
-    def __init__(self, data=None, record: SessionRecord | None = None, expired: str | None = None,
-                 stale: bool = False):
+    def __init__(self, data=None, record: SessionRecord | None = None, expired: str | None = None, stale: bool = False):
         def on_update(_self):
             _self.modified = True
 
@@ -94,8 +94,10 @@ def end(record: SessionRecord, reason: str) -> None:
 def _write(record: SessionRecord) -> None:
     """The record's changes, in one UPDATE (committed with the request's unit of work)."""
     if record.changes:
-        db.session.execute(update(UserSession).where(UserSession.id == record.id).values(**record.changes),
-                           execution_options={"synchronize_session": False})
+        db.session.execute(
+            update(UserSession).where(UserSession.id == record.id).values(**record.changes),
+            execution_options={"synchronize_session": False},
+        )
         record.changes = {}
 
 
@@ -110,8 +112,18 @@ def passive(view):
     return view
 
 
-_COLUMNS = ("id", "account_id", "data", "created_at", "last_active_at", "authenticated_at", "fresh_at", "kiosk",
-            "ended_at", "end_reason")
+_COLUMNS = (
+    "id",
+    "account_id",
+    "data",
+    "created_at",
+    "last_active_at",
+    "authenticated_at",
+    "fresh_at",
+    "kiosk",
+    "ended_at",
+    "end_reason",
+)
 
 
 class SessionRecord:
@@ -126,9 +138,20 @@ class SessionRecord:
     def __init__(self, row):
         for name in _COLUMNS:
             setattr(self, name, getattr(row, name))
-        self.user = SessionUser(row.account_id, row.role, row.patient_id, row.locale, bool(row.active),
-                                patient_display_name(row.given_names, row.used_name, row.family_name)
-                                if row.given_names is not None else None) if row.role is not None else None
+        self.user = (
+            SessionUser(
+                row.account_id,
+                row.role,
+                row.patient_id,
+                row.locale,
+                bool(row.active),
+                patient_display_name(row.given_names, row.used_name, row.family_name)
+                if row.given_names is not None
+                else None,
+            )
+            if row.role is not None
+            else None
+        )
         self.changes: dict = {}
 
     def set(self, **values) -> None:
@@ -166,8 +189,16 @@ class SessionUser(UserMixin):
 
 # Built once: every request runs it, and building a statement costs more than running it.
 _BY_TOKEN = (
-    select(*(UserSession.__table__.c[c] for c in _COLUMNS), Account.role, Account.patient_id, Account.locale,
-           Account.active, Patient.given_names, Patient.used_name, Patient.family_name)
+    select(
+        *(UserSession.__table__.c[c] for c in _COLUMNS),
+        Account.role,
+        Account.patient_id,
+        Account.locale,
+        Account.active,
+        Patient.given_names,
+        Patient.used_name,
+        Patient.family_name,
+    )
     .select_from(UserSession.__table__)
     .outerjoin(Account.__table__, Account.id == UserSession.account_id)
     .outerjoin(Patient.__table__, Patient.id == Account.patient_id)
@@ -202,8 +233,12 @@ class DatabaseSessionInterface(SessionInterface):
         now = clock.utcnow()
         record = session.record
         touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
-        writes = (session.end_reason or session.rotate_to is not None or session.modified
-                  or (record is not None and (record.changes or now - record.last_active_at >= touch)))
+        writes = (
+            session.end_reason
+            or session.rotate_to is not None
+            or session.modified
+            or (record is not None and (record.changes or now - record.last_active_at >= touch))
+        )
         if writes:
             write_intent()
         if session.end_reason:
@@ -220,16 +255,29 @@ class DatabaseSessionInterface(SessionInterface):
                 end(record, session.rotate_reason)
             token = secrets.token_urlsafe(TOKEN_BYTES)
             record = UserSession(
-                token_hash=_hash(token), account_id=session.rotate_to or None, data=old_data,
-                created_at=now, last_active_at=now, authenticated_at=now, fresh_at=now,
-                ip=_ip(), user_agent=_ua(), kiosk=kiosk,
+                token_hash=_hash(token),
+                account_id=session.rotate_to or None,
+                data=old_data,
+                created_at=now,
+                last_active_at=now,
+                authenticated_at=now,
+                fresh_at=now,
+                ip=_ip(),
+                user_agent=_ua(),
+                kiosk=kiosk,
             )
             db.session.add(record)
         elif record is None:
             if session.modified and len(session) and not session.stale:
                 token = secrets.token_urlsafe(TOKEN_BYTES)
-                record = UserSession(token_hash=_hash(token), data=dict(session), ip=_ip(),
-                                     user_agent=_ua(), created_at=now, last_active_at=now)
+                record = UserSession(
+                    token_hash=_hash(token),
+                    data=dict(session),
+                    ip=_ip(),
+                    user_agent=_ua(),
+                    created_at=now,
+                    last_active_at=now,
+                )
                 db.session.add(record)
         else:
             if session.modified:
@@ -240,8 +288,12 @@ class DatabaseSessionInterface(SessionInterface):
         db.session.commit()
         if token is not None:
             response.set_cookie(
-                name, token, httponly=True, secure=self.get_cookie_secure(app),
-                samesite=self.get_cookie_samesite(app), path="/",
+                name,
+                token,
+                httponly=True,
+                secure=self.get_cookie_secure(app),
+                samesite=self.get_cookie_samesite(app),
+                path="/",
             )
         if record is not None:
             response.vary.add("Cookie")
@@ -338,29 +390,37 @@ def live_bound():
 
 def live_params() -> dict:
     cfg, now = current_app.config, clock.utcnow()
-    return {"live_authenticated": now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
-            "live_kiosk_active": now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]),
-            "live_active": now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"])}
+    return {
+        "live_authenticated": now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+        "live_kiosk_active": now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]),
+        "live_active": now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+    }
 
 
 def _live(authenticated_after, kiosk_active_after, active_after):
     return and_(
         UserSession.ended_at.is_(None),
         UserSession.authenticated_at > authenticated_after,
-        or_(and_(UserSession.kiosk.is_(True), UserSession.last_active_at > kiosk_active_after),
-            and_(UserSession.kiosk.is_(False), UserSession.last_active_at > active_after)),
+        or_(
+            and_(UserSession.kiosk.is_(True), UserSession.last_active_at > kiosk_active_after),
+            and_(UserSession.kiosk.is_(False), UserSession.last_active_at > active_after),
+        ),
     )
 
 
 def active_for(account_id: str) -> list[UserSession]:
-    return list(db.session.scalars(
-        select(UserSession).where(UserSession.account_id == account_id, live())
-        .order_by(UserSession.last_active_at.desc())
-    ))
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.account_id == account_id, live())
+            .order_by(UserSession.last_active_at.desc())
+        )
+    )
 
 
-def end_for_account(account_id: str, session_id: str | None = None, keep: str | None = None,
-                    reason: str = "ended") -> int:
+def end_for_account(
+    account_id: str, session_id: str | None = None, keep: str | None = None, reason: str = "ended"
+) -> int:
     """End one session of the account, or all of them but `keep`. Returns how many."""
     q = update(UserSession).where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
     if session_id is not None:

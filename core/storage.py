@@ -174,12 +174,10 @@ class CheckReport:
         return self.healthy and not self.orphans and not self.temp_files
 
 
-def _unseal(aead: AESGCM, header: bytes, blob_id: str, prefix: bytes, index: int, last: bool,
-            record: bytes) -> bytes:
+def _unseal(aead: AESGCM, header: bytes, blob_id: str, prefix: bytes, index: int, last: bool, record: bytes) -> bytes:
     """Chunk `index` of a blob, authenticated with its place (index, last or not) and blob id."""
     try:
-        return aead.decrypt(prefix + struct.pack(">I", index), record,
-                            BlobStore._aad(header, blob_id, index, last))
+        return aead.decrypt(prefix + struct.pack(">I", index), record, BlobStore._aad(header, blob_id, index, last))
     except InvalidTag as exc:
         raise BlobCorrupt(f"chunk {index} failed authentication") from exc
 
@@ -187,8 +185,7 @@ def _unseal(aead: AESGCM, header: bytes, blob_id: str, prefix: bytes, index: int
 class SeekableBlob(io.RawIOBase):
     """See :meth:`BlobStore.open_seekable`: decrypts one chunk at a time, the one read."""
 
-    def __init__(self, fh: BinaryIO, aead: AESGCM, blob_id: str, header: bytes, chunk_size: int,
-                 prefix: bytes) -> None:
+    def __init__(self, fh: BinaryIO, aead: AESGCM, blob_id: str, header: bytes, chunk_size: int, prefix: bytes) -> None:
         super().__init__()
         records = os.fstat(fh.fileno()).st_size - _HEADER.size
         record_size = chunk_size + _TAG_SIZE
@@ -223,8 +220,9 @@ class SeekableBlob(io.RawIOBase):
             record_size = self._chunk_size + _TAG_SIZE
             self._fh.seek(_HEADER.size + index * record_size)
             record = _read_exact(self._fh, record_size)
-            self._plain = _unseal(self._aead, self._header, self._blob_id, self._prefix, index,
-                                  index == self._count - 1, record)
+            self._plain = _unseal(
+                self._aead, self._header, self._blob_id, self._prefix, index, index == self._count - 1, record
+            )
             self._index = index
         return self._plain
 
@@ -235,7 +233,7 @@ class SeekableBlob(io.RawIOBase):
             index, offset = divmod(self._pos, self._chunk_size)
             plain = self._chunk(index)
             n = min(len(view) - done, len(plain) - offset)
-            view[done:done + n] = plain[offset:offset + n]
+            view[done : done + n] = plain[offset : offset + n]
             done += n
             self._pos += n
         return done
@@ -256,9 +254,7 @@ def _decode_key(text: str, origin: str, label: str = "master key") -> bytes:
     except (binascii.Error, ValueError) as exc:
         raise StorageError(f"{label} from {origin} is not valid base64url") from exc
     if len(key) != MASTER_KEY_SIZE:
-        raise StorageError(
-            f"{label} from {origin} must decode to {MASTER_KEY_SIZE} bytes, got {len(key)}"
-        )
+        raise StorageError(f"{label} from {origin} must decode to {MASTER_KEY_SIZE} bytes, got {len(key)}")
     return key
 
 
@@ -341,10 +337,7 @@ def load_key_file(key_file: Path, *, create: bool = True, label: str = "master k
     if os.name != "nt":
         mode = stat.S_IMODE(os.stat(key_file).st_mode)
         if mode & 0o077:
-            raise StorageError(
-                f"{key_file} is accessible by group or others (mode {mode:o}); "
-                "run: chmod 600 on it"
-            )
+            raise StorageError(f"{key_file} is accessible by group or others (mode {mode:o}); run: chmod 600 on it")
     return _decode_key(key_file.read_text(encoding="ascii"), str(key_file), label)
 
 

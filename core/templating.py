@@ -1,6 +1,7 @@
 """Jinja helpers that every page calls many times, kept cheap: inline icons read once,
 static URLs built once, and gettext that looks each string up once per catalogue instead of
 once per use (a page calls it dozens of times, through three layers of Jinja wrappers)."""
+
 from __future__ import annotations
 
 import re
@@ -63,8 +64,7 @@ def _components(svg_icon):
         return svg_icon(name)
 
     def badge(label, variant="neutral", icon=None) -> Markup:
-        return Markup('<span class="badge badge-%s">%s%s</span>') % (
-            variant, svg_icon(icon) if icon else "", label)
+        return Markup('<span class="badge badge-%s">%s%s</span>') % (variant, svg_icon(icon) if icon else "", label)
 
     return icon, badge
 

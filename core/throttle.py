@@ -3,6 +3,7 @@
 `Attempt` rows count failures in a sliding window (logins). `hit()` counts in fixed windows
 with one atomic upsert, exact under parallel requests on SQLite and PostgreSQL alike: the
 count a request gets back includes itself and every request before it (share codes)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -30,10 +31,14 @@ def _key(value: str) -> str:
 
 def count(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     since = clock.utcnow() - window
-    return db.session.scalar(
-        select(func.count()).select_from(Attempt)
-        .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > since)
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > since)
+        )
+        or 0
+    )
 
 
 def exceeded(scope: str, key: str, limit: int, window: timedelta = timedelta(hours=1)) -> bool:
@@ -44,9 +49,14 @@ def retry_after(scope: str, key: str, limit: int, window: timedelta = timedelta(
     """None while fewer than `limit` attempts sit in the window; else how long until the
     oldest of the newest `limit` leaves it (then one more attempt is allowed)."""
     now = clock.utcnow()
-    ats = list(db.session.scalars(
-        select(Attempt.at).where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > now - window)
-        .order_by(Attempt.at.desc()).limit(limit)))
+    ats = list(
+        db.session.scalars(
+            select(Attempt.at)
+            .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > now - window)
+            .order_by(Attempt.at.desc())
+            .limit(limit)
+        )
+    )
     if len(ats) < limit:
         return None
     return max(ats[-1] + window - now, timedelta(seconds=1))
@@ -56,8 +66,10 @@ def recent(scope: str, key: str, window: timedelta) -> tuple[int, datetime | Non
     """How many attempts in the window, and when the last one was."""
     since = clock.utcnow() - window
     row = db.session.execute(
-        select(func.count(), func.max(Attempt.at)).select_from(Attempt)
-        .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > since)).one()
+        select(func.count(), func.max(Attempt.at))
+        .select_from(Attempt)
+        .where(Attempt.scope == scope, Attempt.key == _key(key), Attempt.at > since)
+    ).one()
     return row[0] or 0, clock.aware(row[1]) if row[1] is not None else None
 
 
@@ -93,8 +105,9 @@ def hit(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     seconds = int(window.total_seconds())
     start = int(clock.utcnow().timestamp()) // seconds * seconds
     stmt = insert_for(Counter).values(scope=scope, key=_key(key), window=start, n=1)
-    stmt = stmt.on_conflict_do_update(index_elements=["scope", "key", "window"],
-                                      set_={"n": Counter.n + 1}).returning(Counter.n)
+    stmt = stmt.on_conflict_do_update(index_elements=["scope", "key", "window"], set_={"n": Counter.n + 1}).returning(
+        Counter.n
+    )
     return db.session.execute(stmt).scalar_one()
 
 
@@ -102,8 +115,12 @@ def current(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int
     """The count of this window so far, without counting anything."""
     seconds = int(window.total_seconds())
     start = int(clock.utcnow().timestamp()) // seconds * seconds
-    return db.session.scalar(select(Counter.n).where(Counter.scope == scope, Counter.key == _key(key),
-                                                     Counter.window == start)) or 0
+    return (
+        db.session.scalar(
+            select(Counter.n).where(Counter.scope == scope, Counter.key == _key(key), Counter.window == start)
+        )
+        or 0
+    )
 
 
 def purge_counters(older_than: timedelta = timedelta(days=2)) -> int:

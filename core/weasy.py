@@ -1,6 +1,7 @@
 """WeasyPrint's side of core.pdf, run only in the fork server's children (the workers never
 import WeasyPrint): the page written to PDF, and the one URL fetcher it gets, which serves the
 app's own static files under core.pdf.BASE_URL and refuses everything else."""
+
 from __future__ import annotations
 
 import mimetypes
@@ -46,7 +47,7 @@ def resolve(root: Path, url: str) -> Path:
         raise FetchRefused(f"refused: {url[:80]}")
     if not parts.path.startswith(STATIC_PREFIX):
         raise FetchRefused(f"outside the static folder: {url[:80]}")
-    relative = unquote(parts.path[len(STATIC_PREFIX):])
+    relative = unquote(parts.path[len(STATIC_PREFIX) :])
     path = (root / relative).resolve()
     if root not in path.parents or not path.is_file():
         raise FetchRefused(f"not a static file: {url[:80]}")

@@ -1,6 +1,7 @@
 """Request plumbing shared by every screen: who the viewer is, the gate each route names,
 page-or-fragment rendering, security headers, error pages, and the navigation each feature
 adds itself to."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,9 +36,11 @@ from core.db import db
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-       "frame-src 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-src 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
+)
 LANGUAGES = {"fr": "Français", "en": "English"}
 
 
@@ -58,8 +61,7 @@ def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 5
     """A feature adds itself to the navigation here; nothing else lists features.
     `sections` names other blueprints that live under this entry (measures under "My health")."""
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order,
-                             (endpoint.split(".")[0], *sections)))
+        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections)))
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -74,16 +76,20 @@ def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entri
     """Built once per role, section and language (and mount point): the same on every page."""
     return tuple(
         {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
-        for e in _NAV if kind in e.roles
+        for e in _NAV
+        if kind in e.roles
     )[:5]
 
 
 @lru_cache(maxsize=16)
 def _shell_urls(_root: str) -> tuple[tuple[dict, ...], str]:
     """Language switch targets and the logout URL: constant for a mount point."""
-    return (tuple({"code": c, "label": label, "url": url_for("auth.set_language", lang=c)}
-                  for c, label in LANGUAGES.items()),
-            url_for("auth.logout"))
+    return (
+        tuple(
+            {"code": c, "label": label, "url": url_for("auth.set_language", lang=c)} for c, label in LANGUAGES.items()
+        ),
+        url_for("auth.logout"),
+    )
 
 
 def current_viewer() -> access.Viewer:
@@ -216,13 +222,44 @@ def _sending_page() -> str | None:
 
 
 # Phones and tablets, by what ua-parser names (the rules user-agents applied on the same data).
-HANDHELD_OS = frozenset({"iOS", "Android", "Firefox OS", "BlackBerry OS", "KaiOS", "Windows Phone", "Windows Phone OS",
-                         "Symbian OS", "Bada", "Windows CE", "Windows Mobile", "Maemo"})
-HANDHELD_DEVICES = frozenset({"iPhone", "iPod", "iPad", "iOS-Device", "Generic Smartphone", "Generic Feature Phone",
-                              "Generic Tablet", "PlayStation Vita", "BlackBerry Playbook", "Kindle", "Kindle Fire",
-                              "Kindle Fire HD", "Galaxy Tab", "Xoom", "Dell Streak"})
-HANDHELD_BROWSERS = frozenset({"IE Mobile", "Opera Mobile", "Opera Mini", "Chrome Mobile", "Chrome Mobile WebView",
-                               "Chrome Mobile iOS"})
+HANDHELD_OS = frozenset(
+    {
+        "iOS",
+        "Android",
+        "Firefox OS",
+        "BlackBerry OS",
+        "KaiOS",
+        "Windows Phone",
+        "Windows Phone OS",
+        "Symbian OS",
+        "Bada",
+        "Windows CE",
+        "Windows Mobile",
+        "Maemo",
+    }
+)
+HANDHELD_DEVICES = frozenset(
+    {
+        "iPhone",
+        "iPod",
+        "iPad",
+        "iOS-Device",
+        "Generic Smartphone",
+        "Generic Feature Phone",
+        "Generic Tablet",
+        "PlayStation Vita",
+        "BlackBerry Playbook",
+        "Kindle",
+        "Kindle Fire",
+        "Kindle Fire HD",
+        "Galaxy Tab",
+        "Xoom",
+        "Dell Streak",
+    }
+)
+HANDHELD_BROWSERS = frozenset(
+    {"IE Mobile", "Opera Mobile", "Opera Mini", "Chrome Mobile", "Chrome Mobile WebView", "Chrome Mobile iOS"}
+)
 
 
 @lru_cache(maxsize=512)
@@ -231,7 +268,7 @@ def _device(ua_string: str) -> ua_parser.Result:
 
 
 def device_label(ua_string: str) -> str:
-    """"Firefox sur Windows": what a person recognises in their list of sessions."""
+    """ "Firefox sur Windows": what a person recognises in their list of sessions."""
     ua = _device(ua_string or "")
     browser = ua.user_agent.family if ua.user_agent and ua.user_agent.family != "Other" else ""
     system = ua.os.family if ua.os and ua.os.family != "Other" else ""
@@ -242,8 +279,11 @@ def device_label(ua_string: str) -> str:
 
 def device_is_handheld(ua_string: str) -> bool:
     ua = _device(ua_string or "")
-    return bool((ua.os and ua.os.family in HANDHELD_OS) or (ua.device and ua.device.family in HANDHELD_DEVICES)
-                or (ua.user_agent and ua.user_agent.family in HANDHELD_BROWSERS))
+    return bool(
+        (ua.os and ua.os.family in HANDHELD_OS)
+        or (ua.device and ua.device.family in HANDHELD_DEVICES)
+        or (ua.user_agent and ua.user_agent.family in HANDHELD_BROWSERS)
+    )
 
 
 def request_origin() -> dict:
@@ -251,8 +291,11 @@ def request_origin() -> dict:
     if not has_request_context():
         return {"ip": None, "device": "cli", "kiosk": None}
     record = getattr(session, "record", None)
-    return {"ip": request.remote_addr, "device": device_label(request.user_agent.string or "")[:120],
-            "kiosk": bool(record is not None and record.kiosk)}
+    return {
+        "ip": request.remote_addr,
+        "device": device_label(request.user_agent.string or "")[:120],
+        "kiosk": bool(record is not None and record.kiosk),
+    }
 
 
 def _check_fetch_site():
@@ -290,8 +333,9 @@ def _context():
     viewer = current_viewer()
     idle = None
     if viewer.is_authenticated:
-        idle = 60 * (current_app.config["KIOSK_IDLE_MINUTES"] if viewer.kiosk
-                     else current_app.config["SESSION_IDLE_MINUTES"])
+        idle = 60 * (
+            current_app.config["KIOSK_IDLE_MINUTES"] if viewer.kiosk else current_app.config["SESSION_IDLE_MINUTES"]
+        )
     here = request.full_path.rstrip("?") if request else "/"
     languages, logout_url = _shell_urls(request.script_root)
     return {
@@ -306,7 +350,10 @@ def _context():
 
 
 ERRORS = {
-    400: (lazy_gettext("Request not understood"), lazy_gettext("Something in this request was not understood. Go back and try again.")),
+    400: (
+        lazy_gettext("Request not understood"),
+        lazy_gettext("Something in this request was not understood. Go back and try again."),
+    ),
     403: (lazy_gettext("Access refused"), lazy_gettext("You do not have access to this page.")),
     404: (lazy_gettext("Page not found"), lazy_gettext("This page does not exist, or you do not have access to it.")),
     405: (lazy_gettext("Action not allowed"), lazy_gettext("This action is not possible here.")),
@@ -342,14 +389,24 @@ def _handle_blob(exc: BlobCorrupt):
     db.session.rollback()
     current_app.logger.error("blob unreadable: %s", exc)
     if isinstance(exc, BlobMissing):
-        message = _("The file of this document cannot be found on the server: it can be neither shown nor "
-                    "downloaded. Its details are kept. Tell the Carnet administrator.")
+        message = _(
+            "The file of this document cannot be found on the server: it can be neither shown nor "
+            "downloaded. Its details are kept. Tell the Carnet administrator."
+        )
     else:
-        message = _("The file of this document is damaged: it can be neither shown nor downloaded. Its details "
-                    "are kept. Tell the Carnet administrator.")
+        message = _(
+            "The file of this document is damaged: it can be neither shown nor downloaded. Its details "
+            "are kept. Tell the Carnet administrator."
+        )
     status = 404 if isinstance(exc, BlobMissing) else 500
-    return render("errors/error.html", "errors/_error.html", status=status, code=status,
-                  title=_("File unavailable"), message=message)
+    return render(
+        "errors/error.html",
+        "errors/_error.html",
+        status=status,
+        code=status,
+        title=_("File unavailable"),
+        message=message,
+    )
 
 
 def _handle_error(exc: Exception):

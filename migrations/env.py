@@ -1,4 +1,5 @@
 """Alembic runs against the app's own configuration (instance/, DATABASE_URL)."""
+
 from alembic import context
 
 from app import create_app
@@ -11,8 +12,12 @@ def run_migrations() -> None:
     with app.app_context():
         engine = db.engine
         with engine.connect() as connection:
-            context.configure(connection=connection, target_metadata=Base.metadata,
-                              render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=connection.dialect.name == "sqlite",
+                compare_type=True,
+            )
             with context.begin_transaction():
                 context.run_migrations()
         engine.dispose()

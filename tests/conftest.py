@@ -1,6 +1,7 @@
 """Fixtures: one app per test session, a clean database and outbox for every test, the
 factories of tests/factories.py bound to the app, logging in for real and without the screens.
 Plain helpers live in tests/helpers.py."""
+
 from __future__ import annotations
 
 import io
@@ -58,11 +59,19 @@ def app(tmp_path_factory):
     from app import create_app
 
     root = tmp_path_factory.mktemp("carnet")
-    application = create_app({
-        "ENV_NAME": "test", "TESTING": True, "DATABASE_URL": _database_url(root),
-        "DEMO": True, "SECRET_KEY": "test-secret-key-" + "x" * 32, "CODE_PEPPER": "test-pepper-" + "y" * 32,
-        "SERVER_NAME": None, **CHEAP_ARGON2,
-    }, instance_path=str(root / "instance"))
+    application = create_app(
+        {
+            "ENV_NAME": "test",
+            "TESTING": True,
+            "DATABASE_URL": _database_url(root),
+            "DEMO": True,
+            "SECRET_KEY": "test-secret-key-" + "x" * 32,
+            "CODE_PEPPER": "test-pepper-" + "y" * 32,
+            "SERVER_NAME": None,
+            **CHEAP_ARGON2,
+        },
+        instance_path=str(root / "instance"),
+    )
     with application.app_context():
         engine = db.engine
         if engine.dialect.name == "postgresql":
@@ -124,6 +133,7 @@ def fresh_store(app):
 
 # --- data, through the real services (tests/factories.py) -----------------------------------
 
+
 @pytest.fixture
 def make_holder(app):
     """make_holder(**kw) → (account, activation code); active with PASSWORD unless pending=True."""
@@ -156,10 +166,12 @@ def make_share(app):
 
 # --- logging in -------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def login(app):
     """login(client, account) logs in with password + one-time code, through the screens; returns
     the client. For tests whose subject is logging in: the others use login_as."""
+
     def do(client, account, password: str = PASSWORD):
         token = csrf_token(client)
         r = client.post("/connexion", data={"email": account.email, "password": password, "csrf_token": token})
@@ -167,6 +179,7 @@ def login(app):
         r = client.post("/connexion/code", data={"code": last_code(app, account.email), "csrf_token": token})
         assert r.status_code in (302, 303), r.get_data(as_text=True)[:500]
         return client
+
     return do
 
 
@@ -185,8 +198,9 @@ def _login_as(client, account, fresh: bool = True):
         token = cookie.split(";", 1)[0].split("=", 1)[1]
         if not fresh:
             stale = clock.utcnow() - timedelta(minutes=app.config["FRESH_AUTH_MINUTES"] + 1)
-            db.session.execute(update(UserSession).where(UserSession.token_hash == sessions._hash(token))
-                               .values(fresh_at=stale))
+            db.session.execute(
+                update(UserSession).where(UserSession.token_hash == sessions._hash(token)).values(fresh_at=stale)
+            )
             db.session.commit()
     client.set_cookie(name, token)
     return client
@@ -201,6 +215,7 @@ def login_as(app):
 
 # --- a logged-in holder, and uploads ----------------------------------------------------------
 
+
 @pytest.fixture
 def holder(client, make_holder, login_as):
     """(client logged in as a fresh holder, account)."""
@@ -212,11 +227,30 @@ def holder(client, make_holder, login_as):
 @pytest.fixture
 def upload():
     """upload(client, [(bytes, name)], category=..., htmx=False, ...) → the response of /documents/ajouter."""
-    def do(client, files, *, category="ORD_SOIN", title="", act_date="2026-03-12", note="", htmx=False,
-           field="files", token=None):
+
+    def do(
+        client,
+        files,
+        *,
+        category="ORD_SOIN",
+        title="",
+        act_date="2026-03-12",
+        note="",
+        htmx=False,
+        field="files",
+        token=None,
+    ):
         token = token if token is not None else csrf_token(client, "/documents")
-        data = {"category": category, "title": title, "act_date": act_date, "note": note, "csrf_token": token,
-                field: [(io.BytesIO(content), name) for content, name in files]}
-        return client.post("/documents/ajouter", data=data, content_type="multipart/form-data",
-                           headers=HX if htmx else {})
+        data = {
+            "category": category,
+            "title": title,
+            "act_date": act_date,
+            "note": note,
+            "csrf_token": token,
+            field: [(io.BytesIO(content), name) for content, name in files],
+        }
+        return client.post(
+            "/documents/ajouter", data=data, content_type="multipart/form-data", headers=HX if htmx else {}
+        )
+
     return do

@@ -1,6 +1,7 @@
 """Test data made through the real services, the way the app makes it: holders, professionals,
 documents, measures and shares. Each call commits in its own request context and returns what
 it made (detached objects stay readable: the session does not expire them on commit)."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,9 @@ def make_holder(app, pending: bool = False, email: str | None = None, **kw) -> t
             nir=kw.get("nir") or valid_nir(f"2870375{100000 + n:06d}"),
             email=email or f"holder{n}@example.fr",
             birth_date=kw.get("birth_date", date(1987, 3, 14)),
-            given_names=kw.get("given_names", "Camille"), family_name=kw.get("family_name", f"Martin{n}"))
+            given_names=kw.get("given_names", "Camille"),
+            family_name=kw.get("family_name", f"Martin{n}"),
+        )
         account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
         if not pending:
             auth.finish_activation(account, PASSWORD)
@@ -44,9 +47,14 @@ def make_pro(app, **kw) -> Account:
     n = next(_numbers)
     with app.test_request_context():
         account = auth.create_professional(
-            rpps=kw.get("rpps", f"{10000000000 + n}"), email=kw.get("email", f"pro{n}@example.fr"),
-            given_name="Hélène", family_name=f"Bernard{n}", profession=kw.get("profession", "medecin"),
-            specialty=None, password=PASSWORD)
+            rpps=kw.get("rpps", f"{10000000000 + n}"),
+            email=kw.get("email", f"pro{n}@example.fr"),
+            given_name="Hélène",
+            family_name=f"Bernard{n}",
+            profession=kw.get("profession", "medecin"),
+            specialty=None,
+            password=PASSWORD,
+        )
         db.session.commit()
         return account
 
@@ -55,13 +63,13 @@ def _holder_viewer(account_or_patient_id):
     """The holder's viewer, from their account or their patient id."""
     if isinstance(account_or_patient_id, Account):
         return viewer_for(db.session.merge(account_or_patient_id))
-    account = db.session.scalar(select(Account).where(Account.patient_id == account_or_patient_id,
-                                                      Account.role == "holder"))
+    account = db.session.scalar(
+        select(Account).where(Account.patient_id == account_or_patient_id, Account.role == "holder")
+    )
     return viewer_for(account)
 
 
-def make_document(app, holder, content: bytes = TEXT, name: str = "ordonnance.txt", *, hidden: bool = False,
-                  **kw):
+def make_document(app, holder, content: bytes = TEXT, name: str = "ordonnance.txt", *, hidden: bool = False, **kw):
     """One document added by the holder (account or patient id) through the documents service
     (a prescription in plain text by default); hidden=True then hides it, as the holder can."""
     kw.setdefault("category", "ORD_SOIN")
@@ -73,24 +81,42 @@ def make_document(app, holder, content: bytes = TEXT, name: str = "ordonnance.tx
         return doc
 
 
-def make_measure(app, holder, kind: str = "weight", value: float = 72.4, value2: float | None = None, *,
-                 day: date = date(2026, 3, 1), at: time = time(9, 0), context: str | None = None):
+def make_measure(
+    app,
+    holder,
+    kind: str = "weight",
+    value: float = 72.4,
+    value2: float | None = None,
+    *,
+    day: date = date(2026, 3, 1),
+    at: time = time(9, 0),
+    context: str | None = None,
+):
     """One measure typed by the holder (account or patient id), through the measures service."""
     with app.test_request_context():
-        m = measures.record(_holder_viewer(holder), measure_kinds.KINDS[kind],
-                            measures.Entry(value=value, value2=value2, context=context, day=day, at=at))
+        m = measures.record(
+            _holder_viewer(holder),
+            measure_kinds.KINDS[kind],
+            measures.Entry(value=value, value2=value2, context=context, day=day, at=at),
+        )
         db.session.commit()
         return m
 
 
-def make_share(app, holder, scope: dict | None = None, can_deposit: bool = False, hours: float = 2,
-               label: str = "Dr Durand") -> tuple[str, str, str]:
+def make_share(
+    app, holder, scope: dict | None = None, can_deposit: bool = False, hours: float = 2, label: str = "Dr Durand"
+) -> tuple[str, str, str]:
     """A share made by the holder (account or patient id) through the sharing service, ending in
     `hours`. Returns (share id, code, link token)."""
     with app.test_request_context():
-        created = sharing.create(_holder_viewer(holder), scope or {"documents": "all", "summary": True,
-                                                                   "measures": True},
-                                 "24h", None, can_deposit, label)
+        created = sharing.create(
+            _holder_viewer(holder),
+            scope or {"documents": "all", "summary": True, "measures": True},
+            "24h",
+            None,
+            can_deposit,
+            label,
+        )
         created.share.expires_at = clock.utcnow() + timedelta(hours=hours)
         db.session.commit()
         return created.share.id, created.code, created.token

@@ -1,4 +1,5 @@
 """Plain helpers shared by the tests (fixtures live in conftest.py files, helpers here)."""
+
 from __future__ import annotations
 
 import glob
@@ -113,6 +114,7 @@ def add_text(viewer, content=TEXT, name="ordonnance.txt", **kw):
 
 # --- sharing, on the holder's screens -------------------------------------------------------
 
+
 def token_of(client, path: str = "/partage") -> str:
     return csrf_token(client, path)
 
@@ -134,6 +136,7 @@ def hashes(app, code: str, token: str) -> tuple[str, str]:
 
 # --- a professional typing a code on /pro/acces -----------------------------------------------
 
+
 def form_token(client) -> str:
     html = client.get("/pro/acces").get_data(as_text=True)
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
@@ -141,9 +144,15 @@ def form_token(client) -> str:
 
 def use_code(client, code=None, token=None, rpps=RPPS, csrf=None, htmx=False, **kw):
     """Type a code (or send the link) on /pro/acces; htmx=True as the page's own form sends it."""
-    data = {"code": code or "", "token": token or "", "given_name": kw.get("given_name", "Hélène"),
-            "family_name": kw.get("family_name", "Durand"), "profession": kw.get("profession", "medecin"),
-            "rpps": rpps, "csrf_token": csrf or form_token(client)}
+    data = {
+        "code": code or "",
+        "token": token or "",
+        "given_name": kw.get("given_name", "Hélène"),
+        "family_name": kw.get("family_name", "Durand"),
+        "profession": kw.get("profession", "medecin"),
+        "rpps": rpps,
+        "csrf_token": csrf or form_token(client),
+    }
     return client.post("/pro/acces", data=data, headers=HX if htmx else {})
 
 

@@ -1,4 +1,5 @@
 """Small files in the real formats: images, PDF, text; Apple Health exports, FHIR bundles."""
+
 from __future__ import annotations
 
 import io
@@ -65,23 +66,30 @@ DTD = """<!DOCTYPE HealthData [
 
 def record(type_: str, value, unit: str, start: str, source: str = "Apple Watch de Camille", inner: str = "") -> str:
     unit = escape(unit)
-    attrs = (f'type="HKQuantityTypeIdentifier{type_}" sourceName="{source}" sourceVersion="10.1" unit="{unit}" '
-             f'creationDate="{start}" startDate="{start}" endDate="{start}" value="{value}"')
+    attrs = (
+        f'type="HKQuantityTypeIdentifier{type_}" sourceName="{source}" sourceVersion="10.1" unit="{unit}" '
+        f'creationDate="{start}" startDate="{start}" endDate="{start}" value="{value}"'
+    )
     return f"<Record {attrs}>{inner}</Record>" if inner else f"<Record {attrs}/>"
 
 
 def pressure(high, low, start: str, source: str = "Omron Connect") -> str:
-    return (f'<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="{source}" '
-            f'startDate="{start}" endDate="{start}">'
-            + record("BloodPressureSystolic", high, "mmHg", start, source)
-            + record("BloodPressureDiastolic", low, "mmHg", start, source) + "</Correlation>")
+    return (
+        f'<Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="{source}" '
+        f'startDate="{start}" endDate="{start}">'
+        + record("BloodPressureSystolic", high, "mmHg", start, source)
+        + record("BloodPressureDiastolic", low, "mmHg", start, source)
+        + "</Correlation>"
+    )
 
 
 def apple_xml(*records: str, doctype: str = DTD) -> bytes:
     body = "\n".join(records)
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}<HealthData locale="fr_FR">\n'
-            f'<ExportDate value="2026-11-28 09:00:00 +0100"/>\n'
-            f'<Me HKCharacteristicTypeIdentifierDateOfBirth="1987-03-14"/>\n{body}\n</HealthData>\n').encode()
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n{doctype}<HealthData locale="fr_FR">\n'
+        f'<ExportDate value="2026-11-28 09:00:00 +0100"/>\n'
+        f'<Me HKCharacteristicTypeIdentifierDateOfBirth="1987-03-14"/>\n{body}\n</HealthData>\n'
+    ).encode()
 
 
 def apple_zip(xml: bytes, name: str = "apple_health_export/export.xml") -> bytes:
@@ -93,16 +101,31 @@ def apple_zip(xml: bytes, name: str = "apple_health_export/export.xml") -> bytes
 
 
 def observation(code: str, value=None, unit=None, when="2026-03-01T08:30:00+01:00", components=None, **extra) -> dict:
-    obs = {"resourceType": "Observation", "status": "final",
-           "code": {"coding": [{"system": "http://loinc.org", "code": code}]}, "effectiveDateTime": when, **extra}
+    obs = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": code}]},
+        "effectiveDateTime": when,
+        **extra,
+    }
     if value is not None:
         obs["valueQuantity"] = {"value": value, "unit": unit, "system": "http://unitsofmeasure.org", "code": unit}
     if components:
-        obs["component"] = [{"code": {"coding": [{"system": "http://loinc.org", "code": c}]},
-                             "valueQuantity": {"value": v, "unit": "mmHg", "code": "mm[Hg]"}} for c, v in components]
+        obs["component"] = [
+            {
+                "code": {"coding": [{"system": "http://loinc.org", "code": c}]},
+                "valueQuantity": {"value": v, "unit": "mmHg", "code": "mm[Hg]"},
+            }
+            for c, v in components
+        ]
     return obs
 
 
 def bundle(*observations: dict) -> bytes:
-    return json.dumps({"resourceType": "Bundle", "type": "collection",
-                       "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": o} for i, o in enumerate(observations)]}).encode()
+    return json.dumps(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [{"fullUrl": f"urn:uuid:{i}", "resource": o} for i, o in enumerate(observations)],
+        }
+    ).encode()

@@ -1,5 +1,6 @@
 """The test machinery itself: login_as leaves the session a real login leaves, and the
 factories go through the services (the traces they write say so)."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,14 +16,20 @@ from tests.helpers import csrf_token, events
 
 def _live_sessions(app, account_id):
     with app.app_context():
-        return list(db.session.scalars(select(UserSession).where(UserSession.account_id == account_id,
-                                                                 UserSession.ended_at.is_(None))))
+        return list(
+            db.session.scalars(
+                select(UserSession).where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
+            )
+        )
 
 
 def _session_columns(app, account_id):
     (record,) = _live_sessions(app, account_id)
-    return {"kiosk": record.kiosk, "fresh": record.fresh_at == record.authenticated_at,
-            "data": sorted(set(record.data) - {"csrf_token"})}  # the login form's token, made on its page
+    return {
+        "kiosk": record.kiosk,
+        "fresh": record.fresh_at == record.authenticated_at,
+        "data": sorted(set(record.data) - {"csrf_token"}),
+    }  # the login form's token, made on its page
 
 
 def test_login_as_leaves_the_session_of_a_real_login(app, make_holder, login, login_as):
@@ -67,7 +74,9 @@ def test_factories_write_through_the_services(app, make_holder, make_document, m
     share_id, code, token = make_share(account)
     assert doc.title == "Ordonnance" and code and token
     with app.app_context():
-        actions = {e.action: e for e in db.session.scalars(select(AuditEvent).where(
-            AuditEvent.patient_id == account.patient_id))}
+        actions = {
+            e.action: e
+            for e in db.session.scalars(select(AuditEvent).where(AuditEvent.patient_id == account.patient_id))
+        }
     assert {"document_added", "measure_added", "share_created"} <= set(actions)
     assert actions["share_created"].target_id == share_id

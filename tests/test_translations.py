@@ -1,4 +1,5 @@
 """Every visible string is translated: the French catalogue covers what the code says today."""
+
 import subprocess
 import sys
 from pathlib import Path
@@ -16,10 +17,25 @@ def test_catalogue_is_complete_and_consistent():
 def test_catalogue_covers_every_string_in_the_code(tmp_path):
     pot = tmp_path / "messages.pot"
     pybabel = Path(sys.executable).with_name("pybabel")
-    subprocess.run([str(pybabel), "extract", "-F", "babel.cfg",
-                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot),
-                    "--ignore-dirs=.* _* node_modules .venv tests translations", "."],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(pybabel),
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            "--ignore-dirs=.* _* node_modules .venv tests translations",
+            ".",
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     with pot.open("rb") as f:
         wanted = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(f) if m.id}
     with (ROOT / "translations/fr/LC_MESSAGES/messages.po").open("rb") as f:

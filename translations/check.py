@@ -10,6 +10,7 @@ the catalog cannot be read. French typography (non-breaking space before « : ; 
 and inside guillemets, one apostrophe style) is reported as a warning, and as an error
 with --strict.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,7 +56,9 @@ def typography_problems(text: str, lang: str) -> list[str]:
     problems = []
     if re.search(r"(?<=\S) [:;!?»]", text) or re.search(r"« ", text):
         problems.append("ordinary space next to : ; ! ? « » (use a non-breaking space)")
-    if re.search(r"[^\s" + NBSP + NNBSP + r"«(\[][;!?]", text) or re.search(r"[^\s" + NBSP + NNBSP + r"(\[/\d]:(?!//)", text):
+    if re.search(r"[^\s" + NBSP + NNBSP + r"«(\[][;!?]", text) or re.search(
+        r"[^\s" + NBSP + NNBSP + r"(\[/\d]:(?!//)", text
+    ):
         problems.append("missing non-breaking space before : ; ! ?")
     if re.search(r"«[^\s" + NBSP + NNBSP + r"]", text) or re.search(r"[^\s" + NBSP + NNBSP + r"]»", text):
         problems.append("missing non-breaking space inside « »")
@@ -100,7 +103,9 @@ def check_catalog(path: Path, strict: bool = False) -> tuple[list[str], list[str
             want, got = placeholders(source), placeholders(s)
             if want != got:
                 form = f" (form {i})" if msg.pluralizable else ""
-                problems.append(f"placeholders differ{form}: English has {_describe(*want)}, translation has {_describe(*got)}")
+                problems.append(
+                    f"placeholders differ{form}: English has {_describe(*want)}, translation has {_describe(*got)}"
+                )
             for t in typography_problems(s, lang):
                 (errors if strict else warnings).append(f"{where}: {label}: {t}")
             apostrophes["’"] += s.count("\u2019")
@@ -111,7 +116,8 @@ def check_catalog(path: Path, strict: bool = False) -> tuple[list[str], list[str
             translated += 1
     if lang.startswith("fr") and apostrophes["’"] and apostrophes["'"]:
         (errors if strict else warnings).append(
-            f"{path}: both apostrophes are used (’ {apostrophes['’']} times, ' {apostrophes[chr(39)]} times): keep one")
+            f"{path}: both apostrophes are used (’ {apostrophes['’']} times, ' {apostrophes[chr(39)]} times): keep one"
+        )
     return errors, warnings, {"total": total, "translated": translated}
 
 
@@ -131,8 +137,10 @@ def main(argv: list[str]) -> int:
         for e in errors:
             print(f"error: {e}", file=sys.stderr)
         pct = 100 * stats["translated"] / stats["total"] if stats["total"] else 100.0
-        print(f"{path}: {stats['translated']} of {stats['total']} messages translated ({pct:.0f}%), "
-              f"{len(errors)} error(s), {len(warnings)} warning(s)")
+        print(
+            f"{path}: {stats['translated']} of {stats['total']} messages translated ({pct:.0f}%), "
+            f"{len(errors)} error(s), {len(warnings)} warning(s)"
+        )
         failed = failed or bool(errors)
     return 1 if failed else 0
 

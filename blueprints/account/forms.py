@@ -5,8 +5,13 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class RenameForm(FlaskForm):
-    name = StringField(_l("Name of this passkey"), validators=[
-        DataRequired(_l("Give this passkey a name.")), Length(max=60, message=_l("60 characters at most."))])
+    name = StringField(
+        _l("Name of this passkey"),
+        validators=[
+            DataRequired(_l("Give this passkey a name.")),
+            Length(max=60, message=_l("60 characters at most.")),
+        ],
+    )
 
 
 class ConfirmPasswordForm(FlaskForm):
@@ -15,5 +20,7 @@ class ConfirmPasswordForm(FlaskForm):
 
 class NewPasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
-    confirm = PasswordField(_l("Confirm the password"), validators=[
-        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Confirm the password"),
+        validators=[DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))],
+    )

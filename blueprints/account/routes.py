@@ -1,4 +1,5 @@
 """Security screen: passkeys (add, rename, remove), sessions (end one, end others), password."""
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,19 @@ from core.db import reads_first
 
 def fresh_required(view):
     """Changing credentials needs an authentication of the last 5 minutes (under the gate)."""
+
     @wraps(view)
     def wrapper(*args, **kwargs):
         back = None if request.method == "GET" else url_for("account.index")
         return web.ask_fresh_authentication(back) or view(*args, **kwargs)
+
     return wrapper
 
 
 def _page(viewer, **extra):
-    return dict(passkeys=services.passkey_rows(viewer), sessions=services.session_rows(viewer),
-                kiosk=viewer.kiosk, **extra)
+    return dict(
+        passkeys=services.passkey_rows(viewer), sessions=services.session_rows(viewer), kiosk=viewer.kiosk, **extra
+    )
 
 
 @bp.get("")
@@ -78,8 +82,9 @@ def passkey_rename(viewer, cid: str):
             services.rename_passkey(viewer, cred, form.name.data)
             row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
             return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page(viewer))
-        return web.render("account/passkeys.html", "account/_passkey_rename.html", status=422,
-                          form=form, cred=cred, **_page(viewer))
+        return web.render(
+            "account/passkeys.html", "account/_passkey_rename.html", status=422, form=form, cred=cred, **_page(viewer)
+        )
     if request.args.get("annuler"):
         row = next(k for k in services.passkey_rows(viewer) if k["id"] == cid)
         return web.render("account/passkeys.html", "account/_passkey_row.html", key=row, **_page(viewer))
@@ -108,8 +113,12 @@ def session_end(viewer, sid: str):
 @web.gate("account", "write")
 def sessions_end_others(viewer):
     count = services.end_other_sessions(viewer)
-    flash(ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", count) if count
-          else _("No other session was open."), "success")
+    flash(
+        ngettext("%(num)d other session ended.", "%(num)d other sessions ended.", count)
+        if count
+        else _("No other session was open."),
+        "success",
+    )
     return web.render("account/index.html", "account/_sessions.html", **_page(viewer))
 
 
@@ -149,15 +158,22 @@ def confirm(viewer):
         status = 429 if outcome.limited else 422
     elif form.is_submitted():
         status = 422
-    return web.render("account/confirm.html", "account/_confirm_form.html", status=status, form=form, next=nxt,
-                      has_passkey=bool(services.passkey_rows(viewer)))
+    return web.render(
+        "account/confirm.html",
+        "account/_confirm_form.html",
+        status=status,
+        form=form,
+        next=nxt,
+        has_passkey=bool(services.passkey_rows(viewer)),
+    )
 
 
 @bp.post("/confirmer/options")
 @web.gate("account")
 def confirm_options(viewer):
-    return current_app.response_class(ceremonies.authentication_options("fresh", viewer.account),
-                                      mimetype="application/json")
+    return current_app.response_class(
+        ceremonies.authentication_options("fresh", viewer.account), mimetype="application/json"
+    )
 
 
 @bp.post("/confirmer/cle")

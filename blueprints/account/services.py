@@ -1,4 +1,5 @@
 """The security screen's rules: passkeys, sessions, password."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,24 +16,35 @@ from core.people import Credential
 
 
 def passkey_rows(viewer: Viewer) -> list[dict]:
-    return [{"id": c.id, "name": c.name, "created_at": c.created_at, "last_used_at": c.last_used_at,
-             "synced": c.backed_up} for c in ceremonies.list_for(viewer.account.id)]
+    return [
+        {"id": c.id, "name": c.name, "created_at": c.created_at, "last_used_at": c.last_used_at, "synced": c.backed_up}
+        for c in ceremonies.list_for(viewer.account.id)
+    ]
 
 
 def session_rows(viewer: Viewer) -> list[dict]:
     rows = []
     for s in sessions.active_for(viewer.account.id):
-        rows.append({"id": s.id, "device": web.device_label(s.user_agent or ""), "ip": s.ip,
-                     "handheld": web.device_is_handheld(s.user_agent or ""),
-                     "last_active_at": s.last_active_at, "started_at": s.authenticated_at or s.created_at,
-                     "kiosk": s.kiosk, "current": s.id == viewer.session_id})
+        rows.append(
+            {
+                "id": s.id,
+                "device": web.device_label(s.user_agent or ""),
+                "ip": s.ip,
+                "handheld": web.device_is_handheld(s.user_agent or ""),
+                "last_active_at": s.last_active_at,
+                "started_at": s.authenticated_at or s.created_at,
+                "kiosk": s.kiosk,
+                "current": s.id == viewer.session_id,
+            }
+        )
     rows.sort(key=lambda r: (not r["current"], -r["last_active_at"].timestamp()))
     return rows
 
 
 def own_credential(viewer: Viewer, credential_id: str) -> Credential:
-    cred = db.session.scalar(select(Credential).where(Credential.id == credential_id,
-                                                      Credential.account_id == viewer.account.id))
+    cred = db.session.scalar(
+        select(Credential).where(Credential.id == credential_id, Credential.account_id == viewer.account.id)
+    )
     if cred is None:
         abort(404)
     return cred
@@ -104,12 +116,21 @@ def confirm_with_password(viewer: Viewer, password: str, ip: str) -> Confirmatio
     key = account.email
     wait = auth_services.login_wait(key)
     if wait:
-        return Confirmation(False, _("Too many attempts on this account. Try again in %(wait)s, or confirm with "
-                                     "your passkey.", wait=auth_services._wait_text(wait)), limited=True)
+        return Confirmation(
+            False,
+            _(
+                "Too many attempts on this account. Try again in %(wait)s, or confirm with your passkey.",
+                wait=auth_services._wait_text(wait),
+            ),
+            limited=True,
+        )
     ok = auth_services.password_matches(account, password)  # slow: in the read transaction
     write_intent()
-    audit.record(viewer, audit.Action.REAUTHENTICATED if ok else audit.Action.REAUTHENTICATION_FAILED,
-                 detail={"method": "password"})
+    audit.record(
+        viewer,
+        audit.Action.REAUTHENTICATED if ok else audit.Action.REAUTHENTICATION_FAILED,
+        detail={"method": "password"},
+    )
     if ok:
         sessions.mark_fresh()
         sessions.current().pop("confirm_failures", None)
@@ -121,10 +142,20 @@ def confirm_with_password(viewer: Viewer, password: str, ip: str) -> Confirmatio
     session["confirm_failures"] = failures
     left = current_app.config["CONFIRM_MAX_FAILURES"] - failures
     if left <= 0:
-        return Confirmation(False, _("Too many wrong passwords: for your security, you were logged out. Log in "
-                                     "again."), limited=True, end_session=True)
-    return Confirmation(False, ngettext("Password incorrect. %(num)d try left before you are logged out.",
-                                        "Password incorrect. %(num)d tries left before you are logged out.", left))
+        return Confirmation(
+            False,
+            _("Too many wrong passwords: for your security, you were logged out. Log in again."),
+            limited=True,
+            end_session=True,
+        )
+    return Confirmation(
+        False,
+        ngettext(
+            "Password incorrect. %(num)d try left before you are logged out.",
+            "Password incorrect. %(num)d tries left before you are logged out.",
+            left,
+        ),
+    )
 
 
 def confirm_with_passkey(viewer: Viewer, credential_json: str) -> bool:

@@ -1,5 +1,6 @@
 """flask --app app patients create ... / pros create ...: spaces and professionals exist
 before anyone logs in."""
+
 from datetime import date
 
 import click
@@ -32,8 +33,14 @@ def create_patient(nir, email, birth_date, given_names, family_name, sex, birth_
     """Pre-create a pending space and post its activation letter to the outbox."""
     try:
         patient, _code = services.create_pending_space(
-            nir=nir, email=email, birth_date=birth_date, given_names=given_names, family_name=family_name,
-            sex=sex, birth_place_code=birth_place_code)
+            nir=nir,
+            email=email,
+            birth_date=birth_date,
+            given_names=given_names,
+            family_name=family_name,
+            sex=sex,
+            birth_place_code=birth_place_code,
+        )
     except services.SpaceError as exc:
         raise click.ClickException(str(exc))
     db.session.commit()
@@ -51,9 +58,15 @@ def create_patient(nir, email, birth_date, given_names, family_name, sex, birth_
 def create_pro(rpps, email, given_name, family_name, profession, specialty, password):
     """Create a professional's account."""
     try:
-        account = services.create_professional(rpps=rpps, email=email, given_name=given_name,
-                                               family_name=family_name, profession=profession,
-                                               specialty=specialty, password=password)
+        account = services.create_professional(
+            rpps=rpps,
+            email=email,
+            given_name=given_name,
+            family_name=family_name,
+            profession=profession,
+            specialty=specialty,
+            password=password,
+        )
     except services.SpaceError as exc:
         raise click.ClickException(str(exc))
     db.session.commit()

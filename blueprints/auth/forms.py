@@ -9,23 +9,26 @@ from core.identifiers import clean_nir, valid_nir
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")),
-                                                         Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")),
-                                                         Length(max=128)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(_l("Enter your email address.")), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=128)])
 
 
 class CodeForm(FlaskForm):
-    code = StringField(_l("Code received by email"), validators=[
-        DataRequired(_l("Enter the 6-digit code.")),
-        Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code has 6 digits."))])
+    code = StringField(
+        _l("Code received by email"),
+        validators=[
+            DataRequired(_l("Enter the 6-digit code.")),
+            Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message=_l("The code has 6 digits.")),
+        ],
+    )
 
 
 class ActivationForm(FlaskForm):
     nir = StringField(_l("Social security number"), validators=[DataRequired(_l("Enter your social security number."))])
     birth_date = DateField(_l("Date of birth"), validators=[DataRequired(_l("Enter your date of birth."))])
-    code = StringField(_l("Activation code"), validators=[DataRequired(_l("Enter the code from your letter.")),
-                                                          Length(max=40)])
+    code = StringField(
+        _l("Activation code"), validators=[DataRequired(_l("Enter the code from your letter.")), Length(max=40)]
+    )
 
     def validate_nir(self, field):
         if not valid_nir(clean_nir(field.data)):
@@ -43,5 +46,7 @@ class NewLetterForm(FlaskForm):
 
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
-    confirm = PasswordField(_l("Confirm the password"), validators=[
-        DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))])
+    confirm = PasswordField(
+        _l("Confirm the password"),
+        validators=[DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))],
+    )

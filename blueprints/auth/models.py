@@ -1,4 +1,5 @@
 """Codes sent to people: activation letters and one-time login codes (keyed hashes only)."""
+
 from __future__ import annotations
 
 from datetime import datetime

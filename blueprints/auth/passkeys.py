@@ -1,5 +1,6 @@
 """Passkey ceremonies (py_webauthn). The challenge lives in the server-side session, is
 single use (removed before verifying) and expires with the ceremony."""
+
 from __future__ import annotations
 
 import json
@@ -102,7 +103,8 @@ def register(account: Account, credential_json: str, name: str) -> Credential:
     challenge = _take("register", credential_json)
     try:
         verified = verify_registration_response(
-            credential=credential_json, expected_challenge=challenge,
+            credential=credential_json,
+            expected_challenge=challenge,
             expected_rp_id=current_app.config["WEBAUTHN_RP_ID"],
             expected_origin=current_app.config["WEBAUTHN_ORIGIN"],
             require_user_verification=True,
@@ -117,10 +119,15 @@ def register(account: Account, credential_json: str, name: str) -> Credential:
         transports = list(transports) if isinstance(transports, list) else []
     except (ValueError, AttributeError, TypeError):
         pass
-    cred = Credential(account_id=account.id, credential_id=verified.credential_id,
-                      public_key=verified.credential_public_key, sign_count=verified.sign_count,
-                      transports=[str(t) for t in transports][:8], name=(name or "Clé d'accès")[:60],
-                      backed_up=bool(verified.credential_backed_up))
+    cred = Credential(
+        account_id=account.id,
+        credential_id=verified.credential_id,
+        public_key=verified.credential_public_key,
+        sign_count=verified.sign_count,
+        transports=[str(t) for t in transports][:8],
+        name=(name or "Clé d'accès")[:60],
+        backed_up=bool(verified.credential_backed_up),
+    )
     db.session.add(cred)
     db.session.flush()
     return cred
@@ -130,8 +137,10 @@ def authentication_options(kind: str = "login", account: Account | None = None) 
     """Discoverable login (no allow list), or a fresh-auth check limited to this account's keys."""
     allow = None
     if account is not None:
-        allow = [PublicKeyCredentialDescriptor(id=cid) for cid in db.session.scalars(
-            select(Credential.credential_id).where(Credential.account_id == account.id))]
+        allow = [
+            PublicKeyCredentialDescriptor(id=cid)
+            for cid in db.session.scalars(select(Credential.credential_id).where(Credential.account_id == account.id))
+        ]
     options = generate_authentication_options(
         rp_id=current_app.config["WEBAUTHN_RP_ID"],
         user_verification=UserVerificationRequirement.REQUIRED,
@@ -161,10 +170,12 @@ def authenticate(credential_json: str, kind: str = "login", account: Account | N
         raise PasskeyError("user handle mismatch")
     try:
         verified = verify_authentication_response(
-            credential=credential_json, expected_challenge=challenge,
+            credential=credential_json,
+            expected_challenge=challenge,
             expected_rp_id=current_app.config["WEBAUTHN_RP_ID"],
             expected_origin=current_app.config["WEBAUTHN_ORIGIN"],
-            credential_public_key=cred.public_key, credential_current_sign_count=cred.sign_count,
+            credential_public_key=cred.public_key,
+            credential_current_sign_count=cred.sign_count,
             require_user_verification=True,
         )
     except Exception as exc:  # untrusted input: any parse or verification failure is a refusal
@@ -175,5 +186,8 @@ def authenticate(credential_json: str, kind: str = "login", account: Account | N
 
 
 def list_for(account_id: str) -> list[Credential]:
-    return list(db.session.scalars(select(Credential).where(Credential.account_id == account_id)
-                                   .order_by(Credential.created_at)))
+    return list(
+        db.session.scalars(
+            select(Credential).where(Credential.account_id == account_id).order_by(Credential.created_at)
+        )
+    )

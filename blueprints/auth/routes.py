@@ -1,4 +1,5 @@
 """Log in (passkey, or password + one-time code), activate a space, log out, pick a language."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -51,22 +52,30 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         unlocked_for = _unlocked_for()
-        outcome = services.check_password_login(form.email.data, form.password.data, request.remote_addr or "",
-                                                unlocked_for=unlocked_for)
+        outcome = services.check_password_login(
+            form.email.data, form.password.data, request.remote_addr or "", unlocked_for=unlocked_for
+        )
         write_intent()
         if outcome.ok:
             otp = services.send_login_code(outcome.account)
             if otp is not None:
-                session["pending_login"] = {"account_id": outcome.account.id, "otp_id": otp.id,
-                                            "unlocked": unlocked_for == outcome.account.id,
-                                            "next": web.safe_next(request.args.get("next"), "")}
+                session["pending_login"] = {
+                    "account_id": outcome.account.id,
+                    "otp_id": otp.id,
+                    "unlocked": unlocked_for == outcome.account.id,
+                    "next": web.safe_next(request.args.get("next"), ""),
+                }
                 return web.hx_redirect(url_for("auth.login_code"))
-            outcome = services.Outcome(False, services.codes_capped_message(outcome.account), limited=True,
-                                       account=outcome.account)
-        audit.record(None, audit.Action.LOGIN_FAILED,
-                     patient_id=outcome.account.patient_id if outcome.account else None,
-                     account_id=outcome.account.id if outcome.account else None,
-                     detail={"method": "password", "limited": outcome.limited})
+            outcome = services.Outcome(
+                False, services.codes_capped_message(outcome.account), limited=True, account=outcome.account
+            )
+        audit.record(
+            None,
+            audit.Action.LOGIN_FAILED,
+            patient_id=outcome.account.patient_id if outcome.account else None,
+            account_id=outcome.account.id if outcome.account else None,
+            detail={"method": "password", "limited": outcome.limited},
+        )
         if unlocked_for and not outcome.limited:
             unlock = dict(session["login_unlock"])
             unlock["failures"] = unlock.get("failures", 0) + 1
@@ -89,16 +98,22 @@ def login_code():
     form = CodeForm()
     if form.validate_on_submit():
         unlocked = bool(pending.get("unlocked")) and _unlocked_for() == pending.get("account_id")
-        outcome = services.check_login_code(pending.get("otp_id"), form.code.data, request.remote_addr or "",
-                                            unlocked=unlocked)
+        outcome = services.check_login_code(
+            pending.get("otp_id"), form.code.data, request.remote_addr or "", unlocked=unlocked
+        )
         if outcome.ok:
             account = outcome.account
             nxt = pending.get("next") or _home_for(account)
             complete_login(account, "password+otp")
             return web.hx_redirect(nxt)
         account = services.account(pending["account_id"])
-        audit.record(None, audit.Action.LOGIN_FAILED, patient_id=account.patient_id if account else None,
-                     account_id=pending["account_id"], detail={"method": "otp"})
+        audit.record(
+            None,
+            audit.Action.LOGIN_FAILED,
+            patient_id=account.patient_id if account else None,
+            account_id=pending["account_id"],
+            detail={"method": "otp"},
+        )
         if outcome.limited:
             session.pop("pending_login", None)
             flash(outcome.message, "error")
@@ -144,13 +159,18 @@ def activate():
         outcome = services.activate(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
         if outcome.ok:
             session["activation"] = {"account_id": outcome.account.id}
-            audit.record(None, audit.Action.ACTIVATION_CODE_USED, patient_id=outcome.account.patient_id,
-                         account_id=outcome.account.id)
+            audit.record(
+                None,
+                audit.Action.ACTIVATION_CODE_USED,
+                patient_id=outcome.account.patient_id,
+                account_id=outcome.account.id,
+            )
             return web.hx_redirect(url_for("auth.activate_password"))
         audit.record(None, audit.Action.ACTIVATION_FAILED, detail={"limited": outcome.limited})
         form.code.errors = [outcome.message]
-        return web.render("auth/activate.html", "auth/_activate_form.html",
-                          status=429 if outcome.limited else 422, form=form)
+        return web.render(
+            "auth/activate.html", "auth/_activate_form.html", status=429 if outcome.limited else 422, form=form
+        )
     status = 422 if form.is_submitted() else 200
     return web.render("auth/activate.html", "auth/_activate_form.html", status=status, form=form)
 
@@ -182,8 +202,13 @@ def unlock(token: str):
             until = clock.utcnow() + timedelta(minutes=current_app.config["UNLOCK_MINUTES"])
             session["login_unlock"] = {"account_id": account.id, "until": until.isoformat(), "failures": 0}
             audit.record(None, audit.Action.LOGIN_UNLOCKED, patient_id=account.patient_id, account_id=account.id)
-            flash(_("Logging in with your password is unlocked on this device for %(minutes)s minutes.",
-                    minutes=current_app.config["UNLOCK_MINUTES"]), "success")
+            flash(
+                _(
+                    "Logging in with your password is unlocked on this device for %(minutes)s minutes.",
+                    minutes=current_app.config["UNLOCK_MINUTES"],
+                ),
+                "success",
+            )
             return web.hx_redirect(url_for("auth.login"))
         return web.render("auth/unlock.html", status=422, form=form, gone=True)
     return web.render("auth/unlock.html", form=form, gone=False)
@@ -205,8 +230,7 @@ def activate_password():
             services.finish_activation(account, hashed=hashed)
             complete_login(account, "activation")
             audit.record(web.current_viewer(), audit.Action.SPACE_ACTIVATED)
-            flash(_("Your space is open. Add a passkey now: next time you will log in with a single touch."),
-                  "success")
+            flash(_("Your space is open. Add a passkey now: next time you will log in with a single touch."), "success")
             return web.hx_redirect(url_for("account.passkeys"))
         form.password.errors = [problem]
     status = 422 if form.is_submitted() else 200

@@ -3,6 +3,7 @@
 Every answer that could tell whether an account exists looks the same, and costs the same
 (a password hash is always checked, against a dummy when there is no account).
 """
+
 from __future__ import annotations
 
 import math
@@ -32,8 +33,17 @@ class SpaceError(ValueError):
 
 # --- creation (CLI, demo) -------------------------------------------------------------
 
-def create_pending_space(*, nir: str, email: str, birth_date: date, given_names: str, family_name: str,
-                         sex: str | None = None, birth_place_code: str | None = None) -> tuple[Patient, str]:
+
+def create_pending_space(
+    *,
+    nir: str,
+    email: str,
+    birth_date: date,
+    given_names: str,
+    family_name: str,
+    sex: str | None = None,
+    birth_place_code: str | None = None,
+) -> tuple[Patient, str]:
     """Pre-create a space and post its activation letter. Returns the patient and the code."""
     nir = clean_nir(nir)
     if not valid_nir(nir):
@@ -42,9 +52,16 @@ def create_pending_space(*, nir: str, email: str, birth_date: date, given_names:
         raise SpaceError("a space already exists for this NIR")
     if account_by_email(email):
         raise SpaceError("this email address is already used")
-    patient = Patient(nir=nir, birth_date=birth_date, given_names=given_names.strip(),
-                      family_name=family_name.strip(), sex=sex or ("M" if nir[0] in "137" else "F"),
-                      birth_place_code=birth_place_code, email=normalise_email(email), status="pending")
+    patient = Patient(
+        nir=nir,
+        birth_date=birth_date,
+        given_names=given_names.strip(),
+        family_name=family_name.strip(),
+        sex=sex or ("M" if nir[0] in "137" else "F"),
+        birth_place_code=birth_place_code,
+        email=normalise_email(email),
+        status="pending",
+    )
     db.session.add(patient)
     db.session.flush()
     db.session.add(Account(role="holder", email=patient.email, patient_id=patient.id))
@@ -56,23 +73,32 @@ def issue_activation_code(patient: Patient) -> str:
     code = codes.activation_code()
     days = current_app.config["ACTIVATION_CODE_DAYS"]
     expires = clock.utcnow() + timedelta(days=days)
-    db.session.add(ActivationCode(patient_id=patient.id, code_hash=codes.keyed_hash(code, "activation"),
-                                  expires_at=expires))
+    db.session.add(
+        ActivationCode(patient_id=patient.id, code_hash=codes.keyed_hash(code, "activation"), expires_at=expires)
+    )
     db.session.flush()
-    notify.send_mail(patient.email, _("Your Carnet health space: activation code"), _(
-        "Hello %(name)s,\n\n"
-        "A Carnet health space has been created for you. To open it, go to the activation page and "
-        "enter your social security number, your date of birth and this code:\n\n"
-        "    %(code)s\n\n"
-        "This code can be used once and is valid until %(until)s.\n"
-        "If you do not want this space, you may object before that date: simply do not activate it "
-        "and write to us.\n",
-        name=patient.display_name, code=code, until=formatting.day(expires)))
+    notify.send_mail(
+        patient.email,
+        _("Your Carnet health space: activation code"),
+        _(
+            "Hello %(name)s,\n\n"
+            "A Carnet health space has been created for you. To open it, go to the activation page and "
+            "enter your social security number, your date of birth and this code:\n\n"
+            "    %(code)s\n\n"
+            "This code can be used once and is valid until %(until)s.\n"
+            "If you do not want this space, you may object before that date: simply do not activate it "
+            "and write to us.\n",
+            name=patient.display_name,
+            code=code,
+            until=formatting.day(expires),
+        ),
+    )
     return code
 
 
-def create_professional(*, rpps: str, email: str, given_name: str, family_name: str, profession: str,
-                        specialty: str | None, password: str) -> Account:
+def create_professional(
+    *, rpps: str, email: str, given_name: str, family_name: str, profession: str, specialty: str | None, password: str
+) -> Account:
     problem = password_problem(password)
     if problem:
         raise SpaceError(problem)
@@ -86,18 +112,29 @@ def create_professional(*, rpps: str, email: str, given_name: str, family_name: 
         raise SpaceError("a professional with this RPPS already exists")
     if account_by_email(email):
         raise SpaceError("this email address is already used")
-    pro = Professional(rpps=rpps, given_name=given_name.strip(), family_name=family_name.strip(),
-                       profession=profession, specialty=specialty)
+    pro = Professional(
+        rpps=rpps,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        profession=profession,
+        specialty=specialty,
+    )
     db.session.add(pro)
     db.session.flush()
-    account = Account(role="professional", email=normalise_email(email), professional_id=pro.id,
-                      password_hash=password_hash, password_changed_at=clock.utcnow())
+    account = Account(
+        role="professional",
+        email=normalise_email(email),
+        professional_id=pro.id,
+        password_hash=password_hash,
+        password_changed_at=clock.utcnow(),
+    )
     db.session.add(account)
     db.session.flush()
     return account
 
 
 # --- activation ------------------------------------------------------------------------
+
 
 @dataclass
 class Outcome:
@@ -113,17 +150,26 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
     Only a try whose NIR and birth date both match a space waiting for activation counts
     against that space's codes: someone who knows only the NIR cannot burn the letter (their
     tries count per connection)."""
-    wrong = Outcome(False, _("These details do not match a space waiting for activation, or the code "
-                             "is no longer valid. Check your letter and try again.") + " "
-                    + _("If your code no longer works, ask for a new letter (link below)."))
+    wrong = Outcome(
+        False,
+        _(
+            "These details do not match a space waiting for activation, or the code "
+            "is no longer valid. Check your letter and try again."
+        )
+        + " "
+        + _("If your code no longer works, ask for a new letter (link below)."),
+    )
     if throttle.exceeded("activation-ip", ip, current_app.config["ACTIVATION_ATTEMPTS_PER_IP_HOUR"]):
         return Outcome(False, _("Too many attempts from this connection. Try again in an hour."), limited=True)
     nir = clean_nir(nir)
     patient = db.session.scalar(select(Patient).where(Patient.nir == nir)) if valid_nir(nir) else None
     candidates = []
     if patient is not None and patient.status == "pending" and patient.birth_date == birth_date:
-        candidates = list(db.session.scalars(select(ActivationCode).where(
-            ActivationCode.patient_id == patient.id, ActivationCode.used_at.is_(None))))
+        candidates = list(
+            db.session.scalars(
+                select(ActivationCode).where(ActivationCode.patient_id == patient.id, ActivationCode.used_at.is_(None))
+            )
+        )
     max_tries = current_app.config["ACTIVATION_MAX_TRIES"]
     now = clock.utcnow()
     matched = None
@@ -133,8 +179,9 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
     if matched is None or matched.expires_at < now or matched.attempts >= max_tries:
         throttle.fail("activation-ip", ip)
         for ac in candidates:  # every live code of this space counts the try
-            db.session.execute(update(ActivationCode).where(ActivationCode.id == ac.id)
-                               .values(attempts=ActivationCode.attempts + 1))
+            db.session.execute(
+                update(ActivationCode).where(ActivationCode.id == ac.id).values(attempts=ActivationCode.attempts + 1)
+            )
         return wrong
     matched.used_at = now
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
@@ -146,9 +193,14 @@ def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     match: its older codes stop working. One answer whether or not such a space exists;
     limited per connection and per space."""
     cfg = current_app.config
-    done = Outcome(True, _("If these details match a space waiting for activation, a new letter with a new "
-                           "code has just been sent to the address known for this space. Older codes no "
-                           "longer work."))
+    done = Outcome(
+        True,
+        _(
+            "If these details match a space waiting for activation, a new letter with a new "
+            "code has just been sent to the address known for this space. Older codes no "
+            "longer work."
+        ),
+    )
     if throttle.exceeded("letter-ip", ip, cfg["LETTER_REQUESTS_PER_IP_HOUR"]):
         return Outcome(False, _("Too many requests from this connection. Try again in an hour."), limited=True)
     throttle.fail("letter-ip", ip)
@@ -159,9 +211,11 @@ def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     if throttle.exceeded("letter-space", patient.id, cfg["LETTERS_PER_SPACE_DAY"], timedelta(days=1)):
         return done  # the same answer: the letters already sent are on their way
     throttle.fail("letter-space", patient.id)
-    db.session.execute(update(ActivationCode).where(ActivationCode.patient_id == patient.id,
-                                                    ActivationCode.used_at.is_(None))
-                       .values(used_at=clock.utcnow()))
+    db.session.execute(
+        update(ActivationCode)
+        .where(ActivationCode.patient_id == patient.id, ActivationCode.used_at.is_(None))
+        .values(used_at=clock.utcnow())
+    )
     issue_activation_code(patient)
     return done
 
@@ -216,6 +270,7 @@ def finish_activation(account: Account, password: str | None = None, *, hashed: 
 
 # --- password + one-time code ----------------------------------------------------------
 
+
 def password_matches(account: Account | None, password: str) -> bool:
     """Always runs one argon2 verification, so timing does not tell if the account exists."""
     stored = account.password_hash if account is not None and account.password_hash else _built()[1]
@@ -253,15 +308,18 @@ def login_wait(key: str) -> timedelta | None:
 
 
 def paused_message(wait: timedelta) -> str:
-    return _("Too many attempts on this account. Try again in %(wait)s, or log in with a passkey. If this "
-             "account exists, its holder was sent an email with a link that unlocks logging in on their device.",
-             wait=_wait_text(wait))
+    return _(
+        "Too many attempts on this account. Try again in %(wait)s, or log in with a passkey. If this "
+        "account exists, its holder was sent an email with a link that unlocks logging in on their device.",
+        wait=_wait_text(wait),
+    )
 
 
 def codes_paused(account: Account) -> timedelta | None:
     """Logging in with a password is paused after too many wrong emailed codes (24 hours)."""
-    return throttle.retry_after("otp-account", account.id, current_app.config["OTP_FAILURES_PER_ACCOUNT_DAY"],
-                                timedelta(days=1))
+    return throttle.retry_after(
+        "otp-account", account.id, current_app.config["OTP_FAILURES_PER_ACCOUNT_DAY"], timedelta(days=1)
+    )
 
 
 def check_password_login(email: str, password: str, ip: str, unlocked_for: str | None = None) -> Outcome:
@@ -272,8 +330,9 @@ def check_password_login(email: str, password: str, ip: str, unlocked_for: str |
     key = normalise_email(email)
     cfg = current_app.config
     if throttle.exceeded("login-ip", ip, cfg["FAILED_LOGINS_PER_IP_HOUR"]):
-        return Outcome(False, _("Too many attempts from this connection. Wait an hour before trying again."),
-                       limited=True)
+        return Outcome(
+            False, _("Too many attempts from this connection. Wait an hour before trying again."), limited=True
+        )
     account = account_by_email(key)
     unlocked = account is not None and unlocked_for == account.id
     wait = None if unlocked else login_wait(key)
@@ -290,9 +349,17 @@ def check_password_login(email: str, password: str, ip: str, unlocked_for: str |
         return Outcome(False, _("Email address or password incorrect."), account=account)
     paused = None if unlocked else codes_paused(account)
     if paused:
-        return Outcome(False, _("Too many wrong codes were entered for this account: logging in with a password "
-                                "is paused for %(wait)s. Log in with a passkey, or open the link sent to you by "
-                                "email on this device.", wait=_wait_text(paused)), limited=True, account=account)
+        return Outcome(
+            False,
+            _(
+                "Too many wrong codes were entered for this account: logging in with a password "
+                "is paused for %(wait)s. Log in with a passkey, or open the link sent to you by "
+                "email on this device.",
+                wait=_wait_text(paused),
+            ),
+            limited=True,
+            account=account,
+        )
     return Outcome(True, account=account)
 
 
@@ -303,25 +370,43 @@ def tell_holder_paused(account: Account, why: str) -> None:
         return
     link = issue_unlock_link(account)
     with force_locale(account.locale or "fr"):
-        reason = (_("Many wrong passwords were typed for your account.") if why == "password"
-                  else _("Many wrong login codes were typed for your account: someone may know your password. "
-                         "Change it as soon as you are logged in."))
-        notify.send_mail(account.email, _("Carnet: logging in to your account is paused"), _(
-            "Hello,\n\n%(reason)s\n\n"
-            "To protect your space, logging in with your password is paused for a while. You can still log in "
-            "with your passkey at any time.\n\n"
-            "If it was you, open this link on the device you log in with: it unlocks logging in with your "
-            "password there for %(minutes)s minutes.\n\n    %(link)s\n\n"
-            "The link is valid for %(hours)s hours and can be used once. If it was not you, you need do nothing: "
-            "nobody can open your space without the code we email you.\n",
-            reason=reason, link=link, minutes=current_app.config["UNLOCK_MINUTES"],
-            hours=current_app.config["UNLOCK_LINK_HOURS"]))
+        reason = (
+            _("Many wrong passwords were typed for your account.")
+            if why == "password"
+            else _(
+                "Many wrong login codes were typed for your account: someone may know your password. "
+                "Change it as soon as you are logged in."
+            )
+        )
+        notify.send_mail(
+            account.email,
+            _("Carnet: logging in to your account is paused"),
+            _(
+                "Hello,\n\n%(reason)s\n\n"
+                "To protect your space, logging in with your password is paused for a while. You can still log in "
+                "with your passkey at any time.\n\n"
+                "If it was you, open this link on the device you log in with: it unlocks logging in with your "
+                "password there for %(minutes)s minutes.\n\n    %(link)s\n\n"
+                "The link is valid for %(hours)s hours and can be used once. If it was not you, you need do nothing: "
+                "nobody can open your space without the code we email you.\n",
+                reason=reason,
+                link=link,
+                minutes=current_app.config["UNLOCK_MINUTES"],
+                hours=current_app.config["UNLOCK_LINK_HOURS"],
+            ),
+        )
 
 
 def issue_unlock_link(account: Account) -> str:
     token = secrets.token_hex(32)
-    db.session.add(OneTimeCode(account_id=account.id, purpose="unlock", code_hash=codes.keyed_hash(token, "unlock"),
-                               expires_at=clock.utcnow() + timedelta(hours=current_app.config["UNLOCK_LINK_HOURS"])))
+    db.session.add(
+        OneTimeCode(
+            account_id=account.id,
+            purpose="unlock",
+            code_hash=codes.keyed_hash(token, "unlock"),
+            expires_at=clock.utcnow() + timedelta(hours=current_app.config["UNLOCK_LINK_HOURS"]),
+        )
+    )
     db.session.flush()
     return current_app.config["WEBAUTHN_ORIGIN"].rstrip("/") + url_for("auth.unlock", token=token)
 
@@ -331,8 +416,11 @@ def use_unlock_link(token: str) -> Account | None:
     if not token or len(token) > 100:
         return None
     write_intent()
-    otp = db.session.scalar(select(OneTimeCode).where(OneTimeCode.purpose == "unlock",
-                                                      OneTimeCode.code_hash == codes.keyed_hash(token, "unlock")))
+    otp = db.session.scalar(
+        select(OneTimeCode).where(
+            OneTimeCode.purpose == "unlock", OneTimeCode.code_hash == codes.keyed_hash(token, "unlock")
+        )
+    )
     now = clock.utcnow()
     if otp is None or otp.used_at is not None or otp.expires_at < now:
         return None
@@ -355,18 +443,29 @@ def send_login_code(account: Account) -> OneTimeCode | None:
     write_intent()
     now = clock.utcnow()
     throttle.fail("otp-sent", account.id)
-    db.session.execute(update(OneTimeCode).where(OneTimeCode.account_id == account.id,
-                                                 OneTimeCode.purpose == "login",
-                                                 OneTimeCode.used_at.is_(None)).values(used_at=now))
+    db.session.execute(
+        update(OneTimeCode)
+        .where(OneTimeCode.account_id == account.id, OneTimeCode.purpose == "login", OneTimeCode.used_at.is_(None))
+        .values(used_at=now)
+    )
     code = codes.digits(6)
-    otp = OneTimeCode(account_id=account.id, code_hash=codes.keyed_hash(code, "otp"),
-                      expires_at=now + timedelta(minutes=current_app.config["OTP_MINUTES"]))
+    otp = OneTimeCode(
+        account_id=account.id,
+        code_hash=codes.keyed_hash(code, "otp"),
+        expires_at=now + timedelta(minutes=current_app.config["OTP_MINUTES"]),
+    )
     db.session.add(otp)
     db.session.flush()
-    notify.send_mail(account.email, _("Your Carnet login code: %(code)s", code=code), _(
-        "Your one-time login code is %(code)s.\n\nIt is valid for %(minutes)s minutes. "
-        "If you did not try to log in, change your password: someone knows it.\n",
-        code=code, minutes=current_app.config["OTP_MINUTES"]))
+    notify.send_mail(
+        account.email,
+        _("Your Carnet login code: %(code)s", code=code),
+        _(
+            "Your one-time login code is %(code)s.\n\nIt is valid for %(minutes)s minutes. "
+            "If you did not try to log in, change your password: someone knows it.\n",
+            code=code,
+            minutes=current_app.config["OTP_MINUTES"],
+        ),
+    )
     return otp
 
 
@@ -375,8 +474,10 @@ def codes_wait(account: Account) -> timedelta | None:
 
 
 def codes_capped_message(account: Account) -> str:
-    return _("Several codes were already sent to you this hour. Try again in %(wait)s, or log in with a passkey.",
-             wait=_wait_text(codes_wait(account) or timedelta(minutes=1)))
+    return _(
+        "Several codes were already sent to you this hour. Try again in %(wait)s, or log in with a passkey.",
+        wait=_wait_text(codes_wait(account) or timedelta(minutes=1)),
+    )
 
 
 def check_login_code(otp_id: str | None, code: str, ip: str = "", unlocked: bool = False) -> Outcome:
@@ -389,16 +490,28 @@ def check_login_code(otp_id: str | None, code: str, ip: str = "", unlocked: bool
     cfg = current_app.config
     max_tries = cfg["OTP_MAX_TRIES"]
     gone = Outcome(False, _("This code is no longer valid. Log in again to receive a new one."), limited=True)
-    if otp is None or otp.purpose != "login" or otp.used_at is not None or otp.expires_at < now \
-            or otp.attempts >= max_tries:
+    if (
+        otp is None
+        or otp.purpose != "login"
+        or otp.used_at is not None
+        or otp.expires_at < now
+        or otp.attempts >= max_tries
+    ):
         return gone
     account = db.session.get(Account, otp.account_id)
     paused = None if unlocked else codes_paused(account)
     if paused:
         otp.used_at = now
-        return Outcome(False, _("Too many wrong codes were entered for this account: logging in with a password is "
-                                "paused for %(wait)s. Log in with a passkey, or open the link sent to you by email "
-                                "on this device.", wait=_wait_text(paused)), limited=True)
+        return Outcome(
+            False,
+            _(
+                "Too many wrong codes were entered for this account: logging in with a password is "
+                "paused for %(wait)s. Log in with a passkey, or open the link sent to you by email "
+                "on this device.",
+                wait=_wait_text(paused),
+            ),
+            limited=True,
+        )
     if not codes.matches(code, otp.code_hash, "otp"):
         otp.attempts += 1
         throttle.fail("otp-account", otp.account_id)
@@ -407,9 +520,16 @@ def check_login_code(otp_id: str | None, code: str, ip: str = "", unlocked: bool
         if paused:
             otp.used_at = now
             tell_holder_paused(account, "code")
-            return Outcome(False, _("Too many wrong codes were entered for this account: logging in with a "
-                                    "password is paused for %(wait)s. Log in with a passkey, or open the link sent "
-                                    "to you by email on this device.", wait=_wait_text(paused)), limited=True)
+            return Outcome(
+                False,
+                _(
+                    "Too many wrong codes were entered for this account: logging in with a "
+                    "password is paused for %(wait)s. Log in with a passkey, or open the link sent "
+                    "to you by email on this device.",
+                    wait=_wait_text(paused),
+                ),
+                limited=True,
+            )
         left = max_tries - otp.attempts
         if left <= 0:
             otp.used_at = now

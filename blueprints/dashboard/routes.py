@@ -26,5 +26,6 @@ def service_worker():
 
 @bp.get("/manifest.webmanifest")
 def manifest():
-    return send_from_directory(current_app.static_folder, "manifest.webmanifest",
-                               mimetype="application/manifest+json", max_age=3600)
+    return send_from_directory(
+        current_app.static_folder, "manifest.webmanifest", mimetype="application/manifest+json", max_age=3600
+    )

@@ -3,6 +3,7 @@
 Each card reads only the columns it shows (plain rows, not ORM objects), and the figures of
 several cards come from one statement: the home screen is the most visited page. A new card
 adds its own loader below and one key to holder_home()."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -42,17 +43,27 @@ def _figures_statement(kind: str):
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
     account_id = bindparam("account_id")
     return select(
-        select(func.count()).select_from(Credential).where(Credential.account_id == account_id)
-        .scalar_subquery().label("passkeys"),
-        select(func.count()).select_from(UserSession)
-        .where(UserSession.account_id == account_id, sessions.live_bound()).scalar_subquery().label("sessions"),
+        select(func.count())
+        .select_from(Credential)
+        .where(Credential.account_id == account_id)
+        .scalar_subquery()
+        .label("passkeys"),
+        select(func.count())
+        .select_from(UserSession)
+        .where(UserSession.account_id == account_id, sessions.live_bound())
+        .scalar_subquery()
+        .label("sessions"),
         access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
         access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
-        access.scope(gate, select(func.count()).select_from(Document))
-        .scalar_subquery().label("documents"),
+        access.scope(gate, select(func.count()).select_from(Document)).scalar_subquery().label("documents"),
         # the login before this one: the newest is the one that opened this session
-        select(AuditEvent.at).where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
-        .order_by(AuditEvent.id.desc()).limit(1).offset(1).scalar_subquery().label("previous_login"),
+        select(AuditEvent.at)
+        .where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+        .offset(1)
+        .scalar_subquery()
+        .label("previous_login"),
     )
 
 
@@ -60,8 +71,12 @@ def _latest_document(viewer: Viewer) -> dict | None:
     found = db.session.execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
     if found is None:
         return None
-    return {"title": found.title, "category_label": _category_label(found.category, str(get_locale())),
-            "act_date": found.act_date, "hidden": found.hidden}
+    return {
+        "title": found.title,
+        "category_label": _category_label(found.category, str(get_locale())),
+        "act_date": found.act_date,
+        "hidden": found.hidden,
+    }
 
 
 @lru_cache(maxsize=64)
@@ -73,8 +88,11 @@ def _category_label(code: str, _locale: str) -> str:
 def _latest_document_statement(kind: str):
     """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    return (access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
-            .order_by(Document.act_date.desc(), Document.id.desc()).limit(1))
+    return (
+        access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
+        .order_by(Document.act_date.desc(), Document.id.desc())
+        .limit(1)
+    )
 
 
 def _history(viewer: Viewer, count: int = 3) -> list:
@@ -110,8 +128,10 @@ def holder_home(viewer: Viewer) -> dict:
             "nir": mask_nir(patient.nir),
             "email": account.email,
         },
-        "health": {"allergies": figures["allergies"],
-                   "blood_group": choices.label(choices.BLOOD_GROUPS, figures["blood_group"])},
+        "health": {
+            "allergies": figures["allergies"],
+            "blood_group": choices.label(choices.BLOOD_GROUPS, figures["blood_group"]),
+        },
         "security": {
             "passkeys": figures["passkeys"],
             "previous_login": aware(figures["previous_login"]),
@@ -123,5 +143,9 @@ def holder_home(viewer: Viewer) -> dict:
 
 def professional_home(viewer: Viewer) -> dict:
     pro = viewer.professional
-    return {"name": pro.display_name, "profession_label": profession_label(pro.profession),
-            "specialty": pro.specialty, "rpps": pro.rpps}
+    return {
+        "name": pro.display_name,
+        "profession_label": profession_label(pro.profession),
+        "specialty": pro.specialty,
+        "rpps": pro.rpps,
+    }

@@ -1,4 +1,5 @@
 """Demo mode only: a fictitious space to try Carnet, and the outbox of mails it "sent"."""
+
 from flask import Blueprint
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")

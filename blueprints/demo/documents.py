@@ -1,6 +1,7 @@
 """The demo space's documents, made on the spot (no binary files in the repository): a
 prescription (text), a blood test report (PDF rendered by WeasyPrint), a vaccination record
 photo (PNG), and a consultation report the médecin traitant deposited herself."""
+
 from __future__ import annotations
 
 import io
@@ -59,9 +60,15 @@ def _vaccination_png() -> bytes:
     img = Image.new("RGB", (900, 600), (250, 248, 240))
     draw = ImageDraw.Draw(img)
     draw.rectangle((20, 20, 880, 580), outline=(11, 110, 117), width=6)
-    lines = ["CARNET DE VACCINATION — Camille Martin", "", "DTP (rappel 25 ans)   12/05/2012   lot K4821",
-             "Grippe saisonnière     18/10/2025   lot FL2291", "Covid-19 (rappel)      18/10/2025   lot CV7730",
-             "", "Document de démonstration : données fictives"]
+    lines = [
+        "CARNET DE VACCINATION — Camille Martin",
+        "",
+        "DTP (rappel 25 ans)   12/05/2012   lot K4821",
+        "Grippe saisonnière     18/10/2025   lot FL2291",
+        "Covid-19 (rappel)      18/10/2025   lot CV7730",
+        "",
+        "Document de démonstration : données fictives",
+    ]
     for i, line in enumerate(lines):
         draw.text((60, 70 + i * 60), line, fill=(30, 40, 45))
     out = io.BytesIO()
@@ -72,19 +79,45 @@ def _vaccination_png() -> bytes:
 def add_demo_documents(account) -> None:
     viewer = viewer_for(account)
     items = [
-        ("ordonnance-dr-bernard.txt", PRESCRIPTION.encode(), "ORD_SOIN", date(2026, 11, 4), "Ordonnance du Dr Bernard", None),
-        ("bilan-sanguin.pdf", pdf.html_to_pdf(LAB_REPORT, current_app.static_folder), "BIOLOGIE", date(2026, 10, 28), "Bilan sanguin",
-         "À montrer au Dr Bernard au prochain rendez-vous."),
+        (
+            "ordonnance-dr-bernard.txt",
+            PRESCRIPTION.encode(),
+            "ORD_SOIN",
+            date(2026, 11, 4),
+            "Ordonnance du Dr Bernard",
+            None,
+        ),
+        (
+            "bilan-sanguin.pdf",
+            pdf.html_to_pdf(LAB_REPORT, current_app.static_folder),
+            "BIOLOGIE",
+            date(2026, 10, 28),
+            "Bilan sanguin",
+            "À montrer au Dr Bernard au prochain rendez-vous.",
+        ),
         ("carnet-vaccination.png", _vaccination_png(), "DOC_ADM", date(2025, 10, 18), "Carnet de vaccination", None),
     ]
     for name, data, category, act_date, title, note in items:
-        documents.add_documents(viewer, [documents.Upload(io.BytesIO(data), name)], category=category,
-                                act_date=act_date, title=title, note=note, source="demo")
+        documents.add_documents(
+            viewer,
+            [documents.Upload(io.BytesIO(data), name)],
+            category=category,
+            act_date=act_date,
+            title=title,
+            note=note,
+            source="demo",
+        )
 
 
 def add_demo_deposit(doctor_account, grant_id: str) -> None:
     """The médecin traitant's consultation report, deposited through her permanent access, as
     the professional side does it: the holder sees who wrote it, and is told."""
     on_record = access.record_viewer(viewer_for(doctor_account), grant_id)
-    pro.deposit(on_record, [documents.Upload(io.BytesIO(CONSULTATION.encode()), "compte-rendu-consultation.txt")],
-                category="CPT_REND", act_date=date(2026, 11, 4), title="Compte rendu de consultation", note=None)
+    pro.deposit(
+        on_record,
+        [documents.Upload(io.BytesIO(CONSULTATION.encode()), "compte-rendu-consultation.txt")],
+        category="CPT_REND",
+        act_date=date(2026, 11, 4),
+        title="Compte rendu de consultation",
+        note=None,
+    )

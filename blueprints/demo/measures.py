@@ -1,6 +1,7 @@
 """Six months of measures for the demo space: a weekly weight, a height, morning blood
 pressure a few times a week, fasting glucose now and then, and a resting heart rate.
 Deterministic (seeded), so every demo looks the same."""
+
 from __future__ import annotations
 
 import random
@@ -21,9 +22,19 @@ def add_demo_measures(patient_id: str, days: int = 180) -> int:
         kind = kinds.get(kind_key)
         value = round(value, kind.decimals)
         value2 = round(value2) if value2 is not None else None
-        rows.append(Measure(patient_id=patient_id, kind=kind_key, taken_at=int(when.timestamp()),
-                            utc_offset=int(when.utcoffset().total_seconds() // 60), value=value, value2=value2,
-                            context=context, source="manual", dedup=kinds.dedup_key(kind, value, value2, context)))
+        rows.append(
+            Measure(
+                patient_id=patient_id,
+                kind=kind_key,
+                taken_at=int(when.timestamp()),
+                utc_offset=int(when.utcoffset().total_seconds() // 60),
+                value=value,
+                value2=value2,
+                context=context,
+                source="manual",
+                dedup=kinds.dedup_key(kind, value, value2, context),
+            )
+        )
 
     add("height", today - timedelta(days=days), 166)
     weight = 71.8

@@ -1,5 +1,6 @@
 """The demo space: Camille Martin, a fictitious holder with a realistic identity, and a
 fictitious general practitioner."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -28,15 +29,28 @@ def seed() -> bool:
         return False
     nir = HOLDER_NIR + f"{nir_key(HOLDER_NIR):02d}"
     patient, _code = auth.create_pending_space(
-        nir=nir, email=HOLDER_EMAIL, birth_date=date(1987, 3, 14), given_names="Camille Louise",
-        family_name="Martin", sex="F", birth_place_code="75112")
+        nir=nir,
+        email=HOLDER_EMAIL,
+        birth_date=date(1987, 3, 14),
+        given_names="Camille Louise",
+        family_name="Martin",
+        sex="F",
+        birth_place_code="75112",
+    )
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
     auth.finish_activation(account, PASSWORD)
     patient.activated_at = clock.utcnow()
     add_demo_documents(account)
     add_demo_measures(patient.id)
-    doctor = auth.create_professional(rpps="10101234567", email=PRO_EMAIL, given_name="Hélène", family_name="Bernard",
-                                      profession="medecin", specialty="Médecine générale", password=PASSWORD)
+    doctor = auth.create_professional(
+        rpps="10101234567",
+        email=PRO_EMAIL,
+        given_name="Hélène",
+        family_name="Bernard",
+        profession="medecin",
+        specialty="Médecine générale",
+        password=PASSWORD,
+    )
     # Camille's médecin traitant has permanent access: the professional side has a patient to open.
     grant = Grant(patient_id=patient.id, professional_id=doctor.professional.id)
     db.session.add(grant)

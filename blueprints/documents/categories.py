@@ -2,23 +2,24 @@
 
 Labels are English msgids; the official French label sits in the comment beside each.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 CATEGORIES = {
-    "SYNTHESE": _l("My health in summary"),            # Ma santé en résumé
-    "ORD_SOIN": _l("Prescriptions and care"),          # Ordonnances et soins
-    "RADIO_SC": _l("X-ray, ultrasound, CT, MRI"),      # Radio, écho, scanner, IRM
-    "BIOLOGIE": _l("Laboratory results"),              # Résultats de biologie
-    "CPT_REND": _l("Medical reports"),                 # Comptes rendus
-    "DEPISTAG": _l("Prevention and screening"),        # Prévention et dépistages
-    "CERT_MED": _l("Medical certificates"),            # Certificats médicaux
-    "DOC_ADM": _l("Administrative documents"),         # Pièces administratives
-    "DIR_ANT": _l("Advance directives"),               # Directives anticipées
-    "SYNTH_PML": _l("Medical summary"),                # Synthèse médicale
-    "QUEST_SANTE": _l("Health questionnaire"),         # Questionnaire santé
-    "AUTR_DOC": _l("Other documents"),                 # Autres
+    "SYNTHESE": _l("My health in summary"),  # Ma santé en résumé
+    "ORD_SOIN": _l("Prescriptions and care"),  # Ordonnances et soins
+    "RADIO_SC": _l("X-ray, ultrasound, CT, MRI"),  # Radio, écho, scanner, IRM
+    "BIOLOGIE": _l("Laboratory results"),  # Résultats de biologie
+    "CPT_REND": _l("Medical reports"),  # Comptes rendus
+    "DEPISTAG": _l("Prevention and screening"),  # Prévention et dépistages
+    "CERT_MED": _l("Medical certificates"),  # Certificats médicaux
+    "DOC_ADM": _l("Administrative documents"),  # Pièces administratives
+    "DIR_ANT": _l("Advance directives"),  # Directives anticipées
+    "SYNTH_PML": _l("Medical summary"),  # Synthèse médicale
+    "QUEST_SANTE": _l("Health questionnaire"),  # Questionnaire santé
+    "AUTR_DOC": _l("Other documents"),  # Autres
 }
 DEFAULT_CATEGORY = "ORD_SOIN"
 
@@ -26,10 +27,10 @@ AUTHOR_TYPES = ("holder", "professional", "establishment", "app")
 
 # Where a document came from; stored as a code, shown translated.
 SOURCES = {
-    "upload": _l("Added by you"),                      # Ajouté par vous
-    "demo": _l("Demonstration document"),              # Document de démonstration
+    "upload": _l("Added by you"),  # Ajouté par vous
+    "demo": _l("Demonstration document"),  # Document de démonstration
     "professional": _l("Deposited by a professional"),  # Déposé par un professionnel
-    "app": _l("Sent by an app"),                       # Envoyé par une application
+    "app": _l("Sent by an app"),  # Envoyé par une application
 }
 
 

@@ -1,4 +1,5 @@
 """`flask storage check [--remove-orphans] [--grace SECONDS]`: every blob intact, no leftovers."""
+
 import click
 from flask.cli import AppGroup
 
@@ -24,11 +25,18 @@ def _mb(size: int) -> str:
 
 
 @storage.command("check")
-@click.option("--remove-orphans", is_flag=True,
-              help="Delete blob files no document knows, and interrupted writes (older than the grace).")
-@click.option("--grace", type=float, default=None,
-              help="Seconds an upload may still be in flight: younger unknown files are reported, not removed "
-                   "(default: twice REQUEST_TIMEOUT_SECONDS, gunicorn's timeout).")
+@click.option(
+    "--remove-orphans",
+    is_flag=True,
+    help="Delete blob files no document knows, and interrupted writes (older than the grace).",
+)
+@click.option(
+    "--grace",
+    type=float,
+    default=None,
+    help="Seconds an upload may still be in flight: younger unknown files are reported, not removed "
+    "(default: twice REQUEST_TIMEOUT_SECONDS, gunicorn's timeout).",
+)
 def check(remove_orphans: bool, grace: float | None):
     """Decrypt and hash every known blob (documents, thumbnails, imports); report every leftover with its age."""
     report = blobs.check(remove_orphans=remove_orphans, grace_seconds=grace)
@@ -47,9 +55,11 @@ def check(remove_orphans: bool, grace: float | None):
         click.echo(f"{label}: {name} (age {_age(report.ages.get(key, 0))}, {_mb(report.sizes.get(key, 0))}{state})")
     verb = "removed" if remove_orphans else "found"
     temp_bytes = sum(report.sizes.get(t, 0) for t in report.temp_files + report.recent_temp_files)
-    click.echo(f"{len(report.orphans)} orphan blobs {verb}, {len(report.temp_files)} stale temp files {verb}, "
-               f"{len(report.recent_unknown)} recent unknown files and {len(report.recent_temp_files)} recent temp "
-               f"files left alone (younger than {_age(report.grace_seconds)}); temp files hold {_mb(temp_bytes)}.")
+    click.echo(
+        f"{len(report.orphans)} orphan blobs {verb}, {len(report.temp_files)} stale temp files {verb}, "
+        f"{len(report.recent_unknown)} recent unknown files and {len(report.recent_temp_files)} recent temp "
+        f"files left alone (younger than {_age(report.grace_seconds)}); temp files hold {_mb(temp_bytes)}."
+    )
     if not report.healthy:
         raise SystemExit(1)
 

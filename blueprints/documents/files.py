@@ -1,5 +1,6 @@
 """Serving a document's bytes, to its holder or to a professional on the record: sandboxed,
 never sniffed, never cached, named safely (RFC 6266 / 5987); a PDF only as a download."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -58,8 +59,7 @@ def serve(content, doc, *, inline: bool, mime: str | None = None, name: str | No
         except RequestedRangeNotSatisfiable as exc:  # for a download client: "bytes */size", no page
             content.close()
             resp = exc.get_response(request.environ)
-    resp.headers["Content-Disposition"] = disposition("inline" if inline else "attachment",
-                                                      name or download_name(doc))
+    resp.headers["Content-Disposition"] = disposition("inline" if inline else "attachment", name or download_name(doc))
     resp.headers["Content-Security-Policy"] = CSP_PREVIEW if inline and name is None else CSP_DOWNLOAD
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "no-store"

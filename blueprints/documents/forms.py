@@ -12,8 +12,10 @@ from core.forms import not_future
 
 class _Metadata(FlaskForm):
     category = SelectField(_l("Category"), validators=[DataRequired(_l("Choose a category."))])
-    act_date = DateField(_l("Date of the consultation or exam"), validators=[
-        DataRequired(_l("Enter the date, for example 12/03/2026.")), not_future])
+    act_date = DateField(
+        _l("Date of the consultation or exam"),
+        validators=[DataRequired(_l("Enter the date, for example 12/03/2026.")), not_future],
+    )
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000, message=_l("2,000 characters at most."))])
 
     def __init__(self, *args, **kwargs):
@@ -28,5 +30,10 @@ class UploadForm(_Metadata):
 
 
 class EditForm(_Metadata):
-    title = StringField(_l("Title"), validators=[
-        DataRequired(_l("Give this document a title.")), Length(max=200, message=_l("200 characters at most."))])
+    title = StringField(
+        _l("Title"),
+        validators=[
+            DataRequired(_l("Give this document a title.")),
+            Length(max=200, message=_l("200 characters at most.")),
+        ],
+    )

@@ -1,5 +1,6 @@
 """Image metadata removal: a photo's EXIF (GPS, camera, dates), XMP, IPTC and comments never
 reach the store; its orientation, colour profile and resolution do. Plain Python (Pillow)."""
+
 from __future__ import annotations
 
 import re

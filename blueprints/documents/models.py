@@ -1,4 +1,5 @@
 """Documents. Their files' keys are rows of `core.blobs.BlobKey` (crypto-shredding lives there)."""
+
 from __future__ import annotations
 
 import unicodedata

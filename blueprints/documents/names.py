@@ -1,5 +1,6 @@
 """Names of uploaded files: safe to display and to offer as a download name, and the title a
 document gets from its file's name. Plain Python."""
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,7 @@ def safe_filename(name: str) -> str:
 
 
 def title_from_filename(name: str) -> str:
-    """"compte_rendu-IRM_2024.pdf" -> "Compte rendu IRM 2024"."""
+    """ "compte_rendu-IRM_2024.pdf" -> "Compte rendu IRM 2024"."""
     base = safe_filename(name)
     stem, dot, ext = base.rpartition(".")
     if dot and extension(base) is not None:

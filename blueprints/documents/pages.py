@@ -13,6 +13,7 @@ The work needs no database: callers end their transaction first (core.db.before_
 
 Plain Python (no Flask): inspect() at upload and on the document page, render() per image.
 """
+
 from __future__ import annotations
 
 import io
@@ -167,8 +168,16 @@ def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, me
     if not _SLOTS.acquire(timeout=timeout):
         raise RenderError("too many pages being drawn")
     try:
-        return core_pdf.run_bounded(_work, (op, args), data, error=RenderError, passed=(RenderError,),
-                                    timeout=timeout, memory_mb=memory_mb, name="pdf-pages")
+        return core_pdf.run_bounded(
+            _work,
+            (op, args),
+            data,
+            error=RenderError,
+            passed=(RenderError,),
+            timeout=timeout,
+            memory_mb=memory_mb,
+            name="pdf-pages",
+        )
     finally:
         _SLOTS.release()
 

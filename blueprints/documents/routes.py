@@ -1,4 +1,5 @@
 """Documents screens: list (search, chips, infinite scroll), add, open, download, edit, hide, delete."""
+
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, request, url_for
@@ -12,8 +13,11 @@ ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.
 
 
 def _list_args() -> dict:
-    return {"category": request.args.get("categorie") or None, "q": request.args.get("q") or None,
-            "after": request.args.get("apres") or None}
+    return {
+        "category": request.args.get("categorie") or None,
+        "q": request.args.get("q") or None,
+        "after": request.args.get("apres") or None,
+    }
 
 
 # --------------------------------------------------------------------------- list
@@ -27,9 +31,14 @@ def index(viewer):
     next_rows = bool(args["after"]) and web.wants_fragment()
     listing = services.listing(viewer, **args, with_counts=not next_rows)
     fragment = "documents/_rows.html" if args["after"] else "documents/_results.html"
-    return web.render("documents/index.html", fragment, docs=listing,
-                      empty=listing["total"] == 0 and not listing["q"],
-                      prev_month=request.args.get("mois"), categories=categories.choices())
+    return web.render(
+        "documents/index.html",
+        fragment,
+        docs=listing,
+        empty=listing["total"] == 0 and not listing["q"],
+        prev_month=request.args.get("mois"),
+        categories=categories.choices(),
+    )
 
 
 @bp.post("/visibilite")
@@ -43,9 +52,19 @@ def bulk_visibility(viewer):
         return web.hx_redirect(back)
     n = services.set_hidden(viewer, ids, hidden)
     if hidden:
-        flash(ngettext("%(num)d document hidden from professionals.", "%(num)d documents hidden from professionals.", n), "success")
+        flash(
+            ngettext("%(num)d document hidden from professionals.", "%(num)d documents hidden from professionals.", n),
+            "success",
+        )
     else:
-        flash(ngettext("%(num)d document visible to professionals again.", "%(num)d documents visible to professionals again.", n), "success")
+        flash(
+            ngettext(
+                "%(num)d document visible to professionals again.",
+                "%(num)d documents visible to professionals again.",
+                n,
+            ),
+            "success",
+        )
     return web.hx_redirect(back)
 
 
@@ -62,30 +81,50 @@ def add(viewer):
         form.category.data = wanted if wanted in categories.CATEGORIES else categories.DEFAULT_CATEGORY
     error = None
     if form.validate_on_submit():
-        files = [f for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
-                 if f and f.filename]
+        files = [
+            f
+            for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
+            if f and f.filename
+        ]
         if not files:
             error = _("Choose a file or take a photo.")
         else:
             try:
                 docs = services.add_documents(
-                    viewer, [services.Upload(f.stream, f.filename) for f in files], category=form.category.data,
-                    act_date=form.act_date.data, title=form.title.data, note=form.note.data)
+                    viewer,
+                    [services.Upload(f.stream, f.filename) for f in files],
+                    category=form.category.data,
+                    act_date=form.act_date.data,
+                    title=form.title.data,
+                    note=form.note.data,
+                )
             except services.UploadRefused as exc:
                 error = exc.message(current_app.config["UPLOAD_MAX_MB"])
             else:
                 flash(ngettext("Document added.", "%(num)d documents added.", len(docs)), "success")
                 for doc in docs:
                     if getattr(doc, "needs_password", False):
-                        flash(_("“%(title)s” is protected by a password: professionals will need the password "
-                                "to open it, and Carnet cannot show a preview of it.", title=doc.title), "warning")
-                target = (url_for("documents.show", doc_id=docs[0].id) if len(docs) == 1
-                          else url_for("documents.index"))
+                        flash(
+                            _(
+                                "“%(title)s” is protected by a password: professionals will need the password "
+                                "to open it, and Carnet cannot show a preview of it.",
+                                title=doc.title,
+                            ),
+                            "warning",
+                        )
+                target = url_for("documents.show", doc_id=docs[0].id) if len(docs) == 1 else url_for("documents.index")
                 return web.hx_redirect(target)
     status = 422 if form.is_submitted() else 200
-    return web.render("documents/add.html", "documents/_add_form.html", status=status, form=form, error=error,
-                      accept=ACCEPT, max_mb=current_app.config["UPLOAD_MAX_MB"],
-                      max_bytes=services.max_bytes())
+    return web.render(
+        "documents/add.html",
+        "documents/_add_form.html",
+        status=status,
+        form=form,
+        error=error,
+        accept=ACCEPT,
+        max_mb=current_app.config["UPLOAD_MAX_MB"],
+        max_bytes=services.max_bytes(),
+    )
 
 
 # --------------------------------------------------------------------------- one document
@@ -184,15 +223,22 @@ def edit(viewer, doc_id: str):
     if request.method == "GET" and request.args.get("annuler"):
         return _details(viewer, doc)
     if form.validate_on_submit():
-        services.update(viewer, doc, title=form.title.data, category=form.category.data,
-                        act_date=form.act_date.data, note=form.note.data)
+        services.update(
+            viewer,
+            doc,
+            title=form.title.data,
+            category=form.category.data,
+            act_date=form.act_date.data,
+            note=form.note.data,
+        )
         flash(_("Changes saved."), "success")
         if web.wants_fragment():
             return _details(viewer, doc)
         return redirect(url_for("documents.show", doc_id=doc.id), 303)
     status = 422 if form.is_submitted() else 200
-    return web.render("documents/edit.html", "documents/_edit_form.html", status=status, form=form,
-                      doc=services.detail(viewer, doc))
+    return web.render(
+        "documents/edit.html", "documents/_edit_form.html", status=status, form=form, doc=services.detail(viewer, doc)
+    )
 
 
 @bp.post("/<doc_id>/visibilite")
@@ -201,8 +247,12 @@ def visibility(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     hidden = request.form.get("action") == "hide"
     services.set_hidden(viewer, [doc.id], hidden)
-    flash(_("Hidden from professionals. You still see it.") if hidden
-          else _("Visible to professionals who have access to your space."), "success")
+    flash(
+        _("Hidden from professionals. You still see it.")
+        if hidden
+        else _("Visible to professionals who have access to your space."),
+        "success",
+    )
     if web.wants_fragment():
         return _details(viewer, doc)
     return redirect(url_for("documents.show", doc_id=doc.id), 303)

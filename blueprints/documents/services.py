@@ -5,6 +5,7 @@ commits once. Every query goes through the gate (`access.scope` / `access.get_or
 A document's files either fully exist or are fully absent: `core.blobs` stores them and
 removes them on rollback, and shreds them after the commit that deletes the document.
 """
+
 from __future__ import annotations
 
 import io
@@ -55,15 +56,23 @@ class UploadRefused(ValueError):
         if self.reason == "empty":
             return _("“%(name)s” is empty: choose another file.", **accepted)
         if self.reason == "mismatch":
-            return _("“%(name)s” is not accepted: its name does not match its content. Send a PDF, a photo "
-                     "(JPEG, PNG, TIFF) or a text file, %(mb)s MB at most.", **accepted)
+            return _(
+                "“%(name)s” is not accepted: its name does not match its content. Send a PDF, a photo "
+                "(JPEG, PNG, TIFF) or a text file, %(mb)s MB at most.",
+                **accepted,
+            )
         if self.reason == "damaged":
-            return _("“%(name)s” could not be read: it may be damaged. Send a PDF, a photo (JPEG, PNG, TIFF) "
-                     "or a text file, %(mb)s MB at most.", **accepted)
+            return _(
+                "“%(name)s” could not be read: it may be damaged. Send a PDF, a photo (JPEG, PNG, TIFF) "
+                "or a text file, %(mb)s MB at most.",
+                **accepted,
+            )
         if self.reason == "size":
             return _("“%(name)s” is too large. Send a file of %(mb)s MB at most.", **accepted)
-        return _("“%(name)s” is not accepted: send a PDF, a photo (JPEG, PNG, TIFF) or a text file, "
-                 "%(mb)s MB at most.", **accepted)
+        return _(
+            "“%(name)s” is not accepted: send a PDF, a photo (JPEG, PNG, TIFF) or a text file, %(mb)s MB at most.",
+            **accepted,
+        )
 
 
 @dataclass
@@ -135,13 +144,22 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     else:
         thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned,
-                     needs_password)
+    return _Prepared(
+        ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned, needs_password
+    )
 
 
-def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_date: date,
-                  title: str | None = None, note: str | None = None, source: str = "upload",
-                  action: audit.Action | None = audit.Action.DOCUMENT_ADDED) -> list[Document]:
+def add_documents(
+    viewer: Viewer,
+    uploads: list[Upload],
+    *,
+    category: str,
+    act_date: date,
+    title: str | None = None,
+    note: str | None = None,
+    source: str = "upload",
+    action: audit.Action | None = audit.Action.DOCUMENT_ADDED,
+) -> list[Document]:
     """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file.
     A professional on the record deposits through the same checks, when the share or grant allows it
     (action=None: the caller traces the documents itself)."""
@@ -183,15 +201,27 @@ def add_documents(viewer: Viewer, uploads: list[Upload], *, category: str, act_d
             else:
                 doc_title = names.title_from_filename(item.name)
             doc = Document(
-                patient_id=viewer.patient_id, title=doc_title[:200], category=category, act_date=act_date,
-                note=(note or "").strip() or None, author_type="holder" if viewer.is_holder else viewer.kind,
-                author_name=_author_name(viewer), source=source,
+                patient_id=viewer.patient_id,
+                title=doc_title[:200],
+                category=category,
+                act_date=act_date,
+                note=(note or "").strip() or None,
+                author_type="holder" if viewer.is_holder else viewer.kind,
+                author_name=_author_name(viewer),
+                source=source,
                 author_profession=getattr(viewer.professional, "profession", None) if viewer.on_record else None,
                 author_rpps=getattr(viewer.professional, "rpps", None) if viewer.on_record else None,
-                grant_id=viewer.grant_id if viewer.on_record else None, mime=item.ftype.mime if item.ftype.kind != "text"
+                grant_id=viewer.grant_id if viewer.on_record else None,
+                mime=item.ftype.mime
+                if item.ftype.kind != "text"
                 else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
-                kind=item.ftype.kind, original_name=item.name[:200], size=main.size, sha256=main.sha256,
-                blob_id=main.blob_id, thumb_blob_id=thumb.blob_id if thumb else None, hidden=False,
+                kind=item.ftype.kind,
+                original_name=item.name[:200],
+                size=main.size,
+                sha256=main.sha256,
+                blob_id=main.blob_id,
+                thumb_blob_id=thumb.blob_id if thumb else None,
+                hidden=False,
             )
             doc.needs_password = item.needs_password  # not stored: told to the uploader once
             db.session.add(doc)
@@ -244,7 +274,7 @@ def _search(stmt, q: str | None):
 
 
 def parse_cursor(raw: str | None) -> tuple[date, str] | None:
-    """"2026-03-12~<uuid>" → (date, id); anything else → None (first page)."""
+    """ "2026-03-12~<uuid>" → (date, id); anything else → None (first page)."""
     if not raw or "~" not in raw:
         return None
     day, _sep, doc_id = raw.partition("~")
@@ -262,17 +292,32 @@ def _month(d: date) -> tuple[str, str]:
 def row(doc: Document) -> dict:
     key, month = _month(doc.act_date)
     return {
-        "id": doc.id, "title": doc.title, "category": doc.category,
-        "category_label": categories.label(doc.category), "act_date": doc.act_date,
-        "author_name": doc.author_name, "author_type": doc.author_type, "kind": doc.kind,
+        "id": doc.id,
+        "title": doc.title,
+        "category": doc.category,
+        "category_label": categories.label(doc.category),
+        "act_date": doc.act_date,
+        "author_name": doc.author_name,
+        "author_type": doc.author_type,
+        "kind": doc.kind,
         "author_profession": profession_label(doc.author_profession) if doc.author_profession else None,
-        "size": doc.size, "hidden": doc.hidden, "has_thumb": doc.thumb_blob_id is not None,
-        "month_key": key, "month": month,
+        "size": doc.size,
+        "hidden": doc.hidden,
+        "has_thumb": doc.thumb_blob_id is not None,
+        "month_key": key,
+        "month": month,
     }
 
 
-def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None,
-            after: str | None = None, limit: int | None = None, with_counts: bool = True) -> dict:
+def listing(
+    viewer: Viewer,
+    *,
+    category: str | None = None,
+    q: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
+    with_counts: bool = True,
+) -> dict:
     """One page of the list, newest act first, keyset-paginated on (act_date, id). The next
     rows of an infinite scroll need no chip counts (with_counts=False saves that query)."""
     limit = limit or PAGE_SIZE
@@ -294,11 +339,18 @@ def listing(viewer: Viewer, *, category: str | None = None, q: str | None = None
     if with_counts:
         counted = _search(access.scope(viewer, select(Document.category, func.count())), q).group_by(Document.category)
         counts = {code: n for code, n in db.session.execute(counted)}
-    chips = [{"code": code, "label": str(text), "count": counts[code]}
-             for code, text in categories.CATEGORIES.items() if counts.get(code)]
+    chips = [
+        {"code": code, "label": str(text), "count": counts[code]}
+        for code, text in categories.CATEGORIES.items()
+        if counts.get(code)
+    ]
     return {
-        "rows": [row(d) for d in docs], "next_cursor": next_cursor, "chips": chips,
-        "total": sum(counts.values()) if with_counts else None, "category": category, "q": (q or "").strip()[:100],
+        "rows": [row(d) for d in docs],
+        "next_cursor": next_cursor,
+        "chips": chips,
+        "total": sum(counts.values()) if with_counts else None,
+        "category": category,
+        "q": (q or "").strip()[:100],
         "after": after if cursor else None,
     }
 
@@ -309,16 +361,22 @@ def has_any(viewer: Viewer) -> bool:
 
 def detail(viewer: Viewer, doc: Document) -> dict:
     data = row(doc)
-    data.update({
-        "note": doc.note, "source": categories.source_label(doc.source), "original_name": doc.original_name,
-        "created_at": doc.created_at, "updated_at": doc.updated_at, "mime": doc.mime,
-        "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
-        "can_write": access.can(viewer, "documents", "write"),
-        "can_delete": access.can(viewer, "documents", "delete"),
-        # A file lost from the disk (the operator sees it in `storage check`): the page says so.
-        "file_missing": not blobs.store().exists(doc.blob_id),
-        "author_identity": author_identity(doc),
-    })
+    data.update(
+        {
+            "note": doc.note,
+            "source": categories.source_label(doc.source),
+            "original_name": doc.original_name,
+            "created_at": doc.created_at,
+            "updated_at": doc.updated_at,
+            "mime": doc.mime,
+            "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
+            "can_write": access.can(viewer, "documents", "write"),
+            "can_delete": access.can(viewer, "documents", "delete"),
+            # A file lost from the disk (the operator sees it in `storage check`): the page says so.
+            "file_missing": not blobs.store().exists(doc.blob_id),
+            "author_identity": author_identity(doc),
+        }
+    )
     return data
 
 
@@ -338,7 +396,9 @@ def _key(blob_id: str) -> BlobKey:
     return key
 
 
-def open_content(viewer: Viewer, doc: Document, purpose: str, action: audit.Action = audit.Action.DOCUMENT_OPENED) -> SeekableBlob:
+def open_content(
+    viewer: Viewer, doc: Document, purpose: str, action: audit.Action = audit.Action.DOCUMENT_OPENED
+) -> SeekableBlob:
     """The document's bytes as a seekable file (a download may ask for a range of them); traced as
     document_opened (preview or download), or under the action the caller names (a professional's
     download: document_downloaded). Every chunk read is authenticated: damaged or swapped data is
@@ -375,8 +435,13 @@ def pdf_preview(viewer: Viewer, doc: Document) -> dict:
     for number, (width, height) in enumerate(info.sizes, start=1):
         w, h = pages.image_size(width, height)
         listed.append({"number": number, "width": w, "height": h})
-    return {"error": False, "encrypted": info.encrypted, "pages": listed, "page_count": info.page_count,
-            "truncated": info.truncated}
+    return {
+        "error": False,
+        "encrypted": info.encrypted,
+        "pages": listed,
+        "page_count": info.page_count,
+        "truncated": info.truncated,
+    }
 
 
 def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal") -> tuple[str, bytes] | None:
@@ -415,8 +480,12 @@ def update(viewer: Viewer, doc: Document, *, title: str, category: str, act_date
     if category not in categories.CATEGORIES:
         raise ValueError("unknown category")
     changed = {}
-    for name, value in (("title", title.strip()[:200]), ("category", category), ("act_date", act_date),
-                        ("note", (note or "").strip() or None)):
+    for name, value in (
+        ("title", title.strip()[:200]),
+        ("category", category),
+        ("act_date", act_date),
+        ("note", (note or "").strip() or None),
+    ):
         if getattr(doc, name) != value:
             changed[name] = True
             setattr(doc, name, value)
@@ -464,8 +533,11 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
 
 def summary(viewer: Viewer) -> dict:
     """For the home screen: how many documents, and the latest one."""
-    found = db.session.execute(access.scope(viewer, select(Document, func.count().over()))
-                               .order_by(Document.act_date.desc(), Document.id.desc()).limit(1)).first()
+    found = db.session.execute(
+        access.scope(viewer, select(Document, func.count().over()))
+        .order_by(Document.act_date.desc(), Document.id.desc())
+        .limit(1)
+    ).first()
     if found is None:
         return {"count": 0, "latest": None}
     return {"count": found[1], "latest": row(found[0])}

@@ -1,6 +1,7 @@
 """What an upload is, decided from its first bytes against an allow-list (PDF, JPEG, PNG,
 TIFF, plain text); the file name's extension must agree, or be absent. Everything else --
 SVG, HTML, XML, archives, executables, RTF, office files -- is refused. Plain Python."""
+
 from __future__ import annotations
 
 import codecs
@@ -145,9 +146,7 @@ def detect(head: bytes, filename: str) -> FileType:
         charset = _text_charset(head)
         stripped = head.lstrip(b"".join(_BOMS) + b" \t\r\n\f")
         if (
-            charset is None
-            or _looks_like_markup(head)
-            or stripped[:5].lower() == b"{\\rtf"  # RTF can embed objects
+            charset is None or _looks_like_markup(head) or stripped[:5].lower() == b"{\\rtf"  # RTF can embed objects
         ):
             raise UnsupportedFile("type")
         ftype = FileType("text", "text/plain", "txt", charset)

@@ -1,5 +1,6 @@
 """Thumbnails of images and of a PDF's first page, small in memory whatever the file's size.
 Plain Python (Pillow, PDFium)."""
+
 from __future__ import annotations
 
 import io
@@ -81,11 +82,14 @@ _PDF_IMAGE_TRANSPOSE = {
     (0, 1, -1, 0): Image.Transpose.ROTATE_90,
     (0, -1, 1, 0): Image.Transpose.ROTATE_270,
 }
-_SWAPS_AXES = (Image.Transpose.TRANSPOSE, Image.Transpose.TRANSVERSE,
-               Image.Transpose.ROTATE_90, Image.Transpose.ROTATE_270)
+_SWAPS_AXES = (
+    Image.Transpose.TRANSPOSE,
+    Image.Transpose.TRANSVERSE,
+    Image.Transpose.ROTATE_90,
+    Image.Transpose.ROTATE_270,
+)
 # /Rotate of the page (clockwise) -> Pillow transpose (counter-clockwise names).
-_PAGE_ROTATION = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180,
-                  270: Image.Transpose.ROTATE_90}
+_PAGE_ROTATION = {90: Image.Transpose.ROTATE_270, 180: Image.Transpose.ROTATE_180, 270: Image.Transpose.ROTATE_90}
 
 
 class _BufferFile(io.RawIOBase):

@@ -4,6 +4,7 @@ Every action code any feature records (core.audit.Action) maps to a sentence her
 those; a trace under a code no longer recorded still reads sensibly through the fallback.
 Sentences are built at request time (gettext), so they follow the reader's language.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -17,10 +18,16 @@ from core.audit import Action
 
 # Actions that tell of a failure or a refusal: shown with a warning mark, and listed
 # under the "failed attempts and unknown people" filter.
-FAILED = frozenset({
-    Action.LOGIN_FAILED, Action.ACTIVATION_FAILED, Action.REAUTHENTICATION_FAILED, Action.ACCESS_DENIED,
-    Action.SHARE_CODE_FAILED, Action.EMERGENCY_ACCESS_REFUSED,
-})
+FAILED = frozenset(
+    {
+        Action.LOGIN_FAILED,
+        Action.ACTIVATION_FAILED,
+        Action.REAUTHENTICATION_FAILED,
+        Action.ACCESS_DENIED,
+        Action.SHARE_CODE_FAILED,
+        Action.EMERGENCY_ACCESS_REFUSED,
+    }
+)
 
 LOGIN_METHODS = {
     "passkey": lambda: _("Login with a passkey"),
@@ -67,11 +74,12 @@ def _record_viewed(detail: dict, label: str) -> str:
         return _("Document consulted: “%(label)s”", label=label) if label else _("Document consulted")
     if page in ("measure", "measure_chart"):  # the page of a kind, or its chart image read alone
         return _measure(detail, _("Measures consulted"), lambda k: _("Measures consulted: %(kind)s", kind=k))
-    return {"documents": lambda: _("List of your documents consulted"),
-            "summary": lambda: _("Health summary consulted"),
-            "measures": lambda: _("Measures consulted"),
-            "deposit": lambda: _("Form to add a document to your space opened"),
-            }.get(page, lambda: _("Your space consulted"))()
+    return {
+        "documents": lambda: _("List of your documents consulted"),
+        "summary": lambda: _("Health summary consulted"),
+        "measures": lambda: _("Measures consulted"),
+        "deposit": lambda: _("Form to add a document to your space opened"),
+    }.get(page, lambda: _("Your space consulted"))()
 
 
 def _measure(detail: dict, plain: str, with_kind: Callable[[str], str]) -> str:
@@ -86,8 +94,12 @@ def _import_format(detail: dict) -> str:
 
 def _measures_imported(detail: dict) -> str:
     added = int(detail.get("added") or 0)
-    return ngettext("Measures imported (%(format)s): %(num)d added", "Measures imported (%(format)s): %(num)d added",
-                    added, format=_import_format(detail))
+    return ngettext(
+        "Measures imported (%(format)s): %(num)d added",
+        "Measures imported (%(format)s): %(num)d added",
+        added,
+        format=_import_format(detail),
+    )
 
 
 def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
@@ -123,8 +135,9 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.REAUTHENTICATION_FAILED: lambda d, t: _("Identity confirmation failed"),
     Action.PASSWORD_CHANGED: lambda d, t: _("Password changed"),
     Action.PASSKEY_ADDED: _labelled(lambda: _("Passkey added"), lambda x: _("Passkey added: “%(label)s”", label=x)),
-    Action.PASSKEY_REMOVED: _labelled(lambda: _("Passkey removed"),
-                                      lambda x: _("Passkey removed: “%(label)s”", label=x)),
+    Action.PASSKEY_REMOVED: _labelled(
+        lambda: _("Passkey removed"), lambda x: _("Passkey removed: “%(label)s”", label=x)
+    ),
     Action.PASSKEY_RENAMED: _renamed,
     Action.SESSION_ENDED: lambda d, t: _("A session was ended"),
     Action.SESSIONS_ENDED: _sessions_ended,
@@ -133,64 +146,88 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     # Documents
     Action.DOCUMENT_ADDED: _doc(lambda: _("Document added"), lambda x: _("Document added: “%(label)s”", label=x)),
     Action.DOCUMENT_OPENED: lambda d, t: (_DOWNLOADED if d.get("how") == "download" else _OPENED)(d, t),
-    Action.DOCUMENT_DOWNLOADED: _doc(lambda: _("Document downloaded"),
-                                     lambda x: _("Document downloaded: “%(label)s”", label=x)),
+    Action.DOCUMENT_DOWNLOADED: _doc(
+        lambda: _("Document downloaded"), lambda x: _("Document downloaded: “%(label)s”", label=x)
+    ),
     Action.DOCUMENT_UPDATED: _doc(lambda: _("Document updated"), lambda x: _("Document updated: “%(label)s”", label=x)),
-    Action.DOCUMENT_HIDDEN: _doc(lambda: _("Document hidden from professionals"),
-                                 lambda x: _("Document hidden from professionals: “%(label)s”", label=x)),
-    Action.DOCUMENT_SHOWN: _doc(lambda: _("Document visible to professionals again"),
-                                lambda x: _("Document visible to professionals again: “%(label)s”", label=x)),
+    Action.DOCUMENT_HIDDEN: _doc(
+        lambda: _("Document hidden from professionals"),
+        lambda x: _("Document hidden from professionals: “%(label)s”", label=x),
+    ),
+    Action.DOCUMENT_SHOWN: _doc(
+        lambda: _("Document visible to professionals again"),
+        lambda x: _("Document visible to professionals again: “%(label)s”", label=x),
+    ),
     Action.DOCUMENT_DELETED: _doc(lambda: _("Document deleted"), lambda x: _("Document deleted: “%(label)s”", label=x)),
     # Professionals, shares, apps, emergency
-    Action.SHARE_CREATED: _labelled(lambda: _("Access shared with a professional"),
-                                    lambda x: _("Access shared: “%(label)s”", label=x)),
-    Action.SHARE_PRINTED: _labelled(lambda: _("Share code printed"),
-                                    lambda x: _("Share code printed: “%(label)s”", label=x)),
-    Action.SHARE_REVOKED: _labelled(lambda: _("Shared access revoked"),
-                                    lambda x: _("Shared access revoked: “%(label)s”", label=x)),
+    Action.SHARE_CREATED: _labelled(
+        lambda: _("Access shared with a professional"), lambda x: _("Access shared: “%(label)s”", label=x)
+    ),
+    Action.SHARE_PRINTED: _labelled(
+        lambda: _("Share code printed"), lambda x: _("Share code printed: “%(label)s”", label=x)
+    ),
+    Action.SHARE_REVOKED: _labelled(
+        lambda: _("Shared access revoked"), lambda x: _("Shared access revoked: “%(label)s”", label=x)
+    ),
     Action.SHARES_REVOKED_ALL: lambda d, t: _shares_revoked_all(d),
-    Action.GRANT_CREATED: _labelled(lambda: _("Permanent access given to a professional"),
-                                    lambda x: _("Permanent access given: %(label)s", label=x)),
-    Action.GRANT_ENDED: _labelled(lambda: _("Permanent access ended"),
-                                  lambda x: _("Permanent access ended: %(label)s", label=x)),
-    Action.PROFESSIONAL_BLOCKED: _labelled(lambda: _("Professional blocked"),
-                                           lambda x: _("Professional blocked: %(label)s", label=x)),
-    Action.PROFESSIONAL_UNBLOCKED: _labelled(lambda: _("Professional unblocked"),
-                                             lambda x: _("Professional unblocked: %(label)s", label=x)),
+    Action.GRANT_CREATED: _labelled(
+        lambda: _("Permanent access given to a professional"), lambda x: _("Permanent access given: %(label)s", label=x)
+    ),
+    Action.GRANT_ENDED: _labelled(
+        lambda: _("Permanent access ended"), lambda x: _("Permanent access ended: %(label)s", label=x)
+    ),
+    Action.PROFESSIONAL_BLOCKED: _labelled(
+        lambda: _("Professional blocked"), lambda x: _("Professional blocked: %(label)s", label=x)
+    ),
+    Action.PROFESSIONAL_UNBLOCKED: _labelled(
+        lambda: _("Professional unblocked"), lambda x: _("Professional unblocked: %(label)s", label=x)
+    ),
     Action.EMERGENCY_SETTINGS_UPDATED: lambda d, t: _("Emergency access settings changed"),
     Action.NOTIFICATION_PREFERENCES_UPDATED: lambda d, t: _("Choices of how to be told changed"),
-    Action.ACCESS_FLAGGED: _labelled(lambda: _("Access reported as unexpected"),
-                                     lambda x: _("Access reported as unexpected: %(label)s", label=x)),
+    Action.ACCESS_FLAGGED: _labelled(
+        lambda: _("Access reported as unexpected"), lambda x: _("Access reported as unexpected: %(label)s", label=x)
+    ),
     Action.SHARE_CODE_FAILED: lambda d, t: _("Wrong share code entered"),
     Action.EMERGENCY_ACCESS: lambda d, t: _("Emergency access to your space"),
     Action.EMERGENCY_ACCESS_REFUSED: lambda d, t: _("Emergency access refused"),
-    Action.SHARE_OPENED: lambda d, t: (_("Shared access opened by a professional with the link")
-                                       if d.get("via") == "link"
-                                       else _("Shared access opened by a professional with the code")),
+    Action.SHARE_OPENED: lambda d, t: (
+        _("Shared access opened by a professional with the link")
+        if d.get("via") == "link"
+        else _("Shared access opened by a professional with the code")
+    ),
     Action.SHARE_SESSION_ENDED: lambda d, t: _("A professional ended their access"),
     Action.RECORD_VIEWED: lambda d, t: _record_viewed(d, t),
-    Action.DOCUMENT_DEPOSITED: _doc(lambda: _("Document added by a professional"),
-                                    lambda x: _("Document added by a professional: “%(label)s”", label=x)),
-    Action.PROFILE_UPDATED: lambda d, t: _profile(d, lambda: _("Profile updated"),
-                                                  lambda x: _("Health profile updated: %(section)s", section=x)),
-    Action.PROFILE_ITEM_ADDED: lambda d, t: _profile(d, lambda: _("Added to the health profile"),
-                                                     lambda x: _("Added to the health profile: %(section)s",
-                                                                 section=x)),
-    Action.PROFILE_ITEM_REMOVED: lambda d, t: _profile(d, lambda: _("Removed from the health profile"),
-                                                       lambda x: _("Removed from the health profile: %(section)s",
-                                                                   section=x)),
+    Action.DOCUMENT_DEPOSITED: _doc(
+        lambda: _("Document added by a professional"),
+        lambda x: _("Document added by a professional: “%(label)s”", label=x),
+    ),
+    Action.PROFILE_UPDATED: lambda d, t: _profile(
+        d, lambda: _("Profile updated"), lambda x: _("Health profile updated: %(section)s", section=x)
+    ),
+    Action.PROFILE_ITEM_ADDED: lambda d, t: _profile(
+        d, lambda: _("Added to the health profile"), lambda x: _("Added to the health profile: %(section)s", section=x)
+    ),
+    Action.PROFILE_ITEM_REMOVED: lambda d, t: _profile(
+        d,
+        lambda: _("Removed from the health profile"),
+        lambda x: _("Removed from the health profile: %(section)s", section=x),
+    ),
     Action.MEASURE_ADDED: lambda d, t: _measure(d, _("Measure added"), lambda k: _("Measure added: %(kind)s", kind=k)),
-    Action.MEASURE_CORRECTED: lambda d, t: _measure(d, _("Measure corrected"),
-                                                    lambda k: _("Measure corrected: %(kind)s", kind=k)),
-    Action.MEASURE_DELETED: lambda d, t: _measure(d, _("Measure deleted"),
-                                                  lambda k: _("Measure deleted: %(kind)s", kind=k)),
+    Action.MEASURE_CORRECTED: lambda d, t: _measure(
+        d, _("Measure corrected"), lambda k: _("Measure corrected: %(kind)s", kind=k)
+    ),
+    Action.MEASURE_DELETED: lambda d, t: _measure(
+        d, _("Measure deleted"), lambda k: _("Measure deleted: %(kind)s", kind=k)
+    ),
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
 }
 
-def sentence(action: str, target_type: str | None = None, target_label: str | None = None,
-             detail: dict | None = None) -> str:
+
+def sentence(
+    action: str, target_type: str | None = None, target_label: str | None = None, detail: dict | None = None
+) -> str:
     """The French-first sentence for one trace; never fails, whatever the code."""
     detail = detail if isinstance(detail, dict) else {}
     label = (target_label or "").strip()
@@ -207,20 +244,45 @@ def is_failure(action: str) -> bool:
 
 
 ICONS = {
-    Action.LOGIN: "log-in", Action.LOGOUT: "log-out", Action.LOGIN_FAILED: "triangle-alert",
-    Action.PASSWORD_CHANGED: "lock", Action.PASSKEY_ADDED: "key-round", Action.PASSKEY_REMOVED: "key-round",
-    Action.PASSKEY_RENAMED: "key-round", Action.SESSION_ENDED: "log-out", Action.SESSIONS_ENDED: "log-out",
-    Action.HISTORY_EXPORTED: "download", Action.SPACE_ACTIVATED: "circle-check", Action.LOGIN_UNLOCKED: "lock",
-    Action.ACTIVATION_LETTER_REQUESTED: "mail", Action.DOCUMENT_ADDED: "upload", Action.DOCUMENT_OPENED: "eye",
-    Action.PROFILE_UPDATED: "heart-pulse", Action.PROFILE_ITEM_ADDED: "heart-pulse",
-    Action.PROFILE_ITEM_REMOVED: "heart-pulse", Action.DOCUMENT_HIDDEN: "eye-off", Action.DOCUMENT_SHOWN: "eye",
-    Action.DOCUMENT_DELETED: "trash-2", Action.MEASURE_ADDED: "activity", Action.MEASURE_CORRECTED: "pencil",
-    Action.MEASURE_DELETED: "trash-2", Action.MEASURES_EXPORTED: "download", Action.MEASURES_IMPORTED: "file-up",
-    Action.RECORD_VIEWED: "eye", Action.SHARE_OPENED: "stethoscope", Action.SHARE_CREATED: "qr-code",
-    Action.SHARE_PRINTED: "printer", Action.SHARE_REVOKED: "x", Action.SHARES_REVOKED_ALL: "x",
-    Action.GRANT_CREATED: "stethoscope", Action.GRANT_ENDED: "x", Action.PROFESSIONAL_BLOCKED: "lock",
-    Action.PROFESSIONAL_UNBLOCKED: "lock", Action.EMERGENCY_SETTINGS_UPDATED: "settings",
-    Action.NOTIFICATION_PREFERENCES_UPDATED: "bell", Action.ACCESS_FLAGGED: "triangle-alert",
+    Action.LOGIN: "log-in",
+    Action.LOGOUT: "log-out",
+    Action.LOGIN_FAILED: "triangle-alert",
+    Action.PASSWORD_CHANGED: "lock",
+    Action.PASSKEY_ADDED: "key-round",
+    Action.PASSKEY_REMOVED: "key-round",
+    Action.PASSKEY_RENAMED: "key-round",
+    Action.SESSION_ENDED: "log-out",
+    Action.SESSIONS_ENDED: "log-out",
+    Action.HISTORY_EXPORTED: "download",
+    Action.SPACE_ACTIVATED: "circle-check",
+    Action.LOGIN_UNLOCKED: "lock",
+    Action.ACTIVATION_LETTER_REQUESTED: "mail",
+    Action.DOCUMENT_ADDED: "upload",
+    Action.DOCUMENT_OPENED: "eye",
+    Action.PROFILE_UPDATED: "heart-pulse",
+    Action.PROFILE_ITEM_ADDED: "heart-pulse",
+    Action.PROFILE_ITEM_REMOVED: "heart-pulse",
+    Action.DOCUMENT_HIDDEN: "eye-off",
+    Action.DOCUMENT_SHOWN: "eye",
+    Action.DOCUMENT_DELETED: "trash-2",
+    Action.MEASURE_ADDED: "activity",
+    Action.MEASURE_CORRECTED: "pencil",
+    Action.MEASURE_DELETED: "trash-2",
+    Action.MEASURES_EXPORTED: "download",
+    Action.MEASURES_IMPORTED: "file-up",
+    Action.RECORD_VIEWED: "eye",
+    Action.SHARE_OPENED: "stethoscope",
+    Action.SHARE_CREATED: "qr-code",
+    Action.SHARE_PRINTED: "printer",
+    Action.SHARE_REVOKED: "x",
+    Action.SHARES_REVOKED_ALL: "x",
+    Action.GRANT_CREATED: "stethoscope",
+    Action.GRANT_ENDED: "x",
+    Action.PROFESSIONAL_BLOCKED: "lock",
+    Action.PROFESSIONAL_UNBLOCKED: "lock",
+    Action.EMERGENCY_SETTINGS_UPDATED: "settings",
+    Action.NOTIFICATION_PREFERENCES_UPDATED: "bell",
+    Action.ACCESS_FLAGGED: "triangle-alert",
 }
 
 

@@ -1,4 +1,5 @@
 """Access history: read-only. GET routes only — no route changes or deletes a trace."""
+
 from __future__ import annotations
 
 from flask import Response, abort, request, stream_with_context
@@ -15,8 +16,16 @@ def index(viewer):
     after = services.parse_cursor(request.args.get("apres"))
     result = services.page(viewer, filters, after)
     fragment = "history/_page.html" if after else "history/_results.html"
-    return web.render("history/index.html", fragment, filters=filters, result=result, after=after,
-                      periods=services.PERIODS, actors=services.ACTORS, kiosk=viewer.kiosk)
+    return web.render(
+        "history/index.html",
+        fragment,
+        filters=filters,
+        result=result,
+        after=after,
+        periods=services.PERIODS,
+        actors=services.ACTORS,
+        kiosk=viewer.kiosk,
+    )
 
 
 @bp.get("/export.csv")
@@ -31,8 +40,11 @@ def export(viewer):
         return answer
     services.record_export(viewer, filters)
     name = f"carnet-historique-{clock.paris_today().isoformat()}.csv"
-    resp = Response(stream_with_context(services.csv_chunks(viewer, filters)),
-                    mimetype="text/csv", content_type="text/csv; charset=utf-8")
+    resp = Response(
+        stream_with_context(services.csv_chunks(viewer, filters)),
+        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
+    )
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

@@ -4,6 +4,7 @@ Every query starts from access.scope(viewer, select(AuditEvent)), so a space onl
 shows its own traces. Pages are keyset pages (id descending, `id < cursor`), served by the
 (patient_id, id) index: the cost of a page does not grow with the length of the history.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -75,8 +76,10 @@ class Filters:
         if self.period in PERIOD_DAYS:
             return now - timedelta(days=PERIOD_DAYS[self.period]), None
         if self.period == "dates":
-            return (_local_midnight(self.start) if self.start else None,
-                    _local_midnight(self.end + timedelta(days=1)) if self.end else None)
+            return (
+                _local_midnight(self.start) if self.start else None,
+                _local_midnight(self.end + timedelta(days=1)) if self.end else None,
+            )
         return None, None
 
     def args(self) -> dict:
@@ -111,9 +114,22 @@ def _local_midnight(day: date) -> datetime:
 
 
 # The columns a page shows: plain rows load several times faster than ORM objects.
-_COLUMNS = (AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.account_id, AuditEvent.actor_name,
-            AuditEvent.actor_profession, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_label,
-            AuditEvent.grant_id, AuditEvent.ip, AuditEvent.device, AuditEvent.kiosk, AuditEvent.detail)
+_COLUMNS = (
+    AuditEvent.id,
+    AuditEvent.at,
+    AuditEvent.actor_type,
+    AuditEvent.account_id,
+    AuditEvent.actor_name,
+    AuditEvent.actor_profession,
+    AuditEvent.action,
+    AuditEvent.target_type,
+    AuditEvent.target_label,
+    AuditEvent.grant_id,
+    AuditEvent.ip,
+    AuditEvent.device,
+    AuditEvent.kiosk,
+    AuditEvent.detail,
+)
 
 
 def _query(viewer: Viewer, filters: Filters) -> Select:
@@ -126,8 +142,7 @@ def _query(viewer: Viewer, filters: Filters) -> Select:
     if filters.actor in ACTOR_TYPES:
         stmt = stmt.where(AuditEvent.actor_type == ACTOR_TYPES[filters.actor])
     elif filters.actor == "inconnus":
-        stmt = stmt.where(or_(AuditEvent.actor_type == "anonymous",
-                              AuditEvent.action.in_(sorted(actions.FAILED))))
+        stmt = stmt.where(or_(AuditEvent.actor_type == "anonymous", AuditEvent.action.in_(sorted(actions.FAILED))))
     return stmt
 
 
@@ -148,8 +163,8 @@ class Row:
     kiosk: bool
     failed: bool
     icon: str
-    access: str = ""        # the access used, in words: "code « Dr Durand »", "permanent access"...
-    identity: str = ""      # verified | typed (a professional's name), "" otherwise
+    access: str = ""  # the access used, in words: "code « Dr Durand »", "permanent access"...
+    identity: str = ""  # verified | typed (a professional's name), "" otherwise
     identity_label: str = ""
 
 
@@ -186,13 +201,15 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     memo = {} if memo is None else memo
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
     if wanted:
-        for share in db.session.execute(access.scope(viewer, select(Share.id, Share.label, Share.created_at))
-                                        .where(Share.id.in_(wanted))):
+        for share in db.session.execute(
+            access.scope(viewer, select(Share.id, Share.label, Share.created_at)).where(Share.id.in_(wanted))
+        ):
             memo[("grant", share.id)] = share_words(share.label, share.created_at)
         for found in db.session.scalars(access.scope(viewer, select(Grant.id)).where(Grant.id.in_(wanted))):
             memo[("grant", found)] = _("permanent access")
-        for found in db.session.scalars(access.scope(viewer, select(EmergencyAccess.id))
-                                        .where(EmergencyAccess.id.in_(wanted))):
+        for found in db.session.scalars(
+            access.scope(viewer, select(EmergencyAccess.id)).where(EmergencyAccess.id.in_(wanted))
+        ):
             memo[("grant", found)] = _("emergency access")
         for g in wanted:
             memo.setdefault(("grant", g), _("shared access"))
@@ -224,8 +241,7 @@ def _row(event, memo: dict) -> Row:
             memo[key] = str(PROFESSIONS.get(event.actor_profession, event.actor_profession))
         profession = memo[key]
     detail = event.detail if isinstance(event.detail, dict) else {}
-    key = (event.action, event.target_type, event.target_label,
-           *(str(detail.get(k)) for k in SENTENCE_DETAIL))
+    key = (event.action, event.target_type, event.target_label, *(str(detail.get(k)) for k in SENTENCE_DETAIL))
     if key not in memo:
         memo[key] = actions.sentence(event.action, event.target_type, event.target_label, detail)
     identity = _identity(event)
@@ -233,13 +249,24 @@ def _row(event, memo: dict) -> Row:
     if device in DEVICES:
         device = memo.get(("device", device)) or memo.setdefault(("device", device), str(DEVICES[device]))
     return Row(
-        id=event.id, at=clock.aware(event.at), actor=actor, actor_kind=kind, actor_kind_label=kind_label,
-        profession=profession, action=event.action, sentence=memo[key],
-        target=event.target_label or "", grant_id=event.grant_id or "", ip=event.ip or "",
-        device=device, kiosk=bool(event.kiosk), failed=actions.is_failure(event.action),
+        id=event.id,
+        at=clock.aware(event.at),
+        actor=actor,
+        actor_kind=kind,
+        actor_kind_label=kind_label,
+        profession=profession,
+        action=event.action,
+        sentence=memo[key],
+        target=event.target_label or "",
+        grant_id=event.grant_id or "",
+        ip=event.ip or "",
+        device=device,
+        kiosk=bool(event.kiosk),
+        failed=actions.is_failure(event.action),
         icon=actions.icon(event.action, event.target_type),
         access=memo.get(("grant", event.grant_id), "") if event.grant_id else "",
-        identity=identity, identity_label=str(IDENTITY_LABELS[identity]) if identity else "",
+        identity=identity,
+        identity_label=str(IDENTITY_LABELS[identity]) if identity else "",
     )
 
 
@@ -249,8 +276,9 @@ class Page:
     next_cursor: int | None = None  # id to continue below; None at the end
 
 
-def page(viewer: Viewer, filters: Filters, after: int | None = None, size: int | None = None,
-         memo: dict | None = None) -> Page:
+def page(
+    viewer: Viewer, filters: Filters, after: int | None = None, size: int | None = None, memo: dict | None = None
+) -> Page:
     """One page of traces, newest first, strictly older than `after` (an event id)."""
     size = size or PAGE_SIZE
     stmt = _query(viewer, filters)
@@ -279,15 +307,34 @@ def parse_cursor(value: str | None) -> int | None:
 
 # CSV export --------------------------------------------------------------------------------
 
+
 def csv_header() -> list[str]:
-    return [_("Date"), _("Who"), _("Identity"), _("Profession"), _("Action"), _("Target"), _("Access used"),
-            _("IP address"), _("Device")]
+    return [
+        _("Date"),
+        _("Who"),
+        _("Identity"),
+        _("Profession"),
+        _("Action"),
+        _("Target"),
+        _("Access used"),
+        _("IP address"),
+        _("Device"),
+    ]
 
 
 def csv_fields(row: Row, zone: ZoneInfo, kiosk_label: str) -> list[str]:
     device = " · ".join(x for x in (row.device, kiosk_label if row.kiosk else "") if x)
-    return [row.at.astimezone(zone).isoformat(timespec="seconds"), row.actor, row.identity_label, row.profession,
-            row.sentence, row.target, row.access, row.ip, device]
+    return [
+        row.at.astimezone(zone).isoformat(timespec="seconds"),
+        row.actor,
+        row.identity_label,
+        row.profession,
+        row.sentence,
+        row.target,
+        row.access,
+        row.ip,
+        device,
+    ]
 
 
 def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:
@@ -296,6 +343,7 @@ def csv_chunks(viewer: Viewer, filters: Filters) -> Iterator[str]:
     Read in keyset batches, each in its own short transaction, so a long download never
     holds a database lock (SQLite transactions here begin IMMEDIATE).
     """
+
     def batches():
         zone, kiosk_label, memo = _local_zone(), _("public kiosk"), {}
         after = None

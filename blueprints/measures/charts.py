@@ -7,6 +7,7 @@ The numbers come from `series` (through the gate), the SVG from `drawing`; here 
 words: the summary (latest, min, max, mean), the one-sentence description, and the table a
 screen reader gets beside the chart, each measure when there are few, else one row per period.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -23,7 +24,7 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 RANGES = data.RANGES
 DEFAULT_RANGE = data.DEFAULT_RANGE
-TABLE_MEASURES = 40   # up to this many measures, the table lists each one
+TABLE_MEASURES = 40  # up to this many measures, the table lists each one
 
 
 def buckets_for(size: str, svg: bool = True) -> int:
@@ -100,8 +101,13 @@ def summary(s: data.Series) -> dict:
     if s.latest:
         t, off, v, v2, ctx = s.latest
         latest = {**item(v, v2), "when": _when(k, t, off), "taken_at": t, "context": _context(ctx)}
-    return {"latest": latest, "min": item(s.low, s.low2), "max": item(s.high, s.high2),
-            "mean": item(s.mean, s.mean2, 1 if k.decimals == 0 else 0), "unit": k.unit_label}
+    return {
+        "latest": latest,
+        "min": item(s.low, s.low2),
+        "max": item(s.high, s.high2),
+        "mean": item(s.mean, s.mean2, 1 if k.decimals == 0 else 0),
+        "unit": k.unit_label,
+    }
 
 
 def _context(ctx: str | None) -> str:
@@ -138,13 +144,19 @@ def table(s: data.Series) -> dict:
             if has_context:
                 row.append(_context(ctx))
             rows.append(row)
-        return {"per": "measure", "caption": _("%(kind)s: each measure, newest first", kind=k.label),
-                "columns": columns, "rows": rows}
+        return {
+            "per": "measure",
+            "caption": _("%(kind)s: each measure, newest first", kind=k.label),
+            "columns": columns,
+            "rows": rows,
+        }
     names = {"day": _("Day"), "week": _("Week"), "month": _("Month"), "year": _("Year")}  # Jour, Semaine...
     columns = [names[s.period], _("Measures")]  # Mesures
     if k.pair:
-        columns += [_("Systolic min / mean / max (%(unit)s)", unit=unit),
-                    _("Diastolic min / mean / max (%(unit)s)", unit=unit)]
+        columns += [
+            _("Systolic min / mean / max (%(unit)s)", unit=unit),
+            _("Diastolic min / mean / max (%(unit)s)", unit=unit),
+        ]
     else:
         columns += [_("Min (%(unit)s)", unit=unit), _("Mean (%(unit)s)", unit=unit), _("Max (%(unit)s)", unit=unit)]
     rows = []
@@ -153,15 +165,18 @@ def table(s: data.Series) -> dict:
         row = [_period_label(p.start, s.period), number(p.count, 0)]
         if k.pair:
             row.append(" / ".join((_num(k, p.low), _num(k, p.total / p.count, extra), _num(k, p.high))))
-            row.append(" / ".join((_num(k, p.low2), _num(k, p.total2 / p.count2, extra), _num(k, p.high2)))
-                       if p.count2 else "")
+            row.append(
+                " / ".join((_num(k, p.low2), _num(k, p.total2 / p.count2, extra), _num(k, p.high2))) if p.count2 else ""
+            )
         else:
             row += [_num(k, p.low), _num(k, p.total / p.count, extra), _num(k, p.high)]
         rows.append(row)
-    captions = {"day": _("%(kind)s: per day, newest first", kind=k.label),
-                "week": _("%(kind)s: per week, newest first", kind=k.label),
-                "month": _("%(kind)s: per month, newest first", kind=k.label),
-                "year": _("%(kind)s: per year, newest first", kind=k.label)}
+    captions = {
+        "day": _("%(kind)s: per day, newest first", kind=k.label),
+        "week": _("%(kind)s: per week, newest first", kind=k.label),
+        "month": _("%(kind)s: per month, newest first", kind=k.label),
+        "year": _("%(kind)s: per year, newest first", kind=k.label),
+    }
     return {"per": s.period, "caption": captions[s.period], "columns": columns, "rows": rows}
 
 
@@ -172,13 +187,21 @@ def describe(s: data.Series) -> str:
         return _("%(kind)s, %(range)s: no measure.", kind=k.label, range=s.range.label)
     first = format_date(_day(s.start), "d MMM y")
     last = format_date(_day(s.end - 1), "d MMM y")
-    return ngettext("%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measure; lowest %(low)s, highest %(high)s, "
-                    "mean %(mean)s.",
-                    "%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measures; lowest %(low)s, highest %(high)s, "
-                    "mean %(mean)s.", s.count, kind=k.label, range=s.range.label, first=first, last=last,
-                    count=number(s.count, 0),
-             low=_with_unit(k, _pair(k, s.low, s.low2)), high=_with_unit(k, _pair(k, s.high, s.high2)),
-             mean=_with_unit(k, _pair(k, s.mean, s.mean2, 1 if k.decimals == 0 else 0)))
+    return ngettext(
+        "%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measure; lowest %(low)s, highest %(high)s, "
+        "mean %(mean)s.",
+        "%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measures; lowest %(low)s, highest %(high)s, "
+        "mean %(mean)s.",
+        s.count,
+        kind=k.label,
+        range=s.range.label,
+        first=first,
+        last=last,
+        count=number(s.count, 0),
+        low=_with_unit(k, _pair(k, s.low, s.low2)),
+        high=_with_unit(k, _pair(k, s.high, s.high2)),
+        mean=_with_unit(k, _pair(k, s.mean, s.mean2, 1 if k.decimals == 0 else 0)),
+    )
 
 
 def _day(ts: int) -> date:

@@ -1,5 +1,6 @@
 """`flask measures imports-resume`: run measure imports nobody runs (pending, or left running
 by a process that stopped), one after the other, in this process."""
+
 import click
 from flask.cli import AppGroup
 
@@ -22,8 +23,10 @@ def imports_resume():
         if imp is None:
             click.echo(f"{import_id}: taken by another runner.")
         else:
-            click.echo(f"{import_id}: {imp.status} ({imp.added} added, {imp.present} already present, "
-                       f"{imp.rejected} rejected, {imp.ignored} not kept).")
+            click.echo(
+                f"{import_id}: {imp.status} ({imp.added} added, {imp.present} already present, "
+                f"{imp.rejected} rejected, {imp.ignored} not kept)."
+            )
         db.session.remove()
 
 

@@ -15,6 +15,7 @@ instants: the triangle areas of both values add up, and both series' extremes ar
 
 Pure Python on purpose: no NumPy in the request path for a few thousand floats.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -165,4 +166,3 @@ def _lttb(xs, ys, ys2, cand: list[int], target: int) -> list[int]:
         a = best
     out.append(cand[-1])
     return out
-

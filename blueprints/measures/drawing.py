@@ -11,6 +11,7 @@ text stays readable without scaling down; a page picks one with <picture>/<sourc
 Lines differ by dash, not only by colour, and bands carry their name, so a black-and-white
 print still reads.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -27,7 +28,9 @@ from core.formatting import number
 TEXT, MUTED, BORDER, SURFACE = "#1b2528", "#4f5d62", "#d5dfe0", "#ffffff"
 PRIMARY, INFO = "#0b6e75", "#1f5b99"
 TONES = {"ok": ("#1b6e3a", "#e7f4ec"), "watch": ("#8a4b00", "#fdf1e0"), "alert": ("#b3261e", "#fbeaea")}
-FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Ubuntu, Cantarell, "Helvetica Neue", Arial, sans-serif'
+FONT = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", Ubuntu, Cantarell, "Helvetica Neue", Arial, sans-serif'
+)
 DIASTOLIC_THRESHOLDS = ((80, "watch"), (90, "alert"))  # ESH: diastolic 80-89 high normal, >= 90 high
 DOTS = 60  # up to this many points, each is marked
 
@@ -42,16 +45,34 @@ def render(s: data.Series, description: str, size: str = "wide") -> str:
     """The chart as a standalone SVG document."""
     width, height, fs, target, most_x, most_y = SIZES.get(size, SIZES["wide"])
     k = s.kind
-    page = {"width": width, "height": height, "fs": fs, "font": FONT, "title": str(k.label), "desc": description,
-            "colours": {"text": TEXT, "muted": MUTED, "border": BORDER, "surface": SURFACE, "primary": PRIMARY,
-                        "info": INFO}, "unit": k.unit_label, "plot": None, "legend": []}
+    page = {
+        "width": width,
+        "height": height,
+        "fs": fs,
+        "font": FONT,
+        "title": str(k.label),
+        "desc": description,
+        "colours": {
+            "text": TEXT,
+            "muted": MUTED,
+            "border": BORDER,
+            "surface": SURFACE,
+            "primary": PRIMARY,
+            "info": INFO,
+        },
+        "unit": k.unit_label,
+        "plot": None,
+        "legend": [],
+    }
     points = downsample(s.points, target, x=0, y=1, y2=2 if k.pair else None)
     if not points:  # axes without data would mean nothing
         page["no_data"] = _("No measure in this period")  # Aucune mesure sur cette période
         return _svg(page)
     names = [_("Systolic"), _("Diastolic")] if k.pair else [str(k.label)]  # Systolique, Diastolique
-    legend = [{"type": "line", "label": n, "colour": c, "dash": "7 4" if i else None}
-              for i, (n, c) in enumerate(zip(names, (PRIMARY, INFO)))]
+    legend = [
+        {"type": "line", "label": n, "colour": c, "dash": "7 4" if i else None}
+        for i, (n, c) in enumerate(zip(names, (PRIMARY, INFO)))
+    ]
     legend += [{"type": "band", "label": str(b.label), "tone": TONES[b.tone]} for b in k.bands]
     thresholds = DIASTOLIC_THRESHOLDS if k.pair else ()
     if thresholds:
@@ -76,11 +97,15 @@ def render(s: data.Series, description: str, size: str = "wide") -> str:
     if k.pair:
         lines.append([(x(p[0]), y(p[2])) for p in points if p[2] is not None])
     page["plot"] = {
-        "x": round(left, 1), "y": top, "width": round(plot_w, 1), "height": round(plot_h, 1),
+        "x": round(left, 1),
+        "y": top,
+        "width": round(plot_w, 1),
+        "height": round(plot_h, 1),
         "bands": _bands(k.bands, vlo, vhi, y, plot_w, fs, size != "compact"),
         "thresholds": [{"y": y(v), "colour": TONES[tone][0]} for v, tone in thresholds if vlo < v < vhi],
-        "yticks": [{"y": y(v), "label": label, "label_y": round(y(v) + fs * 0.35, 1)}
-                   for v, label in zip(yticks, ylabels)],
+        "yticks": [
+            {"y": y(v), "label": label, "label_y": round(y(v) + fs * 0.35, 1)} for v, label in zip(yticks, ylabels)
+        ],
         "label_y": round(plot_h + fs + 3.5, 1),
         "xticks": [{"x": x(t["value"]), "label": t["label"]} for t in x_ticks(s.start, s.end, most_x)],
         "series": [{"d": _path(line), "dots": line if len(points) <= DOTS else []} for line in lines if line],
@@ -110,10 +135,18 @@ def _bands(bands, ylo: float, yhi: float, y, plot_w: float, fs: int, labels: boo
             continue
         y0, y1 = y(high), y(low)
         stroke, fill = TONES[band.tone]
-        out.append({"y": y0, "height": round(y1 - y0, 1), "fill": fill, "stroke": stroke,
-                    "edge": y(band.low) if band.low is not None and ylo < band.low < yhi else None,
-                    "label": str(band.label) if labels and y1 - y0 >= fs + 4 else None,
-                    "label_x": round(plot_w - 4, 1), "label_y": round(y0 + fs + 1, 1)})
+        out.append(
+            {
+                "y": y0,
+                "height": round(y1 - y0, 1),
+                "fill": fill,
+                "stroke": stroke,
+                "edge": y(band.low) if band.low is not None and ylo < band.low < yhi else None,
+                "label": str(band.label) if labels and y1 - y0 >= fs + 4 else None,
+                "label_x": round(plot_w - 4, 1),
+                "label_y": round(y0 + fs + 1, 1),
+            }
+        )
     return out
 
 
@@ -148,8 +181,21 @@ def x_ticks(lo: int, hi: int, most: int) -> list[dict]:
     tz = get_timezone()
     first, last = datetime.fromtimestamp(lo, tz).date(), datetime.fromtimestamp(hi, tz).date()
     days = (last - first).days + 1
-    steps = [("day", 1), ("day", 2), ("week", 1), ("week", 2), ("month", 1), ("month", 2), ("month", 3),
-             ("month", 6), ("year", 1), ("year", 2), ("year", 5), ("year", 10), ("year", 20)]
+    steps = [
+        ("day", 1),
+        ("day", 2),
+        ("week", 1),
+        ("week", 2),
+        ("month", 1),
+        ("month", 2),
+        ("month", 3),
+        ("month", 6),
+        ("year", 1),
+        ("year", 2),
+        ("year", 5),
+        ("year", 10),
+        ("year", 20),
+    ]
     for unit, n in steps:
         approx = days / {"day": 1, "week": 7, "month": 30.44, "year": 365.25}[unit] / n
         if approx <= most + 0.5:

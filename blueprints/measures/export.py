@@ -3,6 +3,7 @@
 Columns: kind;loinc;label;date;value;value2;unit;context;source — date in ISO 8601 with
 the offset the measure was taken at, decimal comma, canonical UCUM unit.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -35,22 +36,46 @@ def _decimal(value: float | None) -> str:
 def _line(m) -> list:
     kind = kinds.get(m.kind)
     when = services.local_time(m.taken_at, m.utc_offset).isoformat(timespec="seconds")
-    return [kind.key, kind.loinc, str(kind.label), when, _decimal(m.value), _decimal(m.value2), kind.unit,
-            m.context or "", services.source_label(m.source, m.source_name)]
+    return [
+        kind.key,
+        kind.loinc,
+        str(kind.label),
+        when,
+        _decimal(m.value),
+        _decimal(m.value2),
+        kind.unit,
+        m.context or "",
+        services.source_label(m.source, m.source_name),
+    ]
 
 
 def rows(viewer: Viewer) -> Iterator[str]:
     """Kind by kind, oldest first, read in keyset batches, each its own short transaction."""
+
     def batches():
         after = None
         while True:
-            stmt = access.scope(viewer, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
-                                               Measure.value2, Measure.context, Measure.source,
-                                               Measure.source_name, Measure.id))
+            stmt = access.scope(
+                viewer,
+                select(
+                    Measure.kind,
+                    Measure.taken_at,
+                    Measure.utc_offset,
+                    Measure.value,
+                    Measure.value2,
+                    Measure.context,
+                    Measure.source,
+                    Measure.source_name,
+                    Measure.id,
+                ),
+            )
             if after is not None:
                 k, t, i = after
-                stmt = stmt.where((Measure.kind > k) | ((Measure.kind == k) & (Measure.taken_at > t))
-                                  | ((Measure.kind == k) & (Measure.taken_at == t) & (Measure.id > i)))
+                stmt = stmt.where(
+                    (Measure.kind > k)
+                    | ((Measure.kind == k) & (Measure.taken_at > t))
+                    | ((Measure.kind == k) & (Measure.taken_at == t) & (Measure.id > i))
+                )
             found = db.session.execute(stmt.order_by(Measure.kind, Measure.taken_at, Measure.id).limit(BATCH)).all()
             db.session.rollback()  # never hold a read transaction while the download is sent
             yield [_line(m) for m in found]

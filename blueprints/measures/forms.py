@@ -1,5 +1,6 @@
 """The form for one measure, shaped by its kind (two values for blood pressure, the meal
 context for glucose). Numbers are typed the French way ("72,4") or the English way."""
+
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
@@ -32,10 +33,16 @@ def _number(form, field):
 
 
 class MeasureForm(FlaskForm):
-    value = StringField(_l("Value"), validators=[DataRequired(_l("Enter the value you measured.")), _number],
-                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    value2 = StringField(_l("Diastolic (low number)"), validators=[Optional(), _number],
-                         render_kw={"inputmode": "numeric", "autocomplete": "off"})
+    value = StringField(
+        _l("Value"),
+        validators=[DataRequired(_l("Enter the value you measured.")), _number],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+    value2 = StringField(
+        _l("Diastolic (low number)"),
+        validators=[Optional(), _number],
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
     unit = SelectField(_l("Unit"), choices=list(GLUCOSE_UNITS.items()), default="g/L")
     context = SelectField(_l("When was it measured?"), validators=[Optional()])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date, for example 14/03/2026."))])
@@ -49,8 +56,12 @@ class MeasureForm(FlaskForm):
             self.value.label.text = _l("Systolic (high number)")
             self.value2.validators = [DataRequired(_l("Enter the low number (diastolic).")), _number]
             self.value2.flags.required = True
-            self.value2.description = _l("Between %(low)s and %(high)s %(unit)s.", low=kinds.DIASTOLIC_RANGE[0],
-                                         high=kinds.DIASTOLIC_RANGE[1], unit=kind.unit_label)
+            self.value2.description = _l(
+                "Between %(low)s and %(high)s %(unit)s.",
+                low=kinds.DIASTOLIC_RANGE[0],
+                high=kinds.DIASTOLIC_RANGE[1],
+                unit=kind.unit_label,
+            )
         self.value.description = self.expected(kind)
         if not kind.pair:
             del self.value2
@@ -65,7 +76,11 @@ class MeasureForm(FlaskForm):
         if kind.key == "glucose":
             low, high, unit = services._num(kind.low / 100, 2), services._num(kind.high / 100, 2), "g/L"
         else:
-            low, high, unit = services._num(kind.low, kind.decimals), services._num(kind.high, kind.decimals), kind.unit_label
+            low, high, unit = (
+                services._num(kind.low, kind.decimals),
+                services._num(kind.high, kind.decimals),
+                kind.unit_label,
+            )
         return _l("Between %(low)s and %(high)s %(unit)s.", low=low, high=high, unit=unit)
 
     def prefill(self, m=None) -> None:
@@ -107,7 +122,9 @@ class MeasureForm(FlaskForm):
             value = self.kind.convert(value, self.unit.data)
         value2 = _decimal(self.value2.data) if self.kind.pair else None
         context = (self.context.data or None) if self.kind.key == "glucose" else None
-        return services.Entry(value, value2, context, self.day.data, self.at.data if self.at is not None else time(0, 0))
+        return services.Entry(
+            value, value2, context, self.day.data, self.at.data if self.at is not None else time(0, 0)
+        )
 
     def implausible(self, error: kinds.Implausible) -> None:
         """Tie the message to the field that holds the typo, naming the expected range."""
@@ -118,9 +135,19 @@ class MeasureForm(FlaskForm):
         elif error.part == "order":
             self.value2.errors = [_l("The low number (diastolic) must be smaller than the high number (systolic).")]
         elif kind.key == "glucose":
-            self.value.errors = [_l("This value is unlikely: enter a blood glucose between %(low)s and %(high)s g/L.",
-                                    low=services._num(kind.low / 100, 2), high=services._num(kind.high / 100, 2))]
+            self.value.errors = [
+                _l(
+                    "This value is unlikely: enter a blood glucose between %(low)s and %(high)s g/L.",
+                    low=services._num(kind.low / 100, 2),
+                    high=services._num(kind.high / 100, 2),
+                )
+            ]
         else:
-            self.value.errors = [_l("This value is unlikely: enter a value between %(low)s and %(high)s %(unit)s.",
-                                    low=services._num(kind.low, kind.decimals),
-                                    high=services._num(kind.high, kind.decimals), unit=kind.unit_label)]
+            self.value.errors = [
+                _l(
+                    "This value is unlikely: enter a value between %(low)s and %(high)s %(unit)s.",
+                    low=services._num(kind.low, kind.decimals),
+                    high=services._num(kind.high, kind.decimals),
+                    unit=kind.unit_label,
+                )
+            ]

@@ -6,6 +6,7 @@ filter on integer ranges, and the local time a person saw on their scale is not 
 One unique index — (patient, kind, instant, dedup) — serves the charts' range scans and
 makes imports idempotent: a row already present is skipped by the database itself.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -19,19 +20,17 @@ from core.db import Base, uuid_pk
 
 class Measure(Base):
     __tablename__ = "measures"
-    __table_args__ = (
-        Index("ux_measures_patient_kind_time", "patient_id", "kind", "taken_at", "dedup", unique=True),
-    )
+    __table_args__ = (Index("ux_measures_patient_kind_time", "patient_id", "kind", "taken_at", "dedup", unique=True),)
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))  # indexed by the unique index above
     kind: Mapped[str] = mapped_column(String(24))
-    taken_at: Mapped[int] = mapped_column(BigInteger)          # UTC, seconds since the epoch
+    taken_at: Mapped[int] = mapped_column(BigInteger)  # UTC, seconds since the epoch
     utc_offset: Mapped[int] = mapped_column(SmallInteger, default=0)  # minutes east of UTC
-    value: Mapped[float] = mapped_column(Float)                # canonical UCUM unit of the kind
-    value2: Mapped[float | None] = mapped_column(Float)        # diastolic, for blood pressure
-    context: Mapped[str | None] = mapped_column(String(16))   # glucose: fasting, before_meal, after_meal
-    source: Mapped[str] = mapped_column(String(16))            # manual | apple | fhir | csv
+    value: Mapped[float] = mapped_column(Float)  # canonical UCUM unit of the kind
+    value2: Mapped[float | None] = mapped_column(Float)  # diastolic, for blood pressure
+    context: Mapped[str | None] = mapped_column(String(16))  # glucose: fasting, before_meal, after_meal
+    source: Mapped[str] = mapped_column(String(16))  # manual | apple | fhir | csv
     source_name: Mapped[str | None] = mapped_column(String(120))  # device or app, as the file names it
     import_id: Mapped[str | None] = mapped_column(ForeignKey("measure_imports.id", ondelete="SET NULL"))
     dedup: Mapped[str] = mapped_column(String(40))
@@ -52,18 +51,18 @@ class MeasureImport(Base):
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    format: Mapped[str] = mapped_column(String(8))             # apple | fhir | csv
+    format: Mapped[str] = mapped_column(String(8))  # apple | fhir | csv
     filename: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(String(12), default="pending")  # preview | pending | running | done | failed
     blob_id: Mapped[str | None] = mapped_column(String(32))
-    size: Mapped[int] = mapped_column(BigInteger, default=0)   # bytes to read
+    size: Mapped[int] = mapped_column(BigInteger, default=0)  # bytes to read
     done_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     added: Mapped[int] = mapped_column(Integer, default=0)
-    present: Mapped[int] = mapped_column(Integer, default=0)   # already there (same file twice...)
+    present: Mapped[int] = mapped_column(Integer, default=0)  # already there (same file twice...)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
-    ignored: Mapped[int] = mapped_column(Integer, default=0)   # kinds Carnet does not keep
-    reasons: Mapped[dict | None] = mapped_column(JSON)         # rejection reason -> count, examples
-    options: Mapped[dict | None] = mapped_column(JSON)         # CSV column mapping, delimiter...
+    ignored: Mapped[int] = mapped_column(Integer, default=0)  # kinds Carnet does not keep
+    reasons: Mapped[dict | None] = mapped_column(JSON)  # rejection reason -> count, examples
+    options: Mapped[dict | None] = mapped_column(JSON)  # CSV column mapping, delimiter...
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     started_at: Mapped[datetime | None] = mapped_column()

@@ -1,4 +1,5 @@
 """Health measures: overview, one kind with its chart, entry, correction, removal, export."""
+
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, stream_with_context, url_for
@@ -33,12 +34,17 @@ def kind(viewer, slug: str):
     period = _range()
     cursor = services.parse_cursor(request.args.get("avant"))
     if cursor and web.wants_fragment():
-        return web.render("measures/kind.html", "measures/_rows.html", kind=kind,
-                          values=services.recent(viewer, kind, cursor))
+        return web.render(
+            "measures/kind.html", "measures/_rows.html", kind=kind, values=services.recent(viewer, kind, cursor)
+        )
     chart = charts.chart(viewer, kind, period, svg=False)  # the <img> asks for the drawing
-    page = {"kind": kind, "chart": chart, "period": period,
-            "values": services.recent(viewer, kind, cursor) if kind.entered else None,
-            "bmi": services.bmi_from(services.latest_per_kind(viewer)) if kind.key == "bmi" else None}
+    page = {
+        "kind": kind,
+        "chart": chart,
+        "period": period,
+        "values": services.recent(viewer, kind, cursor) if kind.entered else None,
+        "bmi": services.bmi_from(services.latest_per_kind(viewer)) if kind.key == "bmi" else None,
+    }
     if web.wants_fragment("chart-block"):
         return web.render("measures/kind.html", "measures/_chart.html", **page)
     return web.render("measures/kind.html", **page)
@@ -56,8 +62,15 @@ def chart_svg(viewer, slug: str):
 
 
 def _form_page(kind, form, m=None, status=200):
-    return web.render("measures/form.html", "measures/_form.html", status=status, kind=kind, form=form, m=m,
-                      back=url_for("measures.kind", slug=kind.slug))
+    return web.render(
+        "measures/form.html",
+        "measures/_form.html",
+        status=status,
+        kind=kind,
+        form=form,
+        m=m,
+        back=url_for("measures.kind", slug=kind.slug),
+    )
 
 
 def _save(viewer, kind, form, m=None):
@@ -68,8 +81,11 @@ def _save(viewer, kind, form, m=None):
     except kinds.Implausible as error:
         form.implausible(error)
     except services.Duplicate:
-        form.value.errors = [_("A total is already recorded for this day: correct it instead.") if kind.daily
-                             else _("This measure is already recorded at this date and time.")]
+        form.value.errors = [
+            _("A total is already recorded for this day: correct it instead.")
+            if kind.daily
+            else _("This measure is already recorded at this date and time.")
+        ]
     return None
 
 
@@ -118,7 +134,9 @@ def export_csv(viewer):
     if answer is not None:
         return answer
     export.traced(viewer)
-    resp = Response(stream_with_context(export.rows(viewer)), mimetype="text/csv", content_type="text/csv; charset=utf-8")
+    resp = Response(
+        stream_with_context(export.rows(viewer)), mimetype="text/csv", content_type="text/csv; charset=utf-8"
+    )
     resp.headers["Content-Disposition"] = f'attachment; filename="{export.filename()}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

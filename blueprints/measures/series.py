@@ -19,6 +19,7 @@ table SQLite does not flatten) for count, min, max and total; a bucket's first a
 instants are two index seeks rather than two more aggregates over every row. PostgreSQL:
 width_bucket() over the same edges and a plain GROUP BY on the stored values.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,8 +34,8 @@ from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
 
-RAW_LIMIT = 3000    # up to this many measures in range, they are read one by one
-BUCKETS = 720       # time buckets for heavier ranges, by default (about one per pixel column)
+RAW_LIMIT = 3000  # up to this many measures in range, they are read one by one
+BUCKETS = 720  # time buckets for heavier ranges, by default (about one per pixel column)
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,18 @@ class Range:
     key: str
     label: object
     months: int | None  # None: everything
-    period: str         # table rows per day | week | month (all: month or year)
+    period: str  # table rows per day | week | month (all: month or year)
 
 
-RANGES: dict[str, Range] = {r.key: r for r in (
-    Range("1m", _l("1 month"), 1, "day"),      # 1 mois
-    Range("3m", _l("3 months"), 3, "week"),    # 3 mois
-    Range("1y", _l("1 year"), 12, "month"),    # 1 an
-    Range("all", _l("All"), None, "month"),    # Tout
-)}
+RANGES: dict[str, Range] = {
+    r.key: r
+    for r in (
+        Range("1m", _l("1 month"), 1, "day"),  # 1 mois
+        Range("3m", _l("3 months"), 3, "week"),  # 3 mois
+        Range("1y", _l("1 year"), 12, "month"),  # 1 an
+        Range("all", _l("All"), None, "month"),  # Tout
+    )
+}
 DEFAULT_RANGE = "3m"
 
 
@@ -71,11 +75,11 @@ class Period:
 class Series:
     kind: Kind
     range: Range
-    start: int                     # x domain, UTC epoch seconds
+    start: int  # x domain, UTC epoch seconds
     end: int
     count: int = 0
-    points: list = field(default_factory=list)   # (taken_at, value, value2), time order, not yet thinned
-    raw: list | None = None        # (taken_at, utc_offset, value, value2, context) when count <= RAW_LIMIT
+    points: list = field(default_factory=list)  # (taken_at, value, value2), time order, not yet thinned
+    raw: list | None = None  # (taken_at, utc_offset, value, value2, context) when count <= RAW_LIMIT
     periods: list[Period] = field(default_factory=list)
     period: str = "day"
     low: float | None = None
@@ -84,7 +88,7 @@ class Series:
     low2: float | None = None
     high2: float | None = None
     mean2: float | None = None
-    latest: tuple | None = None    # (taken_at, utc_offset, value, value2, context)
+    latest: tuple | None = None  # (taken_at, utc_offset, value, value2, context)
 
 
 def months_ago(now: datetime, months: int) -> datetime:
@@ -149,8 +153,11 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
-    height = db.session.scalar(access.scope(viewer, select(Measure.value).where(Measure.kind == "height")
-                                            .order_by(Measure.taken_at.desc()).limit(1)))
+    height = db.session.scalar(
+        access.scope(
+            viewer, select(Measure.value).where(Measure.kind == "height").order_by(Measure.taken_at.desc()).limit(1)
+        )
+    )
     weight = load(viewer, get("weight"), range_key, buckets)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
@@ -262,8 +269,11 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     width = 10 if kind.pair else 6
     if db.is_sqlite:
         cells = func.json_each(json.dumps(edges)).table_valued("key", "value")
-        b = select(cells.c.key.label("i"), cells.c.value.label("lo"),
-                   func.lead(cells.c.value).over(order_by=cells.c.key).label("hi")).cte("b")
+        b = select(
+            cells.c.key.label("i"),
+            cells.c.value.label("lo"),
+            func.lead(cells.c.value).over(order_by=cells.c.key).label("hi"),
+        ).cte("b")
 
         at = _instant(kind)
 
@@ -279,8 +289,9 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
             aggs += [func.min(rows.c.v2), func.max(rows.c.v2), func.total(rows.c.v2), func.count(rows.c.v2)]
         first = in_bucket(select(at)).order_by(at).limit(1)
         last = in_bucket(select(at)).order_by(at.desc()).limit(1)
-        stmt = select(b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(),
-                      last.scalar_subquery()).where(b.c.hi.is_not(None))
+        stmt = select(
+            b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(), last.scalar_subquery()
+        ).where(b.c.hi.is_not(None))
         out = []
         for i, packed, t0, t1 in db.session.execute(stmt):
             if t0 is not None:  # the bucket holds measures
@@ -289,22 +300,33 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         return out
     at = _instant(kind)
     bucket = func.width_bucket(at, literal(edges, ARRAY(BigInteger)))
-    stmt = select(bucket - 1, *_aggregates(kind)).where(
-        Measure.kind == kind.key, at >= edges[0], at < edges[-1]).group_by(bucket).order_by(bucket)
-    return [tuple(r)[:width + 1] for r in db.session.execute(access.scope(viewer, stmt))]
+    stmt = (
+        select(bucket - 1, *_aggregates(kind))
+        .where(Measure.kind == kind.key, at >= edges[0], at < edges[-1])
+        .group_by(bucket)
+        .order_by(bucket)
+    )
+    return [tuple(r)[: width + 1] for r in db.session.execute(access.scope(viewer, stmt))]
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
     at = _instant(kind)
-    stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        Measure.kind == kind.key, at >= lo, at < hi).order_by(at)
+    stmt = (
+        select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
+        .where(Measure.kind == kind.key, at >= lo, at < hi)
+        .order_by(at)
+    )
     return [tuple(r) for r in db.session.execute(access.scope(viewer, stmt))]
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
     at = _instant(kind)
-    stmt = select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context).where(
-        Measure.kind == kind.key, at >= lo, at < hi).order_by(at.desc()).limit(1)
+    stmt = (
+        select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
+        .where(Measure.kind == kind.key, at >= lo, at < hi)
+        .order_by(at.desc())
+        .limit(1)
+    )
     row = db.session.execute(access.scope(viewer, stmt)).first()
     return tuple(row) if row else None
 

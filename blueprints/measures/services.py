@@ -3,6 +3,7 @@
 Imports write through blueprints.measures.imports; charts read through charts.py. Traces
 name the kind of measure, never its value: the trail cannot be erased.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ def _num(value: float, decimals: int) -> str:
 
 
 def show_value(kind: Kind, value: float, value2: float | None = None) -> str:
-    """"72,4 kg", "128/82 mmHg", "0,95 g/L (95 mg/dL)", "8 452 pas": as a French reader writes them."""
+    """ "72,4 kg", "128/82 mmHg", "0,95 g/L (95 mg/dL)", "8 452 pas": as a French reader writes them."""
     if kind.pair:
         return f"{_num(value, 0)}/{_num(value2 or 0, 0)}\u00a0{kind.unit_label}"
     if kind.key == "glucose":
@@ -77,9 +78,15 @@ def when_text(kind: Kind, taken_at: int, offset: int) -> str:
 
 
 def row_view(kind: Kind, m) -> dict:
-    return {"id": m.id, "value": show_value(kind, m.value, m.value2), "context": context_label(m.context),
-            "when": local_time(m.taken_at, m.utc_offset), "when_text": when_text(kind, m.taken_at, m.utc_offset),
-            "source": source_label(m.source, m.source_name), "manual": m.source == "manual"}
+    return {
+        "id": m.id,
+        "value": show_value(kind, m.value, m.value2),
+        "context": context_label(m.context),
+        "when": local_time(m.taken_at, m.utc_offset),
+        "when_text": when_text(kind, m.taken_at, m.utc_offset),
+        "source": source_label(m.source, m.source_name),
+        "manual": m.source == "manual",
+    }
 
 
 # --------------------------------------------------------------------------- reading
@@ -90,7 +97,9 @@ def latest_per_kind(viewer: Viewer) -> dict:
     many measures a watch has sent (no scan, no count)."""
     if viewer.patient_id is None:
         return {}
-    return {row.kind: row for row in db.session.execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id})}
+    return {
+        row.kind: row for row in db.session.execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id})
+    }
 
 
 @lru_cache(maxsize=8)
@@ -99,11 +108,19 @@ def _latest_statement(viewer_kind: str):
     more than running them (see docs/performance.md). The gate still writes the filter,
     for a viewer of this kind whose patient is the :patient_id parameter."""
     gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
-    parts = [access.scope(gate, select(Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value,
-                                       Measure.value2, Measure.context)
-                          .where(Measure.kind == key))
-             .order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(1).subquery()
-             for key in kinds.KINDS if kinds.KINDS[key].entered]
+    parts = [
+        access.scope(
+            gate,
+            select(
+                Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context
+            ).where(Measure.kind == key),
+        )
+        .order_by(Measure.taken_at.desc(), Measure.id.desc())
+        .limit(1)
+        .subquery()
+        for key in kinds.KINDS
+        if kinds.KINDS[key].entered
+    ]
     return union_all(*(select(*p.c) for p in parts))
 
 
@@ -114,10 +131,16 @@ def bmi_from(latest: dict) -> dict | None:
     weight, height = latest["weight"], latest["height"]
     value = weight.value / (height.value / 100) ** 2
     kind = kinds.get("bmi")
-    band = next((b for b in kind.bands if (b.low is None or value >= b.low) and (b.high is None or value < b.high)), None)
-    return {"value": show_value(kind, value), "raw": value, "band": str(band.label) if band else "",
-            "tone": band.tone if band else "neutral",
-            "when": max(local_time(weight.taken_at, weight.utc_offset), local_time(height.taken_at, height.utc_offset))}
+    band = next(
+        (b for b in kind.bands if (b.low is None or value >= b.low) and (b.high is None or value < b.high)), None
+    )
+    return {
+        "value": show_value(kind, value),
+        "raw": value,
+        "band": str(band.label) if band else "",
+        "tone": band.tone if band else "neutral",
+        "when": max(local_time(weight.taken_at, weight.utc_offset), local_time(height.taken_at, height.utc_offset)),
+    }
 
 
 def overview(viewer: Viewer) -> dict:
@@ -127,14 +150,29 @@ def overview(viewer: Viewer) -> dict:
         if kind.key == "bmi":
             bmi = bmi_from(latest)
             if bmi:
-                cards.append({"kind": kind, "label": str(kind.label), "latest": bmi["value"], "when": bmi["when"],
-                              "badge": (bmi["band"], bmi["tone"]), "derived": True})
+                cards.append(
+                    {
+                        "kind": kind,
+                        "label": str(kind.label),
+                        "latest": bmi["value"],
+                        "when": bmi["when"],
+                        "badge": (bmi["band"], bmi["tone"]),
+                        "derived": True,
+                    }
+                )
         elif kind.key in latest:
             m = latest[kind.key]
-            cards.append({"kind": kind, "label": str(kind.label), "latest": show_value(kind, m.value, m.value2),
-                          "when": local_time(m.taken_at, m.utc_offset),
-                          "when_text": when_text(kind, m.taken_at, m.utc_offset),
-                          "badge": (context_label(m.context), "neutral") if m.context else None, "derived": False})
+            cards.append(
+                {
+                    "kind": kind,
+                    "label": str(kind.label),
+                    "latest": show_value(kind, m.value, m.value2),
+                    "when": local_time(m.taken_at, m.utc_offset),
+                    "when_text": when_text(kind, m.taken_at, m.utc_offset),
+                    "badge": (context_label(m.context), "neutral") if m.context else None,
+                    "derived": False,
+                }
+            )
     missing = [{"kind": k, "label": str(k.label)} for k in kinds.KINDS.values() if k.entered and k.key not in latest]
     return {"cards": cards, "missing": missing}
 
@@ -142,10 +180,16 @@ def overview(viewer: Viewer) -> dict:
 def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
     """The latest value of the kinds measured most recently, for the home screen."""
     latest = sorted(latest_per_kind(viewer).values(), key=lambda m: m.taken_at, reverse=True)[:limit]
-    return [{"label": str(kinds.get(m.kind).label), "slug": kinds.get(m.kind).slug,
-             "value": show_value(kinds.get(m.kind), m.value, m.value2),
-             "when": local_time(m.taken_at, m.utc_offset),
-             "when_text": when_text(kinds.get(m.kind), m.taken_at, m.utc_offset)} for m in latest]
+    return [
+        {
+            "label": str(kinds.get(m.kind).label),
+            "slug": kinds.get(m.kind).slug,
+            "value": show_value(kinds.get(m.kind), m.value, m.value2),
+            "when": local_time(m.taken_at, m.utc_offset),
+            "when_text": when_text(kinds.get(m.kind), m.taken_at, m.utc_offset),
+        }
+        for m in latest
+    ]
 
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:
@@ -155,8 +199,7 @@ def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, li
         stmt = stmt.where((Measure.taken_at < before[0]) | ((Measure.taken_at == before[0]) & (Measure.id < before[1])))
     found = list(db.session.scalars(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit + 1)))
     more = found[limit:] and found[limit - 1]
-    return {"rows": [row_view(kind, m) for m in found[:limit]],
-            "next": f"{more.taken_at}.{more.id}" if more else None}
+    return {"rows": [row_view(kind, m) for m in found[:limit]], "next": f"{more.taken_at}.{more.id}" if more else None}
 
 
 def parse_cursor(text: str | None) -> tuple[int, str] | None:
@@ -196,8 +239,9 @@ def instant(day: date, at: time) -> tuple[int, int]:
 
 
 def _taken(viewer: Viewer, kind: Kind, taken_at: int, dedup: str, exclude: str | None = None) -> bool:
-    stmt = access.scope(viewer, select(Measure.id).where(
-        Measure.kind == kind.key, Measure.taken_at == taken_at, Measure.dedup == dedup))
+    stmt = access.scope(
+        viewer, select(Measure.id).where(Measure.kind == kind.key, Measure.taken_at == taken_at, Measure.dedup == dedup)
+    )
     if exclude:
         stmt = stmt.where(Measure.id != exclude)
     return db.session.scalar(stmt.limit(1)) is not None
@@ -209,8 +253,17 @@ def record(viewer: Viewer, kind: Kind, entry: Entry) -> Measure:
     dedup = kinds.dedup_key(kind, entry.value, entry.value2, entry.context)
     if _taken(viewer, kind, taken_at, dedup):
         raise Duplicate(kind.key)
-    m = Measure(patient_id=viewer.patient_id, kind=kind.key, taken_at=taken_at, utc_offset=offset,
-                value=entry.value, value2=entry.value2, context=entry.context, source="manual", dedup=dedup)
+    m = Measure(
+        patient_id=viewer.patient_id,
+        kind=kind.key,
+        taken_at=taken_at,
+        utc_offset=offset,
+        value=entry.value,
+        value2=entry.value2,
+        context=entry.context,
+        source="manual",
+        dedup=dedup,
+    )
     db.session.add(m)
     db.session.flush()
     audit.record(viewer, audit.Action.MEASURE_ADDED, m, detail={"kind": kind.key})
@@ -224,7 +277,13 @@ def correct(viewer: Viewer, kind: Kind, m: Measure, entry: Entry) -> Measure:
     if _taken(viewer, kind, taken_at, dedup, exclude=m.id):
         raise Duplicate(kind.key)
     m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.dedup = (
-        taken_at, offset, entry.value, entry.value2, entry.context, dedup)
+        taken_at,
+        offset,
+        entry.value,
+        entry.value2,
+        entry.context,
+        dedup,
+    )
     db.session.flush()
     audit.record(viewer, audit.Action.MEASURE_CORRECTED, m, detail={"kind": kind.key})
     return m

@@ -1,4 +1,5 @@
 """The professional's forms: a share code (or link), an emergency access."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -14,11 +15,15 @@ REASON_MIN = 20
 
 class _Identity(FlaskForm):
     given_name = StringField(_l("Given name"), validators=[DataRequired(_l("Enter your given name.")), Length(max=120)])
-    family_name = StringField(_l("Family name"), validators=[DataRequired(_l("Enter your family name.")),
-                                                            Length(max=120)])
+    family_name = StringField(
+        _l("Family name"), validators=[DataRequired(_l("Enter your family name.")), Length(max=120)]
+    )
     profession = SelectField(_l("Profession"), validators=[DataRequired(_l("Choose your profession."))])
-    rpps = StringField(_l("RPPS number"), description=_l("11 digits, on your CPS card."),
-                       validators=[DataRequired(_l("Enter your RPPS number."))])
+    rpps = StringField(
+        _l("RPPS number"),
+        description=_l("11 digits, on your CPS card."),
+        validators=[DataRequired(_l("Enter your RPPS number."))],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -33,8 +38,11 @@ class _Identity(FlaskForm):
 class CodeForm(_Identity):
     """The code the patient gave, or the link of their QR code (then no code to type)."""
 
-    code = StringField(_l("Access code"), description=_l("12 characters given by the patient, for example K7QM-3XRT-9BWD."),
-                       validators=[Length(max=40)])
+    code = StringField(
+        _l("Access code"),
+        description=_l("12 characters given by the patient, for example K7QM-3XRT-9BWD."),
+        validators=[Length(max=40)],
+    )
     token = HiddenField(validators=[Length(max=100)])
 
     def __init__(self, *args, **kwargs):
@@ -47,15 +55,19 @@ class CodeForm(_Identity):
 
 
 class EmergencyForm(FlaskForm):
-    nir = StringField(_l("Patient's social security number"),
-                      validators=[DataRequired(_l("Enter the patient's social security number."))])
+    nir = StringField(
+        _l("Patient's social security number"),
+        validators=[DataRequired(_l("Enter the patient's social security number."))],
+    )
     birth_date = DateField(_l("Patient's date of birth"), validators=[DataRequired(_l("Enter the date of birth."))])
-    reason = TextAreaField(_l("Reason for the emergency access"),
-                           description=_l("Why the patient cannot consent and what the immediate risk is. "
-                                          "The patient will read it."),
-                           validators=[DataRequired(_l("State the reason.")),
-                                       Length(min=REASON_MIN, max=2000,
-                                              message=_l("Describe the reason in %(min)d characters at least."))])
+    reason = TextAreaField(
+        _l("Reason for the emergency access"),
+        description=_l("Why the patient cannot consent and what the immediate risk is. The patient will read it."),
+        validators=[
+            DataRequired(_l("State the reason.")),
+            Length(min=REASON_MIN, max=2000, message=_l("Describe the reason in %(min)d characters at least.")),
+        ],
+    )
     samu = BooleanField(_l("I am with the SAMU (emergency medical service)"))
 
     def validate_nir(self, field):

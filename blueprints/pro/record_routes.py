@@ -10,6 +10,7 @@ chart) is less than CHART_TRACE_MINUTES old; a PDF's page image is traced as an 
 document unless this session traced that opening (the document's page, its full screen, or an
 earlier page image) less than CHART_TRACE_MINUTES ago.
 """
+
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
@@ -40,8 +41,9 @@ def _page(template: str, viewer, fragment: str | None = None, **context):
 
 
 def _viewed(viewer, page: str, target=None, **detail):
-    services.viewed(viewer, page, target, first_in_session=viewer.grant_kind == "grant" and _first_time(viewer),
-                    **detail)
+    services.viewed(
+        viewer, page, target, first_in_session=viewer.grant_kind == "grant" and _first_time(viewer), **detail
+    )
 
 
 def _measure_read(viewer, kind: str, period: str, *, traced: bool) -> bool:
@@ -85,11 +87,21 @@ def record(viewer, access_id: str):
 def record_documents(viewer, access_id: str):
     category = request.args.get("categorie") or None
     after = request.args.get("apres") or None
-    listing = documents.listing(viewer, category=category, q=request.args.get("q") or None, after=after,
-                                with_counts=not (after and web.wants_fragment()))
+    listing = documents.listing(
+        viewer,
+        category=category,
+        q=request.args.get("q") or None,
+        after=after,
+        with_counts=not (after and web.wants_fragment()),
+    )
     _viewed(viewer, "documents", category=listing["category"])
-    return _page("pro/documents.html", viewer, "pro/_document_rows.html" if after else None, docs=listing,
-                 prev_month=request.args.get("mois"))
+    return _page(
+        "pro/documents.html",
+        viewer,
+        "pro/_document_rows.html" if after else None,
+        docs=listing,
+        prev_month=request.args.get("mois"),
+    )
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>")
@@ -172,30 +184,58 @@ def record_deposit(viewer, access_id: str):
         form.category.data = "CPT_REND"
     error = None
     if form.validate_on_submit():
-        uploads = [documents.Upload(f.stream, f.filename)
-                   for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
-                   if f and f.filename]
+        uploads = [
+            documents.Upload(f.stream, f.filename)
+            for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
+            if f and f.filename
+        ]
         if not uploads:
             error = _("Choose a file or take a photo.")
         else:
             try:
-                docs = services.deposit(viewer, uploads, category=form.category.data, act_date=form.act_date.data,
-                                        title=form.title.data, note=form.note.data)
+                docs = services.deposit(
+                    viewer,
+                    uploads,
+                    category=form.category.data,
+                    act_date=form.act_date.data,
+                    title=form.title.data,
+                    note=form.note.data,
+                )
             except documents.UploadRefused as exc:
                 error = exc.message(current_app.config["UPLOAD_MAX_MB"])
             else:
-                flash(ngettext("Document added to the patient's record. The patient is told.",
-                               "%(num)d documents added to the patient's record. The patient is told.",
-                               len(docs)), "success")
+                flash(
+                    ngettext(
+                        "Document added to the patient's record. The patient is told.",
+                        "%(num)d documents added to the patient's record. The patient is told.",
+                        len(docs),
+                    ),
+                    "success",
+                )
                 for doc in docs:
                     if getattr(doc, "needs_password", False):
-                        flash(_("“%(title)s” is protected by a password: the patient and other professionals will "
-                                "need the password to open it.", title=doc.title), "warning")
+                        flash(
+                            _(
+                                "“%(title)s” is protected by a password: the patient and other professionals will "
+                                "need the password to open it.",
+                                title=doc.title,
+                            ),
+                            "warning",
+                        )
                 return web.hx_redirect(url_for("pro.record_documents", access_id=access_id))
     status = 422 if form.is_submitted() else 200
     _viewed(viewer, "deposit")  # the form shows who the record is
-    return _page("pro/deposit.html", viewer, "pro/_deposit_form.html", status=status, form=form, error=error,
-                 accept=ACCEPT, max_mb=current_app.config["UPLOAD_MAX_MB"], max_bytes=documents.max_bytes())
+    return _page(
+        "pro/deposit.html",
+        viewer,
+        "pro/_deposit_form.html",
+        status=status,
+        form=form,
+        error=error,
+        accept=ACCEPT,
+        max_mb=current_app.config["UPLOAD_MAX_MB"],
+        max_bytes=documents.max_bytes(),
+    )
 
 
 # --------------------------------------------------------------------------- summary and measures
@@ -227,9 +267,13 @@ def record_measure(viewer, access_id: str, slug: str):
     period = _range()
     _viewed(viewer, "measure", kind=kind.key, period=period)
     _measure_read(viewer, kind.key, period, traced=True)  # the chart images of this page are in this trace
-    page = {"kind": kind, "period": period, "chart": charts.chart(viewer, kind, period, svg=False),
-            "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
-            "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None}
+    page = {
+        "kind": kind,
+        "period": period,
+        "chart": charts.chart(viewer, kind, period, svg=False),
+        "values": measures.recent(viewer, kind, limit=10) if kind.entered else None,
+        "bmi": measures.bmi_from(measures.latest_per_kind(viewer)) if kind.key == "bmi" else None,
+    }
     if web.wants_fragment("chart-block"):
         return _page("pro/measure.html", viewer, "pro/_chart.html", **page)
     return _page("pro/measure.html", viewer, **page)

@@ -1,5 +1,6 @@
 """Professionals' ways in: a code (or the QR link) without an account, ending that code
 session, emergency access with an account. The record pages are in record_routes."""
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, session, url_for
@@ -23,9 +24,15 @@ def access_code():
         form.token.data = request.args.get("lien", "")[:100]  # checked only when sent: GET reveals nothing
     refused = False
     if form.validate_on_submit():
-        use = services.open_share(request.remote_addr, code=form.code.data, token=form.token.data,
-                                  given_name=form.given_name.data, family_name=form.family_name.data,
-                                  profession=form.profession.data, rpps=form.rpps.data)
+        use = services.open_share(
+            request.remote_addr,
+            code=form.code.data,
+            token=form.token.data,
+            given_name=form.given_name.data,
+            family_name=form.family_name.data,
+            profession=form.profession.data,
+            rpps=form.rpps.data,
+        )
         if use is not None:
             via = "link" if form.token.data else "code"
             sessions.start_share_session(use.id)
@@ -61,19 +68,31 @@ def emergency(viewer):
     problem, status = None, 200
     if form.validate_on_submit():
         try:
-            found = services.emergency(viewer, nir=form.nir.data, birth_date=form.birth_date.data,
-                                       reason=form.reason.data, samu=form.samu.data)
+            found = services.emergency(
+                viewer, nir=form.nir.data, birth_date=form.birth_date.data, reason=form.reason.data, samu=form.samu.data
+            )
         except services.TooManyAttempts:
             problem, status = _("Too many attempts. Wait a moment, then try again."), 429
         except services.EmergencyRefused:
-            problem, status = _("Emergency access is not possible for this patient with these details. "
-                                "Check the number and the date of birth."), 422
+            problem, status = (
+                _(
+                    "Emergency access is not possible for this patient with these details. "
+                    "Check the number and the date of birth."
+                ),
+                422,
+            )
         else:
             return web.hx_redirect(url_for("pro.record", access_id=found.id))
     elif form.is_submitted():
         status = 422
-    return web.render("pro/emergency.html", "pro/_emergency_form.html", status=status, form=form, problem=problem,
-                      hours=access.EMERGENCY_HOURS)
+    return web.render(
+        "pro/emergency.html",
+        "pro/_emergency_form.html",
+        status=status,
+        form=form,
+        problem=problem,
+        hours=access.EMERGENCY_HOURS,
+    )
 
 
 @bp.before_request
@@ -86,7 +105,8 @@ def _ended_code_session():
         return None
     if session.get("share_use") and not web.current_viewer().is_authenticated:
         session.clear()
-        flash(_("This access has ended: the patient ended it, or it expired. Ask the patient for a new code."),
-              "warning")
+        flash(
+            _("This access has ended: the patient ended it, or it expired. Ask the patient for a new code."), "warning"
+        )
         return web.hx_redirect(url_for("pro.access"))
     return None

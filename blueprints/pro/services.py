@@ -2,6 +2,7 @@
 traces and notifications, deposits, emergency access, and the home of a professional with an
 account. Every read goes through the gate (the viewer that core.access built); routes stay thin.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -23,15 +24,23 @@ EMERGENCY_LIMIT = 10  # emergency attempts per professional account per hour
 
 
 def pro_name(profession: str | None, name: str) -> str:
-    """"Dr Hélène Bernard" for doctors, the plain name for the others."""
+    """ "Dr Hélène Bernard" for doctors, the plain name for the others."""
     return _("Dr %(name)s", name=name) if profession in DOCTORS else name
 
 
 # --------------------------------------------------------------------------- codes and links
 
 
-def open_share(ip: str | None, *, code: str | None, token: str | None, given_name: str, family_name: str,
-               profession: str, rpps: str) -> grants.ShareUse | None:
+def open_share(
+    ip: str | None,
+    *,
+    code: str | None,
+    token: str | None,
+    given_name: str,
+    family_name: str,
+    profession: str,
+    rpps: str,
+) -> grants.ShareUse | None:
     """The professional's use of the share the code or link opens, or None: wrong, expired,
     revoked, locked, capped and blocked all end here the same way (the caller answers once)."""
     share = grants.redeem(ip, code=None if token else code, token=token or None)
@@ -42,8 +51,14 @@ def open_share(ip: str | None, *, code: str | None, token: str | None, given_nam
         # rendered, so parallel attempts wait for each other's writes only, not their pages.
         db.session.commit()
         return None
-    use = grants.ShareUse(share_id=share.id, patient_id=share.patient_id, given_name=given_name.strip(),
-                          family_name=family_name.strip(), profession=profession, rpps=rpps)
+    use = grants.ShareUse(
+        share_id=share.id,
+        patient_id=share.patient_id,
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        profession=profession,
+        rpps=rpps,
+    )
     db.session.add(use)
     db.session.flush()
     return use
@@ -54,7 +69,7 @@ def _failed(code: str | None, token: str | None, *, rpps: str, name: str, blocke
     if token:
         where = grants.Share.link_hash == grants.link_hash(token)
     else:
-        where = grants.Share.prefix == codes.normalise(code or "")[:grants.CODE_GROUP]
+        where = grants.Share.prefix == codes.normalise(code or "")[: grants.CODE_GROUP]
     patient_id = db.session.scalar(select(grants.Share.patient_id).where(where))
     detail = {"via": "link" if token else "code", "rpps": rpps, "name": name[:200]}
     if blocked:
@@ -66,8 +81,11 @@ def share_opened(viewer: Viewer, via: str) -> None:
     """Trace the opening with what it covers, and tell the holder."""
     share = db.session.get(grants.Share, viewer.grant_id)
     scope = share.scope or {}
-    detail = {"via": via, "scope": sorted(k for k in ("documents", "summary", "measures") if scope.get(k)),
-              "deposit": bool(share.can_deposit)}
+    detail = {
+        "via": via,
+        "scope": sorted(k for k in ("documents", "summary", "measures") if scope.get(k)),
+        "deposit": bool(share.can_deposit),
+    }
     if viewer.categories is not None:
         detail["categories"] = list(viewer.categories)
     event = audit.record(viewer, audit.Action.SHARE_OPENED, share, detail=detail)
@@ -82,11 +100,16 @@ def header(viewer: Viewer) -> dict:
     patient = db.session.get(Patient, viewer.patient_id)
     pro = viewer.professional
     return {
-        "access_id": viewer.grant_id, "how": viewer.grant_kind, "with_account": viewer.account is not None,
+        "access_id": viewer.grant_id,
+        "how": viewer.grant_kind,
+        "with_account": viewer.account is not None,
         "patient": patient.display_name,
-        "birth_date": patient.birth_date, "age": _age(patient.birth_date),
-        "pro": pro_name(pro.profession, viewer.display_name), "profession": profession_label(pro.profession),
-        "until": until(viewer.expires_at), "left": time_left(viewer.expires_at),
+        "birth_date": patient.birth_date,
+        "age": _age(patient.birth_date),
+        "pro": pro_name(pro.profession, viewer.display_name),
+        "profession": profession_label(pro.profession),
+        "until": until(viewer.expires_at),
+        "left": time_left(viewer.expires_at),
         "documents": access.can(viewer, access.RECORD_DOCUMENTS),
         "summary": access.can(viewer, access.RECORD_SUMMARY),
         "measures": access.can(viewer, access.RECORD_MEASURES),
@@ -108,7 +131,7 @@ def _clock(dt: datetime) -> str:
 
 
 def until(expires_at: datetime | None) -> str | None:
-    """"until 6:00 pm today", "until 12 March 2026 at 6:00 pm"; None for a permanent access."""
+    """ "until 6:00 pm today", "until 12 March 2026 at 6:00 pm"; None for a permanent access."""
     if expires_at is None:
         return None
     local = to_user_timezone(clock.aware(expires_at))
@@ -148,16 +171,26 @@ def viewed(viewer: Viewer, page: str, target=None, first_in_session: bool = Fals
     return event
 
 
-def deposit(viewer: Viewer, uploads: list, *, category: str, act_date: date, title: str | None,
-            note: str | None) -> list:
+def deposit(
+    viewer: Viewer, uploads: list, *, category: str, act_date: date, title: str | None, note: str | None
+) -> list:
     """A professional adds documents to the record: the holder's own checks (type from the bytes,
     size, encryption), authored by the professional, from this share or grant; the holder is told."""
     access.require(viewer, access.RECORD_DOCUMENTS, "deposit")
-    docs = documents.add_documents(viewer, uploads, category=category, act_date=act_date, title=title, note=note,
-                                   source="professional", action=None)
+    docs = documents.add_documents(
+        viewer,
+        uploads,
+        category=category,
+        act_date=act_date,
+        title=title,
+        note=note,
+        source="professional",
+        action=None,
+    )
     for doc in docs:
-        event = audit.record(viewer, audit.Action.DOCUMENT_DEPOSITED, doc,
-                             detail={"category": doc.category, "kind": doc.kind})
+        event = audit.record(
+            viewer, audit.Action.DOCUMENT_DEPOSITED, doc, detail={"category": doc.category, "kind": doc.kind}
+        )
     notify.tell_holder(viewer, "deposit", event, {"title": docs[0].title, "count": len(docs)})
     return docs
 
@@ -180,21 +213,38 @@ def emergency(viewer: Viewer, *, nir: str, birth_date: date, reason: str, samu: 
     if throttle.hit("emergency", viewer.account.id) > EMERGENCY_LIMIT:
         audit.record(viewer, audit.Action.EMERGENCY_ACCESS_REFUSED, detail={"samu": samu, "limited": True})
         raise TooManyAttempts()
-    patient = db.session.scalar(select(Patient).where(Patient.nir == clean_nir(nir), Patient.birth_date == birth_date,
-                                                      Patient.status != "closed"))
+    patient = db.session.scalar(
+        select(Patient).where(
+            Patient.nir == clean_nir(nir), Patient.birth_date == birth_date, Patient.status != "closed"
+        )
+    )
     if patient is None or not access.emergency_allowed(patient.id, samu) or access.blocked(patient.id, pro.rpps):
-        audit.record(viewer, audit.Action.EMERGENCY_ACCESS_REFUSED, patient_id=patient.id if patient else None,
-                     detail={"samu": samu})
+        audit.record(
+            viewer,
+            audit.Action.EMERGENCY_ACCESS_REFUSED,
+            patient_id=patient.id if patient else None,
+            detail={"samu": samu},
+        )
         raise EmergencyRefused()
     now = clock.utcnow()
-    found = grants.EmergencyAccess(patient_id=patient.id, professional_id=pro.id, samu=samu, reason=reason.strip(),
-                                   include_hidden=access.emergency_settings(patient.id).allow_hidden,
-                                   created_at=now, expires_at=now + timedelta(hours=access.EMERGENCY_HOURS))
+    found = grants.EmergencyAccess(
+        patient_id=patient.id,
+        professional_id=pro.id,
+        samu=samu,
+        reason=reason.strip(),
+        include_hidden=access.emergency_settings(patient.id).allow_hidden,
+        created_at=now,
+        expires_at=now + timedelta(hours=access.EMERGENCY_HOURS),
+    )
     db.session.add(found)
     db.session.flush()
     on_record = access.record_viewer(viewer, found.id)
-    event = audit.record(on_record, audit.Action.EMERGENCY_ACCESS, found,
-                         detail={"reason": found.reason, "samu": samu, "include_hidden": found.include_hidden})
+    event = audit.record(
+        on_record,
+        audit.Action.EMERGENCY_ACCESS,
+        found,
+        detail={"reason": found.reason, "samu": samu, "include_hidden": found.include_hidden},
+    )
     notify.tell_holder(on_record, "emergency", event, {"reason": found.reason, "samu": samu})
     return found
 
@@ -210,23 +260,36 @@ def home(viewer: Viewer) -> dict:
         select(grants.Grant.id, grants.Grant.created_at, Patient)
         .join(Patient, Patient.id == grants.Grant.patient_id)
         .where(grants.Grant.professional_id == pro.id, grants.Grant.ended_at.is_(None), not_blocked)
-        .order_by(Patient.family_name, Patient.given_names))
+        .order_by(Patient.family_name, Patient.given_names)
+    )
     emergencies = db.session.execute(
         select(grants.EmergencyAccess, Patient)
         .join(Patient, Patient.id == grants.EmergencyAccess.patient_id)
-        .where(grants.EmergencyAccess.professional_id == pro.id,
-               grants.EmergencyAccess.expires_at > clock.utcnow(), not_blocked)
-        .order_by(grants.EmergencyAccess.created_at.desc()))
+        .where(
+            grants.EmergencyAccess.professional_id == pro.id,
+            grants.EmergencyAccess.expires_at > clock.utcnow(),
+            not_blocked,
+        )
+        .order_by(grants.EmergencyAccess.created_at.desc())
+    )
     return {
-        "name": pro_name(pro.profession, pro.display_name), "rpps": pro.rpps,
-        "profession_label": profession_label(pro.profession), "specialty": pro.specialty,
+        "name": pro_name(pro.profession, pro.display_name),
+        "rpps": pro.rpps,
+        "profession_label": profession_label(pro.profession),
+        "specialty": pro.specialty,
         "patients": [_patient_row(p, grant_id, since=created) for grant_id, created, p in granted],
-        "emergencies": [{**_patient_row(p, e.id, since=e.created_at), "until": until(e.expires_at),
-                         "left": time_left(e.expires_at)}
-                        for e, p in emergencies if access.emergency_allowed(p.id, e.samu)],
+        "emergencies": [
+            {**_patient_row(p, e.id, since=e.created_at), "until": until(e.expires_at), "left": time_left(e.expires_at)}
+            for e, p in emergencies
+            if access.emergency_allowed(p.id, e.samu)
+        ],
     }
 
 
 def _patient_row(p: Patient, access_id: str, since: datetime) -> dict:
-    return {"access_id": access_id, "name": f"{p.given_names} {p.used_name or p.family_name}",
-            "birth_date": p.birth_date, "since": since}
+    return {
+        "access_id": access_id,
+        "name": f"{p.given_names} {p.used_name or p.family_name}",
+        "birth_date": p.birth_date,
+        "since": since,
+    }

@@ -2,55 +2,63 @@
 
 Labels are English msgids; the French wording sits in the comment beside each.
 """
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
 CONDITION_KINDS = {
-    "medical": _l("Medical history"),               # Antécédent médical
-    "surgical": _l("Surgery"),                      # Antécédent chirurgical
-    "family": _l("Family history"),                 # Antécédent familial
-    "hospitalisation": _l("Hospital stay"),         # Hospitalisation
+    "medical": _l("Medical history"),  # Antécédent médical
+    "surgical": _l("Surgery"),  # Antécédent chirurgical
+    "family": _l("Family history"),  # Antécédent familial
+    "hospitalisation": _l("Hospital stay"),  # Hospitalisation
 }
 SEVERITIES = {
-    "severe": _l("Severe"),                         # Grave
-    "moderate": _l("Moderate"),                     # Modérée
-    "mild": _l("Mild"),                             # Légère
-    "unknown": _l("Severity not known"),            # Gravité inconnue
+    "severe": _l("Severe"),  # Grave
+    "moderate": _l("Moderate"),  # Modérée
+    "mild": _l("Mild"),  # Légère
+    "unknown": _l("Severity not known"),  # Gravité inconnue
 }
 BLOOD_GROUPS = {
-    "A+": "A+", "A-": "A−", "B+": "B+", "B-": "B−", "AB+": "AB+", "AB-": "AB−", "O+": "O+", "O-": "O−",
-    "unknown": _l("I do not know"),                 # Je ne sais pas
+    "A+": "A+",
+    "A-": "A−",
+    "B+": "B+",
+    "B-": "B−",
+    "AB+": "AB+",
+    "AB-": "AB−",
+    "O+": "O+",
+    "O-": "O−",
+    "unknown": _l("I do not know"),  # Je ne sais pas
 }
 TOBACCO = {
-    "never": _l("Never smoked"),                    # Jamais fumé
-    "former": _l("Former smoker"),                  # Ancien fumeur
-    "current": _l("Smoker"),                        # Fumeur
+    "never": _l("Never smoked"),  # Jamais fumé
+    "former": _l("Former smoker"),  # Ancien fumeur
+    "current": _l("Smoker"),  # Fumeur
 }
 ALCOHOL = {
-    "none": _l("No alcohol"),                       # Pas d'alcool
-    "occasional": _l("Occasionally"),               # Occasionnellement
-    "regular": _l("Regularly"),                     # Régulièrement
+    "none": _l("No alcohol"),  # Pas d'alcool
+    "occasional": _l("Occasionally"),  # Occasionnellement
+    "regular": _l("Regularly"),  # Régulièrement
 }
 ACTIVITY = {
-    "low": _l("Little or no physical activity"),    # Peu ou pas d'activité physique
-    "moderate": _l("Moderate physical activity"),   # Activité physique modérée
-    "high": _l("Intense physical activity"),        # Activité physique soutenue
+    "low": _l("Little or no physical activity"),  # Peu ou pas d'activité physique
+    "moderate": _l("Moderate physical activity"),  # Activité physique modérée
+    "high": _l("Intense physical activity"),  # Activité physique soutenue
 }
 DONATION = {
-    "yes": _l("I agree to donate my organs"),       # J'accepte de donner mes organes
-    "no": _l("I refuse to donate my organs"),       # Je refuse de donner mes organes
-    "undecided": _l("I have not decided yet"),      # Je n'ai pas encore décidé
+    "yes": _l("I agree to donate my organs"),  # J'accepte de donner mes organes
+    "no": _l("I refuse to donate my organs"),  # Je refuse de donner mes organes
+    "undecided": _l("I have not decided yet"),  # Je n'ai pas encore décidé
 }
 CONTACT_ROLES = {
-    "emergency": _l("Emergency contact"),           # Personne à prévenir en cas d'urgence
-    "trusted": _l("Trusted person"),                # Personne de confiance
-    "caregiver": _l("Caregiver"),                   # Proche aidant
+    "emergency": _l("Emergency contact"),  # Personne à prévenir en cas d'urgence
+    "trusted": _l("Trusted person"),  # Personne de confiance
+    "caregiver": _l("Caregiver"),  # Proche aidant
 }
 SEXES = {
-    "F": _l("Female"),                              # Féminin
-    "M": _l("Male"),                                # Masculin
-    "I": _l("Undetermined"),                        # Indéterminé
+    "F": _l("Female"),  # Féminin
+    "M": _l("Male"),  # Masculin
+    "I": _l("Undetermined"),  # Indéterminé
 }
 
 

@@ -1,4 +1,5 @@
 """Profile forms: one per block of single values, one per list section."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -31,16 +32,27 @@ class IdentityForm(_Form):
     family_name = StringField(_l("Birth name"), validators=[DataRequired(_l("Enter your birth name.")), _max(120)])
     used_name = StringField(_l("Used name"), validators=[Optional(), _max(120)])
     given_names = StringField(_l("First names"), validators=[DataRequired(_l("Enter your first names.")), _max(120)])
-    birth_date = DateField(_l("Date of birth"), validators=[
-        DataRequired(_l("Enter your date of birth, for example 14/03/1987.")), not_future])
+    birth_date = DateField(
+        _l("Date of birth"),
+        validators=[DataRequired(_l("Enter your date of birth, for example 14/03/1987.")), not_future],
+    )
     sex = SelectField(_l("Sex"), validators=[Optional()])
-    birth_place_code = StringField(_l("Birth place code (INSEE)"), validators=[
-        Optional(), Regexp(r"^(\d{5}|2[AaBb]\d{3})$",
-                           message=_l("Enter the 5-character INSEE code, for example 75056 or 2A004."))],
+    birth_place_code = StringField(
+        _l("Birth place code (INSEE)"),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^(\d{5}|2[AaBb]\d{3})$", message=_l("Enter the 5-character INSEE code, for example 75056 or 2A004.")
+            ),
+        ],
         filters=[lambda v: v.strip().upper() if isinstance(v, str) else v],
-        description=_l("The code of the municipality, not the postal code: 75056 for Paris, for example."))
-    nir = StringField(_l("Social security number"), validators=[DataRequired(_l("Enter your social security number."))],
-                      description=_l("15 characters, as on your carte Vitale."))
+        description=_l("The code of the municipality, not the postal code: 75056 for Paris, for example."),
+    )
+    nir = StringField(
+        _l("Social security number"),
+        validators=[DataRequired(_l("Enter your social security number."))],
+        description=_l("15 characters, as on your carte Vitale."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -48,8 +60,9 @@ class IdentityForm(_Form):
 
     def validate_nir(self, field):
         if not identifiers.valid_nir(field.data or ""):
-            raise ValidationError(_l("This number is not valid: check the 15 digits, key included "
-                                     "(as on your carte Vitale)."))
+            raise ValidationError(
+                _l("This number is not valid: check the 15 digits, key included (as on your carte Vitale).")
+            )
 
 
 class ContactForm(_Form):
@@ -57,8 +70,10 @@ class ContactForm(_Form):
     phone_other = StringField(_l("Other phone"), validators=[Optional(), PHONE])
     address_line1 = StringField(_l("Address"), validators=[Optional(), _max(200)])
     address_line2 = StringField(_l("Address (continued)"), validators=[Optional(), _max(200)])
-    postal_code = StringField(_l("Postal code"), validators=[
-        Optional(), Regexp(r"^[0-9A-Za-z \-]{3,10}$", message=_l("Check this postal code."))])
+    postal_code = StringField(
+        _l("Postal code"),
+        validators=[Optional(), Regexp(r"^[0-9A-Za-z \-]{3,10}$", message=_l("Check this postal code."))],
+    )
     city = StringField(_l("City"), validators=[Optional(), _max(120)])
     country = StringField(_l("Country"), validators=[Optional(), _max(80)])
 
@@ -98,14 +113,20 @@ class LifestyleForm(_Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         blank = _l("Not given")
-        self._choices(tobacco=(choices.TOBACCO, blank), alcohol=(choices.ALCOHOL, blank),
-                      activity=(choices.ACTIVITY, blank))
+        self._choices(
+            tobacco=(choices.TOBACCO, blank), alcohol=(choices.ALCOHOL, blank), activity=(choices.ACTIVITY, blank)
+        )
 
 
 class DonationForm(_Form):
-    donation = SelectField(_l("Your wishes"), validators=[Optional()], description=_l(
-        "In France, everyone is presumed to be a donor. To refuse, register on the national refusal "
-        "register and tell your family."))
+    donation = SelectField(
+        _l("Your wishes"),
+        validators=[Optional()],
+        description=_l(
+            "In France, everyone is presumed to be a donor. To refuse, register on the national refusal "
+            "register and tell your family."
+        ),
+    )
     donation_note = TextAreaField(_l("Note"), validators=[Optional(), NOTE_MAX])
 
     def __init__(self, *args, **kwargs):
@@ -123,12 +144,14 @@ class DirectiveForm(_Form):
 class ConditionForm(_Form):
     kind = SelectField(_l("Kind"), validators=[DataRequired(_l("Choose a kind."))])
     label = StringField(_l("What"), validators=[DataRequired(_l("Say what it is, for example “Asthma”.")), _max(200)])
-    year = IntegerField(_l("Year"), validators=[
-        Optional(), NumberRange(1900, 2100, message=_l("Enter a year, for example 2015."))])
+    year = IntegerField(
+        _l("Year"), validators=[Optional(), NumberRange(1900, 2100, message=_l("Enter a year, for example 2015."))]
+    )
 
     def validate_year(self, field):
         if field.data and field.data > clock.paris_today().year:
             raise ValidationError(_l("This year is in the future."))
+
     on_date = DateField(_l("Or the exact date"), validators=[Optional(), not_future])
     note = TextAreaField(_l("Note"), validators=[Optional(), NOTE_MAX])
 
@@ -138,8 +161,10 @@ class ConditionForm(_Form):
 
 
 class TreatmentForm(_Form):
-    name = StringField(_l("Medicine or treatment"), validators=[
-        DataRequired(_l("Give the name of the medicine or treatment.")), _max(200)])
+    name = StringField(
+        _l("Medicine or treatment"),
+        validators=[DataRequired(_l("Give the name of the medicine or treatment.")), _max(200)],
+    )
     dosage = StringField(_l("Dosage"), validators=[Optional(), _max(200)])
     since = DateField(_l("Since"), validators=[Optional(), not_future])
     ongoing = BooleanField(_l("I am still taking it"), default=True)
@@ -151,8 +176,10 @@ class TreatmentForm(_Form):
 
 
 class AllergyForm(_Form):
-    substance = StringField(_l("Substance"), validators=[
-        DataRequired(_l("Say what you are allergic to, for example “Penicillin”.")), _max(200)])
+    substance = StringField(
+        _l("Substance"),
+        validators=[DataRequired(_l("Say what you are allergic to, for example “Penicillin”.")), _max(200)],
+    )
     reaction = StringField(_l("Reaction"), validators=[Optional(), _max(200)])
     severity = SelectField(_l("Severity"), validators=[DataRequired(_l("Choose a severity."))], default="unknown")
     treatment_id = SelectField(_l("Linked to one of your treatments"), validators=[Optional()])
@@ -180,11 +207,15 @@ class ContactPersonForm(_Form):
     relation = StringField(_l("Relation to you"), validators=[Optional(), _max(80)])
     phone = StringField(_l("Phone"), validators=[Optional(), PHONE])
     phone_other = StringField(_l("Other phone"), validators=[Optional(), PHONE])
-    email = StringField(_l("Email"), validators=[
-        Optional(), Email(_l("Enter an email address, for example nom@exemple.fr."), check_deliverability=False),
-        _max(254)])
+    email = StringField(
+        _l("Email"),
+        validators=[
+            Optional(),
+            Email(_l("Enter an email address, for example nom@exemple.fr."), check_deliverability=False),
+            _max(254),
+        ],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._choices(role=(choices.CONTACT_ROLES, None))
-

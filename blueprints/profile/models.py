@@ -7,6 +7,7 @@ in a single `profile_facts` row per patient with nullable columns: one row to re
 profile, the summary and the dashboard, no join, and no empty rows per section.
 Identity traits (INS) stay on `patients`, where the space was created with them.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -4,6 +4,7 @@ Each block and each list item edits in place: htmx asks for the form fragment, p
 gets the form back with a 422 when something is wrong, or the read-only fragment when it
 is saved. Without JavaScript the same URLs are plain pages and plain form posts.
 """
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -52,22 +53,30 @@ def block_edit(viewer, slug: str):
     if request.method == "GET" and request.args.get("annuler"):
         if not web.wants_fragment():
             return redirect(back, 303)
-        return web.render("profile/block_form.html", "profile/_block.html",
-                          b=services.block_view(viewer, block, target, target))
+        return web.render(
+            "profile/block_form.html", "profile/_block.html", b=services.block_view(viewer, block, target, target)
+        )
     form = services.build_form(viewer, block, services.block_target(viewer, block, target, target))
     if form.validate_on_submit():
         problem = services.save_block(viewer, block, form)
         if problem is None:
             if web.wants_fragment():
                 fresh = services.patient(viewer) if block.on_patient else services.facts(viewer)
-                return web.render("profile/block_form.html", "profile/_block.html",
-                                  b=services.block_view(viewer, block, fresh, fresh))
+                return web.render(
+                    "profile/block_form.html", "profile/_block.html", b=services.block_view(viewer, block, fresh, fresh)
+                )
             flash(_("Changes saved."), "success")
             return redirect(back, 303)
         form.nir.errors = [problem]
     status = 422 if form.is_submitted() else 200
-    return web.render("profile/block_form.html", "profile/_block_form.html", status=status, form=form,
-                      b=services.block_view(viewer, block, target, target), back=back)
+    return web.render(
+        "profile/block_form.html",
+        "profile/_block_form.html",
+        status=status,
+        form=form,
+        b=services.block_view(viewer, block, target, target),
+        back=back,
+    )
 
 
 # --------------------------------------------------------------------------- list sections
@@ -98,8 +107,15 @@ def item_add(viewer, slug: str):
         flash(_("Added to your health profile."), "success")
         return redirect(back, 303)
     status = 422 if form.is_submitted() else 200
-    return web.render("profile/item_form.html", "profile/_add.html", status=status, form=form, item=None,
-                      s=services.section_view(viewer, section, rows=[]), back=back)
+    return web.render(
+        "profile/item_form.html",
+        "profile/_add.html",
+        status=status,
+        form=form,
+        item=None,
+        s=services.section_view(viewer, section, rows=[]),
+        back=back,
+    )
 
 
 @bp.route("/<slug>/<item_id>/modifier", methods=["GET", "POST"])
@@ -111,8 +127,12 @@ def item_edit(viewer, slug: str, item_id: str):
 
     def row():
         ctx = {"treatments": services.treatment_names(viewer)} if section.key == "allergies" else {}
-        return web.render("profile/item_form.html", "profile/_item.html",
-                          s=services.section_view(viewer, section, rows=[]), row=services.row_view(section, obj, ctx))
+        return web.render(
+            "profile/item_form.html",
+            "profile/_item.html",
+            s=services.section_view(viewer, section, rows=[]),
+            row=services.row_view(section, obj, ctx),
+        )
 
     if request.method == "GET" and request.args.get("annuler"):
         return row() if web.wants_fragment() else redirect(back, 303)
@@ -124,8 +144,15 @@ def item_edit(viewer, slug: str, item_id: str):
         flash(_("Changes saved."), "success")
         return redirect(back, 303)
     status = 422 if form.is_submitted() else 200
-    return web.render("profile/item_form.html", "profile/_item_form.html", status=status, form=form, item=obj,
-                      s=services.section_view(viewer, section, rows=[]), back=back)
+    return web.render(
+        "profile/item_form.html",
+        "profile/_item_form.html",
+        status=status,
+        form=form,
+        item=obj,
+        s=services.section_view(viewer, section, rows=[]),
+        back=back,
+    )
 
 
 @bp.post("/<slug>/<item_id>/supprimer")

@@ -6,6 +6,7 @@ leaves one trace naming the section, never the health data itself.
 
 The blocks and list sections the screens show are registered in `sections.py`.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -116,7 +117,8 @@ def build_form(viewer: Viewer, block: Block, target, directives: list[dict] | No
     if block.key == "directives":
         docs = directives if directives is not None else directive_documents(viewer)
         form.directive_document_id.choices = [("", _("None"))] + [
-            (d["id"], f"{d['title']} ({day(d['act_date'])})") for d in docs]
+            (d["id"], f"{d['title']} ({day(d['act_date'])})") for d in docs
+        ]
     if block.key == "identity" and formdata and not form.is_submitted():
         form.nir.data = format_nir(target.nir)
     return form
@@ -124,8 +126,14 @@ def build_form(viewer: Viewer, block: Block, target, directives: list[dict] | No
 
 def block_view(viewer: Viewer, block: Block, facts_row=None, patient_row=None, directives=None) -> dict:
     target = block_target(viewer, block, facts_row, patient_row)
-    view = {"key": block.key, "slug": block.slug, "title": str(block.title), "icon": block.icon,
-            "edit_url": url_for("profile.block_edit", slug=block.slug), "rows": []}
+    view = {
+        "key": block.key,
+        "slug": block.slug,
+        "title": str(block.title),
+        "icon": block.icon,
+        "edit_url": url_for("profile.block_edit", slug=block.slug),
+        "rows": [],
+    }
     if block.key == "directives":
         docs = directives if directives is not None else directive_documents(viewer)
         chosen = next((d for d in docs if d["id"] == target.directive_document_id), None)
@@ -147,16 +155,26 @@ def section_view(viewer: Viewer, section: Section, rows: list | None = None, ctx
     rows = items(viewer, section) if rows is None else rows
     if ctx is None:
         ctx = {"treatments": treatment_names(viewer)} if section.key == "allergies" else {}
-    return {"key": section.key, "slug": section.slug, "title": str(section.title), "icon": section.icon,
-            "add_label": str(section.add_label), "empty_title": str(section.empty_title),
-            "empty_text": str(section.empty_text), "add_url": url_for("profile.item_add", slug=section.slug),
-            "rows": [row_view(section, obj, ctx) for obj in rows]}
+    return {
+        "key": section.key,
+        "slug": section.slug,
+        "title": str(section.title),
+        "icon": section.icon,
+        "add_label": str(section.add_label),
+        "empty_title": str(section.empty_title),
+        "empty_text": str(section.empty_text),
+        "add_url": url_for("profile.item_add", slug=section.slug),
+        "rows": [row_view(section, obj, ctx) for obj in rows],
+    }
 
 
 def row_view(section: Section, obj, ctx: dict) -> dict:
     data = section.describe(obj, ctx)
-    data.update(id=obj.id, edit_url=url_for("profile.item_edit", slug=section.slug, item_id=obj.id),
-                remove_url=url_for("profile.item_remove", slug=section.slug, item_id=obj.id))
+    data.update(
+        id=obj.id,
+        edit_url=url_for("profile.item_edit", slug=section.slug, item_id=obj.id),
+        remove_url=url_for("profile.item_remove", slug=section.slug, item_id=obj.id),
+    )
     return data
 
 
@@ -171,22 +189,25 @@ def profile_page(viewer: Viewer) -> dict:
     directives = directive_documents(viewer)
     lists, ctx = _all_items(viewer)
     blocks = [block_view(viewer, b, facts_row, directives=directives) for b in BLOCK_LIST if b.page == "index"]
-    return {"blocks": {b["key"]: b for b in blocks},
-            "sections": {s.key: section_view(viewer, s, lists[s.key], ctx) for s in SECTION_LIST}}
+    return {
+        "blocks": {b["key"]: b for b in blocks},
+        "sections": {s.key: section_view(viewer, s, lists[s.key], ctx) for s in SECTION_LIST},
+    }
 
 
 def administrative_page(viewer: Viewer) -> dict:
     facts_row, patient_row = facts(viewer), patient(viewer)
-    return {"blocks": [block_view(viewer, b, facts_row, patient_row) for b in BLOCK_LIST
-                       if b.page == "administrative"]}
+    return {"blocks": [block_view(viewer, b, facts_row, patient_row) for b in BLOCK_LIST if b.page == "administrative"]}
 
 
 def summary(viewer: Viewer) -> dict:
-    """"Ma santé en résumé": what a professional needs first, on one screen."""
+    """ "Ma santé en résumé": what a professional needs first, on one screen."""
     facts_row = facts(viewer) or ProfileFacts()
     lists, ctx = _all_items(viewer)
-    sections = {key: section_view(viewer, SECTION_BY_KEY[key], lists[key], ctx)
-                for key in ("allergies", "treatments", "conditions", "vaccinations", "contacts")}
+    sections = {
+        key: section_view(viewer, SECTION_BY_KEY[key], lists[key], ctx)
+        for key in ("allergies", "treatments", "conditions", "vaccinations", "contacts")
+    }
     p = patient(viewer)
     return {
         "name": f"{p.given_names} {p.used_name or p.family_name}",

@@ -1,4 +1,5 @@
 """Sharing forms: a share (what, how long, deposits, a note), a block, the emergency settings."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -40,8 +41,11 @@ class ShareForm(FlaskForm):
     duration = RadioField(_l("For how long"), default="24h", validators=[InputRequired()])
     until = DateField(_l("Last day of access"), validators=[Optional()])
     can_deposit = BooleanField(_l("The professional may add documents to my space"))
-    label = StringField(_l("A note for you"), validators=[Optional(), Length(max=120)],
-                        description=_l("To recognise this share later, for example “Dr Durand”."))
+    label = StringField(
+        _l("A note for you"),
+        validators=[Optional(), Length(max=120)],
+        description=_l("To recognise this share later, for example “Dr Durand”."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,14 +81,21 @@ class ShareForm(FlaskForm):
 
     def scope(self) -> dict:
         docs = self.documents.data if self.documents.data in ("all", "categories") else None
-        return {"documents": docs, "categories": list(self.categories.data or []) if docs == "categories" else [],
-                "summary": bool(self.summary.data), "measures": bool(self.measures.data)}
+        return {
+            "documents": docs,
+            "categories": list(self.categories.data or []) if docs == "categories" else [],
+            "summary": bool(self.summary.data),
+            "measures": bool(self.measures.data),
+        }
 
 
 class BlockForm(FlaskForm):
-    rpps = StringField(_l("RPPS number"), validators=[DataRequired(_l("Enter the RPPS number."))],
-                       filters=[lambda v: "".join((v or "").split())],
-                       description=_l("11 digits, on the professional's prescriptions or card."))
+    rpps = StringField(
+        _l("RPPS number"),
+        validators=[DataRequired(_l("Enter the RPPS number."))],
+        filters=[lambda v: "".join((v or "").split())],
+        description=_l("11 digits, on the professional's prescriptions or card."),
+    )
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
 
     def validate_rpps(self, field):
@@ -107,6 +118,7 @@ CHANNEL_CHOICES = [
 
 class NoticePreferencesForm(FlaskForm):
     """How to be told, per kind; emergency accesses and someone new are not a choice."""
+
     access = RadioField(_l("When a professional consults your space"), default="mail", validators=[InputRequired()])
     deposit = RadioField(_l("When a professional adds a document"), default="mail", validators=[InputRequired()])
 

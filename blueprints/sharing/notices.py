@@ -1,5 +1,6 @@
 """The holder's notifications: who reached the space, read on the sharing page, and the
 "this wasn't expected" flag that leads straight to ending that access and blocking that person."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,19 +30,19 @@ class NoticeRow:
     actor: str
     profession: str
     rpps: str
-    at: datetime             # the first activity of the card
+    at: datetime  # the first activity of the card
     unread: bool
     flagged: bool
-    last_at: datetime | None = None   # the latest, when there were several visits
+    last_at: datetime | None = None  # the latest, when there were several visits
     visits: int = 0
     alarm: bool = False
-    first: bool = False      # the first visit of someone who never reached this space before
-    identity: str = ""       # verified | typed
+    first: bool = False  # the first visit of someone who never reached this space before
+    identity: str = ""  # verified | typed
     identity_label: str = ""
-    reason: str = ""         # an emergency access's reason
+    reason: str = ""  # an emergency access's reason
     # what the holder can do about it, once flagged
-    share_id: str | None = None      # a share still running
-    grant_id: str | None = None      # a grant still running
+    share_id: str | None = None  # a share still running
+    grant_id: str | None = None  # a grant still running
     can_block: bool = False
 
 
@@ -79,10 +80,15 @@ def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | No
     if kind == "code_locked":
         label = str(detail.get("label") or "")
         if label:
-            return _("Wrong codes were typed for your share “%(label)s”: its code can no longer be typed, "
-                     "its QR code link still works.", label=label)
-        return _("Wrong codes were typed for one of your shares: its code can no longer be typed, "
-                 "its QR code link still works.")
+            return _(
+                "Wrong codes were typed for your share “%(label)s”: its code can no longer be typed, "
+                "its QR code link still works.",
+                label=label,
+            )
+        return _(
+            "Wrong codes were typed for one of your shares: its code can no longer be typed, "
+            "its QR code link still works."
+        )
     parts = _what(kind, detail, seen)
     consulted = bool(seen.get("documents") or seen.get("pages", set()) - {"overview", "documents"})
     if kind == "emergency":
@@ -104,10 +110,14 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
         return {}
     since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
     events = db.session.execute(
-        access.scope(viewer, select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id,
-                                    AuditEvent.detail))
-        .where(AuditEvent.grant_id.in_(sorted(grant_ids)), AuditEvent.action == "record_viewed",
-               AuditEvent.at >= since).order_by(AuditEvent.id.desc()).limit(SEEN_EVENTS)).all()
+        access.scope(
+            viewer,
+            select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id, AuditEvent.detail),
+        )
+        .where(AuditEvent.grant_id.in_(sorted(grant_ids)), AuditEvent.action == "record_viewed", AuditEvent.at >= since)
+        .order_by(AuditEvent.id.desc())
+        .limit(SEEN_EVENTS)
+    ).all()
     out: dict[str, dict] = {}
     for n in notes:
         day = clock.paris(n.created_at).date()
@@ -131,19 +141,28 @@ def _grants(note: Notification) -> list[str]:
 def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | None]:
     """Cards made before identities were kept: a share id means a code, so a typed name."""
     missing = {n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id}
-    shares = set(db.session.scalars(access.scope(viewer, select(Share.id)).where(Share.id.in_(missing)))) \
-        if missing else set()
-    return {n.id: None if n.kind == "code_locked" else  # nobody came in: no name to vouch for
-            (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
-            for n in notes}
+    shares = (
+        set(db.session.scalars(access.scope(viewer, select(Share.id)).where(Share.id.in_(missing))))
+        if missing
+        else set()
+    )
+    return {
+        n.id: None
+        if n.kind == "code_locked"
+        # nobody came in: no name to vouch for
+        else (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
+        for n in notes
+    }
 
 
 def _ordered(viewer: Viewer):
     """Shown cards (not those the holder chose not to hear of), by latest activity."""
     latest = func.coalesce(Notification.last_at, Notification.created_at)
-    return (access.scope(viewer, select(Notification))
-            .where(Notification.muted.is_(False))
-            .order_by(latest.desc(), Notification.created_at.desc()))
+    return (
+        access.scope(viewer, select(Notification))
+        .where(Notification.muted.is_(False))
+        .order_by(latest.desc(), Notification.created_at.desc())
+    )
 
 
 def listing(viewer: Viewer) -> list[NoticeRow]:
@@ -153,22 +172,27 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
     unread = [n.id for n in notes if n.read_at is None]
     if unread:
         write_intent()  # a GET: take the write lock up front rather than upgrade a read (SQLite)
-        db.session.execute(access.scope(viewer, update(Notification))
-                           .where(Notification.id.in_(unread)).values(read_at=clock.utcnow())
-                           .execution_options(synchronize_session=False))
+        db.session.execute(
+            access.scope(viewer, update(Notification))
+            .where(Notification.id.in_(unread))
+            .values(read_at=clock.utcnow())
+            .execution_options(synchronize_session=False)
+        )
     return rows
 
 
 def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
     """For the home card: how many are new, and the one to show: an unread alarm (emergency,
     someone new) before anything else, so six routine visits never hide it."""
-    shown = access.scope(viewer, select(func.count()).select_from(Notification)) \
-        .where(Notification.muted.is_(False), Notification.read_at.is_(None))
+    shown = access.scope(viewer, select(func.count()).select_from(Notification)).where(
+        Notification.muted.is_(False), Notification.read_at.is_(None)
+    )
     unread = db.session.scalar(shown) or 0
     note = None
     if unread:
-        note = db.session.scalars(_ordered(viewer).where(Notification.read_at.is_(None), Notification.alarm.is_(True))
-                                  .limit(1)).first()
+        note = db.session.scalars(
+            _ordered(viewer).where(Notification.read_at.is_(None), Notification.alarm.is_(True)).limit(1)
+        ).first()
     if note is None:
         note = db.session.scalars(_ordered(viewer).limit(1)).first()
     return unread, (_rows(viewer, [note])[0] if note is not None else None)
@@ -187,13 +211,24 @@ def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity:
     if seen is None:
         seen = _seen(viewer, [note]).get(note.id)
     last = clock.aware(note.last_at) if note.last_at else None
-    row = NoticeRow(note.id, note.kind, _sentence(note.kind, actor, detail, seen), actor,
-                    profession_label(note.actor_profession), note.actor_rpps or "", clock.aware(note.created_at),
-                    note.read_at is None, note.flagged_at is not None,
-                    last_at=last if last and last != clock.aware(note.created_at) else None,
-                    visits=int(detail.get("visits") or 0), alarm=bool(note.alarm), first=bool(detail.get("first")),
-                    identity=identity, identity_label=str(IDENTITY_LABELS.get(identity, "")),
-                    reason=(detail.get("reason") or "") if note.kind == "emergency" else "")
+    row = NoticeRow(
+        note.id,
+        note.kind,
+        _sentence(note.kind, actor, detail, seen),
+        actor,
+        profession_label(note.actor_profession),
+        note.actor_rpps or "",
+        clock.aware(note.created_at),
+        note.read_at is None,
+        note.flagged_at is not None,
+        last_at=last if last and last != clock.aware(note.created_at) else None,
+        visits=int(detail.get("visits") or 0),
+        alarm=bool(note.alarm),
+        first=bool(detail.get("first")),
+        identity=identity,
+        identity_label=str(IDENTITY_LABELS.get(identity, "")),
+        reason=(detail.get("reason") or "") if note.kind == "emergency" else "",
+    )
     if note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
         row.share_id = _running_share(viewer, note.grant_id)
     elif row.flagged:
@@ -210,8 +245,9 @@ def _remedies(viewer: Viewer, note: Notification) -> tuple[str | None, str | Non
         for share in db.session.scalars(access.scope(viewer, select(Share)).where(Share.id.in_(ids))):
             if share.live(now):
                 share_id = share.id
-        grant_id = db.session.scalar(access.scope(viewer, select(Grant.id)).where(
-            Grant.id.in_(ids), Grant.ended_at.is_(None)).limit(1))
+        grant_id = db.session.scalar(
+            access.scope(viewer, select(Grant.id)).where(Grant.id.in_(ids), Grant.ended_at.is_(None)).limit(1)
+        )
     can_block = bool(note.actor_rpps) and not access.blocked(viewer.patient_id, note.actor_rpps)
     return share_id, grant_id, can_block
 
@@ -232,11 +268,15 @@ def flag(viewer: Viewer, note: Notification) -> NoticeRow:
     if note.flagged_at is None:
         note.flagged_at = clock.utcnow()
         note.read_at = note.read_at or note.flagged_at
-        audit.record(viewer, audit.Action.ACCESS_FLAGGED, note, target_label=note.actor_name,
-                     detail={"grant_id": note.grant_id, "kind": note.kind})
+        audit.record(
+            viewer,
+            audit.Action.ACCESS_FLAGGED,
+            note,
+            target_label=note.actor_name,
+            detail={"grant_id": note.grant_id, "kind": note.kind},
+        )
     return _row(viewer, note)
 
 
 def row(viewer: Viewer, note: Notification) -> NoticeRow:
     return _row(viewer, note)
-

@@ -1,5 +1,6 @@
 """The sharing page: what it shows, and the way back to one of its parts (both route modules
 answer with it)."""
+
 from __future__ import annotations
 
 from flask import url_for

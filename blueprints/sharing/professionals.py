@@ -3,6 +3,7 @@
 Grants, blocks and settings are read by the gate on every request of a professional: what
 changes here applies at their next click.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,8 +22,13 @@ SEARCH_LIMIT = 10
 
 
 def _pro_dict(pro: Professional) -> dict:
-    return {"id": pro.id, "name": pro.display_name, "profession": profession_label(pro.profession),
-            "specialty": pro.specialty or "", "rpps": pro.rpps}
+    return {
+        "id": pro.id,
+        "name": pro.display_name,
+        "profession": profession_label(pro.profession),
+        "specialty": pro.specialty or "",
+        "rpps": pro.rpps,
+    }
 
 
 def search(viewer: Viewer, q: str) -> list[dict]:
@@ -35,17 +41,21 @@ def search(viewer: Viewer, q: str) -> list[dict]:
         stmt = stmt.where(Professional.rpps.startswith(q, autoescape=True))
     else:
         for word in q.lower().split()[:3]:
-            stmt = stmt.where(or_(func.lower(Professional.family_name).contains(word, autoescape=True),
-                                  func.lower(Professional.given_name).contains(word, autoescape=True)))
-    pros = db.session.scalars(stmt.order_by(Professional.family_name, Professional.given_name)
-                              .limit(SEARCH_LIMIT)).all()
+            stmt = stmt.where(
+                or_(
+                    func.lower(Professional.family_name).contains(word, autoescape=True),
+                    func.lower(Professional.given_name).contains(word, autoescape=True),
+                )
+            )
+    pros = db.session.scalars(
+        stmt.order_by(Professional.family_name, Professional.given_name).limit(SEARCH_LIMIT)
+    ).all()
     granted = _granted_ids(viewer)
     return [{**_pro_dict(p), "granted": p.id in granted} for p in pros]
 
 
 def _granted_ids(viewer: Viewer) -> set[str]:
-    return set(db.session.scalars(access.scope(viewer, select(Grant.professional_id))
-                                  .where(Grant.ended_at.is_(None))))
+    return set(db.session.scalars(access.scope(viewer, select(Grant.professional_id)).where(Grant.ended_at.is_(None))))
 
 
 @dataclass
@@ -62,10 +72,21 @@ def grants(viewer: Viewer) -> list[GrantRow]:
     rows = db.session.execute(
         access.scope(viewer, select(Grant.id, Grant.created_at, Professional))
         .join(Professional, Professional.id == Grant.professional_id)
-        .where(Grant.ended_at.is_(None)).order_by(Grant.created_at.desc())).all()
+        .where(Grant.ended_at.is_(None))
+        .order_by(Grant.created_at.desc())
+    ).all()
     blocked = {b.rpps for b in blocks(viewer)}
-    return [GrantRow(r.id, r.Professional.display_name, profession_label(r.Professional.profession),
-                     r.Professional.rpps, clock.aware(r.created_at), r.Professional.rpps in blocked) for r in rows]
+    return [
+        GrantRow(
+            r.id,
+            r.Professional.display_name,
+            profession_label(r.Professional.profession),
+            r.Professional.rpps,
+            clock.aware(r.created_at),
+            r.Professional.rpps in blocked,
+        )
+        for r in rows
+    ]
 
 
 class Refused(Exception):
@@ -79,15 +100,21 @@ def grant(viewer: Viewer, professional_id: str) -> Grant:
         raise LookupError(professional_id)
     if access.blocked(viewer.patient_id, pro.rpps):
         raise Refused(pro.display_name)
-    existing = db.session.scalar(access.scope(viewer, select(Grant)).where(
-        Grant.professional_id == pro.id, Grant.ended_at.is_(None)))
+    existing = db.session.scalar(
+        access.scope(viewer, select(Grant)).where(Grant.professional_id == pro.id, Grant.ended_at.is_(None))
+    )
     if existing is not None:
         return existing
     new = Grant(patient_id=viewer.patient_id, professional_id=pro.id)
     db.session.add(new)
     db.session.flush()
-    audit.record(viewer, audit.Action.GRANT_CREATED, new, target_label=pro.display_name,
-                 detail={"professional_id": pro.id, "rpps": pro.rpps, "profession": pro.profession})
+    audit.record(
+        viewer,
+        audit.Action.GRANT_CREATED,
+        new,
+        target_label=pro.display_name,
+        detail={"professional_id": pro.id, "rpps": pro.rpps, "profession": pro.profession},
+    )
     return new
 
 
@@ -100,8 +127,13 @@ def end_grant(viewer: Viewer, found: Grant) -> bool:
         return False
     found.ended_at = clock.utcnow()
     pro = db.session.get(Professional, found.professional_id)
-    audit.record(viewer, audit.Action.GRANT_ENDED, found, target_label=pro.display_name if pro else None,
-                 detail={"professional_id": found.professional_id})
+    audit.record(
+        viewer,
+        audit.Action.GRANT_ENDED,
+        found,
+        target_label=pro.display_name if pro else None,
+        detail={"professional_id": found.professional_id},
+    )
     return True
 
 
@@ -135,8 +167,13 @@ def get_block(viewer: Viewer, block_id: str) -> Block:
 
 
 def unblock(viewer: Viewer, found: Block) -> None:
-    audit.record(viewer, audit.Action.PROFESSIONAL_UNBLOCKED, found, target_label=found.name or found.rpps,
-                 detail={"rpps": found.rpps})
+    audit.record(
+        viewer,
+        audit.Action.PROFESSIONAL_UNBLOCKED,
+        found,
+        target_label=found.name or found.rpps,
+        detail={"rpps": found.rpps},
+    )
     db.session.delete(found)
 
 
@@ -155,7 +192,14 @@ def save_emergency(viewer: Viewer, samu: bool, others: bool, hidden: bool) -> Em
     settings.allow_samu, settings.allow_others, settings.allow_hidden = bool(samu), bool(others), bool(hidden)
     settings.updated_at = clock.utcnow()
     db.session.flush()
-    audit.record(viewer, audit.Action.EMERGENCY_SETTINGS_UPDATED, patient_id=viewer.patient_id,
-                 detail={"allow_samu": settings.allow_samu, "allow_others": settings.allow_others,
-                         "allow_hidden": settings.allow_hidden})
+    audit.record(
+        viewer,
+        audit.Action.EMERGENCY_SETTINGS_UPDATED,
+        patient_id=viewer.patient_id,
+        detail={
+            "allow_samu": settings.allow_samu,
+            "allow_others": settings.allow_others,
+            "allow_hidden": settings.allow_hidden,
+        },
+    )
     return settings

@@ -3,6 +3,7 @@
 Grants, blocks, emergency settings and notifications live in routes_people.py (same
 blueprint). Every route has the gate of the holder's "sharing" section: @web.gate("sharing", ...).
 """
+
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
@@ -31,8 +32,9 @@ def new(viewer):
     problem, status = None, 200
     if form.validate_on_submit():
         try:
-            made = services.create(viewer, form.scope(), form.duration.data, form.until.data,
-                                   form.can_deposit.data, form.label.data)
+            made = services.create(
+                viewer, form.scope(), form.duration.data, form.until.data, form.can_deposit.data, form.label.data
+            )
         except services.TooManyShares:
             problem, status = too_many(), 422
         except services.NoCodeNow:
@@ -47,15 +49,24 @@ def new(viewer):
 
 
 def too_many() -> str:
-    return _("You already have %(num)d shares in progress, the most at once. End some of them first, "
-             "then create this one.", num=services.MAX_LIVE_SHARES)
+    return _(
+        "You already have %(num)d shares in progress, the most at once. End some of them first, then create this one.",
+        num=services.MAX_LIVE_SHARES,
+    )
 
 
 def _created_context(share, code: str, token: str) -> dict:
     link = services.link(token)
-    return {"share": share, "code": code, "groups": services.grouped(code), "token": token, "link": link,
-            "entry": services.link(None),
-            "qr": services.qr_svg(link), "covers": services.scope_labels(share.scope, share.can_deposit)}
+    return {
+        "share": share,
+        "code": code,
+        "groups": services.grouped(code),
+        "token": token,
+        "link": link,
+        "entry": services.link(None),
+        "qr": services.qr_svg(link),
+        "covers": services.scope_labels(share.scope, share.can_deposit),
+    }
 
 
 @bp.post("/<share_id>/fiche")
@@ -78,7 +89,7 @@ def print_slip(viewer, share_id: str):
 @bp.get("/<share_id>/termine")
 @web.gate("sharing")
 def done(viewer, share_id: str):
-    """"Done" on the new share's page: straight to the shares once the code was printed (the
+    """ "Done" on the new share's page: straight to the shares once the code was printed (the
     print route traced it) or copied (app.js sends copie=1); otherwise ask once, in the page."""
     share = services.get(viewer, share_id)
     if request.args.get("annuler") and web.wants_fragment():
@@ -102,7 +113,8 @@ def revoke(viewer, share_id: str):
 @web.gate("sharing", "write")
 def revoke_all(viewer):
     count = services.revoke_all(viewer)
-    flash(ngettext("%(num)d share ended.", "%(num)d shares ended.", count) if count
-          else _("No share was running."), "success")
+    flash(
+        ngettext("%(num)d share ended.", "%(num)d shares ended.", count) if count else _("No share was running."),
+        "success",
+    )
     return web.hx_redirect(back("partages"))
-

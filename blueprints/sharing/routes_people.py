@@ -1,5 +1,6 @@
 """Sharing screens, continued: permanent grants (search as you type), blocks, emergency
 settings, and the notifications' "this wasn't expected" button."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request
@@ -17,8 +18,13 @@ def search(viewer):
     """Results only for htmx (search as you type); the whole page otherwise."""
     q = request.args.get("q", "")
     results = professionals.search(viewer, q)
-    return web.render("sharing/search.html", "sharing/_search_results.html", q=q, results=results,
-                      too_short=len(q.strip()) < professionals.SEARCH_MIN)
+    return web.render(
+        "sharing/search.html",
+        "sharing/_search_results.html",
+        q=q,
+        results=results,
+        too_short=len(q.strip()) < professionals.SEARCH_MIN,
+    )
 
 
 @bp.post("/acces")
@@ -50,11 +56,17 @@ def block_add(viewer):
     form = BlockForm()
     if form.validate_on_submit():
         professionals.block(viewer, form.rpps.data, form.name.data)
-        flash(_("This professional is blocked: no code, permanent or emergency access opens your space "
-                "for them any more."), "success")
+        flash(
+            _(
+                "This professional is blocked: no code, permanent or emergency access opens your space "
+                "for them any more."
+            ),
+            "success",
+        )
         return web.hx_redirect(back("blocages"))
-    return web.render("sharing/index.html", "sharing/_block_form.html", status=422,
-                      **page_context(viewer, block_form=form))
+    return web.render(
+        "sharing/index.html", "sharing/_block_form.html", status=422, **page_context(viewer, block_form=form)
+    )
 
 
 @bp.post("/blocages/<block_id>/retirer")
@@ -80,7 +92,7 @@ def emergency(viewer):
 @bp.post("/notifications/<note_id>/imprevu")
 @web.gate("sharing", "write")
 def flag(viewer, note_id: str):
-    """"This wasn't expected": traced, then the ways out are shown right there."""
+    """ "This wasn't expected": traced, then the ways out are shown right there."""
     note = notices.get(viewer, note_id)
     row = notices.flag(viewer, note)
     if web.wants_fragment():
@@ -98,8 +110,9 @@ def preferences(viewer):
         chosen = {"access": form.access.data, "deposit": form.deposit.data}
         if chosen != notify.preferences(viewer.patient_id):
             notify.save_preferences(viewer.patient_id, chosen)
-            audit.record(viewer, audit.Action.NOTIFICATION_PREFERENCES_UPDATED, patient_id=viewer.patient_id,
-                         detail=chosen)
+            audit.record(
+                viewer, audit.Action.NOTIFICATION_PREFERENCES_UPDATED, patient_id=viewer.patient_id, detail=chosen
+            )
         flash(_("Your choices are saved."), "success")
         return redirect(back("notifications"), 303)
     status = 422 if form.is_submitted() else 200

@@ -4,6 +4,7 @@ The code and the link token exist in clear only in the answer to the request tha
 (and in the print request that carries them back, checked against the hashes). They never
 reach the database, the session or the audit trail.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -65,8 +66,14 @@ def live_count(viewer: Viewer, lock: bool = False) -> int:
         write_intent()
         db.session.execute(select(Patient.id).where(Patient.id == viewer.patient_id).with_for_update())
     now = clock.utcnow()
-    return db.session.scalar(access.scope(viewer, select(func.count()).select_from(Share)).where(
-        Share.revoked_at.is_(None), Share.expires_at > now)) or 0
+    return (
+        db.session.scalar(
+            access.scope(viewer, select(func.count()).select_from(Share)).where(
+                Share.revoked_at.is_(None), Share.expires_at > now
+            )
+        )
+        or 0
+    )
 
 
 def create(viewer: Viewer, scope: dict, duration: str, until, can_deposit: bool, label: str | None) -> Created:
@@ -78,14 +85,29 @@ def create(viewer: Viewer, scope: dict, duration: str, until, can_deposit: bool,
         code, prefix, token = grants.new_share_secrets()
     except grants.NoFreePrefix:
         raise NoCodeNow() from None
-    share = Share(patient_id=viewer.patient_id, prefix=prefix, code_hash=grants.code_hash(code),
-                  link_hash=grants.link_hash(token), scope=scope, can_deposit=bool(can_deposit),
-                  label=(label or "").strip() or None, expires_at=expiry(duration, until))
+    share = Share(
+        patient_id=viewer.patient_id,
+        prefix=prefix,
+        code_hash=grants.code_hash(code),
+        link_hash=grants.link_hash(token),
+        scope=scope,
+        can_deposit=bool(can_deposit),
+        label=(label or "").strip() or None,
+        expires_at=expiry(duration, until),
+    )
     db.session.add(share)
     db.session.flush()
-    audit.record(viewer, audit.Action.SHARE_CREATED, share, detail={
-        "scope": scope, "duration": duration, "expires_at": clock.aware(share.expires_at).isoformat(),
-        "can_deposit": share.can_deposit})
+    audit.record(
+        viewer,
+        audit.Action.SHARE_CREATED,
+        share,
+        detail={
+            "scope": scope,
+            "duration": duration,
+            "expires_at": clock.aware(share.expires_at).isoformat(),
+            "can_deposit": share.can_deposit,
+        },
+    )
     return Created(share, code, token)
 
 
@@ -116,8 +138,9 @@ def qr_svg(data: str | None) -> Markup | None:
     if not data:
         return None
     qr = segno.make(data, error="m")
-    return Markup(qr.svg_inline(scale=1, border=4, svgclass="qr", lineclass=None, omitsize=True,
-                         dark="#000", light="#fff"))
+    return Markup(
+        qr.svg_inline(scale=1, border=4, svgclass="qr", lineclass=None, omitsize=True, dark="#000", light="#fff")
+    )
 
 
 def grouped(code: str) -> list[str]:
@@ -155,7 +178,7 @@ class ShareRow:
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None
-    status: str           # active | revoked | expired
+    status: str  # active | revoked | expired
     code_locked: bool = False  # wrong codes were typed: the code no longer opens it, the link does
     left: str = ""
     uses: list[dict] = field(default_factory=list)
@@ -171,16 +194,24 @@ def listing(viewer: Viewer) -> dict:
     """Active shares and those ended in the last days, each with its uses and what was opened."""
     now = clock.utcnow()
     since = now - timedelta(days=RECENT_DAYS)
-    shares = db.session.scalars(access.scope(viewer, select(Share))
-                                .where(Share.expires_at > since)
-                                .order_by(Share.created_at.desc())).all()
+    shares = db.session.scalars(
+        access.scope(viewer, select(Share)).where(Share.expires_at > since).order_by(Share.created_at.desc())
+    ).all()
     rows, ended = [], []
     for s in shares:
         status = _status(s, now)
         end = s.revoked_at or (s.expires_at if status == "expired" else None)
-        row = ShareRow(s.id, s.label or "", scope_labels(s.scope, s.can_deposit), clock.aware(s.created_at),
-                       clock.aware(s.expires_at), clock.aware(end), status, s.code_locked,
-                       time_left(s.expires_at) if status == "active" else "")
+        row = ShareRow(
+            s.id,
+            s.label or "",
+            scope_labels(s.scope, s.can_deposit),
+            clock.aware(s.created_at),
+            clock.aware(s.expires_at),
+            clock.aware(end),
+            status,
+            s.code_locked,
+            time_left(s.expires_at) if status == "active" else "",
+        )
         (rows if status == "active" else ended).append(row)
     ended = [r for r in ended if r.ended_at and r.ended_at > since][:RECENT_ENDED]
     _attach_uses(viewer, rows + ended)
@@ -191,22 +222,42 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
     ids = [r.id for r in rows]
     if not ids:
         return
-    uses = db.session.scalars(access.scope(viewer, select(ShareUse))
-                              .where(ShareUse.share_id.in_(ids)).order_by(ShareUse.started_at.desc())).all()
+    uses = db.session.scalars(
+        access.scope(viewer, select(ShareUse)).where(ShareUse.share_id.in_(ids)).order_by(ShareUse.started_at.desc())
+    ).all()
     events = db.session.execute(
-        access.scope(viewer, select(AuditEvent.at, AuditEvent.action, AuditEvent.target_type,
-                                    AuditEvent.target_label, AuditEvent.detail, AuditEvent.grant_id,
-                                    AuditEvent.actor_id))
+        access.scope(
+            viewer,
+            select(
+                AuditEvent.at,
+                AuditEvent.action,
+                AuditEvent.target_type,
+                AuditEvent.target_label,
+                AuditEvent.detail,
+                AuditEvent.grant_id,
+                AuditEvent.actor_id,
+            ),
+        )
         .where(AuditEvent.grant_id.in_(ids), AuditEvent.actor_type != "holder")
-        .order_by(AuditEvent.id.desc()).limit(USE_EVENTS)).all()
+        .order_by(AuditEvent.id.desc())
+        .limit(USE_EVENTS)
+    ).all()
     by_share = {r.id: r for r in rows}
     for use in uses:
-        opened = [{"at": clock.aware(e.at), "what": actions.sentence(e.action, e.target_type, e.target_label,
-                                                                     e.detail)}
-                  for e in events if e.grant_id == use.share_id and e.actor_id == use.id]
-        by_share[use.share_id].uses.append({
-            "name": use.display_name, "profession": str(PROFESSIONS.get(use.profession, use.profession)),
-            "rpps": use.rpps, "at": clock.aware(use.started_at), "opened": opened})
+        opened = [
+            {"at": clock.aware(e.at), "what": actions.sentence(e.action, e.target_type, e.target_label, e.detail)}
+            for e in events
+            if e.grant_id == use.share_id and e.actor_id == use.id
+        ]
+        by_share[use.share_id].uses.append(
+            {
+                "name": use.display_name,
+                "profession": str(PROFESSIONS.get(use.profession, use.profession)),
+                "rpps": use.rpps,
+                "at": clock.aware(use.started_at),
+                "opened": opened,
+            }
+        )
 
 
 def record_printed(viewer: Viewer, share: Share) -> None:
@@ -215,9 +266,18 @@ def record_printed(viewer: Viewer, share: Share) -> None:
 
 
 def was_printed(viewer: Viewer, share: Share) -> bool:
-    return db.session.scalar(select(AuditEvent.id).where(
-        AuditEvent.patient_id == viewer.patient_id, AuditEvent.action == "share_printed",
-        AuditEvent.target_id == share.id).limit(1)) is not None
+    return (
+        db.session.scalar(
+            select(AuditEvent.id)
+            .where(
+                AuditEvent.patient_id == viewer.patient_id,
+                AuditEvent.action == "share_printed",
+                AuditEvent.target_id == share.id,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def revoke(viewer: Viewer, share: Share) -> bool:
@@ -231,8 +291,9 @@ def revoke(viewer: Viewer, share: Share) -> bool:
 def revoke_all(viewer: Viewer) -> int:
     """End every share still running, with one trace for all of them."""
     now = clock.utcnow()
-    live = db.session.scalars(access.scope(viewer, select(Share)).where(
-        Share.revoked_at.is_(None), Share.expires_at > now)).all()
+    live = db.session.scalars(
+        access.scope(viewer, select(Share)).where(Share.revoked_at.is_(None), Share.expires_at > now)
+    ).all()
     for share in live:
         share.revoked_at = now
     audit.record(viewer, audit.Action.SHARES_REVOKED_ALL, detail={"count": len(live), "ids": [s.id for s in live]})

@@ -18,7 +18,7 @@ SCALE = 4  # draw large, then downsample: smooth edges without an SVG renderer
 LEFT_PAGE = [(100, 166), (248, 190), (248, 390), (100, 366)]
 RIGHT_PAGE = [(264, 190), (412, 166), (412, 366), (264, 390)]
 CROSS_CENTRE = (338, 280)
-CROSS_ARM = 36   # half length
+CROSS_ARM = 36  # half length
 CROSS_HALF = 12  # half thickness
 LINES = [((126, 230), (222, 246)), ((126, 274), (222, 290)), ((126, 318), (198, 330))]
 
@@ -59,6 +59,7 @@ def draw(size, *, rounded, content_scale=1.0):
 
 def svg():
     """The same mark as a small SVG (favicon, brand mark in the top bar)."""
+
     def poly(points):
         return " ".join(f"{x},{y}" for x, y in points)
 

@@ -1,5 +1,6 @@
 """The step-up confirmation (/compte/confirmer) brings the person back to the action that asked
 for it, and only ever to a page of this site."""
+
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,10 +25,22 @@ def _stale(client, account, login_as):
     return token
 
 
-@pytest.mark.parametrize("target", [
-    "https://evil.example/", "//evil.example/x", "/\\evil.example", "\\/evil.example", "/\t/evil.example",
-    "/\n/evil.example", "javascript:alert(1)", "evil.example", "", None, "/ok\x00",
-])
+@pytest.mark.parametrize(
+    "target",
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/\\evil.example",
+        "\\/evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "javascript:alert(1)",
+        "evil.example",
+        "",
+        None,
+        "/ok\x00",
+    ],
+)
 def test_safe_next_refuses_anything_but_a_local_path(target):
     assert web.safe_next(target, "/compte") == "/compte"
 
@@ -41,8 +54,10 @@ def test_editing_a_sensitive_block_comes_back_to_its_form(app, client, make_hold
     account, _ = make_holder()
     token = _stale(client, account, login_as)
     # The "Edit" button asks for the form as an htmx fragment.
-    r = client.get("/profil/identite/modifier", headers={"HX-Request": "true",
-                                                         "HX-Current-URL": "http://localhost/profil/administratif"})
+    r = client.get(
+        "/profil/identite/modifier",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/profil/administratif"},
+    )
     assert r.status_code == 204
     back = _next_of(r.headers["HX-Redirect"])
     assert back == "/profil/identite/modifier"
@@ -50,8 +65,11 @@ def test_editing_a_sensitive_block_comes_back_to_its_form(app, client, make_hold
     assert page.status_code == 200
     assert 'action="/compte/confirmer?next=/profil/identite/modifier"' in page.get_data(as_text=True)
     # The password confirmation (htmx form) sends the browser to the form itself.
-    ok = client.post(f"/compte/confirmer?next={back}", data={"password": PASSWORD, "csrf_token": token},
-                     headers={"HX-Request": "true"})
+    ok = client.post(
+        f"/compte/confirmer?next={back}",
+        data={"password": PASSWORD, "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     assert ok.status_code == 204 and ok.headers["HX-Redirect"] == "/profil/identite/modifier"
     form = client.get("/profil/identite/modifier")
     assert form.status_code == 200 and "<form" in form.get_data(as_text=True)
@@ -66,17 +84,26 @@ def test_a_refused_post_comes_back_to_the_page_it_was_sent_from(app, client, mak
         cid = cred.id
     token = _stale(client, account, login_as)
     here = {"HX-Request": "true", "X-CSRFToken": token}
-    r = client.post(f"/compte/cles-d-acces/{cid}/supprimer",
-                    headers={**here, "HX-Current-URL": "http://localhost/compte/cles-d-acces"})
+    r = client.post(
+        f"/compte/cles-d-acces/{cid}/supprimer",
+        headers={**here, "HX-Current-URL": "http://localhost/compte/cles-d-acces"},
+    )
     assert _next_of(r.headers["HX-Redirect"]) == "/compte/cles-d-acces"
     # Another site's address in the header is not followed: the section's own page instead.
-    r = client.post(f"/compte/cles-d-acces/{cid}/supprimer",
-                    headers={**here, "HX-Current-URL": "https://evil.example/compte/cles-d-acces"})
+    r = client.post(
+        f"/compte/cles-d-acces/{cid}/supprimer",
+        headers={**here, "HX-Current-URL": "https://evil.example/compte/cles-d-acces"},
+    )
     assert _next_of(r.headers["HX-Redirect"]) == "/compte"
     # The passkey ceremony's fetch (JSON) says where it was started too.
-    r = client.post("/compte/cles-d-acces/options",
-                    headers={"X-CSRFToken": token, "Accept": "application/json",
-                             "HX-Current-URL": "http://localhost/compte/cles-d-acces"})
+    r = client.post(
+        "/compte/cles-d-acces/options",
+        headers={
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+            "HX-Current-URL": "http://localhost/compte/cles-d-acces",
+        },
+    )
     assert r.status_code == 401 and _next_of(r.json["redirect"]) == "/compte/cles-d-acces"
 
 
@@ -85,8 +112,9 @@ def test_confirmation_never_leaves_the_site(app, client, make_holder, login_as, 
     account, _ = make_holder()
     token = _stale(client, account, login_as)
     headers = {"HX-Request": "true", "HX-Boosted": "true"} if boosted else {}
-    r = client.post("/compte/confirmer?next=//evil.example/x", data={"password": PASSWORD, "csrf_token": token},
-                    headers=headers)
+    r = client.post(
+        "/compte/confirmer?next=//evil.example/x", data={"password": PASSWORD, "csrf_token": token}, headers=headers
+    )
     assert r.status_code == 303 and r.headers["Location"] == "/compte"
     page = client.get("/compte/confirmer?next=https://evil.example/").get_data(as_text=True)
     assert 'action="/compte/confirmer?next=/compte"' in page

@@ -19,8 +19,11 @@ def _add_key(app, account, name="Mon téléphone"):
 
 def _actions(app, account):
     with app.app_context():
-        return db.session.scalars(select(audit.AuditEvent.action).where(
-            audit.AuditEvent.account_id == account.id).order_by(audit.AuditEvent.id)).all()
+        return db.session.scalars(
+            select(audit.AuditEvent.action)
+            .where(audit.AuditEvent.account_id == account.id)
+            .order_by(audit.AuditEvent.id)
+        ).all()
 
 
 def test_screen_lists_keys_and_sessions(app, client, make_holder, login):
@@ -37,12 +40,20 @@ def test_rename_inline(app, client, make_holder, login):
     login(client, account)
     token = csrf_token(client, "/compte")
     form = client.get(f"/compte/cles-d-acces/{cid}/nom", headers={"HX-Request": "true"})
-    assert form.status_code == 200 and "<form" in form.get_data(as_text=True) and "<html" not in form.get_data(as_text=True)
-    bad = client.post(f"/compte/cles-d-acces/{cid}/nom", data={"name": "", "csrf_token": token},
-                      headers={"HX-Request": "true"})
+    assert (
+        form.status_code == 200
+        and "<form" in form.get_data(as_text=True)
+        and "<html" not in form.get_data(as_text=True)
+    )
+    bad = client.post(
+        f"/compte/cles-d-acces/{cid}/nom", data={"name": "", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
     assert bad.status_code == 422
-    ok = client.post(f"/compte/cles-d-acces/{cid}/nom", data={"name": "Tablette <b>", "csrf_token": token},
-                     headers={"HX-Request": "true"})
+    ok = client.post(
+        f"/compte/cles-d-acces/{cid}/nom",
+        data={"name": "Tablette <b>", "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     body = ok.get_data(as_text=True)
     assert ok.status_code == 200 and "Tablette &lt;b&gt;" in body and body.lstrip().startswith("<li")
     assert "passkey_renamed" in _actions(app, account)
@@ -79,8 +90,9 @@ def test_passkey_registration_options_need_fresh_auth_and_no_kiosk(app, client, 
     assert opts["authenticatorSelection"]["residentKey"] == "required"
     assert opts["authenticatorSelection"]["userVerification"] == "required"
     with app.app_context():
-        rec = db.session.scalars(select(UserSession).where(UserSession.account_id == account.id,
-                                                          UserSession.ended_at.is_(None))).one()
+        rec = db.session.scalars(
+            select(UserSession).where(UserSession.account_id == account.id, UserSession.ended_at.is_(None))
+        ).one()
         rec.kiosk = True
         db.session.commit()
     assert client.post("/compte/cles-d-acces/options", headers={"X-CSRFToken": token}).status_code == 403
@@ -106,8 +118,9 @@ def test_end_one_session_and_all_others(app, client, make_holder, login):
     login(other2, account)
     login(client, account)
     with app.app_context():
-        sessions = db.session.scalars(select(UserSession).where(UserSession.account_id == account.id,
-                                                                UserSession.ended_at.is_(None))).all()
+        sessions = db.session.scalars(
+            select(UserSession).where(UserSession.account_id == account.id, UserSession.ended_at.is_(None))
+        ).all()
     assert len(sessions) == 3
     token = csrf_token(client, "/compte")
     html = client.get("/compte").get_data(as_text=True)
@@ -163,8 +176,11 @@ def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_hold
     assert first != second
 
     def answer(challenge):
-        data = base64.urlsafe_b64encode(json.dumps({"type": "webauthn.get", "challenge": challenge})
-                                        .encode()).decode().rstrip("=")
+        data = (
+            base64.urlsafe_b64encode(json.dumps({"type": "webauthn.get", "challenge": challenge}).encode())
+            .decode()
+            .rstrip("=")
+        )
         return json.dumps({"response": {"clientDataJSON": data}})
 
     with app.test_request_context():

@@ -17,23 +17,50 @@ def _letter_code(app, email):
 
 def _activate(client, account, code, birth="1987-03-14"):
     token = csrf_token(client, "/activation")
-    return client.post("/activation", data={"nir": account.patient.nir, "birth_date": birth, "code": code,
-                                            "csrf_token": token}), token
+    return client.post(
+        "/activation", data={"nir": account.patient.nir, "birth_date": birth, "code": code, "csrf_token": token}
+    ), token
 
 
 def test_cli_creates_pending_space_and_letter(app):
     nir = valid_nir("1920699123456")
-    result = app.test_cli_runner().invoke(args=[
-        "patients", "create", "--nir", nir, "--email", "Jean.Dupont@Example.fr", "--birth-date", "1992-06-01",
-        "--given-name", "Jean Pierre", "--family-name", "Dupont"])
+    result = app.test_cli_runner().invoke(
+        args=[
+            "patients",
+            "create",
+            "--nir",
+            nir,
+            "--email",
+            "Jean.Dupont@Example.fr",
+            "--birth-date",
+            "1992-06-01",
+            "--given-name",
+            "Jean Pierre",
+            "--family-name",
+            "Dupont",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.email == "jean.dupont@example.fr"))
         assert account.patient.status == "pending" and account.password_hash is None
     assert _letter_code(app, "jean.dupont@example.fr")
-    bad = app.test_cli_runner().invoke(args=[
-        "patients", "create", "--nir", nir[:-2] + "00", "--email", "x@example.fr", "--birth-date", "1992-06-01",
-        "--given-name", "X", "--family-name", "Y"])
+    bad = app.test_cli_runner().invoke(
+        args=[
+            "patients",
+            "create",
+            "--nir",
+            nir[:-2] + "00",
+            "--email",
+            "x@example.fr",
+            "--birth-date",
+            "1992-06-01",
+            "--given-name",
+            "X",
+            "--family-name",
+            "Y",
+        ]
+    )
     assert bad.exit_code != 0 and "NIR" in bad.output
 
 
@@ -94,20 +121,58 @@ def test_activation_attempts_limited_per_ip(app, client, make_holder, monkeypatc
 
 def test_invalid_nir_is_explained(client):
     token = csrf_token(client, "/activation")
-    r = client.post("/activation", data={"nir": "1 84 12 75 123 456 00", "birth_date": "1987-03-14",
-                                         "code": "AAAA-BBBB-CCCC", "csrf_token": token})
+    r = client.post(
+        "/activation",
+        data={
+            "nir": "1 84 12 75 123 456 00",
+            "birth_date": "1987-03-14",
+            "code": "AAAA-BBBB-CCCC",
+            "csrf_token": token,
+        },
+    )
     assert r.status_code == 422 and "15 chiffres" in r.get_data(as_text=True)
 
 
 def test_cli_creates_professional_with_valid_rpps(app):
     runner = app.test_cli_runner()
-    ok = runner.invoke(args=["pros", "create", "--rpps", "10101234599", "--email", "Dr.Leroy@example.fr",
-                             "--given-name", "Paul", "--family-name", "Leroy", "--profession", "pharmacien",
-                             "--password", "un mot de passe solide"])
+    ok = runner.invoke(
+        args=[
+            "pros",
+            "create",
+            "--rpps",
+            "10101234599",
+            "--email",
+            "Dr.Leroy@example.fr",
+            "--given-name",
+            "Paul",
+            "--family-name",
+            "Leroy",
+            "--profession",
+            "pharmacien",
+            "--password",
+            "un mot de passe solide",
+        ]
+    )
     assert ok.exit_code == 0, ok.output
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.email == "dr.leroy@example.fr"))
         assert account.role == "professional" and account.professional.rpps == "10101234599"
-    bad = runner.invoke(args=["pros", "create", "--rpps", "1234", "--email", "x@example.fr", "--given-name", "A",
-                              "--family-name", "B", "--profession", "medecin", "--password", "un mot de passe solide"])
+    bad = runner.invoke(
+        args=[
+            "pros",
+            "create",
+            "--rpps",
+            "1234",
+            "--email",
+            "x@example.fr",
+            "--given-name",
+            "A",
+            "--family-name",
+            "B",
+            "--profession",
+            "medecin",
+            "--password",
+            "un mot de passe solide",
+        ]
+    )
     assert bad.exit_code != 0 and "11 digits" in bad.output

@@ -40,14 +40,15 @@ def test_code_five_tries(app, client, make_holder):
 def test_errors_do_not_reveal_accounts(client, make_holder):
     account, _ = make_holder()
     token = csrf_token(client)
-    unknown = client.post("/connexion", data={"email": "nobody@example.fr", "password": "whatever it is",
-                                              "csrf_token": token})
-    wrong = client.post("/connexion", data={"email": account.email, "password": "whatever it is",
-                                            "csrf_token": token})
+    unknown = client.post(
+        "/connexion", data={"email": "nobody@example.fr", "password": "whatever it is", "csrf_token": token}
+    )
+    wrong = client.post("/connexion", data={"email": account.email, "password": "whatever it is", "csrf_token": token})
     assert unknown.status_code == wrong.status_code == 422
 
     def message(r):
         import re
+
         return re.search(r'class="field-error"[^>]*>.*?<span>(.*?)</span>', r.get_data(as_text=True), re.S).group(1)
 
     assert message(unknown) == message(wrong)
@@ -85,8 +86,9 @@ def test_professional_lands_on_no_access_page(client, make_pro, login):
 
 def test_htmx_form_error_is_a_fragment_with_422(client):
     token = csrf_token(client)
-    r = client.post("/connexion", data={"email": "", "password": "", "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/connexion", data={"email": "", "password": "", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 422
     body = r.get_data(as_text=True)
     assert body.lstrip().startswith("<form") and "<html" not in body

@@ -4,6 +4,7 @@ steps every journey shares, reading the outbox and logging in, are in helpers.py
 
 Pages are always opened on "localhost", never on an IP address: WebAuthn refuses IP hosts.
 """
+
 from __future__ import annotations
 
 import threading
@@ -26,6 +27,7 @@ from tests.helpers import CHEAP_ARGON2, PASSWORD, valid_nir
 
 # --- the live server --------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def live_app(tmp_path_factory):
     """The real app, with its own SQLite file and instance folder, served on localhost."""
@@ -35,12 +37,19 @@ def live_app(tmp_path_factory):
     from core.db import db
 
     root = tmp_path_factory.mktemp("carnet-browser")
-    application = create_app({
-        "ENV_NAME": "test", "DEMO": True,
-        "DATABASE_URL": f"sqlite:///{root / 'browser.db'}",
-        "SECRET_KEY": "browser-secret-key-" + "x" * 32, "CODE_PEPPER": "browser-pepper-" + "y" * 32,
-        "WEBAUTHN_RP_ID": "localhost", "SERVER_NAME": None, **CHEAP_ARGON2,
-    }, instance_path=str(root / "instance"))
+    application = create_app(
+        {
+            "ENV_NAME": "test",
+            "DEMO": True,
+            "DATABASE_URL": f"sqlite:///{root / 'browser.db'}",
+            "SECRET_KEY": "browser-secret-key-" + "x" * 32,
+            "CODE_PEPPER": "browser-pepper-" + "y" * 32,
+            "WEBAUTHN_RP_ID": "localhost",
+            "SERVER_NAME": None,
+            **CHEAP_ARGON2,
+        },
+        instance_path=str(root / "instance"),
+    )
     with application.app_context():
         db.create_all()
     # Port 0: the system picks a free port; the WebAuthn origin follows it.
@@ -63,6 +72,7 @@ def base_url(live_app) -> str:
 
 
 # --- the browser ------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def playwright():
@@ -102,8 +112,14 @@ def profile_context(playwright, base_url, problems, tmp_path):
     """A context with a profile on disk, as a person's own browser has. Contexts made by
     new_context() are off the record, where Chromium never offers to install an app."""
     ctx = playwright.chromium.launch_persistent_context(
-        str(tmp_path / "profile"), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-        base_url=base_url, **CONTEXT_OPTIONS, **PHONE)
+        str(tmp_path / "profile"),
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        base_url=base_url,
+        **CONTEXT_OPTIONS,
+        **PHONE,
+    )
     ctx.set_default_timeout(10_000)
     problems.attach(ctx)
     yield ctx
@@ -124,17 +140,27 @@ def new_holder(live_app):
         with _lock:
             _counter["n"] += 1
             n = _counter["n"]
-        holder = Holder(email=f"patient{n}@example.fr", nir=valid_nir(f"2870375{300000 + n:06d}"),
-                        birth_date=date(1987, 3, 14), first_name=first_name,
-                        family_name=f"Durand-{chr(ord('A') + n % 26)}", activation_code="")
+        holder = Holder(
+            email=f"patient{n}@example.fr",
+            nir=valid_nir(f"2870375{300000 + n:06d}"),
+            birth_date=date(1987, 3, 14),
+            first_name=first_name,
+            family_name=f"Durand-{chr(ord('A') + n % 26)}",
+            activation_code="",
+        )
         with live_app.test_request_context():
             patient, code = services.create_pending_space(
-                nir=holder.nir, email=holder.email, birth_date=holder.birth_date,
-                given_names=holder.first_name, family_name=holder.family_name)
+                nir=holder.nir,
+                email=holder.email,
+                birth_date=holder.birth_date,
+                given_names=holder.first_name,
+                family_name=holder.family_name,
+            )
             if not pending:
                 account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
                 services.finish_activation(account, PASSWORD)
             db.session.commit()
         holder.activation_code = code
         return holder
+
     return factory

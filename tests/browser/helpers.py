@@ -1,5 +1,6 @@
 """Browser helpers: Chromium's settings, the screen sizes, a page's problems, holders, the
 outbox and the password login every journey shares (fixtures: conftest.py)."""
+
 from __future__ import annotations
 
 import re
@@ -11,17 +12,30 @@ from pathlib import Path
 from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 # Virtual authenticator of the Chrome DevTools protocol: a platform passkey provider that
 # verifies the user (as a fingerprint would) and answers without anyone touching it.
-AUTHENTICATOR = {"options": {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                             "hasUserVerification": True, "isUserVerified": True,
-                             "automaticPresenceSimulation": True}}
+AUTHENTICATOR = {
+    "options": {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+}
 
 
 class PageProblems:
@@ -40,7 +54,8 @@ class PageProblems:
         context.add_init_script(
             "document.addEventListener('securitypolicyviolation', function (e) {"
             " console.error('Content Security Policy violation: ' + e.violatedDirective + ' '"
-            " + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber); }, true);")
+            " + e.blockedURI + ' at ' + e.sourceFile + ':' + e.lineNumber); }, true);"
+        )
         context.on("console", self._console)
         context.on("weberror", lambda err: self.messages.append(f"JS error: {err.error}"))
 
@@ -71,6 +86,7 @@ def add_virtual_authenticator(context, page) -> tuple[object, str]:
 
 
 # --- people and mail --------------------------------------------------------------------------
+
 
 @dataclass
 class Holder:

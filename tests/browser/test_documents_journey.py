@@ -6,6 +6,7 @@ the access history. A second journey hides several documents at once from the li
 Screenshots of the documents screens and of the history, on a phone and on a large screen,
 are saved in tests/screenshots/. Every journey fails on a JavaScript error or a Content
 Security Policy violation seen by its pages."""
+
 from __future__ import annotations
 
 import io
@@ -27,6 +28,7 @@ OTHER_CATEGORY = "Ordonnances et soins"
 
 
 # --- real files, made here ----------------------------------------------------------------------
+
 
 def pdf_file(name: str) -> dict:
     """A one-page PDF (a white page with a dark band), as a scanner would make."""
@@ -62,6 +64,7 @@ def text_file(name: str, text: str) -> dict:
 
 # --- steps --------------------------------------------------------------------------------------
 
+
 def logged_in(browser, base_url, live_app, new_holder, problems, viewport=PHONE):
     holder = new_holder()
     context = new_context(browser, base_url, viewport, problems)
@@ -70,8 +73,9 @@ def logged_in(browser, base_url, live_app, new_holder, problems, viewport=PHONE)
     return context, page, holder
 
 
-def add_documents(page, files: list[dict], category: str, act_date: date = ACT_DATE, title: str = "",
-                  before_send=None) -> None:
+def add_documents(
+    page, files: list[dict], category: str, act_date: date = ACT_DATE, title: str = "", before_send=None
+) -> None:
     """The add form: files from this device, a category, the date of the act, send."""
     page.goto("/documents/ajouter")
     form = page.locator("#doc-add")
@@ -89,9 +93,15 @@ def add_documents(page, files: list[dict], category: str, act_date: date = ACT_D
 def slow_upload(cdp, on: bool) -> None:
     """A slow mobile uplink (about 8 kB/s): the upload of the two files takes close to two seconds."""
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {
-        "offline": False, "latency": 40 if on else 0,
-        "downloadThroughput": -1, "uploadThroughput": 8 * 1024 if on else -1})
+    cdp.send(
+        "Network.emulateNetworkConditions",
+        {
+            "offline": False,
+            "latency": 40 if on else 0,
+            "downloadThroughput": -1,
+            "uploadThroughput": 8 * 1024 if on else -1,
+        },
+    )
 
 
 def rows(page):
@@ -125,7 +135,9 @@ def snap(page, name: str, size: str) -> None:
     expect(page.locator("main h1")).to_be_visible()
     no_horizontal_overflow(page)
     page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), animations="disabled", caret="initial")
-    page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True, animations="disabled", caret="initial")
+    page.screenshot(
+        path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True, animations="disabled", caret="initial"
+    )
 
 
 def history_sentences(page) -> list[str]:
@@ -135,6 +147,7 @@ def history_sentences(page) -> list[str]:
 
 
 # --- the journeys -------------------------------------------------------------------------------
+
 
 def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live_app, new_holder, problems):
     context, page, holder = logged_in(browser, base_url, live_app, new_holder, problems)
@@ -147,8 +160,9 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
         snap(page, "documents-empty", "phone")
 
         # A prescription first, in another category, so that filtering has something to leave out.
-        add_documents(page, [text_file("ordonnance-pharmacie.txt", "Paracétamol 1 g, 3 fois par jour.\n")],
-                      OTHER_CATEGORY)
+        add_documents(
+            page, [text_file("ordonnance-pharmacie.txt", "Paracétamol 1 g, 3 fois par jour.\n")], OTHER_CATEGORY
+        )
         expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]{32,36}$"))
         expect(page.locator("#flashes")).to_contain_text("Document ajouté.")
 
@@ -157,13 +171,18 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
         page.goto("/documents/ajouter")
         snap(page, "documents-add", "phone")
         cdp = context.new_cdp_session(page)
-        add_documents(page, [pdf_file("bilan-sanguin_novembre.pdf"), jpeg_with_gps("photo-analyses.jpg")],
-                      CATEGORY, before_send=lambda p: slow_upload(cdp, True))
+        add_documents(
+            page,
+            [pdf_file("bilan-sanguin_novembre.pdf"), jpeg_with_gps("photo-analyses.jpg")],
+            CATEGORY,
+            before_send=lambda p: slow_upload(cdp, True),
+        )
         bar = page.locator("#doc-add progress[data-upload-progress]")
         expect(bar).to_be_visible()
         expect(page.locator("#doc-add button[type=submit]")).to_be_disabled()
-        page.wait_for_function("() => { const b = document.querySelector('[data-upload-progress]');"
-                               " return !b || b.value > 0; }")
+        page.wait_for_function(
+            "() => { const b = document.querySelector('[data-upload-progress]'); return !b || b.value > 0; }"
+        )
         slow_upload(cdp, False)
         # The server checks the PDF and draws its thumbnail in a child process (the first one
         # starts the fork server): more than a moment on a busy machine.
@@ -173,7 +192,8 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
         expect(page.locator("#doc-list .doc-month h2").first).to_have_text("Novembre 2025")
         for title in ("Bilan sanguin novembre", "Photo analyses"):
             expect(row(page, title).locator(".list-meta")).to_have_text(
-                re.compile(rf"^{CATEGORY} · {ACT_DAY} · .*{re.escape(holder.family_name)}$"))
+                re.compile(rf"^{CATEGORY} · {ACT_DAY} · .*{re.escape(holder.family_name)}$")
+            )
         # The photo has a thumbnail, which loads.
         thumb = row(page, "Photo analyses").locator("img.doc-thumb")
         expect(thumb).to_be_visible()
@@ -256,19 +276,24 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
 
         # The history traces every step, in plain French.
         sentences = history_sentences(page)
-        for expected in ("Document ajouté : « Ordonnance pharmacie »",
-                         "Document ajouté : « Bilan sanguin novembre »",
-                         "Document ajouté : « Photo analyses »",
-                         "Document consulté : « Photo analyses »",
-                         "Document téléchargé : « Photo analyses »",
-                         "Document masqué aux professionnels : « Photo analyses »",
-                         "Document supprimé : « Photo analyses »"):
+        for expected in (
+            "Document ajouté : « Ordonnance pharmacie »",
+            "Document ajouté : « Bilan sanguin novembre »",
+            "Document ajouté : « Photo analyses »",
+            "Document consulté : « Photo analyses »",
+            "Document téléchargé : « Photo analyses »",
+            "Document masqué aux professionnels : « Photo analyses »",
+            "Document supprimé : « Photo analyses »",
+        ):
             assert expected in sentences, f"{expected!r} not in the history: {sentences}"
         # Newest first: deleted, hidden, opened (first opened before it was hidden), added.
         opened = [i for i, s in enumerate(sentences) if s == "Document consulté : « Photo analyses »"]
-        order = [sentences.index("Document supprimé : « Photo analyses »"),
-                 sentences.index("Document masqué aux professionnels : « Photo analyses »"),
-                 opened[-1], sentences.index("Document ajouté : « Photo analyses »")]
+        order = [
+            sentences.index("Document supprimé : « Photo analyses »"),
+            sentences.index("Document masqué aux professionnels : « Photo analyses »"),
+            opened[-1],
+            sentences.index("Document ajouté : « Photo analyses »"),
+        ]
         assert order == sorted(order), sentences
         first = page.locator(".history-list .history-row").first
         expect(first.locator(".history-who")).to_contain_text("Vous")
@@ -283,9 +308,15 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
 def test_hide_several_documents_from_the_list(browser, base_url, live_app, new_holder, problems):
     context, page, _holder = logged_in(browser, base_url, live_app, new_holder, problems)
     try:
-        add_documents(page, [text_file("compte-rendu-cardiologie.txt", "Examen normal.\n"),
-                             text_file("radio-genou.txt", "Pas de fracture.\n"),
-                             text_file("vaccin-grippe.txt", "Vaccin fait.\n")], "Comptes rendus")
+        add_documents(
+            page,
+            [
+                text_file("compte-rendu-cardiologie.txt", "Examen normal.\n"),
+                text_file("radio-genou.txt", "Pas de fracture.\n"),
+                text_file("vaccin-grippe.txt", "Vaccin fait.\n"),
+            ],
+            "Comptes rendus",
+        )
         expect(page).to_have_url(re.compile(r"/documents$"))
         expect(rows(page)).to_have_count(3)
 
@@ -313,9 +344,11 @@ def test_hide_several_documents_from_the_list(browser, base_url, live_app, new_h
         expect(row(page, "Compte rendu cardiologie").locator(".badge-warning")).to_have_text("Masqué")
 
         sentences = history_sentences(page)
-        for expected in ("Document masqué aux professionnels : « Compte rendu cardiologie »",
-                         "Document masqué aux professionnels : « Radio genou »",
-                         "Document de nouveau visible par les professionnels : « Radio genou »"):
+        for expected in (
+            "Document masqué aux professionnels : « Compte rendu cardiologie »",
+            "Document masqué aux professionnels : « Radio genou »",
+            "Document de nouveau visible par les professionnels : « Radio genou »",
+        ):
             assert expected in sentences, f"{expected!r} not in the history: {sentences}"
         assert not any("Vaccin grippe" in s and "masqué" in s for s in sentences)
         assert problems.problems() == [], "\n".join(problems.problems())
@@ -332,19 +365,21 @@ def test_documents_screenshots_on_a_large_screen(browser, base_url, live_app, ne
         snap(page, "documents-empty", "desktop")
         page.goto("/documents/ajouter")
         snap(page, "documents-add", "desktop")
-        add_documents(page, [pdf_file("bilan-sanguin_novembre.pdf"), jpeg_with_gps("photo-analyses.jpg")],
-                      CATEGORY)
+        add_documents(page, [pdf_file("bilan-sanguin_novembre.pdf"), jpeg_with_gps("photo-analyses.jpg")], CATEGORY)
         expect(rows(page)).to_have_count(2)
-        add_documents(page, [text_file("ordonnance-pharmacie.txt", "Paracétamol 1 g, 3 fois par jour.\n")],
-                      OTHER_CATEGORY)
+        add_documents(
+            page, [text_file("ordonnance-pharmacie.txt", "Paracétamol 1 g, 3 fois par jour.\n")], OTHER_CATEGORY
+        )
         expect(page.locator("#doc-details h1")).to_have_text("Ordonnance pharmacie")
         page.goto("/documents")
         expect(rows(page)).to_have_count(3)
         snap(page, "documents-list", "desktop")
         row(page, "Photo analyses").locator("a.doc-link").click()
         expect(page.locator(".doc-preview img.doc-image")).to_be_visible()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                               arg=page.locator(".doc-preview img.doc-image").element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0",
+            arg=page.locator(".doc-preview img.doc-image").element_handle(),
+        )
         snap(page, "document-page", "desktop")
         history_sentences(page)
         snap(page, "history", "desktop")
@@ -362,11 +397,15 @@ def test_a_pdf_that_carries_scripts_shows_its_pages_and_no_dialog(browser, base_
     dialogs = []
     context.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     try:
-        scripted = pdf_samples.text_pdf(pdf_samples.report(3), catalog_extra=b" /OpenAction 5 0 R",
-                                        page_extra={0: b" /AA << /O 5 0 R >>"},
-                                        extra_objects={5: b"<< /S /JavaScript /JS (app.alert\\('Carnet'\\);) >>"})
-        add_documents(page, [{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": scripted}],
-                      "Comptes rendus")
+        scripted = pdf_samples.text_pdf(
+            pdf_samples.report(3),
+            catalog_extra=b" /OpenAction 5 0 R",
+            page_extra={0: b" /AA << /O 5 0 R >>"},
+            extra_objects={5: b"<< /S /JavaScript /JS (app.alert\\('Carnet'\\);) >>"},
+        )
+        add_documents(
+            page, [{"name": "compte-rendu.pdf", "mimeType": "application/pdf", "buffer": scripted}], "Comptes rendus"
+        )
         expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]{32,36}$"), timeout=30_000)
         images = page.locator(".doc-preview img.pdf-page-image")
         expect(images).to_have_count(3)
@@ -385,8 +424,10 @@ def test_a_pdf_that_carries_scripts_shows_its_pages_and_no_dialog(browser, base_
         expect(page).to_have_url(re.compile(r"/plein-ecran#page-2$"))
         second = page.locator("#page-2 img.pdf-page-image")
         expect(second).to_be_in_viewport()
-        page.wait_for_function("img => img.complete && img.naturalWidth > 0 && img.currentSrc.endsWith('taille=grande')",
-                               arg=second.element_handle())
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0 && img.currentSrc.endsWith('taille=grande')",
+            arg=second.element_handle(),
+        )
         assert dialogs == [], dialogs
         assert problems.problems() == [], "\n".join(problems.problems())
     finally:

@@ -1,5 +1,6 @@
 """The idle timer asks the server before warning or ending: a tab whose session was ended
 elsewhere goes to the login page, and activity in another tab keeps this one open."""
+
 from __future__ import annotations
 
 import re
@@ -26,7 +27,9 @@ def test_tab_follows_a_session_ended_elsewhere(context, live_app, new_holder, pr
     other.locator("form.logout-form button").first.click()
     expect(other).to_have_url(re.compile(r"/connexion"))
     _short_idle(tab, 30)  # 30 s locally; the server's answer must send it away long before
-    tab.evaluate("document.getElementById('page').setAttribute('data-idle-seconds', '9')")  # warning window: it asks now
+    tab.evaluate(
+        "document.getElementById('page').setAttribute('data-idle-seconds', '9')"
+    )  # warning window: it asks now
     expect(tab).to_have_url(re.compile(r"/connexion"), timeout=5_000)
     assert problems.problems() == []
 

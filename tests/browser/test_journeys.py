@@ -1,6 +1,7 @@
 """Real journeys of a holder on a phone, in Chromium: activation, passkeys, password + code,
 ending a session from another device. Every journey also fails on a JavaScript error or a
 Content Security Policy violation seen by its pages."""
+
 from __future__ import annotations
 
 import re

@@ -1,6 +1,7 @@
 """Health measures in a real browser, phone and desktop: fill the profile, add a blood
 pressure (a typo first), see it on the chart and on the dashboard, switch the period with
 htmx, import a small Apple Health export, correct then delete a value."""
+
 from __future__ import annotations
 
 import re
@@ -62,8 +63,9 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
         expect(page).to_have_url(re.compile(r"/constantes/tension$"))
         expect(page.locator(".flashes")).to_contain_text("Mesure enregistrée")
         expect(page.locator(".measure-values .list-title").first).to_have_text("128/82\u00a0mmHg")
-        page.wait_for_function("() => { const i = document.querySelector('.measure-chart img');"
-                               " return i && i.complete; }")
+        page.wait_for_function(
+            "() => { const i = document.querySelector('.measure-chart img'); return i && i.complete; }"
+        )
         assert _chart_drawn(page)
         expect(page.locator(".measure-summary")).to_contain_text("128/82")
         shot("measures-chart")
@@ -72,8 +74,10 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
         page.locator(".measure-ranges").get_by_role("link", name="1 an").click()
         expect(page).to_have_url(re.compile(r"periode=1y"))
         expect(page.locator(".measure-ranges [aria-current=true]")).to_have_text("1 an")
-        page.wait_for_function("() => { const i = document.querySelector('.measure-chart img');"
-                               " return i && i.complete && i.src.includes('periode=1y'); }")
+        page.wait_for_function(
+            "() => { const i = document.querySelector('.measure-chart img');"
+            " return i && i.complete && i.src.includes('periode=1y'); }"
+        )
         assert _chart_drawn(page)
 
         # the dashboard shows the latest value
@@ -83,11 +87,14 @@ def test_measures_journey(browser, base_url, live_app, new_holder, problems, siz
 
         # import a small Apple Health export
         page.goto("/constantes/importer")
-        xml = apple_xml(record("BodyMass", 160, "lb", "2026-11-01 07:58:00 +0100", "Balance"),
-                        pressure(125, 82, "2026-11-02 09:00:00 +0100"))
+        xml = apple_xml(
+            record("BodyMass", 160, "lb", "2026-11-01 07:58:00 +0100", "Balance"),
+            pressure(125, 82, "2026-11-02 09:00:00 +0100"),
+        )
         page.locator("input[name=format][value=apple]").check()
         page.locator("input[name=file]").set_input_files(
-            {"name": "export.zip", "mimeType": "application/zip", "buffer": apple_zip(xml)})
+            {"name": "export.zip", "mimeType": "application/zip", "buffer": apple_zip(xml)}
+        )
         page.locator("#import-form button[type=submit]").click()
         expect(page.locator(".import-summary")).to_be_visible(timeout=15_000)
         expect(page.locator(".import-added .import-num")).to_have_text("2")

@@ -1,6 +1,7 @@
 """The screens that tell the holder who did what: grouped notifications and their settings,
 the access history in words, measure times, a document deposited through a code; at phone
 and desktop sizes, with screenshots, and nothing wrong in the console."""
+
 from __future__ import annotations
 
 import io
@@ -34,9 +35,15 @@ def _seed(live_app, email: str, rpps: str) -> str:
     with live_app.test_request_context():
         holder = db.session.scalar(select(Account).where(Account.email == email))
         patient_id = holder.patient_id
-        doctor = auth.create_professional(rpps=rpps, email=f"dr{rpps}@example.fr", given_name="Hélène",
-                                          family_name="Bernard", profession="medecin", specialty=None,
-                                          password="carnet-demo-2026")
+        doctor = auth.create_professional(
+            rpps=rpps,
+            email=f"dr{rpps}@example.fr",
+            given_name="Hélène",
+            family_name="Bernard",
+            profession="medecin",
+            specialty=None,
+            password="carnet-demo-2026",
+        )
         db.session.flush()
         grant = grants.Grant(patient_id=patient_id, professional_id=doctor.professional_id)
         db.session.add(grant)
@@ -44,24 +51,48 @@ def _seed(live_app, email: str, rpps: str) -> str:
         on_record = access.record_viewer(access.viewer_for(doctor), grant.id)
         for _ in range(3):
             pro_services.viewed(on_record, "overview", first_in_session=True)
-        notify.tell_holder(on_record, "deposit", None, {"title": "Compte rendu de consultation du 2 décembre",
-                                                        "count": 1})
-        share = grants.Share(patient_id=patient_id, prefix=rpps[-4:], code_hash=uuid.uuid4().hex * 2,
-                             link_hash=uuid.uuid4().hex * 2, scope={"documents": "all", "summary": True},
-                             can_deposit=True, expires_at=clock.utcnow() + timedelta(hours=2))
+        notify.tell_holder(
+            on_record, "deposit", None, {"title": "Compte rendu de consultation du 2 décembre", "count": 1}
+        )
+        share = grants.Share(
+            patient_id=patient_id,
+            prefix=rpps[-4:],
+            code_hash=uuid.uuid4().hex * 2,
+            link_hash=uuid.uuid4().hex * 2,
+            scope={"documents": "all", "summary": True},
+            can_deposit=True,
+            expires_at=clock.utcnow() + timedelta(hours=2),
+        )
         db.session.add(share)
         db.session.flush()
-        use = grants.ShareUse(share_id=share.id, patient_id=patient_id, given_name="Marc",
-                              family_name="Inconnu", profession="infirmier", rpps="29999999999")
+        use = grants.ShareUse(
+            share_id=share.id,
+            patient_id=patient_id,
+            given_name="Marc",
+            family_name="Inconnu",
+            profession="infirmier",
+            rpps="29999999999",
+        )
         db.session.add(use)
         db.session.flush()
         by_code = access.share_viewer(use.id)
         pro_services.share_opened(by_code, "code")
-        doc = documents.add_documents(by_code, [documents.Upload(io.BytesIO(b"Soins du jour"), "soins.txt")],
-                                      category="CPT_REND", act_date=date(2026, 12, 1), title="Soins infirmiers",
-                                      source="professional", action=None)[0]
-        found = grants.EmergencyAccess(patient_id=patient_id, professional_id=doctor.professional_id, samu=False,
-                                       reason="Malaise au cabinet", expires_at=clock.utcnow() + timedelta(hours=12))
+        doc = documents.add_documents(
+            by_code,
+            [documents.Upload(io.BytesIO(b"Soins du jour"), "soins.txt")],
+            category="CPT_REND",
+            act_date=date(2026, 12, 1),
+            title="Soins infirmiers",
+            source="professional",
+            action=None,
+        )[0]
+        found = grants.EmergencyAccess(
+            patient_id=patient_id,
+            professional_id=doctor.professional_id,
+            samu=False,
+            reason="Malaise au cabinet",
+            expires_at=clock.utcnow() + timedelta(hours=12),
+        )
         db.session.add(found)
         db.session.flush()
         urgent = access.record_viewer(access.viewer_for(doctor), found.id)
@@ -69,14 +100,26 @@ def _seed(live_app, email: str, rpps: str) -> str:
         now = clock.utcnow()
         rows = []
         for kind, at, value, offset in (
-                ("weight", now - timedelta(days=3, hours=2), 72.4, -300),
-                ("weight", now - timedelta(days=1), 72.1, 60),
-                ("respiratory_rate", now - timedelta(days=2), 14.5, 60),
-                ("steps", datetime(2026, 11, 24, 15, 0, tzinfo=UTC), 8452, 540)):
-            rows.append({"id": str(uuid.uuid4()), "patient_id": patient_id, "kind": kind,
-                         "taken_at": int(at.timestamp()), "utc_offset": offset, "value": value, "value2": None,
-                         "context": None, "source": "manual", "created_at": now,
-                         "dedup": kinds.dedup_key(kinds.KINDS[kind], value)})
+            ("weight", now - timedelta(days=3, hours=2), 72.4, -300),
+            ("weight", now - timedelta(days=1), 72.1, 60),
+            ("respiratory_rate", now - timedelta(days=2), 14.5, 60),
+            ("steps", datetime(2026, 11, 24, 15, 0, tzinfo=UTC), 8452, 540),
+        ):
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "patient_id": patient_id,
+                    "kind": kind,
+                    "taken_at": int(at.timestamp()),
+                    "utc_offset": offset,
+                    "value": value,
+                    "value2": None,
+                    "context": None,
+                    "source": "manual",
+                    "created_at": now,
+                    "dedup": kinds.dedup_key(kinds.KINDS[kind], value),
+                }
+            )
         db.session.execute(Measure.__table__.insert(), rows)
         db.session.commit()
         return doc.id

@@ -1,5 +1,6 @@
 """The health profile in a real browser: inline add, edit and remove with htmx, the in-page
 confirmation, an inline block edit, the summary; screenshots at phone and desktop sizes."""
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,7 @@ def test_profile_journey(browser, base_url, live_app, new_holder, problems, size
         def shot(name: str) -> None:
             no_horizontal_overflow(page)
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), animations="disabled")
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True,
-                            animations="disabled")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True, animations="disabled")
 
         password_login(page, live_app, new_holder())
         page.locator(".bottomnav a[href='/profil']" if size == "phone" else ".sidenav a[href='/profil']").click()

@@ -1,5 +1,6 @@
 """The app installs on a phone's home screen, and its service worker keeps no health data:
 only static files and the offline page, even after a holder has browsed their space."""
+
 from __future__ import annotations
 
 from urllib.parse import urlsplit

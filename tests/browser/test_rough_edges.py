@@ -3,6 +3,7 @@ main page (holder, professional, public), the new share's page (code on one line
 before the QR code, "Done" asking once more), the documents bulk bar, the step-up
 confirmation bringing the person back to the form that asked for it, and addresses that
 match the page shown after a deletion or a deposit."""
+
 from __future__ import annotations
 
 import re
@@ -16,21 +17,44 @@ from tests.browser.test_documents_journey import add_documents, logged_in, row, 
 
 pytestmark = pytest.mark.browser
 
-HOLDER_PAGES = ["/", "/documents", "/documents/ajouter", "/profil", "/profil/administratif", "/profil/resume",
-                "/constantes", "/constantes/ajouter", "/constantes/poids", "/constantes/importer", "/partage",
-                "/partage/nouveau", "/historique", "/compte", "/compte/cles-d-acces", "/compte/mot-de-passe"]
+HOLDER_PAGES = [
+    "/",
+    "/documents",
+    "/documents/ajouter",
+    "/profil",
+    "/profil/administratif",
+    "/profil/resume",
+    "/constantes",
+    "/constantes/ajouter",
+    "/constantes/poids",
+    "/constantes/importer",
+    "/partage",
+    "/partage/nouveau",
+    "/historique",
+    "/compte",
+    "/compte/cles-d-acces",
+    "/compte/mot-de-passe",
+]
 PUBLIC_PAGES = ["/connexion", "/activation", "/pro/acces", "/demo/courriels"]
-CSP_WATCH = ("document.addEventListener('securitypolicyviolation', function (e) {"
-             " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI"
-             " + ' at ' + e.sourceFile + ':' + e.lineNumber); }, true);")
+CSP_WATCH = (
+    "document.addEventListener('securitypolicyviolation', function (e) {"
+    " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI"
+    " + ' at ' + e.sourceFile + ':' + e.lineNumber); }, true);"
+)
 
 
 def _watch_csp(context, page) -> list[str]:
     """Every violation the page reports (event or Chromium's own console line)."""
     seen: list[str] = []
     context.add_init_script(CSP_WATCH)
-    page.on("console", lambda m: seen.append(f"{page.url}: {m.text}")
-            if "CSP violation" in m.text or "Content Security Policy" in m.text else None)
+    page.on(
+        "console",
+        lambda m: (
+            seen.append(f"{page.url}: {m.text}")
+            if "CSP violation" in m.text or "Content Security Policy" in m.text
+            else None
+        ),
+    )
     return seen
 
 
@@ -101,7 +125,8 @@ def test_no_page_breaks_the_content_security_policy(browser, base_url, live_app,
         # a deposit: the address is then the list it shows, and a reload shows it again
         deposit = pro.locator("#pro-deposit")
         deposit.locator("input[type=file][name=files]").set_input_files(
-            text_file("compte-rendu.txt", "Consultation du jour.\n"))
+            text_file("compte-rendu.txt", "Consultation du jour.\n")
+        )
         deposit.locator("input[name=title]").fill("Compte rendu du jour")
         deposit.locator("button[type=submit]").click()
         expect(pro).to_have_url(re.compile(rf"{re.escape(record)}/documents$"))
@@ -172,8 +197,9 @@ def test_bulk_bar_counts_and_leaves_the_rows_visible(browser, base_url, live_app
     context, page, _holder = logged_in(browser, base_url, live_app, new_holder, problems, viewport)
     try:
         titles = [f"Compte rendu {n}" for n in range(1, 9)]
-        add_documents(page, [text_file(f"compte-rendu-{n}.txt", f"Examen {n}.\n") for n in range(1, 9)],
-                      "Comptes rendus")
+        add_documents(
+            page, [text_file(f"compte-rendu-{n}.txt", f"Examen {n}.\n") for n in range(1, 9)], "Comptes rendus"
+        )
         expect(page).to_have_url(re.compile(r"/documents$"))
         expect(rows(page)).to_have_count(8)
         count = page.locator("[data-bulk-count]")
@@ -189,7 +215,9 @@ def test_bulk_bar_counts_and_leaves_the_rows_visible(browser, base_url, live_app
         last = rows(page).last.bounding_box()
         assert last["y"] + last["height"] <= bar["y"] + 1, (last, bar)
         # the category chips fade out where more follow
-        mask = page.locator(".chips").evaluate("e => getComputedStyle(e).maskImage || getComputedStyle(e).webkitMaskImage")
+        mask = page.locator(".chips").evaluate(
+            "e => getComputedStyle(e).maskImage || getComputedStyle(e).webkitMaskImage"
+        )
         assert "gradient" in mask
         assert problems.problems() == [], "\n".join(problems.problems())
     finally:
@@ -197,7 +225,8 @@ def test_bulk_bar_counts_and_leaves_the_rows_visible(browser, base_url, live_app
 
 
 def test_confirmation_returns_to_the_form_that_asked_and_a_deletion_to_the_list(
-        browser, base_url, live_app, new_holder, problems):
+    browser, base_url, live_app, new_holder, problems
+):
     from core import clock
 
     context, page, holder = logged_in(browser, base_url, live_app, new_holder, problems)

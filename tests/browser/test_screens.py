@@ -1,6 +1,7 @@
 """Screenshots of the main screens on a phone (390×844) and a large screen (1280×800), saved
 in tests/screenshots/ for people to look at. The test also checks what a person would notice
 first: nothing wider than the screen, and every screen has a title."""
+
 from __future__ import annotations
 
 import re
@@ -41,8 +42,7 @@ def test_screenshots(browser, base_url, live_app, new_holder, problems, size):
             # What the screen shows first, then the whole page (in which fixed bars, such as
             # the phone's bottom navigation, stay where the first screen ends).
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}.png"), animations="disabled")
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True,
-                            animations="disabled")
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{size}-full.png"), full_page=True, animations="disabled")
 
         page.goto("/connexion")
         shot("login")

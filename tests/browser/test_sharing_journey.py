@@ -1,6 +1,7 @@
 """Sharing in two real browsers: the holder creates a share on a phone, a professional types
 the code on a desktop, opens a document; the holder sees the access in the history and a
 notification, revokes, and the professional's next click is refused."""
+
 from __future__ import annotations
 
 import re

@@ -19,8 +19,9 @@ def test_chain_verifies(ctx):
 def test_changed_content_is_named(ctx):
     _events(4)
     third = db.session.scalars(select(audit.AuditEvent).order_by(audit.AuditEvent.id)).all()[2]
-    db.session.execute(update(audit.AuditEvent).where(audit.AuditEvent.id == third.id)
-                       .values(actor_name="Someone else"))
+    db.session.execute(
+        update(audit.AuditEvent).where(audit.AuditEvent.id == third.id).values(actor_name="Someone else")
+    )
     db.session.commit()
     result = audit.verify()
     assert not result.ok and result.broken_id == third.id and result.reason == "content" and result.count == 2
@@ -40,8 +41,14 @@ def test_verify_command(app, ctx):
     runner = app.test_cli_runner()
     ok = runner.invoke(args=["audit", "verify"])
     assert ok.exit_code == 0 and "3 events" in ok.output
-    db.session.execute(update(audit.AuditEvent).where(audit.AuditEvent.id == db.session.scalar(
-        select(audit.AuditEvent.id).order_by(audit.AuditEvent.id.desc()).limit(1))).values(action="nothing"))
+    db.session.execute(
+        update(audit.AuditEvent)
+        .where(
+            audit.AuditEvent.id
+            == db.session.scalar(select(audit.AuditEvent.id).order_by(audit.AuditEvent.id.desc()).limit(1))
+        )
+        .values(action="nothing")
+    )
     db.session.commit()
     broken = runner.invoke(args=["audit", "verify"])
     assert broken.exit_code == 1 and "BROKEN" in broken.output

@@ -1,5 +1,6 @@
 """Text answers travel compressed (brotli, else gzip) when the browser asks, never for a POST
 or a request another site started (BREACH), and always with `Vary: Accept-Encoding`."""
+
 from __future__ import annotations
 
 import gzip
@@ -14,8 +15,9 @@ def _vary(r) -> set[str]:
     return {v.strip().lower() for v in r.headers.get("Vary", "").split(",")}
 
 
-@pytest.mark.parametrize("encoding, decode", [("br", brotli.decompress), ("gzip", gzip.decompress),
-                                              ("gzip, deflate, br", brotli.decompress)])
+@pytest.mark.parametrize(
+    "encoding, decode", [("br", brotli.decompress), ("gzip", gzip.decompress), ("gzip, deflate, br", brotli.decompress)]
+)
 def test_a_page_is_compressed_when_asked(client, encoding, decode):
     plain = client.get("/connexion", headers={"Accept-Encoding": "identity"})
     packed = client.get("/connexion", headers={"Accept-Encoding": encoding})
@@ -48,8 +50,11 @@ def test_static_files_are_compressed_with_their_own_validator(client):
 
 def test_answers_to_posts_are_never_compressed(client, make_holder):
     token = csrf_token(client)
-    r = client.post("/connexion", data={"email": "nobody@example.fr", "password": "x" * 12, "csrf_token": token},
-                    headers={"Accept-Encoding": "br, gzip"})
+    r = client.post(
+        "/connexion",
+        data={"email": "nobody@example.fr", "password": "x" * 12, "csrf_token": token},
+        headers={"Accept-Encoding": "br, gzip"},
+    )
     assert r.status_code in (200, 422) and b"login-form" in r.get_data()
     assert "Content-Encoding" not in r.headers and "accept-encoding" in _vary(r)
 

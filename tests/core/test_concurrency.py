@@ -1,5 +1,6 @@
 """Concurrent readers and writers: no "database is locked" reaches anyone, and the audit
 chain never forks."""
+
 import threading
 
 from sqlalchemy import func, select
@@ -25,8 +26,10 @@ def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
                 if i % 2 == 0:
                     statuses.append(client.get("/").status_code)
                 else:
-                    r = client.post("/connexion", data={"email": f"nobody{i}@example.fr",
-                                                        "password": "wrong password", "csrf_token": token})
+                    r = client.post(
+                        "/connexion",
+                        data={"email": f"nobody{i}@example.fr", "password": "wrong password", "csrf_token": token},
+                    )
                     statuses.append(r.status_code)
         except Exception as exc:  # collected and asserted below
             errors.append(repr(exc))
@@ -40,7 +43,8 @@ def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
     assert set(statuses) <= {200, 422}, statuses
     assert statuses.count(422) == (n_threads // 2) * rounds
     with app.app_context():
-        failed = db.session.scalar(select(func.count()).select_from(audit.AuditEvent)
-                                   .where(audit.AuditEvent.action == "login_failed"))
+        failed = db.session.scalar(
+            select(func.count()).select_from(audit.AuditEvent).where(audit.AuditEvent.action == "login_failed")
+        )
         assert failed == (n_threads // 2) * rounds
         assert audit.verify().ok

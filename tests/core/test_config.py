@@ -1,4 +1,5 @@
 """CARNET_* environment variables: parsed by Flask as JSON, held to the type of their default."""
+
 import os
 
 import pytest
@@ -40,13 +41,16 @@ def test_switches_accept_one_and_zero(env, tmp_path, raw, expected):
     assert _load(tmp_path)["DEMO"] is expected
 
 
-@pytest.mark.parametrize("key, raw, message", [
-    ("CARNET_DEMO", "ture", "CARNET_DEMO='ture' is not a boolean"),
-    ("CARNET_DEMO", "2", "is not a boolean"),
-    ("CARNET_SESSION_COOKIE_SECURE", "yes please", "is not a boolean"),
-    ("CARNET_UPLOAD_MAX_MB", "20MB", "CARNET_UPLOAD_MAX_MB='20MB' is not a whole number"),
-    ("CARNET_SESSION_IDLE_MINUTES", "true", "is not a whole number"),
-])
+@pytest.mark.parametrize(
+    "key, raw, message",
+    [
+        ("CARNET_DEMO", "ture", "CARNET_DEMO='ture' is not a boolean"),
+        ("CARNET_DEMO", "2", "is not a boolean"),
+        ("CARNET_SESSION_COOKIE_SECURE", "yes please", "is not a boolean"),
+        ("CARNET_UPLOAD_MAX_MB", "20MB", "CARNET_UPLOAD_MAX_MB='20MB' is not a whole number"),
+        ("CARNET_SESSION_IDLE_MINUTES", "true", "is not a whole number"),
+    ],
+)
 def test_a_mistyped_value_stops_the_start_up(env, tmp_path, key, raw, message):
     env.setenv(key, raw)
     with pytest.raises(config.ConfigError, match=message):

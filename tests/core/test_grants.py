@@ -1,4 +1,5 @@
 """Share codes and links, exact counters, and the record viewers the gate builds from them."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -15,10 +16,14 @@ def share(ctx, make_holder):
     """A live share of one holder's space: (share, code, link token)."""
     holder, _ = make_holder()
     code, prefix, token = grants.new_share_secrets()
-    s = grants.Share(patient_id=holder.patient_id, prefix=prefix, code_hash=grants.code_hash(code),
-                     link_hash=grants.link_hash(token), scope={"documents": "categories", "categories": ["BIOLOGIE"],
-                                                               "summary": True, "measures": False},
-                     expires_at=clock.utcnow() + timedelta(hours=1))
+    s = grants.Share(
+        patient_id=holder.patient_id,
+        prefix=prefix,
+        code_hash=grants.code_hash(code),
+        link_hash=grants.link_hash(token),
+        scope={"documents": "categories", "categories": ["BIOLOGIE"], "summary": True, "measures": False},
+        expires_at=clock.utcnow() + timedelta(hours=1),
+    )
     db.session.add(s)
     db.session.commit()
     return s, code, token
@@ -74,8 +79,14 @@ def test_counters_count_every_hit(ctx):
 
 def test_a_share_viewer_sees_its_scope_until_the_share_ends(share):
     s, code, _ = share
-    use = grants.ShareUse(share_id=s.id, patient_id=s.patient_id, given_name="Louis", family_name="Pasteur",
-                          profession="biologiste", rpps="10000000001")
+    use = grants.ShareUse(
+        share_id=s.id,
+        patient_id=s.patient_id,
+        given_name="Louis",
+        family_name="Pasteur",
+        profession="biologiste",
+        rpps="10000000001",
+    )
     db.session.add(use)
     db.session.commit()
     viewer = access.share_viewer(use.id)

@@ -1,5 +1,6 @@
 """What htmx-flask leaves to core.web: fragments only for plain htmx requests, redirects htmx
 can follow, and answers that vary on HX-Request."""
+
 import pytest
 
 from core import web
@@ -22,10 +23,16 @@ def test_a_fragment_for_one_target(app):
         assert not web.wants_fragment("chart-block")
 
 
-@pytest.mark.parametrize("headers, reload, status, hx", [
-    ({}, False, 303, False), (PLAIN, False, 204, True), (BOOSTED, False, 303, False),
-    ({}, True, 303, False), (BOOSTED, True, 204, True),
-])
+@pytest.mark.parametrize(
+    "headers, reload, status, hx",
+    [
+        ({}, False, 303, False),
+        (PLAIN, False, 204, True),
+        (BOOSTED, False, 303, False),
+        ({}, True, 303, False),
+        (BOOSTED, True, 204, True),
+    ],
+)
 def test_hx_redirect(app, headers, reload, status, hx):
     with app.test_request_context("/", headers=headers):
         resp = web.hx_redirect("/ailleurs", reload=reload)

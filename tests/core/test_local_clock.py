@@ -1,4 +1,5 @@
-""""Today" is the Paris day everywhere: at 00:30 in Paris, UTC still says yesterday."""
+""" "Today" is the Paris day everywhere: at 00:30 in Paris, UTC still says yesterday."""
+
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
@@ -25,8 +26,9 @@ def test_paris_today_is_not_the_utc_day(paris_night):
     assert clock.paris_today() == date(2026, 12, 3)
 
 
-def test_a_document_dated_today_is_accepted_just_after_midnight(paris_night, app, client, make_holder, login_as,
-                                                                 upload):
+def test_a_document_dated_today_is_accepted_just_after_midnight(
+    paris_night, app, client, make_holder, login_as, upload
+):
     account, _ = make_holder()
     login_as(client, account)
     form = client.get("/documents/ajouter").get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Alembic migrations build exactly the schema the models declare."""
+
 import os
 import subprocess
 import sys

@@ -1,5 +1,6 @@
 """Passwords are hashed with the app's ARGON2_* parameters: RFC 9106's low-memory profile by
 default, never less in production; the test app lowers them (its passwords guard nothing)."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,13 @@ from blueprints.auth import services
 from core.config import ConfigError
 from tests.helpers import CHEAP_ARGON2
 
-PRODUCTION = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-              "WEBAUTHN_ORIGIN": "https://carnet.example", "AUDIT_KEY": "a" * 43}
+PRODUCTION = {
+    "ENV_NAME": "production",
+    "SECRET_KEY": "s" * 48,
+    "CODE_PEPPER": "p" * 48,
+    "WEBAUTHN_ORIGIN": "https://carnet.example",
+    "AUDIT_KEY": "a" * 43,
+}
 
 
 @pytest.fixture
@@ -21,8 +27,9 @@ def production(tmp_path, monkeypatch):
     for key in list(os.environ):
         if key.startswith("CARNET_"):
             monkeypatch.delenv(key)
-    return lambda **overrides: create_app({**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db", **overrides},
-                                          instance_path=str(tmp_path))
+    return lambda **overrides: create_app(
+        {**PRODUCTION, "DATABASE_URL": f"sqlite:///{tmp_path}/p.db", **overrides}, instance_path=str(tmp_path)
+    )
 
 
 def test_production_hashes_with_rfc_9106_low_memory(production):
@@ -31,7 +38,10 @@ def test_production_hashes_with_rfc_9106_low_memory(production):
         hashed = services.hash_password("a production password")
         hasher = services.hasher()
     assert (hasher.time_cost, hasher.memory_cost, hasher.parallelism) == (
-        strong.time_cost, strong.memory_cost, strong.parallelism)
+        strong.time_cost,
+        strong.memory_cost,
+        strong.parallelism,
+    )
     assert hashed.startswith(f"$argon2id$v=19$m={strong.memory_cost},t={strong.time_cost},p={strong.parallelism}$")
 
 

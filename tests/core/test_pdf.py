@@ -1,5 +1,6 @@
 """core.pdf: WeasyPrint may load the app's own static files and nothing else; rendering is
 bounded."""
+
 from __future__ import annotations
 
 import subprocess
@@ -13,18 +14,21 @@ from core import pdf, weasy
 STATIC = str(Path(__file__).resolve().parents[2] / "static")
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd",
-    "http://example.org/x.css",
-    "https://example.org/static/css/app.css",
-    "http://static.carnet.invalid/static/css/app.css",
-    "https://static.carnet.invalid/static/../app.py",
-    "https://static.carnet.invalid/static/%2e%2e/app.py",
-    "https://static.carnet.invalid/app.py",
-    "https://static.carnet.invalid/static/css/app.css?x=1",
-    "data:text/css,body{}",
-    "ftp://example.org/x",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.org/x.css",
+        "https://example.org/static/css/app.css",
+        "http://static.carnet.invalid/static/css/app.css",
+        "https://static.carnet.invalid/static/../app.py",
+        "https://static.carnet.invalid/static/%2e%2e/app.py",
+        "https://static.carnet.invalid/app.py",
+        "https://static.carnet.invalid/static/css/app.css?x=1",
+        "data:text/css,body{}",
+        "ftp://example.org/x",
+    ],
+)
 def test_fetcher_refuses_anything_but_static_files(url):
     with pytest.raises(weasy.FetchRefused):
         weasy.fetcher(STATIC).fetch(url)
@@ -38,8 +42,7 @@ def test_fetcher_serves_a_static_file():
 def test_rendering_ignores_what_it_may_not_fetch(tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { background: red }")
-    html = (f'<link rel="stylesheet" href="file://{secret}"><img src="http://127.0.0.1:9/x.png">'
-            f'<p>Bonjour</p>')
+    html = f'<link rel="stylesheet" href="file://{secret}"><img src="http://127.0.0.1:9/x.png"><p>Bonjour</p>'
     data = pdf.html_to_pdf(html, STATIC)
     assert data.startswith(b"%PDF")
 
@@ -53,10 +56,17 @@ def test_bounds():
 
 def test_the_workers_never_import_weasyprint(tmp_path):
     """WeasyPrint (1.4 s and ~40 MB to import) lives in the fork server's children only."""
-    code = ("import sys; from app import create_app; "
-            f"create_app({{'TESTING': True, 'DATABASE_URL': 'sqlite:///{tmp_path}/db.sqlite'}}, '{tmp_path}'); "
-            "print('weasyprint' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2],
-                          capture_output=True, text=True, timeout=120)
+    code = (
+        "import sys; from app import create_app; "
+        f"create_app({{'TESTING': True, 'DATABASE_URL': 'sqlite:///{tmp_path}/db.sqlite'}}, '{tmp_path}'); "
+        "print('weasyprint' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"

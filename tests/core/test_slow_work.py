@@ -1,5 +1,6 @@
 """core.db.before_slow_work: slow work (rendering a PDF's pages) holds no write transaction, and
 never splits a unit of work that already wrote."""
+
 from sqlalchemy import select, update
 
 from core.db import before_slow_work, db

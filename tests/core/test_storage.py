@@ -536,7 +536,7 @@ def test_seekable_reads_any_range(store, size):
     assert reader.seekable() and reader.size == size and reader.read() == data
     for start, length in [(0, 10), (size // 2, CHUNK + 5), (max(0, size - 3), 10), (size, 4), (size + 9, 1)]:
         reader.seek(start)
-        assert reader.read(length) == data[start:start + length]   # whole reads across chunk edges
+        assert reader.read(length) == data[start : start + length]  # whole reads across chunk edges
     if size >= 5:
         assert reader.seek(-5, io.SEEK_END) == size - 5 and reader.read() == data[-5:]
     reader.close()
@@ -547,7 +547,7 @@ def test_seekable_opens_a_stored_zip(store):
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("a/export.xml", os.urandom(CHUNK) * 3)   # the directory sits in the last chunk
+        z.writestr("a/export.xml", os.urandom(CHUNK) * 3)  # the directory sits in the last chunk
     blob = store.put(io.BytesIO(out.getvalue()))
     with zipfile.ZipFile(store.open_seekable(blob.blob_id, blob.wrapped_key)) as z:
         assert z.read("a/export.xml") == zipfile.ZipFile(out).read("a/export.xml")
@@ -556,7 +556,7 @@ def test_seekable_opens_a_stored_zip(store):
 def _records(store, blob):
     path = store._path(blob.blob_id)
     raw = path.read_bytes()
-    return path, raw[:HEADER], [raw[i:i + RECORD] for i in range(HEADER, len(raw), RECORD)]
+    return path, raw[:HEADER], [raw[i : i + RECORD] for i in range(HEADER, len(raw), RECORD)]
 
 
 @pytest.mark.parametrize("damage", ["flip", "swap", "drop_last", "extend"])

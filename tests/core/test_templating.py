@@ -1,4 +1,5 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
+
 from datetime import UTC, datetime, timedelta
 
 from flask import render_template_string
@@ -28,8 +29,10 @@ def test_ngettext_formats_the_number(app):
 
 def test_icon_and_badge_escape_their_text(app):
     with app.test_request_context("/"):
-        out = render_template_string('{% import "components/ui.html" as ui %}'
-                                     '{{ ui.icon("x", "<Close>") }}{{ ui.badge("a<b", "danger", icon="x") }}')
+        out = render_template_string(
+            '{% import "components/ui.html" as ui %}'
+            '{{ ui.icon("x", "<Close>") }}{{ ui.badge("a<b", "danger", icon="x") }}'
+        )
     assert '<span class="visually-hidden">&lt;Close&gt;</span>' in out
     assert '<span class="badge badge-danger"><svg' in out and "a&lt;b</span>" in out
 

@@ -1,4 +1,5 @@
 """The home screen: the figures of its cards, read through statements built once."""
+
 from datetime import timedelta
 
 from core import clock
@@ -31,8 +32,9 @@ def test_active_sessions_leave_the_count_when_idle(app, client, make_holder, log
 def test_previous_login_is_the_one_before_this_session(app, client, make_holder, login_as):
     account, _ = make_holder()
     login_as(client, account)
-    assert "first login" in client.get("/").get_data(as_text=True) or \
-        "première connexion" in client.get("/").get_data(as_text=True)
+    assert "first login" in client.get("/").get_data(as_text=True) or "première connexion" in client.get("/").get_data(
+        as_text=True
+    )
     clock.advance(timedelta(days=3))
     again = login_as(app.test_client(), account)
     page = again.get("/").get_data(as_text=True)
@@ -51,7 +53,16 @@ def test_every_visit_builds_the_page_afresh(app, client, make_holder, login):
     assert "72,4" not in client.get("/").get_data(as_text=True)
     with app.app_context():
         weight = kinds.get("weight")
-        db.session.add(Measure(patient_id=account.patient_id, kind="weight", taken_at=int(clock.utcnow().timestamp()),
-                               utc_offset=60, value=72.4, source="apple", dedup=kinds.dedup_key(weight, 72.4, None, None)))
+        db.session.add(
+            Measure(
+                patient_id=account.patient_id,
+                kind="weight",
+                taken_at=int(clock.utcnow().timestamp()),
+                utc_offset=60,
+                value=72.4,
+                source="apple",
+                dedup=kinds.dedup_key(weight, 72.4, None, None),
+            )
+        )
         db.session.commit()
     assert "72,4" in client.get("/").get_data(as_text=True)

@@ -19,11 +19,18 @@ def test_seed_once_then_nothing(app):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Account)) == 2
         titles = set(db.session.scalars(select(Document.title)))
-        assert titles == {"Ordonnance du Dr Bernard", "Bilan sanguin", "Carnet de vaccination",
-                          "Compte rendu de consultation"}
+        assert titles == {
+            "Ordonnance du Dr Bernard",
+            "Bilan sanguin",
+            "Carnet de vaccination",
+            "Compte rendu de consultation",
+        }
         deposit = db.session.scalar(select(Document).where(Document.title == "Compte rendu de consultation"))
         assert (deposit.author_name, deposit.author_profession, deposit.author_rpps) == (
-            "Hélène Bernard", "medecin", "10101234567")
+            "Hélène Bernard",
+            "medecin",
+            "10101234567",
+        )
 
 
 def test_outbox_page_only_in_demo_mode(app, client, monkeypatch):
@@ -38,8 +45,9 @@ def test_make_run_says_the_chosen_port_everywhere():
     both use 8123; nothing says 8000. `make -n` only prints the commands."""
     assert shutil.which("make"), "make runs the suite (make test): it must be installed"
     root = Path(__file__).resolve().parents[2]
-    plan = subprocess.run(["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True,
-                          check=True).stdout
+    plan = subprocess.run(
+        ["make", "-n", "run", "PORT=8123"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
     seed = next(line for line in plan.splitlines() if "demo seed" in line)
     assert "CARNET_WEBAUTHN_ORIGIN=http://localhost:8123" in seed
     assert "--bind localhost:8123" in plan and "8000" not in plan

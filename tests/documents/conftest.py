@@ -1,5 +1,6 @@
 """Documents fixtures: an empty blob store for every test, a holder's viewer (the logged-in
 `holder` and `upload` are the root conftest's)."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,4 +22,3 @@ def space(app, make_holder):
     account, _ = make_holder()
     with app.test_request_context():
         yield viewer_for(db.session.merge(account))
-

@@ -1,4 +1,5 @@
 """Small files of every accepted kind, made in memory, for the upload-file tests."""
+
 from __future__ import annotations
 
 import io
@@ -81,12 +82,7 @@ HANDMADE_PDF = (
 
 
 def png_chunk(kind, data):
-    return (
-        struct.pack(">I", len(data))
-        + kind
-        + data
-        + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-    )
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
 
 def png_header_only(width, height):
@@ -165,7 +161,11 @@ def peak_growth_mb(kind, path):
     root = pathlib.Path(__file__).resolve().parents[2]
     out = subprocess.run(
         [sys.executable, "-c", PEAK_SCRIPT, kind, str(path)],
-        cwd=root, capture_output=True, text=True, timeout=120, check=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout.split()
     growth_kb, result = int(out[0]), int(out[1])
     assert result, "the operation produced nothing"

@@ -13,21 +13,31 @@
 
 Every file has a correct cross-reference table, a trailer /ID and a binary comment line.
 """
+
 from __future__ import annotations
 
 import hashlib
 import os
 import zlib
 
-ALERT = "app.alert({cMsg: 'Votre session a expir\\351. Saisissez votre mot de passe Carnet.', cTitle: 'Carnet', nIcon: 1});"
+ALERT = (
+    "app.alert({cMsg: 'Votre session a expir\\351. Saisissez votre mot de passe Carnet.', cTitle: 'Carnet', nIcon: 1});"
+)
 
 
 def _fmt(value) -> bytes:
     return value if isinstance(value, bytes) else str(value).encode("latin-1")
 
 
-def build(objects: dict[int, bytes], *, root: int = 1, info: int | None = None, encrypt: int | None = None,
-          file_id: bytes | None = None, version: str = "1.7") -> bytes:
+def build(
+    objects: dict[int, bytes],
+    *,
+    root: int = 1,
+    info: int | None = None,
+    encrypt: int | None = None,
+    file_id: bytes | None = None,
+    version: str = "1.7",
+) -> bytes:
     """A PDF file from numbered object bodies (everything between "N 0 obj" and "endobj")."""
     file_id = file_id or os.urandom(16)
     out = bytearray(f"%PDF-{version}\n".encode() + b"%\xe2\xe3\xcf\xd3\n")
@@ -70,8 +80,14 @@ def _text(lines: list[str], size: int = 14) -> bytes:
 FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
 
 
-def text_pdf(pages: list[list[str]], *, catalog_extra: bytes = b"", page_extra: dict[int, bytes] | None = None,
-             extra_objects: dict[int, bytes] | None = None, info_title: str = "Compte rendu") -> bytes:
+def text_pdf(
+    pages: list[list[str]],
+    *,
+    catalog_extra: bytes = b"",
+    page_extra: dict[int, bytes] | None = None,
+    extra_objects: dict[int, bytes] | None = None,
+    info_title: str = "Compte rendu",
+) -> bytes:
     """An A4 text document, one list of lines per page. Objects 1-4 are the catalog, the page tree,
     the font and the Info dictionary; pages and their contents follow from 10 on."""
     page_extra = page_extra or {}
@@ -80,8 +96,10 @@ def text_pdf(pages: list[list[str]], *, catalog_extra: bytes = b"", page_extra: 
     for n, lines in enumerate(pages):
         page_num, content_num = 10 + 2 * n, 11 + 2 * n
         kids.append(f"{page_num} 0 R")
-        objects[page_num] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
-                             b" /Contents " + _fmt(content_num) + b" 0 R" + page_extra.get(n, b"") + b" >>")
+        objects[page_num] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+            b" /Contents " + _fmt(content_num) + b" 0 R" + page_extra.get(n, b"") + b" >>"
+        )
         objects[content_num] = _stream(_text(lines))
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R" + catalog_extra + b" >>"
     objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {len(pages)} >>".encode()
@@ -90,9 +108,17 @@ def text_pdf(pages: list[list[str]], *, catalog_extra: bytes = b"", page_extra: 
 
 
 def report(n_pages: int = 3) -> list[list[str]]:
-    return [[f"Compte rendu de consultation - page {p + 1} sur {n_pages}", "", "Patiente : Camille Martin",
-             "Motif : douleur du genou droit depuis trois semaines.", "Examen : pas d'epanchement.",
-             "Conclusion : kinesitherapie, 10 seances."] for p in range(n_pages)]
+    return [
+        [
+            f"Compte rendu de consultation - page {p + 1} sur {n_pages}",
+            "",
+            "Patiente : Camille Martin",
+            "Motif : douleur du genou droit depuis trois semaines.",
+            "Examen : pas d'epanchement.",
+            "Conclusion : kinesitherapie, 10 seances.",
+        ]
+        for p in range(n_pages)
+    ]
 
 
 def multipage_pdf(n_pages: int = 3) -> bytes:
@@ -109,7 +135,8 @@ def scripted_pdfs() -> dict[str, bytes]:
             5: b"<< /Type /Action /S /JavaScript /JS (" + js + b") >>",
             6: b"<< /Names [(Carnet) 7 0 R] >>",
             7: b"<< /S /JavaScript /JS (app.alert\\('document-level script'\\);) >>",
-        })
+        },
+    )
     page_aa = text_pdf(
         report(2),
         page_extra={0: b" /AA << /O 5 0 R /C 6 0 R >>"},
@@ -117,21 +144,25 @@ def scripted_pdfs() -> dict[str, bytes]:
             5: b"<< /Type /Action /S /JavaScript /JS 7 0 R >>",
             6: b"<< /Type /Action /S /JavaScript /JS (app.alert\\('page closed'\\);) >>",
             7: _stream(js),
-        })
+        },
+    )
     annotations = text_pdf(
         report(1),
         catalog_extra=b" /AcroForm << /Fields [6 0 R] /DA (/Helv 0 Tf 0 g) /DR << /Font << /Helv 3 0 R >> >> >>",
         page_extra={0: b" /Annots [5 0 R 6 0 R]"},
         extra_objects={
             5: b"<< /Type /Annot /Subtype /Link /Rect [72 600 300 620] /Border [0 0 0]"
-               b" /A << /Type /Action /S /JavaScript /JS (" + js + b") >> >>",
+            b" /A << /Type /Action /S /JavaScript /JS (" + js + b") >> >>",
             6: b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (nom) /V (Camille) /Rect [72 560 300 580] /P 10 0 R"
-               b" /F 4 /DA (/Helv 12 Tf 0 g) /AP << /N 8 0 R >>"
-               b" /AA << /K << /S /JavaScript /JS (app.alert\\('keystroke'\\);) >> /F 9 0 R /Fo 9 0 R >> >>",
-            8: _stream(b"/Tx BMC BT /Helv 12 Tf 0 g 2 5 Td (Camille) Tj ET EMC",
-                       b" /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Resources << /Font << /Helv 3 0 R >> >>"),
+            b" /F 4 /DA (/Helv 12 Tf 0 g) /AP << /N 8 0 R >>"
+            b" /AA << /K << /S /JavaScript /JS (app.alert\\('keystroke'\\);) >> /F 9 0 R /Fo 9 0 R >> >>",
+            8: _stream(
+                b"/Tx BMC BT /Helv 12 Tf 0 g 2 5 Td (Camille) Tj ET EMC",
+                b" /Type /XObject /Subtype /Form /BBox [0 0 228 20] /Resources << /Font << /Helv 3 0 R >> >>",
+            ),
             9: b"<< /S /JavaScript /JS (" + js + b") >>",
-        })
+        },
+    )
     return {"open_action": open_action, "page_additional_action": page_aa, "link_and_widget": annotations}
 
 
@@ -202,13 +233,23 @@ def encrypted_pdf(user_password: str = "genou", owner_password: str = "cabinet-o
     for n, lines in enumerate(report(n_pages)):
         page_num, content_num = 10 + 2 * n, 11 + 2 * n
         kids.append(f"{page_num} 0 R")
-        objects[page_num] = (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
-                             b" /Contents " + _fmt(content_num) + b" 0 R >>")
+        objects[page_num] = (
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >>"
+            b" /Contents " + _fmt(content_num) + b" 0 R >>"
+        )
         data = _rc4(object_key(content_num), zlib.compress(_text(lines)))
-        objects[content_num] = (b"<< /Length " + _fmt(len(data)) + b" /Filter /FlateDecode >>\nstream\n" + data
-                                + b"\nendstream")
+        objects[content_num] = (
+            b"<< /Length " + _fmt(len(data)) + b" /Filter /FlateDecode >>\nstream\n" + data + b"\nendstream"
+        )
     objects[1] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objects[2] = f"<< /Type /Pages /Kids [{' '.join(kids)}] /Count {n_pages} >>".encode()
-    objects[5] = (b"<< /Filter /Standard /V 2 /R 3 /Length 128 /P " + _fmt(p) + b" /O <" + o.hex().encode()
-                  + b"> /U <" + u.hex().encode() + b"> >>")
+    objects[5] = (
+        b"<< /Filter /Standard /V 2 /R 3 /Length 128 /P "
+        + _fmt(p)
+        + b" /O <"
+        + o.hex().encode()
+        + b"> /U <"
+        + u.hex().encode()
+        + b"> >>"
+    )
     return build(objects, info=4, encrypt=5, file_id=file_id, version="1.4")

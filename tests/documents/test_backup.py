@@ -1,5 +1,6 @@
 """Backups: database (SQLite backup API, or pg_dump) plus encrypted files, restored whole;
 the restored space passes the audit chain check and every file's hash check."""
+
 from datetime import date
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """Downloads answer HTTP Range requests (a phone resuming a large scan), with the same guarded
 headers as a whole download: attachment, no-store, nosniff, sandbox."""
+
 from __future__ import annotations
 
 from tests.samples import pdf_bytes

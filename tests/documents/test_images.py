@@ -1,5 +1,6 @@
 """Image metadata removal (blueprints/documents/images.py): EXIF, XMP, IPTC and comments go; the
 pixels, the orientation and the colour profile stay."""
+
 from __future__ import annotations
 
 import io

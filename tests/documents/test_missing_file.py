@@ -1,5 +1,6 @@
 """A document whose file was lost from the disk: its page says so in French, opening or
 downloading it answers a French page (not a bare error), and `storage check` names it."""
+
 from __future__ import annotations
 
 from core import blobs

@@ -1,4 +1,5 @@
 """Names of uploaded files (blueprints/documents/names.py)."""
+
 from __future__ import annotations
 
 import pytest

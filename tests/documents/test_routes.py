@@ -1,4 +1,5 @@
 """Every documents screen and fragment, as a holder."""
+
 from __future__ import annotations
 
 import re
@@ -139,8 +140,13 @@ def test_infinite_scroll_uses_a_keyset_cursor(holder, app, monkeypatch, make_doc
     client, account = holder
     monkeypatch.setattr(services, "PAGE_SIZE", 5)
     for i in range(12):
-        make_document(account, b"note %d" % i, f"n{i}.txt", category="AUTR_DOC",
-                      act_date=date(2026, 1, 1) + timedelta(days=i // 2))
+        make_document(
+            account,
+            b"note %d" % i,
+            f"n{i}.txt",
+            category="AUTR_DOC",
+            act_date=date(2026, 1, 1) + timedelta(days=i // 2),
+        )
     first = client.get("/documents").get_data(as_text=True)
     assert first.count('class="doc-row') == 5
     more = re.search(r'hx-get="(/documents\?[^"]*apres=[^"]+)"', first).group(1).replace("&amp;", "&")
@@ -164,19 +170,37 @@ def test_edit_inline_and_move_category(holder, upload, app):
     assert form.status_code == 200 and 'id="doc-details"' in form.get_data(as_text=True)
     assert client.get(f"/documents/{doc_id}/modifier").status_code == 200  # no-JS page
     token = csrf_token(client, "/documents")
-    bad = client.post(f"/documents/{doc_id}/modifier", headers={"HX-Request": "true"},
-                      data={"title": "", "category": "BIOLOGIE", "act_date": "2026-02-02", "csrf_token": token})
+    bad = client.post(
+        f"/documents/{doc_id}/modifier",
+        headers={"HX-Request": "true"},
+        data={"title": "", "category": "BIOLOGIE", "act_date": "2026-02-02", "csrf_token": token},
+    )
     assert bad.status_code == 422
-    ok = client.post(f"/documents/{doc_id}/modifier", headers={"HX-Request": "true"},
-                     data={"title": "Prise de sang", "category": "BIOLOGIE", "act_date": "2026-02-02",
-                           "note": "à jeun", "csrf_token": token})
+    ok = client.post(
+        f"/documents/{doc_id}/modifier",
+        headers={"HX-Request": "true"},
+        data={
+            "title": "Prise de sang",
+            "category": "BIOLOGIE",
+            "act_date": "2026-02-02",
+            "note": "à jeun",
+            "csrf_token": token,
+        },
+    )
     assert ok.status_code == 200 and "Prise de sang" in ok.get_data(as_text=True)
     doc = documents_of(app)[0]
-    assert (doc.title, doc.category, doc.act_date.isoformat(), doc.note) == ("Prise de sang", "BIOLOGIE", "2026-02-02", "à jeun")
+    assert (doc.title, doc.category, doc.act_date.isoformat(), doc.note) == (
+        "Prise de sang",
+        "BIOLOGIE",
+        "2026-02-02",
+        "à jeun",
+    )
     cancel = client.get(f"/documents/{doc_id}/modifier?annuler=1", headers={"HX-Request": "true"})
     assert cancel.status_code == 200 and "Prise de sang" in cancel.get_data(as_text=True)
-    plain = client.post(f"/documents/{doc_id}/modifier", data={"title": "Bilan", "category": "BIOLOGIE",
-                                                               "act_date": "2026-02-02", "csrf_token": token})
+    plain = client.post(
+        f"/documents/{doc_id}/modifier",
+        data={"title": "Bilan", "category": "BIOLOGIE", "act_date": "2026-02-02", "csrf_token": token},
+    )
     assert plain.status_code == 303
 
 
@@ -184,8 +208,9 @@ def test_hide_and_show_one_and_many(holder, upload, app):
     client, _ = holder
     a, b = _add(client, upload, name="a.pdf"), _add(client, upload, name="b.pdf")
     token = csrf_token(client, "/documents")
-    r = client.post(f"/documents/{a}/visibilite", data={"action": "hide", "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        f"/documents/{a}/visibilite", data={"action": "hide", "csrf_token": token}, headers={"HX-Request": "true"}
+    )
     assert r.status_code == 200 and "eye-off" in r.get_data(as_text=True)
     assert {d.id: d.hidden for d in documents_of(app)} == {a: True, b: False}
     listing = client.get("/documents").get_data(as_text=True)
@@ -193,8 +218,11 @@ def test_hide_and_show_one_and_many(holder, upload, app):
     r = client.post("/documents/visibilite", data={"action": "hide", "ids": [a, b], "csrf_token": token})
     assert r.status_code == 303
     assert all(d.hidden for d in documents_of(app))
-    r = client.post("/documents/visibilite", data={"action": "show", "ids": [a, b], "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/documents/visibilite",
+        data={"action": "show", "ids": [a, b], "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"]
     assert not any(d.hidden for d in documents_of(app))
 
@@ -225,17 +253,26 @@ def test_every_action_is_traced(holder, upload, app):
     client.get(f"/documents/{doc_id}")  # a PDF's page shows its pages: the opening
     client.get(f"/documents/{doc_id}/pages/1")  # its images add no trace
     client.get(f"/documents/{doc_id}/telecharger")
-    client.post(f"/documents/{doc_id}/modifier", data={"title": "X", "category": "BIOLOGIE",
-                                                       "act_date": "2026-02-02", "csrf_token": token})
+    client.post(
+        f"/documents/{doc_id}/modifier",
+        data={"title": "X", "category": "BIOLOGIE", "act_date": "2026-02-02", "csrf_token": token},
+    )
     client.post(f"/documents/{doc_id}/visibilite", data={"action": "hide", "csrf_token": token})
     client.post(f"/documents/{doc_id}/visibilite", data={"action": "show", "csrf_token": token})
     client.post(f"/documents/{doc_id}/supprimer", data={"csrf_token": token})
     with app.app_context():
-        events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.target_id == doc_id)
-                                         .order_by(AuditEvent.id)))
+        events = list(
+            db.session.scalars(select(AuditEvent).where(AuditEvent.target_id == doc_id).order_by(AuditEvent.id))
+        )
     assert [(e.action, (e.detail or {}).get("how")) for e in events] == [
-        ("document_added", None), ("document_opened", "preview"), ("document_opened", "download"),
-        ("document_updated", None), ("document_hidden", None), ("document_shown", None), ("document_deleted", None)]
+        ("document_added", None),
+        ("document_opened", "preview"),
+        ("document_opened", "download"),
+        ("document_updated", None),
+        ("document_hidden", None),
+        ("document_shown", None),
+        ("document_deleted", None),
+    ]
     assert all(e.actor_type == "holder" and e.target_type == "documents" for e in events)
 
 

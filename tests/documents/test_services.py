@@ -1,4 +1,5 @@
 """The documents service without a request: round trip, the gate, crash safety, the check command."""
+
 from __future__ import annotations
 
 import io
@@ -88,8 +89,14 @@ def test_search_ignores_accents_and_case_and_needs_every_word(app, space):
     assert titles("ÉCHO cardiaque") == ["Echo cardiaque"]
     assert titles("controle foie") == ["Échographie abdominale"]
     doc = services.listing(space, q="cardiaque")["rows"][0]
-    services.update(space, db.session.get(Document, doc["id"]), title="Doppler", category="RADIO_SC",
-                    act_date=doc["act_date"], note=None)
+    services.update(
+        space,
+        db.session.get(Document, doc["id"]),
+        title="Doppler",
+        category="RADIO_SC",
+        act_date=doc["act_date"],
+        note=None,
+    )
     db.session.commit()
     assert titles("cardiaque") == [] and titles("doppler") == ["Doppler"]
 
@@ -111,9 +118,15 @@ def test_keyset_pages_are_disjoint_and_ordered(app, space):
 
 def test_a_refused_file_in_a_batch_stores_nothing(app, space):
     with pytest.raises(services.UploadRefused) as err:
-        services.add_documents(space, [services.Upload(io.BytesIO(png_bytes()), "ok.png"),
-                                       services.Upload(io.BytesIO(b"<html><script>x</script>"), "evil.txt")],
-                               category="ORD_SOIN", act_date=date(2026, 1, 1))
+        services.add_documents(
+            space,
+            [
+                services.Upload(io.BytesIO(png_bytes()), "ok.png"),
+                services.Upload(io.BytesIO(b"<html><script>x</script>"), "evil.txt"),
+            ],
+            category="ORD_SOIN",
+            act_date=date(2026, 1, 1),
+        )
     assert err.value.reason == "type" and err.value.filename == "evil.txt"
     db.session.commit()
     assert db.session.scalars(select(Document)).all() == [] and blob_files(app) == []
@@ -141,8 +154,12 @@ def test_oversized_file_is_refused_by_put(app, space, monkeypatch):
             raise OSError("not seekable")
 
     with pytest.raises(services.UploadRefused) as err:
-        services.add_documents(space, [services.Upload(Unseekable(b"a" * (1024 * 1024 + 10)), "long.txt")],
-                               category="AUTR_DOC", act_date=date(2026, 1, 1))
+        services.add_documents(
+            space,
+            [services.Upload(Unseekable(b"a" * (1024 * 1024 + 10)), "long.txt")],
+            category="AUTR_DOC",
+            act_date=date(2026, 1, 1),
+        )
     assert err.value.reason == "size"
     db.session.commit()
     assert db.session.scalars(select(Document)).all() == []

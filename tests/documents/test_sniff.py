@@ -1,4 +1,5 @@
 """What an upload is, decided from its first bytes (blueprints/documents/sniff.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Thumbnails of images and of a PDF's first page (blueprints/documents/thumbnails.py)."""
+
 from __future__ import annotations
 
 import io
@@ -77,8 +78,11 @@ def build_pdf(image_dict, image_data, matrix, page_size=(595, 842), rotate=0, ex
         b"/Resources << /XObject << /Im1 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
         b"/BaseFont /Helvetica >> >> >> >>" % (width, height, rotate),
         b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /XObject /Subtype /Image " + image_dict + b" /Length %d >>\nstream\n" % len(image_data)
-        + image_data + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image "
+        + image_dict
+        + b" /Length %d >>\nstream\n" % len(image_data)
+        + image_data
+        + b"\nendstream",
     ]
     out = bytearray(b"%PDF-1.7\n")
     offsets = []
@@ -97,7 +101,10 @@ def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
     im.save(buf, "JPEG", quality=quality)
     space = {"RGB": b"/DeviceRGB", "L": b"/DeviceGray"}[im.mode]
     image_dict = b"/Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode" % (
-        im.width, im.height, space)
+        im.width,
+        im.height,
+        space,
+    )
     return build_pdf(image_dict, buf.getvalue(), matrix or (595, 0, 0, 842, 0, 0), rotate=rotate, **kw)
 
 
@@ -166,7 +173,9 @@ def test_pdf_page_with_huge_non_jpeg_images_gets_no_thumbnail():
     width, height = 3000, 2000  # 24 MB once decoded by PDFium
     raw = zlib.compress(b"\x80" * (width * height * 3))
     image_dict = b"/Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode" % (
-        width, height)
+        width,
+        height,
+    )
     assert thumbnail(build_pdf(image_dict, raw, (595, 0, 0, 842, 0, 0)), "pdf") is None
     small = zlib.compress(b"\x80" * (300 * 200 * 3))
     image_dict = b"/Width 300 /Height 200 /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /FlateDecode"

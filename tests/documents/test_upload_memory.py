@@ -1,4 +1,5 @@
 """Stripping and thumbnailing a large photo stay small in memory."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Access history: own traces only, filters, keyset pages, fragments, CSV, escaping, read-only."""
+
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,9 @@ def trace(app, patient_id, action="document_added", actor_type="holder", **kw):
 
 def exported(app, patient_id):
     with app.app_context():
-        return db.session.scalars(select(AuditEvent).where(AuditEvent.patient_id == patient_id,
-                                                           AuditEvent.action == "history_exported")).all()
+        return db.session.scalars(
+            select(AuditEvent).where(AuditEvent.patient_id == patient_id, AuditEvent.action == "history_exported")
+        ).all()
 
 
 def in_english(client):
@@ -72,10 +74,24 @@ def test_period_filters(app, client, holder):
 
 
 def test_actor_filters(app, client, holder):
-    trace(app, holder.patient_id, action="document_opened", actor_type="professional", actor_name="Dr Alice Durand",
-          actor_profession="medecin", target_label="Bilan sanguin", grant_id="g-1234")
-    trace(app, holder.patient_id, action="login_failed", actor_type="anonymous", detail={"method": "password"},
-          ip="203.0.113.9")
+    trace(
+        app,
+        holder.patient_id,
+        action="document_opened",
+        actor_type="professional",
+        actor_name="Dr Alice Durand",
+        actor_profession="medecin",
+        target_label="Bilan sanguin",
+        grant_id="g-1234",
+    )
+    trace(
+        app,
+        holder.patient_id,
+        action="login_failed",
+        actor_type="anonymous",
+        detail={"method": "password"},
+        ip="203.0.113.9",
+    )
     pros = client.get("/historique?qui=pros").get_data(as_text=True)
     assert "Dr Alice Durand" in pros and "Physician" in pros and "g-1234" not in pros
     assert "access used: shared access" in pros and "name given by the person, not verified" in pros
@@ -138,10 +154,19 @@ def test_filter_form_is_htmx_and_plain_get(client, holder):
 
 
 def test_csv_download(app, client, holder):
-    trace(app, holder.patient_id, action="document_opened", actor_type="professional", actor_name="Dr Alice Durand",
-          actor_profession="pharmacien", target_label="Ordonnance", grant_id="grant-42", ip="198.51.100.7",
-          device="Firefox on Android")
-    trace(app, holder.patient_id, action="document_added", target_label="=HYPERLINK(\"http://x\")")
+    trace(
+        app,
+        holder.patient_id,
+        action="document_opened",
+        actor_type="professional",
+        actor_name="Dr Alice Durand",
+        actor_profession="pharmacien",
+        target_label="Ordonnance",
+        grant_id="grant-42",
+        ip="198.51.100.7",
+        device="Firefox on Android",
+    )
+    trace(app, holder.patient_id, action="document_added", target_label='=HYPERLINK("http://x")')
     r = client.get("/historique/export.csv?qui=pros")
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("text/csv")
@@ -150,19 +175,34 @@ def test_csv_download(app, client, holder):
     raw = r.get_data()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0] == ["Date", "Who", "Identity", "Profession", "Action", "Target", "Access used", "IP address",
-                       "Device"]
+    assert rows[0] == [
+        "Date",
+        "Who",
+        "Identity",
+        "Profession",
+        "Action",
+        "Target",
+        "Access used",
+        "IP address",
+        "Device",
+    ]
     assert len(rows) == 2  # filtered: the professional only
     date, who, identity, profession, action, target, grant, ip, device = rows[1]
     assert datetime.fromisoformat(date).utcoffset() in (timedelta(hours=1), timedelta(hours=2))
     assert (who, identity, profession, target, grant, ip, device) == (
-        "Dr Alice Durand", "name given by the person, not verified", "Pharmacist", "Ordonnance", "shared access",
-        "198.51.100.7", "Firefox on Android")
+        "Dr Alice Durand",
+        "name given by the person, not verified",
+        "Pharmacist",
+        "Ordonnance",
+        "shared access",
+        "198.51.100.7",
+        "Firefox on Android",
+    )
     assert action == "Document opened: “Ordonnance”"
     # every row, and no cell a spreadsheet would run as a formula
     everything = client.get("/historique/export.csv").get_data().decode("utf-8-sig")
     cells = [c for row in csv.reader(io.StringIO(everything), delimiter=";") for c in row]
-    assert "'=HYPERLINK(\"http://x\")" in cells and not any(c.startswith("=") for c in cells)
+    assert '\'=HYPERLINK("http://x")' in cells and not any(c.startswith("=") for c in cells)
     events = exported(app, holder.patient_id)
     assert len(events) == 2 and events[0].detail == {"periode": "tout", "qui": "pros"}
     assert "Access history downloaded" in client.get("/historique").get_data(as_text=True)
@@ -197,8 +237,14 @@ def test_csv_refused_on_a_kiosk(app, client, holder):
 
 
 def test_names_and_titles_are_escaped(app, client, holder):
-    trace(app, holder.patient_id, action="document_opened", actor_type="professional",
-          actor_name="<script>alert(1)</script>", target_label='<img src=x onerror="alert(2)">')
+    trace(
+        app,
+        holder.patient_id,
+        action="document_opened",
+        actor_type="professional",
+        actor_name="<script>alert(1)</script>",
+        target_label='<img src=x onerror="alert(2)">',
+    )
     html = client.get("/historique").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html and "&lt;img src=x" in html
@@ -250,8 +296,14 @@ def test_page_in_french_by_default(client, make_holder, login_as):
 def test_home_card_shows_the_latest_three(app, client, holder):
     for i in range(4):
         trace(app, holder.patient_id, target_label=f"Card doc {i}")
-    trace(app, holder.patient_id, action="document_opened", actor_type="professional",
-          actor_name="<b>Dr Bold</b>", actor_profession="infirmier")
+    trace(
+        app,
+        holder.patient_id,
+        action="document_opened",
+        actor_type="professional",
+        actor_name="<b>Dr Bold</b>",
+        actor_profession="infirmier",
+    )
     html = client.get("/").get_data(as_text=True)
     card = html.split('class="history-latest"')[1].split("</ul>")[0]
     assert card.startswith(" hx-disable>")
@@ -271,23 +323,42 @@ def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro)
     with app.app_context():
         pro_id = db.session.get(Account, pro.id).professional.id
         made = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-        labelled = Share(patient_id=holder.patient_id, prefix="AAAA", code_hash="a" * 64, link_hash="b" * 64,
-                         scope={}, label="Dr Durand", created_at=made, expires_at=made + timedelta(hours=2))
-        plain = Share(patient_id=holder.patient_id, prefix="BBBB", code_hash="c" * 64, link_hash="d" * 64,
-                      scope={}, created_at=made, expires_at=made + timedelta(hours=2))
+        labelled = Share(
+            patient_id=holder.patient_id,
+            prefix="AAAA",
+            code_hash="a" * 64,
+            link_hash="b" * 64,
+            scope={},
+            label="Dr Durand",
+            created_at=made,
+            expires_at=made + timedelta(hours=2),
+        )
+        plain = Share(
+            patient_id=holder.patient_id,
+            prefix="BBBB",
+            code_hash="c" * 64,
+            link_hash="d" * 64,
+            scope={},
+            created_at=made,
+            expires_at=made + timedelta(hours=2),
+        )
         grant = Grant(patient_id=holder.patient_id, professional_id=pro_id)
-        urgent = EmergencyAccess(patient_id=holder.patient_id, professional_id=pro_id, reason="Malaise",
-                                 expires_at=made + timedelta(hours=12))
+        urgent = EmergencyAccess(
+            patient_id=holder.patient_id,
+            professional_id=pro_id,
+            reason="Malaise",
+            expires_at=made + timedelta(hours=12),
+        )
         db.session.add_all([labelled, plain, grant, urgent])
         db.session.commit()
         ids = labelled.id, plain.id, grant.id, urgent.id
     code_user = dict(actor_type="professional", actor_name="Dr Typed Name", actor_profession="medecin")
     trace(app, holder.patient_id, action="share_opened", grant_id=ids[0], **code_user)
     trace(app, holder.patient_id, action="record_viewed", grant_id=ids[1], detail={"page": "summary"}, **code_user)
-    with_account = dict(actor_type="professional", actor_name="Dr Hélène Bernard", actor_profession="medecin",
-                        account_id=pro.id)
-    trace(app, holder.patient_id, action="record_viewed", grant_id=ids[2], detail={"page": "documents"},
-          **with_account)
+    with_account = dict(
+        actor_type="professional", actor_name="Dr Hélène Bernard", actor_profession="medecin", account_id=pro.id
+    )
+    trace(app, holder.patient_id, action="record_viewed", grant_id=ids[2], detail={"page": "documents"}, **with_account)
     trace(app, holder.patient_id, action="emergency_access", grant_id=ids[3], **with_account)
     trace(app, holder.patient_id, action="document_deleted", target_label="Vieux scan", device="cli")
 
@@ -320,15 +391,28 @@ def test_history_in_french_names_the_access(app, client, make_holder, login_as, 
     login_as(client, account)
     with app.app_context():
         made = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
-        share = Share(patient_id=account.patient_id, prefix="CCCC", code_hash="e" * 64, link_hash="f" * 64,
-                      scope={}, created_at=made, expires_at=made + timedelta(hours=2))
+        share = Share(
+            patient_id=account.patient_id,
+            prefix="CCCC",
+            code_hash="e" * 64,
+            link_hash="f" * 64,
+            scope={},
+            created_at=made,
+            expires_at=made + timedelta(hours=2),
+        )
         db.session.add(share)
         db.session.commit()
         share_id = share.id
-    trace(app, account.patient_id, action="share_opened", grant_id=share_id, actor_type="professional",
-          actor_name="Dr Typed Name", actor_profession="medecin")
+    trace(
+        app,
+        account.patient_id,
+        action="share_opened",
+        grant_id=share_id,
+        actor_type="professional",
+        actor_name="Dr Typed Name",
+        actor_profession="medecin",
+    )
     html = client.get("/historique").get_data(as_text=True)
     flat = html.replace("\u00a0", " ")
     assert "accès utilisé : code du 2 déc." in flat
     assert "nom indiqué par la personne, non vérifié" in html
-

@@ -1,4 +1,5 @@
 """Sentences, filters and CSV cells, without a request to the page."""
+
 from __future__ import annotations
 
 import ast
@@ -29,8 +30,11 @@ def test_every_known_action_has_its_own_sentence(ctx):
 
 
 def _members(node) -> list[str]:
-    return [n.attr for n in ast.walk(node) if isinstance(n, ast.Attribute)
-            and ast.unparse(n.value) in ("audit.Action", "Action")]
+    return [
+        n.attr
+        for n in ast.walk(node)
+        if isinstance(n, ast.Attribute) and ast.unparse(n.value) in ("audit.Action", "Action")
+    ]
 
 
 def _recorded_codes() -> set:
@@ -51,7 +55,7 @@ def _recorded_codes() -> set:
                 used |= {m for kw in node.keywords if kw.arg == "action" for m in _members(kw.value)}
             if isinstance(node, ast.FunctionDef):
                 params = [*node.args.posonlyargs, *node.args.args]
-                defaults = dict(zip(params[len(params) - len(node.args.defaults):], node.args.defaults))
+                defaults = dict(zip(params[len(params) - len(node.args.defaults) :], node.args.defaults))
                 defaults |= dict(zip(node.args.kwonlyargs, node.args.kw_defaults))
                 used |= {m for a, d in defaults.items() if a.arg == "action" and d is not None for m in _members(d)}
     assert loose == [], "audit.record with a code that is not an Action member"
@@ -109,5 +113,7 @@ def test_cursor():
 
 
 def test_document_downloads_read_as_downloads(ctx):
-    assert actions.sentence("document_opened", "documents", "Radio", {"how": "download"}).startswith("Document downloaded")
+    assert actions.sentence("document_opened", "documents", "Radio", {"how": "download"}).startswith(
+        "Document downloaded"
+    )
     assert actions.sentence("document_opened", "documents", "Radio", {"how": "preview"}).startswith("Document opened")

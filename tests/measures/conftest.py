@@ -1,5 +1,6 @@
 """Measure import fixtures: a logged-in holder whose jobs run when the test says so, and a
 runner that imports a file through the service (sample files: tests/samples.py)."""
+
 from __future__ import annotations
 
 import io
@@ -39,6 +40,7 @@ def run_import(app):
         done = jobs.run(imp.id)
         assert done is not None
         return done
+
     return do
 
 
@@ -52,4 +54,3 @@ def importer(app, client, make_holder, login_as):
     login_as(client, account)
     yield client, account
     app.config.pop("MEASURES_IMPORT_THREADS", None)
-

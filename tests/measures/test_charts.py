@@ -1,5 +1,6 @@
 """Charts of measures: through the gate, per range, with bands, French numbers and dates, and
 an SVG an <img> can show (no script, no external URL)."""
+
 from __future__ import annotations
 
 import re
@@ -33,15 +34,27 @@ def holders(app, make_holder):
 @pytest.fixture
 def add(app):
     """add(viewer, kind, [(when, value[, value2[, context]]), ...]) inserts Measure rows directly."""
+
     def insert(viewer, kind: str, items):
         k = kinds.KINDS[kind]
         rows = []
         for item in items:
             when, value, value2, context = (tuple(item) + (None, None))[:4]
-            rows.append({"id": str(uuid.uuid4()), "patient_id": viewer.patient_id, "kind": kind,
-                         "taken_at": int(when.timestamp()), "utc_offset": 60, "value": value, "value2": value2,
-                         "context": context, "source": "manual", "created_at": NOW,
-                         "dedup": kinds.dedup_key(k, value, value2, context)})
+            rows.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "patient_id": viewer.patient_id,
+                    "kind": kind,
+                    "taken_at": int(when.timestamp()),
+                    "utc_offset": 60,
+                    "value": value,
+                    "value2": value2,
+                    "context": context,
+                    "source": "manual",
+                    "created_at": NOW,
+                    "dedup": kinds.dedup_key(k, value, value2, context),
+                }
+            )
         from flask import has_app_context
 
         if has_app_context():  # the session of the test's request: no second writer to lock out
@@ -51,6 +64,7 @@ def add(app):
         with app.app_context():
             db.session.execute(Measure.__table__.insert(), rows)
             db.session.commit()
+
     return insert
 
 
@@ -121,7 +135,7 @@ def test_each_kind_with_bands_draws_them_with_a_legend(holders, add, fr, kind):
     items = [(days_ago(d), round(value + (d % 3), k.decimals), (70 if k.pair else None)) for d in range(1, 25)]
     if kind == "bmi":  # worked out from the weights and the latest height
         add(holders[0], "height", [(days_ago(40), 170, None)])
-        add(holders[0], "weight", [(t, round(v * 1.7 ** 2, 1), None) for t, v, _v2 in items])
+        add(holders[0], "weight", [(t, round(v * 1.7**2, 1), None) for t, v, _v2 in items])
     else:
         add(holders[0], kind, items)
     data = charts.chart(holders[0], k, "1m")
@@ -148,8 +162,9 @@ def test_blood_pressure_two_series(holders, add, fr):
     add(holders[0], "blood_pressure", [(days_ago(d), 120 + d % 15, 75 + d % 9) for d in range(1, 60)])
     data = charts.chart(holders[0], kinds.KINDS["blood_pressure"], "3m")
     root = parse(data["svg"])
-    lines = root.findall(f".//{SVG}g[@class='series serie-0']/{SVG}path") + \
-        root.findall(f".//{SVG}g[@class='series serie-1']/{SVG}path")
+    lines = root.findall(f".//{SVG}g[@class='series serie-0']/{SVG}path") + root.findall(
+        f".//{SVG}g[@class='series serie-1']/{SVG}path"
+    )
     assert len(lines) == 2
     legend = [t.text for t in root.findall(f".//{SVG}g[@class='key']/{SVG}text")]
     assert "Systolique" in legend and "Diastolique" in legend
@@ -159,8 +174,11 @@ def test_blood_pressure_two_series(holders, add, fr):
 
 
 def test_french_numbers_and_dates(holders, add, fr):
-    add(holders[0], "weight", [(days_ago(d), 72.4 + d / 10) for d in range(0, 30, 3)] +
-        [(datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)])
+    add(
+        holders[0],
+        "weight",
+        [(days_ago(d), 72.4 + d / 10) for d in range(0, 30, 3)] + [(datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)],
+    )
     data = charts.chart(holders[0], kinds.KINDS["weight"], "1y")
     s = data["summary"]
     assert s["latest"]["text"] == "72,4\u00a0kg" and s["max"]["text"] == "80,5\u00a0kg"
@@ -192,8 +210,10 @@ def test_table_lists_measures_then_periods(holders, add, fr):
     for key, per in (("1m", "day"), ("3m", "week"), ("1y", "month")):
         table = charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["table"]
         assert table["per"] == per
-        assert sum(int(r[1].replace("\u202f", "").replace("\u00a0", "")) for r in table["rows"]) == \
-            charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["count"]
+        assert (
+            sum(int(r[1].replace("\u202f", "").replace("\u00a0", "")) for r in table["rows"])
+            == charts.chart(v, kinds.KINDS["heart_rate"], key, svg=False)["count"]
+        )
 
 
 def test_svg_safe_for_an_img(holders, add, fr):
@@ -325,8 +345,9 @@ def test_fewer_buckets_change_the_drawing_only(holders, add, fr, monkeypatch):
     for s in (coarse, one):
         assert (s.count, s.low, s.high) == (fine.count, fine.low, fine.high) == (5000, 33, 199)
         assert s.mean == pytest.approx(fine.mean)
-        assert [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in s.periods] == \
-            [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in fine.periods]
+        assert [(p.start, p.count, p.low, p.high, round(p.total, 6)) for p in s.periods] == [
+            (p.start, p.count, p.low, p.high, round(p.total, 6)) for p in fine.periods
+        ]
     assert len(coarse.points) <= charts.SIZES["wide"][3] < len(fine.points)
     assert {199, 33} <= {v for _t, v, _v2 in coarse.points}
     assert len(one.points) <= 2 * len(one.periods)
@@ -335,7 +356,7 @@ def test_fewer_buckets_change_the_drawing_only(holders, add, fr, monkeypatch):
 
 
 def test_the_description_agrees_with_its_count(holders, add, fr):
-    """"1 mesure", never "1 mesures" (French plural through ngettext: 0 and 1 are singular)."""
+    """ "1 mesure", never "1 mesures" (French plural through ngettext: 0 and 1 are singular)."""
     add(holders[0], "weight", [(days_ago(2), 72.4)])
     one = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
     assert "1\u00a0mesure\u00a0;" in one.replace(" ", "\u00a0") and "mesures" not in one

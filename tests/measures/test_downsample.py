@@ -1,4 +1,5 @@
 """Downsampling keeps what a person must see: first, last, the extremes; never too many points."""
+
 from __future__ import annotations
 
 import math
@@ -17,7 +18,7 @@ def _series(n: int, seed: int = 1) -> list[tuple]:
 @pytest.mark.parametrize("n,target", [(200_000, 500), (10_000, 300), (1_000, 50), (50, 7)])
 def test_extremes_first_last_kept_and_length_bounded(n, target):
     rows = _series(n)
-    rows[n // 3] = (rows[n // 3][0], 400.0)   # a spike LTTB alone could drop
+    rows[n // 3] = (rows[n // 3][0], 400.0)  # a spike LTTB alone could drop
     rows[n // 2] = (rows[n // 2][0], -50.0)
     out = downsample(rows, target)
     assert len(out) <= target
@@ -53,7 +54,7 @@ def test_keeps_shape_of_a_clean_signal():
 def test_pairs_share_instants_and_keep_both_extremes():
     rnd = random.Random(4)
     rows = [(i, 125 + rnd.gauss(0, 8), 80 + rnd.gauss(0, 6)) for i in range(30_000)]
-    rows[777] = (777, 130.0, 30.0)     # lowest diastolic, ordinary systolic
+    rows[777] = (777, 130.0, 30.0)  # lowest diastolic, ordinary systolic
     rows[20_001] = (20_001, 120.0, 150.0)  # highest diastolic
     out = downsample(rows, 300, y2=2)
     assert len(out) <= 300

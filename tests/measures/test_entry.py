@@ -1,4 +1,5 @@
 """Measures typed by the holder: entry, plausibility, correction, removal, overview, export."""
+
 from __future__ import annotations
 
 import csv
@@ -43,14 +44,20 @@ def _traces(app):
     from core.audit import AuditEvent
 
     with app.app_context():
-        return [(e.action, e.detail, e.target_label) for e in db.session.scalars(
-            select(AuditEvent).where(AuditEvent.action.like("measure%")).order_by(AuditEvent.id))]
+        return [
+            (e.action, e.detail, e.target_label)
+            for e in db.session.scalars(
+                select(AuditEvent).where(AuditEvent.action.like("measure%")).order_by(AuditEvent.id)
+            )
+        ]
 
 
 def test_overview_starts_empty_and_offers_every_kind(holder):
     client, _ = holder
     html = client.get("/constantes").get_data(as_text=True)
-    assert 'class="empty-state"' in html and "/constantes/poids/ajouter" in html and "/constantes/tension/ajouter" in html
+    assert (
+        'class="empty-state"' in html and "/constantes/poids/ajouter" in html and "/constantes/tension/ajouter" in html
+    )
     choose = client.get("/constantes/ajouter").get_data(as_text=True)
     assert "/constantes/glycemie/ajouter" in choose and "/constantes/imc/ajouter" not in choose
     assert client.get("/constantes/imc/ajouter").status_code == 404  # BMI is worked out, never typed
@@ -89,21 +96,32 @@ def test_blood_pressure_is_one_measure_with_two_values(app, holder):
 
 def test_glucose_in_grams_per_litre_with_its_meal_context(app, holder):
     client, _ = holder
-    _post(client, "/constantes/glycemie/ajouter", value="0,95", unit="g/L", context="fasting", day="2026-11-28", at="07:00")
+    _post(
+        client,
+        "/constantes/glycemie/ajouter",
+        value="0,95",
+        unit="g/L",
+        context="fasting",
+        day="2026-11-28",
+        at="07:00",
+    )
     [m] = _measures(app)
     assert (m.value, m.context) == (pytest.approx(95), "fasting")
     html = client.get("/constantes").get_data(as_text=True)
     assert "0,95\u00a0g/L (95\u00a0mg/dL)" in html
 
 
-@pytest.mark.parametrize("slug, data, field, message", [
-    ("poids", {"value": "700"}, "value", "entre 0,3 et 350 kg"),
-    ("temperature", {"value": "3"}, "value", "entre 30 et 44 °C"),
-    ("poids", {"value": "soixante"}, "value", "Saisissez un nombre"),
-    ("tension", {"value": "120", "value2": "130"}, "value2", "doit être plus petit"),
-    ("tension", {"value": "120", "value2": ""}, "value2", "Saisissez le chiffre du bas"),
-    ("glycemie", {"value": "95", "unit": "g/L"}, "value", "entre 0,1 et 10 g/L"),
-])
+@pytest.mark.parametrize(
+    "slug, data, field, message",
+    [
+        ("poids", {"value": "700"}, "value", "entre 0,3 et 350 kg"),
+        ("temperature", {"value": "3"}, "value", "entre 30 et 44 °C"),
+        ("poids", {"value": "soixante"}, "value", "Saisissez un nombre"),
+        ("tension", {"value": "120", "value2": "130"}, "value2", "doit être plus petit"),
+        ("tension", {"value": "120", "value2": ""}, "value2", "Saisissez le chiffre du bas"),
+        ("glycemie", {"value": "95", "unit": "g/L"}, "value", "entre 0,1 et 10 g/L"),
+    ],
+)
 def test_typos_come_back_as_a_422_fragment_naming_the_expected_range(app, holder, slug, data, field, message):
     client, _ = holder
     r = _post(client, f"/constantes/{slug}/ajouter", day="2026-11-28", at="08:00", **data)
@@ -194,8 +212,17 @@ def test_export_needs_a_fresh_login_and_reads_back_as_french_csv(app, holder):
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0] == ["kind", "loinc", "label", "date", "value", "value2", "unit", "context", "source"]
-    assert ["blood_pressure", "85354-9", "Tension artérielle", "2026-11-28T08:05:00+01:00", "128", "82", "mm[Hg]", "",
-            "Saisie par vous"] in rows
+    assert [
+        "blood_pressure",
+        "85354-9",
+        "Tension artérielle",
+        "2026-11-28T08:05:00+01:00",
+        "128",
+        "82",
+        "mm[Hg]",
+        "",
+        "Saisie par vous",
+    ] in rows
     assert ["weight", "29463-7", "Poids", "2026-11-28T08:00:00+01:00", "72,4", "", "kg", "", "Saisie par vous"] in rows
     assert ("measures_exported", {}, None) in _traces(app)
 
@@ -213,7 +240,7 @@ def test_steps_are_a_total_for_the_day_kept_at_local_midnight(app, holder):
 
 
 def test_row_actions_read_well_for_a_measure_of_today(app, holder):
-    """"Corriger la mesure (aujourd’hui à 8 h 15)", never "la mesure du aujourd’hui"."""
+    """ "Corriger la mesure (aujourd’hui à 8 h 15)", never "la mesure du aujourd’hui"."""
     client, _ = holder
     _post(client, "/constantes/poids/ajouter", value="72,4", day="2026-11-28", at="08:15")
     html = client.get("/constantes/poids").get_data(as_text=True)

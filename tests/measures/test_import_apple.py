@@ -1,4 +1,5 @@
 """Apple Health exports: DTD accepted, entities refused, units, correlations, steps per day."""
+
 from __future__ import annotations
 
 import io
@@ -31,7 +32,7 @@ def test_a_zipped_export_with_its_dtd_brings_every_supported_kind(app, space, ru
         record("BloodGlucose", 5.5, "mmol<180.1558800000541>/L", D.format("09:00:00"), inner=MEAL.format(1)),
         record("BloodGlucose", 140, "mg/dL", D.format("13:30:00"), inner=MEAL.format(2)),
         pressure(125, 82, D.format("09:05:00")),
-        record("BloodPressureSystolic", 125, "mmHg", D.format("09:05:00")),   # duplicate of the correlation
+        record("BloodPressureSystolic", 125, "mmHg", D.format("09:05:00")),  # duplicate of the correlation
         record("BloodPressureDiastolic", 82, "mmHg", D.format("09:05:00")),
         record("Height", 5.5, "ft", D.format("07:00:00")),
         record("DietaryWater", 250, "mL", D.format("10:00:00")),
@@ -49,7 +50,10 @@ def test_a_zipped_export_with_its_dtd_brings_every_supported_kind(app, space, ru
     assert got["spo2"][0].value == 97
     assert round(got["height"][0].value, 1) == 167.6
     assert [(round(g.value), g.context) for g in got["glucose"]] == [(99, "before_meal"), (140, "after_meal")]
-    assert len(got["blood_pressure"]) == 1 and (got["blood_pressure"][0].value, got["blood_pressure"][0].value2) == (125, 82)
+    assert len(got["blood_pressure"]) == 1 and (got["blood_pressure"][0].value, got["blood_pressure"][0].value2) == (
+        125,
+        82,
+    )
     assert got["blood_pressure"][0].source_name == "Omron Connect"
 
 
@@ -58,14 +62,16 @@ def test_steps_are_one_total_per_local_day_from_the_busiest_source(app, space, r
     xml = apple_xml(
         record("StepCount", 1000, "count", D.format("09:00:00"), "iPhone"),
         record("StepCount", 1500, "count", D.format("18:00:00"), "iPhone"),
-        record("StepCount", 3000, "count", D.format("10:00:00"), "Apple Watch"),   # same walk, seen twice
+        record("StepCount", 3000, "count", D.format("10:00:00"), "Apple Watch"),  # same walk, seen twice
         record("StepCount", 400, "count", "2024-03-02 00:30:00 +0100", "iPhone"),
     )
     imp = run_import(viewer, "apple", xml, "export.xml")
     assert imp.status == "done" and imp.added == 2
     steps = _by_kind(app, viewer.patient_id)["steps"]
     assert [(s.when.isoformat(), s.value, s.source_name) for s in steps] == [
-        ("2024-03-01T00:00:00+01:00", 3000, "Apple Watch"), ("2024-03-02T00:00:00+01:00", 400, "iPhone")]
+        ("2024-03-01T00:00:00+01:00", 3000, "Apple Watch"),
+        ("2024-03-02T00:00:00+01:00", 400, "iPhone"),
+    ]
 
 
 def test_implausible_values_and_unknown_units_are_rejected_with_reasons(app, space, run_import):
@@ -81,15 +87,23 @@ def test_implausible_values_and_unknown_units_are_rejected_with_reasons(app, spa
     imp = run_import(viewer, "apple", xml)
     assert imp.status == "done" and imp.added == 1 and imp.rejected == 5
     assert {k: v["count"] for k, v in imp.reasons.items()} == {
-        "implausible": 2, "unknown_unit": 1, "bad_value": 1, "bad_date": 1}
+        "implausible": 2,
+        "unknown_unit": 1,
+        "bad_value": 1,
+        "bad_date": 1,
+    }
     assert imp.reasons["implausible"]["examples"][0] == {"where": D.format("07:00:00"), "kind": "weight"}
 
 
 def test_importing_the_same_file_twice_adds_nothing(app, space, run_import):
     viewer, _ = space
-    content = apple_zip(apple_xml(record("BodyMass", 72.4, "kg", D.format("07:00:00")),
-                                  record("StepCount", 500, "count", D.format("09:00:00")),
-                                  pressure(120, 80, D.format("09:00:00"))))
+    content = apple_zip(
+        apple_xml(
+            record("BodyMass", 72.4, "kg", D.format("07:00:00")),
+            record("StepCount", 500, "count", D.format("09:00:00")),
+            pressure(120, 80, D.format("09:00:00")),
+        )
+    )
     first = run_import(viewer, "apple", content)
     second = run_import(viewer, "apple", content)
     assert (first.added, first.present) == (3, 0)
@@ -109,8 +123,9 @@ EXTERNAL = """<!DOCTYPE HealthData [
 """
 
 
-@pytest.mark.parametrize("doctype, body", [(BILLION_LAUGHS, "&lol3;"), (EXTERNAL, "&secret;")],
-                         ids=["entity-expansion", "external-entity"])
+@pytest.mark.parametrize(
+    "doctype, body", [(BILLION_LAUGHS, "&lol3;"), (EXTERNAL, "&secret;")], ids=["entity-expansion", "external-entity"]
+)
 def test_entity_declarations_refuse_the_whole_file(app, space, run_import, doctype, body):
     viewer, _ = space
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00"), source=body), doctype=doctype)
@@ -141,6 +156,7 @@ def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
 
     viewer, _ = space
     import zipfile
+
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("photos/IMG_0001.jpg", b"\xff\xd8\xff")
@@ -162,8 +178,11 @@ def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, r
     assert (imp.status, imp.added, imp.rejected) == ("done", 4, 0)
     got = _by_kind(app, viewer.patient_id)["glucose"]
     assert [(round(g.value), g.context, g.source_name) for g in got] == [
-        (115, "before_meal", "Santé"), (168, "after_meal", "Santé"), (94, "before_meal", "OneTouch Reveal"),
-        (121, None, "Santé")]
+        (115, "before_meal", "Santé"),
+        (168, "after_meal", "Santé"),
+        (94, "before_meal", "OneTouch Reveal"),
+        (121, None, "Santé"),
+    ]
 
 
 def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
@@ -188,7 +207,6 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
 def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space, monkeypatch):
     import zipfile
 
-
     viewer, _ = space
     padding = "<!-- " + " " * 300_000 + " -->\n"  # deflates about a thousandfold
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")) + padding)
@@ -205,8 +223,15 @@ def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space,
 def test_a_real_export_inflates_well_under_the_bound(app, space):
 
     viewer, _ = space
-    rows = [record("HeartRate", 60 + i % 40, "count/min", f"2024-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100")
-            for i in range(5000)]
+    rows = [
+        record(
+            "HeartRate",
+            60 + i % 40,
+            "count/min",
+            f"2024-03-01 {i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d} +0100",
+        )
+        for i in range(5000)
+    ]
     imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(apple_zip(apple_xml(*rows))))
     assert imp.status == "pending"
 

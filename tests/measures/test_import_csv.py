@@ -1,4 +1,5 @@
 """CSV files: French spreadsheets, English ones, Carnet's own export; the preview."""
+
 from __future__ import annotations
 
 import io
@@ -12,14 +13,16 @@ from tests.helpers import measures
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
-FRENCH = ("Type;Date;Valeur;Diastolique;Unité;Contexte;Source\r\n"
-          "Poids;28/11/2026 08:30;72,4;;kg;;Balance\r\n"
-          "tension;28/11/2026 08:35;120/80;;mmHg;;Tensiomètre\r\n"
-          "Glycémie;28/11/2026;1,05;;g/L;à jeun;\r\n"
-          "Température;27/11/2026 20:00;101,3;;degF;;\r\n"
-          "Poids;29/11/2026 08:30;720;;kg;;\r\n"
-          "Humeur;29/11/2026 08:30;3;;;;\r\n"
-          "Poids;le 30;72;;kg;;\r\n").encode()
+FRENCH = (
+    "Type;Date;Valeur;Diastolique;Unité;Contexte;Source\r\n"
+    "Poids;28/11/2026 08:30;72,4;;kg;;Balance\r\n"
+    "tension;28/11/2026 08:35;120/80;;mmHg;;Tensiomètre\r\n"
+    "Glycémie;28/11/2026;1,05;;g/L;à jeun;\r\n"
+    "Température;27/11/2026 20:00;101,3;;degF;;\r\n"
+    "Poids;29/11/2026 08:30;720;;kg;;\r\n"
+    "Humeur;29/11/2026 08:30;3;;;;\r\n"
+    "Poids;le 30;72;;kg;;\r\n"
+).encode()
 
 
 def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run_import):
@@ -28,7 +31,10 @@ def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run
     assert imp.options["delimiter"] == ";" and imp.options["decimal"] == ","
     assert (imp.status, imp.added, imp.rejected) == ("done", 4, 3)
     assert {k: [e["where"] for e in v["examples"]] for k, v in imp.reasons.items()} == {
-        "implausible": [6], "unknown_kind": [7], "bad_date": [8]}
+        "implausible": [6],
+        "unknown_kind": [7],
+        "bad_date": [8],
+    }
     got = {m.kind: m for m in measures(app, viewer.patient_id)}
     assert got["weight"].value == 72.4 and got["weight"].source == "csv" and got["weight"].source_name == "Balance"
     assert got["weight"].when.isoformat() == "2026-11-28T08:30:00+01:00"
@@ -39,10 +45,12 @@ def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run
 
 def test_an_english_file_with_commas_iso_dates_and_loinc_codes(app, space, run_import):
     viewer, _ = space
-    content = (b"kind,date,value,value2,unit\n"
-               b"8867-4,2026-07-01T08:00:00+02:00,64,,/min\n"
-               b"weight,2026-07-01 07:00,154.3,,lb\n"
-               b"blood_pressure,2026-07-01T09:00:00Z,118,76,mm[Hg]\n")
+    content = (
+        b"kind,date,value,value2,unit\n"
+        b"8867-4,2026-07-01T08:00:00+02:00,64,,/min\n"
+        b"weight,2026-07-01 07:00,154.3,,lb\n"
+        b"blood_pressure,2026-07-01T09:00:00Z,118,76,mm[Hg]\n"
+    )
     imp = run_import(viewer, "csv", content, "export.csv")
     assert imp.options["delimiter"] == "," and imp.options["decimal"] == "."
     assert (imp.added, imp.rejected) == (3, 0)
@@ -53,11 +61,13 @@ def test_an_english_file_with_commas_iso_dates_and_loinc_codes(app, space, run_i
     assert got["blood_pressure"].utc_offset == 0
 
 
-CARNET_EXPORT = ("\ufeffkind;loinc;label;date;value;value2;unit;context;source\r\n"
-                 "weight;29463-7;Poids;2026-11-28T08:30:00+01:00;72,4;;kg;;Saisie manuelle\r\n"
-                 "blood_pressure;85354-9;Tension artérielle;2026-11-28T08:35:00+01:00;120;80;mmHg;;Saisie manuelle\r\n"
-                 "glucose;2345-7;Glycémie;2026-11-28T12:00:00+01:00;95;;mg/dL;before_meal;Apple Santé\r\n"
-                 "steps;41950-7;Nombre de pas;2026-11-28T00:00:00+01:00;8500;;pas;;Apple Santé\r\n").encode()
+CARNET_EXPORT = (
+    "\ufeffkind;loinc;label;date;value;value2;unit;context;source\r\n"
+    "weight;29463-7;Poids;2026-11-28T08:30:00+01:00;72,4;;kg;;Saisie manuelle\r\n"
+    "blood_pressure;85354-9;Tension artérielle;2026-11-28T08:35:00+01:00;120;80;mmHg;;Saisie manuelle\r\n"
+    "glucose;2345-7;Glycémie;2026-11-28T12:00:00+01:00;95;;mg/dL;before_meal;Apple Santé\r\n"
+    "steps;41950-7;Nombre de pas;2026-11-28T00:00:00+01:00;8500;;pas;;Apple Santé\r\n"
+).encode()
 
 
 def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, space, run_import):
@@ -76,8 +86,15 @@ def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved
     viewer, _ = space
     imp = upload.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
     assert imp.status == "preview"
-    assert imp.options["mapping"] == {"kind": 0, "date": 1, "value": 2, "value2": 3, "unit": 4, "context": 5,
-                                      "source": 6}
+    assert imp.options["mapping"] == {
+        "kind": 0,
+        "date": 1,
+        "value": 2,
+        "value2": 3,
+        "unit": 4,
+        "context": 5,
+        "source": 6,
+    }
     p = upload.preview(imp)
     assert [r[0] for r in p["rows"]] == ["weight", "blood_pressure", "glucose", "temperature"]
     assert p["rejected"] == 3 and set(p["reasons"]) == {"implausible", "unknown_kind", "bad_date"}
@@ -116,19 +133,40 @@ def _sniffed(app, space, name):
     return upload.store_upload(viewer, "csv", name, io.BytesIO(fixture(name)))
 
 
-@pytest.mark.parametrize("name, columns", [
-    ("withings_weight.csv", [(1, "weight", None, "kg")]),
-    ("withings_bp.csv", [(1, "heart_rate", None, "/min"), (2, "blood_pressure", "sys", "mm[Hg]"),
-                         (3, "blood_pressure", "dia", "mm[Hg]")]),
-    ("withings_height.csv", [(1, "height", None, "m")]),
-    ("withings_gewicht_de.csv", [(1, "weight", None, "kg")]),
-    ("withings_blutdruck_de.csv", [(1, "heart_rate", None, "/min"), (2, "blood_pressure", "sys", "mm[Hg]"),
-                                   (3, "blood_pressure", "dia", "mm[Hg]")]),
-    ("withings_groesse_de.csv", [(1, "height", None, "m")]),
-    ("withings_poids_fr.csv", [(1, "weight", None, "kg")]),
-    ("omron_connect.csv", [(2, "blood_pressure", "sys", "mmHg"), (3, "blood_pressure", "dia", "mmHg"),
-                           (4, "heart_rate", None, "/min")]),
-])
+@pytest.mark.parametrize(
+    "name, columns",
+    [
+        ("withings_weight.csv", [(1, "weight", None, "kg")]),
+        (
+            "withings_bp.csv",
+            [
+                (1, "heart_rate", None, "/min"),
+                (2, "blood_pressure", "sys", "mm[Hg]"),
+                (3, "blood_pressure", "dia", "mm[Hg]"),
+            ],
+        ),
+        ("withings_height.csv", [(1, "height", None, "m")]),
+        ("withings_gewicht_de.csv", [(1, "weight", None, "kg")]),
+        (
+            "withings_blutdruck_de.csv",
+            [
+                (1, "heart_rate", None, "/min"),
+                (2, "blood_pressure", "sys", "mm[Hg]"),
+                (3, "blood_pressure", "dia", "mm[Hg]"),
+            ],
+        ),
+        ("withings_groesse_de.csv", [(1, "height", None, "m")]),
+        ("withings_poids_fr.csv", [(1, "weight", None, "kg")]),
+        (
+            "omron_connect.csv",
+            [
+                (2, "blood_pressure", "sys", "mmHg"),
+                (3, "blood_pressure", "dia", "mmHg"),
+                (4, "heart_rate", None, "/min"),
+            ],
+        ),
+    ],
+)
 def test_device_exports_are_read_as_wide_files(app, space, name, columns):
     imp = _sniffed(app, space, name)
     assert imp.status == "preview" and imp.options["layout"] == "wide" and imp.options["date"] == 0
@@ -141,8 +179,10 @@ def test_a_withings_weight_export_brings_the_weights_only(app, space, run_import
     assert (imp.status, imp.added, imp.rejected) == ("done", 3, 0)
     got = measures(app, viewer.patient_id)
     assert [(m.kind, m.value, m.when.isoformat()) for m in got] == [
-        ("weight", 82.1, "2026-02-28T07:31:09+01:00"), ("weight", 81.9, "2026-03-01T07:05:12+01:00"),
-        ("weight", 81.35, "2026-03-02T07:12:41+01:00")]
+        ("weight", 82.1, "2026-02-28T07:31:09+01:00"),
+        ("weight", 81.9, "2026-03-01T07:05:12+01:00"),
+        ("weight", 81.35, "2026-03-02T07:12:41+01:00"),
+    ]
 
 
 def test_a_withings_blood_pressure_export_pairs_the_pressures_and_keeps_the_pulse(app, space, run_import):
@@ -166,7 +206,9 @@ def test_heights_in_metres_and_german_dates_are_converted(app, space, run_import
     assert sorted(m.value for m in got if m.kind == "height") == [172, 180]
     weights = [m for m in got if m.kind == "weight"]
     assert [(m.value, m.when.isoformat()) for m in weights] == [
-        (94.89, "2014-02-12T06:09:00+01:00"), (94.34, "2014-02-13T06:04:00+01:00")]
+        (94.89, "2014-02-12T06:09:00+01:00"),
+        (94.34, "2014-02-13T06:04:00+01:00"),
+    ]
 
 
 def test_an_omron_export_honours_its_time_zone_column(app, space, run_import):
@@ -177,7 +219,9 @@ def test_an_omron_export_honours_its_time_zone_column(app, space, run_import):
     assert imp.reasons["incomplete"]["examples"] == [{"where": 4, "kind": "blood_pressure"}]
     pressures = [m for m in measures(app, viewer.patient_id) if m.kind == "blood_pressure"]
     assert [(m.value, m.value2, m.when.isoformat(), m.source_name) for m in pressures] == [
-        (126, 81, "2026-03-02T08:30:00+08:00", "M7 Intelli IT"), (133, 85, "2026-03-02T19:05:00+01:00", "M7 Intelli IT")]
+        (126, 81, "2026-03-02T08:30:00+08:00", "M7 Intelli IT"),
+        (133, 85, "2026-03-02T19:05:00+01:00", "M7 Intelli IT"),
+    ]
 
 
 def test_the_same_device_export_twice_adds_nothing(app, space, run_import):
@@ -208,20 +252,27 @@ def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, r
     chosen = csvfile.apply_choice(imp.options, "0", {1: "glucose|mmol/L", 2: "glucose|mmol/L", 3: ""})
     assert chosen["layout"] == "wide" and [c["index"] for c in chosen["columns"]] == [1, 2]
     p = csvfile.preview([fixture("unknown_columns.csv")], chosen)
-    assert [(r[0], round(r[3])) for r in p["rows"]] == [("glucose", 97), ("glucose", 142), ("glucose", 92),
-                                                        ("glucose", 150)]
+    assert [(r[0], round(r[3])) for r in p["rows"]] == [
+        ("glucose", 97),
+        ("glucose", 142),
+        ("glucose", 92),
+        ("glucose", 150),
+    ]
 
 
-@pytest.mark.parametrize("text, tz, expected", [
-    ("2024/01/15 08:30", "Asia/Manila", "2024-01-15T08:30:00+08:00"),
-    ("2024-01-15 08:30:00", "+05:30", "2024-01-15T08:30:00+05:30"),
-    ("2024-01-15 08:30", "GMT-5", "2024-01-15T08:30:00-05:00"),
-    ("2024-01-15T08:30:00Z", "Asia/Manila", "2024-01-15T08:30:00+00:00"),  # the cell's own offset wins
-    ("2014-02-13 6:04 Uhr", None, "2014-02-13T06:04:00+01:00"),
-    ("13.02.2014 06:04", None, "2014-02-13T06:04:00+01:00"),
-    ("2024/07/15 8:30 PM", "", "2024-07-15T20:30:00+02:00"),
-    ("2024-07-15 08:30", "Nowhere/Land", "2024-07-15T08:30:00+02:00"),   # unreadable: Paris
-])
+@pytest.mark.parametrize(
+    "text, tz, expected",
+    [
+        ("2024/01/15 08:30", "Asia/Manila", "2024-01-15T08:30:00+08:00"),
+        ("2024-01-15 08:30:00", "+05:30", "2024-01-15T08:30:00+05:30"),
+        ("2024-01-15 08:30", "GMT-5", "2024-01-15T08:30:00-05:00"),
+        ("2024-01-15T08:30:00Z", "Asia/Manila", "2024-01-15T08:30:00+00:00"),  # the cell's own offset wins
+        ("2014-02-13 6:04 Uhr", None, "2014-02-13T06:04:00+01:00"),
+        ("13.02.2014 06:04", None, "2014-02-13T06:04:00+01:00"),
+        ("2024/07/15 8:30 PM", "", "2024-07-15T20:30:00+02:00"),
+        ("2024-07-15 08:30", "Nowhere/Land", "2024-07-15T08:30:00+02:00"),  # unreadable: Paris
+    ],
+)
 def test_dates_and_time_zones_as_devices_write_them(text, tz, expected):
     from blueprints.measures.imports.importers import csvwords
     from blueprints.measures.imports.importers.common import local_iso

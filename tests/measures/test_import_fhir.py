@@ -1,4 +1,5 @@
 """FHIR R4 Bundles: LOINC codes, UCUM units converted, blood pressure components."""
+
 from __future__ import annotations
 
 import json
@@ -14,10 +15,14 @@ def test_a_bundle_of_observations_is_converted_to_canonical_units(app, space, ru
         observation("29463-7", 160, "[lb_av]", device={"display": "Balance connectée"}),
         observation("8310-5", 100.4, "[degF]", when="2026-03-01T07:00:00Z"),
         observation("88365-2", 5.5, "mmol/L"),
-        observation("85354-9", components=[("8480-6", 132), ("8462-4", 85)],
-                    effectivePeriod={"start": "2026-03-02T09:00:00+01:00"}, effectiveDateTime=None),
+        observation(
+            "85354-9",
+            components=[("8480-6", 132), ("8462-4", 85)],
+            effectivePeriod={"start": "2026-03-02T09:00:00+01:00"},
+            effectiveDateTime=None,
+        ),
         observation("59408-5", 96, "%", when="2026-03-03"),
-        observation("1234-5", 3, "mg"),                     # a code Carnet does not keep
+        observation("1234-5", 3, "mg"),  # a code Carnet does not keep
         {"resourceType": "Patient", "id": "p1"},
     )
     imp = run_import(viewer, "fhir", content, "bundle.json")
@@ -44,7 +49,11 @@ def test_incomplete_or_implausible_observations_are_rejected(app, space, run_imp
     imp = run_import(viewer, "fhir", content)
     assert (imp.added, imp.rejected) == (1, 4)
     assert {k: v["count"] for k, v in imp.reasons.items()} == {
-        "incomplete": 1, "implausible": 1, "unknown_unit": 1, "bad_date": 1}
+        "incomplete": 1,
+        "implausible": 1,
+        "unknown_unit": 1,
+        "bad_date": 1,
+    }
     assert imp.reasons["incomplete"]["examples"] == [{"where": 1, "kind": "blood_pressure"}]
 
 

@@ -1,4 +1,5 @@
 """The job runner: atomic claim, resumption after a crash, threads, the CLI, audit, shredding."""
+
 from __future__ import annotations
 
 import io
@@ -16,8 +17,12 @@ from tests.helpers import measures
 from tests.samples import apple_xml, apple_zip, pressure, record
 
 D = "2024-03-01 {} +0100"
-XML = apple_xml(record("BodyMass", 72.4, "kg", D.format("07:00:00")), record("HeartRate", 61, "count/min", D.format("07:01:00")),
-                pressure(121, 79, D.format("07:02:00")), record("BodyMass", 900, "kg", D.format("08:00:00")))
+XML = apple_xml(
+    record("BodyMass", 72.4, "kg", D.format("07:00:00")),
+    record("HeartRate", 61, "count/min", D.format("07:01:00")),
+    pressure(121, 79, D.format("07:02:00")),
+    record("BodyMass", 900, "kg", D.format("08:00:00")),
+)
 
 
 def _pending(viewer, content=XML, fmt="apple"):
@@ -30,7 +35,7 @@ def test_a_job_is_claimed_once(app, space):
     viewer, _ = space
     import_id = _pending(viewer)
     assert jobs.claim(import_id) is not None
-    assert jobs.claim(import_id) is None            # running, heartbeat fresh
+    assert jobs.claim(import_id) is None  # running, heartbeat fresh
     assert jobs.run(import_id) is None
     assert jobs.waiting() == []
 
@@ -70,14 +75,22 @@ def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
 def test_audit_traces_say_what_happened_without_any_value(app, space):
     viewer, _ = space
     imp = jobs.run(_pending(viewer))
-    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("measures_import%"))
-                                     .order_by(AuditEvent.id)))
+    events = list(
+        db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("measures_import%")).order_by(AuditEvent.id))
+    )
     assert [(e.action, e.target_id, e.actor_type, e.patient_id) for e in events] == [
         ("measures_import_started", imp.id, "holder", viewer.patient_id),
-        ("measures_imported", imp.id, "holder", viewer.patient_id)]
+        ("measures_imported", imp.id, "holder", viewer.patient_id),
+    ]
     assert events[0].detail == {"format": "apple"}
-    assert events[1].detail == {"format": "apple", "status": "done", "added": 3, "present": 0, "rejected": 1,
-                                "ignored": 0}
+    assert events[1].detail == {
+        "format": "apple",
+        "status": "done",
+        "added": 3,
+        "present": 0,
+        "rejected": 1,
+        "ignored": 0,
+    }
     text = repr([e.detail for e in events]) + repr([e.target_label for e in events])
     assert "72.4" not in text and "121" not in text and "900" not in text
 

@@ -2,6 +2,7 @@
 its thread writes: both give the same rows, counters and reasons; errors on any side end the
 job with its reason; counters stay exact across batches and statements; ids are UUIDs; no
 helper thread or process outlives the job."""
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,9 @@ D = "2024-03-{:02d} 07:{:02d}:00 +0100"
 
 
 def _records(n: int, start: int = 0) -> list[str]:
-    return [record("HeartRate", 60 + i % 30, "count/min", D.format(1 + i // 60, i % 60))
-            for i in range(start, start + n)]
+    return [
+        record("HeartRate", 60 + i % 30, "count/min", D.format(1 + i // 60, i % 60)) for i in range(start, start + n)
+    ]
 
 
 def _small_batches(monkeypatch, batch=3, buffer=2, per_statement=None):
@@ -44,7 +46,7 @@ def _pending(viewer, content: bytes, fmt: str = "apple") -> str:
     from sqlalchemy import update
 
     imp = upload.store_upload(viewer, fmt, "export", io.BytesIO(content))
-    if imp.status == "preview":   # a CSV file: confirmed
+    if imp.status == "preview":  # a CSV file: confirmed
         db.session.execute(update(MeasureImport).where(MeasureImport.id == imp.id).values(status="pending"))
     db.session.commit()
     return imp.id
@@ -66,18 +68,24 @@ def parse_path(request, app):
 def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch, parse_path):
     viewer, _ = space
     _small_batches(monkeypatch, batch=7, buffer=3, per_statement=4)
-    monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)     # the parser waits for the writer
-    body = (_records(40) + _records(10)                   # ten repeated: present, not added
-            + [record("HeartRate", 500, "count/min", D.format(3, 1)),   # implausible
-               record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)),
-               pressure(121, 79, D.format(3, 3)), record("StepCount", 900, "count", D.format(3, 4))])
+    monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)  # the parser waits for the writer
+    body = (
+        _records(40)
+        + _records(10)  # ten repeated: present, not added
+        + [
+            record("HeartRate", 500, "count/min", D.format(3, 1)),  # implausible
+            record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)),
+            pressure(121, 79, D.format(3, 3)),
+            record("StepCount", 900, "count", D.format(3, 4)),
+        ]
+    )
     imp = jobs.run(_pending(viewer, apple_xml(*body)))
     assert (imp.status, imp.error) == ("done", None)
     assert (imp.added, imp.present, imp.rejected, imp.ignored) == (42, 10, 1, 1)
     assert len(measures(app, viewer.patient_id)) == 42
     assert imp.blob_id is None and not _parser_threads()
 
-    again = jobs.run(_pending(viewer, apple_xml(*body)))   # the same file twice adds nothing
+    again = jobs.run(_pending(viewer, apple_xml(*body)))  # the same file twice adds nothing
     assert (again.added, again.present, again.rejected, again.ignored) == (0, 52, 1, 1)
     assert len(measures(app, viewer.patient_id)) == 42
 
@@ -88,7 +96,7 @@ def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, 
     broken = apple_xml(*_records(5)).replace(b"</HealthData>", b"<Record></HealthData>")
     imp = jobs.run(_pending(viewer, broken))
     assert (imp.status, imp.error) == ("failed", "xml")
-    assert imp.added == 4 and len(measures(app, viewer.patient_id)) == 4   # the two batches handed over first
+    assert imp.added == 4 and len(measures(app, viewer.patient_id)) == 4  # the two batches handed over first
     assert imp.blob_id is None and not _parser_threads()
 
 
@@ -108,7 +116,7 @@ def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, mon
     import_id = _pending(viewer, xml)
 
     def tampered(imp):
-        yield xml[:len(xml) // 2]
+        yield xml[: len(xml) // 2]
         raise BlobCorrupt("chunk 1 fails authentication")
 
     monkeypatch.setattr(jobs, "blob_chunks", tampered)
@@ -150,11 +158,14 @@ def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeyp
     monkeypatch.setattr(Writer, "write", spy)
     body = [record("ActiveEnergyBurned", i, "kcal", D.format(1, i)) for i in range(50)]
     import_id = _pending(viewer, apple_xml(*body))
-    monkeypatch.setattr(jobs, "blob_chunks", lambda imp, _real=jobs.blob_chunks: (
-        c[i:i + 512] for c in _real(imp) for i in range(0, len(c), 512)))   # many small chunks
+    monkeypatch.setattr(
+        jobs,
+        "blob_chunks",
+        lambda imp, _real=jobs.blob_chunks: (c[i : i + 512] for c in _real(imp) for i in range(0, len(c), 512)),
+    )  # many small chunks
     imp = jobs.run(import_id)
     assert (imp.status, imp.added, imp.ignored) == ("done", 0, 50)
-    assert len([s for s in seen if s[0] == 0]) > 2              # heartbeats with no rows
+    assert len([s for s in seen if s[0] == 0]) > 2  # heartbeats with no rows
     assert [s[1] for s in seen] == sorted(s[1] for s in seen)  # progress only goes forward
 
 
@@ -166,7 +177,7 @@ def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
     assert len(ids) == len(set(ids)) == 20
     shape = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
     assert all(shape.fullmatch(i) for i in ids), ids[:3]
-    assert len({i[:13] for i in ids}) <= 4                    # one timestamp per batch, not per row
+    assert len({i[:13] for i in ids}) <= 4  # one timestamp per batch, not per row
 
 
 @pytest.mark.parametrize("n", [1, 4095, 4096])
@@ -193,7 +204,7 @@ def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
     from core.blobs import BlobKey, store
 
     viewer, _ = space
-    xml = apple_xml(*_records(1800))   # several inflated chunks
+    xml = apple_xml(*_records(1800))  # several inflated chunks
     packed = apple_zip(xml)
     imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(packed))
     db.session.commit()
@@ -211,8 +222,10 @@ def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
     xml = apple_xml(*_records(3000))
     packed = bytearray(apple_zip(xml))
     name = b"apple_health_export/export.xml"
-    data = packed.index(name) + len(name) + int.from_bytes(packed[packed.index(name) - 2:packed.index(name)], "little")
-    packed[data] = 0xFF   # the first deflate block now has a type that does not exist
+    data = (
+        packed.index(name) + len(name) + int.from_bytes(packed[packed.index(name) - 2 : packed.index(name)], "little")
+    )
+    packed[data] = 0xFF  # the first deflate block now has a type that does not exist
     imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
     db.session.commit()
     done = jobs.run(imp.id)
@@ -225,8 +238,10 @@ def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypat
     viewer, _ = space
     monkeypatch.setattr(upload, "MAX_XML", 200_000)
     before = _stored_blobs(app)
-    packed = bytearray(apple_zip(b"" if damage == "empty" else apple_xml(*_records(6000 if damage == "too_large" else 3))))
-    if damage == "encrypted":   # the "encrypted" flag, in the local header and the central directory
+    packed = bytearray(
+        apple_zip(b"" if damage == "empty" else apple_xml(*_records(6000 if damage == "too_large" else 3)))
+    )
+    if damage == "encrypted":  # the "encrypted" flag, in the local header and the central directory
         name = b"apple_health_export/export.xml"
         local = packed.index(name)
         central = packed.index(name, local + 1)
@@ -237,17 +252,30 @@ def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypat
     assert refused.value.reason == reason and _stored_blobs(app) == before
 
 
-APPLE = apple_xml(*_records(40), record("HeartRate", 500, "count/min", D.format(3, 1)),
-                  record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)), pressure(121, 79, D.format(3, 3)),
-                  record("StepCount", 900, "count", D.format(3, 4)),
-                  record("BloodGlucose", 5.4, "mmol<180.1558800000541>/L", D.format(3, 5),
-                         inner='<MetadataEntry key="HKMetadataKeyBloodGlucoseMealTime" value="1"/>'))
-FHIR = bundle(observation("29463-7", 160, "[lb_av]"), observation("8867-4", 64, "/min"),
-              observation("29463-7", 7000, "kg"))
+APPLE = apple_xml(
+    *_records(40),
+    record("HeartRate", 500, "count/min", D.format(3, 1)),
+    record("ActiveEnergyBurned", 12, "kcal", D.format(3, 2)),
+    pressure(121, 79, D.format(3, 3)),
+    record("StepCount", 900, "count", D.format(3, 4)),
+    record(
+        "BloodGlucose",
+        5.4,
+        "mmol<180.1558800000541>/L",
+        D.format(3, 5),
+        inner='<MetadataEntry key="HKMetadataKeyBloodGlucoseMealTime" value="1"/>',
+    ),
+)
+FHIR = bundle(
+    observation("29463-7", 160, "[lb_av]"), observation("8867-4", 64, "/min"), observation("29463-7", 7000, "kg")
+)
 
 
-@pytest.mark.parametrize("fmt, content", [("apple", APPLE), ("apple", apple_zip(APPLE)), ("fhir", FHIR),
-                                          ("csv", FRENCH)], ids=["xml", "zip", "fhir", "csv"])
+@pytest.mark.parametrize(
+    "fmt, content",
+    [("apple", APPLE), ("apple", apple_zip(APPLE)), ("fhir", FHIR), ("csv", FRENCH)],
+    ids=["xml", "zip", "fhir", "csv"],
+)
 def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, fmt, content):
     from core.access import viewer_for
 
@@ -259,11 +287,26 @@ def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, 
         with app.test_request_context():
             viewer = viewer_for(db.session.merge(account))
             first = jobs.run(_pending(viewer, content, fmt))
-            again = jobs.run(_pending(viewer, content, fmt))   # the same file twice adds nothing
-        rows = sorted((m.kind, m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.source_name)
-                      for m in measures(app, viewer.patient_id))
-        outcomes.append(((first.status, first.error, first.added, first.present, first.rejected, first.ignored,
-                          first.reasons, rows), (again.added, again.present, again.rejected)))
+            again = jobs.run(_pending(viewer, content, fmt))  # the same file twice adds nothing
+        rows = sorted(
+            (m.kind, m.taken_at, m.utc_offset, m.value, m.value2, m.context, m.source_name)
+            for m in measures(app, viewer.patient_id)
+        )
+        outcomes.append(
+            (
+                (
+                    first.status,
+                    first.error,
+                    first.added,
+                    first.present,
+                    first.rejected,
+                    first.ignored,
+                    first.reasons,
+                    rows,
+                ),
+                (again.added, again.present, again.rejected),
+            )
+        )
     app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)
     assert outcomes[0] == outcomes[1]
     (status, _, added, *_), (added_again, present_again, _) = outcomes[1]
@@ -276,11 +319,14 @@ def test_a_large_file_is_parsed_in_a_process(app, space, monkeypatch):
     viewer, _ = space
     app.config["MEASURES_IMPORT_PROCESS_BYTES"] = 4096
     started = []
-    monkeypatch.setattr(pipeline.ParseProcess, "run", lambda self, *a, _run=pipeline.ParseProcess.run: (
-        started.append(self.fmt), _run(self, *a))[1])
+    monkeypatch.setattr(
+        pipeline.ParseProcess,
+        "run",
+        lambda self, *a, _run=pipeline.ParseProcess.run: (started.append(self.fmt), _run(self, *a))[1],
+    )
     small, large = apple_xml(*_records(3)), apple_xml(*_records(60))
     assert len(small) < 4096 <= len(large)
     assert jobs.run(_pending(viewer, small)).added == 3 and started == []
     done = jobs.run(_pending(viewer, large))
-    assert (done.added, done.present) == (57, 3) and started == ["apple"]   # the first three were there
+    assert (done.added, done.present) == (57, 3) and started == ["apple"]  # the first three were there
     app.config.pop("MEASURES_IMPORT_PROCESS_BYTES", None)

@@ -1,4 +1,5 @@
 """Import screens as a holder: the page, upload, preview, progress, summary, and the gate."""
+
 from __future__ import annotations
 
 import io
@@ -19,13 +20,18 @@ def _disabled_button(html: str) -> bool:
     return re.search(r"<button\b[^>]*\sdisabled[\s>=]", html) is not None
 
 
-XML = apple_xml(record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"),
-                pressure(121, 79, "2024-03-01 07:02:00 +0100"), record("BodyMass", 900, "kg", "2024-03-01 08:00:00 +0100"))
+XML = apple_xml(
+    record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"),
+    pressure(121, 79, "2024-03-01 07:02:00 +0100"),
+    record("BodyMass", 900, "kg", "2024-03-01 08:00:00 +0100"),
+)
 
 
 def _send(client, content, name="export.zip", fmt="apple", htmx=False):
     data = {"format": fmt, "csrf_token": csrf_token(client, URL), "file": (io.BytesIO(content), name)}
-    return client.post(URL, data=data, content_type="multipart/form-data", headers={"HX-Request": "true"} if htmx else {})
+    return client.post(
+        URL, data=data, content_type="multipart/form-data", headers={"HX-Request": "true"} if htmx else {}
+    )
 
 
 def _run(app, import_id):
@@ -79,15 +85,17 @@ def test_a_wrong_file_answers_422_with_a_reason(importer):
     assert r.status_code == 422 and "<html" not in html and "notice-error" in html
     r = _send(client, "Poids\u00a0: 72 kg\n".encode(), "liste.csv", fmt="csv")
     assert r.status_code == 422 and "notice-error" in r.get_data(as_text=True)
-    r = client.post(URL, data={"format": "apple", "csrf_token": csrf_token(client, URL)},
-                    content_type="multipart/form-data")
+    r = client.post(
+        URL, data={"format": "apple", "csrf_token": csrf_token(client, URL)}, content_type="multipart/form-data"
+    )
     assert r.status_code == 422
 
 
 def test_the_upload_checks_csrf_itself(importer):
     client, _ = importer
-    r = client.post(URL, data={"format": "apple", "file": (io.BytesIO(XML), "export.xml")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        URL, data={"format": "apple", "file": (io.BytesIO(XML), "export.xml")}, content_type="multipart/form-data"
+    )
     assert r.status_code == 422 and "expired" in r.get_data(as_text=True).lower() or r.status_code == 400
 
 
@@ -180,7 +188,9 @@ def test_unknown_columns_get_a_chooser_then_import(app, importer):
     assert r.status_code == 303, r.get_data(as_text=True)[:300]
     job_url = r.headers["Location"]
     page = client.get(job_url).get_data(as_text=True)
-    assert "n’a pas reconnu les colonnes" in page and '<details class="import-chooser" id="import-chooser" open>' in page
+    assert (
+        "n’a pas reconnu les colonnes" in page and '<details class="import-chooser" id="import-chooser" open>' in page
+    )
     assert 'name="date"' in page and 'name="col-1"' in page and "Ne pas importer" in page and "5,4" in page
     confirm = page.split("/confirmer")[1].split("</form>")[0]
     assert _disabled_button(confirm)
@@ -189,15 +199,23 @@ def test_unknown_columns_get_a_chooser_then_import(app, importer):
     with app.app_context():
         from core.db import db
 
-        assert db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == job_url.rsplit("/", 1)[-1])) == "preview"
+        assert (
+            db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == job_url.rsplit("/", 1)[-1]))
+            == "preview"
+        )
     # an answer that cannot be used: said again, with the person's choices kept
-    r = client.post(f"{job_url}/colonnes", data={"csrf_token": token, "date": "", "col-1": "glucose|mmol/L"},
-                    headers={"HX-Request": "true", "HX-Boosted": "true"})
+    r = client.post(
+        f"{job_url}/colonnes",
+        data={"csrf_token": token, "date": "", "col-1": "glucose|mmol/L"},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 422 and 'role="alert"' in html and "la colonne qui contient la date" in html
     assert '<option value="glucose|mmol/L" selected>' in html
-    r = client.post(f"{job_url}/colonnes", data={"csrf_token": token, "date": "0", "col-1": "glucose|mmol/L",
-                                                 "col-2": "glucose|mmol/L", "col-3": ""})
+    r = client.post(
+        f"{job_url}/colonnes",
+        data={"csrf_token": token, "date": "0", "col-1": "glucose|mmol/L", "col-2": "glucose|mmol/L", "col-3": ""},
+    )
     assert r.status_code == 303
     page = client.get(job_url).get_data(as_text=True)
     assert "n’a pas reconnu" not in page and re.search(r"Colonne «\s*Matin\s*».*?Glycémie, en mmol/L", page, re.S)
@@ -230,8 +248,9 @@ def test_the_summary_names_every_kind_not_kept_or_counts_the_rest(app, importer)
 
     client, _ = importer
     rows = [record(f"Dietary{i:02d}", 1, "g", "2024-03-01 07:00:00 +0100") for i in range(IGNORED_NAMED + 3)]
-    job_url = _send(client, apple_xml(record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"), *rows),
-                    "export.xml").headers["Location"]
+    job_url = _send(
+        client, apple_xml(record("BodyMass", 72.4, "kg", "2024-03-01 07:00:00 +0100"), *rows), "export.xml"
+    ).headers["Location"]
     _run(app, job_url.rsplit("/", 1)[-1])
     html = client.get(job_url).get_data(as_text=True)
     assert "Dietary00 (1)" in html and f"Dietary{IGNORED_NAMED - 1:02d} (1)" in html

@@ -1,5 +1,6 @@
 """The latest measure of each kind (home card, measures overview, professional record): one
 statement built once per kind of viewer, one index seek per kind, each space its own values."""
+
 import pytest
 from sqlalchemy import event, text
 
@@ -11,8 +12,18 @@ from core.db import db
 
 def _add(patient_id: str, kind: str, taken_at: int, value: float, value2: float | None = None) -> None:
     k = kinds.get(kind)
-    db.session.add(Measure(patient_id=patient_id, kind=kind, taken_at=taken_at, utc_offset=60, value=value,
-                           value2=value2, source="manual", dedup=kinds.dedup_key(k, value, value2, None)))
+    db.session.add(
+        Measure(
+            patient_id=patient_id,
+            kind=kind,
+            taken_at=taken_at,
+            utc_offset=60,
+            value=value,
+            value2=value2,
+            source="manual",
+            dedup=kinds.dedup_key(k, value, value2, None),
+        )
+    )
     db.session.flush()
 
 

@@ -1,6 +1,7 @@
 """One rule for the times of measures: Paris time everywhere on a page (summary, table, list,
 home card), with the local time said once when a measure was taken in another offset; a
 daily total on its own day; each kind's precision kept (a respiratory rate of 14.5)."""
+
 from __future__ import annotations
 
 import uuid
@@ -34,10 +35,24 @@ def holder(frozen, app, client, make_holder, login_as):
 def put(app, patient_id, kind, when: datetime, value, offset: int, value2=None):
     k = kinds.KINDS[kind]
     with app.app_context():
-        db.session.execute(Measure.__table__.insert(), [{
-            "id": str(uuid.uuid4()), "patient_id": patient_id, "kind": kind, "taken_at": int(when.timestamp()),
-            "utc_offset": offset, "value": value, "value2": value2, "context": None, "source": "manual",
-            "created_at": NOW, "dedup": kinds.dedup_key(k, value, value2)}])
+        db.session.execute(
+            Measure.__table__.insert(),
+            [
+                {
+                    "id": str(uuid.uuid4()),
+                    "patient_id": patient_id,
+                    "kind": kind,
+                    "taken_at": int(when.timestamp()),
+                    "utc_offset": offset,
+                    "value": value,
+                    "value2": value2,
+                    "context": None,
+                    "source": "manual",
+                    "created_at": NOW,
+                    "dedup": kinds.dedup_key(k, value, value2),
+                }
+            ],
+        )
         db.session.commit()
 
 

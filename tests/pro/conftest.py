@@ -1,5 +1,6 @@
 """Professional-side fixtures: a holder's space with documents, a summary and measures (shares
 come from the root make_share factory; typing a code: tests/helpers.use_code)."""
+
 from __future__ import annotations
 
 from datetime import date, time
@@ -25,8 +26,9 @@ def space(app, make_holder, make_document, make_measure):
     ids = {
         "bio": make_document(account, pdf_bytes(), "bilan.pdf", category="BIOLOGIE", title="Bilan sanguin").id,
         "rx": make_document(account, TEXT, "ordonnance.txt", category="ORD_SOIN", title="Ordonnance").id,
-        "hidden": make_document(account, TEXT, "psy.txt", category="CPT_REND", title="Compte rendu confidentiel",
-                                hidden=True).id,
+        "hidden": make_document(
+            account, TEXT, "psy.txt", category="CPT_REND", title="Compte rendu confidentiel", hidden=True
+        ).id,
     }
     make_measure(account, "weight", 72.4, day=date(2026, 3, 1), at=time(9, 0))  # 08:00 UTC
     with app.app_context():

@@ -1,4 +1,5 @@
 """Professionals with an account: patients who granted access, and emergency access."""
+
 from __future__ import annotations
 
 import io
@@ -79,8 +80,7 @@ def _emergency(client, space, samu=False, reason=REASON, birth=date(1987, 3, 14)
 
     with client.application.app_context():
         nir = db.session.get(Patient, space["patient_id"]).nir
-    data = {"csrf_token": _csrf(client, "/pro/urgence"), "nir": nir, "birth_date": birth.isoformat(),
-            "reason": reason}
+    data = {"csrf_token": _csrf(client, "/pro/urgence"), "nir": nir, "birth_date": birth.isoformat(), "reason": reason}
     if samu:
         data["samu"] = "y"
     return client.post("/pro/urgence", data=data)
@@ -162,31 +162,42 @@ def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, mak
     author, other = make_pro(rpps="40404040404"), make_pro(rpps="50505050505")
     access_ids = {account.id: _grant(app, space["patient_id"], account) for account in (author, other)}
     with app.test_request_context():
+
         def titles(viewer):
             return set(db.session.scalars(access.scope(viewer, select(Document.title))))
 
         def on_record(account):
             return access.record_viewer(access.viewer_for(db.session.merge(account)), access_ids[account.id])
 
-        doc = documents.add_documents(on_record(author), [documents.Upload(io.BytesIO(b"CR de consultation"),
-                                                                           "cr.txt")],
-                                      category="CPT_REND", act_date=date(2026, 11, 30), title="CR cardiologie")[0]
+        doc = documents.add_documents(
+            on_record(author),
+            [documents.Upload(io.BytesIO(b"CR de consultation"), "cr.txt")],
+            category="CPT_REND",
+            act_date=date(2026, 11, 30),
+            title="CR cardiologie",
+        )[0]
         assert doc.author_rpps == "40404040404"
         holder = access.viewer_for(db.session.merge(space["account"]))
         documents.set_hidden(holder, [doc.id], True)
         db.session.commit()
 
         share_id, _code, _token = make_share(space["patient_id"])
-        use = ShareUse(share_id=share_id, patient_id=space["patient_id"], given_name="X", family_name="Y",
-                       profession="medecin", rpps="40404040404")   # the author's RPPS, typed by anyone
+        use = ShareUse(
+            share_id=share_id,
+            patient_id=space["patient_id"],
+            given_name="X",
+            family_name="Y",
+            profession="medecin",
+            rpps="40404040404",
+        )  # the author's RPPS, typed by anyone
         db.session.add(use)
         db.session.commit()
         by_code = access.share_viewer(use.id)
 
         assert "CR cardiologie" in titles(on_record(author))
-        assert "Compte rendu confidentiel" not in titles(on_record(author))   # hidden, and not theirs
+        assert "Compte rendu confidentiel" not in titles(on_record(author))  # hidden, and not theirs
         assert "CR cardiologie" not in titles(on_record(other))
         assert "CR cardiologie" not in titles(by_code)
         assert "CR cardiologie" in titles(holder)
-        assert documents.detail(holder, doc)["author_profession"] == "Médecin"   # the holder sees who wrote it
-        assert documents.detail(holder, doc)["author_identity"] == "verified"   # through a professional account
+        assert documents.detail(holder, doc)["author_profession"] == "Médecin"  # the holder sees who wrote it
+        assert documents.detail(holder, doc)["author_identity"] == "verified"  # through a professional account

@@ -6,6 +6,7 @@ is told exactly once, and neither the lock nor the thousand refusals keep out th
 or another share's right code. Runs on the database the suite runs on (SQLite by default,
 PostgreSQL with TEST_DATABASE_URL): nothing here is skipped.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -62,7 +63,7 @@ def test_a_thousand_parallel_wrong_codes(app, space, make_share):
         share = db.session.get(grants.Share, share_id)
         assert share.failed_attempts == grants.SHARE_MAX_FAILURES and share.locked_at is not None
         counts: dict = {}
-        for c in db.session.scalars(select(throttle.Counter)):   # a run across the hour spans two windows
+        for c in db.session.scalars(select(throttle.Counter)):  # a run across the hour spans two windows
             counts[(c.scope, c.key)] = counts.get((c.scope, c.key), 0) + c.n
     assert counts[(grants.REFUSED_SCOPE, throttle._key("*"))] == 1000
     for n in range(ADDRESSES):

@@ -1,4 +1,5 @@
 """A professional without an account opens a record with the patient's code or QR link."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -127,8 +128,9 @@ def test_the_form_checks_what_is_typed(client):
 
 def test_without_csrf_nothing_is_tried(app, client, space, make_share):
     _, code, _ = make_share(space["patient_id"])
-    r = client.post("/pro/acces", data={"code": code, "given_name": "A", "family_name": "B", "profession": "medecin",
-                                         "rpps": RPPS})
+    r = client.post(
+        "/pro/acces", data={"code": code, "given_name": "A", "family_name": "B", "profession": "medecin", "rpps": RPPS}
+    )
     assert r.status_code == 400 and not events(app, "share_opened")
 
 

@@ -1,5 +1,6 @@
 """A record as the professional sees it: the share's scope, safe file serving, traces, deposits,
 and revocation or expiry taking effect on the next click."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,12 @@ def _csrf(html: str) -> str:
 
 
 def test_only_the_shared_categories_and_never_hidden_documents(app, client, space, make_share):
-    sid = _open(client, make_share, space, scope={"documents": "categories", "categories": ["BIOLOGIE"],
-                                                  "summary": False, "measures": False})
+    sid = _open(
+        client,
+        make_share,
+        space,
+        scope={"documents": "categories", "categories": ["BIOLOGIE"], "summary": False, "measures": False},
+    )
     html = client.get(f"/pro/dossier/{sid}/documents").get_data(as_text=True)
     assert "Bilan sanguin" in html and "Ordonnance" not in html and "confidentiel" not in html
     assert client.get(f"/pro/dossier/{sid}/documents/{space['bio']}").status_code == 200
@@ -62,14 +67,17 @@ def test_files_are_served_with_the_holders_safe_headers(client, space, make_shar
     assert dl.status_code == 200 and dl.data.startswith(b"%PDF")
     assert dl.headers["Content-Security-Policy"].startswith("sandbox")
     assert dl.headers["X-Content-Type-Options"] == "nosniff" and dl.headers["Cache-Control"] == "no-store"
-    assert dl.headers["Content-Disposition"].startswith('attachment; filename="bilan.pdf"; filename*=UTF-8\'\'')
+    assert dl.headers["Content-Disposition"].startswith("attachment; filename=\"bilan.pdf\"; filename*=UTF-8''")
     preview = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}/apercu")  # a PDF: its pages as images
     assert preview.status_code == 302
     assert preview.headers["Location"] == f"/pro/dossier/{sid}/documents/{space['bio']}/plein-ecran"
     page = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}/pages/1")
     assert page.status_code == 200 and page.mimetype in ("image/png", "image/jpeg")
     assert page.headers["Content-Disposition"].startswith("inline;")
-    assert page.headers["Content-Security-Policy"].startswith("sandbox") and page.headers["X-Content-Type-Options"] == "nosniff"
+    assert (
+        page.headers["Content-Security-Policy"].startswith("sandbox")
+        and page.headers["X-Content-Type-Options"] == "nosniff"
+    )
     text = client.get(f"/pro/dossier/{sid}/documents/{space['rx']}").get_data(as_text=True)
     assert "Paracétamol" in text and "<iframe" not in text
 
@@ -98,17 +106,32 @@ def test_every_view_is_traced_with_the_share(app, client, space, make_share):
     client.get(f"/pro/dossier/{sid}/mesures")
     traced = [e for e in events(app) if e.actor_type == "professional"]
     kinds = [(e.action, e.detail.get("page") or e.detail.get("how")) for e in traced]
-    assert kinds == [("share_opened", None), ("record_viewed", "overview"), ("record_viewed", "documents"),
-                     ("record_viewed", "document"), ("document_opened", "preview"),
-                     ("document_downloaded", "download"), ("record_viewed", "summary"), ("record_viewed", "measures")]
+    assert kinds == [
+        ("share_opened", None),
+        ("record_viewed", "overview"),
+        ("record_viewed", "documents"),
+        ("record_viewed", "document"),
+        ("document_opened", "preview"),
+        ("document_downloaded", "download"),
+        ("record_viewed", "summary"),
+        ("record_viewed", "measures"),
+    ]
     assert {e.grant_id for e in traced} == {sid}
     assert {e.patient_id for e in traced} == {space["patient_id"]}
     assert all(e.actor_name == "Hélène Durand" and e.actor_profession == "medecin" for e in traced)
     with app.app_context():
         from blueprints.history.actions import SENTENCES
 
-        for action in ("share_opened", "record_viewed", "document_opened", "document_downloaded",
-                       "document_deposited", "emergency_access", "emergency_access_refused", "share_code_failed"):
+        for action in (
+            "share_opened",
+            "record_viewed",
+            "document_opened",
+            "document_downloaded",
+            "document_deposited",
+            "emergency_access",
+            "emergency_access_refused",
+            "share_code_failed",
+        ):
             assert action in SENTENCES
 
 
@@ -120,8 +143,14 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
     other = app.test_client()
     sid = _open(other, make_share, space, can_deposit=True)
     page = other.get(f"/pro/dossier/{sid}/deposer").get_data(as_text=True)
-    data = {"csrf_token": _csrf(page), "category": "CPT_REND", "title": "Compte rendu de consultation",
-            "act_date": "2026-03-12", "note": "", "files": [(io.BytesIO(pdf_bytes()), "cr.pdf")]}
+    data = {
+        "csrf_token": _csrf(page),
+        "category": "CPT_REND",
+        "title": "Compte rendu de consultation",
+        "act_date": "2026-03-12",
+        "note": "",
+        "files": [(io.BytesIO(pdf_bytes()), "cr.pdf")],
+    }
     r = other.post(f"/pro/dossier/{sid}/deposer", data=data, content_type="multipart/form-data")
     assert r.status_code == 303 and r.headers["Location"] == f"/pro/dossier/{sid}/documents"
     with app.app_context():
@@ -135,10 +164,10 @@ def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, s
     bad = dict(data, csrf_token=_csrf(page), files=[(io.BytesIO(b"<svg onload=alert(1)>"), "x.svg")])
     refused = other.post(f"/pro/dossier/{sid}/deposer", data=bad, content_type="multipart/form-data")
     assert refused.status_code == 422 and len(events(app, "document_deposited")) == 1
-    holder = login_as(app.test_client(), space["account"])   # the holder sees who wrote it, and their profession
+    holder = login_as(app.test_client(), space["account"])  # the holder sees who wrote it, and their profession
     shown = holder.get(f"/documents/{doc.id}").get_data(as_text=True)
     assert "Hélène Durand · Médecin" in shown
-    assert "nom indiqué par la personne, non vérifié" in shown   # typed with a code: nobody checked it
+    assert "nom indiqué par la personne, non vérifié" in shown  # typed with a code: nobody checked it
 
 
 def test_revocation_ends_an_open_code_session_on_the_next_click(app, client, space, make_share):
@@ -197,5 +226,7 @@ def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, 
     assert page.status_code == 200 and missing in page.get_data(as_text=True)
     assert "/telecharger" not in page.get_data(as_text=True)
     for tail in ("/apercu", "/telecharger"):
-        r = client.get(f"/pro/dossier/{sid}/documents/{space['bio']}{tail}", follow_redirects=True)  # a PDF: full screen
+        r = client.get(
+            f"/pro/dossier/{sid}/documents/{space['bio']}{tail}", follow_redirects=True
+        )  # a PDF: full screen
         assert r.status_code == 404 and missing in r.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Medical profile, administrative data and the summary, as a holder (and as intruders)."""
+
 from __future__ import annotations
 
 import re
@@ -60,7 +61,7 @@ def test_profile_page_shows_every_section_with_empty_states(holder):
         assert f'id="block-{key}"' in html
     assert html.count('class="empty-state"') == 6
     assert 'href="/profil/resume"' in html and 'href="/profil/administratif"' in html
-    assert 'href="/profil"' in html and "aria-current=\"page\"" in html  # in the navigation, active
+    assert 'href="/profil"' in html and 'aria-current="page"' in html  # in the navigation, active
 
 
 def test_nav_has_five_entries(holder):
@@ -71,8 +72,13 @@ def test_nav_has_five_entries(holder):
 
 
 def test_anonymous_goes_to_login(client):
-    for url in ("/profil", "/profil/resume", "/profil/administratif", "/profil/groupe-sanguin/modifier",
-                "/profil/allergies/ajouter"):
+    for url in (
+        "/profil",
+        "/profil/resume",
+        "/profil/administratif",
+        "/profil/groupe-sanguin/modifier",
+        "/profil/allergies/ajouter",
+    ):
         r = client.get(url)
         assert r.status_code in (302, 303) and "/connexion" in r.headers["Location"], url
 
@@ -103,8 +109,9 @@ def test_block_inline_edit_round_trip(holder, app):
     assert 'hx-post="/profil/groupe-sanguin/modifier"' in html and 'name="blood_group"' in html
     page = client.get("/profil/groupe-sanguin/modifier").get_data(as_text=True)
     assert "<html" in page and 'action="/profil/groupe-sanguin/modifier"' in page
-    r = client.post("/profil/groupe-sanguin/modifier", data={"blood_group": "AB-", "csrf_token": _token(client)},
-                    headers=HX)
+    r = client.post(
+        "/profil/groupe-sanguin/modifier", data={"blood_group": "AB-", "csrf_token": _token(client)}, headers=HX
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and 'id="block-blood"' in html and "AB−" in html and "<form" not in html
     assert _traces(app, "profile_updated")[-1][3] == {"section": "blood", "fields": ["blood_group"]}
@@ -114,9 +121,16 @@ def test_block_inline_edit_round_trip(holder, app):
 
 def test_block_without_js_posts_and_redirects(holder):
     client, _ = holder
-    r = client.post("/profil/mode-de-vie/modifier", data={
-        "tobacco": "former", "alcohol": "occasional", "activity": "high", "lifestyle_note": "Vélo le dimanche",
-        "csrf_token": _token(client)})
+    r = client.post(
+        "/profil/mode-de-vie/modifier",
+        data={
+            "tobacco": "former",
+            "alcohol": "occasional",
+            "activity": "high",
+            "lifestyle_note": "Vélo le dimanche",
+            "csrf_token": _token(client),
+        },
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("/profil#block-lifestyle")
     html = client.get("/profil").get_data(as_text=True)
     assert "Vélo le dimanche" in html
@@ -125,8 +139,9 @@ def test_block_without_js_posts_and_redirects(holder):
 
 def test_block_invalid_choice_answers_422(holder, app):
     client, _ = holder
-    r = client.post("/profil/groupe-sanguin/modifier", data={"blood_group": "Z+", "csrf_token": _token(client)},
-                    headers=HX)
+    r = client.post(
+        "/profil/groupe-sanguin/modifier", data={"blood_group": "Z+", "csrf_token": _token(client)}, headers=HX
+    )
     assert r.status_code == 422 and "field-error" in r.get_data(as_text=True)
     assert _traces(app, "profile_updated") == []
 
@@ -143,8 +158,16 @@ def test_unchanged_block_leaves_no_trace(holder, app):
 
 
 def _identity(client, **over):
-    data = {"family_name": "Martin", "used_name": "", "given_names": "Camille Anne", "birth_date": "1987-03-14",
-            "sex": "F", "birth_place_code": "75056", "nir": "", "csrf_token": _token(client)}
+    data = {
+        "family_name": "Martin",
+        "used_name": "",
+        "given_names": "Camille Anne",
+        "birth_date": "1987-03-14",
+        "sex": "F",
+        "birth_place_code": "75056",
+        "nir": "",
+        "csrf_token": _token(client),
+    }
     data.update(over)
     return client.post("/profil/identite/modifier", data=data, headers=HX)
 
@@ -204,8 +227,9 @@ def test_nir_of_another_space_is_refused(holder, make_holder, app):
 
 def test_identity_errors(holder):
     client, _ = holder
-    r = _identity(client, nir=valid_nir("1870375123456"), family_name="", birth_place_code="ABCDE",
-                  birth_date="2999-01-01")
+    r = _identity(
+        client, nir=valid_nir("1870375123456"), family_name="", birth_place_code="ABCDE", birth_date="2999-01-01"
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 422
     assert 'id="family_name-error"' in html and 'id="birth_place_code-error"' in html
@@ -215,25 +239,48 @@ def test_identity_errors(holder):
 def test_doctor_rpps_must_have_11_digits(holder, app):
     client, _ = holder
     token = _token(client)
-    r = client.post("/profil/medecin-traitant/modifier", data={
-        "doctor_name": "Dr Hélène Bernard", "doctor_phone": "01 23 45 67 89", "doctor_rpps": "1234", "csrf_token": token},
-        headers=HX)
+    r = client.post(
+        "/profil/medecin-traitant/modifier",
+        data={
+            "doctor_name": "Dr Hélène Bernard",
+            "doctor_phone": "01 23 45 67 89",
+            "doctor_rpps": "1234",
+            "csrf_token": token,
+        },
+        headers=HX,
+    )
     assert r.status_code == 422 and 'id="doctor_rpps-error"' in r.get_data(as_text=True)
-    r = client.post("/profil/medecin-traitant/modifier", data={
-        "doctor_name": "Dr Hélène Bernard", "doctor_phone": "01 23 45 67 89", "doctor_rpps": "10101010101",
-        "csrf_token": token}, headers=HX)
+    r = client.post(
+        "/profil/medecin-traitant/modifier",
+        data={
+            "doctor_name": "Dr Hélène Bernard",
+            "doctor_phone": "01 23 45 67 89",
+            "doctor_rpps": "10101010101",
+            "csrf_token": token,
+        },
+        headers=HX,
+    )
     assert r.status_code == 200 and "10101010101" in r.get_data(as_text=True)
 
 
 def test_contact_details_phone_validation_and_save(holder):
     client, _ = holder
     token = _token(client)
-    r = client.post("/profil/coordonnees/modifier", data={"phone_mobile": "pas un numéro", "csrf_token": token},
-                    headers=HX)
+    r = client.post(
+        "/profil/coordonnees/modifier", data={"phone_mobile": "pas un numéro", "csrf_token": token}, headers=HX
+    )
     assert r.status_code == 422 and 'id="phone_mobile-error"' in r.get_data(as_text=True)
-    r = client.post("/profil/coordonnees/modifier", data={
-        "phone_mobile": "06 12 34 56 78", "address_line1": "12 rue des Lilas", "postal_code": "69003",
-        "city": "Lyon", "csrf_token": token}, headers=HX)
+    r = client.post(
+        "/profil/coordonnees/modifier",
+        data={
+            "phone_mobile": "06 12 34 56 78",
+            "address_line1": "12 rue des Lilas",
+            "postal_code": "69003",
+            "city": "Lyon",
+            "csrf_token": token,
+        },
+        headers=HX,
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "12 rue des Lilas" in html and "Lyon" in html
 
@@ -259,8 +306,9 @@ def test_add_edit_remove_round_trip(holder, app):
     assert r.status_code == 200 and r.headers["HX-Retarget"] == "#section-treatments"
     assert "Amoxicilline" in r.get_data(as_text=True)
     treatment = _rows(app, Treatment)[0]
-    r = _add(client, "allergies", substance="Pénicilline", reaction="Urticaire", severity="severe",
-             treatment_id=treatment.id)
+    r = _add(
+        client, "allergies", substance="Pénicilline", reaction="Urticaire", severity="severe", treatment_id=treatment.id
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Pénicilline" in html and "Amoxicilline" in html and "badge-danger" in html
     allergy = _rows(app, Allergy)[0]
@@ -268,12 +316,17 @@ def test_add_edit_remove_round_trip(holder, app):
 
     form = client.get(f"/profil/allergies/{allergy.id}/modifier", headers=HX).get_data(as_text=True)
     assert form.lstrip().startswith(f'<li id="item-{allergy.id}"') and 'value="Pénicilline"' in form
-    bad = client.post(f"/profil/allergies/{allergy.id}/modifier", data={
-        "substance": "", "severity": "severe", "csrf_token": _token(client)}, headers=HX)
+    bad = client.post(
+        f"/profil/allergies/{allergy.id}/modifier",
+        data={"substance": "", "severity": "severe", "csrf_token": _token(client)},
+        headers=HX,
+    )
     assert bad.status_code == 422 and 'id="substance-error"' in bad.get_data(as_text=True)
-    ok = client.post(f"/profil/allergies/{allergy.id}/modifier", data={
-        "substance": "Pénicilline G", "severity": "moderate", "treatment_id": "", "csrf_token": _token(client)},
-        headers=HX)
+    ok = client.post(
+        f"/profil/allergies/{allergy.id}/modifier",
+        data={"substance": "Pénicilline G", "severity": "moderate", "treatment_id": "", "csrf_token": _token(client)},
+        headers=HX,
+    )
     html = ok.get_data(as_text=True)
     assert ok.status_code == 200 and html.lstrip().startswith(f'<li id="item-{allergy.id}"')
     assert "Pénicilline G" in html and "<form" in html  # the in-page confirm form, not the edit form
@@ -287,8 +340,12 @@ def test_add_edit_remove_round_trip(holder, app):
     assert _rows(app, Allergy) == []
 
     actions = [(a, d.get("section")) for a, _t, _l, d in _traces(app) if a.startswith("profile")]
-    assert actions == [("profile_item_added", "treatments"), ("profile_item_added", "allergies"),
-                       ("profile_updated", "allergies"), ("profile_item_removed", "allergies")]
+    assert actions == [
+        ("profile_item_added", "treatments"),
+        ("profile_item_added", "allergies"),
+        ("profile_updated", "allergies"),
+        ("profile_item_removed", "allergies"),
+    ]
     # the trail names the section, never the health data
     assert all(label is None for a, _t, label, _d in _traces(app) if a.startswith("profile"))
 
@@ -353,8 +410,12 @@ def test_another_holders_items_are_not_found(app, client, make_holder, login_as)
     login_as(other, intruder)
     token = csrf_token(other, "/profil")
     assert other.get(f"/profil/contacts/{contact.id}/modifier").status_code == 404
-    assert other.post(f"/profil/contacts/{contact.id}/modifier",
-                      data={"role": "trusted", "name": "x", "csrf_token": token}).status_code == 404
+    assert (
+        other.post(
+            f"/profil/contacts/{contact.id}/modifier", data={"role": "trusted", "name": "x", "csrf_token": token}
+        ).status_code
+        == 404
+    )
     assert other.post(f"/profil/contacts/{contact.id}/supprimer", data={"csrf_token": token}).status_code == 404
     assert "Jeanne Martin" not in other.get("/profil").get_data(as_text=True)
     assert "Jeanne Martin" not in other.get("/profil/resume").get_data(as_text=True)
@@ -380,9 +441,18 @@ def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, ma
 
     def upload(c, title, category):
         token = csrf_token(c, "/documents")
-        r = c.post("/documents/ajouter", data={
-            "category": category, "title": title, "act_date": "2026-03-12", "note": "", "csrf_token": token,
-            "files": [(io.BytesIO(pdf_bytes()), "d.pdf")]}, content_type="multipart/form-data")
+        r = c.post(
+            "/documents/ajouter",
+            data={
+                "category": category,
+                "title": title,
+                "act_date": "2026-03-12",
+                "note": "",
+                "csrf_token": token,
+                "files": [(io.BytesIO(pdf_bytes()), "d.pdf")],
+            },
+            content_type="multipart/form-data",
+        )
         assert r.status_code == 303
         return r.headers["Location"].rsplit("/", 1)[-1]
 
@@ -399,11 +469,15 @@ def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, ma
     assert f'value="{mine}"' in form and "Mes directives anticipées" in form
     assert foreign not in form and "Une ordonnance" not in form and "quelqu" not in form
     token = csrf_token(mine_client, "/profil")
-    r = mine_client.post("/profil/directives-anticipees/modifier",
-                         data={"directive_document_id": foreign, "csrf_token": token}, headers=HX)
+    r = mine_client.post(
+        "/profil/directives-anticipees/modifier",
+        data={"directive_document_id": foreign, "csrf_token": token},
+        headers=HX,
+    )
     assert r.status_code == 422
-    r = mine_client.post("/profil/directives-anticipees/modifier",
-                         data={"directive_document_id": mine, "csrf_token": token}, headers=HX)
+    r = mine_client.post(
+        "/profil/directives-anticipees/modifier", data={"directive_document_id": mine, "csrf_token": token}, headers=HX
+    )
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and f'href="/documents/{mine}"' in html
 
@@ -420,13 +494,26 @@ def test_summary_shows_what_was_entered(holder):
     _add(client, "vaccinations", name="Grippe", on_date="2025-10-15")
     _add(client, "contacts", role="emergency", name="Louis Martin", relation="Frère", phone="0699887766")
     client.post("/profil/groupe-sanguin/modifier", data={"blood_group": "O-", "csrf_token": token})
-    client.post("/profil/medecin-traitant/modifier", data={"doctor_name": "Dr Roux", "doctor_phone": "0140506070",
-                                                           "csrf_token": token})
+    client.post(
+        "/profil/medecin-traitant/modifier",
+        data={"doctor_name": "Dr Roux", "doctor_phone": "0140506070", "csrf_token": token},
+    )
     r = client.get("/profil/resume")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
-    for text in ("Arachide", "Œdème", "Ventoline", "Asthme", "1999", "Grippe", "Louis Martin", "0699887766",
-                 "O−", "Dr Roux", "print.css"):
+    for text in (
+        "Arachide",
+        "Œdème",
+        "Ventoline",
+        "Asthme",
+        "1999",
+        "Grippe",
+        "Louis Martin",
+        "0699887766",
+        "O−",
+        "Dr Roux",
+        "print.css",
+    ):
         assert text in html, text
     assert "data-print" in html
 
@@ -483,8 +570,10 @@ def test_item_edit_and_remove_without_js(holder, app):
     item = _rows(app, Disability)[0]
     page = client.get(f"/profil/handicaps/{item.id}/modifier").get_data(as_text=True)
     assert "<html" in page and 'value="Surdité partielle"' in page
-    r = client.post(f"/profil/handicaps/{item.id}/modifier", data={
-        "label": "Surdité de l’oreille gauche", "note": "Appareillée", "csrf_token": _token(client)})
+    r = client.post(
+        f"/profil/handicaps/{item.id}/modifier",
+        data={"label": "Surdité de l’oreille gauche", "note": "Appareillée", "csrf_token": _token(client)},
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("/profil#section-disabilities")
     assert client.get(f"/profil/handicaps/{item.id}/modifier?annuler=1").status_code == 303
     html = client.get("/profil").get_data(as_text=True)
@@ -492,7 +581,10 @@ def test_item_edit_and_remove_without_js(holder, app):
     r = client.post(f"/profil/handicaps/{item.id}/supprimer", data={"csrf_token": _token(client)})
     assert r.status_code == 303 and _rows(app, Disability) == []
     assert [a for a, *_ in _traces(app) if a.startswith("profile")] == [
-        "profile_item_added", "profile_updated", "profile_item_removed"]
+        "profile_item_added",
+        "profile_updated",
+        "profile_item_removed",
+    ]
 
 
 def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, login_as):
@@ -523,18 +615,22 @@ def test_forms_opened_as_their_own_page_post_as_pages(holder, app):
     for slug in SECTIONS:
         page = client.get(f"/profil/{slug}/ajouter").get_data(as_text=True)
         assert f'action="/profil/{slug}/ajouter"' in page and "hx-post" not in page, slug
-        assert "hx-target" not in page.split('<main', 1)[1], slug
+        assert "hx-target" not in page.split("<main", 1)[1], slug
     for slug in BLOCKS:
         page = client.get(f"/profil/{slug}/modifier").get_data(as_text=True)
         assert "hx-post" not in page, slug
 
-    bad = client.post("/profil/allergies/ajouter", data={"substance": "", "csrf_token": _token(client)},
-                      headers=BOOSTED)
+    bad = client.post(
+        "/profil/allergies/ajouter", data={"substance": "", "csrf_token": _token(client)}, headers=BOOSTED
+    )
     html = bad.get_data(as_text=True)
     assert bad.status_code == 422 and "<html" in html and 'id="substance-error"' in html
     assert "hx-post" not in html
-    ok = client.post("/profil/allergies/ajouter", headers=BOOSTED, data={
-        "substance": "Pollen", "severity": "mild", "csrf_token": _token(client)})
+    ok = client.post(
+        "/profil/allergies/ajouter",
+        headers=BOOSTED,
+        data={"substance": "Pollen", "severity": "mild", "csrf_token": _token(client)},
+    )
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/profil#section-allergies")
     assert "HX-Retarget" not in ok.headers
     assert [a.substance for a in _rows(app, Allergy)] == ["Pollen"]
@@ -547,10 +643,13 @@ def test_forms_opened_as_their_own_page_post_as_pages(holder, app):
     item = _rows(app, Allergy)[0]
     edit_page = client.get(f"/profil/allergies/{item.id}/modifier").get_data(as_text=True)
     assert "hx-post" not in edit_page
-    r = client.post(f"/profil/allergies/{item.id}/modifier", headers=BOOSTED, data={
-        "substance": "Pollens de graminées", "severity": "mild", "csrf_token": _token(client)})
+    r = client.post(
+        f"/profil/allergies/{item.id}/modifier",
+        headers=BOOSTED,
+        data={"substance": "Pollens de graminées", "severity": "mild", "csrf_token": _token(client)},
+    )
     assert r.status_code == 303 and r.headers["Location"].endswith("/profil#section-allergies")
     edit_frag = client.get(f"/profil/allergies/{item.id}/modifier", headers=HX).get_data(as_text=True)
     assert f'hx-post="/profil/allergies/{item.id}/modifier"' in edit_frag
     block_frag = client.get("/profil/groupe-sanguin/modifier", headers=HX).get_data(as_text=True)
-    assert 'hx-post=' in block_frag
+    assert "hx-post=" in block_frag

@@ -1,6 +1,7 @@
 """Fault injection: another Carnet process (tests/reliability/worker.py) started with
 subprocess against the test app's database and instance folder, killed with SIGKILL or
 left to run while the test acts."""
+
 from __future__ import annotations
 
 import json
@@ -19,17 +20,23 @@ from tests.helpers import CHEAP_ARGON2, ROOT
 def worker(app, tmp_path):
     """worker(*args) → a Popen running `python -m tests.reliability.worker CONFIG *args`, its
     stdout a pipe of lines; every process still running at the end is killed."""
-    config = {key: app.config[key] for key in ("ENV_NAME", "TESTING", "DATABASE_URL", "DEMO", "SECRET_KEY",
-                                               "CODE_PEPPER", *CHEAP_ARGON2)}
+    config = {
+        key: app.config[key]
+        for key in ("ENV_NAME", "TESTING", "DATABASE_URL", "DEMO", "SECRET_KEY", "CODE_PEPPER", *CHEAP_ARGON2)
+    }
     config["INSTANCE_PATH"] = app.instance_path
     config_file = tmp_path / "worker.json"
     config_file.write_text(json.dumps(config))
     started: list[subprocess.Popen] = []
 
     def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-m", "tests.reliability.worker", str(config_file), *args],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.worker", str(config_file), *args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         started.append(proc)
         return proc
 

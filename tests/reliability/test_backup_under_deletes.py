@@ -1,6 +1,7 @@
 """A backup taken while another process deletes documents restores a space whose every
 document opens: the database is copied first, the files after, and a deletion committed in
 between must not take away a file the copied database still lists."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,12 @@ PAGE = ("Compte rendu de consultation, page scannée.\n" * 3500).encode()  # ~15
 def _documents(viewer, n: int) -> list[str]:
     ids = []
     for i in range(n):
-        doc = services.add_documents(viewer, [services.Upload(io.BytesIO(PAGE + b"%d" % i), f"scan-{i}.txt")],
-                                     category="ORD_SOIN", act_date=date(2026, 3, 12))[0]
+        doc = services.add_documents(
+            viewer,
+            [services.Upload(io.BytesIO(PAGE + b"%d" % i), f"scan-{i}.txt")],
+            category="ORD_SOIN",
+            act_date=date(2026, 3, 12),
+        )[0]
         ids.append(doc.id)
     db.session.commit()
     return ids
@@ -44,8 +49,9 @@ def _every_listed_document_opens(app, target, tmp_path) -> int:
     backup.restore(f"sqlite:///{fresh / 'carnet.db'}", fresh / "instance", target)
     store = BlobStore(fresh / "instance" / "blobs", load_master_key(app.instance_path))
     con = sqlite3.connect(fresh / "carnet.db")
-    rows = con.execute("SELECT d.blob_id, k.wrapped_key, k.sha256 FROM documents d "
-                       "JOIN blob_keys k ON k.blob_id = d.blob_id").fetchall()
+    rows = con.execute(
+        "SELECT d.blob_id, k.wrapped_key, k.sha256 FROM documents d JOIN blob_keys k ON k.blob_id = d.blob_id"
+    ).fetchall()
     con.close()
     for blob_id, wrapped, sha in rows:
         store.verify(blob_id, wrapped, sha)  # raises BlobMissing / BlobCorrupt
@@ -100,8 +106,7 @@ def test_an_upload_committed_after_the_database_copy_leaves_nothing_in_the_backu
         late.extend(_documents(viewer, 1))
 
     target = tmp_path / "backup"
-    manifest = backup.create(app.config["DATABASE_URL"], app.instance_path, target,
-                             after_database=upload_meanwhile)
+    manifest = backup.create(app.config["DATABASE_URL"], app.instance_path, target, after_database=upload_meanwhile)
     late_blob = db.session.get(Document, late[0]).blob_id
     assert manifest["blobs"] == 1 and not any(p.name == late_blob for p in (target / "blobs").rglob("*"))
 
@@ -116,13 +121,22 @@ def test_a_killed_backup_blocks_no_deletion(app, space, tmp_path):
     viewer, _ = space
     (doc_id,) = _documents(viewer, 1)
     blob_id = db.session.get(Document, doc_id).blob_id
-    holder = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
         from core.storage import BlobStore
         store = BlobStore({str(blobs.store().root)!r}, bytes(32))
         with store.backup_hold():
             print("holding", flush=True)
             import time; time.sleep(60)
-        """)], stdout=subprocess.PIPE, text=True, cwd=ROOT)
+        """),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
     try:
         assert holder.stdout.readline().strip() == "holding"
         services.delete_document(viewer, db.session.get(Document, doc_id))

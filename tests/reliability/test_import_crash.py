@@ -2,6 +2,7 @@
 gone, no 2-minute wait), taken over by the next worker that starts, by the import page or by
 `imports-resume`, and counted across attempts (the page never shows fewer measures added
 than are stored)."""
+
 from __future__ import annotations
 
 import io
@@ -21,8 +22,14 @@ BATCH = 1000
 
 def _export() -> bytes:
     start = datetime(2025, 1, 1, tzinfo=timezone(timedelta(hours=1)))
-    return apple_xml(*(record("HeartRate", 55 + i % 50, "count/min",
-                              (start + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S %z")) for i in range(N)))
+    return apple_xml(
+        *(
+            record(
+                "HeartRate", 55 + i % 50, "count/min", (start + timedelta(minutes=i)).strftime("%Y-%m-%d %H:%M:%S %z")
+            )
+            for i in range(N)
+        )
+    )
 
 
 def _pending(viewer) -> str:
@@ -72,8 +79,9 @@ def test_a_killed_import_is_seen_dead_at_once_and_resumed_with_cumulative_counts
     db.session.rollback()
 
     result = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
-    assert f"{import_id}: done ({N:d} added, 0 already present, 0 rejected, 0 not kept)." in result.output, \
+    assert f"{import_id}: done ({N:d} added, 0 already present, 0 rejected, 0 not kept)." in result.output, (
         result.output
+    )
     assert _stored(import_id) == N and jobs.waiting() == []
 
 

@@ -1,6 +1,7 @@
 """What processes killed mid-upload leave on disk (a partial temp file, a file whose row never
 committed) is reported by `storage check` at once, with its age and size, and removed by
 `--remove-orphans` once older than the grace, which is tied to the request timeout (not an hour)."""
+
 from __future__ import annotations
 
 import os
@@ -43,8 +44,7 @@ CHILD = textwrap.dedent("""
 
 
 def _killed_after(instance: str, mode: str, word: str) -> str:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, instance, mode], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, instance, mode], stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         line = proc.stdout.readline().strip()
         assert line.startswith(word), line
@@ -77,8 +77,11 @@ def test_leftovers_of_killed_uploads_are_reported_then_removed(app, fresh_store)
     assert len(temps) == 3 and all(re.search(r"\(age \d+ s, [12]\.\d MB\)$", t) for t in temps), temps
     for blob_id in orphans:
         assert f"recent unknown blob (maybe an upload in flight): {blob_id}" in fresh.output
-    assert "0 orphan blobs removed, 0 stale temp files removed, 2 recent unknown files and 3 recent temp files" \
-        in fresh.output and re.search(r"temp files hold [4-8]\.\d MB", fresh.output)
+    assert (
+        "0 orphan blobs removed, 0 stale temp files removed, 2 recent unknown files and 3 recent temp files"
+        in fresh.output
+        and re.search(r"temp files hold [4-8]\.\d MB", fresh.output)
+    )
 
     # Five minutes on: past any request timeout, no upload can still commit them.
     store = BlobStore.from_instance(app.instance_path)

@@ -12,6 +12,7 @@ subprocess, against the same database and instance folder as the test app, and k
 
 It prints one line per step, flushed, so the test knows where it is.
 """
+
 from __future__ import annotations
 
 import json

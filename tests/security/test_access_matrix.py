@@ -15,6 +15,7 @@ that viewer (COVERED_BY_RECENT_TRACE says which reads a recent trace of the same
 The objects and the logged-in clients are built once for the module and rebuilt only when a
 case (the holder deleting a document, a logout...) changed them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,19 @@ from tests.helpers import forget_anchors
 
 # --------------------------------------------------------------------------- who asks
 
-VIEWERS = ("anonymous", "holder", "other_holder", "code_in_scope", "code_out_of_scope", "code_expired",
-           "code_revoked", "code_blocked", "pro_grant", "pro_emergency", "pro_no_grant")
+VIEWERS = (
+    "anonymous",
+    "holder",
+    "other_holder",
+    "code_in_scope",
+    "code_out_of_scope",
+    "code_expired",
+    "code_revoked",
+    "code_blocked",
+    "pro_grant",
+    "pro_emergency",
+    "pro_no_grant",
+)
 CODE_VIEWERS = ("code_in_scope", "code_out_of_scope", "code_expired", "code_revoked", "code_blocked")
 PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 
@@ -68,8 +80,13 @@ record.measures    ANON      DENIED    DENIED       OK            DENIED        
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
 TITLES = {"visible": "Ordonnance-visible-QX", "hidden": "Ordonnance-cachee-QX", "radio": "Radio-thorax-QX"}
-SEES = {"holder": {"visible", "hidden", "radio"}, "code_in_scope": {"visible", "radio"},
-        "code_out_of_scope": {"radio"}, "pro_grant": {"visible", "radio"}, "pro_emergency": {"visible", "radio"}}
+SEES = {
+    "holder": {"visible", "hidden", "radio"},
+    "code_in_scope": {"visible", "radio"},
+    "code_out_of_scope": {"radio"},
+    "pro_grant": {"visible", "radio"},
+    "pro_emergency": {"visible", "radio"},
+}
 # Record pages are also asked with an access id that is someone else's (every professional:
 # NOT_FOUND) and, where a document is named, with a document the holder hid (what was OK or
 # OWN becomes NOT_FOUND).
@@ -79,31 +96,47 @@ SEES = {"holder": {"visible", "hidden", "radio"}, "code_in_scope": {"visible", "
 # an <access_id>: each names the record section it opens in RECORD_SECTIONS.
 ENDPOINT_CLASSES = {
     "static": "public",
-    "auth.login": "public", "auth.login_code": "public", "auth.activate": "public",
-    "auth.activate_password": "public", "auth.set_language": "public", "auth.passkey_options": "public",
-    "auth.passkey_login": "public", "auth.logout": "public", "auth.session_status": "public",
-    "auth.new_letter": "public", "auth.unlock": "public",
-    "dashboard.service_worker": "public", "dashboard.manifest": "public",
+    "auth.login": "public",
+    "auth.login_code": "public",
+    "auth.activate": "public",
+    "auth.activate_password": "public",
+    "auth.set_language": "public",
+    "auth.passkey_options": "public",
+    "auth.passkey_login": "public",
+    "auth.logout": "public",
+    "auth.session_status": "public",
+    "auth.new_letter": "public",
+    "auth.unlock": "public",
+    "dashboard.service_worker": "public",
+    "dashboard.manifest": "public",
     "demo.outbox": "public",  # demo mode (the tests run in it); 404 outside it
     "dashboard.index": "home",  # the holder's home, the professional's, or a code session's record
     "pro.access": "public",  # typing a code
-    "pro.end": "public",     # ending a code session
+    "pro.end": "public",  # ending a code session
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
-    "dashboard": "holder", "documents": "holder", "history": "holder", "profile": "holder",
-    "measures": "holder", "sharing": "holder",
+    "dashboard": "holder",
+    "documents": "holder",
+    "history": "holder",
+    "profile": "holder",
+    "measures": "holder",
+    "sharing": "holder",
     "pro": "pro",
 }
 RECORD_SECTIONS = {
     "pro.record": "record",
-    "pro.record_documents": "record.documents", "pro.record_document": "record.documents",
-    "pro.record_preview": "record.documents", "pro.record_download": "record.documents",
-    "pro.record_fullscreen": "record.documents", "pro.record_page_image": "record.documents",
+    "pro.record_documents": "record.documents",
+    "pro.record_document": "record.documents",
+    "pro.record_preview": "record.documents",
+    "pro.record_download": "record.documents",
+    "pro.record_fullscreen": "record.documents",
+    "pro.record_page_image": "record.documents",
     "pro.record_deposit": "record.deposit",
     "pro.record_summary": "record.summary",
-    "pro.record_measures": "record.measures", "pro.record_measure": "record.measures",
+    "pro.record_measures": "record.measures",
+    "pro.record_measure": "record.measures",
     "pro.record_chart": "record.measures",
 }
 
@@ -144,8 +177,12 @@ PARAMS = {
 # Other writes go with the CSRF token alone and meet their form's validation: 400/422.
 FORMS = {
     "sharing.grant_add": {"professional_id": Obj("free_professional_id")},
-    "pro.record_deposit": {"category": "CPT_REND", "act_date": "2026-03-12", "title": "Compte rendu",
-                           "files": lambda w: (io.BytesIO(_png()), "compte-rendu.png")},
+    "pro.record_deposit": {
+        "category": "CPT_REND",
+        "act_date": "2026-03-12",
+        "title": "Compte rendu",
+        "files": lambda w: (io.BytesIO(_png()), "compte-rendu.png"),
+    },
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
@@ -155,8 +192,9 @@ SILENT_ON_FOREIGN: set[str] = set()
 # record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
 # walks them from fresh sessions).
 COVERED_BY_RECENT_TRACE = {
-    "pro.record_chart": lambda t, url: t.detail.get("page") in ("measure", "measure_chart")
-    and t.detail.get("kind") == "weight",  # poids
+    "pro.record_chart": lambda t, url: (
+        t.detail.get("page") in ("measure", "measure_chart") and t.detail.get("kind") == "weight"
+    ),  # poids
     "pro.record_page_image": lambda t, url: t.action == "document_opened" and f"/documents/{t.target_id}/" in url,
 }
 LOGIN_PATHS = ("/connexion", "/pro/acces")
@@ -202,13 +240,15 @@ def classify(endpoint: str, params) -> str:
         section = RECORD_SECTIONS.get(endpoint)
         assert section in EXPECTED, (
             f"record page {endpoint} is in no record section: add it to RECORD_SECTIONS "
-            f"(one of {sorted(k for k in EXPECTED if k.startswith('record'))})")
+            f"(one of {sorted(k for k in EXPECTED if k.startswith('record'))})"
+        )
         return section
     if endpoint in ENDPOINT_CLASSES:
         return ENDPOINT_CLASSES[endpoint]
     assert blueprint in BLUEPRINT_CLASSES, (
         f"{endpoint} is in no class: add its blueprint to BLUEPRINT_CLASSES or the endpoint to "
-        f"ENDPOINT_CLASSES (one of {sorted(EXPECTED)})")
+        f"ENDPOINT_CLASSES (one of {sorted(EXPECTED)})"
+    )
     return BLUEPRINT_CLASSES[blueprint]
 
 
@@ -216,9 +256,17 @@ def _throwaway_app():
     """An app whose database is never touched: its rules and views are what the cases are made of."""
     from app import create_app
 
-    return create_app({"ENV_NAME": "test", "TESTING": True, "DATABASE_URL": "sqlite://", "DEMO": True,
-                       "SECRET_KEY": "collect-" + "x" * 40, "CODE_PEPPER": "collect-" + "y" * 40,
-                       "SERVER_NAME": None})
+    return create_app(
+        {
+            "ENV_NAME": "test",
+            "TESTING": True,
+            "DATABASE_URL": "sqlite://",
+            "DEMO": True,
+            "SECRET_KEY": "collect-" + "x" * 40,
+            "CODE_PEPPER": "collect-" + "y" * 40,
+            "SERVER_NAME": None,
+        }
+    )
 
 
 def _rules():
@@ -261,13 +309,13 @@ def expected(case: Case) -> str:
 @dataclass
 class World:
     # people: made and logged in once (an account costs a password hash and a login)
-    accounts: dict = field(default_factory=dict)    # viewer -> Account (holders, professionals)
+    accounts: dict = field(default_factory=dict)  # viewer -> Account (holders, professionals)
     holder_patient_id: str = ""
     holder_account_id: str = ""
     professional_ids: dict = field(default_factory=dict)  # viewer -> Professional id
-    clients: dict = field(default_factory=dict)     # viewer -> test client
-    sessions: dict = field(default_factory=dict)    # viewer -> UserSession id
-    tokens: dict = field(default_factory=dict)      # viewer -> CSRF token
+    clients: dict = field(default_factory=dict)  # viewer -> test client
+    sessions: dict = field(default_factory=dict)  # viewer -> UserSession id
+    tokens: dict = field(default_factory=dict)  # viewer -> CSRF token
     # the first holder's objects: made again whenever a case changed one of them
     credential_id: str = ""
     other_session_id: str = ""
@@ -277,14 +325,14 @@ class World:
     allergy_id: str = ""
     import_id: str = ""
     notification_id: str = ""
-    share_id: str = ""              # a live share of the holder that no viewer uses
+    share_id: str = ""  # a live share of the holder that no viewer uses
     grant_id: str = ""
     block_id: str = ""
     free_professional_id: str = ""  # the professional with an account and no access
-    access: dict = field(default_factory=dict)      # viewer -> their access id (share, grant, emergency)
-    uses: dict = field(default_factory=dict)        # code viewer -> ShareUse id
+    access: dict = field(default_factory=dict)  # viewer -> their access id (share, grant, emergency)
+    uses: dict = field(default_factory=dict)  # code viewer -> ShareUse id
     baseline: tuple = ()
-    dirty: bool = False     # a case changed the holder's objects: make them again
+    dirty: bool = False  # a case changed the holder's objects: make them again
     verified: bool = False  # the last case checked the world after its request
     lost: list = field(default_factory=list)  # viewers to connect again
 
@@ -354,17 +402,27 @@ def _objects(app, w: World) -> None:
     with app.test_request_context():
         # Back to a holder with default emergency settings, and no access for the professional without one.
         db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
-        db.session.execute(update(Grant).where(Grant.patient_id == p, Grant.ended_at.is_(None),
-                                               Grant.professional_id == w.professional_ids["pro_no_grant"])
-                           .values(ended_at=now))
+        db.session.execute(
+            update(Grant)
+            .where(
+                Grant.patient_id == p,
+                Grant.ended_at.is_(None),
+                Grant.professional_id == w.professional_ids["pro_no_grant"],
+            )
+            .values(ended_at=now)
+        )
         viewer = access.viewer_for(db.session.get(Account, w.holder_account_id))
 
         def add_doc(title, category, hidden=False, pdf=True):
             # PDFs (their pages are images drawn on the server, a route of their own) and a photo.
-            upload = (documents.Upload(io.BytesIO(multipage_pdf(1)), f"{title}.pdf") if pdf
-                      else documents.Upload(io.BytesIO(_png()), f"{title}.png"))
-            doc = documents.add_documents(viewer, [upload], category=category, act_date=date(2026, 3, 12),
-                                          title=title)[0]
+            upload = (
+                documents.Upload(io.BytesIO(multipage_pdf(1)), f"{title}.pdf")
+                if pdf
+                else documents.Upload(io.BytesIO(_png()), f"{title}.png")
+            )
+            doc = documents.add_documents(viewer, [upload], category=category, act_date=date(2026, 3, 12), title=title)[
+                0
+            ]
             if hidden:
                 documents.set_hidden(viewer, [doc.id], True)
             return doc.id
@@ -373,25 +431,48 @@ def _objects(app, w: World) -> None:
         w.hidden_document_id = add_doc(TITLES["hidden"], "ORD_SOIN", hidden=True)
         add_doc(TITLES["radio"], "RADIO_SC", pdf=False)  # what the out-of-scope code does see
         weight = kinds.KINDS["weight"]
-        m = Measure(patient_id=p, kind=weight.key, taken_at=1_760_000_000 + 60 * n, utc_offset=60, value=72.4,
-                    source="manual", dedup=kinds.dedup_key(weight, 72.4))
+        m = Measure(
+            patient_id=p,
+            kind=weight.key,
+            taken_at=1_760_000_000 + 60 * n,
+            utc_offset=60,
+            value=72.4,
+            source="manual",
+            dedup=kinds.dedup_key(weight, 72.4),
+        )
         allergy = Allergy(patient_id=p, substance="Pénicilline", severity="severe")
         imp = MeasureImport(patient_id=p, format="csv", filename="mesures.csv", status="done")
-        cred = Credential(account_id=w.holder_account_id, credential_id=os.urandom(16), public_key=b"k",
-                          name="Téléphone")
-        other_session = UserSession(token_hash=os.urandom(32).hex(), account_id=w.holder_account_id,
-                                    authenticated_at=now)
+        cred = Credential(
+            account_id=w.holder_account_id, credential_id=os.urandom(16), public_key=b"k", name="Téléphone"
+        )
+        other_session = UserSession(
+            token_hash=os.urandom(32).hex(), account_id=w.holder_account_id, authenticated_at=now
+        )
         db.session.add_all([m, allergy, imp, cred, other_session])
 
         def share(scope, *, deposit=False, expires=timedelta(days=1), revoked=False):
             code, prefix, token = new_share_secrets()
-            s = Share(patient_id=p, prefix=prefix, code_hash=code_hash(code), link_hash=link_hash(token),
-                      scope=scope, can_deposit=deposit, label="Dr Durand", expires_at=now + expires,
-                      revoked_at=now if revoked else None)
+            s = Share(
+                patient_id=p,
+                prefix=prefix,
+                code_hash=code_hash(code),
+                link_hash=link_hash(token),
+                scope=scope,
+                can_deposit=deposit,
+                label="Dr Durand",
+                expires_at=now + expires,
+                revoked_at=now if revoked else None,
+            )
             db.session.add(s)
             db.session.flush()
-            use = ShareUse(share_id=s.id, patient_id=p, given_name="Paul", family_name="Durand",
-                           profession="medecin", rpps=f"9{n:05d}{next(_SERIAL):05d}")
+            use = ShareUse(
+                share_id=s.id,
+                patient_id=p,
+                given_name="Paul",
+                family_name="Durand",
+                profession="medecin",
+                rpps=f"9{n:05d}{next(_SERIAL):05d}",
+            )
             db.session.add(use)
             db.session.flush()
             return s.id, use
@@ -399,8 +480,9 @@ def _objects(app, w: World) -> None:
         full = {"documents": "all", "summary": True, "measures": True}
         uses = {
             "code_in_scope": share(full, deposit=True),
-            "code_out_of_scope": share({"documents": "categories", "categories": ["RADIO_SC"],
-                                        "summary": False, "measures": False}),
+            "code_out_of_scope": share(
+                {"documents": "categories", "categories": ["RADIO_SC"], "summary": False, "measures": False}
+            ),
             "code_expired": share(full, expires=-timedelta(hours=1)),
             "code_revoked": share(full, revoked=True),
             "code_blocked": share(full),
@@ -408,11 +490,21 @@ def _objects(app, w: World) -> None:
         spare_share, _use = share({"documents": "all", "summary": False, "measures": False})
         block = Block(patient_id=p, rpps=uses["code_blocked"][1].rpps, name="Paul Durand")
         grant = Grant(patient_id=p, professional_id=w.professional_ids["pro_grant"])
-        emergency = EmergencyAccess(patient_id=p, professional_id=w.professional_ids["pro_emergency"], samu=False,
-                                    reason="Patient inconscient aux urgences", expires_at=now + timedelta(hours=12))
-        note = notify.Notification(patient_id=p, kind="access", grant_id=uses["code_in_scope"][0],
-                                   actor_name="Paul Durand", actor_rpps=uses["code_in_scope"][1].rpps,
-                                   actor_profession="medecin")
+        emergency = EmergencyAccess(
+            patient_id=p,
+            professional_id=w.professional_ids["pro_emergency"],
+            samu=False,
+            reason="Patient inconscient aux urgences",
+            expires_at=now + timedelta(hours=12),
+        )
+        note = notify.Notification(
+            patient_id=p,
+            kind="access",
+            grant_id=uses["code_in_scope"][0],
+            actor_name="Paul Durand",
+            actor_rpps=uses["code_in_scope"][1].rpps,
+            actor_profession="medecin",
+        )
         db.session.add_all([block, grant, emergency, note])
         db.session.commit()
         w.credential_id, w.other_session_id = cred.id, other_session.id
@@ -430,8 +522,9 @@ def _session_id(app, client):
     cookie = client.get_cookie(app.session_interface.get_cookie_name(app))
     assert cookie is not None, "no session cookie"
     with app.app_context():
-        return db.session.scalar(select(UserSession.id).where(
-            UserSession.token_hash == hashlib.sha256(cookie.value.encode()).hexdigest()))
+        return db.session.scalar(
+            select(UserSession.id).where(UserSession.token_hash == hashlib.sha256(cookie.value.encode()).hexdigest())
+        )
 
 
 def _csrf(client, viewer: str) -> str:
@@ -460,10 +553,19 @@ def _lost_sessions(w: World) -> list:
     """Viewers whose session a case ended (a logout...) or emptied (an ended code session)."""
     from core.sessions import UserSession
 
-    live = dict(db.session.execute(select(UserSession.id, UserSession.data).where(
-        UserSession.id.in_([s for s in w.sessions.values() if s]), UserSession.ended_at.is_(None))).all())
-    return [v for v in VIEWERS if w.sessions.get(v) not in live
-            or (v in CODE_VIEWERS and (live[w.sessions[v]] or {}).get("share_use") != w.uses[v])]
+    live = dict(
+        db.session.execute(
+            select(UserSession.id, UserSession.data).where(
+                UserSession.id.in_([s for s in w.sessions.values() if s]), UserSession.ended_at.is_(None)
+            )
+        ).all()
+    )
+    return [
+        v
+        for v in VIEWERS
+        if w.sessions.get(v) not in live
+        or (v in CODE_VIEWERS and (live[w.sessions[v]] or {}).get("share_use") != w.uses[v])
+    ]
 
 
 def _fingerprint(w: World) -> tuple:
@@ -479,28 +581,36 @@ def _fingerprint(w: World) -> tuple:
 
     p = w.holder_patient_id
     queries = {
-        "account": select(Account.id, Account.email, Account.password_hash, Account.active)
-        .where(Account.id == w.holder_account_id),
-        "documents": select(Document.id, Document.title, Document.category, Document.hidden, Document.note)
-        .where(Document.patient_id == p),
+        "account": select(Account.id, Account.email, Account.password_hash, Account.active).where(
+            Account.id == w.holder_account_id
+        ),
+        "documents": select(Document.id, Document.title, Document.category, Document.hidden, Document.note).where(
+            Document.patient_id == p
+        ),
         "measures": select(Measure.id, Measure.value, Measure.taken_at).where(Measure.patient_id == p),
         "allergies": select(Allergy.id, Allergy.substance).where(Allergy.patient_id == p),
         "measure imports": select(MeasureImport.id, MeasureImport.status).where(MeasureImport.patient_id == p),
         "passkeys": select(Credential.id, Credential.name).where(Credential.account_id == w.holder_account_id),
         "other session": select(UserSession.id, UserSession.ended_at).where(UserSession.id == w.other_session_id),
-        "shares": select(Share.id, Share.revoked_at, Share.locked_at, Share.expires_at, Share.can_deposit)
-        .where(Share.patient_id == p),
+        "shares": select(Share.id, Share.revoked_at, Share.locked_at, Share.expires_at, Share.can_deposit).where(
+            Share.patient_id == p
+        ),
         "grants": select(Grant.id, Grant.ended_at).where(Grant.patient_id == p),
         "blocks": select(Block.id, Block.rpps).where(Block.patient_id == p),
-        "emergency accesses": select(EmergencyAccess.id, EmergencyAccess.expires_at)
-        .where(EmergencyAccess.patient_id == p),
-        "emergency settings": select(EmergencySettings.allow_samu, EmergencySettings.allow_others,
-                                     EmergencySettings.allow_hidden).where(EmergencySettings.patient_id == p),
-        "notification": select(Notification.id, Notification.read_at, Notification.flagged_at)
-        .where(Notification.id == w.notification_id),
+        "emergency accesses": select(EmergencyAccess.id, EmergencyAccess.expires_at).where(
+            EmergencyAccess.patient_id == p
+        ),
+        "emergency settings": select(
+            EmergencySettings.allow_samu, EmergencySettings.allow_others, EmergencySettings.allow_hidden
+        ).where(EmergencySettings.patient_id == p),
+        "notification": select(Notification.id, Notification.read_at, Notification.flagged_at).where(
+            Notification.id == w.notification_id
+        ),
     }
-    return tuple((name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
-                 for name, q in queries.items())
+    return tuple(
+        (name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
+        for name, q in queries.items()
+    )
 
 
 def _state(app, w: World) -> tuple[tuple, list]:
@@ -557,8 +667,10 @@ def _url(case: Case, w: World) -> tuple[str, bool]:
                 value = PARAMS[key]
                 break
         else:
-            pytest.fail(f"{case}: no value for the URL parameter <{name}>: add one to PARAMS "
-                        f"(an Obj(...) of the holder's objects, made in _objects, or a fixed string)")
+            pytest.fail(
+                f"{case}: no value for the URL parameter <{name}>: add one to PARAMS "
+                f"(an Obj(...) of the holder's objects, made in _objects, or a fixed string)"
+            )
         if value is ACCESS:
             other = "pro_emergency" if case.viewer == "pro_grant" else "pro_grant"
             value = w.access.get(other if case.variant == "foreign" else case.viewer, w.access["code_in_scope"])
@@ -618,9 +730,15 @@ def _untraced(app, case: Case, w: World, since: int, url: str) -> str | None:
     access_id = w.access[case.viewer]
     with app.app_context():
         traces = db.session.execute(
-            select(AuditEvent.id, AuditEvent.at, AuditEvent.actor_type, AuditEvent.action, AuditEvent.target_id,
-                   AuditEvent.detail)
-            .where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)).all()
+            select(
+                AuditEvent.id,
+                AuditEvent.at,
+                AuditEvent.actor_type,
+                AuditEvent.action,
+                AuditEvent.target_id,
+                AuditEvent.detail,
+            ).where(AuditEvent.grant_id == access_id, AuditEvent.patient_id == w.holder_patient_id)
+        ).all()
     if any(t.id > since and t.actor_type != "holder" for t in traces):
         return None
     covers = COVERED_BY_RECENT_TRACE.get(case.endpoint)
@@ -634,15 +752,21 @@ def _untraced(app, case: Case, w: World, since: int, url: str) -> str | None:
 def test_access_matrix(app, world, case):
     outcome = expected(case)  # fails here when the rule is in no class
     url, names_object = _url(case, world)
-    reads_record = (case.method == "GET" and case.viewer != "holder" and case.viewer in world.access
-                    and classify(case.endpoint, case.params).startswith("record"))
+    reads_record = (
+        case.method == "GET"
+        and case.viewer != "holder"
+        and case.viewer in world.access
+        and classify(case.endpoint, case.params).startswith("record")
+    )
     since = _last_trace_id(app) if reads_record else 0
     client = world.clients[case.viewer]
     kwargs = {}
     if case.method != "GET":
         token = world.tokens[case.viewer]
-        form = {k: getattr(world, v.attr) if isinstance(v, Obj) else v(world) if callable(v) else v
-                for k, v in FORMS.get(case.endpoint, {}).items()}
+        form = {
+            k: getattr(world, v.attr) if isinstance(v, Obj) else v(world) if callable(v) else v
+            for k, v in FORMS.get(case.endpoint, {}).items()
+        }
         kwargs = {"data": {**form, "csrf_token": token}, "headers": {"X-CSRFToken": token}}
     r = client.open(url, method=case.method, **kwargs)
     where = f"{case.method} {url}"
@@ -705,9 +829,13 @@ def _ungated(endpoint: str) -> bool:
 def _gates() -> dict:
     """endpoint -> (its view's gate or None, its class)."""
     app = _throwaway_app()
-    return {rule.endpoint: (getattr(app.view_functions[rule.endpoint], "carnet_gate", None),
-                            classify(rule.endpoint, tuple(rule.arguments)))
-            for rule in app.url_map.iter_rules()}
+    return {
+        rule.endpoint: (
+            getattr(app.view_functions[rule.endpoint], "carnet_gate", None),
+            classify(rule.endpoint, tuple(rule.arguments)),
+        )
+        for rule in app.url_map.iter_rules()
+    }
 
 
 def test_every_view_has_the_gate():
@@ -718,8 +846,9 @@ def test_every_view_has_the_gate():
     assert all(reason.strip() for reason in UNGATED.values())
     stale = [e for e in UNGATED if not any(e == g or (e.endswith(".*") and g.startswith(e[:-1])) for g in gates)]
     assert not stale, f"UNGATED names views that do not exist: {stale}"
-    assert {e for e, (_g, cls) in gates.items() if cls == "public"} == {e for e in gates if _ungated(e)}, \
+    assert {e for e, (_g, cls) in gates.items() if cls == "public"} == {e for e in gates if _ungated(e)}, (
         "the views without a gate are exactly the public ones"
+    )
     gated_public = sorted(e for e, (gate, _cls) in gates.items() if gate is not None and _ungated(e))
     assert not gated_public, f"in UNGATED, yet gated: {gated_public}"
 

@@ -1,6 +1,7 @@
 """Activation codes: only tries whose NIR and birth date both match count against the
 letter's code (someone who knows only the NIR cannot burn it); a person can ask for a new
 letter, with one answer whether or not the space exists, limited per space and per connection."""
+
 import re
 
 from core import notify
@@ -74,10 +75,12 @@ def test_one_answer_whether_or_not_the_space_exists(app, make_holder):
     def message(r):
         return re.search(r'class="notice notice-success"[^>]*>.*?<p>(.*?)</p>', r.get_data(as_text=True), re.S).group(1)
 
-    answers = [_ask(app.test_client(), account.patient.nir),
-               _ask(app.test_client(), account.patient.nir, birth="1990-01-01"),
-               _ask(app.test_client(), valid_nir("1920699123456")),
-               _ask(app.test_client(), active.patient.nir)]
+    answers = [
+        _ask(app.test_client(), account.patient.nir),
+        _ask(app.test_client(), account.patient.nir, birth="1990-01-01"),
+        _ask(app.test_client(), valid_nir("1920699123456")),
+        _ask(app.test_client(), active.patient.nir),
+    ]
     assert {r.status_code for r in answers} == {200}
     assert len({message(r) for r in answers}) == 1
     assert len(_letters(app, account.email)) == 2 and len(_letters(app, active.email)) == 1  # one new letter only
@@ -101,8 +104,11 @@ def test_new_letter_page_works_as_page_and_fragment(client):
     page = client.get("/activation/nouveau-courrier")
     assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
     token = csrf_token(client, "/activation/nouveau-courrier")
-    r = client.post("/activation/nouveau-courrier", data={"nir": "123", "birth_date": BIRTH, "csrf_token": token},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/activation/nouveau-courrier",
+        data={"nir": "123", "birth_date": BIRTH, "csrf_token": token},
+        headers={"HX-Request": "true"},
+    )
     body = r.get_data(as_text=True)
     assert r.status_code == 422 and body.lstrip().startswith("<form") and "<html" not in body
     assert 'aria-invalid="true"' in body and "15 chiffres" in body

@@ -4,6 +4,7 @@ database after every commit that appended traces. Someone who can write the data
 nothing else) cannot delete the newest traces, nor delete one in the middle and re-chain the rest
 (with plain SHA-256, or with an HMAC under another key), without `flask audit verify` failing
 with a message that names the problem."""
+
 from __future__ import annotations
 
 import hashlib
@@ -255,8 +256,9 @@ def test_one_anchor_per_committing_request(app, client):
     anchors nothing; a rolled-back transaction anchors nothing."""
     token = csrf_token(client)
     assert _anchor_lines(app) == []
-    r = client.post("/connexion", data={"email": "nobody@example.fr", "password": "wrong password",
-                                        "csrf_token": token})
+    r = client.post(
+        "/connexion", data={"email": "nobody@example.fr", "password": "wrong password", "csrf_token": token}
+    )
     assert r.status_code == 422
     lines = _anchor_lines(app)
     assert len(lines) == 1
@@ -280,8 +282,15 @@ def _legacy(n):
     prev = db.session.scalar(select(audit.AuditEvent.hash).order_by(audit.AuditEvent.id.desc()).limit(1))
     prev = prev or audit.GENESIS
     for i in range(n):
-        event = audit.AuditEvent(at=audit.clock.utcnow(), actor_type="holder", action="login",
-                                 actor_name=f"Before {i}", detail={}, prev_hash=prev, seq=None)
+        event = audit.AuditEvent(
+            at=audit.clock.utcnow(),
+            actor_type="holder",
+            action="login",
+            actor_name=f"Before {i}",
+            detail={},
+            prev_hash=prev,
+            seq=None,
+        )
         event.hash = _plain(audit._payload(event))
         db.session.add(event)
         db.session.flush()
@@ -293,8 +302,9 @@ def test_traces_from_before_the_key_are_sealed_by_the_first_keyed_one(app, ctx):
     _legacy(3)
     assert audit.verify().ok and audit.verify().unkeyed == 3  # not sealed yet: nothing to anchor
     _events(2)
-    first_keyed = db.session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.seq.is_not(None))
-                                     .order_by(audit.AuditEvent.id)).first()
+    first_keyed = db.session.scalars(
+        select(audit.AuditEvent).where(audit.AuditEvent.seq.is_not(None)).order_by(audit.AuditEvent.id)
+    ).first()
     assert first_keyed.seq == 4  # the count of the unkeyed traces, under the key
     result = audit.verify()
     assert result.ok and result.count == 5 and result.unkeyed == 3
@@ -309,8 +319,9 @@ def test_rewriting_a_trace_from_before_the_key_is_detected(app, ctx):
     db.session.commit()
     # Re-chain the unkeyed part with plain SHA-256, as anyone can.
     prev = audit.GENESIS
-    for event in db.session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.seq.is_(None))
-                                    .order_by(audit.AuditEvent.id)).all():
+    for event in db.session.scalars(
+        select(audit.AuditEvent).where(audit.AuditEvent.seq.is_(None)).order_by(audit.AuditEvent.id)
+    ).all():
         event.prev_hash = prev
         event.hash = _plain(audit._payload(event))
         prev = event.hash
@@ -338,8 +349,13 @@ def test_production_needs_an_audit_key(tmp_path, monkeypatch):
     for key in list(os.environ):
         if key.startswith("CARNET_"):
             monkeypatch.delenv(key)
-    base = {"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-            "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"}
+    base = {
+        "ENV_NAME": "production",
+        "SECRET_KEY": "s" * 48,
+        "CODE_PEPPER": "p" * 48,
+        "WEBAUTHN_ORIGIN": "https://carnet.example",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+    }
     with pytest.raises(ConfigError, match="audit key"):
         create_app(base, instance_path=str(tmp_path))
     assert not (tmp_path / "keys" / "audit.key").exists()

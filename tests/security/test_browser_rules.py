@@ -1,4 +1,5 @@
 """CSRF, cross-site refusal, security headers, no-store, htmx configuration."""
+
 import json
 import re
 
@@ -15,16 +16,22 @@ def test_post_without_csrf_token_is_refused(client, make_holder):
 def test_csrf_token_accepted_from_htmx_header(client, make_holder):
     account, _ = make_holder()
     token = csrf_token(client)
-    r = client.post("/connexion", data={"email": account.email, "password": PASSWORD},
-                    headers={"X-CSRFToken": token, "HX-Request": "true"})
+    r = client.post(
+        "/connexion",
+        data={"email": account.email, "password": PASSWORD},
+        headers={"X-CSRFToken": token, "HX-Request": "true"},
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"].endswith("/connexion/code")
 
 
 def test_cross_site_state_change_refused(client, make_holder):
     account, _ = make_holder()
     token = csrf_token(client)
-    r = client.post("/connexion", data={"email": account.email, "password": PASSWORD, "csrf_token": token},
-                    headers={"Sec-Fetch-Site": "cross-site"})
+    r = client.post(
+        "/connexion",
+        data={"email": account.email, "password": PASSWORD, "csrf_token": token},
+        headers={"Sec-Fetch-Site": "cross-site"},
+    )
     assert r.status_code == 403
 
 
@@ -90,12 +97,26 @@ def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
     with pytest.raises(ConfigError):
         create_app({"ENV_NAME": "production"}, instance_path=str(tmp_path))
     with pytest.raises(ConfigError):
-        create_app({"ENV_NAME": "production", "SECRET_KEY": "change-me", "CODE_PEPPER": "x" * 40,
-                    "WEBAUTHN_ORIGIN": "https://carnet.example"}, instance_path=str(tmp_path))
-    ok = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-                     "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
-                     "AUDIT_KEY": "a" * 43},
-                    instance_path=str(tmp_path))
+        create_app(
+            {
+                "ENV_NAME": "production",
+                "SECRET_KEY": "change-me",
+                "CODE_PEPPER": "x" * 40,
+                "WEBAUTHN_ORIGIN": "https://carnet.example",
+            },
+            instance_path=str(tmp_path),
+        )
+    ok = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "s" * 48,
+            "CODE_PEPPER": "p" * 48,
+            "WEBAUTHN_ORIGIN": "https://carnet.example",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+            "AUDIT_KEY": "a" * 43,
+        },
+        instance_path=str(tmp_path),
+    )
     assert ok.config["SESSION_COOKIE_SECURE"] and ok.config["SESSION_COOKIE_NAME"].startswith("__Host-")
     assert not (tmp_path / "secret_key").exists()
 

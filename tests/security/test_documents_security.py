@@ -1,4 +1,5 @@
 """Documents: object-level access, hostile uploads, size limits, names, CSRF, served-file headers."""
+
 from __future__ import annotations
 
 import io
@@ -29,16 +30,19 @@ def victim_doc(app, client, make_holder, login_as, upload):
     return doc_id
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", "/documents/{id}"),
-    ("get", "/documents/{id}/telecharger"),
-    ("get", "/documents/{id}/apercu"),
-    ("get", "/documents/{id}/vignette"),
-    ("get", "/documents/{id}/modifier"),
-    ("post", "/documents/{id}/modifier"),
-    ("post", "/documents/{id}/visibilite"),
-    ("post", "/documents/{id}/supprimer"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", "/documents/{id}"),
+        ("get", "/documents/{id}/telecharger"),
+        ("get", "/documents/{id}/apercu"),
+        ("get", "/documents/{id}/vignette"),
+        ("get", "/documents/{id}/modifier"),
+        ("post", "/documents/{id}/modifier"),
+        ("post", "/documents/{id}/visibilite"),
+        ("post", "/documents/{id}/supprimer"),
+    ],
+)
 def test_another_holders_document_is_not_found(app, client, victim_doc, method, path):
     token = csrf_token(client, "/documents")
     data = {"csrf_token": token, "action": "hide", "title": "pwned", "category": "AUTR_DOC", "act_date": "2026-01-01"}
@@ -57,20 +61,26 @@ def test_bulk_visibility_ignores_other_spaces(app, client, victim_doc):
 
 @pytest.mark.parametrize("stranger", ["victim", "unknown"])
 def test_bulk_visibility_with_one_id_not_the_holders_answers_404_and_changes_nothing(
-        app, client, victim_doc, upload, stranger):
+    app, client, victim_doc, upload, stranger
+):
     mine = [upload(client, [(pdf_bytes(), f"{n}.pdf")]).headers["Location"].rsplit("/", 1)[-1] for n in "ab"]
     other = victim_doc if stranger == "victim" else "00000000-0000-4000-8000-000000000000"
     token = csrf_token(client, "/documents")
     for ids in ([mine[0], other, mine[1]], [other]):
         for htmx in ({}, {"HX-Request": "true"}):
-            r = client.post("/documents/visibilite", headers=htmx,
-                            data={"csrf_token": token, "action": "hide", "ids": ids, "next": "/documents"})
+            r = client.post(
+                "/documents/visibilite",
+                headers=htmx,
+                data={"csrf_token": token, "action": "hide", "ids": ids, "next": "/documents"},
+            )
             assert r.status_code == 404, (ids, htmx)
             assert {d.id: d.hidden for d in documents_of(app)} == {mine[0]: False, mine[1]: False, victim_doc: False}
     page = client.get("/documents").get_data(as_text=True)
     assert "masqué" not in page  # no success message was flashed for the refused requests
     # The holder's own ids alone still work.
-    r = client.post("/documents/visibilite", data={"csrf_token": token, "action": "hide", "ids": mine, "next": "/documents"})
+    r = client.post(
+        "/documents/visibilite", data={"csrf_token": token, "action": "hide", "ids": mine, "next": "/documents"}
+    )
     assert r.status_code == 303
     assert {d.id: d.hidden for d in documents_of(app)} == {mine[0]: True, mine[1]: True, victim_doc: False}
 
@@ -81,7 +91,10 @@ def test_another_space_does_not_leak_in_lists(app, client, victim_doc):
 
 
 HOSTILE = {
-    "svg": (b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "image.svg"),
+    "svg": (
+        b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        "image.svg",
+    ),
     "svg named png": (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "photo.png"),
     "html": (b"<!doctype html><html><script>alert(document.cookie)</script></html>", "page.html"),
     "html named pdf": (b"<html><body><script>alert(1)</script></body></html>", "ordonnance.pdf"),
@@ -134,8 +147,16 @@ def test_per_file_limit(app, holder, upload, monkeypatch):
     assert r.status_code == 422 and documents_of(app) == [] and blob_files(app) == []
 
 
-@pytest.mark.parametrize("raw", ["../../etc/passwd.txt", "..\\..\\windows\\win.ini.txt", "a\x00b\x1b[31m.txt",
-                                 "rapport\u202etxt.exe.txt", "tab\there\x7f.txt"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "../../etc/passwd.txt",
+        "..\\..\\windows\\win.ini.txt",
+        "a\x00b\x1b[31m.txt",
+        "rapport\u202etxt.exe.txt",
+        "tab\there\x7f.txt",
+    ],
+)
 def test_file_names_are_neutralised(app, holder, upload, raw):
     client, _ = holder
     r = upload(client, [(b"Bonjour\n", raw)])
@@ -145,7 +166,7 @@ def test_file_names_are_neutralised(app, holder, upload, raw):
         assert bad not in doc.original_name and bad not in doc.title
     dl = client.get(f"/documents/{doc.id}/telecharger")
     disposition = dl.headers["Content-Disposition"]
-    assert disposition.startswith("attachment; filename=\"")
+    assert disposition.startswith('attachment; filename="')
     assert re.fullmatch(r'attachment; filename="[\x20-\x7e]+"; filename\*=UTF-8\'\'[A-Za-z0-9%._~-]+', disposition)
     assert disposition.count('"') == 2 and ";" not in disposition.split('"')[1]
     assert "Set-Cookie" not in dl.headers
@@ -164,22 +185,32 @@ def test_csrf_token_is_required(app, holder, upload):
     client, _ = holder
     r = upload(client, [(pdf_bytes(), "a.pdf")])
     doc_id = r.headers["Location"].rsplit("/", 1)[-1]
-    for path, data in [("/documents/ajouter", {"category": "ORD_SOIN", "act_date": "2026-01-01",
-                                               "files": (io.BytesIO(pdf_bytes()), "b.pdf")}),
-                       (f"/documents/{doc_id}/modifier", {"title": "x", "category": "ORD_SOIN", "act_date": "2026-01-01"}),
-                       (f"/documents/{doc_id}/visibilite", {"action": "hide"}),
-                       ("/documents/visibilite", {"action": "hide", "ids": [doc_id]}),
-                       (f"/documents/{doc_id}/supprimer", {})]:
+    for path, data in [
+        (
+            "/documents/ajouter",
+            {"category": "ORD_SOIN", "act_date": "2026-01-01", "files": (io.BytesIO(pdf_bytes()), "b.pdf")},
+        ),
+        (f"/documents/{doc_id}/modifier", {"title": "x", "category": "ORD_SOIN", "act_date": "2026-01-01"}),
+        (f"/documents/{doc_id}/visibilite", {"action": "hide"}),
+        ("/documents/visibilite", {"action": "hide", "ids": [doc_id]}),
+        (f"/documents/{doc_id}/supprimer", {}),
+    ]:
         r = client.post(path, data=data)
         assert r.status_code == 400, path
     doc = documents_of(app)
     assert len(doc) == 1 and doc[0].hidden is False and doc[0].title == "A"
 
 
-@pytest.mark.parametrize("route,disposition,kind", [
-    ("telecharger", "attachment", "pdf"), ("vignette", "inline", "pdf"), ("pages/1", "inline", "pdf"),
-    ("telecharger", "attachment", "png"), ("apercu", "inline", "png"),  # a PDF's apercu: its pages (test_pdf_scripts)
-])
+@pytest.mark.parametrize(
+    "route,disposition,kind",
+    [
+        ("telecharger", "attachment", "pdf"),
+        ("vignette", "inline", "pdf"),
+        ("pages/1", "inline", "pdf"),
+        ("telecharger", "attachment", "png"),
+        ("apercu", "inline", "png"),  # a PDF's apercu: its pages (test_pdf_scripts)
+    ],
+)
 def test_served_files_are_sandboxed(app, holder, upload, route, disposition, kind):
     client, _ = holder
     r = upload(client, [(pdf_bytes(), "a.pdf") if kind == "pdf" else (png_bytes(), "a.png")])

@@ -1,5 +1,6 @@
 """@web.gate and the markers other decorators put on a view (@passive, @reads_first): each is
 read from the registered view, so it must survive the gate whichever decorator comes first."""
+
 from __future__ import annotations
 
 from core import db, sessions, web

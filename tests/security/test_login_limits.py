@@ -1,6 +1,7 @@
 """Brute force on logins: wrong passwords slow down (never a hard lock for the owner), wrong
 emailed codes are counted per account across codes, codes sent are capped, the holder is told
 by mail and can unlock their own device with the mailed link, or log in with a passkey."""
+
 import re
 from datetime import timedelta
 
@@ -42,6 +43,7 @@ def _flashed(client) -> str:
 
 
 # --- emailed codes -----------------------------------------------------------------------
+
 
 def test_nine_wrong_codes_across_codes_then_the_right_one_works(app, make_holder):
     account, _ = make_holder()
@@ -102,6 +104,7 @@ def test_codes_sent_per_account_per_hour_are_capped(app, make_holder):
 
 
 # --- wrong passwords ----------------------------------------------------------------------
+
 
 def test_nine_wrong_passwords_then_the_right_one_works(app, make_holder):
     account, _ = make_holder()
@@ -188,8 +191,7 @@ def test_a_passkey_login_works_during_a_pause_and_lifts_it(app, client, make_hol
     # the ceremony itself is tested in the browser journeys: here it succeeds for this account
     monkeypatch.setattr(passkeys, "authenticate", lambda *a, **k: passkeys.db.session.get(type(account), account.id))
     token = csrf_token(client)
-    r = client.post("/connexion/passkey", data="{}", headers={"X-CSRFToken": token,
-                                                              "Content-Type": "application/json"})
+    r = client.post("/connexion/passkey", data="{}", headers={"X-CSRFToken": token, "Content-Type": "application/json"})
     assert r.status_code == 200 and r.json["redirect"] and _logged_in(client)
     assert _password(app.test_client(), account).status_code == 303
 

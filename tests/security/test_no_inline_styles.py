@@ -1,5 +1,6 @@
 """CSP `default-src 'self'` refuses inline styles and handlers: no template may carry one
 (the browser crawl in tests/browser/test_rough_edges.py checks the rendered pages too)."""
+
 from __future__ import annotations
 
 import re

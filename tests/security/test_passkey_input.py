@@ -1,5 +1,6 @@
 """Every passkey endpoint answers a malformed body with 400, never 500: the browser's answer
 is untrusted input, whatever its shape."""
+
 import base64
 import json
 
@@ -17,22 +18,34 @@ def _answer(challenge: str, **extra) -> dict:
     return {"response": {"clientDataJSON": client_data, **extra.pop("response", {})}, **extra}
 
 
-BODIES = [b"{not json", b"[1, 2]", b'"a string"', b"null", b"42", b'{"response": []}',
-          b'{"response": {"clientDataJSON": 5}}', b'{"response": {"clientDataJSON": "%%%"}}',
-          b'{"credential": [1], "name": 5}', b'{"credential": "x", "name": ["a"]}']
+BODIES = [
+    b"{not json",
+    b"[1, 2]",
+    b'"a string"',
+    b"null",
+    b"42",
+    b'{"response": []}',
+    b'{"response": {"clientDataJSON": 5}}',
+    b'{"response": {"clientDataJSON": "%%%"}}',
+    b'{"credential": [1], "name": 5}',
+    b'{"credential": "x", "name": ["a"]}',
+]
 
 
 def _deep(challenge: str) -> list[bytes]:
     """Bodies that answer a real challenge, so they reach the parsing after it."""
-    return [json.dumps(b).encode() for b in (
-        _answer(challenge, rawId=5),
-        _answer(challenge, rawId=["x"]),
-        _answer(challenge, rawId="AAAA", response={"userHandle": 7}),
-        _answer(challenge, rawId="AAAA", response={"userHandle": ["x"]}),
-        _answer(challenge, rawId="AAAA", response={"userHandle": "%%%"}),
-        {"response": {"clientDataJSON": _b64(json.dumps({"challenge": 12}).encode())}},
-        {"response": {"clientDataJSON": _b64(b"[1]")}},
-    )]
+    return [
+        json.dumps(b).encode()
+        for b in (
+            _answer(challenge, rawId=5),
+            _answer(challenge, rawId=["x"]),
+            _answer(challenge, rawId="AAAA", response={"userHandle": 7}),
+            _answer(challenge, rawId="AAAA", response={"userHandle": ["x"]}),
+            _answer(challenge, rawId="AAAA", response={"userHandle": "%%%"}),
+            {"response": {"clientDataJSON": _b64(json.dumps({"challenge": 12}).encode())}},
+            {"response": {"clientDataJSON": _b64(b"[1]")}},
+        )
+    ]
 
 
 DEEP = len(_deep("x"))

@@ -10,6 +10,7 @@ added them or a professional deposited them. Also: password-protected PDFs are t
 French, rendering is bounded and never runs in a write transaction, and a professional's page
 images add no trace of their own.
 """
+
 from __future__ import annotations
 
 import io
@@ -40,9 +41,17 @@ def _doc_id(response) -> str:
 def _deposit(client, sid: str, content: bytes, name: str) -> None:
     page = client.get(f"/pro/dossier/{sid}/deposer").get_data(as_text=True)
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
-    r = client.post(f"/pro/dossier/{sid}/deposer", content_type="multipart/form-data",
-                    data={"csrf_token": token, "category": "CPT_REND", "title": "Compte rendu", "act_date": "2026-03-12",
-                          "files": [(io.BytesIO(content), name)]})
+    r = client.post(
+        f"/pro/dossier/{sid}/deposer",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "category": "CPT_REND",
+            "title": "Compte rendu",
+            "act_date": "2026-03-12",
+            "files": [(io.BytesIO(content), name)],
+        },
+    )
     assert r.status_code == 303
 
 
@@ -110,9 +119,19 @@ def test_no_route_hands_a_scripted_pdf_to_a_browser_viewer(app, both, sample, ad
     client, pro, sid = both
     original = SCRIPTED[sample]
     if added_by == "holder":
-        doc_id = _doc_id(client.post("/documents/ajouter", content_type="multipart/form-data", data={
-            "csrf_token": csrf_token(client, "/documents"), "category": "CPT_REND", "title": "", "act_date": "2026-03-12",
-            "files": [(io.BytesIO(original), "compte-rendu.pdf")]}))
+        doc_id = _doc_id(
+            client.post(
+                "/documents/ajouter",
+                content_type="multipart/form-data",
+                data={
+                    "csrf_token": csrf_token(client, "/documents"),
+                    "category": "CPT_REND",
+                    "title": "",
+                    "act_date": "2026-03-12",
+                    "files": [(io.BytesIO(original), "compte-rendu.pdf")],
+                },
+            )
+        )
     else:
         _deposit(pro, sid, original, "compte-rendu.pdf")
         doc_id = documents_of(app)[0].id
@@ -141,8 +160,10 @@ def test_no_route_hands_a_scripted_pdf_to_a_browser_viewer(app, both, sample, ad
     for where, html in pages_html.items():
         images = _page_images(html)
         assert len(images) == n_pages, where
-        assert all(re.search(r'src="[^"]*/pages/\d+(\?taille=grande)?"', img) and 'width="' in img and 'height="' in img
-                   for img in images), where
+        assert all(
+            re.search(r'src="[^"]*/pages/\d+(\?taille=grande)?"', img) and 'width="' in img and 'height="' in img
+            for img in images
+        ), where
         assert all('loading="lazy"' in img for img in images[1:]), where
         assert "/plein-ecran" in html or "full screen" in where
         for img in images:  # each image is a real drawing of its page
@@ -177,9 +198,17 @@ def _flat(html: str) -> str:
 def test_a_password_protected_pdf_is_told_at_upload_and_in_the_preview(app, both):
     client, pro, sid = both
     locked = pdf_samples.encrypted_pdf()
-    r = client.post("/documents/ajouter", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(client, "/documents"), "category": "CPT_REND", "title": "Compte rendu IRM",
-        "act_date": "2026-03-12", "files": [(io.BytesIO(locked), "irm.pdf")]})
+    r = client.post(
+        "/documents/ajouter",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": csrf_token(client, "/documents"),
+            "category": "CPT_REND",
+            "title": "Compte rendu IRM",
+            "act_date": "2026-03-12",
+            "files": [(io.BytesIO(locked), "irm.pdf")],
+        },
+    )
     doc_id = _doc_id(r)
     page = _flat(client.get(r.headers["Location"]).get_data(as_text=True))
     told = re.search(r'<div class="notice notice-warning" role="alert">.*?</div>', page, re.S)
@@ -230,9 +259,19 @@ def test_rendering_never_runs_inside_a_write_transaction(app, both, monkeypatch)
         return real(*args, **kwargs)
 
     monkeypatch.setattr(pages, "_run", spy)
-    doc_id = _doc_id(client.post("/documents/ajouter", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(client, "/documents"), "category": "CPT_REND", "title": "", "act_date": "2026-03-12",
-        "files": [(io.BytesIO(pdf_samples.multipage_pdf(2)), "cr.pdf")]}))
+    doc_id = _doc_id(
+        client.post(
+            "/documents/ajouter",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": csrf_token(client, "/documents"),
+                "category": "CPT_REND",
+                "title": "",
+                "act_date": "2026-03-12",
+                "files": [(io.BytesIO(pdf_samples.multipage_pdf(2)), "cr.pdf")],
+            },
+        )
+    )
     _deposit(pro, sid, pdf_samples.multipage_pdf(1), "depot.pdf")
     for url in (f"/documents/{doc_id}", f"/documents/{doc_id}/pages/2", f"/documents/{doc_id}/plein-ecran"):
         assert client.get(url).status_code == 200
@@ -258,9 +297,13 @@ def test_a_hostile_pdf_costs_a_bounded_child_and_the_worker_goes_on(app, holder,
         pages.render(data, 2)
     # A page far larger than any paper (ISO 32000's limit is 200 inches) is not drawn.
     client, _ = holder
-    giant = pdf_samples.build({1: b"<< /Type /Catalog /Pages 2 0 R >>",
-                               2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-                               3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200000 200000] >>"})
+    giant = pdf_samples.build(
+        {
+            1: b"<< /Type /Catalog /Pages 2 0 R >>",
+            2: b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            3: b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200000 200000] >>",
+        }
+    )
     doc_id = _doc_id(upload(client, [(giant, "geant.pdf")]))
     page = _flat(client.get(f"/documents/{doc_id}").get_data(as_text=True))
     assert "Carnet ne peut pas afficher ce PDF" in page and not _page_images(page)
@@ -285,9 +328,19 @@ def test_a_long_pdf_lists_its_first_pages_and_says_so(app, holder, upload, monke
 
 def test_a_professional_view_is_traced_once_not_per_page_image(app, both):
     client, pro, sid = both
-    doc_id = _doc_id(client.post("/documents/ajouter", content_type="multipart/form-data", data={
-        "csrf_token": csrf_token(client, "/documents"), "category": "CPT_REND", "title": "", "act_date": "2026-03-12",
-        "files": [(io.BytesIO(pdf_samples.multipage_pdf(3)), "cr.pdf")]}))
+    doc_id = _doc_id(
+        client.post(
+            "/documents/ajouter",
+            content_type="multipart/form-data",
+            data={
+                "csrf_token": csrf_token(client, "/documents"),
+                "category": "CPT_REND",
+                "title": "",
+                "act_date": "2026-03-12",
+                "files": [(io.BytesIO(pdf_samples.multipage_pdf(3)), "cr.pdf")],
+            },
+        )
+    )
     before = len(events(app))
     html = pro.get(f"/pro/dossier/{sid}/documents/{doc_id}").get_data(as_text=True)
     for src in re.findall(r'<img class="pdf-page-image" src="([^"]+)"', html):
@@ -296,5 +349,5 @@ def test_a_professional_view_is_traced_once_not_per_page_image(app, both):
     traced = [(e.action, e.detail.get("page") or e.detail.get("how")) for e in events(app)[before:]]
     assert traced == [("record_viewed", "document"), ("document_opened", "preview")]
     pro.get(f"/pro/dossier/{sid}/documents/{doc_id}/plein-ecran")
-    traced = [(e.action, e.detail.get("how"), e.grant_id) for e in events(app)[before + 2:]]
+    traced = [(e.action, e.detail.get("how"), e.grant_id) for e in events(app)[before + 2 :]]
     assert traced == [("document_opened", "preview", sid)]

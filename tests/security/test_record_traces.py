@@ -8,6 +8,7 @@ Chart images follow one rule (blueprints/pro/record_routes.py): traced as their 
 kind over a period, unless the same session traced that same read (the measure page, or that
 chart) less than CHART_TRACE_MINUTES ago; the tests below pin both sides of it.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -24,17 +25,27 @@ RECORD_VIEWERS = ("code_in_scope", "pro_grant", "pro_emergency")  # a share, a g
 
 
 def _record_rules(app):
-    rules = [r for r in app.url_map.iter_rules()
-             if r.endpoint.startswith("pro.") and r.rule.startswith("/pro/dossier/") and "GET" in r.methods]
+    rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("pro.") and r.rule.startswith("/pro/dossier/") and "GET" in r.methods
+    ]
     return sorted(rules, key=lambda r: r.rule)
 
 
 def _traces(app, access_id: str) -> list:
     with app.app_context():
         return db.session.execute(
-            select(audit.AuditEvent.id, audit.AuditEvent.actor_type, audit.AuditEvent.patient_id,
-                   audit.AuditEvent.action, audit.AuditEvent.detail)
-            .where(audit.AuditEvent.grant_id == access_id).order_by(audit.AuditEvent.id)).all()
+            select(
+                audit.AuditEvent.id,
+                audit.AuditEvent.actor_type,
+                audit.AuditEvent.patient_id,
+                audit.AuditEvent.action,
+                audit.AuditEvent.detail,
+            )
+            .where(audit.AuditEvent.grant_id == access_id)
+            .order_by(audit.AuditEvent.id)
+        ).all()
 
 
 @pytest.fixture
@@ -77,8 +88,11 @@ def test_every_record_read_leaves_a_trace(app, world, login):
 
 
 def _charts(app, access_id: str) -> list:
-    return [t.detail for t in _traces(app, access_id)
-            if t.action == "record_viewed" and t.detail.get("page") in ("measure", "measure_chart")]
+    return [
+        t.detail
+        for t in _traces(app, access_id)
+        if t.action == "record_viewed" and t.detail.get("page") in ("measure", "measure_chart")
+    ]
 
 
 def test_a_chart_read_alone_is_traced_once_per_window(app, world, login):

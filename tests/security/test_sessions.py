@@ -1,4 +1,5 @@
 """Server-side sessions: replay after logout, timeouts with a controlled clock, rotation."""
+
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -50,8 +51,9 @@ def test_idle_timeout(app, client, make_holder, login):
     assert r.status_code == 302
     assert "inactivit" in client.get(r.headers["Location"]).get_data(as_text=True)  # told why
     with app.app_context():
-        ended = db.session.scalars(select(UserSession).where(UserSession.account_id == account.id,
-                                                             UserSession.end_reason == "idle")).all()
+        ended = db.session.scalars(
+            select(UserSession).where(UserSession.account_id == account.id, UserSession.end_reason == "idle")
+        ).all()
         assert len(ended) == 1
 
 
@@ -93,8 +95,9 @@ def test_kiosk_idle_is_two_minutes(app, client, make_holder, login):
     account, _ = make_holder()
     login(client, account)
     with app.app_context():
-        rec = db.session.scalars(select(UserSession).where(UserSession.account_id == account.id,
-                                                          UserSession.ended_at.is_(None))).one()
+        rec = db.session.scalars(
+            select(UserSession).where(UserSession.account_id == account.id, UserSession.ended_at.is_(None))
+        ).one()
         rec.kiosk = True
         db.session.commit()
     clock.advance(timedelta(minutes=2, seconds=30))
@@ -103,8 +106,11 @@ def test_kiosk_idle_is_two_minutes(app, client, make_holder, login):
 
 def _last_active(app, account):
     with app.app_context():
-        return db.session.scalar(select(UserSession.last_active_at).where(
-            UserSession.account_id == account.id, UserSession.ended_at.is_(None)))
+        return db.session.scalar(
+            select(UserSession.last_active_at).where(
+                UserSession.account_id == account.id, UserSession.ended_at.is_(None)
+            )
+        )
 
 
 def test_activity_is_written_at_most_once_per_touch_window(app, client, make_holder, login):

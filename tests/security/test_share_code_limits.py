@@ -6,6 +6,7 @@ secrets for a share's public first group lock *typing* that code, not its QR lin
 session already open; the holder is told once. An address over its cap is refused, and its
 refused attempts count against no share. Both sides of every limit are tried.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,9 @@ def _refused_now(app) -> int:
         return grants.refused_this_hour()
 
 
-def test_a_flood_of_wrong_codes_refuses_no_right_code_nor_link_and_alerts_the_operator(app, holder_id, make_share,
-                                                                                         caplog, monkeypatch):
+def test_a_flood_of_wrong_codes_refuses_no_right_code_nor_link_and_alerts_the_operator(
+    app, holder_id, make_share, caplog, monkeypatch
+):
     share_id, code, token = make_share(holder_id)
     other_id, other_code, _ = make_share(holder_id, label="Pharmacie")
     # A smaller threshold keeps the test short; GLOBAL_LIMIT is the name an earlier version
@@ -133,13 +135,13 @@ def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share
     client = login_as(app.test_client(), account)
     page = client.get("/partage").get_data(as_text=True)
     assert "Des codes erronés ont été tapés pour votre partage" in page and "Dr Durand" in page
-    card = page[page.index(f'id="partage-{share_id}"'):]
-    card = card[:card.index("</article>")]
+    card = page[page.index(f'id="partage-{share_id}"') :]
+    card = card[: card.index("</article>")]
     assert "code verrouillé" in card
     assert "Le lien de son QR code fonctionne toujours" in card and 'role="status"' in card
     assert f"confirm-revoke-{share_id}" in card  # still running: the holder can end it
-    other = page[page.index(f'id="partage-{untouched_id}"'):]
-    assert "verrouillé" not in other[:other.index("</article>")]
+    other = page[page.index(f'id="partage-{untouched_id}"') :]
+    assert "verrouillé" not in other[: other.index("</article>")]
     home = client.get("/").get_data(as_text=True)
     assert "Des codes erronés ont été tapés pour votre partage" in home
 

@@ -5,6 +5,7 @@ a share whose code was locked still does: its link works), also under parallel r
 search for a free code prefix gives up cleanly after a fixed number of tries; the blocks
 screen says truthfully what a block does to a code already given.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,14 @@ LIMIT = getattr(services, "MAX_LIVE_SHARES", 20)
 
 
 def _too_many(html: str) -> bool:
-    return re.search(rf"Vous avez déjà {LIMIT}\s?partages en cours, le maximum en même temps\. Mettez d’abord fin "
-                     r"à certains d’entre eux", html) is not None
+    return (
+        re.search(
+            rf"Vous avez déjà {LIMIT}\s?partages en cours, le maximum en même temps\. Mettez d’abord fin "
+            r"à certains d’entre eux",
+            html,
+        )
+        is not None
+    )
 
 
 @pytest.fixture
@@ -35,8 +42,14 @@ def signed_in(app, make_holder, login_as):
 
 
 def _post_share(client, csrf=None, **fields):
-    data = {"documents": "all", "summary": "y", "duration": "24h", "label": "Dr Durand",
-            "csrf_token": csrf or csrf_token(client, "/partage"), **fields}
+    data = {
+        "documents": "all",
+        "summary": "y",
+        "duration": "24h",
+        "label": "Dr Durand",
+        "csrf_token": csrf or csrf_token(client, "/partage"),
+        **fields,
+    }
     return client.post("/partage/nouveau", data=data)
 
 
@@ -80,8 +93,11 @@ def test_live_shares_per_holder_are_capped(app, signed_in, make_share):
 
     # ending one makes room again
     with app.app_context():
-        one = db.session.scalar(select(Share.id).where(Share.patient_id == pid, Share.revoked_at.is_(None),
-                                                       Share.expires_at > clock.utcnow()).limit(1))
+        one = db.session.scalar(
+            select(Share.id)
+            .where(Share.patient_id == pid, Share.revoked_at.is_(None), Share.expires_at > clock.utcnow())
+            .limit(1)
+        )
     token = csrf_token(client, "/partage")
     assert client.post(f"/partage/{one}/revoquer", data={"csrf_token": token}).status_code == 303
     assert not _too_many(client.get("/partage/nouveau").get_data(as_text=True))
@@ -132,6 +148,7 @@ def test_the_search_for_a_free_prefix_is_bounded(app, signed_in, make_share, mon
             if len(calls) > 1000:
                 raise AssertionError("the search for a free prefix does not stop")
             return f"{first if len(calls) <= after else then}-2345-6789"
+
         return fake
 
     tries = getattr(grants, "PREFIX_TRIES", 20)
@@ -157,28 +174,40 @@ def test_the_search_for_a_free_prefix_is_bounded(app, signed_in, make_share, mon
 
 def test_the_blocks_screen_says_what_a_block_does_to_a_code_already_given(app, signed_in, make_share):
     client, account = signed_in
-    sentence = ("Un blocage s’applique au numéro RPPS que le professionnel indique. Il n’arrête pas une personne "
-                "qui détient un code déjà remis et indique un autre numéro\u00a0: pour arrêter un code, mettez fin "
-                "à son partage.")
+    sentence = (
+        "Un blocage s’applique au numéro RPPS que le professionnel indique. Il n’arrête pas une personne "
+        "qui détient un code déjà remis et indique un autre numéro\u00a0: pour arrêter un code, mettez fin "
+        "à son partage."
+    )
     page = client.get("/partage").get_data(as_text=True)
     assert sentence in page
-    blocks = page[page.index('id="blocages"'):]
+    blocks = page[page.index('id="blocages"') :]
     assert blocks.index(sentence) < blocks.index('name="rpps"')  # beside the block form
     # the block form's own fragment (an htmx answer with an error) says it too
-    r = client.post("/partage/blocages", data={"rpps": "123", "csrf_token": csrf_token(client, "/partage")},
-                    headers={"HX-Request": "true"})
+    r = client.post(
+        "/partage/blocages",
+        data={"rpps": "123", "csrf_token": csrf_token(client, "/partage")},
+        headers={"HX-Request": "true"},
+    )
     assert r.status_code == 422 and sentence in r.get_data(as_text=True)
 
     # and it is the truth: the block refuses the code with that RPPS, not with another number
     share_id, code, token = make_share(account.patient_id)
     blocked, other = "20202020202", "30303030303"
-    assert client.post("/partage/blocages", data={"rpps": blocked, "name": "Paul Durand",
-                                                  "csrf_token": csrf_token(client, "/partage")}).status_code == 303
+    assert (
+        client.post(
+            "/partage/blocages",
+            data={"rpps": blocked, "name": "Paul Durand", "csrf_token": csrf_token(client, "/partage")},
+        ).status_code
+        == 303
+    )
     assert use_code(app.test_client(), code, rpps=blocked).status_code == 422
     assert use_code(app.test_client(), token=token, rpps=blocked).status_code == 422
     r = use_code(app.test_client(), code, rpps=other)
     assert r.status_code == 303 and r.headers["Location"] == f"/pro/dossier/{share_id}"
     # ending the share is what stops the code
-    assert client.post(f"/partage/{share_id}/revoquer",
-                       data={"csrf_token": csrf_token(client, "/partage")}).status_code == 303
+    assert (
+        client.post(f"/partage/{share_id}/revoquer", data={"csrf_token": csrf_token(client, "/partage")}).status_code
+        == 303
+    )
     assert use_code(app.test_client(), code, rpps=other).status_code == 422

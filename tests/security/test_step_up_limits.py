@@ -1,5 +1,6 @@
 """Step-up confirmation (/compte/confirmer): wrong passwords count with the login's counter
 for the account, and the session ends after a few of them."""
+
 from datetime import timedelta
 
 from core import clock
@@ -17,8 +18,7 @@ def _stale(app, client, account, login):
 
 
 def _confirm(client, token, password):
-    return client.post("/compte/confirmer?next=/compte/mot-de-passe",
-                       data={"password": password, "csrf_token": token})
+    return client.post("/compte/confirmer?next=/compte/mot-de-passe", data={"password": password, "csrf_token": token})
 
 
 def test_four_wrong_then_the_right_password_confirms(app, client, make_holder, login):

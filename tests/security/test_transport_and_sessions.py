@@ -1,4 +1,5 @@
 """HSTS in production, and ending a session that is not the holder's."""
+
 from sqlalchemy import select
 
 from core.db import db
@@ -12,10 +13,17 @@ def test_production_sends_hsts(tmp_path, monkeypatch):
     for key in list(__import__("os").environ):
         if key.startswith("CARNET_"):
             monkeypatch.delenv(key)
-    prod = create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 48, "CODE_PEPPER": "p" * 48,
-                       "WEBAUTHN_ORIGIN": "https://carnet.example", "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
-                       "AUDIT_KEY": "a" * 43},
-                      instance_path=str(tmp_path))
+    prod = create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "s" * 48,
+            "CODE_PEPPER": "p" * 48,
+            "WEBAUTHN_ORIGIN": "https://carnet.example",
+            "DATABASE_URL": f"sqlite:///{tmp_path}/p.db",
+            "AUDIT_KEY": "a" * 43,
+        },
+        instance_path=str(tmp_path),
+    )
     with prod.app_context():
         db.create_all()
     for path in ("/connexion", "/static/css/app.css", "/nulle-part"):
@@ -30,8 +38,9 @@ def test_development_over_http_sends_no_hsts(client):
 
 def _live(app, account_id):
     with app.app_context():
-        return db.session.scalars(select(UserSession.id).where(UserSession.account_id == account_id,
-                                                              UserSession.ended_at.is_(None))).all()
+        return db.session.scalars(
+            select(UserSession.id).where(UserSession.account_id == account_id, UserSession.ended_at.is_(None))
+        ).all()
 
 
 def test_ending_someone_elses_session_is_404_and_changes_nothing(app, client, make_holder, login):
@@ -43,8 +52,7 @@ def test_ending_someone_elses_session_is_404_and_changes_nothing(app, client, ma
     token = csrf_token(client, "/compte")
     [their_session] = _live(app, other.id)
     for sid in (their_session, "00000000-0000-4000-8000-000000000000", "pas-un-identifiant"):
-        r = client.post(f"/compte/sessions/{sid}/terminer", data={"csrf_token": token},
-                        headers={"HX-Request": "true"})
+        r = client.post(f"/compte/sessions/{sid}/terminer", data={"csrf_token": token}, headers={"HX-Request": "true"})
         assert r.status_code == 404, sid
     assert _live(app, other.id) == [their_session]
     assert theirs.get("/").status_code == 200
@@ -57,8 +65,11 @@ def test_ending_my_own_other_session_still_works(app, client, make_holder, login
     login(phone, me)
     login(client, me)
     token = csrf_token(client, "/compte")
-    [current] = [s for s in _live(app, me.id) if f"/compte/sessions/{s}/terminer"
-                 not in client.get("/compte").get_data(as_text=True)]
+    [current] = [
+        s
+        for s in _live(app, me.id)
+        if f"/compte/sessions/{s}/terminer" not in client.get("/compte").get_data(as_text=True)
+    ]
     [other] = [s for s in _live(app, me.id) if s != current]
     r = client.post(f"/compte/sessions/{current}/terminer", data={"csrf_token": token})
     assert r.status_code == 200 and client.get("/").status_code == 200  # my own session: nothing ends

@@ -6,6 +6,7 @@ lock during its argon2 hash; one client looping made holders' writes wait for se
 in "database is locked". The bound below is on lock holding, not a benchmark: a holder's write
 waits at most for a few short write transactions, far under a second. Runs on PostgreSQL too
 (TEST_DATABASE_URL)."""
+
 import sqlite3
 import threading
 import time
@@ -15,7 +16,7 @@ from tests.helpers import PASSWORD, csrf_token
 
 def test_failed_logins_do_not_hold_the_write_lock(app, make_holder, login, monkeypatch):
     for name in ("FAILED_LOGINS_PER_IP_HOUR", "FAILED_LOGINS_PER_ACCOUNT_HOUR", "LOGIN_BACKOFF_AFTER"):
-        monkeypatch.setitem(app.config, name, 10 ** 6)  # the limits are tested elsewhere: here every try hashes
+        monkeypatch.setitem(app.config, name, 10**6)  # the limits are tested elsewhere: here every try hashes
     target, _ = make_holder()
     holders = [make_holder()[0] for _ in range(2)]
     done = threading.Event()
@@ -28,8 +29,9 @@ def test_failed_logins_do_not_hold_the_write_lock(app, make_holder, login, monke
             n = 0
             while not done.is_set():
                 email = target.email if n % 2 else f"nobody{i}-{n}@example.fr"
-                r = client.post("/connexion", data={"email": email, "password": "not the password",
-                                                    "csrf_token": token})
+                r = client.post(
+                    "/connexion", data={"email": email, "password": "not the password", "csrf_token": token}
+                )
                 if r.status_code != 422:
                     errors.append(("login", r.status_code))
                 attacks.append(1)
@@ -100,9 +102,14 @@ class _Probe:
             finally:
                 conn.close()
         with db.engine.connect() as conn:
-            return bool(conn.execute(text(
-                "SELECT count(*) FROM pg_locks WHERE pid <> pg_backend_pid() AND granted "
-                "AND locktype IN ('transactionid', 'advisory')")).scalar())
+            return bool(
+                conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE pid <> pg_backend_pid() AND granted "
+                        "AND locktype IN ('transactionid', 'advisory')"
+                    )
+                ).scalar()
+            )
 
     def verify(self, hashed, password):
         self.seen.append(self._locked())
@@ -124,22 +131,32 @@ def test_no_password_hash_runs_inside_a_write_transaction(app, client, make_hold
         probe = _Probe(app, services.hasher())
     monkeypatch.setattr(services, "hasher", lambda: probe)
     token = csrf_token(client)
-    for email, password in ((holder.email, "not the password"), ("nobody@example.fr", "whatever it is"),
-                            (holder.email, PASSWORD)):
+    for email, password in (
+        (holder.email, "not the password"),
+        ("nobody@example.fr", "whatever it is"),
+        (holder.email, PASSWORD),
+    ):
         client.post("/connexion", data={"email": email, "password": password, "csrf_token": token})
     login(client, holder)
     token = csrf_token(client, "/compte")
-    assert client.post("/compte/confirmer", data={"password": "not the password", "csrf_token": token}).status_code == 422
+    assert (
+        client.post("/compte/confirmer", data={"password": "not the password", "csrf_token": token}).status_code == 422
+    )
     assert client.post("/compte/confirmer", data={"password": PASSWORD, "csrf_token": token}).status_code == 303
     new = "un tout nouveau mot de passe"
-    assert client.post("/compte/mot-de-passe", data={"password": new, "confirm": new,
-                                                     "csrf_token": token}).status_code == 303
+    assert (
+        client.post("/compte/mot-de-passe", data={"password": new, "confirm": new, "csrf_token": token}).status_code
+        == 303
+    )
     other = app.test_client()
     token = csrf_token(other, "/activation")
-    r = other.post("/activation", data={"nir": pending.patient.nir, "birth_date": "1987-03-14", "code": code,
-                                        "csrf_token": token})
+    r = other.post(
+        "/activation", data={"nir": pending.patient.nir, "birth_date": "1987-03-14", "code": code, "csrf_token": token}
+    )
     assert r.status_code == 303
-    assert other.post("/activation/mot-de-passe", data={"password": new, "confirm": new,
-                                                        "csrf_token": token}).status_code == 303
+    assert (
+        other.post("/activation/mot-de-passe", data={"password": new, "confirm": new, "csrf_token": token}).status_code
+        == 303
+    )
     assert len(probe.seen) == 8  # 3 logins + the helper's login, 2 confirmations, 2 new passwords
     assert probe.seen == [False] * 8

@@ -1,4 +1,5 @@
 """Sharing fixtures: a logged-in holder reading English, a registered professional."""
+
 from __future__ import annotations
 
 import pytest
@@ -20,10 +21,17 @@ def holder(app, client, make_holder, login_as):
 @pytest.fixture
 def professional(app, make_pro):
     """professional(rpps) → a registered professional as a plain dict (id, rpps, name)."""
+
     def factory(rpps: str) -> dict:
         account = make_pro(rpps=rpps)
         with app.app_context():
             pro = db.session.get(Account, account.id).professional
-            return {"id": pro.id, "rpps": pro.rpps, "name": pro.display_name, "family_name": pro.family_name,
-                    "account": account}
+            return {
+                "id": pro.id,
+                "rpps": pro.rpps,
+                "name": pro.display_name,
+                "family_name": pro.family_name,
+                "account": account,
+            }
+
     return factory

@@ -1,4 +1,5 @@
 """Who may open the sharing screens: the holder, on their own rows only."""
+
 from __future__ import annotations
 
 from core.grants import Block, Grant, Share
@@ -6,9 +7,18 @@ from core.notify import Notification
 from tests.helpers import csrf_token, rows, share_on_screen, token_of
 
 GETS = ("/partage", "/partage/nouveau", "/partage/professionnels?q=dr")
-POSTS = ("/partage/nouveau", "/partage/revoquer-tout", "/partage/acces", "/partage/blocages", "/partage/urgence",
-         "/partage/x/fiche", "/partage/x/revoquer", "/partage/acces/x/terminer", "/partage/blocages/x/retirer",
-         "/partage/notifications/x/imprevu")
+POSTS = (
+    "/partage/nouveau",
+    "/partage/revoquer-tout",
+    "/partage/acces",
+    "/partage/blocages",
+    "/partage/urgence",
+    "/partage/x/fiche",
+    "/partage/x/revoquer",
+    "/partage/acces/x/terminer",
+    "/partage/blocages/x/retirer",
+    "/partage/notifications/x/imprevu",
+)
 
 
 def test_anonymous_goes_to_login(client):
@@ -48,9 +58,13 @@ def test_another_holders_ids_are_not_found(app, client, make_holder, login_as, p
     intruder, _ = make_holder()
     login_as(client, intruder)
     t = token_of(client)
-    for url, data in ((f"/partage/{share.id}/fiche", {"code": code, "token": token}),
-                      (f"/partage/{share.id}/revoquer", {}), (f"/partage/acces/{grant.id}/terminer", {}),
-                      (f"/partage/blocages/{block.id}/retirer", {}), (f"/partage/notifications/{note_id}/imprevu", {})):
+    for url, data in (
+        (f"/partage/{share.id}/fiche", {"code": code, "token": token}),
+        (f"/partage/{share.id}/revoquer", {}),
+        (f"/partage/acces/{grant.id}/terminer", {}),
+        (f"/partage/blocages/{block.id}/retirer", {}),
+        (f"/partage/notifications/{note_id}/imprevu", {}),
+    ):
         assert client.post(url, data={**data, "csrf_token": t}).status_code == 404, url
     client.post("/partage/revoquer-tout", data={"csrf_token": t})
     assert rows(app, Share)[0].revoked_at is None and rows(app, Grant)[0].ended_at is None

@@ -1,5 +1,6 @@
 """The new share's page: print, copy and "Done" before the QR code; "Done" asks once more, in
 the page, while the code was neither printed nor copied."""
+
 from __future__ import annotations
 
 from core.grants import Share
@@ -30,7 +31,7 @@ def test_done_asks_once_more_while_the_code_was_neither_printed_nor_copied(app, 
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and 'role="alert"' in html and "neither printed nor copied" in html
     assert "<html" not in html and 'href="/partage#partages"' in html  # finish anyway
-    assert f"/partage/{sid}/termine?annuler=1" in html                # or back to the code
+    assert f"/partage/{sid}/termine?annuler=1" in html  # or back to the code
     back = client.get(f"/partage/{sid}/termine?annuler=1", headers=HX).get_data(as_text=True)
     assert "neither printed" not in back and f'hx-get="/partage/{sid}/termine"' in back
     # without htmx: a page that asks the same, then the list
@@ -62,8 +63,12 @@ def test_done_goes_straight_to_the_shares_once_printed(app, holder):
     # a wrong code prints nothing and counts for nothing
     share_on_screen(client)
     other = next(s.id for s in rows(app, Share) if s.id != sid)
-    assert client.post(f"/partage/{other}/fiche", data={"code": code, "token": token,
-                                                        "csrf_token": token_of(client)}).status_code == 400
+    assert (
+        client.post(
+            f"/partage/{other}/fiche", data={"code": code, "token": token, "csrf_token": token_of(client)}
+        ).status_code
+        == 400
+    )
     assert "neither printed" in client.get(f"/partage/{other}/termine", headers=HX).get_data(as_text=True)
 
 

@@ -1,5 +1,6 @@
 """Notifications grouped by person and day, saying what happened, as the holder chose to be
 told; an emergency access and someone new are always told, in Carnet and by mail."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -48,8 +49,10 @@ def on_record(app, professional):
                 result = do(viewer)
                 db.session.commit()
                 return result
+
         run.pro, run.grant_id = pro, grant_id
         return run
+
     return factory
 
 
@@ -74,8 +77,16 @@ def add_documents(app, patient_id, *titles):
 
     with app.test_request_context():
         viewer = holder_viewer("x", patient_id, "Holder")
-        ids = [documents.add_documents(viewer, [documents.Upload(io.BytesIO(b"texte"), f"{t}.txt")], category="BIOLOGIE",
-                                       act_date=date(2026, 11, 1), title=t)[0].id for t in titles]
+        ids = [
+            documents.add_documents(
+                viewer,
+                [documents.Upload(io.BytesIO(b"texte"), f"{t}.txt")],
+                category="BIOLOGIE",
+                act_date=date(2026, 11, 1),
+                title=t,
+            )[0].id
+            for t in titles
+        ]
         db.session.commit()
         return ids
 
@@ -115,8 +126,16 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
         from datetime import date
 
         from blueprints.documents import services as documents
-        services.deposit(viewer, [documents.Upload(io.BytesIO(b"compte rendu"), "cr.txt")], category="CPT_REND",
-                         act_date=date(2026, 12, 2), title="Compte rendu de consultation", note=None)
+
+        services.deposit(
+            viewer,
+            [documents.Upload(io.BytesIO(b"compte rendu"), "cr.txt")],
+            category="CPT_REND",
+            act_date=date(2026, 12, 2),
+            title="Compte rendu de consultation",
+            note=None,
+        )
+
     run(deposit)
     today = [n for n in rows(app, Notification) if clock.aware(n.created_at) >= MORNING]
     assert len(today) == 1 and today[0].detail["deposits"] == ["Compte rendu de consultation"]
@@ -161,8 +180,13 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
     with app.test_request_context():
         from core.people import Account
 
-        found = grants.EmergencyAccess(patient_id=account.patient_id, professional_id=pro["id"], samu=False,
-                                       reason="Malaise dans la rue", expires_at=clock.utcnow() + timedelta(hours=12))
+        found = grants.EmergencyAccess(
+            patient_id=account.patient_id,
+            professional_id=pro["id"],
+            samu=False,
+            reason="Malaise dans la rue",
+            expires_at=clock.utcnow() + timedelta(hours=12),
+        )
         db.session.add(found)
         db.session.flush()
         viewer = access.record_viewer(access.viewer_for(db.session.get(Account, pro["account"].id)), found.id)
@@ -175,12 +199,24 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
 
     # a code typed with a name nobody checked
     with app.test_request_context():
-        share = grants.Share(patient_id=account.patient_id, prefix="ZZZZ", code_hash="1" * 64, link_hash="2" * 64,
-                             scope={"documents": "all"}, expires_at=clock.utcnow() + timedelta(hours=2))
+        share = grants.Share(
+            patient_id=account.patient_id,
+            prefix="ZZZZ",
+            code_hash="1" * 64,
+            link_hash="2" * 64,
+            scope={"documents": "all"},
+            expires_at=clock.utcnow() + timedelta(hours=2),
+        )
         db.session.add(share)
         db.session.flush()
-        use = grants.ShareUse(share_id=share.id, patient_id=account.patient_id, given_name="Jean",
-                              family_name="Imposteur", profession="medecin", rpps=pro["rpps"])
+        use = grants.ShareUse(
+            share_id=share.id,
+            patient_id=account.patient_id,
+            given_name="Jean",
+            family_name="Imposteur",
+            profession="medecin",
+            rpps=pro["rpps"],
+        )
         db.session.add(use)
         db.session.flush()
         notify.tell_holder(access.share_viewer(use.id), "access")
@@ -225,13 +261,16 @@ def test_preferences_page_saves_and_is_traced(app, holder):
     form = client.get("/partage/notifications/reglages").get_data(as_text=True)
     assert "<html" in form and form.count("checked") == 2 and '<input checked id="access-0"' in form
     assert "cannot be turned off" in form
-    bad = client.post("/partage/notifications/reglages", data={"access": "sms", "deposit": "app",
-                                                               "csrf_token": token_of(client)})
+    bad = client.post(
+        "/partage/notifications/reglages", data={"access": "sms", "deposit": "app", "csrf_token": token_of(client)}
+    )
     assert bad.status_code == 422 and 'role="alert"' in bad.get_data(as_text=True)
     assert rows(app, NotificationPreferences) == []
-    ok = client.post("/partage/notifications/reglages", data={"access": "app", "deposit": "none",
-                                                              "csrf_token": token_of(client)},
-                     headers={"HX-Request": "true", "HX-Boosted": "true"})
+    ok = client.post(
+        "/partage/notifications/reglages",
+        data={"access": "app", "deposit": "none", "csrf_token": token_of(client)},
+        headers={"HX-Request": "true", "HX-Boosted": "true"},
+    )
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/partage#notifications")
     (prefs,) = rows(app, NotificationPreferences)
     assert (prefs.access, prefs.deposit) == ("app", "none")
@@ -261,10 +300,13 @@ def test_card_sentences_in_french(app):
     with app.test_request_context():
         said = notices._sentence("deposit", "Dr Bernard", {"visits": 3, "deposits": ["CR"], "deposit_count": 1}, {})
         assert said == "Dr Bernard a ouvert votre espace et a ajouté «\u00a0CR\u00a0»"
-        said = notices._sentence("access", "Dr Bernard", {"visits": 6},
-                                 {"documents": {"a", "b", "c"}, "pages": {"overview", "summary"}})
-        assert said == "Dr Bernard a consulté 3\u00a0documents et a consulté votre résumé santé" or \
-            said == "Dr Bernard a consulté 3 documents et a consulté votre résumé santé"
+        said = notices._sentence(
+            "access", "Dr Bernard", {"visits": 6}, {"documents": {"a", "b", "c"}, "pages": {"overview", "summary"}}
+        )
+        assert (
+            said == "Dr Bernard a consulté 3\u00a0documents et a consulté votre résumé santé"
+            or said == "Dr Bernard a consulté 3 documents et a consulté votre résumé santé"
+        )
         said = notices._sentence("deposit", "Dr B", {"deposits": ["A", "B", "C"], "deposit_count": 4}, {})
         assert said == "Dr B a ajouté «\u00a0A\u00a0», a ajouté «\u00a0B\u00a0» et a ajouté 2 autres documents"
         assert notices._sentence("emergency", "Dr B", {}, {}) == "Dr B a ouvert votre espace en urgence"

@@ -1,5 +1,6 @@
 """Notifications: listed newest first and marked read, "this wasn't expected" with its ways
 out, and the card on the home screen."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -14,8 +15,14 @@ def notify(app, patient_id, **kw) -> str:
     from core.db import db
 
     with app.app_context():
-        note = Notification(patient_id=patient_id, kind=kw.pop("kind", "access"), actor_name=kw.pop("name", "Dr Alice"),
-                            actor_rpps=kw.pop("rpps", "10101010101"), actor_profession="medecin", **kw)
+        note = Notification(
+            patient_id=patient_id,
+            kind=kw.pop("kind", "access"),
+            actor_name=kw.pop("name", "Dr Alice"),
+            actor_rpps=kw.pop("rpps", "10101010101"),
+            actor_profession="medecin",
+            **kw,
+        )
         db.session.add(note)
         db.session.commit()
         return note.id
@@ -51,7 +58,7 @@ def test_flag_traces_and_offers_the_ways_out(app, holder):
     client.post(f"/partage/{share.id}/revoquer", data={"csrf_token": token_of(client)})
     client.post("/partage/blocages", data={"rpps": "10101010101", "name": "Dr Alice", "csrf_token": token_of(client)})
     page = client.get("/partage").get_data(as_text=True)
-    assert f"/partage/{share.id}/revoquer\"" not in page.split('id="notifications"')[1].split("</section>")[0]
+    assert f'/partage/{share.id}/revoquer"' not in page.split('id="notifications"')[1].split("</section>")[0]
     assert "Block this professional" not in page
     # flagging twice leaves one trace; without htmx it goes back to the page
     r = client.post(f"/partage/notifications/{note_id}/imprevu", data={"csrf_token": token_of(client)})
@@ -64,8 +71,9 @@ def test_flag_on_a_grant_offers_to_end_it(app, holder, professional):
     client.post("/partage/acces", data={"professional_id": pro["id"], "csrf_token": token_of(client)})
     (grant,) = rows(app, Grant)
     note_id = notify(app, account.patient_id, grant_id=grant.id, rpps=pro["rpps"])
-    html = client.post(f"/partage/notifications/{note_id}/imprevu", data={"csrf_token": token_of(client)},
-                       headers=HX).get_data(as_text=True)
+    html = client.post(
+        f"/partage/notifications/{note_id}/imprevu", data={"csrf_token": token_of(client)}, headers=HX
+    ).get_data(as_text=True)
     assert f"/partage/acces/{grant.id}/terminer" in html
 
 

@@ -1,4 +1,5 @@
 """Permanent grants (search as you type), blocks by RPPS, emergency settings."""
+
 from __future__ import annotations
 
 from core.grants import Block, EmergencySettings, Grant
@@ -40,7 +41,10 @@ def test_grant_then_end(app, holder, professional):
     assert rows(app, Grant)[0].ended_at is not None
     assert len(traces(app, "grant_created")) == 1 and len(traces(app, "grant_ended")) == 1
     assert traces(app, "grant_created")[0].target_label == pro["name"]
-    assert client.post("/partage/acces", data={"professional_id": "nope", "csrf_token": token_of(client)}).status_code == 404
+    assert (
+        client.post("/partage/acces", data={"professional_id": "nope", "csrf_token": token_of(client)}).status_code
+        == 404
+    )
 
 
 def test_block_validates_the_rpps_and_unblocks(app, holder):
@@ -51,8 +55,11 @@ def test_block_validates_the_rpps_and_unblocks(app, holder):
     r = client.post("/partage/blocages", data={"rpps": "1234", "csrf_token": token_of(client)})
     assert r.status_code == 422 and "<html" in r.get_data(as_text=True)
     assert rows(app, Block) == []
-    r = client.post("/partage/blocages", data={"rpps": "123 456 789 01", "name": "Dr <i>Z</i>",
-                                              "csrf_token": token_of(client)}, headers=HX)
+    r = client.post(
+        "/partage/blocages",
+        data={"rpps": "123 456 789 01", "name": "Dr <i>Z</i>", "csrf_token": token_of(client)},
+        headers=HX,
+    )
     assert r.status_code == 204 and r.headers["HX-Redirect"].startswith("/partage")
     (block,) = rows(app, Block)
     assert block.rpps == "12345678901" and block.patient_id == account.patient_id
@@ -94,5 +101,6 @@ def test_emergency_settings_row_made_on_first_save(app, holder):
     events = traces(app, "emergency_settings_updated")
     assert [e.detail for e in events] == [
         {"allow_samu": True, "allow_others": False, "allow_hidden": True},
-        {"allow_samu": False, "allow_others": False, "allow_hidden": False}]
+        {"allow_samu": False, "allow_others": False, "allow_hidden": False},
+    ]
     assert events[0].patient_id == account.patient_id

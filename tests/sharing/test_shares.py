@@ -1,5 +1,6 @@
 """Making a share: fresh login, code shown once, only hashes kept, QR code, printed slip,
 following and ending shares."""
+
 from __future__ import annotations
 
 import re
@@ -77,8 +78,9 @@ def test_categories_dates_and_validation(app, holder):
     far = (clock.paris_today() + timedelta(days=400)).isoformat()
     assert share_on_screen(client, duration="date", until=far)[0].status_code == 422
     day = (clock.paris_today() + timedelta(days=3)).isoformat()
-    r, code, _ = share_on_screen(client, documents="categories", categories=["BIOLOGIE", "RADIO_SC"], duration="date",
-                           until=day)
+    r, code, _ = share_on_screen(
+        client, documents="categories", categories=["BIOLOGIE", "RADIO_SC"], duration="date", until=day
+    )
     assert r.status_code == 200 and code
     (share,) = rows(app, Share)
     assert share.scope["categories"] == ["BIOLOGIE", "RADIO_SC"] and share.scope["documents"] == "categories"
@@ -125,8 +127,14 @@ def test_uses_show_who_and_what_was_opened(app, holder):
     from core.db import db
 
     with app.test_request_context():
-        use = ShareUse(share_id=share.id, patient_id=account.patient_id, given_name="Alice",
-                       family_name="<b>Durand</b>", profession="medecin", rpps="10101010101")
+        use = ShareUse(
+            share_id=share.id,
+            patient_id=account.patient_id,
+            given_name="Alice",
+            family_name="<b>Durand</b>",
+            profession="medecin",
+            rpps="10101010101",
+        )
         db.session.add(use)
         db.session.flush()
         viewer = access.share_viewer(use.id)

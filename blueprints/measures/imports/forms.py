@@ -1,4 +1,5 @@
 """The import form: which kind of file, and the file. CSRF comes with FlaskForm."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -9,11 +10,16 @@ from wtforms.validators import InputRequired
 
 
 class ImportForm(FlaskForm):
-    format = RadioField(_l("Kind of file"), choices=[
-        ("apple", _l("Apple Health")),                   # Apple Santé
-        ("fhir", _l("FHIR (health app or hospital)")),   # FHIR (application ou hôpital)
-        ("csv", _l("CSV spreadsheet")),                  # Tableur CSV
-    ], default="apple", validators=[InputRequired(_l("Choose the kind of file."))])
+    format = RadioField(
+        _l("Kind of file"),
+        choices=[
+            ("apple", _l("Apple Health")),  # Apple Santé
+            ("fhir", _l("FHIR (health app or hospital)")),  # FHIR (application ou hôpital)
+            ("csv", _l("CSV spreadsheet")),  # Tableur CSV
+        ],
+        default="apple",
+        validators=[InputRequired(_l("Choose the kind of file."))],
+    )
     file = FileField(_l("Your file"), validators=[FileRequired(_l("Choose a file."))])
 
 

@@ -1,5 +1,6 @@
 """Who runs an import job, and running it: claimed atomically, parsed and written to its
 end, taken over when its runner died (see the package's docstring for why it holds)."""
+
 from __future__ import annotations
 
 import logging
@@ -23,8 +24,8 @@ from core.people import Account
 from core.storage import BlobCorrupt, StorageError
 
 log = logging.getLogger(__name__)
-STALE = timedelta(minutes=2)    # a job whose heartbeat is older has died: it may be taken over
-WATCH_SECONDS = 15.0            # how often each worker looks for jobs whose runner died
+STALE = timedelta(minutes=2)  # a job whose heartbeat is older has died: it may be taken over
+WATCH_SECONDS = 15.0  # how often each worker looks for jobs whose runner died
 
 
 def _host() -> str:
@@ -121,12 +122,18 @@ def claim(import_id: str) -> MeasureImport | None:
     row = db.session.execute(select(M.status, M.runner, M.heartbeat_at).where(M.id == import_id)).first()
     taken = 0
     if row is not None and _takeable(import_id, *row):
-        stmt = update(M).where(M.id == import_id, M.status == row.status,
-                               M.runner.is_(None) if row.runner is None else M.runner == row.runner)
+        stmt = update(M).where(
+            M.id == import_id,
+            M.status == row.status,
+            M.runner.is_(None) if row.runner is None else M.runner == row.runner,
+        )
         if row.heartbeat_at is not None:
             stmt = stmt.where(M.heartbeat_at == row.heartbeat_at)  # nobody wrote a batch since
-        taken = db.session.execute(stmt.values(status="running", heartbeat_at=now, runner=this_runner(),
-                                               started_at=func.coalesce(M.started_at, now))).rowcount
+        taken = db.session.execute(
+            stmt.values(
+                status="running", heartbeat_at=now, runner=this_runner(), started_at=func.coalesce(M.started_at, now)
+            )
+        ).rowcount
     db.session.commit()
     if taken:
         with _RUNNING_LOCK:
@@ -164,8 +171,9 @@ def _run(imp: MeasureImport) -> MeasureImport:
             log.exception("measure import %s failed", import_id)
         return _finish(import_id, col, "failed", reason)
     if resumed:  # exact counts: the rows of every attempt are this job's
-        writer.added = db.session.scalar(select(func.count()).select_from(Measure).where(
-            Measure.import_id == import_id)) or 0
+        writer.added = (
+            db.session.scalar(select(func.count()).select_from(Measure).where(Measure.import_id == import_id)) or 0
+        )
         writer.present = max(0, col.valid - writer.added)
     return _finish(import_id, col, "done", None, writer)
 
@@ -178,11 +186,21 @@ def _finish(import_id: str, col: Collector, status: str, error: str | None, writ
     if writer is not None:  # a failed job keeps the counters of the batches it committed
         imp.added, imp.present, imp.done_bytes = writer.added, writer.present, imp.size
         imp.rejected, imp.ignored = col.rejected, col.ignored
-    account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id,
-                                                      Account.role == "holder"))
-    audit.record(access.viewer_for(account), audit.Action.MEASURES_IMPORTED, imp, patient_id=imp.patient_id, detail={
-        "format": imp.format, "status": status, "added": imp.added, "present": imp.present,
-        "rejected": imp.rejected, "ignored": imp.ignored})
+    account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id, Account.role == "holder"))
+    audit.record(
+        access.viewer_for(account),
+        audit.Action.MEASURES_IMPORTED,
+        imp,
+        patient_id=imp.patient_id,
+        detail={
+            "format": imp.format,
+            "status": status,
+            "added": imp.added,
+            "present": imp.present,
+            "rejected": imp.rejected,
+            "ignored": imp.ignored,
+        },
+    )
     db.session.commit()
     shred(imp)
     return imp

@@ -15,6 +15,7 @@ database connection (this module imports none of the database code it would not 
 Stopping: when the writer fails, the child is terminated, which breaks the feeder's pipe;
 when the job's process dies, the child reads the end of its pipe and stops.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -27,9 +28,9 @@ from collections.abc import Callable, Iterable
 from blueprints.measures.imports.importers import apple, common, csvfile, fhir
 from blueprints.measures.imports.importers.common import Collector, Refused
 
-QUEUE_BATCHES = 3      # batches between the parser and the writer: bounds the memory in flight
-TICK_SECONDS = 10.0    # the parser sends progress at least this often (the job's heartbeat)
-READ_AHEAD = 16        # decrypted chunks read ahead of the parser (64 KiB each)
+QUEUE_BATCHES = 3  # batches between the parser and the writer: bounds the memory in flight
+TICK_SECONDS = 10.0  # the parser sends progress at least this often (the job's heartbeat)
+READ_AHEAD = 16  # decrypted chunks read ahead of the parser (64 KiB each)
 PROCESS_BYTES = 16 * 1024 * 1024  # from this size a file is parsed in a process of its own (ParseProcess)
 JOIN_SECONDS = 5.0
 PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
@@ -251,13 +252,16 @@ class ParseProcess:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that runs threads
         chunks_r, chunks_w = ctx.Pipe(duplex=False)
         out_r, out_w = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, name="measures-import-parse", daemon=True,
-                           args=(chunks_r, out_w, self.fmt, self.options, self.tick, common.BATCH_ROWS))
+        proc = ctx.Process(
+            target=_child,
+            name="measures-import-parse",
+            daemon=True,
+            args=(chunks_r, out_w, self.fmt, self.options, self.tick, common.BATCH_ROWS),
+        )
         proc.start()
         chunks_r.close()
         out_w.close()
-        feeder = threading.Thread(target=self._feed, args=(chunks, chunks_w), name="measures-import-read",
-                                  daemon=True)
+        feeder = threading.Thread(target=self._feed, args=(chunks, chunks_w), name="measures-import-read", daemon=True)
         feeder.start()
         ended = False
         try:

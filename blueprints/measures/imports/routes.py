@@ -1,5 +1,6 @@
 """Importing measures from a device or an app's file: choose and send the file, see the CSV
 preview, follow the progress (polled), read the summary."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -20,8 +21,11 @@ from core.storage import StorageError
 
 MAX_MB = MAX_UPLOAD // MB
 MAX_GB = MAX_UPLOAD // (1024 * MB)
-ACCEPT = {"apple": ".zip,.xml,application/zip,text/xml", "fhir": ".json,application/json,application/fhir+json",
-          "csv": ".csv,.txt,text/csv"}
+ACCEPT = {
+    "apple": ".zip,.xml,application/zip,text/xml",
+    "fhir": ".json,application/json,application/fhir+json",
+    "csv": ".csv,.txt,text/csv",
+}
 
 
 @bp.before_app_request
@@ -40,24 +44,39 @@ def _exempt_upload(state):
 def refusal(reason: str | None) -> str:
     """Why a whole file was refused, in words a person can act on."""
     messages = {
-        "entities": _("This file declares XML entities, which Carnet refuses for safety (they are a known way "
-                      "to attack a server). Export the file again from the Health app, without changing it."),
-        "xml": _("This file is not a readable Apple Health export: it is damaged or incomplete. "
-                 "Export it again from the Health app."),
-        "no_export": _("This is not an Apple Health export: send the export.zip file, or the export.xml file inside it."),
+        "entities": _(
+            "This file declares XML entities, which Carnet refuses for safety (they are a known way "
+            "to attack a server). Export the file again from the Health app, without changing it."
+        ),
+        "xml": _(
+            "This file is not a readable Apple Health export: it is damaged or incomplete. "
+            "Export it again from the Health app."
+        ),
+        "no_export": _(
+            "This is not an Apple Health export: send the export.zip file, or the export.xml file inside it."
+        ),
         "zip": _("This zip file could not be read: it may be damaged or incomplete. Export it again."),
         "json": _("This file is not a FHIR file (JSON): check that you chose the right kind of file."),
         "not_fhir": _("This JSON file is not a FHIR Bundle of Observations."),
-        "csv_columns": _("This file could not be read as a table: its first line must name its columns, separated "
-                         "by ; or , (for example: Date;Poids (kg)). Save it again as CSV from your spreadsheet or app."),
+        "csv_columns": _(
+            "This file could not be read as a table: its first line must name its columns, separated "
+            "by ; or , (for example: Date;Poids (kg)). Save it again as CSV from your spreadsheet or app."
+        ),
         "too_large": _("This file is too large: %(gb)s GB at most (50 MB for FHIR, 200 MB for CSV).", gb=MAX_GB),
-        "inflates": _("Once unzipped, this file would be more than %(ratio)s times larger than the zip, far more "
-                      "than a Health export: Carnet refuses it for safety. Export the file again from the Health app.",
-                      ratio=MAX_RATIO),
+        "inflates": _(
+            "Once unzipped, this file would be more than %(ratio)s times larger than the zip, far more "
+            "than a Health export: Carnet refuses it for safety. Export the file again from the Health app.",
+            ratio=MAX_RATIO,
+        ),
         "empty": _("This file is empty."),
     }
-    return messages.get(reason or "", _("The import stopped on an unexpected problem. What was already imported "
-                                         "is kept: send the file again to finish, nothing will be counted twice."))
+    return messages.get(
+        reason or "",
+        _(
+            "The import stopped on an unexpected problem. What was already imported "
+            "is kept: send the file again to finish, nothing will be counted twice."
+        ),
+    )
 
 
 def reason_label(reason: str) -> str:
@@ -77,20 +96,37 @@ def example_label(fmt: str, example: dict) -> str:
     where = example.get("where")
     place = ""
     if where is not None:
-        place = (_("line %(n)s", n=where) if fmt == "csv" else _("entry %(n)s", n=where) if fmt == "fhir"
-                 else str(where)[:16])
+        place = (
+            _("line %(n)s", n=where)
+            if fmt == "csv"
+            else _("entry %(n)s", n=where)
+            if fmt == "fhir"
+            else str(where)[:16]
+        )
     return " · ".join(str(p) for p in (place, kind.label if kind else "") if p)
 
 
 def _context(imp: MeasureImport) -> dict:
     percent = 100 if imp.status in ("done", "failed") else int(100 * imp.done_bytes / imp.size) if imp.size else 0
-    reasons = [{"label": reason_label(k), "count": v["count"],
-                "examples": [example_label(imp.format, e) for e in v.get("examples", [])]}
-               for k, v in (imp.reasons or {}).items() if not k.startswith("_")]
+    reasons = [
+        {
+            "label": reason_label(k),
+            "count": v["count"],
+            "examples": [example_label(imp.format, e) for e in v.get("examples", [])],
+        }
+        for k, v in (imp.reasons or {}).items()
+        if not k.startswith("_")
+    ]
     ignored = sorted((imp.reasons or {}).get("_ignored", {}).items(), key=lambda kv: (-kv[1], kv[0]))
-    return {"imp": imp, "percent": min(100, percent), "reasons": reasons, "ignored_types": ignored,
-            "ignored_more": (imp.reasons or {}).get("_ignored_more"),
-            "refusal": refusal(imp.error) if imp.status == "failed" else None, "measures_url": _measures_url()}
+    return {
+        "imp": imp,
+        "percent": min(100, percent),
+        "reasons": reasons,
+        "ignored_types": ignored,
+        "ignored_more": (imp.reasons or {}).get("_ignored_more"),
+        "refusal": refusal(imp.error) if imp.status == "failed" else None,
+        "measures_url": _measures_url(),
+    }
 
 
 def _measures_url() -> str:
@@ -98,8 +134,15 @@ def _measures_url() -> str:
 
 
 def _form_context(viewer, form, error=None) -> dict:
-    return {"form": form, "error": error, "max_gb": MAX_GB, "max_bytes": MAX_UPLOAD, "accept": ACCEPT,
-            "recent": services.recent_imports(viewer), "measures_url": _measures_url()}
+    return {
+        "form": form,
+        "error": error,
+        "max_gb": MAX_GB,
+        "max_bytes": MAX_UPLOAD,
+        "accept": ACCEPT,
+        "recent": services.recent_imports(viewer),
+        "measures_url": _measures_url(),
+    }
 
 
 @bp.get("/importer")
@@ -124,15 +167,22 @@ def import_upload(viewer):
         else:
             services.launch_import(imp)
             return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
-    return web.render("measures/import.html", "measures/_import_form.html", status=422,
-                      **_form_context(viewer, form, error))
+    return web.render(
+        "measures/import.html", "measures/_import_form.html", status=422, **_form_context(viewer, form, error)
+    )
 
 
 @bp.errorhandler(413)
 def _too_large(exc):
     if request.endpoint == "measures.import_upload":
-        return web.render("errors/error.html", "measures/_import_too_large.html", status=413, code=413,
-                          title=_("File too large"), message=refusal("too_large"))
+        return web.render(
+            "errors/error.html",
+            "measures/_import_too_large.html",
+            status=413,
+            code=413,
+            title=_("File too large"),
+            message=refusal("too_large"),
+        )
     return web.error_page(413)
 
 
@@ -148,8 +198,10 @@ def choice_error(reason: str) -> str:
     return {
         "no_date": _("Choose the column that holds the date of each measure."),
         "no_kind": _("Choose at least one column of measures to import."),
-        "half_pressure": _("A blood pressure needs two columns: choose the systolic one (the high number) and the "
-                           "diastolic one (the low number)."),
+        "half_pressure": _(
+            "A blood pressure needs two columns: choose the systolic one (the high number) and the "
+            "diastolic one (the low number)."
+        ),
         "date_twice": _("The date column cannot also be a column of measures: choose “Do not import” for it."),
     }.get(reason, reason)
 
@@ -172,9 +224,21 @@ def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: st
         form_values = {"date": options.get("date"), "picks": picks}
     wide = {c["index"]: c for c in options.get("columns") or []}
     roles = {options.get(r): r for r in ("date", "time", "tz", "source") if options.get(r) is not None}
-    page.update(confirm=ConfirmForm(), preview_when=preview_when, kinds=kinds.KINDS, contexts=kinds.MEAL_CONTEXTS,
-                reason_label=reason_label, refusal=refusal, layout=layout, choices=csvfile.choices(),
-                chosen=form_values, choice_error=error, wide=wide, roles=roles, unit_label=csvfile.unit_label)
+    page.update(
+        confirm=ConfirmForm(),
+        preview_when=preview_when,
+        kinds=kinds.KINDS,
+        contexts=kinds.MEAL_CONTEXTS,
+        reason_label=reason_label,
+        refusal=refusal,
+        layout=layout,
+        choices=csvfile.choices(),
+        chosen=form_values,
+        choice_error=error,
+        wide=wide,
+        roles=roles,
+        unit_label=csvfile.unit_label,
+    )
     return page
 
 
@@ -200,8 +264,9 @@ def import_columns(viewer, import_id: str):
     try:
         options = csvfile.apply_choice(imp.options or {}, date, picks)
     except csvfile.ChoiceError as exc:
-        page = _preview_page(imp, {"date": int(date) if (date or "").isdigit() else None, "picks": picks},
-                             choice_error(exc.args[0]))
+        page = _preview_page(
+            imp, {"date": int(date) if (date or "").isdigit() else None, "picks": picks}, choice_error(exc.args[0])
+        )
         return web.render("measures/import_job.html", status=422, **page)
     services.choose_columns(imp, options)
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id) + "#preview-title")

@@ -1,5 +1,6 @@
 """What the import pages ask of imports: the recent ones, and the steps a person takes
 (send, choose columns, confirm, cancel), each committed where a job's thread must see it."""
+
 from __future__ import annotations
 
 from sqlalchemy import select, update
@@ -14,9 +15,14 @@ from core.db import db
 
 def recent_imports(viewer: Viewer, limit: int = 10) -> list[MeasureImport]:
     """The last imports sent (not the previews still waiting for the person's choice)."""
-    return list(db.session.scalars(access.scope(viewer, select(MeasureImport))
-                                   .where(MeasureImport.status != "preview")
-                                   .order_by(MeasureImport.created_at.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            access.scope(viewer, select(MeasureImport))
+            .where(MeasureImport.status != "preview")
+            .order_by(MeasureImport.created_at.desc())
+            .limit(limit)
+        )
+    )
 
 
 def launch_import(imp: MeasureImport) -> None:
@@ -33,8 +39,11 @@ def choose_columns(imp: MeasureImport, options: dict) -> None:
 
 def confirm_import(imp: MeasureImport) -> None:
     """A preview becomes a job once, however many times it is confirmed (two tabs, two clicks)."""
-    started = db.session.execute(update(MeasureImport).where(
-        MeasureImport.id == imp.id, MeasureImport.status == "preview").values(status="pending")).rowcount
+    started = db.session.execute(
+        update(MeasureImport)
+        .where(MeasureImport.id == imp.id, MeasureImport.status == "preview")
+        .values(status="pending")
+    ).rowcount
     db.session.commit()
     if started:
         jobs.start(imp.id)

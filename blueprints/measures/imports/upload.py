@@ -1,5 +1,6 @@
 """The upload: which file it is (an Apple export, in its zip or not; FHIR; CSV), stored
 encrypted with its import row; read back (decrypted, inflated) by the job; shredded at the end."""
+
 from __future__ import annotations
 
 import zipfile
@@ -17,10 +18,10 @@ from core.storage import BlobTooLarge
 
 MB = 1024 * 1024
 FORMATS = ("apple", "fhir", "csv")
-MAX_UPLOAD = 2048 * MB          # what the upload route accepts (a zipped Apple export)
-MAX_XML = 16 * 1024 * MB        # export.xml once out of its zip
-MAX_RATIO = 100                 # how many times its zipped size export.xml may inflate to
-ROOT_BYTES = 1 * MB             # read at upload to find the XML's root element
+MAX_UPLOAD = 2048 * MB  # what the upload route accepts (a zipped Apple export)
+MAX_XML = 16 * 1024 * MB  # export.xml once out of its zip
+MAX_RATIO = 100  # how many times its zipped size export.xml may inflate to
+ROOT_BYTES = 1 * MB  # read at upload to find the XML's root element
 MAX_CSV = 200 * MB
 INFLATE_CHUNK = 256 * 1024
 _XML_NAMES = ("export.xml", "exportation.xml")  # the French iPhone names it "exportation.xml"
@@ -103,11 +104,23 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
         blobs.delete(stored.blob_id)
         raise Refused("empty")
     try:
-        db.session.add(BlobKey(blob_id=stored.blob_id, patient_id=viewer.patient_id,
-                               wrapped_key=stored.wrapped_key, sha256=stored.sha256))
-        imp = MeasureImport(patient_id=viewer.patient_id, format=fmt, filename=(filename or fmt)[:255],
-                            status="preview" if fmt == "csv" else "pending", blob_id=stored.blob_id,
-                            size=member.file_size if member is not None else stored.size, options=options)
+        db.session.add(
+            BlobKey(
+                blob_id=stored.blob_id,
+                patient_id=viewer.patient_id,
+                wrapped_key=stored.wrapped_key,
+                sha256=stored.sha256,
+            )
+        )
+        imp = MeasureImport(
+            patient_id=viewer.patient_id,
+            format=fmt,
+            filename=(filename or fmt)[:255],
+            status="preview" if fmt == "csv" else "pending",
+            blob_id=stored.blob_id,
+            size=member.file_size if member is not None else stored.size,
+            options=options,
+        )
         db.session.add(imp)
         db.session.flush()
         audit.record(viewer, audit.Action.MEASURES_IMPORT_STARTED, imp, detail={"format": fmt})

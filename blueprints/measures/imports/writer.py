@@ -1,6 +1,7 @@
 """The job's writer: each batch of rows and the counters that describe it, in one short
 transaction; rows go in with INSERT ... ON CONFLICT DO NOTHING, so a re-run adds only what
 is missing."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,10 @@ def _ids(n: int, head: str | None = None) -> list[str]:
     index instead of all over it (uuid4() per row showed in profiles, random keys in the index)."""
     h = os.urandom(10 * n).hex()
     head = head or _id_head()
-    return [f"{head}{h[i:i + 3]}-{'89ab'[int(h[i + 3], 16) & 3]}{h[i + 4:i + 7]}-{h[i + 7:i + 19]}"
-            for i in range(0, 20 * n, 20)]
+    return [
+        f"{head}{h[i : i + 3]}-{'89ab'[int(h[i + 3], 16) & 3]}{h[i + 4 : i + 7]}-{h[i + 7 : i + 19]}"
+        for i in range(0, 20 * n, 20)
+    ]
 
 
 def _id_head() -> str:
@@ -32,14 +35,28 @@ def _id_head() -> str:
     return f"{ms[:8]}-{ms[8:12]}-7"
 
 
-_COLUMNS = ("id", "patient_id", "kind", "taken_at", "utc_offset", "value", "value2", "context", "source",
-            "source_name", "import_id", "dedup", "created_at")
+_COLUMNS = (
+    "id",
+    "patient_id",
+    "kind",
+    "taken_at",
+    "utc_offset",
+    "value",
+    "value2",
+    "context",
+    "source",
+    "source_name",
+    "import_id",
+    "dedup",
+    "created_at",
+)
 _CONFLICT = "ON CONFLICT (patient_id, kind, taken_at, dedup) DO NOTHING"
 # SQLite: the random part of a version-7 UUID (74 bits of its PRNG, seeded from the OS), made
 # by SQLite per row with one printf (the timestamp part is bound): a third of the cost of
 # building it from hex(randomblob()) pieces.
-_SQLITE_ID = ("printf('%03x-%x%03x-%012x', random() & 4095, 8 + (random() & 3), random() & 4095, "
-              "random() & 281474976710655)")
+_SQLITE_ID = (
+    "printf('%03x-%x%03x-%012x', random() & 4095, 8 + (random() & 3), random() & 4095, random() & 281474976710655)"
+)
 
 
 class Writer:
@@ -63,8 +80,13 @@ class Writer:
         self.statements: dict[int, str] = {}
         # The job's counters so far (earlier attempts included): a resumed attempt parses the
         # file again from its start, finding the rows earlier attempts stored already there.
-        self.base = {"added": imp.added or 0, "present": imp.present or 0, "done_bytes": imp.done_bytes or 0,
-                     "rejected": imp.rejected or 0, "ignored": imp.ignored or 0}
+        self.base = {
+            "added": imp.added or 0,
+            "present": imp.present or 0,
+            "done_bytes": imp.done_bytes or 0,
+            "rejected": imp.rejected or 0,
+            "ignored": imp.ignored or 0,
+        }
         self.added = self.base["added"]
         self.conflicts = 0  # rows of this attempt already there (earlier attempts' rows among them)
 
@@ -93,10 +115,12 @@ class Writer:
         sql = self.statements.get(n)
         if sql is None:
             if self.sqlite:
-                sql = (f"INSERT INTO measures ({', '.join(_COLUMNS)}) "  # ?1-?5 first: the rows' ? count on from 6
-                       f"SELECT ?1 || {_SQLITE_ID}, ?2, column1, column2, column3, column4, column5, column6, ?3, "
-                       f"column7, ?4, column8, ?5 FROM (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * n)}) "
-                       f"WHERE true {_CONFLICT}")
+                sql = (
+                    f"INSERT INTO measures ({', '.join(_COLUMNS)}) "  # ?1-?5 first: the rows' ? count on from 6
+                    f"SELECT ?1 || {_SQLITE_ID}, ?2, column1, column2, column3, column4, column5, column6, ?3, "
+                    f"column7, ?4, column8, ?5 FROM (VALUES {', '.join(['(?, ?, ?, ?, ?, ?, ?, ?)'] * n)}) "
+                    f"WHERE true {_CONFLICT}"
+                )
             else:
                 row = "(" + ", ".join([self.mark] * len(_COLUMNS)) + ")"
                 sql = f"INSERT INTO measures ({', '.join(_COLUMNS)}) VALUES {', '.join([row] * n)} {_CONFLICT}"
@@ -117,13 +141,16 @@ class Writer:
         shared = (_id_head(), pid, src, iid, now)  # ?1-?5 of SQLite's statement
         added = 0
         for at in range(0, len(rows), self.per):
-            part = rows[at:at + self.per]
+            part = rows[at : at + self.per]
             if self.sqlite:
                 params = tuple(chain(shared, chain.from_iterable(part)))
             else:
-                params = tuple(chain.from_iterable(
-                    (i, pid, r[0], r[1], r[2], r[3], r[4], r[5], src, r[6], iid, r[7], now)
-                    for i, r in zip(_ids(len(part), shared[0]), part)))
+                params = tuple(
+                    chain.from_iterable(
+                        (i, pid, r[0], r[1], r[2], r[3], r[4], r[5], src, r[6], iid, r[7], now)
+                        for i, r in zip(_ids(len(part), shared[0]), part)
+                    )
+                )
             added += conn.exec_driver_sql(self._sql(len(part)), params).rowcount
         return added
 
@@ -133,10 +160,18 @@ class Writer:
             self.added += added
             self.conflicts += len(rows) - added
         base = self.base  # a resumed attempt re-reads the start of the file: never go backwards
-        db.session.execute(update(MeasureImport).where(MeasureImport.id == self.imp_id).values(
-            done_bytes=max(done_bytes, base["done_bytes"]), added=self.added, present=self.present,
-            rejected=max(rejected, base["rejected"]), ignored=max(ignored, base["ignored"]),
-            heartbeat_at=clock.utcnow()))
+        db.session.execute(
+            update(MeasureImport)
+            .where(MeasureImport.id == self.imp_id)
+            .values(
+                done_bytes=max(done_bytes, base["done_bytes"]),
+                added=self.added,
+                present=self.present,
+                rejected=max(rejected, base["rejected"]),
+                ignored=max(ignored, base["ignored"]),
+                heartbeat_at=clock.utcnow(),
+            )
+        )
         db.session.commit()
 
     def __call__(self, rows: list, col: Collector) -> None:

@@ -8,6 +8,7 @@ Speed: dates like "2024-03-01 07:58:00 +0100" are sliced, with the day and the t
 cached; each (type, unit) pair is planned once and each value string of it converted, checked
 and given its dedup key once (an export repeats the same few values a million times).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -22,19 +23,19 @@ _SPO2 = kinds.KINDS["spo2"]
 _GLUCOSE = kinds.KINDS["glucose"]
 _STEPS = kinds.KINDS["steps"]
 _BP = kinds.KINDS["blood_pressure"]
-_PREFIXES = ("HKQuantityTypeIdentifier", "HKCategoryTypeIdentifier", "HKCorrelationTypeIdentifier",
-             "HKDataType")
+_PREFIXES = ("HKQuantityTypeIdentifier", "HKCategoryTypeIdentifier", "HKCorrelationTypeIdentifier", "HKDataType")
 
 
 def _short(type_name: str) -> str:
     for prefix in _PREFIXES:
         if type_name.startswith(prefix):
-            return type_name[len(prefix):]
+            return type_name[len(prefix) :]
     return type_name[:60]
 
 
-_TIMES = {f"{h:02d}:{m:02d}:{sec:02d}": h * 3600 + m * 60 + sec
-          for h in range(24) for m in range(60) for sec in range(60)}
+_TIMES = {
+    f"{h:02d}:{m:02d}:{sec:02d}": h * 3600 + m * 60 + sec for h in range(24) for m in range(60) for sec in range(60)
+}
 
 
 class _Dates:
@@ -120,12 +121,12 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
     when = _Dates()
     days, times = when.days, when.times
     factors: dict[tuple, tuple[float, float] | None] = {}  # (type, unit) → (factor, offset)
-    plans: dict[str | None, tuple] = {}                    # type → (mode, unit, values, kind, key)
-    steps: dict[tuple[str, str], float] = {}               # (local day, source) → total
+    plans: dict[str | None, tuple] = {}  # type → (mode, unit, values, kind, key)
+    steps: dict[tuple[str, str], float] = {}  # (local day, source) → total
     step_offsets: dict[str, int] = {}
     corr = sys_a = dia_a = glucose = None
     other_corr = 0
-    ending = False                                          # is the end handler installed?
+    ending = False  # is the end handler installed?
     buf: list[tuple] = []
     buffer = min(_BUFFER, col.batch)  # never hold more than a batch: batches stay the collector's size
     reject, extend = col.reject, col.extend
@@ -180,8 +181,13 @@ def parse(chunks: Iterable[bytes], col: Collector) -> None:
             mode = _SKIP if t == kinds.APPLE_SYSTOLIC or t == kinds.APPLE_DIASTOLIC else _IGNORE
             found = (mode, unit, _short(t or ""), kind, None)
         else:
-            found = (_STEPS_MODE if kind is _STEPS else _GLUCOSE_MODE if kind is _GLUCOSE else _PLAIN, unit, {}, kind,
-                     kind.key)
+            found = (
+                _STEPS_MODE if kind is _STEPS else _GLUCOSE_MODE if kind is _GLUCOSE else _PLAIN,
+                unit,
+                {},
+                kind,
+                kind.key,
+            )
         if t not in plans or len(plans) < 256:  # a file with endless types or units stays bounded
             plans[t] = found
         return found

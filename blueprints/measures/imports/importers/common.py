@@ -7,6 +7,7 @@ callback (the job's batch writer) writes them. A row is a plain tuple, so a mill
 them cost no ORM objects:
     (kind key, taken_at UTC seconds, utc offset minutes, value, value2, context, source_name, dedup)
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,20 @@ EXAMPLES = 5  # examples kept per rejection reason
 IGNORED_NAMED = 40  # record types not kept, named one by one in the summary (the rest are counted)
 
 # Why a whole file is refused (the job's `error`, shown translated by the templates).
-REFUSALS = ("entities", "xml", "json", "not_fhir", "csv_columns", "encoding", "no_export", "zip",
-            "too_large", "inflates", "empty", "internal")
+REFUSALS = (
+    "entities",
+    "xml",
+    "json",
+    "not_fhir",
+    "csv_columns",
+    "encoding",
+    "no_export",
+    "zip",
+    "too_large",
+    "inflates",
+    "empty",
+    "internal",
+)
 # Why one value is rejected (keys of MeasureImport.reasons).
 REASONS = ("implausible", "unknown_unit", "bad_value", "bad_date", "unknown_kind", "incomplete", "bad_context")
 
@@ -50,8 +63,17 @@ class Collector:
         self.ignored_types: dict[str, int] = {}
         self.done_bytes = 0
 
-    def add(self, kind: Kind, taken_at: int, offset: int, value: float, value2: float | None = None,
-            context: str | None = None, source_name: str | None = None, where=None) -> bool:
+    def add(
+        self,
+        kind: Kind,
+        taken_at: int,
+        offset: int,
+        value: float,
+        value2: float | None = None,
+        context: str | None = None,
+        source_name: str | None = None,
+        where=None,
+    ) -> bool:
         try:
             kinds.check(kind, value, value2)
         except Implausible:
@@ -60,8 +82,18 @@ class Collector:
         value = round(value, 3)
         if value2 is not None:
             value2 = round(value2, 3)
-        self.rows.append((kind.key, taken_at, offset, value, value2, context, source_name,
-                          kinds.dedup_key(kind, value, value2, context)))
+        self.rows.append(
+            (
+                kind.key,
+                taken_at,
+                offset,
+                value,
+                value2,
+                context,
+                source_name,
+                kinds.dedup_key(kind, value, value2, context),
+            )
+        )
         self.valid += 1
         if len(self.rows) >= self.batch:
             self.flush()
@@ -96,12 +128,22 @@ class Collector:
 
     def state(self) -> dict:
         """The counters and reasons, as plain data (from a parse process to the job)."""
-        return {"valid": self.valid, "rejected": self.rejected, "ignored": self.ignored, "reasons": self.reasons,
-                "ignored_types": self.ignored_types, "done_bytes": self.done_bytes}
+        return {
+            "valid": self.valid,
+            "rejected": self.rejected,
+            "ignored": self.ignored,
+            "reasons": self.reasons,
+            "ignored_types": self.ignored_types,
+            "done_bytes": self.done_bytes,
+        }
 
     def restore(self, state: dict) -> None:
         self.valid, self.rejected, self.ignored = state["valid"], state["rejected"], state["ignored"]
-        self.reasons, self.ignored_types, self.done_bytes = state["reasons"], state["ignored_types"], state["done_bytes"]
+        self.reasons, self.ignored_types, self.done_bytes = (
+            state["reasons"],
+            state["ignored_types"],
+            state["done_bytes"],
+        )
 
     def summary(self) -> dict:
         """What the import row keeps: counts per reason with examples, and ignored types."""

@@ -14,6 +14,7 @@ says, column by column, what each holds (`apply_choice`).
 what, from the first bytes; `preview()` shows the first rows as they will be saved (and the
 ones that would be rejected) before anything is; `parse()` streams the whole file.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -40,10 +41,22 @@ from blueprints.measures.imports.importers.csvwords import (
 
 SNIFF_BYTES = 64 * 1024
 MAX_COLUMNS = 100  # columns a person is asked about (a wider file keeps the first ones)
-CHOICE_UNITS = {"weight": ("kg", "lb"), "height": ("cm", "m", "in"), "heart_rate": ("/min",),
-                "blood_pressure": ("mmHg", "kPa"), "temperature": ("°C", "degF"), "respiratory_rate": ("/min",),
-                "spo2": ("%",), "glucose": ("mg/dL", "g/L", "mmol/L"), "hba1c": ("%", "mmol/mol"),
-                "waist": ("cm", "in"), "head": ("cm",), "steps": ("pas",), "pain": ("/10",), "bmi": ("kg/m²",)}
+CHOICE_UNITS = {
+    "weight": ("kg", "lb"),
+    "height": ("cm", "m", "in"),
+    "heart_rate": ("/min",),
+    "blood_pressure": ("mmHg", "kPa"),
+    "temperature": ("°C", "degF"),
+    "respiratory_rate": ("/min",),
+    "spo2": ("%",),
+    "glucose": ("mg/dL", "g/L", "mmol/L"),
+    "hba1c": ("%", "mmol/mol"),
+    "waist": ("cm", "in"),
+    "head": ("cm",),
+    "steps": ("pas",),
+    "pain": ("/10",),
+    "bmi": ("kg/m²",),
+}
 UNIT_LABELS = {"/min": "/min", "degF": "°F", "pas": "pas", "/10": "/10"}
 
 
@@ -99,8 +112,13 @@ def sniff(head: bytes) -> dict:
         value_columns = range(len(header))  # any column may become a kind's
     values = [r[i] for r in sample for i in value_columns if len(r) > i]
     decimal = "," if any(re.search(r"\d,\d", v) for v in values) else "."
-    return {"encoding": encoding, "delimiter": delimiter, "decimal": decimal, "headers": header[:MAX_COLUMNS],
-            **options}
+    return {
+        "encoding": encoding,
+        "delimiter": delimiter,
+        "decimal": decimal,
+        "headers": header[:MAX_COLUMNS],
+        **options,
+    }
 
 
 def layout(options: dict) -> str:
@@ -303,8 +321,9 @@ def _rows(options: dict):
 
 def _reader(chunks: Iterable[bytes], options: dict):
     raw = ChunkReader(chunks)
-    text = io.TextIOWrapper(io.BufferedReader(raw, 1024 * 1024), encoding=options["encoding"],
-                            errors="replace", newline="")
+    text = io.TextIOWrapper(
+        io.BufferedReader(raw, 1024 * 1024), encoding=options["encoding"], errors="replace", newline=""
+    )
     reader = csv.reader(text, delimiter=options["delimiter"])
     next(reader, None)  # header
     return raw, reader
@@ -327,7 +346,7 @@ def parse(chunks: Iterable[bytes], col: Collector, options: dict) -> None:
 def preview(chunks: Iterable[bytes], options: dict, shown: int = 10, scanned: int = 1000) -> dict:
     """The first rows as they will be saved, the rejected ones among the first `scanned`, and
     the first row of the file as it is (what the column chooser shows beside each column)."""
-    col = Collector(batch=10 ** 9)
+    col = Collector(batch=10**9)
     raw, reader = _reader(chunks, options)
     rows = _rows(options) if layout(options) != "unknown" else None
     sample: list[str] = []
@@ -344,5 +363,11 @@ def preview(chunks: Iterable[bytes], options: dict, shown: int = 10, scanned: in
     close = getattr(chunks, "close", None)
     if close is not None:
         close()
-    return {"rows": col.rows[:shown], "valid": col.valid, "rejected": col.rejected, "reasons": col.reasons,
-            "scanned": min(n + 1, scanned), "sample": sample}
+    return {
+        "rows": col.rows[:shown],
+        "valid": col.valid,
+        "rejected": col.rejected,
+        "reasons": col.reasons,
+        "scanned": min(n + 1, scanned),
+        "sample": sample,
+    }

@@ -1,6 +1,7 @@
 """The words and formats CSV files use, in French, English and German: column names for each
 field, kind, role and unit (`kind_table`, `wide_column`, `role_of`), and dates and time zones
 as spreadsheets and devices write them (`parse_date`). csvfile reads files with them."""
+
 from __future__ import annotations
 
 import re
@@ -26,29 +27,79 @@ FIELDS = {
     "source": ("source", "appareil", "device"),
 }
 # The French names a spreadsheet uses, matched even before the translations are compiled.
-FRENCH_KINDS = {"poids": "weight", "taille": "height", "imc": "bmi", "frequence cardiaque": "heart_rate",
-                "pouls": "heart_rate", "tension arterielle": "blood_pressure", "pression arterielle": "blood_pressure",
-                "temperature corporelle": "temperature", "frequence respiratoire": "respiratory_rate",
-                "saturation en oxygene": "spo2", "spo2": "spo2", "glycemie": "glucose", "hemoglobine glyquee": "hba1c",
-                "tour de taille": "waist", "perimetre cranien": "head", "nombre de pas": "steps", "douleur": "pain"}
-FRENCH_CONTEXTS = {"a jeun": "fasting", "avant un repas": "before_meal", "avant le repas": "before_meal",
-                   "avant repas": "before_meal", "apres un repas": "after_meal", "apres le repas": "after_meal",
-                   "apres repas": "after_meal"}
+FRENCH_KINDS = {
+    "poids": "weight",
+    "taille": "height",
+    "imc": "bmi",
+    "frequence cardiaque": "heart_rate",
+    "pouls": "heart_rate",
+    "tension arterielle": "blood_pressure",
+    "pression arterielle": "blood_pressure",
+    "temperature corporelle": "temperature",
+    "frequence respiratoire": "respiratory_rate",
+    "saturation en oxygene": "spo2",
+    "spo2": "spo2",
+    "glycemie": "glucose",
+    "hemoglobine glyquee": "hba1c",
+    "tour de taille": "waist",
+    "perimetre cranien": "head",
+    "nombre de pas": "steps",
+    "douleur": "pain",
+}
+FRENCH_CONTEXTS = {
+    "a jeun": "fasting",
+    "avant un repas": "before_meal",
+    "avant le repas": "before_meal",
+    "avant repas": "before_meal",
+    "apres un repas": "after_meal",
+    "apres le repas": "after_meal",
+    "apres repas": "after_meal",
+}
 _TIME = r"(?:[ T,]+(\d{1,2})[:hH.](\d{2})(?:[:.](\d{2})(?:\.\d+)?)?)?\s*(?:([AaPp])\.?[Mm]\.?)?\s*(?:[Uu]hr)?"
-_FR_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})" + _TIME + "$")     # 28/11/2026 08:30, 13.02.2014
-_YMD_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + r"(Z|[+-]\d{2}:?\d{2})?$")  # 2014-02-13 6:04 Uhr, 2024/01/15 08:30
+_FR_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})" + _TIME + "$")  # 28/11/2026 08:30, 13.02.2014
+_YMD_DATE = re.compile(
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})" + _TIME + r"(Z|[+-]\d{2}:?\d{2})?$"
+)  # 2014-02-13 6:04 Uhr, 2024/01/15 08:30
 _OFFSET = re.compile(r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
 
 # Wide files: a header names a kind (folded, without its unit), a role, or nothing Carnet keeps.
 WIDE_KINDS = {
     "weight": ("weight", "poids", "gewicht", "body weight", "body mass", "korpergewicht", "masse corporelle"),
     "height": ("height", "taille", "grosse", "groesse", "korpergrosse", "body height", "stature"),
-    "heart_rate": ("heart rate", "pulse", "pouls", "frequence cardiaque", "herzfrequenz", "puls", "pr", "hr",
-                   "heartrate", "pulse rate", "rythme cardiaque", "fc"),
-    "blood_pressure.sys": ("systolic", "systolique", "systole", "sys", "systolisch", "pression systolique",
-                           "tension systolique", "systolic blood pressure"),
-    "blood_pressure.dia": ("diastolic", "diastolique", "diastole", "dia", "diastolisch", "pression diastolique",
-                           "tension diastolique", "diastolic blood pressure"),
+    "heart_rate": (
+        "heart rate",
+        "pulse",
+        "pouls",
+        "frequence cardiaque",
+        "herzfrequenz",
+        "puls",
+        "pr",
+        "hr",
+        "heartrate",
+        "pulse rate",
+        "rythme cardiaque",
+        "fc",
+    ),
+    "blood_pressure.sys": (
+        "systolic",
+        "systolique",
+        "systole",
+        "sys",
+        "systolisch",
+        "pression systolique",
+        "tension systolique",
+        "systolic blood pressure",
+    ),
+    "blood_pressure.dia": (
+        "diastolic",
+        "diastolique",
+        "diastole",
+        "dia",
+        "diastolisch",
+        "pression diastolique",
+        "tension diastolique",
+        "diastolic blood pressure",
+    ),
     "temperature": ("temperature", "body temperature", "temperature corporelle", "korpertemperatur"),
     "respiratory_rate": ("respiratory rate", "frequence respiratoire", "atemfrequenz"),
     "spo2": ("spo2", "sp02", "oxygen saturation", "saturation", "saturation en oxygene", "sauerstoffsattigung"),
@@ -62,22 +113,74 @@ WIDE_KINDS = {
 }
 _WIDE = {name: key for key, names in WIDE_KINDS.items() for name in names}
 ROLES = {
-    "date": ("date", "datum", "measurement date", "date et heure", "datetime", "date time", "horodatage",
-             "date/heure", "timestamp", "date de mesure", "messdatum", "zeitstempel", "date heure"),
+    "date": (
+        "date",
+        "datum",
+        "measurement date",
+        "date et heure",
+        "datetime",
+        "date time",
+        "horodatage",
+        "date/heure",
+        "timestamp",
+        "date de mesure",
+        "messdatum",
+        "zeitstempel",
+        "date heure",
+    ),
     "time": ("time", "heure", "uhrzeit", "zeit", "measurement time", "heure de mesure"),
     "tz": ("timezone", "time zone", "fuseau horaire", "zeitzone", "tz"),
     "source": ("device", "appareil", "source", "gerat", "device name", "model", "modele"),
 }
 _ROLES = {name: role for role, names in ROLES.items() for name in names}
 # A header's unit, as people write it → the spelling the kinds convert.
-UNITS = {"kg": "kg", "kilogram": "kg", "kilogrammes": "kg", "lb": "lb", "lbs": "lb", "pounds": "lb", "g": "g",
-         "m": "m", "cm": "cm", "mm": "mm", "in": "in", "inch": "in", "inches": "in", "ft": "ft",
-         "mmhg": "mmHg", "mm hg": "mmHg", "mm[hg]": "mmHg", "kpa": "kPa",
-         "bpm": "/min", "/min": "/min", "min-1": "/min", "beats/min": "/min", "battements/min": "/min",
-         "schlage/min": "/min", "1/min": "/min", "breaths/min": "/min",
-         "c": "°C", "°c": "°C", "degc": "°C", "celsius": "°C", "f": "degF", "°f": "degF", "degf": "degF",
-         "%": "%", "pct": "%", "mg/dl": "mg/dL", "g/l": "g/L", "mmol/l": "mmol/L", "mmol/mol": "mmol/mol",
-         "steps": "pas", "pas": "pas", "schritte": "pas", "/10": "/10", "kg/m2": "kg/m²", "kg/m²": "kg/m²"}
+UNITS = {
+    "kg": "kg",
+    "kilogram": "kg",
+    "kilogrammes": "kg",
+    "lb": "lb",
+    "lbs": "lb",
+    "pounds": "lb",
+    "g": "g",
+    "m": "m",
+    "cm": "cm",
+    "mm": "mm",
+    "in": "in",
+    "inch": "in",
+    "inches": "in",
+    "ft": "ft",
+    "mmhg": "mmHg",
+    "mm hg": "mmHg",
+    "mm[hg]": "mmHg",
+    "kpa": "kPa",
+    "bpm": "/min",
+    "/min": "/min",
+    "min-1": "/min",
+    "beats/min": "/min",
+    "battements/min": "/min",
+    "schlage/min": "/min",
+    "1/min": "/min",
+    "breaths/min": "/min",
+    "c": "°C",
+    "°c": "°C",
+    "degc": "°C",
+    "celsius": "°C",
+    "f": "degF",
+    "°f": "degF",
+    "degf": "degF",
+    "%": "%",
+    "pct": "%",
+    "mg/dl": "mg/dL",
+    "g/l": "g/L",
+    "mmol/l": "mmol/L",
+    "mmol/mol": "mmol/mol",
+    "steps": "pas",
+    "pas": "pas",
+    "schritte": "pas",
+    "/10": "/10",
+    "kg/m2": "kg/m²",
+    "kg/m²": "kg/m²",
+}
 # What the column chooser offers, per kind: the units a person may find in a file.
 _HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^)\]]*?)\s*[)\]]?\s*$")
 

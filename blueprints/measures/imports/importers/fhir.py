@@ -1,6 +1,7 @@
 """FHIR R4: a Bundle of Observations with LOINC codes and UCUM quantities.
 
 JSON is read whole, so the file is bounded (MAX_BYTES) before it is parsed."""
+
 from __future__ import annotations
 
 import json
@@ -36,7 +37,9 @@ def _quantity(q: dict | None, kind) -> float:
 
 
 def _when(obs: dict) -> tuple[int, int]:
-    text = obs.get("effectiveDateTime") or (obs.get("effectivePeriod") or {}).get("start") or obs.get("effectiveInstant")
+    text = (
+        obs.get("effectiveDateTime") or (obs.get("effectivePeriod") or {}).get("start") or obs.get("effectiveInstant")
+    )
     if not isinstance(text, str) or len(text) < 10:
         raise ValueError("no date")
     if len(text) == 10:
