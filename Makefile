@@ -9,7 +9,7 @@ export FLASK_APP := app
 # Passkeys are bound to this origin: always localhost (never 127.0.0.1), on the chosen port.
 ORIGIN := http://localhost:$(PORT)
 
-.PHONY: run install install-test migrate seed reset-demo translations messages test test-db bench bench-deps chromium system-deps clean vendor
+.PHONY: lint run install install-test migrate seed reset-demo translations messages test test-db bench bench-deps chromium system-deps clean vendor
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -74,6 +74,11 @@ PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider $(if $(filter-out 0,$(T
 # The whole suite; exit code 5 (nothing collected) is a failure, not a pass.
 test: install-test
 	$(PYTEST); rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 1; fi; exit $$rc
+
+# Lint and format check (ruff, from the test extras).
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The database-facing suite (no browser), e.g. against PostgreSQL with TEST_DATABASE_URL.
 test-db: install-test
