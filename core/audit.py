@@ -32,7 +32,7 @@ from flask import current_app
 from sqlalchemy import JSON, Index, Integer, String, event as sa_event, func, inspect, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import clock
+from core import clock, origin
 from core.db import Base, _AppSession, db, write_intent
 
 GENESIS = "0" * 64
@@ -305,8 +305,6 @@ def record(
     detail: dict | None = None,
 ) -> AuditEvent:
     """The one audit call: who (the viewer), what (action, target), when, where, which grant."""
-    from core import web  # a cycle: core.web -> core.access -> core.audit -> core.web (request_origin)
-
     who = viewer.audit_identity() if viewer is not None else {"actor_type": "anonymous"}
     space = patient_id or getattr(target, "patient_id", None) or who.pop("patient_id", None)
     who.pop("patient_id", None)
@@ -322,7 +320,7 @@ def record(
         target_label=target_label,
         detail=detail,
         **who,
-        **web.request_origin(),
+        **origin.request_origin(),
     )
 
 

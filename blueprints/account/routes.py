@@ -11,7 +11,7 @@ from flask_babel import gettext as _, ngettext
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
 from blueprints.auth import passkeys as ceremonies
-from core import audit, sessions, web
+from core import audit, origin, sessions, web
 from core.db import reads_first
 
 
@@ -63,7 +63,7 @@ def passkey_add(viewer):
     if not isinstance(payload, dict):
         payload = {}
     name = payload.get("name") if isinstance(payload.get("name"), str) else ""
-    name = name.strip() or web.device_label(request.user_agent.string or "")
+    name = name.strip() or origin.device_label(request.user_agent.string or "")
     try:
         services.add_passkey(viewer, json.dumps(payload.get("credential") or {}), name)
     except ceremonies.PasskeyError:

@@ -9,7 +9,7 @@ from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from blueprints.auth import passkeys as ceremonies, services as auth_services
-from core import audit, sessions, throttle, web
+from core import audit, origin, sessions, throttle
 from core.access import Viewer
 from core.db import db, write_intent
 from core.people import Credential
@@ -28,9 +28,9 @@ def session_rows(viewer: Viewer) -> list[dict]:
         rows.append(
             {
                 "id": s.id,
-                "device": web.device_label(s.user_agent or ""),
+                "device": origin.device_label(s.user_agent or ""),
                 "ip": s.ip,
-                "handheld": web.device_is_handheld(s.user_agent or ""),
+                "handheld": origin.device_is_handheld(s.user_agent or ""),
                 "last_active_at": s.last_active_at,
                 "started_at": s.authenticated_at or s.created_at,
                 "kiosk": s.kiosk,

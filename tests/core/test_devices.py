@@ -3,7 +3,7 @@
 import pytest
 from flask_babel import force_locale
 
-from core import web
+from core import origin
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:125.0) Gecko/20100101 Firefox/125.0"
 SAFARI_MAC = (
@@ -40,9 +40,9 @@ ANDROID_TABLET = (
 def test_device_label_names_browser_and_system_in_the_page_language(app, ua, fr, en):
     with app.test_request_context("/"):
         with force_locale("fr"):
-            assert web.device_label(ua) == fr
+            assert origin.device_label(ua) == fr
         with force_locale("en"):
-            assert web.device_label(ua) == en
+            assert origin.device_label(ua) == en
 
 
 @pytest.mark.parametrize(
@@ -59,4 +59,4 @@ def test_device_label_names_browser_and_system_in_the_page_language(app, ua, fr,
     ],
 )
 def test_phones_and_tablets_are_handheld(ua, handheld):
-    assert web.device_is_handheld(ua) is handheld
+    assert origin.device_is_handheld(ua) is handheld
