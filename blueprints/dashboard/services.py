@@ -30,8 +30,8 @@ from core.sessions import UserSession
 def _figures(viewer: Viewer) -> dict:
     """Counts for the health and security cards, the document count, the previous login and
     the identity card (account and patient columns, not their objects), in one round trip."""
-    params = {"account_id": viewer.account.id, "patient_id": viewer.patient_id, **sessions.live_params()}
-    return db.session.execute(_figures_statement(viewer.kind), params).one()._asdict()
+    params = {"account_id": viewer.account_id, "patient_id": viewer.patient_id, **sessions.live_params()}
+    return db.session.connection().execute(_figures_statement(viewer.kind), params).one()._asdict()
 
 
 @lru_cache(maxsize=8)
@@ -81,7 +81,11 @@ def _figures_statement(kind: str):
 
 
 def _latest_document(viewer: Viewer) -> dict | None:
-    found = db.session.execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    found = (
+        db.session.connection()
+        .execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id})
+        .first()
+    )
     if found is None:
         return None
     return {

@@ -203,7 +203,7 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
     if wanted and viewer.patient_id is not None:
         params = {"patient_id": viewer.patient_id, "ids": sorted(wanted)}
-        for found in db.session.execute(_access_words_statement(viewer.kind), params):
+        for found in db.session.connection().execute(_access_words_statement(viewer.kind), params):
             if found.what == "share":
                 memo[("grant", found.id)] = share_words(found.label, found.created_at)
             elif found.what == "grant":
@@ -312,7 +312,7 @@ def page(
         if viewer.patient_id is None:
             return Page()
         params = {"patient_id": viewer.patient_id, "after": after, "size": size + 1}
-        events = db.session.execute(_unfiltered_statement(viewer.kind, after is not None), params).all()
+        events = db.session.connection().execute(_unfiltered_statement(viewer.kind, after is not None), params).all()
     else:
         stmt = _query(viewer, filters)
         if after is not None:

@@ -111,7 +111,7 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
         return {}
     since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
     params = {"patient_id": viewer.patient_id, "grant_ids": sorted(grant_ids), "since": since}
-    events = db.session.execute(_seen_statement(viewer.kind), params).all()
+    events = db.session.connection().execute(_seen_statement(viewer.kind), params).all()
     out: dict[str, dict] = {}
     for n in notes:
         day = clock.paris(n.created_at).date()
@@ -201,7 +201,7 @@ def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
     built once per kind of viewer; no shown card means nothing unread either."""
     if viewer.patient_id is None:
         return 0, None
-    note = db.session.execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    note = db.session.connection().execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
     if note is None:
         return 0, None
     return note.unread, _rows(viewer, [note])[0]
