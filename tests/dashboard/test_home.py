@@ -171,3 +171,15 @@ def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, ma
         with app.test_request_context():
             _notice(account.patient_id, f"Dr {n}", n, alarm=n == 0, grant_id=other)
     assert statements() == few <= 8
+
+
+def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only():
+    """The home's statements are built once per kind of viewer: right only while the gate
+    filters these tables by patient alone (no hidden records, no categories to narrow)."""
+    from core.audit import AuditEvent
+    from core.grants import EmergencyAccess, Grant, Share
+    from core.notify import Notification
+
+    for model in (Notification, AuditEvent, Share, Grant, EmergencyAccess):
+        columns = model.__table__.c
+        assert "patient_id" in columns and "hidden" not in columns and "category" not in columns, model
