@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask_babel import get_locale
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, join, select
 
 from blueprints.documents import categories
 from blueprints.documents.models import Document
@@ -23,15 +23,15 @@ from core.access import Viewer
 from core.clock import aware
 from core.db import db
 from core.identifiers import mask_nir
-from core.people import Credential, profession_label
+from core.people import Account, Credential, Patient, profession_label
 from core.sessions import UserSession
 
 
 def _figures(viewer: Viewer) -> dict:
-    """Counts for the health and security cards, the document count and the previous login,
-    in one round trip."""
-    params = {"account_id": viewer.account.id, "patient_id": viewer.patient_id, **sessions.live_params()}
-    return db.session.execute(_figures_statement(viewer.kind), params).one()._asdict()
+    """Counts for the health and security cards, the document count, the previous login and
+    the identity card (account and patient columns, not their objects), in one round trip."""
+    params = {"account_id": viewer.account_id, "patient_id": viewer.patient_id, **sessions.live_params()}
+    return db.session.connection().execute(_figures_statement(viewer.kind), params).one()._asdict()
 
 
 @lru_cache(maxsize=8)
@@ -42,33 +42,50 @@ def _figures_statement(kind: str):
     AuditEvent = audit.AuditEvent
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
     account_id = bindparam("account_id")
-    return select(
-        select(func.count())
-        .select_from(Credential)
-        .where(Credential.account_id == account_id)
-        .scalar_subquery()
-        .label("passkeys"),
-        select(func.count())
-        .select_from(UserSession)
-        .where(UserSession.account_id == account_id, sessions.live_bound())
-        .scalar_subquery()
-        .label("sessions"),
-        access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
-        access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
-        access.scope(gate, select(func.count()).select_from(Document)).scalar_subquery().label("documents"),
-        # the login before this one: the newest is the one that opened this session
-        select(AuditEvent.at)
-        .where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-        .offset(1)
-        .scalar_subquery()
-        .label("previous_login"),
+    holder = (
+        Account.email,
+        Account.password_hash,
+        Patient.given_names,
+        Patient.family_name,
+        Patient.birth_date,
+        Patient.nir,
+    )
+    return (
+        select(
+            *holder,
+            select(func.count())
+            .select_from(Credential)
+            .where(Credential.account_id == account_id)
+            .scalar_subquery()
+            .label("passkeys"),
+            select(func.count())
+            .select_from(UserSession)
+            .where(UserSession.account_id == account_id, sessions.live_bound())
+            .scalar_subquery()
+            .label("sessions"),
+            access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
+            access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
+            access.scope(gate, select(func.count()).select_from(Document)).scalar_subquery().label("documents"),
+            # the login before this one: the newest is the one that opened this session
+            select(AuditEvent.at)
+            .where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+            .offset(1)
+            .scalar_subquery()
+            .label("previous_login"),
+        )
+        .select_from(join(Account, Patient, Account.patient_id == Patient.id))
+        .where(Account.id == account_id)
     )
 
 
 def _latest_document(viewer: Viewer) -> dict | None:
-    found = db.session.execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    found = (
+        db.session.connection()
+        .execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id})
+        .first()
+    )
     if found is None:
         return None
     return {
@@ -113,20 +130,18 @@ def _notifications(viewer: Viewer) -> dict:
 
 
 def holder_home(viewer: Viewer) -> dict:
-    account = viewer.account
-    patient = account.patient
     figures = _figures(viewer)
     return {
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
         "measures": _measures(viewer),
         "notifications": _notifications(viewer),
-        "first_name": patient.first_name,
+        "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
         "identity": {
-            "name": f"{patient.given_names} {patient.family_name}",
-            "birth_date": patient.birth_date,
-            "nir": mask_nir(patient.nir),
-            "email": account.email,
+            "name": f"{figures['given_names']} {figures['family_name']}",
+            "birth_date": figures["birth_date"],
+            "nir": mask_nir(figures["nir"]),
+            "email": figures["email"],
         },
         "health": {
             "allergies": figures["allergies"],
@@ -136,7 +151,7 @@ def holder_home(viewer: Viewer) -> dict:
             "passkeys": figures["passkeys"],
             "previous_login": aware(figures["previous_login"]),
             "sessions": figures["sessions"],
-            "has_password": account.password_hash is not None,
+            "has_password": figures["password_hash"] is not None,
         },
     }
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date, get_timezone, gettext as _, lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, bindparam, literal, null, or_, select, union_all
 
 from blueprints.history import actions
 from core import access, audit, clock, csvout
@@ -200,20 +201,37 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     Ids of this space only (the gate); an id no longer found reads as a shared access."""
     memo = {} if memo is None else memo
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
-    if wanted:
-        for share in db.session.execute(
-            access.scope(viewer, select(Share.id, Share.label, Share.created_at)).where(Share.id.in_(wanted))
-        ):
-            memo[("grant", share.id)] = share_words(share.label, share.created_at)
-        for found in db.session.scalars(access.scope(viewer, select(Grant.id)).where(Grant.id.in_(wanted))):
-            memo[("grant", found)] = _("permanent access")
-        for found in db.session.scalars(
-            access.scope(viewer, select(EmergencyAccess.id)).where(EmergencyAccess.id.in_(wanted))
-        ):
-            memo[("grant", found)] = _("emergency access")
-        for g in wanted:
-            memo.setdefault(("grant", g), _("shared access"))
+    if wanted and viewer.patient_id is not None:
+        params = {"patient_id": viewer.patient_id, "ids": sorted(wanted)}
+        for found in db.session.connection().execute(_access_words_statement(viewer.kind), params):
+            if found.what == "share":
+                memo[("grant", found.id)] = share_words(found.label, found.created_at)
+            elif found.what == "grant":
+                memo[("grant", found.id)] = _("permanent access")
+            else:
+                memo[("grant", found.id)] = _("emergency access")
+    for g in wanted:
+        memo.setdefault(("grant", g), _("shared access"))
     return {g: memo[("grant", g)] for g in grant_ids if g}
+
+
+@lru_cache(maxsize=8)
+def _access_words_statement(kind: str):
+    """Shares, permanent and emergency accesses among :ids, in one statement built once per kind
+    of viewer; each part is gated by access.scope() for a viewer of this kind whose patient is
+    the :patient_id parameter."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    ids = bindparam("ids", expanding=True)
+    no_label, no_date = null().cast(Share.label.type), null().cast(Share.created_at.type)
+    return union_all(
+        access.scope(gate, select(literal("share").label("what"), Share.id, Share.label, Share.created_at)).where(
+            Share.id.in_(ids)
+        ),
+        access.scope(gate, select(literal("grant"), Grant.id, no_label, no_date)).where(Grant.id.in_(ids)),
+        access.scope(gate, select(literal("emergency"), EmergencyAccess.id, no_label, no_date)).where(
+            EmergencyAccess.id.in_(ids)
+        ),
+    )
 
 
 def share_words(label: str | None, created_at: datetime) -> str:
@@ -276,15 +294,30 @@ class Page:
     next_cursor: int | None = None  # id to continue below; None at the end
 
 
+@lru_cache(maxsize=16)
+def _unfiltered_statement(kind: str, after: bool) -> Select:
+    """A page with no filter, built once per kind of viewer (gated like _access_words_statement())."""
+    stmt = _query(Viewer(kind, patient_id=bindparam("patient_id")), Filters())
+    if after:
+        stmt = stmt.where(AuditEvent.id < bindparam("after"))
+    return stmt.order_by(AuditEvent.id.desc()).limit(bindparam("size"))
+
+
 def page(
     viewer: Viewer, filters: Filters, after: int | None = None, size: int | None = None, memo: dict | None = None
 ) -> Page:
     """One page of traces, newest first, strictly older than `after` (an event id)."""
     size = size or PAGE_SIZE
-    stmt = _query(viewer, filters)
-    if after is not None:
-        stmt = stmt.where(AuditEvent.id < after)
-    events = db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
+    if filters.period == "tout" and filters.actor == "tous":  # the home card, the first screen
+        if viewer.patient_id is None:
+            return Page()
+        params = {"patient_id": viewer.patient_id, "after": after, "size": size + 1}
+        events = db.session.connection().execute(_unfiltered_statement(viewer.kind, after is not None), params).all()
+    else:
+        stmt = _query(viewer, filters)
+        if after is not None:
+            stmt = stmt.where(AuditEvent.id < after)
+        events = db.session.execute(stmt.order_by(AuditEvent.id.desc()).limit(size + 1)).all()
     more = len(events) > size
     memo = {} if memo is None else memo
     access_words(viewer, {e.grant_id for e in events[:size] if e.grant_id}, memo)

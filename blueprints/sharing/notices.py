@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from babel.lists import format_list
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, bindparam, case, func, select, update
 
 from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
@@ -109,15 +110,8 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
     if not grant_ids:
         return {}
     since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
-    events = db.session.execute(
-        access.scope(
-            viewer,
-            select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id, AuditEvent.detail),
-        )
-        .where(AuditEvent.grant_id.in_(sorted(grant_ids)), AuditEvent.action == "record_viewed", AuditEvent.at >= since)
-        .order_by(AuditEvent.id.desc())
-        .limit(SEEN_EVENTS)
-    ).all()
+    params = {"patient_id": viewer.patient_id, "grant_ids": sorted(grant_ids), "since": since}
+    events = db.session.connection().execute(_seen_statement(viewer.kind), params).all()
     out: dict[str, dict] = {}
     for n in notes:
         day = clock.paris(n.created_at).date()
@@ -132,6 +126,26 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
                     seen["pages"].add(page)
         out[n.id] = seen
     return out
+
+
+@lru_cache(maxsize=8)
+def _seen_statement(kind: str):
+    """Built once per kind of viewer, gated like _latest_statement(); the ids are one expanding
+    parameter."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    return (
+        access.scope(
+            gate,
+            select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id, AuditEvent.detail),
+        )
+        .where(
+            AuditEvent.grant_id.in_(bindparam("grant_ids", expanding=True)),
+            AuditEvent.action == "record_viewed",
+            AuditEvent.at >= bindparam("since"),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(SEEN_EVENTS)
+    )
 
 
 def _grants(note: Notification) -> list[str]:
@@ -183,19 +197,35 @@ def listing(viewer: Viewer) -> list[NoticeRow]:
 
 def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
     """For the home card: how many are new, and the one to show: an unread alarm (emergency,
-    someone new) before anything else, so six routine visits never hide it."""
-    shown = access.scope(viewer, select(func.count()).select_from(Notification)).where(
-        Notification.muted.is_(False), Notification.read_at.is_(None)
-    )
-    unread = db.session.scalar(shown) or 0
-    note = None
-    if unread:
-        note = db.session.scalars(
-            _ordered(viewer).where(Notification.read_at.is_(None), Notification.alarm.is_(True)).limit(1)
-        ).first()
+    someone new) before anything else, so six routine visits never hide it. One statement,
+    built once per kind of viewer; no shown card means nothing unread either."""
+    if viewer.patient_id is None:
+        return 0, None
+    note = db.session.connection().execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
     if note is None:
-        note = db.session.scalars(_ordered(viewer).limit(1)).first()
-    return unread, (_rows(viewer, [note])[0] if note is not None else None)
+        return 0, None
+    return note.unread, _rows(viewer, [note])[0]
+
+
+@lru_cache(maxsize=8)
+def _latest_statement(kind: str):
+    """The card to show and the unread count in one row. The patient filter is the gate's:
+    access.scope() for a viewer of this kind whose patient is the :patient_id parameter."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    unread = (
+        access.scope(gate, select(func.count()).select_from(Notification))
+        .where(Notification.muted.is_(False), Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    unread_alarm = case((and_(Notification.read_at.is_(None), Notification.alarm.is_(True)), 0), else_=1)
+    latest = func.coalesce(Notification.last_at, Notification.created_at)
+    columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
+    return (
+        access.scope(gate, select(*columns, unread.label("unread")))
+        .where(Notification.muted.is_(False))
+        .order_by(unread_alarm, latest.desc(), Notification.created_at.desc())
+        .limit(1)
+    )
 
 
 def _rows(viewer: Viewer, notes: list[Notification]) -> list[NoticeRow]:

@@ -66,3 +66,120 @@ def test_every_visit_builds_the_page_afresh(app, client, make_holder, login):
         )
         db.session.commit()
     assert "72,4" in client.get("/").get_data(as_text=True)
+
+
+def _notice(patient_id, actor, minutes_ago, alarm=False, read=False, grant_id=None):
+    from core.db import db
+    from core.notify import Notification
+
+    at = clock.utcnow() - timedelta(minutes=minutes_ago)
+    db.session.add(
+        Notification(
+            patient_id=patient_id,
+            kind="emergency" if alarm else "access",
+            actor_name=actor,
+            grant_id=grant_id,
+            detail={"identity": "verified", "grants": [grant_id] if grant_id else []},
+            created_at=at,
+            alarm=alarm,
+            read_at=at if read else None,
+        )
+    )
+    db.session.commit()
+
+
+def test_notice_card_one_statement_alarm_first_and_this_space_only(app, make_holder):
+    """The card's statement is shared by every holder: an unread alarm still comes before a
+    newer routine visit, and another space's cards are neither counted nor shown."""
+    from blueprints.sharing import notices
+    from core.access import viewer_for
+    from core.db import db
+
+    first, _ = make_holder()
+    second, _ = make_holder()
+    with app.test_request_context():
+        _notice(first.patient_id, "Dr Alarme", 60, alarm=True)
+        _notice(first.patient_id, "Dr Routine", 5)
+        _notice(first.patient_id, "Dr Lu", 1, read=True)
+        _notice(second.patient_id, "Dr Ailleurs", 0, alarm=True)
+        _notice(second.patient_id, "Dr Ailleurs", 0)
+        _notice(second.patient_id, "Dr Ailleurs", 0)
+        viewer, other = viewer_for(db.session.merge(first)), viewer_for(db.session.merge(second))
+        assert notices.latest(other)[0] == 3  # builds and caches the statement with the other holder
+        unread, shown = notices.latest(viewer)
+        assert unread == 2 and shown.actor == "Dr Alarme" and shown.alarm
+        _notice(first.patient_id, "Dr Plus Tard", 0, read=True)  # nothing new: the newest card
+        db.session.execute(
+            notices.update(notices.Notification)
+            .where(notices.Notification.patient_id == first.patient_id)
+            .values(read_at=clock.utcnow())
+        )
+        assert notices.latest(viewer)[0] == 0 and notices.latest(viewer)[1].actor == "Dr Plus Tard"
+
+
+def test_access_words_of_this_space_only(app, make_holder, make_share):
+    """The words of shares, grants and emergency accesses come from one statement shared by
+    every holder: another space's share reads as a shared access, never by its label."""
+    from blueprints.history import services as history
+    from core.access import viewer_for
+    from core.db import db
+
+    first, _ = make_holder()
+    second, _ = make_holder()
+    mine, _, _ = make_share(first, label="Dr Moi")
+    theirs, _, _ = make_share(second, label="Dr Autre")
+    with app.test_request_context():
+        viewer, other = viewer_for(db.session.merge(first)), viewer_for(db.session.merge(second))
+        assert "Dr Autre" in history.access_words(other, {theirs})[theirs]
+        words = history.access_words(viewer, {mine, theirs})
+        assert "Dr Moi" in words[mine] and "Dr Autre" not in words[theirs]
+        assert words[theirs] == history.access_words(viewer, {"unknown"})["unknown"]
+
+
+def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as):
+    """Each card is one statement (rows, not objects): more traces, shares and notifications
+    make no more queries per home visit."""
+    from sqlalchemy import event
+
+    from core.db import db
+
+    account, _ = make_holder()
+    login_as(client, account)
+    with app.app_context():
+        engine = db.engine
+
+    def statements() -> int:
+        seen = []
+
+        def count(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    share, _, _ = make_share(account, label="Dr Un")
+    with app.test_request_context():
+        _notice(account.patient_id, "Dr Un", 5, grant_id=share)
+    client.get("/")
+    few = statements()
+    for n in range(4):
+        other, _, _ = make_share(account, label=f"Dr {n}")
+        with app.test_request_context():
+            _notice(account.patient_id, f"Dr {n}", n, alarm=n == 0, grant_id=other)
+    assert statements() == few <= 8
+
+
+def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only():
+    """The home's statements are built once per kind of viewer: right only while the gate
+    filters these tables by patient alone (no hidden records, no categories to narrow)."""
+    from core.audit import AuditEvent
+    from core.grants import EmergencyAccess, Grant, Share
+    from core.notify import Notification
+
+    for model in (Notification, AuditEvent, Share, Grant, EmergencyAccess):
+        columns = model.__table__.c
+        assert "patient_id" in columns and "hidden" not in columns and "category" not in columns, model
