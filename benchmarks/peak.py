@@ -383,7 +383,7 @@ def _drive(
 ) -> tuple[Stats, float]:
     stats, pacer = Stats(), Pacer(rate)
     stop = time.monotonic() + seconds
-    codes = list(pop.codes)
+    codes = pop.codes  # shared by every phase: a code opened once stays used (one share, one opening)
     free = {"holders": list(pop.holders), "pros": list(pop.professionals)}  # a person runs one visit at a time
     code_lock = threading.Lock()
     counter = [0]
