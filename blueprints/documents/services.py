@@ -464,7 +464,7 @@ def _read_layout(doc: Document) -> dict:
     db.session.execute(
         sql_update(Document)
         .where(Document.blob_id == doc.blob_id, Document.pdf_layout.is_(None))
-        .values(pdf_layout=layout)
+        .values(pdf_layout=layout, updated_at=Document.updated_at)  # not a change of the document
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -54,10 +54,14 @@ def test_an_older_document_is_read_once_then_shows_the_same(holder, upload, app,
     with app.app_context():  # a row stored before layouts were
         db.session.get(Document, doc_id).pdf_layout = None
         db.session.commit()
+        changed = db.session.get(Document, doc_id).updated_at
     first = client.get(f"/documents/{doc_id}").get_data(as_text=True)
     assert PAGE_IMAGES.findall(first) == PAGE_IMAGES.findall(stored) != []
     with app.app_context():
-        assert db.session.scalar(select(Document.pdf_layout).where(Document.id == doc_id))["page_count"] == 1
+        layout, updated_at = db.session.execute(
+            select(Document.pdf_layout, Document.updated_at).where(Document.id == doc_id)
+        ).one()
+        assert layout["page_count"] == 1 and updated_at == changed  # reading it is no change of the document
     monkeypatch.setattr(BlobStore, "open", lambda *_a, **_k: pytest.fail("read twice"))
     again = client.get(f"/documents/{doc_id}").get_data(as_text=True)
     assert PAGE_IMAGES.findall(again) == PAGE_IMAGES.findall(stored)
