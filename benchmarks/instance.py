@@ -66,11 +66,16 @@ class Browser:
         parts = urlsplit(base)
         self.host, self.port = parts.hostname, parts.port
         self.cookies: dict[str, str] = {}
+        self.source: str | None = None  # another loopback address (127.x.y.z): another person's network
+
+    def connection(self, timeout: float) -> http.client.HTTPConnection:
+        source = (self.source, 0) if self.source else None
+        return http.client.HTTPConnection(self.host, self.port, timeout=timeout, source_address=source)
 
     def request(
         self, method: str, path: str, form: dict | None = None, headers: dict | None = None
     ) -> tuple[int, dict, bytes]:
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+        conn = self.connection(30)
         hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) carnet-bench", **(headers or {})}
         if self.cookies:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())

@@ -5,12 +5,17 @@ and shares; professionals with permanent accesses) is served by gunicorn with se
 workers and no response cache. Virtual users (threads, one cookie jar each) run journeys,
 each time as a person picked at random, so a person's visits are minutes apart and land on
 any worker:
-  holder (85 %): log in (password + one-time code from the outbox), home, documents list,
-    a document and its preview, a measures page and its chart, sharing page, history, back home, log out;
-    5 % of those journeys also upload a PDF;
-  professional with a permanent access (10 %): log in, home, the record, its documents, its
-    measures, log out;
+  holder (85 %): in (see below), home, documents list, a document and its preview, a measures
+    page and its chart, sharing page, history, back home; 5 % of those journeys also upload a PDF;
+  professional with a permanent access (10 %): in, home, the record, its documents, its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
+How people get in (LOGIN_MIX), holders and professionals alike: 60 % come back to a session
+still open from an earlier visit (younger than the idle timeout; they closed the app without
+logging out), 30 % log in with the passkey of their phone (Carnet offers one after the first
+login: a real WebAuthn assertion, ES256, verified by py_webauthn through the app's endpoints),
+10 % with password and the code mailed to them, and log out at the end (a shared computer).
+Passkey and resumed visits leave their session open for a later visit. Before the run, some
+people logged in earlier this morning (EARLIER) with their passkey and left their session open.
 Two phases: first 3 users per worker go as fast as answers come (the peak throughput: more
 would only queue); then every user runs the same journeys paced at 80 % of that peak, where
 latencies per page are read. A bare Flask
@@ -20,6 +25,7 @@ route under the same gunicorn settings gives the ceiling in the same run.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import random
 import re
@@ -30,10 +36,13 @@ from collections import defaultdict
 from datetime import date
 from email import policy
 from email.parser import BytesParser
+from http.cookies import SimpleCookie
 from itertools import pairwise
 from pathlib import Path
 
-from benchmarks import instance, population
+from webauthn.helpers import base64url_to_bytes
+
+from benchmarks import instance, passkeys, population
 from benchmarks.documents import _multipart
 from benchmarks.report import Row, SectionResult
 from benchmarks.server import Gunicorn
@@ -43,6 +52,10 @@ WORKERS = 4
 P95_TARGET_MS = 150.0
 RATIO_TARGET = 0.12
 PEAK_USERS = 3 * WORKERS
+#: How a visit gets in: (kind, share of visits).
+LOGIN_MIX = (("session still open", 0.60), ("passkey", 0.30), ("password + code", 0.10))
+#: People who logged in with their passkey earlier this morning and left their session open.
+EARLIER = 200
 UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 
 
@@ -75,6 +88,7 @@ class Stats:
         self.errors: dict[str, int] = defaultdict(int)
         self.samples: list[str] = []
         self.visits: dict[str, list[float]] = defaultdict(list)
+        self.logins: dict[str, int] = defaultdict(int)
 
     def add(self, page: str, ms: float, ok: bool, note: str = "") -> None:
         with self.lock:
@@ -113,7 +127,7 @@ class User(instance.Browser):
         return hdrs, data
 
     def _raw(self, method, path, body, headers):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        conn = self.connection(60)
         headers = {
             "User-Agent": UA,
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
@@ -123,8 +137,31 @@ class User(instance.Browser):
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
+        for raw in resp.headers.get_all("Set-Cookie") or []:  # a passkey login opens a new session
+            for name, morsel in SimpleCookie(raw).items():
+                if morsel.value and "1970" not in morsel["expires"]:
+                    self.cookies[name] = morsel.value
+                else:
+                    self.cookies.pop(name, None)
         conn.close()
         return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
+
+    def passkey_login(self, email: str, keys: dict) -> None:
+        """What the login page's script does with the phone's passkey: options, then the assertion."""
+        _, page = self.hit("login page", "GET", "/connexion")
+        headers = {
+            "X-CSRFToken": self.csrf(page),
+            "Content-Type": "application/json",
+            "Origin": f"http://{self.host}:{self.port}",
+        }
+        _, options = self.hit(
+            "login: passkey options", "POST", "/connexion/passkey/options", body=b"{}", headers=headers
+        )
+        handle = keys["handles"].get(email)
+        credential = passkeys.assertion(
+            email, base64url_to_bytes(handle) if handle else None, json.loads(options), keys["origin"]
+        )
+        self.hit("login: passkey", "POST", "/connexion/passkey", body=credential.encode(), headers=headers)
 
     def csrf(self, page: bytes) -> str:
         return instance._csrf(page)
@@ -170,10 +207,61 @@ class User(instance.Browser):
         self.cookies.clear()
 
 
-def _holder_journey(u: User, person: dict, upload: bytes | None, rng: random.Random) -> None:
-    token = u.login(person["email"], population.HOLDER_PASSWORD)
+class Sessions:
+    """Sessions people left open at the end of a visit (cookies and when last used), per e-mail."""
+
+    def __init__(self, idle_seconds: float):
+        self.idle = idle_seconds - 60  # a margin: never count on a session about to expire
+        self.open: dict[str, tuple[dict, float]] = {}
+        self.lock = threading.Lock()
+
+    def alive(self, email: str) -> dict | None:
+        with self.lock:
+            cookies, last = self.open.pop(email, (None, 0.0))
+        return cookies if cookies and time.monotonic() - last < self.idle else None
+
+    def keep(self, email: str, cookies: dict) -> None:
+        with self.lock:
+            self.open[email] = (dict(cookies), time.monotonic())
+
+    def has(self, email: str) -> bool:
+        with self.lock:
+            entry = self.open.get(email)
+        return entry is not None and time.monotonic() - entry[1] < self.idle
+
+
+def _get_in(u: User, email: str, password: str, how: str, sessions: Sessions, keys: dict) -> str:
+    """Into the space as this visit does (LOGIN_MIX); returns how, as it happened."""
+    if how == "session still open":
+        cookies = sessions.alive(email)
+        if cookies is not None:
+            u.cookies.update(cookies)
+            u.stats.logins[how] += 1
+            return how
+        how = "passkey"  # no session left open: the phone's passkey
+    if how == "passkey":
+        u.passkey_login(email, keys)
+    else:
+        u.login(email, password)
+    u.stats.logins[how] += 1
+    return how
+
+
+def _leave(u: User, email: str, how: str, token: str, sessions: Sessions) -> None:
+    """A password visit logs out (a shared computer); the others close the app, session open."""
+    if how == "password + code":
+        u.logout(token)
+    else:
+        sessions.keep(email, u.cookies)
+
+
+def _holder_journey(
+    u: User, person: dict, upload: bytes | None, rng: random.Random, how: str, sessions: Sessions, keys: dict
+) -> None:
+    how = _get_in(u, person["email"], population.HOLDER_PASSWORD, how, sessions, keys)
     u.stats.visits[person["email"]].append(time.monotonic())
-    u.hit("home", "GET", "/")
+    _, page = u.hit("home", "GET", "/")
+    token = u.csrf(page)
     u.hit("documents list", "GET", "/documents")
     doc = rng.choice(person["doc_ids"])
     u.hit("document page", "GET", f"/documents/{doc}")
@@ -202,20 +290,53 @@ def _holder_journey(u: User, person: dict, upload: bytes | None, rng: random.Ran
             headers={"Content-Type": ctype, "Origin": f"http://{u.host}:{u.port}"},
         )
     u.hit("home", "GET", "/")
-    u.logout(token)
+    _leave(u, person["email"], how, token, sessions)
 
 
-def _pro_journey(u: User, pro: dict, rng: random.Random) -> None:
-    token = u.login(pro["email"], population.PRO_PASSWORD)
-    u.hit("pro home", "GET", "/")
+def _pro_journey(u: User, pro: dict, rng: random.Random, how: str, sessions: Sessions, keys: dict) -> None:
+    how = _get_in(u, pro["email"], population.PRO_PASSWORD, how, sessions, keys)
+    _, page = u.hit("pro home", "GET", "/")
     grant = rng.choice(pro["grant_ids"])
     u.hit("pro record (grant)", "GET", f"/pro/dossier/{grant}")
     u.hit("pro documents", "GET", f"/pro/dossier/{grant}/documents")
     u.hit("pro measures", "GET", f"/pro/dossier/{grant}/mesures")
-    u.logout(token)
+    _leave(u, pro["email"], how, u.csrf(page), sessions)
+
+
+def _earlier(base: str, pop: population.Population, sessions: Sessions, count: int, threads: int) -> int:
+    """Earlier this morning: `count` people logged in with their passkey and left their session open."""
+    stats = Stats()
+    people = [p["email"] for p in pop.holders] + [p["email"] for p in pop.professionals]
+    chosen = random.Random(7).sample(people, min(count, len(people)))
+    lock = threading.Lock()
+
+    def loop() -> None:
+        while True:
+            with lock:
+                if not chosen:
+                    return
+                email = chosen.pop()
+            u = User(base, pop.instance / "outbox", stats, Pacer(None))
+            try:
+                u.passkey_login(email, pop.passkeys)
+            except Failed:
+                continue
+            sessions.keep(email, u.cookies)
+
+    workers = [threading.Thread(target=loop, daemon=True) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    if stats.errors:
+        raise RuntimeError("passkey logins refused before the run: " + "; ".join(stats.samples[:3]))
+    return len(sessions.open)
 
 
 def _code_journey(u: User, share: dict, n: int) -> None:
+    # each professional types the code from their own practice's network: the app caps code
+    # attempts per address (core.grants.IP_LIMIT), one address for all of them would look like an attack
+    u.source = f"127.{1 + n // 62500}.{n // 250 % 250}.{2 + n % 250}"
     _, page = u.hit("pro code form", "GET", "/pro/acces")
     token = u.csrf(page)
     hdrs, _ = u.hit(
@@ -244,12 +365,28 @@ def _code_journey(u: User, share: dict, n: int) -> None:
     u.cookies.clear()
 
 
+def _how(rng: random.Random) -> str:
+    roll = rng.random()
+    for how, share in LOGIN_MIX:
+        if roll < share:
+            return how
+        roll -= share
+    return LOGIN_MIX[-1][0]
+
+
 def _drive(
-    base: str, pop: population.Population, users: int, seconds: float, rate: float | None, upload: bytes, seed: int
+    base: str,
+    pop: population.Population,
+    users: int,
+    seconds: float,
+    rate: float | None,
+    upload: bytes,
+    seed: int,
+    sessions: Sessions,
 ) -> tuple[Stats, float]:
     stats, pacer = Stats(), Pacer(rate)
     stop = time.monotonic() + seconds
-    codes = list(pop.codes)
+    codes = pop.codes  # shared by every phase: a code opened once stays used (one share, one opening)
     free = {"holders": list(pop.holders), "pros": list(pop.professionals)}  # a person runs one visit at a time
     code_lock = threading.Lock()
     counter = [0]
@@ -261,19 +398,26 @@ def _drive(
             u = User(base, pop.instance / "outbox", stats, pacer)
             roll = rng.random()
             group = "holders" if roll < 0.85 else "pros" if roll < 0.95 else None
+            how = _how(rng)
             person = None
             if group:
                 with code_lock:
-                    if free[group]:
-                        person = free[group].pop(rng.randrange(len(free[group])))
+                    pool = free[group]
+                    if how == "session still open":  # someone who left a session open
+                        alive = [k for k, p in enumerate(pool) if sessions.has(p["email"])]
+                        if alive:
+                            person = pool.pop(rng.choice(alive))
+                    if person is None and pool:
+                        person = pool.pop(rng.randrange(len(pool)))
                 if person is None:
                     time.sleep(0.05)
                     continue
             try:
                 if group == "holders":
-                    _holder_journey(u, person, upload if rng.random() < 0.05 else None, rng)
+                    up = upload if rng.random() < 0.05 else None
+                    _holder_journey(u, person, up, rng, how, sessions, pop.passkeys)
                 elif group == "pros":
-                    _pro_journey(u, person, rng)
+                    _pro_journey(u, person, rng, how, sessions, pop.passkeys)
                 else:
                     with code_lock:  # each code once: a share is opened by one professional
                         share = codes.pop() if codes else None
@@ -344,13 +488,17 @@ def run(opts) -> SectionResult:
             Gunicorn("benchmarks.wsgi:app", WORKERS, env, log, ready_path="/connexion") as carnet,
             Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare,
         ):
-            _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0)  # warm-up
+            sessions = Sessions(pop.passkeys["idle_seconds"])
+            earlier = _earlier(carnet.base, pop, sessions, EARLIER, PEAK_USERS)
+            _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0, sessions)  # warm-up
             # the peak: enough journeys in flight to keep every worker busy (more only queue up)
-            peak_stats, peak_elapsed = _drive(carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1)
+            peak_stats, peak_elapsed = _drive(
+                carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1, sessions
+            )
             peak_cpu0 = carnet.cpu_seconds()
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_r = opts.generator.run(bare.base + "/", seconds / 2, {})
-            steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, 0.8 * peak_rps, upload, 2)
+            steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, 0.8 * peak_rps, upload, 2, sessions)
             peak_cpu1 = carnet.cpu_seconds()
         steady_n = sum(len(v) for v in steady_stats.times.values())
         ratio = peak_rps / bare_r.rps if bare_r.rps else 0.0
@@ -401,6 +549,10 @@ def run(opts) -> SectionResult:
                 if peak_cpu0 is not None and peak_cpu1 is not None
                 else "n/a"
             ),
+            "  getting in (planned "
+            + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
+            + f"; {earlier} sessions left open earlier this morning): "
+            + ", ".join(f"{how} {peak_stats.logins[how] + steady_stats.logins[how]}" for how, _share in LOGIN_MIX),
             f"  same person's visits: median {statistics.median(gaps):.0f} s apart"
             if gaps
             else "  no person visited twice",
@@ -423,6 +575,9 @@ def run(opts) -> SectionResult:
             "error_samples": samples[:20],
             "seed_reused": pop.reused,
             "seed_seconds": pop.seed_seconds,
+            "login_mix_planned": dict(LOGIN_MIX),
+            "logins": {how: peak_stats.logins[how] + steady_stats.logins[how] for how, _share in LOGIN_MIX},
+            "sessions_left_open_before": earlier,
             "peak_pages": {
                 page: {"n": len(t), "p50_ms": round(_pct(t, 50), 1), "p95_ms": round(_pct(t, 95), 1)}
                 for page, t in sorted(peak_stats.times.items())

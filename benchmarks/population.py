@@ -58,6 +58,7 @@ class Population:
     spaces: int
     seed_seconds: float
     reused: bool
+    passkeys: dict | None = None  # origin, rp_id, idle_seconds, handles (e-mail -> user handle, base64url)
 
 
 def _pg_admin(url: str):
@@ -124,7 +125,69 @@ def prepare(database: str, spaces: int, measures: int = MEASURES, pg_url: str | 
         spaces,
         info.get("seed_seconds", seconds),
         reused,
+        _ready(run_dir, url if pg_seed else None),
     )
+
+
+def _ready(folder: Path, url: str | None) -> dict:
+    """The run's copy brought to the current schema (a seed made before a migration is reused),
+    and a passkey registered for every account, as the app stores one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
+    code = f"from benchmarks import population as p; p._ready_here({str(folder)!r}, {url!r})"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True)
+    return json.loads((folder / "passkeys.json").read_text())
+
+
+def _ready_here(folder: str, url: str | None) -> None:
+    """Runs in a fresh interpreter (the app binds one database per process)."""
+    from webauthn.helpers import bytes_to_base64url
+
+    # imported here, as in _seed_here: this runs in its own interpreter, bound to the run's database
+    from app import create_app
+    from benchmarks import passkeys
+    from core import clock
+    from core.db import db, new_id
+    from core.people import Account, Credential
+
+    app = create_app({"DATABASE_URL": url} if url else {}, instance_path=folder)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
+    env.update(
+        DATABASE_URL=app.config["DATABASE_URL"],
+        CARNET_SECRET_KEY=app.config["SECRET_KEY"],
+        CARNET_CODE_PEPPER=app.config["CODE_PEPPER"],
+    )
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
+    )
+    with app.app_context():
+        accounts = db.session.execute(select(Account.id, Account.email, Account.user_handle)).all()
+        have = set(db.session.scalars(select(Credential.account_id)))
+        rows = [
+            {
+                "id": new_id(),
+                "account_id": aid,
+                "credential_id": passkeys.credential_id(email),
+                "public_key": passkeys.cose_public_key(passkeys.private_key(email)),
+                "sign_count": 0,
+                "transports": ["internal", "hybrid"],
+                "name": "Téléphone",
+                "backed_up": True,
+                "created_at": clock.utcnow(),
+            }
+            for aid, email, _handle in accounts
+            if aid not in have
+        ]
+        if rows:
+            db.session.execute(insert(Credential), rows)
+        db.session.commit()
+        info = {
+            "origin": app.config["WEBAUTHN_ORIGIN"],
+            "rp_id": app.config["WEBAUTHN_RP_ID"],
+            "idle_seconds": app.config["SESSION_IDLE_MINUTES"] * 60,
+            "handles": {email: bytes_to_base64url(handle) for _aid, email, handle in accounts if handle},
+        }
+        db.session.remove()
+    (Path(folder) / "passkeys.json").write_text(json.dumps(info))
 
 
 def _seed(folder: Path, url: str | None, spaces: int, measures: int) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
@@ -40,6 +40,9 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     blob_id: Mapped[str] = mapped_column(ForeignKey(BlobKey.blob_id))
     thumb_blob_id: Mapped[str | None] = mapped_column(ForeignKey(BlobKey.blob_id))
+    # A PDF's pages as its page lists them ({"encrypted", "page_count", "sizes"} or {"error": true}),
+    # read once at upload so that showing the page reads no blob; None: not read yet (older rows).
+    pdf_layout: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # Never loaded: it tells a flush to insert the file's key before the document that refers to it.
     _blob_key: Mapped[BlobKey] = relationship(foreign_keys=[blob_id], lazy="raise")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -66,6 +66,14 @@ class Info:
     def truncated(self) -> bool:
         return self.page_count > len(self.sizes)
 
+    def layout(self) -> dict:
+        """What the document page needs, as stored on the document (JSON)."""
+        return {"encrypted": self.encrypted, "page_count": self.page_count, "sizes": [list(s) for s in self.sizes]}
+
+
+#: The stored layout of a PDF PDFium could not read.
+UNREADABLE = {"error": True}
+
 
 def image_size(width: float, height: float, size: str = "normal") -> tuple[int, int]:
     """Pixel size of the image of a ``width`` x ``height`` page (points) at this size."""

@@ -16,17 +16,18 @@ from typing import BinaryIO
 
 from flask import abort, current_app
 from flask_babel import format_date, gettext as _
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select, tuple_, update as sql_update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from blueprints.documents import categories, images, names, pages, sniff, thumbnails
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.blobs import BlobKey
-from core.db import before_slow_work, db
+from core.db import before_slow_work, db, write_intent
 from core.grants import Share
 from core.people import profession_label
-from core.storage import BlobCorrupt, BlobTooLarge, SeekableBlob
+from core.storage import BlobCorrupt, BlobMissing, BlobTooLarge, SeekableBlob
 
 PAGE_SIZE = 30
 TEXT_PREVIEW_BYTES = 200_000
@@ -91,6 +92,7 @@ class _Prepared:
     name: str
     owned: bool  # a temp file of ours (stripped image), closed once stored
     needs_password: bool = False  # a PDF that opens only with its password
+    pdf_layout: dict | None = None  # a PDF's pages, stored on the document (pages.Info.layout)
 
 
 def _size_of(stream: BinaryIO) -> int | None:
@@ -128,7 +130,7 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     else:
         content = stream
     owned = content is not stream
-    needs_password = False
+    needs_password, layout = False, None
     if ftype.kind == "pdf":
         # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
         data = content.read(limit + 1)
@@ -137,15 +139,15 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
         try:
             info = pages.inspect(data, thumbnail=True)
         except pages.RenderError:  # kept as it came; its page says it cannot be shown
-            thumb = None
+            thumb, layout = None, pages.UNREADABLE
         else:
-            thumb, needs_password = info.thumbnail, info.encrypted
+            thumb, needs_password, layout = info.thumbnail, info.encrypted, info.layout()
         del data
     else:
         thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
     return _Prepared(
-        ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned, needs_password
+        ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned, needs_password, layout
     )
 
 
@@ -221,6 +223,7 @@ def add_documents(
                 sha256=main.sha256,
                 blob_id=main.blob_id,
                 thumb_blob_id=thumb.blob_id if thumb else None,
+                pdf_layout=item.pdf_layout,
                 hidden=False,
             )
             doc.needs_password = item.needs_password  # not stored: told to the uploader once
@@ -424,24 +427,49 @@ def _pdf_data(doc: Document) -> bytes:
 
 def pdf_preview(viewer: Viewer, doc: Document) -> dict:
     """What a PDF's page shows: its pages (numbered, with their image's size) or why it shows none.
-    Not traced: the page that shows it traces its view. Runs no rendering in a transaction."""
-    data = _pdf_data(doc)
-    before_slow_work()
-    try:
-        info = pages.inspect(data)
-    except pages.RenderError:
+    Read from the layout stored at upload: showing the page opens no blob. Not traced: the page
+    that shows it traces its view. A lost file is BlobMissing (404), as it was when it was read."""
+    if not blobs.store().exists(doc.blob_id):
+        raise BlobMissing(f"blob {doc.blob_id} is missing")
+    layout = doc.pdf_layout if doc.pdf_layout is not None else _read_layout(doc)
+    if layout.get("error"):
         return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
     listed = []
-    for number, (width, height) in enumerate(info.sizes, start=1):
+    for number, (width, height) in enumerate(layout["sizes"], start=1):
         w, h = pages.image_size(width, height)
         listed.append({"number": number, "width": w, "height": h})
     return {
         "error": False,
-        "encrypted": info.encrypted,
+        "encrypted": layout["encrypted"],
         "pages": listed,
-        "page_count": info.page_count,
-        "truncated": info.truncated,
+        "page_count": layout["page_count"],
+        "truncated": layout["page_count"] > len(listed),
     }
+
+
+def _read_layout(doc: Document) -> dict:
+    """A PDF stored before layouts were: read it once (outside any transaction) and store its
+    layout on every document of that blob (same bytes, same layout), so no page reads it again."""
+    data = _pdf_data(doc)
+    alone = before_slow_work()
+    try:
+        layout = pages.inspect(data).layout()
+    except pages.RenderError:
+        layout = pages.UNREADABLE
+    del data
+    if not alone:  # a unit of work is pending: the layout goes with it
+        doc.pdf_layout = layout
+        return layout
+    write_intent()
+    db.session.execute(
+        sql_update(Document)
+        .where(Document.blob_id == doc.blob_id, Document.pdf_layout.is_(None))
+        .values(pdf_layout=layout, updated_at=Document.updated_at)  # not a change of the document
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    set_committed_value(doc, "pdf_layout", layout)
+    return layout
 
 
 def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal") -> tuple[str, bytes] | None:
