@@ -111,6 +111,27 @@ def _instant(kind: Kind):
     return Measure.taken_at
 
 
+NEAR = 2 * 86400  # a daily total's place is within a day and a half of its stored instant (offsets are under a day)
+
+
+def _within(kind: Kind, lo: int | None, hi: int | None = None) -> list:
+    """Conditions for instants in [lo, hi). A daily total's place is an expression no index
+    knows, so the stored instant is bounded too: the index seeks to the range instead of the
+    whole kind being read once per bucket."""
+    at = _instant(kind)
+    out = []
+    if lo is not None:
+        out.append(at >= lo)
+    if hi is not None:
+        out.append(at < hi)
+    if kind.daily:
+        if lo is not None:
+            out.append(Measure.taken_at >= lo - NEAR)
+        if hi is not None:
+            out.append(Measure.taken_at < hi + NEAR)
+    return out
+
+
 def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see.
 
@@ -184,9 +205,7 @@ def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None
     at = _instant(kind)
 
     def one(agg):
-        stmt = select(agg(at)).where(Measure.kind == kind.key)
-        if start is not None:
-            stmt = stmt.where(at >= start)
+        stmt = select(agg(at)).where(Measure.kind == kind.key, *_within(kind, start))
         return access.scope(viewer, stmt).scalar_subquery()
 
     return tuple(db.session.execute(select(one(func.min), one(func.max))).one())
@@ -278,7 +297,7 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         at = _instant(kind)
 
         def in_bucket(stmt):
-            return access.scope(viewer, stmt.where(Measure.kind == kind.key, at >= b.c.lo, at < b.c.hi))
+            return access.scope(viewer, stmt.where(Measure.kind == kind.key, *_within(kind, b.c.lo, b.c.hi)))
 
         value, second = _value_columns(kind)
         cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
@@ -302,7 +321,7 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     bucket = func.width_bucket(at, literal(edges, ARRAY(BigInteger)))
     stmt = (
         select(bucket - 1, *_aggregates(kind))
-        .where(Measure.kind == kind.key, at >= edges[0], at < edges[-1])
+        .where(Measure.kind == kind.key, *_within(kind, edges[0], edges[-1]))
         .group_by(bucket)
         .order_by(bucket)
     )
@@ -313,7 +332,7 @@ def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
     at = _instant(kind)
     stmt = (
         select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
-        .where(Measure.kind == kind.key, at >= lo, at < hi)
+        .where(Measure.kind == kind.key, *_within(kind, lo, hi))
         .order_by(at)
     )
     return [tuple(r) for r in db.session.execute(access.scope(viewer, stmt))]
@@ -323,7 +342,7 @@ def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
     at = _instant(kind)
     stmt = (
         select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
-        .where(Measure.kind == kind.key, at >= lo, at < hi)
+        .where(Measure.kind == kind.key, *_within(kind, lo, hi))
         .order_by(at.desc())
         .limit(1)
     )
