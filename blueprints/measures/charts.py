@@ -54,11 +54,35 @@ def chart(viewer, kind: Kind, range_key: str = DEFAULT_RANGE, *, size: str = "wi
     }
 
 
+def svg(viewer, kind: Kind, range_key: str = DEFAULT_RANGE, *, size: str = "wide") -> str:
+    """The drawing alone, for the <img>: its sentence, without the summary and table the page
+    already showed (the table alone is most of a chart's formatting)."""
+    if range_key not in RANGES:
+        range_key = DEFAULT_RANGE
+    s = data.load(viewer, kind, range_key, buckets=buckets_for(size))
+    return render(s, describe(s), size)
+
+
 # --------------------------------------------------------------------------- words and numbers
 
 
 def _num(kind: Kind, value: float | None, extra: int = 0) -> str:
     return number(value, kind.decimals + extra) if value is not None else ""
+
+
+def _memo_num():
+    """_num for one table: the same few values come back row after row, and Babel's
+    formatting is most of a table's time."""
+    seen = {}
+
+    def num(kind: Kind, value: float | None, extra: int = 0) -> str:
+        key = (value, extra)
+        text = seen.get(key)
+        if text is None:
+            text = seen[key] = _num(kind, value, extra)
+        return text
+
+    return num
 
 
 def _pair(kind: Kind, value, value2, extra: int = 0) -> str:
@@ -139,6 +163,7 @@ def table(s: data.Series) -> dict:
         if has_context:
             columns.append(_("Context"))  # Contexte
         rows = []
+        _num = _memo_num()
         for t, off, v, v2, ctx in reversed(s.raw):
             row = [_when(k, t, off), _num(k, v)] + ([_num(k, v2)] if k.pair else [])
             if has_context:
@@ -161,6 +186,7 @@ def table(s: data.Series) -> dict:
         columns += [_("Min (%(unit)s)", unit=unit), _("Mean (%(unit)s)", unit=unit), _("Max (%(unit)s)", unit=unit)]
     rows = []
     extra = 1 if k.decimals == 0 else 0
+    _num = _memo_num()
     for p in reversed(s.periods):
         row = [_period_label(p.start, s.period), number(p.count, 0)]
         if k.pair:

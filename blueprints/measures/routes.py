@@ -55,7 +55,7 @@ def kind(viewer, slug: str):
 def chart_svg(viewer, slug: str):
     kind = services.kind_or_404(slug)
     size = request.args.get("taille") if request.args.get("taille") in charts.SIZES else "wide"
-    svg = charts.chart(viewer, kind, _range(), size=size)["svg"]
+    svg = charts.svg(viewer, kind, _range(), size=size)
     resp = Response(svg, mimetype="image/svg+xml")
     resp.headers["Content-Security-Policy"] = charts.CSP
     return resp

@@ -290,6 +290,6 @@ def record_chart(viewer, access_id: str, slug: str):
     if not _measure_read(viewer, kind.key, period, traced=False):
         _viewed(viewer, "measure_chart", kind=kind.key, period=period)
         _measure_read(viewer, kind.key, period, traced=True)
-    resp = Response(charts.chart(viewer, kind, period, size=size)["svg"], mimetype="image/svg+xml")
+    resp = Response(charts.svg(viewer, kind, period, size=size), mimetype="image/svg+xml")
     resp.headers["Content-Security-Policy"] = charts.CSP
     return resp

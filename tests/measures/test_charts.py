@@ -363,3 +363,32 @@ def test_the_description_agrees_with_its_count(holders, add, fr):
     add(holders[0], "weight", [(days_ago(3), 72.0)])
     two = charts.chart(holders[0], kinds.KINDS["weight"], "1y")["description"]
     assert "2 mesures" in two
+
+
+def test_svg_alone_is_the_charts_drawing(holders, add, fr):
+    v = holders[0]
+    add(v, "weight", [(days_ago(d * 0.7), 70 + (d % 9) / 10) for d in range(600)])
+    add(v, "blood_pressure", [(days_ago(d * 3.1), 120 + d % 11, 80 + d % 7) for d in range(200)])
+    for key in ("weight", "blood_pressure", "bmi"):
+        for r in charts.RANGES:
+            for size in charts.SIZES:
+                kind = kinds.KINDS[key]
+                assert charts.svg(v, kind, r, size=size) == charts.chart(v, kind, r, size=size)["svg"]
+
+
+@pytest.mark.parametrize("offset", [-600, 0, 540, 840])
+def test_daily_totals_far_from_utc_stay_in_range(holders, add, fr, offset):
+    """A daily total stored at its own midnight, hours away from UTC, is still found by the
+    bounds on the stored instant that let the index seek."""
+    v = holders[0]
+    days = [0, 1, 2, 29, 30, 31, 32, 89, 90, 91, 400]
+    add(v, "steps", [(NOW.replace(hour=0) - timedelta(days=d, minutes=offset), 1000.0 + d) for d in days])
+    db.session.execute(Measure.__table__.update().values(utc_offset=offset))
+    db.session.commit()
+    for r in charts.RANGES:
+        rng = series.RANGES[r]
+        lo = int(series.months_ago(clock.utcnow(), rng.months).timestamp()) if rng.months else None
+        rows = db.session.execute(select(Measure.taken_at, Measure.utc_offset).where(Measure.kind == "steps")).all()
+        places = [((t + off * 60) // 86400) * 86400 + series.DAILY_AT for t, off in rows]
+        expected = sum(1 for p in places if lo is None or p >= lo)
+        assert charts.chart(v, kinds.KINDS["steps"], r)["count"] == expected
