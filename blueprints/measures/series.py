@@ -111,7 +111,7 @@ def _instant(kind: Kind):
     return Measure.taken_at
 
 
-NEAR = 2 * 86400  # a daily total's place is within a day and a half of its stored instant (offsets are under a day)
+NEAR = 2 * 86400  # a daily total's place is at most 37 h from its stored instant (offsets are under a day)
 
 
 def _within(kind: Kind, lo: int | None, hi: int | None = None) -> list:
