@@ -37,7 +37,8 @@ def init_app(app: Flask) -> None:
         return _static(request.script_root, filename)
 
     app.jinja_env.globals["svg_icon"] = svg_icon
-    app.jinja_env.globals["ui_icon"], app.jinja_env.globals["ui_badge"] = _components(svg_icon)
+    g = app.jinja_env.globals
+    g["ui_icon"], g["ui_badge"], g["ui_card"] = _components(svg_icon)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
@@ -55,8 +56,9 @@ def init_app(app: Flask) -> None:
 
 
 def _components(svg_icon):
-    """ui.icon() and ui.badge() (components/ui.html exports them): Python rather than macros,
-    since a page calls them dozens of times. They render exactly what the macros did."""
+    """ui.icon(), ui.badge() and ui.card() (components/ui.html exports them): Python rather than
+    macros, since a page calls them dozens of times (a card per block of the home). They render
+    exactly what the macros did."""
 
     def icon(name: str, label=None) -> Markup:
         if label:
@@ -66,7 +68,29 @@ def _components(svg_icon):
     def badge(label, variant="neutral", icon=None) -> Markup:
         return Markup('<span class="badge badge-%s">%s%s</span>') % (variant, svg_icon(icon) if icon else "", label)
 
-    return icon, badge
+    def card(title, icon=None, href=None, level=2, id=None, caller=None) -> Markup:
+        """{% call ui.card(...) %}: Jinja passes the call block as `caller`."""
+        head = Markup('<section class="card%s"%s>\n  <h%s class="card-title">') % (
+            " card-link" if href else "",
+            Markup(' id="%s"') % (id,) if id else "",
+            level,
+        )
+        if icon:
+            head += Markup('<span class="card-icon">%s</span>') % (svg_icon(icon),)
+        if href:
+            head += Markup('<a href="%s">%s</a><span class="card-chevron">%s</span>') % (
+                href,
+                title,
+                svg_icon("chevron-right"),
+            )
+        else:
+            head += Markup("<span>%s</span>") % (title,)
+        head += Markup("</h%s>") % (level,)
+        if caller:
+            head += Markup('\n  <div class="card-body">%s</div>') % (caller(),)
+        return head + Markup("\n</section>")
+
+    return icon, badge, card
 
 
 # Signed CSRF tokens by (signing key, the session's raw token). Signing costs an HMAC key
