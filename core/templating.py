@@ -13,7 +13,7 @@ import flask_babel
 from flask import Flask, current_app, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
 
@@ -69,26 +69,25 @@ def _components(svg_icon):
         return Markup('<span class="badge badge-%s">%s%s</span>') % (variant, svg_icon(icon) if icon else "", label)
 
     def card(title, icon=None, href=None, level=2, id=None, caller=None) -> Markup:
-        """{% call ui.card(...) %}: Jinja passes the call block as `caller`."""
-        head = Markup('<section class="card%s"%s>\n  <h%s class="card-title">') % (
-            " card-link" if href else "",
-            Markup(' id="%s"') % (id,) if id else "",
-            level,
-        )
+        """{% call ui.card(...) %}: Jinja passes the call block as `caller`. Joined as text,
+        each value through escape() as {{ }} would (Markup's % costs a dozen calls per value)."""
+        h = escape(level)
+        out = ['<section class="card card-link"' if href else '<section class="card"']
+        if id:
+            out += [' id="', escape(id), '"']
+        out += [">\n  <h", h, ' class="card-title">']
         if icon:
-            head += Markup('<span class="card-icon">%s</span>') % (svg_icon(icon),)
+            out += ['<span class="card-icon">', svg_icon(icon), "</span>"]
         if href:
-            head += Markup('<a href="%s">%s</a><span class="card-chevron">%s</span>') % (
-                href,
-                title,
-                svg_icon("chevron-right"),
-            )
+            out += ['<a href="', escape(href), '">', escape(title), '</a><span class="card-chevron">']
+            out += [svg_icon("chevron-right"), "</span>"]
         else:
-            head += Markup("<span>%s</span>") % (title,)
-        head += Markup("</h%s>") % (level,)
+            out += ["<span>", escape(title), "</span>"]
+        out += ["</h", h, ">"]
         if caller:
-            head += Markup('\n  <div class="card-body">%s</div>') % (caller(),)
-        return head + Markup("\n</section>")
+            out += ['\n  <div class="card-body">', caller(), "</div>"]
+        out.append("\n</section>")
+        return Markup("".join(out))
 
     return icon, badge, card
 
