@@ -13,7 +13,7 @@ import flask_babel
 from flask import Flask, current_app, request, session, url_for
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
 
@@ -37,7 +37,8 @@ def init_app(app: Flask) -> None:
         return _static(request.script_root, filename)
 
     app.jinja_env.globals["svg_icon"] = svg_icon
-    app.jinja_env.globals["ui_icon"], app.jinja_env.globals["ui_badge"] = _components(svg_icon)
+    g = app.jinja_env.globals
+    g["ui_icon"], g["ui_badge"], g["ui_card"] = _components(svg_icon)
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
@@ -55,8 +56,9 @@ def init_app(app: Flask) -> None:
 
 
 def _components(svg_icon):
-    """ui.icon() and ui.badge() (components/ui.html exports them): Python rather than macros,
-    since a page calls them dozens of times. They render exactly what the macros did."""
+    """ui.icon(), ui.badge() and ui.card() (components/ui.html exports them): Python rather than
+    macros, since a page calls them dozens of times (a card per block of the home). They render
+    exactly what the macros did."""
 
     def icon(name: str, label=None) -> Markup:
         if label:
@@ -66,7 +68,28 @@ def _components(svg_icon):
     def badge(label, variant="neutral", icon=None) -> Markup:
         return Markup('<span class="badge badge-%s">%s%s</span>') % (variant, svg_icon(icon) if icon else "", label)
 
-    return icon, badge
+    def card(title, icon=None, href=None, level=2, id=None, caller=None) -> Markup:
+        """{% call ui.card(...) %}: Jinja passes the call block as `caller`. Joined as text,
+        each value through escape() as {{ }} would (Markup's % costs a dozen calls per value)."""
+        h = escape(level)
+        out = ['<section class="card card-link"' if href else '<section class="card"']
+        if id:
+            out += [' id="', escape(id), '"']
+        out += [">\n  <h", h, ' class="card-title">']
+        if icon:
+            out += ['<span class="card-icon">', svg_icon(icon), "</span>"]
+        if href:
+            out += ['<a href="', escape(href), '">', escape(title), '</a><span class="card-chevron">']
+            out += [svg_icon("chevron-right"), "</span>"]
+        else:
+            out += ["<span>", escape(title), "</span>"]
+        out += ["</h", h, ">"]
+        if caller:
+            out += ['\n  <div class="card-body">', caller(), "</div>"]
+        out.append("\n</section>")
+        return Markup("".join(out))
+
+    return icon, badge, card
 
 
 # Signed CSRF tokens by (signing key, the session's raw token). Signing costs an HMAC key

@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from flask import abort
-from flask_babel import format_decimal, gettext as _, lazy_gettext as _l
+from flask_babel import format_decimal, get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import bindparam, select, union_all
 
 from blueprints.measures import kinds
@@ -178,18 +178,34 @@ def overview(viewer: Viewer) -> dict:
 
 
 def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
-    """The latest value of the kinds measured most recently, for the home screen."""
+    """The latest value of the kinds measured most recently, for the home screen. Labels and
+    values come from per-locale memos: the home shows the same few values visit after visit."""
     latest = sorted(latest_per_kind(viewer).values(), key=lambda m: m.taken_at, reverse=True)[:limit]
-    return [
-        {
-            "label": str(kinds.get(m.kind).label),
-            "slug": kinds.get(m.kind).slug,
-            "value": show_value(kinds.get(m.kind), m.value, m.value2),
-            "when": local_time(m.taken_at, m.utc_offset),
-            "when_text": when_text(kinds.get(m.kind), m.taken_at, m.utc_offset),
-        }
-        for m in latest
-    ]
+    locale = str(get_locale())
+    cards = []
+    for m in latest:
+        kind = kinds.get(m.kind)
+        cards.append(
+            {
+                "label": _kind_label(m.kind, locale),
+                "slug": kind.slug,
+                "value": _shown_value(m.kind, m.value, m.value2, locale),
+                "when": local_time(m.taken_at, m.utc_offset),
+                "when_text": when_text(kind, m.taken_at, m.utc_offset),
+            }
+        )
+    return cards
+
+
+@lru_cache(maxsize=64)
+def _kind_label(key: str, _locale: str) -> str:
+    return str(kinds.get(key).label)
+
+
+@lru_cache(maxsize=4096)
+def _shown_value(key: str, value: float, value2: float | None, _locale: str) -> str:
+    """show_value() depends on nothing but its arguments and the language."""
+    return show_value(kinds.get(key), value, value2)
 
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:

@@ -37,6 +37,23 @@ def test_icon_and_badge_escape_their_text(app):
     assert '<span class="badge badge-danger"><svg' in out and "a&lt;b</span>" in out
 
 
+def test_card_renders_what_the_macro_did_and_escapes(app):
+    """ui.card is Python: same markup as the macro it replaced, its title and link escaped,
+    the call block inside as Markup (not escaped twice)."""
+    with app.test_request_context("/"):
+        out = render_template_string(
+            '{% import "components/ui.html" as ui %}'
+            '{% call ui.card("A<b", href="/x?a=1&b=2", id="c1", level=3) %}<em>{{ "<i>" }}</em>{% endcall %}'
+            '|{{ ui.card("Plain") }}'
+        )
+    linked, plain = out.split("|")
+    assert linked.startswith(
+        '<section class="card card-link" id="c1">\n  <h3 class="card-title"><a href="/x?a=1&amp;b=2">A&lt;b</a>'
+    )
+    assert linked.endswith('</svg></span></h3>\n  <div class="card-body"><em>&lt;i&gt;</em></div>\n</section>')
+    assert plain == '<section class="card">\n  <h2 class="card-title"><span>Plain</span></h2>\n</section>'
+
+
 def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
     account, _ = make_holder()
     login_as(client, account)

@@ -78,3 +78,22 @@ def test_every_kind_is_an_index_seek_never_a_scan(space):
     assert not any(d.startswith("SCAN measures") for d in details)
     # ties on the same instant are ordered by id among themselves only ("RIGHT PART"): still one seek
     assert not any("TEMP B-TREE FOR ORDER BY" in d for d in details), details
+
+
+def test_home_card_values_remembered_per_language(space):
+    """The card's labels and values are memoised by language: one language's never answers
+    for another's, and the memo says what show_value() says."""
+    from flask_babel import force_locale
+
+    viewer, _ = space
+    _add(viewer.patient_id, "weight", 1_700_000_000, 72.4)
+    _add(viewer.patient_id, "steps", 1_700_000_100, 8452)
+    with force_locale("fr"):
+        fr = {c["slug"]: c for c in services.dashboard_card(viewer)}
+    with force_locale("en"):
+        en = {c["slug"]: c for c in services.dashboard_card(viewer)}
+        assert en[kinds.get("weight").slug]["value"] == services.show_value(kinds.get("weight"), 72.4)
+    weight, steps = kinds.get("weight").slug, kinds.get("steps").slug
+    assert fr[weight]["value"] == "72,4\u00a0kg" and en[weight]["value"] == "72.4\u00a0kg"
+    assert fr[steps]["value"] == "8\u202f452 pas" and en[steps]["value"] == "8,452 steps"
+    assert fr[weight]["label"] == "Poids" and en[weight]["label"] == "Weight"
