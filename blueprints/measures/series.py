@@ -107,7 +107,7 @@ def _instant(kind: Kind):
     device counted it, wherever that was: it is placed inside that same date in Paris (a total
     of Tokyo's 2 December, stored at Tokyo's midnight, would otherwise fall on 1 December)."""
     if kind.daily:
-        return ((Measure.taken_at + Measure.utc_offset * 60) // 86400) * 86400 + DAILY_AT
+        return ((Measure.taken_at + cast(Measure.utc_offset, BigInteger) * 60) // 86400) * 86400 + DAILY_AT
     return Measure.taken_at
 
 
