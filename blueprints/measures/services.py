@@ -189,7 +189,7 @@ def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
             {
                 "label": _kind_label(m.kind, locale),
                 "slug": kind.slug,
-                "value": _shown_value(m.kind, m.value, m.value2, locale),
+                "value": show_value(kind, m.value, m.value2),
                 "when": local_time(m.taken_at, m.utc_offset),
                 "when_text": when_text(kind, m.taken_at, m.utc_offset),
             }
@@ -200,12 +200,6 @@ def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
 @lru_cache(maxsize=64)
 def _kind_label(key: str, _locale: str) -> str:
     return str(kinds.get(key).label)
-
-
-@lru_cache(maxsize=4096)
-def _shown_value(key: str, value: float, value2: float | None, _locale: str) -> str:
-    """show_value() depends on nothing but its arguments and the language."""
-    return show_value(kinds.get(key), value, value2)
 
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:
