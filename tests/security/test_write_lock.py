@@ -79,8 +79,9 @@ def test_failed_logins_do_not_hold_the_write_lock(app, make_holder, login, monke
 class _Probe:
     """Stands in for the argon2 hasher: before each hash, asks from another connection
     whether some transaction holds a write lock (SQLite: can another connection begin a
-    write at once? PostgreSQL: does another backend hold a transaction id or an advisory
-    lock, i.e. has it written?)."""
+    write at once? PostgreSQL: does another backend of this test's database hold a transaction id or an
+    advisory lock, i.e. has it written? Other databases, e.g. a parallel worker's, are not
+    this test's business)."""
 
     def __init__(self, app, real):
         self.app, self.real, self.seen = app, real, []
@@ -105,8 +106,10 @@ class _Probe:
             return bool(
                 conn.execute(
                     text(
-                        "SELECT count(*) FROM pg_locks WHERE pid <> pg_backend_pid() AND granted "
-                        "AND locktype IN ('transactionid', 'advisory')"
+                        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                        "WHERE l.pid <> pg_backend_pid() AND l.granted "
+                        "AND l.locktype IN ('transactionid', 'advisory') "
+                        "AND a.datname = current_database()"
                     )
                 ).scalar()
             )
