@@ -64,6 +64,7 @@ class Action(StrEnum):
     SESSIONS_ENDED = "sessions_ended"
     ACCESS_DENIED = "access_denied"
     HISTORY_EXPORTED = "history_exported"
+    KIOSK_APPROVED = "kiosk_approved"
     # Documents
     DOCUMENT_ADDED = "document_added"
     DOCUMENT_OPENED = "document_opened"

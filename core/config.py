@@ -28,6 +28,11 @@ DEFAULTS = {
     "SQLITE_BUSY_TIMEOUT_MS": 15000,
     "SESSION_IDLE_MINUTES": 15,
     "KIOSK_IDLE_MINUTES": 2,
+    "KIOSK_SESSION_MINUTES": 15,  # the longest a space stays open on a public kiosk
+    "KIOSK_HANDOFF_SECONDS": 120,  # a kiosk's QR code, until a phone approves it
+    "KIOSK_ENROL_HOURS": 24,  # the one-time link that registers a kiosk
+    "KIOSK_COOKIE_NAME": "carnet_kiosk",
+    "KIOSK_COOKIE_DAYS": 1825,
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_TOUCH_SECONDS": 20,
     "FRESH_AUTH_MINUTES": 5,
@@ -148,6 +153,7 @@ def load(app: Flask, overrides: dict | None = None) -> None:
     if production:
         app.config["SESSION_COOKIE_SECURE"] = True
         app.config["SESSION_COOKIE_NAME"] = "__Host-carnet"
+        app.config["KIOSK_COOKIE_NAME"] = "__Host-carnet-kiosk"
 
 
 AUDIT_KEY_HINT = (

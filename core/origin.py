@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import ua_parser
-from flask import has_request_context, request, session
+from flask import g, has_request_context, request, session
 from flask_babel import gettext as _
 
 # Phones and tablets, by what ua-parser names (the rules user-agents applied on the same data).
@@ -82,5 +82,5 @@ def request_origin() -> dict:
     return {
         "ip": request.remote_addr,
         "device": device_label(request.user_agent.string or "")[:120],
-        "kiosk": bool(record is not None and record.kiosk),
+        "kiosk": bool(record is not None and record.kiosk) or g.get("kiosk") is not None,
     }

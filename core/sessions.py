@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import Flask, Request, Response, current_app, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SessionInterface, SessionMixin
 from flask_login import UserMixin, login_user, logout_user
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
@@ -66,8 +66,16 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 def _limits(app: Flask, record: SessionRecord) -> tuple[timedelta, timedelta]:
-    idle = app.config["KIOSK_IDLE_MINUTES"] if record.kiosk else app.config["SESSION_IDLE_MINUTES"]
-    return timedelta(minutes=idle), timedelta(hours=app.config["SESSION_ABSOLUTE_HOURS"])
+    cfg = app.config
+    if record.kiosk:  # a public kiosk: the next person may be behind you
+        return timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]), timedelta(minutes=cfg["KIOSK_SESSION_MINUTES"])
+    return timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]), timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
+
+
+def on_kiosk() -> bool:
+    """This request comes from a registered public kiosk (its cookie, checked by the kiosk
+    blueprint before the view): every session it starts is a kiosk session."""
+    return g.get("kiosk") is not None
 
 
 def _timed(record: SessionRecord) -> bool:
@@ -250,7 +258,7 @@ class DatabaseSessionInterface(SessionInterface):
         token = None
         if session.rotate_to is not None:
             old_data = dict(session)
-            kiosk = bool(record and record.kiosk)
+            kiosk = bool(record and record.kiosk) or on_kiosk()
             if record is not None:
                 end(record, session.rotate_reason)
             token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -277,6 +285,7 @@ class DatabaseSessionInterface(SessionInterface):
                     user_agent=_ua(),
                     created_at=now,
                     last_active_at=now,
+                    kiosk=on_kiosk(),
                 )
                 db.session.add(record)
         else:
@@ -379,30 +388,45 @@ def live():
     """SQL condition for sessions still usable now: not ended, and within their idle and
     absolute limits (a device that simply went away is not "active" any more)."""
     params = live_params()
-    return _live(params["live_authenticated"], params["live_kiosk_active"], params["live_active"])
+    return _live(
+        params["live_authenticated"],
+        params["live_kiosk_authenticated"],
+        params["live_kiosk_active"],
+        params["live_active"],
+    )
 
 
 def live_bound():
     """live() with its cut-off times as named parameters, for a statement built once and
     executed with live_params()."""
-    return _live(bindparam("live_authenticated"), bindparam("live_kiosk_active"), bindparam("live_active"))
+    return _live(
+        bindparam("live_authenticated"),
+        bindparam("live_kiosk_authenticated"),
+        bindparam("live_kiosk_active"),
+        bindparam("live_active"),
+    )
 
 
 def live_params() -> dict:
     cfg, now = current_app.config, clock.utcnow()
     return {
         "live_authenticated": now - timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+        "live_kiosk_authenticated": now - timedelta(minutes=cfg["KIOSK_SESSION_MINUTES"]),
         "live_kiosk_active": now - timedelta(minutes=cfg["KIOSK_IDLE_MINUTES"]),
         "live_active": now - timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
     }
 
 
-def _live(authenticated_after, kiosk_active_after, active_after):
+def _live(authenticated_after, kiosk_authenticated_after, kiosk_active_after, active_after):
     return and_(
         UserSession.ended_at.is_(None),
         UserSession.authenticated_at > authenticated_after,
         or_(
-            and_(UserSession.kiosk.is_(True), UserSession.last_active_at > kiosk_active_after),
+            and_(
+                UserSession.kiosk.is_(True),
+                UserSession.last_active_at > kiosk_active_after,
+                UserSession.authenticated_at > kiosk_authenticated_after,
+            ),
             and_(UserSession.kiosk.is_(False), UserSession.last_active_at > active_after),
         ),
     )

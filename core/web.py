@@ -141,7 +141,7 @@ def _identify() -> access.Viewer:
     professional who opened a share with its code has no account, only the share use."""
     record = getattr(session, "record", None)
     session_id = getattr(record, "id", None)
-    kiosk = bool(record is not None and record.kiosk)
+    kiosk = bool(record is not None and record.kiosk) or sessions.on_kiosk()
     if current_user.is_authenticated:
         return access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
     if session.get("share_use"):
@@ -259,7 +259,10 @@ def _context():
         )
     here = request.full_path.rstrip("?") if request else "/"
     languages, logout_url = _shell_urls(request.script_root)
+    device = g.get("kiosk")
     return {
+        "kiosk_device": device,
+        "expired_url": url_for("kiosk.welcome") if device is not None else None,
         "viewer": viewer,
         "nav": navigation(viewer),
         "current_locale": str(get_locale() or "fr"),
@@ -294,6 +297,8 @@ def _handle_http(exc: HTTPException):
     if exc.code == 401:
         if getattr(session, "expired", None):
             flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
+        if sessions.on_kiosk():  # the next person starts on the kiosk's welcome screen, told nothing
+            return hx_redirect(url_for("kiosk.welcome"), 302)
         here = request.full_path.rstrip("?")
         login = url_for("auth.login", next=safe_next(here) if here != "/" else None)
         return hx_redirect(login, 302)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, session, url_for
+from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
 from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, NewLetterForm, PasswordForm
+from blueprints.auth.services import complete_login
 from core import audit, clock, sessions, web
 from core.db import reads_first, write_intent
 from core.people import Account
@@ -17,20 +18,6 @@ from core.people import Account
 
 def _home_for(account: Account) -> str:
     return url_for("dashboard.index")
-
-
-def complete_login(account: Account, method: str) -> None:
-    """New session id and Flask-Login user, last login, trace; the account's failure counters
-    start again (the holder proved who they are)."""
-    write_intent()
-    session.pop("pending_login", None)
-    session.pop("activation", None)
-    session.pop("login_unlock", None)
-    sessions.login(account)
-    services.record_login(account)
-    services.clear_failures(account)
-    g.pop("viewer", None)
-    audit.record(web.current_viewer(), audit.Action.LOGIN, detail={"method": method})
 
 
 def _unlocked_for() -> str | None:
@@ -147,6 +134,12 @@ def logout():
     if viewer.is_authenticated:
         audit.record(viewer, audit.Action.LOGOUT)
     sessions.logout()
+    if sessions.on_kiosk():
+        # The next person starts on the kiosk's welcome screen. The session cookie is deleted by
+        # name: clearing every cookie would also drop the kiosk's own registration.
+        resp = web.hx_redirect(url_for("kiosk.welcome"), reload=True)
+        resp.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return resp
     resp = web.hx_redirect(url_for("auth.login"), reload=True)
     resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return resp

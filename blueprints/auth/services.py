@@ -13,12 +13,12 @@ from datetime import date, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app, g, session, url_for
 from flask_babel import force_locale, gettext as _, ngettext
 from sqlalchemy import select, update
 
 from blueprints.auth.models import ActivationCode, OneTimeCode
-from core import clock, codes, formatting, notify, throttle
+from core import audit, clock, codes, formatting, notify, sessions, throttle, web
 from core.db import db, write_intent
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS, Account, Patient, Professional, account_by_email, normalise_email
@@ -541,3 +541,17 @@ def check_login_code(otp_id: str | None, code: str, ip: str = "", unlocked: bool
 
 def record_login(account: Account) -> None:
     account.last_login_at = clock.utcnow()
+
+
+def complete_login(account: Account, method: str, detail: dict | None = None) -> None:
+    """New session id and Flask-Login user, last login, trace; the account's failure counters
+    start again (the holder proved who they are). `detail` adds to the trace (a kiosk's name)."""
+    write_intent()
+    session.pop("pending_login", None)
+    session.pop("activation", None)
+    session.pop("login_unlock", None)
+    sessions.login(account)
+    record_login(account)
+    clear_failures(account)
+    g.pop("viewer", None)
+    audit.record(web.current_viewer(), audit.Action.LOGIN, detail={"method": method, **(detail or {})})

@@ -42,6 +42,8 @@ FAILED_METHODS = {
 
 
 def _login(detail: dict, label: str) -> str:
+    if detail.get("method") == "kiosk-qr":
+        return _("Login at the public kiosk “%(kiosk)s”, approved from your phone", kiosk=detail.get("kiosk") or "?")
     return LOGIN_METHODS.get(detail.get("method"), lambda: _("Login"))()
 
 
@@ -131,6 +133,9 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.SPACE_ACTIVATED: lambda d, t: _("Space activated"),
     Action.ACTIVATION_LETTER_REQUESTED: lambda d, t: _("New activation letter requested"),
     Action.LOGIN_UNLOCKED: lambda d, t: _("Password login unlocked with the link sent by mail"),
+    Action.KIOSK_APPROVED: lambda d, t: _(
+        "You opened your space on the public kiosk “%(kiosk)s” from your phone", kiosk=d.get("kiosk") or "?"
+    ),
     Action.REAUTHENTICATED: lambda d, t: _("Identity confirmed before a sensitive action"),
     Action.REAUTHENTICATION_FAILED: lambda d, t: _("Identity confirmation failed"),
     Action.PASSWORD_CHANGED: lambda d, t: _("Password changed"),
@@ -256,6 +261,7 @@ ICONS = {
     Action.HISTORY_EXPORTED: "download",
     Action.SPACE_ACTIVATED: "circle-check",
     Action.LOGIN_UNLOCKED: "lock",
+    Action.KIOSK_APPROVED: "qr-code",
     Action.ACTIVATION_LETTER_REQUESTED: "mail",
     Action.DOCUMENT_ADDED: "upload",
     Action.DOCUMENT_OPENED: "eye",

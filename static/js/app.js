@@ -33,6 +33,11 @@
       navigator.serviceWorker.getRegistrations().then(function (regs) {
         regs.forEach(function (r) { r.unregister(); });
       }).catch(function () {});
+      if (window.caches) {
+        caches.keys().then(function (names) {
+          names.forEach(function (n) { caches.delete(n); });
+        }).catch(function () {});
+      }
     } else {
       window.addEventListener("load", function () {
         navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () {});
@@ -62,9 +67,24 @@
     return parseInt(pageData("data-idle-seconds"), 10) || 0;
   }
 
+  /* On a kiosk (#page data-present-url) real input also tells the server, at most every
+   * 20 s: its 2-minute idle rule must count the person reading, not only their clicks. */
+  var toldServerAt = Date.now();
+  function tellServer() {
+    var url = pageData("data-present-url");
+    if (!url || !window.fetch || Date.now() - toldServerAt < 20000) return;
+    toldServerAt = Date.now();
+    fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrfToken() }
+    }).catch(function () {});
+  }
+
   function onInput() {
     if (expired) return;
     lastInput = Date.now();
+    tellServer();
     var warning = document.getElementById("idle-warning");
     if (warning && !warning.hidden) warning.hidden = true;
   }
@@ -153,7 +173,9 @@
     var left = Math.max(0, Math.ceil(idle - (Date.now() - lastInput) / 1000));
     var countdown = document.getElementById("idle-countdown");
     if (countdown) countdown.textContent = formatSeconds(left);
-    var warnBefore = Math.min(60, Math.max(10, Math.floor(idle / 4)));
+    // A kiosk warns a full minute before (its idle limit is 2 minutes).
+    var warnBefore = page().classList.contains("kiosk") ? Math.min(60, Math.floor(idle / 2))
+      : Math.min(60, Math.max(10, Math.floor(idle / 4)));
     var warning = document.getElementById("idle-warning");
     if (asking) return;
     if (left <= warnBefore && Date.now() - askedAt >= 15000 && askServer()) return;

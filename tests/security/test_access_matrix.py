@@ -113,6 +113,11 @@ ENDPOINT_CLASSES = {
     "dashboard.index": "home",  # the holder's home, the professional's, or a code session's record
     "pro.access": "public",  # typing a code
     "pro.end": "public",  # ending a code session
+    "kiosk.enrol": "public",  # the operator's one-time link, opened on the kiosk
+    "kiosk.welcome": "public",  # a kiosk's welcome screen (elsewhere: to the login page)
+    "kiosk.new_code": "public",  # a kiosk's QR code
+    "kiosk.waiting": "public",  # the kiosk waiting for the phone's approval
+    "kiosk.present": "public",  # "I am here": keeps whatever session this is alive
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
 }
 BLUEPRINT_CLASSES = {
@@ -124,6 +129,7 @@ BLUEPRINT_CLASSES = {
     "measures": "holder",
     "sharing": "holder",
     "pro": "pro",
+    "kiosk": "account",  # approving a kiosk's QR code from one's own phone: any person with an account
 }
 RECORD_SECTIONS = {
     "pro.record": "record",
@@ -808,6 +814,11 @@ UNGATED = {
     "demo.outbox": "demo mode only (404 otherwise): the fictitious mails the demo sent",
     "pro.access": "typing a code: before anyone is known",
     "pro.end": "ending a code session: whoever holds one, even one that already ended",
+    "kiosk.enrol": "a kiosk's one-time registration link: before anyone is known",
+    "kiosk.welcome": "a kiosk's welcome screen: before anyone is known",
+    "kiosk.new_code": "a kiosk's QR code: before anyone is known",
+    "kiosk.waiting": "a kiosk waiting for the phone's approval: before anyone is known",
+    "kiosk.present": "keeps the current session alive; answers nothing",
 }
 # What the gate of each class names: (section, action, mode); "holder" pages name their own
 # blueprint's section, with the action they need.
