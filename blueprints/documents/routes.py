@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 
 from blueprints.documents import bp, categories, files, pages, services, thumbnails
@@ -160,6 +160,8 @@ def show(viewer, doc_id: str):
 @bp.get("/<doc_id>/telecharger")
 @web.gate("documents")
 def download(viewer, doc_id: str):
+    if viewer.kiosk:
+        abort(403)  # a file left on a public kiosk would outlive the session
     doc = services.get(viewer, doc_id)
     chunks = services.open_content(viewer, doc, "download")
     return files.serve(chunks, doc, inline=False)

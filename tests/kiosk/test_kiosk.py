@@ -230,3 +230,24 @@ def test_personal_device_sessions_are_not_kiosk(app, holder):
     assert not _session_of(app, client).kiosk
     html = client.get("/").get_data(as_text=True)
     assert not re.search(r'id="page" class="[^"]*\bkiosk\b', html)
+
+
+def test_nothing_to_download_or_keep_at_a_kiosk(
+    app, kiosk_client, client, make_holder, make_document, login_as, secrets_issued
+):
+    kiosk, _name = kiosk_client
+    account, _ = make_holder()
+    doc = make_document(account)
+    _open_from_phone(app, kiosk, login_as(client, account), secrets_issued)
+    page = kiosk.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert "/telecharger" not in page and "data-print-button" in page
+    assert kiosk.get(f"/documents/{doc.id}/telecharger").status_code == 403
+    # on the holder's own phone the same page offers the download
+    assert "/telecharger" in client.get(f"/documents/{doc.id}").get_data(as_text=True)
+
+
+def test_login_form_at_a_kiosk_remembers_nothing(app, kiosk_client, client):
+    kiosk, _name = kiosk_client
+    html = kiosk.get("/connexion").get_data(as_text=True)
+    assert 'autocomplete="off"' in html and "webauthn" not in html.split('name="email"')[1].split(">")[0]
+    assert "username webauthn" in client.get("/connexion").get_data(as_text=True)
