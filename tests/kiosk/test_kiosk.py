@@ -251,3 +251,25 @@ def test_login_form_at_a_kiosk_remembers_nothing(app, kiosk_client, client):
     html = kiosk.get("/connexion").get_data(as_text=True)
     assert 'autocomplete="off"' in html and "webauthn" not in html.split('name="email"')[1].split(">")[0]
     assert "username webauthn" in client.get("/connexion").get_data(as_text=True)
+
+
+def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make_holder, make_share):
+    from tests.helpers import use_code
+
+    kiosk, _name = kiosk_client
+    account, _ = make_holder()
+    _share_id, code, _token = make_share(account)
+    page = kiosk.get("/pro/acces").get_data(as_text=True)
+    assert re.search(r'id="page" class="[^"]*\bkiosk\b', page)
+    r = use_code(kiosk, code)
+    assert r.status_code in (302, 303)
+    record = _session_of(app, kiosk)
+    assert record.kiosk and (record.data or {}).get("share_use")
+    html = kiosk.get(r.headers["Location"]).get_data(as_text=True)
+    assert re.search(r'id="page" class="[^"]*\bkiosk\b', html) and 'data-idle-seconds="120"' in html
+    assert events(app, "share_opened")[-1].kiosk
+    # ending it leaves the kiosk registered, ready for the next professional
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+    r = kiosk.post("/pro/terminer", data={"csrf_token": token})
+    assert r.status_code in (302, 303) and "cookies" not in r.headers["Clear-Site-Data"]
+    assert kiosk.get_cookie(app.config["KIOSK_COOKIE_NAME"]) is not None
