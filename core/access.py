@@ -32,6 +32,7 @@ HOLDER_RIGHTS = {
     "profile": {"read", "write"},
     "measures": {"read", "write", "delete"},
     "sharing": {"read", "write"},
+    "agenda": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
@@ -39,6 +40,11 @@ PROFESSIONAL_RIGHTS = {
 }
 # What a professional may do in one holder's record; which of these a share gives is its scope.
 RECORD_DOCUMENTS, RECORD_SUMMARY, RECORD_MEASURES = "record.documents", "record.summary", "record.measures"
+# Appointments with a patient: only a professional with an account and a permanent access
+# (a code typed by someone unverified, or an emergency, is no basis for an appointment).
+RECORD_AGENDA = "record.agenda"
+# What the private calendar feed's token opens: the holder's appointments, read-only.
+FEED = "agenda.feed"
 EMERGENCY_HOURS = 12
 
 
@@ -289,7 +295,7 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
             session_id=viewer.session_id,
             grant_id=grant.id,
             kiosk=viewer.kiosk,
-            rights=record_rights(FULL_RECORD, True),
+            rights={**record_rights(FULL_RECORD, True), RECORD_AGENDA: {"read", "write"}},
             grant_kind="grant",
         )
     emergency = db.session.scalar(
@@ -316,6 +322,14 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
             expires_at=emergency.expires_at,
         )
     abort(404)
+
+
+def feed_viewer(patient_id: str | None) -> Viewer:
+    """Whoever holds the token of a holder's calendar feed (core.web checks the token): that
+    holder's appointments, nothing else. An unknown token is simply not found."""
+    if patient_id is None:
+        abort(404)
+    return Viewer("feed", None, patient_id, rights={FEED: {"read"}})
 
 
 def emergency_settings(patient_id: str):

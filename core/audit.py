@@ -102,6 +102,21 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # Agenda
+    APPOINTMENT_ADDED = "appointment_added"
+    APPOINTMENT_UPDATED = "appointment_updated"
+    APPOINTMENT_DELETED = "appointment_deleted"
+    APPOINTMENT_PROPOSED = "appointment_proposed"
+    APPOINTMENT_ACCEPTED = "appointment_accepted"
+    APPOINTMENT_DECLINED = "appointment_declined"
+    APPOINTMENT_COUNTERED = "appointment_countered"
+    APPOINTMENT_CONFIRMED = "appointment_confirmed"
+    APPOINTMENT_CANCELLED = "appointment_cancelled"
+    PREVENTION_MARKED = "prevention_marked"
+    PREVENTION_SETTINGS_UPDATED = "prevention_settings_updated"
+    CALENDAR_FEED_CREATED = "calendar_feed_created"
+    CALENDAR_FEED_UPDATED = "calendar_feed_updated"
+    CALENDAR_FEED_REVOKED = "calendar_feed_revoked"
 
 
 class AuditEvent(Base):

@@ -4,6 +4,7 @@ adds itself to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache, wraps
 from typing import NamedTuple
@@ -71,12 +72,14 @@ def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
 
 @lru_cache(maxsize=256)
 def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entries: int) -> tuple[dict, ...]:
-    """Built once per role, section and language (and mount point): the same on every page."""
+    """Built once per role, section and language (and mount point): the same on every page.
+    The side navigation shows every entry; the phone's bottom bar the first five (the others
+    are reached from the home page's cards)."""
     return tuple(
         {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
         for e in _NAV
         if kind in e.roles
-    )[:5]
+    )
 
 
 @lru_cache(maxsize=16)
@@ -103,9 +106,17 @@ class Gate(NamedTuple):
     section: str | tuple[str, ...]
     action: str
     mode: str  # "own": the viewer's own space or pages | "record": a record opened by <access_id> | "account"
+    # | "token": a private link's token is the credential (the calendar feed)
 
 
-def gate(section: str | tuple[str, ...], action: str = "read", *, record: bool = False, account: bool = False):
+def gate(
+    section: str | tuple[str, ...],
+    action: str = "read",
+    *,
+    record: bool = False,
+    account: bool = False,
+    token: Callable[[str], str | None] | None = None,
+):
     """The one access check of a route, visible on it: identify the viewer, refuse unless they
     may do `action` on `section` (deny by default: anonymous → log in, others → 403), then call
     the view with the viewer first. `section` may name several sections, one per kind of viewer
@@ -115,13 +126,15 @@ def gate(section: str | tuple[str, ...], action: str = "read", *, record: bool =
     record=True: the view acts on the record its `access_id` URL argument opens (a share, a
     grant, an emergency access); the viewer is the one acting on it, or 404.
     account=True: the page needs a person's own account; a code session is asked to log in,
-    as anyone anonymous."""
+    as anyone anonymous.
+    token=f: no session at all (a calendar app): the `token` URL argument is the credential,
+    `f` names the holder it belongs to (or None: 404), and the viewer is access.feed_viewer."""
     sections = (section,) if isinstance(section, str) else tuple(section)
 
     def decorate(view):
         @wraps(view)
         def gated(*args, **kwargs):
-            viewer = current_viewer()
+            viewer = access.feed_viewer(token(kwargs["token"])) if token else current_viewer()
             if record:
                 viewer = access.record_viewer(viewer, kwargs["access_id"])
             if account and viewer.account is None:
@@ -130,7 +143,8 @@ def gate(section: str | tuple[str, ...], action: str = "read", *, record: bool =
                 access.require(viewer, sections[0], action)
             return view(viewer, *args, **kwargs)
 
-        gated.carnet_gate = Gate(section, action, "record" if record else "account" if account else "own")
+        mode = "record" if record else "account" if account else "token" if token else "own"
+        gated.carnet_gate = Gate(section, action, mode)
         return gated
 
     return decorate

@@ -11,6 +11,7 @@ from functools import lru_cache
 from flask_babel import get_locale
 from sqlalchemy import bindparam, func, join, select
 
+from blueprints.agenda import appointments
 from blueprints.documents import categories
 from blueprints.documents.models import Document
 from blueprints.history import services as history
@@ -129,9 +130,15 @@ def _notifications(viewer: Viewer) -> dict:
     return {"unread": unread, "latest": latest}
 
 
+def _agenda(viewer: Viewer) -> list:
+    """The next appointments, proposals to answer among them (one statement)."""
+    return appointments.upcoming(viewer, 3)
+
+
 def holder_home(viewer: Viewer) -> dict:
     figures = _figures(viewer)
     return {
+        "agenda": _agenda(viewer),
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
         "measures": _measures(viewer),

@@ -81,6 +81,7 @@ def _record_viewed(detail: dict, label: str) -> str:
         "summary": lambda: _("Health summary consulted"),
         "measures": lambda: _("Measures consulted"),
         "deposit": lambda: _("Form to add a document to your space opened"),
+        "agenda": lambda: _("Appointments with you consulted"),
     }.get(page, lambda: _("Your space consulted"))()
 
 
@@ -227,6 +228,43 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
+    # Agenda: traces name whom and when, never the reason
+    Action.APPOINTMENT_ADDED: _labelled(
+        lambda: _("Appointment added"), lambda x: _("Appointment added: %(label)s", label=x)
+    ),
+    Action.APPOINTMENT_UPDATED: _labelled(
+        lambda: _("Appointment changed"), lambda x: _("Appointment changed: %(label)s", label=x)
+    ),
+    Action.APPOINTMENT_DELETED: _labelled(
+        lambda: _("Appointment removed"), lambda x: _("Appointment removed: %(label)s", label=x)
+    ),
+    Action.APPOINTMENT_PROPOSED: lambda d, t: _("Appointment proposed to you"),
+    Action.APPOINTMENT_ACCEPTED: _labelled(
+        lambda: _("Appointment accepted"), lambda x: _("Appointment accepted: %(label)s", label=x)
+    ),
+    Action.APPOINTMENT_DECLINED: _labelled(
+        lambda: _("Appointment declined"), lambda x: _("Appointment declined: %(label)s", label=x)
+    ),
+    Action.APPOINTMENT_COUNTERED: _labelled(
+        lambda: _("Another time asked for an appointment"),
+        lambda x: _("Another time asked for the appointment with %(label)s", label=x),
+    ),
+    Action.APPOINTMENT_CONFIRMED: lambda d, t: _("The time you asked for was accepted"),
+    Action.APPOINTMENT_CANCELLED: lambda d, t: (
+        _("Appointment cancelled by you: %(label)s", label=t)
+        if d.get("by") == "holder" and t
+        else _("Appointment cancelled")
+    ),
+    Action.PREVENTION_MARKED: lambda d, t: {
+        "done": lambda: _("Prevention calendar: an item marked done"),
+        "dismissed": lambda: _("Prevention calendar: an item dismissed"),
+    }.get(d.get("status"), lambda: _("Prevention calendar: an item brought back"))(),
+    Action.PREVENTION_SETTINGS_UPDATED: lambda d, t: (
+        _("Prevention calendar turned on") if d.get("enabled") else _("Prevention calendar turned off")
+    ),
+    Action.CALENDAR_FEED_CREATED: lambda d, t: _("Calendar subscription link created"),
+    Action.CALENDAR_FEED_UPDATED: lambda d, t: _("Calendar subscription changed"),
+    Action.CALENDAR_FEED_REVOKED: lambda d, t: _("Calendar subscription link ended"),
 }
 
 
@@ -289,6 +327,20 @@ ICONS = {
     Action.EMERGENCY_SETTINGS_UPDATED: "settings",
     Action.NOTIFICATION_PREFERENCES_UPDATED: "bell",
     Action.ACCESS_FLAGGED: "triangle-alert",
+    Action.APPOINTMENT_ADDED: "calendar",
+    Action.APPOINTMENT_UPDATED: "calendar",
+    Action.APPOINTMENT_DELETED: "calendar",
+    Action.APPOINTMENT_PROPOSED: "calendar",
+    Action.APPOINTMENT_ACCEPTED: "calendar",
+    Action.APPOINTMENT_DECLINED: "calendar",
+    Action.APPOINTMENT_COUNTERED: "calendar",
+    Action.APPOINTMENT_CONFIRMED: "calendar",
+    Action.APPOINTMENT_CANCELLED: "calendar",
+    Action.PREVENTION_MARKED: "syringe",
+    Action.PREVENTION_SETTINGS_UPDATED: "settings",
+    Action.CALENDAR_FEED_CREATED: "calendar",
+    Action.CALENDAR_FEED_UPDATED: "calendar",
+    Action.CALENDAR_FEED_REVOKED: "x",
 }
 
 

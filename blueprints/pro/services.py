@@ -114,6 +114,7 @@ def header(viewer: Viewer) -> dict:
         "summary": access.can(viewer, access.RECORD_SUMMARY),
         "measures": access.can(viewer, access.RECORD_MEASURES),
         "deposit": access.can(viewer, access.RECORD_DOCUMENTS, "deposit"),
+        "agenda": access.can(viewer, access.RECORD_AGENDA),
         "categories": [categories.label(c) for c in viewer.categories] if viewer.categories is not None else None,
         "include_hidden": viewer.include_hidden,
     }

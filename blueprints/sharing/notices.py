@@ -8,6 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from babel.lists import format_list
+from flask import url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
 from sqlalchemy import and_, bindparam, case, func, select, update
 
@@ -16,6 +17,7 @@ from core import access, audit, clock
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.db import db, write_intent
+from core.formatting import moment
 from core.grants import Grant, Share
 from core.notify import Notification
 
@@ -45,6 +47,7 @@ class NoticeRow:
     share_id: str | None = None  # a share still running
     grant_id: str | None = None  # a grant still running
     can_block: bool = False
+    link: str | None = None  # an appointment's page (agenda notices)
 
 
 IDENTITY_LABELS = {
@@ -76,8 +79,26 @@ def _what(kind: str, detail: dict, seen: dict) -> list[str]:
     return parts
 
 
+AGENDA_KINDS = ("appointment", "reminder")  # written by blueprints/agenda
+
+
+def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
+    try:
+        when = moment(datetime.fromisoformat(detail.get("at") or ""))
+    except ValueError:
+        when = ""
+    if kind == "reminder":
+        return _("Reminder: your appointment with %(name)s, %(when)s", name=actor, when=when)
+    return {
+        "proposed": lambda: _("%(name)s proposes an appointment %(when)s", name=actor, when=when),
+        "confirmed": lambda: _("%(name)s confirmed your appointment %(when)s", name=actor, when=when),
+    }.get(detail.get("event"), lambda: _("%(name)s cancelled the appointment %(when)s", name=actor, when=when))()
+
+
 def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | None = None) -> str:
     detail, seen = detail or {}, seen or {}
+    if kind in AGENDA_KINDS:
+        return _agenda_sentence(kind, actor, detail)
     if kind == "code_locked":
         label = str(detail.get("label") or "")
         if label:
@@ -259,7 +280,9 @@ def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity:
         identity_label=str(IDENTITY_LABELS.get(identity, "")),
         reason=(detail.get("reason") or "") if note.kind == "emergency" else "",
     )
-    if note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
+    if note.kind in AGENDA_KINDS:  # nothing to flag: the way on is the appointment
+        row.link = url_for("agenda.show", appt_id=detail["appointment"]) if detail.get("appointment") else None
+    elif note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
         row.share_id = _running_share(viewer, note.grant_id)
     elif row.flagged:
         row.share_id, row.grant_id, row.can_block = _remedies(viewer, note)

@@ -60,10 +60,12 @@ PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 # NOT_FOUND  404
 # ANON       the anonymous answer: a redirect to a login page (/connexion, /pro/acces) or 401
 # GONE       an ended code session on a record: the anonymous answer, or 404
-# Classes: public (anyone); home (each person's own home; a code session's is its record);
+# Classes: public (anyone); feed (the private calendar feed: its token is the credential, whoever
+# sends it); home (each person's own home; a code session's is its record);
 # account (a person's own passkeys, sessions, password); holder (the holder's sections);
 # pro (a professional account's own pages: emergency access); record.* (one holder's record
-# under /pro/dossier/<access_id>/, by section).
+# under /pro/dossier/<access_id>/, by section; record.agenda: appointments with the patient,
+# under /agenda/dossier/<access_id>, for a professional account with a permanent access only).
 EXPECTED_TABLE = """
 class              anonymous holder    other_holder code_in_scope code_out_of_scope code_expired code_revoked code_blocked pro_grant pro_emergency pro_no_grant
 public             OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
@@ -76,6 +78,8 @@ record.documents   ANON      DENIED    DENIED       OK            OWN           
 record.deposit     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
 record.summary     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
 record.measures    ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
+record.agenda      ANON      DENIED    DENIED       DENIED        DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
+feed               OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
 """
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
@@ -119,6 +123,7 @@ ENDPOINT_CLASSES = {
     "kiosk.waiting": "public",  # the kiosk waiting for the phone's approval
     "kiosk.present": "public",  # "I am here": keeps whatever session this is alive
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
+    "agenda.feed": "feed",  # a calendar app, no session: the token in the URL opens the holder's appointments
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -128,6 +133,7 @@ BLUEPRINT_CLASSES = {
     "profile": "holder",
     "measures": "holder",
     "sharing": "holder",
+    "agenda": "holder",
     "pro": "pro",
     "kiosk": "account",  # approving a kiosk's QR code from one's own phone: any person with an account
 }
@@ -144,6 +150,10 @@ RECORD_SECTIONS = {
     "pro.record_measures": "record.measures",
     "pro.record_measure": "record.measures",
     "pro.record_chart": "record.measures",
+    "agenda.record_agenda": "record.agenda",
+    "agenda.record_propose": "record.agenda",
+    "agenda.record_confirm": "record.agenda",
+    "agenda.record_cancel": "record.agenda",
 }
 
 # --------------------------------------------------------------------------- URL parameters
@@ -157,6 +167,7 @@ class Obj:
 
 
 ACCESS = object()  # the viewer's own access id (share, grant, emergency access)
+FEED_TOKEN = "feed-token-of-the-first-holder-" + "f" * 32  # the holder's calendar feed (made in _objects)
 PARAMS = {
     "cid": Obj("credential_id"),
     "sid": Obj("other_session_id"),
@@ -168,6 +179,8 @@ PARAMS = {
     "grant_id": Obj("grant_id"),
     "block_id": Obj("block_id"),
     "note_id": Obj("notification_id"),
+    "appt_id": Obj("appointment_id"),
+    "agenda.feed:token": FEED_TOKEN,
     "measures.*:slug": "poids",
     "profile.block_edit:slug": "groupe-sanguin",
     "profile.*:slug": "allergies",
@@ -242,7 +255,7 @@ class Case:
 def classify(endpoint: str, params) -> str:
     """The rule's class, or AssertionError saying what to add."""
     blueprint = endpoint.split(".")[0] if "." in endpoint else ""
-    if blueprint == "pro" and "access_id" in params:
+    if (blueprint == "pro" or endpoint in RECORD_SECTIONS) and "access_id" in params:
         section = RECORD_SECTIONS.get(endpoint)
         assert section in EXPECTED, (
             f"record page {endpoint} is in no record section: add it to RECORD_SECTIONS "
@@ -288,7 +301,7 @@ def _cases():
     for rule, endpoint, method, params in _rules():
         for viewer in VIEWERS:
             cases.append(Case(rule, endpoint, method, params, viewer))
-            if "access_id" in params and endpoint.startswith("pro."):
+            if "access_id" in params and (endpoint.startswith("pro.") or endpoint in RECORD_SECTIONS):
                 cases.append(Case(rule, endpoint, method, params, viewer, "foreign"))
                 if "doc_id" in params:
                     cases.append(Case(rule, endpoint, method, params, viewer, "hidden"))
@@ -331,6 +344,7 @@ class World:
     allergy_id: str = ""
     import_id: str = ""
     notification_id: str = ""
+    appointment_id: str = ""  # proposed by pro_grant, answered with another time (countered)
     share_id: str = ""  # a live share of the holder that no viewer uses
     grant_id: str = ""
     block_id: str = ""
@@ -382,6 +396,8 @@ def _people(app, make_holder, make_pro) -> World:
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
     value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
+    from blueprints.agenda import ical
+    from blueprints.agenda.models import AgendaSettings, Appointment
     from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
@@ -511,8 +527,22 @@ def _objects(app, w: World) -> None:
             actor_rpps=uses["code_in_scope"][1].rpps,
             actor_profession="medecin",
         )
-        db.session.add_all([block, grant, emergency, note])
+        appointment = Appointment(
+            patient_id=p,
+            professional_id=w.professional_ids["pro_grant"],
+            with_name="Dr Bernard",
+            starts_at=now + timedelta(days=7),
+            counter_starts_at=now + timedelta(days=8),
+            status="countered",
+            proposed_by="professional",
+            reason="Suivi",
+        )
+        feed = db.session.get(AgendaSettings, p) or AgendaSettings(patient_id=p)
+        with app.test_request_context():
+            feed.feed_hash = ical._hash(FEED_TOKEN)
+        db.session.add_all([block, grant, emergency, note, appointment, feed])
         db.session.commit()
+        w.appointment_id = appointment.id
         w.credential_id, w.other_session_id = cred.id, other_session.id
         w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
         w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
@@ -577,6 +607,7 @@ def _lost_sessions(w: World) -> list:
 def _fingerprint(w: World) -> tuple:
     """The state of the first holder's objects, as the rules protect them (traces and
     notifications of new accesses are not in it: professionals' visits add them)."""
+    from blueprints.agenda.models import AgendaSettings, Appointment, PreventionMark
     from blueprints.documents.models import Document
     from blueprints.measures.models import Measure, MeasureImport
     from blueprints.profile.models import Allergy
@@ -612,6 +643,13 @@ def _fingerprint(w: World) -> tuple:
         "notification": select(Notification.id, Notification.read_at, Notification.flagged_at).where(
             Notification.id == w.notification_id
         ),
+        "appointments": select(
+            Appointment.id, Appointment.status, Appointment.starts_at, Appointment.reminder_minutes
+        ).where(Appointment.patient_id == p),
+        "prevention marks": select(PreventionMark.item, PreventionMark.status).where(PreventionMark.patient_id == p),
+        "agenda settings": select(
+            AgendaSettings.prevention_off, AgendaSettings.feed_hash, AgendaSettings.feed_details
+        ).where(AgendaSettings.patient_id == p),
     }
     return tuple(
         (name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
@@ -830,6 +868,7 @@ CLASS_GATES = {
     "record.deposit": ("record.documents", "deposit", "record"),
     "record.summary": ("record.summary", "read", "record"),
     "record.measures": ("record.measures", "read", "record"),
+    "feed": ("agenda.feed", "read", "token"),
 }
 
 
@@ -878,6 +917,8 @@ def test_each_gate_names_the_section_of_its_page():
             ok = gate.section == blueprint and gate.mode == "own" and gate.action in access.HOLDER_RIGHTS[blueprint]
         elif cls == "account":
             ok = gate.section == "account" and gate.mode == "own"
+        elif cls == "record.agenda":  # the page reads, its forms write
+            ok = (gate.section, gate.mode) == ("record.agenda", "record") and gate.action in ("read", "write")
         else:
             ok = tuple(gate) == CLASS_GATES[cls]
         if not ok:
