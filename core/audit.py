@@ -101,6 +101,12 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # Secure messaging
+    MESSAGE_SENT = "message_sent"
+    MESSAGE_THREAD_READ = "message_thread_read"
+    MESSAGE_THREAD_CLOSED = "message_thread_closed"
+    MESSAGES_REFUSED = "messages_refused"
+    MESSAGES_ALLOWED = "messages_allowed"
 
 
 class AuditEvent(Base):

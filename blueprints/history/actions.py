@@ -222,6 +222,21 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
+    Action.MESSAGE_SENT: lambda d, t: _("Message sent: “%(label)s”", label=t) if t else _("Message sent"),
+    Action.MESSAGE_THREAD_READ: lambda d, t: (
+        _("Conversation read by a professional: “%(label)s”", label=t)
+        if t
+        else _("Conversation read by a professional")
+    ),
+    Action.MESSAGE_THREAD_CLOSED: lambda d, t: (
+        _("Conversation closed: “%(label)s”", label=t) if t else _("Conversation closed")
+    ),
+    Action.MESSAGES_REFUSED: lambda d, t: (
+        _("New conversations refused from %(name)s", name=t) if t else _("New conversations refused")
+    ),
+    Action.MESSAGES_ALLOWED: lambda d, t: (
+        _("New conversations accepted again from %(name)s", name=t) if t else _("New conversations accepted again")
+    ),
 }
 
 
@@ -283,6 +298,11 @@ ICONS = {
     Action.EMERGENCY_SETTINGS_UPDATED: "settings",
     Action.NOTIFICATION_PREFERENCES_UPDATED: "bell",
     Action.ACCESS_FLAGGED: "triangle-alert",
+    Action.MESSAGE_SENT: "message-square",
+    Action.MESSAGE_THREAD_READ: "message-square",
+    Action.MESSAGE_THREAD_CLOSED: "message-square",
+    Action.MESSAGES_REFUSED: "lock",
+    Action.MESSAGES_ALLOWED: "message-square",
 }
 
 
