@@ -31,6 +31,7 @@ BLUEPRINTS = (
     "sharing",
     "kiosk",
     "agenda",
+    "messaging",
     "demo",
 )
 

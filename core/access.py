@@ -5,21 +5,23 @@ by default: a section or action not listed for a viewer is refused.
 Viewers: the holder; a professional with an account (their own pages only); and a
 professional acting on one record, through a share code, a permanent grant or an emergency
 access ("bris de glace"). A record viewer's rights are the `record.*` sections, never the
-holder's own sections, so no holder page (account, history, reimbursements, messages...)
-opens for a professional. Shares, grants, blocks and emergency settings are read on every
+holder's own sections, so no holder page (account, history, reimbursements...) opens for a
+professional. Secure messaging ("messages") is the one section both holders and professionals
+with an account have, each reading only their own threads (may_read_thread). Shares, grants, blocks and emergency settings are read on every
 request: revoking, expiring or blocking takes effect on the professional's next click.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from flask import abort
-from sqlalchemy import Select, Update, or_, select
+from sqlalchemy import Select, Update, exists, or_, select
 
 from core import audit, clock
 from core.db import db
-from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse
+from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share, ShareUse
 from core.people import Account
 from core.sessions import SessionUser
 
@@ -33,10 +35,12 @@ HOLDER_RIGHTS = {
     "measures": {"read", "write", "delete"},
     "sharing": {"read", "write"},
     "agenda": {"read", "write"},
+    "messages": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
     "pro": {"read", "emergency"},
+    "messages": {"read", "write"},
 }
 # What a professional may do in one holder's record; which of these a share gives is its scope.
 RECORD_DOCUMENTS, RECORD_SUMMARY, RECORD_MEASURES = "record.documents", "record.summary", "record.measures"
@@ -345,3 +349,109 @@ def emergency_settings(patient_id: str):
 def emergency_allowed(patient_id: str, samu: bool) -> bool:
     settings = emergency_settings(patient_id)
     return bool(settings.allow_samu if samu else settings.allow_others)
+
+
+# --------------------------------------------------------------------------- secure messaging
+# Threads join one holder and one professional with an account: never two holders. In Mon
+# Espace Santé only a professional may start; here the holder may too. The thread's own facts
+# (who wrote, when) come from the messaging service; the relationship is read here.
+CODE_CONTACT_DAYS = 30  # a record opened by code lets its professional write for this long
+
+
+def scope_threads(viewer: Viewer, stmt: Select) -> Select:
+    """Limit a query on message threads to the viewer's own: the holder's space (everything,
+    blocked professionals' threads included); a professional with an account, their own threads
+    and none of a holder who blocked them. Anyone else: nothing."""
+    c = _patient_table(stmt).c
+    if viewer.is_holder and viewer.patient_id:
+        return stmt.where(c.patient_id == viewer.patient_id)
+    pro = viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
+    if pro is None:
+        return stmt.where(False)
+    return stmt.where(
+        c.professional_id == pro.id, ~exists().where(Block.patient_id == c.patient_id, Block.rpps == pro.rpps)
+    )
+
+
+def has_grant(patient_id: str, professional_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Grant.id).where(
+                Grant.patient_id == patient_id, Grant.professional_id == professional_id, Grant.ended_at.is_(None)
+            )
+        )
+        is not None
+    )
+
+
+def opened_by_code(patient_id: str, rpps: str) -> bool:
+    """Whether a share of this holder was opened under this RPPS within CODE_CONTACT_DAYS. The
+    RPPS was typed with the code; it counts only for the account that owns that RPPS."""
+    since = clock.utcnow() - timedelta(days=CODE_CONTACT_DAYS)
+    return (
+        db.session.scalar(
+            select(ShareUse.id)
+            .where(ShareUse.patient_id == patient_id, ShareUse.rpps == rpps, ShareUse.started_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def refuses_threads(patient_id: str, professional_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(MessageRefusal.id).where(
+                MessageRefusal.patient_id == patient_id, MessageRefusal.professional_id == professional_id
+            )
+        )
+        is not None
+    )
+
+
+def professional_may_write(patient_id: str, professional, *, holder_wrote_recently: bool = False) -> bool:
+    """A professional writes to a holder who granted them access, or whose record they opened by
+    code within CODE_CONTACT_DAYS; in a thread, also when the holder wrote there within that
+    time. Never when blocked."""
+    if blocked(patient_id, professional.rpps):
+        return False
+    return (
+        holder_wrote_recently or has_grant(patient_id, professional.id) or opened_by_code(patient_id, professional.rpps)
+    )
+
+
+def may_start_thread(viewer: Viewer, patient_id: str, professional, *, wrote_before: bool) -> bool:
+    """Who may open a new conversation with whom (both through the gate's rights first).
+    The holder: with a professional who has access (a grant) or who wrote to them before,
+    unless they blocked them. A professional: as professional_may_write, unless the holder
+    refuses new conversations from them."""
+    if not can(viewer, "messages", "write") or professional is None:
+        return False
+    if viewer.is_holder:
+        if viewer.patient_id != patient_id or blocked(patient_id, professional.rpps):
+            return False
+        return wrote_before or has_grant(patient_id, professional.id)
+    if viewer.kind != "professional" or viewer.professional is None or viewer.professional.id != professional.id:
+        return False
+    return not refuses_threads(patient_id, professional.id) and professional_may_write(patient_id, professional)
+
+
+def may_read_thread(viewer: Viewer, patient_id: str, professional) -> bool:
+    """The holder reads all their threads (a revoked grant or a block keeps history readable);
+    a professional only their own, and none of a holder who blocked them."""
+    if not can(viewer, "messages", "read"):
+        return False
+    if viewer.is_holder:
+        return viewer.patient_id == patient_id
+    pro = viewer.professional if viewer.kind == "professional" else None
+    return pro is not None and pro.id == professional.id and not blocked(patient_id, pro.rpps)
+
+
+def may_reply(viewer: Viewer, patient_id: str, professional, *, closed: bool, holder_wrote_recently: bool) -> bool:
+    """Writing in an open thread: the holder unless they blocked the professional; the
+    professional while professional_may_write holds."""
+    if closed or not can(viewer, "messages", "write") or not may_read_thread(viewer, patient_id, professional):
+        return False
+    if viewer.is_holder:
+        return not blocked(patient_id, professional.rpps)
+    return professional_may_write(patient_id, professional, holder_wrote_recently=holder_wrote_recently)

@@ -117,6 +117,12 @@ class Action(StrEnum):
     CALENDAR_FEED_CREATED = "calendar_feed_created"
     CALENDAR_FEED_UPDATED = "calendar_feed_updated"
     CALENDAR_FEED_REVOKED = "calendar_feed_revoked"
+    # Secure messaging
+    MESSAGE_SENT = "message_sent"
+    MESSAGE_THREAD_READ = "message_thread_read"
+    MESSAGE_THREAD_CLOSED = "message_thread_closed"
+    MESSAGES_REFUSED = "messages_refused"
+    MESSAGES_ALLOWED = "messages_allowed"
 
 
 class AuditEvent(Base):

@@ -2,20 +2,21 @@
 code figures an operator watches."""
 
 import importlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import delete, func, select
 
-from core import audit, backup, clock, grants, sessions, throttle
+from core import audit, backup, clock, grants, mail, sessions, throttle
 from core.db import db
 
 audit_cli = AppGroup("audit", help="The access trail.")
 backup_cli = AppGroup("backup", help="Online backups of the database and the encrypted files.")
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")
 shares_cli = AppGroup("shares", help="Share codes and links.")
+mail_cli = AppGroup("mail", help="Outgoing mail: the SMTP spool.")
 
 
 @audit_cli.command("verify")
@@ -154,7 +155,43 @@ def backup_restore(source):
     )
 
 
+def _smtp() -> mail.Settings:
+    found = mail.settings(current_app.config, current_app.instance_path)
+    if found is None:
+        raise click.ClickException("No SMTP server configured (CARNET_MAIL_SMTP_HOST): mail goes to the outbox only.")
+    return found
+
+
+@mail_cli.command("queue")
+def mail_queue():
+    """Mails waiting for the SMTP server, oldest first, with their attempts and last error."""
+    waiting = mail.queue(_smtp().spool)
+    if not waiting:
+        click.echo("No mail waiting: every mail was accepted by the SMTP server.")
+        return
+    click.echo(f"{len(waiting)} mail(s) waiting:")
+    for q in waiting:
+        queued = clock.paris(datetime.fromtimestamp(q.queued_at, UTC)).strftime("%Y-%m-%d %H:%M")
+        retry = clock.paris(datetime.fromtimestamp(q.next_at, UTC)).strftime("%H:%M") if q.attempts else "now"
+        click.echo(f"  {q.name}  queued {queued}  to {q.to}  attempts {q.attempts}  next try {retry}  {q.subject!r}")
+        if q.last_error:
+            click.echo(f"      last error: {q.last_error}")
+
+
+@mail_cli.command("deliver")
+@click.option("--all", "everything", is_flag=True, help="Retry every waiting mail now, not only those due.")
+def mail_deliver(everything: bool):
+    """Send the mails that are due (run by a timer, every minute); failures wait longer each time."""
+    s = _smtp()
+    names = [q.name for q in mail.queue(s.spool)] if everything else None
+    report = mail.deliver(s, only=names)
+    click.echo(f"{report.sent} sent, {report.failed} failed (kept for a later try), {report.waiting} not yet due.")
+    if report.failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(mail_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(sessions_cli)
     app.cli.add_command(backup_cli)

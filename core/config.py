@@ -65,6 +65,14 @@ DEFAULTS = {
     # one request, so `storage check` leaves alone unknown files younger than twice this.
     "REQUEST_TIMEOUT_SECONDS": 60,
     "MAIL_FROM": "Carnet <ne-pas-repondre@carnet.localhost>",
+    # SMTP (core.mail): no host, no mail leaves the machine (the outbox alone, for demo and development).
+    "MAIL_SMTP_HOST": "",
+    "MAIL_SMTP_PORT": 587,
+    "MAIL_SMTP_SECURITY": "starttls",  # starttls | ssl (implicit TLS, port 465) | none
+    "MAIL_SMTP_USERNAME": "",
+    "MAIL_SMTP_PASSWORD": "",
+    "MAIL_SMTP_TIMEOUT": 10,  # seconds per SMTP session
+    "MAIL_OUTBOX": True,  # also keep each mail in instance/outbox/
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
@@ -83,7 +91,17 @@ class ConfigError(RuntimeError):
 
 
 # Settings read as text even when the value would parse as JSON (an all-digit secret stays a string).
-TEXT = {"SECRET_KEY", "CODE_PEPPER", "DATABASE_URL", "AUDIT_KEY", "AUDIT_ANCHOR_FILE", "MASTER_KEY"}
+TEXT = {
+    "SECRET_KEY",
+    "CODE_PEPPER",
+    "DATABASE_URL",
+    "AUDIT_KEY",
+    "AUDIT_ANCHOR_FILE",
+    "MASTER_KEY",
+    "MAIL_SMTP_USERNAME",
+    "MAIL_SMTP_PASSWORD",
+    "MAIL_SMTP_HOST",
+}
 WEAK_SECRETS = {"", "dev", "change-me", "changeme", "secret", "development"}
 PREFIX = "CARNET"
 

@@ -124,6 +124,19 @@ class Block(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
+class MessageRefusal(Base):
+    """A professional (an account) the holder refuses new conversations from: threads already
+    open go on; blocking (Block) is what ends everything."""
+
+    __tablename__ = "message_refusals"
+    __table_args__ = (Index("ux_message_refusals", "patient_id", "professional_id", unique=True),)
+
+    id: Mapped[str] = uuid_pk()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))
+    professional_id: Mapped[str] = mapped_column(ForeignKey("professionals.id"))
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+
+
 class EmergencySettings(Base):
     """The three MES settings; a space without a row has the defaults."""
 

@@ -1,9 +1,11 @@
-"""Telling people: mail, and the notifications a holder reads in the app. The outbox is a
-folder of .eml files in instance/outbox/: the demo shows it as a page, and a real deployment
-hands the same files to its mail relay."""
+"""Telling people: mail, and the notifications a holder reads in the app. Every mail goes to
+the SMTP server configured (MAIL_SMTP_*, through core.mail's spool: queued, retried, never
+lost) and, with MAIL_OUTBOX on (the default), a copy to the outbox, a folder of .eml files in
+instance/outbox/ that the demo shows as a page and development reads."""
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import time
@@ -12,15 +14,15 @@ from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
 
-from flask import current_app
+from flask import after_this_request, current_app, has_request_context
 from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import clock
+from core import clock, mail
 from core.db import Base, db, uuid_pk
 from core.people import Account, profession_label
 
@@ -31,15 +33,24 @@ def outbox_dir() -> Path:
     return path
 
 
-def send_mail(to: str, subject: str, body: str) -> Path:
-    """Write the message atomically (temp → rename) so a reader never sees half a mail."""
+def send_mail(to: str, subject: str, body: str) -> Path | None:
+    """Send a mail: into the SMTP spool when a server is configured (delivered once this
+    request's answer is sent, or at once outside a request; kept and retried if the server is
+    down), and into the outbox when it is kept. Returns the outbox file, if any."""
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_FROM"]
     msg["To"] = to
     msg["Subject"] = subject
     now = clock.utcnow()
     msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = make_msgid(domain=_domain(current_app.config["MAIL_FROM"]))
     msg.set_content(body)
+    smtp = mail.settings(current_app.config, current_app.instance_path)
+    if smtp is not None:
+        name = mail.enqueue(smtp.spool, msg)
+        _deliver_soon(smtp, name)
+    if not current_app.config.get("MAIL_OUTBOX", True):
+        return None
     folder = outbox_dir()
     # Named by the real clock, so "newest first" holds even when the app's clock is held still.
     name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.eml"
@@ -47,6 +58,44 @@ def send_mail(to: str, subject: str, body: str) -> Path:
     tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
     os.replace(tmp, folder / name)
     return folder / name
+
+
+def _domain(sender: str) -> str:
+    return sender.rsplit("@", 1)[-1].strip(" >") or "carnet.localhost"
+
+
+def _deliver_soon(smtp: mail.Settings, name: str) -> None:
+    """In a request: after its answer is sent (the person does not wait on the SMTP server);
+    elsewhere (commands): now. A failure leaves the message queued for `flask mail deliver`."""
+    if not has_request_context():
+        mail.deliver(smtp, only=[name])
+        return
+
+    @after_this_request
+    def _later(response):
+        response.call_on_close(lambda: _deliver_quietly(smtp, name))
+        return response
+
+
+def _deliver_quietly(smtp: mail.Settings, name: str) -> None:
+    try:
+        mail.deliver(smtp, only=[name])
+    except Exception:  # the answer is already sent: the message stays queued, the operator sees it
+        logging.getLogger(__name__).exception("mail %s left queued", name)
+
+
+def tell_of_message(account: Account, sender: str, subject: str) -> None:
+    """A new message in Carnet: who wrote and the subject, never the text (mail is not a
+    secure channel), in the reader's language."""
+    with force_locale(account.locale or "fr"):
+        title = _("Carnet: new message from %(name)s", name=sender)
+        body = _(
+            "%(name)s wrote to you in Carnet's secure messaging: “%(subject)s”. Log in to Carnet to read "
+            "it and reply. For your privacy, the message itself is never sent by email.",
+            name=sender,
+            subject=subject,
+        )
+    send_mail(account.email, title, body)
 
 
 @dataclass
@@ -70,9 +119,9 @@ def read_outbox(limit: int = 50) -> list[Mail]:
 
 
 def latest_to(address: str) -> Mail | None:
-    for mail in read_outbox(200):
-        if mail.to == address:
-            return mail
+    for found in read_outbox(200):
+        if found.to == address:
+            return found
     return None
 
 
@@ -112,11 +161,12 @@ class NotificationPreferences(Base):
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
     access: Mapped[str] = mapped_column(String(10), default="mail")
     deposit: Mapped[str] = mapped_column(String(10), default="mail")
+    message: Mapped[str] = mapped_column(String(10), default="mail", server_default="mail")
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
 NOTIFY_KINDS = ("access", "emergency", "deposit")
-CHOSEN_KINDS = ("access", "deposit")  # the kinds the holder chooses for
+CHOSEN_KINDS = ("access", "deposit", "message")  # the kinds the holder chooses for
 CHANNELS = ("mail", "app", "none")  # in Carnet and by mail | in Carnet only | not told
 DEPOSIT_TITLES = 5  # titles kept on a card (the count goes on)
 

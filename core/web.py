@@ -51,17 +51,35 @@ class NavEntry:
     roles: tuple[str, ...]
     order: int
     sections: tuple[str, ...]  # active when the request's blueprint is one of these
+    badge: str | None = None  # the endpoint polled for this entry's count (a @passive view)
 
 
 _NAV: list[NavEntry] = []
+_BADGES: dict = {}  # badge endpoint -> count(viewer), for the count drawn with the page
 
 
-def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = ()):
+def nav_entry(
+    endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = (), badge: str | None = None
+):
     """A feature adds itself to the navigation here; nothing else lists features.
-    `sections` names other blueprints that live under this entry (measures under "My health")."""
+    `sections` names other blueprints that live under this entry (measures under "My health");
+    `badge` the endpoint that answers the entry's count (see nav_badge)."""
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections)))
+        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections), badge))
         _NAV.sort(key=lambda e: e.order)
+
+
+def nav_badge(endpoint: str, count) -> None:
+    """The count a navigation badge shows when a page is drawn (count(viewer) -> int); the
+    page then polls `endpoint` for it."""
+    _BADGES[endpoint] = count
+
+
+def _badge_count(endpoint: str) -> int:
+    """Called by the layout only (fragments never pay for it)."""
+    count = _BADGES.get(endpoint)
+    viewer = current_viewer()
+    return int(count(viewer)) if count is not None and viewer.account_id is not None else 0
 
 
 def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
@@ -76,7 +94,14 @@ def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entri
     The side navigation shows every entry; the phone's bottom bar the first five (the others
     are reached from the home page's cards)."""
     return tuple(
-        {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
+        {
+            "url": url_for(e.endpoint),
+            "label": str(e.label),
+            "icon": e.icon,
+            "active": current in e.sections,
+            "badge": e.badge,
+            "badge_url": url_for(e.badge) if e.badge else None,
+        }
         for e in _NAV
         if kind in e.roles
     )
@@ -284,6 +309,7 @@ def _context():
         "idle_seconds": idle,
         "languages": [{**lang, "next": here} for lang in languages],
         "logout_url": logout_url,
+        "nav_badge": _badge_count,
     }
 
 

@@ -151,6 +151,84 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     )
 
 
+@dataclass
+class StoredFile:
+    """One accepted file, stored encrypted (with its thumbnail): what a document or a message
+    attachment keeps of it."""
+
+    name: str
+    kind: str
+    mime: str
+    size: int
+    sha256: str
+    blob_id: str
+    thumb_blob_id: str | None
+    pdf_layout: dict | None
+    needs_password: bool
+
+
+def store_files(patient_id: str, uploads: list[Upload]) -> list[StoredFile]:
+    """The upload rules every feature shares: the type decided from the bytes, the size bounded,
+    image metadata stripped, a thumbnail drawn on the server, the file stored encrypted. Every
+    file or none: UploadRefused (nothing stored) for the first bad one. The blobs written are
+    removed if the transaction rolls back (core.blobs)."""
+    uploads = [u for u in uploads if u is not None]
+    if not uploads:
+        raise UploadRefused("", "empty")
+    limit = max_bytes()
+    prepared: list[_Prepared] = []
+    before_slow_work()  # thumbnails and PDF checks hold no write lock
+    try:
+        for u in uploads:  # refuse before storing anything
+            prepared.append(_prepare(u, limit))
+    except UploadRefused:
+        _close(prepared)
+        raise
+    stored: list[StoredFile] = []
+    written: list[str] = []
+    try:
+        for item in prepared:
+            try:
+                main = blobs.put(item.content, patient_id, max_size=limit)
+            except BlobTooLarge as exc:
+                raise UploadRefused(item.name, "size") from exc
+            written.append(main.blob_id)
+            thumb = None
+            if item.thumb:
+                thumb = blobs.put(io.BytesIO(item.thumb), patient_id, max_size=limit)
+                written.append(thumb.blob_id)
+            stored.append(
+                StoredFile(
+                    name=item.name[:200],
+                    kind=item.ftype.kind,
+                    mime=item.ftype.mime
+                    if item.ftype.kind != "text"
+                    else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
+                    size=main.size,
+                    sha256=main.sha256,
+                    blob_id=main.blob_id,
+                    thumb_blob_id=thumb.blob_id if thumb else None,
+                    pdf_layout=item.pdf_layout,
+                    needs_password=item.needs_password,
+                )
+            )
+    except BaseException:
+        forget_blobs(written)
+        raise
+    finally:
+        _close(prepared)
+    return stored
+
+
+def forget_blobs(blob_ids: list[str]) -> None:
+    """Undo store_files() within the transaction: key rows out of the session, files removed."""
+    for obj in list(db.session.new):
+        if isinstance(obj, BlobKey) and obj.blob_id in blob_ids:
+            db.session.expunge(obj)
+    for blob_id in blob_ids:
+        blobs.store().delete(blob_id)
+
+
 def add_documents(
     viewer: Viewer,
     uploads: list[Upload],
@@ -171,35 +249,13 @@ def add_documents(
         access.require(viewer, "documents", "write")
     if category not in categories.CATEGORIES:
         raise ValueError("unknown category")
-    uploads = [u for u in uploads if u is not None]
-    if not uploads:
-        raise UploadRefused("", "empty")
-    limit = max_bytes()
-    prepared: list[_Prepared] = []
-    before_slow_work()  # thumbnails and PDF checks hold no write lock
-    try:
-        for u in uploads:  # refuse before storing anything
-            prepared.append(_prepare(u, limit))
-    except UploadRefused:
-        _close(prepared)
-        raise
-
-    written: list[str] = []
+    stored = store_files(viewer.patient_id, uploads)
     docs: list[Document] = []
     title = (title or "").strip()
     try:
-        for n, item in enumerate(prepared, start=1):
-            try:
-                main = blobs.put(item.content, viewer.patient_id, max_size=limit)
-            except BlobTooLarge as exc:
-                raise UploadRefused(item.name, "size") from exc
-            written.append(main.blob_id)
-            thumb = None
-            if item.thumb:
-                thumb = blobs.put(io.BytesIO(item.thumb), viewer.patient_id, max_size=limit)
-                written.append(thumb.blob_id)
+        for n, item in enumerate(stored, start=1):
             if title:
-                doc_title = title if len(prepared) == 1 else f"{title} ({n})"
+                doc_title = title if len(stored) == 1 else f"{title} ({n})"
             else:
                 doc_title = names.title_from_filename(item.name)
             doc = Document(
@@ -214,15 +270,13 @@ def add_documents(
                 author_profession=getattr(viewer.professional, "profession", None) if viewer.on_record else None,
                 author_rpps=getattr(viewer.professional, "rpps", None) if viewer.on_record else None,
                 grant_id=viewer.grant_id if viewer.on_record else None,
-                mime=item.ftype.mime
-                if item.ftype.kind != "text"
-                else f"text/plain; charset={item.ftype.charset or 'utf-8'}",
-                kind=item.ftype.kind,
-                original_name=item.name[:200],
-                size=main.size,
-                sha256=main.sha256,
-                blob_id=main.blob_id,
-                thumb_blob_id=thumb.blob_id if thumb else None,
+                mime=item.mime,
+                kind=item.kind,
+                original_name=item.name,
+                size=item.size,
+                sha256=item.sha256,
+                blob_id=item.blob_id,
+                thumb_blob_id=item.thumb_blob_id,
                 pdf_layout=item.pdf_layout,
                 hidden=False,
             )
@@ -234,14 +288,8 @@ def add_documents(
         for doc in docs:
             if doc in db.session:
                 db.session.expunge(doc)
-        for obj in list(db.session.new):
-            if isinstance(obj, BlobKey) and obj.blob_id in written:
-                db.session.expunge(obj)
-        for blob_id in written:
-            blobs.store().delete(blob_id)
+        forget_blobs([b for item in stored for b in (item.blob_id, item.thumb_blob_id) if b])
         raise
-    finally:
-        _close(prepared)
     for doc in docs if action else ():
         audit.record(viewer, action, doc, detail={"category": doc.category, "kind": doc.kind})
     return docs

@@ -265,6 +265,21 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.CALENDAR_FEED_CREATED: lambda d, t: _("Calendar subscription link created"),
     Action.CALENDAR_FEED_UPDATED: lambda d, t: _("Calendar subscription changed"),
     Action.CALENDAR_FEED_REVOKED: lambda d, t: _("Calendar subscription link ended"),
+    Action.MESSAGE_SENT: lambda d, t: _("Message sent: “%(label)s”", label=t) if t else _("Message sent"),
+    Action.MESSAGE_THREAD_READ: lambda d, t: (
+        _("Conversation read by a professional: “%(label)s”", label=t)
+        if t
+        else _("Conversation read by a professional")
+    ),
+    Action.MESSAGE_THREAD_CLOSED: lambda d, t: (
+        _("Conversation closed: “%(label)s”", label=t) if t else _("Conversation closed")
+    ),
+    Action.MESSAGES_REFUSED: lambda d, t: (
+        _("New conversations refused from %(name)s", name=t) if t else _("New conversations refused")
+    ),
+    Action.MESSAGES_ALLOWED: lambda d, t: (
+        _("New conversations accepted again from %(name)s", name=t) if t else _("New conversations accepted again")
+    ),
 }
 
 
@@ -341,6 +356,11 @@ ICONS = {
     Action.CALENDAR_FEED_CREATED: "calendar",
     Action.CALENDAR_FEED_UPDATED: "calendar",
     Action.CALENDAR_FEED_REVOKED: "x",
+    Action.MESSAGE_SENT: "message-square",
+    Action.MESSAGE_THREAD_READ: "message-square",
+    Action.MESSAGE_THREAD_CLOSED: "message-square",
+    Action.MESSAGES_REFUSED: "lock",
+    Action.MESSAGES_ALLOWED: "message-square",
 }
 
 

@@ -121,7 +121,10 @@ class NoticePreferencesForm(FlaskForm):
 
     access = RadioField(_l("When a professional consults your space"), default="mail", validators=[InputRequired()])
     deposit = RadioField(_l("When a professional adds a document"), default="mail", validators=[InputRequired()])
+    message = RadioField(_l("When a professional writes to you"), default="mail", validators=[InputRequired()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.access.choices = self.deposit.choices = [(k, str(label)) for k, label in CHANNEL_CHOICES]
+        self.access.choices = self.deposit.choices = self.message.choices = [
+            (k, str(label)) for k, label in CHANNEL_CHOICES
+        ]

@@ -243,6 +243,18 @@
     if (requestError) requestError.hidden = true;
   });
 
+  /* Polling ([data-poll]: unread counts, a conversation's new messages) only while the tab
+   * is seen: a background tab sends nothing, and asks at once when it comes back. The views
+   * polled are passive on the server: they never extend the session. */
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (document.hidden && elt && elt.hasAttribute && elt.hasAttribute("data-poll")) e.preventDefault();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden || !window.htmx) return;
+    document.querySelectorAll("[data-poll]").forEach(function (elt) { window.htmx.trigger(elt, "poll-now"); });
+  });
+
   /* 4. Upload progress ([data-upload-progress] inside an htmx upload form) ---
    * The bar follows htmx's xhr progress events; a file larger than the form's
    * data-max-bytes is refused before it is sent; a 413 answer shows the server's

@@ -1,0 +1,421 @@
+"""Secure messaging between a holder and professionals with an account: who may write to whom
+(core.access), threads, messages, read receipts, unread counts, archive, search, closing,
+and refusing new conversations. Attachments are in attachments.py.
+
+Every query on threads goes through access.scope_threads(); services flush, the request commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import abort
+from sqlalchemy import exists, func, select, tuple_, update
+
+from blueprints.documents.models import fold
+from blueprints.messaging import attachments
+from blueprints.messaging.models import Message, Thread
+from blueprints.pro.services import pro_name
+from core import access, audit, clock, notify
+from core.access import Viewer
+from core.db import db
+from core.grants import Grant, MessageRefusal, ShareUse
+from core.people import Account, Patient, Professional, profession_label
+
+PAGE_SIZE = 30
+SUBJECT_MAX, BODY_MAX = 200, 5000
+
+
+class Refused(Exception):
+    """What the person asked is not allowed (who they write to, a closed thread): said plainly."""
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _side(viewer: Viewer) -> str:
+    return "holder" if viewer.is_holder else "professional"
+
+
+def _unread_column(viewer: Viewer):
+    return Thread.holder_unread if viewer.is_holder else Thread.pro_unread
+
+
+def unread_count(viewer: Viewer) -> int:
+    """Unread messages across the viewer's threads: what the navigation polls (one indexed read)."""
+    column = _unread_column(viewer)
+    stmt = access.scope_threads(viewer, select(func.coalesce(func.sum(column), 0))).where(column > 0)
+    return int(db.session.scalar(stmt) or 0)
+
+
+def parse_cursor(raw: str | None) -> tuple[datetime, str] | None:
+    if not raw or "~" not in raw:
+        return None
+    when, _sep, thread_id = raw.partition("~")
+    try:
+        return clock.aware(datetime.fromisoformat(when)), thread_id[:36]
+    except ValueError:
+        return None
+
+
+def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after: str | None = None) -> dict:
+    """One page of the viewer's threads, newest activity first (keyset on last message, id);
+    every word of `q` must appear in the subject, a name or a message, accents and case aside."""
+    holder = viewer.is_holder
+    other = Professional if holder else Patient
+    join_on = Thread.professional_id == Professional.id if holder else Thread.patient_id == Patient.id
+    stmt = access.scope_threads(viewer, select(Thread, other).join(other, join_on))
+    stmt = stmt.where((Thread.holder_archived if holder else Thread.pro_archived).is_(archived))
+    q = (q or "").strip()[:100]
+    for word in fold(q).split()[:8]:
+        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(Thread.search_text.like(pattern, escape="\\"))
+    cursor = parse_cursor(after)
+    if cursor:
+        stmt = stmt.where(tuple_(Thread.last_message_at, Thread.id) < tuple_(*cursor))
+    found = db.session.execute(
+        stmt.order_by(Thread.last_message_at.desc(), Thread.id.desc()).limit(PAGE_SIZE + 1)
+    ).all()
+    more = len(found) > PAGE_SIZE
+    found = found[:PAGE_SIZE]
+    rows = [_row(viewer, thread, person) for thread, person in found]
+    last = found[-1][0] if more and found else None
+    return {
+        "rows": rows,
+        "next_cursor": f"{clock.aware(last.last_message_at).isoformat()}~{last.id}" if last else None,
+        "q": q,
+        "archived": archived,
+        "after": after if cursor else None,
+    }
+
+
+def _row(viewer: Viewer, thread: Thread, person) -> dict:
+    return {
+        "id": thread.id,
+        "subject": thread.subject,
+        "with": _name_of(person),
+        "with_detail": profession_label(person.profession) if isinstance(person, Professional) else None,
+        "birth_date": person.birth_date if isinstance(person, Patient) else None,
+        "last_message_at": thread.last_message_at,
+        "unread": thread.holder_unread if viewer.is_holder else thread.pro_unread,
+        "closed": thread.closed_at is not None,
+    }
+
+
+def _name_of(person) -> str:
+    if isinstance(person, Professional):
+        return pro_name(person.profession, person.display_name)
+    return person.display_name
+
+
+def get_thread(viewer: Viewer, thread_id: str) -> Thread:
+    """The thread if this viewer may read it; 404 otherwise (another space, another professional, blocked)."""
+    thread = db.session.scalar(access.scope_threads(viewer, select(Thread).where(Thread.id == str(thread_id)[:36])))
+    if thread is None:
+        abort(404)
+    return thread
+
+
+def message_count(thread: Thread) -> int:
+    return db.session.scalar(select(func.count()).select_from(Message).where(Message.thread_id == thread.id)) or 0
+
+
+def _holder_wrote_recently(thread: Thread) -> bool:
+    last = thread.last_holder_message_at
+    return last is not None and clock.aware(last) >= clock.utcnow() - timedelta(days=access.CODE_CONTACT_DAYS)
+
+
+def may_reply(viewer: Viewer, thread: Thread, professional: Professional) -> bool:
+    return access.may_reply(
+        viewer,
+        thread.patient_id,
+        professional,
+        closed=thread.closed_at is not None,
+        holder_wrote_recently=_holder_wrote_recently(thread),
+    )
+
+
+def open_thread(viewer: Viewer, thread: Thread) -> dict:
+    """The conversation as its page shows it. Opening it marks the other side's messages read
+    (their read receipts) and clears this side's unread count; a professional's reading is traced."""
+    now = clock.utcnow()
+    side = _side(viewer)
+    professional = db.session.get(Professional, thread.professional_id)
+    patient = db.session.get(Patient, thread.patient_id)
+    messages = list(
+        db.session.scalars(select(Message).where(Message.thread_id == thread.id).order_by(Message.created_at))
+    )
+    unread_ids = [m.id for m in messages if m.sender != side and m.read_at is None]
+    if unread_ids or (thread.holder_unread if viewer.is_holder else thread.pro_unread):
+        db.session.execute(
+            update(Message)
+            .where(Message.id.in_(unread_ids))
+            .values(read_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        for m in messages:
+            if m.id in unread_ids:
+                m.read_at = now
+        if viewer.is_holder:
+            thread.holder_unread = 0
+        else:
+            thread.pro_unread = 0
+    if not viewer.is_holder:
+        audit.record(viewer, audit.Action.MESSAGE_THREAD_READ, thread)
+    db.session.flush()
+    pro_label = pro_name(professional.profession, professional.display_name)
+    return {
+        "id": thread.id,
+        "subject": thread.subject,
+        "closed_at": thread.closed_at,
+        "archived": thread.holder_archived if viewer.is_holder else thread.pro_archived,
+        "with": pro_label if viewer.is_holder else patient.display_name,
+        "with_detail": profession_label(professional.profession) if viewer.is_holder else None,
+        "birth_date": None if viewer.is_holder else patient.birth_date,
+        "professional_id": professional.id,
+        "rpps": professional.rpps if viewer.is_holder else None,
+        "patient_id": patient.id,
+        "can_reply": may_reply(viewer, thread, professional),
+        "can_close": not viewer.is_holder and thread.closed_at is None,
+        "refused": viewer.is_holder and access.refuses_threads(patient.id, professional.id),
+        "blocked": viewer.is_holder and access.blocked(patient.id, professional.rpps),
+        "messages": [
+            {
+                "id": m.id,
+                "mine": m.sender == side,
+                "author": (patient.display_name if m.sender == "holder" else pro_label),
+                "body": m.body,
+                "at": m.created_at,
+                "read_at": m.read_at,
+                "attachments": [attachments.row(viewer, a) for a in m.attachments],
+            }
+            for m in messages
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- whom one may write to
+
+
+@dataclass
+class Contact:
+    id: str  # the professional's id (for a holder) or the patient's id (for a professional)
+    name: str
+    detail: str
+
+
+def contacts(viewer: Viewer) -> list[Contact]:
+    """Whom this viewer may start a conversation with, by name."""
+    if viewer.is_holder:
+        return _holder_contacts(viewer)
+    return _pro_contacts(viewer)
+
+
+def _holder_contacts(viewer: Viewer) -> list[Contact]:
+    """Professionals with a live grant, and those who wrote before; not the blocked ones."""
+    granted = select(Grant.professional_id).where(Grant.patient_id == viewer.patient_id, Grant.ended_at.is_(None))
+    wrote = access.scope_threads(
+        viewer,
+        select(Thread.professional_id).where(
+            exists().where(Message.thread_id == Thread.id, Message.sender == "professional")
+        ),
+    )
+    pros = db.session.scalars(
+        select(Professional)
+        .where(Professional.id.in_(granted.union(wrote).scalar_subquery()))
+        .order_by(Professional.family_name, Professional.given_name)
+    )
+    return [
+        Contact(p.id, pro_name(p.profession, p.display_name), profession_label(p.profession))
+        for p in pros
+        if not access.blocked(viewer.patient_id, p.rpps)
+    ]
+
+
+def _pro_contacts(viewer: Viewer) -> list[Contact]:
+    """Patients who granted access, and records opened by code within the contact window; not
+    those who blocked this professional or refuse new conversations from them."""
+    pro = viewer.professional
+    since = clock.utcnow() - timedelta(days=access.CODE_CONTACT_DAYS)
+    granted = select(Grant.patient_id).where(Grant.professional_id == pro.id, Grant.ended_at.is_(None))
+    by_code = select(ShareUse.patient_id).where(ShareUse.rpps == pro.rpps, ShareUse.started_at >= since)
+    refused = select(MessageRefusal.patient_id).where(MessageRefusal.professional_id == pro.id)
+    patients = db.session.scalars(
+        select(Patient)
+        .where(
+            Patient.id.in_(granted.union(by_code).scalar_subquery()),
+            Patient.id.not_in(refused),
+            Patient.status != "closed",
+        )
+        .order_by(Patient.family_name, Patient.given_names)
+    )
+    return [
+        Contact(p.id, p.display_name, p.birth_date.strftime("%d/%m/%Y"))
+        for p in patients
+        if not access.blocked(p.id, pro.rpps)
+    ]
+
+
+def _wrote_before(patient_id: str, professional_id: str) -> bool:
+    return (
+        db.session.scalar(
+            select(Message.id)
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(
+                Thread.patient_id == patient_id,
+                Thread.professional_id == professional_id,
+                Message.sender == "professional",
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _clean(subject: str | None, body: str | None) -> tuple[str, str]:
+    return (subject or "").strip()[:SUBJECT_MAX], (body or "").strip()[:BODY_MAX]
+
+
+def start_thread(
+    viewer: Viewer,
+    other_id: str,
+    *,
+    subject: str,
+    body: str,
+    uploads: list | None = None,
+    document_ids: list[str] | None = None,
+) -> Thread:
+    """A new conversation with `other_id` (a professional's id for a holder, a patient's id
+    for a professional), if core.access allows it; its first message, with any attachments."""
+    if viewer.is_holder:
+        patient_id, professional = viewer.patient_id, db.session.get(Professional, str(other_id)[:36])
+    else:
+        patient_id, professional = str(other_id)[:36], viewer.professional
+        if db.session.get(Patient, patient_id) is None:
+            raise Refused()
+    wrote = professional is not None and _wrote_before(patient_id, professional.id)
+    if not access.may_start_thread(viewer, patient_id, professional, wrote_before=wrote):
+        raise Refused()
+    subject, body = _clean(subject, body)
+    now = clock.utcnow()
+    thread = Thread(
+        patient_id=patient_id,
+        professional_id=professional.id,
+        subject=subject,
+        started_by=_side(viewer),
+        created_at=now,
+        last_message_at=now,
+        holder_unread=0,
+        pro_unread=0,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+    return thread
+
+
+def reply(
+    viewer: Viewer, thread: Thread, *, body: str, uploads: list | None = None, document_ids: list[str] | None = None
+) -> Message:
+    professional = db.session.get(Professional, thread.professional_id)
+    if not may_reply(viewer, thread, professional):
+        raise Refused()
+    _subject, body = _clean("", body)
+    return _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+
+
+def _add_message(viewer: Viewer, thread: Thread, professional, body: str, uploads: list, document_ids: list) -> Message:
+    """The message, its attachments (all or none: UploadRefused), the counters, the trace, and
+    telling the other side."""
+    side = _side(viewer)
+    now = clock.utcnow()
+    message = Message(thread_id=thread.id, patient_id=thread.patient_id, sender=side, body=body, created_at=now)
+    db.session.add(message)
+    db.session.flush()
+    files = attachments.attach(viewer, message, uploads, document_ids)
+    first_unread = (thread.pro_unread if viewer.is_holder else thread.holder_unread) == 0
+    if viewer.is_holder:
+        thread.pro_unread = (thread.pro_unread or 0) + 1
+        thread.last_holder_message_at = now
+        thread.pro_archived = False
+    else:
+        thread.holder_unread = (thread.holder_unread or 0) + 1
+        thread.holder_archived = False
+    thread.last_message_at = now
+    patient = db.session.get(Patient, thread.patient_id)
+    words = [thread.subject, patient.display_name, professional.display_name, body, *(a.name for a in files)]
+    thread.search_text = (thread.search_text or "") + " " + " ".join(fold(w) for w in words if w)
+    db.session.flush()
+    audit.record(viewer, audit.Action.MESSAGE_SENT, thread, detail={"attachments": len(files), "from": side})
+    if first_unread:
+        _tell(viewer, thread, patient, professional)
+    return message
+
+
+def _tell(viewer: Viewer, thread: Thread, patient: Patient, professional: Professional) -> None:
+    """A mail to the other side when this message is their first unread one in the thread: it
+    says who wrote and the subject, never the text (mail is not a secure channel)."""
+    if viewer.is_holder:
+        account = db.session.scalar(select(Account).where(Account.professional_id == professional.id))
+        if account is not None:
+            notify.tell_of_message(account, patient.display_name, thread.subject)
+        return
+    account = db.session.scalar(select(Account).where(Account.patient_id == patient.id, Account.role == "holder"))
+    if account is not None and notify.preferences(patient.id).get("message") == "mail":
+        notify.tell_of_message(account, pro_name(professional.profession, professional.display_name), thread.subject)
+
+
+def close_thread(viewer: Viewer, thread: Thread) -> None:
+    """A professional ends a conversation: it stays readable; nobody writes in it any more."""
+    if viewer.is_holder or thread.closed_at is not None:
+        raise Refused()
+    thread.closed_at = clock.utcnow()
+    audit.record(viewer, audit.Action.MESSAGE_THREAD_CLOSED, thread)
+    db.session.flush()
+
+
+def archive(viewer: Viewer, thread: Thread, archived: bool) -> None:
+    """Out of (or back into) this side's inbox; a new message brings it back."""
+    if viewer.is_holder:
+        thread.holder_archived = archived
+    else:
+        thread.pro_archived = archived
+    db.session.flush()
+
+
+def set_refusal(viewer: Viewer, professional_id: str, refuse: bool) -> None:
+    """The holder refuses (or accepts again) new conversations from one professional."""
+    access.require(viewer, "messages", "write")
+    if not viewer.is_holder:
+        abort(403)
+    pro = db.session.get(Professional, str(professional_id)[:36])
+    if pro is None:
+        abort(404)
+    found = db.session.scalar(
+        select(MessageRefusal).where(
+            MessageRefusal.patient_id == viewer.patient_id, MessageRefusal.professional_id == pro.id
+        )
+    )
+    if refuse and found is None:
+        db.session.add(MessageRefusal(patient_id=viewer.patient_id, professional_id=pro.id))
+        audit.record(viewer, audit.Action.MESSAGES_REFUSED, target_label=pro.display_name)
+    elif not refuse and found is not None:
+        db.session.delete(found)
+        audit.record(viewer, audit.Action.MESSAGES_ALLOWED, target_label=pro.display_name)
+    db.session.flush()
+
+
+def professional_of(viewer: Viewer, professional_id: str) -> Professional:
+    """A professional the holder has a thread with (the refusal switch lives on that thread)."""
+    found = db.session.scalar(
+        access.scope_threads(viewer, select(Thread.id))
+        .where(Thread.professional_id == str(professional_id)[:36])
+        .limit(1)
+    )
+    if found is None:
+        abort(404)
+    return db.session.get(Professional, professional_id)
