@@ -32,6 +32,7 @@ HOLDER_RIGHTS = {
     "profile": {"read", "write"},
     "measures": {"read", "write", "delete"},
     "sharing": {"read", "write"},
+    "reimbursements": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},

@@ -101,6 +101,10 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # Reimbursements
+    REIMBURSEMENTS_IMPORT_STARTED = "reimbursements_import_started"
+    REIMBURSEMENTS_IMPORTED = "reimbursements_imported"
+    REIMBURSEMENTS_EXPORTED = "reimbursements_exported"
 
 
 class AuditEvent(Base):
