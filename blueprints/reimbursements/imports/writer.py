@@ -6,7 +6,7 @@ correction), unless it is older than it (a stale re-send)."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, insert, select, update
 
@@ -14,6 +14,7 @@ from blueprints.measures.models import MeasureImport
 from blueprints.reimbursements.imports.rows import FIELDS, digest
 from blueprints.reimbursements.models import Reimbursement, search_text
 from core import clock
+from core.clock import aware
 from core.db import db, new_id
 
 LOOKUP = 500  # references per IN (...) when reading what is stored
@@ -24,7 +25,7 @@ def values(row: tuple) -> dict:
     v = dict(zip(FIELDS, row))
     v["care_date"] = date.fromisoformat(v["care_date"])
     v["paid_on"] = date.fromisoformat(v["paid_on"]) if v["paid_on"] else None
-    v["issued_at"] = datetime.fromisoformat(v["issued_at"]) if v["issued_at"] else None
+    v["issued_at"] = datetime.fromisoformat(v["issued_at"]).replace(tzinfo=UTC) if v["issued_at"] else None
     v["unmapped"] = json.loads(v["unmapped"]) if v["unmapped"] else None
     v["search_text"] = search_text(v["act"], v["provider"], v["reference"])
     return v
@@ -68,7 +69,7 @@ class Writer:
                 v.update(id=new_id(), patient_id=self.patient_id, source=self.source, import_id=self.imp_id)
                 v.update(revision=1, created_at=now, updated_at=now)
                 new.append(v)
-            elif was[1] == v["digest"] or (was[2] and v["issued_at"] and v["issued_at"] < was[2]):
+            elif was[1] == v["digest"] or (was[2] and v["issued_at"] and v["issued_at"] < aware(was[2])):
                 self.present += 1
             else:
                 v.update(source=self.source, import_id=self.imp_id, revision=was[3] + 1, updated_at=now)
