@@ -13,8 +13,8 @@ class Format:
     parser: str  # "module:function" taking (chunks, collector, options): imported by name in a parse process
     writer: Callable  # the import row → an object with write(rows, done_bytes, rejected, ignored), added, present
     stored: Callable[[str], int]  # rows an import has stored so far (a resumed job's exact count)
-    started: str  # audit action of the upload
-    finished: str  # audit action of the job's end
+    action_started: str  # audit action of the upload
+    action_finished: str  # audit action of the job's end
     max_bytes: int
     first_bytes: tuple[bytes, ...] = ()  # what the file must start with (after blanks and a BOM); () anything
 

@@ -191,11 +191,11 @@ def _finish(import_id: str, col: Collector, status: str, error: str | None, writ
         imp.added, imp.present, imp.done_bytes = writer.added, writer.present, imp.size
         imp.rejected, imp.ignored = col.rejected, col.ignored
     account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id, Account.role == "holder"))
+    spec = formats.OTHER.get(imp.format)
+    action = audit.Action(spec.action_finished) if spec is not None else audit.Action.MEASURES_IMPORTED
     audit.record(
         access.viewer_for(account),
-        audit.Action(formats.OTHER[imp.format].finished)
-        if imp.format in formats.OTHER
-        else audit.Action.MEASURES_IMPORTED,
+        action,
         imp,
         patient_id=imp.patient_id,
         detail={

@@ -129,8 +129,8 @@ def store_upload(viewer, fmt: str, filename: str, stream, options: dict | None =
         )
         db.session.add(imp)
         db.session.flush()
-        started = audit.Action(spec.started) if spec is not None else audit.Action.MEASURES_IMPORT_STARTED
-        audit.record(viewer, started, imp, detail={"format": fmt})
+        action = audit.Action(spec.action_started) if spec is not None else audit.Action.MEASURES_IMPORT_STARTED
+        audit.record(viewer, action, imp, detail={"format": fmt})
     except BaseException:
         db.session.rollback()
         blobs.delete(stored.blob_id)
