@@ -32,6 +32,9 @@ BLUEPRINTS = (
     "kiosk",
     "agenda",
     "messaging",
+    "reimbursements",
+    "pro",
+    "sharing",
     "demo",
 )
 

@@ -36,6 +36,7 @@ HOLDER_RIGHTS = {
     "sharing": {"read", "write"},
     "agenda": {"read", "write"},
     "messages": {"read", "write"},
+    "reimbursements": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},

@@ -123,6 +123,10 @@ class Action(StrEnum):
     MESSAGE_THREAD_CLOSED = "message_thread_closed"
     MESSAGES_REFUSED = "messages_refused"
     MESSAGES_ALLOWED = "messages_allowed"
+    # Reimbursements
+    REIMBURSEMENTS_IMPORT_STARTED = "reimbursements_import_started"
+    REIMBURSEMENTS_IMPORTED = "reimbursements_imported"
+    REIMBURSEMENTS_EXPORTED = "reimbursements_exported"
 
 
 class AuditEvent(Base):

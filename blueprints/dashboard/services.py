@@ -18,6 +18,7 @@ from blueprints.history import services as history
 from blueprints.measures import services as measures
 from blueprints.profile import choices
 from blueprints.profile.models import Allergy, ProfileFacts
+from blueprints.reimbursements import services as reimbursements
 from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
@@ -142,6 +143,7 @@ def holder_home(viewer: Viewer) -> dict:
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
         "measures": _measures(viewer),
+        "reimbursements": reimbursements.dashboard_card(viewer),
         "notifications": _notifications(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
         "identity": {

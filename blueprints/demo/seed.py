@@ -10,6 +10,7 @@ from sqlalchemy import select
 from blueprints.auth import services as auth
 from blueprints.demo.documents import add_demo_deposit, add_demo_documents
 from blueprints.demo.measures import add_demo_measures
+from blueprints.demo.reimbursements import add_demo_reimbursements
 from core import clock
 from core.db import db
 from core.grants import Grant
@@ -56,5 +57,6 @@ def seed() -> bool:
     db.session.add(grant)
     db.session.flush()
     add_demo_deposit(doctor, grant.id)
+    add_demo_reimbursements(patient.id)
     db.session.commit()
     return True

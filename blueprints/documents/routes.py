@@ -7,7 +7,8 @@ from flask_babel import gettext as _, ngettext
 
 from blueprints.documents import bp, categories, files, pages, services, thumbnails
 from blueprints.documents.forms import EditForm, UploadForm
-from core import audit, clock, web
+from blueprints.reimbursements import services as reimbursements
+from core import access, audit, clock, web
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
@@ -140,7 +141,11 @@ def _show_context(viewer, doc, page: bool = False) -> dict:
         if pdf["pages"]:
             audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     text = services.text_preview(viewer, doc) if page and doc.kind == "text" else None
-    return {"doc": data, "text_preview": text, "pdf": pdf}
+    # the acts this document is linked to: the holder's own section, never a professional's
+    linked = (
+        reimbursements.for_document(viewer, doc.id) if page and access.can(viewer, "reimbursements", "read") else []
+    )
+    return {"doc": data, "text_preview": text, "pdf": pdf, "reimbursements": linked}
 
 
 def _details(viewer, doc, template: str = "documents/show.html"):

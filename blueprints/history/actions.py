@@ -105,6 +105,27 @@ def _measures_imported(detail: dict) -> str:
     )
 
 
+def _statement_format(detail: dict) -> str:
+    return str({"releve": _("statement file"), "eob": _("FHIR file")}.get(detail.get("format"), "?"))
+
+
+def _reimbursements_imported(detail: dict) -> str:
+    added = int(detail.get("added") or 0)
+    return ngettext(
+        "Reimbursements imported (%(format)s): %(num)d line added",
+        "Reimbursements imported (%(format)s): %(num)d lines added",
+        added,
+        format=_statement_format(detail),
+    )
+
+
+def _reimbursements_exported(detail: dict) -> str:
+    start, end = detail.get("start") or "?", detail.get("end") or "?"
+    if detail.get("format") == "pdf":
+        return _("Reimbursement statement downloaded (PDF, %(start)s to %(end)s)", start=start, end=end)
+    return _("Reimbursements downloaded (CSV, %(start)s to %(end)s)", start=start, end=end)
+
+
 def _profile(detail: dict, plain: Callable[[], str], with_section: Callable[[str], str]) -> str:
     """Profile traces name the section, never the health data itself."""
     title = section_title(detail.get("section"))
@@ -280,6 +301,11 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MESSAGES_ALLOWED: lambda d, t: (
         _("New conversations accepted again from %(name)s", name=t) if t else _("New conversations accepted again")
     ),
+    Action.REIMBURSEMENTS_IMPORT_STARTED: lambda d, t: _(
+        "Import of reimbursements started (%(format)s)", format=_statement_format(d)
+    ),
+    Action.REIMBURSEMENTS_IMPORTED: lambda d, t: _reimbursements_imported(d),
+    Action.REIMBURSEMENTS_EXPORTED: lambda d, t: _reimbursements_exported(d),
 }
 
 
@@ -329,6 +355,8 @@ ICONS = {
     Action.MEASURE_DELETED: "trash-2",
     Action.MEASURES_EXPORTED: "download",
     Action.MEASURES_IMPORTED: "file-up",
+    Action.REIMBURSEMENTS_IMPORTED: "file-up",
+    Action.REIMBURSEMENTS_EXPORTED: "download",
     Action.RECORD_VIEWED: "eye",
     Action.SHARE_OPENED: "stethoscope",
     Action.SHARE_CREATED: "qr-code",

@@ -51,8 +51,15 @@ def _recorded_codes() -> set:
                     loose.append(f"{path.relative_to(root)}:{node.lineno} {ast.unparse(arg) if arg else '-'}")
                 elif arg is not None:
                     used |= set(_members(arg))
-            if isinstance(node, ast.Call):
-                used |= {m for kw in node.keywords if kw.arg == "action" for m in _members(kw.value)}
+            if isinstance(node, ast.Call):  # action=..., or action_<when>=... (a registered import format's)
+                used |= {
+                    m
+                    for kw in node.keywords
+                    if kw.arg and (kw.arg == "action" or kw.arg.startswith("action_"))
+                    for m in _members(kw.value)
+                }
+            if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "action" for t in node.targets):
+                used |= set(_members(node.value))
             if isinstance(node, ast.FunctionDef):
                 params = [*node.args.posonlyargs, *node.args.args]
                 defaults = dict(zip(params[len(params) - len(node.args.defaults) :], node.args.defaults))

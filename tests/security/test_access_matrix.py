@@ -132,6 +132,7 @@ BLUEPRINT_CLASSES = {
     "history": "holder",
     "profile": "holder",
     "measures": "holder",
+    "reimbursements": "holder",  # never a professional's, whatever the grant (DOMAIN.md)
     "sharing": "holder",
     "agenda": "holder",
     "pro": "pro",
@@ -174,7 +175,10 @@ PARAMS = {
     "doc_id": Obj("document_id"),
     "measure_id": Obj("measure_id"),
     "item_id": Obj("allergy_id"),
+    "reimbursements.*:import_id": Obj("reimbursement_import_id"),
     "import_id": Obj("import_id"),
+    "reimbursement_id": Obj("reimbursement_id"),
+    "reimbursements.year:year": "2026",
     "share_id": Obj("share_id"),
     "grant_id": Obj("grant_id"),
     "block_id": Obj("block_id"),
@@ -343,6 +347,8 @@ class World:
     measure_id: str = ""
     allergy_id: str = ""
     import_id: str = ""
+    reimbursement_id: str = ""
+    reimbursement_import_id: str = ""
     notification_id: str = ""
     appointment_id: str = ""  # proposed by pro_grant, answered with another time (countered)
     share_id: str = ""  # a live share of the holder that no viewer uses
@@ -402,6 +408,7 @@ def _objects(app, w: World) -> None:
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
     from blueprints.profile.models import Allergy
+    from blueprints.reimbursements.models import Reimbursement
     from core import access, notify
     from core.grants import (
         Block,
@@ -464,13 +471,29 @@ def _objects(app, w: World) -> None:
         )
         allergy = Allergy(patient_id=p, substance="Pénicilline", severity="severe")
         imp = MeasureImport(patient_id=p, format="csv", filename="mesures.csv", status="done")
+        remb_imp = MeasureImport(patient_id=p, format="releve", filename="releve.csv", status="done")
+        remb = Reimbursement(
+            patient_id=p,
+            reference=f"REF-{n}",
+            source="releve",
+            care_date=date(2026, 3, 2),
+            nature="consultation",
+            charged=3000,
+            base=3000,
+            rate=70,
+            amo=1900,
+            participation=200,
+            amc=900,
+            remainder=200,
+            digest="0" * 40,
+        )
         cred = Credential(
             account_id=w.holder_account_id, credential_id=os.urandom(16), public_key=b"k", name="Téléphone"
         )
         other_session = UserSession(
             token_hash=os.urandom(32).hex(), account_id=w.holder_account_id, authenticated_at=now
         )
-        db.session.add_all([m, allergy, imp, cred, other_session])
+        db.session.add_all([m, allergy, imp, remb_imp, remb, cred, other_session])
 
         def share(scope, *, deposit=False, expires=timedelta(days=1), revoked=False):
             code, prefix, token = new_share_secrets()
@@ -545,6 +568,7 @@ def _objects(app, w: World) -> None:
         w.appointment_id = appointment.id
         w.credential_id, w.other_session_id = cred.id, other_session.id
         w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
+        w.reimbursement_id, w.reimbursement_import_id = remb.id, remb_imp.id
         w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
         w.free_professional_id = w.professional_ids["pro_no_grant"]
         w.access = {v: share_id for v, (share_id, _use) in uses.items()}
@@ -611,6 +635,7 @@ def _fingerprint(w: World) -> tuple:
     from blueprints.documents.models import Document
     from blueprints.measures.models import Measure, MeasureImport
     from blueprints.profile.models import Allergy
+    from blueprints.reimbursements.models import Reimbursement
     from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share
     from core.notify import Notification
     from core.people import Account, Credential
@@ -626,6 +651,9 @@ def _fingerprint(w: World) -> tuple:
         ),
         "measures": select(Measure.id, Measure.value, Measure.taken_at).where(Measure.patient_id == p),
         "allergies": select(Allergy.id, Allergy.substance).where(Allergy.patient_id == p),
+        "reimbursements": select(Reimbursement.id, Reimbursement.document_id, Reimbursement.amo).where(
+            Reimbursement.patient_id == p
+        ),
         "measure imports": select(MeasureImport.id, MeasureImport.status).where(MeasureImport.patient_id == p),
         "passkeys": select(Credential.id, Credential.name).where(Credential.account_id == w.holder_account_id),
         "other session": select(UserSession.id, UserSession.ended_at).where(UserSession.id == w.other_session_id),

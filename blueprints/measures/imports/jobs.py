@@ -13,7 +13,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from blueprints.measures.imports import pipeline
+from blueprints.measures.imports import formats, pipeline
 from blueprints.measures.imports.importers.common import Collector, Refused
 from blueprints.measures.imports.upload import blob_chunks, shred
 from blueprints.measures.imports.writer import Writer
@@ -156,7 +156,8 @@ def run(import_id: str) -> MeasureImport | None:
 def _run(imp: MeasureImport) -> MeasureImport:
     import_id = imp.id
     resumed = imp.added or imp.done_bytes
-    writer = Writer(imp)
+    spec = formats.OTHER.get(imp.format)
+    writer = spec.writer(imp) if spec is not None else Writer(imp)
     if imp.size >= current_app.config.get("MEASURES_IMPORT_PROCESS_BYTES", pipeline.PROCESS_BYTES):
         pipe = pipeline.ParseProcess(imp.format, imp.options, pipeline.TICK_SECONDS)
     else:
@@ -171,9 +172,12 @@ def _run(imp: MeasureImport) -> MeasureImport:
             log.exception("measure import %s failed", import_id)
         return _finish(import_id, col, "failed", reason)
     if resumed:  # exact counts: the rows of every attempt are this job's
-        writer.added = (
-            db.session.scalar(select(func.count()).select_from(Measure).where(Measure.import_id == import_id)) or 0
-        )
+        if spec is not None:
+            writer.added = spec.stored(import_id)
+        else:
+            writer.added = (
+                db.session.scalar(select(func.count()).select_from(Measure).where(Measure.import_id == import_id)) or 0
+            )
         writer.present = max(0, col.valid - writer.added)
     return _finish(import_id, col, "done", None, writer)
 
@@ -187,9 +191,11 @@ def _finish(import_id: str, col: Collector, status: str, error: str | None, writ
         imp.added, imp.present, imp.done_bytes = writer.added, writer.present, imp.size
         imp.rejected, imp.ignored = col.rejected, col.ignored
     account = db.session.scalar(select(Account).where(Account.patient_id == imp.patient_id, Account.role == "holder"))
+    spec = formats.OTHER.get(imp.format)
+    action = audit.Action(spec.action_finished) if spec is not None else audit.Action.MEASURES_IMPORTED
     audit.record(
         access.viewer_for(account),
-        audit.Action.MEASURES_IMPORTED,
+        action,
         imp,
         patient_id=imp.patient_id,
         detail={

@@ -24,7 +24,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
+from importlib import import_module
 
+from blueprints.measures.imports import formats
 from blueprints.measures.imports.importers import apple, common, csvfile, fhir
 from blueprints.measures.imports.importers.common import Collector, Refused
 
@@ -37,7 +39,13 @@ PIPE_BYTES = 1024 * 1024  # Linux's default ceiling for an unprivileged pipe
 
 
 def parser_for(fmt: str, options: dict | None = None) -> Callable[[Iterable[bytes], Collector], None]:
-    """parse(chunks, collector) for a file format ("apple", "fhir", "csv" with its options)."""
+    """parse(chunks, collector) for a file format ("apple", "fhir", "csv" with its options, a
+    registered format or its parser's "module:function" name)."""
+    fmt = formats.OTHER[fmt].parser if fmt in formats.OTHER else fmt
+    if ":" in fmt:
+        module, _sep, name = fmt.partition(":")
+        parse = getattr(import_module(module), name)
+        return lambda chunks, col: parse(chunks, col, options)
     if fmt == "apple":
         return apple.parse
     if fmt == "fhir":
@@ -221,7 +229,9 @@ class ParseProcess:
     raises the parser's, the reader's or the writer's error."""
 
     def __init__(self, fmt: str, options: dict | None, tick: float):
-        self.fmt, self.options, self.tick = fmt, options, tick
+        # a registered format's parser by name: the child (spawned) has not imported its feature
+        self.fmt = formats.OTHER[fmt].parser if fmt in formats.OTHER else fmt
+        self.options, self.tick = options, tick
         self.read_error: BaseException | None = None
 
     def collector(self) -> Collector:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, flash, request, url_for
+from flask import abort, current_app, flash, request, url_for
 from flask_babel import gettext as _
 
 from blueprints.measures import bp, kinds
@@ -13,7 +13,7 @@ from blueprints.measures.imports import jobs, services
 from blueprints.measures.imports.forms import ConfirmForm, ImportForm
 from blueprints.measures.imports.importers import csvfile
 from blueprints.measures.imports.importers.common import Refused, local_iso
-from blueprints.measures.imports.upload import MAX_RATIO, MAX_UPLOAD, MB, preview, store_upload
+from blueprints.measures.imports.upload import FORMATS, MAX_RATIO, MAX_UPLOAD, MB, preview, store_upload
 from blueprints.measures.models import MeasureImport
 from core import access, sessions, web
 from core.clock import PARIS
@@ -242,10 +242,18 @@ def _preview_page(imp: MeasureImport, form_values: dict | None = None, error: st
     return page
 
 
+def _measures_import(viewer, import_id: str) -> MeasureImport:
+    """One of the viewer's measure imports (another feature's job is not found here)."""
+    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    if imp.format not in FORMATS:
+        abort(404)
+    return imp
+
+
 @bp.get("/importer/<import_id>")
 @web.gate("measures", "write")
 def import_show(viewer, import_id: str):
-    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imp = _measures_import(viewer, import_id)
     page = _preview_page(imp) if imp.status == "preview" else _context(imp)
     return web.render("measures/import_job.html", **page)
 
@@ -255,7 +263,7 @@ def import_show(viewer, import_id: str):
 def import_columns(viewer, import_id: str):
     """The person says what each column of a CSV file holds (a file Carnet did not recognise,
     or a correction): the preview is shown again with their choice, nothing is saved yet."""
-    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imp = _measures_import(viewer, import_id)
     if imp.status != "preview" or imp.format != "csv" or not ConfirmForm().validate_on_submit():
         return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
     n = len((imp.options or {}).get("headers") or [])
@@ -276,7 +284,7 @@ def import_columns(viewer, import_id: str):
 @web.gate("measures", "write")
 @sessions.passive
 def import_progress(viewer, import_id: str):
-    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imp = _measures_import(viewer, import_id)
     jobs.take_over_if_dead(imp)  # its worker died: go on now, not at the next watch
     return web.render("measures/import_job.html", "measures/_import_progress.html", **_context(imp))
 
@@ -284,7 +292,7 @@ def import_progress(viewer, import_id: str):
 @bp.post("/importer/<import_id>/confirmer")
 @web.gate("measures", "write")
 def import_confirm(viewer, import_id: str):
-    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imp = _measures_import(viewer, import_id)
     if ConfirmForm().validate_on_submit() and csvfile.layout(imp.options or {}) != "unknown":
         services.confirm_import(imp)
     return web.hx_redirect(url_for("measures.import_show", import_id=imp.id))
@@ -293,7 +301,7 @@ def import_confirm(viewer, import_id: str):
 @bp.post("/importer/<import_id>/annuler")
 @web.gate("measures", "write")
 def import_cancel(viewer, import_id: str):
-    imp = access.get_or_404(viewer, MeasureImport, import_id)
+    imp = _measures_import(viewer, import_id)
     if ConfirmForm().validate_on_submit() and imp.status == "preview":
         services.cancel_import(imp)
         flash(_("Import cancelled: the file was deleted."), "success")

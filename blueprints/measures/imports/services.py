@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from blueprints.measures.imports import jobs
-from blueprints.measures.imports.upload import shred
+from blueprints.measures.imports.upload import FORMATS, shred
 from blueprints.measures.models import MeasureImport
 from core import access
 from core.access import Viewer
@@ -18,7 +18,7 @@ def recent_imports(viewer: Viewer, limit: int = 10) -> list[MeasureImport]:
     return list(
         db.session.scalars(
             access.scope(viewer, select(MeasureImport))
-            .where(MeasureImport.status != "preview")
+            .where(MeasureImport.status != "preview", MeasureImport.format.in_(FORMATS))
             .order_by(MeasureImport.created_at.desc())
             .limit(limit)
         )

@@ -8,6 +8,7 @@ import zlib
 
 from sqlalchemy import delete
 
+from blueprints.measures.imports import formats
 from blueprints.measures.imports.importers import apple, csvfile, fhir
 from blueprints.measures.imports.importers.common import Refused
 from blueprints.measures.models import MeasureImport
@@ -78,12 +79,17 @@ def _check_root(head: bytes) -> None:
         raise Refused("no_export")
 
 
-def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
+def store_upload(viewer, fmt: str, filename: str, stream, options: dict | None = None) -> MeasureImport:
     """Store the file encrypted and record the import (CSV waits for the person to confirm
-    the preview). Raises Refused; nothing is stored then."""
-    options, member = None, None
-    limit = {"apple": MAX_XML, "fhir": fhir.MAX_BYTES, "csv": MAX_CSV}[fmt]
-    if fmt == "apple":
+    the preview). Raises Refused; nothing is stored then. `options`: a registered format's."""
+    member, spec = None, formats.OTHER.get(fmt)
+    limit = spec.max_bytes if spec is not None else {"apple": MAX_XML, "fhir": fhir.MAX_BYTES, "csv": MAX_CSV}[fmt]
+    if spec is not None:
+        start = stream.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        stream.seek(0)
+        if spec.first_bytes and not start.startswith(spec.first_bytes):
+            raise Refused("json")
+    elif fmt == "apple":
         member = _apple_member(stream)
         if member is not None:
             options, limit = {"member": member.filename}, MAX_UPLOAD
@@ -116,14 +122,15 @@ def store_upload(viewer, fmt: str, filename: str, stream) -> MeasureImport:
             patient_id=viewer.patient_id,
             format=fmt,
             filename=(filename or fmt)[:255],
-            status="preview" if fmt == "csv" else "pending",
+            status="preview" if fmt == "csv" else "pending",  # a registered format's file runs at once
             blob_id=stored.blob_id,
             size=member.file_size if member is not None else stored.size,
             options=options,
         )
         db.session.add(imp)
         db.session.flush()
-        audit.record(viewer, audit.Action.MEASURES_IMPORT_STARTED, imp, detail={"format": fmt})
+        action = audit.Action(spec.action_started) if spec is not None else audit.Action.MEASURES_IMPORT_STARTED
+        audit.record(viewer, action, imp, detail={"format": fmt})
     except BaseException:
         db.session.rollback()
         blobs.delete(stored.blob_id)

@@ -1,0 +1,10 @@
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from core import web
+
+bp = Blueprint("reimbursements", __name__, url_prefix="/remboursements")
+web.nav_entry("reimbursements.index", _l("Reimbursements"), "receipt", order=25)
+
+from blueprints.reimbursements import routes  # noqa: E402,F401  (the route modules register on bp, here only)
+from blueprints.reimbursements.imports import routes as import_routes  # noqa: E402,F401

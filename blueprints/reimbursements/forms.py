@@ -1,0 +1,18 @@
+"""Forms of the reimbursement pages. CSRF comes with FlaskForm."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import HiddenField
+
+
+class LinkForm(FlaskForm):
+    """Link the act to a document (its id), or unlink it (empty)."""
+
+    document_id = HiddenField()
+
+
+class StatementUploadForm(FlaskForm):
+    file = FileField(_l("Your statement file"), validators=[FileRequired(_l("Choose a file."))])

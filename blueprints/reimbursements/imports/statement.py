@@ -1,0 +1,200 @@
+"""The French statement file ("relevé de remboursements"): CSV, ';' between columns, decimal
+comma, dates JJ/MM/AAAA, one line per act with the insurer's reference. Its columns are
+documented in docs/reimbursements.md and on the import page (COLUMNS below).
+
+A line that cannot be read is rejected with its reason and line number; the rest goes in."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from collections.abc import Iterable
+
+from blueprints.measures.imports.importers.common import ChunkReader, Collector, Refused
+from blueprints.reimbursements.imports.rows import MAX_REFERENCE, BadValue, cents, day
+
+MAX_BYTES = 200 * 1024 * 1024
+REQUIRED = ("reference", "date_soins", "nature", "montant_paye", "montant_amo")
+COLUMNS = (
+    "reference",
+    "date_soins",
+    "date_paiement",
+    "nature",
+    "acte",
+    "professionnel",
+    "montant_paye",
+    "base_remboursement",
+    "taux",
+    "montant_amo",
+    "participation_forfaitaire",
+    "franchise",
+    "montant_amc",
+    "reste_a_charge",
+    "statut",
+    "motif_rejet",
+    "date_traitement",
+)
+OPTIONAL_BATCH = "nir"  # a batch file names each line's holder
+_ALIASES = {
+    "date_des_soins": "date_soins",
+    "date_de_paiement": "date_paiement",
+    "nature_des_soins": "nature",
+    "depense": "montant_paye",
+    "montant_depense": "montant_paye",
+    "base": "base_remboursement",
+    "taux_de_remboursement": "taux",
+    "amo": "montant_amo",
+    "amc": "montant_amc",
+    "participation": "participation_forfaitaire",
+    "franchises": "franchise",
+    "franchise_medicale": "franchise",
+    "rac": "reste_a_charge",
+    "professionnel_de_sante": "professionnel",
+    "etablissement": "professionnel",
+    "reference_assureur": "reference",
+}
+NATURE_WORDS = {
+    "consultation": "consultation",
+    "consultations": "consultation",
+    "pharmacie": "pharmacie",
+    "medicaments": "pharmacie",
+    "biologie": "biologie",
+    "laboratoire": "biologie",
+    "radiologie": "radiologie",
+    "imagerie": "radiologie",
+    "hospitalisation": "hospitalisation",
+    "dentaire": "dentaire",
+    "optique": "optique",
+    "auxiliaires": "auxiliaires",
+    "auxiliaires medicaux": "auxiliaires",
+    "kinesitherapie": "auxiliaires",
+    "soins infirmiers": "auxiliaires",
+    "transport": "transport",
+    "autre": "autre",
+    "autres": "autre",
+}
+STATUS_WORDS = {
+    "": "paid",
+    "paye": "paid",
+    "rembourse": "paid",
+    "regle": "paid",
+    "en attente": "pending",
+    "attente": "pending",
+    "en cours": "pending",
+    "rejete": "rejected",
+    "refuse": "rejected",
+}
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
+def column_key(title: str) -> str:
+    key = fold(title.lstrip("\ufeff")).replace(" ", "_").replace("-", "_").replace("'", "_")
+    return _ALIASES.get(key, key)
+
+
+def read_header(header: list[str]) -> dict[str, int]:
+    """Column key → position; Refused("csv_columns") when a required column is missing."""
+    positions: dict[str, int] = {}
+    for i, title in enumerate(header):
+        positions.setdefault(column_key(title), i)
+    if any(c not in positions for c in REQUIRED):
+        raise Refused("csv_columns")
+    return positions
+
+
+def line_row(cells: list[str], at: dict[str, int]) -> tuple:
+    """One CSV line → a row tuple (rows.FIELDS). Raises BadValue."""
+
+    def get(name: str) -> str:
+        i = at.get(name)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
+    reference = get("reference")
+    if not reference or len(reference) > MAX_REFERENCE:
+        raise BadValue("no_reference")
+    nature = NATURE_WORDS.get(fold(get("nature")))
+    if nature is None:
+        raise BadValue("bad_nature")
+    status = STATUS_WORDS.get(fold(get("statut")))
+    if status is None:
+        raise BadValue("bad_status")
+    care = day(get("date_soins"))
+    paid = day(get("date_paiement")) if get("date_paiement") else None
+    rate_text = get("taux").replace("%", "").strip()
+    try:
+        rate = round(float(rate_text.replace(",", "."))) if rate_text else 0
+    except ValueError:
+        raise BadValue("bad_rate") from None
+    if not 0 <= rate <= 100:
+        raise BadValue("bad_rate")
+    charged, base, amo = cents(get("montant_paye")), cents(get("base_remboursement")), cents(get("montant_amo"))
+    pf, fr, amc = cents(get("participation_forfaitaire")), cents(get("franchise")), cents(get("montant_amc"))
+    remainder = cents(get("reste_a_charge")) if get("reste_a_charge") else charged - amo - amc
+    issued = day(get("date_traitement")).isoformat() if get("date_traitement") else None
+    return (
+        reference,
+        care.isoformat(),
+        paid.isoformat() if paid else None,
+        nature,
+        get("acte")[:200],
+        get("professionnel")[:200],
+        status,
+        get("motif_rejet")[:300] or None,
+        "EUR",
+        charged,
+        base,
+        rate,
+        amo,
+        pf,
+        fr,
+        amc,
+        remainder,
+        None,
+        issued,
+    )
+
+
+def text_lines(chunks: Iterable[bytes]) -> tuple[ChunkReader, io.TextIOWrapper]:
+    """UTF-8 (with or without BOM); a file from an older spreadsheet in Windows-1252 is read
+    as such when its start is not UTF-8."""
+    raw = ChunkReader(chunks)
+    buffered = io.BufferedReader(raw, 1024 * 1024)
+    head = buffered.peek(64 * 1024)[: 64 * 1024]
+    try:
+        head.decode("utf-8")
+        encoding = "utf-8-sig"
+    except UnicodeDecodeError as exc:
+        encoding = "utf-8-sig" if exc.start > len(head) - 4 else "cp1252"
+    return raw, io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
+
+
+def parse(chunks: Iterable[bytes], col: Collector, options: dict | None = None) -> None:
+    """Every line to the collector; `options["nir"]`: a line naming another holder is refused."""
+    nir = (options or {}).get("nir")
+    raw, text = text_lines(chunks)
+    reader = csv.reader(text, delimiter=";")
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise Refused("empty")
+        at = read_header(header)
+        for n, cells in enumerate(reader):
+            if not any(c.strip() for c in cells):
+                continue
+            if nir and OPTIONAL_BATCH in at and cells[at[OPTIONAL_BATCH]].strip().replace(" ", "") != nir:
+                col.reject("other_person", reader.line_num)
+                continue
+            try:
+                col.extend([line_row(cells, at)])
+            except BadValue as exc:
+                col.reject(exc.reason, reader.line_num)
+            if n % 1000 == 0:
+                col.done_bytes = raw.consumed
+    except csv.Error:
+        raise Refused("csv_columns") from None
+    col.done_bytes = raw.consumed

@@ -1,0 +1,304 @@
+"""What the reimbursement pages show, read through the gate as plain data: the list by month
+(filtered, a page at a time), one act with who paid what, a year's totals, the deductibles
+against their caps, the home card, and the link to a document. Totals are SQL sums of the
+integer-cent columns: the sum of the lines, to the cent. Lines in a currency other than the
+euro (an imported foreign statement) are listed but kept out of the totals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import and_, case, extract, func, or_, select
+
+from blueprints.documents import categories
+from blueprints.documents.models import Document, fold
+from blueprints.reimbursements import rates
+from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
+from core import access, clock
+from core.access import Viewer
+from core.db import db
+
+PAGE = 50
+R = Reimbursement
+AMOUNTS = ("charged", "base", "amo", "participation", "franchise", "amc", "remainder")
+
+
+@dataclass
+class Filters:
+    nature: str = ""
+    provider: str = ""
+    status: str = ""
+    start: date | None = None
+    end: date | None = None
+    q: str = ""
+    after: str = ""  # cursor: "YYYY-MM-DD|id" of the last line shown
+
+    @classmethod
+    def from_args(cls, args) -> Filters:
+        def day(name):
+            try:
+                return date.fromisoformat(args.get(name, "")[:10])
+            except ValueError:
+                return None
+
+        nature = args.get("nature", "")
+        status = args.get("statut", "")
+        return cls(
+            nature=nature if nature in NATURES else "",
+            provider=args.get("professionnel", "")[:200],
+            status=status if status in STATUSES else "",
+            start=day("du"),
+            end=day("au"),
+            q=args.get("q", "")[:100].strip(),
+            after=args.get("apres", "")[:80],
+        )
+
+    def query_args(self) -> dict:
+        """The filters as the URL keeps them (without the cursor)."""
+        args = {
+            "nature": self.nature,
+            "professionnel": self.provider,
+            "statut": self.status,
+            "du": self.start.isoformat() if self.start else "",
+            "au": self.end.isoformat() if self.end else "",
+            "q": self.q,
+        }
+        return {k: v for k, v in args.items() if v}
+
+    @property
+    def active(self) -> bool:
+        return bool(self.query_args())
+
+    def apply(self, stmt):
+        if self.nature:
+            stmt = stmt.where(R.nature == self.nature)
+        if self.provider:
+            stmt = stmt.where(R.provider == self.provider)
+        if self.status:
+            stmt = stmt.where(R.status == self.status)
+        if self.start:
+            stmt = stmt.where(R.care_date >= self.start)
+        if self.end:
+            stmt = stmt.where(R.care_date <= self.end)
+        for word in fold(self.q).split()[:5]:
+            stmt = stmt.where(R.search_text.contains(word, autoescape=True))
+        return stmt
+
+
+def _line(r) -> dict:
+    return {
+        "id": r.id,
+        "care_date": r.care_date,
+        "paid_on": r.paid_on,
+        "nature": r.nature,
+        "act": r.act,
+        "provider": r.provider,
+        "status": r.status,
+        "currency": r.currency,
+        "charged": r.charged,
+        "amo": r.amo,
+        "amc": r.amc,
+        "remainder": r.remainder,
+        "revision": r.revision,
+    }
+
+
+_LIST_COLUMNS = (
+    R.id,
+    R.care_date,
+    R.paid_on,
+    R.nature,
+    R.act,
+    R.provider,
+    R.status,
+    R.currency,
+    R.charged,
+    R.amo,
+    R.amc,
+    R.remainder,
+    R.revision,
+)
+
+
+def _sums(prefix: str = ""):
+    euro = R.currency == "EUR"
+    return [func.coalesce(func.sum(case((euro, getattr(R, a)), else_=0)), 0).label(prefix + a) for a in AMOUNTS]
+
+
+def page(viewer: Viewer, filters: Filters) -> dict:
+    """One page of lines, newest act first, grouped by month with each month's totals
+    (whole months, whatever the page holds): three statements, whatever the number of lines."""
+    stmt = filters.apply(access.scope(viewer, select(*_LIST_COLUMNS)))
+    if filters.after and "|" in filters.after:
+        day_text, last_id = filters.after.split("|", 1)
+        try:
+            last_day = date.fromisoformat(day_text)
+        except ValueError:
+            last_day = None
+        if last_day is not None:
+            stmt = stmt.where(or_(R.care_date < last_day, and_(R.care_date == last_day, R.id < last_id)))
+    rows = db.session.execute(stmt.order_by(R.care_date.desc(), R.id.desc()).limit(PAGE + 1)).all()
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    months: list[dict] = []
+    if rows:
+        first = rows[-1].care_date.replace(day=1)
+        last = rows[0].care_date
+        y, m = extract("year", R.care_date), extract("month", R.care_date)
+        totals_stmt = filters.apply(
+            access.scope(viewer, select(y.label("y"), m.label("m"), func.count().label("n"), *_sums()))
+        ).where(R.care_date >= first, R.care_date <= _month_end(last))
+        totals = {(int(t.y), int(t.m)): t._asdict() for t in db.session.execute(totals_stmt.group_by(y, m))}
+        for r in rows:
+            key = (r.care_date.year, r.care_date.month)
+            if not months or months[-1]["key"] != key:
+                months.append({"key": key, "month": date(*key, 1), "totals": totals.get(key, {}), "lines": []})
+            months[-1]["lines"].append(_line(r))
+    cursor = f"{rows[-1].care_date.isoformat()}|{rows[-1].id}" if more else ""
+    return {"months": months, "cursor": cursor, "continued": _continued(filters)}
+
+
+def _continued(filters: Filters) -> tuple | None:
+    """The month of the last line of the previous page: its heading is not repeated."""
+    try:
+        d = date.fromisoformat(filters.after.split("|", 1)[0]) if filters.after else None
+    except ValueError:
+        return None
+    return (d.year, d.month) if d else None
+
+
+def _month_end(d: date) -> date:
+    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    return nxt - timedelta(days=1)
+
+
+def providers(viewer: Viewer) -> list[str]:
+    """Every professional or establishment named on the holder's lines (the filter's choices)."""
+    stmt = access.scope(viewer, select(R.provider)).where(R.provider != "").group_by(R.provider).order_by(R.provider)
+    return list(db.session.scalars(stmt.limit(500)))
+
+
+def get(viewer: Viewer, reimbursement_id: str) -> Reimbursement:
+    return access.get_or_404(viewer, Reimbursement, reimbursement_id)
+
+
+def detail(viewer: Viewer, r: Reimbursement) -> dict:
+    """One act: every amount, the figures in force that day, the linked document and the
+    documents of the same days that could be linked."""
+    doc = None
+    if r.document_id:
+        found = db.session.execute(
+            access.scope(viewer, select(Document.id, Document.title, Document.category, Document.act_date)).where(
+                Document.id == r.document_id
+            )
+        ).first()
+        doc = _doc(found) if found else None
+    window = access.scope(viewer, select(Document.id, Document.title, Document.category, Document.act_date)).where(
+        Document.act_date >= r.care_date - timedelta(days=7), Document.act_date <= r.care_date + timedelta(days=7)
+    )
+    candidates = [_doc(d) for d in db.session.execute(window.order_by(Document.act_date.desc()).limit(20))]
+    return {
+        "line": r,
+        "rates": rates.on(r.care_date),
+        "document": doc,
+        "candidates": [c for c in candidates if not doc or c["id"] != doc["id"]],
+        "insurer_total": r.amo + r.amc,
+    }
+
+
+def _doc(d) -> dict:
+    return {"id": d.id, "title": d.title, "category": categories.label(d.category), "act_date": d.act_date}
+
+
+def link(viewer: Viewer, r: Reimbursement, document_id: str | None) -> None:
+    """Link the act to one of the holder's documents, or unlink it (None)."""
+    if document_id:
+        access.get_or_404(viewer, Document, document_id)
+    r.document_id = document_id or None
+
+
+def for_document(viewer: Viewer, document_id: str) -> list[dict]:
+    """The reimbursement lines linked to a document (its page shows them)."""
+    stmt = access.scope(viewer, select(*_LIST_COLUMNS)).where(R.document_id == document_id)
+    return [_line(r) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
+
+
+def years(viewer: Viewer) -> list[int]:
+    y = extract("year", R.care_date)
+    return [int(v) for v in db.session.scalars(access.scope(viewer, select(y)).group_by(y).order_by(y.desc()))]
+
+
+def year_view(viewer: Viewer, year: int) -> dict:
+    """A calendar year: totals per nature and overall, and the out-of-pocket remainder of each
+    month (the trend the chart draws)."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    within = (R.care_date >= start, R.care_date <= end)
+    natures = db.session.execute(
+        access.scope(viewer, select(R.nature, func.count().label("n"), *_sums()))
+        .where(*within)
+        .group_by(R.nature)
+        .order_by(R.nature)
+    ).all()
+    by_nature = sorted((n._asdict() for n in natures), key=lambda n: -n["remainder"])
+    total = {a: sum(n[a] for n in by_nature) for a in AMOUNTS} | {"n": sum(n["n"] for n in by_nature)}
+    m = extract("month", R.care_date)
+    monthly = dict(
+        db.session.execute(
+            access.scope(viewer, select(m, func.coalesce(func.sum(R.remainder), 0)))
+            .where(*within, R.currency == "EUR")
+            .group_by(m)
+        ).all()
+    )
+    months = [{"month": date(year, i, 1), "remainder": int(monthly.get(i, 0) or 0)} for i in range(1, 13)]
+    return {"year": year, "natures": by_nature, "total": total, "months": months, "caps": caps(viewer, year)}
+
+
+def caps(viewer: Viewer, year: int) -> dict:
+    """This year's participations forfaitaires and franchises against their annual caps."""
+    row = db.session.execute(
+        access.scope(
+            viewer,
+            select(
+                func.coalesce(func.sum(R.participation), 0).label("participation"),
+                func.coalesce(func.sum(R.franchise), 0).label("franchise"),
+            ),
+        ).where(R.care_date >= date(year, 1, 1), R.care_date <= date(year, 12, 31), R.currency == "EUR")
+    ).one()
+    limits = rates.year_caps(year)
+    out = {}
+    for key in ("participation", "franchise"):
+        used, cap = int(row._mapping[key]), limits[key]
+        out[key] = {"used": used, "cap": cap, "left": max(0, cap - used), "percent": min(100, round(100 * used / cap))}
+    return out
+
+
+def dashboard_card(viewer: Viewer) -> dict | None:
+    """The last payment received and this year's remainder; None when there is no line."""
+    last = db.session.execute(
+        access.scope(viewer, select(R.paid_on, R.amo, R.amc, R.provider, R.nature, R.currency))
+        .where(R.status == "paid", R.paid_on.is_not(None))
+        .order_by(R.paid_on.desc(), R.id.desc())
+        .limit(1)
+    ).first()
+    year = clock.paris_today().year
+    remainder = db.session.scalar(
+        access.scope(viewer, select(func.coalesce(func.sum(R.remainder), 0))).where(
+            R.care_date >= date(year, 1, 1), R.currency == "EUR"
+        )
+    )
+    if last is None and not remainder:
+        return None
+    return {"last": last._asdict() if last else None, "year": year, "remainder": int(remainder or 0)}
+
+
+def period_lines(viewer: Viewer, start: date, end: date) -> list[Reimbursement]:
+    """Every line of a period, oldest first (the relevé and the CSV export)."""
+    stmt = access.scope(viewer, select(Reimbursement)).where(R.care_date >= start, R.care_date <= end)
+    return list(db.session.scalars(stmt.order_by(R.care_date, R.id)))
+
+
+def totals(lines: list[Reimbursement]) -> dict:
+    """Sums of the euro lines, to the cent."""
+    euro = [r for r in lines if r.currency == "EUR"]
+    return {a: sum(getattr(r, a) for r in euro) for a in AMOUNTS} | {"n": len(lines), "foreign": len(lines) - len(euro)}
