@@ -33,8 +33,6 @@ BLUEPRINTS = (
     "agenda",
     "messaging",
     "reimbursements",
-    "pro",
-    "sharing",
     "demo",
 )
 
