@@ -101,6 +101,9 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # "Ma synthèse" and the emergency card
+    SUMMARY_PRINTED = "summary_printed"
+    SUMMARY_KEPT = "summary_kept"
 
 
 class AuditEvent(Base):

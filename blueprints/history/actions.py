@@ -222,6 +222,13 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
+    Action.SUMMARY_PRINTED: lambda d, t: (
+        _("Emergency card printed (PDF)") if d.get("format") == "card" else _("Health summary printed (PDF)")
+    ),
+    Action.SUMMARY_KEPT: _doc(
+        lambda: _("Health summary kept in your documents"),
+        lambda x: _("Health summary kept in your documents: “%(label)s”", label=x),
+    ),
 }
 
 
@@ -269,6 +276,8 @@ ICONS = {
     Action.MEASURE_CORRECTED: "pencil",
     Action.MEASURE_DELETED: "trash-2",
     Action.MEASURES_EXPORTED: "download",
+    Action.SUMMARY_PRINTED: "printer",
+    Action.SUMMARY_KEPT: "file-text",
     Action.MEASURES_IMPORTED: "file-up",
     Action.RECORD_VIEWED: "eye",
     Action.SHARE_OPENED: "stethoscope",
