@@ -127,6 +127,9 @@ class Action(StrEnum):
     REIMBURSEMENTS_IMPORT_STARTED = "reimbursements_import_started"
     REIMBURSEMENTS_IMPORTED = "reimbursements_imported"
     REIMBURSEMENTS_EXPORTED = "reimbursements_exported"
+    # "Ma synthèse" and the emergency card
+    SUMMARY_PRINTED = "summary_printed"
+    SUMMARY_KEPT = "summary_kept"
 
 
 class AuditEvent(Base):

@@ -28,6 +28,7 @@ MAX_HTML_BYTES = 512 * 1024
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FETCHES = 32
 MAX_PDF_BYTES = 10 * 1024 * 1024
+MAX_PAGES = 40
 TIMEOUT_SECONDS = 20
 MEMORY_MB = 1536
 ALLOWED_TYPES = {"text/css", "image/svg+xml", "image/png", "image/jpeg", "font/woff2", "font/woff", "font/ttf"}
@@ -35,6 +36,17 @@ ALLOWED_TYPES = {"text/css", "image/svg+xml", "image/png", "image/jpeg", "font/w
 
 class PdfError(RuntimeError):
     """The PDF could not be made within its bounds."""
+
+
+class TooManyPages(PdfError):
+    """The page laid out to more pages than allowed (raised in the child, raised again here)."""
+
+    def __init__(self, pages: int = 0):
+        super().__init__(f"{pages} pages")
+        self.pages = pages
+
+    def __reduce__(self):  # sent back through the pipe with its count
+        return (TooManyPages, (self.pages,))
 
 
 _CONTEXT = None
@@ -122,20 +134,32 @@ def run_bounded(
     return payload
 
 
-def html_to_pdf(html: str, static_folder: str, timeout: float = TIMEOUT_SECONDS, memory_mb: int = MEMORY_MB) -> bytes:
-    """Render `html` to PDF bytes in a bounded child process."""
+def html_to_pdf(
+    html: str,
+    static_folder: str,
+    timeout: float = TIMEOUT_SECONDS,
+    memory_mb: int = MEMORY_MB,
+    max_pages: int = MAX_PAGES,
+) -> bytes:
+    """Render `html` to PDF bytes in a bounded child process; TooManyPages past `max_pages`."""
     if len(html.encode()) > MAX_HTML_BYTES:
         raise PdfError("page too large")
     data = run_bounded(
-        "core.weasy:write_pdf", (html, static_folder), error=PdfError, timeout=timeout, memory_mb=memory_mb
+        "core.weasy:write_pdf",
+        (html, static_folder, max_pages),
+        error=PdfError,
+        timeout=timeout,
+        memory_mb=memory_mb,
+        passed=(TooManyPages,),
     )
     if data is None:
         raise PdfError("PDF too large")
     return data
 
 
-def render(template: str, **context) -> bytes:
+def render(template: str, *, max_pages: int = MAX_PAGES, **context) -> bytes:
     """A print template (autoescaped, like every .html template of the app) as PDF bytes."""
     assert current_app.jinja_env.autoescape is True or callable(current_app.jinja_env.autoescape)
     html = render_template(template, pdf_static=lambda name: f"{BASE_URL}static/{name}", **context)
-    return html_to_pdf(html, current_app.static_folder or os.path.join(current_app.root_path, "static"))
+    static = current_app.static_folder or os.path.join(current_app.root_path, "static")
+    return html_to_pdf(html, static, max_pages=max_pages)

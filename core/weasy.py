@@ -11,7 +11,16 @@ from urllib.parse import unquote, urlsplit
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
-from core.pdf import ALLOWED_TYPES, BASE_URL, MAX_FETCHES, MAX_FILE_BYTES, MAX_PDF_BYTES, STATIC_PREFIX
+from core.pdf import (
+    ALLOWED_TYPES,
+    BASE_URL,
+    MAX_FETCHES,
+    MAX_FILE_BYTES,
+    MAX_PAGES,
+    MAX_PDF_BYTES,
+    STATIC_PREFIX,
+    TooManyPages,
+)
 
 
 class FetchRefused(ValueError):
@@ -59,13 +68,11 @@ def fetcher(static_folder: str) -> StaticFetcher:
     return StaticFetcher(static_folder)
 
 
-def _write_pdf(html: str, static_folder: str) -> bytes | None:
-    """In the child: the PDF, or None when it is larger than MAX_PDF_BYTES."""
-    data = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).write_pdf()
-    return data if len(data) <= MAX_PDF_BYTES else None
-
-
-def write_pdf(html: str, static_folder: str) -> bytes | None:
-    """The PDF, or None when it is larger than MAX_PDF_BYTES."""
-    data = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).write_pdf()
+def write_pdf(html: str, static_folder: str, max_pages: int = MAX_PAGES) -> bytes | None:
+    """The PDF, or None when it is larger than MAX_PDF_BYTES; TooManyPages when the layout runs
+    past `max_pages` (checked before anything is written)."""
+    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).render()
+    if len(document.pages) > max_pages:
+        raise TooManyPages(len(document.pages))
+    data = document.write_pdf()
     return data if len(data) <= MAX_PDF_BYTES else None

@@ -32,6 +32,7 @@ SOURCES = {
     "professional": _l("Deposited by a professional"),  # Déposé par un professionnel
     "app": _l("Sent by an app"),  # Envoyé par une application
     "message": _l("Saved from a message"),  # Enregistré depuis un message
+    "summary": _l("Made by Carnet from your health profile"),  # Établi par Carnet à partir de votre profil santé
 }
 
 

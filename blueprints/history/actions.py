@@ -306,6 +306,13 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     ),
     Action.REIMBURSEMENTS_IMPORTED: lambda d, t: _reimbursements_imported(d),
     Action.REIMBURSEMENTS_EXPORTED: lambda d, t: _reimbursements_exported(d),
+    Action.SUMMARY_PRINTED: lambda d, t: (
+        _("Emergency card printed (PDF)") if d.get("format") == "card" else _("Health summary printed (PDF)")
+    ),
+    Action.SUMMARY_KEPT: _doc(
+        lambda: _("Health summary kept in your documents"),
+        lambda x: _("Health summary kept in your documents: “%(label)s”", label=x),
+    ),
 }
 
 
@@ -354,6 +361,8 @@ ICONS = {
     Action.MEASURE_CORRECTED: "pencil",
     Action.MEASURE_DELETED: "trash-2",
     Action.MEASURES_EXPORTED: "download",
+    Action.SUMMARY_PRINTED: "printer",
+    Action.SUMMARY_KEPT: "file-text",
     Action.MEASURES_IMPORTED: "file-up",
     Action.REIMBURSEMENTS_IMPORTED: "file-up",
     Action.REIMBURSEMENTS_EXPORTED: "download",

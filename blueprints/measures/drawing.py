@@ -38,11 +38,13 @@ SIZES = {
     # width, height, font, points drawn, most x labels, most y labels
     "wide": (760, 340, 13, 500, 8, 7),
     "compact": (360, 300, 12, 240, 4, 6),
+    "small": (360, 170, 11, 80, 3, 4),  # printed, two abreast on A4 ("Ma synthèse")
 }
 
 
-def render(s: data.Series, description: str, size: str = "wide") -> str:
-    """The chart as a standalone SVG document."""
+def render(s: data.Series, description: str, size: str = "wide", ids: str = "chart") -> str:
+    """The chart as a standalone SVG document; `ids` prefixes its element ids, unique when
+    several charts sit inline in one page."""
     width, height, fs, target, most_x, most_y = SIZES.get(size, SIZES["wide"])
     k = s.kind
     page = {
@@ -52,6 +54,7 @@ def render(s: data.Series, description: str, size: str = "wide") -> str:
         "font": FONT,
         "title": str(k.label),
         "desc": description,
+        "ids": ids,
         "colours": {
             "text": TEXT,
             "muted": MUTED,
@@ -73,11 +76,12 @@ def render(s: data.Series, description: str, size: str = "wide") -> str:
         {"type": "line", "label": n, "colour": c, "dash": "7 4" if i else None}
         for i, (n, c) in enumerate(zip(names, (PRIMARY, INFO)))
     ]
-    legend += [{"type": "band", "label": str(b.label), "tone": TONES[b.tone]} for b in k.bands]
     thresholds = DIASTOLIC_THRESHOLDS if k.pair else ()
-    if thresholds:
-        legend.append({"type": "dash", "label": _("Diastolic thresholds 80 and 90"), "colour": TONES["alert"][0]})
-    legend_h = _legend_layout(legend, width, fs, height) if k.pair or k.bands else 0
+    if size != "small":  # printed small, a chart keeps its lines' names only: its caption says the rest
+        legend += [{"type": "band", "label": str(b.label), "tone": TONES[b.tone]} for b in k.bands]
+        if thresholds:
+            legend.append({"type": "dash", "label": _("Diastolic thresholds 80 and 90"), "colour": TONES["alert"][0]})
+    legend_h = _legend_layout(legend, width, fs, height) if k.pair or (k.bands and size != "small") else 0
     ylo, yhi, yticks, ydec = y_scale(*_value_range(s), most_y)
     ylabels = [number(v, ydec) for v in yticks]
     left = 6 + max(_text_width(t, fs) for t in ylabels) + 8
@@ -101,7 +105,7 @@ def render(s: data.Series, description: str, size: str = "wide") -> str:
         "y": top,
         "width": round(plot_w, 1),
         "height": round(plot_h, 1),
-        "bands": _bands(k.bands, vlo, vhi, y, plot_w, fs, size != "compact"),
+        "bands": _bands(k.bands, vlo, vhi, y, plot_w, fs, size == "wide"),
         "thresholds": [{"y": y(v), "colour": TONES[tone][0]} for v, tone in thresholds if vlo < v < vhi],
         "yticks": [
             {"y": y(v), "label": label, "label_y": round(y(v) + fs * 0.35, 1)} for v, label in zip(yticks, ylabels)

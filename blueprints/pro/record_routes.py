@@ -14,14 +14,15 @@ earlier page image) less than CHART_TRACE_MINUTES ago.
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import get_locale, gettext as _, ngettext
 
 from blueprints.documents import files, pages, services as documents, thumbnails
 from blueprints.documents.forms import UploadForm
 from blueprints.measures import charts, services as measures
 from blueprints.pro import bp, services
 from blueprints.profile import services as profile
-from core import access, audit, clock, web
+from blueprints.profile.synthesis import printing
+from core import access, audit, clock, pdf as core_pdf, web
 
 CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
@@ -246,6 +247,20 @@ def record_deposit(viewer, access_id: str):
 def record_summary(viewer, access_id: str):
     _viewed(viewer, "summary")
     return _page("pro/summary.html", viewer, s=profile.summary(viewer))
+
+
+@bp.get("/dossier/<access_id>/resume/pdf")
+@web.gate(access.RECORD_SUMMARY, "read", record=True)
+def record_summary_pdf(viewer, access_id: str):
+    """ "Ma synthèse" as the share allows it (measures and documents only within its scope),
+    traced as a print by this professional, through this access."""
+    lang = printing.language(request.args.get("lang"), str(get_locale()))
+    try:
+        data = printing.a4(viewer, lang)
+    except core_pdf.PdfError:
+        flash(_("The PDF could not be prepared. Try again in a moment."), "error")
+        return redirect(url_for("pro.record_summary", access_id=access_id), 303)
+    return printing.response(data, printing.filename(lang))
 
 
 @bp.get("/dossier/<access_id>/mesures")

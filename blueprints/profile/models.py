@@ -58,6 +58,7 @@ class ProfileFacts(_Row, Base):
     postal_code: Mapped[str | None] = mapped_column(String(10))
     city: Mapped[str | None] = mapped_column(String(120))
     country: Mapped[str | None] = mapped_column(String(80))
+    card_items: Mapped[str | None] = mapped_column(String(200))  # the emergency card's choice (synthesis/card.py)
 
 
 class Condition(_Row, Base):

@@ -70,3 +70,17 @@ def test_the_workers_never_import_weasyprint(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_pages_are_bounded():
+    html = '<p class="x">page</p>' * 5 + "<style>.x { break-after: page }</style>"
+    with pytest.raises(pdf.TooManyPages) as raised:
+        pdf.html_to_pdf(html, STATIC, max_pages=3)
+    assert raised.value.pages == 5
+    assert pdf.html_to_pdf(html, STATIC, max_pages=5).startswith(b"%PDF")
+
+
+def test_the_print_stylesheets_are_served():
+    for name in ("css/print-synthesis.css", "css/print-card.css"):
+        response = weasy.fetcher(STATIC).fetch(pdf.BASE_URL + "static/" + name)
+        assert response.content_type == "text/css" and b"@page" in response.read()

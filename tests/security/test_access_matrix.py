@@ -148,6 +148,7 @@ RECORD_SECTIONS = {
     "pro.record_page_image": "record.documents",
     "pro.record_deposit": "record.deposit",
     "pro.record_summary": "record.summary",
+    "pro.record_summary_pdf": "record.summary",
     "pro.record_measures": "record.measures",
     "pro.record_measure": "record.measures",
     "pro.record_chart": "record.measures",

@@ -1,0 +1,136 @@
+"""Making the PDFs (through core.pdf: bounded, fetching only Carnet's static files), tracing
+them, and keeping "Ma synthèse" in Documents.
+
+The data is read and the page written in the language asked for (force_locale), whatever the
+language of the screen: a holder may print in English for a doctor abroad.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Response, url_for
+from flask_babel import force_locale, gettext as _
+
+from blueprints.documents import services as documents
+from blueprints.profile import services as profile
+from blueprints.profile.models import ProfileFacts
+from blueprints.profile.synthesis import card, content
+from blueprints.sharing import services as sharing
+from core import access, audit, clock, pdf
+from core.access import Viewer
+from core.db import db
+from core.formatting import day
+from core.web import LANGUAGES
+
+A4_PAGES = 12  # a heavy record fills 4 to 5; past this, something is wrong with the data
+CARD_PAGES = 1
+
+
+class CardTooFull(Exception):
+    """The chosen items do not fit on one A6 page."""
+
+
+def language(wanted: str | None, current: str) -> str:
+    return wanted if wanted in LANGUAGES else current if current in LANGUAGES else "fr"
+
+
+def _space_link() -> dict:
+    """The QR code: where a professional opens the space, with the code the holder gives."""
+    link = sharing.link(None)
+    return {"url": link, "svg": sharing.qr_svg(link)}
+
+
+def _a4_pdf(viewer: Viewer, lang: str) -> bytes:
+    with force_locale(lang):
+        return pdf.render(
+            "profile/synthesis/print_a4.html",
+            max_pages=A4_PAGES,
+            s=content.a4(viewer),
+            qr=_space_link(),
+            lang=lang,
+            title=_("My health summary"),
+        )
+
+
+def a4(viewer: Viewer, lang: str) -> bytes:
+    """ "Ma synthèse" as PDF bytes, traced (a professional's print too, with their grant)."""
+    data = _a4_pdf(viewer, lang)
+    audit.record(viewer, audit.Action.SUMMARY_PRINTED, detail={"format": "a4", "lang": lang})
+    return data
+
+
+def filename(lang: str, kind: str = "a4") -> str:
+    stem = {"a4": ("ma-synthese", "health-summary"), "card": ("carte-urgence", "emergency-card")}[kind]
+    return f"{stem[0] if lang == 'fr' else stem[1]}-{clock.paris_today().isoformat()}.pdf"
+
+
+def keep(viewer: Viewer, lang: str):
+    """Make "Ma synthèse" and keep it in Documents (category SYNTHESE), where it can be shared
+    like any document. The new document."""
+    access.require(viewer, "documents", "write")
+    data = _a4_pdf(viewer, lang)
+    with force_locale(lang):
+        title = _("My health summary of %(date)s", date=day(clock.paris_today()))
+    [doc] = documents.add_documents(
+        viewer,
+        [documents.Upload(io.BytesIO(data), filename(lang))],
+        category="SYNTHESE",
+        act_date=clock.paris_today(),
+        title=title,
+        source="summary",
+        action=None,
+    )
+    audit.record(viewer, audit.Action.SUMMARY_KEPT, doc, detail={"lang": lang})
+    return doc
+
+
+def card_choice(viewer: Viewer) -> list[str]:
+    facts = profile.facts(viewer)
+    return card.parse(facts.card_items if facts is not None else None)
+
+
+def save_card_choice(viewer: Viewer, items: list[str]) -> None:
+    access.require(viewer, "profile", "write")
+    facts = profile.facts(viewer)
+    stored = card.store(items)
+    if facts is None:
+        facts = ProfileFacts(patient_id=viewer.patient_id)
+        db.session.add(facts)
+    if facts.card_items != stored:
+        facts.card_items = stored
+        db.session.flush()
+
+
+def emergency_card(viewer: Viewer, items: list[str], lang: str) -> bytes:
+    """The A6 card with the chosen items; CardTooFull when they do not fit on its one page."""
+    with force_locale(lang):
+        page = content.emergency_card(viewer, items)
+        try:
+            data = pdf.render(
+                "profile/synthesis/print_card.html",
+                max_pages=CARD_PAGES,
+                c=page,
+                lang=lang,
+                title=_("Emergency card"),
+            )
+        except pdf.TooManyPages:
+            raise CardTooFull() from None
+    audit.record(viewer, audit.Action.SUMMARY_PRINTED, detail={"format": "card", "lang": lang, "items": items})
+    return data
+
+
+def screen(viewer: Viewer) -> dict:
+    """What the "Ma synthèse" screen needs besides its forms."""
+    return {
+        "can_keep": access.can(viewer, "documents", "write"),
+        "kept_url": url_for("documents.index", categorie="SYNTHESE"),
+    }
+
+
+def response(data: bytes, name: str) -> Response:
+    """The PDF, opened in the browser's viewer (where a kiosk prints it), never stored by it."""
+    resp = Response(data, content_type="application/pdf")
+    resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
