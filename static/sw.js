@@ -7,15 +7,22 @@
  *   - everything else (pages' fragments, API, downloads, POSTs): not touched,
  *     not cached.
  * Bump CACHE_VERSION whenever a pre-cached file changes.
+ *
+ * Updates never mix versions: a new worker installs its own cache beside the old one and
+ * waits while pages of the old version are open (they keep their files). The first time such
+ * a page navigates, app.js tells the new worker to take over and loads that page whole, with
+ * the new files; only then is the old cache deleted. The very first install takes over at once
+ * (there is no old version to mix with).
  */
 "use strict";
 
-const CACHE_VERSION = "carnet-static-v1";
+const CACHE_VERSION = "carnet-static-v2";
 const OFFLINE_URL = "/static/offline.html";
 const PRECACHE = [
   OFFLINE_URL,
   "/static/css/app.css",
   "/static/css/print.css",
+  "/static/css/kiosk.css",
   "/static/js/app.js",
   "/static/js/passkeys.js",
   "/static/vendor/htmx-2.0.11.min.js",
@@ -41,8 +48,12 @@ self.addEventListener("install", (event) => {
         if (url === OFFLINE_URL) throw error;
       }
     }));
-    await self.skipWaiting();
+    if (!self.registration.active) await self.skipWaiting();
   })());
+});
+
+self.addEventListener("message", (event) => {
+  if (event.data === "carnet:take-over") self.skipWaiting();
 });
 
 self.addEventListener("activate", (event) => {
@@ -66,8 +77,7 @@ self.addEventListener("fetch", (event) => {
       try {
         return await fetch(request);
       } catch (error) {
-        const cache = await caches.open(CACHE_VERSION);
-        return (await cache.match(OFFLINE_URL)) || Response.error();
+        return (await caches.match(OFFLINE_URL, { cacheName: CACHE_VERSION })) || Response.error();
       }
     })());
     return;
@@ -76,12 +86,14 @@ self.addEventListener("fetch", (event) => {
   // Static assets: cache first, and only successful, basic (same-origin) answers.
   if (url.pathname.startsWith("/static/") || url.pathname === "/manifest.webmanifest") {
     event.respondWith((async () => {
-      const cache = await caches.open(CACHE_VERSION);
-      const cached = await cache.match(request);
+      const cached = await caches.match(request, { cacheName: CACHE_VERSION });
       if (cached) return cached;
       const response = await fetch(request);
+      // Never (re)create this version's cache once a newer worker deleted it.
       if (response.ok && response.type === "basic" && url.pathname.startsWith("/static/")
-          && !(response.headers.get("Cache-Control") || "").includes("no-store")) {
+          && !(response.headers.get("Cache-Control") || "").includes("no-store")
+          && await caches.has(CACHE_VERSION)) {
+        const cache = await caches.open(CACHE_VERSION);
         await cache.put(request, response.clone());
       }
       return response;

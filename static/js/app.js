@@ -45,6 +45,47 @@
     }
   }
 
+  /* A new version of the app (a new worker waiting, or one that took over from another tab):
+   * the next navigation loads the whole page, so styles, scripts and markup all come from the
+   * same version; never new markup swapped into an old shell (sw.js says how updates go). */
+  var shellOutdated = false;
+  function newVersionWaiting() {
+    if (!("serviceWorker" in navigator) || !navigator.serviceWorker.controller) return Promise.resolve(null);
+    return navigator.serviceWorker.getRegistration().then(function (reg) {
+      return reg && reg.waiting ? reg.waiting : null;
+    }).catch(function () { return null; });
+  }
+  var ownTakeOver = false;
+  if ("serviceWorker" in navigator) {
+    var controller = navigator.serviceWorker.controller;
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      // Another tab switched versions (not the first install): follow at the next click.
+      if (controller && !ownTakeOver) shellOutdated = true;
+      controller = navigator.serviceWorker.controller;
+    });
+  }
+  function loadWhole(url) {
+    window.location.assign(url);
+  }
+  document.addEventListener("htmx:confirm", function (e) {
+    var d = e.detail;
+    var elt = d && d.elt;
+    // boosted links only: the navigations that keep this page's <head>
+    if (!elt || elt.tagName !== "A" || elt.hasAttribute("hx-get") || d.verb !== "get") return;
+    if (shellOutdated) {
+      e.preventDefault();
+      loadWhole(d.path);
+      return;
+    }
+    e.preventDefault();
+    newVersionWaiting().then(function (waiting) {
+      if (!waiting) { d.issueRequest(true); return; }
+      ownTakeOver = true;
+      navigator.serviceWorker.addEventListener("controllerchange", function () { loadWhole(d.path); }, { once: true });
+      waiting.postMessage("carnet:take-over");
+    });
+  });
+
   /* CSRF token, from the header htmx sends (#page hx-headers). */
   function csrfToken() {
     try {
