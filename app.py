@@ -30,6 +30,7 @@ BLUEPRINTS = (
     "pro",
     "sharing",
     "kiosk",
+    "card",
     "demo",
 )
 

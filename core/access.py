@@ -32,6 +32,7 @@ HOLDER_RIGHTS = {
     "profile": {"read", "write"},
     "measures": {"read", "write", "delete"},
     "sharing": {"read", "write"},
+    "card": {"read"},  # the emergency card kept offline on the holder's own device
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},

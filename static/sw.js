@@ -1,6 +1,8 @@
 /* Carnet service worker — served at /sw.js (scope "/").
  *
- * It caches ONLY static assets and the offline page, never health data:
+ * It caches static assets and the offline page, and one page of health data only where the
+ * holder asked for it on their own device: the emergency card (CARD_URL, in CARD_CACHE; never
+ * on a kiosk, where no worker runs, and never a document). Otherwise no health data:
  *   - install: pre-cache the fixed list below;
  *   - navigations: network only; if the network fails, the cached offline page;
  *   - GET /static/...: cache first (the files are versioned by CACHE_VERSION);
@@ -16,13 +18,16 @@
  */
 "use strict";
 
-const CACHE_VERSION = "carnet-static-v2";
+const CACHE_VERSION = "carnet-static-v3";
 const OFFLINE_URL = "/static/offline.html";
+const CARD_CACHE = "carnet-emergency-card";  // blueprints/card/services.py: CACHE_NAME
+const CARD_URL = "/carte-urgence/fiche";
 const PRECACHE = [
   OFFLINE_URL,
   "/static/css/app.css",
   "/static/css/print.css",
   "/static/css/kiosk.css",
+  "/static/css/card.css",
   "/static/js/app.js",
   "/static/js/passkeys.js",
   "/static/vendor/htmx-2.0.11.min.js",
@@ -52,14 +57,35 @@ self.addEventListener("install", (event) => {
   })());
 });
 
+/* The emergency card, fetched with the holder's session: kept only when the answer is the card
+ * itself (not a login page after a logout, not an error). */
+async function storeCard() {
+  const response = await fetch(CARD_URL, { credentials: "same-origin", cache: "no-store", redirect: "manual" });
+  if (!response.ok || response.type !== "basic" || !(response.headers.get("Content-Type") || "").includes("text/html")) {
+    return false;
+  }
+  const cache = await caches.open(CARD_CACHE);
+  await cache.put(CARD_URL, response);
+  return true;
+}
+
 self.addEventListener("message", (event) => {
-  if (event.data === "carnet:take-over") self.skipWaiting();
+  const reply = (ok) => { if (event.ports && event.ports[0]) event.ports[0].postMessage({ ok }); };
+  if (event.data === "carnet:take-over") {
+    self.skipWaiting();
+  } else if (event.data === "carnet:card-keep") {
+    event.waitUntil(storeCard().then(reply, () => reply(false)));
+  } else if (event.data === "carnet:card-refresh") {
+    event.waitUntil(caches.has(CARD_CACHE).then((kept) => (kept ? storeCard() : false)).then(reply, () => reply(false)));
+  } else if (event.data === "carnet:card-remove") {
+    event.waitUntil(caches.delete(CARD_CACHE).then(() => reply(true), () => reply(false)));
+  }
 });
 
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
-    await Promise.all(names.filter((n) => n !== CACHE_VERSION).map((n) => caches.delete(n)));
+    await Promise.all(names.filter((n) => n !== CACHE_VERSION && n !== CARD_CACHE).map((n) => caches.delete(n)));
     await self.clients.claim();
   })());
 });
@@ -77,7 +103,8 @@ self.addEventListener("fetch", (event) => {
       try {
         return await fetch(request);
       } catch (error) {
-        return (await caches.match(OFFLINE_URL, { cacheName: CACHE_VERSION })) || Response.error();
+        const card = url.pathname === CARD_URL && await caches.match(CARD_URL, { cacheName: CARD_CACHE });
+        return card || (await caches.match(OFFLINE_URL, { cacheName: CACHE_VERSION })) || Response.error();
       }
     })());
     return;
