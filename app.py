@@ -33,6 +33,7 @@ BLUEPRINTS = (
     "agenda",
     "messaging",
     "reimbursements",
+    "card",
     "demo",
 )
 

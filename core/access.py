@@ -37,6 +37,7 @@ HOLDER_RIGHTS = {
     "agenda": {"read", "write"},
     "messages": {"read", "write"},
     "reimbursements": {"read", "write"},
+    "card": {"read"},  # the emergency card kept offline on the holder's own device
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},

@@ -11,6 +11,7 @@ from flask_wtf import FlaskForm
 from blueprints.auth import bp, passkeys, services
 from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, NewLetterForm, PasswordForm
 from blueprints.auth.services import complete_login
+from blueprints.card import services as card
 from core import audit, clock, sessions, web
 from core.db import reads_first, write_intent
 from core.people import Account
@@ -141,7 +142,12 @@ def logout():
         resp.headers["Clear-Site-Data"] = '"cache", "storage"'
         return resp
     resp = web.hx_redirect(url_for("auth.login"), reload=True)
-    resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
+    if request.cookies.get(card.COOKIE):
+        # This device keeps its holder's emergency card, by their choice: it stays (the login
+        # page offers to remove it); the session ends and the cookies go all the same.
+        resp.headers["Clear-Site-Data"] = '"cookies"'
+    else:
+        resp.headers["Clear-Site-Data"] = '"cache", "cookies", "storage"'
     return resp
 
 

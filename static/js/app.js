@@ -45,6 +45,101 @@
     }
   }
 
+  /* A new version of the app (a new worker waiting, or one that took over from another tab):
+   * the next navigation loads the whole page, so styles, scripts and markup all come from the
+   * same version; never new markup swapped into an old shell (sw.js says how updates go). */
+  var shellOutdated = false;
+  function newVersionWaiting() {
+    if (!("serviceWorker" in navigator) || !navigator.serviceWorker.controller) return Promise.resolve(null);
+    return navigator.serviceWorker.getRegistration().then(function (reg) {
+      return reg && reg.waiting ? reg.waiting : null;
+    }).catch(function () { return null; });
+  }
+  var ownTakeOver = false;
+  if ("serviceWorker" in navigator) {
+    var controller = navigator.serviceWorker.controller;
+    navigator.serviceWorker.addEventListener("controllerchange", function () {
+      // Another tab switched versions (not the first install): follow at the next click.
+      if (controller && !ownTakeOver) shellOutdated = true;
+      controller = navigator.serviceWorker.controller;
+    });
+  }
+  function loadWhole(url) {
+    window.location.assign(url);
+  }
+  document.addEventListener("htmx:confirm", function (e) {
+    var d = e.detail;
+    var elt = d && d.elt;
+    // boosted links only: the navigations that keep this page's <head>
+    if (!elt || elt.tagName !== "A" || elt.hasAttribute("hx-get") || d.verb !== "get") return;
+    if (shellOutdated) {
+      e.preventDefault();
+      loadWhole(d.path);
+      return;
+    }
+    e.preventDefault();
+    newVersionWaiting().then(function (waiting) {
+      if (!waiting) { d.issueRequest(true); return; }
+      ownTakeOver = true;
+      navigator.serviceWorker.addEventListener("controllerchange", function () { loadWhole(d.path); }, { once: true });
+      waiting.postMessage("carnet:take-over");
+    });
+  });
+
+  /* 1b. The emergency card kept on this device (static/sw.js; blueprints/card). Never on a
+   * kiosk. The carnet_card cookie only tells the server, at logout, that this device keeps the
+   * card: logging out then leaves it (and only it) in place. */
+  var CARD_CACHE = "carnet-emergency-card";
+  function askWorker(message) {
+    return navigator.serviceWorker.ready.then(function (reg) {
+      return new Promise(function (done) {
+        var channel = new MessageChannel();
+        channel.port1.onmessage = function (e) { done(!!(e.data && e.data.ok)); };
+        reg.active.postMessage(message, [channel.port2]);
+      });
+    });
+  }
+  function cardKept() {
+    return window.caches ? caches.has(CARD_CACHE).catch(function () { return false; }) : Promise.resolve(false);
+  }
+  function markDevice(kept) {
+    document.cookie = kept ? "carnet_card=1; path=/; max-age=31536000; samesite=lax"
+      : "carnet_card=; path=/; max-age=0; samesite=lax";
+  }
+  function showCardState(kept, failed) {
+    var box = document.getElementById("card-device");
+    if (box) {
+      var state = box.querySelector(".card-device-state");
+      if (state) state.textContent = box.getAttribute(failed ? "data-failed-text" : kept ? "data-kept-text" : "data-not-kept-text");
+      box.querySelectorAll("[data-card-keep]").forEach(function (b) { b.hidden = kept; });
+      box.querySelectorAll("[data-card-remove]").forEach(function (b) { b.hidden = !kept; });
+    }
+    document.querySelectorAll("[data-card-kept-notice]").forEach(function (n) { n.hidden = !kept; });
+  }
+  function syncCard() {
+    if (page().classList.contains("kiosk") || !("serviceWorker" in navigator) || !window.caches) return;
+    cardKept().then(function (kept) {
+      markDevice(kept);
+      showCardState(kept, false);
+      if (kept && pageData("data-card-refresh")) askWorker("carnet:card-refresh").catch(function () {});
+    });
+  }
+  syncCard();
+  document.addEventListener("htmx:load", function (e) {
+    if (e.target && e.target.querySelector && e.target.querySelector("#card-device, [data-card-kept-notice]")) syncCard();
+  });
+  document.addEventListener("click", function (e) {
+    var keep = e.target.closest && e.target.closest("[data-card-keep]");
+    var remove = e.target.closest && e.target.closest("[data-card-remove]");
+    if (!keep && !remove) return;
+    (keep ? askWorker("carnet:card-keep") : askWorker("carnet:card-remove")).then(function (ok) {
+      return cardKept().then(function (kept) {
+        markDevice(kept);
+        showCardState(kept, keep && !ok);
+      });
+    }).catch(function () { showCardState(false, true); });
+  });
+
   /* CSRF token, from the header htmx sends (#page hx-headers). */
   function csrfToken() {
     try {

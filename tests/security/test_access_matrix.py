@@ -136,7 +136,8 @@ BLUEPRINT_CLASSES = {
     "sharing": "holder",
     "agenda": "holder",
     "pro": "pro",
-    "kiosk": "account",  # approving a kiosk's QR code from one's own phone: any person with an account
+    "kiosk": "account",
+    "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
 }
 RECORD_SECTIONS = {
     "pro.record": "record",
