@@ -20,6 +20,7 @@ from blueprints.pro.services import pro_name
 from core import access, audit, clock, notify
 from core.access import Viewer
 from core.db import db
+from core.formatting import clock_time
 from core.people import Account, profession_label
 
 ACTIVE = ("proposed", "countered", "confirmed")
@@ -301,9 +302,8 @@ def confirm_counter(viewer: Viewer, a: Appointment) -> None:
 
 
 def when_text(at: datetime) -> str:
-    """ "12 mars 2027 à 9 h 30" in the reader's language, Paris time."""
-    local = clock.paris(at)
-    return _("%(date)s at %(time)s", date=babel_datetime(local, "d MMMM y"), time=babel_datetime(local, "H:mm"))
+    """ "12 mars 2027 à 9 h 30" in the reader's language, Paris time (the app's time zone)."""
+    return _("%(date)s at %(time)s", date=babel_datetime(clock.aware(at), "d MMMM y"), time=clock_time(clock.aware(at)))
 
 
 def _tell_holder(viewer: Viewer, a: Appointment, event: str) -> None:

@@ -56,9 +56,16 @@ def show(viewer, appt_id: str):
     return web.render(
         "agenda/show.html",
         r=appts.row(viewer, a),
-        answer=AnswerForm(reminder="" if a.reminder_minutes is None else str(a.reminder_minutes)),
+        answer=AnswerForm(reminder=_reminder_choice(a)),
         counter=CounterForm(),
     )
+
+
+def _reminder_choice(a) -> str:
+    """What the reminder menu shows: the holder's choice; for a proposal, the usual day before."""
+    if a.reminder_minutes is None:
+        return "1440" if a.status == "proposed" else ""
+    return str(a.reminder_minutes)
 
 
 @bp.route("/rendez-vous/<appt_id>/modifier", methods=["GET", "POST"])

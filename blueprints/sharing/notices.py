@@ -90,9 +90,9 @@ def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
     if kind == "reminder":
         return _("Reminder: your appointment with %(name)s, %(when)s", name=actor, when=when)
     return {
-        "proposed": lambda: _("%(name)s proposes an appointment %(when)s", name=actor, when=when),
-        "confirmed": lambda: _("%(name)s confirmed your appointment %(when)s", name=actor, when=when),
-    }.get(detail.get("event"), lambda: _("%(name)s cancelled the appointment %(when)s", name=actor, when=when))()
+        "proposed": lambda: _("%(name)s proposes an appointment: %(when)s", name=actor, when=when),
+        "confirmed": lambda: _("%(name)s confirmed your appointment: %(when)s", name=actor, when=when),
+    }.get(detail.get("event"), lambda: _("%(name)s cancelled the appointment: %(when)s", name=actor, when=when))()
 
 
 def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | None = None) -> str:
