@@ -15,6 +15,7 @@ from blueprints.documents import categories
 from blueprints.documents.models import Document
 from blueprints.history import services as history
 from blueprints.measures import services as measures
+from blueprints.messaging import services as messaging
 from blueprints.profile import choices
 from blueprints.profile.models import Allergy, ProfileFacts
 from blueprints.sharing import notices
@@ -136,6 +137,7 @@ def holder_home(viewer: Viewer) -> dict:
         "history": _history(viewer),
         "measures": _measures(viewer),
         "notifications": _notifications(viewer),
+        "messages": messaging.summary(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
         "identity": {
             "name": f"{figures['given_names']} {figures['family_name']}",

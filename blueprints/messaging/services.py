@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort
+from flask import abort, g
 from sqlalchemy import exists, func, select, tuple_, update
 
 from blueprints.documents.models import fold
@@ -43,10 +43,29 @@ def _unread_column(viewer: Viewer):
 
 
 def unread_count(viewer: Viewer) -> int:
-    """Unread messages across the viewer's threads: what the navigation polls (one indexed read)."""
+    """Unread messages across the viewer's threads: what the navigation polls (one indexed read;
+    a page whose home card already counted them reads that count)."""
+    known = g.get("messaging_unread")
+    if known is not None:
+        return known
     column = _unread_column(viewer)
     stmt = access.scope_threads(viewer, select(func.coalesce(func.sum(column), 0))).where(column > 0)
     return int(db.session.scalar(stmt) or 0)
+
+
+def summary(viewer: Viewer) -> dict:
+    """For the home screen: unread messages and the latest conversation."""
+    holder = viewer.is_holder
+    other = Professional if holder else Patient
+    join_on = Thread.professional_id == Professional.id if holder else Thread.patient_id == Patient.id
+    unread = func.coalesce(func.sum(_unread_column(viewer)).over(), 0)
+    found = db.session.execute(
+        access.scope_threads(viewer, select(Thread, other, unread).join(other, join_on))
+        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        .limit(1)
+    ).first()
+    g.messaging_unread = int(found[2]) if found else 0  # the navigation shows the same count
+    return {"unread": g.messaging_unread, "latest": _row(viewer, found[0], found[1]) if found else None}
 
 
 def parse_cursor(raw: str | None) -> tuple[datetime, str] | None:

@@ -76,6 +76,9 @@ record.documents   ANON      DENIED    DENIED       OK            OWN           
 record.deposit     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
 record.summary     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
 record.measures    ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
+messages           ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
+messages.holder    ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         DENIED    DENIED        DENIED
+messages.pro       ANON      DENIED    OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
 """
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
@@ -114,6 +117,9 @@ ENDPOINT_CLASSES = {
     "pro.access": "public",  # typing a code
     "pro.end": "public",  # ending a code session
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
+    "messaging.refuse": "messages.holder",
+    "messaging.attachment_save": "messages.holder",
+    "messaging.close": "messages.pro",
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -124,6 +130,7 @@ BLUEPRINT_CLASSES = {
     "measures": "holder",
     "sharing": "holder",
     "pro": "pro",
+    "messaging": "messages",
 }
 RECORD_SECTIONS = {
     "pro.record": "record",
@@ -162,6 +169,8 @@ PARAMS = {
     "grant_id": Obj("grant_id"),
     "block_id": Obj("block_id"),
     "note_id": Obj("notification_id"),
+    "thread_id": Obj("thread_id"),
+    "att_id": Obj("attachment_id"),
     "measures.*:slug": "poids",
     "profile.block_edit:slug": "groupe-sanguin",
     "profile.*:slug": "allergies",
@@ -325,6 +334,8 @@ class World:
     allergy_id: str = ""
     import_id: str = ""
     notification_id: str = ""
+    thread_id: str = ""  # the holder's conversation with pro_grant
+    attachment_id: str = ""  # a photo pro_grant sent in it
     share_id: str = ""  # a live share of the holder that no viewer uses
     grant_id: str = ""
     block_id: str = ""
@@ -375,10 +386,13 @@ def _people(app, make_holder, make_pro) -> World:
 
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
-    value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
+    value that must be unique is fresh). The holder's emergency settings go back to the defaults,
+    and the holder refuses new conversations from nobody."""
     from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
+    from blueprints.messaging import services as messaging
+    from blueprints.messaging.models import Attachment, Message
     from blueprints.profile.models import Allergy
     from core import access, notify
     from core.grants import (
@@ -386,6 +400,7 @@ def _objects(app, w: World) -> None:
         EmergencyAccess,
         EmergencySettings,
         Grant,
+        MessageRefusal,
         Share,
         ShareUse,
         code_hash,
@@ -402,6 +417,7 @@ def _objects(app, w: World) -> None:
     with app.test_request_context():
         # Back to a holder with default emergency settings, and no access for the professional without one.
         db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
+        db.session.execute(MessageRefusal.__table__.delete().where(MessageRefusal.patient_id == p))
         db.session.execute(
             update(Grant)
             .where(
@@ -511,6 +527,21 @@ def _objects(app, w: World) -> None:
         w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
         w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
         w.free_professional_id = w.professional_ids["pro_no_grant"]
+        pro = access.viewer_for(db.session.get(Account, w.accounts["pro_grant"].id))
+        thread = messaging.start_thread(
+            pro,
+            p,
+            subject="Résultats",
+            body="Bonjour",
+            uploads=[documents.Upload(io.BytesIO(_png()), "photo.png")],
+        )
+        db.session.commit()
+        w.thread_id = thread.id
+        w.attachment_id = db.session.scalar(
+            select(Attachment.id)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.thread_id == thread.id)
+        )
         w.access = {v: share_id for v, (share_id, _use) in uses.items()}
         w.access.update(pro_grant=grant.id, pro_emergency=emergency.id)
         w.uses = {v: use.id for v, (_share, use) in uses.items()}
@@ -573,8 +604,9 @@ def _fingerprint(w: World) -> tuple:
     notifications of new accesses are not in it: professionals' visits add them)."""
     from blueprints.documents.models import Document
     from blueprints.measures.models import Measure, MeasureImport
+    from blueprints.messaging.models import Message, Thread
     from blueprints.profile.models import Allergy
-    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share
+    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
     from core.notify import Notification
     from core.people import Account, Credential
     from core.sessions import UserSession
@@ -606,6 +638,11 @@ def _fingerprint(w: World) -> tuple:
         "notification": select(Notification.id, Notification.read_at, Notification.flagged_at).where(
             Notification.id == w.notification_id
         ),
+        "threads": select(
+            Thread.id, Thread.subject, Thread.closed_at, Thread.holder_archived, Thread.pro_archived
+        ).where(Thread.patient_id == p),
+        "messages": select(Message.id).where(Message.patient_id == p),
+        "message refusals": select(MessageRefusal.id).where(MessageRefusal.patient_id == p),
     }
     return tuple(
         (name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
@@ -784,7 +821,11 @@ def test_access_matrix(app, world, case):
     if after != world.baseline:
         world.dirty, world.verified = True, False
         cls = classify(case.endpoint, case.params)
-        allowed_to_change = outcome == "OK" and (case.viewer == "holder" or cls.startswith("record"))
+        allowed_to_change = outcome == "OK" and (
+            case.viewer == "holder"
+            or cls.startswith("record")
+            or (cls.startswith("messages") and case.viewer == "pro_grant")
+        )
         changed = [name for (name, rows), (_n, before) in zip(after, world.baseline) if rows != before]
         assert allowed_to_change, f"{case}: refused, yet the holder's data changed: {changed} ({where})"
 
@@ -867,6 +908,8 @@ def test_each_gate_names_the_section_of_its_page():
             ok = gate.section == blueprint and gate.mode == "own" and gate.action in access.HOLDER_RIGHTS[blueprint]
         elif cls == "account":
             ok = gate.section == "account" and gate.mode == "own"
+        elif cls.startswith("messages"):
+            ok = gate.section == "messages" and gate.mode == "account"
         else:
             ok = tuple(gate) == CLASS_GATES[cls]
         if not ok:
