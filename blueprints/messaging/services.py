@@ -320,6 +320,7 @@ def start_thread(
     if not access.may_start_thread(viewer, patient_id, professional, wrote_before=wrote):
         raise Refused()
     subject, body = _clean(subject, body)
+    stored = attachments.store(viewer, patient_id, uploads or [], document_ids or [])
     now = clock.utcnow()
     thread = Thread(
         patient_id=patient_id,
@@ -333,7 +334,7 @@ def start_thread(
     )
     db.session.add(thread)
     db.session.flush()
-    _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+    _add_message(viewer, thread, professional, body, stored)
     return thread
 
 
@@ -344,18 +345,19 @@ def reply(
     if not may_reply(viewer, thread, professional):
         raise Refused()
     _subject, body = _clean("", body)
-    return _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+    stored = attachments.store(viewer, thread.patient_id, uploads or [], document_ids or [])
+    return _add_message(viewer, thread, professional, body, stored)
 
 
-def _add_message(viewer: Viewer, thread: Thread, professional, body: str, uploads: list, document_ids: list) -> Message:
-    """The message, its attachments (all or none: UploadRefused), the counters, the trace, and
-    telling the other side."""
+def _add_message(viewer: Viewer, thread: Thread, professional, body: str, stored: list) -> Message:
+    """The message, its attachments (already stored), the counters, the trace, and telling the
+    other side."""
     side = _side(viewer)
     now = clock.utcnow()
     message = Message(thread_id=thread.id, patient_id=thread.patient_id, sender=side, body=body, created_at=now)
     db.session.add(message)
     db.session.flush()
-    files = attachments.attach(viewer, message, uploads, document_ids)
+    files = attachments.attach(message, stored)
     first_unread = (thread.pro_unread if viewer.is_holder else thread.holder_unread) == 0
     if viewer.is_holder:
         thread.pro_unread = (thread.pro_unread or 0) + 1
