@@ -16,6 +16,7 @@ from blueprints.documents import categories
 from blueprints.documents.models import Document
 from blueprints.history import services as history
 from blueprints.measures import services as measures
+from blueprints.messaging import services as messaging
 from blueprints.profile import choices
 from blueprints.profile.models import Allergy, ProfileFacts
 from blueprints.reimbursements import services as reimbursements
@@ -145,6 +146,7 @@ def holder_home(viewer: Viewer) -> dict:
         "measures": _measures(viewer),
         "reimbursements": reimbursements.dashboard_card(viewer),
         "notifications": _notifications(viewer),
+        "messages": messaging.summary(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
         "identity": {
             "name": f"{figures['given_names']} {figures['family_name']}",

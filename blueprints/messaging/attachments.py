@@ -35,15 +35,20 @@ def row(viewer: Viewer, a: Attachment) -> dict:
     }
 
 
-def attach(viewer: Viewer, message: Message, uploads: list, document_ids: list[str]) -> list[Attachment]:
+def store(viewer: Viewer, patient_id: str, uploads: list, document_ids: list[str]) -> list:
     """Files from the device (holder or professional) and documents of the record (a
-    professional with a grant): all stored, or none (documents.UploadRefused)."""
+    professional with a grant), checked and stored before any message row exists: all of them,
+    or none (documents.UploadRefused, TooMany)."""
     uploads = [u for u in uploads if u is not None]
     document_ids = [d for d in dict.fromkeys(document_ids) if d]
     if len(uploads) + len(document_ids) > MAX_FILES:
         raise TooMany()
-    copies = [_record_copy(viewer, message.patient_id, d) for d in document_ids]
-    stored = documents.store_files(message.patient_id, uploads + copies) if uploads or copies else []
+    copies = [_record_copy(viewer, patient_id, d) for d in document_ids]
+    return documents.store_files(patient_id, uploads + copies) if uploads or copies else []
+
+
+def attach(message: Message, stored: list) -> list[Attachment]:
+    """The stored files as the message's attachments."""
     found = []
     for n, item in enumerate(stored):
         a = Attachment(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import abort
+from flask import abort, g
 from sqlalchemy import exists, func, select, tuple_, update
 
 from blueprints.documents.models import fold
@@ -43,10 +43,29 @@ def _unread_column(viewer: Viewer):
 
 
 def unread_count(viewer: Viewer) -> int:
-    """Unread messages across the viewer's threads: what the navigation polls (one indexed read)."""
+    """Unread messages across the viewer's threads: what the navigation polls (one indexed read;
+    a page whose home card already counted them reads that count)."""
+    known = g.get("messaging_unread")
+    if known is not None:
+        return known
     column = _unread_column(viewer)
     stmt = access.scope_threads(viewer, select(func.coalesce(func.sum(column), 0))).where(column > 0)
     return int(db.session.scalar(stmt) or 0)
+
+
+def summary(viewer: Viewer) -> dict:
+    """For the home screen: unread messages and the latest conversation."""
+    holder = viewer.is_holder
+    other = Professional if holder else Patient
+    join_on = Thread.professional_id == Professional.id if holder else Thread.patient_id == Patient.id
+    unread = func.coalesce(func.sum(_unread_column(viewer)).over(), 0)
+    found = db.session.execute(
+        access.scope_threads(viewer, select(Thread, other, unread).join(other, join_on))
+        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        .limit(1)
+    ).first()
+    g.messaging_unread = int(found[2]) if found else 0  # the navigation shows the same count
+    return {"unread": g.messaging_unread, "latest": _row(viewer, found[0], found[1]) if found else None}
 
 
 def parse_cursor(raw: str | None) -> tuple[datetime, str] | None:
@@ -301,6 +320,7 @@ def start_thread(
     if not access.may_start_thread(viewer, patient_id, professional, wrote_before=wrote):
         raise Refused()
     subject, body = _clean(subject, body)
+    stored = attachments.store(viewer, patient_id, uploads or [], document_ids or [])
     now = clock.utcnow()
     thread = Thread(
         patient_id=patient_id,
@@ -314,7 +334,7 @@ def start_thread(
     )
     db.session.add(thread)
     db.session.flush()
-    _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+    _add_message(viewer, thread, professional, body, stored)
     return thread
 
 
@@ -325,18 +345,19 @@ def reply(
     if not may_reply(viewer, thread, professional):
         raise Refused()
     _subject, body = _clean("", body)
-    return _add_message(viewer, thread, professional, body, uploads or [], document_ids or [])
+    stored = attachments.store(viewer, thread.patient_id, uploads or [], document_ids or [])
+    return _add_message(viewer, thread, professional, body, stored)
 
 
-def _add_message(viewer: Viewer, thread: Thread, professional, body: str, uploads: list, document_ids: list) -> Message:
-    """The message, its attachments (all or none: UploadRefused), the counters, the trace, and
-    telling the other side."""
+def _add_message(viewer: Viewer, thread: Thread, professional, body: str, stored: list) -> Message:
+    """The message, its attachments (already stored), the counters, the trace, and telling the
+    other side."""
     side = _side(viewer)
     now = clock.utcnow()
     message = Message(thread_id=thread.id, patient_id=thread.patient_id, sender=side, body=body, created_at=now)
     db.session.add(message)
     db.session.flush()
-    files = attachments.attach(viewer, message, uploads, document_ids)
+    files = attachments.attach(message, stored)
     first_unread = (thread.pro_unread if viewer.is_holder else thread.holder_unread) == 0
     if viewer.is_holder:
         thread.pro_unread = (thread.pro_unread or 0) + 1

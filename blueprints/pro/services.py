@@ -290,6 +290,7 @@ def home(viewer: Viewer) -> dict:
 def _patient_row(p: Patient, access_id: str, since: datetime) -> dict:
     return {
         "access_id": access_id,
+        "patient_id": p.id,
         "name": f"{p.given_names} {p.used_name or p.family_name}",
         "birth_date": p.birth_date,
         "since": since,

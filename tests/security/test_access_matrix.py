@@ -80,6 +80,9 @@ record.summary     ANON      DENIED    DENIED       OK            DENIED        
 record.measures    ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
 record.agenda      ANON      DENIED    DENIED       DENIED        DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
 feed               OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
+messages           ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
+messages.holder    ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         DENIED    DENIED        DENIED
+messages.pro       ANON      DENIED    OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
 """
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
@@ -124,6 +127,9 @@ ENDPOINT_CLASSES = {
     "kiosk.present": "public",  # "I am here": keeps whatever session this is alive
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
     "agenda.feed": "feed",  # a calendar app, no session: the token in the URL opens the holder's appointments
+    "messaging.refuse": "messages.holder",
+    "messaging.attachment_save": "messages.holder",
+    "messaging.close": "messages.pro",
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -138,6 +144,7 @@ BLUEPRINT_CLASSES = {
     "pro": "pro",
     "kiosk": "account",
     "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
+    "messaging": "messages",
 }
 RECORD_SECTIONS = {
     "pro.record": "record",
@@ -187,6 +194,8 @@ PARAMS = {
     "note_id": Obj("notification_id"),
     "appt_id": Obj("appointment_id"),
     "agenda.feed:token": FEED_TOKEN,
+    "thread_id": Obj("thread_id"),
+    "att_id": Obj("attachment_id"),
     "measures.*:slug": "poids",
     "profile.block_edit:slug": "groupe-sanguin",
     "profile.*:slug": "allergies",
@@ -353,6 +362,8 @@ class World:
     reimbursement_import_id: str = ""
     notification_id: str = ""
     appointment_id: str = ""  # proposed by pro_grant, answered with another time (countered)
+    thread_id: str = ""  # the holder's conversation with pro_grant
+    attachment_id: str = ""  # a photo pro_grant sent in it
     share_id: str = ""  # a live share of the holder that no viewer uses
     grant_id: str = ""
     block_id: str = ""
@@ -406,9 +417,13 @@ def _objects(app, w: World) -> None:
     value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
     from blueprints.agenda import ical
     from blueprints.agenda.models import AgendaSettings, Appointment
+    value that must be unique is fresh). The holder's emergency settings go back to the defaults,
+    and the holder refuses new conversations from nobody."""
     from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
+    from blueprints.messaging import services as messaging
+    from blueprints.messaging.models import Attachment, Message
     from blueprints.profile.models import Allergy
     from blueprints.reimbursements.models import Reimbursement
     from core import access, notify
@@ -417,6 +432,7 @@ def _objects(app, w: World) -> None:
         EmergencyAccess,
         EmergencySettings,
         Grant,
+        MessageRefusal,
         Share,
         ShareUse,
         code_hash,
@@ -433,6 +449,7 @@ def _objects(app, w: World) -> None:
     with app.test_request_context():
         # Back to a holder with default emergency settings, and no access for the professional without one.
         db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
+        db.session.execute(MessageRefusal.__table__.delete().where(MessageRefusal.patient_id == p))
         db.session.execute(
             update(Grant)
             .where(
@@ -573,6 +590,21 @@ def _objects(app, w: World) -> None:
         w.reimbursement_id, w.reimbursement_import_id = remb.id, remb_imp.id
         w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
         w.free_professional_id = w.professional_ids["pro_no_grant"]
+        pro = access.viewer_for(db.session.get(Account, w.accounts["pro_grant"].id))
+        thread = messaging.start_thread(
+            pro,
+            p,
+            subject="Résultats",
+            body="Bonjour",
+            uploads=[documents.Upload(io.BytesIO(_png()), "photo.png")],
+        )
+        db.session.commit()
+        w.thread_id = thread.id
+        w.attachment_id = db.session.scalar(
+            select(Attachment.id)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Message.thread_id == thread.id)
+        )
         w.access = {v: share_id for v, (share_id, _use) in uses.items()}
         w.access.update(pro_grant=grant.id, pro_emergency=emergency.id)
         w.uses = {v: use.id for v, (_share, use) in uses.items()}
@@ -636,9 +668,10 @@ def _fingerprint(w: World) -> tuple:
     from blueprints.agenda.models import AgendaSettings, Appointment, PreventionMark
     from blueprints.documents.models import Document
     from blueprints.measures.models import Measure, MeasureImport
+    from blueprints.messaging.models import Message, Thread
     from blueprints.profile.models import Allergy
     from blueprints.reimbursements.models import Reimbursement
-    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share
+    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
     from core.notify import Notification
     from core.people import Account, Credential
     from core.sessions import UserSession
@@ -680,6 +713,11 @@ def _fingerprint(w: World) -> tuple:
         "agenda settings": select(
             AgendaSettings.prevention_off, AgendaSettings.feed_hash, AgendaSettings.feed_details
         ).where(AgendaSettings.patient_id == p),
+        "threads": select(
+            Thread.id, Thread.subject, Thread.closed_at, Thread.holder_archived, Thread.pro_archived
+        ).where(Thread.patient_id == p),
+        "messages": select(Message.id).where(Message.patient_id == p),
+        "message refusals": select(MessageRefusal.id).where(MessageRefusal.patient_id == p),
     }
     return tuple(
         (name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
@@ -858,7 +896,11 @@ def test_access_matrix(app, world, case):
     if after != world.baseline:
         world.dirty, world.verified = True, False
         cls = classify(case.endpoint, case.params)
-        allowed_to_change = outcome == "OK" and (case.viewer == "holder" or cls.startswith("record"))
+        allowed_to_change = outcome == "OK" and (
+            case.viewer == "holder"
+            or cls.startswith("record")
+            or (cls.startswith("messages") and case.viewer == "pro_grant")
+        )
         changed = [name for (name, rows), (_n, before) in zip(after, world.baseline) if rows != before]
         assert allowed_to_change, f"{case}: refused, yet the holder's data changed: {changed} ({where})"
 
@@ -949,6 +991,8 @@ def test_each_gate_names_the_section_of_its_page():
             ok = gate.section == "account" and gate.mode == "own"
         elif cls == "record.agenda":  # the page reads, its forms write
             ok = (gate.section, gate.mode) == ("record.agenda", "record") and gate.action in ("read", "write")
+        elif cls.startswith("messages"):
+            ok = gate.section == "messages" and gate.mode == "account"
         else:
             ok = tuple(gate) == CLASS_GATES[cls]
         if not ok:

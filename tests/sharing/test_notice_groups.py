@@ -259,7 +259,7 @@ def test_preferences_page_saves_and_is_traced(app, holder):
     page = client.get("/partage").get_data(as_text=True)
     assert 'href="/partage/notifications/reglages"' in page
     form = client.get("/partage/notifications/reglages").get_data(as_text=True)
-    assert "<html" in form and form.count("checked") == 2 and '<input checked id="access-0"' in form
+    assert "<html" in form and form.count("checked") == 3 and '<input checked id="access-0"' in form
     assert "cannot be turned off" in form
     bad = client.post(
         "/partage/notifications/reglages", data={"access": "sms", "deposit": "app", "csrf_token": token_of(client)}
@@ -268,7 +268,7 @@ def test_preferences_page_saves_and_is_traced(app, holder):
     assert rows(app, NotificationPreferences) == []
     ok = client.post(
         "/partage/notifications/reglages",
-        data={"access": "app", "deposit": "none", "csrf_token": token_of(client)},
+        data={"access": "app", "deposit": "none", "message": "mail", "csrf_token": token_of(client)},
         headers={"HX-Request": "true", "HX-Boosted": "true"},
     )
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/partage#notifications")
