@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, extract, func, or_, select
 from blueprints.documents import categories
 from blueprints.documents.models import Document, fold
 from blueprints.reimbursements import rates
+from blueprints.reimbursements.display import formatter, nature_labels
 from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
 from core import access, clock
 from core.access import Viewer
@@ -86,22 +87,49 @@ class Filters:
         return stmt
 
 
-def _line(r) -> dict:
-    return {
-        "id": r.id,
-        "care_date": r.care_date,
-        "paid_on": r.paid_on,
-        "nature": r.nature,
-        "act": r.act,
-        "provider": r.provider,
-        "status": r.status,
-        "currency": r.currency,
-        "charged": r.charged,
-        "amo": r.amo,
-        "amc": r.amc,
-        "remainder": r.remainder,
-        "revision": r.revision,
-    }
+@dataclass(slots=True)
+class Line:
+    """A line as the list shows it: its figures, and their words made once (an object, not a
+    dict: templates read attributes, and a dict's keys cost them a failed lookup first)."""
+
+    id: str
+    care_date: date
+    paid_on: date | None
+    nature: str
+    provider: str
+    status: str
+    currency: str
+    amo: int
+    amc: int
+    remainder: int
+    revision: int
+    title: str
+    nature_label: str
+    shown_charged: str
+    shown_reimbursed: str
+    shown_remainder: str
+
+
+def _line(r, natures: dict[str, str], amount) -> Line:
+    nature = natures.get(r.nature, r.nature)
+    return Line(
+        r.id,
+        r.care_date,
+        r.paid_on,
+        r.nature,
+        r.provider,
+        r.status,
+        r.currency,
+        r.amo,
+        r.amc,
+        r.remainder,
+        r.revision,
+        r.act or nature,
+        nature,
+        amount(r.charged, r.currency),
+        amount(r.amo + r.amc, r.currency),
+        amount(r.remainder, r.currency),
+    )
 
 
 _LIST_COLUMNS = (
@@ -142,6 +170,7 @@ def page(viewer: Viewer, filters: Filters) -> dict:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     months: list[dict] = []
+    natures, amount = nature_labels(), formatter()
     if rows:
         first = rows[-1].care_date.replace(day=1)
         last = rows[0].care_date
@@ -153,8 +182,10 @@ def page(viewer: Viewer, filters: Filters) -> dict:
         for r in rows:
             key = (r.care_date.year, r.care_date.month)
             if not months or months[-1]["key"] != key:
-                months.append({"key": key, "month": date(*key, 1), "totals": totals.get(key, {}), "lines": []})
-            months[-1]["lines"].append(_line(r))
+                found = totals.get(key, {})
+                shown = amount(found["remainder"]) if found else ""
+                months.append({"key": key, "month": date(*key, 1), "totals": found, "left": shown, "lines": []})
+            months[-1]["lines"].append(_line(r, natures, amount))
     cursor = f"{rows[-1].care_date.isoformat()}|{rows[-1].id}" if more else ""
     return {"months": months, "cursor": cursor, "continued": _continued(filters)}
 
@@ -218,10 +249,11 @@ def link(viewer: Viewer, r: Reimbursement, document_id: str | None) -> None:
     r.document_id = document_id or None
 
 
-def for_document(viewer: Viewer, document_id: str) -> list[dict]:
+def for_document(viewer: Viewer, document_id: str) -> list[Line]:
     """The reimbursement lines linked to a document (its page shows them)."""
     stmt = access.scope(viewer, select(*_LIST_COLUMNS)).where(R.document_id == document_id)
-    return [_line(r) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
+    natures, amount = nature_labels(), formatter()
+    return [_line(r, natures, amount) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
 
 
 def years(viewer: Viewer) -> list[int]:
