@@ -50,16 +50,20 @@ class NavEntry:
     roles: tuple[str, ...]
     order: int
     sections: tuple[str, ...]  # active when the request's blueprint is one of these
+    phone: bool  # in the phone's bottom bar (five entries at most); the side navigation shows all
 
 
 _NAV: list[NavEntry] = []
 
 
-def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = ()):
+def nav_entry(
+    endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = (), phone: bool = True
+):
     """A feature adds itself to the navigation here; nothing else lists features.
-    `sections` names other blueprints that live under this entry (measures under "My health")."""
+    `sections` names other blueprints that live under this entry (measures under "My health").
+    phone=False: not in the phone's bottom bar (reached another way there, e.g. the top bar)."""
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections)))
+        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections), phone))
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -73,10 +77,16 @@ def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
 def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entries: int) -> tuple[dict, ...]:
     """Built once per role, section and language (and mount point): the same on every page."""
     return tuple(
-        {"url": url_for(e.endpoint), "label": str(e.label), "icon": e.icon, "active": current in e.sections}
+        {
+            "url": url_for(e.endpoint),
+            "label": str(e.label),
+            "icon": e.icon,
+            "active": current in e.sections,
+            "phone": e.phone,
+        }
         for e in _NAV
         if kind in e.roles
-    )[:5]
+    )
 
 
 @lru_cache(maxsize=16)

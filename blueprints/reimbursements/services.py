@@ -305,23 +305,48 @@ def caps(viewer: Viewer, year: int) -> dict:
     return out
 
 
-def dashboard_card(viewer: Viewer) -> dict | None:
-    """The last payment received and this year's remainder; None when there is no line."""
-    last = db.session.execute(
-        access.scope(viewer, select(R.paid_on, R.amo, R.amc, R.provider, R.nature, R.currency))
+def card_columns(gate: Viewer, year_start) -> list:
+    """The home card's figures as scalar subqueries, for the home's one statement of figures
+    (blueprints/dashboard): the last payment received, and this year's remainder."""
+    last = (
+        access.scope(gate, select(R.id))
         .where(R.status == "paid", R.paid_on.is_not(None))
         .order_by(R.paid_on.desc(), R.id.desc())
         .limit(1)
-    ).first()
-    year = clock.paris_today().year
-    remainder = db.session.scalar(
-        access.scope(viewer, select(func.coalesce(func.sum(R.remainder), 0))).where(
-            R.care_date >= date(year, 1, 1), R.currency == "EUR"
-        )
+        .scalar_subquery()
     )
-    if last is None and not remainder:
+
+    def of_last(column, name: str):
+        return select(column).where(R.id == last).scalar_subquery().label(name)
+
+    remainder = (
+        access.scope(gate, select(func.coalesce(func.sum(R.remainder), 0)))
+        .where(R.care_date >= year_start, R.currency == "EUR")
+        .scalar_subquery()
+        .label("remb_remainder")
+    )
+    return [
+        remainder,
+        of_last(R.paid_on, "remb_paid_on"),
+        of_last(R.amo + R.amc, "remb_paid"),
+        of_last(R.currency, "remb_currency"),
+        of_last(R.provider, "remb_provider"),
+    ]
+
+
+def card(figures: dict, year: int) -> dict | None:
+    """The home card from those figures; None when the holder has no line yet."""
+    if figures["remb_paid_on"] is None and not figures["remb_remainder"]:
         return None
-    return {"last": last._asdict() if last else None, "year": year, "remainder": int(remainder or 0)}
+    last = None
+    if figures["remb_paid_on"] is not None:
+        last = {
+            "paid_on": figures["remb_paid_on"],
+            "amount": figures["remb_paid"],
+            "currency": figures["remb_currency"],
+            "provider": figures["remb_provider"],
+        }
+    return {"last": last, "year": year, "remainder": int(figures["remb_remainder"] or 0)}
 
 
 def period_lines(viewer: Viewer, start: date, end: date) -> list[Reimbursement]:
