@@ -16,7 +16,7 @@ from blueprints.documents.models import Document, fold
 from blueprints.reimbursements import rates
 from blueprints.reimbursements.display import formatter, nature_labels
 from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
-from core import access, clock
+from core import access
 from core.access import Viewer
 from core.db import db
 
