@@ -77,7 +77,7 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
                 rng,
                 day + timedelta(days=1),
                 "pharmacie",
-                f"Médicaments ({boxes} boîtes)",
+                f"Médicaments ({boxes} boîte{'s' if boxes > 1 else ''})",
                 PHARMACY,
                 base,
                 base,
