@@ -51,6 +51,7 @@ class NavEntry:
     roles: tuple[str, ...]
     order: int
     sections: tuple[str, ...]  # active when the request's blueprint is one of these
+    phone: bool = True  # in the phone's bottom bar (five entries at most); the side navigation shows all
     badge: str | None = None  # the endpoint polled for this entry's count (a @passive view)
 
 
@@ -59,13 +60,22 @@ _BADGES: dict = {}  # badge endpoint -> count(viewer), for the count drawn with 
 
 
 def nav_entry(
-    endpoint: str, label, icon: str, roles=("holder",), order: int = 50, sections: tuple = (), badge: str | None = None
+    endpoint: str,
+    label,
+    icon: str,
+    roles=("holder",),
+    order: int = 50,
+    sections: tuple = (),
+    badge: str | None = None,
+    phone: bool = True,
 ):
     """A feature adds itself to the navigation here; nothing else lists features.
     `sections` names other blueprints that live under this entry (measures under "My health");
-    `badge` the endpoint that answers the entry's count (see nav_badge)."""
+    `badge` the endpoint that answers the entry's count (see nav_badge); phone=False: not in the
+    phone's bottom bar (reached another way there, e.g. the top bar)."""
     if not any(e.endpoint == endpoint for e in _NAV):
-        _NAV.append(NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections), badge))
+        entry = NavEntry(endpoint, label, icon, tuple(roles), order, (endpoint.split(".")[0], *sections), phone, badge)
+        _NAV.append(entry)
         _NAV.sort(key=lambda e: e.order)
 
 
@@ -101,6 +111,7 @@ def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entri
             "active": current in e.sections,
             "badge": e.badge,
             "badge_url": url_for(e.badge) if e.badge else None,
+            "phone": e.phone,
         }
         for e in _NAV
         if kind in e.roles

@@ -6,6 +6,7 @@ adds its own loader below and one key to holder_home()."""
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 
 from flask_babel import get_locale
@@ -23,7 +24,7 @@ from blueprints.reimbursements import services as reimbursements
 from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
-from core.clock import aware
+from core.clock import aware, paris_today
 from core.db import db
 from core.identifiers import mask_nir
 from core.people import Account, Credential, Patient, profession_label
@@ -33,7 +34,12 @@ from core.sessions import UserSession
 def _figures(viewer: Viewer) -> dict:
     """Counts for the health and security cards, the document count, the previous login and
     the identity card (account and patient columns, not their objects), in one round trip."""
-    params = {"account_id": viewer.account_id, "patient_id": viewer.patient_id, **sessions.live_params()}
+    params = {
+        "account_id": viewer.account_id,
+        "patient_id": viewer.patient_id,
+        "year_start": date(paris_today().year, 1, 1),
+        **sessions.live_params(),
+    }
     return db.session.connection().execute(_figures_statement(viewer.kind), params).one()._asdict()
 
 
@@ -69,6 +75,7 @@ def _figures_statement(kind: str):
             access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
             access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
             access.scope(gate, select(func.count()).select_from(Document)).scalar_subquery().label("documents"),
+            *reimbursements.card_columns(gate, bindparam("year_start")),
             # the login before this one: the newest is the one that opened this session
             select(AuditEvent.at)
             .where(AuditEvent.account_id == account_id, AuditEvent.action == "login")
@@ -144,7 +151,7 @@ def holder_home(viewer: Viewer) -> dict:
         "documents": {"count": figures["documents"], "latest": _latest_document(viewer)},
         "history": _history(viewer),
         "measures": _measures(viewer),
-        "reimbursements": reimbursements.dashboard_card(viewer),
+        "reimbursements": reimbursements.card(figures, paris_today().year),
         "notifications": _notifications(viewer),
         "messages": messaging.summary(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",

@@ -77,7 +77,7 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
                 rng,
                 day + timedelta(days=1),
                 "pharmacie",
-                f"Médicaments ({boxes} boîtes)",
+                f"Médicaments ({boxes} boîte{'s' if boxes > 1 else ''})",
                 PHARMACY,
                 base,
                 base,
@@ -100,7 +100,7 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
                     participation=r["participation"],
                 )
             )
-        day += timedelta(days=gap + rng.randint(-10, 10))
+        day += timedelta(days=gap + rng.randint(-(gap // 3), gap // 3))
     for year in range(start.year, today.year + 1):
         dental = date(year, 2, 11) + timedelta(days=rng.randint(0, 200))
         if start < dental < today:

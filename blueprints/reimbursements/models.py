@@ -37,6 +37,7 @@ class Reimbursement(Base):
     __table_args__ = (
         Index("ux_reimbursements_patient_reference", "patient_id", "reference", unique=True),
         Index("ix_reimbursements_patient_care", "patient_id", "care_date", "id"),
+        Index("ix_reimbursements_patient_provider", "patient_id", "provider"),  # the filter's choices
     )
 
     id: Mapped[str] = uuid_pk()

@@ -28,7 +28,10 @@ def index(viewer):
     if web.wants_fragment("reimbursement-more"):
         return web.render("reimbursements/index.html", "reimbursements/_more.html", **context)
     if web.wants_fragment():
-        return web.render("reimbursements/index.html", "reimbursements/_results.html", **context)
+        resp = web.render("reimbursements/index.html", "reimbursements/_results.html", **context)
+        # the address bar keeps the filters as a link would write them, not every empty field
+        resp.headers["HX-Push-Url"] = url_for("reimbursements.index", **filters.query_args())
+        return resp
     year = paris_today().year
     return web.render(
         "reimbursements/index.html",

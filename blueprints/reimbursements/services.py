@@ -14,8 +14,9 @@ from sqlalchemy import and_, case, extract, func, or_, select
 from blueprints.documents import categories
 from blueprints.documents.models import Document, fold
 from blueprints.reimbursements import rates
+from blueprints.reimbursements.display import formatter, nature_labels
 from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
-from core import access, clock
+from core import access
 from core.access import Viewer
 from core.db import db
 
@@ -86,22 +87,49 @@ class Filters:
         return stmt
 
 
-def _line(r) -> dict:
-    return {
-        "id": r.id,
-        "care_date": r.care_date,
-        "paid_on": r.paid_on,
-        "nature": r.nature,
-        "act": r.act,
-        "provider": r.provider,
-        "status": r.status,
-        "currency": r.currency,
-        "charged": r.charged,
-        "amo": r.amo,
-        "amc": r.amc,
-        "remainder": r.remainder,
-        "revision": r.revision,
-    }
+@dataclass(slots=True)
+class Line:
+    """A line as the list shows it: its figures, and their words made once (an object, not a
+    dict: templates read attributes, and a dict's keys cost them a failed lookup first)."""
+
+    id: str
+    care_date: date
+    paid_on: date | None
+    nature: str
+    provider: str
+    status: str
+    currency: str
+    amo: int
+    amc: int
+    remainder: int
+    revision: int
+    title: str
+    nature_label: str
+    shown_charged: str
+    shown_reimbursed: str
+    shown_remainder: str
+
+
+def _line(r, natures: dict[str, str], amount) -> Line:
+    nature = natures.get(r.nature, r.nature)
+    return Line(
+        r.id,
+        r.care_date,
+        r.paid_on,
+        r.nature,
+        r.provider,
+        r.status,
+        r.currency,
+        r.amo,
+        r.amc,
+        r.remainder,
+        r.revision,
+        r.act or nature,
+        nature,
+        amount(r.charged, r.currency),
+        amount(r.amo + r.amc, r.currency),
+        amount(r.remainder, r.currency),
+    )
 
 
 _LIST_COLUMNS = (
@@ -142,6 +170,7 @@ def page(viewer: Viewer, filters: Filters) -> dict:
     more = len(rows) > PAGE
     rows = rows[:PAGE]
     months: list[dict] = []
+    natures, amount = nature_labels(), formatter()
     if rows:
         first = rows[-1].care_date.replace(day=1)
         last = rows[0].care_date
@@ -153,8 +182,10 @@ def page(viewer: Viewer, filters: Filters) -> dict:
         for r in rows:
             key = (r.care_date.year, r.care_date.month)
             if not months or months[-1]["key"] != key:
-                months.append({"key": key, "month": date(*key, 1), "totals": totals.get(key, {}), "lines": []})
-            months[-1]["lines"].append(_line(r))
+                found = totals.get(key, {})
+                shown = amount(found["remainder"]) if found else ""
+                months.append({"key": key, "month": date(*key, 1), "totals": found, "left": shown, "lines": []})
+            months[-1]["lines"].append(_line(r, natures, amount))
     cursor = f"{rows[-1].care_date.isoformat()}|{rows[-1].id}" if more else ""
     return {"months": months, "cursor": cursor, "continued": _continued(filters)}
 
@@ -218,10 +249,11 @@ def link(viewer: Viewer, r: Reimbursement, document_id: str | None) -> None:
     r.document_id = document_id or None
 
 
-def for_document(viewer: Viewer, document_id: str) -> list[dict]:
+def for_document(viewer: Viewer, document_id: str) -> list[Line]:
     """The reimbursement lines linked to a document (its page shows them)."""
     stmt = access.scope(viewer, select(*_LIST_COLUMNS)).where(R.document_id == document_id)
-    return [_line(r) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
+    natures, amount = nature_labels(), formatter()
+    return [_line(r, natures, amount) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
 
 
 def years(viewer: Viewer) -> list[int]:
@@ -273,23 +305,48 @@ def caps(viewer: Viewer, year: int) -> dict:
     return out
 
 
-def dashboard_card(viewer: Viewer) -> dict | None:
-    """The last payment received and this year's remainder; None when there is no line."""
-    last = db.session.execute(
-        access.scope(viewer, select(R.paid_on, R.amo, R.amc, R.provider, R.nature, R.currency))
+def card_columns(gate: Viewer, year_start) -> list:
+    """The home card's figures as scalar subqueries, for the home's one statement of figures
+    (blueprints/dashboard): the last payment received, and this year's remainder."""
+    last = (
+        access.scope(gate, select(R.id))
         .where(R.status == "paid", R.paid_on.is_not(None))
         .order_by(R.paid_on.desc(), R.id.desc())
         .limit(1)
-    ).first()
-    year = clock.paris_today().year
-    remainder = db.session.scalar(
-        access.scope(viewer, select(func.coalesce(func.sum(R.remainder), 0))).where(
-            R.care_date >= date(year, 1, 1), R.currency == "EUR"
-        )
+        .scalar_subquery()
     )
-    if last is None and not remainder:
+
+    def of_last(column, name: str):
+        return select(column).where(R.id == last).scalar_subquery().label(name)
+
+    remainder = (
+        access.scope(gate, select(func.coalesce(func.sum(R.remainder), 0)))
+        .where(R.care_date >= year_start, R.currency == "EUR")
+        .scalar_subquery()
+        .label("remb_remainder")
+    )
+    return [
+        remainder,
+        of_last(R.paid_on, "remb_paid_on"),
+        of_last(R.amo + R.amc, "remb_paid"),
+        of_last(R.currency, "remb_currency"),
+        of_last(R.provider, "remb_provider"),
+    ]
+
+
+def card(figures: dict, year: int) -> dict | None:
+    """The home card from those figures; None when the holder has no line yet."""
+    if figures["remb_paid_on"] is None and not figures["remb_remainder"]:
         return None
-    return {"last": last._asdict() if last else None, "year": year, "remainder": int(remainder or 0)}
+    last = None
+    if figures["remb_paid_on"] is not None:
+        last = {
+            "paid_on": figures["remb_paid_on"],
+            "amount": figures["remb_paid"],
+            "currency": figures["remb_currency"],
+            "provider": figures["remb_provider"],
+        }
+    return {"last": last, "year": year, "remainder": int(figures["remb_remainder"] or 0)}
 
 
 def period_lines(viewer: Viewer, start: date, end: date) -> list[Reimbursement]:

@@ -52,6 +52,7 @@ def upgrade() -> None:
     )
     op.create_index("ux_reimbursements_patient_reference", "reimbursements", ["patient_id", "reference"], unique=True)
     op.create_index("ix_reimbursements_patient_care", "reimbursements", ["patient_id", "care_date", "id"])
+    op.create_index("ix_reimbursements_patient_provider", "reimbursements", ["patient_id", "provider"])
     op.create_index("ix_reimbursements_document_id", "reimbursements", ["document_id"])
 
 

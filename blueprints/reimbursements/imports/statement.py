@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from blueprints.measures.imports.importers.common import ChunkReader, Collector, Refused
 from blueprints.reimbursements.imports.rows import MAX_REFERENCE, BadValue, cents, day
+from core.identifiers import clean_nir
 
 MAX_BYTES = 200 * 1024 * 1024
 REQUIRED = ("reference", "date_soins", "nature", "montant_paye", "montant_amo")
@@ -173,6 +174,12 @@ def text_lines(chunks: Iterable[bytes]) -> tuple[ChunkReader, io.TextIOWrapper]:
     return raw, io.TextIOWrapper(buffered, encoding=encoding, errors="replace", newline="")
 
 
+def same_person(cell: str, nir: str) -> bool:
+    """A line's NIR (13 characters, or 15 with its key) is the holder's."""
+    value = clean_nir(cell)
+    return value == nir or (len(value) == 13 and value == nir[:13])
+
+
 def parse(chunks: Iterable[bytes], col: Collector, options: dict | None = None) -> None:
     """Every line to the collector; `options["nir"]`: a line naming another holder is refused."""
     nir = (options or {}).get("nir")
@@ -186,7 +193,7 @@ def parse(chunks: Iterable[bytes], col: Collector, options: dict | None = None) 
         for n, cells in enumerate(reader):
             if not any(c.strip() for c in cells):
                 continue
-            if nir and OPTIONAL_BATCH in at and cells[at[OPTIONAL_BATCH]].strip().replace(" ", "") != nir:
+            if nir and OPTIONAL_BATCH in at and not same_person(cells[at[OPTIONAL_BATCH]], nir):
                 col.reject("other_person", reader.line_num)
                 continue
             try:
