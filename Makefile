@@ -9,7 +9,7 @@ export FLASK_APP := app
 # Passkeys are bound to this origin: always localhost (never 127.0.0.1), on the chosen port.
 ORIGIN := http://localhost:$(PORT)
 
-.PHONY: lint run install install-test migrate seed reset-demo translations messages test test-db bench bench-deps chromium system-deps clean vendor
+.PHONY: lint run install install-test migrate seed reset-demo translations messages test test-db bench bench-deps chromium system-deps clean vendor vendor-test
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -99,6 +99,10 @@ messages: $(VENV)/.installed
 
 vendor:
 	bash static/vendor/fetch.sh
+
+# axe-core for the browser tests' accessibility checks (tests/browser/vendor/, from npm).
+vendor-test:
+	bash tests/browser/vendor/fetch.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tests.browser import axe
 from tests.helpers import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -22,6 +23,7 @@ CHROMIUM_ARGS = [
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+KIOSK = {"viewport": {"width": 1280, "height": 1024}}
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "screenshots"
 
 # Virtual authenticator of the Chrome DevTools protocol: a platform passkey provider that
@@ -39,7 +41,8 @@ AUTHENTICATOR = {
 
 
 class PageProblems:
-    """JavaScript errors and Content Security Policy violations seen by the pages of a context.
+    """JavaScript errors, Content Security Policy violations and critical or serious axe-core
+    findings seen by the pages of the contexts it watches.
 
     Chromium reports a violation in the console ("Refused to … because it violates the
     following Content Security Policy directive"); an init script also turns each
@@ -49,8 +52,10 @@ class PageProblems:
 
     def __init__(self):
         self.messages: list[str] = []
+        self.axe: list[axe.AxeRuns] = []
 
     def attach(self, context) -> None:
+        self.axe.append(axe.watch(context))
         context.add_init_script(
             "document.addEventListener('securitypolicyviolation', function (e) {"
             " console.error('Content Security Policy violation: ' + e.violatedDirective + ' '"
@@ -64,7 +69,13 @@ class PageProblems:
             self.messages.append(f"console {msg.type}: {msg.text} ({msg.location.get('url')})")
 
     def problems(self) -> list[str]:
-        return list(self.messages)
+        for runs in self.axe:
+            runs.drain()
+        return list(self.messages) + [m for runs in self.axe for m in runs.blocking]
+
+    def screens(self) -> list[str]:
+        """Every screen axe has checked so far (address, what led there, viewport)."""
+        return [s for runs in self.axe for s in runs.screens]
 
 
 CONTEXT_OPTIONS = {"locale": "fr-FR", "timezone_id": "Europe/Paris"}

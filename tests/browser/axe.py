@@ -1,0 +1,169 @@
+"""axe-core in every page the browser tests open: 0 critical and 0 serious violations.
+
+The vendored axe-core (tests/browser/vendor/) and a small watcher are added to each new
+document of a context through the DevTools protocol (`Page.addScriptToEvaluateOnNewDocument`,
+which Playwright's `add_init_script` sends): the Content Security Policy forbids inline
+scripts, and a script given by the protocol is not subject to it. The watcher runs axe once
+the page has loaded and again after every htmx swap settles or history restore, when
+transitions have ended, and reports each run to Python through a binding. `drain()` waits for
+the runs in progress, so an assertion made at the end of a journey sees the last swap's result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+AXE_FILE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
+BLOCKING = ("critical", "serious")
+BINDING = "__carnetAxeReport"  # the name WATCHER calls
+
+WATCHER = """
+(() => {
+  if (window.top !== window || window.__carnetAxe || !location.protocol.startsWith('http')) return;
+  let running = null, again = false, reason = 'load';
+  const frame = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  async function settled() {  // a fading swap is checked once it has ended, as a person reads it
+    for (;;) {
+      await frame();
+      const moving = document.getAnimations().filter(a => a.playState === 'running' && a.effect
+        && a.effect.getComputedTiming().iterations !== Infinity);
+      if (!moving.length) return;
+      await Promise.all(moving.map(a => a.finished.catch(() => null)));
+    }
+  }
+  async function once(why) {
+    let result = null;
+    for (let attempt = 0; attempt < 3 && !result; attempt++) {
+      await settled();
+      // A request in flight is a passage, not a screen: its answer's swap is checked.
+      if (document.querySelector('.htmx-request')) return [];
+      let changed = false;
+      const watcher = new MutationObserver(() => { changed = true; });
+      watcher.observe(document.documentElement, {subtree: true, childList: true, attributes: true});
+      result = await axe.run(document, {resultTypes: ['violations']});
+      watcher.disconnect();
+      if (changed) result = null;  // the page moved under the check: check it again
+    }
+    if (!result) throw new Error('the page kept changing during the check');
+    const url = location.pathname + location.search;
+    const found = result.violations
+      .filter(v => v.impact === 'critical' || v.impact === 'serious')
+      .map(v => ({id: v.id, impact: v.impact, help: v.help,
+                  targets: v.nodes.slice(0, 5).map(n => n.target.join(' ') + ' — ' +
+                                                      (n.failureSummary || '').split('\\n').slice(1, 2).join(''))}));
+    window.__carnetAxeReport({url: url, why: why, violations: found,
+                              width: window.innerWidth, height: window.innerHeight});
+    return found;
+  }
+  async function loop() {
+    window.__carnetAxeReport({busy: true});
+    do { again = false; const why = reason; try { await once(why); } catch (e) {
+      window.__carnetAxeReport({url: location.pathname, why: why, error: String(e), violations: []}); } }
+    while (again);
+    running = null;
+    window.__carnetAxeReport({busy: false});  // never awaited: a held navigation stalls the answers
+  }
+  function schedule(why) {
+    reason = why;
+    if (running) { again = true; return running; }
+    running = loop();
+    return running;
+  }
+  window.__carnetAxe = {
+    idle: () => (running || Promise.resolve()),
+    now: () => schedule('asked').then(() => null),
+  };
+  window.addEventListener('load', () => schedule('load'));
+  document.addEventListener('htmx:afterSettle', e => schedule('after htmx ' + ((e.detail && e.detail.requestConfig && e.detail.requestConfig.verb) || 'swap') + ' ' + ((e.detail && e.detail.pathInfo && e.detail.pathInfo.requestPath) || '')));
+  document.addEventListener('htmx:historyRestore', () => schedule('history restore'));
+})();
+"""
+
+
+@dataclass
+class AxeRuns:
+    """What axe saw in one context's pages: every checked screen, and what blocks."""
+
+    screens: list[str] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)
+    pages: list = field(default_factory=list)
+
+    def report(self, source, run: dict) -> None:
+        where = f"{run['url']} ({run['why']}, {run.get('width')}×{run.get('height')})"
+        if run.get("error"):
+            self.blocking.append(f"axe could not run on {where}: {run['error']}")
+            return
+        self.screens.append(where)
+        for v in run["violations"]:
+            self.blocking.append(f"axe {v['impact']} {v['id']} on {where}: {v['help']}: " + "; ".join(v["targets"]))
+
+    def drain(self) -> None:
+        """Wait for every run in progress in the pages still open (a page navigating away
+        drops its run; the next page is checked on its own load)."""
+        for page in self.pages:
+            if page.is_closed():
+                continue
+            for _attempt in range(3):
+                try:
+                    page.evaluate("() => window.__carnetAxe ? window.__carnetAxe.idle() : null")
+                    break
+                except Exception as error:  # the page navigated meanwhile: wait for the next one
+                    if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                        raise
+                    page.wait_for_load_state("load")
+
+
+def watch(context) -> AxeRuns:
+    """Check every page of `context` with axe from now on.
+
+    A navigation or an htmx request leaves the screen axe may still be checking, so such a
+    request waits (held by the route) until the page says its check has ended: every screen a
+    journey passes through is checked, however fast it moves on."""
+    runs = AxeRuns()
+    busy: dict = {}
+    held: list = []
+
+    def told(source, message: dict) -> None:
+        if "busy" not in message:
+            runs.report(source, message)
+            return
+        busy[source["page"]] = message["busy"]
+        if not any(busy.values()):
+            while held:
+                held.pop(0).fallback()
+
+    def leaving(route, request) -> None:
+        # The service worker fetches the pages it controls: its request has no frame, so it
+        # waits while any page of the context is being checked.
+        navigates = request.resource_type == "document" or request.headers.get("upgrade-insecure-requests") == "1"
+        if navigates or request.headers.get("hx-request"):
+            pages = [p for p, b in busy.items() if b]
+            if request.service_worker is None and request.frame.page not in pages:
+                pages = []
+            if pages:
+                held.append(route)
+                return
+        route.fallback()
+
+    context.expose_binding(BINDING, told)
+    context.route("**/*", leaving)
+    context.add_init_script(path=str(AXE_FILE))
+    context.add_init_script(WATCHER)
+
+    def opened(page) -> None:
+        runs.pages.append(page)
+        page.on("close", lambda closed: told({"page": closed}, {"busy": False}))
+
+    context.on("page", opened)
+    for page in context.pages:
+        opened(page)
+    return runs
+
+
+def check_now(page, runs: AxeRuns) -> list[str]:
+    """Run axe on the page as it is now and return what blocks (for journeys that check a
+    precise state, e.g. a keyboard journey after each swap)."""
+    before = len(runs.blocking)
+    page.evaluate("() => window.__carnetAxe.now()")
+    return runs.blocking[before:]
