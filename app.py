@@ -19,7 +19,20 @@ csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
 
-BLUEPRINTS = ("auth", "dashboard", "account", "documents", "history", "profile", "measures", "pro", "sharing", "demo")
+BLUEPRINTS = (
+    "auth",
+    "dashboard",
+    "account",
+    "documents",
+    "history",
+    "profile",
+    "measures",
+    "pro",
+    "sharing",
+    "apps",
+    "fhir",
+    "demo",
+)
 
 
 def _select_locale() -> str:

@@ -101,6 +101,10 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # Connected apps
+    APP_CONNECTED = "app_connected"
+    APP_DISCONNECTED = "app_disconnected"
+    APP_READ = "app_read"
 
 
 class AuditEvent(Base):

@@ -400,7 +400,11 @@ def _key(blob_id: str) -> BlobKey:
 
 
 def open_content(
-    viewer: Viewer, doc: Document, purpose: str, action: audit.Action = audit.Action.DOCUMENT_OPENED
+    viewer: Viewer,
+    doc: Document,
+    purpose: str,
+    action: audit.Action = audit.Action.DOCUMENT_OPENED,
+    detail: dict | None = None,
 ) -> SeekableBlob:
     """The document's bytes as a seekable file (a download may ask for a range of them); traced as
     document_opened (preview or download), or under the action the caller names (a professional's
@@ -408,7 +412,7 @@ def open_content(
     refused (BlobCorrupt), never served."""
     key = _key(doc.blob_id)
     content = blobs.store().open_seekable(doc.blob_id, key.wrapped_key)
-    audit.record(viewer, action, doc, detail={"how": purpose})
+    audit.record(viewer, action, doc, detail={"how": purpose, **(detail or {})})
     return content
 
 

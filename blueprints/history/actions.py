@@ -121,6 +121,32 @@ _OPENED = _doc(lambda: _("Document opened"), lambda x: _("Document opened: “%(
 _DOWNLOADED = _doc(lambda: _("Document downloaded"), lambda x: _("Document downloaded: “%(label)s”", label=x))
 
 
+# What an app read or wrote, named for the holder ("vos mesures de poids"), never the values.
+APP_RESOURCES = {
+    "Patient": lambda: _("your identity"),
+    "Observation": lambda: _("your measures"),
+    "DocumentReference": lambda: _("your documents"),
+    "Binary": lambda: _("the file of a document"),
+    "AllergyIntolerance": lambda: _("your allergies"),
+    "MedicationStatement": lambda: _("your treatments"),
+    "Condition": lambda: _("your medical history"),
+    "Immunization": lambda: _("your vaccinations"),
+    "AuditEvent": lambda: _("the history of your space"),
+    "Consent": lambda: _("what you allowed it"),
+}
+
+
+def _app_what(detail: dict) -> str:
+    kind = KINDS.get(detail.get("kind") or "")
+    if detail.get("resource") == "Observation" and kind:
+        return _("your %(kind)s measures", kind=str(kind.label).lower())
+    return APP_RESOURCES.get(detail.get("resource"), lambda: _("your data"))()
+
+
+def _app_read(detail: dict, label: str) -> str:
+    return _("The app %(app)s read %(what)s", app=detail.get("app") or "?", what=_app_what(detail))
+
+
 SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     # Authentication and the life of the space
     Action.LOGIN: _login,
@@ -222,6 +248,11 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
+    Action.APP_CONNECTED: _labelled(lambda: _("App connected"), lambda x: _("App connected: %(label)s", label=x)),
+    Action.APP_DISCONNECTED: _labelled(
+        lambda: _("App disconnected"), lambda x: _("App disconnected: %(label)s", label=x)
+    ),
+    Action.APP_READ: _app_read,
 }
 
 
@@ -283,6 +314,9 @@ ICONS = {
     Action.EMERGENCY_SETTINGS_UPDATED: "settings",
     Action.NOTIFICATION_PREFERENCES_UPDATED: "bell",
     Action.ACCESS_FLAGGED: "triangle-alert",
+    Action.APP_CONNECTED: "smartphone",
+    Action.APP_DISCONNECTED: "x",
+    Action.APP_READ: "eye",
 }
 
 
