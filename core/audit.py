@@ -104,7 +104,9 @@ class Action(StrEnum):
     # Connected apps
     APP_CONNECTED = "app_connected"
     APP_DISCONNECTED = "app_disconnected"
+    APP_PURPOSES_CHANGED = "app_purposes_changed"
     APP_READ = "app_read"
+    APP_WROTE = "app_wrote"
 
 
 class AuditEvent(Base):

@@ -44,6 +44,7 @@ class Connection(Base):
     app_id: Mapped[str] = mapped_column(ForeignKey("apps.id"), index=True)
     purposes: Mapped[list] = mapped_column(JSON, default=list)
     scope: Mapped[str] = mapped_column(Text, default="")  # the SMART scopes the purposes allow
+    requested: Mapped[str] = mapped_column(Text, default="")  # what the app asked for when it connected
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     expires_at: Mapped[datetime | None] = mapped_column()  # None: until the holder disconnects
     ended_at: Mapped[datetime | None] = mapped_column()

@@ -113,7 +113,8 @@ def authorize(viewer: Viewer):
             status=422,
             **_consent_context(app, requested, _("Choose at least one use, or refuse.")),
         )
-    conn = services.connect(viewer, app, chosen, request.form.get("duration", purposes.DEFAULT_DURATION))
+    duration = request.form.get("duration", purposes.DEFAULT_DURATION)
+    conn = services.connect(viewer, app, chosen, duration, requested=requested)
     resp = oauth.server.create_authorization_response(grant=grant, grant_user=conn)
     db.session.commit()
     return resp
@@ -145,8 +146,17 @@ def show(viewer: Viewer, app_id: str):
         "apps/show.html",
         app=app,
         connection=conn,
-        allowed=[str(purposes.PURPOSES[k].label) for k in (conn.purposes if conn else []) if k in purposes.PURPOSES],
-        all_purposes=[str(purposes.PURPOSES[k].label) for k in app.purposes if k in purposes.PURPOSES],
+        choices=[
+            {
+                "key": k,
+                "label": str(purposes.PURPOSES[k].label),
+                "data": str(purposes.PURPOSES[k].data),
+                "on": conn is not None and k in conn.purposes,
+            }
+            for k in app.purposes
+            if k in purposes.PURPOSES
+        ],
+        saved=request.args.get("enregistre") == "1",
         traces=traces,
     )
 
@@ -160,3 +170,19 @@ def disconnect(viewer: Viewer, app_id: str):
         services.end(viewer, conn)
         db.session.commit()
     return web.hx_redirect(url_for("apps.show", app_id=app.id))
+
+
+@bp.post("/applications/<app_id>/usages")
+@web.gate("apps", "write")
+def change(viewer: Viewer, app_id: str):
+    """The holder changes the uses allowed; none left means disconnecting."""
+    app = services.app_or_404(app_id)
+    conn = services.live_connection(viewer, app.id)
+    if conn is not None:
+        chosen = request.form.getlist("purpose")
+        if any(k in app.purposes for k in chosen):
+            services.change_purposes(viewer, app, conn, chosen)
+        else:
+            services.end(viewer, conn)
+        db.session.commit()
+    return web.hx_redirect(url_for("apps.show", app_id=app.id, enregistre=1) + "#connection")

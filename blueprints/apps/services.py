@@ -91,7 +91,7 @@ def live_connection(viewer: Viewer, app_id: str) -> Connection | None:
     return next((c for c in rows if c.live(now)), None)
 
 
-def connect(viewer: Viewer, app: App, purpose_keys: list[str], duration: str) -> Connection:
+def connect(viewer: Viewer, app: App, purpose_keys: list[str], duration: str, requested: str = "") -> Connection:
     """The holder's consent: the purposes allowed (only the app's own), until when. A connection
     already live for this app is replaced (its tokens end)."""
     allowed = [k for k in purpose_keys if k in app.purposes]
@@ -105,6 +105,7 @@ def connect(viewer: Viewer, app: App, purpose_keys: list[str], duration: str) ->
         app_id=app.id,
         purposes=allowed,
         scope=" ".join(sorted(purposes.scopes_for(allowed))),
+        requested=requested,
         created_at=now,
         expires_at=now + timedelta(days=days) if days else None,
     )
@@ -112,6 +113,19 @@ def connect(viewer: Viewer, app: App, purpose_keys: list[str], duration: str) ->
     db.session.flush()
     audit.record(viewer, audit.Action.APP_CONNECTED, conn, target_label=app.name, detail={"purposes": allowed})
     return conn
+
+
+def change_purposes(viewer: Viewer, app: App, conn: Connection, purpose_keys: list[str]) -> None:
+    """The holder changes what the app may do: its live tokens follow at once, within what the
+    app asked for when it connected (a use added later reaches it without a new consent screen
+    only if it had asked for it)."""
+    allowed = [k for k in purpose_keys if k in app.purposes]
+    conn.purposes = allowed
+    conn.scope = " ".join(sorted(purposes.scopes_for(allowed)))
+    live = db.session.scalars(select(Token).where(Token.connection_id == conn.id, Token.revoked_at.is_(None)))
+    for token in live:
+        token.scope = purposes.granted(conn.requested or token.scope, allowed)
+    audit.record(viewer, audit.Action.APP_PURPOSES_CHANGED, conn, target_label=app.name, detail={"purposes": allowed})
 
 
 def end(viewer: Viewer, conn: Connection, trace: bool = True) -> None:

@@ -163,10 +163,12 @@ def add_documents(
     action: audit.Action | None = audit.Action.DOCUMENT_ADDED,
 ) -> list[Document]:
     """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file.
-    A professional on the record deposits through the same checks, when the share or grant allows it
-    (action=None: the caller traces the documents itself)."""
+    A professional on the record deposits through the same checks, when the share or grant allows it,
+    and so does a connected app (action=None: the caller traces the documents itself)."""
     if viewer.on_record:
         access.require(viewer, access.RECORD_DOCUMENTS, "deposit")
+    elif viewer.kind == "app":  # a connected app the holder allowed to add documents
+        access.require(viewer, "fhir.DocumentReference", "create")
     else:
         access.require(viewer, "documents", "write")
     if category not in categories.CATEGORIES:

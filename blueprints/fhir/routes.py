@@ -9,13 +9,14 @@ from flask import Response, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from blueprints.documents import files, services as documents
-from blueprints.fhir import bp, capability, resources, search, services
-from blueprints.fhir.outcome import Invalid, error, fhir_response
+from blueprints.fhir import bp, capability, resources, search, services, writes
+from blueprints.fhir.outcome import MESSAGES, Invalid, error, fhir_response
 from core import audit, clock, web
 from core.access import Viewer
 from core.db import db
 
 PUBLISHED = "2026-12-01"
+MESSAGES_413, MESSAGES_415 = MESSAGES[413][1], MESSAGES[415][1]
 
 
 @bp.errorhandler(Invalid)
@@ -71,6 +72,8 @@ def _searcher(rtype: str):
     def view(viewer: Viewer):
         q = search.parse(request.args, set(spec.params))
         rows, following, kind = services.search_rows(viewer, spec, q)
+        if kind is None and rtype == "Observation" and len({r.kind for r in rows}) == 1:
+            kind = rows[0].kind  # what the app read was one kind of measure: say which
         services.trace(viewer, rtype, kind=kind, count=len(rows))
         return _answer(_bundle(rtype, [services.to_resource(spec, r, _base()) for r in rows], following))
 
@@ -168,3 +171,38 @@ def read_Binary(viewer: Viewer, rid: str):  # noqa: N802
     resp = files.serve(content, doc, inline=False)
     resp.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
     return resp
+
+
+def _body(rtype: str, limit: int) -> dict:
+    if request.mimetype not in ("application/fhir+json", "application/json"):
+        raise Invalid(MESSAGES_415, status=415, code="not-supported")
+    if request.content_length is not None and request.content_length > limit:
+        raise Invalid(MESSAGES_413, status=413, code="too-costly")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise Invalid(MESSAGES_413, status=413, code="too-costly")
+    return writes.parse_json(raw, rtype)
+
+
+@bp.post("/Observation")
+@web.gate("fhir.Observation", "create")
+def create_Observation(viewer: Viewer):  # noqa: N802
+    """201 with the new Observation; 200 with the one already there when the same measure is
+    sent again (a device that retries adds nothing)."""
+    m, created = writes.create_observation(viewer, _body("Observation", writes.MAX_JSON))
+    db.session.commit()
+    resource = resources.observation(m)
+    location = f"{_base()}/Observation/{m.id}"
+    return fhir_response(resource, 201 if created else 200, {"Location": location})
+
+
+@bp.post("/DocumentReference")
+@web.gate("fhir.DocumentReference", "create")
+def create_DocumentReference(viewer: Viewer):  # noqa: N802
+    # base64 makes 4 bytes of 3; the upload's own limit is checked again on the decoded bytes
+    limit = documents.max_bytes() * 4 // 3 + writes.MAX_JSON
+    doc = writes.create_document(viewer, _body("DocumentReference", limit))
+    db.session.commit()
+    return fhir_response(
+        resources.document_reference(doc, _base()), 201, {"Location": f"{_base()}/DocumentReference/{doc.id}"}
+    )

@@ -147,6 +147,14 @@ def _app_read(detail: dict, label: str) -> str:
     return _("The app %(app)s read %(what)s", app=detail.get("app") or "?", what=_app_what(detail))
 
 
+def _app_wrote(detail: dict, label: str) -> str:
+    if detail.get("resource") == "DocumentReference":
+        if label:
+            return _("The app %(app)s added a document: “%(label)s”", app=detail.get("app") or "?", label=label)
+        return _("The app %(app)s added a document", app=detail.get("app") or "?")
+    return _("The app %(app)s added to %(what)s", app=detail.get("app") or "?", what=_app_what(detail))
+
+
 SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     # Authentication and the life of the space
     Action.LOGIN: _login,
@@ -252,7 +260,11 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.APP_DISCONNECTED: _labelled(
         lambda: _("App disconnected"), lambda x: _("App disconnected: %(label)s", label=x)
     ),
+    Action.APP_PURPOSES_CHANGED: _labelled(
+        lambda: _("Uses allowed to an app changed"), lambda x: _("Uses allowed to an app changed: %(label)s", label=x)
+    ),
     Action.APP_READ: _app_read,
+    Action.APP_WROTE: _app_wrote,
 }
 
 
@@ -317,6 +329,8 @@ ICONS = {
     Action.APP_CONNECTED: "smartphone",
     Action.APP_DISCONNECTED: "x",
     Action.APP_READ: "eye",
+    Action.APP_PURPOSES_CHANGED: "settings",
+    Action.APP_WROTE: "upload",
 }
 
 

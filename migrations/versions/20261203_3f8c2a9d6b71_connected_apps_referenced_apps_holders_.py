@@ -44,6 +44,7 @@ def upgrade() -> None:
     sa.Column('app_id', sa.String(length=36), nullable=False),
     sa.Column('purposes', sa.JSON(), nullable=False),
     sa.Column('scope', sa.Text(), nullable=False),
+    sa.Column('requested', sa.Text(), nullable=False),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),

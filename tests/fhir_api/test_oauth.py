@@ -282,3 +282,22 @@ def test_disconnecting_revokes_at_once(app, connected):
     )
     assert refresh.status_code == 400
     assert [t.action for t in traces(app) if t.action.startswith("app_")][-1] == "app_disconnected"
+
+
+def test_changing_uses_narrows_the_live_token_at_once(app, connected, make_measure):
+    client, account, the_app, verifier, code = connected
+    tok = exchange(client, the_app.client_id, code, verifier).json
+    make_measure(account)
+    api = app.test_client()
+    assert api.get("/fhir/Observation", headers=bearer(tok["access_token"])).status_code == 200
+    token = csrf_token(client, f"/applications/{the_app.id}")
+    r = client.post(f"/applications/{the_app.id}/usages", data={"csrf_token": token, "purpose": ["measures_write"]})
+    assert r.status_code in (302, 303)
+    assert api.get("/fhir/Observation", headers=bearer(tok["access_token"])).status_code == 403
+    r = client.post(
+        f"/applications/{the_app.id}/usages", data={"csrf_token": token, "purpose": ["measures_write", "measures_read"]}
+    )
+    assert api.get("/fhir/Observation", headers=bearer(tok["access_token"])).status_code == 200
+    assert [t.action for t in traces(app, "app_purposes_changed")] == ["app_purposes_changed"] * 2
+    page = client.get(f"/applications/{the_app.id}").get_data(as_text=True)
+    assert "a lu vos mesures de poids" in page.replace("’", "'")
