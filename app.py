@@ -34,6 +34,8 @@ BLUEPRINTS = (
     "messaging",
     "reimbursements",
     "card",
+    "apps",
+    "fhir",
     "demo",
 )
 

@@ -2,12 +2,16 @@
 (core/web.py), which calls require(); every query on patient data goes through scope(). Deny
 by default: a section or action not listed for a viewer is refused.
 
-Viewers: the holder; a professional with an account (their own pages only); and a
+Viewers: the holder; a professional with an account (their own pages only); a
 professional acting on one record, through a share code, a permanent grant or an emergency
 access ("bris de glace"). A record viewer's rights are the `record.*` sections, never the
 holder's own sections, so no holder page (account, history, reimbursements...) opens for a
 professional. Secure messaging ("messages") is the one section both holders and professionals
 with an account have, each reading only their own threads (may_read_thread). Shares, grants, blocks and emergency settings are read on every
+access ("bris de glace"); and a connected app calling the FHIR API with a token, limited to the
+scopes the holder granted it (app_viewer). A record viewer's rights are the `record.*` sections, never the
+holder's own sections, so no holder page (account, history, reimbursements, messages...)
+opens for a professional. Shares, grants, blocks and emergency settings are read on every
 request: revoking, expiring or blocking takes effect on the professional's next click.
 """
 
@@ -38,6 +42,7 @@ HOLDER_RIGHTS = {
     "messages": {"read", "write"},
     "reimbursements": {"read", "write"},
     "card": {"read"},  # the emergency card kept offline on the holder's own device
+    "apps": {"read", "write"},
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
@@ -58,7 +63,7 @@ EMERGENCY_HOURS = 12
 class Viewer:
     """Who is asking, decided once per request by core.web."""
 
-    kind: str = "anonymous"  # anonymous | holder | professional
+    kind: str = "anonymous"  # anonymous | holder | professional | app
     _account: object | None = None  # the Account; see `account`
     patient_id: str | None = None
     professional: object | None = None
@@ -72,6 +77,7 @@ class Viewer:
     expires_at: object | None = None  # when this access ends (share, emergency)
     account_id: str | None = None
     name: str | None = None  # known without loading the account (a holder's)
+    app_id: str | None = None  # an app: the referenced app (its connection is grant_id)
 
     def __post_init__(self):
         if self.account_id is None and self._account is not None:
@@ -119,6 +125,8 @@ class Viewer:
         if self.kind == "holder":
             ident["actor_id"] = self.patient_id
             ident["patient_id"] = self.patient_id
+        elif self.kind == "app":
+            ident.update(actor_id=self.app_id, patient_id=self.patient_id)
         elif self.professional is not None:
             ident["actor_id"] = self.professional.id
             ident["actor_profession"] = self.professional.profession
@@ -164,6 +172,53 @@ def holder_viewer(
         rights=HOLDER_RIGHTS,
         account_id=account_id,
         name=name,
+    )
+
+
+# --------------------------------------------------------------------------- connected apps
+# An app's rights are the FHIR resource types of its SMART v2 scopes ("patient/Observation.rs"):
+# section "fhir.<Type>", actions read, search, create. Nothing else of the space opens to it:
+# no holder page, no record page, and scope() never lets a hidden document through.
+SMART_ACTIONS = {"r": "read", "s": "search", "c": "create"}
+APP_TYPES = frozenset(
+    {
+        "Patient",
+        "Observation",
+        "DocumentReference",
+        "Binary",
+        "AllergyIntolerance",
+        "MedicationStatement",
+        "Condition",
+        "Immunization",
+        "AuditEvent",
+        "Consent",
+    }
+)
+
+
+def app_rights(scopes: str) -> dict:
+    """The sections a granted scope string opens; unknown or malformed scopes open nothing."""
+    rights: dict[str, set] = {}
+    for scope in scopes.split():
+        context, _, rest = scope.partition("/")
+        rtype, _, letters = rest.partition(".")
+        if context != "patient" or rtype not in APP_TYPES or not letters or set(letters) - set(SMART_ACTIONS):
+            continue
+        rights.setdefault(f"fhir.{rtype}", set()).update(SMART_ACTIONS[c] for c in letters)
+    return rights
+
+
+def app_viewer(patient_id: str, app_id: str, app_name: str, connection_id: str, scopes: str) -> Viewer:
+    """A connected app acting in one holder's space with the scopes of its token."""
+    return Viewer(
+        "app",
+        None,
+        patient_id,
+        rights=app_rights(scopes),
+        grant_id=connection_id,
+        grant_kind="app",
+        name=app_name,
+        app_id=app_id,
     )
 
 

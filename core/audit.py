@@ -130,6 +130,12 @@ class Action(StrEnum):
     # "Ma synthèse" and the emergency card
     SUMMARY_PRINTED = "summary_printed"
     SUMMARY_KEPT = "summary_kept"
+    # Connected apps
+    APP_CONNECTED = "app_connected"
+    APP_DISCONNECTED = "app_disconnected"
+    APP_PURPOSES_CHANGED = "app_purposes_changed"
+    APP_READ = "app_read"
+    APP_WROTE = "app_wrote"
 
 
 class AuditEvent(Base):

@@ -186,9 +186,49 @@ def gate(
     return decorate
 
 
+# --------------------------------------------------------------------------- API callers
+# A connected app calls the API with a bearer token, never with a cookie: on an API path the
+# session is not read at all (a holder's browser cannot be made to call it), so there is no
+# CSRF or Sec-Fetch-Site check to make, and errors answer in the API's own format. The apps
+# feature says how a token is read (register_bearer); the API says where it lives (register_api).
+_BEARER: list = []  # the one function: raw token -> Viewer or None
+_API: dict[str, object] = {}  # path prefix -> error renderer (code, exception) -> response
+
+
+def register_bearer(resolve) -> None:
+    _BEARER[:] = [resolve]
+
+
+def register_api(prefix: str, on_error) -> None:
+    _API[prefix.rstrip("/")] = on_error
+
+
+def _api_error_handler():
+    path = request.path
+    for prefix, on_error in _API.items():
+        if path == prefix or path.startswith(prefix + "/"):
+            return on_error
+    return None
+
+
+def is_api_request() -> bool:
+    return _api_error_handler() is not None
+
+
+def _bearer_viewer() -> access.Viewer:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip() or not _BEARER:
+        return access.Viewer()
+    return _BEARER[0](token.strip()) or access.Viewer()
+
+
 def _identify() -> access.Viewer:
     """Flask-Login answers "who is this?" (its user is read with the session record); a
-    professional who opened a share with its code has no account, only the share use."""
+    professional who opened a share with its code has no account, only the share use; on an
+    API path, only a bearer token counts."""
+    if is_api_request():
+        return _bearer_viewer()
     record = getattr(session, "record", None)
     session_id = getattr(record, "id", None)
     kiosk = bool(record is not None and record.kiosk) or sessions.on_kiosk()
@@ -270,6 +310,8 @@ def _sending_page() -> str | None:
 
 
 def _check_fetch_site():
+    if is_api_request():
+        return  # no cookie is read there: nothing a cross-site request could ride on
     if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
 
@@ -345,6 +387,9 @@ def error_page(code: int, message: str | None = None):
 
 
 def _handle_http(exc: HTTPException):
+    on_api_error = _api_error_handler()
+    if on_api_error is not None:
+        return on_api_error(exc.code or 500, exc)
     if exc.code == 401:
         if getattr(session, "expired", None):
             flash(_("Your session has ended after a period of inactivity. Log in again."), "info")
@@ -389,7 +434,8 @@ def _handle_blob(exc: BlobCorrupt):
 def _handle_error(exc: Exception):
     db.session.rollback()
     current_app.logger.exception("unhandled error")
-    return error_page(500)
+    on_api_error = _api_error_handler()
+    return on_api_error(500, exc) if on_api_error is not None else error_page(500)
 
 
 def init_app(app: Flask) -> None:

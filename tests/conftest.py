@@ -164,6 +164,18 @@ def make_share(app):
     return lambda holder, *args, **kw: factories.make_share(app, holder, *args, **kw)
 
 
+@pytest.fixture
+def make_app(app):
+    """make_app(name=..., purposes=(...), confidential=False) → (referenced App, secret or None)."""
+    return lambda **kw: factories.make_app(app, **kw)
+
+
+@pytest.fixture
+def make_app_token(app):
+    """make_app_token(holder, referenced app, purposes=None, scope=None) → a live raw access token."""
+    return lambda holder, the_app, **kw: factories.make_app_token(app, holder, the_app, **kw)
+
+
 # --- logging in -------------------------------------------------------------------------------
 
 

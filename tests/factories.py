@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import io
 import itertools
+import secrets
 from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
+from blueprints.apps import oauth, services as apps, tokens as app_tokens
+from blueprints.apps.models import Token
 from blueprints.auth import services as auth
 from blueprints.documents import services as documents
 from blueprints.measures import kinds as measure_kinds, services as measures
@@ -120,3 +123,43 @@ def make_share(
         created.share.expires_at = clock.utcnow() + timedelta(hours=hours)
         db.session.commit()
         return created.share.id, created.code, created.token
+
+
+DEMO_REDIRECT = "http://localhost:8765/callback"
+
+
+def make_app(app, *, name: str = "Balance Test", purposes=("measures_write", "measures_read"), confidential=False):
+    """A referenced app → (App, client secret or None)."""
+    with app.test_request_context():
+        made, secret = apps.register(
+            name=name,
+            publisher="Éditeur Test",
+            description="Une balance connectée.",
+            purpose_keys=list(purposes),
+            redirect_uris=[DEMO_REDIRECT],
+            referenced_on=date(2026, 11, 1),
+            confidential=confidential,
+        )
+        db.session.commit()
+        return made, secret
+
+
+def make_app_token(app, holder, the_app, purposes=None, scope: str | None = None) -> str:
+    """The holder connects the app (for `purposes`, by default all of the app's) and the app holds
+    a live access token with `scope` (by default what the connection allows) → the raw token."""
+    with app.test_request_context():
+        conn = apps.connect(_holder_viewer(holder), db.session.merge(the_app), list(purposes or the_app.purposes), "1y")
+        raw = secrets.token_urlsafe(32)
+        db.session.add(
+            Token(
+                access_hash=app_tokens.digest(raw),
+                app_id=conn.app_id,
+                connection_id=conn.id,
+                patient_id=conn.patient_id,
+                scope=scope if scope is not None else conn.scope,
+                issued_at=clock.utcnow(),
+                expires_in=oauth.ACCESS_SECONDS,
+            )
+        )
+        db.session.commit()
+        return raw

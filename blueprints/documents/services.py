@@ -241,10 +241,12 @@ def add_documents(
     action: audit.Action | None = audit.Action.DOCUMENT_ADDED,
 ) -> list[Document]:
     """Store every file or none. Raises UploadRefused (nothing stored) for the first bad file.
-    A professional on the record deposits through the same checks, when the share or grant allows it
-    (action=None: the caller traces the documents itself)."""
+    A professional on the record deposits through the same checks, when the share or grant allows it,
+    and so does a connected app (action=None: the caller traces the documents itself)."""
     if viewer.on_record:
         access.require(viewer, access.RECORD_DOCUMENTS, "deposit")
+    elif viewer.kind == "app":  # a connected app the holder allowed to add documents
+        access.require(viewer, "fhir.DocumentReference", "create")
     else:
         access.require(viewer, "documents", "write")
     if category not in categories.CATEGORIES:
@@ -448,7 +450,11 @@ def _key(blob_id: str) -> BlobKey:
 
 
 def open_content(
-    viewer: Viewer, doc: Document, purpose: str, action: audit.Action = audit.Action.DOCUMENT_OPENED
+    viewer: Viewer,
+    doc: Document,
+    purpose: str,
+    action: audit.Action = audit.Action.DOCUMENT_OPENED,
+    detail: dict | None = None,
 ) -> SeekableBlob:
     """The document's bytes as a seekable file (a download may ask for a range of them); traced as
     document_opened (preview or download), or under the action the caller names (a professional's
@@ -456,7 +462,7 @@ def open_content(
     refused (BlobCorrupt), never served."""
     key = _key(doc.blob_id)
     content = blobs.store().open_seekable(doc.blob_id, key.wrapped_key)
-    audit.record(viewer, action, doc, detail={"how": purpose})
+    audit.record(viewer, action, doc, detail={"how": purpose, **(detail or {})})
     return content
 
 

@@ -145,6 +145,40 @@ _OPENED = _doc(lambda: _("Document opened"), lambda x: _("Document opened: “%(
 _DOWNLOADED = _doc(lambda: _("Document downloaded"), lambda x: _("Document downloaded: “%(label)s”", label=x))
 
 
+# What an app read or wrote, named for the holder ("vos mesures de poids"), never the values.
+APP_RESOURCES = {
+    "Patient": lambda: _("your identity"),
+    "Observation": lambda: _("your measures"),
+    "DocumentReference": lambda: _("your documents"),
+    "Binary": lambda: _("the file of a document"),
+    "AllergyIntolerance": lambda: _("your allergies"),
+    "MedicationStatement": lambda: _("your treatments"),
+    "Condition": lambda: _("your medical history"),
+    "Immunization": lambda: _("your vaccinations"),
+    "AuditEvent": lambda: _("the history of your space"),
+    "Consent": lambda: _("what you allowed it"),
+}
+
+
+def _app_what(detail: dict) -> str:
+    kind = KINDS.get(detail.get("kind") or "")
+    if detail.get("resource") == "Observation" and kind:
+        return _("your %(kind)s measures", kind=str(kind.label).lower())
+    return APP_RESOURCES.get(detail.get("resource"), lambda: _("your data"))()
+
+
+def _app_read(detail: dict, label: str) -> str:
+    return _("The app %(app)s read %(what)s", app=detail.get("app") or "?", what=_app_what(detail))
+
+
+def _app_wrote(detail: dict, label: str) -> str:
+    if detail.get("resource") == "DocumentReference":
+        if label:
+            return _("The app %(app)s added a document: “%(label)s”", app=detail.get("app") or "?", label=label)
+        return _("The app %(app)s added a document", app=detail.get("app") or "?")
+    return _("The app %(app)s added to %(what)s", app=detail.get("app") or "?", what=_app_what(detail))
+
+
 SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     # Authentication and the life of the space
     Action.LOGIN: _login,
@@ -313,6 +347,15 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
         lambda: _("Health summary kept in your documents"),
         lambda x: _("Health summary kept in your documents: “%(label)s”", label=x),
     ),
+    Action.APP_CONNECTED: _labelled(lambda: _("App connected"), lambda x: _("App connected: %(label)s", label=x)),
+    Action.APP_DISCONNECTED: _labelled(
+        lambda: _("App disconnected"), lambda x: _("App disconnected: %(label)s", label=x)
+    ),
+    Action.APP_PURPOSES_CHANGED: _labelled(
+        lambda: _("Uses allowed to an app changed"), lambda x: _("Uses allowed to an app changed: %(label)s", label=x)
+    ),
+    Action.APP_READ: _app_read,
+    Action.APP_WROTE: _app_wrote,
 }
 
 
@@ -398,6 +441,11 @@ ICONS = {
     Action.MESSAGE_THREAD_CLOSED: "message-square",
     Action.MESSAGES_REFUSED: "lock",
     Action.MESSAGES_ALLOWED: "message-square",
+    Action.APP_CONNECTED: "smartphone",
+    Action.APP_DISCONNECTED: "x",
+    Action.APP_READ: "eye",
+    Action.APP_PURPOSES_CHANGED: "settings",
+    Action.APP_WROTE: "upload",
 }
 
 

@@ -23,7 +23,13 @@ from core.clock import PARIS
 from core.db import db
 
 PAGE = 20
-SOURCES = {"manual": _l("Entered by you"), "apple": _l("Apple Health"), "fhir": _l("FHIR file"), "csv": _l("CSV file")}
+SOURCES = {
+    "manual": _l("Entered by you"),
+    "apple": _l("Apple Health"),
+    "fhir": _l("FHIR file"),
+    "csv": _l("CSV file"),
+    "app": _l("Connected app"),
+}
 
 
 class Duplicate(ValueError):
@@ -278,6 +284,35 @@ def record(viewer: Viewer, kind: Kind, entry: Entry) -> Measure:
     db.session.flush()
     audit.record(viewer, audit.Action.MEASURE_ADDED, m, detail={"kind": kind.key})
     return m
+
+
+def record_checked(viewer: Viewer, row: tuple, source: str, source_name: str | None) -> tuple[Measure, bool]:
+    """A measure an importer's Collector checked and keyed (kind, taken_at, offset, value, value2,
+    context, source name, dedup), written for a device or an app: (the measure, True) when new,
+    (the one already there, False) when the same measure was sent again. The caller traces it."""
+    key, taken_at, offset, value, value2, context, _name, dedup = row
+    existing = db.session.scalar(
+        access.scope(
+            viewer, select(Measure).where(Measure.kind == key, Measure.taken_at == taken_at, Measure.dedup == dedup)
+        ).limit(1)
+    )
+    if existing is not None:
+        return existing, False
+    m = Measure(
+        patient_id=viewer.patient_id,
+        kind=key,
+        taken_at=taken_at,
+        utc_offset=offset,
+        value=value,
+        value2=value2,
+        context=context,
+        source=source,
+        source_name=(source_name or "")[:120] or None,
+        dedup=dedup,
+    )
+    db.session.add(m)
+    db.session.flush()
+    return m, True
 
 
 def correct(viewer: Viewer, kind: Kind, m: Measure, entry: Entry) -> Measure:

@@ -4,6 +4,6 @@ from flask_babel import lazy_gettext as _l
 from core import web
 
 bp = Blueprint("sharing", __name__, url_prefix="/partage")
-web.nav_entry("sharing.index", _l("Sharing"), "share-2", order=30, sections=("history",))
+web.nav_entry("sharing.index", _l("Sharing"), "share-2", order=30, sections=("history", "apps"))
 
 from blueprints.sharing import routes, routes_people  # noqa: E402,F401  (the route modules register on bp, here only)

@@ -60,6 +60,8 @@ PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 # NOT_FOUND  404
 # ANON       the anonymous answer: a redirect to a login page (/connexion, /pro/acces) or 401
 # GONE       an ended code session on a record: the anonymous answer, or 404
+# BAD        an OAuth endpoint asked with no client and no grant: refused as a bad request (400/401),
+#            whoever's cookie comes with it (api: no cookie opens the FHIR API, only a bearer token)
 # Classes: public (anyone); feed (the private calendar feed: its token is the credential, whoever
 # sends it); home (each person's own home; a code session's is its record);
 # account (a person's own passkeys, sessions, password); holder (the holder's sections);
@@ -83,6 +85,9 @@ feed               OK        OK        OK           OK            OK            
 messages           ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
 messages.holder    ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         DENIED    DENIED        DENIED
 messages.pro       ANON      DENIED    OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
+consent            ANON      BAD       BAD          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         FORBIDDEN FORBIDDEN     FORBIDDEN
+api                ANON      ANON      ANON         ANON          ANON              ANON         ANON         ANON         ANON      ANON          ANON
+oauth              BAD       BAD       BAD          BAD           BAD               BAD          BAD          BAD          BAD       BAD           BAD
 """
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
@@ -130,6 +135,12 @@ ENDPOINT_CLASSES = {
     "messaging.refuse": "messages.holder",
     "messaging.attachment_save": "messages.holder",
     "messaging.close": "messages.pro",
+    "fhir.metadata": "public",  # the CapabilityStatement
+    "apps.smart_configuration": "public",  # SMART discovery
+    "apps.authorize": "consent",  # with no OAuth request: refused once the gate let the holder in
+    "apps.token": "oauth",
+    "apps.revoke": "oauth",
+    "apps.introspect": "oauth",
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -141,6 +152,8 @@ BLUEPRINT_CLASSES = {
     "reimbursements": "holder",  # never a professional's, whatever the grant (DOMAIN.md)
     "sharing": "holder",
     "agenda": "holder",
+    "apps": "holder",  # the catalogue, a connection, the consent screen
+    "fhir": "api",  # bearer tokens only: tests/security/test_app_viewers.py runs apps of each scope
     "pro": "pro",
     "kiosk": "account",
     "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
@@ -205,6 +218,8 @@ PARAMS = {
     "filename": "css/app.css",
     "access_id": ACCESS,
     "number": "1",  # a page of a PDF (documents.page_image, pro.record_page_image)
+    "fhir.*:rid": Obj("measure_id"),  # any id: no cookie opens the API
+    "app_id": Obj("app_id"),
 }
 # Form fields sent with a write: what it needs to reach its access check at all, or to really
 # change something when allowed (a callable makes the value from the world: a fresh file).
@@ -220,7 +235,9 @@ FORMS = {
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
-SILENT_ON_FOREIGN: set[str] = set()
+# A referenced app is in everyone's catalogue: another holder sees its page, and disconnecting
+# it ends only their own connection (none here).
+SILENT_ON_FOREIGN: set[str] = {"apps.show", "apps.disconnect"}
 # Record reads that a trace of the same read by the same session, shortly before, covers (one
 # trace per view, not per image: blueprints/pro/record_routes.py); every other 2xx answer of a
 # record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
@@ -232,7 +249,7 @@ COVERED_BY_RECENT_TRACE = {
     "pro.record_page_image": lambda t, url: t.action == "document_opened" and f"/documents/{t.target_id}/" in url,
 }
 LOGIN_PATHS = ("/connexion", "/pro/acces")
-OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE"}
+OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE", "BAD"}
 
 
 def _expected_table() -> dict:
@@ -364,6 +381,7 @@ class World:
     appointment_id: str = ""  # proposed by pro_grant, answered with another time (countered)
     thread_id: str = ""  # the holder's conversation with pro_grant
     attachment_id: str = ""  # a photo pro_grant sent in it
+    app_id: str = ""  # a referenced app the holder connected
     share_id: str = ""  # a live share of the holder that no viewer uses
     grant_id: str = ""
     block_id: str = ""
@@ -419,6 +437,7 @@ def _objects(app, w: World) -> None:
     from blueprints.agenda.models import AgendaSettings, Appointment
     value that must be unique is fresh). The holder's emergency settings go back to the defaults,
     and the holder refuses new conversations from nobody."""
+    from blueprints.apps import services as apps
     from blueprints.documents import services as documents
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
@@ -585,6 +604,18 @@ def _objects(app, w: World) -> None:
         db.session.add_all([block, grant, emergency, note, appointment, feed])
         db.session.commit()
         w.appointment_id = appointment.id
+        db.session.add_all([block, grant, emergency, note])
+        referenced, _secret = apps.register(
+            name=f"Balance {n}",
+            publisher="Éditeur",
+            description="",
+            purpose_keys=["measures_write"],
+            redirect_uris=["http://localhost:8765/callback"],
+            referenced_on=date(2026, 11, 1),
+        )
+        apps.connect(viewer, referenced, ["measures_write"], "1y")
+        db.session.commit()
+        w.app_id = referenced.id
         w.credential_id, w.other_session_id = cred.id, other_session.id
         w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
         w.reimbursement_id, w.reimbursement_import_id = remb.id, remb_imp.id
@@ -824,6 +855,7 @@ def _check(outcome: str, r, case: Case, names_object: bool) -> bool:
         "NOT_FOUND": lambda: code == 404,
         "ANON": lambda: code == 401 or _login_redirect(r),
         "GONE": lambda: code in (401, 404) or _login_redirect(r),
+        "BAD": lambda: code in (400, 401),
     }[outcome]()
 
 
@@ -929,7 +961,13 @@ UNGATED = {
     "kiosk.new_code": "a kiosk's QR code: before anyone is known",
     "kiosk.waiting": "a kiosk waiting for the phone's approval: before anyone is known",
     "kiosk.present": "keeps the current session alive; answers nothing",
+    "fhir.metadata": "the CapabilityStatement: public in FHIR, no data",
+    "apps.smart_configuration": "SMART discovery: public, no data",
+    "apps.token": "OAuth: the client authenticates itself (or proves PKCE), no cookie is read",
+    "apps.revoke": "OAuth: the client authenticates itself, no cookie is read",
+    "apps.introspect": "OAuth: the client authenticates itself, no cookie is read",
 }
+UNGATED_CLASSES = ("public", "oauth")
 # What the gate of each class names: (section, action, mode); "holder" pages name their own
 # blueprint's section, with the action they need.
 CLASS_GATES = {
@@ -941,6 +979,7 @@ CLASS_GATES = {
     "record.summary": ("record.summary", "read", "record"),
     "record.measures": ("record.measures", "read", "record"),
     "feed": ("agenda.feed", "read", "token"),
+    "consent": ("apps", "write", "own"),
 }
 
 
@@ -968,8 +1007,8 @@ def test_every_view_has_the_gate():
     assert all(reason.strip() for reason in UNGATED.values())
     stale = [e for e in UNGATED if not any(e == g or (e.endswith(".*") and g.startswith(e[:-1])) for g in gates)]
     assert not stale, f"UNGATED names views that do not exist: {stale}"
-    assert {e for e, (_g, cls) in gates.items() if cls == "public"} == {e for e in gates if _ungated(e)}, (
-        "the views without a gate are exactly the public ones"
+    assert {e for e, (_g, cls) in gates.items() if cls in UNGATED_CLASSES} == {e for e in gates if _ungated(e)}, (
+        "the views without a gate are exactly the public ones (and the OAuth endpoints)"
     )
     gated_public = sorted(e for e, (gate, _cls) in gates.items() if gate is not None and _ungated(e))
     assert not gated_public, f"in UNGATED, yet gated: {gated_public}"
@@ -993,6 +1032,9 @@ def test_each_gate_names_the_section_of_its_page():
             ok = (gate.section, gate.mode) == ("record.agenda", "record") and gate.action in ("read", "write")
         elif cls.startswith("messages"):
             ok = gate.section == "messages" and gate.mode == "account"
+        elif cls == "api":  # a FHIR resource type's own section, as an app's scopes open them
+            sections = (gate.section,) if isinstance(gate.section, str) else gate.section
+            ok = all(s.startswith("fhir.") for s in sections) and gate.action in ("read", "search", "create")
         else:
             ok = tuple(gate) == CLASS_GATES[cls]
         if not ok:

@@ -128,3 +128,11 @@ def _observation(obs: dict, n: int, col: Collector) -> None:
     if kind.key == "spo2" and value <= 1.0:
         value *= 100
     col.add(kind, taken, off, value, value2, context, _source(obs), n)
+
+
+def observation(obs: dict, col: Collector) -> None:
+    """One Observation, checked as in a file (an app's API call goes through here too)."""
+    if obs.get("status") in ("entered-in-error", "cancelled"):
+        col.ignore("entered-in-error")
+        return
+    _observation(obs, 1, col)
