@@ -19,7 +19,19 @@ csrf = CSRFProtect()
 htmx = Htmx()
 login_manager = LoginManager()
 
-BLUEPRINTS = ("auth", "dashboard", "account", "documents", "history", "profile", "measures", "pro", "sharing", "demo")
+BLUEPRINTS = (
+    "auth",
+    "dashboard",
+    "account",
+    "documents",
+    "history",
+    "profile",
+    "measures",
+    "pro",
+    "sharing",
+    "lifecycle",
+    "demo",
+)
 
 
 def _select_locale() -> str:

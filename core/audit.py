@@ -101,6 +101,8 @@ class Action(StrEnum):
     MEASURES_EXPORTED = "measures_exported"
     MEASURES_IMPORT_STARTED = "measures_import_started"
     MEASURES_IMPORTED = "measures_imported"
+    # The life of a space: provisioning, opposition, closure, deletion (blueprints/lifecycle)
+    SPACES_PROVISIONED = "spaces_provisioned"
 
 
 class AuditEvent(Base):
@@ -322,6 +324,16 @@ def record(
         **who,
         **origin.request_origin(),
     )
+
+
+class _System:
+    """Carnet itself, as the author of what its scheduled commands do (timers, provisioning)."""
+
+    def audit_identity(self) -> dict:
+        return {"actor_type": "system", "actor_name": "Carnet"}
+
+
+SYSTEM = _System()
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,8 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_EXPORTED: lambda d, t: _("All measures downloaded (CSV)"),
     Action.MEASURES_IMPORT_STARTED: lambda d, t: _("Import of measures started (%(format)s)", format=_import_format(d)),
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
+    # The life of the space (blueprints/lifecycle)
+    Action.SPACES_PROVISIONED: lambda d, t: _("Spaces created from the health insurance population file"),
 }
 
 
