@@ -103,6 +103,13 @@ class Action(StrEnum):
     MEASURES_IMPORTED = "measures_imported"
     # The life of a space: provisioning, opposition, closure, deletion (blueprints/lifecycle)
     SPACES_PROVISIONED = "spaces_provisioned"
+    SPACE_OPPOSED = "space_opposed"
+    OPPOSITION_FAILED = "opposition_failed"
+    SPACE_OPENED_BY_DEFAULT = "space_opened_by_default"
+    SPACE_CLOSED = "space_closed"
+    SPACE_REOPENED = "space_reopened"
+    SPACE_DELETION_REQUESTED = "space_deletion_requested"
+    SPACE_DELETED = "space_deleted"
 
 
 class AuditEvent(Base):

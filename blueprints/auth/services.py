@@ -164,7 +164,7 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
     nir = clean_nir(nir)
     patient = db.session.scalar(select(Patient).where(Patient.nir == nir)) if valid_nir(nir) else None
     candidates = []
-    if patient is not None and patient.status == "pending" and patient.birth_date == birth_date:
+    if patient is not None and _awaits_activation(patient) and patient.birth_date == birth_date:
         candidates = list(
             db.session.scalars(
                 select(ActivationCode).where(ActivationCode.patient_id == patient.id, ActivationCode.used_at.is_(None))
@@ -188,6 +188,11 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
     return Outcome(True, account=account)
 
 
+def _awaits_activation(patient: Patient) -> bool:
+    """Never activated: pending, or opened by default after 6 weeks without objection."""
+    return patient.activated_at is None and patient.status in ("pending", "active")
+
+
 def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     """A new activation letter for a space waiting for activation whose NIR and birth date
     match: its older codes stop working. One answer whether or not such a space exists;
@@ -206,7 +211,7 @@ def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     throttle.fail("letter-ip", ip)
     nir = clean_nir(nir)
     patient = db.session.scalar(select(Patient).where(Patient.nir == nir)) if valid_nir(nir) else None
-    if patient is None or patient.status != "pending" or patient.birth_date != birth_date:
+    if patient is None or not _awaits_activation(patient) or patient.birth_date != birth_date:
         return done
     if throttle.exceeded("letter-space", patient.id, cfg["LETTERS_PER_SPACE_DAY"], timedelta(days=1)):
         return done  # the same answer: the letters already sent are on their way

@@ -224,6 +224,15 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.MEASURES_IMPORTED: lambda d, t: _measures_imported(d),
     # The life of the space (blueprints/lifecycle)
     Action.SPACES_PROVISIONED: lambda d, t: _("Spaces created from the health insurance population file"),
+    Action.SPACE_OPPOSED: lambda d, t: _("Objection to the space recorded: the space and its content were deleted"),
+    Action.OPPOSITION_FAILED: lambda d, t: _("Failed attempt to object to a space"),
+    Action.SPACE_OPENED_BY_DEFAULT: lambda d, t: _(
+        "No objection within 6 weeks: the space is open to documents from professionals"
+    ),
+    Action.SPACE_CLOSED: lambda d, t: _("Space closed: every access ended"),
+    Action.SPACE_REOPENED: lambda d, t: _("Closed space reopened: a new activation letter was sent"),
+    Action.SPACE_DELETION_REQUESTED: lambda d, t: _("Deletion of the closed space requested"),
+    Action.SPACE_DELETED: lambda d, t: _("Space and its content deleted"),
 }
 
 
@@ -285,6 +294,11 @@ ICONS = {
     Action.EMERGENCY_SETTINGS_UPDATED: "settings",
     Action.NOTIFICATION_PREFERENCES_UPDATED: "bell",
     Action.ACCESS_FLAGGED: "triangle-alert",
+    Action.SPACE_CLOSED: "lock",
+    Action.SPACE_REOPENED: "circle-check",
+    Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
+    Action.SPACE_DELETED: "trash-2",
+    Action.SPACE_OPPOSED: "trash-2",
 }
 
 

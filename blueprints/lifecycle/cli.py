@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 
 from blueprints.auth.cli import patients
-from blueprints.lifecycle import provision as provisioning
+from blueprints.lifecycle import provision as provisioning, services
 from core import audit
 from core.db import db
 
@@ -52,6 +53,63 @@ def provision(file: Path, report_path: Path | None, batch_size: int):
     )
     if report.refused_total:
         click.echo(f"Refused lines and their reasons: {report_path}")
+
+
+def _date(ctx, param, value):
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use YYYY-MM-DD")
+
+
+@lifecycle.command("run")
+@click.option("--dry-run", is_flag=True, help="Say what is due without changing anything.")
+def run(dry_run: bool):
+    """Run the timers: spaces without objection after 6 weeks open; closed spaces past their
+    archive date, or whose deletion was asked for, are deleted. Safe to run again."""
+    report = services.run(dry_run=dry_run)
+    verb = "would be" if dry_run else "were"
+    click.echo(f"{len(report.opened)} spaces {verb} opened after 6 weeks without objection.")
+    click.echo(
+        f"{len(report.deleted)} closed spaces {verb} deleted"
+        + ("." if dry_run else f" ({report.files} files shredded).")
+    )
+
+
+@lifecycle.command("oppose")
+@click.option("--nir", required=True)
+@click.option("--birth-date", required=True, callback=_date, help="YYYY-MM-DD")
+def oppose(nir: str, birth_date: date):
+    """Record an objection received on paper: the space and all it holds are deleted."""
+    done = services.oppose_on_paper(nir, birth_date)
+    if not done.ok:
+        raise click.ClickException(done.message)
+    db.session.commit()
+    click.echo(f"Objection recorded, space deleted ({done.files} files shredded). Receipt {done.receipt} sent.")
+
+
+@lifecycle.command("reopen")
+@click.option("--nir", required=True)
+@click.option("--birth-date", required=True, callback=_date, help="YYYY-MM-DD")
+def reopen(nir: str, birth_date: date):
+    """Reopen a closed space still in its archive: a new activation letter is sent."""
+    patient = services.reopen(nir, birth_date)
+    if patient is None:
+        raise click.ClickException("no closed space with this NIR and birth date")
+    db.session.commit()
+    click.echo(f"Space {patient.id} reopened: a new activation letter was sent.")
+
+
+@lifecycle.command("delete")
+@click.option("--nir", required=True)
+@click.option("--birth-date", required=True, callback=_date, help="YYYY-MM-DD")
+def delete(nir: str, birth_date: date):
+    """Record a request to delete a closed space now: done at the next `lifecycle run`."""
+    patient = services.request_deletion(nir, birth_date)
+    if patient is None:
+        raise click.ClickException("no closed space with this NIR and birth date")
+    db.session.commit()
+    click.echo(f"Deletion of space {patient.id} recorded: it is done at the next run of flask lifecycle run.")
 
 
 def _figures(report: provisioning.Report) -> dict:

@@ -68,15 +68,21 @@ def letters_dir() -> Path:
 
 
 def write_pdf(batch: list[tuple[str, Letter]], name: str) -> Path:
-    """One PDF of letters (an address and a letter per page), named `name`, for the printer."""
+    """One PDF of activation letters (an address and a letter per page), for the printer."""
+    return _pdf([(address, mail_body(letter), letter.code) for address, letter in batch], name)
+
+
+def write_text_pdf(address: str, text: str, name: str) -> Path:
+    """One letter (a receipt) as a PDF, for a person known only by a postal address."""
+    return _pdf([(address, text, None)], name)
+
+
+def _pdf(pages: list[tuple[str, str, str | None]], name: str) -> Path:
     with force_locale("fr"):
         # Rendered by the app's (autoescaped) environment without the page context processors:
         # a command has no request, and a letter needs no viewer.
         html = current_app.jinja_env.get_template("lifecycle/print_letters.html").render(
-            letters=[
-                {"address": address, "body": mail_body(letter).split("\n\n"), "code": letter.code}
-                for address, letter in batch
-            ],
+            letters=[{"address": a, "body": text.split("\n\n"), "code": code} for a, text, code in pages],
             today=formatting.day(clock.utcnow()),
         )
     data = pdf.html_to_pdf(html, current_app.static_folder)

@@ -1,1 +1,57 @@
+"""Objecting to a space (public, with the letter), closing one's space (the holder, after a
+fresh authentication), and the page a closed space leads to."""
 
+from __future__ import annotations
+
+from flask import request, url_for
+
+from blueprints.lifecycle import bp, services
+from blueprints.lifecycle.forms import CloseForm, OppositionForm
+from core import audit, sessions, web
+from core.access import Viewer
+
+
+@bp.route("/opposition", methods=["GET", "POST"])
+def oppose():
+    """Public, like activation: whoever holds the letter may object, without an account."""
+    form = OppositionForm()
+    if form.validate_on_submit():
+        done = services.oppose_online(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
+        if done.ok:
+            return web.render("lifecycle/opposed.html", "lifecycle/_opposed.html", done=done)
+        audit.record(None, audit.Action.OPPOSITION_FAILED, detail={"limited": done.limited})
+        form.code.errors = [done.message]
+        return web.render(
+            "lifecycle/oppose.html", "lifecycle/_oppose_form.html", status=429 if done.limited else 422, form=form
+        )
+    status = 422 if form.is_submitted() else 200
+    return web.render("lifecycle/oppose.html", "lifecycle/_oppose_form.html", status=status, form=form)
+
+
+@bp.route("/mon-espace/fermer", methods=["GET", "POST"])
+@web.gate("lifecycle", "close")
+def close(viewer: Viewer):
+    """What closing means, with this space's figures; closing needs a fresh authentication."""
+    fresh = web.ask_fresh_authentication(url_for("lifecycle.close"))
+    if fresh is not None:
+        return fresh
+    form = CloseForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            services.close(viewer, delete_now=form.when.data == "delete")
+            sessions.logout("space_closed")
+            return web.hx_redirect(url_for("lifecycle.closed"), reload=True)
+    status = 422 if form.is_submitted() else 200
+    return web.render(
+        "lifecycle/close.html",
+        "lifecycle/_close_form.html",
+        status=status,
+        form=form,
+        c=services.consequences(viewer.patient_id),
+    )
+
+
+@bp.get("/espace-ferme")
+def closed():
+    """Where closing leads: public, the holder's session has just ended."""
+    return web.render("lifecycle/closed.html")

@@ -114,6 +114,8 @@ ENDPOINT_CLASSES = {
     "pro.access": "public",  # typing a code
     "pro.end": "public",  # ending a code session
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
+    "lifecycle.oppose": "public",  # objecting with the letter's code, without an account
+    "lifecycle.closed": "public",  # where closing one's space leads
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -123,6 +125,7 @@ BLUEPRINT_CLASSES = {
     "profile": "holder",
     "measures": "holder",
     "sharing": "holder",
+    "lifecycle": "holder",  # closing one's space
     "pro": "pro",
 }
 RECORD_SECTIONS = {
@@ -808,6 +811,8 @@ UNGATED = {
     "demo.outbox": "demo mode only (404 otherwise): the fictitious mails the demo sent",
     "pro.access": "typing a code: before anyone is known",
     "pro.end": "ending a code session: whoever holds one, even one that already ended",
+    "lifecycle.oppose": "objecting with the letter's code: without an account, before anyone is known",
+    "lifecycle.closed": "where closing one's space leads, once logged out: no data",
 }
 # What the gate of each class names: (section, action, mode); "holder" pages name their own
 # blueprint's section, with the action they need.
