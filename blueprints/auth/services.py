@@ -142,6 +142,7 @@ class Outcome:
     message: str | None = None
     limited: bool = False
     account: Account | None = None
+    patient_id: str | None = None  # a space known only by a postal address: its account comes at activation
 
 
 def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
@@ -183,9 +184,29 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
                 update(ActivationCode).where(ActivationCode.id == ac.id).values(attempts=ActivationCode.attempts + 1)
             )
         return wrong
-    matched.used_at = now
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
-    return Outcome(True, account=account)
+    if account is None and _minor(patient.birth_date):
+        return wrong  # a child's space is managed from its guardians' accounts, not activated
+    matched.used_at = now
+    return Outcome(True, account=account, patient_id=patient.id)
+
+
+def _minor(born: date) -> bool:
+    today = clock.paris_today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18
+
+
+def create_holder_account(patient_id: str, email: str) -> Account | None:
+    """The account of a space whose letter went by post, with the email its holder gives when
+    activating; None when that email is already used."""
+    if account_by_email(email):
+        return None
+    patient = db.session.get(Patient, patient_id)
+    patient.email = normalise_email(email)
+    account = Account(role="holder", email=patient.email, patient_id=patient_id)
+    db.session.add(account)
+    db.session.flush()
+    return account
 
 
 def _awaits_activation(patient: Patient) -> bool:

@@ -15,7 +15,7 @@ from blueprints.lifecycle.provision import nir_hash
 from core import audit, clock, notify
 from core.db import db
 from core.people import Account, Patient
-from tests.helpers import valid_nir
+from tests.helpers import PASSWORD, csrf_token, valid_nir
 
 HEADER = "nir;birth_date;given_names;family_name;email;postal_address;guardian_nirs\n"
 ADULT = valid_nir("2870375100001")
@@ -136,3 +136,36 @@ def test_small_batches_give_the_same_result(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["patients", "provision", str(path), "--batch-size", "1"])
     assert "4 spaces created" in result.output, result.output
     assert _count(app, Guardianship) == 1
+
+
+def test_a_space_known_by_its_postal_address_is_activated_with_an_email(app, client, tmp_path, monkeypatch):
+    monkeypatch.setattr("blueprints.lifecycle.provision.codes.activation_code", lambda: "K7QM-4ZTB-9HXD")
+    app.test_cli_runner().invoke(args=["patients", "provision", str(_file(tmp_path, GOOD))])
+    data = {"nir": POSTAL, "birth_date": "1992-05-30", "code": "K7QM-4ZTB-9HXD"}
+    first = client.post("/activation", data={**data, "csrf_token": csrf_token(client, "/activation")})
+    assert first.status_code == 303 and first.headers["Location"].endswith("/activation/mot-de-passe")
+    page = client.get("/activation/mot-de-passe")
+    assert 'type="email"' in page.get_data(as_text=True)
+    token = csrf_token(client, "/activation/mot-de-passe")
+    taken = client.post(
+        "/activation/mot-de-passe",
+        data={"email": "camille@example.fr", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token},
+    )
+    assert taken.status_code == 422 and "déjà utilisée" in taken.get_data(as_text=True)
+    done = client.post(
+        "/activation/mot-de-passe",
+        data={"email": "ines@example.fr", "password": PASSWORD, "confirm": PASSWORD, "csrf_token": token},
+    )
+    assert done.status_code == 303, done.get_data(as_text=True)
+    with app.app_context():
+        patient = db.session.scalar(select(Patient).where(Patient.nir == POSTAL))
+        assert patient.status == "active" and patient.email == "ines@example.fr"
+        assert db.session.scalar(select(Account).where(Account.patient_id == patient.id)).email == "ines@example.fr"
+
+
+def test_a_childs_space_is_not_activated_with_its_letter(app, client, tmp_path, monkeypatch):
+    monkeypatch.setattr("blueprints.lifecycle.provision.codes.activation_code", lambda: "K7QM-4ZTB-9HXD")
+    app.test_cli_runner().invoke(args=["patients", "provision", str(_file(tmp_path, GOOD[1:3]))])
+    data = {"nir": CHILD, "birth_date": "2020-04-02", "code": "K7QM-4ZTB-9HXD"}
+    answer = client.post("/activation", data={**data, "csrf_token": csrf_token(client, "/activation")})
+    assert answer.status_code == 422
