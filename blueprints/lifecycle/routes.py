@@ -3,7 +3,9 @@ fresh authentication), and the page a closed space leads to."""
 
 from __future__ import annotations
 
-from flask import request, url_for
+from datetime import datetime
+
+from flask import redirect, request, session, url_for
 
 from blueprints.lifecycle import bp, services
 from blueprints.lifecycle.forms import CloseForm, OppositionForm
@@ -17,8 +19,9 @@ def oppose():
     form = OppositionForm()
     if form.validate_on_submit():
         done = services.oppose_online(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
-        if done.ok:
-            return web.render("lifecycle/opposed.html", "lifecycle/_opposed.html", done=done)
+        if done.ok:  # the receipt has a page of its own, shown once
+            session["opposed"] = {"receipt": done.receipt, "at": done.at.isoformat()}
+            return web.hx_redirect(url_for("lifecycle.opposed"))
         audit.record(None, audit.Action.OPPOSITION_FAILED, detail={"limited": done.limited})
         form.code.errors = [done.message]
         return web.render(
@@ -26,6 +29,15 @@ def oppose():
         )
     status = 422 if form.is_submitted() else 200
     return web.render("lifecycle/oppose.html", "lifecycle/_oppose_form.html", status=status, form=form)
+
+
+@bp.get("/opposition/recepisse")
+def opposed():
+    """The receipt of the objection just recorded (public: the space no longer exists)."""
+    done = session.pop("opposed", None)
+    if done is None:
+        return redirect(url_for("lifecycle.oppose"))
+    return web.render("lifecycle/opposed.html", receipt=done["receipt"], at=datetime.fromisoformat(done["at"]))
 
 
 @bp.route("/mon-espace/fermer", methods=["GET", "POST"])

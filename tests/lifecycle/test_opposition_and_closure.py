@@ -57,9 +57,10 @@ def test_an_objection_deletes_the_space_and_its_files_and_keeps_only_a_hash(
         wrapped, sha = key.wrapped_key, key.sha256
     assert _space_rows(app, pid)
 
-    page = _oppose(client, account, code)
-    assert page.status_code == 200, page.get_data(as_text=True)
-    html = page.get_data(as_text=True)
+    sent = _oppose(client, account, code)
+    assert sent.status_code == 303 and sent.headers["Location"].endswith("/opposition/recepisse")
+    html = client.get("/opposition/recepisse").get_data(as_text=True)
+    assert client.get("/opposition/recepisse").status_code == 302  # shown once
     assert "OPP-" in html
     assert _space_rows(app, pid) == {}
     with app.app_context():

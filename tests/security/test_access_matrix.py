@@ -116,6 +116,7 @@ ENDPOINT_CLASSES = {
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
     "lifecycle.oppose": "public",  # objecting with the letter's code, without an account
     "lifecycle.closed": "public",  # where closing one's space leads
+    "lifecycle.opposed": "public",  # the receipt of an objection, shown once
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -813,6 +814,7 @@ UNGATED = {
     "pro.end": "ending a code session: whoever holds one, even one that already ended",
     "lifecycle.oppose": "objecting with the letter's code: without an account, before anyone is known",
     "lifecycle.closed": "where closing one's space leads, once logged out: no data",
+    "lifecycle.opposed": "the receipt of the objection just made, from this browser's session only",
 }
 # What the gate of each class names: (section, action, mode); "holder" pages name their own
 # blueprint's section, with the action they need.
