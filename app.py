@@ -36,6 +36,7 @@ BLUEPRINTS = (
     "card",
     "apps",
     "fhir",
+    "lifecycle",
     "demo",
 )
 

@@ -27,6 +27,8 @@ from core import audit, clock
 from core.db import db
 from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share, ShareUse
 from core.people import Account
+from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse
+from core.people import Account, Patient
 from core.sessions import SessionUser
 
 # What each kind of viewer may do, per section. Absent means refused.
@@ -43,6 +45,7 @@ HOLDER_RIGHTS = {
     "reimbursements": {"read", "write"},
     "card": {"read"},  # the emergency card kept offline on the holder's own device
     "apps": {"read", "write"},
+    "lifecycle": {"close"},  # the life of the space: closing it (blueprints/lifecycle)
 }
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
@@ -314,7 +317,12 @@ def share_viewer(use_id: str, session_id: str | None = None, kiosk: bool = False
     locked by someone else's wrong attempts stays open to whoever already opened it."""
     use = db.session.get(ShareUse, use_id)
     share = db.session.get(Share, use.share_id) if use is not None else None
-    if share is None or not share.live(clock.utcnow()) or blocked(share.patient_id, use.rpps):
+    if (
+        share is None
+        or not share.live(clock.utcnow())
+        or blocked(share.patient_id, use.rpps)
+        or not space_open(share.patient_id)
+    ):
         return Viewer(kiosk=kiosk)
     scope = share.scope or {}
     categories = tuple(scope.get("categories") or ()) if scope.get("documents") == "categories" else None
@@ -347,7 +355,7 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     grant = db.session.scalar(
         select(Grant).where(Grant.id == access_id, Grant.professional_id == pro.id, Grant.ended_at.is_(None))
     )
-    if grant is not None and not blocked(grant.patient_id, pro.rpps):
+    if grant is not None and not blocked(grant.patient_id, pro.rpps) and space_open(grant.patient_id):
         return Viewer(
             "professional",
             viewer.account,
@@ -368,6 +376,7 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
         emergency is not None
         and not blocked(emergency.patient_id, pro.rpps)
         and emergency_allowed(emergency.patient_id, emergency.samu)
+        and space_open(emergency.patient_id)
     ):
         return Viewer(
             "professional",
@@ -391,6 +400,10 @@ def feed_viewer(patient_id: str | None) -> Viewer:
     if patient_id is None:
         abort(404)
     return Viewer("feed", None, patient_id, rights={FEED: {"read"}})
+def space_open(patient_id: str) -> bool:
+    """A closed (or deleted) space answers no professional, whatever grant or code is left."""
+    status = db.session.scalar(select(Patient.status).where(Patient.id == patient_id))
+    return status is not None and status != "closed"
 
 
 def emergency_settings(patient_id: str):

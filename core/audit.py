@@ -136,6 +136,15 @@ class Action(StrEnum):
     APP_PURPOSES_CHANGED = "app_purposes_changed"
     APP_READ = "app_read"
     APP_WROTE = "app_wrote"
+    # The life of a space: provisioning, opposition, closure, deletion (blueprints/lifecycle)
+    SPACES_PROVISIONED = "spaces_provisioned"
+    SPACE_OPPOSED = "space_opposed"
+    OPPOSITION_FAILED = "opposition_failed"
+    SPACE_OPENED_BY_DEFAULT = "space_opened_by_default"
+    SPACE_CLOSED = "space_closed"
+    SPACE_REOPENED = "space_reopened"
+    SPACE_DELETION_REQUESTED = "space_deletion_requested"
+    SPACE_DELETED = "space_deleted"
 
 
 class AuditEvent(Base):
@@ -357,6 +366,16 @@ def record(
         **who,
         **origin.request_origin(),
     )
+
+
+class _System:
+    """Carnet itself, as the author of what its scheduled commands do (timers, provisioning)."""
+
+    def audit_identity(self) -> dict:
+        return {"actor_type": "system", "actor_name": "Carnet"}
+
+
+SYSTEM = _System()
 
 
 @dataclass(frozen=True)

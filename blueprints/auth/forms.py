@@ -50,3 +50,13 @@ class PasswordForm(FlaskForm):
         _l("Confirm the password"),
         validators=[DataRequired(_l("Type the password again.")), EqualTo("password", _l("The two passwords differ."))],
     )
+
+
+class EmailPasswordForm(PasswordForm):
+    """Activating a space whose letter came by post: the holder gives the email they log in with."""
+
+    email = EmailField(
+        _l("Email address"),
+        validators=[DataRequired(_l("Enter your email address.")), Length(max=254)],
+        description=_l("You will log in with it; your codes and notifications are sent there."),
+    )

@@ -9,7 +9,14 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
-from blueprints.auth.forms import ActivationForm, CodeForm, LoginForm, NewLetterForm, PasswordForm
+from blueprints.auth.forms import (
+    ActivationForm,
+    CodeForm,
+    EmailPasswordForm,
+    LoginForm,
+    NewLetterForm,
+    PasswordForm,
+)
 from blueprints.auth.services import complete_login
 from blueprints.card import services as card
 from core import audit, clock, sessions, web
@@ -157,13 +164,9 @@ def activate():
     if form.validate_on_submit():
         outcome = services.activate(form.nir.data, form.birth_date.data, form.code.data, request.remote_addr or "")
         if outcome.ok:
-            session["activation"] = {"account_id": outcome.account.id}
-            audit.record(
-                None,
-                audit.Action.ACTIVATION_CODE_USED,
-                patient_id=outcome.account.patient_id,
-                account_id=outcome.account.id,
-            )
+            account_id = outcome.account.id if outcome.account is not None else None
+            session["activation"] = {"account_id": account_id, "patient_id": outcome.patient_id}
+            audit.record(None, audit.Action.ACTIVATION_CODE_USED, patient_id=outcome.patient_id, account_id=account_id)
             return web.hx_redirect(url_for("auth.activate_password"))
         audit.record(None, audit.Action.ACTIVATION_FAILED, detail={"limited": outcome.limited})
         form.code.errors = [outcome.message]
@@ -216,16 +219,23 @@ def unlock(token: str):
 @bp.route("/activation/mot-de-passe", methods=["GET", "POST"])
 @reads_first
 def activate_password():
-    pending = session.get("activation")
-    account = services.account(pending["account_id"]) if pending else None
-    if account is None:
+    pending = session.get("activation") or {}
+    account = services.account(pending.get("account_id"))
+    by_post = account is None and pending.get("patient_id") is not None  # no email known yet
+    if account is None and not by_post:
         return redirect(url_for("auth.activate"))
-    form = PasswordForm()
+    form = EmailPasswordForm() if by_post else PasswordForm()
     if form.validate_on_submit():
-        problem = services.password_problem(form.password.data, account.email)
+        email = form.email.data if by_post else account.email
+        problem = services.password_problem(form.password.data, email)
         if not problem:
             hashed = services.hash_password(form.password.data)  # slow: before the write transaction
             write_intent()
+            if by_post:
+                account = services.create_holder_account(pending["patient_id"], email)
+                if account is None:
+                    form.email.errors = [_("This email address is already used by another account.")]
+                    return web.render("auth/activate_password.html", "auth/_password_form.html", status=422, form=form)
             services.finish_activation(account, hashed=hashed)
             complete_login(account, "activation")
             audit.record(web.current_viewer(), audit.Action.SPACE_ACTIVATED)

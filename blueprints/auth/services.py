@@ -142,6 +142,7 @@ class Outcome:
     message: str | None = None
     limited: bool = False
     account: Account | None = None
+    patient_id: str | None = None  # a space known only by a postal address: its account comes at activation
 
 
 def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
@@ -164,7 +165,7 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
     nir = clean_nir(nir)
     patient = db.session.scalar(select(Patient).where(Patient.nir == nir)) if valid_nir(nir) else None
     candidates = []
-    if patient is not None and patient.status == "pending" and patient.birth_date == birth_date:
+    if patient is not None and _awaits_activation(patient) and patient.birth_date == birth_date:
         candidates = list(
             db.session.scalars(
                 select(ActivationCode).where(ActivationCode.patient_id == patient.id, ActivationCode.used_at.is_(None))
@@ -183,9 +184,34 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
                 update(ActivationCode).where(ActivationCode.id == ac.id).values(attempts=ActivationCode.attempts + 1)
             )
         return wrong
-    matched.used_at = now
     account = db.session.scalar(select(Account).where(Account.patient_id == patient.id))
-    return Outcome(True, account=account)
+    if account is None and _minor(patient.birth_date):
+        return wrong  # a child's space is managed from its guardians' accounts, not activated
+    matched.used_at = now
+    return Outcome(True, account=account, patient_id=patient.id)
+
+
+def _minor(born: date) -> bool:
+    today = clock.paris_today()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18
+
+
+def create_holder_account(patient_id: str, email: str) -> Account | None:
+    """The account of a space whose letter went by post, with the email its holder gives when
+    activating; None when that email is already used."""
+    if account_by_email(email):
+        return None
+    patient = db.session.get(Patient, patient_id)
+    patient.email = normalise_email(email)
+    account = Account(role="holder", email=patient.email, patient_id=patient_id)
+    db.session.add(account)
+    db.session.flush()
+    return account
+
+
+def _awaits_activation(patient: Patient) -> bool:
+    """Never activated: pending, or opened by default after 6 weeks without objection."""
+    return patient.activated_at is None and patient.status in ("pending", "active")
 
 
 def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
@@ -206,7 +232,7 @@ def request_new_letter(nir: str, birth_date: date, ip: str) -> Outcome:
     throttle.fail("letter-ip", ip)
     nir = clean_nir(nir)
     patient = db.session.scalar(select(Patient).where(Patient.nir == nir)) if valid_nir(nir) else None
-    if patient is None or patient.status != "pending" or patient.birth_date != birth_date:
+    if patient is None or not _awaits_activation(patient) or patient.birth_date != birth_date:
         return done
     if throttle.exceeded("letter-space", patient.id, cfg["LETTERS_PER_SPACE_DAY"], timedelta(days=1)):
         return done  # the same answer: the letters already sent are on their way

@@ -356,6 +356,17 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     ),
     Action.APP_READ: _app_read,
     Action.APP_WROTE: _app_wrote,
+    # The life of the space (blueprints/lifecycle)
+    Action.SPACES_PROVISIONED: lambda d, t: _("Spaces created from the health insurance population file"),
+    Action.SPACE_OPPOSED: lambda d, t: _("Objection to the space recorded: the space and its content were deleted"),
+    Action.OPPOSITION_FAILED: lambda d, t: _("Failed attempt to object to a space"),
+    Action.SPACE_OPENED_BY_DEFAULT: lambda d, t: _(
+        "No objection within 6 weeks: the space is open to documents from professionals"
+    ),
+    Action.SPACE_CLOSED: lambda d, t: _("Space closed: every access ended"),
+    Action.SPACE_REOPENED: lambda d, t: _("Closed space reopened: a new activation letter was sent"),
+    Action.SPACE_DELETION_REQUESTED: lambda d, t: _("Deletion of the closed space requested"),
+    Action.SPACE_DELETED: lambda d, t: _("Space and its content deleted"),
 }
 
 
@@ -446,6 +457,11 @@ ICONS = {
     Action.APP_READ: "eye",
     Action.APP_PURPOSES_CHANGED: "settings",
     Action.APP_WROTE: "upload",
+    Action.SPACE_CLOSED: "lock",
+    Action.SPACE_REOPENED: "circle-check",
+    Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
+    Action.SPACE_DELETED: "trash-2",
+    Action.SPACE_OPPOSED: "trash-2",
 }
 
 

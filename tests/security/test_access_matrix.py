@@ -141,6 +141,9 @@ ENDPOINT_CLASSES = {
     "apps.token": "oauth",
     "apps.revoke": "oauth",
     "apps.introspect": "oauth",
+    "lifecycle.oppose": "public",  # objecting with the letter's code, without an account
+    "lifecycle.closed": "public",  # where closing one's space leads
+    "lifecycle.opposed": "public",  # the receipt of an objection, shown once
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -154,6 +157,7 @@ BLUEPRINT_CLASSES = {
     "agenda": "holder",
     "apps": "holder",  # the catalogue, a connection, the consent screen
     "fhir": "api",  # bearer tokens only: tests/security/test_app_viewers.py runs apps of each scope
+    "lifecycle": "holder",  # closing one's space
     "pro": "pro",
     "kiosk": "account",
     "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
@@ -966,6 +970,9 @@ UNGATED = {
     "apps.token": "OAuth: the client authenticates itself (or proves PKCE), no cookie is read",
     "apps.revoke": "OAuth: the client authenticates itself, no cookie is read",
     "apps.introspect": "OAuth: the client authenticates itself, no cookie is read",
+    "lifecycle.oppose": "objecting with the letter's code: without an account, before anyone is known",
+    "lifecycle.closed": "where closing one's space leads, once logged out: no data",
+    "lifecycle.opposed": "the receipt of the objection just made, from this browser's session only",
 }
 UNGATED_CLASSES = ("public", "oauth")
 # What the gate of each class names: (section, action, mode); "holder" pages name their own
