@@ -26,8 +26,6 @@ from sqlalchemy import Select, Update, exists, or_, select
 from core import audit, clock
 from core.db import db
 from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share, ShareUse
-from core.people import Account
-from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Share, ShareUse
 from core.people import Account, Patient
 from core.sessions import SessionUser
 

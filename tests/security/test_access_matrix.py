@@ -436,11 +436,10 @@ def _people(app, make_holder, make_pro) -> World:
 
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
-    value that must be unique is fresh). The holder's emergency settings go back to the defaults."""
-    from blueprints.agenda import ical
-    from blueprints.agenda.models import AgendaSettings, Appointment
     value that must be unique is fresh). The holder's emergency settings go back to the defaults,
     and the holder refuses new conversations from nobody."""
+    from blueprints.agenda import ical
+    from blueprints.agenda.models import AgendaSettings, Appointment
     from blueprints.apps import services as apps
     from blueprints.documents import services as documents
     from blueprints.measures import kinds
