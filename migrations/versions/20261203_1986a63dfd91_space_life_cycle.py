@@ -2,7 +2,7 @@
 keyed hash of the NIR, and the guardians of a child's space
 
 Revision ID: 1986a63dfd91
-Revises: a7d3e9b1c4f6
+Revises: 3f8c2a9d6b71
 Create Date: 2026-12-03 07:10:00.000000
 
 """
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "1986a63dfd91"
-down_revision: str | Sequence[str] | None = "a7d3e9b1c4f6"
+down_revision: str | Sequence[str] | None = "3f8c2a9d6b71"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

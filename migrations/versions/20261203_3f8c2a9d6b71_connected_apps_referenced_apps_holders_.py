@@ -1,7 +1,7 @@
 """connected apps: referenced apps, holders' connections, OAuth codes and tokens (hashed)
 
 Revision ID: 3f8c2a9d6b71
-Revises: a7d3e9b1c4f6
+Revises: 77559ff4cd74
 Create Date: 2026-12-03 06:53:43.988381
 
 """
@@ -14,7 +14,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = '3f8c2a9d6b71'
-down_revision: Union[str, Sequence[str], None] = 'a7d3e9b1c4f6'
+down_revision: Union[str, Sequence[str], None] = "77559ff4cd74"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

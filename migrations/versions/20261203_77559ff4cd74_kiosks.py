@@ -1,7 +1,7 @@
 """kiosks: registered public kiosks and the one-use QR approvals that open a space on them
 
 Revision ID: 77559ff4cd74
-Revises: a7d3e9b1c4f6
+Revises: bcbff3d75853
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "77559ff4cd74"
-down_revision: str | Sequence[str] | None = "a7d3e9b1c4f6"
+down_revision: str | Sequence[str] | None = "bcbff3d75853"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

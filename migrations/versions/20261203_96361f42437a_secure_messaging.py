@@ -2,7 +2,7 @@
 attachments, refusals of new conversations, and the holder's choice of how to hear of a message
 
 Revision ID: 96361f42437a
-Revises: a7d3e9b1c4f6
+Revises: b37aa76b59eb
 Create Date: 2026-12-03 06:46:57.086936
 
 """
@@ -15,7 +15,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = '96361f42437a'
-down_revision: Union[str, Sequence[str], None] = 'a7d3e9b1c4f6'
+down_revision: Union[str, Sequence[str], None] = "b37aa76b59eb"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

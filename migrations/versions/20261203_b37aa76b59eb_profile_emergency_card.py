@@ -2,7 +2,7 @@
 NULL: the default choice)
 
 Revision ID: b37aa76b59eb
-Revises: a7d3e9b1c4f6
+Revises: 3c9e51a0d7b2
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "b37aa76b59eb"
-down_revision: str | Sequence[str] | None = "a7d3e9b1c4f6"
+down_revision: str | Sequence[str] | None = "3c9e51a0d7b2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

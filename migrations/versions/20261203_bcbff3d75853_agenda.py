@@ -2,7 +2,7 @@
 the private calendar feed)
 
 Revision ID: bcbff3d75853
-Revises: a7d3e9b1c4f6
+Revises: 96361f42437a
 Create Date: 2026-12-03 07:00:00.000000
 
 """
@@ -16,7 +16,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = 'bcbff3d75853'
-down_revision: Union[str, Sequence[str], None] = 'a7d3e9b1c4f6'
+down_revision: Union[str, Sequence[str], None] = "96361f42437a"
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
