@@ -75,6 +75,7 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
             before = page.locator(".remb-row").count()
             more.click()
             expect(page.locator(".remb-row")).not_to_have_count(before)
+            expect(page.locator(".remb-row").nth(before)).to_be_focused()  # the first older act
 
         # one act: who paid what, explained
         page.locator(".remb-row", has_text="Séjour de 3 jours").click()
