@@ -94,6 +94,10 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
         page.goto("/remboursements/releve")
         expect(page.get_by_role("button", name="Télécharger le PDF")).to_be_visible()
         shot("reimbursements-statement")
+        page.goto("/remboursements/importer")
+        page.locator(".remb-help summary").click()
+        expect(page.locator(".remb-columns")).to_be_visible()
+        shot("reimbursements-import")
         assert problems.problems() == []
     finally:
         context.close()
