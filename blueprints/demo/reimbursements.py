@@ -158,9 +158,9 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
         }
     )
     out.sort(key=lambda x: x["care_date"])
-    last = out[-1]
-    if last["nature"] in ("consultation", "pharmacie") and last["care_date"] >= today - timedelta(days=8):
-        last.update(status="pending", paid_on=None)  # the newest act is still being processed
+    recent = [x for x in out if x["nature"] in ("consultation", "pharmacie") and x["status"] == "paid"]
+    if recent and recent[-1]["care_date"] >= today - timedelta(days=30):
+        recent[-1].update(status="pending", paid_on=None)  # the newest act is still being processed
     return out
 
 
