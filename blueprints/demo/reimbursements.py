@@ -158,9 +158,9 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
         }
     )
     out.sort(key=lambda x: x["care_date"])
-    last = out[-1]
-    if last["nature"] in ("consultation", "pharmacie") and last["care_date"] >= today - timedelta(days=8):
-        last.update(status="pending", paid_on=None)  # the newest act is still being processed
+    recent = [x for x in out if x["nature"] in ("consultation", "pharmacie") and x["status"] == "paid"]
+    if recent and recent[-1]["care_date"] >= today - timedelta(days=30):
+        recent[-1].update(status="pending", paid_on=None)  # the newest act is still being processed
     return out
 
 
@@ -188,13 +188,61 @@ def rows_for(patient_id: str, items: list[dict], source: str = "demo") -> list[d
 
 
 def add_demo_reimbursements(patient_id: str) -> int:
-    """Insert the demo lines, each act linked to the holder's document of the same day."""
-    items = lines(clock.paris_today())
+    """Insert the demo lines, with the acts of the holder's prescription and lab report
+    (linked to those documents), as an insurer would list them."""
+    rng = random.Random(7)
+    today = clock.paris_today()
+    items = lines(today)
+    docs = db.session.execute(
+        select(Document.id, Document.act_date, Document.category).where(Document.patient_id == patient_id)
+    ).all()
+    linked: list[tuple[dict, str]] = []
+    for doc_id, day, category in docs:
+        if day > today or category not in ("ORD_SOIN", "BIOLOGIE"):
+            continue
+        r = rates.on(day)
+        if category == "ORD_SOIN":
+            visit = _line(
+                rng,
+                day,
+                "consultation",
+                "Consultation de médecine générale",
+                GP,
+                3000,
+                3000,
+                70,
+                participation=r["participation"],
+            )
+            items.append(
+                _line(
+                    rng,
+                    day + timedelta(days=1),
+                    "pharmacie",
+                    "Médicaments (2 boîtes)",
+                    PHARMACY,
+                    1262,
+                    1262,
+                    65,
+                    franchise=2 * r["franchise_box"],
+                )
+            )
+        else:
+            visit = _line(
+                rng,
+                day,
+                "biologie",
+                "Analyses de sang (glycémie, HbA1c)",
+                LAB,
+                2592,
+                2592,
+                60,
+                participation=r["participation"],
+            )
+        items.append(visit)
+        linked.append((visit, doc_id))
+    items.sort(key=lambda x: x["care_date"])
     rows = rows_for(patient_id, items)
-    docs = dict(
-        db.session.execute(select(Document.act_date, Document.id).where(Document.patient_id == patient_id)).all()
-    )
-    for row in rows:
-        row["document_id"] = docs.get(row["care_date"]) if row["nature"] in ("consultation", "biologie") else None
+    for row, item in zip(rows, items):
+        row["document_id"] = next((doc_id for visit, doc_id in linked if visit is item), None)
     db.session.execute(insert(Reimbursement), rows)
     return len(rows)

@@ -14,6 +14,7 @@ from blueprints.reimbursements.imports import services as imports
 from core import web
 from core.clock import paris_today
 from core.db import db
+from core.identifiers import format_nir
 from core.pdf import PdfError
 from core.people import Patient
 
@@ -124,7 +125,7 @@ def _download(viewer, fmt: str):
         patient = db.session.execute(
             select(Patient.given_names, Patient.family_name, Patient.nir).where(Patient.id == viewer.patient_id)
         ).one()
-        holder = {"name": f"{patient.given_names} {patient.family_name}", "nir": patient.nir}
+        holder = {"name": f"{patient.given_names} {patient.family_name}", "nir": format_nir(patient.nir)}
         try:
             data = export.pdf_bytes(viewer, start, end, holder)
         except export.PeriodError as exc:

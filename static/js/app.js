@@ -314,6 +314,16 @@
     if (target) target.focus({ preventScroll: !target.matches("[aria-invalid=true]") });
   });
 
+  // After a plain htmx swap that brought more of a list, focus its first new item (the
+  // fragment marks it with data-focus-after-swap): keyboard users go on from there.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    if (!e.detail || e.detail.boosted) return;
+    var target = document.querySelector("[data-focus-after-swap]");
+    if (!target) return;
+    target.removeAttribute("data-focus-after-swap");
+    target.focus();
+  });
+
   // Failed requests must not fail silently.
   function showRequestError(offline) {
     var requestError = document.getElementById("request-error");

@@ -75,6 +75,7 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
             before = page.locator(".remb-row").count()
             more.click()
             expect(page.locator(".remb-row")).not_to_have_count(before)
+            expect(page.locator(".remb-row").nth(before)).to_be_focused()  # the first older act
 
         # one act: who paid what, explained
         page.locator(".remb-row", has_text="Séjour de 3 jours").click()
@@ -93,6 +94,10 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
         page.goto("/remboursements/releve")
         expect(page.get_by_role("button", name="Télécharger le PDF")).to_be_visible()
         shot("reimbursements-statement")
+        page.goto("/remboursements/importer")
+        page.locator(".remb-help summary").click()
+        expect(page.locator(".remb-columns")).to_be_visible()
+        shot("reimbursements-import")
         assert problems.problems() == []
     finally:
         context.close()

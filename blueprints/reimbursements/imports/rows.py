@@ -4,7 +4,7 @@ parse process can send it), in the order of FIELDS, and the helpers both formats
 from __future__ import annotations
 
 import hashlib
-import json
+import re
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -41,8 +41,17 @@ class BadValue(ValueError):
         self.reason = reason
 
 
+_PLAIN = re.compile(r"(-?)(\d{1,7})(?:[,.](\d{1,2}))?")
+
+
 def cents(value) -> int:
     """'25,00', '1 234,56', '-7.5', 25.0 → integer cents, rounded half up; BadValue otherwise."""
+    if isinstance(value, str):
+        plain = _PLAIN.fullmatch(value)
+        if plain is not None:  # the common case, in integers: "25,00", "-7,5", "30"
+            sign, whole, part = plain.groups()
+            amount = int(whole) * 100 + (int(part.ljust(2, "0")) if part else 0)
+            return -amount if sign else amount
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         text = repr(value)
     else:
@@ -64,6 +73,8 @@ def day(text: str) -> date:
     """'14/03/2026' or '2026-03-14' (a FHIR dateTime's date part) → date; BadValue otherwise."""
     text = (text or "").strip()
     try:
+        if len(text) == 10 and text[2] == "/" and text[5] == "/":
+            return date(int(text[6:]), int(text[3:5]), int(text[:2]))
         if "/" in text:
             d, m, y = text.split("/")
             return date(int(y), int(m), int(d))
@@ -76,7 +87,7 @@ def digest(row: tuple) -> str:
     """The content of a line, without its version stamp: the same line sent again has the
     same digest, a corrected one another."""
     content = row[: INDEX["issued_at"]]
-    return hashlib.sha1(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha1("\x1f".join(map(str, content)).encode()).hexdigest()
 
 
 def issued(text: str | None) -> str | None:

@@ -108,44 +108,68 @@ def read_header(header: list[str]) -> dict[str, int]:
     return positions
 
 
-def line_row(cells: list[str], at: dict[str, int]) -> tuple:
-    """One CSV line → a row tuple (rows.FIELDS). Raises BadValue."""
+_READ = (
+    "reference",
+    "nature",
+    "statut",
+    "date_soins",
+    "date_paiement",
+    "taux",
+    "montant_paye",
+    "base_remboursement",
+    "montant_amo",
+    "participation_forfaitaire",
+    "franchise",
+    "montant_amc",
+    "reste_a_charge",
+    "date_traitement",
+    "acte",
+    "professionnel",
+    "motif_rejet",
+)
 
-    def get(name: str) -> str:
-        i = at.get(name)
-        return cells[i].strip() if i is not None and i < len(cells) else ""
 
-    reference = get("reference")
+def _word(table: dict[str, str], text: str) -> str | None:
+    return table.get(text.lower()) or table.get(fold(text))
+
+
+def line_row(cells: list[str], at: dict[str, int] | tuple) -> tuple:
+    """One CSV line → a row tuple (rows.FIELDS). Raises BadValue. `at`: read_header()'s
+    positions, or positions() of them (read once per file)."""
+    cols = at if isinstance(at, tuple) else positions(at)
+    n = len(cells)
+    (reference, nature, status, care, paid, rate_text, charged, base, amo, pf, fr, amc, rest, issued, act, who, why) = (
+        cells[i].strip() if i is not None and i < n else "" for i in cols
+    )
     if not reference or len(reference) > MAX_REFERENCE:
         raise BadValue("no_reference")
-    nature = NATURE_WORDS.get(fold(get("nature")))
+    nature = _word(NATURE_WORDS, nature)
     if nature is None:
         raise BadValue("bad_nature")
-    status = STATUS_WORDS.get(fold(get("statut")))
+    status = _word(STATUS_WORDS, status)
     if status is None:
         raise BadValue("bad_status")
-    care = day(get("date_soins"))
-    paid = day(get("date_paiement")) if get("date_paiement") else None
-    rate_text = get("taux").replace("%", "").strip()
+    care_day = day(care).isoformat()
+    paid_day = day(paid).isoformat() if paid else None
+    rate_text = rate_text.replace("%", "").strip()
     try:
         rate = round(float(rate_text.replace(",", "."))) if rate_text else 0
     except ValueError:
         raise BadValue("bad_rate") from None
     if not 0 <= rate <= 100:
         raise BadValue("bad_rate")
-    charged, base, amo = cents(get("montant_paye")), cents(get("base_remboursement")), cents(get("montant_amo"))
-    pf, fr, amc = cents(get("participation_forfaitaire")), cents(get("franchise")), cents(get("montant_amc"))
-    remainder = cents(get("reste_a_charge")) if get("reste_a_charge") else charged - amo - amc
-    issued = day(get("date_traitement")).isoformat() if get("date_traitement") else None
+    charged, base, amo = cents(charged), cents(base), cents(amo)
+    pf, fr, amc = cents(pf), cents(fr), cents(amc)
+    remainder = cents(rest) if rest else charged - amo - amc
     return (
         reference,
-        care.isoformat(),
-        paid.isoformat() if paid else None,
+        care_day,
+        paid_day,
         nature,
-        get("acte")[:200],
-        get("professionnel")[:200],
+        act[:200],
+        who[:200],
         status,
-        get("motif_rejet")[:300] or None,
+        why[:300] or None,
         "EUR",
         charged,
         base,
@@ -156,8 +180,13 @@ def line_row(cells: list[str], at: dict[str, int]) -> tuple:
         amc,
         remainder,
         None,
-        issued,
+        day(issued).isoformat() if issued else None,
     )
+
+
+def positions(at: dict[str, int]) -> tuple:
+    """Where each column line_row reads sits (None: absent), once per file."""
+    return tuple(at.get(name) for name in _READ)
 
 
 def text_lines(chunks: Iterable[bytes]) -> tuple[ChunkReader, io.TextIOWrapper]:
@@ -190,6 +219,7 @@ def parse(chunks: Iterable[bytes], col: Collector, options: dict | None = None) 
         if header is None:
             raise Refused("empty")
         at = read_header(header)
+        cols = positions(at)
         for n, cells in enumerate(reader):
             if not any(c.strip() for c in cells):
                 continue
@@ -197,7 +227,7 @@ def parse(chunks: Iterable[bytes], col: Collector, options: dict | None = None) 
                 col.reject("other_person", reader.line_num)
                 continue
             try:
-                col.extend([line_row(cells, at)])
+                col.extend([line_row(cells, cols)])
             except BadValue as exc:
                 col.reject(exc.reason, reader.line_num)
             if n % 1000 == 0:

@@ -20,14 +20,21 @@ from core.db import db, new_id
 LOOKUP = 500  # references per IN (...) when reading what is stored
 
 
-def values(row: tuple) -> dict:
-    """A row tuple → the columns it sets."""
+def values(row: tuple, folded: dict | None = None) -> dict:
+    """A row tuple → the columns it sets. `folded`: the search words of (act, provider) made
+    earlier in the same batch (a statement repeats a few acts and names thousands of times)."""
     v = dict(zip(FIELDS, row))
     v["care_date"] = date.fromisoformat(v["care_date"])
     v["paid_on"] = date.fromisoformat(v["paid_on"]) if v["paid_on"] else None
     v["issued_at"] = datetime.fromisoformat(v["issued_at"]).replace(tzinfo=UTC) if v["issued_at"] else None
     v["unmapped"] = json.loads(v["unmapped"]) if v["unmapped"] else None
-    v["search_text"] = search_text(v["act"], v["provider"], v["reference"])
+    key = (v["act"], v["provider"])
+    words = folded.get(key) if folded is not None else None
+    if words is None:
+        words = search_text(v["act"], v["provider"], None)
+        if folded is not None:
+            folded[key] = words
+    v["search_text"] = f"{words} {search_text(None, None, v['reference'])}".strip()
     return v
 
 
@@ -61,8 +68,9 @@ class Writer:
         stored = self._stored(list(latest))
         now = clock.utcnow()
         new: list[dict] = []
+        folded: dict = {}  # this batch's only: never outlives it
         for reference, row in latest.items():
-            v = values(row)
+            v = values(row, folded)
             v["digest"] = digest(row)
             was = stored.get(reference)
             if was is None:
@@ -76,7 +84,7 @@ class Writer:
                 db.session.execute(update(Reimbursement).where(Reimbursement.id == was[0]).values(**v))
                 self.replaced += 1
         if new:
-            db.session.execute(insert(Reimbursement), new)
+            db.session.execute(insert(Reimbursement.__table__), new)  # Core: no ORM bookkeeping per row
             self.added += len(new)
 
     def write(self, rows: list, done_bytes: int, rejected: int, ignored: int) -> None:
