@@ -105,7 +105,7 @@ def test_the_screen_offers_both_and_is_reachable_from_the_profile(holder):
     assert 'href="/profil/synthese"' in client.get("/profil").get_data(as_text=True)
     assert 'href="/profil/synthese"' in client.get("/profil/resume").get_data(as_text=True)
     html = client.get("/profil/synthese").get_data(as_text=True)
-    assert 'action="/profil/synthese/pdf"' in html and 'action="/profil/synthese/carte"' in html
+    assert 'action="/profil/synthese/pdf"' in html and 'action="/profil/synthese/carte#card-form"' in html
     # the default card choice is ticked
     assert re.search(r'value="blood"[^>]*checked|checked[^>]*value="blood"', html)
     assert not re.search(r'value="donation"[^>]*checked|checked[^>]*value="donation"', html)
