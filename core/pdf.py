@@ -157,9 +157,17 @@ def html_to_pdf(
     return data
 
 
-def render(template: str, *, max_pages: int = MAX_PAGES, **context) -> bytes:
-    """A print template (autoescaped, like every .html template of the app) as PDF bytes."""
+def page(template: str, **context) -> str:
+    """A print template's HTML (autoescaped, like every .html template of the app), its static
+    files named under BASE_URL: what html_to_pdf takes."""
     assert current_app.jinja_env.autoescape is True or callable(current_app.jinja_env.autoescape)
-    html = render_template(template, pdf_static=lambda name: f"{BASE_URL}static/{name}", **context)
-    static = current_app.static_folder or os.path.join(current_app.root_path, "static")
-    return html_to_pdf(html, static, max_pages=max_pages)
+    return render_template(template, pdf_static=lambda name: f"{BASE_URL}static/{name}", **context)
+
+
+def static_folder() -> str:
+    return current_app.static_folder or os.path.join(current_app.root_path, "static")
+
+
+def render(template: str, *, max_pages: int = MAX_PAGES, **context) -> bytes:
+    """A print template as PDF bytes."""
+    return html_to_pdf(page(template, **context), static_folder(), max_pages=max_pages)

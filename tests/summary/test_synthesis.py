@@ -105,7 +105,7 @@ def test_the_screen_offers_both_and_is_reachable_from_the_profile(holder):
     assert 'href="/profil/synthese"' in client.get("/profil").get_data(as_text=True)
     assert 'href="/profil/synthese"' in client.get("/profil/resume").get_data(as_text=True)
     html = client.get("/profil/synthese").get_data(as_text=True)
-    assert 'action="/profil/synthese/pdf"' in html and 'action="/profil/synthese/carte"' in html
+    assert 'action="/profil/synthese/pdf"' in html and 'action="/profil/synthese/carte#card-form"' in html
     # the default card choice is ticked
     assert re.search(r'value="blood"[^>]*checked|checked[^>]*value="blood"', html)
     assert not re.search(r'value="donation"[^>]*checked|checked[^>]*value="donation"', html)
@@ -284,3 +284,28 @@ def test_the_pages_reference_only_carnet_static_files(app, holder, make_measure,
         assert urls, "the stylesheet at least"
         for url in urls:
             assert weasy.resolve(Path(app.static_folder).resolve(), url).is_file()
+
+
+def test_weasyprint_never_works_inside_a_transaction(app, holder, make_measure, make_share, monkeypatch):
+    """The page is read, then the transaction ends before WeasyPrint lays it out: no lock is held
+    for the seconds a PDF takes (the holder's PDF, keeping it, the card, a professional's)."""
+    from core import db as core_db
+
+    client, account = holder
+    fill(client, make_measure, account)
+    share_id, code, _token = make_share(account)
+    states = []
+    real = pdf.html_to_pdf
+
+    def spy(*args, **kwargs):
+        session = core_db.db.session()
+        states.append((session.in_transaction(), bool(session.info.get("carnet_wrote"))))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(pdf, "html_to_pdf", spy)
+    pdf_of(client.get("/profil/synthese/pdf"))
+    token = csrf_token(client, "/profil/synthese")
+    assert client.post("/profil/synthese/garder", data={"csrf_token": token}, headers=HX).status_code == 200
+    pdf_of(card(client, ["allergies"]))
+    pdf_of(_pro_client(app, code).get(f"/pro/dossier/{share_id}/resume/pdf"))
+    assert states == [(False, False)] * 4

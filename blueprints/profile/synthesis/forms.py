@@ -32,6 +32,7 @@ class CardForm(LanguageForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.items.choices = card.choices()
+        self.items.flags.required = True  # at least one (validate_items): not "(optional)" on the screen
 
     def validate_items(self, field):
         if not field.data:

@@ -12,6 +12,7 @@ from blueprints.profile import bp
 from blueprints.profile.synthesis import printing
 from blueprints.profile.synthesis.forms import CardForm, KeepForm, LanguageForm
 from core import pdf, web
+from core.db import reads_first
 
 FAILED = 503
 
@@ -59,6 +60,7 @@ def synthesis_pdf(viewer):
 
 @bp.post("/synthese/garder")
 @web.gate("profile", "write")  # and documents/write, which printing.keep asks of the gate
+@reads_first  # reads, draws the PDF, then writes (printing.keep)
 def synthesis_keep(viewer):
     form = KeepForm()
     problem, status, doc = None, 200, None
@@ -88,17 +90,18 @@ def synthesis_keep(viewer):
 
 @bp.post("/synthese/carte")
 @web.gate("profile", "write")
+@reads_first  # reads, draws the card, then writes (audit.record, printing.save_card_choice)
 def synthesis_card(viewer):
-    """The choice is remembered, then the card opens (a plain form post: the answer is a PDF)."""
+    """The card opens and its choice is remembered (a plain form post: the answer is a PDF)."""
     form = CardForm(current=_current())
     if not form.validate_on_submit():
         return _screen(viewer, card_form=form, status=422)
-    printing.save_card_choice(viewer, form.items.data)
-    try:
+    try:  # drawn before anything is written: no write lock held while WeasyPrint works
         data = printing.emergency_card(viewer, form.items.data, form.lang.data)
     except printing.CardTooFull:
         problem = _("All of this does not fit on the card: untick one or two items, then try again.")
         return _screen(viewer, card_form=form, status=422, card_problem=problem)
     except pdf.PdfError:
         return _screen(viewer, card_form=form, status=FAILED, card_problem=_pdf_failed())
+    printing.save_card_choice(viewer, form.items.data)
     return printing.response(data, printing.filename(form.lang.data, "card"))
