@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 
 from flask import abort, g
-from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, select, tuple_, update
 
 from blueprints.documents.models import fold
 from blueprints.messaging import attachments
@@ -43,14 +45,31 @@ def _unread_column(viewer: Viewer):
 
 
 def unread_count(viewer: Viewer) -> int:
-    """Unread messages across the viewer's threads: what the navigation polls (one indexed read;
-    a page whose home card already counted them reads that count)."""
+    """Unread messages across the viewer's threads: what the navigation polls, one indexed read
+    (a page whose home card already counted them reads that count)."""
     known = g.get("messaging_unread")
     if known is not None:
         return known
-    column = _unread_column(viewer)
-    stmt = access.scope_threads(viewer, select(func.coalesce(func.sum(column), 0))).where(column > 0)
-    return int(db.session.scalar(stmt) or 0)
+    if viewer.is_holder:
+        params = {"patient_id": viewer.patient_id}
+    elif viewer.kind == "professional" and viewer.professional is not None and viewer.account_id:
+        params = {"professional_id": viewer.professional.id, "rpps": viewer.professional.rpps}
+    else:
+        return 0
+    return int(db.session.connection().execute(_unread_statement(viewer.kind), params).scalar() or 0)
+
+
+@lru_cache(maxsize=4)
+def _unread_statement(kind: str):
+    """Built once per kind of viewer (building it costs more than running it); the gate's
+    scope_threads() still decides the rows, for a viewer of this kind whose ids are parameters."""
+    if kind == "holder":
+        gate = Viewer("holder", patient_id=bindparam("patient_id"))
+    else:
+        pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
+        gate = Viewer("professional", professional=pro, account_id="*")
+    column = Thread.holder_unread if kind == "holder" else Thread.pro_unread
+    return access.scope_threads(gate, select(func.coalesce(func.sum(column), 0))).where(column > 0)
 
 
 def summary(viewer: Viewer) -> dict:
