@@ -219,6 +219,21 @@ def refuse(viewer, thread_id: str):
     return web.hx_redirect(url_for("messaging.thread", thread_id=found.id))
 
 
+@bp.post("/<thread_id>/bloquer")
+@web.gate("messages", "write", account=True)
+def block(viewer, thread_id: str):
+    """The holder blocks this thread's professional (as under Sharing): no access, no message."""
+    found = services.get_thread(viewer, thread_id)
+    if not viewer.is_holder:
+        return web.error_page(403)
+    services.block(viewer, found)
+    flash(
+        _("This professional is blocked: no code, permanent or emergency access opens your space for them any more."),
+        "success",
+    )
+    return web.hx_redirect(url_for("messaging.thread", thread_id=found.id))
+
+
 # --------------------------------------------------------------------------- attachments
 
 

@@ -19,6 +19,7 @@ from blueprints.documents.models import fold
 from blueprints.messaging import attachments
 from blueprints.messaging.models import Message, Thread
 from blueprints.pro.services import pro_name
+from blueprints.sharing import professionals
 from core import access, audit, clock, notify
 from core.access import Viewer
 from core.db import db
@@ -447,6 +448,13 @@ def set_refusal(viewer: Viewer, professional_id: str, refuse: bool) -> None:
         db.session.delete(found)
         audit.record(viewer, audit.Action.MESSAGES_ALLOWED, target_label=pro.display_name)
     db.session.flush()
+
+
+def block(viewer: Viewer, thread: Thread) -> None:
+    """The holder blocks the thread's professional, as Sharing does (grants.Block, by RPPS)."""
+    pro = db.session.get(Professional, thread.professional_id)
+    if not access.blocked(viewer.patient_id, pro.rpps):
+        professionals.block(viewer, pro.rpps, pro_name(pro.profession, pro.display_name))
 
 
 def professional_of(viewer: Viewer, professional_id: str) -> Professional:
