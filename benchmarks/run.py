@@ -50,6 +50,12 @@ peak
     Below ~100 spaces a person logs in more than 5 times an hour (OTP_SENDS_PER_ACCOUNT_HOUR):
     the 429s that follow are the limit working, not the page failing.
 
+messaging
+    The inbox of a holder with 2,000 conversations (median and p95 of the page and of the search
+    fragment) and the navigation's unread-count poll at saturation against the bare Flask route,
+    same gunicorn settings (2 sync workers), runs interleaved: its cost in bare routes (server
+    CPU per request; target < 2) and the throughput ratio (benchmarks/messaging.py).
+
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """
@@ -66,7 +72,7 @@ from pathlib import Path
 from benchmarks import load
 from benchmarks.report import show
 
-SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart", "synthesis", "reimbursements"]
+SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart", "synthesis", "reimbursements", "messaging"]
 OUT = Path(__file__).resolve().parent / "out"
 
 

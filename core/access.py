@@ -431,7 +431,7 @@ def scope_threads(viewer: Viewer, stmt: Select) -> Select:
     blocked professionals' threads included); a professional with an account, their own threads
     and none of a holder who blocked them. Anyone else: nothing."""
     c = _patient_table(stmt).c
-    if viewer.is_holder and viewer.patient_id:
+    if viewer.is_holder and viewer.patient_id is not None:
         return stmt.where(c.patient_id == viewer.patient_id)
     pro = viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
     if pro is None:

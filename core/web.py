@@ -173,7 +173,7 @@ def gate(
             viewer = access.feed_viewer(token(kwargs["token"])) if token else current_viewer()
             if record:
                 viewer = access.record_viewer(viewer, kwargs["access_id"])
-            if account and viewer.account is None:
+            if account and viewer.account_id is None:  # known without loading the account
                 viewer = access.Viewer()
             if not any(access.can(viewer, s, action) for s in sections[1:]):
                 access.require(viewer, sections[0], action)

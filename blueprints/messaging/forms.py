@@ -24,7 +24,7 @@ class ReplyForm(_Writing):
 
 
 class NewThreadForm(_Writing):
-    to = SelectField(_l("To"), validators=[DataRequired(_l("Choose to whom you write."))])
+    to = SelectField(_l("Recipient"), validators=[DataRequired(_l("Choose to whom you write."))])
     subject = StringField(
         _l("Subject"),
         validators=[

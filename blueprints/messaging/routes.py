@@ -4,7 +4,7 @@ into Documents), and the two polls, passive: they never extend the session."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, make_response, request, url_for
+from flask import current_app, flash, get_template_attribute, make_response, request, url_for
 from flask_babel import gettext as _
 
 from blueprints.documents import files, services as documents, thumbnails
@@ -58,7 +58,12 @@ def index(viewer):
 @web.gate("messages", account=True)
 def unread(viewer):
     """The navigation's count, polled every 30 s while the tab is seen."""
-    return web.render("messaging/_unread.html", "messaging/_unread.html", n=services.unread_count(viewer))
+    n = services.unread_count(viewer)
+    # The two counts alone, drawn by the navigation's own macro (no page context to build).
+    count = get_template_attribute("components/ui.html", "nav_count")
+    return make_response(
+        count("sidenav", "messaging.unread", n, oob=True) + count("bottomnav", "messaging.unread", n, oob=True)
+    )
 
 
 # --------------------------------------------------------------------------- a new conversation
@@ -211,6 +216,21 @@ def refuse(viewer, thread_id: str):
         flash(_("This professional can no longer start a conversation with you. This one stays open."), "success")
     else:
         flash(_("This professional can start conversations with you again."), "success")
+    return web.hx_redirect(url_for("messaging.thread", thread_id=found.id))
+
+
+@bp.post("/<thread_id>/bloquer")
+@web.gate("messages", "write", account=True)
+def block(viewer, thread_id: str):
+    """The holder blocks this thread's professional (as under Sharing): no access, no message."""
+    found = services.get_thread(viewer, thread_id)
+    if not viewer.is_holder:
+        return web.error_page(403)
+    services.block(viewer, found)
+    flash(
+        _("This professional is blocked: no code, permanent or emergency access opens your space for them any more."),
+        "success",
+    )
     return web.hx_redirect(url_for("messaging.thread", thread_id=found.id))
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+from types import SimpleNamespace
 
 from flask import abort, g
-from sqlalchemy import exists, func, select, tuple_, update
+from sqlalchemy import bindparam, exists, func, select, tuple_, update
 
 from blueprints.documents.models import fold
 from blueprints.messaging import attachments
 from blueprints.messaging.models import Message, Thread
 from blueprints.pro.services import pro_name
+from blueprints.sharing import professionals
 from core import access, audit, clock, notify
 from core.access import Viewer
 from core.db import db
@@ -43,14 +46,31 @@ def _unread_column(viewer: Viewer):
 
 
 def unread_count(viewer: Viewer) -> int:
-    """Unread messages across the viewer's threads: what the navigation polls (one indexed read;
-    a page whose home card already counted them reads that count)."""
+    """Unread messages across the viewer's threads: what the navigation polls, one indexed read
+    (a page whose home card already counted them reads that count)."""
     known = g.get("messaging_unread")
     if known is not None:
         return known
-    column = _unread_column(viewer)
-    stmt = access.scope_threads(viewer, select(func.coalesce(func.sum(column), 0))).where(column > 0)
-    return int(db.session.scalar(stmt) or 0)
+    if viewer.is_holder:
+        params = {"patient_id": viewer.patient_id}
+    elif viewer.kind == "professional" and viewer.professional is not None and viewer.account_id:
+        params = {"professional_id": viewer.professional.id, "rpps": viewer.professional.rpps}
+    else:
+        return 0
+    return int(db.session.connection().execute(_unread_statement(viewer.kind), params).scalar() or 0)
+
+
+@lru_cache(maxsize=4)
+def _unread_statement(kind: str):
+    """Built once per kind of viewer (building it costs more than running it); the gate's
+    scope_threads() still decides the rows, for a viewer of this kind whose ids are parameters."""
+    if kind == "holder":
+        gate = Viewer("holder", patient_id=bindparam("patient_id"))
+    else:
+        pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
+        gate = Viewer("professional", professional=pro, account_id="*")
+    column = Thread.holder_unread if kind == "holder" else Thread.pro_unread
+    return access.scope_threads(gate, select(func.coalesce(func.sum(column), 0))).where(column > 0)
 
 
 def summary(viewer: Viewer) -> dict:
@@ -428,6 +448,13 @@ def set_refusal(viewer: Viewer, professional_id: str, refuse: bool) -> None:
         db.session.delete(found)
         audit.record(viewer, audit.Action.MESSAGES_ALLOWED, target_label=pro.display_name)
     db.session.flush()
+
+
+def block(viewer: Viewer, thread: Thread) -> None:
+    """The holder blocks the thread's professional, as Sharing does (grants.Block, by RPPS)."""
+    pro = db.session.get(Professional, thread.professional_id)
+    if not access.blocked(viewer.patient_id, pro.rpps):
+        professionals.block(viewer, pro.rpps, pro_name(pro.profession, pro.display_name))
 
 
 def professional_of(viewer: Viewer, professional_id: str) -> Professional:

@@ -8,11 +8,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from blueprints.messaging.models import Message, Thread
-from blueprints.sharing import professionals
 from core import clock
 from core.db import db
-from core.grants import ShareUse
-from tests.factories import _holder_viewer
+from core.grants import Block, ShareUse
 from tests.helpers import HX, csrf_token, rows, traces, use_code
 from tests.messaging.helpers import end_grant, grant, reply, thread_id_of, unread, write_new
 
@@ -119,10 +117,11 @@ def test_refusal_and_block(app, people, login_as):
     assert holder_client.post(f"/messages/{tid}/refuser", data={"csrf_token": token}).status_code == 303
     assert write_new(pro_client, holder.patient_id, subject="Autre").status_code == 422
     assert reply(pro_client, tid, "Dans ce fil, oui").status_code == 303  # open threads go on
-    with app.test_request_context():
-        rpps = db.session.merge(pro).professional.rpps
-        professionals.block(_holder_viewer(holder), rpps, "Dr")
-        db.session.commit()
+    # blocking from the conversation itself, as Sharing would
+    assert holder_client.post(f"/messages/{tid}/bloquer", data={"csrf_token": token}).status_code == 303
+    with app.app_context():
+        (block,) = rows(app, Block)
+        assert block.rpps == db.session.merge(pro).professional.rpps and block.name.startswith("Dr ")
     assert pro_client.get(f"/messages/{tid}").status_code == 404
     assert holder_client.get(f"/messages/{tid}").status_code == 200  # history stays the holder's
     assert reply(holder_client, tid, "bloqué").status_code == 422

@@ -133,6 +133,7 @@ ENDPOINT_CLASSES = {
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
     "agenda.feed": "feed",  # a calendar app, no session: the token in the URL opens the holder's appointments
     "messaging.refuse": "messages.holder",
+    "messaging.block": "messages.holder",
     "messaging.attachment_save": "messages.holder",
     "messaging.close": "messages.pro",
     "fhir.metadata": "public",  # the CapabilityStatement
@@ -437,7 +438,7 @@ def _people(app, make_holder, make_pro) -> World:
 def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
     value that must be unique is fresh). The holder's emergency settings go back to the defaults,
-    and the holder refuses new conversations from nobody."""
+    and the holder refuses new conversations from nobody and blocks no professional account."""
     from blueprints.agenda import ical
     from blueprints.agenda.models import AgendaSettings, Appointment
     from blueprints.apps import services as apps
@@ -461,7 +462,7 @@ def _objects(app, w: World) -> None:
         link_hash,
         new_share_secrets,
     )
-    from core.people import Account, Credential
+    from core.people import Account, Credential, Professional
     from core.sessions import UserSession
     from tests.documents.pdf_samples import multipage_pdf
 
@@ -472,6 +473,8 @@ def _objects(app, w: World) -> None:
         # Back to a holder with default emergency settings, and no access for the professional without one.
         db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
         db.session.execute(MessageRefusal.__table__.delete().where(MessageRefusal.patient_id == p))
+        pro_rpps = select(Professional.rpps).where(Professional.id.in_(list(w.professional_ids.values())))
+        db.session.execute(Block.__table__.delete().where(Block.patient_id == p, Block.rpps.in_(pro_rpps)))
         db.session.execute(
             update(Grant)
             .where(
