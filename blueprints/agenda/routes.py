@@ -194,7 +194,9 @@ def download(viewer, appt_id: str):
 def _item_answer(viewer, row):
     """The item alone for htmx; the page otherwise."""
     if web.wants_fragment():
-        return web.render("agenda/prevention.html", "agenda/_item.html", item=row, mark=_mark_form(viewer, row.key))
+        return web.render(
+            "agenda/prevention.html", "agenda/_item.html", item=row, mark=_mark_form(viewer, row.key), swapped=True
+        )
     return redirect(url_for("agenda.prevention") + f"#item-{row.key.replace('@', '-')}", 303)
 
 
@@ -231,8 +233,9 @@ def prevention_done(viewer):
             item=row,
             mark=form,
             error=error,
+            error_key=row.key,
             cal=prevention.calendar(viewer),
-            settings=SettingsForm(),
+            settings=SettingsForm(formdata=None, prevention=True),
         )
     return _item_answer(viewer, prevention.mark_done(viewer, form.item.data, form.done_on.data, form.link.data))
 

@@ -4,6 +4,7 @@ declined, another time asked and confirmed), who sees what, traces and notices."
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
 
 from blueprints.agenda.models import Appointment
 from core import clock, notify
@@ -215,3 +216,49 @@ def test_the_agenda_is_in_the_navigation_and_says_when_empty(app, me):
     bottom = page.split('class="bottomnav"', 1)[1].split("</nav>", 1)[0]
     assert 'href="/agenda/" aria-current="page"' in side and 'href="/agenda/"' in bottom
     assert 'href="/compte"' in side  # the side navigation keeps every entry
+
+
+def test_what_people_type_renders_inert(app, granted):
+    """Names, places, reasons and notes come from people: escaped everywhere they show, and
+    inside hx-disable where htmx would otherwise act on attributes."""
+    holder_client, holder, pro_client, pro, grant_id = granted
+    evil = '<img src=x onerror=alert(1)><a hx-get="/compte" hx-trigger="load">x</a>'
+    _propose(pro_client, grant_id, place=evil, reason=evil, notes=evil)
+    _add(holder_client, with_name=evil, place=evil, reason=evil, notes=evil)
+    pages = [
+        holder_client.get("/agenda/").get_data(as_text=True),
+        holder_client.get("/").get_data(as_text=True),
+        pro_client.get(f"/agenda/dossier/{grant_id}").get_data(as_text=True),
+        *(holder_client.get(f"/agenda/rendez-vous/{a.id}").get_data(as_text=True) for a in rows(app, Appointment)),
+    ]
+    for page in pages:
+        assert "<img src=x" not in page and '<a hx-get="/compte"' not in page
+        assert "&lt;img src=x onerror=alert(1)&gt;" in page
+        checker = _InertText("<img src=x")
+        checker.feed(page)
+        assert checker.seen and not checker.exposed, checker.exposed
+
+
+class _InertText(HTMLParser):
+    """Finds text containing `needle` inside <main> with no hx-disable ancestor."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+    def __init__(self, needle):
+        super().__init__()
+        self.needle, self.stack, self.seen, self.exposed = needle, [], 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.stack.append((tag, any(k == "hx-disable" for k, _ in attrs)))
+
+    def handle_endtag(self, tag):
+        while self.stack and self.stack.pop()[0] != tag:
+            pass
+
+    def handle_data(self, data):
+        tags = [t for t, _ in self.stack]
+        if self.needle in data and "main" in tags:
+            self.seen += 1
+            if not any(disabled for _, disabled in self.stack):
+                self.exposed.append((tags[-3:], data[:40]))
