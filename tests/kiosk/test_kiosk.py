@@ -273,3 +273,12 @@ def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make
     r = kiosk.post("/pro/terminer", data={"csrf_token": token})
     assert r.status_code in (302, 303) and "cookies" not in r.headers["Clear-Site-Data"]
     assert kiosk.get_cookie(app.config["KIOSK_COOKIE_NAME"]) is not None
+
+
+def test_a_half_typed_login_at_a_kiosk_times_out_to_the_welcome_screen(app, kiosk_client, client):
+    kiosk, _name = kiosk_client
+    html = kiosk.get("/connexion").get_data(as_text=True)
+    assert 'data-idle-seconds="120"' in html and 'data-expired-url="/borne"' in html
+    assert 'data-status-url=""' in html  # nobody is logged in: the countdown is the page's own
+    assert 'data-idle-seconds=""' in kiosk.get("/borne").get_data(as_text=True)
+    assert 'data-idle-seconds=""' in client.get("/connexion").get_data(as_text=True)  # elsewhere: no timer
