@@ -344,14 +344,17 @@ def _headers(response):
 
 def _context():
     viewer = current_viewer()
+    device = g.get("kiosk")
     idle = None
     if viewer.is_authenticated:
         idle = 60 * (
             current_app.config["KIOSK_IDLE_MINUTES"] if viewer.kiosk else current_app.config["SESSION_IDLE_MINUTES"]
         )
+    elif device is not None and request.endpoint != "kiosk.welcome":
+        # A login half typed at a kiosk goes back to the welcome screen too, for the next person.
+        idle = 60 * current_app.config["KIOSK_IDLE_MINUTES"]
     here = request.full_path.rstrip("?") if request else "/"
     languages, logout_url = _shell_urls(request.script_root)
-    device = g.get("kiosk")
     return {
         "kiosk_device": device,
         "expired_url": url_for("kiosk.welcome") if device is not None else None,

@@ -50,4 +50,12 @@ def revoke(kiosk_id):
     click.echo(f"Kiosk {kiosk.id} ({kiosk.name}) revoked.")
 
 
+@kiosks.command("purge")
+def purge():
+    """Remove the QR codes of past days (each served two minutes at most)."""
+    removed = services.purge_handoffs()
+    db.session.commit()
+    click.echo(f"{removed} old kiosk QR codes removed.")
+
+
 commands = [kiosks]

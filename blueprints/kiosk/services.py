@@ -14,7 +14,7 @@ from datetime import timedelta
 from flask import current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from blueprints.kiosk.models import Kiosk, KioskHandoff
 from blueprints.sharing.services import qr_svg as share_qr
@@ -228,3 +228,10 @@ def claim(handoff_id: str, device: Device) -> Account | None:
     account_id = db.session.scalar(select(KioskHandoff.account_id).where(KioskHandoff.id == handoff_id))
     account = db.session.get(Account, account_id) if account_id else None
     return account if account is not None and account.active else None
+
+
+def purge_handoffs() -> int:
+    """QR codes older than a day: used, refused or expired long ago; their traces stay."""
+    cutoff = clock.utcnow() - timedelta(days=1)
+    result = db.session.execute(delete(KioskHandoff).where(KioskHandoff.created_at < cutoff))
+    return result.rowcount or 0

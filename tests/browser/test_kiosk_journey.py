@@ -210,5 +210,12 @@ def test_kiosk_idle_countdown_then_welcome(browser, base_url, live_app, new_hold
     kiosk.go_back()
     kiosk.wait_for_load_state()
     _shows_nothing_of(kiosk, "Eulalie", holder.family_name)
+    # a login typed halfway and left: back to the welcome screen, the address gone with it
+    kiosk.goto("/connexion")
+    kiosk.locator("#login-form input[name=email]").fill(holder.email)
+    kiosk.clock.fast_forward(125_000)
+    kiosk.clock.run_for(2_000)
+    expect(kiosk).to_have_url(re.compile(r"/borne$"))
+    _shows_nothing_of(kiosk, holder.email)
     kiosk_ctx.close()
     assert problems.problems() == []

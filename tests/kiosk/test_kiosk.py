@@ -140,13 +140,19 @@ def test_code_expires_after_two_minutes(app, kiosk_client, client, make_holder, 
     assert not events(app, "kiosk_approved")
 
 
-def test_a_kiosk_cannot_approve_a_kiosk(app, kiosk_client, make_holder, secrets_issued):
+def test_a_kiosk_cannot_approve_a_kiosk(app, kiosk_client, make_holder, login, secrets_issued):
     kiosk, _name = kiosk_client
     show_code(kiosk)
     path = secrets_issued.approval_path()
-    # anonymous kiosk: asked to log in
-    r = kiosk.get(path)
-    assert r.status_code == 302
+    assert kiosk.get(path).status_code == 302  # nobody logged in: to the login page
+    # a second kiosk, where a holder logged in with their password, scans the first one's code
+    other = app.test_client()
+    other.set_cookie(app.config["KIOSK_COOKIE_NAME"], kiosk.get_cookie(app.config["KIOSK_COOKIE_NAME"]).value)
+    account, _ = make_holder()
+    login(other, account)
+    assert other.get(path).status_code == 403
+    r = other.post(path, data={"csrf_token": csrf_token(other, "/")})
+    assert r.status_code == 403 and not events(app, "kiosk_approved")
 
 
 def test_unknown_approval_code_says_so(app, holder):
@@ -273,3 +279,22 @@ def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make
     r = kiosk.post("/pro/terminer", data={"csrf_token": token})
     assert r.status_code in (302, 303) and "cookies" not in r.headers["Clear-Site-Data"]
     assert kiosk.get_cookie(app.config["KIOSK_COOKIE_NAME"]) is not None
+
+
+def test_a_half_typed_login_at_a_kiosk_times_out_to_the_welcome_screen(app, kiosk_client, client):
+    kiosk, _name = kiosk_client
+    html = kiosk.get("/connexion").get_data(as_text=True)
+    assert 'data-idle-seconds="120"' in html and 'data-expired-url="/borne"' in html
+    assert 'data-status-url=""' in html  # nobody is logged in: the countdown is the page's own
+    assert 'data-idle-seconds=""' in kiosk.get("/borne").get_data(as_text=True)
+    assert 'data-idle-seconds=""' in client.get("/connexion").get_data(as_text=True)  # elsewhere: no timer
+
+
+def test_purge_removes_old_qr_codes_only(app, kiosk_client):
+    kiosk, _name = kiosk_client
+    show_code(kiosk)
+    clock.freeze(clock.utcnow() + timedelta(days=2))
+    show_code(kiosk)
+    out = app.test_cli_runner().invoke(args=["kiosks", "purge"])
+    assert out.exit_code == 0 and out.output.startswith("1 ")
+    assert len(rows(app, KioskHandoff)) == 1
