@@ -60,6 +60,8 @@ DEFAULTS = {
     # one request, so `storage check` leaves alone unknown files younger than twice this.
     "REQUEST_TIMEOUT_SECONDS": 60,
     "MAIL_FROM": "Carnet <ne-pas-repondre@carnet.localhost>",
+    # Where the accessibility statement asks people to report a barrier (read by a person).
+    "ACCESSIBILITY_CONTACT": "accessibilite@carnet.localhost",
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
