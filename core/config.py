@@ -73,6 +73,8 @@ DEFAULTS = {
     "MAIL_SMTP_PASSWORD": "",
     "MAIL_SMTP_TIMEOUT": 10,  # seconds per SMTP session
     "MAIL_OUTBOX": True,  # also keep each mail in instance/outbox/
+    # Where the accessibility statement asks people to report a barrier (read by a person).
+    "ACCESSIBILITY_CONTACT": "accessibilite@carnet.localhost",
     "BABEL_DEFAULT_LOCALE": "fr",
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "BABEL_TRANSLATION_DIRECTORIES": "translations",

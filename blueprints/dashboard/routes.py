@@ -17,6 +17,13 @@ def index(viewer):
     return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 
+@bp.get("/accessibilite")
+def accessibility():
+    """The accessibility statement (RGAA): public, as the law asks, shown in the frame of
+    whoever reads it (logged in or not)."""
+    return web.render("dashboard/accessibility.html", contact=current_app.config["ACCESSIBILITY_CONTACT"])
+
+
 @bp.get("/sw.js")
 def service_worker():
     """Served from the root so its scope is the whole app; it caches static assets only."""

@@ -324,6 +324,37 @@
     target.focus();
   });
 
+  // After a fragment swap (a refused form, an inline edit, an added row), focus must not
+  // fall to <body>: a refused form (422) puts it on its first invalid field (the error
+  // summary, role="alert", is announced); otherwise, when the focused element was replaced,
+  // on the new content's first field, heading or the content itself.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var d = e.detail;
+    if (!d || d.boosted || !d.target) return;
+    var refused = d.xhr && d.xhr.status === 422;
+    var lost = !document.activeElement || document.activeElement === document.body || !document.activeElement.isConnected;
+    if (!refused && !lost) return;
+    var box = d.target.isConnected ? d.target : (d.target.id && document.getElementById(d.target.id));
+    if (!box) box = document.getElementById("main");
+    if (!box) return;
+    var target = box.querySelector("[aria-invalid=true]") || box.querySelector("[data-error-summary]");
+    if (!target && lost) {
+      target = box.querySelector("[autofocus], input:not([type=hidden]):not([disabled]), select, textarea") ||
+        box.querySelector("h1, h2, h3") || box;
+      if (!target.matches("input, select, textarea, button, a[href], [tabindex]")) target.setAttribute("tabindex", "-1");
+    }
+    if (target) target.focus();
+  });
+
+  // A search or filter that replaced its results says how many it found.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    var d = e.detail;
+    var box = d && d.target && (d.target.isConnected ? d.target : d.target.id && document.getElementById(d.target.id));
+    var status = document.querySelector("[data-results-status]");
+    if (!box || !status || !box.hasAttribute("data-results-count")) return;
+    status.textContent = box.getAttribute("data-results-count");
+  });
+
   // Failed requests must not fail silently.
   function showRequestError(offline) {
     var requestError = document.getElementById("request-error");

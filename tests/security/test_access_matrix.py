@@ -119,6 +119,7 @@ ENDPOINT_CLASSES = {
     "auth.session_status": "public",
     "auth.new_letter": "public",
     "auth.unlock": "public",
+    "dashboard.accessibility": "public",
     "dashboard.service_worker": "public",
     "dashboard.manifest": "public",
     "demo.outbox": "public",  # demo mode (the tests run in it); 404 outside it
@@ -957,6 +958,7 @@ def test_every_rule_is_walked(app):
 UNGATED = {
     "static": "CSS, scripts, icons: no data",
     "auth.*": "the ways in (log in, activate, unlock, language, session state): before anyone is known",
+    "dashboard.accessibility": "the accessibility statement, public by law",
     "dashboard.service_worker": "the service worker script, served from the root for its scope",
     "dashboard.manifest": "the web app manifest",
     "demo.outbox": "demo mode only (404 otherwise): the fictitious mails the demo sent",
