@@ -3,6 +3,8 @@ the OAuth 2 endpoints (/oauth/...) with their discovery document."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
@@ -86,6 +88,16 @@ def _consent_context(app, requested: str, error: str | None = None) -> dict:
     }
 
 
+def _allow_redirect(response, grant):
+    """The consent form's answer redirects to the app (another origin): the page's CSP lets the
+    form go there, to that one registered redirect URI's origin and nowhere else."""
+    parts = urlsplit(grant.request.payload.redirect_uri)
+    response.headers["Content-Security-Policy"] = web.CSP.replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+    )
+    return response
+
+
 @bp.route("/applications/autoriser", methods=["GET", "POST"])
 @web.gate("apps", "write")
 def authorize(viewer: Viewer):
@@ -100,7 +112,7 @@ def authorize(viewer: Viewer):
     app = grant.client.app
     requested = grant.request.scope or ""
     if request.method == "GET":
-        return web.render("apps/consent.html", **_consent_context(app, requested))
+        return _allow_redirect(web.render("apps/consent.html", **_consent_context(app, requested)), grant)
     if request.form.get("decision") == "refuse":
         return oauth.server.create_authorization_response(grant=grant, grant_user=None)
     fresh = web.ask_fresh_authentication(back=request.full_path.rstrip("?"))
@@ -108,11 +120,12 @@ def authorize(viewer: Viewer):
         return fresh
     chosen = [k for k in request.form.getlist("purpose") if k in app.purposes]
     if not chosen:
-        return web.render(
+        page = web.render(
             "apps/consent.html",
             status=422,
             **_consent_context(app, requested, _("Choose at least one use, or refuse.")),
         )
+        return _allow_redirect(page, grant)
     duration = request.form.get("duration", purposes.DEFAULT_DURATION)
     conn = services.connect(viewer, app, chosen, duration, requested=requested)
     resp = oauth.server.create_authorization_response(grant=grant, grant_user=conn)
