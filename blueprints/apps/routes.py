@@ -9,7 +9,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from blueprints.apps import bp, oauth, purposes, services
+from blueprints.apps import bp, oauth, purposes, services, signing
 from blueprints.history import actions
 from core import web
 from core.access import Viewer
@@ -30,6 +30,7 @@ def smart_configuration():
         token_endpoint=url_for("apps.token", _external=True),
         revocation_endpoint=url_for("apps.revoke", _external=True),
         introspection_endpoint=url_for("apps.introspect", _external=True),
+        jwks_uri=url_for("apps.jwks", _external=True),
         token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post", "none"],
         grant_types_supported=["authorization_code", "refresh_token"],
         response_types_supported=["code"],
@@ -43,8 +44,15 @@ def smart_configuration():
             "permission-offline",
             "permission-patient",
             "permission-v2",
+            "sso-openid-connect",
         ],
     )
+
+
+@bp.get("/oauth/jwks")
+def jwks():
+    """The public key that checks id_tokens."""
+    return jsonify(signing.jwks())
 
 
 @bp.post("/oauth/token")

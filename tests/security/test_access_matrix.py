@@ -121,6 +121,7 @@ ENDPOINT_CLASSES = {
     "pro.emergency": "pro",  # "bris de glace": professionals with an account
     "fhir.metadata": "public",  # the CapabilityStatement
     "apps.smart_configuration": "public",  # SMART discovery
+    "apps.jwks": "public",  # the public key of id_tokens
     "apps.authorize": "consent",  # with no OAuth request: refused once the gate let the holder in
     "apps.token": "oauth",
     "apps.revoke": "oauth",
@@ -840,6 +841,7 @@ UNGATED = {
     "pro.end": "ending a code session: whoever holds one, even one that already ended",
     "fhir.metadata": "the CapabilityStatement: public in FHIR, no data",
     "apps.smart_configuration": "SMART discovery: public, no data",
+    "apps.jwks": "the public key that checks id_tokens: public, no data",
     "apps.token": "OAuth: the client authenticates itself (or proves PKCE), no cookie is read",
     "apps.revoke": "OAuth: the client authenticates itself, no cookie is read",
     "apps.introspect": "OAuth: the client authenticates itself, no cookie is read",
