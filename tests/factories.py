@@ -148,7 +148,12 @@ def make_app_token(app, holder, the_app, purposes=None, scope: str | None = None
     """The holder connects the app (for `purposes`, by default all of the app's) and the app holds
     a live access token with `scope` (by default what the connection allows) → the raw token."""
     with app.test_request_context():
-        conn = apps.connect(_holder_viewer(holder), db.session.merge(the_app), list(purposes or the_app.purposes), "1y")
+        conn = apps.connect(
+            _holder_viewer(holder),
+            db.session.merge(the_app),
+            list(the_app.purposes if purposes is None else purposes),
+            "1y",
+        )
         raw = secrets.token_urlsafe(32)
         db.session.add(
             Token(

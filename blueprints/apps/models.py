@@ -65,6 +65,7 @@ class AuthorizationCode(Base):
     scope: Mapped[str] = mapped_column(Text)
     code_challenge: Mapped[str] = mapped_column(String(128))
     code_challenge_method: Mapped[str] = mapped_column(String(8))
+    nonce: Mapped[str | None] = mapped_column(String(255))  # OpenID Connect: echoed in the id_token
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     used_at: Mapped[datetime | None] = mapped_column()
 

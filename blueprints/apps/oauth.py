@@ -15,9 +15,12 @@ from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
+from authlib.oidc.core import UserInfo
+from authlib.oidc.core.grants import OpenIDCode
+from flask import url_for
 from sqlalchemy import select, update
 
-from blueprints.apps import purposes, tokens
+from blueprints.apps import purposes, signing, tokens
 from blueprints.apps.models import App, AuthorizationCode, Connection, Token
 from core import clock
 from core.db import db
@@ -74,6 +77,18 @@ class CodeRecord:
 
     def get_scope(self):
         return self.row.scope
+
+    def get_nonce(self):
+        return self.row.nonce
+
+    def get_auth_time(self):
+        return int(clock.aware(self.row.created_at).timestamp())
+
+    def get_acr(self):
+        return None
+
+    def get_amr(self):
+        return None
 
 
 class TokenRecord:
@@ -146,6 +161,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
                 scope=purposes.granted(request.scope or "", conn.purposes),  # what the holder allowed
                 code_challenge=data.get("code_challenge"),
                 code_challenge_method=data.get("code_challenge_method") or "plain",
+                nonce=(data.get("nonce") or "")[:255] or None,
             )
         )
 
@@ -176,6 +192,31 @@ class S256Only(CodeChallenge):
         if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
             raise InvalidRequestError("PKCE with code_challenge_method=S256 is required.")
         return super().validate_code_challenge(grant, redirect_uri)
+
+
+class OpenID(OpenIDCode):
+    """`openid fhirUser`: an id_token naming the holder, signed RS256 (keys at /oauth/jwks)."""
+
+    def exists_nonce(self, nonce, request):
+        return db.session.scalar(select(AuthorizationCode.id).where(AuthorizationCode.nonce == nonce)) is not None
+
+    def resolve_client_private_key(self, client):
+        return signing.signing_key()
+
+    def get_client_algorithm(self, client):
+        return "RS256"
+
+    def get_encode_header(self, client):
+        return {"alg": "RS256", "kid": signing.signing_key().kid}
+
+    def get_client_claims(self, client):
+        return {"iss": url_for("fhir.metadata", _external=True).rsplit("/", 1)[0], "aud": [client.get_client_id()]}
+
+    def generate_user_info(self, user, scope):
+        info = UserInfo(sub=user.patient_id)
+        if "fhirUser" in scope.split():
+            info["fhirUser"] = url_for("fhir.read_Patient", rid=user.patient_id, _external=True)
+        return info
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
@@ -256,7 +297,7 @@ def revoke_connection_tokens(connection_id: str) -> None:
 
 
 server = AuthorizationServer(query_client=query_client, save_token=save_token)
-server.register_grant(AuthorizationCodeGrant, [S256Only(required=True)])
+server.register_grant(AuthorizationCodeGrant, [S256Only(required=True), OpenID(require_nonce=False)])
 server.register_grant(RefreshTokenGrant)
 server.register_endpoint(Revocation)
 server.register_endpoint(Introspection)

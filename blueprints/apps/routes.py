@@ -3,11 +3,13 @@ the OAuth 2 endpoints (/oauth/...) with their discovery document."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from blueprints.apps import bp, oauth, purposes, services
+from blueprints.apps import bp, oauth, purposes, services, signing
 from blueprints.history import actions
 from core import web
 from core.access import Viewer
@@ -28,6 +30,7 @@ def smart_configuration():
         token_endpoint=url_for("apps.token", _external=True),
         revocation_endpoint=url_for("apps.revoke", _external=True),
         introspection_endpoint=url_for("apps.introspect", _external=True),
+        jwks_uri=url_for("apps.jwks", _external=True),
         token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post", "none"],
         grant_types_supported=["authorization_code", "refresh_token"],
         response_types_supported=["code"],
@@ -41,8 +44,15 @@ def smart_configuration():
             "permission-offline",
             "permission-patient",
             "permission-v2",
+            "sso-openid-connect",
         ],
     )
+
+
+@bp.get("/oauth/jwks")
+def jwks():
+    """The public key that checks id_tokens."""
+    return jsonify(signing.jwks())
 
 
 @bp.post("/oauth/token")
@@ -86,6 +96,16 @@ def _consent_context(app, requested: str, error: str | None = None) -> dict:
     }
 
 
+def _allow_redirect(response, grant):
+    """The consent form's answer redirects to the app (another origin): the page's CSP lets the
+    form go there, to that one registered redirect URI's origin and nowhere else."""
+    parts = urlsplit(grant.request.payload.redirect_uri)
+    response.headers["Content-Security-Policy"] = web.CSP.replace(
+        "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
+    )
+    return response
+
+
 @bp.route("/applications/autoriser", methods=["GET", "POST"])
 @web.gate("apps", "write")
 def authorize(viewer: Viewer):
@@ -100,7 +120,7 @@ def authorize(viewer: Viewer):
     app = grant.client.app
     requested = grant.request.scope or ""
     if request.method == "GET":
-        return web.render("apps/consent.html", **_consent_context(app, requested))
+        return _allow_redirect(web.render("apps/consent.html", **_consent_context(app, requested)), grant)
     if request.form.get("decision") == "refuse":
         return oauth.server.create_authorization_response(grant=grant, grant_user=None)
     fresh = web.ask_fresh_authentication(back=request.full_path.rstrip("?"))
@@ -108,11 +128,12 @@ def authorize(viewer: Viewer):
         return fresh
     chosen = [k for k in request.form.getlist("purpose") if k in app.purposes]
     if not chosen:
-        return web.render(
+        page = web.render(
             "apps/consent.html",
             status=422,
             **_consent_context(app, requested, _("Choose at least one use, or refuse.")),
         )
+        return _allow_redirect(page, grant)
     duration = request.form.get("duration", purposes.DEFAULT_DURATION)
     conn = services.connect(viewer, app, chosen, duration, requested=requested)
     resp = oauth.server.create_authorization_response(grant=grant, grant_user=conn)

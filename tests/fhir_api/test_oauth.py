@@ -11,6 +11,8 @@ import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from blueprints.apps.models import Token
 from tests.factories import DEMO_REDIRECT
@@ -301,3 +303,13 @@ def test_changing_uses_narrows_the_live_token_at_once(app, connected, make_measu
     assert [t.action for t in traces(app, "app_purposes_changed")] == ["app_purposes_changed"] * 2
     page = client.get(f"/applications/{the_app.id}").get_data(as_text=True)
     assert "a lu vos mesures de poids" in page.replace("’", "'")
+
+
+def test_openid_fhiruser_gives_a_signed_id_token_naming_the_holder(app, connected):
+    client, account, the_app, verifier, code = connected
+    tok = exchange(client, the_app.client_id, code, verifier).json
+    keys = KeySet.import_key_set(client.get("/oauth/jwks").json)
+    claims = jwt.decode(tok["id_token"], keys).claims
+    assert claims["sub"] == account.patient_id and claims["aud"] == [the_app.client_id]
+    assert claims["fhirUser"] == f"http://localhost/fhir/Patient/{account.patient_id}"
+    assert claims["iss"] == "http://localhost/fhir"

@@ -139,6 +139,7 @@ ENDPOINT_CLASSES = {
     "messaging.close": "messages.pro",
     "fhir.metadata": "public",  # the CapabilityStatement
     "apps.smart_configuration": "public",  # SMART discovery
+    "apps.jwks": "public",  # the public key of id_tokens
     "apps.authorize": "consent",  # with no OAuth request: refused once the gate let the holder in
     "apps.token": "oauth",
     "apps.revoke": "oauth",
@@ -971,6 +972,7 @@ UNGATED = {
     "kiosk.present": "keeps the current session alive; answers nothing",
     "fhir.metadata": "the CapabilityStatement: public in FHIR, no data",
     "apps.smart_configuration": "SMART discovery: public, no data",
+    "apps.jwks": "the public key that checks id_tokens: public, no data",
     "apps.token": "OAuth: the client authenticates itself (or proves PKCE), no cookie is read",
     "apps.revoke": "OAuth: the client authenticates itself, no cookie is read",
     "apps.introspect": "OAuth: the client authenticates itself, no cookie is read",
