@@ -75,8 +75,9 @@ def _figures_statement(kind: str):
             .scalar_subquery()
             .label("previous_login"),
         )
-        .select_from(join(Account, Patient, Account.patient_id == Patient.id))
-        .where(Account.id == account_id)
+        # the space's identity (a guardian's viewer is on the child's), the person's own account
+        .select_from(join(Patient, Account, Account.id == account_id))
+        .where(Patient.id == bindparam("patient_id"))
     )
 
 
