@@ -138,6 +138,7 @@ def holder_home(viewer: Viewer) -> dict:
         "measures": _measures(viewer),
         "notifications": _notifications(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
+        "guardian": viewer.kind == "guardian",  # a guardian in a child's space: say whose it is
         "identity": {
             "name": f"{figures['given_names']} {figures['family_name']}",
             "birth_date": figures["birth_date"],
