@@ -26,6 +26,7 @@ from sqlalchemy import Select, Update, exists, or_, select
 from core import audit, clock
 from core.db import db
 from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share, ShareUse
+from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Guardianship, Share, ShareUse
 from core.people import Account, Patient
 from core.sessions import SessionUser
 
@@ -45,6 +46,9 @@ HOLDER_RIGHTS = {
     "apps": {"read", "write"},
     "lifecycle": {"close"},  # the life of the space: closing it (blueprints/lifecycle)
 }
+# A legal guardian acting in a child's space does all the holder does, except close it.
+GUARDIAN_RIGHTS = {section: actions for section, actions in HOLDER_RIGHTS.items() if section != "lifecycle"}
+MAJORITY_YEARS = 18
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
     "pro": {"read", "emergency"},
@@ -65,6 +69,7 @@ class Viewer:
     """Who is asking, decided once per request by core.web."""
 
     kind: str = "anonymous"  # anonymous | holder | professional | app
+    kind: str = "anonymous"  # anonymous | holder | guardian | professional
     _account: object | None = None  # the Account; see `account`
     patient_id: str | None = None
     professional: object | None = None
@@ -79,6 +84,7 @@ class Viewer:
     account_id: str | None = None
     name: str | None = None  # known without loading the account (a holder's)
     app_id: str | None = None  # an app: the referenced app (its connection is grant_id)
+    acting_patient_id: str | None = None  # a guardian's own space, while acting in a child's
 
     def __post_init__(self):
         if self.account_id is None and self._account is not None:
@@ -97,7 +103,8 @@ class Viewer:
 
     @property
     def is_holder(self) -> bool:
-        return self.kind == "holder"
+        """The holder's side of a space: the holder, or a guardian acting in a child's space."""
+        return self.kind in ("holder", "guardian")
 
     @property
     def role(self) -> str | None:
@@ -128,6 +135,9 @@ class Viewer:
             ident["patient_id"] = self.patient_id
         elif self.kind == "app":
             ident.update(actor_id=self.app_id, patient_id=self.patient_id)
+        elif self.kind == "guardian":  # traced in the child's space as the guardian's own acts
+            ident["actor_id"] = self.acting_patient_id
+            ident["patient_id"] = self.patient_id
         elif self.professional is not None:
             ident["actor_id"] = self.professional.id
             ident["actor_profession"] = self.professional.profession
@@ -251,13 +261,13 @@ def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     if viewer.patient_id is None:
         return stmt.where(False)
     stmt = stmt.where(c.patient_id == viewer.patient_id)
-    if viewer.kind != "holder" and "hidden" in c and not viewer.include_hidden:
+    if not viewer.is_holder and "hidden" in c and not viewer.include_hidden:
         visible = c.hidden.is_(False)
         rpps = getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
         if rpps and "author_rpps" in c:
             visible = or_(visible, c.author_rpps == rpps)
         stmt = stmt.where(visible)
-    if viewer.kind != "holder" and viewer.categories is not None and "category" in c:
+    if not viewer.is_holder and viewer.categories is not None and "category" in c:
         stmt = stmt.where(c.category.in_(viewer.categories))
     return stmt
 
@@ -280,6 +290,54 @@ def get_or_404(viewer: Viewer, model, record_id: str):
     if obj is None:
         abort(404)
     return obj
+
+
+# --------------------------------------------------------------------------- guardians in a child's space
+# A holder who is a legal guardian switches to a child's space from the header; the choice is
+# kept in the session and checked on every request: the guardianship must be live, the child
+# under 18 and the space open, or the holder is back in their own space.
+
+
+def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
+    """(id, given names, family name) of the open spaces this holder manages as a guardian."""
+    rows = db.session.execute(
+        select(Patient.id, Patient.given_names, Patient.family_name)
+        .join(Guardianship, Guardianship.patient_id == Patient.id)
+        .where(
+            Guardianship.guardian_patient_id == guardian_patient_id,
+            Guardianship.ended_at.is_(None),
+            Patient.status != "closed",
+            Patient.birth_date > years_ago(clock.paris_today(), MAJORITY_YEARS),
+        )
+        .order_by(Patient.birth_date, Patient.given_names)
+    )
+    return [(r.id, r.given_names, r.family_name) for r in rows]
+
+
+def years_ago(day, years: int):
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def guardian_viewer(holder: Viewer, patient_id: str) -> Viewer | None:
+    """The holder acting in the space of a child they are the live guardian of, or None."""
+    if holder.kind != "holder" or patient_id == holder.patient_id:
+        return None
+    if patient_id not in {ward_id for ward_id, _given, _family in wards(holder.patient_id)}:
+        return None
+    return Viewer(
+        "guardian",
+        None,
+        patient_id,
+        session_id=holder.session_id,
+        kiosk=holder.kiosk,
+        rights=GUARDIAN_RIGHTS,
+        account_id=holder.account_id,
+        name=holder.name,
+        acting_patient_id=holder.patient_id,
+    )
 
 
 # --------------------------------------------------------------------------- professionals on a record

@@ -145,6 +145,7 @@ class Action(StrEnum):
     SPACE_REOPENED = "space_reopened"
     SPACE_DELETION_REQUESTED = "space_deletion_requested"
     SPACE_DELETED = "space_deleted"
+    SPACE_HANDED_OVER = "space_handed_over"
 
 
 class AuditEvent(Base):

@@ -40,7 +40,7 @@ import logging
 import secrets
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, case, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, case, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, codes, notify, throttle
@@ -163,6 +163,20 @@ class EmergencyAccess(Base):
     include_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class Guardianship(Base):
+    """A legal guardian of a child's space: a holder who acts in it from their own account
+    (core.access.guardian_viewer), until the child comes of age."""
+
+    __tablename__ = "guardianships"
+    __table_args__ = (UniqueConstraint("patient_id", "guardian_patient_id"),)
+
+    id: Mapped[str] = uuid_pk()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)  # the child
+    guardian_patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    ended_at: Mapped[datetime | None]
 
 
 # --------------------------------------------------------------------------- share codes and links

@@ -95,7 +95,8 @@ def _badge_count(endpoint: str) -> int:
 def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
     if not viewer.is_authenticated:
         return ()
-    return _navigation(viewer.kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
+    kind = "holder" if viewer.is_holder else viewer.kind  # a guardian finds the holder's menu
+    return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
 
 
 @lru_cache(maxsize=256)
@@ -233,10 +234,45 @@ def _identify() -> access.Viewer:
     session_id = getattr(record, "id", None)
     kiosk = bool(record is not None and record.kiosk) or sessions.on_kiosk()
     if current_user.is_authenticated:
-        return access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
+        viewer = access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
+        return _acting_for(viewer)
     if session.get("share_use"):
         return access.share_viewer(session["share_use"], session_id=session_id, kiosk=kiosk)
     return access.viewer_for(None, kiosk=kiosk)
+
+
+# --- whose space is open: a guardian may switch to a child's (blueprints/lifecycle) ------------
+SPACE_KEY = "space"  # the session key of the space a holder switched to
+WARDS_KEY = "wards"  # the children's spaces a holder may switch to, read once per session
+
+
+def _acting_for(viewer: access.Viewer) -> access.Viewer:
+    """The holder, or the guardian they became by switching to a child's space (checked on every
+    request: an ended guardianship or a child come of age sends them back to their own space)."""
+    wanted = session.get(SPACE_KEY)
+    if not wanted or viewer.kind != "holder":
+        return viewer
+    acting = access.guardian_viewer(viewer, wanted)
+    if acting is None:
+        session.pop(SPACE_KEY, None)
+        return viewer
+    return acting
+
+
+def spaces(viewer: access.Viewer) -> list[dict]:
+    """The spaces the person may switch between (their own first), for the header; empty when
+    there is only their own."""
+    if not viewer.is_holder or viewer.kiosk:
+        return []
+    own = viewer.acting_patient_id or viewer.patient_id
+    wards = session.get(WARDS_KEY)
+    if wards is None or viewer.kind == "guardian":  # read once per session; live while acting
+        wards = session[WARDS_KEY] = [[pid, f"{given.split()[0]} {family}"] for pid, given, family in access.wards(own)]
+    if not wards:
+        return []
+    return [{"id": own, "name": _("My space"), "current": viewer.patient_id == own}] + [
+        {"id": pid, "name": name, "current": viewer.patient_id == pid} for pid, name in wards
+    ]
 
 
 # htmx-flask reads the HX-* request headers (request.htmx) and writes the response ones
@@ -366,6 +402,7 @@ def _context():
         "languages": [{**lang, "next": here} for lang in languages],
         "logout_url": logout_url,
         "nav_badge": _badge_count,
+        "spaces": spaces(viewer),
     }
 
 

@@ -85,8 +85,9 @@ def _figures_statement(kind: str):
             .scalar_subquery()
             .label("previous_login"),
         )
-        .select_from(join(Account, Patient, Account.patient_id == Patient.id))
-        .where(Account.id == account_id)
+        # the space's identity (a guardian's viewer is on the child's), the person's own account
+        .select_from(join(Patient, Account, Account.id == account_id))
+        .where(Patient.id == bindparam("patient_id"))
     )
 
 
@@ -155,6 +156,7 @@ def holder_home(viewer: Viewer) -> dict:
         "notifications": _notifications(viewer),
         "messages": messaging.summary(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
+        "guardian": viewer.kind == "guardian",  # a guardian in a child's space: say whose it is
         "identity": {
             "name": f"{figures['given_names']} {figures['family_name']}",
             "birth_date": figures["birth_date"],

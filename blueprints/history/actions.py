@@ -367,6 +367,9 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.SPACE_REOPENED: lambda d, t: _("Closed space reopened: a new activation letter was sent"),
     Action.SPACE_DELETION_REQUESTED: lambda d, t: _("Deletion of the closed space requested"),
     Action.SPACE_DELETED: lambda d, t: _("Space and its content deleted"),
+    Action.SPACE_HANDED_OVER: lambda d, t: _(
+        "Coming of age: the space is now its holder's own; legal guardians no longer have access"
+    ),
 }
 
 

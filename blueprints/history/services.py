@@ -172,6 +172,7 @@ class Row:
 KIND_LABELS = {
     "holder": _l("You"),
     "professional": _l("Health professional"),
+    "guardian": _l("Legal guardian"),
     "app": _l("Application"),
     "emergency": _l("Emergency access"),
     "anonymous": _l("Unknown person"),

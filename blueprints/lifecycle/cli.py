@@ -70,6 +70,7 @@ def run(dry_run: bool):
     report = services.run(dry_run=dry_run)
     verb = "would be" if dry_run else "were"
     click.echo(f"{len(report.opened)} spaces {verb} opened after 6 weeks without objection.")
+    click.echo(f"{len(report.handed_over)} spaces of young people turning 18 {verb} handed over to them.")
     click.echo(
         f"{len(report.deleted)} closed spaces {verb} deleted"
         + ("." if dry_run else f" ({report.files} files shredded).")

@@ -1,15 +1,17 @@
 """The life of a space beyond its creation: where its letters go, its closure and deletion
-dates, the people who objected (a keyed hash only), and the guardians of a child's space."""
+dates and the people who objected (a keyed hash only). The guardians of a child's space are
+the gate's (core.grants.Guardianship)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
 from core.db import Base, uuid_pk
+from core.grants import Guardianship
 
 
 class SpaceLife(Base):
@@ -38,14 +40,4 @@ class Opposition(Base):
     recorded_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
-class Guardianship(Base):
-    """A legal guardian of a child's space (a holder with a space of their own)."""
-
-    __tablename__ = "guardianships"
-    __table_args__ = (UniqueConstraint("patient_id", "guardian_patient_id"),)
-
-    id: Mapped[str] = uuid_pk()
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)  # the child
-    guardian_patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
-    ended_at: Mapped[datetime | None]
+__all__ = ["Guardianship", "Opposition", "SpaceLife"]  # Guardianship lives with the gate's tables

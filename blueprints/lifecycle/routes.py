@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import redirect, request, session, url_for
+from flask import abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
 
 from blueprints.lifecycle import bp, services
 from blueprints.lifecycle.forms import CloseForm, OppositionForm
-from core import audit, sessions, web
+from core import access, audit, sessions, web
 from core.access import Viewer
 
 
@@ -67,3 +69,28 @@ def close(viewer: Viewer):
 def closed():
     """Where closing leads: public, the holder's session has just ended."""
     return web.render("lifecycle/closed.html")
+
+
+@bp.post("/espace/changer")
+@web.gate("account", "write")
+def switch(viewer: Viewer):
+    """Switch between one's own space and the spaces of the children one is the guardian of."""
+    form = FlaskForm()
+    wanted = request.form.get("space", "")
+    if not form.validate_on_submit() or not wanted:
+        return web.error_page(400)
+    own = viewer.acting_patient_id or viewer.patient_id
+    if not viewer.is_holder:
+        abort(404)
+    if wanted == own:
+        session.pop(web.SPACE_KEY, None)
+        flash(_("You are back in your own space."), "info")
+        return web.hx_redirect("/")
+    holder = access.holder_viewer(viewer.account_id, own, viewer.name or "", viewer.session_id, viewer.kiosk)
+    acting = access.guardian_viewer(holder, wanted)
+    if acting is None:
+        abort(404)
+    session[web.SPACE_KEY] = wanted
+    name = next(s["name"] for s in web.spaces(acting) if s["id"] == wanted)
+    flash(_("You are now in the space of %(name)s. Everything you do here is recorded as yours.", name=name), "info")
+    return web.hx_redirect("/")

@@ -22,7 +22,7 @@ from blueprints.lifecycle import letters
 from blueprints.lifecycle.models import Guardianship, Opposition, SpaceLife
 from blueprints.lifecycle.provision import OPPOSITION_WEEKS, nir_hash
 from blueprints.lifecycle.removal import delete_space
-from core import audit, clock, codes, formatting, notify, sessions, throttle
+from core import access, audit, clock, codes, formatting, notify, sessions, throttle
 from core.db import db
 from core.grants import EmergencyAccess, Grant, Share
 from core.identifiers import clean_nir, valid_nir
@@ -311,6 +311,7 @@ def request_deletion(nir: str, birth_date: date) -> Patient | None:
 class RunReport:
     opened: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    handed_over: list[str] = field(default_factory=list)
     files: int = 0
 
 
@@ -337,6 +338,18 @@ def run(dry_run: bool = False, batch: int = 200) -> RunReport:
         .where(Patient.status == "closed", SpaceLife.delete_after <= now)
     )
     report.deleted = list(db.session.scalars(due_delete))
+    adult = access.MAJORITY_YEARS
+    due_majority = (
+        select(Guardianship.patient_id)
+        .join(Patient, Patient.id == Guardianship.patient_id)
+        .where(
+            Guardianship.ended_at.is_(None),
+            Patient.status != "closed",
+            Patient.birth_date <= access.years_ago(clock.paris_today(), adult),
+        )
+        .distinct()
+    )
+    report.handed_over = list(db.session.scalars(due_majority))
     if dry_run:
         db.session.rollback()
         return report
@@ -352,4 +365,28 @@ def run(dry_run: bool = False, batch: int = 200) -> RunReport:
         report.files += delete_space(pid)
         audit.record(audit.SYSTEM, audit.Action.SPACE_DELETED, patient_id=pid)
         db.session.commit()
+    for pid in report.handed_over:
+        hand_over(pid, now)
+        db.session.commit()
     return report
+
+
+def hand_over(patient_id: str, now: datetime) -> None:
+    """At 18 the space becomes the young adult's: guardians lose access at once (what they did
+    stays in the history) and an activation letter goes to the contact known for the space."""
+    db.session.execute(
+        update(Guardianship)
+        .where(Guardianship.patient_id == patient_id, Guardianship.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    audit.record(audit.SYSTEM, audit.Action.SPACE_HANDED_OVER, patient_id=patient_id)
+    patient = db.session.get(Patient, patient_id)
+    life = db.session.get(SpaceLife, patient_id)
+    if patient.email:
+        auth.issue_activation_code(patient)
+    elif life is not None and life.postal_address:
+        code = _postal_code(patient)
+        letters.write_pdf(
+            [(f"{patient.display_name}\n{life.postal_address}", letters.Letter(patient.display_name, code, _until()))],
+            f"majority-{patient.id}.pdf",
+        )

@@ -147,6 +147,7 @@ ENDPOINT_CLASSES = {
     "lifecycle.oppose": "public",  # objecting with the letter's code, without an account
     "lifecycle.closed": "public",  # where closing one's space leads
     "lifecycle.opposed": "public",  # the receipt of an objection, shown once
+    "lifecycle.switch": "account",  # a guardian switching to a child's space and back
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
