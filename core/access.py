@@ -25,8 +25,16 @@ from sqlalchemy import Select, Update, exists, or_, select
 
 from core import audit, clock
 from core.db import db
-from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share, ShareUse
-from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, Guardianship, Share, ShareUse
+from core.grants import (
+    Block,
+    EmergencyAccess,
+    EmergencySettings,
+    Grant,
+    Guardianship,
+    MessageRefusal,
+    Share,
+    ShareUse,
+)
 from core.people import Account, Patient
 from core.sessions import SessionUser
 
