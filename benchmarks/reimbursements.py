@@ -90,8 +90,8 @@ def _list_figures() -> dict:
                 small = _holder("2870375100002", "small@example.fr")
                 empty = _holder("2870375100003", "empty@example.fr")
                 db.session.commit()
-            heavy = rows_for(big, lines(today, years=10, visits_per_year=90))
-            light = rows_for(small, lines(today, years=1, visits_per_year=90, seed=7))
+            heavy = rows_for(big, lines(today, years=10, visits_per_year=130))
+            light = rows_for(small, lines(today, years=1, visits_per_year=130, seed=7))
             with db.engine.begin() as conn:
                 conn.execute(insert(Reimbursement), heavy)
                 conn.execute(insert(Reimbursement), light)

@@ -52,7 +52,7 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
     rng = random.Random(seed)
     out: list[dict] = []
     start = today - timedelta(days=365 * years)
-    gap = max(1, 365 // visits_per_year)
+    gap = 365 / visits_per_year
     day = start + timedelta(days=rng.randint(3, 20))
     while day < today - timedelta(days=1):
         r = rates.on(day)
@@ -100,7 +100,7 @@ def lines(today: date, years: int = 3, visits_per_year: int = 6, seed: int = 202
                     participation=r["participation"],
                 )
             )
-        day += timedelta(days=gap + rng.randint(-(gap // 3), gap // 3))
+        day += timedelta(days=max(1, round(gap * rng.uniform(0.7, 1.3))))
     for year in range(start.year, today.year + 1):
         dental = date(year, 2, 11) + timedelta(days=rng.randint(0, 200))
         if start < dental < today:

@@ -60,8 +60,3 @@ def formatter() -> Callable[[int, str], str]:
         return f"{minus}{text}" if cents < 0 else text
 
     return amount
-
-
-def euros(cents: int) -> str:
-    """Integer cents as Babel writes euros in the page's language ("1 234,56 €", "€1,234.56")."""
-    return formatter()(cents)

@@ -76,4 +76,5 @@ class Reimbursement(Base):
 
 
 def search_text(act: str | None, provider: str | None, reference: str | None) -> str:
-    return " ".join(fold(p) for p in (act, provider, reference) if p)
+    """The words a search finds, folded (lower case, no accents); plain ASCII needs no folding."""
+    return " ".join(p.lower() if p.isascii() else fold(p) for p in (act, provider, reference) if p)

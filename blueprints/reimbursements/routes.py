@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from blueprints.reimbursements import bp, drawing, export, services
 from blueprints.reimbursements.forms import LinkForm
-from blueprints.reimbursements.imports import services as imports
 from core import web
 from core.clock import paris_today
 from core.db import db
@@ -39,7 +38,6 @@ def index(viewer):
         providers=services.providers(viewer),
         caps=services.caps(viewer, year),
         year=year,
-        imports=imports.recent(viewer, 1),
         **context,
     )
 

@@ -47,6 +47,7 @@ class Writer:
         options = imp.options or {}
         self.added, self.present, self.replaced = imp.added or 0, imp.present or 0, options.get("replaced", 0)
         self.done_bytes = imp.done_bytes or 0
+        self._sql: str | None = None  # the INSERT, built on first use
 
     def _stored(self, references: list[str]) -> dict[str, tuple]:
         R = Reimbursement
@@ -84,8 +85,33 @@ class Writer:
                 db.session.execute(update(Reimbursement).where(Reimbursement.id == was[0]).values(**v))
                 self.replaced += 1
         if new:
-            db.session.execute(insert(Reimbursement.__table__), new)  # Core: no ORM bookkeeping per row
+            self._insert(new)
             self.added += len(new)
+
+    def _insert(self, new: list[dict]) -> None:
+        """SQLite: one executemany of plain tuples, each column's bind processor (dates, the
+        UTC datetime type, JSON) applied here once per value, without SQLAlchemy's per-row
+        parameter building, which cost more than SQLite's own work."""
+        conn = db.session.connection()
+        if conn.dialect.name != "sqlite":  # PostgreSQL casts its JSON parameters: SQLAlchemy writes them
+            conn.execute(insert(Reimbursement.__table__), new)
+            return
+        if self._sql is None:
+            table = Reimbursement.__table__
+            dialect = conn.dialect
+            self._columns = [c.name for c in table.columns]
+            self._processors = [c.type.bind_processor(dialect) for c in table.columns]
+            mark = "?" if dialect.paramstyle == "qmark" else "%s"
+            names = ", ".join(self._columns)
+            self._sql = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(self._columns))})"
+        columns, processors = self._columns, self._processors
+        params = [
+            tuple(
+                p(v.get(c)) if p is not None and v.get(c) is not None else v.get(c) for c, p in zip(columns, processors)
+            )
+            for v in new
+        ]
+        conn.exec_driver_sql(self._sql, params)
 
     def write(self, rows: list, done_bytes: int, rejected: int, ignored: int) -> None:
         if rows:
