@@ -233,6 +233,7 @@ def test_a_professional_prints_within_the_share_only(app, holder, make_measure, 
     assert "Pénicilline" in text and "Levothyrox" in text
     assert "72,4 kg" not in text and "Mesures" not in text  # measures are not in this share
     assert "Compte rendu de scanner" not in text  # nor documents
+    assert "par Hélène Durand, avec l'accès donné par le patient" in text
     [trace] = events(app, "summary_printed")
     assert trace.actor_type == "professional" and trace.grant_id == share_id and trace.patient_id == account.patient_id
 

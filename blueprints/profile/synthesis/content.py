@@ -126,6 +126,8 @@ def _directives(viewer: Viewer, facts: ProfileFacts) -> dict:
         chosen = db.session.scalar(
             access.scope(viewer, select(Document)).where(Document.id == facts.directive_document_id)
         )
+    if chosen is None and facts.directive_document_id:  # a professional whose access leaves it out
+        return {"written": True, "text": _("Advance directives written; their document is not part of this access.")}
     if chosen is None:
         return {"written": False, "text": _("No advance directives recorded in Carnet.")}
     return {
@@ -204,7 +206,7 @@ def a4(viewer: Viewer) -> dict:
         "measures": measure_charts(viewer) if _sees(viewer, "measures") else None,
         "documents": recent_documents(viewer) if _sees(viewer, "documents") else None,
         "printed": _("Printed on %(date)s at %(time)s", date=day(today), time=clock_time(clock.utcnow())),
-        "by_professional": viewer.on_record,
+        "printed_by": viewer.display_name if viewer.on_record else None,
     }
 
 
