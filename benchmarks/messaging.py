@@ -38,7 +38,6 @@ TITLE = "Messaging: inbox with 2,000 conversations, unread-count poll against a 
 THREADS = 2_000
 WORKERS = 2
 PAGE_REQUESTS = 60
-INBOX_MEDIAN_MS_TARGET = 30.0
 COST_TARGET = 2.0  # the poll's cost, in bare routes
 SUBJECTS = [
     "Résultats de votre bilan sanguin",
@@ -187,8 +186,6 @@ def run(opts) -> SectionResult:
             inbox_median,
             "ms",
             "{:.1f}",
-            target=f"<= {INBOX_MEDIAN_MS_TARGET:.0f} ms",
-            ok=inbox_median <= INBOX_MEDIAN_MS_TARGET,
             detail=f"p95 {_p95(inbox_ms):.1f} ms, {PAGE_REQUESTS} sequential requests",
         ),
         Row(

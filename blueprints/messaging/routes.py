@@ -49,7 +49,7 @@ def index(viewer):
         "messaging/index.html",
         fragment,
         inbox=inbox,
-        can_start=bool(services.contacts(viewer)) if not after else False,
+        can_start=services.may_start_any(viewer) if not after else False,
     )
 
 

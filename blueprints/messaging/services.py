@@ -13,7 +13,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 
 from flask import abort, g
-from sqlalchemy import bindparam, exists, func, select, tuple_, update
+from sqlalchemy import bindparam, func, select, tuple_, update
 
 from blueprints.documents.models import fold
 from blueprints.messaging import attachments
@@ -118,7 +118,8 @@ def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after
     ).all()
     more = len(found) > PAGE_SIZE
     found = found[:PAGE_SIZE]
-    rows = [_row(viewer, thread, person) for thread, person in found]
+    names: dict = {}  # one professional's name and profession, worded once per page
+    rows = [_row(viewer, thread, person, names) for thread, person in found]
     last = found[-1][0] if more and found else None
     return {
         "rows": rows,
@@ -129,12 +130,19 @@ def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after
     }
 
 
-def _row(viewer: Viewer, thread: Thread, person) -> dict:
+def _row(viewer: Viewer, thread: Thread, person, names: dict | None = None) -> dict:
+    names = {} if names is None else names
+    if person.id not in names:
+        names[person.id] = (
+            _name_of(person),
+            profession_label(person.profession) if isinstance(person, Professional) else None,
+        )
+    name, detail = names[person.id]
     return {
         "id": thread.id,
         "subject": thread.subject,
-        "with": _name_of(person),
-        "with_detail": profession_label(person.profession) if isinstance(person, Professional) else None,
+        "with": name,
+        "with_detail": detail,
         "birth_date": person.birth_date if isinstance(person, Patient) else None,
         "last_message_at": thread.last_message_at,
         "unread": thread.holder_unread if viewer.is_holder else thread.pro_unread,
@@ -244,6 +252,21 @@ class Contact:
     detail: str
 
 
+def may_start_any(viewer: Viewer) -> bool:
+    """Whether this viewer has anyone to start a conversation with (the inbox's button), in a
+    read or two: a live grant; for a holder, a professional who wrote; for a professional, a
+    record opened by code lately."""
+    if viewer.is_holder:
+        granted = select(Grant.id).where(Grant.patient_id == viewer.patient_id, Grant.ended_at.is_(None))
+        wrote = access.scope(viewer, select(Message.id)).where(Message.sender == "professional")
+    else:
+        pro = viewer.professional
+        since = clock.utcnow() - timedelta(days=access.CODE_CONTACT_DAYS)
+        granted = select(Grant.id).where(Grant.professional_id == pro.id, Grant.ended_at.is_(None))
+        wrote = select(ShareUse.id).where(ShareUse.rpps == pro.rpps, ShareUse.started_at >= since)
+    return any(db.session.scalar(stmt.limit(1)) is not None for stmt in (granted, wrote))
+
+
 def contacts(viewer: Viewer) -> list[Contact]:
     """Whom this viewer may start a conversation with, by name."""
     if viewer.is_holder:
@@ -254,11 +277,12 @@ def contacts(viewer: Viewer) -> list[Contact]:
 def _holder_contacts(viewer: Viewer) -> list[Contact]:
     """Professionals with a live grant, and those who wrote before; not the blocked ones."""
     granted = select(Grant.professional_id).where(Grant.patient_id == viewer.patient_id, Grant.ended_at.is_(None))
-    wrote = access.scope_threads(
-        viewer,
-        select(Thread.professional_id).where(
-            exists().where(Message.thread_id == Thread.id, Message.sender == "professional")
-        ),
+    wrote = (
+        access.scope(viewer, select(Message.patient_id))
+        .with_only_columns(Thread.professional_id)
+        .select_from(Message)
+        .join(Thread, Thread.id == Message.thread_id)
+        .where(Message.sender == "professional")
     )
     pros = db.session.scalars(
         select(Professional)
