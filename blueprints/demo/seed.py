@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import select
 
 from blueprints.auth import services as auth
+from blueprints.demo.agenda import add_demo_agenda
 from blueprints.demo.documents import add_demo_deposit, add_demo_documents
 from blueprints.demo.measures import add_demo_measures
 from blueprints.demo.reimbursements import add_demo_reimbursements
@@ -58,5 +59,6 @@ def seed() -> bool:
     db.session.flush()
     add_demo_deposit(doctor, grant.id)
     add_demo_reimbursements(patient.id)
+    add_demo_agenda(account, doctor, grant.id)
     db.session.commit()
     return True

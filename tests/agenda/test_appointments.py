@@ -67,6 +67,8 @@ def test_holder_edits_and_removes_their_own(app, me):
     client, _ = me
     _add(client)
     [a] = rows(app, Appointment)
+    form = client.get(f"/agenda/rendez-vous/{a.id}/modifier").get_data(as_text=True)
+    assert 'value="Dr Martin, dentiste"' in form and 'value="2026-12-10"' in form and 'value="09:30"' in form
     r = _post(
         client,
         f"/agenda/rendez-vous/{a.id}/modifier",

@@ -70,6 +70,7 @@ def test_the_feed_carries_appointments_only_and_no_reasons_unless_asked(app, me,
     stranger = app.test_client()  # a calendar app: no session, no cookie
     r = stranger.get(url.replace("http://localhost", ""))
     assert r.status_code == 200 and r.mimetype == "text/calendar"
+    assert "Set-Cookie" not in r.headers and r.headers["Cache-Control"] == "no-store"  # no session made
     body = r.get_data(as_text=True)
     assert "Douleur molaire" not in body and "Rééducation" not in body and "Apporter la radio" not in body
     cal = Calendar.from_ical(r.data)

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from blueprints.agenda.models import Appointment
 from blueprints.documents.models import Document
 from core.db import db
 from core.people import Account
@@ -25,6 +26,8 @@ def test_seed_once_then_nothing(app):
             "Carnet de vaccination",
             "Compte rendu de consultation",
         }
+        statuses = sorted(db.session.scalars(select(Appointment.status)))
+        assert statuses == ["confirmed", "confirmed", "proposed"]  # the dentist, a past consultation, a proposal
         deposit = db.session.scalar(select(Document).where(Document.title == "Compte rendu de consultation"))
         assert (deposit.author_name, deposit.author_profession, deposit.author_rpps) == (
             "Hélène Bernard",

@@ -213,15 +213,13 @@ def items_for(
     rules = rules or load()
     marks = marks or {}
     used: set[str] = set()
+    dated = [(v, _plain(v.name)) for v in vaccinations if v.on_date]  # names normalised once
     out = []
     for rule in rules.rules:
         if rule.sex and rule.sex != sex:
             continue
         occurrences = _occurrences(rule, born, today)
-        candidates = sorted(
-            (v for v in vaccinations if v.on_date and any(m in _plain(v.name) for m in rule.matches)),
-            key=lambda v: v.on_date,
-        )
+        candidates = sorted((v for v, name in dated if any(m in name for m in rule.matches)), key=lambda v: v.on_date)
         for i, (age, due) in enumerate(occurrences):
             until = occurrences[i + 1][1] if i + 1 < len(occurrences) else _valid_until(rule, born, due)
             key = f"{rule.id}@{age}"
