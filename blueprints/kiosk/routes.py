@@ -57,7 +57,11 @@ def welcome():
         return redirect(url_for("auth.login"))
     if web.current_viewer().is_authenticated:
         return redirect(url_for("dashboard.index"))
-    return web.render("kiosk/welcome.html", device=device)
+    resp = web.render("kiosk/welcome.html", device=device)
+    # However the previous visit ended (Finish, idle, a session ended on the server), the next
+    # one starts here: nothing the browser kept of it survives (the kiosk's cookie does).
+    resp.headers["Clear-Site-Data"] = '"cache", "storage"'
+    return resp
 
 
 @bp.post("/borne/code")

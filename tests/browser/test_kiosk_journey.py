@@ -152,6 +152,11 @@ def test_kiosk_journey_qr_documents_print_finish(browser, base_url, live_app, ne
         kiosk.goto(path)
         expect(kiosk).to_have_url(re.compile(r"/borne$"))
         _shows_nothing_of(kiosk, *secrets)
+    for path in ("/connexion", "/pro/acces"):  # the other ways in, as the next person finds them
+        kiosk.goto(path)
+        _shows_nothing_of(kiosk, *secrets)
+        _shot(kiosk, f"kiosk-{path.strip('/').replace('/', '-')}-1280x1024")
+    kiosk.goto("/borne")
     assert kiosk.evaluate("window.localStorage.length") == 0
     assert kiosk.evaluate("caches.keys().then(k => k.length)") == 0
     assert kiosk.evaluate("navigator.serviceWorker.getRegistrations().then(r => r.length)") == 0

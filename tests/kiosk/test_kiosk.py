@@ -78,6 +78,7 @@ def test_welcome_is_large_and_offers_every_way_in(app, kiosk_client):
     assert 'hx-post="/borne/code"' in html
     assert 'href="/connexion"' in html and 'href="/pro/acces"' in html
     assert "kiosk.css" in html
+    assert kiosk.get("/borne").headers["Clear-Site-Data"] == '"cache", "storage"'
 
 
 # --------------------------------------------------------------------------- the QR hand-off
