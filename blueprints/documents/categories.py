@@ -31,6 +31,7 @@ SOURCES = {
     "demo": _l("Demonstration document"),  # Document de démonstration
     "professional": _l("Deposited by a professional"),  # Déposé par un professionnel
     "app": _l("Sent by an app"),  # Envoyé par une application
+    "receipt": _l("Consent receipt made by Carnet"),  # Reçu de consentement établi par Carnet
 }
 
 
