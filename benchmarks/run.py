@@ -72,7 +72,17 @@ from pathlib import Path
 from benchmarks import load
 from benchmarks.report import show
 
-SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart", "synthesis", "reimbursements", "messaging"]
+SECTIONS = [
+    "foundation",
+    "peak",
+    "documents",
+    "measures_import",
+    "measures_chart",
+    "synthesis",
+    "reimbursements",
+    "messaging",
+    "fhir_search",
+]
 OUT = Path(__file__).resolve().parent / "out"
 
 

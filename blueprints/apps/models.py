@@ -48,6 +48,7 @@ class Connection(Base):
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     expires_at: Mapped[datetime | None] = mapped_column()  # None: until the holder disconnects
     ended_at: Mapped[datetime | None] = mapped_column()
+    receipt_document_id: Mapped[str | None] = mapped_column(String(36))  # the consent receipt, in Documents
 
     def live(self, now: datetime) -> bool:
         return self.ended_at is None and (self.expires_at is None or self.expires_at > now)

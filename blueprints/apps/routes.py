@@ -9,7 +9,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from blueprints.apps import bp, oauth, purposes, services, signing
+from blueprints.apps import bp, oauth, purposes, receipt, services, signing
 from blueprints.history import actions
 from core import web
 from core.access import Viewer
@@ -136,6 +136,7 @@ def authorize(viewer: Viewer):
         return _allow_redirect(page, grant)
     duration = request.form.get("duration", purposes.DEFAULT_DURATION)
     conn = services.connect(viewer, app, chosen, duration, requested=requested)
+    receipt.make(viewer, app, conn)
     resp = oauth.server.create_authorization_response(grant=grant, grant_user=conn)
     db.session.commit()
     return resp
@@ -178,6 +179,9 @@ def show(viewer: Viewer, app_id: str):
             if k in purposes.PURPOSES
         ],
         saved=request.args.get("enregistre") == "1",
+        receipt_url=url_for("documents.show", doc_id=conn.receipt_document_id)
+        if conn is not None and conn.receipt_document_id
+        else None,
         traces=traces,
     )
 

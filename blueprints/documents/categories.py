@@ -33,6 +33,7 @@ SOURCES = {
     "app": _l("Sent by an app"),  # Envoyé par une application
     "message": _l("Saved from a message"),  # Enregistré depuis un message
     "summary": _l("Made by Carnet from your health profile"),  # Établi par Carnet à partir de votre profil santé
+    "receipt": _l("Consent receipt made by Carnet"),  # Reçu de consentement établi par Carnet
 }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort
-from sqlalchemy import false, or_, select
+from sqlalchemy import or_, select
 
 from blueprints.apps.models import App, Connection
 from blueprints.documents.models import Document
@@ -52,7 +52,11 @@ class Spec:
     params: frozenset = frozenset()
 
 
-def _observation_codes(stmt, q: search.Query):
+# Kinds a measure row can have (BMI is derived, never stored).
+STORED_KINDS = tuple(k.key for k in kinds.KINDS.values() if k.entered)
+
+
+def _observation_kinds(q: search.Query) -> list[str]:
     """`code` (LOINC, aliases included) and `category` narrow the kinds searched."""
     wanted = None
     if q.codes:
@@ -67,11 +71,7 @@ def _observation_codes(stmt, q: search.Query):
     if q.categories:
         by_category = {k.key for k in kinds.KINDS.values() if resources.category_of(k) in q.categories}
         wanted = by_category if wanted is None else wanted & by_category
-    if wanted is None:
-        return stmt, None
-    if not wanted:
-        return stmt.where(false()), None
-    return stmt.where(Measure.kind.in_(sorted(wanted))), (next(iter(wanted)) if len(wanted) == 1 else None)
+    return [k for k in STORED_KINDS if wanted is None or k in wanted]
 
 
 def _document_categories(stmt, q: search.Query):
@@ -184,9 +184,10 @@ def search_rows(viewer: Viewer, spec: Spec, q: search.Query) -> tuple[list, str 
     stmt = access.scope(viewer, select(spec.model))
     if spec.where is not None:
         stmt = spec.where(stmt)
-    kind = None
+    kind, wanted = None, None
     if spec.rtype == "Observation":
-        stmt, kind = _observation_codes(stmt, q)
+        wanted = _observation_kinds(q)
+        kind = wanted[0] if len(wanted) == 1 else None
     elif spec.rtype == "DocumentReference":
         stmt, kind = _document_categories(stmt, q)
     elif q.codes or q.categories:
@@ -204,14 +205,23 @@ def search_rows(viewer: Viewer, spec: Spec, q: search.Query) -> tuple[list, str 
             raise Invalid(search.bad_cursor(), expression="_cursor") from None
         if spec.rtype == "AuditEvent":  # ordered by id alone
             stmt = stmt.where(pk < last_id if q.newest_first else pk > last_id)
-        elif q.newest_first:
-            stmt = stmt.where(or_(col < last, (col == last) & (pk < last_id)))
+        elif q.newest_first:  # the bare bound first: the index seeks to it
+            stmt = stmt.where(col <= last, or_(col < last, pk < last_id))
         else:
-            stmt = stmt.where(or_(col > last, (col == last) & (pk > last_id)))
+            stmt = stmt.where(col >= last, or_(col > last, pk > last_id))
     order = (col.desc(), pk.desc()) if q.newest_first else (col.asc(), pk.asc())
     if spec.rtype == "AuditEvent":
         order = order[:1]
-    rows = list(db.session.scalars(stmt.order_by(*order).limit(q.count + 1)))
+    if wanted is None:
+        rows = list(db.session.scalars(stmt.order_by(*order).limit(q.count + 1)))
+    else:
+        # One indexed range per kind ((patient, kind, taken_at) is the measures' index), merged
+        # here: a sort over every measure of the space would grow with it, these do not.
+        rows = []
+        for key in wanted:
+            rows += db.session.scalars(stmt.where(Measure.kind == key).order_by(*order).limit(q.count + 1))
+        rows.sort(key=lambda m: (m.taken_at, m.id), reverse=q.newest_first)
+        rows = rows[: q.count + 1]
     following = None
     if len(rows) > q.count:
         rows = rows[: q.count]

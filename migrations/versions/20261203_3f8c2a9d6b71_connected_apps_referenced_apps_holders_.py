@@ -48,6 +48,7 @@ def upgrade() -> None:
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ended_at', core.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('receipt_document_id', sa.String(length=36), nullable=True),
     sa.ForeignKeyConstraint(['app_id'], ['apps.id'], ),
     sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], ),
     sa.PrimaryKeyConstraint('id')

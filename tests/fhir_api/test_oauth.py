@@ -10,11 +10,13 @@ import hashlib
 import secrets
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import pypdfium2 as pdfium
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
 from blueprints.apps.models import Token
+from blueprints.documents.models import Document
 from tests.factories import DEMO_REDIRECT
 from tests.helpers import csrf_token, rows, traces
 
@@ -313,3 +315,21 @@ def test_openid_fhiruser_gives_a_signed_id_token_naming_the_holder(app, connecte
     assert claims["sub"] == account.patient_id and claims["aud"] == [the_app.client_id]
     assert claims["fhirUser"] == f"http://localhost/fhir/Patient/{account.patient_id}"
     assert claims["iss"] == "http://localhost/fhir"
+
+
+def test_a_consent_receipt_is_kept_in_the_holders_documents(app, connected):
+    client, account, the_app, _verifier, _code = connected
+    [doc] = rows(app, Document)
+    assert (doc.patient_id, doc.category, doc.source, doc.mime) == (
+        account.patient_id,
+        "DOC_ADM",
+        "receipt",
+        "application/pdf",
+    )
+    assert "Balance Test" in doc.title
+    page = client.get(f"/applications/{the_app.id}").get_data(as_text=True)
+    assert f"/documents/{doc.id}" in page
+    data = client.get(f"/documents/{doc.id}/telecharger").data
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(data))
+    for words in ("Balance Test", "Éditeur Test", "Ajouter les mesures prises par votre appareil", "Déconnecter"):
+        assert words in text, words
