@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sqlalchemy import and_, case, extract, func, or_, select
+from sqlalchemy import and_, bindparam, case, extract, func, or_, select
 
 from blueprints.documents import categories
 from blueprints.documents.models import Document, fold
@@ -149,9 +150,13 @@ _LIST_COLUMNS = (
 )
 
 
-def _sums(prefix: str = ""):
+def _sums() -> list:
+    """SUM of each amount over the euro lines (built once: these expressions never change)."""
     euro = R.currency == "EUR"
-    return [func.coalesce(func.sum(case((euro, getattr(R, a)), else_=0)), 0).label(prefix + a) for a in AMOUNTS]
+    return [func.coalesce(func.sum(case((euro, getattr(R, a)), else_=0)), 0).label(a) for a in AMOUNTS]
+
+
+_SUMS = _sums()
 
 
 def page(viewer: Viewer, filters: Filters) -> dict:
@@ -176,7 +181,7 @@ def page(viewer: Viewer, filters: Filters) -> dict:
         last = rows[0].care_date
         y, m = extract("year", R.care_date), extract("month", R.care_date)
         totals_stmt = filters.apply(
-            access.scope(viewer, select(y.label("y"), m.label("m"), func.count().label("n"), *_sums()))
+            access.scope(viewer, select(y.label("y"), m.label("m"), func.count().label("n"), *_SUMS))
         ).where(R.care_date >= first, R.care_date <= _month_end(last))
         totals = {(int(t.y), int(t.m)): t._asdict() for t in db.session.execute(totals_stmt.group_by(y, m))}
         for r in rows:
@@ -206,8 +211,16 @@ def _month_end(d: date) -> date:
 
 def providers(viewer: Viewer) -> list[str]:
     """Every professional or establishment named on the holder's lines (the filter's choices)."""
-    stmt = access.scope(viewer, select(R.provider)).where(R.provider != "").group_by(R.provider).order_by(R.provider)
-    return list(db.session.scalars(stmt.limit(500)))
+    return list(db.session.scalars(_providers_statement(viewer.kind), {"patient_id": viewer.patient_id}))
+
+
+@lru_cache(maxsize=8)
+def _providers_statement(kind: str):
+    """Built once per kind of viewer (the gate applied for a viewer of this kind whose patient
+    is the :patient_id parameter), as the home's statements are."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    stmt = access.scope(gate, select(R.provider)).where(R.provider != "").group_by(R.provider)
+    return stmt.order_by(R.provider).limit(500)
 
 
 def get(viewer: Viewer, reimbursement_id: str) -> Reimbursement:
@@ -267,7 +280,7 @@ def year_view(viewer: Viewer, year: int) -> dict:
     start, end = date(year, 1, 1), date(year, 12, 31)
     within = (R.care_date >= start, R.care_date <= end)
     natures = db.session.execute(
-        access.scope(viewer, select(R.nature, func.count().label("n"), *_sums()))
+        access.scope(viewer, select(R.nature, func.count().label("n"), *_SUMS))
         .where(*within)
         .group_by(R.nature)
         .order_by(R.nature)
@@ -288,21 +301,27 @@ def year_view(viewer: Viewer, year: int) -> dict:
 
 def caps(viewer: Viewer, year: int) -> dict:
     """This year's participations forfaitaires and franchises against their annual caps."""
-    row = db.session.execute(
-        access.scope(
-            viewer,
-            select(
-                func.coalesce(func.sum(R.participation), 0).label("participation"),
-                func.coalesce(func.sum(R.franchise), 0).label("franchise"),
-            ),
-        ).where(R.care_date >= date(year, 1, 1), R.care_date <= date(year, 12, 31), R.currency == "EUR")
-    ).one()
+    params = {"patient_id": viewer.patient_id, "start": date(year, 1, 1), "end": date(year, 12, 31)}
+    row = db.session.execute(_caps_statement(viewer.kind), params).one()
     limits = rates.year_caps(year)
     out = {}
     for key in ("participation", "franchise"):
         used, cap = int(row._mapping[key]), limits[key]
         out[key] = {"used": used, "cap": cap, "left": max(0, cap - used), "percent": min(100, round(100 * used / cap))}
     return out
+
+
+@lru_cache(maxsize=8)
+def _caps_statement(kind: str):
+    """Built once per kind of viewer, like _providers_statement."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    return access.scope(
+        gate,
+        select(
+            func.coalesce(func.sum(R.participation), 0).label("participation"),
+            func.coalesce(func.sum(R.franchise), 0).label("franchise"),
+        ),
+    ).where(R.care_date >= bindparam("start"), R.care_date <= bindparam("end"), R.currency == "EUR")
 
 
 def card_columns(gate: Viewer, year_start) -> list:
