@@ -50,6 +50,12 @@ peak
     Below ~100 spaces a person logs in more than 5 times an hour (OTP_SENDS_PER_ACCOUNT_HOUR):
     the 429s that follow are the limit working, not the page failing.
 
+synthesis
+    "Ma synthèse" (the A4 PDF) for a heavy record: every profile section full, 219,306 measures of
+    all kinds over two years (14 charts), 60 documents (benchmarks/synthesis.py). The whole
+    printing.a4() call (median, p95; target <= 1.5 s), the CPU time of the same work in process,
+    a one-line PDF through the same bounded path as the baseline, the PDF's size and pages.
+
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """
