@@ -56,6 +56,12 @@ messaging
     same gunicorn settings (2 sync workers), runs interleaved: its cost in bare routes (server
     CPU per request; target < 2) and the throughput ratio (benchmarks/messaging.py).
 
+synthesis
+    "Ma synthèse" (the A4 PDF) for a heavy record: every profile section full, 219,306 measures of
+    all kinds over two years (14 charts), 60 documents (benchmarks/synthesis.py). The whole
+    printing.a4() call (median, p95; target <= 1.5 s), the CPU time of the same work in process,
+    a one-line PDF through the same bounded path as the baseline, the PDF's size and pages.
+
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """

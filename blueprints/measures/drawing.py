@@ -38,7 +38,7 @@ SIZES = {
     # width, height, font, points drawn, most x labels, most y labels
     "wide": (760, 340, 13, 500, 8, 7),
     "compact": (360, 300, 12, 240, 4, 6),
-    "small": (360, 170, 11, 80, 3, 4),  # printed, two abreast on A4 ("Ma synthèse")
+    "small": (360, 170, 11, 80, 3, 3),  # printed, two abreast on A4 ("Ma synthèse")
 }
 
 

@@ -48,16 +48,20 @@ def _bounded(html: str, max_pages: int) -> bytes:
     return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages)
 
 
-def _a4_pdf(viewer: Viewer, lang: str) -> bytes:
+def a4_html(viewer: Viewer, lang: str) -> str:
+    """The page WeasyPrint is given (the benchmark lays it out in process too)."""
     with force_locale(lang):
-        html = pdf.page(
+        return pdf.page(
             "profile/synthesis/print_a4.html",
             s=content.a4(viewer),
             qr=_space_link(),
             lang=lang,
             title=_("My health summary"),
         )
-    return _bounded(html, A4_PAGES)
+
+
+def _a4_pdf(viewer: Viewer, lang: str) -> bytes:
+    return _bounded(a4_html(viewer, lang), A4_PAGES)
 
 
 def a4(viewer: Viewer, lang: str) -> bytes:
