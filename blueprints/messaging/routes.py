@@ -174,7 +174,8 @@ def reply(viewer, thread_id: str):
             except (services.Refused, documents.UploadRefused, attachments.TooMany) as exc:
                 error = _write_error(exc)
             else:
-                return web.hx_redirect(url_for("messaging.thread", thread_id=found.id, _anchor="reply"))
+                # the same page afresh (a fragment-only change of URL would not reload it)
+                return web.hx_redirect(url_for("messaging.thread", thread_id=found.id))
     return _thread_page(viewer, found, form=form, error=error, status=422)
 
 

@@ -126,6 +126,8 @@ def test_professional_writes_patient_replies_with_a_photo_and_saves_the_attachme
         reply.locator("button[type=submit]").click()
         expect(patient.locator(".msg-thread .msg-mine")).to_have_count(1, timeout=30_000)
         expect(patient.locator(".msg-mine .msg-piece-link")).to_contain_text("ordonnance.jpg")
+        expect(patient.locator("#reply textarea[name=body]")).to_have_value("")  # a fresh page, form emptied
+        expect(patient.locator("#reply button[type=submit]")).to_be_enabled()
 
         # ... and saves the doctor's report into Documents, in one tap
         save = patient.locator(".msg:not(.msg-mine) form.msg-save")

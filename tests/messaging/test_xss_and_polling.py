@@ -92,6 +92,8 @@ def test_an_open_conversation_gets_new_messages_and_the_count_follows(app, peopl
     assert unread(holder_client) == 1
     fresh = holder_client.get(f"/messages/{tid}/nouveaux?vus=1", headers=HX)
     assert fresh.status_code == 200 and "Second message" in fresh.get_data(as_text=True)
+    assert '{"vus": "2"}' in fresh.get_data(as_text=True)  # the next poll asks from there
+    assert holder_client.get(f"/messages/{tid}/nouveaux?vus=2", headers=HX).status_code == 204
     assert unread(holder_client) == 0  # read as it arrived on screen
     oob = holder_client.get("/messages/non-lus", headers=HX).get_data(as_text=True)
     assert oob.count('hx-swap-oob="true"') == 2 and "hidden" in oob
