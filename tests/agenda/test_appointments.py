@@ -264,3 +264,18 @@ class _InertText(HTMLParser):
             self.seen += 1
             if not any(disabled for _, disabled in self.stack):
                 self.exposed.append((tags[-3:], data[:40]))
+
+
+def test_another_time_must_be_a_coming_one(app, granted):
+    holder_client, holder, pro_client, pro, grant_id = granted
+    _propose(pro_client, grant_id)
+    [a] = rows(app, Appointment)
+    r = holder_client.post(
+        f"/agenda/rendez-vous/{a.id}/autre-horaire",
+        data={"day": "2026-12-02", "at": "10:00", "csrf_token": csrf_token(holder_client, "/agenda/")},
+        headers={"HX-Request": "true", "HX-Target": "counter-form"},
+    )
+    assert r.status_code == 422
+    page = r.get_data(as_text=True)
+    assert 'id="counter-form"' in page and 'role="alert"' in page and "Cette date est passée" in page
+    assert rows(app, Appointment)[0].status == "proposed"
