@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 
 from blueprints.kiosk.models import Kiosk, KioskHandoff
 from blueprints.sharing.services import qr_svg as share_qr
-from core import clock, codes
+from core import clock, codes, sessions
 from core.db import db
 from core.people import Account
 
@@ -124,6 +124,9 @@ def identify_device() -> None:
     value = request.cookies.get(current_app.config["KIOSK_COOKIE_NAME"])
     g.kiosk = device_from_cookie(value) if value else None
     g.kiosk_cookie_stale = bool(value) and g.kiosk is None
+    record = getattr(sessions.current(), "record", None)
+    if g.kiosk_cookie_stale and record is not None and record.kiosk:
+        sessions.logout("kiosk_revoked")  # the kiosk was revoked: what was open on it ends now
 
 
 # --------------------------------------------------------------------------- QR hand-off

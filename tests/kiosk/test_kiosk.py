@@ -299,3 +299,16 @@ def test_purge_removes_old_qr_codes_only(app, kiosk_client):
     out = app.test_cli_runner().invoke(args=["kiosks", "purge"])
     assert out.exit_code == 0 and out.output.startswith("1 ")
     assert len(rows(app, KioskHandoff)) == 1
+
+
+def test_revoking_a_kiosk_ends_what_is_open_on_it(app, kiosk_client, client, make_holder, login_as, secrets_issued):
+    kiosk, _name = kiosk_client
+    account, _ = make_holder()
+    _open_from_phone(app, kiosk, login_as(client, account), secrets_issued)
+    record = _session_of(app, kiosk)
+    [row] = rows(app, Kiosk)
+    assert app.test_cli_runner().invoke(args=["kiosks", "revoke", row.id]).exit_code == 0
+    r = kiosk.get("/documents")
+    assert r.status_code == 302 and "/connexion" in r.headers["Location"]
+    with app.app_context():
+        assert db.session.get(UserSession, record.id).end_reason == "kiosk_revoked"
