@@ -66,7 +66,7 @@ from pathlib import Path
 from benchmarks import load
 from benchmarks.report import show
 
-SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart"]
+SECTIONS = ["foundation", "peak", "documents", "measures_import", "measures_chart", "provisioning"]
 OUT = Path(__file__).resolve().parent / "out"
 
 
