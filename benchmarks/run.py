@@ -88,6 +88,7 @@ SECTIONS = [
     "reimbursements",
     "messaging",
     "fhir_search",
+    "provisioning",
 ]
 OUT = Path(__file__).resolve().parent / "out"
 

@@ -55,10 +55,11 @@ def mail_body(letter: Letter) -> str:
         )
 
 
-def send_mail(to: str, letter: Letter) -> None:
+def send_mails(batch: list[tuple[str, Letter]]) -> None:
+    """The letters of a batch that go by email (one catalogue switch for all of them)."""
     with force_locale("fr"):
         subject = _("Your Carnet health space: activation code and right to object")
-    notify.send_mail(to, subject, mail_body(letter))
+        notify.send_mails([(to, subject, mail_body(letter)) for to, letter in batch])
 
 
 def letters_dir() -> Path:

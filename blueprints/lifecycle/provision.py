@@ -172,6 +172,7 @@ class Provisioner:
         self.until = self.now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
         self.opposition_until = self.now + timedelta(weeks=OPPOSITION_WEEKS)
         self._postal_files = 0
+        self._explained: dict[str, str] = {}
 
     def run(self, stream: io.TextIOBase) -> Report:
         batch: list[tuple[int, dict]] = []
@@ -187,8 +188,10 @@ class Provisioner:
     def _refuse(self, number: int, nir: str, reason: str) -> None:
         self.report.refused[reason] += 1
         if self.out is not None:
-            with force_locale("fr"):
-                self.out.writerow([number, mask_nir(nir) if nir else "", reason, str(REASONS[reason])])
+            if reason not in self._explained:  # one catalogue switch per reason, not per line
+                with force_locale("fr"):
+                    self._explained[reason] = str(REASONS[reason])
+            self.out.writerow([number, mask_nir(nir) if nir else "", reason, self._explained[reason]])
 
     def _batch(self, rows: list[tuple[int, dict]]) -> None:
         self.report.lines += len(rows)
@@ -292,8 +295,7 @@ class Provisioner:
         if not patients:
             return
         # Letters first, rows after: nothing slow runs while the database is being written.
-        for to, letter in mails:
-            letters.send_mail(to, letter)
+        letters.send_mails(mails)
         for start in range(0, len(postal), letters.LETTERS_PER_PDF):
             self._postal_files += 1
             name = f"letters-{self.prefix}-{self._postal_files:05d}.pdf"

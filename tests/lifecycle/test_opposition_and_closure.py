@@ -203,3 +203,21 @@ def test_paper_objection_and_deletion_request_by_command(app, make_holder):
     assert ok.exit_code == 0
     runner.invoke(args=["lifecycle", "run"])
     assert _space_rows(app, active.patient_id) == {}
+
+
+def test_objection_attempts_are_limited_per_connection(app, client, make_holder, monkeypatch):
+    monkeypatch.setitem(app.config, "ACTIVATION_ATTEMPTS_PER_IP_HOUR", 2)
+    account, code = make_holder(pending=True)
+    assert _oppose(client, account, "AAAA-BBBB-CCCC").status_code == 422
+    assert _oppose(client, account, "AAAA-BBBB-CCCD").status_code == 422
+    limited = _oppose(client, account, code)  # even the right code waits once the limit is reached
+    assert limited.status_code == 429 and "Trop de tentatives" in limited.get_data(as_text=True)
+    assert _space_rows(app, account.patient_id)
+
+
+def test_wrong_codes_block_the_letter_after_its_tries(app, client, make_holder):
+    account, code = make_holder(pending=True)
+    for _ in range(app.config["ACTIVATION_MAX_TRIES"]):
+        _oppose(client, account, "AAAA-BBBB-CCCC")
+    assert _oppose(client, account, code).status_code == 422  # the letter's code is blocked after its tries
+    assert _space_rows(app, account.patient_id)

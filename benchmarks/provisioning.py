@@ -1,0 +1,229 @@
+"""Bulk provisioning: a 1,000,000-line population file turned into pending spaces, with their
+activation letters, on SQLite and on PostgreSQL, in one run.
+
+    .venv/bin/python -m benchmarks.run provisioning
+    BENCH_PROVISION_LINES=100000 .venv/bin/python -m benchmarks.run provisioning   # quicker look
+    BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench  # PostgreSQL used
+    BENCH_PROVISION_DATABASES=sqlite .venv/bin/python -m benchmarks.run provisioning  # one of them
+
+1. Generates (seed 42) a CSV shaped like an insurer's file: adults with an email, a few with a
+   postal address only, minors with their guardians (listed after them), and about 1 % of lines
+   the command must refuse (bad NIR, no contact, duplicate). Postal letters are kept to about
+   one in a thousand: each hundred of them is a PDF that WeasyPrint renders.
+2. For each database, a fresh process with an empty schema runs `flask patients provision`'s
+   own code (blueprints.lifecycle.provision.Provisioner, batches of 500) over the file as a
+   stream: every space row, account, activation code (keyed hash) and mail in the outbox is
+   really written. Its RSS is sampled while it runs: the peak over the first tenth of the file
+   against the peak over the whole file shows whether memory stays flat.
+3. The same file again: everything is already present (idempotence, and its cost).
+Targets: >= 2,000 lines/s, peak RSS <= 250 MB, whole-file peak / first-tenth peak <= 1.2.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.memory import proc_kb
+from benchmarks.report import Row, SectionResult
+
+TITLE = "Provisioning: 1,000,000-line population file into SQLite and PostgreSQL"
+LINES = int(os.environ.get("BENCH_PROVISION_LINES", 1_000_000))
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench")
+GIVEN = ["Camille", "Léa", "Louis", "Jade", "Gabriel", "Emma", "Raphaël", "Inès", "Arthur", "Chloé"]
+FAMILY = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
+
+
+def _nir(sex: int, year: int, month: int, serial: int) -> str:
+    body = f"{sex}{year % 100:02d}{month:02d}{(serial // 1_000_000) % 90 + 1:02d}{serial % 1_000_000:06d}"[:13]
+    return body + f"{97 - int(body) % 97:02d}"
+
+
+def generate(path: Path, n: int = LINES, seed: int = 42) -> dict:
+    """Write the population file; returns what it holds."""
+    rnd = random.Random(seed)
+    counts = {"adults": 0, "minors": 0, "postal": 0, "refused": 0}
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("nir;birth_date;given_names;family_name;email;postal_address;guardian_nirs\n")
+        serial, written, last_adult = 0, 0, None
+        while written < n:
+            serial += 1
+            roll = rnd.random()
+            if roll < 0.01:  # refused: a bad key, or no contact at all
+                nir = _nir(1, 1980, 5, serial)
+                nir = nir[:13] + ("00" if nir[13:] != "00" else "01")
+                out.write(f"{nir};1980-05-01;Paul;Refus;paul{serial}@example.fr;;\n")
+                counts["refused"] += 1
+            elif roll < 0.2 and last_adult is not None:  # a child of the adult just before
+                year = rnd.randint(2009, 2025)
+                month = rnd.randint(1, 12)
+                nir = _nir(rnd.choice((1, 2)), year, month, serial)
+                out.write(
+                    f"{nir};{year}-{month:02d}-{rnd.randint(1, 28):02d};{rnd.choice(GIVEN)};{last_adult[1]};"
+                    f"{last_adult[2]};;{last_adult[0]}\n"
+                )
+                counts["minors"] += 1
+            else:
+                year, month = rnd.randint(1930, 2006), rnd.randint(1, 12)
+                nir = _nir(rnd.choice((1, 2)), year, month, serial)
+                family = rnd.choice(FAMILY)
+                if rnd.random() < 0.001:
+                    out.write(
+                        f"{nir};{year}-{month:02d}-{rnd.randint(1, 28):02d};{rnd.choice(GIVEN)};{family};;"
+                        f"{serial} rue des Lilas\\n75011 Paris;\n"
+                    )
+                    counts["postal"] += 1
+                    last_adult = None
+                else:
+                    email = f"p{serial}@example.fr"
+                    out.write(
+                        f"{nir};{year}-{month:02d}-{rnd.randint(1, 28):02d};{rnd.choice(GIVEN)};{family};{email};;\n"
+                    )
+                    last_adult = (nir, family, email)
+                counts["adults"] += 1
+            written += 1
+    return counts
+
+
+class _Sampler:
+    """VmRSS of this process every 100 ms, with how many lines were read by then."""
+
+    def __init__(self, progress):
+        self.progress, self.samples, self._stop = progress, [], threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self):
+        while not self._stop.wait(0.1):
+            self.samples.append((self.progress(), proc_kb("self", "VmRSS")))
+
+    def stop(self):
+        self._stop.set()
+        self.thread.join()
+        return self.samples
+
+
+def child(csv_path: str, folder: str, url: str) -> None:
+    """In a fresh process: an empty schema, then the file twice; JSON on stdout."""
+    sys.path.insert(0, str(ROOT))
+    from app import create_app
+    from blueprints.lifecycle.provision import Provisioner
+    from core.db import db
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}, instance_path=folder)
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+        db.create_all()
+        runs = []
+        for _ in range(2):
+            prov = Provisioner(open(os.devnull, "w"), batch_size=500)
+            sampler = _Sampler(lambda p=prov: p.report.lines)
+            t, cpu = time.perf_counter(), time.process_time()
+            with open(csv_path, newline="", encoding="utf-8") as stream:
+                report = prov.run(stream)
+            seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+            samples = sampler.stop()
+            tenth = [kb for lines, kb in samples if lines <= report.lines / 10] or [samples[0][1]]
+            runs.append(
+                {
+                    "seconds": seconds,
+                    "cpu_seconds": cpu,
+                    "lines": report.lines,
+                    "created": report.created,
+                    "present": report.present,
+                    "refused": report.refused_total,
+                    "by_mail": report.letters_by_mail,
+                    "pdfs": len(report.letter_files),
+                    "rss_first_tenth_mb": max(tenth) / 1024,
+                    "rss_peak_mb": max(kb for _l, kb in samples) / 1024 if samples else 0,
+                }
+            )
+        db.engine.dispose()
+    print(json.dumps({"runs": runs, "peak_rss_mb": proc_kb("self", "VmHWM") / 1024}))
+
+
+def _measure(csv_path: Path, folder: Path, url: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.provisioning", str(csv_path), str(folder), url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(opts) -> SectionResult:
+    folder = Path(tempfile.mkdtemp(prefix="carnet-bench-provision-"))
+    try:
+        csv_path = folder / "population.csv"
+        t = time.perf_counter()
+        counts = generate(csv_path)
+        gen_s = time.perf_counter() - t
+        rows, lines, data = [], [], {"lines": LINES, "file": counts}
+        wanted = os.environ.get("BENCH_PROVISION_DATABASES", "sqlite postgresql").split()
+        for name, url in (("SQLite", f"sqlite:///{folder}/bench.db"), ("PostgreSQL", PG_URL)):
+            if name.lower() not in wanted:
+                continue
+            instance = folder / f"instance-{name.lower()}"
+            instance.mkdir()
+            res = _measure(csv_path, instance, url)
+            first, again = res["runs"]
+            rate = first["lines"] / first["seconds"]
+            flat = first["rss_peak_mb"] / first["rss_first_tenth_mb"]
+            per_cpu = first["lines"] / first["cpu_seconds"]
+            rows += [
+                Row(
+                    f"{name}: lines/s (spaces, codes, letters written)", rate, "/s", "{:,.0f}", ">= 2,000", rate >= 2000
+                ),
+                Row(
+                    f"{name}: lines per CPU second of the process",
+                    per_cpu,
+                    "/s",
+                    "{:,.0f}",
+                    detail="what the machine's other work does not change (the database server's CPU not counted)",
+                ),
+                Row(f"{name}: peak RSS", res["peak_rss_mb"], "MB", "{:.0f}", "<= 250", res["peak_rss_mb"] <= 250),
+                Row(f"{name}: RSS whole file / first tenth", flat, "x", "{:.2f}", "<= 1.2", flat <= 1.2),
+                Row(
+                    f"{name}: same file again, lines/s",
+                    again["lines"] / again["seconds"],
+                    "/s",
+                    "{:,.0f}",
+                    detail=f"{again['created']} created, {again['present']:,} already present",
+                ),
+            ]
+            lines.append(
+                f"{name}: {first['lines']:,} lines in {first['seconds']:.0f} s: {first['created']:,} created, "
+                f"{first['refused']:,} refused, {first['by_mail']:,} mails, {first['pdfs']} PDF files of postal letters"
+            )
+            data[name.lower()] = res
+            shutil.rmtree(instance / "outbox", ignore_errors=True)  # a million small files
+        lines.append(
+            f"file: {LINES:,} lines ({counts['adults']:,} adults of whom {counts['postal']:,} by post, "
+            f"{counts['minors']:,} minors, {counts['refused']:,} to refuse), generated in {gen_s:.0f} s"
+        )
+        return SectionResult("provisioning", TITLE, rows, lines, data)
+    finally:
+        if not getattr(opts, "keep", False):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    child(sys.argv[1], sys.argv[2], sys.argv[3])
