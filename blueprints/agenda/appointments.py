@@ -251,8 +251,9 @@ def cancel(viewer: Viewer, a: Appointment) -> None:
     a.status = "cancelled"
     a.sequence = (a.sequence or 0) + 1
     db.session.flush()
-    audit.record(viewer, audit.Action.APPOINTMENT_CANCELLED, a, detail={"by": viewer.kind})
-    if viewer.kind == "holder":
+    by = "holder" if viewer.is_holder else viewer.kind  # a guardian cancels on the holder's side
+    audit.record(viewer, audit.Action.APPOINTMENT_CANCELLED, a, detail={"by": by})
+    if viewer.is_holder:
         _tell_professional(a, "cancelled")
     else:
         _tell_holder(viewer, a, "cancelled")

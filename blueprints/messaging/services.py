@@ -57,7 +57,8 @@ def unread_count(viewer: Viewer) -> int:
         params = {"professional_id": viewer.professional.id, "rpps": viewer.professional.rpps}
     else:
         return 0
-    return int(db.session.connection().execute(_unread_statement(viewer.kind), params).scalar() or 0)
+    kind = "holder" if viewer.is_holder else viewer.kind  # a guardian reads the child's side
+    return int(db.session.connection().execute(_unread_statement(kind), params).scalar() or 0)
 
 
 @lru_cache(maxsize=4)

@@ -216,8 +216,10 @@ def test_the_agenda_is_in_the_navigation_and_says_when_empty(app, me):
     assert "Aucun rendez-vous à venir" in page and 'href="/agenda/nouveau"' in page
     side = page.split('class="sidenav"', 1)[1].split("</nav>", 1)[0]
     bottom = page.split('class="bottomnav"', 1)[1].split("</nav>", 1)[0]
-    assert 'href="/agenda/" aria-current="page"' in side and 'href="/agenda/"' in bottom
-    assert 'href="/compte"' in side  # the side navigation keeps every entry
+    assert 'href="/agenda/" aria-current="page"' in side and 'href="/compte"' in side  # every entry
+    # The phone's bar keeps five entries; there the agenda is the home page's card.
+    assert 'href="/agenda/"' not in bottom and bottom.count("<li>") == 5
+    assert 'href="/agenda/"' in client.get("/").get_data(as_text=True)
 
 
 def test_what_people_type_renders_inert(app, granted):

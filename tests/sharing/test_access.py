@@ -77,6 +77,6 @@ def test_navigation_has_sharing_and_no_history_entry(holder):
     client, _ = holder
     html = client.get("/historique").get_data(as_text=True)
     nav = html.split('class="bottomnav"', 1)[1].split("</nav>", 1)[0]
-    assert nav.count("<li>") == 6 and 'href="/partage" aria-current="page"' in nav and "/historique" not in nav
+    assert nav.count("<li>") == 5 and 'href="/partage" aria-current="page"' in nav and "/historique" not in nav
     page = client.get("/partage").get_data(as_text=True)
     assert 'href="/historique"' in page and 'href="/historique"' in client.get("/").get_data(as_text=True)
