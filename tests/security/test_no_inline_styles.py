@@ -8,7 +8,7 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 # Rendered only to PDF by WeasyPrint (core/pdf.py), never served to a browser as HTML.
-PDF_ONLY = {"sharing/print_slip.html"}
+PDF_ONLY = {"sharing/print_slip.html", "apps/print_receipt.html"}
 # Served on its own as an image (<img src>), under the chart's own CSP (charts.CSP: styles only).
 SVG_IMAGES = {"measures/chart.svg"}
 INLINE = re.compile(r"""\sstyle\s*=|<style\b|\son[a-z]+\s*=\s*["']|\shx-on[:-]""", re.I)
