@@ -20,7 +20,7 @@ apps = AppGroup("apps", help="Connected apps (SMART on FHIR).")
 @click.option("--redirect-uri", "redirect_uris", multiple=True, required=True, help="Matched exactly.")
 @click.option("--referenced-on", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 @click.option("--contact", default=None)
-@click.option("--logo", default=None)
+@click.option("--logo", default=None, help="A file under static/, e.g. apps/balance.svg.")
 @click.option("--client-id", default=None)
 @click.option("--confidential", is_flag=True, help="The app keeps a secret on a server.")
 def register(

@@ -29,7 +29,7 @@ class App(Base):
     purposes: Mapped[list] = mapped_column(JSON, default=list)  # purpose keys (blueprints.apps.purposes)
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)  # matched exactly
     contact: Mapped[str | None] = mapped_column(String(254))
-    logo: Mapped[str | None] = mapped_column(String(300))  # an https URL or a static path
+    logo: Mapped[str | None] = mapped_column(String(300))  # a file under static/ (CSP: images from Carnet only)
     referenced_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 

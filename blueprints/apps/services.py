@@ -55,6 +55,8 @@ def register(
         raise ValueError(f"unknown purpose: {unknown[0]} (one of {', '.join(purposes.PURPOSES)})")
     if not redirect_uris:
         raise ValueError("at least one redirect URI")
+    if logo and (":" in logo or logo.startswith("/") or ".." in logo.split("/")):
+        raise ValueError("the logo is a file under static/ (pages load images from Carnet only)")
     secret = secrets.token_urlsafe(32) if confidential else None
     app = App(
         client_id=client_id or secrets.token_urlsafe(16),
@@ -152,6 +154,7 @@ def catalogue(viewer: Viewer, purpose: str | None = None) -> list[dict]:
                 "description": app.description,
                 "purposes": [str(purposes.PURPOSES[k].label) for k in app.purposes if k in purposes.PURPOSES],
                 "connected": app.id in connected,
+                "logo": app.logo,
             }
         )
     return rows

@@ -69,7 +69,9 @@ def test_connect_write_see_disconnect(browser, base_url, live_app, new_holder, p
         expect(page.locator("#purpose-measures_write")).to_be_checked()
         expect(page.locator("#purpose-measures_read")).to_be_checked()
         shot("apps-consent")
-        page.get_by_role("button", name="Autoriser").click()
+        # Allowing makes the consent receipt (a PDF) before sending the holder back to the app.
+        with page.expect_navigation(url=re.compile(re.escape(scale_url)), timeout=60_000):
+            page.get_by_role("button", name="Autoriser").click(no_wait_after=True)
         expect(page.locator("#message")).to_have_text("Balance connectée.")
 
         # It writes three weights and reads them back.

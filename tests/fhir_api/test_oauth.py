@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+from datetime import date, timedelta
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pypdfium2 as pdfium
@@ -15,8 +16,10 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
+from blueprints.apps import services as apps
 from blueprints.apps.models import Token
 from blueprints.documents.models import Document
+from core import clock
 from tests.factories import DEMO_REDIRECT
 from tests.helpers import csrf_token, rows, traces
 
@@ -333,3 +336,45 @@ def test_a_consent_receipt_is_kept_in_the_holders_documents(app, connected):
     text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(data))
     for words in ("Balance Test", "Éditeur Test", "Ajouter les mesures prises par votre appareil", "Déconnecter"):
         assert words in text, words
+
+
+def test_someone_not_logged_in_is_sent_to_log_in_then_back(client, make_app):
+    the_app, _ = make_app()
+    _verifier, challenge = pkce()
+    url = authorize_url(the_app.client_id, challenge)
+    r = client.get(url)
+    assert r.status_code == 302
+    where = urlsplit(r.headers["Location"])
+    assert where.path == "/connexion" and parse_qs(where.query)["next"] == [url]
+
+
+def test_a_connection_ends_with_its_duration(app, connected):
+    client, _account, the_app, verifier, code = connected
+    tok = exchange(client, the_app.client_id, code, verifier).json
+    api = app.test_client()
+    assert api.get("/fhir/Patient", headers=bearer(tok["access_token"])).status_code == 200
+    try:
+        clock.advance(timedelta(days=366))
+        assert api.get("/fhir/Patient", headers=bearer(tok["access_token"])).status_code == 401
+        refresh = api.post(
+            "/oauth/token",
+            data={"grant_type": "refresh_token", "refresh_token": tok["refresh_token"], "client_id": the_app.client_id},
+        )
+        assert refresh.status_code == 400
+    finally:
+        clock.reset()
+
+
+def test_a_logo_is_a_file_of_carnet_only(app):
+    with app.test_request_context():
+        for logo in ("https://tracker.example/logo.png", "/etc/passwd", "../secret.png", "data:image/png;base64,AA"):
+            with pytest.raises(ValueError):
+                apps.register(
+                    name="X",
+                    publisher="Y",
+                    description="",
+                    purpose_keys=["measures_read"],
+                    redirect_uris=[DEMO_REDIRECT],
+                    referenced_on=date(2026, 1, 1),
+                    logo=logo,
+                )

@@ -243,9 +243,9 @@ FORMS = {
 }
 # Endpoints that answer a URL naming someone else's object with their usual page, having done
 # nothing (the no-change check still holds them).
-# A referenced app is in everyone's catalogue: another holder sees its page, and disconnecting
-# it ends only their own connection (none here).
-SILENT_ON_FOREIGN: set[str] = {"apps.show", "apps.disconnect"}
+# A referenced app is in everyone's catalogue: another holder sees its page, and changing or
+# ending a connection to it touches only their own connection (none here).
+SILENT_ON_FOREIGN: set[str] = {"apps.show", "apps.disconnect", "apps.change"}
 # Record reads that a trace of the same read by the same session, shortly before, covers (one
 # trace per view, not per image: blueprints/pro/record_routes.py); every other 2xx answer of a
 # record page to a non-holder must add a trace of its own (tests/security/test_record_traces.py
