@@ -27,8 +27,8 @@ def bearer_viewer(raw_token: str) -> Viewer | None:
     if clock.aware(row.issued_at) + timedelta(seconds=row.expires_in) <= now:
         return None
     conn = db.session.get(Connection, row.connection_id)
-    if conn is None or not conn.live(now):
-        return None
+    if conn is None or not conn.live(now) or not access.space_open(row.patient_id):
+        return None  # a closed space answers no app, whatever token is left
     app = db.session.get(App, row.app_id)
     return access.app_viewer(row.patient_id, app.id, app.name, conn.id, row.scope)
 

@@ -20,10 +20,12 @@ from fhir.resources.R4B.observation import Observation
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 from flask_babel import force_locale
+from sqlalchemy import update
 
 from blueprints.history import actions
 from blueprints.profile.models import Allergy, Condition, Treatment, Vaccination
 from core.db import db
+from core.people import Patient as Space
 from tests.helpers import traces
 
 ALL = ("measures_read", "measures_write", "documents_read", "profile_read", "history_read")
@@ -197,3 +199,13 @@ def test_profile_resources_and_audit_events_validate(app, client, reader):
     assert events
     for e in events:
         AuditEvent.model_validate(e["resource"])
+
+
+def test_a_closed_space_answers_no_app(app, client, reader):
+    """Closing one's space ends every access at once: an app's token left alive reads nothing."""
+    account, _app, headers = reader
+    assert client.get("/fhir/Patient", headers=headers).status_code == 200
+    with app.app_context():
+        db.session.execute(update(Space).where(Space.id == account.patient_id).values(status="closed"))
+        db.session.commit()
+    assert client.get("/fhir/Patient", headers=headers).status_code == 401
