@@ -103,7 +103,9 @@ def test_a_professional_proposes_and_the_holder_accepts_on_a_phone(browser, base
         notice = page.locator(".share-notice", has_text="vous propose un rendez-vous")
         expect(notice).to_be_visible()
         page.screenshot(path=str(SHOTS / "agenda-notice-phone.png"), full_page=True)
-        page.locator(".bottomnav a[href='/agenda/']").click()
+        page.locator(".bottomnav a[href='/']").click()  # five entries in the bar: the home card leads there
+        expect(page).to_have_url(re.compile(r"/$"))
+        page.locator("#card-agenda .card-title a").click()
         expect(page).to_have_url(re.compile(r"/agenda/$"))
         expect(page.locator("#to-answer")).to_be_visible()
         page.screenshot(path=str(SHOTS / "agenda-index-phone.png"), full_page=True)
