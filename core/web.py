@@ -66,7 +66,10 @@ def nav_entry(endpoint: str, label, icon: str, roles=("holder",), order: int = 5
 def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
     if not viewer.is_authenticated:
         return ()
-    return _navigation(viewer.kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
+    # A code session has one record and no account: its record's tabs are its navigation, and
+    # entries for people with an account (home, security) would only answer "refused".
+    kind = viewer.kind if viewer.account is not None else "code"
+    return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
 
 
 @lru_cache(maxsize=256)
