@@ -68,7 +68,8 @@ def crawl(page, base_url: str, start: str, limit: int = 90) -> dict[str, tuple[s
         response = page.goto(path)
         assert response is not None and response.ok, f"{path} answered {response and response.status}"
         page.wait_for_load_state("load")
-        found[path] = (page.title(), page.locator("h1").count())
+        landed = urlsplit(page.url)  # where a redirect led (a code session's "/" is its record)
+        found[landed.path + (f"?{landed.query}" if landed.query else "")] = (page.title(), page.locator("h1").count())
         for url in page.evaluate(LINKS):
             nxt = _same_origin_path(url.split("#")[0], base_url)
             if nxt and nxt not in found:
@@ -141,8 +142,8 @@ WIDE = """() => {
   const limit = document.documentElement.clientWidth;
   const wide = [...document.querySelectorAll('main *, header *, nav *')]
     .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > limit + 1; })
-    .filter(e => !e.closest('.visually-hidden, .skip-link'))
-    .map(e => e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : ''));
+    .filter(e => !e.closest('.visually-hidden, .skip-link') && !e.ownerSVGElement)
+    .map(e => (e.parentElement ? e.parentElement.tagName.toLowerCase() + '.' + e.parentElement.className + ' > ' : '') + e.tagName.toLowerCase() + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : ''));
   return {scroll: document.documentElement.scrollWidth, width: limit, wide: wide.slice(0, 6)};
 }"""
 
