@@ -94,6 +94,7 @@ def check_pages(found: dict[str, tuple[str, int]]) -> None:
 def test_every_page_a_holder_and_a_professional_reach(browser, base_url, live_app, new_holder, problems, size):
     holder_ctx = new_context(browser, base_url, SIZES[size], problems)
     pro_ctx = new_context(browser, base_url, SIZES[size], problems)
+    public_ctx = new_context(browser, base_url, SIZES[size], problems)
     try:
         page = holder_ctx.new_page()
         holder = new_holder()
@@ -123,7 +124,7 @@ def test_every_page_a_holder_and_a_professional_reach(browser, base_url, live_ap
         assert any("/documents" in p for p in pro_found), pro_found
         check_pages(pro_found)
 
-        public = pro_ctx.new_page()
+        public = public_ctx.new_page()  # nobody logged in
         public_found = {}
         for path in ("/connexion", "/activation", "/pro/acces", "/accessibilite"):
             public.goto(path)
@@ -136,6 +137,7 @@ def test_every_page_a_holder_and_a_professional_reach(browser, base_url, live_ap
     finally:
         holder_ctx.close()
         pro_ctx.close()
+        public_ctx.close()
 
 
 WIDE = """() => {
