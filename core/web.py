@@ -68,7 +68,7 @@ def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
         return ()
     # A code session has one record and no account: its record's tabs are its navigation, and
     # entries for people with an account (home, security) would only answer "refused".
-    kind = viewer.kind if viewer.account is not None else "code"
+    kind = "code" if viewer.grant_kind == "share" else viewer.kind
     return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
 
 
