@@ -95,7 +95,13 @@ def _badge_count(endpoint: str) -> int:
 def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
     if not viewer.is_authenticated:
         return ()
-    kind = "holder" if viewer.is_holder else viewer.kind  # a guardian finds the holder's menu
+    # A code session has one record and no account: its record's tabs are its navigation, and
+    # entries for people with an account (home, security) would only answer "refused". A
+    # guardian finds the holder's menu.
+    if viewer.grant_kind == "share":
+        kind = "code"
+    else:
+        kind = "holder" if viewer.is_holder else viewer.kind
     return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
 
 

@@ -17,7 +17,6 @@ from pathlib import Path
 AXE_FILE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 BLOCKING = ("critical", "serious")
 BINDING = "__carnetAxeReport"  # the name WATCHER calls
-
 WATCHER = """
 (() => {
   if (window.top !== window || window.__carnetAxe || !location.protocol.startsWith('http')) return;
@@ -57,12 +56,10 @@ WATCHER = """
     return found;
   }
   async function loop() {
-    window.__carnetAxeReport({busy: true});
     do { again = false; const why = reason; try { await once(why); } catch (e) {
       window.__carnetAxeReport({url: location.pathname, why: why, error: String(e), violations: []}); } }
     while (again);
     running = null;
-    window.__carnetAxeReport({busy: false});  // never awaited: a held navigation stalls the answers
   }
   function schedule(why) {
     reason = why;
@@ -74,6 +71,13 @@ WATCHER = """
     idle: () => (running || Promise.resolve()),
     now: () => schedule('asked').then(() => null),
   };
+  // An htmx request (a boosted link or form, a swap) waits for the check in progress, so the
+  // screen it leaves is checked as the person saw it, however fast the journey moves on.
+  document.addEventListener('htmx:confirm', e => {
+    if (!running) return;
+    e.preventDefault();
+    running.then(() => e.detail.issueRequest(true));
+  });
   window.addEventListener('load', () => schedule('load'));
   document.addEventListener('htmx:afterSettle', e => schedule('after htmx ' + ((e.detail && e.detail.requestConfig && e.detail.requestConfig.verb) || 'swap') + ' ' + ((e.detail && e.detail.pathInfo && e.detail.pathInfo.requestPath) || '')));
   document.addEventListener('htmx:historyRestore', () => schedule('history restore'));
@@ -99,66 +103,50 @@ class AxeRuns:
             self.blocking.append(f"axe {v['impact']} {v['id']} on {where}: {v['help']}: " + "; ".join(v["targets"]))
 
     def drain(self) -> None:
-        """Wait for every run in progress in the pages still open (a page navigating away
-        drops its run; the next page is checked on its own load)."""
+        """Wait for every check in progress in the pages still open."""
         for page in self.pages:
-            if page.is_closed():
-                continue
-            for _attempt in range(3):
-                try:
-                    page.evaluate("() => window.__carnetAxe ? window.__carnetAxe.idle() : null")
-                    break
-                except Exception as error:  # the page navigated meanwhile: wait for the next one
-                    if "context was destroyed" not in str(error) and "navigat" not in str(error):
-                        raise
-                    page.wait_for_load_state("load")
+            if not page.is_closed():
+                _wait_idle(page)
 
 
 def watch(context) -> AxeRuns:
-    """Check every page of `context` with axe from now on.
-
-    A navigation or an htmx request leaves the screen axe may still be checking, so such a
-    request waits (held by the route) until the page says its check has ended: every screen a
-    journey passes through is checked, however fast it moves on."""
+    """Check every page of `context` with axe from now on. Requests made by htmx wait in the
+    page for the check in progress; the test's own navigations (goto, reload, back, forward)
+    wait for it here. Nothing is intercepted on the network (Chromium stalls some intercepted
+    uploads)."""
     runs = AxeRuns()
-    busy: dict = {}
-    held: list = []
-
-    def told(source, message: dict) -> None:
-        if "busy" not in message:
-            runs.report(source, message)
-            return
-        busy[source["page"]] = message["busy"]
-        if not any(busy.values()):
-            while held:
-                held.pop(0).fallback()
-
-    def leaving(route, request) -> None:
-        # The service worker fetches the pages it controls: its request has no frame, so it
-        # waits while any page of the context is being checked.
-        navigates = request.resource_type == "document" or request.headers.get("upgrade-insecure-requests") == "1"
-        if navigates or request.headers.get("hx-request"):
-            pages = [p for p, b in busy.items() if b]
-            if request.service_worker is None and request.frame.page not in pages:
-                pages = []
-            if pages:
-                held.append(route)
-                return
-        route.fallback()
-
-    context.expose_binding(BINDING, told)
-    context.route("**/*", leaving)
-    context.add_init_script(path=str(AXE_FILE))
-    context.add_init_script(WATCHER)
 
     def opened(page) -> None:
         runs.pages.append(page)
-        page.on("close", lambda closed: told({"page": closed}, {"busy": False}))
+        for name in ("goto", "reload", "go_back", "go_forward"):
+            setattr(page, name, _after_checks(page, getattr(page, name)))
 
+    context.expose_binding(BINDING, lambda source, run: runs.report(source, run))
+    context.add_init_script(path=str(AXE_FILE))
+    context.add_init_script(WATCHER)
     context.on("page", opened)
     for page in context.pages:
         opened(page)
     return runs
+
+
+def _after_checks(page, navigate):
+    def wrapped(*args, **kwargs):
+        _wait_idle(page)
+        return navigate(*args, **kwargs)
+
+    return wrapped
+
+
+def _wait_idle(page) -> None:
+    for _attempt in range(3):
+        try:
+            page.evaluate("() => window.__carnetAxe ? window.__carnetAxe.idle().then(() => null) : null")
+            return
+        except Exception as error:  # the page navigated meanwhile: its next page is checked
+            if "context was destroyed" not in str(error) and "navigat" not in str(error):
+                raise
+            page.wait_for_load_state("load")
 
 
 def check_now(page, runs: AxeRuns) -> list[str]:
