@@ -464,6 +464,8 @@ def feed_viewer(patient_id: str | None) -> Viewer:
     if patient_id is None:
         abort(404)
     return Viewer("feed", None, patient_id, rights={FEED: {"read"}})
+
+
 def space_open(patient_id: str) -> bool:
     """A closed (or deleted) space answers no professional, whatever grant or code is left."""
     status = db.session.scalar(select(Patient.status).where(Patient.id == patient_id))

@@ -103,6 +103,8 @@ def tell_of_message(account: Account, sender: str, subject: str) -> None:
             subject=subject,
         )
     send_mail(account.email, title, body)
+
+
 def send_mails(mails: list[tuple[str, str, str]]) -> None:
     """Many mails at once (to, subject, body), in the outbox as send_mail writes them: a plain
     text MIME message, UTF-8 in base64. The headers of a batch are made once and the message
