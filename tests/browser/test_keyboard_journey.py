@@ -18,7 +18,8 @@ pytestmark = pytest.mark.browser
 
 SIZES = {"phone": PHONE, "kiosk": KIOSK}
 
-# The focused element, and whether a sticky bar (or anything else) covers its centre.
+# The focused element, and whether a sticky bar (or anything else) covers it: its centre, or its
+# first line when it is tall (a focused <main> reaches under the bottom bar, its top is in sight).
 FOCUS = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return {tag: 'body'};
@@ -26,7 +27,7 @@ FOCUS = """() => {
   const inBar = !!el.closest('.topbar, .bottomnav, .sidenav, .skip-link');
   let covered = false;
   if (!inBar && r.width > 0 && r.height > 0) {
-    const hit = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + r.height / 2, innerHeight - 1));
+    const hit = document.elementFromPoint(r.left + r.width / 2, Math.min(r.top + Math.min(r.height / 2, 20), innerHeight - 1));
     covered = !(hit && (el.contains(hit) || hit.contains(el) || (hit.control === el)));
   }
   return {tag: el.tagName.toLowerCase(), text: (el.innerText || el.value || el.getAttribute('aria-label') || '').trim().slice(0, 60),
