@@ -41,14 +41,14 @@ def upgrade() -> None:
         sa.Column("amc", sa.Integer(), nullable=False),
         sa.Column("remainder", sa.Integer(), nullable=False),
         sa.Column("unmapped", sa.JSON(), nullable=True),
-        sa.Column("issued_at", sa.DateTime(), nullable=True),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("digest", sa.String(40), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.Column("import_id", sa.String(36), nullable=True),
         sa.Column("document_id", sa.String(36), sa.ForeignKey("documents.id", ondelete="SET NULL"), nullable=True),
         sa.Column("search_text", sa.Text(), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ux_reimbursements_patient_reference", "reimbursements", ["patient_id", "reference"], unique=True)
     op.create_index("ix_reimbursements_patient_care", "reimbursements", ["patient_id", "care_date", "id"])
