@@ -47,11 +47,15 @@ def send_mail(to: str, subject: str, body: str) -> Path | None:
         _deliver_soon(smtp, name)
     if not current_app.config.get("MAIL_OUTBOX", True):
         return None
-    folder = outbox_dir()
-    # Named by the real clock, so "newest first" holds even when the app's clock is held still.
+    return _to_outbox(outbox_dir(), msg.as_bytes(policy=policy.SMTP))
+
+
+def _to_outbox(folder: Path, data: bytes) -> Path:
+    """One mail into the outbox, whole or not at all. Named by the real clock, so "newest first"
+    holds even when the app's clock is held still."""
     name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.eml"
     tmp = folder / f".{name}.tmp"
-    tmp.write_bytes(msg.as_bytes(policy=policy.SMTP))
+    tmp.write_bytes(data)
     os.replace(tmp, folder / name)
     return folder / name
 
@@ -134,10 +138,7 @@ def send_mails(mails: list[tuple[str, str, str]]) -> None:
                 f"Subject: {subjects[subject]}\n\n"
             )
             data = head.encode() + base64.encodebytes(body.encode())
-        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.eml"
-        tmp = folder / f".{name}.tmp"
-        tmp.write_bytes(data)
-        os.replace(tmp, folder / name)
+        _to_outbox(folder, data)
 
 
 @dataclass

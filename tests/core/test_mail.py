@@ -153,3 +153,16 @@ def test_no_smtp_configured_keeps_the_outbox_only(app):
 def test_security_setting_is_checked(app):
     with pytest.raises(ValueError):
         mail.settings({"MAIL_SMTP_HOST": "smtp.example.fr", "MAIL_SMTP_SECURITY": "tls1"}, app.instance_path)
+
+
+def test_letters_sent_in_bulk_wait_in_the_spool_for_the_operators_delivery(app, smtp):
+    """Activation letters mailed by the thousand (notify.send_mails) are not mailed one by one
+    while the file is read: each waits in the spool, and `flask mail deliver` sends them."""
+    letters = [(f"personne{n}@example.fr", "Carnet : votre espace", f"Votre code {n}") for n in range(3)]
+    with app.app_context():
+        notify.send_mails(letters)
+    assert len(spool(app)) == 3 and smtp.messages() == []
+    delivered = app.test_cli_runner().invoke(args=["mail", "deliver"])
+    assert delivered.exit_code == 0 and "3 sent" in delivered.output
+    assert sorted(m["To"] for m in smtp.messages()) == [to for to, _s, _b in letters]
+    assert spool(app) == []
