@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask import abort
 from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 
 from blueprints.agenda.models import Appointment
 from blueprints.documents import categories
@@ -98,14 +99,31 @@ def row(viewer: Viewer, a: Appointment) -> Row:
 def upcoming(viewer: Viewer, limit: int | None = None) -> list[Row]:
     """What is coming, soonest first: confirmed appointments and proposals still open."""
     now = clock.utcnow()
-    stmt = (
-        _mine(viewer)
-        .where(Appointment.status.in_(ACTIVE), Appointment.starts_at >= now - timedelta(hours=12))
+    since = now - timedelta(hours=12)
+    if viewer.is_holder:  # the home screen's card: one statement built once, plain rows
+        found = db.session.connection().execute(
+            _upcoming_statement(viewer.kind), {"patient_id": viewer.patient_id, "since": since}
+        )
+    else:
+        found = db.session.scalars(
+            _mine(viewer)
+            .where(Appointment.status.in_(ACTIVE), Appointment.starts_at >= since)
+            .order_by(Appointment.starts_at, Appointment.id)
+        )
+    rows = [r for r in (_row(a, now) for a in found) if not r.past]
+    return rows[:limit] if limit else rows
+
+
+@lru_cache(maxsize=4)
+def _upcoming_statement(kind: str):
+    """Built once per kind of holder-side viewer (building it costs more than running it); the
+    gate still writes the filter, for a viewer of this kind whose patient is a parameter."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    return (
+        access.scope(gate, select(*Appointment.__table__.c))
+        .where(Appointment.status.in_(ACTIVE), Appointment.starts_at >= bindparam("since"))
         .order_by(Appointment.starts_at, Appointment.id)
     )
-    rows = [_row(a, now) for a in db.session.scalars(stmt)]
-    rows = [r for r in rows if not r.past]
-    return rows[:limit] if limit else rows
 
 
 def page(viewer: Viewer) -> dict:

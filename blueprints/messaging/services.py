@@ -41,10 +41,6 @@ def _side(viewer: Viewer) -> str:
     return "holder" if viewer.is_holder else "professional"
 
 
-def _unread_column(viewer: Viewer):
-    return Thread.holder_unread if viewer.is_holder else Thread.pro_unread
-
-
 def unread_count(viewer: Viewer) -> int:
     """Unread messages across the viewer's threads: what the navigation polls, one indexed read
     (a page whose home card already counted them reads that count)."""
@@ -76,17 +72,61 @@ def _unread_statement(kind: str):
 
 def summary(viewer: Viewer) -> dict:
     """For the home screen: unread messages and the latest conversation."""
-    holder = viewer.is_holder
-    other = Professional if holder else Patient
-    join_on = Thread.professional_id == Professional.id if holder else Thread.patient_id == Patient.id
-    unread = func.coalesce(func.sum(_unread_column(viewer)).over(), 0)
-    found = db.session.execute(
-        access.scope_threads(viewer, select(Thread, other, unread).join(other, join_on))
+    if viewer.is_holder:
+        found = db.session.connection().execute(_holder_summary_statement(), {"patient_id": viewer.patient_id}).first()
+        latest = _holder_summary_row(found) if found else None
+    else:
+        found = db.session.execute(
+            access.scope_threads(
+                viewer,
+                select(Thread, Patient, func.coalesce(func.sum(Thread.pro_unread).over(), 0).label("unread")).join(
+                    Patient, Thread.patient_id == Patient.id
+                ),
+            )
+            .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+            .limit(1)
+        ).first()
+        latest = _row(viewer, found[0], found[1]) if found else None
+    g.messaging_unread = int(found.unread) if found else 0  # the navigation shows the same count
+    return {"unread": g.messaging_unread, "latest": latest}
+
+
+@lru_cache(maxsize=1)
+def _holder_summary_statement():
+    """The holder's home card, plain columns, built once (building it costs more than running
+    it); the gate's scope_threads() still decides the rows, the patient being a parameter."""
+    gate = Viewer("holder", patient_id=bindparam("patient_id"))
+    return (
+        access.scope_threads(
+            gate,
+            select(
+                Thread.id,
+                Thread.subject,
+                Thread.last_message_at,
+                Thread.holder_unread,
+                Thread.closed_at,
+                Professional.profession,
+                Professional.given_name,
+                Professional.family_name,
+                func.coalesce(func.sum(Thread.holder_unread).over(), 0).label("unread"),
+            ).join(Professional, Thread.professional_id == Professional.id),
+        )
         .order_by(Thread.last_message_at.desc(), Thread.id.desc())
         .limit(1)
-    ).first()
-    g.messaging_unread = int(found[2]) if found else 0  # the navigation shows the same count
-    return {"unread": g.messaging_unread, "latest": _row(viewer, found[0], found[1]) if found else None}
+    )
+
+
+def _holder_summary_row(found) -> dict:
+    return {
+        "id": found.id,
+        "subject": found.subject,
+        "with": pro_name(found.profession, f"{found.given_name} {found.family_name}"),
+        "with_detail": profession_label(found.profession),
+        "birth_date": None,
+        "last_message_at": found.last_message_at,
+        "unread": found.holder_unread,
+        "closed": found.closed_at is not None,
+    }
 
 
 def parse_cursor(raw: str | None) -> tuple[datetime, str] | None:

@@ -183,3 +183,39 @@ def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only(
     for model in (Notification, AuditEvent, Share, Grant, EmergencyAccess):
         columns = model.__table__.c
         assert "patient_id" in columns and "hidden" not in columns and "category" not in columns, model
+
+
+def test_messages_and_agenda_cards_shared_statements_this_space_only(app, make_holder, make_pro):
+    """The messages and agenda cards are statements built once for every holder: each holder
+    still sees their own latest conversation, unread count and next appointments only."""
+    from flask import g
+
+    from blueprints.agenda import appointments
+    from blueprints.messaging import services as messaging
+    from core.access import viewer_for
+    from core.db import db
+    from core.grants import Grant
+
+    first, _ = make_holder()
+    second, _ = make_holder()
+    pro = make_pro()
+    soon = clock.utcnow() + timedelta(days=2)
+    with app.test_request_context():
+        doctor = viewer_for(db.session.merge(pro))
+        for patient_id, subject in ((first.patient_id, "Vos résultats"), (second.patient_id, "Autre espace")):
+            db.session.add(Grant(patient_id=patient_id, professional_id=pro.professional_id))
+            db.session.flush()
+            messaging.start_thread(doctor, patient_id, subject=subject, body="Bonjour.")
+        mine, theirs = viewer_for(db.session.merge(first)), viewer_for(db.session.merge(second))
+        for viewer, name in ((theirs, "Dr Ailleurs"), (mine, "Dr Ici")):
+            appointments.add(
+                viewer, with_name=name, starts_at=soon, duration=30, place="", reason="", notes="", reminder=None
+            )
+        db.session.commit()
+        assert messaging.summary(theirs)["latest"]["subject"] == "Autre espace"  # builds the shared statements
+        assert [r.with_name for r in appointments.upcoming(theirs, 3)] == ["Dr Ailleurs"]
+        g.pop("messaging_unread")  # the navigation's count is kept per request: this is another holder
+        card = messaging.summary(mine)
+        assert card["unread"] == 1 and card["latest"]["subject"] == "Vos résultats"
+        assert "Hélène Bernard" in card["latest"]["with"] and card["latest"]["with_detail"]
+        assert [r.with_name for r in appointments.upcoming(mine, 3)] == ["Dr Ici"]
