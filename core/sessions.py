@@ -240,12 +240,17 @@ class DatabaseSessionInterface(SessionInterface):
         name = self.get_cookie_name(app)
         now = clock.utcnow()
         record = session.record
-        touch = timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
+        # a passive view (a background poll) never keeps the session alive: nothing to write
+        touch = (
+            record is not None
+            and now - record.last_active_at >= timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"])
+            and not is_passive(app, _request())
+        )
         writes = (
             session.end_reason
             or session.rotate_to is not None
             or session.modified
-            or (record is not None and (record.changes or now - record.last_active_at >= touch))
+            or (record is not None and (record.changes or touch))
         )
         if writes:
             write_intent()
@@ -291,7 +296,7 @@ class DatabaseSessionInterface(SessionInterface):
         else:
             if session.modified:
                 record.set(data=dict(session))
-            if not is_passive(app, _request()) and now - record.last_active_at >= touch:
+            if touch:
                 record.set(last_active_at=now)
             _write(record)
         db.session.commit()

@@ -8,7 +8,7 @@ import re
 from datetime import timedelta
 
 from blueprints.messaging import routes
-from core import clock
+from core import clock, sessions
 from tests.helpers import HX
 from tests.messaging.helpers import grant, thread_id_of, unread, write_new
 
@@ -75,6 +75,20 @@ def test_polling_never_extends_the_session(app, people, login_as, login):
     clock.advance(timedelta(minutes=4))  # 16 minutes after the last real activity: over
     ended = holder_client.get("/messages/non-lus", headers=HX)
     assert ended.status_code == 204 and "/connexion" in ended.headers["HX-Redirect"]
+
+
+def test_a_poll_asks_for_no_write(app, people, login_as, monkeypatch):
+    """A poll on a session due a touch writes nothing and asks for no write transaction (on
+    SQLite, the next one would take the write lock); a real page still touches the session."""
+    holder, *_ = people
+    client = login_as(app.test_client(), holder)
+    clock.advance(timedelta(minutes=2))
+    asked = []
+    monkeypatch.setattr(sessions, "write_intent", lambda: asked.append(True))
+    assert client.get("/messages/non-lus", headers=HX).status_code == 200
+    assert not asked
+    assert client.get("/messages").status_code == 200
+    assert asked
 
 
 def test_an_open_conversation_gets_new_messages_and_the_count_follows(app, people, login_as):
