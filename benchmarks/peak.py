@@ -48,7 +48,7 @@ from benchmarks.report import Row, SectionResult
 from benchmarks.server import Gunicorn
 
 TITLE = "Morning peak: journeys of many people, each visiting rarely"
-WORKERS = 4
+WORKERS = int(os.environ.get("CARNET_BENCH_WORKERS", "4"))  # gunicorn sync workers, for both servers
 P95_TARGET_MS = 150.0
 RATIO_TARGET = 0.12
 PEAK_USERS = 3 * WORKERS
