@@ -9,6 +9,9 @@ any worker:
     page and its chart, sharing page, history, back home; 5 % of those journeys also upload a PDF;
   professional with a permanent access (10 %): in, home, the record, its documents, its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
+While a page is on screen its unread-count poll fires every 30 s (POLL_SECONDS): each page
+a holder or a professional with an account reads adds floor(reading time / 30 s) polls, the
+reading time drawn from an exponential of mean READING_SECONDS (25 s): 0.43 polls per page.
 How people get in (LOGIN_MIX), holders and professionals alike: 60 % come back to a session
 still open from an earlier visit (younger than the idle timeout; they closed the app without
 logging out), 30 % log in with the passkey of their phone (Carnet offers one after the first
@@ -57,6 +60,11 @@ LOGIN_MIX = (("session still open", 0.60), ("passkey", 0.30), ("password + code"
 #: People who logged in with their passkey earlier this morning and left their session open.
 EARLIER = 200
 UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
+#: Every page of a holder's space asks for the unread-message count every POLL_SECONDS while it
+#: is on screen (templates/layouts/app.html); a page is read READING_SECONDS on average
+#: (exponential), so each page shown sends floor(time read / POLL_SECONDS) polls.
+POLL_SECONDS = 30.0
+READING_SECONDS = 25.0
 
 
 class Failed(Exception):
@@ -255,6 +263,12 @@ def _leave(u: User, email: str, how: str, token: str, sessions: Sessions) -> Non
         sessions.keep(email, u.cookies)
 
 
+def _read(u: User, rng: random.Random) -> None:
+    """The person reads the page just shown: its unread-count poll fires while it is on screen."""
+    for _ in range(int(rng.expovariate(1 / READING_SECONDS) // POLL_SECONDS)):
+        u.hit("unread-count poll", "GET", "/messages/non-lus", headers={"HX-Request": "true"})
+
+
 def _holder_journey(
     u: User, person: dict, upload: bytes | None, rng: random.Random, how: str, sessions: Sessions, keys: dict
 ) -> None:
@@ -262,15 +276,21 @@ def _holder_journey(
     u.stats.visits[person["email"]].append(time.monotonic())
     _, page = u.hit("home", "GET", "/")
     token = u.csrf(page)
+    _read(u, rng)
     u.hit("documents list", "GET", "/documents")
+    _read(u, rng)
     doc = rng.choice(person["doc_ids"])
     u.hit("document page", "GET", f"/documents/{doc}")
+    _read(u, rng)
     u.hit("document preview", "GET", f"/documents/{doc}/vignette")  # the preview it shows: decrypted blob
     slug = rng.choice(person["charts"])
     u.hit("measures page", "GET", f"/constantes/{slug}")
     u.hit("measures chart", "GET", f"/constantes/{slug}/graphique.svg")
+    _read(u, rng)
     u.hit("sharing page", "GET", "/partage")
+    _read(u, rng)
     u.hit("history", "GET", "/historique")
+    _read(u, rng)
     if upload is not None:
         _, page = u.hit("upload form", "GET", "/documents/ajouter")
         fields = {
@@ -296,10 +316,14 @@ def _holder_journey(
 def _pro_journey(u: User, pro: dict, rng: random.Random, how: str, sessions: Sessions, keys: dict) -> None:
     how = _get_in(u, pro["email"], population.PRO_PASSWORD, how, sessions, keys)
     _, page = u.hit("pro home", "GET", "/")
+    _read(u, rng)
     grant = rng.choice(pro["grant_ids"])
     u.hit("pro record (grant)", "GET", f"/pro/dossier/{grant}")
+    _read(u, rng)
     u.hit("pro documents", "GET", f"/pro/dossier/{grant}/documents")
+    _read(u, rng)
     u.hit("pro measures", "GET", f"/pro/dossier/{grant}/mesures")
+    _read(u, rng)
     _leave(u, pro["email"], how, u.csrf(page), sessions)
 
 
