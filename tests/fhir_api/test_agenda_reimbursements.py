@@ -123,6 +123,9 @@ def test_appointments_validate_search_by_date_and_status_and_page(app, client, r
     one = client.get(f"/fhir/Appointment/{ids[3]}", headers=auth)
     assert one.status_code == 200 and one.json["participant"][1]["actor"]["display"] == "Dr 3"
     assert client.get("/fhir/Appointment?code=x", headers=auth).status_code == 400
+    with app.test_request_context(), force_locale("fr"):
+        sentences = {actions.sentence(t.action, None, None, t.detail) for t in traces(app, "app_read")}
+    assert sentences == {"L’application Agenda Test a lu vos rendez-vous"}
 
 
 def test_reimbursements_are_carin_eobs_searchable_by_day_and_traced(app, client, reader):
