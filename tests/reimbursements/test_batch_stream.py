@@ -32,7 +32,9 @@ def small_runs(monkeypatch):
     return sizes
 
 
-def test_interleaved_holders_come_out_grouped_in_file_order(tmp_path, small_runs):
+@pytest.mark.parametrize("max_open", [200, 2])  # 2: the four runs are first merged in pairs
+def test_interleaved_holders_come_out_grouped_in_file_order(tmp_path, small_runs, monkeypatch, max_open):
+    monkeypatch.setattr(batch, "MAX_OPEN", max_open)
     path = tmp_path / "batch.csv"
     people = ["2870375100001", "1840175123456", "2990599111222"]
     lines = [f"{people[n % 3]};L{n}" for n in range(10)]

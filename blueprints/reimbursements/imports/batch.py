@@ -5,7 +5,8 @@ One pass cuts the file into runs of RUN_LINES lines, each sorted by NIR and writ
 temporary file; the runs are then merged (heapq.merge reads one line of each at a time) and
 grouped by NIR. A holder's lines come out in the file's order (the sort and the merge are
 stable), so "the last line of a reference wins" holds as in a one-holder file. Memory holds
-one run while cutting, then one line per run; each holder's own lines go to a spooled file
+one run while cutting, then one line per run (at most MAX_OPEN runs are read at once: a longer
+file first merges its runs into longer ones); each holder's own lines go to a spooled file
 (disk past SPOOL_BYTES) handed to the import job."""
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from pathlib import Path
 from blueprints.reimbursements.imports.statement import OPTIONAL_BATCH, column_key, text_lines
 from core.identifiers import clean_nir
 
-RUN_LINES = 50_000
+RUN_LINES = 10_000
+MAX_OPEN = 200  # runs merged at once; more are first merged into longer runs, 200 at a time
 SPOOL_BYTES = 1 << 20
 BLOCK = 1000  # lines written to a holder's file at a time
 
@@ -38,6 +40,25 @@ def _write_run(folder: Path, n: int, rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh, delimiter=";", lineterminator="\n").writerows(rows)
     return path
+
+
+def _merge_runs(folder: Path, runs: list[Path]) -> list[Path]:
+    """Fewer, longer runs, until MAX_OPEN of them can be read at once (a file of millions of
+    lines); each merge reads one line of each run at a time."""
+    while len(runs) > MAX_OPEN:
+        longer = []
+        for at in range(0, len(runs), MAX_OPEN):
+            part, path = runs[at : at + MAX_OPEN], folder / f"merged-{len(runs)}-{at:06d}.csv"
+            with ExitStack() as files, path.open("w", encoding="utf-8", newline="") as out:
+                readers = [
+                    csv.reader(files.enter_context(r.open(encoding="utf-8", newline="")), delimiter=";") for r in part
+                ]
+                csv.writer(out, delimiter=";", lineterminator="\n").writerows(heapq.merge(*readers, key=itemgetter(0)))
+            for r in part:
+                r.unlink()
+            longer.append(path)
+        runs = longer
+    return runs
 
 
 def _runs(path: Path, folder: Path) -> tuple[list[str], list[Path]]:
@@ -60,7 +81,7 @@ def _runs(path: Path, folder: Path) -> tuple[list[str], list[Path]]:
                     rows = []
         if rows:
             runs.append(_write_run(folder, len(runs), rows))
-    return header, runs
+    return header, _merge_runs(folder, runs)
 
 
 @contextmanager
