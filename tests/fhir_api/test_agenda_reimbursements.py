@@ -160,8 +160,9 @@ def test_reimbursements_are_carin_eobs_searchable_by_day_and_traced(app, client,
 
 
 def test_an_eob_read_from_carnet_imports_unchanged_into_an_empty_space(app, client, reader, make_holder):
-    """The statement's lines, a CARIN BB example (with its unmapped categories and statuses) and
-    a line completed by a mutuelle's EOB: read as a Bundle, sent to another holder's empty space."""
+    """The statement's lines, a CARIN BB example (with its unmapped categories and statuses), a
+    line completed by a mutuelle's EOB and a mutuelle's EOB still waiting for its AMO line: read
+    as a Bundle, sent to another holder's empty space."""
     account, _app, auth = reader
     _import(app, account, RELEVE, "releve.csv")
     _import(app, account, CARIN, "eob.json")
@@ -172,10 +173,18 @@ def test_an_eob_read_from_carnet_imports_unchanged_into_an_empty_space(app, clie
         if total["category"]["coding"][0]["code"] == "benefit":
             total["amount"]["value"] = 12.5
     _import(app, account, json.dumps(mutuelle).encode(), "mutuelle.json")
+    alone = json.loads(CARIN)  # a mutuelle's EOB whose AMO line has not come: it waits
+    alone["identifier"][0]["value"] = "MUT-2"
+    alone["billablePeriod"] = {"start": "2020-09-01", "end": "2020-09-01"}
+    alone["total"].append(
+        {"category": {"coding": [{"code": "priorpayerpaid"}]}, "amount": {"value": 100.0, "currency": "USD"}}
+    )
+    _import(app, account, json.dumps(alone).encode(), "mutuelle-2.json")
     before = _lines(app, account.patient_id)
     assert before["ProfessionalEOBExample1"]["amc"] == 1250 and "MUT-1" not in before
+    assert (before["MUT-2"]["amo"], before["MUT-2"]["amc"]) == (10000, 25891)
     bundle = client.get("/fhir/ExplanationOfBenefit?_count=200", headers=auth).json
-    assert len(bundle["entry"]) == 7
+    assert len(bundle["entry"]) == 8
     empty, _ = make_holder()
     options = _import(app, empty, json.dumps(bundle).encode(), "carnet.json")
     after = _lines(app, empty.patient_id)
