@@ -185,6 +185,8 @@ def test_an_eob_read_from_carnet_imports_unchanged_into_an_empty_space(app, clie
     assert (before["MUT-2"]["amo"], before["MUT-2"]["amc"]) == (10000, 25891)
     bundle = client.get("/fhir/ExplanationOfBenefit?_count=200", headers=auth).json
     assert len(bundle["entry"]) == 8
+    for entry in bundle["entry"]:
+        ExplanationOfBenefit.model_validate(entry["resource"])
     empty, _ = make_holder()
     options = _import(app, empty, json.dumps(bundle).encode(), "carnet.json")
     after = _lines(app, empty.patient_id)

@@ -57,6 +57,7 @@ class Writer:
         options = imp.options or {}
         self.added, self.present, self.replaced = imp.added or 0, imp.present or 0, options.get("replaced", 0)
         self.completed = options.get("completed", 0)  # AMO lines an AMC's EOB filled
+        self._waiting: bool | None = None  # whether AMC-only lines wait in this space (asked once)
         self.done_bytes = imp.done_bytes or 0
         self._sql: str | None = None  # the INSERT, built on first use
 
@@ -114,11 +115,15 @@ class Writer:
     def _take_waiting(self, new: list[dict]) -> None:
         """New AMO lines take over the share of AMC's EOBs that came before them."""
         R = Reimbursement
-        waiting = list(
-            db.session.scalars(
-                select(R).where(R.patient_id == self.patient_id, R.amc_reference == R.reference).order_by(R.created_at)
-            )
+        waits = select(R).where(
+            R.patient_id == self.patient_id, R.amc_reference.is_not(None), R.amc_reference == R.reference
         )
+        if self._waiting is None:  # once per import: a statement's every batch need not ask again
+            self._waiting = db.session.scalar(select(waits.exists())) or False
+        if not self._waiting:
+            return
+        waiting = list(db.session.scalars(waits.order_by(R.created_at)))
+        self._waiting = bool(waiting)
         for w in waiting:
             for v in new:
                 same_claim = w.claim_ref is not None and w.claim_ref in (v["claim_ref"], v["reference"])
@@ -178,6 +183,7 @@ class Writer:
             v["updated_at"] = v["created_at"]
             self._insert([v])
             self.added += 1
+            self._waiting = True
         elif filled.digest == v["digest"]:
             self.present += 1
         else:
