@@ -11,13 +11,17 @@ test_eob_import.py) with French amounts, and the same example as a second payer 
 from __future__ import annotations
 
 import copy
+import io
 import json
 from pathlib import Path
 
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from blueprints.measures.imports import jobs
 from blueprints.reimbursements.models import Reimbursement
 from core.db import db
+from tests.helpers import csrf_token
 
 SAMPLE = json.loads((Path(__file__).parent / "fixtures" / "carin_bb_professional_eob.json").read_text())
 CATEGORY = {t["category"]["coding"][0]["code"]: t["category"] for t in SAMPLE["total"]}
@@ -119,3 +123,16 @@ def test_both_in_one_bundle_make_one_line(space, send):
     imp = send(viewer, json.dumps(bundle).encode(), "both.json")
     assert (imp.added, imp.options["completed"]) == (1, 1)
     assert _lines(viewer.patient_id) == {"AMO-1": (1900, 2700, 1400)}
+
+
+def test_the_import_page_says_how_many_lines_the_mutuelle_completed(app, remb_holder):
+    client, _account = remb_holder
+    for name, content in (("amo.json", _eob("AMO-1", AMO)), ("mutuelle.json", _eob("MUT-1", MUTUELLE))):
+        data = {"csrf_token": csrf_token(client, "/remboursements/importer"), "file": (io.BytesIO(content), name)}
+        r = client.post("/remboursements/importer", data=data, content_type="multipart/form-data")
+        import_id = r.headers["Location"].rsplit("/", 1)[-1]
+        with app.app_context():
+            jobs.run(import_id)
+    with force_locale("fr"):
+        html = client.get(f"/remboursements/importer/{import_id}").get_data(as_text=True)
+    assert "1 ligne complétée par la part de votre complémentaire santé." in html
