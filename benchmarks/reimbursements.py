@@ -16,6 +16,9 @@
    own: the upload step (stored encrypted) and the job (decrypt, parse in a thread or its own
    process, write in batches with corrections applied), then the same file again (nothing
    added). Lines/s counts every line of the file.
+3. Batch. The operator's command on a statement of 100,000 lines across 1,000 holders, their
+   lines interleaved, then on a quarter of it (benchmarks/remb_batch.py): peak RSS of each
+   process, which must not grow with the file (the split per holder is an external sort).
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
+from benchmarks import remb_batch
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 
-TITLE = "Reimbursements: a 10-year list (~3,000 lines) and a 100,000-line statement import"
+TITLE = "Reimbursements: a 10-year list (~3,000 lines), a 100,000-line statement import, a 1,000-holder batch"
 ROOT = Path(__file__).resolve().parent.parent
 RUNS, WARMUP = 30, 3
 MEDIAN_MS_TARGET = 20.0
@@ -310,11 +314,35 @@ def run(opts) -> SectionResult:
         ),
         Row("import peak RSS (process)", res["peak_rss_mb"], "MB", "{:.0f}"),
     ]
+    full = remb_batch.measure(remb_batch.BATCH_LINES, remb_batch.BATCH_HOLDERS, getattr(opts, "keep", False))
+    quarter = remb_batch.measure(remb_batch.BATCH_LINES // 4, remb_batch.BATCH_HOLDERS, getattr(opts, "keep", False))
+    growth = full["peak_mb"] - quarter["peak_mb"]
+    rows += [
+        Row(
+            f"batch of {full['lines']:,} lines, {full['holders']:,} holders: peak RSS",
+            full["peak_mb"],
+            "MB",
+            "{:.0f}",
+            detail=f"{full['before_mb']:.0f} MB before the command; {full['stored']:,} lines stored, "
+            f"{full['seconds']:.0f} s ({full['lines'] / full['seconds']:,.0f} lines/s)",
+        ),
+        Row(
+            f"batch peak RSS growth, {quarter['lines']:,} → {full['lines']:,} lines",
+            growth,
+            "MB",
+            "{:.1f}",
+            target="flat (< 10 MB)",
+            ok=growth < 10,
+            detail=f"{quarter['peak_mb']:.0f} MB with {quarter['lines']:,} lines",
+        ),
+    ]
     lines = [
         "List timings call the view in process (gate, services, template), no WSGI; SQLite, fresh instance.",
         "Import in a subprocess: SQLite, one holder, jobs run in that process (threads off), parse process when the file is >= 16 MB.",
     ]
-    return SectionResult("reimbursements", TITLE, rows, lines, {"list": listing, "import": res, "lines": written})
+    lines.append("Batch in a subprocess each: SQLite, the holders created first, the command as the operator runs it.")
+    raw = {"list": listing, "import": res, "lines": written, "batch": [full, quarter]}
+    return SectionResult("reimbursements", TITLE, rows, lines, raw)
 
 
 if __name__ == "__main__":

@@ -211,8 +211,13 @@ APP_TYPES = frozenset(
         "Immunization",
         "AuditEvent",
         "Consent",
+        "Appointment",
+        "ExplanationOfBenefit",  # reimbursements: only with this explicit scope (see HOLDER_ONLY_TABLES)
     }
 )
+# Tables no professional ever reads, whatever a share, grant or emergency access opens: the
+# reimbursements are the holder's, and an app's only with patient/ExplanationOfBenefit.rs.
+HOLDER_ONLY_TABLES = frozenset({"reimbursements"})
 
 
 def app_rights(scopes: str) -> dict:
@@ -265,8 +270,11 @@ def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     typed with a share code is not proof of who is typing). The table is the statement's
     own (see _patient_table): nothing to name twice, nothing to get wrong.
     """
-    c = _patient_table(stmt).c
+    table = _patient_table(stmt)
+    c = table.c
     if viewer.patient_id is None:
+        return stmt.where(False)
+    if table.name in HOLDER_ONLY_TABLES and not (viewer.is_holder or can(viewer, "fhir.ExplanationOfBenefit", "read")):
         return stmt.where(False)
     stmt = stmt.where(c.patient_id == viewer.patient_id)
     if not viewer.is_holder and "hidden" in c and not viewer.include_hidden:

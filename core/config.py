@@ -54,6 +54,8 @@ DEFAULTS = {
     "LOGIN_BACKOFF_MAX_MINUTES": 60,  # the delay doubles from 1 minute up to this
     "OTP_FAILURES_PER_ACCOUNT_DAY": 10,  # wrong emailed codes per account in 24 h, across codes
     "OTP_SENDS_PER_ACCOUNT_HOUR": 5,  # emailed codes sent per account per hour
+    "OAUTH_TOKEN_PER_CLIENT_MINUTE": 600,  # /oauth/token requests naming one app, all holders together
+    "OAUTH_TOKEN_PER_ADDRESS_MINUTE": 120,  # /oauth/token requests from one address
     "CONFIRM_MAX_FAILURES": 5,  # wrong passwords at the step-up confirmation before the session ends
     "UNLOCK_LINK_HOURS": 24,  # the link mailed to a holder whose password login is paused
     "UNLOCK_MINUTES": 60,  # how long a device stays unlocked after the link was opened on it

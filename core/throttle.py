@@ -111,6 +111,12 @@ def hit(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     return db.session.execute(stmt).scalar_one()
 
 
+def seconds_left(window: timedelta = timedelta(hours=1)) -> int:
+    """Seconds until the fixed window hit() counts in ends (at least 1)."""
+    seconds = int(window.total_seconds())
+    return max(1, seconds - int(clock.utcnow().timestamp()) % seconds)
+
+
 def current(scope: str, key: str, window: timedelta = timedelta(hours=1)) -> int:
     """The count of this window so far, without counting anything."""
     seconds = int(window.total_seconds())

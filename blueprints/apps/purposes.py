@@ -55,6 +55,18 @@ PURPOSES = {
             ),
         ),
         Purpose(
+            "appointments_read",
+            _l("Remind you of your appointments"),
+            _l("Reads your appointments: with whom, when, where and why"),
+            ("patient/Appointment.rs",),
+        ),
+        Purpose(
+            "reimbursements_read",
+            _l("Follow your health spending"),
+            _l("Reads your reimbursements: what you paid, what the Assurance Maladie and your mutuelle paid back"),
+            ("patient/ExplanationOfBenefit.rs",),
+        ),
+        Purpose(
             "history_read",
             _l("Show the history of your space"),
             _l("Reads who accessed your space and when"),

@@ -9,7 +9,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 
-from blueprints.apps import bp, oauth, purposes, receipt, services, signing
+from blueprints.apps import bp, limits, oauth, purposes, receipt, services, signing
 from blueprints.history import actions
 from core import web
 from core.access import Viewer
@@ -57,6 +57,11 @@ def jwks():
 
 @bp.post("/oauth/token")
 def token():
+    """Rate-limited per client and per address (limits.py) before Authlib reads anything."""
+    wait = limits.wait_seconds()
+    if wait is not None:
+        db.session.commit()  # the count stands
+        return limits.too_many(wait)
     resp = oauth.server.create_token_response()
     db.session.commit()
     return resp

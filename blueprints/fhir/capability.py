@@ -7,10 +7,15 @@ from flask import url_for
 from blueprints.fhir.services import SPECS
 
 SEARCH_PARAMS = {
-    "date": ("date", "When the measure was taken, the document added, the trace written"),
+    "date": (
+        "date",
+        "When the measure was taken, the document added, the appointment starts, the care was given"
+        " (ExplanationOfBenefit: its day), the trace written",
+    ),
     "code": ("token", "LOINC code (aliases of the vital signs profile included)"),
     "category": ("token", "Observation category, or document category"),
     "_lastUpdated": ("date", "When the resource last changed"),
+    "status": ("token", "Appointment status: proposed, pending, booked or cancelled"),
 }
 CREATABLE = ("Observation", "DocumentReference")
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
@@ -49,7 +54,8 @@ def statement(published: str) -> dict:
             {
                 "mode": "server",
                 "documentation": "Searches accept _count (at most 200), _sort=-date or date, and page through the "
-                "links of the Bundle. Appointment and ExplanationOfBenefit are not served yet.",
+                "links of the Bundle. ExplanationOfBenefit follows the CARIN Blue Button shape; the "
+                "complementary insurer's share and the rate are under urn:carnet:adjudication.",
                 "security": {
                     "cors": False,
                     "service": [

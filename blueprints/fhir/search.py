@@ -1,5 +1,5 @@
 """Search parameters shared by every resource type: `date` and `_lastUpdated` with their
-prefixes, `code`, `category`, `_count`, `_sort` and the paging cursor. Anything else is refused
+prefixes, `code`, `category`, `status`, `_count`, `_sort` and the paging cursor. Anything else is refused
 by name: an app must not believe a filter was applied when it was not."""
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class Query:
     updated: tuple = (None, None)
     codes: list = field(default_factory=list)  # (system or None, code)
     categories: list = field(default_factory=list)
+    statuses: list = field(default_factory=list)  # `status` codes, where the type has one
     count: int = DEFAULT_COUNT
     newest_first: bool = True
     cursor: tuple | None = None  # (sort value as text, id) of the last row of the page before
@@ -119,6 +120,7 @@ def parse(args, allowed: set[str]) -> Query:
         q.updated = _bounds(args.getlist("_lastUpdated"))
     q.codes = _tokens(args.getlist("code"))
     q.categories = [code for _system, code in _tokens(args.getlist("category"))]
+    q.statuses = [code for _system, code in _tokens(args.getlist("status"))]
     raw_count = args.get("_count")
     if raw_count is not None:
         if not raw_count.isdigit():

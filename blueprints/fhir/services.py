@@ -8,22 +8,25 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import or_, select
 
+from blueprints.agenda.models import Appointment
 from blueprints.apps.models import App, Connection
 from blueprints.documents.models import Document
-from blueprints.fhir import resources, search
+from blueprints.fhir import agenda, eob, resources, search
 from blueprints.fhir.outcome import Invalid
 from blueprints.history import actions
 from blueprints.measures import kinds
 from blueprints.measures.models import Measure
 from blueprints.profile.models import Allergy, Condition, Treatment, Vaccination
+from blueprints.reimbursements.models import Reimbursement
 from core import access, audit
 from core.access import Viewer
 from core.audit import AuditEvent
+from core.clock import PARIS
 from core.db import db
 from core.people import Patient
 
@@ -48,8 +51,10 @@ class Spec:
     updated_col: object
     date_col: object = None  # the `date` parameter, None where the type has none
     date_epoch: bool = False  # date_col holds epoch seconds
+    date_day: bool = False  # date_col holds a calendar day (Paris)
     where: Callable | None = None  # a fixed filter (conditions: not family history)
     params: frozenset = frozenset()
+    statuses: dict | None = None  # the `status` parameter: FHIR code → the column's values
 
 
 # Kinds a measure row can have (BMI is derived, never stored).
@@ -140,6 +145,28 @@ SPECS: dict[str, Spec] = {
         Vaccination.updated_at,
         params=frozenset({"_lastUpdated"}),
     ),
+    "Appointment": Spec(
+        "Appointment",
+        Appointment,
+        agenda.appointment,
+        Appointment.starts_at,
+        _from_iso,
+        Appointment.updated_at,
+        Appointment.starts_at,
+        params=frozenset({"date", "status", "_lastUpdated"}),
+        statuses=agenda.BY_FHIR,
+    ),
+    "ExplanationOfBenefit": Spec(
+        "ExplanationOfBenefit",
+        Reimbursement,
+        eob.explanation_of_benefit,
+        Reimbursement.care_date,
+        date.fromisoformat,
+        Reimbursement.updated_at,
+        Reimbursement.care_date,
+        date_day=True,
+        params=frozenset({"date", "_lastUpdated"}),
+    ),
     "AuditEvent": Spec(
         "AuditEvent",
         AuditEvent,
@@ -167,10 +194,23 @@ def _sort_value(spec: Spec, row) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
 
 
-def _between(stmt, col, bounds: tuple, epoch: bool):
+def _days(lower: datetime | None, upper: datetime | None) -> tuple[date | None, date | None]:
+    """Instant bounds [lower, upper) → the Paris days they cover, [first, after last)."""
+
+    def day(moment: datetime, up: bool) -> date:
+        local = moment.astimezone(PARIS)
+        whole = local.replace(hour=0, minute=0, second=0, microsecond=0) == local
+        return local.date() + timedelta(days=1) if up and not whole else local.date()
+
+    return (day(lower, False) if lower else None), (day(upper, True) if upper else None)
+
+
+def _between(stmt, col, bounds: tuple, epoch: bool, days: bool = False):
     lower, upper = bounds
     if epoch:
         lower, upper = _epoch(lower), _epoch(upper)
+    elif days:
+        lower, upper = _days(lower, upper)
     if lower is not None:
         stmt = stmt.where(col >= lower)
     if upper is not None:
@@ -192,8 +232,10 @@ def search_rows(viewer: Viewer, spec: Spec, q: search.Query) -> tuple[list, str 
         stmt, kind = _document_categories(stmt, q)
     elif q.codes or q.categories:
         raise Invalid(search.unsupported("code" if q.codes else "category"), code="not-supported")
+    if q.statuses:
+        stmt = stmt.where(spec.model.status.in_([v for code in q.statuses for v in spec.statuses.get(code, ())]))
     if q.date != (None, None):
-        stmt = _between(stmt, spec.date_col, q.date, spec.date_epoch)
+        stmt = _between(stmt, spec.date_col, q.date, spec.date_epoch, spec.date_day)
     if q.updated != (None, None):
         stmt = _between(stmt, spec.updated_col, q.updated, False)
     col, pk = spec.sort_col, spec.model.id

@@ -157,6 +157,8 @@ APP_RESOURCES = {
     "Immunization": lambda: _("your vaccinations"),
     "AuditEvent": lambda: _("the history of your space"),
     "Consent": lambda: _("what you allowed it"),
+    "Appointment": lambda: _("your appointments"),
+    "ExplanationOfBenefit": lambda: _("your reimbursements"),
 }
 
 

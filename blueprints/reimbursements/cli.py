@@ -1,20 +1,17 @@
 """`flask reimbursements import FILE --nir NIR`: one holder's statement (CSV or FHIR), sent by
 the operator through the same job as the holder's upload; `--batch`: a CSV statement of many
-holders, its `nir` column naming each line's holder (split per holder, one job each)."""
+holders, its `nir` column naming each line's holder (split per holder in flat memory by
+imports/batch.py, one job each)."""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
 from pathlib import Path
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from blueprints.reimbursements.imports import services
-from blueprints.reimbursements.imports.statement import OPTIONAL_BATCH, column_key, text_lines
+from blueprints.reimbursements.imports import batch as batches, services
 from core.access import viewer_for
 from core.db import db
 from core.identifiers import clean_nir, nir_key
@@ -41,25 +38,11 @@ def _holder(nir: str) -> Account | None:
 def _run(account: Account, name: str, stream) -> str:
     imp = services.launch(services.send(viewer_for(account), name, stream), in_thread=False)
     replaced = (imp.options or {}).get("replaced", 0)
+    completed = (imp.options or {}).get("completed", 0)
     summary = f"{imp.added} added, {replaced} corrected, {imp.present} already present, {imp.rejected} rejected"
+    if completed:
+        summary += f", {completed} completed by a complementary insurer's share"
     return f"{imp.status} ({summary})" + (f": {imp.error}" if imp.error else "")
-
-
-def _split(path: Path) -> tuple[list[str], dict[str, list[list[str]]]]:
-    """The header and each holder's lines of a batch statement (by NIR, as written)."""
-    with path.open("rb") as fh:
-        _raw, text = text_lines(iter(lambda: fh.read(1 << 20), b""))
-        reader = csv.reader(text, delimiter=";")
-        header = next(reader, [])
-        keys = [column_key(h) for h in header]
-        if OPTIONAL_BATCH not in keys:
-            raise click.ClickException("A batch statement needs a 'nir' column naming each line's holder.")
-        at = keys.index(OPTIONAL_BATCH)
-        groups: dict[str, list[list[str]]] = defaultdict(list)
-        for cells in reader:
-            if any(c.strip() for c in cells) and len(cells) > at:
-                groups[clean_nir(cells[at])].append(cells)
-    return header, groups
 
 
 @reimbursements.command("import")
@@ -77,22 +60,24 @@ def import_statement(file: Path, nir: str | None, batch: bool):
         with file.open("rb") as fh:
             click.echo(f"{file.name}: {_run(account, file.name, fh)}")
         return
-    header, groups = _split(file)
-    unknown = 0
-    for person, lines in groups.items():
-        account = _holder(person)
-        if account is None:
-            unknown += len(lines)
-            click.echo(f"{person[:5]}…: no holder with this number, {len(lines)} lines not imported.", err=True)
-            continue
-        out = io.StringIO()
-        writer = csv.writer(out, delimiter=";", lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(lines)
-        result = _run(account, file.name, io.BytesIO(out.getvalue().encode()))
-        click.echo(f"{person[:5]}…: {result}")
-        db.session.remove()
-    click.echo(f"{len(groups)} holders in the file; {unknown} lines of unknown holders not imported.")
+    unknown = holders = 0
+    try:
+        with batches.by_holder(file) as (header, groups):
+            for person, lines in groups:
+                holders += 1
+                account = _holder(person)
+                if account is None:
+                    skipped = batches.count_lines(lines)
+                    unknown += skipped
+                    click.echo(f"{person[:5]}…: no holder with this number, {skipped} lines not imported.", err=True)
+                    continue
+                spool, _count = batches.holder_file(header, lines)
+                with spool:
+                    click.echo(f"{person[:5]}…: {_run(account, file.name, spool)}")
+                db.session.remove()
+    except batches.NoNirColumn:
+        raise click.ClickException("A batch statement needs a 'nir' column naming each line's holder.") from None
+    click.echo(f"{holders} holders in the file; {unknown} lines of unknown holders not imported.")
     if unknown:
         raise SystemExit(1)
 

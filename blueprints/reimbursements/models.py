@@ -62,6 +62,10 @@ class Reimbursement(Base):
     remainder: Mapped[int] = mapped_column(Integer, default=0)  # reste à charge
     unmapped: Mapped[list | None] = mapped_column(JSON(none_as_null=True))  # [[label, cents | None], ...]
     issued_at: Mapped[datetime | None] = mapped_column()  # the insurer's version of the line
+    claim_ref: Mapped[str | None] = mapped_column(String(120))  # the claim the AMO's EOB answers
+    # The complementary insurer's EOB that filled `amc` (its reference); equal to `reference` on
+    # a line made of an AMC's EOB alone, waiting for the AMO's line of the same act.
+    amc_reference: Mapped[str | None] = mapped_column(String(80))
     digest: Mapped[str] = mapped_column(String(40))  # of the content: a re-sent line is recognised
     revision: Mapped[int] = mapped_column(Integer, default=1)
     import_id: Mapped[str | None] = mapped_column(String(36))  # the job that wrote this version

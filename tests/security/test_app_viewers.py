@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import date
 
 import pytest
 from sqlalchemy import select
 
+from blueprints.agenda.models import Appointment
 from blueprints.apps.models import Connection
 from blueprints.apps.purposes import PURPOSES
 from blueprints.profile.models import Allergy, Condition, Treatment, Vaccination
+from blueprints.reimbursements.models import Reimbursement
+from core import access, clock
 from core.audit import AuditEvent
 from core.db import db
 from tests.samples import png_bytes
@@ -34,6 +38,10 @@ ROUTES = {  # endpoint -> (method, path template, purposes that open it)
     "fhir.read_Condition": ("GET", "/fhir/Condition/{condition}", {"profile_read"}),
     "fhir.search_Immunization": ("GET", "/fhir/Immunization", {"profile_read"}),
     "fhir.read_Immunization": ("GET", "/fhir/Immunization/{vaccination}", {"profile_read"}),
+    "fhir.search_Appointment": ("GET", "/fhir/Appointment", {"appointments_read"}),
+    "fhir.read_Appointment": ("GET", "/fhir/Appointment/{appointment}", {"appointments_read"}),
+    "fhir.search_ExplanationOfBenefit": ("GET", "/fhir/ExplanationOfBenefit", {"reimbursements_read"}),
+    "fhir.read_ExplanationOfBenefit": ("GET", "/fhir/ExplanationOfBenefit/{reimbursement}", {"reimbursements_read"}),
     "fhir.search_AuditEvent": ("GET", "/fhir/AuditEvent", {"history_read"}),
     "fhir.read_AuditEvent": ("GET", "/fhir/AuditEvent/{trace}", {"history_read"}),
     "fhir.search_Patient": ("GET", "/fhir/Patient", set(PURPOSES) | {None}),  # with any connection
@@ -66,10 +74,17 @@ def world(app, make_holder, make_measure, make_document, make_app, make_app_toke
             "treatment": Treatment(patient_id=p, name="Lévothyrox"),
             "condition": Condition(patient_id=p, kind="medical", label="Asthme"),
             "vaccination": Vaccination(patient_id=p, name="DTP"),
+            "appointment": Appointment(patient_id=p, with_name="Dr Bernard", starts_at=clock.utcnow()),
+            "reimbursement": _reimbursement(p, "R-1"),
         }
-        db.session.add_all(rows.values())
+        theirs = {
+            "appointment": Appointment(patient_id=other.patient_id, with_name="Dr Martin", starts_at=clock.utcnow()),
+            "reimbursement": _reimbursement(other.patient_id, "R-2"),
+        }
+        db.session.add_all([*rows.values(), *theirs.values()])
         db.session.commit()
         ids.update({k: v.id for k, v in rows.items()})
+        foreign.update({k: v.id for k, v in theirs.items()})
         ids["trace"] = db.session.scalar(select(AuditEvent.id).where(AuditEvent.patient_id == p).limit(1))
     tokens = {}
     for purpose in [*PURPOSES, None]:
@@ -79,6 +94,24 @@ def world(app, make_holder, make_measure, make_document, make_app, make_app_toke
             with app.app_context():
                 ids["consent"] = db.session.scalar(select(Connection.id).where(Connection.app_id == the_app.id))
     return ids, hidden, foreign, tokens
+
+
+def _reimbursement(patient_id: str, reference: str) -> Reimbursement:
+    return Reimbursement(
+        patient_id=patient_id,
+        reference=reference,
+        source="releve",
+        care_date=date(2026, 3, 2),
+        nature="consultation",
+        charged=3000,
+        base=3000,
+        rate=70,
+        amo=1900,
+        participation=200,
+        amc=900,
+        remainder=0,
+        digest="0" * 40,
+    )
 
 
 def _body(endpoint: str) -> str | None:
@@ -147,6 +180,12 @@ def test_another_space_and_hidden_documents_are_not_found(client, world):
     reader = {"Authorization": f"Bearer {tokens['measures_read']}"}
     docs = {"Authorization": f"Bearer {tokens['documents_read']}"}
     assert client.get(f"/fhir/Observation/{foreign['measure']}", headers=reader).status_code == 404
+    agenda = {"Authorization": f"Bearer {tokens['appointments_read']}"}
+    assert client.get(f"/fhir/Appointment/{foreign['appointment']}", headers=agenda).status_code == 404
+    money = {"Authorization": f"Bearer {tokens['reimbursements_read']}"}
+    assert client.get(f"/fhir/ExplanationOfBenefit/{foreign['reimbursement']}", headers=money).status_code == 404
+    listed = client.get("/fhir/ExplanationOfBenefit", headers=money).json["entry"]
+    assert [e["resource"]["identifier"][0]["value"] for e in listed] == ["R-1"]
     for path in (
         f"/fhir/DocumentReference/{foreign['document']}",
         f"/fhir/DocumentReference/{hidden}",
@@ -161,3 +200,23 @@ def test_a_token_opens_no_holder_page(client, world):
     for path in HOLDER_PAGES:
         r = client.get(path, headers=every)
         assert r.status_code in (302, 303, 401) and "/connexion" in r.headers.get("Location", "/connexion"), path
+
+
+def test_reimbursements_stay_the_holders_and_an_explicit_scopes_only(app, world):
+    """Whatever a record viewer's rights (a code, a grant, an emergency access with hidden
+    documents), scope() gives no reimbursement; an app reads them with patient/ExplanationOfBenefit.rs
+    alone."""
+    ids, _hidden, _foreign, _tokens = world
+    p = ids["patient"]
+    everything = {section: {"read", "write"} for section in access.HOLDER_RIGHTS}
+    viewers = {
+        "professional": access.Viewer("professional", None, p, rights=everything, include_hidden=True),
+        "app without the scope": access.app_viewer(p, "a", "App", "c", "patient/Observation.rs patient/Appointment.rs"),
+        "app with it": access.app_viewer(p, "a", "App", "c", "patient/ExplanationOfBenefit.rs"),
+        "holder": access.holder_viewer("acc", p, "Camille"),
+    }
+    with app.app_context():
+        seen = {
+            name: len(db.session.scalars(access.scope(v, select(Reimbursement))).all()) for name, v in viewers.items()
+        }
+    assert seen == {"professional": 0, "app without the scope": 0, "app with it": 1, "holder": 1}

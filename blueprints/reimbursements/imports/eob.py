@@ -9,7 +9,13 @@ How the adjudication categories map onto the French fields (DOMAIN.md):
 The rate is what the insurer's share (AMO plus the deductibles taken from it) is of the base.
 Every other category (noncovered, coinsurance, paidtoprovider, priorpayerpaid, discount...)
 and a payment whose amount differs from the benefit are kept beside the line, by their code,
-never dropped. A primary insurer's EOB carries no complementary (AMC) share: it stays 0.
+never dropped. Carnet's own EOBs (blueprints/fhir/eob.py) add the AMC share and the rate
+under CARNET_ADJUDICATION and the nature under NATURE_SYSTEM, read back here as such.
+
+A complementary insurer's (AMC, mutuelle) EOB is one that names the AMO's claim in `related`
+or carries `priorpayerpaid` (what the prior payer, the AMO, paid): its `benefit` is the AMC
+share of the act, and its row is marked (`related`, see rows.FIELDS) so the writer fills the
+AMO's line with it instead of adding one.
 
 The file is read whole (JSON), so it is bounded (MAX_BYTES) first."""
 
@@ -20,9 +26,13 @@ from collections.abc import Iterable
 
 from blueprints.measures.imports.importers.common import Collector, Refused
 from blueprints.reimbursements.imports.rows import MAX_REFERENCE, BadValue, cents, day, issued
+from blueprints.reimbursements.models import NATURES
 
 MAX_BYTES = 50 * 1024 * 1024
+CARNET_ADJUDICATION = "urn:carnet:adjudication"  # "amc" (an amount) and "rate" (a value, percent)
+NATURE_SYSTEM = "urn:carnet:nature"  # the line's nature, on the EOB's type
 MAPPED = {
+    "amc": "amc",
     "submitted": "charged",
     "eligible": "base",
     "benefit": "amo",
@@ -83,9 +93,9 @@ def _amounts(eob: dict) -> tuple[dict[str, int], list, str, set[str]]:
     sums: dict[str, int] = {}
     currency = ""
     statuses: set[str] = set()
-    sources = [eob.get("total") or []]
-    if not eob.get("total"):
-        sources = [item.get("adjudication") or [] for item in eob.get("item") or [] if isinstance(item, dict)]
+    detailed = [item.get("adjudication") or [] for item in eob.get("item") or [] if isinstance(item, dict)]
+    detailed.append(eob.get("adjudication") or [])  # the claim's own (header) adjudications
+    sources = [eob.get("total")] if eob.get("total") else detailed
     for adjudications in sources:
         for adj in adjudications:
             if not isinstance(adj, dict):
@@ -93,15 +103,41 @@ def _amounts(eob: dict) -> tuple[dict[str, int], list, str, set[str]]:
             code = _category(adj)
             amount = adj.get("amount")
             if not isinstance(amount, dict) or "value" not in amount:
-                statuses.add(code)
                 continue
             currency = currency or str(amount.get("currency") or "")
             sums[code] = sums.get(code, 0) + cents(amount["value"])
-    for item in eob.get("item") or []:  # statuses are written on items even when totals are given
-        for adj in (item or {}).get("adjudication") or []:
-            if isinstance(adj, dict) and not isinstance(adj.get("amount"), dict):
+    for adjudications in detailed:  # statuses are written on items even when totals are given
+        for adj in adjudications if isinstance(adjudications, list) else []:
+            if isinstance(adj, dict) and not isinstance(adj.get("amount"), dict) and _category(adj) != "rate":
                 statuses.add(_category(adj))
     return sums, currency or "EUR", statuses
+
+
+def _stated_rate(eob: dict) -> int | None:
+    """The rate Carnet wrote (CARNET_ADJUDICATION "rate"), when the EOB is one of Carnet's."""
+    detailed = [item.get("adjudication") or [] for item in eob.get("item") or [] if isinstance(item, dict)]
+    for adj in [a for adjudications in [*detailed, eob.get("adjudication") or []] for a in adjudications]:
+        if isinstance(adj, dict) and (CARNET_ADJUDICATION, "rate") in _codes(adj.get("category")):
+            value = adj.get("value")
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 100:
+                return round(value)
+    return None
+
+
+def _ref_key(ref) -> str | None:
+    """A claim named by identifier or by reference ("Claim/123", "urn:uuid:123") → "123"."""
+    if not isinstance(ref, dict):
+        return None
+    ident = ref.get("identifier")
+    if isinstance(ident, dict) and ident.get("value"):
+        return str(ident["value"])[:120]
+    text = str(ref.get("reference") or "")
+    return text.rsplit("/", 1)[-1].rsplit(":", 1)[-1][:120] or None
+
+
+def _related_claims(eob: dict) -> list[str]:
+    keys = [_ref_key(r.get("claim")) for r in eob.get("related") or [] if isinstance(r, dict)]
+    return [k for k in keys if k]
 
 
 def _provider(eob: dict, names: dict[str, str]) -> str:
@@ -118,6 +154,9 @@ def _provider(eob: dict, names: dict[str, str]) -> str:
 
 
 def _nature(eob: dict) -> str:
+    stated = [code for system, code in _codes(eob.get("type")) if system == NATURE_SYSTEM and code in NATURES]
+    if stated:
+        return stated[0]
     kind = next((code for _s, code in _codes(eob.get("type"))), "")
     items = [i for i in eob.get("item") or [] if isinstance(i, dict)]
     words = " ".join(_text(i.get("productOrService")).lower() for i in items)
@@ -145,6 +184,8 @@ def _act(eob: dict) -> str:
                 name = f"CPT {name}"
             more = len({_text(i.get("productOrService")) for i in items}) - 1
             return f"{name} (+{more})" if more > 0 else name
+    if any(system == NATURE_SYSTEM for system, _code in _codes(eob.get("type"))):
+        return ""  # one of Carnet's, for a line that names no act
     return _text(eob.get("type"))
 
 
@@ -169,10 +210,14 @@ def eob_row(eob: dict, names: dict[str, str]) -> tuple:
         raise BadValue("bad_date")
     care = day(when)
     sums, currency, statuses = _amounts(eob)
-    values = {field: 0 for field in set(MAPPED.values())}
+    related = _related_claims(eob)
+    complementary = bool(related) or "priorpayerpaid" in sums
+    values = {field: 0 for field in {*MAPPED.values(), "prior"}}
     unmapped: list = []
     for code, amount in sorted(sums.items()):
         field = MAPPED.get(code)
+        if complementary and code == "priorpayerpaid":
+            field = "prior"
         if field is None:
             unmapped.append([code, amount])
         else:
@@ -183,11 +228,15 @@ def eob_row(eob: dict, names: dict[str, str]) -> tuple:
     if isinstance(paid_amount, dict) and "value" in paid_amount and cents(paid_amount["value"]) != values["amo"]:
         unmapped.append(["payment", cents(paid_amount["value"])])
     unmapped += [[code, None] for code in sorted(statuses)]
+    if complementary:  # its benefit is the AMC's share; the AMO's is what it paid before
+        values["amc"], values["amo"] = values["amo"], values.get("prior", 0)
     if "memberliability" not in sums and "paidbypatient" not in sums:
-        values["remainder"] = values["charged"] - values["amo"]
+        values["remainder"] = values["charged"] - values["amo"] - values["amc"]
     base = values["base"]
     insurer = values["amo"] + values["participation"] + values["franchise"]
     rate = max(0, min(100, round(100 * insurer / base))) if base > 0 else 0
+    stated = _stated_rate(eob)
+    rate = stated if stated is not None else rate
     status = _status(eob, statuses)
     rejection = None
     if status == "rejected":
@@ -210,10 +259,12 @@ def eob_row(eob: dict, names: dict[str, str]) -> tuple:
         values["amo"],
         values["participation"],
         values["franchise"],
-        0,
+        values["amc"],
         values["remainder"],
         json.dumps(unmapped, ensure_ascii=False) if unmapped else None,
         issued(meta.get("lastUpdated") or eob.get("created")),
+        _ref_key(eob.get("claim")),
+        json.dumps(related) if complementary else None,
     )
 
 

@@ -92,6 +92,7 @@ def _job(imp) -> dict:
         "running": imp.status in ("pending", "running"),
         "percent": min(100, round(100 * (imp.done_bytes or 0) / imp.size)) if imp.size else 0,
         "replaced": (imp.options or {}).get("replaced", 0),
+        "completed": (imp.options or {}).get("completed", 0),  # by a mutuelle's EOB (imports/writer.py)
         "reasons": [(reason_label(k), v["count"], v.get("examples") or []) for k, v in sorted(reasons.items())],
         "not_kept": (imp.reasons or {}).get("_ignored") or {},
         "error": refusal(imp.error) if imp.status == "failed" else None,

@@ -28,6 +28,8 @@ FIELDS = (
     "remainder",
     "unmapped",  # JSON text or None
     "issued_at",  # ISO datetime (UTC, naive) or None
+    "claim_ref",  # the claim an EOB answers (its `claim`), to match the AMC's EOB; or None
+    "related",  # a complementary insurer's EOB only: JSON list of the claims it names; else None
 )
 INDEX = {name: i for i, name in enumerate(FIELDS)}
 MAX_REFERENCE = 80

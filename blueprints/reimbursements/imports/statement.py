@@ -181,6 +181,8 @@ def line_row(cells: list[str], at: dict[str, int] | tuple) -> tuple:
         remainder,
         None,
         day(issued).isoformat() if issued else None,
+        None,
+        None,
     )
 
 
