@@ -91,6 +91,7 @@ def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
         return _("Reminder: your appointment with %(name)s, %(when)s", name=actor, when=when)
     return {
         "proposed": lambda: _("%(name)s proposes an appointment: %(when)s", name=actor, when=when),
+        "reproposed": lambda: _("%(name)s proposes another time: %(when)s", name=actor, when=when),
         "confirmed": lambda: _("%(name)s confirmed your appointment: %(when)s", name=actor, when=when),
     }.get(detail.get("event"), lambda: _("%(name)s cancelled the appointment: %(when)s", name=actor, when=when))()
 
