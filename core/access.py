@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from flask import abort
 from sqlalchemy import Select, Update, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from core import audit, clock
 from core.db import db
@@ -485,6 +486,44 @@ def emergency_settings(patient_id: str):
 def emergency_allowed(patient_id: str, samu: bool) -> bool:
     settings = emergency_settings(patient_id)
     return bool(settings.allow_samu if samu else settings.allow_others)
+
+
+# --------------------------------------------------------------------------- a professional's agenda
+# Across their patients, on their home: only appointments with a patient who still gives them
+# a permanent access (the same access the record's agenda page needs, and its link). A grant
+# ended, a block or a closed space hides them all, past and coming; the holder keeps them.
+
+
+def live_grant_id(professional_id: str, patient_id_column):
+    """The live permanent access of this professional to the row's patient (correlated)."""
+    return (
+        select(Grant.id)
+        .where(
+            Grant.patient_id == patient_id_column,
+            Grant.professional_id == professional_id,
+            Grant.ended_at.is_(None),
+        )
+        .order_by(Grant.created_at, Grant.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def scope_practice(viewer: Viewer, stmt: Select) -> Select:
+    """Limit a query on appointments to those of this professional (an account, not acting on
+    one record) with patients who still grant them access, not blocked, space open. Anyone
+    else: nothing."""
+    c = _patient_table(stmt).c
+    pro = viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
+    if pro is None or not can(viewer, "pro", "read"):
+        return stmt.where(False)
+    space = aliased(Patient)  # the statement may join Patient itself: no auto-correlation
+    return stmt.where(
+        c.professional_id == pro.id,
+        live_grant_id(pro.id, c.patient_id).is_not(None),
+        ~exists().where(Block.patient_id == c.patient_id, Block.rpps == pro.rpps),
+        exists().where(space.id == c.patient_id, space.status != "closed"),
+    )
 
 
 # --------------------------------------------------------------------------- secure messaging
