@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import format_datetime, gettext as _
 
-from blueprints.agenda import appointments as appts, bp, ical
+from blueprints.agenda import appointments as appts, bp, ical, tell
 from blueprints.agenda.forms import AnswerForm, AppointmentForm, CounterForm, FeedForm, ItemForm, MarkForm, SettingsForm
 from blueprints.agenda.prevention import services as prevention
 from core import access, clock, web
@@ -58,6 +58,7 @@ def show(viewer, appt_id: str):
         r=appts.row(viewer, a),
         answer=AnswerForm(reminder=_reminder_choice(a)),
         counter=CounterForm(),
+        by_mail=tell.by_mail(viewer.patient_id),
     )
 
 
@@ -174,6 +175,7 @@ def counter(viewer, appt_id: str):
         r=appts.row(viewer, a),
         answer=AnswerForm(),
         counter=form,
+        by_mail=tell.by_mail(viewer.patient_id),
     )
 
 

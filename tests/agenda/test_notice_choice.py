@@ -120,3 +120,15 @@ def test_in_carnet_only_cannot_become_not_told(app, me):
     )
     assert r.status_code == 422 and 'role="alert"' in r.get_data(as_text=True)
     assert notify_preference(app, account.patient_id) == "mail"
+
+
+def test_the_reminder_menu_says_how_it_will_come(app, granted):
+    holder_client, holder, pro_client, pro, grant_id = granted
+    page = f"/agenda/dossier/{grant_id}"
+    _post(pro_client, f"{page}/proposer", {"day": "2026-12-15", "at": "14:00", "duration": "20"}, page=page)
+    [a] = rows(app, Appointment)
+    shown = holder_client.get(f"/agenda/rendez-vous/{a.id}").get_data(as_text=True)
+    assert "Dans Carnet et par e-mail." in shown
+    _choose(holder_client, "app")
+    shown = holder_client.get(f"/agenda/rendez-vous/{a.id}").get_data(as_text=True)
+    assert "vous avez choisi de ne pas recevoir de courriel pour les rendez-vous" in shown
