@@ -9,7 +9,6 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from blueprints.messaging.models import Thread
-from blueprints.pro.services import pro_name
 from core import access, clock, notify
 from core.access import Viewer
 from core.db import db
@@ -40,7 +39,7 @@ def tell(thread: Thread, professional: Professional) -> Notification:
         note = Notification(
             patient_id=thread.patient_id,
             kind=KIND,
-            actor_name=pro_name(professional.profession, professional.display_name),
+            actor_name=professional.display_name,  # as the other cards name people
             actor_rpps=professional.rpps,
             actor_profession=professional.profession,
             created_at=now,
