@@ -494,33 +494,39 @@ def emergency_allowed(patient_id: str, samu: bool) -> bool:
 # ended, a block or a closed space hides them all, past and coming; the holder keeps them.
 
 
-def live_grant_id(professional_id: str, patient_id_column):
-    """The live permanent access of this professional to the row's patient (correlated)."""
-    return (
-        select(Grant.id)
-        .where(
-            Grant.patient_id == patient_id_column,
-            Grant.professional_id == professional_id,
-            Grant.ended_at.is_(None),
-        )
-        .order_by(Grant.created_at, Grant.id)
-        .limit(1)
-        .scalar_subquery()
-    )
+def _practice_professional(viewer: Viewer):
+    """A professional with an account, on their own pages (not acting on one record)."""
+    if viewer.kind == "professional" and viewer.account_id and not viewer.on_record and can(viewer, "pro", "read"):
+        return viewer.professional
+    return None
+
+
+def _live_grants(professional_id: str) -> Select:
+    return select(Grant.patient_id, Grant.id).where(Grant.professional_id == professional_id, Grant.ended_at.is_(None))
+
+
+def practice_grants(viewer: Viewer) -> dict[str, str]:
+    """{patient id: the live permanent access that opens their record} for this professional:
+    what the links of their agenda lead through."""
+    pro = _practice_professional(viewer)
+    if pro is None:
+        return {}
+    stmt = _live_grants(pro.id).order_by(Grant.created_at.desc(), Grant.id)
+    return {patient_id: grant_id for patient_id, grant_id in db.session.execute(stmt)}
 
 
 def scope_practice(viewer: Viewer, stmt: Select) -> Select:
     """Limit a query on appointments to those of this professional (an account, not acting on
     one record) with patients who still grant them access, not blocked, space open. Anyone
-    else: nothing."""
+    else: nothing. The live grants are one uncorrelated subquery (read once, not per row)."""
     c = _patient_table(stmt).c
-    pro = viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
-    if pro is None or not can(viewer, "pro", "read"):
+    pro = _practice_professional(viewer)
+    if pro is None:
         return stmt.where(False)
     space = aliased(Patient)  # the statement may join Patient itself: no auto-correlation
     return stmt.where(
         c.professional_id == pro.id,
-        live_grant_id(pro.id, c.patient_id).is_not(None),
+        c.patient_id.in_(_live_grants(pro.id).with_only_columns(Grant.patient_id)),
         ~exists().where(Block.patient_id == c.patient_id, Block.rpps == pro.rpps),
         exists().where(space.id == c.patient_id, space.status != "closed"),
     )

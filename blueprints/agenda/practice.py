@@ -19,7 +19,7 @@ from core.access import Viewer
 from core.db import db
 from core.people import Patient
 
-SHOWN = 30  # coming appointments on the home; the rest is on each record's page
+SHOWN = 30  # of each list on the home; the rest is on each record's page
 ASKED_KEPT = timedelta(days=1)  # an asked time just passed still waits (propose another one)
 
 
@@ -38,17 +38,19 @@ class PracticeRow:
 
 def overview(viewer: Viewer) -> dict:
     """{"to_answer": requests for another time, soonest asked first; "coming": what is
-    proposed or confirmed, soonest first}. Two statements, names joined in."""
+    proposed or confirmed, soonest first; "more": whether a list was cut}. Three statements
+    (the two lists, names joined in, and the live accesses their links go through)."""
     now = clock.utcnow()
-    access_id = access.live_grant_id(viewer.professional.id, Appointment.patient_id).label("access_id")
     base = access.scope_practice(
         viewer,
-        select(Appointment, Patient.given_names, Patient.used_name, Patient.family_name, access_id).join(
+        select(Appointment, Patient.given_names, Patient.used_name, Patient.family_name).join(
             Patient, Patient.id == Appointment.patient_id
         ),
     )
-    asked = base.where(Appointment.status == "countered", Appointment.counter_starts_at >= now - ASKED_KEPT).order_by(
-        Appointment.counter_starts_at, Appointment.id
+    asked = (
+        base.where(Appointment.status == "countered", Appointment.counter_starts_at >= now - ASKED_KEPT)
+        .order_by(Appointment.counter_starts_at, Appointment.id)
+        .limit(SHOWN + 1)
     )
     coming = (
         base.where(
@@ -58,14 +60,19 @@ def overview(viewer: Viewer) -> dict:
         .order_by(Appointment.starts_at, Appointment.id)
         .limit(SHOWN + 10)
     )
-    rows = [_row(r) for r in db.session.execute(coming)]
+    grants = access.practice_grants(viewer)
+    to_answer = [_row(r, grants) for r in db.session.execute(asked)]
+    rows = [_row(r, grants) for r in db.session.execute(coming)]
+    coming_rows = [r for r in rows if r.starts_at + timedelta(minutes=r.duration) > now]
     return {
-        "to_answer": [_row(r) for r in db.session.execute(asked)],
-        "coming": [r for r in rows if r.starts_at + timedelta(minutes=r.duration) > now][:SHOWN],
+        "to_answer": to_answer[:SHOWN],
+        "coming": coming_rows[:SHOWN],
+        "more": len(to_answer) > SHOWN or len(coming_rows) > SHOWN,
+        "shown": SHOWN,
     }
 
 
-def _row(r) -> PracticeRow:
+def _row(r, grants: dict[str, str]) -> PracticeRow:
     a = r.Appointment
     return PracticeRow(
         a.id,
@@ -76,5 +83,5 @@ def _row(r) -> PracticeRow:
         a.reason or "",
         a.status,
         clock.aware(a.counter_starts_at),
-        url_for("agenda.record_agenda", access_id=r.access_id) + f"#rdv-{a.id}",
+        url_for("agenda.record_agenda", access_id=grants[a.patient_id]) + f"#rdv-{a.id}",
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from blueprints.agenda import practice
 from blueprints.agenda.models import Appointment
 from core import access, grants
 from core.db import db
@@ -84,3 +85,13 @@ def test_an_ended_grant_a_block_or_another_professional_hide_them(app, granted, 
     with app.test_request_context():
         viewer = _holder_viewer(holder)
         assert db.session.scalars(access.scope_practice(viewer, select(Appointment))).all() == []
+
+
+def test_a_long_list_is_cut_and_says_where_the_rest_is(app, granted, monkeypatch):
+    holder_client, holder, pro_client, pro, grant_id = granted
+    monkeypatch.setattr(practice, "SHOWN", 1)
+    _propose(pro_client, grant_id, "2026-12-15", reason="Premier")
+    assert "les autres sont sur la page Rendez-vous" not in _home(pro_client)
+    _propose(pro_client, grant_id, "2026-12-16", reason="Second")
+    home = _home(pro_client)
+    assert "Premier" in home and "Second" not in home and "les autres sont sur la page Rendez-vous" in home
