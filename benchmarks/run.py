@@ -56,6 +56,11 @@ messaging
     same gunicorn settings (2 sync workers), runs interleaved: its cost in bare routes (server
     CPU per request; target < 2) and the throughput ratio (benchmarks/messaging.py).
 
+practice
+    A professional's home with their appointments across 300 patients (3,000 appointments, a
+    tenth of the accesses ended): GET / median and p95 before and after the appointments are
+    added, on the same instance (benchmarks/practice.py).
+
 synthesis
     "Ma synthèse" (the A4 PDF) for a heavy record: every profile section full, 219,306 measures of
     all kinds over two years (14 charts), 60 documents (benchmarks/synthesis.py). The whole
@@ -87,6 +92,7 @@ SECTIONS = [
     "synthesis",
     "reimbursements",
     "messaging",
+    "practice",
     "fhir_search",
     "provisioning",
 ]

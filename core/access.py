@@ -22,6 +22,7 @@ from datetime import timedelta
 
 from flask import abort
 from sqlalchemy import Select, Update, exists, or_, select
+from sqlalchemy.orm import aliased
 
 from core import audit, clock
 from core.db import db
@@ -493,6 +494,50 @@ def emergency_settings(patient_id: str):
 def emergency_allowed(patient_id: str, samu: bool) -> bool:
     settings = emergency_settings(patient_id)
     return bool(settings.allow_samu if samu else settings.allow_others)
+
+
+# --------------------------------------------------------------------------- a professional's agenda
+# Across their patients, on their home: only appointments with a patient who still gives them
+# a permanent access (the same access the record's agenda page needs, and its link). A grant
+# ended, a block or a closed space hides them all, past and coming; the holder keeps them.
+
+
+def _practice_professional(viewer: Viewer):
+    """A professional with an account, on their own pages (not acting on one record)."""
+    if viewer.kind == "professional" and viewer.account_id and not viewer.on_record and can(viewer, "pro", "read"):
+        return viewer.professional
+    return None
+
+
+def _live_grants(professional_id: str) -> Select:
+    return select(Grant.patient_id, Grant.id).where(Grant.professional_id == professional_id, Grant.ended_at.is_(None))
+
+
+def practice_grants(viewer: Viewer) -> dict[str, str]:
+    """{patient id: the live permanent access that opens their record} for this professional:
+    what the links of their agenda lead through."""
+    pro = _practice_professional(viewer)
+    if pro is None:
+        return {}
+    stmt = _live_grants(pro.id).order_by(Grant.created_at.desc(), Grant.id)
+    return {patient_id: grant_id for patient_id, grant_id in db.session.execute(stmt)}
+
+
+def scope_practice(viewer: Viewer, stmt: Select) -> Select:
+    """Limit a query on appointments to those of this professional (an account, not acting on
+    one record) with patients who still grant them access, not blocked, space open. Anyone
+    else: nothing. The live grants are one uncorrelated subquery (read once, not per row)."""
+    c = _patient_table(stmt).c
+    pro = _practice_professional(viewer)
+    if pro is None:
+        return stmt.where(False)
+    space = aliased(Patient)  # the statement may join Patient itself: no auto-correlation
+    return stmt.where(
+        c.professional_id == pro.id,
+        c.patient_id.in_(_live_grants(pro.id).with_only_columns(Grant.patient_id)),
+        ~exists().where(Block.patient_id == c.patient_id, Block.rpps == pro.rpps),
+        exists().where(space.id == c.patient_id, space.status != "closed"),
+    )
 
 
 # --------------------------------------------------------------------------- secure messaging

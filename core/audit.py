@@ -111,6 +111,7 @@ class Action(StrEnum):
     APPOINTMENT_DECLINED = "appointment_declined"
     APPOINTMENT_COUNTERED = "appointment_countered"
     APPOINTMENT_CONFIRMED = "appointment_confirmed"
+    APPOINTMENT_REPROPOSED = "appointment_reproposed"
     APPOINTMENT_CANCELLED = "appointment_cancelled"
     PREVENTION_MARKED = "prevention_marked"
     PREVENTION_SETTINGS_UPDATED = "prevention_settings_updated"

@@ -205,19 +205,24 @@ class NotificationPreferences(Base):
     access: Mapped[str] = mapped_column(String(10), default="mail")
     deposit: Mapped[str] = mapped_column(String(10), default="mail")
     message: Mapped[str] = mapped_column(String(10), default="mail", server_default="mail")
+    # Appointment proposals, confirmations, cancellations and reminders: always in Carnet.
+    appointment: Mapped[str] = mapped_column(String(10), default="mail", server_default="mail")
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
 
 
 NOTIFY_KINDS = ("access", "emergency", "deposit")
-CHOSEN_KINDS = ("access", "deposit", "message")  # the kinds the holder chooses for
+CHOSEN_KINDS = ("access", "deposit", "message", "appointment")  # the kinds the holder chooses for
 CHANNELS = ("mail", "app", "none")  # in Carnet and by mail | in Carnet only | not told
+# Appointments are always in Carnet (an answer is awaited, a reminder was asked for): mail or not.
+ALWAYS_IN_APP = {"appointment": ("mail", "app")}
 DEPOSIT_TITLES = 5  # titles kept on a card (the count goes on)
 
 
 def preferences(patient_id: str) -> dict[str, str]:
     found = db.session.get(NotificationPreferences, patient_id)
     return {
-        k: (getattr(found, k) if found is not None and getattr(found, k) in CHANNELS else "mail") for k in CHOSEN_KINDS
+        k: (getattr(found, k) if found is not None and getattr(found, k) in ALWAYS_IN_APP.get(k, CHANNELS) else "mail")
+        for k in CHOSEN_KINDS
     }
 
 
@@ -227,7 +232,7 @@ def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPre
         found = NotificationPreferences(patient_id=patient_id)
         db.session.add(found)
     for k in CHOSEN_KINDS:
-        if chosen.get(k) in CHANNELS:
+        if chosen.get(k) in ALWAYS_IN_APP.get(k, CHANNELS):
             setattr(found, k, chosen[k])
     found.updated_at = clock.utcnow()
     db.session.flush()

@@ -1,8 +1,10 @@
 """Appointments, both ways: the holder adds their own; a professional with a permanent access
-proposes one, the holder accepts it, declines it or asks for another time, which the
-professional accepts. Every change is traced; the other side is told (the holder in Carnet and
-by mail, the professional by mail). Reads go through the gate: a professional sees only the
-appointments they proposed, in the record their access opens."""
+proposes one, the holder accepts it, declines it or asks for another time; the professional
+takes that time, proposes yet another, or cancels; and so on, as many rounds as needed. Every
+time put forward is kept on the appointment; every change is traced and the other side told
+(tell.py). An answer names the version it saw (`sequence`): an answer to a time since
+replaced is refused. Reads go through the gate: a professional sees only the appointments
+they proposed, in the record their access opens."""
 
 from __future__ import annotations
 
@@ -11,18 +13,16 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 
 from flask import abort
-from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
 from sqlalchemy import bindparam, or_, select
 
+from blueprints.agenda import tell
 from blueprints.agenda.models import Appointment
 from blueprints.documents import categories
 from blueprints.documents.models import Document
 from blueprints.pro.services import pro_name
-from core import access, audit, clock, notify
+from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
-from core.formatting import clock_time
-from core.people import Account, profession_label
 
 ACTIVE = ("proposed", "countered", "confirmed")
 PAST_SHOWN = 20
@@ -47,6 +47,8 @@ class Row:
     counter_starts_at: datetime | None
     reminder_minutes: int | None
     past: bool
+    version: int = 0  # what an answer sends back (the appointment's sequence)
+    proposals: list = field(default_factory=list)  # every time put forward: {"by", "at", "on"}
     documents: list = field(default_factory=list)  # a past appointment's documents of that day
 
 
@@ -68,6 +70,11 @@ def _row(a: Appointment, now: datetime) -> Row:
         clock.aware(a.counter_starts_at),
         a.reminder_minutes,
         end <= now,
+        a.sequence or 0,
+        [
+            {"by": p["by"], "at": datetime.fromisoformat(p["at"]), "on": datetime.fromisoformat(p["on"])}
+            for p in a.proposals or ()
+        ],
     )
 
 
@@ -231,35 +238,67 @@ def set_reminder(viewer: Viewer, a: Appointment, minutes: int | None) -> None:
         db.session.flush()
 
 
-def accept(viewer: Viewer, a: Appointment, reminder: int | None) -> None:
-    if a.status != "proposed":
+def current(a: Appointment, version) -> bool:
+    """Whether an answer was made on what the appointment is now (not on a time since replaced)."""
+    return str(a.sequence or 0) == str(version)
+
+
+def _answerable(viewer: Viewer, a: Appointment, status: str, version) -> None:
+    """Refuse an answer from the wrong side, in the wrong state, or on an older version."""
+    if (status == "proposed") != viewer.is_holder:
+        abort(403)
+    if a.status != status or not current(a, version):
         abort(409)
+
+
+def begun_at(starts_at: datetime) -> bool:
+    return clock.aware(starts_at) <= clock.utcnow()
+
+
+def _coming(starts_at: datetime) -> None:
+    """A time put forward or taken must be to come: 422 otherwise (the forms say it first)."""
+    if begun_at(starts_at):
+        abort(422)
+
+
+def _put_forward(a: Appointment, by: str, starts_at: datetime) -> None:
+    """One more time in the appointment's history of proposals (a new list: JSON is replaced)."""
+    entry = {"by": by, "at": clock.aware(starts_at).isoformat(), "on": clock.utcnow().isoformat()}
+    a.proposals = [*(a.proposals or []), entry]
+    a.sequence = (a.sequence or 0) + 1
+
+
+def accept(viewer: Viewer, a: Appointment, reminder: int | None, version) -> None:
+    """The holder takes the time the professional proposed."""
+    _answerable(viewer, a, "proposed", version)
+    if a.begun():
+        abort(422)
     a.status = "confirmed"
     a.reminder_minutes, a.reminded_at = reminder, None
     a.sequence = (a.sequence or 0) + 1
     db.session.flush()
     audit.record(viewer, audit.Action.APPOINTMENT_ACCEPTED, a)
-    _tell_professional(a, "accepted")
+    tell.professional(a, "accepted")
 
 
-def decline(viewer: Viewer, a: Appointment) -> None:
-    if a.status != "proposed":
-        abort(409)
+def decline(viewer: Viewer, a: Appointment, version) -> None:
+    _answerable(viewer, a, "proposed", version)
     a.status = "declined"
     a.sequence = (a.sequence or 0) + 1
     db.session.flush()
     audit.record(viewer, audit.Action.APPOINTMENT_DECLINED, a)
-    _tell_professional(a, "declined")
+    tell.professional(a, "declined")
 
 
-def counter(viewer: Viewer, a: Appointment, starts_at: datetime) -> None:
-    """The holder asks for another time; the professional's answer confirms it."""
-    if a.status != "proposed":
-        abort(409)
+def counter(viewer: Viewer, a: Appointment, starts_at: datetime, version) -> None:
+    """The holder asks for another time; the professional takes it or proposes yet another."""
+    _answerable(viewer, a, "proposed", version)
+    _coming(starts_at)
     a.status, a.counter_starts_at = "countered", starts_at
+    _put_forward(a, "holder", starts_at)
     db.session.flush()
     audit.record(viewer, audit.Action.APPOINTMENT_COUNTERED, a, detail={"asked": starts_at.isoformat()})
-    _tell_professional(a, "countered")
+    tell.professional(a, "countered")
 
 
 def cancel(viewer: Viewer, a: Appointment) -> None:
@@ -272,9 +311,9 @@ def cancel(viewer: Viewer, a: Appointment) -> None:
     by = "holder" if viewer.is_holder else viewer.kind  # a guardian cancels on the holder's side
     audit.record(viewer, audit.Action.APPOINTMENT_CANCELLED, a, detail={"by": by})
     if viewer.is_holder:
-        _tell_professional(a, "cancelled")
+        tell.professional(a, "cancelled")
     else:
-        _tell_holder(viewer, a, "cancelled")
+        tell.holder(viewer, a, "cancelled")
 
 
 # --------------------------------------------------------------------------- the professional's side
@@ -295,112 +334,43 @@ def propose(viewer: Viewer, *, starts_at: datetime, duration: int, place, reason
         reminder_minutes=None,
         status="proposed",
         proposed_by="professional",
+        sequence=0,
     )
+    _coming(starts_at)
+    _put_forward(a, "professional", starts_at)
     db.session.add(a)
     db.session.flush()
     audit.record(viewer, audit.Action.APPOINTMENT_PROPOSED, a, detail={"at": starts_at.isoformat()})
-    _tell_holder(viewer, a, "proposed")
+    tell.holder(viewer, a, "proposed")
     return a
 
 
-def confirm_counter(viewer: Viewer, a: Appointment) -> None:
+def confirm_counter(viewer: Viewer, a: Appointment, version) -> None:
     """The professional takes the time the holder asked for."""
     access.require(viewer, access.RECORD_AGENDA, "write")
-    if a.status != "countered" or a.counter_starts_at is None:
+    _answerable(viewer, a, "countered", version)
+    if a.counter_starts_at is None:
         abort(409)
+    _coming(clock.aware(a.counter_starts_at))
     _moved(a, clock.aware(a.counter_starts_at))
     a.status, a.counter_starts_at = "confirmed", None
     if a.reminder_minutes is None:
         a.reminder_minutes = 1440  # the holder chooses at acceptance; here the usual day before
     db.session.flush()
     audit.record(viewer, audit.Action.APPOINTMENT_CONFIRMED, a, detail={"at": clock.aware(a.starts_at).isoformat()})
-    _tell_holder(viewer, a, "confirmed")
+    tell.holder(viewer, a, "confirmed")
 
 
-# --------------------------------------------------------------------------- telling the other side
-
-
-def when_text(at: datetime) -> str:
-    """ "12 mars 2027 à 9 h 30" in the reader's language, Paris time (the app's time zone)."""
-    return _("%(date)s at %(time)s", date=babel_datetime(clock.aware(at), "d MMMM y"), time=clock_time(clock.aware(at)))
-
-
-def _tell_holder(viewer: Viewer, a: Appointment, event: str) -> None:
-    """In Carnet (a card among the notifications) and by mail."""
-    pro = viewer.professional
-    db.session.add(
-        notify.Notification(
-            patient_id=a.patient_id,
-            kind="appointment",
-            grant_id=viewer.grant_id,
-            actor_name=viewer.display_name or None,
-            actor_rpps=getattr(pro, "rpps", None),
-            actor_profession=getattr(pro, "profession", None),
-            detail={"appointment": a.id, "event": event, "at": clock.aware(a.starts_at).isoformat()},
-            last_at=clock.utcnow(),
-        )
-    )
+def repropose(viewer: Viewer, a: Appointment, starts_at: datetime, version) -> None:
+    """The professional cannot take the time the holder asked for and proposes another: the
+    holder answers again (accept, decline, or ask for yet another time)."""
+    access.require(viewer, access.RECORD_AGENDA, "write")
+    _answerable(viewer, a, "countered", version)
+    _coming(starts_at)
+    if clock.aware(a.starts_at) != starts_at:
+        a.starts_at, a.reminded_at = starts_at, None
+    a.status, a.counter_starts_at = "proposed", None
+    _put_forward(a, "professional", starts_at)
     db.session.flush()
-    account = db.session.scalar(select(Account).where(Account.patient_id == a.patient_id))
-    if account is None:
-        return
-    with force_locale(account.locale or "fr"):
-        who = a.with_name
-        if getattr(pro, "profession", None):
-            who = _("%(name)s (%(profession)s)", name=who, profession=profession_label(pro.profession))
-        when = when_text(a.starts_at)
-        subject, what = {
-            "proposed": (
-                _("Carnet: an appointment is proposed to you"),
-                _("%(who)s proposes an appointment on %(when)s (Paris time).", who=who, when=when),
-            ),
-            "confirmed": (
-                _("Carnet: your appointment is confirmed"),
-                _("%(who)s confirmed your appointment on %(when)s (Paris time).", who=who, when=when),
-            ),
-            "cancelled": (
-                _("Carnet: an appointment was cancelled"),
-                _("%(who)s cancelled the appointment of %(when)s (Paris time).", who=who, when=when),
-            ),
-        }[event]
-        advice = _("Log in to Carnet and open your Agenda to answer or see the details.")
-        body = "\n\n".join((what, advice))
-    notify.send_mail(account.email, subject, body)
-
-
-def _tell_professional(a: Appointment, event: str) -> None:
-    """The professional hears of the holder's answer by mail (their record page shows it too)."""
-    if a.professional_id is None:
-        return
-    account = db.session.scalar(select(Account).where(Account.professional_id == a.professional_id))
-    if account is None:
-        return
-    from_patient = db.session.scalar(select(Account).where(Account.patient_id == a.patient_id))
-    name = from_patient.display_name if from_patient is not None else ""
-    with force_locale(account.locale or "fr"):
-        when = when_text(a.starts_at)
-        subject, what = {
-            "accepted": (
-                _("Carnet: appointment accepted"),
-                _("%(name)s accepted the appointment of %(when)s (Paris time).", name=name, when=when),
-            ),
-            "declined": (
-                _("Carnet: appointment declined"),
-                _("%(name)s declined the appointment of %(when)s (Paris time).", name=name, when=when),
-            ),
-            "countered": (
-                _("Carnet: another time is asked for"),
-                _(
-                    "%(name)s cannot come on %(when)s and asks for %(asked)s (Paris time).",
-                    name=name,
-                    when=when,
-                    asked=when_text(a.counter_starts_at) if a.counter_starts_at else "—",
-                ),
-            ),
-            "cancelled": (
-                _("Carnet: appointment cancelled"),
-                _("%(name)s cancelled the appointment of %(when)s (Paris time).", name=name, when=when),
-            ),
-        }[event]
-        body = "\n\n".join((what, _("Open the patient's record in Carnet to answer.")))
-    notify.send_mail(account.email, subject, body)
+    audit.record(viewer, audit.Action.APPOINTMENT_REPROPOSED, a, detail={"at": starts_at.isoformat()})
+    tell.holder(viewer, a, "reproposed")

@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
 from core.db import Base, uuid_pk
 
-# proposed: a professional's proposal waiting for the holder; countered: the holder asked for
-# another time, waiting for the professional; confirmed; declined (by the holder); cancelled.
+# proposed: a time from the professional waiting for the holder; countered: the holder asked
+# for another time, waiting for the professional (who takes it, proposes yet another time, or
+# cancels); confirmed; declined (by the holder); cancelled. As many rounds as both sides need.
 STATUSES = ("proposed", "countered", "confirmed", "declined", "cancelled")
 
 
@@ -40,6 +41,9 @@ class Appointment(Base):
     counter_starts_at: Mapped[datetime | None] = mapped_column()  # the time the holder asked for
     reminded_at: Mapped[datetime | None] = mapped_column()
     sequence: Mapped[int] = mapped_column(Integer, default=0)  # iCalendar SEQUENCE: bumped on each change
+    # Every time put forward, in order: [{"by": "professional" | "holder", "at": iso, "on": iso}].
+    # An answer names the `sequence` it saw: an answer to a time since replaced is refused.
+    proposals: Mapped[list | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=clock.utcnow, onupdate=clock.utcnow)
 
@@ -47,6 +51,10 @@ class Appointment(Base):
     def audit_label(self) -> str:
         """Traces name whom and when, never the reason (the trail cannot be erased)."""
         return self.with_name
+
+    def begun(self) -> bool:
+        """Its time has come: that time can no longer be accepted, only another asked for."""
+        return clock.aware(self.starts_at) <= clock.utcnow()
 
 
 class PreventionMark(Base):

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from flask_babel import force_locale, gettext as _
 from sqlalchemy import select, update
 
-from blueprints.agenda.appointments import when_text
 from blueprints.agenda.models import Appointment
+from blueprints.agenda.tell import by_mail, holder_account, when_text
 from core import clock, notify
 from core.db import db
-from core.people import Account
 
 LOOKAHEAD = timedelta(days=8)  # the longest reminder offered is a week before
 
@@ -62,7 +61,7 @@ def send_due(now: datetime | None = None) -> int:
 
 
 def _remind(a: Appointment) -> None:
-    """In Carnet (a card among the notifications) and by mail."""
+    """In Carnet (a card among the notifications) and, as the holder chose, by mail."""
     db.session.add(
         notify.Notification(
             patient_id=a.patient_id,
@@ -72,8 +71,8 @@ def _remind(a: Appointment) -> None:
             last_at=clock.utcnow(),
         )
     )
-    account = db.session.scalar(select(Account).where(Account.patient_id == a.patient_id))
-    if account is None:
+    account = holder_account(a.patient_id)
+    if account is None or not by_mail(a.patient_id):
         return
     with force_locale(account.locale or "fr"):
         subject = _("Carnet: reminder of your appointment with %(name)s", name=a.with_name)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, request, url_for
 from flask_babel import format_datetime, gettext as _
 
-from blueprints.agenda import appointments as appts, bp, ical
+from blueprints.agenda import appointments as appts, bp, ical, tell
 from blueprints.agenda.forms import AnswerForm, AppointmentForm, CounterForm, FeedForm, ItemForm, MarkForm, SettingsForm
 from blueprints.agenda.prevention import services as prevention
 from core import access, clock, web
@@ -58,6 +58,7 @@ def show(viewer, appt_id: str):
         r=appts.row(viewer, a),
         answer=AnswerForm(reminder=_reminder_choice(a)),
         counter=CounterForm(),
+        by_mail=tell.by_mail(viewer.patient_id),
     )
 
 
@@ -116,6 +117,16 @@ def delete(viewer, appt_id: str):
     return web.hx_redirect(url_for("agenda.index"))
 
 
+def _stale(a) -> str | None:
+    """Why this answer comes too late, if it does: already answered, or a new time proposed
+    since the page was shown (the answer names the version it saw)."""
+    if a.status != "proposed":
+        return _("This proposal was already answered.")
+    if not appts.current(a, request.values.get("version")):
+        return _("%(name)s proposed another time meanwhile: see it below before answering.", name=a.with_name)
+    return None
+
+
 @bp.post("/rendez-vous/<appt_id>/accepter")
 @web.gate("agenda", "write")
 def accept(viewer, appt_id: str):
@@ -123,10 +134,12 @@ def accept(viewer, appt_id: str):
     form = AnswerForm()
     if not form.validate_on_submit():
         return web.error_page(400)
-    if a.status != "proposed":
-        flash(_("This proposal was already answered."), "info")
+    if stale := _stale(a):
+        flash(stale, "info")
+    elif a.begun():
+        flash(_("This time has passed: ask for another one."), "info")
     else:
-        appts.accept(viewer, a, form.reminder_minutes())
+        appts.accept(viewer, a, form.reminder_minutes(), request.values.get("version"))
         flash(_("Appointment accepted: %(name)s is told.", name=a.with_name), "success")
     return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
 
@@ -135,11 +148,11 @@ def accept(viewer, appt_id: str):
 @web.gate("agenda", "write")
 def decline(viewer, appt_id: str):
     a = appts.get(viewer, appt_id)
-    if a.status != "proposed":
-        flash(_("This proposal was already answered."), "info")
-    else:
-        appts.decline(viewer, a)
-        flash(_("Appointment declined: %(name)s is told.", name=a.with_name), "success")
+    if stale := _stale(a):
+        flash(stale, "info")
+        return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
+    appts.decline(viewer, a, request.values.get("version"))
+    flash(_("Appointment declined: %(name)s is told.", name=a.with_name), "success")
     return web.hx_redirect(url_for("agenda.index"))
 
 
@@ -148,11 +161,11 @@ def decline(viewer, appt_id: str):
 def counter(viewer, appt_id: str):
     a = appts.get(viewer, appt_id)
     form = CounterForm()
-    if a.status != "proposed":
-        flash(_("This proposal was already answered."), "info")
+    if stale := _stale(a):
+        flash(stale, "info")
         return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
     if form.validate_on_submit():
-        appts.counter(viewer, a, form.starts_at())
+        appts.counter(viewer, a, form.starts_at(), request.values.get("version"))
         flash(_("Your request is sent: %(name)s will answer.", name=a.with_name), "success")
         return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
     return web.render(
@@ -162,6 +175,7 @@ def counter(viewer, appt_id: str):
         r=appts.row(viewer, a),
         answer=AnswerForm(),
         counter=form,
+        by_mail=tell.by_mail(viewer.patient_id),
     )
 
 

@@ -1,5 +1,6 @@
 from flask import current_app, redirect, send_from_directory, url_for
 
+from blueprints.agenda import practice
 from blueprints.dashboard import bp, services
 from blueprints.messaging import services as messaging
 from blueprints.pro import services as pro
@@ -13,7 +14,12 @@ def index(viewer):
     if viewer.grant_kind == "share":  # a code session has one record and nothing else
         return redirect(url_for("pro.record", access_id=viewer.grant_id))
     if viewer.kind == "professional":
-        return web.render("dashboard/pro.html", pro=pro.home(viewer), messages=messaging.summary(viewer))
+        return web.render(
+            "dashboard/pro.html",
+            pro=pro.home(viewer),
+            messages=messaging.summary(viewer),
+            agenda=practice.overview(viewer),
+        )
     return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 

@@ -307,6 +307,7 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
         lambda x: _("Another time asked for the appointment with %(label)s", label=x),
     ),
     Action.APPOINTMENT_CONFIRMED: lambda d, t: _("The time you asked for was accepted"),
+    Action.APPOINTMENT_REPROPOSED: lambda d, t: _("Another time proposed to you for an appointment"),
     Action.APPOINTMENT_CANCELLED: lambda d, t: (
         _("Appointment cancelled by you: %(label)s", label=t)
         if d.get("by") == "holder" and t
@@ -446,6 +447,7 @@ ICONS = {
     Action.APPOINTMENT_DECLINED: "calendar",
     Action.APPOINTMENT_COUNTERED: "calendar",
     Action.APPOINTMENT_CONFIRMED: "calendar",
+    Action.APPOINTMENT_REPROPOSED: "calendar",
     Action.APPOINTMENT_CANCELLED: "calendar",
     Action.PREVENTION_MARKED: "syringe",
     Action.PREVENTION_SETTINGS_UPDATED: "settings",

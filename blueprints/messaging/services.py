@@ -16,7 +16,7 @@ from flask import abort, g
 from sqlalchemy import bindparam, func, select, tuple_, update
 
 from blueprints.documents.models import fold
-from blueprints.messaging import attachments
+from blueprints.messaging import attachments, cards
 from blueprints.messaging.models import Message, Thread
 from blueprints.pro.services import pro_name
 from blueprints.sharing import professionals
@@ -247,6 +247,8 @@ def open_thread(viewer: Viewer, thread: Thread) -> dict:
                 m.read_at = now
         if viewer.is_holder:
             thread.holder_unread = 0
+            db.session.flush()
+            cards.thread_read(viewer, thread)
         else:
             thread.pro_unread = 0
     if not viewer.is_holder:
@@ -457,6 +459,8 @@ def _add_message(viewer: Viewer, thread: Thread, professional, body: str, stored
     thread.search_text = (thread.search_text or "") + " " + " ".join(fold(w) for w in words if w)
     db.session.flush()
     audit.record(viewer, audit.Action.MESSAGE_SENT, thread, detail={"attachments": len(files), "from": side})
+    if not viewer.is_holder:
+        cards.tell(thread, professional)
     if first_unread:
         _tell(viewer, thread, patient, professional)
     return message

@@ -122,9 +122,19 @@ class NoticePreferencesForm(FlaskForm):
     access = RadioField(_l("When a professional consults your space"), default="mail", validators=[InputRequired()])
     deposit = RadioField(_l("When a professional adds a document"), default="mail", validators=[InputRequired()])
     message = RadioField(_l("When a professional writes to you"), default="mail", validators=[InputRequired()])
+    appointment = RadioField(
+        _l("Appointments: proposals, confirmations, cancellations and reminders"),
+        default="mail",
+        validators=[InputRequired()],
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.access.choices = self.deposit.choices = self.message.choices = [
             (k, str(label)) for k, label in CHANNEL_CHOICES
+        ]
+        # always in Carnet: an answer may be awaited, a reminder was asked for
+        self.appointment.choices = [
+            ("mail", str(_l("In Carnet and by email"))),
+            ("app", str(_l("In Carnet only"))),
         ]

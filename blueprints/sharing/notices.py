@@ -80,6 +80,18 @@ def _what(kind: str, detail: dict, seen: dict) -> list[str]:
 
 
 AGENDA_KINDS = ("appointment", "reminder")  # written by blueprints/agenda
+MESSAGE_KIND = "message"  # written by blueprints/messaging (cards.py)
+
+
+def _message_sentence(actor: str, detail: dict) -> str:
+    count, subject = int(detail.get("count") or 1), detail.get("subject") or ""
+    return ngettext(
+        "%(name)s wrote to you: “%(subject)s”",
+        "%(name)s wrote to you %(num)d times, lately: “%(subject)s”",
+        count,
+        name=actor,
+        subject=subject,
+    )
 
 
 def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
@@ -91,6 +103,7 @@ def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
         return _("Reminder: your appointment with %(name)s, %(when)s", name=actor, when=when)
     return {
         "proposed": lambda: _("%(name)s proposes an appointment: %(when)s", name=actor, when=when),
+        "reproposed": lambda: _("%(name)s proposes another time: %(when)s", name=actor, when=when),
         "confirmed": lambda: _("%(name)s confirmed your appointment: %(when)s", name=actor, when=when),
     }.get(detail.get("event"), lambda: _("%(name)s cancelled the appointment: %(when)s", name=actor, when=when))()
 
@@ -99,6 +112,8 @@ def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | No
     detail, seen = detail or {}, seen or {}
     if kind in AGENDA_KINDS:
         return _agenda_sentence(kind, actor, detail)
+    if kind == MESSAGE_KIND:
+        return _message_sentence(actor, detail)
     if kind == "code_locked":
         label = str(detail.get("label") or "")
         if label:
@@ -282,6 +297,9 @@ def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity:
     )
     if note.kind in AGENDA_KINDS:  # nothing to flag: the way on is the appointment
         row.link = url_for("agenda.show", appt_id=detail["appointment"]) if detail.get("appointment") else None
+    elif note.kind == MESSAGE_KIND:  # the latest conversation; the others are in Messages
+        threads = detail.get("threads") or ()
+        row.link = url_for("messaging.thread", thread_id=threads[0]) if threads else url_for("messaging.index")
     elif note.kind == "code_locked":  # nobody opened anything: the way out is ending that share
         row.share_id = _running_share(viewer, note.grant_id)
     elif row.flagged:

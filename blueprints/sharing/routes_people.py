@@ -107,7 +107,7 @@ def preferences(viewer):
     """How the holder wants to be told, per kind (a page of its own; a plain form post)."""
     form = NoticePreferencesForm(data=notify.preferences(viewer.patient_id))
     if form.validate_on_submit():
-        chosen = {"access": form.access.data, "deposit": form.deposit.data, "message": form.message.data}
+        chosen = {k: getattr(form, k).data for k in notify.CHOSEN_KINDS}
         if chosen != notify.preferences(viewer.patient_id):
             notify.save_preferences(viewer.patient_id, chosen)
             audit.record(

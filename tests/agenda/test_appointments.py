@@ -105,7 +105,7 @@ def test_professional_proposes_and_holder_accepts(app, granted):
     home = holder_client.get("/").get_data(as_text=True)
     assert "À répondre" in home
     # accepted with a reminder of the holder's choice; the professional hears of it
-    r = _post(holder_client, f"/agenda/rendez-vous/{a.id}/accepter", {"reminder": "60"})
+    r = _post(holder_client, f"/agenda/rendez-vous/{a.id}/accepter", {"reminder": "60", "version": a.sequence})
     assert r.status_code == 303
     [a] = rows(app, Appointment)
     assert a.status == "confirmed" and a.reminder_minutes == 60
@@ -113,7 +113,7 @@ def test_professional_proposes_and_holder_accepts(app, granted):
         assert "accepté" in notify.latest_to(pro.email).body
     assert {t.action for t in traces(app)} >= {"appointment_proposed", "appointment_accepted", "record_viewed"}
     # a second answer is refused politely, nothing changes
-    _post(holder_client, f"/agenda/rendez-vous/{a.id}/refuser")
+    _post(holder_client, f"/agenda/rendez-vous/{a.id}/refuser", {"version": a.sequence})
     assert rows(app, Appointment)[0].status == "confirmed"
 
 
@@ -121,25 +121,34 @@ def test_holder_asks_another_time_and_the_professional_takes_it(app, granted):
     holder_client, holder, pro_client, pro, grant_id = granted
     _propose(pro_client, grant_id)
     [a] = rows(app, Appointment)
-    r = _post(holder_client, f"/agenda/rendez-vous/{a.id}/autre-horaire", {"day": "2026-12-16", "at": "17:30"})
+    r = _post(
+        holder_client,
+        f"/agenda/rendez-vous/{a.id}/autre-horaire",
+        {"day": "2026-12-16", "at": "17:30", "version": a.sequence},
+    )
     assert r.status_code == 303
     [a] = rows(app, Appointment)
     assert a.status == "countered" and clock.aware(a.counter_starts_at) == datetime(2026, 12, 16, 16, 30, tzinfo=UTC)
     with app.app_context():
         assert "16 décembre 2026" in notify.latest_to(pro.email).body
     assert "Le patient demande" in pro_client.get(f"/agenda/dossier/{grant_id}").get_data(as_text=True)
-    r = _post(pro_client, f"/agenda/dossier/{grant_id}/{a.id}/confirmer", token_page=f"/agenda/dossier/{grant_id}")
+    r = _post(
+        pro_client,
+        f"/agenda/dossier/{grant_id}/{a.id}/confirmer",
+        {"version": a.sequence},
+        token_page=f"/agenda/dossier/{grant_id}",
+    )
     assert r.status_code == 303
     [a] = rows(app, Appointment)
     assert a.status == "confirmed" and clock.aware(a.starts_at) == datetime(2026, 12, 16, 16, 30, tzinfo=UTC)
-    assert a.counter_starts_at is None and a.sequence == 1
+    assert a.counter_starts_at is None and a.sequence == 3  # proposed, asked, confirmed
 
 
 def test_holder_declines(app, granted):
     holder_client, holder, pro_client, pro, grant_id = granted
     _propose(pro_client, grant_id)
     [a] = rows(app, Appointment)
-    _post(holder_client, f"/agenda/rendez-vous/{a.id}/refuser")
+    _post(holder_client, f"/agenda/rendez-vous/{a.id}/refuser", {"version": a.sequence})
     assert rows(app, Appointment)[0].status == "declined"
     page = holder_client.get("/agenda/").get_data(as_text=True)
     assert f"/agenda/rendez-vous/{a.id}" not in page  # declined: no longer among what is coming
@@ -274,7 +283,12 @@ def test_another_time_must_be_a_coming_one(app, granted):
     [a] = rows(app, Appointment)
     r = holder_client.post(
         f"/agenda/rendez-vous/{a.id}/autre-horaire",
-        data={"day": "2026-12-02", "at": "10:00", "csrf_token": csrf_token(holder_client, "/agenda/")},
+        data={
+            "day": "2026-12-02",
+            "at": "10:00",
+            "version": a.sequence,
+            "csrf_token": csrf_token(holder_client, "/agenda/"),
+        },
         headers={"HX-Request": "true", "HX-Target": "counter-form"},
     )
     assert r.status_code == 422

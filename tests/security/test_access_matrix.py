@@ -184,6 +184,7 @@ RECORD_SECTIONS = {
     "agenda.record_agenda": "record.agenda",
     "agenda.record_propose": "record.agenda",
     "agenda.record_confirm": "record.agenda",
+    "agenda.record_repropose": "record.agenda",
     "agenda.record_cancel": "record.agenda",
 }
 

@@ -259,7 +259,8 @@ def test_preferences_page_saves_and_is_traced(app, holder):
     page = client.get("/partage").get_data(as_text=True)
     assert 'href="/partage/notifications/reglages"' in page
     form = client.get("/partage/notifications/reglages").get_data(as_text=True)
-    assert "<html" in form and form.count("checked") == 3 and '<input checked id="access-0"' in form
+    assert "<html" in form and form.count("checked") == 4 and '<input checked id="access-0"' in form
+    assert '<input checked id="appointment-0"' in form and 'value="none"' not in form.split('id="appointment-0"')[1]
     assert "cannot be turned off" in form
     bad = client.post(
         "/partage/notifications/reglages", data={"access": "sms", "deposit": "app", "csrf_token": token_of(client)}
@@ -268,12 +269,18 @@ def test_preferences_page_saves_and_is_traced(app, holder):
     assert rows(app, NotificationPreferences) == []
     ok = client.post(
         "/partage/notifications/reglages",
-        data={"access": "app", "deposit": "none", "message": "mail", "csrf_token": token_of(client)},
+        data={
+            "access": "app",
+            "deposit": "none",
+            "message": "mail",
+            "appointment": "app",
+            "csrf_token": token_of(client),
+        },
         headers={"HX-Request": "true", "HX-Boosted": "true"},
     )
     assert ok.status_code == 303 and ok.headers["Location"].endswith("/partage#notifications")
     (prefs,) = rows(app, NotificationPreferences)
-    assert (prefs.access, prefs.deposit) == ("app", "none")
+    assert (prefs.access, prefs.deposit, prefs.appointment) == ("app", "none", "app")
     assert len(traces(app, "notification_preferences_updated")) == 1
     assert "Choices of how to be told changed" in client.get("/historique").get_data(as_text=True)
 
