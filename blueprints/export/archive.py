@@ -26,10 +26,8 @@ from blueprints.profile.synthesis import printing
 from core import access, blobs, clock
 from core.access import Viewer
 from core.blobs import BlobKey
-from core.db import db
 
 EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tif", "text": "txt"}
-PAGE = 200
 PACKED = ("jpeg", "png", "pdf")  # already compressed: stored as they are
 
 
@@ -60,20 +58,9 @@ def _text(zf, name: str, when: datetime, chunks: Iterable[str]) -> None:
 
 
 def _documents(viewer: Viewer) -> Iterable[tuple[Document, BlobKey]]:
-    """Every document of the space (hidden ones too: it is the holder's), a page at a time."""
-    after = None
-    while True:
-        stmt = access.scope(viewer, select(Document, BlobKey)).join(BlobKey, BlobKey.blob_id == Document.blob_id)
-        if after is not None:
-            stmt = stmt.where(
-                (Document.created_at > after[0]) | ((Document.created_at == after[0]) & (Document.id > after[1]))
-            )
-        page = db.session.execute(stmt.order_by(Document.created_at, Document.id).limit(PAGE)).all()
-        db.session.rollback()
-        yield from page
-        if len(page) < PAGE:
-            return
-        after = (page[-1][0].created_at, page[-1][0].id)
+    """Every document of the space (hidden ones too: it is the holder's), oldest first."""
+    stmt = access.scope(viewer, select(Document, BlobKey)).join(BlobKey, BlobKey.blob_id == Document.blob_id)
+    return bundle.stream(stmt.order_by(Document.created_at, Document.id))
 
 
 def build(zf: zipfile.ZipFile, viewer: Viewer, base: str, counts: dict, tick: Callable[[int], None]) -> dict:
@@ -114,15 +101,5 @@ def build(zf: zipfile.ZipFile, viewer: Viewer, base: str, counts: dict, tick: Ca
 
 
 def _rows(viewer: Viewer, model) -> Iterable:
-    """Every row of a carried table, in keyset pages by id."""
-    after = None
-    while True:
-        stmt = access.scope(viewer, select(model))
-        if after is not None:
-            stmt = stmt.where(model.id > after)
-        page = list(db.session.scalars(stmt.order_by(model.id).limit(PAGE * 10)))
-        db.session.rollback()
-        yield from page
-        if len(page) < PAGE * 10:
-            return
-        after = page[-1].id
+    """Every row of a carried table."""
+    return bundle.stream(access.scope(viewer, select(model)).order_by(model.id))

@@ -1,9 +1,11 @@
 """The space as one FHIR R4 Bundle (type collection), written resource by resource.
 
 Every type is found by walking the API's registry (fhir.services.SPECS): a type the API learns
-to serve is exported the same day, with nothing to change here. Rows are read in keyset pages
-through the API's own search (the gate's scope, the holder's view: hidden documents included),
-so memory stays flat whatever the space's size."""
+to serve is exported the same day, with nothing to change here. Each type's rows are read
+through the gate's scope (the holder's view: hidden documents included) in the API's order, as
+one query streamed in batches on a reading connection of its own (`stream`): memory stays flat
+whatever the space's size, each row is read once, and the job's own small writes (progress)
+go on beside it."""
 
 from __future__ import annotations
 
@@ -12,9 +14,10 @@ from collections.abc import Callable, Iterator
 
 from flask_babel import force_locale
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from blueprints.apps.models import App, Connection
-from blueprints.fhir import resources, search, services as fhir
+from blueprints.fhir import resources, services as fhir
 from core import access
 from core.access import Viewer
 from core.db import db
@@ -34,16 +37,21 @@ def counts(viewer: Viewer) -> dict[str, int]:
     return found
 
 
+def stream(stmt) -> Iterator:
+    """The statement's rows (ORM objects, or tuples of them), fetched PAGE at a time from a
+    connection of their own: one sort in the database, never the whole result in memory."""
+    with db.engine.connect() as conn, Session(bind=conn) as reading:
+        result = reading.execute(stmt.execution_options(yield_per=PAGE))
+        for row in result:
+            yield row[0] if len(row) == 1 else tuple(row)
+
+
 def _rows(viewer: Viewer, spec: fhir.Spec) -> Iterator:
-    """Every row of one type, oldest first, a page at a time (each page its own transaction)."""
-    q = search.Query(count=PAGE, newest_first=False)
-    while True:
-        rows, following, _kind = fhir.search_rows(viewer, spec, q)
-        yield from rows
-        db.session.rollback()  # never hold a read transaction across pages
-        if following is None:
-            return
-        q.cursor = search.decode_cursor(following)
+    """Every row of one type, in the API's order (oldest first)."""
+    stmt = access.scope(viewer, select(spec.model))
+    if spec.where is not None:
+        stmt = spec.where(stmt)
+    return stream(stmt.order_by(spec.sort_col, spec.model.id))
 
 
 def _connections(viewer: Viewer) -> Iterator[dict]:

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 from blueprints.export import archive, bundle
 from blueprints.export.models import SpaceExport
 from core import access, audit, blobs, clock, jobs, notify
-from core.db import db
+from core.db import db, reads_in_background, write_intent
 from core.people import Account
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class Progress:
 
     def flush(self) -> None:
         S = SpaceExport
+        db.session.commit()  # end any read: the update starts a transaction of its own
         moved = db.session.execute(
             update(S)
             .where(S.id == self.job_id, S.runner == jobs.this_runner(), S.status == "running")
@@ -74,6 +75,7 @@ def run(job_id: str) -> SpaceExport | None:
 
 def _run(job: SpaceExport) -> SpaceExport | None:
     job_id, base = job.id, job.base_url.rstrip("/") + "/fhir"
+    reads_in_background()
     _account, viewer = holder_of(job)
     found = bundle.counts(viewer)
     counts = {
@@ -92,6 +94,7 @@ def _run(job: SpaceExport) -> SpaceExport | None:
             with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
                 made = archive.build(zf, viewer, base, counts, progress.tick)
             progress.flush()
+            write_intent()
             fh.seek(0)
             stored = blobs.put(fh, job.patient_id)
             return _finish(job_id, "done", stored=stored, made=made)
@@ -100,6 +103,7 @@ def _run(job: SpaceExport) -> SpaceExport | None:
         return None
     except Exception:  # noqa: BLE001 - any failure ends the job as failed: the holder may start again
         db.session.rollback()
+        write_intent()
         log.exception("space export %s failed", job_id)
         return _finish(job_id, "failed")
     finally:

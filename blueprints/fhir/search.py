@@ -92,7 +92,7 @@ def encode_cursor(sort_value, row_id: str) -> str:
     return base64.urlsafe_b64encode(f"{sort_value}|{row_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(raw: str) -> tuple[str, str]:
+def _decode_cursor(raw: str) -> tuple[str, str]:
     try:
         text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
         sort_value, _, row_id = text.partition("|")
@@ -129,7 +129,7 @@ def parse(args, allowed: set[str]) -> Query:
         raise Invalid(_l("Only _sort=-date and _sort=date are supported."), code="not-supported", expression="_sort")
     q.newest_first = sort == "-date"
     if args.get("_cursor"):
-        q.cursor = decode_cursor(args["_cursor"])
+        q.cursor = _decode_cursor(args["_cursor"])
     return q
 
 
