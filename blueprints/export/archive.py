@@ -9,6 +9,7 @@ The folder (LISEZMOI.txt describes it in French):
 from __future__ import annotations
 
 import json
+import logging
 import re
 import unicodedata
 import zipfile
@@ -23,10 +24,11 @@ from blueprints.export import bundle, portable
 from blueprints.history import services as history
 from blueprints.measures import export as measures_csv
 from blueprints.profile.synthesis import printing
-from core import access, blobs, clock
+from core import access, blobs, clock, pdf
 from core.access import Viewer
 from core.blobs import BlobKey
 
+log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": "pdf", "jpeg": "jpg", "png": "png", "tiff": "tif", "text": "txt"}
 PACKED = ("jpeg", "png", "pdf")  # already compressed: stored as they are
 
@@ -92,8 +94,16 @@ def build(zf: zipfile.ZipFile, viewer: Viewer, base: str, counts: dict, tick: Ca
     tick(counts.get("measures", 0))
     _text(zf, "historique.csv", when, history.csv_chunks(viewer, history.Filters()))
     tick(counts.get("traces", 0))
-    with _member(zf, "synthese.pdf", when, stored=True) as out:
-        out.write(printing.a4_pdf(viewer, "fr"))
+    try:  # the summary is a convenience: the data is all in the other files
+        summary = printing.a4_pdf(viewer, "fr")
+    except pdf.PdfError:
+        log.warning("space export: the summary PDF could not be made")
+        summary = None
+    if summary is not None:
+        with _member(zf, "synthese.pdf", when, stored=True) as out:
+            out.write(summary)
+    made["summary"] = summary is not None
+    del summary
     tick(1)
     readme = render_template("export/LISEZMOI.txt", made=made, counts=counts, when=when)
     _text(zf, "LISEZMOI.txt", when, [readme.replace("\n", "\r\n")])

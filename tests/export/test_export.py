@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from blueprints.documents.models import Document
 from blueprints.export.models import SpaceExport
-from core import blobs, clock
+from core import blobs, clock, pdf
 from core.db import db
 from tests.export.space import FILES, seed
 from tests.helpers import csrf_token, rows, traces
@@ -160,3 +160,18 @@ def test_downloading_needs_a_fresh_authentication(app, exporter, run_export, log
     answer = client.get(f"/mon-espace/recuperer/{job.id}/carnet.zip")
     assert answer.status_code in (302, 303) and "/compte/confirmer" in answer.headers["Location"]
     assert traces(app, "export_downloaded") == []
+
+
+def test_a_summary_that_cannot_be_made_leaves_the_rest_of_the_zip(app, exporter, run_export, monkeypatch):
+    client, account = exporter
+    _start(client)
+
+    def too_long(*args, **kwargs):
+        raise pdf.PdfError("took too long")
+
+    monkeypatch.setattr("blueprints.profile.synthesis.printing.a4_pdf", too_long)
+    job = run_export(_job(app, account.patient_id).id)
+    assert job.status == "done"
+    zf = zipfile.ZipFile(io.BytesIO(client.get(f"/mon-espace/recuperer/{job.id}/carnet.zip").get_data()))
+    assert "synthese.pdf" not in zf.namelist() and "mesures.csv" in zf.namelist()
+    assert "Absent de ce dossier" in zf.read("LISEZMOI.txt").decode()
