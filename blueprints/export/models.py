@@ -7,15 +7,27 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
 from core.db import Base, uuid_pk
 
+_UNFINISHED = text("status IN ('pending', 'running')")
+
 
 class SpaceExport(Base):
     __tablename__ = "space_exports"
+    # One export at a time per space, even when two requests ask at once (two tabs, two workers).
+    __table_args__ = (
+        Index(
+            "ux_space_exports_one_running",
+            "patient_id",
+            unique=True,
+            sqlite_where=_UNFINISHED,
+            postgresql_where=_UNFINISHED,
+        ),
+    )
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 from flask import request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from blueprints.export import runner
 from blueprints.export.models import SpaceExport
@@ -52,7 +53,11 @@ def ask(viewer: Viewer) -> tuple[SpaceExport, bool]:
         return current, False
     job = SpaceExport(patient_id=viewer.patient_id, base_url=request.host_url.rstrip("/"))
     db.session.add(job)
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # another request started one a moment ago: that one is shown
+        db.session.rollback()
+        return latest(viewer), False
     runner.start(job.id)
     return job, True
 

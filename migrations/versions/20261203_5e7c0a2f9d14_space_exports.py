@@ -43,9 +43,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("space_exports", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_space_exports_patient_id"), ["patient_id"], unique=False)
+        batch_op.create_index(
+            "ux_space_exports_one_running",
+            ["patient_id"],
+            unique=True,
+            sqlite_where=sa.text("status IN ('pending', 'running')"),
+            postgresql_where=sa.text("status IN ('pending', 'running')"),
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("space_exports", schema=None) as batch_op:
+        batch_op.drop_index("ux_space_exports_one_running")
         batch_op.drop_index(batch_op.f("ix_space_exports_patient_id"))
     op.drop_table("space_exports")

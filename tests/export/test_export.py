@@ -9,8 +9,10 @@ import json
 import zipfile
 from datetime import timedelta
 
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from blueprints.documents.models import Document
 from blueprints.export.models import SpaceExport
@@ -175,3 +177,16 @@ def test_a_summary_that_cannot_be_made_leaves_the_rest_of_the_zip(app, exporter,
     zf = zipfile.ZipFile(io.BytesIO(client.get(f"/mon-espace/recuperer/{job.id}/carnet.zip").get_data()))
     assert "synthese.pdf" not in zf.namelist() and "mesures.csv" in zf.namelist()
     assert "Absent de ce dossier" in zf.read("LISEZMOI.txt").decode()
+
+
+def test_the_database_keeps_one_unfinished_export_per_space(app, exporter):
+    """Two requests asking at once: the second insert is refused by the partial unique index."""
+    client, account = exporter
+    _start(client)
+    with app.app_context():
+        db.session.add(SpaceExport(patient_id=account.patient_id, base_url="http://localhost"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.add(SpaceExport(patient_id=account.patient_id, base_url="http://localhost", status="failed"))
+        db.session.commit()  # finished ones are not limited
