@@ -33,6 +33,7 @@ class SpaceExport(Base):
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | running | done | failed
     base_url: Mapped[str] = mapped_column(String(200))  # where links in the zip point (the FHIR base)
+    asked_by: Mapped[str | None] = mapped_column(String(36))  # the account: the holder, or a guardian
     done_steps: Mapped[int] = mapped_column(Integer, default=0)
     total_steps: Mapped[int] = mapped_column(Integer, default=0)
     blob_id: Mapped[str | None] = mapped_column(String(32))

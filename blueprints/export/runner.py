@@ -56,9 +56,22 @@ class Progress:
             raise Stopped()
 
 
-def holder_of(job: SpaceExport):
-    account = db.session.scalar(select(Account).where(Account.patient_id == job.patient_id, Account.role == "holder"))
-    return account, access.viewer_for(account)
+def holder_of(job: SpaceExport) -> tuple[Account | None, access.Viewer | None]:
+    """Who the job acts as: the account that asked, as the holder of the space or as a guardian
+    of the child whose space it is (None when that guardianship has ended); a job without an
+    asker (made by a command) acts as the space's holder."""
+    if job.asked_by is None:
+        account = db.session.scalar(
+            select(Account).where(Account.patient_id == job.patient_id, Account.role == "holder")
+        )
+        return account, access.viewer_for(account) if account is not None else None
+    account = db.session.get(Account, job.asked_by)
+    viewer = access.viewer_for(account) if account is not None else None
+    if viewer is not None and viewer.patient_id != job.patient_id:
+        viewer = access.guardian_viewer(viewer, job.patient_id)
+    if viewer is None or not access.can(viewer, "export", "write"):
+        return account, None
+    return account, viewer
 
 
 def run(job_id: str) -> SpaceExport | None:
@@ -77,6 +90,8 @@ def _run(job: SpaceExport) -> SpaceExport | None:
     job_id, base = job.id, job.base_url.rstrip("/") + "/fhir"
     reads_in_background()
     _account, viewer = holder_of(job)
+    if viewer is None:  # the asker may no longer act in this space
+        return _finish(job_id, "failed")
     found = bundle.counts(viewer)
     counts = {
         "documents": found.get("DocumentReference", 0),
@@ -118,7 +133,7 @@ def _finish(job_id: str, status: str, *, stored=None, made: dict | None = None) 
         job.blob_id, job.size, job.expires_at = stored.blob_id, stored.size, now + KEEP
     job.error = None if status == "done" else "internal"
     account, viewer = holder_of(job)
-    audit.record(viewer, audit.Action.EXPORT_PREPARED, job, detail={"status": status, **(made or {})})
+    audit.record(viewer or audit.SYSTEM, audit.Action.EXPORT_PREPARED, job, detail={"status": status, **(made or {})})
     _tell(account, job)
     db.session.commit()
     return job

@@ -51,7 +51,7 @@ def ask(viewer: Viewer) -> tuple[SpaceExport, bool]:
     current = latest(viewer)
     if running(current):
         return current, False
-    job = SpaceExport(patient_id=viewer.patient_id, base_url=request.host_url.rstrip("/"))
+    job = SpaceExport(patient_id=viewer.patient_id, base_url=request.host_url.rstrip("/"), asked_by=viewer.account_id)
     db.session.add(job)
     try:
         db.session.commit()

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("patient_id", sa.String(length=36), nullable=False),
         sa.Column("status", sa.String(length=12), nullable=False),
         sa.Column("base_url", sa.String(length=200), nullable=False),
+        sa.Column("asked_by", sa.String(length=36), nullable=True),
         sa.Column("done_steps", sa.Integer(), nullable=False),
         sa.Column("total_steps", sa.Integer(), nullable=False),
         sa.Column("blob_id", sa.String(length=32), nullable=True),
