@@ -67,6 +67,11 @@ synthesis
     printing.a4() call (median, p95; target <= 1.5 s), the CPU time of the same work in process,
     a one-line PDF through the same bounded path as the baseline, the PDF's size and pages.
 
+export
+    The full export of a heavy space (300 documents of realistic sizes, 50,000 measures, 5,000
+    traces, and twice that): time, zip size and the peak RSS of the process building the zip,
+    run in a child of its own (target <= 100 MB whatever the size; benchmarks/export.py).
+
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """
@@ -95,6 +100,7 @@ SECTIONS = [
     "practice",
     "fhir_search",
     "provisioning",
+    "export",
 ]
 OUT = Path(__file__).resolve().parent / "out"
 

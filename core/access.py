@@ -54,6 +54,7 @@ HOLDER_RIGHTS = {
     "card": {"read"},  # the emergency card kept offline on the holder's own device
     "apps": {"read", "write"},
     "lifecycle": {"close"},  # the life of the space: closing it (blueprints/lifecycle)
+    "export": {"read", "write"},  # taking everything with you (blueprints/export); a guardian too
 }
 # A legal guardian acting in a child's space does all the holder does, except close it.
 GUARDIAN_RIGHTS = {section: actions for section, actions in HOLDER_RIGHTS.items() if section != "lifecycle"}

@@ -147,6 +147,9 @@ class Action(StrEnum):
     SPACE_DELETION_REQUESTED = "space_deletion_requested"
     SPACE_DELETED = "space_deleted"
     SPACE_HANDED_OVER = "space_handed_over"
+    EXPORT_PREPARED = "export_prepared"
+    EXPORT_DOWNLOADED = "export_downloaded"
+    SPACE_IMPORTED = "space_imported"
 
 
 class AuditEvent(Base):

@@ -112,6 +112,13 @@ def is_reads_first(app: Flask, request) -> bool:
     return bool(getattr(app.view_functions.get(rule.endpoint), "carnet_reads_first", False))
 
 
+def reads_in_background() -> None:
+    """A background job that reads much and writes little (an export): its transactions begin
+    deferred, as a GET's do, so its reads never take SQLite's write lock; it calls
+    write_intent() before its final writes, and each small write starts a transaction of its own."""
+    _read_only.set(True)
+
+
 def end_request() -> None:
     _read_only.set(False)
 

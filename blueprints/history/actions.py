@@ -373,6 +373,17 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.SPACE_HANDED_OVER: lambda d, t: _(
         "Coming of age: the space is now its holder's own; legal guardians no longer have access"
     ),
+    Action.EXPORT_PREPARED: lambda d, t: (
+        _("Copy of all the data prepared (zip, downloadable 7 days)")
+        if d.get("status") == "done"
+        else _("Copy of all the data: preparation failed")
+    ),
+    Action.EXPORT_DOWNLOADED: lambda d, t: _("Copy of all the data downloaded (zip)"),
+    Action.SPACE_IMPORTED: lambda d, t: _(
+        "Data imported from a Carnet export (%(documents)d documents, %(measures)d measures)",
+        documents=int(d.get("documents") or 0),
+        measures=int(d.get("measures") or 0),
+    ),
 }
 
 
@@ -469,6 +480,9 @@ ICONS = {
     Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
     Action.SPACE_DELETED: "trash-2",
     Action.SPACE_OPPOSED: "trash-2",
+    Action.EXPORT_PREPARED: "download",
+    Action.EXPORT_DOWNLOADED: "download",
+    Action.SPACE_IMPORTED: "upload",
 }
 
 

@@ -9,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from blueprints.auth.cli import patients
+from blueprints.export import services as exports
 from blueprints.lifecycle import provision as provisioning, services
 from core import audit
 from core.db import db
@@ -66,8 +67,10 @@ def _date(ctx, param, value):
 @click.option("--dry-run", is_flag=True, help="Say what is due without changing anything.")
 def run(dry_run: bool):
     """Run the timers: spaces without objection after 6 weeks open; closed spaces past their
-    archive date, or whose deletion was asked for, are deleted. Safe to run again."""
+    archive date, or whose deletion was asked for, are deleted; exports past their 7 days are
+    shredded. Safe to run again."""
     report = services.run(dry_run=dry_run)
+    expired = exports.remove_expired(dry_run=dry_run)
     verb = "would be" if dry_run else "were"
     click.echo(f"{len(report.opened)} spaces {verb} opened after 6 weeks without objection.")
     click.echo(f"{len(report.handed_over)} spaces of young people turning 18 {verb} handed over to them.")
@@ -75,6 +78,7 @@ def run(dry_run: bool):
         f"{len(report.deleted)} closed spaces {verb} deleted"
         + ("." if dry_run else f" ({report.files} files shredded).")
     )
+    click.echo(f"{expired} expired exports {verb} shredded.")
 
 
 @lifecycle.command("oppose")

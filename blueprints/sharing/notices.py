@@ -94,6 +94,9 @@ def _message_sentence(actor: str, detail: dict) -> str:
     )
 
 
+EXPORT_KINDS = ("export_ready", "export_failed")  # written by blueprints/export
+
+
 def _agenda_sentence(kind: str, actor: str, detail: dict) -> str:
     try:
         when = moment(datetime.fromisoformat(detail.get("at") or ""))
@@ -114,6 +117,10 @@ def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | No
         return _agenda_sentence(kind, actor, detail)
     if kind == MESSAGE_KIND:
         return _message_sentence(actor, detail)
+    if kind in EXPORT_KINDS:
+        if kind == "export_ready":
+            return _("The copy of all your data is ready: you can download it for 7 days.")
+        return _("The copy of all your data could not be prepared: you can start it again.")
     if kind == "code_locked":
         label = str(detail.get("label") or "")
         if label:
@@ -198,7 +205,7 @@ def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | No
     )
     return {
         n.id: None
-        if n.kind == "code_locked"
+        if n.kind == "code_locked" or n.kind in EXPORT_KINDS
         # nobody came in: no name to vouch for
         else (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
         for n in notes
@@ -295,7 +302,9 @@ def _row(viewer: Viewer, note: Notification, seen: dict | None = None, identity:
         identity_label=str(IDENTITY_LABELS.get(identity, "")),
         reason=(detail.get("reason") or "") if note.kind == "emergency" else "",
     )
-    if note.kind in AGENDA_KINDS:  # nothing to flag: the way on is the appointment
+    if note.kind in EXPORT_KINDS:  # the way on is the export's page
+        row.link = url_for("export.index")
+    elif note.kind in AGENDA_KINDS:  # nothing to flag: the way on is the appointment
         row.link = url_for("agenda.show", appt_id=detail["appointment"]) if detail.get("appointment") else None
     elif note.kind == MESSAGE_KIND:  # the latest conversation; the others are in Messages
         threads = detail.get("threads") or ()

@@ -162,6 +162,7 @@ BLUEPRINT_CLASSES = {
     "apps": "holder",  # the catalogue, a connection, the consent screen
     "fhir": "api",  # bearer tokens only: tests/security/test_app_viewers.py runs apps of each scope
     "lifecycle": "holder",  # closing one's space
+    "export": "holder",  # taking everything with you (a guardian in a child's space too)
     "pro": "pro",
     "kiosk": "account",
     "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
@@ -229,6 +230,7 @@ PARAMS = {
     "number": "1",  # a page of a PDF (documents.page_image, pro.record_page_image)
     "fhir.*:rid": Obj("measure_id"),  # any id: no cookie opens the API
     "app_id": Obj("app_id"),
+    "job_id": Obj("export_id"),
 }
 # Form fields sent with a write: what it needs to reach its access check at all, or to really
 # change something when allowed (a callable makes the value from the world: a fresh file).
@@ -384,6 +386,7 @@ class World:
     measure_id: str = ""
     allergy_id: str = ""
     import_id: str = ""
+    export_id: str = ""
     reimbursement_id: str = ""
     reimbursement_import_id: str = ""
     notification_id: str = ""
@@ -447,13 +450,14 @@ def _objects(app, w: World) -> None:
     from blueprints.agenda.models import AgendaSettings, Appointment
     from blueprints.apps import services as apps
     from blueprints.documents import services as documents
+    from blueprints.export.models import SpaceExport
     from blueprints.measures import kinds
     from blueprints.measures.models import Measure, MeasureImport
     from blueprints.messaging import services as messaging
     from blueprints.messaging.models import Attachment, Message
     from blueprints.profile.models import Allergy
     from blueprints.reimbursements.models import Reimbursement
-    from core import access, notify
+    from core import access, blobs, notify
     from core.grants import (
         Block,
         EmergencyAccess,
@@ -541,7 +545,18 @@ def _objects(app, w: World) -> None:
         other_session = UserSession(
             token_hash=os.urandom(32).hex(), account_id=w.holder_account_id, authenticated_at=now
         )
-        db.session.add_all([m, allergy, imp, remb_imp, remb, cred, other_session])
+        app.config["EXPORT_THREADS"] = False  # an export asked for here is not run
+        zipped = blobs.put(io.BytesIO(b"PK\x05\x06" + bytes(18)), p)  # an empty zip, ready to download
+        export = SpaceExport(
+            patient_id=p,
+            status="done",
+            base_url="http://localhost",
+            blob_id=zipped.blob_id,
+            size=zipped.size,
+            finished_at=clock.utcnow(),
+            expires_at=clock.utcnow() + timedelta(days=7),
+        )
+        db.session.add_all([m, allergy, imp, remb_imp, remb, cred, other_session, export])
 
         def share(scope, *, deposit=False, expires=timedelta(days=1), revoked=False):
             code, prefix, token = new_share_secrets()
@@ -628,6 +643,7 @@ def _objects(app, w: World) -> None:
         w.app_id = referenced.id
         w.credential_id, w.other_session_id = cred.id, other_session.id
         w.measure_id, w.allergy_id, w.import_id, w.notification_id = m.id, allergy.id, imp.id, note.id
+        w.export_id = export.id
         w.reimbursement_id, w.reimbursement_import_id = remb.id, remb_imp.id
         w.share_id, w.grant_id, w.block_id = spare_share, grant.id, block.id
         w.free_professional_id = w.professional_ids["pro_no_grant"]

@@ -5,140 +5,30 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import threading
 import time
-from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from blueprints.measures.imports import formats, pipeline
 from blueprints.measures.imports.importers.common import Collector, Refused
 from blueprints.measures.imports.upload import blob_chunks, shred
 from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import Measure, MeasureImport
-from core import access, audit, clock
+from core import access, audit, clock, jobs as core_jobs
 from core.db import db
+from core.jobs import _RUNNING, STALE, runner_dead, takeable, this_runner  # noqa: F401  (shared: core.jobs)
 from core.people import Account
 from core.storage import BlobCorrupt, StorageError
 
 log = logging.getLogger(__name__)
-STALE = timedelta(minutes=2)  # a job whose heartbeat is older has died: it may be taken over
 WATCH_SECONDS = 15.0  # how often each worker looks for jobs whose runner died
 
 
-def _host() -> str:
-    """This machine as pids make sense on it: the host name and the pid namespace (two
-    containers may share a name, never a namespace)."""
-    try:
-        namespace = os.readlink("/proc/self/ns/pid")
-    except OSError:
-        namespace = ""
-    return f"{socket.gethostname()}/{namespace}"[:120]
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as fh:
-            return fh.read().strip()
-    except OSError:
-        return ""
-
-
-def _start_time(pid: int) -> str | None:
-    """The process's start time (clock ticks since boot, /proc/PID/stat field 22); None when
-    there is no such living process (gone, or a zombie); "" where /proc cannot tell."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            fields = fh.read().rsplit(b")", 1)[1].split()
-    except FileNotFoundError:
-        return None if os.path.isdir("/proc/self") else ""
-    except OSError:
-        return ""
-    if fields[0] in (b"Z", b"X"):  # killed, not yet reaped by its parent
-        return None
-    return fields[19].decode()
-
-
-_ME: dict[int, str] = {}
-_RUNNING: set[str] = set()  # jobs whose thread runs in this process
-_RUNNING_LOCK = threading.Lock()
-
-
-def this_runner() -> str:
-    """This process, as a job's row names its runner: "host/pid namespace|boot id|pid|start time"."""
-    pid = os.getpid()
-    if pid not in _ME:  # a forked worker is another process
-        _ME.clear()
-        _ME[pid] = f"{_host()}|{_boot_id()}|{pid}|{_start_time(pid) or ''}"
-    return _ME[pid]
-
-
-def runner_dead(runner: str | None, import_id: str | None = None) -> bool:
-    """True when the runner is certainly dead: a process of this host (this boot) that is gone
-    or was replaced by another with its pid, or this very process with no thread on the job.
-    False when it lives or cannot be told (another host: the heartbeat decides)."""
-    try:
-        host, boot, pid_text, started = (runner or "").split("|")
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != _host():
-        return False
-    if boot and _boot_id() and boot != _boot_id():
-        return True
-    if runner == this_runner():
-        with _RUNNING_LOCK:
-            return import_id is not None and import_id not in _RUNNING
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        pass  # alive, someone else's
-    now = _start_time(pid)
-    if now is None:
-        return True
-    return bool(started and now and now != started)
-
-
-def _takeable(import_id: str, status: str, runner: str | None, heartbeat_at) -> bool:
-    if status == "pending":
-        return True
-    if status != "running":
-        return False
-    if heartbeat_at is None or heartbeat_at < clock.utcnow() - STALE:
-        return True
-    return runner_dead(runner, import_id)
-
-
 def claim(import_id: str) -> MeasureImport | None:
-    """Take the job if nobody runs it (pending, or running with a dead runner or a stale
-    heartbeat): one UPDATE conditioned on the status and runner read, so two runners never
-    both get it."""
-    now = clock.utcnow()
-    M = MeasureImport
-    row = db.session.execute(select(M.status, M.runner, M.heartbeat_at).where(M.id == import_id)).first()
-    taken = 0
-    if row is not None and _takeable(import_id, *row):
-        stmt = update(M).where(
-            M.id == import_id,
-            M.status == row.status,
-            M.runner.is_(None) if row.runner is None else M.runner == row.runner,
-        )
-        if row.heartbeat_at is not None:
-            stmt = stmt.where(M.heartbeat_at == row.heartbeat_at)  # nobody wrote a batch since
-        taken = db.session.execute(
-            stmt.values(
-                status="running", heartbeat_at=now, runner=this_runner(), started_at=func.coalesce(M.started_at, now)
-            )
-        ).rowcount
-    db.session.commit()
-    if taken:
-        with _RUNNING_LOCK:
-            _RUNNING.add(import_id)  # this process runs it until run() lets go
-    return db.session.get(M, import_id, populate_existing=True) if taken else None
+    """Take the job if nobody runs it (core.jobs.claim)."""
+    return core_jobs.claim(MeasureImport, import_id)
 
 
 def run(import_id: str) -> MeasureImport | None:
@@ -149,8 +39,7 @@ def run(import_id: str) -> MeasureImport | None:
     try:
         return _run(imp)
     finally:
-        with _RUNNING_LOCK:
-            _RUNNING.discard(import_id)  # from now on, if not finished, it is dead
+        core_jobs.release(import_id)  # from now on, if not finished, it is dead
 
 
 def _run(imp: MeasureImport) -> MeasureImport:
@@ -223,18 +112,7 @@ def start(import_id: str) -> threading.Thread | None:
     """Run the job in a thread of this process, with its own app context and session."""
     if not threads_enabled():
         return None
-    app = current_app._get_current_object()
-
-    def main():
-        with app.app_context():
-            try:
-                run(import_id)
-            finally:
-                db.session.remove()
-
-    thread = threading.Thread(target=main, name=f"measures-import-{import_id[:8]}", daemon=True)
-    thread.start()
-    return thread
+    return core_jobs.in_thread(f"measures-import-{import_id[:8]}", run, import_id)
 
 
 def waiting(patient_id: str | None = None) -> list[str]:
@@ -243,7 +121,7 @@ def waiting(patient_id: str | None = None) -> list[str]:
     stmt = select(M.id, M.status, M.runner, M.heartbeat_at).where(M.status.in_(("pending", "running")))
     if patient_id is not None:
         stmt = stmt.where(M.patient_id == patient_id)
-    return [row.id for row in db.session.execute(stmt.order_by(M.created_at)) if _takeable(*row)]
+    return [row.id for row in db.session.execute(stmt.order_by(M.created_at)) if takeable(*row)]
 
 
 def resume(patient_id: str) -> int:

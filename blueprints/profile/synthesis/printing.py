@@ -60,13 +60,13 @@ def a4_html(viewer: Viewer, lang: str) -> str:
         )
 
 
-def _a4_pdf(viewer: Viewer, lang: str) -> bytes:
+def a4_pdf(viewer: Viewer, lang: str) -> bytes:
     return _bounded(a4_html(viewer, lang), A4_PAGES)
 
 
 def a4(viewer: Viewer, lang: str) -> bytes:
     """ "Ma synthèse" as PDF bytes, traced (a professional's print too, with their grant)."""
-    data = _a4_pdf(viewer, lang)
+    data = a4_pdf(viewer, lang)
     audit.record(viewer, audit.Action.SUMMARY_PRINTED, detail={"format": "a4", "lang": lang})
     return data
 
@@ -80,7 +80,7 @@ def keep(viewer: Viewer, lang: str):
     """Make "Ma synthèse" and keep it in Documents (category SYNTHESE), where it can be shared
     like any document. The new document."""
     access.require(viewer, "documents", "write")
-    data = _a4_pdf(viewer, lang)
+    data = a4_pdf(viewer, lang)
     with force_locale(lang):
         title = _("My health summary of %(date)s", date=day(clock.paris_today()))
     write_intent()
