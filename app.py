@@ -37,6 +37,7 @@ BLUEPRINTS = (
     "apps",
     "fhir",
     "lifecycle",
+    "helpers",
     "demo",
 )
 

@@ -146,6 +146,12 @@ class Action(StrEnum):
     SPACE_DELETION_REQUESTED = "space_deletion_requested"
     SPACE_DELETED = "space_deleted"
     SPACE_HANDED_OVER = "space_handed_over"
+    # Helpers (proches aidants, blueprints/helpers)
+    HELPER_INVITED = "helper_invited"
+    HELPER_ACCEPTED = "helper_accepted"
+    HELPER_DECLINED = "helper_declined"
+    HELPER_SCOPE_CHANGED = "helper_scope_changed"
+    HELPER_ENDED = "helper_ended"
 
 
 class AuditEvent(Base):

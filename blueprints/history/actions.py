@@ -370,6 +370,16 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.SPACE_HANDED_OVER: lambda d, t: _(
         "Coming of age: the space is now its holder's own; legal guardians no longer have access"
     ),
+    # Helpers (blueprints/helpers)
+    Action.HELPER_INVITED: _labelled(lambda: _("Helper invited"), lambda x: _("Helper invited: %(label)s", label=x)),
+    Action.HELPER_ACCEPTED: lambda d, t: _("Invitation to help you accepted"),
+    Action.HELPER_DECLINED: lambda d, t: _("Invitation to help you declined"),
+    Action.HELPER_SCOPE_CHANGED: _labelled(
+        lambda: _("What a helper may do changed"), lambda x: _("What a helper may do changed: %(label)s", label=x)
+    ),
+    Action.HELPER_ENDED: _labelled(
+        lambda: _("Helper's access ended"), lambda x: _("Helper's access ended: %(label)s", label=x)
+    ),
 }
 
 
@@ -461,6 +471,11 @@ ICONS = {
     Action.APP_PURPOSES_CHANGED: "settings",
     Action.APP_WROTE: "upload",
     Action.SPACE_CLOSED: "lock",
+    Action.HELPER_INVITED: "users",
+    Action.HELPER_ACCEPTED: "users",
+    Action.HELPER_DECLINED: "users",
+    Action.HELPER_SCOPE_CHANGED: "users",
+    Action.HELPER_ENDED: "users",
     Action.SPACE_REOPENED: "circle-check",
     Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
     Action.SPACE_DELETED: "trash-2",
