@@ -79,6 +79,7 @@ def invite(viewer: Viewer):
 @web.gate("helpers", "write")
 def change(viewer: Viewer, delegation_id: str):
     """What a helper may do, changed: it applies from their next request."""
+    services.own(viewer, delegation_id)  # someone else's: not found, whatever the form
     form = ScopeForm(prefix=delegation_id)
     if not form.validate_on_submit():
         flash(_("Choose at least one thing this helper may do."), "error")

@@ -210,7 +210,7 @@ def answer(viewer: Viewer, delegation_id: str, accept: bool) -> Delegation:
     return d
 
 
-def _own(viewer: Viewer, delegation_id: str) -> Delegation:
+def own(viewer: Viewer, delegation_id: str) -> Delegation:
     """One of the holder's running invitations or delegations, or 404."""
     d = db.session.scalar(access.scope(viewer, select(Delegation)).where(Delegation.id == delegation_id, *_running()))
     if d is None:
@@ -220,7 +220,7 @@ def _own(viewer: Viewer, delegation_id: str) -> Delegation:
 
 def change_scope(viewer: Viewer, delegation_id: str, scopes, include_hidden: bool) -> Delegation:
     """New scopes apply from the helper's next request."""
-    d = _own(viewer, delegation_id)
+    d = own(viewer, delegation_id)
     d.scopes, d.include_hidden = clean_scopes(scopes), bool(include_hidden)
     audit.record(viewer, audit.Action.HELPER_SCOPE_CHANGED, d, target_label=_label(d), detail={"scopes": d.scopes})
     return d
@@ -228,7 +228,7 @@ def change_scope(viewer: Viewer, delegation_id: str, scopes, include_hidden: boo
 
 def end(viewer: Viewer, delegation_id: str) -> Delegation:
     """End now: the helper's next request is in their own space; they are told by mail."""
-    d = _own(viewer, delegation_id)
+    d = own(viewer, delegation_id)
     d.status, d.ended_at, d.ended_by = "ended", clock.utcnow(), "holder"
     audit.record(viewer, audit.Action.HELPER_ENDED, d, target_label=_label(d))
     if d.helper_patient_id is not None:
