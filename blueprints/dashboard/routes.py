@@ -17,8 +17,7 @@ def index(viewer):
         return web.render("dashboard/pro.html", pro=pro.home(viewer), messages=messaging.summary(viewer))
     if viewer.kind == "helper":  # the space of someone they help: only what their scope opens
         return web.render("dashboard/helper.html", home=helpers.helper_home(viewer))
-    invitations = helpers.invitations_for(viewer) if viewer.kind == "holder" else []  # to help someone
-    return web.render("dashboard/index.html", home=services.holder_home(viewer), invitations=invitations)
+    return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 
 @bp.get("/accessibilite")

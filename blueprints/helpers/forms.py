@@ -18,6 +18,13 @@ SCOPE_LABELS = {
     "messages": _l("Messages with professionals: read and answer"),
 }
 
+SCOPE_SHORT = {
+    "documents": _l("Documents"),
+    "measures": _l("Measures"),
+    "agenda": _l("Agenda"),
+    "messages": _l("Messages"),
+}
+
 
 def _scopes_field():
     return MultiCheckboxField(

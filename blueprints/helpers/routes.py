@@ -4,12 +4,12 @@ section, which only a person in their own space has (never a guardian or a helpe
 
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import flash, request, session, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.helpers import bp, services
-from blueprints.helpers.forms import SCOPE_LABELS, InviteForm, ScopeForm
+from blueprints.helpers.forms import SCOPE_SHORT, InviteForm, ScopeForm
 from core import web
 from core.access import MAX_HELPERS, Viewer
 
@@ -27,7 +27,7 @@ def _page(viewer: Viewer, form: InviteForm | None = None, status: int = 200):
         form=form or InviteForm(),
         full=running >= MAX_HELPERS,
         max_helpers=MAX_HELPERS,
-        labels=SCOPE_LABELS,
+        short=SCOPE_SHORT,
         scope_form=ScopeForm,
     )
 
@@ -107,6 +107,7 @@ def answer(viewer: Viewer, delegation_id: str, answer: str):
     if answer not in ("accepter", "refuser") or not FlaskForm().validate_on_submit():
         return web.error_page(400)
     services.answer(viewer, delegation_id, answer == "accepter")
+    session.pop(web.WARDS_KEY, None)  # the header's switch is read again: it offers the new space
     if answer == "accepter":
         flash(_("Invitation accepted: choose their space in the switch at the top of the page."), "success")
     else:

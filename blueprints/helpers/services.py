@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from flask import abort
 from flask_babel import force_locale, gettext as _, lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from core import access, audit, clock, notify
 from core.access import HELPER_SCOPES, MAX_HELPERS, Viewer
@@ -94,6 +94,26 @@ def helpers_of(viewer: Viewer) -> list[HelperRow]:
         for d, given, family in rows
     ]
     return sorted(out, key=lambda r: r.status not in ("invited", "accepted"))
+
+
+def waiting_invitations(patient_id, today, invited_since):
+    """How many invitations to help someone wait for this person's answer: a column for the
+    home page's one statement (its arguments may be bound parameters)."""
+    return (
+        select(func.count(Delegation.id))
+        .where(
+            Delegation.helper_patient_id == patient_id,
+            Delegation.status == "invited",
+            Delegation.ended_at.is_(None),
+            Delegation.ends_on >= today,
+            Delegation.invited_at > invited_since,
+        )
+        .scalar_subquery()
+    )
+
+
+def waiting_params() -> dict:
+    return {"today": clock.paris_today(), "invited_since": clock.utcnow() - timedelta(days=INVITE_DAYS)}
 
 
 def invitations_for(viewer: Viewer) -> list[dict]:

@@ -110,6 +110,7 @@ def test_the_invited_person_answers_and_only_them(app, people, make_holder, logi
     holder_client, holder, helper_client, helper = people
     invite(holder_client, helper.email)
     d = delegation(app, holder)
+    assert "Quelqu’un vous demande de l’aider" in helper_client.get("/").get_data(as_text=True)  # their home says so
     assert f"/aidants/invitations/{d.id}/accepter" in helper_client.get("/aidants").get_data(as_text=True)
     stranger, _ = make_holder()
     other = app.test_client()
