@@ -176,6 +176,7 @@ def test_hidden_documents_only_when_allowed(app, people, make_document):
     helping(app, people, scopes=("documents",))
     page = helper_client.get("/documents").get_data(as_text=True)
     assert "Visible-QX" in page and "Cachee-QX" not in page
+    assert 'type="checkbox" name="ids"' not in page and "Masquer aux professionnels" not in page  # no hide/show
     assert helper_client.get(f"/documents/{shown.id}").status_code == 200
     assert helper_client.get(f"/documents/{hidden.id}").status_code == 404
     token = csrf_token(helper_client, "/documents")
