@@ -38,6 +38,7 @@ BLUEPRINTS = (
     "fhir",
     "lifecycle",
     "export",
+    "helpers",
     "demo",
 )
 

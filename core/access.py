@@ -28,6 +28,7 @@ from core import audit, clock
 from core.db import db
 from core.grants import (
     Block,
+    Delegation,
     EmergencyAccess,
     EmergencySettings,
     Grant,
@@ -43,21 +44,35 @@ from core.sessions import SessionUser
 HOLDER_RIGHTS = {
     "dashboard": {"read"},
     "account": {"read", "write"},
-    "documents": {"read", "write", "delete", "share"},
+    "documents": {"read", "write", "delete", "share"},  # share: hide from professionals, or show
     "history": {"read"},
     "profile": {"read", "write"},
-    "measures": {"read", "write", "delete"},
+    "measures": {"read", "write", "delete", "export"},
     "sharing": {"read", "write"},
-    "agenda": {"read", "write"},
-    "messages": {"read", "write"},
+    "agenda": {"read", "write", "share"},  # share: the private calendar feed
+    "messages": {"read", "write", "block"},  # block: refuse or block a professional
     "reimbursements": {"read", "write"},
     "card": {"read"},  # the emergency card kept offline on the holder's own device
     "apps": {"read", "write"},
     "lifecycle": {"close"},  # the life of the space: closing it (blueprints/lifecycle)
     "export": {"read", "write"},  # taking everything with you (blueprints/export); a guardian too
+    "helpers": {"read", "write"},  # naming helpers, and answering invitations to help someone
+    "spaces": {"switch"},  # the header's switch between one's own space and the spaces one acts in
 }
-# A legal guardian acting in a child's space does all the holder does, except close it.
-GUARDIAN_RIGHTS = {section: actions for section, actions in HOLDER_RIGHTS.items() if section != "lifecycle"}
+# A legal guardian acting in a child's space does all the holder does, except close it (and
+# name helpers: a child's space has its guardians).
+GUARDIAN_RIGHTS = {s: actions for s, actions in HOLDER_RIGHTS.items() if s not in ("lifecycle", "helpers")}
+# A helper (proche aidant) acting in a holder's space: what each scope of the delegation opens.
+# Never sharing, the account, the life of the space, exports, apps, reimbursements, history,
+# the health profile; documents are added and edited, never deleted, hidden or shown.
+HELPER_SCOPES = ("documents", "measures", "agenda", "messages")
+HELPER_SCOPE_RIGHTS = {
+    "documents": {"documents": {"read", "write"}},
+    "measures": {"measures": {"read", "write", "delete"}},
+    "agenda": {"agenda": {"read", "write"}},
+    "messages": {"messages": {"read", "write"}},
+}
+MAX_HELPERS = 3  # live delegations (invited or accepted) per holder
 MAJORITY_YEARS = 18
 PROFESSIONAL_RIGHTS = {
     "account": {"read", "write"},
@@ -78,8 +93,7 @@ EMERGENCY_HOURS = 12
 class Viewer:
     """Who is asking, decided once per request by core.web."""
 
-    kind: str = "anonymous"  # anonymous | holder | professional | app
-    kind: str = "anonymous"  # anonymous | holder | guardian | professional
+    kind: str = "anonymous"  # anonymous | holder | guardian | helper | professional | app | feed
     _account: object | None = None  # the Account; see `account`
     patient_id: str | None = None
     professional: object | None = None
@@ -94,7 +108,7 @@ class Viewer:
     account_id: str | None = None
     name: str | None = None  # known without loading the account (a holder's)
     app_id: str | None = None  # an app: the referenced app (its connection is grant_id)
-    acting_patient_id: str | None = None  # a guardian's own space, while acting in a child's
+    acting_patient_id: str | None = None  # a guardian's or helper's own space, while acting in another
 
     def __post_init__(self):
         if self.account_id is None and self._account is not None:
@@ -113,8 +127,15 @@ class Viewer:
 
     @property
     def is_holder(self) -> bool:
-        """The holder's side of a space: the holder, or a guardian acting in a child's space."""
-        return self.kind in ("holder", "guardian")
+        """The holder's side of a space: the holder, a guardian acting in a child's space, a
+        helper acting in the space of the person they help (within the rights of their scope)."""
+        return self.kind in ("holder", "guardian", "helper")
+
+    @property
+    def sees_hidden(self) -> bool:
+        """Hidden documents: the holder and guardians; a helper or an emergency access only when
+        the holder allowed it."""
+        return self.kind in ("holder", "guardian") or self.include_hidden
 
     @property
     def role(self) -> str | None:
@@ -145,7 +166,7 @@ class Viewer:
             ident["patient_id"] = self.patient_id
         elif self.kind == "app":
             ident.update(actor_id=self.app_id, patient_id=self.patient_id)
-        elif self.kind == "guardian":  # traced in the child's space as the guardian's own acts
+        elif self.kind in ("guardian", "helper"):  # traced in the space as their own acts
             ident["actor_id"] = self.acting_patient_id
             ident["patient_id"] = self.patient_id
         elif self.professional is not None:
@@ -276,16 +297,18 @@ def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     c = table.c
     if viewer.patient_id is None:
         return stmt.where(False)
-    if table.name in HOLDER_ONLY_TABLES and not (viewer.is_holder or can(viewer, "fhir.ExplanationOfBenefit", "read")):
+    if table.name in HOLDER_ONLY_TABLES and not (
+        viewer.kind in ("holder", "guardian") or can(viewer, "fhir.ExplanationOfBenefit", "read")
+    ):  # never a helper: reimbursements are in none of their scopes
         return stmt.where(False)
     stmt = stmt.where(c.patient_id == viewer.patient_id)
-    if not viewer.is_holder and "hidden" in c and not viewer.include_hidden:
+    if not viewer.sees_hidden and "hidden" in c:
         visible = c.hidden.is_(False)
         rpps = getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
         if rpps and "author_rpps" in c:
             visible = or_(visible, c.author_rpps == rpps)
         stmt = stmt.where(visible)
-    if not viewer.is_holder and viewer.categories is not None and "category" in c:
+    if viewer.categories is not None and "category" in c:
         stmt = stmt.where(c.category.in_(viewer.categories))
     return stmt
 
@@ -356,6 +379,83 @@ def guardian_viewer(holder: Viewer, patient_id: str) -> Viewer | None:
         name=holder.name,
         acting_patient_id=holder.patient_id,
     )
+
+
+# --------------------------------------------------------------------------- helpers in a holder's space
+# A holder names up to MAX_HELPERS helpers (blueprints/helpers); one who accepted switches to
+# the holder's space from the header, as a guardian does. The delegation is read on every
+# request: ended, past its end date, not yet begun, or the space closed, and the helper is
+# back in their own space.
+
+
+def helper_rights(scopes) -> dict:
+    """The sections a delegation's scopes open: its home page and the header's switch always."""
+    rights: dict[str, set] = {"dashboard": {"read"}, "spaces": {"switch"}}
+    for scope in scopes or ():
+        for section, actions in HELPER_SCOPE_RIGHTS.get(scope, {}).items():
+            rights.setdefault(section, set()).update(actions)
+    return rights
+
+
+def live_delegations(today=None):
+    """The condition of a delegation in force today (Paris): accepted, begun, not past its end
+    date, not ended, in an open space."""
+    today = today or clock.paris_today()
+    return (
+        Delegation.status == "accepted",
+        Delegation.ended_at.is_(None),
+        Delegation.starts_on <= today,
+        Delegation.ends_on >= today,
+        exists().where(_SPACE.id == Delegation.patient_id, _SPACE.status != "closed"),
+    )
+
+
+_SPACE = aliased(Patient)  # the space helped, apart from any Patient the query already joins
+
+
+def helped(helper_patient_id: str) -> list[tuple[str, str, str]]:
+    """(id, given names, family name) of the spaces this holder helps in today."""
+    rows = db.session.execute(
+        select(Patient.id, Patient.given_names, Patient.family_name)
+        .join(Delegation, Delegation.patient_id == Patient.id)
+        .where(Delegation.helper_patient_id == helper_patient_id, *live_delegations())
+        .order_by(Patient.family_name, Patient.given_names)
+    )
+    return [(r.id, r.given_names, r.family_name) for r in rows]
+
+
+def helper_viewer(holder: Viewer, patient_id: str) -> Viewer | None:
+    """The holder acting as a helper in the space of `patient_id`, within the scopes of their
+    delegation in force, or None."""
+    if holder.kind != "holder" or patient_id == holder.patient_id:
+        return None
+    found = db.session.execute(
+        select(Delegation.id, Delegation.scopes, Delegation.include_hidden).where(
+            Delegation.patient_id == patient_id,
+            Delegation.helper_patient_id == holder.patient_id,
+            *live_delegations(),
+        )
+    ).first()
+    if found is None:
+        return None
+    return Viewer(
+        "helper",
+        None,
+        patient_id,
+        session_id=holder.session_id,
+        kiosk=holder.kiosk,
+        rights=helper_rights(found.scopes),
+        account_id=holder.account_id,
+        name=holder.name,
+        acting_patient_id=holder.patient_id,
+        include_hidden=bool(found.include_hidden),
+        categories=None,
+    )
+
+
+def acting_viewer(holder: Viewer, patient_id: str) -> Viewer | None:
+    """The holder acting in someone else's space: as a guardian (a child's), else as a helper."""
+    return guardian_viewer(holder, patient_id) or helper_viewer(holder, patient_id)
 
 
 # --------------------------------------------------------------------------- professionals on a record

@@ -150,6 +150,12 @@ class Action(StrEnum):
     EXPORT_PREPARED = "export_prepared"
     EXPORT_DOWNLOADED = "export_downloaded"
     SPACE_IMPORTED = "space_imported"
+    # Helpers (proches aidants, blueprints/helpers)
+    HELPER_INVITED = "helper_invited"
+    HELPER_ACCEPTED = "helper_accepted"
+    HELPER_DECLINED = "helper_declined"
+    HELPER_SCOPE_CHANGED = "helper_scope_changed"
+    HELPER_ENDED = "helper_ended"
 
 
 class AuditEvent(Base):

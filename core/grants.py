@@ -38,9 +38,22 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, case, select, update
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    case,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, codes, notify, throttle
@@ -177,6 +190,30 @@ class Guardianship(Base):
     guardian_patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class Delegation(Base):
+    """A helper (proche aidant) named by a holder: another person with a Carnet account who acts
+    in the holder's space, within `scopes`, between two dates (core.access.helper_viewer). The
+    invitation names an email; `helper_patient_id` is set only when that email is a Carnet
+    account's, so the holder's screen is the same either way (no account enumeration)."""
+
+    __tablename__ = "delegations"
+    __table_args__ = (Index("ix_delegations_helper", "helper_patient_id", "status"),)
+
+    id: Mapped[str] = uuid_pk()
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)  # the holder helped
+    helper_patient_id: Mapped[str | None] = mapped_column(ForeignKey("patients.id"))
+    email: Mapped[str] = mapped_column(String(254))  # as the holder typed it (normalised)
+    scopes: Mapped[list] = mapped_column(JSON)  # among core.access.HELPER_SCOPES
+    include_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    starts_on: Mapped[date] = mapped_column(Date)  # Paris days, both included
+    ends_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="invited")  # invited | accepted | declined | ended
+    invited_at: Mapped[datetime] = mapped_column(default=clock.utcnow)
+    answered_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    ended_by: Mapped[str | None] = mapped_column(String(10))  # holder | helper
 
 
 # --------------------------------------------------------------------------- share codes and links

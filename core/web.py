@@ -100,6 +100,8 @@ def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
     # guardian finds the holder's menu.
     if viewer.grant_kind == "share":
         kind = "code"
+    elif viewer.kind == "helper":  # the holder's entries their scope opens
+        kind = "helper:" + ",".join(sorted(viewer.rights))
     else:
         kind = "holder" if viewer.is_holder else viewer.kind
     return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
@@ -121,8 +123,17 @@ def _navigation(kind: str, current: str | None, _locale: str, _root: str, _entri
             "phone": e.phone,
         }
         for e in _NAV
-        if kind in e.roles
+        if kind in e.roles or (kind.startswith("helper:") and _helper_opens(kind, e))
     )
+
+
+def _helper_opens(kind: str, entry: NavEntry) -> bool:
+    """A holder's entry a helper sees: its blueprint's section is in their rights."""
+    section = BLUEPRINT_SECTIONS.get(entry.sections[0], entry.sections[0])
+    return "holder" in entry.roles and section in kind.partition(":")[2].split(",")
+
+
+BLUEPRINT_SECTIONS = {"messaging": "messages"}  # where a blueprint's name is not its section's
 
 
 @lru_cache(maxsize=16)
@@ -247,37 +258,50 @@ def _identify() -> access.Viewer:
     return access.viewer_for(None, kiosk=kiosk)
 
 
-# --- whose space is open: a guardian may switch to a child's (blueprints/lifecycle) ------------
+# --- whose space is open: a guardian may switch to a child's, a helper to the space of the -----
+# person they help (blueprints/lifecycle, blueprints/helpers)
 SPACE_KEY = "space"  # the session key of the space a holder switched to
-WARDS_KEY = "wards"  # the children's spaces a holder may switch to, read once per session
+WARDS_KEY = "wards"  # the spaces a holder may switch to, read once per session (and when one ends)
 
 
 def _acting_for(viewer: access.Viewer) -> access.Viewer:
-    """The holder, or the guardian they became by switching to a child's space (checked on every
-    request: an ended guardianship or a child come of age sends them back to their own space)."""
+    """The holder, or the guardian or helper they became by switching to another space (checked
+    on every request: an ended guardianship or delegation, a child come of age, a delegation past
+    its end date send them back to their own space, and the switch is read again)."""
     wanted = session.get(SPACE_KEY)
     if not wanted or viewer.kind != "holder":
         return viewer
-    acting = access.guardian_viewer(viewer, wanted)
+    acting = access.acting_viewer(viewer, wanted)
     if acting is None:
         session.pop(SPACE_KEY, None)
+        session.pop(WARDS_KEY, None)
+        flash(_("Your access to that space has ended: you are back in your own space."), "warning")
         return viewer
     return acting
 
 
 def spaces(viewer: access.Viewer) -> list[dict]:
     """The spaces the person may switch between (their own first), for the header; empty when
-    there is only their own."""
+    there is only their own. Each says as what it is open: a child's by name, one helped in as
+    "You help Jeanne Martin"."""
     if not viewer.is_holder or viewer.kiosk:
         return []
     own = viewer.acting_patient_id or viewer.patient_id
-    wards = session.get(WARDS_KEY)
-    if wards is None or viewer.kind == "guardian":  # read once per session; live while acting
-        wards = session[WARDS_KEY] = [[pid, f"{given.split()[0]} {family}"] for pid, given, family in access.wards(own)]
-    if not wards:
+    others = session.get(WARDS_KEY)
+    if others is None or viewer.kind in ("guardian", "helper"):  # read once per session; live while acting
+        others = session[WARDS_KEY] = [
+            *([pid, f"{given.split()[0]} {family}", "ward"] for pid, given, family in access.wards(own)),
+            *([pid, f"{given.split()[0]} {family}", "helped"] for pid, given, family in access.helped(own)),
+        ]
+    if not others:
         return []
     return [{"id": own, "name": _("My space"), "current": viewer.patient_id == own}] + [
-        {"id": pid, "name": name, "current": viewer.patient_id == pid} for pid, name in wards
+        {
+            "id": pid,
+            "name": _("You help %(name)s", name=name) if role == "helped" else name,
+            "current": viewer.patient_id == pid,
+        }
+        for pid, name, role in (entry if len(entry) == 3 else [*entry, "ward"] for entry in others)
     ]
 
 
@@ -384,6 +408,10 @@ def _headers(response):
     return response
 
 
+def _can(section: str, action: str = "read") -> bool:
+    return access.can(current_viewer(), section, action)
+
+
 def _context():
     viewer = current_viewer()
     device = g.get("kiosk")
@@ -488,6 +516,9 @@ def init_app(app: Flask) -> None:
     app.before_request(_check_fetch_site)
     app.after_request(_headers)
     app.context_processor(_context)
+    # What a page offers follows the viewer's rights (a helper's scope): {% if can("measures", "export") %}.
+    # A global, not a context variable: imported macros see it too.
+    app.jinja_env.globals["can"] = _can
     app.register_error_handler(CSRFError, _handle_csrf)
     app.register_error_handler(HTTPException, _handle_http)
     app.register_error_handler(BlobCorrupt, _handle_blob)

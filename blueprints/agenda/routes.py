@@ -290,14 +290,14 @@ def prevention_settings(viewer):
 
 
 @bp.get("/abonnement")
-@web.gate("agenda", "read")
+@web.gate("agenda", "share")
 def feed_page(viewer):
     state = ical.feed_state(viewer)
     return web.render("agenda/feed.html", feed=state, form=FeedForm(details=state["details"]), token_url=None)
 
 
 @bp.post("/abonnement/nouveau")
-@web.gate("agenda", "write")
+@web.gate("agenda", "share")
 def feed_new(viewer):
     form = FeedForm()
     if not form.validate_on_submit():
@@ -308,7 +308,7 @@ def feed_new(viewer):
 
 
 @bp.post("/abonnement/details")
-@web.gate("agenda", "write")
+@web.gate("agenda", "share")
 def feed_details(viewer):
     form = FeedForm()
     if not form.validate_on_submit():
@@ -319,7 +319,7 @@ def feed_details(viewer):
 
 
 @bp.post("/abonnement/arreter")
-@web.gate("agenda", "write")
+@web.gate("agenda", "share")
 def feed_revoke(viewer):
     ical.revoke_feed(viewer)
     flash(_("The subscription link no longer works. Calendar apps that used it stop updating."), "success")

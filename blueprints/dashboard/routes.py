@@ -2,6 +2,7 @@ from flask import current_app, redirect, send_from_directory, url_for
 
 from blueprints.agenda import practice
 from blueprints.dashboard import bp, services
+from blueprints.helpers import services as helpers
 from blueprints.messaging import services as messaging
 from blueprints.pro import services as pro
 from core import web
@@ -20,6 +21,8 @@ def index(viewer):
             messages=messaging.summary(viewer),
             agenda=practice.overview(viewer),
         )
+    if viewer.kind == "helper":  # the space of someone they help: only what their scope opens
+        return web.render("dashboard/helper.html", home=helpers.helper_home(viewer))
     return web.render("dashboard/index.html", home=services.holder_home(viewer))
 
 

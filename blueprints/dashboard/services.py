@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, func, join, select
 from blueprints.agenda import appointments
 from blueprints.documents import categories
 from blueprints.documents.models import Document
+from blueprints.helpers import services as helpers
 from blueprints.history import services as history
 from blueprints.measures import services as measures
 from blueprints.messaging import services as messaging
@@ -39,6 +40,7 @@ def _figures(viewer: Viewer) -> dict:
         "patient_id": viewer.patient_id,
         "year_start": date(paris_today().year, 1, 1),
         **sessions.live_params(),
+        **helpers.waiting_params(),
     }
     return db.session.connection().execute(_figures_statement(viewer.kind), params).one()._asdict()
 
@@ -75,6 +77,10 @@ def _figures_statement(kind: str):
             access.scope(gate, select(func.count()).select_from(Allergy)).scalar_subquery().label("allergies"),
             access.scope(gate, select(ProfileFacts.blood_group)).scalar_subquery().label("blood_group"),
             access.scope(gate, select(func.count()).select_from(Document)).scalar_subquery().label("documents"),
+            # invitations to help someone, waiting for this person's answer (blueprints/helpers)
+            helpers.waiting_invitations(bindparam("patient_id"), bindparam("today"), bindparam("invited_since")).label(
+                "invitations"
+            ),
             *reimbursements.card_columns(gate, bindparam("year_start")),
             # the login before this one: the newest is the one that opened this session
             select(AuditEvent.at)
@@ -157,6 +163,7 @@ def holder_home(viewer: Viewer) -> dict:
         "messages": messaging.summary(viewer),
         "first_name": figures["given_names"].split()[0] if figures["given_names"] else "",
         "guardian": viewer.kind == "guardian",  # a guardian in a child's space: say whose it is
+        "invitations": figures["invitations"] if viewer.kind == "holder" else 0,
         "identity": {
             "name": f"{figures['given_names']} {figures['family_name']}",
             "birth_date": figures["birth_date"],

@@ -43,7 +43,7 @@ def index(viewer):
 
 
 @bp.post("/visibilite")
-@web.gate("documents", "write")
+@web.gate("documents", "share")
 def bulk_visibility(viewer):
     hidden = request.form.get("action") == "hide"
     ids = request.form.getlist("ids")
@@ -249,7 +249,7 @@ def edit(viewer, doc_id: str):
 
 
 @bp.post("/<doc_id>/visibilite")
-@web.gate("documents", "write")
+@web.gate("documents", "share")
 def visibility(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
     hidden = request.form.get("action") == "hide"

@@ -384,6 +384,16 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
         documents=int(d.get("documents") or 0),
         measures=int(d.get("measures") or 0),
     ),
+    # Helpers (blueprints/helpers)
+    Action.HELPER_INVITED: _labelled(lambda: _("Helper invited"), lambda x: _("Helper invited: %(label)s", label=x)),
+    Action.HELPER_ACCEPTED: lambda d, t: _("Invitation to help you accepted"),
+    Action.HELPER_DECLINED: lambda d, t: _("Invitation to help you declined"),
+    Action.HELPER_SCOPE_CHANGED: _labelled(
+        lambda: _("What a helper may do changed"), lambda x: _("What a helper may do changed: %(label)s", label=x)
+    ),
+    Action.HELPER_ENDED: _labelled(
+        lambda: _("Helper's access ended"), lambda x: _("Helper's access ended: %(label)s", label=x)
+    ),
 }
 
 
@@ -476,6 +486,11 @@ ICONS = {
     Action.APP_PURPOSES_CHANGED: "settings",
     Action.APP_WROTE: "upload",
     Action.SPACE_CLOSED: "lock",
+    Action.HELPER_INVITED: "users",
+    Action.HELPER_ACCEPTED: "users",
+    Action.HELPER_DECLINED: "users",
+    Action.HELPER_SCOPE_CHANGED: "users",
+    Action.HELPER_ENDED: "users",
     Action.SPACE_REOPENED: "circle-check",
     Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
     Action.SPACE_DELETED: "trash-2",

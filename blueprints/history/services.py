@@ -42,9 +42,10 @@ ACTORS = {
     "pros": _l("Health professionals"),
     "apps": _l("Applications"),
     "urgence": _l("Emergency access"),
+    "aidants": _l("Helpers"),
     "inconnus": _l("Failed attempts and unknown people"),
 }
-ACTOR_TYPES = {"moi": "holder", "pros": "professional", "apps": "app", "urgence": "emergency"}
+ACTOR_TYPES = {"moi": "holder", "pros": "professional", "apps": "app", "urgence": "emergency", "aidants": "helper"}
 
 
 @dataclass
@@ -173,6 +174,7 @@ KIND_LABELS = {
     "holder": _l("You"),
     "professional": _l("Health professional"),
     "guardian": _l("Legal guardian"),
+    "helper": _l("Helper"),
     "app": _l("Application"),
     "emergency": _l("Emergency access"),
     "anonymous": _l("Unknown person"),

@@ -72,9 +72,10 @@ def closed():
 
 
 @bp.post("/espace/changer")
-@web.gate("account", "write")
+@web.gate("spaces", "switch")
 def switch(viewer: Viewer):
-    """Switch between one's own space and the spaces of the children one is the guardian of."""
+    """Switch between one's own space and the spaces one acts in: the children one is the
+    guardian of, the people one helps."""
     form = FlaskForm()
     wanted = request.form.get("space", "")
     if not form.validate_on_submit() or not wanted:
@@ -87,10 +88,16 @@ def switch(viewer: Viewer):
         flash(_("You are back in your own space."), "info")
         return web.hx_redirect("/")
     holder = access.holder_viewer(viewer.account_id, own, viewer.name or "", viewer.session_id, viewer.kiosk)
-    acting = access.guardian_viewer(holder, wanted)
+    acting = access.acting_viewer(holder, wanted)
     if acting is None:
+        session.pop(web.WARDS_KEY, None)  # an ended delegation leaves the switch at once
         abort(404)
     session[web.SPACE_KEY] = wanted
     name = next(s["name"] for s in web.spaces(acting) if s["id"] == wanted)
-    flash(_("You are now in the space of %(name)s. Everything you do here is recorded as yours.", name=name), "info")
+    if acting.kind == "helper":
+        flash(_("%(name)s. Everything you do here is recorded as yours, as their helper.", name=name), "info")
+    else:
+        flash(
+            _("You are now in the space of %(name)s. Everything you do here is recorded as yours.", name=name), "info"
+        )
     return web.hx_redirect("/")

@@ -126,7 +126,7 @@ def delete(viewer, slug: str, measure_id: str):
 
 
 @bp.get("/export.csv")
-@web.gate("measures")
+@web.gate("measures", "export")
 def export_csv(viewer):
     if viewer.kiosk:
         abort(403)  # a file left on a public kiosk would outlive the session

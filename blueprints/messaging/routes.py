@@ -205,7 +205,7 @@ def archive(viewer, thread_id: str):
 
 
 @bp.post("/<thread_id>/refuser")
-@web.gate("messages", "write", account=True)
+@web.gate("messages", "block", account=True)
 def refuse(viewer, thread_id: str):
     """The holder refuses (or accepts again) new conversations from this thread's professional."""
     found = services.get_thread(viewer, thread_id)
@@ -221,7 +221,7 @@ def refuse(viewer, thread_id: str):
 
 
 @bp.post("/<thread_id>/bloquer")
-@web.gate("messages", "write", account=True)
+@web.gate("messages", "block", account=True)
 def block(viewer, thread_id: str):
     """The holder blocks this thread's professional (as under Sharing): no access, no message."""
     found = services.get_thread(viewer, thread_id)

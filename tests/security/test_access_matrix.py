@@ -47,7 +47,17 @@ VIEWERS = (
     "pro_grant",
     "pro_emergency",
     "pro_no_grant",
+    "helper_measures",
+    "helper_documents",
+    "helper_ended",
 )
+# Holders acting as helpers in the first holder's space (their session switched to it before
+# every case): the scopes of their delegation; the last one's delegation was ended.
+HELPER_SCOPES = {
+    "helper_measures": ("measures", "agenda"),
+    "helper_documents": ("documents", "messages"),
+    "helper_ended": ("documents", "measures", "agenda", "messages"),
+}
 CODE_VIEWERS = ("code_in_scope", "code_out_of_scope", "code_expired", "code_revoked", "code_blocked")
 PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 
@@ -60,6 +70,8 @@ PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 # NOT_FOUND  404
 # ANON       the anonymous answer: a redirect to a login page (/connexion, /pro/acces) or 401
 # GONE       an ended code session on a record: the anonymous answer, or 404
+# SCOPE      a helper in the holder's space: OK when the rights of their scope (core.access.helper_rights)
+#            include the section and action of the route's gate, else FORBIDDEN
 # BAD        an OAuth endpoint asked with no client and no grant: refused as a bad request (400/401),
 #            whoever's cookie comes with it (api: no cookie opens the FHIR API, only a bearer token)
 # Classes: public (anyone); feed (the private calendar feed: its token is the credential, whoever
@@ -67,27 +79,29 @@ PRO_ACCOUNTS = ("pro_grant", "pro_emergency", "pro_no_grant")
 # account (a person's own passkeys, sessions, password); holder (the holder's sections);
 # pro (a professional account's own pages: emergency access); record.* (one holder's record
 # under /pro/dossier/<access_id>/, by section; record.agenda: appointments with the patient,
-# under /agenda/dossier/<access_id>, for a professional account with a permanent access only).
+# under /agenda/dossier/<access_id>, for a professional account with a permanent access only);
+# switch (the header's switch between one's own space and the spaces one acts in).
 EXPECTED_TABLE = """
-class              anonymous holder    other_holder code_in_scope code_out_of_scope code_expired code_revoked code_blocked pro_grant pro_emergency pro_no_grant
-public             OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
-home               ANON      OK        OK           OK            OK                ANON         ANON         ANON         OK        OK            OK
-account            ANON      OK        OWN          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         OWN       OWN           OWN
-holder             ANON      OK        OWN          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         FORBIDDEN FORBIDDEN     FORBIDDEN
-pro                ANON      FORBIDDEN FORBIDDEN    ANON          ANON              ANON         ANON         ANON         OK        OK            OK
-record             ANON      DENIED    DENIED       OK            OK                GONE         GONE         GONE         OK        OK            NOT_FOUND
-record.documents   ANON      DENIED    DENIED       OK            OWN               GONE         GONE         GONE         OK        OK            NOT_FOUND
-record.deposit     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
-record.summary     ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
-record.measures    ANON      DENIED    DENIED       OK            DENIED            GONE         GONE         GONE         OK        OK            NOT_FOUND
-record.agenda      ANON      DENIED    DENIED       DENIED        DENIED            GONE         GONE         GONE         OK        DENIED        NOT_FOUND
-feed               OK        OK        OK           OK            OK                OK           OK           OK           OK        OK            OK
-messages           ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
-messages.holder    ANON      OK        OWN          ANON          ANON              ANON         ANON         ANON         DENIED    DENIED        DENIED
-messages.pro       ANON      DENIED    OWN          ANON          ANON              ANON         ANON         ANON         OK        OWN           OWN
-consent            ANON      BAD       BAD          FORBIDDEN     FORBIDDEN         ANON         ANON         ANON         FORBIDDEN FORBIDDEN     FORBIDDEN
-api                ANON      ANON      ANON         ANON          ANON              ANON         ANON         ANON         ANON      ANON          ANON
-oauth              BAD       BAD       BAD          BAD           BAD               BAD          BAD          BAD          BAD       BAD           BAD
+class             anonymous  holder     other_holder  code_in_scope  code_out_of_scope  code_expired  code_revoked  code_blocked  pro_grant  pro_emergency  pro_no_grant  helper_measures  helper_documents  helper_ended
+public            OK         OK         OK            OK             OK                 OK            OK            OK            OK         OK             OK            OK               OK                OK
+home              ANON       OK         OK            OK             OK                 ANON          ANON          ANON          OK         OK             OK            OK               OK                OK
+account           ANON       OK         OWN           FORBIDDEN      FORBIDDEN          ANON          ANON          ANON          OWN        OWN            OWN           FORBIDDEN        FORBIDDEN         OWN
+holder            ANON       OK         OWN           FORBIDDEN      FORBIDDEN          ANON          ANON          ANON          FORBIDDEN  FORBIDDEN      FORBIDDEN     SCOPE            SCOPE             OWN
+pro               ANON       FORBIDDEN  FORBIDDEN     ANON           ANON               ANON          ANON          ANON          OK         OK             OK            FORBIDDEN        FORBIDDEN         FORBIDDEN
+record            ANON       DENIED     DENIED        OK             OK                 GONE          GONE          GONE          OK         OK             NOT_FOUND     DENIED           DENIED            DENIED
+record.documents  ANON       DENIED     DENIED        OK             OWN                GONE          GONE          GONE          OK         OK             NOT_FOUND     DENIED           DENIED            DENIED
+record.deposit    ANON       DENIED     DENIED        OK             DENIED             GONE          GONE          GONE          OK         DENIED         NOT_FOUND     DENIED           DENIED            DENIED
+record.summary    ANON       DENIED     DENIED        OK             DENIED             GONE          GONE          GONE          OK         OK             NOT_FOUND     DENIED           DENIED            DENIED
+record.measures   ANON       DENIED     DENIED        OK             DENIED             GONE          GONE          GONE          OK         OK             NOT_FOUND     DENIED           DENIED            DENIED
+record.agenda     ANON       DENIED     DENIED        DENIED         DENIED             GONE          GONE          GONE          OK         DENIED         NOT_FOUND     DENIED           DENIED            DENIED
+feed              OK         OK         OK            OK             OK                 OK            OK            OK            OK         OK             OK            OK               OK                OK
+messages          ANON       OK         OWN           ANON           ANON               ANON          ANON          ANON          OK         OWN            OWN           SCOPE            SCOPE             OWN
+messages.holder   ANON       OK         OWN           ANON           ANON               ANON          ANON          ANON          DENIED     DENIED         DENIED        SCOPE            SCOPE             OWN
+messages.pro      ANON       DENIED     OWN           ANON           ANON               ANON          ANON          ANON          OK         OWN            OWN           DENIED           DENIED            OWN
+consent           ANON       BAD        BAD           FORBIDDEN      FORBIDDEN          ANON          ANON          ANON          FORBIDDEN  FORBIDDEN      FORBIDDEN     SCOPE            SCOPE             BAD
+api               ANON       ANON       ANON          ANON           ANON               ANON          ANON          ANON          ANON       ANON           ANON          ANON             ANON              ANON
+oauth             BAD        BAD        BAD           BAD            BAD                BAD           BAD           BAD           BAD        BAD            BAD           BAD              BAD               BAD
+switch            ANON       OK         OK            FORBIDDEN      FORBIDDEN          ANON          ANON          ANON          FORBIDDEN  FORBIDDEN      FORBIDDEN     OK               OK                OK
 """
 # What each viewer may read of the holder's documents: no answer to anyone else may carry
 # these titles (lists, pages, fragments, file names).
@@ -98,6 +112,7 @@ SEES = {
     "code_out_of_scope": {"radio"},
     "pro_grant": {"visible", "radio"},
     "pro_emergency": {"visible", "radio"},
+    "helper_documents": {"visible", "radio"},  # never the hidden one: their delegation does not allow it
 }
 # Record pages are also asked with an access id that is someone else's (every professional:
 # NOT_FOUND) and, where a document is named, with a document the holder hid (what was OK or
@@ -147,7 +162,7 @@ ENDPOINT_CLASSES = {
     "lifecycle.oppose": "public",  # objecting with the letter's code, without an account
     "lifecycle.closed": "public",  # where closing one's space leads
     "lifecycle.opposed": "public",  # the receipt of an objection, shown once
-    "lifecycle.switch": "account",  # a guardian switching to a child's space and back
+    "lifecycle.switch": "switch",  # a guardian or a helper switching to another's space and back
 }
 BLUEPRINT_CLASSES = {
     "account": "account",  # a person's own passkeys, sessions, password: holders and professional accounts
@@ -163,6 +178,7 @@ BLUEPRINT_CLASSES = {
     "fhir": "api",  # bearer tokens only: tests/security/test_app_viewers.py runs apps of each scope
     "lifecycle": "holder",  # closing one's space
     "export": "holder",  # taking everything with you (a guardian in a child's space too)
+    "helpers": "holder",  # naming helpers; answering an invitation to help someone
     "pro": "pro",
     "kiosk": "account",
     "card": "holder",  # approving a kiosk's QR code from one's own phone: any person with an account
@@ -231,6 +247,9 @@ PARAMS = {
     "fhir.*:rid": Obj("measure_id"),  # any id: no cookie opens the API
     "app_id": Obj("app_id"),
     "job_id": Obj("export_id"),
+    "helpers.answer:delegation_id": Obj("invitation_id"),  # another holder's invitation to the holder
+    "delegation_id": Obj("delegation_id"),  # an invitation of the holder that no viewer uses
+    "answer": "accepter",
 }
 # Form fields sent with a write: what it needs to reach its access check at all, or to really
 # change something when allowed (a callable makes the value from the world: a fresh file).
@@ -260,7 +279,7 @@ COVERED_BY_RECENT_TRACE = {
     "pro.record_page_image": lambda t, url: t.action == "document_opened" and f"/documents/{t.target_id}/" in url,
 }
 LOGIN_PATHS = ("/connexion", "/pro/acces")
-OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE", "BAD"}
+OUTCOMES = {"OK", "OWN", "FORBIDDEN", "DENIED", "NOT_FOUND", "ANON", "GONE", "BAD", "SCOPE"}
 
 
 def _expected_table() -> dict:
@@ -357,12 +376,24 @@ CASES = _cases()
 def expected(case: Case) -> str:
     cls = classify(case.endpoint, case.params)
     outcome = EXPECTED[cls][case.viewer]
+    if outcome == "SCOPE":
+        return "OK" if _helper_may(case.viewer, case.endpoint) else "FORBIDDEN"
     pro = case.viewer in CODE_VIEWERS or case.viewer in PRO_ACCOUNTS
     if case.variant == "foreign" and pro and outcome not in ("ANON", "GONE"):
         return "NOT_FOUND"
     if case.variant == "hidden" and outcome in ("OK", "OWN"):
         return "NOT_FOUND"
     return outcome
+
+
+def _helper_may(viewer: str, endpoint: str) -> bool:
+    """Whether the rights of this helper's scope open the gate of this route."""
+    from core import access
+
+    gate = _gates()[endpoint][0]
+    sections = (gate.section,) if isinstance(gate.section, str) else gate.section
+    rights = access.helper_rights(HELPER_SCOPES[viewer])
+    return any(gate.action in rights.get(section, ()) for section in sections)
 
 
 # --------------------------------------------------------------------------- the world
@@ -398,6 +429,8 @@ class World:
     grant_id: str = ""
     block_id: str = ""
     free_professional_id: str = ""  # the professional with an account and no access
+    delegation_id: str = ""  # an invitation of the holder to an email with no account
+    invitation_id: str = ""  # the other holder's invitation to the holder, waiting for an answer
     access: dict = field(default_factory=dict)  # viewer -> their access id (share, grant, emergency)
     uses: dict = field(default_factory=dict)  # code viewer -> ShareUse id
     baseline: tuple = ()
@@ -435,7 +468,12 @@ def _people(app, make_holder, make_pro) -> World:
     w = World()
     holder, _ = make_holder()
     other, _ = make_holder()
-    w.accounts = {"holder": holder, "other_holder": other, **{v: make_pro() for v in PRO_ACCOUNTS}}
+    w.accounts = {
+        "holder": holder,
+        "other_holder": other,
+        **{v: make_pro() for v in PRO_ACCOUNTS},
+        **{v: make_holder()[0] for v in HELPER_SCOPES},
+    }
     with app.app_context():
         w.professional_ids = {v: db.session.merge(w.accounts[v]).professional_id for v in PRO_ACCOUNTS}
     w.holder_patient_id, w.holder_account_id = holder.patient_id, holder.id
@@ -460,6 +498,7 @@ def _objects(app, w: World) -> None:
     from core import access, blobs, notify
     from core.grants import (
         Block,
+        Delegation,
         EmergencyAccess,
         EmergencySettings,
         Grant,
@@ -662,6 +701,35 @@ def _objects(app, w: World) -> None:
             .join(Message, Message.id == Attachment.message_id)
             .where(Message.thread_id == thread.id)
         )
+        # The helpers' delegations (the last one ended), a spare invitation, and another holder's
+        # invitation to the holder: made again, as they were.
+        db.session.execute(Delegation.__table__.delete().where(Delegation.patient_id == p))
+        other_id = w.accounts["other_holder"].patient_id
+        db.session.execute(Delegation.__table__.delete().where(Delegation.helper_patient_id == p))
+        today = clock.paris_today()
+        dated = {"starts_on": today - timedelta(days=1), "ends_on": today + timedelta(days=30)}
+        for v, scopes in HELPER_SCOPES.items():
+            ended = v == "helper_ended"
+            db.session.add(
+                Delegation(
+                    patient_id=p,
+                    helper_patient_id=w.accounts[v].patient_id,
+                    email=w.accounts[v].email,
+                    scopes=list(scopes),
+                    status="ended" if ended else "accepted",
+                    answered_at=now,
+                    ended_at=now if ended else None,
+                    ended_by="holder" if ended else None,
+                    **dated,
+                )
+            )
+        spare = Delegation(patient_id=p, email=f"aidant{n}@example.fr", scopes=["measures"], **dated)
+        invitation = Delegation(
+            patient_id=other_id, helper_patient_id=p, email=f"x{n}@example.fr", scopes=["agenda"], **dated
+        )
+        db.session.add_all([spare, invitation])
+        db.session.commit()
+        w.delegation_id, w.invitation_id = spare.id, invitation.id
         w.access = {v: share_id for v, (share_id, _use) in uses.items()}
         w.access.update(pro_grant=grant.id, pro_emergency=emergency.id)
         w.uses = {v: use.id for v, (_share, use) in uses.items()}
@@ -696,8 +764,18 @@ def _connect(app, w: World, viewer: str, login_as) -> None:
         with client.session_transaction() as s:
             s["share_use"] = w.uses[viewer]
     w.tokens[viewer] = _csrf(client, viewer)
+    _act_as_helper(client, w, viewer)
     w.clients[viewer] = client
     w.sessions[viewer] = _session_id(app, client)
+
+
+def _act_as_helper(client, w: World, viewer: str) -> None:
+    """A helper's session in the first holder's space (the header's switch, as they left it)."""
+    from core.web import SPACE_KEY
+
+    if viewer in HELPER_SCOPES:
+        with client.session_transaction() as s:
+            s[SPACE_KEY] = w.holder_patient_id
 
 
 def _lost_sessions(w: World) -> list:
@@ -728,7 +806,7 @@ def _fingerprint(w: World) -> tuple:
     from blueprints.messaging.models import Message, Thread
     from blueprints.profile.models import Allergy
     from blueprints.reimbursements.models import Reimbursement
-    from core.grants import Block, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
+    from core.grants import Block, Delegation, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
     from core.notify import Notification
     from core.people import Account, Credential
     from core.sessions import UserSession
@@ -775,6 +853,9 @@ def _fingerprint(w: World) -> tuple:
         ).where(Thread.patient_id == p),
         "messages": select(Message.id).where(Message.patient_id == p),
         "message refusals": select(MessageRefusal.id).where(MessageRefusal.patient_id == p),
+        "delegations": select(
+            Delegation.id, Delegation.status, Delegation.scopes, Delegation.include_hidden, Delegation.ended_at
+        ).where((Delegation.patient_id == p) | (Delegation.helper_patient_id == p)),
     }
     return tuple(
         (name, tuple(sorted(tuple(str(v) for v in row) for row in db.session.execute(q))))
@@ -930,6 +1011,7 @@ def test_access_matrix(app, world, case):
     )
     since = _last_trace_id(app) if reads_record else 0
     client = world.clients[case.viewer]
+    _act_as_helper(client, world, case.viewer)  # an ended delegation sent the last one home
     kwargs = {}
     if case.method != "GET":
         token = world.tokens[case.viewer]
@@ -955,7 +1037,7 @@ def test_access_matrix(app, world, case):
         world.dirty, world.verified = True, False
         cls = classify(case.endpoint, case.params)
         allowed_to_change = outcome == "OK" and (
-            case.viewer == "holder"
+            case.viewer in ("holder", "helper_measures", "helper_documents")
             or cls.startswith("record")
             or (cls.startswith("messages") and case.viewer == "pro_grant")
         )
@@ -1011,6 +1093,7 @@ CLASS_GATES = {
     "record.measures": ("record.measures", "read", "record"),
     "feed": ("agenda.feed", "read", "token"),
     "consent": ("apps", "write", "own"),
+    "switch": ("spaces", "switch", "own"),
 }
 
 

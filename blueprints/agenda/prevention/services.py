@@ -119,11 +119,13 @@ def calendar(viewer: Viewer) -> dict:
     born, sex = _person(viewer)
     vaccinations = _vaccinations(viewer)
     items = R.items_for(born, sex, clock.paris_today(), vaccinations, _marks(viewer))
-    names = {v.id: v.name for v in vaccinations}
+    # a helper whose scope has no documents (or no health profile) sees neither in the calendar
+    shown = _shown_vaccinations(viewer, vaccinations)
+    names = {v.id: v.name for v in shown}
     documents = _linkable_documents(viewer)
     doc_titles = {d["id"]: d["title"] for d in documents}
     missing = {i.document_id for i in items if i.document_id and i.document_id not in doc_titles}
-    if missing:
+    if missing and access.can(viewer, "documents"):
         stmt = access.scope(viewer, select(Document.id, Document.title)).where(Document.id.in_(missing))
         doc_titles.update(dict(db.session.execute(stmt).all()))
     rows = [_row(i, born, names, doc_titles) for i in items]
@@ -132,7 +134,7 @@ def calendar(viewer: Viewer) -> dict:
         "enabled": True,
         "sex_known": sex in ("F", "M"),
         "groups": [(name, [r for r in rows if r.state in states]) for name, states in order],
-        "vaccinations": [{"id": v.id, "label": _vaccination_label(v)} for v in vaccinations],
+        "vaccinations": [{"id": v.id, "label": _vaccination_label(v)} for v in shown],
         "documents": documents,
     }
 
@@ -165,7 +167,14 @@ def _row(item: R.Item, born: date, names: dict, doc_titles: dict) -> ItemRow:
     )
 
 
+def _shown_vaccinations(viewer: Viewer, vaccinations: list) -> list:
+    """The health profile's vaccinations, named only to who may read the profile."""
+    return vaccinations if access.can(viewer, "profile") else []
+
+
 def _linkable_documents(viewer: Viewer) -> list[dict]:
+    if not access.can(viewer, "documents"):
+        return []
     stmt = (
         access.scope(viewer, select(Document.id, Document.title, Document.act_date))
         .order_by(Document.act_date.desc(), Document.id)
@@ -180,7 +189,8 @@ def _linkable_documents(viewer: Viewer) -> list[dict]:
 def link_choices(viewer: Viewer) -> list[tuple[str, str]]:
     """What an item marked done may point to: a vaccination entry or a document."""
     out = [("", _("Nothing"))]
-    out += [(f"v:{v.id}", _("Vaccination: %(label)s", label=_vaccination_label(v))) for v in _vaccinations(viewer)]
+    vaccinations = _shown_vaccinations(viewer, _vaccinations(viewer))
+    out += [(f"v:{v.id}", _("Vaccination: %(label)s", label=_vaccination_label(v))) for v in vaccinations]
     out += [(f"d:{d['id']}", _("Document: %(label)s", label=d["label"])) for d in _linkable_documents(viewer)]
     return out
 
