@@ -2,7 +2,7 @@
 filled a line's AMC share (to match a mutuelle's EOB with the AMO's line of the same act)
 
 Revision ID: 5c1e0a7f2d94
-Revises: 1986a63dfd91
+Revises: 5b7e0c2a9f14
 Create Date: 2026-12-03 09:40:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "5c1e0a7f2d94"
-down_revision: str | Sequence[str] | None = "1986a63dfd91"
+down_revision: str | Sequence[str] | None = '5b7e0c2a9f14'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

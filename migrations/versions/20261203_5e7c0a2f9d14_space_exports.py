@@ -1,7 +1,7 @@
 """export: space exports (a job per zip of the whole space, the zip kept encrypted 7 days)
 
 Revision ID: 5e7c0a2f9d14
-Revises: 1986a63dfd91
+Revises: 5c1e0a7f2d94
 Create Date: 2026-12-03 09:30:00.000000
 
 """
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "5e7c0a2f9d14"
-down_revision: str | Sequence[str] | None = "1986a63dfd91"
+down_revision: str | Sequence[str] | None = '5c1e0a7f2d94'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

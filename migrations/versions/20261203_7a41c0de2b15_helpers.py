@@ -1,7 +1,7 @@
 """helpers: the delegations a holder gives to helpers (proches aidants)
 
 Revision ID: 7a41c0de2b15
-Revises: 1986a63dfd91
+Revises: 5e7c0a2f9d14
 Create Date: 2026-12-03 09:50:00.000000
 
 """
@@ -15,7 +15,7 @@ import core.db
 
 # revision identifiers, used by Alembic.
 revision: str = "7a41c0de2b15"
-down_revision: str | Sequence[str] | None = "1986a63dfd91"
+down_revision: str | Sequence[str] | None = '5e7c0a2f9d14'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
