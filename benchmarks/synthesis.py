@@ -233,7 +233,7 @@ def run(opts) -> SectionResult:
                 pdf.html_to_pdf(BARE_PAGE, app.static_folder)
                 t4 = time.perf_counter()
                 c0 = time.process_time()  # the same work in this process: CPU seconds, whatever the load
-                weasy.write_pdf(printing.a4_html(viewer, "fr"), app.static_folder, printing.A4_PAGES)
+                weasy.write_pdf(printing.a4_html(viewer, "fr"), app.static_folder, printing.A4_PAGES, carnet_ua=True)
                 c1 = time.process_time()
                 db.session.rollback()
                 if i >= WARMUP:
