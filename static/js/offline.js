@@ -9,5 +9,10 @@
     if (!kept) return;
     document.querySelectorAll("[data-card-offline]").forEach(function (el) { el.hidden = false; });
     document.querySelectorAll("[data-card-offline-none]").forEach(function (el) { el.hidden = true; });
+    // one main action: the card; trying again stays, second
+    document.querySelectorAll("[data-retry]").forEach(function (el) {
+      el.classList.remove("btn-primary");
+      el.classList.add("btn-secondary");
+    });
   });
 })();
