@@ -44,7 +44,7 @@ def _space_link() -> dict:
 def _bounded(html: str, max_pages: int) -> bytes:
     """WeasyPrint's part, with no transaction left open (nothing is written before it): the
     database is not held while the page is laid out. Both pages use only the elements of
-    core/print_ua.css: they are laid out with it (a quarter of the A4's layout saved)."""
+    core/print_ua.css: they are laid out with it (less cascade work; docs/performance.md, 7)."""
     before_slow_work()
     return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages, carnet_ua=True)
 
