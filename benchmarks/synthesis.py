@@ -14,6 +14,8 @@ child process and the trace, timed together (median and p95 of 10 runs after 2 w
 the reads and the page alone (`content.a4()`) are timed apart, as is the PDF's size and pages.
 The same work is then done in this process (WeasyPrint imported here) and its CPU time taken:
 what one idle core spends, a figure a busy machine does not inflate the way it does seconds.
+WeasyPrint's part of it is also taken with WeasyPrint's own user-agent stylesheet, in turn on
+the same page: what core/print_ua.css saves, before and after in the same machine state.
 In the same run, interleaved, a one-line page through the same bounded path (the fixed cost of
 a PDF: child process, WeasyPrint, a font) is the baseline; the ratio compares across machines
 and loads (the load average is printed: on a shared machine the seconds say little alone).
@@ -166,6 +168,17 @@ def _fill_profile(patient_id: str, directive_id: str) -> None:
         )
 
 
+def _layouts(weasy, html: str, static: str, pages: int, first_own: bool) -> tuple[float, float]:
+    """CPU seconds of WeasyPrint's layout and PDF with Carnet's UA stylesheet and with
+    WeasyPrint's own, measured in turn (`first_own` says which goes first)."""
+    spent = {}
+    for own in (True, False) if first_own else (False, True):
+        c0 = time.process_time()
+        weasy.write_pdf(html, static, pages, carnet_ua=own)
+        spent[own] = time.process_time() - c0
+    return spent[True], spent[False]
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))]
@@ -218,7 +231,7 @@ def run(opts) -> SectionResult:
             del rows
             db.session.remove()
 
-        total, reads, bare, cpu = [], [], [], []
+        total, reads, bare, cpu, cpu_own, cpu_theirs = [], [], [], [], [], []
         load_before = os.getloadavg()[0]
         with app.test_request_context():  # French locale, Europe/Paris, as a page request
             for i in range(WARMUP + RUNS):
@@ -233,14 +246,19 @@ def run(opts) -> SectionResult:
                 pdf.html_to_pdf(BARE_PAGE, app.static_folder)
                 t4 = time.perf_counter()
                 c0 = time.process_time()  # the same work in this process: CPU seconds, whatever the load
-                weasy.write_pdf(printing.a4_html(viewer, "fr"), app.static_folder, printing.A4_PAGES)
-                c1 = time.process_time()
+                html = printing.a4_html(viewer, "fr")
                 db.session.rollback()
+                ch = time.process_time()
+                # WeasyPrint's part with Carnet's UA stylesheet (as printed) and with WeasyPrint's own
+                # (as before core/print_ua.css), on the same page, in turn, the order alternating
+                own, theirs = _layouts(weasy, html, app.static_folder, printing.A4_PAGES, first_own=i % 2 == 0)
                 if i >= WARMUP:
                     total.append(t1 - t0)
                     reads.append(t3 - t2)
                     bare.append(t4 - t3)
-                    cpu.append(c1 - c0)
+                    cpu.append(ch - c0 + own)
+                    cpu_own.append(own)
+                    cpu_theirs.append(theirs)
             charts = len(page["measures"])
         reader = pypdf.PdfReader(io.BytesIO(data))
         pages = len(reader.pages)
@@ -273,6 +291,20 @@ def run(opts) -> SectionResult:
             ok=statistics.median(cpu) <= MEDIAN_S_TARGET,
             detail="what it costs one idle core",
         ),
+        Row(
+            "WeasyPrint's part, CPU median: Carnet's UA stylesheet",
+            statistics.median(cpu_own),
+            "s",
+            fmt="{:.2f}",
+            detail="layout and PDF of the same page, as printed",
+        ),
+        Row(
+            "WeasyPrint's part, CPU median: WeasyPrint's UA stylesheet",
+            statistics.median(cpu_theirs),
+            "s",
+            fmt="{:.2f}",
+            detail=f"before core/print_ua.css; measured in turn with the row above, {RUNS} pairs",
+        ),
         Row("one-line PDF (baseline): median", statistics.median(bare), "s", fmt="{:.2f}"),
         Row("ratio heavy / one-line", median / statistics.median(bare), "x", fmt="{:.1f}"),
         Row("PDF size", len(data) / 1024, "KB"),
@@ -296,6 +328,8 @@ def run(opts) -> SectionResult:
         "charts": charts,
         "bare_median_s": statistics.median(bare),
         "cpu_median_s": statistics.median(cpu),
+        "cpu_weasy_carnet_ua_s": statistics.median(cpu_own),
+        "cpu_weasy_weasyprint_ua_s": statistics.median(cpu_theirs),
         "load": [load_before, load_after],
         "target_s": MEDIAN_S_TARGET,
     }

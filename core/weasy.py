@@ -1,6 +1,7 @@
 """WeasyPrint's side of core.pdf, run only in the fork server's children (the workers never
 import WeasyPrint): the page written to PDF, and the one URL fetcher it gets, which serves the
-app's own static files under core.pdf.BASE_URL and refuses everything else."""
+app's own static files under core.pdf.BASE_URL and refuses everything else; and, for the pages that
+ask for it, Carnet's own user-agent stylesheet (core/print_ua.css) in place of WeasyPrint's."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import mimetypes
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from core.pdf import (
@@ -21,6 +22,19 @@ from core.pdf import (
     STATIC_PREFIX,
     TooManyPages,
 )
+
+#: Parsed once, in the fork server: its children share it.
+CARNET_UA = CSS(filename=str(Path(__file__).with_name("print_ua.css")))
+
+
+class CarnetUaHTML(HTML):
+    """A page laid out with core/print_ua.css as its user-agent stylesheet: the rules of
+    WeasyPrint's own that the page's elements can use, without the hundreds it would try on every
+    element. `_ua_stylesheets` is the hook WeasyPrint's HTML gives subclasses (through 70.x);
+    tests/core/test_print_ua.py proves the synthesis prints the same pixels either way."""
+
+    def _ua_stylesheets(self, forms=False):
+        return [CARNET_UA]
 
 
 class FetchRefused(ValueError):
@@ -68,10 +82,12 @@ def fetcher(static_folder: str) -> StaticFetcher:
     return StaticFetcher(static_folder)
 
 
-def write_pdf(html: str, static_folder: str, max_pages: int = MAX_PAGES) -> bytes | None:
+def write_pdf(html: str, static_folder: str, max_pages: int = MAX_PAGES, carnet_ua: bool = False) -> bytes | None:
     """The PDF, or None when it is larger than MAX_PDF_BYTES; TooManyPages when the layout runs
-    past `max_pages` (checked before anything is written)."""
-    document = HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder)).render()
+    past `max_pages` (checked before anything is written). `carnet_ua`: the page uses only the
+    elements core/print_ua.css styles."""
+    page = (CarnetUaHTML if carnet_ua else HTML)(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder))
+    document = page.render()
     if len(document.pages) > max_pages:
         raise TooManyPages(len(document.pages))
     data = document.write_pdf()

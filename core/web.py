@@ -40,6 +40,9 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-src 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
 )
+#: For an answer the app itself shows in a frame (a PDF printed from a hidden frame at a kiosk):
+#: framed by Carnet's own pages only (this CSP rule overrides X-Frame-Options in browsers).
+CSP_FRAMED_BY_SELF = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 LANGUAGES = {"fr": "Français", "en": "English"}
 
 

@@ -18,7 +18,7 @@
  */
 "use strict";
 
-const CACHE_VERSION = "carnet-static-v3";
+const CACHE_VERSION = "carnet-static-v4";
 const OFFLINE_URL = "/static/offline.html";
 const CARD_CACHE = "carnet-emergency-card";  // blueprints/card/services.py: CACHE_NAME
 const CARD_URL = "/carte-urgence/fiche";
@@ -30,6 +30,7 @@ const PRECACHE = [
   "/static/css/card.css",
   "/static/js/app.js",
   "/static/js/passkeys.js",
+  "/static/js/offline.js",
   "/static/vendor/htmx-2.0.11.min.js",
   "/static/icons/favicon.svg",
   "/static/icons/icon-192.png",

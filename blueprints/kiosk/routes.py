@@ -9,11 +9,22 @@ from flask import current_app, g, redirect, request, session, url_for
 from flask_wtf import FlaskForm
 
 from blueprints.auth.services import complete_login
-from blueprints.kiosk import bp, services
+from blueprints.kiosk import autofill, bp, services
 from core import audit, sessions, web
 from core.db import write_intent
 
 bp.before_app_request(services.identify_device)
+
+
+@bp.after_app_request
+def _no_autofill_at_a_kiosk(response):
+    """Every HTML answer to a kiosk (its device, or a kiosk session) keeps nothing in the
+    browser's autofill (blueprints/kiosk/autofill.py)."""
+    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
+        return response
+    if g.get("kiosk") is not None or web.current_viewer().kiosk:
+        response.set_data(autofill.no_autofill(response.get_data(as_text=True)))
+    return response
 
 
 @bp.after_app_request

@@ -141,7 +141,8 @@ def parse_cursor(raw: str | None) -> tuple[datetime, str] | None:
 
 def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after: str | None = None) -> dict:
     """One page of the viewer's threads, newest activity first (keyset on last message, id);
-    every word of `q` must appear in the subject, a name or a message, accents and case aside."""
+    every word of `q` must appear in the subject, a name or a message, accents and case aside.
+    The first page also counts the threads found."""
     holder = viewer.is_holder
     other = Professional if holder else Patient
     join_on = Thread.professional_id == Professional.id if holder else Thread.patient_id == Patient.id
@@ -152,6 +153,8 @@ def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after
         pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         stmt = stmt.where(Thread.search_text.like(pattern, escape="\\"))
     cursor = parse_cursor(after)
+    # the first page counts what the search finds (said in the page's status region)
+    count = None if cursor else db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     if cursor:
         stmt = stmt.where(tuple_(Thread.last_message_at, Thread.id) < tuple_(*cursor))
     found = db.session.execute(
@@ -168,6 +171,7 @@ def inbox(viewer: Viewer, *, q: str | None = None, archived: bool = False, after
         "q": q,
         "archived": archived,
         "after": after if cursor else None,
+        "count": count,
     }
 
 

@@ -161,8 +161,10 @@ _SUMS = _sums()
 
 def page(viewer: Viewer, filters: Filters) -> dict:
     """One page of lines, newest act first, grouped by month with each month's totals
-    (whole months, whatever the page holds): three statements, whatever the number of lines."""
+    (whole months, whatever the page holds): three statements, whatever the number of lines;
+    the first page also counts the acts the filters find (said in the page's status region)."""
     stmt = filters.apply(access.scope(viewer, select(*_LIST_COLUMNS)))
+    matching = None if filters.after else db.session.scalar(select(func.count()).select_from(stmt.subquery()))
     if filters.after and "|" in filters.after:
         day_text, last_id = filters.after.split("|", 1)
         try:
@@ -192,7 +194,7 @@ def page(viewer: Viewer, filters: Filters) -> dict:
                 months.append({"key": key, "month": date(*key, 1), "totals": found, "left": shown, "lines": []})
             months[-1]["lines"].append(_line(r, natures, amount))
     cursor = f"{rows[-1].care_date.isoformat()}|{rows[-1].id}" if more else ""
-    return {"months": months, "cursor": cursor, "continued": _continued(filters)}
+    return {"months": months, "cursor": cursor, "continued": _continued(filters), "found": matching}
 
 
 def _continued(filters: Filters) -> tuple | None:

@@ -13,7 +13,7 @@
  *   2. idle timer: warning, countdown, logout on expiry
  *   3. htmx: boosted error pages, focus after boosted navigation, failed requests said
  *   4. upload progress bar and size check
- *   5. print buttons   6. documents: selected count   7. copy buttons (share code)
+ *   5. print buttons, PDFs printed in one tap   6. documents: selected count   7. copy buttons (share code)
  */
 (function () {
   "use strict";
@@ -437,6 +437,52 @@
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print-button]")) window.print();
   });
+
+  /* 5b. A PDF printed in one tap (a kiosk's "Ma synthèse" and emergency card): a form marked
+   * data-print-frame sends its answer into a hidden same-origin frame; once a PDF has loaded
+   * there, the frame's print() opens the print dialog over the page, and no PDF tab stays open
+   * for the next person. Any other answer (the screen with an error) is sent again without the
+   * frame, so that it shows. data-print-frame holds the words said while the PDF is made. */
+  var printFrame = null;
+  function printStatus(form, text) {
+    var status = form && form.querySelector("[data-print-status]");
+    if (status) status.textContent = text;
+  }
+  function printFrameLoaded() {
+    var form = printFrame.carnetForm, doc;
+    if (!form) return;
+    try { doc = printFrame.contentDocument; } catch (err) { doc = null; }
+    if (!doc || doc.URL === "about:blank") return;
+    printFrame.carnetForm = null;
+    form.removeAttribute("aria-busy");
+    printStatus(form, "");
+    if (doc.contentType === "application/pdf") {
+      printFrame.contentWindow.focus();
+      printFrame.contentWindow.print();
+    } else {
+      form.removeAttribute("target");
+      form.removeAttribute("data-print-frame");
+      form.submit();
+    }
+  }
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.matches || !form.matches("form[data-print-frame]")) return;
+    if (!printFrame) {
+      printFrame = document.createElement("iframe");
+      printFrame.name = "carnet-print";
+      printFrame.className = "print-frame";
+      printFrame.title = form.getAttribute("data-print-frame");
+      printFrame.tabIndex = -1;
+      printFrame.setAttribute("aria-hidden", "true");
+      printFrame.addEventListener("load", printFrameLoaded);
+      document.body.appendChild(printFrame);
+    }
+    printFrame.carnetForm = form;
+    form.target = printFrame.name;
+    form.setAttribute("aria-busy", "true");
+    printStatus(form, form.getAttribute("data-print-frame"));
+  }, true);
 
   /* 6. Documents list: the bulk bar says how many documents are ticked. Texts come from the
    * bar's data-count-* attributes (translated, plural included); "{n}" is the number. */

@@ -68,6 +68,16 @@ def test_card_kept_offline_then_removed(context, live_app, new_holder, problems)
             page.screenshot(path=f"{SHOTS}/card-offline-390x844.png", full_page=True)
         page.goto("/documents")
         expect(page.locator("h1")).to_have_text("Vous êtes hors ligne")
+        # the installed app started without a connection (its start_url): the card is one tap away
+        page.goto("/")
+        expect(page.locator("h1")).to_have_text("Vous êtes hors ligne")
+        button = page.locator("[data-card-offline] a.btn")
+        expect(button).to_be_visible()
+        expect(page.locator("[data-card-offline-none]")).to_be_hidden()
+        if SHOTS:
+            page.screenshot(path=f"{SHOTS}/card-offline-start-390x844.png", full_page=True)
+        button.click()
+        expect(page.locator(".emergency-card")).to_contain_text("Pénicilline")
     finally:
         context.set_offline(False)
 
@@ -81,4 +91,13 @@ def test_card_kept_offline_then_removed(context, live_app, new_holder, problems)
     notice.get_by_role("button", name="Le retirer").click()
     expect(notice).to_be_hidden()
     assert page.evaluate("caches.has('carnet-emergency-card')") is False
+    # without a card kept, the offline page has no button to it (only the plain mention)
+    context.set_offline(True)
+    try:
+        page.goto("/")
+        expect(page.locator("h1")).to_have_text("Vous êtes hors ligne")
+        expect(page.locator("[data-card-offline-none]")).to_be_visible()
+        expect(page.locator("[data-card-offline]")).to_be_hidden()
+    finally:
+        context.set_offline(False)
     assert problems.problems() == []

@@ -27,6 +27,14 @@ SHOTS = os.environ.get("KIOSK_SCREENSHOTS")  # a folder outside the checkout, to
 # the DevTools protocol, which the page's CSP does not govern).
 COUNT_PRINTS = "window.print = function () { window.sessionStorage.setItem('prints', String(+(window.sessionStorage.getItem('prints') || 0) + 1)); };"
 
+# Which window print() was called on and what it held (a PDF loaded in a frame, printed there),
+# written on the top page's <html data-printed> where the test's expectations can wait for it.
+RECORD_PRINTS = (
+    "window.print = function () { try { var t = window.top; (t.carnetPrinted = t.carnetPrinted || [])"
+    ".push(location.pathname + ' ' + document.contentType);"
+    " t.document.documentElement.setAttribute('data-printed', t.carnetPrinted.join(', ')); } catch (e) {} };"
+)
+
 
 def _shot(page, name: str, full_page: bool = True) -> None:
     if SHOTS:
@@ -222,5 +230,39 @@ def test_kiosk_idle_countdown_then_welcome(browser, base_url, live_app, new_hold
     kiosk.clock.run_for(2_000)
     expect(kiosk).to_have_url(re.compile(r"/borne$"))
     _shows_nothing_of(kiosk, holder.email)
+    kiosk_ctx.close()
+    assert problems.problems() == []
+
+
+def test_kiosk_prints_the_summary_and_the_card_in_one_tap(browser, base_url, live_app, new_holder, problems, recorder):
+    """At a kiosk, "Ma synthèse" and the emergency card reach the print dialog in one tap: the PDF
+    loads in a hidden frame of the screen and print() is called on that frame; no PDF tab opens
+    and the screen stays where it was."""
+    holder = new_holder(first_name="Honorine")
+    kiosk_ctx = new_context(browser, base_url, KIOSK, problems)
+    kiosk_ctx.add_init_script(RECORD_PRINTS)
+    kiosk = kiosk_ctx.new_page()
+    _enrol(live_app, kiosk, "CPAM Lyon 3e - borne 2")
+    _open_from_phone(browser, base_url, live_app, problems, kiosk, holder, recorder)
+    kiosk.goto("/profil/synthese")
+    a4 = kiosk.locator("#synthesis-a4-form")
+    expect(a4.get_by_role("button", name="Imprimer")).to_be_visible()
+    _shot(kiosk, "kiosk-synthesis-1280x1024")
+    pdf_made = 60_000  # WeasyPrint takes a while on a loaded machine: wait for the answer itself
+    with kiosk.expect_response(lambda r: "/profil/synthese/pdf" in r.url, timeout=pdf_made) as answer:
+        a4.get_by_role("button", name="Imprimer").tap()
+    assert answer.value.headers["content-type"] == "application/pdf"
+    printed = kiosk.locator("html")
+    expect(printed).to_have_attribute("data-printed", "/profil/synthese/pdf application/pdf")
+    expect(kiosk).to_have_url(re.compile(r"/profil/synthese$"))
+    assert len(kiosk_ctx.pages) == 1
+
+    with kiosk.expect_response(lambda r: r.url.endswith("/profil/synthese/carte"), timeout=pdf_made):
+        kiosk.locator("#card-form").get_by_role("button", name="Imprimer ma carte").tap()
+    expect(printed).to_have_attribute(
+        "data-printed", "/profil/synthese/pdf application/pdf, /profil/synthese/carte application/pdf"
+    )
+    expect(kiosk).to_have_url(re.compile(r"/profil/synthese$"))
+    assert len(kiosk_ctx.pages) == 1
     kiosk_ctx.close()
     assert problems.problems() == []

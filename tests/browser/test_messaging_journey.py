@@ -114,6 +114,13 @@ def test_professional_writes_patient_replies_with_a_photo_and_saves_the_attachme
         expect(patient).to_have_url(re.compile(r"/messages$"))
         expect(patient.locator(".msg-row.is-unread")).to_have_count(1)
         patient.screenshot(path=str(SHOTS / "messaging-inbox-phone.png"), full_page=True)
+        # a search swaps the list and says how many it found; focus stays in the search field
+        search = patient.locator("#msg-q")
+        search.fill("radiographie")
+        expect(patient.locator("[data-results-status]")).to_have_text("Aucune conversation trouvée")
+        search.fill("echographie")
+        expect(patient.locator("[data-results-status]")).to_have_text("1 conversation trouvée")
+        expect(search).to_be_focused()
         patient.locator(".msg-row a").first.click()
         expect(patient).to_have_url(re.compile(r"/messages/[0-9a-f-]{36}$"))
         expect(patient.locator(".msg-body")).to_contain_text("Tout est normal")

@@ -61,6 +61,7 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
         page.locator("#remb-nature").select_option("pharmacie")
         expect(page).to_have_url(re.compile(r"nature=pharmacie"))
         expect(page.locator("#reimbursement-results .list-meta").first).to_contain_text("Pharmacie")
+        expect(page.locator("[data-results-status]")).to_have_text(re.compile(r"^\d+ actes? trouvés?$"))
         assert "Consultation de médecine générale" not in page.locator("#reimbursement-results").inner_text()
         page.locator("#remb-nature").select_option("")
         expect(page).not_to_have_url(re.compile(r"nature="))
@@ -69,6 +70,9 @@ def test_reimbursements_journey(browser, base_url, live_app, new_holder, problem
         page.locator("#remb-q").fill("lunettes")
         expect(page).to_have_url(re.compile(r"q=lunettes"))
         expect(page.locator("#reimbursement-results .list-title")).to_have_text(["Lunettes (monture et verres)"])
+        # the count is heard from the status region that stays in place; focus stays in the search
+        expect(page.locator("[data-results-status]")).to_have_text("1 acte trouvé")
+        expect(page.locator("#remb-q")).to_be_focused()
         page.locator("#remb-q").fill("")
         expect(page).not_to_have_url(re.compile(r"q=lunettes"))
         more = page.locator("#reimbursement-more a")

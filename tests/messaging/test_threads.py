@@ -136,7 +136,16 @@ def test_close_archive_and_search(app, people, login_as):
     tid = thread_id_of(write_new(pro_client, holder.patient_id, subject="Échographie", body="Rendez-vous pris"))
     write_new(pro_client, holder.patient_id, subject="Vaccin", body="Rappel tétanos")
     assert "Vaccin" not in holder_client.get("/messages?q=echographie").get_data(as_text=True)
-    assert "Échographie" in holder_client.get("/messages?q=RENDEZ", headers=HX).get_data(as_text=True)
+    found = holder_client.get("/messages?q=RENDEZ", headers=HX).get_data(as_text=True)
+    assert "Échographie" in found
+    # how many, for the page's status region (French plurals), and said when nothing matches
+    assert 'data-results-count="1 conversation trouvée"' in found
+    both = holder_client.get("/messages", headers=HX).get_data(as_text=True)
+    assert 'data-results-count="2 conversations trouvées"' in both
+    none = holder_client.get("/messages?q=radiographie", headers=HX).get_data(as_text=True)
+    assert 'data-results-count="Aucune conversation trouvée"' in none
+    page = holder_client.get("/messages").get_data(as_text=True)
+    assert page.count("data-results-status") == 1 and 'role="status"' in page
     token = csrf_token(holder_client, f"/messages/{tid}")
     holder_client.post(f"/messages/{tid}/archiver", data={"csrf_token": token})
     assert "Échographie" not in holder_client.get("/messages").get_data(as_text=True)

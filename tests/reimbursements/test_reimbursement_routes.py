@@ -72,6 +72,11 @@ def test_the_list_groups_by_month_and_filters_as_fragments(app, remb_holder):
     frag = client.get("/remboursements?nature=pharmacie", headers=HTMX).get_data(as_text=True)
     assert frag.lstrip().startswith("<div") and 'id="reimbursement-results"' in frag and "<html" not in frag
     assert "Pharmacie des Lilas" in frag and "Dr Hélène Bernard" not in frag
+    # the fragment says how many acts it found, for the page's status region (French plurals)
+    found = re.search(r'data-results-count="(\d+) actes? trouvés?"', frag)
+    assert found and int(found.group(1)) == frag.count('class="remb-row"') >= 1
+    one = client.get("/remboursements?q=kine", headers=HTMX).get_data(as_text=True)
+    assert 'data-results-count="1 acte trouvé"' in one
     frag = client.get("/remboursements?q=kine", headers=HTMX).get_data(as_text=True)
     assert "Cabinet Oberkampf" in frag and "Pharmacie" not in frag
     frag = client.get("/remboursements?statut=rejected", headers=HTMX).get_data(as_text=True)
@@ -80,6 +85,7 @@ def test_the_list_groups_by_month_and_filters_as_fragments(app, remb_holder):
     assert "Détartrage" in frag and "Lunettes" not in frag
     frag = client.get("/remboursements?q=nothing-matches", headers=HTMX).get_data(as_text=True)
     assert "No act matches" in frag or "Aucun acte" in frag
+    assert 'data-results-count="Aucun acte ne correspond."' in frag
     # a filtered URL opened directly is the whole page with the filter applied
     page = client.get("/remboursements?nature=optique").get_data(as_text=True)
     assert "<html" in page and "Optique Voltaire" in page and "Pharmacie des Lilas</span>" not in page

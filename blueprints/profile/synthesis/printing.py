@@ -17,7 +17,7 @@ from blueprints.profile import services as profile
 from blueprints.profile.models import ProfileFacts
 from blueprints.profile.synthesis import card, content
 from blueprints.sharing import services as sharing
-from core import access, audit, clock, pdf
+from core import access, audit, clock, pdf, web
 from core.access import Viewer
 from core.db import before_slow_work, db, write_intent
 from core.formatting import day
@@ -43,9 +43,10 @@ def _space_link() -> dict:
 
 def _bounded(html: str, max_pages: int) -> bytes:
     """WeasyPrint's part, with no transaction left open (nothing is written before it): the
-    database is not held while the page is laid out."""
+    database is not held while the page is laid out. Both pages use only the elements of
+    core/print_ua.css: they are laid out with it (less cascade work; docs/performance.md, 7)."""
     before_slow_work()
-    return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages)
+    return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages, carnet_ua=True)
 
 
 def a4_html(viewer: Viewer, lang: str) -> str:
@@ -138,8 +139,10 @@ def screen(viewer: Viewer) -> dict:
 
 
 def response(data: bytes, name: str) -> Response:
-    """The PDF, opened in the browser's viewer (where a kiosk prints it), never stored by it."""
+    """The PDF, opened in the browser's viewer, never stored by it; a kiosk loads it in a frame
+    of the screen that asked for it and prints it from there (static/js/app.js, 5b)."""
     resp = Response(data, content_type="application/pdf")
+    resp.headers["Content-Security-Policy"] = web.CSP_FRAMED_BY_SELF
     resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp

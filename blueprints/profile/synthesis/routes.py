@@ -1,6 +1,7 @@
 """The holder's "Ma synthèse" screen: open the A4 PDF in one tap (in the language chosen),
 keep it in Documents, print the emergency card with the items chosen. Works in any holder
-session, a kiosk's included: the PDFs open in the browser's own viewer, to print from there."""
+session: the PDFs open in the browser's own viewer, and at a kiosk the same tap prints them
+from a hidden frame (printing.response, static/js/app.js)."""
 
 from __future__ import annotations
 
