@@ -33,19 +33,46 @@ def _decimal(value: float | None) -> str:
     return "" if value is None else format_decimal(value, format="0.######", locale="fr_FR")
 
 
-def _line(m) -> list:
-    kind = kinds.get(m.kind)
+class _Words:
+    """What repeats from one line to the next, worded once per export: a kind's columns, a
+    source's label, a value's decimal writing (a file of 50,000 lines holds a few hundred
+    distinct values; Babel's formatting and the catalogue lookups were most of its time)."""
+
+    def __init__(self):
+        self.kinds: dict[str, tuple] = {}
+        self.sources: dict[tuple, str] = {}
+        self.numbers: dict[float | None, str] = {}
+
+    def kind(self, key: str) -> tuple:
+        if key not in self.kinds:
+            kind = kinds.get(key)
+            self.kinds[key] = (kind.key, kind.loinc, str(kind.label), kind.unit)
+        return self.kinds[key]
+
+    def source(self, source: str, name: str | None) -> str:
+        if (source, name) not in self.sources:
+            self.sources[source, name] = services.source_label(source, name)
+        return self.sources[source, name]
+
+    def number(self, value: float | None) -> str:
+        if value not in self.numbers:
+            self.numbers[value] = _decimal(value)
+        return self.numbers[value]
+
+
+def _line(m, words: _Words) -> list:
+    key, loinc, label, unit = words.kind(m.kind)
     when = services.local_time(m.taken_at, m.utc_offset).isoformat(timespec="seconds")
     return [
-        kind.key,
-        kind.loinc,
-        str(kind.label),
+        key,
+        loinc,
+        label,
         when,
-        _decimal(m.value),
-        _decimal(m.value2),
-        kind.unit,
+        words.number(m.value),
+        words.number(m.value2),
+        unit,
         m.context or "",
-        services.source_label(m.source, m.source_name),
+        words.source(m.source, m.source_name),
     ]
 
 
@@ -53,6 +80,7 @@ def rows(viewer: Viewer) -> Iterator[str]:
     """Kind by kind, oldest first, read in keyset batches, each its own short transaction."""
 
     def batches():
+        words = _Words()
         after = None
         while True:
             stmt = access.scope(
@@ -78,7 +106,7 @@ def rows(viewer: Viewer) -> Iterator[str]:
                 )
             found = db.session.execute(stmt.order_by(Measure.kind, Measure.taken_at, Measure.id).limit(BATCH)).all()
             db.session.rollback()  # never hold a read transaction while the download is sent
-            yield [_line(m) for m in found]
+            yield [_line(m, words) for m in found]
             if len(found) < BATCH:
                 return
             last = found[-1]
