@@ -146,6 +146,8 @@ class Action(StrEnum):
     SPACE_DELETION_REQUESTED = "space_deletion_requested"
     SPACE_DELETED = "space_deleted"
     SPACE_HANDED_OVER = "space_handed_over"
+    GUARDIAN_ADDED = "guardian_added"
+    GUARDIAN_REMOVED = "guardian_removed"
 
 
 class AuditEvent(Base):

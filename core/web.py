@@ -249,7 +249,6 @@ def _identify() -> access.Viewer:
 
 # --- whose space is open: a guardian may switch to a child's (blueprints/lifecycle) ------------
 SPACE_KEY = "space"  # the session key of the space a holder switched to
-WARDS_KEY = "wards"  # the children's spaces a holder may switch to, read once per session
 
 
 def _acting_for(viewer: access.Viewer) -> access.Viewer:
@@ -271,9 +270,8 @@ def spaces(viewer: access.Viewer) -> list[dict]:
     if not viewer.is_holder or viewer.kiosk:
         return []
     own = viewer.acting_patient_id or viewer.patient_id
-    wards = session.get(WARDS_KEY)
-    if wards is None or viewer.kind == "guardian":  # read once per session; live while acting
-        wards = session[WARDS_KEY] = [[pid, f"{given.split()[0]} {family}"] for pid, given, family in access.wards(own)]
+    # Read on every page: a guardianship ended (or added) a second ago shows on the next one.
+    wards = [(pid, f"{given.split()[0]} {family}") for pid, given, family in access.wards(own)]
     if not wards:
         return []
     return [{"id": own, "name": _("My space"), "current": viewer.patient_id == own}] + [

@@ -370,7 +370,21 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.SPACE_HANDED_OVER: lambda d, t: _(
         "Coming of age: the space is now its holder's own; legal guardians no longer have access"
     ),
+    Action.GUARDIAN_ADDED: lambda d, t: _guardian(d, t, added=True),
+    Action.GUARDIAN_REMOVED: lambda d, t: _guardian(d, t, added=False),
 }
+
+
+def _guardian(detail: dict, label: str, added: bool) -> str:
+    """A guardian added or removed, and on whose word: the insurer's file or a paper request."""
+    name = label or _("a person")
+    if detail.get("source") == "paper":
+        if added:
+            return _("Legal guardian added on a request on paper: %(name)s", name=name)
+        return _("Legal guardian removed on a request on paper: %(name)s", name=name)
+    if added:
+        return _("Legal guardian added by the health insurance population file: %(name)s", name=name)
+    return _("Legal guardian removed by the health insurance population file: %(name)s", name=name)
 
 
 def sentence(
@@ -465,6 +479,8 @@ ICONS = {
     Action.SPACE_OPENED_BY_DEFAULT: "circle-check",
     Action.SPACE_DELETED: "trash-2",
     Action.SPACE_OPPOSED: "trash-2",
+    Action.GUARDIAN_ADDED: "users",
+    Action.GUARDIAN_REMOVED: "users",
 }
 
 
