@@ -95,16 +95,29 @@ def generate(path: Path, n: int = LINES, seed: int = 42) -> dict:
 
 
 class _Sampler:
-    """VmRSS of this process every 100 ms, with how many lines were read by then."""
+    """VmRSS of this process every 100 ms, with how many lines were read by then; at each tenth
+    of the file a line on stderr (lines, seconds, RSS), so a run stopped early still tells its
+    rate and memory curve."""
 
-    def __init__(self, progress):
+    def __init__(self, progress, total: int = 0, label: str = ""):
         self.progress, self.samples, self._stop = progress, [], threading.Event()
+        self.total, self.label, self.start, self.tenth = total, label, time.perf_counter(), 1
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
     def _watch(self):
         while not self._stop.wait(0.1):
-            self.samples.append((self.progress(), proc_kb("self", "VmRSS")))
+            lines, kb = self.progress(), proc_kb("self", "VmRSS")
+            self.samples.append((lines, kb))
+            if self.total and lines >= self.total * self.tenth / 10:
+                seconds = time.perf_counter() - self.start
+                print(
+                    f"[{self.label}] {lines:,} lines ({self.tenth * 10} %) in {seconds:.0f} s, "
+                    f"{lines / seconds:,.0f} lines/s, RSS {kb / 1024:.0f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.tenth = int(lines * 10 / self.total) + 1
 
     def stop(self):
         self._stop.set()
@@ -127,9 +140,11 @@ def child(csv_path: str, folder: str, url: str) -> None:
                 conn.exec_driver_sql("CREATE SCHEMA public")
         db.create_all()
         runs = []
-        for _ in range(2):
+        with open(csv_path, encoding="utf-8") as fh:
+            total = sum(1 for _line in fh) - 1
+        for attempt in ("first run", "same file again"):
             prov = Provisioner(open(os.devnull, "w"), batch_size=500)
-            sampler = _Sampler(lambda p=prov: p.report.lines)
+            sampler = _Sampler(lambda p=prov: p.report.lines, total, f"{db.engine.dialect.name}, {attempt}")
             t, cpu = time.perf_counter(), time.process_time()
             with open(csv_path, newline="", encoding="utf-8") as stream:
                 report = prov.run(stream)
@@ -147,11 +162,18 @@ def child(csv_path: str, folder: str, url: str) -> None:
                     "by_mail": report.letters_by_mail,
                     "pdfs": len(report.letter_files),
                     "rss_first_tenth_mb": max(tenth) / 1024,
+                    "rss_at_mb": {f"{pct} %": _rss_at(samples, report.lines * pct / 100) for pct in (10, 50, 100)},
+                    "by_post": report.letters_by_post,
                     "rss_peak_mb": max(kb for _l, kb in samples) / 1024 if samples else 0,
                 }
             )
         db.engine.dispose()
     print(json.dumps({"runs": runs, "peak_rss_mb": proc_kb("self", "VmHWM") / 1024}))
+
+
+def _rss_at(samples: list[tuple[int, int]], lines: float) -> float:
+    """RSS (MB) of the first sample taken once `lines` lines were read."""
+    return next((kb for n, kb in samples if n >= lines), samples[-1][1] if samples else 0) / 1024
 
 
 def _measure(csv_path: Path, folder: Path, url: str) -> dict:
@@ -160,12 +182,13 @@ def _measure(csv_path: Path, folder: Path, url: str) -> dict:
         [sys.executable, "-m", "benchmarks.provisioning", str(csv_path), str(folder), url],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if os.environ.get("BENCH_QUIET") else None,  # progress lines pass through
         text=True,
         check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
+        raise RuntimeError((out.stderr or "the child failed: see its output above")[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -211,7 +234,10 @@ def run(opts) -> SectionResult:
             ]
             lines.append(
                 f"{name}: {first['lines']:,} lines in {first['seconds']:.0f} s: {first['created']:,} created, "
-                f"{first['refused']:,} refused, {first['by_mail']:,} mails, {first['pdfs']} PDF files of postal letters"
+                f"{first['refused']:,} refused, {first['by_mail']:,} mails, {first['by_post']:,} postal letters in "
+                f"{first['pdfs']} PDF files; RSS at 10/50/100 %: "
+                + " / ".join(f"{mb:.0f}" for mb in first["rss_at_mb"].values())
+                + " MB"
             )
             data[name.lower()] = res
             shutil.rmtree(instance / "outbox", ignore_errors=True)  # a million small files

@@ -3,7 +3,6 @@ flask --app app lifecycle run | oppose | reopen | delete."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import date
 from pathlib import Path
 
@@ -67,9 +66,7 @@ def provision(file: Path, report_path: Path | None, batch_size: int):
 def print_letters():
     """Print the postal activation letters still due (a run of `provision` that stopped left
     them): PDF files of a hundred letters in instance/letters/. Safe to run again."""
-    stamp = clock.utcnow().strftime("%Y%m%dT%H%M%S")
-    count = itertools.count(1)
-    printed, files = postal.print_due(lambda: f"letters-{stamp}-due-{next(count):05d}.pdf")
+    printed, files = postal.print_due(clock.utcnow().strftime("%Y%m%dT%H%M%S"))
     click.echo(f"{printed} postal letters printed in {len(files)} PDF files.")
 
 

@@ -11,7 +11,6 @@ crash holds codes that were never stored: the letters are printed again with new
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
 
 from flask import current_app
@@ -29,9 +28,10 @@ def due() -> int:
     return db.session.scalar(select(func.count()).select_from(SpaceLife).where(SpaceLife.letter_due.is_(True)))
 
 
-def print_due(file_name: Callable[[], str], limit: int | None = None) -> tuple[int, list[str]]:
+def print_due(prefix: str, limit: int | None = None) -> tuple[int, list[str]]:
     """Print the letters due, a PDF of LETTERS_PER_PDF at a time (at most `limit` letters, all
-    when None); (letters printed, PDF files written). `file_name` names each new file."""
+    when None); (letters printed, PDF files written). Files are named letters-PREFIX-NNNNN.pdf,
+    never over an existing one."""
     printed, files = 0, []
     while limit is None or printed < limit:
         size = letters.LETTERS_PER_PDF if limit is None else min(letters.LETTERS_PER_PDF, limit - printed)
@@ -44,9 +44,16 @@ def print_due(file_name: Callable[[], str], limit: int | None = None) -> tuple[i
         ).all()
         if not rows:
             break
-        files.append(str(_print(rows, file_name())))
+        files.append(str(_print(rows, _free_name(prefix))))
         printed += len(rows)
     return printed, files
+
+
+def _free_name(prefix: str) -> str:
+    folder, number = letters.letters_dir(), 1
+    while (folder / f"letters-{prefix}-{number:05d}.pdf").exists():
+        number += 1
+    return f"letters-{prefix}-{number:05d}.pdf"
 
 
 def _print(rows, name: str):

@@ -175,7 +175,6 @@ class Provisioner:
         self.today = clock.paris_today()
         self.until = self.now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
         self.opposition_until = self.now + timedelta(weeks=OPPOSITION_WEEKS)
-        self._postal_files = 0
         self._due = 0  # postal letters of this run not printed yet
         self._explained: dict[str, str] = {}
 
@@ -192,13 +191,9 @@ class Provisioner:
         return self.report
 
     def _print(self, limit: int | None = None) -> None:
-        printed, files = postal.print_due(self._file_name, limit)
+        printed, files = postal.print_due(self.prefix, limit)
         self.report.letters_by_post += printed
         self.report.letter_files += files
-
-    def _file_name(self) -> str:
-        self._postal_files += 1
-        return f"letters-{self.prefix}-{self._postal_files:05d}.pdf"
 
     def _refuse(self, number: int, nir: str, reason: str) -> None:
         self.report.refused[reason] += 1

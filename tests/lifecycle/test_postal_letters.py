@@ -46,11 +46,13 @@ def _scalar(app, statement):
 def test_letters_are_printed_by_the_hundred_and_say_what_they_said(app, tmp_path, monkeypatch):
     clock.freeze(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
     monkeypatch.setattr(letters, "LETTERS_PER_PDF", 45)  # more than a PDF's default page bound (40)
+    with app.app_context():
+        before = set(letters.letters_dir().glob("letters-*.pdf"))  # other tests' letters
     result = app.test_cli_runner().invoke(args=["patients", "provision", str(_postal_file(tmp_path, 50))])
     assert result.exit_code == 0, result.output
     assert "Letters: 0 by email, 50 by post in 2 PDF files." in result.output
     with app.app_context():
-        files = sorted(letters.letters_dir().glob("letters-*.pdf"))
+        files = sorted(set(letters.letters_dir().glob("letters-*.pdf")) - before)
     pages = [page for path in files for page in _pages(path)]
     assert [len(_pages(path)) for path in files] == [45, 5]
     assert _scalar(app, select(func.count()).select_from(ActivationCode)) == 50
@@ -94,3 +96,17 @@ def test_the_letters_command_prints_what_is_due(app, tmp_path, monkeypatch):
     out = app.test_cli_runner().invoke(args=["patients", "letters"]).output
     assert "2 postal letters printed in 1 PDF files." in out
     assert _scalar(app, select(func.count()).select_from(ActivationCode)) == 2
+
+
+def test_two_runs_in_the_same_second_keep_both_files(app, tmp_path):
+    clock.freeze(datetime(2026, 12, 3, 9, 0, tzinfo=UTC))
+    with app.app_context():
+        before = set(letters.letters_dir().glob("letters-*.pdf"))
+    first = _postal_file(tmp_path, 2)
+    app.test_cli_runner().invoke(args=["patients", "provision", str(first)])
+    second = tmp_path / "second.csv"
+    second.write_text(HEADER + f"{valid_nir('2920575200001')};1992-05-30;Zoé;Blanc;;1 place Carnot\\n69002 Lyon;\n")
+    app.test_cli_runner().invoke(args=["patients", "provision", str(second)])
+    with app.app_context():
+        files = sorted(set(letters.letters_dir().glob("letters-*.pdf")) - before)
+    assert [len(_pages(path)) for path in files] == [2, 1]
