@@ -9,12 +9,15 @@ activation letters, on SQLite and on PostgreSQL, in one run.
 1. Generates (seed 42) a CSV shaped like an insurer's file: adults with an email, a few with a
    postal address only, minors with their guardians (listed after them), and about 1 % of lines
    the command must refuse (bad NIR, no contact, duplicate). Postal letters are kept to about
-   one in a thousand: each hundred of them is a PDF that WeasyPrint renders.
+   one in a thousand: they are printed a hundred to a PDF (blueprints.lifecycle.postal), the
+   last ones at the end of the run.
 2. For each database, a fresh process with an empty schema runs `flask patients provision`'s
    own code (blueprints.lifecycle.provision.Provisioner, batches of 500) over the file as a
    stream: every space row, account, activation code (keyed hash) and mail in the outbox is
    really written. Its RSS is sampled while it runs: the peak over the first tenth of the file
-   against the peak over the whole file shows whether memory stays flat.
+   against the peak over the whole file shows whether memory stays flat. At each tenth of the
+   file the child writes a line on stderr (lines, seconds, lines/s, RSS): a run stopped before
+   its end still gives its rate and memory curve.
 3. The same file again: everything is already present (idempotence, and its cost).
 Targets: >= 2,000 lines/s, peak RSS <= 250 MB, whole-file peak / first-tenth peak <= 1.2.
 """
