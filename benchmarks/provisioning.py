@@ -5,6 +5,7 @@ activation letters, on SQLite and on PostgreSQL, in one run.
     BENCH_PROVISION_LINES=100000 .venv/bin/python -m benchmarks.run provisioning   # quicker look
     BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench  # PostgreSQL used
     BENCH_PROVISION_DATABASES=sqlite .venv/bin/python -m benchmarks.run provisioning  # one of them
+    BENCH_PROVISION_MAIL=spool ...   # mails into the SMTP spool (production) instead of the outbox
 
 1. Generates (seed 42) a CSV shaped like an insurer's file: adults with an email, a few with a
    postal address only, minors with their guardians (listed after them), and about 1 % of lines
@@ -41,6 +42,7 @@ from benchmarks.report import Row, SectionResult
 TITLE = "Provisioning: 1,000,000-line population file into SQLite and PostgreSQL"
 LINES = int(os.environ.get("BENCH_PROVISION_LINES", 1_000_000))
 ROOT = Path(__file__).resolve().parent.parent
+MAIL = os.environ.get("BENCH_PROVISION_MAIL", "outbox")  # outbox (development's default) | spool
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench")
 GIVEN = ["Camille", "Léa", "Louis", "Jade", "Gabriel", "Emma", "Raphaël", "Inès", "Arthur", "Chloé"]
 FAMILY = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
@@ -135,7 +137,10 @@ def child(csv_path: str, folder: str, url: str) -> None:
     from blueprints.lifecycle.provision import Provisioner
     from core.db import db
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}, instance_path=folder)
+    config = {"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}
+    if MAIL == "spool":  # production's path: the SMTP spool only (nothing is delivered during the run)
+        config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_SECURITY="none", MAIL_OUTBOX=False)
+    app = create_app(config, instance_path=folder)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -244,9 +249,11 @@ def run(opts) -> SectionResult:
             )
             data[name.lower()] = res
             shutil.rmtree(instance / "outbox", ignore_errors=True)  # a million small files
+            shutil.rmtree(instance / "mail", ignore_errors=True)
         lines.append(
             f"file: {LINES:,} lines ({counts['adults']:,} adults of whom {counts['postal']:,} by post, "
-            f"{counts['minors']:,} minors, {counts['refused']:,} to refuse), generated in {gen_s:.0f} s"
+            f"{counts['minors']:,} minors, {counts['refused']:,} to refuse), generated in {gen_s:.0f} s; "
+            f"mails into the {MAIL}"
         )
         return SectionResult("provisioning", TITLE, rows, lines, data)
     finally:
