@@ -5,16 +5,20 @@ activation letters, on SQLite and on PostgreSQL, in one run.
     BENCH_PROVISION_LINES=100000 .venv/bin/python -m benchmarks.run provisioning   # quicker look
     BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench  # PostgreSQL used
     BENCH_PROVISION_DATABASES=sqlite .venv/bin/python -m benchmarks.run provisioning  # one of them
+    BENCH_PROVISION_MAIL=spool ...   # mails into the SMTP spool (production) instead of the outbox
 
 1. Generates (seed 42) a CSV shaped like an insurer's file: adults with an email, a few with a
    postal address only, minors with their guardians (listed after them), and about 1 % of lines
    the command must refuse (bad NIR, no contact, duplicate). Postal letters are kept to about
-   one in a thousand: each hundred of them is a PDF that WeasyPrint renders.
+   one in a thousand: they are printed a hundred to a PDF (blueprints.lifecycle.postal), the
+   last ones at the end of the run.
 2. For each database, a fresh process with an empty schema runs `flask patients provision`'s
    own code (blueprints.lifecycle.provision.Provisioner, batches of 500) over the file as a
    stream: every space row, account, activation code (keyed hash) and mail in the outbox is
    really written. Its RSS is sampled while it runs: the peak over the first tenth of the file
-   against the peak over the whole file shows whether memory stays flat.
+   against the peak over the whole file shows whether memory stays flat. At each tenth of the
+   file the child writes a line on stderr (lines, seconds, lines/s, RSS): a run stopped before
+   its end still gives its rate and memory curve.
 3. The same file again: everything is already present (idempotence, and its cost).
 Targets: >= 2,000 lines/s, peak RSS <= 250 MB, whole-file peak / first-tenth peak <= 1.2.
 """
@@ -38,6 +42,7 @@ from benchmarks.report import Row, SectionResult
 TITLE = "Provisioning: 1,000,000-line population file into SQLite and PostgreSQL"
 LINES = int(os.environ.get("BENCH_PROVISION_LINES", 1_000_000))
 ROOT = Path(__file__).resolve().parent.parent
+MAIL = os.environ.get("BENCH_PROVISION_MAIL", "outbox")  # outbox (development's default) | spool
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/carnet_bench")
 GIVEN = ["Camille", "Léa", "Louis", "Jade", "Gabriel", "Emma", "Raphaël", "Inès", "Arthur", "Chloé"]
 FAMILY = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy", "Moreau"]
@@ -95,16 +100,29 @@ def generate(path: Path, n: int = LINES, seed: int = 42) -> dict:
 
 
 class _Sampler:
-    """VmRSS of this process every 100 ms, with how many lines were read by then."""
+    """VmRSS of this process every 100 ms, with how many lines were read by then; at each tenth
+    of the file a line on stderr (lines, seconds, RSS), so a run stopped early still tells its
+    rate and memory curve."""
 
-    def __init__(self, progress):
+    def __init__(self, progress, total: int = 0, label: str = ""):
         self.progress, self.samples, self._stop = progress, [], threading.Event()
+        self.total, self.label, self.start, self.tenth = total, label, time.perf_counter(), 1
         self.thread = threading.Thread(target=self._watch, daemon=True)
         self.thread.start()
 
     def _watch(self):
         while not self._stop.wait(0.1):
-            self.samples.append((self.progress(), proc_kb("self", "VmRSS")))
+            lines, kb = self.progress(), proc_kb("self", "VmRSS")
+            self.samples.append((lines, kb))
+            if self.total and lines >= self.total * self.tenth / 10:
+                seconds = time.perf_counter() - self.start
+                print(
+                    f"[{self.label}] {lines:,} lines ({self.tenth * 10} %) in {seconds:.0f} s, "
+                    f"{lines / seconds:,.0f} lines/s, RSS {kb / 1024:.0f} MB",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self.tenth = int(lines * 10 / self.total) + 1
 
     def stop(self):
         self._stop.set()
@@ -119,7 +137,10 @@ def child(csv_path: str, folder: str, url: str) -> None:
     from blueprints.lifecycle.provision import Provisioner
     from core.db import db
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}, instance_path=folder)
+    config = {"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}
+    if MAIL == "spool":  # production's path: the SMTP spool only (nothing is delivered during the run)
+        config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_SECURITY="none", MAIL_OUTBOX=False)
+    app = create_app(config, instance_path=folder)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -127,9 +148,11 @@ def child(csv_path: str, folder: str, url: str) -> None:
                 conn.exec_driver_sql("CREATE SCHEMA public")
         db.create_all()
         runs = []
-        for _ in range(2):
+        with open(csv_path, encoding="utf-8") as fh:
+            total = sum(1 for _line in fh) - 1
+        for attempt in ("first run", "same file again"):
             prov = Provisioner(open(os.devnull, "w"), batch_size=500)
-            sampler = _Sampler(lambda p=prov: p.report.lines)
+            sampler = _Sampler(lambda p=prov: p.report.lines, total, f"{db.engine.dialect.name}, {attempt}")
             t, cpu = time.perf_counter(), time.process_time()
             with open(csv_path, newline="", encoding="utf-8") as stream:
                 report = prov.run(stream)
@@ -147,11 +170,18 @@ def child(csv_path: str, folder: str, url: str) -> None:
                     "by_mail": report.letters_by_mail,
                     "pdfs": len(report.letter_files),
                     "rss_first_tenth_mb": max(tenth) / 1024,
+                    "rss_at_mb": {f"{pct} %": _rss_at(samples, report.lines * pct / 100) for pct in (10, 50, 100)},
+                    "by_post": report.letters_by_post,
                     "rss_peak_mb": max(kb for _l, kb in samples) / 1024 if samples else 0,
                 }
             )
         db.engine.dispose()
     print(json.dumps({"runs": runs, "peak_rss_mb": proc_kb("self", "VmHWM") / 1024}))
+
+
+def _rss_at(samples: list[tuple[int, int]], lines: float) -> float:
+    """RSS (MB) of the first sample taken once `lines` lines were read."""
+    return next((kb for n, kb in samples if n >= lines), samples[-1][1] if samples else 0) / 1024
 
 
 def _measure(csv_path: Path, folder: Path, url: str) -> dict:
@@ -160,12 +190,13 @@ def _measure(csv_path: Path, folder: Path, url: str) -> dict:
         [sys.executable, "-m", "benchmarks.provisioning", str(csv_path), str(folder), url],
         cwd=ROOT,
         env=env,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE if os.environ.get("BENCH_QUIET") else None,  # progress lines pass through
         text=True,
         check=False,
     )
     if out.returncode != 0:
-        raise RuntimeError(out.stderr[-2000:])
+        raise RuntimeError((out.stderr or "the child failed: see its output above")[-2000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -211,13 +242,18 @@ def run(opts) -> SectionResult:
             ]
             lines.append(
                 f"{name}: {first['lines']:,} lines in {first['seconds']:.0f} s: {first['created']:,} created, "
-                f"{first['refused']:,} refused, {first['by_mail']:,} mails, {first['pdfs']} PDF files of postal letters"
+                f"{first['refused']:,} refused, {first['by_mail']:,} mails, {first['by_post']:,} postal letters in "
+                f"{first['pdfs']} PDF files; RSS at 10/50/100 %: "
+                + " / ".join(f"{mb:.0f}" for mb in first["rss_at_mb"].values())
+                + " MB"
             )
             data[name.lower()] = res
             shutil.rmtree(instance / "outbox", ignore_errors=True)  # a million small files
+            shutil.rmtree(instance / "mail", ignore_errors=True)
         lines.append(
             f"file: {LINES:,} lines ({counts['adults']:,} adults of whom {counts['postal']:,} by post, "
-            f"{counts['minors']:,} minors, {counts['refused']:,} to refuse), generated in {gen_s:.0f} s"
+            f"{counts['minors']:,} minors, {counts['refused']:,} to refuse), generated in {gen_s:.0f} s; "
+            f"mails into the {MAIL}"
         )
         return SectionResult("provisioning", TITLE, rows, lines, data)
     finally:

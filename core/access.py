@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import abort
-from sqlalchemy import Select, Update, exists, or_, select
+from sqlalchemy import Select, Update, exists, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from core import audit, clock
@@ -422,6 +422,32 @@ def helped(helper_patient_id: str) -> list[tuple[str, str, str]]:
         .order_by(Patient.family_name, Patient.given_names)
     )
     return [(r.id, r.given_names, r.family_name) for r in rows]
+
+
+def switchable(patient_id: str) -> list[tuple[str, str, str, str]]:
+    """(id, given names, family name, "ward" | "helped"): the spaces this holder may open from
+    the header's switch, the children they are the guardian of (youngest last) then the people
+    they help (by name). One statement: every page of a holder asks."""
+    ward = (
+        select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date, literal("ward").label("role"))
+        .join(Guardianship, Guardianship.patient_id == Patient.id)
+        .where(
+            Guardianship.guardian_patient_id == patient_id,
+            Guardianship.ended_at.is_(None),
+            Patient.status != "closed",
+            Patient.birth_date > years_ago(clock.paris_today(), MAJORITY_YEARS),
+        )
+    )
+    helped_ = (
+        select(
+            Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date, literal("helped").label("role")
+        )
+        .join(Delegation, Delegation.patient_id == Patient.id)
+        .where(Delegation.helper_patient_id == patient_id, *live_delegations())
+    )
+    rows = db.session.execute(union_all(ward, helped_)).all()
+    rows.sort(key=lambda r: (0, r.birth_date, r.given_names) if r.role == "ward" else (1, r.family_name, r.given_names))
+    return [(r.id, r.given_names, r.family_name, r.role) for r in rows]
 
 
 def helper_viewer(holder: Viewer, patient_id: str) -> Viewer | None:

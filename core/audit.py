@@ -156,6 +156,8 @@ class Action(StrEnum):
     HELPER_DECLINED = "helper_declined"
     HELPER_SCOPE_CHANGED = "helper_scope_changed"
     HELPER_ENDED = "helper_ended"
+    GUARDIAN_ADDED = "guardian_added"
+    GUARDIAN_REMOVED = "guardian_removed"
 
 
 class AuditEvent(Base):

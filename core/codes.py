@@ -20,8 +20,10 @@ def digits(n: int = 6) -> str:
 
 
 def activation_code(groups: int = 3, size: int = 4) -> str:
-    """12 Crockford symbols = 60 bits, printed as XXXX-XXXX-XXXX."""
-    raw = "".join(secrets.choice(ALPHABET) for _ in range(groups * size))
+    """12 Crockford symbols = 60 bits, printed as XXXX-XXXX-XXXX. One draw of 5 bits per symbol
+    (the alphabet has 32): as uniform as a choice per symbol, at a twelfth of the calls."""
+    bits = secrets.randbits(5 * groups * size)
+    raw = "".join(ALPHABET[(bits >> (5 * i)) & 31] for i in range(groups * size))
     return "-".join(raw[i : i + size] for i in range(0, len(raw), size))
 
 

@@ -85,6 +85,34 @@ def enqueue(spool: Path, msg: EmailMessage) -> str:
     return name
 
 
+def enqueue_many(spool: Path, messages: list[tuple[str, str, bytes]]) -> list[str]:
+    """Many messages at once, (to, subject, the message's bytes) each: a batch of activation
+    letters. As durable as `enqueue` for two syncs per batch instead of two per message (tens
+    of milliseconds each on a busy disk: days for a million letters): every file is written
+    under a temporary name, the file system is synced once, then each is renamed into place,
+    its .eml before its .json (a sender only looks for .json), and the folder synced."""
+    names, written = [], []
+    for to, subject, message in messages:
+        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}"
+        meta = {"to": to, "subject": subject, "queued_at": time.time(), "attempts": 0}
+        meta.update(next_at=0.0, last_error=None)
+        for suffix, data in ((".eml", message), (".json", json.dumps(meta).encode())):
+            tmp = spool / f".{name}{suffix}.tmp"
+            tmp.write_bytes(data)
+            written.append((tmp, spool / f"{name}{suffix}"))
+        names.append(name)
+    if written:
+        os.sync()
+        for tmp, path in written:
+            os.replace(tmp, path)
+        folder = os.open(spool, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    return names
+
+
 def send(s: Settings, msg: EmailMessage) -> None:
     """One SMTP session; raises on any refusal or network failure."""
     context = ssl.create_default_context()

@@ -110,35 +110,42 @@ def tell_of_message(account: Account, sender: str, subject: str) -> None:
 
 
 def send_mails(mails: list[tuple[str, str, str]]) -> None:
-    """Many mails at once (to, subject, body), in the outbox as send_mail writes them: a plain
-    text MIME message, UTF-8 in base64. The headers of a batch are made once and the message
-    written directly: EmailMessage's header objects cost ten times more, which a million
-    activation letters feel. With an SMTP server configured, each mail also goes into its spool,
-    delivered by `flask mail deliver` (the operator's timer), never one by one here."""
+    """Many mails at once (to, subject, body): a plain text MIME message, UTF-8 in base64. The
+    headers of a batch are made once and the message written directly: EmailMessage's header
+    objects cost ten times more, which a million activation letters feel. With an SMTP server
+    configured, the batch goes into its spool in one go (core.mail.enqueue_many), delivered by
+    `flask mail deliver` (the operator's timer), never one by one here; with the outbox kept,
+    each also goes there as send_mail writes it."""
     smtp = mail.settings(current_app.config, current_app.instance_path)
-    if smtp is not None:
-        for to, subject, body in mails:
-            mail.enqueue(smtp.spool, _message(to, subject, body))
-    if not current_app.config.get("MAIL_OUTBOX", True):
+    outbox = current_app.config.get("MAIL_OUTBOX", True)
+    if smtp is None and not outbox:
         return
     sender, date = current_app.config["MAIL_FROM"], format_datetime(clock.utcnow())
-    folder = outbox_dir()
+    domain = _domain(sender)
     subjects: dict[str, str] = {}
+    encoded = []
     for to, subject, body in mails:
         if subject not in subjects:
             subjects[subject] = Header(subject, "utf-8").encode()
         if not (to.isascii() and sender.isascii()):
             msg = MIMEText(body, "plain", "utf-8")
             msg["From"], msg["To"], msg["Date"], msg["Subject"] = sender, to, date, subjects[subject]
+            msg["Message-ID"] = make_msgid(domain=domain)
             data = msg.as_bytes()
         else:
             head = (
                 'Content-Type: text/plain; charset="utf-8"\nMIME-Version: 1.0\n'
                 f"Content-Transfer-Encoding: base64\nFrom: {sender}\nTo: {to}\nDate: {date}\n"
-                f"Subject: {subjects[subject]}\n\n"
+                f"Subject: {subjects[subject]}\nMessage-ID: {make_msgid(domain=domain)}\n\n"
             )
             data = head.encode() + base64.encodebytes(body.encode())
-        _to_outbox(folder, data)
+        encoded.append((to, subject, data))
+    if smtp is not None:
+        mail.enqueue_many(smtp.spool, encoded)
+    if outbox:
+        folder = outbox_dir()
+        for _to, _subject, data in encoded:
+            _to_outbox(folder, data)
 
 
 @dataclass

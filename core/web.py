@@ -264,7 +264,6 @@ def _identify() -> access.Viewer:
 # --- whose space is open: a guardian may switch to a child's, a helper to the space of the -----
 # person they help (blueprints/lifecycle, blueprints/helpers)
 SPACE_KEY = "space"  # the session key of the space a holder switched to
-WARDS_KEY = "wards"  # the spaces a holder may switch to, read once per session (and when one ends)
 
 
 def _acting_for(viewer: access.Viewer) -> access.Viewer:
@@ -277,7 +276,6 @@ def _acting_for(viewer: access.Viewer) -> access.Viewer:
     acting = access.acting_viewer(viewer, wanted)
     if acting is None:
         session.pop(SPACE_KEY, None)
-        session.pop(WARDS_KEY, None)
         flash(_("Your access to that space has ended: you are back in your own space."), "warning")
         return viewer
     return acting
@@ -290,12 +288,9 @@ def spaces(viewer: access.Viewer) -> list[dict]:
     if not viewer.is_holder or viewer.kiosk:
         return []
     own = viewer.acting_patient_id or viewer.patient_id
-    others = session.get(WARDS_KEY)
-    if others is None or viewer.kind in ("guardian", "helper"):  # read once per session; live while acting
-        others = session[WARDS_KEY] = [
-            *([pid, f"{given.split()[0]} {family}", "ward"] for pid, given, family in access.wards(own)),
-            *([pid, f"{given.split()[0]} {family}", "helped"] for pid, given, family in access.helped(own)),
-        ]
+    # Read on every page, in one statement: a guardianship or a delegation ended (or begun) a
+    # second ago shows on the next page.
+    others = [(pid, f"{given.split()[0]} {family}", role) for pid, given, family, role in access.switchable(own)]
     if not others:
         return []
     return [{"id": own, "name": _("My space"), "current": viewer.patient_id == own}] + [
@@ -304,7 +299,7 @@ def spaces(viewer: access.Viewer) -> list[dict]:
             "name": _("You help %(name)s", name=name) if role == "helped" else name,
             "current": viewer.patient_id == pid,
         }
-        for pid, name, role in (entry if len(entry) == 3 else [*entry, "ward"] for entry in others)
+        for pid, name, role in others
     ]
 
 

@@ -4,7 +4,7 @@ section, which only a person in their own space has (never a guardian or a helpe
 
 from __future__ import annotations
 
-from flask import flash, request, session, url_for
+from flask import flash, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -107,7 +107,6 @@ def answer(viewer: Viewer, delegation_id: str, answer: str):
     if answer not in ("accepter", "refuser") or not FlaskForm().validate_on_submit():
         return web.error_page(400)
     services.answer(viewer, delegation_id, answer == "accepter")
-    session.pop(web.WARDS_KEY, None)  # the header's switch is read again: it offers the new space
     if answer == "accepter":
         flash(_("Invitation accepted: choose their space in the switch at the top of the page."), "success")
     else:

@@ -394,7 +394,21 @@ SENTENCES: dict[Action, Callable[[dict, str], str]] = {
     Action.HELPER_ENDED: _labelled(
         lambda: _("Helper's access ended"), lambda x: _("Helper's access ended: %(label)s", label=x)
     ),
+    Action.GUARDIAN_ADDED: lambda d, t: _guardian(d, t, added=True),
+    Action.GUARDIAN_REMOVED: lambda d, t: _guardian(d, t, added=False),
 }
+
+
+def _guardian(detail: dict, label: str, added: bool) -> str:
+    """A guardian added or removed, and on whose word: the insurer's file or a paper request."""
+    name = label or _("a person")
+    if detail.get("source") == "paper":
+        if added:
+            return _("Legal guardian added on a request on paper: %(name)s", name=name)
+        return _("Legal guardian removed on a request on paper: %(name)s", name=name)
+    if added:
+        return _("Legal guardian added by the health insurance population file: %(name)s", name=name)
+    return _("Legal guardian removed by the health insurance population file: %(name)s", name=name)
 
 
 def sentence(
@@ -498,6 +512,8 @@ ICONS = {
     Action.EXPORT_PREPARED: "download",
     Action.EXPORT_DOWNLOADED: "download",
     Action.SPACE_IMPORTED: "upload",
+    Action.GUARDIAN_ADDED: "users",
+    Action.GUARDIAN_REMOVED: "users",
 }
 
 

@@ -1,4 +1,5 @@
-"""flask --app app patients provision FILE; flask --app app lifecycle run | oppose | reopen | delete."""
+"""flask --app app patients provision FILE | letters | guardians add | remove | list;
+flask --app app lifecycle run | oppose | reopen | delete."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from flask.cli import AppGroup
 
 from blueprints.auth.cli import patients
 from blueprints.export import services as exports
-from blueprints.lifecycle import provision as provisioning, services
-from core import audit
+from blueprints.lifecycle import guardians as guardianship, postal, provision as provisioning, services
+from core import audit, clock
 from core.db import db
+from core.identifiers import mask_nir
 
 lifecycle = AppGroup("lifecycle", help="Opposition, closure and deletion of spaces.")
 
@@ -49,11 +51,79 @@ def provision(file: Path, report_path: Path | None, batch_size: int):
     for reason, n in sorted(report.refused.items()):
         click.echo(f"  refused ({reason}): {n}")
     click.echo(
-        f"Letters: {report.letters_by_mail} by email, {report.created - report.letters_by_mail} by post"
+        f"Letters: {report.letters_by_mail} by email, {report.letters_by_post} by post"
         f" in {len(report.letter_files)} PDF files."
     )
+    if report.guardians_added or report.guardians_removed:
+        click.echo(
+            f"Guardianships of children already present: {report.guardians_added} added,"
+            f" {report.guardians_removed} removed."
+        )
     if report.refused_total:
         click.echo(f"Refused lines and their reasons: {report_path}")
+
+
+@patients.command("letters")
+def print_letters():
+    """Print the postal activation letters still due (a run of `provision` that stopped left
+    them): PDF files of a hundred letters in instance/letters/. Safe to run again."""
+    printed, files = postal.print_due(clock.utcnow().strftime("%Y%m%dT%H%M%S"))
+    click.echo(f"{printed} postal letters printed in {len(files)} PDF files.")
+
+
+@patients.group("guardians")
+def guardians():
+    """The legal guardians of a child's space, on a request received on paper."""
+
+
+@guardians.command("add")
+@click.option("--child", "child_nir", required=True, help="The child's NIR.")
+@click.option("--guardian", "guardian_nir", required=True, help="The guardian's NIR (an adult with a space).")
+def guardian_add(child_nir: str, guardian_nir: str):
+    """Make an adult a legal guardian of a child's space (traced in the child's history, the
+    guardian told)."""
+    try:
+        child, guardian = guardianship.by_nir(child_nir, guardian_nir)
+    except guardianship.Refused as exc:
+        raise click.ClickException(str(exc))
+    done = guardianship.add(child, guardian, "paper")
+    db.session.commit()
+    click.echo(
+        f"{guardian.display_name} {'is now' if done else 'was already'} a legal guardian of {child.display_name}."
+    )
+
+
+@guardians.command("remove")
+@click.option("--child", "child_nir", required=True, help="The child's NIR.")
+@click.option("--guardian", "guardian_nir", required=True, help="The guardian's NIR.")
+def guardian_remove(child_nir: str, guardian_nir: str):
+    """End a legal guardianship: the guardian loses access at their next request; what they did
+    stays in the child's history."""
+    try:
+        child, guardian = guardianship.by_nir(child_nir, guardian_nir)
+        done = guardianship.remove_on_paper(child, guardian)
+    except guardianship.Refused as exc:
+        raise click.ClickException(str(exc))
+    db.session.commit()
+    click.echo(
+        f"{guardian.display_name} {'is no longer' if done else 'was not'} a legal guardian of {child.display_name}."
+    )
+
+
+@guardians.command("list")
+@click.option("--child", "child_nir", required=True, help="The child's NIR.")
+def guardian_list(child_nir: str):
+    """The child's legal guardians, current ones first, with their dates."""
+    try:
+        child, _none = guardianship.by_nir(child_nir)
+    except guardianship.Refused as exc:
+        raise click.ClickException(str(exc))
+    links = guardianship.listed(child.id)
+    click.echo(f"Legal guardians of {child.display_name}:" if links else f"{child.display_name} has no legal guardian.")
+    for link in links:
+        since = link.since.date().isoformat()
+        until = f" until {link.ended_at.date().isoformat()}" if link.ended_at else " (current)"
+        click.echo(f"  {link.guardian.display_name} ({mask_nir(link.guardian.nir)}), from {since}{until}")
 
 
 def _date(ctx, param, value):
@@ -123,6 +193,8 @@ def _figures(report: provisioning.Report) -> dict:
         "created": report.created,
         "present": report.present,
         "refused": report.refused_total,
+        "guardians_added": report.guardians_added,
+        "guardians_removed": report.guardians_removed,
     }
 
 

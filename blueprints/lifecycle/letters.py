@@ -13,7 +13,8 @@ from flask_babel import force_locale, gettext as _
 
 from core import clock, formatting, notify, pdf
 
-LETTERS_PER_PDF = 100  # a PDF stays well under core.pdf's page-size bound
+LETTERS_PER_PDF = 100  # a print shop's file; a letter is one page, two at most
+PDF_SECONDS = 120  # a hundred pages take a few seconds, more on a busy machine
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,20 @@ def site_url(path: str) -> str:
 
 
 def mail_body(letter: Letter) -> str:
+    return mail_bodies([letter])[0]
+
+
+def mail_bodies(batch: list[Letter]) -> list[str]:
+    """The letters' texts, the catalogue read once for the whole batch: a million letters are
+    a million string formats, not a million catalogue look-ups."""
     with force_locale("fr"):
-        intro = (
-            _("A Carnet health space has been created for your child %(name)s. You manage it from your own space.")
-            if letter.child
-            else _("A Carnet health space has been created for you, %(name)s.")
-        ) % {"name": letter.name}
-        return _(
+        intros = {
+            True: _(
+                "A Carnet health space has been created for your child %(name)s. You manage it from your own space."
+            ),
+            False: _("A Carnet health space has been created for you, %(name)s."),
+        }
+        text = _(
             "Hello,\n\n%(intro)s\n\n"
             "To open it, go to %(activate)s and enter the social security number, the date of birth and "
             "this code:\n\n    %(code)s\n\n"
@@ -46,20 +54,28 @@ def mail_body(letter: Letter) -> str:
             "You may object to this space until %(until)s: go to %(oppose)s with the same details, or "
             "write to your health insurance fund. The space and everything in it will then be deleted.\n"
             "Without an answer from you by that date, the space stays open: health professionals may "
-            "add documents to it, and you can activate it whenever you like.\n",
-            intro=intro,
-            activate=site_url("/activation"),
-            oppose=site_url("/opposition"),
-            code=letter.code,
-            until=formatting.day(letter.until),
+            "add documents to it, and you can activate it whenever you like.\n"
         )
+        days = {until: formatting.day(until) for until in {letter.until for letter in batch}}
+    urls = {"activate": site_url("/activation"), "oppose": site_url("/opposition")}
+    return [
+        text
+        % {
+            "intro": intros[letter.child] % {"name": letter.name},
+            "code": letter.code,
+            "until": days[letter.until],
+            **urls,
+        }
+        for letter in batch
+    ]
 
 
 def send_mails(batch: list[tuple[str, Letter]]) -> None:
     """The letters of a batch that go by email (one catalogue switch for all of them)."""
     with force_locale("fr"):
         subject = _("Your Carnet health space: activation code and right to object")
-        notify.send_mails([(to, subject, mail_body(letter)) for to, letter in batch])
+    bodies = mail_bodies([letter for _to, letter in batch])
+    notify.send_mails([(to, subject, body) for (to, _letter), body in zip(batch, bodies, strict=True)])
 
 
 def letters_dir() -> Path:
@@ -70,7 +86,8 @@ def letters_dir() -> Path:
 
 def write_pdf(batch: list[tuple[str, Letter]], name: str) -> Path:
     """One PDF of activation letters (an address and a letter per page), for the printer."""
-    return _pdf([(address, mail_body(letter), letter.code) for address, letter in batch], name)
+    bodies = mail_bodies([letter for _address, letter in batch])
+    return _pdf([(address, body, letter.code) for (address, letter), body in zip(batch, bodies, strict=True)], name)
 
 
 def write_text_pdf(address: str, text: str, name: str) -> Path:
@@ -86,7 +103,7 @@ def _pdf(pages: list[tuple[str, str, str | None]], name: str) -> Path:
             letters=[{"address": a, "body": text.split("\n\n"), "code": code} for a, text, code in pages],
             today=formatting.day(clock.utcnow()),
         )
-    data = pdf.html_to_pdf(html, current_app.static_folder)
+    data = pdf.html_to_pdf(html, current_app.static_folder, timeout=PDF_SECONDS, max_pages=2 * len(pages))
     path = letters_dir() / name
     tmp = path.with_suffix(".tmp")
     tmp.write_bytes(data)

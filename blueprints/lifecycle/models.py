@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -22,6 +22,8 @@ class SpaceLife(Base):
 
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), primary_key=True)
     postal_address: Mapped[str | None] = mapped_column(Text)  # letters by post when there is no email
+    # its activation letter waits for the printer (blueprints.lifecycle.postal); no code yet
+    letter_due: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     opposition_until: Mapped[datetime | None]  # end of the 6 weeks to object
     closed_at: Mapped[datetime | None]
     delete_after: Mapped[datetime | None]  # end of the 10-year archive, or the deletion asked for

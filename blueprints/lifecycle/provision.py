@@ -1,8 +1,9 @@
 """Bulk provisioning from the insurer's population file: one space per person, created once.
 
 The file is read as a stream, in batches: each batch costs a handful of queries (who exists,
-who objected, which emails are taken, which guardians are known), its letters are written
-before its rows (no PDF is rendered while the database is being written), then it commits.
+who objected, which emails are taken, which guardians are known), its mails are queued before
+its rows are written, then it commits. Postal letters are printed apart, a PDF per hundred
+(blueprints.lifecycle.postal): a space by post has its code when its letter is printed.
 Memory stays flat whatever the file's length; running the same file again creates nothing.
 Refused lines go to a report file with their reason, as they come.
 """
@@ -24,7 +25,7 @@ from flask_babel import force_locale, lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from blueprints.auth.models import ActivationCode
-from blueprints.lifecycle import letters
+from blueprints.lifecycle import guardians as guardianship, letters, postal
 from blueprints.lifecycle.models import Guardianship, Opposition, SpaceLife
 from core import clock, codes
 from core.db import db, new_id
@@ -63,6 +64,9 @@ class Report:
     present: int = 0
     refused: Counter = field(default_factory=Counter)
     letters_by_mail: int = 0
+    letters_by_post: int = 0
+    guardians_added: int = 0  # children already present: guardianships the file adds
+    guardians_removed: int = 0  # ... and those it ends
     letter_files: list = field(default_factory=list)
 
     @property
@@ -171,7 +175,7 @@ class Provisioner:
         self.today = clock.paris_today()
         self.until = self.now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
         self.opposition_until = self.now + timedelta(weeks=OPPOSITION_WEEKS)
-        self._postal_files = 0
+        self._due = 0  # postal letters of this run not printed yet
         self._explained: dict[str, str] = {}
 
     def run(self, stream: io.TextIOBase) -> Report:
@@ -183,7 +187,13 @@ class Provisioner:
                 batch = []
         if batch:
             self._batch(batch)
+        self._print()  # the last letters, and any an earlier run left due
         return self.report
+
+    def _print(self, limit: int | None = None) -> None:
+        printed, files = postal.print_due(self.prefix, limit)
+        self.report.letters_by_post += printed
+        self.report.letter_files += files
 
     def _refuse(self, number: int, nir: str, reason: str) -> None:
         self.report.refused[reason] += 1
@@ -206,7 +216,7 @@ class Provisioner:
             return
         nirs = {ln.nir for ln in lines}
         hashes = {ln.nir: nir_hash(ln.nir) for ln in lines}
-        existing = set(db.session.scalars(select(Patient.nir).where(Patient.nir.in_(nirs))))
+        existing = dict(db.session.execute(select(Patient.nir, Patient.id).where(Patient.nir.in_(nirs))).all())
         opposed = set(db.session.scalars(select(Opposition.nir_hash).where(Opposition.nir_hash.in_(hashes.values()))))
         adult_emails = {ln.email for ln in lines if ln.email and not ln.minor}
         taken = set(db.session.scalars(select(Account.email).where(Account.email.in_(adult_emails))))
@@ -217,11 +227,16 @@ class Provisioner:
 
         patients, accounts, activation, lives, links = [], [], [], [], []
         mails: list[tuple[str, letters.Letter]] = []
-        postal: list[tuple[str, letters.Letter]] = []
         seen: set[str] = set()
+        wards: dict[str, set[str]] = {}  # present children: the guardians' NIRs the file names
         for ln in sorted(lines, key=lambda x: x.minor):  # adults first: a parent may come in the same batch
             if ln.nir in existing:
+                if ln.minor and any(g not in guardians for g in ln.guardian_nirs):
+                    self._refuse(ln.number, ln.nir, "guardian_unknown")
+                    continue
                 self.report.present += 1
+                if ln.minor:
+                    wards[existing[ln.nir]] = set(ln.guardian_nirs)
                 continue
             reason = None
             if ln.nir in seen:
@@ -269,50 +284,78 @@ class Provisioner:
                 links.append(
                     {"id": new_id(), "patient_id": pid, "guardian_patient_id": guardians[g], "created_at": self.now}
                 )
-            code = codes.activation_code()
-            activation.append(
-                {
-                    "id": new_id(),
-                    "patient_id": pid,
-                    "code_hash": codes.keyed_hash(code, "activation"),
-                    "created_at": self.now,
-                    "expires_at": self.until,
-                    "attempts": 0,
-                }
-            )
             lives.append(
                 {
                     "patient_id": pid,
                     "postal_address": ln.postal_address or None,
                     "opposition_until": self.opposition_until,
+                    "letter_due": not ln.email,  # printed with its code by postal.print_due
                 }
             )
-            letter = letters.Letter(f"{ln.given_names.split()[0]} {ln.family_name}", code, self.until, ln.minor)
             if ln.email:
-                mails.append((ln.email, letter))
-            else:
-                postal.append((f"{ln.given_names} {ln.family_name}\n{ln.postal_address}", letter))
+                code = codes.activation_code()
+                activation.append(
+                    {
+                        "id": new_id(),
+                        "patient_id": pid,
+                        "code_hash": codes.keyed_hash(code, "activation"),
+                        "created_at": self.now,
+                        "expires_at": self.until,
+                        "attempts": 0,
+                    }
+                )
+                name = f"{ln.given_names.split()[0]} {ln.family_name}"
+                mails.append((ln.email, letters.Letter(name, code, self.until, ln.minor)))
         if not patients:
+            self._guardians(wards, guardians)
+            db.session.commit()
+            db.session.expunge_all()
             return
-        # Letters first, rows after: nothing slow runs while the database is being written.
+        # Mails queued first, rows after: nothing slow runs while the database is being written.
         letters.send_mails(mails)
-        for start in range(0, len(postal), letters.LETTERS_PER_PDF):
-            self._postal_files += 1
-            name = f"letters-{self.prefix}-{self._postal_files:05d}.pdf"
-            self.report.letter_files.append(
-                str(letters.write_pdf(postal[start : start + letters.LETTERS_PER_PDF], name))
-            )
-        db.session.execute(insert(Patient), patients)
+        # Core inserts of plain rows: the ORM's bulk path costs more than the database here.
+        db.session.execute(insert(Patient.__table__), patients)
         if accounts:
-            db.session.execute(insert(Account), accounts)
-        db.session.execute(insert(ActivationCode), activation)
-        db.session.execute(insert(SpaceLife), lives)
+            db.session.execute(insert(Account.__table__), accounts)
+        if activation:
+            db.session.execute(insert(ActivationCode.__table__), activation)
+        db.session.execute(insert(SpaceLife.__table__), lives)
         if links:
-            db.session.execute(insert(Guardianship), links)
+            db.session.execute(insert(Guardianship.__table__), links)
+        self._guardians(wards, guardians)
         db.session.commit()
         db.session.expunge_all()
         self.report.created += len(patients)
         self.report.letters_by_mail += len(mails)
+        self._due += len(patients) - len(mails)
+        if self._due >= letters.LETTERS_PER_PDF:
+            self._print(limit=self._due - self._due % letters.LETTERS_PER_PDF)
+            self._due %= letters.LETTERS_PER_PDF
+
+    def _guardians(self, wards: dict[str, set[str]], known: dict[str, str]) -> None:
+        """The file is the source of truth for the guardians of a child already present: those
+        it names and who are not live guardians are added, live ones it no longer names are
+        removed (each change traced and told, by blueprints.lifecycle.guardians)."""
+        if not wards:
+            return
+        live: dict[str, set[str]] = {pid: set() for pid in wards}
+        for child_id, guardian_id in db.session.execute(
+            select(Guardianship.patient_id, Guardianship.guardian_patient_id).where(
+                Guardianship.patient_id.in_(wards), Guardianship.ended_at.is_(None)
+            )
+        ):
+            live[child_id].add(guardian_id)
+        for child_id, named in wards.items():
+            wanted = {known[nir] for nir in named}
+            if wanted == live[child_id]:
+                continue
+            child = db.session.get(Patient, child_id)
+            for guardian_id in wanted - live[child_id]:
+                self.report.guardians_added += guardianship.add(child, db.session.get(Patient, guardian_id), "file")
+            for guardian_id in live[child_id] - wanted:
+                self.report.guardians_removed += guardianship.remove(
+                    child, db.session.get(Patient, guardian_id), "file"
+                )
 
 
 def _handle() -> bytes:

@@ -90,7 +90,6 @@ def switch(viewer: Viewer):
     holder = access.holder_viewer(viewer.account_id, own, viewer.name or "", viewer.session_id, viewer.kiosk)
     acting = access.acting_viewer(holder, wanted)
     if acting is None:
-        session.pop(web.WARDS_KEY, None)  # an ended delegation leaves the switch at once
         abort(404)
     session[web.SPACE_KEY] = wanted
     name = next(s["name"] for s in web.spaces(acting) if s["id"] == wanted)

@@ -166,3 +166,21 @@ def test_letters_sent_in_bulk_wait_in_the_spool_for_the_operators_delivery(app, 
     assert delivered.exit_code == 0 and "3 sent" in delivered.output
     assert sorted(m["To"] for m in smtp.messages()) == [to for to, _s, _b in letters]
     assert spool(app) == []
+
+
+def test_a_batch_in_the_spool_reads_as_it_was_written(app, smtp):
+    """The batch path writes the messages' bytes itself (no EmailMessage per letter): accents in
+    the subject and body, a Message-ID each, and no temporary file left in the spool."""
+    letters = [
+        (f"p{n}@example.fr", "Carnet : votre espace santé", f"Bonjour Léa,\n\nVotre code : {n}\n") for n in (1, 2)
+    ]
+    with app.app_context():
+        notify.send_mails(letters)
+    folder = mail.spool_dir(app.instance_path)
+    assert sorted(p.suffix for p in folder.iterdir()) == [".eml", ".eml", ".json", ".json"]
+    assert [q.subject for q in spool(app)] == ["Carnet : votre espace santé"] * 2
+    assert "2 sent" in app.test_cli_runner().invoke(args=["mail", "deliver"]).output
+    got = sorted(smtp.messages(), key=lambda m: m["To"])
+    assert [m["Subject"] for m in got] == ["Carnet : votre espace santé"] * 2
+    assert got[0].get_content() == "Bonjour Léa,\n\nVotre code : 1\n"
+    assert got[0]["Message-ID"] and got[0]["Message-ID"] != got[1]["Message-ID"]
