@@ -1,7 +1,7 @@
 """lifecycle: a postal activation letter waiting for the printer (space_life.letter_due)
 
 Revision ID: 5e2b8c41d9a7
-Revises: 1986a63dfd91
+Revises: 7a41c0de2b15
 Create Date: 2026-12-03 09:40:00.000000
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "5e2b8c41d9a7"
-down_revision: str | Sequence[str] | None = "1986a63dfd91"
+down_revision: str | Sequence[str] | None = '7a41c0de2b15'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
