@@ -282,6 +282,21 @@ def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make
     assert kiosk.get_cookie(app.config["KIOSK_COOKIE_NAME"]) is not None
 
 
+def test_the_professionals_summary_prints_in_one_tap_at_a_kiosk(app, kiosk_client, client, make_holder, make_share):
+    """At a kiosk the record summary's PDF goes to the print dialog (a hidden frame, as the
+    holder's "Ma synthèse"); elsewhere it is downloaded."""
+    from tests.helpers import use_code
+
+    kiosk, _name = kiosk_client
+    account, _ = make_holder()
+    for browser in (kiosk, client):
+        _share_id, code, _token = make_share(account)
+        record = use_code(browser, code).headers["Location"]
+        html = browser.get(record.rstrip("/") + "/resume").get_data(as_text=True)
+        form = re.search(r'<form class="summary-pdf"[^>]*>', html).group(0)
+        assert ("data-print-frame" in form) is (browser is kiosk), form
+
+
 def test_a_half_typed_login_at_a_kiosk_times_out_to_the_welcome_screen(app, kiosk_client, client):
     kiosk, _name = kiosk_client
     html = kiosk.get("/connexion").get_data(as_text=True)
