@@ -164,3 +164,15 @@ def new_holder(live_app):
         return holder
 
     return factory
+
+
+@pytest.fixture(autouse=True)
+def _patient_expectations():
+    """The machine may be busy (CI shares two cores): an expectation waits for what the step
+    caused (a navigation, a swap) up to 20 s instead of Playwright's 5; a step that is done
+    sooner goes on at once."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=20_000)
+    yield
+    expect.set_options(timeout=5_000)

@@ -21,7 +21,7 @@ def _patient_waits():
     """The machine may be busy: waits for a navigation or a swap get a longer bound here."""
     expect.set_options(timeout=30_000)
     yield
-    expect.set_options(timeout=5_000)
+    expect.set_options(timeout=20_000)  # the shared bound (tests/browser/conftest.py)
 
 
 def _shot(page, name: str) -> None:

@@ -16,17 +16,6 @@ pytestmark = pytest.mark.browser
 SHOTS = os.environ.get("CARNET_SHOTS")  # a folder to keep screenshots in (never committed)
 
 
-@pytest.fixture(autouse=True)
-def _patient_expectations():
-    """Two browsers and two sessions on a loaded machine: each expectation waits for what the
-    step caused (a navigation, a swap) longer than the default five seconds."""
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=20_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 def _shot(page, name: str) -> None:
     if SHOTS:
         page.screenshot(path=os.path.join(SHOTS, f"{name}.png"), full_page=True)
