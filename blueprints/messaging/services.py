@@ -22,7 +22,7 @@ from blueprints.pro.services import pro_name
 from blueprints.sharing import professionals
 from core import access, audit, clock, notify
 from core.access import Viewer
-from core.db import db
+from core.db import db, write_intent
 from core.grants import Grant, MessageRefusal, ShareUse
 from core.people import Account, Patient, Professional, profession_label
 
@@ -240,6 +240,7 @@ def open_thread(viewer: Viewer, thread: Thread) -> dict:
     )
     unread_ids = [m.id for m in messages if m.sender != side and m.read_at is None]
     if unread_ids or (thread.holder_unread if viewer.is_holder else thread.pro_unread):
+        write_intent()  # a page or a poll (GET) that writes: take the write lock first, waiting for it
         db.session.execute(
             update(Message)
             .where(Message.id.in_(unread_ids))

@@ -111,3 +111,34 @@ def test_an_open_conversation_gets_new_messages_and_the_count_follows(app, peopl
     assert unread(holder_client) == 0  # read as it arrived on screen
     oob = holder_client.get("/messages/non-lus", headers=HX).get_data(as_text=True)
     assert oob.count('hx-swap-oob="true"') == 2 and "hidden" in oob
+
+
+def test_reading_a_thread_asks_for_the_write_lock_before_writing(app, people, login_as):
+    """Opening a conversation (its page or its poll, both GET) marks messages read: the write
+    must come in a transaction that took SQLite's write lock up front (BEGIN IMMEDIATE waits
+    for another writer), never as an upgrade of the read one (refused at once: a 500)."""
+    from sqlalchemy import event
+
+    from core import db as carnet_db
+
+    holder, _other, pro, _stranger = people
+    grant(app, holder, pro)
+    pro_client, holder_client = app.test_client(), app.test_client()
+    login_as(pro_client, pro)
+    login_as(holder_client, holder)
+    tid = thread_id_of(write_new(pro_client, holder.patient_id))
+    with app.app_context():
+        engine = carnet_db.db.engine
+    upgrades = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) and carnet_db._read_only.get():
+            upgrades.append(statement.split()[1])
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert holder_client.get(f"/messages/{tid}/nouveaux?vus=0", headers=HX).status_code in (200, 204)
+        assert unread(holder_client) == 0  # it did mark them read
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert upgrades == []
