@@ -339,10 +339,10 @@ def get_or_404(viewer: Viewer, model, record_id: str):
 # under 18 and the space open, or the holder is back in their own space.
 
 
-def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
-    """(id, given names, family name) of the open spaces this holder manages as a guardian."""
-    rows = db.session.execute(
-        select(Patient.id, Patient.given_names, Patient.family_name)
+def _wards_statement(guardian_patient_id: str):
+    """The open spaces of minors this holder is the live guardian of (wards(), switchable())."""
+    return (
+        select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date)
         .join(Guardianship, Guardianship.patient_id == Patient.id)
         .where(
             Guardianship.guardian_patient_id == guardian_patient_id,
@@ -350,8 +350,12 @@ def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
             Patient.status != "closed",
             Patient.birth_date > years_ago(clock.paris_today(), MAJORITY_YEARS),
         )
-        .order_by(Patient.birth_date, Patient.given_names)
     )
+
+
+def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
+    """(id, given names, family name) of the open spaces this holder manages as a guardian."""
+    rows = db.session.execute(_wards_statement(guardian_patient_id).order_by(Patient.birth_date, Patient.given_names))
     return [(r.id, r.given_names, r.family_name) for r in rows]
 
 
@@ -413,38 +417,21 @@ def live_delegations(today=None):
 _SPACE = aliased(Patient)  # the space helped, apart from any Patient the query already joins
 
 
-def helped(helper_patient_id: str) -> list[tuple[str, str, str]]:
-    """(id, given names, family name) of the spaces this holder helps in today."""
-    rows = db.session.execute(
-        select(Patient.id, Patient.given_names, Patient.family_name)
+def _helped_statement(helper_patient_id: str):
+    """The spaces this holder helps in today (a delegation in force)."""
+    return (
+        select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date)
         .join(Delegation, Delegation.patient_id == Patient.id)
         .where(Delegation.helper_patient_id == helper_patient_id, *live_delegations())
-        .order_by(Patient.family_name, Patient.given_names)
     )
-    return [(r.id, r.given_names, r.family_name) for r in rows]
 
 
 def switchable(patient_id: str) -> list[tuple[str, str, str, str]]:
     """(id, given names, family name, "ward" | "helped"): the spaces this holder may open from
     the header's switch, the children they are the guardian of (youngest last) then the people
     they help (by name). One statement: every page of a holder asks."""
-    ward = (
-        select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date, literal("ward").label("role"))
-        .join(Guardianship, Guardianship.patient_id == Patient.id)
-        .where(
-            Guardianship.guardian_patient_id == patient_id,
-            Guardianship.ended_at.is_(None),
-            Patient.status != "closed",
-            Patient.birth_date > years_ago(clock.paris_today(), MAJORITY_YEARS),
-        )
-    )
-    helped_ = (
-        select(
-            Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date, literal("helped").label("role")
-        )
-        .join(Delegation, Delegation.patient_id == Patient.id)
-        .where(Delegation.helper_patient_id == patient_id, *live_delegations())
-    )
+    ward = _wards_statement(patient_id).add_columns(literal("ward").label("role"))
+    helped_ = _helped_statement(patient_id).add_columns(literal("helped").label("role"))
     rows = db.session.execute(union_all(ward, helped_)).all()
     rows.sort(key=lambda r: (0, r.birth_date, r.given_names) if r.role == "ward" else (1, r.family_name, r.given_names))
     return [(r.id, r.given_names, r.family_name, r.role) for r in rows]
