@@ -30,7 +30,7 @@ _numbers = itertools.count(1)
 def make_holder(app, pending: bool = False, email: str | None = None, **kw) -> tuple[Account, str]:
     """(account, activation code); active with PASSWORD unless pending=True."""
     n = next(_numbers)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         patient, code = auth.create_pending_space(
             nir=kw.get("nir") or valid_nir(f"2870375{100000 + n:06d}"),
             email=email or f"holder{n}@example.fr",
@@ -48,7 +48,7 @@ def make_holder(app, pending: bool = False, email: str | None = None, **kw) -> t
 def make_pro(app, **kw) -> Account:
     """A registered professional's account, with PASSWORD."""
     n = next(_numbers)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         account = auth.create_professional(
             rpps=kw.get("rpps", f"{10000000000 + n}"),
             email=kw.get("email", f"pro{n}@example.fr"),
@@ -77,7 +77,7 @@ def make_document(app, holder, content: bytes = TEXT, name: str = "ordonnance.tx
     (a prescription in plain text by default); hidden=True then hides it, as the holder can."""
     kw.setdefault("category", "ORD_SOIN")
     kw.setdefault("act_date", date(2026, 3, 12))
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         doc = documents.add_documents(_holder_viewer(holder), [documents.Upload(io.BytesIO(content), name)], **kw)[0]
         doc.hidden = hidden
         db.session.commit()
@@ -96,7 +96,7 @@ def make_measure(
     context: str | None = None,
 ):
     """One measure typed by the holder (account or patient id), through the measures service."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         m = measures.record(
             _holder_viewer(holder),
             measure_kinds.KINDS[kind],
@@ -111,7 +111,7 @@ def make_share(
 ) -> tuple[str, str, str]:
     """A share made by the holder (account or patient id) through the sharing service, ending in
     `hours`. Returns (share id, code, link token)."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         created = sharing.create(
             _holder_viewer(holder),
             scope or {"documents": "all", "summary": True, "measures": True},
@@ -130,7 +130,7 @@ DEMO_REDIRECT = "http://localhost:8765/callback"
 
 def make_app(app, *, name: str = "Balance Test", purposes=("measures_write", "measures_read"), confidential=False):
     """A referenced app → (App, client secret or None)."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         made, secret = apps.register(
             name=name,
             publisher="Éditeur Test",
@@ -147,7 +147,7 @@ def make_app(app, *, name: str = "Balance Test", purposes=("measures_write", "me
 def make_app_token(app, holder, the_app, purposes=None, scope: str | None = None) -> str:
     """The holder connects the app (for `purposes`, by default all of the app's) and the app holds
     a live access token with `scope` (by default what the connection allows) → the raw token."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         conn = apps.connect(
             _holder_viewer(holder),
             db.session.merge(the_app),

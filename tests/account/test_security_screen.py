@@ -183,7 +183,7 @@ def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_hold
         )
         return json.dumps({"response": {"clientDataJSON": data}})
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from flask import session
 
         session["webauthn_login"] = {first: "2099-01-01T00:00:00+00:00"}

@@ -82,7 +82,7 @@ def test_an_ended_grant_a_block_or_another_professional_hide_them(app, granted, 
         db.session.commit()
     assert "Suivi tension" not in _home(pro_client)
     # the holder's own side never gets anything from this scope
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = _holder_viewer(holder)
         assert db.session.scalars(access.scope_practice(viewer, select(Appointment))).all() == []
 

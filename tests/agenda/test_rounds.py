@@ -158,7 +158,7 @@ def test_the_wrong_side_cannot_answer(app, granted):
 def test_services_refuse_wrong_side_stale_version_and_past_times(app, granted):
     holder_client, holder, pro_client, pro, grant_id = granted
     a = _proposed(app, pro_client, grant_id)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         a = db.session.get(Appointment, a.id)
         account = db.session.get(Account, holder.id)
         me = access.holder_viewer(account.id, account.patient_id, account.display_name)

@@ -31,7 +31,7 @@ def _doctor_with_grant(live_app, holder_email: str) -> tuple[str, str]:
     from core.people import Account
 
     rpps = "1" + "".join(secrets.choice("0123456789") for _ in range(10))
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         holder = db.session.scalar(select(Account).where(Account.email == holder_email))
         doctor = auth.create_professional(
             rpps=rpps,

@@ -22,7 +22,7 @@ SCOPE = "launch/patient openid patient/Patient.rs patient/Appointment.rs patient
 
 @pytest.fixture(scope="module")
 def budget_app(live_app):
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         referenced, _secret = apps.register(
             name="Budget Santé",
             publisher="Éditeur Budget",

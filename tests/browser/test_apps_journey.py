@@ -28,7 +28,7 @@ def balance(live_app):
     scale = create_balance(carnet_url=live_app.config["LIVE_URL"])
     server = make_server("localhost", 0, scale, threaded=True)
     url = f"http://localhost:{server.server_port}"
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         referenced, _secret = apps.register(
             name="Balance de démonstration",
             publisher="Carnet (démonstration)",

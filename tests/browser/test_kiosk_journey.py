@@ -63,7 +63,7 @@ def _add_document(live_app, holder, title: str) -> None:
     from core.db import db
     from core.people import Account
 
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         account = db.session.scalar(select(Account).where(Account.email == holder.email))
         viewer = access.viewer_for(account)
         documents.add_documents(

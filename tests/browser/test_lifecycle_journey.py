@@ -105,7 +105,7 @@ def test_a_guardian_of_two_children_vaccinates_one(browser, base_url, live_app, 
         encoding="utf-8",
     )
     assert "3 spaces created" in live_app.test_cli_runner().invoke(args=["patients", "provision", str(path)]).output
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         pid = db.session.scalar(select(Patient.id).where(Patient.nir == parent))
         services.finish_activation(db.session.scalar(select(Account).where(Account.patient_id == pid)), PASSWORD)
         db.session.commit()

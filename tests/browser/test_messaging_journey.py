@@ -31,7 +31,7 @@ def _professional(live_app, holder_email: str) -> str:
     from core.people import Account
 
     email = "dr.lemaire@example.fr"
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         pro = db.session.scalar(select(Account).where(Account.email == email))
         if pro is None:
             pro = auth.create_professional(

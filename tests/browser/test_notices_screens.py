@@ -32,7 +32,7 @@ def _seed(live_app, email: str, rpps: str) -> str:
     from core.db import db
     from core.people import Account
 
-    with live_app.test_request_context():
+    with live_app.test_request_context(method="POST"):
         holder = db.session.scalar(select(Account).where(Account.email == email))
         patient_id = holder.patient_id
         doctor = auth.create_professional(

@@ -97,7 +97,7 @@ def test_notice_card_one_statement_alarm_first_and_this_space_only(app, make_hol
 
     first, _ = make_holder()
     second, _ = make_holder()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _notice(first.patient_id, "Dr Alarme", 60, alarm=True)
         _notice(first.patient_id, "Dr Routine", 5)
         _notice(first.patient_id, "Dr Lu", 1, read=True)
@@ -128,7 +128,7 @@ def test_access_words_of_this_space_only(app, make_holder, make_share):
     second, _ = make_holder()
     mine, _, _ = make_share(first, label="Dr Moi")
     theirs, _, _ = make_share(second, label="Dr Autre")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer, other = viewer_for(db.session.merge(first)), viewer_for(db.session.merge(second))
         assert "Dr Autre" in history.access_words(other, {theirs})[theirs]
         words = history.access_words(viewer, {mine, theirs})
@@ -162,13 +162,13 @@ def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, ma
         return len(seen)
 
     share, _, _ = make_share(account, label="Dr Un")
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         _notice(account.patient_id, "Dr Un", 5, grant_id=share)
     client.get("/")
     few = statements()
     for n in range(4):
         other, _, _ = make_share(account, label=f"Dr {n}")
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             _notice(account.patient_id, f"Dr {n}", n, alarm=n == 0, grant_id=other)
     # one per card (the agenda's and the messages' included), and the header's switch between
     # spaces, read on every page so that an ended guardianship shows at once
@@ -202,7 +202,7 @@ def test_messages_and_agenda_cards_shared_statements_this_space_only(app, make_h
     second, _ = make_holder()
     pro = make_pro()
     soon = clock.utcnow() + timedelta(days=2)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         doctor = viewer_for(db.session.merge(pro))
         for patient_id, subject in ((first.patient_id, "Vos résultats"), (second.patient_id, "Autre espace")):
             db.session.add(Grant(patient_id=patient_id, professional_id=pro.professional_id))

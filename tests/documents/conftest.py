@@ -20,5 +20,5 @@ def _empty_blob_store(request):
 def space(app, make_holder):
     """A request context with the holder's viewer, for service-level tests."""
     account, _ = make_holder()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         yield viewer_for(db.session.merge(account))

@@ -22,7 +22,7 @@ def _lost(client, upload, content, name):
 
 def test_the_holders_page_says_the_file_is_missing(app, holder, upload):
     client, _ = holder
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         pdf_id, pdf_blob = _lost(client, upload, pdf_bytes(), "cr.pdf")
         text_id, _ = _lost(client, upload, TEXT, "ordonnance.txt")
     for doc_id in (pdf_id, text_id):

@@ -39,7 +39,7 @@ def holder_viewer(patient_id: str):
 def seed(app, patient_id: str) -> None:
     """Fill the space through the services where they exist, by rows where the state is one a
     device import or a professional leaves."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = holder_viewer(patient_id)
         docs = []
         for name, data, category, title in FILES:

@@ -29,7 +29,7 @@ def test_a_guardian_exports_a_childs_space(app, client, exporter, run_export, lo
         encoding="utf-8",
     )
     assert "2 spaces created" in app.test_cli_runner().invoke(args=["patients", "provision", str(path)]).output
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         ids = {p.nir: p.id for p in db.session.scalars(select(Patient))}
         parent = db.session.scalar(select(Account).where(Account.patient_id == ids[PARENT]))
         auth.finish_activation(parent, PASSWORD)

@@ -49,7 +49,7 @@ def test_round_trip_recreates_the_space_field_by_field(app, exporter, run_export
     assert any(d["hidden"] for d in after["documents"])
     assert any(d["author_name"] == "Dr Hélène Bernard" for d in after["documents"])
     # The originals, byte-identical, readable through the documents service in the new space.
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         new_docs = list(db.session.scalars(select(Document).where(Document.patient_id == target.patient_id)))
         old_docs = {
             d.sha256: d for d in db.session.scalars(select(Document).where(Document.patient_id == account.patient_id))

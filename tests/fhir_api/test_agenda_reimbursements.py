@@ -60,7 +60,7 @@ def reader(app, make_holder, make_app, make_app_token):
 
 
 def _import(app, account, content: bytes, name: str):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         imp = imports.send(viewer_for(db.session.merge(account)), name, io.BytesIO(content))
         done = imports.launch(imp, in_thread=False)
         assert done.status == "done", done.error
@@ -123,7 +123,7 @@ def test_appointments_validate_search_by_date_and_status_and_page(app, client, r
     one = client.get(f"/fhir/Appointment/{ids[3]}", headers=auth)
     assert one.status_code == 200 and one.json["participant"][1]["actor"]["display"] == "Dr 3"
     assert client.get("/fhir/Appointment?code=x", headers=auth).status_code == 400
-    with app.test_request_context(), force_locale("fr"):
+    with app.test_request_context(method="POST"), force_locale("fr"):
         sentences = {actions.sentence(t.action, None, None, t.detail) for t in traces(app, "app_read")}
     assert sentences == {"L’application Agenda Test a lu vos rendez-vous"}
 
@@ -154,7 +154,7 @@ def test_reimbursements_are_carin_eobs_searchable_by_day_and_traced(app, client,
     january = client.get("/fhir/ExplanationOfBenefit?date=2026-01&_sort=date", headers=auth).json["entry"]
     assert [e["resource"]["identifier"][0]["value"] for e in january] == ["260112-0001", "260113-0002", "260120-0003"]
     reads = traces(app, "app_read")
-    with app.test_request_context(), force_locale("fr"):
+    with app.test_request_context(method="POST"), force_locale("fr"):
         sentences = {actions.sentence(t.action, None, None, t.detail) for t in reads}
     assert "L’application Agenda Test a lu vos remboursements" in sentences
 

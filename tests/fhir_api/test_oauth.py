@@ -366,7 +366,7 @@ def test_a_connection_ends_with_its_duration(app, connected):
 
 
 def test_a_logo_is_a_file_of_carnet_only(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for logo in ("https://tracker.example/logo.png", "/etc/passwd", "../secret.png", "data:image/png;base64,AA"):
             with pytest.raises(ValueError):
                 apps.register(

@@ -138,7 +138,7 @@ def test_each_call_is_traced_in_the_holders_words(app, client, reader, make_meas
     client.get(f"/fhir/Observation/{m.id}", headers=auth)
     reads = traces(app, "app_read")
     assert len(reads) == 2 and all(t.actor_type == "app" and t.actor_id == the_app.id for t in reads)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         with force_locale("fr"):
             sentence = actions.sentence(reads[0].action, None, None, reads[0].detail)
     assert sentence == "L’application Balance Test a lu vos mesures de poids"

@@ -25,7 +25,7 @@ def _record_urls(app, access_id: str, doc_id: str) -> list[str]:
         if not rule.endpoint.startswith("pro.record") or "GET" not in rule.methods:
             continue
         values = {"access_id": access_id, "doc_id": doc_id, **PARAMS}
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             from flask import url_for  # noqa: PLC0415
 
             urls.append(url_for(rule.endpoint, **{k: values[k] for k in rule.arguments}))
@@ -77,7 +77,7 @@ def test_every_professional_reads_the_record_while_it_is_open(app, world):
 @pytest.mark.parametrize("how", ["closure", "status_only"])
 def test_a_closed_space_answers_no_professional(app, world, how):
     account, doc, ids, clients = world
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         if how == "closure":
             services.close(viewer_for(db.session.get(Account, account.id)), delete_now=False)
         else:  # what the gate itself refuses, were an access left open

@@ -41,7 +41,7 @@ def test_every_holder_page_as_a_guardian(app, client, make_holder, make_document
     theirs = {"doc_id": child_doc.id, "measure_id": child_measure.id}
 
     def url(rule, ids):
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             return url_for(rule.endpoint, **{k: ids[k] for k in rule.arguments})
 
     baseline = {rule.endpoint: client.get(url(rule, mine)).status_code for _p, rule in object_rules}
@@ -51,7 +51,7 @@ def test_every_holder_page_as_a_guardian(app, client, make_holder, make_document
     plain = list(_rules(app, set()))
     assert len(plain) >= 10
     for rule in plain:
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             page = url_for(rule.endpoint)
         status = client.get(page).status_code
         expected = 403 if rule.endpoint in REFUSED else None

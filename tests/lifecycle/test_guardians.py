@@ -31,7 +31,7 @@ def _family(app, tmp_path):
         encoding="utf-8",
     )
     assert "3 spaces created" in app.test_cli_runner().invoke(args=["patients", "provision", str(path)]).output
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         ids = {p.nir: p.id for p in db.session.scalars(select(Patient))}
         account = db.session.scalar(select(Account).where(Account.patient_id == ids[PARENT]))
         auth.finish_activation(account, PASSWORD)
@@ -99,7 +99,7 @@ def test_at_eighteen_the_space_is_handed_over(app, client, tmp_path, login_as):
         assert db.session.scalar(select(Vaccination).where(Vaccination.patient_id == ids[LEO])) is not None
     assert traces(app, audit.Action.SPACE_HANDED_OVER)[0].patient_id == ids[LEO]
     # the young adult activates with the new letter and reads what the guardian did
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         body = notify.latest_to("paul@example.fr").body
     code = re.search(r"\b([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})\b", body).group(1)
     young = app.test_client()

@@ -47,7 +47,7 @@ def _cli(app, *args):
 
 
 def _activate(app, nir) -> Account:
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         account = db.session.scalar(
             select(Account).join(Patient, Patient.id == Account.patient_id).where(Patient.nir == nir)
         )

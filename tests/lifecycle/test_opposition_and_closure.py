@@ -107,7 +107,7 @@ def test_after_six_weeks_a_space_opens_by_default_and_can_still_be_activated(app
         assert db.session.get(Patient, account.patient_id).status == "pending"
     assert "1 spaces were opened" in runner.invoke(args=["lifecycle", "run"]).output
     assert "0 spaces were opened" in runner.invoke(args=["lifecycle", "run"]).output  # idempotent
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from blueprints.auth import services as auth  # noqa: PLC0415
 
         patient = db.session.get(Patient, account.patient_id)
@@ -150,7 +150,7 @@ def test_closing_needs_a_fresh_authentication(app, client, make_holder, login_as
 
 
 def _close(app, account, delete_now=False):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from blueprints.lifecycle import services  # noqa: PLC0415
         from core.access import viewer_for  # noqa: PLC0415
 

@@ -19,7 +19,7 @@ def space(app, make_holder):
     shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
     app.extensions.pop("carnet.blobs", None)
     account, _ = make_holder()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         yield viewer_for(db.session.merge(account)), account
 
 

@@ -70,7 +70,7 @@ def add(app):
 
 @pytest.fixture
 def fr(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         yield
 
 
@@ -191,7 +191,7 @@ def test_french_numbers_and_dates(holders, add, fr):
 
 def test_english_locale_formats_the_english_way(app, holders, add):
     add(holders[0], "weight", [(days_ago(2), 72.4), (datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)])
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from flask import session
 
         session["lang"] = "en"

@@ -284,7 +284,7 @@ def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, 
     for where in ("thread", "process"):
         _parse_in(app, where)
         account, _ = make_holder()
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             viewer = viewer_for(db.session.merge(account))
             first = jobs.run(_pending(viewer, content, fmt))
             again = jobs.run(_pending(viewer, content, fmt))  # the same file twice adds nothing

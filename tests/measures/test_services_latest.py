@@ -42,7 +42,7 @@ def test_newest_of_each_kind_and_of_this_space_only(space, make_holder):
 
 
 def test_no_space_no_measures(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert services.latest_per_kind(Viewer("professional")) == {}
 
 

@@ -86,7 +86,7 @@ def test_a_daily_total_stays_on_its_own_day(app, holder):
     put(app, account.patient_id, "steps", datetime(2026, 11, 19, 15, 0, tzinfo=UTC), 8452, 540)
     # and a day in New York: its midnight is 06:00 in Paris, the same date anyway
     put(app, account.patient_id, "steps", datetime(2026, 11, 22, 5, 0, tzinfo=UTC), 3100, -300)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = access.Viewer("holder", None, account.patient_id, rights=access.HOLDER_RIGHTS)
         s = series.load(viewer, kinds.KINDS["steps"], "1m", buckets=1)
         by_day = {p.start: p.count for p in s.periods if p.count}
@@ -104,7 +104,7 @@ def test_respiratory_rate_keeps_its_decimal(app, holder):
     assert kinds.dedup_key(kinds.KINDS["respiratory_rate"], 14.5) == "14.5"
     html = client.get("/constantes/frequence-respiratoire").get_data(as_text=True)
     assert f"14,5{NB}/min" in html and f"16{NB}/min" in html and f"16,0{NB}/min" not in html
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = access.Viewer("holder", None, account.patient_id, rights=access.HOLDER_RIGHTS)
         data = charts.chart(viewer, kinds.KINDS["respiratory_rate"], "1m", svg=False)
     assert data["summary"]["min"]["text"] == f"14,5{NB}/min"

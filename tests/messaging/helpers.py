@@ -11,14 +11,14 @@ from tests.helpers import csrf_token
 
 
 def grant(app, holder, pro):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         found = professionals.grant(_holder_viewer(holder), pro.professional_id)
         db.session.commit()
         return found.id
 
 
 def end_grant(app, holder, grant_id):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = _holder_viewer(holder)
         professionals.end_grant(viewer, professionals.get_grant(viewer, grant_id))
         db.session.commit()

@@ -62,7 +62,7 @@ def test_who_may_start_a_thread(app, people, login_as):
 def test_a_record_opened_by_code_lets_its_professional_write_for_30_days(app, people, login_as, make_share):
     holder, _other, pro, _stranger = people
     _sid, code, _token = make_share(holder)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         rpps = db.session.merge(pro).professional.rpps
     use_code(app.test_client(), code, rpps=rpps)
     assert rows(app, ShareUse)

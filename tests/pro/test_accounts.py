@@ -161,7 +161,7 @@ def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, mak
 
     author, other = make_pro(rpps="40404040404"), make_pro(rpps="50505050505")
     access_ids = {account.id: _grant(app, space["patient_id"], account) for account in (author, other)}
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
 
         def titles(viewer):
             return set(db.session.scalars(access.scope(viewer, select(Document.title))))

@@ -11,7 +11,7 @@ from blueprints.reimbursements.display import formatter
 
 def test_amounts_read_as_babel_writes_them(app):
     cents = [0, 5, 99, 100, 3000, 123456, 100000000, -1, -412, -123456]
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for lang in ("fr", "en"):
             with flask_babel.force_locale(lang):
                 amount = formatter()

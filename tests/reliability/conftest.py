@@ -53,5 +53,5 @@ def worker(app, tmp_path):
 def space(app, make_holder, fresh_store):
     """(viewer, account) of a fresh holder, in a request context."""
     account, _ = make_holder()
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         yield viewer_for(db.session.merge(account)), account

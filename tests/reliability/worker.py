@@ -36,7 +36,7 @@ def churn(app, account_id: str, doc_ids: list[str]) -> None:
     from core.db import db
     from core.people import Account
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = viewer_for(db.session.get(Account, account_id))
         for doc_id in doc_ids:
             doc = db.session.get(Document, doc_id)

@@ -516,7 +516,7 @@ def _objects(app, w: World) -> None:
     n = next(_SERIAL)
     now = clock.utcnow()
     p = w.holder_patient_id
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         # Back to a holder with default emergency settings, and no access for the professional without one.
         db.session.execute(EmergencySettings.__table__.delete().where(EmergencySettings.patient_id == p))
         db.session.execute(MessageRefusal.__table__.delete().where(MessageRefusal.patient_id == p))
@@ -663,7 +663,7 @@ def _objects(app, w: World) -> None:
             reason="Suivi",
         )
         feed = db.session.get(AgendaSettings, p) or AgendaSettings(patient_id=p)
-        with app.test_request_context():
+        with app.test_request_context(method="POST"):
             feed.feed_hash = ical._hash(FEED_TOKEN)
         db.session.add_all([block, grant, emergency, note, appointment, feed])
         db.session.commit()

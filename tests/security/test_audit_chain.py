@@ -264,7 +264,7 @@ def test_one_anchor_per_committing_request(app, client):
     assert len(lines) == 1
     client.get("/connexion")
     assert len(_anchor_lines(app)) == 1
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         audit.append(action="login", actor_type="holder")
         db.session.rollback()
         assert len(_anchor_lines(app)) == 1

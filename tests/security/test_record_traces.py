@@ -134,6 +134,6 @@ def test_chart_traces_are_the_holders_to_read(app):
     """The holder's history names the chart read like a measure page, never the values."""
     from blueprints.history.actions import _record_viewed
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert "poids" in _record_viewed({"page": "measure_chart", "kind": "weight", "period": "all"}, "").lower()
         assert _record_viewed({"page": "deposit"}, "") != _record_viewed({"page": "unknown"}, "")

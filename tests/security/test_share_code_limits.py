@@ -41,7 +41,7 @@ def holder_id(make_holder):
 
 def _flood(app, n: int) -> None:
     """n wrong codes from many addresses, each within its own cap (what 66 addresses did in 21 s)."""
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         for i in range(n):
             ip = f"10.66.{i // grants.IP_LIMIT}.1"
             assert grants.redeem(ip, code=f"ZZZ{i % 10}-ZZZZ-ZZZZ") is None
@@ -147,7 +147,7 @@ def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share
 
 
 def grants_redeem(app, ip: str, code: str):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         share = grants.redeem(ip, code=code)
         db.session.commit()
         return share

@@ -152,7 +152,7 @@ def test_the_search_for_a_free_prefix_is_bounded(app, signed_in, make_share, mon
         return fake
 
     tries = getattr(grants, "PREFIX_TRIES", 20)
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         # a free prefix found at the last try: the share is made
         monkeypatch.setattr(codes, "activation_code", prefixes(taken, free, tries - 1))
         made, prefix, _ = grants.new_share_secrets()

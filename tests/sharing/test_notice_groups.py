@@ -44,7 +44,7 @@ def on_record(app, professional):
             grant_id = grant.id
 
         def run(do):
-            with app.test_request_context():
+            with app.test_request_context(method="POST"):
                 viewer = access.record_viewer(access.viewer_for(db.session.get(Account, pro["account"].id)), grant_id)
                 result = do(viewer)
                 db.session.commit()
@@ -75,7 +75,7 @@ def add_documents(app, patient_id, *titles):
     from core.access import holder_viewer
     from core.db import db
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         viewer = holder_viewer("x", patient_id, "Holder")
         ids = [
             documents.add_documents(
@@ -177,7 +177,7 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
 
     # an emergency access by the same person: its own card and a mail, whatever the preferences
     pro = run.pro
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from core.people import Account
 
         found = grants.EmergencyAccess(
@@ -198,7 +198,7 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
     assert "emergency" in newest.subject and "Malaise dans la rue" in newest.body
 
     # a code typed with a name nobody checked
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         share = grants.Share(
             patient_id=account.patient_id,
             prefix="ZZZZ",
@@ -304,7 +304,7 @@ def test_in_carnet_only_means_no_mail(app, morning, holder, on_record):
 def test_card_sentences_in_french(app):
     from blueprints.sharing import notices
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         said = notices._sentence("deposit", "Dr Bernard", {"visits": 3, "deposits": ["CR"], "deposit_count": 1}, {})
         assert said == "Dr Bernard a ouvert votre espace et a ajouté «\u00a0CR\u00a0»"
         said = notices._sentence(

@@ -79,7 +79,7 @@ def test_a_block_stops_a_grant_at_once(app, holder, professional):
     pro = professional("81234567892")
     client.post("/partage/acces", data={"professional_id": pro["id"], "csrf_token": token_of(client)})
     client.post("/partage/blocages", data={"rpps": "81234567892", "csrf_token": token_of(client)})
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         assert access.blocked(account.patient_id, "81234567892")
         db.session.rollback()
     r = client.post("/partage/acces", data={"professional_id": pro["id"], "csrf_token": token_of(client)})

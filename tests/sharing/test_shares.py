@@ -43,7 +43,7 @@ def test_creating_shows_the_code_once_and_keeps_only_hashes(app, holder):
 
 def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
     client, _ = holder
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         from flask import url_for
         from werkzeug.routing import BuildError
 
@@ -126,7 +126,7 @@ def test_uses_show_who_and_what_was_opened(app, holder):
     from core import access, audit
     from core.db import db
 
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         use = ShareUse(
             share_id=share.id,
             patient_id=account.patient_id,
