@@ -10,6 +10,7 @@ PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deploy
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextvars import ContextVar
 from datetime import datetime
@@ -80,6 +81,34 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3 is the driver installed
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+class WriteWithoutIntent(RuntimeError):
+    """A write in a transaction begun read-only: on SQLite its upgrade to the write lock is
+    refused at once when another connection wrote meanwhile (a 500 under load)."""
+
+
+def check_write_intent(engine: Engine) -> None:
+    """Under tests: a write after a read in a transaction begun read-only raises, on every engine,
+    so each GET that writes is found whether or not another connection wrote at that moment. (A
+    write that opens its transaction is safe: SQLite waits for the lock, then takes its snapshot.)"""
+
+    @event.listens_for(engine, "begin")
+    def _began(conn):
+        conn.info["carnet_read_only"] = _read_only.get()
+        conn.info["carnet_has_read"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before(conn, _cursor, statement, _params, _context, _many):
+        if not (conn.info.get("carnet_read_only") and conn.in_transaction()):
+            return
+        if not _WRITES.match(statement):
+            conn.info["carnet_has_read"] = True
+        elif conn.info.get("carnet_has_read"):
+            raise WriteWithoutIntent(f"write_intent() was not called before: {statement[:120]}")
+
+
+_WRITES = re.compile(r"\s*(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
 _read_only: ContextVar[bool] = ContextVar("carnet_read_only", default=False)
@@ -194,6 +223,8 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         app.extensions["carnet.engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        if app.config.get("CHECK_WRITE_INTENT"):
+            check_write_intent(app.extensions["carnet.engine"])
 
         @app.teardown_appcontext
         def _remove(exc):

@@ -68,6 +68,7 @@ def app(tmp_path_factory):
             "SECRET_KEY": "test-secret-key-" + "x" * 32,
             "CODE_PEPPER": "test-pepper-" + "y" * 32,
             "SERVER_NAME": None,
+            "CHECK_WRITE_INTENT": True,
             **CHEAP_ARGON2,
         },
         instance_path=str(root / "instance"),
@@ -120,7 +121,7 @@ def client(app):
 
 @pytest.fixture
 def ctx(app):
-    with app.test_request_context():
+    with app.test_request_context(method="POST"):
         yield
 
 

@@ -72,8 +72,10 @@ def take_over_if_dead(job: SpaceExport) -> bool:
 
 
 def download(viewer: Viewer, job: SpaceExport) -> Iterator[bytes]:
-    """The zip's bytes, decrypted chunk by chunk (checked against its SHA-256); traced."""
+    """The zip's bytes, decrypted chunk by chunk (checked against its SHA-256); traced. A GET
+    that writes (the date, the trace): it asks for the write lock before it reads."""
     access.require(viewer, "export", "read")
+    write_intent()
     key = db.session.get(BlobKey, job.blob_id)
     chunks = blobs.store().open(key.blob_id, key.wrapped_key, key.sha256)
     job.downloaded_at = clock.utcnow()

@@ -46,6 +46,7 @@ def live_app(tmp_path_factory):
             "CODE_PEPPER": "browser-pepper-" + "y" * 32,
             "WEBAUTHN_RP_ID": "localhost",
             "SERVER_NAME": None,
+            "CHECK_WRITE_INTENT": True,
             **CHEAP_ARGON2,
         },
         instance_path=str(root / "instance"),
@@ -148,7 +149,7 @@ def new_holder(live_app):
             family_name=f"Durand-{chr(ord('A') + n % 26)}",
             activation_code="",
         )
-        with live_app.test_request_context():
+        with live_app.test_request_context(method="POST"):
             patient, code = services.create_pending_space(
                 nir=holder.nir,
                 email=holder.email,

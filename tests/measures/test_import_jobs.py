@@ -130,3 +130,32 @@ def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypat
     imp = jobs.run(import_id)
     assert (imp.status, imp.error, imp.added) == ("failed", "internal", 1)
     assert imp.blob_id is None and len(measures(app, viewer.patient_id)) == 1
+
+
+def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, space):
+    """Every worker looks every few seconds: its read begins deferred, as a GET's does (a
+    BEGIN IMMEDIATE there queued behind, and blocked, every writer of the space)."""
+    import threading
+
+    from sqlalchemy import event
+
+    from core.db import _read_only
+
+    viewer, _ = space
+    import_id = _pending(viewer)
+    db.session.execute(update(MeasureImport).where(MeasureImport.id == import_id).values(status="done"))
+    db.session.commit()
+    began: list[bool] = []
+
+    def note(_conn):
+        if threading.current_thread().name == "watcher":
+            began.append(_read_only.get())
+
+    event.listen(db.engine, "begin", note)
+    try:
+        watcher = threading.Thread(target=jobs.watch_once, args=(app,), name="watcher")
+        watcher.start()
+        watcher.join(timeout=30)
+    finally:
+        event.remove(db.engine, "begin", note)
+    assert began == [True]

@@ -17,7 +17,7 @@ from blueprints.measures.imports.upload import blob_chunks, shred
 from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import Measure, MeasureImport
 from core import access, audit, clock, jobs as core_jobs
-from core.db import db
+from core.db import db, reads_in_background
 from core.jobs import _RUNNING, STALE, runner_dead, takeable, this_runner  # noqa: F401  (shared: core.jobs)
 from core.people import Account
 from core.storage import BlobCorrupt, StorageError
@@ -141,8 +141,11 @@ def take_over_if_dead(imp: MeasureImport) -> bool:
 
 
 def watch_once(app) -> list[threading.Thread]:
-    """Take over every job nobody runs, each in a thread of this process."""
+    """Take over every job nobody runs, each in a thread of this process. Looking is a read: it
+    never takes SQLite's write lock (every worker looks every few seconds); each job claims
+    itself in its own thread."""
     with app.app_context():
+        reads_in_background()
         try:
             return [t for t in (start(i) for i in waiting()) if t is not None]
         finally:
