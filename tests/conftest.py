@@ -54,6 +54,20 @@ def pytest_configure(config):
         os.environ["TEST_DATABASE_URL"] = _own_database(url, worker)
 
 
+def pytest_collection_modifyitems(config, items):
+    """The pass against another database (TEST_DATABASE_URL) runs what can reach it: tests of the
+    app fixture, or marked `database`; the others ran the same in the SQLite pass."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    kept, dropped = [], []
+    for item in items:
+        reaches = "app" in item.fixturenames or item.get_closest_marker("database") is not None
+        (kept if reaches else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def app(tmp_path_factory):
     from app import create_app

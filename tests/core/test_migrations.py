@@ -5,9 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.database
 def test_upgrade_head_matches_models(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/migrated.db"
     env = {**os.environ, "DATABASE_URL": url}
