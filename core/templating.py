@@ -11,6 +11,7 @@ from pathlib import Path
 
 import flask_babel
 from flask import Flask, current_app, request, session, url_for
+from flask.globals import _cv_app
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
@@ -144,21 +145,25 @@ def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str
 # Translated Markup by catalogue (one per locale, loaded once per process by Flask-Babel), so
 # a memo can never answer in another language.
 _MEMOS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-# The catalogue of each template being rendered, by its evaluation context: looked up once per
-# render, not once per string (a render never changes language half-way; one inside
-# force_locale is another render). Bounded; each entry keeps its context so ids stay unique.
+# The catalogue of each template being rendered, by its evaluation context and locale: looked
+# up once per render, not once per string. The locale is part of the key: the macros of a
+# template imported without context share one evaluation context across every render (and
+# thread) of the process, in whatever language each is. Bounded; each entry keeps its context
+# so ids stay unique.
 _RENDERS: dict[int, tuple] = {}
 _RENDERS_MAX = 64
 
 
 def _rendering(eval_ctx) -> tuple:
+    app_ctx = _cv_app.get(None)  # Flask-Babel's own get_locale(), read without its proxies
+    locale = getattr(getattr(app_ctx.g, "_flask_babel", None), "babel_locale", None) if app_ctx else None
     found = _RENDERS.get(id(eval_ctx))
-    if found is not None and found[0] is eval_ctx:
-        return found[1]
+    if found is not None and found[0] is eval_ctx and found[1] is locale:
+        return found[2]
     catalogue = _catalogue()
     if len(_RENDERS) >= _RENDERS_MAX:
         _RENDERS.clear()
-    _RENDERS[id(eval_ctx)] = (eval_ctx, catalogue)
+    _RENDERS[id(eval_ctx)] = (eval_ctx, locale, catalogue)
     return catalogue
 
 

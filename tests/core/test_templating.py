@@ -21,6 +21,21 @@ def test_gettext_memo_follows_the_locale(app):
     assert again == "Accueil"
 
 
+def test_macros_of_a_template_imported_without_context_follow_each_renders_locale(app):
+    """Such a template's module is made once and shared by every render of the process: a memo
+    kept by its evaluation context alone answered in the first render's language ever after."""
+    page = '{% import "components/ui.html" as ui %}{{ ui.accessibility_link() }}'
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            fr = render_template_string(page)
+        with force_locale("en"):
+            en = render_template_string(page)
+        with force_locale("fr"):
+            again = render_template_string(page)
+    assert "Accessibilité" in fr and again == fr
+    assert "Accessibility: partially compliant" in en
+
+
 def test_ngettext_formats_the_number(app):
     with app.test_request_context("/"), force_locale("en"):
         out = render_template_string('{{ ngettext("%(num)d document", "%(num)d documents", 3) }}')
