@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SessionInterface, SessionMixin
-from flask_login import UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
@@ -354,6 +354,22 @@ def load_user(user_id: str) -> SessionUser | None:
     if rec is None or rec.user is None or s.rotate_to is not None or user_id != rec.account_id:
         return None
     return rec.user if rec.user.active else None
+
+
+class SessionLoginManager(LoginManager):
+    """Flask-Login, reading its user from the session record only. The stock loader also hashes
+    the address and user agent (SHA-512) for session protection, sends `user_accessed` and looks
+    for a remember-me cookie or a request loader, on every request that asks "who is this?":
+    here session protection is off (the record is the protection), no remember-me cookie is ever
+    set (login_user is never asked to remember) and no request loader exists, so the user is
+    exactly load_user()'s answer, as the stock loader would find it."""
+
+    def _load_user(self):
+        if self.session_protection:  # not Carnet's setting: the stock checks apply
+            return super()._load_user()
+        user_id = session.get("_user_id")
+        user = load_user(user_id) if user_id is not None else None
+        return self._update_request_context_with_user(user)
 
 
 def logout_to_anonymous(reason: str) -> None:
