@@ -3,6 +3,21 @@ each rule that keeps it low, and that the protections it touches still hold."""
 
 from __future__ import annotations
 
+from flask_compress import Compress
+from werkzeug.datastructures import Headers
+
+from tests.helpers import HX
+
+SECURITY = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
+    "Cache-Control",
+)
+
 # --- 9. Flask-Login reads its user from the session record alone ---------------------------
 
 
@@ -31,3 +46,64 @@ def test_an_ended_record_still_logs_nobody_in(app, holder):
         db.session.commit()
     assert client.get("/session/etat").get_json()["authenticated"] is False
     assert client.get("/").status_code in (302, 303)
+
+
+# --- 10. Security headers: one list, added in one call ---------------------------------------
+
+
+def test_security_headers_are_appended_in_one_call(holder, monkeypatch):
+    client, _ = holder
+    calls = []
+    real = Headers.set
+
+    def counted(self, key, *args, **kwargs):
+        calls.append(key)
+        return real(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(Headers, "set", counted)
+    r = client.get("/session/etat")
+    assert r.status_code == 200
+    assert not set(SECURITY) & set(calls), calls
+    for name in SECURITY:
+        assert len(r.headers.getlist(name)) == 1, name
+    assert r.headers["Cache-Control"] == "no-store" and "hx-request" in r.headers["Vary"].lower()
+
+
+def test_a_header_the_view_set_is_replaced_not_doubled(app, holder):
+    """A download sets nosniff and no-store itself: each still appears once, with our value."""
+    from core import web
+
+    client, _ = holder
+    with app.test_request_context("/"):
+        resp = app.response_class("x")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Cache-Control"] = "private"
+        resp.headers["Expires"] = "0"
+        resp.headers["Content-Security-Policy"] = "sandbox"
+        web._headers(resp)
+    assert resp.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert resp.headers.getlist("Cache-Control") == ["no-store"]
+    assert resp.headers.getlist("Content-Security-Policy") == ["sandbox"]  # the view's own CSP is kept
+    assert "Expires" not in resp.headers and resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_static_files_keep_their_caching(client):
+    r = client.get("/static/css/app.css")
+    assert r.status_code == 200 and "no-store" not in r.headers.get("Cache-Control", "")
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and "hx-request" not in r.headers.get("Vary", "").lower()
+
+
+# --- 11. An answer too small to compress never enters Flask-Compress -------------------------
+
+
+def test_a_small_answer_skips_the_compressor(holder, monkeypatch):
+    client, _ = holder
+
+    def refuse(self, response):
+        raise AssertionError("Flask-Compress asked about a small answer")
+
+    monkeypatch.setattr(Compress, "after_request", refuse)
+    for path, headers in (("/session/etat", {}), ("/messages/non-lus", HX)):
+        r = client.get(path, headers={"Accept-Encoding": "br, gzip", **headers})
+        assert r.status_code == 200 and len(r.get_data()) < 500, path
+        assert "Content-Encoding" not in r.headers and "accept-encoding" in r.headers["Vary"].lower()
