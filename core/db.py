@@ -10,6 +10,7 @@ PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deploy
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from contextvars import ContextVar
 from datetime import datetime
@@ -21,6 +22,7 @@ from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
@@ -74,7 +76,13 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
-            conn.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+            # on the driver's connection: through SQLAlchemy's execution layer (exec_driver_sql)
+            # this one word cost as much as the session's lookup (every request begins one)
+            word = "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
+            try:
+                conn.connection.driver_connection.execute(word)
+            except sqlite3.Error as exc:  # the error SQLAlchemy would have raised (OperationalError...)
+                raise DBAPIError.instance(word, (), exc, sqlite3.Error) from exc
 
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):

@@ -3,7 +3,11 @@ each rule that keeps it low, and that the protections it touches still hold."""
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from flask_compress import Compress
+from sqlalchemy import event, exc as sa_exc
 from werkzeug.datastructures import Headers
 
 from tests.helpers import HX
@@ -17,6 +21,7 @@ SECURITY = (
     "Permissions-Policy",
     "Cache-Control",
 )
+
 
 # --- 9. Flask-Login reads its user from the session record alone ---------------------------
 
@@ -107,3 +112,53 @@ def test_a_small_answer_skips_the_compressor(holder, monkeypatch):
         r = client.get(path, headers={"Accept-Encoding": "br, gzip", **headers})
         assert r.status_code == 200 and len(r.get_data()) < 500, path
         assert "Content-Encoding" not in r.headers and "accept-encoding" in r.headers["Vary"].lower()
+
+
+# --- 12. SQLite's BEGIN goes to the driver's connection --------------------------------------
+
+
+def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's BEGIN")
+    from core.db import db
+
+    client, _ = holder
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.strip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert client.get("/session/etat").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert "SELECT" in seen and "BEGIN" not in seen
+
+
+def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
+    """BEGIN IMMEDIATE refused (another writer past the busy timeout) is the OperationalError
+    SQLAlchemy raised before, not the driver's bare exception."""
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's BEGIN")
+    from sqlalchemy import text
+
+    from core.db import db, make_engine, write_intent
+
+    path = app.config["DATABASE_URL"].split("sqlite:///", 1)[1]
+    blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=50)
+    monkeypatch.setitem(app.extensions, "carnet.engine", engine)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with app.app_context():
+            write_intent()
+            with pytest.raises(sa_exc.OperationalError, match="locked"):
+                db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        engine.dispose()
