@@ -20,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import Base, db, is_reads_first, start_request, uuid_pk, write_intent
+from core.db import Base, Fixed, db, is_reads_first, start_request, uuid_pk, write_intent
 from core.people import Account, Patient, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
@@ -195,8 +195,9 @@ class SessionUser(UserMixin):
         return db.session.get(Account, self.id)
 
 
-# Built once: every request runs it, and building a statement costs more than running it.
-_BY_TOKEN = (
+# Built once, compiled once (db.Fixed): every request runs it, and SQLAlchemy's execution layer
+# cost more than running it.
+_BY_TOKEN = Fixed(
     select(
         *(UserSession.__table__.c[c] for c in _COLUMNS),
         Account.role,
@@ -220,7 +221,7 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        row = db.session.connection().execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+        row = _BY_TOKEN.first({"token_hash": _hash(token)})
         if row is None:
             return ServerSession()
         record = SessionRecord(row)

@@ -22,7 +22,7 @@ from blueprints.pro.services import pro_name
 from blueprints.sharing import professionals
 from core import access, audit, clock, notify
 from core.access import Viewer
-from core.db import db, write_intent
+from core.db import Fixed, db, write_intent
 from core.grants import Grant, MessageRefusal, ShareUse
 from core.people import Account, Patient, Professional, profession_label
 
@@ -54,20 +54,21 @@ def unread_count(viewer: Viewer) -> int:
     else:
         return 0
     kind = "holder" if viewer.is_holder else viewer.kind  # a guardian reads the child's side
-    return int(db.session.connection().execute(_unread_statement(kind), params).scalar() or 0)
+    return int(_unread_statement(kind).scalar(params) or 0)
 
 
 @lru_cache(maxsize=4)
 def _unread_statement(kind: str):
-    """Built once per kind of viewer (building it costs more than running it); the gate's
-    scope_threads() still decides the rows, for a viewer of this kind whose ids are parameters."""
+    """Built once per kind of viewer (building it costs more than running it) and compiled once
+    (db.Fixed: polled every 30 s by every open page); the gate's scope_threads() still decides
+    the rows, for a viewer of this kind whose ids are parameters."""
     if kind == "holder":
         gate = Viewer("holder", patient_id=bindparam("patient_id"))
     else:
         pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
         gate = Viewer("professional", professional=pro, account_id="*")
     column = Thread.holder_unread if kind == "holder" else Thread.pro_unread
-    return access.scope_threads(gate, select(func.coalesce(func.sum(column), 0))).where(column > 0)
+    return Fixed(access.scope_threads(gate, select(func.coalesce(func.sum(column), 0))).where(column > 0))
 
 
 def summary(viewer: Viewer) -> dict:

@@ -132,7 +132,7 @@ def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
 
     event.listen(engine, "before_cursor_execute", watch)
     try:
-        assert client.get("/session/etat").status_code == 200
+        assert client.get("/").status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", watch)
     assert "SELECT" in seen and "BEGIN" not in seen
@@ -162,3 +162,77 @@ def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
         blocker.execute("ROLLBACK")
         blocker.close()
         engine.dispose()
+
+
+# --- 13. The statements every request runs are compiled once, run on the driver's cursor -----
+
+
+def test_the_session_lookup_reads_what_sqlalchemy_read(app, holder):
+    """db.Fixed converts each value with the column's own type (aware datetimes, JSON, booleans):
+    the record is the one SQLAlchemy's execution returned."""
+    from core import sessions
+    from core.db import db
+
+    client, account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    params = {"token_hash": sessions._hash(token)}
+    with app.app_context():
+        fixed = sessions._BY_TOKEN.first(params)
+        plain = db.session.connection().execute(sessions._BY_TOKEN.statement, params).first()
+        assert fixed is not None and tuple(fixed) == tuple(plain)
+        assert [type(v) for v in fixed] == [type(v) for v in plain]
+        assert fixed.last_active_at.tzinfo is not None and isinstance(fixed.data, dict)
+        assert fixed.account_id == account.id and fixed.kiosk is False and fixed.active is True
+        assert sessions._BY_TOKEN.first({"token_hash": "0" * 64}) is None
+
+
+def test_the_floor_and_the_poll_run_no_sqlalchemy_statement(app, holder):
+    """The session's lookup (every request) and the unread count (every open page, every 30 s)
+    run on the DB-API cursor, in the request's transaction."""
+    from core.db import db
+
+    client, _ = holder
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert client.get("/session/etat").status_code == 200
+        r = client.get("/messages/non-lus", headers=HX)
+        assert r.status_code == 200 and b"nav-count" in r.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert seen == []
+
+
+def test_the_poll_counts_this_space_only(app, holder, make_holder, make_pro):
+    """The compiled count keeps the gate's filter: another holder's unread threads never show."""
+    from blueprints.messaging import services
+    from blueprints.messaging.models import Thread
+    from core import access
+    from core.db import db
+
+    client, account = holder
+    other, _ = make_holder()
+    pro = make_pro()
+    with app.app_context():
+        for patient_id, unread in ((account.patient_id, 2), (other.patient_id, 5)):
+            db.session.add(
+                Thread(
+                    patient_id=patient_id,
+                    professional_id=pro.professional_id,
+                    subject="x",
+                    started_by="professional",
+                    holder_unread=unread,
+                    search_text="x",
+                )
+            )
+        db.session.commit()
+        assert services.unread_count(access.Viewer("holder", patient_id=account.patient_id)) == 2
+        assert services.unread_count(access.Viewer("holder", patient_id=other.patient_id)) == 5
+    r = client.get("/messages/non-lus", headers=HX)
+    assert r.status_code == 200 and b">2<" in r.get_data()
