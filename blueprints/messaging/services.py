@@ -76,6 +76,7 @@ def summary(viewer: Viewer) -> dict:
     if viewer.is_holder:
         found = db.session.connection().execute(_holder_summary_statement(), {"patient_id": viewer.patient_id}).first()
         latest = _holder_summary_row(found) if found else None
+        unread = unread_count(viewer) if found else 0
     else:
         found = db.session.execute(
             access.scope_threads(
@@ -88,14 +89,17 @@ def summary(viewer: Viewer) -> dict:
             .limit(1)
         ).first()
         latest = _row(viewer, found[0], found[1]) if found else None
-    g.messaging_unread = int(found.unread) if found else 0  # the navigation shows the same count
+        unread = int(found.unread) if found else 0
+    g.messaging_unread = unread  # the navigation shows the same count
     return {"unread": g.messaging_unread, "latest": latest}
 
 
 @lru_cache(maxsize=1)
 def _holder_summary_statement():
     """The holder's home card, plain columns, built once (building it costs more than running
-    it); the gate's scope_threads() still decides the rows, the patient being a parameter."""
+    it); the gate's scope_threads() still decides the rows, the patient being a parameter. The
+    newest conversation only, an index seek: its unread count is the poll's statement (a window
+    sum over the space's threads read every conversation of the space, 10 ms for 2,000)."""
     gate = Viewer("holder", patient_id=bindparam("patient_id"))
     return (
         access.scope_threads(
@@ -109,7 +113,6 @@ def _holder_summary_statement():
                 Professional.profession,
                 Professional.given_name,
                 Professional.family_name,
-                func.coalesce(func.sum(Thread.holder_unread).over(), 0).label("unread"),
             ).join(Professional, Thread.professional_id == Professional.id),
         )
         .order_by(Thread.last_message_at.desc(), Thread.id.desc())
