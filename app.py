@@ -7,17 +7,17 @@ import importlib
 
 from flask import Flask, has_request_context, session
 from flask_babel import Babel
-from flask_login import LoginManager, current_user
+from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
-from core.sessions import DatabaseSessionInterface
+from core.sessions import DatabaseSessionInterface, SessionLoginManager
 
 babel = Babel()
 csrf = CSRFProtect()
 htmx = Htmx()
-login_manager = LoginManager()
+login_manager = SessionLoginManager()
 
 BLUEPRINTS = (
     "auth",

@@ -69,6 +69,9 @@ def _cache_key(req) -> str:
 
 
 def may_compress(response) -> bool:
+    length = response.content_length
+    if length is not None and length < current_app.config["COMPRESS_MIN_SIZE"]:
+        return False  # Flask-Compress would leave it as it is too (a poll's count, a JSON status)
     if request.method not in ("GET", "HEAD") or "Range" in request.headers:
         return False
     if request.headers.get("Sec-Fetch-Site") not in ALLOWED_SITES:

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SessionInterface, SessionMixin
-from flask_login import UserMixin, login_user, logout_user
+from flask_login import LoginManager, UserMixin, login_user, logout_user
 from sqlalchemy import JSON, Boolean, ForeignKey, String, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import Base, db, is_reads_first, start_request, uuid_pk, write_intent
+from core.db import Base, Fixed, db, is_reads_first, start_request, uuid_pk, write_intent
 from core.people import Account, Patient, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
@@ -195,8 +195,9 @@ class SessionUser(UserMixin):
         return db.session.get(Account, self.id)
 
 
-# Built once: every request runs it, and building a statement costs more than running it.
-_BY_TOKEN = (
+# Built once, compiled once (db.Fixed): every request runs it, and SQLAlchemy's execution layer
+# cost more than running it.
+_BY_TOKEN = Fixed(
     select(
         *(UserSession.__table__.c[c] for c in _COLUMNS),
         Account.role,
@@ -220,7 +221,7 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(self.get_cookie_name(app))
         if not token or len(token) > 100:
             return ServerSession()
-        row = db.session.connection().execute(_BY_TOKEN, {"token_hash": _hash(token)}).first()
+        row = _BY_TOKEN.first({"token_hash": _hash(token)})
         if row is None:
             return ServerSession()
         record = SessionRecord(row)
@@ -354,6 +355,22 @@ def load_user(user_id: str) -> SessionUser | None:
     if rec is None or rec.user is None or s.rotate_to is not None or user_id != rec.account_id:
         return None
     return rec.user if rec.user.active else None
+
+
+class SessionLoginManager(LoginManager):
+    """Flask-Login, reading its user from the session record only. The stock loader also hashes
+    the address and user agent (SHA-512) for session protection, sends `user_accessed` and looks
+    for a remember-me cookie or a request loader, on every request that asks "who is this?":
+    here session protection is off (the record is the protection), no remember-me cookie is ever
+    set (login_user is never asked to remember) and no request loader exists, so the user is
+    exactly load_user()'s answer, as the stock loader would find it."""
+
+    def _load_user(self):
+        if self.session_protection:  # not Carnet's setting: the stock checks apply
+            return super()._load_user()
+        user_id = session.get("_user_id")
+        user = load_user(user_id) if user_id is not None else None
+        return self._update_request_context_with_user(user)
 
 
 def logout_to_anonymous(reason: str) -> None:

@@ -389,19 +389,42 @@ def _hsts() -> bool:
     return cfg["ENV_NAME"] == "production" or str(cfg.get("WEBAUTHN_ORIGIN", "")).startswith("https://")
 
 
+PERMISSIONS = "geolocation=(), microphone=(), camera=(self), publickey-credentials-get=(self)"
+_SECURITY = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Permissions-Policy", PERMISSIONS),
+)
+_NO_STORE = (("Cache-Control", "no-store"),)
+_HSTS = (("Strict-Transport-Security", HSTS),)
+#: What every answer carries, by (HSTS, not a static file): the lists are built once, and
+#: appended in one call when the view set none of them (werkzeug's `headers[k] = v` searches
+#: and replaces header by header: seven of them cost more than the rest of the hook).
+_ADDED = {
+    (hsts, dynamic): _SECURITY + (_HSTS if hsts else ()) + (_NO_STORE if dynamic else ())
+    for hsts in (False, True)
+    for dynamic in (False, True)
+}
+_REPLACED = frozenset(k.lower() for k, _ in _ADDED[True, True]) | {"expires"}
+
+
 def _headers(response):
     h = response.headers
-    h.setdefault("Content-Security-Policy", CSP)
-    h["X-Content-Type-Options"] = "nosniff"
-    h["X-Frame-Options"] = "DENY"
-    h["Referrer-Policy"] = "no-referrer"
-    h["Cross-Origin-Opener-Policy"] = "same-origin"
-    h["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self), publickey-credentials-get=(self)"
-    if _hsts():
-        h["Strict-Transport-Security"] = HSTS
-    if request.endpoint != "static":
-        h["Cache-Control"] = "no-store"
-        h.pop("Expires", None)
+    present = {k.lower() for k, _ in h}
+    if "content-security-policy" not in present:
+        h.add("Content-Security-Policy", CSP)
+    dynamic = request.endpoint != "static"
+    added = _ADDED[_hsts(), dynamic]
+    if present.isdisjoint(_REPLACED):
+        h.extend(added)
+    else:  # a view set one of them (nosniff on a download, no-store): ours replace it
+        for key, value in added:
+            h[key] = value
+        if dynamic:
+            h.pop("Expires", None)
+    if dynamic:
         _vary_on_htmx(response)
     return response
 

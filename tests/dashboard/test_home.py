@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+import pytest
+
 from core import clock
 
 
@@ -221,3 +223,36 @@ def test_messages_and_agenda_cards_shared_statements_this_space_only(app, make_h
         assert card["unread"] == 1 and card["latest"]["subject"] == "Vos résultats"
         assert "Hélène Bernard" in card["latest"]["with"] and card["latest"]["with_detail"]
         assert [r.with_name for r in appointments.upcoming(mine, 3)] == ["Dr Ici"]
+
+
+def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
+    """The card's statement is the newest conversation by index (LIMIT 1, no window over the
+    space's threads: it read all 2,000 of a busy space, 10 ms per home visit); its unread count
+    is the poll's, over the covering index of unread threads."""
+    from blueprints.messaging import services as messaging
+    from core.db import db
+
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's query plan")
+    with app.app_context():
+        statement = messaging._holder_summary_statement()
+        assert "over" not in str(statement).lower()
+        compiled = statement.compile(dialect=db.engine.dialect)
+        params = compiled.construct_params({"patient_id": "x"})
+        with db.engine.connect() as conn:
+            raw = conn.connection.driver_connection
+            plan = " | ".join(
+                row[3]
+                for row in raw.execute(
+                    "EXPLAIN QUERY PLAN " + compiled.string, [params[n] for n in compiled.positiontup]
+                )
+            )
+            unread = messaging._unread_statement("holder").statement.compile(dialect=db.engine.dialect)
+            values = unread.construct_params({"patient_id": "x"})
+            unread_plan = " | ".join(
+                row[3]
+                for row in raw.execute("EXPLAIN QUERY PLAN " + unread.string, [values[n] for n in unread.positiontup])
+            )
+    assert "SEARCH message_threads USING INDEX ix_message_threads_patient" in plan, plan
+    assert "SCAN message_threads" not in plan, plan
+    assert "COVERING INDEX ix_message_threads_holder_unread" in unread_plan, unread_plan

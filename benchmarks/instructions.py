@@ -1,0 +1,134 @@
+"""Instructions per request of a logged-in route, counted by callgrind: unlike the clock on a
+shared machine, the count repeats to within 0.1 % whatever the load, so a change to the
+request's floor is compared before and after on it first (docs/performance.md, 9 onwards).
+
+    .venv/bin/python -m benchmarks.instructions                      # etat, poll and home, demo space
+    .venv/bin/python -m benchmarks.instructions --threads poll home  # + 2,000 conversations
+    .venv/bin/python -m benchmarks.instructions --instance DIR etat  # an instance kept from before
+
+Needs valgrind (Debian: `apt-get install valgrind`). The WSGI app is called directly (no server,
+no socket), as the demo holder with a session record written for the run; each route is warmed
+up, then callgrind's instrumentation is switched on (`callgrind_control -i on`) around N
+requests only: start-up is not counted. Same instance for the two checkouts compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROUTES = {
+    "etat": ("/session/etat", {}),
+    "poll": ("/messages/non-lus", {"HX-Request": "true"}),
+    "home": ("/", {}),
+}
+WARMUP = 30
+
+
+def _child(instance: str, route: str, n: int) -> None:
+    """Runs under valgrind: N requests of the route, instrumentation on around them only."""
+    os.environ["CARNET_DEMO"] = "1"
+    from sqlalchemy import select
+    from werkzeug.test import EnvironBuilder
+
+    from app import create_app
+    from blueprints.demo.seed import HOLDER_EMAIL
+    from core import clock
+    from core.db import db
+    from core.people import Account
+    from core.sessions import UserSession, _hash
+
+    app = create_app(instance_path=instance)
+    token = secrets.token_urlsafe(32)
+    with app.app_context():
+        account = db.session.scalar(select(Account).where(Account.email == HOLDER_EMAIL))
+        now = clock.utcnow()
+        db.session.add(
+            UserSession(
+                token_hash=_hash(token),
+                account_id=account.id,
+                data={"_user_id": account.id, "_fresh": True},
+                created_at=now,
+                last_active_at=now,
+                authenticated_at=now,
+                fresh_at=now,
+            )
+        )
+        db.session.commit()
+        db.session.remove()
+    path, headers = ROUTES[route]
+    builder = EnvironBuilder(
+        path=path,
+        base_url="http://localhost:8000",
+        headers={"Cookie": f"carnet_session={token}", "Accept-Encoding": "br, gzip", **headers},
+    )
+    environ = builder.get_environ()
+
+    def call() -> None:
+        status = []
+        answer = app({**environ, "wsgi.input": io.BytesIO(b"")}, lambda s, h, e=None: status.append(s))
+        b"".join(answer)
+        answer.close()
+        if not status[0].startswith("200"):
+            raise SystemExit(f"{path} answered {status[0]}")
+
+    for _ in range(WARMUP):
+        call()
+    subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
+    for _ in range(n):
+        call()
+    subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
+
+
+def count(instance: str, route: str, n: int) -> int:
+    """Instructions per request of `route`, N requests under callgrind."""
+    cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
+    cmd += [sys.executable, "-m", "benchmarks.instructions", "--child", instance, route, str(n)]
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent)
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or not found:
+        raise RuntimeError(f"callgrind failed for {route}: {done.stderr[-2000:]}")
+    return int(found.group(1)) // n
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--child"]:
+        _child(args[1], args[2], int(args[3]))
+        return 0
+    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
+    p.add_argument("routes", nargs="*", default=list(ROUTES), choices=list(ROUTES))
+    p.add_argument("--instance", help="an instance folder prepared before (default: a new demo instance)")
+    p.add_argument(
+        "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
+    )
+    p.add_argument(
+        "--requests", type=int, default=100, help="requests counted per route (default 100; the home: a third)"
+    )
+    opts = p.parse_args(args)
+    instance = opts.instance
+    if instance is None:
+        from benchmarks import instance as bench_instance
+
+        folder, _ = bench_instance.prepare()
+        if opts.threads:
+            from benchmarks.messaging import _seed_threads
+
+            _seed_threads(folder)
+        instance = str(folder)
+        print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
+    for route in opts.routes:
+        n = max(10, opts.requests // 3) if route == "home" else opts.requests
+        print(f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n):>12,} instructions per request (n={n})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,238 @@
+"""The fixed cost every logged-in request pays (docs/performance.md, 9 onwards):
+each rule that keeps it low, and that the protections it touches still hold."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from flask_compress import Compress
+from sqlalchemy import event, exc as sa_exc
+from werkzeug.datastructures import Headers
+
+from tests.helpers import HX
+
+SECURITY = (
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Permissions-Policy",
+    "Cache-Control",
+)
+
+
+# --- 9. Flask-Login reads its user from the session record alone ---------------------------
+
+
+def test_the_user_comes_from_the_record_without_the_stock_identifier(app, holder, monkeypatch):
+    """The stock loader hashed the address and user agent (SHA-512) on every request for a
+    session protection Carnet turns off; the record is the protection."""
+    client, account = holder
+    manager = app.login_manager
+
+    def refuse():
+        raise AssertionError("session identifier computed on a request")
+
+    monkeypatch.setattr(manager, "_session_identifier_generator", refuse)
+    r = client.get("/session/etat")
+    assert r.status_code == 200 and r.get_json()["authenticated"] is True
+    assert client.get("/").status_code == 200
+
+
+def test_an_ended_record_still_logs_nobody_in(app, holder):
+    from core import sessions
+    from core.db import db
+
+    client, account = holder
+    with app.app_context():
+        assert sessions.end_for_account(account.id) == 1
+        db.session.commit()
+    assert client.get("/session/etat").get_json()["authenticated"] is False
+    assert client.get("/").status_code in (302, 303)
+
+
+# --- 10. Security headers: one list, added in one call ---------------------------------------
+
+
+def test_security_headers_are_appended_in_one_call(holder, monkeypatch):
+    client, _ = holder
+    calls = []
+    real = Headers.set
+
+    def counted(self, key, *args, **kwargs):
+        calls.append(key)
+        return real(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(Headers, "set", counted)
+    r = client.get("/session/etat")
+    assert r.status_code == 200
+    assert not set(SECURITY) & set(calls), calls
+    for name in SECURITY:
+        assert len(r.headers.getlist(name)) == 1, name
+    assert r.headers["Cache-Control"] == "no-store" and "hx-request" in r.headers["Vary"].lower()
+
+
+def test_a_header_the_view_set_is_replaced_not_doubled(app, holder):
+    """A download sets nosniff and no-store itself: each still appears once, with our value."""
+    from core import web
+
+    client, _ = holder
+    with app.test_request_context("/"):
+        resp = app.response_class("x")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["Cache-Control"] = "private"
+        resp.headers["Expires"] = "0"
+        resp.headers["Content-Security-Policy"] = "sandbox"
+        web._headers(resp)
+    assert resp.headers.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert resp.headers.getlist("Cache-Control") == ["no-store"]
+    assert resp.headers.getlist("Content-Security-Policy") == ["sandbox"]  # the view's own CSP is kept
+    assert "Expires" not in resp.headers and resp.headers["X-Frame-Options"] == "DENY"
+
+
+def test_static_files_keep_their_caching(client):
+    r = client.get("/static/css/app.css")
+    assert r.status_code == 200 and "no-store" not in r.headers.get("Cache-Control", "")
+    assert r.headers["X-Content-Type-Options"] == "nosniff" and "hx-request" not in r.headers.get("Vary", "").lower()
+
+
+# --- 11. An answer too small to compress never enters Flask-Compress -------------------------
+
+
+def test_a_small_answer_skips_the_compressor(holder, monkeypatch):
+    client, _ = holder
+
+    def refuse(self, response):
+        raise AssertionError("Flask-Compress asked about a small answer")
+
+    monkeypatch.setattr(Compress, "after_request", refuse)
+    for path, headers in (("/session/etat", {}), ("/messages/non-lus", HX)):
+        r = client.get(path, headers={"Accept-Encoding": "br, gzip", **headers})
+        assert r.status_code == 200 and len(r.get_data()) < 500, path
+        assert "Content-Encoding" not in r.headers and "accept-encoding" in r.headers["Vary"].lower()
+
+
+# --- 12. SQLite's BEGIN goes to the driver's connection --------------------------------------
+
+
+def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's BEGIN")
+    from core.db import db
+
+    client, _ = holder
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.strip().split()[0].upper())
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert client.get("/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert "SELECT" in seen and "BEGIN" not in seen
+
+
+def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
+    """BEGIN IMMEDIATE refused (another writer past the busy timeout) is the OperationalError
+    SQLAlchemy raised before, not the driver's bare exception."""
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite's BEGIN")
+    from sqlalchemy import text
+
+    from core.db import db, make_engine, write_intent
+
+    path = app.config["DATABASE_URL"].split("sqlite:///", 1)[1]
+    blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
+    engine = make_engine(app.config["DATABASE_URL"], busy_timeout_ms=50)
+    monkeypatch.setitem(app.extensions, "carnet.engine", engine)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        with app.app_context():
+            write_intent()
+            with pytest.raises(sa_exc.OperationalError, match="locked"):
+                db.session.execute(text("SELECT 1"))
+            db.session.rollback()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        engine.dispose()
+
+
+# --- 13. The statements every request runs are compiled once, run on the driver's cursor -----
+
+
+def test_the_session_lookup_reads_what_sqlalchemy_read(app, holder):
+    """db.Fixed converts each value with the column's own type (aware datetimes, JSON, booleans):
+    the record is the one SQLAlchemy's execution returned."""
+    from core import sessions
+    from core.db import db
+
+    client, account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    params = {"token_hash": sessions._hash(token)}
+    with app.app_context():
+        fixed = sessions._BY_TOKEN.first(params)
+        plain = db.session.connection().execute(sessions._BY_TOKEN.statement, params).first()
+        assert fixed is not None and tuple(fixed) == tuple(plain)
+        assert [type(v) for v in fixed] == [type(v) for v in plain]
+        assert fixed.last_active_at.tzinfo is not None and isinstance(fixed.data, dict)
+        assert fixed.account_id == account.id and fixed.kiosk is False and fixed.active is True
+        assert sessions._BY_TOKEN.first({"token_hash": "0" * 64}) is None
+
+
+def test_the_floor_and_the_poll_run_no_sqlalchemy_statement(app, holder):
+    """The session's lookup (every request) and the unread count (every open page, every 30 s)
+    run on the DB-API cursor, in the request's transaction."""
+    from core.db import db
+
+    client, _ = holder
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        assert client.get("/session/etat").status_code == 200
+        r = client.get("/messages/non-lus", headers=HX)
+        assert r.status_code == 200 and b"nav-count" in r.get_data()
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    assert seen == []
+
+
+def test_the_poll_counts_this_space_only(app, holder, make_holder, make_pro):
+    """The compiled count keeps the gate's filter: another holder's unread threads never show."""
+    from blueprints.messaging import services
+    from blueprints.messaging.models import Thread
+    from core import access
+    from core.db import db
+
+    client, account = holder
+    other, _ = make_holder()
+    pro = make_pro()
+    with app.app_context():
+        for patient_id, unread in ((account.patient_id, 2), (other.patient_id, 5)):
+            db.session.add(
+                Thread(
+                    patient_id=patient_id,
+                    professional_id=pro.professional_id,
+                    subject="x",
+                    started_by="professional",
+                    holder_unread=unread,
+                    search_text="x",
+                )
+            )
+        db.session.commit()
+        assert services.unread_count(access.Viewer("holder", patient_id=account.patient_id)) == 2
+        assert services.unread_count(access.Viewer("holder", patient_id=other.patient_id)) == 5
+    r = client.get("/messages/non-lus", headers=HX)
+    assert r.status_code == 200 and b">2<" in r.get_data()
