@@ -165,7 +165,7 @@ def measure_charts(viewer: Viewer) -> list[dict]:
                 "range": str(s.range.label),
                 "description": description,
                 "name": f"chart-{kind.key}.svg",
-                "svg": drawing.render(s, description, CHART_SIZE, ids=f"chart-{kind.key}"),
+                "svg": drawing.render(s, description, CHART_SIZE, ids=f"chart-{kind.key}", css=False),
             }
         )
     return out
