@@ -168,13 +168,13 @@ def _fill_profile(patient_id: str, directive_id: str) -> None:
         )
 
 
-def _layouts(weasy, html: str, static: str, pages: int, first_own: bool) -> tuple[float, float]:
+def _layouts(weasy, html: str, files: dict, static: str, pages: int, first_own: bool) -> tuple[float, float]:
     """CPU seconds of WeasyPrint's layout and PDF with Carnet's UA stylesheet and with
     WeasyPrint's own, measured in turn (`first_own` says which goes first)."""
     spent = {}
     for own in (True, False) if first_own else (False, True):
         c0 = time.process_time()
-        weasy.write_pdf(html, static, pages, carnet_ua=own)
+        weasy.write_pdf(html, static, pages, carnet_ua=own, files=files)
         spent[own] = time.process_time() - c0
     return spent[True], spent[False]
 
@@ -246,12 +246,12 @@ def run(opts) -> SectionResult:
                 pdf.html_to_pdf(BARE_PAGE, app.static_folder)
                 t4 = time.perf_counter()
                 c0 = time.process_time()  # the same work in this process: CPU seconds, whatever the load
-                html = printing.a4_html(viewer, "fr")
+                html, files = printing.a4_html(viewer, "fr")
                 db.session.rollback()
                 ch = time.process_time()
                 # WeasyPrint's part with Carnet's UA stylesheet (as printed) and with WeasyPrint's own
                 # (as before core/print_ua.css), on the same page, in turn, the order alternating
-                own, theirs = _layouts(weasy, html, app.static_folder, printing.A4_PAGES, first_own=i % 2 == 0)
+                own, theirs = _layouts(weasy, html, files, app.static_folder, printing.A4_PAGES, first_own=i % 2 == 0)
                 if i >= WARMUP:
                     total.append(t1 - t0)
                     reads.append(t3 - t2)

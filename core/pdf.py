@@ -7,10 +7,12 @@ hostile or broken page costs a bounded amount and never blocks the worker. As wi
 multiprocessing, a script that renders PDFs must keep its work under `if __name__ == "__main__"`
 (gunicorn, `flask` and pytest do).
 
-The only thing WeasyPrint may load is one of the app's own static files, through
-core.weasy.StaticFetcher: pages are rendered with a base URL under a reserved name (`.invalid` never
-resolves), and anything else — file://, http(s)://, data:, another host, a path leaving the
-static folder — is refused. Nothing is fetched over a network, so no redirect is ever followed.
+The only things WeasyPrint may load are the app's own static files and the files the caller
+handed over with the page (`files`: the charts it drew), through core.weasy.StaticFetcher:
+pages are rendered with a base URL under a reserved name (`.invalid` never resolves), and
+anything else — file://, http(s)://, data:, another host, a path leaving the static folder, a
+page file not handed over — is refused. Nothing is fetched over a network, so no redirect is
+ever followed.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from flask import current_app, render_template
 
 BASE_URL = "https://static.carnet.invalid/"
 STATIC_PREFIX = "/static/"
+FILES_PREFIX = "/page/"  # files handed over with the page, by name (html_to_pdf's `files`)
 MAX_HTML_BYTES = 512 * 1024
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_FETCHES = 32
@@ -141,15 +144,18 @@ def html_to_pdf(
     memory_mb: int = MEMORY_MB,
     max_pages: int = MAX_PAGES,
     carnet_ua: bool = False,
+    files: dict[str, str] | None = None,
 ) -> bytes:
     """Render `html` to PDF bytes in a bounded child process; TooManyPages past `max_pages`.
     `carnet_ua`: laid out with core/print_ua.css instead of WeasyPrint's user-agent stylesheet
-    (faster; only for pages made of the elements it styles, see core.weasy.CarnetUaHTML)."""
-    if len(html.encode()) > MAX_HTML_BYTES:
+    (faster; only for pages made of the elements it styles, see core.weasy.CarnetUaHTML).
+    `files`: name -> text of files the page names with `file_url(name)` (SVG charts: WeasyPrint
+    reads a standalone SVG far faster than the same markup inline in the HTML)."""
+    if len(html.encode()) + sum(len(text.encode()) for text in (files or {}).values()) > MAX_HTML_BYTES:
         raise PdfError("page too large")
     data = run_bounded(
         "core.weasy:write_pdf",
-        (html, static_folder, max_pages, carnet_ua),
+        (html, static_folder, max_pages, carnet_ua, files),
         error=PdfError,
         timeout=timeout,
         memory_mb=memory_mb,
@@ -164,7 +170,12 @@ def page(template: str, **context) -> str:
     """A print template's HTML (autoescaped, like every .html template of the app), its static
     files named under BASE_URL: what html_to_pdf takes."""
     assert current_app.jinja_env.autoescape is True or callable(current_app.jinja_env.autoescape)
-    return render_template(template, pdf_static=lambda name: f"{BASE_URL}static/{name}", **context)
+    return render_template(template, pdf_static=lambda name: f"{BASE_URL}static/{name}", pdf_file=file_url, **context)
+
+
+def file_url(name: str) -> str:
+    """Where a page names one of the files handed over with it (html_to_pdf's `files`)."""
+    return f"{BASE_URL}{FILES_PREFIX[1:]}{name}"
 
 
 def static_folder() -> str:

@@ -15,6 +15,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 from core.pdf import (
     ALLOWED_TYPES,
     BASE_URL,
+    FILES_PREFIX,
     MAX_FETCHES,
     MAX_FILE_BYTES,
     MAX_PAGES,
@@ -42,24 +43,42 @@ class FetchRefused(ValueError):
 
 
 class StaticFetcher(URLFetcher):
-    """Serves files under the static folder for BASE_URL/static/...; refuses everything else."""
+    """Serves files under the static folder for BASE_URL/static/..., and the files handed over
+    with the page for BASE_URL/page/<name>; refuses everything else."""
 
-    def __init__(self, static_folder: str):
+    def __init__(self, static_folder: str, files: dict[str, str] | None = None):
         super().__init__(allow_redirects=False)
         self.root = Path(static_folder).resolve()
+        self.files = files or {}
         self.count = 0
 
     def fetch(self, url, headers=None):
-        path = resolve(self.root, url)
+        name = page_file(self.files, url)
+        path = resolve(self.root, url) if name is None else None
         self.count += 1
         if self.count > MAX_FETCHES:
             raise FetchRefused("too many resources")
-        if path.stat().st_size > MAX_FILE_BYTES:
+        size = path.stat().st_size if path else len(self.files[name].encode())
+        if size > MAX_FILE_BYTES:
             raise FetchRefused(f"file too large: {url}")
-        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        mime = mimetypes.guess_type(path.name if path else name)[0] or "application/octet-stream"
         if mime not in ALLOWED_TYPES:
             raise FetchRefused(f"type not allowed: {url}")
-        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
+        data = path.read_bytes() if path else self.files[name].encode()
+        return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+
+def page_file(files: dict[str, str], url: str) -> str | None:
+    """The name of the handed-over file a URL names (BASE_URL/page/<name>, nothing more), None
+    for any other URL; FetchRefused for a page file that was not handed over."""
+    parts = urlsplit(url or "")
+    base = urlsplit(BASE_URL)
+    if (parts.scheme, parts.netloc) != (base.scheme, base.netloc) or not parts.path.startswith(FILES_PREFIX):
+        return None
+    name = parts.path[len(FILES_PREFIX) :]
+    if parts.query or parts.fragment or parts.username or name not in files:
+        raise FetchRefused(f"not a file of this page: {url[:80]}")
+    return name
 
 
 def resolve(root: Path, url: str) -> Path:
@@ -77,16 +96,24 @@ def resolve(root: Path, url: str) -> Path:
     return path
 
 
-def fetcher(static_folder: str) -> StaticFetcher:
+def fetcher(static_folder: str, files: dict[str, str] | None = None) -> StaticFetcher:
     """The URL fetcher WeasyPrint gets (exposed for tests)."""
-    return StaticFetcher(static_folder)
+    return StaticFetcher(static_folder, files)
 
 
-def write_pdf(html: str, static_folder: str, max_pages: int = MAX_PAGES, carnet_ua: bool = False) -> bytes | None:
+def write_pdf(
+    html: str,
+    static_folder: str,
+    max_pages: int = MAX_PAGES,
+    carnet_ua: bool = False,
+    files: dict[str, str] | None = None,
+) -> bytes | None:
     """The PDF, or None when it is larger than MAX_PDF_BYTES; TooManyPages when the layout runs
     past `max_pages` (checked before anything is written). `carnet_ua`: the page uses only the
-    elements core/print_ua.css styles."""
-    page = (CarnetUaHTML if carnet_ua else HTML)(string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder))
+    elements core/print_ua.css styles; `files`: those handed over with the page (core.pdf)."""
+    page = (CarnetUaHTML if carnet_ua else HTML)(
+        string=html, base_url=BASE_URL, url_fetcher=fetcher(static_folder, files)
+    )
     document = page.render()
     if len(document.pages) > max_pages:
         raise TooManyPages(len(document.pages))

@@ -14,11 +14,13 @@ print still reads.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from math import floor, log10
 
 from flask import current_app
 from flask_babel import format_date, get_timezone, gettext as _
+from markupsafe import Markup, escape
 
 from blueprints.measures import series as data
 from blueprints.measures.downsample import downsample
@@ -42,12 +44,16 @@ SIZES = {
 }
 
 
-def render(s: data.Series, description: str, size: str = "wide", ids: str = "chart") -> str:
+def render(s: data.Series, description: str, size: str = "wide", ids: str = "chart", css: bool = True) -> str:
     """The chart as a standalone SVG document; `ids` prefixes its element ids, unique when
-    several charts sit inline in one page."""
+    several charts sit inline in one page. `css=False`: styled by presentation attributes
+    instead of a <style> sheet, the same drawing for WeasyPrint, which parses and matches each
+    chart's sheet anew (a fifth of its work on a chart; docs/performance.md, 9)."""
     width, height, fs, target, most_x, most_y = SIZES.get(size, SIZES["wide"])
     k = s.kind
     page = {
+        "css": css,
+        "a": NO_ATTRIBUTES if css else _attributes(fs),
         "width": width,
         "height": height,
         "fs": fs,
@@ -116,6 +122,37 @@ def render(s: data.Series, description: str, size: str = "wide", ids: str = "cha
     }
     page["legend"] = legend if legend_h else []
     return _svg(page)
+
+
+def _attributes(fs: int) -> dict[str, Markup]:
+    """What each rule of the chart's <style> sets, as presentation attributes: set on the
+    element, or on its group where SVG inherits them (fonts, text fill, text-anchor)."""
+    out = {
+        "svg": f'font-family="{escape(FONT)}" font-size="{fs}"',
+        "background": f'fill="{SURFACE}"',
+        "guide": f'stroke="{BORDER}" fill="none"',
+        "axis_line": f'stroke="{MUTED}" fill="none"',
+        "axis_x": f'fill="{MUTED}" text-anchor="middle"',
+        "axis_y": f'fill="{MUTED}" text-anchor="end"',
+        "band": 'fill-opacity=".85"',
+        "edge": 'stroke-width="1" stroke-opacity=".55" stroke-dasharray="2 3" fill="none"',
+        "threshold": 'stroke-width="1.5" stroke-dasharray="6 4" fill="none"',
+        "band_label": f'font-size="{fs - 1}" text-anchor="end" font-weight="600" paint-order="stroke" '
+        f'stroke="{SURFACE}" stroke-width="3" stroke-linejoin="round"',
+        "unit": f'font-weight="600" fill="{TEXT}"',
+        "key": f'fill="{TEXT}"',
+        "key_line": 'stroke-width="2.5" fill="none"',
+        "no_data": f'text-anchor="middle" fill="{TEXT}"',
+        "line_0": f'fill="none" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round" stroke="{PRIMARY}"',
+        "line_1": f'fill="none" stroke-width="2.2" stroke-linejoin="round" stroke-linecap="round" stroke="{INFO}" '
+        'stroke-dasharray="7 4"',
+        "dots_0": f'fill="{PRIMARY}" stroke="{SURFACE}" stroke-width="1"',
+        "dots_1": f'fill="{INFO}" stroke="{SURFACE}" stroke-width="1"',
+    }
+    return {key: Markup(" " + value) for key, value in out.items()}
+
+
+NO_ATTRIBUTES = defaultdict(Markup)  # styled by the chart's <style>: no attribute anywhere
 
 
 def _svg(page: dict) -> str:

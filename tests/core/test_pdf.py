@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pypdfium2
 import pytest
 
 from core import pdf, weasy
@@ -37,6 +38,39 @@ def test_fetcher_refuses_anything_but_static_files(url):
 def test_fetcher_serves_a_static_file():
     response = weasy.fetcher(STATIC).fetch(pdf.BASE_URL + "static/icons/favicon.svg")
     assert response.content_type == "image/svg+xml" and b"<svg" in response.read()
+
+
+def test_fetcher_serves_the_files_handed_over_with_the_page_only():
+    files = {"chart-weight.svg": '<svg xmlns="http://www.w3.org/2000/svg"/>', "x.html": "<p>x</p>"}
+    response = weasy.fetcher(STATIC, files).fetch(pdf.file_url("chart-weight.svg"))
+    assert response.content_type == "image/svg+xml" and response.read() == files["chart-weight.svg"].encode()
+    for url in (
+        pdf.file_url("chart-height.svg"),  # not handed over
+        pdf.file_url("x.html"),  # handed over, not a type WeasyPrint may load
+        pdf.file_url("chart-weight.svg") + "?x=1",
+        "http://static.carnet.invalid/page/chart-weight.svg",
+        pdf.BASE_URL + "static/page/chart-weight.svg",
+    ):
+        with pytest.raises(weasy.FetchRefused):
+            weasy.fetcher(STATIC, files).fetch(url)
+    with pytest.raises(weasy.FetchRefused):
+        weasy.fetcher(STATIC).fetch(pdf.file_url("chart-weight.svg"))
+
+
+def test_a_page_draws_the_svg_files_handed_over_with_it():
+    """The charts of "Ma synthèse" reach WeasyPrint as files, drawn as the inline SVG was."""
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" fill="#b3261e"/></svg>'
+    html = f'<img src="{pdf.file_url("c.svg")}" style="width: 50mm; height: 50mm">'
+    inline = pypdfium2.PdfDocument(
+        pdf.html_to_pdf(svg.replace("<svg", '<svg style="width: 50mm; height: 50mm"'), STATIC)
+    )
+    fetched = pypdfium2.PdfDocument(pdf.html_to_pdf(html, STATIC, files={"c.svg": svg}))
+    missing = pypdfium2.PdfDocument(pdf.html_to_pdf(html, STATIC))
+    pixels = [d[0].render(scale=1).to_pil() for d in (inline, fetched, missing)]
+    assert pixels[1].getpixel((130, 130)) == (0xB3, 0x26, 0x1E)  # inside the page margin
+    assert pixels[0].tobytes() == pixels[1].tobytes() != pixels[2].tobytes()
+    with pytest.raises(pdf.PdfError):
+        pdf.html_to_pdf(html, STATIC, files={"c.svg": "x" * pdf.MAX_HTML_BYTES})
 
 
 def test_rendering_ignores_what_it_may_not_fetch(tmp_path):

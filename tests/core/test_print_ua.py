@@ -60,8 +60,9 @@ def test_the_pages_print_the_same_pixels_as_with_weasyprints_stylesheet(app, hol
     pdf_of(client.get("/profil/synthese/pdf"))
     pdf_of(card(client))
     assert [kwargs.get("carnet_ua") for _html, kwargs in pages] == [True, True]
-    for html, _kwargs in pages:
-        own = _pixels(weasy.write_pdf(html, app.static_folder, carnet_ua=True))
-        theirs = _pixels(weasy.write_pdf(html, app.static_folder, carnet_ua=False))
+    for html, kwargs in pages:
+        files = kwargs.get("files")
+        own = _pixels(weasy.write_pdf(html, app.static_folder, carnet_ua=True, files=files))
+        theirs = _pixels(weasy.write_pdf(html, app.static_folder, carnet_ua=False, files=files))
         assert len(own) == len(theirs) >= 1
         assert own == theirs

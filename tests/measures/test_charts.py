@@ -392,3 +392,29 @@ def test_daily_totals_far_from_utc_stay_in_range(holders, add, fr, offset):
         places = [((t + off * 60) // 86400) * 86400 + series.DAILY_AT for t, off in rows]
         expected = sum(1 for p in places if lo is None or p >= lo)
         assert charts.chart(v, kinds.KINDS["steps"], r)["count"] == expected
+
+
+@pytest.mark.parametrize("size", ["small", "wide"])
+def test_a_chart_styled_by_attributes_draws_as_the_styled_one(app, holders, add, fr, size):
+    """What "Ma synthèse" prints (css=False: no <style> for WeasyPrint to parse per chart, every
+    rule as attributes) is the chart the screen shows, pixel for pixel, bands, dots and a pair."""
+    import pypdfium2
+
+    from core import pdf, weasy
+
+    v = holders[0]
+    add(v, "blood_pressure", [(days_ago(d), 118 + d % 25, 70 + d % 15) for d in range(1, 40)])
+    add(v, "glucose", [(days_ago(d), 80 + d % 40) for d in range(1, 40)])
+    for key in ("blood_pressure", "glucose"):
+        s = series.load(v, kinds.KINDS[key], "3m", charts.buckets_for(size))
+        styled = drawing.render(s, "description", size)
+        plain = drawing.render(s, "description", size, css=False)
+        assert "<style" in styled and "<style" not in plain and "class=" in plain
+        assert ET.fromstring(plain).find(f"{SVG}desc").text == "description"
+        pixels = []
+        for svg in (styled, plain):
+            html = f'<img src="{pdf.file_url("c.svg")}" style="width: 180mm; height: 85mm">'
+            document = pypdfium2.PdfDocument(weasy.write_pdf(html, app.static_folder, files={"c.svg": svg}))
+            pixels.append(document[0].render(scale=1.5).to_pil().tobytes())
+            document.close()
+        assert pixels[0] == pixels[1]

@@ -272,7 +272,7 @@ def test_the_pages_reference_only_carnet_static_files(app, holder, make_measure,
     real = pdf.html_to_pdf
 
     def capture(html, static_folder, *args, **kwargs):
-        pages.append(html)
+        pages.append((html, kwargs.get("files") or {}))
         return real(html, static_folder, *args, **kwargs)
 
     monkeypatch.setattr(pdf, "html_to_pdf", capture)
@@ -280,11 +280,13 @@ def test_the_pages_reference_only_carnet_static_files(app, holder, make_measure,
     assert '<img src="http://example.org/x.png">' in text
     pdf_of(card(client, ["disabilities"]))
     assert len(pages) == 2
-    for html in pages:
+    for html, files in pages:
         urls = re.findall(r'(?:src|href)="([^"]*)"', html)
         assert urls, "the stylesheet at least"
-        for url in urls:
-            assert weasy.resolve(Path(app.static_folder).resolve(), url).is_file()
+        for url in urls:  # a static file, or a file handed over with the page (its charts)
+            assert weasy.page_file(files, url) or weasy.resolve(Path(app.static_folder).resolve(), url).is_file()
+    assert sorted(pages[0][1]) == sorted(re.findall(r'src="https://static.carnet.invalid/page/([^"]+)"', pages[0][0]))
+    assert all(text.startswith("<svg") and "<script" not in text for text in pages[0][1].values())
 
 
 def test_weasyprint_never_works_inside_a_transaction(app, holder, make_measure, make_share, monkeypatch):

@@ -41,28 +41,32 @@ def _space_link() -> dict:
     return {"url": link, "svg": sharing.qr_svg(link)}
 
 
-def _bounded(html: str, max_pages: int) -> bytes:
+def _bounded(html: str, max_pages: int, files: dict[str, str] | None = None) -> bytes:
     """WeasyPrint's part, with no transaction left open (nothing is written before it): the
     database is not held while the page is laid out. Both pages use only the elements of
     core/print_ua.css: they are laid out with it (less cascade work; docs/performance.md, 7)."""
     before_slow_work()
-    return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages, carnet_ua=True)
+    return pdf.html_to_pdf(html, pdf.static_folder(), max_pages=max_pages, carnet_ua=True, files=files)
 
 
-def a4_html(viewer: Viewer, lang: str) -> str:
-    """The page WeasyPrint is given (the benchmark lays it out in process too)."""
+def a4_html(viewer: Viewer, lang: str) -> tuple[str, dict[str, str]]:
+    """The page WeasyPrint is given and the files it names (its charts); the benchmark lays it
+    out in process too."""
     with force_locale(lang):
-        return pdf.page(
+        s = content.a4(viewer)
+        html = pdf.page(
             "profile/synthesis/print_a4.html",
-            s=content.a4(viewer),
+            s=s,
             qr=_space_link(),
             lang=lang,
             title=_("My health summary"),
         )
+    return html, {m["name"]: m["svg"] for m in s["measures"] or ()}
 
 
 def a4_pdf(viewer: Viewer, lang: str) -> bytes:
-    return _bounded(a4_html(viewer, lang), A4_PAGES)
+    html, files = a4_html(viewer, lang)
+    return _bounded(html, A4_PAGES, files)
 
 
 def a4(viewer: Viewer, lang: str) -> bytes:
