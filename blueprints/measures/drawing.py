@@ -48,7 +48,7 @@ def render(s: data.Series, description: str, size: str = "wide", ids: str = "cha
     """The chart as a standalone SVG document; `ids` prefixes its element ids, unique when
     several charts sit inline in one page. `css=False`: styled by presentation attributes
     instead of a <style> sheet, the same drawing for WeasyPrint, which parses and matches each
-    chart's sheet anew (a fifth of its work on a chart; docs/performance.md, 9)."""
+    chart's sheet anew (a fifth of its work on a chart; docs/performance.md, 14)."""
     width, height, fs, target, most_x, most_y = SIZES.get(size, SIZES["wide"])
     k = s.kind
     page = {

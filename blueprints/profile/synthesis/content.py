@@ -148,7 +148,7 @@ def measure_charts(viewer: Viewer) -> list[dict]:
     """Each kind with data: its latest value and a small chart of the last year (of all time
     when the last year has none). A chart is its own SVG document (`svg`), handed to the PDF as
     the file `name`: WeasyPrint reads it with an XML parser, where the same markup inline would
-    go through its HTML parser and the page's cascade (docs/performance.md, 9)."""
+    go through its HTML parser and the page's cascade (docs/performance.md, 14)."""
     out = []
     for entry in measures.overview(viewer)["cards"]:
         kind = entry["kind"]
