@@ -117,9 +117,8 @@ def test_a_small_answer_skips_the_compressor(holder, monkeypatch):
 # --- 12. SQLite's BEGIN goes to the driver's connection --------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
-    if not app.config["DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("SQLite's BEGIN")
     from core.db import db
 
     client, _ = holder
@@ -138,11 +137,10 @@ def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
     assert "SELECT" in seen and "BEGIN" not in seen
 
 
+@pytest.mark.sqlite_only
 def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
     """BEGIN IMMEDIATE refused (another writer past the busy timeout) is the OperationalError
     SQLAlchemy raised before, not the driver's bare exception."""
-    if not app.config["DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("SQLite's BEGIN")
     from sqlalchemy import text
 
     from core.db import db, make_engine, write_intent

@@ -225,6 +225,7 @@ def test_messages_and_agenda_cards_shared_statements_this_space_only(app, make_h
         assert [r.with_name for r in appointments.upcoming(mine, 3)] == ["Dr Ici"]
 
 
+@pytest.mark.sqlite_only
 def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
     """The card's statement is the newest conversation by index (LIMIT 1, no window over the
     space's threads: it read all 2,000 of a busy space, 10 ms per home visit); its unread count
@@ -232,8 +233,6 @@ def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
     from blueprints.messaging import services as messaging
     from core.db import db
 
-    if not app.config["DATABASE_URL"].startswith("sqlite"):
-        pytest.skip("SQLite's query plan")
     with app.app_context():
         statement = messaging._holder_summary_statement()
         assert "over" not in str(statement).lower()
