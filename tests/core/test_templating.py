@@ -1,11 +1,13 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
 
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import render_template_string
 from flask_babel import force_locale
 
-from core import clock, formatting
+from core import clock, formatting, templating
 
 
 def test_gettext_memo_follows_the_locale(app):
@@ -21,9 +23,15 @@ def test_gettext_memo_follows_the_locale(app):
     assert again == "Accueil"
 
 
-def test_macros_of_a_template_imported_without_context_follow_each_renders_locale(app):
+@pytest.mark.parametrize("babel_keeps_its_locale_elsewhere", [False, True])
+def test_macros_of_a_template_imported_without_context_follow_each_renders_locale(
+    app, monkeypatch, babel_keeps_its_locale_elsewhere
+):
     """Such a template's module is made once and shared by every render of the process: a memo
-    kept by its evaluation context alone answered in the first render's language ever after."""
+    kept by its evaluation context alone answered in the first render's language ever after.
+    The locale is read where Flask-Babel keeps it; were that to move, its get_locale() answers."""
+    if babel_keeps_its_locale_elsewhere:
+        monkeypatch.setattr(templating, "_cv_app", ContextVar("elsewhere"))
     page = '{% import "components/ui.html" as ui %}{{ ui.accessibility_link() }}'
     with app.test_request_context("/"):
         with force_locale("fr"):
