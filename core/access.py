@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import cache
 
 from flask import abort
-from sqlalchemy import Select, Update, exists, literal, or_, select, union_all
+from sqlalchemy import Select, Update, bindparam, exists, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from core import audit, clock
-from core.db import db
+from core.db import Fixed, db
 from core.grants import (
     Block,
     Delegation,
@@ -339,8 +340,9 @@ def get_or_404(viewer: Viewer, model, record_id: str):
 # under 18 and the space open, or the holder is back in their own space.
 
 
-def _wards_statement(guardian_patient_id: str):
-    """The open spaces of minors this holder is the live guardian of (wards(), switchable())."""
+def _wards_statement(guardian_patient_id, born_after):
+    """The open spaces of minors this holder is the live guardian of (wards(), switchable()):
+    values, or bound parameters for the statement built once."""
     return (
         select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date)
         .join(Guardianship, Guardianship.patient_id == Patient.id)
@@ -348,14 +350,17 @@ def _wards_statement(guardian_patient_id: str):
             Guardianship.guardian_patient_id == guardian_patient_id,
             Guardianship.ended_at.is_(None),
             Patient.status != "closed",
-            Patient.birth_date > years_ago(clock.paris_today(), MAJORITY_YEARS),
+            Patient.birth_date > born_after,
         )
     )
 
 
 def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
     """(id, given names, family name) of the open spaces this holder manages as a guardian."""
-    rows = db.session.execute(_wards_statement(guardian_patient_id).order_by(Patient.birth_date, Patient.given_names))
+    born_after = years_ago(clock.paris_today(), MAJORITY_YEARS)
+    rows = db.session.execute(
+        _wards_statement(guardian_patient_id, born_after).order_by(Patient.birth_date, Patient.given_names)
+    )
     return [(r.id, r.given_names, r.family_name) for r in rows]
 
 
@@ -404,7 +409,8 @@ def helper_rights(scopes) -> dict:
 def live_delegations(today=None):
     """The condition of a delegation in force today (Paris): accepted, begun, not past its end
     date, not ended, in an open space."""
-    today = today or clock.paris_today()
+    if today is None:
+        today = clock.paris_today()
     return (
         Delegation.status == "accepted",
         Delegation.ended_at.is_(None),
@@ -417,22 +423,31 @@ def live_delegations(today=None):
 _SPACE = aliased(Patient)  # the space helped, apart from any Patient the query already joins
 
 
-def _helped_statement(helper_patient_id: str):
+def _helped_statement(helper_patient_id, today):
     """The spaces this holder helps in today (a delegation in force)."""
     return (
         select(Patient.id, Patient.given_names, Patient.family_name, Patient.birth_date)
         .join(Delegation, Delegation.patient_id == Patient.id)
-        .where(Delegation.helper_patient_id == helper_patient_id, *live_delegations())
+        .where(Delegation.helper_patient_id == helper_patient_id, *live_delegations(today))
     )
+
+
+@cache
+def _switchable_statement() -> Fixed:
+    """Built and compiled once: every page of a holder runs it (docs/performance.md, 15)."""
+    patient_id = bindparam("patient_id")
+    ward = _wards_statement(patient_id, bindparam("born_after")).add_columns(literal_column("'ward'").label("role"))
+    helped_ = _helped_statement(patient_id, bindparam("today")).add_columns(literal_column("'helped'").label("role"))
+    return Fixed(union_all(ward, helped_))
 
 
 def switchable(patient_id: str) -> list[tuple[str, str, str, str]]:
     """(id, given names, family name, "ward" | "helped"): the spaces this holder may open from
     the header's switch, the children they are the guardian of (youngest last) then the people
     they help (by name). One statement: every page of a holder asks."""
-    ward = _wards_statement(patient_id).add_columns(literal("ward").label("role"))
-    helped_ = _helped_statement(patient_id).add_columns(literal("helped").label("role"))
-    rows = db.session.execute(union_all(ward, helped_)).all()
+    today = clock.paris_today()
+    params = {"patient_id": patient_id, "born_after": years_ago(today, MAJORITY_YEARS), "today": today}
+    rows = _switchable_statement().all(params)
     rows.sort(key=lambda r: (0, r.birth_date, r.given_names) if r.role == "ward" else (1, r.family_name, r.given_names))
     return [(r.id, r.given_names, r.family_name, r.role) for r in rows]
 

@@ -24,7 +24,7 @@ from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from werkzeug.exceptions import HTTPException
 
@@ -287,22 +287,40 @@ class Fixed:
         self.statement = statement
         keys = [str(c.key) for c in statement.selected_columns]
         self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # unnamed columns: _0, _1...
-        self._by_dialect: dict[str, tuple] = {}
+        self._by_dialect: dict[str, list] = {}
 
-    def _compiled(self, dialect) -> tuple:
+    def _compiled(self, dialect) -> list:
         compiled = self.statement.compile(dialect=dialect)
+        string = compiled.string
         names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        constants: dict = {}
+        if compiled.post_compile_params:  # IN (a fixed list): expanded once, here
+            if any(b.required or b.callable for b in compiled.post_compile_params):
+                raise ValueError("a list given at each call needs SQLAlchemy's own execution")
+            expanded = compiled.construct_expanded_state({b.key: None for b in compiled.binds.values() if b.required})
+            string = expanded.statement
+            names = tuple(expanded.positiontup or ()) if compiled.positional else None
+            for new_names in expanded.parameter_expansion.values():
+                constants.update((n, expanded.parameters[n]) for n in new_names)
+            for name, proc in expanded.processors.items():
+                if name in constants:
+                    constants[name] = proc(constants[name])
+        expanding = {compiled.bind_names[b] for b in compiled.post_compile_params}
         binds = {
             name: proc
             for name, bind in compiled.binds.items()
-            if (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+            if name not in expanding and (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
-        results = tuple(
+        return [compiled, string, names, binds, None, constants]
+
+    def _results(self, dialect, description) -> tuple:
+        """Each column's converter, asked with the driver's type code as SQLAlchemy asks it
+        (psycopg's numbers depend on it)."""
+        return tuple(
             (i, proc)
             for i, c in enumerate(self.statement.selected_columns)
-            if (proc := c.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+            if (proc := c.type.dialect_impl(dialect).result_processor(dialect, description[i][1])) is not None
         )
-        return compiled, names, binds, results
 
     def _execute(self, params: dict):
         connection = db.session.connection()
@@ -310,13 +328,17 @@ class Fixed:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             found = self._by_dialect[dialect.name] = self._compiled(dialect)
-        compiled, names, binds, results = found
+        compiled, string, names, binds, results, constants = found
         values = compiled.construct_params(params)
         for name, proc in binds.items():
             values[name] = proc(values[name])
+        if constants:
+            values.update(constants)
         connection.info["carnet_has_read"] = True  # check_write_intent() does not see this read
         cursor = connection.connection.driver_connection.cursor()
-        cursor.execute(compiled.string, [values[n] for n in names] if names is not None else values)
+        cursor.execute(string, [values[n] for n in names] if names is not None else values)
+        if results is None:
+            results = found[4] = self._results(dialect, cursor.description)
         return cursor, results
 
     def _convert(self, raw, results):
@@ -343,6 +365,13 @@ class Fixed:
         finally:
             cursor.close()
         return [self._convert(raw, results) for raw in raws]
+
+    def one(self, params: dict):
+        """The one row; raises as SQLAlchemy's Result.one() when there is none."""
+        row = self.first(params)
+        if row is None:
+            raise NoResultFound("No row was found when one was required")
+        return row
 
     def scalar(self, params: dict):
         row = self.first(params)

@@ -22,7 +22,7 @@ from blueprints.documents.models import Document
 from blueprints.pro.services import pro_name
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import db
+from core.db import Fixed, db
 
 ACTIVE = ("proposed", "countered", "confirmed")
 PAST_SHOWN = 20
@@ -108,9 +108,7 @@ def upcoming(viewer: Viewer, limit: int | None = None) -> list[Row]:
     now = clock.utcnow()
     since = now - timedelta(hours=12)
     if viewer.is_holder:  # the home screen's card: one statement built once, plain rows
-        found = db.session.connection().execute(
-            _upcoming_statement(viewer.kind), {"patient_id": viewer.patient_id, "since": since}
-        )
+        found = _upcoming_statement(viewer.kind).all({"patient_id": viewer.patient_id, "since": since})
     else:
         found = db.session.scalars(
             _mine(viewer)
@@ -122,11 +120,11 @@ def upcoming(viewer: Viewer, limit: int | None = None) -> list[Row]:
 
 
 @lru_cache(maxsize=4)
-def _upcoming_statement(kind: str):
-    """Built once per kind of holder-side viewer (building it costs more than running it); the
+def _upcoming_statement(kind: str) -> Fixed:
+    """Built and compiled once per kind of holder-side viewer (building it costs more than running it); the
     gate still writes the filter, for a viewer of this kind whose patient is a parameter."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    return (
+    return Fixed(
         access.scope(gate, select(*Appointment.__table__.c))
         .where(Appointment.status.in_(ACTIVE), Appointment.starts_at >= bindparam("since"))
         .order_by(Appointment.starts_at, Appointment.id)

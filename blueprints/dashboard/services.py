@@ -26,7 +26,7 @@ from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
 from core.clock import aware, paris_today
-from core.db import db
+from core.db import Fixed
 from core.identifiers import mask_nir
 from core.people import Account, Credential, Patient, profession_label
 from core.sessions import UserSession
@@ -42,12 +42,12 @@ def _figures(viewer: Viewer) -> dict:
         **sessions.live_params(),
         **helpers.waiting_params(),
     }
-    return db.session.connection().execute(_figures_statement(viewer.kind), params).one()._asdict()
+    return _figures_statement(viewer.kind).one(params)._asdict()
 
 
 @lru_cache(maxsize=8)
-def _figures_statement(kind: str):
-    """Built once per kind of viewer (building it costs more than running it). The patient
+def _figures_statement(kind: str) -> Fixed:
+    """Built and compiled once per kind of viewer (building it costs more than running it). The patient
     filters still come from the gate: access.scope() is applied for a viewer of this kind
     whose patient is the :patient_id parameter."""
     AuditEvent = audit.AuditEvent
@@ -61,7 +61,7 @@ def _figures_statement(kind: str):
         Patient.birth_date,
         Patient.nir,
     )
-    return (
+    return Fixed(
         select(
             *holder,
             select(func.count())
@@ -98,11 +98,7 @@ def _figures_statement(kind: str):
 
 
 def _latest_document(viewer: Viewer) -> dict | None:
-    found = (
-        db.session.connection()
-        .execute(_latest_document_statement(viewer.kind), {"patient_id": viewer.patient_id})
-        .first()
-    )
+    found = _latest_document_statement(viewer.kind).first({"patient_id": viewer.patient_id})
     if found is None:
         return None
     return {
@@ -119,10 +115,10 @@ def _category_label(code: str, _locale: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _latest_document_statement(kind: str):
+def _latest_document_statement(kind: str) -> Fixed:
     """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    return (
+    return Fixed(
         access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
         .order_by(Document.act_date.desc(), Document.id.desc())
         .limit(1)

@@ -20,7 +20,7 @@ from blueprints.measures.models import Measure
 from core import access, audit, formatting
 from core.access import Viewer
 from core.clock import PARIS
-from core.db import db
+from core.db import Fixed, db
 
 PAGE = 20
 SOURCES = {
@@ -103,14 +103,12 @@ def latest_per_kind(viewer: Viewer) -> dict:
     many measures a watch has sent (no scan, no count)."""
     if viewer.patient_id is None:
         return {}
-    return {
-        row.kind: row for row in db.session.execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id})
-    }
+    return {row.kind: row for row in _latest_statement(viewer.kind).all({"patient_id": viewer.patient_id})}
 
 
 @lru_cache(maxsize=8)
-def _latest_statement(viewer_kind: str):
-    """Built once per kind of viewer: building the 14 sub-selects and their cache key cost
+def _latest_statement(viewer_kind: str) -> Fixed:
+    """Built and compiled once per kind of viewer: building the 14 sub-selects and their cache key cost
     more than running them (see docs/performance.md). The gate still writes the filter,
     for a viewer of this kind whose patient is the :patient_id parameter."""
     gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
@@ -127,7 +125,7 @@ def _latest_statement(viewer_kind: str):
         for key in kinds.KINDS
         if kinds.KINDS[key].entered
     ]
-    return union_all(*(select(*p.c) for p in parts))
+    return Fixed(union_all(*(select(*p.c) for p in parts)))
 
 
 def bmi_from(latest: dict) -> dict | None:

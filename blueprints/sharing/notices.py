@@ -16,7 +16,7 @@ from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
 from core.access import Viewer
 from core.audit import AuditEvent
-from core.db import db, write_intent
+from core.db import Fixed, db, write_intent
 from core.formatting import moment
 from core.grants import Grant, Share
 from core.notify import Notification
@@ -244,14 +244,14 @@ def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
     built once per kind of viewer; no shown card means nothing unread either."""
     if viewer.patient_id is None:
         return 0, None
-    note = db.session.connection().execute(_latest_statement(viewer.kind), {"patient_id": viewer.patient_id}).first()
+    note = _latest_statement(viewer.kind).first({"patient_id": viewer.patient_id})
     if note is None:
         return 0, None
     return note.unread, _rows(viewer, [note])[0]
 
 
 @lru_cache(maxsize=8)
-def _latest_statement(kind: str):
+def _latest_statement(kind: str) -> Fixed:
     """The card to show and the unread count in one row. The patient filter is the gate's:
     access.scope() for a viewer of this kind whose patient is the :patient_id parameter."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
@@ -263,7 +263,7 @@ def _latest_statement(kind: str):
     unread_alarm = case((and_(Notification.read_at.is_(None), Notification.alarm.is_(True)), 0), else_=1)
     latest = func.coalesce(Notification.last_at, Notification.created_at)
     columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
-    return (
+    return Fixed(
         access.scope(gate, select(*columns, unread.label("unread")))
         .where(Notification.muted.is_(False))
         .order_by(unread_alarm, latest.desc(), Notification.created_at.desc())

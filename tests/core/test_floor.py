@@ -234,3 +234,71 @@ def test_the_poll_counts_this_space_only(app, holder, make_holder, make_pro):
         assert services.unread_count(access.Viewer("holder", patient_id=other.patient_id)) == 5
     r = client.get("/messages/non-lus", headers=HX)
     assert r.status_code == 200 and b">2<" in r.get_data()
+
+
+# --- 15. The header's switch: one statement compiled once, every condition kept -------------
+
+
+def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, make_holder):
+    """Children under 18 with a live guardianship in an open space, youngest first; people
+    helped through a delegation accepted, begun, not past its end, not ended, in an open space,
+    by name. Read on the driver's cursor with the patient and the day as parameters."""
+    from datetime import timedelta
+
+    from core import access, clock
+    from core.db import db
+    from core.grants import Delegation, Guardianship
+    from core.people import Patient
+
+    parent, _ = make_holder()
+    today = clock.paris_today()
+    kids = {
+        name: make_holder(pending=True, given_names=name, birth_date=today - timedelta(days=days))[0]
+        for name, days in (("Lou", 2000), ("Max", 400), ("Adulte", 19 * 366), ("Fin", 900), ("Ferme", 800))
+    }
+    helped = {
+        name: make_holder(given_names=name, family_name=family)[0]
+        for name, family in (("Zoé", "Bernard"), ("Paul", "Arnaud"), ("Tard", "X"), ("Passe", "X"), ("Close", "X"))
+    }
+    with app.test_request_context(method="POST"):
+        for name, kid in kids.items():
+            ended = clock.utcnow() if name == "Fin" else None
+            db.session.add(
+                Guardianship(patient_id=kid.patient_id, guardian_patient_id=parent.patient_id, ended_at=ended)
+            )
+        db.session.get(Patient, kids["Ferme"].patient_id).status = "closed"
+        spans = {"Tard": (1, 30), "Passe": (-30, -1)}
+        for name, account in helped.items():
+            start, end = spans.get(name, (-1, 30))
+            db.session.add(
+                Delegation(
+                    patient_id=account.patient_id,
+                    helper_patient_id=parent.patient_id,
+                    email="aidant@example.org",
+                    scopes=["documents.read"],
+                    starts_on=today + timedelta(days=start),
+                    ends_on=today + timedelta(days=end),
+                    status="accepted",
+                )
+            )
+        db.session.get(Patient, helped["Close"].patient_id).status = "closed"
+        db.session.commit()
+
+        seen = []
+
+        def watch(conn, cursor, statement, parameters, context, executemany):
+            seen.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            rows = access.switchable(parent.patient_id)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+        assert [(given, role) for _id, given, _family, role in rows] == [
+            ("Lou", "ward"),
+            ("Max", "ward"),
+            ("Paul", "helped"),
+            ("Zoé", "helped"),
+        ]
+        assert seen == []
+        assert access.switchable(kids["Lou"].patient_id) == []

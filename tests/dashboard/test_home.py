@@ -138,12 +138,16 @@ def test_access_words_of_this_space_only(app, make_holder, make_share):
         assert words[theirs] == history.access_words(viewer, {"unknown"})["unknown"]
 
 
-def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as):
+def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as, monkeypatch):
     """Each card is one statement (rows, not objects): more traces, shares and notifications
-    make no more queries per home visit."""
+    make no more queries per home visit, whether SQLAlchemy runs them or db.Fixed does."""
     from sqlalchemy import event
 
-    from core.db import db
+    from core.db import Fixed, db
+
+    fixed = []
+    real = Fixed._execute
+    monkeypatch.setattr(Fixed, "_execute", lambda self, params: fixed.append(self) or real(self, params))
 
     account, _ = make_holder()
     login_as(client, account)
@@ -156,12 +160,13 @@ def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, ma
         def count(conn, cursor, statement, parameters, context, executemany):
             seen.append(statement)
 
+        fixed.clear()
         event.listen(engine, "before_cursor_execute", count)
         try:
             assert client.get("/").status_code == 200
         finally:
             event.remove(engine, "before_cursor_execute", count)
-        return len(seen)
+        return len(seen) + len(fixed)
 
     share, _, _ = make_share(account, label="Dr Un")
     with app.test_request_context(method="POST"):
@@ -255,3 +260,48 @@ def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
     assert "SEARCH message_threads USING INDEX ix_message_threads_patient" in plan, plan
     assert "SCAN message_threads" not in plan, plan
     assert "COVERING INDEX ix_message_threads_holder_unread" in unread_plan, unread_plan
+
+
+def test_every_compiled_statement_of_the_home_reads_what_sqlalchemy_reads(
+    app, client, make_holder, make_pro, make_share, make_document, make_measure, login_as, monkeypatch
+):
+    """db.Fixed runs the home's statements on the driver's cursor (docs/performance.md, 12 and
+    15): on a space where every card has something to show, each one, with the parameters the
+    visit gave it, returns the rows and value types SQLAlchemy's own execution returns."""
+    from blueprints.agenda import appointments
+    from core.access import viewer_for
+    from core.db import Fixed, db
+
+    account, _ = make_holder()
+    make_document(account.patient_id)
+    make_measure(account.patient_id)
+    share, _, _ = make_share(account, label="Dr Un")
+    with app.test_request_context(method="POST"):
+        _notice(account.patient_id, "Dr Un", 5, grant_id=share)
+        _notice(account.patient_id, "Urgences", 2, alarm=True)
+        appointments.add(
+            viewer_for(db.session.merge(account)),
+            with_name="Dr Ici",
+            starts_at=clock.utcnow() + timedelta(days=2),
+            duration=30,
+            place="Cabinet",
+            reason="",
+            notes="",
+            reminder=None,
+        )
+        db.session.commit()
+    login_as(client, account)
+    ran = []
+    real = Fixed._execute
+    monkeypatch.setattr(Fixed, "_execute", lambda self, params: ran.append((self, dict(params))) or real(self, params))
+    page = client.get("/").get_data(as_text=True)
+    assert "Dr Ici" in page and "Urgences" in page
+    monkeypatch.undo()
+    assert len({id(f) for f, _ in ran}) >= 6
+    with app.test_request_context(method="POST"):
+        for statement, params in ran:
+            fixed = statement.all(params)
+            plain = db.session.connection().execute(statement.statement, params).all()
+            assert [tuple(r) for r in fixed] == [tuple(r) for r in plain], statement.statement
+            assert [[type(v) for v in r] for r in fixed] == [[type(v) for v in r] for r in plain]
+            assert [r._fields for r in fixed[:1]] == [tuple(r._fields) for r in plain[:1]]

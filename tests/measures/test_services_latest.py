@@ -6,7 +6,7 @@ from sqlalchemy import event, text
 from blueprints.measures import kinds, services
 from blueprints.measures.models import Measure
 from core.access import Viewer, viewer_for
-from core.db import db
+from core.db import Fixed, db
 
 
 def _add(patient_id: str, kind: str, taken_at: int, value: float, value2: float | None = None) -> None:
@@ -46,27 +46,31 @@ def test_no_space_no_measures(app):
         assert services.latest_per_kind(Viewer("professional")) == {}
 
 
-def test_one_statement_per_call(space):
+def test_one_statement_per_call(space, monkeypatch):
+    """One statement, compiled once and run on the driver's cursor (docs/performance.md, 15):
+    SQLAlchemy's execution layer sees none."""
     viewer, _ = space
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
-    seen = []
+    seen, ran = [], []
+    real = Fixed._execute
+    monkeypatch.setattr(Fixed, "_execute", lambda self, params: ran.append(self) or real(self, params))
 
     def count(conn, cursor, statement, parameters, context, executemany):
         seen.append(statement)
 
     event.listen(db.engine, "before_cursor_execute", count)
     try:
-        services.latest_per_kind(viewer)
+        assert services.latest_per_kind(viewer)["weight"].value == 70.0
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
-    assert len(seen) == 1
+    assert len(ran) == 1 and seen == []
 
 
 def test_every_kind_is_an_index_seek_never_a_scan(space):
     """However many measures a watch sent, the card reads one row per kind (SQLite's plan;
     PostgreSQL walks the same unique index backwards)."""
     viewer, _ = space
-    stmt = services._latest_statement(viewer.kind).params(patient_id=viewer.patient_id)
+    stmt = services._latest_statement(viewer.kind).statement.params(patient_id=viewer.patient_id)
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
     entered = sum(1 for k in kinds.KINDS.values() if k.entered)
     if db.engine.dialect.name == "postgresql":
