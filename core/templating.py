@@ -40,6 +40,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["svg_icon"] = svg_icon
     g = app.jinja_env.globals
     g["ui_icon"], g["ui_badge"], g["ui_card"] = _components(svg_icon)
+    g["ui_nav_count"] = nav_count
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
@@ -91,6 +92,24 @@ def _components(svg_icon):
         return Markup("".join(out))
 
     return icon, badge, card
+
+
+def nav_count(class_, badge, n, oob=False) -> Markup:
+    """A navigation entry's count (unread messages...): replaced in place by the entry's
+    poll (hx-swap-oob), hidden at zero; the number is read out with its meaning. The poll
+    draws two of these every 30 seconds on every open page."""
+    words = _by_locale(_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
+    return Markup(
+        '<span class="nav-count" id="count-%s-%s"%s%s>\n  <span aria-hidden="true">%s</span>'
+        '<span class="visually-hidden">%s</span></span>'
+    ) % (
+        class_,
+        badge.replace(".", "-"),
+        Markup(' hx-swap-oob="true"') if oob else "",
+        "" if n else Markup(" hidden"),
+        n if n < 100 else "99+",
+        words,
+    )
 
 
 # Signed CSRF tokens by (signing key, the session's raw token). Signing costs an HMAC key
@@ -154,13 +173,16 @@ _RENDERS: dict[int, tuple] = {}
 _RENDERS_MAX = 64
 
 
-def _rendering(eval_ctx) -> tuple:
-    # What flask_babel.get_locale() returns, read where it keeps it without its proxies (−6 % of
-    # a home's function calls); should that place move, get_locale() answers, only slower.
+def _locale():
+    """What flask_babel.get_locale() returns, read where it keeps it without its proxies (−6 %
+    of a home's function calls); should that place move, get_locale() answers, only slower."""
     app_ctx = _cv_app.get(None)
     locale = getattr(getattr(app_ctx.g, "_flask_babel", None), "babel_locale", None) if app_ctx else None
-    if locale is None:
-        locale = flask_babel.get_locale()
+    return flask_babel.get_locale() if locale is None else locale
+
+
+def _rendering(eval_ctx) -> tuple:
+    locale = _locale()
     found = _RENDERS.get(id(eval_ctx))
     if found is not None and found[0] is eval_ctx and found[1] is locale:
         return found[2]
@@ -173,6 +195,21 @@ def _rendering(eval_ctx) -> tuple:
 
 def _translations():
     return _catalogue()[0]
+
+
+_BY_LOCALE: dict = {}
+
+
+def _by_locale(locale):
+    """The catalogue of a locale, asked of Flask-Babel once per application and locale
+    (its get_translations() walks five context lookups per call)."""
+    key = (current_app._get_current_object(), locale)
+    found = _BY_LOCALE.get(key)
+    if found is None:
+        if len(_BY_LOCALE) >= _RENDERS_MAX:
+            _BY_LOCALE.clear()
+        found = _BY_LOCALE[key] = _translations()
+    return found
 
 
 def _catalogue() -> tuple:

@@ -4,13 +4,14 @@ into Documents), and the two polls, passive: they never extend the session."""
 
 from __future__ import annotations
 
-from flask import current_app, flash, get_template_attribute, make_response, request, url_for
+from flask import current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 
 from blueprints.documents import files, services as documents, thumbnails
 from blueprints.messaging import attachments, bp, services
 from blueprints.messaging.forms import NewThreadForm, ReplyForm, SaveForm
 from core import sessions, web
+from core.templating import nav_count
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
@@ -59,10 +60,9 @@ def index(viewer):
 def unread(viewer):
     """The navigation's count, polled every 30 s while the tab is seen."""
     n = services.unread_count(viewer)
-    # The two counts alone, drawn by the navigation's own macro (no page context to build).
-    count = get_template_attribute("components/ui.html", "nav_count")
+    # The two counts alone, drawn by the navigation's own ui.nav_count (no page context to build).
     return make_response(
-        count("sidenav", "messaging.unread", n, oob=True) + count("bottomnav", "messaging.unread", n, oob=True)
+        nav_count("sidenav", "messaging.unread", n, oob=True) + nav_count("bottomnav", "messaging.unread", n, oob=True)
     )
 
 

@@ -77,6 +77,32 @@ def test_card_renders_what_the_macro_did_and_escapes(app):
     assert plain == '<section class="card">\n  <h2 class="card-title"><span>Plain</span></h2>\n</section>'
 
 
+# The macro ui.nav_count was, kept here as the reference the Python one must match.
+_NAV_COUNT_MACRO = (
+    "{%- macro nav_count(class_, badge, n, oob=false) -%}\n"
+    "<span class=\"nav-count\" id=\"count-{{ class_ }}-{{ badge|replace('.', '-') }}\""
+    '{% if oob %} hx-swap-oob="true"{% endif %}{% if not n %} hidden{% endif %}>\n'
+    '  <span aria-hidden="true">{{ n if n < 100 else "99+" }}</span><span class="visually-hidden">'
+    '{{ ngettext("%(num)d unread", "%(num)d unread", n) }}</span></span>\n'
+    "{%- endmacro -%}"
+)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_nav_count_renders_what_the_macro_did(app, locale):
+    """ui.nav_count is Python (docs/performance.md, 16): the same markup as the macro, in each
+    language, hidden at zero, 99+ past 99, out-of-band for the poll."""
+    calls = [("sidenav", "messaging.unread", n, oob) for n in (0, 1, 2, 99, 100, 250) for oob in (False, True)]
+    with app.test_request_context("/"), force_locale(locale):
+        for class_, badge, n, oob in calls:
+            args = f"{class_!r}, {badge!r}, {n}, oob={oob}"
+            expected = render_template_string(_NAV_COUNT_MACRO + "{{ nav_count(" + args + ") }}")
+            got = render_template_string('{% import "components/ui.html" as ui %}{{ ui.nav_count(' + args + ") }}")
+            assert got == expected, (args, got, expected)
+        one = render_template_string('{% import "components/ui.html" as ui %}{{ ui.nav_count("a", "b.c", 1) }}')
+    assert ("1 non lu" if locale == "fr" else "1 unread") in one and 'id="count-a-b-c"' in one
+
+
 def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
     account, _ = make_holder()
     login_as(client, account)
