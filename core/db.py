@@ -294,9 +294,9 @@ class Fixed:
         string = compiled.string
         names = tuple(compiled.positiontup or ()) if compiled.positional else None
         constants: dict = {}
+        if any(b.required or b.callable for b in compiled.post_compile_params):
+            return [compiled, None, None, None, None, None]  # IN (a list given at each call)
         if compiled.post_compile_params:  # IN (a fixed list): expanded once, here
-            if any(b.required or b.callable for b in compiled.post_compile_params):
-                raise ValueError("a list given at each call needs SQLAlchemy's own execution")
             expanded = compiled.construct_expanded_state({b.key: None for b in compiled.binds.values() if b.required})
             string = expanded.statement
             names = tuple(expanded.positiontup or ()) if compiled.positional else None
@@ -329,11 +329,20 @@ class Fixed:
         if found is None:
             found = self._by_dialect[dialect.name] = self._compiled(dialect)
         compiled, string, names, binds, results, constants = found
-        values = compiled.construct_params(params)
-        for name, proc in binds.items():
-            values[name] = proc(values[name])
-        if constants:
-            values.update(constants)
+        if string is None:  # expanded at each call, as SQLAlchemy's execution does
+            expanded = compiled.construct_expanded_state(params)
+            string = expanded.statement
+            names = tuple(expanded.positiontup or ()) if compiled.positional else None
+            values = dict(expanded.parameters)
+            for name, proc in expanded.processors.items():
+                if name in values:
+                    values[name] = proc(values[name])
+        else:
+            values = compiled.construct_params(params)
+            for name, proc in binds.items():
+                values[name] = proc(values[name])
+            if constants:
+                values.update(constants)
         connection.info["carnet_has_read"] = True  # check_write_intent() does not see this read
         cursor = connection.connection.driver_connection.cursor()
         cursor.execute(string, [values[n] for n in names] if names is not None else values)

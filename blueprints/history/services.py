@@ -20,7 +20,7 @@ from blueprints.history import actions
 from core import access, audit, clock, csvout
 from core.access import Viewer
 from core.audit import AuditEvent
-from core.db import db
+from core.db import Fixed, db
 from core.grants import EmergencyAccess, Grant, Share
 from core.people import PROFESSIONS
 
@@ -206,7 +206,7 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
     wanted = {g for g in grant_ids if g and ("grant", g) not in memo}
     if wanted and viewer.patient_id is not None:
         params = {"patient_id": viewer.patient_id, "ids": sorted(wanted)}
-        for found in db.session.connection().execute(_access_words_statement(viewer.kind), params):
+        for found in _access_words_statement(viewer.kind).all(params):
             if found.what == "share":
                 memo[("grant", found.id)] = share_words(found.label, found.created_at)
             elif found.what == "grant":
@@ -219,21 +219,23 @@ def access_words(viewer: Viewer, grant_ids, memo: dict | None = None) -> dict[st
 
 
 @lru_cache(maxsize=8)
-def _access_words_statement(kind: str):
-    """Shares, permanent and emergency accesses among :ids, in one statement built once per kind
-    of viewer; each part is gated by access.scope() for a viewer of this kind whose patient is
+def _access_words_statement(kind: str) -> Fixed:
+    """Shares, permanent and emergency accesses among :ids, in one statement built and compiled
+    once per kind of viewer; each part is gated by access.scope() for a viewer of this kind whose patient is
     the :patient_id parameter."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
     ids = bindparam("ids", expanding=True)
     no_label, no_date = null().cast(Share.label.type), null().cast(Share.created_at.type)
-    return union_all(
-        access.scope(gate, select(literal("share").label("what"), Share.id, Share.label, Share.created_at)).where(
-            Share.id.in_(ids)
-        ),
-        access.scope(gate, select(literal("grant"), Grant.id, no_label, no_date)).where(Grant.id.in_(ids)),
-        access.scope(gate, select(literal("emergency"), EmergencyAccess.id, no_label, no_date)).where(
-            EmergencyAccess.id.in_(ids)
-        ),
+    return Fixed(
+        union_all(
+            access.scope(gate, select(literal("share").label("what"), Share.id, Share.label, Share.created_at)).where(
+                Share.id.in_(ids)
+            ),
+            access.scope(gate, select(literal("grant"), Grant.id, no_label, no_date)).where(Grant.id.in_(ids)),
+            access.scope(gate, select(literal("emergency"), EmergencyAccess.id, no_label, no_date)).where(
+                EmergencyAccess.id.in_(ids)
+            ),
+        )
     )
 
 
@@ -298,12 +300,13 @@ class Page:
 
 
 @lru_cache(maxsize=16)
-def _unfiltered_statement(kind: str, after: bool) -> Select:
-    """A page with no filter, built once per kind of viewer (gated like _access_words_statement())."""
+def _unfiltered_statement(kind: str, after: bool) -> Fixed:
+    """A page with no filter, built and compiled once per kind of viewer (gated like
+    _access_words_statement())."""
     stmt = _query(Viewer(kind, patient_id=bindparam("patient_id")), Filters())
     if after:
         stmt = stmt.where(AuditEvent.id < bindparam("after"))
-    return stmt.order_by(AuditEvent.id.desc()).limit(bindparam("size"))
+    return Fixed(stmt.order_by(AuditEvent.id.desc()).limit(bindparam("size")))
 
 
 def page(
@@ -315,7 +318,7 @@ def page(
         if viewer.patient_id is None:
             return Page()
         params = {"patient_id": viewer.patient_id, "after": after, "size": size + 1}
-        events = db.session.connection().execute(_unfiltered_statement(viewer.kind, after is not None), params).all()
+        events = _unfiltered_statement(viewer.kind, after is not None).all(params)
     else:
         stmt = _query(viewer, filters)
         if after is not None:

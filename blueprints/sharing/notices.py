@@ -154,7 +154,7 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
         return {}
     since = min(clock.paris_day_bounds(clock.paris(n.created_at).date())[0] for n in notes)
     params = {"patient_id": viewer.patient_id, "grant_ids": sorted(grant_ids), "since": since}
-    events = db.session.connection().execute(_seen_statement(viewer.kind), params).all()
+    events = _seen_statement(viewer.kind).all(params)
     out: dict[str, dict] = {}
     for n in notes:
         day = clock.paris(n.created_at).date()
@@ -172,11 +172,11 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
 
 
 @lru_cache(maxsize=8)
-def _seen_statement(kind: str):
-    """Built once per kind of viewer, gated like _latest_statement(); the ids are one expanding
-    parameter."""
+def _seen_statement(kind: str) -> Fixed:
+    """Built and compiled once per kind of viewer, gated like _latest_statement(); the ids are
+    one expanding parameter."""
     gate = Viewer(kind, patient_id=bindparam("patient_id"))
-    return (
+    return Fixed(
         access.scope(
             gate,
             select(AuditEvent.at, AuditEvent.grant_id, AuditEvent.actor_name, AuditEvent.target_id, AuditEvent.detail),

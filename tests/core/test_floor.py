@@ -302,3 +302,25 @@ def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, 
         ]
         assert seen == []
         assert access.switchable(kids["Lou"].patient_id) == []
+
+
+def test_fixed_in_lists_read_what_sqlalchemy_reads(app, make_holder):
+    """db.Fixed takes IN lists as SQLAlchemy does: a fixed list is expanded once when compiled, a
+    list given at each call (none, one, several ids) at that call; same rows either way."""
+    from sqlalchemy import bindparam, select
+
+    from core.db import Fixed, db
+    from core.people import Patient
+
+    ids = [make_holder(given_names=name)[0].patient_id for name in ("Ana", "Bea", "Cyd")]
+    statement = (
+        select(Patient.id, Patient.given_names, Patient.birth_date)
+        .where(Patient.id.in_(bindparam("ids", expanding=True)), Patient.status.in_(["active", "pending"]))
+        .order_by(Patient.given_names)
+    )
+    fixed = Fixed(statement)
+    with app.test_request_context(method="POST"):
+        for wanted in ([], ids[:1], ids, ids + ["nobody"]):
+            plain = db.session.connection().execute(statement, {"ids": wanted}).all()
+            assert [tuple(r) for r in fixed.all({"ids": wanted})] == [tuple(r) for r in plain]
+        assert [r.given_names for r in fixed.all({"ids": ids})] == ["Ana", "Bea", "Cyd"]
