@@ -20,8 +20,10 @@ nothing else is ever cached.
 
 from __future__ import annotations
 
+import gzip
 import os
 
+import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
@@ -40,7 +42,9 @@ ALLOWED_SITES = {"same-origin", "none", None}
 
 class _StaticOnly:
     """Flask-Compress's cache, used for static files only: every other key misses and is
-    never stored (a page must never be served to anyone from a cache)."""
+    never stored (a page must never be served to anyone from a cache). A static file is
+    compressed here, once per version, at the highest level (brotli 11, gzip 9): pages are
+    compressed on every answer at COMPRESS_BR_LEVEL, a cheaper level."""
 
     PREFIX = "static\0"
 
@@ -48,11 +52,39 @@ class _StaticOnly:
         self._data: dict[str, bytes] = {}
 
     def get(self, key: str):
-        return self._data.get(key) if self.PREFIX in key else None
+        if self.PREFIX not in key:
+            return None
+        found = self._data.get(key)
+        if found is None:
+            found = _compress_static(key)
+            if found is not None:
+                self.set(key, found)
+        return found
 
     def set(self, key: str, value: bytes) -> None:
         if self.PREFIX in key and len(self._data) < 256:
             self._data[key] = value
+
+
+def _compress_static(key: str) -> bytes | None:
+    """The file a key of _cache_key() names, compressed at the highest level of its algorithm;
+    None if it changed or went away meanwhile (Flask-Compress then compresses the answer)."""
+    algorithm, _, rest = key.partition(";")
+    _prefix, name, mtime, size = rest.split("\0")
+    path = os.path.join(current_app.static_folder or "", name)
+    try:
+        with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if f"{st.st_mtime_ns}" != mtime or f"{st.st_size}" != size:
+                return None
+            data = f.read()
+    except OSError:
+        return None
+    if algorithm == "br":
+        return brotli.compress(data, mode=brotli.MODE_TEXT, quality=11)
+    if algorithm == "gzip":
+        return gzip.compress(data, 9, mtime=0)
+    return None
 
 
 def _cache_key(req) -> str:
@@ -99,7 +131,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_MIMETYPES", MIMETYPES)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
-    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    app.config.setdefault("COMPRESS_BR_LEVEL", 3)  # pages: docs/performance.md, 17
     app.config.setdefault("COMPRESS_LEVEL", 6)
     app.config.setdefault("COMPRESS_STREAMS", False)
     app.config.setdefault("COMPRESS_CACHE_KEY", _cache_key)

@@ -48,6 +48,25 @@ def test_static_files_are_compressed_with_their_own_validator(client):
     assert part.status_code == 206 and "Content-Encoding" not in part.headers and len(part.get_data()) == 100
 
 
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_static_files_are_compressed_once_at_the_highest_level_pages_at_the_cheap_one(app, client, encoding):
+    """A static file is compressed once per version at brotli 11 / gzip 9 (docs/performance.md,
+    17) and is the file once decoded; a page, compressed on every answer, at COMPRESS_BR_LEVEL."""
+    decode = brotli.decompress if encoding == "br" else gzip.decompress
+    path = app.static_folder + "/css/app.css"
+    original = open(path, "rb").read()
+    r = client.get("/static/css/app.css", headers={"Accept-Encoding": encoding})
+    assert r.headers["Content-Encoding"] == encoding and decode(r.get_data()) == original
+    best = (
+        brotli.compress(original, mode=brotli.MODE_TEXT, quality=11) if encoding == "br" else gzip.compress(original, 9)
+    )
+    assert len(r.get_data()) == len(best)
+    page = client.get("/connexion", headers={"Accept-Encoding": "br"})
+    body = brotli.decompress(page.get_data())
+    level = app.config["COMPRESS_BR_LEVEL"]
+    assert level < 11 and page.get_data() == brotli.compress(body, mode=brotli.MODE_TEXT, quality=level)
+
+
 def test_answers_to_posts_are_never_compressed(client, make_holder):
     token = csrf_token(client)
     r = client.post(
