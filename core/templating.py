@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["svg_icon"] = svg_icon
     g = app.jinja_env.globals
-    g["ui_icon"], g["ui_badge"], g["ui_card"] = _components(svg_icon)
+    g["ui_icon"], g["ui_badge"], g["ui_card"], g["ui_main_nav"] = _components(svg_icon)
     g["ui_nav_count"] = nav_count
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
@@ -58,7 +58,7 @@ def init_app(app: Flask) -> None:
 
 
 def _components(svg_icon):
-    """ui.icon(), ui.badge() and ui.card() (components/ui.html exports them): Python rather than
+    """ui.icon(), ui.badge(), ui.card() and ui.main_nav() (components/ui.html exports them): Python rather than
     macros, since a page calls them dozens of times (a card per block of the home). They render
     exactly what the macros did."""
 
@@ -91,7 +91,25 @@ def _components(svg_icon):
         out.append("\n</section>")
         return Markup("".join(out))
 
-    return icon, badge, card
+    def main_nav(nav, class_, counts=None) -> Markup:
+        """The main navigation (side on wide screens, the phone's bottom bar: its first five
+        entries marked `phone`), twice on every page; entries with a badge carry their count."""
+        counts = counts or {}
+        items = nav if class_ != "bottomnav" else [item for item in nav if item["phone"]][:5]
+        label = _by_locale(_locale()).ugettext("Main navigation")
+        out = ['<nav class="', escape(class_), '" aria-label="', escape(label), '">\n  <ul>']
+        for item in items:
+            out += ['\n    <li><a href="', escape(item["url"]), '"']
+            if item["active"]:
+                out.append(' aria-current="page"')
+            out += [">", svg_icon(item["icon"]), "<span>", escape(item["label"]), "</span>"]
+            if item["badge"]:
+                out.append(nav_count(class_, item["badge"], counts.get(item["badge"], 0)))
+            out.append("</a></li>")
+        out.append("\n  </ul>\n</nav>")
+        return Markup("".join(out))
+
+    return icon, badge, card, main_nav
 
 
 def nav_count(class_, badge, n, oob=False) -> Markup:

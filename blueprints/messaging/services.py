@@ -74,7 +74,7 @@ def _unread_statement(kind: str):
 def summary(viewer: Viewer) -> dict:
     """For the home screen: unread messages and the latest conversation."""
     if viewer.is_holder:
-        found = db.session.connection().execute(_holder_summary_statement(), {"patient_id": viewer.patient_id}).first()
+        found = _holder_summary_statement().first({"patient_id": viewer.patient_id})
         latest = _holder_summary_row(found) if found else None
         unread = unread_count(viewer) if found else 0
     else:
@@ -95,13 +95,13 @@ def summary(viewer: Viewer) -> dict:
 
 
 @lru_cache(maxsize=1)
-def _holder_summary_statement():
-    """The holder's home card, plain columns, built once (building it costs more than running
-    it); the gate's scope_threads() still decides the rows, the patient being a parameter. The
+def _holder_summary_statement() -> Fixed:
+    """The holder's home card, plain columns, built and compiled once (building it costs more
+    than running it); the gate's scope_threads() still decides the rows, the patient being a parameter. The
     newest conversation only, an index seek: its unread count is the poll's statement (a window
     sum over the space's threads read every conversation of the space, 10 ms for 2,000)."""
     gate = Viewer("holder", patient_id=bindparam("patient_id"))
-    return (
+    return Fixed(
         access.scope_threads(
             gate,
             select(

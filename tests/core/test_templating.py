@@ -103,6 +103,47 @@ def test_nav_count_renders_what_the_macro_did(app, locale):
     assert ("1 non lu" if locale == "fr" else "1 unread") in one and 'id="count-a-b-c"' in one
 
 
+_MAIN_NAV_MACRO = """{%- macro main_nav(nav, class_, counts={}) -%}
+<nav class="{{ class_ }}" aria-label="{{ _('Main navigation') }}">
+  <ul>
+    {%- for item in (nav if class_ != "bottomnav" else (nav|selectattr("phone")|list)[:5]) %}
+    <li><a href="{{ item.url }}"{% if item.active %} aria-current="page"{% endif %}>{{ svg_icon(item.icon) }}<span>{{ item.label }}</span>
+      {%- if item.badge %}{{ nav_count(class_, item.badge, counts.get(item.badge, 0)) }}{% endif %}</a></li>
+    {%- endfor %}
+  </ul>
+</nav>
+{%- endmacro -%}"""
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_main_nav_renders_what_the_macro_did(app, locale):
+    """ui.main_nav is Python (docs/performance.md, 18): the same markup as the macro, side and
+    bottom bar (its first five phone entries), current entry, counts, escaped labels and URLs."""
+    nav = [
+        {
+            "url": f"/s{i}?a=1&b=2",
+            "label": f"Entrée <{i}>",
+            "icon": "house",
+            "active": i == 2,
+            "badge": "messaging.unread" if i == 3 else None,
+            "phone": i != 1,
+        }
+        for i in range(8)
+    ]
+    with app.test_request_context("/"), force_locale(locale):
+        for class_ in ("sidenav", "bottomnav"):
+            for counts in ({}, {"messaging.unread": 3}, {"messaging.unread": 120}):
+                args = {"nav": nav, "class_": class_, "counts": counts}
+                expected = render_template_string(
+                    _NAV_COUNT_MACRO + _MAIN_NAV_MACRO + "{{ main_nav(nav, class_, counts) }}", **args
+                )
+                got = render_template_string(
+                    '{% import "components/ui.html" as ui %}{{ ui.main_nav(nav, class_, counts) }}', **args
+                )
+                assert got == expected, (class_, counts)
+        assert got.count("<li>") == 5 and "Entrée &lt;1&gt;" not in got and 'href="/s0?a=1&amp;b=2"' in got
+
+
 def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
     account, _ = make_holder()
     login_as(client, account)

@@ -239,7 +239,7 @@ def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
     from core.db import db
 
     with app.app_context():
-        statement = messaging._holder_summary_statement()
+        statement = messaging._holder_summary_statement().statement
         assert "over" not in str(statement).lower()
         compiled = statement.compile(dialect=db.engine.dialect)
         params = compiled.construct_params({"patient_id": "x"})
