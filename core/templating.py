@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["svg_icon"] = svg_icon
     g = app.jinja_env.globals
-    g["ui_icon"], g["ui_badge"], g["ui_card"], g["ui_main_nav"] = _components(svg_icon)
+    g["ui_icon"], g["ui_badge"], g["ui_card"], g["ui_main_nav"], g["ui_confirm"] = _components(svg_icon)
     g["ui_nav_count"] = nav_count
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
@@ -58,7 +58,8 @@ def init_app(app: Flask) -> None:
 
 
 def _components(svg_icon):
-    """ui.icon(), ui.badge(), ui.card() and ui.main_nav() (components/ui.html exports them): Python rather than
+    """ui.icon(), ui.badge(), ui.card(), ui.main_nav() and ui.confirm() (components/ui.html
+    exports them): Python rather than
     macros, since a page calls them dozens of times (a card per block of the home). They render
     exactly what the macros did."""
 
@@ -109,7 +110,45 @@ def _components(svg_icon):
         out.append("\n  </ul>\n</nav>")
         return Markup("".join(out))
 
-    return icon, badge, card, main_nav
+    def confirm(id, title, action_url, confirm_label, cancel_label=None, method="post", caller=None, **attrs):
+        """A confirmation panel (popover) and its form; `attrs` go on the form (hx_post=...,
+        class_=...). Pages of rows draw one per row (each measure, each share)."""
+        id_ = escape(id)
+        out = [
+            '<div class="confirm-panel" id="',
+            id_,
+            '" popover role="dialog" aria-labelledby="',
+            id_,
+            '-title" tabindex="-1" autofocus>\n  <p class="confirm-title" id="',
+            id_,
+            '-title">',
+            svg_icon("triangle-alert"),
+            "<span>",
+            escape(title),
+            "</span></p>",
+        ]
+        if caller:
+            out += ['<div class="confirm-body">', caller(), "</div>"]
+        out += ['\n  <form method="', escape(method), '" action="', escape(action_url), '" class="btn-row"']
+        out.append(' hx-disabled-elt="find button[type=submit]"')
+        for key, value in attrs.items():
+            if value is None or value is False:
+                continue
+            out += [" ", "class" if key == "class_" else key.replace("_", "-")]
+            if value is not True:
+                out += ['="', escape(value), '"']
+        out += ['>\n    <input type="hidden" name="csrf_token" value="', escape(csrf_token()), '">']
+        out += ['\n    <button type="submit" class="btn btn-danger">', escape(confirm_label), "</button>"]
+        out += [
+            '\n    <button type="button" class="btn btn-ghost" popovertarget="',
+            id_,
+            '" popovertargetaction="hide">',
+        ]
+        cancel = cancel_label or Markup(_by_locale(_locale()).ugettext("Cancel"))
+        out += [escape(cancel), "</button>\n  </form>\n</div>"]
+        return Markup("".join(out))
+
+    return icon, badge, card, main_nav, confirm
 
 
 def nav_count(class_, badge, n, oob=False) -> Markup:

@@ -144,6 +144,47 @@ def test_main_nav_renders_what_the_macro_did(app, locale):
         assert got.count("<li>") == 5 and "Entrée &lt;1&gt;" not in got and 'href="/s0?a=1&amp;b=2"' in got
 
 
+_CONFIRM_MACRO = """{%- macro _attrs(d, skip=()) -%}
+{%- for k, v in d.items() if v is not none and v is not false and k not in skip -%}
+{{ " " }}{{ "class" if k == "class_" else k|replace("_", "-") }}{% if v is not true %}="{{ v }}"{% endif %}
+{%- endfor -%}
+{%- endmacro -%}
+{%- macro confirm(id, title, action_url, confirm_label, cancel_label=None, method="post") -%}
+<div class="confirm-panel" id="{{ id }}" popover role="dialog" aria-labelledby="{{ id }}-title" tabindex="-1" autofocus>
+  <p class="confirm-title" id="{{ id }}-title">{{ svg_icon("triangle-alert") }}<span>{{ title }}</span></p>
+  {%- if caller %}<div class="confirm-body">{{ caller() }}</div>{% endif %}
+  <form method="{{ method }}" action="{{ action_url }}" class="btn-row" hx-disabled-elt="find button[type=submit]"{{ _attrs(kwargs) }}>
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+    <button type="submit" class="btn btn-danger">{{ confirm_label }}</button>
+    <button type="button" class="btn btn-ghost" popovertarget="{{ id }}" popovertargetaction="hide">{{ cancel_label or _("Cancel") }}</button>
+  </form>
+</div>
+{%- endmacro -%}"""
+
+_CONFIRM_CALLS = (
+    '{{ C("d-1", "Supprimer <b>?", "/m/1?a=1&b=2", "Supprimer") }}',
+    '{% call C("d-2", _("Delete this measure?"), "/m/2", _("Delete"), hx_post="/m/2", hx_target="#x") %}'
+    "<p>{{ '<i>' }} 72,4 kg</p>{% endcall %}",
+    '{{ C("d-3", "T", "/m/3", "Oui", "Non", "get", class_="wide", hx_boost=false, data_x=none, hidden=true) }}',
+)
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_confirm_renders_what_the_macro_did(app, client, locale):
+    """ui.confirm is Python (docs/performance.md, 19): the same markup as the macro, with and
+    without a body, its extra attributes on the form, escaping, the cancel label translated."""
+    outputs = []
+    with app.test_request_context("/"), force_locale(locale):
+        for call in _CONFIRM_CALLS:
+            expected = render_template_string(_CONFIRM_MACRO + "{% set C = confirm %}" + call)
+            got = render_template_string('{% import "components/ui.html" as ui %}{% set C = ui.confirm %}' + call)
+            assert got == expected, (call, got, expected)
+            outputs.append(got)
+    assert ">" + ("Annuler" if locale == "fr" else "Cancel") + "</button>" in outputs[1]
+    assert 'hx-post="/m/2" hx-target="#x">' in outputs[1] and "&lt;i&gt;" in outputs[1]
+    assert ' class="wide" hidden>' in outputs[2] and "hx-boost" not in outputs[2]
+
+
 def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
     account, _ = make_holder()
     login_as(client, account)
