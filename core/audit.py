@@ -163,7 +163,11 @@ class Action(StrEnum):
 class AuditEvent(Base):
     __tablename__ = "audit_events"
     # A space's history, newest first, page by page (WHERE patient_id = ? AND id < ? ORDER BY id DESC).
-    __table_args__ = (Index("ix_audit_events_patient_id_id", "patient_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_patient_id_id", "patient_id", "id"),
+        # what the people of a notice card consulted (sharing.notices._seen): a space's views since a day
+        Index("ix_audit_events_patient_action_at", "patient_id", "action", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)

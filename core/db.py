@@ -293,9 +293,15 @@ class Fixed:
         compiled = self.statement.compile(dialect=dialect)
         string = compiled.string
         names = tuple(compiled.positiontup or ()) if compiled.positional else None
+        expanding = {compiled.bind_names[b] for b in compiled.post_compile_params}
+        binds = {
+            name: proc
+            for name, bind in compiled.binds.items()
+            if name not in expanding and (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        }
         constants: dict = {}
         if any(b.required or b.callable for b in compiled.post_compile_params):
-            return [compiled, None, None, None, None, None]  # IN (a list given at each call)
+            return [compiled, None, None, binds, None, None]  # IN (a list given at each call)
         if compiled.post_compile_params:  # IN (a fixed list): expanded once, here
             expanded = compiled.construct_expanded_state({b.key: None for b in compiled.binds.values() if b.required})
             string = expanded.statement
@@ -305,12 +311,6 @@ class Fixed:
             for name, proc in expanded.processors.items():
                 if name in constants:
                     constants[name] = proc(constants[name])
-        expanding = {compiled.bind_names[b] for b in compiled.post_compile_params}
-        binds = {
-            name: proc
-            for name, bind in compiled.binds.items()
-            if name not in expanding and (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        }
         return [compiled, string, names, binds, None, constants]
 
     def _results(self, dialect, description) -> tuple:
@@ -334,7 +334,8 @@ class Fixed:
             string = expanded.statement
             names = tuple(expanded.positiontup or ()) if compiled.positional else None
             values = dict(expanded.parameters)
-            for name, proc in expanded.processors.items():
+            # the other parameters' converters are the statement's own; the list's items', new
+            for name, proc in (*binds.items(), *expanded.processors.items()):
                 if name in values:
                     values[name] = proc(values[name])
         else:
