@@ -324,3 +324,31 @@ def test_fixed_in_lists_read_what_sqlalchemy_reads(app, make_holder):
             plain = db.session.connection().execute(statement, {"ids": wanted}).all()
             assert [tuple(r) for r in fixed.all({"ids": wanted})] == [tuple(r) for r in plain]
         assert [r.given_names for r in fixed.all({"ids": ids})] == ["Ana", "Bea", "Cyd"]
+
+
+def test_fixed_converts_every_parameter_of_a_statement_with_a_list(app, make_holder):
+    """With a list given at each call, the statement's other parameters still go through their
+    columns' types: a naive datetime is refused as SQLAlchemy refuses it, an aware one matches."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import bindparam, select
+
+    from core import clock
+    from core.db import Fixed, db
+    from core.people import Account
+
+    account, _ = make_holder()
+    statement = select(Account.id).where(
+        Account.id.in_(bindparam("ids", expanding=True)), Account.created_at >= bindparam("since")
+    )
+    fixed = Fixed(statement)
+    with app.test_request_context(method="POST"):
+        with pytest.raises(Exception, match="naive datetime refused"):
+            db.session.connection().execute(statement, {"ids": [account.id], "since": datetime(2020, 1, 1)})
+        db.session.rollback()
+        with pytest.raises(ValueError, match="naive datetime refused"):
+            fixed.all({"ids": [account.id], "since": datetime(2020, 1, 1)})
+        db.session.rollback()
+        hour_ago = clock.utcnow() - timedelta(hours=1)
+        assert [r.id for r in fixed.all({"ids": [account.id], "since": hour_ago})] == [account.id]
+        assert fixed.all({"ids": [account.id], "since": clock.utcnow() + timedelta(hours=1)}) == []
