@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
+from babel import numbers as babel_numbers
 from flask import Flask
 from flask_babel import (
     format_currency,
     format_date,
     format_datetime,
-    format_decimal,
     format_time,
     get_locale,
     get_timezone,
@@ -20,6 +20,7 @@ from flask_babel import (
 )
 
 from core import clock
+from core.templating import current_locale
 
 
 def clock_time(value: datetime | None) -> str:
@@ -100,10 +101,21 @@ def measure_moment(value: datetime | None) -> str:
     return moment(value) + (f" ({note})" if note else "")
 
 
+@lru_cache(maxsize=64)
+def _pattern(pattern: str) -> babel_numbers.NumberPattern:
+    return babel_numbers.parse_pattern(pattern)
+
+
+def decimal(value, pattern: str) -> str:
+    """flask_babel.format_decimal(value, format=pattern), the pattern parsed once: parsing was
+    a third of the cost, and a measures page writes some forty numbers."""
+    return babel_numbers.format_decimal(value, format=_pattern(pattern), locale=current_locale())
+
+
 def number(value, digits: int = 1) -> str:
     if value is None:
         return ""
-    return format_decimal(value, format=f"#,##0.{'#' * digits}" if digits else "#,##0")
+    return decimal(value, f"#,##0.{'#' * digits}" if digits else "#,##0")
 
 
 def money(cents: int | None) -> str:
@@ -117,8 +129,8 @@ def filesize(size: int | None) -> str:
     if size is None:
         return ""
     if size < 1024 * 1024:
-        return _("%(size)s KB", size=format_decimal(max(1, round(size / 1024)), format="#,##0"))
-    return _("%(size)s MB", size=format_decimal(size / (1024 * 1024), format="#,##0.#"))
+        return _("%(size)s KB", size=decimal(max(1, round(size / 1024)), "#,##0"))
+    return _("%(size)s MB", size=decimal(size / (1024 * 1024), "#,##0.#"))
 
 
 def init_app(app: Flask) -> None:

@@ -97,7 +97,7 @@ def _components(svg_icon):
         entries marked `phone`), twice on every page; entries with a badge carry their count."""
         counts = counts or {}
         items = nav if class_ != "bottomnav" else [item for item in nav if item["phone"]][:5]
-        label = _by_locale(_locale()).ugettext("Main navigation")
+        label = _by_locale(current_locale()).ugettext("Main navigation")
         out = ['<nav class="', escape(class_), '" aria-label="', escape(label), '">\n  <ul>']
         for item in items:
             out += ['\n    <li><a href="', escape(item["url"]), '"']
@@ -144,7 +144,7 @@ def _components(svg_icon):
             id_,
             '" popovertargetaction="hide">',
         ]
-        cancel = cancel_label or Markup(_by_locale(_locale()).ugettext("Cancel"))
+        cancel = cancel_label or Markup(_by_locale(current_locale()).ugettext("Cancel"))
         out += [escape(cancel), "</button>\n  </form>\n</div>"]
         return Markup("".join(out))
 
@@ -155,7 +155,7 @@ def nav_count(class_, badge, n, oob=False) -> Markup:
     """A navigation entry's count (unread messages...): replaced in place by the entry's
     poll (hx-swap-oob), hidden at zero; the number is read out with its meaning. The poll
     draws two of these every 30 seconds on every open page."""
-    words = _by_locale(_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
+    words = _by_locale(current_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
     return Markup(
         '<span class="nav-count" id="count-%s-%s"%s%s>\n  <span aria-hidden="true">%s</span>'
         '<span class="visually-hidden">%s</span></span>'
@@ -230,7 +230,7 @@ _RENDERS: dict[int, tuple] = {}
 _RENDERS_MAX = 64
 
 
-def _locale():
+def current_locale():
     """What flask_babel.get_locale() returns, read where it keeps it without its proxies (−6 %
     of a home's function calls); should that place move, get_locale() answers, only slower."""
     app_ctx = _cv_app.get(None)
@@ -239,7 +239,7 @@ def _locale():
 
 
 def _rendering(eval_ctx) -> tuple:
-    locale = _locale()
+    locale = current_locale()
     found = _RENDERS.get(id(eval_ctx))
     if found is not None and found[0] is eval_ctx and found[1] is locale:
         return found[2]

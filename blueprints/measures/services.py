@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from flask import abort
-from flask_babel import format_decimal, get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from sqlalchemy import bindparam, select, union_all
 
 from blueprints.measures import kinds
@@ -47,7 +47,7 @@ def kind_or_404(slug: str, entered: bool = False) -> Kind:
 
 
 def _num(value: float, decimals: int) -> str:
-    return format_decimal(value, format="#,##0." + "#" * decimals if decimals else "#,##0")
+    return formatting.decimal(value, "#,##0." + "#" * decimals if decimals else "#,##0")
 
 
 def show_value(kind: Kind, value: float, value2: float | None = None) -> str:

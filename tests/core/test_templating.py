@@ -208,3 +208,18 @@ def test_moment_memo_knows_what_today_is(app):
         clock.freeze(at + timedelta(days=5))
         assert formatting.moment(at).startswith("12 March 2026")
     clock.reset()
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_decimal_writes_what_flask_babel_writes(app, locale):
+    """formatting.decimal parses each pattern once (docs/performance.md, 21): the same text as
+    Flask-Babel's format_decimal, in each language, for the patterns Carnet uses."""
+    from flask_babel import format_decimal
+
+    values = [0, 1, 7.25, 72.4, 72.45, 1234.5, 1234567.891, -3.5, 0.95]
+    patterns = ["#,##0", "#,##0.#", "#,##0.##", "#,##0.###"]
+    with app.test_request_context("/"), force_locale(locale):
+        for pattern in patterns:
+            for value in values:
+                assert formatting.decimal(value, pattern) == format_decimal(value, format=pattern), (pattern, value)
+        assert formatting.number(1234.5) == ("1\u202f234,5" if locale == "fr" else "1,234.5")
