@@ -112,13 +112,14 @@ class AxeRuns:
 def watch(context) -> AxeRuns:
     """Check every page of `context` with axe from now on. Requests made by htmx wait in the
     page for the check in progress; the test's own navigations (goto, reload, back, forward)
-    wait for it here. Nothing is intercepted on the network (Chromium stalls some intercepted
-    uploads)."""
+    and screenshots wait for it here (a screenshot adds and removes a style element to hide the
+    caret and stop animations: the check would see the page change under it). Nothing is
+    intercepted on the network (Chromium stalls some intercepted uploads)."""
     runs = AxeRuns()
 
     def opened(page) -> None:
         runs.pages.append(page)
-        for name in ("goto", "reload", "go_back", "go_forward"):
+        for name in ("goto", "reload", "go_back", "go_forward", "screenshot"):
             setattr(page, name, _after_checks(page, getattr(page, name)))
 
     context.expose_binding(BINDING, lambda source, run: runs.report(source, run))
