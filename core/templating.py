@@ -59,9 +59,8 @@ def init_app(app: Flask) -> None:
 
 def _components(svg_icon):
     """ui.icon(), ui.badge(), ui.card(), ui.main_nav() and ui.confirm() (components/ui.html
-    exports them): Python rather than
-    macros, since a page calls them dozens of times (a card per block of the home). They render
-    exactly what the macros did."""
+    exports them): Python rather than macros, since a page calls them dozens of times (a card
+    per block of the home, a panel per row). They render exactly what the macros did."""
 
     def icon(name: str, label=None) -> Markup:
         if label:
