@@ -40,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["svg_icon"] = svg_icon
     g = app.jinja_env.globals
     g["ui_icon"], g["ui_badge"], g["ui_card"], g["ui_main_nav"], g["ui_confirm"] = _components(svg_icon)
-    g["ui_nav_count"] = nav_count
+    g["ui_nav_count"], g["ui_attrs"] = nav_count, html_attrs
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
@@ -130,13 +130,7 @@ def _components(svg_icon):
             out += ['<div class="confirm-body">', caller(), "</div>"]
         out += ['\n  <form method="', escape(method), '" action="', escape(action_url), '" class="btn-row"']
         out.append(' hx-disabled-elt="find button[type=submit]"')
-        for key, value in attrs.items():
-            if value is None or value is False:
-                continue
-            out += [" ", "class" if key == "class_" else key.replace("_", "-")]
-            if value is not True:
-                out += ['="', escape(value), '"']
-        out += ['>\n    <input type="hidden" name="csrf_token" value="', escape(csrf_token()), '">']
+        out += [html_attrs(attrs), '>\n    <input type="hidden" name="csrf_token" value="', escape(csrf_token()), '">']
         out += ['\n    <button type="submit" class="btn btn-danger">', escape(confirm_label), "</button>"]
         out += [
             '\n    <button type="button" class="btn btn-ghost" popovertarget="',
@@ -148,6 +142,19 @@ def _components(svg_icon):
         return Markup("".join(out))
 
     return icon, badge, card, main_nav, confirm
+
+
+def html_attrs(attrs: dict, skip=()) -> Markup:
+    """Keyword arguments as HTML attributes: hx_post -> hx-post, class_ -> class; True gives a
+    bare attribute, None and False none; values escaped. Each begins with a space."""
+    out = []
+    for key, value in attrs.items():
+        if value is None or value is False or key in skip:
+            continue
+        out += [" ", "class" if key == "class_" else key.replace("_", "-")]
+        if value is not True:
+            out += ['="', escape(value), '"']
+    return Markup("".join(out))
 
 
 def nav_count(class_, badge, n, oob=False) -> Markup:

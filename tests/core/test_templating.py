@@ -223,3 +223,25 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
             for value in values:
                 assert formatting.decimal(value, pattern) == format_decimal(value, format=pattern), (pattern, value)
         assert formatting.number(1234.5) == ("1\u202f234,5" if locale == "fr" else "1,234.5")
+
+
+def test_attributes_render_what_the_macro_did(app):
+    """ui's _attrs is Python, shared by the button macros and ui.confirm: the same text as the
+    macro it replaced (names, bare and omitted attributes, escaping, skipped keys)."""
+    macro = _CONFIRM_MACRO.split("{%- macro confirm")[0]
+    cases = [
+        ({"hx_post": "/a?b=1&c=2", "class_": "wide", "hidden": True, "data_x": None, "off": False}, ()),
+        ({"aria_label": 'dire "non" <b>', "class_": "x", "class": "y", "id": 3}, ("class_", "class")),
+        ({}, ()),
+    ]
+    with app.test_request_context("/"):
+        for attrs, skip in cases:
+            expected = render_template_string(macro + "{{ _attrs(d, skip=skip) }}", d=attrs, skip=skip)
+            got = render_template_string(
+                '{% import "components/ui.html" as ui %}{{ ui_attrs(d, skip=skip) }}', d=attrs, skip=skip
+            )
+            assert got == expected, (attrs, got, expected)
+        button = render_template_string(
+            '{% import "components/ui.html" as ui %}{{ ui.button("Envoyer", hx_post="/x", class_="big") }}'
+        )
+    assert 'hx-post="/x"' in button and 'class="big"' not in button
