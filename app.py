@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 
+from babel import Locale
 from flask import Flask, has_request_context, session
 from flask_babel import Babel
 from flask_login import current_user
@@ -43,19 +44,40 @@ BLUEPRINTS = (
 )
 
 
-def _select_locale() -> str:
+class Carnet(Flask):
+    """Flask, asking once per function whether it is a coroutine: Flask asks again on every
+    call (inspect.iscoroutinefunction, a dozen hooks a request); Flask says to override this."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sync_funcs: dict = {}
+
+    def ensure_sync(self, func):
+        found = self._sync_funcs.get(func)
+        if found is None:
+            found = super().ensure_sync(func)
+            if len(self._sync_funcs) < 4096:  # bound methods made per call would only fill it
+                self._sync_funcs[func] = found
+        return found
+
+
+# Parsed once: Flask-Babel takes a Locale as it is, and parses a code anew on every request.
+_LOCALES = {code: Locale.parse(code) for code in web.LANGUAGES}
+
+
+def _select_locale() -> Locale:
     if not has_request_context():
-        return "fr"
+        return _LOCALES["fr"]
     lang = session.get("lang")
-    if lang in web.LANGUAGES:
-        return lang
-    if current_user.is_authenticated and current_user.locale in web.LANGUAGES:
-        return current_user.locale
-    return "fr"
+    if lang in _LOCALES:
+        return _LOCALES[lang]
+    if current_user.is_authenticated and current_user.locale in _LOCALES:
+        return _LOCALES[current_user.locale]
+    return _LOCALES["fr"]
 
 
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Carnet(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, overrides)
     app.session_interface = DatabaseSessionInterface()
 

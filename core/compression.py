@@ -27,6 +27,8 @@ import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
+from core.http import add_vary
+
 MIMETYPES = [
     "text/html",
     "text/css",
@@ -120,7 +122,7 @@ def may_compress(response) -> bool:
 def _after_request(response):
     if may_compress(response):
         return current_app.extensions["carnet.compress"].after_request(response)
-    response.vary.add("Accept-Encoding")  # the same URL may be compressed for another request
+    add_vary(response, "Accept-Encoding")  # the same URL may be compressed for another request
     return response
 
 

@@ -21,6 +21,7 @@ from werkzeug.datastructures import CallbackDict
 
 from core import clock
 from core.db import Base, Fixed, db, is_reads_first, start_request, uuid_pk, write_intent
+from core.http import add_vary
 from core.people import Account, Patient, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
@@ -311,7 +312,7 @@ class DatabaseSessionInterface(SessionInterface):
                 path="/",
             )
         if record is not None:
-            response.vary.add("Cookie")
+            add_vary(response, "Cookie")
 
 
 def _request():

@@ -157,21 +157,20 @@ def html_attrs(attrs: dict, skip=()) -> Markup:
     return Markup("".join(out))
 
 
+_OOB = ' hx-swap-oob="true"'
+
+
 def nav_count(class_, badge, n, oob=False) -> Markup:
     """A navigation entry's count (unread messages...): replaced in place by the entry's
     poll (hx-swap-oob), hidden at zero; the number is read out with its meaning. The poll
     draws two of these every 30 seconds on every open page."""
     words = _by_locale(current_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
+    # Joined, not Markup % (...): its per-argument escaping helpers were a tenth of a poll.
     return Markup(
-        '<span class="nav-count" id="count-%s-%s"%s%s>\n  <span aria-hidden="true">%s</span>'
-        '<span class="visually-hidden">%s</span></span>'
-    ) % (
-        class_,
-        badge.replace(".", "-"),
-        Markup(' hx-swap-oob="true"') if oob else "",
-        "" if n else Markup(" hidden"),
-        n if n < 100 else "99+",
-        words,
+        f'<span class="nav-count" id="count-{escape(class_)}-{escape(badge.replace(".", "-"))}"'
+        f"{_OOB if oob else ''}{'' if n else ' hidden'}>\n"
+        f'  <span aria-hidden="true">{escape(n if n < 100 else "99+")}</span>'
+        f'<span class="visually-hidden">{escape(words)}</span></span>'
     )
 
 

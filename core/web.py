@@ -32,6 +32,7 @@ from werkzeug.exceptions import HTTPException
 
 from core import access, sessions
 from core.db import db
+from core.http import add_vary
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -332,7 +333,7 @@ def hx_redirect(url: str, code: int = 303, reload: bool = False):
 
 
 def _vary_on_htmx(response) -> None:
-    response.vary.add("HX-Request")
+    add_vary(response, "HX-Request")
 
 
 def ask_fresh_authentication(back: str | None = None):

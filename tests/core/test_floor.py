@@ -10,7 +10,7 @@ from flask_compress import Compress
 from sqlalchemy import event, exc as sa_exc
 from werkzeug.datastructures import Headers
 
-from tests.helpers import HX
+from tests.helpers import HX, csrf_token
 
 SECURITY = (
     "Content-Security-Policy",
@@ -352,3 +352,76 @@ def test_fixed_converts_every_parameter_of_a_statement_with_a_list(app, make_hol
         hour_ago = clock.utcnow() - timedelta(hours=1)
         assert [r.id for r in fixed.all({"ids": [account.id], "since": hour_ago})] == [account.id]
         assert fixed.all({"ids": [account.id], "since": clock.utcnow() + timedelta(hours=1)}) == []
+
+
+# --- 22. The floor's leftovers: Vary as text, the locale parsed once, coroutines asked once ---
+
+
+def test_vary_names_each_header_once_whatever_the_case():
+    from flask import Response
+
+    from core.http import add_vary
+
+    r = Response("x")
+    add_vary(r, "Cookie")
+    add_vary(r, "HX-Request")
+    add_vary(r, "cookie")
+    add_vary(r, "Accept-Encoding")
+    add_vary(r, "hx-request")
+    assert r.headers.getlist("Vary") == ["Cookie, HX-Request, Accept-Encoding"]
+    r.headers["Vary"] = "Origin"  # a view's own Vary is kept
+    add_vary(r, "Cookie")
+    assert r.headers["Vary"] == "Origin, Cookie"
+
+
+def test_a_logged_in_answer_varies_on_its_cookie_htmx_and_encoding_once_each(holder):
+    client, _ = holder
+    for path, headers in (("/", {}), ("/messages/non-lus", HX), ("/session/etat", {})):
+        r = client.get(path, headers={"Accept-Encoding": "br", **headers})
+        assert r.status_code == 200, path
+        names = [v.strip().lower() for v in ",".join(r.headers.getlist("Vary")).split(",")]
+        assert sorted(names) == ["accept-encoding", "cookie", "hx-request"], (path, names)
+
+
+def test_the_locale_is_parsed_once_per_process_and_follows_the_person(app, holder):
+    """The selector hands Flask-Babel a Locale parsed at start-up (a code is parsed again on
+    every request); the language chosen still wins."""
+    import flask_babel
+    from babel import Locale
+
+    client, _ = holder
+    parsed = []
+    real = Locale.parse
+
+    def counted(identifier, *args, **kwargs):
+        parsed.append(identifier)
+        return real(identifier, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Locale, "parse", staticmethod(counted))
+        assert "Accueil" in client.get("/").get_data(as_text=True)
+        assert not [p for p in parsed if isinstance(p, str)], parsed
+    token = csrf_token(client, "/")
+    assert client.post("/langue/en", data={"csrf_token": token}).status_code == 303
+    assert "Home" in client.get("/").get_data(as_text=True)
+    with app.test_request_context("/"):
+        assert str(flask_babel.get_locale()) == "fr"
+
+
+def test_flask_asks_once_per_function_whether_it_is_a_coroutine(app, holder, monkeypatch):
+    import flask.app
+
+    client, _ = holder
+    client.get("/session/etat")
+    asked = []
+    real = flask.app.iscoroutinefunction
+    monkeypatch.setattr(flask.app, "iscoroutinefunction", lambda f: asked.append(f) or real(f))
+    for _ in range(3):
+        assert client.get("/session/etat").status_code == 200
+    assert asked == []
+
+    async def not_carnet():  # still handed to Flask's own check (which wants flask[async])
+        return 7
+
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(not_carnet)
