@@ -5,6 +5,7 @@ request's floor is compared before and after on it first (docs/performance.md, 9
     .venv/bin/python -m benchmarks.instructions                      # etat, poll and home, demo space
     .venv/bin/python -m benchmarks.instructions --threads poll home  # + 2,000 conversations
     .venv/bin/python -m benchmarks.instructions --instance DIR etat  # an instance kept from before
+    .venv/bin/python -m benchmarks.instructions documents measures history sharing  # holder pages
 
 Needs valgrind (Debian: `apt-get install valgrind`). The WSGI app is called directly (no server,
 no socket), as the demo holder with a session record written for the run; each route is warmed
@@ -27,7 +28,12 @@ ROUTES = {
     "etat": ("/session/etat", {}),
     "poll": ("/messages/non-lus", {"HX-Request": "true"}),
     "home": ("/", {}),
+    "documents": ("/documents", {}),
+    "measures": ("/constantes/poids", {}),
+    "history": ("/historique", {}),
+    "sharing": ("/partage", {}),
 }
+DEFAULT = ["etat", "poll", "home"]
 WARMUP = 30
 
 
@@ -104,13 +110,13 @@ def main(argv: list[str] | None = None) -> int:
         _child(args[1], args[2], int(args[3]))
         return 0
     p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
-    p.add_argument("routes", nargs="*", default=list(ROUTES), choices=list(ROUTES))
+    p.add_argument("routes", nargs="*", default=DEFAULT, choices=list(ROUTES))
     p.add_argument("--instance", help="an instance folder prepared before (default: a new demo instance)")
     p.add_argument(
         "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
     )
     p.add_argument(
-        "--requests", type=int, default=100, help="requests counted per route (default 100; the home: a third)"
+        "--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)"
     )
     opts = p.parse_args(args)
     instance = opts.instance
@@ -125,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         instance = str(folder)
         print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
     for route in opts.routes:
-        n = max(10, opts.requests // 3) if route == "home" else opts.requests
+        n = opts.requests if route in ("etat", "poll") else max(10, opts.requests // 3)
         print(f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n):>12,} instructions per request (n={n})")
     return 0
 

@@ -15,12 +15,11 @@ from flask_babel import (
     format_time,
     get_locale,
     get_timezone,
-    gettext as _,
     to_user_timezone,
 )
 
 from core import clock
-from core.templating import current_locale
+from core.i18n import current_locale, gettext as _
 
 
 def clock_time(value: datetime | None) -> str:

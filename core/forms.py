@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import lazy_gettext as _l
 from wtforms.validators import ValidationError
 
 from core import clock
+from core.i18n import lazy_gettext as _l
 
 
 def not_future(form, field):

@@ -21,12 +21,13 @@ from email.utils import format_datetime, make_msgid, parsedate_to_datetime
 from pathlib import Path
 
 from flask import after_this_request, current_app, has_request_context
-from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
+from flask_babel import force_locale, format_datetime as babel_datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, mail
 from core.db import Base, db, uuid_pk
+from core.i18n import gettext as _
 from core.people import Account, profession_label
 
 

@@ -7,7 +7,8 @@ from functools import lru_cache
 
 import ua_parser
 from flask import g, has_request_context, request, session
-from flask_babel import gettext as _
+
+from core.i18n import gettext as _
 
 # Phones and tablets, by what ua-parser names (the rules user-agents applied on the same data).
 HANDHELD_OS = frozenset(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import secrets
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.db import Base, db, uuid_pk
+from core.i18n import lazy_gettext as _l
 
 ROLES = ("holder", "professional")
 

@@ -9,12 +9,12 @@ import weakref
 from functools import lru_cache
 from pathlib import Path
 
-import flask_babel
 from flask import Flask, current_app, request, session, url_for
-from flask.globals import _cv_app
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
 from markupsafe import Markup, escape
+
+from core.i18n import by_locale, current_locale
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
 
@@ -96,7 +96,7 @@ def _components(svg_icon):
         entries marked `phone`), twice on every page; entries with a badge carry their count."""
         counts = counts or {}
         items = nav if class_ != "bottomnav" else [item for item in nav if item["phone"]][:5]
-        label = _by_locale(current_locale()).ugettext("Main navigation")
+        label = by_locale(current_locale()).ugettext("Main navigation")
         out = ['<nav class="', escape(class_), '" aria-label="', escape(label), '">\n  <ul>']
         for item in items:
             out += ['\n    <li><a href="', escape(item["url"]), '"']
@@ -137,7 +137,7 @@ def _components(svg_icon):
             id_,
             '" popovertargetaction="hide">',
         ]
-        cancel = cancel_label or Markup(_by_locale(current_locale()).ugettext("Cancel"))
+        cancel = cancel_label or Markup(by_locale(current_locale()).ugettext("Cancel"))
         out += [escape(cancel), "</button>\n  </form>\n</div>"]
         return Markup("".join(out))
 
@@ -164,7 +164,7 @@ def nav_count(class_, badge, n, oob=False) -> Markup:
     """A navigation entry's count (unread messages...): replaced in place by the entry's
     poll (hx-swap-oob), hidden at zero; the number is read out with its meaning. The poll
     draws two of these every 30 seconds on every open page."""
-    words = _by_locale(current_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
+    words = by_locale(current_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
     # Joined, not Markup % (...): its per-argument escaping helpers were a tenth of a poll.
     return Markup(
         f'<span class="nav-count" id="count-{escape(class_)}-{escape(badge.replace(".", "-"))}"'
@@ -235,14 +235,6 @@ _RENDERS: dict[int, tuple] = {}
 _RENDERS_MAX = 64
 
 
-def current_locale():
-    """What flask_babel.get_locale() returns, read where it keeps it without its proxies (−6 %
-    of a home's function calls); should that place move, get_locale() answers, only slower."""
-    app_ctx = _cv_app.get(None)
-    locale = getattr(getattr(app_ctx.g, "_flask_babel", None), "babel_locale", None) if app_ctx else None
-    return flask_babel.get_locale() if locale is None else locale
-
-
 def _rendering(eval_ctx) -> tuple:
     locale = current_locale()
     found = _RENDERS.get(id(eval_ctx))
@@ -259,24 +251,9 @@ def _translations():
     return _catalogue()[0]
 
 
-_BY_LOCALE: dict = {}
-
-
-def _by_locale(locale):
-    """The catalogue of a locale, asked of Flask-Babel once per application and locale
-    (its get_translations() walks five context lookups per call)."""
-    key = (current_app._get_current_object(), locale)
-    found = _BY_LOCALE.get(key)
-    if found is None:
-        if len(_BY_LOCALE) >= _RENDERS_MAX:
-            _BY_LOCALE.clear()
-        found = _BY_LOCALE[key] = _translations()
-    return found
-
-
 def _catalogue() -> tuple:
     """Flask-Babel's catalogue for the current locale, and its memo."""
-    translations = flask_babel.get_translations()
+    translations = by_locale(current_locale())
     memo = _MEMOS.get(translations)
     if memo is None:
         memo = _MEMOS[translations] = {}

@@ -25,7 +25,7 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale, gettext as _, lazy_gettext
+from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -33,6 +33,7 @@ from werkzeug.exceptions import HTTPException
 from core import access, sessions
 from core.db import db
 from core.http import add_vary
+from core.i18n import gettext as _, lazy_gettext
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}

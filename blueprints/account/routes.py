@@ -6,13 +6,13 @@ import json
 from functools import wraps
 
 from flask import abort, current_app, flash, jsonify, request, url_for
-from flask_babel import gettext as _, ngettext
 
 from blueprints.account import bp, services
 from blueprints.account.forms import ConfirmPasswordForm, NewPasswordForm, RenameForm
 from blueprints.auth import passkeys as ceremonies
 from core import audit, origin, sessions, web
 from core.db import reads_first
+from core.i18n import gettext as _, ngettext
 
 
 def fresh_required(view):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, current_app
-from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from blueprints.auth import passkeys as ceremonies, services as auth_services
 from core import audit, origin, sessions, throttle
 from core.access import Viewer
 from core.db import db, write_intent
+from core.i18n import gettext as _, ngettext
 from core.people import Credential
 
 

@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("agenda", __name__, url_prefix="/agenda")
 web.nav_entry("agenda.index", _l("Agenda"), "calendar", order=26, phone=False)

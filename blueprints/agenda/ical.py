@@ -14,7 +14,6 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from icalendar import Alarm, Calendar, Event, vText
 from sqlalchemy import select
 
@@ -23,6 +22,7 @@ from blueprints.agenda.models import AgendaSettings, Appointment
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db, write_intent
+from core.i18n import gettext as _
 
 TOKEN_BYTES = 24
 FEED_PAST_DAYS = 365

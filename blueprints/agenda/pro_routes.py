@@ -5,12 +5,12 @@ cancel. Every page is traced like the rest of the record (blueprints/pro)."""
 from __future__ import annotations
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 
 from blueprints.agenda import appointments as appts, bp
 from blueprints.agenda.forms import CounterForm, ProposalForm
 from blueprints.pro import services as pro
 from core import access, web
+from core.i18n import gettext as _
 
 
 def again_form(appt_id: str, formdata=None) -> CounterForm:

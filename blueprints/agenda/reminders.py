@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from blueprints.agenda.models import Appointment
 from blueprints.agenda.tell import by_mail, holder_account, when_text
 from core import clock, notify
 from core.db import db
+from core.i18n import gettext as _
 
 LOOKAHEAD = timedelta(days=8)  # the longest reminder offered is a week before
 

@@ -4,12 +4,13 @@ calendar and the private calendar feed. Routes parse, ask the gate, call the ser
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_babel import format_datetime, gettext as _
+from flask_babel import format_datetime
 
 from blueprints.agenda import appointments as appts, bp, ical, tell
 from blueprints.agenda.forms import AnswerForm, AppointmentForm, CounterForm, FeedForm, ItemForm, MarkForm, SettingsForm
 from blueprints.agenda.prevention import services as prevention
 from core import access, clock, web
+from core.i18n import gettext as _
 
 
 @bp.app_template_filter("agenda_daynum")

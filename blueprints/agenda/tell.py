@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import force_locale, format_datetime as babel_datetime, gettext as _
+from flask_babel import force_locale, format_datetime as babel_datetime
 from sqlalchemy import select
 
 from blueprints.agenda.models import Appointment
@@ -14,6 +14,7 @@ from core import clock, notify
 from core.access import Viewer
 from core.db import db
 from core.formatting import clock_time
+from core.i18n import gettext as _
 from core.people import Account, profession_label
 
 

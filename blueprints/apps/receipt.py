@@ -7,13 +7,12 @@ import io
 import logging
 import re
 
-from flask_babel import gettext as _
-
 from blueprints.apps import purposes
 from blueprints.apps.models import App, Connection
 from blueprints.documents import services as documents
 from core import clock, pdf
 from core.access import Viewer
+from core.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 CATEGORY = "DOC_ADM"

@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 
 from authlib.oauth2 import OAuth2Error
 from flask import jsonify, request, url_for
-from flask_babel import gettext as _
 
 from blueprints.apps import bp, limits, oauth, purposes, receipt, services, signing
 from blueprints.history import actions
 from core import web
 from core.access import Viewer
 from core.db import db
+from core.i18n import gettext as _
 
 
 def _fhir_base() -> str:

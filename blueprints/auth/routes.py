@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import abort, current_app, flash, jsonify, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.auth import bp, passkeys, services
@@ -21,6 +20,7 @@ from blueprints.auth.services import complete_login
 from blueprints.card import services as card
 from core import audit, clock, sessions, web
 from core.db import reads_first, write_intent
+from core.i18n import gettext as _
 from core.people import Account
 
 

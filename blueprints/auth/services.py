@@ -14,12 +14,13 @@ from datetime import date, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, g, session, url_for
-from flask_babel import force_locale, gettext as _, ngettext
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from blueprints.auth.models import ActivationCode, OneTimeCode
 from core import audit, clock, codes, formatting, notify, sessions, throttle, web
 from core.db import db, write_intent
+from core.i18n import gettext as _, ngettext
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS, Account, Patient, Professional, account_by_email, normalise_email
 

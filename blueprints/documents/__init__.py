@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 web.nav_entry("documents.index", _l("Documents"), "file-text", order=20)

@@ -5,7 +5,7 @@ Labels are English msgids; the official French label sits in the comment beside 
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from core.i18n import lazy_gettext as _l
 
 CATEGORIES = {
     "SYNTHESE": _l("My health in summary"),  # Ma santé en résumé

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
 from wtforms import DateField, SelectField, StringField, TextAreaField
@@ -8,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.documents import categories
 from core.forms import not_future
+from core.i18n import lazy_gettext as _l
 
 
 class _Metadata(FlaskForm):

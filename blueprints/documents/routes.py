@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _, ngettext
 
 from blueprints.documents import bp, categories, files, pages, services, thumbnails
 from blueprints.documents.forms import EditForm, UploadForm
 from blueprints.reimbursements import services as reimbursements
 from core import access, audit, clock, web
+from core.i18n import gettext as _, ngettext
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 

@@ -15,7 +15,7 @@ from datetime import date
 from typing import BinaryIO
 
 from flask import abort, current_app
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
 from sqlalchemy import func, select, tuple_, update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -26,6 +26,7 @@ from core.access import Viewer
 from core.blobs import BlobKey
 from core.db import before_slow_work, db, write_intent
 from core.grants import Share
+from core.i18n import gettext as _
 from core.people import profession_label
 from core.storage import BlobCorrupt, BlobMissing, BlobTooLarge, SeekableBlob
 

@@ -13,13 +13,14 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import select, update
 
 from blueprints.export import archive, bundle
 from blueprints.export.models import SpaceExport
 from core import access, audit, blobs, clock, jobs, notify
 from core.db import db, reads_in_background, write_intent
+from core.i18n import gettext as _
 from core.people import Account
 
 log = logging.getLogger(__name__)

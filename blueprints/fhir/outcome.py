@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 
 from flask import Response
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
+
+from core.i18n import lazy_gettext as _l
 
 FHIR_JSON = "application/fhir+json"
 TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"

@@ -9,10 +9,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
-
 from blueprints.fhir.outcome import Invalid
 from core.clock import PARIS
+from core.i18n import lazy_gettext as _l
 
 DEFAULT_COUNT, MAX_COUNT = 50, 200
 PREFIXES = ("eq", "lt", "le", "gt", "ge", "sa", "eb")

@@ -10,7 +10,7 @@ import io
 import json
 from datetime import date
 
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import LazyString
 
 from blueprints.documents import categories, services as documents
 from blueprints.fhir.outcome import Invalid
@@ -19,6 +19,7 @@ from blueprints.measures.imports.importers.common import Collector
 from blueprints.measures.services import record_checked
 from core import audit
 from core.access import Viewer
+from core.i18n import lazy_gettext as _l
 
 MAX_JSON = 64 * 1024  # an Observation; a document's bytes are bounded by the upload limit
 

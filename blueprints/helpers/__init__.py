@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("helpers", __name__, url_prefix="/aidants")
 web.nav_entry("helpers.index", _l("Helpers"), "users", order=32, phone=False)

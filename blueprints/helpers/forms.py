@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, EmailField
 from wtforms.validators import DataRequired, Email, Length, ValidationError
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from blueprints.helpers.services import LONGEST_DAYS
 from blueprints.sharing.forms import MultiCheckboxField
 from core import clock
+from core.i18n import lazy_gettext as _l
 
 SCOPE_LABELS = {
     "documents": _l("Documents: see and add them (never delete, hide or show them)"),

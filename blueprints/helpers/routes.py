@@ -5,13 +5,13 @@ section, which only a person in their own space has (never a guardian or a helpe
 from __future__ import annotations
 
 from flask import flash, request, url_for
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.helpers import bp, services
 from blueprints.helpers.forms import SCOPE_SHORT, InviteForm, ScopeForm
 from core import web
 from core.access import MAX_HELPERS, Viewer
+from core.i18n import gettext as _
 
 
 def _page(viewer: Viewer, form: InviteForm | None = None, status: int = 200):

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort
-from flask_babel import force_locale, gettext as _, lazy_gettext as _l
+from flask_babel import force_locale
 from sqlalchemy import func, or_, select
 
 from core import access, audit, clock, notify
 from core.access import HELPER_SCOPES, MAX_HELPERS, Viewer
 from core.db import db
 from core.grants import Delegation
+from core.i18n import gettext as _, lazy_gettext as _l
 from core.people import Account, Patient, account_by_email, normalise_email
 
 INVITE_DAYS = 14  # an invitation not answered by then lapses

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask_babel import gettext as _, ngettext
-
 from blueprints.measures.kinds import KINDS
 from blueprints.measures.services import SOURCES
 from blueprints.profile.sections import section_title
 from core.audit import Action
+from core.i18n import gettext as _, ngettext
 
 # Actions that tell of a failure or a refusal: shown with a warning mark, and listed
 # under the "failed attempts and unknown people" filter.

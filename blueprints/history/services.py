@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, get_timezone, gettext as _, lazy_gettext as _l
+from flask_babel import format_date, get_timezone
 from sqlalchemy import Select, bindparam, literal, null, or_, select, union_all
 
 from blueprints.history import actions
@@ -22,6 +22,7 @@ from core.access import Viewer
 from core.audit import AuditEvent
 from core.db import Fixed, db
 from core.grants import EmergencyAccess, Grant, Share
+from core.i18n import gettext as _, lazy_gettext as _l
 from core.people import PROFESSIONS
 
 PAGE_SIZE = 50

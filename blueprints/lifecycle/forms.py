@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints.auth.forms import NewLetterForm
+from core.i18n import lazy_gettext as _l
 
 
 class OppositionForm(NewLetterForm):

@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from blueprints.lifecycle import letters
 from blueprints.lifecycle.models import Guardianship, SpaceLife
 from core import access, audit, clock, notify
 from core.db import db
+from core.i18n import gettext as _
 from core.identifiers import clean_nir
 from core.people import Account, Patient
 

@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 
 from core import clock, formatting, notify, pdf
+from core.i18n import gettext as _
 
 LETTERS_PER_PDF = 100  # a print shop's file; a letter is one page, two at most
 PDF_SECONDS = 120  # a hundred pages take a few seconds, more on a busy machine

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, lazy_gettext as _l
+from flask_babel import force_locale
 from sqlalchemy import insert, select
 
 from blueprints.auth.models import ActivationCode
@@ -29,6 +29,7 @@ from blueprints.lifecycle import guardians as guardianship, letters, postal
 from blueprints.lifecycle.models import Guardianship, Opposition, SpaceLife
 from core import clock, codes
 from core.db import db, new_id
+from core.i18n import lazy_gettext as _l
 from core.identifiers import clean_nir, mask_nir, valid_nir
 from core.people import Account, Patient, normalise_email
 

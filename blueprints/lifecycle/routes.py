@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from blueprints.lifecycle import bp, services
 from blueprints.lifecycle.forms import CloseForm, OppositionForm
 from core import access, audit, sessions, web
 from core.access import Viewer
+from core.i18n import gettext as _
 
 
 @bp.route("/opposition", methods=["GET", "POST"])

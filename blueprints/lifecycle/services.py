@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from flask import current_app
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 from sqlalchemy import or_, select, update
 
 from blueprints.auth import services as auth
@@ -25,6 +25,7 @@ from blueprints.lifecycle.removal import delete_space
 from core import access, audit, clock, codes, formatting, notify, sessions, throttle
 from core.db import db
 from core.grants import EmergencyAccess, Grant, Share
+from core.i18n import gettext as _
 from core.identifiers import clean_nir, valid_nir
 from core.people import Account, Credential, Patient
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from flask_babel import format_date, format_datetime, get_timezone, gettext as _, ngettext
+from flask_babel import format_date, format_datetime, get_timezone
 
 from blueprints.measures import series as data
 from blueprints.measures.drawing import SIZES, render
 from blueprints.measures.kinds import MEAL_CONTEXTS, Kind
 from core.formatting import clock_time, elsewhere, number
+from core.i18n import gettext as _, ngettext
 
 # The chart is an image of its own (an <img>): its inline style is allowed, nothing else is.
 CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"

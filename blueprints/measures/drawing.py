@@ -19,12 +19,13 @@ from datetime import date, datetime, timedelta
 from math import floor, log10
 
 from flask import current_app
-from flask_babel import format_date, get_timezone, gettext as _
+from flask_babel import format_date, get_timezone
 from markupsafe import Markup, escape
 
 from blueprints.measures import series as data
 from blueprints.measures.downsample import downsample
 from core.formatting import number
+from core.i18n import gettext as _
 
 # Colours from static/css/app.css (the SVG is its own document: it cannot read the page's CSS).
 TEXT, MUTED, BORDER, SURFACE = "#1b2528", "#4f5d62", "#d5dfe0", "#ffffff"

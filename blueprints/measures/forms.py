@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Optional, ValidationError
 
 from blueprints.measures import kinds, services
 from core import clock
+from core.i18n import lazy_gettext as _l
 
 GLUCOSE_UNITS = {"g/L": "g/L", "mg/dL": "mg/dL", "mmol/L": "mmol/L"}
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, stream_with_context, url_for
-from flask_babel import gettext as _
 
 from blueprints.measures import bp, charts, export, kinds, services
 from blueprints.measures.forms import MeasureForm
 from core import web
+from core.i18n import gettext as _
 
 
 def _range() -> str:

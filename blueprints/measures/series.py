@@ -26,13 +26,14 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from flask_babel import get_timezone, lazy_gettext as _l
+from flask_babel import get_timezone
 from sqlalchemy import ARRAY, BigInteger, Float, cast, func, literal, select
 
 from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
+from core.i18n import lazy_gettext as _l
 
 RAW_LIMIT = 3000  # up to this many measures in range, they are read one by one
 BUCKETS = 720  # time buckets for heavier ranges, by default (about one per pixel column)

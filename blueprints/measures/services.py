@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from flask import abort
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l
+from flask_babel import get_locale
 from sqlalchemy import bindparam, select, union_all
 
 from blueprints.measures import kinds
@@ -21,6 +21,7 @@ from core import access, audit, formatting
 from core.access import Viewer
 from core.clock import PARIS
 from core.db import Fixed, db
+from core.i18n import gettext as _, lazy_gettext as _l
 
 PAGE = 20
 SOURCES = {

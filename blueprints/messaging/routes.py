@@ -5,12 +5,12 @@ into Documents), and the two polls, passive: they never extend the session."""
 from __future__ import annotations
 
 from flask import current_app, flash, make_response, request, url_for
-from flask_babel import gettext as _
 
 from blueprints.documents import files, services as documents, thumbnails
 from blueprints.messaging import attachments, bp, services
 from blueprints.messaging.forms import NewThreadForm, ReplyForm, SaveForm
 from core import sessions, web
+from core.i18n import gettext as _
 from core.templating import nav_count
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"

@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("pro", __name__, url_prefix="/pro")
 web.nav_entry("pro.emergency", _l("Emergency access"), "heart-pulse", roles=("professional",), order=30)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from core.i18n import lazy_gettext as _l
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS
 

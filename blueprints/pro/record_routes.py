@@ -14,7 +14,7 @@ earlier page image) less than CHART_TRACE_MINUTES ago.
 from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
-from flask_babel import get_locale, gettext as _, ngettext
+from flask_babel import get_locale
 
 from blueprints.documents import files, pages, services as documents, thumbnails
 from blueprints.documents.forms import UploadForm
@@ -23,6 +23,7 @@ from blueprints.pro import bp, services
 from blueprints.profile import services as profile
 from blueprints.profile.synthesis import printing
 from core import access, audit, clock, pdf as core_pdf, web
+from core.i18n import gettext as _, ngettext
 
 CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"

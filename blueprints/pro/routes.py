@@ -4,11 +4,11 @@ session, emergency access with an account. The record pages are in record_routes
 from __future__ import annotations
 
 from flask import flash, g, redirect, request, session, url_for
-from flask_babel import gettext as _
 
 from blueprints.pro import bp, services
 from blueprints.pro.forms import CodeForm, EmergencyForm
 from core import access, audit, sessions, web
+from core.i18n import gettext as _
 
 
 @bp.route("/acces", methods=["GET", "POST"], endpoint="access")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_time, get_locale, gettext as _, to_user_timezone
+from flask_babel import format_time, get_locale, to_user_timezone
 from sqlalchemy import exists, select
 
 from blueprints.documents import categories, services as documents
@@ -15,6 +15,7 @@ from core import access, audit, clock, codes, grants, notify, throttle
 from core.access import Viewer
 from core.db import db
 from core.formatting import day
+from core.i18n import gettext as _
 from core.identifiers import clean_nir
 from core.people import Patient, profession_label
 

@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
 web.nav_entry("profile.index", _l("My health"), "heart-pulse", order=15, sections=("measures",))

@@ -5,7 +5,7 @@ Labels are English msgids; the French wording sits in the comment beside each.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from core.i18n import lazy_gettext as _l
 
 CONDITION_KINDS = {
     "medical": _l("Medical history"),  # Antécédent médical

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional, Regexp, ValidationError
@@ -10,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 from blueprints.profile import choices
 from core import clock, identifiers
 from core.forms import not_future
+from core.i18n import lazy_gettext as _l
 
 PHONE = Regexp(r"^\+?[0-9 .\-()]{6,25}$", message=_l("Enter a phone number, for example 06 12 34 56 78."))
 NOTE_MAX = Length(max=2000, message=_l("2,000 characters at most."))

@@ -8,10 +8,10 @@ is saved. Without JavaScript the same URLs are plain pages and plain form posts.
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
-from flask_babel import gettext as _
 
 from blueprints.profile import bp, services
 from core import web
+from core.i18n import gettext as _
 
 
 def _back(endpoint: str, anchor: str) -> str:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask_babel import gettext as _, lazy_gettext as _l
-
 from blueprints.profile import choices, forms
 from blueprints.profile.models import Allergy, Condition, Contact, Disability, Treatment, Vaccination
 from core.formatting import day
+from core.i18n import gettext as _, lazy_gettext as _l
 
 DIRECTIVES = "DIR_ANT"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from datetime import date
 
 from flask import abort, url_for
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from blueprints.documents import services as documents
@@ -32,6 +31,7 @@ from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
 from core.formatting import day
+from core.i18n import gettext as _
 from core.identifiers import clean_nir, format_nir
 from core.people import Patient
 

@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("reimbursements", __name__, url_prefix="/remboursements")
 web.nav_entry("reimbursements.index", _l("Reimbursements"), "receipt", order=27, phone=False)

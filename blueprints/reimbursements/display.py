@@ -9,7 +9,9 @@ from functools import cache
 
 from babel import Locale
 from babel.numbers import format_currency as babel_currency
-from flask_babel import format_currency, get_locale, gettext as _
+from flask_babel import format_currency, get_locale
+
+from core.i18n import gettext as _
 
 
 def nature_labels() -> dict[str, str]:

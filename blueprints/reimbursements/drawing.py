@@ -4,10 +4,11 @@ templates/reimbursements/chart.svg (drawn on the server: it prints and needs no 
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
 from markupsafe import Markup
 
 from core.formatting import money
+from core.i18n import gettext as _
 
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 360, 220, 56, 12, 28
 

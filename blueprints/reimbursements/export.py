@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _
-
 from blueprints.reimbursements import services
 from blueprints.reimbursements.imports.statement import COLUMNS
 from core import audit, csvout, pdf
 from core.access import Viewer
 from core.clock import paris_today
+from core.i18n import gettext as _
 
 MAX_DAYS = 3 * 366  # a relevé covers at most three years
 MAX_LINES = 1500  # what one PDF lays out within its bounds

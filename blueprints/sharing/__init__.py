@@ -1,7 +1,7 @@
 from flask import Blueprint
-from flask_babel import lazy_gettext as _l
 
 from core import web
+from core.i18n import lazy_gettext as _l
 
 bp = Blueprint("sharing", __name__, url_prefix="/partage")
 web.nav_entry("sharing.index", _l("Sharing"), "share-2", order=30, sections=("history", "apps"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, RadioField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -12,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.documents import categories
 from core import clock, identifiers
+from core.i18n import lazy_gettext as _l
 
 DURATIONS = {
     "1h": (_l("1 hour"), timedelta(hours=1)),

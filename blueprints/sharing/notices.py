@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel.lists import format_list
 from flask import url_for
-from flask_babel import get_locale, gettext as _, lazy_gettext as _l, ngettext
+from flask_babel import get_locale
 from sqlalchemy import and_, bindparam, case, func, select, update
 
 from blueprints.sharing.professionals import profession_label
@@ -19,6 +19,7 @@ from core.audit import AuditEvent
 from core.db import Fixed, db, write_intent
 from core.formatting import moment
 from core.grants import Grant, Share
+from core.i18n import gettext as _, lazy_gettext as _l, ngettext
 from core.notify import Notification
 
 LIST_SIZE = 30

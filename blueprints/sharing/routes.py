@@ -7,12 +7,12 @@ blueprint). Every route has the gate of the holder's "sharing" section: @web.gat
 from __future__ import annotations
 
 from flask import Response, abort, flash, request, url_for
-from flask_babel import gettext as _, ngettext
 
 from blueprints.sharing import bp, services
 from blueprints.sharing.forms import ShareForm
 from blueprints.sharing.page import back, page_context
 from core import pdf, web
+from core.i18n import gettext as _, ngettext
 
 
 @bp.get("")

@@ -4,12 +4,12 @@ settings, and the notifications' "this wasn't expected" button."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request
-from flask_babel import gettext as _
 
 from blueprints.sharing import bp, notices, professionals
 from blueprints.sharing.forms import BlockForm, EmergencyForm, NoticePreferencesForm
 from blueprints.sharing.page import back, page_context
 from core import audit, notify, web
+from core.i18n import gettext as _
 
 
 @bp.get("/professionnels")

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, time, timedelta
 
 import segno
 from flask import current_app, url_for
-from flask_babel import format_timedelta, gettext as _
+from flask_babel import format_timedelta
 from markupsafe import Markup
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
@@ -27,6 +27,7 @@ from core.audit import AuditEvent
 from core.clock import PARIS
 from core.db import db, write_intent
 from core.grants import Share, ShareUse
+from core.i18n import gettext as _
 from core.people import PROFESSIONS, Patient
 
 RECENT_DAYS = 30

@@ -7,7 +7,7 @@ import pytest
 from flask import render_template_string
 from flask_babel import force_locale
 
-from core import clock, formatting, templating
+from core import clock, formatting, i18n
 
 
 def test_gettext_memo_follows_the_locale(app):
@@ -31,7 +31,7 @@ def test_macros_of_a_template_imported_without_context_follow_each_renders_local
     kept by its evaluation context alone answered in the first render's language ever after.
     The locale is read where Flask-Babel keeps it; were that to move, its get_locale() answers."""
     if babel_keeps_its_locale_elsewhere:
-        monkeypatch.setattr(templating, "_cv_app", ContextVar("elsewhere"))
+        monkeypatch.setattr(i18n, "_cv_app", ContextVar("elsewhere"))
     page = '{% import "components/ui.html" as ui %}{{ ui.accessibility_link() }}'
     with app.test_request_context("/"):
         with force_locale("fr"):

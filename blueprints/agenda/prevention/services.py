@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
 from sqlalchemy import select
 
 from blueprints.agenda.models import AgendaSettings, PreventionMark
@@ -17,6 +17,7 @@ from blueprints.profile.models import Vaccination
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
+from core.i18n import gettext as _
 from core.people import Patient
 
 LINKABLE_DOCUMENTS = 30  # the latest documents offered to link to an item

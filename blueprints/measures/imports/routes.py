@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, current_app, flash, request, url_for
-from flask_babel import gettext as _
 
 from blueprints.measures import bp, kinds
 from blueprints.measures.imports import jobs, services
@@ -17,6 +16,7 @@ from blueprints.measures.imports.upload import FORMATS, MAX_RATIO, MAX_UPLOAD, M
 from blueprints.measures.models import MeasureImport
 from core import access, sessions, web
 from core.clock import PARIS
+from core.i18n import gettext as _
 from core.storage import StorageError
 
 MAX_MB = MAX_UPLOAD // MB

@@ -5,7 +5,7 @@ The name and the date of birth are always on it: a card without them helps no on
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from core.i18n import lazy_gettext as _l
 
 ITEMS = {
     "blood": _l("Blood group"),  # Groupe sanguin

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from blueprints.documents import categories
@@ -25,6 +24,7 @@ from core import access, clock
 from core.access import Viewer
 from core.db import db
 from core.formatting import clock_time, day
+from core.i18n import gettext as _, ngettext
 from core.people import Patient
 
 RECENT_DOCUMENTS = 10

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
 from wtforms.validators import InputRequired, ValidationError
 
 from blueprints.profile.synthesis import card
 from blueprints.sharing.forms import MultiCheckboxField
+from core.i18n import lazy_gettext as _l
 from core.web import LANGUAGES
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 
 from flask import Response
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
 
 from blueprints.documents import services as documents
 from blueprints.profile import services as profile
@@ -21,6 +21,7 @@ from core import access, audit, clock, pdf, web
 from core.access import Viewer
 from core.db import before_slow_work, db, write_intent
 from core.formatting import day
+from core.i18n import gettext as _
 from core.web import LANGUAGES
 
 A4_PAGES = 30  # the benchmark's heavy record fills 7; lists are never cut on the A4

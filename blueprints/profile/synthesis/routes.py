@@ -6,7 +6,7 @@ from a hidden frame (printing.response, static/js/app.js)."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
 
 from blueprints.documents import services as documents
 from blueprints.profile import bp
@@ -14,6 +14,7 @@ from blueprints.profile.synthesis import printing
 from blueprints.profile.synthesis.forms import CardForm, KeepForm, LanguageForm
 from core import pdf, web
 from core.db import reads_first
+from core.i18n import gettext as _
 
 FAILED = 503
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import request, url_for
-from flask_babel import gettext as _
 
 from blueprints.measures.imports import jobs
 from blueprints.measures.imports.importers.common import Refused
@@ -12,6 +11,7 @@ from blueprints.reimbursements.forms import StatementUploadForm
 from blueprints.reimbursements.imports import services
 from blueprints.reimbursements.imports.statement import COLUMNS
 from core import sessions, web
+from core.i18n import gettext as _
 from core.storage import StorageError
 
 MB = 1024 * 1024

@@ -24,8 +24,6 @@ import re
 from collections.abc import Iterable
 from datetime import tzinfo
 
-from flask_babel import gettext
-
 from blueprints.measures import kinds
 from blueprints.measures.imports.importers.common import ChunkReader, Collector, Refused, canonical, number
 from blueprints.measures.imports.importers.csvwords import (
@@ -38,6 +36,7 @@ from blueprints.measures.imports.importers.csvwords import (
     wide_column,
     zone,
 )
+from core.i18n import gettext
 
 SNIFF_BYTES = 64 * 1024
 MAX_COLUMNS = 100  # columns a person is asked about (a wider file keeps the first ones)

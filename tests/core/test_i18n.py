@@ -1,0 +1,69 @@
+"""Python code's words go through core.i18n (docs/performance.md, 23): the same catalogue and
+formatting as Flask-Babel's gettext, ngettext and lazy_gettext, in the language of the moment."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import flask_babel
+import pytest
+from flask_babel import force_locale
+
+from core import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+SAMPLES = [
+    ("Home", {}),
+    ("today at %(time)s", {"time": "9 h 30"}),
+    ("%(size)s KB", {"size": "850"}),
+    ("Left to pay in %(year)s:", {"year": 2026}),
+    ("A sentence no catalogue has", {}),
+]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_gettext_says_what_flask_babel_says(app, locale):
+    with app.test_request_context("/"), force_locale(locale):
+        for string, variables in SAMPLES:
+            assert i18n.gettext(string, **variables) == flask_babel.gettext(string, **variables), string
+        for n in (0, 1, 2, 150):
+            ours = i18n.ngettext("%(num)d unread", "%(num)d unread", n)
+            assert ours == flask_babel.ngettext("%(num)d unread", "%(num)d unread", n)
+        assert str(i18n.lazy_gettext("Home")) == flask_babel.gettext("Home")
+
+
+def test_each_language_in_turn_and_a_lazy_string_in_the_language_of_its_use(app):
+    label = i18n.lazy_gettext("Home")
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            assert i18n.gettext("Home") == "Accueil" and str(label) == "Accueil"
+        with force_locale("en"):
+            assert i18n.gettext("Home") == "Home" and str(label) == "Home"
+        with force_locale("fr"):
+            assert i18n.gettext("Home") == "Accueil"
+
+
+def test_outside_any_application_the_source_is_returned_formatted():
+    assert i18n.gettext("Home") == "Home" == flask_babel.gettext("Home")
+    assert i18n.gettext("%(size)s KB", size=3) == "3 KB"
+    assert i18n.ngettext("%(num)d unread", "%(num)d unread", 2) == "2 unread"
+
+
+def test_python_code_asks_core_i18n_for_its_words():
+    """One way to translate in Python: a module importing Flask-Babel's gettext would pay its
+    per-string lookups again (formatting, force_locale and the rest stay Flask-Babel's)."""
+    moved = {"gettext", "ngettext", "lazy_gettext", "pgettext", "npgettext", "lazy_ngettext"}
+    found = []
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "blueprints").rglob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask_babel":
+                found += [f"{path.relative_to(ROOT)}: {a.name}" for a in node.names if a.name in moved]
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in moved
+                and getattr(node.value, "id", "") == "flask_babel"
+            ):
+                if path.name != "i18n.py":
+                    found.append(f"{path.relative_to(ROOT)}: flask_babel.{node.attr}")
+    assert found == []
