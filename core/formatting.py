@@ -6,16 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-from babel import numbers as babel_numbers
+from babel import dates as babel_dates, numbers as babel_numbers
 from flask import Flask
 from flask_babel import (
     format_currency,
-    format_date,
-    format_datetime,
-    format_time,
-    get_locale,
-    get_timezone,
-    to_user_timezone,
 )
 
 from core import clock
@@ -28,43 +22,51 @@ def clock_time(value: datetime | None) -> str:
 
 
 def _time(dt: datetime) -> str:
-    if str(get_locale()) == "fr":
-        return format_time(dt, "H'\u00a0h\u00a0'mm")  # no line break inside "9 h 30"
-    return format_time(dt, "h:mm a")
+    locale = current_locale()
+    pattern = "H'\u00a0h\u00a0'mm" if locale.language == "fr" else "h:mm a"  # no line break in "9 h 30"
+    return babel_dates.format_time(dt, pattern, tzinfo=clock.PARIS, locale=locale)
+
+
+def when(value: datetime, pattern: str) -> str:
+    """flask_babel.format_datetime(value, pattern): in Paris time, in the reader's language,
+    without Flask-Babel's lookups of both per call (a chart's table writes one per row)."""
+    return babel_dates.format_datetime(value, pattern, tzinfo=clock.PARIS, locale=current_locale())
 
 
 # Babel formatting is slow and pages show the same few dates again and again: the filters
 # below remember their answers, keyed on everything the answer depends on (the value, the
-# language, the time zone and, for "today"/"yesterday", the local date of today).
+# language and, for "today"/"yesterday", the local date of today). Every date is shown in
+# Paris time (core.clock); the application's Babel zone is that one (tested).
 
 
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
-    return _day(value, str(get_locale()), str(get_timezone()))
+    return _day(value, current_locale())
 
 
 @lru_cache(maxsize=2048)
-def _day(value: date | datetime, _locale: str, _zone: str) -> str:
-    return format_date(value, "long") if not isinstance(value, datetime) else format_datetime(value, "d MMMM y")
+def _day(value: date | datetime, locale) -> str:
+    if isinstance(value, datetime):
+        return babel_dates.format_datetime(value, "d MMMM y", tzinfo=clock.PARIS, locale=locale)
+    return babel_dates.format_date(value, "long", locale=locale)
 
 
 def moment(value: datetime | None) -> str:
     """Today / yesterday / a date, with the local time."""
     if value is None:
         return ""
-    today = clock.paris_today()
-    return _moment(value, today, str(get_locale()), str(get_timezone()))
+    return _moment(value, clock.paris_today(), current_locale())
 
 
 @lru_cache(maxsize=2048)
-def _moment(value: datetime, today: date, _locale: str, _zone: str) -> str:
-    local = to_user_timezone(value)
+def _moment(value: datetime, today: date, _locale) -> str:
+    local = clock.paris(value)
     if local.date() == today:
         return _("today at %(time)s", time=_time(value))
     if (today - local.date()).days == 1:
         return _("yesterday at %(time)s", time=_time(value))
-    return _("%(date)s at %(time)s", date=format_datetime(value, "d MMMM y"), time=_time(value))
+    return _("%(date)s at %(time)s", date=when(value, "d MMMM y"), time=_time(value))
 
 
 def utc_offset(minutes: int) -> str:
@@ -86,11 +88,9 @@ def elsewhere(value: datetime | None) -> str:
     paris = clock.paris(value).utcoffset()
     if here == paris:
         return ""
-    local = (
-        format_time(value, "H'\u00a0h\u00a0'mm", rebase=False)
-        if str(get_locale()) == "fr"
-        else format_time(value, "h:mm a", rebase=False)
-    )
+    locale = current_locale()
+    pattern = "H'\u00a0h\u00a0'mm" if locale.language == "fr" else "h:mm a"
+    local = babel_dates.format_time(value, pattern, locale=locale)  # the clock where it was taken
     return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
 
 

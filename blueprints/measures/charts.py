@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from flask_babel import format_date, format_datetime, get_timezone
+from flask_babel import format_date, get_timezone
 
 from blueprints.measures import series as data
 from blueprints.measures.drawing import SIZES, render
 from blueprints.measures.kinds import MEAL_CONTEXTS, Kind
-from core.formatting import clock_time, elsewhere, number
+from core.formatting import clock_time, elsewhere, number, when
 from core.i18n import gettext as _, ngettext
 
 # The chart is an image of its own (an <img>): its inline style is allowed, nothing else is.
@@ -108,7 +108,7 @@ def _when(kind: Kind, taken_at: int, offset: int | None) -> str:
     if kind.daily:
         return format_date(_day(taken_at), "d MMM y")
     at = datetime.fromtimestamp(taken_at, UTC)
-    text = _("%(date)s at %(time)s", date=format_datetime(at, "d MMM y"), time=clock_time(at))
+    text = _("%(date)s at %(time)s", date=when(at, "d MMM y"), time=clock_time(at))
     note = elsewhere(_local(taken_at, offset))
     return f"{text} ({note})" if note else text
 

@@ -211,6 +211,43 @@ def test_moment_memo_knows_what_today_is(app):
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
+def test_dates_write_what_flask_babel_writes(app, locale):
+    """core.formatting formats dates with Babel directly, in Paris time and the reader's
+    language (docs/performance.md, 24): the same text as Flask-Babel's wrappers, whose zone is
+    Paris's, across both changes of time, for aware, naive (UTC, as stored) and foreign times."""
+    from zoneinfo import ZoneInfo
+
+    import flask_babel
+
+    instants = [
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # 1:59 in Paris, then the clocks go forward
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # the hour that happens twice
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 5, tzinfo=UTC),  # already next year in Paris
+        datetime(2026, 7, 14, 8, 5),  # naive: UTC
+        datetime(2026, 7, 14, 8, 5, tzinfo=ZoneInfo("America/New_York")),
+    ]
+    with app.test_request_context("/"), force_locale(locale):
+        assert str(flask_babel.get_timezone()) == "Europe/Paris"
+        for at in instants:
+            assert formatting.when(at, "d MMM y") == flask_babel.format_datetime(at, "d MMM y"), at
+            assert formatting.day(at) == flask_babel.format_datetime(at, "d MMMM y"), at
+            fr = locale == "fr"
+            assert formatting.clock_time(at) == flask_babel.format_time(at, "H'\u00a0h\u00a0'mm" if fr else "h:mm a")
+            if at.tzinfo is not None and at.tzinfo is not UTC:
+                local = flask_babel.format_time(at, "H'\u00a0h\u00a0'mm" if fr else "h:mm a", rebase=False)
+                assert formatting.elsewhere(at).startswith(local), at
+        assert formatting.day(datetime(2026, 3, 12).date()) == flask_babel.format_date(
+            datetime(2026, 3, 12).date(), "long"
+        )
+        clock.freeze(datetime(2026, 12, 31, 23, 30, tzinfo=UTC))
+        moment = formatting.moment(datetime(2026, 12, 31, 23, 5, tzinfo=UTC))
+        clock.reset()
+    assert moment == ("aujourd\u2019hui à 0\u00a0h\u00a005" if locale == "fr" else "today at 12:05 AM"), moment
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
 def test_decimal_writes_what_flask_babel_writes(app, locale):
     """formatting.decimal parses each pattern once (docs/performance.md, 21): the same text as
     Flask-Babel's format_decimal, in each language, for the patterns Carnet uses."""
