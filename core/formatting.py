@@ -8,9 +8,6 @@ from functools import lru_cache
 
 from babel import dates as babel_dates, numbers as babel_numbers
 from flask import Flask
-from flask_babel import (
-    format_currency,
-)
 
 from core import clock
 from core.i18n import current_locale, gettext as _
@@ -120,7 +117,7 @@ def number(value, digits: int = 1) -> str:
 def money(cents: int | None) -> str:
     if cents is None:
         return ""
-    return format_currency(cents / 100, "EUR")
+    return babel_numbers.format_currency(cents / 100, "EUR", locale=current_locale())
 
 
 def filesize(size: int | None) -> str:

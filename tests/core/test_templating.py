@@ -251,6 +251,7 @@ def test_dates_write_what_flask_babel_writes(app, locale):
 def test_decimal_writes_what_flask_babel_writes(app, locale):
     """formatting.decimal parses each pattern once (docs/performance.md, 21): the same text as
     Flask-Babel's format_decimal, in each language, for the patterns Carnet uses."""
+    import flask_babel
     from flask_babel import format_decimal
 
     values = [0, 1, 7.25, 72.4, 72.45, 1234.5, 1234567.891, -3.5, 0.95]
@@ -260,6 +261,8 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
             for value in values:
                 assert formatting.decimal(value, pattern) == format_decimal(value, format=pattern), (pattern, value)
         assert formatting.number(1234.5) == ("1\u202f234,5" if locale == "fr" else "1,234.5")
+        for cents in (0, 5, 2350, 123456, -412):  # money: Babel's own currency format, called directly
+            assert formatting.money(cents) == flask_babel.format_currency(cents / 100, "EUR"), cents
 
 
 def test_attributes_render_what_the_macro_did(app):
