@@ -9,7 +9,6 @@ from functools import lru_cache
 
 from babel.lists import format_list
 from flask import url_for
-from flask_babel import get_locale
 from sqlalchemy import and_, bindparam, case, func, select, update
 
 from blueprints.sharing.professionals import profession_label
@@ -19,7 +18,7 @@ from core.audit import AuditEvent
 from core.db import Fixed, db, write_intent
 from core.formatting import moment
 from core.grants import Grant, Share
-from core.i18n import gettext as _, lazy_gettext as _l, ngettext
+from core.i18n import current_locale, gettext as _, lazy_gettext as _l, ngettext
 from core.notify import Notification
 
 LIST_SIZE = 30
@@ -144,7 +143,7 @@ def _sentence(kind: str, actor: str, detail: dict | None = None, seen: dict | No
         opened = None
     if opened:
         parts.insert(0, opened)
-    return _("%(name)s %(what)s", name=actor, what=format_list(parts, locale=str(get_locale() or "fr")))
+    return _("%(name)s %(what)s", name=actor, what=format_list(parts, locale=current_locale()))
 
 
 def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
@@ -198,12 +197,9 @@ def _grants(note: Notification) -> list[str]:
 
 def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | None]:
     """Cards made before identities were kept: a share id means a code, so a typed name."""
-    missing = {n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id}
-    shares = (
-        set(db.session.scalars(access.scope(viewer, select(Share.id)).where(Share.id.in_(missing))))
-        if missing
-        else set()
-    )
+    missing = sorted({n.grant_id for n in notes if not (n.detail or {}).get("identity") and n.grant_id})
+    params = {"patient_id": viewer.patient_id, "ids": missing}
+    shares = {r.id for r in _shares_statement(viewer.kind).all(params)} if missing else set()
     return {
         n.id: None
         if n.kind == "code_locked" or n.kind in EXPORT_KINDS
@@ -211,6 +207,14 @@ def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | No
         else (n.detail or {}).get("identity") or ("typed" if n.grant_id in shares else "verified")
         for n in notes
     }
+
+
+@lru_cache(maxsize=8)
+def _shares_statement(kind: str) -> Fixed:
+    """Which of the ids are this space's shares: built and compiled once per kind of viewer,
+    gated like _seen_statement()."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    return Fixed(access.scope(gate, select(Share.id)).where(Share.id.in_(bindparam("ids", expanding=True))))
 
 
 def _ordered(viewer: Viewer):
