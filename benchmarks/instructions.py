@@ -115,9 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
     )
-    p.add_argument(
-        "--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)"
-    )
+    p.add_argument("--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)")
     opts = p.parse_args(args)
     instance = opts.instance
     if instance is None:
