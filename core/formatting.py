@@ -18,10 +18,13 @@ def clock_time(value: datetime | None) -> str:
     return _time(value) if value is not None else ""
 
 
+def _clock_pattern(locale) -> str:
+    return "H'\u00a0h\u00a0'mm" if locale.language == "fr" else "h:mm a"  # no line break in "9 h 30"
+
+
 def _time(dt: datetime) -> str:
     locale = current_locale()
-    pattern = "H'\u00a0h\u00a0'mm" if locale.language == "fr" else "h:mm a"  # no line break in "9 h 30"
-    return babel_dates.format_time(dt, pattern, tzinfo=clock.PARIS, locale=locale)
+    return babel_dates.format_time(dt, _clock_pattern(locale), tzinfo=clock.PARIS, locale=locale)
 
 
 def when(value: datetime, pattern: str) -> str:
@@ -86,8 +89,7 @@ def elsewhere(value: datetime | None) -> str:
     if here == paris:
         return ""
     locale = current_locale()
-    pattern = "H'\u00a0h\u00a0'mm" if locale.language == "fr" else "h:mm a"
-    local = babel_dates.format_time(value, pattern, locale=locale)  # the clock where it was taken
+    local = babel_dates.format_time(value, _clock_pattern(locale), locale=locale)  # the clock where it was taken
     return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
 
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from flask_babel import format_time, get_locale, to_user_timezone
+from flask_babel import to_user_timezone
 from sqlalchemy import exists, select
 
 from blueprints.documents import categories, services as documents
 from core import access, audit, clock, codes, grants, notify, throttle
 from core.access import Viewer
 from core.db import db
-from core.formatting import day
+from core.formatting import clock_time, day
 from core.i18n import gettext as _
 from core.identifiers import clean_nir
 from core.people import Patient, profession_label
@@ -126,20 +126,14 @@ def _age(born: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def _clock(dt: datetime) -> str:
-    if str(get_locale()) == "fr":
-        return format_time(dt, "H'\u00a0h\u00a0'mm")
-    return format_time(dt, "h:mm a")
-
-
 def until(expires_at: datetime | None) -> str | None:
     """ "until 6:00 pm today", "until 12 March 2026 at 6:00 pm"; None for a permanent access."""
     if expires_at is None:
         return None
     local = to_user_timezone(clock.aware(expires_at))
     if local.date() == clock.paris_today():
-        return _("until %(time)s today", time=_clock(expires_at))
-    return _("until %(date)s at %(time)s", date=day(local), time=_clock(expires_at))
+        return _("until %(time)s today", time=clock_time(expires_at))
+    return _("until %(date)s at %(time)s", date=day(local), time=clock_time(expires_at))
 
 
 def time_left(expires_at: datetime | None) -> str | None:
