@@ -20,10 +20,10 @@ from importlib import import_module
 from pathlib import Path
 
 from flask import Flask, current_app
-from flask.globals import app_ctx
+from flask.globals import _cv_app, app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from werkzeug.exceptions import HTTPException
@@ -169,7 +169,7 @@ def write_intent() -> None:
     _read_only.set(False)
     session = db.session()
     pending = session.new or session.dirty or session.deleted or session.info.get("carnet_wrote")
-    if session.in_transaction() and not pending:  # never split a unit of work in two
+    if (session.in_transaction() or db.in_transaction()) and not pending:  # never split a unit of work
         session.commit()
 
 
@@ -179,7 +179,7 @@ def before_slow_work() -> bool:
     usable and the next query starts a new transaction. False when a write is pending: a unit of
     work is never split in two (the caller should have done its slow work first)."""
     session = db.session()
-    if not session.in_transaction():
+    if not (session.in_transaction() or db.in_transaction()):
         return True
     if session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"):
         return False
@@ -195,10 +195,25 @@ def _scope() -> int:
 
 
 class _AppSession(Session):
-    """Binds to the engine of the app in context, so several apps (tests, tools) can coexist."""
+    """Binds to the app context's connection (Database.connection), so several apps (tests,
+    tools) can coexist and the ORM's statements share one transaction with the compiled ones
+    (Fixed): the session joins a transaction they began and controls it as its own (commit,
+    rollback and close end it, as they end one it began)."""
 
     def get_bind(self, mapper=None, clause=None, **kwargs):
-        return current_app.extensions["carnet.engine"]
+        return db.connection()
+
+    def commit(self) -> None:
+        super().commit()
+        db.end(commit=True)
+
+    def rollback(self) -> None:
+        super().rollback()
+        db.end(commit=False)
+
+    def close(self) -> None:
+        super().close()
+        db.end(commit=False)
 
 
 @event.listens_for(_AppSession, "after_flush")
@@ -219,16 +234,63 @@ def _transaction_end(session, transaction):
         session.info.pop("carnet_wrote", None)
 
 
+_CONNECTION = "_carnet_connection"  # where an app context keeps its connection (on flask.g)
+
+
 class Database:
-    """The app-context-scoped session; each app keeps its own engine (bound in create_app())."""
+    """The app-context-scoped session; each app keeps its own engine (bound in create_app()).
+
+    An app context has one connection while it is in a transaction (`connection()`): the
+    compiled statements (Fixed) begin one on it without making an ORM session, and the ORM
+    session, when the request needs one, binds to it. A request that reads through compiled
+    statements alone (the session's lookup, a poll) so never builds the ORM session, its
+    transaction and its commit (a sixth of such a request). `commit()` ends the request's work,
+    whichever began it; the connection goes back to the pool when its transaction ends."""
 
     def __init__(self) -> None:
-        self._factory = sessionmaker(class_=_AppSession, expire_on_commit=False)
+        self._factory = sessionmaker(class_=_AppSession, expire_on_commit=False, join_transaction_mode="control_fully")
         self.session: Session = scoped_session(self._factory, scopefunc=_scope)  # type: ignore[assignment]
 
     @property
     def engine(self) -> Engine:
         return current_app.extensions["carnet.engine"]
+
+    def connection(self) -> Connection:
+        """The app context's connection, checked out of the pool at its first use."""
+        g = _cv_app.get().g
+        conn = g.__dict__.get(_CONNECTION)
+        if conn is None or conn.closed:
+            conn = current_app.extensions["carnet.engine"].connect()
+            setattr(g, _CONNECTION, conn)
+        return conn
+
+    def in_transaction(self) -> bool:
+        """Whether the app context's connection is in a transaction (begun by the ORM session or
+        by a compiled statement)."""
+        ctx = _cv_app.get(None)
+        conn = ctx.g.__dict__.get(_CONNECTION) if ctx is not None else None
+        return conn is not None and not conn.closed and conn.in_transaction()
+
+    def end(self, commit: bool) -> None:
+        """End the connection's transaction, if the ORM session has left one (begun by compiled
+        statements alone), and give the connection back to the pool."""
+        ctx = _cv_app.get(None)
+        conn = ctx.g.__dict__.pop(_CONNECTION, None) if ctx is not None else None
+        if conn is None or conn.closed:
+            return
+        try:
+            if conn.in_transaction():
+                conn.commit() if commit else conn.rollback()
+        finally:
+            conn.close()
+
+    def commit(self) -> None:
+        """Commit the app context's work: the ORM session's if one was made, else the transaction
+        the compiled statements began (a read: nothing builds a session to end it)."""
+        if self.session.registry.has():
+            self.session.commit()
+        else:
+            self.end(commit=True)
 
     def init_app(self, app: Flask) -> None:
         app.extensions["carnet.engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
@@ -237,9 +299,10 @@ class Database:
 
         @app.teardown_appcontext
         def _remove(exc):
-            if exc is not None:
+            if exc is not None and self.session.registry.has():
                 self.session.rollback()
             self.session.remove()
+            self.end(commit=False)
             end_request()
 
     @property
@@ -323,7 +386,9 @@ class Fixed:
         )
 
     def _execute(self, params: dict):
-        connection = db.session.connection()
+        connection = db.connection()
+        if not connection.in_transaction():
+            connection.begin()
         dialect = connection.dialect
         found = self._by_dialect.get(dialect.name)
         if found is None:

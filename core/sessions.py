@@ -259,7 +259,7 @@ class DatabaseSessionInterface(SessionInterface):
         if session.end_reason:
             if record is not None:
                 end(record, session.end_reason)
-            db.session.commit()
+            db.commit()
             response.delete_cookie(name, path=self.get_cookie_path(app), domain=self.get_cookie_domain(app))
             return
         token = None
@@ -301,7 +301,7 @@ class DatabaseSessionInterface(SessionInterface):
             if touch:
                 record.set(last_active_at=now)
             _write(record)
-        db.session.commit()
+        db.commit()
         if token is not None:
             response.set_cookie(
                 name,

@@ -425,3 +425,78 @@ def test_flask_asks_once_per_function_whether_it_is_a_coroutine(app, holder, mon
 
     with pytest.raises(RuntimeError, match="async"):
         app.ensure_sync(not_carnet)
+
+
+# --- 26. A read of compiled statements alone makes no ORM session ----------------------------
+
+
+def test_the_floor_and_the_poll_make_no_orm_session_and_give_the_connection_back(app, holder):
+    """The session's lookup and the unread count begin their transaction on the app context's
+    connection; nothing builds the ORM session, its transaction or its commit, and the
+    connection is back in the pool when the answer leaves."""
+    from core.db import _AppSession, db
+
+    client, _ = holder
+    began = []
+
+    def watch(session, transaction):
+        began.append(transaction)
+
+    event.listen(_AppSession, "after_transaction_create", watch)
+    try:
+        assert client.get("/session/etat").status_code == 200
+        r = client.get("/messages/non-lus", headers=HX)
+        assert r.status_code == 200 and b"nav-count" in r.get_data()
+    finally:
+        event.remove(_AppSession, "after_transaction_create", watch)
+    assert began == []
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+    assert client.get("/").status_code == 200  # a page that needs the ORM still has it
+
+
+def test_compiled_and_orm_statements_share_one_transaction_ended_by_the_session(app, holder):
+    """The ORM session joins the transaction a compiled statement began and ends it as its own:
+    `db.session.rollback()` (used to end a read before slow work) ends it too."""
+    from sqlalchemy import select
+
+    from core import sessions
+    from core.db import db
+    from core.people import Account
+
+    client, account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    params = {"token_hash": sessions._hash(token)}
+    with app.app_context():
+        assert sessions._BY_TOKEN.first(params).account_id == account.id
+        conn = db.connection()
+        assert db.in_transaction() and not db.session.registry.has()
+        assert db.session.scalar(select(Account.email).where(Account.id == account.id))
+        assert db.session.connection() is conn  # one connection, one transaction
+        db.session.rollback()
+        assert not db.in_transaction() and conn.closed
+        assert sessions._BY_TOKEN.first(params) is not None and db.in_transaction()
+        db.session.commit()  # the session never joined this one: it ends it all the same
+        assert not db.in_transaction()
+
+
+def test_a_write_after_a_compiled_read_takes_the_write_lock_first(app, holder):
+    """write_intent() ends the read transaction a compiled statement began, so the write opens its
+    own (BEGIN IMMEDIATE on SQLite; the tests' CHECK_WRITE_INTENT raises for a write in a read)."""
+    from sqlalchemy import update
+
+    from core import sessions
+    from core.db import db, write_intent
+    from core.people import Account
+
+    client, account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    with app.test_request_context(method="GET"):
+        assert sessions._BY_TOKEN.first({"token_hash": sessions._hash(token)}) is not None
+        assert db.in_transaction()
+        write_intent()
+        assert not db.in_transaction()
+        db.session.execute(update(Account).where(Account.id == account.id).values(locale="en"))
+        db.session.commit()
+    with app.app_context():
+        assert db.session.get(Account, account.id).locale == "en"
