@@ -38,6 +38,8 @@ class Reimbursement(Base):
         Index("ux_reimbursements_patient_reference", "patient_id", "reference", unique=True),
         Index("ix_reimbursements_patient_care", "patient_id", "care_date", "id"),
         Index("ix_reimbursements_patient_provider", "patient_id", "provider"),  # the filter's choices
+        # the home card's last payment: a seek, not the whole history sorted (performance.md, 27)
+        Index("ix_reimbursements_patient_paid", "patient_id", "status", "paid_on", "id"),
     )
 
     id: Mapped[str] = uuid_pk()

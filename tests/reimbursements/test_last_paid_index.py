@@ -1,0 +1,40 @@
+"""The home's last payment is one index seek (docs/performance.md, 27): the card's statement took
+the space's whole reimbursement history and sorted it, four times per home visit (≈ 1 ms each at
+3,000 lines; 5 µs with the index)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from blueprints.dashboard import services
+from core import sessions
+from core.db import db
+
+
+@pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
+def test_the_last_payment_is_a_seek_never_the_history_sorted(app):
+    with app.test_request_context(method="POST"):
+        statement = services._figures_statement("holder").statement
+        params = {
+            "account_id": "a",
+            "patient_id": "p",
+            "year_start": date(2026, 1, 1),
+            "today": date(2026, 12, 3),
+            "invited_since": sessions.live_params()["live_active"],
+            **sessions.live_params(),
+        }
+        compiled = statement.compile(db.engine)
+        values = compiled.construct_params(params)
+        for name, bind in compiled.binds.items():
+            proc = bind.type.dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect)
+            if proc is not None and name in values:
+                values[name] = proc(values[name])
+        raw = db.session.connection().connection.driver_connection
+        rows = raw.execute("EXPLAIN QUERY PLAN " + compiled.string, [values[n] for n in compiled.positiontup])
+        plan = [row[3] for row in rows]
+    on_reimbursements = [step for step in plan if "reimbursements" in step]
+    assert any("ix_reimbursements_patient_paid (patient_id=? AND status=? AND paid_on>?)" in s for s in plan), plan
+    assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
+    assert not any(s.startswith("SCAN reimbursements") for s in on_reimbursements), plan
