@@ -22,7 +22,7 @@ from pathlib import Path
 
 from flask import after_this_request, current_app, has_request_context
 from flask_babel import force_locale, format_datetime as babel_datetime
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, false, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, mail
@@ -184,7 +184,19 @@ class Notification(Base):
     "This wasn't expected" flags it and the access it points to."""
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_patient", "patient_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_notifications_patient", "patient_id", "created_at"),
+        # the home card and the list, newest activity first; the unread ones (performance.md, 28)
+        Index("ix_notifications_patient_latest", "patient_id", text("coalesce(last_at, created_at)"), "created_at"),
+        Index(
+            "ix_notifications_patient_unread",
+            "patient_id",
+            "read_at",
+            "alarm",
+            text("coalesce(last_at, created_at)"),
+            "created_at",
+        ),
+    )
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))

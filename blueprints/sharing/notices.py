@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from babel.lists import format_list
 from flask import url_for
-from sqlalchemy import and_, bindparam, case, func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
@@ -265,15 +265,21 @@ def _latest_statement(kind: str) -> Fixed:
         .where(Notification.muted.is_(False), Notification.read_at.is_(None))
         .scalar_subquery()
     )
-    unread_alarm = case((and_(Notification.read_at.is_(None), Notification.alarm.is_(True)), 0), else_=1)
     latest = func.coalesce(Notification.last_at, Notification.created_at)
+
+    def newest(*conditions):
+        # newest activity first, read from the index in that order (never the whole list sorted)
+        return (
+            access.scope(gate, select(Notification.id))
+            .where(Notification.muted.is_(False), *conditions)
+            .order_by(latest.desc(), Notification.created_at.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    shown = func.coalesce(newest(Notification.read_at.is_(None), Notification.alarm.is_(True)), newest())
     columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
-    return Fixed(
-        access.scope(gate, select(*columns, unread.label("unread")))
-        .where(Notification.muted.is_(False))
-        .order_by(unread_alarm, latest.desc(), Notification.created_at.desc())
-        .limit(1)
-    )
+    return Fixed(access.scope(gate, select(*columns, unread.label("unread"))).where(Notification.id == shown))
 
 
 def _rows(viewer: Viewer, notes: list[Notification]) -> list[NoticeRow]:
