@@ -161,3 +161,19 @@ def strip_variable(html: str) -> str:
     html = re.sub(r'("X-CSRFToken": ")[^"]+', r"\1", html)
     html = re.sub(r'(name="csrf_token" type="hidden" value=")[^"]*', r"\1", html)
     return re.sub(r'(<input[^>]*?) value="[^"]*"', r"\1", html)
+
+
+def sqlite_plan(statement, params: dict) -> list[str]:
+    """SQLite's query plan of a statement with these parameters, one step per line (call inside
+    an app or request context): how a per-visit read finds its rows, asserted by the index tests."""
+    compiled = statement.compile(db.engine)
+    values = compiled.construct_params(params)
+    for name, bind in compiled.binds.items():
+        proc = bind.type.dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect)
+        if proc is not None and name in values:
+            values[name] = proc(values[name])
+    raw = db.session.connection().connection.driver_connection
+    return [
+        row[3]
+        for row in raw.execute("EXPLAIN QUERY PLAN " + compiled.string, [values[n] for n in compiled.positiontup])
+    ]

@@ -10,7 +10,7 @@ import pytest
 
 from blueprints.dashboard import services
 from core import sessions
-from core.db import db
+from tests.helpers import sqlite_plan
 
 
 @pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
@@ -25,15 +25,7 @@ def test_the_last_payment_is_a_seek_never_the_history_sorted(app):
             "invited_since": sessions.live_params()["live_active"],
             **sessions.live_params(),
         }
-        compiled = statement.compile(db.engine)
-        values = compiled.construct_params(params)
-        for name, bind in compiled.binds.items():
-            proc = bind.type.dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect)
-            if proc is not None and name in values:
-                values[name] = proc(values[name])
-        raw = db.session.connection().connection.driver_connection
-        rows = raw.execute("EXPLAIN QUERY PLAN " + compiled.string, [values[n] for n in compiled.positiontup])
-        plan = [row[3] for row in rows]
+        plan = sqlite_plan(statement, params)
     on_reimbursements = [step for step in plan if "reimbursements" in step]
     assert any("ix_reimbursements_patient_paid (patient_id=? AND status=? AND paid_on>?)" in s for s in plan), plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan

@@ -14,20 +14,13 @@ from core.access import viewer_for
 from core.db import db
 from core.notify import Notification
 from core.people import Account
+from tests.helpers import sqlite_plan
 
 
 @pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
 def test_the_card_and_the_count_are_seeks_never_the_cards_sorted(app):
     with app.test_request_context(method="POST"):
-        compiled = notices._latest_statement("holder").statement.compile(db.engine)
-        values = compiled.construct_params({"patient_id": "p"})
-        for name, bind in compiled.binds.items():
-            proc = bind.type.dialect_impl(db.engine.dialect).bind_processor(db.engine.dialect)
-            if proc is not None and name in values:
-                values[name] = proc(values[name])
-        raw = db.session.connection().connection.driver_connection
-        rows = raw.execute("EXPLAIN QUERY PLAN " + compiled.string, [values[n] for n in compiled.positiontup])
-        plan = [row[3] for row in rows]
+        plan = sqlite_plan(notices._latest_statement("holder").statement, {"patient_id": "p"})
     assert not any("TEMP B-TREE" in step or step.startswith("SCAN") for step in plan), plan
     assert any("ix_notifications_patient_unread (patient_id=? AND read_at=? AND alarm=?)" in s for s in plan), plan
     assert any("ix_notifications_patient_latest (patient_id=?)" in s for s in plan), plan
