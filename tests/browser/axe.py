@@ -32,6 +32,7 @@ WATCHER = """
     }
   }
   async function once(why) {
+    const at = location.href;
     let result = null;
     for (let attempt = 0; attempt < 3 && !result; attempt++) {
       await settled();
@@ -44,6 +45,8 @@ WATCHER = """
       watcher.disconnect();
       if (changed) result = null;  // the page moved under the check: check it again
     }
+    // The journey moved on (a history push): the screen left is gone, the new one has its own run.
+    if (!result && location.href !== at) return [];
     if (!result) throw new Error('the page kept changing during the check');
     const url = location.pathname + location.search;
     const found = result.violations
