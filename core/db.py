@@ -258,7 +258,7 @@ class Database:
     def connection(self) -> Connection:
         """The app context's connection, checked out of the pool at its first use."""
         g = _cv_app.get().g
-        conn = g.__dict__.get(_CONNECTION)
+        conn = g.get(_CONNECTION)
         if conn is None or conn.closed:
             conn = current_app.extensions["carnet.engine"].connect()
             setattr(g, _CONNECTION, conn)
@@ -268,14 +268,14 @@ class Database:
         """Whether the app context's connection is in a transaction (begun by the ORM session or
         by a compiled statement)."""
         ctx = _cv_app.get(None)
-        conn = ctx.g.__dict__.get(_CONNECTION) if ctx is not None else None
+        conn = ctx.g.get(_CONNECTION) if ctx is not None else None
         return conn is not None and not conn.closed and conn.in_transaction()
 
     def end(self, commit: bool) -> None:
         """End the connection's transaction, if the ORM session has left one (begun by compiled
         statements alone), and give the connection back to the pool."""
         ctx = _cv_app.get(None)
-        conn = ctx.g.__dict__.pop(_CONNECTION, None) if ctx is not None else None
+        conn = ctx.g.pop(_CONNECTION, None) if ctx is not None else None
         if conn is None or conn.closed:
             return
         try:
