@@ -48,6 +48,9 @@ class MeasureImport(Base):
     The file itself sits encrypted in the blob store until the import ends."""
 
     __tablename__ = "measure_imports"
+    # every worker looks for jobs nobody runs every few seconds: the waiting ones by index, never
+    # every import ever made (jobs.waiting)
+    __table_args__ = (Index("ix_measure_imports_status_created", "status", "created_at"),)
 
     id: Mapped[str] = uuid_pk()
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)

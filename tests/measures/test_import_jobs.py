@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from blueprints.measures.imports import jobs, upload
@@ -159,3 +160,28 @@ def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, space):
     finally:
         event.remove(db.engine, "begin", note)
     assert began == [True]
+
+
+@pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
+def test_looking_for_jobs_nobody_runs_never_reads_every_import(app):
+    """Every worker looks every few seconds: by the index on (status, created_at), not through
+    every import ever made (docs/performance.md, 29)."""
+    from sqlalchemy import event
+
+    seen = []
+
+    def watch(conn, cursor, statement, parameters, context, executemany):
+        if "FROM measure_imports" in statement:
+            seen.append((statement, parameters))
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", watch)
+        try:
+            assert jobs.waiting() == []
+        finally:
+            event.remove(db.engine, "before_cursor_execute", watch)
+        ((statement, parameters),) = seen
+        raw = db.session.connection().connection.driver_connection
+        plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
+    assert any("ix_measure_imports_status_created (status=?)" in step for step in plan), plan
+    assert not any(step.startswith("SCAN measure_imports") for step in plan), plan
