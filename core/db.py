@@ -19,8 +19,8 @@ from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 
-from flask import Flask, current_app
-from flask.globals import _cv_app, app_ctx
+from flask import Flask, current_app, g, has_app_context
+from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -257,7 +257,6 @@ class Database:
 
     def connection(self) -> Connection:
         """The app context's connection, checked out of the pool at its first use."""
-        g = _cv_app.get().g
         conn = g.get(_CONNECTION)
         if conn is None or conn.closed:
             conn = current_app.extensions["carnet.engine"].connect()
@@ -267,15 +266,13 @@ class Database:
     def in_transaction(self) -> bool:
         """Whether the app context's connection is in a transaction (begun by the ORM session or
         by a compiled statement)."""
-        ctx = _cv_app.get(None)
-        conn = ctx.g.get(_CONNECTION) if ctx is not None else None
+        conn = g.get(_CONNECTION) if has_app_context() else None
         return conn is not None and not conn.closed and conn.in_transaction()
 
     def end(self, commit: bool) -> None:
         """End the connection's transaction, if the ORM session has left one (begun by compiled
         statements alone), and give the connection back to the pool."""
-        ctx = _cv_app.get(None)
-        conn = ctx.g.pop(_CONNECTION, None) if ctx is not None else None
+        conn = g.pop(_CONNECTION, None) if has_app_context() else None
         if conn is None or conn.closed:
             return
         try:

@@ -217,14 +217,14 @@ def _shares_statement(kind: str) -> Fixed:
     return Fixed(access.scope(gate, select(Share.id)).where(Share.id.in_(bindparam("ids", expanding=True))))
 
 
+# The list's order, newest activity first: the home card's statement reads the first card of the
+# same order, and an index of core.notify serves it (docs/performance.md, 28).
+NEWEST_FIRST = (func.coalesce(Notification.last_at, Notification.created_at).desc(), Notification.created_at.desc())
+
+
 def _ordered(viewer: Viewer):
     """Shown cards (not those the holder chose not to hear of), by latest activity."""
-    latest = func.coalesce(Notification.last_at, Notification.created_at)
-    return (
-        access.scope(viewer, select(Notification))
-        .where(Notification.muted.is_(False))
-        .order_by(latest.desc(), Notification.created_at.desc())
-    )
+    return access.scope(viewer, select(Notification)).where(Notification.muted.is_(False)).order_by(*NEWEST_FIRST)
 
 
 def listing(viewer: Viewer) -> list[NoticeRow]:
@@ -265,14 +265,13 @@ def _latest_statement(kind: str) -> Fixed:
         .where(Notification.muted.is_(False), Notification.read_at.is_(None))
         .scalar_subquery()
     )
-    latest = func.coalesce(Notification.last_at, Notification.created_at)
 
     def newest(*conditions):
-        # newest activity first, read from the index in that order (never the whole list sorted)
+        # the list's first card, read from the index in that order (never the whole list sorted)
         return (
             access.scope(gate, select(Notification.id))
             .where(Notification.muted.is_(False), *conditions)
-            .order_by(latest.desc(), Notification.created_at.desc())
+            .order_by(*NEWEST_FIRST)
             .limit(1)
             .scalar_subquery()
         )
