@@ -27,8 +27,6 @@ import brotli
 from flask import Flask, current_app, request
 from flask_compress import Compress
 
-from core.http import add_vary
-
 MIMETYPES = [
     "text/html",
     "text/css",
@@ -120,9 +118,9 @@ def may_compress(response) -> bool:
 
 
 def _after_request(response):
+    """Every answer varies on Accept-Encoding, compressed or not (core.http.finish)."""
     if may_compress(response):
         return current_app.extensions["carnet.compress"].after_request(response)
-    add_vary(response, "Accept-Encoding")  # the same URL may be compressed for another request
     return response
 
 

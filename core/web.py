@@ -32,19 +32,11 @@ from werkzeug.exceptions import HTTPException
 
 from core import access, sessions
 from core.db import db
-from core.http import add_vary
+from core.http import AnswerHeaders
 from core.i18n import gettext as _, lazy_gettext
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    "frame-src 'self'; frame-ancestors 'none'; manifest-src 'self'; worker-src 'self'"
-)
-#: For an answer the app itself shows in a frame (a PDF printed from a hidden frame at a kiosk):
-#: framed by Carnet's own pages only (this CSP rule overrides X-Frame-Options in browsers).
-CSP_FRAMED_BY_SELF = CSP.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
 LANGUAGES = {"fr": "Français", "en": "English"}
 
 
@@ -333,10 +325,6 @@ def hx_redirect(url: str, code: int = 303, reload: bool = False):
     return redirect(url, code)
 
 
-def _vary_on_htmx(response) -> None:
-    add_vary(response, "HX-Request")
-
-
 def ask_fresh_authentication(back: str | None = None):
     """Sensitive actions (credentials, exports, identity) need an authentication of the last
     few minutes. Returns the answer that sends the person to confirm it, or None when fresh."""
@@ -380,55 +368,6 @@ def _check_fetch_site():
         return  # no cookie is read there: nothing a cross-site request could ride on
     if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
-
-
-HSTS = "max-age=31536000; includeSubDomains"
-
-
-def _hsts() -> bool:
-    """Browsers must never reach a production (https) Carnet over plain http again."""
-    cfg = current_app.config
-    return cfg["ENV_NAME"] == "production" or str(cfg.get("WEBAUTHN_ORIGIN", "")).startswith("https://")
-
-
-PERMISSIONS = "geolocation=(), microphone=(), camera=(self), publickey-credentials-get=(self)"
-_SECURITY = (
-    ("X-Content-Type-Options", "nosniff"),
-    ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
-    ("Cross-Origin-Opener-Policy", "same-origin"),
-    ("Permissions-Policy", PERMISSIONS),
-)
-_NO_STORE = (("Cache-Control", "no-store"),)
-_HSTS = (("Strict-Transport-Security", HSTS),)
-#: What every answer carries, by (HSTS, not a static file): the lists are built once, and
-#: appended in one call when the view set none of them (werkzeug's `headers[k] = v` searches
-#: and replaces header by header: seven of them cost more than the rest of the hook).
-_ADDED = {
-    (hsts, dynamic): _SECURITY + (_HSTS if hsts else ()) + (_NO_STORE if dynamic else ())
-    for hsts in (False, True)
-    for dynamic in (False, True)
-}
-_REPLACED = frozenset(k.lower() for k, _ in _ADDED[True, True]) | {"expires"}
-
-
-def _headers(response):
-    h = response.headers
-    present = {k.lower() for k, _ in h}
-    if "content-security-policy" not in present:
-        h.add("Content-Security-Policy", CSP)
-    dynamic = request.endpoint != "static"
-    added = _ADDED[_hsts(), dynamic]
-    if present.isdisjoint(_REPLACED):
-        h.extend(added)
-    else:  # a view set one of them (nosniff on a download, no-store): ours replace it
-        for key, value in added:
-            h[key] = value
-        if dynamic:
-            h.pop("Expires", None)
-    if dynamic:
-        _vary_on_htmx(response)
-    return response
 
 
 def _can(section: str, action: str = "read") -> bool:
@@ -537,7 +476,7 @@ def _handle_error(exc: Exception):
 
 def init_app(app: Flask) -> None:
     app.before_request(_check_fetch_site)
-    app.after_request(_headers)
+    app.wsgi_app = AnswerHeaders(app)
     app.context_processor(_context)
     # What a page offers follows the viewer's rights (a helper's scope): {% if can("measures", "export") %}.
     # A global, not a context variable: imported macros see it too.

@@ -10,7 +10,7 @@ from flask import jsonify, request, url_for
 
 from blueprints.apps import bp, limits, oauth, purposes, receipt, services, signing
 from blueprints.history import actions
-from core import web
+from core import http, web
 from core.access import Viewer
 from core.db import db
 from core.i18n import gettext as _
@@ -105,7 +105,7 @@ def _allow_redirect(response, grant):
     """The consent form's answer redirects to the app (another origin): the page's CSP lets the
     form go there, to that one registered redirect URI's origin and nowhere else."""
     parts = urlsplit(grant.request.payload.redirect_uri)
-    response.headers["Content-Security-Policy"] = web.CSP.replace(
+    response.headers["Content-Security-Policy"] = http.CSP.replace(
         "form-action 'self'", f"form-action 'self' {parts.scheme}://{parts.netloc}"
     )
     return response

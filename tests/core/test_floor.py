@@ -53,43 +53,76 @@ def test_an_ended_record_still_logs_nobody_in(app, holder):
     assert client.get("/").status_code in (302, 303)
 
 
-# --- 10. Security headers: one list, added in one call ---------------------------------------
+# --- 10, 30. Security headers: one list, added to the server's list on the way out -----------
 
 
-def test_security_headers_are_appended_in_one_call(holder, monkeypatch):
+def test_security_headers_never_go_through_werkzeugs_headers(app, holder, monkeypatch):
     client, _ = holder
-    calls = []
-    real = Headers.set
+    calls, inside = [], []
+    real_set, real_add, app_call = Headers.set, Headers.add, app.wsgi_app
 
-    def counted(self, key, *args, **kwargs):
-        calls.append(key)
-        return real(self, key, *args, **kwargs)
+    def counted(real):
+        def call(self, key, *args, **kwargs):
+            if inside:  # the test client's own Headers, built from the server's list, do not count
+                calls.append(key.lower())
+            return real(self, key, *args, **kwargs)
 
-    monkeypatch.setattr(Headers, "set", counted)
-    r = client.get("/session/etat")
-    assert r.status_code == 200
-    assert not set(SECURITY) & set(calls), calls
-    for name in SECURITY:
-        assert len(r.headers.getlist(name)) == 1, name
-    assert r.headers["Cache-Control"] == "no-store" and "hx-request" in r.headers["Vary"].lower()
+        return call
+
+    def the_app(environ, start_response):
+        inside.append(True)
+        try:
+            return app_call(environ, start_response)
+        finally:
+            inside.clear()
+
+    monkeypatch.setattr(Headers, "set", counted(real_set))
+    monkeypatch.setattr(Headers, "add", counted(real_add))
+    monkeypatch.setattr(app, "wsgi_app", the_app)
+    for path, headers in (("/session/etat", {}), ("/messages/non-lus", HX)):
+        calls.clear()
+        r = client.get(path, headers=headers)
+        assert r.status_code == 200
+        assert calls and not {n.lower() for n in SECURITY} & set(calls), calls
+        for name in SECURITY:
+            assert len(r.headers.getlist(name)) == 1, name
+        assert r.headers["Cache-Control"] == "no-store" and "hx-request" in r.headers["Vary"].lower()
 
 
-def test_a_header_the_view_set_is_replaced_not_doubled(app, holder):
+def test_a_header_the_view_set_is_replaced_not_doubled():
     """A download sets nosniff and no-store itself: each still appears once, with our value."""
-    from core import web
+    from werkzeug.datastructures import Headers as H
 
-    client, _ = holder
-    with app.test_request_context("/"):
-        resp = app.response_class("x")
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["Cache-Control"] = "private"
-        resp.headers["Expires"] = "0"
-        resp.headers["Content-Security-Policy"] = "sandbox"
-        web._headers(resp)
-    assert resp.headers.getlist("X-Content-Type-Options") == ["nosniff"]
-    assert resp.headers.getlist("Cache-Control") == ["no-store"]
-    assert resp.headers.getlist("Content-Security-Policy") == ["sandbox"]  # the view's own CSP is kept
-    assert "Expires" not in resp.headers and resp.headers["X-Frame-Options"] == "DENY"
+    from core.http import finish
+
+    view = [
+        ("Content-Type", "application/pdf"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Cache-Control", "private"),
+        ("Expires", "0"),
+        ("Content-Security-Policy", "sandbox"),
+        ("Vary", "Cookie"),
+    ]
+    out = H(finish(list(view), dynamic=True, strict=False))
+    assert out.getlist("X-Content-Type-Options") == ["nosniff"]
+    assert out.getlist("Cache-Control") == ["no-store"]
+    assert out.getlist("Content-Security-Policy") == ["sandbox"]  # the view's own CSP is kept
+    assert "Expires" not in out and out["X-Frame-Options"] == "DENY" and out["Content-Type"] == "application/pdf"
+    assert out.getlist("Vary") == ["Cookie, HX-Request, Accept-Encoding"]
+    assert "Strict-Transport-Security" not in out
+    static = H(finish([("Cache-Control", "public, max-age=3600"), ("Expires", "x")], dynamic=False, strict=True))
+    assert static.getlist("Cache-Control") == ["public, max-age=3600"] and static["Expires"] == "x"
+    assert static["Vary"] == "Accept-Encoding" and static["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_every_answer_leaves_with_them_error_pages_and_redirects_included(client):
+    for path, status in (("/ceci-n-existe-pas", 404), ("/documents", 302), ("/connexion", 200)):
+        r = client.get(path)
+        assert r.status_code == status, path
+        for name in SECURITY:
+            assert len(r.headers.getlist(name)) == 1, (path, name)
+        vary = [v.strip().lower() for v in ",".join(r.headers.getlist("Vary")).split(",")]
+        assert {"accept-encoding", "hx-request"} <= set(vary) and len(vary) == len(set(vary)), (path, vary)
 
 
 def test_static_files_keep_their_caching(client):

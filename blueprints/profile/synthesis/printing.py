@@ -17,7 +17,7 @@ from blueprints.profile import services as profile
 from blueprints.profile.models import ProfileFacts
 from blueprints.profile.synthesis import card, content
 from blueprints.sharing import services as sharing
-from core import access, audit, clock, pdf, web
+from core import access, audit, clock, http, pdf
 from core.access import Viewer
 from core.db import before_slow_work, db, write_intent
 from core.formatting import day
@@ -147,7 +147,7 @@ def response(data: bytes, name: str) -> Response:
     """The PDF, opened in the browser's viewer, never stored by it; a kiosk loads it in a frame
     of the screen that asked for it and prints it from there (static/js/app.js, 5b)."""
     resp = Response(data, content_type="application/pdf")
-    resp.headers["Content-Security-Policy"] = web.CSP_FRAMED_BY_SELF
+    resp.headers["Content-Security-Policy"] = http.CSP_FRAMED_BY_SELF
     resp.headers["Content-Disposition"] = f'inline; filename="{name}"'
     resp.headers["X-Content-Type-Options"] = "nosniff"
     return resp
