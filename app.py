@@ -71,8 +71,9 @@ def _select_locale() -> Locale:
     lang = session.get("lang")
     if lang in _LOCALES:
         return _LOCALES[lang]
-    if current_user.is_authenticated and current_user.locale in _LOCALES:
-        return _LOCALES[current_user.locale]
+    user = current_user._get_current_object()  # each look through the proxy asks Flask-Login anew
+    if user.is_authenticated and user.locale in _LOCALES:
+        return _LOCALES[user.locale]
     return _LOCALES["fr"]
 
 

@@ -82,6 +82,7 @@ DEFAULTS = {
     "BABEL_TRANSLATION_DIRECTORIES": "translations",
     "WTF_CSRF_TIME_LIMIT": None,  # bound to the server-side session instead
     "WTF_CSRF_SSL_STRICT": False,  # Sec-Fetch-Site is checked by core.web
+    "WTF_CSRF_CHECK_DEFAULT": False,  # core.web checks the methods Flask-WTF protects
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "SESSION_COOKIE_SECURE": False,

@@ -79,6 +79,13 @@ def on_kiosk() -> bool:
     return g.get("kiosk") is not None
 
 
+def at_kiosk() -> bool:
+    """A kiosk's request (its cookie), or a session begun at one: what its pages may leave in
+    the browser, and how long it stays idle, follow from this."""
+    record = getattr(current(), "record", None)
+    return bool(record is not None and record.kiosk) or on_kiosk()
+
+
 def _timed(record: SessionRecord) -> bool:
     """Sessions with the idle and absolute limits of a login: accounts, and code sessions."""
     return record.account_id is not None or bool((record.data or {}).get("share_use"))

@@ -162,16 +162,22 @@ _OOB = ' hx-swap-oob="true"'
 
 def nav_count(class_, badge, n, oob=False) -> Markup:
     """A navigation entry's count (unread messages...): replaced in place by the entry's
-    poll (hx-swap-oob), hidden at zero; the number is read out with its meaning. The poll
-    draws two of these every 30 seconds on every open page."""
+    poll (hx-swap-oob), hidden at zero; the number is read out with its meaning."""
+    return nav_counts((class_,), badge, n, oob)
+
+
+def nav_counts(classes, badge, n, oob=False) -> Markup:
+    """The same count for each navigation (side and bottom): the poll draws two every 30
+    seconds on every open page, its words and number made once."""
     words = by_locale(current_locale()).ungettext("%(num)d unread", "%(num)d unread", n) % {"num": n}
     # Joined, not Markup % (...): its per-argument escaping helpers were a tenth of a poll.
-    return Markup(
-        f'<span class="nav-count" id="count-{escape(class_)}-{escape(badge.replace(".", "-"))}"'
+    rest = (
         f"{_OOB if oob else ''}{'' if n else ' hidden'}>\n"
         f'  <span aria-hidden="true">{escape(n if n < 100 else "99+")}</span>'
         f'<span class="visually-hidden">{escape(words)}</span></span>'
     )
+    entry = escape(badge.replace(".", "-"))
+    return Markup("".join(f'<span class="nav-count" id="count-{escape(c)}-{entry}"{rest}' for c in classes))
 
 
 # Signed CSRF tokens by (signing key, the session's raw token). Signing costs an HMAC key

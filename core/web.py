@@ -246,9 +246,10 @@ def _identify() -> access.Viewer:
         return _bearer_viewer()
     record = getattr(session, "record", None)
     session_id = getattr(record, "id", None)
-    kiosk = bool(record is not None and record.kiosk) or sessions.on_kiosk()
-    if current_user.is_authenticated:
-        viewer = access.viewer_for(current_user._get_current_object(), session_id=session_id, kiosk=kiosk)
+    kiosk = sessions.at_kiosk()
+    user = current_user._get_current_object()
+    if user.is_authenticated:
+        viewer = access.viewer_for(user, session_id=session_id, kiosk=kiosk)
         return _acting_for(viewer)
     if session.get("share_use"):
         return access.share_viewer(session["share_use"], session_id=session_id, kiosk=kiosk)
@@ -363,6 +364,15 @@ def _sending_page() -> str | None:
     return safe_next(path, "") or None
 
 
+def _check_csrf():
+    """Flask-WTF's check, on the methods it protects only (its hook is off:
+    WTF_CSRF_CHECK_DEFAULT): the hook looks up the view's exemptions before the method, so
+    every GET and every poll paid for it."""
+    cfg = current_app.config
+    if request.method in cfg["WTF_CSRF_METHODS"] and cfg["WTF_CSRF_ENABLED"]:
+        current_app.extensions["csrf"].protect(apply_exemptions=True)
+
+
 def _check_fetch_site():
     if is_api_request():
         return  # no cookie is read there: nothing a cross-site request could ride on
@@ -475,6 +485,7 @@ def _handle_error(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
+    app.before_request(_check_csrf)
     app.before_request(_check_fetch_site)
     app.wsgi_app = AnswerHeaders(app)
     app.context_processor(_context)

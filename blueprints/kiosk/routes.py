@@ -17,21 +17,16 @@ bp.before_app_request(services.identify_device)
 
 
 @bp.after_app_request
-def _no_autofill_at_a_kiosk(response):
-    """Every HTML answer to a kiosk (its device, or a kiosk session) keeps nothing in the
+def _kiosk_answer(response):
+    """A revoked or forged kiosk cookie is removed: the device is an ordinary browser again.
+    Every HTML answer to a kiosk (its device, or a kiosk session) keeps nothing in the
     browser's autofill (blueprints/kiosk/autofill.py)."""
-    if response.mimetype != "text/html" or response.direct_passthrough or response.is_streamed:
-        return response
-    if g.get("kiosk") is not None or web.current_viewer().kiosk:
-        response.set_data(autofill.no_autofill(response.get_data(as_text=True)))
-    return response
-
-
-@bp.after_app_request
-def _drop_stale_cookie(response):
-    """A revoked or forged kiosk cookie is removed: the device is an ordinary browser again."""
     if g.get("kiosk_cookie_stale"):
         response.delete_cookie(current_app.config["KIOSK_COOKIE_NAME"], path="/")
+    if not sessions.at_kiosk() or response.direct_passthrough or response.is_streamed:
+        return response
+    if response.mimetype == "text/html":
+        response.set_data(autofill.no_autofill(response.get_data(as_text=True)))
     return response
 
 

@@ -122,10 +122,12 @@ def identify_device() -> None:
     """Before every request: is this browser a registered kiosk? (g.kiosk, read by core.web
     and core.sessions). A cookie that no longer opens anything is dropped."""
     value = request.cookies.get(current_app.config["KIOSK_COOKIE_NAME"])
-    g.kiosk = device_from_cookie(value) if value else None
-    g.kiosk_cookie_stale = bool(value) and g.kiosk is None
+    if not value:  # an ordinary browser: g.get("kiosk") is None
+        return
+    g.kiosk = device = device_from_cookie(value)
+    g.kiosk_cookie_stale = stale = device is None
     record = getattr(sessions.current(), "record", None)
-    if g.kiosk_cookie_stale and record is not None and record.kiosk:
+    if stale and record is not None and record.kiosk:
         sessions.logout("kiosk_revoked")  # the kiosk was revoked: what was open on it ends now
 
 

@@ -11,7 +11,7 @@ from blueprints.messaging import attachments, bp, services
 from blueprints.messaging.forms import NewThreadForm, ReplyForm, SaveForm
 from core import sessions, web
 from core.i18n import gettext as _
-from core.templating import nav_count
+from core.templating import nav_counts
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"
 
@@ -60,10 +60,8 @@ def index(viewer):
 def unread(viewer):
     """The navigation's count, polled every 30 s while the tab is seen."""
     n = services.unread_count(viewer)
-    # The two counts alone, drawn by the navigation's own ui.nav_count (no page context to build).
-    return make_response(
-        nav_count("sidenav", "messaging.unread", n, oob=True) + nav_count("bottomnav", "messaging.unread", n, oob=True)
-    )
+    # The two counts alone, drawn as the navigation draws them (no page context to build).
+    return make_response(nav_counts(("sidenav", "bottomnav"), "messaging.unread", n, oob=True))
 
 
 # --------------------------------------------------------------------------- a new conversation

@@ -533,3 +533,22 @@ def test_a_write_after_a_compiled_read_takes_the_write_lock_first(app, holder):
         db.session.commit()
     with app.app_context():
         assert db.session.get(Account, account.id).locale == "en"
+
+
+# --- 30. The hooks of every request ask only what they need ------------------------------------
+
+
+def test_flask_wtf_is_asked_on_the_methods_it_protects_only(app, holder, monkeypatch):
+    """Its own hook looked up the view's exemptions on every GET; a POST is still checked, and
+    refused without its token."""
+    from flask_wtf.csrf import CSRFProtect
+
+    client, _ = holder
+    asked = []
+    real = CSRFProtect.protect
+    monkeypatch.setattr(CSRFProtect, "protect", lambda self, **kw: asked.append(kw) or real(self, **kw))
+    for path, headers in (("/", {}), ("/messages/non-lus", HX), ("/session/etat", {})):
+        assert client.get(path, headers=headers).status_code == 200
+    assert asked == [] and app.config["WTF_CSRF_CHECK_DEFAULT"] is False
+    r = client.post("/deconnexion")
+    assert r.status_code == 400 and asked == [{"apply_exemptions": True}]
