@@ -80,16 +80,19 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
         def _begin(conn):
             # on the driver's connection: through SQLAlchemy's execution layer (exec_driver_sql)
             # this one word cost as much as the session's lookup (every request begins one)
-            word = "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE"
-            try:
-                conn.connection.driver_connection.execute(word)
-            except sqlite3.Error as exc:  # the error SQLAlchemy would have raised (OperationalError...)
-                raise DBAPIError.instance(word, (), exc, sqlite3.Error) from exc
+            _begin_sqlite(conn.connection.driver_connection, "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]  # psycopg 3 is the driver installed
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _begin_sqlite(driver, word: str) -> None:
+    try:
+        driver.execute(word)
+    except sqlite3.Error as exc:  # the error SQLAlchemy would have raised (OperationalError...)
+        raise DBAPIError.instance(word, (), exc, sqlite3.Error) from exc
 
 
 class WriteWithoutIntent(RuntimeError):
@@ -235,6 +238,7 @@ def _transaction_end(session, transaction):
 
 
 _CONNECTION = "_carnet_connection"  # where an app context keeps its connection (on flask.g)
+_READ = "_carnet_read"  # and a read-only request's pooled driver connection (reader())
 
 
 class Database:
@@ -256,23 +260,72 @@ class Database:
         return current_app.extensions["carnet.engine"]
 
     def connection(self) -> Connection:
-        """The app context's connection, checked out of the pool at its first use."""
+        """The app context's connection, checked out of the pool at its first use (a read on
+        the driver's connection ends first: see reader())."""
         conn = g.get(_CONNECTION)
         if conn is None or conn.closed:
+            self._end_read()
             conn = current_app.extensions["carnet.engine"].connect()
             setattr(g, _CONNECTION, conn)
         return conn
 
+    def reader(self) -> tuple:
+        """The driver's connection and the dialect a compiled statement runs with: the app
+        context's connection when it is in a transaction (begun here, outside a read-only
+        request). In a read-only request (GET, HEAD, @reads_first; a background reader) with
+        no such transaction, a connection of the pool itself, in a read transaction of its own:
+        SQLAlchemy's Connection around it (checkout, begin, commit, check-in, their events)
+        cost fifteen times the driver's BEGIN and COMMIT, on every request. That read ends
+        (rolled back, given back) as soon as the request asks for the app context's
+        connection (the ORM, a write), which then begins its own transaction."""
+        conn = g.get(_CONNECTION)
+        if conn is not None and not conn.closed and conn.in_transaction():
+            conn.info["carnet_has_read"] = True  # check_write_intent() does not see this read
+            return conn.connection.driver_connection, conn.dialect
+        found = g.get(_READ)
+        if found is not None:
+            return found[1:]
+        if not _read_only.get():
+            conn = self.connection()
+            conn.begin()
+            conn.info["carnet_has_read"] = True
+            return conn.connection.driver_connection, conn.dialect
+        engine = current_app.extensions["carnet.engine"]
+        pooled = engine.raw_connection()
+        driver = pooled.driver_connection
+        try:
+            if engine.dialect.name == "sqlite":  # PostgreSQL's driver begins by itself
+                _begin_sqlite(driver, "BEGIN")
+        except Exception:
+            pooled.close()
+            raise
+        setattr(g, _READ, (pooled, driver, engine.dialect))
+        return driver, engine.dialect
+
+    def _end_read(self) -> None:
+        found = g.pop(_READ, None)
+        if found is not None:
+            try:
+                found[1].rollback()  # it only read
+            finally:
+                found[0].close()
+
     def in_transaction(self) -> bool:
-        """Whether the app context's connection is in a transaction (begun by the ORM session or
-        by a compiled statement)."""
-        conn = g.get(_CONNECTION) if has_app_context() else None
-        return conn is not None and not conn.closed and conn.in_transaction()
+        """Whether the app context is in a transaction: its connection's (begun by the ORM
+        session or by a compiled statement), or a compiled statements' read (reader())."""
+        if not has_app_context():
+            return False
+        conn = g.get(_CONNECTION)
+        return (conn is not None and not conn.closed and conn.in_transaction()) or g.get(_READ) is not None
 
     def end(self, commit: bool) -> None:
         """End the connection's transaction, if the ORM session has left one (begun by compiled
-        statements alone), and give the connection back to the pool."""
-        conn = g.pop(_CONNECTION, None) if has_app_context() else None
+        statements alone), or the compiled statements' read, and give the connection back to
+        the pool."""
+        if not has_app_context():
+            return
+        self._end_read()
+        conn = g.pop(_CONNECTION, None)
         if conn is None or conn.closed:
             return
         try:
@@ -383,10 +436,7 @@ class Fixed:
         )
 
     def _execute(self, params: dict):
-        connection = db.connection()
-        if not connection.in_transaction():
-            connection.begin()
-        dialect = connection.dialect
+        driver, dialect = db.reader()
         found = self._by_dialect.get(dialect.name)
         if found is None:
             found = self._by_dialect[dialect.name] = self._compiled(dialect)
@@ -406,8 +456,7 @@ class Fixed:
                 values[name] = proc(values[name])
             if constants:
                 values.update(constants)
-        connection.info["carnet_has_read"] = True  # check_write_intent() does not see this read
-        cursor = connection.connection.driver_connection.cursor()
+        cursor = driver.cursor()
         cursor.execute(string, [values[n] for n in names] if names is not None else values)
         if results is None:
             results = found[4] = self._results(dialect, cursor.description)

@@ -552,3 +552,80 @@ def test_flask_wtf_is_asked_on_the_methods_it_protects_only(app, holder, monkeyp
     assert asked == [] and app.config["WTF_CSRF_CHECK_DEFAULT"] is False
     r = client.post("/deconnexion")
     assert r.status_code == 400 and asked == [{"apply_exemptions": True}]
+
+
+# --- 31. A read-only request's compiled reads run on a pooled driver connection -------------------
+
+
+def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
+    """GET /session/etat and the poll read through compiled statements on a connection of the
+    pool itself: no Connection of SQLAlchemy (its checkout, begin, commit and check-in) is made,
+    and the pool has it back when the answer leaves."""
+    from core.db import db
+
+    client, _ = holder
+    with app.app_context():
+        engine = db.engine
+    made = []
+
+    def connected(conn):
+        made.append(conn)
+
+    event.listen(engine, "engine_connect", connected)
+    try:
+        assert client.get("/session/etat").get_json()["authenticated"] is True
+        assert b"nav-count" in client.get("/messages/non-lus", headers=HX).get_data()
+        assert made == []
+        assert client.get("/").status_code == 200  # a page that needs the ORM still has it
+        assert made
+    finally:
+        event.remove(engine, "engine_connect", connected)
+    assert engine.pool.checkedout() == 0
+
+
+def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
+    from flask import g
+    from sqlalchemy import select
+
+    from core import sessions
+    from core.db import _CONNECTION, _READ, db, start_request
+    from core.people import Account
+
+    client, account = holder
+    params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
+    with app.test_request_context(method="GET"):
+        start_request("GET")
+        engine = db.engine
+        assert sessions._BY_TOKEN.first(params).account_id == account.id
+        assert g.get(_READ) is not None and g.get(_CONNECTION) is None and db.in_transaction()
+        assert engine.pool.checkedout() == 1
+        assert db.session.scalar(select(Account.email).where(Account.id == account.id))
+        assert g.get(_READ) is None and db.session.connection() is g.get(_CONNECTION)
+        assert engine.pool.checkedout() == 1  # the read's connection went back first
+        assert sessions._BY_TOKEN.first(params) is not None  # now on the ORM's transaction
+        assert g.get(_READ) is None
+        db.session.rollback()
+        assert not db.in_transaction() and engine.pool.checkedout() == 0
+        assert sessions._BY_TOKEN.first(params) is not None and g.get(_READ) is not None
+        db.commit()
+        assert not db.in_transaction() and engine.pool.checkedout() == 0
+
+
+def test_a_request_that_writes_reads_on_sqlalchemys_connection(app, holder):
+    """A POST begins its transaction for writing from its first read (BEGIN IMMEDIATE on
+    SQLite): its compiled reads run on the app context's connection, as the ORM's do."""
+    from flask import g
+
+    from core import sessions
+    from core.db import _CONNECTION, _READ, db, end_request, start_request
+
+    client, _ = holder
+    params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
+    with app.test_request_context(method="POST"):
+        start_request("POST")
+        try:
+            assert sessions._BY_TOKEN.first(params) is not None
+            assert g.get(_READ) is None and g.get(_CONNECTION).in_transaction()
+            db.commit()
+        finally:
+            end_request()
