@@ -18,7 +18,7 @@ def current_locale():
     """What flask_babel.get_locale() returns, read where it keeps it without its proxies (−6 %
     of a home's function calls); should that place move, get_locale() answers, only slower."""
     app_ctx = _cv_app.get(None)
-    locale = getattr(getattr(app_ctx.g, "_flask_babel", None), "babel_locale", None) if app_ctx else None
+    locale = getattr(app_ctx.g.get("_flask_babel"), "babel_locale", None) if app_ctx else None
     return flask_babel.get_locale() if locale is None else locale
 
 

@@ -374,9 +374,9 @@ def _check_csrf():
 
 
 def _check_fetch_site():
-    if is_api_request():
-        return  # no cookie is read there: nothing a cross-site request could ride on
-    if request.method not in SAFE_METHODS and request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if request.method in SAFE_METHODS or is_api_request():
+        return  # an API path reads no cookie: nothing a cross-site request could ride on
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
 
 
