@@ -237,8 +237,38 @@ def _transaction_end(session, transaction):
         session.info.pop("carnet_wrote", None)
 
 
-_CONNECTION = "_carnet_connection"  # where an app context keeps its connection (on flask.g)
-_READ = "_carnet_read"  # and a read-only request's pooled driver connection (reader())
+class _Here:
+    """What an app context holds (on flask.g): its connection, while in a transaction, and a
+    read-only request's pooled driver connection (Database.reader())."""
+
+    __slots__ = ("conn", "read")
+
+    def __init__(self) -> None:
+        self.conn: Connection | None = None
+        self.read: tuple | None = None
+
+
+_HERE = "_carnet_db"
+
+
+def _here() -> _Here:
+    """The app context's _Here: flask.g looked up once (each look through its proxy cost as
+    much as a short statement), then plain attributes."""
+    ctx_g = g._get_current_object()
+    here = ctx_g.get(_HERE)
+    if here is None:
+        here = _Here()
+        setattr(ctx_g, _HERE, here)
+    return here
+
+
+def _end_read(here: _Here) -> None:
+    read, here.read = here.read, None
+    if read is not None:
+        try:
+            read[1].rollback()  # it only read
+        finally:
+            read[0].close()
 
 
 class Database:
@@ -262,11 +292,11 @@ class Database:
     def connection(self) -> Connection:
         """The app context's connection, checked out of the pool at its first use (a read on
         the driver's connection ends first: see reader())."""
-        conn = g.get(_CONNECTION)
+        here = _here()
+        conn = here.conn
         if conn is None or conn.closed:
-            self._end_read()
-            conn = current_app.extensions["carnet.engine"].connect()
-            setattr(g, _CONNECTION, conn)
+            _end_read(here)
+            conn = here.conn = current_app.extensions["carnet.engine"].connect()
         return conn
 
     def reader(self) -> tuple:
@@ -275,16 +305,16 @@ class Database:
         request). In a read-only request (GET, HEAD, @reads_first; a background reader) with
         no such transaction, a connection of the pool itself, in a read transaction of its own:
         SQLAlchemy's Connection around it (checkout, begin, commit, check-in, their events)
-        cost fifteen times the driver's BEGIN and COMMIT, on every request. That read ends
+        cost fifteen times the driver's BEGIN and rollback, on every request. That read ends
         (rolled back, given back) as soon as the request asks for the app context's
         connection (the ORM, a write), which then begins its own transaction."""
-        conn = g.get(_CONNECTION)
+        here = _here()
+        conn = here.conn
         if conn is not None and not conn.closed and conn.in_transaction():
             conn.info["carnet_has_read"] = True  # check_write_intent() does not see this read
             return conn.connection.driver_connection, conn.dialect
-        found = g.get(_READ)
-        if found is not None:
-            return found[1:]
+        if here.read is not None:
+            return here.read[1:]
         if not _read_only.get():
             conn = self.connection()
             conn.begin()
@@ -299,24 +329,17 @@ class Database:
         except Exception:
             pooled.close()
             raise
-        setattr(g, _READ, (pooled, driver, engine.dialect))
+        here.read = (pooled, driver, engine.dialect)
         return driver, engine.dialect
-
-    def _end_read(self) -> None:
-        found = g.pop(_READ, None)
-        if found is not None:
-            try:
-                found[1].rollback()  # it only read
-            finally:
-                found[0].close()
 
     def in_transaction(self) -> bool:
         """Whether the app context is in a transaction: its connection's (begun by the ORM
         session or by a compiled statement), or a compiled statements' read (reader())."""
         if not has_app_context():
             return False
-        conn = g.get(_CONNECTION)
-        return (conn is not None and not conn.closed and conn.in_transaction()) or g.get(_READ) is not None
+        here = _here()
+        conn = here.conn
+        return (conn is not None and not conn.closed and conn.in_transaction()) or here.read is not None
 
     def end(self, commit: bool) -> None:
         """End the connection's transaction, if the ORM session has left one (begun by compiled
@@ -324,8 +347,9 @@ class Database:
         the pool."""
         if not has_app_context():
             return
-        self._end_read()
-        conn = g.pop(_CONNECTION, None)
+        here = _here()
+        _end_read(here)
+        conn, here.conn = here.conn, None
         if conn is None or conn.closed:
             return
         try:

@@ -584,11 +584,10 @@ def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
 
 
 def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
-    from flask import g
     from sqlalchemy import select
 
     from core import sessions
-    from core.db import _CONNECTION, _READ, db, start_request
+    from core.db import _here, db, start_request
     from core.people import Account
 
     client, account = holder
@@ -597,16 +596,16 @@ def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
         start_request("GET")
         engine = db.engine
         assert sessions._BY_TOKEN.first(params).account_id == account.id
-        assert g.get(_READ) is not None and g.get(_CONNECTION) is None and db.in_transaction()
+        assert _here().read is not None and _here().conn is None and db.in_transaction()
         assert engine.pool.checkedout() == 1
         assert db.session.scalar(select(Account.email).where(Account.id == account.id))
-        assert g.get(_READ) is None and db.session.connection() is g.get(_CONNECTION)
+        assert _here().read is None and db.session.connection() is _here().conn
         assert engine.pool.checkedout() == 1  # the read's connection went back first
         assert sessions._BY_TOKEN.first(params) is not None  # now on the ORM's transaction
-        assert g.get(_READ) is None
+        assert _here().read is None
         db.session.rollback()
         assert not db.in_transaction() and engine.pool.checkedout() == 0
-        assert sessions._BY_TOKEN.first(params) is not None and g.get(_READ) is not None
+        assert sessions._BY_TOKEN.first(params) is not None and _here().read is not None
         db.commit()
         assert not db.in_transaction() and engine.pool.checkedout() == 0
 
@@ -614,10 +613,9 @@ def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
 def test_a_request_that_writes_reads_on_sqlalchemys_connection(app, holder):
     """A POST begins its transaction for writing from its first read (BEGIN IMMEDIATE on
     SQLite): its compiled reads run on the app context's connection, as the ORM's do."""
-    from flask import g
 
     from core import sessions
-    from core.db import _CONNECTION, _READ, db, end_request, start_request
+    from core.db import _here, db, end_request, start_request
 
     client, _ = holder
     params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
@@ -625,7 +623,7 @@ def test_a_request_that_writes_reads_on_sqlalchemys_connection(app, holder):
         start_request("POST")
         try:
             assert sessions._BY_TOKEN.first(params) is not None
-            assert g.get(_READ) is None and g.get(_CONNECTION).in_transaction()
+            assert _here().read is None and _here().conn.in_transaction()
             db.commit()
         finally:
             end_request()
