@@ -335,7 +335,9 @@ def _ua() -> str | None:
 
 
 def current() -> ServerSession:
-    return session  # type: ignore[return-value]
+    """This request's session, the object itself: each look through Flask's `session` proxy
+    resolves it anew."""
+    return session._get_current_object()  # type: ignore[return-value]
 
 
 def login(account: Account) -> None:

@@ -145,9 +145,10 @@ def _shell_urls(_root: str) -> tuple[tuple[dict, ...], str]:
 
 
 def current_viewer() -> access.Viewer:
-    viewer = g.get("viewer")
+    here = g._get_current_object()  # once through the proxy
+    viewer = here.get("viewer")
     if viewer is None:
-        viewer = g.viewer = _identify()
+        viewer = here.viewer = _identify()
     return viewer
 
 
@@ -364,19 +365,19 @@ def _sending_page() -> str | None:
     return safe_next(path, "") or None
 
 
-def _check_csrf():
-    """Flask-WTF's check, on the methods it protects only (its hook is off:
-    WTF_CSRF_CHECK_DEFAULT): the hook looks up the view's exemptions before the method, so
-    every GET and every poll paid for it."""
+def _check_unsafe_method():
+    """What a request that may change something must show (a GET, HEAD or OPTIONS asks nothing):
+    its CSRF token, checked by Flask-WTF on the methods it protects (its own hook is off,
+    WTF_CSRF_CHECK_DEFAULT: it looked up the view's exemptions on every GET and poll), and no
+    cross-site origin (Sec-Fetch-Site), except on an API path, where no cookie is read: nothing
+    a cross-site request could ride on."""
+    method = request.method
+    if method in SAFE_METHODS:
+        return
     cfg = current_app.config
-    if request.method in cfg["WTF_CSRF_METHODS"] and cfg["WTF_CSRF_ENABLED"]:
+    if method in cfg["WTF_CSRF_METHODS"] and cfg["WTF_CSRF_ENABLED"]:
         current_app.extensions["csrf"].protect(apply_exemptions=True)
-
-
-def _check_fetch_site():
-    if request.method in SAFE_METHODS or is_api_request():
-        return  # an API path reads no cookie: nothing a cross-site request could ride on
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+    if not is_api_request() and request.headers.get("Sec-Fetch-Site") == "cross-site":
         abort(403)
 
 
@@ -485,8 +486,7 @@ def _handle_error(exc: Exception):
 
 
 def init_app(app: Flask) -> None:
-    app.before_request(_check_csrf)
-    app.before_request(_check_fetch_site)
+    app.before_request(_check_unsafe_method)
     app.wsgi_app = AnswerHeaders(app)
     app.context_processor(_context)
     # What a page offers follows the viewer's rights (a helper's scope): {% if can("measures", "export") %}.
