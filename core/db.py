@@ -265,10 +265,7 @@ def _here() -> _Here:
 def _end_read(here: _Here) -> None:
     read, here.read = here.read, None
     if read is not None:
-        try:
-            read[1].rollback()  # it only read
-        finally:
-            read[0].close()
+        read[0].close()  # the pool rolls it back as it takes it back (reset on return): it only read
 
 
 class Database:
