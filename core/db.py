@@ -370,9 +370,10 @@ class Database:
 
         @app.teardown_appcontext
         def _remove(exc):
-            if exc is not None and self.session.registry.has():
-                self.session.rollback()
-            self.session.remove()
+            if self.session.registry.has():  # asked once: a read of compiled statements made none
+                if exc is not None:
+                    self.session.rollback()
+                self.session.remove()
             self.end(commit=False)
             end_request()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import current_app, redirect, request, session, url_for
 from flask_wtf import FlaskForm
 
 from blueprints.auth.services import complete_login
@@ -17,12 +17,9 @@ bp.before_app_request(services.identify_device)
 
 
 @bp.after_app_request
-def _kiosk_answer(response):
-    """A revoked or forged kiosk cookie is removed: the device is an ordinary browser again.
-    Every HTML answer to a kiosk (its device, or a kiosk session) keeps nothing in the
+def _no_autofill_at_a_kiosk(response):
+    """Every HTML answer to a kiosk (its device, or a kiosk session) keeps nothing in the
     browser's autofill (blueprints/kiosk/autofill.py)."""
-    if g.get("kiosk_cookie_stale"):
-        response.delete_cookie(current_app.config["KIOSK_COOKIE_NAME"], path="/")
     if not sessions.at_kiosk() or response.direct_passthrough or response.is_streamed:
         return response
     if response.mimetype == "text/html":

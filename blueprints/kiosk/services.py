@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import current_app, g, request, url_for
+from flask import after_this_request, current_app, g, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
@@ -125,10 +125,17 @@ def identify_device() -> None:
     if not value:  # an ordinary browser: g.get("kiosk") is None
         return
     g.kiosk = device = device_from_cookie(value)
-    g.kiosk_cookie_stale = stale = device is None
+    if device is not None:
+        return
+    after_this_request(_drop_kiosk_cookie)  # the device is an ordinary browser again
     record = getattr(sessions.current(), "record", None)
-    if stale and record is not None and record.kiosk:
+    if record is not None and record.kiosk:
         sessions.logout("kiosk_revoked")  # the kiosk was revoked: what was open on it ends now
+
+
+def _drop_kiosk_cookie(response):
+    response.delete_cookie(current_app.config["KIOSK_COOKIE_NAME"], path="/")
+    return response
 
 
 # --------------------------------------------------------------------------- QR hand-off
