@@ -382,14 +382,6 @@ class SessionLoginManager(LoginManager):
         user = load_user(user_id) if user_id is not None else None
         return self._update_request_context_with_user(user)
 
-    def _update_remember_cookie(self, response):
-        """The stock answer hook, when it has something to do: clearing a remember-me cookie at
-        logout (a stray one: Carnet sets none, nor REMEMBER_COOKIE_REFRESH_EACH_REQUEST). It
-        looked into the session twice and into the config on every answer."""
-        if "_remember" in session:
-            return super()._update_remember_cookie(response)
-        return response
-
 
 def logout_to_anonymous(reason: str) -> None:
     """End this login but keep the browser a fresh anonymous session, so a message flashed
