@@ -10,8 +10,10 @@ PostgreSQL is used as is (READ COMMITTED) for multi-worker and multi-host deploy
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
+import threading
 import uuid
 from collections import namedtuple
 from contextvars import ContextVar
@@ -265,7 +267,43 @@ def _here() -> _Here:
 def _end_read(here: _Here) -> None:
     read, here.read = here.read, None
     if read is not None:
-        read[0].close()  # the pool rolls it back as it takes it back (reset on return): it only read
+        read[0]()  # rolled back: it only read
+
+
+class _SqliteReaders(threading.local):
+    """Each thread's own SQLite connection for read-only requests (Database.reader()): opened by
+    the pool (so with its pragmas), then detached from it and kept for the thread's next reads.
+    The pool's checkout and check-in around each request's read cost a tenth of the unread-count
+    poll. SQLite has no server to restart nor connections to count; a forked process opens its
+    own. PostgreSQL's reads keep the pool (pre-ping, its size)."""
+
+    driver: sqlite3.Connection | None = None
+    pid = 0
+
+    def take(self, engine: Engine) -> sqlite3.Connection:
+        driver = self.driver
+        if driver is None or self.pid != os.getpid():
+            pooled = engine.raw_connection()
+            driver = self.driver = pooled.driver_connection
+            pooled.detach()
+            self.pid = os.getpid()
+        return driver
+
+    def end(self) -> None:
+        """End the thread's read; a connection that cannot is closed and not used again."""
+        try:
+            self.driver.rollback()
+        except Exception:
+            self.forget()
+            raise
+
+    def forget(self) -> None:
+        driver, self.driver = self.driver, None
+        if driver is not None:
+            try:
+                driver.close()
+            except sqlite3.Error:
+                pass
 
 
 class Database:
@@ -317,16 +355,21 @@ class Database:
             conn.begin()
             conn.info["carnet_has_read"] = True
             return conn.connection.driver_connection, conn.dialect
-        engine = current_app.extensions["carnet.engine"]
-        pooled = engine.raw_connection()
-        driver = pooled.driver_connection
+        extensions = current_app.extensions
+        engine = extensions["carnet.engine"]
+        readers = extensions.get("carnet.sqlite_readers")
+        if readers is None:  # PostgreSQL's driver begins by itself
+            pooled = engine.raw_connection()
+            driver = pooled.driver_connection
+            here.read = (pooled.close, driver, engine.dialect)  # the pool rolls it back as it takes it
+            return driver, engine.dialect
+        driver = readers.take(engine)
         try:
-            if engine.dialect.name == "sqlite":  # PostgreSQL's driver begins by itself
-                _begin_sqlite(driver, "BEGIN")
+            _begin_sqlite(driver, "BEGIN")
         except Exception:
-            pooled.close()
+            readers.forget()
             raise
-        here.read = (pooled, driver, engine.dialect)
+        here.read = (readers.end, driver, engine.dialect)
         return driver, engine.dialect
 
     def in_transaction(self) -> bool:
@@ -364,7 +407,11 @@ class Database:
             self.end(commit=True)
 
     def init_app(self, app: Flask) -> None:
-        app.extensions["carnet.engine"] = make_engine(app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"])
+        engine = app.extensions["carnet.engine"] = make_engine(
+            app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        )
+        if engine.dialect.name == "sqlite":
+            app.extensions["carnet.sqlite_readers"] = _SqliteReaders()
         if app.config.get("CHECK_WRITE_INTENT"):
             check_write_intent(app.extensions["carnet.engine"])
 

@@ -597,7 +597,8 @@ def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
         engine = db.engine
         assert sessions._BY_TOKEN.first(params).account_id == account.id
         assert _here().read is not None and _here().conn is None and db.in_transaction()
-        assert engine.pool.checkedout() == 1
+        # SQLite reads on the thread's own connection, out of the pool; PostgreSQL on the pool's
+        assert engine.pool.checkedout() == (0 if db.is_sqlite else 1)
         assert db.session.scalar(select(Account.email).where(Account.id == account.id))
         assert _here().read is None and db.session.connection() is _here().conn
         assert engine.pool.checkedout() == 1  # the read's connection went back first
@@ -627,3 +628,70 @@ def test_a_request_that_writes_reads_on_sqlalchemys_connection(app, holder):
             db.commit()
         finally:
             end_request()
+
+
+# --- 33. SQLite: a thread reads on its own connection, out of the pool -------------------------
+
+
+def _readers(app):
+    return app.extensions["carnet.sqlite_readers"]
+
+
+@pytest.mark.sqlite_only
+def test_a_thread_reads_on_its_own_connection_request_after_request(app, holder):
+    """Read-only requests of one thread run on one SQLite connection kept for it, left out of any
+    transaction between requests (a read that stayed open would hold back the WAL's checkpoint and
+    hide the next request's writes from it); another thread has its own."""
+    import threading
+
+    client, _ = holder
+    assert client.get("/session/etat").get_json()["authenticated"] is True
+    mine = _readers(app).driver
+    assert mine is not None and not mine.in_transaction
+    assert b"nav-count" in client.get("/messages/non-lus", headers=HX).get_data()
+    assert _readers(app).driver is mine and not mine.in_transaction
+
+    theirs = []
+
+    def other():
+        client.get("/session/etat")
+        theirs.append(_readers(app).driver)
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join()
+    assert theirs and theirs[0] is not None and theirs[0] is not mine
+    assert _readers(app).driver is mine
+
+
+@pytest.mark.sqlite_only
+def test_a_kept_connection_that_fails_is_replaced(app, holder):
+    """A connection that can no longer begin (closed under it) answers the request with the
+    database's error once, is closed and forgotten; the thread's next request opens another."""
+    client, _ = holder
+    client.get("/session/etat")
+    broken = _readers(app).driver
+    broken.close()
+    with pytest.raises(sa_exc.DBAPIError):
+        client.get("/session/etat")
+    assert _readers(app).driver is None
+    assert client.get("/session/etat").get_json()["authenticated"] is True
+    assert _readers(app).driver not in (None, broken)
+
+
+@pytest.mark.sqlite_only
+def test_a_forked_process_opens_its_own_connection(app, holder, monkeypatch):
+    """A connection is never shared with a forked process (gunicorn's --preload): a new process
+    id opens a new one, with the pool's pragmas (WAL, foreign keys)."""
+    import os
+
+    client, _ = holder
+    client.get("/session/etat")
+    parent = _readers(app).driver
+    pid = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: pid + 1)
+    assert client.get("/session/etat").get_json()["authenticated"] is True
+    child = _readers(app).driver
+    assert child is not parent
+    assert child.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert child.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
