@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import importlib
 
-from babel import Locale
-from flask import Flask, has_request_context, session
+from flask import Flask
 from flask_babel import Babel
-from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
+from core.i18n import select_locale
 from core.sessions import DatabaseSessionInterface, SessionLoginManager
 
 babel = Babel()
@@ -61,22 +60,6 @@ class Carnet(Flask):
         return found
 
 
-# Parsed once: Flask-Babel takes a Locale as it is, and parses a code anew on every request.
-_LOCALES = {code: Locale.parse(code) for code in web.LANGUAGES}
-
-
-def _select_locale() -> Locale:
-    if not has_request_context():
-        return _LOCALES["fr"]
-    lang = session.get("lang")
-    if lang in _LOCALES:
-        return _LOCALES[lang]
-    user = current_user._get_current_object()  # each look through the proxy asks Flask-Login anew
-    if user.is_authenticated and user.locale in _LOCALES:
-        return _LOCALES[user.locale]
-    return _LOCALES["fr"]
-
-
 def create_app(overrides: dict | None = None, instance_path: str | None = None) -> Flask:
     app = Carnet(__name__, instance_relative_config=True, instance_path=instance_path)
     config.load(app, overrides)
@@ -85,7 +68,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     dbmod.db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
-    babel.init_app(app, locale_selector=_select_locale, default_timezone="Europe/Paris")
+    babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Paris")
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side records
     login_manager.user_loader(sessions.load_user)

@@ -25,7 +25,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -33,11 +32,10 @@ from werkzeug.exceptions import HTTPException
 from core import access, sessions
 from core.db import db
 from core.http import AnswerHeaders
-from core.i18n import gettext as _, lazy_gettext
+from core.i18n import LANGUAGES, current_locale, gettext as _, lazy_gettext
 from core.storage import BlobCorrupt, BlobMissing
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
-LANGUAGES = {"fr": "Français", "en": "English"}
 
 
 @dataclass(frozen=True)
@@ -101,7 +99,7 @@ def navigation(viewer: access.Viewer) -> tuple[dict, ...]:
         kind = "helper:" + ",".join(sorted(viewer.rights))
     else:
         kind = "holder" if viewer.is_holder else viewer.kind
-    return _navigation(kind, request.blueprint, str(get_locale() or "fr"), request.script_root, len(_NAV))
+    return _navigation(kind, request.blueprint, str(current_locale()), request.script_root, len(_NAV))
 
 
 @lru_cache(maxsize=256)
@@ -403,7 +401,7 @@ def _context():
         "expired_url": url_for("kiosk.welcome") if device is not None else None,
         "viewer": viewer,
         "nav": navigation(viewer),
-        "current_locale": str(get_locale() or "fr"),
+        "current_locale": str(current_locale()),
         "demo_mode": current_app.config["DEMO"],
         "idle_seconds": idle,
         "languages": [{**lang, "next": here} for lang in languages],

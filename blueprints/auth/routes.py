@@ -20,7 +20,7 @@ from blueprints.auth.services import complete_login
 from blueprints.card import services as card
 from core import audit, clock, sessions, web
 from core.db import reads_first, write_intent
-from core.i18n import gettext as _
+from core.i18n import LANGUAGES, gettext as _
 from core.people import Account
 
 
@@ -248,7 +248,7 @@ def activate_password():
 
 @bp.post("/langue/<lang>")
 def set_language(lang: str):
-    if lang not in web.LANGUAGES:
+    if lang not in LANGUAGES:
         abort(404)
     session["lang"] = lang
     viewer = web.current_viewer()

@@ -67,3 +67,37 @@ def test_python_code_asks_core_i18n_for_its_words():
                 if path.name != "i18n.py":
                     found.append(f"{path.relative_to(ROOT)}: flask_babel.{node.attr}")
     assert found == []
+
+
+@pytest.mark.parametrize("flask_babel_first", [True, False])
+@pytest.mark.parametrize("lang", ["fr", "en", None])
+def test_the_request_locale_is_chosen_once_and_flask_babel_agrees(app, lang, flask_babel_first):
+    """current_locale() asks select_locale() without Flask-Babel's proxies; whichever of the two
+    asks first, both answer the session's language (else French)."""
+    from flask import session
+
+    with app.test_request_context("/"):
+        if lang:
+            session["lang"] = lang
+        if flask_babel_first:
+            theirs, ours = flask_babel.get_locale(), i18n.current_locale()
+        else:
+            ours = i18n.current_locale()
+            session["lang"] = "en" if lang != "en" else "fr"
+            assert i18n.current_locale() is ours  # chosen once: a request speaks one language
+            theirs = flask_babel.get_locale()
+        assert str(ours) == str(theirs) == (lang or "fr")
+
+
+def test_force_locale_wins_before_flask_babel_was_asked(app):
+    """force_locale() swaps Flask-Babel's selector and forgets its locale until asked: the request's
+    own choice must not answer meanwhile (mails in their reader's language)."""
+    from flask import session
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        assert str(i18n.current_locale()) == "en"
+        with force_locale("fr"):
+            assert str(i18n.current_locale()) == "fr"
+            assert i18n.gettext("Home") == "Accueil"
+        assert str(i18n.current_locale()) == "en" and i18n.gettext("Home") == "Home"

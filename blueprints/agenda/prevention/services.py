@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask import abort
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from blueprints.agenda.models import AgendaSettings, PreventionMark
@@ -17,7 +16,7 @@ from blueprints.profile.models import Vaccination
 from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
-from core.i18n import gettext as _
+from core.i18n import current_locale, gettext as _
 from core.people import Patient
 
 LINKABLE_DOCUMENTS = 30  # the latest documents offered to link to an item
@@ -145,7 +144,7 @@ def _vaccination_label(v: R.Vaccination) -> str:
 
 
 def _row(item: R.Item, born: date, names: dict, doc_titles: dict) -> ItemRow:
-    locale = str(get_locale() or "fr")
+    locale = str(current_locale() or "fr")
     source = R.load().sources[item.rule.source]
     return ItemRow(
         key=item.key,

@@ -8,8 +8,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from blueprints.profile.synthesis import card
 from blueprints.sharing.forms import MultiCheckboxField
-from core.i18n import lazy_gettext as _l
-from core.web import LANGUAGES
+from core.i18n import LANGUAGES, lazy_gettext as _l
 
 
 class LanguageForm(FlaskForm):

@@ -21,8 +21,7 @@ from core import access, audit, clock, http, pdf
 from core.access import Viewer
 from core.db import before_slow_work, db, write_intent
 from core.formatting import day
-from core.i18n import gettext as _
-from core.web import LANGUAGES
+from core.i18n import LANGUAGES, gettext as _
 
 A4_PAGES = 30  # the benchmark's heavy record fills 7; lists are never cut on the A4
 CARD_PAGES = 1
