@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-from flask import Flask
+from flask import Flask, Response
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
@@ -43,9 +43,22 @@ BLUEPRINTS = (
 )
 
 
+class Answer(Response):
+    """Flask's Response, told its default type when it is given no headers: werkzeug otherwise
+    looks for a Content-Type in the empty headers, and a missing name builds (and raises) an
+    HTTP exception on every page."""
+
+    def __init__(self, response=None, status=None, headers=None, mimetype=None, content_type=None, **kwargs):
+        if headers is None and mimetype is None and content_type is None:
+            mimetype = self.default_mimetype
+        super().__init__(response, status, headers, mimetype, content_type, **kwargs)
+
+
 class Carnet(Flask):
     """Flask, asking once per function whether it is a coroutine: Flask asks again on every
     call (inspect.iscoroutinefunction, a dozen hooks a request); Flask says to override this."""
+
+    response_class = Answer
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

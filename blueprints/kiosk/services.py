@@ -121,7 +121,9 @@ def current_device() -> Device | None:
 def identify_device() -> None:
     """Before every request: is this browser a registered kiosk? (g.kiosk, read by core.web
     and core.sessions). A cookie that no longer opens anything is dropped."""
-    value = request.cookies.get(current_app.config["KIOSK_COOKIE_NAME"])
+    cookies, name = request.cookies, current_app.config["KIOSK_COOKIE_NAME"]
+    # asked first: werkzeug answers .get() of a missing name by building an HTTP exception
+    value = cookies[name] if name in cookies else None
     if not value:  # an ordinary browser: g.get("kiosk") is None
         return
     g.kiosk = device = device_from_cookie(value)

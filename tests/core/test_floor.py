@@ -695,3 +695,43 @@ def test_a_forked_process_opens_its_own_connection(app, holder, monkeypatch):
     assert child is not parent
     assert child.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     assert child.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+# --- 34. No HTTP exception is built on the way of an ordinary answer ---------------------------
+
+
+def test_the_floor_and_the_poll_build_no_http_exception(app, holder, monkeypatch):
+    """werkzeug answers a look-up of a missing name (a cookie, a header) by building an HTTP
+    exception: the kiosk's cookie is asked with `in` first, and an answer given no headers is
+    told its type (app.Answer) rather than searching its empty headers. Counted inside the
+    application only (the test client builds its own)."""
+    from werkzeug import exceptions
+    from werkzeug.test import EnvironBuilder
+
+    client, _ = holder
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    built = []
+    real = exceptions.BadRequestKeyError.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(args)
+        real(self, *args, **kwargs)
+
+    for path, headers in (("/session/etat", {}), ("/messages/non-lus", HX)):
+        environ = EnvironBuilder(
+            path=path, base_url="http://localhost", headers={"Cookie": f"carnet_session={cookie}", **headers}
+        ).get_environ()
+        status = []
+        with monkeypatch.context() as mp:
+            mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
+            body = b"".join(app(environ, lambda s, h, e=None: status.append((s, dict(h)))))
+        assert status[0][0] == "200 OK" and body, path
+    assert status[0][1]["Content-Type"] == "text/html; charset=utf-8" and b"nav-count" in body
+    assert built == []
+
+
+def test_an_answer_keeps_the_type_it_is_given(app):
+    assert app.response_class("x").content_type == "text/html; charset=utf-8"
+    assert app.response_class("x", headers={"Content-Type": "text/csv"}).content_type == "text/csv"
+    assert app.response_class("{}", mimetype="application/json").content_type == "application/json"
+    assert app.response_class("x", content_type="text/plain").content_type == "text/plain"
