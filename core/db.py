@@ -270,40 +270,79 @@ def _end_read(here: _Here) -> None:
         read[0]()  # rolled back: it only read
 
 
-class _SqliteReaders(threading.local):
+class _Mine(threading.local):
+    driver: sqlite3.Connection | None = None
+    pid = 0
+
+
+class _SqliteReaders:
     """Each thread's own SQLite connection for read-only requests (Database.reader()): opened by
     the pool (so with its pragmas), then detached from it and kept for the thread's next reads.
     The pool's checkout and check-in around each request's read cost a tenth of the unread-count
     poll. SQLite has no server to restart nor connections to count; a forked process opens its
-    own. PostgreSQL's reads keep the pool (pre-ping, its size)."""
+    own. A thread that ended leaves its connection open until another opens one, which closes
+    the ended threads' (a server with a thread per request). PostgreSQL's reads keep the pool
+    (pre-ping, its size)."""
 
-    driver: sqlite3.Connection | None = None
-    pid = 0
+    def __init__(self) -> None:
+        self._mine = _Mine()
+        self._lock = threading.Lock()
+        self._opened: list[tuple[threading.Thread, sqlite3.Connection]] = []
+        self._pid = os.getpid()
 
     def take(self, engine: Engine) -> sqlite3.Connection:
-        driver = self.driver
-        if driver is None or self.pid != os.getpid():
-            pooled = engine.raw_connection()
-            driver = self.driver = pooled.driver_connection
-            pooled.detach()
-            self.pid = os.getpid()
+        mine = self._mine
+        driver = mine.driver
+        if driver is None or mine.pid != os.getpid():
+            driver = mine.driver = self._open(engine)
+            mine.pid = os.getpid()
+        return driver
+
+    def _open(self, engine: Engine) -> sqlite3.Connection:
+        pooled = engine.raw_connection()
+        driver = pooled.driver_connection
+        pooled.detach()
+        with self._lock:
+            if self._pid != os.getpid():  # a forked process: the parent's are not its own to close
+                self._opened, self._pid = [], os.getpid()
+            ended = [c for t, c in self._opened if not t.is_alive()]
+            self._opened = [(t, c) for t, c in self._opened if t.is_alive()]
+            self._opened.append((threading.current_thread(), driver))
+        for conn in ended:
+            _close_quietly(conn)
         return driver
 
     def end(self) -> None:
         """End the thread's read; a connection that cannot is closed and not used again."""
         try:
-            self.driver.rollback()
+            self._mine.driver.rollback()
         except Exception:
             self.forget()
             raise
 
     def forget(self) -> None:
-        driver, self.driver = self.driver, None
+        mine = self._mine
+        driver, mine.driver = mine.driver, None
         if driver is not None:
-            try:
-                driver.close()
-            except sqlite3.Error:
-                pass
+            with self._lock:
+                self._opened = [(t, c) for t, c in self._opened if c is not driver]
+            _close_quietly(driver)
+
+    @property
+    def driver(self) -> sqlite3.Connection | None:
+        """This thread's connection, if it has one."""
+        return self._mine.driver
+
+    def open_count(self) -> int:
+        with self._lock:
+            return len(self._opened)
+
+
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
 
 
 class Database:

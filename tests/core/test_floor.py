@@ -641,7 +641,8 @@ def _readers(app):
 def test_a_thread_reads_on_its_own_connection_request_after_request(app, holder):
     """Read-only requests of one thread run on one SQLite connection kept for it, left out of any
     transaction between requests (a read that stayed open would hold back the WAL's checkpoint and
-    hide the next request's writes from it); another thread has its own."""
+    hide the next request's writes from it); another thread has its own, closed once that thread
+    has ended and another opens one."""
     import threading
 
     client, _ = holder
@@ -657,11 +658,17 @@ def test_a_thread_reads_on_its_own_connection_request_after_request(app, holder)
         client.get("/session/etat")
         theirs.append(_readers(app).driver)
 
-    thread = threading.Thread(target=other)
-    thread.start()
-    thread.join()
-    assert theirs and theirs[0] is not None and theirs[0] is not mine
+    for _ in range(2):
+        thread = threading.Thread(target=other)
+        thread.start()
+        thread.join()
+    first, second = theirs
+    assert first is not None and second not in (None, first, mine)
     assert _readers(app).driver is mine
+    # a server with a thread per request: the second thread's connection closed the first's
+    with pytest.raises(sqlite3.ProgrammingError):
+        first.execute("SELECT 1")
+    assert second.execute("SELECT 1").fetchone() == (1,)
 
 
 @pytest.mark.sqlite_only
