@@ -731,7 +731,7 @@ def test_the_floor_and_the_poll_build_no_http_exception(app, holder, monkeypatch
         status = []
         with monkeypatch.context() as mp:
             mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
-            body = b"".join(app(environ, lambda s, h, e=None: status.append((s, dict(h)))))
+            body = b"".join(app(environ, lambda s, h, e=None, seen=status: seen.append((s, dict(h)))))
         assert status[0][0] == "200 OK" and body, path
     assert status[0][1]["Content-Type"] == "text/html; charset=utf-8" and b"nav-count" in body
     assert built == []
