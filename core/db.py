@@ -303,7 +303,7 @@ class _SqliteReaders:
         driver = pooled.driver_connection
         pooled.detach()
         with self._lock:
-            if self._pid != os.getpid():  # a forked process: the parent's are not its own to close
+            if self._pid != os.getpid():  # a forked process: the parent's are let go, never used
                 self._opened, self._pid = [], os.getpid()
             ended = [c for t, c in self._opened if not t.is_alive()]
             self._opened = [(t, c) for t, c in self._opened if t.is_alive()]
@@ -332,10 +332,6 @@ class _SqliteReaders:
     def driver(self) -> sqlite3.Connection | None:
         """This thread's connection, if it has one."""
         return self._mine.driver
-
-    def open_count(self) -> int:
-        with self._lock:
-            return len(self._opened)
 
 
 def _close_quietly(conn: sqlite3.Connection) -> None:
