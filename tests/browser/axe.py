@@ -122,8 +122,9 @@ def watch(context) -> AxeRuns:
 
     def opened(page) -> None:
         runs.pages.append(page)
-        for name in ("goto", "reload", "go_back", "go_forward", "screenshot"):
+        for name in ("goto", "reload", "go_back", "go_forward"):
             setattr(page, name, _after_checks(page, getattr(page, name)))
+        page.screenshot = _after_checks(page, _captured(page.screenshot))
 
     context.expose_binding(BINDING, lambda source, run: runs.report(source, run))
     context.add_init_script(path=str(AXE_FILE))
@@ -132,6 +133,23 @@ def watch(context) -> AxeRuns:
     for page in context.pages:
         opened(page)
     return runs
+
+
+def _captured(screenshot):
+    """Chromium now and then refuses one capture ("Unable to capture screenshot", a protocol
+    error of Page.captureScreenshot) and takes the same picture when asked again: asked up to
+    three times, any other error raised at once."""
+
+    def wrapped(*args, **kwargs):
+        for attempt in range(3):
+            try:
+                return screenshot(*args, **kwargs)
+            except Exception as error:
+                if "Unable to capture screenshot" not in str(error) or attempt == 2:
+                    raise
+        return None
+
+    return wrapped
 
 
 def _after_checks(page, navigate):
