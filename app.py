@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFProtect
 from htmx_flask import Htmx
 
 from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
-from core.i18n import select_locale
+from core.i18n import check_where_babel_keeps_its_locale, select_locale
 from core.sessions import DatabaseSessionInterface, SessionLoginManager
 
 babel = Babel()
@@ -82,6 +82,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     csrf.init_app(app)
     htmx.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Paris")
+    check_where_babel_keeps_its_locale(app)
     login_manager.init_app(app)
     login_manager.session_protection = None  # sessions are server-side records
     login_manager.user_loader(sessions.load_user)

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 import flask_babel
 from babel import Locale
-from flask import current_app, has_app_context, has_request_context, session
-from flask.globals import _cv_app
+from flask import current_app, g, has_app_context, has_request_context, session
 from flask_babel import LazyString
 from flask_login import current_user
 
@@ -16,6 +15,8 @@ LANGUAGES = {"fr": "Français", "en": "English"}
 # Parsed once: Flask-Babel takes a Locale as it is, and parses a code anew on every request.
 _LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 _CHOSEN = "_carnet_locale"
+_BABEL_STATE = "_flask_babel"  # where Flask-Babel 4 keeps a request's locale: g._flask_babel.babel_locale
+_reads_babel = True  # checked at start-up: check_where_babel_keeps_its_locale()
 
 _BY_LOCALE: dict = {}
 _BY_LOCALE_MAX = 64
@@ -25,11 +26,14 @@ def select_locale() -> Locale:
     """Flask-Babel's locale selector: the language chosen in this session, else the account's,
     else French. Chosen once per request (kept on flask.g), whoever asks first: Flask-Babel or
     current_locale()."""
-    if not has_request_context():
-        return _LOCALES["fr"]
-    ctx_g = _cv_app.get().g
+    return _chosen(g._get_current_object()) if has_request_context() else _LOCALES["fr"]
+
+
+def _chosen(ctx_g) -> Locale:
     chosen = ctx_g.get(_CHOSEN)
     if chosen is None:
+        if not has_request_context():
+            return _LOCALES["fr"]
         chosen = _LOCALES.get(session.get("lang"))
         if chosen is None:
             user = current_user._get_current_object()  # each look through the proxy asks Flask-Login anew
@@ -40,13 +44,22 @@ def select_locale() -> Locale:
 
 def current_locale():
     """What flask_babel.get_locale() returns, without its proxies (ten context lookups: a tenth
-    of the unread-count poll): the locale Flask-Babel holds (force_locale's included), else this
-    request's choice by select_locale(), the selector Flask-Babel would ask."""
-    app_ctx = _cv_app.get(None)
-    if app_ctx is None:
+    of the unread-count poll): the locale Flask-Babel holds (force_locale's included; read
+    where it keeps it, checked at start-up), else this request's choice by the selector
+    Flask-Babel would ask."""
+    if not (_reads_babel and has_app_context()):
         return flask_babel.get_locale()
-    locale = getattr(app_ctx.g.get("_flask_babel"), "babel_locale", None)
-    return select_locale() if locale is None else locale
+    ctx_g = g._get_current_object()  # once through the proxy
+    locale = getattr(ctx_g.get(_BABEL_STATE), "babel_locale", None)
+    return _chosen(ctx_g) if locale is None else locale
+
+
+def check_where_babel_keeps_its_locale(app) -> None:
+    """At start-up: force_locale() must set the locale where current_locale() reads it. Should a
+    Flask-Babel release keep it elsewhere, current_locale() asks get_locale(): slower, right."""
+    global _reads_babel
+    with app.app_context(), flask_babel.force_locale("en"):
+        _reads_babel = str(getattr(g.get(_BABEL_STATE), "babel_locale", None)) == "en"
 
 
 def by_locale(locale):

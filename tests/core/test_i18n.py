@@ -101,3 +101,9 @@ def test_force_locale_wins_before_flask_babel_was_asked(app):
             assert str(i18n.current_locale()) == "fr"
             assert i18n.gettext("Home") == "Accueil"
         assert str(i18n.current_locale()) == "en" and i18n.gettext("Home") == "Home"
+
+
+def test_the_installed_flask_babel_keeps_its_locale_where_it_is_read(app):
+    """The start-up check found Flask-Babel's locale where current_locale() reads it: the fast
+    path is the one taken (a release that moved it would fall back to get_locale() unseen)."""
+    assert i18n._reads_babel is True

@@ -1,6 +1,5 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
 
-from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -31,7 +30,10 @@ def test_macros_of_a_template_imported_without_context_follow_each_renders_local
     kept by its evaluation context alone answered in the first render's language ever after.
     The locale is read where Flask-Babel keeps it; were that to move, its get_locale() answers."""
     if babel_keeps_its_locale_elsewhere:
-        monkeypatch.setattr(i18n, "_cv_app", ContextVar("elsewhere"))
+        monkeypatch.setattr(i18n, "_BABEL_STATE", "elsewhere")
+        monkeypatch.setattr(i18n, "_reads_babel", True)
+        i18n.check_where_babel_keeps_its_locale(app)
+        assert i18n._reads_babel is False
     page = '{% import "components/ui.html" as ui %}{{ ui.accessibility_link() }}'
     with app.test_request_context("/"):
         with force_locale("fr"):
