@@ -241,7 +241,8 @@ def _transaction_end(session, transaction):
 
 class _Here:
     """What an app context holds (on flask.g): its connection, while in a transaction, and a
-    read-only request's pooled driver connection (Database.reader())."""
+    read-only request's read (Database.reader()): how to end it, its driver connection and
+    dialect."""
 
     __slots__ = ("conn", "read")
 
@@ -373,11 +374,12 @@ class Database:
         """The driver's connection and the dialect a compiled statement runs with: the app
         context's connection when it is in a transaction (begun here, outside a read-only
         request). In a read-only request (GET, HEAD, @reads_first; a background reader) with
-        no such transaction, a connection of the pool itself, in a read transaction of its own:
-        SQLAlchemy's Connection around it (checkout, begin, commit, check-in, their events)
-        cost fifteen times the driver's BEGIN and rollback, on every request. That read ends
-        (rolled back, given back) as soon as the request asks for the app context's
-        connection (the ORM, a write), which then begins its own transaction."""
+        no such transaction, a driver connection in a read transaction of its own: on SQLite
+        the thread's (_SqliteReaders), on PostgreSQL one of the pool. SQLAlchemy's Connection
+        around it (checkout, begin, commit, check-in, their events) cost fifteen times the
+        driver's BEGIN and rollback, on every request. That read ends (rolled back) as soon as
+        the request asks for the app context's connection (the ORM, a write), which then
+        begins its own transaction."""
         here = _here()
         conn = here.conn
         if conn is not None and not conn.closed and conn.in_transaction():

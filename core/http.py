@@ -55,14 +55,8 @@ def finish(headers: list, dynamic: bool, strict: bool) -> list:
     if "content-security-policy" not in names:
         out.append(("Content-Security-Policy", CSP))
     wanted = _VARY[dynamic]
-    for i, (key, vary) in enumerate(out):
-        if key.lower() == "vary":
-            have = {v.strip().lower() for v in vary.split(",")}
-            more = [n for n in wanted if n.lower() not in have]
-            if more:
-                out[i] = ("Vary", ", ".join((vary, *more)))
-            return out
-    out.append(("Vary", ", ".join(wanted)))
+    if not _merge_vary(out, wanted):
+        out.append(("Vary", ", ".join(wanted)))
     return out
 
 
@@ -89,13 +83,21 @@ class AnswerHeaders:
 
 def add_vary(response, name: str) -> None:
     """Add `name` to the answer's Vary header, once, on the header's text (werkzeug's
-    `response.vary` parses it into a set and writes it back on each change). The headers are
-    walked, not asked: werkzeug answers a missing name by raising (and building) an HTTP
-    exception."""
+    `response.vary` parses it into a set and writes it back on each change)."""
     headers = response.headers
+    if not _merge_vary(headers, (name,)):
+        headers.add("Vary", name)
+
+
+def _merge_vary(headers, names) -> bool:
+    """Add the names missing from the Vary header of `headers` (a list of pairs, or werkzeug's
+    Headers); False when there is no Vary header. The headers are walked, not asked: werkzeug
+    answers a missing name by raising (and building) an HTTP exception."""
     for i, (key, vary) in enumerate(headers):
         if key.lower() == "vary":
-            if name.lower() not in {v.strip().lower() for v in vary.split(",")}:
-                headers[i] = ("Vary", f"{vary}, {name}")
-            return
-    headers.add("Vary", name)
+            have = {v.strip().lower() for v in vary.split(",")}
+            more = [n for n in names if n.lower() not in have]
+            if more:
+                headers[i] = ("Vary", ", ".join((vary, *more)))
+            return True
+    return False
