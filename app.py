@@ -59,6 +59,7 @@ class Carnet(Flask):
     call (inspect.iscoroutinefunction, a dozen hooks a request); Flask says to override this."""
 
     response_class = Answer
+    jinja_environment = templating.Pages
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

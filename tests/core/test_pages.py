@@ -1,0 +1,131 @@
+"""Carnet's Jinja environment (core.templating.Pages) answers what Jinja answers, faster: plain
+data read by key without an exception, imports without a generator per global, plain functions
+called without asking what they want passed, and link URLs without arguments made once
+(docs/performance.md, 36 and 37)."""
+
+from __future__ import annotations
+
+import sys
+
+import jinja2.runtime
+import pytest
+from flask import render_template_string, url_for
+from jinja2 import pass_context, pass_environment, pass_eval_context
+
+from core import templating
+
+
+def _exceptions_raised(render) -> list[str]:
+    """The exceptions raised in Python frames while `render()` runs (a tracer's 'exception'
+    events), by type name."""
+    seen: list[str] = []
+
+    def tracer(frame, event, arg):
+        if event == "exception":
+            seen.append(arg[0].__name__)
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        out = render()
+    finally:
+        sys.settrace(None)
+    return out, seen
+
+
+def test_plain_data_is_read_by_key_as_jinja_reads_it(app):
+    data = {"count": 3, "items": "a key named like a method", "nested": {"name": "<b>"}}
+    page = "{{ d.count }}|{{ d.nested.name }}|{{ d.missing }}|{{ d.items() | list | length }}|{{ d.get('count') }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page, d=data) == "3|&lt;b&gt;||3|3"
+        with pytest.raises(jinja2.UndefinedError):
+            render_template_string("{{ d.missing.deeper }}", d=data)
+        # objects, lists and dict subclasses: Jinja's own order (attribute first)
+        assert render_template_string("{{ o.real }}|{{ l.count(1) }}", o=5, l=[1, 1]) == "5|2"
+
+
+def test_reading_plain_data_raises_no_exception(app):
+    """Jinja asks getattr() first: on a dict each `d.key` raised and caught an AttributeError."""
+    data = {"documents": {"count": 2, "latest": {"title": "Ordonnance"}}}
+    with app.test_request_context("/"):
+        render_template_string("{{ d.documents.count }}", d=data)  # compiled before tracing
+        out, raised = _exceptions_raised(
+            lambda: render_template_string("{{ d.documents.count }} {{ d.documents.latest.title }}", d=data)
+        )
+    assert out == "2 Ordonnance"
+    assert "AttributeError" not in raised, raised
+
+
+def test_a_templates_globals_keys_are_a_set_and_imports_see_the_same_globals(app):
+    """Every {% import %} subtracts the imported template's globals' keys from the page's."""
+    template = app.jinja_env.get_template("components/ui.html")
+    keys = template.globals.keys()
+    assert isinstance(keys, set) and keys == set(app.jinja_env.globals) | set(template.globals.maps[0])
+    with app.test_request_context("/"):
+        out = render_template_string('{% import "components/ui.html" as ui %}{{ ui.badge("x", "primary") }}')
+    assert out == '<span class="badge badge-primary">x</span>'
+
+
+def test_functions_are_called_with_what_they_ask_for(app, monkeypatch):
+    @pass_context
+    def with_context(context, x):
+        return f"{context['who']}-{x}"
+
+    @pass_eval_context
+    def with_eval_context(eval_ctx, x):
+        return f"{eval_ctx.autoescape}-{x}"
+
+    @pass_environment
+    def with_environment(environment, x):
+        return f"{environment is app.jinja_env}-{x}"
+
+    class Callable:
+        def __call__(self, x):
+            return f"obj-{x}"
+
+    def plain(x, **kw):
+        return f"plain-{x}-{'+'.join(sorted(kw))}"
+
+    def stops():
+        raise StopIteration
+
+    names = {"c": with_context, "e": with_eval_context, "n": with_environment, "o": Callable(), "p": plain, "s": stops}
+    page = (
+        "{{ c(1) }}|{{ e(2) }}|{{ n(3) }}|{{ o(4) }}|{{ p(5, k=1) }}|{{ s() }}|{% for i in [1] %}{{ p(i) }}{% endfor %}"
+    )
+    with app.test_request_context("/"):
+        assert render_template_string(page, who="me", **names) == "me-1|True-2|True-3|obj-4|plain-5-k||plain-1-"
+
+
+def test_a_plain_function_is_called_without_asking_what_it_wants(app, monkeypatch):
+    asked = []
+    original = jinja2.runtime._PassArg.from_obj
+    monkeypatch.setattr(jinja2.runtime._PassArg, "from_obj", classmethod(lambda cls, o: asked.append(o) or original(o)))
+    with app.test_request_context("/"):
+        render_template_string("{{ f(1) }}", f=lambda x: x)
+        asked.clear()
+        assert render_template_string("{{ f(1) }}{{ f(2) }}", f=lambda x: x) == "12"
+    assert asked == []
+
+
+def test_links_without_arguments_are_url_for_made_once_per_mount_point(app, monkeypatch):
+    calls = []
+    real = templating.url_for
+    monkeypatch.setattr(templating, "url_for", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
+    page = "{{ url_for('documents.index') }} {{ url_for('documents.index') }} {{ url_for('auth.set_language', lang='en') }}"
+    with app.test_request_context("/"):
+        first = render_template_string(page)
+        expected = (
+            f"{url_for('documents.index')} {url_for('documents.index')} {url_for('auth.set_language', lang='en')}"
+        )
+        calls.clear()
+        again = render_template_string(page)
+    assert first == again == expected
+    assert calls == [(("auth.set_language",), {"lang": "en"})]  # with arguments: each time; without, made once
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/carnet"}):
+        mounted = render_template_string("{{ url_for('documents.index') }}")
+        assert mounted == url_for("documents.index") and mounted.startswith("/carnet/")
+    with app.test_request_context("/documents"):
+        assert render_template_string("{{ url_for('.index') }}") == url_for("documents.index")
+    with app.test_request_context("/historique"):
+        assert render_template_string("{{ url_for('.index') }}") == url_for("history.index")
