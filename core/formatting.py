@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from functools import lru_cache
 
-from babel import dates as babel_dates, numbers as babel_numbers
+from babel import Locale, dates as babel_dates, numbers as babel_numbers
 from flask import Flask
 
 from core import clock
@@ -119,7 +119,40 @@ def number(value, digits: int = 1) -> str:
 def money(cents: int | None) -> str:
     if cents is None:
         return ""
-    return babel_numbers.format_currency(cents / 100, "EUR", locale=current_locale())
+    if type(cents) is not int:  # a sum read as a Decimal; a fraction of a cent is Babel's to round
+        if cents != int(cents):
+            return babel_numbers.format_currency(cents / 100, "EUR", locale=current_locale())
+        cents = int(cents)
+    return euros(cents, euro_pattern(str(current_locale())))
+
+
+@lru_cache(maxsize=16)
+def euro_pattern(locale: str) -> tuple[str, str, str, str, bool]:
+    """(group separator, decimal sign, minus, text around the number, symbol first?) of the
+    euro in a locale, from Babel's own data: once per language, never per amount (Babel's
+    format_currency also looks up the currency's plural name at every call)."""
+    loc = Locale.parse(locale)
+    symbols = loc.number_symbols.get("latn", loc.number_symbols) if hasattr(loc.number_symbols, "get") else {}
+    sample = babel_numbers.format_currency(1.0, "EUR", locale=loc)
+    group = symbols.get("group", ",")
+    decimal = symbols.get("decimal", ".")
+    minus = symbols.get("minusSign", "-")
+    first = sample.index("€") < sample.index("1")
+    gap = (
+        sample[sample.index("€") + 1 : sample.index("1")]
+        if first
+        else sample[sample.rindex("0") + 1 : sample.index("€")]
+    )
+    return group, decimal, minus, gap, first
+
+
+def euros(cents: int, pattern: tuple[str, str, str, str, bool]) -> str:
+    """An amount in cents as Babel writes euros in the language of `pattern` (euro_pattern())."""
+    group, decimal, minus, gap, first = pattern
+    whole, rest = divmod(abs(cents), 100)
+    digits = f"{whole:,}".replace(",", group) + f"{decimal}{rest:02d}"
+    text = f"€{gap}{digits}" if first else f"{digits}{gap}€"
+    return f"{minus}{text}" if cents < 0 else text
 
 
 def filesize(size: int | None) -> str:

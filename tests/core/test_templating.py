@@ -1,6 +1,7 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from flask import render_template_string
@@ -263,8 +264,24 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
             for value in values:
                 assert formatting.decimal(value, pattern) == format_decimal(value, format=pattern), (pattern, value)
         assert formatting.number(1234.5) == ("1\u202f234,5" if locale == "fr" else "1,234.5")
-        for cents in (0, 5, 2350, 123456, -412):  # money: Babel's own currency format, called directly
+        for cents in (0, 5, 99, 2350, 123456, 100000000, -1, -412, -123456):  # money: as Babel writes euros
             assert formatting.money(cents) == flask_babel.format_currency(cents / 100, "EUR"), cents
+        for cents in (Decimal("2350"), Decimal("-412"), Decimal("2350.5"), 2350.0, 12.345):  # sums, fractions
+            assert formatting.money(cents) == flask_babel.format_currency(cents / 100, "EUR"), cents
+
+
+def test_money_asks_babel_once_per_language(app, monkeypatch):
+    """Babel's format_currency looks up the currency's plural name at every call (a third of
+    its cost); formatting.money reads the euro's pattern once per language (docs/performance.md, 39)."""
+    from babel import numbers as babel_numbers
+
+    with app.test_request_context("/"):
+        for locale in ("fr", "en"):
+            with force_locale(locale):
+                expected = formatting.money(123456)
+                monkeypatch.setattr(babel_numbers, "get_currency_name", lambda *a, **k: pytest.fail("asked"))
+                assert formatting.money(123456) == expected
+                monkeypatch.undo()
 
 
 def test_attributes_render_what_the_macro_did(app):
