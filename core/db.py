@@ -519,8 +519,8 @@ class Fixed:
             if name not in expanding and (proc := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
         }
         constants: dict = {}
-        if any(b.required or b.callable for b in compiled.post_compile_params):
-            return [compiled, None, None, binds, None, None]  # IN (a list given at each call)
+        if any(b.required or b.callable for b in compiled.post_compile_params):  # IN (a list given at each call)
+            return [compiled, None, None, binds, None, None, self._lists(compiled)]
         if compiled.post_compile_params:  # IN (a fixed list): expanded once, here
             expanded = compiled.construct_expanded_state({b.key: None for b in compiled.binds.values() if b.required})
             string = expanded.statement
@@ -530,7 +530,56 @@ class Fixed:
             for name, proc in expanded.processors.items():
                 if name in constants:
                     constants[name] = proc(constants[name])
-        return [compiled, string, names, binds, None, constants]
+        return [compiled, string, names, binds, None, constants, None]
+
+    @staticmethod
+    def _lists(compiled) -> dict | None:
+        """The IN lists given at each call, by the caller's key and compiled name, when each is a
+        plain list of values (not a tuple's, nor written into the SQL as literals): such a
+        statement is expanded once per length of its lists, rounded up to a power of two."""
+        lists = {}
+        for bind in compiled.post_compile_params:
+            if not bind.expanding or bind.literal_execute or bind.type._is_tuple_type:
+                return None
+            lists[bind.key] = compiled.bind_names[bind]
+        return {"names": lists, "expanded": {}}
+
+    def _expanded(self, compiled, binds, lists, params) -> tuple:
+        """The statement and its values for these lists: expanded by SQLAlchemy once per padded
+        length (each list's last value repeated: `IN (a, b, b, b)` is `IN (a, b)`, `NOT IN`
+        alike); an empty list, or a shape SQLAlchemy expands otherwise, at each call."""
+        given = {key: list(params[key]) for key in lists["names"] if key in params}
+        if len(given) != len(lists["names"]) or not all(given.values()):
+            return None
+        sizes = tuple(1 << (len(v) - 1).bit_length() for v in given.values())
+        found = lists["expanded"].get(sizes)
+        if found is False:
+            return None
+        if found is None:
+            padded = {key: [*v, *[v[-1]] * (n - len(v))] for (key, v), n in zip(given.items(), sizes, strict=True)}
+            expanded = compiled.construct_expanded_state({**params, **padded})
+            steps = []
+            for (key, name), n in zip(lists["names"].items(), sizes, strict=True):
+                new_names = expanded.parameter_expansion.get(name, [])
+                if len(new_names) != n:
+                    lists["expanded"][sizes] = False
+                    return None
+                steps.append((key, name, new_names, expanded.processors.get(new_names[0])))
+            names = tuple(expanded.positiontup or ()) if compiled.positional else None
+            found = lists["expanded"][sizes] = (expanded.statement, names, tuple(steps))
+        string, names, steps = found
+        values = compiled.construct_params(params)
+        for name, proc in binds.items():
+            if name in values:
+                values[name] = proc(values[name])
+        for key, name, new_names, proc in steps:
+            items = given[key]
+            last = len(items) - 1
+            del values[name]
+            for i, new_name in enumerate(new_names):
+                value = items[min(i, last)]
+                values[new_name] = value if proc is None else proc(value)
+        return string, names, values
 
     def _results(self, dialect, description) -> tuple:
         """Each column's converter, asked with the driver's type code as SQLAlchemy asks it
@@ -546,8 +595,11 @@ class Fixed:
         found = self._by_dialect.get(dialect.name)
         if found is None:
             found = self._by_dialect[dialect.name] = self._compiled(dialect)
-        compiled, string, names, binds, results, constants = found
-        if string is None:  # expanded at each call, as SQLAlchemy's execution does
+        compiled, string, names, binds, results, constants, lists = found
+        ready = None if string is not None or lists is None else self._expanded(compiled, binds, lists, params)
+        if ready is not None:
+            string, names, values = ready
+        elif string is None:  # expanded at each call, as SQLAlchemy's execution does
             expanded = compiled.construct_expanded_state(params)
             string = expanded.statement
             names = tuple(expanded.positiontup or ()) if compiled.positional else None

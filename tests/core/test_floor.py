@@ -387,6 +387,51 @@ def test_fixed_converts_every_parameter_of_a_statement_with_a_list(app, make_hol
         assert fixed.all({"ids": [account.id], "since": clock.utcnow() + timedelta(hours=1)}) == []
 
 
+def test_fixed_expands_a_list_once_per_padded_length(app, make_holder, monkeypatch):
+    """A list given at each call is expanded by SQLAlchemy once per length rounded up to a power
+    of two, the last value repeated (docs/performance.md, 40): IN and NOT IN read what
+    SQLAlchemy reads for every length, and the list's items go through their column's type."""
+    from datetime import timedelta
+
+    from sqlalchemy import bindparam, select
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    from core import clock
+    from core.db import Fixed, db
+    from core.people import Account, Patient
+
+    ids = [make_holder(given_names=f"P{i}")[0].patient_id for i in range(9)]
+    inside = select(Patient.given_names).where(Patient.id.in_(bindparam("ids", expanding=True)))
+    outside = select(Patient.given_names).where(Patient.id.not_in(bindparam("ids", expanding=True)))
+    moments = select(Account.id).where(Account.created_at.in_(bindparam("at", expanding=True)))
+    expansions = []
+    real = SQLCompiler.construct_expanded_state
+    monkeypatch.setattr(
+        SQLCompiler, "construct_expanded_state", lambda self, *a, **k: expansions.append(1) or real(self, *a, **k)
+    )
+    with app.test_request_context(method="POST"):
+        for statement in (inside, outside):
+            fixed = Fixed(statement.order_by(Patient.given_names))
+            for n in range(1, 10):
+                wanted = ids[:n] if n % 2 else list(reversed(ids[:n])) + ids[:1]  # duplicates too
+                plain = db.session.connection().execute(statement.order_by(Patient.given_names), {"ids": wanted})
+                assert [r.given_names for r in fixed.all({"ids": wanted})] == [r.given_names for r in plain], n
+        expansions.clear()
+        fixed = Fixed(inside)
+        for n in (1, 2, 3, 4, 5, 7, 8, 3, 1):
+            fixed.all({"ids": ids[:n]})
+        assert len(expansions) == 4  # lengths 1, 2, 4 and 8
+        fixed.all({"ids": []})  # an empty list: SQLAlchemy's own expansion, at each call
+        fixed.all({"ids": []})
+        assert len(expansions) == 6
+        account, _ = make_holder()
+        created = db.session.get(Account, account.id).created_at
+        found = Fixed(moments).all(
+            {"at": [created, created + timedelta(seconds=1), clock.utcnow() + timedelta(days=1)]}
+        )
+        assert [r.id for r in found] == [account.id]
+
+
 # --- 22. The floor's leftovers: Vary as text, the locale parsed once, coroutines asked once ---
 
 
