@@ -26,15 +26,24 @@ _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
 _DICT_ATTRIBUTES = frozenset(dir(dict))
 
 
+_WANTS_EVAL_CONTEXT = pass_eval_context(lambda: None).jinja_pass_arg  # Jinja's mark, as its decorator sets it
+
+
 class _Context(Context):
-    """Jinja's template context, calling a plain function as Jinja would without asking first
-    whether it wants the context, the environment or the evaluation context passed (three
-    attribute lookups a call, some hundred calls a page): a function that wants one carries
-    Jinja's mark (`jinja_pass_arg`, set by pass_context() and its kin) in its __dict__. Anything
-    else (macros, bound methods, callable objects) goes through Context.call()."""
+    """Jinja's template context, calling a plain function as Jinja would without first asking
+    what it wants passed (three attribute lookups a call, some hundred calls a page): such a
+    function carries Jinja's mark (`jinja_pass_arg`, set by pass_context() and its kin) in its
+    __dict__, or none. Unmarked, it is called as it is; marked for the evaluation context (the
+    `_` of every sentence), it gets it first. Anything else (the other marks, macros, bound
+    methods, callable objects) goes through Context.call()."""
 
     def call(self, obj, /, *args, **kwargs):
-        if type(obj) is not FunctionType or "jinja_pass_arg" in obj.__dict__:
+        if type(obj) is not FunctionType:
+            return super().call(obj, *args, **kwargs)
+        mark = obj.__dict__.get("jinja_pass_arg")
+        if mark is _WANTS_EVAL_CONTEXT:
+            args = (self.eval_ctx, *args)
+        elif mark is not None:
             return super().call(obj, *args, **kwargs)
         kwargs.pop("_block_vars", None)
         kwargs.pop("_loop_vars", None)

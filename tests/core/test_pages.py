@@ -10,6 +10,7 @@ import sys
 import jinja2.runtime
 import pytest
 from flask import render_template_string, url_for
+from flask_babel import force_locale
 from jinja2 import pass_context, pass_environment, pass_eval_context
 
 from core import templating
@@ -97,14 +98,17 @@ def test_functions_are_called_with_what_they_ask_for(app, monkeypatch):
         assert render_template_string(page, who="me", **names) == "me-1|True-2|True-3|obj-4|plain-5-k||plain-1-"
 
 
-def test_a_plain_function_is_called_without_asking_what_it_wants(app, monkeypatch):
+def test_a_plain_function_and_a_sentence_are_called_without_asking_what_they_want(app, monkeypatch):
+    """Jinja asks each callable what it wants passed (_PassArg.from_obj, twice a call); a plain
+    function and `_` (marked for the evaluation context) are answered from their __dict__."""
     asked = []
     original = jinja2.runtime._PassArg.from_obj
     monkeypatch.setattr(jinja2.runtime._PassArg, "from_obj", classmethod(lambda cls, o: asked.append(o) or original(o)))
-    with app.test_request_context("/"):
-        render_template_string("{{ f(1) }}", f=lambda x: x)
+    page = "{{ f(1) }}{{ f(2) }} {{ _('Home') }} {{ _('Hello %(name)s', name='<b>') }}"
+    with app.test_request_context("/"), force_locale("en"):
+        render_template_string(page, f=lambda x: x)
         asked.clear()
-        assert render_template_string("{{ f(1) }}{{ f(2) }}", f=lambda x: x) == "12"
+        assert render_template_string(page, f=lambda x: x) == "12 Home Hello &lt;b&gt;"
     assert asked == []
 
 
