@@ -118,9 +118,15 @@ def may_compress(response) -> bool:
 
 
 def _after_request(response):
-    """Every answer varies on Accept-Encoding, compressed or not (core.http.finish)."""
-    if may_compress(response):
-        return current_app.extensions["carnet.compress"].after_request(response)
+    """Every answer varies on Accept-Encoding, compressed or not (core.http.finish). A static
+    file is the only compressed answer with an ETag (Flask-Compress suffixes it with the
+    encoding): its If-None-Match is evaluated here, after the suffix; a page has none to
+    compare (Flask-Compress's own evaluation is off: it only stamped a Date on every page)."""
+    if not may_compress(response):
+        return response
+    response = current_app.extensions["carnet.compress"].after_request(response)
+    if request.endpoint == "static":
+        response.make_conditional(request)
     return response
 
 
@@ -134,6 +140,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_BR_LEVEL", 2)  # pages: docs/performance.md, 17
     app.config.setdefault("COMPRESS_LEVEL", 6)
     app.config.setdefault("COMPRESS_STREAMS", False)
+    app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)  # static files: _after_request
     app.config.setdefault("COMPRESS_CACHE_KEY", _cache_key)
     app.config.setdefault("COMPRESS_CACHE_BACKEND", _StaticOnly)
     app.extensions["carnet.compress"] = Compress(app)
