@@ -257,8 +257,9 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
     import flask_babel
     from flask_babel import format_decimal
 
-    values = [0, 1, 7.25, 72.4, 72.45, 1234.5, 1234567.891, -3.5, 0.95]
-    patterns = ["#,##0", "#,##0.#", "#,##0.##", "#,##0.###"]
+    values = [0, 1, 7.25, 72.4, 72.45, 72.35, 2.675, 1.005, 0.05, -0.04, -0.0, 999.95, 1234.5, 1234567.891, -3.5, 0.95]
+    values += [Decimal("2.50"), Decimal("-1234.565"), 10**15 + 0.5, float("nan"), float("inf")]
+    patterns = ["#,##0", "#,##0.#", "#,##0.##", "#,##0.###", "#,##0.0", "#,##0.00", "0.#", "00.#"]
     with app.test_request_context("/"), force_locale(locale):
         for pattern in patterns:
             for value in values:
@@ -268,6 +269,20 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
             assert formatting.money(cents) == flask_babel.format_currency(cents / 100, "EUR"), cents
         for cents in (Decimal("2350"), Decimal("-412"), Decimal("2350.5"), 2350.0, 12.345):  # sums, fractions
             assert formatting.money(cents) == flask_babel.format_currency(cents / 100, "EUR"), cents
+
+
+def test_plain_numbers_ask_babel_once_per_pattern_and_language(app, monkeypatch):
+    """formatting.decimal writes a plain pattern's numbers itself, the pattern and the signs read
+    from Babel once (docs/performance.md, 42); the text is Babel's (the test above)."""
+    from babel import numbers as babel_numbers
+
+    with app.test_request_context("/"):
+        for locale in ("fr", "en"):
+            with force_locale(locale):
+                expected = [formatting.decimal(v, "#,##0.#") for v in (72.45, -1234.5)]
+                monkeypatch.setattr(babel_numbers, "format_decimal", lambda *a, **k: pytest.fail("asked"))
+                assert [formatting.decimal(v, "#,##0.#") for v in (72.45, -1234.5)] == expected
+                monkeypatch.undo()
 
 
 def test_money_asks_babel_once_per_language(app, monkeypatch):
