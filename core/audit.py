@@ -167,6 +167,9 @@ class AuditEvent(Base):
         Index("ix_audit_events_patient_id_id", "patient_id", "id"),
         # what the people of a notice card consulted (sharing.notices._seen): a space's views since a day
         Index("ix_audit_events_patient_action_at", "patient_id", "action", "at"),
+        # an account's logins, newest first (the home's "previous login"): without it SQLite read
+        # every login of every account through the action's index (35 ms a home visit at 1,000 spaces)
+        Index("ix_audit_events_account_action_id", "account_id", "action", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
