@@ -48,7 +48,7 @@ from webauthn.helpers import base64url_to_bytes
 from benchmarks import instance, passkeys, population
 from benchmarks.documents import _multipart
 from benchmarks.report import Row, SectionResult
-from benchmarks.server import Gunicorn
+from benchmarks.server import CPU_HEADER, Gunicorn
 
 TITLE = "Morning peak: journeys of many people, each visiting rarely"
 WORKERS = int(os.environ.get("CARNET_BENCH_WORKERS", "4"))  # gunicorn sync workers, for both servers
@@ -97,10 +97,12 @@ class Stats:
         self.samples: list[str] = []
         self.visits: dict[str, list[float]] = defaultdict(list)
         self.logins: dict[str, int] = defaultdict(int)
+        self.cpu_us: dict[str, int] = defaultdict(int)  # the server's CPU, as its answers said it
 
-    def add(self, page: str, ms: float, ok: bool, note: str = "") -> None:
+    def add(self, page: str, ms: float, ok: bool, note: str = "", cpu_us: int = 0) -> None:
         with self.lock:
             self.times[page].append(ms)
+            self.cpu_us[page] += cpu_us
             if not ok:
                 self.errors[page] += 1
                 if len(self.samples) < 10:
@@ -129,7 +131,8 @@ class User(instance.Browser):
             raise Failed(page) from exc
         ms = (time.perf_counter() - t0) * 1000
         ok = status in expect and (path in ("/connexion", "/pro/acces") or b'id="login-form"' not in data)
-        self.stats.add(page, ms, ok, f"{method} {path} -> {status} {hdrs.get('location', '')}")
+        cpu_us = int(hdrs.get(CPU_HEADER.lower(), 0) or 0)
+        self.stats.add(page, ms, ok, f"{method} {path} -> {status} {hdrs.get('location', '')}", cpu_us)
         if not ok:
             raise Failed(page)
         return hdrs, data
@@ -509,7 +512,7 @@ def run(opts) -> SectionResult:
             env["DATABASE_URL"] = pop.database_url
         log = pop.instance / "gunicorn.log"
         with (
-            Gunicorn("benchmarks.wsgi:app", WORKERS, env, log, ready_path="/connexion") as carnet,
+            Gunicorn("benchmarks.wsgi:timed", WORKERS, env, log, ready_path="/connexion") as carnet,
             Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare,
         ):
             sessions = Sessions(pop.passkeys["idle_seconds"])
@@ -536,6 +539,8 @@ def run(opts) -> SectionResult:
                 "p95_ms": round(_pct(times, 95), 1),
                 "p99_ms": round(_pct(times, 99), 1),
                 "errors": steady_stats.errors.get(page, 0),
+                "cpu_ms": round(steady_stats.cpu_us[page] / 1000 / len(times), 2),
+                "cpu_share": round(steady_stats.cpu_us[page] / max(1, sum(steady_stats.cpu_us.values())), 4),
             }
         worst = max(pages.values(), key=lambda p: p["p95_ms"]) if pages else {"p95_ms": 0}
         gaps = [
@@ -580,11 +585,13 @@ def run(opts) -> SectionResult:
             f"  same person's visits: median {statistics.median(gaps):.0f} s apart"
             if gaps
             else "  no person visited twice",
-            f"  {'page':28} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6}   (paced at 80 % of peak, ms)",
+            f"  {'page':28} {'n':>6} {'p50':>7} {'p95':>7} {'p99':>7} {'errors':>6} {'cpu':>7} {'share':>6}"
+            "   (paced at 80 % of peak, ms; cpu: the server's per request, share: of all pages')",
         ]
         for page, p in pages.items():
             lines.append(
                 f"  {page:28} {p['n']:>6} {p['p50_ms']:>7.1f} {p['p95_ms']:>7.1f} {p['p99_ms']:>7.1f} {p['errors']:>6}"
+                f" {p['cpu_ms']:>7.2f} {p['cpu_share']:>6.1%}"
             )
         samples = peak_stats.samples + steady_stats.samples
         if samples:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+CPU_HEADER = "X-Bench-Cpu-Us"  # benchmarks.wsgi:timed's answers: the server CPU of their request
 
 
 def free_port() -> int:
