@@ -100,33 +100,56 @@ def row_view(kind: Kind, m) -> dict:
 
 
 def latest_per_kind(viewer: Viewer) -> dict:
-    """The newest measure of every kind: one index seek per kind, in one statement, however
-    many measures a watch has sent (no scan, no count)."""
+    """The newest measure of every kind: index seeks only, in one statement, however many
+    measures a watch has sent (no scan, no count). Each kind gives its two newest in the
+    index's order; should they share their instant, the kind's newest is read on its own as
+    every list orders them (taken_at, then id)."""
     if viewer.patient_id is None:
         return {}
-    return {row.kind: row for row in _latest_statement(viewer.kind).all({"patient_id": viewer.patient_id})}
+    latest: dict = {}
+    tied = set()
+    for row in _latest_statement(viewer.kind).all({"patient_id": viewer.patient_id}):
+        first = latest.get(row.kind)
+        if first is None or row.taken_at > first.taken_at:
+            latest[row.kind] = row
+        if first is not None and row.taken_at == first.taken_at:
+            tied.add(row.kind)
+    for kind in tied:
+        latest[kind] = _newest_statement(viewer.kind).first({"patient_id": viewer.patient_id, "kind": kind})
+    return latest
+
+
+_LATEST_COLUMNS = (Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
 
 
 @lru_cache(maxsize=8)
 def _latest_statement(viewer_kind: str) -> Fixed:
     """Built and compiled once per kind of viewer: building the 14 sub-selects and their cache key cost
     more than running them (see docs/performance.md). The gate still writes the filter,
-    for a viewer of this kind whose patient is the :patient_id parameter."""
+    for a viewer of this kind whose patient is the :patient_id parameter. Each sub-select
+    follows the index (patient, kind, time) alone: ordering ties by id as well made SQLite
+    sort each one in a temporary tree, five times the statement's cost (docs/performance.md, 44)."""
     gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
     parts = [
-        access.scope(
-            gate,
-            select(
-                Measure.kind, Measure.taken_at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context
-            ).where(Measure.kind == key),
-        )
-        .order_by(Measure.taken_at.desc(), Measure.id.desc())
-        .limit(1)
+        access.scope(gate, select(*_LATEST_COLUMNS).where(Measure.kind == key))
+        .order_by(Measure.taken_at.desc())
+        .limit(2)
         .subquery()
         for key in kinds.KINDS
         if kinds.KINDS[key].entered
     ]
     return Fixed(union_all(*(select(*p.c) for p in parts)))
+
+
+@lru_cache(maxsize=8)
+def _newest_statement(viewer_kind: str) -> Fixed:
+    """The newest measure of one kind, as the lists order them (taken_at, then id)."""
+    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    return Fixed(
+        access.scope(gate, select(*_LATEST_COLUMNS).where(Measure.kind == bindparam("kind")))
+        .order_by(Measure.taken_at.desc(), Measure.id.desc())
+        .limit(1)
+    )
 
 
 def bmi_from(latest: dict) -> dict | None:

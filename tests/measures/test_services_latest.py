@@ -86,24 +86,33 @@ def test_every_kind_is_an_index_seek_never_a_scan(space):
     searches = [d for d in details if "ux_measures_patient_kind_time" in d]
     assert len(searches) == entered
     assert not any(d.startswith("SCAN measures") for d in details)
-    # ties on the same instant are ordered by id among themselves only ("RIGHT PART"): still one seek
-    assert not any("TEMP B-TREE FOR ORDER BY" in d for d in details), details
+    # each sub-select follows the index alone: no temporary tree, not even for ties ("RIGHT PART")
+    assert not any("TEMP B-TREE" in d for d in details), details
 
 
-def test_home_card_values_in_each_language(space):
-    """The card's labels (remembered per kind and language) and values are each language's
-    own: one language's never answers for another's, and the value is what show_value() says."""
-    from flask_babel import force_locale
+def test_measures_at_the_same_instant_the_card_shows_the_lists_first(space, monkeypatch):
+    """Ties at one instant go as every list orders them (taken_at, then id): the statement's two
+    newest per kind tell a tie, read then on its own (docs/performance.md, 44)."""
+    from sqlalchemy import select
 
     viewer, _ = space
-    _add(viewer.patient_id, "weight", 1_700_000_000, 72.4)
-    _add(viewer.patient_id, "steps", 1_700_000_100, 8452)
-    with force_locale("fr"):
-        fr = {c["slug"]: c for c in services.dashboard_card(viewer)}
-    with force_locale("en"):
-        en = {c["slug"]: c for c in services.dashboard_card(viewer)}
-        assert en[kinds.get("weight").slug]["value"] == services.show_value(kinds.get("weight"), 72.4)
-    weight, steps = kinds.get("weight").slug, kinds.get("steps").slug
-    assert fr[weight]["value"] == "72,4\u00a0kg" and en[weight]["value"] == "72.4\u00a0kg"
-    assert fr[steps]["value"] == "8\u202f452 pas" and en[steps]["value"] == "8,452 steps"
-    assert fr[weight]["label"] == "Poids" and en[weight]["label"] == "Weight"
+    _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
+    for value in (72.0, 71.0, 73.0):  # three at the newest instant
+        _add(viewer.patient_id, "weight", 1_700_100_000, value)
+    _add(viewer.patient_id, "spo2", 1_700_000_000, 97)
+    _add(viewer.patient_id, "spo2", 1_700_000_000, 98)
+    _add(viewer.patient_id, "heart_rate", 1_700_000_000, 61)
+    ran = []
+    real = Fixed._execute
+    monkeypatch.setattr(Fixed, "_execute", lambda self, params: ran.append(self) or real(self, params))
+    latest = services.latest_per_kind(viewer)
+    assert len(ran) == 3  # the kinds' two newest, then each of the two ties
+    for kind in ("weight", "spo2", "heart_rate"):
+        first = db.session.scalars(
+            select(Measure)
+            .where(Measure.patient_id == viewer.patient_id, Measure.kind == kind)
+            .order_by(Measure.taken_at.desc(), Measure.id.desc())
+        ).first()
+        assert latest[kind].value == first.value, kind
+        shown = services.recent(viewer, kinds.get(kind), limit=5)["rows"][0]["value"]
+        assert shown == services.show_value(kinds.get(kind), latest[kind].value, latest[kind].value2), kind
