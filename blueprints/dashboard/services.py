@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date
 from functools import lru_cache
 
-from flask_babel import get_locale
 from sqlalchemy import bindparam, func, join, select
 
 from blueprints.agenda import appointments
@@ -27,6 +26,7 @@ from core import access, audit, sessions
 from core.access import Viewer
 from core.clock import aware, paris_today
 from core.db import Fixed
+from core.i18n import current_locale
 from core.identifiers import mask_nir
 from core.people import Account, Credential, Patient, profession_label
 from core.sessions import UserSession
@@ -103,7 +103,7 @@ def _latest_document(viewer: Viewer) -> dict | None:
         return None
     return {
         "title": found.title,
-        "category_label": _category_label(found.category, str(get_locale())),
+        "category_label": _category_label(found.category, str(current_locale())),
         "act_date": found.act_date,
         "hidden": found.hidden,
     }

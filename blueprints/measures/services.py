@@ -11,7 +11,6 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 
 from flask import abort
-from flask_babel import get_locale
 from sqlalchemy import bindparam, select, union_all
 
 from blueprints.measures import kinds
@@ -21,7 +20,7 @@ from core import access, audit, formatting
 from core.access import Viewer
 from core.clock import PARIS
 from core.db import Fixed, db
-from core.i18n import gettext as _, lazy_gettext as _l
+from core.i18n import current_locale, gettext as _, lazy_gettext as _l
 
 PAGE = 20
 SOURCES = {
@@ -209,7 +208,7 @@ def dashboard_card(viewer: Viewer, limit: int = 3) -> list[dict]:
     """The latest value of the kinds measured most recently, for the home screen. Labels and
     values come from per-locale memos: the home shows the same few values visit after visit."""
     latest = sorted(latest_per_kind(viewer).values(), key=lambda m: m.taken_at, reverse=True)[:limit]
-    locale = str(get_locale())
+    locale = str(current_locale())
     cards = []
     for m in latest:
         kind = kinds.get(m.kind)
