@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
+from sqlalchemy.types import TupleType
 from werkzeug.exceptions import HTTPException
 
 from core import clock
@@ -539,7 +540,7 @@ class Fixed:
         statement is expanded once per length of its lists, rounded up to a power of two."""
         lists = {}
         for bind in compiled.post_compile_params:
-            if not bind.expanding or bind.literal_execute or bind.type._is_tuple_type:
+            if not bind.expanding or bind.literal_execute or isinstance(bind.type, TupleType):
                 return None
             lists[bind.key] = compiled.bind_names[bind]
         return {"names": lists, "expanded": {}}

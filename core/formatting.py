@@ -113,8 +113,8 @@ def decimal(value, pattern: str) -> str:
     dropped down to the pattern's minimum; any other pattern or value is Babel's."""
     locale = current_locale()
     plan = _decimal_plan(pattern, locale)
-    number = value if isinstance(value, Decimal) else Decimal(str(value))
-    if plan is None or not number.is_finite():
+    number = None if plan is None else value if isinstance(value, Decimal) else Decimal(str(value))
+    if number is None or not number.is_finite():
         return babel_numbers.format_decimal(value, format=_pattern(pattern), locale=locale)
     return _planned(number, plan)
 

@@ -393,7 +393,7 @@ def test_fixed_expands_a_list_once_per_padded_length(app, make_holder, monkeypat
     SQLAlchemy reads for every length, and the list's items go through their column's type."""
     from datetime import timedelta
 
-    from sqlalchemy import bindparam, select
+    from sqlalchemy import bindparam, select, tuple_
     from sqlalchemy.sql.compiler import SQLCompiler
 
     from core import clock
@@ -424,6 +424,13 @@ def test_fixed_expands_a_list_once_per_padded_length(app, make_holder, monkeypat
         fixed.all({"ids": []})  # an empty list: SQLAlchemy's own expansion, at each call
         fixed.all({"ids": []})
         assert len(expansions) == 6
+        pairs = select(Patient.given_names).where(
+            tuple_(Patient.id, Patient.given_names).in_(bindparam("pairs", expanding=True))
+        )
+        wanted = [(ids[0], "P0"), (ids[1], "nobody"), (ids[2], "P2")]
+        plain = db.session.connection().execute(pairs.order_by(Patient.given_names), {"pairs": wanted}).all()
+        found = Fixed(pairs.order_by(Patient.given_names)).all({"pairs": wanted})  # tuples: SQLAlchemy's own
+        assert [r.given_names for r in found] == [r.given_names for r in plain] == ["P0", "P2"]
         account, _ = make_holder()
         created = db.session.get(Account, account.id).created_at
         found = Fixed(moments).all(
