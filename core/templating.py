@@ -54,14 +54,15 @@ class _Context(Context):
 
 
 class Pages(Environment):
-    """Flask's Jinja environment (Carnet's jinja_environment), answering two questions Jinja
-    answers slowly on every page, with the same answers:
+    """Flask's Jinja environment (Carnet's jinja_environment), answering three questions Jinja
+    answers slowly on every page, with the same answers (docs/performance.md, 36):
 
     - `home.documents.count` on plain data: Jinja asks getattr() first, and a dict has no such
       attribute, so each look raises and catches an AttributeError before reading the key (some
       two hundred a home visit). A dict's attributes are its type's: any other name is a key.
     - every `{% import %}` subtracts the template's globals' keys from the page's; on Jinja's
-      ChainMap that is one generator per global in Python (see _Globals)."""
+      ChainMap that is one generator per global in Python (see _Globals);
+    - every call asks the callable what it wants passed (see _Context)."""
 
     context_class = _Context
 
