@@ -11,10 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from blueprints.dashboard import services as dashboard
 from blueprints.documents import services as documents
 from blueprints.documents.models import Document
+from blueprints.helpers import services as helper_spaces
 from blueprints.measures.models import Measure
-from core import grants, notify
+from core import grants, notify, sessions
 from core.audit import AuditEvent
 from core.db import db
 from core.identifiers import nir_key
@@ -177,3 +179,16 @@ def sqlite_plan(statement, params: dict) -> list[str]:
         row[3]
         for row in raw.execute("EXPLAIN QUERY PLAN " + compiled.string, [values[n] for n in compiled.positiontup])
     ]
+
+
+def home_figures_plan() -> list[str]:
+    """SQLite's plan of the home's figures statement for a holder (call inside a request
+    context): the index tests of its parts read it."""
+    params = {
+        "account_id": "a",
+        "patient_id": "p",
+        "year_start": date(2026, 1, 1),
+        **sessions.live_params(),
+        **helper_spaces.waiting_params(),
+    }
+    return sqlite_plan(dashboard._figures_statement("holder").statement, params)

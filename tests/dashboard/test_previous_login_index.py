@@ -4,28 +4,15 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from blueprints.dashboard import services
-from blueprints.helpers import services as helpers
-from core import sessions
-from tests.helpers import sqlite_plan
+from tests.helpers import home_figures_plan
 
 
 @pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
 def test_the_previous_login_is_a_seek_on_the_accounts_logins(app):
     with app.test_request_context(method="POST"):
-        statement = services._figures_statement("holder").statement
-        params = {
-            "account_id": "a",
-            "patient_id": "p",
-            "year_start": date(2026, 1, 1),
-            **sessions.live_params(),
-            **helpers.waiting_params(),
-        }
-        plan = sqlite_plan(statement, params)
+        plan = home_figures_plan()
     on_audit = [step for step in plan if "audit_events" in step]
     assert len(on_audit) == 1, plan
     assert "ix_audit_events_account_action_id (account_id=? AND action=?)" in on_audit[0], plan

@@ -4,28 +4,15 @@ the space's whole reimbursement history and sorted it, four times per home visit
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
-from blueprints.dashboard import services
-from core import sessions
-from tests.helpers import sqlite_plan
+from tests.helpers import home_figures_plan
 
 
 @pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
 def test_the_last_payment_is_a_seek_never_the_history_sorted(app):
     with app.test_request_context(method="POST"):
-        statement = services._figures_statement("holder").statement
-        params = {
-            "account_id": "a",
-            "patient_id": "p",
-            "year_start": date(2026, 1, 1),
-            "today": date(2026, 12, 3),
-            "invited_since": sessions.live_params()["live_active"],
-            **sessions.live_params(),
-        }
-        plan = sqlite_plan(statement, params)
+        plan = home_figures_plan()
     on_reimbursements = [step for step in plan if "reimbursements" in step]
     assert any("ix_reimbursements_patient_paid (patient_id=? AND status=? AND paid_on>?)" in s for s in plan), plan
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
