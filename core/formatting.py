@@ -113,10 +113,11 @@ def decimal(value, pattern: str) -> str:
     dropped down to the pattern's minimum; any other pattern or value is Babel's."""
     locale = current_locale()
     plan = _decimal_plan(pattern, locale)
-    number = None if plan is None else value if isinstance(value, Decimal) else Decimal(str(value))
-    if number is None or not number.is_finite():
-        return babel_numbers.format_decimal(value, format=_pattern(pattern), locale=locale)
-    return _planned(number, plan)
+    if plan is not None:
+        number = value if isinstance(value, Decimal) else Decimal(str(value))
+        if number.is_finite():
+            return _planned(number, plan)
+    return babel_numbers.format_decimal(value, format=_pattern(pattern), locale=locale)
 
 
 @lru_cache(maxsize=64)

@@ -4,12 +4,17 @@ each rule that keeps it low, and that the protections it touches still hold."""
 from __future__ import annotations
 
 import sqlite3
+from datetime import timedelta
 
 import pytest
 from flask_compress import Compress
-from sqlalchemy import event, exc as sa_exc
+from sqlalchemy import bindparam, event, exc as sa_exc, select, tuple_
+from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug.datastructures import Headers
 
+from core import clock
+from core.db import Fixed, db
+from core.people import Account, Patient
 from tests.helpers import HX, csrf_token
 
 SECURITY = (
@@ -391,15 +396,6 @@ def test_fixed_expands_a_list_once_per_padded_length(app, make_holder, monkeypat
     """A list given at each call is expanded by SQLAlchemy once per length rounded up to a power
     of two, the last value repeated (docs/performance.md, 40): IN and NOT IN read what
     SQLAlchemy reads for every length, and the list's items go through their column's type."""
-    from datetime import timedelta
-
-    from sqlalchemy import bindparam, select, tuple_
-    from sqlalchemy.sql.compiler import SQLCompiler
-
-    from core import clock
-    from core.db import Fixed, db
-    from core.people import Account, Patient
-
     ids = [make_holder(given_names=f"P{i}")[0].patient_id for i in range(9)]
     inside = select(Patient.given_names).where(Patient.id.in_(bindparam("ids", expanding=True)))
     outside = select(Patient.given_names).where(Patient.id.not_in(bindparam("ids", expanding=True)))

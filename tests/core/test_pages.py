@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import sys
 
-import jinja2.runtime
+import jinja2
 import pytest
 from flask import render_template_string, url_for
 from flask_babel import force_locale
 from jinja2 import pass_context, pass_environment, pass_eval_context
+from jinja2.runtime import Context
 
 from core import templating
 
 
-def _exceptions_raised(render) -> list[str]:
-    """The exceptions raised in Python frames while `render()` runs (a tracer's 'exception'
-    events), by type name."""
+def _exceptions_raised(render) -> tuple[str, list[str]]:
+    """What `render()` returns, and the exceptions raised in Python frames while it runs (a
+    tracer's 'exception' events), by type name."""
     seen: list[str] = []
 
     def tracer(frame, event, arg):
@@ -99,11 +100,12 @@ def test_functions_are_called_with_what_they_ask_for(app, monkeypatch):
 
 
 def test_a_plain_function_and_a_sentence_are_called_without_asking_what_they_want(app, monkeypatch):
-    """Jinja asks each callable what it wants passed (_PassArg.from_obj, twice a call); a plain
-    function and `_` (marked for the evaluation context) are answered from their __dict__."""
+    """Jinja's Context.call asks each callable what it wants passed (twice a call); a plain
+    function and `_` (marked for the evaluation context) are answered from their __dict__ and
+    never reach it."""
     asked = []
-    original = jinja2.runtime._PassArg.from_obj
-    monkeypatch.setattr(jinja2.runtime._PassArg, "from_obj", classmethod(lambda cls, o: asked.append(o) or original(o)))
+    original = Context.call
+    monkeypatch.setattr(Context, "call", lambda self, obj, *a, **k: asked.append(obj) or original(self, obj, *a, **k))
     page = "{{ f(1) }}{{ f(2) }} {{ _('Home') }} {{ _('Hello %(name)s', name='<b>') }}"
     with app.test_request_context("/"), force_locale("en"):
         render_template_string(page, f=lambda x: x)

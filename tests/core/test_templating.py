@@ -4,6 +4,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from babel import numbers as babel_numbers
 from flask import render_template_string
 from flask_babel import force_locale
 
@@ -274,8 +275,6 @@ def test_decimal_writes_what_flask_babel_writes(app, locale):
 def test_plain_numbers_ask_babel_once_per_pattern_and_language(app, monkeypatch):
     """formatting.decimal writes a plain pattern's numbers itself, the pattern and the signs read
     from Babel once (docs/performance.md, 42); the text is Babel's (the test above)."""
-    from babel import numbers as babel_numbers
-
     with app.test_request_context("/"):
         for locale in ("fr", "en"):
             with force_locale(locale):
@@ -288,8 +287,6 @@ def test_plain_numbers_ask_babel_once_per_pattern_and_language(app, monkeypatch)
 def test_money_asks_babel_once_per_language(app, monkeypatch):
     """Babel's format_currency looks up the currency's plural name at every call (a third of
     its cost); formatting.money reads the euro's pattern once per language (docs/performance.md, 39)."""
-    from babel import numbers as babel_numbers
-
     with app.test_request_context("/"):
         for locale in ("fr", "en"):
             with force_locale(locale):
