@@ -25,14 +25,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import get_timezone
-from sqlalchemy import ARRAY, BigInteger, Float, cast, func, literal, select
+from sqlalchemy import ARRAY, BigInteger, Float, String, bindparam, cast, func, select
 
 from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
 from core import access, clock
-from core.db import db
+from core.access import Viewer
+from core.db import Fixed, db
 from core.i18n import lazy_gettext as _l
 
 RAW_LIMIT = 3000  # up to this many measures in range, they are read one by one
@@ -175,11 +177,7 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
-    height = db.session.scalar(
-        access.scope(
-            viewer, select(Measure.value).where(Measure.kind == "height").order_by(Measure.taken_at.desc()).limit(1)
-        )
-    )
+    height = _run(viewer, "height", get("height")).scalar({"patient_id": viewer.patient_id})
     weight = load(viewer, get("weight"), range_key, buckets)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
@@ -203,13 +201,9 @@ def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 
 def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None]:
     """First and last instants in range: two index seeks, not a scan."""
-    at = _instant(kind)
-
-    def one(agg):
-        stmt = select(agg(at)).where(Measure.kind == kind.key, *_within(kind, start))
-        return access.scope(viewer, stmt).scalar_subquery()
-
-    return tuple(db.session.execute(select(one(func.min), one(func.max))).one())
+    if start is None:
+        return tuple(_run(viewer, "span", kind).one({"patient_id": viewer.patient_id}))
+    return tuple(_run(viewer, "span from", kind).one({"patient_id": viewer.patient_id, "lo": start}))
 
 
 def _local_midnight(day: date, tz) -> int:
@@ -286,69 +280,88 @@ def _aggregates(kind: Kind):
 def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     """(bucket, count, min, max, sum, first instant, last instant[, min2, max2, sum2, count2])
     for each bucket holding measures, in time order."""
-    width = 10 if kind.pair else 6
     if db.is_sqlite:
-        cells = func.json_each(json.dumps(edges)).table_valued("key", "value")
-        b = select(
-            cells.c.key.label("i"),
-            cells.c.value.label("lo"),
-            func.lead(cells.c.value).over(order_by=cells.c.key).label("hi"),
-        ).cte("b")
-
-        at = _instant(kind)
-
-        def in_bucket(stmt):
-            return access.scope(viewer, stmt.where(Measure.kind == kind.key, *_within(kind, b.c.lo, b.c.hi)))
-
-        value, second = _value_columns(kind)
-        cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
-        # LIMIT -1: SQLite keeps the derived table as is, so each row's value is cast once
-        rows = in_bucket(select(*cols)).limit(-1).correlate(b).subquery("m")
-        aggs = [func.count(), func.min(rows.c.v), func.max(rows.c.v), func.total(rows.c.v)]
-        if second is not None:
-            aggs += [func.min(rows.c.v2), func.max(rows.c.v2), func.total(rows.c.v2), func.count(rows.c.v2)]
-        first = in_bucket(select(at)).order_by(at).limit(1)
-        last = in_bucket(select(at)).order_by(at.desc()).limit(1)
-        stmt = select(
-            b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(), last.scalar_subquery()
-        ).where(b.c.hi.is_not(None))
         out = []
-        for i, packed, t0, t1 in db.session.execute(stmt):
+        for i, packed, t0, t1 in _run(viewer, "buckets", kind).all(
+            {"patient_id": viewer.patient_id, "edges": json.dumps(edges)}
+        ):
             if t0 is not None:  # the bucket holds measures
                 agg = json.loads(packed)
                 out.append((i, agg[0], agg[1], agg[2], agg[3], t0, t1, *agg[4:]))
         return out
-    at = _instant(kind)
-    bucket = func.width_bucket(at, literal(edges, ARRAY(BigInteger)))
-    stmt = (
-        select(bucket - 1, *_aggregates(kind))
-        .where(Measure.kind == kind.key, *_within(kind, edges[0], edges[-1]))
-        .group_by(bucket)
-        .order_by(bucket)
-    )
-    return [tuple(r)[: width + 1] for r in db.session.execute(access.scope(viewer, stmt))]
+    width = 10 if kind.pair else 6
+    params = {"patient_id": viewer.patient_id, "edges": edges, "lo": edges[0], "hi": edges[-1]}
+    return [tuple(r)[: width + 1] for r in _run(viewer, "buckets", kind).all(params)]
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
-    at = _instant(kind)
-    stmt = (
-        select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
-        .where(Measure.kind == kind.key, *_within(kind, lo, hi))
-        .order_by(at)
-    )
-    return [tuple(r) for r in db.session.execute(access.scope(viewer, stmt))]
+    return [tuple(r) for r in _run(viewer, "raw", kind).all({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})]
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
-    at = _instant(kind)
-    stmt = (
-        select(at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
-        .where(Measure.kind == kind.key, *_within(kind, lo, hi))
-        .order_by(at.desc())
-        .limit(1)
-    )
-    row = db.session.execute(access.scope(viewer, stmt)).first()
+    row = _run(viewer, "latest", kind).first({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
     return tuple(row) if row else None
+
+
+# --------------------------------------------------------------------------- the statements
+
+
+def _run(viewer, shape: str, kind: Kind) -> Fixed:
+    """The statement of this shape for this viewer and kind of measure; its parameters are the
+    space (:patient_id, a viewer without one matches no row) and the range (:lo, :hi, :edges)."""
+    return _statement(shape, viewer.kind, kind.key, db.is_sqlite)
+
+
+@lru_cache(maxsize=1024)
+def _statement(shape: str, viewer_kind: str, key: str, sqlite: bool) -> Fixed:
+    """Built and compiled once per shape, kind of viewer, kind of measure and engine (SQLite's
+    buckets are another statement): building the expressions cost more than running them
+    (docs/performance.md, 45). The gate writes the filter, for a viewer of this kind whose
+    space is the :patient_id parameter."""
+    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    kind = get(key)
+    at = _instant(kind)
+    lo, hi = bindparam("lo", type_=BigInteger), bindparam("hi", type_=BigInteger)
+    columns = (at, Measure.utc_offset, Measure.value, Measure.value2, Measure.context)
+
+    def gated(stmt, low=None, high=None):
+        return access.scope(gate, stmt.where(Measure.kind == key, *_within(kind, low, high)))
+
+    if shape == "height":
+        return Fixed(gated(select(Measure.value)).order_by(Measure.taken_at.desc()).limit(1))
+    if shape in ("span", "span from"):
+        low = lo if shape == "span from" else None
+        first = gated(select(func.min(at)), low).scalar_subquery()
+        last = gated(select(func.max(at)), low).scalar_subquery()
+        return Fixed(select(first.label("first"), last.label("last")))
+    if shape == "raw":
+        return Fixed(gated(select(*columns), lo, hi).order_by(at))
+    if shape == "latest":
+        return Fixed(gated(select(*columns), lo, hi).order_by(at.desc()).limit(1))
+    if shape != "buckets":
+        raise ValueError(shape)
+    if not sqlite:
+        bucket = func.width_bucket(at, bindparam("edges", type_=ARRAY(BigInteger)))
+        return Fixed(gated(select(bucket - 1, *_aggregates(kind)), lo, hi).group_by(bucket).order_by(bucket))
+    cells = func.json_each(bindparam("edges", type_=String)).table_valued("key", "value")
+    b = select(
+        cells.c.key.label("i"),
+        cells.c.value.label("lo"),
+        func.lead(cells.c.value).over(order_by=cells.c.key).label("hi"),
+    ).cte("b")
+    value, second = _value_columns(kind)
+    cols = [value.label("v")] + ([second.label("v2")] if second is not None else [])
+    # LIMIT -1: SQLite keeps the derived table as is, so each row's value is cast once
+    rows = gated(select(*cols), b.c.lo, b.c.hi).limit(-1).correlate(b).subquery("m")
+    aggs = [func.count(), func.min(rows.c.v), func.max(rows.c.v), func.total(rows.c.v)]
+    if second is not None:
+        aggs += [func.min(rows.c.v2), func.max(rows.c.v2), func.total(rows.c.v2), func.count(rows.c.v2)]
+    first = gated(select(at), b.c.lo, b.c.hi).order_by(at).limit(1)
+    last = gated(select(at), b.c.lo, b.c.hi).order_by(at.desc()).limit(1)
+    stmt = select(
+        b.c.i, select(func.json_array(*aggs)).scalar_subquery(), first.scalar_subquery(), last.scalar_subquery()
+    ).where(b.c.hi.is_not(None))
+    return Fixed(stmt)
 
 
 def _fold(series: Series, buckets: list[tuple], owners: list[int]) -> None:

@@ -231,12 +231,27 @@ def _kind_label(key: str, _locale: str) -> str:
 
 def recent(viewer: Viewer, kind: Kind, before: tuple[int, str] | None = None, limit: int = PAGE) -> dict:
     """Newest first, a page at a time (keyset on instant, id)."""
-    stmt = access.scope(viewer, select(Measure).where(Measure.kind == kind.key))
+    params = {"patient_id": viewer.patient_id, "kind": kind.key}
     if before:
-        stmt = stmt.where((Measure.taken_at < before[0]) | ((Measure.taken_at == before[0]) & (Measure.id < before[1])))
-    found = list(db.session.scalars(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit + 1)))
+        params.update(before_at=before[0], before_id=before[1])
+    found = _recent_statement(viewer.kind, bool(before), limit + 1).all(params)
     more = found[limit:] and found[limit - 1]
     return {"rows": [row_view(kind, m) for m in found[:limit]], "next": f"{more.taken_at}.{more.id}" if more else None}
+
+
+_ROW_COLUMNS = (*_LATEST_COLUMNS, Measure.id, Measure.source, Measure.source_name)
+
+
+@lru_cache(maxsize=32)
+def _recent_statement(viewer_kind: str, after_cursor: bool, limit: int) -> Fixed:
+    """A page of one kind's measures, built once per kind of viewer (docs/performance.md, 45);
+    a viewer without a space (:patient_id None) matches no row."""
+    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    stmt = access.scope(gate, select(*_ROW_COLUMNS).where(Measure.kind == bindparam("kind")))
+    if after_cursor:
+        at, ident = bindparam("before_at"), bindparam("before_id")
+        stmt = stmt.where((Measure.taken_at < at) | ((Measure.taken_at == at) & (Measure.id < ident)))
+    return Fixed(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit))
 
 
 def parse_cursor(text: str | None) -> tuple[int, str] | None:
