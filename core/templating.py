@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from core.i18n import by_locale, current_locale
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~-]+\Z")  # what URL quoting leaves as it is, in a path or a query
 
 
 _DICT_ATTRIBUTES = frozenset(dir(dict))
@@ -108,13 +109,52 @@ def init_app(app: Flask) -> None:
     def _route(root: str, blueprint: str | None, endpoint: str) -> str:
         return url_for(endpoint)
 
+    @lru_cache(maxsize=1024)
+    def _cut(root: str, blueprint: str | None, endpoint: str, names: tuple[str, ...]) -> tuple[str, ...] | None:
+        """url_for()'s answer for these argument names, cut where each value goes: built twice
+        with marks in place of the values, kept only when both builds agree and the endpoint has
+        one rule without defaults (else another value could choose another rule); None: ask
+        url_for() each time (an int converter refuses the marks, say)."""
+        full = (blueprint + endpoint if blueprint else endpoint[1:]) if endpoint[:1] == "." else endpoint
+        try:
+            rules = list(app.url_map.iter_rules(full))
+        except KeyError:  # no such endpoint: url_for() says so
+            return None
+        if len(rules) != 1 or rules[0].defaults or any(n[:1] == "_" for n in names):
+            return None
+        cuts = []
+        for mark in ("zq7mark", "Zq7Mark"):
+            try:
+                built = url_for(endpoint, **{n: f"{mark}{i}x" for i, n in enumerate(names)})
+            except Exception:  # noqa: BLE001  # a converter refusing a mark: no pattern for these names
+                return None
+            parts = re.split(f"{mark}(\\d+)x", built)
+            if parts[1::2] != [str(i) for i in range(len(names))]:
+                return None
+            cuts.append(tuple(parts[0::2]))
+        return cuts[0] if cuts[0] == cuts[1] else None
+
     def route_url(endpoint: str, **values) -> str:
-        """Flask's url_for() in templates, a URL without arguments memoised per mount point (and
-        section, for ".name"): a card's or a menu's link is the same for every person on every
-        page. Anything else, or with URL defaults registered, asks url_for()."""
-        if values or not has_request_context() or app.url_default_functions:
+        """Flask's url_for() in templates. A URL without arguments is memoised per mount point
+        (and section, for ".name"): a card's or a menu's link is the same for every person on
+        every page. With arguments whose values no quoting changes (ids, slugs, numbers), the
+        URL is url_for()'s own answer for these names, cut once, with the values put in (rows'
+        links: dozens a page). Anything else, or with URL defaults registered, asks url_for()."""
+        if not has_request_context() or app.url_default_functions:
             return url_for(endpoint, **values)
-        return _route(request.script_root, request.blueprint if endpoint[:1] == "." else None, endpoint)
+        blueprint = request.blueprint if endpoint[:1] == "." else None
+        if not values:
+            return _route(request.script_root, blueprint, endpoint)
+        cut = _cut(request.script_root, blueprint, endpoint, tuple(values))
+        if cut is None:
+            return url_for(endpoint, **values)
+        out = [cut[0]]
+        for value, part in zip(values.values(), cut[1:], strict=True):
+            text = value if type(value) is str else str(value) if type(value) is int else None
+            if text is None or not _UNQUOTED.match(text):
+                return url_for(endpoint, **values)
+            out += (text, part)
+        return "".join(out)
 
     app.jinja_env.globals["url_for"] = route_url
     app.jinja_env.globals["svg_icon"] = svg_icon
