@@ -6,6 +6,8 @@ request's floor is compared before and after on it first (docs/performance.md, 9
     .venv/bin/python -m benchmarks.instructions --threads poll home  # + 2,000 conversations
     .venv/bin/python -m benchmarks.instructions --instance DIR etat  # an instance kept from before
     .venv/bin/python -m benchmarks.instructions documents measures history sharing  # holder pages
+    .venv/bin/python -m benchmarks.instructions --instance benchmarks/out/peak/sqlite-1000x5000/seed \
+        --holder holder17@bench.example documents measures  # a space of the morning peak's population
 
 Needs valgrind (Debian: `apt-get install valgrind`). The WSGI app is called directly (no server,
 no socket), as the demo holder with a session record written for the run; each route is warmed
@@ -37,7 +39,7 @@ DEFAULT = ["etat", "poll", "home"]
 WARMUP = 30
 
 
-def _child(instance: str, route: str, n: int) -> None:
+def _child(instance: str, route: str, n: int, email: str) -> None:
     """Runs under valgrind: N requests of the route, instrumentation on around them only."""
     os.environ["CARNET_DEMO"] = "1"
     from sqlalchemy import select
@@ -53,7 +55,7 @@ def _child(instance: str, route: str, n: int) -> None:
     app = create_app(instance_path=instance)
     token = secrets.token_urlsafe(32)
     with app.app_context():
-        account = db.session.scalar(select(Account).where(Account.email == HOLDER_EMAIL))
+        account = db.session.scalar(select(Account).where(Account.email == (email or HOLDER_EMAIL)))
         now = clock.utcnow()
         db.session.add(
             UserSession(
@@ -92,10 +94,10 @@ def _child(instance: str, route: str, n: int) -> None:
     subprocess.run(["callgrind_control", "-i", "off", str(os.getpid())], check=True, capture_output=True)
 
 
-def count(instance: str, route: str, n: int) -> int:
+def count(instance: str, route: str, n: int, email: str = "") -> int:
     """Instructions per request of `route`, N requests under callgrind."""
     cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--callgrind-out-file=/dev/null"]
-    cmd += [sys.executable, "-m", "benchmarks.instructions", "--child", instance, route, str(n)]
+    cmd += [sys.executable, "-m", "benchmarks.instructions", "--child", instance, route, str(n), email]
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=Path(__file__).resolve().parent.parent)
     found = re.search(r"Collected : (\d+)", done.stderr)
@@ -107,7 +109,7 @@ def count(instance: str, route: str, n: int) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["--child"]:
-        _child(args[1], args[2], int(args[3]))
+        _child(args[1], args[2], int(args[3]), args[4])
         return 0
     p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
     p.add_argument("routes", nargs="*", default=DEFAULT, choices=list(ROUTES))
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
     )
+    p.add_argument("--holder", default="", help="the holder's e-mail (default: the demo holder)")
     p.add_argument("--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)")
     opts = p.parse_args(args)
     instance = opts.instance
@@ -130,7 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
     for route in opts.routes:
         n = opts.requests if route in ("etat", "poll") else max(10, opts.requests // 3)
-        print(f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n):>12,} instructions per request (n={n})")
+        print(
+            f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n, opts.holder):>12,} instructions per request (n={n})"
+        )
     return 0
 
 
