@@ -12,6 +12,7 @@ import io
 import tempfile
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import BinaryIO
 
 from flask import abort, current_app
@@ -26,7 +27,7 @@ from core.access import Viewer
 from core.blobs import BlobKey
 from core.db import before_slow_work, db, write_intent
 from core.grants import Share
-from core.i18n import gettext as _
+from core.i18n import current_locale, gettext as _
 from core.people import profession_label
 from core.storage import BlobCorrupt, BlobMissing, BlobTooLarge, SeekableBlob
 
@@ -339,8 +340,15 @@ def parse_cursor(raw: str | None) -> tuple[date, str] | None:
 
 
 def _month(d: date) -> tuple[str, str]:
-    text = format_date(d, "LLLL y")
-    return d.strftime("%Y-%m"), text[:1].upper() + text[1:]
+    """("2026-03", "Mars 2026"): the list's month headings, one per row."""
+    return _month_heading(d.year, d.month, str(current_locale()))
+
+
+@lru_cache(maxsize=1024)
+def _month_heading(year: int, month: int, _locale: str) -> tuple[str, str]:
+    """Per month and language: a page of thirty rows falls in a few months (docs/performance.md, 47)."""
+    text = format_date(date(year, month, 1), "LLLL y")
+    return f"{year:04d}-{month:02d}", text[:1].upper() + text[1:]
 
 
 def row(doc: Document) -> dict:

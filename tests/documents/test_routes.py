@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
+from flask_babel import force_locale
+
+from blueprints.documents.services import _month
 from tests.helpers import blob_files, csrf_token, documents_of
 from tests.samples import TEXT, jpeg_with_gps, pdf_bytes, png_bytes
 
@@ -285,3 +289,12 @@ def test_professional_account_is_refused(client, make_pro, login_as):
     pro = make_pro()
     login_as(client, pro)
     assert client.get("/documents").status_code == 403
+
+
+def test_month_headings_are_in_the_readers_language(app):
+    """Made once per month and language (docs/performance.md, 47): never a heading of the other one."""
+    with app.test_request_context("/documents"):
+        for lang, expected in (("fr", "Mars 2026"), ("en", "March 2026"), ("fr", "Mars 2026")):
+            with force_locale(lang):
+                assert _month(date(2026, 3, 12)) == ("2026-03", expected)
+                assert _month(date(1999, 12, 31))[0] == "1999-12"
