@@ -613,11 +613,12 @@ def space_open(patient_id: str) -> bool:
 def emergency_settings(patient_id: str):
     """The holder's three emergency settings (MES defaults when never set)."""
     found = db.session.get(EmergencySettings, patient_id)
-    return (
-        found
-        if found is not None
-        else EmergencySettings(patient_id=patient_id, allow_samu=True, allow_others=True, allow_hidden=False)
-    )
+    return found if found is not None else default_emergency_settings(patient_id)
+
+
+def default_emergency_settings(patient_id: str):
+    """Mon Espace Santé's: the SAMU and other professionals may, hidden documents stay hidden."""
+    return EmergencySettings(patient_id=patient_id, allow_samu=True, allow_others=True, allow_hidden=False)
 
 
 def emergency_allowed(patient_id: str, samu: bool) -> bool:

@@ -108,7 +108,12 @@ class ShareUse(Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.given_name} {self.family_name}".strip()
+        return typed_name(self.given_name, self.family_name)
+
+
+def typed_name(given_name: str, family_name: str) -> str:
+    """The name a professional typed with a code, as the holder reads it."""
+    return f"{given_name} {family_name}".strip()
 
 
 class Grant(Base):

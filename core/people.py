@@ -79,7 +79,11 @@ class Professional(Base):
 
     @property
     def display_name(self) -> str:
-        return f"{self.given_name} {self.family_name}"
+        return professional_display_name(self.given_name, self.family_name)
+
+
+def professional_display_name(given_name: str, family_name: str) -> str:
+    return f"{given_name} {family_name}"
 
 
 class Account(Base):

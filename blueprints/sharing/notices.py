@@ -222,14 +222,9 @@ def _shares_statement(kind: str) -> Fixed:
 NEWEST_FIRST = (func.coalesce(Notification.last_at, Notification.created_at).desc(), Notification.created_at.desc())
 
 
-def _ordered(viewer: Viewer):
-    """Shown cards (not those the holder chose not to hear of), by latest activity."""
-    return access.scope(viewer, select(Notification)).where(Notification.muted.is_(False)).order_by(*NEWEST_FIRST)
-
-
 def listing(viewer: Viewer) -> list[NoticeRow]:
     """Newest activity first; whatever was unread is shown as new once, and is read from now on."""
-    notes = db.session.scalars(_ordered(viewer).limit(LIST_SIZE)).all()
+    notes = _listing_statement(viewer.kind).all({"patient_id": viewer.patient_id})
     rows = _rows(viewer, notes)
     unread = [n.id for n in notes if n.read_at is None]
     if unread:
@@ -279,6 +274,16 @@ def _latest_statement(kind: str) -> Fixed:
     shown = func.coalesce(newest(Notification.read_at.is_(None), Notification.alarm.is_(True)), newest())
     columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
     return Fixed(access.scope(gate, select(*columns, unread.label("unread"))).where(Notification.id == shown))
+
+
+@lru_cache(maxsize=8)
+def _listing_statement(kind: str) -> Fixed:
+    """Shown cards (not those the holder chose not to hear of), by latest activity: built once
+    per kind of viewer (docs/performance.md, 48)."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
+    stmt = access.scope(gate, select(*columns)).where(Notification.muted.is_(False))
+    return Fixed(stmt.order_by(*NEWEST_FIRST).limit(LIST_SIZE))
 
 
 def _rows(viewer: Viewer, notes: list[Notification]) -> list[NoticeRow]:

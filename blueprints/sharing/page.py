@@ -16,11 +16,12 @@ def back(anchor: str = "") -> str:
 def page_context(viewer, block_form: BlockForm | None = None) -> dict:
     """Everything the sharing page shows, loaded here (templates never query)."""
     settings = professionals.emergency(viewer)
+    blocks = professionals.blocks(viewer)
     return {
         "notices": notices.listing(viewer),
         "shares": services.listing(viewer),
-        "grants": professionals.grants(viewer),
-        "blocks": professionals.blocks(viewer),
+        "grants": professionals.grants(viewer, blocks),
+        "blocks": blocks,
         "block_form": block_form or BlockForm(),
         "emergency_form": EmergencyForm(formdata=None, obj=settings),
     }

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, lru_cache
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import db
+from core.db import Fixed, db
 from core.grants import Block, EmergencySettings, Grant
-from core.people import Professional, profession_label
+from core.people import Professional, profession_label, professional_display_name
 
 SEARCH_MIN = 2
 SEARCH_LIMIT = 10
@@ -68,25 +69,45 @@ class GrantRow:
     blocked: bool
 
 
-def grants(viewer: Viewer) -> list[GrantRow]:
-    rows = db.session.execute(
-        access.scope(viewer, select(Grant.id, Grant.created_at, Professional))
-        .join(Professional, Professional.id == Grant.professional_id)
-        .where(Grant.ended_at.is_(None))
-        .order_by(Grant.created_at.desc())
-    ).all()
-    blocked = {b.rpps for b in blocks(viewer)}
+def grants(viewer: Viewer, blocked: list | None = None) -> list[GrantRow]:
+    """The permanent accesses in force, newest first; `blocked`: the space's blocks, when read already."""
+    rows = _grants_statement(viewer.kind).all({"patient_id": viewer.patient_id})
+    rpps_blocked = {b.rpps for b in (blocks(viewer) if blocked is None else blocked)}
     return [
         GrantRow(
             r.id,
-            r.Professional.display_name,
-            profession_label(r.Professional.profession),
-            r.Professional.rpps,
+            professional_display_name(r.given_name, r.family_name),
+            profession_label(r.profession),
+            r.rpps,
             clock.aware(r.created_at),
-            r.Professional.rpps in blocked,
+            r.rpps in rpps_blocked,
         )
         for r in rows
     ]
+
+
+def _gate(viewer_kind: str) -> Viewer:
+    """The gate for a viewer of this kind whose space is the :patient_id parameter (a viewer
+    without one matches no row): the sharing page's statements are built once per kind of
+    viewer and run through db.Fixed (docs/performance.md, 48)."""
+    return Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+
+
+@lru_cache(maxsize=8)
+def _grants_statement(viewer_kind: str) -> Fixed:
+    columns = (Grant.id, Grant.created_at, Professional.given_name, Professional.family_name)
+    return Fixed(
+        access.scope(_gate(viewer_kind), select(*columns, Professional.profession, Professional.rpps))
+        .join(Professional, Professional.id == Grant.professional_id)
+        .where(Grant.ended_at.is_(None))
+        .order_by(Grant.created_at.desc())
+    )
+
+
+@lru_cache(maxsize=8)
+def _blocks_statement(viewer_kind: str) -> Fixed:
+    columns = (Block.id, Block.rpps, Block.name, Block.created_at)
+    return Fixed(access.scope(_gate(viewer_kind), select(*columns)).order_by(Block.created_at.desc()))
 
 
 class Refused(Exception):
@@ -140,8 +161,9 @@ def end_grant(viewer: Viewer, found: Grant) -> bool:
 # --------------------------------------------------------------------------- blocks
 
 
-def blocks(viewer: Viewer) -> list[Block]:
-    return list(db.session.scalars(access.scope(viewer, select(Block)).order_by(Block.created_at.desc())))
+def blocks(viewer: Viewer) -> list:
+    """The space's blocks, newest first (id, rpps, name, created_at)."""
+    return _blocks_statement(viewer.kind).all({"patient_id": viewer.patient_id})
 
 
 def block(viewer: Viewer, rpps: str, name: str | None) -> Block:
@@ -181,7 +203,15 @@ def unblock(viewer: Viewer, found: Block) -> None:
 
 
 def emergency(viewer: Viewer):
-    return access.emergency_settings(viewer.patient_id)
+    """The three settings, for the page's form."""
+    found = _emergency_statement().first({"patient_id": viewer.patient_id})
+    return found if found is not None else access.default_emergency_settings(viewer.patient_id)
+
+
+@cache
+def _emergency_statement() -> Fixed:
+    columns = (EmergencySettings.allow_samu, EmergencySettings.allow_others, EmergencySettings.allow_hidden)
+    return Fixed(select(*columns).where(EmergencySettings.patient_id == bindparam("patient_id")))
 
 
 def save_emergency(viewer: Viewer, samu: bool, others: bool, hidden: bool) -> EmergencySettings:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 
 import segno
 from flask import current_app, url_for
 from flask_babel import format_timedelta
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from werkzeug.routing import BuildError
 
 from blueprints.documents import categories
@@ -25,8 +26,8 @@ from core import access, audit, clock, codes, grants
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.clock import PARIS
-from core.db import db, write_intent
-from core.grants import Share, ShareUse
+from core.db import Fixed, db, write_intent
+from core.grants import Share, ShareUse, typed_name
 from core.i18n import gettext as _
 from core.people import PROFESSIONS, Patient
 
@@ -185,7 +186,8 @@ class ShareRow:
     uses: list[dict] = field(default_factory=list)
 
 
-def _status(share: Share, now: datetime) -> str:
+def _status(share, now: datetime) -> str:
+    """A share, or a row of the page's statement."""
     if share.revoked_at is not None:
         return "revoked"
     return "active" if clock.aware(share.expires_at) > now else "expired"
@@ -195,9 +197,7 @@ def listing(viewer: Viewer) -> dict:
     """Active shares and those ended in the last days, each with its uses and what was opened."""
     now = clock.utcnow()
     since = now - timedelta(days=RECENT_DAYS)
-    shares = db.session.scalars(
-        access.scope(viewer, select(Share)).where(Share.expires_at > since).order_by(Share.created_at.desc())
-    ).all()
+    shares = _shares_statement(viewer.kind).all({"patient_id": viewer.patient_id, "since": since})
     rows, ended = [], []
     for s in shares:
         status = _status(s, now)
@@ -210,7 +210,7 @@ def listing(viewer: Viewer) -> dict:
             clock.aware(s.expires_at),
             clock.aware(end),
             status,
-            s.code_locked,
+            s.locked_at is not None,
             time_left(s.expires_at) if status == "active" else "",
         )
         (rows if status == "active" else ended).append(row)
@@ -223,26 +223,9 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
     ids = [r.id for r in rows]
     if not ids:
         return
-    uses = db.session.scalars(
-        access.scope(viewer, select(ShareUse)).where(ShareUse.share_id.in_(ids)).order_by(ShareUse.started_at.desc())
-    ).all()
-    events = db.session.execute(
-        access.scope(
-            viewer,
-            select(
-                AuditEvent.at,
-                AuditEvent.action,
-                AuditEvent.target_type,
-                AuditEvent.target_label,
-                AuditEvent.detail,
-                AuditEvent.grant_id,
-                AuditEvent.actor_id,
-            ),
-        )
-        .where(AuditEvent.grant_id.in_(ids), AuditEvent.actor_type != "holder")
-        .order_by(AuditEvent.id.desc())
-        .limit(USE_EVENTS)
-    ).all()
+    params = {"patient_id": viewer.patient_id, "ids": ids}
+    uses = _uses_statement(viewer.kind).all(params)
+    events = _use_events_statement(viewer.kind).all(params)
     by_share = {r.id: r for r in rows}
     for use in uses:
         opened = [
@@ -252,13 +235,51 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
         ]
         by_share[use.share_id].uses.append(
             {
-                "name": use.display_name,
+                "name": typed_name(use.given_name, use.family_name),
                 "profession": str(PROFESSIONS.get(use.profession, use.profession)),
                 "rpps": use.rpps,
                 "at": clock.aware(use.started_at),
                 "opened": opened,
             }
         )
+
+
+def _gate(viewer_kind: str) -> Viewer:
+    """The gate for a viewer of this kind whose space is the :patient_id parameter (a viewer
+    without one matches no row): the page's statements are built once per kind of viewer and
+    run through db.Fixed (docs/performance.md, 48)."""
+    return Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+
+
+@lru_cache(maxsize=8)
+def _shares_statement(viewer_kind: str) -> Fixed:
+    columns = (Share.id, Share.label, Share.scope, Share.can_deposit, Share.created_at, Share.expires_at)
+    return Fixed(
+        access.scope(_gate(viewer_kind), select(*columns, Share.revoked_at, Share.locked_at))
+        .where(Share.expires_at > bindparam("since"))
+        .order_by(Share.created_at.desc())
+    )
+
+
+@lru_cache(maxsize=8)
+def _uses_statement(viewer_kind: str) -> Fixed:
+    columns = (ShareUse.id, ShareUse.share_id, ShareUse.given_name, ShareUse.family_name, ShareUse.profession)
+    return Fixed(
+        access.scope(_gate(viewer_kind), select(*columns, ShareUse.rpps, ShareUse.started_at))
+        .where(ShareUse.share_id.in_(bindparam("ids", expanding=True)))
+        .order_by(ShareUse.started_at.desc())
+    )
+
+
+@lru_cache(maxsize=8)
+def _use_events_statement(viewer_kind: str) -> Fixed:
+    columns = (AuditEvent.at, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_label, AuditEvent.detail)
+    return Fixed(
+        access.scope(_gate(viewer_kind), select(*columns, AuditEvent.grant_id, AuditEvent.actor_id))
+        .where(AuditEvent.grant_id.in_(bindparam("ids", expanding=True)), AuditEvent.actor_type != "holder")
+        .order_by(AuditEvent.id.desc())
+        .limit(USE_EVENTS)
+    )
 
 
 def record_printed(viewer: Viewer, share: Share) -> None:
