@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 
@@ -24,14 +24,40 @@ def _clock_pattern(locale) -> str:
 
 
 def _time(dt: datetime) -> str:
-    locale = current_locale()
-    return babel_dates.format_time(dt, _clock_pattern(locale), tzinfo=clock.PARIS, locale=locale)
+    local = clock.paris(dt)
+    return _time_of_day(local.hour, local.minute, current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _time_of_day(hour: int, minute: int, locale) -> str:
+    """A wall-clock time in this language: the patterns above read the hour and minute alone,
+    and a day has 1,440 of them (docs/performance.md, 49)."""
+    return babel_dates.format_time(time(hour, minute), _clock_pattern(locale), locale=locale)
 
 
 def when(value: datetime, pattern: str) -> str:
     """flask_babel.format_datetime(value, pattern): in Paris time, in the reader's language,
-    without Flask-Babel's lookups of both per call (a chart's table writes one per row)."""
-    return babel_dates.format_datetime(value, pattern, tzinfo=clock.PARIS, locale=current_locale())
+    without Flask-Babel's lookups of both per call (a chart's table writes one per row). A
+    pattern of the date alone is written once per local day."""
+    locale = current_locale()
+    if _date_only(pattern):
+        return _date_text(clock.paris(value).date(), pattern, locale)
+    return babel_dates.format_datetime(value, pattern, tzinfo=clock.PARIS, locale=locale)
+
+
+_DATE_FIELDS = frozenset("GyYuUrQqMLlwWdDFgE")
+
+
+@lru_cache(maxsize=64)
+def _date_only(pattern: str) -> bool:
+    """Whether a Babel pattern reads nothing but the date (no hour, minute, zone...)."""
+    fields = [value[0] for kind, value in babel_dates.tokenize_pattern(pattern) if kind == "field"]
+    return all(f in _DATE_FIELDS for f in fields)
+
+
+@lru_cache(maxsize=4096)
+def _date_text(value: date, pattern: str, locale) -> str:
+    return babel_dates.format_date(value, pattern, locale=locale)
 
 
 # Babel formatting is slow and pages show the same few dates again and again: the filters
@@ -43,13 +69,13 @@ def when(value: datetime, pattern: str) -> str:
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
+    if isinstance(value, datetime):
+        return _date_text(clock.paris(value).date(), "d MMMM y", current_locale())
     return _day(value, current_locale())
 
 
 @lru_cache(maxsize=2048)
-def _day(value: date | datetime, locale) -> str:
-    if isinstance(value, datetime):
-        return babel_dates.format_datetime(value, "d MMMM y", tzinfo=clock.PARIS, locale=locale)
+def _day(value: date, locale) -> str:
     return babel_dates.format_date(value, "long", locale=locale)
 
 
@@ -57,17 +83,18 @@ def moment(value: datetime | None) -> str:
     """Today / yesterday / a date, with the local time."""
     if value is None:
         return ""
-    return _moment(value, clock.paris_today(), current_locale())
-
-
-@lru_cache(maxsize=2048)
-def _moment(value: datetime, today: date, _locale) -> str:
     local = clock.paris(value)
-    if local.date() == today:
-        return _("today at %(time)s", time=_time(value))
-    if (today - local.date()).days == 1:
-        return _("yesterday at %(time)s", time=_time(value))
-    return _("%(date)s at %(time)s", date=when(value, "d MMMM y"), time=_time(value))
+    return _moment(local.date(), local.hour, local.minute, clock.paris_today(), current_locale())
+
+
+@lru_cache(maxsize=4096)
+def _moment(day: date, hour: int, minute: int, today: date, locale) -> str:
+    at = _time_of_day(hour, minute, locale)
+    if day == today:
+        return _("today at %(time)s", time=at)
+    if (today - day).days == 1:
+        return _("yesterday at %(time)s", time=at)
+    return _("%(date)s at %(time)s", date=_date_text(day, "d MMMM y", locale), time=at)
 
 
 def utc_offset(minutes: int) -> str:
@@ -89,8 +116,7 @@ def elsewhere(value: datetime | None) -> str:
     paris = clock.paris(value).utcoffset()
     if here == paris:
         return ""
-    locale = current_locale()
-    local = babel_dates.format_time(value, _clock_pattern(locale), locale=locale)  # the clock where it was taken
+    local = _time_of_day(value.hour, value.minute, current_locale())  # the clock where it was taken
     return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
 
 

@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+import flask_babel
 import pytest
 from babel import numbers as babel_numbers
 from flask import render_template_string
-from flask_babel import force_locale
+from flask_babel import force_locale, format_decimal
 
 from core import clock, formatting, i18n
 
@@ -219,10 +221,6 @@ def test_dates_write_what_flask_babel_writes(app, locale):
     """core.formatting formats dates with Babel directly, in Paris time and the reader's
     language (docs/performance.md, 24): the same text as Flask-Babel's wrappers, whose zone is
     Paris's, across both changes of time, for aware, naive (UTC, as stored) and foreign times."""
-    from zoneinfo import ZoneInfo
-
-    import flask_babel
-
     instants = [
         datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # 1:59 in Paris, then the clocks go forward
         datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
@@ -252,12 +250,31 @@ def test_dates_write_what_flask_babel_writes(app, locale):
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
+def test_days_and_times_of_a_whole_year_are_what_flask_babel_writes(app, locale):
+    """Dates are written once per local day, times once per minute of the day (docs/performance.md,
+    49): every 97 minutes of a year, both changes of time included, the same text as Flask-Babel."""
+    pattern = "H'\u00a0h\u00a0'mm" if locale == "fr" else "h:mm a"
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.test_request_context("/"), force_locale(locale):
+        clock.freeze(datetime(2030, 1, 1, tzinfo=UTC))
+        for step in range(0, 366 * 24 * 60, 97):
+            at = start + timedelta(minutes=step)
+            time_text = flask_babel.format_time(at, pattern)
+            assert formatting.clock_time(at) == time_text, at
+            assert formatting.when(at, "d MMM y") == flask_babel.format_datetime(at, "d MMM y"), at
+            assert formatting.day(at) == flask_babel.format_datetime(at, "d MMMM y"), at
+            expected = i18n.gettext(
+                "%(date)s at %(time)s", date=flask_babel.format_datetime(at, "d MMMM y"), time=time_text
+            )
+            assert formatting.moment(at) == expected, at
+        assert formatting.when(start, "d MMM y HH:mm") == flask_babel.format_datetime(start, "d MMM y HH:mm")
+        clock.reset()
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
 def test_decimal_writes_what_flask_babel_writes(app, locale):
     """formatting.decimal parses each pattern once (docs/performance.md, 21): the same text as
     Flask-Babel's format_decimal, in each language, for the patterns Carnet uses."""
-    import flask_babel
-    from flask_babel import format_decimal
-
     values = [0, 1, 7.25, 72.4, 72.45, 72.35, 2.675, 1.005, 0.05, -0.04, -0.0, 999.95, 1234.5, 1234567.891, -3.5, 0.95]
     values += [Decimal("2.50"), Decimal("-1234.565"), 10**15 + 0.5, float("nan"), float("inf")]
     patterns = ["#,##0", "#,##0.#", "#,##0.##", "#,##0.###", "#,##0.0", "#,##0.00", "0.#", "00.#"]
