@@ -646,6 +646,18 @@ class Fixed:
             cursor.close()
         return [self._convert(raw, results) for raw in raws]
 
+    def tuples(self, params: dict) -> list[tuple]:
+        """Every row as a plain tuple, converted as all() converts them: for long reads (a
+        chart's points) whose rows are unpacked at once, not read by name."""
+        cursor, results = self._execute(params)
+        try:
+            raws = cursor.fetchall()
+        finally:
+            cursor.close()
+        if not results:
+            return [tuple(raw) for raw in raws] if raws and type(raws[0]) is not tuple else raws
+        return [tuple(self._convert(raw, results)) for raw in raws]
+
     def one(self, params: dict):
         """The one row; raises as SQLAlchemy's Result.one() when there is none."""
         row = self.first(params)

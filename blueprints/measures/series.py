@@ -295,7 +295,7 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
-    return [tuple(r) for r in _run(viewer, "raw", kind).all({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})]
+    return _run(viewer, "raw", kind).tuples({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, event, exc as sa_exc, select, tuple_
 from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug.datastructures import Headers
 
-from core import clock
+from core import clock, sessions
 from core.db import Fixed, db
 from core.people import Account, Patient
 from tests.helpers import HX, csrf_token
@@ -790,3 +790,17 @@ def test_an_answer_keeps_the_type_it_is_given(app):
     assert app.response_class("x", headers={"Content-Type": "text/csv"}).content_type == "text/csv"
     assert app.response_class("{}", mimetype="application/json").content_type == "application/json"
     assert app.response_class("x", content_type="text/plain").content_type == "text/plain"
+
+
+def test_fixed_tuples_are_all_rows_values_as_plain_tuples(app, holder):
+    """tuples() reads what all() reads, converted alike (aware datetimes, JSON, booleans), as tuples."""
+    client, _account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    params = {"token_hash": sessions._hash(token)}
+    with app.app_context():
+        plain = db.session.connection().execute(sessions._BY_TOKEN.statement, params).all()
+        rows = sessions._BY_TOKEN.tuples(params)
+        assert rows == [tuple(r) for r in sessions._BY_TOKEN.all(params)] == [tuple(r) for r in plain]
+        assert len(rows) == 1 and type(rows[0]) is tuple
+        assert [type(v) for v in rows[0]] == [type(v) for v in plain[0]]
+        assert sessions._BY_TOKEN.tuples({"token_hash": "0" * 64}) == []
