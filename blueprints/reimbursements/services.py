@@ -19,7 +19,7 @@ from blueprints.reimbursements.display import formatter, nature_labels
 from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
 from core import access
 from core.access import Viewer
-from core.db import db
+from core.db import Fixed, db
 
 PAGE = 50
 R = Reimbursement
@@ -266,9 +266,18 @@ def link(viewer: Viewer, r: Reimbursement, document_id: str | None) -> None:
 
 def for_document(viewer: Viewer, document_id: str) -> list[Line]:
     """The reimbursement lines linked to a document (its page shows them)."""
-    stmt = access.scope(viewer, select(*_LIST_COLUMNS)).where(R.document_id == document_id)
+    rows = _for_document_statement(viewer.kind).all({"patient_id": viewer.patient_id, "document_id": document_id})
     natures, amount = nature_labels(), formatter()
-    return [_line(r, natures, amount) for r in db.session.execute(stmt.order_by(R.care_date.desc()).limit(20))]
+    return [_line(r, natures, amount) for r in rows]
+
+
+@lru_cache(maxsize=8)
+def _for_document_statement(kind: str) -> Fixed:
+    """Built once per kind of viewer, like _providers_statement, and run through db.Fixed: every
+    view of a document asks (docs/performance.md, 50)."""
+    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    stmt = access.scope(gate, select(*_LIST_COLUMNS)).where(R.document_id == bindparam("document_id"))
+    return Fixed(stmt.order_by(R.care_date.desc()).limit(20))
 
 
 def years(viewer: Viewer) -> list[int]:

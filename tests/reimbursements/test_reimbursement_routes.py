@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from blueprints.measures.imports import jobs
 from blueprints.measures.models import MeasureImport
@@ -120,8 +120,21 @@ def test_an_act_explains_each_amount_and_links_its_document_both_ways(app, remb_
     token = csrf_token(client, f"/remboursements/{gp}")
     r = client.post(f"/remboursements/{gp}/document", data={"csrf_token": token, "document_id": doc.id})
     assert r.status_code == 303
-    page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def watch(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
     assert f"/remboursements/{gp}" in page
+    assert "12 janvier 2026 · remboursé 28,00\u00a0€ · reste à charge 2,00\u00a0€" in page  # 19 + 9: Decimal sums
+    assert not [s for s in seen if "FROM reimbursements" in s]  # built once (docs/performance.md, 50)
     client.post(f"/remboursements/{gp}/document", data={"csrf_token": token, "document_id": ""})
     assert f"/remboursements/{gp}" not in client.get(f"/documents/{doc.id}").get_data(as_text=True)
 
