@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         _child(args[1], args[2], int(args[3]), args[4])
         return 0
     p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
-    p.add_argument("routes", nargs="*", default=DEFAULT, choices=list(ROUTES))
+    p.add_argument("routes", nargs="*", help=f"of {', '.join(ROUTES)} (default: {' '.join(DEFAULT)})")
     p.add_argument("--instance", help="an instance folder prepared before (default: a new demo instance)")
     p.add_argument(
         "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
@@ -120,6 +120,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--holder", default="", help="the holder's e-mail (default: the demo holder)")
     p.add_argument("--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)")
     opts = p.parse_args(args)
+    unknown = [r for r in opts.routes if r not in ROUTES]  # not choices=: argparse refuses nargs="*" given none
+    if unknown:
+        p.error(f"unknown routes {unknown}: choose from {', '.join(ROUTES)}")
     instance = opts.instance
     if instance is None:
         from benchmarks import instance as bench_instance
@@ -131,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
             _seed_threads(folder)
         instance = str(folder)
         print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
-    for route in opts.routes:
+    for route in opts.routes or DEFAULT:
         n = opts.requests if route in ("etat", "poll") else max(10, opts.requests // 3)
         print(
             f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n, opts.holder):>12,} instructions per request (n={n})"
