@@ -5,7 +5,7 @@ request's floor is compared before and after on it first (docs/performance.md, 9
     .venv/bin/python -m benchmarks.instructions                      # etat, poll and home, demo space
     .venv/bin/python -m benchmarks.instructions --threads poll home  # + 2,000 conversations
     .venv/bin/python -m benchmarks.instructions --instance DIR etat  # an instance kept from before
-    .venv/bin/python -m benchmarks.instructions documents measures history sharing  # holder pages
+    .venv/bin/python -m benchmarks.instructions documents measures chart history sharing  # holder pages
     .venv/bin/python -m benchmarks.instructions --instance benchmarks/out/peak/sqlite-1000x5000/seed \
         --holder holder17@bench.example documents measures  # a space of the morning peak's population
 
@@ -32,6 +32,7 @@ ROUTES = {
     "home": ("/", {}),
     "documents": ("/documents", {}),
     "measures": ("/constantes/poids", {}),
+    "chart": ("/constantes/poids/graphique.svg", {}),
     "history": ("/historique", {}),
     "sharing": ("/partage", {}),
 }
