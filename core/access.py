@@ -284,6 +284,14 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
     abort(403)
 
 
+def kind_gate(kind: str) -> Viewer:
+    """A viewer of this kind whose space is the :patient_id parameter, for the statements built
+    once per kind of viewer and run through db.Fixed (docs/performance.md, 12): scope() writes
+    in them what it writes for any viewer of that kind with no category limit, and a viewer
+    without a space binds NULL, which matches no row."""
+    return Viewer(kind, patient_id=bindparam("patient_id"))
+
+
 def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     """Limit a query on a patient-data table to what this viewer may see.
 

@@ -123,7 +123,7 @@ def upcoming(viewer: Viewer, limit: int | None = None) -> list[Row]:
 def _upcoming_statement(kind: str) -> Fixed:
     """Built and compiled once per kind of holder-side viewer (building it costs more than running it); the
     gate still writes the filter, for a viewer of this kind whose patient is a parameter."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     return Fixed(
         access.scope(gate, select(*Appointment.__table__.c))
         .where(Appointment.status.in_(ACTIVE), Appointment.starts_at >= bindparam("since"))

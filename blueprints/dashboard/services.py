@@ -51,7 +51,7 @@ def _figures_statement(kind: str) -> Fixed:
     filters still come from the gate: access.scope() is applied for a viewer of this kind
     whose patient is the :patient_id parameter."""
     AuditEvent = audit.AuditEvent
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     account_id = bindparam("account_id")
     holder = (
         Account.email,
@@ -117,7 +117,7 @@ def _category_label(code: str, _locale: str) -> str:
 @lru_cache(maxsize=8)
 def _latest_document_statement(kind: str) -> Fixed:
     """Newest act first; built once per kind of viewer, gated like _figures_statement()."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     return Fixed(
         access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
         .order_by(Document.act_date.desc(), Document.id.desc())

@@ -224,7 +224,7 @@ def _access_words_statement(kind: str) -> Fixed:
     """Shares, permanent and emergency accesses among :ids, in one statement built and compiled
     once per kind of viewer; each part is gated by access.scope() for a viewer of this kind whose patient is
     the :patient_id parameter."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     ids = bindparam("ids", expanding=True)
     no_label, no_date = null().cast(Share.label.type), null().cast(Share.created_at.type)
     return Fixed(
@@ -304,7 +304,7 @@ class Page:
 def _unfiltered_statement(kind: str, after: bool) -> Fixed:
     """A page with no filter, built and compiled once per kind of viewer (gated like
     _access_words_statement())."""
-    stmt = _query(Viewer(kind, patient_id=bindparam("patient_id")), Filters())
+    stmt = _query(access.kind_gate(kind), Filters())
     if after:
         stmt = stmt.where(AuditEvent.id < bindparam("after"))
     return Fixed(stmt.order_by(AuditEvent.id.desc()).limit(bindparam("size")))

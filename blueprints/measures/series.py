@@ -33,7 +33,6 @@ from sqlalchemy import ARRAY, BigInteger, Float, String, bindparam, cast, func, 
 from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
 from core import access, clock
-from core.access import Viewer
 from core.db import Fixed, db
 from core.i18n import lazy_gettext as _l
 
@@ -177,7 +176,7 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
-    height = _run(viewer, "height", get("height")).scalar({"patient_id": viewer.patient_id})
+    height = _fixed(viewer, "height", get("height")).scalar({"patient_id": viewer.patient_id})
     weight = load(viewer, get("weight"), range_key, buckets)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
@@ -202,8 +201,8 @@ def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
 def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None]:
     """First and last instants in range: two index seeks, not a scan."""
     if start is None:
-        return tuple(_run(viewer, "span", kind).one({"patient_id": viewer.patient_id}))
-    return tuple(_run(viewer, "span from", kind).one({"patient_id": viewer.patient_id, "lo": start}))
+        return tuple(_fixed(viewer, "span", kind).one({"patient_id": viewer.patient_id}))
+    return tuple(_fixed(viewer, "span from", kind).one({"patient_id": viewer.patient_id, "lo": start}))
 
 
 def _local_midnight(day: date, tz) -> int:
@@ -282,7 +281,7 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     for each bucket holding measures, in time order."""
     if db.is_sqlite:
         out = []
-        for i, packed, t0, t1 in _run(viewer, "buckets", kind).all(
+        for i, packed, t0, t1 in _fixed(viewer, "buckets", kind).all(
             {"patient_id": viewer.patient_id, "edges": json.dumps(edges)}
         ):
             if t0 is not None:  # the bucket holds measures
@@ -291,22 +290,22 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
         return out
     width = 10 if kind.pair else 6
     params = {"patient_id": viewer.patient_id, "edges": edges, "lo": edges[0], "hi": edges[-1]}
-    return [tuple(r)[: width + 1] for r in _run(viewer, "buckets", kind).all(params)]
+    return [tuple(r)[: width + 1] for r in _fixed(viewer, "buckets", kind).all(params)]
 
 
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
-    return _run(viewer, "raw", kind).tuples({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
+    return _fixed(viewer, "raw", kind).tuples({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
 
 
 def _latest(viewer, kind: Kind, lo: int, hi: int) -> tuple | None:
-    row = _run(viewer, "latest", kind).first({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
+    row = _fixed(viewer, "latest", kind).first({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
     return tuple(row) if row else None
 
 
 # --------------------------------------------------------------------------- the statements
 
 
-def _run(viewer, shape: str, kind: Kind) -> Fixed:
+def _fixed(viewer, shape: str, kind: Kind) -> Fixed:
     """The statement of this shape for this viewer and kind of measure; its parameters are the
     space (:patient_id, a viewer without one matches no row) and the range (:lo, :hi, :edges)."""
     return _statement(shape, viewer.kind, kind.key, db.is_sqlite)
@@ -318,7 +317,7 @@ def _statement(shape: str, viewer_kind: str, key: str, sqlite: bool) -> Fixed:
     buckets are another statement): building the expressions cost more than running them
     (docs/performance.md, 45). The gate writes the filter, for a viewer of this kind whose
     space is the :patient_id parameter."""
-    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(viewer_kind)
     kind = get(key)
     at = _instant(kind)
     lo, hi = bindparam("lo", type_=BigInteger), bindparam("hi", type_=BigInteger)

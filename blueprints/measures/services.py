@@ -128,7 +128,7 @@ def _latest_statement(viewer_kind: str) -> Fixed:
     for a viewer of this kind whose patient is the :patient_id parameter. Each sub-select
     follows the index (patient, kind, time) alone: ordering ties by id as well made SQLite
     sort each one in a temporary tree, five times the statement's cost (docs/performance.md, 44)."""
-    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(viewer_kind)
     parts = [
         access.scope(gate, select(*_LATEST_COLUMNS).where(Measure.kind == key))
         .order_by(Measure.taken_at.desc())
@@ -143,7 +143,7 @@ def _latest_statement(viewer_kind: str) -> Fixed:
 @lru_cache(maxsize=8)
 def _newest_statement(viewer_kind: str) -> Fixed:
     """The newest measure of one kind, as the lists order them (taken_at, then id)."""
-    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(viewer_kind)
     return Fixed(
         access.scope(gate, select(*_LATEST_COLUMNS).where(Measure.kind == bindparam("kind")))
         .order_by(Measure.taken_at.desc(), Measure.id.desc())
@@ -246,7 +246,7 @@ _ROW_COLUMNS = (*_LATEST_COLUMNS, Measure.id, Measure.source, Measure.source_nam
 def _recent_statement(viewer_kind: str, after_cursor: bool, limit: int) -> Fixed:
     """A page of one kind's measures, built once per kind of viewer (docs/performance.md, 45);
     a viewer without a space (:patient_id None) matches no row."""
-    gate = Viewer(viewer_kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(viewer_kind)
     stmt = access.scope(gate, select(*_ROW_COLUMNS).where(Measure.kind == bindparam("kind")))
     if after_cursor:
         at, ident = bindparam("before_at"), bindparam("before_id")

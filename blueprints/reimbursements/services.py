@@ -220,7 +220,7 @@ def providers(viewer: Viewer) -> list[str]:
 def _providers_statement(kind: str):
     """Built once per kind of viewer (the gate applied for a viewer of this kind whose patient
     is the :patient_id parameter), as the home's statements are."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     stmt = access.scope(gate, select(R.provider)).where(R.provider != "").group_by(R.provider)
     return stmt.order_by(R.provider).limit(500)
 
@@ -275,7 +275,7 @@ def for_document(viewer: Viewer, document_id: str) -> list[Line]:
 def _for_document_statement(kind: str) -> Fixed:
     """Built once per kind of viewer, like _providers_statement, and run through db.Fixed: every
     view of a document asks (docs/performance.md, 50)."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     stmt = access.scope(gate, select(*_LIST_COLUMNS)).where(R.document_id == bindparam("document_id"))
     return Fixed(stmt.order_by(R.care_date.desc()).limit(20))
 
@@ -325,7 +325,7 @@ def caps(viewer: Viewer, year: int) -> dict:
 @lru_cache(maxsize=8)
 def _caps_statement(kind: str):
     """Built once per kind of viewer, like _providers_statement."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     return access.scope(
         gate,
         select(

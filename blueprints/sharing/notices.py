@@ -175,7 +175,7 @@ def _seen(viewer: Viewer, notes: list[Notification]) -> dict[str, dict]:
 def _seen_statement(kind: str) -> Fixed:
     """Built and compiled once per kind of viewer, gated like _latest_statement(); the ids are
     one expanding parameter."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     return Fixed(
         access.scope(
             gate,
@@ -213,7 +213,7 @@ def _identities(viewer: Viewer, notes: list[Notification]) -> dict[str, str | No
 def _shares_statement(kind: str) -> Fixed:
     """Which of the ids are this space's shares: built and compiled once per kind of viewer,
     gated like _seen_statement()."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     return Fixed(access.scope(gate, select(Share.id)).where(Share.id.in_(bindparam("ids", expanding=True))))
 
 
@@ -254,7 +254,7 @@ def latest(viewer: Viewer) -> tuple[int, NoticeRow | None]:
 def _latest_statement(kind: str) -> Fixed:
     """The card to show and the unread count in one row. The patient filter is the gate's:
     access.scope() for a viewer of this kind whose patient is the :patient_id parameter."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     unread = (
         access.scope(gate, select(func.count()).select_from(Notification))
         .where(Notification.muted.is_(False), Notification.read_at.is_(None))
@@ -280,7 +280,7 @@ def _latest_statement(kind: str) -> Fixed:
 def _listing_statement(kind: str) -> Fixed:
     """Shown cards (not those the holder chose not to hear of), by latest activity: built once
     per kind of viewer (docs/performance.md, 48)."""
-    gate = Viewer(kind, patient_id=bindparam("patient_id"))
+    gate = access.kind_gate(kind)
     columns = [c for c in Notification.__table__.c if c.key != "patient_id"]
     stmt = access.scope(gate, select(*columns)).where(Notification.muted.is_(False))
     return Fixed(stmt.order_by(*NEWEST_FIRST).limit(LIST_SIZE))

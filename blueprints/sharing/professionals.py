@@ -86,18 +86,12 @@ def grants(viewer: Viewer, blocked: list | None = None) -> list[GrantRow]:
     ]
 
 
-def _gate(viewer_kind: str) -> Viewer:
-    """The gate for a viewer of this kind whose space is the :patient_id parameter (a viewer
-    without one matches no row): the sharing page's statements are built once per kind of
-    viewer and run through db.Fixed (docs/performance.md, 48)."""
-    return Viewer(viewer_kind, patient_id=bindparam("patient_id"))
-
-
 @lru_cache(maxsize=8)
 def _grants_statement(viewer_kind: str) -> Fixed:
+    """Built once per kind of viewer, as the sharing page's others (docs/performance.md, 48)."""
     columns = (Grant.id, Grant.created_at, Professional.given_name, Professional.family_name)
     return Fixed(
-        access.scope(_gate(viewer_kind), select(*columns, Professional.profession, Professional.rpps))
+        access.scope(access.kind_gate(viewer_kind), select(*columns, Professional.profession, Professional.rpps))
         .join(Professional, Professional.id == Grant.professional_id)
         .where(Grant.ended_at.is_(None))
         .order_by(Grant.created_at.desc())
@@ -107,7 +101,7 @@ def _grants_statement(viewer_kind: str) -> Fixed:
 @lru_cache(maxsize=8)
 def _blocks_statement(viewer_kind: str) -> Fixed:
     columns = (Block.id, Block.rpps, Block.name, Block.created_at)
-    return Fixed(access.scope(_gate(viewer_kind), select(*columns)).order_by(Block.created_at.desc()))
+    return Fixed(access.scope(access.kind_gate(viewer_kind), select(*columns)).order_by(Block.created_at.desc()))
 
 
 class Refused(Exception):

@@ -244,18 +244,12 @@ def _attach_uses(viewer: Viewer, rows: list[ShareRow]) -> None:
         )
 
 
-def _gate(viewer_kind: str) -> Viewer:
-    """The gate for a viewer of this kind whose space is the :patient_id parameter (a viewer
-    without one matches no row): the page's statements are built once per kind of viewer and
-    run through db.Fixed (docs/performance.md, 48)."""
-    return Viewer(viewer_kind, patient_id=bindparam("patient_id"))
-
-
 @lru_cache(maxsize=8)
 def _shares_statement(viewer_kind: str) -> Fixed:
+    """The page's statements, built once per kind of viewer (docs/performance.md, 48)."""
     columns = (Share.id, Share.label, Share.scope, Share.can_deposit, Share.created_at, Share.expires_at)
     return Fixed(
-        access.scope(_gate(viewer_kind), select(*columns, Share.revoked_at, Share.locked_at))
+        access.scope(access.kind_gate(viewer_kind), select(*columns, Share.revoked_at, Share.locked_at))
         .where(Share.expires_at > bindparam("since"))
         .order_by(Share.created_at.desc())
     )
@@ -265,7 +259,7 @@ def _shares_statement(viewer_kind: str) -> Fixed:
 def _uses_statement(viewer_kind: str) -> Fixed:
     columns = (ShareUse.id, ShareUse.share_id, ShareUse.given_name, ShareUse.family_name, ShareUse.profession)
     return Fixed(
-        access.scope(_gate(viewer_kind), select(*columns, ShareUse.rpps, ShareUse.started_at))
+        access.scope(access.kind_gate(viewer_kind), select(*columns, ShareUse.rpps, ShareUse.started_at))
         .where(ShareUse.share_id.in_(bindparam("ids", expanding=True)))
         .order_by(ShareUse.started_at.desc())
     )
@@ -275,7 +269,7 @@ def _uses_statement(viewer_kind: str) -> Fixed:
 def _use_events_statement(viewer_kind: str) -> Fixed:
     columns = (AuditEvent.at, AuditEvent.action, AuditEvent.target_type, AuditEvent.target_label, AuditEvent.detail)
     return Fixed(
-        access.scope(_gate(viewer_kind), select(*columns, AuditEvent.grant_id, AuditEvent.actor_id))
+        access.scope(access.kind_gate(viewer_kind), select(*columns, AuditEvent.grant_id, AuditEvent.actor_id))
         .where(AuditEvent.grant_id.in_(bindparam("ids", expanding=True)), AuditEvent.actor_type != "holder")
         .order_by(AuditEvent.id.desc())
         .limit(USE_EVENTS)
