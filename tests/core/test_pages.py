@@ -114,10 +114,17 @@ def test_a_plain_function_and_a_sentence_are_called_without_asking_what_they_wan
     assert asked == []
 
 
-def test_links_without_arguments_are_url_for_made_once_per_mount_point(app, monkeypatch):
+@pytest.fixture
+def url_for_calls(monkeypatch) -> list:
+    """The calls the templates' links make to Flask's url_for(), as (args, kwargs)."""
     calls = []
     real = templating.url_for
     monkeypatch.setattr(templating, "url_for", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
+    return calls
+
+
+def test_links_without_arguments_are_url_for_made_once_per_mount_point(app, url_for_calls):
+    calls = url_for_calls
     page = "{{ url_for('documents.index') }} {{ url_for('documents.index') }} {{ url_for('auth.set_language', lang='en') }}"
     with app.test_request_context("/"):
         first = render_template_string(page)
@@ -176,10 +183,8 @@ def test_links_with_arguments_are_what_url_for_makes(app):
     assert checked > 1000
 
 
-def test_a_links_values_go_where_url_for_puts_them(app, monkeypatch):
-    calls = []
-    real = templating.url_for
-    monkeypatch.setattr(templating, "url_for", lambda *a, **k: calls.append((a, k)) or real(*a, **k))
+def test_a_links_values_go_where_url_for_puts_them(app, url_for_calls):
+    calls = url_for_calls
     page = "{{ url_for('measures.edit', slug=s, measure_id=m) }}|{{ url_for('measures.kind', slug=s, avant=m) }}"
     with app.test_request_context("/"):
         render_template_string(page, s="poids", m="m-1")
