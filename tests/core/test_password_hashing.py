@@ -58,3 +58,45 @@ def test_the_test_app_hashes_cheaply_and_still_verifies(app, make_holder):
         assert services.password_matches(account, "correct horse battery staple")
         assert not services.password_matches(account, "not the password")
         assert not services.password_matches(None, "correct horse battery staple")  # the dummy hash, cheap too
+
+
+# phc-winner-argon2's own vectors (src/test.c), as its reference implementation encodes them:
+# one lane and two lanes, the password "password"; argon2i is still read, as argon2-cffi read it.
+REFERENCE = (
+    "$argon2i$v=19$m=65536,t=1,p=1$c29tZXNhbHQAAAAAAAAAAA$+r0d29hqEB0yasKr55ZgICsQGSkl0v0kgwhd+U3wyRo",
+    "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc",
+    "$argon2id$v=19$m=256,t=2,p=2$c29tZXNhbHQ$bQk8UB/VmZZF4Oo79iDXuL5/0ttZwg2f/5U52iv1cDc",
+)
+
+
+@pytest.mark.parametrize("encoded", REFERENCE)
+def test_the_reference_implementations_hashes_are_checked(encoded):
+    assert services.verify_hash(encoded, "password")
+    assert not services.verify_hash(encoded, "passwore")
+    assert not services.verify_hash(encoded[:-2] + "cD", "password")  # another tag
+
+
+def test_hashes_made_at_the_production_profile_are_checked(production):
+    """argon2-cffi makes four-lane hashes (RFC 9106); libsodium checks them with their own
+    parameters, whatever the password's characters."""
+    with production().app_context():
+        for password in ("a production password", "épée · 密码 ✓", "x" * 128):
+            hashed = services.hash_password(password)
+            assert ",p=4$" in hashed
+            assert services.verify_hash(hashed, password)
+            assert not services.verify_hash(hashed, password + " ")
+            assert not services.verify_hash(hashed, password[:-1])
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "",
+        "not a hash",
+        "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",  # bcrypt
+        "$argon2id$v=19$m=256,t=2,p=2$!!$!!",
+        "$argon2id$" + "A" * 500,
+    ],
+)
+def test_what_is_no_argon2_hash_never_matches(stored):
+    assert not services.verify_hash(stored, "password")
