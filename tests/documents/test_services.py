@@ -6,7 +6,7 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event as sa_event, select
 from werkzeug.exceptions import NotFound
 
 from blueprints.documents import services
@@ -233,3 +233,27 @@ def test_dashboard_summary(app, space):
     _add(space, name="recent.txt", act_date=date(2026, 1, 1))
     summary = services.summary(space)
     assert summary["count"] == 2 and summary["latest"]["title"] == "Recent"
+
+
+def test_a_lists_rows_are_what_a_documents_own_row_says(app, space):
+    """The list reads plain columns, not Document objects (docs/performance.md, 55): each row is
+    what row() makes of the document itself, hidden or not, with or without a thumbnail."""
+    _add(space, name="ordonnance.txt")
+    upload = services.Upload(io.BytesIO(png_bytes()), "radio.png")
+    picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
+    services.set_hidden(space, [picture.id], True)
+    db.session.commit()
+    loaded = []
+
+    def on_load(target, _context):
+        loaded.append(target.id)
+
+    sa_event.listen(Document, "load", on_load)
+    try:
+        rows = services.listing(space)["rows"]
+    finally:
+        sa_event.remove(Document, "load", on_load)
+    assert loaded == []
+    assert len(rows) == 2 and any(r["has_thumb"] and r["hidden"] for r in rows)
+    for listed in rows:
+        assert listed == services.row(db.session.get(Document, listed["id"]))
