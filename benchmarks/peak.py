@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import resource
 import statistics
 import threading
 import time
@@ -467,6 +468,17 @@ def _drive(
     return stats, time.monotonic() - started
 
 
+def _own_cpu() -> float:
+    """CPU seconds this process (the load generator, all its threads) has used so far: it
+    shares the machine with the server, so the report says how much it took."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cores(after: float | None, before: float | None, elapsed: float) -> str:
+    return "n/a" if after is None or before is None else f"{(after - before) / elapsed:.2f}"
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else 0.0
@@ -519,10 +531,12 @@ def run(opts) -> SectionResult:
             earlier = _earlier(carnet.base, pop, sessions, EARLIER, PEAK_USERS)
             _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0, sessions)  # warm-up
             # the peak: enough journeys in flight to keep every worker busy (more only queue up)
+            client0, workers0 = _own_cpu(), carnet.cpu_seconds()
             peak_stats, peak_elapsed = _drive(
                 carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1, sessions
             )
             peak_cpu0 = carnet.cpu_seconds()
+            client_cpu = _own_cpu() - client0
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_r = opts.generator.run(bare.base + "/", seconds / 2, {})
             steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, 0.8 * peak_rps, upload, 2, sessions)
@@ -578,6 +592,8 @@ def run(opts) -> SectionResult:
                 if peak_cpu0 is not None and peak_cpu1 is not None
                 else "n/a"
             ),
+            f"  peak phase: the workers used {_cores(peak_cpu0, workers0, peak_elapsed)} of "
+            f"{os.cpu_count()} cores, this load generator {client_cpu / peak_elapsed:.2f}",
             "  getting in (planned "
             + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
             + f"; {earlier} sessions left open earlier this morning): "
@@ -604,6 +620,7 @@ def run(opts) -> SectionResult:
             "pages_at_80_percent": pages,
             "errors": errors,
             "error_samples": samples[:20],
+            "peak_client_cpu_seconds": round(client_cpu, 2),
             "seed_reused": pop.reused,
             "seed_seconds": pop.seed_seconds,
             "login_mix_planned": dict(LOGIN_MIX),
