@@ -33,6 +33,8 @@ ROUTES = {
     "documents": ("/documents", {}),
     "measures": ("/constantes/poids", {}),
     "chart": ("/constantes/poids/graphique.svg", {}),
+    "heart": ("/constantes/frequence-cardiaque", {}),  # the peak's most measured kind: 700 in 3 months
+    "pressure": ("/constantes/tension", {}),
     "history": ("/historique", {}),
     "sharing": ("/partage", {}),
 }

@@ -39,7 +39,7 @@ def chart(viewer, kind: Kind, range_key: str = DEFAULT_RANGE, *, size: str = "wi
     context: Babel formats in the current locale)."""
     if range_key not in RANGES:
         range_key = DEFAULT_RANGE
-    s = data.load(viewer, kind, range_key, buckets=buckets_for(size, svg))
+    s = data.load(viewer, kind, range_key, buckets_for(size, svg), None if svg else TABLE_MEASURES)
     description = describe(s)
     return {
         "kind": kind.key,

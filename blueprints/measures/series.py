@@ -134,14 +134,16 @@ def _within(kind: Kind, lo: int | None, hi: int | None = None) -> list:
     return out
 
 
-def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
+def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS, raw_limit: int | None = None) -> Series:
     """Everything a chart of `kind` over `range_key` shows, for what `viewer` may see.
 
-    Above RAW_LIMIT measures, `points` holds the min and max of about `buckets` time buckets
-    (never fewer than one per table period); counts, extremes, means and the table are exact
-    whatever `buckets` is."""
+    Above `raw_limit` measures, `points` holds the min and max of about `buckets` time buckets
+    (never fewer than one per table period) and `raw` is None; counts, extremes, means and the
+    table are exact whatever `buckets` is. `raw_limit` is RAW_LIMIT unless given: a page without
+    the drawing needs each measure only for a short table (docs/performance.md, 56)."""
+    raw_limit = RAW_LIMIT if raw_limit is None else raw_limit
     if kind.key == "bmi":
-        return _bmi(viewer, kind, range_key, buckets)
+        return _bmi(viewer, kind, range_key, buckets, raw_limit)
     rng = RANGES[range_key]
     now = int(clock.utcnow().timestamp())
     start = int(months_ago(clock.utcnow(), rng.months).timestamp()) if rng.months else None
@@ -163,7 +165,7 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     buckets = _buckets(viewer, kind, edges)
     series.count = sum(b[1] for b in buckets)
     _fold(series, buckets, owners)
-    if series.count <= RAW_LIMIT:
+    if series.count <= raw_limit:
         series.raw = _raw(viewer, kind, edges[0], edges[-1])
         series.points = [(r[0], r[2], r[3]) for r in series.raw]
         series.latest = series.raw[-1] if series.raw else None
@@ -173,11 +175,11 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
     return series
 
 
-def _bmi(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS) -> Series:
+def _bmi(viewer, kind: Kind, range_key: str, buckets: int, raw_limit: int) -> Series:
     """BMI has no rows of its own: it is the weight curve divided by the latest height squared
     (an adult's height does not change; a child's chart is read by weight and height)."""
     height = _fixed(viewer, "height", get("height")).scalar({"patient_id": viewer.patient_id})
-    weight = load(viewer, get("weight"), range_key, buckets)
+    weight = load(viewer, get("weight"), range_key, buckets, raw_limit)
     if not height:
         return Series(kind, weight.range, weight.start, weight.end, period=weight.period)
     f = 1 / (height / 100) ** 2

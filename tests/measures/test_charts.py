@@ -418,3 +418,22 @@ def test_a_chart_styled_by_attributes_draws_as_the_styled_one(app, holders, add,
             pixels.append(document[0].render(scale=1.5).to_pil().tobytes())
             document.close()
         assert pixels[0] == pixels[1]
+
+
+def test_a_page_without_its_drawing_reads_each_measure_only_for_a_short_table(holders, add, fr, monkeypatch):
+    """The measures page draws no chart (its <img> asks for it): above TABLE_MEASURES it reads
+    the latest measure, not each one (docs/performance.md, 56); the drawing still reads each."""
+    read = []
+    real = series._raw
+    monkeypatch.setattr(series, "_raw", lambda *a: read.append(a) or real(*a))
+    heart = kinds.KINDS["heart_rate"]
+    add(holders[0], "heart_rate", [(days_ago(d / 4 + 0.1), 60 + d % 7) for d in range(charts.TABLE_MEASURES)])
+    page = charts.chart(holders[0], heart, "1m", svg=False)
+    assert read and page["table"]["per"] == "measure" and len(page["table"]["rows"]) == charts.TABLE_MEASURES
+    read.clear()
+    add(holders[0], "heart_rate", [(days_ago(0.01), 88)])
+    page = charts.chart(holders[0], heart, "1m", svg=False)
+    assert not read and page["count"] == charts.TABLE_MEASURES + 1 and page["table"]["per"] == "day"
+    assert page["summary"]["latest"]["value"] == 88 and page["summary"]["max"]["value"] == 88
+    drawn = charts.chart(holders[0], heart, "1m")
+    assert read and drawn["summary"] == page["summary"]
