@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 import weakref
 from collections import ChainMap
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 from types import FunctionType
+from typing import NamedTuple
 
 from flask import Flask, current_app, has_request_context, request, session, url_for
 from flask.templating import Environment
@@ -262,6 +264,24 @@ def _components(svg_icon):
         return Markup("".join(out))
 
     return icon, badge, card, main_nav, confirm
+
+
+class Parts(NamedTuple):
+    """What a page's rows drawn in Python use (blueprints/*/rows.py): the same components and
+    link maker as the templates, and the reader's catalogue."""
+
+    svg_icon: Callable
+    icon: Callable
+    badge: Callable
+    confirm: Callable
+    link: Callable
+    words: Callable[[str], str]
+
+
+def parts() -> Parts:
+    g = current_app.jinja_env.globals
+    words = by_locale(current_locale()).ugettext
+    return Parts(g["svg_icon"], g["ui_icon"], g["ui_badge"], g["ui_confirm"], g["url_for"], words)
 
 
 def html_attrs(attrs: dict, skip=()) -> Markup:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 
 from blueprints.documents import bp
 from core.formatting import day
-from core.i18n import by_locale, current_locale
+from core.templating import parts
 
 
 def _month_rows(docs: dict, prev_month: str | None, listing: tuple[str, dict], draw: Callable[[dict], str]) -> Markup:
@@ -27,7 +27,7 @@ def _month_rows(docs: dict, prev_month: str | None, listing: tuple[str, dict], d
             out += ['\n<li class="doc-month"><h2>', escape(doc["month"]), "</h2></li>"]
         out += ["\n", draw(doc)]
     if docs["next_cursor"]:
-        words = by_locale(current_locale()).ugettext
+        words = parts().words
         values = {"categorie": docs["category"], "q": docs["q"] or None, "apres": docs["next_cursor"], "mois": month}
         more = escape(url_for(listing[0], **values, **listing[1]))
         out += ['\n<li class="doc-more">\n  <a class="btn btn-secondary" href="', more, '" hx-get="', more]
@@ -45,16 +45,12 @@ def _meta(doc: dict) -> str:
     )
 
 
-def _components():
-    env = current_app.jinja_env.globals
-    return env["svg_icon"], env["ui_badge"], env["url_for"], by_locale(current_locale()).ugettext
-
-
 @bp.app_template_global("document_rows")
 def document_rows(docs: dict, prev_month: str | None, can_share: bool) -> Markup:
     """The holder's list (documents/_rows.html): a box to select each row when the holder may
     share, its thumbnail, and a badge on what professionals do not see."""
-    icon, badge, link, words = _components()
+    p = parts()
+    icon, badge, link, words = p.svg_icon, p.badge, p.link, p.words
     select, no_thumb = words("Select “%(title)s”"), f'<span class="doc-thumb doc-thumb-none">{icon("file-text")}</span>'
     hidden = f'<span class="doc-flags">{badge(Markup(words("Hidden")), "warning", icon="eye-off")}</span>'
 
@@ -80,7 +76,8 @@ def document_rows(docs: dict, prev_month: str | None, can_share: bool) -> Markup
 @bp.app_template_global("pro_document_rows")
 def pro_document_rows(docs: dict, prev_month: str | None, access_id: str) -> Markup:
     """A professional's list of a record's documents (pro/_document_rows.html)."""
-    icon, badge, link, words = _components()
+    p = parts()
+    icon, badge, link, words = p.svg_icon, p.badge, p.link, p.words
     file_icon, chevron = icon("file-text"), icon("chevron-right")
     hidden = badge(Markup(words("Hidden")), "warning", icon="eye-off")
 

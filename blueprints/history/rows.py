@@ -5,12 +5,11 @@ catalogue's, as _() would give them."""
 
 from __future__ import annotations
 
-from flask import current_app
 from markupsafe import Markup, escape
 
 from blueprints.history import bp
 from core.formatting import moment
-from core.i18n import by_locale, current_locale
+from core.templating import parts
 
 # (badge variant, its icon, the badge says the actor itself rather than the kind) per kind of actor
 _BADGES = {
@@ -25,9 +24,8 @@ _OTHER = ("neutral", None, False)
 @bp.app_template_global("history_rows")
 def history_rows(rows) -> Markup:
     """The <li> of each row of history/_page.html's list."""
-    env = current_app.jinja_env.globals
-    icon, badge = env["svg_icon"], env["ui_badge"]
-    words = by_locale(current_locale()).ugettext
+    p = parts()
+    icon, badge, words = p.svg_icon, p.badge, p.words
     failed = f" {badge(Markup(words('Failed')), 'warning', icon='triangle-alert')}\n      </span>"
     kiosk, ip, used = " · " + words("public kiosk"), words("IP address %(ip)s"), words("access used: %(access)s")
     out = []

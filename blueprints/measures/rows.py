@@ -5,20 +5,19 @@ would; the words are the catalogue's, as _() gives them."""
 
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import url_for
 from markupsafe import Markup, escape
 
 from blueprints.measures import bp
 from blueprints.measures.kinds import Kind
-from core.i18n import by_locale, current_locale
+from core.templating import parts
 
 
 @bp.app_template_global("measure_rows")
 def measure_rows(values: dict, kind: Kind) -> Markup:
     """The holder's values of a kind (measures/_rows.html), then the link to older ones."""
-    env = current_app.jinja_env.globals
-    icon, badge, link, confirm = env["ui_icon"], env["ui_badge"], env["url_for"], env["ui_confirm"]
-    words = by_locale(current_locale()).ugettext
+    p = parts()
+    icon, badge, link, confirm, words = p.icon, p.badge, p.link, p.confirm, p.words
     ask, delete_label = Markup(words("Delete this measure?")), Markup(words("Delete"))
     correct, delete, gone = (
         words("Correct the measure of %(when)s"),
