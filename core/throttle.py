@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, String, delete, func, select
+from sqlalchemy import Integer, String, and_, delete, func, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
@@ -80,9 +80,14 @@ def fail(scope: str, key: str) -> None:
     db.session.flush()
 
 
-def clear(scope: str, key: str) -> None:
+def clear(*counters: tuple[str, str]) -> None:
+    """Forget the attempts of these (scope, key) counters, in one statement on the table (the
+    ORM's bulk delete would look for loaded Attempt objects to update first: none ever are)."""
     write_intent()
-    db.session.execute(delete(Attempt).where(Attempt.scope == scope, Attempt.key == _key(key)))
+    t = Attempt.__table__
+    db.session.execute(
+        delete(t).where(or_(*(and_(t.c.scope == scope, t.c.key == _key(key)) for scope, key in counters)))
+    )
 
 
 def purge(older_than: timedelta = timedelta(days=2)) -> int:

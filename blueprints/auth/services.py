@@ -467,8 +467,7 @@ def use_unlock_link(token: str) -> Account | None:
 
 def clear_failures(account: Account) -> None:
     """The holder proved who they are (a full login): their account's counters start again."""
-    throttle.clear("login-account", account.email)
-    throttle.clear("otp-account", account.id)
+    throttle.clear(("login-account", account.email), ("otp-account", account.id))
 
 
 def send_login_code(account: Account) -> OneTimeCode | None:

@@ -1,6 +1,9 @@
 from datetime import timedelta
 
-from core import clock
+from sqlalchemy import event
+
+from core import clock, throttle
+from core.db import db
 from tests.helpers import PASSWORD, csrf_token, last_code
 
 
@@ -65,6 +68,45 @@ def test_failed_logins_limited_per_account(app, client, make_holder, monkeypatch
     clock.advance(timedelta(minutes=61))
     r = client.post("/connexion", data={"email": account.email, "password": PASSWORD, "csrf_token": token})
     assert r.status_code == 303
+
+
+def test_a_login_clears_its_accounts_failure_counters_and_no_one_elses(app, client, make_holder, login, monkeypatch):
+    monkeypatch.setitem(app.config, "FAILED_LOGINS_PER_ACCOUNT_HOUR", 3)
+    account, _ = make_holder()
+    other, _ = make_holder(email="other@example.fr")
+    token = csrf_token(client)
+    for who in (account, other, account, other):
+        r = client.post("/connexion", data={"email": who.email, "password": "nope nope nope", "csrf_token": token})
+        assert r.status_code == 422
+    with app.app_context():
+        for who in (account, other):
+            throttle.fail("otp-account", who.id)
+        db.session.commit()
+        engine = db.engine
+    seen = []
+
+    def watch(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        login(client, account)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+    # both of the account's counters in one statement on the table (docs/performance.md, 57)
+    assert len([s for s in seen if s.startswith("DELETE FROM auth_attempts")]) == 1
+    with app.app_context():
+        assert [throttle.count(s, k) for s, k in (("login-account", account.email), ("otp-account", account.id))] == [
+            0,
+            0,
+        ]
+        assert [throttle.count(s, k) for s, k in (("login-account", other.email), ("otp-account", other.id))] == [2, 1]
+        assert throttle.count("login-ip", "127.0.0.1") == 4  # the address's count is not the account's to clear
+    elsewhere = app.test_client()
+    token = csrf_token(elsewhere)
+    elsewhere.post("/connexion", data={"email": other.email, "password": "nope nope nope", "csrf_token": token})
+    r = elsewhere.post("/connexion", data={"email": other.email, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 429
 
 
 def test_failed_logins_limited_per_ip(app, client, make_holder, monkeypatch):
