@@ -36,6 +36,7 @@ ROUTES = {
     "heart": ("/constantes/frequence-cardiaque", {}),  # the peak's most measured kind: 700 in 3 months
     "pressure": ("/constantes/tension", {}),
     "history": ("/historique", {}),
+    "document": ("/documents/{doc}", {}),  # the space's newest document: its page writes a trace
     "sharing": ("/partage", {}),
 }
 DEFAULT = ["etat", "poll", "home"]
@@ -50,6 +51,7 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
 
     from app import create_app
     from blueprints.demo.seed import HOLDER_EMAIL
+    from blueprints.documents.models import Document
     from core import clock
     from core.db import db
     from core.people import Account
@@ -72,8 +74,12 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
             )
         )
         db.session.commit()
+        newest = db.session.scalar(
+            select(Document.id).where(Document.patient_id == account.patient_id).order_by(Document.created_at.desc())
+        )
         db.session.remove()
     path, headers = ROUTES[route]
+    path = path.format(doc=newest)
     builder = EnvironBuilder(
         path=path,
         base_url="http://localhost:8000",
