@@ -36,7 +36,14 @@ ROUTES = {
     "heart": ("/constantes/frequence-cardiaque", {}),  # the peak's most measured kind: 700 in 3 months
     "pressure": ("/constantes/tension", {}),
     "history": ("/historique", {}),
-    "document": ("/documents/{doc}", {}),  # the space's newest document: its page writes a trace
+    # the space's newest document with a preview image: its page (which writes a trace), its image
+    "document": ("/documents/{doc}", {}),
+    "preview": ("/documents/{doc}/vignette", {}),
+    # a professional's pages (--holder pro0@bench.example): their home is "home"; a record is
+    # opened through their oldest live permanent access, and each of its pages writes a trace
+    "pro-record": ("/pro/dossier/{grant}", {}),
+    "pro-documents": ("/pro/dossier/{grant}/documents", {}),
+    "pro-measures": ("/pro/dossier/{grant}/mesures", {}),
     "sharing": ("/partage", {}),
 }
 DEFAULT = ["etat", "poll", "home"]
@@ -54,6 +61,7 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
     from blueprints.documents.models import Document
     from core import clock
     from core.db import db
+    from core.grants import Grant
     from core.people import Account
     from core.sessions import UserSession, _hash
 
@@ -75,11 +83,18 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
         )
         db.session.commit()
         newest = db.session.scalar(
-            select(Document.id).where(Document.patient_id == account.patient_id).order_by(Document.created_at.desc())
+            select(Document.id)
+            .where(Document.patient_id == account.patient_id, Document.thumb_blob_id.is_not(None))
+            .order_by(Document.created_at.desc())
+        )
+        grant = db.session.scalar(
+            select(Grant.id)
+            .where(Grant.professional_id == getattr(account.professional, "id", None), Grant.ended_at.is_(None))
+            .order_by(Grant.created_at, Grant.id)
         )
         db.session.remove()
     path, headers = ROUTES[route]
-    path = path.format(doc=newest)
+    path = path.format(doc=newest, grant=grant)
     builder = EnvironBuilder(
         path=path,
         base_url="http://localhost:8000",
