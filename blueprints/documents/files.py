@@ -59,8 +59,19 @@ def serve(content, doc, *, inline: bool, mime: str | None = None, name: str | No
         except RequestedRangeNotSatisfiable as exc:  # for a download client: "bytes */size", no page
             content.close()
             resp = exc.get_response(request.environ)
-    resp.headers["Content-Disposition"] = disposition("inline" if inline else "attachment", name or download_name(doc))
-    resp.headers["Content-Security-Policy"] = CSP_PREVIEW if inline and name is None else CSP_DOWNLOAD
+    csp = CSP_PREVIEW if inline and name is None else CSP_DOWNLOAD
+    return _sealed(resp, "inline" if inline else "attachment", name or download_name(doc), csp)
+
+
+def serve_image(chunks, mime: str, name: str) -> Response:
+    """An image made from a document (its preview), shown inline, with the headers of serve()."""
+    resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)
+    return _sealed(resp, "inline", name, CSP_DOWNLOAD)
+
+
+def _sealed(resp: Response, kind: str, name: str, csp: str) -> Response:
+    resp.headers["Content-Disposition"] = disposition(kind, name)
+    resp.headers["Content-Security-Policy"] = csp
     resp.headers["X-Content-Type-Options"] = "nosniff"
     resp.headers["Cache-Control"] = "no-store"
     resp.headers["Cross-Origin-Resource-Policy"] = "same-origin"

@@ -215,11 +215,10 @@ def page_image(viewer, doc_id: str, number: int):
 @bp.get("/<doc_id>/vignette")
 @web.gate("documents")
 def thumbnail(viewer, doc_id: str):
-    doc = services.get(viewer, doc_id)
-    chunks = services.open_thumbnail(viewer, doc)
+    chunks = services.thumbnail_of(viewer, doc_id)
     if chunks is None:
         return web.error_page(404)
-    return files.serve(chunks, doc, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="vignette.jpg")
+    return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "vignette.jpg")
 
 
 @bp.route("/<doc_id>/modifier", methods=["GET", "POST"])

@@ -498,6 +498,19 @@ def open_thumbnail(viewer: Viewer, doc: Document):
     return blobs.store().open(doc.thumb_blob_id, key.wrapped_key, key.sha256)
 
 
+def thumbnail_of(viewer: Viewer, document_id: str):
+    """The preview image of a document this viewer may see, decrypted as it is read; None when
+    there is none to show (no such document for this viewer, no image, its key shredded). The
+    document's gate and the image's key are one statement of plain columns: a list shows one
+    image per row, each asked on its own (docs/performance.md, 59)."""
+    found = db.session.execute(
+        access.scope(viewer, select(Document.thumb_blob_id, BlobKey.wrapped_key, BlobKey.sha256))
+        .join(BlobKey, BlobKey.blob_id == Document.thumb_blob_id)
+        .where(Document.id == document_id)
+    ).first()
+    return None if found is None else blobs.store().open(found.thumb_blob_id, found.wrapped_key, found.sha256)
+
+
 def _pdf_data(doc: Document) -> bytes:
     """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
     key = _key(doc.blob_id)

@@ -257,3 +257,39 @@ def test_a_lists_rows_are_what_a_documents_own_row_says(app, space):
     assert len(rows) == 2 and any(r["has_thumb"] and r["hidden"] for r in rows)
     for listed in rows:
         assert listed == services.row(db.session.get(Document, listed["id"]))
+
+
+def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, make_holder):
+    """thumbnail_of() (docs/performance.md, 59): the image of a document the viewer may see, as
+    open_thumbnail() reads it from the document itself; no Document object, one statement; None
+    for another space's document, one the viewer may not see, one without image."""
+    upload = services.Upload(io.BytesIO(png_bytes()), "radio.png")
+    picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
+    text = _add(space, name="note.txt")
+    db.session.commit()
+    engine = db.engine
+    loaded, seen = [], []
+
+    def on_load(target, _context):
+        loaded.append(target.id)
+
+    def watch(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    sa_event.listen(Document, "load", on_load)
+    sa_event.listen(engine, "before_cursor_execute", watch)
+    try:
+        image = b"".join(services.thumbnail_of(space, picture.id))
+    finally:
+        sa_event.remove(Document, "load", on_load)
+        sa_event.remove(engine, "before_cursor_execute", watch)
+    assert loaded == [] and len(seen) == 1
+    assert image.startswith(b"\xff\xd8\xff")
+    assert image == b"".join(services.open_thumbnail(space, db.session.get(Document, picture.id)))
+    assert text.thumb_blob_id is None and services.thumbnail_of(space, text.id) is None
+    other, _ = make_holder()
+    assert services.thumbnail_of(viewer_for(db.session.merge(other)), picture.id) is None
+    services.set_hidden(space, [picture.id], True)
+    db.session.commit()
+    pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})
+    assert services.thumbnail_of(pro, picture.id) is None and services.thumbnail_of(space, picture.id) is not None
