@@ -70,3 +70,77 @@ def test_every_page_writes_the_parts_as_its_layout_wrote_them(client, login_as, 
     assert page.count('id="idle-warning"') == 1 and page.count('id="request-error"') == 1
     head = page.split("</head>")[0]
     assert head.index('rel="manifest"') < head.index("js/app.js") and "data-still-here" not in page
+
+
+# The macros the components replaced (docs/performance.md, 60), word for word: the reference.
+_MACROS = """{#- The footer mention the RGAA asks for on every page, linking to the statement. -#}
+{%- macro accessibility_link() -%}
+<a class="footer-link" href="{{ url_for('dashboard.accessibility') }}">{{ _("Accessibility: partially compliant") }}</a>
+{%- endmacro -%}
+
+{%- macro language_switch(languages, current) -%}
+{%- if languages %}
+<div class="lang-switch" role="group" aria-label="{{ _('Language') }}">
+  {{ svg_icon("languages") }}
+  {%- set next_url = request.full_path if request.query_string else request.path %}
+  {%- for lang in languages %}
+  {%- if lang.code == current %}
+  <span class="lang-current" lang="{{ lang.code }}" aria-current="true">{{ lang.label }}</span>
+  {%- else %}
+  <form method="post" action="{{ lang.url }}" hx-boost="false">
+    <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+    <input type="hidden" name="next" value="{{ next_url }}">
+    <button type="submit" class="btn btn-ghost btn-small" lang="{{ lang.code }}">{{ lang.label }}</button>
+  </form>
+  {%- endif %}
+  {%- endfor %}
+</div>
+{%- endif %}
+{%- endmacro -%}
+
+{#- Logout button (POST form, full page load so Clear-Site-Data applies).
+    compact=True: icon only on narrow screens (the label stays for screen readers). -#}
+{%- macro logout_button(logout_url, compact=False, label=None) -%}
+{%- if logout_url %}
+<form method="post" action="{{ logout_url }}" class="logout-form" hx-boost="false">
+  <input type="hidden" name="csrf_token" value="{{ csrf_token() }}">
+  <button type="submit" class="btn btn-ghost{% if compact %} btn-compact{% endif %}">
+    {{- svg_icon("log-out") }}<span class="{{ 'label-wide' if compact else '' }}">{{ label or _("Log out") }}</span></button>
+</form>
+{%- endif %}
+{%- endmacro -%}
+
+
+"""
+_LANGUAGES = [
+    {"code": "fr", "label": "Français", "url": "/langue/fr"},
+    {"code": "en", "label": "English", "url": "/langue/en"},
+]
+
+
+@pytest.mark.parametrize("path", ["/documents", "/documents?q=%3Cb%3E&x=%221%22&t=a%26b", "/a'b\"c<d>"])
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_footer_and_the_logout_button_are_what_their_macros_drew(app, path, lang):
+    calls = [
+        "language_switch(languages, current)",
+        "language_switch([], current)",
+        "language_switch(languages, 'de')",
+        "accessibility_link()",
+        "logout_button('/deconnexion', compact=true)",
+        "logout_button('/deconnexion')",
+        "logout_button('/deconnexion?x=1&y=\\'2\\'', label='<Quitter & “partir”>')",
+        "logout_button('')",
+        "logout_button(none)",
+    ]
+    with app.test_request_context(path), force_locale(lang):
+        for call in calls:
+            expected = render_template_string(_MACROS + "{{ " + call + " }}", languages=_LANGUAGES, current=lang)
+            drawn = render_template_string(
+                '{%- import "components/ui.html" as ui -%}{{ ui.' + call + " }}", languages=_LANGUAGES, current=lang
+            )
+            assert drawn == expected, call
+        assert ("Langue" if lang == "fr" else "Language") in render_template_string(
+            '{%- import "components/ui.html" as ui -%}{{ ui.language_switch(languages, current) }}',
+            languages=_LANGUAGES,
+            current=lang,
+        )
