@@ -6,10 +6,11 @@ import glob
 import io
 import os
 import re
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from blueprints.dashboard import services as dashboard
 from blueprints.documents import services as documents
@@ -192,3 +193,19 @@ def home_figures_plan() -> list[str]:
         **helper_spaces.waiting_params(),
     }
     return sqlite_plan(dashboard._figures_statement("holder").statement, params)
+
+
+@contextmanager
+def statements(engine):
+    """The SQL statements run on `engine` inside the block, as SQLAlchemy hands them to the
+    driver (db.Fixed's compiled ones go to the driver's cursor directly: they are not seen)."""
+    seen: list[str] = []
+
+    def watch(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", watch)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)

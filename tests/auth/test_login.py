@@ -1,10 +1,8 @@
 from datetime import timedelta
 
-from sqlalchemy import event
-
 from core import clock, throttle
 from core.db import db
-from tests.helpers import PASSWORD, csrf_token, last_code
+from tests.helpers import PASSWORD, csrf_token, last_code, statements
 
 
 def test_password_then_code(app, client, make_holder, login):
@@ -83,16 +81,8 @@ def test_a_login_clears_its_accounts_failure_counters_and_no_one_elses(app, clie
             throttle.fail("otp-account", who.id)
         db.session.commit()
         engine = db.engine
-    seen = []
-
-    def watch(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
+    with statements(engine) as seen:
         login(client, account)
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
     # both of the account's counters in one statement on the table (docs/performance.md, 57)
     assert len([s for s in seen if s.startswith("DELETE FROM auth_attempts")]) == 1
     with app.app_context():

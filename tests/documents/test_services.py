@@ -15,7 +15,7 @@ from core import blobs
 from core.access import Viewer, viewer_for
 from core.blobs import BlobKey
 from core.db import db
-from tests.helpers import add_text as _add, blob_files
+from tests.helpers import add_text as _add, blob_files, statements
 from tests.samples import pdf_bytes, png_bytes
 
 
@@ -267,22 +267,17 @@ def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, ma
     picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
     text = _add(space, name="note.txt")
     db.session.commit()
-    engine = db.engine
-    loaded, seen = [], []
+    loaded = []
 
     def on_load(target, _context):
         loaded.append(target.id)
 
-    def watch(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
     sa_event.listen(Document, "load", on_load)
-    sa_event.listen(engine, "before_cursor_execute", watch)
     try:
-        image = b"".join(services.thumbnail_of(space, picture.id))
+        with statements(db.engine) as seen:
+            image = b"".join(services.thumbnail_of(space, picture.id))
     finally:
         sa_event.remove(Document, "load", on_load)
-        sa_event.remove(engine, "before_cursor_execute", watch)
     assert loaded == [] and len(seen) == 1
     assert image.startswith(b"\xff\xd8\xff")
     assert image == b"".join(services.open_thumbnail(space, db.session.get(Document, picture.id)))

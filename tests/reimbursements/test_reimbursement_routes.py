@@ -9,7 +9,7 @@ from datetime import date
 from pathlib import Path
 
 from pypdf import PdfReader
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from blueprints.measures.imports import jobs
 from blueprints.measures.models import MeasureImport
@@ -17,7 +17,7 @@ from blueprints.reimbursements import services
 from blueprints.reimbursements.models import Reimbursement
 from core.audit import AuditEvent
 from core.db import db
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, statements
 
 RELEVE = (Path(__file__).parent / "fixtures" / "releve_2026.csv").read_bytes()
 HTMX = {"HX-Request": "true"}
@@ -122,16 +122,8 @@ def test_an_act_explains_each_amount_and_links_its_document_both_ways(app, remb_
     assert r.status_code == 303
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def watch(conn, cursor, statement, *args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
+    with statements(engine) as seen:
         page = client.get(f"/documents/{doc.id}").get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
     assert f"/remboursements/{gp}" in page
     assert "12 janvier 2026 · remboursé 28,00\u00a0€ · reste à charge 2,00\u00a0€" in page  # 19 + 9: Decimal sums
     assert not [s for s in seen if "FROM reimbursements" in s]  # built once (docs/performance.md, 50)
