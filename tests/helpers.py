@@ -209,3 +209,18 @@ def statements(engine):
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", watch)
+
+
+@contextmanager
+def loads(model):
+    """The ids of the `model` objects the ORM loads inside the block."""
+    seen: list = []
+
+    def on_load(target, _context):
+        seen.append(target.id)
+
+    event.listen(model, "load", on_load)
+    try:
+        yield seen
+    finally:
+        event.remove(model, "load", on_load)

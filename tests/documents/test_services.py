@@ -6,7 +6,7 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import event as sa_event, select
+from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
 from blueprints.documents import services
@@ -15,7 +15,7 @@ from core import blobs
 from core.access import Viewer, viewer_for
 from core.blobs import BlobKey
 from core.db import db
-from tests.helpers import add_text as _add, blob_files, statements
+from tests.helpers import add_text as _add, blob_files, loads, statements
 from tests.samples import pdf_bytes, png_bytes
 
 
@@ -243,16 +243,8 @@ def test_a_lists_rows_are_what_a_documents_own_row_says(app, space):
     picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
     services.set_hidden(space, [picture.id], True)
     db.session.commit()
-    loaded = []
-
-    def on_load(target, _context):
-        loaded.append(target.id)
-
-    sa_event.listen(Document, "load", on_load)
-    try:
+    with loads(Document) as loaded:
         rows = services.listing(space)["rows"]
-    finally:
-        sa_event.remove(Document, "load", on_load)
     assert loaded == []
     assert len(rows) == 2 and any(r["has_thumb"] and r["hidden"] for r in rows)
     for listed in rows:
@@ -267,17 +259,8 @@ def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, ma
     picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
     text = _add(space, name="note.txt")
     db.session.commit()
-    loaded = []
-
-    def on_load(target, _context):
-        loaded.append(target.id)
-
-    sa_event.listen(Document, "load", on_load)
-    try:
-        with statements(db.engine) as seen:
-            image = b"".join(services.thumbnail_of(space, picture.id))
-    finally:
-        sa_event.remove(Document, "load", on_load)
+    with loads(Document) as loaded, statements(db.engine) as seen:
+        image = b"".join(services.thumbnail_of(space, picture.id))
     assert loaded == [] and len(seen) == 1
     assert image.startswith(b"\xff\xd8\xff")
     assert image == b"".join(services.open_thumbnail(space, db.session.get(Document, picture.id)))
