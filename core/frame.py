@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 from core.i18n import by_locale, current_locale
 
 _PARTS = "carnet.frame"  # app.extensions: {(name, mount point, language, flags): Markup}
+_PARTS_MAX = 64  # a handful in use (two parts, two languages, four flags); bounded all the same
 
 
 def frame(name: str, **flags) -> Markup:
@@ -20,10 +21,12 @@ def frame(name: str, **flags) -> Markup:
     app = current_app._get_current_object()  # once through the proxy
     shown = tuple([(key, not not value) for key, value in flags.items()])
     key = (name, request.script_root, current_locale(), shown)
-    found = app.extensions[_PARTS].get(key)
+    drawn = app.extensions[_PARTS]
+    found = drawn.get(key)
     if found is None:
-        template = app.jinja_env.get_template(f"layouts/_{name}.html")
-        found = app.extensions[_PARTS][key] = Markup(template.render(dict(shown)))
+        if len(drawn) >= _PARTS_MAX:
+            drawn.clear()
+        found = drawn[key] = Markup(app.jinja_env.get_template(f"layouts/_{name}.html").render(dict(shown)))
     return found
 
 

@@ -58,6 +58,10 @@ def test_the_heads_links_follow_the_mount_point(app, drawings):
     with app.test_request_context("/"):
         assert frame("head_links") is root
     assert len(drawings) == 2 and {key[0] for key in drawings} == {"head_links"}
+    for n in range(frame_module._PARTS_MAX + 5):  # a mount point per request would not grow it for ever
+        with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": f"/m{n}"}):
+            assert f'href="/m{n}/static/' in frame("head_links")
+    assert len(drawings) <= frame_module._PARTS_MAX
 
 
 def test_every_page_writes_the_parts_as_its_layout_wrote_them(client, login_as, make_holder):
