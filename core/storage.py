@@ -667,9 +667,12 @@ class BlobStore:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield
-            self._purge_deferred()
         finally:
             os.close(fd)  # releases the lock (a killed process releases it too)
+        # Once released: a deletion that found the lock held wrote its marker before it looked
+        # again, so before this purge; one that looks again after the release removes its file.
+        # Purged under the lock, a marker written between the purge and the release stayed.
+        self._purge_deferred()
 
     def path_of(self, blob_id: str) -> Path:
         """Where the blob's file lives (for backups)."""

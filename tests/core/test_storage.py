@@ -613,6 +613,27 @@ def test_a_deletion_during_a_backup_waits_for_its_end(store):
     assert not store.exists(kept.blob_id)
 
 
+def test_a_deletion_that_meets_a_backup_as_it_ends_leaves_nothing_behind(store, monkeypatch):
+    """A deletion whose marker is written just after the backup's purge looked, while the backup
+    still holds the lock: its second look fails too, so the backup's purge must come after the
+    lock is released to see that marker."""
+    late = put_bytes(store, b"late")
+    purge = store._purge_deferred
+    meets = []
+
+    def purge_then_a_deletion():
+        purge()
+        if not meets:
+            meets.append(late.blob_id)
+            store.delete(late.blob_id)
+
+    monkeypatch.setattr(store, "_purge_deferred", purge_then_a_deletion)
+    with store.backup_hold():
+        pass
+    assert meets == [late.blob_id]
+    assert not store.exists(late.blob_id) and store.deferred_deletions() == []
+
+
 def test_delete_stays_idempotent_when_the_store_folder_is_gone(store):
     import shutil
 
