@@ -15,7 +15,7 @@ from werkzeug.datastructures import Headers
 from core import clock, sessions
 from core.db import Fixed, db
 from core.people import Account, Patient
-from tests.helpers import HX, csrf_token
+from tests.helpers import HX, csrf_token, statements
 
 SECURITY = (
     "Content-Security-Policy",
@@ -162,17 +162,10 @@ def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
     client, _ = holder
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def watch(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement.strip().split()[0].upper())
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
+    with statements(engine) as seen:
         assert client.get("/documents").status_code == 200  # statements of SQLAlchemy's own
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
-    assert "SELECT" in seen and "BEGIN" not in seen
+    words = [s.strip().split()[0].upper() for s in seen]
+    assert "SELECT" in words and "BEGIN" not in words
 
 
 @pytest.mark.sqlite_only
@@ -230,18 +223,10 @@ def test_the_floor_and_the_poll_run_no_sqlalchemy_statement(app, holder):
     client, _ = holder
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def watch(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
+    with statements(engine) as seen:
         assert client.get("/session/etat").status_code == 200
         r = client.get("/messages/non-lus", headers=HX)
         assert r.status_code == 200 and b"nav-count" in r.get_data()
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
     assert seen == []
 
 
@@ -322,16 +307,8 @@ def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, 
         db.session.get(Patient, helped["Close"].patient_id).status = "closed"
         db.session.commit()
 
-        seen = []
-
-        def watch(conn, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", watch)
-        try:
+        with statements(db.engine) as seen:
             rows = access.switchable(parent.patient_id)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", watch)
         assert [(given, role) for _id, given, _family, role in rows] == [
             ("Lou", "ward"),
             ("Max", "ward"),

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 
 from core import clock
+from tests.helpers import statements
 
 
 def test_home_shows_this_holders_figures_only(app, client, make_holder, login_as):
@@ -141,8 +142,6 @@ def test_access_words_of_this_space_only(app, make_holder, make_share):
 def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as, monkeypatch):
     """Each card is one statement (rows, not objects): more traces, shares and notifications
     make no more queries per home visit, whether SQLAlchemy runs them or db.Fixed does."""
-    from sqlalchemy import event
-
     from core.db import Fixed, db
 
     fixed = []
@@ -154,32 +153,24 @@ def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, ma
     with app.app_context():
         engine = db.engine
 
-    def statements() -> int:
-        seen = []
-
-        def count(conn, cursor, statement, parameters, context, executemany):
-            seen.append(statement)
-
+    def home_statements() -> int:
         fixed.clear()
-        event.listen(engine, "before_cursor_execute", count)
-        try:
+        with statements(engine) as seen:
             assert client.get("/").status_code == 200
-        finally:
-            event.remove(engine, "before_cursor_execute", count)
         return len(seen) + len(fixed)
 
     share, _, _ = make_share(account, label="Dr Un")
     with app.test_request_context(method="POST"):
         _notice(account.patient_id, "Dr Un", 5, grant_id=share)
     client.get("/")
-    few = statements()
+    few = home_statements()
     for n in range(4):
         other, _, _ = make_share(account, label=f"Dr {n}")
         with app.test_request_context(method="POST"):
             _notice(account.patient_id, f"Dr {n}", n, alarm=n == 0, grant_id=other)
     # one per card (the agenda's and the messages' included), and the header's switch between
     # spaces, read on every page so that an ended guardianship shows at once
-    assert statements() == few <= 11
+    assert home_statements() == few <= 11
 
 
 def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only():

@@ -6,28 +6,18 @@ from __future__ import annotations
 
 from datetime import date, time
 
-from sqlalchemy import event
-
 from blueprints.measures import series, services
 from core.db import db
+from tests.helpers import statements
 
 
 def _measure_statements(app, client, paths) -> list[str]:
     with app.app_context():
         engine = db.engine
-    seen = []
-
-    def watch(conn, cursor, statement, parameters, context, executemany):
-        if "measures" in statement:
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
+    with statements(engine) as seen:
         for path in paths:
             assert client.get(path).status_code == 200, path
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
-    return seen
+    return [s for s in seen if "measures" in s]
 
 
 def test_the_page_and_its_chart_build_no_measures_statement(app, holder, make_measure):

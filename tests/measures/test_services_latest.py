@@ -1,12 +1,13 @@
 """The latest measure of each kind (home card, measures overview, professional record): one
 statement built once per kind of viewer, one index seek per kind, each space its own values."""
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from blueprints.measures import kinds, services
 from blueprints.measures.models import Measure
 from core.access import Viewer, viewer_for
 from core.db import Fixed, db
+from tests.helpers import statements
 
 
 def _add(patient_id: str, kind: str, taken_at: int, value: float, value2: float | None = None) -> None:
@@ -51,18 +52,11 @@ def test_one_statement_per_call(space, monkeypatch):
     SQLAlchemy's execution layer sees none."""
     viewer, _ = space
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
-    seen, ran = [], []
+    ran = []
     real = Fixed._execute
     monkeypatch.setattr(Fixed, "_execute", lambda self, params: ran.append(self) or real(self, params))
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
+    with statements(db.engine) as seen:
         assert services.latest_per_kind(viewer)["weight"].value == 70.0
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
     assert len(ran) == 1 and seen == []
 
 
