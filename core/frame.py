@@ -19,7 +19,7 @@ _PARTS_MAX = 64  # a handful in use (two parts, two languages, four flags); boun
 def frame(name: str, **flags) -> Markup:
     """templates/layouts/_<name>.html drawn with these flags (each taken as true or false)."""
     app = current_app._get_current_object()  # once through the proxy
-    shown = tuple([(key, not not value) for key, value in flags.items()])
+    shown = tuple([(key, bool(value)) for key, value in flags.items()])
     key = (name, request.script_root, current_locale(), shown)
     drawn = app.extensions[_PARTS]
     found = drawn.get(key)

@@ -34,11 +34,10 @@ def disposition(kind: str, name: str) -> str:
 
 
 def serve(content, doc, *, inline: bool, mime: str | None = None, name: str | None = None) -> Response:
-    """A document's bytes (or an image made from it). The document's own bytes come as a seekable
-    file (`BlobStore.open_seekable`) and are served as `send_file(conditional=True)` would: a
-    `Range` request gets its part (206), a range past the end 416. An image made from the document
-    comes as chunks. A PDF is never served inline: a browser's PDF viewer would run its scripts
-    (pages.py shows PDFs as images)."""
+    """A document's bytes (an image made from it: serve_image()). The document's own bytes come as
+    a seekable file (`BlobStore.open_seekable`) and are served as `send_file(conditional=True)`
+    would: a `Range` request gets its part (206), a range past the end 416. A PDF is never served
+    inline: a browser's PDF viewer would run its scripts (pages.py shows PDFs as images)."""
     if inline and (mime or doc.mime).split(";")[0].strip().lower() == "application/pdf":
         raise ValueError("a PDF is only ever served as an attachment")
     if mime is None:
@@ -64,7 +63,10 @@ def serve(content, doc, *, inline: bool, mime: str | None = None, name: str | No
 
 
 def serve_image(chunks, mime: str, name: str) -> Response:
-    """An image made from a document (its preview), shown inline, with the headers of serve()."""
+    """An image made from a document (its preview, a PDF page as a picture), shown inline, with
+    the headers of serve(). Only ever an image: a PDF inline would run in the browser's viewer."""
+    if not mime.startswith("image/"):
+        raise ValueError(f"serve_image() serves images, not {mime}")
     resp = Response(chunks, mimetype=None, content_type=mime, direct_passthrough=True)
     return _sealed(resp, "inline", name, CSP_DOWNLOAD)
 

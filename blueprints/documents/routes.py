@@ -209,7 +209,7 @@ def page_image(viewer, doc_id: str, number: int):
         return web.error_page(404)
     mime, data = image
     ext = "png" if mime == "image/png" else "jpg"
-    return files.serve([data], doc, inline=True, mime=mime, name=f"page-{number}.{ext}")
+    return files.serve_image([data], mime, f"page-{number}.{ext}")
 
 
 @bp.get("/<doc_id>/vignette")

@@ -243,7 +243,7 @@ def attachment_thumbnail(viewer, att_id: str):
     chunks = attachments.open_thumbnail(viewer, found)
     if chunks is None:
         return web.error_page(404)
-    return files.serve(chunks, found, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="vignette.jpg")
+    return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "vignette.jpg")
 
 
 @bp.get("/pieces/<att_id>")

@@ -130,7 +130,7 @@ def record_preview(viewer, access_id: str, doc_id: str):
         if chunks is None:
             return web.error_page(404)
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "thumbnail"})
-        return files.serve(chunks, doc, inline=True, mime=thumbnails.THUMBNAIL_MIME, name="apercu.jpg")
+        return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "apercu.jpg")
     if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)
@@ -166,7 +166,7 @@ def record_page_image(viewer, access_id: str, doc_id: str, number: int):
         _document_read(viewer, doc, traced=True)
     mime, data = image
     ext = "png" if mime == "image/png" else "jpg"
-    return files.serve([data], doc, inline=True, mime=mime, name=f"page-{number}.{ext}")
+    return files.serve_image([data], mime, f"page-{number}.{ext}")
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/telecharger")

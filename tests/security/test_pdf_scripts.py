@@ -187,6 +187,8 @@ def test_a_pdf_is_never_served_inline_even_by_mistake(app, holder, upload):
         files.serve([b"%PDF-1.7"], doc, inline=True)
     with pytest.raises(ValueError):
         files.serve([b"%PDF-1.7"], doc, inline=True, mime="application/pdf", name="x.pdf")
+    with pytest.raises(ValueError):  # an image made from a document: images only
+        files.serve_image([b"%PDF-1.7"], "application/pdf", "x.pdf")
     assert client.get(f"/documents/{doc_id}/apercu").status_code == 302
 
 
