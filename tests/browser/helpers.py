@@ -89,6 +89,14 @@ def new_context(browser, base_url: str, viewport=PHONE, problems: PageProblems |
     return context
 
 
+def settled(page) -> None:
+    """Wait until htmx has settled what it swapped. htmx makes swapped content live (its
+    hx-post, hx-get, boost) when it settles, 20 ms after the swap: a form sent before that goes
+    as a plain post, which works but reloads the page, so a journey that answers a swapped form
+    at once (a refused field retyped, say) waits for this first."""
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
+
+
 def add_virtual_authenticator(context, page) -> tuple[object, str]:
     cdp = context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")

@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import KIOSK, PHONE, login_code_for, new_context, password_login
+from tests.browser.helpers import KIOSK, PHONE, login_code_for, new_context, password_login, settled
 from tests.browser.test_documents_journey import add_documents, pdf_file
 
 pytestmark = pytest.mark.browser
@@ -94,6 +94,7 @@ def test_log_in_document_share_revoke_with_the_keyboard(browser, base_url, live_
         expect(summary).to_be_visible()
         expect(summary).to_have_attribute("role", "alert")
         expect(page.locator("#login-form input[name=password]")).to_be_focused()
+        settled(page)
         page.keyboard.press("Control+A")
         page.keyboard.type(holder.password)
         page.keyboard.press("Enter")
@@ -126,6 +127,7 @@ def test_log_in_document_share_revoke_with_the_keyboard(browser, base_url, live_
         expect(page.locator("#doc-details [data-error-summary]")).to_be_visible()
         expect(title).to_be_focused()
         expect(title).to_have_attribute("aria-invalid", "true")
+        settled(page)
         page.keyboard.type("Bilan du printemps")
         page.keyboard.press("Enter")
         expect(page.locator("main h1")).to_have_text("Bilan du printemps")
@@ -139,6 +141,7 @@ def test_log_in_document_share_revoke_with_the_keyboard(browser, base_url, live_
         tab_to(page, "main a[href='/partage/nouveau']")
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/partage/nouveau$"))
+        expect(page.locator("#main")).to_be_focused()
         tab_to(page, "#share-form button[type=submit]")
         page.keyboard.press("Enter")
         expect(page.locator(".share-code")).to_be_visible()
@@ -148,6 +151,7 @@ def test_log_in_document_share_revoke_with_the_keyboard(browser, base_url, live_
         tab_to(page, "nav a[href='/partage']")
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/partage$"))
+        expect(page.locator("#main")).to_be_focused()
         tab_to(page, "main button", "Fermer cet accès")
         page.keyboard.press("Enter")
         expect_focus_in(page, ".confirm-panel:popover-open")
