@@ -17,7 +17,7 @@ import pytest
 from PIL import ExifTags, Image
 from playwright.sync_api import expect
 
-from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login, settled
 
 pytestmark = pytest.mark.browser
 
@@ -208,6 +208,7 @@ def test_add_find_open_hide_delete_then_read_the_history(browser, base_url, live
         expect(chips.locator(".chip[aria-current=true]")).to_contain_text(CATEGORY)
         expect(rows(page)).to_have_count(2)
         expect(row(page, "Ordonnance pharmacie")).to_have_count(0)
+        settled(page)
 
         # Search as you type, within the category: the results follow the keys.
         search = page.locator("#doc-q")

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import DESKTOP, PHONE, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, new_context, password_login, settled
 from tests.browser.test_documents_journey import jpeg_with_gps, pdf_file
 from tests.helpers import PASSWORD
 
@@ -113,6 +113,7 @@ def test_professional_writes_patient_replies_with_a_photo_and_saves_the_attachme
         patient.locator(".bottomnav a[href='/messages']").click()
         expect(patient).to_have_url(re.compile(r"/messages$"))
         expect(patient.locator(".msg-row.is-unread")).to_have_count(1)
+        settled(patient)
         patient.screenshot(path=str(SHOTS / "messaging-inbox-phone.png"), full_page=True)
         # a search swaps the list and says how many it found; focus stays in the search field
         search = patient.locator("#msg-q")

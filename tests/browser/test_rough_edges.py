@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login
+from tests.browser.helpers import DESKTOP, PHONE, SCREENSHOTS, new_context, password_login, settled
 from tests.browser.test_documents_journey import add_documents, logged_in, row, rows, text_file
 
 pytestmark = pytest.mark.browser
@@ -173,10 +173,12 @@ def test_new_share_page_keeps_its_actions_in_reach(browser, base_url, live_app, 
         question = page.locator("#share-done [role=alert]")
         expect(question).to_contain_text("Vous n’avez ni imprimé ni copié ce code")
         expect(page).to_have_url(re.compile(r"/partage/nouveau$"))
+        settled(page)
         page.screenshot(path=str(SCREENSHOTS / f"sharing-done-question-{size}.png"), animations="disabled")
         page.get_by_role("link", name="Revenir au code").click()
         expect(question).to_have_count(0)
         expect(page.locator(".share-code")).to_be_visible()
+        settled(page)
 
         # copied: "Done" goes straight to the shares
         page.get_by_role("button", name="Copier").click()
