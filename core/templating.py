@@ -20,7 +20,7 @@ from jinja2 import pass_eval_context
 from jinja2.runtime import Context
 from markupsafe import Markup, escape
 
-from core import frame
+from core import fields, frame
 from core.i18n import by_locale, current_locale
 
 _ICON_NAME = re.compile(r"^[a-z0-9-]+$")
@@ -168,6 +168,7 @@ def init_app(app: Flask) -> None:
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
     frame.init_app(app)
+    fields.init_app(app)
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _translations().ugettext(s),
         ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
