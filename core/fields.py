@@ -1,11 +1,10 @@
 """ui.field(): a WTForms field with its label, hint, errors and the ARIA links between them, in
 Python rather than as a macro (docs/performance.md, 61). Every form page draws one per field
 (the sharing page five, each login step one or two), and the macro built its attributes with a
-dict merge per keyword. It draws exactly what the macro drew: the input itself is the field's
-own WTForms widget, given the same attributes; a plain <input> (text, e-mail, date, number,
-password, checkbox) is drawn here as that widget draws it, its attributes joined by hand: the
-widget's html_params() formats each one through Markup.format(), a pure-Python formatter that
-was a tenth of a form page."""
+dict merge per keyword. It draws exactly what the macro drew, the input as the field's own
+WTForms widget draws it. A plain <input> (text, e-mail, date, number, password, checkbox,
+hidden) is drawn here, its attributes joined by hand: the widget's html_params() formats each
+one through Markup.format(), a pure-Python formatter that was a tenth of a form page."""
 
 from __future__ import annotations
 
