@@ -8,6 +8,7 @@ one through Markup.format(), a pure-Python formatter that was a tenth of a form 
 
 from __future__ import annotations
 
+from flask import current_app
 from markupsafe import Markup, escape
 from wtforms.meta import DefaultMeta
 from wtforms.widgets.core import CheckboxInput, Input, PasswordInput, clean_key
@@ -64,8 +65,7 @@ def _field_maker(svg_icon):
             words = by_locale(current_locale()).ugettext
             expired = words("This form has expired. Please fill it in and send it again.")
             message = Markup(expired) if kind == "CSRFTokenField" else _joined(f.errors)
-            notice = ['\n<div class="notice notice-error" role="alert">\n  ', svg_icon("circle-alert")]
-            return _input(f, {}) + Markup("".join([*notice, "<p>", message, "</p>\n</div>"]))
+            return _input(f, {}) + "\n" + _notice(message)
         label = escape(f.label.text)
         if kind == "SubmitField":
             name = escape(f.name)
@@ -104,8 +104,10 @@ _PLAIN = {Input.__call__, CheckboxInput.__call__, PasswordInput.__call__}
 
 def _input(f, attrs: dict) -> Markup:
     """f(**attrs) for a plain <input>: what DefaultMeta.render_field() and the widget's
-    __call__() do (WTForms 3.3), with html_params() done by _params(). Any other widget, or a
-    form whose meta draws its own way, is drawn by WTForms."""
+    __call__() do (WTForms 3.3), with html_params() done by _params(). It reads the field as
+    every WTForms widget does (`_value()`, the widget protocol; `_datalist`); should a release
+    change that, tests/core/test_fields.py, which compares with the widget, fails. Any other
+    widget, or a form whose meta draws its own way, is drawn by WTForms."""
     widget = f.widget
     call = type(widget).__call__
     if call not in _PLAIN or type(f.meta).render_field is not DefaultMeta.render_field:
@@ -148,6 +150,12 @@ def _params(kw: dict) -> str:
                 value = value.replace('"', Markup("&quot;"))
             out.append(f'{key}="{value}"')
     return " ".join(out)
+
+
+def _notice(message) -> Markup:
+    """An expired form's or a hidden field's error, as ui.notice() draws every notice (rare: the
+    macro itself is called, from the template's module)."""
+    return current_app.jinja_env.get_template("components/ui.html").module.notice(message, "error")
 
 
 def _joined(values) -> Markup:
