@@ -365,18 +365,11 @@ def _wards_statement(guardian_patient_id, born_after):
 
 def wards(guardian_patient_id: str) -> list[tuple[str, str, str]]:
     """(id, given names, family name) of the open spaces this holder manages as a guardian."""
-    born_after = years_ago(clock.paris_today(), MAJORITY_YEARS)
+    born_after = clock.years_after(clock.paris_today(), -MAJORITY_YEARS)
     rows = db.session.execute(
         _wards_statement(guardian_patient_id, born_after).order_by(Patient.birth_date, Patient.given_names)
     )
     return [(r.id, r.given_names, r.family_name) for r in rows]
-
-
-def years_ago(day, years: int):
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
 
 
 def guardian_viewer(holder: Viewer, patient_id: str) -> Viewer | None:
@@ -454,7 +447,7 @@ def switchable(patient_id: str) -> list[tuple[str, str, str, str]]:
     the header's switch, the children they are the guardian of (youngest last) then the people
     they help (by name). One statement: every page of a holder asks."""
     today = clock.paris_today()
-    params = {"patient_id": patient_id, "born_after": years_ago(today, MAJORITY_YEARS), "today": today}
+    params = {"patient_id": patient_id, "born_after": clock.years_after(today, -MAJORITY_YEARS), "today": today}
     rows = _switchable_statement().all(params)
     rows.sort(key=lambda r: (0, r.birth_date, r.given_names) if r.role == "ward" else (1, r.family_name, r.given_names))
     return [(r.id, r.given_names, r.family_name, r.role) for r in rows]

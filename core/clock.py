@@ -5,9 +5,11 @@ device came from."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+D = TypeVar("D", date, datetime)
 
 _offset = timedelta(0)
 _frozen: datetime | None = None
@@ -66,3 +68,19 @@ def paris_day_bounds(day: date) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(0), tzinfo=PARIS)
     end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=PARIS)
     return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def years_after(day: D, years: int) -> D:
+    """The same calendar day `years` later (earlier if negative); 29 February becomes the 28th in a
+    year that has none (`date.replace` would raise: a 500 one day in four years)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def age(born: date, on: date | None = None) -> int:
+    """Full years on `on` (today in Paris by default); one born on 29 February has a year more
+    on 1 March in the years without a 29th, as `years_after` counts."""
+    on = on or paris_today()
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))

@@ -19,7 +19,7 @@ from nacl.exceptions import CryptoError
 from sqlalchemy import select, update
 
 from blueprints.auth.models import ActivationCode, OneTimeCode
-from core import audit, clock, codes, formatting, notify, sessions, throttle, web
+from core import access, audit, clock, codes, formatting, notify, sessions, throttle, web
 from core.db import db, write_intent
 from core.i18n import gettext as _, ngettext
 from core.identifiers import clean_nir, valid_nir, valid_rpps
@@ -194,8 +194,7 @@ def activate(nir: str, birth_date: date, code: str, ip: str) -> Outcome:
 
 
 def _minor(born: date) -> bool:
-    today = clock.paris_today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day)) < 18
+    return clock.age(born) < access.MAJORITY_YEARS
 
 
 def create_holder_account(patient_id: str, email: str) -> Account | None:

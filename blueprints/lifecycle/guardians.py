@@ -112,7 +112,7 @@ def _find(nir: str, who: str) -> Patient:
 
 
 def _minor(patient: Patient) -> bool:
-    return patient.birth_date > access.years_ago(clock.paris_today(), access.MAJORITY_YEARS)
+    return patient.birth_date > clock.years_after(clock.paris_today(), -access.MAJORITY_YEARS)
 
 
 def _trace(child: Patient, guardian: Patient, source: str, action: audit.Action) -> None:

@@ -58,7 +58,7 @@ def _free_name(prefix: str) -> str:
 
 def _print(rows, name: str):
     now, today = clock.utcnow(), clock.paris_today()
-    adult_born_before = access.years_ago(today, access.MAJORITY_YEARS)
+    adult_born_before = clock.years_after(today, -access.MAJORITY_YEARS)
     fallback = now + timedelta(days=current_app.config["ACTIVATION_CODE_DAYS"])
     batch, stored = [], []
     for patient, address, opposition_until in rows:

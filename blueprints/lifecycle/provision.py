@@ -111,10 +111,6 @@ def _matches_nir(nir: str, born: date) -> bool:
     return nir[1:3] == f"{born.year % 100:02d}" and (month > 12 or month == born.month)
 
 
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def _parse(number: int, row: dict, today: date) -> Line | str:
     """A line, or the code of the reason it is refused."""
     nir = clean_nir(row.get("nir") or "")
@@ -137,7 +133,7 @@ def _parse(number: int, row: dict, today: date) -> Line | str:
     if email and ("@" not in email or email.startswith("@") or email.endswith("@") or " " in email):
         return "invalid_email"
     guardians = tuple(clean_nir(g) for g in (row.get("guardian_nirs") or "").replace(",", " ").split() if g.strip())
-    minor = age_on(born, today) < MAJORITY
+    minor = clock.age(born, today) < MAJORITY
     if minor and not guardians:
         return "guardian_missing"
     if any(not valid_nir(g) for g in guardians):

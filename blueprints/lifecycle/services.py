@@ -181,7 +181,7 @@ def consequences(patient_id: str) -> Consequences:
         select(Share.id).where(Share.patient_id == patient_id, Share.revoked_at.is_(None), Share.expires_at > now)
     ).all()
     grants = db.session.scalars(select(Grant.id).where(Grant.patient_id == patient_id, Grant.ended_at.is_(None))).all()
-    until = clock.paris_today().replace(year=clock.paris_today().year + ARCHIVE_YEARS)
+    until = clock.years_after(clock.paris_today(), ARCHIVE_YEARS)
     return Consequences(until, len(shares), len(grants))
 
 
@@ -201,7 +201,7 @@ def close(viewer, delete_now: bool) -> None:
     patient.status = "closed"
     life = _life(pid)
     life.closed_at = now
-    life.delete_after = now if delete_now else _years_later(now, ARCHIVE_YEARS)
+    life.delete_after = now if delete_now else clock.years_after(now, ARCHIVE_YEARS)
     life.deletion_requested_at = now if delete_now else None
     end_every_access(pid, now)
     audit.record(viewer, audit.Action.SPACE_CLOSED, detail={"delete_now": delete_now})
@@ -243,13 +243,6 @@ def end_every_access(patient_id: str, now: datetime) -> None:
         .where(EmergencyAccess.patient_id == patient_id, EmergencyAccess.expires_at > now)
         .values(expires_at=now)
     )
-
-
-def _years_later(at: datetime, years: int) -> datetime:
-    try:
-        return at.replace(year=at.year + years)
-    except ValueError:  # 29 February
-        return at.replace(year=at.year + years, day=28)
 
 
 def reopen(nir: str, birth_date: date) -> Patient | None:
@@ -346,7 +339,7 @@ def run(dry_run: bool = False, batch: int = 200) -> RunReport:
         .where(
             Guardianship.ended_at.is_(None),
             Patient.status != "closed",
-            Patient.birth_date <= access.years_ago(clock.paris_today(), adult),
+            Patient.birth_date <= clock.years_after(clock.paris_today(), -adult),
         )
         .distinct()
     )

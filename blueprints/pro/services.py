@@ -106,7 +106,7 @@ def header(viewer: Viewer) -> dict:
         "with_account": viewer.account is not None,
         "patient": patient.display_name,
         "birth_date": patient.birth_date,
-        "age": _age(patient.birth_date),
+        "age": clock.age(patient.birth_date),
         "pro": pro_name(pro.profession, viewer.display_name),
         "profession": profession_label(pro.profession),
         "until": until(viewer.expires_at),
@@ -119,11 +119,6 @@ def header(viewer: Viewer) -> dict:
         "categories": [categories.label(c) for c in viewer.categories] if viewer.categories is not None else None,
         "include_hidden": viewer.include_hidden,
     }
-
-
-def _age(born: date) -> int:
-    today = clock.paris_today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def until(expires_at: datetime | None) -> str | None:

@@ -34,10 +34,6 @@ ROLE_ORDER = {"emergency": 0, "trusted": 1, "caregiver": 2}
 MEDICAL_KINDS = ("medical", "surgical", "hospitalisation")
 
 
-def _age(born: date, today: date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def identity(p: Patient, today: date) -> dict:
     names = p.given_names + " " + (p.used_name or p.family_name)
     born_as = p.family_name if p.used_name and p.used_name != p.family_name else None
@@ -45,7 +41,7 @@ def identity(p: Patient, today: date) -> dict:
         "name": names,
         "born_as": born_as,
         "birth_date": day(p.birth_date),
-        "age": ngettext("%(num)d year old", "%(num)d years old", _age(p.birth_date, today)),
+        "age": ngettext("%(num)d year old", "%(num)d years old", clock.age(p.birth_date, today)),
         "sex": choices.label(choices.SEXES, p.sex),
     }
 
