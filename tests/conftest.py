@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import session
@@ -133,6 +133,16 @@ def _clean(request):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def held_clock(app):
+    """The clock held at 3 December 2026, 9:00 in Paris (8:00 UTC), for a test whose data are
+    dated (a 2026 statement, a printed age): it must pass in any year. Ask for it before the
+    fixtures that log in, so their sessions live on it."""
+    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+    clock.freeze(at)
+    return at
 
 
 @pytest.fixture

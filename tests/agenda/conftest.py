@@ -3,20 +3,16 @@ stopped so sessions live on it), a holder, and a professional with a permanent a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 
-from core import clock, grants
+from core import grants
 from core.db import db
 
 
 @pytest.fixture
-def now(app):
+def now(held_clock):
     """3 December 2026, 9:00 in Paris (8:00 UTC), held still."""
-    at = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
-    clock.freeze(at)
-    return at
+    return held_clock
 
 
 @pytest.fixture

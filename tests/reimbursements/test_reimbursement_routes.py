@@ -62,7 +62,7 @@ def test_a_file_that_is_not_a_statement_is_refused_in_words(app, remb_holder):
         assert db.session.scalar(select(MeasureImport.id)) is None
 
 
-def test_the_list_groups_by_month_and_filters_as_fragments(app, remb_holder):
+def test_the_list_groups_by_month_and_filters_as_fragments(app, held_clock, remb_holder):
     client, account = remb_holder
     _import(app, client)
     html = client.get("/remboursements").get_data(as_text=True)
@@ -193,7 +193,7 @@ def test_a_bad_period_is_said_in_words(app, remb_holder):
     assert r.status_code == 303 and "/remboursements/releve" in r.headers["Location"]
 
 
-def test_the_home_card_shows_the_last_payment_and_this_years_remainder(app, remb_holder):
+def test_the_home_card_shows_the_last_payment_and_this_years_remainder(app, held_clock, remb_holder):
     client, _ = remb_holder
     html = client.get("/").get_data(as_text=True)
     assert 'id="card-reimbursements"' in html

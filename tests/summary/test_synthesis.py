@@ -45,7 +45,7 @@ def card(client, items=CARD_ITEMS, lang="fr"):
 
 
 def test_the_summary_holds_the_record_severe_allergies_first_and_user_text_as_text(
-    app, holder, make_measure, make_document
+    app, held_clock, holder, make_measure, make_document
 ):
     client, account = holder
     fill(client, make_measure, account)
