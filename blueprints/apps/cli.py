@@ -1,12 +1,11 @@
 """`flask apps register`: the operator references an app (a public client unless
 --confidential, whose secret is printed once)."""
 
-from datetime import date
-
 import click
 from flask.cli import AppGroup
 
 from blueprints.apps import purposes, services
+from core import clock
 from core.db import db
 
 apps = AppGroup("apps", help="Connected apps (SMART on FHIR).")
@@ -33,7 +32,7 @@ def register(
         description=description,
         purpose_keys=list(purpose_keys),
         redirect_uris=list(redirect_uris),
-        referenced_on=referenced_on.date() if referenced_on else date.today(),
+        referenced_on=referenced_on.date() if referenced_on else clock.paris_today(),
         contact=contact,
         logo=logo,
         confidential=confidential,
