@@ -9,6 +9,7 @@ import re
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 from sqlalchemy import event, select
 
@@ -224,3 +225,36 @@ def loads(model):
         yield seen
     finally:
         event.remove(model, "load", on_load)
+
+
+# --------------------------------------------------------------------------- following links
+
+LINK = re.compile(r'(?:href|hx-get)="(/[^"#]*)"|src="(/[^"#]*\.svg[^"#]*)"')
+SHAPE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\d{4}-\d{2}-\d{2}\S*|\d+")
+
+
+def walk(client, start: list[str], *, skip: tuple[str, ...] = (), limit: int = 120, per_shape: int | None = None):
+    """Every page of this site reachable from `start` by links, htmx gets, charts and redirects,
+    breadth first: yields (url, answer). A URL holding one of `skip` is not followed; with
+    `per_shape`, at most that many URLs of one shape (the same but for ids, dates and numbers)."""
+    queue = [u for u in start if not any(s in u for s in skip)]
+    seen, shapes, asked = set(queue), {}, 0
+    while queue and asked < limit:
+        url = queue.pop(0)
+        r = client.get(url)
+        asked += 1
+        yield url, r
+        if 300 <= r.status_code < 400:
+            found = [r.headers["Location"]]
+        elif r.status_code == 200 and r.mimetype == "text/html":
+            found = [a or b for a, b in LINK.findall(r.get_data(as_text=True))]
+        else:
+            found = []
+        for href in found:
+            path = urlsplit(urljoin(url, href.replace("&amp;", "&")))._replace(scheme="", netloc="").geturl()
+            shape = SHAPE.sub("#", path)
+            if path in seen or any(s in path for s in skip) or shapes.get(shape, 0) >= (per_shape or limit):
+                continue
+            shapes[shape] = shapes.get(shape, 0) + 1
+            seen.add(path)
+            queue.append(path)
