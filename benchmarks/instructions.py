@@ -45,6 +45,7 @@ ROUTES = {
     "pro-documents": ("/pro/dossier/{grant}/documents", {}),
     "pro-measures": ("/pro/dossier/{grant}/mesures", {}),
     "sharing": ("/partage", {}),
+    "add-form": ("/documents/ajouter", {}),  # a form and the layout around it: a page's floor
 }
 DEFAULT = ["etat", "poll", "home"]
 WARMUP = 30

@@ -5,8 +5,10 @@ and shares; professionals with permanent accesses) is served by gunicorn with se
 workers and no response cache. Virtual users (threads, one cookie jar each) run journeys,
 each time as a person picked at random, so a person's visits are minutes apart and land on
 any worker:
-  holder (85 %): in (see below), home, documents list, a document and its preview, a measures
-    page and its chart, sharing page, history, back home; 5 % of those journeys also upload a PDF;
+  holder (85 %): in (see below), home, documents list, a document, a measures page, sharing page,
+    history, back home; 5 % of those journeys also upload a PDF. Each page's images are fetched as
+    Chromium on a phone fetches them (PHONE): the list's first thumbnails, a PDF's first page at
+    the width its srcset gives that screen, the compact chart;
   professional with a permanent access (10 %): in, home, the record, its documents, its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
 While a page is on screen its unread-count poll fires every 30 s (POLL_SECONDS): each page
@@ -27,6 +29,7 @@ route under the same gunicorn settings gives the ceiling in the same run.
 
 from __future__ import annotations
 
+import html
 import http.client
 import json
 import os
@@ -61,6 +64,9 @@ LOGIN_MIX = (("session still open", 0.60), ("passkey", 0.30), ("password + code"
 #: People who logged in with their passkey earlier this morning and left their session open.
 EARLIER = 200
 UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
+#: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
+#: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
+PHONE = {"width": 390, "density": 3, "thumbnails": 6}
 #: Every page of a holder's space asks for the unread-message count every POLL_SECONDS while it
 #: is on screen (templates/layouts/app.html); a page is read READING_SECONDS on average
 #: (exponential), so each page shown sends floor(time read / POLL_SECONDS) polls.
@@ -273,6 +279,43 @@ def _read(u: User, rng: random.Random) -> None:
         u.hit("unread-count poll", "GET", "/messages/non-lus", headers={"HX-Request": "true"})
 
 
+def _attr(tag: str, name: str) -> str:
+    found = re.search(rf'\s{name}="([^"]*)"', tag)
+    return html.unescape(found.group(1)) if found else ""
+
+
+def _thumbnails(page: bytes) -> list[str]:
+    """The documents list's thumbnails a phone fetches: the first screens' (lazy below)."""
+    tags = re.findall(r'<img class="doc-thumb"[^>]*>', page.decode())
+    return [_attr(t, "src") for t in tags[: PHONE["thumbnails"]]]
+
+
+def _picked(srcset: str) -> str:
+    """The candidate a phone takes from a `w` srcset shown across its screen (sizes 100vw): the
+    narrowest at least as wide as its device pixels, else the widest."""
+    candidates = sorted((int(w.rstrip("w")), url) for url, w in (c.split() for c in srcset.split(",")))
+    need = PHONE["width"] * PHONE["density"]
+    return next((url for w, url in candidates if w >= need), candidates[-1][1])
+
+
+def _document_image(page: bytes) -> str | None:
+    """What a document's page shows first: a PDF's first page, or the image itself."""
+    text = page.decode()
+    tag = re.search(r'<img class="pdf-page-image"[^>]*>', text) or re.search(r'<img class="doc-image"[^>]*>', text)
+    if tag is None:
+        return None
+    srcset = _attr(tag.group(0), "srcset")
+    return _picked(srcset) if srcset else _attr(tag.group(0), "src")
+
+
+def _chart(page: bytes) -> str:
+    """The measures chart a phone draws: the picture's narrow-screen source."""
+    tag = re.search(r'<source media="\(max-width: (\d+)px\)" srcset="([^"]*)"', page.decode())
+    if tag is None or PHONE["width"] > int(tag.group(1)):
+        raise Failed("no chart for a phone on the measures page")
+    return html.unescape(tag.group(2))
+
+
 def _holder_journey(
     u: User, person: dict, upload: bytes | None, rng: random.Random, how: str, sessions: Sessions, keys: dict
 ) -> None:
@@ -281,15 +324,19 @@ def _holder_journey(
     _, page = u.hit("home", "GET", "/")
     token = u.csrf(page)
     _read(u, rng)
-    u.hit("documents list", "GET", "/documents")
+    _, page = u.hit("documents list", "GET", "/documents")
+    for src in _thumbnails(page):
+        u.hit("thumbnail", "GET", src)
     _read(u, rng)
     doc = rng.choice(person["doc_ids"])
-    u.hit("document page", "GET", f"/documents/{doc}")
+    _, page = u.hit("document page", "GET", f"/documents/{doc}")
+    shown = _document_image(page)
+    if shown:
+        u.hit("document page image", "GET", shown)
     _read(u, rng)
-    u.hit("document preview", "GET", f"/documents/{doc}/vignette")  # the preview it shows: decrypted blob
     slug = rng.choice(person["charts"])
-    u.hit("measures page", "GET", f"/constantes/{slug}")
-    u.hit("measures chart", "GET", f"/constantes/{slug}/graphique.svg")
+    _, page = u.hit("measures page", "GET", f"/constantes/{slug}")
+    u.hit("measures chart", "GET", _chart(page))
     _read(u, rng)
     u.hit("sharing page", "GET", "/partage")
     _read(u, rng)
@@ -531,11 +578,11 @@ def run(opts) -> SectionResult:
             earlier = _earlier(carnet.base, pop, sessions, EARLIER, PEAK_USERS)
             _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0, sessions)  # warm-up
             # the peak: enough journeys in flight to keep every worker busy (more only queue up)
-            client0, workers0 = _own_cpu(), carnet.cpu_seconds()
+            client0, workers0, drawing0 = _own_cpu(), carnet.cpu_seconds(), carnet.children_cpu_seconds()
             peak_stats, peak_elapsed = _drive(
                 carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1, sessions
             )
-            peak_cpu0 = carnet.cpu_seconds()
+            peak_cpu0, drawing1 = carnet.cpu_seconds(), carnet.children_cpu_seconds()
             client_cpu = _own_cpu() - client0
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_r = opts.generator.run(bare.base + "/", seconds / 2, {})
@@ -593,7 +640,8 @@ def run(opts) -> SectionResult:
                 else "n/a"
             ),
             f"  peak phase: the workers used {_cores(peak_cpu0, workers0, peak_elapsed)} of "
-            f"{os.cpu_count()} cores, this load generator {client_cpu / peak_elapsed:.2f}",
+            f"{os.cpu_count()} cores (of which their children drawing PDF pages "
+            f"{_cores(drawing1, drawing0, peak_elapsed)}), this load generator {client_cpu / peak_elapsed:.2f}",
             "  getting in (planned "
             + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
             + f"; {earlier} sessions left open earlier this morning): "

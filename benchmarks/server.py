@@ -93,19 +93,20 @@ class Gunicorn:
         return [int(p) for p in text.split()]
 
     def cpu_seconds(self) -> float | None:
-        """User + system CPU time used so far by the workers (Linux /proc; None elsewhere)."""
+        """User + system CPU time used so far by the workers and everything they started: the
+        fork servers that draw PDF pages and their children, once reaped (Linux /proc; None
+        elsewhere)."""
         pids = self.worker_pids()
         if not pids:
             return None
-        tick = os.sysconf("SC_CLK_TCK")
-        total = 0
-        for pid in pids:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / tick
+        return sum(_tree_ticks(pid, own=True) for pid in pids) / os.sysconf("SC_CLK_TCK")
+
+    def children_cpu_seconds(self) -> float | None:
+        """The part of cpu_seconds() spent outside the workers themselves (PDF pages drawn)."""
+        pids = self.worker_pids()
+        if not pids:
+            return None
+        return sum(_tree_ticks(pid, own=False) for pid in pids) / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *exc) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -116,3 +117,38 @@ class Gunicorn:
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            found += [int(p) for p in Path(f"/proc/{pid}/task/{tid}/children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _tree_ticks(pid: int, own: bool) -> int:
+    """CPU ticks of a process (if `own`) and of its descendants, theirs with what they reaped
+    (a fork server's finished children). A worker's own reaped children are counted by the
+    tree while they live, and it reaps none before it stops."""
+    total = 0
+    if own:
+        total += _ticks(pid, reaped=False)
+    for child in _children(pid):
+        total += _ticks(child, reaped=True) + _tree_ticks(child, own=False)
+    return total
+
+
+def _ticks(pid: int, reaped: bool) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks + (int(fields[13]) + int(fields[14]) if reaped else 0)  # cutime, cstime
