@@ -43,6 +43,9 @@ class Document(Base):
     # A PDF's pages as its page lists them ({"encrypted", "page_count", "sizes"} or {"error": true}),
     # read once at upload so that showing the page reads no blob; None: not read yet (older rows).
     pdf_layout: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
+    # A PDF's page 1 drawn at upload at each width ({"mime": ..., "normal": blob id, "grande": blob id}):
+    # the document's page shows it on every view. None: drawn on view (older documents, or not drawable).
+    first_page: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # Never loaded: it tells a flush to insert the file's key before the document that refers to it.
     _blob_key: Mapped[BlobKey] = relationship(foreign_keys=[blob_id], lazy="raise")
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -95,6 +95,7 @@ class _Prepared:
     owned: bool  # a temp file of ours (stripped image), closed once stored
     needs_password: bool = False  # a PDF that opens only with its password
     pdf_layout: dict | None = None  # a PDF's pages, stored on the document (pages.Info.layout)
+    first_page: dict | None = None  # a PDF's page 1 drawn at each width (pages.Info.first_page)
 
 
 def _size_of(stream: BinaryIO) -> int | None:
@@ -107,8 +108,9 @@ def _size_of(stream: BinaryIO) -> int | None:
         return None
 
 
-def _prepare(upload: Upload, limit: int) -> _Prepared:
-    """Decide the type from the bytes, strip image metadata, make the thumbnail."""
+def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
+    """Decide the type from the bytes, strip image metadata, make the thumbnail (and a PDF's
+    first page images, when asked)."""
     name = upload.filename or ""
     stream = upload.stream
     size = _size_of(stream)
@@ -132,25 +134,24 @@ def _prepare(upload: Upload, limit: int) -> _Prepared:
     else:
         content = stream
     owned = content is not stream
-    needs_password, layout = False, None
+    needs_password, layout, drawn = False, None, None
     if ftype.kind == "pdf":
         # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
         data = content.read(limit + 1)
         if len(data) > limit:
             raise UploadRefused(name, "size")
         try:
-            info = pages.inspect(data, thumbnail=True)
+            info = pages.inspect(data, thumbnail=True, first_page=first_page)
         except pages.RenderError:  # kept as it came; its page says it cannot be shown
             thumb, layout = None, pages.UNREADABLE
         else:
-            thumb, needs_password, layout = info.thumbnail, info.encrypted, info.layout()
+            thumb, needs_password, layout, drawn = info.thumbnail, info.encrypted, info.layout(), info.first_page
         del data
     else:
         thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
     content.seek(0)
-    return _Prepared(
-        ftype, content, thumb, names.safe_filename(name or f"document.{ftype.extension}"), owned, needs_password, layout
-    )
+    name = names.safe_filename(name or f"document.{ftype.extension}")
+    return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn)
 
 
 @dataclass
@@ -167,13 +168,36 @@ class StoredFile:
     thumb_blob_id: str | None
     pdf_layout: dict | None
     needs_password: bool
+    #: A PDF's page 1 as the document's page shows it: {"mime": ..., size: blob id for each width}.
+    first_page: dict | None = None
+
+    def blob_ids(self) -> list[str]:
+        return [b for b in (self.blob_id, self.thumb_blob_id, *first_page_blobs(self.first_page)) if b]
 
 
-def store_files(patient_id: str, uploads: list[Upload]) -> list[StoredFile]:
+def first_page_blobs(first_page: dict | None) -> list[str]:
+    """The blobs of a PDF's stored first page images (none for other files, or drawn on view)."""
+    return [first_page[size] for size in pages.WIDTHS if size in (first_page or {})]
+
+
+def put_first_page(drawn: dict[str, tuple[str, bytes]] | None, patient_id: str) -> dict | None:
+    """A PDF's first page images (pages.Info.first_page) stored encrypted, as the file is:
+    {"mime": ..., size: blob id} for the document's `first_page`; None when none was drawn."""
+    if not drawn:
+        return None
+    kept: dict[str, str] = {}
+    for size, (mime, image) in drawn.items():
+        kept[size] = blobs.put(io.BytesIO(image), patient_id).blob_id
+        kept["mime"] = mime
+    return kept
+
+
+def store_files(patient_id: str, uploads: list[Upload], first_page: bool = False) -> list[StoredFile]:
     """The upload rules every feature shares: the type decided from the bytes, the size bounded,
     image metadata stripped, a thumbnail drawn on the server, the file stored encrypted. Every
     file or none: UploadRefused (nothing stored) for the first bad one. The blobs written are
-    removed if the transaction rolls back (core.blobs)."""
+    removed if the transaction rolls back (core.blobs). first_page: a PDF's first page images
+    are drawn and stored too (a document's page shows them on every view)."""
     uploads = [u for u in uploads if u is not None]
     if not uploads:
         raise UploadRefused("", "empty")
@@ -182,7 +206,7 @@ def store_files(patient_id: str, uploads: list[Upload]) -> list[StoredFile]:
     before_slow_work()  # thumbnails and PDF checks hold no write lock
     try:
         for u in uploads:  # refuse before storing anything
-            prepared.append(_prepare(u, limit))
+            prepared.append(_prepare(u, limit, first_page))
     except UploadRefused:
         _close(prepared)
         raise
@@ -199,6 +223,8 @@ def store_files(patient_id: str, uploads: list[Upload]) -> list[StoredFile]:
             if item.thumb:
                 thumb = blobs.put(io.BytesIO(item.thumb), patient_id, max_size=limit)
                 written.append(thumb.blob_id)
+            drawn = put_first_page(item.first_page, patient_id)
+            written += first_page_blobs(drawn)
             stored.append(
                 StoredFile(
                     name=item.name[:200],
@@ -212,6 +238,7 @@ def store_files(patient_id: str, uploads: list[Upload]) -> list[StoredFile]:
                     thumb_blob_id=thumb.blob_id if thumb else None,
                     pdf_layout=item.pdf_layout,
                     needs_password=item.needs_password,
+                    first_page=drawn,
                 )
             )
     except BaseException:
@@ -253,7 +280,7 @@ def add_documents(
         access.require(viewer, "documents", "write")
     if category not in categories.CATEGORIES:
         raise ValueError("unknown category")
-    stored = store_files(viewer.patient_id, uploads)
+    stored = store_files(viewer.patient_id, uploads, first_page=True)
     docs: list[Document] = []
     title = (title or "").strip()
     try:
@@ -282,6 +309,7 @@ def add_documents(
                 blob_id=item.blob_id,
                 thumb_blob_id=item.thumb_blob_id,
                 pdf_layout=item.pdf_layout,
+                first_page=item.first_page,
                 hidden=False,
             )
             doc.needs_password = item.needs_password  # not stored: told to the uploader once
@@ -292,7 +320,7 @@ def add_documents(
         for doc in docs:
             if doc in db.session:
                 db.session.expunge(doc)
-        forget_blobs([b for item in stored for b in (item.blob_id, item.thumb_blob_id) if b])
+        forget_blobs([b for item in stored for b in item.blob_ids()])
         raise
     for doc in docs if action else ():
         audit.record(viewer, action, doc, detail={"category": doc.category, "kind": doc.kind})
@@ -569,6 +597,10 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
     or it cannot be drawn. Not traced: the page that shows the images traced its view."""
     if doc.kind != "pdf" or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
         return None
+    stored = (doc.first_page or {}).get(size) if number == 1 else None
+    if stored:  # drawn at upload: read, not drawn again
+        key = _key(stored)
+        return doc.first_page["mime"], b"".join(blobs.store().open(stored, key.wrapped_key, key.sha256))
     data = _pdf_data(doc)
     before_slow_work()
     try:
@@ -642,7 +674,7 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
     """Crypto-shred: the rows holding the wrapped keys go in this transaction, the files after commit."""
     access.require(viewer, "documents", "delete")
     audit.record(viewer, audit.Action.DOCUMENT_DELETED, doc, detail={"category": doc.category, "size": doc.size})
-    blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id) if b]
+    blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id, *first_page_blobs(doc.first_page)) if b]
     db.session.delete(doc)
     db.session.flush()
     blobs.shred(blob_ids, viewer.patient_id)

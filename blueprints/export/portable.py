@@ -34,7 +34,16 @@ TABLES: tuple[type[DeclarativeBase], ...] = (
 )
 BY_NAME = {model.__tablename__: model for model in TABLES}
 # Columns of the source space that mean nothing in another one (or are made again there).
-NOT_CARRIED = {"patient_id", "blob_id", "thumb_blob_id", "import_id", "grant_id", "search_text", "pdf_layout"}
+NOT_CARRIED = {
+    "patient_id",
+    "blob_id",
+    "thumb_blob_id",
+    "import_id",
+    "grant_id",
+    "search_text",
+    "pdf_layout",
+    "first_page",
+}
 # Links between the carried rows: (table, column) -> the table it points to.
 LINKS = {
     ("profile_allergies", "treatment_id"): "profile_treatments",

@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from blueprints.documents import pages, sniff, thumbnails
 from blueprints.documents.models import Document
-from blueprints.documents.services import max_bytes
+from blueprints.documents.services import max_bytes, put_first_page
 from blueprints.export import portable
 from blueprints.measures.models import Measure
 from core import audit, blobs
@@ -140,13 +140,14 @@ def _document_file(zf: zipfile.ZipFile, name: str, values: dict, patient_id: str
             raise Refused(f"The file {name!r} is larger than Carnet accepts.") from None
     if stored.sha256 != values.get("sha256"):
         raise Refused(f"The file {name!r} is not the one the export recorded (its SHA-256 differs).")
-    thumb, layout = None, None
+    thumb, layout, first_page = None, None, None
     if ftype.kind == "pdf":
         with zf.open(info) as fh:
             data = fh.read()
         try:
-            found = pages.inspect(data, thumbnail=True)
+            found = pages.inspect(data, thumbnail=True, first_page=True)
             thumb, layout = found.thumbnail, found.layout()
+            first_page = put_first_page(found.first_page, patient_id)
         except pages.RenderError:
             layout = pages.UNREADABLE
     elif ftype.kind != "text":
@@ -157,6 +158,7 @@ def _document_file(zf: zipfile.ZipFile, name: str, values: dict, patient_id: str
         "blob_id": stored.blob_id,
         "thumb_blob_id": thumb_id,
         "pdf_layout": layout,
+        "first_page": first_page,
         "kind": ftype.kind,
         "size": stored.size,
     }

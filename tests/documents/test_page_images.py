@@ -7,9 +7,11 @@ import io
 import pytest
 from PIL import Image
 
-from blueprints.documents import pages
-from tests.documents.pdf_samples import FONT, _stream, build, report, text_pdf
+from blueprints.documents import pages, services
+from core.db import db
+from tests.documents.pdf_samples import FONT, _stream, build, encrypted_pdf, multipage_pdf, report, text_pdf
 from tests.documents.test_thumbnails import jpeg_pdf, quadrant_image
+from tests.helpers import add_text, blob_files
 
 
 def grey_pdf() -> bytes:
@@ -81,3 +83,40 @@ def test_one_grey_pixel_in_colour_is_enough_to_keep_three_channels():
     with Image.open(io.BytesIO(body)) as out:
         assert (mime, out.mode) == ("image/png", "RGB")
         assert out.getpixel((39, 29)) == (120, 120, 121)
+
+
+@pytest.fixture
+def drawings(monkeypatch):
+    """Every call into PDFium's bounded child, by operation."""
+    calls, real = [], pages._run
+    monkeypatch.setattr(pages, "_run", lambda op, *args, **kwargs: calls.append(op) or real(op, *args, **kwargs))
+    return calls
+
+
+def test_a_pdfs_first_page_is_drawn_at_upload_stored_encrypted_and_read_on_view(app, space, drawings):
+    data = multipage_pdf(2)
+    doc = add_text(space, data, "compte-rendu.pdf")
+    db.session.commit()
+    assert drawings == ["inspect"]  # drawn in the child that read the file at upload
+    assert set(doc.first_page) == {"mime", *pages.WIDTHS}
+    on_disk = b"".join(open(p, "rb").read() for p in blob_files(app))
+    assert b"\x89PNG" not in on_disk and b"IHDR" not in on_disk  # encrypted at rest, like the file
+    for size in pages.WIDTHS:  # what a view drew before: the same bytes, read instead of drawn
+        assert services.page_image(space, doc, 1, size) == pages.render(data, 1, size)
+    assert drawings == ["inspect"] + ["render"] * len(pages.WIDTHS)  # the renders above are this test's own
+    assert services.page_image(space, doc, 2, "normal") == pages.render(data, 2, "normal")
+    assert drawings[-2:] == ["render", "render"]  # later pages are drawn on view, as before
+
+
+def test_a_pdf_that_needs_its_password_stores_no_first_page(app, space):
+    doc = add_text(space, encrypted_pdf(), "protege.pdf")
+    assert doc.first_page is None and services.page_image(space, doc, 1, "normal") is None
+
+
+def test_a_first_page_pdfium_cannot_draw_leaves_the_file_readable(monkeypatch):
+    def cannot(*args):
+        raise MemoryError
+
+    monkeypatch.setattr(pages, "_render", cannot)
+    info = pages._inspect(multipage_pdf(1), thumbnail=False, max_pages=pages.MAX_PAGES, first_page=True)
+    assert info.first_page is None and info.page_count == 1

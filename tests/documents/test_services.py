@@ -168,7 +168,7 @@ def test_oversized_file_is_refused_by_put(app, space, monkeypatch):
 
 def test_rollback_before_commit_leaves_no_document_and_no_blob(app, space):
     _add(space, pdf_bytes(), "a.pdf")
-    assert len(blob_files(app)) == 2  # file + thumbnail, durable before the commit
+    assert len(blob_files(app)) == 4  # file, thumbnail, first page at both widths: durable before the commit
     db.session.rollback()  # the request failed before its commit
     assert db.session.scalars(select(Document)).all() == []
     assert blob_files(app) == []
@@ -180,11 +180,11 @@ def test_crash_between_blob_and_commit_leaves_an_orphan_that_check_removes(app, 
     db.session.info.pop(blobs._NEW)  # the process died: no rollback hook ran
     db.session.rollback()
     assert db.session.scalars(select(Document)).all() == []
-    assert len(blob_files(app)) == 2
+    assert len(blob_files(app)) == 4
     report = blobs.check(remove_orphans=False)
-    assert len(report.recent_unknown) == 2 and report.orphans == []  # grace period protects uploads in flight
+    assert len(report.recent_unknown) == 4 and report.orphans == []  # grace period protects uploads in flight
     report = blobs.check(remove_orphans=True, grace_seconds=0)
-    assert len(report.removed_orphans) == 2 and blob_files(app) == []
+    assert len(report.removed_orphans) == 4 and blob_files(app) == []
 
 
 def test_storage_check_command(app, space):
@@ -193,7 +193,7 @@ def test_storage_check_command(app, space):
     orphan = blobs.store().put(io.BytesIO(b"orphan"))
     runner = app.test_cli_runner()
     result = runner.invoke(args=["storage", "check"])
-    assert result.exit_code == 0 and "2 blobs intact" in result.output
+    assert result.exit_code == 0 and "4 blobs intact" in result.output
     result = runner.invoke(args=["storage", "check", "--remove-orphans", "--grace", "0"])
     assert result.exit_code == 0 and "1 orphan blobs removed" in result.output
     assert not blobs.store().exists(orphan.blob_id) and blobs.store().exists(doc.blob_id)
@@ -209,7 +209,8 @@ def test_storage_check_command(app, space):
 def test_delete_shreds_the_key_then_the_file(app, space):
     doc = _add(space, pdf_bytes(), "a.pdf")
     db.session.commit()
-    blob_ids = [doc.blob_id, doc.thumb_blob_id]
+    blob_ids = [doc.blob_id, doc.thumb_blob_id, *services.first_page_blobs(doc.first_page)]
+    assert len(blob_ids) == 4  # the file, its thumbnail, its first page at both widths
     services.delete_document(space, doc)
     assert all(blobs.store().exists(b) for b in blob_ids)  # files stay until the commit
     db.session.commit()

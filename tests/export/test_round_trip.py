@@ -62,6 +62,13 @@ def test_round_trip_recreates_the_space_field_by_field(app, exporter, run_export
                 == documents.open_content(holder_viewer(account.patient_id), old_docs[doc.sha256], "download").read()
             )
             assert (doc.thumb_blob_id is None) == (old_docs[doc.sha256].thumb_blob_id is None)
+            old = old_docs[doc.sha256]
+            assert (doc.first_page is None) == (old.first_page is None)  # a PDF's first page drawn again
+            if doc.first_page:
+                assert documents.page_image(viewer, doc, 1, "grande") == documents.page_image(
+                    holder_viewer(account.patient_id), old, 1, "grande"
+                )
+        assert any(doc.first_page for doc in new_docs)
     (trace,) = traces(app, "space_imported")
     assert trace.patient_id == target.patient_id and trace.detail["measures"] == 12
 
