@@ -154,7 +154,7 @@ def _fit(width: float, height: float) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
-def _page_images(page) -> tuple[object | None, int]:
+def page_images(page) -> tuple[object | None, int]:
     """The largest image drawn directly on the page, and what all its images decode to."""
     largest, largest_px, decoded = None, 0, 0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
@@ -167,6 +167,15 @@ def _page_images(page) -> tuple[object | None, int]:
     return largest, decoded
 
 
+def covers_page(page, image) -> bool:
+    """The image covers (almost) the whole page: a scan."""
+    left, bottom, right, top = image.get_bounds()
+    c_left, c_bottom, c_right, c_top = page.get_cropbox()
+    covered = (min(right, c_right) - max(left, c_left)) * (min(top, c_top) - max(bottom, c_bottom))
+    page_area = (c_right - c_left) * (c_top - c_bottom)
+    return page_area > 0 and covered >= _SCAN_COVERAGE * page_area
+
+
 def _scan_thumbnail(page, image) -> Image.Image | None:
     """Thumbnail of a page that is one JPEG (a scan), decoded at reduced size by Pillow."""
     if image is None or image.get_filters() != ["DCTDecode"]:
@@ -174,12 +183,9 @@ def _scan_thumbnail(page, image) -> Image.Image | None:
     usable, transpose = _scan_transpose(image.get_matrix().get())
     if not usable:
         return None
-    left, bottom, right, top = image.get_bounds()
-    c_left, c_bottom, c_right, c_top = page.get_cropbox()
-    covered = (min(right, c_right) - max(left, c_left)) * (min(top, c_top) - max(bottom, c_bottom))
-    page_area = (c_right - c_left) * (c_top - c_bottom)
-    if page_area <= 0 or covered < _SCAN_COVERAGE * page_area:
+    if not covers_page(page, image):
         return None
+    left, bottom, right, top = image.get_bounds()
     rotation = page.get_rotation() % 360
     if rotation in (90, 270):
         size = _fit(top - bottom, right - left)
@@ -215,7 +221,7 @@ def _pdf_thumbnail(fh: BinaryIO) -> bytes | None:
                 width, height = page.get_size()
                 if width <= 0 or height <= 0:
                     raise ValueError("empty page")
-                largest, decoded = _page_images(page)
+                largest, decoded = page_images(page)
                 try:
                     im = _scan_thumbnail(page, largest)
                 except Exception:  # noqa: BLE001 - e.g. a JPEG only PDFium decodes: draw the page

@@ -120,3 +120,16 @@ def test_a_first_page_pdfium_cannot_draw_leaves_the_file_readable(monkeypatch):
     monkeypatch.setattr(pages, "_render", cannot)
     info = pages._inspect(multipage_pdf(1), thumbnail=False, max_pages=pages.MAX_PAGES, first_page=True)
     assert info.first_page is None and info.page_count == 1
+
+
+def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
+    scan = quadrant_image().resize((620, 877))  # 75 dpi across A4: fewer pixels than either width
+    data = jpeg_pdf(scan)
+    for size in pages.WIDTHS:
+        mime, im = drawn(data, size)
+        assert mime == "image/jpeg" and im.size in ((620, 877), (620, 878))  # the scan's own pixels
+        # the same picture: each quadrant's colour where it was
+        assert im.resize((4, 2)).getpixel((0, 0))[0] > 150 and im.resize((4, 2)).getpixel((3, 0))[1] > 150
+    sharp = quadrant_image().resize((2480, 3508))  # 300 dpi: both widths are drawn as asked
+    assert [drawn(jpeg_pdf(sharp), size)[1].width for size in sorted(pages.WIDTHS)] == [2000, 1000]
+    assert drawn(text_pdf(report(1)), "grande")[1].width == 2000  # a page of text is not a scan
