@@ -1,8 +1,10 @@
-"""`flask storage check [--remove-orphans] [--grace SECONDS]`: every blob intact, no leftovers."""
+"""`flask storage check [--remove-orphans] [--grace SECONDS]`: every blob intact, no leftovers.
+`flask storage first-pages [--limit N]`: PDFs stored before first pages were drawn at upload."""
 
 import click
 from flask.cli import AppGroup
 
+from blueprints.documents import services
 from core import blobs
 from core.db import db
 
@@ -62,6 +64,17 @@ def check(remove_orphans: bool, grace: float | None):
     )
     if not report.healthy:
         raise SystemExit(1)
+
+
+@storage.command("first-pages")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many documents (oldest first).")
+def first_pages(limit: int | None):
+    """Draw and store the first page of PDFs stored before uploads drew it: their page then reads
+    it instead of drawing it on every view. Safe to run while Carnet serves, and again."""
+    drawn, left = services.draw_first_pages(limit)
+    click.echo(
+        f"{drawn} first pages drawn and stored; {left} left to be drawn on view (password, unreadable or missing file)."
+    )
 
 
 commands = [storage]

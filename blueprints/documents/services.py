@@ -19,6 +19,7 @@ from flask import abort, current_app
 from flask_babel import format_date
 from sqlalchemy import func, select, tuple_, update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.exceptions import NotFound
 
 from blueprints.documents import categories, images, names, pages, sniff, thumbnails
 from blueprints.documents.models import Document, fold
@@ -607,6 +608,38 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
         return pages.render(data, number, size)
     except pages.RenderError:
         return None
+
+
+def draw_first_pages(limit: int | None = None) -> tuple[int, int]:
+    """PDFs stored before their first page was drawn at upload: drawn and stored now, one at a
+    time (read, then drawn outside any transaction, then stored in a short one), oldest first.
+    Returns (drawn, left to be drawn on view: needs its password, unreadable, file missing)."""
+    wanted = select(Document.id).where(Document.kind == "pdf", Document.first_page.is_(None))
+    ids = list(db.session.scalars(wanted.order_by(Document.created_at, Document.id).limit(limit)))
+    drawn = left = 0
+    for doc_id in ids:
+        doc = db.session.get(Document, doc_id)
+        try:
+            data = _pdf_data(doc)
+        except (BlobCorrupt, NotFound):  # a lost or damaged file: its page says so
+            left += 1
+            continue
+        before_slow_work()
+        try:
+            drawing = pages.inspect(data, first_page=True).first_page
+        except pages.RenderError:
+            drawing = None
+        if not drawing:
+            left += 1
+            continue
+        write_intent()
+        doc = db.session.get(Document, doc_id, populate_existing=True)
+        if doc is not None and doc.first_page is None:  # not deleted nor drawn meanwhile
+            doc.first_page = put_first_page(drawing, doc.patient_id)
+            drawn += 1
+        db.session.commit()
+    db.session.rollback()
+    return drawn, left
 
 
 def text_preview(viewer: Viewer, doc: Document) -> str | None:

@@ -133,3 +133,24 @@ def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
     sharp = quadrant_image().resize((2480, 3508))  # 300 dpi: both widths are drawn as asked
     assert [drawn(jpeg_pdf(sharp), size)[1].width for size in sorted(pages.WIDTHS)] == [2000, 1000]
     assert drawn(text_pdf(report(1)), "grande")[1].width == 2000  # a page of text is not a scan
+
+
+def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, drawings, monkeypatch):
+    with monkeypatch.context() as before:  # stored by a version that drew no first page
+        before.setattr(services, "put_first_page", lambda drawn, patient_id: None)
+        old = add_text(space, multipage_pdf(2), "ancien.pdf")
+        locked = add_text(space, encrypted_pdf(), "protege.pdf")
+        add_text(space)  # not a PDF: nothing to draw
+    db.session.commit()
+    assert old.first_page is None and locked.first_page is None
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["storage", "first-pages"])
+    assert result.exit_code == 0, result.output
+    assert "1 first pages drawn and stored; 1 left to be drawn on view" in result.output
+    db.session.expire_all()
+    assert set(old.first_page) == {"mime", *pages.WIDTHS}
+    before = len(drawings)
+    assert services.page_image(space, old, 1, "grande") == pages.render(multipage_pdf(2), 1, "grande")
+    assert drawings[before:] == ["render"]  # the test's own drawing: the page read the stored one
+    again = runner.invoke(args=["storage", "first-pages"])
+    assert "0 first pages drawn and stored; 1 left" in again.output
