@@ -14,7 +14,7 @@ from blueprints.documents.models import Document
 from core import blobs
 from core.access import Viewer, viewer_for
 from core.blobs import BlobKey
-from core.db import db
+from core.db import Fixed, db
 from tests.helpers import add_text as _add, blob_files, loads, statements
 from tests.samples import pdf_bytes, png_bytes
 
@@ -252,17 +252,20 @@ def test_a_lists_rows_are_what_a_documents_own_row_says(app, space):
         assert listed == services.row(db.session.get(Document, listed["id"]))
 
 
-def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, make_holder):
-    """thumbnail_of() (docs/performance.md, 59): the image of a document the viewer may see, as
-    open_thumbnail() reads it from the document itself; no Document object, one statement; None
-    for another space's document, one the viewer may not see, one without image."""
+def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, make_holder, monkeypatch):
+    """thumbnail_of() (docs/performance.md, 59 and 62): the image of a document the viewer may
+    see, as open_thumbnail() reads it from the document itself; no Document object, one
+    statement, built once for the holder's side; None for another space's document, one the
+    viewer may not see, one without image."""
     upload = services.Upload(io.BytesIO(png_bytes()), "radio.png")
     picture = services.add_documents(space, [upload], category="RADIO_SC", act_date=date(2026, 3, 1))[0]
     text = _add(space, name="note.txt")
     db.session.commit()
+    compiled, real = [], Fixed._execute
+    monkeypatch.setattr(Fixed, "_execute", lambda self, params: compiled.append(self) or real(self, params))
     with loads(Document) as loaded, statements(db.engine) as seen:
         image = b"".join(services.thumbnail_of(space, picture.id))
-    assert loaded == [] and len(seen) == 1
+    assert loaded == [] and seen == [] and len(compiled) == 1
     assert image.startswith(b"\xff\xd8\xff")
     assert image == b"".join(services.open_thumbnail(space, db.session.get(Document, picture.id)))
     assert text.thumb_blob_id is None and services.thumbnail_of(space, text.id) is None
@@ -272,3 +275,7 @@ def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, ma
     db.session.commit()
     pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})
     assert services.thumbnail_of(pro, picture.id) is None and services.thumbnail_of(space, picture.id) is not None
+    guardian = Viewer(kind="guardian", patient_id=space.patient_id, rights={"documents": {"read"}})
+    assert services.thumbnail_of(guardian, picture.id) is not None  # the holder's side sees hidden ones
+    narrowed = Viewer(kind="holder", patient_id=space.patient_id, rights={"documents": {"read"}}, categories=("ORD",))
+    assert services.thumbnail_of(narrowed, picture.id) is None  # a category limit is the gate's, asked anew
