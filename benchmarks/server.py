@@ -119,7 +119,8 @@ class Gunicorn:
             self.proc.wait()
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """The processes this one started that are still running (Linux /proc)."""
     found = []
     try:
         tasks = os.listdir(f"/proc/{pid}/task")
@@ -139,13 +140,14 @@ def _tree_ticks(pid: int, own: bool) -> int:
     tree while they live, and it reaps none before it stops."""
     total = 0
     if own:
-        total += _ticks(pid, reaped=False)
-    for child in _children(pid):
-        total += _ticks(child, reaped=True) + _tree_ticks(child, own=False)
+        total += ticks(pid, reaped=False)
+    for child in children(pid):
+        total += ticks(child, reaped=True) + _tree_ticks(child, own=False)
     return total
 
 
-def _ticks(pid: int, reaped: bool) -> int:
+def ticks(pid: int, reaped: bool) -> int:
+    """CPU ticks of a process; with `reaped`, those of the children it waited for too."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

@@ -11,11 +11,9 @@ waits for the child's end; /proc counts in ticks of 10 ms, so per page on averag
 
 import os
 import time
-from multiprocessing import forkserver
-from pathlib import Path
 
 from app import create_app
-from benchmarks.server import CPU_HEADER
+from benchmarks.server import CPU_HEADER, children, ticks
 
 app = create_app(instance_path=os.environ["BENCH_INSTANCE"])
 
@@ -34,15 +32,12 @@ def timed(environ, start_response):
 
 
 _TICK = os.sysconf("SC_CLK_TCK")
+_KIDS: list[int] = []  # this worker's children once it has any: its fork server
 
 
 def _drawing_seconds() -> float:
-    """CPU of this worker's fork server and of the children it reaped (0 before it starts)."""
-    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-    if pid is None:
-        return 0.0
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return sum(int(f) for f in fields[11:15]) / _TICK
+    """CPU of this worker's children (the fork server that draws PDF pages) and of the
+    children they reaped; 0 before the first drawing starts one."""
+    if not _KIDS:
+        _KIDS.extend(children(os.getpid()))
+    return sum(ticks(pid, reaped=True) for pid in _KIDS) / _TICK
