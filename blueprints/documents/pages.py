@@ -142,6 +142,10 @@ def _first_page(data: bytes) -> dict[str, tuple[str, bytes]] | None:
         return None
 
 
+#: What a page may draw over a full-page picture that the picture's resolution would blur.
+_DRAWN_OVER = [pdfium_c.FPDF_PAGEOBJ_TEXT, pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_SHADING]
+
+
 def _scan_density(page) -> float | None:
     """Pixels per point of a page that is one image (a scan), None for any other page. A 150 dpi
     scan is 1,240 px across A4: its 2,000 px drawing was that many pixels enlarged, at twice the
@@ -149,6 +153,8 @@ def _scan_density(page) -> float | None:
     image, _decoded = thumbnails.page_images(page)
     if image is None or not thumbnails.covers_page(page, image):
         return None
+    if any(True for _obj in page.get_objects(filter=_DRAWN_OVER)):
+        return None  # text or lines over the picture (a form, a letterhead) are sharper than it
     left, bottom, right, top = image.get_bounds()
     return max(image.get_px_size()) / max(right - left, top - bottom, 1.0)
 

@@ -133,6 +133,9 @@ def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
     sharp = quadrant_image().resize((2480, 3508))  # 300 dpi: both widths are drawn as asked
     assert [drawn(jpeg_pdf(sharp), size)[1].width for size in sorted(pages.WIDTHS)] == [2000, 1000]
     assert drawn(text_pdf(report(1)), "grande")[1].width == 2000  # a page of text is not a scan
+    # a form printed over a low-resolution background: its text is drawn at the width asked
+    form = jpeg_pdf(scan, extra_content=b" BT /F1 18 Tf 72 700 Td (Nom : Martin) Tj ET")
+    assert drawn(form, "grande")[1].width == 2000
 
 
 def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, drawings, monkeypatch):
