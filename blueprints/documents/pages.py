@@ -156,7 +156,8 @@ def _scan_density(page) -> float | None:
     if any(True for _obj in page.get_objects(filter=_DRAWN_OVER)):
         return None  # text or lines over the picture (a form, a letterhead) are sharper than it
     left, bottom, right, top = image.get_bounds()
-    return max(image.get_px_size()) / max(right - left, top - bottom, 1.0)
+    pixels = max(image.get_px_size())
+    return pixels / max(right - left, top - bottom, 1.0) if pixels > 0 else None
 
 
 def _has_images(page) -> bool:
