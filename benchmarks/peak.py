@@ -9,7 +9,8 @@ any worker:
     history, back home; 5 % of those journeys also upload a PDF. Each page's images are fetched as
     Chromium on a phone fetches them (PHONE): the list's first thumbnails, a PDF's first page at
     the width its srcset gives that screen, the compact chart;
-  professional with a permanent access (10 %): in, home, the record, its documents, its measures;
+  professional with a permanent access (10 %): in, home, the record, its documents, the newest
+    one and what its page shows (at a desk: 1280 px at 1x), its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
 While a page is on screen its unread-count poll fires every 30 s (POLL_SECONDS): each page
 a holder or a professional with an account reads adds floor(reading time / 30 s) polls, the
@@ -67,6 +68,9 @@ UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
 #: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
 PHONE = {"width": 390, "density": 3, "thumbnails": 6}
+#: A professional reads a record at the practice's desk: a 1280 px screen at 1x, where a
+#: document's preview column is 45 % of the width (templates/documents/_pdf_pages.html's sizes).
+DESK_PREVIEW_PX = round(1280 * 0.45)
 #: Every page of a holder's space asks for the unread-message count every POLL_SECONDS while it
 #: is on screen (templates/layouts/app.html); a page is read READING_SECONDS on average
 #: (exponential), so each page shown sends floor(time read / POLL_SECONDS) polls.
@@ -290,22 +294,22 @@ def _thumbnails(page: bytes) -> list[str]:
     return [_attr(t, "src") for t in tags[: PHONE["thumbnails"]]]
 
 
-def _picked(srcset: str) -> str:
-    """The candidate a phone takes from a `w` srcset shown across its screen (sizes 100vw): the
-    narrowest at least as wide as its device pixels, else the widest."""
+def _picked(srcset: str, need: int) -> str:
+    """The candidate a browser takes from a `w` srcset for a slot of `need` device pixels: the
+    narrowest at least that wide, else the widest."""
     candidates = sorted((int(w.rstrip("w")), url) for url, w in (c.split() for c in srcset.split(",")))
-    need = PHONE["width"] * PHONE["density"]
     return next((url for w, url in candidates if w >= need), candidates[-1][1])
 
 
-def _document_image(page: bytes) -> str | None:
-    """What a document's page shows first: a PDF's first page, or the image itself."""
+def _document_image(page: bytes, need: int = PHONE["width"] * PHONE["density"]) -> str | None:
+    """What a document's page shows first: a PDF's first page, or the image itself (a text is
+    shown in the page)."""
     text = page.decode()
     tag = re.search(r'<img class="pdf-page-image"[^>]*>', text) or re.search(r'<img class="doc-image"[^>]*>', text)
     if tag is None:
         return None
     srcset = _attr(tag.group(0), "srcset")
-    return _picked(srcset) if srcset else _attr(tag.group(0), "src")
+    return _picked(srcset, need) if srcset else _attr(tag.group(0), "src")
 
 
 def _chart(page: bytes) -> str:
@@ -371,8 +375,15 @@ def _pro_journey(u: User, pro: dict, rng: random.Random, how: str, sessions: Ses
     grant = rng.choice(pro["grant_ids"])
     u.hit("pro record (grant)", "GET", f"/pro/dossier/{grant}")
     _read(u, rng)
-    u.hit("pro documents", "GET", f"/pro/dossier/{grant}/documents")
+    _, page = u.hit("pro documents", "GET", f"/pro/dossier/{grant}/documents")
     _read(u, rng)
+    newest = re.search(rf'href="(/pro/dossier/{grant}/documents/[^"/?]+)"', page.decode())
+    if newest:  # the newest document of the record, and what its page shows first
+        _, page = u.hit("pro document page", "GET", newest.group(1))
+        shown = _document_image(page, DESK_PREVIEW_PX)
+        if shown:
+            u.hit("pro document page image", "GET", shown)
+        _read(u, rng)
     u.hit("pro measures", "GET", f"/pro/dossier/{grant}/mesures")
     _read(u, rng)
     _leave(u, pro["email"], how, u.csrf(page), sessions)
