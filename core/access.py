@@ -292,6 +292,21 @@ def kind_gate(kind: str) -> Viewer:
     return Viewer(kind, patient_id=bindparam("patient_id"))
 
 
+def gated_as_its_kind(viewer: Viewer) -> bool:
+    """scope() writes for this viewer what it writes for kind_gate(viewer.kind), on every table:
+    no category limit, hidden records seen or not as the kind sees them, no author exception (an
+    RPPS with an account), and the holder-only tables open or closed as for the kind. A statement
+    built once per kind of viewer may then stand for this viewer's own."""
+    gate = kind_gate(viewer.kind)
+    author = viewer.account_id is not None and getattr(viewer.professional, "rpps", None)
+    return (
+        viewer.categories is None
+        and viewer.sees_hidden == gate.sees_hidden
+        and (viewer.sees_hidden or not author)
+        and can(viewer, "fhir.ExplanationOfBenefit", "read") == can(gate, "fhir.ExplanationOfBenefit", "read")
+    )
+
+
 def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     """Limit a query on a patient-data table to what this viewer may see.
 

@@ -172,8 +172,11 @@ class StoredFile:
     #: A PDF's page 1 as the document's page shows it: {"mime": ..., size: blob id for each width}.
     first_page: dict | None = None
 
-    def blob_ids(self) -> list[str]:
-        return [b for b in (self.blob_id, self.thumb_blob_id, *first_page_blobs(self.first_page)) if b]
+
+def file_blobs(item) -> list[str]:
+    """Every blob of a stored file (a StoredFile or a Document): the file, its thumbnail, its
+    first page images."""
+    return [b for b in (item.blob_id, item.thumb_blob_id, *first_page_blobs(item.first_page)) if b]
 
 
 def first_page_blobs(first_page: dict | None) -> list[str]:
@@ -321,7 +324,7 @@ def add_documents(
         for doc in docs:
             if doc in db.session:
                 db.session.expunge(doc)
-        forget_blobs([b for item in stored for b in item.blob_ids()])
+        forget_blobs([b for item in stored for b in file_blobs(item)])
         raise
     for doc in docs if action else ():
         audit.record(viewer, action, doc, detail={"category": doc.category, "kind": doc.kind})
@@ -531,9 +534,10 @@ def thumbnail_of(viewer: Viewer, document_id: str):
     """The preview image of a document this viewer may see, decrypted as it is read; None when
     there is none to show (no such document for this viewer, no image, its key shredded). The
     document's gate and the image's key are one statement of plain columns: a list shows one
-    image per row, each asked on its own (docs/performance.md, 59). On the holder's side (a list
-    of six on a phone's first screen) the statement is built once per kind of viewer (62)."""
-    if viewer.kind in ("holder", "guardian") and viewer.categories is None:  # what kind_gate's scope writes
+    image per row, each asked on its own (docs/performance.md, 59). For a viewer gated as its
+    kind (the holder's side: six a list on a phone's first screen) the statement is built once
+    per kind of viewer (62)."""
+    if access.gated_as_its_kind(viewer):
         found = _thumbnail_statement(viewer.kind).first({"patient_id": viewer.patient_id, "document_id": document_id})
     else:
         found = db.session.execute(_thumbnail_select(viewer).where(Document.id == document_id)).first()
@@ -717,7 +721,7 @@ def delete_document(viewer: Viewer, doc: Document) -> None:
     """Crypto-shred: the rows holding the wrapped keys go in this transaction, the files after commit."""
     access.require(viewer, "documents", "delete")
     audit.record(viewer, audit.Action.DOCUMENT_DELETED, doc, detail={"category": doc.category, "size": doc.size})
-    blob_ids = [b for b in (doc.blob_id, doc.thumb_blob_id, *first_page_blobs(doc.first_page)) if b]
+    blob_ids = file_blobs(doc)
     db.session.delete(doc)
     db.session.flush()
     blobs.shred(blob_ids, viewer.patient_id)
