@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
@@ -116,6 +117,7 @@ def _inspect(data: bytes, thumbnail: bool, max_pages: int, first_page: bool = Fa
         if _password_error(exc):
             return Info(encrypted=True)
         raise
+    drawn = thumb = None
     try:
         count = len(pdf)
         if count < 1:
@@ -127,19 +129,33 @@ def _inspect(data: bytes, thumbnail: bool, max_pages: int, first_page: bool = Fa
                 sizes.append(_page_size(page))
             finally:
                 page.close()
+        if first_page:
+            drawn, thumb = _first_page(pdf, thumbnail)
     finally:
         pdf.close()
-    thumb = None
-    if thumbnail:
+    if thumbnail and thumb is None:
         thumb = thumbnails.thumbnail(data, "pdf")
-    return Info(page_count=count, sizes=sizes, thumbnail=thumb, first_page=_first_page(data) if first_page else None)
+    return Info(page_count=count, sizes=sizes, thumbnail=thumb, first_page=drawn)
 
 
-def _first_page(data: bytes) -> dict[str, tuple[str, bytes]] | None:
+def _first_page(pdf, thumbnail: bool) -> tuple[dict[str, tuple[str, bytes]] | None, bytes | None]:
+    """Page 1 at each width, and (if asked) the list's thumbnail made from its normal drawing.
+    All from one loaded page, the larger drawing first: PDFium then decodes its pictures once."""
     try:
-        return {size: _render(data, 1, size, 1) for size in WIDTHS}
+        page = pdf[0]
+        try:
+            photo = _has_images(page)
+            drawn, thumb = {}, None
+            for size in sorted(WIDTHS, key=WIDTHS.get, reverse=True):
+                with _drawn(page, size) as im:
+                    drawn[size] = encode(im, photo)
+                    if thumbnail and size == "normal":
+                        thumb = thumbnails.of_drawing(im)
+            return drawn, thumb
+        finally:
+            page.close()
     except Exception:  # a page PDFium cannot draw does not make the file unreadable
-        return None
+        return None, None
 
 
 #: What a page may draw over a full-page picture that the picture's resolution would blur.
@@ -171,22 +187,30 @@ def _render(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, b
             raise NoSuchPage(str(number))
         page = pdf[number - 1]
         try:
-            width, height = _page_size(page)
-            scale = _scale(width, height, WIDTHS[size])
-            density = _scan_density(page)
-            if density is not None:  # wider would only enlarge the scan's own pixels
-                scale = min(scale, density)
-            # No form environment: forms are drawn from their appearance streams, nothing runs.
-            # RGB byte order: the bitmap is the image's pixels as they are, no conversion.
-            bitmap = page.render(scale=scale, may_draw_forms=False, rev_byteorder=True)
-            try:
-                return encode(bitmap.to_pil(), photo=_has_images(page))
-            finally:
-                bitmap.close()
+            with _drawn(page, size) as im:
+                return encode(im, photo=_has_images(page))
         finally:
             page.close()
     finally:
         pdf.close()
+
+
+@contextmanager
+def _drawn(page, size: str):
+    """The page drawn at this width, as a Pillow image over the drawing's own pixels (valid
+    inside the block only: no copy, whose fresh memory a short-lived child pays in faults)."""
+    width, height = _page_size(page)
+    scale = _scale(width, height, WIDTHS[size])
+    density = _scan_density(page)
+    if density is not None:  # wider would only enlarge the scan's own pixels
+        scale = min(scale, density)
+    # No form environment: forms are drawn from their appearance streams, nothing runs.
+    # RGB byte order: the bitmap is the image's pixels as they are, no conversion.
+    bitmap = page.render(scale=scale, may_draw_forms=False, rev_byteorder=True)
+    try:
+        yield bitmap.to_pil()
+    finally:
+        bitmap.close()
 
 
 def encode(im, photo: bool) -> tuple[str, bytes]:

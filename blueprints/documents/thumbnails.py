@@ -244,6 +244,11 @@ def _pdf_thumbnail(fh: BinaryIO) -> bytes | None:
     return _encode_thumbnail(im)
 
 
+def of_drawing(im: Image.Image) -> bytes:
+    """Thumbnail of a page already drawn larger (a PDF's first page drawn at upload)."""
+    return _encode_thumbnail(ImageOps.contain(im, _fit(*im.size), Image.Resampling.LANCZOS))
+
+
 def thumbnail(src: Source, kind: str) -> bytes | None:
     """JPEG thumbnail (at most 320 px wide) of an image or of a PDF's first page.
 

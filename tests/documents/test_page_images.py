@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from blueprints.documents import pages, services
+from blueprints.documents import pages, services, thumbnails
 from core.db import db
 from tests.documents.pdf_samples import FONT, _stream, build, encrypted_pdf, multipage_pdf, report, text_pdf
 from tests.documents.test_thumbnails import jpeg_pdf, quadrant_image
@@ -117,9 +117,42 @@ def test_a_first_page_pdfium_cannot_draw_leaves_the_file_readable(monkeypatch):
     def cannot(*args):
         raise MemoryError
 
-    monkeypatch.setattr(pages, "_render", cannot)
-    info = pages._inspect(multipage_pdf(1), thumbnail=False, max_pages=pages.MAX_PAGES, first_page=True)
+    monkeypatch.setattr(pages, "_drawn", cannot)
+    info = pages._inspect(multipage_pdf(1), thumbnail=True, max_pages=pages.MAX_PAGES, first_page=True)
     assert info.first_page is None and info.page_count == 1
+    assert Image.open(io.BytesIO(info.thumbnail)).width == 320  # the thumbnail is drawn on its own then
+
+
+@pytest.mark.parametrize("dpi", [75, 300])
+def test_the_first_pages_drawings_and_thumbnail_come_from_one_loaded_page(monkeypatch, dpi):
+    """At upload the two widths are drawn from one loaded page (its scan decoded once), with the
+    very bytes a view's drawing gives, and the thumbnail is made from the normal drawing."""
+    data = jpeg_pdf(quadrant_image().resize((dpi * 827 // 100, dpi * 1169 // 100)))
+    alone = {size: pages._render(data, 1, size, pages.MAX_PAGES) for size in pages.WIDTHS}
+    loaded, drawn_from = [], []
+    open_page = pages._open
+
+    def counted(data):
+        pdf = open_page(data)
+        loaded.append(pdf)
+        return pdf
+
+    real = pages._drawn
+
+    def watched(page, size):
+        drawn_from.append(page)
+        return real(page, size)
+
+    monkeypatch.setattr(pages, "_open", counted)
+    monkeypatch.setattr(pages, "_drawn", watched)
+    monkeypatch.setattr(thumbnails, "thumbnail", lambda *a: pytest.fail("drawn again for the thumbnail"))
+    info = pages._inspect(data, thumbnail=True, max_pages=pages.MAX_PAGES, first_page=True)
+    assert len(loaded) == 1 and len(drawn_from) == len(pages.WIDTHS) and len(set(map(id, drawn_from))) == 1
+    assert info.first_page == alone
+    thumb = Image.open(io.BytesIO(info.thumbnail))
+    assert thumb.format == "JPEG" and thumb.width == 320 and abs(thumb.height - 452) <= 1
+    quarters = thumb.resize((2, 2))  # each quadrant's colour where it was
+    assert quarters.getpixel((0, 0))[0] > 150 and quarters.getpixel((1, 0))[1] > 150
 
 
 def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
