@@ -597,8 +597,9 @@ def run(opts) -> SectionResult:
             client_cpu = _own_cpu() - client0
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_r = opts.generator.run(bare.base + "/", seconds / 2, {})
+            client1 = _own_cpu()
             steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, 0.8 * peak_rps, upload, 2, sessions)
-            peak_cpu1 = carnet.cpu_seconds()
+            peak_cpu1, steady_client_cpu = carnet.cpu_seconds(), _own_cpu() - client1
         steady_n = sum(len(v) for v in steady_stats.times.values())
         ratio = peak_rps / bare_r.rps if bare_r.rps else 0.0
         errors = sum(peak_stats.errors.values()) + sum(steady_stats.errors.values())
@@ -653,6 +654,8 @@ def run(opts) -> SectionResult:
             f"  peak phase: the workers used {_cores(peak_cpu0, workers0, peak_elapsed)} of "
             f"{os.cpu_count()} cores (of which their children drawing PDF pages "
             f"{_cores(drawing1, drawing0, peak_elapsed)}), this load generator {client_cpu / peak_elapsed:.2f}",
+            f"  paced phase: the workers used {_cores(peak_cpu1, peak_cpu0, steady_elapsed)} of {os.cpu_count()} "
+            f"cores, this load generator ({users} users) {steady_client_cpu / steady_elapsed:.2f}",
             "  getting in (planned "
             + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
             + f"; {earlier} sessions left open earlier this morning): "
@@ -680,6 +683,7 @@ def run(opts) -> SectionResult:
             "errors": errors,
             "error_samples": samples[:20],
             "peak_client_cpu_seconds": round(client_cpu, 2),
+            "paced_client_cpu_seconds": round(steady_client_cpu, 2),
             "seed_reused": pop.reused,
             "seed_seconds": pop.seed_seconds,
             "login_mix_planned": dict(LOGIN_MIX),
