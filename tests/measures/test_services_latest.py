@@ -1,6 +1,7 @@
 """The latest measure of each kind (home card, measures overview, professional record): one
 statement built once per kind of viewer, one index seek per kind, each space its own values."""
 
+from flask_babel import force_locale
 from sqlalchemy import text
 
 from blueprints.measures import kinds, services
@@ -110,3 +111,25 @@ def test_measures_at_the_same_instant_the_card_shows_the_lists_first(space, monk
         assert latest[kind].value == first.value, kind
         shown = services.recent(viewer, kinds.get(kind), limit=5)["rows"][0]["value"]
         assert shown == services.show_value(kinds.get(kind), latest[kind].value, latest[kind].value2), kind
+
+
+def test_home_card_labels_come_from_a_memo_of_kind_and_language(app, space, make_holder):
+    """The home card's labels are memoised on (kind, language) alone (docs/performance.md, 5):
+    each language gets its own words, and another person's values add nothing to the memo."""
+    viewer, _ = space
+    other, _ = make_holder()
+    other_viewer = viewer_for(db.session.merge(other))
+    _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
+    _add(other_viewer.patient_id, "weight", 1_700_000_500, 99.0)
+    services._kind_label.cache_clear()
+
+    def card(who, language):
+        with app.test_request_context("/"), force_locale(language):
+            return services.dashboard_card(who)
+
+    assert [c["label"] for c in card(viewer, "fr")] == ["Poids"]
+    assert [c["label"] for c in card(viewer, "en")] == ["Weight"]
+    assert services._kind_label.cache_info().currsize == 2
+    theirs = card(other_viewer, "fr")
+    assert theirs[0]["label"] == "Poids" and theirs[0]["value"].startswith("99")
+    assert services._kind_label.cache_info().currsize == 2  # no person's value is a key
