@@ -45,6 +45,8 @@ class _Children:
 
     def seconds(self) -> float:
         if self.pid != os.getpid():  # opened in the worker itself, even if the app was imported before the fork
+            for fd in [self.listing, *self.stats] if self.pid else []:
+                os.close(fd)  # the parent's, inherited
             self.pid, self.seen, self.stats = os.getpid(), b"", []
             # the sync worker's requests run on its main thread, which starts the fork server
             self.listing = os.open(f"/proc/self/task/{self.pid}/children", os.O_RDONLY)
