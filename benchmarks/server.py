@@ -119,7 +119,7 @@ class Gunicorn:
             self.proc.wait()
 
 
-def children(pid: int) -> list[int]:
+def _children(pid: int) -> list[int]:
     """The processes this one started that are still running (Linux /proc)."""
     found = []
     try:
@@ -140,17 +140,21 @@ def _tree_ticks(pid: int, own: bool) -> int:
     tree while they live, and it reaps none before it stops."""
     total = 0
     if own:
-        total += ticks(pid, reaped=False)
-    for child in children(pid):
-        total += ticks(child, reaped=True) + _tree_ticks(child, own=False)
+        total += _ticks(pid, reaped=False)
+    for child in _children(pid):
+        total += _ticks(child, reaped=True) + _tree_ticks(child, own=False)
     return total
 
 
-def ticks(pid: int, reaped: bool) -> int:
+def _ticks(pid: int, reaped: bool) -> int:
     """CPU ticks of a process; with `reaped`, those of the children it waited for too."""
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return stat_ticks(Path(f"/proc/{pid}/stat").read_bytes(), reaped)
     except OSError:
         return 0
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks + (int(fields[13]) + int(fields[14]) if reaped else 0)  # cutime, cstime
+
+
+def stat_ticks(stat: bytes, reaped: bool) -> int:
+    """CPU ticks in a /proc/<pid>/stat line: utime and stime, with `reaped` cutime and cstime."""
+    fields = stat.rsplit(b")", 1)[1].split()
+    return int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)

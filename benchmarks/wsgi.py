@@ -13,7 +13,7 @@ import os
 import time
 
 from app import create_app
-from benchmarks.server import CPU_HEADER
+from benchmarks.server import CPU_HEADER, stat_ticks
 
 app = create_app(instance_path=os.environ["BENCH_INSTANCE"])
 
@@ -64,10 +64,9 @@ class _Children:
         total = 0
         for fd in self.stats:
             try:
-                fields = os.pread(fd, 1024, 0).rsplit(b")", 1)[1].split()
+                total += stat_ticks(os.pread(fd, 1024, 0), reaped=True)
             except OSError:  # ended: the next listing drops it
                 continue
-            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])  # u, s, cu, cs
         return total / _TICK
 
 

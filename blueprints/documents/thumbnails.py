@@ -246,7 +246,7 @@ def _pdf_thumbnail(fh: BinaryIO) -> bytes | None:
 
 def of_drawing(im: Image.Image) -> bytes:
     """Thumbnail of a page already drawn larger (a PDF's first page drawn at upload)."""
-    return _encode_thumbnail(ImageOps.contain(im, _fit(*im.size), Image.Resampling.LANCZOS))
+    return _encode_thumbnail(im.resize(_fit(*im.size), Image.Resampling.LANCZOS, reducing_gap=2.0))
 
 
 def thumbnail(src: Source, kind: str) -> bytes | None:
