@@ -158,3 +158,61 @@ def stat_ticks(stat: bytes, reaped: bool) -> int:
     """CPU ticks in a /proc/<pid>/stat line: utime and stime, with `reaped` cutime and cstime."""
     fields = stat.rsplit(b")", 1)[1].split()
     return int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Children:
+    """The calling process's children (a worker's fork server and resource tracker, once a
+    drawing has started them) and their CPU with what they reaped, read from /proc through
+    descriptors kept open: 0.04 ms a read, against 0.15 ms opened by path."""
+
+    def __init__(self) -> None:
+        self.pid, self.listing, self.seen, self.stats = 0, -1, b"", []
+
+    def seconds(self) -> float:
+        if self.pid != os.getpid():  # opened in the worker itself, even if the app was imported before the fork
+            for fd in [self.listing, *self.stats] if self.pid else []:
+                os.close(fd)  # the parent's, inherited
+            self.pid, self.seen, self.stats = os.getpid(), b"", []
+            # the sync worker's requests run on its main thread, which starts the fork server
+            self.listing = os.open(f"/proc/self/task/{self.pid}/children", os.O_RDONLY)
+        listed = os.pread(self.listing, 4096, 0)
+        if listed != self.seen:
+            for fd in self.stats:
+                os.close(fd)
+            self.stats = []
+            for pid in listed.split():
+                try:
+                    self.stats.append(os.open(b"/proc/%s/stat" % pid, os.O_RDONLY))
+                except OSError:  # gone meanwhile
+                    continue
+            self.seen = listed
+        total = 0
+        for fd in self.stats:
+            try:
+                total += stat_ticks(os.pread(fd, 1024, 0), reaped=True)
+            except OSError:  # ended: the next listing drops it
+                continue
+        return total / _TICK
+
+
+class Drawn:
+    """CPU of this worker's bounded runs so far: the fork server's and its children's, read from
+    /proc just before and just after each run. Read around every request instead, even one that
+    draws nothing, they cost 0.05 ms a request (6 % of a thumbnail's CPU, and the bare route
+    pays nothing of the kind)."""
+
+    def __init__(self, children: Children) -> None:
+        self.children, self.seconds = children, 0.0
+
+    def around(self, run):
+        def counted(*args, **kwargs):
+            before = self.children.seconds()
+            try:
+                return run(*args, **kwargs)
+            finally:
+                self.seconds += self.children.seconds() - before
+
+        return counted

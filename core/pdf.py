@@ -20,7 +20,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+from contextlib import contextmanager
 from importlib import import_module
+from multiprocessing import forkserver as forkserver_module
 
 from flask import current_app, render_template
 
@@ -59,13 +61,40 @@ _CONTEXT = None
 FORKSERVER_PRELOAD = ["core.pdf", "core.weasy"]
 
 
+#: glibc's malloc asks for transparent huge pages (where the kernel gives them on request, its
+#: "madvise" setting): a child draws a page into fresh memory, and a 2 MiB page costs one fault
+#: where 4 KiB pages cost 512 (docs/performance.md, 64).
+HUGE_PAGES = "glibc.malloc.hugetlb=1"
+
+
 def forkserver():
     """The multiprocessing context of the one fork server every bounded renderer shares."""
     global _CONTEXT
     if _CONTEXT is None:
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload(list(dict.fromkeys(FORKSERVER_PRELOAD)))
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(dict.fromkeys(FORKSERVER_PRELOAD)))
+        with _tunables(HUGE_PAGES):  # read by glibc when the fork server starts, inherited by its children
+            forkserver_module.ensure_running()
+        _CONTEXT = context
     return _CONTEXT
+
+
+@contextmanager
+def _tunables(tunable: str):
+    """GLIBC_TUNABLES with `tunable` added, for the processes started in the block only."""
+    before = os.environ.get("GLIBC_TUNABLES")
+    name = tunable.partition("=")[0]
+    if before is not None and name in before:  # the operator's choice stands
+        yield
+        return
+    os.environ["GLIBC_TUNABLES"] = f"{before}:{tunable}" if before else tunable
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["GLIBC_TUNABLES"]
+        else:
+            os.environ["GLIBC_TUNABLES"] = before
 
 
 _context = forkserver

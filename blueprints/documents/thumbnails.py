@@ -244,9 +244,15 @@ def _pdf_thumbnail(fh: BinaryIO) -> bytes | None:
     return _encode_thumbnail(im)
 
 
+#: A drawn page is first halved by averaging (Pillow's reduce) when it is at least three times
+#: the thumbnail's width: from a 1,000 px drawing, half the time of a full Lanczos pass to
+#: 320 px, within 0.2 levels of 255 of it on average for a letter (docs/performance.md, 65).
+DRAWING_REDUCING_GAP = 1.5
+
+
 def of_drawing(im: Image.Image) -> bytes:
     """Thumbnail of a page already drawn larger (a PDF's first page drawn at upload)."""
-    return _encode_thumbnail(im.resize(_fit(*im.size), Image.Resampling.LANCZOS, reducing_gap=2.0))
+    return _encode_thumbnail(im.resize(_fit(*im.size), Image.Resampling.LANCZOS, reducing_gap=DRAWING_REDUCING_GAP))
 
 
 def thumbnail(src: Source, kind: str) -> bytes | None:
