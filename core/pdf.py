@@ -63,7 +63,8 @@ FORKSERVER_PRELOAD = ["core.pdf", "core.weasy"]
 
 #: glibc's malloc asks for transparent huge pages (where the kernel gives them on request, its
 #: "madvise" setting): a child draws a page into fresh memory, and a 2 MiB page costs one fault
-#: where 4 KiB pages cost 512 (docs/performance.md, 64).
+#: where 4 KiB pages cost 512 (docs/performance.md, 64). Given when forkserver() first starts
+#: the fork server; one multiprocessing starts again after it died draws the same, in small pages.
 HUGE_PAGES = "glibc.malloc.hugetlb=1"
 
 

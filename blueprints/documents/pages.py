@@ -197,8 +197,9 @@ def _render(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, b
 
 @contextmanager
 def _drawn(page, size: str):
-    """The page drawn at this width, as a Pillow image over the drawing's own pixels (valid
-    inside the block only: no copy, whose fresh memory a short-lived child pays in faults)."""
+    """The page drawn at this width, as a Pillow image. Pillow takes PDFium's RGB bitmap by copy
+    (it shares memory with RGBX, RGBA and L only); PDFium's bitmap is freed when the block ends,
+    before the next drawing asks for fresh memory."""
     width, height = _page_size(page)
     scale = _scale(width, height, WIDTHS[size])
     density = _scan_density(page)

@@ -4,10 +4,16 @@ measuring the bare route does not pay."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmarks.server import Children, Drawn
+from blueprints.documents import pages
 from core import pdf
+from tests.documents.pdf_samples import multipage_pdf
+
+STATIC = str(Path(__file__).resolve().parents[2] / "static")
 
 
 class _Clock:
@@ -46,3 +52,19 @@ def test_a_childs_cpu_is_counted_through_the_fork_server():
     )
     assert len(key) == 32
     assert drawn.seconds >= 0.15  # the child's own work (about 0.35 s), in ticks of 10 ms
+
+
+def test_every_bounded_run_goes_through_the_attribute_the_benchmark_wraps(monkeypatch):
+    """benchmarks.wsgi wraps `core.pdf.run_bounded` where it is looked up: a caller that imported
+    the function by name would draw without its CPU being counted."""
+    seen = []
+    real = pdf.run_bounded
+
+    def watched(work, *args, **kwargs):
+        seen.append(getattr(work, "__name__", work))
+        return real(work, *args, **kwargs)
+
+    monkeypatch.setattr(pdf, "run_bounded", watched)
+    assert pages.render(multipage_pdf(1), 1)[0] == "image/png"
+    assert pdf.html_to_pdf("<p>Compte rendu</p>", STATIC).startswith(b"%PDF")
+    assert seen == ["_work", "core.weasy:write_pdf"]
