@@ -3,6 +3,7 @@ seeded; and a real login through the password + one-time-code flow."""
 
 from __future__ import annotations
 
+import gzip
 import html
 import http.client
 import os
@@ -16,6 +17,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import brotli
 from sqlalchemy import select
 
 from benchmarks.server import ROOT
@@ -59,8 +61,25 @@ def server_env(path: Path) -> dict:
     return env
 
 
+def read_body(resp: http.client.HTTPResponse) -> bytes:
+    """The answer's body as the page's script sees it: decoded as its Content-Encoding says."""
+    data = resp.read()
+    encoding = (resp.getheader("Content-Encoding") or "").strip().lower()
+    if encoding == "br":
+        return brotli.decompress(data)
+    if encoding == "gzip":
+        return gzip.decompress(data)
+    if encoding:
+        raise http.client.HTTPException(f"an encoding this client did not ask for: {encoding}")
+    return data
+
+
 class Browser:
-    """Just enough of a browser: one cookie jar, GET and form POST, no redirect following."""
+    """Just enough of a browser: one cookie jar, GET and form POST, no redirect following.
+    `fetch_headers` are sent with every request: what a browser says of itself besides its
+    user agent (none here; the morning peak's phone adds Chromium's)."""
+
+    fetch_headers: dict[str, str] = {}
 
     def __init__(self, base: str):
         parts = urlsplit(base)
@@ -76,7 +95,7 @@ class Browser:
         self, method: str, path: str, form: dict | None = None, headers: dict | None = None
     ) -> tuple[int, dict, bytes]:
         conn = self.connection(30)
-        hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) carnet-bench", **(headers or {})}
+        hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) carnet-bench", **self.fetch_headers, **(headers or {})}
         if self.cookies:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None
@@ -85,7 +104,7 @@ class Browser:
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
         conn.request(method, path, body=body, headers=hdrs)
         resp = conn.getresponse()
-        data = resp.read()
+        data = read_body(resp)
         for raw in resp.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(raw).items():
                 if morsel.value and "1970" not in morsel["expires"]:

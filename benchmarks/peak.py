@@ -69,6 +69,10 @@ UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
 #: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
 PHONE = {"width": 390, "density": 3, "thumbnails": 6}
+#: What Chromium on that phone sends with each request besides its cookies: it takes compressed
+#: answers, and the request comes from the site's own page (Fetch Metadata). Carnet compresses
+#: pages on every answer (core.compression), so their CPU is the phone's pages' CPU.
+PHONE_FETCH = {"Accept-Encoding": "gzip, deflate, br, zstd", "Sec-Fetch-Site": "same-origin"}
 #: A professional reads a record at the practice's desk: a 1280 px screen at 1x, where a
 #: document's preview column is 45 % of the width (templates/documents/_pdf_pages.html's sizes).
 DESK_PREVIEW_PX = round(1280 * 0.45)
@@ -124,6 +128,8 @@ class Stats:
 class User(instance.Browser):
     """One virtual user: a cookie jar, every answer timed and checked."""
 
+    fetch_headers = PHONE_FETCH
+
     def __init__(self, base: str, outbox: Path, stats: Stats, pacer: Pacer):
         super().__init__(base)
         self.outbox, self.stats, self.pacer = outbox, stats, pacer
@@ -153,13 +159,14 @@ class User(instance.Browser):
         conn = self.connection(60)
         headers = {
             "User-Agent": UA,
+            **self.fetch_headers,
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
             "Content-Length": str(len(body)),
             **headers,
         }
         conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
-        data = resp.read()
+        data = instance.read_body(resp)
         for raw in resp.headers.get_all("Set-Cookie") or []:  # a passkey login opens a new session
             for name, morsel in SimpleCookie(raw).items():
                 if morsel.value and "1970" not in morsel["expires"]:

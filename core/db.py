@@ -444,6 +444,11 @@ class Database:
         else:
             self.end(commit=True)
 
+    @staticmethod
+    def serves(app: Flask) -> bool:
+        """`app` has Carnet's database (gunicorn.conf.py may also serve another app)."""
+        return "carnet.engine" in app.extensions
+
     def init_app(self, app: Flask) -> None:
         engine = app.extensions["carnet.engine"] = make_engine(
             app.config["DATABASE_URL"], app.config["SQLITE_BUSY_TIMEOUT_MS"]

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask import Flask
 from sqlalchemy import select, update
 
 from blueprints.measures.imports import jobs, upload
@@ -185,3 +186,22 @@ def test_looking_for_jobs_nobody_runs_never_reads_every_import(app):
         plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, parameters)]
     assert any("ix_measure_imports_status_created (status=?)" in step for step in plan), plan
     assert not any(step.startswith("SCAN measure_imports") for step in plan), plan
+
+
+def test_no_watcher_for_an_app_without_carnets_database(monkeypatch):
+    """gunicorn.conf.py starts the watcher in every worker it serves: another app (the
+    benchmarks' bare route) gets none, instead of a thread that fails every few seconds."""
+    started = []
+    monkeypatch.setattr(jobs.threading, "Thread", lambda *a, **k: started.append(k) or pytest.fail("a thread"))
+    other = Flask("other")
+    assert jobs.watch(other) is None and not started
+    carnet_like = Flask("carnet")
+    carnet_like.extensions["carnet.engine"] = object()
+    monkeypatch.setattr(jobs.threading, "Thread", lambda *a, **k: started.append(k) or _Idle())
+    assert isinstance(jobs.watch(carnet_like), _Idle) and started[0]["name"] == "measures-import-watch"
+    jobs._WATCHING.pop(jobs.os.getpid(), None)
+
+
+class _Idle:
+    def start(self) -> None:
+        pass

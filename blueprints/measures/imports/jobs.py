@@ -158,10 +158,13 @@ _WATCHING: dict[int, threading.Thread] = {}
 def watch(app) -> threading.Thread | None:
     """Once per process (a worker at its start, or its first request): a light thread that
     takes over dead jobs now and every MEASURES_IMPORT_WATCH_SECONDS. Not under tests (they
-    run jobs themselves) nor where jobs do not run in threads."""
+    run jobs themselves), nor where jobs do not run in threads, nor for an app without
+    Carnet's database (another app served with gunicorn.conf.py)."""
     pid = os.getpid()
     thread = _WATCHING.get(pid)
     if thread is not None or app.testing or not app.config.get("MEASURES_IMPORT_THREADS", True):
+        return None
+    if not db.serves(app):
         return None
     every = float(app.config.get("MEASURES_IMPORT_WATCH_SECONDS", WATCH_SECONDS))
     if every <= 0:
