@@ -23,6 +23,10 @@ from sqlalchemy import select
 from benchmarks.server import ROOT
 
 COOKIE = "carnet_session"
+#: What Chromium on a phone sends with each request besides its cookies: it takes compressed
+#: answers, and the request comes from the site's own page (Fetch Metadata). Carnet compresses
+#: pages on every such answer (core.compression): a benchmark of pages asks as the phone does.
+PHONE_FETCH = {"Accept-Encoding": "gzip, deflate, br, zstd", "Sec-Fetch-Site": "same-origin"}
 
 
 def prepare(parent: Path | None = None) -> tuple[Path, str]:

@@ -9,7 +9,7 @@ any worker:
     history, back home; 5 % of those journeys also upload a PDF. Each page's images are fetched as
     Chromium on a phone fetches them (PHONE): the list's first thumbnails, a PDF's first page at
     the width its srcset gives that screen, the compact chart; every request asks, as Chromium
-    does, for a compressed answer (PHONE_FETCH), so pages are compressed as a person's are;
+    does, for a compressed answer (instance.PHONE_FETCH), so pages are compressed as a person's are;
   professional with a permanent access (10 %): in, home, the record, its documents, the newest
     one and what its page shows (at a desk: 1280 px at 1x), its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
@@ -70,10 +70,6 @@ UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
 #: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
 PHONE = {"width": 390, "density": 3, "thumbnails": 6}
-#: What Chromium on that phone sends with each request besides its cookies: it takes compressed
-#: answers, and the request comes from the site's own page (Fetch Metadata). Carnet compresses
-#: pages on every answer (core.compression), so their CPU is the phone's pages' CPU.
-PHONE_FETCH = {"Accept-Encoding": "gzip, deflate, br, zstd", "Sec-Fetch-Site": "same-origin"}
 #: A professional reads a record at the practice's desk: a 1280 px screen at 1x, where a
 #: document's preview column is 45 % of the width (templates/documents/_pdf_pages.html's sizes).
 DESK_PREVIEW_PX = round(1280 * 0.45)
@@ -129,7 +125,7 @@ class Stats:
 class User(instance.Browser):
     """One virtual user: a cookie jar, every answer timed and checked."""
 
-    fetch_headers = PHONE_FETCH
+    fetch_headers = instance.PHONE_FETCH
 
     def __init__(self, base: str, outbox: Path, stats: Stats, pacer: Pacer):
         super().__init__(base)
