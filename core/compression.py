@@ -137,7 +137,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_MIMETYPES", MIMETYPES)
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
-    app.config.setdefault("COMPRESS_BR_LEVEL", 2)  # pages: docs/performance.md, 17
+    app.config.setdefault("COMPRESS_BR_LEVEL", 1)  # pages: docs/performance.md, 38
     app.config.setdefault("COMPRESS_LEVEL", 6)
     app.config.setdefault("COMPRESS_STREAMS", False)
     app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)  # static files: _after_request

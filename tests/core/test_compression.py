@@ -67,6 +67,8 @@ def test_static_files_are_compressed_once_at_the_highest_level_pages_at_the_chea
     body = brotli.decompress(page.get_data())
     level = app.config["COMPRESS_BR_LEVEL"]
     assert level < 11 and page.get_data() == brotli.compress(body, mode=brotli.MODE_TEXT, quality=level)
+    # brotli 1: half of brotli 2's CPU on every page for about 5 % more bytes (docs/performance.md, 38)
+    assert level == 1
 
 
 def test_answers_to_posts_are_never_compressed(client, make_holder):
