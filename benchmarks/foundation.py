@@ -54,8 +54,8 @@ def run(opts) -> SectionResult:
             Gunicorn("benchmarks.bare:app", WORKERS, env, log) as bare,
         ):
             browser = instance.login(carnet.base, path, HOLDER_EMAIL, PASSWORD)
-            # the home as a phone asks for it: compressed (the bare route's answer is too small to be)
-            cookie = {"Cookie": f"{instance.COOKIE}={browser.cookies[instance.COOKIE]}", **instance.PHONE_FETCH}
+            # the holder's phone: its session, and pages asked for compressed (the bare route's 2 bytes never are)
+            phone = {"Cookie": f"{instance.COOKIE}={browser.cookies[instance.COOKIE]}", **instance.PHONE_FETCH}
 
             def check_dashboard() -> bytes:
                 status, _, body = browser.request("GET", "/")
@@ -69,13 +69,13 @@ def run(opts) -> SectionResult:
             dash_url, bare_url = carnet.base + "/", bare.base + "/"
             # The floor of any logged-in request here: session record, account, headers, JSON.
             floor_url = carnet.base + "/session/etat"
-            gen.run(dash_url, opts.warmup, cookie)
+            gen.run(dash_url, opts.warmup, phone)
             gen.run(bare_url, opts.warmup, {})
             dash_runs, bare_runs, floor_runs = [], [], []
             for _ in range(opts.runs):  # interleaved, so drift on the machine hits both alike
-                dash_runs.append(_measure(gen, carnet, dash_url, cookie, opts.seconds))
+                dash_runs.append(_measure(gen, carnet, dash_url, phone, opts.seconds))
                 bare_runs.append(_measure(gen, bare, bare_url, {}, opts.seconds))
-                floor_runs.append(_measure(gen, carnet, floor_url, cookie, opts.seconds / 2))
+                floor_runs.append(_measure(gen, carnet, floor_url, phone, opts.seconds / 2))
             check_dashboard()  # still logged in after the load: the figures are the real page
 
             def fetch(url: str) -> bytes:

@@ -192,6 +192,7 @@ def test_no_watcher_for_an_app_without_carnets_database(monkeypatch):
     """gunicorn.conf.py starts the watcher in every worker it serves: another app (the
     benchmarks' bare route) gets none, instead of a thread that fails every few seconds."""
     started = []
+    monkeypatch.setattr(jobs, "_WATCHING", {})  # this process's watcher, for this test only
     monkeypatch.setattr(jobs.threading, "Thread", lambda *a, **k: started.append(k) or pytest.fail("a thread"))
     other = Flask("other")
     assert jobs.watch(other) is None and not started
@@ -199,7 +200,6 @@ def test_no_watcher_for_an_app_without_carnets_database(monkeypatch):
     carnet_like.extensions["carnet.engine"] = object()
     monkeypatch.setattr(jobs.threading, "Thread", lambda *a, **k: started.append(k) or _Idle())
     assert isinstance(jobs.watch(carnet_like), _Idle) and started[0]["name"] == "measures-import-watch"
-    jobs._WATCHING.pop(jobs.os.getpid(), None)
 
 
 class _Idle:
