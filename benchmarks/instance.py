@@ -23,6 +23,7 @@ from sqlalchemy import select
 from benchmarks.server import ROOT
 
 COOKIE = "carnet_session"
+UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: What Chromium on a phone sends with each request besides its cookies: it takes compressed
 #: answers, and the request comes from the site's own page (Fetch Metadata). Carnet compresses
 #: pages on every such answer (core.compression): a benchmark of pages asks as the phone does.
@@ -96,15 +97,22 @@ class Browser:
         return http.client.HTTPConnection(self.host, self.port, timeout=timeout, source_address=source)
 
     def request(
-        self, method: str, path: str, form: dict | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        form: dict | None = None,
+        headers: dict | None = None,
+        body: bytes | None = None,
+        timeout: float = 30,
     ) -> tuple[int, dict, bytes]:
-        conn = self.connection(30)
-        hdrs = {"User-Agent": "Mozilla/5.0 (Linux; Android 14) carnet-bench", **self.fetch_headers, **(headers or {})}
+        """One request: a form sent urlencoded, or a body sent as it is (its Content-Type in
+        `headers`); the answer's cookies kept, its body decoded."""
+        conn = self.connection(timeout)
+        hdrs = {"User-Agent": UA, **self.fetch_headers, **(headers or {})}
         if self.cookies:
             hdrs["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        body = None
         if form is not None:
-            body = urlencode(form)
+            body = urlencode(form).encode()
             hdrs["Content-Type"] = "application/x-www-form-urlencoded"
         conn.request(method, path, body=body, headers=hdrs)
         resp = conn.getresponse()

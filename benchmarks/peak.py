@@ -46,7 +46,6 @@ from collections import defaultdict
 from datetime import date
 from email import policy
 from email.parser import BytesParser
-from http.cookies import SimpleCookie
 from itertools import pairwise
 from pathlib import Path
 
@@ -66,7 +65,6 @@ PEAK_USERS = 3 * WORKERS
 LOGIN_MIX = (("session still open", 0.60), ("passkey", 0.30), ("password + code", 0.10))
 #: People who logged in with their passkey earlier this morning and left their session open.
 EARLIER = 200
-UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
 #: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
 PHONE = {"width": 390, "density": 3, "thumbnails": 6}
@@ -137,10 +135,7 @@ class User(instance.Browser):
         self.pacer.wait()
         t0 = time.perf_counter()
         try:
-            if body is not None:
-                status, hdrs, data = self._raw(method, path, body, headers or {})
-            else:
-                status, hdrs, data = self.request(method, path, form, headers)
+            status, hdrs, data = self.request(method, path, form, headers, body, timeout=60 if body else 30)
         except (OSError, http.client.HTTPException) as exc:
             self.stats.add(page, (time.perf_counter() - t0) * 1000, False, repr(exc))
             raise Failed(page) from exc
@@ -151,27 +146,6 @@ class User(instance.Browser):
         if not ok:
             raise Failed(page)
         return hdrs, data
-
-    def _raw(self, method, path, body, headers):
-        conn = self.connection(60)
-        headers = {
-            "User-Agent": UA,
-            **self.fetch_headers,
-            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
-            "Content-Length": str(len(body)),
-            **headers,
-        }
-        conn.request(method, path, body=body, headers=headers)
-        resp = conn.getresponse()
-        data = instance.read_body(resp)
-        for raw in resp.headers.get_all("Set-Cookie") or []:  # a passkey login opens a new session
-            for name, morsel in SimpleCookie(raw).items():
-                if morsel.value and "1970" not in morsel["expires"]:
-                    self.cookies[name] = morsel.value
-                else:
-                    self.cookies.pop(name, None)
-        conn.close()
-        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, data
 
     def passkey_login(self, email: str, keys: dict) -> None:
         """What the login page's script does with the phone's passkey: options, then the assertion."""

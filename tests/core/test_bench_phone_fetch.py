@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import io
+import json
 import threading
 from pathlib import Path
 
@@ -54,11 +55,19 @@ def test_the_peaks_phone_gets_compressed_pages_and_reads_them(app):
     thread.start()
     base = f"http://localhost:{server.server_port}"
     try:
-        headers, page = peak.User(base, Path("."), peak.Stats(), peak.Pacer(None)).hit(
-            "login page", "GET", "/connexion"
-        )
+        user = peak.User(base, Path("."), peak.Stats(), peak.Pacer(None))
+        headers, page = user.hit("login page", "GET", "/connexion")
         assert headers["content-encoding"] == "br"
         assert b'id="login-form"' in page and instance._csrf(page)
+        # a body sent as it is (the passkey script's JSON), through the same request and cookie jar
+        _, options = user.hit(
+            "login: passkey options",
+            "POST",
+            "/connexion/passkey/options",
+            body=b"{}",
+            headers={"X-CSRFToken": instance._csrf(page), "Content-Type": "application/json", "Origin": base},
+        )
+        assert json.loads(options)["challenge"] and user.cookies[instance.COOKIE]
         # the benchmark's other clients ask for nothing: their pages come plain
         status, plain_headers, plain = instance.Browser(base).request("GET", "/connexion")
         assert status == 200 and "content-encoding" not in plain_headers and b'id="login-form"' in plain

@@ -162,9 +162,7 @@ def watch(app) -> threading.Thread | None:
     Carnet's database (another app served with gunicorn.conf.py)."""
     pid = os.getpid()
     thread = _WATCHING.get(pid)
-    if thread is not None or app.testing or not app.config.get("MEASURES_IMPORT_THREADS", True):
-        return None
-    if not db.serves(app):
+    if thread is not None or app.testing or not db.serves(app) or not app.config.get("MEASURES_IMPORT_THREADS", True):
         return None
     every = float(app.config.get("MEASURES_IMPORT_WATCH_SECONDS", WATCH_SECONDS))
     if every <= 0:
