@@ -79,11 +79,30 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
+        writers = _Writers(busy_timeout_ms / 1000)
+
         @event.listens_for(engine, "begin")
         def _begin(conn):
             # on the driver's connection: through SQLAlchemy's execution layer (exec_driver_sql)
             # this one word cost as much as the session's lookup (every request begins one)
-            _begin_sqlite(conn.connection.driver_connection, "BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+            driver = conn.connection.driver_connection
+            if _read_only.get():
+                _begin_sqlite(driver, "BEGIN")
+                return
+            writers.take(conn)
+            try:
+                _begin_sqlite(driver, "BEGIN IMMEDIATE")
+            except BaseException:
+                writers.give(conn)
+                raise
+
+        @event.listens_for(engine, "commit")
+        def _commit(conn):
+            writers.end(conn, commit=True)
+
+        @event.listens_for(engine, "rollback")
+        def _rollback(conn):
+            writers.end(conn, commit=False)
 
         return engine
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -96,6 +115,47 @@ def _begin_sqlite(driver, word: str) -> None:
         driver.execute(word)
     except sqlite3.Error as exc:  # the error SQLAlchemy would have raised (OperationalError...)
         raise DBAPIError.instance(word, (), exc, sqlite3.Error) from exc
+
+
+class _Writers:
+    """The process's turn to write, taken before BEGIN IMMEDIATE and given back as the
+    transaction ends. SQLite's own wait for its write lock is a poll (sleeps of up to 100 ms):
+    under load a thread can lose every round to the others of its process and fail after the
+    whole busy timeout. Threads of one process (a threaded server, the import watcher beside a
+    request) queue here, woken as the lock is given back; processes still meet at SQLite's lock."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self._timeout = timeout_s
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+
+    def take(self, conn: Connection) -> None:
+        if self._pid != os.getpid():  # a forked process: a turn held by a thread of the parent is not its own
+            self._lock, self._pid = threading.Lock(), os.getpid()
+        if not self._lock.acquire(timeout=self._timeout):
+            raise DBAPIError.instance(
+                "BEGIN IMMEDIATE", (), sqlite3.OperationalError("database is locked"), sqlite3.Error
+            )
+        conn.info["carnet_writes"] = self._lock
+
+    def give(self, conn: Connection) -> None:
+        lock = conn.info.pop("carnet_writes", None)
+        if lock is not None:
+            lock.release()
+
+    def end(self, conn: Connection, commit: bool) -> None:
+        """Commit or roll back a write transaction, then give the turn back. (SQLAlchemy's
+        events come before its own COMMIT, which then finds nothing to end: given back there,
+        the next writer would meet SQLite's lock still held and sleep in its poll.)"""
+        if "carnet_writes" not in conn.info:
+            return
+        driver = conn.connection.driver_connection
+        try:
+            driver.commit() if commit else driver.rollback()  # nothing when SQLite ended it already
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance("COMMIT" if commit else "ROLLBACK", (), exc, sqlite3.Error) from exc
+        finally:
+            self.give(conn)
 
 
 class WriteWithoutIntent(RuntimeError):

@@ -1,12 +1,16 @@
 """Concurrent readers and writers: no "database is locked" reaches anyone, and the audit
 chain never forks."""
 
+import os
+import sqlite3
 import threading
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import exc as sa_exc, func, select, text
 
 from core import audit
-from core.db import db
+from core.db import _Writers, db, make_engine
 from tests.helpers import csrf_token
 
 
@@ -48,3 +52,98 @@ def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
         )
         assert failed == (n_threads // 2) * rounds
         assert audit.verify().ok
+
+
+# --- SQLite: the threads of one process take turns to write ------------------------------------
+
+
+def _engine(tmp_path, busy_timeout_ms=5000):
+    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}", busy_timeout_ms=busy_timeout_ms)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE t (n INTEGER)"))
+    return engine
+
+
+def _rows(engine) -> list[int]:
+    with engine.connect() as conn:
+        return sorted(conn.scalars(text("SELECT n FROM t")))
+
+
+def test_a_writer_waits_for_the_turn_then_writes(tmp_path):
+    """A second thread's write transaction waits for the first's turn (not in SQLite's poll) and
+    begins as soon as the first commits; both rows are committed."""
+    engine = _engine(tmp_path)
+    errors = []
+
+    def second():
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (2)"))
+        except Exception as exc:  # asserted below
+            errors.append(repr(exc))
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(0.2)
+        assert waiting.is_alive()  # its turn comes after this transaction
+    waiting.join()
+    assert errors == [] and _rows(engine) == [1, 2]
+    engine.dispose()
+
+
+def test_a_writer_that_waits_past_the_busy_timeout_is_told_the_database_is_locked(tmp_path):
+    engine = _engine(tmp_path, busy_timeout_ms=50)
+    errors = []
+
+    def second():
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO t VALUES (2)"))
+        except sa_exc.OperationalError as exc:
+            errors.append(str(exc))
+
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join()
+    assert len(errors) == 1 and "database is locked" in errors[0]
+    with engine.begin() as conn:  # the turn was not kept by the one refused
+        conn.execute(text("INSERT INTO t VALUES (3)"))
+    assert _rows(engine) == [1, 3]
+    engine.dispose()
+
+
+def test_the_turn_is_given_back_by_a_rollback_and_by_a_refused_begin(tmp_path):
+    engine = _engine(tmp_path, busy_timeout_ms=50)
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        raise RuntimeError("the work failed: rolled back")
+    other = sqlite3.connect(tmp_path / "turns.db", timeout=0, isolation_level=None)  # another process
+    other.execute("BEGIN IMMEDIATE")
+    with pytest.raises(sa_exc.OperationalError, match="locked"), engine.begin():
+        pass
+    other.execute("ROLLBACK")
+    other.close()
+    with engine.begin() as conn:  # neither kept the turn: a third would wait its whole timeout
+        conn.execute(text("INSERT INTO t VALUES (2)"))
+    assert _rows(engine) == [2]
+    engine.dispose()
+
+
+def test_a_forked_process_does_not_inherit_a_turn_held_by_its_parent():
+    writers = _Writers(0.05)
+    held = SimpleNamespace(info={})
+    writers.take(held)
+    pid = os.fork()
+    if pid == 0:  # the child: its own turn, free
+        try:
+            writers.take(SimpleNamespace(info={}))
+            os._exit(0)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    writers.give(held)
+    assert os.waitstatus_to_exitcode(status) == 0
