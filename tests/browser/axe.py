@@ -31,6 +31,9 @@ WATCHER = """
       await Promise.all(moving.map(a => a.finished.catch(() => null)));
     }
   }
+  // A countdown (role="timer") ticks every second, as it should: a check that takes longer
+  // than a second on a busy machine would never find the page still.
+  const moves = r => !(r.target.nodeType === 1 ? r.target : r.target.parentElement)?.closest('[role="timer"]');
   async function once(why) {
     const at = location.href;
     let result = null;
@@ -39,7 +42,7 @@ WATCHER = """
       // A request in flight is a passage, not a screen: its answer's swap is checked.
       if (document.querySelector('.htmx-request')) return [];
       let changed = false;
-      const watcher = new MutationObserver(() => { changed = true; });
+      const watcher = new MutationObserver(records => { changed = changed || records.some(moves); });
       watcher.observe(document.documentElement, {subtree: true, childList: true, attributes: true});
       result = await axe.run(document, {resultTypes: ['violations']});
       watcher.disconnect();

@@ -188,7 +188,9 @@ def test_two_idle_minutes_end_it_back_to_the_welcome_screen(
     _open_from_phone(app, kiosk, login_as(client, account), secrets_issued)
     html = kiosk.get("/").get_data(as_text=True)
     assert 'data-idle-seconds="120"' in html and 'data-present-url="/borne/present"' in html
-    assert "data-still-here" in html and 'id="idle-countdown"' in html
+    # both countdowns are timers: read when asked, never announced at each tick
+    assert 'id="idle-countdown" role="timer"' in html and 'id="idle-warning-seconds" role="timer"' in html
+    assert "data-still-here" in html
     clock.freeze(clock.utcnow() + timedelta(minutes=2, seconds=5))
     r = kiosk.get("/documents")
     assert r.status_code == 302 and r.headers["Location"].endswith("/borne")  # no "next": nothing of before
