@@ -57,14 +57,16 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     """The pass against another database (TEST_DATABASE_URL) runs what can reach it: tests of the
     app fixture, or marked `database`; the others ran the same in the SQLite pass. Tests about
-    SQLite itself (`sqlite_only`) are not run there: deselected and counted, never skipped."""
-    if not os.environ.get("TEST_DATABASE_URL"):
-        return
+    SQLite itself (`sqlite_only`) are not run there, nor tests about PostgreSQL itself
+    (`postgresql_only`) in the SQLite pass: deselected and counted, never skipped."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
     kept, dropped = [], []
     for item in items:
-        reaches = "app" in item.fixturenames or item.get_closest_marker("database") is not None
-        reaches = reaches and item.get_closest_marker("sqlite_only") is None
-        (kept if reaches else dropped).append(item)
+        runs = url.startswith("postgresql") or item.get_closest_marker("postgresql_only") is None
+        if url:
+            runs = runs and ("app" in item.fixturenames or item.get_closest_marker("database") is not None)
+            runs = runs and item.get_closest_marker("sqlite_only") is None
+        (kept if runs else dropped).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept

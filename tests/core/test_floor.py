@@ -781,3 +781,55 @@ def test_fixed_tuples_are_all_rows_values_as_plain_tuples(app, holder):
         assert len(rows) == 1 and type(rows[0]) is tuple
         assert [type(v) for v in rows[0]] == [type(v) for v in plain[0]]
         assert sessions._BY_TOKEN.tuples({"token_hash": "0" * 64}) == []
+
+
+# --- PostgreSQL: a read-only request reads in autocommit ----------------------------------------
+
+
+@pytest.mark.postgresql_only
+def test_a_postgresql_read_opens_no_transaction_and_leaves_the_pool_as_it_found_it(app, holder):
+    """The compiled reads of a GET run in autocommit: no BEGIN nor ROLLBACK goes to the server
+    (under READ COMMITTED each statement saw its own snapshot anyway). The connection goes back
+    to the pool with transactions on: SQLAlchemy's next Connection on it writes in a transaction."""
+    from psycopg.pq import TransactionStatus
+    from sqlalchemy import text
+
+    from core import sessions
+    from core.db import _here, db, end_request, start_request
+
+    client, account = holder
+    params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
+    with app.test_request_context(method="GET"):
+        start_request("GET")
+        try:
+            assert sessions._BY_TOKEN.first(params).account_id == account.id
+            driver = _here().read[1]
+            assert driver.autocommit and driver.info.transaction_status == TransactionStatus.IDLE
+            db.end(commit=False)
+            assert not driver.autocommit and db.engine.pool.checkedout() == 0
+        finally:
+            end_request()
+    with app.app_context(), db.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+        assert conn.connection.driver_connection.info.transaction_status == TransactionStatus.INTRANS
+        conn.rollback()
+
+
+@pytest.mark.postgresql_only
+def test_a_postgresql_connection_keeps_its_prepared_statements_from_request_to_request(app, holder):
+    """psycopg prepares a statement a connection has run five times; a ROLLBACK makes it forget
+    them all. With no transaction around reads, the session's lookup is prepared once, then
+    read prepared on every later request."""
+    from sqlalchemy import text
+
+    from core.db import db
+
+    client, _ = holder
+    for _ in range(30):  # the pool gives its connections in turn: each of its five at least six times
+        assert client.get("/session/etat").get_json()["authenticated"] is True
+    with app.app_context():
+        assert db.engine.pool.checkedout() == 0
+        with db.engine.connect() as conn:
+            prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+            conn.rollback()
+    assert any("user_sessions" in s and "token_hash" in s for s in prepared), prepared
