@@ -833,3 +833,35 @@ def test_a_postgresql_connection_keeps_its_prepared_statements_from_request_to_r
             prepared = conn.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
             conn.rollback()
     assert any("user_sessions" in s and "token_hash" in s for s in prepared), prepared
+
+
+@pytest.mark.postgresql_only
+def test_a_connection_the_server_ended_is_replaced_before_anyone_reads_on_it(app, holder):
+    """A restarted server (or a killed backend) leaves the pool's idle connections dead. Each is
+    found at checkout (the server's last words wait on its socket) and replaced, without a round
+    trip: no request sees an error."""
+    import psycopg
+    from sqlalchemy import make_url, text
+
+    from core.db import db
+
+    client, _ = holder
+    for _ in range(3):
+        assert client.get("/session/etat").get_json()["authenticated"] is True
+    with app.app_context():
+        url = make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
+        pooled = db.engine.pool.checkedin()
+    assert pooled >= 1
+    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+        others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ended = admin.execute(f"SELECT count(pg_terminate_backend(pid)) {others}").fetchone()[0]
+        assert ended >= pooled
+        for _ in range(1000):  # until the backends are gone (their last words sent)
+            if not admin.execute(f"SELECT count(*) {others}").fetchone()[0]:
+                break
+            admin.execute("SELECT pg_sleep(0.01)")
+    assert client.get("/session/etat").get_json()["authenticated"] is True
+    assert client.get("/").status_code == 200
+    with app.app_context():
+        assert db.session.execute(text("SELECT 1")).scalar() == 1
+        db.session.rollback()
