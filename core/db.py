@@ -116,23 +116,21 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
 
 
 def _closed_by_the_server(driver, _record, _proxy) -> None:
-    """The pool's liveness check, without the round trip of its pre-ping (one a request, a
-    fifth of a poll's): an idle connection has nothing to read, unless the server ended it
-    (a restart, a killed backend: its last words, then the end of the stream). Raising
-    DisconnectionError makes the pool discard it and give another, up to three times. A
-    server that vanished without a word (a network cut) is found at the first statement, as
-    with the pre-ping after its timeout."""
+    """The pool's liveness check, without the round trip of its pre-ping (one or two a
+    request): an idle connection has nothing to read, unless the server ended it (a restart, a
+    killed backend: its last words, then the end of the stream). Raising DisconnectionError
+    makes the pool discard it and give another, up to three times. A server that vanished
+    without a word (a network cut) is found at the first statement, as with the pre-ping after
+    its timeout."""
+    if driver.closed:
+        raise DisconnectionError("the connection was closed")
     try:
-        if driver.closed:
-            raise DisconnectionError("the connection was closed")
-        poller = select.poll()
-        poller.register(driver.pgconn.socket, select.POLLIN | select.POLLPRI)
-        ended = poller.poll(0)
-    except DisconnectionError:
-        raise
+        socket = driver.pgconn.socket
     except Exception as exc:  # psycopg: no socket left
         raise DisconnectionError(str(exc)) from exc
-    if ended:
+    poller = select.poll()
+    poller.register(socket, select.POLLIN | select.POLLPRI)
+    if poller.poll(0):
         raise DisconnectionError("the server ended this connection")
 
 
@@ -355,7 +353,7 @@ def _here() -> _Here:
 def _end_postgresql_read(pooled) -> None:
     """A PostgreSQL read is statements in autocommit: under READ COMMITTED each statement of a
     transaction sees what was committed before it began, as each does alone, so a transaction
-    around reads only cost its BEGIN and ROLLBACK, two of a poll's four round trips. And the
+    around reads only cost its BEGIN and ROLLBACK, two round trips a request. And the
     ROLLBACK made the driver forget the statements it had prepared (psycopg prepares one
     that a connection runs five times): without it, the compiled statements of every request
     are prepared once per connection. The connection goes back to the pool as it came out
