@@ -137,8 +137,13 @@ def _closed_by_the_server(driver, _record, _proxy) -> None:
 def _begin_sqlite(driver, word: str) -> None:
     try:
         driver.execute(word)
-    except sqlite3.Error as exc:  # the error SQLAlchemy would have raised (OperationalError...)
-        raise DBAPIError.instance(word, (), exc, sqlite3.Error) from exc
+    except sqlite3.Error as exc:
+        raise _sqlalchemys(word, exc) from exc
+
+
+def _sqlalchemys(word: str, exc: sqlite3.Error) -> DBAPIError:
+    """The error SQLAlchemy would have raised for a statement run on the driver (OperationalError...)."""
+    return DBAPIError.instance(word, (), exc, sqlite3.Error)
 
 
 class _Writers:
@@ -157,9 +162,7 @@ class _Writers:
         if self._pid != os.getpid():  # a forked process: a turn held by a thread of the parent is not its own
             self._lock, self._pid = threading.Lock(), os.getpid()
         if not self._lock.acquire(timeout=self._timeout):
-            raise DBAPIError.instance(
-                "BEGIN IMMEDIATE", (), sqlite3.OperationalError("database is locked"), sqlite3.Error
-            )
+            raise _sqlalchemys("BEGIN IMMEDIATE", sqlite3.OperationalError("database is locked"))
         conn.info["carnet_writes"] = self._lock
 
     def give(self, conn: Connection) -> None:
@@ -177,7 +180,7 @@ class _Writers:
         try:
             driver.commit() if commit else driver.rollback()  # nothing when SQLite ended it already
         except sqlite3.Error as exc:
-            raise DBAPIError.instance("COMMIT" if commit else "ROLLBACK", (), exc, sqlite3.Error) from exc
+            raise _sqlalchemys("COMMIT" if commit else "ROLLBACK", exc) from exc
         finally:
             self.give(conn)
 
@@ -499,7 +502,11 @@ class Database:
         if readers is None:
             pooled = engine.raw_connection()
             driver = pooled.driver_connection
-            driver.autocommit = True  # see _end_postgresql_read
+            try:
+                driver.autocommit = True  # see _end_postgresql_read
+            except Exception:
+                _end_postgresql_read(pooled)  # never left checked out
+                raise
             here.read = (partial(_end_postgresql_read, pooled), driver, engine.dialect)
             return driver, engine.dialect
         driver = readers.take(engine)

@@ -6,14 +6,16 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+import psycopg
 import pytest
 from flask_compress import Compress
-from sqlalchemy import bindparam, event, exc as sa_exc, select, tuple_
+from psycopg.pq import TransactionStatus
+from sqlalchemy import bindparam, event, exc as sa_exc, make_url, select, text, tuple_
 from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug.datastructures import Headers
 
 from core import clock, sessions
-from core.db import Fixed, db
+from core.db import Fixed, _here, db, end_request, start_request
 from core.people import Account, Patient
 from tests.helpers import HX, csrf_token, statements
 
@@ -791,12 +793,6 @@ def test_a_postgresql_read_opens_no_transaction_and_leaves_the_pool_as_it_found_
     """The compiled reads of a GET run in autocommit: no BEGIN nor ROLLBACK goes to the server
     (under READ COMMITTED each statement saw its own snapshot anyway). The connection goes back
     to the pool with transactions on: SQLAlchemy's next Connection on it writes in a transaction."""
-    from psycopg.pq import TransactionStatus
-    from sqlalchemy import text
-
-    from core import sessions
-    from core.db import _here, db, end_request, start_request
-
     client, account = holder
     params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
     with app.test_request_context(method="GET"):
@@ -820,10 +816,6 @@ def test_a_postgresql_connection_keeps_its_prepared_statements_from_request_to_r
     """psycopg prepares a statement a connection has run five times; a ROLLBACK makes it forget
     them all. With no transaction around reads, the session's lookup is prepared once, then
     read prepared on every later request."""
-    from sqlalchemy import text
-
-    from core.db import db
-
     client, _ = holder
     for _ in range(30):  # the pool gives its connections in turn: each of its five at least six times
         assert client.get("/session/etat").get_json()["authenticated"] is True
@@ -840,11 +832,6 @@ def test_a_connection_the_server_ended_is_replaced_before_anyone_reads_on_it(app
     """A restarted server (or a killed backend) leaves the pool's idle connections dead. Each is
     found at checkout (the server's last words wait on its socket) and replaced, without a round
     trip: no request sees an error."""
-    import psycopg
-    from sqlalchemy import make_url, text
-
-    from core.db import db
-
     client, _ = holder
     for _ in range(3):
         assert client.get("/session/etat").get_json()["authenticated"] is True
