@@ -260,6 +260,9 @@ def write_intent() -> None:
     if not _read_only.get():
         return
     _read_only.set(False)
+    if not db.session.registry.has():  # compiled reads alone: end them as the session would, without one
+        db.end(commit=True)
+        return
     session = db.session()
     pending = session.new or session.dirty or session.deleted or session.info.get("carnet_wrote")
     if (session.in_transaction() or db.in_transaction()) and not pending:  # never split a unit of work
@@ -613,12 +616,13 @@ class Fixed:
     other statement of the request), its values converted by the columns' own SQLAlchemy types.
     SQLAlchemy's execution layer (cache key, execution context, events, result object) cost
     more than SQLite running the statement. Only plain column SELECTs with named bound
-    parameters belong here; their execution is not seen by SQLAlchemy's events (echo,
-    before_cursor_execute)."""
+    parameters belong here, and UPDATEs of one row that many requests write (run()); their
+    execution is not seen by SQLAlchemy's events (echo, before_cursor_execute)."""
 
     def __init__(self, statement):
         self.statement = statement
-        keys = [str(c.key) for c in statement.selected_columns]
+        self._columns = tuple(getattr(statement, "selected_columns", ()))  # an UPDATE: none
+        keys = [str(c.key) for c in self._columns]
         self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # unnamed columns: _0, _1...
         self._by_dialect: dict[str, list] = {}
 
@@ -700,7 +704,7 @@ class Fixed:
         (psycopg's numbers depend on it)."""
         return tuple(
             (i, proc)
-            for i, c in enumerate(self.statement.selected_columns)
+            for i, c in enumerate(self._columns)
             if (proc := c.type.dialect_impl(dialect).result_processor(dialect, description[i][1])) is not None
         )
 
@@ -781,6 +785,22 @@ class Fixed:
     def scalar(self, params: dict):
         row = self.first(params)
         return None if row is None else row[0]
+
+    def run(self, params: dict) -> int:
+        """An UPDATE, in the app context's write transaction; the rows it changed. Pending ORM
+        changes are written first, as the ORM's own execute() would (autoflush). Refused in a
+        read-only transaction: that read is rolled back, and the write with it."""
+        if _read_only.get():
+            raise WriteWithoutIntent("write_intent() was not called before a compiled write")
+        if db.session.registry.has():
+            session = db.session()
+            if session.new or session.dirty or session.deleted:
+                session.flush()
+        cursor, _results = self._execute(params)
+        try:
+            return cursor.rowcount
+        finally:
+            cursor.close()
 
 
 def insert_for(model):

@@ -110,11 +110,23 @@ def end(record: SessionRecord, reason: str) -> None:
 def _write(record: SessionRecord) -> None:
     """The record's changes, in one UPDATE (committed with the request's unit of work)."""
     if record.changes:
-        db.session.execute(
-            update(UserSession).where(UserSession.id == record.id).values(**record.changes),
-            execution_options={"synchronize_session": False},
-        )
+        _update(tuple(sorted(record.changes))).run({"record_id": record.id, **record.changes})
         record.changes = {}
+
+
+_UPDATES: dict[tuple[str, ...], Fixed] = {}
+
+
+def _update(columns: tuple[str, ...]) -> Fixed:
+    """The UPDATE of these columns of one record, built once per set of columns (db.Fixed): a
+    page read long enough after the last one writes its last activity, and SQLAlchemy's ORM
+    UPDATE cost more than the write transaction it runs in."""
+    found = _UPDATES.get(columns)
+    if found is None:
+        table = UserSession.__table__
+        statement = update(table).where(table.c.id == bindparam("record_id"))
+        found = _UPDATES[columns] = Fixed(statement.values({name: bindparam(name) for name in columns}))
+    return found
 
 
 def is_passive(app: Flask, request: Request) -> bool:

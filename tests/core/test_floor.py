@@ -15,7 +15,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug.datastructures import Headers
 
 from core import clock, sessions
-from core.db import Fixed, _here, db, end_request, start_request
+from core.db import Fixed, WriteWithoutIntent, _here, db, end_request, start_request, write_intent
 from core.people import Account, Patient
 from tests.helpers import HX, csrf_token, statements
 
@@ -560,6 +560,97 @@ def test_a_write_after_a_compiled_read_takes_the_write_lock_first(app, holder):
         db.session.commit()
     with app.app_context():
         assert db.session.get(Account, account.id).locale == "en"
+
+
+def _record(app, account):
+    with app.app_context():
+        return db.session.execute(
+            select(sessions.UserSession.last_active_at, sessions.UserSession.data).where(
+                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+            )
+        ).one()
+
+
+def test_a_touch_is_one_compiled_update_committed_with_the_request(app, holder):
+    """A page read after the touch window writes its last activity through a compiled UPDATE
+    (no SQLAlchemy statement, no ORM UPDATE), committed with the request; a value written so reads
+    back through the ORM as the ORM wrote it."""
+    client, account = holder
+    clock.freeze(clock.utcnow())
+    clock.advance(timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"] + 1))
+    with app.app_context():
+        engine = db.engine
+    with statements(engine) as seen:
+        assert client.get("/historique").status_code == 200
+    assert not [s for s in seen if "user_sessions" in s and s.lstrip().upper().startswith("UPDATE")]
+    assert _record(app, account).last_active_at == clock.utcnow()
+
+
+def test_a_compiled_update_writes_a_json_column_as_the_orm_does(app, holder):
+    client, account = holder
+    client.get("/")
+    with app.test_request_context(method="POST"):
+        start_request("POST")
+        record_id = db.session.scalar(
+            select(sessions.UserSession.id).where(
+                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+            )
+        )
+        data = {"_user_id": account.id, "note": "é ✓", "n": [1, 2]}
+        assert sessions._update(("data",)).run({"record_id": record_id, "data": data}) == 1
+        db.commit()
+        end_request()
+    assert _record(app, account).data == data
+
+
+def test_a_compiled_write_is_refused_in_a_read(app, holder):
+    """A GET's transaction is a read, rolled back at its end: a write there would be lost
+    (and on SQLite refused under load), so the compiled UPDATE says so at once."""
+    client, account = holder
+    with app.test_request_context(method="GET"):
+        start_request("GET")
+        with pytest.raises(WriteWithoutIntent):
+            sessions._update(("last_active_at",)).run({"record_id": "x", "last_active_at": clock.utcnow()})
+        end_request()
+
+
+def test_a_compiled_write_comes_after_the_orms_pending_changes(app, holder):
+    """As the ORM's own UPDATE did (autoflush), pending changes are written first: the compiled
+    UPDATE, run last, is the value that stays."""
+    client, account = holder
+    client.get("/")
+    later = clock.utcnow() + timedelta(minutes=5)
+    with app.test_request_context(method="POST"):
+        start_request("POST")
+        record = db.session.scalars(
+            select(sessions.UserSession).where(
+                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+            )
+        ).one()
+        record.last_active_at = later - timedelta(minutes=1)
+        record.user_agent = "changed by the ORM"
+        sessions._update(("last_active_at",)).run({"record_id": record.id, "last_active_at": later})
+        db.commit()
+        end_request()
+    assert _record(app, account).last_active_at == later
+    with app.app_context():
+        assert (
+            db.session.scalar(
+                select(sessions.UserSession.user_agent).where(sessions.UserSession.account_id == account.id)
+            )
+            == "changed by the ORM"
+        )
+
+
+def test_write_intent_after_compiled_reads_alone_makes_no_orm_session(app, holder):
+    client, account = holder
+    token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    with app.test_request_context(method="GET"):
+        start_request("GET")
+        assert sessions._BY_TOKEN.first({"token_hash": sessions._hash(token)}) is not None
+        write_intent()
+        assert not db.in_transaction() and not db.session.registry.has()
+        end_request()
 
 
 # --- 30. The hooks of every request ask only what they need ------------------------------------

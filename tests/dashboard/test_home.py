@@ -288,6 +288,7 @@ def test_every_compiled_statement_of_the_home_reads_what_sqlalchemy_reads(
     page = client.get("/").get_data(as_text=True)
     assert "Dr Ici" in page and "Urgences" in page
     monkeypatch.undo()
+    ran = [(f, params) for f, params in ran if f.statement.is_select]  # not the session's own UPDATE
     assert len({id(f) for f, _ in ran}) >= 6
     with app.test_request_context(method="POST"):
         for statement, params in ran:
