@@ -181,14 +181,26 @@ class Viewer:
 
 def viewer_for(user, session_id: str | None = None, kiosk: bool = False) -> Viewer:
     """The viewer of a logged-in user: Flask-Login's SessionUser (a holder's viewer is built
-    from its columns, nothing loaded), or an Account."""
+    from its columns, a professional's from theirs: no Account loaded), or an Account."""
     if user is None:
         return Viewer(kiosk=kiosk)
     if user.role == "holder" and user.patient_id:
         if isinstance(user, SessionUser):
             return holder_viewer(user.id, user.patient_id, user.name or "", session_id=session_id, kiosk=kiosk)
         return Viewer("holder", user, user.patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS)
-    account = user.account if isinstance(user, SessionUser) else user
+    if isinstance(user, SessionUser):
+        if user.role == "professional" and user.professional is not None:  # nothing loaded
+            return Viewer(
+                "professional",
+                professional=user.professional,
+                session_id=session_id,
+                kiosk=kiosk,
+                rights=PROFESSIONAL_RIGHTS,
+                account_id=user.id,
+                name=user.professional.display_name,
+            )
+        return Viewer(kiosk=kiosk)
+    account = user
     if account is not None and account.role == "professional" and account.professional is not None:
         return Viewer(
             "professional",
@@ -566,7 +578,7 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
         if viewer.grant_id != access_id:
             abort(404)
         return viewer
-    pro = viewer.professional if viewer.kind == "professional" and viewer.account is not None else None
+    pro = viewer.professional if viewer.kind == "professional" and viewer.account_id is not None else None
     if pro is None:
         abort(404 if viewer.is_authenticated else 401)
     now = clock.utcnow()
@@ -576,9 +588,11 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     if grant is not None and not blocked(grant.patient_id, pro.rpps) and space_open(grant.patient_id):
         return Viewer(
             "professional",
-            viewer.account,
+            viewer._account,
             grant.patient_id,
             professional=pro,
+            account_id=viewer.account_id,
+            name=viewer.name,
             session_id=viewer.session_id,
             grant_id=grant.id,
             kiosk=viewer.kiosk,
@@ -598,9 +612,11 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     ):
         return Viewer(
             "professional",
-            viewer.account,
+            viewer._account,
             emergency.patient_id,
             professional=pro,
+            account_id=viewer.account_id,
+            name=viewer.name,
             session_id=viewer.session_id,
             grant_id=emergency.id,
             kiosk=viewer.kiosk,

@@ -261,7 +261,7 @@ def save_preferences(patient_id: str, chosen: dict[str, str]) -> NotificationPre
 
 def identity_of(viewer) -> str:
     """ "verified" through a professional account; "typed" with a code (name and RPPS as given)."""
-    return "verified" if viewer.account is not None else "typed"
+    return "verified" if viewer.account_id is not None else "typed"
 
 
 def tell_holder(viewer, kind: str, event=None, detail: dict | None = None) -> Notification:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, LargeBinary, String, select
@@ -84,6 +85,23 @@ class Professional(Base):
 
 def professional_display_name(given_name: str, family_name: str) -> str:
     return f"{given_name} {family_name}"
+
+
+@dataclass(frozen=True)
+class ProfessionalColumns:
+    """A logged-in professional as every request knows them: read with the session record
+    (core.sessions), so their pages name and trace them without loading the Professional."""
+
+    id: str
+    rpps: str
+    given_name: str
+    family_name: str
+    profession: str
+    specialty: str | None
+
+    @property
+    def display_name(self) -> str:
+        return professional_display_name(self.given_name, self.family_name)
 
 
 class Account(Base):

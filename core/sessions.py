@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from flask import Flask, Request, Response, current_app, g, request, session
 from flask.sessions import SessionInterface, SessionMixin
@@ -22,7 +23,7 @@ from werkzeug.datastructures import CallbackDict
 from core import clock
 from core.db import Base, Fixed, db, is_reads_first, start_request, uuid_pk, write_intent
 from core.http import add_vary
-from core.people import Account, Patient, patient_display_name
+from core.people import Account, Patient, Professional, ProfessionalColumns, patient_display_name
 
 TOKEN_BYTES = 32  # 256 bits
 
@@ -214,6 +215,16 @@ class SessionUser(UserMixin):
         """The Account object, for the pages that need more than these columns."""
         return db.session.get(Account, self.id)
 
+    @cached_property
+    def professional(self) -> ProfessionalColumns | None:
+        """A professional's own columns, read once a request by one compiled statement (holders
+        never ask): loading the Account and its Professional cost a professional's poll twice
+        a holder's."""
+        if self.role != "professional":
+            return None
+        row = _PROFESSIONAL.first({"account_id": self.id})
+        return None if row is None else ProfessionalColumns(*row)
+
 
 # Built once, compiled once (db.Fixed): every request runs it, and SQLAlchemy's execution layer
 # cost more than running it.
@@ -232,6 +243,19 @@ _BY_TOKEN = Fixed(
     .outerjoin(Account.__table__, Account.id == UserSession.account_id)
     .outerjoin(Patient.__table__, Patient.id == Account.patient_id)
     .where(UserSession.token_hash == bindparam("token_hash"))
+)
+_PROFESSIONAL = Fixed(
+    select(
+        Professional.id,
+        Professional.rpps,
+        Professional.given_name,
+        Professional.family_name,
+        Professional.profession,
+        Professional.specialty,
+    )
+    .select_from(Account.__table__)
+    .join(Professional.__table__, Professional.id == Account.professional_id)
+    .where(Account.id == bindparam("account_id"))
 )
 
 

@@ -51,7 +51,7 @@ def access_code():
 def end():
     """End a code session: nothing of the record stays reachable from this browser."""
     viewer = web.current_viewer()
-    if viewer.account is not None:
+    if viewer.account_id is not None:
         return redirect(url_for("dashboard.index"), 303)
     if viewer.grant_kind == "share":
         audit.record(viewer, audit.Action.SHARE_SESSION_ENDED)

@@ -103,7 +103,7 @@ def header(viewer: Viewer) -> dict:
     return {
         "access_id": viewer.grant_id,
         "how": viewer.grant_kind,
-        "with_account": viewer.account is not None,
+        "with_account": viewer.account_id is not None,
         "patient": patient.display_name,
         "birth_date": patient.birth_date,
         "age": clock.age(patient.birth_date),

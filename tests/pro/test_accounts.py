@@ -9,9 +9,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import access, clock, grants, notify
+from core import access, clock, grants, notify, sessions
 from core.db import db
-from tests.helpers import events
+from core.people import Account, Professional
+from tests.helpers import HX, events, loads
 
 REASON = "Patient inconscient aux urgences, allergies inconnues"
 
@@ -59,6 +60,32 @@ def test_a_grant_opens_the_whole_record_and_tells_the_holder_once_per_session(ap
     assert len(notes) == 1 and notes[0].kind == "access" and notes[0].grant_id == grant_id
     viewed = events(app, "record_viewed")
     assert viewed and {e.grant_id for e in viewed} == {grant_id}
+
+
+def test_a_professionals_requests_load_neither_their_account_nor_their_professional(app, client, pro, space):
+    """Their viewer is built from the session's columns and one compiled read of their own
+    (docs/performance.md, 69): the poll, the home and a record's pages load neither through the
+    ORM, and the traces still name them, their profession and their account."""
+    grant_id = _grant(app, space["patient_id"], pro)
+    with app.app_context():
+        professional = db.session.get(Account, pro.id).professional
+        expected = (professional.id, professional.profession, professional.display_name)
+    with loads(Account) as accounts, loads(Professional) as professionals:
+        assert client.get("/messages/non-lus", headers=HX).status_code == 200
+        assert client.get("/").status_code == 200
+        for url in ("", "/documents", "/mesures"):
+            assert client.get(f"/pro/dossier/{grant_id}{url}").status_code == 200, url
+    assert pro.id not in accounts and expected[0] not in professionals
+    viewed = events(app, "record_viewed")
+    assert len(viewed) == 3
+    assert {(e.actor_id, e.actor_profession, e.actor_name, e.account_id) for e in viewed} == {(*expected, pro.id)}
+
+
+def test_a_holders_user_never_reads_a_professional(app, holder):
+    client, account = holder
+    with app.test_request_context():
+        user = sessions.SessionUser.of(db.session.get(Account, account.id))
+        assert user.professional is None
 
 
 def test_blocking_hides_the_patient_and_closes_the_record(app, client, pro, space):
