@@ -17,7 +17,7 @@ request: revoking, expiring or blocking takes effect on the professional's next 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache
 
@@ -188,27 +188,16 @@ def viewer_for(user, session_id: str | None = None, kiosk: bool = False) -> View
         if isinstance(user, SessionUser):
             return holder_viewer(user.id, user.patient_id, user.name or "", session_id=session_id, kiosk=kiosk)
         return Viewer("holder", user, user.patient_id, session_id=session_id, kiosk=kiosk, rights=HOLDER_RIGHTS)
-    if isinstance(user, SessionUser):
-        if user.role == "professional" and user.professional is not None:  # nothing loaded
-            return Viewer(
-                "professional",
-                professional=user.professional,
-                session_id=session_id,
-                kiosk=kiosk,
-                rights=PROFESSIONAL_RIGHTS,
-                account_id=user.id,
-                name=user.professional.display_name,
-            )
-        return Viewer(kiosk=kiosk)
-    account = user
-    if account is not None and account.role == "professional" and account.professional is not None:
+    if user.role == "professional" and user.professional is not None:
         return Viewer(
             "professional",
-            account,
-            professional=account.professional,
+            None if isinstance(user, SessionUser) else user,  # a SessionUser's account: loaded if asked
+            professional=user.professional,
             session_id=session_id,
             kiosk=kiosk,
             rights=PROFESSIONAL_RIGHTS,
+            account_id=user.id,
+            name=user.professional.display_name,
         )
     return Viewer(kiosk=kiosk)
 
@@ -586,18 +575,15 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
         select(Grant).where(Grant.id == access_id, Grant.professional_id == pro.id, Grant.ended_at.is_(None))
     )
     if grant is not None and not blocked(grant.patient_id, pro.rpps) and space_open(grant.patient_id):
-        return Viewer(
-            "professional",
-            viewer._account,
-            grant.patient_id,
-            professional=pro,
-            account_id=viewer.account_id,
-            name=viewer.name,
-            session_id=viewer.session_id,
+        return replace(  # the same professional, now on this record
+            viewer,
+            patient_id=grant.patient_id,
             grant_id=grant.id,
-            kiosk=viewer.kiosk,
             rights={**record_rights(FULL_RECORD, True), RECORD_AGENDA: {"read", "write"}},
             grant_kind="grant",
+            categories=None,
+            include_hidden=False,
+            expires_at=None,
         )
     emergency = db.session.scalar(
         select(EmergencyAccess).where(
@@ -610,18 +596,13 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
         and emergency_allowed(emergency.patient_id, emergency.samu)
         and space_open(emergency.patient_id)
     ):
-        return Viewer(
-            "professional",
-            viewer._account,
-            emergency.patient_id,
-            professional=pro,
-            account_id=viewer.account_id,
-            name=viewer.name,
-            session_id=viewer.session_id,
+        return replace(
+            viewer,
+            patient_id=emergency.patient_id,
             grant_id=emergency.id,
-            kiosk=viewer.kiosk,
             rights=record_rights(FULL_RECORD, False),
             grant_kind="emergency",
+            categories=None,
             include_hidden=emergency.include_hidden and emergency_settings(emergency.patient_id).allow_hidden,
             expires_at=emergency.expires_at,
         )

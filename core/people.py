@@ -89,8 +89,8 @@ def professional_display_name(given_name: str, family_name: str) -> str:
 
 @dataclass(frozen=True)
 class ProfessionalColumns:
-    """A logged-in professional as every request knows them: read with the session record
-    (core.sessions), so their pages name and trace them without loading the Professional."""
+    """A logged-in professional as their requests know them (core.sessions.SessionUser.professional:
+    one compiled read), so their pages name and trace them without loading the Account."""
 
     id: str
     rpps: str

@@ -81,11 +81,18 @@ def test_a_professionals_requests_load_neither_their_account_nor_their_professio
     assert {(e.actor_id, e.actor_profession, e.actor_name, e.account_id) for e in viewed} == {(*expected, pro.id)}
 
 
-def test_a_holders_user_never_reads_a_professional(app, holder):
+def test_a_holders_user_never_reads_a_professional(app, holder, monkeypatch):
     client, account = holder
+
+    def refuse(_params):
+        raise AssertionError("a holder's request read a professional")
+
+    monkeypatch.setattr(sessions._PROFESSIONAL, "first", refuse)
     with app.test_request_context():
         user = sessions.SessionUser.of(db.session.get(Account, account.id))
         assert user.professional is None
+    assert client.get("/").status_code == 200
+    assert client.get("/messages/non-lus", headers=HX).status_code == 200
 
 
 def test_blocking_hides_the_patient_and_closes_the_record(app, client, pro, space):
