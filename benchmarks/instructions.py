@@ -35,6 +35,10 @@ ROUTES = {
     "chart": ("/constantes/poids/graphique.svg", {}),
     "heart": ("/constantes/frequence-cardiaque", {}),  # the peak's most measured kind: 700 in 3 months
     "pressure": ("/constantes/tension", {}),
+    # the charts of the peak's four kinds (population.SERIES): light series, read measure by measure
+    "heart-chart": ("/constantes/frequence-cardiaque/graphique.svg", {}),
+    "pressure-chart": ("/constantes/tension/graphique.svg", {}),
+    "steps-chart": ("/constantes/pas/graphique.svg", {}),
     "history": ("/historique", {}),
     # the space's newest document with a preview image: its page (which writes a trace), its image
     "document": ("/documents/{doc}", {}),

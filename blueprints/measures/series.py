@@ -2,7 +2,10 @@
 
 Heavy device data (200,000 heart-rate readings in two years) never crosses into Python row by
 row: the database returns each small time bucket's count, min, max and sum, and the chart
-draws each bucket's min and max (MinMax pre-aggregation, then LTTB in `downsample`). The
+draws each bucket's min and max (MinMax pre-aggregation, then LTTB in `downsample`). A series
+light enough to be read measure by measure (up to RAW_LIMIT, which the chart draws as they
+are) is read once, and its buckets are worked out from those rows in Python: asking the
+database for 720 buckets of a few hundred measures cost more than the rows themselves. The
 buckets are cut inside calendar periods in Europe/Paris (day, week, month, year), so the same
 answer also gives the summary and the per-period table that screen readers get.
 
@@ -28,7 +31,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import get_timezone
-from sqlalchemy import ARRAY, BigInteger, Float, String, bindparam, cast, func, select
+from sqlalchemy import ARRAY, BigInteger, Float, Integer, String, bindparam, cast, func, literal, select
 
 from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
@@ -147,7 +150,7 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS, raw_limit: 
     rng = RANGES[range_key]
     now = int(clock.utcnow().timestamp())
     start = int(months_ago(clock.utcnow(), rng.months).timestamp()) if rng.months else None
-    first, last = _span(viewer, kind, start)
+    first, last, count = _span(viewer, kind, start, raw_limit + 1)
     if first is None:
         lo = start if start is not None else now - 86400 * 30
         return Series(kind, rng, lo, now, period=rng.period)
@@ -162,16 +165,17 @@ def load(viewer, kind: Kind, range_key: str, buckets: int = BUCKETS, raw_limit: 
     edges, owners, starts = _grid(lo, hi, period, tz, buckets)
     series = Series(kind, rng, lo, hi, period=period)
     series.periods = [Period(s) for s in starts]
-    buckets = _buckets(viewer, kind, edges)
-    series.count = sum(b[1] for b in buckets)
-    _fold(series, buckets, owners)
-    if series.count <= raw_limit:
+    if count <= raw_limit:  # each measure is read anyway: the buckets are worked out from them
         series.raw = _raw(viewer, kind, edges[0], edges[-1])
+        buckets = _buckets_of(series.raw, edges, kind)
         series.points = [(r[0], r[2], r[3]) for r in series.raw]
         series.latest = series.raw[-1] if series.raw else None
     else:
+        buckets = _buckets(viewer, kind, edges)
         series.points = _envelope(buckets, kind.pair)
         series.latest = _latest(viewer, kind, edges[0], edges[-1])
+    series.count = sum(b[1] for b in buckets)
+    _fold(series, buckets, owners)
     return series
 
 
@@ -200,11 +204,13 @@ def _bmi(viewer, kind: Kind, range_key: str, buckets: int, raw_limit: int) -> Se
     return weight
 
 
-def _span(viewer, kind: Kind, start: int | None) -> tuple[int | None, int | None]:
-    """First and last instants in range: two index seeks, not a scan."""
+def _span(viewer, kind: Kind, start: int | None, cap: int) -> tuple[int | None, int | None, int]:
+    """First and last instants in range (two index seeks, not a scan) and how many measures
+    it holds, counted up to `cap` only (a heavy series is not walked to be counted)."""
+    params = {"patient_id": viewer.patient_id, "cap": cap}
     if start is None:
-        return tuple(_fixed(viewer, "span", kind).one({"patient_id": viewer.patient_id}))
-    return tuple(_fixed(viewer, "span from", kind).one({"patient_id": viewer.patient_id, "lo": start}))
+        return tuple(_fixed(viewer, "span", kind).one(params))
+    return tuple(_fixed(viewer, "span from", kind).one({**params, "lo": start}))
 
 
 def _local_midnight(day: date, tz) -> int:
@@ -295,6 +301,48 @@ def _buckets(viewer, kind: Kind, edges: list[int]) -> list[tuple]:
     return [tuple(r)[: width + 1] for r in _fixed(viewer, "buckets", kind).all(params)]
 
 
+def _buckets_of(raw: list[tuple], edges: list[int], kind: Kind) -> list[tuple]:
+    """What _buckets() answers, from the measures themselves (time order): the same values
+    (on SQLite as the index holds them, rounded as shown), so a series reads the same whichever
+    way its buckets were made."""
+    digits = kind.decimals if db.is_sqlite and not kind.daily else None
+    pair = kind.pair
+    out = []
+    i, nxt = -1, edges[0]  # the bucket being filled, and where the next one begins
+    n = n2 = t0 = t1 = 0
+    low = high = low2 = high2 = None
+    total = total2 = 0.0
+    for at, _offset, v, v2, _context in raw:
+        if digits is not None:
+            v = round(v, digits)
+            if v2 is not None:
+                v2 = round(v2, digits)
+        if at >= nxt:  # the first measure of a later bucket
+            if n:
+                out.append((i, n, low, high, total, t0, t1, *((low2, high2, total2, n2) if pair else ())))
+            while i < len(edges) - 2 and at >= edges[i + 1]:
+                i += 1
+            nxt = edges[i + 1] if i < len(edges) - 2 else float("inf")
+            n, low, high, total, t0 = 0, v, v, 0.0, at
+            low2 = high2 = None
+            total2, n2 = 0.0, 0
+        n += 1
+        total += v
+        t1 = at
+        if v < low:
+            low = v
+        elif v > high:
+            high = v
+        if pair and v2 is not None:
+            low2 = v2 if low2 is None or v2 < low2 else low2
+            high2 = v2 if high2 is None or v2 > high2 else high2
+            total2 += v2
+            n2 += 1
+    if n:
+        out.append((i, n, low, high, total, t0, t1, *((low2, high2, total2, n2) if pair else ())))
+    return out
+
+
 def _raw(viewer, kind: Kind, lo: int, hi: int) -> list[tuple]:
     return _fixed(viewer, "raw", kind).tuples({"patient_id": viewer.patient_id, "lo": lo, "hi": hi})
 
@@ -334,7 +382,9 @@ def _statement(shape: str, viewer_kind: str, key: str, sqlite: bool) -> Fixed:
         low = lo if shape == "span from" else None
         first = gated(select(func.min(at)), low).scalar_subquery()
         last = gated(select(func.max(at)), low).scalar_subquery()
-        return Fixed(select(first.label("first"), last.label("last")))
+        capped = gated(select(literal(1)), low).limit(bindparam("cap", type_=Integer)).subquery()
+        count = select(func.count()).select_from(capped).scalar_subquery()
+        return Fixed(select(first.label("first"), last.label("last"), count.label("count")))
     if shape == "raw":
         return Fixed(gated(select(*columns), lo, hi).order_by(at))
     if shape == "latest":

@@ -437,3 +437,62 @@ def test_a_page_without_its_drawing_reads_each_measure_only_for_a_short_table(ho
     assert page["summary"]["latest"]["value"] == 88 and page["summary"]["max"]["value"] == 88
     drawn = charts.chart(holders[0], heart, "1m")
     assert read and drawn["summary"] == page["summary"]
+
+
+# A light series (up to RAW_LIMIT measures in range) is read measure by measure, and its buckets
+# are worked out from those rows (docs/performance.md, 70): the same answer as the database's.
+LIGHT = {
+    "weight": lambda i: (72 + (i * 37) % 100 / 100 + 0.005, None),  # 72.345...: rounded as shown
+    "blood_pressure": lambda i: (118 + i % 23, 70 + (i * 7) % 19),
+    "steps": lambda i: (4000 + (i * 733) % 9000, None),  # a daily total: its own day in Paris
+    "temperature": lambda i: (36.45 + (i % 9) / 10, None),
+}
+
+
+@pytest.mark.parametrize("key", sorted(LIGHT))
+def test_buckets_from_the_measures_are_the_databases(holders, add, fr, key):
+    k = kinds.KINDS[key]
+    every = 1 if k.daily else 0.37
+    add(holders[0], key, [(days_ago(80 - i * every), *LIGHT[key](i)) for i in range(75)])
+    add(holders[1], key, [(days_ago(30 - i), *LIGHT[key](i + 1)) for i in range(10)])  # not mine
+    lo, hi = int(days_ago(90).timestamp()), int(NOW.timestamp())
+    raw = series._raw(holders[0], k, lo, hi)
+    assert len(raw) == 75
+    for n in (1, 13, 720):
+        edges = [lo + (hi - lo) * j // n for j in range(n)] + [hi]
+        database, worked = series._buckets(holders[0], k, edges), series._buckets_of(raw, edges, k)
+        assert [len(b) for b in worked] == [len(b) for b in database]
+        for got, want in zip(worked, database, strict=True):
+            exact = (0, 1, 2, 3, 5, 6, 7, 8, 10) if k.pair else (0, 1, 2, 3, 5, 6)
+            assert [got[j] for j in exact] == [want[j] for j in exact]
+            assert got[4] == pytest.approx(want[4]) and (not k.pair or got[9] == pytest.approx(want[9]))
+
+
+@pytest.mark.parametrize("key", sorted(LIGHT))
+def test_a_light_series_is_read_once_and_reads_as_a_heavy_one(holders, add, fr, monkeypatch, key):
+    """The chart of a light series asks the database for no buckets and reads each measure once;
+    its summary, table and periods are those the bucketed path gives for the same rows."""
+    k = kinds.KINDS[key]
+    add(holders[0], key, [(days_ago(80 - i * (1 if k.daily else 0.37)), *LIGHT[key](i)) for i in range(75)])
+    reads = []
+    real_raw = series._raw
+    monkeypatch.setattr(series, "_raw", lambda *a: reads.append(a) or real_raw(*a))
+    real_buckets = series._buckets
+    monkeypatch.setattr(series, "_buckets", lambda *a: pytest.fail("a light series asked for buckets"))
+    light = series.load(holders[0], k, "3m")
+    drawn = charts.chart(holders[0], k, "3m")
+    assert len(reads) == 2 and light.count == drawn["count"] == 75 and light.raw is not None
+    monkeypatch.setattr(series, "_buckets", real_buckets)
+    monkeypatch.setattr(series, "RAW_LIMIT", 10)
+    heavy = series.load(holders[0], k, "3m")
+    assert heavy.raw is None and heavy.count == 75
+    for name in ("low", "high", "low2", "high2"):
+        assert getattr(light, name) == getattr(heavy, name)
+    assert light.mean == pytest.approx(heavy.mean) and (light.mean2 or 0) == pytest.approx(heavy.mean2 or 0)
+    assert [(p.start, p.count, p.low, p.high, round(p.total, 6), p.count2) for p in light.periods] == [
+        (p.start, p.count, p.low, p.high, round(p.total, 6), p.count2) for p in heavy.periods
+    ]
+    assert light.latest == heavy.latest
+    page = charts.chart(holders[0], k, "3m", svg=False)["summary"]  # a mean's last bit aside, the same
+    texts = [{name: e["text"] if isinstance(e, dict) else e for name, e in d.items()} for d in (drawn["summary"], page)]
+    assert texts[0] == texts[1] and texts[0]["mean"]
