@@ -55,6 +55,13 @@ def _date_only(pattern: str) -> bool:
     return all(f in _DATE_FIELDS for f in fields)
 
 
+def date_text(value: date, pattern: str) -> str:
+    """flask_babel.format_date(value, pattern) for a date (which it never moves to another zone):
+    in the reader's language, Babel asked once per date and pattern (a chart's ticks, its table's
+    periods and description: a dozen a chart)."""
+    return _date_text(value, pattern, current_locale())
+
+
 @lru_cache(maxsize=4096)
 def _date_text(value: date, pattern: str, locale) -> str:
     return babel_dates.format_date(value, pattern, locale=locale)

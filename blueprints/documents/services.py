@@ -16,7 +16,6 @@ from functools import lru_cache
 from typing import BinaryIO
 
 from flask import abort, current_app
-from flask_babel import format_date
 from sqlalchemy import bindparam, func, select, tuple_, update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
@@ -27,6 +26,7 @@ from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.blobs import BlobKey
 from core.db import Fixed, before_slow_work, db, write_intent
+from core.formatting import date_text
 from core.grants import Share
 from core.i18n import current_locale, gettext as _
 from core.people import profession_label
@@ -379,7 +379,7 @@ def _month(d: date) -> tuple[str, str]:
 @lru_cache(maxsize=1024)
 def _month_heading(year: int, month: int, _locale: str) -> tuple[str, str]:
     """Per month and language: a page of thirty rows falls in a few months (docs/performance.md, 47)."""
-    text = format_date(date(year, month, 1), "LLLL y")
+    text = date_text(date(year, month, 1), "LLLL y")
     return f"{year:04d}-{month:02d}", text[:1].upper() + text[1:]
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask_babel import format_date, get_timezone
+from flask_babel import get_timezone
 from sqlalchemy import Select, bindparam, literal, null, or_, select, union_all
 
 from blueprints.history import actions
@@ -21,6 +21,7 @@ from core import access, audit, clock, csvout
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.db import Fixed, db
+from core.formatting import date_text
 from core.grants import EmergencyAccess, Grant, Share
 from core.i18n import gettext as _, lazy_gettext as _l
 from core.people import PROFESSIONS
@@ -245,7 +246,7 @@ def share_words(label: str | None, created_at: datetime) -> str:
     if label:
         return _("code “%(label)s”", label=label)
     local = clock.aware(created_at).astimezone(_local_zone())
-    return _("code of %(date)s", date=format_date(local.date(), "d MMM"))
+    return _("code of %(date)s", date=date_text(local.date(), "d MMM"))
 
 
 # The detail keys a sentence may depend on (actions.py): all part of the memo key.

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from flask_babel import format_date, get_timezone
+from flask_babel import get_timezone
 
 from blueprints.measures import series as data
 from blueprints.measures.drawing import SIZES, render
 from blueprints.measures.kinds import MEAL_CONTEXTS, Kind
-from core.formatting import clock_time, elsewhere, number, when
+from core.formatting import clock_time, date_text, elsewhere, number, when
 from core.i18n import gettext as _, ngettext
 
 # The chart is an image of its own (an <img>): its inline style is allowed, nothing else is.
@@ -106,7 +106,7 @@ def _when(kind: Kind, taken_at: int, offset: int | None) -> str:
     """Paris time, as everywhere, with the local time once when taken in another offset; a
     daily total by its day (series places it inside its own day)."""
     if kind.daily:
-        return format_date(_day(taken_at), "d MMM y")
+        return date_text(_day(taken_at), "d MMM y")
     at = datetime.fromtimestamp(taken_at, UTC)
     text = _("%(date)s at %(time)s", date=when(at, "d MMM y"), time=clock_time(at))
     note = elsewhere(_local(taken_at, offset))
@@ -141,12 +141,12 @@ def _context(ctx: str | None) -> str:
 
 def _period_label(start: date, period: str) -> str:
     if period == "day":
-        return format_date(start, "EEE d MMM y")
+        return date_text(start, "EEE d MMM y")
     if period == "week":
-        return _("Week of %(date)s", date=format_date(start, "d MMM y"))  # Semaine du 3 mars 2026
+        return _("Week of %(date)s", date=date_text(start, "d MMM y"))  # Semaine du 3 mars 2026
     if period == "month":
-        return format_date(start, "LLLL y")
-    return format_date(start, "y")
+        return date_text(start, "LLLL y")
+    return date_text(start, "y")
 
 
 def table(s: data.Series) -> dict:
@@ -212,8 +212,8 @@ def describe(s: data.Series) -> str:
     k = s.kind
     if not s.count:
         return _("%(kind)s, %(range)s: no measure.", kind=k.label, range=s.range.label)
-    first = format_date(_day(s.start), "d MMM y")
-    last = format_date(_day(s.end - 1), "d MMM y")
+    first = date_text(_day(s.start), "d MMM y")
+    last = date_text(_day(s.end - 1), "d MMM y")
     return ngettext(
         "%(kind)s, %(range)s (%(first)s – %(last)s): %(count)s measure; lowest %(low)s, highest %(high)s, "
         "mean %(mean)s.",

@@ -19,12 +19,12 @@ from datetime import date, datetime, timedelta
 from math import floor, log10
 
 from flask import current_app
-from flask_babel import format_date, get_timezone
+from flask_babel import get_timezone
 from markupsafe import Markup, escape
 
 from blueprints.measures import series as data
 from blueprints.measures.downsample import downsample
-from core.formatting import number
+from core.formatting import date_text, number
 from core.i18n import gettext as _
 
 # Colours from static/css/app.css (the SVG is its own document: it cannot read the page's CSS).
@@ -248,11 +248,11 @@ def x_ticks(lo: int, hi: int, most: int) -> list[dict]:
         at = data._local_midnight(day, tz)
         if lo <= at <= hi:
             if unit in ("day", "week"):
-                label = format_date(day, "d MMM")
+                label = date_text(day, "d MMM")
             elif unit == "month":
-                label = format_date(day, "MMM y" if prev_year != day.year else "MMM")
+                label = date_text(day, "MMM y" if prev_year != day.year else "MMM")
             else:
-                label = format_date(day, "y")
+                label = date_text(day, "y")
             prev_year = day.year
             ticks.append({"value": at, "label": label})
         day = _tick_next(day, unit, n)

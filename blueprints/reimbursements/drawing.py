@@ -4,10 +4,9 @@ templates/reimbursements/chart.svg (drawn on the server: it prints and needs no 
 from __future__ import annotations
 
 from flask import render_template
-from flask_babel import format_date
 from markupsafe import Markup
 
-from core.formatting import money
+from core.formatting import date_text, money
 from core.i18n import gettext as _
 
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 360, 220, 56, 12, 28
@@ -38,8 +37,8 @@ def year_chart(months: list[dict], year: int) -> Markup:
                 "w": round(slot * 0.7, 1),
                 "y": round(base - h, 1),
                 "h": h,
-                "label": format_date(m["month"], "MMMMM"),
-                "title": f"{format_date(m['month'], 'MMMM yyyy')} : {money(m['remainder'])}",
+                "label": date_text(m["month"], "MMMMM"),
+                "title": f"{date_text(m['month'], 'MMMM yyyy')} : {money(m['remainder'])}",
             }
         )
     yticks = [

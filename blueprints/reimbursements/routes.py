@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, request, url_for
-from flask_babel import format_currency, format_date
+from flask_babel import format_currency
 from sqlalchemy import select
 
 from blueprints.reimbursements import bp, drawing, export, services
@@ -13,6 +13,7 @@ from blueprints.reimbursements.forms import LinkForm
 from core import web
 from core.clock import paris_today
 from core.db import db
+from core.formatting import date_text
 from core.identifiers import format_nir
 from core.pdf import PdfError
 from core.people import Patient
@@ -155,7 +156,7 @@ def statement_csv(viewer):
 @bp.app_template_filter("month_label")
 def month_label(day: date) -> str:
     """ "Mars 2026": a month heading."""
-    text = format_date(day, "LLLL yyyy")
+    text = date_text(day, "LLLL yyyy")
     return text[:1].upper() + text[1:]
 
 

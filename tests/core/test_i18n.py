@@ -4,13 +4,14 @@ formatting as Flask-Babel's gettext, ngettext and lazy_gettext, in the language 
 from __future__ import annotations
 
 import ast
+from datetime import date
 from pathlib import Path
 
 import flask_babel
 import pytest
 from flask_babel import force_locale
 
-from core import i18n
+from core import formatting, i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = [
@@ -107,3 +108,34 @@ def test_the_installed_flask_babel_keeps_its_locale_where_it_is_read(app):
     """The start-up check found Flask-Babel's locale where current_locale() reads it: the fast
     path is the one taken (a release that moved it would fall back to get_locale() unseen)."""
     assert i18n._reads_babel is True
+
+
+DATES = [date(2026, 3, 29), date(2026, 10, 25), date(2025, 12, 31), date(2026, 1, 1), date(2024, 2, 29)]  # DST days too
+PATTERNS = ["d MMM y", "EEE d MMM y", "LLLL y", "y", "d MMM", "MMM y", "MMM", "MMMMM", "LLLL yyyy", "MMMM yyyy"]
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_date_reads_as_flask_babel_writes_it(app, locale):
+    """core.formatting.date_text: Flask-Babel's format_date of a date, asked of Babel once per
+    date, pattern and language (docs/performance.md, 71), in the language of the moment."""
+    with app.test_request_context("/"), force_locale(locale):
+        for day in DATES:
+            for pattern in PATTERNS:
+                assert formatting.date_text(day, pattern) == flask_babel.format_date(day, pattern), (day, pattern)
+
+
+def test_python_code_writes_dates_through_core_formatting():
+    """Flask-Babel's format_date looks its locale and zone up on every call (a chart makes a
+    dozen): Python code writes a date through core.formatting instead."""
+    found = []
+    for path in [*(ROOT / "core").rglob("*.py"), *(ROOT / "blueprints").rglob("*.py"), ROOT / "app.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module == "flask_babel":
+                found += [f"{path.relative_to(ROOT)}" for a in node.names if a.name == "format_date"]
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr == "format_date"
+                and getattr(node.value, "id", "") == "flask_babel"
+            ):
+                found.append(f"{path.relative_to(ROOT)}: flask_babel.format_date")
+    assert found == []
