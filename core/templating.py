@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FunctionType
 from typing import NamedTuple
 
-from flask import Flask, current_app, has_request_context, request, session, url_for
+from flask import Flask, current_app, g, has_request_context, request, session, url_for
 from flask.templating import Environment
 from flask_wtf.csrf import generate_csrf
 from jinja2 import pass_eval_context
@@ -161,9 +161,9 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["url_for"] = route_url
     app.jinja_env.globals["svg_icon"] = svg_icon
-    g = app.jinja_env.globals
-    g["ui_icon"], g["ui_badge"], g["ui_card"], g["ui_main_nav"], g["ui_confirm"] = _components(svg_icon)
-    g["ui_nav_count"], g["ui_attrs"] = nav_count, html_attrs
+    ui = app.jinja_env.globals
+    ui["ui_icon"], ui["ui_badge"], ui["ui_card"], ui["ui_main_nav"], ui["ui_confirm"] = _components(svg_icon)
+    ui["ui_nav_count"], ui["ui_attrs"] = nav_count, html_attrs
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})  # Flask-WTF also sets it there
     app.jinja_env.globals["static_url"] = static_url
@@ -188,12 +188,15 @@ def _components(svg_icon):
     per block of the home, a panel per row). They render exactly what the macros did."""
 
     def icon(name: str, label=None) -> Markup:
+        """Joined, each value through escape(), as card() is: Markup's + and % cost four times
+        as much, and rows draw two icons or a badge each (docs/performance.md, 72)."""
         if label:
-            return svg_icon(name) + Markup('<span class="visually-hidden">%s</span>') % (label,)
+            return Markup("".join((svg_icon(name), '<span class="visually-hidden">', escape(label), "</span>")))
         return svg_icon(name)
 
     def badge(label, variant="neutral", icon=None) -> Markup:
-        return Markup('<span class="badge badge-%s">%s%s</span>') % (variant, svg_icon(icon) if icon else "", label)
+        mark = svg_icon(icon) if icon else ""
+        return Markup("".join(('<span class="badge badge-', escape(variant), '">', mark, escape(label), "</span>")))
 
     def card(title, icon=None, href=None, level=2, id=None, caller=None) -> Markup:
         """{% call ui.card(...) %}: Jinja passes the call block as `caller`. Joined as text,
@@ -282,9 +285,9 @@ class Parts(NamedTuple):
 
 
 def parts() -> Parts:
-    g = current_app.jinja_env.globals
+    ui = current_app.jinja_env.globals
     words = by_locale(current_locale()).ugettext
-    return Parts(g["svg_icon"], g["ui_icon"], g["ui_badge"], g["ui_confirm"], g["url_for"], words)
+    return Parts(ui["svg_icon"], ui["ui_icon"], ui["ui_badge"], ui["ui_confirm"], ui["url_for"], words)
 
 
 def html_attrs(attrs: dict, skip=()) -> Markup:
@@ -331,7 +334,16 @@ _CSRF_SIGNED_MAX = 4096
 
 
 def csrf_token() -> str:
-    """Flask-WTF's generate_csrf(), signing once per session instead of once per request."""
+    """Flask-WTF's generate_csrf(), signing once per session instead of once per request, and
+    looked up once per request (as generate_csrf keeps its own): a page of rows puts it in
+    each row's confirmation form."""
+    token = g.get("carnet_csrf_token")
+    if token is None:
+        token = g.carnet_csrf_token = _csrf_token()
+    return token
+
+
+def _csrf_token() -> str:
     cfg = current_app.config
     raw = session.get(cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
     if cfg.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or not isinstance(raw, str):

@@ -1,6 +1,7 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -9,8 +10,9 @@ import pytest
 from babel import numbers as babel_numbers
 from flask import render_template_string
 from flask_babel import force_locale, format_decimal
+from markupsafe import Markup
 
-from core import clock, formatting, i18n
+from core import clock, formatting, i18n, templating
 
 
 def test_gettext_memo_follows_the_locale(app):
@@ -64,6 +66,16 @@ def test_icon_and_badge_escape_their_text(app):
         )
     assert '<span class="visually-hidden">&lt;Close&gt;</span>' in out
     assert '<span class="badge badge-danger"><svg' in out and "a&lt;b</span>" in out
+    g = app.jinja_env.globals
+    svg = g["svg_icon"]("x")
+    icon, badge = g["ui_icon"], g["ui_badge"]
+    assert icon("x") == svg and icon("x", "") == svg
+    assert icon("x", Markup("<b>Fermer</b>")) == svg + Markup('<span class="visually-hidden"><b>Fermer</b></span>')
+    assert icon("x", 3) == svg + Markup('<span class="visually-hidden">3</span>')
+    assert badge("l'été") == Markup('<span class="badge badge-neutral">l&#39;été</span>')
+    assert badge(Markup("<i>x</i>"), '"warn"', icon="x") == Markup(
+        f'<span class="badge badge-&#34;warn&#34;">{svg}<i>x</i></span>'
+    )
 
 
 def test_card_renders_what_the_macro_did_and_escapes(app):
@@ -202,6 +214,22 @@ def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_ho
     clock.advance(timedelta(seconds=5))
     assert token() == first
     assert client.post("/deconnexion", data={"csrf_token": first}).status_code == 303
+
+
+def test_csrf_token_is_looked_up_once_per_request(app, client, make_holder, make_measure, login_as, monkeypatch):
+    """A page of rows puts the token in each row's confirmation form: it is found once per request
+    (as Flask-WTF's generate_csrf keeps its own), and every form carries the same."""
+    account, _ = make_holder()
+    for day in range(1, 6):
+        make_measure(account, "weight", 70 + day, day=date(2026, 3, day))
+    login_as(client, account)
+    found = []
+    real = templating._csrf_token
+    monkeypatch.setattr(templating, "_csrf_token", lambda: found.append(1) or real())
+    page = client.get("/constantes/poids").get_data(as_text=True)
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', page)
+    assert len(tokens) >= 5 and len(set(tokens)) == 1 and found == [1]
+    assert client.post("/deconnexion", data={"csrf_token": tokens[0]}).status_code == 303
 
 
 def test_moment_memo_knows_what_today_is(app):
