@@ -420,6 +420,22 @@ def row(doc) -> dict:
     }
 
 
+@lru_cache(maxsize=16)
+def _list_statements(kind: str, after: bool) -> tuple[Fixed, Fixed]:
+    """The list as it opens (no search, no category) and its chips' counts, built and compiled
+    once per kind of viewer (gated as access.kind_gate() is); `after`: the rows below a cursor."""
+    gate = access.kind_gate(kind)
+    stmt = access.scope(gate, select(*_ROW_COLUMNS))
+    if after:
+        cursor = tuple_(
+            bindparam("act_date", type_=Document.act_date.type), bindparam("doc_id", type_=Document.id.type)
+        )
+        stmt = stmt.where(tuple_(Document.act_date, Document.id) < cursor)
+    rows = Fixed(stmt.order_by(Document.act_date.desc(), Document.id.desc()).limit(bindparam("size")))
+    counts = Fixed(access.scope(gate, select(Document.category, func.count())).group_by(Document.category))
+    return rows, counts
+
+
 def listing(
     viewer: Viewer,
     *,
@@ -434,21 +450,28 @@ def listing(
     limit = limit or PAGE_SIZE
     if category not in categories.CATEGORIES:
         category = None
-    stmt = _search(access.scope(viewer, select(*_ROW_COLUMNS)), q)
-    if category:
-        stmt = stmt.where(Document.category == category)
     cursor = parse_cursor(after)
-    if cursor:
-        stmt = stmt.where(tuple_(Document.act_date, Document.id) < tuple_(*cursor))
-    docs = db.session.execute(stmt.order_by(Document.act_date.desc(), Document.id.desc()).limit(limit + 1)).all()
+    if not (q or "").strip() and not category and access.gated_as_its_kind(viewer):  # the list as it opens
+        rows, counted = _list_statements(viewer.kind, cursor is not None)
+        params = {"patient_id": viewer.patient_id, "size": limit + 1}
+        if cursor:
+            params["act_date"], params["doc_id"] = cursor
+        docs = rows.all(params)
+        counts = dict(counted.tuples({"patient_id": viewer.patient_id})) if with_counts else {}
+    else:
+        stmt = _search(access.scope(viewer, select(*_ROW_COLUMNS)), q)
+        if category:
+            stmt = stmt.where(Document.category == category)
+        if cursor:
+            stmt = stmt.where(tuple_(Document.act_date, Document.id) < tuple_(*cursor))
+        docs = db.session.execute(stmt.order_by(Document.act_date.desc(), Document.id.desc()).limit(limit + 1)).all()
+        counts = {}
+        if with_counts:
+            counted = _search(access.scope(viewer, select(Document.category, func.count())), q)
+            counts = {code: n for code, n in db.session.execute(counted.group_by(Document.category))}
     more = len(docs) > limit
     docs = docs[:limit]
     next_cursor = f"{docs[-1].act_date.isoformat()}~{docs[-1].id}" if more and docs else None
-
-    counts: dict[str, int] = {}
-    if with_counts:
-        counted = _search(access.scope(viewer, select(Document.category, func.count())), q).group_by(Document.category)
-        counts = {code: n for code, n in db.session.execute(counted)}
     chips = [
         {"code": code, "label": str(text), "count": counts[code]}
         for code, text in categories.CATEGORIES.items()

@@ -1,0 +1,79 @@
+"""The documents list as it opens (no search, no category) reads its rows and its chips' counts
+through statements built and compiled once per kind of viewer (docs/performance.md, 73): no
+SQLAlchemy statement on a visit, and what they read is what the gate lets the viewer see."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from blueprints.documents import services
+from core import access
+from core.db import db
+from tests.helpers import statements
+
+
+@pytest.fixture
+def documents(app, holder, make_document):
+    """Seven documents, two hidden, three on one day (the cursor orders them by id)."""
+    _client, account = holder
+    days = [date(2026, 3, 12), date(2026, 3, 12), date(2026, 3, 12), date(2026, 2, 1), date(2025, 12, 24)]
+    days += [date(2026, 1, 5), date(2026, 4, 30)]
+    categories = ["ORD_SOIN", "BIOLOGIE", "ORD_SOIN", "RADIO_SC", "BIOLOGIE", "CPT_REND", "ORD_SOIN"]
+    for i, (day, category) in enumerate(zip(days, categories, strict=True)):
+        make_document(
+            account, name=f"doc{i}.txt", act_date=day, category=category, title=f"Doc {i}", hidden=i in (1, 4)
+        )
+    return account
+
+
+def test_the_list_as_it_opens_builds_no_documents_statement(app, holder, documents):
+    client, _account = holder
+    with app.test_request_context("/"):
+        engine = db.engine
+        cursor = services.listing(_holder(documents), limit=3)["next_cursor"]
+    with statements(engine) as seen:
+        page = client.get("/documents").get_data(as_text=True)
+        rows = client.get(f"/documents?apres={cursor}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "Doc 6" in page and "Doc 4" in page and "Doc 3" in rows and "Doc 6" not in rows
+    assert [s for s in seen if "FROM documents" in s] == []
+    assert services._list_statements.cache_info().currsize >= 2
+
+
+def _holder(account):
+    return access.Viewer("holder", account, account.patient_id, rights=access.HOLDER_RIGHTS)
+
+
+def _pages(viewer, limit):
+    out, after = [], None
+    while True:
+        found = services.listing(viewer, after=after, limit=limit, with_counts=after is None)
+        out.append(found)
+        after = found["next_cursor"]
+        if after is None:
+            return out
+
+
+@pytest.mark.parametrize("limit", [2, 3, 30])
+def test_the_compiled_list_reads_what_the_gate_reads(app, documents, make_holder, monkeypatch, limit):
+    """Page by page, the holder (hidden documents included), a professional by code (hidden ones
+    left out) and another space (nothing) read what the statement scope() builds reads."""
+    other, _code = make_holder()
+    viewers = [
+        _holder(documents),
+        access.Viewer("professional", None, documents.patient_id, rights={"documents": {"read"}}, grant_kind="share"),
+        _holder(other),
+    ]
+    with app.test_request_context("/"):
+        for viewer in viewers:
+            assert access.gated_as_its_kind(viewer)
+            compiled = _pages(viewer, limit)
+            monkeypatch.setattr(access, "gated_as_its_kind", lambda v: False)
+            built = _pages(viewer, limit)
+            monkeypatch.undo()
+            assert compiled == built
+        seen = [[r["title"] for p in _pages(v, limit) for r in p["rows"]] for v in viewers]
+    newest_first = seen[0][0], set(seen[0][1:4]), seen[0][4:]  # one day's three by id
+    assert newest_first == ("Doc 6", {"Doc 0", "Doc 1", "Doc 2"}, ["Doc 3", "Doc 5", "Doc 4"])
+    assert sorted(seen[1]) == [f"Doc {i}" for i in (0, 2, 3, 5, 6)] and seen[2] == []
