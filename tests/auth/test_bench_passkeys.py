@@ -3,7 +3,8 @@ verified by py_webauthn through the app's own endpoints, and a wrong one is refu
 
 from __future__ import annotations
 
-from benchmarks import passkeys
+from benchmarks import passkeys, peak
+from core.config import DEFAULTS
 from core.db import db
 from core.people import Credential
 from tests.helpers import csrf_token
@@ -50,3 +51,15 @@ def test_an_assertion_for_another_origin_or_challenge_is_refused(app, client, ma
     )
     assert _post(client, "/connexion/passkey", token, stale).status_code == 400
     assert client.get("/").status_code in (302, 303)  # still not logged in
+
+
+def test_a_person_whose_codes_are_paused_comes_in_with_their_passkey():
+    """Carnet mails at most OTP_SENDS_PER_ACCOUNT_HOUR login codes an hour to an account: a
+    professional of the peak who comes back every few seconds then gets in with their passkey,
+    as the page that refuses the code tells them to, instead of counting a refusal as an error."""
+    sessions = peak.Sessions(idle_seconds=1800)
+    for _ in range(DEFAULTS["OTP_SENDS_PER_ACCOUNT_HOUR"]):
+        assert sessions.may_mail_a_code("pro1@bench.example")
+        sessions.mailed("pro1@bench.example")
+    assert not sessions.may_mail_a_code("pro1@bench.example")
+    assert sessions.may_mail_a_code("pro2@bench.example")
