@@ -43,6 +43,7 @@ ROUTES = {
     # the space's newest document with a preview image: its page (which writes a trace), its image
     "document": ("/documents/{doc}", {}),
     "preview": ("/documents/{doc}/vignette", {}),
+    "page-image": ("/documents/{pdf}/pages/1", {}),  # the newest PDF's first page, as its page shows it
     # a professional's pages (--holder pro0@bench.example): their home is "home"; a record is
     # opened through their oldest live permanent access, and each of its pages writes a trace
     "pro-record": ("/pro/dossier/{grant}", {}),
@@ -92,6 +93,11 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
             .where(Document.patient_id == account.patient_id, Document.thumb_blob_id.is_not(None))
             .order_by(Document.created_at.desc())
         )
+        pdf = db.session.scalar(
+            select(Document.id)
+            .where(Document.patient_id == account.patient_id, Document.kind == "pdf", Document.first_page.is_not(None))
+            .order_by(Document.created_at.desc())
+        )
         grant = db.session.scalar(
             select(Grant.id)
             .where(Grant.professional_id == getattr(account.professional, "id", None), Grant.ended_at.is_(None))
@@ -99,7 +105,7 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
         )
         db.session.remove()
     path, headers = ROUTES[route]
-    path = path.format(doc=newest, grant=grant)
+    path = path.format(doc=newest, pdf=pdf, grant=grant)
     builder = EnvironBuilder(
         path=path,
         base_url="http://localhost:8000",
@@ -111,7 +117,8 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
         status = []
         answer = app({**environ, "wsgi.input": io.BytesIO(b"")}, lambda s, h, e=None: status.append(s))
         b"".join(answer)
-        answer.close()
+        if hasattr(answer, "close"):  # optional in WSGI: an image answered as a plain list has none
+            answer.close()
         if not status[0].startswith("200"):
             raise SystemExit(f"{path} answered {status[0]}")
 

@@ -202,14 +202,16 @@ def fullscreen(viewer, doc_id: str):
 def page_image(viewer, doc_id: str, number: int):
     """One page of a PDF drawn as an image (?taille=grande: twice as large). The page showing
     it traced the opening: no trace per image."""
-    doc = services.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
-    image = services.page_image(viewer, doc, number, size)
+    image = services.stored_first_page(viewer, doc_id, size) if number == 1 else None
     if image is None:
-        return web.error_page(404)
-    mime, data = image
+        image = services.page_image(viewer, services.get(viewer, doc_id), number, size)
+        if image is None:
+            return web.error_page(404)
+        image = image[0], [image[1]]
+    mime, chunks = image
     ext = "png" if mime == "image/png" else "jpg"
-    return files.serve_image([data], mime, f"page-{number}.{ext}")
+    return files.serve_image(chunks, mime, f"page-{number}.{ext}")
 
 
 @bp.get("/<doc_id>/vignette")

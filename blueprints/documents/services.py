@@ -647,6 +647,31 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
         return None
 
 
+def stored_first_page(viewer: Viewer, document_id: str, size: str):
+    """(MIME type, its bytes decrypted as read) of a PDF's first page as drawn at upload, for a
+    viewer gated as its kind (a document's page on the holder's side shows it on every view):
+    the gate, the drawing and its key read by statements built once (docs/performance.md, 74).
+    None: anything else (no such document for this viewer, not drawn, another viewer), which
+    page_image() answers as before."""
+    if size not in pages.WIDTHS or not access.gated_as_its_kind(viewer):
+        return None
+    found = _first_page_statement(viewer.kind).first({"patient_id": viewer.patient_id, "document_id": document_id})
+    stored = (found.first_page or {}).get(size) if found is not None and found.kind == "pdf" else None
+    key = _KEY.first({"blob_id": stored}) if stored else None
+    if key is None:
+        return None
+    return found.first_page["mime"], blobs.store().open(stored, key.wrapped_key, key.sha256)
+
+
+@lru_cache(maxsize=8)
+def _first_page_statement(kind: str) -> Fixed:
+    columns = select(Document.kind, Document.first_page)
+    return Fixed(access.scope(access.kind_gate(kind), columns).where(Document.id == bindparam("document_id")))
+
+
+_KEY = Fixed(select(BlobKey.wrapped_key, BlobKey.sha256).where(BlobKey.blob_id == bindparam("blob_id")))
+
+
 def draw_first_pages(limit: int | None = None) -> tuple[int, int]:
     """PDFs stored before their first page was drawn at upload: drawn and stored now, one at a
     time (read, then drawn outside any transaction, then stored in a short one), oldest first.

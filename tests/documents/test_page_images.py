@@ -11,7 +11,7 @@ from blueprints.documents import pages, services, thumbnails
 from core.db import db
 from tests.documents.pdf_samples import FONT, _stream, build, encrypted_pdf, multipage_pdf, report, text_pdf
 from tests.documents.test_thumbnails import jpeg_pdf, quadrant_image
-from tests.helpers import add_text, blob_files
+from tests.helpers import add_text, blob_files, statements
 
 
 def grey_pdf() -> bytes:
@@ -221,3 +221,27 @@ def test_a_drawn_pages_thumbnail_is_halved_by_averaging_first(monkeypatch):
     full = im.resize(small.size, Image.Resampling.LANCZOS)
     assert small.width == 320
     assert max(ImageStat.Stat(ImageChops.difference(full, small)).mean) < 0.5
+
+
+def test_a_holders_first_page_is_read_through_statements_built_once(app, holder, make_holder, make_document, login_as):
+    """The image a document's page shows first (docs/performance.md, 74): on the holder's side,
+    its gate, its drawing and its key are read by statements built once, no SQLAlchemy statement;
+    the same bytes as drawn; another space gets a 404, and later pages are drawn as before."""
+    client, account = holder
+    data = multipage_pdf(2)
+    doc = make_document(account, data, "compte-rendu.pdf")
+    with app.app_context():
+        engine = db.engine
+    with statements(engine) as seen:
+        shown = {size: client.get(f"/documents/{doc.id}/pages/1?taille={size}") for size in pages.WIDTHS}
+    assert [s for s in seen if "documents" in s or "blob_keys" in s] == []
+    for size, answer in shown.items():
+        assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+        assert (answer.mimetype, answer.get_data()) == pages.render(data, 1, size)
+    second = client.get(f"/documents/{doc.id}/pages/2")
+    assert second.status_code == 200 and second.get_data() == pages.render(data, 2, "normal")[1]
+    assert services._first_page_statement.cache_info().currsize >= 1
+    other, _code = make_holder()
+    login_as(client, other)
+    assert client.get(f"/documents/{doc.id}/pages/1").status_code == 404
+    assert client.get(f"/documents/{doc.id}/pages/1?taille=grande").status_code == 404
