@@ -8,7 +8,7 @@ from __future__ import annotations
 from markupsafe import Markup, escape
 
 from blueprints.history import bp
-from core.formatting import moment
+from core.formatting import moments
 from core.templating import parts
 
 # (badge variant, its icon, the badge says the actor itself rather than the kind) per kind of actor
@@ -28,6 +28,7 @@ def history_rows(rows) -> Markup:
     icon, badge, words = p.svg_icon, p.badge, p.words
     failed = f" {badge(Markup(words('Failed')), 'warning', icon='triangle-alert')}\n      </span>"
     kiosk, ip, used = " · " + words("public kiosk"), words("IP address %(ip)s"), words("access used: %(access)s")
+    moment = moments()
     out = []
     for row in rows:
         kind = row.actor_kind

@@ -245,6 +245,20 @@ def test_moment_memo_knows_what_today_is(app):
 
 
 @pytest.mark.parametrize("locale", ["fr", "en"])
+def test_a_page_of_moments_reads_as_each_moment(app, locale):
+    """formatting.moments(): today and the language asked once for a page of rows, the same words
+    as moment() for each row (today, yesterday, a date; the day the clocks change included)."""
+    now = datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # already Monday in Paris
+    instants = [now - timedelta(minutes=m) for m in (5, 90, 60 * 23, 60 * 24, 60 * 47, 60 * 24 * 9)]
+    instants.append(datetime(2026, 3, 29, 0, 59))  # naive: UTC, as SQLite hands them back
+    with app.test_request_context("/"), force_locale(locale):
+        clock.freeze(now)
+        write = formatting.moments()
+        assert [write(at) for at in instants] == [formatting.moment(at) for at in instants]
+    clock.reset()
+
+
+@pytest.mark.parametrize("locale", ["fr", "en"])
 def test_dates_write_what_flask_babel_writes(app, locale):
     """core.formatting formats dates with Babel directly, in Paris time and the reader's
     language (docs/performance.md, 24): the same text as Flask-Babel's wrappers, whose zone is
