@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import abort
 from sqlalchemy import Select, Update, bindparam, exists, literal_column, or_, select, union_all
@@ -351,11 +351,22 @@ def _patient_table(stmt: Select | Update):
 
 
 def get_or_404(viewer: Viewer, model, record_id: str):
-    """Object-level check: another space's record is simply not found."""
-    obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id)))
+    """Object-level check: another space's record is simply not found. For a viewer the kind's
+    gate stands for, the statement is built once per model and kind of viewer (a document's
+    page, its images and forms ask on every view; docs/performance.md, 76)."""
+    if gated_as_its_kind(viewer):
+        params = {"patient_id": viewer.patient_id, "record_id": record_id}
+        obj = db.session.scalar(_by_id(model, viewer.kind), params)
+    else:
+        obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id)))
     if obj is None:
         abort(404)
     return obj
+
+
+@lru_cache(maxsize=64)
+def _by_id(model, kind: str) -> Select:
+    return scope(kind_gate(kind), select(model).where(model.id == bindparam("record_id")))
 
 
 # --------------------------------------------------------------------------- guardians in a child's space

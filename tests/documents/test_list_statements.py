@@ -1,14 +1,18 @@
 """The documents list as it opens (no search, no category) reads its rows and its chips' counts
-through statements built and compiled once per kind of viewer (docs/performance.md, 73): no
-SQLAlchemy statement on a visit, and what they read is what the gate lets the viewer see."""
+through statements built and compiled once per kind of viewer (docs/performance.md, 73), and a
+record asked for by id goes through its gate built once too (76): no SQLAlchemy statement built
+on a visit, and what they read is what the gate lets the viewer see."""
 
 from __future__ import annotations
 
 from datetime import date
 
 import pytest
+from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from blueprints.documents import services
+from blueprints.documents.models import Document
 from core import access
 from core.db import db
 from tests.helpers import statements
@@ -77,3 +81,26 @@ def test_the_compiled_list_reads_what_the_gate_reads(app, documents, make_holder
     newest_first = seen[0][0], set(seen[0][1:4]), seen[0][4:]  # one day's three by id
     assert newest_first == ("Doc 6", {"Doc 0", "Doc 1", "Doc 2"}, ["Doc 3", "Doc 5", "Doc 4"])
     assert sorted(seen[1]) == [f"Doc {i}" for i in (0, 2, 3, 5, 6)] and seen[2] == []
+
+
+def test_a_record_by_id_is_found_through_its_gate_built_once(app, documents, make_holder):
+    """access.get_or_404 (docs/performance.md, 76): for a viewer the kind's gate stands for, the
+    statement is built once per model and kind; another space's record, and a hidden one for a
+    professional by code, are not found; a viewer with a category limit still gets its own gate."""
+    other, _code = make_holder()
+    by_code = access.Viewer("professional", None, documents.patient_id, rights={"documents": {"read"}})
+    limited = access.Viewer(
+        "professional", None, documents.patient_id, rights={"documents": {"read"}}, categories=("RADIO_SC",)
+    )
+    with app.test_request_context("/"):
+        ids = {
+            d.title: d.id
+            for d in db.session.scalars(select(Document).where(Document.patient_id == documents.patient_id))
+        }
+        assert access.get_or_404(_holder(documents), Document, ids["Doc 1"]).title == "Doc 1"  # hidden: the holder's
+        assert access.get_or_404(by_code, Document, ids["Doc 0"]).title == "Doc 0"
+        for viewer, title in ((by_code, "Doc 1"), (_holder(other), "Doc 0"), (limited, "Doc 0"), (limited, "Doc 1")):
+            with pytest.raises(NotFound):
+                access.get_or_404(viewer, Document, ids[title])
+        assert access.get_or_404(limited, Document, ids["Doc 3"]).title == "Doc 3"
+        assert access._by_id.cache_info().currsize >= 2
