@@ -635,10 +635,9 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
     or it cannot be drawn. Not traced: the page that shows the images traced its view."""
     if doc.kind != "pdf" or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
         return None
-    stored = (doc.first_page or {}).get(size) if number == 1 else None
-    if stored:  # drawn at upload: read, not drawn again
-        key = _key(stored)
-        return doc.first_page["mime"], b"".join(blobs.store().open(stored, key.wrapped_key, key.sha256))
+    stored = _stored_drawing(doc.first_page, size) if number == 1 else None
+    if stored is not None:  # drawn at upload: read, not drawn again
+        return stored[0], b"".join(stored[1])
     data = _pdf_data(doc)
     before_slow_work()
     try:
@@ -656,11 +655,19 @@ def stored_first_page(viewer: Viewer, document_id: str, size: str):
     if size not in pages.WIDTHS or not access.gated_as_its_kind(viewer):
         return None
     found = _first_page_statement(viewer.kind).first({"patient_id": viewer.patient_id, "document_id": document_id})
-    stored = (found.first_page or {}).get(size) if found is not None and found.kind == "pdf" else None
-    key = _KEY.first({"blob_id": stored}) if stored else None
-    if key is None:
+    return _stored_drawing(found.first_page, size) if found is not None and found.kind == "pdf" else None
+
+
+def _stored_drawing(first_page: dict | None, size: str):
+    """(MIME type, its bytes decrypted as read) of the first page drawn at upload at this size;
+    None when none was drawn. Its key row gone: the drawing is shredded (404), as a file is."""
+    stored = (first_page or {}).get(size)
+    if not stored:
         return None
-    return found.first_page["mime"], blobs.store().open(stored, key.wrapped_key, key.sha256)
+    key = _KEY.first({"blob_id": stored})
+    if key is None:
+        abort(404)
+    return first_page["mime"], blobs.store().open(stored, key.wrapped_key, key.sha256)
 
 
 @lru_cache(maxsize=8)
