@@ -101,14 +101,15 @@ def _cache_key(req) -> str:
 
 
 def may_compress(response) -> bool:
+    if response.status_code != 200 or response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]:
+        return False  # first: an image (a thumbnail, a page) is never compressed, whatever was asked
     length = response.content_length
     if length is not None and length < current_app.config["COMPRESS_MIN_SIZE"]:
         return False  # Flask-Compress would leave it as it is too (a poll's count, a JSON status)
-    if request.method not in ("GET", "HEAD") or "Range" in request.headers:
+    environ = request.environ  # not `in request.headers`: a missing header builds a BadRequestKeyError
+    if environ["REQUEST_METHOD"] not in ("GET", "HEAD") or "HTTP_RANGE" in environ:
         return False
-    if request.headers.get("Sec-Fetch-Site") not in ALLOWED_SITES:
-        return False
-    if response.status_code != 200 or response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]:
+    if environ.get("HTTP_SEC_FETCH_SITE") not in ALLOWED_SITES:
         return False
     if request.endpoint == "static" and response.is_streamed:
         # send_file streams the file; ours are small: read it so it can be compressed

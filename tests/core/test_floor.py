@@ -17,7 +17,9 @@ from werkzeug.datastructures import Headers
 from core import clock, sessions
 from core.db import Fixed, WriteWithoutIntent, _here, db, end_request, start_request, write_intent
 from core.people import Account, Patient
+from tests.factories import make_document
 from tests.helpers import HX, csrf_token, statements
+from tests.samples import png_bytes
 
 SECURITY = (
     "Content-Security-Policy",
@@ -853,6 +855,40 @@ def test_the_floor_and_the_poll_build_no_http_exception(app, holder, monkeypatch
         assert status[0][0] == "200 OK" and body, path
     assert status[0][1]["Content-Type"] == "text/html; charset=utf-8" and b"nav-count" in body
     assert built == []
+
+
+def test_an_image_a_phone_asks_for_builds_no_http_exception(app, holder, monkeypatch):
+    """Whether an answer may be compressed is read first from its type, then from the environ:
+    `"Range" in request.headers` built a BadRequestKeyError for every thumbnail a phone asked
+    for. Pages are still compressed, images still not."""
+    from werkzeug import exceptions
+    from werkzeug.test import EnvironBuilder
+
+    client, account = holder
+    doc = make_document(app, account, png_bytes(size=(900, 700)), "radio.png", category="RADIO_SC")
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    built = []
+    real = exceptions.BadRequestKeyError.__init__
+
+    def counted(self, *args, **kwargs):
+        built.append(args)
+        real(self, *args, **kwargs)
+
+    phone = {"Cookie": f"carnet_session={cookie}", "Accept-Encoding": "gzip, br", "Sec-Fetch-Site": "same-origin"}
+    answers = {}
+    for path in (f"/documents/{doc.id}/vignette", "/documents"):
+        environ = EnvironBuilder(path=path, base_url="http://localhost", headers=phone).get_environ()
+        status = []
+        built.clear()
+        with monkeypatch.context() as mp:
+            mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
+            body = b"".join(app(environ, lambda s, h, e=None, seen=status: seen.append((s, dict(h)))))
+        assert status[0][0] == "200 OK" and len(body) > app.config["COMPRESS_MIN_SIZE"], path
+        answers[path] = status[0][1], list(built)
+    thumbnail, page = answers[f"/documents/{doc.id}/vignette"], answers["/documents"]
+    assert thumbnail[0]["Content-Type"] == "image/jpeg" and "Content-Encoding" not in thumbnail[0]
+    assert thumbnail[1] == []
+    assert page[0]["Content-Encoding"] == "br"
 
 
 def test_an_answer_keeps_the_type_it_is_given(app):
