@@ -8,6 +8,7 @@ import gzip
 import http.client
 import io
 import json
+import socket
 import threading
 from pathlib import Path
 
@@ -74,3 +75,69 @@ def test_the_peaks_phone_gets_compressed_pages_and_reads_them(app):
     finally:
         server.shutdown()
         thread.join()
+
+
+def _one_answer(raw: bytes, seen: list) -> tuple[str, int, threading.Thread]:
+    """A server that reads one request, writes `raw` in small pieces, then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(4096)
+            seen.append(request)
+            for at in range(0, len(raw), 7):  # as a busy network hands it over
+                conn.sendall(raw[at : at + 7])
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return "127.0.0.1", listener.getsockname()[1], thread
+
+
+PAGE = b"<html>" + b"mesures " * 300 + b"</html>"
+
+
+@pytest.mark.parametrize(
+    "framing",
+    [
+        b"Content-Length: %d\r\n\r\n" % len(brotli.compress(PAGE)) + brotli.compress(PAGE) + b"left over",
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + b"".join(
+            b"%x;ext=1\r\n%s\r\n" % (len(part), part)
+            for part in (brotli.compress(PAGE)[:50], brotli.compress(PAGE)[50:])
+        )
+        + b"0\r\nX-Trailer: 1\r\n\r\n",
+        b"\r\n" + brotli.compress(PAGE),  # neither: to the end of the connection
+    ],
+    ids=["length", "chunked", "to-the-end"],
+)
+def test_the_clients_wire_reads_an_answer_however_it_is_framed(framing):
+    """The load generator's own reading of HTTP/1.1 (instance.exchange): the status, repeated
+    headers kept in order, the body by its length, its chunks or to the end; the cookies kept
+    and dropped as a browser keeps them; the request as http.client wrote it."""
+    raw = (
+        b"HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nSet-Cookie: carnet_session=abc; HttpOnly; Path=/\r\n"
+        b"Set-Cookie: carnet_kiosk=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Path=/\r\n" + framing
+    )
+    seen = []
+    host, port, thread = _one_answer(raw, seen)
+    browser = instance.Browser(f"http://{host}:{port}")
+    browser.cookies["carnet_kiosk"] = "k1"
+    status, headers, data = browser.request("POST", "/documents", {"title": "Compte rendu"})
+    thread.join()
+    assert status == 200 and data == PAGE and headers["content-encoding"] == "br"
+    assert browser.cookies == {"carnet_session": "abc"}
+    request = seen[0].decode()
+    assert request.startswith(f"POST /documents HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept-Encoding: identity\r\n")
+    assert "Cookie: carnet_kiosk=k1\r\n" in request and request.endswith("Content-Length: 18\r\n\r\ntitle=Compte+rendu")
+
+
+def test_the_clients_wire_says_when_an_answer_is_cut_short():
+    raw = b"HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + b"x" * 20
+    host, port, thread = _one_answer(raw, [])
+    with pytest.raises(http.client.IncompleteRead):
+        instance.Browser(f"http://{host}:{port}").request("GET", "/")
+    thread.join()
