@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from functools import cache, lru_cache
+from types import SimpleNamespace
 
 from flask import abort
 from sqlalchemy import Select, Update, bindparam, exists, literal_column, or_, select, union_all
@@ -291,6 +292,14 @@ def kind_gate(kind: str) -> Viewer:
     in them what it writes for any viewer of that kind with no category limit, and a viewer
     without a space binds NULL, which matches no row."""
     return Viewer(kind, patient_id=bindparam("patient_id"))
+
+
+def practice_gate() -> Viewer:
+    """A professional with an account on their own pages (their home, their messages), whose
+    id and RPPS are the :professional_id and :rpps parameters: what scope_practice() and
+    scope_threads() write for any such professional, for statements built once (db.Fixed)."""
+    pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
+    return Viewer("professional", professional=pro, account_id="*", rights={"pro": ("read",)})
 
 
 def gated_as_its_kind(viewer: Viewer) -> bool:
@@ -656,7 +665,7 @@ def emergency_allowed(patient_id: str, samu: bool) -> bool:
 # ended, a block or a closed space hides them all, past and coming; the holder keeps them.
 
 
-def _practice_professional(viewer: Viewer):
+def practice_professional(viewer: Viewer):
     """A professional with an account, on their own pages (not acting on one record)."""
     if viewer.kind == "professional" and viewer.account_id and not viewer.on_record and can(viewer, "pro", "read"):
         return viewer.professional
@@ -670,11 +679,19 @@ def _live_grants(professional_id: str) -> Select:
 def practice_grants(viewer: Viewer) -> dict[str, str]:
     """{patient id: the live permanent access that opens their record} for this professional:
     what the links of their agenda lead through."""
-    pro = _practice_professional(viewer)
+    pro = practice_professional(viewer)
     if pro is None:
         return {}
-    stmt = _live_grants(pro.id).order_by(Grant.created_at.desc(), Grant.id)
-    return {patient_id: grant_id for patient_id, grant_id in db.session.execute(stmt)}
+    return {patient_id: grant_id for patient_id, grant_id in db.session.execute(_practice_grants(pro.id))}
+
+
+def practice_grants_statement() -> Select:
+    """practice_grants()'s statement for practice_gate(): the professional's id a parameter."""
+    return _practice_grants(bindparam("professional_id"))
+
+
+def _practice_grants(professional_id) -> Select:
+    return _live_grants(professional_id).order_by(Grant.created_at.desc(), Grant.id)
 
 
 def scope_practice(viewer: Viewer, stmt: Select) -> Select:
@@ -682,7 +699,7 @@ def scope_practice(viewer: Viewer, stmt: Select) -> Select:
     one record) with patients who still grant them access, not blocked, space open. Anyone
     else: nothing. The live grants are one uncorrelated subquery (read once, not per row)."""
     c = _patient_table(stmt).c
-    pro = _practice_professional(viewer)
+    pro = practice_professional(viewer)
     if pro is None:
         return stmt.where(False)
     space = aliased(Patient)  # the statement may join Patient itself: no auto-correlation

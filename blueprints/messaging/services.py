@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from types import SimpleNamespace
 
 from flask import abort, g
 from sqlalchemy import bindparam, func, select, tuple_, update
@@ -24,7 +23,7 @@ from core import access, audit, clock, notify
 from core.access import Viewer
 from core.db import Fixed, db, write_intent
 from core.grants import Grant, MessageRefusal, ShareUse
-from core.people import Account, Patient, Professional, profession_label
+from core.people import Account, Patient, Professional, patient_display_name, profession_label
 
 PAGE_SIZE = 30
 SUBJECT_MAX, BODY_MAX = 200, 5000
@@ -62,11 +61,7 @@ def _unread_statement(kind: str):
     """Built once per kind of viewer (building it costs more than running it) and compiled once
     (db.Fixed: polled every 30 s by every open page); the gate's scope_threads() still decides
     the rows, for a viewer of this kind whose ids are parameters."""
-    if kind == "holder":
-        gate = Viewer("holder", patient_id=bindparam("patient_id"))
-    else:
-        pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
-        gate = Viewer("professional", professional=pro, account_id="*")
+    gate = Viewer("holder", patient_id=bindparam("patient_id")) if kind == "holder" else access.practice_gate()
     column = Thread.holder_unread if kind == "holder" else Thread.pro_unread
     return Fixed(access.scope_threads(gate, select(func.coalesce(func.sum(column), 0))).where(column > 0))
 
@@ -77,19 +72,13 @@ def summary(viewer: Viewer) -> dict:
         found = _holder_summary_statement().first({"patient_id": viewer.patient_id})
         latest = _holder_summary_row(found) if found else None
         unread = unread_count(viewer) if found else 0
-    else:
-        found = db.session.execute(
-            access.scope_threads(
-                viewer,
-                select(Thread, Patient, func.coalesce(func.sum(Thread.pro_unread).over(), 0).label("unread")).join(
-                    Patient, Thread.patient_id == Patient.id
-                ),
-            )
-            .order_by(Thread.last_message_at.desc(), Thread.id.desc())
-            .limit(1)
-        ).first()
-        latest = _row(viewer, found[0], found[1]) if found else None
+    elif viewer.kind == "professional" and viewer.account_id and not viewer.on_record:
+        pro = viewer.professional
+        found = _pro_summary_statement().first({"professional_id": pro.id, "rpps": pro.rpps})
+        latest = _pro_summary_row(found) if found else None
         unread = int(found.unread) if found else 0
+    else:  # what scope_threads() gives anyone else: no conversation
+        latest, unread = None, 0
     g.messaging_unread = unread  # the navigation shows the same count
     return {"unread": g.messaging_unread, "latest": latest}
 
@@ -129,6 +118,45 @@ def _holder_summary_row(found) -> dict:
         "birth_date": None,
         "last_message_at": found.last_message_at,
         "unread": found.holder_unread,
+        "closed": found.closed_at is not None,
+    }
+
+
+@lru_cache(maxsize=1)
+def _pro_summary_statement() -> Fixed:
+    """The professional's home card, plain columns, built and compiled once as the holder's
+    (docs/performance.md, 78): the newest conversation, with the unread count over all the
+    professional's conversations (a window sum, as before)."""
+    return Fixed(
+        access.scope_threads(
+            access.practice_gate(),
+            select(
+                Thread.id,
+                Thread.subject,
+                Thread.last_message_at,
+                Thread.pro_unread,
+                Thread.closed_at,
+                Patient.given_names,
+                Patient.used_name,
+                Patient.family_name,
+                Patient.birth_date,
+                func.coalesce(func.sum(Thread.pro_unread).over(), 0).label("unread"),
+            ).join(Patient, Thread.patient_id == Patient.id),
+        )
+        .order_by(Thread.last_message_at.desc(), Thread.id.desc())
+        .limit(1)
+    )
+
+
+def _pro_summary_row(found) -> dict:
+    return {
+        "id": found.id,
+        "subject": found.subject,
+        "with": patient_display_name(found.given_names, found.used_name, found.family_name),
+        "with_detail": None,
+        "birth_date": found.birth_date,
+        "last_message_at": found.last_message_at,
+        "unread": found.pro_unread,
         "closed": found.closed_at is not None,
     }
 

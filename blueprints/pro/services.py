@@ -6,14 +6,15 @@ account. Every read goes through the gate (the viewer that core.access built); r
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import to_user_timezone
-from sqlalchemy import exists, select
+from sqlalchemy import bindparam, exists, select
 
 from blueprints.documents import categories, services as documents
 from core import access, audit, clock, codes, grants, notify, throttle
 from core.access import Viewer
-from core.db import db
+from core.db import Fixed, db
 from core.formatting import clock_time, day
 from core.i18n import gettext as _
 from core.identifiers import clean_nir
@@ -244,44 +245,60 @@ def emergency(viewer: Viewer, *, nir: str, birth_date: date, reason: str, samu: 
 
 
 def home(viewer: Viewer) -> dict:
-    """Patients who granted permanent access, and live emergency accesses (blocked ones left out)."""
+    """Patients who granted permanent access, and live emergency accesses (blocked ones left out).
+    Read through statements built and compiled once (db.Fixed; docs/performance.md, 78)."""
     pro = viewer.professional
-    not_blocked = ~exists().where(grants.Block.patient_id == Patient.id, grants.Block.rpps == pro.rpps)
-    granted = db.session.execute(
-        select(grants.Grant.id, grants.Grant.created_at, Patient)
-        .join(Patient, Patient.id == grants.Grant.patient_id)
-        .where(grants.Grant.professional_id == pro.id, grants.Grant.ended_at.is_(None), not_blocked)
-        .order_by(Patient.family_name, Patient.given_names)
-    )
-    emergencies = db.session.execute(
-        select(grants.EmergencyAccess, Patient)
-        .join(Patient, Patient.id == grants.EmergencyAccess.patient_id)
-        .where(
-            grants.EmergencyAccess.professional_id == pro.id,
-            grants.EmergencyAccess.expires_at > clock.utcnow(),
-            not_blocked,
-        )
-        .order_by(grants.EmergencyAccess.created_at.desc())
-    )
+    granted, emergencies = _home_statements()
+    params = {"professional_id": pro.id, "rpps": pro.rpps, "now": clock.utcnow()}
     return {
         "name": pro_name(pro.profession, pro.display_name),
         "rpps": pro.rpps,
         "profession_label": profession_label(pro.profession),
         "specialty": pro.specialty,
-        "patients": [_patient_row(p, grant_id, since=created) for grant_id, created, p in granted],
+        "patients": [_patient_row(r, since=r.created_at) for r in granted.all(params)],
         "emergencies": [
-            {**_patient_row(p, e.id, since=e.created_at), "until": until(e.expires_at), "left": time_left(e.expires_at)}
-            for e, p in emergencies
-            if access.emergency_allowed(p.id, e.samu)
+            {**_patient_row(r, since=r.created_at), "until": until(r.expires_at), "left": time_left(r.expires_at)}
+            for r in emergencies.all(params)
+            if access.emergency_allowed(r.patient_id, r.samu)
         ],
     }
 
 
-def _patient_row(p: Patient, access_id: str, since: datetime) -> dict:
+_PATIENT_COLUMNS = (
+    Patient.id.label("patient_id"),
+    Patient.given_names,
+    Patient.used_name,
+    Patient.family_name,
+    Patient.birth_date,
+)
+
+
+@lru_cache(maxsize=1)
+def _home_statements() -> tuple[Fixed, Fixed]:
+    """The home's two lists; the professional's id and RPPS and the instant are parameters."""
+    pro, block, emergency = bindparam("professional_id"), grants.Block, grants.EmergencyAccess
+    not_blocked = ~exists().where(block.patient_id == Patient.id, block.rpps == bindparam("rpps"))
+    granted = (
+        select(grants.Grant.id.label("access_id"), grants.Grant.created_at, *_PATIENT_COLUMNS)
+        .join(Patient, Patient.id == grants.Grant.patient_id)
+        .where(grants.Grant.professional_id == pro, grants.Grant.ended_at.is_(None), not_blocked)
+        .order_by(Patient.family_name, Patient.given_names)
+    )
+    columns = (emergency.id.label("access_id"), emergency.created_at, emergency.expires_at, emergency.samu)
+    emergencies = (
+        select(*columns, *_PATIENT_COLUMNS)
+        .join(Patient, Patient.id == emergency.patient_id)
+        .where(emergency.professional_id == pro, emergency.expires_at > bindparam("now"), not_blocked)
+        .order_by(emergency.created_at.desc())
+    )
+    return Fixed(granted), Fixed(emergencies)
+
+
+def _patient_row(r, since: datetime) -> dict:
     return {
-        "access_id": access_id,
-        "patient_id": p.id,
-        "name": f"{p.given_names} {p.used_name or p.family_name}",
-        "birth_date": p.birth_date,
+        "access_id": r.access_id,
+        "patient_id": r.patient_id,
+        "name": f"{r.given_names} {r.used_name or r.family_name}",
+        "birth_date": r.birth_date,
         "since": since,
     }
