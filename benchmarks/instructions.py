@@ -49,6 +49,7 @@ ROUTES = {
     "pro-record": ("/pro/dossier/{grant}", {}),
     "pro-documents": ("/pro/dossier/{grant}/documents", {}),
     "pro-measures": ("/pro/dossier/{grant}/mesures", {}),
+    "pro-document": ("/pro/dossier/{grant}/documents/{record_doc}", {}),  # the record's newest visible one
     "sharing": ("/partage", {}),
     "add-form": ("/documents/ajouter", {}),  # a form and the layout around it: a page's floor
 }
@@ -103,9 +104,15 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
             .where(Grant.professional_id == getattr(account.professional, "id", None), Grant.ended_at.is_(None))
             .order_by(Grant.created_at, Grant.id)
         )
+        record_doc = db.session.scalar(
+            select(Document.id)
+            .join(Grant, Grant.patient_id == Document.patient_id)
+            .where(Grant.id == grant, Document.hidden.is_(False))
+            .order_by(Document.created_at.desc())
+        )
         db.session.remove()
     path, headers = ROUTES[route]
-    path = path.format(doc=newest, pdf=pdf, grant=grant)
+    path = path.format(doc=newest, pdf=pdf, grant=grant, record_doc=record_doc)
     builder = EnvironBuilder(
         path=path,
         base_url="http://localhost:8000",

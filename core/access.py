@@ -23,7 +23,7 @@ from functools import cache, lru_cache
 from types import SimpleNamespace
 
 from flask import abort
-from sqlalchemy import Select, Update, bindparam, exists, literal_column, or_, select, union_all
+from sqlalchemy import BindParameter, Select, Update, bindparam, exists, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from core import audit, clock
@@ -286,12 +286,39 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
     abort(403)
 
 
-def kind_gate(kind: str) -> Viewer:
+def kind_gate(kind: str, author: bool = False) -> Viewer:
     """A viewer of this kind whose space is the :patient_id parameter, for the statements built
     once per kind of viewer and run through db.Fixed (docs/performance.md, 12): scope() writes
     in them what it writes for any viewer of that kind with no category limit, and a viewer
-    without a space binds NULL, which matches no row."""
-    return Viewer(kind, patient_id=bindparam("patient_id"))
+    without a space binds NULL, which matches no row. author=True: a professional with an
+    account, whose RPPS is the :rpps parameter (scope()'s author exception: their own hidden
+    deposits; docs/performance.md, 80)."""
+    if not author:
+        return Viewer(kind, patient_id=bindparam("patient_id"))
+    pro = SimpleNamespace(rpps=bindparam("rpps"))
+    return Viewer(kind, patient_id=bindparam("patient_id"), professional=pro, account_id="*")
+
+
+def gate_of(viewer: Viewer) -> tuple[str, bool] | None:
+    """(kind, author) of the gate built once that stands for this viewer (kind_gate(kind,
+    author)): scope() writes the same for both on every table, with no category limit, hidden
+    records seen or not as the kind sees them, and the holder-only tables open or closed as for
+    the kind. None when no such gate stands for it. gate_params() gives its parameters."""
+    gate = kind_gate(viewer.kind)
+    if (
+        viewer.categories is None
+        and viewer.sees_hidden == gate.sees_hidden
+        and can(viewer, "fhir.ExplanationOfBenefit", "read") == can(gate, "fhir.ExplanationOfBenefit", "read")
+    ):
+        return viewer.kind, bool(_author_rpps(viewer)) and not viewer.sees_hidden
+    return None
+
+
+def gate_params(viewer: Viewer, author: bool) -> dict:
+    """The parameters of gate_of(viewer)'s statements: the space, and the RPPS of an author."""
+    return (
+        {"patient_id": viewer.patient_id, "rpps": _author_rpps(viewer)} if author else {"patient_id": viewer.patient_id}
+    )
 
 
 def practice_gate() -> Viewer:
@@ -303,18 +330,16 @@ def practice_gate() -> Viewer:
 
 
 def gated_as_its_kind(viewer: Viewer) -> bool:
-    """scope() writes for this viewer what it writes for kind_gate(viewer.kind), on every table:
-    no category limit, hidden records seen or not as the kind sees them, no author exception (an
-    RPPS with an account), and the holder-only tables open or closed as for the kind. A statement
-    built once per kind of viewer may then stand for this viewer's own."""
-    gate = kind_gate(viewer.kind)
-    author = viewer.account_id is not None and getattr(viewer.professional, "rpps", None)
-    return (
-        viewer.categories is None
-        and viewer.sees_hidden == gate.sees_hidden
-        and (viewer.sees_hidden or not author)
-        and can(viewer, "fhir.ExplanationOfBenefit", "read") == can(gate, "fhir.ExplanationOfBenefit", "read")
-    )
+    """scope() writes for this viewer what it writes for kind_gate(viewer.kind): gate_of(), with
+    no author exception (an RPPS with an account). A statement built once per kind of viewer may
+    then stand for this viewer's own."""
+    return gate_of(viewer) == (viewer.kind, False)
+
+
+def _author_rpps(viewer: Viewer):
+    """The RPPS whose hidden deposits this viewer sees as their author: a professional's with an
+    account (an RPPS typed with a share code is not proof of who is typing)."""
+    return getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
 
 
 def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
@@ -338,8 +363,8 @@ def scope(viewer: Viewer, stmt: Select | Update) -> Select | Update:
     stmt = stmt.where(c.patient_id == viewer.patient_id)
     if not viewer.sees_hidden and "hidden" in c:
         visible = c.hidden.is_(False)
-        rpps = getattr(viewer.professional, "rpps", None) if viewer.account_id is not None else None
-        if rpps and "author_rpps" in c:
+        rpps = _author_rpps(viewer)
+        if (isinstance(rpps, BindParameter) or rpps) and "author_rpps" in c:  # a parameter: kind_gate(author=True)
             visible = or_(visible, c.author_rpps == rpps)
         stmt = stmt.where(visible)
     if viewer.categories is not None and "category" in c:
@@ -363,9 +388,9 @@ def get_or_404(viewer: Viewer, model, record_id: str):
     """Object-level check: another space's record is simply not found. For a viewer the kind's
     gate stands for, the statement is built once per model and kind of viewer (a document's
     page, its images and forms ask on every view; docs/performance.md, 76)."""
-    if gated_as_its_kind(viewer):
-        params = {"patient_id": viewer.patient_id, "record_id": record_id}
-        obj = db.session.scalar(_by_id(model, viewer.kind), params)
+    gate = gate_of(viewer)
+    if gate is not None:
+        obj = db.session.scalar(_by_id(model, *gate), {**gate_params(viewer, gate[1]), "record_id": record_id})
     else:
         obj = db.session.scalar(scope(viewer, select(model).where(model.id == record_id)))
     if obj is None:
@@ -374,8 +399,8 @@ def get_or_404(viewer: Viewer, model, record_id: str):
 
 
 @lru_cache(maxsize=64)
-def _by_id(model, kind: str) -> Select:
-    return scope(kind_gate(kind), select(model).where(model.id == bindparam("record_id")))
+def _by_id(model, kind: str, author: bool) -> Select:
+    return scope(kind_gate(kind, author), select(model).where(model.id == bindparam("record_id")))
 
 
 # --------------------------------------------------------------------------- guardians in a child's space

@@ -421,10 +421,11 @@ def row(doc) -> dict:
 
 
 @lru_cache(maxsize=16)
-def _list_statements(kind: str, after: bool) -> tuple[Fixed, Fixed]:
+def _list_statements(kind: str, author: bool, after: bool) -> tuple[Fixed, Fixed]:
     """The list as it opens (no search, no category) and its chips' counts, built and compiled
-    once per kind of viewer (gated as access.kind_gate() is); `after`: the rows below a cursor."""
-    gate = access.kind_gate(kind)
+    once per gate (access.gate_of(): the kind of viewer, and whether a professional's own hidden
+    deposits are shown); `after`: the rows below a cursor."""
+    gate = access.kind_gate(kind, author)
     stmt = access.scope(gate, select(*_ROW_COLUMNS))
     if after:
         cursor = tuple_(
@@ -451,13 +452,15 @@ def listing(
     if category not in categories.CATEGORIES:
         category = None
     cursor = parse_cursor(after)
-    if not (q or "").strip() and not category and access.gated_as_its_kind(viewer):  # the list as it opens
-        rows, counted = _list_statements(viewer.kind, cursor is not None)
-        params = {"patient_id": viewer.patient_id, "size": limit + 1}
+    gate = None if (q or "").strip() or category else access.gate_of(viewer)
+    if gate is not None:  # the list as it opens
+        rows, counted = _list_statements(*gate, cursor is not None)
+        gated = access.gate_params(viewer, gate[1])
+        params = {**gated, "size": limit + 1}
         if cursor:
             params["act_date"], params["doc_id"] = cursor
         docs = rows.all(params)
-        counts = dict(counted.tuples({"patient_id": viewer.patient_id})) if with_counts else {}
+        counts = dict(counted.tuples(gated)) if with_counts else {}
     else:
         stmt = _search(access.scope(viewer, select(*_ROW_COLUMNS)), q)
         if category:

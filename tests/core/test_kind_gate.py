@@ -57,3 +57,25 @@ def test_a_viewer_is_gated_as_its_kind_only_where_scope_writes_the_same(viewer, 
         _where(viewer, model) == _where(access.kind_gate(viewer.kind), model) for model in (Document, Reimbursement)
     )
     assert same is expected  # the rule says exactly when scope() agrees with the kind's statement
+
+
+@pytest.mark.parametrize("viewer, _expected", [(v, e) for _n, v, e in CASES], ids=[n for n, _v, _e in CASES])
+def test_a_gate_stands_for_a_viewer_exactly_where_scope_writes_the_same(viewer, _expected):
+    """access.gate_of() (docs/performance.md, 80): a professional with an account is gated by
+    the kind's author gate, their RPPS a parameter; the others as gated_as_its_kind() says."""
+    gate = access.gate_of(viewer)
+    candidates = [(viewer.kind, False), (viewer.kind, True)]
+    same = [
+        g
+        for g in candidates
+        if all(_where(viewer, m) == _where(access.kind_gate(*g), m) for m in (Document, Reimbursement))
+    ]
+    assert (gate is not None) == bool(same) and (gate is None or gate in same)
+    if gate is not None:
+        params = access.gate_params(viewer, gate[1])
+        assert params["patient_id"] == SPACE and params.get("rpps") == ("10003436335" if gate[1] else None)
+
+
+def test_the_author_gate_writes_the_rpps_as_a_parameter():
+    sql = str(access.scope(access.kind_gate("professional", author=True), select(Document.id)).compile())
+    assert "documents.author_rpps = :rpps" in sql and "documents.hidden IS 0" in sql.replace("false", "0")

@@ -15,6 +15,7 @@ from blueprints.documents import services
 from blueprints.documents.models import Document
 from core import access
 from core.db import db
+from core.people import Account
 from tests.helpers import statements
 
 
@@ -104,3 +105,43 @@ def test_a_record_by_id_is_found_through_its_gate_built_once(app, documents, mak
                 access.get_or_404(viewer, Document, ids[title])
         assert access.get_or_404(limited, Document, ids["Doc 3"]).title == "Doc 3"
         assert access._by_id.cache_info().currsize >= 2
+
+
+def test_a_professional_with_an_account_reads_their_own_hidden_deposit_through_the_author_gate(
+    app, documents, make_pro, monkeypatch
+):
+    """The author gate (docs/performance.md, 80): a professional with an account reads, page by
+    page, what the statement scope() builds for them reads: the documents not hidden, and the
+    hidden one they deposited themselves (by their RPPS), not another's hidden one."""
+    pro = make_pro()
+    with app.test_request_context("/", method="POST"):
+        account = db.session.get(Account, pro.id)
+        hidden = db.session.scalar(
+            select(Document).where(Document.patient_id == documents.patient_id, Document.title == "Doc 4")
+        )
+        hidden.author_rpps = account.professional.rpps
+        db.session.commit()
+    with app.test_request_context("/"):
+        account = db.session.get(Account, pro.id)
+        hidden = db.session.scalar(select(Document).where(Document.title == "Doc 4"))
+        viewer = access.Viewer(
+            "professional",
+            account,
+            documents.patient_id,
+            professional=account.professional,
+            rights={"documents": {"read"}},
+            grant_kind="grant",
+        )
+        assert access.gate_of(viewer) == ("professional", True)
+        for limit in (2, 30):
+            compiled = _pages(viewer, limit)
+            monkeypatch.setattr(access, "gate_of", lambda v: None)
+            built = _pages(viewer, limit)
+            monkeypatch.undo()
+            assert compiled == built
+        titles = sorted(r["title"] for p in _pages(viewer, 30) for r in p["rows"])
+        assert titles == [f"Doc {i}" for i in (0, 2, 3, 4, 5, 6)]  # Doc 1 stays hidden: not theirs
+        assert access.get_or_404(viewer, Document, hidden.id).title == "Doc 4"
+        other = db.session.scalar(select(Document.id).where(Document.title == "Doc 1"))
+        with pytest.raises(NotFound):
+            access.get_or_404(viewer, Document, other)
