@@ -759,6 +759,12 @@ def scope_practice(viewer: Viewer, stmt: Select) -> Select:
 CODE_CONTACT_DAYS = 30  # a record opened by code lets its professional write for this long
 
 
+def threads_professional(viewer: Viewer):
+    """The professional whose own conversations these are (an account, not acting on one
+    record), None for anyone else: what scope_threads() reads from a professional's viewer."""
+    return viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
+
+
 def scope_threads(viewer: Viewer, stmt: Select) -> Select:
     """Limit a query on message threads to the viewer's own: the holder's space (everything,
     blocked professionals' threads included); a professional with an account, their own threads
@@ -766,7 +772,7 @@ def scope_threads(viewer: Viewer, stmt: Select) -> Select:
     c = _patient_table(stmt).c
     if viewer.is_holder and viewer.patient_id is not None:
         return stmt.where(c.patient_id == viewer.patient_id)
-    pro = viewer.professional if viewer.kind == "professional" and viewer.account_id and not viewer.on_record else None
+    pro = threads_professional(viewer)
     if pro is None:
         return stmt.where(False)
     return stmt.where(

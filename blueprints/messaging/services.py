@@ -72,8 +72,7 @@ def summary(viewer: Viewer) -> dict:
         found = _holder_summary_statement().first({"patient_id": viewer.patient_id})
         latest = _holder_summary_row(found) if found else None
         unread = unread_count(viewer) if found else 0
-    elif viewer.kind == "professional" and viewer.account_id and not viewer.on_record:
-        pro = viewer.professional
+    elif (pro := access.threads_professional(viewer)) is not None:
         found = _pro_summary_statement().first({"professional_id": pro.id, "rpps": pro.rpps})
         latest = _pro_summary_row(found) if found else None
         unread = int(found.unread) if found else 0

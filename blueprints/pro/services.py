@@ -255,9 +255,9 @@ def home(viewer: Viewer) -> dict:
         "rpps": pro.rpps,
         "profession_label": profession_label(pro.profession),
         "specialty": pro.specialty,
-        "patients": [_patient_row(r, since=r.created_at) for r in granted.all(params)],
+        "patients": [_patient_row(r) for r in granted.all(params)],
         "emergencies": [
-            {**_patient_row(r, since=r.created_at), "until": until(r.expires_at), "left": time_left(r.expires_at)}
+            {**_patient_row(r), "until": until(r.expires_at), "left": time_left(r.expires_at)}
             for r in emergencies.all(params)
             if access.emergency_allowed(r.patient_id, r.samu)
         ],
@@ -294,11 +294,12 @@ def _home_statements() -> tuple[Fixed, Fixed]:
     return Fixed(granted), Fixed(emergencies)
 
 
-def _patient_row(r, since: datetime) -> dict:
+def _patient_row(r) -> dict:
+    """A row of either list: the access, its patient, since when it is open."""
     return {
         "access_id": r.access_id,
         "patient_id": r.patient_id,
         "name": f"{r.given_names} {r.used_name or r.family_name}",
         "birth_date": r.birth_date,
-        "since": since,
+        "since": r.created_at,
     }

@@ -4,6 +4,7 @@ each rule that keeps it low, and that the protections it touches still hold."""
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from datetime import timedelta
 
 import psycopg
@@ -12,7 +13,9 @@ from flask_compress import Compress
 from psycopg.pq import TransactionStatus
 from sqlalchemy import bindparam, event, exc as sa_exc, make_url, select, text, tuple_
 from sqlalchemy.sql.compiler import SQLCompiler
+from werkzeug import exceptions
 from werkzeug.datastructures import Headers
+from werkzeug.test import EnvironBuilder
 
 from core import clock, sessions
 from core.db import Fixed, WriteWithoutIntent, _here, db, end_request, start_request, write_intent
@@ -827,30 +830,35 @@ def test_a_forked_process_opens_its_own_connection(app, holder, monkeypatch):
 # --- 34. No HTTP exception is built on the way of an ordinary answer ---------------------------
 
 
-def test_the_floor_and_the_poll_build_no_http_exception(app, holder, monkeypatch):
-    """werkzeug answers a look-up of a missing name (a cookie, a header) by building an HTTP
-    exception: the kiosk's cookie is asked with `in` first, and an answer given no headers is
-    told its type (app.Answer) rather than searching its empty headers. Counted inside the
-    application only (the test client builds its own)."""
-    from werkzeug import exceptions
-    from werkzeug.test import EnvironBuilder
-
-    client, _ = holder
-    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
-    built = []
+@contextmanager
+def _key_errors(monkeypatch, built: list):
+    """Inside the block, each BadRequestKeyError werkzeug builds (a missing name looked up) is
+    added to `built`: counted inside the application only (the test client builds its own)."""
     real = exceptions.BadRequestKeyError.__init__
 
     def counted(self, *args, **kwargs):
         built.append(args)
         real(self, *args, **kwargs)
 
+    with monkeypatch.context() as mp:
+        mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
+        yield
+
+
+def test_the_floor_and_the_poll_build_no_http_exception(app, holder, monkeypatch):
+    """werkzeug answers a look-up of a missing name (a cookie, a header) by building an HTTP
+    exception: the kiosk's cookie is asked with `in` first, and an answer given no headers is
+    told its type (app.Answer) rather than searching its empty headers. Counted inside the
+    application only (the test client builds its own)."""
+    client, _ = holder
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    built = []
     for path, headers in (("/session/etat", {}), ("/messages/non-lus", HX)):
         environ = EnvironBuilder(
             path=path, base_url="http://localhost", headers={"Cookie": f"carnet_session={cookie}", **headers}
         ).get_environ()
         status = []
-        with monkeypatch.context() as mp:
-            mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
+        with _key_errors(monkeypatch, built):
             body = b"".join(app(environ, lambda s, h, e=None, seen=status: seen.append((s, dict(h)))))
         assert status[0][0] == "200 OK" and body, path
     assert status[0][1]["Content-Type"] == "text/html; charset=utf-8" and b"nav-count" in body
@@ -861,27 +869,17 @@ def test_an_image_a_phone_asks_for_builds_no_http_exception(app, holder, monkeyp
     """Whether an answer may be compressed is read first from its type, then from the environ:
     `"Range" in request.headers` built a BadRequestKeyError for every thumbnail a phone asked
     for. Pages are still compressed, images still not."""
-    from werkzeug import exceptions
-    from werkzeug.test import EnvironBuilder
-
     client, account = holder
     doc = make_document(app, account, png_bytes(size=(900, 700)), "radio.png", category="RADIO_SC")
     cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
     built = []
-    real = exceptions.BadRequestKeyError.__init__
-
-    def counted(self, *args, **kwargs):
-        built.append(args)
-        real(self, *args, **kwargs)
-
     phone = {"Cookie": f"carnet_session={cookie}", "Accept-Encoding": "gzip, br", "Sec-Fetch-Site": "same-origin"}
     answers = {}
     for path in (f"/documents/{doc.id}/vignette", "/documents"):
         environ = EnvironBuilder(path=path, base_url="http://localhost", headers=phone).get_environ()
         status = []
         built.clear()
-        with monkeypatch.context() as mp:
-            mp.setattr(exceptions.BadRequestKeyError, "__init__", counted)
+        with _key_errors(monkeypatch, built):
             body = b"".join(app(environ, lambda s, h, e=None, seen=status: seen.append((s, dict(h)))))
         assert status[0][0] == "200 OK" and len(body) > app.config["COMPRESS_MIN_SIZE"], path
         answers[path] = status[0][1], list(built)
