@@ -79,11 +79,6 @@ def decoded(data: bytes, encoding: str) -> bytes:
     return data
 
 
-def read_body(resp: http.client.HTTPResponse) -> bytes:
-    """The answer's body, decoded as its Content-Encoding says."""
-    return decoded(resp.read(), resp.getheader("Content-Encoding") or "")
-
-
 class _Wire:
     """One HTTP/1.1 exchange on a connection of its own, read with as little of the load
     generator's CPU as it takes: the generator shares the server's cores, and `http.client`

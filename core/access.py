@@ -27,7 +27,7 @@ from sqlalchemy import BindParameter, Select, Update, bindparam, exists, literal
 from sqlalchemy.orm import aliased
 
 from core import audit, clock
-from core.db import Fixed, db
+from core.db import Fixed, db, flush_pending
 from core.grants import (
     Block,
     Delegation,
@@ -616,8 +616,7 @@ def record_viewer(viewer: Viewer, access_id: str) -> Viewer:
     if pro is None:
         abort(404 if viewer.is_authenticated else 401)
     now = clock.utcnow()
-    if db.session.registry.has() and (db.session.new or db.session.dirty):
-        db.session.flush()  # what the ORM's own query did first (a grant made in this request)
+    flush_pending()  # a grant made in this request is found, as the ORM's own query found it
     grant = _open_grant().first({"access_id": access_id, "professional_id": pro.id, "rpps": pro.rpps or None})
     if grant is not None:
         return replace(  # the same professional, now on this record

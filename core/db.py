@@ -610,6 +610,15 @@ def import_models() -> None:
 db = Database()
 
 
+def flush_pending() -> None:
+    """Write the ORM's pending changes, as its own execute() does first (autoflush): a compiled
+    statement (Fixed) that must see what this request added or changed calls it first."""
+    if db.session.registry.has():
+        session = db.session()
+        if session.new or session.dirty or session.deleted:
+            session.flush()
+
+
 class Fixed:
     """A SELECT that runs on (nearly) every request, with the same shape each time: compiled once
     per dialect, then run on the request's own DB-API connection (the same transaction as every
@@ -792,10 +801,7 @@ class Fixed:
         read-only transaction: that read is rolled back, and the write with it."""
         if _read_only.get():
             raise WriteWithoutIntent("write_intent() was not called before a compiled write")
-        if db.session.registry.has():
-            session = db.session()
-            if session.new or session.dirty or session.deleted:
-                session.flush()
+        flush_pending()
         cursor, _results = self._execute(params)
         try:
             return cursor.rowcount
