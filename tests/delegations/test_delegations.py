@@ -4,7 +4,7 @@ helper's name, and the delegation ending at once (ended by the holder, or past i
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -214,7 +214,8 @@ def test_past_its_end_date_or_before_its_start(app, people, make_measure, login_
     holder_client, holder, helper_client, helper = people
     measure = make_measure(holder.patient_id)
     today = clock.paris_today()
-    invite(holder_client, helper.email, starts=today + timedelta(days=2), ends=today + timedelta(days=5))
+    last_day = today + timedelta(days=5)
+    invite(holder_client, helper.email, starts=today + timedelta(days=2), ends=last_day)
     accept(app, helper_client, delegation(app, holder).id)
     assert switch(helper_client, holder.patient_id).status_code == 404  # not begun
     clock.advance(timedelta(days=2))
@@ -222,7 +223,8 @@ def test_past_its_end_date_or_before_its_start(app, people, make_measure, login_
         login_as(helper_client, helper)  # two days idle: a new session
         assert switch(helper_client, holder.patient_id).status_code == 303
         assert helper_client.get(f"/constantes/poids/{measure.id}/modifier").status_code == 200
-        clock.advance(timedelta(days=3, hours=23, minutes=50))  # past its last day, within the session
+        # ten minutes past its last day in Paris, whatever the hour the test began at
+        clock.advance(datetime.combine(last_day + timedelta(days=1), time(0, 10), clock.PARIS) - clock.utcnow())
         login_as(helper_client, helper)
         assert switch(helper_client, holder.patient_id).status_code == 404
         assert helper_client.get(f"/constantes/poids/{measure.id}/modifier").status_code == 404
