@@ -345,16 +345,21 @@ def csrf_token() -> str:
 
 def _csrf_token() -> str:
     cfg = current_app.config
-    raw = session.get(cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
-    if cfg.get("WTF_CSRF_TIME_LIMIT", 3600) is not None or not isinstance(raw, str):
+    if cfg.get("WTF_CSRF_TIME_LIMIT", 3600) is not None:
         return generate_csrf()
-    key = (cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key, raw)
-    token = _CSRF_SIGNED.get(key)
+    field, secret = (
+        cfg.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+        cfg.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key,
+    )
+    raw = session.get(field)
+    token = _CSRF_SIGNED.get((secret, raw)) if isinstance(raw, str) else None
     if token is None:
         token = generate_csrf()
-        if len(_CSRF_SIGNED) >= _CSRF_SIGNED_MAX:
-            _CSRF_SIGNED.clear()
-        _CSRF_SIGNED[key] = token
+        raw = session.get(field)  # made by generate_csrf when the session had none yet
+        if isinstance(raw, str):  # the first page's token is the one every later page shows
+            if len(_CSRF_SIGNED) >= _CSRF_SIGNED_MAX:
+                _CSRF_SIGNED.clear()
+            _CSRF_SIGNED[(secret, raw)] = token
     return token
 
 

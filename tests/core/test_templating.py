@@ -1,5 +1,6 @@
 """Template helpers kept cheap must still answer exactly what the slow path would."""
 
+import itertools
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ import pytest
 from babel import numbers as babel_numbers
 from flask import render_template_string
 from flask_babel import force_locale, format_decimal
+from itsdangerous import TimestampSigner
 from markupsafe import Markup
 
 from core import clock, formatting, i18n, templating
@@ -203,7 +205,11 @@ def test_confirm_renders_what_the_macro_did(app, client, locale):
     assert ' class="wide" hidden>' in outputs[2] and "hx-boost" not in outputs[2]
 
 
-def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as):
+def test_csrf_token_is_signed_once_per_session_and_accepted(app, client, make_holder, login_as, monkeypatch):
+    """The first page's token (signed when the session had none yet) is the one every later page
+    shows, though the signer's clock moves between them (a second each signature here)."""
+    ticks = itertools.count(1_800_000_000)
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda _self: next(ticks))
     account, _ = make_holder()
     login_as(client, account)
 
