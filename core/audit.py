@@ -29,11 +29,11 @@ from enum import StrEnum
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import JSON, Index, Integer, String, event as sa_event, func, inspect, select, text
+from sqlalchemy import JSON, Index, Integer, String, bindparam, event as sa_event, func, insert, select, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, origin
-from core.db import Base, _AppSession, db, write_intent
+from core.db import Base, Fixed, _AppSession, db, write_intent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6361726E6574  # "carnet"
@@ -252,6 +252,17 @@ def _lock() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
+_HEAD = Fixed(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1))
+_COLUMNS = tuple(c.name for c in AuditEvent.__table__.c if c.name != "id")
+#: A trace is written by one INSERT built once: the ORM's unit of work around one new row cost
+#: more than the rest of its append (docs/performance.md, 81).
+_INSERT = Fixed(
+    insert(AuditEvent.__table__)
+    .values({name: bindparam(name) for name in _COLUMNS})
+    .returning(AuditEvent.__table__.c.id)
+)
+
+
 def append(
     *,
     action: str,
@@ -270,39 +281,44 @@ def append(
     kiosk: bool | None = None,
     detail: dict | None = None,
 ) -> AuditEvent:
-    """Low-level append; features call record(viewer, ...) instead."""
+    """Low-level append; features call record(viewer, ...) instead. The trace is written in the
+    ORM session's transaction (committed, or rolled back, with the request's work) and remembered
+    with the savepoint it was written in, for the anchor."""
     _lock()
-    last = db.session.execute(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1)).first()
+    session = db.session()
+    session.connection()  # the session's transaction holds the connection: its commit ends ours
+    last = _HEAD.first({})
     if last is None:
         seq = 1
     elif last.seq is None:  # the first keyed trace: it seals the unkeyed ones before it (count once)
         seq = db.session.scalar(select(func.count()).select_from(AuditEvent)) + 1
     else:
         seq = last.seq + 1
-    event = AuditEvent(
-        at=clock.utcnow(),
-        patient_id=patient_id,
-        account_id=account_id,
-        actor_type=actor_type,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        actor_profession=actor_profession,
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        target_label=(target_label or None) and target_label[:200],
-        grant_id=grant_id,
-        ip=ip,
-        device=device,
-        kiosk=kiosk,
-        detail=detail or {},
-        prev_hash=last.hash if last is not None else GENESIS,
-        seq=seq,
-    )
-    event.hash = _digest(event, audit_key())
-    db.session.add(event)
-    db.session.flush()
-    db.session.info.setdefault(_APPENDED, []).append(event)
+    values = {
+        "at": clock.utcnow(),
+        "patient_id": patient_id,
+        "account_id": account_id,
+        "actor_type": actor_type,
+        "actor_id": actor_id,
+        "actor_name": actor_name,
+        "actor_profession": actor_profession,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "target_label": (target_label or None) and target_label[:200],
+        "grant_id": grant_id,
+        "ip": ip,
+        "device": device,
+        "kiosk": kiosk,
+        "detail": detail or {},
+        "prev_hash": last.hash if last is not None else GENESIS,
+        "seq": seq,
+    }
+    event = AuditEvent(**values)
+    event.hash = values["hash"] = _digest(event, audit_key())
+    event.id = _INSERT.returning(values)[0]
+    session.info["carnet_wrote"] = True  # a unit of work is never split after it (write_intent)
+    session.info.setdefault(_APPENDED, []).append((event, session.get_nested_transaction()))
     return event
 
 
@@ -313,11 +329,12 @@ def append(
 def _anchor_after_commit(session) -> None:
     """The transaction that appended traces is committed: anchor the head it left. One small
     append + fsync per such commit, after the database lock is released."""
-    appended = session.info.pop(_APPENDED, None)
-    kept = [e for e in appended or () if inspect(e).persistent]  # a rolled-back savepoint drops its own
-    if not kept:
+    if session.in_nested_transaction():  # a savepoint released: the transaction is not over yet
         return
-    head = kept[-1]
+    appended = session.info.pop(_APPENDED, None)
+    if not appended:
+        return
+    head = appended[-1][0]
     try:
         write_anchor(anchor_path(), audit_key(), count=head.seq, last_id=head.id, head=head.hash)
     except OSError:  # the traces are committed; a missing anchor only widens the unanchored tail
@@ -328,6 +345,22 @@ def _anchor_after_commit(session) -> None:
 def _forget_appended(session, transaction) -> None:
     if transaction.parent is None:
         session.info.pop(_APPENDED, None)
+
+
+@sa_event.listens_for(_AppSession, "after_soft_rollback")
+def _forget_rolled_back(session, transaction) -> None:
+    """A savepoint rolled back took the traces written inside it (and in its own savepoints)."""
+    appended = session.info.get(_APPENDED)
+    if appended and transaction.nested:
+        appended[:] = [(e, where) for e, where in appended if not _inside(where, transaction)]
+
+
+def _inside(where, transaction) -> bool:
+    while where is not None:
+        if where is transaction:
+            return True
+        where = where.parent
+    return False
 
 
 def _anchor_mac(key: bytes, body: str) -> str:

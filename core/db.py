@@ -626,11 +626,12 @@ class Fixed:
     SQLAlchemy's execution layer (cache key, execution context, events, result object) cost
     more than SQLite running the statement. Only plain column SELECTs with named bound
     parameters belong here, and UPDATEs of one row that many requests write (run()); their
-    execution is not seen by SQLAlchemy's events (echo, before_cursor_execute)."""
+    execution is not seen by SQLAlchemy's events (echo, before_cursor_execute). An INSERT of one
+    row many requests write (an access trace) runs with returning()."""
 
     def __init__(self, statement):
         self.statement = statement
-        self._columns = tuple(getattr(statement, "selected_columns", ()))  # an UPDATE: none
+        self._columns = tuple(statement.exported_columns)  # a SELECT's, or what an INSERT returns
         keys = [str(c.key) for c in self._columns]
         self.row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]  # unnamed columns: _0, _1...
         self._by_dialect: dict[str, list] = {}
@@ -799,14 +800,26 @@ class Fixed:
         """An UPDATE, in the app context's write transaction; the rows it changed. Pending ORM
         changes are written first, as the ORM's own execute() would (autoflush). Refused in a
         read-only transaction: that read is rolled back, and the write with it."""
-        if _read_only.get():
-            raise WriteWithoutIntent("write_intent() was not called before a compiled write")
-        flush_pending()
-        cursor, _results = self._execute(params)
+        cursor, _results = self._write(params)
         try:
             return cursor.rowcount
         finally:
             cursor.close()
+
+    def returning(self, params: dict):
+        """An INSERT ... RETURNING, written as run() writes: the row it returns."""
+        cursor, results = self._write(params)
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()
+        return self._convert(raw, results)
+
+    def _write(self, params: dict):
+        if _read_only.get():
+            raise WriteWithoutIntent("write_intent() was not called before a compiled write")
+        flush_pending()
+        return self._execute(params)
 
 
 def insert_for(model):

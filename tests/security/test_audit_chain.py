@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 
 from core import audit
 from core.db import db
-from tests.helpers import csrf_token
+from tests.helpers import csrf_token, statements
 
 OTHER_KEY = secrets.token_bytes(32)
 
@@ -272,6 +272,39 @@ def test_one_anchor_per_committing_request(app, client):
         _v, _at, count, last_id, head, _kid, _mac = lines[0].split(" ")
         assert (int(count), int(last_id), head) == (last.seq, last.id, last.hash)
         assert audit.verify().ok
+
+
+def test_a_savepoint_rolled_back_takes_its_traces_out_of_the_anchor(app, ctx):
+    """A trace written in a savepoint that is rolled back (with one of its own savepoints) is gone
+    from the database: the anchor written at the commit names the last trace that stayed."""
+    kept = audit.append(action="login", actor_type="holder", actor_name="Kept")
+    with pytest.raises(RuntimeError):
+        with db.session.begin_nested():
+            audit.append(action="login", actor_type="holder", actor_name="Dropped")
+            with db.session.begin_nested():
+                audit.append(action="login", actor_type="holder", actor_name="Dropped inside")
+            raise RuntimeError("the caller gives up")
+    with db.session.begin_nested():
+        inner = audit.append(action="logout", actor_type="holder", actor_name="Kept in a savepoint")
+    db.session.commit()
+    names = db.session.scalars(select(audit.AuditEvent.actor_name).order_by(audit.AuditEvent.id)).all()
+    assert names == ["Kept", "Kept in a savepoint"]
+    _v, _at, count, last_id, head, _kid, _mac = _anchor_lines(app)[-1].split(" ")
+    assert (int(count), int(last_id), head) == (inner.seq, inner.id, inner.hash) and kept.seq == 1
+    assert audit.verify().ok
+
+
+def test_a_trace_is_one_insert_of_its_own(app, ctx):
+    """A trace is written by one INSERT built once (docs/performance.md, 81), in the session's
+    transaction: the ORM's unit of work is not run for it, and it is rolled back with the rest."""
+    with statements(db.engine) as seen:
+        audit.append(action="login", actor_type="holder", actor_name="One")
+        db.session.commit()
+    assert not [s for s in seen if "INSERT INTO audit_events" in s]  # run on the driver, not through the ORM
+    audit.append(action="login", actor_type="holder", actor_name="Two")
+    db.session.rollback()
+    assert db.session.scalars(select(audit.AuditEvent.actor_name)).all() == ["One"]
+    assert len(_anchor_lines(app)) == 1 and audit.verify().ok
 
 
 # --------------------------------------------------------------------------- traces from before the key
