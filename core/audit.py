@@ -170,6 +170,9 @@ class AuditEvent(Base):
         # an account's logins, newest first (the home's "previous login"): without it SQLite read
         # every login of every account through the action's index (35 ms a home visit at 1,000 spaces)
         Index("ix_audit_events_account_action_id", "account_id", "action", "id"),
+        # what was done through a space's shares (sharing.services._use_events_statement): found by
+        # share, not by reading the space's whole trail newest first (thousands of traces in a few years)
+        Index("ix_audit_events_patient_grant_id", "patient_id", "grant_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
