@@ -591,6 +591,28 @@ def test_a_touch_is_one_compiled_update_committed_with_the_request(app, holder):
     assert _record(app, account).last_active_at == clock.utcnow()
 
 
+def test_a_new_session_record_is_one_compiled_insert_committed_with_the_request(app, client):
+    """The login page makes a record for its visitor (its form's token) through a compiled
+    INSERT, not the ORM's unit of work (docs/performance.md, 83); the row reads back through the
+    ORM as the ORM wrote it: the cookie's token hashed, the data, where it came from, its times."""
+    clock.freeze(clock.utcnow())
+    with app.app_context():
+        engine = db.engine
+    with statements(engine) as seen:
+        answer = client.get("/connexion", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 14)"})
+    assert answer.status_code == 200
+    assert not [s for s in seen if "user_sessions" in s and s.lstrip().upper().startswith("INSERT")]
+    token = client.get_cookie("carnet_session").value
+    assert "Cookie" in answer.headers["Vary"]
+    with app.app_context():
+        record = db.session.scalars(
+            select(sessions.UserSession).where(sessions.UserSession.token_hash == sessions._hash(token))
+        ).one()
+        assert record.account_id is None and record.ended_at is None and record.kiosk is False
+        assert "csrf_token" in record.data and record.user_agent == "Mozilla/5.0 (Linux; Android 14)"
+        assert record.created_at == record.last_active_at == clock.utcnow() and len(record.id) == 36
+
+
 def test_a_compiled_update_writes_a_json_column_as_the_orm_does(app, holder):
     client, account = holder
     client.get("/")
