@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from functools import lru_cache
 
@@ -137,6 +137,32 @@ def elsewhere(value: datetime | None) -> str:
         return ""
     local = _time_of_day(value.hour, value.minute, current_locale())  # the clock where it was taken
     return _("%(time)s local time, %(offset)s", time=local, offset=utc_offset(int(here.total_seconds() // 60)))
+
+
+def instants(pattern: str) -> Callable[[int, int | None], str]:
+    """when() and elsewhere() for the rows of a measures table, each given as its Unix time and
+    the UTC offset (minutes) it was taken at: "12 mars 2026 à 9 h 30 (8 h 30 heure locale, UTC)".
+    The language and both sentences are asked once per table, each instant converted once."""
+    if not _date_only(pattern):
+        raise ValueError(f"a date's pattern, not {pattern!r}")
+    locale = current_locale()
+    at_words = _("%(date)s at %(time)s")  # without values: the sentence itself, filled in per row
+    local_words = _("%(time)s local time, %(offset)s")
+
+    def write(taken_at: int, offset: int | None) -> str:
+        here = datetime.fromtimestamp(taken_at, clock.PARIS)
+        text = at_words % {
+            "date": _date_text(here.date(), pattern, locale),
+            "time": _time_of_day(here.hour, here.minute, locale),
+        }
+        minutes = offset or 0
+        if here.utcoffset() == timedelta(minutes=minutes):
+            return text
+        there = datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=minutes)))
+        note = local_words % {"time": _time_of_day(there.hour, there.minute, locale), "offset": utc_offset(minutes)}
+        return f"{text} ({note})"
+
+    return write
 
 
 def measure_moment(value: datetime | None) -> str:

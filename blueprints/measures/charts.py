@@ -10,14 +10,15 @@ screen reader gets beside the chart, each measure when there are few, else one r
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import date, datetime
 
 from flask_babel import get_timezone
 
 from blueprints.measures import series as data
 from blueprints.measures.drawing import SIZES, render
 from blueprints.measures.kinds import MEAL_CONTEXTS, Kind
-from core.formatting import clock_time, date_text, elsewhere, number, when
+from core.formatting import date_text, instants, number
 from core.i18n import gettext as _, ngettext
 
 # The chart is an image of its own (an <img>): its inline style is allowed, nothing else is.
@@ -97,20 +98,16 @@ def _with_unit(kind: Kind, text: str) -> str:
     return f"{text}\u00a0{kind.unit_label}" if text else ""
 
 
-def _local(taken_at: int, offset: int | None) -> datetime:
-    """The instant with the offset it was taken at (what the clock read there)."""
-    return datetime.fromtimestamp(taken_at, timezone(timedelta(minutes=offset or 0)))
+def _whens(kind: Kind) -> Callable[[int, int | None], str]:
+    """When each measure of a table was taken: Paris time, as everywhere, with the local time once
+    when taken in another offset; a daily total by its day (series places it inside its own day)."""
+    if kind.daily:
+        return lambda taken_at, _offset: date_text(_day(taken_at), "d MMM y")
+    return instants("d MMM y")
 
 
 def _when(kind: Kind, taken_at: int, offset: int | None) -> str:
-    """Paris time, as everywhere, with the local time once when taken in another offset; a
-    daily total by its day (series places it inside its own day)."""
-    if kind.daily:
-        return date_text(_day(taken_at), "d MMM y")
-    at = datetime.fromtimestamp(taken_at, UTC)
-    text = _("%(date)s at %(time)s", date=when(at, "d MMM y"), time=clock_time(at))
-    note = elsewhere(_local(taken_at, offset))
-    return f"{text} ({note})" if note else text
+    return _whens(kind)(taken_at, offset)
 
 
 def summary(s: data.Series) -> dict:
@@ -164,9 +161,9 @@ def table(s: data.Series) -> dict:
         if has_context:
             columns.append(_("Context"))  # Contexte
         rows = []
-        _num = _memo_num()
+        _num, when_taken = _memo_num(), _whens(k)
         for t, off, v, v2, ctx in reversed(s.raw):
-            row = [_when(k, t, off), _num(k, v)] + ([_num(k, v2)] if k.pair else [])
+            row = [when_taken(t, off), _num(k, v)] + ([_num(k, v2)] if k.pair else [])
             if has_context:
                 row.append(_context(ctx))
             rows.append(row)

@@ -108,3 +108,30 @@ def test_respiratory_rate_keeps_its_decimal(app, holder):
         viewer = access.Viewer("holder", None, account.patient_id, rights=access.HOLDER_RIGHTS)
         data = charts.chart(viewer, kinds.KINDS["respiratory_rate"], "1m", svg=False)
     assert data["summary"]["min"]["text"] == f"14,5{NB}/min"
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_tables_instants_read_as_when_and_elsewhere_write_them(app, lang):
+    """formatting.instants() writes a table's rows with the language and sentences asked once
+    (docs/performance.md, 84): row by row, what when(), clock_time() and elsewhere() write, across
+    both changes of Paris's offset, taken in Paris, abroad, at UTC and with no offset known."""
+    from datetime import timedelta, timezone
+
+    from flask_babel import force_locale
+
+    from core.formatting import clock_time, elsewhere, instants, when
+    from core.i18n import gettext
+
+    moments = [datetime(2026, 3, 29, 0, 30, tzinfo=UTC) + timedelta(minutes=37 * i) for i in range(12)]
+    moments += [datetime(2026, 10, 25, 0, 10, tzinfo=UTC) + timedelta(minutes=23 * i) for i in range(12)]
+    offsets = [60, 120, -300, 330, 0, None]
+    with app.test_request_context(), force_locale(lang):
+        write = instants("d MMM y")
+        for at in moments:
+            for offset in offsets:
+                there = datetime.fromtimestamp(int(at.timestamp()), timezone(timedelta(minutes=offset or 0)))
+                text = gettext("%(date)s at %(time)s", date=when(at, "d MMM y"), time=clock_time(at))
+                note = elsewhere(there)
+                assert write(int(at.timestamp()), offset) == (f"{text} ({note})" if note else text)
+        with pytest.raises(ValueError):
+            instants("d MMM y HH:mm")
