@@ -625,9 +625,9 @@ class Fixed:
     other statement of the request), its values converted by the columns' own SQLAlchemy types.
     SQLAlchemy's execution layer (cache key, execution context, events, result object) cost
     more than SQLite running the statement. Only plain column SELECTs with named bound
-    parameters belong here, and UPDATEs of one row that many requests write (run()); their
-    execution is not seen by SQLAlchemy's events (echo, before_cursor_execute). An INSERT of one
-    row many requests write (an access trace) runs with returning()."""
+    parameters belong here, and the UPDATEs and INSERTs of one row that many requests write
+    (run(), returning()); their execution is not seen by SQLAlchemy's events (echo,
+    before_cursor_execute)."""
 
     def __init__(self, statement):
         self.statement = statement
@@ -797,9 +797,9 @@ class Fixed:
         return None if row is None else row[0]
 
     def run(self, params: dict) -> int:
-        """An UPDATE, in the app context's write transaction; the rows it changed. Pending ORM
-        changes are written first, as the ORM's own execute() would (autoflush). Refused in a
-        read-only transaction: that read is rolled back, and the write with it."""
+        """An UPDATE or INSERT, in the app context's write transaction; the rows it changed.
+        Pending ORM changes are written first, as the ORM's own execute() would (autoflush).
+        Refused in a read-only transaction: that read is rolled back, and the write with it."""
         cursor, _results = self._write(params)
         try:
             return cursor.rowcount
