@@ -320,7 +320,6 @@ def append(
     event = AuditEvent(**values)
     event.hash = values["hash"] = _digest(event, audit_key())
     event.id = _INSERT.returning(values)[0]
-    session.info["carnet_wrote"] = True  # a unit of work is never split after it (write_intent)
     session.info.setdefault(_APPENDED, []).append((event, session.get_nested_transaction()))
     return event
 

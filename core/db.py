@@ -819,7 +819,10 @@ class Fixed:
         if _read_only.get():
             raise WriteWithoutIntent("write_intent() was not called before a compiled write")
         flush_pending()
-        return self._execute(params)
+        found = self._execute(params)
+        if db.session.registry.has():  # part of the session's unit of work: never split after it
+            db.session().info["carnet_wrote"] = True
+        return found
 
 
 def insert_for(model):

@@ -18,7 +18,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from core import clock, sessions
-from core.db import Fixed, WriteWithoutIntent, _here, db, end_request, start_request, write_intent
+from core.db import Fixed, WriteWithoutIntent, _here, before_slow_work, db, end_request, start_request, write_intent
 from core.people import Account, Patient
 from tests.factories import make_document
 from tests.helpers import HX, csrf_token, statements
@@ -667,6 +667,26 @@ def test_a_compiled_write_comes_after_the_orms_pending_changes(app, holder):
             )
             == "changed by the ORM"
         )
+
+
+def test_a_compiled_write_is_part_of_the_sessions_unit_of_work(app, holder):
+    """After a compiled write (a trace, a session's activity), slow work never commits the
+    transaction half done: before_slow_work() says so and leaves it open, as after an ORM write."""
+    client, account = holder
+    client.get("/")
+    later = clock.utcnow() + timedelta(minutes=5)
+    with app.test_request_context(method="POST"):
+        start_request("POST")
+        record_id = db.session.scalar(
+            select(sessions.UserSession.id).where(
+                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+            )
+        )
+        sessions._update(("last_active_at",)).run({"record_id": record_id, "last_active_at": later})
+        assert before_slow_work() is False and db.in_transaction()
+        db.session.rollback()
+        end_request()
+    assert _record(app, account).last_active_at != later
 
 
 def test_write_intent_after_compiled_reads_alone_makes_no_orm_session(app, holder):

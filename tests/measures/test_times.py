@@ -5,15 +5,17 @@ daily total on its own day; each kind's precision kept (a respiratory rate of 14
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from flask_babel import force_locale
 
 from blueprints.measures import charts, kinds, series
 from blueprints.measures.models import Measure
 from core import access, clock
 from core.db import db
-from core.formatting import utc_offset
+from core.formatting import clock_time, elsewhere, instants, utc_offset, when
+from core.i18n import gettext
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 NB = "\u00a0"
@@ -115,13 +117,6 @@ def test_a_tables_instants_read_as_when_and_elsewhere_write_them(app, lang):
     """formatting.instants() writes a table's rows with the language and sentences asked once
     (docs/performance.md, 84): row by row, what when(), clock_time() and elsewhere() write, across
     both changes of Paris's offset, taken in Paris, abroad, at UTC and with no offset known."""
-    from datetime import timedelta, timezone
-
-    from flask_babel import force_locale
-
-    from core.formatting import clock_time, elsewhere, instants, when
-    from core.i18n import gettext
-
     moments = [datetime(2026, 3, 29, 0, 30, tzinfo=UTC) + timedelta(minutes=37 * i) for i in range(12)]
     moments += [datetime(2026, 10, 25, 0, 10, tzinfo=UTC) + timedelta(minutes=23 * i) for i in range(12)]
     offsets = [60, 120, -300, 330, 0, None]
