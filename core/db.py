@@ -16,6 +16,7 @@ import select
 import sqlite3
 import threading
 import uuid
+import weakref
 from collections import namedtuple
 from contextvars import ContextVar
 from datetime import datetime
@@ -81,7 +82,7 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
-        writers = _Writers(busy_timeout_ms / 1000)
+        writers = _WRITERS[engine] = _Writers(busy_timeout_ms / 1000)
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
@@ -159,11 +160,16 @@ class _Writers:
         self._pid = os.getpid()
 
     def take(self, conn: Connection) -> None:
+        conn.info["carnet_writes"] = self.acquire()
+
+    def acquire(self) -> threading.Lock:
+        """The process's turn (the lock to release when the transaction ends)."""
         if self._pid != os.getpid():  # a forked process: a turn held by a thread of the parent is not its own
             self._lock, self._pid = threading.Lock(), os.getpid()
-        if not self._lock.acquire(timeout=self._timeout):
+        lock = self._lock
+        if not lock.acquire(timeout=self._timeout):
             raise _sqlalchemys("BEGIN IMMEDIATE", sqlite3.OperationalError("database is locked"))
-        conn.info["carnet_writes"] = self._lock
+        return lock
 
     def give(self, conn: Connection) -> None:
         lock = conn.info.pop("carnet_writes", None)
@@ -183,6 +189,9 @@ class _Writers:
             raise _sqlalchemys("COMMIT" if commit else "ROLLBACK", exc) from exc
         finally:
             self.give(conn)
+
+
+_WRITERS: weakref.WeakKeyDictionary[Engine, _Writers] = weakref.WeakKeyDictionary()
 
 
 class WriteWithoutIntent(RuntimeError):
@@ -409,6 +418,9 @@ class _SqliteReaders:
         pooled = engine.raw_connection()
         driver = pooled.driver_connection
         pooled.detach()
+        # Its only writes are Database.write_alone()'s (a session's last activity): not worth an
+        # fsync each; the next commit of any other connection syncs the log they are in.
+        driver.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             if self._pid != os.getpid():  # a forked process: the parent's are let go, never used
                 self._opened, self._pid = [], os.getpid()
@@ -554,6 +566,47 @@ class Database:
             self.session.commit()
         else:
             self.end(commit=True)
+
+    def write_alone(self, statement: Fixed, params: dict) -> bool:
+        """Run a compiled UPDATE in a transaction of its own on the connection this request reads
+        with, when the request is a read that has written nothing and holds no connection of the
+        pool: a session's last activity after a page. SQLAlchemy's Connection, pool and events
+        around one UPDATE, and its commit's fsync, cost a page more than its other statements.
+        SQLite: the read ends, the process's turn and the write lock are taken (BEGIN IMMEDIATE)
+        and the UPDATE is committed without an fsync of its own (_SqliteReaders). PostgreSQL: the
+        reading connection is in autocommit, the UPDATE is its own transaction. False, with
+        nothing done, in any other case: the caller writes with the request's unit of work."""
+        if not (has_app_context() and _read_only.get()):
+            return False
+        here = _here()
+        conn = here.conn
+        if conn is not None and not conn.closed and conn.in_transaction():
+            return False
+        if self.session.registry.has():
+            session = self.session()
+            if session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"):
+                return False
+        engine = current_app.extensions["carnet.engine"]
+        readers = current_app.extensions.get("carnet.sqlite_readers")
+        if readers is None:
+            statement._execute_on(*self.reader(), params)[0].close()
+            return True
+        _end_read(here)
+        driver = readers.take(engine)
+        turn = _WRITERS[engine].acquire()
+        try:
+            _begin_sqlite(driver, "BEGIN IMMEDIATE")
+            try:
+                statement._execute_on(driver, engine.dialect, params)[0].close()
+                driver.commit()
+            except BaseException:
+                driver.rollback()
+                raise
+        except sqlite3.Error as exc:
+            raise _sqlalchemys("UPDATE", exc) from exc
+        finally:
+            turn.release()
+        return True
 
     @staticmethod
     def serves(app: Flask) -> bool:
@@ -719,7 +772,9 @@ class Fixed:
         )
 
     def _execute(self, params: dict):
-        driver, dialect = db.reader()
+        return self._execute_on(*db.reader(), params)
+
+    def _execute_on(self, driver, dialect, params: dict):
         found = self._by_dialect.get(dialect.name)
         if found is None:
             found = self._by_dialect[dialect.name] = self._compiled(dialect)

@@ -108,10 +108,16 @@ def end(record: SessionRecord, reason: str) -> None:
     _write(record)
 
 
-def _write(record: SessionRecord) -> None:
-    """The record's changes, in one UPDATE (committed with the request's unit of work)."""
+def _write(record: SessionRecord, alone: bool = False) -> None:
+    """The record's changes, in one UPDATE, committed with the request's unit of work; with
+    alone=True, in a transaction of its own when the request wrote nothing else (db.write_alone:
+    a page's reader touching its session)."""
     if record.changes:
-        _update(tuple(sorted(record.changes))).run({"record_id": record.id, **record.changes})
+        update = _update(tuple(sorted(record.changes)))
+        params = {"record_id": record.id, **record.changes}
+        if not (alone and db.write_alone(update, params)):
+            write_intent()
+            update.run(params)
         record.changes = {}
 
 
@@ -318,7 +324,8 @@ class DatabaseSessionInterface(SessionInterface):
             or session.modified
             or (record is not None and (record.changes or touch))
         )
-        if writes:
+        in_place = record is not None and not session.end_reason and session.rotate_to is None
+        if writes and not in_place:
             write_intent()
         if session.end_reason:
             if record is not None:
@@ -362,7 +369,7 @@ class DatabaseSessionInterface(SessionInterface):
                 record.set(data=dict(session))
             if touch:
                 record.set(last_active_at=now)
-            _write(record)
+            _write(record, alone=True)
         db.commit()
         if token is not None:
             response.set_cookie(

@@ -613,6 +613,60 @@ def test_a_new_session_record_is_one_compiled_insert_committed_with_the_request(
         assert record.created_at == record.last_active_at == clock.utcnow() and len(record.id) == 36
 
 
+def test_a_readers_touch_is_written_alone_on_its_reading_connection(app, holder):
+    """A page that only read writes its session's last activity in a transaction of its own, on
+    the connection it read with (docs/performance.md, 85): no Connection of SQLAlchemy is made, the
+    value reads back, and on SQLite that connection commits without an fsync of its own while the
+    pool's connections keep theirs."""
+    client, account = holder
+    clock.freeze(clock.utcnow())
+    clock.advance(timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"] + 1))
+    with app.app_context():
+        engine = db.engine
+    made = []
+
+    def connected(conn):
+        made.append(conn)
+
+    event.listen(engine, "engine_connect", connected)
+    try:
+        with statements(engine) as seen:
+            assert client.get("/historique").status_code == 200
+    finally:
+        event.remove(engine, "engine_connect", connected)
+    assert made == [] and not [s for s in seen if "user_sessions" in s]
+    assert _record(app, account).last_active_at == clock.utcnow()
+    assert engine.pool.checkedout() == 0
+    if engine.dialect.name == "sqlite":
+        readers = app.extensions["carnet.sqlite_readers"]
+        assert readers.driver.execute("PRAGMA synchronous").fetchone()[0] == 1  # NORMAL
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2  # FULL
+
+
+def test_a_write_alone_is_refused_where_the_request_has_written(app, holder):
+    """With an ORM change pending, or outside a read, nothing is written alone: the caller writes
+    with the request's unit of work."""
+    client, account = holder
+    client.get("/")
+    with app.test_request_context(method="GET"):
+        start_request("GET")
+        record = db.session.scalars(
+            select(sessions.UserSession).where(
+                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+            )
+        ).one()
+        record_id, record.user_agent = record.id, "pending"
+        update = sessions._update(("last_active_at",))
+        assert db.write_alone(update, {"record_id": record_id, "last_active_at": clock.utcnow()}) is False
+        db.session.rollback()
+        end_request()
+    with app.test_request_context(method="POST"):
+        start_request("POST")
+        assert db.write_alone(update, {"record_id": record_id, "last_active_at": clock.utcnow()}) is False
+        end_request()
+
+
 def test_a_compiled_update_writes_a_json_column_as_the_orm_does(app, holder):
     client, account = holder
     client.get("/")
@@ -741,7 +795,7 @@ def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
         assert client.get("/session/etat").get_json()["authenticated"] is True
         assert b"nav-count" in client.get("/messages/non-lus", headers=HX).get_data()
         assert made == []
-        assert client.get("/").status_code == 200  # a page that needs the ORM still has it
+        assert client.get("/compte").status_code == 200  # a page that needs the ORM still has it
         assert made
     finally:
         event.remove(engine, "engine_connect", connected)
