@@ -418,9 +418,6 @@ class _SqliteReaders:
         pooled = engine.raw_connection()
         driver = pooled.driver_connection
         pooled.detach()
-        # Its only writes are Database.write_alone()'s (a session's last activity): not worth an
-        # fsync each; the next commit of any other connection syncs the log they are in.
-        driver.execute("PRAGMA synchronous=NORMAL")
         with self._lock:
             if self._pid != os.getpid():  # a forked process: the parent's are let go, never used
                 self._opened, self._pid = [], os.getpid()
@@ -570,12 +567,13 @@ class Database:
     def write_alone(self, statement: Fixed, params: dict) -> bool:
         """Run a compiled UPDATE in a transaction of its own on the connection this request reads
         with, when the request is a read that has written nothing and holds no connection of the
-        pool: a session's last activity after a page. SQLAlchemy's Connection, pool and events
-        around one UPDATE, and its commit's fsync, cost a page more than its other statements.
-        SQLite: the read ends, the process's turn and the write lock are taken (BEGIN IMMEDIATE)
-        and the UPDATE is committed without an fsync of its own (_SqliteReaders). PostgreSQL: the
-        reading connection is in autocommit, the UPDATE is its own transaction. False, with
-        nothing done, in any other case: the caller writes with the request's unit of work."""
+        pool: a session's last activity after a page. The ORM's commit of the read, then
+        SQLAlchemy's Connection, pool and events around one UPDATE, cost a page more than its
+        other statements. SQLite: the read ends, the process's turn and the write lock are taken
+        (BEGIN IMMEDIATE) and the UPDATE is committed (synchronous=FULL, as every connection).
+        PostgreSQL: the reading connection is in autocommit, the UPDATE is its own transaction.
+        False, with nothing done, in any other case: the caller writes with the request's unit of
+        work."""
         if not (has_app_context() and _read_only.get()):
             return False
         here = _here()
