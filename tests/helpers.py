@@ -197,34 +197,34 @@ def home_figures_plan() -> list[str]:
 
 
 @contextmanager
+def _seen(target, name: str, pick):
+    """What pick() takes of each `name` event of `target` inside the block."""
+    seen: list = []
+
+    def on(*args):
+        seen.append(pick(*args))
+
+    event.listen(target, name, on)
+    try:
+        yield seen
+    finally:
+        event.remove(target, name, on)
+
+
 def statements(engine):
     """The SQL statements run on `engine` inside the block, as SQLAlchemy hands them to the
     driver (db.Fixed's compiled ones go to the driver's cursor directly: they are not seen)."""
-    seen: list[str] = []
-
-    def watch(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", watch)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", watch)
+    return _seen(engine, "before_cursor_execute", lambda _conn, _cursor, statement, *_args: statement)
 
 
-@contextmanager
+def connections(engine):
+    """The Connections of SQLAlchemy made on `engine` inside the block (out of its pool)."""
+    return _seen(engine, "engine_connect", lambda conn: conn)
+
+
 def loads(model):
     """The ids of the `model` objects the ORM loads inside the block."""
-    seen: list = []
-
-    def on_load(target, _context):
-        seen.append(target.id)
-
-    event.listen(model, "load", on_load)
-    try:
-        yield seen
-    finally:
-        event.remove(model, "load", on_load)
+    return _seen(model, "load", lambda target, _context: target.id)
 
 
 # --------------------------------------------------------------------------- following links

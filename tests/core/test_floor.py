@@ -21,7 +21,7 @@ from core import clock, sessions
 from core.db import Fixed, WriteWithoutIntent, _here, before_slow_work, db, end_request, start_request, write_intent
 from core.people import Account, Patient
 from tests.factories import make_document
-from tests.helpers import HX, csrf_token, statements
+from tests.helpers import HX, connections, csrf_token, statements
 from tests.samples import png_bytes
 
 SECURITY = (
@@ -567,6 +567,15 @@ def test_a_write_after_a_compiled_read_takes_the_write_lock_first(app, holder):
         assert db.session.get(Account, account.id).locale == "en"
 
 
+def _live(account):
+    """The account's live session record, as the ORM loads it (inside a context)."""
+    return db.session.scalars(
+        select(sessions.UserSession).where(
+            sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
+        )
+    ).one()
+
+
 def _record(app, account):
     with app.app_context():
         return db.session.execute(
@@ -623,17 +632,8 @@ def test_a_readers_touch_is_written_alone_on_its_reading_connection(app, holder)
     clock.advance(timedelta(seconds=app.config["SESSION_TOUCH_SECONDS"] + 1))
     with app.app_context():
         engine = db.engine
-    made = []
-
-    def connected(conn):
-        made.append(conn)
-
-    event.listen(engine, "engine_connect", connected)
-    try:
-        with statements(engine) as seen:
-            assert client.get("/historique").status_code == 200
-    finally:
-        event.remove(engine, "engine_connect", connected)
+    with connections(engine) as made, statements(engine) as seen:
+        assert client.get("/historique").status_code == 200
     assert made == [] and not [s for s in seen if "user_sessions" in s]
     assert _record(app, account).last_active_at == clock.utcnow()
     assert engine.pool.checkedout() == 0
@@ -649,11 +649,7 @@ def test_a_write_alone_is_refused_where_the_request_has_written(app, holder):
     client.get("/")
     with app.test_request_context(method="GET"):
         start_request("GET")
-        record = db.session.scalars(
-            select(sessions.UserSession).where(
-                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
-            )
-        ).one()
+        record = _live(account)
         record_id, record.user_agent = record.id, "pending"
         update = sessions._update(("last_active_at",))
         assert db.write_alone(update, {"record_id": record_id, "last_active_at": clock.utcnow()}) is False
@@ -670,11 +666,7 @@ def test_a_compiled_update_writes_a_json_column_as_the_orm_does(app, holder):
     client.get("/")
     with app.test_request_context(method="POST"):
         start_request("POST")
-        record_id = db.session.scalar(
-            select(sessions.UserSession.id).where(
-                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
-            )
-        )
+        record_id = _live(account).id
         data = {"_user_id": account.id, "note": "é ✓", "n": [1, 2]}
         assert sessions._update(("data",)).run({"record_id": record_id, "data": data}) == 1
         db.commit()
@@ -701,11 +693,7 @@ def test_a_compiled_write_comes_after_the_orms_pending_changes(app, holder):
     later = clock.utcnow() + timedelta(minutes=5)
     with app.test_request_context(method="POST"):
         start_request("POST")
-        record = db.session.scalars(
-            select(sessions.UserSession).where(
-                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
-            )
-        ).one()
+        record = _live(account)
         record.last_active_at = later - timedelta(minutes=1)
         record.user_agent = "changed by the ORM"
         sessions._update(("last_active_at",)).run({"record_id": record.id, "last_active_at": later})
@@ -729,11 +717,7 @@ def test_a_compiled_write_is_part_of_the_sessions_unit_of_work(app, holder):
     later = clock.utcnow() + timedelta(minutes=5)
     with app.test_request_context(method="POST"):
         start_request("POST")
-        record_id = db.session.scalar(
-            select(sessions.UserSession.id).where(
-                sessions.UserSession.account_id == account.id, sessions.UserSession.ended_at.is_(None)
-            )
-        )
+        record_id = _live(account).id
         sessions._update(("last_active_at",)).run({"record_id": record_id, "last_active_at": later})
         assert before_slow_work() is False and db.in_transaction()
         db.session.rollback()
@@ -783,20 +767,12 @@ def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
     client, _ = holder
     with app.app_context():
         engine = db.engine
-    made = []
-
-    def connected(conn):
-        made.append(conn)
-
-    event.listen(engine, "engine_connect", connected)
-    try:
+    with connections(engine) as made:
         assert client.get("/session/etat").get_json()["authenticated"] is True
         assert b"nav-count" in client.get("/messages/non-lus", headers=HX).get_data()
         assert made == []
         assert client.get("/compte").status_code == 200  # a page that needs the ORM still has it
         assert made
-    finally:
-        event.remove(engine, "engine_connect", connected)
     assert engine.pool.checkedout() == 0
 
 
