@@ -273,9 +273,15 @@ def write_intent() -> None:
         db.end(commit=True)
         return
     session = db.session()
-    pending = session.new or session.dirty or session.deleted or session.info.get("carnet_wrote")
+    pending = _has_written(session)
     if (session.in_transaction() or db.in_transaction()) and not pending:  # never split a unit of work
         session.commit()
+
+
+def _has_written(session) -> bool:
+    """Whether the session's unit of work holds a write: pending ORM changes, or a write already
+    made (flushed, or a compiled one: Fixed._write). Such a transaction is never split."""
+    return bool(session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"))
 
 
 def before_slow_work() -> bool:
@@ -286,7 +292,7 @@ def before_slow_work() -> bool:
     session = db.session()
     if not (session.in_transaction() or db.in_transaction()):
         return True
-    if session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"):
+    if _has_written(session):
         return False
     session.commit()
     return True
@@ -582,7 +588,7 @@ class Database:
             return False
         if self.session.registry.has():
             session = self.session()
-            if session.new or session.dirty or session.deleted or session.info.get("carnet_wrote"):
+            if _has_written(session):
                 return False
         engine = current_app.extensions["carnet.engine"]
         readers = current_app.extensions.get("carnet.sqlite_readers")
