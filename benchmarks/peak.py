@@ -56,7 +56,7 @@ from webauthn.helpers import base64url_to_bytes
 from benchmarks import instance, passkeys, population
 from benchmarks.documents import _multipart
 from benchmarks.report import Row, SectionResult
-from benchmarks.server import CPU_HEADER, Gunicorn
+from benchmarks.server import CPU_HEADER, Gunicorn, database_cpu_seconds
 from core.config import DEFAULTS
 
 TITLE = "Morning peak: journeys of many people, each visiting rarely"
@@ -543,6 +543,14 @@ def _cores(after: float | None, before: float | None, elapsed: float) -> str:
     return "n/a" if after is None or before is None else f"{(after - before) / elapsed:.2f}"
 
 
+def _database_share(after: float | None, before: float | None, elapsed: float, rps: float) -> str:
+    """What the PostgreSQL server on the same cores used in a phase: cores, and ms a request."""
+    if after is None or before is None:
+        return ""
+    used = after - before
+    return f", PostgreSQL's own processes {used / elapsed:.2f} ({used * 1000 / max(rps * elapsed, 1):.2f} ms a request)"
+
+
 def _pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else 0.0
@@ -630,16 +638,19 @@ def run(opts) -> SectionResult:
             bare_before = opts.generator.run(bare.base + "/", seconds / 4, {})
             # the peak: enough journeys in flight to keep every worker busy (more only queue up)
             client0, workers0, drawing0 = _own_cpu(), carnet.cpu_seconds(), carnet.children_cpu_seconds()
+            server0 = database_cpu_seconds() if database == "postgresql" else None
             peak_stats, peak_elapsed = _drive(
                 carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1, sessions
             )
             peak_cpu0, drawing1 = carnet.cpu_seconds(), carnet.children_cpu_seconds()
+            server1 = database_cpu_seconds() if database == "postgresql" else None
             client_cpu = _own_cpu() - client0
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_after = opts.generator.run(bare.base + "/", seconds / 4, {})
             client1 = _own_cpu()
             steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, 0.8 * peak_rps, upload, 2, sessions)
             peak_cpu1, steady_client_cpu = carnet.cpu_seconds(), _own_cpu() - client1
+            server2 = database_cpu_seconds() if database == "postgresql" else None
         steady_n = sum(len(v) for v in steady_stats.times.values())
         bare_rps = (bare_before.rps + bare_after.rps) / 2
         ratio = peak_rps / bare_rps if bare_rps else 0.0
@@ -701,9 +712,11 @@ def run(opts) -> SectionResult:
             ),
             f"  peak phase: the workers used {_cores(peak_cpu0, workers0, peak_elapsed)} of "
             f"{os.cpu_count()} cores (of which their children drawing PDF pages "
-            f"{_cores(drawing1, drawing0, peak_elapsed)}), this load generator {client_cpu / peak_elapsed:.2f}",
+            f"{_cores(drawing1, drawing0, peak_elapsed)}), this load generator {client_cpu / peak_elapsed:.2f}"
+            + _database_share(server1, server0, peak_elapsed, peak_rps),
             f"  paced phase: the workers used {_cores(peak_cpu1, peak_cpu0, steady_elapsed)} of {os.cpu_count()} "
-            f"cores, this load generator ({users} users) {steady_client_cpu / steady_elapsed:.2f}",
+            f"cores, this load generator ({users} users) {steady_client_cpu / steady_elapsed:.2f}"
+            + _database_share(server2, server1, steady_elapsed, steady_n / steady_elapsed),
             f"  password hashes: argon2id {_profile_text(profile)}"
             + (
                 " (as shipped)" if profile_name == "shipped" else f" ({profile_name}: a what-if, not what Carnet ships)"
@@ -742,6 +755,12 @@ def run(opts) -> SectionResult:
             "login_mix_planned": dict(LOGIN_MIX),
             "logins": {how: peak_stats.logins[how] + steady_stats.logins[how] for how, _share in LOGIN_MIX},
             "sessions_left_open_before": earlier,
+            "postgresql_cores": None
+            if server0 is None or server1 is None or server2 is None
+            else {
+                "peak": round((server1 - server0) / peak_elapsed, 3),
+                "paced": round((server2 - server1) / steady_elapsed, 3),
+            },
             "peak_pages": {
                 page: {"n": len(t), "p50_ms": round(_pct(t, 50), 1), "p95_ms": round(_pct(t, 95), 1)}
                 for page, t in sorted(peak_stats.times.items())

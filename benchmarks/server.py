@@ -134,6 +134,25 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def database_cpu_seconds(name: bytes = b"postgres") -> float | None:
+    """User + system CPU time used so far by the processes named `name` on this machine (a
+    PostgreSQL server on the same cores: its backends, their reaped predecessors through the
+    postmaster, its writer and checkpointer); None when there are none (SQLite, or a server
+    elsewhere). Every database of that server counts, the run's own among them."""
+    total, found = 0, False
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        if stat[stat.index(b"(") + 1 : stat.rindex(b")")] == name:
+            found = True
+            total += stat_ticks(stat, reaped=True)
+    return total / os.sysconf("SC_CLK_TCK") if found else None
+
+
 def _tree_ticks(pid: int, own: bool) -> int:
     """CPU ticks of a process (if `own`) and of its descendants, theirs with what they reaped
     (a fork server's finished children). A worker's own reaped children are counted by the
