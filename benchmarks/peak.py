@@ -588,6 +588,11 @@ def rehash_passwords(url: str, profile: dict) -> int:
         engine.dispose()
 
 
+def password_settings(profile: dict) -> dict[str, str]:
+    """The server's environment for a password profile: the settings it reads as CARNET_<key>."""
+    return {f"CARNET_{key}": str(value) for key, value in profile.items()}
+
+
 def _profile_text(profile: dict) -> str:
     return f"m={profile['ARGON2_MEMORY_KIB']:,} KiB, t={profile['ARGON2_TIME_COST']}, p={profile['ARGON2_PARALLELISM']}"
 
@@ -618,7 +623,7 @@ def run(opts) -> SectionResult:
         env = instance.server_env(pop.instance)
         if profile_name != "shipped":
             rehash_passwords(pop.database_url, profile)
-            env.update({f"CARNET_{key}": str(value) for key, value in profile.items()})
+            env.update(password_settings(profile))
         # every virtual person comes from 127.0.0.1: the per-connection login limit would count
         # them all as one connection (the per-account limits stay as shipped)
         env["CARNET_FAILED_LOGINS_PER_IP_HOUR"] = "1000000"

@@ -88,6 +88,7 @@ import time
 from pathlib import Path
 
 from benchmarks import load
+from benchmarks.peak import PASSWORD_PROFILES
 from benchmarks.report import show
 
 SECTIONS = [
@@ -126,7 +127,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument(
         "--password-profile",
-        choices=["shipped", "owasp"],
+        choices=list(PASSWORD_PROFILES),
         default="shipped",
         help="peak: the argon2id profile of the stored password hashes (default: as Carnet ships; "
         "owasp: OWASP's minimum, a what-if the report names)",

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+from flask import Flask
+
 from benchmarks import peak, population, run
 from blueprints.auth.services import verify_hash
+from core import config
 from core.config import DEFAULTS
 
 ARGON2_KEYS = ("ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM")
@@ -18,7 +22,18 @@ def test_the_peak_runs_as_shipped_unless_told_and_each_profile_can_be_asked_for(
     assert run.parse(["peak"]).password_profile == "shipped"
     for name, profile in peak.PASSWORD_PROFILES.items():
         assert run.parse(["peak", "--password-profile", name]).password_profile == name
-        assert set(profile) == set(ARGON2_KEYS)  # the settings the server reads as CARNET_<key>
+        assert set(profile) == set(ARGON2_KEYS)
+    with pytest.raises(SystemExit):
+        run.parse(["peak", "--password-profile", "weaker"])
+
+
+def test_the_server_reads_a_profile_from_the_settings_it_is_given(tmp_path, monkeypatch):
+    owasp = peak.PASSWORD_PROFILES["owasp"]
+    for key, value in peak.password_settings(owasp).items():
+        monkeypatch.setenv(key, value)
+    server = Flask(__name__, instance_path=str(tmp_path))
+    config.load(server, {"DEMO": True})
+    assert {key: server.config[key] for key in ARGON2_KEYS} == owasp
 
 
 def test_a_what_if_profile_rehashes_every_password_the_app_then_accepts(tmp_path):
