@@ -54,7 +54,7 @@ run: seed
 	@echo "  Stop with Ctrl+C; start the demo again from scratch with: make reset-demo"
 	@echo ""
 	CARNET_DEMO=1 CARNET_WEBAUTHN_ORIGIN=$(ORIGIN) \
-	  $(BIN)/gunicorn --workers $(WORKERS) --bind localhost:$(PORT) --access-logfile - 'app:create_app()'
+	  $(BIN)/python -m gunicorn --workers $(WORKERS) --bind localhost:$(PORT) --access-logfile - 'app:create_app()'
 
 # Debian's Chromium for the browser tests (never a browser downloaded by a test tool).
 chromium:

@@ -142,3 +142,49 @@ def test_an_operators_malloc_tunables_are_kept(monkeypatch):
     with pdf._tunables(pdf.HUGE_PAGES):
         assert os.environ["GLIBC_TUNABLES"] == pdf.HUGE_PAGES
     assert "GLIBC_TUNABLES" not in os.environ
+
+
+LAUNCHER = """
+import os
+
+with open(os.environ["LAUNCHES"], "a") as fh:  # once per process that runs this file
+    fh.write(f"{os.getpid()}\\n")
+
+if __name__ == "__main__":
+    from core import pdf
+
+    print(pdf.run_bounded("os:getpid", error=pdf.PdfError, timeout=60, memory_mb=512))
+"""
+
+
+@pytest.mark.parametrize("as_module", [True, False])
+def test_a_child_runs_the_launchers_script_again_unless_it_was_started_as_a_module(tmp_path, as_module):
+    """docs/performance.md, 86: multiprocessing runs the parent's main script again in each child
+    of the fork server (started by the script `gunicorn`: 11 ms of gunicorn's imports for every
+    page drawn); a package's `__main__` started with `-m` (`python -m gunicorn`) it leaves alone."""
+    package = tmp_path / "launcher"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "__main__.py").write_text(LAUNCHER)
+    root = Path(__file__).resolve().parents[2]
+    launches = tmp_path / "launches"
+    done = subprocess.run(
+        [sys.executable, "-m", "launcher"] if as_module else [sys.executable, str(package / "__main__.py")],
+        cwd=root,
+        env={**os.environ, "LAUNCHES": str(launches), "PYTHONPATH": f"{tmp_path}{os.pathsep}{root}"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    child = done.stdout.strip().splitlines()[-1]
+    parent, *children = launches.read_text().split()
+    assert child != parent
+    assert children == ([] if as_module else [child])
+
+
+def test_make_run_starts_gunicorn_as_a_module():
+    """So the PDF children of `make run`'s workers do not import gunicorn again (above)."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    started = [line for line in makefile.splitlines() if "gunicorn --workers" in line]
+    assert started and all("$(BIN)/python -m gunicorn " in line for line in started)
