@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
+
 from blueprints.reimbursements import services
 from blueprints.reimbursements.imports.statement import COLUMNS
 from core import audit, csvout, pdf
 from core.access import Viewer
 from core.clock import paris_today
+from core.db import db
 from core.i18n import gettext as _
+from core.identifiers import format_nir
+from core.people import Patient
 
 MAX_DAYS = 3 * 366  # a relevé covers at most three years
 MAX_LINES = 1500  # what one PDF lays out within its bounds
@@ -64,7 +69,15 @@ def csv_chunks(viewer: Viewer, start: date, end: date):
     return csvout.stream(list(COLUMNS), [rows], safe=amounts)
 
 
-def pdf_bytes(viewer: Viewer, start: date, end: date, holder: dict) -> bytes:
+def _holder(viewer: Viewer) -> dict:
+    """Whose relevé it is, as its heading prints it: the name and the NIR, as the insurer does."""
+    patient = db.session.execute(
+        select(Patient.given_names, Patient.family_name, Patient.nir).where(Patient.id == viewer.patient_id)
+    ).one()
+    return {"name": f"{patient.given_names} {patient.family_name}", "nir": format_nir(patient.nir)}
+
+
+def pdf_bytes(viewer: Viewer, start: date, end: date) -> bytes:
     lines = services.period_lines(viewer, start, end)
     if len(lines) > MAX_LINES:
         raise PeriodError(_("This period holds too many lines for one statement: choose a shorter period."))
@@ -74,7 +87,7 @@ def pdf_bytes(viewer: Viewer, start: date, end: date, holder: dict) -> bytes:
         totals=services.totals(lines),
         start=start,
         end=end,
-        holder=holder,
+        holder=_holder(viewer),
         today=paris_today(),
     )
 

@@ -6,7 +6,6 @@ from datetime import date
 
 from flask import Response, abort, request, url_for
 from flask_babel import format_currency
-from sqlalchemy import select
 
 from blueprints.reimbursements import bp, drawing, export, services
 from blueprints.reimbursements.forms import LinkForm
@@ -14,9 +13,7 @@ from core import web
 from core.clock import paris_today
 from core.db import db
 from core.formatting import date_text
-from core.identifiers import format_nir
 from core.pdf import PdfError
-from core.people import Patient
 
 
 @bp.get("")
@@ -121,12 +118,8 @@ def _download(viewer, fmt: str):
     if answer is not None:
         return answer
     if fmt == "pdf":
-        patient = db.session.execute(
-            select(Patient.given_names, Patient.family_name, Patient.nir).where(Patient.id == viewer.patient_id)
-        ).one()
-        holder = {"name": f"{patient.given_names} {patient.family_name}", "nir": format_nir(patient.nir)}
         try:
-            data = export.pdf_bytes(viewer, start, end, holder)
+            data = export.pdf_bytes(viewer, start, end)
         except export.PeriodError as exc:
             return _statement_page(viewer, start, end, str(exc))
         except PdfError:

@@ -17,6 +17,8 @@ from blueprints.reimbursements import services
 from blueprints.reimbursements.models import Reimbursement
 from core.audit import AuditEvent
 from core.db import db
+from core.identifiers import format_nir
+from core.people import Patient
 from tests.helpers import csrf_token, statements
 
 RELEVE = (Path(__file__).parent / "fixtures" / "releve_2026.csv").read_bytes()
@@ -168,6 +170,10 @@ def test_the_releve_downloads_as_csv_and_pdf_and_each_is_traced(app, remb_holder
     pdf = "".join(page.extract_text() for page in PdfReader(io.BytesIO(r.data)).pages)
     assert "Dr Hélène Bernard" in pdf and "Analyses de sang" in pdf and "Lunettes" not in pdf
     assert "74,39" in pdf  # paid in January: 30,00 + 18,47 + 25,92
+    with app.app_context():
+        patient = db.session.get(Patient, account.patient_id)
+        assert f"{patient.given_names} {patient.family_name}" in pdf  # whose relevé, as the insurer heads it
+        assert format_nir(patient.nir) in pdf
     with app.app_context():
         traces = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "reimbursements_exported")).all()
         assert [t.detail["format"] for t in traces] == ["csv", "pdf"]
