@@ -6,7 +6,8 @@ workers and no response cache. Virtual users (threads, one cookie jar each) run 
 each time as a person picked at random, so a person's visits are minutes apart and land on
 any worker:
   holder (85 %): in (see below), home, documents list, a document, a measures page, sharing page,
-    history, back home; 5 % of those journeys also upload a PDF. Each page's images are fetched as
+    history, back home; 5 % of those journeys also upload a PDF, then see the document's page the
+    browser is sent to. Each page's images are fetched as
     Chromium on a phone fetches them (PHONE): the list's first thumbnails, a PDF's first page at
     the width its srcset gives that screen, the compact chart; every request asks, as Chromium
     does, for a compressed answer (instance.PHONE_FETCH), so pages are compressed as a person's are;
@@ -48,6 +49,7 @@ from email import policy
 from email.parser import BytesParser
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
@@ -362,7 +364,7 @@ def _holder_journey(
             "note": "",
         }
         body, ctype = _multipart(fields, "files", "compte-rendu.pdf", "application/pdf", upload)
-        u.hit(
+        hdrs, _ = u.hit(
             "upload",
             "POST",
             "/documents/ajouter",
@@ -370,6 +372,10 @@ def _holder_journey(
             expect=(302, 303),
             headers={"Content-Type": ctype, "Origin": f"http://{u.host}:{u.port}"},
         )
+        _, page = u.hit("document page", "GET", urlsplit(hdrs["location"]).path)  # where the browser is sent
+        shown = _document_image(page)
+        if shown:
+            u.hit("document page image", "GET", shown)
     u.hit("home", "GET", "/")
     _leave(u, person["email"], how, token, sessions)
 
