@@ -8,9 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = [ROOT / "app.py", *sorted((ROOT / "core").rglob("*.py")), *sorted((ROOT / "blueprints").rglob("*.py"))]
-ROUTE_MODULES = [
-    p for p in CODE if p.parent.parent.name == "blueprints" or "blueprints" in p.parts if "routes" in p.stem
-]
+ROUTE_MODULES = [p for p in CODE if "blueprints" in p.parts and "routes" in p.stem]
 #: The one import kept lazy: the models' modules, loaded when the app is made (core/db.py).
 LAZY = {("core/db.py", "import_models")}
 QUERIES = {"select", "insert", "update", "delete", "text"}

@@ -26,15 +26,6 @@ def _entries() -> dict[int, str]:
     return found
 
 
-def test_every_optimisation_says_its_figure_rule_and_tests():
-    entries = _entries()
-    assert sorted(entries) == list(range(1, len(entries) + 1))  # numbered in order, none missing
-    for number, entry in entries.items():
-        for part in ("Figure", "Rule", "Test"):
-            assert f"**{part}" in entry, f"entry {number} has no {part}"
-        assert _test_refs(entry), f"entry {number} names no test"
-
-
 def _test_refs(text: str) -> list[tuple[str, str]]:
     """(path, test name or "") of every test a text names: `tests/a.py::test_b`, then `::test_c`
     for another of the same file, or a whole file or folder (`tests/security`)."""
@@ -46,6 +37,15 @@ def _test_refs(text: str) -> list[tuple[str, str]]:
         elif span.startswith("::test_") and path:
             refs.append((path, span[2:]))
     return refs
+
+
+def test_every_optimisation_says_its_figure_rule_and_tests():
+    entries = _entries()
+    assert sorted(entries) == list(range(1, len(entries) + 1))  # numbered in order, none missing
+    for number, entry in entries.items():
+        for part in ("Figure", "Rule", "Test"):
+            assert f"**{part}" in entry, f"entry {number} has no {part}"
+        assert _test_refs(entry), f"entry {number} names no test"
 
 
 def test_the_tests_the_document_names_exist():
