@@ -28,6 +28,7 @@ def log_out(page):
     with page.expect_response(lambda r: r.url.endswith("/deconnexion") and r.request.method == "POST") as answer:
         page.locator("header .logout-form button[type=submit]").click()
     expect(page).to_have_url(re.compile(r"/connexion$"))
+    page.wait_for_load_state()  # the login page's scripts have run: its passkey button answers a press
     return answer.value
 
 
