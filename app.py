@@ -12,6 +12,7 @@ from htmx_flask import Htmx
 
 from core import cli, compression, config, db as dbmod, formatting, sessions, templating, web
 from core.i18n import check_where_babel_keeps_its_locale, select_locale
+from core.multipart import CarnetRequest
 from core.sessions import DatabaseSessionInterface, SessionLoginManager
 
 babel = Babel()
@@ -82,6 +83,7 @@ def create_app(overrides: dict | None = None, instance_path: str | None = None) 
     dbmod.db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
+    app.request_class = CarnetRequest  # htmx-flask's request, its uploads kept byte for byte
     babel.init_app(app, locale_selector=select_locale, default_timezone="Europe/Paris")
     check_where_babel_keeps_its_locale(app)
     login_manager.init_app(app)
