@@ -7,10 +7,10 @@ each time as a person picked at random, so a person's visits are minutes apart a
 any worker:
   holder (85 %): in (see below), home, documents list, a document, a measures page, sharing page,
     history, back home; 5 % of those journeys also upload a PDF, then see the document's page the
-    browser is sent to. Each page's images are fetched as
-    Chromium on a phone fetches them (PHONE): the list's first thumbnails, a PDF's first page at
-    the width its srcset gives that screen, the compact chart; every request asks, as Chromium
-    does, for a compressed answer (instance.PHONE_FETCH), so pages are compressed as a person's are;
+    browser is sent to. Each page's images are fetched as Chromium on a phone fetches them
+    (PHONE): the list's first thumbnails, a PDF's first page at the width its srcset gives that
+    screen, the compact chart; every request asks, as Chromium does, for a compressed answer
+    (instance.PHONE_FETCH), so pages are compressed as a person's are;
   professional with a permanent access (10 %): in, home, the record, its documents, the newest
     one and what its page shows (at a desk: 1280 px at 1x), its measures;
   professional with a code (5 %): the code form, the record, its documents, end.
