@@ -626,6 +626,7 @@ def run(opts) -> SectionResult:
     data["password_profile"] = {"name": profile_name, **profile}
     for database in databases:
         pop = population.prepare(database, spaces)
+        vacuuming = population.autovacuum(pop.database_url)
         env = instance.server_env(pop.instance)
         if profile_name != "shipped":
             rehash_passwords(pop.database_url, profile)
@@ -643,6 +644,7 @@ def run(opts) -> SectionResult:
             sessions = Sessions(pop.passkeys["idle_seconds"])
             earlier = _earlier(carnet.base, pop, sessions, EARLIER, PEAK_USERS)
             _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0, sessions)  # warm-up
+            population.statistics(pop.database_url)  # as autovacuum would have after the morning's logins
             # the bare route just before and just after the peak: the machine's speed drifts within
             # minutes (the same run's password step has cost 139 to 233 ms), the mean of the two
             # brackets the peak where one slice after it measured another machine
@@ -736,6 +738,15 @@ def run(opts) -> SectionResult:
             + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
             + f"; {earlier} sessions left open earlier this morning): "
             + ", ".join(f"{how} {peak_stats.logins[how] + steady_stats.logins[how]}" for how, _share in LOGIN_MIX),
+            *(
+                [
+                    "  PostgreSQL's autovacuum: "
+                    + ("on" if vacuuming else "off on this server")
+                    + "; the seed vacuumed and analysed once, the run's copy analysed after the morning's logins"
+                ]
+                if vacuuming is not None
+                else []
+            ),
             f"  same person's visits: median {statistics.median(gaps):.0f} s apart"
             if gaps
             else "  no person visited twice",
@@ -766,6 +777,7 @@ def run(opts) -> SectionResult:
             "login_mix_planned": dict(LOGIN_MIX),
             "logins": {how: peak_stats.logins[how] + steady_stats.logins[how] for how, _share in LOGIN_MIX},
             "sessions_left_open_before": earlier,
+            "postgresql_autovacuum": vacuuming,
             "postgresql_cores": None
             if server0 is None or server1 is None or server2 is None
             else {

@@ -1,0 +1,49 @@
+"""The morning peak's PostgreSQL has the statistics a server in service keeps (autovacuum): a
+copied population is analysed, not read by the planner as empty tables."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from benchmarks import population
+from core.db import db
+
+
+def _url() -> str:
+    return db.engine.url.render_as_string(hide_password=False)
+
+
+@pytest.mark.postgresql_only
+def test_a_database_is_analysed_and_vacuumed_as_autovacuum_would(app):
+    with app.app_context():
+        url = _url()
+        with db.engine.begin() as c:
+            c.execute(text("DROP TABLE IF EXISTS bench_probe"))
+            c.execute(text("CREATE TABLE bench_probe (id integer)"))
+            c.execute(text("INSERT INTO bench_probe SELECT generate_series(1, 1000)"))
+        db.engine.dispose()
+        try:
+
+            def reltuples() -> float:
+                with db.engine.connect() as c:
+                    return c.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'bench_probe'"))
+
+            assert reltuples() < 0  # never analysed: the planner guesses
+            population.statistics(url)
+            assert reltuples() == 1000
+            name = db.engine.url.database
+            assert not population._vacuumed(url, name)
+            population.statistics(url, vacuum=True)
+            assert population._vacuumed(url, name)
+            assert population.autovacuum(url) in (True, False)
+        finally:
+            with db.engine.begin() as c:
+                c.execute(text("DROP TABLE bench_probe"))
+
+
+def test_sqlite_is_left_to_its_own_planner(tmp_path):
+    url = f"sqlite:///{tmp_path / 'carnet.db'}"
+    assert population.autovacuum(url) is None
+    population.statistics(url, vacuum=True)
+    assert not (tmp_path / "carnet.db").exists()  # nothing opened it
