@@ -91,13 +91,8 @@ def _vacuumed(url: str, name: str) -> bool:
     engine = create_engine(url.rsplit("/", 1)[0] + "/" + name)
     try:
         with engine.connect() as c:
-            return bool(
-                c.scalar(
-                    text(
-                        "select last_vacuum is not null or last_autovacuum is not null from pg_stat_user_tables where relname = 'measures'"
-                    )
-                )
-            )
+            done = "select last_vacuum is not null or last_autovacuum is not null from pg_stat_user_tables"
+            return bool(c.scalar(text(done + " where relname = 'measures'")))
     finally:
         engine.dispose()
 
