@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
+from wtforms import SelectChoice
 from wtforms.validators import ValidationError
 
 from core import clock
@@ -17,3 +19,9 @@ def not_future(form, field):
         raise ValidationError(_l("This date is in the future."))
     if field.data and field.data < date(1900, 1, 1):
         raise ValidationError(_l("Check this date."))
+
+
+def options(pairs: Iterable[tuple]) -> list[SelectChoice]:
+    """A select's or radio's choices from (value, label) pairs, as WTForms takes them (it reads
+    bare tuples no longer from 3.4)."""
+    return [SelectChoice(value, label) for value, label in pairs]

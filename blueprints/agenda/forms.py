@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from core import clock
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 # Reminder delays offered, in minutes before the appointment ("" : no reminder).
@@ -85,7 +86,7 @@ class AppointmentForm(_When):
         validators=[Optional(), _max(2000)],
         description=_l("Documents to bring, fasting, questions to ask…"),
     )
-    reminder = SelectField(_l("Reminder"), choices=REMINDERS, default="1440", coerce=str)
+    reminder = SelectField(_l("Reminder"), choices=options(REMINDERS), default="1440", coerce=str)
 
     def reminder_minutes(self) -> int | None:
         return _reminder(self.reminder.data)
@@ -103,7 +104,7 @@ class ProposalForm(AppointmentForm):
 class AnswerForm(FlaskForm):
     """Accepting a proposal: the reminder the holder wants."""
 
-    reminder = SelectField(_l("Reminder"), choices=REMINDERS, default="1440", coerce=str)
+    reminder = SelectField(_l("Reminder"), choices=options(REMINDERS), default="1440", coerce=str)
 
     def reminder_minutes(self) -> int | None:
         return _reminder(self.reminder.data)
@@ -118,7 +119,7 @@ class MarkForm(FlaskForm):
 
     item = HiddenField(validators=[DataRequired()])
     done_on = DateField(_l("Done on"), validators=[Optional()])
-    link = SelectField(_l("Linked to"), choices=[("", _l("Nothing"))], coerce=str, validate_choice=True)
+    link = SelectField(_l("Linked to"), choices=options([("", _l("Nothing"))]), coerce=str, validate_choice=True)
 
     def validate_done_on(self, field):
         if field.data and field.data > clock.paris_today():

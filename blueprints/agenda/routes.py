@@ -10,6 +10,7 @@ from blueprints.agenda import appointments as appts, bp, ical, tell
 from blueprints.agenda.forms import AnswerForm, AppointmentForm, CounterForm, FeedForm, ItemForm, MarkForm, SettingsForm
 from blueprints.agenda.prevention import services as prevention
 from core import access, clock, web
+from core.forms import options
 from core.i18n import gettext as _
 
 
@@ -217,7 +218,7 @@ def _item_answer(viewer, row):
 
 def _mark_form(viewer, key: str = "", formdata=None) -> MarkForm:
     form = MarkForm(formdata=formdata, item=key)
-    form.link.choices = prevention.link_choices(viewer)
+    form.link.choices = options(prevention.link_choices(viewer))
     return form
 
 

@@ -6,7 +6,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.documents import categories
-from core.forms import not_future
+from core.forms import not_future, options
 from core.i18n import lazy_gettext as _l
 
 
@@ -20,7 +20,7 @@ class _Metadata(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = categories.choices()
+        self.category.choices = options(categories.choices())
 
 
 class UploadForm(_Metadata):

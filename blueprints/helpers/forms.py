@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from blueprints.helpers.services import LONGEST_DAYS
 from blueprints.sharing.forms import MultiCheckboxField
 from core import clock
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 SCOPE_LABELS = {
@@ -29,7 +30,7 @@ SCOPE_SHORT = {
 def _scopes_field():
     return MultiCheckboxField(
         _l("What this helper may do"),
-        choices=list(SCOPE_LABELS.items()),
+        choices=options(SCOPE_LABELS.items()),
         validators=[DataRequired(_l("Choose at least one thing this helper may do."))],
     )
 

@@ -5,6 +5,7 @@ from wtforms import BooleanField, RadioField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from blueprints.auth.forms import NewLetterForm
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 
@@ -24,10 +25,12 @@ class OppositionForm(NewLetterForm):
 class CloseForm(FlaskForm):
     when = RadioField(
         _l("What happens to my data"),
-        choices=[
-            ("archive", _l("Keep it closed for 10 years (I may ask to reopen it), then delete it")),
-            ("delete", _l("Delete everything as soon as possible")),
-        ],
+        choices=options(
+            [
+                ("archive", _l("Keep it closed for 10 years (I may ask to reopen it), then delete it")),
+                ("delete", _l("Delete everything as soon as possible")),
+            ]
+        ),
         default="archive",
         validators=[InputRequired(_l("Choose what happens to your data."))],
     )

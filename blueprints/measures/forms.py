@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Optional, ValidationError
 
 from blueprints.measures import kinds, services
 from core import clock
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 GLUCOSE_UNITS = {"g/L": "g/L", "mg/dL": "mg/dL", "mmol/L": "mmol/L"}
@@ -43,7 +44,7 @@ class MeasureForm(FlaskForm):
         validators=[Optional(), _number],
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    unit = SelectField(_l("Unit"), choices=list(GLUCOSE_UNITS.items()), default="g/L")
+    unit = SelectField(_l("Unit"), choices=options(GLUCOSE_UNITS.items()), default="g/L")
     context = SelectField(_l("When was it measured?"), validators=[Optional()])
     day = DateField(_l("Date"), validators=[DataRequired(_l("Enter the date, for example 14/03/2026."))])
     at = TimeField(_l("Time"), validators=[DataRequired(_l("Enter the time, for example 08:30."))])
@@ -51,7 +52,9 @@ class MeasureForm(FlaskForm):
     def __init__(self, kind: kinds.Kind, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kind = kind
-        self.context.choices = [("", _l("Not said"))] + [(k, label) for k, (label, _c) in kinds.MEAL_CONTEXTS.items()]
+        self.context.choices = options(
+            [("", _l("Not said"))] + [(k, label) for k, (label, _c) in kinds.MEAL_CONTEXTS.items()]
+        )
         if kind.pair:
             self.value.label.text = _l("Systolic (high number)")
             self.value2.validators = [DataRequired(_l("Enter the low number (diastolic).")), _number]

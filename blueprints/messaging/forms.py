@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from blueprints.documents import categories
 from blueprints.messaging.services import BODY_MAX, SUBJECT_MAX
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 
@@ -39,4 +40,4 @@ class SaveForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.category.choices = categories.choices()
+        self.category.choices = options(categories.choices())

@@ -10,6 +10,7 @@ from blueprints.documents import files, services as documents, thumbnails
 from blueprints.messaging import attachments, bp, services
 from blueprints.messaging.forms import NewThreadForm, ReplyForm, SaveForm
 from core import sessions, web
+from core.forms import options
 from core.i18n import gettext as _
 from core.templating import nav_counts
 
@@ -74,12 +75,14 @@ def new(viewer):
     refreshed = request.method == "GET" and "to" in request.args
     form = NewThreadForm(formdata=request.args) if refreshed else NewThreadForm()
     people = services.contacts(viewer)
-    form.to.choices = [("", _("Choose…"))] + [(c.id, f"{c.name} ({c.detail})" if c.detail else c.name) for c in people]
+    form.to.choices = options(
+        [("", _("Choose…"))] + [(c.id, f"{c.name} ({c.detail})" if c.detail else c.name) for c in people]
+    )
     if request.method == "GET" and request.args.get("a"):
         form.to.data = request.args.get("a")
     chosen = form.to.data or ""
     record = attachments.record_choices(viewer, chosen) if chosen and not viewer.is_holder else []
-    form.documents.choices = [(d["id"], d["title"]) for d in record]
+    form.documents.choices = options((d["id"], d["title"]) for d in record)
     error = None
     if form.validate_on_submit():
         uploads = _uploads(form)
@@ -120,7 +123,7 @@ def _thread_page(viewer, thread, form=None, error=None, status=200, fragment=Non
     data = services.open_thread(viewer, thread)
     form = form or ReplyForm()
     record = attachments.record_choices(viewer, thread.patient_id) if data["can_reply"] else []
-    form.documents.choices = [(d["id"], d["title"]) for d in record]
+    form.documents.choices = options((d["id"], d["title"]) for d in record)
     return web.render(
         "messaging/thread.html",
         fragment,
@@ -160,7 +163,7 @@ def reply(viewer, thread_id: str):
     found = services.get_thread(viewer, thread_id)
     form = ReplyForm()
     record = attachments.record_choices(viewer, found.patient_id)
-    form.documents.choices = [(d["id"], d["title"]) for d in record]
+    form.documents.choices = options((d["id"], d["title"]) for d in record)
     error = None
     if form.validate_on_submit():
         uploads = _uploads(form)

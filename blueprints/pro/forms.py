@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 from core.identifiers import clean_nir, valid_nir, valid_rpps
 from core.people import PROFESSIONS
@@ -27,7 +28,7 @@ class _Identity(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.profession.choices = [("", _l("Choose…"))] + [(k, str(v)) for k, v in PROFESSIONS.items()]
+        self.profession.choices = options([("", _l("Choose…"))] + [(k, str(v)) for k, v in PROFESSIONS.items()])
 
     def validate_rpps(self, field):
         field.data = (field.data or "").replace(" ", "").strip()

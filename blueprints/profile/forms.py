@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from blueprints.profile import choices
 from core import clock, identifiers
-from core.forms import not_future
+from core.forms import not_future, options
 from core.i18n import lazy_gettext as _l
 
 PHONE = Regexp(r"^\+?[0-9 .\-()]{6,25}$", message=_l("Enter a phone number, for example 06 12 34 56 78."))
@@ -22,7 +22,7 @@ def _max(n: int):
 class _Form(FlaskForm):
     def _choices(self, **tables):
         for name, (table, blank) in tables.items():
-            getattr(self, name).choices = choices.options(table, blank)
+            getattr(self, name).choices = options(choices.options(table, blank))
 
 
 # --------------------------------------------------------------------------- administrative
@@ -187,7 +187,7 @@ class AllergyForm(_Form):
     def __init__(self, *args, treatments: list[tuple[str, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         self._choices(severity=(choices.SEVERITIES, None))
-        self.treatment_id.choices = [("", str(_l("No")))] + list(treatments)
+        self.treatment_id.choices = options([("", str(_l("No"))), *treatments])
 
 
 class VaccinationForm(_Form):

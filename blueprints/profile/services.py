@@ -31,6 +31,7 @@ from core import access, audit, clock
 from core.access import Viewer
 from core.db import db
 from core.formatting import day
+from core.forms import options
 from core.i18n import gettext as _
 from core.identifiers import clean_nir, format_nir
 from core.people import Patient
@@ -97,7 +98,7 @@ def _field_value(field) -> str:
     if data in (None, ""):
         return ""
     if field.type == "SelectField":
-        return dict((str(k), str(v)) for k, v in field.choices).get(str(data), str(data))
+        return {str(c.value): str(c.label) for c in field.choices}.get(str(data), str(data))
     if isinstance(data, date):
         return day(data)
     if field.type == "BooleanField":
@@ -116,9 +117,9 @@ def build_form(viewer: Viewer, block: Block, target, directives: list[dict] | No
     form = block.form(obj=target, **kwargs)
     if block.key == "directives":
         docs = directives if directives is not None else directive_documents(viewer)
-        form.directive_document_id.choices = [("", _("None"))] + [
-            (d["id"], f"{d['title']} ({day(d['act_date'])})") for d in docs
-        ]
+        form.directive_document_id.choices = options(
+            [("", _("None"))] + [(d["id"], f"{d['title']} ({day(d['act_date'])})") for d in docs]
+        )
     if block.key == "identity" and formdata and not form.is_submitted():
         form.nir.data = format_nir(target.nir)
     return form

@@ -11,6 +11,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from blueprints.documents import categories
 from core import clock, identifiers
+from core.forms import options
 from core.i18n import lazy_gettext as _l
 
 DURATIONS = {
@@ -49,10 +50,10 @@ class ShareForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.documents.choices = [(k, str(v)) for k, v in DOCUMENTS.items()]
-        self.categories.choices = categories.choices()
+        self.documents.choices = options((k, str(v)) for k, v in DOCUMENTS.items())
+        self.categories.choices = options(categories.choices())
         self.categories.flags.required = True  # when it applies: no "(optional)" mark (no attribute either)
-        self.duration.choices = [(k, str(label)) for k, (label, _d) in DURATIONS.items()]
+        self.duration.choices = options((k, str(label)) for k, (label, _d) in DURATIONS.items())
 
     def validate_categories(self, field):
         if self.documents.data == "categories" and not field.data:
@@ -130,11 +131,13 @@ class NoticePreferencesForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.access.choices = self.deposit.choices = self.message.choices = [
+        self.access.choices = self.deposit.choices = self.message.choices = options(
             (k, str(label)) for k, label in CHANNEL_CHOICES
-        ]
+        )
         # always in Carnet: an answer may be awaited, a reminder was asked for
-        self.appointment.choices = [
-            ("mail", str(_l("In Carnet and by email"))),
-            ("app", str(_l("In Carnet only"))),
-        ]
+        self.appointment.choices = options(
+            [
+                ("mail", str(_l("In Carnet and by email"))),
+                ("app", str(_l("In Carnet only"))),
+            ]
+        )

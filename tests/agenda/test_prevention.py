@@ -141,6 +141,9 @@ def test_the_page_explains_each_item_and_its_rule(app, woman_of_52):
 def test_mark_done_with_a_document_dismiss_and_bring_back(app, woman_of_52, make_document):
     client, account = woman_of_52
     doc = make_document(account.patient_id, title="Résultat test colorectal", act_date=date(2026, 11, 28))
+    page = client.get("/agenda/prevention").get_data(as_text=True)
+    assert '<option value="">Rien</option>' in page  # what the done mark may be linked to
+    assert f'<option value="d:{doc.id}">Document\xa0: Résultat test colorectal (28/11/2026)</option>' in page
     r = _post(client, "/agenda/prevention/fait", item="colorectal@52y", done_on="2026-11-28", link=f"d:{doc.id}")
     assert r.status_code == 200 and "Résultat test colorectal" in r.get_data(as_text=True)
     [mark] = rows(app, PreventionMark)

@@ -28,6 +28,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 import blueprints
 from blueprints.sharing.forms import MultiCheckboxField
+from core.forms import options
 
 # The macro ui.field() replaced, word for word: the reference.
 _MACRO = (
@@ -111,11 +112,11 @@ class _Everything(FlaskForm):
     email = EmailField("Adresse e-mail", [DataRequired()])
     password = PasswordField("Mot de passe", [DataRequired()])
     note = TextAreaField("Note", [Optional()])
-    category = SelectField("Catégorie", choices=[("a", "A & B"), ("c", "<C>")])
+    category = SelectField("Catégorie", choices=options([("a", "A & B"), ("c", "<C>")]))
     day = DateField("Date", [Optional()])
     hidden = BooleanField("Masquer aux professionnels")
-    scope = RadioField("Portée", choices=[("all", "Tout"), ("some", "Une partie <choisie>")], default="all")
-    parts = MultiCheckboxField("Rubriques", choices=[("documents", "Documents"), ("measures", "Mesures")])
+    scope = RadioField("Portée", choices=options([("all", "Tout"), ("some", "Une partie <choisie>")]), default="all")
+    parts = MultiCheckboxField("Rubriques", choices=options([("documents", "Documents"), ("measures", "Mesures")]))
     token = HiddenField("Jeton")
     go = SubmitField("Envoyer « ça »")
 

@@ -72,6 +72,9 @@ def test_one_tap_saves_the_professionals_attachment_into_documents(app, people, 
     (a,) = rows(app, Attachment)
     page = holder_client.get(f"/messages/{tid}").get_data(as_text=True)
     assert f"/messages/pieces/{a.id}/enregistrer" in page
+    # its category is chosen among the documents' own, « Autres » until told otherwise
+    assert '<option value="AUTR_DOC" selected>Autres</option>' in page
+    assert '<option value="CPT_REND">Comptes rendus</option>' in page
     token = csrf_token(holder_client, f"/messages/{tid}")
     saved = holder_client.post(
         f"/messages/pieces/{a.id}/enregistrer", data={"category": "CPT_REND", "csrf_token": token}

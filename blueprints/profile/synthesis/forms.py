@@ -8,6 +8,7 @@ from wtforms.validators import InputRequired, ValidationError
 
 from blueprints.profile.synthesis import card
 from blueprints.sharing.forms import MultiCheckboxField
+from core.forms import options
 from core.i18n import LANGUAGES, lazy_gettext as _l
 
 
@@ -16,7 +17,7 @@ class LanguageForm(FlaskForm):
 
     def __init__(self, *args, current: str = "fr", **kwargs):
         super().__init__(*args, **kwargs)
-        self.lang.choices = list(LANGUAGES.items())
+        self.lang.choices = options(LANGUAGES.items())
         if self.lang.data is None:
             self.lang.data = current if current in LANGUAGES else "fr"
 
@@ -30,7 +31,7 @@ class CardForm(LanguageForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.items.choices = card.choices()
+        self.items.choices = options(card.choices())
         self.items.flags.required = True  # at least one (validate_items): not "(optional)" on the screen
 
     def validate_items(self, field):
