@@ -712,6 +712,14 @@ def run(opts) -> SectionResult:
             ),
             Row(f"{label}: errors", errors, "", "{:.0f}", target="0", ok=errors == 0),
         ]
+        vacuum_line = (
+            []
+            if vacuuming is None
+            else [
+                f"  PostgreSQL's autovacuum: {'on' if vacuuming else 'off on this server'}; the seed vacuumed and "
+                "analysed once, the run's copy analysed after the morning's logins"
+            ]
+        )
         lines += [
             f"{label}: {spaces} holder spaces x ({population.DOCUMENTS} documents, {population.MEASURES} "
             f"measures, {population.TRACES} traces, {population.SHARES} shares), "
@@ -738,15 +746,7 @@ def run(opts) -> SectionResult:
             + ", ".join(f"{how} {share:.0%}" for how, share in LOGIN_MIX)
             + f"; {earlier} sessions left open earlier this morning): "
             + ", ".join(f"{how} {peak_stats.logins[how] + steady_stats.logins[how]}" for how, _share in LOGIN_MIX),
-            *(
-                [
-                    "  PostgreSQL's autovacuum: "
-                    + ("on" if vacuuming else "off on this server")
-                    + "; the seed vacuumed and analysed once, the run's copy analysed after the morning's logins"
-                ]
-                if vacuuming is not None
-                else []
-            ),
+            *vacuum_line,
             f"  same person's visits: median {statistics.median(gaps):.0f} s apart"
             if gaps
             else "  no person visited twice",

@@ -5,6 +5,9 @@ Labels are English msgids; the French wording sits in the comment beside each.
 
 from __future__ import annotations
 
+from wtforms import SelectChoice
+
+from core import forms
 from core.i18n import lazy_gettext as _l
 
 CONDITION_KINDS = {
@@ -69,6 +72,7 @@ def label(table: dict, code: str | None) -> str:
     return str(value) if value is not None else code
 
 
-def options(table: dict, blank: str | None = None) -> list[tuple[str, str]]:
+def options(table: dict, blank: str | None = None) -> list[SelectChoice]:
+    """A coded field's choices, translated, after a blank one when the field may stay empty."""
     first = [("", blank)] if blank is not None else []
-    return first + [(code, str(text)) for code, text in table.items()]
+    return forms.options(first + [(code, str(text)) for code, text in table.items()])

@@ -22,7 +22,7 @@ def _max(n: int):
 class _Form(FlaskForm):
     def _choices(self, **tables):
         for name, (table, blank) in tables.items():
-            getattr(self, name).choices = options(choices.options(table, blank))
+            getattr(self, name).choices = choices.options(table, blank)
 
 
 # --------------------------------------------------------------------------- administrative
