@@ -15,8 +15,17 @@ $(BIN)/python:
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# argon2-cffi-bindings is built here from its source (PyPI's sdist, with the C compiler) with AVX2
+# where the processor has it: its wheel is built for any x86-64 (SSE2), and the password check,
+# the costliest request of a morning, then takes a third more CPU (docs/performance.md, 87).
+# Elsewhere, or if the build fails, the wheel stays: the same function, slower.
+AVX2 := $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && echo yes)
+ARGON2_BINDINGS = "argon2-cffi-bindings==$$($(BIN)/python -c 'import importlib.metadata as m; print(m.version("argon2-cffi-bindings"))')"
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
+	$(if $(AVX2),CFLAGS="-O3 -mavx2" $(BIN)/pip install --quiet --no-cache-dir --force-reinstall --no-deps \
+	  --no-binary argon2-cffi-bindings $(ARGON2_BINDINGS) || echo "argon2-cffi-bindings: kept the wheel (no AVX2 build)")
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed

@@ -11,13 +11,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import nacl.pwhash.argon2id
 from argon2 import PasswordHasher
 from flask import current_app, g, session, url_for
 from flask_babel import force_locale
-from nacl.exceptions import CryptoError
 from sqlalchemy import select, update
 
+from blueprints.auth import argon2id
 from blueprints.auth.models import ActivationCode, OneTimeCode
 from core import access, audit, clock, codes, formatting, notify, sessions, throttle, web
 from core.db import db, write_intent
@@ -306,14 +305,9 @@ def password_matches(account: Account | None, password: str) -> bool:
 
 
 def verify_hash(stored: str, password: str) -> bool:
-    """An argon2id hash checked by libsodium, with the parameters the hash names: the same
-    function as argon2-cffi's (which makes the hashes: libsodium makes only single-lane ones),
-    at about 60 % of its CPU, the password step being the costliest request of a morning
-    (docs/performance.md, 51)."""
-    try:
-        return nacl.pwhash.argon2id.verify(stored.encode(), password.encode())
-    except (CryptoError, ValueError, TypeError):  # a wrong password, or no argon2id hash at all
-        return False
+    """An argon2id hash checked with the parameters it names, on the process's working memory:
+    the password step is the costliest request of a morning (docs/performance.md, 51 and 87)."""
+    return argon2id.verify(stored, password or "")
 
 
 def _wait_text(wait: timedelta) -> str:

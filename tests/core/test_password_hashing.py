@@ -77,7 +77,7 @@ def test_the_reference_implementations_hashes_are_checked(encoded):
 
 
 def test_hashes_made_at_the_production_profile_are_checked(production):
-    """argon2-cffi makes four-lane hashes (RFC 9106); libsodium checks them with their own
+    """argon2-cffi makes four-lane hashes (RFC 9106); they are checked with their own
     parameters, whatever the password's characters."""
     with production().app_context():
         for password in ("a production password", "épée · 密码 ✓", "x" * 128):

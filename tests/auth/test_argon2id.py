@@ -1,0 +1,98 @@
+"""A password check borrows its process's working memory, wiped after every use; a check that finds
+it lent, or that needs more than is ever lent, gets memory of its own (docs/performance.md, 87)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from argon2.low_level import ffi
+
+from blueprints.auth import argon2id
+
+# 64 MiB, as Carnet's profile: more than glibc ever keeps for reuse, so memory of a check's own
+# is mapped afresh, page by page, each time.
+WIDE = PasswordHasher(time_cost=1, memory_cost=65536, parallelism=1).hash("correct horse")
+SMALL = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=2).hash("correct horse")
+
+
+def _faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def test_a_second_check_finds_its_memory_mapped_already():
+    assert argon2id.verify(WIDE, "correct horse")
+    before = _faults()
+    assert argon2id.verify(WIDE, "correct horse")
+    assert not argon2id.verify(WIDE, "correct horsf")
+    assert _faults() - before < 1_000  # 16,384 a check when its 64 MiB are mapped afresh
+
+
+def test_the_memory_is_wiped_after_each_check_and_given_back():
+    assert argon2id.verify(SMALL, "correct horse")
+    memory = argon2id._MEMORY
+    assert memory.size >= 8192 * 1024
+    assert bytes(ffi.buffer(memory.start, memory.size)) == bytes(memory.size)
+    assert memory.lock.acquire(blocking=False)
+    memory.lock.release()
+
+
+def test_a_check_that_finds_the_memory_lent_gets_its_own():
+    with argon2id._MEMORY.lock:
+        assert argon2id.verify(SMALL, "correct horse")
+        assert not argon2id.verify(SMALL, "correct horse ")
+
+
+def test_checks_at_the_same_time_each_get_their_answer():
+    answers = {}
+
+    def check(i):
+        answers[i] = argon2id.verify(SMALL, "correct horse" if i % 2 else "wrong")
+
+    threads = [threading.Thread(target=check, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == {i: bool(i % 2) for i in range(6)}
+
+
+def test_a_hash_that_needs_more_than_is_ever_lent_gets_its_own(monkeypatch):
+    argon2id._MEMORY.close()
+    monkeypatch.setattr(argon2id, "MOST_LENT", 1 << 20)
+    assert argon2id.verify(SMALL, "correct horse")
+    assert not argon2id.verify(SMALL, "wrong")
+    assert argon2id._MEMORY.size == 0
+
+
+def test_a_forked_process_maps_its_own():
+    assert argon2id.verify(SMALL, "correct horse")
+    with argon2id._MEMORY.lock:  # held by this process while it forks
+        pid = os.fork()
+        if pid == 0:  # the child: nothing of the parent's memory, and a lock of its own
+            ok = argon2id._MEMORY.size == 0 and argon2id.verify(SMALL, "correct horse")
+            os._exit(0 if ok and argon2id._MEMORY.size > 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.parametrize("stored", ["$argon2id$v=19$m=8,t=1,p=1$c29tZXNhbHQ$", "$argon2id$v=19$m=8,t=1,p=1$c2$aGFzaA"])
+def test_a_hash_without_its_tag_or_with_a_short_salt_never_matches(stored):
+    assert not argon2id.verify(stored, "")
+
+
+def test_where_the_processor_has_avx2_the_function_is_built_with_it():
+    """The Makefile builds argon2-cffi-bindings from its source with AVX2 (its wheel has SSE2 only)."""
+    with open("/proc/cpuinfo") as cpu:
+        if "avx2" not in cpu.read().split():
+            pytest.skip("this processor has no AVX2: the wheel stays")
+    import _argon2_cffi_bindings
+
+    library = next(Path(_argon2_cffi_bindings.__file__).parent.glob("_ffi*.so"))
+    code = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library], capture_output=True, text=True, check=True)
+    assert "%ymm" in code.stdout
