@@ -104,10 +104,12 @@ def verify(stored: str, password: str) -> bool:
         salt, digest = (_b64(part) for part in stored.split("$")[-2:])
     except (InvalidHashError, ValueError, binascii.Error):
         return False
-    if not digest:
+    costs = (params.time_cost, params.memory_cost, params.parallelism)
+    if not digest or not all(0 < cost < 1 << 32 for cost in costs):
         return False
     secret = password.encode()
     out = ffi.new("uint8_t[]", len(digest))
+    need = params.memory_cost * 1024  # libargon2 asks for at most this (never less than 8 KiB a lane)
     context = {
         "out": out,
         "outlen": len(digest),
@@ -129,9 +131,9 @@ def verify(stored: str, password: str) -> bool:
         "flags": 0,
     }
     lock = _MEMORY.lock
-    lent = params.memory_cost * 1024 <= MOST_LENT and lock.acquire(blocking=False)
+    lent = need <= MOST_LENT and lock.acquire(blocking=False)
     try:
-        if lent and _MEMORY.fit(params.memory_cost * 1024):
+        if lent and _MEMORY.fit(need):
             context["allocate_cbk"], context["free_cbk"] = _lend, _take_back
         result = core(ffi.new("argon2_context *", context), params.type.value)
     finally:

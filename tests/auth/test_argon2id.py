@@ -96,3 +96,8 @@ def test_where_the_processor_has_avx2_the_function_is_built_with_it():
     library = next(Path(_argon2_cffi_bindings.__file__).parent.glob("_ffi*.so"))
     code = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library], capture_output=True, text=True, check=True)
     assert "%ymm" in code.stdout
+
+
+@pytest.mark.parametrize("costs", ["m=-8,t=1,p=1", "m=8,t=0,p=1", "m=8,t=1,p=4294967296"])
+def test_costs_out_of_libargon2s_range_never_match(costs):
+    assert not argon2id.verify(f"$argon2id$v=19${costs}$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "password")
