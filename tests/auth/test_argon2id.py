@@ -9,6 +9,7 @@ import subprocess
 import threading
 from pathlib import Path
 
+import _argon2_cffi_bindings
 import pytest
 from argon2 import PasswordHasher
 from argon2.low_level import ffi
@@ -91,8 +92,6 @@ def test_where_the_processor_has_avx2_the_function_is_built_with_it():
     with open("/proc/cpuinfo") as cpu:
         if "avx2" not in cpu.read().split():
             pytest.skip("this processor has no AVX2: the wheel stays")
-    import _argon2_cffi_bindings
-
     library = next(Path(_argon2_cffi_bindings.__file__).parent.glob("_ffi*.so"))
     code = subprocess.run(["objdump", "-d", "--no-show-raw-insn", library], capture_output=True, text=True, check=True)
     assert "%ymm" in code.stdout
