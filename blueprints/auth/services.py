@@ -305,7 +305,7 @@ def password_matches(account: Account | None, password: str) -> bool:
 
 
 def verify_hash(stored: str, password: str) -> bool:
-    """An argon2id hash checked with the parameters it names, on the process's working memory:
+    """An Argon2 hash checked with the parameters it names, on the process's working memory:
     the password step is the costliest request of a morning (docs/performance.md, 51 and 87)."""
     return argon2id.verify(stored, password or "")
 
