@@ -34,7 +34,7 @@ from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_sessi
 from sqlalchemy.types import TupleType
 from werkzeug.exceptions import HTTPException
 
-from core import clock
+from core import clock, turns
 
 
 class UTCDateTime(TypeDecorator):
@@ -82,7 +82,7 @@ def make_engine(url: str, busy_timeout_ms: int = 15000) -> Engine:
             cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
-        writers = _WRITERS[engine] = _Writers(busy_timeout_ms / 1000)
+        writers = _WRITERS[engine] = _Writers(busy_timeout_ms / 1000, _database_file(engine))
 
         @event.listens_for(engine, "begin")
         def _begin(conn):
@@ -147,34 +147,23 @@ def _sqlalchemys(word: str, exc: sqlite3.Error) -> DBAPIError:
     return DBAPIError.instance(word, (), exc, sqlite3.Error)
 
 
-class _Writers:
-    """The process's turn to write, taken before BEGIN IMMEDIATE and given back as the
-    transaction ends. SQLite's own wait for its write lock is a poll (sleeps of up to 100 ms):
-    under load a thread can lose every round to the others of its process and fail after the
-    whole busy timeout. Threads of one process (a threaded server, the import watcher beside a
-    request) queue here, woken as the lock is given back; processes still meet at SQLite's lock."""
+class _Writers(turns.Writers):
+    """The turns of one database (core.turns), taken before BEGIN IMMEDIATE and given back as
+    the transaction ends, with SQLAlchemy's errors."""
 
-    def __init__(self, timeout_s: float) -> None:
-        self._timeout = timeout_s
-        self._lock = threading.Lock()
-        self._pid = os.getpid()
+    def acquire(self) -> turns.Turn:
+        try:
+            return super().acquire()
+        except turns.Locked as exc:  # what SQLite's own timeout raises
+            raise _sqlalchemys("BEGIN IMMEDIATE", sqlite3.OperationalError(str(exc))) from None
 
     def take(self, conn: Connection) -> None:
         conn.info["carnet_writes"] = self.acquire()
 
-    def acquire(self) -> threading.Lock:
-        """The process's turn (the lock to release when the transaction ends)."""
-        if self._pid != os.getpid():  # a forked process: a turn held by a thread of the parent is not its own
-            self._lock, self._pid = threading.Lock(), os.getpid()
-        lock = self._lock
-        if not lock.acquire(timeout=self._timeout):
-            raise _sqlalchemys("BEGIN IMMEDIATE", sqlite3.OperationalError("database is locked"))
-        return lock
-
     def give(self, conn: Connection) -> None:
-        lock = conn.info.pop("carnet_writes", None)
-        if lock is not None:
-            lock.release()
+        turn = conn.info.pop("carnet_writes", None)
+        if turn is not None:
+            turn.release()
 
     def end(self, conn: Connection, commit: bool) -> None:
         """Commit or roll back a write transaction, then give the turn back. (SQLAlchemy's
@@ -189,6 +178,15 @@ class _Writers:
             raise _sqlalchemys("COMMIT" if commit else "ROLLBACK", exc) from exc
         finally:
             self.give(conn)
+
+
+def _database_file(engine: Engine) -> str | None:
+    """The SQLite database's file: None for one in memory (no other process can open it), or
+    named by a URI (its writers then meet at SQLite's lock, as other programs do)."""
+    name = engine.url.database
+    if not name or name == ":memory:" or name.startswith("file:") or engine.url.query.get("mode") == "memory":
+        return None
+    return os.path.abspath(name)
 
 
 _WRITERS: weakref.WeakKeyDictionary[Engine, _Writers] = weakref.WeakKeyDictionary()
