@@ -74,6 +74,12 @@ export
     traces, and twice that): time, zip size and the peak RSS of the process building the zip,
     run in a child of its own (target <= 100 MB whatever the size; benchmarks/export.py).
 
+writers
+    SQLite's writers (benchmarks/writers.py): four processes writing in a loop through Carnet's
+    engine, taking turns (core.turns) and, interleaved, meeting SQLite's own poll as before: at
+    full load and with pauses, transactions a second, CPU per transaction and p50/p95/p99 of a
+    transaction from BEGIN to commit.
+
 Adding a section: write benchmarks/<name>.py with `TITLE` and `run(opts) -> SectionResult`
 (benchmarks.report), then add its name to SECTIONS below.
 """
@@ -104,6 +110,7 @@ SECTIONS = [
     "fhir_search",
     "provisioning",
     "export",
+    "writers",
 ]
 OUT = Path(__file__).resolve().parent / "out"
 
