@@ -6,12 +6,13 @@ import glob
 import io
 import os
 import re
+import subprocess
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 
 from blueprints.dashboard import services as dashboard
 from blueprints.documents import services as documents
@@ -20,7 +21,7 @@ from blueprints.helpers import services as helper_spaces
 from blueprints.measures.models import Measure
 from core import grants, notify, sessions
 from core.audit import AuditEvent
-from core.db import db
+from core.db import db, make_engine
 from core.identifiers import nir_key
 from tests.samples import TEXT
 
@@ -258,3 +259,36 @@ def walk(client, start: list[str], *, skip: tuple[str, ...] = (), limit: int = 1
             shapes[shape] = shapes.get(shape, 0) + 1
             seen.add(path)
             queue.append(path)
+
+
+def writers_engine(path, busy_timeout_ms: int = 5000):
+    """Carnet's engine on a SQLite file holding one table `t (n)`: the writers' tests."""
+    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
+    return engine
+
+
+def written_rows(engine) -> list[int]:
+    with engine.connect() as conn:
+        return sorted(conn.scalars(text("SELECT n FROM t")))
+
+
+@contextmanager
+def processes():
+    """start(argv, **popen) → a Popen of argv run in the checkout, with text pipes where asked;
+    every process still running when the block ends is killed, and each is waited for."""
+    started: list[subprocess.Popen] = []
+
+    def start(argv: list[str], **popen) -> subprocess.Popen:
+        proc = subprocess.Popen(argv, cwd=ROOT, text=True, **popen)
+        started.append(proc)
+        return proc
+
+    try:
+        yield start
+    finally:
+        for proc in started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate()

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import exc as sa_exc, func, select, text
 
 from core import audit
-from core.db import _Writers, db, make_engine
-from tests.helpers import csrf_token
+from core.db import _Writers, db
+from tests.helpers import csrf_token, writers_engine, written_rows
 
 
 def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
@@ -58,15 +58,7 @@ def test_parallel_reads_and_writes(app, make_holder, login_as, monkeypatch):
 
 
 def _engine(tmp_path, busy_timeout_ms=5000):
-    engine = make_engine(f"sqlite:///{tmp_path / 'turns.db'}", busy_timeout_ms=busy_timeout_ms)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE t (n INTEGER)"))
-    return engine
-
-
-def _rows(engine) -> list[int]:
-    with engine.connect() as conn:
-        return sorted(conn.scalars(text("SELECT n FROM t")))
+    return writers_engine(tmp_path / "turns.db", busy_timeout_ms)
 
 
 def test_a_writer_waits_for_the_turn_then_writes(tmp_path):
@@ -89,7 +81,7 @@ def test_a_writer_waits_for_the_turn_then_writes(tmp_path):
         waiting.join(0.2)
         assert waiting.is_alive()  # its turn comes after this transaction
     waiting.join()
-    assert errors == [] and _rows(engine) == [1, 2]
+    assert errors == [] and written_rows(engine) == [1, 2]
     engine.dispose()
 
 
@@ -112,7 +104,7 @@ def test_a_writer_that_waits_past_the_busy_timeout_is_told_the_database_is_locke
     assert len(errors) == 1 and "database is locked" in errors[0]
     with engine.begin() as conn:  # the turn was not kept by the one refused
         conn.execute(text("INSERT INTO t VALUES (3)"))
-    assert _rows(engine) == [1, 3]
+    assert written_rows(engine) == [1, 3]
     engine.dispose()
 
 
@@ -129,7 +121,7 @@ def test_the_turn_is_given_back_by_a_rollback_and_by_a_refused_begin(tmp_path):
     other.close()
     with engine.begin() as conn:  # neither kept the turn: a third would wait its whole timeout
         conn.execute(text("INSERT INTO t VALUES (2)"))
-    assert _rows(engine) == [2]
+    assert written_rows(engine) == [2]
     engine.dispose()
 
 

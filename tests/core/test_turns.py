@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from core.db import _database_file, make_engine
 from core.turns import Locked, Writers
-from tests.helpers import ROOT
+from tests.helpers import processes, writers_engine, written_rows
 
 pytestmark = pytest.mark.sqlite_only
 
@@ -42,26 +42,23 @@ for n in sys.argv[3:]:
 """
 
 
-def _engine(path, busy_timeout_ms=5000):
-    engine = make_engine(f"sqlite:///{path}", busy_timeout_ms=busy_timeout_ms)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS t (n INTEGER)"))
-    return engine
+@pytest.fixture
+def engine(tmp_path):
+    engine = writers_engine(tmp_path / "turns.db")
+    yield engine
+    engine.dispose()
 
 
-def _rows(engine) -> list[int]:
-    with engine.connect() as conn:
-        return sorted(conn.scalars(text("SELECT n FROM t")))
-
-
-def _child(path, busy_timeout_ms: int, *rows: int) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", CHILD, f"sqlite:///{path}", str(busy_timeout_ms), *map(str, rows)],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+@pytest.fixture
+def child(tmp_path):
+    """Starts the other process (CHILD) on the same database; killed if a test leaves it running."""
+    url = f"sqlite:///{tmp_path / 'turns.db'}"
+    with processes() as start:
+        yield lambda busy_timeout_ms, *rows: start(
+            [sys.executable, "-c", CHILD, url, str(busy_timeout_ms), *map(str, rows)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
 
 
 #: clock_nanosleep and nanosleep, by machine: the calls a process waiting for its turn sleeps in
@@ -81,50 +78,34 @@ def _until(condition, seconds: float = 30.0) -> None:
         time.sleep(0.01)
 
 
-def test_a_process_waits_for_another_processs_turn_and_writes_when_it_ends(tmp_path):
-    db = tmp_path / "turns.db"
-    engine = _engine(db)
-    child = None
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t VALUES (1)"))
-            child = _child(db, 5000, 2)
-            assert child.stdout.readline() == "writing\n"
-            _until(lambda: _waits_for_a_turn(child.pid))
-        assert child.stdout.readline() == "wrote 2\n"  # not "failed": SQLite's lock was free
-        child.communicate("\n", timeout=30)
-        assert child.returncode == 0
-        assert _rows(engine) == [1, 2]
-    finally:
-        if child is not None and child.poll() is None:
-            child.kill()
-        engine.dispose()
+def test_a_process_waits_for_another_processs_turn_and_writes_when_it_ends(engine, child):
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        other = child(5000, 2)
+        assert other.stdout.readline() == "writing\n"
+        _until(lambda: _waits_for_a_turn(other.pid))
+    assert other.stdout.readline() == "wrote 2\n"  # not "failed": SQLite's lock was free
+    other.communicate("\n", timeout=30)
+    assert other.returncode == 0
+    assert written_rows(engine) == [1, 2]
 
 
-def test_past_the_busy_timeout_a_process_is_told_the_database_is_locked_and_keeps_no_turn(tmp_path):
-    db = tmp_path / "turns.db"
-    engine = _engine(db)
-    child = None
-    try:
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t VALUES (1)"))
-            child = _child(db, 200, 2, 3)
-            assert child.stdout.readline() == "writing\n"
-            assert child.stdout.readline().startswith(
-                "failed OperationalError (sqlite3.OperationalError) database is locked"
-            )
-        child.stdin.write("\n")
-        child.stdin.flush()
-        assert child.stdout.readline() == "writing\n"
-        assert child.stdout.readline() == "wrote 3\n"  # its waiter gave back the turn it got late
-        with engine.begin() as conn:  # and so did the process
-            conn.execute(text("INSERT INTO t VALUES (4)"))
-        child.communicate("\n", timeout=30)
-        assert _rows(engine) == [1, 3, 4]
-    finally:
-        if child is not None and child.poll() is None:
-            child.kill()
-        engine.dispose()
+def test_past_the_busy_timeout_a_process_is_told_the_database_is_locked_and_keeps_no_turn(engine, child):
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO t VALUES (1)"))
+        other = child(200, 2, 3)
+        assert other.stdout.readline() == "writing\n"
+        assert other.stdout.readline().startswith(
+            "failed OperationalError (sqlite3.OperationalError) database is locked"
+        )
+    other.stdin.write("\n")
+    other.stdin.flush()
+    assert other.stdout.readline() == "writing\n"
+    assert other.stdout.readline() == "wrote 3\n"  # the turn is free again for it
+    with engine.begin() as conn:  # and for this process: the one refused kept nothing
+        conn.execute(text("INSERT INTO t VALUES (4)"))
+    other.communicate("\n", timeout=30)
+    assert written_rows(engine) == [1, 3, 4]
 
 
 def test_a_forked_process_does_not_hold_the_turn_its_parent_holds(tmp_path):
@@ -149,12 +130,10 @@ def test_a_forked_process_does_not_hold_the_turn_its_parent_holds(tmp_path):
     writers.acquire().release()  # given back: free again
 
 
-def test_the_turns_file_lies_beside_the_database_readable_by_its_owner_alone(tmp_path):
-    engine = _engine(tmp_path / "turns.db")
+def test_the_turns_file_lies_beside_the_database_readable_by_its_owner_alone(tmp_path, engine):
     mode = stat.S_IMODE(os.stat(tmp_path / "turns.db-writers").st_mode)
     assert mode & 0o077 == 0
     assert _database_file(engine) == str(tmp_path / "turns.db")
-    engine.dispose()
     for memory in ("sqlite://", "sqlite:///:memory:"):
         engine = make_engine(memory)  # no other process can open it: the threads' turn alone
         assert _database_file(engine) is None

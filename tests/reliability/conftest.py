@@ -13,7 +13,7 @@ import pytest
 
 from core.access import viewer_for
 from core.db import db
-from tests.helpers import CHEAP_ARGON2, ROOT
+from tests.helpers import CHEAP_ARGON2, ROOT, processes
 
 
 @pytest.fixture
@@ -27,26 +27,10 @@ def worker(app, tmp_path):
     config["INSTANCE_PATH"] = app.instance_path
     config_file = tmp_path / "worker.json"
     config_file.write_text(json.dumps(config))
-    started: list[subprocess.Popen] = []
-
-    def start(*args: str) -> subprocess.Popen:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.reliability.worker", str(config_file), *args],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-        )
-        started.append(proc)
-        return proc
-
-    yield start
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
+    command = [sys.executable, "-m", "tests.reliability.worker", str(config_file)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with processes() as start:
+        yield lambda *args: start([*command, *args], stdout=subprocess.PIPE, env=env)
 
 
 @pytest.fixture
