@@ -41,11 +41,13 @@ def _spin(ms: float) -> None:
         pass
 
 
-def _writer(url: str, turns: bool, seconds: float, pause_ms: float, start: float, out) -> None:
+def _writer(url: str, turns: bool, seconds: float, pause_ms: float, conn) -> None:
     engine = make_engine(url, busy_timeout_ms=BUSY_TIMEOUT_MS)
     if not turns:  # the threads' turn only (no file): processes meet at SQLite's lock and its poll
         _WRITERS[engine]._path = None
     latencies = []
+    conn.send("ready")
+    start = conn.recv()  # the same start for every process, once all are ready
     while time.monotonic() < start:
         time.sleep(0.001)
     end = start + seconds
@@ -55,12 +57,12 @@ def _writer(url: str, turns: bool, seconds: float, pause_ms: float, start: float
         if pause_ms:
             time.sleep(pause_ms / 1000)
         began = time.perf_counter()
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO t (n) VALUES (1)"))
+        with engine.begin() as tx:
+            tx.execute(text("INSERT INTO t (n) VALUES (1)"))
             _spin(INSIDE_MS)
         latencies.append(time.perf_counter() - began)
-    out.send((latencies, time.process_time() - cpu0))
-    out.close()
+    conn.send((latencies, time.process_time() - cpu0))
+    conn.close()
     engine.dispose()
 
 
@@ -72,14 +74,18 @@ def measure(folder: Path, turns: bool, seconds: float, pause_ms: float) -> dict:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE t (n INTEGER)")
     ctx = multiprocessing.get_context("spawn")
-    start = time.monotonic() + 2.0  # every process started and connected before the clock runs
     pipes, procs = [], []
     for _ in range(PROCESSES):
-        receive, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_writer, args=(url, turns, seconds, pause_ms, start, send))
+        mine, theirs = ctx.Pipe()
+        proc = ctx.Process(target=_writer, args=(url, turns, seconds, pause_ms, theirs))
         proc.start()
-        pipes.append(receive)
+        pipes.append(mine)
         procs.append(proc)
+    for pipe in pipes:
+        pipe.recv()  # every process started and connected before the clock runs
+    start = time.monotonic() + 0.05
+    for pipe in pipes:
+        pipe.send(start)
     results = [pipe.recv() for pipe in pipes]
     for proc in procs:
         proc.join()
