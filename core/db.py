@@ -23,6 +23,7 @@ from datetime import datetime
 from functools import partial
 from importlib import import_module
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context
 from flask.globals import app_ctx
@@ -181,11 +182,13 @@ class _Writers(turns.Writers):
 
 
 def _database_file(engine: Engine) -> str | None:
-    """The SQLite database's file: None for one in memory (no other process can open it), or
-    named by a URI (its writers then meet at SQLite's lock, as other programs do)."""
+    """The SQLite database's file (a plain path or a `file:` URI), None for one in memory: no
+    other process can open it."""
     name = engine.url.database
-    if not name or name == ":memory:" or name.startswith("file:") or engine.url.query.get("mode") == "memory":
+    if not name or name == ":memory:" or engine.url.query.get("mode") == "memory":
         return None
+    if name.startswith("file:"):
+        name = urlsplit(name).path
     return os.path.abspath(name)
 
 

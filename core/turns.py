@@ -53,17 +53,18 @@ class Writers:
     def __init__(self, timeout_s: float, path: str | None = None) -> None:
         self._timeout = timeout_s
         self._path = f"{path}-writers" if path else None
+        self._fd: int | None = None
         self._start()
 
     def _start(self) -> None:
         """A process's own turns: a forked process inherits its parent's lock and open file, but a
         turn its parent holds is not its own. (Closing the inherited file does not end it: the
         parent's descriptor still holds the lock.)"""
-        if getattr(self, "_fd", None) is not None:
+        if self._fd is not None:
             os.close(self._fd)
+            self._fd = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._fd: int | None = None
 
     def acquire(self) -> Turn:
         """This thread's turn, once every other writer of the database has given theirs back;

@@ -134,6 +134,9 @@ def test_the_turns_file_lies_beside_the_database_readable_by_its_owner_alone(tmp
     mode = stat.S_IMODE(os.stat(tmp_path / "turns.db-writers").st_mode)
     assert mode & 0o077 == 0
     assert _database_file(engine) == str(tmp_path / "turns.db")
+    named = make_engine(f"sqlite:///file:{tmp_path / 'turns.db'}?uri=true")  # the same file, named by a URI
+    assert _database_file(named) == str(tmp_path / "turns.db")
+    named.dispose()
     for memory in ("sqlite://", "sqlite:///:memory:"):
         engine = make_engine(memory)  # no other process can open it: the threads' turn alone
         assert _database_file(engine) is None
