@@ -57,7 +57,7 @@ from webauthn.helpers import base64url_to_bytes
 
 from benchmarks import instance, passkeys, population
 from benchmarks.documents import _multipart
-from benchmarks.report import Row, SectionResult
+from benchmarks.report import Row, SectionResult, percentile
 from benchmarks.server import CPU_HEADER, Gunicorn, database_cpu_seconds
 from core.config import DEFAULTS
 
@@ -557,11 +557,6 @@ def _database_share(after: float | None, before: float | None, elapsed: float, r
     return f", PostgreSQL's own processes {used / elapsed:.2f} ({used * 1000 / max(rps * elapsed, 1):.2f} ms a request)"
 
 
-def _pct(values: list[float], q: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else 0.0
-
-
 def _pdf() -> bytes:
     """A real small PDF, as a phone scan app sends it."""
     folder = population.OUT / "assets"
@@ -673,9 +668,9 @@ def run(opts) -> SectionResult:
         for page, times in sorted(steady_stats.times.items()):
             pages[page] = {
                 "n": len(times),
-                "p50_ms": round(_pct(times, 50), 1),
-                "p95_ms": round(_pct(times, 95), 1),
-                "p99_ms": round(_pct(times, 99), 1),
+                "p50_ms": round(percentile(times, 50), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "p99_ms": round(percentile(times, 99), 1),
                 "errors": steady_stats.errors.get(page, 0),
                 "cpu_ms": round(steady_stats.cpu_us[page] / 1000 / len(times), 2),
                 "cpu_share": round(steady_stats.cpu_us[page] / max(1, sum(steady_stats.cpu_us.values())), 4),
@@ -785,7 +780,7 @@ def run(opts) -> SectionResult:
                 "paced": round((server2 - server1) / steady_elapsed, 3),
             },
             "peak_pages": {
-                page: {"n": len(t), "p50_ms": round(_pct(t, 50), 1), "p95_ms": round(_pct(t, 95), 1)}
+                page: {"n": len(t), "p50_ms": round(percentile(t, 50), 1), "p95_ms": round(percentile(t, 95), 1)}
                 for page, t in sorted(peak_stats.times.items())
             },
         }

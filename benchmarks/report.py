@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (0-100) of `values` by rank, 0.0 for none."""
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else 0.0
+
+
 @dataclass
 class Row:
     label: str

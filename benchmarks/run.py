@@ -75,8 +75,8 @@ export
     run in a child of its own (target <= 100 MB whatever the size; benchmarks/export.py).
 
 writers
-    SQLite's writers (benchmarks/writers.py): four processes writing in a loop through Carnet's
-    engine, taking turns (core.turns) and, interleaved, meeting SQLite's own poll as before: at
+    SQLite's writers (benchmarks/writers.py): four processes writing in a loop as Carnet's engine
+    does, taking turns (core.turns) and, interleaved, meeting SQLite's own poll as before: at
     full load and with pauses, transactions a second, CPU per transaction and p50/p95/p99 of a
     transaction from BEGIN to commit.
 

@@ -2,12 +2,13 @@
 own poll, in turn within one run.
 
 Four processes (a server's four sync workers) each loop: CPU work outside any transaction (a
-page drawn), then a write transaction of Carnet's engine that inserts a row and holds the write
-lock for more CPU work (a trace, then the page's end), committed with synchronous=FULL. Run at
-full load, then with a pause between transactions (a server below its peak). "SQLite's poll" is
-the same engine with the processes' turn left out (each process's threads still take theirs),
-as before docs/performance.md, 88. Reported: transactions a second, CPU per transaction, and
-p50/p95/p99 of a transaction from its BEGIN to its commit.
+page drawn), then a write transaction as Carnet's engine makes it (WAL, synchronous=FULL, busy
+timeout, BEGIN IMMEDIATE after the writer's turn) that inserts a row and holds the write lock for
+more CPU work (a trace, then the page's end). Run at full load, then with a pause between
+transactions (a server below its peak). "Turns" take `core.turns.Writers` for the database's
+file, as the engine does; "SQLite's poll" the same `Writers` without a file (each process's
+threads still take theirs), as before docs/performance.md, 88. Reported: transactions a second,
+CPU per transaction, and p50/p95/p99 of a transaction from its BEGIN to its commit.
 
     .venv/bin/python -m benchmarks.run writers
     .venv/bin/python -m benchmarks.run --seconds 5 --runs 1 writers   # quick look
@@ -17,15 +18,14 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
+import statistics
 import tempfile
 import time
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import text
-
-from benchmarks.report import Row, SectionResult
-from core.db import _WRITERS, make_engine
+from benchmarks.report import Row, SectionResult, percentile
+from core.turns import Writers
 
 TITLE = "SQLite's writers: processes taking turns against SQLite's own poll"
 PROCESSES = 4
@@ -41,10 +41,12 @@ def _spin(ms: float) -> None:
         pass
 
 
-def _writer(url: str, turns: bool, seconds: float, pause_ms: float, conn) -> None:
-    engine = make_engine(url, busy_timeout_ms=BUSY_TIMEOUT_MS)
-    if not turns:  # the threads' turn only (no file): processes meet at SQLite's lock and its poll
-        _WRITERS[engine]._path = None
+def _writer(path: str, turns: bool, seconds: float, pause_ms: float, conn) -> None:
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA synchronous=FULL")
+    writers = Writers(BUSY_TIMEOUT_MS / 1000, path if turns else None)
     latencies = []
     conn.send("ready")
     start = conn.recv()  # the same start for every process, once all are ready
@@ -57,27 +59,31 @@ def _writer(url: str, turns: bool, seconds: float, pause_ms: float, conn) -> Non
         if pause_ms:
             time.sleep(pause_ms / 1000)
         began = time.perf_counter()
-        with engine.begin() as tx:
-            tx.execute(text("INSERT INTO t (n) VALUES (1)"))
+        turn = writers.acquire()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("INSERT INTO t (n) VALUES (1)")
             _spin(INSIDE_MS)
+            db.execute("COMMIT")
+        finally:
+            turn.release()
         latencies.append(time.perf_counter() - began)
     conn.send((latencies, time.process_time() - cpu0))
     conn.close()
-    engine.dispose()
+    db.close()
 
 
 def measure(folder: Path, turns: bool, seconds: float, pause_ms: float) -> dict:
     """One run: PROCESSES writers on a new database for `seconds`."""
     path = folder / f"writers-{'turns' if turns else 'poll'}-{pause_ms:g}-{time.monotonic_ns()}.db"
-    url = f"sqlite:///{path}"
-    with closing(sqlite3.connect(path)) as setup:  # not through the engine: it would take a turn
+    with closing(sqlite3.connect(path)) as setup:
         setup.execute("PRAGMA journal_mode=WAL")
         setup.execute("CREATE TABLE t (n INTEGER)")
     ctx = multiprocessing.get_context("spawn")
     pipes, procs = [], []
     for _ in range(PROCESSES):
         mine, theirs = ctx.Pipe()
-        proc = ctx.Process(target=_writer, args=(url, turns, seconds, pause_ms, theirs))
+        proc = ctx.Process(target=_writer, args=(str(path), turns, seconds, pause_ms, theirs))
         proc.start()
         pipes.append(mine)
         procs.append(proc)
@@ -89,24 +95,13 @@ def measure(folder: Path, turns: bool, seconds: float, pause_ms: float) -> dict:
     results = [pipe.recv() for pipe in pipes]
     for proc in procs:
         proc.join()
-    latencies = sorted(x for lat, _cpu in results for x in lat)
+    latencies = [x * 1000 for lat, _cpu in results for x in lat]
     count = len(latencies)
-
-    def pct(q: float) -> float:
-        return latencies[min(count - 1, int(q * count))] * 1000 if count else 0.0
-
     return {
         "tx_per_s": count / seconds,
         "cpu_ms_per_tx": sum(cpu for _lat, cpu in results) / count * 1000 if count else 0.0,
-        "p50_ms": pct(0.50),
-        "p95_ms": pct(0.95),
-        "p99_ms": pct(0.99),
+        **{f"p{q}_ms": percentile(latencies, q) for q in (50, 95, 99)},
     }
-
-
-def _median(runs: list[dict], key: str) -> float:
-    values = sorted(r[key] for r in runs)
-    return values[len(values) // 2]
 
 
 def run(opts) -> SectionResult:
@@ -120,15 +115,15 @@ def run(opts) -> SectionResult:
                     runs[name].append(measure(folder, name == "turns", opts.seconds, pause))
             load = "full load" if not pause else f"{pause:g} ms pauses"
             for name, label in (("poll", "SQLite's poll"), ("turns", "turns")):
-                r = runs[name]
-                rows.append(Row(f"{load}, {label}: transactions", _median(r, "tx_per_s"), "/s", "{:.0f}"))
+                med = {key: statistics.median(r[key] for r in runs[name]) for key in runs[name][0]}
+                rows.append(Row(f"{load}, {label}: transactions", med["tx_per_s"], "/s", "{:.0f}"))
                 rows.append(
                     Row(
                         f"{load}, {label}: p99 BEGIN to commit",
-                        _median(r, "p99_ms"),
+                        med["p99_ms"],
                         "ms",
-                        detail=f"p50 {_median(r, 'p50_ms'):.1f}, p95 {_median(r, 'p95_ms'):.1f}; "
-                        f"CPU {_median(r, 'cpu_ms_per_tx'):.2f} ms a transaction",
+                        detail=f"p50 {med['p50_ms']:.1f}, p95 {med['p95_ms']:.1f}; "
+                        f"CPU {med['cpu_ms_per_tx']:.2f} ms a transaction",
                     )
                 )
             data[load] = runs
