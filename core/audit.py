@@ -177,8 +177,9 @@ class AuditEvent(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(index=True)
-    patient_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    account_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # read by space and by account through the indexes above: one alone would repeat them
+    patient_id: Mapped[str | None] = mapped_column(String(36))
+    account_id: Mapped[str | None] = mapped_column(String(36))
     actor_type: Mapped[str] = mapped_column(String(20))  # holder|professional|emergency|app|system|anonymous
     actor_id: Mapped[str | None] = mapped_column(String(36))
     actor_name: Mapped[str | None] = mapped_column(String(200))

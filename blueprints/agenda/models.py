@@ -25,7 +25,7 @@ class Appointment(Base):
     )
 
     id: Mapped[str] = uuid_pk()
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))  # indexed first by the one above
     # Set when a professional with an account proposed it; the holder's own appointments name
     # whom they see in `with_name` only.
     professional_id: Mapped[str | None] = mapped_column(ForeignKey("professionals.id"), index=True)

@@ -21,7 +21,7 @@ class Document(Base):
     )
 
     id: Mapped[str] = uuid_pk()
-    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id"))  # indexed first by the two above
     title: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(20))
     act_date: Mapped[date] = mapped_column(Date)
