@@ -26,6 +26,8 @@ from multiprocessing import forkserver as forkserver_module
 
 from flask import current_app, render_template
 
+from core import priority
+
 BASE_URL = "https://static.carnet.invalid/"
 STATIC_PREFIX = "/static/"
 FILES_PREFIX = "/page/"  # files handed over with the page, by name (html_to_pdf's `files`)
@@ -106,6 +108,7 @@ def _bounded_child(conn, work, args: tuple, with_data: bool, memory_mb: int, cpu
         limit = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        priority.lower_this_thread()  # the child's only thread: PDFium's and WeasyPrint's work
         if isinstance(work, str):  # "module:function" of a module only the fork server imports
             module, _sep, name = work.partition(":")
             work = getattr(import_module(module), name)

@@ -7,7 +7,8 @@ that is 16,384 page faults, and a quarter of the check's CPU is spent in the ker
 process maps that memory on its first check (asking for huge pages) and lends it to one check
 at a time; libargon2 wipes it after every use, so no password-derived block stays in it. A check
 that finds it lent, or that needs more than MOST_LENT, gets memory of its own, as before
-(docs/performance.md, 87).
+(docs/performance.md, 87). The checks run on a thread of their own, at slow work's CPU priority
+(core.priority; docs/performance.md, 90).
 
 Plain Python (no Flask).
 """
@@ -20,10 +21,13 @@ import hmac
 import mmap
 import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import extract_parameters
 from argon2.exceptions import InvalidHashError
 from argon2.low_level import core, ffi
+
+from core import priority
 
 #: Huge page size: the working memory starts on such a boundary and is a whole number of them.
 HUGE_PAGE = 2 << 20
@@ -78,6 +82,34 @@ _MEMORY = _WorkingMemory()
 os.register_at_fork(after_in_child=_MEMORY.forget)
 
 
+class _Checks:
+    """The thread that computes a process's checks, started at its first, at slow work's CPU
+    priority (core.priority): a request waits for its check there. One check at a time, as the
+    working memory is lent."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: ThreadPoolExecutor | None = None
+
+    def run(self, work, *args):
+        with self.lock:
+            if self.thread is None:
+                self.thread = ThreadPoolExecutor(1, "argon2id", initializer=priority.lower_this_thread)
+            thread = self.thread
+        return thread.submit(work, *args).result()
+
+    def forget(self) -> None:
+        """In a forked process: the parent's thread is not there."""
+        self.lock = threading.Lock()
+        self.thread = None
+
+
+_CHECKS = _Checks()
+
+
+os.register_at_fork(after_in_child=_CHECKS.forget)
+
+
 @ffi.callback("int(uint8_t **, size_t)", error=_MEMORY_ALLOCATION_ERROR)
 def _lend(out, size: int) -> int:
     if size > _MEMORY.size:
@@ -98,7 +130,11 @@ def _b64(text: str) -> bytes:
 def verify(stored: str, password: str) -> bool:
     """Whether `password` is the one `stored` (an encoded Argon2 hash) was made from, with the
     variant, version and costs the hash names, as argon2-cffi reads them. Anything that is not an
-    Argon2 hash never matches."""
+    Argon2 hash never matches. Computed on the process's checks thread (_Checks)."""
+    return _CHECKS.run(_verify, stored, password)
+
+
+def _verify(stored: str, password: str) -> bool:
     try:
         params = extract_parameters(stored)
         salt, digest = (_b64(part) for part in stored.split("$")[-2:])

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.low_level import ffi
 
 from blueprints.auth import argon2id
+from core import priority
 
 # 64 MiB, as Carnet's profile: more than glibc ever keeps for reuse, so memory of a check's own
 # is mapped afresh, page by page, each time.
@@ -100,3 +101,11 @@ def test_the_function_has_avx2_code_exactly_where_the_processor_has_avx2():
 @pytest.mark.parametrize("costs", ["m=-8,t=1,p=1", "m=8,t=0,p=1", "m=8,t=1,p=4294967296"])
 def test_costs_out_of_libargon2s_range_never_match(costs):
     assert not argon2id.verify(f"$argon2id$v=19${costs}$c29tZXNhbHQ$aGFzaGhhc2hoYXNoaGFzaA", "password")
+
+
+def test_a_check_runs_on_a_thread_nicer_than_the_request(monkeypatch):
+    """docs/performance.md, 90: the request waits for its check on the process's checks thread."""
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    monkeypatch.setattr(argon2id, "_verify", lambda *_: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    assert argon2id.verify(SMALL, "correct horse") == min(19, mine + priority.SLOW_WORK)
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine

@@ -11,7 +11,7 @@ from pathlib import Path
 import pypdfium2
 import pytest
 
-from core import pdf, weasy
+from core import pdf, priority, weasy
 
 STATIC = str(Path(__file__).resolve().parents[2] / "static")
 
@@ -128,6 +128,12 @@ def test_the_fork_servers_children_ask_for_huge_pages():
     tunables = pdf.run_bounded("os:getenv", ("GLIBC_TUNABLES",), error=pdf.PdfError, timeout=20, memory_mb=512)
     assert pdf.HUGE_PAGES in (tunables or "").split(":")
     assert pdf.HUGE_PAGES not in os.environ.get("GLIBC_TUNABLES", "")
+
+
+def test_the_fork_servers_children_are_nicer_than_the_worker():
+    """docs/performance.md, 90: a PDF drawn or laid out yields the cores to the requests."""
+    niceness = pdf.run_bounded("os:nice", (0,), error=pdf.PdfError, timeout=20, memory_mb=512)
+    assert niceness == min(19, os.nice(0) + priority.SLOW_WORK)
 
 
 def test_an_operators_malloc_tunables_are_kept(monkeypatch):
