@@ -5,7 +5,9 @@ password guesses or heavy files cannot starve them; on idle cores slow work gets
 
 Linux gives each thread its own niceness, and a thread it creates inherits it. Anyone may raise
 it; lowering it back takes a privilege. So it is raised only where nothing else ever runs: the
-thread of a process's password checks, and a child of the fork server.
+thread of a process's password checks, and a child of the fork server. Never where a database
+write lock is taken (the background jobs' threads write in batches): a holder starved of CPU would
+stall every writer of every process behind it.
 
 Plain Python (no Flask).
 """

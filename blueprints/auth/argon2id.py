@@ -7,8 +7,8 @@ that is 16,384 page faults, and a quarter of the check's CPU is spent in the ker
 process maps that memory on its first check (asking for huge pages) and lends it to one check
 at a time; libargon2 wipes it after every use, so no password-derived block stays in it. A check
 that finds it lent, or that needs more than MOST_LENT, gets memory of its own, as before
-(docs/performance.md, 87). The checks run on a thread of their own, at slow work's CPU priority
-(core.priority; docs/performance.md, 90).
+(docs/performance.md, 87). The checks, and the hashes of new passwords, run on a thread of
+their own, at slow work's CPU priority (core.priority; docs/performance.md, 90).
 
 Plain Python (no Flask).
 """
@@ -132,6 +132,12 @@ def verify(stored: str, password: str) -> bool:
     variant, version and costs the hash names, as argon2-cffi reads them. Anything that is not an
     Argon2 hash never matches. Computed on the process's checks thread (_Checks)."""
     return _CHECKS.run(_verify, stored, password)
+
+
+def hash_new(hasher, password: str) -> str:
+    """A new password's hash, made by argon2-cffi's `hasher` on the checks thread too: as slow as
+    a check, and as free of any database lock."""
+    return _CHECKS.run(hasher.hash, password)
 
 
 def _verify(stored: str, password: str) -> bool:

@@ -268,7 +268,7 @@ def _built() -> tuple[PasswordHasher, str]:
     params = (cfg["ARGON2_TIME_COST"], cfg["ARGON2_MEMORY_KIB"], cfg["ARGON2_PARALLELISM"])
     if params not in _hashers:
         built = PasswordHasher(time_cost=params[0], memory_cost=params[1], parallelism=params[2])
-        _hashers[params] = built, built.hash("dummy password never used")
+        _hashers[params] = built, argon2id.hash_new(built, "dummy password never used")
     return _hashers[params]
 
 
@@ -278,7 +278,7 @@ def hasher() -> PasswordHasher:
 
 def hash_password(password: str) -> str:
     """argon2id: slow on purpose, so never called inside a write transaction."""
-    return hasher().hash(password)
+    return argon2id.hash_new(hasher(), password)
 
 
 def set_password(account: Account, password: str | None = None, *, hashed: str | None = None) -> None:

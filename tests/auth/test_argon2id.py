@@ -109,3 +109,14 @@ def test_a_check_runs_on_a_thread_nicer_than_the_request(monkeypatch):
     monkeypatch.setattr(argon2id, "_verify", lambda *_: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
     assert argon2id.verify(SMALL, "correct horse") == min(19, mine + priority.SLOW_WORK)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine
+
+
+def test_a_new_passwords_hash_is_made_on_the_checks_thread():
+    class Hasher:
+        def hash(self, password):
+            return f"{password}:{os.getpriority(os.PRIO_PROCESS, threading.get_native_id())}"
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert argon2id.hash_new(Hasher(), "secret") == f"secret:{min(19, mine + priority.SLOW_WORK)}"
+    made = argon2id.hash_new(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1), "correct horse")
+    assert argon2id.verify(made, "correct horse")
