@@ -11,6 +11,8 @@ import sqlite3
 import threading
 import time
 
+from sqlalchemy import text
+
 from tests.helpers import PASSWORD, csrf_token
 
 
@@ -87,10 +89,6 @@ class _Probe:
         self.app, self.real, self.seen = app, real, []
 
     def _locked(self) -> bool:
-        from sqlalchemy import text
-
-        from core.db import db
-
         url = self.app.config["DATABASE_URL"]
         if url.startswith("sqlite"):
             conn = sqlite3.connect(url.split("sqlite:///", 1)[1], timeout=0, isolation_level=None)
@@ -102,7 +100,8 @@ class _Probe:
                 return True
             finally:
                 conn.close()
-        with db.engine.connect() as conn:
+        # the app's engine itself: a hash may run on a thread with no app context (argon2id's checks thread)
+        with self.app.extensions["carnet.engine"].connect() as conn:
             return bool(
                 conn.execute(
                     text(
