@@ -57,8 +57,10 @@ DEFAULT = ["etat", "poll", "home"]
 WARMUP = 30
 
 
-def _child(instance: str, route: str, n: int, email: str) -> None:
-    """Runs under valgrind: N requests of the route, instrumentation on around them only."""
+def prepared(instance: str, route: str, email: str = ""):
+    """One request of `route` on the WSGI app of `instance`, called directly as the holder (or
+    `email`) with a session record written for the run: a function that answers it and raises
+    unless the answer is 200. Shared with benchmarks.cold."""
     os.environ["CARNET_DEMO"] = "1"
     from sqlalchemy import select
     from werkzeug.test import EnvironBuilder
@@ -129,6 +131,12 @@ def _child(instance: str, route: str, n: int, email: str) -> None:
         if not status[0].startswith("200"):
             raise SystemExit(f"{path} answered {status[0]}")
 
+    return call
+
+
+def _child(instance: str, route: str, n: int, email: str) -> None:
+    """Runs under valgrind: N requests of the route, instrumentation on around them only."""
+    call = prepared(instance, route, email)
     for _ in range(WARMUP):
         call()
     subprocess.run(["callgrind_control", "-i", "on", str(os.getpid())], check=True, capture_output=True)
