@@ -27,7 +27,6 @@ memory rather than instructions.
 
 from __future__ import annotations
 
-import argparse
 import io
 import json
 import statistics
@@ -38,9 +37,8 @@ from pathlib import Path
 
 from werkzeug.test import EnvironBuilder
 
-from benchmarks import instance as bench_instance
 from benchmarks.bare import app as bare_app
-from benchmarks.instructions import ROUTES, prepared
+from benchmarks.instructions import ROUTES, chosen, parser, prepared
 
 MODES = ("warm", "idle", "evicted")  # as printed
 IDLE_SECONDS = 0.002
@@ -110,25 +108,15 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["--child"]:
         _child(args[1], args[2], int(args[3]), args[4])
         return 0
-    p = argparse.ArgumentParser(prog="python -m benchmarks.cold", description=__doc__.split("\n\n")[0])
-    p.add_argument("routes", nargs="*", help=f"of {', '.join(ROUTES)} (default: {' '.join(DEFAULT)})")
-    p.add_argument("--instance", help="an instance folder prepared before (default: a new demo instance)")
-    p.add_argument("--holder", default="", help="the holder's e-mail (default: the demo holder)")
+    p = parser("python -m benchmarks.cold", __doc__, DEFAULT)
     p.add_argument("--requests", type=int, default=300, help="rounds per route (default 300)")
     opts = p.parse_args(args)
-    unknown = [r for r in opts.routes if r not in ROUTES]
-    if unknown:
-        p.error(f"unknown routes {unknown}: choose from {', '.join(ROUTES)}")
-    instance = opts.instance
-    if instance is None:
-        folder, _ = bench_instance.prepare()
-        instance = str(folder)
-        print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
+    instance, routes = chosen(p, opts)
     bare = _run(instance, "bare", opts.requests, "")
     print(f"ms of CPU a request, median of {opts.requests} rounds; x: the route against the bare route")
     print(f"{'route':9} {'path':28} " + " ".join(f"{m:>14}" for m in MODES))
     print(f"{'bare':9} {'/':28} " + " ".join(f"{bare[m]:>14.3f}" for m in MODES))
-    for route in opts.routes or DEFAULT:
+    for route in routes:
         got = _run(instance, route, opts.requests, opts.holder)
         cells = " ".join(f"{got[m]:>7.3f} ({got[m] / bare[m]:>4.1f}x)" for m in MODES)
         print(f"{route:9} {ROUTES[route][0]:28} {cells}")

@@ -157,20 +157,20 @@ def count(instance: str, route: str, n: int, email: str = "") -> int:
     return int(found.group(1)) // n
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
-    if args[:1] == ["--child"]:
-        _child(args[1], args[2], int(args[3]), args[4])
-        return 0
-    p = argparse.ArgumentParser(prog="python -m benchmarks.instructions", description=__doc__.split("\n\n")[0])
-    p.add_argument("routes", nargs="*", help=f"of {', '.join(ROUTES)} (default: {' '.join(DEFAULT)})")
+def parser(prog: str, doc: str, default: list[str]) -> argparse.ArgumentParser:
+    """The arguments of the tools that call the app in process (this one, benchmarks.cold):
+    routes, an instance, a holder."""
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    p.add_argument("routes", nargs="*", help=f"of {', '.join(ROUTES)} (default: {' '.join(default)})")
     p.add_argument("--instance", help="an instance folder prepared before (default: a new demo instance)")
-    p.add_argument(
-        "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
-    )
     p.add_argument("--holder", default="", help="the holder's e-mail (default: the demo holder)")
-    p.add_argument("--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)")
-    opts = p.parse_args(args)
+    p.set_defaults(default_routes=default)
+    return p
+
+
+def chosen(p: argparse.ArgumentParser, opts, threads: bool = False) -> tuple[str, list[str]]:
+    """The instance (a new demo one unless given; with `threads`, the messaging benchmark's
+    conversations added) and the routes asked for."""
     unknown = [r for r in opts.routes if r not in ROUTES]  # not choices=: argparse refuses nargs="*" given none
     if unknown:
         p.error(f"unknown routes {unknown}: choose from {', '.join(ROUTES)}")
@@ -179,13 +179,28 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import instance as bench_instance
 
         folder, _ = bench_instance.prepare()
-        if opts.threads:
+        if threads:
             from benchmarks.messaging import _seed_threads
 
             _seed_threads(folder)
         instance = str(folder)
         print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")
-    for route in opts.routes or DEFAULT:
+    return instance, opts.routes or opts.default_routes
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["--child"]:
+        _child(args[1], args[2], int(args[3]), args[4])
+        return 0
+    p = parser("python -m benchmarks.instructions", __doc__, DEFAULT)
+    p.add_argument(
+        "--threads", action="store_true", help="a new instance gets the messaging benchmark's 2,000 conversations"
+    )
+    p.add_argument("--requests", type=int, default=100, help="requests counted per route (default 100; pages: a third)")
+    opts = p.parse_args(args)
+    instance, routes = chosen(p, opts, threads=opts.threads)
+    for route in routes:
         n = opts.requests if route in ("etat", "poll") else max(10, opts.requests // 3)
         print(
             f"{route:5} {ROUTES[route][0]:20} {count(instance, route, n, opts.holder):>12,} instructions per request (n={n})"
