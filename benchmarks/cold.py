@@ -5,8 +5,8 @@ a password check (argon2id walks 64 MiB) or a PDF's drawing have run on the two 
 its code and data is left in the caches. Requests called one after the other in process find
 them all there, so an in-process figure, like callgrind's instruction count
 (benchmarks.instructions), leaves out what the peak pays most on pages that touch much memory.
-Each route is answered in turn three ways, in rounds so that the machine's drift falls on all three
-alike:
+Each route is answered in turn three ways, in rounds so that the machine's drift falls on all
+three alike:
 
 - evicted: after 64 MiB were written, one byte per 64-byte line (what argon2id's working memory
   or another process's pages do to the shared cache);

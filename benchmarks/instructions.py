@@ -26,6 +26,20 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+from werkzeug.test import EnvironBuilder
+
+from app import create_app
+from benchmarks import instance as bench_instance
+from benchmarks.messaging import _seed_threads
+from blueprints.demo.seed import HOLDER_EMAIL
+from blueprints.documents.models import Document
+from core import clock
+from core.db import db
+from core.grants import Grant
+from core.people import Account
+from core.sessions import UserSession, _hash
+
 ROUTES = {
     "etat": ("/session/etat", {}),
     "poll": ("/messages/non-lus", {"HX-Request": "true"}),
@@ -61,19 +75,7 @@ def prepared(instance: str, route: str, email: str = ""):
     """One request of `route` on the WSGI app of `instance`, called directly as the holder (or
     `email`) with a session record written for the run: a function that answers it and raises
     unless the answer is 200. Shared with benchmarks.cold."""
-    os.environ["CARNET_DEMO"] = "1"
-    from sqlalchemy import select
-    from werkzeug.test import EnvironBuilder
-
-    from app import create_app
-    from blueprints.demo.seed import HOLDER_EMAIL
-    from blueprints.documents.models import Document
-    from core import clock
-    from core.db import db
-    from core.grants import Grant
-    from core.people import Account
-    from core.sessions import UserSession, _hash
-
+    os.environ["CARNET_DEMO"] = "1"  # read by create_app
     app = create_app(instance_path=instance)
     token = secrets.token_urlsafe(32)
     with app.app_context():
@@ -176,12 +178,8 @@ def chosen(p: argparse.ArgumentParser, opts, threads: bool = False) -> tuple[str
         p.error(f"unknown routes {unknown}: choose from {', '.join(ROUTES)}")
     instance = opts.instance
     if instance is None:
-        from benchmarks import instance as bench_instance
-
         folder, _ = bench_instance.prepare()
         if threads:
-            from benchmarks.messaging import _seed_threads
-
             _seed_threads(folder)
         instance = str(folder)
         print(f"instance: {instance} (kept: pass it with --instance to compare another checkout)")

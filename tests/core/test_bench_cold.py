@@ -6,7 +6,7 @@ import time
 from benchmarks import cold
 
 
-def test_each_mode_times_its_own_call_in_rounds_after_the_warmup():
+def test_each_mode_times_its_own_call_in_rounds_after_the_warmup(monkeypatch):
     scratch = bytearray(cold.LINE * 1000)
     seen = []
     timed = []
@@ -21,11 +21,9 @@ def test_each_mode_times_its_own_call_in_rounds_after_the_warmup():
         timed.append(len(seen))  # how many calls were made when the clock was read
         return process_time()
 
-    cold.time.process_time = clock
-    try:
-        figures = cold.measure(call, n=4, scratch=scratch, warmup=3)
-    finally:
-        cold.time.process_time = process_time
+    monkeypatch.setattr(time, "process_time", clock)
+    figures = cold.measure(call, n=4, scratch=scratch, warmup=3)
+    monkeypatch.undo()
     assert set(figures) == set(cold.MODES) and all(v > 0 for v in figures.values())
     assert len(seen) == 3 + 4 * 5
     # each round: evicted (counted), two calls not counted, warm (counted), idle (counted)
