@@ -74,7 +74,7 @@ WARMUP = 30
 def prepared(instance: str, route: str, email: str = ""):
     """One request of `route` on the WSGI app of `instance`, called directly as the holder (or
     `email`) with a session record written for the run: a function that answers it and raises
-    unless the answer is 200. Shared with benchmarks.cold."""
+    unless the answer is 200. Shared with benchmarks.cold and benchmarks.statements."""
     os.environ["CARNET_DEMO"] = "1"  # read by create_app
     app = create_app(instance_path=instance)
     token = secrets.token_urlsafe(32)
@@ -160,7 +160,7 @@ def count(instance: str, route: str, n: int, email: str = "") -> int:
 
 
 def parser(prog: str, doc: str, default: list[str]) -> argparse.ArgumentParser:
-    """The arguments of the tools that call the app in process (this one, benchmarks.cold):
+    """The arguments of the tools that call the app in process (this one, benchmarks.cold, benchmarks.statements):
     routes, an instance, a holder."""
     p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     p.add_argument("routes", nargs="*", help=f"of {', '.join(ROUTES)} (default: {' '.join(default)})")
