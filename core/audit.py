@@ -33,7 +33,7 @@ from sqlalchemy import JSON, Index, Integer, String, bindparam, event as sa_even
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, origin
-from core.db import Base, Fixed, _AppSession, db, write_intent
+from core.db import Base, Fixed, _AppSession, db, in_sql, write_intent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6361726E6574  # "carnet"
@@ -256,7 +256,7 @@ def _lock() -> None:
         db.session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})
 
 
-_HEAD = Fixed(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(1))
+_HEAD = Fixed(select(AuditEvent.hash, AuditEvent.seq).order_by(AuditEvent.id.desc()).limit(in_sql(1)))
 _COLUMNS = tuple(c.name for c in AuditEvent.__table__.c if c.name != "id")
 #: A trace is written by one INSERT built once: the ORM's unit of work around one new row cost
 #: more than the rest of its append (docs/performance.md, 81).

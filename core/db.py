@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app, g, has_app_context
 from flask.globals import app_ctx
-from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event
+from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, DisconnectionError, NoResultFound
@@ -675,6 +675,15 @@ def flush_pending() -> None:
         session = db.session()
         if session.new or session.dirty or session.deleted:
             session.flush()
+
+
+def in_sql(count: int):
+    """A constant LIMIT or OFFSET of a compiled statement written into its SQL (`.limit(in_sql(1))`)
+    instead of sent as a parameter. PostgreSQL plans a prepared statement for each run's values
+    until a plan for any values (generic) costs no more; with the row count a parameter, the
+    generic plan of an ORDER BY ... LIMIT cannot know how few rows are asked for, always looks
+    dearer, and the statement is planned anew at every run (docs/performance.md, 91)."""
+    return literal_column(str(int(count)))
 
 
 class Fixed:

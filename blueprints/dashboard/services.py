@@ -25,7 +25,7 @@ from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
 from core.clock import aware, paris_today
-from core.db import Fixed
+from core.db import Fixed, in_sql
 from core.i18n import current_locale
 from core.identifiers import mask_nir
 from core.people import Account, Credential, Patient, profession_label
@@ -121,7 +121,7 @@ def _latest_document_statement(kind: str) -> Fixed:
     return Fixed(
         access.scope(gate, select(Document.title, Document.category, Document.act_date, Document.hidden))
         .order_by(Document.act_date.desc(), Document.id.desc())
-        .limit(1)
+        .limit(in_sql(1))
     )
 
 

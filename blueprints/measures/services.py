@@ -19,7 +19,7 @@ from blueprints.measures.models import Measure
 from core import access, audit, formatting
 from core.access import Viewer
 from core.clock import PARIS
-from core.db import Fixed, db
+from core.db import Fixed, db, in_sql
 from core.i18n import current_locale, gettext as _, lazy_gettext as _l
 
 PAGE = 20
@@ -132,7 +132,7 @@ def _latest_statement(viewer_kind: str) -> Fixed:
     parts = [
         access.scope(gate, select(*_LATEST_COLUMNS).where(Measure.kind == key))
         .order_by(Measure.taken_at.desc())
-        .limit(2)
+        .limit(in_sql(2))
         .subquery()
         for key in kinds.KINDS
         if kinds.KINDS[key].entered
@@ -251,7 +251,7 @@ def _recent_statement(viewer_kind: str, after_cursor: bool, limit: int) -> Fixed
     if after_cursor:
         at, ident = bindparam("before_at"), bindparam("before_id")
         stmt = stmt.where((Measure.taken_at < at) | ((Measure.taken_at == at) & (Measure.id < ident)))
-    return Fixed(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(limit))
+    return Fixed(stmt.order_by(Measure.taken_at.desc(), Measure.id.desc()).limit(in_sql(limit)))
 
 
 def parse_cursor(text: str | None) -> tuple[int, str] | None:
