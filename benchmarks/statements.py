@@ -9,6 +9,9 @@ values on a connection of its own, in rounds:
 - in turn: one after the other, each answer read before the next is sent, as the page does;
 - pipelined: all sent, then all read, in one of psycopg's pipelines (one sync, one wait).
 
+Only the SELECTs are sent again. Then it names the statements PostgreSQL planned anew at every
+run of the replay, never keeping a generic plan (`pg_prepared_statements`; see core.db.in_sql).
+
 Without `DATABASE_URL`, the instance's SQLite file: only the first figure, for comparison.
 It prints the worker's CPU per statement (user and system, `os.times`) and the wall time of each
 way, beside what the page's own statements cost inside the page (`Fixed._execute_on` and its
@@ -171,6 +174,15 @@ def replay(conn, statements: list[tuple], n: int, pipelined: bool) -> dict[str, 
     }
 
 
+#: The statements of the replay's connection for which PostgreSQL never kept a generic plan.
+REPLANNED = "SELECT custom_plans, statement FROM pg_prepared_statements WHERE generic_plans = 0 ORDER BY 1 DESC"
+
+
+def reads(statements: list[tuple]) -> list[tuple]:
+    """The SELECTs among a page's statements: what can be sent again (a trace's INSERT cannot)."""
+    return [(query, params) for query, params in statements if query.lstrip()[:6].upper() == "SELECT"]
+
+
 def conninfo(url: str) -> str:
     """The libpq address of an SQLAlchemy URL (postgresql+psycopg://...)."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
@@ -197,10 +209,15 @@ def main(argv: list[str] | None = None) -> int:
             page_ms, sent = in_page(call, opts.requests)
             cells = ""
             if conn is not None:
-                statements = recorded(call)
+                statements = reads(recorded(call))
                 ways = [replay(conn, statements, opts.requests, pipelined) for pipelined in (False, True)]
                 cells = " ".join(f"{w['user'] + w['system']:>11.3f} ({w['wall']:>6.3f})" for w in ways)
             print(f"{route:10} {sent:>4} {page_ms:>12.3f} {cells}")
+        if conn is not None:
+            replanned = conn.execute(REPLANNED).fetchall()
+            print(f"planned anew at every run by PostgreSQL: {len(replanned)}")
+            for custom, statement in replanned:
+                print(f"  {custom:>6} plans  {' '.join(statement.split())[:100]}")
     return 0
 
 

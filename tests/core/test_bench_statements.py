@@ -91,6 +91,11 @@ def test_pipelined_every_statement_is_sent_before_any_answer_is_read_in_one_pipe
     assert conn.events == one * (statements.WARMUP + 2)
 
 
+def test_only_the_reads_are_sent_again():
+    sent = [("SELECT 1", {}), ("INSERT INTO t VALUES (1)", {}), ("  select 2", []), ("UPDATE t SET a = 1", {})]
+    assert statements.reads(sent) == [("SELECT 1", {}), ("  select 2", [])]
+
+
 def test_the_address_given_to_psycopg_is_the_apps_without_its_driver():
     url = "postgresql+psycopg://postgres:secret@127.0.0.1:5432/carnet_bench_peak_1000"
     assert statements.conninfo(url) == "postgresql://postgres:secret@127.0.0.1:5432/carnet_bench_peak_1000"
