@@ -32,10 +32,9 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
 
 from benchmarks.instructions import chosen, parser, prepared
-from core.db import Fixed
+from core.db import Fixed, libpq_url
 
 DEFAULT = ["home"]
 WARMUP = 20
@@ -183,11 +182,6 @@ def reads(statements: list[tuple]) -> list[tuple]:
     return [(query, params) for query, params in statements if query.lstrip()[:6].upper() == "SELECT"]
 
 
-def conninfo(url: str) -> str:
-    """The libpq address of an SQLAlchemy URL (postgresql+psycopg://...)."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def main(argv: list[str] | None = None) -> int:
     p = parser("python -m benchmarks.statements", __doc__, DEFAULT)
     p.add_argument("--requests", type=int, default=500, help="rounds per route (default 500)")
@@ -201,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     instance = str(Path(instance).resolve())
     print(f"ms a statement; {opts.requests} rounds; CPU user+system (wall); replayed on PostgreSQL only")
     print(f"{'route':10} {'sent':>4} {'in the page':>12} {'in turn':>20} {'pipelined':>20}")
-    with psycopg.connect(conninfo(url), autocommit=True) if url else nullcontext() as conn:
+    with psycopg.connect(libpq_url(url), autocommit=True) if url else nullcontext() as conn:
         for route in routes:
             call = prepared(instance, route, opts.holder)
             for _ in range(WARMUP):

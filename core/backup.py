@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from core import clock
+from core.db import libpq_url
 from core.storage import BlobStore
 
 MANIFEST = "backup.json"
@@ -48,8 +49,7 @@ def _blobs(instance_path: str | Path) -> Path:
 
 
 def _pg_args(url: str) -> list[str]:
-    u = make_url(url).set(drivername="postgresql")
-    return ["--dbname", u.render_as_string(hide_password=False)]
+    return ["--dbname", libpq_url(url)]
 
 
 def _copy_durably(src: Path, dst: Path) -> None:

@@ -29,7 +29,7 @@ from flask import Flask, current_app, g, has_app_context
 from flask.globals import app_ctx
 from sqlalchemy import DateTime, String, TypeDecorator, create_engine, event, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session, sessionmaker
 from sqlalchemy.types import TupleType
@@ -675,6 +675,12 @@ def flush_pending() -> None:
         session = db.session()
         if session.new or session.dirty or session.deleted:
             session.flush()
+
+
+def libpq_url(url: str) -> str:
+    """The address libpq and its tools (psycopg, pg_dump, psql) read, from an SQLAlchemy URL of
+    PostgreSQL (`postgresql+psycopg://...`): the same URL without its driver, password kept."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 def in_sql(count: int):

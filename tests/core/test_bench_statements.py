@@ -4,7 +4,7 @@ replays them in turn or pipelined as it says (benchmarks/statements.py)."""
 from sqlalchemy import bindparam, select
 
 from benchmarks import statements
-from core.db import Fixed
+from core.db import Fixed, libpq_url
 from core.people import Patient
 
 
@@ -98,4 +98,4 @@ def test_only_the_reads_are_sent_again():
 
 def test_the_address_given_to_psycopg_is_the_apps_without_its_driver():
     url = "postgresql+psycopg://postgres:secret@127.0.0.1:5432/carnet_bench_peak_1000"
-    assert statements.conninfo(url) == "postgresql://postgres:secret@127.0.0.1:5432/carnet_bench_peak_1000"
+    assert libpq_url(url) == "postgresql://postgres:secret@127.0.0.1:5432/carnet_bench_peak_1000"

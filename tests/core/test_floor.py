@@ -11,14 +11,24 @@ import psycopg
 import pytest
 from flask_compress import Compress
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, event, exc as sa_exc, make_url, select, text, tuple_
+from sqlalchemy import bindparam, event, exc as sa_exc, select, text, tuple_
 from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug import exceptions
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from core import clock, sessions
-from core.db import Fixed, WriteWithoutIntent, _here, before_slow_work, db, end_request, start_request, write_intent
+from core.db import (
+    Fixed,
+    WriteWithoutIntent,
+    _here,
+    before_slow_work,
+    db,
+    end_request,
+    libpq_url,
+    start_request,
+    write_intent,
+)
 from core.people import Account, Patient
 from tests.factories import make_document
 from tests.helpers import HX, connections, csrf_token, statements
@@ -1031,10 +1041,10 @@ def test_a_connection_the_server_ended_is_replaced_before_anyone_reads_on_it(app
     for _ in range(3):
         assert client.get("/session/etat").get_json()["authenticated"] is True
     with app.app_context():
-        url = make_url(app.config["DATABASE_URL"]).set(drivername="postgresql")
+        url = libpq_url(app.config["DATABASE_URL"])
         pooled = db.engine.pool.checkedin()
     assert pooled >= 1
-    with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+    with psycopg.connect(url, autocommit=True) as admin:
         others = "FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
         ended = admin.execute(f"SELECT count(pg_terminate_backend(pid)) {others}").fetchone()[0]
         assert ended >= pooled
