@@ -25,9 +25,9 @@ login: a real WebAuthn assertion, ES256, verified by py_webauthn through the app
 Passkey and resumed visits leave their session open for a later visit. Before the run, some
 people logged in earlier this morning (EARLIER) with their passkey and left their session open.
 Two phases: first 3 users per worker go as fast as answers come (the peak throughput: more
-would only queue); then every user runs the same journeys paced at 80 % of that peak, where
-latencies per page are read (the report says when the machine slowed in between, so that pace
-was its limit: _pace). A bare Flask
+would only queue); then every user runs the same journeys paced at 80 % of that peak, slowed
+while the machine runs slower than it did then (Pacer), where latencies per page are read (the
+report says when that pace was still the machine's limit: _pace). A bare Flask
 route under the same gunicorn settings gives the ceiling in the same run, measured just before
 and just after the peak phase (the ratio takes the mean of the two).
 """
@@ -44,7 +44,7 @@ import resource
 import statistics
 import threading
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import date
 from email import policy
 from email.parser import BytesParser
@@ -101,12 +101,33 @@ class Failed(Exception):
 
 
 class Pacer:
-    """Requests leave at a steady rate shared by every user (None: as fast as answers come)."""
+    """Requests leave at a steady rate shared by every user (None: as fast as answers come).
 
-    def __init__(self, rate: float | None):
-        self.rate = rate
+    Given the server CPU a request cost in the peak phase (`peak_cpu_us`), the rate follows the
+    machine's speed: a shared machine's speed drifts within minutes (one morning's bare route ran
+    at 3,372 req/s before a peak and 1,649 after it), and a pace fixed from the peak phase then
+    asks a slowed machine for more than it can serve, so every page's latency becomes a queue's.
+    The rate is scaled by how much dearer the answers of the last WINDOW seconds were than the
+    peak's (the same journeys, so the same pages in the same shares), within LIMITS."""
+
+    #: Seconds of answers the machine's speed is read from (a password step or an upload costs 25
+    #: to 40 times a page: fewer seconds would follow their chance arrivals, not the machine).
+    WINDOW = 10.0
+    #: Answers a window needs before the rate follows it.
+    ENOUGH = 300
+    #: The rate stays between these shares of the planned one: never above it. A machine that ran
+    #: faster since the peak is asked the planned load, lighter for it; asked more, it would queue
+    #: at its next slowdown for as long as the window takes to see it.
+    LIMITS = (0.25, 1.0)
+
+    def __init__(self, rate: float | None, peak_cpu_us: float | None = None):
+        self.planned = self.rate = rate
+        self.peak_cpu_us = peak_cpu_us
         self.next = time.monotonic()
         self.lock = threading.Lock()
+        self.answers: deque[tuple[float, int]] = deque()  # (when, the server's CPU in µs)
+        self.window_cpu_us = 0
+        self.rates: list[float] = []  # the rate each time it followed the machine
 
     def wait(self) -> None:
         if not self.rate:
@@ -116,6 +137,23 @@ class Pacer:
         delay = slot - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+
+    def answered(self, cpu_us: int, now: float | None = None) -> None:
+        """An answer came, with the server CPU its request took: the rate follows the window."""
+        if not self.planned or not self.peak_cpu_us:
+            return
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            self.answers.append((now, cpu_us))
+            self.window_cpu_us += cpu_us
+            while self.answers and self.answers[0][0] < now - self.WINDOW:
+                self.window_cpu_us -= self.answers.popleft()[1]
+            if len(self.answers) < self.ENOUGH or self.window_cpu_us <= 0:
+                return
+            low, high = self.LIMITS
+            speed = self.peak_cpu_us * len(self.answers) / self.window_cpu_us
+            self.rate = self.planned * min(high, max(low, speed))
+            self.rates.append(self.rate)
 
 
 class Stats:
@@ -161,6 +199,7 @@ class User(instance.Browser):
         ok = status in expect and (path in ("/connexion", "/pro/acces") or b'id="login-form"' not in data)
         cpu_us = int(hdrs.get(CPU_HEADER.lower(), 0) or 0)
         self.stats.add(page, ms, ok, f"{method} {path} -> {status} {hdrs.get('location', '')}", cpu_us)
+        self.pacer.answered(cpu_us)
         if not ok:
             raise Failed(page)
         return hdrs, data
@@ -482,12 +521,12 @@ def _drive(
     pop: population.Population,
     users: int,
     seconds: float,
-    rate: float | None,
+    pacer: Pacer,
     upload: bytes,
     seed: int,
     sessions: Sessions,
 ) -> tuple[Stats, float]:
-    stats, pacer = Stats(), Pacer(rate)
+    stats = Stats()
     stop = time.monotonic() + seconds
     codes = pop.codes  # shared by every phase: a code opened once stays used (one share, one opening)
     free = {"holders": list(pop.holders), "pros": list(pop.professionals)}  # a person runs one visit at a time
@@ -562,14 +601,16 @@ def _database_share(after: float | None, before: float | None, elapsed: float, r
     return f", PostgreSQL's own processes {used / elapsed:.2f} ({used * 1000 / max(rps * elapsed, 1):.2f} ms a request)"
 
 
-def _pace(peak_ms: float | None, paced_ms: float | None) -> tuple[float | None, str]:
+def _pace(peak_ms: float | None, paced_ms: float | None, share: float = PACE) -> tuple[float | None, str]:
     """How near the paced phase ran to what the machine could serve while it ran, from the server
-    CPU a request costs in each phase. Both phases run the same journeys, and the peak keeps the
-    cores busy, so a request's CPU follows the machine's speed: a paced phase whose requests cost
-    a quarter more than the peak's ran at the machine's limit, and its latencies are a queue's."""
+    CPU a request costs in each phase and the paced phase's throughput as a `share` of the peak's.
+    Both phases run the same journeys, and the peak keeps the cores busy, so a request's CPU
+    follows the machine's speed: a paced phase whose requests cost a quarter more than the peak's
+    at the planned share ran at the machine's limit, and its latencies are a queue's (the Pacer
+    follows the machine to keep this from happening; this says whether it did)."""
     if not peak_ms or not paced_ms:
         return None, "n/a"
-    load = PACE * paced_ms / peak_ms
+    load = share * paced_ms / peak_ms
     text = (
         f"{peak_ms:.1f} ms in the peak phase, {paced_ms:.1f} ms paced: the pace was {load:.0%} of what "
         "the machine could serve meanwhile"
@@ -660,7 +701,9 @@ def run(opts) -> SectionResult:
         ):
             sessions = Sessions(pop.passkeys["idle_seconds"])
             earlier = _earlier(carnet.base, pop, sessions, EARLIER, PEAK_USERS)
-            _drive(carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), None, upload, 0, sessions)  # warm-up
+            _drive(
+                carnet.base, pop, min(users, 20), min(10.0, opts.warmup * 2), Pacer(None), upload, 0, sessions
+            )  # warm-up
             population.statistics(pop.database_url)  # as autovacuum would have after the morning's logins
             # the bare route just before and just after the peak: the machine's speed drifts within
             # minutes (the same run's password step has cost 139 to 233 ms), the mean of the two
@@ -670,7 +713,7 @@ def run(opts) -> SectionResult:
             client0, workers0, drawing0 = _own_cpu(), carnet.cpu_seconds(), carnet.children_cpu_seconds()
             server0 = database_cpu_seconds() if database == "postgresql" else None
             peak_stats, peak_elapsed = _drive(
-                carnet.base, pop, min(users, PEAK_USERS), seconds, None, upload, 1, sessions
+                carnet.base, pop, min(users, PEAK_USERS), seconds, Pacer(None), upload, 1, sessions
             )
             peak_cpu0, drawing1 = carnet.cpu_seconds(), carnet.children_cpu_seconds()
             server1 = database_cpu_seconds() if database == "postgresql" else None
@@ -678,9 +721,11 @@ def run(opts) -> SectionResult:
             peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
             bare_after = opts.generator.run(bare.base + "/", seconds / 4, {})
             client1 = _own_cpu()
-            steady_stats, steady_elapsed = _drive(
-                carnet.base, pop, users, seconds, PACE * peak_rps, upload, 2, sessions
-            )
+            # paced at PACE of the peak, following the machine's speed from the server CPU of the
+            # answers (Pacer): the peak phase's CPU a request, as its answers said it
+            peak_cpu_us = sum(peak_stats.cpu_us.values()) / max(1, sum(len(v) for v in peak_stats.times.values()))
+            pacer = Pacer(PACE * peak_rps, peak_cpu_us)
+            steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, pacer, upload, 2, sessions)
             peak_cpu1, steady_client_cpu = carnet.cpu_seconds(), _own_cpu() - client1
             server2 = database_cpu_seconds() if database == "postgresql" else None
         steady_n = sum(len(v) for v in steady_stats.times.values())
@@ -691,7 +736,7 @@ def run(opts) -> SectionResult:
             if peak_cpu1 is None or peak_cpu0 is None
             else (peak_cpu1 - peak_cpu0) * 1000 / max(1, steady_n),
         }
-        paced_load, pace_text = _pace(cpu_ms["peak"], cpu_ms["paced"])
+        paced_load, pace_text = _pace(cpu_ms["peak"], cpu_ms["paced"], steady_n / steady_elapsed / max(peak_rps, 1e-9))
         bare_rps = (bare_before.rps + bare_after.rps) / 2
         ratio = peak_rps / bare_rps if bare_rps else 0.0
         errors = sum(peak_stats.errors.values()) + sum(steady_stats.errors.values())
@@ -735,7 +780,12 @@ def run(opts) -> SectionResult:
                 "{:.0f}",
                 target=f"<= {P95_TARGET_MS:.0f} ms",
                 ok=worst["p95_ms"] <= P95_TARGET_MS,
-                detail=f"{users} users, {steady_n / steady_elapsed:.1f} req/s paced at {PACE * peak_rps:.1f}",
+                detail=f"{users} users, {steady_n / steady_elapsed:.1f} req/s paced at {PACE * peak_rps:.1f}"
+                + (
+                    f", following the machine between {min(pacer.rates):.1f} and {max(pacer.rates):.1f}"
+                    if pacer.rates
+                    else ""
+                ),
             ),
             Row(f"{label}: errors", errors, "", "{:.0f}", target="0", ok=errors == 0),
         ]
@@ -789,6 +839,7 @@ def run(opts) -> SectionResult:
             "bare_rps_before_after": [round(bare_before.rps, 1), round(bare_after.rps, 1)],
             "ratio": round(ratio, 4),
             "steady_rps": round(steady_n / steady_elapsed, 2),
+            "paced_rate_followed": [round(min(pacer.rates), 1), round(max(pacer.rates), 1)] if pacer.rates else None,
             "server_cpu_ms_per_request": {k: None if v is None else round(v, 2) for k, v in cpu_ms.items()},
             "paced_load": None if paced_load is None else round(paced_load, 3),
             "pages_at_80_percent": pages,
