@@ -718,18 +718,17 @@ def run(opts) -> SectionResult:
             peak_cpu0, drawing1 = carnet.cpu_seconds(), carnet.children_cpu_seconds()
             server1 = database_cpu_seconds() if database == "postgresql" else None
             client_cpu = _own_cpu() - client0
-            peak_rps = sum(len(v) for v in peak_stats.times.values()) / peak_elapsed
+            peak_n = sum(len(v) for v in peak_stats.times.values())
+            peak_rps = peak_n / peak_elapsed
             bare_after = opts.generator.run(bare.base + "/", seconds / 4, {})
             client1 = _own_cpu()
             # paced at PACE of the peak, following the machine's speed from the server CPU of the
             # answers (Pacer): the peak phase's CPU a request, as its answers said it
-            peak_cpu_us = sum(peak_stats.cpu_us.values()) / max(1, sum(len(v) for v in peak_stats.times.values()))
-            pacer = Pacer(PACE * peak_rps, peak_cpu_us)
+            pacer = Pacer(PACE * peak_rps, sum(peak_stats.cpu_us.values()) / max(1, peak_n))
             steady_stats, steady_elapsed = _drive(carnet.base, pop, users, seconds, pacer, upload, 2, sessions)
             peak_cpu1, steady_client_cpu = carnet.cpu_seconds(), _own_cpu() - client1
             server2 = database_cpu_seconds() if database == "postgresql" else None
         steady_n = sum(len(v) for v in steady_stats.times.values())
-        peak_n = sum(len(v) for v in peak_stats.times.values())
         cpu_ms = {
             "peak": None if peak_cpu0 is None or workers0 is None else (peak_cpu0 - workers0) * 1000 / max(1, peak_n),
             "paced": None
