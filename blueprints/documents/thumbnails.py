@@ -154,14 +154,21 @@ def _fit(width: float, height: float) -> tuple[int, int]:
     return max(1, round(width * scale)), max(1, round(height * scale))
 
 
+#: The codings of an image of one bit a pixel, black and white: how office scanners write a page.
+BILEVEL_FILTERS = frozenset({"CCITTFaxDecode", "JBIG2Decode"})
+
+
+def bilevel(image) -> bool:
+    """An image in black and white, one bit a pixel (CCITT fax or JBIG2 coding)."""
+    return not BILEVEL_FILTERS.isdisjoint(image.get_filters())
+
+
 def page_images(page) -> tuple[object | None, int]:
     """The largest image drawn directly on the page, and what all its images decode to."""
     largest, largest_px, decoded = None, 0, 0
     for obj in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):
         width, height = obj.get_px_size()
-        filters = obj.get_filters()
-        bilevel = any(f in ("CCITTFaxDecode", "JBIG2Decode") for f in filters)
-        decoded += width * height // 8 if bilevel else width * height * 4
+        decoded += width * height // 8 if bilevel(obj) else width * height * 4
         if obj.level == 0 and width * height > largest_px:
             largest, largest_px = obj, width * height
     return largest, decoded

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import zlib
+from pathlib import Path
 
 import pytest
 from PIL import Image, ImageChops, ImageStat
@@ -74,6 +76,55 @@ def test_a_page_in_colour_keeps_every_colour(size):
 def test_a_scan_is_still_a_jpeg():
     mime, im = drawn(jpeg_pdf(quadrant_image()), "normal")
     assert (mime, im.format, im.mode) == ("image/jpeg", "JPEG", "RGB")
+
+
+#: A printed page scanned in black and white at 300 dpi, one bit a pixel in CCITT G4, as an
+#: office scanner writes it (tests/documents/fixtures/README.md).
+BLACK_AND_WHITE_SCAN = Path(__file__).parent / "fixtures" / "scan-noir-et-blanc.pdf"
+
+
+@pytest.mark.parametrize("size", sorted(pages.WIDTHS))
+def test_a_page_scanned_in_black_and_white_is_drawn_lossless_and_lighter_than_its_jpeg(size):
+    data = BLACK_AND_WHITE_SCAN.read_bytes()
+    mime, im = drawn(data, size)
+    assert (mime, im.mode) == ("image/png", "L")  # text, not a photo: its letters as PDFium drew them
+    before = drawn_as_before(data, size)
+    assert im.size == before.size
+    assert im.convert("RGB").tobytes() == before.tobytes()
+    as_a_photo = io.BytesIO()
+    before.save(as_a_photo, "JPEG", quality=85)  # how it was drawn before: heavier, and blurred
+    assert len(pages.render(data, 1, size)[1]) < 0.8 * as_a_photo.tell()
+
+
+def test_a_black_and_white_scan_uploaded_keeps_its_first_page_as_a_png(app, space):
+    doc = add_text(space, BLACK_AND_WHITE_SCAN.read_bytes(), "courrier-scanne.pdf")
+    db.session.commit()
+    assert doc.first_page["mime"] == "image/png"
+    mime, image = services.page_image(space, doc, 1, "normal")
+    assert mime == "image/png" and Image.open(io.BytesIO(image)).size == (1000, 1414)
+
+
+def test_a_page_with_a_picture_in_greys_is_still_a_photo_beside_black_and_white():
+    pdf = pages._open(BLACK_AND_WHITE_SCAN.read_bytes())
+    try:
+        assert pages._photo(pdf[0]) is False
+    finally:
+        pdf.close()
+    pdf = pages._open(jpeg_pdf(quadrant_image().convert("L")))
+    try:
+        assert pages._photo(pdf[0]) is True
+    finally:
+        pdf.close()
+
+
+def test_a_grey_page_is_written_with_zlibs_run_length_strategy():
+    """docs/performance.md, 92: the same pixels, found by zlib's run-length strategy."""
+    page = drawn_as_before(grey_pdf(), "grande").convert("L")
+    mime, body = pages.encode(page.convert("RGB"), photo=False)
+    expected = io.BytesIO()
+    page.save(expected, "PNG", compress_type=zlib.Z_RLE)
+    assert (mime, body) == ("image/png", expected.getvalue())
+    assert Image.open(io.BytesIO(body)).tobytes() == page.tobytes()
 
 
 def test_one_grey_pixel_in_colour_is_enough_to_keep_three_channels():
