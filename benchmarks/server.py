@@ -153,6 +153,13 @@ def database_cpu_seconds(name: bytes = b"postgres") -> float | None:
     return total / os.sysconf("SC_CLK_TCK") if found else None
 
 
+def idle_core_seconds(stat: Path = Path("/proc/stat")) -> float:
+    """Seconds the machine's cores have spent idle so far, all cores summed, waiting for the disk
+    included (the first line of /proc/stat: its idle and iowait columns)."""
+    fields = stat.read_text().split("\n", 1)[0].split()
+    return (int(fields[4]) + int(fields[5])) / os.sysconf("SC_CLK_TCK")
+
+
 def _tree_ticks(pid: int, own: bool) -> int:
     """CPU ticks of a process (if `own`) and of its descendants, theirs with what they reaped
     (a fork server's finished children). A worker's own reaped children are counted by the
