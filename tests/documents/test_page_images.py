@@ -81,11 +81,14 @@ def test_a_scan_is_still_a_jpeg():
 #: A printed page scanned in black and white at 300 dpi, one bit a pixel in CCITT G4, as an
 #: office scanner writes it (tests/documents/fixtures/README.md).
 BLACK_AND_WHITE_SCAN = Path(__file__).parent / "fixtures" / "scan-noir-et-blanc.pdf"
+#: The same kind of page in JBIG2, as libtiff's tiff2pdf writes it.
+BLACK_AND_WHITE_JBIG2 = Path(__file__).parent / "fixtures" / "scan-noir-et-blanc-jbig2.pdf"
 
 
+@pytest.mark.parametrize("scan", [BLACK_AND_WHITE_SCAN, BLACK_AND_WHITE_JBIG2], ids=["ccitt", "jbig2"])
 @pytest.mark.parametrize("size", sorted(pages.WIDTHS))
-def test_a_page_scanned_in_black_and_white_is_drawn_lossless_and_lighter_than_its_jpeg(size):
-    data = BLACK_AND_WHITE_SCAN.read_bytes()
+def test_a_page_scanned_in_black_and_white_is_drawn_lossless_and_lighter_than_its_jpeg(size, scan):
+    data = scan.read_bytes()
     mime, im = drawn(data, size)
     assert (mime, im.mode) == ("image/png", "L")  # text, not a photo: its letters as PDFium drew them
     before = drawn_as_before(data, size)
