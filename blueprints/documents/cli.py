@@ -69,11 +69,13 @@ def check(remove_orphans: bool, grace: float | None):
 @storage.command("first-pages")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="At most this many documents (oldest first).")
 def first_pages(limit: int | None):
-    """Draw and store the first page of PDFs stored before uploads drew it: their page then reads
-    it instead of drawing it on every view. Safe to run while Carnet serves, and again."""
+    """Draw and store the first page of PDFs, and photos at the page's widths, stored before
+    uploads drew them: their page then reads the drawing instead of drawing the page on every
+    view, or sending the whole photo. Safe to run while Carnet serves, and again."""
     drawn, left = services.draw_first_pages(limit)
     click.echo(
-        f"{drawn} first pages drawn and stored; {left} left to be drawn on view (password, unreadable or missing file)."
+        f"{drawn} first pages and photos drawn and stored; {left} left as they are "
+        "(password, unreadable or missing file)."
     )
 
 

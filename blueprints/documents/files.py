@@ -71,6 +71,11 @@ def serve_image(chunks, mime: str, name: str) -> Response:
     return _sealed(resp, "inline", name, CSP_DOWNLOAD)
 
 
+def serve_drawing(chunks, mime: str, stem: str) -> Response:
+    """A page or a photo drawn as an image (a JPEG or a PNG), named after what it shows."""
+    return serve_image(chunks, mime, f"{stem}.{'png' if mime == 'image/png' else 'jpg'}")
+
+
 def _sealed(resp: Response, kind: str, name: str, csp: str) -> Response:
     resp.headers["Content-Disposition"] = disposition(kind, name)
     resp.headers["Content-Security-Policy"] = csp

@@ -220,22 +220,24 @@ def _drawn(page, size: str):
         bitmap.close()
 
 
-def encode(im, photo: bool) -> tuple[str, bytes]:
+def encode(im, photo: bool, icc: bytes | None = None) -> tuple[str, bytes]:
     """(MIME type, bytes) of a drawn page. A scan or a photo in greys or colours: JPEG, a tenth of
     PNG's weight. Any other page: PNG, lossless, with one grey channel instead of three when every
     pixel is grey (most letters, prescriptions and results): half the bytes, a third of the time.
     A grey page's rows are mostly runs of white: zlib's run-length strategy finds them for half
-    the time of its default search (docs/performance.md, 92)."""
+    the time of its default search (docs/performance.md, 92). icc: a photo's colour profile."""
     out = io.BytesIO()
     if photo:
-        im.save(out, "JPEG", quality=85)
+        im.save(out, "JPEG", quality=85, icc_profile=icc)
         return "image/jpeg", out.getvalue()
     if im.mode == "RGB" and _grey(im):
-        im = im.convert("L")  # exact: with R = G = B, Pillow's luma weights add up to one
+        # exact: with R = G = B, Pillow's luma weights add up to one; a colour profile describes
+        # three channels, not this one
+        im, icc = im.convert("L"), None
     if im.mode == "L":
-        im.save(out, "PNG", compress_type=zlib.Z_RLE)
+        im.save(out, "PNG", compress_type=zlib.Z_RLE, icc_profile=icc)
     else:
-        im.save(out, "PNG")
+        im.save(out, "PNG", icc_profile=icc)
     return "image/png", out.getvalue()
 
 

@@ -180,6 +180,9 @@ def preview(viewer, doc_id: str):
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))
     if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
         return redirect(url_for("documents.fullscreen", doc_id=doc.id))
+    drawing = services.photo_drawing(viewer, doc, request.args.get("taille"))
+    if drawing is not None:  # a photo as its page shows it, drawn at upload
+        return files.serve_drawing(drawing[1], drawing[0], "apercu")
     chunks = services.open_content(viewer, doc, "preview")
     return files.serve(chunks, doc, inline=True, mime=doc.mime)
 
@@ -209,9 +212,7 @@ def page_image(viewer, doc_id: str, number: int):
         if image is None:
             return web.error_page(404)
         image = image[0], [image[1]]
-    mime, chunks = image
-    ext = "png" if mime == "image/png" else "jpg"
-    return files.serve_image(chunks, mime, f"page-{number}.{ext}")
+    return files.serve_drawing(image[1], image[0], f"page-{number}")
 
 
 @bp.get("/<doc_id>/vignette")

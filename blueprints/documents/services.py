@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, select, tuple_, update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
 
-from blueprints.documents import categories, images, names, pages, sniff, thumbnails
+from blueprints.documents import categories, images, names, pages, photos, sniff, thumbnails
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
@@ -97,6 +97,7 @@ class _Prepared:
     needs_password: bool = False  # a PDF that opens only with its password
     pdf_layout: dict | None = None  # a PDF's pages, stored on the document (pages.Info.layout)
     first_page: dict | None = None  # a PDF's page 1 drawn at each width (pages.Info.first_page)
+    photo: dict | None = None  # a photo's upright width and its drawings' (those are in first_page)
 
 
 def _size_of(stream: BinaryIO) -> int | None:
@@ -135,7 +136,7 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
     else:
         content = stream
     owned = content is not stream
-    needs_password, layout, drawn = False, None, None
+    needs_password, layout, drawn, photo = False, None, None, None
     if ftype.kind == "pdf":
         # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
         data = content.read(limit + 1)
@@ -149,10 +150,25 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
             thumb, needs_password, layout, drawn = info.thumbnail, info.encrypted, info.layout(), info.first_page
         del data
     else:
-        thumb = thumbnails.thumbnail(content, ftype.kind) if ftype.kind != "text" else None
+        thumb, drawn, photo = photo_drawings(content, ftype.kind) if first_page else (None, None, None)
+        if thumb is None and ftype.kind != "text":
+            content.seek(0)
+            thumb = thumbnails.thumbnail(content, ftype.kind)
     content.seek(0)
     name = names.safe_filename(name or f"document.{ftype.extension}")
-    return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn)
+    return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn, photo)
+
+
+def photo_drawings(content: BinaryIO, kind: str) -> tuple[bytes | None, dict | None, dict | None]:
+    """A photo's (thumbnail, drawings, {"width", "widths"}) (photos.draw); Nones for anything
+    else, or a photo Pillow cannot draw: it is shown as it came."""
+    if kind not in photos.KINDS:
+        return None, None, None
+    try:
+        found = photos.draw(content, kind)
+    except Exception:  # noqa: BLE001 - as a thumbnail, a drawing that fails is never fatal
+        return None, None, None
+    return found.thumbnail, found.drawings, {"width": found.width, "widths": found.widths}
 
 
 @dataclass
@@ -184,13 +200,17 @@ def first_page_blobs(first_page: dict | None) -> list[str]:
     return [first_page[size] for size in pages.WIDTHS if size in (first_page or {})]
 
 
-def put_first_page(drawn: dict[str, tuple[str, bytes]] | None, patient_id: str) -> dict | None:
-    """A PDF's first page images (pages.Info.first_page) stored encrypted, as the file is:
-    {"mime": ..., size: blob id} for the document's `first_page`; None when none was drawn."""
-    if not drawn:
+def put_first_page(
+    drawn: dict[str, tuple[str, bytes]] | None, patient_id: str, photo: dict | None = None
+) -> dict | None:
+    """A PDF's first page images (pages.Info.first_page), or a photo's drawings (photos.Drawn),
+    stored encrypted, as the file is: {"mime": ..., size: blob id} for the document's
+    `first_page`, with a photo's upright "width" and its drawings' "widths" (its page offers the
+    file itself when no large drawing was kept); None when nothing was drawn or measured."""
+    if not drawn and photo is None:
         return None
-    kept: dict[str, str] = {}
-    for size, (mime, image) in drawn.items():
+    kept: dict = dict(photo or {})
+    for size, (mime, image) in (drawn or {}).items():
         kept[size] = blobs.put(io.BytesIO(image), patient_id).blob_id
         kept["mime"] = mime
     return kept
@@ -227,7 +247,7 @@ def store_files(patient_id: str, uploads: list[Upload], first_page: bool = False
             if item.thumb:
                 thumb = blobs.put(io.BytesIO(item.thumb), patient_id, max_size=limit)
                 written.append(thumb.blob_id)
-            drawn = put_first_page(item.first_page, patient_id)
+            drawn = put_first_page(item.first_page, patient_id, item.photo)
             written += first_page_blobs(drawn)
             stored.append(
                 StoredFile(
@@ -506,6 +526,7 @@ def detail(viewer: Viewer, doc: Document) -> dict:
             "updated_at": doc.updated_at,
             "mime": doc.mime,
             "previewable": doc.kind in ("pdf", "jpeg", "png", "text") or doc.thumb_blob_id is not None,
+            "photo_sources": photo_sources(doc),
             "can_write": access.can(viewer, "documents", "write"),
             "can_delete": access.can(viewer, "documents", "delete"),
             # A file lost from the disk (the operator sees it in `storage check`): the page says so.
@@ -549,6 +570,30 @@ def open_content(
     return content
 
 
+def photo_drawing(viewer: Viewer, doc: Document, size: str | None):
+    """(MIME type, its bytes decrypted as read) of a photo drawn at upload at this size, traced as
+    the opening it is (as open_content() traces the file); None when none was drawn at that
+    size, or the document is no photo: the file itself is served."""
+    if doc.kind not in photos.KINDS or size not in pages.WIDTHS:
+        return None
+    stored = _stored_drawing(doc.first_page, size)
+    if stored is not None:
+        audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
+    return stored
+
+
+def photo_sources(doc: Document) -> list[tuple[str | None, int]] | None:
+    """The images a photo's page offers the browser (srcset): (the preview's size, None for the
+    file itself; its width in pixels). None: a photo shown as it came (no wider than the page's
+    image, or stored before photos were drawn)."""
+    drawn = doc.first_page or {}
+    if doc.kind not in photos.KINDS or "normal" not in drawn:
+        return None
+    widths = drawn["widths"]
+    large = ("grande", widths["grande"]) if "grande" in drawn else (None, drawn["width"])
+    return [("normal", widths["normal"]), large]
+
+
 def open_thumbnail(viewer: Viewer, doc: Document):
     if not doc.thumb_blob_id:
         return None
@@ -580,8 +625,18 @@ def _thumbnail_statement(kind: str) -> Fixed:
     return Fixed(_thumbnail_select(access.kind_gate(kind)).where(Document.id == bindparam("document_id")))
 
 
-def _pdf_data(doc: Document) -> bytes:
-    """The whole stored PDF (checked against its SHA-256), for PDFium; not traced here."""
+def _drawing_of(data: bytes, kind: str) -> tuple[dict | None, dict | None]:
+    """A stored file's (first page drawings, a photo's widths), as an upload draws them."""
+    if kind != "pdf":
+        return photo_drawings(io.BytesIO(data), kind)[1:]
+    try:
+        return pages.inspect(data, first_page=True).first_page, None
+    except pages.RenderError:
+        return None, None
+
+
+def _file_data(doc: Document) -> bytes:
+    """The whole stored file (checked against its SHA-256), for PDFium or Pillow; not traced here."""
     key = _key(doc.blob_id)
     return b"".join(blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256))
 
@@ -611,7 +666,7 @@ def pdf_preview(viewer: Viewer, doc: Document) -> dict:
 def _read_layout(doc: Document) -> dict:
     """A PDF stored before layouts were: read it once (outside any transaction) and store its
     layout on every document of that blob (same bytes, same layout), so no page reads it again."""
-    data = _pdf_data(doc)
+    data = _file_data(doc)
     alone = before_slow_work()
     try:
         layout = pages.inspect(data).layout()
@@ -641,7 +696,7 @@ def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal")
     stored = _stored_drawing(doc.first_page, size) if number == 1 else None
     if stored is not None:  # drawn at upload: read, not drawn again
         return stored[0], b"".join(stored[1])
-    data = _pdf_data(doc)
+    data = _file_data(doc)
     before_slow_work()
     try:
         return pages.render(data, number, size)
@@ -683,31 +738,29 @@ _KEY = Fixed(select(BlobKey.wrapped_key, BlobKey.sha256).where(BlobKey.blob_id =
 
 
 def draw_first_pages(limit: int | None = None) -> tuple[int, int]:
-    """PDFs stored before their first page was drawn at upload: drawn and stored now, one at a
-    time (read, then drawn outside any transaction, then stored in a short one), oldest first.
-    Returns (drawn, left to be drawn on view: needs its password, unreadable, file missing)."""
-    wanted = select(Document.id).where(Document.kind == "pdf", Document.first_page.is_(None))
+    """PDFs and photos stored before their first page or the photo was drawn at upload: drawn and
+    stored now, one at a time (read, then drawn outside any transaction, then stored in a short
+    one), oldest first. Returns (drawn, left as they are: a PDF that needs its password or is
+    unreadable is drawn on view, a photo Pillow cannot draw is shown as it came, a file missing)."""
+    wanted = select(Document.id).where(Document.kind.in_(("pdf", *photos.KINDS)), Document.first_page.is_(None))
     ids = list(db.session.scalars(wanted.order_by(Document.created_at, Document.id).limit(limit)))
     drawn = left = 0
     for doc_id in ids:
         doc = db.session.get(Document, doc_id)
         try:
-            data = _pdf_data(doc)
+            data = _file_data(doc)
         except (BlobCorrupt, NotFound):  # a lost or damaged file: its page says so
             left += 1
             continue
         before_slow_work()
-        try:
-            drawing = pages.inspect(data, first_page=True).first_page
-        except pages.RenderError:
-            drawing = None
-        if not drawing:
+        drawing, photo = _drawing_of(data, doc.kind)
+        if not drawing and photo is None:
             left += 1
             continue
         write_intent()
         doc = db.session.get(Document, doc_id, populate_existing=True)
         if doc is not None and doc.first_page is None:  # not deleted nor drawn meanwhile
-            doc.first_page = put_first_page(drawing, doc.patient_id)
+            doc.first_page = put_first_page(drawing, doc.patient_id, photo)
             drawn += 1
         db.session.commit()
     db.session.rollback()

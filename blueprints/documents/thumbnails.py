@@ -37,13 +37,22 @@ def _as_file(src: Source) -> BinaryIO:
     return io.BytesIO(b"".join(src))
 
 
-def _encode_thumbnail(im: Image.Image) -> bytes:
-    if im.mode in ("RGBA", "LA") or (im.mode == "P" and "transparency" in im.info):
+def on_white(im: Image.Image) -> Image.Image:
+    """An image in eight bits as a browser shows it: greys of 16 bits (a PNG from imaging
+    software) scaled, not clipped to white; transparency laid on white (the page's paper)."""
+    if im.mode == "I" or im.mode.startswith("I;16"):
+        return im.convert("I").point(lambda v: v * (1 / 257)).convert("L")
+    if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
         im = im.convert("RGBA")
         background = Image.new("RGB", im.size, "white")
         background.paste(im, mask=im.getchannel("A"))
-        im = background
-    elif im.mode != "RGB":
+        return background
+    return im
+
+
+def _encode_thumbnail(im: Image.Image) -> bytes:
+    im = on_white(im)
+    if im.mode != "RGB":
         im = im.convert("RGB")
     out = io.BytesIO()
     im.save(out, "JPEG", quality=80, optimize=True)

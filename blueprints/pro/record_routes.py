@@ -133,6 +133,9 @@ def record_preview(viewer, access_id: str, doc_id: str):
         return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "apercu.jpg")
     if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
+    drawing = documents.photo_drawing(viewer, doc, request.args.get("taille"))
+    if drawing is not None:  # a photo as its page shows it, drawn at upload
+        return files.serve_drawing(drawing[1], drawing[0], "apercu")
     return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)
 
 
@@ -164,9 +167,7 @@ def record_page_image(viewer, access_id: str, doc_id: str, number: int):
     if not _document_read(viewer, doc, traced=False):
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "page_image"})
         _document_read(viewer, doc, traced=True)
-    mime, data = image
-    ext = "png" if mime == "image/png" else "jpg"
-    return files.serve_image([data], mime, f"page-{number}.{ext}")
+    return files.serve_drawing([image[1]], image[0], f"page-{number}")
 
 
 @bp.get("/dossier/<access_id>/documents/<doc_id>/telecharger")

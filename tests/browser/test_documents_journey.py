@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PIL import ExifTags, Image
@@ -24,6 +25,8 @@ pytestmark = pytest.mark.browser
 ACT_DATE = date(2025, 11, 4)
 ACT_DAY = "4 novembre 2025"  # as the pages write it
 CATEGORY = "Résultats de biologie"
+#: A real photo as an orientation-tagged camera writes it (tests/documents/fixtures/README.md).
+PHOTO = Path(__file__).resolve().parent.parent / "documents" / "fixtures" / "photo-paysage-orientation-6.jpg"
 OTHER_CATEGORY = "Ordonnances et soins"
 
 
@@ -385,6 +388,32 @@ def test_documents_screenshots_on_a_large_screen(browser, base_url, live_app, ne
         history_sentences(page)
         snap(page, "history", "desktop")
         assert problems.problems() == [], "\n".join(problems.problems())
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+def test_a_phone_photo_is_shown_from_its_drawing(browser, base_url, live_app, new_holder, problems, size, viewport):
+    """A photo taken with the phone turned (1,800 px, orientation 6), sent through the camera
+    field: its page shows the 1,000 px drawing, the right way up, and axe finds nothing."""
+    context, page, _holder = logged_in(browser, base_url, live_app, new_holder, problems, viewport)
+    try:
+        page.goto("/documents/ajouter")
+        form = page.locator("#doc-add")
+        form.locator("input[type=file][name=photo]").set_input_files(
+            {"name": "IMG_2041.jpg", "mimeType": "image/jpeg", "buffer": PHOTO.read_bytes()}
+        )
+        form.locator("select[name=category]").select_option(label=OTHER_CATEGORY)
+        form.locator("input[name=act_date]").fill(ACT_DATE.isoformat())
+        form.locator("button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]{32,36}$"))
+        image = page.locator(".doc-preview img.doc-image")
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
+        assert image.evaluate("img => img.currentSrc").endswith("/apercu?taille=normal")
+        box = image.bounding_box()
+        assert box["width"] > box["height"], "a landscape photo is shown as a landscape"
+        snap(page, "document-photo", size)
+        assert problems.problems() == [], "\n".join(problems.problems())  # axe's findings among them
     finally:
         context.close()
 

@@ -227,7 +227,7 @@ def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
 
 def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, drawings, monkeypatch):
     with monkeypatch.context() as before:  # stored by a version that drew no first page
-        before.setattr(services, "put_first_page", lambda drawn, patient_id: None)
+        before.setattr(services, "put_first_page", lambda *stored: None)
         old = add_text(space, multipage_pdf(2), "ancien.pdf")
         locked = add_text(space, encrypted_pdf(), "protege.pdf")
         add_text(space)  # not a PDF: nothing to draw
@@ -236,14 +236,14 @@ def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, 
     runner = app.test_cli_runner()
     result = runner.invoke(args=["storage", "first-pages"])
     assert result.exit_code == 0, result.output
-    assert "1 first pages drawn and stored; 1 left to be drawn on view" in result.output
+    assert "1 first pages and photos drawn and stored; 1 left as they are" in result.output
     db.session.expire_all()
     assert set(old.first_page) == {"mime", *pages.WIDTHS}
     before = len(drawings)
     assert services.page_image(space, old, 1, "grande") == pages.render(multipage_pdf(2), 1, "grande")
     assert drawings[before:] == ["render"]  # the test's own drawing: the page read the stored one
     again = runner.invoke(args=["storage", "first-pages"])
-    assert "0 first pages drawn and stored; 1 left" in again.output
+    assert "0 first pages and photos drawn and stored; 1 left" in again.output
 
 
 def test_a_drawn_pages_thumbnail_is_halved_by_averaging_first(monkeypatch):

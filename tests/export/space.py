@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -20,11 +21,15 @@ from core.db import db
 from core.people import Account
 from tests.documents.file_samples import make_tiff
 from tests.documents.pdf_samples import multipage_pdf
-from tests.samples import TEXT, jpeg_with_gps, png_bytes
+from tests.samples import TEXT, png_bytes
+
+PHOTO = (
+    Path(__file__).resolve().parent.parent / "documents" / "fixtures" / "photo-paysage-orientation-6.jpg"
+).read_bytes()
 
 FILES = (
     ("compte-rendu.pdf", multipage_pdf(2), "CPT_REND", "Compte rendu d'hospitalisation — cardiologie"),
-    ("radio.jpg", jpeg_with_gps(), "RADIO_SC", "Radio du thorax"),
+    ("radio.jpg", PHOTO, "RADIO_SC", "Radio du thorax"),  # drawn at upload, and again when imported
     ("analyse.png", png_bytes((120, 80)), "BIOLOGIE", "Résultats de biologie"),
     ("scan.tif", make_tiff(pages=2), "DOC_ADM", "Scan: attestation/CPAM"),
     ("ordonnance.txt", TEXT, "ORD_SOIN", "Ordonnance"),

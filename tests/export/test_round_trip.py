@@ -68,7 +68,9 @@ def test_round_trip_recreates_the_space_field_by_field(app, exporter, run_export
                 assert documents.page_image(viewer, doc, 1, "grande") == documents.page_image(
                     holder_viewer(account.patient_id), old, 1, "grande"
                 )
+            assert documents.photo_sources(doc) == documents.photo_sources(old)  # a photo drawn again
         assert any(doc.first_page for doc in new_docs)
+        assert any(documents.photo_sources(doc) for doc in new_docs)
     (trace,) = traces(app, "space_imported")
     assert trace.patient_id == target.patient_id and trace.detail["measures"] == 12
 
