@@ -38,8 +38,13 @@ OUT = ROOT / "benchmarks" / "out" / "peak"
 DOCUMENTS, MEASURES, TRACES, SHARES = 60, 5000, 200, 3
 PROFESSIONALS, GRANTS_PER_PRO = 50, 20
 #: A seed made by an older version is made again when what a seeded space holds changed:
-#: 2, a PDF keeps its first page drawn at upload (a seed before it drew them on every view).
-SEED_VERSION = 2
+#: 2, a PDF keeps its first page drawn at upload (a seed before it drew them on every view);
+#: 3, a journey's preview may be a photo's (PREVIEWED).
+SEED_VERSION = 3
+#: The kinds whose page shows the document as an image (a PDF's pages, a photo): a journey's
+#: "one preview" opens one of them. Before seed 3 the list named "image", a kind no document has,
+#: and every preview was a PDF's.
+PREVIEWED = ("pdf", "jpeg", "png")
 HOLDER_PASSWORD = PRO_PASSWORD = "carnet-demo-2026"  # the demo's: its hash is reused for every account
 # (kind, every so many hours, value, spread, value2, spread2, context): a watch, a cuff, a scale, a meter
 SERIES = [
@@ -391,7 +396,7 @@ def _bulk(spaces: int, n_measures: int) -> dict:
                 "email": arow["email"],
                 "patient_id": pid,
                 "account_id": aid,
-                "doc_ids": [d["id"] for d in docs[:5] if d["kind"] in ("pdf", "image")] or [docs[0]["id"]],
+                "doc_ids": [d["id"] for d in docs[:5] if d["kind"] in PREVIEWED] or [docs[0]["id"]],
                 "charts": [kinds.get(s[0]).slug for s in series[:4]],
             }
         )
