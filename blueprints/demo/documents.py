@@ -1,14 +1,15 @@
 """The demo space's documents, made on the spot (no binary files in the repository): a
-prescription (text), a blood test report (PDF rendered by WeasyPrint), a vaccination record
-photo (PNG), and a consultation report the médecin traitant deposited herself."""
+prescription (text), a blood test report (PDF rendered by WeasyPrint), a phone's photo of the
+vaccination record (JPEG), and a consultation report the médecin traitant deposited herself."""
 
 from __future__ import annotations
 
 import io
+import math
 from datetime import date
 
 from flask import current_app
-from PIL import Image, ImageDraw
+from PIL import ExifTags, Image, ImageDraw, ImageFont
 
 from blueprints.documents import services as documents
 from blueprints.pro import services as pro
@@ -56,24 +57,64 @@ Document de démonstration : données fictives.
 """
 
 
-def _vaccination_png() -> bytes:
-    img = Image.new("RGB", (900, 600), (250, 248, 240))
-    draw = ImageDraw.Draw(img)
-    draw.rectangle((20, 20, 880, 580), outline=(11, 110, 117), width=6)
-    lines = [
-        "CARNET DE VACCINATION — Camille Martin",
-        "",
-        "DTP (rappel 25 ans)   12/05/2012   lot K4821",
-        "Grippe saisonnière     18/10/2025   lot FL2291",
-        "Covid-19 (rappel)      18/10/2025   lot CV7730",
-        "",
-        "Document de démonstration : données fictives",
-    ]
-    for i, line in enumerate(lines):
-        draw.text((60, 70 + i * 60), line, fill=(30, 40, 45))
+VACCINATIONS = [
+    "CARNET DE VACCINATION",
+    "Camille Martin, née le 14/03/1987",
+    "",
+    "DTP (rappel 25 ans)     12/05/2012   lot K4821",
+    "Grippe saisonnière      18/10/2025   lot FL2291",
+    "Covid-19 (rappel)       18/10/2025   lot CV7730",
+    "",
+    "Document de démonstration :",
+    "données fictives",
+]
+
+
+def _vaccination_photo() -> bytes:
+    """The vaccination page as a phone photographs it: 12 megapixels, the page on a table under
+    uneven light, the sensor's grain, stored turned with the EXIF orientation 6 as phones do
+    when held upright (Carnet draws it upright for its page)."""
+    width, height = 3024, 4032
+    light = Image.linear_gradient("L").resize((width, height)).point(lambda v: 255 - v // 6)
+    table = Image.merge(
+        "RGB", [light.point(lambda v: v * 0.55), light.point(lambda v: v * 0.42), light.point(lambda v: v * 0.33)]
+    )
+    paper = Image.new("RGB", (width - 480, height - 640), (246, 243, 232))
+    draw = ImageDraw.Draw(paper)
+    draw.rectangle((60, 60, paper.width - 60, paper.height - 60), outline=(11, 110, 117), width=14)
+    font = _font(92)
+    for i, line in enumerate(VACCINATIONS):
+        draw.text((150, 220 + i * 190), line, fill=(30, 40, 45), font=font)
+    paper = paper.rotate(-1.5, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    mask = Image.new("L", paper.size, 0)
+    ImageDraw.Draw(mask).polygon(_corners(paper.size, width - 480, height - 640), fill=255)
+    table.paste(paper, (200, 280), mask)
+    shaded = Image.composite(table, Image.new("RGB", table.size, (0, 0, 0)), light)
+    photo = Image.blend(shaded, Image.effect_noise((width, height), 40).convert("RGB"), 0.06)
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
     out = io.BytesIO()
-    img.save(out, "PNG")
+    photo.transpose(Image.Transpose.ROTATE_90).save(out, "JPEG", quality=88, exif=exif)
     return out.getvalue()
+
+
+def _font(size: int):
+    """DejaVu Sans (installed with WeasyPrint's fonts), which has French accents; else Pillow's own."""
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _corners(size: tuple[int, int], width: int, height: int) -> list[tuple[float, float]]:
+    """The corners of a width × height page turned 1.5° in an image of `size` (PIL's rotate)."""
+    angle = math.radians(1.5)
+    cx, cy = size[0] / 2, size[1] / 2
+    half = [(-width / 2, -height / 2), (width / 2, -height / 2), (width / 2, height / 2), (-width / 2, height / 2)]
+    return [
+        (cx + x * math.cos(angle) - y * math.sin(angle), cy + x * math.sin(angle) + y * math.cos(angle))
+        for x, y in half
+    ]
 
 
 def add_demo_documents(account) -> None:
@@ -95,7 +136,7 @@ def add_demo_documents(account) -> None:
             "Bilan sanguin",
             "À montrer au Dr Bernard au prochain rendez-vous.",
         ),
-        ("carnet-vaccination.png", _vaccination_png(), "DOC_ADM", date(2025, 10, 18), "Carnet de vaccination", None),
+        ("IMG_20251018_1412.jpg", _vaccination_photo(), "DOC_ADM", date(2025, 10, 18), "Carnet de vaccination", None),
     ]
     for name, data, category, act_date, title, note in items:
         documents.add_documents(

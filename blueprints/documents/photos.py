@@ -17,10 +17,13 @@ from blueprints.documents import images, pages, thumbnails
 KINDS = ("jpeg", "png")
 #: Orientations (EXIF) that swap the photo's width and height.
 _SWAPPED = (5, 6, 7, 8)
-#: A drawing's width may be this much off pages.WIDTHS (either way): a JPEG decoded at a half or a
-#: quarter of its size (DCT scaling) is then drawn as it came out, or averaged two by two. On this
-#: kind of machine resampling a 12-megapixel photo's half by 1 % costs 59 ms, six times its encoding.
-_NEAR = 1.1
+#: How far a drawing's width may be from pages.WIDTHS (below, above), so that a JPEG decoded at a
+#: half or a quarter of its size (DCT scaling) is drawn as it came out, or averaged two by two:
+#: resampling a 12-megapixel photo's half by 1 % costs 59 ms, six times its encoding. The large
+#: drawing serves the screens that need more than 1,000 px (a phone at density 3: 1,170; a large
+#: screen's column at density 2: 1,150): from 1,500 px it serves them all, and a photo taken
+#: upright (3,024 px wide) is decoded at half size instead of whole.
+_BANDS = {"normal": (0.9, 1.1), "grande": (0.75, 1.1)}
 
 
 @dataclass
@@ -45,13 +48,14 @@ def _plain(im: Image.Image) -> Image.Image:
     return im if im.mode in ("RGB", "L") else im.convert("RGB")
 
 
-def _reduced(im: Image.Image, target: int) -> Image.Image:
-    """The image at about `target` pixels wide (_NEAR): as it is when it is there already; from
+def _reduced(im: Image.Image, size: str) -> Image.Image:
+    """The image about as wide as this size's drawing (_BANDS): as it is when it is already; from
     about twice as wide, averaged two by two (a tenth of a resampling's time)."""
     width, height = im.size
-    if width <= target * _NEAR:
+    target, (low, high) = pages.WIDTHS[size], _BANDS[size]
+    if width <= target * high:
         return im
-    if target * 2 / _NEAR <= width <= target * 2 * _NEAR:
+    if target * 2 * low <= width <= target * 2 * high:
         return im.reduce(2)
     return im.resize((target, max(1, round(height * target / width))), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
@@ -64,7 +68,7 @@ def _size_of(src: BinaryIO) -> int:
 
 def draw(src: BinaryIO, kind: str) -> Drawn:
     """Draw the photo at each width narrower than it, from the largest down. A JPEG is decoded
-    at the smallest scale that still covers the large drawing (DCT scaling) and drawn as a JPEG;
+    at the smallest scale that still covers the large drawing (DCT scaling, _BANDS), drawn as a JPEG;
     a PNG (a screenshot, a scan saved losslessly) stays lossless (pages.encode). Orientation is
     applied; the colour profile is kept. A drawing no lighter than the file is not kept: the
     file is as good to send."""
@@ -76,7 +80,7 @@ def draw(src: BinaryIO, kind: str) -> Drawn:
     if not wanted:
         return Drawn(width)
     if kind == "jpeg":
-        scale = pages.WIDTHS[wanted[0]] / _NEAR / width
+        scale = pages.WIDTHS[wanted[0]] * _BANDS[wanted[0]][0] / width
         im.draft("RGB", (round(im.size[0] * scale), round(im.size[1] * scale)))
     im.load()
     upright = ImageOps.exif_transpose(im) if images.exif_orientation(im) is not None else im
@@ -85,7 +89,7 @@ def draw(src: BinaryIO, kind: str) -> Drawn:
     icc = upright.info.get("icc_profile") if current is upright else None
     drawn = Drawn(width)
     for size in wanted:
-        current = _reduced(current, pages.WIDTHS[size])
+        current = _reduced(current, size)
         mime, data = pages.encode(current, photo=kind == "jpeg", icc=icc)
         if len(data) < weight:
             drawn.drawings[size], drawn.widths[size] = (mime, data), current.width

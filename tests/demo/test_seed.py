@@ -26,6 +26,9 @@ def test_seed_once_then_nothing(app):
             "Carnet de vaccination",
             "Compte rendu de consultation",
         }
+        photo = db.session.scalar(select(Document).where(Document.title == "Carnet de vaccination"))
+        # a phone's photo, taken upright: drawn at upload at half its size, then a thousand pixels
+        assert photo.kind == "jpeg" and photo.first_page["widths"] == {"grande": 1512, "normal": 1000}
         statuses = sorted(db.session.scalars(select(Appointment.status)))
         assert statuses == ["confirmed", "confirmed", "proposed"]  # the dentist, a past consultation, a proposal
         deposit = db.session.scalar(select(Document).where(Document.title == "Compte rendu de consultation"))

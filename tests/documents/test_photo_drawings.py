@@ -67,15 +67,15 @@ def test_a_phone_photo_is_drawn_upright_and_lighter_and_its_page_offers_both(app
     page = client.get(f"/documents/{doc_id}").get_data(as_text=True)
     tag = re.search(r'<img class="doc-image"[^>]*>', page).group(0)
     assert f'src="/documents/{doc_id}/apercu?taille=normal"' in tag
-    # the 1,000 px drawing, and the file itself (1,800 px upright) for a larger screen
-    assert f'srcset="/documents/{doc_id}/apercu?taille=normal 1000w, /documents/{doc_id}/apercu 1800w"' in tag
+    # the small drawing (the upright photo averaged two by two), and the file itself for a larger screen
+    assert f'srcset="/documents/{doc_id}/apercu?taille=normal 900w, /documents/{doc_id}/apercu 1800w"' in tag
     assert 'sizes="(min-width: 1100px) 45vw, 100vw"' in tag
     drawn = client.get(f"/documents/{doc_id}/apercu?taille=normal")
     assert drawn.status_code == 200 and drawn.mimetype == "image/jpeg"
     assert len(drawn.data) < 0.6 * len(client.get(f"/documents/{doc_id}/telecharger").data)
     image = _image(drawn)
-    assert image.size == (1000, 667) and images_orientation(image) is None
-    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(LANDSCAPE))).resize((1000, 667))
+    assert image.size == (900, 600) and images_orientation(image) is None
+    upright = ImageOps.exif_transpose(Image.open(io.BytesIO(LANDSCAPE))).resize((900, 600))
     assert _mean_gap(image, upright) < 4  # the right way up, not turned nor mirrored
     assert _mean_gap(image, upright.transpose(Image.Transpose.ROTATE_180)) > 20
     # asked for a size with no drawing: the file, as before
@@ -115,6 +115,21 @@ def test_a_large_photo_gets_both_drawings_with_its_colour_profile(app, holder, u
         assert image.size == (width, width * 3 // 4) and image.info["icc_profile"] == icc
         assert len(drawn.data) < file_bytes / 3
     assert len(blob_files(app)) == 4  # the file, its thumbnail, two drawings
+
+
+def test_a_photo_taken_upright_is_decoded_at_half_size_for_both_drawings(app, holder, upload):
+    """A phone held upright stores 4,032 x 3,024 turned (orientation 6): 3,024 px wide upright.
+    Its half (1,512 px) serves as the large drawing; the small one is drawn from it."""
+    client, _ = holder
+    turned = Image.open(io.BytesIO(_noisy_photo(4032, 3024)))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    turned.save(out, "JPEG", quality=90, exif=exif)
+    doc_id = _add_photo(client, upload, out.getvalue())
+    assert _doc(app, doc_id).first_page["widths"] == {"grande": 1512, "normal": 1000}
+    assert _image(client.get(f"/documents/{doc_id}/apercu?taille=grande")).size == (1512, 2016)
+    assert _image(client.get(f"/documents/{doc_id}/apercu?taille=normal")).size == (1000, 1333)
 
 
 def test_a_screenshot_stays_lossless(app, holder, upload):
@@ -165,10 +180,10 @@ def test_a_professional_is_shown_the_drawing(app, client, make_holder, make_docu
     assert use_code(client, code).status_code == 303
     base = f"/pro/dossier/{share_id}/documents/{doc.id}"
     page = client.get(base).get_data(as_text=True)
-    assert f'srcset="{base}/apercu?taille=normal 1000w, {base}/apercu 1800w"' in page
+    assert f'srcset="{base}/apercu?taille=normal 900w, {base}/apercu 1800w"' in page
     before = len(events(app, audit.Action.DOCUMENT_OPENED))
     drawn = client.get(f"{base}/apercu?taille=normal")
-    assert drawn.status_code == 200 and _image(drawn).size == (1000, 667)
+    assert drawn.status_code == 200 and _image(drawn).size == (900, 600)
     assert len(events(app, audit.Action.DOCUMENT_OPENED)) == before + 1
 
 
@@ -183,8 +198,8 @@ def test_photos_stored_before_are_drawn_by_the_first_pages_command(app, space, m
     result = runner.invoke(args=["storage", "first-pages"])
     assert "2 first pages and photos drawn and stored; 0 left" in result.output, result.output
     db.session.expire_all()
-    assert old.first_page["widths"] == {"normal": 1000} and small.first_page == {"width": 1200, "widths": {}}
-    assert services.photo_sources(old) == [("normal", 1000), (None, 1800)]
+    assert old.first_page["widths"] == {"normal": 900} and small.first_page == {"width": 1200, "widths": {}}
+    assert services.photo_sources(old) == [("normal", 900), (None, 1800)]
     again = runner.invoke(args=["storage", "first-pages"])
     assert "0 first pages and photos drawn and stored; 0 left" in again.output
 
