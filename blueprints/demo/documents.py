@@ -5,7 +5,6 @@ vaccination record (JPEG), and a consultation report the médecin traitant depos
 from __future__ import annotations
 
 import io
-import math
 from datetime import date
 
 from flask import current_app
@@ -85,10 +84,9 @@ def _vaccination_photo() -> bytes:
     font = _font(92)
     for i, line in enumerate(VACCINATIONS):
         draw.text((150, 220 + i * 190), line, fill=(30, 40, 45), font=font)
-    paper = paper.rotate(-1.5, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
-    mask = Image.new("L", paper.size, 0)
-    ImageDraw.Draw(mask).polygon(_corners(paper.size, width - 480, height - 640), fill=255)
-    table.paste(paper, (200, 280), mask)
+    mask = Image.new("L", paper.size, 255).rotate(-1.5, resample=Image.Resampling.BICUBIC, expand=True)
+    paper = paper.rotate(-1.5, resample=Image.Resampling.BICUBIC, expand=True)
+    table.paste(paper, (200, 280), mask)  # the page turned a little, its corners on the table
     shaded = Image.composite(table, Image.new("RGB", table.size, (0, 0, 0)), light)
     photo = Image.blend(shaded, Image.effect_noise((width, height), 40).convert("RGB"), 0.06)
     exif = Image.Exif()
@@ -104,17 +102,6 @@ def _font(size: int):
         return ImageFont.truetype("DejaVuSans.ttf", size)
     except OSError:
         return ImageFont.load_default(size=size)
-
-
-def _corners(size: tuple[int, int], width: int, height: int) -> list[tuple[float, float]]:
-    """The corners of a width × height page turned 1.5° in an image of `size` (PIL's rotate)."""
-    angle = math.radians(1.5)
-    cx, cy = size[0] / 2, size[1] / 2
-    half = [(-width / 2, -height / 2), (width / 2, -height / 2), (width / 2, height / 2), (-width / 2, height / 2)]
-    return [
-        (cx + x * math.cos(angle) - y * math.sin(angle), cy + x * math.sin(angle) + y * math.cos(angle))
-        for x, y in half
-    ]
 
 
 def add_demo_documents(account) -> None:

@@ -5,7 +5,6 @@ Plain Python (Pillow), in the worker, as the photo's thumbnail always was."""
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -37,7 +36,7 @@ class Drawn:
     thumbnail: bytes | None = None
 
 
-def upright_size(im: Image.Image) -> tuple[int, int]:
+def _upright_size(im: Image.Image) -> tuple[int, int]:
     width, height = im.size
     return (height, width) if images.exif_orientation(im) in _SWAPPED else (width, height)
 
@@ -60,22 +59,16 @@ def _reduced(im: Image.Image, size: str) -> Image.Image:
     return im.resize((target, max(1, round(height * target / width))), Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
-def _size_of(src: BinaryIO) -> int:
-    end = src.seek(0, io.SEEK_END)
-    src.seek(0)
-    return end
-
-
-def draw(src: BinaryIO, kind: str) -> Drawn:
+def draw(src: BinaryIO, kind: str, weight: int | None = None) -> Drawn:
     """Draw the photo at each width narrower than it, from the largest down. A JPEG is decoded
     at the smallest scale that still covers the large drawing (DCT scaling, _BANDS), drawn as a JPEG;
     a PNG (a screenshot, a scan saved losslessly) stays lossless (pages.encode). Orientation is
     applied; the colour profile is kept. A drawing no lighter than the file is not kept: the
-    file is as good to send."""
-    weight = _size_of(src)
+    file (of `weight` bytes) is as good to send."""
+    src.seek(0)
     im = Image.open(src, formats=images.PIL_FORMATS[kind])  # the caller's file: it closes it
     images.check_pixels(im)
-    width, height = upright_size(im)
+    width, height = _upright_size(im)
     wanted = sorted((s for s in pages.WIDTHS if pages.WIDTHS[s] < width), key=pages.WIDTHS.get, reverse=True)
     if not wanted:
         return Drawn(width)
@@ -91,7 +84,7 @@ def draw(src: BinaryIO, kind: str) -> Drawn:
     for size in wanted:
         current = _reduced(current, size)
         mime, data = pages.encode(current, photo=kind == "jpeg", icc=icc)
-        if len(data) < weight:
+        if weight is None or len(data) < weight:
             drawn.drawings[size], drawn.widths[size] = (mime, data), current.width
     if "normal" not in drawn.drawings:  # the page shows the file: a large drawing alone is unused
         drawn.drawings, drawn.widths = {}, {}

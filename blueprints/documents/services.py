@@ -149,26 +149,32 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
         else:
             thumb, needs_password, layout, drawn = info.thumbnail, info.encrypted, info.layout(), info.first_page
         del data
+    elif ftype.kind != "text":
+        thumb, drawn, photo = image_previews(content, ftype.kind, draw=first_page)
     else:
-        thumb, drawn, photo = photo_drawings(content, ftype.kind) if first_page else (None, None, None)
-        if thumb is None and ftype.kind != "text":
-            content.seek(0)
-            thumb = thumbnails.thumbnail(content, ftype.kind)
+        thumb = None
     content.seek(0)
     name = names.safe_filename(name or f"document.{ftype.extension}")
     return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn, photo)
 
 
-def photo_drawings(content: BinaryIO, kind: str) -> tuple[bytes | None, dict | None, dict | None]:
-    """A photo's (thumbnail, drawings, {"width", "widths"}) (photos.draw); Nones for anything
-    else, or a photo Pillow cannot draw: it is shown as it came."""
-    if kind not in photos.KINDS:
-        return None, None, None
-    try:
-        found = photos.draw(content, kind)
-    except Exception:  # noqa: BLE001 - as a thumbnail, a drawing that fails is never fatal
-        return None, None, None
-    return found.thumbnail, found.drawings, {"width": found.width, "widths": found.widths}
+def image_previews(content: BinaryIO, kind: str, draw: bool = True) -> tuple[bytes | None, dict | None, dict | None]:
+    """An image's (thumbnail, drawings, {"width", "widths"}): a photo drawn at the page's widths
+    (photos.draw), its thumbnail from the smaller drawing; else, or for a photo Pillow cannot draw
+    (shown as it came), the thumbnail alone and Nones."""
+    found = None
+    if draw and kind in photos.KINDS:
+        try:
+            found = photos.draw(content, kind, _size_of(content))
+        except Exception:  # noqa: BLE001 - as a thumbnail, a drawing that fails is never fatal
+            found = None
+    thumb = found.thumbnail if found is not None else None
+    if thumb is None:
+        content.seek(0)
+        thumb = thumbnails.thumbnail(content, kind)
+    if found is None:
+        return thumb, None, None
+    return thumb, found.drawings, {"width": found.width, "widths": found.widths}
 
 
 @dataclass
@@ -628,7 +634,7 @@ def _thumbnail_statement(kind: str) -> Fixed:
 def _drawing_of(data: bytes, kind: str) -> tuple[dict | None, dict | None]:
     """A stored file's (first page drawings, a photo's widths), as an upload draws them."""
     if kind != "pdf":
-        return photo_drawings(io.BytesIO(data), kind)[1:]
+        return image_previews(io.BytesIO(data), kind)[1:]
     try:
         return pages.inspect(data, first_page=True).first_page, None
     except pages.RenderError:

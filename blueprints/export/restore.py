@@ -16,9 +16,9 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from blueprints.documents import pages, sniff, thumbnails
+from blueprints.documents import pages, sniff
 from blueprints.documents.models import Document
-from blueprints.documents.services import max_bytes, photo_drawings, put_first_page
+from blueprints.documents.services import image_previews, max_bytes, put_first_page
 from blueprints.export import portable
 from blueprints.measures.models import Measure
 from core import audit, blobs
@@ -153,9 +153,8 @@ def _document_file(zf: zipfile.ZipFile, name: str, values: dict, patient_id: str
     elif ftype.kind != "text":
         with zf.open(info) as fh:
             data = fh.read()
-        thumb, drawn, photo = photo_drawings(io.BytesIO(data), ftype.kind)
+        thumb, drawn, photo = image_previews(io.BytesIO(data), ftype.kind)
         first_page = put_first_page(drawn, patient_id, photo)
-        thumb = thumb or thumbnails.thumbnail(io.BytesIO(data), ftype.kind)
     thumb_id = blobs.put(io.BytesIO(thumb), patient_id).blob_id if thumb else None
     return {
         "blob_id": stored.blob_id,

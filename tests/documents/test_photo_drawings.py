@@ -39,6 +39,10 @@ def _doc(app, doc_id: str) -> Document:
         return db.session.get(Document, doc_id)
 
 
+def _orientation(image: Image.Image):
+    return image.getexif().get(0x0112)
+
+
 def _mean_gap(a: Image.Image, b: Image.Image) -> float:
     return sum(ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).mean) / 3
 
@@ -74,7 +78,7 @@ def test_a_phone_photo_is_drawn_upright_and_lighter_and_its_page_offers_both(app
     assert drawn.status_code == 200 and drawn.mimetype == "image/jpeg"
     assert len(drawn.data) < 0.6 * len(client.get(f"/documents/{doc_id}/telecharger").data)
     image = _image(drawn)
-    assert image.size == (900, 600) and images_orientation(image) is None
+    assert image.size == (900, 600) and _orientation(image) is None
     upright = ImageOps.exif_transpose(Image.open(io.BytesIO(LANDSCAPE))).resize((900, 600))
     assert _mean_gap(image, upright) < 4  # the right way up, not turned nor mirrored
     assert _mean_gap(image, upright.transpose(Image.Transpose.ROTATE_180)) > 20
@@ -82,10 +86,6 @@ def test_a_phone_photo_is_drawn_upright_and_lighter_and_its_page_offers_both(app
     whole = client.get(f"/documents/{doc_id}/apercu?taille=grande")
     assert whole.data == client.get(f"/documents/{doc_id}/apercu").data
     assert _image(whole).size == (1200, 1800)  # stored as the camera wrote it, tagged to turn
-
-
-def images_orientation(image: Image.Image):
-    return image.getexif().get(0x0112)
 
 
 def test_a_drawing_no_lighter_than_the_photo_is_not_kept(app, holder, upload):
@@ -205,7 +205,7 @@ def test_photos_stored_before_are_drawn_by_the_first_pages_command(app, space, m
 
 
 def test_a_photo_pillow_cannot_draw_is_shown_as_it_came(app, space, monkeypatch):
-    def broken(src, kind):
+    def broken(*_args):
         raise OSError("image file is truncated")
 
     monkeypatch.setattr(photos, "draw", broken)
