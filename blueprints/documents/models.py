@@ -40,11 +40,13 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     blob_id: Mapped[str] = mapped_column(ForeignKey(BlobKey.blob_id))
     thumb_blob_id: Mapped[str | None] = mapped_column(ForeignKey(BlobKey.blob_id))
-    # A PDF's pages as its page lists them ({"encrypted", "page_count", "sizes"} or {"error": true}),
-    # read once at upload so that showing the page reads no blob; None: not read yet (older rows).
+    # A PDF's or a TIFF's pages as its page lists them ({"encrypted", "page_count", "sizes"} or
+    # {"error": true}), read once at upload so that showing the page reads no blob; None: not read
+    # yet (older rows, and no other kind of file).
     pdf_layout: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
-    # A PDF's page 1 drawn at upload at each width ({"mime": ..., "normal": blob id, "grande": blob id}):
-    # the document's page shows it on every view. None: drawn on view (older documents, or not drawable).
+    # A PDF's or a TIFF's page 1 drawn at upload at each width ({"mime": ..., "normal": blob id,
+    # "grande": blob id}), or a photo's drawings: the document's page shows them on every view.
+    # None: drawn on view (older documents, or not drawable).
     first_page: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
     # Never loaded: it tells a flush to insert the file's key before the document that refers to it.
     _blob_key: Mapped[BlobKey] = relationship(foreign_keys=[blob_id], lazy="raise")

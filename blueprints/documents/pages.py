@@ -1,11 +1,14 @@
-"""A stored PDF shown as pictures of its pages, drawn on the server.
+"""A stored PDF or TIFF shown as pictures of its pages, drawn on the server.
 
 A browser's PDF viewer runs the document's JavaScript (/OpenAction, /AA, /JS) even under a
 `sandbox` CSP, so no Carnet page ever hands a stored PDF to one: the preview is a list of page
 images drawn by PDFium (built without a JavaScript engine: no script of the document runs
 here either), and the original is only ever downloaded (`Content-Disposition: attachment`).
+Browsers do not show TIFF at all: a fax or a scanner's file, often of several pages, is drawn
+the same way by Pillow (libtiff), so it can be read on a phone and at a kiosk, which cannot
+download.
 
-PDFium reads hostile input: every call runs in a child of the app's fork server (PDFium
+PDFium and libtiff read hostile input: every call runs in a child of the app's fork server (PDFium
 already imported) under limits on memory and CPU time and a deadline after which it is
 killed, so a PDF that loops, explodes or crashes PDFium costs a bounded amount and never
 takes the worker down. At most RENDERERS children per worker draw at once; the rest wait.
@@ -24,9 +27,15 @@ from dataclasses import dataclass, field
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
+from PIL import Image, TiffImagePlugin
 
-from blueprints.documents import thumbnails
+from blueprints.documents import images, thumbnails
+from blueprints.documents.sniff import UnsupportedFile
 from core import pdf as core_pdf
+
+#: The kinds of file shown as pictures of their pages.
+KINDS = ("pdf", "tiff")
+_TIFF = (b"II*\x00", b"MM\x00*")  # as sniff.py recognises a TIFF
 
 #: Pages listed in a preview; past them the page says to download the file.
 MAX_PAGES = 60
@@ -61,7 +70,9 @@ class Info:
 
     encrypted: bool = False  # needs a password to open (a user password; an owner password alone opens)
     page_count: int = 0
-    sizes: list[tuple[float, float]] = field(default_factory=list)  # the first MAX_PAGES pages
+    #: The first MAX_PAGES pages' sizes: a PDF's in points, a TIFF's in pixels (its height as
+    #: shown, see _tiff_size); only their proportions and a TIFF's pixels are used.
+    sizes: list[tuple[float, float]] = field(default_factory=list)
     thumbnail: bytes | None = None  # asked for at upload only
     #: Page 1 drawn at each width, {size: (MIME type, bytes)}: asked for at upload only; None
     #: when it could not be drawn (the page then draws it when shown, and says so if it fails).
@@ -246,7 +257,109 @@ def _grey(im) -> bool:
     return colours is not None and all(red == green == blue for _count, (red, green, blue) in colours)
 
 
+# --------------------------------------------------------------------------- a TIFF, in the child
+
+
+def _tiff_size(im) -> tuple[float, float]:
+    """A TIFF page's size as it is shown, in pixels: a fax in normal mode is scanned at 204 dpi
+    across and 98 down, so its height is stretched back by that ratio."""
+    images.check_pixels(im)
+    width, height = im.size
+    across, down = (im.tag_v2.get(tag) for tag in (TiffImagePlugin.X_RESOLUTION, TiffImagePlugin.Y_RESOLUTION))
+    try:
+        ratio = float(across) / float(down) if across and down else 1.0
+    except (TypeError, ValueError, ZeroDivisionError):
+        ratio = 1.0
+    if not 0.25 <= ratio <= 4:  # not a scanner's: as it is
+        ratio = 1.0
+    return float(width), float(height) * ratio
+
+
+def _open_tiff(data: bytes):
+    try:
+        return Image.open(io.BytesIO(data), formats=["TIFF"])
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise RenderError("not a TIFF Pillow can read") from exc
+
+
+def _inspect_tiff(data: bytes, thumbnail: bool, max_pages: int, first_page: bool = False) -> Info:
+    drawn = thumb = None
+    with _open_tiff(data) as im:
+        try:
+            count = getattr(im, "n_frames", 1)
+            sizes = []
+            for index in range(min(count, max_pages)):
+                im.seek(index)
+                sizes.append(_tiff_size(im))
+        except (OSError, ValueError, EOFError, UnsupportedFile, Image.DecompressionBombError) as exc:
+            raise RenderError("a page of this TIFF cannot be read") from exc
+        if first_page:
+            drawn, thumb = _first_tiff_page(im, sizes[0], thumbnail)
+    if thumbnail and thumb is None:
+        thumb = thumbnails.thumbnail(data, "tiff")
+    return Info(page_count=count, sizes=sizes, thumbnail=thumb, first_page=drawn)
+
+
+def _first_tiff_page(im, size: tuple[float, float], thumbnail: bool):
+    """Page 1 at each width from one decoding, and the list's thumbnail from its normal drawing."""
+    try:
+        im.seek(0)
+        page = _tiff_pixels(im)
+        drawn, thumb = {}, None
+        for name in sorted(WIDTHS, key=WIDTHS.get, reverse=True):
+            shown = _tiff_drawn(page, size, name)
+            drawn[name] = _tiff_encode(shown, im)
+            if thumbnail and name == "normal":
+                thumb = thumbnails.of_drawing(shown)
+        return drawn, thumb
+    except Exception:  # noqa: BLE001 - a page that cannot be drawn does not make the file unreadable
+        return None, None
+
+
+def _tiff_pixels(im):
+    """The current page decoded, in greys or RGB: black and white in greys, so that a reduced fax
+    keeps the grey edges of its letters instead of losing strokes."""
+    im.load()
+    page = thumbnails.on_white(im)
+    if page.mode == "1":
+        return page.convert("L")
+    return page if page.mode in ("L", "RGB") else page.convert("RGB")
+
+
+def _tiff_drawn(page, size: tuple[float, float], name: str):
+    """The page at this width, never wider than the scanner made it (enlarging adds no detail)."""
+    width, height = size
+    scale = min(_scale(width, height, WIDTHS[name]), 1.0)
+    wanted = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if wanted == page.size:
+        return page
+    return page.resize(wanted, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
+def _tiff_encode(shown, im) -> tuple[str, bytes]:
+    """A page in black and white (a fax, an office scanner's letter) is drawn lossless, as a PDF's
+    (92); greys and colours as a JPEG, with the file's colour profile when the pixels kept its
+    colour space."""
+    photo = im.mode != "1"
+    icc = im.info.get("icc_profile") if photo and shown.mode == im.mode else None
+    return encode(shown, photo, icc)
+
+
+def _render_tiff(data: bytes, number: int, size: str, max_pages: int) -> tuple[str, bytes]:
+    with _open_tiff(data) as im:
+        if not 1 <= number <= min(getattr(im, "n_frames", 1), max_pages):
+            raise NoSuchPage(str(number))
+        try:
+            im.seek(number - 1)
+            shown = _tiff_drawn(_tiff_pixels(im), _tiff_size(im), size)
+        except (OSError, ValueError, EOFError, UnsupportedFile, Image.DecompressionBombError) as exc:
+            raise RenderError("this page of the TIFF cannot be drawn") from exc
+        return _tiff_encode(shown, im)
+
+
 def _work(data: bytes, op: str, args: tuple):
+    if data.startswith(_TIFF):
+        return _inspect_tiff(data, *args) if op == "inspect" else _render_tiff(data, *args)
     return _inspect(data, *args) if op == "inspect" else _render(data, *args)
 
 
@@ -254,8 +367,8 @@ def _work(data: bytes, op: str, args: tuple):
 
 
 def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, memory_mb: int = MEMORY_MB):
-    if not data.startswith(b"%PDF-"):
-        raise RenderError("not a PDF")
+    if not data.startswith((b"%PDF-", *_TIFF)):
+        raise RenderError("neither a PDF nor a TIFF")
     if not _SLOTS.acquire(timeout=timeout):
         raise RenderError("too many pages being drawn")
     try:
@@ -274,15 +387,16 @@ def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, me
 
 
 def inspect(data: bytes, thumbnail: bool = False, first_page: bool = False) -> Info:
-    """Page count and sizes, or encrypted=True for a PDF that needs a password. At upload,
-    thumbnail=True also draws the list's thumbnail in the same child, and first_page=True the
-    first page at each width: what the document's page shows first, drawn once rather than on
+    """A PDF's or a TIFF's page count and sizes, or encrypted=True for a PDF that needs a
+    password. At upload, thumbnail=True also draws the list's thumbnail in the same child, and
+    first_page=True the first page at each width: what the document's page shows first, drawn once rather than on
     every view (a phone's 2,000 px drawing took a third of a second of CPU). Raises RenderError."""
     return _run("inspect", (thumbnail, MAX_PAGES, first_page), data)
 
 
 def render(data: bytes, number: int, size: str = "normal") -> tuple[str, bytes]:
-    """(MIME type, image bytes) of page ``number`` (from 1). Raises NoSuchPage, RenderError."""
+    """(MIME type, image bytes) of page ``number`` (from 1) of a PDF or a TIFF. Raises NoSuchPage,
+    RenderError."""
     if size not in WIDTHS:
         raise ValueError(size)
     return _run("render", (number, size, MAX_PAGES), data)

@@ -132,13 +132,13 @@ def add(viewer):
 
 
 def _show_context(viewer, doc, page: bool = False) -> dict:
-    """What the document's page shows; with page=True, its preview too (a PDF: its pages as
-    images, looked at before anything is written, then traced as the opening it is)."""
+    """What the document's page shows; with page=True, its preview too (a PDF or a TIFF: its
+    pages as images, looked at before anything is written, then traced as the opening it is)."""
     data = services.detail(viewer, doc)
     pdf = None
-    if page and doc.kind == "pdf" and not data["file_missing"]:
-        pdf = services.pdf_preview(viewer, doc)
-        if pdf["pages"]:
+    if page and not data["file_missing"]:
+        pdf = services.paged_preview(viewer, doc)
+        if pdf and pdf["pages"]:
             audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     text = services.text_preview(viewer, doc) if page and doc.kind == "text" else None
     # the acts this document is linked to: the holder's own section, never a professional's
@@ -176,10 +176,11 @@ def download(viewer, doc_id: str):
 @web.gate("documents")
 def preview(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
-    if doc.kind == "tiff":  # browsers do not show TIFF: the page shows the thumbnail
-        return redirect(url_for("documents.thumbnail", doc_id=doc.id))
-    if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
+    if doc.kind == "pdf" or (doc.kind == "tiff" and services.paged_preview(viewer, doc)):
+        # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
         return redirect(url_for("documents.fullscreen", doc_id=doc.id))
+    if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, as its page shows
+        return redirect(url_for("documents.thumbnail", doc_id=doc.id))
     drawing = services.photo_drawing(viewer, doc, request.args.get("taille"))
     if drawing is not None:  # a photo as its page shows it, drawn at upload
         return files.serve_drawing(drawing[1], drawing[0], "apercu")
@@ -190,11 +191,12 @@ def preview(viewer, doc_id: str):
 @bp.get("/<doc_id>/plein-ecran")
 @web.gate("documents")
 def fullscreen(viewer, doc_id: str):
-    """A PDF's pages as large images, one under the other (what "Open in full screen" opens)."""
+    """A PDF's or a TIFF's pages as large images, one under the other (what "Open in full
+    screen" opens)."""
     doc = services.get(viewer, doc_id)
-    if doc.kind != "pdf":
+    pdf = services.paged_preview(viewer, doc)
+    if pdf is None:
         return redirect(url_for("documents.show", doc_id=doc.id))
-    pdf = services.pdf_preview(viewer, doc)
     if pdf["pages"]:
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     return web.render("documents/fullscreen.html", doc=services.detail(viewer, doc), pdf=pdf)
@@ -203,8 +205,8 @@ def fullscreen(viewer, doc_id: str):
 @bp.get("/<doc_id>/pages/<int:number>")
 @web.gate("documents")
 def page_image(viewer, doc_id: str, number: int):
-    """One page of a PDF drawn as an image (?taille=grande: twice as large). The page showing
-    it traced the opening: no trace per image."""
+    """One page of a PDF or a TIFF drawn as an image (?taille=grande: twice as large). The page
+    showing it traced the opening: no trace per image."""
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
     image = services.stored_first_page(viewer, doc_id, size) if number == 1 else None
     if image is None:

@@ -137,17 +137,11 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
         content = stream
     owned = content is not stream
     needs_password, layout, drawn, photo = False, None, None, None
-    if ftype.kind == "pdf":
-        # PDFium reads the file in a bounded child: a hostile PDF cannot take the worker down.
+    if ftype.kind in pages.KINDS:
         data = content.read(limit + 1)
         if len(data) > limit:
             raise UploadRefused(name, "size")
-        try:
-            info = pages.inspect(data, thumbnail=True, first_page=first_page)
-        except pages.RenderError:  # kept as it came; its page says it cannot be shown
-            thumb, layout = None, pages.UNREADABLE
-        else:
-            thumb, needs_password, layout, drawn = info.thumbnail, info.encrypted, info.layout(), info.first_page
+        thumb, needs_password, layout, drawn = page_previews(data, ftype.kind, first_page)
         del data
     elif ftype.kind != "text":
         thumb, drawn, photo = image_previews(content, ftype.kind, draw=first_page)
@@ -156,6 +150,18 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
     content.seek(0)
     name = names.safe_filename(name or f"document.{ftype.extension}")
     return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn, photo)
+
+
+def page_previews(data: bytes, kind: str, first_page: bool = True) -> tuple[bytes | None, bool, dict, dict | None]:
+    """A PDF's or a TIFF's (thumbnail, needs a password, layout, first page drawn at each width),
+    read in a bounded child (pages.inspect): a hostile file cannot take the worker down. One the
+    child cannot read is kept as it came, its layout saying so; a TIFF then keeps the thumbnail
+    Pillow draws here, and its page shows that."""
+    try:
+        info = pages.inspect(data, thumbnail=True, first_page=first_page)
+    except pages.RenderError:
+        return (thumbnails.thumbnail(data, kind) if kind == "tiff" else None), False, pages.UNREADABLE, None
+    return info.thumbnail, info.encrypted, info.layout(), info.first_page
 
 
 def image_previews(content: BinaryIO, kind: str, draw: bool = True) -> tuple[bytes | None, dict | None, dict | None]:
@@ -633,7 +639,7 @@ def _thumbnail_statement(kind: str) -> Fixed:
 
 def _drawing_of(data: bytes, kind: str) -> tuple[dict | None, dict | None]:
     """A stored file's (first page drawings, a photo's widths), as an upload draws them."""
-    if kind != "pdf":
+    if kind not in pages.KINDS:
         return image_previews(io.BytesIO(data), kind)[1:]
     try:
         return pages.inspect(data, first_page=True).first_page, None
@@ -647,15 +653,23 @@ def _file_data(doc: Document) -> bytes:
     return b"".join(blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256))
 
 
-def pdf_preview(viewer: Viewer, doc: Document) -> dict:
-    """What a PDF's page shows: its pages (numbered, with their image's size) or why it shows none.
-    Read from the layout stored at upload: showing the page opens no blob. Not traced: the page
-    that shows it traces its view. A lost file is BlobMissing (404), as it was when it was read."""
+def paged_preview(viewer: Viewer, doc: Document) -> dict | None:
+    """What the page of a PDF or a TIFF shows: its pages (numbered, with their image's size), or
+    why a PDF shows none; None for any other file, or a TIFF whose pages cannot be drawn (its page
+    shows its thumbnail: browsers show no TIFF). Read from the layout stored at upload: showing the
+    page opens no blob. Not traced: the page that shows it traces its view. A lost file is
+    BlobMissing (404), as it was when it was read."""
+    if doc.kind not in pages.KINDS:
+        return None
     if not blobs.store().exists(doc.blob_id):
         raise BlobMissing(f"blob {doc.blob_id} is missing")
     layout = doc.pdf_layout if doc.pdf_layout is not None else _read_layout(doc)
     if layout.get("error"):
-        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+        return (
+            None
+            if doc.kind == "tiff"
+            else {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
+        )
     listed = []
     for number, (width, height) in enumerate(layout["sizes"], start=1):
         w, h = pages.image_size(width, height)
@@ -670,8 +684,9 @@ def pdf_preview(viewer: Viewer, doc: Document) -> dict:
 
 
 def _read_layout(doc: Document) -> dict:
-    """A PDF stored before layouts were: read it once (outside any transaction) and store its
-    layout on every document of that blob (same bytes, same layout), so no page reads it again."""
+    """A PDF (or a TIFF) stored before layouts were: read it once (outside any transaction) and
+    store its layout on every document of that blob (same bytes, same layout), so no page reads
+    it again."""
     data = _file_data(doc)
     alone = before_slow_work()
     try:
@@ -695,9 +710,9 @@ def _read_layout(doc: Document) -> dict:
 
 
 def page_image(viewer: Viewer, doc: Document, number: int, size: str = "normal") -> tuple[str, bytes] | None:
-    """(MIME type, bytes) of one page of a PDF drawn as an image; None when there is no such page
-    or it cannot be drawn. Not traced: the page that shows the images traced its view."""
-    if doc.kind != "pdf" or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
+    """(MIME type, bytes) of one page of a PDF or a TIFF drawn as an image; None when there is no
+    such page or it cannot be drawn. Not traced: the page that shows the images traced its view."""
+    if doc.kind not in pages.KINDS or size not in pages.WIDTHS or not 1 <= number <= pages.MAX_PAGES:
         return None
     stored = _stored_drawing(doc.first_page, size) if number == 1 else None
     if stored is not None:  # drawn at upload: read, not drawn again
@@ -719,7 +734,7 @@ def stored_first_page(viewer: Viewer, document_id: str, size: str):
     if size not in pages.WIDTHS or not access.gated_as_its_kind(viewer):
         return None
     found = _first_page_statement(viewer.kind).first({"patient_id": viewer.patient_id, "document_id": document_id})
-    return _stored_drawing(found.first_page, size) if found is not None and found.kind == "pdf" else None
+    return _stored_drawing(found.first_page, size) if found is not None and found.kind in pages.KINDS else None
 
 
 def _stored_drawing(first_page: dict | None, size: str):
@@ -744,11 +759,12 @@ _KEY = Fixed(select(BlobKey.wrapped_key, BlobKey.sha256).where(BlobKey.blob_id =
 
 
 def draw_first_pages(limit: int | None = None) -> tuple[int, int]:
-    """PDFs and photos stored before their first page or the photo was drawn at upload: drawn and
-    stored now, one at a time (read, then drawn outside any transaction, then stored in a short
-    one), oldest first. Returns (drawn, left as they are: a PDF that needs its password or is
-    unreadable is drawn on view, a photo Pillow cannot draw is shown as it came, a file missing)."""
-    wanted = select(Document.id).where(Document.kind.in_(("pdf", *photos.KINDS)), Document.first_page.is_(None))
+    """PDFs, TIFFs and photos stored before their first page or the photo was drawn at upload:
+    drawn and stored now, one at a time (read, then drawn outside any transaction, then stored in
+    a short one), oldest first. Returns (drawn, left as they are: a PDF that needs its password or
+    is unreadable is drawn on view, a photo Pillow cannot draw is shown as it came, a file
+    missing)."""
+    wanted = select(Document.id).where(Document.kind.in_((*pages.KINDS, *photos.KINDS)), Document.first_page.is_(None))
     ids = list(db.session.scalars(wanted.order_by(Document.created_at, Document.id).limit(limit)))
     drawn = left = 0
     for doc_id in ids:

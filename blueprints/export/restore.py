@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from blueprints.documents import pages, sniff
 from blueprints.documents.models import Document
-from blueprints.documents.services import image_previews, max_bytes, put_first_page
+from blueprints.documents.services import image_previews, max_bytes, page_previews, put_first_page
 from blueprints.export import portable
 from blueprints.measures.models import Measure
 from core import audit, blobs
@@ -141,15 +141,11 @@ def _document_file(zf: zipfile.ZipFile, name: str, values: dict, patient_id: str
     if stored.sha256 != values.get("sha256"):
         raise Refused(f"The file {name!r} is not the one the export recorded (its SHA-256 differs).")
     thumb, layout, first_page = None, None, None
-    if ftype.kind == "pdf":
+    if ftype.kind in pages.KINDS:
         with zf.open(info) as fh:
             data = fh.read()
-        try:
-            found = pages.inspect(data, thumbnail=True, first_page=True)
-            thumb, layout = found.thumbnail, found.layout()
-            first_page = put_first_page(found.first_page, patient_id)
-        except pages.RenderError:
-            layout = pages.UNREADABLE
+        thumb, _locked, layout, drawn = page_previews(data, ftype.kind)
+        first_page = put_first_page(drawn, patient_id)
     elif ftype.kind != "text":
         with zf.open(info) as fh:
             data = fh.read()

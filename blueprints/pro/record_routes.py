@@ -111,8 +111,9 @@ def record_documents(viewer, access_id: str):
 def record_document(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
     data = documents.detail(viewer, doc)
-    # A PDF's pages are looked at before the traces are written (no rendering under a write lock).
-    pdf = documents.pdf_preview(viewer, doc) if doc.kind == "pdf" and not data["file_missing"] else None
+    # A PDF's or a TIFF's pages are looked at before the traces are written (no rendering under
+    # a write lock).
+    pdf = documents.paged_preview(viewer, doc) if not data["file_missing"] else None
     _viewed(viewer, "document", doc)
     if pdf and pdf["pages"]:  # its pages are on this page: the opening is traced here, not per image
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
@@ -125,14 +126,15 @@ def record_document(viewer, access_id: str, doc_id: str):
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_preview(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
-    if doc.kind == "tiff":  # browsers do not show TIFF: its thumbnail, traced as an opening too
+    if doc.kind == "pdf" or (doc.kind == "tiff" and documents.paged_preview(viewer, doc)):
+        # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
+        return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
+    if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, traced as an opening too
         chunks = documents.open_thumbnail(viewer, doc)
         if chunks is None:
             return web.error_page(404)
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "thumbnail"})
         return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "apercu.jpg")
-    if doc.kind == "pdf":  # never to a browser's PDF viewer, which runs the document's scripts
-        return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     drawing = documents.photo_drawing(viewer, doc, request.args.get("taille"))
     if drawing is not None:  # a photo as its page shows it, drawn at upload
         return files.serve_drawing(drawing[1], drawing[0], "apercu")
@@ -142,11 +144,12 @@ def record_preview(viewer, access_id: str, doc_id: str):
 @bp.get("/dossier/<access_id>/documents/<doc_id>/plein-ecran")
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_fullscreen(viewer, access_id: str, doc_id: str):
-    """A PDF's pages as large images (what "Open in full screen" opens), traced as an opening."""
+    """A PDF's or a TIFF's pages as large images (what "Open in full screen" opens), traced as an
+    opening."""
     doc = documents.get(viewer, doc_id)
-    if doc.kind != "pdf":
+    pdf = documents.paged_preview(viewer, doc)
+    if pdf is None:
         return redirect(url_for("pro.record_document", access_id=access_id, doc_id=doc.id))
-    pdf = documents.pdf_preview(viewer, doc)
     if pdf["pages"]:
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
         _document_read(viewer, doc, traced=True)
@@ -156,7 +159,7 @@ def record_fullscreen(viewer, access_id: str, doc_id: str):
 @bp.get("/dossier/<access_id>/documents/<doc_id>/pages/<int:number>")
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_page_image(viewer, access_id: str, doc_id: str, number: int):
-    """One page of a PDF as an image: covered by the trace of the page that shows it (the
+    """One page of a PDF or a TIFF as an image: covered by the trace of the page that shows it (the
     document's page or full screen), else traced as an opening of the document. Drawn first,
     traced after: no rendering under a write lock."""
     doc = documents.get(viewer, doc_id)

@@ -27,6 +27,8 @@ ACT_DAY = "4 novembre 2025"  # as the pages write it
 CATEGORY = "Résultats de biologie"
 #: A real photo as an orientation-tagged camera writes it (tests/documents/fixtures/README.md).
 PHOTO = Path(__file__).resolve().parent.parent / "documents" / "fixtures" / "photo-paysage-orientation-6.jpg"
+#: Three pages as a fax server writes them (CCITT G3, 204 x 196 dpi).
+FAX = PHOTO.with_name("fax-3-pages-g3.tif")
 OTHER_CATEGORY = "Ordonnances et soins"
 
 
@@ -413,6 +415,33 @@ def test_a_phone_photo_is_shown_from_its_drawing(browser, base_url, live_app, ne
         box = image.bounding_box()
         assert box["width"] > box["height"], "a landscape photo is shown as a landscape"
         snap(page, "document-photo", size)
+        assert problems.problems() == [], "\n".join(problems.problems())  # axe's findings among them
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size, viewport", [("phone", PHONE), ("desktop", DESKTOP)])
+def test_a_fax_in_tiff_is_shown_page_by_page(browser, base_url, live_app, new_holder, problems, size, viewport):
+    """A fax of three pages (TIFF, which no browser shows) sent through the files field: its page
+    shows its pages drawn on the server, each a picture the browser has loaded, and axe finds
+    nothing."""
+    context, page, _holder = logged_in(browser, base_url, live_app, new_holder, problems, viewport)
+    try:
+        add_documents(
+            page,
+            [{"name": "fax-laboratoire.tif", "mimeType": "image/tiff", "buffer": FAX.read_bytes()}],
+            "Résultats de biologie",
+        )
+        expect(page).to_have_url(re.compile(r"/documents/[0-9a-f-]{32,36}$"), timeout=30_000)
+        images = page.locator(".doc-preview img.pdf-page-image")
+        expect(images).to_have_count(3)
+        expect(page.get_by_text("Aperçu réduit")).to_have_count(0)
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.first.element_handle())
+        box = images.first.bounding_box()
+        assert 1.25 < box["height"] / box["width"] < 1.35, "a page in the fax's proportions"
+        snap(page, "document-fax", size)
+        images.nth(1).scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=images.nth(1).element_handle())
         assert problems.problems() == [], "\n".join(problems.problems())  # axe's findings among them
     finally:
         context.close()
