@@ -8,10 +8,10 @@ Browsers do not show TIFF at all: a fax or a scanner's file, often of several pa
 the same way by Pillow (libtiff), so it can be read on a phone and at a kiosk, which cannot
 download.
 
-PDFium and libtiff read hostile input: every call runs in a child of the app's fork server (PDFium
-already imported) under limits on memory and CPU time and a deadline after which it is
-killed, so a PDF that loops, explodes or crashes PDFium costs a bounded amount and never
-takes the worker down. At most RENDERERS children per worker draw at once; the rest wait.
+PDFium and libtiff read hostile input: every call runs in a child of the app's fork server
+(PDFium and Pillow already imported) under limits on memory and CPU time and a deadline after
+which it is killed, so a file that loops, explodes or crashes its reader costs a bounded
+amount and never takes the worker down. At most RENDERERS children per worker draw at once; the rest wait.
 The work needs no database: callers end their transaction first (core.db.before_slow_work).
 
 Plain Python (no Flask): inspect() at upload and on the document page, render() per image.
@@ -389,8 +389,9 @@ def _run(op: str, args: tuple, data: bytes, timeout: float = TIMEOUT_SECONDS, me
 def inspect(data: bytes, thumbnail: bool = False, first_page: bool = False) -> Info:
     """A PDF's or a TIFF's page count and sizes, or encrypted=True for a PDF that needs a
     password. At upload, thumbnail=True also draws the list's thumbnail in the same child, and
-    first_page=True the first page at each width: what the document's page shows first, drawn once rather than on
-    every view (a phone's 2,000 px drawing took a third of a second of CPU). Raises RenderError."""
+    first_page=True the first page at each width: what the document's page shows first, drawn
+    once rather than on every view (a phone's 2,000 px drawing took a third of a second of CPU).
+    Raises RenderError."""
     return _run("inspect", (thumbnail, MAX_PAGES, first_page), data)
 
 

@@ -641,10 +641,7 @@ def _drawing_of(data: bytes, kind: str) -> tuple[dict | None, dict | None]:
     """A stored file's (first page drawings, a photo's widths), as an upload draws them."""
     if kind not in pages.KINDS:
         return image_previews(io.BytesIO(data), kind)[1:]
-    try:
-        return pages.inspect(data, first_page=True).first_page, None
-    except pages.RenderError:
-        return None, None
+    return page_previews(data, kind)[3], None
 
 
 def _file_data(doc: Document) -> bytes:
@@ -664,12 +661,10 @@ def paged_preview(viewer: Viewer, doc: Document) -> dict | None:
     if not blobs.store().exists(doc.blob_id):
         raise BlobMissing(f"blob {doc.blob_id} is missing")
     layout = doc.pdf_layout if doc.pdf_layout is not None else _read_layout(doc)
+    if layout.get("error") and doc.kind == "tiff":
+        return None
     if layout.get("error"):
-        return (
-            None
-            if doc.kind == "tiff"
-            else {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
-        )
+        return {"error": True, "encrypted": False, "pages": [], "page_count": 0, "truncated": False}
     listed = []
     for number, (width, height) in enumerate(layout["sizes"], start=1):
         w, h = pages.image_size(width, height)

@@ -159,9 +159,9 @@ def record_fullscreen(viewer, access_id: str, doc_id: str):
 @bp.get("/dossier/<access_id>/documents/<doc_id>/pages/<int:number>")
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_page_image(viewer, access_id: str, doc_id: str, number: int):
-    """One page of a PDF or a TIFF as an image: covered by the trace of the page that shows it (the
-    document's page or full screen), else traced as an opening of the document. Drawn first,
-    traced after: no rendering under a write lock."""
+    """One page of a PDF or a TIFF as an image: covered by the trace of the page that shows it
+    (the document's page or full screen), else traced as an opening of the document. Drawn
+    first, traced after: no rendering under a write lock."""
     doc = documents.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
     image = documents.page_image(viewer, doc, number, size)
