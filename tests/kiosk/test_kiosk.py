@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -14,6 +15,9 @@ from core.db import db
 from core.sessions import UserSession
 from tests.helpers import HX, csrf_token, events, rows
 from tests.kiosk.helpers import approve_on_phone, enrol_link, show_code
+
+#: Three pages as a fax server writes them (a TIFF: no browser shows it).
+FAX = (Path(__file__).resolve().parent.parent / "documents" / "fixtures" / "fax-3-pages-g3.tif").read_bytes()
 
 
 def _session_of(app, client) -> UserSession:
@@ -253,6 +257,22 @@ def test_nothing_to_download_or_keep_at_a_kiosk(
     assert kiosk.get(f"/documents/{doc.id}/telecharger").status_code == 403
     # on the holder's own phone the same page offers the download
     assert "/telecharger" in client.get(f"/documents/{doc.id}").get_data(as_text=True)
+
+
+def test_a_fax_is_read_page_by_page_at_a_kiosk(
+    app, kiosk_client, client, make_holder, make_document, login_as, secrets_issued
+):
+    """A TIFF, which no browser shows and a kiosk cannot download: its pages drawn on the server,
+    full screen in the same tab (a tab left open would outlive the visit)."""
+    kiosk, _name = kiosk_client
+    account, _ = make_holder()
+    doc = make_document(account, FAX, "fax-labo.tif")
+    _open_from_phone(app, kiosk, login_as(client, account), secrets_issued)
+    page = kiosk.get(f"/documents/{doc.id}").get_data(as_text=True)
+    assert len(re.findall(r'<img class="pdf-page-image"', page)) == 3 and "/telecharger" not in page
+    full = re.search(r'<a [^>]*href="/documents/[^"]+/plein-ecran"[^>]*>', page).group(0)
+    assert 'target="_blank"' not in full
+    assert kiosk.get(f"/documents/{doc.id}/pages/2").mimetype == "image/png"
 
 
 def test_login_form_at_a_kiosk_remembers_nothing(app, kiosk_client, client):
