@@ -131,6 +131,30 @@ def test_a_professional_reads_a_fax_page_by_page_traced_as_one_opening(
     assert r.status_code == 302 and r.headers["Location"].endswith(f"{base}/plein-ecran")
 
 
+def test_a_professional_is_shown_the_thumbnail_of_a_tiff_that_cannot_be_drawn(
+    app, client, make_holder, make_document, make_share, monkeypatch
+):
+    def refused(*_args, **_kw):
+        raise pages.RenderError("the child stopped")
+
+    account, _ = make_holder()
+    with monkeypatch.context() as broken:
+        broken.setattr(pages, "inspect", refused)
+        doc_id = make_document(account, FAX, "fax-labo.tif", category="BIOLOGIE").id
+    share_id, code, _ = make_share(account.patient_id)
+    assert use_code(client, code).status_code == 303
+    base = f"/pro/dossier/{share_id}/documents/{doc_id}"
+    page = client.get(base).get_data(as_text=True)
+    assert f'<img class="doc-image" src="{base}/apercu"' in page and "pdf-page-image" not in page
+    before = len(events(app, audit.Action.DOCUMENT_OPENED))
+    reduced = client.get(f"{base}/apercu")
+    assert reduced.mimetype == "image/jpeg" and _image(reduced).width <= 320
+    opened = events(app, audit.Action.DOCUMENT_OPENED)[before:]
+    assert [e.detail["how"] for e in opened] == ["thumbnail"]
+    r = client.get(f"{base}/plein-ecran")
+    assert r.status_code == 302 and r.headers["Location"].endswith(base)
+
+
 def test_tiffs_stored_before_are_drawn_by_the_first_pages_command(app, space, monkeypatch):
     with monkeypatch.context() as before:  # stored by a version that showed a TIFF's thumbnail only
         before.setattr(services, "page_previews", lambda data, kind, first_page=True: (None, False, None, None))
