@@ -152,15 +152,18 @@ def _prepare(upload: Upload, limit: int, first_page: bool = False) -> _Prepared:
     return _Prepared(ftype, content, thumb, name, owned, needs_password, layout, drawn, photo)
 
 
-def page_previews(data: bytes, kind: str, first_page: bool = True) -> tuple[bytes | None, bool, dict, dict | None]:
+def page_previews(
+    data: bytes, kind: str, first_page: bool = True, thumbnail: bool = True
+) -> tuple[bytes | None, bool, dict, dict | None]:
     """A PDF's or a TIFF's (thumbnail, needs a password, layout, first page drawn at each width),
     read in a bounded child (pages.inspect): a hostile file cannot take the worker down. One the
     child cannot read is kept as it came, its layout saying so; a TIFF then keeps the thumbnail
-    Pillow draws here, and its page shows that."""
+    Pillow draws here, and its page shows that. thumbnail=False: a stored file's, which has one."""
     try:
-        info = pages.inspect(data, thumbnail=True, first_page=first_page)
+        info = pages.inspect(data, thumbnail=thumbnail, first_page=first_page)
     except pages.RenderError:
-        return (thumbnails.thumbnail(data, kind) if kind == "tiff" else None), False, pages.UNREADABLE, None
+        thumb = thumbnails.thumbnail(data, kind) if thumbnail and kind == "tiff" else None
+        return thumb, False, pages.UNREADABLE, None
     return info.thumbnail, info.encrypted, info.layout(), info.first_page
 
 
@@ -641,7 +644,7 @@ def _drawing_of(data: bytes, kind: str) -> tuple[dict | None, dict | None]:
     """A stored file's (first page drawings, a photo's widths), as an upload draws them."""
     if kind not in pages.KINDS:
         return image_previews(io.BytesIO(data), kind)[1:]
-    return page_previews(data, kind)[3], None
+    return page_previews(data, kind, thumbnail=False)[3], None
 
 
 def _file_data(doc: Document) -> bytes:
