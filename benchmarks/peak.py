@@ -58,6 +58,7 @@ from webauthn.helpers import base64url_to_bytes
 
 from benchmarks import instance, passkeys, population
 from benchmarks.documents import _multipart
+from benchmarks.passwords import PASSWORD_PROFILES
 from benchmarks.report import Row, SectionResult, percentile
 from benchmarks.server import CPU_HEADER, Gunicorn, database_cpu_seconds, idle_core_seconds
 from core.config import DEFAULTS
@@ -79,14 +80,6 @@ PEAK_USERS = 3 * WORKERS
 LOGIN_MIX = (("session still open", 0.60), ("passkey", 0.30), ("password + code", 0.10))
 #: People who logged in with their passkey earlier this morning and left their session open.
 EARLIER = 200
-#: What the stored password hashes are made with (--password-profile). "shipped": RFC 9106's
-#: low-memory profile, Carnet's default and its production floor, as the seed makes them.
-#: "owasp": the minimum OWASP's Password Storage Cheat Sheet gives for argon2id, a what-if the
-#: report names: the run's copy gets its hashes made anew and the server checks them at it.
-PASSWORD_PROFILES = {
-    "shipped": {key: DEFAULTS[key] for key in ("ARGON2_TIME_COST", "ARGON2_MEMORY_KIB", "ARGON2_PARALLELISM")},
-    "owasp": {"ARGON2_TIME_COST": 2, "ARGON2_MEMORY_KIB": 19456, "ARGON2_PARALLELISM": 1},
-}
 #: The phone the virtual people hold: CSS pixels across, device pixels per CSS pixel (390 x 844 at
 #: 3x), and how many of the documents list's lazy thumbnails Chromium fetched on that screen.
 PHONE = {"width": 390, "density": 3, "thumbnails": 6}

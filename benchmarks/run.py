@@ -94,7 +94,7 @@ import time
 from pathlib import Path
 
 from benchmarks import load
-from benchmarks.peak import PASSWORD_PROFILES
+from benchmarks.passwords import PASSWORD_PROFILES
 from benchmarks.report import show
 
 SECTIONS = [
