@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import BinaryIO
 
-from flask import current_app
+from flask import abort, current_app
 from sqlalchemy import ForeignKey, LargeBinary, String, delete, event, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -63,6 +63,14 @@ def _after_rollback(session: Session) -> None:
 
 def _remember(key: str, blobs: BlobStore, blob_id: str) -> None:
     db.session.info.setdefault(key, []).append((blobs, blob_id))
+
+
+def key_or_404(blob_id: str) -> BlobKey:
+    """A blob's key row, to open it; 404 when the row is gone: the blob was shredded."""
+    key = db.session.get(BlobKey, blob_id)
+    if key is None:
+        abort(404)
+    return key
 
 
 def put(stream: BinaryIO, patient_id: str, max_size: int | None = None) -> StoredBlob:

@@ -4,7 +4,7 @@
 import click
 from flask.cli import AppGroup
 
-from blueprints.documents import services
+from blueprints.documents import previews
 from core import blobs
 from core.db import db
 
@@ -72,7 +72,7 @@ def first_pages(limit: int | None):
     """Draw and store the first page of PDFs, and photos at the page's widths, stored before
     uploads drew them: their page then reads the drawing instead of drawing the page on every
     view, or sending the whole photo. Safe to run while Carnet serves, and again."""
-    drawn, left = services.draw_first_pages(limit)
+    drawn, left = previews.draw_first_pages(limit)
     click.echo(
         f"{drawn} first pages and photos drawn and stored; {left} left as they are "
         "(password, unreadable or missing file)."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
 
-from blueprints.documents import bp, categories, files, pages, services, thumbnails
+from blueprints.documents import bp, categories, files, pages, previews, services, thumbnails
 from blueprints.documents.forms import EditForm, UploadForm
 from blueprints.reimbursements import services as reimbursements
 from core import access, audit, clock, web
@@ -137,7 +137,7 @@ def _show_context(viewer, doc, page: bool = False) -> dict:
     data = services.detail(viewer, doc)
     pdf = None
     if page and not data["file_missing"]:
-        pdf = services.paged_preview(viewer, doc)
+        pdf = previews.paged_preview(viewer, doc)
         if pdf and pdf["pages"]:
             audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
     text = services.text_preview(viewer, doc) if page and doc.kind == "text" else None
@@ -176,12 +176,12 @@ def download(viewer, doc_id: str):
 @web.gate("documents")
 def preview(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
-    if doc.kind == "pdf" or (doc.kind == "tiff" and services.paged_preview(viewer, doc)):
+    if doc.kind == "pdf" or (doc.kind == "tiff" and previews.paged_preview(viewer, doc)):
         # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
         return redirect(url_for("documents.fullscreen", doc_id=doc.id))
     if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, as its page shows
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))
-    drawing = services.photo_drawing(viewer, doc, request.args.get("taille"))
+    drawing = previews.photo_drawing(viewer, doc, request.args.get("taille"))
     if drawing is not None:  # a photo as its page shows it, drawn at upload
         return files.serve_drawing(drawing[1], drawing[0], "apercu")
     chunks = services.open_content(viewer, doc, "preview")
@@ -194,7 +194,7 @@ def fullscreen(viewer, doc_id: str):
     """A PDF's or a TIFF's pages as large images, one under the other (what "Open in full
     screen" opens)."""
     doc = services.get(viewer, doc_id)
-    pdf = services.paged_preview(viewer, doc)
+    pdf = previews.paged_preview(viewer, doc)
     if pdf is None:
         return redirect(url_for("documents.show", doc_id=doc.id))
     if pdf["pages"]:
@@ -208,9 +208,9 @@ def page_image(viewer, doc_id: str, number: int):
     """One page of a PDF or a TIFF drawn as an image (?taille=grande: twice as large). The page
     showing it traced the opening: no trace per image."""
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
-    image = services.stored_first_page(viewer, doc_id, size) if number == 1 else None
+    image = previews.stored_first_page(viewer, doc_id, size) if number == 1 else None
     if image is None:
-        image = services.page_image(viewer, services.get(viewer, doc_id), number, size)
+        image = previews.page_image(viewer, services.get(viewer, doc_id), number, size)
         if image is None:
             return web.error_page(404)
         image = image[0], [image[1]]
@@ -220,7 +220,7 @@ def page_image(viewer, doc_id: str, number: int):
 @bp.get("/<doc_id>/vignette")
 @web.gate("documents")
 def thumbnail(viewer, doc_id: str):
-    chunks = services.thumbnail_of(viewer, doc_id)
+    chunks = previews.thumbnail_of(viewer, doc_id)
     if chunks is None:
         return web.error_page(404)
     return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "vignette.jpg")

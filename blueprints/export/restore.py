@@ -18,7 +18,8 @@ from sqlalchemy import func, insert, select
 
 from blueprints.documents import pages, sniff
 from blueprints.documents.models import Document
-from blueprints.documents.services import image_previews, max_bytes, page_previews, put_first_page
+from blueprints.documents.previews import image_previews, page_previews, put_first_page
+from blueprints.documents.services import max_bytes
 from blueprints.export import portable
 from blueprints.measures.models import Measure
 from core import audit, blobs

@@ -131,7 +131,7 @@ def _trace(viewer: Viewer, thread: Thread, attachment: Attachment, how: str) -> 
 
 
 def open_file(viewer: Viewer, attachment: Attachment, thread: Thread):
-    key = _key(attachment.blob_id)
+    key = blobs.key_or_404(attachment.blob_id)
     content = blobs.store().open_seekable(attachment.blob_id, key.wrapped_key)
     _trace(viewer, thread, attachment, "download")
     return content
@@ -140,15 +140,8 @@ def open_file(viewer: Viewer, attachment: Attachment, thread: Thread):
 def open_thumbnail(viewer: Viewer, attachment: Attachment):
     if not attachment.thumb_blob_id:
         return None
-    key = _key(attachment.thumb_blob_id)
+    key = blobs.key_or_404(attachment.thumb_blob_id)
     return blobs.store().open(attachment.thumb_blob_id, key.wrapped_key, key.sha256)
-
-
-def _key(blob_id: str) -> blobs.BlobKey:
-    key = db.session.get(blobs.BlobKey, blob_id)
-    if key is None:
-        abort(404)
-    return key
 
 
 def save_to_documents(viewer: Viewer, attachment: Attachment, thread: Thread, *, category: str) -> Document:
@@ -158,7 +151,7 @@ def save_to_documents(viewer: Viewer, attachment: Attachment, thread: Thread, *,
     if not viewer.is_holder or category not in categories.CATEGORIES:
         abort(400)
     message = db.session.get(Message, attachment.message_id)
-    with blobs.store().open_seekable(attachment.blob_id, _key(attachment.blob_id).wrapped_key) as content:
+    with blobs.store().open_seekable(attachment.blob_id, blobs.key_or_404(attachment.blob_id).wrapped_key) as content:
         data = bytes(content.read())
     doc = documents.add_documents(
         viewer,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 
-from blueprints.documents import files, pages, services as documents, thumbnails
+from blueprints.documents import files, pages, previews, services as documents, thumbnails
 from blueprints.documents.forms import UploadForm
 from blueprints.measures import charts, services as measures
 from blueprints.pro import bp, services
@@ -113,7 +113,7 @@ def record_document(viewer, access_id: str, doc_id: str):
     data = documents.detail(viewer, doc)
     # A PDF's or a TIFF's pages are looked at before the traces are written (no rendering under
     # a write lock).
-    pdf = documents.paged_preview(viewer, doc) if not data["file_missing"] else None
+    pdf = previews.paged_preview(viewer, doc) if not data["file_missing"] else None
     _viewed(viewer, "document", doc)
     if pdf and pdf["pages"]:  # its pages are on this page: the opening is traced here, not per image
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "preview"})
@@ -126,16 +126,16 @@ def record_document(viewer, access_id: str, doc_id: str):
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_preview(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
-    if doc.kind == "pdf" or (doc.kind == "tiff" and documents.paged_preview(viewer, doc)):
+    if doc.kind == "pdf" or (doc.kind == "tiff" and previews.paged_preview(viewer, doc)):
         # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, traced as an opening too
-        chunks = documents.open_thumbnail(viewer, doc)
+        chunks = previews.open_thumbnail(viewer, doc)
         if chunks is None:
             return web.error_page(404)
         audit.record(viewer, audit.Action.DOCUMENT_OPENED, doc, detail={"how": "thumbnail"})
         return files.serve_image(chunks, thumbnails.THUMBNAIL_MIME, "apercu.jpg")
-    drawing = documents.photo_drawing(viewer, doc, request.args.get("taille"))
+    drawing = previews.photo_drawing(viewer, doc, request.args.get("taille"))
     if drawing is not None:  # a photo as its page shows it, drawn at upload
         return files.serve_drawing(drawing[1], drawing[0], "apercu")
     return files.serve(documents.open_content(viewer, doc, "preview"), doc, inline=True, mime=doc.mime)
@@ -147,7 +147,7 @@ def record_fullscreen(viewer, access_id: str, doc_id: str):
     """A PDF's or a TIFF's pages as large images (what "Open in full screen" opens), traced as an
     opening."""
     doc = documents.get(viewer, doc_id)
-    pdf = documents.paged_preview(viewer, doc)
+    pdf = previews.paged_preview(viewer, doc)
     if pdf is None:
         return redirect(url_for("pro.record_document", access_id=access_id, doc_id=doc.id))
     if pdf["pages"]:
@@ -164,7 +164,7 @@ def record_page_image(viewer, access_id: str, doc_id: str, number: int):
     first, traced after: no rendering under a write lock."""
     doc = documents.get(viewer, doc_id)
     size = request.args.get("taille") if request.args.get("taille") in pages.WIDTHS else "normal"
-    image = documents.page_image(viewer, doc, number, size)
+    image = previews.page_image(viewer, doc, number, size)
     if image is None:
         return web.error_page(404)
     if not _document_read(viewer, doc, traced=False):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from blueprints.documents import pages, services, thumbnails
+from blueprints.documents import pages, previews, thumbnails
 from core.db import db
 from tests.documents.pdf_samples import FONT, _stream, build, encrypted_pdf, multipage_pdf, report, text_pdf
 from tests.documents.test_thumbnails import jpeg_pdf, quadrant_image
@@ -103,7 +103,7 @@ def test_a_black_and_white_scan_uploaded_keeps_its_first_page_as_a_png(app, spac
     doc = add_text(space, BLACK_AND_WHITE_SCAN.read_bytes(), "courrier-scanne.pdf")
     db.session.commit()
     assert doc.first_page["mime"] == "image/png"
-    mime, image = services.page_image(space, doc, 1, "normal")
+    mime, image = previews.page_image(space, doc, 1, "normal")
     assert mime == "image/png" and Image.open(io.BytesIO(image)).size == (1000, 1414)
 
 
@@ -156,15 +156,15 @@ def test_a_pdfs_first_page_is_drawn_at_upload_stored_encrypted_and_read_on_view(
     on_disk = b"".join(open(p, "rb").read() for p in blob_files(app))
     assert b"\x89PNG" not in on_disk and b"IHDR" not in on_disk  # encrypted at rest, like the file
     for size in pages.WIDTHS:  # what a view drew before: the same bytes, read instead of drawn
-        assert services.page_image(space, doc, 1, size) == pages.render(data, 1, size)
+        assert previews.page_image(space, doc, 1, size) == pages.render(data, 1, size)
     assert drawings == ["inspect"] + ["render"] * len(pages.WIDTHS)  # the renders above are this test's own
-    assert services.page_image(space, doc, 2, "normal") == pages.render(data, 2, "normal")
+    assert previews.page_image(space, doc, 2, "normal") == pages.render(data, 2, "normal")
     assert drawings[-2:] == ["render", "render"]  # later pages are drawn on view, as before
 
 
 def test_a_pdf_that_needs_its_password_stores_no_first_page(app, space):
     doc = add_text(space, encrypted_pdf(), "protege.pdf")
-    assert doc.first_page is None and services.page_image(space, doc, 1, "normal") is None
+    assert doc.first_page is None and previews.page_image(space, doc, 1, "normal") is None
 
 
 def test_a_first_page_pdfium_cannot_draw_leaves_the_file_readable(monkeypatch):
@@ -227,7 +227,7 @@ def test_a_scan_is_drawn_no_wider_than_its_own_pixels():
 
 def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, drawings, monkeypatch):
     with monkeypatch.context() as before:  # stored by a version that drew no first page
-        before.setattr(services, "put_first_page", lambda *stored: None)
+        before.setattr(previews, "put_first_page", lambda *stored: None)
         old = add_text(space, multipage_pdf(2), "ancien.pdf")
         locked = add_text(space, encrypted_pdf(), "protege.pdf")
         add_text(space)  # not a PDF: nothing to draw
@@ -240,7 +240,7 @@ def test_pdfs_stored_before_first_pages_get_theirs_from_the_command(app, space, 
     db.session.expire_all()
     assert set(old.first_page) == {"mime", *pages.WIDTHS}
     before = len(drawings)
-    assert services.page_image(space, old, 1, "grande") == pages.render(multipage_pdf(2), 1, "grande")
+    assert previews.page_image(space, old, 1, "grande") == pages.render(multipage_pdf(2), 1, "grande")
     assert drawings[before:] == ["render"]  # the test's own drawing: the page read the stored one
     again = runner.invoke(args=["storage", "first-pages"])
     assert "0 first pages and photos drawn and stored; 1 left" in again.output
@@ -294,7 +294,7 @@ def test_a_holders_first_page_is_read_through_statements_built_once(app, holder,
         assert (answer.mimetype, answer.get_data()) == pages.render(data, 1, size)
     second = client.get(f"/documents/{doc.id}/pages/2")
     assert second.status_code == 200 and second.get_data() == pages.render(data, 2, "normal")[1]
-    assert services._first_page_statement.cache_info().currsize >= 1
+    assert previews._first_page_statement.cache_info().currsize >= 1
     other, _code = make_holder()
     login_as(client, other)
     assert client.get(f"/documents/{doc.id}/pages/1").status_code == 404

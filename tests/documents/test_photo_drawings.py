@@ -11,7 +11,7 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageCms, ImageOps, ImageStat
 
-from blueprints.documents import photos, services
+from blueprints.documents import photos, previews
 from blueprints.documents.models import Document
 from core import audit
 from core.db import db
@@ -189,7 +189,7 @@ def test_a_professional_is_shown_the_drawing(app, client, make_holder, make_docu
 
 def test_photos_stored_before_are_drawn_by_the_first_pages_command(app, space, monkeypatch):
     with monkeypatch.context() as before:  # stored by a version that drew no photo
-        before.setattr(services, "put_first_page", lambda *stored: None)
+        before.setattr(previews, "put_first_page", lambda *stored: None)
         old = add_text(space, LANDSCAPE, "IMG_0001.jpg")
         small = add_text(space, PORTRAIT, "IMG_0002.jpg")
     db.session.commit()
@@ -199,7 +199,7 @@ def test_photos_stored_before_are_drawn_by_the_first_pages_command(app, space, m
     assert "2 first pages and photos drawn and stored; 0 left" in result.output, result.output
     db.session.expire_all()
     assert old.first_page["widths"] == {"normal": 900} and small.first_page == {"width": 1200, "widths": {}}
-    assert services.photo_sources(old) == [("normal", 900), (None, 1800)]
+    assert previews.photo_sources(old) == [("normal", 900), (None, 1800)]
     again = runner.invoke(args=["storage", "first-pages"])
     assert "0 first pages and photos drawn and stored; 0 left" in again.output
 
@@ -211,7 +211,7 @@ def test_a_photo_pillow_cannot_draw_is_shown_as_it_came(app, space, monkeypatch)
     monkeypatch.setattr(photos, "draw", broken)
     doc = add_text(space, LANDSCAPE, "IMG_0003.jpg")
     assert doc.first_page is None and doc.thumb_blob_id is not None  # its thumbnail, as before
-    assert services.photo_sources(doc) is None
+    assert previews.photo_sources(doc) is None
 
 
 def test_greys_of_sixteen_bits_are_drawn_as_a_browser_shows_them(app, holder, upload):

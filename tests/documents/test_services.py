@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from werkzeug.exceptions import NotFound
 
-from blueprints.documents import services
+from blueprints.documents import previews, services
 from blueprints.documents.models import Document
 from core import blobs
 from core.access import Viewer, viewer_for
@@ -209,7 +209,7 @@ def test_storage_check_command(app, space):
 def test_delete_shreds_the_key_then_the_file(app, space):
     doc = _add(space, pdf_bytes(), "a.pdf")
     db.session.commit()
-    blob_ids = [doc.blob_id, doc.thumb_blob_id, *services.first_page_blobs(doc.first_page)]
+    blob_ids = [doc.blob_id, doc.thumb_blob_id, *previews.first_page_blobs(doc.first_page)]
     assert len(blob_ids) == 4  # the file, its thumbnail, its first page at both widths
     services.delete_document(space, doc)
     assert all(blobs.store().exists(b) for b in blob_ids)  # files stay until the commit
@@ -264,18 +264,18 @@ def test_a_preview_is_read_with_its_gate_and_key_in_one_statement(app, space, ma
     compiled, real = [], Fixed._execute
     monkeypatch.setattr(Fixed, "_execute", lambda self, params: compiled.append(self) or real(self, params))
     with loads(Document) as loaded, statements(db.engine) as seen:
-        image = b"".join(services.thumbnail_of(space, picture.id))
+        image = b"".join(previews.thumbnail_of(space, picture.id))
     assert loaded == [] and seen == [] and len(compiled) == 1
     assert image.startswith(b"\xff\xd8\xff")
-    assert image == b"".join(services.open_thumbnail(space, db.session.get(Document, picture.id)))
-    assert text.thumb_blob_id is None and services.thumbnail_of(space, text.id) is None
+    assert image == b"".join(previews.open_thumbnail(space, db.session.get(Document, picture.id)))
+    assert text.thumb_blob_id is None and previews.thumbnail_of(space, text.id) is None
     other, _ = make_holder()
-    assert services.thumbnail_of(viewer_for(db.session.merge(other)), picture.id) is None
+    assert previews.thumbnail_of(viewer_for(db.session.merge(other)), picture.id) is None
     services.set_hidden(space, [picture.id], True)
     db.session.commit()
     pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})
-    assert services.thumbnail_of(pro, picture.id) is None and services.thumbnail_of(space, picture.id) is not None
+    assert previews.thumbnail_of(pro, picture.id) is None and previews.thumbnail_of(space, picture.id) is not None
     guardian = Viewer(kind="guardian", patient_id=space.patient_id, rights={"documents": {"read"}})
-    assert services.thumbnail_of(guardian, picture.id) is not None  # the holder's side sees hidden ones
+    assert previews.thumbnail_of(guardian, picture.id) is not None  # the holder's side sees hidden ones
     narrowed = Viewer(kind="holder", patient_id=space.patient_id, rights={"documents": {"read"}}, categories=("ORD",))
-    assert services.thumbnail_of(narrowed, picture.id) is None  # a category limit is the gate's, asked anew
+    assert previews.thumbnail_of(narrowed, picture.id) is None  # a category limit is the gate's, asked anew

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image, ImageStat
 
-from blueprints.documents import pages, services
+from blueprints.documents import pages, previews
 from blueprints.documents.models import Document
 from core import audit
 from core.db import db
@@ -157,11 +157,11 @@ def test_a_professional_is_shown_the_thumbnail_of_a_tiff_that_cannot_be_drawn(
 
 def test_tiffs_stored_before_are_drawn_by_the_first_pages_command(app, space, monkeypatch):
     with monkeypatch.context() as before:  # stored by a version that showed a TIFF's thumbnail only
-        before.setattr(services, "page_previews", lambda data, kind, first_page=True: (None, False, None, None))
+        before.setattr(previews, "page_previews", lambda data, kind, first_page=True: (None, False, None, None))
         old = add_text(space, FAX, "fax-labo.tif")
     db.session.commit()
     assert old.first_page is None and old.pdf_layout is None
-    shown = services.paged_preview(space, old)  # its page reads the layout once, and keeps it
+    shown = previews.paged_preview(space, old)  # its page reads the layout once, and keeps it
     assert shown["page_count"] == 3 and [p["number"] for p in shown["pages"]] == [1, 2, 3]
     db.session.expire_all()
     assert old.pdf_layout["page_count"] == 3
@@ -169,7 +169,7 @@ def test_tiffs_stored_before_are_drawn_by_the_first_pages_command(app, space, mo
     assert "1 first pages and photos drawn and stored; 0 left" in result.output, result.output
     db.session.expire_all()
     assert old.first_page["mime"] == "image/png"
-    assert services.stored_first_page(space, old.id, "grande")[0] == "image/png"
+    assert previews.stored_first_page(space, old.id, "grande")[0] == "image/png"
 
 
 def test_a_fax_in_normal_mode_is_stretched_back_to_its_proportions():

@@ -9,7 +9,7 @@ import zipfile
 
 from sqlalchemy import select
 
-from blueprints.documents import services as documents
+from blueprints.documents import previews, services as documents
 from blueprints.documents.models import Document
 from blueprints.export.models import SpaceExport
 from core.db import db
@@ -65,12 +65,12 @@ def test_round_trip_recreates_the_space_field_by_field(app, exporter, run_export
             old = old_docs[doc.sha256]
             assert (doc.first_page is None) == (old.first_page is None)  # a PDF's first page drawn again
             if doc.first_page:
-                assert documents.page_image(viewer, doc, 1, "grande") == documents.page_image(
+                assert previews.page_image(viewer, doc, 1, "grande") == previews.page_image(
                     holder_viewer(account.patient_id), old, 1, "grande"
                 )
-            assert documents.photo_sources(doc) == documents.photo_sources(old)  # a photo drawn again
+            assert previews.photo_sources(doc) == previews.photo_sources(old)  # a photo drawn again
         assert any(doc.first_page for doc in new_docs)
-        assert any(documents.photo_sources(doc) for doc in new_docs)
+        assert any(previews.photo_sources(doc) for doc in new_docs)
     (trace,) = traces(app, "space_imported")
     assert trace.patient_id == target.patient_id and trace.detail["measures"] == 12
 
