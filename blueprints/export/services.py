@@ -15,7 +15,6 @@ from blueprints.export import runner
 from blueprints.export.models import SpaceExport
 from core import access, audit, blobs, clock, jobs
 from core.access import Viewer
-from core.blobs import BlobKey
 from core.db import db, write_intent
 
 
@@ -76,7 +75,7 @@ def download(viewer: Viewer, job: SpaceExport) -> Iterator[bytes]:
     that writes (the date, the trace): it asks for the write lock before it reads."""
     access.require(viewer, "export", "read")
     write_intent()
-    key = db.session.get(BlobKey, job.blob_id)
+    key = blobs.key_or_404(job.blob_id)  # shredded since the page's check: as after the shred
     chunks = blobs.store().open(key.blob_id, key.wrapped_key, key.sha256)
     job.downloaded_at = clock.utcnow()
     audit.record(viewer, audit.Action.EXPORT_DOWNLOADED, job, detail={"size": job.size})

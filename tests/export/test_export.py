@@ -154,6 +154,19 @@ def test_expired_zip_is_not_served_and_lifecycle_run_shreds_it(app, exporter, ru
         assert not blobs.store().exists(job.blob_id)
 
 
+def test_a_zip_shredded_as_it_is_asked_for_is_not_found(app, exporter, run_export):
+    """The lifecycle run shreds a zip (its key row) between the page's check and the read: the
+    download answers 404, as after the shred, and traces nothing."""
+    client, account = exporter
+    _start(client)
+    job = run_export(_job(app, account.patient_id).id)
+    with app.app_context():
+        db.session.delete(db.session.get(blobs.BlobKey, job.blob_id))
+        db.session.commit()
+    assert client.get(f"/mon-espace/recuperer/{job.id}/carnet.zip").status_code == 404
+    assert traces(app, "export_downloaded") == []
+
+
 def test_downloading_needs_a_fresh_authentication(app, exporter, run_export, login_as):
     client, account = exporter
     _start(client)
