@@ -158,6 +158,14 @@ def _file_data(doc: Document) -> bytes:
     return b"".join(blobs.store().open(doc.blob_id, key.wrapped_key, key.sha256))
 
 
+def opens_full_screen(viewer: Viewer, doc: Document) -> bool:
+    """Whether "aperçu" opens the pages in full screen: always a PDF (never a browser's PDF
+    viewer, which runs the document's scripts; full screen says when its pages cannot be
+    drawn), a TIFF whose pages can be drawn (no browser shows TIFF); the other files are served
+    as they are, or as drawn at upload."""
+    return doc.kind == "pdf" or (doc.kind == "tiff" and paged_preview(viewer, doc) is not None)
+
+
 def paged_preview(viewer: Viewer, doc: Document) -> dict | None:
     """What the page of a PDF or a TIFF shows: its pages (numbered, with their image's size), or
     why a PDF shows none; None for any other file, or a TIFF whose pages cannot be drawn (its page

@@ -176,8 +176,7 @@ def download(viewer, doc_id: str):
 @web.gate("documents")
 def preview(viewer, doc_id: str):
     doc = services.get(viewer, doc_id)
-    if doc.kind == "pdf" or (doc.kind == "tiff" and previews.paged_preview(viewer, doc)):
-        # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
+    if previews.opens_full_screen(viewer, doc):
         return redirect(url_for("documents.fullscreen", doc_id=doc.id))
     if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, as its page shows
         return redirect(url_for("documents.thumbnail", doc_id=doc.id))

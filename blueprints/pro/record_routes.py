@@ -126,8 +126,7 @@ def record_document(viewer, access_id: str, doc_id: str):
 @web.gate(access.RECORD_DOCUMENTS, "read", record=True)
 def record_preview(viewer, access_id: str, doc_id: str):
     doc = documents.get(viewer, doc_id)
-    if doc.kind == "pdf" or (doc.kind == "tiff" and previews.paged_preview(viewer, doc)):
-        # never to a browser's PDF viewer, which runs the document's scripts; nor TIFF, none shows it
+    if previews.opens_full_screen(viewer, doc):
         return redirect(url_for("pro.record_fullscreen", access_id=access_id, doc_id=doc.id))
     if doc.kind == "tiff":  # its pages cannot be drawn: its thumbnail, traced as an opening too
         chunks = previews.open_thumbnail(viewer, doc)

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import Forbidden, NotFound
 
 from blueprints.documents import previews, services
 from blueprints.documents.models import Document
@@ -40,8 +40,6 @@ def test_hidden_documents_never_reach_a_professional(app, space):
     assert [r["id"] for r in page["rows"]] == [shown.id] and page["total"] == 1
     assert services.summary(pro)["count"] == 1
     assert services.get(pro, shown.id).id == shown.id
-    from werkzeug.exceptions import NotFound
-
     with pytest.raises(NotFound):
         services.get(pro, hidden.id)
     # the holder still sees both, the hidden one marked
@@ -50,8 +48,6 @@ def test_hidden_documents_never_reach_a_professional(app, space):
 
 
 def test_professional_cannot_write(app, space):
-    from werkzeug.exceptions import Forbidden
-
     doc = _add(space)
     db.session.commit()
     pro = Viewer(kind="professional", patient_id=space.patient_id, rights={"documents": {"read"}})

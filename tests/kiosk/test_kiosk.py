@@ -13,7 +13,7 @@ from blueprints.kiosk.models import Kiosk, KioskHandoff
 from core import clock
 from core.db import db
 from core.sessions import UserSession
-from tests.helpers import HX, csrf_token, events, rows
+from tests.helpers import HX, csrf_token, events, rows, use_code
 from tests.kiosk.helpers import approve_on_phone, enrol_link, show_code
 
 #: Three pages as a fax server writes them (a TIFF: no browser shows it).
@@ -283,8 +283,6 @@ def test_login_form_at_a_kiosk_remembers_nothing(app, kiosk_client, client):
 
 
 def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make_holder, make_share):
-    from tests.helpers import use_code
-
     kiosk, _name = kiosk_client
     account, _ = make_holder()
     _share_id, code, _token = make_share(account)
@@ -307,8 +305,6 @@ def test_a_professional_types_a_code_at_a_hospital_kiosk(app, kiosk_client, make
 def test_the_professionals_summary_prints_in_one_tap_at_a_kiosk(app, kiosk_client, client, make_holder, make_share):
     """At a kiosk the record summary's PDF goes to the print dialog (a hidden frame, as the
     holder's "Ma synthèse"); elsewhere it is downloaded."""
-    from tests.helpers import use_code
-
     kiosk, _name = kiosk_client
     account, _ = make_holder()
     for browser in (kiosk, client):
