@@ -61,7 +61,7 @@ class TooManyPages(PdfError):
 _CONTEXT = None
 #: What the fork server imports once for all its children (WeasyPrint through core.weasy: the
 #: workers never import it). Other bounded renderers (the pages of stored PDFs:
-#: blueprints.documents.pages) add their module when imported, before any child starts.
+#: core.files.pages) add their module when imported, before any child starts.
 FORKSERVER_PRELOAD = ["core.pdf", "core.weasy"]
 
 

@@ -10,7 +10,7 @@ from flask import Response, request
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from werkzeug.wsgi import FileWrapper
 
-from blueprints.documents import names, sniff
+from core.files import names, sniff
 
 # What a served file may do: nothing. The preview may be framed by our own page only.
 CSP_DOWNLOAD = "sandbox; default-src 'none'; frame-ancestors 'none'"

@@ -15,12 +15,12 @@ from sqlalchemy import bindparam, select, update as sql_update
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import NotFound
 
-from blueprints.documents import pages, photos, thumbnails
 from blueprints.documents.models import Document
 from core import access, audit, blobs
 from core.access import Viewer
 from core.blobs import BlobKey
 from core.db import Fixed, before_slow_work, db, write_intent
+from core.files import pages, photos, thumbnails
 from core.storage import BlobCorrupt, BlobMissing
 
 

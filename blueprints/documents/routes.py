@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, request, url_for
 
-from blueprints.documents import bp, categories, files, pages, previews, services, thumbnails
+from blueprints.documents import bp, categories, files, previews, services
 from blueprints.documents.forms import EditForm, UploadForm
 from blueprints.reimbursements import services as reimbursements
 from core import access, audit, clock, web
+from core.files import pages, thumbnails
 from core.i18n import gettext as _, ngettext
 
 ACCEPT = "application/pdf,image/jpeg,image/png,image/tiff,text/plain,.pdf,.jpg,.jpeg,.png,.tif,.tiff,.txt"

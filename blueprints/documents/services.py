@@ -20,12 +20,13 @@ from typing import BinaryIO
 from flask import abort, current_app
 from sqlalchemy import bindparam, func, select, tuple_
 
-from blueprints.documents import categories, images, names, pages, previews, sniff
+from blueprints.documents import categories, previews
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.blobs import BlobKey
 from core.db import Fixed, before_slow_work, db
+from core.files import images, names, pages, sniff
 from core.formatting import date_text
 from core.grants import Share
 from core.i18n import current_locale, gettext as _

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from blueprints.documents import pages, sniff
 from blueprints.documents.models import Document
 from blueprints.documents.previews import image_previews, page_previews, put_first_page
 from blueprints.documents.services import max_bytes
@@ -24,6 +23,7 @@ from blueprints.export import portable
 from blueprints.measures.models import Measure
 from core import audit, blobs
 from core.db import db, new_id
+from core.files import pages, sniff
 from core.people import Patient
 from core.storage import BlobTooLarge
 

@@ -11,12 +11,13 @@ import io
 from flask import abort
 from sqlalchemy import select
 
-from blueprints.documents import categories, files, names, services as documents
+from blueprints.documents import categories, files, services as documents
 from blueprints.documents.models import Document
 from blueprints.messaging.models import Attachment, Message, Thread
 from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.db import db
+from core.files import names
 from core.grants import Grant
 from core.people import Professional
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from flask import current_app, flash, make_response, request, url_for
 
-from blueprints.documents import files, services as documents, thumbnails
+from blueprints.documents import files, services as documents
 from blueprints.messaging import attachments, bp, services
 from blueprints.messaging.forms import NewThreadForm, ReplyForm, SaveForm
 from core import sessions, web
+from core.files import thumbnails
 from core.forms import options
 from core.i18n import gettext as _
 from core.templating import nav_counts

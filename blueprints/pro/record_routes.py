@@ -16,13 +16,14 @@ from __future__ import annotations
 from flask import Response, current_app, flash, redirect, request, session, url_for
 from flask_babel import get_locale
 
-from blueprints.documents import files, pages, previews, services as documents, thumbnails
+from blueprints.documents import files, previews, services as documents
 from blueprints.documents.forms import UploadForm
 from blueprints.measures import charts, services as measures
 from blueprints.pro import bp, services
 from blueprints.profile import services as profile
 from blueprints.profile.synthesis import printing
 from core import access, audit, clock, pdf as core_pdf, web
+from core.files import pages, thumbnails
 from core.i18n import gettext as _, ngettext
 
 CHART_TRACE_MINUTES = 10  # an image read again within this window is covered by the first trace

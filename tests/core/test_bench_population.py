@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks import population
-from blueprints.documents import photos, sniff
+from core.files import photos, sniff
 
 
 def test_the_previewed_kinds_are_the_kinds_a_page_shows_as_an_image():

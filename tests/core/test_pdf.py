@@ -136,6 +136,17 @@ def test_the_fork_servers_children_are_nicer_than_the_worker():
     assert niceness == min(19, os.nice(0) + priority.SLOW_WORK)
 
 
+def test_the_fork_server_holds_the_drawing_modules_not_the_app():
+    """docs/performance.md, 94: the fork server imports PDFium, Pillow, WeasyPrint and the drawing
+    modules (core.files), never a blueprint's package, whose `__init__` brings every route of the app."""
+    names = pdf.run_bounded(
+        "builtins:eval", ("sorted(__import__('sys').modules)",), error=pdf.PdfError, timeout=20, memory_mb=512
+    )
+    packages = {name.partition(".")[0] for name in names}
+    assert {"core.files.pages", "core.weasy", "pypdfium2", "PIL.Image", "weasyprint"} <= set(names)
+    assert not {"app", "blueprints", "sqlalchemy", "flask_login", "flask_wtf", "webauthn"} & packages
+
+
 def test_an_operators_malloc_tunables_are_kept(monkeypatch):
     monkeypatch.setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2")
     with pdf._tunables(pdf.HUGE_PAGES):

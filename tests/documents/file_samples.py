@@ -8,7 +8,7 @@ import zlib
 
 from PIL import ExifTags, Image
 
-from blueprints.documents.images import strip_image_metadata
+from core.files.images import strip_image_metadata
 
 GPS_IFD = ExifTags.IFD.GPSInfo  # 0x8825
 ORIENTATION = ExifTags.Base.Orientation
@@ -121,7 +121,7 @@ def assert_thumbnail(data, max_side=320):
 PEAK_SCRIPT = """
 import io, resource, sys
 from PIL import Image
-from blueprints.documents import images, thumbnails
+from core.files import images, thumbnails
 
 def status_kb(field):
     with open("/proc/self/status") as f:
@@ -170,3 +170,53 @@ def peak_growth_mb(kind, path):
     growth_kb, result = int(out[0]), int(out[1])
     assert result, "the operation produced nothing"
     return growth_kb / 1024
+
+
+def build_pdf(image_dict, image_data, matrix, page_size=(595, 842), rotate=0, extra_content=b""):
+    """A one-page PDF drawing one image XObject with ``matrix`` (a b c d e f)."""
+    width, height = page_size
+    content = b"q %s cm /Im1 Do Q" % b" ".join(b"%g" % v for v in matrix) + extra_content
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents 4 0 R "
+        b"/Resources << /XObject << /Im1 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
+        b"/BaseFont /Helvetica >> >> >> >>" % (width, height, rotate),
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /XObject /Subtype /Image "
+        + image_dict
+        + b" /Length %d >>\nstream\n" % len(image_data)
+        + image_data
+        + b"\nendstream",
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
+    buf = io.BytesIO()
+    im.save(buf, "JPEG", quality=quality)
+    space = {"RGB": b"/DeviceRGB", "L": b"/DeviceGray"}[im.mode]
+    image_dict = b"/Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode" % (
+        im.width,
+        im.height,
+        space,
+    )
+    return build_pdf(image_dict, buf.getvalue(), matrix or (595, 0, 0, 842, 0, 0), rotate=rotate, **kw)
+
+
+def quadrant_image():
+    """Four colours, so any rotation or flip shows."""
+    im = Image.new("RGB", (240, 160), (220, 30, 30))
+    im.paste((30, 200, 30), (120, 0, 240, 80))
+    im.paste((30, 30, 220), (0, 80, 120, 160))
+    im.paste((240, 240, 240), (120, 80, 240, 160))
+    return im

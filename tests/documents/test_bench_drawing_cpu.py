@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.server import Children, Drawn
-from blueprints.documents import pages
 from core import pdf
+from core.files import pages
 from tests.documents.pdf_samples import multipage_pdf
 
 STATIC = str(Path(__file__).resolve().parents[2] / "static")

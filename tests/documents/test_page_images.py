@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops, ImageStat
 
-from blueprints.documents import pages, previews, thumbnails
+from blueprints.documents import previews
 from core.db import db
+from core.files import pages, thumbnails
+from tests.documents.file_samples import jpeg_pdf, quadrant_image
 from tests.documents.pdf_samples import FONT, _stream, build, encrypted_pdf, multipage_pdf, report, text_pdf
-from tests.documents.test_thumbnails import jpeg_pdf, quadrant_image
 from tests.helpers import add_text, blob_files, statements
 
 

@@ -1,4 +1,4 @@
-"""A photo is drawn at upload at the widths its page shows (blueprints/documents/photos.py): the
+"""A photo is drawn at upload at the widths its page shows (core/files/photos.py): the
 page offers the drawings (srcset), the file stays whole for download. Two of the photos are real
 files as orientation-tagged cameras write them (fixtures/README.md)."""
 
@@ -11,10 +11,11 @@ from pathlib import Path
 
 from PIL import Image, ImageChops, ImageCms, ImageOps, ImageStat
 
-from blueprints.documents import photos, previews
+from blueprints.documents import previews
 from blueprints.documents.models import Document
 from core import audit
 from core.db import db
+from core.files import photos
 from tests.helpers import add_text, blob_files, events, use_code
 
 FIXTURES = Path(__file__).parent / "fixtures"

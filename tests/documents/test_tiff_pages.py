@@ -1,5 +1,5 @@
 """A TIFF (a fax, a scanner's file) is shown as pictures of its pages, drawn on the server as a
-PDF's are (blueprints/documents/pages.py): browsers show no TIFF, and a kiosk cannot download.
+PDF's are (core/files/pages.py): browsers show no TIFF, and a kiosk cannot download.
 The files are real, as a fax server and a scanner's software write them (fixtures/README.md)."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 
 from PIL import Image, ImageStat
 
-from blueprints.documents import pages, previews
+from blueprints.documents import previews
 from blueprints.documents.models import Document
 from core import audit
 from core.db import db
+from core.files import pages
 from tests.helpers import add_text, events, use_code
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -175,7 +175,7 @@ def test_file_names_are_neutralised(app, holder, upload, raw):
 @pytest.mark.parametrize("name", ['a"; filename=evil.html', "b\\c;d.pdf", "é\r\nX: y.pdf", "ordonnance 12 mars.pdf"])
 def test_content_disposition_cannot_be_broken_out_of(name):
     from blueprints.documents.files import disposition as _disposition
-    from blueprints.documents.names import safe_filename
+    from core.files.names import safe_filename
 
     value = _disposition("attachment", safe_filename(name))
     assert re.fullmatch(r'attachment; filename="[^"\\;\r\n]+"; filename\*=UTF-8\'\'[A-Za-z0-9%._~-]+', value), value

@@ -22,6 +22,8 @@ from PIL import Image
 from sqlalchemy import update
 
 from blueprints.documents.models import Document
+from core import db as core_db
+from core.files import pages
 from tests.documents import pdf_samples
 from tests.helpers import csrf_token, documents_of, events, use_code
 
@@ -250,9 +252,6 @@ def test_a_professional_deposit_of_a_protected_pdf_is_told_to_the_professional(a
 
 
 def test_rendering_never_runs_inside_a_write_transaction(app, both, monkeypatch):
-    from blueprints.documents import pages
-    from core import db as core_db
-
     client, pro, sid = both
     states = []
     real = pages._run
@@ -297,8 +296,6 @@ def test_rendering_never_runs_inside_a_write_transaction(app, both, monkeypatch)
 
 
 def test_a_hostile_pdf_costs_a_bounded_child_and_the_worker_goes_on(app, holder, upload):
-    from blueprints.documents import pages
-
     data = pdf_samples.multipage_pdf(1)
     with pytest.raises(pages.RenderError):
         pages._run("render", (1, "normal", 10), data, memory_mb=64)  # over its memory: the child fails, not us
@@ -325,8 +322,6 @@ def test_a_hostile_pdf_costs_a_bounded_child_and_the_worker_goes_on(app, holder,
 
 
 def test_a_long_pdf_lists_its_first_pages_and_says_so(app, holder, upload, monkeypatch):
-    from blueprints.documents import pages
-
     monkeypatch.setattr(pages, "MAX_PAGES", 3)
     client, _ = holder
     doc_id = _doc_id(upload(client, [(pdf_samples.multipage_pdf(5), "long.pdf")]))

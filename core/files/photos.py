@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps
 
-from blueprints.documents import images, pages, thumbnails
+from core.files import images, pages, thumbnails
 
 #: The kinds a browser shows itself, so their page shows them (a TIFF shows its thumbnail).
 KINDS = ("jpeg", "png")

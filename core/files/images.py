@@ -9,7 +9,7 @@ from typing import BinaryIO
 
 from PIL import Image, ImageOps, TiffImagePlugin
 
-from blueprints.documents.sniff import IMAGE_KINDS, UnsupportedFile
+from core.files.sniff import IMAGE_KINDS, UnsupportedFile
 
 #: Largest image accepted, in pixels per page (a 300 dpi A3 scan is ~17 Mpx).
 MAX_PIXELS = 80_000_000

@@ -14,8 +14,8 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, ImageOps
 
-from blueprints.documents import images
-from blueprints.documents.sniff import IMAGE_KINDS
+from core.files import images
+from core.files.sniff import IMAGE_KINDS
 
 THUMBNAIL_SIZE = 320
 THUMBNAIL_MIME = "image/jpeg"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from blueprints.documents.sniff import extension
+from core.files.sniff import extension
 
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _WINDOWS_RESERVED = re.compile(r'[<>:"|?*]')

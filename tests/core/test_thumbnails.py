@@ -1,4 +1,4 @@
-"""Thumbnails of images and of a PDF's first page (blueprints/documents/thumbnails.py)."""
+"""Thumbnails of images and of a PDF's first page (core/files/thumbnails.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,20 @@ import zlib
 import pytest
 from PIL import Image
 
-from blueprints.documents import thumbnails
-from blueprints.documents.thumbnails import thumbnail
+from core.files import thumbnails
+from core.files.thumbnails import thumbnail
 from tests.documents.file_samples import (
     HANDMADE_PDF,
     assert_thumbnail,
+    build_pdf,
     gps_exif,
+    jpeg_pdf,
     make_jpeg,
     make_pdf,
     make_png,
     make_tiff,
     peak_growth_mb,
+    quadrant_image,
 )
 
 # ------------------------------------------------------------------ thumbnails
@@ -67,61 +70,11 @@ def test_thumbnail_never_raises(src, kind):
 # ------------------------------------------------------------------ PDF scans
 
 
-def build_pdf(image_dict, image_data, matrix, page_size=(595, 842), rotate=0, extra_content=b""):
-    """A one-page PDF drawing one image XObject with ``matrix`` (a b c d e f)."""
-    width, height = page_size
-    content = b"q %s cm /Im1 Do Q" % b" ".join(b"%g" % v for v in matrix) + extra_content
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents 4 0 R "
-        b"/Resources << /XObject << /Im1 5 0 R >> /Font << /F1 << /Type /Font /Subtype /Type1 "
-        b"/BaseFont /Helvetica >> >> >> >>" % (width, height, rotate),
-        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
-        b"<< /Type /XObject /Subtype /Image "
-        + image_dict
-        + b" /Length %d >>\nstream\n" % len(image_data)
-        + image_data
-        + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
-
-
-def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
-    buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=quality)
-    space = {"RGB": b"/DeviceRGB", "L": b"/DeviceGray"}[im.mode]
-    image_dict = b"/Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode" % (
-        im.width,
-        im.height,
-        space,
-    )
-    return build_pdf(image_dict, buf.getvalue(), matrix or (595, 0, 0, 842, 0, 0), rotate=rotate, **kw)
-
-
 def rendered_thumbnail(data, monkeypatch):
     """The thumbnail PDFium draws, the scan shortcut turned off."""
     with monkeypatch.context() as m:
         m.setattr(thumbnails, "_scan_thumbnail", lambda page, image: None)
         return thumbnail(data, "pdf")
-
-
-def quadrant_image():
-    """Four colours, so any rotation or flip shows."""
-    im = Image.new("RGB", (240, 160), (220, 30, 30))
-    im.paste((30, 200, 30), (120, 0, 240, 80))
-    im.paste((30, 30, 220), (0, 80, 120, 160))
-    im.paste((240, 240, 240), (120, 80, 240, 160))
-    return im
 
 
 def coarse(data):

@@ -1,10 +1,10 @@
-"""What an upload is, decided from its first bytes (blueprints/documents/sniff.py)."""
+"""What an upload is, decided from its first bytes (core/files/sniff.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from blueprints.documents.sniff import FileType, UnsupportedFile, detect
+from core.files.sniff import FileType, UnsupportedFile, detect
 from tests.documents.file_samples import HANDMADE_PDF, make_jpeg, make_pdf, make_png, make_tiff, reason
 
 # ------------------------------------------------------------------ detect

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from blueprints.documents.images import strip_image_metadata
-from blueprints.documents.thumbnails import thumbnail
+from core.files.images import strip_image_metadata
+from core.files.thumbnails import thumbnail
 from tests.documents.file_samples import ORIENTATION, assert_thumbnail, gps_exif, peak_growth_mb
 
 # ------------------------------------------------------------------ memory

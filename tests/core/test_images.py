@@ -1,4 +1,4 @@
-"""Image metadata removal (blueprints/documents/images.py): EXIF, XMP, IPTC and comments go; the
+"""Image metadata removal (core/files/images.py): EXIF, XMP, IPTC and comments go; the
 pixels, the orientation and the colour profile stay."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ import struct
 import pytest
 from PIL import ExifTags, Image, ImageOps, PngImagePlugin
 
-from blueprints.documents.images import strip_image_metadata
-from blueprints.documents.sniff import UnsupportedFile, detect
-from blueprints.documents.thumbnails import thumbnail
+from core.files.images import strip_image_metadata
+from core.files.sniff import UnsupportedFile, detect
+from core.files.thumbnails import thumbnail
 from tests.documents.file_samples import (
     GPS_IFD,
     ORIENTATION,

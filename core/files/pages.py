@@ -29,9 +29,9 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 from PIL import Image, TiffImagePlugin
 
-from blueprints.documents import images, thumbnails
-from blueprints.documents.sniff import UnsupportedFile
 from core import pdf as core_pdf
+from core.files import images, thumbnails
+from core.files.sniff import UnsupportedFile
 
 #: The kinds of file shown as pictures of their pages.
 KINDS = ("pdf", "tiff")

@@ -1,10 +1,10 @@
-"""Names of uploaded files (blueprints/documents/names.py)."""
+"""Names of uploaded files (core/files/names.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from blueprints.documents.names import MAX_FILENAME_CHARS, safe_filename, title_from_filename
+from core.files.names import MAX_FILENAME_CHARS, safe_filename, title_from_filename
 
 # ------------------------------------------------------------------ names
 
