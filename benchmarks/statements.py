@@ -1,6 +1,6 @@
 """What a page's statements cost the worker on PostgreSQL: a round trip each, against one for all.
 
-On PostgreSQL each compiled read (core.db.Fixed) is a round trip: the worker sends it, sleeps
+On PostgreSQL each compiled read (core.compiled.Fixed) is a round trip: the worker sends it, sleeps
 while PostgreSQL's process runs it, wakes and reads the answer. On SQLite the same statement is a
 call into the library. This tool records the statements one request of a page sends (in process,
 as the holder, the app as `DATABASE_URL` names it), then sends the same statements with the same
@@ -10,7 +10,7 @@ values on a connection of its own, in rounds:
 - pipelined: all sent, then all read, in one of psycopg's pipelines (one sync, one wait).
 
 Only the SELECTs are sent again. Then it names the statements PostgreSQL planned anew at every
-run of the replay, never keeping a generic plan (`pg_prepared_statements`; see core.db.in_sql).
+run of the replay, never keeping a generic plan (`pg_prepared_statements`; see core.compiled.in_sql).
 
 Without `DATABASE_URL`, the instance's SQLite file: only the first figure, for comparison.
 It prints the worker's CPU per statement (user and system, `os.times`) and the wall time of each
@@ -34,7 +34,8 @@ from pathlib import Path
 import psycopg
 
 from benchmarks.instructions import chosen, parser, prepared
-from core.db import Fixed, libpq_url
+from core.compiled import Fixed
+from core.db import libpq_url
 
 DEFAULT = ["home"]
 WARMUP = 20

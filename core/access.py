@@ -27,7 +27,8 @@ from sqlalchemy import BindParameter, Select, Update, bindparam, exists, literal
 from sqlalchemy.orm import aliased
 
 from core import audit, clock
-from core.db import Fixed, db, flush_pending
+from core.compiled import Fixed
+from core.db import db, flush_pending
 from core.grants import (
     Block,
     Delegation,
@@ -288,7 +289,7 @@ def require(viewer: Viewer, section: str, action: str = "read") -> None:
 
 def kind_gate(kind: str, author: bool = False) -> Viewer:
     """A viewer of this kind whose space is the :patient_id parameter, for the statements built
-    once per kind of viewer and run through db.Fixed (docs/performance.md, 12): scope() writes
+    once per kind of viewer and run through compiled.Fixed (docs/performance.md, 12): scope() writes
     in them what it writes for any viewer of that kind with no category limit, and a viewer
     without a space binds NULL, which matches no row. author=True: a professional with an
     account, whose RPPS is the :rpps parameter (scope()'s author exception: their own hidden
@@ -324,7 +325,7 @@ def gate_params(viewer: Viewer, author: bool) -> dict:
 def practice_gate() -> Viewer:
     """A professional with an account on their own pages (their home, their messages), whose
     id and RPPS are the :professional_id and :rpps parameters: what scope_practice() and
-    scope_threads() write for any such professional, for statements built once (db.Fixed)."""
+    scope_threads() write for any such professional, for statements built once (compiled.Fixed)."""
     pro = SimpleNamespace(id=bindparam("professional_id"), rpps=bindparam("rpps"))
     return Viewer("professional", professional=pro, account_id="*", rights={"pro": ("read",)})
 

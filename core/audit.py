@@ -33,7 +33,8 @@ from sqlalchemy import JSON, Index, Integer, String, bindparam, event as sa_even
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock, origin
-from core.db import Base, Fixed, _AppSession, db, in_sql, write_intent
+from core.compiled import Fixed, in_sql
+from core.db import Base, _AppSession, db, write_intent
 
 GENESIS = "0" * 64
 _LOCK_KEY = 0x6361726E6574  # "carnet"

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.datastructures import CallbackDict
 
 from core import clock
-from core.db import Base, Fixed, db, is_reads_first, new_id, start_request, uuid_pk, write_intent
+from core.compiled import Fixed
+from core.db import Base, db, is_reads_first, new_id, start_request, uuid_pk, write_intent
 from core.http import add_vary
 from core.people import Account, Patient, Professional, ProfessionalColumns, patient_display_name
 
@@ -125,7 +126,7 @@ _UPDATES: dict[tuple[str, ...], Fixed] = {}
 
 
 def _update(columns: tuple[str, ...]) -> Fixed:
-    """The UPDATE of these columns of one record, built once per set of columns (db.Fixed): a
+    """The UPDATE of these columns of one record, built once per set of columns (compiled.Fixed): a
     page read long enough after the last one writes its last activity, and SQLAlchemy's ORM
     UPDATE cost more than the write transaction it runs in."""
     found = _UPDATES.get(columns)
@@ -140,7 +141,7 @@ _INSERT = Fixed(insert(UserSession.__table__).values({c.name: bindparam(c.name) 
 
 
 def _insert(token: str, **values) -> None:
-    """A new record for this token, in one INSERT built once (db.Fixed), committed with the
+    """A new record for this token, in one INSERT built once (compiled.Fixed), committed with the
     request's unit of work: the ORM's unit of work around one new row cost a quarter of the
     login page, which makes one for every visitor (its form's token)."""
     _INSERT.run(
@@ -253,7 +254,7 @@ class SessionUser(UserMixin):
         return None if row is None else ProfessionalColumns(*row)
 
 
-# Built once, compiled once (db.Fixed): every request runs it, and SQLAlchemy's execution layer
+# Built once, compiled once (compiled.Fixed): every request runs it, and SQLAlchemy's execution layer
 # cost more than running it.
 _BY_TOKEN = Fixed(
     select(

@@ -214,7 +214,7 @@ def _seen(target, name: str, pick):
 
 def statements(engine):
     """The SQL statements run on `engine` inside the block, as SQLAlchemy hands them to the
-    driver (db.Fixed's compiled ones go to the driver's cursor directly: they are not seen)."""
+    driver (compiled.Fixed's compiled ones go to the driver's cursor directly: they are not seen)."""
     return _seen(engine, "before_cursor_execute", lambda _conn, _cursor, statement, *_args: statement)
 
 

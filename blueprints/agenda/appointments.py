@@ -22,7 +22,8 @@ from blueprints.documents.models import Document
 from blueprints.pro.services import pro_name
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 
 ACTIVE = ("proposed", "countered", "confirmed")
 PAST_SHOWN = 20

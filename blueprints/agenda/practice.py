@@ -17,7 +17,7 @@ from blueprints.agenda.appointments import ACTIVE
 from blueprints.agenda.models import Appointment
 from core import access, clock
 from core.access import Viewer
-from core.db import Fixed
+from core.compiled import Fixed
 from core.people import Patient
 
 SHOWN = 30  # of each list on the home; the rest is on each record's page
@@ -41,7 +41,7 @@ def overview(viewer: Viewer) -> dict:
     """{"to_answer": requests for another time, soonest asked first; "coming": what is
     proposed or confirmed, soonest first; "more": whether a list was cut}. Three statements
     (the two lists, names joined in, and the live accesses their links go through), built and
-    compiled once (db.Fixed): a professional's home runs them on every visit, and building them
+    compiled once (compiled.Fixed): a professional's home runs them on every visit, and building them
     cost more than running them (docs/performance.md, 78)."""
     pro = access.practice_professional(viewer)
     if pro is None:  # what scope_practice() gives anyone else: nothing

@@ -25,7 +25,7 @@ from blueprints.sharing import notices
 from core import access, audit, sessions
 from core.access import Viewer
 from core.clock import aware, paris_today
-from core.db import Fixed, in_sql
+from core.compiled import Fixed, in_sql
 from core.i18n import current_locale
 from core.identifiers import mask_nir
 from core.people import Account, Credential, Patient, profession_label

@@ -19,7 +19,8 @@ from blueprints.documents.models import Document
 from core import access, audit, blobs
 from core.access import Viewer
 from core.blobs import BlobKey
-from core.db import Fixed, before_slow_work, db, write_intent
+from core.compiled import Fixed
+from core.db import before_slow_work, db, write_intent
 from core.files import pages, photos, thumbnails
 from core.storage import BlobCorrupt, BlobMissing
 

@@ -25,7 +25,8 @@ from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
 from core.blobs import BlobKey
-from core.db import Fixed, before_slow_work, db
+from core.compiled import Fixed
+from core.db import before_slow_work, db
 from core.files import images, names, pages, sniff
 from core.formatting import date_text
 from core.grants import Share

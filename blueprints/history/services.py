@@ -20,7 +20,8 @@ from blueprints.history import actions
 from core import access, audit, clock, csvout
 from core.access import Viewer
 from core.audit import AuditEvent
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from core.formatting import date_text
 from core.grants import EmergencyAccess, Grant, Share
 from core.i18n import gettext as _, lazy_gettext as _l

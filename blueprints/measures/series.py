@@ -36,7 +36,8 @@ from sqlalchemy import ARRAY, BigInteger, Float, Integer, String, bindparam, cas
 from blueprints.measures.kinds import Kind, get
 from blueprints.measures.models import Measure
 from core import access, clock
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from core.i18n import lazy_gettext as _l
 
 RAW_LIMIT = 3000  # up to this many measures in range, they are read one by one

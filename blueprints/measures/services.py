@@ -19,7 +19,8 @@ from blueprints.measures.models import Measure
 from core import access, audit, formatting
 from core.access import Viewer
 from core.clock import PARIS
-from core.db import Fixed, db, in_sql
+from core.compiled import Fixed, in_sql
+from core.db import db
 from core.i18n import current_locale, gettext as _, lazy_gettext as _l
 
 PAGE = 20

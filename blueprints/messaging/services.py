@@ -21,7 +21,8 @@ from blueprints.pro.services import pro_name
 from blueprints.sharing import professionals
 from core import access, audit, clock, notify
 from core.access import Viewer
-from core.db import Fixed, db, write_intent
+from core.compiled import Fixed
+from core.db import db, write_intent
 from core.grants import Grant, MessageRefusal, ShareUse
 from core.people import Account, Patient, Professional, patient_display_name, profession_label
 
@@ -59,7 +60,7 @@ def unread_count(viewer: Viewer) -> int:
 @lru_cache(maxsize=4)
 def _unread_statement(kind: str):
     """Built once per kind of viewer (building it costs more than running it) and compiled once
-    (db.Fixed: polled every 30 s by every open page); the gate's scope_threads() still decides
+    (compiled.Fixed: polled every 30 s by every open page); the gate's scope_threads() still decides
     the rows, for a viewer of this kind whose ids are parameters."""
     gate = Viewer("holder", patient_id=bindparam("patient_id")) if kind == "holder" else access.practice_gate()
     column = Thread.holder_unread if kind == "holder" else Thread.pro_unread

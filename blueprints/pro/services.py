@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, exists, select
 from blueprints.documents import categories, services as documents
 from core import access, audit, clock, codes, grants, notify, throttle
 from core.access import Viewer
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from core.formatting import clock_time, day
 from core.i18n import gettext as _
 from core.identifiers import clean_nir
@@ -246,7 +247,7 @@ def emergency(viewer: Viewer, *, nir: str, birth_date: date, reason: str, samu: 
 
 def home(viewer: Viewer) -> dict:
     """Patients who granted permanent access, and live emergency accesses (blocked ones left out).
-    Read through statements built and compiled once (db.Fixed; docs/performance.md, 78)."""
+    Read through statements built and compiled once (compiled.Fixed; docs/performance.md, 78)."""
     pro = viewer.professional
     granted, emergencies = _home_statements()
     params = {"professional_id": pro.id, "rpps": pro.rpps, "now": clock.utcnow()}

@@ -19,7 +19,8 @@ from blueprints.reimbursements.display import formatter, nature_labels
 from blueprints.reimbursements.models import NATURES, STATUSES, Reimbursement
 from core import access
 from core.access import Viewer
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 
 PAGE = 50
 R = Reimbursement
@@ -273,7 +274,7 @@ def for_document(viewer: Viewer, document_id: str) -> list[Line]:
 
 @lru_cache(maxsize=8)
 def _for_document_statement(kind: str) -> Fixed:
-    """Built once per kind of viewer, like _providers_statement, and run through db.Fixed: every
+    """Built once per kind of viewer, like _providers_statement, and run through compiled.Fixed: every
     view of a document asks (docs/performance.md, 50)."""
     gate = access.kind_gate(kind)
     stmt = access.scope(gate, select(*_LIST_COLUMNS)).where(R.document_id == bindparam("document_id"))

@@ -15,7 +15,8 @@ from blueprints.sharing.professionals import profession_label
 from core import access, audit, clock
 from core.access import Viewer
 from core.audit import AuditEvent
-from core.db import Fixed, db, write_intent
+from core.compiled import Fixed
+from core.db import db, write_intent
 from core.formatting import moment
 from core.grants import Grant, Share
 from core.i18n import current_locale, gettext as _, lazy_gettext as _l, ngettext

@@ -14,7 +14,8 @@ from sqlalchemy import bindparam, func, or_, select
 
 from core import access, audit, clock
 from core.access import Viewer
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from core.grants import Block, EmergencySettings, Grant
 from core.people import Professional, profession_label, professional_display_name
 

@@ -26,7 +26,8 @@ from core import access, audit, clock, codes, grants
 from core.access import Viewer
 from core.audit import AuditEvent
 from core.clock import PARIS
-from core.db import Fixed, db, write_intent
+from core.compiled import Fixed
+from core.db import db, write_intent
 from core.grants import Share, ShareUse, typed_name
 from core.i18n import gettext as _
 from core.people import PROFESSIONS, Patient

@@ -4,7 +4,8 @@ replays them in turn or pipelined as it says (benchmarks/statements.py)."""
 from sqlalchemy import bindparam, select
 
 from benchmarks import statements
-from core.db import Fixed, libpq_url
+from core.compiled import Fixed
+from core.db import libpq_url
 from core.people import Patient
 
 

@@ -18,8 +18,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
 from core import clock, sessions
+from core.compiled import Fixed
 from core.db import (
-    Fixed,
     WriteWithoutIntent,
     _here,
     before_slow_work,
@@ -214,7 +214,7 @@ def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
 
 
 def test_the_session_lookup_reads_what_sqlalchemy_read(app, holder):
-    """db.Fixed converts each value with the column's own type (aware datetimes, JSON, booleans):
+    """compiled.Fixed converts each value with the column's own type (aware datetimes, JSON, booleans):
     the record is the one SQLAlchemy's execution returned."""
     from core import sessions
     from core.db import db
@@ -337,11 +337,12 @@ def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, 
 
 
 def test_fixed_in_lists_read_what_sqlalchemy_reads(app, make_holder):
-    """db.Fixed takes IN lists as SQLAlchemy does: a fixed list is expanded once when compiled, a
+    """compiled.Fixed takes IN lists as SQLAlchemy does: a fixed list is expanded once when compiled, a
     list given at each call (none, one, several ids) at that call; same rows either way."""
     from sqlalchemy import bindparam, select
 
-    from core.db import Fixed, db
+    from core.compiled import Fixed
+    from core.db import db
     from core.people import Patient
 
     ids = [make_holder(given_names=name)[0].patient_id for name in ("Ana", "Bea", "Cyd")]
@@ -366,7 +367,8 @@ def test_fixed_converts_every_parameter_of_a_statement_with_a_list(app, make_hol
     from sqlalchemy import bindparam, select
 
     from core import clock
-    from core.db import Fixed, db
+    from core.compiled import Fixed
+    from core.db import db
     from core.people import Account
 
     account, _ = make_holder()

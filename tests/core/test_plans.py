@@ -1,5 +1,5 @@
 """A compiled statement's constant LIMIT is written into its SQL, so that PostgreSQL keeps one plan
-for it instead of planning it anew at every run (core.db.in_sql, docs/performance.md, 91). That
+for it instead of planning it anew at every run (core.compiled.in_sql, docs/performance.md, 91). That
 PostgreSQL did so shows on the morning peak's population, not on the tests' few rows:
 `python -m benchmarks.statements` names the statements it planned at every run."""
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from blueprints.dashboard import services as dashboard
 from blueprints.measures import services as measures
 from core import audit
-from core.db import in_sql
+from core.compiled import in_sql
 
 
 def _with_constant_limits():

@@ -141,8 +141,9 @@ def test_access_words_of_this_space_only(app, make_holder, make_share):
 
 def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as, monkeypatch):
     """Each card is one statement (rows, not objects): more traces, shares and notifications
-    make no more queries per home visit, whether SQLAlchemy runs them or db.Fixed does."""
-    from core.db import Fixed, db
+    make no more queries per home visit, whether SQLAlchemy runs them or compiled.Fixed does."""
+    from core.compiled import Fixed
+    from core.db import db
 
     fixed = []
     real = Fixed._execute
@@ -256,12 +257,13 @@ def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
 def test_every_compiled_statement_of_the_home_reads_what_sqlalchemy_reads(
     app, client, make_holder, make_pro, make_share, make_document, make_measure, login_as, monkeypatch
 ):
-    """db.Fixed runs the home's statements on the driver's cursor (docs/performance.md, 12 and
+    """compiled.Fixed runs the home's statements on the driver's cursor (docs/performance.md, 12 and
     15): on a space where every card has something to show, each one, with the parameters the
     visit gave it, returns the rows and value types SQLAlchemy's own execution returns."""
     from blueprints.agenda import appointments
     from core.access import viewer_for
-    from core.db import Fixed, db
+    from core.compiled import Fixed
+    from core.db import db
 
     account, _ = make_holder()
     make_document(account.patient_id)

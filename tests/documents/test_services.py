@@ -14,7 +14,8 @@ from blueprints.documents.models import Document
 from core import blobs
 from core.access import Viewer, viewer_for
 from core.blobs import BlobKey
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from tests.helpers import add_text as _add, blob_files, loads, statements
 from tests.samples import pdf_bytes, png_bytes
 

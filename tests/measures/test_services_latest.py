@@ -7,7 +7,8 @@ from sqlalchemy import text
 from blueprints.measures import kinds, services
 from blueprints.measures.models import Measure
 from core.access import Viewer, viewer_for
-from core.db import Fixed, db
+from core.compiled import Fixed
+from core.db import db
 from tests.helpers import statements
 
 

@@ -1,5 +1,5 @@
 """A professional's home reads through statements built once (docs/performance.md, 78): its
-patients, live emergency accesses, agenda and newest conversation come from db.Fixed
+patients, live emergency accesses, agenda and newest conversation come from compiled.Fixed
 statements whose professional is a parameter, and read what the statements the gates build
 for that professional read: an ended access, a block, a closed space and an expired emergency
 access are left out as before."""
