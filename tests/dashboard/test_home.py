@@ -3,8 +3,21 @@
 from datetime import timedelta
 
 import pytest
+from flask import g
 
+from blueprints.agenda import appointments
+from blueprints.history import services as history
+from blueprints.measures import kinds
+from blueprints.measures.models import Measure
+from blueprints.messaging import services as messaging
+from blueprints.sharing import notices
 from core import clock
+from core.access import viewer_for
+from core.audit import AuditEvent
+from core.compiled import Fixed
+from core.db import db
+from core.grants import EmergencyAccess, Grant, Share
+from core.notify import Notification
 from tests.helpers import statements
 
 
@@ -47,9 +60,6 @@ def test_previous_login_is_the_one_before_this_session(app, client, make_holder,
 def test_every_visit_builds_the_page_afresh(app, client, make_holder, login):
     """No response cache: a value written a second ago (here without any trace, as a
     background import writes between its start and end traces) shows on the next visit."""
-    from blueprints.measures import kinds
-    from blueprints.measures.models import Measure
-    from core.db import db
 
     account, _ = make_holder()
     login(client, account)
@@ -72,8 +82,6 @@ def test_every_visit_builds_the_page_afresh(app, client, make_holder, login):
 
 
 def _notice(patient_id, actor, minutes_ago, alarm=False, read=False, grant_id=None):
-    from core.db import db
-    from core.notify import Notification
 
     at = clock.utcnow() - timedelta(minutes=minutes_ago)
     db.session.add(
@@ -94,9 +102,6 @@ def _notice(patient_id, actor, minutes_ago, alarm=False, read=False, grant_id=No
 def test_notice_card_one_statement_alarm_first_and_this_space_only(app, make_holder):
     """The card's statement is shared by every holder: an unread alarm still comes before a
     newer routine visit, and another space's cards are neither counted nor shown."""
-    from blueprints.sharing import notices
-    from core.access import viewer_for
-    from core.db import db
 
     first, _ = make_holder()
     second, _ = make_holder()
@@ -123,9 +128,6 @@ def test_notice_card_one_statement_alarm_first_and_this_space_only(app, make_hol
 def test_access_words_of_this_space_only(app, make_holder, make_share):
     """The words of shares, grants and emergency accesses come from one statement shared by
     every holder: another space's share reads as a shared access, never by its label."""
-    from blueprints.history import services as history
-    from core.access import viewer_for
-    from core.db import db
 
     first, _ = make_holder()
     second, _ = make_holder()
@@ -142,8 +144,6 @@ def test_access_words_of_this_space_only(app, make_holder, make_share):
 def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, make_share, login_as, monkeypatch):
     """Each card is one statement (rows, not objects): more traces, shares and notifications
     make no more queries per home visit, whether SQLAlchemy runs them or compiled.Fixed does."""
-    from core.compiled import Fixed
-    from core.db import db
 
     fixed = []
     real = Fixed._execute
@@ -177,9 +177,6 @@ def test_home_statements_do_not_grow_with_the_space(app, client, make_holder, ma
 def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only():
     """The home's statements are built once per kind of viewer: right only while the gate
     filters these tables by patient alone (no hidden records, no categories to narrow)."""
-    from core.audit import AuditEvent
-    from core.grants import EmergencyAccess, Grant, Share
-    from core.notify import Notification
 
     for model in (Notification, AuditEvent, Share, Grant, EmergencyAccess):
         columns = model.__table__.c
@@ -189,13 +186,6 @@ def test_statements_built_per_kind_read_tables_the_gate_filters_by_patient_only(
 def test_messages_and_agenda_cards_shared_statements_this_space_only(app, make_holder, make_pro):
     """The messages and agenda cards are statements built once for every holder: each holder
     still sees their own latest conversation, unread count and next appointments only."""
-    from flask import g
-
-    from blueprints.agenda import appointments
-    from blueprints.messaging import services as messaging
-    from core.access import viewer_for
-    from core.db import db
-    from core.grants import Grant
 
     first, _ = make_holder()
     second, _ = make_holder()
@@ -227,8 +217,6 @@ def test_messages_card_seeks_the_newest_conversation_never_reads_them_all(app):
     """The card's statement is the newest conversation by index (LIMIT 1, no window over the
     space's threads: it read all 2,000 of a busy space, 10 ms per home visit); its unread count
     is the poll's, over the covering index of unread threads."""
-    from blueprints.messaging import services as messaging
-    from core.db import db
 
     with app.app_context():
         statement = messaging._holder_summary_statement().statement
@@ -260,10 +248,6 @@ def test_every_compiled_statement_of_the_home_reads_what_sqlalchemy_reads(
     """compiled.Fixed runs the home's statements on the driver's cursor (docs/performance.md, 12 and
     15): on a space where every card has something to show, each one, with the parameters the
     visit gave it, returns the rows and value types SQLAlchemy's own execution returns."""
-    from blueprints.agenda import appointments
-    from core.access import viewer_for
-    from core.compiled import Fixed
-    from core.db import db
 
     account, _ = make_holder()
     make_document(account.patient_id)
