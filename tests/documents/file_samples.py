@@ -9,6 +9,7 @@ import zlib
 from PIL import ExifTags, Image
 
 from core.files.images import strip_image_metadata
+from tests.documents import pdf_samples
 
 GPS_IFD = ExifTags.IFD.GPSInfo  # 0x8825
 ORIENTATION = ExifTags.Base.Orientation
@@ -189,16 +190,7 @@ def build_pdf(image_dict, image_data, matrix, page_size=(595, 842), rotate=0, ex
         + image_data
         + b"\nendstream",
     ]
-    out = bytearray(b"%PDF-1.7\n")
-    offsets = []
-    for i, body in enumerate(objs, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
+    return pdf_samples.build(dict(enumerate(objs, start=1)))
 
 
 def jpeg_pdf(im, matrix=None, rotate=0, quality=85, **kw):
