@@ -3,32 +3,45 @@ each rule that keeps it low, and that the protections it touches still hold."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import flask.app
+import flask_babel
 import psycopg
 import pytest
+from babel import Locale
+from flask import Response
 from flask_compress import Compress
+from flask_wtf.csrf import CSRFProtect
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, event, exc as sa_exc, select, text, tuple_
+from sqlalchemy import bindparam, event, exc as sa_exc, select, text, tuple_, update
 from sqlalchemy.sql.compiler import SQLCompiler
 from werkzeug import exceptions
 from werkzeug.datastructures import Headers
 from werkzeug.test import EnvironBuilder
 
-from core import clock, sessions
+from blueprints.messaging import services as messaging
+from blueprints.messaging.models import Thread
+from core import access, clock, sessions
 from core.compiled import Fixed
 from core.db import (
     WriteWithoutIntent,
+    _AppSession,
     _here,
     before_slow_work,
     db,
     end_request,
     libpq_url,
+    make_engine,
     start_request,
     write_intent,
 )
+from core.grants import Delegation, Guardianship
+from core.http import add_vary, finish
 from core.people import Account, Patient
 from tests.factories import make_document
 from tests.helpers import HX, connections, csrf_token, statements
@@ -64,8 +77,6 @@ def test_the_user_comes_from_the_record_without_the_stock_identifier(app, holder
 
 
 def test_an_ended_record_still_logs_nobody_in(app, holder):
-    from core import sessions
-    from core.db import db
 
     client, account = holder
     with app.app_context():
@@ -113,9 +124,6 @@ def test_security_headers_never_go_through_werkzeugs_headers(app, holder, monkey
 
 def test_a_header_the_view_set_is_replaced_not_doubled():
     """A download sets nosniff and no-store itself: each still appears once, with our value."""
-    from werkzeug.datastructures import Headers as H
-
-    from core.http import finish
 
     view = [
         ("Content-Type", "application/pdf"),
@@ -125,14 +133,14 @@ def test_a_header_the_view_set_is_replaced_not_doubled():
         ("Content-Security-Policy", "sandbox"),
         ("Vary", "Cookie"),
     ]
-    out = H(finish(list(view), dynamic=True, strict=False))
+    out = Headers(finish(list(view), dynamic=True, strict=False))
     assert out.getlist("X-Content-Type-Options") == ["nosniff"]
     assert out.getlist("Cache-Control") == ["no-store"]
     assert out.getlist("Content-Security-Policy") == ["sandbox"]  # the view's own CSP is kept
     assert "Expires" not in out and out["X-Frame-Options"] == "DENY" and out["Content-Type"] == "application/pdf"
     assert out.getlist("Vary") == ["Cookie, HX-Request, Accept-Encoding"]
     assert "Strict-Transport-Security" not in out
-    static = H(finish([("Cache-Control", "public, max-age=3600"), ("Expires", "x")], dynamic=False, strict=True))
+    static = Headers(finish([("Cache-Control", "public, max-age=3600"), ("Expires", "x")], dynamic=False, strict=True))
     assert static.getlist("Cache-Control") == ["public, max-age=3600"] and static["Expires"] == "x"
     assert static["Vary"] == "Accept-Encoding" and static["Strict-Transport-Security"].startswith("max-age=")
 
@@ -174,7 +182,6 @@ def test_a_small_answer_skips_the_compressor(holder, monkeypatch):
 
 @pytest.mark.sqlite_only
 def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
-    from core.db import db
 
     client, _ = holder
     with app.app_context():
@@ -189,9 +196,6 @@ def test_begin_is_not_a_statement_of_sqlalchemys(app, holder):
 def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
     """BEGIN IMMEDIATE refused (another writer past the busy timeout) is the OperationalError
     SQLAlchemy raised before, not the driver's bare exception."""
-    from sqlalchemy import text
-
-    from core.db import db, make_engine, write_intent
 
     path = app.config["DATABASE_URL"].split("sqlite:///", 1)[1]
     blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -216,8 +220,6 @@ def test_a_locked_database_still_raises_sqlalchemys_error(app, monkeypatch):
 def test_the_session_lookup_reads_what_sqlalchemy_read(app, holder):
     """compiled.Fixed converts each value with the column's own type (aware datetimes, JSON, booleans):
     the record is the one SQLAlchemy's execution returned."""
-    from core import sessions
-    from core.db import db
 
     client, account = holder
     token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
@@ -235,7 +237,6 @@ def test_the_session_lookup_reads_what_sqlalchemy_read(app, holder):
 def test_the_floor_and_the_poll_run_no_sqlalchemy_statement(app, holder):
     """The session's lookup (every request) and the unread count (every open page, every 30 s)
     run on the DB-API cursor, in the request's transaction."""
-    from core.db import db
 
     client, _ = holder
     with app.app_context():
@@ -249,10 +250,6 @@ def test_the_floor_and_the_poll_run_no_sqlalchemy_statement(app, holder):
 
 def test_the_poll_counts_this_space_only(app, holder, make_holder, make_pro):
     """The compiled count keeps the gate's filter: another holder's unread threads never show."""
-    from blueprints.messaging import services
-    from blueprints.messaging.models import Thread
-    from core import access
-    from core.db import db
 
     client, account = holder
     other, _ = make_holder()
@@ -270,8 +267,8 @@ def test_the_poll_counts_this_space_only(app, holder, make_holder, make_pro):
                 )
             )
         db.session.commit()
-        assert services.unread_count(access.Viewer("holder", patient_id=account.patient_id)) == 2
-        assert services.unread_count(access.Viewer("holder", patient_id=other.patient_id)) == 5
+        assert messaging.unread_count(access.Viewer("holder", patient_id=account.patient_id)) == 2
+        assert messaging.unread_count(access.Viewer("holder", patient_id=other.patient_id)) == 5
     r = client.get("/messages/non-lus", headers=HX)
     assert r.status_code == 200 and b">2<" in r.get_data()
 
@@ -283,12 +280,6 @@ def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, 
     """Children under 18 with a live guardianship in an open space, youngest first; people
     helped through a delegation accepted, begun, not past its end, not ended, in an open space,
     by name. Read on the driver's cursor with the patient and the day as parameters."""
-    from datetime import timedelta
-
-    from core import access, clock
-    from core.db import db
-    from core.grants import Delegation, Guardianship
-    from core.people import Patient
 
     parent, _ = make_holder()
     today = clock.paris_today()
@@ -339,11 +330,6 @@ def test_the_switch_keeps_every_condition_and_runs_no_sqlalchemy_statement(app, 
 def test_fixed_in_lists_read_what_sqlalchemy_reads(app, make_holder):
     """compiled.Fixed takes IN lists as SQLAlchemy does: a fixed list is expanded once when compiled, a
     list given at each call (none, one, several ids) at that call; same rows either way."""
-    from sqlalchemy import bindparam, select
-
-    from core.compiled import Fixed
-    from core.db import db
-    from core.people import Patient
 
     ids = [make_holder(given_names=name)[0].patient_id for name in ("Ana", "Bea", "Cyd")]
     statement = (
@@ -362,14 +348,6 @@ def test_fixed_in_lists_read_what_sqlalchemy_reads(app, make_holder):
 def test_fixed_converts_every_parameter_of_a_statement_with_a_list(app, make_holder):
     """With a list given at each call, the statement's other parameters still go through their
     columns' types: a naive datetime is refused as SQLAlchemy refuses it, an aware one matches."""
-    from datetime import datetime, timedelta
-
-    from sqlalchemy import bindparam, select
-
-    from core import clock
-    from core.compiled import Fixed
-    from core.db import db
-    from core.people import Account
 
     account, _ = make_holder()
     statement = select(Account.id).where(
@@ -435,9 +413,6 @@ def test_fixed_expands_a_list_once_per_padded_length(app, make_holder, monkeypat
 
 
 def test_vary_names_each_header_once_whatever_the_case():
-    from flask import Response
-
-    from core.http import add_vary
 
     r = Response("x")
     add_vary(r, "Cookie")
@@ -463,8 +438,6 @@ def test_a_logged_in_answer_varies_on_its_cookie_htmx_and_encoding_once_each(hol
 def test_the_locale_is_parsed_once_per_process_and_follows_the_person(app, holder):
     """The selector hands Flask-Babel a Locale parsed at start-up (a code is parsed again on
     every request); the language chosen still wins."""
-    import flask_babel
-    from babel import Locale
 
     client, _ = holder
     parsed = []
@@ -486,7 +459,6 @@ def test_the_locale_is_parsed_once_per_process_and_follows_the_person(app, holde
 
 
 def test_flask_asks_once_per_function_whether_it_is_a_coroutine(app, holder, monkeypatch):
-    import flask.app
 
     client, _ = holder
     client.get("/session/etat")
@@ -511,7 +483,6 @@ def test_the_floor_and_the_poll_make_no_orm_session_and_give_the_connection_back
     """The session's lookup and the unread count begin their transaction on the app context's
     connection; nothing builds the ORM session, its transaction or its commit, and the
     connection is back in the pool when the answer leaves."""
-    from core.db import _AppSession, db
 
     client, _ = holder
     began = []
@@ -535,11 +506,6 @@ def test_the_floor_and_the_poll_make_no_orm_session_and_give_the_connection_back
 def test_compiled_and_orm_statements_share_one_transaction_ended_by_the_session(app, holder):
     """The ORM session joins the transaction a compiled statement began and ends it as its own:
     `db.session.rollback()` (used to end a read before slow work) ends it too."""
-    from sqlalchemy import select
-
-    from core import sessions
-    from core.db import db
-    from core.people import Account
 
     client, account = holder
     token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
@@ -560,11 +526,6 @@ def test_compiled_and_orm_statements_share_one_transaction_ended_by_the_session(
 def test_a_write_after_a_compiled_read_takes_the_write_lock_first(app, holder):
     """write_intent() ends the read transaction a compiled statement began, so the write opens its
     own (BEGIN IMMEDIATE on SQLite; the tests' CHECK_WRITE_INTENT raises for a write in a read)."""
-    from sqlalchemy import update
-
-    from core import sessions
-    from core.db import db, write_intent
-    from core.people import Account
 
     client, account = holder
     token = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
@@ -754,7 +715,6 @@ def test_write_intent_after_compiled_reads_alone_makes_no_orm_session(app, holde
 def test_flask_wtf_is_asked_on_the_methods_it_protects_only(app, holder, monkeypatch):
     """Its own hook looked up the view's exemptions on every GET; a POST is still checked, and
     refused without its token."""
-    from flask_wtf.csrf import CSRFProtect
 
     client, _ = holder
     asked = []
@@ -774,7 +734,6 @@ def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
     """GET /session/etat and the poll read through compiled statements on a connection of the
     pool itself: no Connection of SQLAlchemy (its checkout, begin, commit and check-in) is made,
     and the pool has it back when the answer leaves."""
-    from core.db import db
 
     client, _ = holder
     with app.app_context():
@@ -789,11 +748,6 @@ def test_the_floor_and_the_poll_make_no_sqlalchemy_connection(app, holder):
 
 
 def test_the_orm_ends_the_read_and_begins_its_own_transaction(app, holder):
-    from sqlalchemy import select
-
-    from core import sessions
-    from core.db import _here, db, start_request
-    from core.people import Account
 
     client, account = holder
     params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
@@ -820,9 +774,6 @@ def test_a_request_that_writes_reads_on_sqlalchemys_connection(app, holder):
     """A POST begins its transaction for writing from its first read (BEGIN IMMEDIATE on
     SQLite): its compiled reads run on the app context's connection, as the ORM's do."""
 
-    from core import sessions
-    from core.db import _here, db, end_request, start_request
-
     client, _ = holder
     params = {"token_hash": sessions._hash(client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value)}
     with app.test_request_context(method="POST"):
@@ -848,7 +799,6 @@ def test_a_thread_reads_on_its_own_connection_request_after_request(app, holder)
     transaction between requests (a read that stayed open would hold back the WAL's checkpoint and
     hide the next request's writes from it); another thread has its own, closed once that thread
     has ended and another opens one."""
-    import threading
 
     client, _ = holder
     assert client.get("/session/etat").get_json()["authenticated"] is True
@@ -895,7 +845,6 @@ def test_a_kept_connection_that_fails_is_replaced(app, holder):
 def test_a_forked_process_opens_its_own_connection(app, holder, monkeypatch):
     """A connection is never shared with a forked process (gunicorn's --preload): a new process
     id opens a new one, with the pool's pragmas (WAL, foreign keys)."""
-    import os
 
     client, _ = holder
     client.get("/session/etat")

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from blueprints.profile.models import Allergy, Contact, Disability, Treatment
+from blueprints.profile.sections import BLOCKS, SECTIONS
+from core import clock
+from core.audit import AuditEvent
+from core.db import db
+from core.people import Patient
 from tests.helpers import csrf_token, valid_nir
 from tests.samples import pdf_bytes
 
@@ -25,8 +33,6 @@ def _token(client):
 
 
 def _traces(app, action=None):
-    from core.audit import AuditEvent
-    from core.db import db
 
     with app.app_context():
         stmt = select(AuditEvent).order_by(AuditEvent.id)
@@ -36,7 +42,6 @@ def _traces(app, action=None):
 
 
 def _rows(app, model):
-    from core.db import db
 
     with app.app_context():
         return list(db.session.scalars(select(model)))
@@ -187,7 +192,6 @@ def test_administrative_page_shows_identity_and_email_read_only(holder):
 
 
 def test_nir_with_a_wrong_key_is_refused(holder, app):
-    from core.people import Patient
 
     client, account = holder
     good = valid_nir("1870375123456")
@@ -201,7 +205,6 @@ def test_nir_with_a_wrong_key_is_refused(holder, app):
 
 
 def test_corsican_nir_is_accepted_and_traced(holder, app):
-    from core.people import Patient
 
     client, account = holder
     nir = valid_nir("18703" + "2A" + "004123")
@@ -218,7 +221,6 @@ def test_corsican_nir_is_accepted_and_traced(holder, app):
 def test_nir_of_another_space_is_refused(holder, make_holder, app):
     client, _ = holder
     other, _ = make_holder()
-    from core.people import Patient
 
     other_nir = [p.nir for p in _rows(app, Patient) if p.id == other.patient_id][0]
     r = _identity(client, nir=other_nir)
@@ -299,7 +301,6 @@ def test_add_form_fragment_and_page(holder):
 
 
 def test_add_edit_remove_round_trip(holder, app):
-    from blueprints.profile.models import Allergy, Treatment
 
     client, _ = holder
     r = _add(client, "traitements", name="Amoxicilline", dosage="1 g matin et soir", since="2026-01-10", ongoing="y")
@@ -367,7 +368,6 @@ def test_add_without_js_redirects_to_the_section(holder, app):
 
 
 def test_add_errors_answer_422_with_the_form(holder, app):
-    from blueprints.profile.models import Contact
 
     client, _ = holder
     r = _add(client, "contacts", role="emergency", name="", email="pas-un-email")
@@ -386,7 +386,6 @@ def test_add_errors_answer_422_with_the_form(holder, app):
 
 
 def test_treatment_ongoing_clears_the_end(holder, app):
-    from blueprints.profile.models import Treatment
 
     client, _ = holder
     _add(client, "traitements", name="Levothyrox", ongoing="y", until="2026-01-01")
@@ -398,7 +397,6 @@ def test_treatment_ongoing_clears_the_end(holder, app):
 
 
 def test_another_holders_items_are_not_found(app, client, make_holder, login_as):
-    from blueprints.profile.models import Contact
 
     owner, _ = make_holder()
     intruder, _ = make_holder()
@@ -437,7 +435,6 @@ def test_directives_invite_to_add_a_document_when_there_is_none(holder):
 
 
 def test_directives_offer_only_the_holders_own_dir_ant_documents(app, client, make_holder, login_as):
-    import io
 
     def upload(c, title, category):
         token = csrf_token(c, "/documents")
@@ -547,7 +544,6 @@ def test_history_tells_profile_changes(holder, app):
 
 
 def test_every_form_as_page_and_as_fragment(holder):
-    from blueprints.profile.sections import BLOCKS, SECTIONS
 
     client, _ = holder
     for slug in BLOCKS:
@@ -563,7 +559,6 @@ def test_every_form_as_page_and_as_fragment(holder):
 
 
 def test_item_edit_and_remove_without_js(holder, app):
-    from blueprints.profile.models import Disability
 
     client, _ = holder
     _add(client, "handicaps", label="Surdité partielle")
@@ -588,9 +583,6 @@ def test_item_edit_and_remove_without_js(holder, app):
 
 
 def test_identity_changes_need_a_fresh_authentication(app, client, make_holder, login_as):
-    from datetime import timedelta
-
-    from core import clock
 
     account, _ = make_holder()
     login_as(client, account)
@@ -608,8 +600,6 @@ def test_forms_opened_as_their_own_page_post_as_pages(holder, app):
     """/profil/allergies/ajouter opened directly (new tab, crawler): its form must not aim a
     fragment at a section that page does not have; it posts as a boosted form and lands on the
     section page, errors first, then success."""
-    from blueprints.profile.models import Allergy
-    from blueprints.profile.sections import BLOCKS, SECTIONS
 
     client, _ = holder
     for slug in SECTIONS:

@@ -27,10 +27,32 @@ from datetime import date, timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, text, update
 
-from core import clock
-from core.db import Base, db
+from app import create_app
+from blueprints.agenda import ical
+from blueprints.agenda.models import AgendaSettings, Appointment, PreventionMark
+from blueprints.apps import services as apps
+from blueprints.documents import services as documents
+from blueprints.documents.models import Document
+from blueprints.export.models import SpaceExport
+from blueprints.measures import kinds
+from blueprints.measures.models import Measure, MeasureImport
+from blueprints.messaging import services as messaging
+from blueprints.messaging.models import Attachment, Message, Thread
+from blueprints.pro.record_routes import CHART_TRACE_MINUTES
+from blueprints.profile.models import Allergy
+from blueprints.reimbursements.models import Reimbursement
+from core import access, blobs, clock, notify
+from core.audit import AuditEvent
+from core.db import Base, db, end_request, start_request
+from core.grants import Block, Delegation, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
+from core.notify import Notification
+from core.people import Account, Credential, Professional
+from core.sessions import UserSession
+from core.web import SPACE_KEY
+from tests.documents.pdf_samples import multipage_pdf
 from tests.helpers import forget_anchors
 
 # --------------------------------------------------------------------------- who asks
@@ -335,7 +357,6 @@ def classify(endpoint: str, params) -> str:
 
 def _throwaway_app():
     """An app whose database is never touched: its rules and views are what the cases are made of."""
-    from app import create_app
 
     return create_app(
         {
@@ -388,7 +409,6 @@ def expected(case: Case) -> str:
 
 def _helper_may(viewer: str, endpoint: str) -> bool:
     """Whether the rights of this helper's scope open the gate of this route."""
-    from core import access
 
     gate = _gates()[endpoint][0]
     sections = (gate.section,) if isinstance(gate.section, str) else gate.section
@@ -444,7 +464,6 @@ _SERIAL = iter(range(1, 10**6))
 
 
 def _png() -> bytes:
-    from PIL import Image
 
     out = io.BytesIO()
     Image.new("RGB", (40, 30), (200, 30, 30)).save(out, "PNG")
@@ -484,18 +503,6 @@ def _objects(app, w: World) -> None:
     """The first holder's objects and accesses, new ones each time (earlier ones may stay: every
     value that must be unique is fresh). The holder's emergency settings go back to the defaults,
     and the holder refuses new conversations from nobody and blocks no professional account."""
-    from blueprints.agenda import ical
-    from blueprints.agenda.models import AgendaSettings, Appointment
-    from blueprints.apps import services as apps
-    from blueprints.documents import services as documents
-    from blueprints.export.models import SpaceExport
-    from blueprints.measures import kinds
-    from blueprints.measures.models import Measure, MeasureImport
-    from blueprints.messaging import services as messaging
-    from blueprints.messaging.models import Attachment, Message
-    from blueprints.profile.models import Allergy
-    from blueprints.reimbursements.models import Reimbursement
-    from core import access, blobs, notify
     from core.grants import (
         Block,
         Delegation,
@@ -509,9 +516,6 @@ def _objects(app, w: World) -> None:
         link_hash,
         new_share_secrets,
     )
-    from core.people import Account, Credential, Professional
-    from core.sessions import UserSession
-    from tests.documents.pdf_samples import multipage_pdf
 
     n = next(_SERIAL)
     now = clock.utcnow()
@@ -736,7 +740,6 @@ def _objects(app, w: World) -> None:
 
 
 def _session_id(app, client):
-    from core.sessions import UserSession
 
     cookie = client.get_cookie(app.session_interface.get_cookie_name(app))
     assert cookie is not None, "no session cookie"
@@ -771,7 +774,6 @@ def _connect(app, w: World, viewer: str, login_as) -> None:
 
 def _act_as_helper(client, w: World, viewer: str) -> None:
     """A helper's session in the first holder's space (the header's switch, as they left it)."""
-    from core.web import SPACE_KEY
 
     if viewer in HELPER_SCOPES:
         with client.session_transaction() as s:
@@ -780,7 +782,6 @@ def _act_as_helper(client, w: World, viewer: str) -> None:
 
 def _lost_sessions(w: World) -> list:
     """Viewers whose session a case ended (a logout...) or emptied (an ended code session)."""
-    from core.sessions import UserSession
 
     live = dict(
         db.session.execute(
@@ -800,16 +801,6 @@ def _lost_sessions(w: World) -> list:
 def _fingerprint(w: World) -> tuple:
     """The state of the first holder's objects, as the rules protect them (traces and
     notifications of new accesses are not in it: professionals' visits add them)."""
-    from blueprints.agenda.models import AgendaSettings, Appointment, PreventionMark
-    from blueprints.documents.models import Document
-    from blueprints.measures.models import Measure, MeasureImport
-    from blueprints.messaging.models import Message, Thread
-    from blueprints.profile.models import Allergy
-    from blueprints.reimbursements.models import Reimbursement
-    from core.grants import Block, Delegation, EmergencyAccess, EmergencySettings, Grant, MessageRefusal, Share
-    from core.notify import Notification
-    from core.people import Account, Credential
-    from core.sessions import UserSession
 
     p = w.holder_patient_id
     queries = {
@@ -865,7 +856,6 @@ def _fingerprint(w: World) -> tuple:
 
 def _state(app, w: World) -> tuple[tuple, list]:
     """(fingerprint, viewers whose session was lost), read in one read-only transaction."""
-    from core.db import end_request, start_request
 
     with app.app_context():
         start_request("GET")
@@ -967,7 +957,6 @@ def _check(outcome: str, r, case: Case, names_object: bool) -> bool:
 
 
 def _last_trace_id(app) -> int:
-    from core.audit import AuditEvent
 
     with app.app_context():
         return db.session.scalar(select(func.max(AuditEvent.id))) or 0
@@ -975,8 +964,6 @@ def _last_trace_id(app) -> int:
 
 def _untraced(app, case: Case, w: World, since: int, url: str) -> str | None:
     """Why this 2xx record answer to a non-holder is not traced for its viewer, or None."""
-    from blueprints.pro.record_routes import CHART_TRACE_MINUTES
-    from core.audit import AuditEvent
 
     access_id = w.access[case.viewer]
     with app.app_context():
@@ -1131,7 +1118,6 @@ def test_every_view_has_the_gate():
 def test_each_gate_names_the_section_of_its_page():
     """The gate on a view asks for what its page is: a holder page for its own section, a record
     page for the record section it shows (and through the access id of its URL)."""
-    from core import access
 
     wrong = []
     for endpoint, (gate, cls) in _gates().items():

@@ -3,12 +3,20 @@ told; an emergency access and someone new are always told, in Carnet and by mail
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import io
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core import clock
+from blueprints.documents import services as documents
+from blueprints.documents.models import Document
+from blueprints.pro import services
+from blueprints.sharing import notices
+from core import access, clock, grants, notify
+from core.access import holder_viewer
+from core.db import db
 from core.notify import Notification, NotificationPreferences
+from core.people import Account
 from tests.helpers import rows, token_of, traces
 
 MORNING = datetime(2026, 12, 2, 7, 30, tzinfo=UTC)  # 8:30 in Paris
@@ -21,7 +29,6 @@ def morning(app):
 
 
 def mails(app, to):
-    from core import notify
 
     with app.app_context():
         return [m for m in notify.read_outbox(500) if m.to == to and m.subject.startswith("Carnet")]
@@ -31,9 +38,6 @@ def mails(app, to):
 def on_record(app, professional):
     """on_record(patient_id, rpps) → a function running `do(viewer)` as that professional on
     the holder's record through a permanent grant (a verified account)."""
-    from core import access, grants
-    from core.db import db
-    from core.people import Account
 
     def factory(patient_id, rpps="81234567899"):
         pro = professional(rpps)
@@ -58,9 +62,6 @@ def on_record(app, professional):
 
 def visit(viewer, documents=()):
     """A visit as the record pages leave it: the first view tells the holder, each page is traced."""
-    from blueprints.documents.models import Document
-    from blueprints.pro import services
-    from core.db import db
 
     services.viewed(viewer, "overview", first_in_session=True)
     for doc_id in documents:
@@ -68,12 +69,6 @@ def visit(viewer, documents=()):
 
 
 def add_documents(app, patient_id, *titles):
-    import io
-    from datetime import date
-
-    from blueprints.documents import services as documents
-    from core.access import holder_viewer
-    from core.db import db
 
     with app.test_request_context(method="POST"):
         viewer = holder_viewer("x", patient_id, "Holder")
@@ -95,8 +90,6 @@ def known_yesterday(app, patient_id, run):
     """The professional already came the day before: today's visits are routine."""
     run(visit)
     with app.app_context():
-        from core.db import db
-
         for note in db.session.query(Notification).all():
             note.created_at = note.last_at = note.created_at - timedelta(days=1)
             note.read_at = note.created_at
@@ -119,13 +112,8 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
     assert run.pro["family_name"] in mail.subject and "verified professional account" in mail.body.lower()
 
     # then a deposit: the same card says it, and a mail names the document
-    from blueprints.pro import services
 
     def deposit(viewer):
-        import io
-        from datetime import date
-
-        from blueprints.documents import services as documents
 
         services.deposit(
             viewer,
@@ -152,8 +140,6 @@ def test_six_visits_of_a_morning_make_one_card_and_one_mail(app, morning, holder
 
 
 def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_record, professional, login_as):
-    from core import access, grants, notify
-    from core.db import db
 
     client, account = holder
     with app.app_context():
@@ -178,8 +164,6 @@ def test_someone_new_and_an_emergency_are_always_told(app, morning, holder, on_r
     # an emergency access by the same person: its own card and a mail, whatever the preferences
     pro = run.pro
     with app.test_request_context(method="POST"):
-        from core.people import Account
-
         found = grants.EmergencyAccess(
             patient_id=account.patient_id,
             professional_id=pro["id"],
@@ -240,8 +224,6 @@ def test_home_card_shows_the_alarm_before_routine_visits(app, morning, holder, o
     usual = on_record(account.patient_id)
     known_yesterday(app, account.patient_id, usual)  # (also dates the stranger's card: still unread below)
     with app.app_context():
-        from core.db import db
-
         alarm = db.session.query(Notification).filter(Notification.actor_rpps == "89999999999").one()
         alarm.read_at = None
         db.session.commit()
@@ -289,7 +271,6 @@ def test_in_carnet_only_means_no_mail(app, morning, holder, on_record):
     client, account = holder
     run = on_record(account.patient_id)
     known_yesterday(app, account.patient_id, run)
-    from core.db import db
 
     with app.app_context():
         db.session.add(NotificationPreferences(patient_id=account.patient_id, access="app", deposit="mail"))
@@ -302,7 +283,6 @@ def test_in_carnet_only_means_no_mail(app, morning, holder, on_record):
 
 
 def test_card_sentences_in_french(app):
-    from blueprints.sharing import notices
 
     with app.test_request_context(method="POST"):
         said = notices._sentence("deposit", "Dr Bernard", {"visits": 3, "deposits": ["CR"], "deposit_count": 1}, {})
