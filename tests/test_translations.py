@@ -2,9 +2,11 @@
 
 import subprocess
 import sys
+from configparser import ConfigParser
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from jinja2 import Environment, TemplateSyntaxError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,9 +50,6 @@ def test_the_extractor_reads_every_template():
     """Babel's Jinja extractor skips, silently, a template it cannot parse: every string of that
     template would then leave the catalogue at the next `make messages`. Parse each one with the
     extensions babel.cfg gives the extractor."""
-    from configparser import ConfigParser
-
-    from jinja2 import Environment, TemplateSyntaxError
 
     cfg = ConfigParser()
     cfg.read(ROOT / "babel.cfg")

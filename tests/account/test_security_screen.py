@@ -1,7 +1,11 @@
+import base64
+import json
 from datetime import timedelta
 
+from flask import session
 from sqlalchemy import select
 
+from blueprints.auth import passkeys
 from core import audit, clock
 from core.db import db
 from core.people import Credential
@@ -165,10 +169,6 @@ def test_dashboard_shows_identity_and_security(app, client, make_holder, login):
 def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_holder):
     """An autofill request and a button press may both ask for options: each challenge is
     kept (a few at most), and each is single use."""
-    import base64
-    import json
-
-    from blueprints.auth import passkeys
 
     token = csrf_token(client)
     first = client.post("/connexion/passkey/options", headers={"X-CSRFToken": token}).json["challenge"]
@@ -184,15 +184,12 @@ def test_overlapping_ceremonies_keep_their_own_challenges(app, client, make_hold
         return json.dumps({"response": {"clientDataJSON": data}})
 
     with app.test_request_context(method="POST"):
-        from flask import session
-
         session["webauthn_login"] = {first: "2099-01-01T00:00:00+00:00"}
         try:
             passkeys._take("login", answer(second))
             raise AssertionError("a challenge never issued to this session was accepted")
         except passkeys.PasskeyError:
             pass
-        from core import clock
 
         session["webauthn_login"] = {first: clock.utcnow().isoformat(), second: clock.utcnow().isoformat()}
         assert passkeys._take("login", answer(second))

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from core import access, clock, grants, throttle
 from core.db import db
@@ -105,7 +106,6 @@ def test_a_share_viewer_sees_its_scope_until_the_share_ends(share):
 
 
 def test_a_grant_opens_the_whole_record_of_its_professional_only(ctx, make_holder, make_pro):
-    from werkzeug.exceptions import NotFound
 
     holder, _ = make_holder()
     pro_account = make_pro()

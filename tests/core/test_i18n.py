@@ -9,6 +9,7 @@ from pathlib import Path
 
 import flask_babel
 import pytest
+from flask import session
 from flask_babel import force_locale
 
 from core import formatting, i18n
@@ -75,7 +76,6 @@ def test_python_code_asks_core_i18n_for_its_words():
 def test_the_request_locale_is_chosen_once_and_flask_babel_agrees(app, lang, flask_babel_first):
     """current_locale() asks select_locale() without Flask-Babel's proxies; whichever of the two
     asks first, both answer the session's language (else French)."""
-    from flask import session
 
     with app.test_request_context("/"):
         if lang:
@@ -93,7 +93,6 @@ def test_the_request_locale_is_chosen_once_and_flask_babel_agrees(app, lang, fla
 def test_force_locale_wins_before_flask_babel_was_asked(app):
     """force_locale() swaps Flask-Babel's selector and forgets its locale until asked: the request's
     own choice must not answer meanwhile (mails in their reader's language)."""
-    from flask import session
 
     with app.test_request_context("/"):
         session["lang"] = "en"

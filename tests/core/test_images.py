@@ -7,7 +7,7 @@ import io
 import struct
 
 import pytest
-from PIL import ExifTags, Image, ImageOps, PngImagePlugin
+from PIL import ExifTags, Image, ImageCms, ImageOps, PngImagePlugin
 
 from core.files.images import strip_image_metadata
 from core.files.sniff import UnsupportedFile, detect
@@ -66,7 +66,6 @@ def test_jpeg_without_orientation_gets_no_exif():
 
 
 def test_jpeg_icc_profile_kept():
-    from PIL import ImageCms
 
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     cleaned = strip(make_jpeg(exif=gps_exif(), icc_profile=icc), "jpeg")
@@ -211,7 +210,6 @@ def segment(marker, payload):
 
 
 def icc_srgb():
-    from PIL import ImageCms
 
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 

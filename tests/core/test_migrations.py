@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.db import make_engine
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -15,8 +17,6 @@ def test_upgrade_head_matches_models(tmp_path):
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path}/migrated.db"
     env = {**os.environ, "DATABASE_URL": url}
     if os.environ.get("TEST_DATABASE_URL"):
-        from core.db import make_engine
-
         engine = make_engine(url)
         with engine.begin() as conn:  # migrations start from an empty schema
             conn.exec_driver_sql("DROP SCHEMA IF EXISTS migrations_check CASCADE")

@@ -163,12 +163,12 @@ def test_an_operators_malloc_tunables_are_kept(monkeypatch):
 
 LAUNCHER = """
 import os
+from core import pdf
 
 with open(os.environ["LAUNCHES"], "a") as fh:  # once per process that runs this file
     fh.write(f"{os.getpid()}\\n")
 
 if __name__ == "__main__":
-    from core import pdf
 
     print(pdf.run_bounded("os:getpid", error=pdf.PdfError, timeout=60, memory_mb=512))
 """

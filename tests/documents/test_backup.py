@@ -9,6 +9,7 @@ from sqlalchemy import select
 from blueprints.documents import services
 from blueprints.documents.models import Document
 from core import audit, blobs
+from core.blobs import BlobKey
 from core.db import db
 from tests.helpers import add_text as _add
 from tests.samples import pdf_bytes, png_bytes
@@ -56,7 +57,6 @@ def test_backup_refuses_a_non_empty_target(app, tmp_path):
 
 
 def _key(doc):
-    from core.blobs import BlobKey
 
     key = db.session.get(BlobKey, doc.blob_id)
     return key.wrapped_key, key.sha256

@@ -3,6 +3,7 @@ downloading it answers a French page (not a bare error), and `storage check` nam
 
 from __future__ import annotations
 
+from blueprints.documents.models import Document
 from core import blobs
 from core.db import db
 from tests.samples import TEXT, pdf_bytes
@@ -13,7 +14,6 @@ MISSING = "Le fichier de ce document est introuvable sur le serveur\u00a0: il ne
 def _lost(client, upload, content, name):
     r = upload(client, [(content, name)], title="Compte rendu")
     doc_id = r.headers["HX-Redirect" if "HX-Redirect" in r.headers else "Location"].rsplit("/", 1)[-1]
-    from blueprints.documents.models import Document
 
     doc = db.session.get(Document, doc_id)
     blobs.store().path_of(doc.blob_id).unlink()

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from flask_babel import force_locale
+from PIL import Image
+from sqlalchemy import select
 
+from blueprints.documents import services
 from blueprints.documents.services import _month
+from core.audit import AuditEvent
+from core.db import db
 from tests.helpers import blob_files, csrf_token, documents_of
 from tests.samples import TEXT, jpeg_with_gps, pdf_bytes, png_bytes
 
@@ -71,9 +77,6 @@ def test_several_files_at_once(holder, upload, app):
 
 
 def test_camera_photo_loses_its_gps(holder, upload, app):
-    import io
-
-    from PIL import Image
 
     client, _ = holder
     doc_id = _add(client, upload, jpeg_with_gps(), "IMG_0001.jpg", field="photo")
@@ -137,9 +140,6 @@ def test_search_fragment(holder, upload):
 
 
 def test_infinite_scroll_uses_a_keyset_cursor(holder, app, monkeypatch, make_document):
-    from datetime import date, timedelta
-
-    from blueprints.documents import services
 
     client, account = holder
     monkeypatch.setattr(services, "PAGE_SIZE", 5)
@@ -246,10 +246,6 @@ def test_delete_after_confirmation(holder, upload, app):
 
 
 def test_every_action_is_traced(holder, upload, app):
-    from sqlalchemy import select
-
-    from core.audit import AuditEvent
-    from core.db import db
 
     client, _ = holder
     doc_id = _add(client, upload)

@@ -13,6 +13,9 @@ from blueprints.history import services
 from core import audit, clock
 from core.audit import AuditEvent
 from core.db import db
+from core.grants import EmergencyAccess, Grant, Share
+from core.people import Account
+from core.sessions import UserSession
 
 
 def trace(app, patient_id, action="document_added", actor_type="holder", **kw):
@@ -226,7 +229,6 @@ def test_csv_needs_a_fresh_login(app, client, holder):
 
 
 def test_csv_refused_on_a_kiosk(app, client, holder):
-    from core.sessions import UserSession
 
     with app.app_context():
         for s in db.session.scalars(select(UserSession).where(UserSession.account_id == holder.id)):
@@ -316,8 +318,6 @@ def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro)
     """No raw id and no "cli" reach the holder: each access reads as the share's label or the day
     its code was made, a permanent or an emergency access; a typed name says it was not checked,
     a professional account says it was. The same words in the CSV."""
-    from core.grants import EmergencyAccess, Grant, Share
-    from core.people import Account
 
     pro = make_pro()
     with app.app_context():
@@ -385,7 +385,6 @@ def test_accesses_devices_and_identities_in_words(app, client, holder, make_pro)
 
 
 def test_history_in_french_names_the_access(app, client, make_holder, login_as, make_pro):
-    from core.grants import Share
 
     account, _code = make_holder()
     login_as(client, account)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
+from flask import url_for
 from sqlalchemy import update
 
 from blueprints.lifecycle import services
@@ -26,8 +27,6 @@ def _record_urls(app, access_id: str, doc_id: str) -> list[str]:
             continue
         values = {"access_id": access_id, "doc_id": doc_id, **PARAMS}
         with app.test_request_context(method="POST"):
-            from flask import url_for  # noqa: PLC0415
-
             urls.append(url_for(rule.endpoint, **{k: values[k] for k in rule.arguments}))
     assert len(urls) >= 8
     return urls

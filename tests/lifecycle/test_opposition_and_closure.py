@@ -7,9 +7,12 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from blueprints.auth import services as auth
+from blueprints.lifecycle import services
 from blueprints.lifecycle.models import Opposition, SpaceLife
 from blueprints.lifecycle.provision import nir_hash
 from core import audit, blobs, clock, notify
+from core.access import viewer_for
 from core.blobs import BlobKey
 from core.db import Base, db
 from core.grants import Share
@@ -108,8 +111,6 @@ def test_after_six_weeks_a_space_opens_by_default_and_can_still_be_activated(app
     assert "1 spaces were opened" in runner.invoke(args=["lifecycle", "run"]).output
     assert "0 spaces were opened" in runner.invoke(args=["lifecycle", "run"]).output  # idempotent
     with app.test_request_context(method="POST"):
-        from blueprints.auth import services as auth  # noqa: PLC0415
-
         patient = db.session.get(Patient, account.patient_id)
         assert patient.status == "active" and patient.activated_at is None
         auth.request_new_letter(patient.nir, BORN, "10.0.0.1")
@@ -151,9 +152,6 @@ def test_closing_needs_a_fresh_authentication(app, client, make_holder, login_as
 
 def _close(app, account, delete_now=False):
     with app.test_request_context(method="POST"):
-        from blueprints.lifecycle import services  # noqa: PLC0415
-        from core.access import viewer_for  # noqa: PLC0415
-
         services.close(viewer_for(db.session.get(Account, account.id)), delete_now=delete_now)
         db.session.commit()
 

@@ -8,12 +8,14 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from xml.etree import ElementTree as ET
 
+import pypdfium2
 import pytest
+from flask import has_app_context, session
 from sqlalchemy import select
 
 from blueprints.measures import charts, drawing, kinds, series
 from blueprints.measures.models import Measure
-from core import access, clock
+from core import access, clock, pdf, weasy
 from core.db import db
 
 NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -55,7 +57,6 @@ def add(app):
                     "dedup": kinds.dedup_key(k, value, value2, context),
                 }
             )
-        from flask import has_app_context
 
         if has_app_context():  # the session of the test's request: no second writer to lock out
             db.session.execute(Measure.__table__.insert(), rows)
@@ -192,8 +193,6 @@ def test_french_numbers_and_dates(holders, add, fr):
 def test_english_locale_formats_the_english_way(app, holders, add):
     add(holders[0], "weight", [(days_ago(2), 72.4), (datetime(2026, 1, 15, 9, tzinfo=UTC), 80.5)])
     with app.test_request_context(method="POST"):
-        from flask import session
-
         session["lang"] = "en"
         data = charts.chart(holders[0], kinds.KINDS["weight"], "1y")
     assert data["summary"]["latest"]["text"] == "72.4\u00a0kg"
@@ -398,9 +397,6 @@ def test_daily_totals_far_from_utc_stay_in_range(holders, add, fr, offset):
 def test_a_chart_styled_by_attributes_draws_as_the_styled_one(app, holders, add, fr, size):
     """What "Ma synthèse" prints (css=False: no <style> for WeasyPrint to parse per chart, every
     rule as attributes) is the chart the screen shows, pixel for pixel, bands, dots and a pair."""
-    import pypdfium2
-
-    from core import pdf, weasy
 
     v = holders[0]
     add(v, "blood_pressure", [(days_ago(d), 118 + d % 25, 70 + d % 15) for d in range(1, 40)])

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from blueprints.measures.models import Measure
 from core import clock
+from core.audit import AuditEvent
 from core.db import db
 from tests.helpers import csrf_token
 
@@ -41,7 +42,6 @@ def _measures(app, **where):
 
 
 def _traces(app):
-    from core.audit import AuditEvent
 
     with app.app_context():
         return [

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import zipfile
 
 import pytest
 
 from blueprints.measures.imports import upload
-from blueprints.measures.imports.importers.common import Refused
+from blueprints.measures.imports.importers import apple
+from blueprints.measures.imports.importers.common import IGNORED_NAMED, Collector, Refused
+from core.blobs import BlobKey
+from core.db import db
 from tests.helpers import measures
 from tests.samples import DTD, apple_xml, apple_zip, pressure, record
 
@@ -135,8 +139,6 @@ def test_entity_declarations_refuse_the_whole_file(app, space, run_import, docty
 
 
 def test_a_damaged_export_fails_with_a_reason_and_keeps_nothing_of_the_file(app, space, run_import):
-    from core.blobs import BlobKey
-    from core.db import db
 
     viewer, _ = space
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")))[:-40]
@@ -155,7 +157,6 @@ def test_a_french_iphone_export_and_a_bare_file_are_found(app, space, run_import
 def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
 
     viewer, _ = space
-    import zipfile
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -187,10 +188,6 @@ def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, r
 
 def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
     """A GPX route (or any XML whose root is not <HealthData>) is not "0 measures added"."""
-    from blueprints.measures.imports.importers import apple
-    from blueprints.measures.imports.importers.common import Collector
-    from core.blobs import BlobKey
-    from core.db import db
 
     viewer, _ = space
     gpx = (FIXTURES / "route.gpx").read_bytes()
@@ -205,7 +202,6 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
 
 
 def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space, monkeypatch):
-    import zipfile
 
     viewer, _ = space
     padding = "<!-- " + " " * 300_000 + " -->\n"  # deflates about a thousandfold
@@ -237,7 +233,6 @@ def test_a_real_export_inflates_well_under_the_bound(app, space):
 
 
 def test_the_not_kept_summary_names_every_type_or_counts_the_rest():
-    from blueprints.measures.imports.importers.common import IGNORED_NAMED, Collector
 
     col = Collector()
     for i in range(12):

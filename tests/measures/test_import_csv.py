@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from blueprints.measures.imports import upload
-from blueprints.measures.imports.importers.common import Refused
+from blueprints.measures.imports.importers import csvfile, csvwords
+from blueprints.measures.imports.importers.common import Refused, local_iso
+from core.db import db
 from tests.helpers import measures
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -81,7 +83,6 @@ def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, space, run
 
 
 def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved(app, space):
-    from core.db import db
 
     viewer, _ = space
     imp = upload.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
@@ -232,7 +233,6 @@ def test_the_same_device_export_twice_adds_nothing(app, space, run_import):
 
 
 def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, run_import):
-    from blueprints.measures.imports.importers import csvfile
 
     imp = _sniffed(app, space, "unknown_columns.csv")
     assert imp.status == "preview" and imp.options["layout"] == "unknown" and imp.options["decimal"] == ","
@@ -274,8 +274,6 @@ def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, r
     ],
 )
 def test_dates_and_time_zones_as_devices_write_them(text, tz, expected):
-    from blueprints.measures.imports.importers import csvwords
-    from blueprints.measures.imports.importers.common import local_iso
 
     taken, off = csvwords.parse_date(text, csvwords.zone(tz or ""))
     assert local_iso(taken, off) == expected[:16] + expected[19:]

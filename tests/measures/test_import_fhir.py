@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 
+import pytest
+
+from blueprints.measures import kinds
 from blueprints.measures.imports import upload
+from blueprints.measures.imports.importers import fhir
+from blueprints.measures.imports.importers.common import Refused
 from tests.helpers import measures
 from tests.samples import bundle, observation
 
@@ -72,12 +79,6 @@ def test_not_json_or_not_fhir_fails_with_a_reason(app, space, run_import):
 
 
 def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
-    import io
-
-    import pytest
-
-    from blueprints.measures.imports.importers import fhir
-    from blueprints.measures.imports.importers.common import Refused
 
     viewer, _ = space
     monkeypatch.setattr(fhir, "MAX_BYTES", 100)
@@ -89,7 +90,6 @@ def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
 def test_a_synthea_bundle_keeps_its_blood_pressures_and_every_vital_sign(app, space, run_import):
     """Synthea 2.x (and many EHRs) code a blood pressure with the panel 55284-4, an oral
     temperature 8331-1, SpO2 2708-6: the vital signs profile's alternatives are all kept."""
-    from pathlib import Path
 
     viewer, _ = space
     content = (Path(__file__).parent / "fixtures" / "synthea_vitals.json").read_bytes()
@@ -113,7 +113,6 @@ def test_a_synthea_bundle_keeps_its_blood_pressures_and_every_vital_sign(app, sp
 
 
 def test_every_alternative_code_maps_onto_a_kind():
-    from blueprints.measures import kinds
 
     for key, codes in kinds.LOINC_ALIASES.items():
         for code in codes:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from blueprints.measures.imports import jobs, upload
+from blueprints.measures.imports.importers import apple
+from blueprints.measures.imports.importers.common import Collector
 from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
 from core import clock
 from core.audit import AuditEvent
-from core.db import db
+from core.blobs import BlobKey, store
+from core.db import _read_only, db
 from tests.helpers import measures
 from tests.samples import apple_xml, apple_zip, pressure, record
 
@@ -48,7 +52,6 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app
     # A first attempt wrote two rows, then its process died.
     col_rows = [("weight", 1709272800, 60, 72.4, None, None, "Apple Watch de Camille", "72.4")]
     imp = db.session.get(MeasureImport, import_id)
-    from blueprints.measures.imports.importers.common import Collector
 
     jobs.claim(import_id)
     Writer(imp)(col_rows, Collector())
@@ -62,7 +65,6 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app
 
 
 def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
-    from core.blobs import BlobKey, store
 
     viewer, _ = space
     import_id = _pending(viewer, apple_zip(XML))
@@ -118,7 +120,6 @@ def test_the_resume_command_runs_waiting_jobs(app, space):
 
 
 def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypatch):
-    from blueprints.measures.imports.importers import apple
 
     viewer, _ = space
     import_id = _pending(viewer)
@@ -137,11 +138,6 @@ def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypat
 def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, space):
     """Every worker looks every few seconds: its read begins deferred, as a GET's does (a
     BEGIN IMMEDIATE there queued behind, and blocked, every writer of the space)."""
-    import threading
-
-    from sqlalchemy import event
-
-    from core.db import _read_only
 
     viewer, _ = space
     import_id = _pending(viewer)
@@ -167,7 +163,6 @@ def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, space):
 def test_looking_for_jobs_nobody_runs_never_reads_every_import(app):
     """Every worker looks every few seconds: by the index on (status, created_at), not through
     every import ever made (docs/performance.md, 29)."""
-    from sqlalchemy import event
 
     seen = []
 

@@ -11,12 +11,17 @@ import re
 import threading
 
 import pytest
+from sqlalchemy import update
 
 from blueprints.measures.imports import jobs, pipeline, upload
 from blueprints.measures.imports.importers import apple, common
+from blueprints.measures.imports.importers.common import ChunkReader
 from blueprints.measures.imports.writer import Writer
 from blueprints.measures.models import MeasureImport
+from core.access import viewer_for
+from core.blobs import BlobKey, store
 from core.db import db
+from core.storage import BlobCorrupt
 from tests.helpers import measures
 from tests.measures.test_import_csv import FRENCH
 from tests.samples import apple_xml, apple_zip, bundle, observation, pressure, record
@@ -43,7 +48,6 @@ def _parser_threads() -> list[threading.Thread]:
 
 
 def _pending(viewer, content: bytes, fmt: str = "apple") -> str:
-    from sqlalchemy import update
 
     imp = upload.store_upload(viewer, fmt, "export", io.BytesIO(content))
     if imp.status == "preview":  # a CSV file: confirmed
@@ -108,7 +112,6 @@ def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space, pars
 
 
 def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, monkeypatch, parse_path):
-    from core.storage import BlobCorrupt
 
     viewer, _ = space
     _small_batches(monkeypatch, batch=2, buffer=1)
@@ -193,15 +196,12 @@ def test_statement_sizes_at_the_edges(app, space, n):
 
 
 def _stored_blobs(app) -> list:
-    from core.blobs import store
 
     with app.app_context():
         return list(store().iter_blob_ids())
 
 
 def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
-    from blueprints.measures.imports.importers.common import ChunkReader
-    from core.blobs import BlobKey, store
 
     viewer, _ = space
     xml = apple_xml(*_records(1800))  # several inflated chunks
@@ -277,7 +277,6 @@ FHIR = bundle(
     ids=["xml", "zip", "fhir", "csv"],
 )
 def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, fmt, content):
-    from core.access import viewer_for
 
     _small_batches(monkeypatch, batch=7, buffer=3)
     outcomes = []

@@ -8,7 +8,9 @@ import re
 from sqlalchemy import select
 
 from blueprints.measures.imports import jobs, upload
+from blueprints.measures.imports.importers.common import IGNORED_NAMED
 from blueprints.measures.models import MeasureImport
+from core.db import db
 from tests.helpers import csrf_token
 from tests.measures.test_import_csv import FRENCH
 from tests.samples import apple_xml, apple_zip, pressure, record
@@ -158,8 +160,6 @@ def test_opening_the_page_resumes_an_abandoned_job(app, importer):
         jobs.start = original
     assert started == [import_id]
     with app.app_context():
-        from core.db import db
-
         assert db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == import_id)) == "pending"
 
 
@@ -197,8 +197,6 @@ def test_unknown_columns_get_a_chooser_then_import(app, importer):
     token = csrf_token(client, URL)
     r = client.post(f"{job_url}/confirmer", data={"csrf_token": token})  # nothing to import yet
     with app.app_context():
-        from core.db import db
-
         assert (
             db.session.scalar(select(MeasureImport.status).where(MeasureImport.id == job_url.rsplit("/", 1)[-1]))
             == "preview"
@@ -230,8 +228,6 @@ def test_the_column_chooser_checks_csrf_and_only_changes_a_preview(app, importer
     r = client.post(f"{job_url}/colonnes", data={"date": "0", "col-1": "glucose|mmol/L"})
     assert r.status_code == 400  # no CSRF token
     with app.app_context():
-        from core.db import db
-
         imp = db.session.get(MeasureImport, job_url.rsplit("/", 1)[-1])
         assert imp.options["layout"] == "unknown"
 
@@ -244,7 +240,6 @@ def test_a_gpx_route_sent_as_an_apple_export_is_refused_in_words(importer):
 
 
 def test_the_summary_names_every_kind_not_kept_or_counts_the_rest(app, importer):
-    from blueprints.measures.imports.importers.common import IGNORED_NAMED
 
     client, _ = importer
     rows = [record(f"Dietary{i:02d}", 1, "g", "2024-03-01 07:00:00 +0100") for i in range(IGNORED_NAMED + 3)]

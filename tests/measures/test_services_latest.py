@@ -2,7 +2,7 @@
 statement built once per kind of viewer, one index seek per kind, each space its own values."""
 
 from flask_babel import force_locale
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from blueprints.measures import kinds, services
 from blueprints.measures.models import Measure
@@ -89,7 +89,6 @@ def test_every_kind_is_an_index_seek_never_a_scan(space):
 def test_measures_at_the_same_instant_the_card_shows_the_lists_first(space, monkeypatch):
     """Ties at one instant go as every list orders them (taken_at, then id): the statement's two
     newest per kind tell a tie, read then on its own (docs/performance.md, 44)."""
-    from sqlalchemy import select
 
     viewer, _ = space
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from blueprints.messaging.models import Message, Thread
-from core import clock
+from core import clock, notify
 from core.db import db
 from core.grants import Block, ShareUse
 from tests.helpers import HX, csrf_token, rows, traces, use_code
@@ -159,7 +159,6 @@ def test_close_archive_and_search(app, people, login_as):
 
 
 def test_new_message_mails_the_holder_without_its_text(app, people, login_as):
-    from core import notify
 
     holder, _other, pro, _stranger = people
     grant(app, holder, pro)

@@ -7,10 +7,12 @@ import io
 import re
 from datetime import timedelta
 
+from sqlalchemy import event
+
 from blueprints.messaging import routes
-from core import clock, sessions
+from core import clock, db as carnet_db, sessions
 from tests.helpers import HX
-from tests.messaging.helpers import grant, thread_id_of, unread, write_new
+from tests.messaging.helpers import grant, reply, thread_id_of, unread, write_new
 
 HOSTILE = (
     '<img src=x onerror="alert(1)">',
@@ -100,7 +102,6 @@ def test_an_open_conversation_gets_new_messages_and_the_count_follows(app, peopl
     tid = thread_id_of(write_new(pro_client, holder.patient_id, body="Premier"))
     assert holder_client.get(f"/messages/{tid}").status_code == 200
     assert holder_client.get(f"/messages/{tid}/nouveaux?vus=1", headers=HX).status_code == 204
-    from tests.messaging.helpers import reply
 
     reply(pro_client, tid, "Second message")
     assert unread(holder_client) == 1
@@ -117,9 +118,6 @@ def test_reading_a_thread_asks_for_the_write_lock_before_writing(app, people, lo
     """Opening a conversation (its page or its poll, both GET) marks messages read: the write
     must come in a transaction that took SQLite's write lock up front (BEGIN IMMEDIATE waits
     for another writer), never as an upgrade of the read one (refused at once: a 500)."""
-    from sqlalchemy import event
-
-    from core import db as carnet_db
 
     holder, _other, pro, _stranger = people
     grant(app, holder, pro)

@@ -9,9 +9,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from blueprints.documents import services as documents
+from blueprints.documents.models import Document
+from blueprints.pro.services import EMERGENCY_LIMIT
 from core import access, clock, grants, notify, sessions
 from core.db import db
-from core.people import Account, Professional
+from core.grants import ShareUse
+from core.people import Account, Patient, Professional
 from tests.helpers import HX, events, loads
 
 REASON = "Patient inconscient aux urgences, allergies inconnues"
@@ -110,7 +114,6 @@ def test_another_professionals_grant_is_not_found(app, client, pro, space, make_
 
 
 def _emergency(client, space, samu=False, reason=REASON, birth=date(1987, 3, 14)):
-    from core.people import Patient
 
     with client.application.app_context():
         nir = db.session.get(Patient, space["patient_id"]).nir
@@ -176,7 +179,6 @@ def test_emergency_needs_a_reason_and_an_account(app, client, pro, space, make_s
 
 
 def test_emergency_attempts_are_limited_per_account(app, client, pro, space):
-    from blueprints.pro.services import EMERGENCY_LIMIT
 
     for _ in range(EMERGENCY_LIMIT):
         assert _emergency(client, space, birth=date(1990, 1, 1)).status_code == 422
@@ -186,12 +188,6 @@ def test_emergency_attempts_are_limited_per_account(app, client, pro, space):
 def test_a_hidden_document_stays_visible_to_its_author(app, space, make_pro, make_share):
     """DOMAIN: a hidden document stays visible to the holder and its author. The author is
     known by RPPS through a professional account; an RPPS typed with a code proves nothing."""
-    from sqlalchemy import select
-
-    from blueprints.documents import services as documents
-    from blueprints.documents.models import Document
-    from core import access
-    from core.grants import ShareUse
 
     author, other = make_pro(rpps="40404040404"), make_pro(rpps="50505050505")
     access_ids = {account.id: _grant(app, space["patient_id"], account) for account in (author, other)}

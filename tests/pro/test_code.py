@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from core import clock, grants, notify
 from core.db import db
+from core.sessions import UserSession
 from tests.helpers import RPPS, events, form_token, strip_variable, use_code
 
 
@@ -31,8 +33,6 @@ def test_the_right_code_opens_the_record_in_a_new_session(app, client, space, ma
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Camille" in html and "Dr Hélène Durand" in html
     with app.app_context():
-        from core.sessions import UserSession
-
         old = db.session.scalar(select(UserSession).where(UserSession.end_reason == "rotated"))
         assert old is not None and old.data == {}
         use = db.session.scalar(select(grants.ShareUse))
@@ -144,7 +144,6 @@ def test_end_clears_the_code_session(app, client, space, make_share):
     share_id, code, _ = make_share(space["patient_id"])
     use_code(client, code)
     page = client.get(f"/pro/dossier/{share_id}").get_data(as_text=True)
-    import re
 
     csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
     r = client.post("/pro/terminer", data={"csrf_token": csrf})

@@ -9,7 +9,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import clock, grants, notify
+from blueprints.documents.models import Document
+from blueprints.history.actions import SENTENCES
+from core import blobs, clock, grants, notify
 from core.db import db
 from tests.helpers import RPPS, events, use_code
 from tests.samples import pdf_bytes
@@ -120,8 +122,6 @@ def test_every_view_is_traced_with_the_share(app, client, space, make_share):
     assert {e.patient_id for e in traced} == {space["patient_id"]}
     assert all(e.actor_name == "Hélène Durand" and e.actor_profession == "medecin" for e in traced)
     with app.app_context():
-        from blueprints.history.actions import SENTENCES
-
         for action in (
             "share_opened",
             "record_viewed",
@@ -136,7 +136,6 @@ def test_every_view_is_traced_with_the_share(app, client, space, make_share):
 
 
 def test_deposit_only_when_allowed_and_signed_by_the_professional(app, client, space, make_share, login_as):
-    from blueprints.documents.models import Document
 
     read_only = _open(client, make_share, space)
     assert client.get(f"/pro/dossier/{read_only}/deposer").status_code == 403
@@ -215,8 +214,6 @@ def test_the_banner_says_who_whose_and_until_when(client, space, make_share):
 
 
 def test_a_lost_file_is_named_in_french_to_the_professional(app, client, space, make_share):
-    from blueprints.documents.models import Document
-    from core import blobs
 
     sid = _open(client, make_share, space)
     with app.app_context():

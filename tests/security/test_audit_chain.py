@@ -7,6 +7,7 @@ with a message that names the problem."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
@@ -16,7 +17,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, update
 
+from app import create_app
 from core import audit
+from core.config import ConfigError
 from core.db import db
 from tests.helpers import csrf_token, statements
 
@@ -376,8 +379,6 @@ def test_changed_content_is_named(app, ctx):
 
 
 def test_production_needs_an_audit_key(tmp_path, monkeypatch):
-    from app import create_app
-    from core.config import ConfigError
 
     for key in list(os.environ):
         if key.startswith("CARNET_"):
@@ -401,7 +402,6 @@ def test_production_needs_an_audit_key(tmp_path, monkeypatch):
 
 
 def test_development_generates_a_private_audit_key(tmp_path, monkeypatch):
-    from app import create_app
 
     monkeypatch.delenv("CARNET_AUDIT_KEY", raising=False)
     a = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/d.db"}, instance_path=str(tmp_path))
@@ -412,6 +412,5 @@ def test_development_generates_a_private_audit_key(tmp_path, monkeypatch):
 
 
 def audit_key_bytes(text: str) -> bytes:
-    import base64
 
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

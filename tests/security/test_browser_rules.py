@@ -1,8 +1,14 @@
 """CSRF, cross-site refusal, security headers, no-store, htmx configuration."""
 
 import json
+import pathlib
 import re
 
+import pytest
+
+from app import create_app
+from core.config import ConfigError
+from core.web import safe_next
 from tests.helpers import PASSWORD, csrf_token
 
 
@@ -71,14 +77,12 @@ def test_htmx_configuration_and_no_inline_script(client):
 
 
 def test_vendored_htmx_is_version_2(app):
-    import pathlib
 
     files = list(pathlib.Path(app.static_folder, "vendor").glob("htmx-*.min.js"))
     assert len(files) == 1 and files[0].name.startswith("htmx-2.")
 
 
 def test_open_redirect_refused(client, make_holder, login):
-    from core.web import safe_next
 
     for bad in ("https://evil.example", "//evil.example", "/\\evil.example", "javascript:alert(1)"):
         assert safe_next(bad) == "/"
@@ -86,10 +90,6 @@ def test_open_redirect_refused(client, make_holder, login):
 
 
 def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
-    import pytest
-
-    from app import create_app
-    from core.config import ConfigError
 
     for key in list(__import__("os").environ):
         if key.startswith("CARNET_"):
@@ -122,7 +122,6 @@ def test_production_refuses_weak_secrets(tmp_path, monkeypatch):
 
 
 def test_dev_secrets_generated_into_instance(tmp_path):
-    from app import create_app
 
     a = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/d.db"}, instance_path=str(tmp_path))
     b = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/d.db"}, instance_path=str(tmp_path))

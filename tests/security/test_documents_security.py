@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from blueprints.documents.files import disposition as _disposition
+from core.files.names import safe_filename
 from tests.helpers import blob_files, csrf_token, documents_of
 from tests.samples import pdf_bytes, png_bytes
 
@@ -174,8 +176,6 @@ def test_file_names_are_neutralised(app, holder, upload, raw):
 
 @pytest.mark.parametrize("name", ['a"; filename=evil.html', "b\\c;d.pdf", "é\r\nX: y.pdf", "ordonnance 12 mars.pdf"])
 def test_content_disposition_cannot_be_broken_out_of(name):
-    from blueprints.documents.files import disposition as _disposition
-    from core.files.names import safe_filename
 
     value = _disposition("attachment", safe_filename(name))
     assert re.fullmatch(r'attachment; filename="[^"\\;\r\n]+"; filename\*=UTF-8\'\'[A-Za-z0-9%._~-]+', value), value

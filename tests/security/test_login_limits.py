@@ -2,9 +2,12 @@
 emailed codes are counted per account across codes, codes sent are capped, the holder is told
 by mail and can unlock their own device with the mailed link, or log in with a passkey."""
 
+import html
+import json
 import re
 from datetime import timedelta
 
+from blueprints.auth import passkeys
 from core import clock, notify
 from tests.helpers import PASSWORD, csrf_token, last_code
 
@@ -181,7 +184,6 @@ def test_the_mailed_link_unlocks_the_owners_device_only(app, make_holder):
 
 
 def test_a_passkey_login_works_during_a_pause_and_lifts_it(app, client, make_holder, monkeypatch):
-    from blueprints.auth import passkeys
 
     account, _ = make_holder()
     attacker = app.test_client()
@@ -199,8 +201,6 @@ def test_a_passkey_login_works_during_a_pause_and_lifts_it(app, client, make_hol
 def test_htmx_swaps_the_limited_answers_into_the_form(client):
     """A 429 carries the form with its French message (how long to wait, what else to do):
     htmx must swap it like a 422, not show the generic error toast."""
-    import html
-    import json
 
     page = client.get("/connexion").get_data(as_text=True)
     config = json.loads(html.unescape(re.search(r'name="htmx-config" content=\'([^\']+)\'', page).group(1)))

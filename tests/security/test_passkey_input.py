@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from core.db import db
+from core.people import Credential
 from tests.helpers import csrf_token
 
 
@@ -53,8 +55,6 @@ DEEP = len(_deep("x"))
 
 def _key(app, account):
     """A stored passkey whose id is "AAAA" in base64url, so bodies naming it get past the lookup."""
-    from core.db import db
-    from core.people import Credential
 
     with app.app_context():
         db.session.add(Credential(account_id=account.id, credential_id=b"\0\0\0", public_key=b"k", name="Clé"))

@@ -21,6 +21,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import update
 
+from blueprints.documents import files
 from blueprints.documents.models import Document
 from core import db as core_db
 from core.files import pages
@@ -180,7 +181,6 @@ def test_no_route_hands_a_scripted_pdf_to_a_browser_viewer(app, both, sample, ad
 
 
 def test_a_pdf_is_never_served_inline_even_by_mistake(app, holder, upload):
-    from blueprints.documents import files
 
     client, _ = holder
     doc_id = _doc_id(upload(client, [(pdf_samples.multipage_pdf(1), "a.pdf")]))

@@ -16,6 +16,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from blueprints.history.actions import _record_viewed
 from blueprints.pro.record_routes import CHART_TRACE_MINUTES
 from core import audit, clock
 from core.db import db
@@ -132,7 +133,6 @@ def test_the_chart_of_a_traced_page_is_in_that_trace(app, world, login):
 
 def test_chart_traces_are_the_holders_to_read(app):
     """The holder's history names the chart read like a measure page, never the values."""
-    from blueprints.history.actions import _record_viewed
 
     with app.test_request_context(method="POST"):
         assert "poids" in _record_viewed({"page": "measure_chart", "kind": "weight", "period": "all"}, "").lower()

@@ -18,6 +18,7 @@ from core import grants
 from core.db import db
 from core.grants import Share
 from core.notify import Notification, read_outbox
+from core.people import Account
 from tests.helpers import form_token, strip_variable, use_code
 
 ALERT_LOG = "refused attempts this hour"
@@ -118,8 +119,6 @@ def test_the_holder_is_told_once_and_sees_which_share(app, holder_id, make_share
     share_id, code, _ = make_share(holder_id, label="Dr Durand")
     untouched_id, _, _ = make_share(holder_id, label="Kiné")
     with app.app_context():
-        from core.people import Account
-
         account = db.session.scalar(select(Account).where(Account.patient_id == holder_id))
         db.session.expunge(account)
     for i in range(grants.SHARE_MAX_FAILURES + 3):  # past the lock: still one notification

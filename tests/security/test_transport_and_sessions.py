@@ -2,13 +2,13 @@
 
 from sqlalchemy import select
 
+from app import create_app
 from core.db import db
 from core.sessions import UserSession
 from tests.helpers import csrf_token
 
 
 def test_production_sends_hsts(tmp_path, monkeypatch):
-    from app import create_app
 
     for key in list(__import__("os").environ):
         if key.startswith("CARNET_"):

@@ -13,6 +13,7 @@ import time
 
 from sqlalchemy import text
 
+from blueprints.auth import services
 from tests.helpers import PASSWORD, csrf_token
 
 
@@ -125,7 +126,6 @@ class _Probe:
 def test_no_password_hash_runs_inside_a_write_transaction(app, client, make_holder, login, monkeypatch):
     """Login (right, wrong, unknown), step-up confirmation (wrong, right), activation's new
     password and the password change: each hash runs with no write lock held anywhere."""
-    from blueprints.auth import services
 
     holder, _ = make_holder()
     pending, code = make_holder(pending=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.db import db
 from core.grants import Block, Grant, Share
 from core.notify import Notification
 from tests.helpers import csrf_token, rows, share_on_screen, token_of
@@ -41,7 +42,6 @@ def test_professional_is_refused_everywhere(app, client, make_pro, login_as):
 
 
 def test_another_holders_ids_are_not_found(app, client, make_holder, login_as, professional):
-    from core.db import db
 
     owner, _ = make_holder()
     owner_client = login_as(app.test_client(), owner)

@@ -8,7 +8,11 @@ import pytest
 
 from blueprints.sharing import notices
 from core import clock
+from core.access import viewer_for
 from core.db import db
+from core.notify import Notification
+from core.people import Account
+from tests.factories import make_share
 
 
 @pytest.mark.sqlite_only  # SQLite plans by its rules alone; PostgreSQL by the table's statistics
@@ -29,10 +33,6 @@ def test_cards_made_before_identities_say_typed_for_this_spaces_shares_only(app,
     """An old card (no identity kept) reads "typed" when its access is a share of this space,
     through one statement compiled once (docs/performance.md, 25); another space's share id
     is not found through the gate, so its card reads as a verified account's."""
-    from core.access import viewer_for
-    from core.notify import Notification
-    from core.people import Account
-    from tests.factories import make_share
 
     mine, _ = make_holder()
     other, _ = make_holder()

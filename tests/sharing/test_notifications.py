@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core import clock
+from core.db import db
 from core.grants import Grant, Share
 from core.notify import Notification
 from tests.helpers import HX, rows, share_on_screen, token_of, traces
 
 
 def notify(app, patient_id, **kw) -> str:
-    from core.db import db
 
     with app.app_context():
         note = Notification(

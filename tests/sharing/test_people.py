@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core import access
+from core.db import db
 from core.grants import Block, EmergencySettings, Grant
 from tests.helpers import HX, rows, token_of, traces
 
@@ -72,8 +74,6 @@ def test_block_validates_the_rpps_and_unblocks(app, holder):
 
 
 def test_a_block_stops_a_grant_at_once(app, holder, professional):
-    from core import access
-    from core.db import db
 
     client, account = holder
     pro = professional("81234567892")

@@ -6,7 +6,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from core import clock
+import segno
+from flask import url_for
+from werkzeug.routing import BuildError
+
+from blueprints.sharing.services import qr_svg
+from core import access, audit, clock
+from core.db import db
 from core.grants import Share, ShareUse
 from tests.helpers import hashes, rows, share_on_screen, token_of, traces
 
@@ -44,9 +50,6 @@ def test_creating_shows_the_code_once_and_keeps_only_hashes(app, holder):
 def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
     client, _ = holder
     with app.test_request_context(method="POST"):
-        from flask import url_for
-        from werkzeug.routing import BuildError
-
         try:
             url_for("pro.access")
         except BuildError:  # the professional side must exist: the QR code points to it
@@ -55,9 +58,6 @@ def test_qr_code_is_inline_svg_carrying_the_link(app, holder):
     html = r.get_data(as_text=True)
     svg = re.search(r'<svg viewBox="[^"]+" class="qr">.*?</svg>', html, re.S)
     assert svg and "style" not in svg.group(0) and "<script" not in svg.group(0)
-    import segno
-
-    from blueprints.sharing.services import qr_svg
 
     with app.test_request_context("/", base_url="http://localhost"):
         link = url_for("pro.access", lien=token, _external=True)
@@ -123,8 +123,6 @@ def test_uses_show_who_and_what_was_opened(app, holder):
     client, account = holder
     share_on_screen(client, label="Cabinet")
     (share,) = rows(app, Share)
-    from core import access, audit
-    from core.db import db
 
     with app.test_request_context(method="POST"):
         use = ShareUse(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pypdf
 from sqlalchemy import update
 
-from core import pdf, weasy
+from core import db as core_db, pdf, weasy
 from core.db import db
 from core.sessions import UserSession
 from tests.helpers import csrf_token, documents_of, events, use_code
@@ -292,7 +292,6 @@ def test_the_pages_reference_only_carnet_static_files(app, holder, make_measure,
 def test_weasyprint_never_works_inside_a_transaction(app, holder, make_measure, make_share, monkeypatch):
     """The page is read, then the transaction ends before WeasyPrint lays it out: no lock is held
     for the seconds a PDF takes (the holder's PDF, keeping it, the card, a professional's)."""
-    from core import db as core_db
 
     client, account = holder
     fill(client, make_measure, account)
