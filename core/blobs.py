@@ -65,12 +65,17 @@ def _remember(key: str, blobs: BlobStore, blob_id: str) -> None:
     db.session.info.setdefault(key, []).append((blobs, blob_id))
 
 
+def key(blob_id: str) -> BlobKey | None:
+    """A blob's key row, to open it; None when the row is gone: the blob was shredded."""
+    return db.session.get(BlobKey, blob_id)
+
+
 def key_or_404(blob_id: str) -> BlobKey:
-    """A blob's key row, to open it; 404 when the row is gone: the blob was shredded."""
-    key = db.session.get(BlobKey, blob_id)
-    if key is None:
+    """key(), for a page: 404 when the blob was shredded."""
+    found = key(blob_id)
+    if found is None:
         abort(404)
-    return key
+    return found
 
 
 def put(stream: BinaryIO, patient_id: str, max_size: int | None = None) -> StoredBlob:
@@ -82,6 +87,17 @@ def put(stream: BinaryIO, patient_id: str, max_size: int | None = None) -> Store
         BlobKey(blob_id=stored.blob_id, patient_id=patient_id, wrapped_key=stored.wrapped_key, sha256=stored.sha256)
     )
     return stored
+
+
+def forget(blob_ids: list[str]) -> None:
+    """Undo put() within the transaction: the key rows out of the session, the files removed
+    now (for a caller that goes on with its transaction instead of rolling it back)."""
+    for obj in list(db.session.new):
+        if isinstance(obj, BlobKey) and obj.blob_id in blob_ids:
+            db.session.expunge(obj)
+    blobs = store()
+    for blob_id in blob_ids:
+        blobs.delete(blob_id)
 
 
 def shred(blob_ids: list[str], patient_id: str) -> None:

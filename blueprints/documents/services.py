@@ -24,7 +24,6 @@ from blueprints.documents import categories, previews
 from blueprints.documents.models import Document, fold
 from core import access, audit, blobs, clock
 from core.access import Viewer
-from core.blobs import BlobKey
 from core.compiled import Fixed
 from core.db import before_slow_work, db
 from core.files import images, names, pages, sniff
@@ -218,20 +217,11 @@ def store_files(patient_id: str, uploads: list[Upload], first_page: bool = False
                 )
             )
     except BaseException:
-        forget_blobs(written)
+        blobs.forget(written)
         raise
     finally:
         _close(prepared)
     return stored
-
-
-def forget_blobs(blob_ids: list[str]) -> None:
-    """Undo store_files() within the transaction: key rows out of the session, files removed."""
-    for obj in list(db.session.new):
-        if isinstance(obj, BlobKey) and obj.blob_id in blob_ids:
-            db.session.expunge(obj)
-    for blob_id in blob_ids:
-        blobs.store().delete(blob_id)
 
 
 def add_documents(
@@ -296,7 +286,7 @@ def add_documents(
         for doc in docs:
             if doc in db.session:
                 db.session.expunge(doc)
-        forget_blobs([b for item in stored for b in file_blobs(item)])
+        blobs.forget([b for item in stored for b in file_blobs(item)])
         raise
     for doc in docs if action else ():
         audit.record(viewer, action, doc, detail={"category": doc.category, "kind": doc.kind})

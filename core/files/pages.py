@@ -14,7 +14,8 @@ which it is killed, so a file that loops, explodes or crashes its reader costs a
 amount and never takes the worker down. At most RENDERERS children per worker draw at once; the rest wait.
 The work needs no database: callers end their transaction first (core.db.before_slow_work).
 
-Plain Python (no Flask): inspect() at upload and on the document page, render() per image.
+Nothing here reads a request, the app or the database: inspect() at upload and on the document
+page, render() per image, each given only the file's bytes.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ import re
 import threading
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from blueprints.measures.imports import jobs, pipeline, upload
 from blueprints.measures.imports.importers import apple, common
@@ -250,6 +250,22 @@ def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypat
     with pytest.raises(common.Refused) as refused:
         upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(bytes(packed)))
     assert refused.value.reason == reason and _stored_blobs(app) == before
+
+
+def test_an_import_whose_row_cannot_be_written_leaves_neither_file_nor_key(app, space, monkeypatch):
+    viewer, _ = space
+    before, keys = _stored_blobs(app), db.session.scalar(select(func.count()).select_from(BlobKey))
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("the trace could not be written")
+
+    monkeypatch.setattr(upload.audit, "record", fails)
+    with pytest.raises(RuntimeError):
+        upload.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
+    db.session.commit()
+    assert _stored_blobs(app) == before
+    assert db.session.scalar(select(func.count()).select_from(BlobKey)) == keys
+    assert db.session.scalar(select(func.count()).select_from(MeasureImport)) == 0
 
 
 APPLE = apple_xml(

@@ -6,14 +6,11 @@ from __future__ import annotations
 import zipfile
 import zlib
 
-from sqlalchemy import delete
-
 from blueprints.measures.imports import formats
 from blueprints.measures.imports.importers import apple, csvfile, fhir
 from blueprints.measures.imports.importers.common import Refused
 from blueprints.measures.models import MeasureImport
-from core import audit
-from core.blobs import BlobKey, store
+from core import audit, blobs
 from core.db import db
 from core.storage import BlobTooLarge
 
@@ -101,23 +98,14 @@ def store_upload(viewer, fmt: str, filename: str, stream, options: dict | None =
         stream.seek(0)
         if not start.startswith(b"{"):
             raise Refused("json")
-    blobs = store()
     try:
-        stored = blobs.put(stream, max_size=limit)
+        stored = blobs.put(stream, viewer.patient_id, max_size=limit)
     except BlobTooLarge:
         raise Refused("too_large") from None
     if stored.size == 0:
-        blobs.delete(stored.blob_id)
+        blobs.forget([stored.blob_id])
         raise Refused("empty")
     try:
-        db.session.add(
-            BlobKey(
-                blob_id=stored.blob_id,
-                patient_id=viewer.patient_id,
-                wrapped_key=stored.wrapped_key,
-                sha256=stored.sha256,
-            )
-        )
         imp = MeasureImport(
             patient_id=viewer.patient_id,
             format=fmt,
@@ -133,20 +121,20 @@ def store_upload(viewer, fmt: str, filename: str, stream, options: dict | None =
         audit.record(viewer, action, imp, detail={"format": fmt})
     except BaseException:
         db.session.rollback()
-        blobs.delete(stored.blob_id)
+        blobs.forget([stored.blob_id])  # whether or not the rollback reached the database
         raise
     return imp
 
 
 def blob_chunks(imp: MeasureImport):
     """The file's bytes as the parsers read them: decrypted, and inflated for a zip."""
-    key = db.session.get(BlobKey, imp.blob_id) if imp.blob_id else None
+    key = blobs.key(imp.blob_id) if imp.blob_id else None
     if key is None:
         raise Refused("internal", "file gone")
     member = (imp.options or {}).get("member") if imp.format == "apple" else None
     if member is None:
-        return store().open(key.blob_id, key.wrapped_key, key.sha256)
-    return _inflated(store().open_seekable(key.blob_id, key.wrapped_key), member)
+        return blobs.store().open(key.blob_id, key.wrapped_key, key.sha256)
+    return _inflated(blobs.store().open_seekable(key.blob_id, key.wrapped_key), member)
 
 
 def _inflated(raw, member: str):
@@ -168,9 +156,9 @@ def preview(imp: MeasureImport) -> dict:
 
 
 def shred(imp: MeasureImport) -> None:
-    """Delete the wrapped key, then the file: the upload is unrecoverable, backups included."""
+    """Delete the wrapped key, then the file once that commits: the upload is unrecoverable,
+    backups included."""
     blob_id, imp.blob_id = imp.blob_id, None
     if blob_id:
-        db.session.execute(delete(BlobKey).where(BlobKey.blob_id == blob_id))
+        blobs.shred([blob_id], imp.patient_id)
         db.session.commit()
-        store().delete(blob_id)
