@@ -91,6 +91,19 @@ class AppointmentForm(_When):
     def reminder_minutes(self) -> int | None:
         return _reminder(self.reminder.data)
 
+    def appointment(self) -> dict:
+        """What the holder entered, as appointments.add() and update() take it (a ProposalForm has
+        no `with_name` nor reminder: a proposal is made by `appointments.propose`)."""
+        return {
+            "with_name": self.with_name.data,
+            "starts_at": self.starts_at(),
+            "duration": self.duration.data,
+            "place": self.place.data,
+            "reason": self.reason.data,
+            "notes": self.notes.data,
+            "reminder": self.reminder_minutes(),
+        }
+
 
 class ProposalForm(AppointmentForm):
     """What a professional proposes: they are the `with`; the reminder is the holder's choice."""

@@ -35,16 +35,7 @@ def index(viewer):
 def add(viewer):
     form = AppointmentForm()
     if form.validate_on_submit():
-        a = appts.add(
-            viewer,
-            with_name=form.with_name.data,
-            starts_at=form.starts_at(),
-            duration=form.duration.data,
-            place=form.place.data,
-            reason=form.reason.data,
-            notes=form.notes.data,
-            reminder=form.reminder_minutes(),
-        )
+        a = appts.add(viewer, **form.appointment())
         flash(_("Appointment added."), "success")
         return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
     status = 422 if form.is_submitted() else 200
@@ -89,17 +80,7 @@ def edit(viewer, appt_id: str):
         )
         form.reminder.data = "" if a.reminder_minutes is None else str(a.reminder_minutes)
     elif form.validate_on_submit():
-        appts.update(
-            viewer,
-            a,
-            with_name=form.with_name.data,
-            starts_at=form.starts_at(),
-            duration=form.duration.data,
-            place=form.place.data,
-            reason=form.reason.data,
-            notes=form.notes.data,
-            reminder=form.reminder_minutes(),
-        )
+        appts.update(viewer, a, **form.appointment())
         flash(_("Appointment saved."), "success")
         return web.hx_redirect(url_for("agenda.show", appt_id=a.id))
     status = 422 if form.is_submitted() else 200
