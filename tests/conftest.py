@@ -14,7 +14,7 @@ from flask import session
 from sqlalchemy import create_engine, make_url, text, update
 
 from blueprints.auth.routes import complete_login
-from core import clock, sessions
+from core import access, clock, sessions
 from core.db import Base, db
 from core.people import Account
 from core.sessions import UserSession
@@ -158,6 +158,26 @@ def fresh_store(app):
     """The blob store emptied for this test (the app lives for the whole session)."""
     shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
     app.extensions.pop("carnet.blobs", None)
+
+
+@pytest.fixture
+def holder_space(app, make_holder, fresh_store):
+    """(viewer, account) of a fresh holder in a request context, the blob store empty: for the
+    services that store and read files (imports of measures and of statements)."""
+    account, _ = make_holder()
+    with app.test_request_context(method="POST"):
+        yield access.viewer_for(db.session.merge(account)), account
+
+
+@pytest.fixture
+def importer(app, client, make_holder, login_as, fresh_store):
+    """(client logged in as a fresh holder, account), the blob store empty; the imports'
+    background threads off (measures and statements run as the same jobs): tests run them."""
+    app.config["MEASURES_IMPORT_THREADS"] = False
+    account, _ = make_holder()
+    login_as(client, account)
+    yield client, account
+    app.config.pop("MEASURES_IMPORT_THREADS", None)
 
 
 # --- data, through the real services (tests/factories.py) -----------------------------------

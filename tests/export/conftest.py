@@ -1,16 +1,12 @@
-import os
-import shutil
-
 import pytest
 
 from blueprints.export import runner
 
 
 @pytest.fixture
-def exporter(app, client, make_holder, login_as):
-    """(client logged in as a fresh holder, account); background threads off: tests run jobs."""
-    shutil.rmtree(os.path.join(app.instance_path, "blobs"), ignore_errors=True)
-    app.extensions.pop("carnet.blobs", None)
+def exporter(app, client, make_holder, login_as, fresh_store):
+    """(client logged in as a fresh holder, account), the blob store empty; background threads
+    off: tests run jobs."""
     app.config["EXPORT_THREADS"] = False
     account, _ = make_holder()
     login_as(client, account)

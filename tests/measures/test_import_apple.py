@@ -26,8 +26,8 @@ def _by_kind(app, patient_id):
     return out
 
 
-def test_a_zipped_export_with_its_dtd_brings_every_supported_kind(app, space, run_import):
-    viewer, _ = space
+def test_a_zipped_export_with_its_dtd_brings_every_supported_kind(app, holder_space, run_import):
+    viewer, _ = holder_space
     xml = apple_xml(
         record("BodyMass", 160, "lb", D.format("07:58:00"), "Balance Withings"),
         record("BodyTemperature", 98.6, "degF", D.format("08:00:00")),
@@ -61,8 +61,8 @@ def test_a_zipped_export_with_its_dtd_brings_every_supported_kind(app, space, ru
     assert got["blood_pressure"][0].source_name == "Omron Connect"
 
 
-def test_steps_are_one_total_per_local_day_from_the_busiest_source(app, space, run_import):
-    viewer, _ = space
+def test_steps_are_one_total_per_local_day_from_the_busiest_source(app, holder_space, run_import):
+    viewer, _ = holder_space
     xml = apple_xml(
         record("StepCount", 1000, "count", D.format("09:00:00"), "iPhone"),
         record("StepCount", 1500, "count", D.format("18:00:00"), "iPhone"),
@@ -78,8 +78,8 @@ def test_steps_are_one_total_per_local_day_from_the_busiest_source(app, space, r
     ]
 
 
-def test_implausible_values_and_unknown_units_are_rejected_with_reasons(app, space, run_import):
-    viewer, _ = space
+def test_implausible_values_and_unknown_units_are_rejected_with_reasons(app, holder_space, run_import):
+    viewer, _ = holder_space
     xml = apple_xml(
         record("BodyMass", 700, "kg", D.format("07:00:00")),
         record("BodyMass", 70, "stone", D.format("07:10:00")),
@@ -99,8 +99,8 @@ def test_implausible_values_and_unknown_units_are_rejected_with_reasons(app, spa
     assert imp.reasons["implausible"]["examples"][0] == {"where": D.format("07:00:00"), "kind": "weight"}
 
 
-def test_importing_the_same_file_twice_adds_nothing(app, space, run_import):
-    viewer, _ = space
+def test_importing_the_same_file_twice_adds_nothing(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = apple_zip(
         apple_xml(
             record("BodyMass", 72.4, "kg", D.format("07:00:00")),
@@ -130,33 +130,33 @@ EXTERNAL = """<!DOCTYPE HealthData [
 @pytest.mark.parametrize(
     "doctype, body", [(BILLION_LAUGHS, "&lol3;"), (EXTERNAL, "&secret;")], ids=["entity-expansion", "external-entity"]
 )
-def test_entity_declarations_refuse_the_whole_file(app, space, run_import, doctype, body):
-    viewer, _ = space
+def test_entity_declarations_refuse_the_whole_file(app, holder_space, run_import, doctype, body):
+    viewer, _ = holder_space
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00"), source=body), doctype=doctype)
     imp = run_import(viewer, "apple", apple_zip(xml))
     assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
     assert measures(app, viewer.patient_id) == [] and imp.blob_id is None
 
 
-def test_a_damaged_export_fails_with_a_reason_and_keeps_nothing_of_the_file(app, space, run_import):
+def test_a_damaged_export_fails_with_a_reason_and_keeps_nothing_of_the_file(app, holder_space, run_import):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")))[:-40]
     imp = run_import(viewer, "apple", xml)
     assert (imp.status, imp.error) == ("failed", "xml")
     assert db.session.query(BlobKey).count() == 0
 
 
-def test_a_french_iphone_export_and_a_bare_file_are_found(app, space, run_import):
-    viewer, _ = space
+def test_a_french_iphone_export_and_a_bare_file_are_found(app, holder_space, run_import):
+    viewer, _ = holder_space
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")), doctype=DTD)
     imp = run_import(viewer, "apple", apple_zip(xml, "apple_health_export/exportation.xml"))
     assert imp.status == "done" and imp.added == 1
 
 
-def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
+def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, holder_space):
 
-    viewer, _ = space
+    viewer, _ = holder_space
 
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as z:
@@ -170,10 +170,10 @@ def test_a_zip_without_an_export_or_another_file_is_refused_at_once(app, space):
 FIXTURES = __import__("pathlib").Path(__file__).parent / "fixtures"
 
 
-def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, run_import):
+def test_the_meal_context_is_read_under_the_key_real_exports_write(app, holder_space, run_import):
     """export.xml writes HealthKit's key "HKBloodGlucoseMealTime" with 1 (before a meal) or 2
     (after), some tools the case's name: each reading keeps its meal context."""
-    viewer, _ = space
+    viewer, _ = holder_space
     xml = (FIXTURES / "apple_glucose_export.xml").read_bytes()
     imp = run_import(viewer, "apple", apple_zip(xml), "export.zip")
     assert (imp.status, imp.added, imp.rejected) == ("done", 4, 0)
@@ -186,10 +186,10 @@ def test_the_meal_context_is_read_under_the_key_real_exports_write(app, space, r
     ]
 
 
-def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
+def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, holder_space):
     """A GPX route (or any XML whose root is not <HealthData>) is not "0 measures added"."""
 
-    viewer, _ = space
+    viewer, _ = holder_space
     gpx = (FIXTURES / "route.gpx").read_bytes()
     for content in (gpx, apple_zip(gpx), b'<?xml version="1.0"?><ClinicalDocument xmlns="urn:hl7-org:v3"/>'):
         with pytest.raises(Refused) as exc:
@@ -201,9 +201,9 @@ def test_an_xml_file_that_is_not_an_apple_export_is_refused(app, space):
     assert exc.value.reason == "no_export"
 
 
-def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space, monkeypatch):
+def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, holder_space, monkeypatch):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     padding = "<!-- " + " " * 300_000 + " -->\n"  # deflates about a thousandfold
     xml = apple_xml(record("BodyMass", 72, "kg", D.format("07:00:00")) + padding)
     content = apple_zip(xml)
@@ -216,9 +216,9 @@ def test_a_zip_that_would_inflate_far_more_than_an_export_is_refused(app, space,
     assert upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(content)).status == "pending"
 
 
-def test_a_real_export_inflates_well_under_the_bound(app, space):
+def test_a_real_export_inflates_well_under_the_bound(app, holder_space):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     rows = [
         record(
             "HeartRate",

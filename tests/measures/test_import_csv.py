@@ -27,8 +27,8 @@ FRENCH = (
 ).encode()
 
 
-def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run_import):
-    viewer, _ = space
+def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, holder_space, run_import):
+    viewer, _ = holder_space
     imp = run_import(viewer, "csv", b"\xef\xbb\xbf" + FRENCH, "mesures.csv")
     assert imp.options["delimiter"] == ";" and imp.options["decimal"] == ","
     assert (imp.status, imp.added, imp.rejected) == ("done", 4, 3)
@@ -45,8 +45,8 @@ def test_a_french_spreadsheet_with_semicolons_and_decimal_commas(app, space, run
     assert round(got["temperature"].value, 1) == 38.5
 
 
-def test_an_english_file_with_commas_iso_dates_and_loinc_codes(app, space, run_import):
-    viewer, _ = space
+def test_an_english_file_with_commas_iso_dates_and_loinc_codes(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = (
         b"kind,date,value,value2,unit\n"
         b"8867-4,2026-07-01T08:00:00+02:00,64,,/min\n"
@@ -72,8 +72,8 @@ CARNET_EXPORT = (
 ).encode()
 
 
-def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, space, run_import):
-    viewer, _ = space
+def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, holder_space, run_import):
+    viewer, _ = holder_space
     first = run_import(viewer, "csv", CARNET_EXPORT, "carnet-mesures.csv")
     assert (first.added, first.rejected) == (4, 0)
     got = {m.kind: m for m in measures(app, viewer.patient_id)}
@@ -82,9 +82,9 @@ def test_carnet_reads_back_its_own_export_and_twice_adds_nothing(app, space, run
     assert (second.added, second.present) == (0, 4)
 
 
-def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved(app, space):
+def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved(app, holder_space):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     imp = upload.store_upload(viewer, "csv", "mesures.csv", io.BytesIO(FRENCH))
     assert imp.status == "preview"
     assert imp.options["mapping"] == {
@@ -104,16 +104,16 @@ def test_the_preview_shows_the_mapping_rows_and_rejects_before_anything_is_saved
 
 
 @pytest.mark.parametrize("content", [b"", "Poids\u00a0: 72 kg".encode(), b"%PDF-1.7\n\x00\x01;,;"])
-def test_a_file_that_is_not_a_table_is_refused_at_once(app, space, content):
+def test_a_file_that_is_not_a_table_is_refused_at_once(app, holder_space, content):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     with pytest.raises(Refused) as exc:
         upload.store_upload(viewer, "csv", "x.csv", io.BytesIO(content))
     assert exc.value.reason in ("csv_columns", "empty")
 
 
-def test_a_windows_1252_file_is_read(app, space, run_import):
-    viewer, _ = space
+def test_a_windows_1252_file_is_read(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = "Mesure;Date;Valeur;Unité\r\nPoids;01/02/2026 07:00;71,5;kg\r\n".encode("cp1252")
     imp = run_import(viewer, "csv", content)
     assert imp.options["encoding"] == "cp1252" and imp.added == 1
@@ -128,9 +128,9 @@ def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def _sniffed(app, space, name):
+def _sniffed(app, holder_space, name):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     return upload.store_upload(viewer, "csv", name, io.BytesIO(fixture(name)))
 
 
@@ -168,14 +168,14 @@ def _sniffed(app, space, name):
         ),
     ],
 )
-def test_device_exports_are_read_as_wide_files(app, space, name, columns):
-    imp = _sniffed(app, space, name)
+def test_device_exports_are_read_as_wide_files(app, holder_space, name, columns):
+    imp = _sniffed(app, holder_space, name)
     assert imp.status == "preview" and imp.options["layout"] == "wide" and imp.options["date"] == 0
     assert [(c["index"], c["kind"], c.get("part"), c["unit"]) for c in imp.options["columns"]] == columns
 
 
-def test_a_withings_weight_export_brings_the_weights_only(app, space, run_import):
-    viewer, _ = space
+def test_a_withings_weight_export_brings_the_weights_only(app, holder_space, run_import):
+    viewer, _ = holder_space
     imp = run_import(viewer, "csv", fixture("withings_weight.csv"), "weight.csv")
     assert (imp.status, imp.added, imp.rejected) == ("done", 3, 0)
     got = measures(app, viewer.patient_id)
@@ -186,8 +186,8 @@ def test_a_withings_weight_export_brings_the_weights_only(app, space, run_import
     ]
 
 
-def test_a_withings_blood_pressure_export_pairs_the_pressures_and_keeps_the_pulse(app, space, run_import):
-    viewer, _ = space
+def test_a_withings_blood_pressure_export_pairs_the_pressures_and_keeps_the_pulse(app, holder_space, run_import):
+    viewer, _ = holder_space
     imp = run_import(viewer, "csv", fixture("withings_bp.csv"), "bp.csv")
     assert (imp.status, imp.added, imp.rejected) == ("done", 5, 0)  # 3 pulses, 2 pressures (one row has none)
     got = {}
@@ -197,8 +197,8 @@ def test_a_withings_blood_pressure_export_pairs_the_pressures_and_keeps_the_puls
     assert [m.value for m in got["heart_rate"]] == [70, 61, 64]
 
 
-def test_heights_in_metres_and_german_dates_are_converted(app, space, run_import):
-    viewer, _ = space
+def test_heights_in_metres_and_german_dates_are_converted(app, holder_space, run_import):
+    viewer, _ = holder_space
     run_import(viewer, "csv", fixture("withings_height.csv"), "height.csv")
     run_import(viewer, "csv", fixture("withings_groesse_de.csv"), "groesse.csv")
     imp = run_import(viewer, "csv", fixture("withings_gewicht_de.csv"), "gewicht.csv")
@@ -212,8 +212,8 @@ def test_heights_in_metres_and_german_dates_are_converted(app, space, run_import
     ]
 
 
-def test_an_omron_export_honours_its_time_zone_column(app, space, run_import):
-    viewer, _ = space
+def test_an_omron_export_honours_its_time_zone_column(app, holder_space, run_import):
+    viewer, _ = holder_space
     imp = run_import(viewer, "csv", fixture("omron_connect.csv"), "OMRON connect.csv")
     # 2 pressures, 3 pulses; the last row has no diastolic: its pressure is incomplete
     assert (imp.status, imp.added, imp.rejected) == ("done", 5, 1)
@@ -225,16 +225,16 @@ def test_an_omron_export_honours_its_time_zone_column(app, space, run_import):
     ]
 
 
-def test_the_same_device_export_twice_adds_nothing(app, space, run_import):
-    viewer, _ = space
+def test_the_same_device_export_twice_adds_nothing(app, holder_space, run_import):
+    viewer, _ = holder_space
     assert run_import(viewer, "csv", fixture("omron_connect.csv")).added == 5
     again = run_import(viewer, "csv", fixture("omron_connect.csv"))
     assert (again.added, again.present) == (0, 5)
 
 
-def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, space, run_import):
+def test_unknown_columns_wait_for_the_person_to_say_what_they_hold(app, holder_space, run_import):
 
-    imp = _sniffed(app, space, "unknown_columns.csv")
+    imp = _sniffed(app, holder_space, "unknown_columns.csv")
     assert imp.status == "preview" and imp.options["layout"] == "unknown" and imp.options["decimal"] == ","
     p = upload.preview(imp)
     assert p["rows"] == [] and p["sample"] == ["02/03/2026", "5,4", "7,9", "RAS"]

@@ -16,8 +16,8 @@ from tests.helpers import measures
 from tests.samples import bundle, observation
 
 
-def test_a_bundle_of_observations_is_converted_to_canonical_units(app, space, run_import):
-    viewer, _ = space
+def test_a_bundle_of_observations_is_converted_to_canonical_units(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = bundle(
         observation("29463-7", 160, "[lb_av]", device={"display": "Balance connectée"}),
         observation("8310-5", 100.4, "[degF]", when="2026-03-01T07:00:00Z"),
@@ -44,8 +44,8 @@ def test_a_bundle_of_observations_is_converted_to_canonical_units(app, space, ru
     assert got["spo2"].when.isoformat() == "2026-03-03T00:00:00+01:00"
 
 
-def test_incomplete_or_implausible_observations_are_rejected(app, space, run_import):
-    viewer, _ = space
+def test_incomplete_or_implausible_observations_are_rejected(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = bundle(
         observation("85354-9", components=[("8480-6", 132)]),
         observation("29463-7", 7000, "kg"),
@@ -64,34 +64,34 @@ def test_incomplete_or_implausible_observations_are_rejected(app, space, run_imp
     assert imp.reasons["incomplete"]["examples"] == [{"where": 1, "kind": "blood_pressure"}]
 
 
-def test_same_bundle_twice_adds_nothing(app, space, run_import):
-    viewer, _ = space
+def test_same_bundle_twice_adds_nothing(app, holder_space, run_import):
+    viewer, _ = holder_space
     content = bundle(observation("8867-4", 64, "/min"), observation("29463-7", 72.4, "kg"))
     assert run_import(viewer, "fhir", content).added == 2
     again = run_import(viewer, "fhir", content)
     assert (again.added, again.present) == (0, 2)
 
 
-def test_not_json_or_not_fhir_fails_with_a_reason(app, space, run_import):
-    viewer, _ = space
+def test_not_json_or_not_fhir_fails_with_a_reason(app, holder_space, run_import):
+    viewer, _ = holder_space
     assert run_import(viewer, "fhir", b"{not json").error == "json"
     assert run_import(viewer, "fhir", json.dumps({"resourceType": "Patient"}).encode()).error == "not_fhir"
 
 
-def test_a_json_file_above_the_bound_is_refused(app, space, monkeypatch):
+def test_a_json_file_above_the_bound_is_refused(app, holder_space, monkeypatch):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     monkeypatch.setattr(fhir, "MAX_BYTES", 100)
     with pytest.raises(Refused) as exc:
         upload.store_upload(viewer, "fhir", "big.json", io.BytesIO(bundle(*[observation("8867-4", 64, "/min")] * 5)))
     assert exc.value.reason == "too_large"
 
 
-def test_a_synthea_bundle_keeps_its_blood_pressures_and_every_vital_sign(app, space, run_import):
+def test_a_synthea_bundle_keeps_its_blood_pressures_and_every_vital_sign(app, holder_space, run_import):
     """Synthea 2.x (and many EHRs) code a blood pressure with the panel 55284-4, an oral
     temperature 8331-1, SpO2 2708-6: the vital signs profile's alternatives are all kept."""
 
-    viewer, _ = space
+    viewer, _ = holder_space
     content = (Path(__file__).parent / "fixtures" / "synthea_vitals.json").read_bytes()
     imp = run_import(viewer, "fhir", content, "Camille_Martin.json")
     assert (imp.status, imp.rejected) == ("done", 0)

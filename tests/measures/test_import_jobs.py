@@ -37,8 +37,8 @@ def _pending(viewer, content=XML, fmt="apple"):
     return imp.id
 
 
-def test_a_job_is_claimed_once(app, space):
-    viewer, _ = space
+def test_a_job_is_claimed_once(app, holder_space):
+    viewer, _ = holder_space
     import_id = _pending(viewer)
     assert jobs.claim(import_id) is not None
     assert jobs.claim(import_id) is None  # running, heartbeat fresh
@@ -46,8 +46,8 @@ def test_a_job_is_claimed_once(app, space):
     assert jobs.waiting() == []
 
 
-def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app, space):
-    viewer, _ = space
+def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app, holder_space):
+    viewer, _ = holder_space
     import_id = _pending(viewer)
     # A first attempt wrote two rows, then its process died.
     col_rows = [("weight", 1709272800, 60, 72.4, None, None, "Apple Watch de Camille", "72.4")]
@@ -64,9 +64,9 @@ def test_a_job_left_running_by_a_dead_process_is_taken_over_and_counts_right(app
     assert len(measures(app, viewer.patient_id)) == 3
 
 
-def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
+def test_the_file_is_crypto_shredded_when_the_job_ends(app, holder_space):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     import_id = _pending(viewer, apple_zip(XML))
     blob_id = db.session.get(MeasureImport, import_id).blob_id
     assert store().exists(blob_id) and db.session.get(BlobKey, blob_id) is not None
@@ -76,8 +76,8 @@ def test_the_file_is_crypto_shredded_when_the_job_ends(app, space):
     assert imp.size == imp.done_bytes == len(XML) and imp.heartbeat_at is not None
 
 
-def test_audit_traces_say_what_happened_without_any_value(app, space):
-    viewer, _ = space
+def test_audit_traces_say_what_happened_without_any_value(app, holder_space):
+    viewer, _ = holder_space
     imp = jobs.run(_pending(viewer))
     events = list(
         db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("measures_import%")).order_by(AuditEvent.id))
@@ -99,8 +99,8 @@ def test_audit_traces_say_what_happened_without_any_value(app, space):
     assert "72.4" not in text and "121" not in text and "900" not in text
 
 
-def test_a_job_started_in_a_thread_finishes(app, space):
-    viewer, _ = space
+def test_a_job_started_in_a_thread_finishes(app, holder_space):
+    viewer, _ = holder_space
     import_id = _pending(viewer)
     thread = jobs.start(import_id)
     thread.join(timeout=30)
@@ -109,8 +109,8 @@ def test_a_job_started_in_a_thread_finishes(app, space):
     assert db.session.get(MeasureImport, import_id).status == "done"
 
 
-def test_the_resume_command_runs_waiting_jobs(app, space):
-    viewer, _ = space
+def test_the_resume_command_runs_waiting_jobs(app, holder_space):
+    viewer, _ = holder_space
     import_id = _pending(viewer)
     result = app.test_cli_runner().invoke(args=["measures", "imports-resume"])
     assert result.exit_code == 0, result.output
@@ -119,9 +119,9 @@ def test_the_resume_command_runs_waiting_jobs(app, space):
     assert "No import waiting." in again.output
 
 
-def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypatch):
+def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, holder_space, monkeypatch):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     import_id = _pending(viewer)
 
     def broken(chunks, col):
@@ -135,11 +135,11 @@ def test_a_job_that_fails_keeps_what_it_wrote_and_says_why(app, space, monkeypat
     assert imp.blob_id is None and len(measures(app, viewer.patient_id)) == 1
 
 
-def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, space):
+def test_looking_for_jobs_to_take_over_never_takes_the_write_lock(app, holder_space):
     """Every worker looks every few seconds: its read begins deferred, as a GET's does (a
     BEGIN IMMEDIATE there queued behind, and blocked, every writer of the space)."""
 
-    viewer, _ = space
+    viewer, _ = holder_space
     import_id = _pending(viewer)
     db.session.execute(update(MeasureImport).where(MeasureImport.id == import_id).values(status="done"))
     db.session.commit()

@@ -69,8 +69,8 @@ def parse_path(request, app):
     assert not multiprocessing.active_children() and not _parser_threads()
 
 
-def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypatch, parse_path):
-    viewer, _ = space
+def test_counts_stay_exact_over_many_batches_and_statements(app, holder_space, monkeypatch, parse_path):
+    viewer, _ = holder_space
     _small_batches(monkeypatch, batch=7, buffer=3, per_statement=4)
     monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)  # the parser waits for the writer
     body = (
@@ -94,8 +94,8 @@ def test_counts_stay_exact_over_many_batches_and_statements(app, space, monkeypa
     assert len(measures(app, viewer.patient_id)) == 42
 
 
-def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, monkeypatch, parse_path):
-    viewer, _ = space
+def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, holder_space, monkeypatch, parse_path):
+    viewer, _ = holder_space
     _small_batches(monkeypatch, batch=2, buffer=1)
     broken = apple_xml(*_records(5)).replace(b"</HealthData>", b"<Record></HealthData>")
     imp = jobs.run(_pending(viewer, broken))
@@ -104,16 +104,16 @@ def test_a_parser_error_in_its_thread_fails_the_job_with_its_reason(app, space, 
     assert imp.blob_id is None and not _parser_threads()
 
 
-def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, space, parse_path):
-    viewer, _ = space
+def test_a_refusal_raised_in_the_parser_thread_keeps_its_reason(app, holder_space, parse_path):
+    viewer, _ = holder_space
     bomb = apple_xml(*_records(3), doctype='<!DOCTYPE HealthData [<!ENTITY a "aaaa">]>\n')
     imp = jobs.run(_pending(viewer, bomb))
     assert (imp.status, imp.error, imp.added) == ("failed", "entities", 0)
 
 
-def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, monkeypatch, parse_path):
+def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, holder_space, monkeypatch, parse_path):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     _small_batches(monkeypatch, batch=2, buffer=1)
     xml = apple_xml(*_records(40))
     import_id = _pending(viewer, xml)
@@ -128,8 +128,8 @@ def test_a_corrupt_file_found_by_the_reader_thread_fails_the_job(app, space, mon
     assert 0 < imp.added < 40 and imp.blob_id is None and not _parser_threads()
 
 
-def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypatch, parse_path):
-    viewer, _ = space
+def test_a_writer_error_stops_the_parser_and_fails_the_job(app, holder_space, monkeypatch, parse_path):
+    viewer, _ = holder_space
     _small_batches(monkeypatch, batch=2, buffer=1)
     monkeypatch.setattr(pipeline, "QUEUE_BATCHES", 1)
     calls = []
@@ -148,8 +148,8 @@ def test_a_writer_error_stops_the_parser_and_fails_the_job(app, space, monkeypat
     assert imp.blob_id is None
 
 
-def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeypatch, parse_path):
-    viewer, _ = space
+def test_progress_reaches_the_row_even_without_rows_to_write(app, holder_space, monkeypatch, parse_path):
+    viewer, _ = holder_space
     monkeypatch.setattr(pipeline, "TICK_SECONDS", 0.0)
     seen = []
     write = Writer.write
@@ -172,8 +172,8 @@ def test_progress_reaches_the_row_even_without_rows_to_write(app, space, monkeyp
     assert [s[1] for s in seen] == sorted(s[1] for s in seen)  # progress only goes forward
 
 
-def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
-    viewer, _ = space
+def test_ids_are_version_7_uuids_made_per_row(app, holder_space, monkeypatch):
+    viewer, _ = holder_space
     _small_batches(monkeypatch, batch=5, buffer=2, per_statement=3)
     jobs.run(_pending(viewer, apple_xml(*_records(20))))
     ids = [m.id for m in measures(app, viewer.patient_id)]
@@ -184,8 +184,8 @@ def test_ids_are_version_7_uuids_made_per_row(app, space, monkeypatch):
 
 
 @pytest.mark.parametrize("n", [1, 4095, 4096])
-def test_statement_sizes_at_the_edges(app, space, n):
-    viewer, _ = space
+def test_statement_sizes_at_the_edges(app, holder_space, n):
+    viewer, _ = holder_space
     imp = db.session.get(MeasureImport, _pending(viewer, apple_xml(*_records(1))))
     writer = Writer(imp)
     rows = [("heart_rate", 1709272800 + i, 60, 70.0, None, None, "Watch", "70") for i in range(n)]
@@ -201,9 +201,9 @@ def _stored_blobs(app) -> list:
         return list(store().iter_blob_ids())
 
 
-def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
+def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, holder_space):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     xml = apple_xml(*_records(1800))  # several inflated chunks
     packed = apple_zip(xml)
     imp = upload.store_upload(viewer, "apple", "export.zip", io.BytesIO(packed))
@@ -216,8 +216,8 @@ def test_a_zip_is_stored_as_it_came_and_inflated_by_the_job(app, space):
     assert (done.status, done.added, done.done_bytes) == ("done", 1800, len(xml))
 
 
-def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
-    viewer, _ = space
+def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, holder_space):
+    viewer, _ = holder_space
     before = _stored_blobs(app)
     xml = apple_xml(*_records(3000))
     packed = bytearray(apple_zip(xml))
@@ -234,8 +234,8 @@ def test_a_broken_zip_member_fails_the_job_and_leaves_nothing(app, space):
 
 
 @pytest.mark.parametrize("damage, reason", [("too_large", "too_large"), ("encrypted", "zip"), ("empty", "empty")])
-def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypatch, damage, reason):
-    viewer, _ = space
+def test_a_member_that_cannot_be_read_is_refused_at_upload(app, holder_space, monkeypatch, damage, reason):
+    viewer, _ = holder_space
     monkeypatch.setattr(upload, "MAX_XML", 200_000)
     before = _stored_blobs(app)
     packed = bytearray(
@@ -252,8 +252,8 @@ def test_a_member_that_cannot_be_read_is_refused_at_upload(app, space, monkeypat
     assert refused.value.reason == reason and _stored_blobs(app) == before
 
 
-def test_an_import_whose_row_cannot_be_written_leaves_neither_file_nor_key(app, space, monkeypatch):
-    viewer, _ = space
+def test_an_import_whose_row_cannot_be_written_leaves_neither_file_nor_key(app, holder_space, monkeypatch):
+    viewer, _ = holder_space
     before, keys = _stored_blobs(app), db.session.scalar(select(func.count()).select_from(BlobKey))
 
     def fails(*args, **kwargs):
@@ -329,9 +329,9 @@ def test_the_process_gives_what_the_thread_gives(app, make_holder, monkeypatch, 
     assert not multiprocessing.active_children()
 
 
-def test_a_large_file_is_parsed_in_a_process(app, space, monkeypatch):
+def test_a_large_file_is_parsed_in_a_process(app, holder_space, monkeypatch):
 
-    viewer, _ = space
+    viewer, _ = holder_space
     app.config["MEASURES_IMPORT_PROCESS_BYTES"] = 4096
     started = []
     monkeypatch.setattr(

@@ -29,8 +29,8 @@ def _add(patient_id: str, kind: str, taken_at: int, value: float, value2: float 
     db.session.flush()
 
 
-def test_newest_of_each_kind_and_of_this_space_only(space, make_holder):
-    viewer, _ = space
+def test_newest_of_each_kind_and_of_this_space_only(holder_space, make_holder):
+    viewer, _ = holder_space
     other, _ = make_holder()
     other_viewer = viewer_for(db.session.merge(other))
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
@@ -49,10 +49,10 @@ def test_no_space_no_measures(app):
         assert services.latest_per_kind(Viewer("professional")) == {}
 
 
-def test_one_statement_per_call(space, monkeypatch):
+def test_one_statement_per_call(holder_space, monkeypatch):
     """One statement, compiled once and run on the driver's cursor (docs/performance.md, 15):
     SQLAlchemy's execution layer sees none."""
-    viewer, _ = space
+    viewer, _ = holder_space
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
     ran = []
     real = Fixed._execute
@@ -62,10 +62,10 @@ def test_one_statement_per_call(space, monkeypatch):
     assert len(ran) == 1 and seen == []
 
 
-def test_every_kind_is_an_index_seek_never_a_scan(space):
+def test_every_kind_is_an_index_seek_never_a_scan(holder_space):
     """However many measures a watch sent, the card reads one row per kind (SQLite's plan;
     PostgreSQL walks the same unique index backwards)."""
-    viewer, _ = space
+    viewer, _ = holder_space
     stmt = services._latest_statement(viewer.kind).statement.params(patient_id=viewer.patient_id)
     sql = str(stmt.compile(db.engine, compile_kwargs={"literal_binds": True}))
     entered = sum(1 for k in kinds.KINDS.values() if k.entered)
@@ -86,11 +86,11 @@ def test_every_kind_is_an_index_seek_never_a_scan(space):
     assert not any("TEMP B-TREE" in d for d in details), details
 
 
-def test_measures_at_the_same_instant_the_card_shows_the_lists_first(space, monkeypatch):
+def test_measures_at_the_same_instant_the_card_shows_the_lists_first(holder_space, monkeypatch):
     """Ties at one instant go as every list orders them (taken_at, then id): the statement's two
     newest per kind tell a tie, read then on its own (docs/performance.md, 44)."""
 
-    viewer, _ = space
+    viewer, _ = holder_space
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)
     for value in (72.0, 71.0, 73.0):  # three at the newest instant
         _add(viewer.patient_id, "weight", 1_700_100_000, value)
@@ -113,10 +113,10 @@ def test_measures_at_the_same_instant_the_card_shows_the_lists_first(space, monk
         assert shown == services.show_value(kinds.get(kind), latest[kind].value, latest[kind].value2), kind
 
 
-def test_home_card_labels_come_from_a_memo_of_kind_and_language(app, space, make_holder):
+def test_home_card_labels_come_from_a_memo_of_kind_and_language(app, holder_space, make_holder):
     """The home card's labels are memoised on (kind, language) alone (docs/performance.md, 5):
     each language gets its own words, and another person's values add nothing to the memo."""
-    viewer, _ = space
+    viewer, _ = holder_space
     other, _ = make_holder()
     other_viewer = viewer_for(db.session.merge(other))
     _add(viewer.patient_id, "weight", 1_700_000_000, 70.0)

@@ -51,8 +51,8 @@ def _lines(patient_id) -> dict:
     return {r.reference: (r.amo, r.amc, r.remainder) for r in rows}
 
 
-def test_the_mutuelles_eob_of_the_same_act_fills_the_amc_share(space, send):
-    viewer, _ = space
+def test_the_mutuelles_eob_of_the_same_act_fills_the_amc_share(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, _eob("AMO-1", AMO), "amo.json")
     imp = send(viewer, _eob("MUT-1", MUTUELLE, **MUTUELLE_INSURER), "mutuelle.json")
     assert (imp.added, imp.options["completed"]) == (0, 1)
@@ -62,8 +62,8 @@ def test_the_mutuelles_eob_of_the_same_act_fills_the_amc_share(space, send):
     assert _lines(viewer.patient_id) == {"AMO-1": (1900, 2700, 1400)}
 
 
-def test_a_related_claim_finds_the_amo_line_whatever_its_day_or_provider(space, send):
-    viewer, _ = space
+def test_a_related_claim_finds_the_amo_line_whatever_its_day_or_provider(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, _eob("AMO-1", AMO, claim={"reference": "Claim/CL-77"}), "amo.json")
     send(viewer, _eob("AMO-2", AMO), "other.json")  # the same act's look-alike, another claim
     mutuelle = _eob(
@@ -78,8 +78,8 @@ def test_a_related_claim_finds_the_amo_line_whatever_its_day_or_provider(space, 
     assert _lines(viewer.patient_id) == {"AMO-1": (1900, 2700, 1400), "AMO-2": (1900, 0, 4100)}
 
 
-def test_a_corrected_mutuelle_eob_replaces_the_share_and_an_amo_correction_keeps_it(space, send):
-    viewer, _ = space
+def test_a_corrected_mutuelle_eob_replaces_the_share_and_an_amo_correction_keeps_it(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, _eob("AMO-1", AMO), "amo.json")
     send(viewer, _eob("MUT-1", MUTUELLE, **MUTUELLE_INSURER), "mutuelle.json")
     corrected = {**MUTUELLE, "benefit": 25.0, "memberliability": 16.0}
@@ -91,10 +91,10 @@ def test_a_corrected_mutuelle_eob_replaces_the_share_and_an_amo_correction_keeps
     assert _lines(viewer.patient_id) == {"AMO-1": (2000, 2500, 1500)}
 
 
-def test_a_mutuelle_eob_before_the_amo_one_waits_then_is_taken_over(space, send):
+def test_a_mutuelle_eob_before_the_amo_one_waits_then_is_taken_over(holder_space, send):
     """First it is what the mutuelle paid, on a line of its own (the AMO's share as the mutuelle
     states it); the AMO's line, when it comes, takes the share and that line goes."""
-    viewer, _ = space
+    viewer, _ = holder_space
     first = send(viewer, _eob("MUT-1", MUTUELLE, **MUTUELLE_INSURER), "mutuelle.json")
     assert first.added == 1
     assert _lines(viewer.patient_id) == {"MUT-1": (1900, 2700, 1400)}
@@ -110,8 +110,8 @@ def test_a_mutuelle_eob_before_the_amo_one_waits_then_is_taken_over(space, send)
     assert _lines(viewer.patient_id) == {"AMO-1": (1900, 2700, 1400)}
 
 
-def test_both_in_one_bundle_make_one_line(space, send):
-    viewer, _ = space
+def test_both_in_one_bundle_make_one_line(holder_space, send):
+    viewer, _ = holder_space
     bundle = {
         "resourceType": "Bundle",
         "type": "collection",
@@ -125,8 +125,8 @@ def test_both_in_one_bundle_make_one_line(space, send):
     assert _lines(viewer.patient_id) == {"AMO-1": (1900, 2700, 1400)}
 
 
-def test_the_import_page_says_how_many_lines_the_mutuelle_completed(app, remb_holder):
-    client, _account = remb_holder
+def test_the_import_page_says_how_many_lines_the_mutuelle_completed(app, importer):
+    client, _account = importer
     for name, content in (("amo.json", _eob("AMO-1", AMO)), ("mutuelle.json", _eob("MUT-1", MUTUELLE))):
         data = {"csrf_token": csrf_token(client, "/remboursements/importer"), "file": (io.BytesIO(content), name)}
         r = client.post("/remboursements/importer", data=data, content_type="multipart/form-data")

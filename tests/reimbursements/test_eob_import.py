@@ -20,8 +20,8 @@ from core.db import db
 SAMPLE = (Path(__file__).parent / "fixtures" / "carin_bb_professional_eob.json").read_bytes()
 
 
-def test_the_carin_example_maps_onto_the_french_fields_and_keeps_the_rest_visible(space, send):
-    viewer, _ = space
+def test_the_carin_example_maps_onto_the_french_fields_and_keeps_the_rest_visible(holder_space, send):
+    viewer, _ = holder_space
     imp = send(viewer, SAMPLE, "eob.json")
     assert (imp.format, imp.status, imp.added) == ("eob", "done", 1)
     r = db.session.scalar(select(Reimbursement).where(Reimbursement.patient_id == viewer.patient_id))
@@ -33,8 +33,8 @@ def test_the_carin_example_maps_onto_the_french_fields_and_keeps_the_rest_visibl
     assert r.status == "paid" and aware(r.issued_at).isoformat() == "2020-10-20T18:46:05+00:00"
 
 
-def test_the_same_eob_twice_adds_nothing_and_a_newer_version_replaces_it(space, send):
-    viewer, _ = space
+def test_the_same_eob_twice_adds_nothing_and_a_newer_version_replaces_it(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, SAMPLE, "eob.json")
     assert send(viewer, SAMPLE, "eob.json").present == 1
     newer = json.loads(SAMPLE)
@@ -89,7 +89,7 @@ def test_a_bundle_names_providers_marks_denials_and_counts_other_resources():
     assert col.ignored_types == {"Patient": 1, "Organization": 1, "ExplanationOfBenefit (entered-in-error)": 1}
 
 
-def test_a_json_file_without_eob_is_refused(space, send):
-    viewer, _ = space
+def test_a_json_file_without_eob_is_refused(holder_space, send):
+    viewer, _ = holder_space
     imp = send(viewer, b'{"resourceType": "Bundle", "entry": []}', "x.json")
     assert (imp.status, imp.error) == ("failed", "not_eob")

@@ -43,8 +43,8 @@ def _ids(app, account):
         }
 
 
-def test_the_upload_runs_a_job_whose_page_sums_it_up(app, remb_holder):
-    client, account = remb_holder
+def test_the_upload_runs_a_job_whose_page_sums_it_up(app, importer):
+    client, account = importer
     import_id = _import(app, client)
     html = client.get(f"/remboursements/importer/{import_id}").get_data(as_text=True)
     assert "Import finished" in html or "Import terminé" in html
@@ -55,8 +55,8 @@ def test_the_upload_runs_a_job_whose_page_sums_it_up(app, remb_holder):
     assert "releve.csv" in client.get("/remboursements/importer").get_data(as_text=True)
 
 
-def test_a_file_that_is_not_a_statement_is_refused_in_words(app, remb_holder):
-    client, _ = remb_holder
+def test_a_file_that_is_not_a_statement_is_refused_in_words(app, importer):
+    client, _ = importer
     data = {"csrf_token": csrf_token(client, "/remboursements/importer"), "file": (io.BytesIO(b"[1, 2]"), "x.json")}
     r = client.post("/remboursements/importer", data=data, content_type="multipart/form-data", headers=HTMX)
     assert r.status_code == 422 and 'role="alert"' in r.get_data(as_text=True)
@@ -64,8 +64,8 @@ def test_a_file_that_is_not_a_statement_is_refused_in_words(app, remb_holder):
         assert db.session.scalar(select(MeasureImport.id)) is None
 
 
-def test_the_list_groups_by_month_and_filters_as_fragments(app, held_clock, remb_holder):
-    client, account = remb_holder
+def test_the_list_groups_by_month_and_filters_as_fragments(app, held_clock, importer):
+    client, account = importer
     _import(app, client)
     html = client.get("/remboursements").get_data(as_text=True)
     assert html.index("Mars 2026") < html.index("Février 2026") < html.index("Janvier 2026")
@@ -93,8 +93,8 @@ def test_the_list_groups_by_month_and_filters_as_fragments(app, held_clock, remb
     assert "<html" in page and "Optique Voltaire" in page and "Pharmacie des Lilas</span>" not in page
 
 
-def test_a_long_list_comes_a_page_at_a_time_without_repeating_a_month(app, remb_holder):
-    client, account = remb_holder
+def test_a_long_list_comes_a_page_at_a_time_without_repeating_a_month(app, importer):
+    client, account = importer
     header = RELEVE.split(b"\n", 1)[0].decode()
     body = "".join(
         f"R{i:03d};{1 + i % 28:02d}/{1 + i // 28:02d}/2025;;pharmacie;Médicaments;Pharmacie;10,00;10,00;65;5,50;0;1,00;3,50;1,00;payé;;\n"
@@ -110,8 +110,8 @@ def test_a_long_list_comes_a_page_at_a_time_without_repeating_a_month(app, remb_
     assert f'id="mois-{last_month}"' not in frag  # the month goes on without a second heading
 
 
-def test_an_act_explains_each_amount_and_links_its_document_both_ways(app, remb_holder, make_document):
-    client, account = remb_holder
+def test_an_act_explains_each_amount_and_links_its_document_both_ways(app, importer, make_document):
+    client, account = importer
     _import(app, client)
     doc = make_document(account, title="Ordonnance du Dr Bernard", act_date=date(2026, 1, 12))
     gp = _ids(app, account)["260112-0001"]
@@ -133,8 +133,8 @@ def test_an_act_explains_each_amount_and_links_its_document_both_ways(app, remb_
     assert f"/remboursements/{gp}" not in client.get(f"/documents/{doc.id}").get_data(as_text=True)
 
 
-def test_someone_elses_document_cannot_be_linked(app, remb_holder, make_holder, make_document):
-    client, account = remb_holder
+def test_someone_elses_document_cannot_be_linked(app, importer, make_holder, make_document):
+    client, account = importer
     _import(app, client)
     other, _ = make_holder()
     foreign = make_document(other)
@@ -146,8 +146,8 @@ def test_someone_elses_document_cannot_be_linked(app, remb_holder, make_holder, 
         assert db.session.get(Reimbursement, gp).document_id is None
 
 
-def test_the_year_shows_totals_per_nature_a_chart_and_its_table(app, remb_holder):
-    client, _ = remb_holder
+def test_the_year_shows_totals_per_nature_a_chart_and_its_table(app, importer):
+    client, _ = importer
     _import(app, client)
     html = client.get("/remboursements/annee/2026").get_data(as_text=True)
     assert "<svg" in html and "<rect" in html and "<table" in html
@@ -155,8 +155,8 @@ def test_the_year_shows_totals_per_nature_a_chart_and_its_table(app, remb_holder
     assert "Optique" in html or "Optician" in html
 
 
-def test_the_releve_downloads_as_csv_and_pdf_and_each_is_traced(app, remb_holder):
-    client, account = remb_holder
+def test_the_releve_downloads_as_csv_and_pdf_and_each_is_traced(app, importer):
+    client, account = importer
     _import(app, client)
     r = client.get("/remboursements/releve.csv?du=2026-01-01&au=2026-12-31")
     text = r.get_data().decode("utf-8")
@@ -179,8 +179,8 @@ def test_the_releve_downloads_as_csv_and_pdf_and_each_is_traced(app, remb_holder
         assert [t.detail["format"] for t in traces] == ["csv", "pdf"]
 
 
-def test_a_csv_cell_never_runs_as_a_formula(app, remb_holder):
-    client, _ = remb_holder
+def test_a_csv_cell_never_runs_as_a_formula(app, importer):
+    client, _ = importer
     header = RELEVE.split(b"\n", 1)[0].decode()
     _import(
         app,
@@ -191,16 +191,16 @@ def test_a_csv_cell_never_runs_as_a_formula(app, remb_holder):
     assert "'=HYPERLINK" in text and ";'@evil;" in text and ";=" not in text
 
 
-def test_a_bad_period_is_said_in_words(app, remb_holder):
-    client, _ = remb_holder
+def test_a_bad_period_is_said_in_words(app, importer):
+    client, _ = importer
     r = client.get("/remboursements/releve?du=2026-05-01&au=2026-01-01")
     assert r.status_code == 422 and 'role="alert"' in r.get_data(as_text=True)
     r = client.get("/remboursements/releve.csv?du=2020-01-01&au=2026-01-01")
     assert r.status_code == 303 and "/remboursements/releve" in r.headers["Location"]
 
 
-def test_the_home_card_shows_the_last_payment_and_this_years_remainder(app, held_clock, remb_holder):
-    client, _ = remb_holder
+def test_the_home_card_shows_the_last_payment_and_this_years_remainder(app, held_clock, importer):
+    client, _ = importer
     html = client.get("/").get_data(as_text=True)
     assert 'id="card-reimbursements"' in html
     _import(app, client)

@@ -22,8 +22,8 @@ def _lines(patient_id):
     }
 
 
-def test_a_statement_goes_in_with_every_french_field_in_cents(space, send):
-    viewer, _ = space
+def test_a_statement_goes_in_with_every_french_field_in_cents(holder_space, send):
+    viewer, _ = holder_space
     imp = send(viewer, RELEVE)
     assert (imp.status, imp.added, imp.rejected) == ("done", 6, 0)
     lines = _lines(viewer.patient_id)
@@ -50,16 +50,16 @@ def test_a_statement_goes_in_with_every_french_field_in_cents(space, send):
     assert imp.blob_id is None
 
 
-def test_sending_the_same_statement_again_adds_nothing(space, send):
-    viewer, _ = space
+def test_sending_the_same_statement_again_adds_nothing(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, RELEVE)
     again = send(viewer, RELEVE)
     assert (again.added, again.present, (again.options or {}).get("replaced")) == (0, 6, 0)
     assert len(_lines(viewer.patient_id)) == 6
 
 
-def test_a_corrected_line_replaces_its_earlier_version_and_an_older_one_does_not(space, send):
-    viewer, _ = space
+def test_a_corrected_line_replaces_its_earlier_version_and_an_older_one_does_not(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, RELEVE)
     corrected = (
         HEADER
@@ -83,8 +83,8 @@ def test_a_corrected_line_replaces_its_earlier_version_and_an_older_one_does_not
     assert _lines(viewer.patient_id)["260113-0002"].amo == 950  # processed earlier: not a correction
 
 
-def test_bad_lines_are_rejected_with_their_reason_and_line_the_rest_goes_in(space, send):
-    viewer, _ = space
+def test_bad_lines_are_rejected_with_their_reason_and_line_the_rest_goes_in(holder_space, send):
+    viewer, _ = holder_space
     content = (
         HEADER
         + (
@@ -107,14 +107,14 @@ def test_bad_lines_are_rejected_with_their_reason_and_line_the_rest_goes_in(spac
     assert _lines(viewer.patient_id)["A5"].remainder == 3000 - 1900 - 900  # computed when absent
 
 
-def test_a_file_without_the_required_columns_is_refused_whole(space, send):
-    viewer, _ = space
+def test_a_file_without_the_required_columns_is_refused_whole(holder_space, send):
+    viewer, _ = holder_space
     imp = send(viewer, b"date;montant\n01/01/2026;30,00\n")
     assert (imp.status, imp.error, imp.added) == ("failed", "csv_columns", 0)
 
 
-def test_a_line_of_another_person_is_refused_and_a_windows_file_is_read(space, send):
-    viewer, account = space
+def test_a_line_of_another_person_is_refused_and_a_windows_file_is_read(holder_space, send):
+    viewer, account = holder_space
     nir = db.session.get(type(account), account.id).patient.nir
     content = (
         "nir;"
@@ -127,8 +127,8 @@ def test_a_line_of_another_person_is_refused_and_a_windows_file_is_read(space, s
     assert _lines(viewer.patient_id)["B1"].act == "Médicaments"
 
 
-def test_totals_are_the_sums_of_the_lines_to_the_cent(space, send):
-    viewer, _ = space
+def test_totals_are_the_sums_of_the_lines_to_the_cent(holder_space, send):
+    viewer, _ = holder_space
     send(viewer, RELEVE)
     year = services.year_view(viewer, 2026)
     lines = list(_lines(viewer.patient_id).values())
