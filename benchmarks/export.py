@@ -33,8 +33,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from app import create_app
+from benchmarks import instance
 from benchmarks.report import Row, SectionResult
-from blueprints.auth import services as auth
 from blueprints.documents.models import Document
 from blueprints.export import runner
 from blueprints.export.models import SpaceExport
@@ -43,7 +43,6 @@ from blueprints.measures.models import Measure
 from blueprints.profile import models as profile
 from core import access, audit, blobs
 from core.db import db
-from core.identifiers import nir_key
 
 TITLE = "Export everything: a heavy space as one zip (time, size, peak memory at x1 and x2)"
 DOCUMENTS, MEASURES, TRACES = 300, 50_000, 5_000
@@ -73,14 +72,7 @@ def _seed(app, scale: int, n: int) -> str:
 
     rnd = random.Random(scale)
     with app.test_request_context():
-        prefix = f"28703751{n:05d}"
-        patient, _code = auth.create_pending_space(
-            nir=prefix + f"{nir_key(prefix):02d}",
-            email=f"bench{n}@example.fr",
-            birth_date=date(1987, 3, 14),
-            given_names="Camille",
-            family_name=f"Martin{n}",
-        )
+        patient = instance.pending_space(f"28703751{n:05d}", f"bench{n}@example.fr", f"Martin{n}")
         db.session.commit()
         pid = patient.id
         for i, (kind, size) in enumerate(_document_sizes(DOCUMENTS * scale, rnd)):

@@ -20,8 +20,9 @@ import time
 from datetime import date
 from pathlib import Path
 
-from benchmarks.measures_chart import POINTS, _percentile, _rows
-from benchmarks.report import Row, SectionResult
+from benchmarks import instance
+from benchmarks.measures_chart import POINTS, _rows
+from benchmarks.report import Row, SectionResult, percentile
 
 TITLE = "FHIR Observation search: 200,000 measures, first and deep pages"
 RUNS = 20
@@ -38,12 +39,10 @@ def run(opts) -> SectionResult:
     from app import create_app
     from blueprints.apps import services as apps, tokens
     from blueprints.apps.models import Token
-    from blueprints.auth import services
     from blueprints.fhir.search import encode_cursor
     from blueprints.measures.models import Measure
     from core import access, clock
     from core.db import db
-    from core.identifiers import nir_key
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-fhir-"))
     try:
@@ -51,14 +50,7 @@ def run(opts) -> SectionResult:
         with app.app_context():
             db.create_all()
             with app.test_request_context():
-                prefix = "2870375100001"
-                patient, _code = services.create_pending_space(
-                    nir=prefix + f"{nir_key(prefix):02d}",
-                    email="bench@example.fr",
-                    birth_date=date(1987, 3, 14),
-                    given_names="Camille",
-                    family_name="Martin",
-                )
+                patient = instance.pending_space()
                 db.session.commit()
                 pid = patient.id
             now = int(clock.utcnow().timestamp())
@@ -118,7 +110,7 @@ def run(opts) -> SectionResult:
                     times.append(elapsed)
             results[label] = {
                 "median_ms": statistics.median(times),
-                "p95_ms": _percentile(times, 0.95),
+                "p95_ms": percentile(times, 95),
                 "bytes": len(r.data),
             }
         with app.app_context():

@@ -31,6 +31,25 @@ UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 PHONE_FETCH = {"Accept-Encoding": "gzip, deflate, br, zstd", "Sec-Fetch-Site": "same-origin"}
 
 
+def pending_space(prefix: str = "2870375100001", email: str = "bench@example.fr", family_name: str = "Martin"):
+    """One holder's space as an activation letter opens it (their NIR made of `prefix` and its
+    key), in the app context the caller is in: for the sections that measure one person's
+    space. Returns the patient."""
+    from datetime import date
+
+    from blueprints.auth import services as auth
+    from core.identifiers import nir_key
+
+    patient, _code = auth.create_pending_space(
+        nir=prefix + f"{nir_key(prefix):02d}",
+        email=email,
+        birth_date=date(1987, 3, 14),
+        given_names="Camille",
+        family_name=family_name,
+    )
+    return patient
+
+
 def prepare(parent: Path | None = None) -> tuple[Path, str]:
     """Create an instance folder with a migrated, seeded database.
 

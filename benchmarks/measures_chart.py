@@ -21,10 +21,10 @@ import statistics
 import tempfile
 import time
 import uuid
-from datetime import date
 from pathlib import Path
 
-from benchmarks.report import Row, SectionResult
+from benchmarks import instance
+from benchmarks.report import Row, SectionResult, percentile
 
 TITLE = "Measure charts: 200,000 heart-rate points, fetch + downsample + SVG"
 POINTS = 200_000
@@ -67,19 +67,12 @@ def _rows(patient_id: str, now: int, seed: int = 11) -> list[dict]:
     return rows
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))]
-
-
 def run(opts) -> SectionResult:
     from app import create_app
-    from blueprints.auth import services
     from blueprints.measures import charts, drawing, kinds, series
     from blueprints.measures.models import Measure
     from core import access, clock
     from core.db import db
-    from core.identifiers import nir_key
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-charts-"))
     try:
@@ -87,14 +80,7 @@ def run(opts) -> SectionResult:
         with app.app_context():
             db.create_all()
             with app.test_request_context():
-                prefix = "2870375100001"
-                patient, _code = services.create_pending_space(
-                    nir=prefix + f"{nir_key(prefix):02d}",
-                    email="bench@example.fr",
-                    birth_date=date(1987, 3, 14),
-                    given_names="Camille",
-                    family_name="Martin",
-                )
+                patient = instance.pending_space()
                 db.session.commit()
                 pid = patient.id
             now = int(clock.utcnow().timestamp())
@@ -130,7 +116,7 @@ def run(opts) -> SectionResult:
                     "count": out["count"],
                     "svg_bytes": len(out["svg"].encode()),
                     "median_ms": statistics.median(total),
-                    "p95_ms": _percentile(total, 0.95),
+                    "p95_ms": percentile(total, 95),
                     "fetch_median_ms": statistics.median(fetch),
                     "render_median_ms": statistics.median(render),
                 }

@@ -31,6 +31,7 @@ import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from benchmarks import instance
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 
@@ -216,11 +217,9 @@ class _ChildPeak:
 
 def child(zip_path: str, folder: str) -> None:
     """In a fresh process: a fresh instance and holder, then upload step + job; JSON on stdout."""
-    from datetime import date
 
     sys.path.insert(0, str(ROOT))
     from app import create_app
-    from blueprints.auth import services as auth
     from blueprints.measures.imports import jobs, upload
     from core.access import viewer_for
     from core.db import db
@@ -238,15 +237,7 @@ def child(zip_path: str, folder: str) -> None:
     with app.app_context():
         db.create_all()
     with app.test_request_context():
-        from core.identifiers import nir_key
-
-        patient, _code = auth.create_pending_space(
-            nir=f"2870375100001{nir_key('2870375100001'):02d}",
-            email="bench@example.fr",
-            birth_date=date(1987, 3, 14),
-            given_names="Camille",
-            family_name="Martin",
-        )
+        patient = instance.pending_space()
         account = db.session.query(Account).filter_by(patient_id=patient.id).one()
         db.session.commit()
         viewer = viewer_for(account)

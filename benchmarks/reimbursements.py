@@ -34,7 +34,7 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks import remb_batch
+from benchmarks import instance, remb_batch
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 
@@ -46,17 +46,7 @@ IMPORT_LINES = int(os.environ.get("BENCH_REMB_LINES", 100_000))
 
 
 def _holder(nir_prefix: str, email: str):
-    from blueprints.auth import services as auth
-    from core.identifiers import nir_key
-
-    patient, _code = auth.create_pending_space(
-        nir=nir_prefix + f"{nir_key(nir_prefix):02d}",
-        email=email,
-        birth_date=date(1987, 3, 14),
-        given_names="Camille",
-        family_name="Martin",
-    )
-    return patient.id
+    return instance.pending_space(nir_prefix, email).id
 
 
 def _timed(call, runs=RUNS) -> list[float]:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 
 def percentile(values: list[float], q: float) -> float:
-    """The q-th percentile (0-100) of `values` by rank, 0.0 for none."""
+    """The q-th percentile (0-100) of `values` by nearest rank (the smallest value with at least
+    q % of them at or below it), 0.0 for none."""
     values = sorted(values)
-    return values[min(len(values) - 1, int(q / 100 * len(values)))] if values else 0.0
+    return values[max(0, math.ceil(q * len(values) / 100) - 1)] if values else 0.0
 
 
 @dataclass

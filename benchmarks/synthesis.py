@@ -36,7 +36,8 @@ import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
-from benchmarks.report import Row, SectionResult
+from benchmarks import instance
+from benchmarks.report import Row, SectionResult, percentile
 
 TITLE = '"Ma synthèse": heavy record (every section full, 14 charts), PDF time and size'
 RUNS = 10
@@ -179,22 +180,15 @@ def _layouts(weasy, html: str, files: dict, static: str, pages: int, first_own: 
     return spent[True], spent[False]
 
 
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(q * len(ordered))) - 1))]
-
-
 def run(opts) -> SectionResult:
     import pypdf
 
     from app import create_app
-    from blueprints.auth import services
     from blueprints.documents import services as documents
     from blueprints.measures.models import Measure
     from blueprints.profile.synthesis import content, printing
     from core import access, clock, pdf, weasy
     from core.db import db
-    from core.identifiers import nir_key
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-synthesis-"))
     try:
@@ -202,14 +196,7 @@ def run(opts) -> SectionResult:
         with app.app_context():
             db.create_all()
             with app.test_request_context():
-                prefix = "2870375100001"
-                patient, _code = services.create_pending_space(
-                    nir=prefix + f"{nir_key(prefix):02d}",
-                    email="bench@example.fr",
-                    birth_date=date(1987, 3, 14),
-                    given_names="Camille",
-                    family_name="Martin",
-                )
+                patient = instance.pending_space()
                 db.session.commit()
                 pid = patient.id
                 viewer = access.Viewer("holder", None, pid, rights=access.HOLDER_RIGHTS, name="Camille Martin")
@@ -281,7 +268,7 @@ def run(opts) -> SectionResult:
             ok=median <= MEDIAN_S_TARGET,
             detail=f"reads + charts + page {statistics.median(reads) * 1000:.0f} ms, the rest WeasyPrint",
         ),
-        Row("PDF made: p95", _percentile(total, 0.95), "s", fmt="{:.2f}"),
+        Row("PDF made: p95", percentile(total, 95), "s", fmt="{:.2f}"),
         Row(
             "same work in process: CPU time, median",
             statistics.median(cpu),
@@ -321,7 +308,7 @@ def run(opts) -> SectionResult:
         "measures": measures,
         "runs": RUNS,
         "median_s": median,
-        "p95_s": _percentile(total, 0.95),
+        "p95_s": percentile(total, 95),
         "reads_median_s": statistics.median(reads),
         "pdf_bytes": len(data),
         "pages": pages,
