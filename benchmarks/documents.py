@@ -483,7 +483,7 @@ def run(opts) -> SectionResult:
             browser = instance.login(server.base, path, HOLDER_EMAIL, PASSWORD)
 
         # ---- 1. list and search, in process, with the session of that login
-        app = create_app({"DEMO": True}, instance_path=str(path))
+        app = create_app({"DEMO": True, **instance.IN_PROCESS}, instance_path=str(path))
         with app.app_context():
             patient_id = db.session.scalar(select(Account.patient_id).where(Account.email == HOLDER_EMAIL))
             db.session.remove()

@@ -187,7 +187,7 @@ def run(opts) -> SectionResult:
     runs = max(1, min(getattr(opts, "runs", 3), 3))
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-export-"))
     try:
-        app = create_app({"DEMO": False}, instance_path=str(folder))
+        app = create_app({"DEMO": False, **instance.IN_PROCESS}, instance_path=str(folder))
         with app.app_context():
             db.create_all()
         t0 = time.perf_counter()

@@ -46,7 +46,7 @@ def run(opts) -> SectionResult:
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-fhir-"))
     try:
-        app = create_app({"DEMO": False, "SERVER_NAME": "localhost"}, instance_path=str(folder))
+        app = create_app({"DEMO": False, "SERVER_NAME": "localhost", **instance.IN_PROCESS}, instance_path=str(folder))
         with app.app_context():
             db.create_all()
             with app.test_request_context():

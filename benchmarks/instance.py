@@ -24,6 +24,10 @@ from sqlalchemy import select
 from benchmarks.server import ROOT
 
 COOKIE = "carnet_session"
+#: The settings of an app made in a benchmark's own process: it serves nobody, so it starts no
+#: watch over imports a dead worker left (a thread polling the database every few seconds, in
+#: the process being measured, and still polling once the section removed its folder).
+IN_PROCESS = {"MEASURES_IMPORT_WATCH_SECONDS": 0}
 UA = "Mozilla/5.0 (Linux; Android 14) carnet-bench"
 #: What Chromium on a phone sends with each request besides its cookies: it takes compressed
 #: answers, and the request comes from the site's own page (Fetch Metadata). Carnet compresses

@@ -76,7 +76,7 @@ def prepared(instance: str, route: str, email: str = ""):
     `email`) with a session record written for the run: a function that answers it and raises
     unless the answer is 200. Shared with benchmarks.cold and benchmarks.statements."""
     os.environ["CARNET_DEMO"] = "1"  # read by create_app
-    app = create_app(instance_path=instance)
+    app = create_app(bench_instance.IN_PROCESS, instance_path=instance)
     token = secrets.token_urlsafe(32)
     with app.app_context():
         account = db.session.scalar(select(Account).where(Account.email == (email or HOLDER_EMAIL)))

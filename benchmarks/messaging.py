@@ -59,7 +59,7 @@ def _seed_threads(path) -> None:
     from core.db import db
     from core.people import Account
 
-    app = create_app({"DEMO": True}, instance_path=str(path))
+    app = create_app({"DEMO": True, **instance.IN_PROCESS}, instance_path=str(path))
     rnd = random.Random(14)
     with app.app_context():
         patient_id = db.session.scalar(select(Account.patient_id).where(Account.email == HOLDER_EMAIL))

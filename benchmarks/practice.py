@@ -41,7 +41,7 @@ STATUSES = ["confirmed"] * 6 + ["proposed", "countered", "declined", "cancelled"
 def _app(path):
     from app import create_app
 
-    return create_app({"DEMO": True}, instance_path=str(path))
+    return create_app({"DEMO": True, **instance.IN_PROCESS}, instance_path=str(path))
 
 
 def _seed_patients(path) -> list[tuple[str, bool]]:

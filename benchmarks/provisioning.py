@@ -36,6 +36,7 @@ import threading
 import time
 from pathlib import Path
 
+from benchmarks import instance
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
 
@@ -137,7 +138,7 @@ def child(csv_path: str, folder: str, url: str) -> None:
     from blueprints.lifecycle.provision import Provisioner
     from core.db import db
 
-    config = {"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40}
+    config = {"DATABASE_URL": url, "SECRET_KEY": "b" * 40, "CODE_PEPPER": "p" * 40, **instance.IN_PROCESS}
     if MAIL == "spool":  # production's path: the SMTP spool only (nothing is delivered during the run)
         config.update(MAIL_SMTP_HOST="127.0.0.1", MAIL_SMTP_SECURITY="none", MAIL_OUTBOX=False)
     app = create_app(config, instance_path=folder)

@@ -76,7 +76,7 @@ def _list_figures() -> dict:
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-remb-"))
     try:
-        app = create_app({"DEMO": False}, instance_path=str(folder))
+        app = create_app({"DEMO": False, **instance.IN_PROCESS}, instance_path=str(folder))
         today = paris_today()
         with app.app_context():
             db.create_all()

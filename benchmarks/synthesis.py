@@ -192,7 +192,7 @@ def run(opts) -> SectionResult:
 
     folder = Path(tempfile.mkdtemp(prefix="carnet-bench-synthesis-"))
     try:
-        app = create_app({"DEMO": False}, instance_path=str(folder))
+        app = create_app({"DEMO": False, **instance.IN_PROCESS}, instance_path=str(folder))
         with app.app_context():
             db.create_all()
             with app.test_request_context():
