@@ -279,11 +279,11 @@ def run(opts) -> SectionResult:
         bare_s, counted = bare_parse(zip_path)
         if counted != records:
             raise RuntimeError(f"bare parse counted {counted} records, {records} written")
-        instance = folder / "instance"
-        instance.mkdir()
+        instance_dir = folder / "instance"
+        instance_dir.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
         out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.measures_import", str(zip_path), str(instance)],
+            [sys.executable, "-m", "benchmarks.measures_import", str(zip_path), str(instance_dir)],
             cwd=ROOT,
             env=env,
             capture_output=True,

@@ -78,6 +78,14 @@ def _pg_admin(url: str):
     return create_engine(base, isolation_level="AUTOCOMMIT")
 
 
+def create_database(url: str) -> None:
+    """The PostgreSQL database `url` names, made empty if the server has none of that name."""
+    name = url.rsplit("/", 1)[1]
+    if not _pg_exists(url, name):
+        with _pg_admin(url).connect() as c:
+            c.execute(text(f'create database "{name}"'))
+
+
 def _pg_exists(url: str, name: str) -> bool:
     with _pg_admin(url).connect() as c:
         return c.scalar(text("select 1 from pg_database where datname = :n"), {"n": name}) is not None

@@ -225,11 +225,11 @@ def run(opts) -> SectionResult:
         csv_path = folder / "releve.csv"
         written = _statement(csv_path, IMPORT_LINES)
         size_mb = csv_path.stat().st_size / (1024 * 1024)
-        instance = folder / "instance"
-        instance.mkdir()
+        instance_dir = folder / "instance"
+        instance_dir.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
         out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.reimbursements", str(csv_path), str(instance)],
+            [sys.executable, "-m", "benchmarks.reimbursements", str(csv_path), str(instance_dir)],
             cwd=ROOT,
             env=env,
             capture_output=True,

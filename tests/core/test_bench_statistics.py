@@ -48,3 +48,17 @@ def test_sqlite_is_left_to_its_own_planner(tmp_path):
     assert population.autovacuum(url) is None
     population.statistics(url, vacuum=True)
     assert not (tmp_path / "carnet.db").exists()  # nothing opened it
+
+
+@pytest.mark.postgresql_only
+def test_a_benchmarks_database_is_made_when_the_server_has_none_of_its_name(app):
+    with app.app_context():
+        url = _url().rsplit("/", 1)[0] + f"/{db.engine.url.database}_made_by_bench"
+    assert not population._pg_exists(url, url.rsplit("/", 1)[1])
+    try:
+        population.create_database(url)
+        population.create_database(url)  # there already: left as it is
+        assert population._pg_exists(url, url.rsplit("/", 1)[1])
+    finally:
+        with population._pg_admin(url).connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}"'))
