@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+from datetime import date
 from email import policy
 from email.parser import BytesParser
 from http.cookies import SimpleCookie
@@ -38,9 +39,8 @@ PHONE_FETCH = {"Accept-Encoding": "gzip, deflate, br, zstd", "Sec-Fetch-Site": "
 def pending_space(prefix: str = "2870375100001", email: str = "bench@example.fr", family_name: str = "Martin"):
     """One holder's space as an activation letter opens it (their NIR made of `prefix` and its
     key), in the app context the caller is in: for the sections that measure one person's
-    space. Returns the patient."""
-    from datetime import date
-
+    space. Returns the patient. (The app's modules are imported when a section needs them, as
+    in prepare().)"""
     from blueprints.auth import services as auth
     from core.identifiers import nir_key
 
