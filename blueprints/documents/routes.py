@@ -83,23 +83,12 @@ def add(viewer):
         form.category.data = wanted if wanted in categories.CATEGORIES else categories.DEFAULT_CATEGORY
     error = None
     if form.validate_on_submit():
-        files = [
-            f
-            for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
-            if f and f.filename
-        ]
-        if not files:
+        uploads = form.uploads()
+        if not uploads:
             error = _("Choose a file or take a photo.")
         else:
             try:
-                docs = services.add_documents(
-                    viewer,
-                    [services.Upload(f.stream, f.filename) for f in files],
-                    category=form.category.data,
-                    act_date=form.act_date.data,
-                    title=form.title.data,
-                    note=form.note.data,
-                )
+                docs = services.add_documents(viewer, uploads, **form.described())
             except services.UploadRefused as exc:
                 error = exc.message(current_app.config["UPLOAD_MAX_MB"])
             else:

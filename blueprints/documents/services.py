@@ -160,6 +160,18 @@ class StoredFile:
     #: A PDF's page 1 as the document's page shows it: {"mime": ..., size: blob id for each width}.
     first_page: dict | None = None
 
+    def columns(self) -> dict:
+        """The columns a document and a message's attachment both keep of the file."""
+        return {
+            "kind": self.kind,
+            "mime": self.mime,
+            "size": self.size,
+            "sha256": self.sha256,
+            "blob_id": self.blob_id,
+            "thumb_blob_id": self.thumb_blob_id,
+            "pdf_layout": self.pdf_layout,
+        }
+
 
 def file_blobs(item) -> list[str]:
     """Every blob of a stored file (a StoredFile or a Document): the file, its thumbnail, its
@@ -267,15 +279,9 @@ def add_documents(
                 author_profession=getattr(viewer.professional, "profession", None) if viewer.on_record else None,
                 author_rpps=getattr(viewer.professional, "rpps", None) if viewer.on_record else None,
                 grant_id=viewer.grant_id if viewer.on_record else None,
-                mime=item.mime,
-                kind=item.kind,
                 original_name=item.name,
-                size=item.size,
-                sha256=item.sha256,
-                blob_id=item.blob_id,
-                thumb_blob_id=item.thumb_blob_id,
-                pdf_layout=item.pdf_layout,
                 first_page=item.first_page,
+                **item.columns(),
                 hidden=False,
             )
             doc.needs_password = item.needs_password  # not stored: told to the uploader once

@@ -57,13 +57,7 @@ def attach(message: Message, stored: list) -> list[Attachment]:
             patient_id=message.patient_id,
             position=n,
             name=item.name,
-            kind=item.kind,
-            mime=item.mime,
-            size=item.size,
-            sha256=item.sha256,
-            blob_id=item.blob_id,
-            thumb_blob_id=item.thumb_blob_id,
-            pdf_layout=item.pdf_layout,
+            **item.columns(),
         )
         db.session.add(a)
         found.append(a)

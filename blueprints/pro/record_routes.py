@@ -190,23 +190,12 @@ def record_deposit(viewer, access_id: str):
         form.category.data = "CPT_REND"
     error = None
     if form.validate_on_submit():
-        uploads = [
-            documents.Upload(f.stream, f.filename)
-            for f in request.files.getlist(form.files.name) + request.files.getlist(form.photo.name)
-            if f and f.filename
-        ]
+        uploads = form.uploads()
         if not uploads:
             error = _("Choose a file or take a photo.")
         else:
             try:
-                docs = services.deposit(
-                    viewer,
-                    uploads,
-                    category=form.category.data,
-                    act_date=form.act_date.data,
-                    title=form.title.data,
-                    note=form.note.data,
-                )
+                docs = services.deposit(viewer, uploads, **form.described())
             except documents.UploadRefused as exc:
                 error = exc.message(current_app.config["UPLOAD_MAX_MB"])
             else:
