@@ -95,3 +95,20 @@ def test_the_holders_own_messages_make_no_card_and_not_told_mutes_it(app, people
     assert card.muted and "Bonne journée" not in holder_client.get("/partage").get_data(as_text=True)
     assert "vous a écrit" not in holder_client.get("/partage").get_data(as_text=True)
     assert rows(app, Thread)[0].holder_unread == 1  # the conversation itself is untouched
+
+
+def test_both_homes_show_the_latest_conversation_in_the_same_card(app, people, login_as):
+    """The holder's and the professional's homes draw one messages card (dashboard/_messages_card.html),
+    each with its own words when there is no conversation yet."""
+    clock.freeze(MORNING)
+    holder, pro_client, _stranger_client, holder_client = _clients(app, people, login_as)
+
+    def card(client):
+        return client.get("/").get_data(as_text=True).split('id="card-messages"')[1].split("</section>")[0]
+
+    assert "Écrivez en toute sécurité aux professionnels" in card(holder_client)
+    assert "Écrivez en toute sécurité à vos patients" in card(pro_client)
+    write_new(pro_client, holder.patient_id, subject="Vos résultats")
+    holder_card, pro_card = card(holder_client), card(pro_client)
+    assert "1 message non lu" in holder_card and "Vos résultats" in holder_card
+    assert "Rien de nouveau" in pro_card and "Vos résultats" in pro_card
