@@ -54,14 +54,9 @@ def pending_space(prefix: str = "2870375100001", email: str = "bench@example.fr"
     return patient
 
 
-def prepare(parent: Path | None = None) -> tuple[Path, str]:
-    """Create an instance folder with a migrated, seeded database.
-
-    Returns its path and the demo holder's full name (what their dashboard must show)."""
-    path = Path(tempfile.mkdtemp(prefix="carnet-bench-", dir=parent))
-    from app import create_app
-
-    app = create_app({"DEMO": True}, instance_path=str(path))  # also writes the instance secrets
+def migrate(app) -> None:
+    """The app's database brought to the newest schema by Alembic, as `make run` does: with the
+    app's own database and secrets, whatever CARNET_ settings this shell has."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
     env.update(
         DATABASE_URL=app.config["DATABASE_URL"],
@@ -71,6 +66,37 @@ def prepare(parent: Path | None = None) -> tuple[Path, str]:
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
     )
+
+
+def child_app(folder: str):
+    """The app of a section's child process, on a fresh SQLite database in `folder` whose tables
+    are made from the models; imports run in the caller's thread, not the app's. (The app is
+    imported when called: the child measures what it costs.)"""
+    sys.path.insert(0, str(ROOT))
+    from app import create_app
+    from core.db import db
+
+    settings = {
+        "DATABASE_URL": f"sqlite:///{folder}/bench.db",
+        "SECRET_KEY": "b" * 40,
+        "CODE_PEPPER": "p" * 40,
+        "MEASURES_IMPORT_THREADS": False,
+    }
+    app = create_app({**IN_PROCESS, **settings}, instance_path=folder)
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+def prepare(parent: Path | None = None) -> tuple[Path, str]:
+    """Create an instance folder with a migrated, seeded database.
+
+    Returns its path and the demo holder's full name (what their dashboard must show)."""
+    path = Path(tempfile.mkdtemp(prefix="carnet-bench-", dir=parent))
+    from app import create_app
+
+    app = create_app({"DEMO": True}, instance_path=str(path))  # also writes the instance secrets
+    migrate(app)
     from blueprints.demo.seed import HOLDER_EMAIL, seed
     from core.db import db
     from core.people import Account

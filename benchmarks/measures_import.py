@@ -218,24 +218,12 @@ class _ChildPeak:
 def child(zip_path: str, folder: str) -> None:
     """In a fresh process: a fresh instance and holder, then upload step + job; JSON on stdout."""
 
-    sys.path.insert(0, str(ROOT))
-    from app import create_app
     from blueprints.measures.imports import jobs, upload
     from core.access import viewer_for
     from core.db import db
     from core.people import Account
 
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-            "SECRET_KEY": "b" * 40,
-            "CODE_PEPPER": "p" * 40,
-            "MEASURES_IMPORT_THREADS": False,
-        },
-        instance_path=folder,
-    )
-    with app.app_context():
-        db.create_all()
+    app = instance.child_app(folder)
     with app.test_request_context():
         patient = instance.pending_space()
         account = db.session.query(Account).filter_by(patient_id=patient.id).one()

@@ -32,6 +32,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, select, text
 
+from benchmarks import instance
 from benchmarks.server import ROOT
 
 OUT = ROOT / "benchmarks" / "out" / "peak"
@@ -269,15 +270,7 @@ def _seed_here(folder: str, url: str | None, spaces: int, measures: int) -> None
     if url:
         overrides["DATABASE_URL"] = url
     app = create_app(overrides, instance_path=folder)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_")}
-    env.update(
-        DATABASE_URL=app.config["DATABASE_URL"],
-        CARNET_SECRET_KEY=app.config["SECRET_KEY"],
-        CARNET_CODE_PEPPER=app.config["CODE_PEPPER"],
-    )
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=ROOT, env=env, check=True, capture_output=True
-    )
+    instance.migrate(app)
     from blueprints.demo.seed import seed
 
     with app.app_context():

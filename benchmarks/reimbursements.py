@@ -170,25 +170,13 @@ def _statement(path: Path, n: int) -> int:
 
 def child(csv_path: str, folder: str) -> None:
     """In a fresh process: an instance and a holder, the upload step and the job, twice."""
-    sys.path.insert(0, str(ROOT))
-    from app import create_app
     from blueprints.measures.imports import jobs
     from blueprints.reimbursements.imports import services
     from core.access import viewer_for
     from core.db import db
     from core.people import Account
 
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-            "SECRET_KEY": "b" * 40,
-            "CODE_PEPPER": "p" * 40,
-            "MEASURES_IMPORT_THREADS": False,
-        },
-        instance_path=folder,
-    )
-    with app.app_context():
-        db.create_all()
+    app = instance.child_app(folder)
     result = {}
     with app.test_request_context():
         pid = _holder("2870375100001", "bench@example.fr")

@@ -20,6 +20,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from benchmarks import instance
 from benchmarks.memory import proc_kb
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,23 +51,12 @@ def write_batch(path: Path, lines: int, holders: int) -> int:
 
 def child(csv_path: str, folder: str, holders: int) -> None:
     """In a fresh process: an instance with the holders, then the command on the file."""
-    sys.path.insert(0, str(ROOT))
-    from app import create_app
     from blueprints.reimbursements.models import Reimbursement
     from core.db import db
     from core.people import Account, Patient
 
-    app = create_app(
-        {
-            "DATABASE_URL": f"sqlite:///{folder}/bench.db",
-            "SECRET_KEY": "b" * 40,
-            "CODE_PEPPER": "p" * 40,
-            "MEASURES_IMPORT_THREADS": False,
-        },
-        instance_path=folder,
-    )
+    app = instance.child_app(folder)
     with app.app_context():
-        db.create_all()
         for n in range(holders):
             p = Patient(
                 nir=_nir(n),
@@ -105,11 +95,11 @@ def measure(lines: int, holders: int, keep: bool = False) -> dict:
     try:
         csv_path = folder / "batch.csv"
         written = write_batch(csv_path, lines, holders)
-        instance = folder / "instance"
-        instance.mkdir()
+        instance_dir = folder / "instance"
+        instance_dir.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("CARNET_") and k != "DATABASE_URL"}
         out = subprocess.run(
-            [sys.executable, "-m", "benchmarks.remb_batch", str(csv_path), str(instance), str(holders)],
+            [sys.executable, "-m", "benchmarks.remb_batch", str(csv_path), str(instance_dir), str(holders)],
             cwd=ROOT,
             env=env,
             capture_output=True,
