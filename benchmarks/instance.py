@@ -72,7 +72,6 @@ def child_app(folder: str):
     """The app of a section's child process, on a fresh SQLite database in `folder` whose tables
     are made from the models; a measures import runs in the thread that starts it, not in one of
     the app's. (The app is imported when called: the child measures what importing it costs.)"""
-    sys.path.insert(0, str(ROOT))
     from app import create_app
     from core.db import db
 

@@ -34,10 +34,10 @@ from pathlib import Path
 from benchmarks import instance
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
+from benchmarks.server import ROOT
 
 TITLE = "Measures import: 1,000,000-record Apple Health export into SQLite"
 RECORDS = int(os.environ.get("BENCH_IMPORT_RECORDS", 1_000_000))  # smaller for a quick look
-ROOT = Path(__file__).resolve().parent.parent
 DEVICE = (
     "&lt;&lt;HKDevice: 0x283fa0e10&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, "
     "hardware:Watch6,1, software:9.1&gt;"
@@ -217,7 +217,6 @@ class _ChildPeak:
 
 def child(zip_path: str, folder: str) -> None:
     """In a fresh process: a fresh instance and holder, then upload step + job; JSON on stdout."""
-
     from blueprints.measures.imports import jobs, upload
     from core.access import viewer_for
     from core.db import db

@@ -37,9 +37,9 @@ from pathlib import Path
 from benchmarks import instance, remb_batch
 from benchmarks.memory import proc_kb
 from benchmarks.report import Row, SectionResult
+from benchmarks.server import ROOT
 
 TITLE = "Reimbursements: a 10-year list (~3,000 lines), a 100,000-line statement import, a 1,000-holder batch"
-ROOT = Path(__file__).resolve().parent.parent
 RUNS, WARMUP = 30, 3
 MEDIAN_MS_TARGET = 20.0
 IMPORT_LINES = int(os.environ.get("BENCH_REMB_LINES", 100_000))

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from benchmarks import instance
 from benchmarks.memory import proc_kb
+from benchmarks.server import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 BATCH_LINES = int(os.environ.get("BENCH_REMB_BATCH_LINES", 100_000))
 BATCH_HOLDERS = int(os.environ.get("BENCH_REMB_BATCH_HOLDERS", 1_000))
 
